@@ -1,0 +1,205 @@
+"""The exceptions openai_async raises, shaped like the official SDK's so existing ``except`` clauses keep working.
+
+    OpenAIError
+    ├── APIError                      message, body, code, param, type, request_id
+    │   ├── APIConnectionError        the request never got a complete response
+    │   │   └── APITimeoutError       ... because a connect/read/idle/total timeout fired
+    │   ├── APIResponseValidationError  a 2xx body that is not JSON at all
+    │   └── APIStatusError            a non-2xx response: status_code, response headers
+    │       ├── BadRequestError            400
+    │       ├── AuthenticationError        401
+    │       ├── PermissionDeniedError      403
+    │       ├── NotFoundError              404
+    │       ├── ConflictError              409
+    │       ├── UnprocessableEntityError   422
+    │       ├── RateLimitError             429
+    │       └── InternalServerError        >= 500
+    ├── LengthFinishReasonError / ContentFilterFinishReasonError (structured-output parsing)
+    └── InvalidWebhookSignatureError
+
+A stream that receives ``{"error": {...}}`` mid-way raises ``APIError`` with the decoded fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentFilterFinishReasonError",
+    "InternalServerError",
+    "InvalidWebhookSignatureError",
+    "LengthFinishReasonError",
+    "NotFoundError",
+    "OpenAIError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+class OpenAIError(Exception):
+    """Base class of every error this package raises."""
+
+
+class APIError(OpenAIError):
+    """An error reported by (or on the way to) the API.
+
+    Attributes mirror the official SDK: ``message``, ``body`` (the decoded JSON body, or text when it was not
+    JSON), and ``code``, ``param``, ``type`` taken from the ``error`` object of the body when present.
+    """
+
+    message: str
+    body: object | None
+    code: str | None
+    param: str | None
+    type: str | None
+    request_id: str | None
+
+    def __init__(self, message: str, *, body: object | None = None, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.body = body
+        self.request_id = request_id
+        info = body.get("error", body) if isinstance(body, Mapping) else None
+        if isinstance(info, Mapping):
+            self.code = _str_or_none(info.get("code"))
+            self.param = _str_or_none(info.get("param"))
+            self.type = _str_or_none(info.get("type"))
+        else:
+            self.code = self.param = self.type = None
+
+    def __str__(self) -> str:
+        if self.request_id:
+            return f"{self.message} (request id: {self.request_id})"
+        return self.message
+
+
+class APIConnectionError(APIError):
+    """The request failed before a complete response arrived (refused, reset, cut mid-body)."""
+
+    def __init__(self, message: str = "Connection error.", *, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read, stream-idle or total timeout fired."""
+
+    def __init__(self, message: str = "Request timed out.", *, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body could not be read as JSON."""
+
+    def __init__(self, message: str, *, status_code: int, body: object | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(message, body=body, request_id=request_id)
+        self.status_code = status_code
+
+
+class APIStatusError(APIError):
+    """The API answered with a 4xx or 5xx status."""
+
+    status_code: int
+
+    def __init__(self, message: str, *, status_code: int, headers: Mapping[str, str] | None = None,
+                 body: object | None = None, request_id: str | None = None) -> None:
+        super().__init__(message, body=body, request_id=request_id)
+        self.status_code = status_code
+        self.headers = headers if headers is not None else {}
+
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        """The response headers (alias kept for readability)."""
+        return self.headers
+
+
+class BadRequestError(APIStatusError):
+    """400."""
+
+
+class AuthenticationError(APIStatusError):
+    """401."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403."""
+
+
+class NotFoundError(APIStatusError):
+    """404."""
+
+
+class ConflictError(APIStatusError):
+    """409."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422."""
+
+
+class RateLimitError(APIStatusError):
+    """429."""
+
+
+class InternalServerError(APIStatusError):
+    """>= 500."""
+
+
+class LengthFinishReasonError(OpenAIError):
+    """Structured output could not be parsed because generation stopped at the token limit."""
+
+    def __init__(self, *, completion: Any = None) -> None:
+        super().__init__("Could not parse response content as the length limit was reached")
+        self.completion = completion
+
+
+class ContentFilterFinishReasonError(OpenAIError):
+    """Structured output could not be parsed because the content filter stopped generation."""
+
+    def __init__(self) -> None:
+        super().__init__("Could not parse response content as the request was rejected by the content filter")
+
+
+class InvalidWebhookSignatureError(OpenAIError, ValueError):
+    """A webhook payload's signature did not verify."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error(status: int, headers: Mapping[str, str], body: object | None) -> APIStatusError:
+    """Build the ``APIStatusError`` subclass for ``status`` with the message taken from the JSON error body."""
+    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    message = f"Error code: {status}"
+    info = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(info, Mapping) and info.get("message"):
+        message = f"{message} - {info['message']}"
+    elif isinstance(body, str) and body.strip():
+        # An HTML page from a proxy: keep the message readable, the full text stays in ``body``.
+        snippet = " ".join(body.split())[:200]
+        message = f"{message} - {snippet}"
+    return cls(message, status_code=status, headers=headers, body=body, request_id=headers.get("x-request-id"))
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)

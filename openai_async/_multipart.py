@@ -1,0 +1,82 @@
+"""``multipart/form-data`` bodies, rebuilt for every attempt so that a retry sends the same bytes.
+
+Files given as paths are opened per attempt and streamed from disk by aiohttp (never read into memory); open
+file objects are rewound to where they stood at the first attempt.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from typing import IO, Any
+
+import aiohttp
+
+from ._types import UNSET
+
+__all__ = ["MultipartBody"]
+
+
+class MultipartBody:
+    """Strictly private: the fields of a multipart request, turned into a fresh FormData per attempt."""
+
+    __slots__ = ("_fields", "_opened", "_positions")
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self._fields = [(name, value) for name, value in fields.items() if value is not UNSET]
+        self._opened: list[IO[bytes]] = []
+        self._positions: dict[int, int] = {}
+
+    def form(self) -> aiohttp.FormData:
+        """Build the FormData for one attempt (close the previous attempt's files first)."""
+        self.close()
+        form = aiohttp.FormData(quote_fields=False)
+        for name, value in self._fields:
+            self._add(form, name, value)
+        return form
+
+    def close(self) -> None:
+        """Close the files this body opened itself."""
+        for f in self._opened:
+            f.close()
+        self._opened.clear()
+
+    def _add(self, form: aiohttp.FormData, name: str, value: Any) -> None:
+        if value is None or value is UNSET:
+            return
+        if isinstance(value, tuple):
+            filename, content, *rest = value
+            self._add_file(form, name, content, filename, rest[0] if rest else None)
+        elif isinstance(value, (bytes, bytearray, memoryview, os.PathLike, io.IOBase)) or hasattr(value, "read"):
+            self._add_file(form, name, value, None, None)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                self._add(form, f"{name}[{key}]", item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self._add(form, f"{name}[]", item)
+        elif isinstance(value, bool):
+            form.add_field(name, "true" if value else "false")
+        else:
+            form.add_field(name, str(value))
+
+    def _add_file(self, form: aiohttp.FormData, name: str, content: Any, filename: str | None,
+                  content_type: str | None) -> None:
+        if isinstance(content, (str, os.PathLike)):
+            path = os.fspath(content)
+            f: Any = open(path, "rb")  # closed by close() after the attempt
+            self._opened.append(f)
+            filename = filename or os.path.basename(path)
+        elif isinstance(content, (bytes, bytearray, memoryview)):
+            f = bytes(content)
+        else:
+            f = content
+            key = id(f)
+            if hasattr(f, "seek") and hasattr(f, "tell"):
+                if key in self._positions:
+                    f.seek(self._positions[key])
+                else:
+                    self._positions[key] = f.tell()
+            filename = filename or os.path.basename(str(getattr(f, "name", "") or "")) or None
+        form.add_field(name, f, filename=filename or "upload", content_type=content_type or "application/octet-stream")

@@ -1,0 +1,118 @@
+"""Auto-pagination: ``list()`` returns an ``AsyncPaginator`` you can ``await`` (first page) or ``async for``.
+
+Three page shapes exist in the API:
+- ``"cursor"``: ``{data, has_more, first_id?, last_id?}``; the next page is ``after=<id of the last item>``
+  (or ``last_id`` when items carry no id; conversations use that);
+- ``"next"``: ``{data, has_more, next}``; the next page is ``after=<next>``;
+- ``"single"``: ``{data}``: one page only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from ._types import UNSET
+
+if TYPE_CHECKING:
+    from ._session import Session
+    from ._types import RequestOptions
+
+__all__ = ["AsyncPage", "AsyncPaginator", "PageKind"]
+
+T = TypeVar("T")
+PageKind = Literal["cursor", "next", "single"]
+
+
+class _PageBody(msgspec.Struct, Generic[T], kw_only=True):
+    data: list[T] = msgspec.field(default_factory=list)
+    has_more: bool | None = None
+    first_id: str | None = None
+    last_id: str | None = None
+    next: str | None = None
+    object: str | None = None
+
+
+class AsyncPage(Generic[T]):
+    """One page of a list: ``data`` holds its items; ``async for`` goes on through the following pages."""
+
+    def __init__(self, paginator: AsyncPaginator[T], body: _PageBody[T]) -> None:
+        self._paginator = paginator
+        self.data: list[T] = body.data
+        self.has_more = bool(body.has_more)
+        self.first_id = body.first_id
+        self.last_id = body.last_id
+        self.next = body.next
+        self.object = body.object
+
+    def _next_cursor(self) -> str | None:
+        kind = self._paginator._page
+        if kind == "single" or not self.has_more or not self.data:
+            return None
+        if kind == "next":
+            return self.next
+        last = self.data[-1]
+        item_id = last.get("id") if isinstance(last, dict) else getattr(last, "id", None)
+        return item_id if isinstance(item_id, str) else self.last_id
+
+    def has_next_page(self) -> bool:
+        """True when another page can be fetched."""
+        return self._next_cursor() is not None
+
+    async def get_next_page(self) -> AsyncPage[T]:
+        """Fetch the next page (raises ``RuntimeError`` when there is none)."""
+        cursor = self._next_cursor()
+        if cursor is None:
+            raise RuntimeError("No more pages: check has_next_page() first")
+        return await self._paginator._fetch(cursor)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
+        """This page and each following one."""
+        page: AsyncPage[T] | None = self
+        while page is not None:
+            yield page
+            page = await page.get_next_page() if page.has_next_page() else None
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.iter_pages():
+            for item in page.data:
+                yield item
+
+    def __repr__(self) -> str:
+        return f"<AsyncPage items={len(self.data)} has_more={self.has_more}>"
+
+
+class AsyncPaginator(Generic[T]):
+    """The not-yet-sent request of a ``list`` call: ``await`` it for the first page, ``async for`` for all items."""
+
+    def __init__(self, session: Session, path: str, *, query: dict[str, Any] | None, item: Any, page: PageKind,
+                 options: RequestOptions, method: str = "GET", body: Any = None) -> None:
+        self._session = session
+        self._path = path
+        self._query = dict(query) if query else {}
+        self._item = item
+        self._page = page
+        self._options = options
+        self._method = method
+        self._body = body
+
+    async def _fetch(self, after: str | None) -> AsyncPage[T]:
+        query = self._query
+        if after is not None:
+            query = {**query, "after": after}
+        body = await self._session.request(
+            self._method, self._path, query=query, body=self._body, cast=_PageBody[self._item],  # type: ignore[name-defined]
+            options=self._options,
+        )
+        return AsyncPage(self, body)
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
+        after = self._query.get("after")
+        return self._fetch(None if after is UNSET else after).__await__()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page = await self
+        async for item in page:
+            yield item

@@ -1,0 +1,239 @@
+"""The one send path: URL, headers and auth, body encoding, timeouts, rate limiting, retries, error mapping.
+
+``Session.request`` is what every generated operation ends in. A ``Session`` is an immutable view of one
+client configuration over a shared connection ``Pool``; ``with_options`` makes a new Session on the same pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+
+from ._decode import decode
+from ._errors import APIConnectionError, APIResponseValidationError, APIStatusError, status_error
+from ._multipart import MultipartBody
+from ._response import BinaryResponse, RawResponse
+from ._retry import RetryPolicy, retry_delay, should_retry_status
+from ._streaming import AsyncStream
+from ._transport import Pool, aiohttp_timeout, translate_errors
+from ._types import UNSET, RequestOptions, Timeout
+
+if TYPE_CHECKING:
+    from ._ratelimit import RateLimiter
+
+__all__ = ["Session"]
+
+log = logging.getLogger("openai_async")
+
+ApiKey = str | Callable[[], Awaitable[str]]
+_encode = msgspec.json.encode
+_any_decoder = msgspec.json.Decoder()
+_NO_OPTIONS: RequestOptions = {}
+
+
+class Session:
+    """Strictly private: one client configuration bound to a shared connection pool."""
+
+    __slots__ = ("_api_key", "_headers", "_query", "base_url", "limiter", "pool", "retry", "timeout")
+
+    def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey, headers: dict[str, str],
+                 query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
+                 limiter: RateLimiter | None) -> None:
+        self.pool = pool
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._headers = headers
+        if isinstance(api_key, str):
+            self._headers = {**headers, "Authorization": f"Bearer {api_key}"}
+        self._query = dict(query) if query else None
+        self.timeout = timeout
+        self.retry = retry
+        self.limiter = limiter
+
+    def __repr__(self) -> str:
+        return f"<Session {self.base_url}>"
+
+    async def request(self, method: str, path: str, *, body: Any = None, query: Mapping[str, Any] | None = None,
+                      multipart: Mapping[str, Any] | None = None, content: bytes | str | None = None,
+                      content_type: str | None = None, cast: Any = None, stream: bool = False,
+                      stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool = False) -> Any:
+        """Send one logical request (with retries) and return the decoded result; see docs/CONTRACTS.md."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        headers = self._headers
+        if not isinstance(self._api_key, str):
+            headers = {**headers, "Authorization": f"Bearer {await self._api_key()}"}
+        params = _query_params(self._query, query, options.get("extra_query"))
+
+        data: Any = None
+        form: MultipartBody | None = None
+        extra_body = options.get("extra_body")
+        if body is not None or extra_body:
+            if extra_body:
+                merged = msgspec.to_builtins(body) if body is not None else {}
+                merged.update(extra_body)
+                body = merged
+            data = _encode(body)
+            headers = {**headers, "Content-Type": "application/json"}
+        elif multipart is not None:
+            form = MultipartBody(multipart)
+        elif content is not None:
+            data = content.encode() if isinstance(content, str) else content
+            headers = {**headers, "Content-Type": content_type or "application/octet-stream"}
+
+        if method != "GET":
+            key = options.get("idempotency_key") or f"openai-async-{os.urandom(12).hex()}"
+            headers = {**headers, "Idempotency-Key": key}
+        extra_headers = options.get("extra_headers")
+        if extra_headers:
+            headers = {**headers}
+            for name, value in extra_headers.items():
+                if value is None:
+                    headers.pop(name, None)
+                else:
+                    headers[name] = value
+        if stream:
+            headers = {**headers, "Accept": "text/event-stream"}
+
+        timeout = self.timeout if "timeout" not in options else Timeout.of(options["timeout"])
+        client_timeout = aiohttp_timeout(timeout, stream or cast is BinaryResponse)
+        policy = options.get("retry", self.retry)
+        if "max_retries" in options:
+            policy = policy.with_retries(options["max_retries"])
+        limiter = self.limiter
+        session = self.pool.session
+        if session is None or session.closed:
+            session = self.pool.open()
+
+        started = time.monotonic()
+        retries = 0
+        try:
+            while True:
+                lease = await limiter.acquire(method, path, body) if limiter is not None else None
+                response = None
+                try:
+                    with translate_errors():
+                        response = await session.request(
+                            method, url, params=params, data=form.form() if form is not None else data,
+                            headers=headers, timeout=client_timeout, allow_redirects=False,
+                        )
+                        status = response.status
+                        if limiter is not None:
+                            limiter.observe(lease, status, response.headers)
+                        if status >= 300:
+                            raw_body = await response.read()
+                        elif stream or cast is BinaryResponse:
+                            raw_body = None
+                        else:
+                            raw_body = await response.read()
+                except APIConnectionError as exc:
+                    if response is not None:
+                        response.close()
+                    elif limiter is not None:
+                        limiter.observe(lease, None, None)
+                    if retries < policy.max_retries and _time_left(policy, started):
+                        delay = retry_delay(policy, retries)
+                        log.info("retrying %s %s in %.2fs after %s", method, path, delay, type(exc).__name__)
+                        retries += 1
+                        await anyio.sleep(delay)
+                        continue
+                    raise
+
+                if status >= 300:
+                    error = _status_error(status, response.headers, raw_body)
+                    if (
+                        retries < policy.max_retries
+                        and should_retry_status(status, response.headers, error.code)
+                        and _time_left(policy, started)
+                    ):
+                        delay = retry_delay(policy, retries, response.headers)
+                        log.info("retrying %s %s in %.2fs after HTTP %d", method, path, delay, status)
+                        retries += 1
+                        await anyio.sleep(delay)
+                        continue
+                    raise error
+                break
+        finally:
+            if form is not None:
+                form.close()
+
+        if stream:
+            on_end = None
+            if limiter is not None:
+                def on_end(last: Any, _lease: Any = lease) -> None:
+                    limiter.settle(_lease, _usage_tokens(last))
+            result: Any = AsyncStream(response, stream_cls, on_end)
+        elif cast is BinaryResponse:
+            result = BinaryResponse(response)
+        elif cast is None:
+            result = None
+        elif cast is str:
+            result = raw_body.decode("utf-8", "replace")  # type: ignore[union-attr]
+        else:
+            try:
+                result = decode(raw_body, cast)  # type: ignore[arg-type]
+            except msgspec.DecodeError as exc:
+                text = raw_body.decode("utf-8", "replace")  # type: ignore[union-attr]
+                raise APIResponseValidationError(
+                    f"The API answered {status} with a body that is not JSON: {text[:200]!r}",
+                    status_code=status, body=text, request_id=response.headers.get("x-request-id"),
+                ) from exc
+            if limiter is not None:
+                limiter.settle(lease, _usage_tokens(result))
+        if raw:
+            return RawResponse(status, response.headers, result, method=method, url=url)
+        return result
+
+
+def _time_left(policy: RetryPolicy, started: float) -> bool:
+    return policy.total_timeout is None or time.monotonic() - started < policy.total_timeout
+
+
+def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes) -> APIStatusError:
+    body: Any
+    try:
+        body = _any_decoder.decode(raw_body) if raw_body else None
+    except msgspec.DecodeError:
+        body = raw_body.decode("utf-8", "replace")
+    return status_error(status, headers, body)
+
+
+def _usage_tokens(result: Any) -> int | None:
+    usage = result.get("usage") if isinstance(result, dict) else getattr(result, "usage", None)
+    if usage is None:
+        return None
+    total = usage.get("total_tokens") if isinstance(usage, dict) else getattr(usage, "total_tokens", None)
+    return total if isinstance(total, int) else None
+
+
+def _query_value(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _query_params(*sources: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    params: list[tuple[str, str]] | None = None
+    for source in sources:
+        if not source:
+            continue
+        for name, value in source.items():
+            if value is UNSET or value is None:
+                continue
+            if params is None:
+                params = []
+            if isinstance(value, (list, tuple)):
+                key = name if name.endswith("[]") else f"{name}[]"
+                params.extend((key, _query_value(v)) for v in value)
+            elif isinstance(value, Mapping):
+                params.extend((f"{name}[{k}]", _query_value(v)) for k, v in value.items())
+            else:
+                params.append((name, _query_value(value)))
+    return params
