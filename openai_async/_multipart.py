@@ -71,12 +71,30 @@ class MultipartBody:
         elif isinstance(content, (bytes, bytearray, memoryview)):
             f = bytes(content)
         else:
-            f = content
-            key = id(f)
-            if hasattr(f, "seek") and hasattr(f, "tell"):
+            key = id(content)
+            if hasattr(content, "seek") and hasattr(content, "tell"):
                 if key in self._positions:
-                    f.seek(self._positions[key])
+                    content.seek(self._positions[key])
                 else:
-                    self._positions[key] = f.tell()
-            filename = filename or os.path.basename(str(getattr(f, "name", "") or "")) or None
+                    self._positions[key] = content.tell()
+            f = _Borrowed(content)
+            filename = filename or os.path.basename(str(getattr(content, "name", "") or "")) or None
         form.add_field(name, f, filename=filename or "upload", content_type=content_type or "application/octet-stream")
+
+
+class _Borrowed(io.RawIOBase):
+    """The caller's open file, lent to aiohttp for one attempt: aiohttp closes this wrapper, not the file."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._inner.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

@@ -1,0 +1,172 @@
+"""AsyncStream on real sockets: framing, [DONE], errors mid-stream, cuts, idle timeouts, releasing connections."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+from aiohttp import web
+
+from openai_async import APIConnectionError, APIError, APITimeoutError, AsyncOpenAI, RetryPolicy, Timeout
+
+from ._server import routes, serve
+
+pytestmark = pytest.mark.anyio
+
+
+class Chunk(msgspec.Struct):
+    id: str = ""
+    n: int = 0
+
+
+def sse_app(body_parts: list[bytes], *, abort: bool = False, stall: float = 0.0,
+            headers: dict[str, str] | None = None) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "x-request-id": "req_s",
+                                           **(headers or {})})
+        await resp.prepare(request)
+        for part in body_parts:
+            await resp.write(part)
+        if stall:
+            await asyncio.sleep(stall)
+        if abort:
+            assert request.transport is not None
+            request.transport.abort()
+            return resp
+        await resp.write_eof()
+        return resp
+
+    return routes(("POST", "/v1/s", handler))
+
+
+def client_for(url: str, **kw: object) -> AsyncOpenAI:
+    return AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant(), **kw)  # type: ignore[arg-type]
+
+
+def events(n: int) -> bytes:
+    return b"".join(b'data: {"id":"c","n":%d}\n\n' % i for i in range(n))
+
+
+async def test_stream_decodes_events_until_done() -> None:
+    """Each data payload decodes into the event type; data: [DONE] ends the stream; headers are reachable."""
+    async with serve(sse_app([events(5), b"data: [DONE]\n\n"])) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        async with stream:
+            got = [c.n async for c in stream]
+        assert stream.request_id == "req_s" and stream.status_code == 200
+    assert got == [0, 1, 2, 3, 4]
+
+
+async def test_stream_split_into_single_bytes() -> None:
+    """Events flushed one byte at a time decode exactly."""
+    body = events(3) + b"data: [DONE]\n\n"
+    async with serve(sse_app([body[i : i + 1] for i in range(len(body))])) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        assert [c.n async for c in stream] == [0, 1, 2]
+
+
+async def test_error_payload_mid_stream_raises() -> None:
+    """A {"error": {...}} payload after some events raises APIError with the message."""
+    body = [events(2), b'data: {"error": {"message": "server overloaded", "type": "server_error"}}\n\n']
+    async with serve(sse_app(body)) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        got = []
+        with pytest.raises(APIError, match="server overloaded") as info:
+            async for c in stream:
+                got.append(c.n)
+    assert got == [0, 1] and info.value.type == "server_error" and info.value.request_id == "req_s"
+
+
+async def test_error_event_raises() -> None:
+    """An `event: error` (Responses streams) raises APIError."""
+    body = [b'event: error\ndata: {"type": "error", "code": "bad", "message": "nope"}\n\n']
+    async with serve(sse_app(body)) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        with pytest.raises(APIError, match="nope"):
+            await stream.__anext__()
+
+
+async def test_cut_mid_stream_raises_not_truncated_success() -> None:
+    """A connection cut in the middle of the stream raises APIConnectionError."""
+    async with serve(sse_app([events(3), b'data: {"id":"c",'], abort=True)) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        got = []
+        with pytest.raises(APIConnectionError):
+            async for c in stream:
+                got.append(c.n)
+    assert got == [0, 1, 2]
+
+
+async def test_clean_eof_mid_event_raises() -> None:
+    """A body that ends cleanly but inside an unterminated event is reported, not swallowed."""
+    async with serve(sse_app([events(1), b'data: {"id":"c","n":9}'])) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        with pytest.raises(APIConnectionError, match="middle of an event"):
+            async for _ in stream:
+                pass
+
+
+async def test_stalled_stream_hits_idle_timeout() -> None:
+    """A stream that stops sending raises APITimeoutError after the read (idle) timeout."""
+    async with serve(sse_app([events(1)], stall=3)) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk,
+                                   timeout=Timeout(total=None, connect=1, read=0.3))
+        assert (await stream.__anext__()).n == 0
+        with pytest.raises(APITimeoutError):
+            await stream.__anext__()
+
+
+async def test_stream_is_retried_before_first_byte_only() -> None:
+    """A 503 before the stream starts is retried; the stream then runs normally."""
+    calls = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return web.json_response({"error": {"message": "busy"}}, status=503)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(events(2) + b"data: [DONE]\n\n")
+        return resp
+
+    async with serve(routes(("POST", "/v1/s", handler))) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        assert [c.n async for c in stream] == [0, 1]
+    assert calls == 2
+
+
+async def test_break_and_cancel_release_the_connection() -> None:
+    """Breaking out of a stream, or cancelling the reading task, gives the only pooled connection back."""
+    long_body = [events(3)]
+    async with serve(sse_app(long_body, stall=5)) as url, client_for(url, max_connections=1) as client:
+        # 1. break out inside `async with`
+        async with await client.post("/s", body={}, stream=True, stream_cls=Chunk) as stream:
+            async for _ in stream:
+                break
+        # 2. break out without `async with`: dropping the stream closes it
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        async for _ in stream:
+            break
+        del stream
+        # 3. cancel a task blocked on a stalled stream
+        async def consume() -> None:
+            async with await client.post("/s", body={}, stream=True, stream_cls=Chunk) as s:
+                async for _ in s:
+                    pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # With max_connections=1, a leaked connection would time out waiting for the pool (connect=2 s);
+        # a free one streams the three events and then hits the read timeout of the stalled server.
+        got: list[int] = []
+        with pytest.raises(APITimeoutError):
+            async with await client.post("/s", body={}, stream=True, stream_cls=Chunk,
+                                         timeout=Timeout(total=None, connect=2, read=0.3)) as s:
+                async for c in s:
+                    got.append(c.n)
+        assert got == [0, 1, 2]
