@@ -148,3 +148,658 @@ def __getattr__(name: str) -> Any:
     if name == "SCHEMA_MODULE":
         return _schema_module_from_disk()
     raise AttributeError(name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Type IR. A type is a tuple:
+#   ("any",) ("none",) ("prim", "str"|"int"|"float"|"bool"|"bytes"|"number") ("lit", (values...))
+#   ("list", T) ("dict", T) ("ref", schema_name) ("cls", class_name) ("union", (T, ...))
+# "ref" points at a component schema (a class or an alias); "cls" at a generated class (component or inline).
+# ---------------------------------------------------------------------------------------------------------------
+
+ANY = ("any",)
+NONE = ("none",)
+STR = ("prim", "str")
+DICT_ANY = ("dict", ANY)
+_RESERVED_FIELDS = {"to_dict", "to_json", "model_dump", "model_dump_json", "output_text", "raw"}
+
+
+def _camel(text: str) -> str:
+    parts = re.split(r"[^0-9A-Za-z]+", text)
+    return "".join(p[:1].upper() + p[1:] for p in parts if p)
+
+
+def field_name(wire: str) -> str:
+    """Python attribute for a wire field name: verbatim when possible, else sanitised + trailing ``_``."""
+    name = re.sub(r"\W", "_", wire)
+    if name[:1].isdigit():
+        name = f"f_{name}"
+    if name != wire or keyword.iskeyword(name) or name.startswith("_") or name in _RESERVED_FIELDS:
+        name = f"{name.lstrip('_') or 'field'}_"
+        if keyword.iskeyword(name):  # pragma: no cover - no keyword ends in "_"
+            name += "_"
+    return name
+
+
+def _first_sentence(text: str | None, limit: int = 100) -> str:
+    if not text:
+        return ""
+    text = " ".join(str(text).split())
+    m = re.match(r"(.+?[.!?])(\s|$)", text)
+    if m:
+        text = m.group(1)
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return text
+
+
+class ClassDef:
+    """One generated Struct class."""
+
+    __slots__ = ("name", "area", "fields", "tag", "extra_tags", "sub_names", "doc", "bases", "schema_name")
+
+    def __init__(self, name: str, area: str, schema_name: str | None) -> None:
+        self.name = name
+        self.area = area
+        self.schema_name = schema_name
+        self.fields: list[tuple[str, str, Any, str]] = []  # (py name, wire name, IR, comment)
+        self.tag: Any = None
+        self.extra_tags: list[Any] = []
+        self.sub_names: list[str] = []
+        self.doc = ""
+        self.bases: list[str] = []
+
+
+class Builder:
+    """Turn the spec's component schemas into ClassDefs and alias IRs."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.schemas: dict[str, Any] = spec["components"]["schemas"]
+        self.area_of = schema_modules(spec)
+        self.ov = load_overrides()
+        self.classes: dict[str, ClassDef] = {}  # class name -> def
+        self.aliases: dict[str, Any] = {}  # schema py name -> IR
+        self.kind: dict[str, str] = {}  # schema name -> "class" | "alias"
+        self.cls_of_schema: dict[str, str] = {}
+        self.used_names: set[str] = {py_name(n) for n in self.schemas}
+        self.sub_parent: dict[str, str] = {}  # extra-tag subclass -> its class
+        self.union_members: set[str] = set()
+        stack: list[Any] = [spec["components"]["schemas"]]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                for key in ("oneOf", "anyOf"):
+                    for m in node.get(key) or ():
+                        if isinstance(m, dict) and isinstance(m.get("$ref"), str):
+                            self.union_members.add(m["$ref"][len(REF_PREFIX) :])
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        for name, s in self.schemas.items():
+            self.kind[name] = "class" if self._is_class_schema(s) else "alias"
+            if self.kind[name] == "class":
+                self.cls_of_schema[name] = py_name(name)
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def deref(self, s: Any) -> Any:
+        seen = 0
+        while isinstance(s, dict) and "$ref" in s and seen < 50:
+            s = self.schemas.get(s["$ref"][len(REF_PREFIX) :], {})
+            seen += 1
+        return s
+
+    def _is_class_schema(self, s: Any) -> bool:
+        if not isinstance(s, dict):
+            return False
+        if "properties" in s:
+            return True
+        if "allOf" in s:
+            merged = self._merge_allof(s)
+            return merged is not None
+        return False
+
+    def _merge_allof(self, s: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
+        """Merge an allOf of objects into one object schema, or None when a part is not an object."""
+        props: dict[str, Any] = {}
+        desc = s.get("description")
+        for part in s.get("allOf", []):
+            p = self.deref(part)
+            if not isinstance(p, dict) or depth > 20:
+                return None
+            if "allOf" in p:
+                sub = self._merge_allof(p, depth + 1)
+                if sub is None:
+                    return None
+                p = sub
+            elif "properties" not in p:
+                if p.get("type") == "object" and not p.get("oneOf") and not p.get("anyOf"):
+                    continue
+                return None
+            props.update(p.get("properties") or {})
+            desc = desc or p.get("description")
+        props.update(s.get("properties") or {})
+        return {"type": "object", "properties": props, "description": desc}
+
+    def unique(self, name: str) -> str:
+        base, i = name, 2
+        while name in self.used_names:
+            name = f"{base}{i}"
+            i += 1
+        self.used_names.add(name)
+        return name
+
+    def type_tag(self, s: Any) -> Any:
+        """The ``type`` discriminator of an object schema: ("const", v) / ("multi", (vs...)) / None."""
+        s = self.deref(s)
+        if not isinstance(s, dict):
+            return None
+        if "allOf" in s and "properties" not in s:
+            s = self._merge_allof(s) or {}
+        p = (s.get("properties") or {}).get("type")
+        if p is None:
+            return None
+        p = self.deref(p)
+        if not isinstance(p, dict):
+            return None
+        if "const" in p and isinstance(p["const"], str):
+            return ("const", p["const"])
+        enum = p.get("enum")
+        if isinstance(enum, list) and enum and all(isinstance(v, str) for v in enum):
+            return ("const", enum[0]) if len(enum) == 1 else ("multi", tuple(enum))
+        return None
+
+    # -- building ----------------------------------------------------------------------------------------------
+    def build(self) -> None:
+        for name in sorted(self.schemas):
+            s = self.schemas[name]
+            area = self.area_of[name]
+            if self.kind[name] == "class":
+                obj = s if "properties" in s else self._merge_allof(s)
+                self.build_class(py_name(name), obj or {}, area, name)
+            else:
+                self.aliases[py_name(name)] = self.ir(s, py_name(name), area)
+
+    def build_class(self, cname: str, s: dict[str, Any], area: str, schema_name: str | None) -> str:
+        cd = ClassDef(cname, area, schema_name)
+        self.classes[cname] = cd
+        cd.doc = _first_sentence(s.get("title") or s.get("description"), 200)
+        tag = self.type_tag(s)
+        if tag and tag[0] == "multi" and schema_name not in self.union_members:
+            tag = None  # a plain enum field, not a discriminator
+        if tag:
+            cd.tag = tag[1] if tag[0] == "const" else tag[1][0]
+            cd.extra_tags = [] if tag[0] == "const" else list(tag[1][1:])
+            cd.sub_names = [self.unique(f"{cname}_{_camel(t)}") for t in cd.extra_tags]
+            for sub in cd.sub_names:
+                self.sub_parent[sub] = cname
+        for wire, ps in (s.get("properties") or {}).items():
+            if tag and wire == "type":
+                continue
+            ir = self.ir(ps, cname + _camel(wire), area)
+            comment = _first_sentence(ps.get("description") if isinstance(ps, dict) else None)
+            if not comment and isinstance(ps, dict) and "$ref" not in ps:
+                comment = _first_sentence(self.deref(ps).get("description") if isinstance(ps, dict) else None)
+            cd.fields.append((field_name(wire), wire, ir, comment))
+        return cname
+
+    def ir(self, s: Any, hint: str, area: str) -> Any:
+        """IR of a schema node (inline objects become new classes named after ``hint``)."""
+        if not isinstance(s, dict):
+            return ANY
+        if "$ref" in s:
+            target = s["$ref"][len(REF_PREFIX) :]
+            if target not in self.schemas:
+                return ANY
+            return ("ref", target)
+        if "const" in s:
+            return self._scalar_of(s["const"])
+        t = s.get("type")
+        if isinstance(t, list):
+            members = []
+            for one in t:
+                sub = dict(s)
+                sub["type"] = one
+                members.append(self.ir(sub, hint, area))
+            return ("union", tuple(members))
+        if "enum" in s and isinstance(s["enum"], list):
+            vals = [v for v in s["enum"] if v is not None]
+            members: list[Any] = []
+            if vals and all(isinstance(v, str) for v in vals):
+                members = [("lit", tuple(vals)), STR]
+            elif vals and all(isinstance(v, bool) for v in vals):
+                members = [("prim", "bool")]
+            elif vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+                members = [("prim", "int")]
+            elif vals:
+                members = [ANY]
+            if None in s["enum"]:
+                members.append(NONE)
+            return ("union", tuple(members)) if len(members) != 1 else members[0]
+        for key in ("oneOf", "anyOf"):
+            if key in s and "properties" not in s:
+                opts = s[key]
+                real = [o for o in opts if not (isinstance(o, dict) and o.get("type") == "null")]
+                return ("union", tuple(self.ir(o, self._option_hint(hint, o, i, len(real)), area)
+                                       for i, o in enumerate(opts)))
+        if "allOf" in s and "properties" not in s:
+            merged = self._merge_allof(s)
+            if merged is not None:
+                if len(s["allOf"]) == 1 and "$ref" in s["allOf"][0]:
+                    return self.ir(s["allOf"][0], hint, area)
+                return ("cls", self.build_class(self.unique(hint), merged, area, None))
+            for part in s["allOf"]:
+                d = self.deref(part)
+                if isinstance(d, dict) and ("oneOf" in d or "anyOf" in d):
+                    return self.ir(part, hint, area)
+            return ANY
+        if t == "null":
+            return NONE
+        if t == "string":
+            return ("prim", "bytes") if s.get("format") == "binary" else STR
+        if t == "integer":
+            return ("prim", "int")
+        if t == "number":
+            return ("prim", "number") if s.get("format") == "unixtime" else ("prim", "float")
+        if t == "boolean":
+            return ("prim", "bool")
+        if t == "array" or "items" in s:
+            return ("list", self.ir(s.get("items", {}), hint + "Item", area))
+        if "properties" in s and s["properties"]:
+            return ("cls", self.build_class(self.unique(hint), s, area, None))
+        if t == "object" or "additionalProperties" in s:
+            ap = s.get("additionalProperties")
+            if isinstance(ap, dict) and ap:
+                return ("dict", self.ir(ap, hint + "Value", area))
+            return DICT_ANY
+        return ANY
+
+    def _option_hint(self, hint: str, o: Any, i: int, n_real: int) -> str:
+        if n_real == 1:
+            return hint
+        tag = self._tag_hint(o)
+        return hint + _camel(tag) if tag else f"{hint}Option{i + 1}"
+
+    def _tag_hint(self, o: Any) -> str | None:
+        if isinstance(o, dict) and "$ref" not in o:
+            tag = self.type_tag(o)
+            if tag and tag[0] == "const":
+                return str(tag[1])
+        return None
+
+    @staticmethod
+    def _scalar_of(v: Any) -> Any:
+        if isinstance(v, bool):
+            return ("prim", "bool")
+        if isinstance(v, int):
+            return ("prim", "int")
+        if isinstance(v, float):
+            return ("prim", "float")
+        if isinstance(v, str):
+            return STR
+        return ANY
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Normalising unions into shapes msgspec accepts, and rendering
+# ---------------------------------------------------------------------------------------------------------------
+
+_PRIM_ORDER = {"bool": 0, "int": 1, "number": 2, "float": 3, "str": 4, "bytes": 5}
+
+
+class Renderer:
+    """Render ClassDefs and aliases into area modules."""
+
+    def __init__(self, b: Builder, spec_hash: str) -> None:
+        self.b = b
+        self.spec_hash = spec_hash
+        self._alias_mode: tuple[str, dict[str, set[str]], list[str]] | None = None
+
+    # -- union flattening -----------------------------------------------------------------------------------
+    def leaves(self, ir: Any, out: list[Any], seen: frozenset[str] = frozenset()) -> None:
+        """Flatten unions and alias references into leaf members."""
+        kind = ir[0]
+        if kind == "union":
+            for m in ir[1]:
+                self.leaves(m, out, seen)
+        elif kind == "ref":
+            name = ir[1]
+            if self.b.kind[name] == "class":
+                out.append(("cls", py_name(name)))
+            elif name in seen:
+                out.append(ANY)  # an alias cycle with no class in between
+            else:
+                self.leaves(self.b.aliases[py_name(name)], out, seen | {name})
+        else:
+            out.append(ir)
+
+    def norm(self, ir: Any, nullable: bool) -> tuple[list[Any], list[str], bool]:
+        """Return (members, alternative class names, nullable) for ``ir`` in a shape msgspec accepts."""
+        leaves: list[Any] = []
+        self.leaves(ir, leaves)
+        if any(m == ANY for m in leaves):
+            return [ANY], [], False
+        nullable = nullable or any(m == NONE for m in leaves)
+        lits: list[str] = []
+        prims: set[str] = set()
+        lists: list[Any] = []
+        dicts: list[Any] = []
+        classes: list[str] = []
+        for m in leaves:
+            if m[0] == "lit":
+                lits.extend(v for v in m[1] if v not in lits)
+            elif m[0] == "prim":
+                prims.add(m[1])
+            elif m[0] == "list":
+                lists.append(m[1])
+            elif m[0] == "dict":
+                dicts.append(m[1])
+            elif m[0] == "cls" and m[1] not in classes:
+                classes.append(m[1])
+        if "bytes" in prims and ("str" in prims or lits):
+            prims.discard("bytes")
+        if "number" in prims:
+            prims.discard("number")
+            prims.update(("int", "float"))
+        out: list[Any] = []
+        if lits:
+            out.append(("lit", tuple(lits)))
+            prims.add("str")
+        out.extend(("prim", p) for p in sorted(prims, key=_PRIM_ORDER.__getitem__))
+        if lists:
+            out.append(("list", ("union", tuple(lists)) if len(lists) > 1 else lists[0]))
+        alternatives: list[str] = []
+        n_objects = len(classes) + len(dicts)
+        if n_objects == 1:
+            out.extend(("cls", c) for c in classes)
+            out.extend(("dict", d) for d in dicts)
+        elif n_objects > 1:
+            by_tag: dict[Any, list[str]] = collections.defaultdict(list)
+            for c in classes:
+                cd = self.b.classes[c]
+                if cd.tag is not None:
+                    for t in [cd.tag, *cd.extra_tags]:
+                        by_tag[t].append(c)
+            unique = [c for c in classes if self.b.classes[c].tag is not None
+                      and all(len(by_tag[t]) == 1 for t in [self.b.classes[c].tag, *self.b.classes[c].extra_tags])]
+            if len(unique) == n_objects:
+                out.extend(("cls", c) for c in classes)
+            elif unique:
+                out.extend(("cls", c) for c in unique)
+                alternatives = [c for c in classes if c not in unique]
+                if dicts:
+                    alternatives.append("dict")
+            else:
+                out.append(DICT_ANY)
+        return out, alternatives, nullable
+
+    # -- rendering -------------------------------------------------------------------------------------------
+    def cls_ref(self, cname: str, area: str, deps: set[str]) -> str:
+        cd = self.b.classes[self.b.sub_parent.get(cname, cname)]
+        if cd.area == area:
+            return cname
+        deps.add(cd.area)
+        return f"_{cd.area}.{cname}"
+
+    def with_subclasses(self, cname: str) -> list[str]:
+        return [cname, *self.subclass_names(cname)]
+
+    def subclass_names(self, cname: str) -> list[str]:
+        return self.b.classes[cname].sub_names
+
+    def render_type(self, ir: Any, area: str, deps: set[str], nullable: bool, keep_alias_names: bool) -> str:
+        """Annotation text for ``ir`` as seen from module ``area``."""
+        if keep_alias_names and ir[0] == "ref" and self.b.kind[ir[1]] == "alias":
+            target = self.b.area_of[ir[1]]
+            name = py_name(ir[1])
+            mode = self._alias_mode
+            if mode is not None:
+                # Inside an alias definition, evaluated at import time: a same-module alias is named (and
+                # ordered before), another module's alias is expanded, a cycle degrades to Any.
+                current, edges, stack = mode
+                if ir[1] in stack:
+                    return "Any"
+                if target == area:
+                    edges[current].add(name)
+                    return f"{name} | None" if nullable else name
+                stack.append(ir[1])
+                try:
+                    return self.render_type(self.b.aliases[name], area, deps, nullable, True)
+                finally:
+                    stack.pop()
+            if target != area:
+                deps.add(target)
+                name = f"_{target}.{name}"
+            return f"{name} | None" if nullable else name
+        if keep_alias_names and ir[0] == "union":
+            # ``X | None`` where X is an alias: keep the alias name.
+            non_null = [m for m in ir[1] if m != NONE]
+            if len(non_null) == 1 and non_null[0][0] == "ref" and self.b.kind[non_null[0][1]] == "alias":
+                return self.render_type(non_null[0], area, deps, True, True)
+        members, alternatives, nullable = self.norm(ir, nullable)
+        parts: list[str] = []
+        for m in members:
+            kind = m[0]
+            if kind == "any":
+                return "Any"
+            if kind == "lit":
+                parts.append("Literal[" + ", ".join(_pystr(v) for v in m[1]) + "]")
+            elif kind == "prim":
+                parts.append(m[1])
+            elif kind == "list":
+                parts.append(f"list[{self.render_type(m[1], area, deps, False, True)}]")
+            elif kind == "dict":
+                parts.append(f"dict[str, {self.render_type(m[1], area, deps, False, True)}]")
+            elif kind == "cls":
+                parts.extend(self.cls_ref(c, area, deps) for c in self.with_subclasses(m[1]))
+        if nullable:
+            parts.append("None")
+        text = " | ".join(parts) if len(parts) > 1 or not parts else parts[0]
+        if not parts:
+            text = "None"
+        if alternatives:
+            alt = ", ".join("dict" if a == "dict" else self.cls_ref(a, area, deps) for a in alternatives)
+            text = f"Annotated[{text}, Alternatives({alt})]"
+        return text
+
+    def render_class(self, cd: ClassDef, mixins: dict[str, str]) -> str:
+        bases = []
+        if cd.schema_name and cd.schema_name in mixins:
+            bases.append(mixins[cd.schema_name])
+        bases.append("Model")
+        kw = f', tag_field="type", tag={_pystr(cd.tag)}' if cd.tag is not None else ""
+        lines = [f"class {cd.name}({', '.join(bases)}{kw}):"]
+        if cd.doc:
+            lines.append(f"    {_docstring(cd.doc)}")
+            lines.append("")
+        if cd.tag is not None:
+            lines.append(f"    type = {_pystr(cd.tag)}")
+        deps: set[str] = set()
+        for pyname, wire, ir, comment in cd.fields:
+            ann = self.render_type(ir, cd.area, deps, True, True)
+            default = "None" if pyname == wire else f'msgspec.field(default=None, name={_pystr(wire)})'
+            line = f"    {pyname}: {ann} = {default}"
+            if comment:
+                line += f"  # {comment}"
+            lines.append(line)
+        if len(lines) == 1:
+            lines.append("    pass")
+        out = "\n".join(lines) + "\n"
+        for sub, tag in zip(cd.sub_names, cd.extra_tags):
+            out += (f"\n\nclass {sub}({cd.name}, tag={_pystr(tag)}):\n"
+                    f'    """``{cd.name}`` with ``type`` {_pystr(tag)}."""\n\n    type = {_pystr(tag)}\n')
+        self._deps.update(deps)
+        return out
+
+    def render_module(self, area: str) -> tuple[str, list[str]]:
+        """Return (module text, exported names)."""
+        mixins: dict[str, str] = self.b.ov.get("mixins", {})
+        sdk: dict[str, str] = self.b.ov.get("sdk_aliases", {})
+        self._deps: set[str] = set()
+        classes = sorted((c for c in self.b.classes.values() if c.area == area), key=lambda c: c.name)
+        aliases = sorted(n for n in self.b.schemas if self.b.kind[n] == "alias" and self.b.area_of[n] == area)
+        blocks = [self.render_class(cd, mixins) for cd in classes]
+        alias_text: dict[str, str] = {}
+        alias_deps: set[str] = set()
+        edges: dict[str, set[str]] = collections.defaultdict(set)
+        for n in aliases:
+            self._alias_mode = (py_name(n), edges, [n])
+            try:
+                text = self.render_type(self.b.aliases[py_name(n)], area, alias_deps, False, False)
+            finally:
+                self._alias_mode = None
+            desc = _first_sentence(self.b.schemas[n].get("description"))
+            alias_text[py_name(n)] = f"{py_name(n)} = {text}" + (f"  # {desc}" if desc else "")
+        alias_lines = [alias_text[n] for n in _topo_order(sorted(alias_text), edges)]
+        sdk_lines = [f"{alias} = {py_name(target)}" for alias, target in sorted(sdk.items())
+                     if self.b.area_of.get(target) == area]
+        deps = sorted((self._deps | alias_deps) - {area})
+        exported = sorted([cd.name for cd in classes] + [s for c in classes for s in self.subclass_names(c.name)]
+                          + [py_name(n) for n in aliases]
+                          + [a for a, t in sdk.items() if self.b.area_of.get(t) == area])
+        used_mixins = sorted({mixins[c.schema_name] for c in classes if c.schema_name in mixins})
+        src = "\n\n".join(blocks)
+        head = [
+            header(self.spec_hash),
+            f'"""Types of the {area.replace("_", " ")} API area (generated from the OpenAPI spec)."""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "from typing import Annotated, Any, Literal",
+            "",
+            "import msgspec",
+            "",
+            f"from .._model import {', '.join(['Alternatives', 'Model', *used_mixins])}",
+            "",
+            "__all__ = [" + ", ".join(_pystr(n) for n in exported) + "]",
+            "",
+            "",
+        ]
+        tail = ["", ""]
+        if deps:
+            tail.append("# Other areas, imported after this module's classes exist so that import cycles resolve.")
+            tail.extend(f"from . import {d} as _{d}  # noqa: E402" for d in deps)
+            tail.append("")
+        tail.extend(alias_lines)
+        if sdk_lines:
+            tail.extend(["", "# Names of the official `openai` SDK.", *sdk_lines])
+        text = "\n".join(head) + src + "\n".join(tail) + "\n"
+        text = text.replace("\n\n\n\n", "\n\n\n")
+        _unused = ("Annotated", "Any", "Literal", "msgspec", "Alternatives")
+        del _unused
+        return text, exported
+
+
+def _topo_order(names: list[str], edges: dict[str, set[str]]) -> list[str]:
+    """``names`` ordered so that each comes after the names it refers to (input order otherwise)."""
+    done: set[str] = set()
+    out: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(n: str) -> None:
+        if n in done:
+            return
+        if n in visiting:
+            raise SystemExit(f"alias cycle through {n}")
+        visiting.add(n)
+        for d in sorted(edges.get(n, ())):
+            visit(d)
+        visiting.discard(n)
+        done.add(n)
+        out.append(n)
+
+    for n in names:
+        visit(n)
+    return out
+
+
+def header(spec_hash: str) -> str:
+    """The first line of every generated file (``generate.py`` looks for DO-NOT-EDIT to clean up)."""
+    return (f"# Generated by `python scripts/generate.py` from spec/openapi.yaml (sha256 {spec_hash}).\n"
+            "# DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.")
+
+
+def _pystr(v: Any) -> str:
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' if isinstance(v, str) else repr(v)
+
+
+def _docstring(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace('"""', "'''").rstrip('"')
+    return f'"""{text}"""'
+
+
+def render_init(spec_hash: str, table: dict[str, str]) -> str:
+    """``types/__init__.py``: every name, imported lazily from its area module on first access."""
+    names = sorted(table)
+    rows = "\n".join(f"    {_pystr(n)}: {_pystr(table[n])}," for n in names)
+    return f'''{header(spec_hash)}
+"""Every type of the OpenAI API as a msgspec Struct (or a type alias), loaded lazily per API area.
+
+``from openai_async.types import ChatCompletion`` imports only ``openai_async.types.chat`` (and the areas it
+refers to). Names are the spec's schema names; the official SDK's names are aliases of them.
+Decoding is lenient about API drift: see ``openai_async._decode``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .._model import Model as Model
+from .._model import Unknown as Unknown
+
+_MODULE_OF: dict[str, str] = {{
+{rows}
+}}
+
+__all__ = ["Model", "Unknown", *_MODULE_OF]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+    value = getattr(importlib.import_module(f"{{__name__}}.{{module}}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+{_type_checking_imports(table)}
+'''
+
+
+def _type_checking_imports(table: dict[str, str]) -> str:
+    by_module: dict[str, list[str]] = collections.defaultdict(list)
+    for name, module in table.items():
+        by_module[module].append(name)
+    lines = []
+    for module in sorted(by_module):
+        for name in sorted(by_module[module]):
+            lines.append(f"    from .{module} import {name} as {name}")
+    return "\n".join(lines)
+
+
+def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
+    """Render every file of ``openai_async/types/``: ``{path relative to openai_async/: text}``."""
+    b = Builder(spec)
+    b.build()
+    r = Renderer(b, spec_hash)
+    sdk: dict[str, str] = b.ov.get("sdk_aliases", {})
+    for alias, target in sdk.items():
+        if target not in b.schemas:
+            raise SystemExit(f"overrides.toml: sdk alias {alias} -> unknown schema {target}")
+        if alias in b.used_names:
+            raise SystemExit(f"overrides.toml: sdk alias {alias} collides with a generated name")
+    out: dict[str, str] = {}
+    table: dict[str, str] = {}
+    for area in sorted({c.area for c in b.classes.values()} | set(b.area_of.values())):
+        text, exported = r.render_module(area)
+        out[f"types/{area}.py"] = text
+        for name in exported:
+            table[name] = area
+    out["types/__init__.py"] = render_init(spec_hash, table)
+    return out
