@@ -1,0 +1,470 @@
+"""Client-side rate limiter: keep one client (or many processes) inside an organization's RPM and TPM budgets.
+
+    limiter = RateLimiter(rpm=5_000, tpm=2_000_000)
+    client = AsyncOpenAI(rate_limiter=limiter)
+
+How it decides (GCRA, the "virtual scheduling" form of a token bucket):
+
+- Each budget (``requests``, ``tokens``) keeps one number, its *theoretical arrival time* (TAT): the moment the
+  budget would be fully replenished if nothing else were sent. A request costing ``c`` units moves it by
+  ``c * 60 / limit`` seconds. A request may start once ``TAT - tolerance <= now``; the tolerance is the burst
+  (``burst`` seconds worth of budget, at least one request).
+- ``acquire`` *reserves* a start time for every caller in the order they call (FIFO), then sleeps until that time
+  with the injected clock: no polling, no lock held while sleeping. A cancelled waiter gives its slot back.
+- Token costs are estimated before the call (``_tokens.estimate_request_tokens``) and corrected by ``settle``
+  from ``usage.total_tokens``.
+- ``observe`` reads ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``: the server's limit replaces (or
+  caps) the configured one, and when the server reports more of the budget in use than this limiter accounted
+  for (another process sharing the organization), the schedule moves later by the difference.
+- A 429 pushes the next free slot to ``now + Retry-After`` (or the reset the headers imply) *keeping the spacing
+  of everyone already waiting*, and cuts the effective rate to 80 %, recovering linearly over a minute. Nothing
+  stops the world for a fixed time.
+
+State lives in a backend: ``InMemoryBackend`` (default, one process) or ``_ratelimit_redis.RedisBackend``
+(several processes sharing one budget). Times are seconds of the limiter's ``Clock``; tests inject a
+``ScaledClock`` to run a minute of limiting in a second.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol, runtime_checkable
+
+import anyio
+
+from ._tokens import estimate_request_tokens
+
+__all__ = [
+    "Clock",
+    "InMemoryBackend",
+    "Lease",
+    "MonotonicClock",
+    "RateLimitBackend",
+    "RateLimiter",
+    "ScaledClock",
+    "WallClock",
+    "parse_duration",
+]
+
+REQUESTS = "requests"
+TOKENS = "tokens"
+_DIMENSIONS = (REQUESTS, TOKENS)
+_NEG_INF = float("-inf")
+_EPSILON = 1e-9  # float noise in TAT arithmetic is not a reason to sleep
+
+
+# --------------------------------------------------------------------------------------------------- clocks
+class Clock(Protocol):
+    """A time source: ``now()`` in seconds and an ``anyio``-based ``sleep``."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class MonotonicClock:
+    """``time.monotonic`` + ``anyio.sleep``: the default for a limiter that lives in one process."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
+class WallClock:
+    """``time.time`` + ``anyio.sleep``: comparable across processes and hosts (keep them NTP-synced)."""
+
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
+class ScaledClock:
+    """Compressed time for tests and simulations: ``speed`` virtual seconds pass per real second.
+
+    Args:
+        speed: Virtual seconds per real second (60 runs a minute of rate limiting in one second).
+        wall: Base the clock on ``time.time`` (shareable across processes) instead of ``time.monotonic``.
+    """
+
+    def __init__(self, speed: float, *, wall: bool = False) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._source = time.time if wall else time.monotonic
+        self._origin = self._source()
+
+    def now(self) -> float:
+        return (self._source() - self._origin) * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds / self.speed)
+
+
+# --------------------------------------------------------------------------------------------------- headers
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Parse an ``x-ratelimit-reset-*`` duration (Go style: ``1s``, ``6m0s``, ``20ms``, ``1h2m3.5s``) to seconds.
+
+    A bare number is read as seconds. Returns None for a missing or unreadable value.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != pos:
+            return None
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(value) or pos == 0:
+        return None
+    return total
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+def retry_after_seconds(headers: Mapping[str, str], now_wall: float | None = None) -> float | None:
+    """Return the server's ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP date) hint in seconds."""
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            return max(0.0, float(value) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now_wall is None else now_wall))
+
+
+# --------------------------------------------------------------------------------------------------- backends
+@runtime_checkable
+class RateLimitBackend(Protocol):
+    """Where the TAT of each budget lives. Times are seconds of the limiter's clock.
+
+    ``shift`` and ``push`` come from the synchronous ``observe``/``settle`` hooks; a remote backend may queue
+    them and apply them atomically with its next ``reserve``.
+    """
+
+    async def reserve(
+        self, now: float, costs: Sequence[tuple[str, float, float]]
+    ) -> tuple[float, list[float]]:
+        """Reserve ``(budget, increment_seconds, tolerance_seconds)`` in every budget at one common start time.
+
+        Returns the start time (``>= now``) and each budget's TAT after the reservation.
+        """
+        ...
+
+    def shift(self, budget: str, seconds: float) -> None:
+        """Move the budget's TAT by ``seconds`` (positive: more in use than accounted; negative: a refund)."""
+        ...
+
+    def push(self, budget: str, seconds: float, not_before: float) -> None:
+        """Set the budget's TAT to ``max(TAT + seconds, not_before)``: delay what is reserved and block until then."""
+        ...
+
+
+class InMemoryBackend:
+    """Budget state in this process (the default). Not shared between processes."""
+
+    preferred_clock: Clock | None = None
+
+    def __init__(self) -> None:
+        self._tat: dict[str, float] = {}
+
+    async def reserve(
+        self, now: float, costs: Sequence[tuple[str, float, float]]
+    ) -> tuple[float, list[float]]:
+        return self.reserve_now(now, costs)
+
+    def reserve_now(self, now: float, costs: Sequence[tuple[str, float, float]]) -> tuple[float, list[float]]:
+        """Synchronous ``reserve`` (no I/O)."""
+        tat = self._tat
+        start = now
+        for budget, _inc, tol in costs:
+            free = tat.get(budget, _NEG_INF) - tol
+            if free > start:
+                start = free
+        after = []
+        for budget, inc, _tol in costs:
+            new = max(tat.get(budget, _NEG_INF), start) + inc
+            tat[budget] = new
+            after.append(new)
+        return start, after
+
+    def shift(self, budget: str, seconds: float) -> None:
+        if budget in self._tat:
+            self._tat[budget] += seconds
+
+    def push(self, budget: str, seconds: float, not_before: float) -> None:
+        self._tat[budget] = max(self._tat.get(budget, _NEG_INF) + seconds, not_before)
+
+
+# --------------------------------------------------------------------------------------------------- limiter
+class Lease:
+    """One reservation: handed out by ``acquire`` and given back to ``observe``/``settle``. Strictly private."""
+
+    __slots__ = ("epoch", "settled", "shift0", "start", "tokens", "units")
+
+    def __init__(
+        self, tokens: int, start: float, units: list[float | None], epoch: int, shift0: float
+    ) -> None:
+        self.tokens = tokens
+        self.start = start
+        self.units = units  # per budget: units in use right after this reservation (None: budget unknown)
+        self.epoch = epoch
+        self.shift0 = shift0
+        self.settled = False
+
+
+class _Budget:
+    """One dimension (requests or tokens): its configured and server-reported limits per minute."""
+
+    __slots__ = ("configured", "name", "server")
+
+    def __init__(self, name: str, configured: float | None) -> None:
+        self.name = name
+        self.configured = configured
+        self.server: float | None = None
+
+    def limit(self) -> float | None:
+        if self.configured is None:
+            return self.server
+        if self.server is None:
+            return self.configured
+        return min(self.configured, self.server)
+
+
+class RateLimiter:
+    """Client-side RPM/TPM limiter shared by every task that uses the client it is given to.
+
+    Args:
+        rpm: Requests per minute to stay under, or None to learn it from ``x-ratelimit-limit-requests``.
+        tpm: Tokens per minute to stay under, or None to learn it from ``x-ratelimit-limit-tokens``.
+        backend: Where the budget state lives; ``InMemoryBackend()`` by default, ``RedisBackend`` to share it.
+        clock: Time source; defaults to the backend's preferred clock, else ``MonotonicClock()``.
+        burst: Seconds worth of budget that may be spent at once (at least one request).
+        estimator: ``(method, path, body) -> tokens`` used before each call.
+
+    The server's limits cap the configured ones (``min``); a limit nobody knows is not enforced.
+    """
+
+    #: Fraction of the rate kept after a 429, and the time over which the rate recovers linearly to 100 %.
+    THROTTLE_FACTOR = 0.8
+    RECOVERY_SECONDS = 60.0
+
+    def __init__(
+        self,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        *,
+        backend: RateLimitBackend | None = None,
+        clock: Clock | None = None,
+        burst: float = 1.0,
+        estimator: Any = None,
+    ) -> None:
+        for name, value in (("rpm", rpm), ("tpm", tpm)):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        self._backend: RateLimitBackend = backend if backend is not None else InMemoryBackend()
+        self._clock: Clock = clock or getattr(self._backend, "preferred_clock", None) or MonotonicClock()
+        self._budgets = (_Budget(REQUESTS, rpm), _Budget(TOKENS, tpm))
+        self._burst = burst
+        self._estimate = estimator or estimate_request_tokens
+        self._epoch = 0
+        self._shift = 0.0  # cumulative delay applied to leases already waiting
+        self._waiting: set[Lease] = set()
+        self._factor_cut = 1.0
+        self._cut_at = _NEG_INF
+        self.throttled = 0
+        """Number of 429 responses observed."""
+
+    # ---------------------------------------------------------------- introspection
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def limits(self) -> dict[str, float | None]:
+        """The effective per-minute limits (configured capped by server-reported), before 429 slow-downs."""
+        return {b.name: b.limit() for b in self._budgets}
+
+    def _factor(self, now: float) -> float:
+        if self._factor_cut >= 1.0:
+            return 1.0
+        progress = (now - self._cut_at) / self.RECOVERY_SECONDS
+        if progress >= 1.0:
+            self._factor_cut = 1.0
+            return 1.0
+        return self._factor_cut + (1.0 - self._factor_cut) * progress
+
+    def _rate(self, budget: _Budget, factor: float) -> tuple[float, float]:
+        """Return (seconds per unit, tolerance seconds) for ``budget``; (0, 0) when it has no known limit."""
+        limit = budget.limit()
+        if limit is None:
+            return 0.0, 0.0
+        per_minute = limit * factor
+        inc = 60.0 / per_minute
+        capacity = max(1.0, per_minute * self._burst / 60.0)
+        return inc, inc * (capacity - 1.0)
+
+    # ---------------------------------------------------------------- the hook
+    async def acquire(self, method: str, path: str, body: Any) -> Lease:
+        """Wait for this request's turn and reserve its cost; call before every attempt."""
+        clock = self._clock
+        now = clock.now()
+        factor = self._factor(now)
+        inc_r, tol_r = self._rate(self._budgets[0], factor)
+        inc_t, tol_t = self._rate(self._budgets[1], factor)
+        tokens = self._estimate(method, path, body) if inc_t else 0
+        costs = ((REQUESTS, inc_r, tol_r), (TOKENS, tokens * inc_t, tol_t))
+        backend = self._backend
+        if isinstance(backend, InMemoryBackend):
+            start, after = backend.reserve_now(now, costs)
+        else:
+            start, after = await backend.reserve(now, costs)
+        units: list[float | None] = [
+            (after[0] - start) / inc_r if inc_r else None,
+            (after[1] - start) / inc_t if inc_t else None,
+        ]
+        lease = Lease(tokens, start, units, self._epoch, self._shift)
+        if start - now > _EPSILON:
+            await self._wait(lease, costs)
+        return lease
+
+    async def _wait(self, lease: Lease, costs: tuple[tuple[str, float, float], ...]) -> None:
+        clock = self._clock
+        self._waiting.add(lease)
+        try:
+            while True:
+                delay = lease.start + (self._shift - lease.shift0) - clock.now()
+                if delay <= _EPSILON:
+                    return
+                await clock.sleep(delay)
+        except BaseException:
+            for budget, inc, _tol in costs:  # give the slot back
+                if inc:
+                    self._backend.shift(budget, -inc)
+            raise
+        finally:
+            self._waiting.discard(lease)
+
+    def observe(self, lease: Lease, status: int | None, headers: Mapping[str, str] | None) -> None:
+        """Learn from a response's status and headers (``None, None`` after a connection error)."""
+        if headers is None:
+            return
+        now = self._clock.now()
+        self._learn_headers(lease, headers, now)
+        if status == 429:
+            self._throttle(lease, headers, now)
+
+    def settle(self, lease: Lease, total_tokens: int | None) -> None:
+        """Correct the token charge of ``lease`` with the ``usage.total_tokens`` the response reported."""
+        if total_tokens is None or lease.settled:
+            return
+        lease.settled = True
+        inc_t, _ = self._rate(self._budgets[1], self._factor(self._clock.now()))
+        delta = total_tokens - lease.tokens
+        if inc_t and delta:
+            self._backend.shift(TOKENS, delta * inc_t)
+
+    # ---------------------------------------------------------------- corrections
+    def _delay_waiters(self, until: float) -> float:
+        """Move everyone already waiting so that the earliest starts no sooner than ``until``; return the delay."""
+        if not self._waiting:
+            return 0.0
+        extra = self._shift
+        earliest = min(lease.start + (extra - lease.shift0) for lease in self._waiting)
+        if until <= earliest:
+            return 0.0
+        self._shift += until - earliest
+        return until - earliest
+
+    def _learn_headers(self, lease: Lease, headers: Mapping[str, str], now: float) -> None:
+        factor = self._factor(now)
+        for index, budget in enumerate(self._budgets):
+            limit = _header_int(headers, f"x-ratelimit-limit-{budget.name}")
+            if not limit or limit <= 0:
+                continue
+            budget.server = float(limit)
+            remaining = _header_int(headers, f"x-ratelimit-remaining-{budget.name}")
+            if remaining is None:
+                continue
+            inc, _tol = self._rate(budget, factor)
+            server_units = max(0, limit - remaining)
+            local_units = lease.units[index]
+            if local_units is None:
+                # First sight of this budget: seed the schedule with what the server already counts as used.
+                self._backend.push(budget.name, 0.0, now + server_units * inc)
+                continue
+            if lease.epoch != self._epoch:
+                continue  # a correction was already made after this lease was reserved
+            slack = max(2.0, 0.02 * limit) if budget.name == REQUESTS else max(0.05 * limit, 1.0)
+            excess = server_units - local_units
+            if excess > slack:
+                self._backend.shift(budget.name, excess * inc)
+                self._epoch += 1
+                if self._waiting:
+                    self._shift += excess * inc
+
+    def _throttle(self, lease: Lease, headers: Mapping[str, str], now: float) -> None:
+        self.throttled += 1
+        wait = retry_after_seconds(headers)
+        if wait is None:
+            wait = self._wait_from_headers(lease, headers)
+        until = now + wait
+        _, tol_r = self._rate(self._budgets[0], self._factor(now))
+        # Waiters keep their order and spacing but start no sooner than `until`; new callers queue after them.
+        self._backend.push(REQUESTS, self._delay_waiters(until), until + tol_r)
+        if lease.epoch == self._epoch:  # one cut per wave of 429s, not one per in-flight request
+            self._epoch += 1
+            self._factor_cut = max(0.25, self._factor(now) * self.THROTTLE_FACTOR)
+            self._cut_at = now
+
+    def _wait_from_headers(self, lease: Lease, headers: Mapping[str, str]) -> float:
+        """Time until this request would fit again, from the remaining/limit headers; 1 s if they are absent."""
+        waits = []
+        for budget in self._budgets:
+            limit = _header_int(headers, f"x-ratelimit-limit-{budget.name}")
+            remaining = _header_int(headers, f"x-ratelimit-remaining-{budget.name}")
+            if not limit or remaining is None:
+                continue
+            need = 1 if budget.name == REQUESTS else lease.tokens
+            if remaining >= need:
+                continue
+            full = parse_duration(headers.get(f"x-ratelimit-reset-{budget.name}"))
+            per_unit = 60.0 / limit
+            wait = (need - remaining) * per_unit
+            waits.append(min(wait, full) if full is not None else wait)
+        return max(waits) if waits else 1.0
