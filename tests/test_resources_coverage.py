@@ -1,0 +1,173 @@
+"""Every operation of the vendored spec is a method of AsyncOpenAI, under the official SDK's name."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openai_async import AsyncOpenAI
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import gen_resources  # noqa: E402
+
+# Names the issue lists explicitly (client.<name>), checked one by one.
+EXPECTED = """
+chat.completions.create chat.completions.list chat.completions.retrieve chat.completions.update
+chat.completions.delete chat.completions.messages.list
+responses.create responses.retrieve responses.delete responses.cancel responses.compact
+responses.input_items.list responses.input_tokens.count
+audio.speech.create audio.transcriptions.create audio.translations.create
+fine_tuning.jobs.create fine_tuning.jobs.list fine_tuning.jobs.retrieve fine_tuning.jobs.cancel
+fine_tuning.jobs.list_events fine_tuning.jobs.pause fine_tuning.jobs.resume fine_tuning.jobs.checkpoints.list
+fine_tuning.checkpoints.permissions.create fine_tuning.checkpoints.permissions.list
+fine_tuning.checkpoints.permissions.delete fine_tuning.alpha.graders.run fine_tuning.alpha.graders.validate
+batches.create batches.retrieve batches.list batches.cancel
+uploads.create uploads.complete uploads.cancel uploads.parts.create
+files.create files.retrieve files.list files.delete files.content
+embeddings.create images.generate images.edit images.create_variation moderations.create
+models.list models.retrieve models.delete completions.create
+vector_stores.create vector_stores.retrieve vector_stores.update vector_stores.list vector_stores.delete
+vector_stores.search vector_stores.files.create vector_stores.files.retrieve vector_stores.files.update
+vector_stores.files.list vector_stores.files.delete vector_stores.files.content
+vector_stores.file_batches.create vector_stores.file_batches.retrieve vector_stores.file_batches.cancel
+vector_stores.file_batches.list_files
+conversations.create conversations.retrieve conversations.update conversations.delete
+conversations.items.create conversations.items.retrieve conversations.items.list conversations.items.delete
+evals.create evals.retrieve evals.update evals.list evals.delete evals.runs.create evals.runs.retrieve
+evals.runs.list evals.runs.delete evals.runs.cancel evals.runs.output_items.retrieve evals.runs.output_items.list
+containers.create containers.retrieve containers.list containers.delete containers.files.create
+containers.files.retrieve containers.files.list containers.files.delete containers.files.content.retrieve
+videos.create videos.retrieve videos.list videos.delete videos.download_content videos.remix
+skills.create skills.retrieve skills.update skills.list skills.delete skills.content.retrieve
+skills.versions.create skills.versions.retrieve skills.versions.list skills.versions.delete
+skills.versions.content.retrieve
+realtime.calls.create realtime.calls.accept realtime.calls.hangup realtime.calls.refer realtime.calls.reject
+realtime.client_secrets.create
+beta.chatkit.sessions.create beta.chatkit.sessions.cancel beta.chatkit.threads.retrieve
+beta.chatkit.threads.list beta.chatkit.threads.delete beta.chatkit.threads.list_items
+beta.assistants.create beta.threads.create beta.threads.runs.create beta.threads.messages.list
+admin.organization.admin_api_keys.list admin.organization.audit_logs.list admin.organization.invites.create
+admin.organization.users.retrieve admin.organization.projects.create admin.organization.projects.users.create
+admin.organization.projects.service_accounts.create admin.organization.usage.completions
+admin.organization.usage.costs admin.organization.groups.users.create admin.organization.roles.list
+""".split()
+
+
+@cache
+def spec() -> dict[str, Any]:
+    return gen_resources._load_spec()
+
+
+@cache
+def table() -> dict[str, dict[str, Any]]:
+    return gen_resources.load_table()
+
+
+def resolve(client: Any, dotted: str) -> Any:
+    obj = client
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@pytest.fixture(scope="module")
+def client() -> AsyncOpenAI:
+    return AsyncOpenAI(api_key="sk-test", base_url="http://127.0.0.1:9")
+
+
+def test_table_lists_every_operation_once() -> None:
+    """operations.toml has exactly one entry per operationId of the spec (288)."""
+    ids = [op["operationId"] for _, _, op, _ in gen_resources.iter_operations(spec())]
+    assert len(ids) == len(set(ids)) == 288
+    assert set(table()) == set(ids)
+    for op_id, entry in table().items():
+        verb, path, _, _ = next(o for o in gen_resources.iter_operations(spec()) if o[2]["operationId"] == op_id)
+        assert entry["http"] == f"{verb} {path}", op_id
+
+
+def test_every_operation_has_a_method(client: AsyncOpenAI) -> None:
+    """Each of the 288 operations resolves to a callable on the client: a coroutine, or a paginator for lists."""
+    missing = []
+    for op_id, entry in table().items():
+        try:
+            method = resolve(client, f"{entry['ns']}.{entry['method']}")
+        except AttributeError:
+            missing.append(op_id)
+            continue
+        if entry["kind"] == "list":
+            assert not inspect.iscoroutinefunction(method), op_id
+        else:
+            assert inspect.iscoroutinefunction(method), op_id
+        assert method.__doc__ and "https://platform.openai.com/docs/api-reference" in method.__doc__, op_id
+    assert missing == []
+
+
+@pytest.mark.parametrize("dotted", EXPECTED)
+def test_official_sdk_names(client: AsyncOpenAI, dotted: str) -> None:
+    """The names the issue lists exist, spelled as in the official SDK."""
+    assert callable(resolve(client, dotted))
+
+
+def test_same_names_and_positional_parameters_as_the_official_sdk(client: AsyncOpenAI) -> None:
+    """Where the installed official SDK hits the same route, our method has its name, positional and keyword names."""
+    openai = pytest.importorskip("openai")
+    sdk = openai.AsyncOpenAI(api_key="sk-test", base_url="http://127.0.0.1:9")
+    per_call = {"extra_headers", "extra_query", "extra_body", "timeout"}
+    problems = []
+    for op_id, entry in table().items():
+        if entry["source"] != "sdk":
+            continue
+        ours = inspect.signature(resolve(client, f"{entry['ns']}.{entry['method']}"))
+        theirs = inspect.signature(resolve(sdk, f"{entry['ns']}.{entry['method']}"))
+
+        def split(sig: inspect.Signature) -> tuple[list[str], set[str]]:
+            params = sig.parameters.values()
+            positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+            return positional, {p.name for p in params if p.kind is p.KEYWORD_ONLY} - per_call
+
+        (our_pos, our_kw), (their_pos, their_kw) = split(ours), split(theirs)
+        if our_pos != their_pos:
+            problems.append(f"{op_id}: positional {our_pos} != {their_pos}")
+        # The SDK may know parameters newer than the vendored spec; ours must all be spelled like theirs.
+        extra = our_kw - their_kw
+        if extra and op_id != "create-realtime-session":  # the SDK's beta.realtime.sessions lags the spec
+            problems.append(f"{op_id}: keywords the SDK does not have: {sorted(extra)}")
+    assert problems == []
+
+
+def test_stream_capable_operations_take_stream() -> None:
+    """Operations that can answer text/event-stream (or take a stream flag) accept stream=True."""
+    client = AsyncOpenAI(api_key="sk-test", base_url="http://127.0.0.1:9")
+    streaming = {op_id: e for op_id, e in table().items() if e["kind"] == "stream"}
+    assert {f"{e['ns']}.{e['method']}" for e in streaming.values()} >= {
+        "chat.completions.create",
+        "responses.create",
+        "responses.retrieve",
+        "completions.create",
+        "audio.transcriptions.create",
+        "beta.threads.runs.create",
+        "beta.threads.create_and_run",
+        "beta.threads.runs.submit_tool_outputs",
+        "images.generate",
+        "images.edit",
+    }
+    for entry in streaming.values():
+        params = inspect.signature(resolve(client, f"{entry['ns']}.{entry['method']}")).parameters
+        assert "stream" in params, entry
+
+
+def test_generated_files_carry_the_header() -> None:
+    """Every generated resource module opens with the DO-NOT-EDIT header naming the command and spec hash."""
+    files = sorted((ROOT / "openai_async" / "resources").rglob("*.py"))
+    assert len(files) > 20
+    for path in files:
+        head = path.read_text().splitlines()[:2]
+        assert "python scripts/generate.py" in head[0] and "sha256" in head[0], path
+        assert "DO NOT EDIT" in head[1], path
