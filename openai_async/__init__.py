@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from ._azure import AsyncAzureOpenAI as AsyncAzureOpenAI
 from ._client import AsyncOpenAI as AsyncOpenAI
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIError as APIError
@@ -48,6 +49,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAzureOpenAI",
     "AsyncOpenAI",
     "AsyncPage",
     "AsyncPaginator",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from ._pagination import AsyncPaginator, PageKind
     from ._ratelimit import RateLimiter
+    from ._webhooks import Webhooks
 
 try:
     from .resources._root import Resources as _Resources
@@ -59,6 +61,9 @@ class AsyncOpenAI(_Resources):
         rate_limiter: an optional client-side ``RateLimiter`` shared by every call of this client.
         webhook_secret: defaults to ``OPENAI_WEBHOOK_SECRET``; used by ``client.webhooks``.
     """
+
+    _auth_header = "Authorization"
+    _auth_prefix = "Bearer "
 
     def __init__(
         self,
@@ -115,6 +120,7 @@ class AsyncOpenAI(_Resources):
         return Session(
             pool=self._pool, base_url=self.base_url, api_key=self._api_key, headers=headers,
             query=self.default_query, timeout=self.timeout, retry=self.retry, limiter=self.rate_limiter,
+            auth_header=self._auth_header, auth_prefix=self._auth_prefix,
         )
 
     # -- configuration -------------------------------------------------------------------------------------
@@ -192,6 +198,13 @@ class AsyncOpenAI(_Resources):
             self.__dict__["_raw_client"] = view
         return view
 
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Verify and decode webhook deliveries (``verify_signature``, ``unwrap``)."""
+        from ._webhooks import Webhooks
+
+        return Webhooks(self)
+
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def close(self) -> None:
@@ -229,9 +242,8 @@ class AsyncOpenAI(_Resources):
 
         ``path`` is relative to ``base_url``. The result is decoded into ``cast_to`` (``dict`` by default).
         """
-        return await self._session.request(method.upper(), path, body=body, query=query, cast=cast_to,
-                                           stream=stream, stream_cls=stream_cls or dict, options=options,
-                                           raw=self._raw)
+        return await self._request(method.upper(), path, body=body, query=query, cast=cast_to, stream=stream,
+                                   stream_cls=stream_cls or dict, options=options)
 
     async def get(self, path: str, *, cast_to: type[T] | Any = dict, query: Mapping[str, Any] | None = None,
                   **options: Unpack[RequestOptions]) -> Any:

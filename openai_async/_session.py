@@ -40,17 +40,21 @@ _NO_OPTIONS: RequestOptions = {}
 class Session:
     """Strictly private: one client configuration bound to a shared connection pool."""
 
-    __slots__ = ("_api_key", "_headers", "_query", "base_url", "limiter", "pool", "retry", "timeout")
+    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_headers", "_query", "base_url", "limiter", "pool",
+                 "retry", "timeout")
 
     def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey, headers: dict[str, str],
                  query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
-                 limiter: RateLimiter | None) -> None:
+                 limiter: RateLimiter | None, auth_header: str = "Authorization",
+                 auth_prefix: str = "Bearer ") -> None:
         self.pool = pool
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self._auth_header = auth_header
+        self._auth_prefix = auth_prefix
         self._headers = headers
         if isinstance(api_key, str):
-            self._headers = {**headers, "Authorization": f"Bearer {api_key}"}
+            self._headers = {**headers, auth_header: auth_prefix + api_key}
         self._query = dict(query) if query else None
         self.timeout = timeout
         self.retry = retry
@@ -67,7 +71,7 @@ class Session:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         headers = self._headers
         if not isinstance(self._api_key, str):
-            headers = {**headers, "Authorization": f"Bearer {await self._api_key()}"}
+            headers = {**headers, self._auth_header: self._auth_prefix + await self._api_key()}
         params = _query_params(self._query, query, options.get("extra_query"))
 
         data: Any = None
