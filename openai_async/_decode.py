@@ -1,16 +1,35 @@
-"""Decoding entry points: one cached msgspec Decoder per type, and a lenient fallback.
+"""Decoding entry points: one cached msgspec Decoder per type, and a lenient fallback for API drift.
 
-The fast path is a plain ``msgspec.json.Decoder(T).decode``. When the live API drifts from the spec and the
-strict decode raises ``msgspec.ValidationError``, the lenient path takes over (see ``_lenient``).
+The fast path is a plain ``msgspec.json.Decoder(T).decode``: generated types make every field optional and
+nullable (``T | None = None``), string enums open (``Literal[...] | str``) and unknown fields ignored, so most
+drift (new fields, new enum values, nulls, missing fields) decodes on the fast path at full speed.
+
+When the strict decode still raises ``msgspec.ValidationError`` (a union member with a ``type`` this release does
+not know, a value of the wrong JSON type, ...), the payload is decoded to builtins and a lenient converter walks
+the target type and builds the structs field by field, at any depth:
+
+- a JSON object whose ``type`` tag is unknown -> ``Unknown`` (the raw ``dict``, with ``.type`` and ``.raw``);
+- a value of the wrong JSON type (a string where a number is expected, an object where a list is expected ...)
+  -> kept as the raw JSON value, so nothing is lost;
+- a union msgspec cannot express in full (``Annotated[..., Alternatives(...)]``) -> the member that fits best;
+- subtrees that conform are still converted by msgspec itself.
+
+Only bytes that are not JSON raise (``msgspec.DecodeError``).
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any, TypeVar
 
 import msgspec
 
+from ._model import Alternatives, Unknown
+
 T = TypeVar("T")
+
+__all__ = ["convert", "decode", "decoder_for"]
 
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 _any_decoder = msgspec.json.Decoder()
@@ -32,7 +51,7 @@ def decode(data: bytes | bytearray | memoryview | str, type_: type[T] | Any) -> 
     try:
         return dec.decode(data)  # type: ignore[no-any-return]
     except msgspec.ValidationError:
-        return convert(_any_decoder.decode(data), type_)
+        return _converter(type_)(_any_decoder.decode(data))  # type: ignore[no-any-return]
 
 
 def convert(obj: Any, type_: type[T] | Any) -> T:
@@ -40,9 +59,238 @@ def convert(obj: Any, type_: type[T] | Any) -> T:
     try:
         return msgspec.convert(obj, type_)  # type: ignore[no-any-return]
     except msgspec.ValidationError:
-        return _lenient(obj, type_)
+        return _converter(type_)(obj)  # type: ignore[no-any-return]
 
 
-def _lenient(obj: Any, type_: Any) -> Any:
-    # Placeholder until the generated types land: hand back the raw JSON value.
-    return obj
+# ---------------------------------------------------------------------------------------------------------------
+# The lenient converter: one function per type, built on first use and cached.
+# ---------------------------------------------------------------------------------------------------------------
+
+_Conv = typing.Callable[[Any], Any]
+_converters: dict[Any, _Conv] = {}
+_NoneType = type(None)
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+def _converter(tp: Any) -> _Conv:
+    conv = _converters.get(tp)
+    if conv is None:
+        conv = _converters[tp] = _build(tp)
+    return conv
+
+
+def _strict_first(tp: Any, slow: _Conv) -> _Conv:
+    """Try msgspec's own conversion of the subtree first; walk it by hand only when that fails."""
+
+    def conv(v: Any) -> Any:
+        try:
+            return msgspec.convert(v, tp)
+        except msgspec.ValidationError:
+            return slow(v)
+
+    return conv
+
+
+def _build(tp: Any) -> _Conv:
+    if tp is Any or tp is object or tp is _NoneType or tp is None:
+        return _identity
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        inner = tp.__origin__
+        alts = [m for m in tp.__metadata__ if isinstance(m, Alternatives)]
+        if alts:
+            return _strict_first(tp, _union_converter(_union_args(inner), alts[0].types))
+        return _converter(inner)
+    if origin is typing.Union or origin is types.UnionType:
+        return _strict_first(tp, _union_converter(_union_args(tp), ()))
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return _StructConverter(tp)
+    if origin in (list, typing.List):  # noqa: UP006
+        args = typing.get_args(tp)
+        item = args[0] if args else Any
+        return _strict_first(tp, _list_converter(item))
+    if origin in (dict, typing.Dict):  # noqa: UP006
+        args = typing.get_args(tp)
+        value = args[1] if len(args) == 2 else Any
+        return _strict_first(tp, _dict_converter(value))
+    if tp is float:
+        return _to_float
+    return _identity  # str, int, bool, bytes, Literal: keep the raw value whatever it is
+
+
+def _to_float(v: Any) -> Any:
+    return float(v) if type(v) is int else v
+
+
+def _list_converter(item: Any) -> _Conv:
+    def conv(v: Any) -> Any:
+        if not isinstance(v, list):
+            return v
+        c = _converter(item)
+        return [c(x) for x in v]
+
+    return conv
+
+
+def _dict_converter(value: Any) -> _Conv:
+    def conv(v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        c = _converter(value)
+        return {k: c(x) for k, x in v.items()}
+
+    return conv
+
+
+def _union_args(tp: Any) -> list[Any]:
+    """Members of a union, with nested unions and Annotated members flattened."""
+    out: list[Any] = []
+    for a in typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,):
+        if typing.get_origin(a) is typing.Annotated:
+            out.extend(_union_args(a.__origin__))
+            for m in a.__metadata__:
+                if isinstance(m, Alternatives):
+                    out.extend(m.types)
+        elif typing.get_origin(a) in (typing.Union, types.UnionType):
+            out.extend(_union_args(a))
+        else:
+            out.append(a)
+    return out
+
+
+def _json_kind(tp: Any) -> str:
+    origin = typing.get_origin(tp) or tp
+    if origin is typing.Literal:
+        values = typing.get_args(tp)
+        return "str" if all(isinstance(x, str) for x in values) else "other"
+    if isinstance(origin, type):
+        if issubclass(origin, msgspec.Struct) or issubclass(origin, dict):
+            return "object"
+        if issubclass(origin, list):
+            return "array"
+        if origin is bool:
+            return "bool"
+        if origin is int:
+            return "int"
+        if origin is float:
+            return "float"
+        if issubclass(origin, (str, bytes)):
+            return "str"
+    return "other"
+
+
+def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv:
+    members = [m for m in members if m is not _NoneType]
+    if any(m is Any for m in members):
+        return _identity
+    structs: list[type[msgspec.Struct]] = []
+    others: dict[str, Any] = {}
+    for m in [*members, *alternatives]:
+        if isinstance(m, type) and issubclass(m, msgspec.Struct):
+            if m not in structs:
+                structs.append(m)
+        else:
+            others.setdefault(_json_kind(m), m)
+    tagged: dict[Any, type[msgspec.Struct]] = {}
+    ambiguous: set[Any] = set()
+    for s in structs:
+        tag = s.__struct_config__.tag
+        if tag is not None:
+            if tag in tagged:
+                ambiguous.add(tag)
+            tagged[tag] = s
+    for tag in ambiguous:
+        del tagged[tag]
+    dict_type = others.get("object")
+
+    def on_object(v: dict[str, Any]) -> Any:
+        tag = v.get("type")
+        if tag in tagged:
+            return _converter(tagged[tag])(v)
+        candidates = [s for s in structs if s.__struct_config__.tag in (None, tag)]
+        if candidates:
+            best = max(candidates, key=lambda s: (s.__struct_config__.tag == tag,
+                                                  len(v.keys() & _encode_names(s))))
+            if len(structs) == 1 or best.__struct_config__.tag == tag or _encode_names(best) & v.keys():
+                return _converter(best)(v)
+        if dict_type is not None:
+            return _converter(dict_type)(v)
+        return Unknown(v)
+
+    list_type = others.get("array")
+
+    def conv(v: Any) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, dict):
+            return on_object(v) if (structs or dict_type is not None) else v
+        if isinstance(v, list):
+            return _converter(list_type)(v) if list_type is not None else v
+        if isinstance(v, float) and "float" in others:
+            return v
+        if type(v) is int and "int" not in others and "float" in others:
+            return float(v)
+        return v
+
+    return conv
+
+
+def _encode_names(cls: type[msgspec.Struct]) -> frozenset[str]:
+    names = _ENCODE_NAMES.get(cls)
+    if names is None:
+        names = _ENCODE_NAMES[cls] = frozenset(cls.__struct_encode_fields__)
+    return names
+
+
+_ENCODE_NAMES: dict[type, frozenset[str]] = {}
+
+
+class _StructConverter:
+    """Build a Struct from a dict field by field, keeping what does not fit as raw JSON. Strictly private."""
+
+    __slots__ = ("cls", "fields", "subclasses")
+
+    def __init__(self, cls: type[msgspec.Struct]) -> None:
+        self.cls = cls
+        self.fields: list[tuple[str, str, Any]] | None = None
+        self.subclasses: dict[Any, type[msgspec.Struct]] | None = None
+
+    def _prepare(self) -> list[tuple[str, str, Any]]:
+        self.fields = [(f.encode_name, f.name, f.type) for f in msgspec.structs.fields(self.cls)]
+        subs: dict[Any, type[msgspec.Struct]] = {}
+        todo = [self.cls]
+        while todo:
+            c = todo.pop()
+            tag = c.__struct_config__.tag
+            if tag is not None:
+                subs.setdefault(tag, c)
+            todo.extend(c.__subclasses__())
+        self.subclasses = subs
+        return self.fields
+
+    def __call__(self, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        fields = self.fields if self.fields is not None else self._prepare()
+        cls = self.cls
+        config = cls.__struct_config__
+        if config.tag is not None and config.tag_field is not None:
+            tag = v.get(config.tag_field)
+            if tag is not None and tag != config.tag:
+                assert self.subclasses is not None
+                sub = self.subclasses.get(tag)
+                if sub is None:
+                    return Unknown(v)
+                return _converter(sub)(v)
+        try:
+            return msgspec.convert(v, cls)
+        except msgspec.ValidationError:
+            pass
+        kwargs = {}
+        for wire, name, tp in fields:
+            if wire in v:
+                kwargs[name] = _converter(tp)(v[wire])
+        return cls(**kwargs)

@@ -15,8 +15,11 @@ Each component schema lives in one module named after its API area (``types/chat
 3. the area of the operations that reach it through ``$ref`` (area = first path segment, mapped through
    ``[types.path_areas]``; webhooks -> ``webhooks``; the ``x-oaiMeta`` event groups -> their area). When several
    areas reach it, areas listed in ``consumer_areas`` (they only embed other areas' types) are dropped; if one
-   area remains it wins, otherwise the schema goes to ``shared``;
-4. ``shared`` for schemas no operation reaches.
+   area remains it wins, otherwise the schema goes to ``shared``; operations on a ``?beta=true`` path count
+   as area ``<segment>_beta``;
+4. ``shared`` for schemas no operation reaches;
+5. finally a ``shared`` schema that refers to schemas of exactly one other area moves to that area, so that
+   ``shared`` imports nothing.
 """
 
 from __future__ import annotations
@@ -98,7 +101,10 @@ def schema_modules(spec: dict[str, Any]) -> dict[str, str]:
     roots: dict[str, set[str]] = collections.defaultdict(set)
     for path, ops in spec.get("paths", {}).items():
         seg = path.strip("/").split("/")[0].split("?")[0]
-        refs_in(ops, roots[path_areas.get(seg, seg)])
+        area = path_areas.get(seg, seg)
+        if path.endswith("?beta=true"):
+            area += "_beta"
+        refs_in(ops, roots[area])
     for hook in spec.get("webhooks", {}).values():
         refs_in(hook, roots["webhooks"])
     for group in spec.get("x-oaiMeta", {}).get("groups", []):
@@ -135,6 +141,17 @@ def schema_modules(spec: dict[str, Any]) -> dict[str, str]:
                 areas = (areas - consumers) or areas
             area = next(iter(areas)) if len(areas) == 1 else "shared"
         out[name] = area
+    # A shared schema that only refers to one other area belongs there: keeps ``shared`` free of imports.
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(out):
+            if out[name] != "shared" or name in pins:
+                continue
+            others = {out[d] for d in deps[name] if d in out} - {"shared"}
+            if len(others) == 1:
+                out[name] = others.pop()
+                changed = True
     return out
 
 
@@ -161,7 +178,7 @@ ANY = ("any",)
 NONE = ("none",)
 STR = ("prim", "str")
 DICT_ANY = ("dict", ANY)
-_RESERVED_FIELDS = {"to_dict", "to_json", "model_dump", "model_dump_json", "output_text", "raw"}
+_RESERVED_FIELDS = {"to_dict", "to_json", "model_dump", "model_dump_json", "output_text"}
 
 
 def _camel(text: str) -> str:
@@ -533,6 +550,13 @@ class Renderer:
         return out, alternatives, nullable
 
     # -- rendering -------------------------------------------------------------------------------------------
+    def area_of_name(self, name: str) -> str | None:
+        """Area of a component schema or generated class name."""
+        if name in self.b.area_of:
+            return self.b.area_of[name]
+        cd = self.b.classes.get(name)
+        return cd.area if cd else None
+
     def cls_ref(self, cname: str, area: str, deps: set[str]) -> str:
         cd = self.b.classes[self.b.sub_parent.get(cname, cname)]
         if cd.area == area:
@@ -651,11 +675,11 @@ class Renderer:
             alias_text[py_name(n)] = f"{py_name(n)} = {text}" + (f"  # {desc}" if desc else "")
         alias_lines = [alias_text[n] for n in _topo_order(sorted(alias_text), edges)]
         sdk_lines = [f"{alias} = {py_name(target)}" for alias, target in sorted(sdk.items())
-                     if self.b.area_of.get(target) == area]
+                     if self.area_of_name(target) == area]
         deps = sorted((self._deps | alias_deps) - {area})
         exported = sorted([cd.name for cd in classes] + [s for c in classes for s in self.subclass_names(c.name)]
                           + [py_name(n) for n in aliases]
-                          + [a for a, t in sdk.items() if self.b.area_of.get(t) == area])
+                          + [a for a, t in sdk.items() if self.area_of_name(t) == area])
         used_mixins = sorted({mixins[c.schema_name] for c in classes if c.schema_name in mixins})
         src = "\n\n".join(blocks)
         head = [
@@ -790,8 +814,8 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
     r = Renderer(b, spec_hash)
     sdk: dict[str, str] = b.ov.get("sdk_aliases", {})
     for alias, target in sdk.items():
-        if target not in b.schemas:
-            raise SystemExit(f"overrides.toml: sdk alias {alias} -> unknown schema {target}")
+        if target not in b.schemas and target not in b.classes:
+            raise SystemExit(f"overrides.toml: sdk alias {alias} -> unknown schema or class {target}")
         if alias in b.used_names:
             raise SystemExit(f"overrides.toml: sdk alias {alias} collides with a generated name")
     out: dict[str, str] = {}

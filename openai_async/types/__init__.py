@@ -45,6 +45,8 @@ _MODULE_OF: dict[str, str] = {
     "ApproximateLocation": "responses",
     "AssignedRoleDetails": "admin",
     "AssignedRoleDetailsAssignmentSourcesItem": "admin",
+    "Assistant": "assistants",
+    "AssistantDeleted": "assistants",
     "AssistantMessageItem": "chatkit",
     "AssistantObject": "assistants",
     "AssistantObjectToolResources": "assistants",
@@ -160,471 +162,474 @@ _MODULE_OF: dict[str, str] = {
     "BatchUsage": "batch",
     "BatchUsageInputTokensDetails": "batch",
     "BatchUsageOutputTokensDetails": "batch",
-    "BetaAdditionalTools": "responses",
-    "BetaAdditionalToolsItemParam": "responses",
-    "BetaAgentMessage": "responses",
-    "BetaAgentMessageItemParam": "responses",
-    "BetaAgentTag": "responses",
-    "BetaAnnotation": "responses",
-    "BetaApplyPatchCallOutputStatus": "responses",
-    "BetaApplyPatchCallOutputStatusParam": "responses",
-    "BetaApplyPatchCallStatus": "responses",
-    "BetaApplyPatchCallStatusParam": "responses",
-    "BetaApplyPatchCreateFileOperation": "responses",
-    "BetaApplyPatchCreateFileOperationParam": "responses",
-    "BetaApplyPatchDeleteFileOperation": "responses",
-    "BetaApplyPatchDeleteFileOperationParam": "responses",
-    "BetaApplyPatchOperationParam": "responses",
-    "BetaApplyPatchToolCall": "responses",
-    "BetaApplyPatchToolCallItemParam": "responses",
-    "BetaApplyPatchToolCallOutput": "responses",
-    "BetaApplyPatchToolCallOutputItemParam": "responses",
-    "BetaApplyPatchToolParam": "responses",
-    "BetaApplyPatchUpdateFileOperation": "responses",
-    "BetaApplyPatchUpdateFileOperationParam": "responses",
-    "BetaApproximateLocation": "responses",
-    "BetaAutoCodeInterpreterToolParam": "responses",
-    "BetaCallableToolAllowedCaller": "responses",
-    "BetaClickButtonType": "responses",
-    "BetaClickParam": "responses",
-    "BetaCodeInterpreterOutputImage": "responses",
-    "BetaCodeInterpreterOutputLogs": "responses",
-    "BetaCodeInterpreterTool": "responses",
-    "BetaCodeInterpreterToolCall": "responses",
-    "BetaCompactResource": "responses",
-    "BetaCompactResponseMethodPublicBody": "responses",
-    "BetaCompactionBody": "responses",
-    "BetaCompactionSummaryItemParam": "responses",
-    "BetaCompactionTriggerItemParam": "responses",
-    "BetaComparisonFilter": "responses",
-    "BetaComparisonFilter_Gt": "responses",
-    "BetaComparisonFilter_Gte": "responses",
-    "BetaComparisonFilter_In": "responses",
-    "BetaComparisonFilter_Lt": "responses",
-    "BetaComparisonFilter_Lte": "responses",
-    "BetaComparisonFilter_Ne": "responses",
-    "BetaComparisonFilter_Nin": "responses",
-    "BetaCompoundFilter": "responses",
-    "BetaCompoundFilter_Or": "responses",
-    "BetaComputerAction": "responses",
-    "BetaComputerActionList": "responses",
-    "BetaComputerCallOutputItemParam": "responses",
-    "BetaComputerCallOutputStatus": "responses",
-    "BetaComputerCallSafetyCheckParam": "responses",
-    "BetaComputerEnvironment": "responses",
-    "BetaComputerScreenshotContent": "responses",
-    "BetaComputerScreenshotImage": "responses",
-    "BetaComputerTool": "responses",
-    "BetaComputerToolCall": "responses",
-    "BetaComputerToolCallOutput": "responses",
-    "BetaComputerToolCallOutputResource": "responses",
-    "BetaComputerUsePreviewTool": "responses",
-    "BetaContainerAutoParam": "responses",
-    "BetaContainerFileCitationBody": "responses",
-    "BetaContainerFileCitationParam": "responses",
-    "BetaContainerMemoryLimit": "responses",
-    "BetaContainerNetworkPolicyAllowlistParam": "responses",
-    "BetaContainerNetworkPolicyDisabledParam": "responses",
-    "BetaContainerNetworkPolicyDomainSecretParam": "responses",
-    "BetaContainerReferenceParam": "responses",
-    "BetaContainerReferenceResource": "responses",
-    "BetaContent": "shared",
-    "BetaContextManagementParam": "responses",
-    "BetaConversationParam": "responses",
-    "BetaConversationParam_2": "responses",
-    "BetaCoordParam": "responses",
-    "BetaCreateModelResponseProperties": "responses",
-    "BetaCreateResponse": "responses",
-    "BetaCustomGrammarFormatParam": "responses",
-    "BetaCustomTextFormatParam": "responses",
-    "BetaCustomToolCall": "responses",
-    "BetaCustomToolCallOutput": "responses",
-    "BetaCustomToolCallOutputResource": "responses",
-    "BetaCustomToolCallResource": "responses",
-    "BetaCustomToolParam": "responses",
-    "BetaDetailEnum": "responses",
-    "BetaDirectToolCallCaller": "responses",
-    "BetaDirectToolCallCallerParam": "responses",
-    "BetaDoubleClickAction": "responses",
-    "BetaDragParam": "responses",
-    "BetaEasyInputMessage": "responses",
-    "BetaEmptyModelParam": "responses",
-    "BetaEncryptedContent": "responses",
-    "BetaEncryptedContentParam": "responses",
-    "BetaError": "responses",
-    "BetaErrorPayload": "shared",
-    "BetaFileCitationBody": "responses",
-    "BetaFileCitationParam": "responses",
-    "BetaFileDetailEnum": "responses",
-    "BetaFileInputDetail": "responses",
-    "BetaFilePath": "responses",
-    "BetaFileSearchTool": "responses",
-    "BetaFileSearchToolCall": "responses",
-    "BetaFileSearchToolCallResultsItem": "responses",
-    "BetaFilters": "responses",
-    "BetaFunctionAndCustomToolCallOutput": "responses",
-    "BetaFunctionCallItemStatus": "responses",
-    "BetaFunctionCallOutputItemParam": "responses",
-    "BetaFunctionCallOutputStatusEnum": "responses",
-    "BetaFunctionCallStatus": "responses",
-    "BetaFunctionShellAction": "responses",
-    "BetaFunctionShellActionParam": "responses",
-    "BetaFunctionShellCall": "responses",
-    "BetaFunctionShellCallItemParam": "responses",
-    "BetaFunctionShellCallItemStatus": "responses",
-    "BetaFunctionShellCallOutput": "responses",
-    "BetaFunctionShellCallOutputContent": "responses",
-    "BetaFunctionShellCallOutputContentParam": "responses",
-    "BetaFunctionShellCallOutputExitOutcome": "responses",
-    "BetaFunctionShellCallOutputExitOutcomeParam": "responses",
-    "BetaFunctionShellCallOutputItemParam": "responses",
-    "BetaFunctionShellCallOutputOutcomeParam": "responses",
-    "BetaFunctionShellCallOutputStatusEnum": "responses",
-    "BetaFunctionShellCallOutputTimeoutOutcome": "responses",
-    "BetaFunctionShellCallOutputTimeoutOutcomeParam": "responses",
-    "BetaFunctionShellCallStatus": "responses",
-    "BetaFunctionShellToolParam": "responses",
-    "BetaFunctionTool": "responses",
-    "BetaFunctionToolCall": "responses",
-    "BetaFunctionToolCallOutput": "responses",
-    "BetaFunctionToolCallOutputResource": "responses",
-    "BetaFunctionToolCallResource": "responses",
-    "BetaFunctionToolParam": "responses",
-    "BetaGrammarSyntax1": "responses",
-    "BetaHTTPError": "responses",
-    "BetaHybridSearchOptions": "responses",
-    "BetaImageDetail": "responses",
-    "BetaImageGenActionEnum": "responses",
-    "BetaImageGenTool": "responses",
-    "BetaImageGenToolCall": "responses",
-    "BetaImageGenToolInputImageMask": "responses",
-    "BetaIncludeEnum": "responses",
-    "BetaInlineSkillParam": "responses",
-    "BetaInlineSkillSourceParam": "responses",
-    "BetaInputAudio": "shared",
-    "BetaInputAudioInputAudio": "shared",
-    "BetaInputContent": "responses",
-    "BetaInputFidelity": "responses",
-    "BetaInputFileContent": "responses",
-    "BetaInputFileContentParam": "responses",
-    "BetaInputImageContent": "responses",
-    "BetaInputImageContentParamAutoParam": "responses",
-    "BetaInputItem": "responses",
-    "BetaInputMessage": "responses",
-    "BetaInputMessageContentList": "responses",
-    "BetaInputMessageResource": "responses",
-    "BetaInputParam": "responses",
-    "BetaInputTextContent": "responses",
-    "BetaInputTextContentParam": "responses",
-    "BetaItem": "responses",
-    "BetaItemField": "responses",
-    "BetaItemReferenceParam": "responses",
-    "BetaItemResource": "responses",
-    "BetaKeyPressAction": "responses",
-    "BetaLocalEnvironmentParam": "responses",
-    "BetaLocalEnvironmentResource": "responses",
-    "BetaLocalShellExecAction": "responses",
-    "BetaLocalShellToolCall": "responses",
-    "BetaLocalShellToolCallOutput": "responses",
-    "BetaLocalShellToolParam": "responses",
-    "BetaLocalSkillParam": "responses",
-    "BetaLogProb": "responses",
-    "BetaMCPApprovalRequest": "responses",
-    "BetaMCPApprovalResponse": "responses",
-    "BetaMCPApprovalResponseResource": "responses",
-    "BetaMCPListTools": "responses",
-    "BetaMCPListToolsTool": "responses",
-    "BetaMCPProtocolError": "responses",
-    "BetaMCPTool": "responses",
-    "BetaMCPToolCall": "responses",
-    "BetaMCPToolCallError": "responses",
-    "BetaMCPToolCallStatus": "responses",
-    "BetaMCPToolExecutionError": "responses",
-    "BetaMCPToolFilter": "responses",
-    "BetaMCPToolRequireApprovalOption1": "responses",
-    "BetaMessage": "responses",
-    "BetaMessagePhase": "responses",
-    "BetaMessagePhase_2": "responses",
-    "BetaMessageRole": "responses",
-    "BetaMessageStatus": "responses",
-    "BetaMetadata": "responses",
-    "BetaModelIdsCompaction": "responses",
-    "BetaModelIdsResponses": "responses",
-    "BetaModelIdsShared": "responses",
-    "BetaModelResponseProperties": "responses",
-    "BetaModeration": "responses",
-    "BetaModerationConfigParam": "responses",
-    "BetaModerationErrorBody": "responses",
-    "BetaModerationInputType": "responses",
-    "BetaModerationMode": "responses",
-    "BetaModerationParam": "responses",
-    "BetaModerationPolicyParam": "responses",
-    "BetaModerationResultBody": "responses",
-    "BetaMoveParam": "responses",
-    "BetaMultiAgentAction": "responses",
-    "BetaMultiAgentAction1": "responses",
-    "BetaMultiAgentCall": "responses",
-    "BetaMultiAgentCallItemParam": "responses",
-    "BetaMultiAgentCallOutput": "responses",
-    "BetaMultiAgentCallOutputItemParam": "responses",
-    "BetaMultiAgentParam": "responses",
-    "BetaNamespaceToolParam": "responses",
-    "BetaOutputAudio": "shared",
-    "BetaOutputContent": "responses",
-    "BetaOutputItem": "responses",
-    "BetaOutputMessage": "responses",
-    "BetaOutputMessageContent": "responses",
-    "BetaOutputTextContent": "responses",
-    "BetaOutputTextContentParam": "responses",
-    "BetaPersonalityEnum": "responses",
-    "BetaProgram": "responses",
-    "BetaProgramItemParam": "responses",
-    "BetaProgramOutput": "responses",
-    "BetaProgramOutputItemParam": "responses",
-    "BetaProgramOutputItemStatus": "responses",
-    "BetaProgramOutputStatus": "responses",
-    "BetaProgramToolCallCaller": "responses",
-    "BetaProgramToolCallCallerParam": "responses",
-    "BetaProgrammaticToolCallingParam": "responses",
-    "BetaPrompt": "responses",
-    "BetaPrompt2": "responses",
-    "BetaPromptCacheBreakpointConfig": "responses",
-    "BetaPromptCacheBreakpointParam": "responses",
-    "BetaPromptCacheModeEnum": "responses",
-    "BetaPromptCacheOptions": "responses",
-    "BetaPromptCacheOptionsParam": "responses",
-    "BetaPromptCacheRetentionEnum": "responses",
-    "BetaPromptCacheTTLEnum": "responses",
-    "BetaRankerVersionType": "responses",
-    "BetaRankingOptions": "responses",
-    "BetaReasoning": "responses",
-    "BetaReasoningEffort": "responses",
-    "BetaReasoningItem": "responses",
-    "BetaReasoningModeEnum": "responses",
-    "BetaReasoningTextContent": "responses",
-    "BetaRefusalContent": "responses",
-    "BetaResponse": "responses",
-    "BetaResponseAudioDeltaEvent": "responses",
-    "BetaResponseAudioDoneEvent": "responses",
-    "BetaResponseAudioTranscriptDeltaEvent": "responses",
-    "BetaResponseAudioTranscriptDoneEvent": "responses",
-    "BetaResponseCodeInterpreterCallCodeDeltaEvent": "responses",
-    "BetaResponseCodeInterpreterCallCodeDoneEvent": "responses",
-    "BetaResponseCodeInterpreterCallCompletedEvent": "responses",
-    "BetaResponseCodeInterpreterCallInProgressEvent": "responses",
-    "BetaResponseCodeInterpreterCallInterpretingEvent": "responses",
-    "BetaResponseCompletedEvent": "responses",
-    "BetaResponseContentPartAddedEvent": "responses",
-    "BetaResponseContentPartDoneEvent": "responses",
-    "BetaResponseConversation": "responses",
-    "BetaResponseCreatedEvent": "responses",
-    "BetaResponseCustomToolCallInputDeltaEvent": "responses",
-    "BetaResponseCustomToolCallInputDoneEvent": "responses",
-    "BetaResponseError": "responses",
-    "BetaResponseError2": "responses",
-    "BetaResponseErrorCode": "responses",
-    "BetaResponseErrorEvent": "responses",
-    "BetaResponseFailedEvent": "responses",
-    "BetaResponseFileSearchCallCompletedEvent": "responses",
-    "BetaResponseFileSearchCallInProgressEvent": "responses",
-    "BetaResponseFileSearchCallSearchingEvent": "responses",
-    "BetaResponseFormatJsonObject": "responses",
-    "BetaResponseFormatJsonSchemaSchema": "responses",
-    "BetaResponseFormatText": "responses",
-    "BetaResponseFunctionCallArgumentsDeltaEvent": "responses",
-    "BetaResponseFunctionCallArgumentsDoneEvent": "responses",
-    "BetaResponseImageGenCallCompletedEvent": "responses",
-    "BetaResponseImageGenCallGeneratingEvent": "responses",
-    "BetaResponseImageGenCallInProgressEvent": "responses",
-    "BetaResponseImageGenCallPartialImageEvent": "responses",
-    "BetaResponseInProgressEvent": "responses",
-    "BetaResponseIncompleteDetails": "responses",
-    "BetaResponseIncompleteEvent": "responses",
-    "BetaResponseInjectCreatedEvent": "responses",
-    "BetaResponseInjectEvent": "responses",
-    "BetaResponseInjectFailedEvent": "responses",
-    "BetaResponseInjectFailedEventError": "responses",
-    "BetaResponseItemList": "responses",
-    "BetaResponseLogProb": "responses",
-    "BetaResponseLogProbTopLogprobsItem": "responses",
-    "BetaResponseMCPCallArgumentsDeltaEvent": "responses",
-    "BetaResponseMCPCallArgumentsDoneEvent": "responses",
-    "BetaResponseMCPCallCompletedEvent": "responses",
-    "BetaResponseMCPCallFailedEvent": "responses",
-    "BetaResponseMCPCallInProgressEvent": "responses",
-    "BetaResponseMCPListToolsCompletedEvent": "responses",
-    "BetaResponseMCPListToolsFailedEvent": "responses",
-    "BetaResponseMCPListToolsInProgressEvent": "responses",
-    "BetaResponseOutputItemAddedEvent": "responses",
-    "BetaResponseOutputItemDoneEvent": "responses",
-    "BetaResponseOutputTextAnnotationAddedEvent": "responses",
-    "BetaResponsePromptVariables": "responses",
-    "BetaResponseProperties": "responses",
-    "BetaResponseQueuedEvent": "responses",
-    "BetaResponseReasoningSummaryPartAddedEvent": "responses",
-    "BetaResponseReasoningSummaryPartAddedEventPart": "responses",
-    "BetaResponseReasoningSummaryPartDoneEvent": "responses",
-    "BetaResponseReasoningSummaryPartDoneEventPart": "responses",
-    "BetaResponseReasoningSummaryTextDeltaEvent": "responses",
-    "BetaResponseReasoningSummaryTextDoneEvent": "responses",
-    "BetaResponseReasoningTextDeltaEvent": "responses",
-    "BetaResponseReasoningTextDoneEvent": "responses",
-    "BetaResponseRefusalDeltaEvent": "responses",
-    "BetaResponseRefusalDoneEvent": "responses",
-    "BetaResponseShellCallCommandAddedStreamingEvent": "responses",
-    "BetaResponseShellCallCommandDeltaStreamingEvent": "responses",
-    "BetaResponseShellCallCommandDoneStreamingEvent": "responses",
-    "BetaResponseShellCallOutputContentDeltaStreamingEvent": "responses",
-    "BetaResponseShellCallOutputContentDoneStreamingEvent": "responses",
-    "BetaResponseStreamEvent": "responses",
-    "BetaResponseStreamOptions": "responses",
-    "BetaResponseStreamOptions2": "responses",
-    "BetaResponseTextDeltaEvent": "responses",
-    "BetaResponseTextDoneEvent": "responses",
-    "BetaResponseTextParam": "responses",
-    "BetaResponseUsage": "responses",
-    "BetaResponseUsageInputTokensDetails": "responses",
-    "BetaResponseUsageOutputTokensDetails": "responses",
-    "BetaResponseWebSearchCallCompletedEvent": "responses",
-    "BetaResponseWebSearchCallInProgressEvent": "responses",
-    "BetaResponseWebSearchCallSearchingEvent": "responses",
-    "BetaResponseWsError": "responses",
-    "BetaResponsesClientEvent": "responses",
-    "BetaResponsesClientEventResponseCreate": "responses",
-    "BetaResponsesServerEvent": "responses",
-    "BetaResponsesServerEventResponseAudioDelta": "responses",
-    "BetaResponsesServerEventResponseAudioDone": "responses",
-    "BetaResponsesServerEventResponseAudioTranscriptDelta": "responses",
-    "BetaResponsesServerEventResponseAudioTranscriptDone": "responses",
-    "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta": "responses",
-    "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone": "responses",
-    "BetaResponsesServerEventResponseCodeInterpreterCallCompleted": "responses",
-    "BetaResponsesServerEventResponseCodeInterpreterCallInProgress": "responses",
-    "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting": "responses",
-    "BetaResponsesServerEventResponseCompleted": "responses",
-    "BetaResponsesServerEventResponseContentPartAdded": "responses",
-    "BetaResponsesServerEventResponseContentPartDone": "responses",
-    "BetaResponsesServerEventResponseCreated": "responses",
-    "BetaResponsesServerEventResponseCustomToolCallInputDelta": "responses",
-    "BetaResponsesServerEventResponseCustomToolCallInputDone": "responses",
-    "BetaResponsesServerEventResponseFailed": "responses",
-    "BetaResponsesServerEventResponseFileSearchCallCompleted": "responses",
-    "BetaResponsesServerEventResponseFileSearchCallInProgress": "responses",
-    "BetaResponsesServerEventResponseFileSearchCallSearching": "responses",
-    "BetaResponsesServerEventResponseFunctionCallArgumentsDelta": "responses",
-    "BetaResponsesServerEventResponseFunctionCallArgumentsDone": "responses",
-    "BetaResponsesServerEventResponseImageGenerationCallCompleted": "responses",
-    "BetaResponsesServerEventResponseImageGenerationCallGenerating": "responses",
-    "BetaResponsesServerEventResponseImageGenerationCallInProgress": "responses",
-    "BetaResponsesServerEventResponseImageGenerationCallPartialImage": "responses",
-    "BetaResponsesServerEventResponseInProgress": "responses",
-    "BetaResponsesServerEventResponseIncomplete": "responses",
-    "BetaResponsesServerEventResponseMcpCallArgumentsDelta": "responses",
-    "BetaResponsesServerEventResponseMcpCallArgumentsDone": "responses",
-    "BetaResponsesServerEventResponseMcpCallCompleted": "responses",
-    "BetaResponsesServerEventResponseMcpCallFailed": "responses",
-    "BetaResponsesServerEventResponseMcpCallInProgress": "responses",
-    "BetaResponsesServerEventResponseMcpListToolsCompleted": "responses",
-    "BetaResponsesServerEventResponseMcpListToolsFailed": "responses",
-    "BetaResponsesServerEventResponseMcpListToolsInProgress": "responses",
-    "BetaResponsesServerEventResponseOutputItemAdded": "responses",
-    "BetaResponsesServerEventResponseOutputItemDone": "responses",
-    "BetaResponsesServerEventResponseOutputTextAnnotationAdded": "responses",
-    "BetaResponsesServerEventResponseOutputTextDelta": "responses",
-    "BetaResponsesServerEventResponseOutputTextDone": "responses",
-    "BetaResponsesServerEventResponseQueued": "responses",
-    "BetaResponsesServerEventResponseReasoningSummaryPartAdded": "responses",
-    "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart": "responses",
-    "BetaResponsesServerEventResponseReasoningSummaryPartDone": "responses",
-    "BetaResponsesServerEventResponseReasoningSummaryPartDonePart": "responses",
-    "BetaResponsesServerEventResponseReasoningSummaryTextDelta": "responses",
-    "BetaResponsesServerEventResponseReasoningSummaryTextDone": "responses",
-    "BetaResponsesServerEventResponseReasoningTextDelta": "responses",
-    "BetaResponsesServerEventResponseReasoningTextDone": "responses",
-    "BetaResponsesServerEventResponseRefusalDelta": "responses",
-    "BetaResponsesServerEventResponseRefusalDone": "responses",
-    "BetaResponsesServerEventResponseShellCallCommandAdded": "responses",
-    "BetaResponsesServerEventResponseShellCallCommandDelta": "responses",
-    "BetaResponsesServerEventResponseShellCallCommandDone": "responses",
-    "BetaResponsesServerEventResponseShellCallOutputContentDelta": "responses",
-    "BetaResponsesServerEventResponseShellCallOutputContentDone": "responses",
-    "BetaResponsesServerEventResponseWebSearchCallCompleted": "responses",
-    "BetaResponsesServerEventResponseWebSearchCallInProgress": "responses",
-    "BetaResponsesServerEventResponseWebSearchCallSearching": "responses",
-    "BetaResponsesWebSocketStreamEvent": "responses",
-    "BetaScreenshotParam": "responses",
-    "BetaScrollParam": "responses",
-    "BetaSearchContentType": "responses",
-    "BetaSearchContextSize": "responses",
-    "BetaServiceTierEnum": "responses",
-    "BetaServiceTierResponses": "responses",
-    "BetaShellCallOutputDelta": "responses",
-    "BetaSkillReferenceParam": "responses",
-    "BetaSpecificApplyPatchParam": "responses",
-    "BetaSpecificFunctionShellParam": "responses",
-    "BetaSpecificProgrammaticToolCallingParam": "responses",
-    "BetaSummaryTextContent": "responses",
-    "BetaTextContent": "responses",
-    "BetaTextResponseFormatConfiguration": "responses",
-    "BetaTextResponseFormatJsonSchema": "responses",
-    "BetaTokenCountsBody": "responses",
-    "BetaTokenCountsResource": "responses",
-    "BetaTool": "responses",
-    "BetaToolCallCaller": "responses",
-    "BetaToolCallCallerParam": "responses",
-    "BetaToolChoiceAllowed": "responses",
-    "BetaToolChoiceCustom": "responses",
-    "BetaToolChoiceFunction": "responses",
-    "BetaToolChoiceMCP": "responses",
-    "BetaToolChoiceOptions": "responses",
-    "BetaToolChoiceParam": "responses",
-    "BetaToolChoiceTypes": "responses",
-    "BetaToolChoiceTypes_CodeInterpreter": "responses",
-    "BetaToolChoiceTypes_Computer": "responses",
-    "BetaToolChoiceTypes_ComputerUse": "responses",
-    "BetaToolChoiceTypes_ComputerUsePreview": "responses",
-    "BetaToolChoiceTypes_ImageGeneration": "responses",
-    "BetaToolChoiceTypes_WebSearchPreview": "responses",
-    "BetaToolChoiceTypes_WebSearchPreview20250311": "responses",
-    "BetaToolSearchCall": "responses",
-    "BetaToolSearchCallItemParam": "responses",
-    "BetaToolSearchExecutionType": "responses",
-    "BetaToolSearchOutput": "responses",
-    "BetaToolSearchOutputItemParam": "responses",
-    "BetaToolSearchToolParam": "responses",
-    "BetaToolsArray": "responses",
-    "BetaTopLogProb": "responses",
-    "BetaTruncationEnum": "responses",
-    "BetaTypeParam": "responses",
-    "BetaUrlCitationBody": "responses",
-    "BetaUrlCitationParam": "responses",
-    "BetaVectorStoreFileAttributes": "responses",
-    "BetaVerbosity": "responses",
-    "BetaWaitParam": "responses",
-    "BetaWebSearchActionFind": "responses",
-    "BetaWebSearchActionOpenPage": "responses",
-    "BetaWebSearchActionSearch": "responses",
-    "BetaWebSearchActionSearchSourcesItem": "responses",
-    "BetaWebSearchApproximateLocation": "responses",
-    "BetaWebSearchApproximateLocation2": "responses",
-    "BetaWebSearchPreviewTool": "responses",
-    "BetaWebSearchPreviewTool_WebSearchPreview20250311": "responses",
-    "BetaWebSearchTool": "responses",
-    "BetaWebSearchToolCall": "responses",
-    "BetaWebSearchToolFilters": "responses",
-    "BetaWebSearchTool_WebSearch20250826": "responses",
-    "Beta_AgentTagParam": "responses",
+    "BetaAdditionalTools": "responses_beta",
+    "BetaAdditionalToolsItemParam": "responses_beta",
+    "BetaAgentMessage": "responses_beta",
+    "BetaAgentMessageItemParam": "responses_beta",
+    "BetaAgentTag": "responses_beta",
+    "BetaAnnotation": "responses_beta",
+    "BetaApplyPatchCallOutputStatus": "responses_beta",
+    "BetaApplyPatchCallOutputStatusParam": "responses_beta",
+    "BetaApplyPatchCallStatus": "responses_beta",
+    "BetaApplyPatchCallStatusParam": "responses_beta",
+    "BetaApplyPatchCreateFileOperation": "responses_beta",
+    "BetaApplyPatchCreateFileOperationParam": "responses_beta",
+    "BetaApplyPatchDeleteFileOperation": "responses_beta",
+    "BetaApplyPatchDeleteFileOperationParam": "responses_beta",
+    "BetaApplyPatchOperationParam": "responses_beta",
+    "BetaApplyPatchToolCall": "responses_beta",
+    "BetaApplyPatchToolCallItemParam": "responses_beta",
+    "BetaApplyPatchToolCallOutput": "responses_beta",
+    "BetaApplyPatchToolCallOutputItemParam": "responses_beta",
+    "BetaApplyPatchToolParam": "responses_beta",
+    "BetaApplyPatchUpdateFileOperation": "responses_beta",
+    "BetaApplyPatchUpdateFileOperationParam": "responses_beta",
+    "BetaApproximateLocation": "responses_beta",
+    "BetaAutoCodeInterpreterToolParam": "responses_beta",
+    "BetaCallableToolAllowedCaller": "responses_beta",
+    "BetaClickButtonType": "responses_beta",
+    "BetaClickParam": "responses_beta",
+    "BetaCodeInterpreterOutputImage": "responses_beta",
+    "BetaCodeInterpreterOutputLogs": "responses_beta",
+    "BetaCodeInterpreterTool": "responses_beta",
+    "BetaCodeInterpreterToolCall": "responses_beta",
+    "BetaCompactResource": "responses_beta",
+    "BetaCompactResponseMethodPublicBody": "responses_beta",
+    "BetaCompactionBody": "responses_beta",
+    "BetaCompactionSummaryItemParam": "responses_beta",
+    "BetaCompactionTriggerItemParam": "responses_beta",
+    "BetaComparisonFilter": "responses_beta",
+    "BetaComparisonFilter_Gt": "responses_beta",
+    "BetaComparisonFilter_Gte": "responses_beta",
+    "BetaComparisonFilter_In": "responses_beta",
+    "BetaComparisonFilter_Lt": "responses_beta",
+    "BetaComparisonFilter_Lte": "responses_beta",
+    "BetaComparisonFilter_Ne": "responses_beta",
+    "BetaComparisonFilter_Nin": "responses_beta",
+    "BetaCompoundFilter": "responses_beta",
+    "BetaCompoundFilter_Or": "responses_beta",
+    "BetaComputerAction": "responses_beta",
+    "BetaComputerActionList": "responses_beta",
+    "BetaComputerCallOutputItemParam": "responses_beta",
+    "BetaComputerCallOutputStatus": "responses_beta",
+    "BetaComputerCallSafetyCheckParam": "responses_beta",
+    "BetaComputerEnvironment": "responses_beta",
+    "BetaComputerScreenshotContent": "responses_beta",
+    "BetaComputerScreenshotImage": "responses_beta",
+    "BetaComputerTool": "responses_beta",
+    "BetaComputerToolCall": "responses_beta",
+    "BetaComputerToolCallOutput": "responses_beta",
+    "BetaComputerToolCallOutputResource": "responses_beta",
+    "BetaComputerUsePreviewTool": "responses_beta",
+    "BetaContainerAutoParam": "responses_beta",
+    "BetaContainerFileCitationBody": "responses_beta",
+    "BetaContainerFileCitationParam": "responses_beta",
+    "BetaContainerMemoryLimit": "responses_beta",
+    "BetaContainerNetworkPolicyAllowlistParam": "responses_beta",
+    "BetaContainerNetworkPolicyDisabledParam": "responses_beta",
+    "BetaContainerNetworkPolicyDomainSecretParam": "responses_beta",
+    "BetaContainerReferenceParam": "responses_beta",
+    "BetaContainerReferenceResource": "responses_beta",
+    "BetaContent": "responses_beta",
+    "BetaContextManagementParam": "responses_beta",
+    "BetaConversationParam": "responses_beta",
+    "BetaConversationParam_2": "responses_beta",
+    "BetaCoordParam": "responses_beta",
+    "BetaCreateModelResponseProperties": "responses_beta",
+    "BetaCreateResponse": "responses_beta",
+    "BetaCustomGrammarFormatParam": "responses_beta",
+    "BetaCustomTextFormatParam": "responses_beta",
+    "BetaCustomToolCall": "responses_beta",
+    "BetaCustomToolCallOutput": "responses_beta",
+    "BetaCustomToolCallOutputResource": "responses_beta",
+    "BetaCustomToolCallResource": "responses_beta",
+    "BetaCustomToolParam": "responses_beta",
+    "BetaDetailEnum": "responses_beta",
+    "BetaDirectToolCallCaller": "responses_beta",
+    "BetaDirectToolCallCallerParam": "responses_beta",
+    "BetaDoubleClickAction": "responses_beta",
+    "BetaDragParam": "responses_beta",
+    "BetaEasyInputMessage": "responses_beta",
+    "BetaEmptyModelParam": "responses_beta",
+    "BetaEncryptedContent": "responses_beta",
+    "BetaEncryptedContentParam": "responses_beta",
+    "BetaError": "responses_beta",
+    "BetaErrorPayload": "responses_beta",
+    "BetaFileCitationBody": "responses_beta",
+    "BetaFileCitationParam": "responses_beta",
+    "BetaFileDetailEnum": "responses_beta",
+    "BetaFileInputDetail": "responses_beta",
+    "BetaFilePath": "responses_beta",
+    "BetaFileSearchTool": "responses_beta",
+    "BetaFileSearchToolCall": "responses_beta",
+    "BetaFileSearchToolCallResultsItem": "responses_beta",
+    "BetaFilters": "responses_beta",
+    "BetaFunctionAndCustomToolCallOutput": "responses_beta",
+    "BetaFunctionCallItemStatus": "responses_beta",
+    "BetaFunctionCallOutputItemParam": "responses_beta",
+    "BetaFunctionCallOutputStatusEnum": "responses_beta",
+    "BetaFunctionCallStatus": "responses_beta",
+    "BetaFunctionShellAction": "responses_beta",
+    "BetaFunctionShellActionParam": "responses_beta",
+    "BetaFunctionShellCall": "responses_beta",
+    "BetaFunctionShellCallItemParam": "responses_beta",
+    "BetaFunctionShellCallItemStatus": "responses_beta",
+    "BetaFunctionShellCallOutput": "responses_beta",
+    "BetaFunctionShellCallOutputContent": "responses_beta",
+    "BetaFunctionShellCallOutputContentParam": "responses_beta",
+    "BetaFunctionShellCallOutputExitOutcome": "responses_beta",
+    "BetaFunctionShellCallOutputExitOutcomeParam": "responses_beta",
+    "BetaFunctionShellCallOutputItemParam": "responses_beta",
+    "BetaFunctionShellCallOutputOutcomeParam": "responses_beta",
+    "BetaFunctionShellCallOutputStatusEnum": "responses_beta",
+    "BetaFunctionShellCallOutputTimeoutOutcome": "responses_beta",
+    "BetaFunctionShellCallOutputTimeoutOutcomeParam": "responses_beta",
+    "BetaFunctionShellCallStatus": "responses_beta",
+    "BetaFunctionShellToolParam": "responses_beta",
+    "BetaFunctionTool": "responses_beta",
+    "BetaFunctionToolCall": "responses_beta",
+    "BetaFunctionToolCallOutput": "responses_beta",
+    "BetaFunctionToolCallOutputResource": "responses_beta",
+    "BetaFunctionToolCallResource": "responses_beta",
+    "BetaFunctionToolParam": "responses_beta",
+    "BetaGrammarSyntax1": "responses_beta",
+    "BetaHTTPError": "responses_beta",
+    "BetaHybridSearchOptions": "responses_beta",
+    "BetaImageDetail": "responses_beta",
+    "BetaImageGenActionEnum": "responses_beta",
+    "BetaImageGenTool": "responses_beta",
+    "BetaImageGenToolCall": "responses_beta",
+    "BetaImageGenToolInputImageMask": "responses_beta",
+    "BetaIncludeEnum": "responses_beta",
+    "BetaInlineSkillParam": "responses_beta",
+    "BetaInlineSkillSourceParam": "responses_beta",
+    "BetaInputAudio": "responses_beta",
+    "BetaInputAudioInputAudio": "responses_beta",
+    "BetaInputContent": "responses_beta",
+    "BetaInputFidelity": "responses_beta",
+    "BetaInputFileContent": "responses_beta",
+    "BetaInputFileContentParam": "responses_beta",
+    "BetaInputImageContent": "responses_beta",
+    "BetaInputImageContentParamAutoParam": "responses_beta",
+    "BetaInputItem": "responses_beta",
+    "BetaInputMessage": "responses_beta",
+    "BetaInputMessageContentList": "responses_beta",
+    "BetaInputMessageResource": "responses_beta",
+    "BetaInputParam": "responses_beta",
+    "BetaInputTextContent": "responses_beta",
+    "BetaInputTextContentParam": "responses_beta",
+    "BetaItem": "responses_beta",
+    "BetaItemField": "responses_beta",
+    "BetaItemReferenceParam": "responses_beta",
+    "BetaItemResource": "responses_beta",
+    "BetaKeyPressAction": "responses_beta",
+    "BetaLocalEnvironmentParam": "responses_beta",
+    "BetaLocalEnvironmentResource": "responses_beta",
+    "BetaLocalShellExecAction": "responses_beta",
+    "BetaLocalShellToolCall": "responses_beta",
+    "BetaLocalShellToolCallOutput": "responses_beta",
+    "BetaLocalShellToolParam": "responses_beta",
+    "BetaLocalSkillParam": "responses_beta",
+    "BetaLogProb": "responses_beta",
+    "BetaMCPApprovalRequest": "responses_beta",
+    "BetaMCPApprovalResponse": "responses_beta",
+    "BetaMCPApprovalResponseResource": "responses_beta",
+    "BetaMCPListTools": "responses_beta",
+    "BetaMCPListToolsTool": "responses_beta",
+    "BetaMCPProtocolError": "responses_beta",
+    "BetaMCPTool": "responses_beta",
+    "BetaMCPToolCall": "responses_beta",
+    "BetaMCPToolCallError": "responses_beta",
+    "BetaMCPToolCallStatus": "responses_beta",
+    "BetaMCPToolExecutionError": "responses_beta",
+    "BetaMCPToolFilter": "responses_beta",
+    "BetaMCPToolRequireApprovalOption1": "responses_beta",
+    "BetaMessage": "responses_beta",
+    "BetaMessagePhase": "responses_beta",
+    "BetaMessagePhase_2": "responses_beta",
+    "BetaMessageRole": "responses_beta",
+    "BetaMessageStatus": "responses_beta",
+    "BetaMetadata": "responses_beta",
+    "BetaModelIdsCompaction": "responses_beta",
+    "BetaModelIdsResponses": "responses_beta",
+    "BetaModelIdsShared": "responses_beta",
+    "BetaModelResponseProperties": "responses_beta",
+    "BetaModeration": "responses_beta",
+    "BetaModerationConfigParam": "responses_beta",
+    "BetaModerationErrorBody": "responses_beta",
+    "BetaModerationInputType": "responses_beta",
+    "BetaModerationMode": "responses_beta",
+    "BetaModerationParam": "responses_beta",
+    "BetaModerationPolicyParam": "responses_beta",
+    "BetaModerationResultBody": "responses_beta",
+    "BetaMoveParam": "responses_beta",
+    "BetaMultiAgentAction": "responses_beta",
+    "BetaMultiAgentAction1": "responses_beta",
+    "BetaMultiAgentCall": "responses_beta",
+    "BetaMultiAgentCallItemParam": "responses_beta",
+    "BetaMultiAgentCallOutput": "responses_beta",
+    "BetaMultiAgentCallOutputItemParam": "responses_beta",
+    "BetaMultiAgentParam": "responses_beta",
+    "BetaNamespaceToolParam": "responses_beta",
+    "BetaOutputAudio": "responses_beta",
+    "BetaOutputContent": "responses_beta",
+    "BetaOutputItem": "responses_beta",
+    "BetaOutputMessage": "responses_beta",
+    "BetaOutputMessageContent": "responses_beta",
+    "BetaOutputTextContent": "responses_beta",
+    "BetaOutputTextContentParam": "responses_beta",
+    "BetaPersonalityEnum": "responses_beta",
+    "BetaProgram": "responses_beta",
+    "BetaProgramItemParam": "responses_beta",
+    "BetaProgramOutput": "responses_beta",
+    "BetaProgramOutputItemParam": "responses_beta",
+    "BetaProgramOutputItemStatus": "responses_beta",
+    "BetaProgramOutputStatus": "responses_beta",
+    "BetaProgramToolCallCaller": "responses_beta",
+    "BetaProgramToolCallCallerParam": "responses_beta",
+    "BetaProgrammaticToolCallingParam": "responses_beta",
+    "BetaPrompt": "responses_beta",
+    "BetaPrompt2": "responses_beta",
+    "BetaPromptCacheBreakpointConfig": "responses_beta",
+    "BetaPromptCacheBreakpointParam": "responses_beta",
+    "BetaPromptCacheModeEnum": "responses_beta",
+    "BetaPromptCacheOptions": "responses_beta",
+    "BetaPromptCacheOptionsParam": "responses_beta",
+    "BetaPromptCacheRetentionEnum": "responses_beta",
+    "BetaPromptCacheTTLEnum": "responses_beta",
+    "BetaRankerVersionType": "responses_beta",
+    "BetaRankingOptions": "responses_beta",
+    "BetaReasoning": "responses_beta",
+    "BetaReasoningEffort": "responses_beta",
+    "BetaReasoningItem": "responses_beta",
+    "BetaReasoningModeEnum": "responses_beta",
+    "BetaReasoningTextContent": "responses_beta",
+    "BetaRefusalContent": "responses_beta",
+    "BetaResponse": "responses_beta",
+    "BetaResponseAudioDeltaEvent": "responses_beta",
+    "BetaResponseAudioDoneEvent": "responses_beta",
+    "BetaResponseAudioTranscriptDeltaEvent": "responses_beta",
+    "BetaResponseAudioTranscriptDoneEvent": "responses_beta",
+    "BetaResponseCodeInterpreterCallCodeDeltaEvent": "responses_beta",
+    "BetaResponseCodeInterpreterCallCodeDoneEvent": "responses_beta",
+    "BetaResponseCodeInterpreterCallCompletedEvent": "responses_beta",
+    "BetaResponseCodeInterpreterCallInProgressEvent": "responses_beta",
+    "BetaResponseCodeInterpreterCallInterpretingEvent": "responses_beta",
+    "BetaResponseCompletedEvent": "responses_beta",
+    "BetaResponseContentPartAddedEvent": "responses_beta",
+    "BetaResponseContentPartDoneEvent": "responses_beta",
+    "BetaResponseConversation": "responses_beta",
+    "BetaResponseCreatedEvent": "responses_beta",
+    "BetaResponseCustomToolCallInputDeltaEvent": "responses_beta",
+    "BetaResponseCustomToolCallInputDoneEvent": "responses_beta",
+    "BetaResponseError": "responses_beta",
+    "BetaResponseError2": "responses_beta",
+    "BetaResponseErrorCode": "responses_beta",
+    "BetaResponseErrorEvent": "responses_beta",
+    "BetaResponseFailedEvent": "responses_beta",
+    "BetaResponseFileSearchCallCompletedEvent": "responses_beta",
+    "BetaResponseFileSearchCallInProgressEvent": "responses_beta",
+    "BetaResponseFileSearchCallSearchingEvent": "responses_beta",
+    "BetaResponseFormatJsonObject": "responses_beta",
+    "BetaResponseFormatJsonSchemaSchema": "responses_beta",
+    "BetaResponseFormatText": "responses_beta",
+    "BetaResponseFunctionCallArgumentsDeltaEvent": "responses_beta",
+    "BetaResponseFunctionCallArgumentsDoneEvent": "responses_beta",
+    "BetaResponseImageGenCallCompletedEvent": "responses_beta",
+    "BetaResponseImageGenCallGeneratingEvent": "responses_beta",
+    "BetaResponseImageGenCallInProgressEvent": "responses_beta",
+    "BetaResponseImageGenCallPartialImageEvent": "responses_beta",
+    "BetaResponseInProgressEvent": "responses_beta",
+    "BetaResponseIncompleteDetails": "responses_beta",
+    "BetaResponseIncompleteEvent": "responses_beta",
+    "BetaResponseInjectCreatedEvent": "responses_beta",
+    "BetaResponseInjectEvent": "responses_beta",
+    "BetaResponseInjectFailedEvent": "responses_beta",
+    "BetaResponseInjectFailedEventError": "responses_beta",
+    "BetaResponseItemList": "responses_beta",
+    "BetaResponseLogProb": "responses_beta",
+    "BetaResponseLogProbTopLogprobsItem": "responses_beta",
+    "BetaResponseMCPCallArgumentsDeltaEvent": "responses_beta",
+    "BetaResponseMCPCallArgumentsDoneEvent": "responses_beta",
+    "BetaResponseMCPCallCompletedEvent": "responses_beta",
+    "BetaResponseMCPCallFailedEvent": "responses_beta",
+    "BetaResponseMCPCallInProgressEvent": "responses_beta",
+    "BetaResponseMCPListToolsCompletedEvent": "responses_beta",
+    "BetaResponseMCPListToolsFailedEvent": "responses_beta",
+    "BetaResponseMCPListToolsInProgressEvent": "responses_beta",
+    "BetaResponseOutputItemAddedEvent": "responses_beta",
+    "BetaResponseOutputItemDoneEvent": "responses_beta",
+    "BetaResponseOutputTextAnnotationAddedEvent": "responses_beta",
+    "BetaResponsePromptVariables": "responses_beta",
+    "BetaResponseProperties": "responses_beta",
+    "BetaResponseQueuedEvent": "responses_beta",
+    "BetaResponseReasoningSummaryPartAddedEvent": "responses_beta",
+    "BetaResponseReasoningSummaryPartAddedEventPart": "responses_beta",
+    "BetaResponseReasoningSummaryPartDoneEvent": "responses_beta",
+    "BetaResponseReasoningSummaryPartDoneEventPart": "responses_beta",
+    "BetaResponseReasoningSummaryTextDeltaEvent": "responses_beta",
+    "BetaResponseReasoningSummaryTextDoneEvent": "responses_beta",
+    "BetaResponseReasoningTextDeltaEvent": "responses_beta",
+    "BetaResponseReasoningTextDoneEvent": "responses_beta",
+    "BetaResponseRefusalDeltaEvent": "responses_beta",
+    "BetaResponseRefusalDoneEvent": "responses_beta",
+    "BetaResponseShellCallCommandAddedStreamingEvent": "responses_beta",
+    "BetaResponseShellCallCommandDeltaStreamingEvent": "responses_beta",
+    "BetaResponseShellCallCommandDoneStreamingEvent": "responses_beta",
+    "BetaResponseShellCallOutputContentDeltaStreamingEvent": "responses_beta",
+    "BetaResponseShellCallOutputContentDoneStreamingEvent": "responses_beta",
+    "BetaResponseStreamEvent": "responses_beta",
+    "BetaResponseStreamOptions": "responses_beta",
+    "BetaResponseStreamOptions2": "responses_beta",
+    "BetaResponseTextDeltaEvent": "responses_beta",
+    "BetaResponseTextDoneEvent": "responses_beta",
+    "BetaResponseTextParam": "responses_beta",
+    "BetaResponseUsage": "responses_beta",
+    "BetaResponseUsageInputTokensDetails": "responses_beta",
+    "BetaResponseUsageOutputTokensDetails": "responses_beta",
+    "BetaResponseWebSearchCallCompletedEvent": "responses_beta",
+    "BetaResponseWebSearchCallInProgressEvent": "responses_beta",
+    "BetaResponseWebSearchCallSearchingEvent": "responses_beta",
+    "BetaResponseWsError": "responses_beta",
+    "BetaResponsesClientEvent": "responses_beta",
+    "BetaResponsesClientEventResponseCreate": "responses_beta",
+    "BetaResponsesServerEvent": "responses_beta",
+    "BetaResponsesServerEventResponseAudioDelta": "responses_beta",
+    "BetaResponsesServerEventResponseAudioDone": "responses_beta",
+    "BetaResponsesServerEventResponseAudioTranscriptDelta": "responses_beta",
+    "BetaResponsesServerEventResponseAudioTranscriptDone": "responses_beta",
+    "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta": "responses_beta",
+    "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone": "responses_beta",
+    "BetaResponsesServerEventResponseCodeInterpreterCallCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseCodeInterpreterCallInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting": "responses_beta",
+    "BetaResponsesServerEventResponseCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseContentPartAdded": "responses_beta",
+    "BetaResponsesServerEventResponseContentPartDone": "responses_beta",
+    "BetaResponsesServerEventResponseCreated": "responses_beta",
+    "BetaResponsesServerEventResponseCustomToolCallInputDelta": "responses_beta",
+    "BetaResponsesServerEventResponseCustomToolCallInputDone": "responses_beta",
+    "BetaResponsesServerEventResponseFailed": "responses_beta",
+    "BetaResponsesServerEventResponseFileSearchCallCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseFileSearchCallInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseFileSearchCallSearching": "responses_beta",
+    "BetaResponsesServerEventResponseFunctionCallArgumentsDelta": "responses_beta",
+    "BetaResponsesServerEventResponseFunctionCallArgumentsDone": "responses_beta",
+    "BetaResponsesServerEventResponseImageGenerationCallCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseImageGenerationCallGenerating": "responses_beta",
+    "BetaResponsesServerEventResponseImageGenerationCallInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseImageGenerationCallPartialImage": "responses_beta",
+    "BetaResponsesServerEventResponseInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseIncomplete": "responses_beta",
+    "BetaResponsesServerEventResponseMcpCallArgumentsDelta": "responses_beta",
+    "BetaResponsesServerEventResponseMcpCallArgumentsDone": "responses_beta",
+    "BetaResponsesServerEventResponseMcpCallCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseMcpCallFailed": "responses_beta",
+    "BetaResponsesServerEventResponseMcpCallInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseMcpListToolsCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseMcpListToolsFailed": "responses_beta",
+    "BetaResponsesServerEventResponseMcpListToolsInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseOutputItemAdded": "responses_beta",
+    "BetaResponsesServerEventResponseOutputItemDone": "responses_beta",
+    "BetaResponsesServerEventResponseOutputTextAnnotationAdded": "responses_beta",
+    "BetaResponsesServerEventResponseOutputTextDelta": "responses_beta",
+    "BetaResponsesServerEventResponseOutputTextDone": "responses_beta",
+    "BetaResponsesServerEventResponseQueued": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningSummaryPartAdded": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningSummaryPartDone": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningSummaryPartDonePart": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningSummaryTextDelta": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningSummaryTextDone": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningTextDelta": "responses_beta",
+    "BetaResponsesServerEventResponseReasoningTextDone": "responses_beta",
+    "BetaResponsesServerEventResponseRefusalDelta": "responses_beta",
+    "BetaResponsesServerEventResponseRefusalDone": "responses_beta",
+    "BetaResponsesServerEventResponseShellCallCommandAdded": "responses_beta",
+    "BetaResponsesServerEventResponseShellCallCommandDelta": "responses_beta",
+    "BetaResponsesServerEventResponseShellCallCommandDone": "responses_beta",
+    "BetaResponsesServerEventResponseShellCallOutputContentDelta": "responses_beta",
+    "BetaResponsesServerEventResponseShellCallOutputContentDone": "responses_beta",
+    "BetaResponsesServerEventResponseWebSearchCallCompleted": "responses_beta",
+    "BetaResponsesServerEventResponseWebSearchCallInProgress": "responses_beta",
+    "BetaResponsesServerEventResponseWebSearchCallSearching": "responses_beta",
+    "BetaResponsesWebSocketStreamEvent": "responses_beta",
+    "BetaScreenshotParam": "responses_beta",
+    "BetaScrollParam": "responses_beta",
+    "BetaSearchContentType": "responses_beta",
+    "BetaSearchContextSize": "responses_beta",
+    "BetaServiceTierEnum": "responses_beta",
+    "BetaServiceTierResponses": "responses_beta",
+    "BetaShellCallOutputDelta": "responses_beta",
+    "BetaSkillReferenceParam": "responses_beta",
+    "BetaSpecificApplyPatchParam": "responses_beta",
+    "BetaSpecificFunctionShellParam": "responses_beta",
+    "BetaSpecificProgrammaticToolCallingParam": "responses_beta",
+    "BetaSummaryTextContent": "responses_beta",
+    "BetaTextContent": "responses_beta",
+    "BetaTextResponseFormatConfiguration": "responses_beta",
+    "BetaTextResponseFormatJsonSchema": "responses_beta",
+    "BetaTokenCountsBody": "responses_beta",
+    "BetaTokenCountsResource": "responses_beta",
+    "BetaTool": "responses_beta",
+    "BetaToolCallCaller": "responses_beta",
+    "BetaToolCallCallerParam": "responses_beta",
+    "BetaToolChoiceAllowed": "responses_beta",
+    "BetaToolChoiceCustom": "responses_beta",
+    "BetaToolChoiceFunction": "responses_beta",
+    "BetaToolChoiceMCP": "responses_beta",
+    "BetaToolChoiceOptions": "responses_beta",
+    "BetaToolChoiceParam": "responses_beta",
+    "BetaToolChoiceTypes": "responses_beta",
+    "BetaToolChoiceTypes_CodeInterpreter": "responses_beta",
+    "BetaToolChoiceTypes_Computer": "responses_beta",
+    "BetaToolChoiceTypes_ComputerUse": "responses_beta",
+    "BetaToolChoiceTypes_ComputerUsePreview": "responses_beta",
+    "BetaToolChoiceTypes_ImageGeneration": "responses_beta",
+    "BetaToolChoiceTypes_WebSearchPreview": "responses_beta",
+    "BetaToolChoiceTypes_WebSearchPreview20250311": "responses_beta",
+    "BetaToolSearchCall": "responses_beta",
+    "BetaToolSearchCallItemParam": "responses_beta",
+    "BetaToolSearchExecutionType": "responses_beta",
+    "BetaToolSearchOutput": "responses_beta",
+    "BetaToolSearchOutputItemParam": "responses_beta",
+    "BetaToolSearchToolParam": "responses_beta",
+    "BetaToolsArray": "responses_beta",
+    "BetaTopLogProb": "responses_beta",
+    "BetaTruncationEnum": "responses_beta",
+    "BetaTypeParam": "responses_beta",
+    "BetaUrlCitationBody": "responses_beta",
+    "BetaUrlCitationParam": "responses_beta",
+    "BetaVectorStoreFileAttributes": "responses_beta",
+    "BetaVerbosity": "responses_beta",
+    "BetaWaitParam": "responses_beta",
+    "BetaWebSearchActionFind": "responses_beta",
+    "BetaWebSearchActionOpenPage": "responses_beta",
+    "BetaWebSearchActionSearch": "responses_beta",
+    "BetaWebSearchActionSearchSourcesItem": "responses_beta",
+    "BetaWebSearchApproximateLocation": "responses_beta",
+    "BetaWebSearchApproximateLocation2": "responses_beta",
+    "BetaWebSearchPreviewTool": "responses_beta",
+    "BetaWebSearchPreviewTool_WebSearchPreview20250311": "responses_beta",
+    "BetaWebSearchTool": "responses_beta",
+    "BetaWebSearchToolCall": "responses_beta",
+    "BetaWebSearchToolFilters": "responses_beta",
+    "BetaWebSearchTool_WebSearch20250826": "responses_beta",
+    "Beta_AgentTagParam": "responses_beta",
     "C2PAProvenanceResult": "moderations",
     "C2PAValidationStateApi": "moderations",
     "CallableToolAllowedCaller": "shared",
     "Certificate": "admin",
     "CertificateCertificateDetails": "admin",
+    "ChatCompletion": "chat",
     "ChatCompletionAllowedTools": "chat",
     "ChatCompletionAllowedToolsChoice": "chat",
+    "ChatCompletionChunk": "chat",
     "ChatCompletionDeleted": "chat",
     "ChatCompletionFunctionCallOption": "chat",
     "ChatCompletionFunctions": "chat",
     "ChatCompletionList": "chat",
+    "ChatCompletionMessage": "chat",
     "ChatCompletionMessageCustomToolCall": "chat",
     "ChatCompletionMessageCustomToolCallCustom": "chat",
     "ChatCompletionMessageList": "chat",
@@ -633,10 +638,12 @@ _MODULE_OF: dict[str, str] = {
     "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation": "chat",
     "ChatCompletionMessageListDataItemAudio": "chat",
     "ChatCompletionMessageListDataItemFunctionCall": "chat",
+    "ChatCompletionMessageParam": "chat",
     "ChatCompletionMessageToolCall": "chat",
     "ChatCompletionMessageToolCallChunk": "chat",
     "ChatCompletionMessageToolCallChunkFunction": "chat",
     "ChatCompletionMessageToolCallFunction": "chat",
+    "ChatCompletionMessageToolCallUnion": "chat",
     "ChatCompletionMessageToolCalls": "chat",
     "ChatCompletionModalities": "chat",
     "ChatCompletionModeration": "chat",
@@ -673,6 +680,7 @@ _MODULE_OF: dict[str, str] = {
     "ChatCompletionResponseMessageAudio": "chat",
     "ChatCompletionResponseMessageFunctionCall": "chat",
     "ChatCompletionRole": "chat",
+    "ChatCompletionStoreMessage": "chat",
     "ChatCompletionStreamOptions": "chat",
     "ChatCompletionStreamOptions2": "chat",
     "ChatCompletionStreamResponseDelta": "chat",
@@ -681,6 +689,7 @@ _MODULE_OF: dict[str, str] = {
     "ChatCompletionTokenLogprobTopLogprobsItem": "chat",
     "ChatCompletionTool": "chat",
     "ChatCompletionToolChoiceOption": "chat",
+    "ChatCompletionToolParam": "chat",
     "ChatSessionAutomaticThreadTitling": "chatkit",
     "ChatSessionChatkitConfiguration": "chatkit",
     "ChatSessionFileUpload": "chatkit",
@@ -691,6 +700,7 @@ _MODULE_OF: dict[str, str] = {
     "ChatkitConfigurationParam": "chatkit",
     "ChatkitWorkflow": "chatkit",
     "ChatkitWorkflowTracing": "chatkit",
+    "Choice": "chat",
     "ChunkingStrategyRequestParam": "vector_stores",
     "ClickButtonType": "responses",
     "ClickParam": "responses",
@@ -718,6 +728,8 @@ _MODULE_OF: dict[str, str] = {
     "ComparisonFilter_Ne": "shared",
     "ComparisonFilter_Nin": "shared",
     "CompleteUploadRequest": "uploads",
+    "Completion": "completions",
+    "CompletionChoice": "completions",
     "CompletionUsage": "shared",
     "CompletionUsageCompletionTokensDetails": "shared",
     "CompletionUsagePromptTokensDetails": "shared",
@@ -737,11 +749,13 @@ _MODULE_OF: dict[str, str] = {
     "ComputerToolCallOutputResource": "responses",
     "ComputerUsePreviewTool": "responses",
     "ContainerAutoParam": "responses",
+    "ContainerCreateResponse": "containers",
     "ContainerFileCitationBody": "responses",
     "ContainerFileCitationParam": "shared",
     "ContainerFileListResource": "containers",
     "ContainerFileResource": "containers",
     "ContainerListResource": "containers",
+    "ContainerListResponse": "containers",
     "ContainerMemoryLimit": "responses",
     "ContainerNetworkPolicyAllowlistParam": "responses",
     "ContainerNetworkPolicyDisabledParam": "responses",
@@ -751,8 +765,11 @@ _MODULE_OF: dict[str, str] = {
     "ContainerResource": "containers",
     "ContainerResourceExpiresAfter": "containers",
     "ContainerResourceNetworkPolicy": "containers",
-    "Content": "shared",
+    "ContainerRetrieveResponse": "containers",
+    "Content": "responses",
     "ContextManagementParam": "responses",
+    "Conversation": "conversations",
+    "ConversationDeleted": "conversations",
     "ConversationItem": "conversations",
     "ConversationItemList": "conversations",
     "ConversationParam": "responses",
@@ -902,6 +919,7 @@ _MODULE_OF: dict[str, str] = {
     "DeletedConversation": "conversations",
     "DeletedConversationResource": "conversations",
     "DeletedRoleAssignmentResource": "admin",
+    "DeletedSkill": "skills",
     "DeletedSkillResource": "skills",
     "DeletedSkillVersionResource": "skills",
     "DeletedThreadResource": "chatkit",
@@ -919,11 +937,13 @@ _MODULE_OF: dict[str, str] = {
     "EmptyModelParam": "responses",
     "Error": "shared",
     "ErrorEvent": "assistants",
+    "ErrorObject": "shared",
     "ErrorPayload": "shared",
     "ErrorResponse": "admin",
     "Error_2": "videos",
     "Eval": "evals",
     "EvalApiError": "evals",
+    "EvalCreateResponse": "evals",
     "EvalCustomDataSourceConfig": "evals",
     "EvalGraderLabelModel": "evals",
     "EvalGraderPython": "evals",
@@ -942,8 +962,10 @@ _MODULE_OF: dict[str, str] = {
     "EvalJsonlFileContentSourceContentItem": "evals",
     "EvalJsonlFileIdSource": "evals",
     "EvalList": "evals",
+    "EvalListResponse": "evals",
     "EvalLogsDataSourceConfig": "evals",
     "EvalResponsesSource": "evals",
+    "EvalRetrieveResponse": "evals",
     "EvalRun": "evals",
     "EvalRunList": "evals",
     "EvalRunOutputItem": "evals",
@@ -958,14 +980,17 @@ _MODULE_OF: dict[str, str] = {
     "EvalRunResultCounts": "evals",
     "EvalStoredCompletionsDataSourceConfig": "evals",
     "EvalStoredCompletionsSource": "evals",
+    "EvalUpdateResponse": "evals",
     "ExpiresAfterParam": "chatkit",
     "FileAnnotation": "chatkit",
     "FileAnnotationSource": "chatkit",
     "FileCitationBody": "responses",
     "FileCitationParam": "shared",
+    "FileDeleted": "files",
     "FileDetailEnum": "responses",
     "FileExpirationAfter": "files",
     "FileInputDetail": "shared",
+    "FileObject": "files",
     "FilePath": "responses",
     "FileSearchRanker": "assistants",
     "FileSearchRankingOptions": "assistants",
@@ -998,6 +1023,7 @@ _MODULE_OF: dict[str, str] = {
     "FunctionCallOutputItemParam": "responses",
     "FunctionCallOutputStatusEnum": "responses",
     "FunctionCallStatus": "responses",
+    "FunctionDefinition": "shared",
     "FunctionObject": "shared",
     "FunctionParameters": "shared",
     "FunctionShellAction": "responses",
@@ -1177,13 +1203,15 @@ _MODULE_OF: dict[str, str] = {
     "MessageStreamEventOption5": "assistants",
     "Metadata": "shared",
     "Model": "models",
-    "ModelIds": "shared",
+    "ModelDeleted": "models",
+    "ModelIds": "responses",
     "ModelIdsCompaction": "responses",
     "ModelIdsResponses": "responses",
     "ModelIdsShared": "shared",
     "ModelResponseProperties": "shared",
     "Moderation": "responses",
     "ModerationConfigParam": "shared",
+    "ModerationCreateResponse": "moderations",
     "ModerationErrorBody": "responses",
     "ModerationInputType": "shared",
     "ModerationMode": "shared",
@@ -1573,6 +1601,7 @@ _MODULE_OF: dict[str, str] = {
     "ResponseCodeInterpreterCallInProgressEvent": "responses",
     "ResponseCodeInterpreterCallInterpretingEvent": "responses",
     "ResponseCompletedEvent": "responses",
+    "ResponseComputerToolCall": "responses",
     "ResponseContentPartAddedEvent": "responses",
     "ResponseContentPartDoneEvent": "responses",
     "ResponseConversation": "responses",
@@ -1587,6 +1616,9 @@ _MODULE_OF: dict[str, str] = {
     "ResponseFileSearchCallCompletedEvent": "responses",
     "ResponseFileSearchCallInProgressEvent": "responses",
     "ResponseFileSearchCallSearchingEvent": "responses",
+    "ResponseFileSearchToolCall": "responses",
+    "ResponseFormatJSONObject": "shared",
+    "ResponseFormatJSONSchema": "shared",
     "ResponseFormatJsonObject": "shared",
     "ResponseFormatJsonSchema": "shared",
     "ResponseFormatJsonSchemaJsonSchema": "shared",
@@ -1596,6 +1628,8 @@ _MODULE_OF: dict[str, str] = {
     "ResponseFormatTextPython": "shared",
     "ResponseFunctionCallArgumentsDeltaEvent": "responses",
     "ResponseFunctionCallArgumentsDoneEvent": "responses",
+    "ResponseFunctionToolCall": "responses",
+    "ResponseFunctionWebSearch": "responses",
     "ResponseImageGenCallCompletedEvent": "responses",
     "ResponseImageGenCallGeneratingEvent": "responses",
     "ResponseImageGenCallInProgressEvent": "responses",
@@ -1603,6 +1637,11 @@ _MODULE_OF: dict[str, str] = {
     "ResponseInProgressEvent": "responses",
     "ResponseIncompleteDetails": "responses",
     "ResponseIncompleteEvent": "responses",
+    "ResponseInputFile": "shared",
+    "ResponseInputImage": "shared",
+    "ResponseInputItem": "responses",
+    "ResponseInputText": "shared",
+    "ResponseItem": "responses",
     "ResponseItemList": "responses",
     "ResponseLogProb": "responses",
     "ResponseLogProbTopLogprobsItem": "responses",
@@ -1615,13 +1654,17 @@ _MODULE_OF: dict[str, str] = {
     "ResponseMCPListToolsFailedEvent": "responses",
     "ResponseMCPListToolsInProgressEvent": "responses",
     "ResponseModalities": "chat",
+    "ResponseOutputItem": "responses",
     "ResponseOutputItemAddedEvent": "responses",
     "ResponseOutputItemDoneEvent": "responses",
+    "ResponseOutputMessage": "responses",
+    "ResponseOutputRefusal": "responses",
     "ResponseOutputText": "chatkit",
     "ResponseOutputTextAnnotationAddedEvent": "responses",
     "ResponsePromptVariables": "shared",
     "ResponseProperties": "responses",
     "ResponseQueuedEvent": "responses",
+    "ResponseReasoningItem": "responses",
     "ResponseReasoningSummaryPartAddedEvent": "responses",
     "ResponseReasoningSummaryPartAddedEventPart": "responses",
     "ResponseReasoningSummaryPartDoneEvent": "responses",
@@ -1716,6 +1759,7 @@ _MODULE_OF: dict[str, str] = {
     "Role": "admin",
     "RoleDeletedResource": "admin",
     "RoleListResource": "admin",
+    "Run": "assistants",
     "RunCompletionUsage": "assistants",
     "RunCompletionUsage2": "assistants",
     "RunGraderRequest": "graders",
@@ -1727,6 +1771,7 @@ _MODULE_OF: dict[str, str] = {
     "RunObjectLastError": "assistants",
     "RunObjectRequiredAction": "assistants",
     "RunObjectRequiredActionSubmitToolOutputs": "assistants",
+    "RunStep": "assistants",
     "RunStepCompletionUsage": "assistants",
     "RunStepCompletionUsage2": "assistants",
     "RunStepDeltaObject": "assistants",
@@ -1790,6 +1835,7 @@ _MODULE_OF: dict[str, str] = {
     "ServiceTierResponses": "responses",
     "SetDefaultSkillVersionBody": "skills",
     "ShellCallOutputDelta": "responses",
+    "Skill": "skills",
     "SkillListResource": "skills",
     "SkillReferenceParam": "responses",
     "SkillResource": "skills",
@@ -1821,6 +1867,8 @@ _MODULE_OF: dict[str, str] = {
     "TextContent": "responses",
     "TextResponseFormatConfiguration": "responses",
     "TextResponseFormatJsonSchema": "responses",
+    "Thread": "assistants",
+    "ThreadDeleted": "assistants",
     "ThreadItem": "chatkit",
     "ThreadItemListResource": "chatkit",
     "ThreadListResource": "chatkit",
@@ -1868,12 +1916,14 @@ _MODULE_OF: dict[str, str] = {
     "TranscriptTextUsageDuration": "shared",
     "TranscriptTextUsageTokens": "shared",
     "TranscriptTextUsageTokensInputTokenDetails": "shared",
-    "TranscriptionChunkingStrategy": "shared",
+    "Transcription": "audio",
+    "TranscriptionChunkingStrategy": "audio",
     "TranscriptionDiarizedSegment": "audio",
     "TranscriptionInclude": "audio",
     "TranscriptionLanguage": "shared",
     "TranscriptionSegment": "audio",
     "TranscriptionWord": "audio",
+    "Translation": "audio",
     "TruncationEnum": "responses",
     "TruncationObject": "assistants",
     "TypeParam": "responses",
@@ -1921,8 +1971,12 @@ _MODULE_OF: dict[str, str] = {
     "VadConfig": "audio",
     "ValidateGraderRequest": "graders",
     "ValidateGraderResponse": "graders",
+    "VectorStore": "vector_stores",
+    "VectorStoreDeleted": "vector_stores",
     "VectorStoreExpirationAfter": "vector_stores",
+    "VectorStoreFile": "vector_stores",
     "VectorStoreFileAttributes": "shared",
+    "VectorStoreFileBatch": "vector_stores",
     "VectorStoreFileBatchObject": "vector_stores",
     "VectorStoreFileBatchObjectFileCounts": "vector_stores",
     "VectorStoreFileContentResponse": "vector_stores",
@@ -1937,8 +1991,10 @@ _MODULE_OF: dict[str, str] = {
     "VectorStoreSearchResultItem": "vector_stores",
     "VectorStoreSearchResultsPage": "vector_stores",
     "Verbosity": "shared",
+    "Video": "videos",
     "VideoCharacterResource": "videos",
     "VideoContentVariant": "videos",
+    "VideoDeleteResponse": "videos",
     "VideoListResource": "videos",
     "VideoModel": "videos",
     "VideoReferenceInputParam": "videos",
@@ -2241,6 +2297,8 @@ if TYPE_CHECKING:
     from .admin import UserRoleAssignment as UserRoleAssignment
     from .admin import UserRoleUpdateRequest as UserRoleUpdateRequest
     from .admin import UserUser as UserUser
+    from .assistants import Assistant as Assistant
+    from .assistants import AssistantDeleted as AssistantDeleted
     from .assistants import AssistantObject as AssistantObject
     from .assistants import AssistantObjectToolResources as AssistantObjectToolResources
     from .assistants import AssistantObjectToolResourcesCodeInterpreter as AssistantObjectToolResourcesCodeInterpreter
@@ -2336,6 +2394,7 @@ if TYPE_CHECKING:
     from .assistants import ModifyThreadRequestToolResources as ModifyThreadRequestToolResources
     from .assistants import ModifyThreadRequestToolResourcesCodeInterpreter as ModifyThreadRequestToolResourcesCodeInterpreter
     from .assistants import ModifyThreadRequestToolResourcesFileSearch as ModifyThreadRequestToolResourcesFileSearch
+    from .assistants import Run as Run
     from .assistants import RunCompletionUsage as RunCompletionUsage
     from .assistants import RunCompletionUsage2 as RunCompletionUsage2
     from .assistants import RunObject as RunObject
@@ -2343,6 +2402,7 @@ if TYPE_CHECKING:
     from .assistants import RunObjectLastError as RunObjectLastError
     from .assistants import RunObjectRequiredAction as RunObjectRequiredAction
     from .assistants import RunObjectRequiredActionSubmitToolOutputs as RunObjectRequiredActionSubmitToolOutputs
+    from .assistants import RunStep as RunStep
     from .assistants import RunStepCompletionUsage as RunStepCompletionUsage
     from .assistants import RunStepCompletionUsage2 as RunStepCompletionUsage2
     from .assistants import RunStepDeltaObject as RunStepDeltaObject
@@ -2398,6 +2458,8 @@ if TYPE_CHECKING:
     from .assistants import RunToolCallObjectFunction as RunToolCallObjectFunction
     from .assistants import SubmitToolOutputsRunRequest as SubmitToolOutputsRunRequest
     from .assistants import SubmitToolOutputsRunRequestToolOutputsItem as SubmitToolOutputsRunRequestToolOutputsItem
+    from .assistants import Thread as Thread
+    from .assistants import ThreadDeleted as ThreadDeleted
     from .assistants import ThreadObject as ThreadObject
     from .assistants import ThreadObjectToolResources as ThreadObjectToolResources
     from .assistants import ThreadObjectToolResourcesCodeInterpreter as ThreadObjectToolResourcesCodeInterpreter
@@ -2427,10 +2489,13 @@ if TYPE_CHECKING:
     from .audio import TranscriptTextDoneEvent as TranscriptTextDoneEvent
     from .audio import TranscriptTextDoneEventLogprobsItem as TranscriptTextDoneEventLogprobsItem
     from .audio import TranscriptTextSegmentEvent as TranscriptTextSegmentEvent
+    from .audio import Transcription as Transcription
+    from .audio import TranscriptionChunkingStrategy as TranscriptionChunkingStrategy
     from .audio import TranscriptionDiarizedSegment as TranscriptionDiarizedSegment
     from .audio import TranscriptionInclude as TranscriptionInclude
     from .audio import TranscriptionSegment as TranscriptionSegment
     from .audio import TranscriptionWord as TranscriptionWord
+    from .audio import Translation as Translation
     from .audio import UpdateVoiceConsentRequest as UpdateVoiceConsentRequest
     from .audio import VadConfig as VadConfig
     from .audio import VoiceConsentDeletedResource as VoiceConsentDeletedResource
@@ -2447,12 +2512,15 @@ if TYPE_CHECKING:
     from .batch import BatchUsageOutputTokensDetails as BatchUsageOutputTokensDetails
     from .batch import CreateBatchRequest as CreateBatchRequest
     from .batch import ListBatchesResponse as ListBatchesResponse
+    from .chat import ChatCompletion as ChatCompletion
     from .chat import ChatCompletionAllowedTools as ChatCompletionAllowedTools
     from .chat import ChatCompletionAllowedToolsChoice as ChatCompletionAllowedToolsChoice
+    from .chat import ChatCompletionChunk as ChatCompletionChunk
     from .chat import ChatCompletionDeleted as ChatCompletionDeleted
     from .chat import ChatCompletionFunctionCallOption as ChatCompletionFunctionCallOption
     from .chat import ChatCompletionFunctions as ChatCompletionFunctions
     from .chat import ChatCompletionList as ChatCompletionList
+    from .chat import ChatCompletionMessage as ChatCompletionMessage
     from .chat import ChatCompletionMessageCustomToolCall as ChatCompletionMessageCustomToolCall
     from .chat import ChatCompletionMessageCustomToolCallCustom as ChatCompletionMessageCustomToolCallCustom
     from .chat import ChatCompletionMessageList as ChatCompletionMessageList
@@ -2461,10 +2529,12 @@ if TYPE_CHECKING:
     from .chat import ChatCompletionMessageListDataItemAnnotationsItemUrlCitation as ChatCompletionMessageListDataItemAnnotationsItemUrlCitation
     from .chat import ChatCompletionMessageListDataItemAudio as ChatCompletionMessageListDataItemAudio
     from .chat import ChatCompletionMessageListDataItemFunctionCall as ChatCompletionMessageListDataItemFunctionCall
+    from .chat import ChatCompletionMessageParam as ChatCompletionMessageParam
     from .chat import ChatCompletionMessageToolCall as ChatCompletionMessageToolCall
     from .chat import ChatCompletionMessageToolCallChunk as ChatCompletionMessageToolCallChunk
     from .chat import ChatCompletionMessageToolCallChunkFunction as ChatCompletionMessageToolCallChunkFunction
     from .chat import ChatCompletionMessageToolCallFunction as ChatCompletionMessageToolCallFunction
+    from .chat import ChatCompletionMessageToolCallUnion as ChatCompletionMessageToolCallUnion
     from .chat import ChatCompletionMessageToolCalls as ChatCompletionMessageToolCalls
     from .chat import ChatCompletionModalities as ChatCompletionModalities
     from .chat import ChatCompletionModeration as ChatCompletionModeration
@@ -2501,6 +2571,7 @@ if TYPE_CHECKING:
     from .chat import ChatCompletionResponseMessageAudio as ChatCompletionResponseMessageAudio
     from .chat import ChatCompletionResponseMessageFunctionCall as ChatCompletionResponseMessageFunctionCall
     from .chat import ChatCompletionRole as ChatCompletionRole
+    from .chat import ChatCompletionStoreMessage as ChatCompletionStoreMessage
     from .chat import ChatCompletionStreamOptions as ChatCompletionStreamOptions
     from .chat import ChatCompletionStreamOptions2 as ChatCompletionStreamOptions2
     from .chat import ChatCompletionStreamResponseDelta as ChatCompletionStreamResponseDelta
@@ -2509,6 +2580,8 @@ if TYPE_CHECKING:
     from .chat import ChatCompletionTokenLogprobTopLogprobsItem as ChatCompletionTokenLogprobTopLogprobsItem
     from .chat import ChatCompletionTool as ChatCompletionTool
     from .chat import ChatCompletionToolChoiceOption as ChatCompletionToolChoiceOption
+    from .chat import ChatCompletionToolParam as ChatCompletionToolParam
+    from .chat import Choice as Choice
     from .chat import CreateChatCompletionRequest as CreateChatCompletionRequest
     from .chat import CreateChatCompletionRequestAudio as CreateChatCompletionRequestAudio
     from .chat import CreateChatCompletionRequestWebSearchOptions as CreateChatCompletionRequestWebSearchOptions
@@ -2575,19 +2648,26 @@ if TYPE_CHECKING:
     from .chatkit import WidgetMessageItem as WidgetMessageItem
     from .chatkit import WorkflowParam as WorkflowParam
     from .chatkit import WorkflowTracingParam as WorkflowTracingParam
+    from .completions import Completion as Completion
+    from .completions import CompletionChoice as CompletionChoice
     from .completions import CreateCompletionRequest as CreateCompletionRequest
     from .completions import CreateCompletionResponse as CreateCompletionResponse
     from .completions import CreateCompletionResponseChoicesItem as CreateCompletionResponseChoicesItem
     from .completions import CreateCompletionResponseChoicesItemLogprobs as CreateCompletionResponseChoicesItemLogprobs
+    from .containers import ContainerCreateResponse as ContainerCreateResponse
     from .containers import ContainerFileListResource as ContainerFileListResource
     from .containers import ContainerFileResource as ContainerFileResource
     from .containers import ContainerListResource as ContainerListResource
+    from .containers import ContainerListResponse as ContainerListResponse
     from .containers import ContainerResource as ContainerResource
     from .containers import ContainerResourceExpiresAfter as ContainerResourceExpiresAfter
     from .containers import ContainerResourceNetworkPolicy as ContainerResourceNetworkPolicy
+    from .containers import ContainerRetrieveResponse as ContainerRetrieveResponse
     from .containers import CreateContainerBody as CreateContainerBody
     from .containers import CreateContainerBodyExpiresAfter as CreateContainerBodyExpiresAfter
     from .containers import CreateContainerFileBody as CreateContainerFileBody
+    from .conversations import Conversation as Conversation
+    from .conversations import ConversationDeleted as ConversationDeleted
     from .conversations import ConversationItem as ConversationItem
     from .conversations import ConversationItemList as ConversationItemList
     from .conversations import ConversationResource as ConversationResource
@@ -2620,6 +2700,7 @@ if TYPE_CHECKING:
     from .evals import CreateEvalStoredCompletionsDataSourceConfig as CreateEvalStoredCompletionsDataSourceConfig
     from .evals import Eval as Eval
     from .evals import EvalApiError as EvalApiError
+    from .evals import EvalCreateResponse as EvalCreateResponse
     from .evals import EvalCustomDataSourceConfig as EvalCustomDataSourceConfig
     from .evals import EvalGraderLabelModel as EvalGraderLabelModel
     from .evals import EvalGraderPython as EvalGraderPython
@@ -2631,8 +2712,10 @@ if TYPE_CHECKING:
     from .evals import EvalJsonlFileContentSourceContentItem as EvalJsonlFileContentSourceContentItem
     from .evals import EvalJsonlFileIdSource as EvalJsonlFileIdSource
     from .evals import EvalList as EvalList
+    from .evals import EvalListResponse as EvalListResponse
     from .evals import EvalLogsDataSourceConfig as EvalLogsDataSourceConfig
     from .evals import EvalResponsesSource as EvalResponsesSource
+    from .evals import EvalRetrieveResponse as EvalRetrieveResponse
     from .evals import EvalRun as EvalRun
     from .evals import EvalRunList as EvalRunList
     from .evals import EvalRunOutputItem as EvalRunOutputItem
@@ -2647,9 +2730,12 @@ if TYPE_CHECKING:
     from .evals import EvalRunResultCounts as EvalRunResultCounts
     from .evals import EvalStoredCompletionsDataSourceConfig as EvalStoredCompletionsDataSourceConfig
     from .evals import EvalStoredCompletionsSource as EvalStoredCompletionsSource
+    from .evals import EvalUpdateResponse as EvalUpdateResponse
     from .files import CreateFileRequest as CreateFileRequest
     from .files import DeleteFileResponse as DeleteFileResponse
+    from .files import FileDeleted as FileDeleted
     from .files import FileExpirationAfter as FileExpirationAfter
+    from .files import FileObject as FileObject
     from .files import ListFilesResponse as ListFilesResponse
     from .files import OpenAIFile as OpenAIFile
     from .fine_tuning import CreateFineTuningCheckpointPermissionRequest as CreateFineTuningCheckpointPermissionRequest
@@ -2725,6 +2811,7 @@ if TYPE_CHECKING:
     from .models import DeleteModelResponse as DeleteModelResponse
     from .models import ListModelsResponse as ListModelsResponse
     from .models import Model as Model
+    from .models import ModelDeleted as ModelDeleted
     from .moderations import C2PAProvenanceResult as C2PAProvenanceResult
     from .moderations import C2PAValidationStateApi as C2PAValidationStateApi
     from .moderations import CreateContentProvenanceBody as CreateContentProvenanceBody
@@ -2737,6 +2824,7 @@ if TYPE_CHECKING:
     from .moderations import CreateModerationResponseResultsItemCategories as CreateModerationResponseResultsItemCategories
     from .moderations import CreateModerationResponseResultsItemCategoryAppliedInputTypes as CreateModerationResponseResultsItemCategoryAppliedInputTypes
     from .moderations import CreateModerationResponseResultsItemCategoryScores as CreateModerationResponseResultsItemCategoryScores
+    from .moderations import ModerationCreateResponse as ModerationCreateResponse
     from .moderations import ProvenanceCheckObject as ProvenanceCheckObject
     from .moderations import ProvenanceDetectionResultApi as ProvenanceDetectionResultApi
     from .moderations import ProvenanceResource as ProvenanceResource
@@ -3024,455 +3112,6 @@ if TYPE_CHECKING:
     from .responses import ApplyPatchUpdateFileOperationParam as ApplyPatchUpdateFileOperationParam
     from .responses import ApproximateLocation as ApproximateLocation
     from .responses import AutoCodeInterpreterToolParam as AutoCodeInterpreterToolParam
-    from .responses import BetaAdditionalTools as BetaAdditionalTools
-    from .responses import BetaAdditionalToolsItemParam as BetaAdditionalToolsItemParam
-    from .responses import BetaAgentMessage as BetaAgentMessage
-    from .responses import BetaAgentMessageItemParam as BetaAgentMessageItemParam
-    from .responses import BetaAgentTag as BetaAgentTag
-    from .responses import BetaAnnotation as BetaAnnotation
-    from .responses import BetaApplyPatchCallOutputStatus as BetaApplyPatchCallOutputStatus
-    from .responses import BetaApplyPatchCallOutputStatusParam as BetaApplyPatchCallOutputStatusParam
-    from .responses import BetaApplyPatchCallStatus as BetaApplyPatchCallStatus
-    from .responses import BetaApplyPatchCallStatusParam as BetaApplyPatchCallStatusParam
-    from .responses import BetaApplyPatchCreateFileOperation as BetaApplyPatchCreateFileOperation
-    from .responses import BetaApplyPatchCreateFileOperationParam as BetaApplyPatchCreateFileOperationParam
-    from .responses import BetaApplyPatchDeleteFileOperation as BetaApplyPatchDeleteFileOperation
-    from .responses import BetaApplyPatchDeleteFileOperationParam as BetaApplyPatchDeleteFileOperationParam
-    from .responses import BetaApplyPatchOperationParam as BetaApplyPatchOperationParam
-    from .responses import BetaApplyPatchToolCall as BetaApplyPatchToolCall
-    from .responses import BetaApplyPatchToolCallItemParam as BetaApplyPatchToolCallItemParam
-    from .responses import BetaApplyPatchToolCallOutput as BetaApplyPatchToolCallOutput
-    from .responses import BetaApplyPatchToolCallOutputItemParam as BetaApplyPatchToolCallOutputItemParam
-    from .responses import BetaApplyPatchToolParam as BetaApplyPatchToolParam
-    from .responses import BetaApplyPatchUpdateFileOperation as BetaApplyPatchUpdateFileOperation
-    from .responses import BetaApplyPatchUpdateFileOperationParam as BetaApplyPatchUpdateFileOperationParam
-    from .responses import BetaApproximateLocation as BetaApproximateLocation
-    from .responses import BetaAutoCodeInterpreterToolParam as BetaAutoCodeInterpreterToolParam
-    from .responses import BetaCallableToolAllowedCaller as BetaCallableToolAllowedCaller
-    from .responses import BetaClickButtonType as BetaClickButtonType
-    from .responses import BetaClickParam as BetaClickParam
-    from .responses import BetaCodeInterpreterOutputImage as BetaCodeInterpreterOutputImage
-    from .responses import BetaCodeInterpreterOutputLogs as BetaCodeInterpreterOutputLogs
-    from .responses import BetaCodeInterpreterTool as BetaCodeInterpreterTool
-    from .responses import BetaCodeInterpreterToolCall as BetaCodeInterpreterToolCall
-    from .responses import BetaCompactResource as BetaCompactResource
-    from .responses import BetaCompactResponseMethodPublicBody as BetaCompactResponseMethodPublicBody
-    from .responses import BetaCompactionBody as BetaCompactionBody
-    from .responses import BetaCompactionSummaryItemParam as BetaCompactionSummaryItemParam
-    from .responses import BetaCompactionTriggerItemParam as BetaCompactionTriggerItemParam
-    from .responses import BetaComparisonFilter as BetaComparisonFilter
-    from .responses import BetaComparisonFilter_Gt as BetaComparisonFilter_Gt
-    from .responses import BetaComparisonFilter_Gte as BetaComparisonFilter_Gte
-    from .responses import BetaComparisonFilter_In as BetaComparisonFilter_In
-    from .responses import BetaComparisonFilter_Lt as BetaComparisonFilter_Lt
-    from .responses import BetaComparisonFilter_Lte as BetaComparisonFilter_Lte
-    from .responses import BetaComparisonFilter_Ne as BetaComparisonFilter_Ne
-    from .responses import BetaComparisonFilter_Nin as BetaComparisonFilter_Nin
-    from .responses import BetaCompoundFilter as BetaCompoundFilter
-    from .responses import BetaCompoundFilter_Or as BetaCompoundFilter_Or
-    from .responses import BetaComputerAction as BetaComputerAction
-    from .responses import BetaComputerActionList as BetaComputerActionList
-    from .responses import BetaComputerCallOutputItemParam as BetaComputerCallOutputItemParam
-    from .responses import BetaComputerCallOutputStatus as BetaComputerCallOutputStatus
-    from .responses import BetaComputerCallSafetyCheckParam as BetaComputerCallSafetyCheckParam
-    from .responses import BetaComputerEnvironment as BetaComputerEnvironment
-    from .responses import BetaComputerScreenshotContent as BetaComputerScreenshotContent
-    from .responses import BetaComputerScreenshotImage as BetaComputerScreenshotImage
-    from .responses import BetaComputerTool as BetaComputerTool
-    from .responses import BetaComputerToolCall as BetaComputerToolCall
-    from .responses import BetaComputerToolCallOutput as BetaComputerToolCallOutput
-    from .responses import BetaComputerToolCallOutputResource as BetaComputerToolCallOutputResource
-    from .responses import BetaComputerUsePreviewTool as BetaComputerUsePreviewTool
-    from .responses import BetaContainerAutoParam as BetaContainerAutoParam
-    from .responses import BetaContainerFileCitationBody as BetaContainerFileCitationBody
-    from .responses import BetaContainerFileCitationParam as BetaContainerFileCitationParam
-    from .responses import BetaContainerMemoryLimit as BetaContainerMemoryLimit
-    from .responses import BetaContainerNetworkPolicyAllowlistParam as BetaContainerNetworkPolicyAllowlistParam
-    from .responses import BetaContainerNetworkPolicyDisabledParam as BetaContainerNetworkPolicyDisabledParam
-    from .responses import BetaContainerNetworkPolicyDomainSecretParam as BetaContainerNetworkPolicyDomainSecretParam
-    from .responses import BetaContainerReferenceParam as BetaContainerReferenceParam
-    from .responses import BetaContainerReferenceResource as BetaContainerReferenceResource
-    from .responses import BetaContextManagementParam as BetaContextManagementParam
-    from .responses import BetaConversationParam as BetaConversationParam
-    from .responses import BetaConversationParam_2 as BetaConversationParam_2
-    from .responses import BetaCoordParam as BetaCoordParam
-    from .responses import BetaCreateModelResponseProperties as BetaCreateModelResponseProperties
-    from .responses import BetaCreateResponse as BetaCreateResponse
-    from .responses import BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam
-    from .responses import BetaCustomTextFormatParam as BetaCustomTextFormatParam
-    from .responses import BetaCustomToolCall as BetaCustomToolCall
-    from .responses import BetaCustomToolCallOutput as BetaCustomToolCallOutput
-    from .responses import BetaCustomToolCallOutputResource as BetaCustomToolCallOutputResource
-    from .responses import BetaCustomToolCallResource as BetaCustomToolCallResource
-    from .responses import BetaCustomToolParam as BetaCustomToolParam
-    from .responses import BetaDetailEnum as BetaDetailEnum
-    from .responses import BetaDirectToolCallCaller as BetaDirectToolCallCaller
-    from .responses import BetaDirectToolCallCallerParam as BetaDirectToolCallCallerParam
-    from .responses import BetaDoubleClickAction as BetaDoubleClickAction
-    from .responses import BetaDragParam as BetaDragParam
-    from .responses import BetaEasyInputMessage as BetaEasyInputMessage
-    from .responses import BetaEmptyModelParam as BetaEmptyModelParam
-    from .responses import BetaEncryptedContent as BetaEncryptedContent
-    from .responses import BetaEncryptedContentParam as BetaEncryptedContentParam
-    from .responses import BetaError as BetaError
-    from .responses import BetaFileCitationBody as BetaFileCitationBody
-    from .responses import BetaFileCitationParam as BetaFileCitationParam
-    from .responses import BetaFileDetailEnum as BetaFileDetailEnum
-    from .responses import BetaFileInputDetail as BetaFileInputDetail
-    from .responses import BetaFilePath as BetaFilePath
-    from .responses import BetaFileSearchTool as BetaFileSearchTool
-    from .responses import BetaFileSearchToolCall as BetaFileSearchToolCall
-    from .responses import BetaFileSearchToolCallResultsItem as BetaFileSearchToolCallResultsItem
-    from .responses import BetaFilters as BetaFilters
-    from .responses import BetaFunctionAndCustomToolCallOutput as BetaFunctionAndCustomToolCallOutput
-    from .responses import BetaFunctionCallItemStatus as BetaFunctionCallItemStatus
-    from .responses import BetaFunctionCallOutputItemParam as BetaFunctionCallOutputItemParam
-    from .responses import BetaFunctionCallOutputStatusEnum as BetaFunctionCallOutputStatusEnum
-    from .responses import BetaFunctionCallStatus as BetaFunctionCallStatus
-    from .responses import BetaFunctionShellAction as BetaFunctionShellAction
-    from .responses import BetaFunctionShellActionParam as BetaFunctionShellActionParam
-    from .responses import BetaFunctionShellCall as BetaFunctionShellCall
-    from .responses import BetaFunctionShellCallItemParam as BetaFunctionShellCallItemParam
-    from .responses import BetaFunctionShellCallItemStatus as BetaFunctionShellCallItemStatus
-    from .responses import BetaFunctionShellCallOutput as BetaFunctionShellCallOutput
-    from .responses import BetaFunctionShellCallOutputContent as BetaFunctionShellCallOutputContent
-    from .responses import BetaFunctionShellCallOutputContentParam as BetaFunctionShellCallOutputContentParam
-    from .responses import BetaFunctionShellCallOutputExitOutcome as BetaFunctionShellCallOutputExitOutcome
-    from .responses import BetaFunctionShellCallOutputExitOutcomeParam as BetaFunctionShellCallOutputExitOutcomeParam
-    from .responses import BetaFunctionShellCallOutputItemParam as BetaFunctionShellCallOutputItemParam
-    from .responses import BetaFunctionShellCallOutputOutcomeParam as BetaFunctionShellCallOutputOutcomeParam
-    from .responses import BetaFunctionShellCallOutputStatusEnum as BetaFunctionShellCallOutputStatusEnum
-    from .responses import BetaFunctionShellCallOutputTimeoutOutcome as BetaFunctionShellCallOutputTimeoutOutcome
-    from .responses import BetaFunctionShellCallOutputTimeoutOutcomeParam as BetaFunctionShellCallOutputTimeoutOutcomeParam
-    from .responses import BetaFunctionShellCallStatus as BetaFunctionShellCallStatus
-    from .responses import BetaFunctionShellToolParam as BetaFunctionShellToolParam
-    from .responses import BetaFunctionTool as BetaFunctionTool
-    from .responses import BetaFunctionToolCall as BetaFunctionToolCall
-    from .responses import BetaFunctionToolCallOutput as BetaFunctionToolCallOutput
-    from .responses import BetaFunctionToolCallOutputResource as BetaFunctionToolCallOutputResource
-    from .responses import BetaFunctionToolCallResource as BetaFunctionToolCallResource
-    from .responses import BetaFunctionToolParam as BetaFunctionToolParam
-    from .responses import BetaGrammarSyntax1 as BetaGrammarSyntax1
-    from .responses import BetaHTTPError as BetaHTTPError
-    from .responses import BetaHybridSearchOptions as BetaHybridSearchOptions
-    from .responses import BetaImageDetail as BetaImageDetail
-    from .responses import BetaImageGenActionEnum as BetaImageGenActionEnum
-    from .responses import BetaImageGenTool as BetaImageGenTool
-    from .responses import BetaImageGenToolCall as BetaImageGenToolCall
-    from .responses import BetaImageGenToolInputImageMask as BetaImageGenToolInputImageMask
-    from .responses import BetaIncludeEnum as BetaIncludeEnum
-    from .responses import BetaInlineSkillParam as BetaInlineSkillParam
-    from .responses import BetaInlineSkillSourceParam as BetaInlineSkillSourceParam
-    from .responses import BetaInputContent as BetaInputContent
-    from .responses import BetaInputFidelity as BetaInputFidelity
-    from .responses import BetaInputFileContent as BetaInputFileContent
-    from .responses import BetaInputFileContentParam as BetaInputFileContentParam
-    from .responses import BetaInputImageContent as BetaInputImageContent
-    from .responses import BetaInputImageContentParamAutoParam as BetaInputImageContentParamAutoParam
-    from .responses import BetaInputItem as BetaInputItem
-    from .responses import BetaInputMessage as BetaInputMessage
-    from .responses import BetaInputMessageContentList as BetaInputMessageContentList
-    from .responses import BetaInputMessageResource as BetaInputMessageResource
-    from .responses import BetaInputParam as BetaInputParam
-    from .responses import BetaInputTextContent as BetaInputTextContent
-    from .responses import BetaInputTextContentParam as BetaInputTextContentParam
-    from .responses import BetaItem as BetaItem
-    from .responses import BetaItemField as BetaItemField
-    from .responses import BetaItemReferenceParam as BetaItemReferenceParam
-    from .responses import BetaItemResource as BetaItemResource
-    from .responses import BetaKeyPressAction as BetaKeyPressAction
-    from .responses import BetaLocalEnvironmentParam as BetaLocalEnvironmentParam
-    from .responses import BetaLocalEnvironmentResource as BetaLocalEnvironmentResource
-    from .responses import BetaLocalShellExecAction as BetaLocalShellExecAction
-    from .responses import BetaLocalShellToolCall as BetaLocalShellToolCall
-    from .responses import BetaLocalShellToolCallOutput as BetaLocalShellToolCallOutput
-    from .responses import BetaLocalShellToolParam as BetaLocalShellToolParam
-    from .responses import BetaLocalSkillParam as BetaLocalSkillParam
-    from .responses import BetaLogProb as BetaLogProb
-    from .responses import BetaMCPApprovalRequest as BetaMCPApprovalRequest
-    from .responses import BetaMCPApprovalResponse as BetaMCPApprovalResponse
-    from .responses import BetaMCPApprovalResponseResource as BetaMCPApprovalResponseResource
-    from .responses import BetaMCPListTools as BetaMCPListTools
-    from .responses import BetaMCPListToolsTool as BetaMCPListToolsTool
-    from .responses import BetaMCPProtocolError as BetaMCPProtocolError
-    from .responses import BetaMCPTool as BetaMCPTool
-    from .responses import BetaMCPToolCall as BetaMCPToolCall
-    from .responses import BetaMCPToolCallError as BetaMCPToolCallError
-    from .responses import BetaMCPToolCallStatus as BetaMCPToolCallStatus
-    from .responses import BetaMCPToolExecutionError as BetaMCPToolExecutionError
-    from .responses import BetaMCPToolFilter as BetaMCPToolFilter
-    from .responses import BetaMCPToolRequireApprovalOption1 as BetaMCPToolRequireApprovalOption1
-    from .responses import BetaMessage as BetaMessage
-    from .responses import BetaMessagePhase as BetaMessagePhase
-    from .responses import BetaMessagePhase_2 as BetaMessagePhase_2
-    from .responses import BetaMessageRole as BetaMessageRole
-    from .responses import BetaMessageStatus as BetaMessageStatus
-    from .responses import BetaMetadata as BetaMetadata
-    from .responses import BetaModelIdsCompaction as BetaModelIdsCompaction
-    from .responses import BetaModelIdsResponses as BetaModelIdsResponses
-    from .responses import BetaModelIdsShared as BetaModelIdsShared
-    from .responses import BetaModelResponseProperties as BetaModelResponseProperties
-    from .responses import BetaModeration as BetaModeration
-    from .responses import BetaModerationConfigParam as BetaModerationConfigParam
-    from .responses import BetaModerationErrorBody as BetaModerationErrorBody
-    from .responses import BetaModerationInputType as BetaModerationInputType
-    from .responses import BetaModerationMode as BetaModerationMode
-    from .responses import BetaModerationParam as BetaModerationParam
-    from .responses import BetaModerationPolicyParam as BetaModerationPolicyParam
-    from .responses import BetaModerationResultBody as BetaModerationResultBody
-    from .responses import BetaMoveParam as BetaMoveParam
-    from .responses import BetaMultiAgentAction as BetaMultiAgentAction
-    from .responses import BetaMultiAgentAction1 as BetaMultiAgentAction1
-    from .responses import BetaMultiAgentCall as BetaMultiAgentCall
-    from .responses import BetaMultiAgentCallItemParam as BetaMultiAgentCallItemParam
-    from .responses import BetaMultiAgentCallOutput as BetaMultiAgentCallOutput
-    from .responses import BetaMultiAgentCallOutputItemParam as BetaMultiAgentCallOutputItemParam
-    from .responses import BetaMultiAgentParam as BetaMultiAgentParam
-    from .responses import BetaNamespaceToolParam as BetaNamespaceToolParam
-    from .responses import BetaOutputContent as BetaOutputContent
-    from .responses import BetaOutputItem as BetaOutputItem
-    from .responses import BetaOutputMessage as BetaOutputMessage
-    from .responses import BetaOutputMessageContent as BetaOutputMessageContent
-    from .responses import BetaOutputTextContent as BetaOutputTextContent
-    from .responses import BetaOutputTextContentParam as BetaOutputTextContentParam
-    from .responses import BetaPersonalityEnum as BetaPersonalityEnum
-    from .responses import BetaProgram as BetaProgram
-    from .responses import BetaProgramItemParam as BetaProgramItemParam
-    from .responses import BetaProgramOutput as BetaProgramOutput
-    from .responses import BetaProgramOutputItemParam as BetaProgramOutputItemParam
-    from .responses import BetaProgramOutputItemStatus as BetaProgramOutputItemStatus
-    from .responses import BetaProgramOutputStatus as BetaProgramOutputStatus
-    from .responses import BetaProgramToolCallCaller as BetaProgramToolCallCaller
-    from .responses import BetaProgramToolCallCallerParam as BetaProgramToolCallCallerParam
-    from .responses import BetaProgrammaticToolCallingParam as BetaProgrammaticToolCallingParam
-    from .responses import BetaPrompt as BetaPrompt
-    from .responses import BetaPrompt2 as BetaPrompt2
-    from .responses import BetaPromptCacheBreakpointConfig as BetaPromptCacheBreakpointConfig
-    from .responses import BetaPromptCacheBreakpointParam as BetaPromptCacheBreakpointParam
-    from .responses import BetaPromptCacheModeEnum as BetaPromptCacheModeEnum
-    from .responses import BetaPromptCacheOptions as BetaPromptCacheOptions
-    from .responses import BetaPromptCacheOptionsParam as BetaPromptCacheOptionsParam
-    from .responses import BetaPromptCacheRetentionEnum as BetaPromptCacheRetentionEnum
-    from .responses import BetaPromptCacheTTLEnum as BetaPromptCacheTTLEnum
-    from .responses import BetaRankerVersionType as BetaRankerVersionType
-    from .responses import BetaRankingOptions as BetaRankingOptions
-    from .responses import BetaReasoning as BetaReasoning
-    from .responses import BetaReasoningEffort as BetaReasoningEffort
-    from .responses import BetaReasoningItem as BetaReasoningItem
-    from .responses import BetaReasoningModeEnum as BetaReasoningModeEnum
-    from .responses import BetaReasoningTextContent as BetaReasoningTextContent
-    from .responses import BetaRefusalContent as BetaRefusalContent
-    from .responses import BetaResponse as BetaResponse
-    from .responses import BetaResponseAudioDeltaEvent as BetaResponseAudioDeltaEvent
-    from .responses import BetaResponseAudioDoneEvent as BetaResponseAudioDoneEvent
-    from .responses import BetaResponseAudioTranscriptDeltaEvent as BetaResponseAudioTranscriptDeltaEvent
-    from .responses import BetaResponseAudioTranscriptDoneEvent as BetaResponseAudioTranscriptDoneEvent
-    from .responses import BetaResponseCodeInterpreterCallCodeDeltaEvent as BetaResponseCodeInterpreterCallCodeDeltaEvent
-    from .responses import BetaResponseCodeInterpreterCallCodeDoneEvent as BetaResponseCodeInterpreterCallCodeDoneEvent
-    from .responses import BetaResponseCodeInterpreterCallCompletedEvent as BetaResponseCodeInterpreterCallCompletedEvent
-    from .responses import BetaResponseCodeInterpreterCallInProgressEvent as BetaResponseCodeInterpreterCallInProgressEvent
-    from .responses import BetaResponseCodeInterpreterCallInterpretingEvent as BetaResponseCodeInterpreterCallInterpretingEvent
-    from .responses import BetaResponseCompletedEvent as BetaResponseCompletedEvent
-    from .responses import BetaResponseContentPartAddedEvent as BetaResponseContentPartAddedEvent
-    from .responses import BetaResponseContentPartDoneEvent as BetaResponseContentPartDoneEvent
-    from .responses import BetaResponseConversation as BetaResponseConversation
-    from .responses import BetaResponseCreatedEvent as BetaResponseCreatedEvent
-    from .responses import BetaResponseCustomToolCallInputDeltaEvent as BetaResponseCustomToolCallInputDeltaEvent
-    from .responses import BetaResponseCustomToolCallInputDoneEvent as BetaResponseCustomToolCallInputDoneEvent
-    from .responses import BetaResponseError as BetaResponseError
-    from .responses import BetaResponseError2 as BetaResponseError2
-    from .responses import BetaResponseErrorCode as BetaResponseErrorCode
-    from .responses import BetaResponseErrorEvent as BetaResponseErrorEvent
-    from .responses import BetaResponseFailedEvent as BetaResponseFailedEvent
-    from .responses import BetaResponseFileSearchCallCompletedEvent as BetaResponseFileSearchCallCompletedEvent
-    from .responses import BetaResponseFileSearchCallInProgressEvent as BetaResponseFileSearchCallInProgressEvent
-    from .responses import BetaResponseFileSearchCallSearchingEvent as BetaResponseFileSearchCallSearchingEvent
-    from .responses import BetaResponseFormatJsonObject as BetaResponseFormatJsonObject
-    from .responses import BetaResponseFormatJsonSchemaSchema as BetaResponseFormatJsonSchemaSchema
-    from .responses import BetaResponseFormatText as BetaResponseFormatText
-    from .responses import BetaResponseFunctionCallArgumentsDeltaEvent as BetaResponseFunctionCallArgumentsDeltaEvent
-    from .responses import BetaResponseFunctionCallArgumentsDoneEvent as BetaResponseFunctionCallArgumentsDoneEvent
-    from .responses import BetaResponseImageGenCallCompletedEvent as BetaResponseImageGenCallCompletedEvent
-    from .responses import BetaResponseImageGenCallGeneratingEvent as BetaResponseImageGenCallGeneratingEvent
-    from .responses import BetaResponseImageGenCallInProgressEvent as BetaResponseImageGenCallInProgressEvent
-    from .responses import BetaResponseImageGenCallPartialImageEvent as BetaResponseImageGenCallPartialImageEvent
-    from .responses import BetaResponseInProgressEvent as BetaResponseInProgressEvent
-    from .responses import BetaResponseIncompleteDetails as BetaResponseIncompleteDetails
-    from .responses import BetaResponseIncompleteEvent as BetaResponseIncompleteEvent
-    from .responses import BetaResponseInjectCreatedEvent as BetaResponseInjectCreatedEvent
-    from .responses import BetaResponseInjectEvent as BetaResponseInjectEvent
-    from .responses import BetaResponseInjectFailedEvent as BetaResponseInjectFailedEvent
-    from .responses import BetaResponseInjectFailedEventError as BetaResponseInjectFailedEventError
-    from .responses import BetaResponseItemList as BetaResponseItemList
-    from .responses import BetaResponseLogProb as BetaResponseLogProb
-    from .responses import BetaResponseLogProbTopLogprobsItem as BetaResponseLogProbTopLogprobsItem
-    from .responses import BetaResponseMCPCallArgumentsDeltaEvent as BetaResponseMCPCallArgumentsDeltaEvent
-    from .responses import BetaResponseMCPCallArgumentsDoneEvent as BetaResponseMCPCallArgumentsDoneEvent
-    from .responses import BetaResponseMCPCallCompletedEvent as BetaResponseMCPCallCompletedEvent
-    from .responses import BetaResponseMCPCallFailedEvent as BetaResponseMCPCallFailedEvent
-    from .responses import BetaResponseMCPCallInProgressEvent as BetaResponseMCPCallInProgressEvent
-    from .responses import BetaResponseMCPListToolsCompletedEvent as BetaResponseMCPListToolsCompletedEvent
-    from .responses import BetaResponseMCPListToolsFailedEvent as BetaResponseMCPListToolsFailedEvent
-    from .responses import BetaResponseMCPListToolsInProgressEvent as BetaResponseMCPListToolsInProgressEvent
-    from .responses import BetaResponseOutputItemAddedEvent as BetaResponseOutputItemAddedEvent
-    from .responses import BetaResponseOutputItemDoneEvent as BetaResponseOutputItemDoneEvent
-    from .responses import BetaResponseOutputTextAnnotationAddedEvent as BetaResponseOutputTextAnnotationAddedEvent
-    from .responses import BetaResponsePromptVariables as BetaResponsePromptVariables
-    from .responses import BetaResponseProperties as BetaResponseProperties
-    from .responses import BetaResponseQueuedEvent as BetaResponseQueuedEvent
-    from .responses import BetaResponseReasoningSummaryPartAddedEvent as BetaResponseReasoningSummaryPartAddedEvent
-    from .responses import BetaResponseReasoningSummaryPartAddedEventPart as BetaResponseReasoningSummaryPartAddedEventPart
-    from .responses import BetaResponseReasoningSummaryPartDoneEvent as BetaResponseReasoningSummaryPartDoneEvent
-    from .responses import BetaResponseReasoningSummaryPartDoneEventPart as BetaResponseReasoningSummaryPartDoneEventPart
-    from .responses import BetaResponseReasoningSummaryTextDeltaEvent as BetaResponseReasoningSummaryTextDeltaEvent
-    from .responses import BetaResponseReasoningSummaryTextDoneEvent as BetaResponseReasoningSummaryTextDoneEvent
-    from .responses import BetaResponseReasoningTextDeltaEvent as BetaResponseReasoningTextDeltaEvent
-    from .responses import BetaResponseReasoningTextDoneEvent as BetaResponseReasoningTextDoneEvent
-    from .responses import BetaResponseRefusalDeltaEvent as BetaResponseRefusalDeltaEvent
-    from .responses import BetaResponseRefusalDoneEvent as BetaResponseRefusalDoneEvent
-    from .responses import BetaResponseShellCallCommandAddedStreamingEvent as BetaResponseShellCallCommandAddedStreamingEvent
-    from .responses import BetaResponseShellCallCommandDeltaStreamingEvent as BetaResponseShellCallCommandDeltaStreamingEvent
-    from .responses import BetaResponseShellCallCommandDoneStreamingEvent as BetaResponseShellCallCommandDoneStreamingEvent
-    from .responses import BetaResponseShellCallOutputContentDeltaStreamingEvent as BetaResponseShellCallOutputContentDeltaStreamingEvent
-    from .responses import BetaResponseShellCallOutputContentDoneStreamingEvent as BetaResponseShellCallOutputContentDoneStreamingEvent
-    from .responses import BetaResponseStreamEvent as BetaResponseStreamEvent
-    from .responses import BetaResponseStreamOptions as BetaResponseStreamOptions
-    from .responses import BetaResponseStreamOptions2 as BetaResponseStreamOptions2
-    from .responses import BetaResponseTextDeltaEvent as BetaResponseTextDeltaEvent
-    from .responses import BetaResponseTextDoneEvent as BetaResponseTextDoneEvent
-    from .responses import BetaResponseTextParam as BetaResponseTextParam
-    from .responses import BetaResponseUsage as BetaResponseUsage
-    from .responses import BetaResponseUsageInputTokensDetails as BetaResponseUsageInputTokensDetails
-    from .responses import BetaResponseUsageOutputTokensDetails as BetaResponseUsageOutputTokensDetails
-    from .responses import BetaResponseWebSearchCallCompletedEvent as BetaResponseWebSearchCallCompletedEvent
-    from .responses import BetaResponseWebSearchCallInProgressEvent as BetaResponseWebSearchCallInProgressEvent
-    from .responses import BetaResponseWebSearchCallSearchingEvent as BetaResponseWebSearchCallSearchingEvent
-    from .responses import BetaResponseWsError as BetaResponseWsError
-    from .responses import BetaResponsesClientEvent as BetaResponsesClientEvent
-    from .responses import BetaResponsesClientEventResponseCreate as BetaResponsesClientEventResponseCreate
-    from .responses import BetaResponsesServerEvent as BetaResponsesServerEvent
-    from .responses import BetaResponsesServerEventResponseAudioDelta as BetaResponsesServerEventResponseAudioDelta
-    from .responses import BetaResponsesServerEventResponseAudioDone as BetaResponsesServerEventResponseAudioDone
-    from .responses import BetaResponsesServerEventResponseAudioTranscriptDelta as BetaResponsesServerEventResponseAudioTranscriptDelta
-    from .responses import BetaResponsesServerEventResponseAudioTranscriptDone as BetaResponsesServerEventResponseAudioTranscriptDone
-    from .responses import BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta as BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta
-    from .responses import BetaResponsesServerEventResponseCodeInterpreterCallCodeDone as BetaResponsesServerEventResponseCodeInterpreterCallCodeDone
-    from .responses import BetaResponsesServerEventResponseCodeInterpreterCallCompleted as BetaResponsesServerEventResponseCodeInterpreterCallCompleted
-    from .responses import BetaResponsesServerEventResponseCodeInterpreterCallInProgress as BetaResponsesServerEventResponseCodeInterpreterCallInProgress
-    from .responses import BetaResponsesServerEventResponseCodeInterpreterCallInterpreting as BetaResponsesServerEventResponseCodeInterpreterCallInterpreting
-    from .responses import BetaResponsesServerEventResponseCompleted as BetaResponsesServerEventResponseCompleted
-    from .responses import BetaResponsesServerEventResponseContentPartAdded as BetaResponsesServerEventResponseContentPartAdded
-    from .responses import BetaResponsesServerEventResponseContentPartDone as BetaResponsesServerEventResponseContentPartDone
-    from .responses import BetaResponsesServerEventResponseCreated as BetaResponsesServerEventResponseCreated
-    from .responses import BetaResponsesServerEventResponseCustomToolCallInputDelta as BetaResponsesServerEventResponseCustomToolCallInputDelta
-    from .responses import BetaResponsesServerEventResponseCustomToolCallInputDone as BetaResponsesServerEventResponseCustomToolCallInputDone
-    from .responses import BetaResponsesServerEventResponseFailed as BetaResponsesServerEventResponseFailed
-    from .responses import BetaResponsesServerEventResponseFileSearchCallCompleted as BetaResponsesServerEventResponseFileSearchCallCompleted
-    from .responses import BetaResponsesServerEventResponseFileSearchCallInProgress as BetaResponsesServerEventResponseFileSearchCallInProgress
-    from .responses import BetaResponsesServerEventResponseFileSearchCallSearching as BetaResponsesServerEventResponseFileSearchCallSearching
-    from .responses import BetaResponsesServerEventResponseFunctionCallArgumentsDelta as BetaResponsesServerEventResponseFunctionCallArgumentsDelta
-    from .responses import BetaResponsesServerEventResponseFunctionCallArgumentsDone as BetaResponsesServerEventResponseFunctionCallArgumentsDone
-    from .responses import BetaResponsesServerEventResponseImageGenerationCallCompleted as BetaResponsesServerEventResponseImageGenerationCallCompleted
-    from .responses import BetaResponsesServerEventResponseImageGenerationCallGenerating as BetaResponsesServerEventResponseImageGenerationCallGenerating
-    from .responses import BetaResponsesServerEventResponseImageGenerationCallInProgress as BetaResponsesServerEventResponseImageGenerationCallInProgress
-    from .responses import BetaResponsesServerEventResponseImageGenerationCallPartialImage as BetaResponsesServerEventResponseImageGenerationCallPartialImage
-    from .responses import BetaResponsesServerEventResponseInProgress as BetaResponsesServerEventResponseInProgress
-    from .responses import BetaResponsesServerEventResponseIncomplete as BetaResponsesServerEventResponseIncomplete
-    from .responses import BetaResponsesServerEventResponseMcpCallArgumentsDelta as BetaResponsesServerEventResponseMcpCallArgumentsDelta
-    from .responses import BetaResponsesServerEventResponseMcpCallArgumentsDone as BetaResponsesServerEventResponseMcpCallArgumentsDone
-    from .responses import BetaResponsesServerEventResponseMcpCallCompleted as BetaResponsesServerEventResponseMcpCallCompleted
-    from .responses import BetaResponsesServerEventResponseMcpCallFailed as BetaResponsesServerEventResponseMcpCallFailed
-    from .responses import BetaResponsesServerEventResponseMcpCallInProgress as BetaResponsesServerEventResponseMcpCallInProgress
-    from .responses import BetaResponsesServerEventResponseMcpListToolsCompleted as BetaResponsesServerEventResponseMcpListToolsCompleted
-    from .responses import BetaResponsesServerEventResponseMcpListToolsFailed as BetaResponsesServerEventResponseMcpListToolsFailed
-    from .responses import BetaResponsesServerEventResponseMcpListToolsInProgress as BetaResponsesServerEventResponseMcpListToolsInProgress
-    from .responses import BetaResponsesServerEventResponseOutputItemAdded as BetaResponsesServerEventResponseOutputItemAdded
-    from .responses import BetaResponsesServerEventResponseOutputItemDone as BetaResponsesServerEventResponseOutputItemDone
-    from .responses import BetaResponsesServerEventResponseOutputTextAnnotationAdded as BetaResponsesServerEventResponseOutputTextAnnotationAdded
-    from .responses import BetaResponsesServerEventResponseOutputTextDelta as BetaResponsesServerEventResponseOutputTextDelta
-    from .responses import BetaResponsesServerEventResponseOutputTextDone as BetaResponsesServerEventResponseOutputTextDone
-    from .responses import BetaResponsesServerEventResponseQueued as BetaResponsesServerEventResponseQueued
-    from .responses import BetaResponsesServerEventResponseReasoningSummaryPartAdded as BetaResponsesServerEventResponseReasoningSummaryPartAdded
-    from .responses import BetaResponsesServerEventResponseReasoningSummaryPartAddedPart as BetaResponsesServerEventResponseReasoningSummaryPartAddedPart
-    from .responses import BetaResponsesServerEventResponseReasoningSummaryPartDone as BetaResponsesServerEventResponseReasoningSummaryPartDone
-    from .responses import BetaResponsesServerEventResponseReasoningSummaryPartDonePart as BetaResponsesServerEventResponseReasoningSummaryPartDonePart
-    from .responses import BetaResponsesServerEventResponseReasoningSummaryTextDelta as BetaResponsesServerEventResponseReasoningSummaryTextDelta
-    from .responses import BetaResponsesServerEventResponseReasoningSummaryTextDone as BetaResponsesServerEventResponseReasoningSummaryTextDone
-    from .responses import BetaResponsesServerEventResponseReasoningTextDelta as BetaResponsesServerEventResponseReasoningTextDelta
-    from .responses import BetaResponsesServerEventResponseReasoningTextDone as BetaResponsesServerEventResponseReasoningTextDone
-    from .responses import BetaResponsesServerEventResponseRefusalDelta as BetaResponsesServerEventResponseRefusalDelta
-    from .responses import BetaResponsesServerEventResponseRefusalDone as BetaResponsesServerEventResponseRefusalDone
-    from .responses import BetaResponsesServerEventResponseShellCallCommandAdded as BetaResponsesServerEventResponseShellCallCommandAdded
-    from .responses import BetaResponsesServerEventResponseShellCallCommandDelta as BetaResponsesServerEventResponseShellCallCommandDelta
-    from .responses import BetaResponsesServerEventResponseShellCallCommandDone as BetaResponsesServerEventResponseShellCallCommandDone
-    from .responses import BetaResponsesServerEventResponseShellCallOutputContentDelta as BetaResponsesServerEventResponseShellCallOutputContentDelta
-    from .responses import BetaResponsesServerEventResponseShellCallOutputContentDone as BetaResponsesServerEventResponseShellCallOutputContentDone
-    from .responses import BetaResponsesServerEventResponseWebSearchCallCompleted as BetaResponsesServerEventResponseWebSearchCallCompleted
-    from .responses import BetaResponsesServerEventResponseWebSearchCallInProgress as BetaResponsesServerEventResponseWebSearchCallInProgress
-    from .responses import BetaResponsesServerEventResponseWebSearchCallSearching as BetaResponsesServerEventResponseWebSearchCallSearching
-    from .responses import BetaResponsesWebSocketStreamEvent as BetaResponsesWebSocketStreamEvent
-    from .responses import BetaScreenshotParam as BetaScreenshotParam
-    from .responses import BetaScrollParam as BetaScrollParam
-    from .responses import BetaSearchContentType as BetaSearchContentType
-    from .responses import BetaSearchContextSize as BetaSearchContextSize
-    from .responses import BetaServiceTierEnum as BetaServiceTierEnum
-    from .responses import BetaServiceTierResponses as BetaServiceTierResponses
-    from .responses import BetaShellCallOutputDelta as BetaShellCallOutputDelta
-    from .responses import BetaSkillReferenceParam as BetaSkillReferenceParam
-    from .responses import BetaSpecificApplyPatchParam as BetaSpecificApplyPatchParam
-    from .responses import BetaSpecificFunctionShellParam as BetaSpecificFunctionShellParam
-    from .responses import BetaSpecificProgrammaticToolCallingParam as BetaSpecificProgrammaticToolCallingParam
-    from .responses import BetaSummaryTextContent as BetaSummaryTextContent
-    from .responses import BetaTextContent as BetaTextContent
-    from .responses import BetaTextResponseFormatConfiguration as BetaTextResponseFormatConfiguration
-    from .responses import BetaTextResponseFormatJsonSchema as BetaTextResponseFormatJsonSchema
-    from .responses import BetaTokenCountsBody as BetaTokenCountsBody
-    from .responses import BetaTokenCountsResource as BetaTokenCountsResource
-    from .responses import BetaTool as BetaTool
-    from .responses import BetaToolCallCaller as BetaToolCallCaller
-    from .responses import BetaToolCallCallerParam as BetaToolCallCallerParam
-    from .responses import BetaToolChoiceAllowed as BetaToolChoiceAllowed
-    from .responses import BetaToolChoiceCustom as BetaToolChoiceCustom
-    from .responses import BetaToolChoiceFunction as BetaToolChoiceFunction
-    from .responses import BetaToolChoiceMCP as BetaToolChoiceMCP
-    from .responses import BetaToolChoiceOptions as BetaToolChoiceOptions
-    from .responses import BetaToolChoiceParam as BetaToolChoiceParam
-    from .responses import BetaToolChoiceTypes as BetaToolChoiceTypes
-    from .responses import BetaToolChoiceTypes_CodeInterpreter as BetaToolChoiceTypes_CodeInterpreter
-    from .responses import BetaToolChoiceTypes_Computer as BetaToolChoiceTypes_Computer
-    from .responses import BetaToolChoiceTypes_ComputerUse as BetaToolChoiceTypes_ComputerUse
-    from .responses import BetaToolChoiceTypes_ComputerUsePreview as BetaToolChoiceTypes_ComputerUsePreview
-    from .responses import BetaToolChoiceTypes_ImageGeneration as BetaToolChoiceTypes_ImageGeneration
-    from .responses import BetaToolChoiceTypes_WebSearchPreview as BetaToolChoiceTypes_WebSearchPreview
-    from .responses import BetaToolChoiceTypes_WebSearchPreview20250311 as BetaToolChoiceTypes_WebSearchPreview20250311
-    from .responses import BetaToolSearchCall as BetaToolSearchCall
-    from .responses import BetaToolSearchCallItemParam as BetaToolSearchCallItemParam
-    from .responses import BetaToolSearchExecutionType as BetaToolSearchExecutionType
-    from .responses import BetaToolSearchOutput as BetaToolSearchOutput
-    from .responses import BetaToolSearchOutputItemParam as BetaToolSearchOutputItemParam
-    from .responses import BetaToolSearchToolParam as BetaToolSearchToolParam
-    from .responses import BetaToolsArray as BetaToolsArray
-    from .responses import BetaTopLogProb as BetaTopLogProb
-    from .responses import BetaTruncationEnum as BetaTruncationEnum
-    from .responses import BetaTypeParam as BetaTypeParam
-    from .responses import BetaUrlCitationBody as BetaUrlCitationBody
-    from .responses import BetaUrlCitationParam as BetaUrlCitationParam
-    from .responses import BetaVectorStoreFileAttributes as BetaVectorStoreFileAttributes
-    from .responses import BetaVerbosity as BetaVerbosity
-    from .responses import BetaWaitParam as BetaWaitParam
-    from .responses import BetaWebSearchActionFind as BetaWebSearchActionFind
-    from .responses import BetaWebSearchActionOpenPage as BetaWebSearchActionOpenPage
-    from .responses import BetaWebSearchActionSearch as BetaWebSearchActionSearch
-    from .responses import BetaWebSearchActionSearchSourcesItem as BetaWebSearchActionSearchSourcesItem
-    from .responses import BetaWebSearchApproximateLocation as BetaWebSearchApproximateLocation
-    from .responses import BetaWebSearchApproximateLocation2 as BetaWebSearchApproximateLocation2
-    from .responses import BetaWebSearchPreviewTool as BetaWebSearchPreviewTool
-    from .responses import BetaWebSearchPreviewTool_WebSearchPreview20250311 as BetaWebSearchPreviewTool_WebSearchPreview20250311
-    from .responses import BetaWebSearchTool as BetaWebSearchTool
-    from .responses import BetaWebSearchToolCall as BetaWebSearchToolCall
-    from .responses import BetaWebSearchToolFilters as BetaWebSearchToolFilters
-    from .responses import BetaWebSearchTool_WebSearch20250826 as BetaWebSearchTool_WebSearch20250826
-    from .responses import Beta_AgentTagParam as Beta_AgentTagParam
     from .responses import ClickButtonType as ClickButtonType
     from .responses import ClickParam as ClickParam
     from .responses import CodeInterpreterOutputImage as CodeInterpreterOutputImage
@@ -3505,6 +3144,7 @@ if TYPE_CHECKING:
     from .responses import ContainerNetworkPolicyDomainSecretParam as ContainerNetworkPolicyDomainSecretParam
     from .responses import ContainerReferenceParam as ContainerReferenceParam
     from .responses import ContainerReferenceResource as ContainerReferenceResource
+    from .responses import Content as Content
     from .responses import ContextManagementParam as ContextManagementParam
     from .responses import ConversationParam as ConversationParam
     from .responses import ConversationParam_2 as ConversationParam_2
@@ -3605,6 +3245,7 @@ if TYPE_CHECKING:
     from .responses import MessagePhase_2 as MessagePhase_2
     from .responses import MessageRole as MessageRole
     from .responses import MessageStatus as MessageStatus
+    from .responses import ModelIds as ModelIds
     from .responses import ModelIdsCompaction as ModelIdsCompaction
     from .responses import ModelIdsResponses as ModelIdsResponses
     from .responses import Moderation as Moderation
@@ -3646,6 +3287,7 @@ if TYPE_CHECKING:
     from .responses import ResponseCodeInterpreterCallInProgressEvent as ResponseCodeInterpreterCallInProgressEvent
     from .responses import ResponseCodeInterpreterCallInterpretingEvent as ResponseCodeInterpreterCallInterpretingEvent
     from .responses import ResponseCompletedEvent as ResponseCompletedEvent
+    from .responses import ResponseComputerToolCall as ResponseComputerToolCall
     from .responses import ResponseContentPartAddedEvent as ResponseContentPartAddedEvent
     from .responses import ResponseContentPartDoneEvent as ResponseContentPartDoneEvent
     from .responses import ResponseConversation as ResponseConversation
@@ -3660,8 +3302,11 @@ if TYPE_CHECKING:
     from .responses import ResponseFileSearchCallCompletedEvent as ResponseFileSearchCallCompletedEvent
     from .responses import ResponseFileSearchCallInProgressEvent as ResponseFileSearchCallInProgressEvent
     from .responses import ResponseFileSearchCallSearchingEvent as ResponseFileSearchCallSearchingEvent
+    from .responses import ResponseFileSearchToolCall as ResponseFileSearchToolCall
     from .responses import ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent
     from .responses import ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent
+    from .responses import ResponseFunctionToolCall as ResponseFunctionToolCall
+    from .responses import ResponseFunctionWebSearch as ResponseFunctionWebSearch
     from .responses import ResponseImageGenCallCompletedEvent as ResponseImageGenCallCompletedEvent
     from .responses import ResponseImageGenCallGeneratingEvent as ResponseImageGenCallGeneratingEvent
     from .responses import ResponseImageGenCallInProgressEvent as ResponseImageGenCallInProgressEvent
@@ -3669,6 +3314,8 @@ if TYPE_CHECKING:
     from .responses import ResponseInProgressEvent as ResponseInProgressEvent
     from .responses import ResponseIncompleteDetails as ResponseIncompleteDetails
     from .responses import ResponseIncompleteEvent as ResponseIncompleteEvent
+    from .responses import ResponseInputItem as ResponseInputItem
+    from .responses import ResponseItem as ResponseItem
     from .responses import ResponseItemList as ResponseItemList
     from .responses import ResponseLogProb as ResponseLogProb
     from .responses import ResponseLogProbTopLogprobsItem as ResponseLogProbTopLogprobsItem
@@ -3680,11 +3327,15 @@ if TYPE_CHECKING:
     from .responses import ResponseMCPListToolsCompletedEvent as ResponseMCPListToolsCompletedEvent
     from .responses import ResponseMCPListToolsFailedEvent as ResponseMCPListToolsFailedEvent
     from .responses import ResponseMCPListToolsInProgressEvent as ResponseMCPListToolsInProgressEvent
+    from .responses import ResponseOutputItem as ResponseOutputItem
     from .responses import ResponseOutputItemAddedEvent as ResponseOutputItemAddedEvent
     from .responses import ResponseOutputItemDoneEvent as ResponseOutputItemDoneEvent
+    from .responses import ResponseOutputMessage as ResponseOutputMessage
+    from .responses import ResponseOutputRefusal as ResponseOutputRefusal
     from .responses import ResponseOutputTextAnnotationAddedEvent as ResponseOutputTextAnnotationAddedEvent
     from .responses import ResponseProperties as ResponseProperties
     from .responses import ResponseQueuedEvent as ResponseQueuedEvent
+    from .responses import ResponseReasoningItem as ResponseReasoningItem
     from .responses import ResponseReasoningSummaryPartAddedEvent as ResponseReasoningSummaryPartAddedEvent
     from .responses import ResponseReasoningSummaryPartAddedEventPart as ResponseReasoningSummaryPartAddedEventPart
     from .responses import ResponseReasoningSummaryPartDoneEvent as ResponseReasoningSummaryPartDoneEvent
@@ -3831,11 +3482,460 @@ if TYPE_CHECKING:
     from .responses import WebSearchToolCall as WebSearchToolCall
     from .responses import WebSearchToolFilters as WebSearchToolFilters
     from .responses import WebSearchTool_WebSearch20250826 as WebSearchTool_WebSearch20250826
-    from .shared import BetaContent as BetaContent
-    from .shared import BetaErrorPayload as BetaErrorPayload
-    from .shared import BetaInputAudio as BetaInputAudio
-    from .shared import BetaInputAudioInputAudio as BetaInputAudioInputAudio
-    from .shared import BetaOutputAudio as BetaOutputAudio
+    from .responses_beta import BetaAdditionalTools as BetaAdditionalTools
+    from .responses_beta import BetaAdditionalToolsItemParam as BetaAdditionalToolsItemParam
+    from .responses_beta import BetaAgentMessage as BetaAgentMessage
+    from .responses_beta import BetaAgentMessageItemParam as BetaAgentMessageItemParam
+    from .responses_beta import BetaAgentTag as BetaAgentTag
+    from .responses_beta import BetaAnnotation as BetaAnnotation
+    from .responses_beta import BetaApplyPatchCallOutputStatus as BetaApplyPatchCallOutputStatus
+    from .responses_beta import BetaApplyPatchCallOutputStatusParam as BetaApplyPatchCallOutputStatusParam
+    from .responses_beta import BetaApplyPatchCallStatus as BetaApplyPatchCallStatus
+    from .responses_beta import BetaApplyPatchCallStatusParam as BetaApplyPatchCallStatusParam
+    from .responses_beta import BetaApplyPatchCreateFileOperation as BetaApplyPatchCreateFileOperation
+    from .responses_beta import BetaApplyPatchCreateFileOperationParam as BetaApplyPatchCreateFileOperationParam
+    from .responses_beta import BetaApplyPatchDeleteFileOperation as BetaApplyPatchDeleteFileOperation
+    from .responses_beta import BetaApplyPatchDeleteFileOperationParam as BetaApplyPatchDeleteFileOperationParam
+    from .responses_beta import BetaApplyPatchOperationParam as BetaApplyPatchOperationParam
+    from .responses_beta import BetaApplyPatchToolCall as BetaApplyPatchToolCall
+    from .responses_beta import BetaApplyPatchToolCallItemParam as BetaApplyPatchToolCallItemParam
+    from .responses_beta import BetaApplyPatchToolCallOutput as BetaApplyPatchToolCallOutput
+    from .responses_beta import BetaApplyPatchToolCallOutputItemParam as BetaApplyPatchToolCallOutputItemParam
+    from .responses_beta import BetaApplyPatchToolParam as BetaApplyPatchToolParam
+    from .responses_beta import BetaApplyPatchUpdateFileOperation as BetaApplyPatchUpdateFileOperation
+    from .responses_beta import BetaApplyPatchUpdateFileOperationParam as BetaApplyPatchUpdateFileOperationParam
+    from .responses_beta import BetaApproximateLocation as BetaApproximateLocation
+    from .responses_beta import BetaAutoCodeInterpreterToolParam as BetaAutoCodeInterpreterToolParam
+    from .responses_beta import BetaCallableToolAllowedCaller as BetaCallableToolAllowedCaller
+    from .responses_beta import BetaClickButtonType as BetaClickButtonType
+    from .responses_beta import BetaClickParam as BetaClickParam
+    from .responses_beta import BetaCodeInterpreterOutputImage as BetaCodeInterpreterOutputImage
+    from .responses_beta import BetaCodeInterpreterOutputLogs as BetaCodeInterpreterOutputLogs
+    from .responses_beta import BetaCodeInterpreterTool as BetaCodeInterpreterTool
+    from .responses_beta import BetaCodeInterpreterToolCall as BetaCodeInterpreterToolCall
+    from .responses_beta import BetaCompactResource as BetaCompactResource
+    from .responses_beta import BetaCompactResponseMethodPublicBody as BetaCompactResponseMethodPublicBody
+    from .responses_beta import BetaCompactionBody as BetaCompactionBody
+    from .responses_beta import BetaCompactionSummaryItemParam as BetaCompactionSummaryItemParam
+    from .responses_beta import BetaCompactionTriggerItemParam as BetaCompactionTriggerItemParam
+    from .responses_beta import BetaComparisonFilter as BetaComparisonFilter
+    from .responses_beta import BetaComparisonFilter_Gt as BetaComparisonFilter_Gt
+    from .responses_beta import BetaComparisonFilter_Gte as BetaComparisonFilter_Gte
+    from .responses_beta import BetaComparisonFilter_In as BetaComparisonFilter_In
+    from .responses_beta import BetaComparisonFilter_Lt as BetaComparisonFilter_Lt
+    from .responses_beta import BetaComparisonFilter_Lte as BetaComparisonFilter_Lte
+    from .responses_beta import BetaComparisonFilter_Ne as BetaComparisonFilter_Ne
+    from .responses_beta import BetaComparisonFilter_Nin as BetaComparisonFilter_Nin
+    from .responses_beta import BetaCompoundFilter as BetaCompoundFilter
+    from .responses_beta import BetaCompoundFilter_Or as BetaCompoundFilter_Or
+    from .responses_beta import BetaComputerAction as BetaComputerAction
+    from .responses_beta import BetaComputerActionList as BetaComputerActionList
+    from .responses_beta import BetaComputerCallOutputItemParam as BetaComputerCallOutputItemParam
+    from .responses_beta import BetaComputerCallOutputStatus as BetaComputerCallOutputStatus
+    from .responses_beta import BetaComputerCallSafetyCheckParam as BetaComputerCallSafetyCheckParam
+    from .responses_beta import BetaComputerEnvironment as BetaComputerEnvironment
+    from .responses_beta import BetaComputerScreenshotContent as BetaComputerScreenshotContent
+    from .responses_beta import BetaComputerScreenshotImage as BetaComputerScreenshotImage
+    from .responses_beta import BetaComputerTool as BetaComputerTool
+    from .responses_beta import BetaComputerToolCall as BetaComputerToolCall
+    from .responses_beta import BetaComputerToolCallOutput as BetaComputerToolCallOutput
+    from .responses_beta import BetaComputerToolCallOutputResource as BetaComputerToolCallOutputResource
+    from .responses_beta import BetaComputerUsePreviewTool as BetaComputerUsePreviewTool
+    from .responses_beta import BetaContainerAutoParam as BetaContainerAutoParam
+    from .responses_beta import BetaContainerFileCitationBody as BetaContainerFileCitationBody
+    from .responses_beta import BetaContainerFileCitationParam as BetaContainerFileCitationParam
+    from .responses_beta import BetaContainerMemoryLimit as BetaContainerMemoryLimit
+    from .responses_beta import BetaContainerNetworkPolicyAllowlistParam as BetaContainerNetworkPolicyAllowlistParam
+    from .responses_beta import BetaContainerNetworkPolicyDisabledParam as BetaContainerNetworkPolicyDisabledParam
+    from .responses_beta import BetaContainerNetworkPolicyDomainSecretParam as BetaContainerNetworkPolicyDomainSecretParam
+    from .responses_beta import BetaContainerReferenceParam as BetaContainerReferenceParam
+    from .responses_beta import BetaContainerReferenceResource as BetaContainerReferenceResource
+    from .responses_beta import BetaContent as BetaContent
+    from .responses_beta import BetaContextManagementParam as BetaContextManagementParam
+    from .responses_beta import BetaConversationParam as BetaConversationParam
+    from .responses_beta import BetaConversationParam_2 as BetaConversationParam_2
+    from .responses_beta import BetaCoordParam as BetaCoordParam
+    from .responses_beta import BetaCreateModelResponseProperties as BetaCreateModelResponseProperties
+    from .responses_beta import BetaCreateResponse as BetaCreateResponse
+    from .responses_beta import BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam
+    from .responses_beta import BetaCustomTextFormatParam as BetaCustomTextFormatParam
+    from .responses_beta import BetaCustomToolCall as BetaCustomToolCall
+    from .responses_beta import BetaCustomToolCallOutput as BetaCustomToolCallOutput
+    from .responses_beta import BetaCustomToolCallOutputResource as BetaCustomToolCallOutputResource
+    from .responses_beta import BetaCustomToolCallResource as BetaCustomToolCallResource
+    from .responses_beta import BetaCustomToolParam as BetaCustomToolParam
+    from .responses_beta import BetaDetailEnum as BetaDetailEnum
+    from .responses_beta import BetaDirectToolCallCaller as BetaDirectToolCallCaller
+    from .responses_beta import BetaDirectToolCallCallerParam as BetaDirectToolCallCallerParam
+    from .responses_beta import BetaDoubleClickAction as BetaDoubleClickAction
+    from .responses_beta import BetaDragParam as BetaDragParam
+    from .responses_beta import BetaEasyInputMessage as BetaEasyInputMessage
+    from .responses_beta import BetaEmptyModelParam as BetaEmptyModelParam
+    from .responses_beta import BetaEncryptedContent as BetaEncryptedContent
+    from .responses_beta import BetaEncryptedContentParam as BetaEncryptedContentParam
+    from .responses_beta import BetaError as BetaError
+    from .responses_beta import BetaErrorPayload as BetaErrorPayload
+    from .responses_beta import BetaFileCitationBody as BetaFileCitationBody
+    from .responses_beta import BetaFileCitationParam as BetaFileCitationParam
+    from .responses_beta import BetaFileDetailEnum as BetaFileDetailEnum
+    from .responses_beta import BetaFileInputDetail as BetaFileInputDetail
+    from .responses_beta import BetaFilePath as BetaFilePath
+    from .responses_beta import BetaFileSearchTool as BetaFileSearchTool
+    from .responses_beta import BetaFileSearchToolCall as BetaFileSearchToolCall
+    from .responses_beta import BetaFileSearchToolCallResultsItem as BetaFileSearchToolCallResultsItem
+    from .responses_beta import BetaFilters as BetaFilters
+    from .responses_beta import BetaFunctionAndCustomToolCallOutput as BetaFunctionAndCustomToolCallOutput
+    from .responses_beta import BetaFunctionCallItemStatus as BetaFunctionCallItemStatus
+    from .responses_beta import BetaFunctionCallOutputItemParam as BetaFunctionCallOutputItemParam
+    from .responses_beta import BetaFunctionCallOutputStatusEnum as BetaFunctionCallOutputStatusEnum
+    from .responses_beta import BetaFunctionCallStatus as BetaFunctionCallStatus
+    from .responses_beta import BetaFunctionShellAction as BetaFunctionShellAction
+    from .responses_beta import BetaFunctionShellActionParam as BetaFunctionShellActionParam
+    from .responses_beta import BetaFunctionShellCall as BetaFunctionShellCall
+    from .responses_beta import BetaFunctionShellCallItemParam as BetaFunctionShellCallItemParam
+    from .responses_beta import BetaFunctionShellCallItemStatus as BetaFunctionShellCallItemStatus
+    from .responses_beta import BetaFunctionShellCallOutput as BetaFunctionShellCallOutput
+    from .responses_beta import BetaFunctionShellCallOutputContent as BetaFunctionShellCallOutputContent
+    from .responses_beta import BetaFunctionShellCallOutputContentParam as BetaFunctionShellCallOutputContentParam
+    from .responses_beta import BetaFunctionShellCallOutputExitOutcome as BetaFunctionShellCallOutputExitOutcome
+    from .responses_beta import BetaFunctionShellCallOutputExitOutcomeParam as BetaFunctionShellCallOutputExitOutcomeParam
+    from .responses_beta import BetaFunctionShellCallOutputItemParam as BetaFunctionShellCallOutputItemParam
+    from .responses_beta import BetaFunctionShellCallOutputOutcomeParam as BetaFunctionShellCallOutputOutcomeParam
+    from .responses_beta import BetaFunctionShellCallOutputStatusEnum as BetaFunctionShellCallOutputStatusEnum
+    from .responses_beta import BetaFunctionShellCallOutputTimeoutOutcome as BetaFunctionShellCallOutputTimeoutOutcome
+    from .responses_beta import BetaFunctionShellCallOutputTimeoutOutcomeParam as BetaFunctionShellCallOutputTimeoutOutcomeParam
+    from .responses_beta import BetaFunctionShellCallStatus as BetaFunctionShellCallStatus
+    from .responses_beta import BetaFunctionShellToolParam as BetaFunctionShellToolParam
+    from .responses_beta import BetaFunctionTool as BetaFunctionTool
+    from .responses_beta import BetaFunctionToolCall as BetaFunctionToolCall
+    from .responses_beta import BetaFunctionToolCallOutput as BetaFunctionToolCallOutput
+    from .responses_beta import BetaFunctionToolCallOutputResource as BetaFunctionToolCallOutputResource
+    from .responses_beta import BetaFunctionToolCallResource as BetaFunctionToolCallResource
+    from .responses_beta import BetaFunctionToolParam as BetaFunctionToolParam
+    from .responses_beta import BetaGrammarSyntax1 as BetaGrammarSyntax1
+    from .responses_beta import BetaHTTPError as BetaHTTPError
+    from .responses_beta import BetaHybridSearchOptions as BetaHybridSearchOptions
+    from .responses_beta import BetaImageDetail as BetaImageDetail
+    from .responses_beta import BetaImageGenActionEnum as BetaImageGenActionEnum
+    from .responses_beta import BetaImageGenTool as BetaImageGenTool
+    from .responses_beta import BetaImageGenToolCall as BetaImageGenToolCall
+    from .responses_beta import BetaImageGenToolInputImageMask as BetaImageGenToolInputImageMask
+    from .responses_beta import BetaIncludeEnum as BetaIncludeEnum
+    from .responses_beta import BetaInlineSkillParam as BetaInlineSkillParam
+    from .responses_beta import BetaInlineSkillSourceParam as BetaInlineSkillSourceParam
+    from .responses_beta import BetaInputAudio as BetaInputAudio
+    from .responses_beta import BetaInputAudioInputAudio as BetaInputAudioInputAudio
+    from .responses_beta import BetaInputContent as BetaInputContent
+    from .responses_beta import BetaInputFidelity as BetaInputFidelity
+    from .responses_beta import BetaInputFileContent as BetaInputFileContent
+    from .responses_beta import BetaInputFileContentParam as BetaInputFileContentParam
+    from .responses_beta import BetaInputImageContent as BetaInputImageContent
+    from .responses_beta import BetaInputImageContentParamAutoParam as BetaInputImageContentParamAutoParam
+    from .responses_beta import BetaInputItem as BetaInputItem
+    from .responses_beta import BetaInputMessage as BetaInputMessage
+    from .responses_beta import BetaInputMessageContentList as BetaInputMessageContentList
+    from .responses_beta import BetaInputMessageResource as BetaInputMessageResource
+    from .responses_beta import BetaInputParam as BetaInputParam
+    from .responses_beta import BetaInputTextContent as BetaInputTextContent
+    from .responses_beta import BetaInputTextContentParam as BetaInputTextContentParam
+    from .responses_beta import BetaItem as BetaItem
+    from .responses_beta import BetaItemField as BetaItemField
+    from .responses_beta import BetaItemReferenceParam as BetaItemReferenceParam
+    from .responses_beta import BetaItemResource as BetaItemResource
+    from .responses_beta import BetaKeyPressAction as BetaKeyPressAction
+    from .responses_beta import BetaLocalEnvironmentParam as BetaLocalEnvironmentParam
+    from .responses_beta import BetaLocalEnvironmentResource as BetaLocalEnvironmentResource
+    from .responses_beta import BetaLocalShellExecAction as BetaLocalShellExecAction
+    from .responses_beta import BetaLocalShellToolCall as BetaLocalShellToolCall
+    from .responses_beta import BetaLocalShellToolCallOutput as BetaLocalShellToolCallOutput
+    from .responses_beta import BetaLocalShellToolParam as BetaLocalShellToolParam
+    from .responses_beta import BetaLocalSkillParam as BetaLocalSkillParam
+    from .responses_beta import BetaLogProb as BetaLogProb
+    from .responses_beta import BetaMCPApprovalRequest as BetaMCPApprovalRequest
+    from .responses_beta import BetaMCPApprovalResponse as BetaMCPApprovalResponse
+    from .responses_beta import BetaMCPApprovalResponseResource as BetaMCPApprovalResponseResource
+    from .responses_beta import BetaMCPListTools as BetaMCPListTools
+    from .responses_beta import BetaMCPListToolsTool as BetaMCPListToolsTool
+    from .responses_beta import BetaMCPProtocolError as BetaMCPProtocolError
+    from .responses_beta import BetaMCPTool as BetaMCPTool
+    from .responses_beta import BetaMCPToolCall as BetaMCPToolCall
+    from .responses_beta import BetaMCPToolCallError as BetaMCPToolCallError
+    from .responses_beta import BetaMCPToolCallStatus as BetaMCPToolCallStatus
+    from .responses_beta import BetaMCPToolExecutionError as BetaMCPToolExecutionError
+    from .responses_beta import BetaMCPToolFilter as BetaMCPToolFilter
+    from .responses_beta import BetaMCPToolRequireApprovalOption1 as BetaMCPToolRequireApprovalOption1
+    from .responses_beta import BetaMessage as BetaMessage
+    from .responses_beta import BetaMessagePhase as BetaMessagePhase
+    from .responses_beta import BetaMessagePhase_2 as BetaMessagePhase_2
+    from .responses_beta import BetaMessageRole as BetaMessageRole
+    from .responses_beta import BetaMessageStatus as BetaMessageStatus
+    from .responses_beta import BetaMetadata as BetaMetadata
+    from .responses_beta import BetaModelIdsCompaction as BetaModelIdsCompaction
+    from .responses_beta import BetaModelIdsResponses as BetaModelIdsResponses
+    from .responses_beta import BetaModelIdsShared as BetaModelIdsShared
+    from .responses_beta import BetaModelResponseProperties as BetaModelResponseProperties
+    from .responses_beta import BetaModeration as BetaModeration
+    from .responses_beta import BetaModerationConfigParam as BetaModerationConfigParam
+    from .responses_beta import BetaModerationErrorBody as BetaModerationErrorBody
+    from .responses_beta import BetaModerationInputType as BetaModerationInputType
+    from .responses_beta import BetaModerationMode as BetaModerationMode
+    from .responses_beta import BetaModerationParam as BetaModerationParam
+    from .responses_beta import BetaModerationPolicyParam as BetaModerationPolicyParam
+    from .responses_beta import BetaModerationResultBody as BetaModerationResultBody
+    from .responses_beta import BetaMoveParam as BetaMoveParam
+    from .responses_beta import BetaMultiAgentAction as BetaMultiAgentAction
+    from .responses_beta import BetaMultiAgentAction1 as BetaMultiAgentAction1
+    from .responses_beta import BetaMultiAgentCall as BetaMultiAgentCall
+    from .responses_beta import BetaMultiAgentCallItemParam as BetaMultiAgentCallItemParam
+    from .responses_beta import BetaMultiAgentCallOutput as BetaMultiAgentCallOutput
+    from .responses_beta import BetaMultiAgentCallOutputItemParam as BetaMultiAgentCallOutputItemParam
+    from .responses_beta import BetaMultiAgentParam as BetaMultiAgentParam
+    from .responses_beta import BetaNamespaceToolParam as BetaNamespaceToolParam
+    from .responses_beta import BetaOutputAudio as BetaOutputAudio
+    from .responses_beta import BetaOutputContent as BetaOutputContent
+    from .responses_beta import BetaOutputItem as BetaOutputItem
+    from .responses_beta import BetaOutputMessage as BetaOutputMessage
+    from .responses_beta import BetaOutputMessageContent as BetaOutputMessageContent
+    from .responses_beta import BetaOutputTextContent as BetaOutputTextContent
+    from .responses_beta import BetaOutputTextContentParam as BetaOutputTextContentParam
+    from .responses_beta import BetaPersonalityEnum as BetaPersonalityEnum
+    from .responses_beta import BetaProgram as BetaProgram
+    from .responses_beta import BetaProgramItemParam as BetaProgramItemParam
+    from .responses_beta import BetaProgramOutput as BetaProgramOutput
+    from .responses_beta import BetaProgramOutputItemParam as BetaProgramOutputItemParam
+    from .responses_beta import BetaProgramOutputItemStatus as BetaProgramOutputItemStatus
+    from .responses_beta import BetaProgramOutputStatus as BetaProgramOutputStatus
+    from .responses_beta import BetaProgramToolCallCaller as BetaProgramToolCallCaller
+    from .responses_beta import BetaProgramToolCallCallerParam as BetaProgramToolCallCallerParam
+    from .responses_beta import BetaProgrammaticToolCallingParam as BetaProgrammaticToolCallingParam
+    from .responses_beta import BetaPrompt as BetaPrompt
+    from .responses_beta import BetaPrompt2 as BetaPrompt2
+    from .responses_beta import BetaPromptCacheBreakpointConfig as BetaPromptCacheBreakpointConfig
+    from .responses_beta import BetaPromptCacheBreakpointParam as BetaPromptCacheBreakpointParam
+    from .responses_beta import BetaPromptCacheModeEnum as BetaPromptCacheModeEnum
+    from .responses_beta import BetaPromptCacheOptions as BetaPromptCacheOptions
+    from .responses_beta import BetaPromptCacheOptionsParam as BetaPromptCacheOptionsParam
+    from .responses_beta import BetaPromptCacheRetentionEnum as BetaPromptCacheRetentionEnum
+    from .responses_beta import BetaPromptCacheTTLEnum as BetaPromptCacheTTLEnum
+    from .responses_beta import BetaRankerVersionType as BetaRankerVersionType
+    from .responses_beta import BetaRankingOptions as BetaRankingOptions
+    from .responses_beta import BetaReasoning as BetaReasoning
+    from .responses_beta import BetaReasoningEffort as BetaReasoningEffort
+    from .responses_beta import BetaReasoningItem as BetaReasoningItem
+    from .responses_beta import BetaReasoningModeEnum as BetaReasoningModeEnum
+    from .responses_beta import BetaReasoningTextContent as BetaReasoningTextContent
+    from .responses_beta import BetaRefusalContent as BetaRefusalContent
+    from .responses_beta import BetaResponse as BetaResponse
+    from .responses_beta import BetaResponseAudioDeltaEvent as BetaResponseAudioDeltaEvent
+    from .responses_beta import BetaResponseAudioDoneEvent as BetaResponseAudioDoneEvent
+    from .responses_beta import BetaResponseAudioTranscriptDeltaEvent as BetaResponseAudioTranscriptDeltaEvent
+    from .responses_beta import BetaResponseAudioTranscriptDoneEvent as BetaResponseAudioTranscriptDoneEvent
+    from .responses_beta import BetaResponseCodeInterpreterCallCodeDeltaEvent as BetaResponseCodeInterpreterCallCodeDeltaEvent
+    from .responses_beta import BetaResponseCodeInterpreterCallCodeDoneEvent as BetaResponseCodeInterpreterCallCodeDoneEvent
+    from .responses_beta import BetaResponseCodeInterpreterCallCompletedEvent as BetaResponseCodeInterpreterCallCompletedEvent
+    from .responses_beta import BetaResponseCodeInterpreterCallInProgressEvent as BetaResponseCodeInterpreterCallInProgressEvent
+    from .responses_beta import BetaResponseCodeInterpreterCallInterpretingEvent as BetaResponseCodeInterpreterCallInterpretingEvent
+    from .responses_beta import BetaResponseCompletedEvent as BetaResponseCompletedEvent
+    from .responses_beta import BetaResponseContentPartAddedEvent as BetaResponseContentPartAddedEvent
+    from .responses_beta import BetaResponseContentPartDoneEvent as BetaResponseContentPartDoneEvent
+    from .responses_beta import BetaResponseConversation as BetaResponseConversation
+    from .responses_beta import BetaResponseCreatedEvent as BetaResponseCreatedEvent
+    from .responses_beta import BetaResponseCustomToolCallInputDeltaEvent as BetaResponseCustomToolCallInputDeltaEvent
+    from .responses_beta import BetaResponseCustomToolCallInputDoneEvent as BetaResponseCustomToolCallInputDoneEvent
+    from .responses_beta import BetaResponseError as BetaResponseError
+    from .responses_beta import BetaResponseError2 as BetaResponseError2
+    from .responses_beta import BetaResponseErrorCode as BetaResponseErrorCode
+    from .responses_beta import BetaResponseErrorEvent as BetaResponseErrorEvent
+    from .responses_beta import BetaResponseFailedEvent as BetaResponseFailedEvent
+    from .responses_beta import BetaResponseFileSearchCallCompletedEvent as BetaResponseFileSearchCallCompletedEvent
+    from .responses_beta import BetaResponseFileSearchCallInProgressEvent as BetaResponseFileSearchCallInProgressEvent
+    from .responses_beta import BetaResponseFileSearchCallSearchingEvent as BetaResponseFileSearchCallSearchingEvent
+    from .responses_beta import BetaResponseFormatJsonObject as BetaResponseFormatJsonObject
+    from .responses_beta import BetaResponseFormatJsonSchemaSchema as BetaResponseFormatJsonSchemaSchema
+    from .responses_beta import BetaResponseFormatText as BetaResponseFormatText
+    from .responses_beta import BetaResponseFunctionCallArgumentsDeltaEvent as BetaResponseFunctionCallArgumentsDeltaEvent
+    from .responses_beta import BetaResponseFunctionCallArgumentsDoneEvent as BetaResponseFunctionCallArgumentsDoneEvent
+    from .responses_beta import BetaResponseImageGenCallCompletedEvent as BetaResponseImageGenCallCompletedEvent
+    from .responses_beta import BetaResponseImageGenCallGeneratingEvent as BetaResponseImageGenCallGeneratingEvent
+    from .responses_beta import BetaResponseImageGenCallInProgressEvent as BetaResponseImageGenCallInProgressEvent
+    from .responses_beta import BetaResponseImageGenCallPartialImageEvent as BetaResponseImageGenCallPartialImageEvent
+    from .responses_beta import BetaResponseInProgressEvent as BetaResponseInProgressEvent
+    from .responses_beta import BetaResponseIncompleteDetails as BetaResponseIncompleteDetails
+    from .responses_beta import BetaResponseIncompleteEvent as BetaResponseIncompleteEvent
+    from .responses_beta import BetaResponseInjectCreatedEvent as BetaResponseInjectCreatedEvent
+    from .responses_beta import BetaResponseInjectEvent as BetaResponseInjectEvent
+    from .responses_beta import BetaResponseInjectFailedEvent as BetaResponseInjectFailedEvent
+    from .responses_beta import BetaResponseInjectFailedEventError as BetaResponseInjectFailedEventError
+    from .responses_beta import BetaResponseItemList as BetaResponseItemList
+    from .responses_beta import BetaResponseLogProb as BetaResponseLogProb
+    from .responses_beta import BetaResponseLogProbTopLogprobsItem as BetaResponseLogProbTopLogprobsItem
+    from .responses_beta import BetaResponseMCPCallArgumentsDeltaEvent as BetaResponseMCPCallArgumentsDeltaEvent
+    from .responses_beta import BetaResponseMCPCallArgumentsDoneEvent as BetaResponseMCPCallArgumentsDoneEvent
+    from .responses_beta import BetaResponseMCPCallCompletedEvent as BetaResponseMCPCallCompletedEvent
+    from .responses_beta import BetaResponseMCPCallFailedEvent as BetaResponseMCPCallFailedEvent
+    from .responses_beta import BetaResponseMCPCallInProgressEvent as BetaResponseMCPCallInProgressEvent
+    from .responses_beta import BetaResponseMCPListToolsCompletedEvent as BetaResponseMCPListToolsCompletedEvent
+    from .responses_beta import BetaResponseMCPListToolsFailedEvent as BetaResponseMCPListToolsFailedEvent
+    from .responses_beta import BetaResponseMCPListToolsInProgressEvent as BetaResponseMCPListToolsInProgressEvent
+    from .responses_beta import BetaResponseOutputItemAddedEvent as BetaResponseOutputItemAddedEvent
+    from .responses_beta import BetaResponseOutputItemDoneEvent as BetaResponseOutputItemDoneEvent
+    from .responses_beta import BetaResponseOutputTextAnnotationAddedEvent as BetaResponseOutputTextAnnotationAddedEvent
+    from .responses_beta import BetaResponsePromptVariables as BetaResponsePromptVariables
+    from .responses_beta import BetaResponseProperties as BetaResponseProperties
+    from .responses_beta import BetaResponseQueuedEvent as BetaResponseQueuedEvent
+    from .responses_beta import BetaResponseReasoningSummaryPartAddedEvent as BetaResponseReasoningSummaryPartAddedEvent
+    from .responses_beta import BetaResponseReasoningSummaryPartAddedEventPart as BetaResponseReasoningSummaryPartAddedEventPart
+    from .responses_beta import BetaResponseReasoningSummaryPartDoneEvent as BetaResponseReasoningSummaryPartDoneEvent
+    from .responses_beta import BetaResponseReasoningSummaryPartDoneEventPart as BetaResponseReasoningSummaryPartDoneEventPart
+    from .responses_beta import BetaResponseReasoningSummaryTextDeltaEvent as BetaResponseReasoningSummaryTextDeltaEvent
+    from .responses_beta import BetaResponseReasoningSummaryTextDoneEvent as BetaResponseReasoningSummaryTextDoneEvent
+    from .responses_beta import BetaResponseReasoningTextDeltaEvent as BetaResponseReasoningTextDeltaEvent
+    from .responses_beta import BetaResponseReasoningTextDoneEvent as BetaResponseReasoningTextDoneEvent
+    from .responses_beta import BetaResponseRefusalDeltaEvent as BetaResponseRefusalDeltaEvent
+    from .responses_beta import BetaResponseRefusalDoneEvent as BetaResponseRefusalDoneEvent
+    from .responses_beta import BetaResponseShellCallCommandAddedStreamingEvent as BetaResponseShellCallCommandAddedStreamingEvent
+    from .responses_beta import BetaResponseShellCallCommandDeltaStreamingEvent as BetaResponseShellCallCommandDeltaStreamingEvent
+    from .responses_beta import BetaResponseShellCallCommandDoneStreamingEvent as BetaResponseShellCallCommandDoneStreamingEvent
+    from .responses_beta import BetaResponseShellCallOutputContentDeltaStreamingEvent as BetaResponseShellCallOutputContentDeltaStreamingEvent
+    from .responses_beta import BetaResponseShellCallOutputContentDoneStreamingEvent as BetaResponseShellCallOutputContentDoneStreamingEvent
+    from .responses_beta import BetaResponseStreamEvent as BetaResponseStreamEvent
+    from .responses_beta import BetaResponseStreamOptions as BetaResponseStreamOptions
+    from .responses_beta import BetaResponseStreamOptions2 as BetaResponseStreamOptions2
+    from .responses_beta import BetaResponseTextDeltaEvent as BetaResponseTextDeltaEvent
+    from .responses_beta import BetaResponseTextDoneEvent as BetaResponseTextDoneEvent
+    from .responses_beta import BetaResponseTextParam as BetaResponseTextParam
+    from .responses_beta import BetaResponseUsage as BetaResponseUsage
+    from .responses_beta import BetaResponseUsageInputTokensDetails as BetaResponseUsageInputTokensDetails
+    from .responses_beta import BetaResponseUsageOutputTokensDetails as BetaResponseUsageOutputTokensDetails
+    from .responses_beta import BetaResponseWebSearchCallCompletedEvent as BetaResponseWebSearchCallCompletedEvent
+    from .responses_beta import BetaResponseWebSearchCallInProgressEvent as BetaResponseWebSearchCallInProgressEvent
+    from .responses_beta import BetaResponseWebSearchCallSearchingEvent as BetaResponseWebSearchCallSearchingEvent
+    from .responses_beta import BetaResponseWsError as BetaResponseWsError
+    from .responses_beta import BetaResponsesClientEvent as BetaResponsesClientEvent
+    from .responses_beta import BetaResponsesClientEventResponseCreate as BetaResponsesClientEventResponseCreate
+    from .responses_beta import BetaResponsesServerEvent as BetaResponsesServerEvent
+    from .responses_beta import BetaResponsesServerEventResponseAudioDelta as BetaResponsesServerEventResponseAudioDelta
+    from .responses_beta import BetaResponsesServerEventResponseAudioDone as BetaResponsesServerEventResponseAudioDone
+    from .responses_beta import BetaResponsesServerEventResponseAudioTranscriptDelta as BetaResponsesServerEventResponseAudioTranscriptDelta
+    from .responses_beta import BetaResponsesServerEventResponseAudioTranscriptDone as BetaResponsesServerEventResponseAudioTranscriptDone
+    from .responses_beta import BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta as BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta
+    from .responses_beta import BetaResponsesServerEventResponseCodeInterpreterCallCodeDone as BetaResponsesServerEventResponseCodeInterpreterCallCodeDone
+    from .responses_beta import BetaResponsesServerEventResponseCodeInterpreterCallCompleted as BetaResponsesServerEventResponseCodeInterpreterCallCompleted
+    from .responses_beta import BetaResponsesServerEventResponseCodeInterpreterCallInProgress as BetaResponsesServerEventResponseCodeInterpreterCallInProgress
+    from .responses_beta import BetaResponsesServerEventResponseCodeInterpreterCallInterpreting as BetaResponsesServerEventResponseCodeInterpreterCallInterpreting
+    from .responses_beta import BetaResponsesServerEventResponseCompleted as BetaResponsesServerEventResponseCompleted
+    from .responses_beta import BetaResponsesServerEventResponseContentPartAdded as BetaResponsesServerEventResponseContentPartAdded
+    from .responses_beta import BetaResponsesServerEventResponseContentPartDone as BetaResponsesServerEventResponseContentPartDone
+    from .responses_beta import BetaResponsesServerEventResponseCreated as BetaResponsesServerEventResponseCreated
+    from .responses_beta import BetaResponsesServerEventResponseCustomToolCallInputDelta as BetaResponsesServerEventResponseCustomToolCallInputDelta
+    from .responses_beta import BetaResponsesServerEventResponseCustomToolCallInputDone as BetaResponsesServerEventResponseCustomToolCallInputDone
+    from .responses_beta import BetaResponsesServerEventResponseFailed as BetaResponsesServerEventResponseFailed
+    from .responses_beta import BetaResponsesServerEventResponseFileSearchCallCompleted as BetaResponsesServerEventResponseFileSearchCallCompleted
+    from .responses_beta import BetaResponsesServerEventResponseFileSearchCallInProgress as BetaResponsesServerEventResponseFileSearchCallInProgress
+    from .responses_beta import BetaResponsesServerEventResponseFileSearchCallSearching as BetaResponsesServerEventResponseFileSearchCallSearching
+    from .responses_beta import BetaResponsesServerEventResponseFunctionCallArgumentsDelta as BetaResponsesServerEventResponseFunctionCallArgumentsDelta
+    from .responses_beta import BetaResponsesServerEventResponseFunctionCallArgumentsDone as BetaResponsesServerEventResponseFunctionCallArgumentsDone
+    from .responses_beta import BetaResponsesServerEventResponseImageGenerationCallCompleted as BetaResponsesServerEventResponseImageGenerationCallCompleted
+    from .responses_beta import BetaResponsesServerEventResponseImageGenerationCallGenerating as BetaResponsesServerEventResponseImageGenerationCallGenerating
+    from .responses_beta import BetaResponsesServerEventResponseImageGenerationCallInProgress as BetaResponsesServerEventResponseImageGenerationCallInProgress
+    from .responses_beta import BetaResponsesServerEventResponseImageGenerationCallPartialImage as BetaResponsesServerEventResponseImageGenerationCallPartialImage
+    from .responses_beta import BetaResponsesServerEventResponseInProgress as BetaResponsesServerEventResponseInProgress
+    from .responses_beta import BetaResponsesServerEventResponseIncomplete as BetaResponsesServerEventResponseIncomplete
+    from .responses_beta import BetaResponsesServerEventResponseMcpCallArgumentsDelta as BetaResponsesServerEventResponseMcpCallArgumentsDelta
+    from .responses_beta import BetaResponsesServerEventResponseMcpCallArgumentsDone as BetaResponsesServerEventResponseMcpCallArgumentsDone
+    from .responses_beta import BetaResponsesServerEventResponseMcpCallCompleted as BetaResponsesServerEventResponseMcpCallCompleted
+    from .responses_beta import BetaResponsesServerEventResponseMcpCallFailed as BetaResponsesServerEventResponseMcpCallFailed
+    from .responses_beta import BetaResponsesServerEventResponseMcpCallInProgress as BetaResponsesServerEventResponseMcpCallInProgress
+    from .responses_beta import BetaResponsesServerEventResponseMcpListToolsCompleted as BetaResponsesServerEventResponseMcpListToolsCompleted
+    from .responses_beta import BetaResponsesServerEventResponseMcpListToolsFailed as BetaResponsesServerEventResponseMcpListToolsFailed
+    from .responses_beta import BetaResponsesServerEventResponseMcpListToolsInProgress as BetaResponsesServerEventResponseMcpListToolsInProgress
+    from .responses_beta import BetaResponsesServerEventResponseOutputItemAdded as BetaResponsesServerEventResponseOutputItemAdded
+    from .responses_beta import BetaResponsesServerEventResponseOutputItemDone as BetaResponsesServerEventResponseOutputItemDone
+    from .responses_beta import BetaResponsesServerEventResponseOutputTextAnnotationAdded as BetaResponsesServerEventResponseOutputTextAnnotationAdded
+    from .responses_beta import BetaResponsesServerEventResponseOutputTextDelta as BetaResponsesServerEventResponseOutputTextDelta
+    from .responses_beta import BetaResponsesServerEventResponseOutputTextDone as BetaResponsesServerEventResponseOutputTextDone
+    from .responses_beta import BetaResponsesServerEventResponseQueued as BetaResponsesServerEventResponseQueued
+    from .responses_beta import BetaResponsesServerEventResponseReasoningSummaryPartAdded as BetaResponsesServerEventResponseReasoningSummaryPartAdded
+    from .responses_beta import BetaResponsesServerEventResponseReasoningSummaryPartAddedPart as BetaResponsesServerEventResponseReasoningSummaryPartAddedPart
+    from .responses_beta import BetaResponsesServerEventResponseReasoningSummaryPartDone as BetaResponsesServerEventResponseReasoningSummaryPartDone
+    from .responses_beta import BetaResponsesServerEventResponseReasoningSummaryPartDonePart as BetaResponsesServerEventResponseReasoningSummaryPartDonePart
+    from .responses_beta import BetaResponsesServerEventResponseReasoningSummaryTextDelta as BetaResponsesServerEventResponseReasoningSummaryTextDelta
+    from .responses_beta import BetaResponsesServerEventResponseReasoningSummaryTextDone as BetaResponsesServerEventResponseReasoningSummaryTextDone
+    from .responses_beta import BetaResponsesServerEventResponseReasoningTextDelta as BetaResponsesServerEventResponseReasoningTextDelta
+    from .responses_beta import BetaResponsesServerEventResponseReasoningTextDone as BetaResponsesServerEventResponseReasoningTextDone
+    from .responses_beta import BetaResponsesServerEventResponseRefusalDelta as BetaResponsesServerEventResponseRefusalDelta
+    from .responses_beta import BetaResponsesServerEventResponseRefusalDone as BetaResponsesServerEventResponseRefusalDone
+    from .responses_beta import BetaResponsesServerEventResponseShellCallCommandAdded as BetaResponsesServerEventResponseShellCallCommandAdded
+    from .responses_beta import BetaResponsesServerEventResponseShellCallCommandDelta as BetaResponsesServerEventResponseShellCallCommandDelta
+    from .responses_beta import BetaResponsesServerEventResponseShellCallCommandDone as BetaResponsesServerEventResponseShellCallCommandDone
+    from .responses_beta import BetaResponsesServerEventResponseShellCallOutputContentDelta as BetaResponsesServerEventResponseShellCallOutputContentDelta
+    from .responses_beta import BetaResponsesServerEventResponseShellCallOutputContentDone as BetaResponsesServerEventResponseShellCallOutputContentDone
+    from .responses_beta import BetaResponsesServerEventResponseWebSearchCallCompleted as BetaResponsesServerEventResponseWebSearchCallCompleted
+    from .responses_beta import BetaResponsesServerEventResponseWebSearchCallInProgress as BetaResponsesServerEventResponseWebSearchCallInProgress
+    from .responses_beta import BetaResponsesServerEventResponseWebSearchCallSearching as BetaResponsesServerEventResponseWebSearchCallSearching
+    from .responses_beta import BetaResponsesWebSocketStreamEvent as BetaResponsesWebSocketStreamEvent
+    from .responses_beta import BetaScreenshotParam as BetaScreenshotParam
+    from .responses_beta import BetaScrollParam as BetaScrollParam
+    from .responses_beta import BetaSearchContentType as BetaSearchContentType
+    from .responses_beta import BetaSearchContextSize as BetaSearchContextSize
+    from .responses_beta import BetaServiceTierEnum as BetaServiceTierEnum
+    from .responses_beta import BetaServiceTierResponses as BetaServiceTierResponses
+    from .responses_beta import BetaShellCallOutputDelta as BetaShellCallOutputDelta
+    from .responses_beta import BetaSkillReferenceParam as BetaSkillReferenceParam
+    from .responses_beta import BetaSpecificApplyPatchParam as BetaSpecificApplyPatchParam
+    from .responses_beta import BetaSpecificFunctionShellParam as BetaSpecificFunctionShellParam
+    from .responses_beta import BetaSpecificProgrammaticToolCallingParam as BetaSpecificProgrammaticToolCallingParam
+    from .responses_beta import BetaSummaryTextContent as BetaSummaryTextContent
+    from .responses_beta import BetaTextContent as BetaTextContent
+    from .responses_beta import BetaTextResponseFormatConfiguration as BetaTextResponseFormatConfiguration
+    from .responses_beta import BetaTextResponseFormatJsonSchema as BetaTextResponseFormatJsonSchema
+    from .responses_beta import BetaTokenCountsBody as BetaTokenCountsBody
+    from .responses_beta import BetaTokenCountsResource as BetaTokenCountsResource
+    from .responses_beta import BetaTool as BetaTool
+    from .responses_beta import BetaToolCallCaller as BetaToolCallCaller
+    from .responses_beta import BetaToolCallCallerParam as BetaToolCallCallerParam
+    from .responses_beta import BetaToolChoiceAllowed as BetaToolChoiceAllowed
+    from .responses_beta import BetaToolChoiceCustom as BetaToolChoiceCustom
+    from .responses_beta import BetaToolChoiceFunction as BetaToolChoiceFunction
+    from .responses_beta import BetaToolChoiceMCP as BetaToolChoiceMCP
+    from .responses_beta import BetaToolChoiceOptions as BetaToolChoiceOptions
+    from .responses_beta import BetaToolChoiceParam as BetaToolChoiceParam
+    from .responses_beta import BetaToolChoiceTypes as BetaToolChoiceTypes
+    from .responses_beta import BetaToolChoiceTypes_CodeInterpreter as BetaToolChoiceTypes_CodeInterpreter
+    from .responses_beta import BetaToolChoiceTypes_Computer as BetaToolChoiceTypes_Computer
+    from .responses_beta import BetaToolChoiceTypes_ComputerUse as BetaToolChoiceTypes_ComputerUse
+    from .responses_beta import BetaToolChoiceTypes_ComputerUsePreview as BetaToolChoiceTypes_ComputerUsePreview
+    from .responses_beta import BetaToolChoiceTypes_ImageGeneration as BetaToolChoiceTypes_ImageGeneration
+    from .responses_beta import BetaToolChoiceTypes_WebSearchPreview as BetaToolChoiceTypes_WebSearchPreview
+    from .responses_beta import BetaToolChoiceTypes_WebSearchPreview20250311 as BetaToolChoiceTypes_WebSearchPreview20250311
+    from .responses_beta import BetaToolSearchCall as BetaToolSearchCall
+    from .responses_beta import BetaToolSearchCallItemParam as BetaToolSearchCallItemParam
+    from .responses_beta import BetaToolSearchExecutionType as BetaToolSearchExecutionType
+    from .responses_beta import BetaToolSearchOutput as BetaToolSearchOutput
+    from .responses_beta import BetaToolSearchOutputItemParam as BetaToolSearchOutputItemParam
+    from .responses_beta import BetaToolSearchToolParam as BetaToolSearchToolParam
+    from .responses_beta import BetaToolsArray as BetaToolsArray
+    from .responses_beta import BetaTopLogProb as BetaTopLogProb
+    from .responses_beta import BetaTruncationEnum as BetaTruncationEnum
+    from .responses_beta import BetaTypeParam as BetaTypeParam
+    from .responses_beta import BetaUrlCitationBody as BetaUrlCitationBody
+    from .responses_beta import BetaUrlCitationParam as BetaUrlCitationParam
+    from .responses_beta import BetaVectorStoreFileAttributes as BetaVectorStoreFileAttributes
+    from .responses_beta import BetaVerbosity as BetaVerbosity
+    from .responses_beta import BetaWaitParam as BetaWaitParam
+    from .responses_beta import BetaWebSearchActionFind as BetaWebSearchActionFind
+    from .responses_beta import BetaWebSearchActionOpenPage as BetaWebSearchActionOpenPage
+    from .responses_beta import BetaWebSearchActionSearch as BetaWebSearchActionSearch
+    from .responses_beta import BetaWebSearchActionSearchSourcesItem as BetaWebSearchActionSearchSourcesItem
+    from .responses_beta import BetaWebSearchApproximateLocation as BetaWebSearchApproximateLocation
+    from .responses_beta import BetaWebSearchApproximateLocation2 as BetaWebSearchApproximateLocation2
+    from .responses_beta import BetaWebSearchPreviewTool as BetaWebSearchPreviewTool
+    from .responses_beta import BetaWebSearchPreviewTool_WebSearchPreview20250311 as BetaWebSearchPreviewTool_WebSearchPreview20250311
+    from .responses_beta import BetaWebSearchTool as BetaWebSearchTool
+    from .responses_beta import BetaWebSearchToolCall as BetaWebSearchToolCall
+    from .responses_beta import BetaWebSearchToolFilters as BetaWebSearchToolFilters
+    from .responses_beta import BetaWebSearchTool_WebSearch20250826 as BetaWebSearchTool_WebSearch20250826
+    from .responses_beta import Beta_AgentTagParam as Beta_AgentTagParam
     from .shared import CallableToolAllowedCaller as CallableToolAllowedCaller
     from .shared import CodeInterpreterFileOutput as CodeInterpreterFileOutput
     from .shared import CodeInterpreterFileOutputFilesItem as CodeInterpreterFileOutputFilesItem
@@ -3854,13 +3954,14 @@ if TYPE_CHECKING:
     from .shared import CompoundFilter as CompoundFilter
     from .shared import CompoundFilter_Or as CompoundFilter_Or
     from .shared import ContainerFileCitationParam as ContainerFileCitationParam
-    from .shared import Content as Content
     from .shared import CreateModelResponseProperties as CreateModelResponseProperties
     from .shared import DragPoint as DragPoint
     from .shared import Error as Error
+    from .shared import ErrorObject as ErrorObject
     from .shared import ErrorPayload as ErrorPayload
     from .shared import FileCitationParam as FileCitationParam
     from .shared import FileInputDetail as FileInputDetail
+    from .shared import FunctionDefinition as FunctionDefinition
     from .shared import FunctionObject as FunctionObject
     from .shared import FunctionParameters as FunctionParameters
     from .shared import ImageDetail as ImageDetail
@@ -3873,7 +3974,6 @@ if TYPE_CHECKING:
     from .shared import MCPToolFilter as MCPToolFilter
     from .shared import MCPToolRequireApprovalOption1 as MCPToolRequireApprovalOption1
     from .shared import Metadata as Metadata
-    from .shared import ModelIds as ModelIds
     from .shared import ModelIdsShared as ModelIdsShared
     from .shared import ModelResponseProperties as ModelResponseProperties
     from .shared import ModerationConfigParam as ModerationConfigParam
@@ -3893,6 +3993,8 @@ if TYPE_CHECKING:
     from .shared import PromptCacheOptionsParam as PromptCacheOptionsParam
     from .shared import PromptCacheTTLEnum as PromptCacheTTLEnum
     from .shared import ReasoningEffort as ReasoningEffort
+    from .shared import ResponseFormatJSONObject as ResponseFormatJSONObject
+    from .shared import ResponseFormatJSONSchema as ResponseFormatJSONSchema
     from .shared import ResponseFormatJsonObject as ResponseFormatJsonObject
     from .shared import ResponseFormatJsonSchema as ResponseFormatJsonSchema
     from .shared import ResponseFormatJsonSchemaJsonSchema as ResponseFormatJsonSchemaJsonSchema
@@ -3900,6 +4002,9 @@ if TYPE_CHECKING:
     from .shared import ResponseFormatText as ResponseFormatText
     from .shared import ResponseFormatTextGrammar as ResponseFormatTextGrammar
     from .shared import ResponseFormatTextPython as ResponseFormatTextPython
+    from .shared import ResponseInputFile as ResponseInputFile
+    from .shared import ResponseInputImage as ResponseInputImage
+    from .shared import ResponseInputText as ResponseInputText
     from .shared import ResponsePromptVariables as ResponsePromptVariables
     from .shared import StopConfiguration as StopConfiguration
     from .shared import ToolChoiceFunction as ToolChoiceFunction
@@ -3908,7 +4013,6 @@ if TYPE_CHECKING:
     from .shared import TranscriptTextUsageDuration as TranscriptTextUsageDuration
     from .shared import TranscriptTextUsageTokens as TranscriptTextUsageTokens
     from .shared import TranscriptTextUsageTokensInputTokenDetails as TranscriptTextUsageTokensInputTokenDetails
-    from .shared import TranscriptionChunkingStrategy as TranscriptionChunkingStrategy
     from .shared import TranscriptionLanguage as TranscriptionLanguage
     from .shared import UrlCitationParam as UrlCitationParam
     from .shared import VectorStoreFileAttributes as VectorStoreFileAttributes
@@ -3918,9 +4022,11 @@ if TYPE_CHECKING:
     from .shared import VoiceIdsShared as VoiceIdsShared
     from .skills import CreateSkillBody as CreateSkillBody
     from .skills import CreateSkillVersionBody as CreateSkillVersionBody
+    from .skills import DeletedSkill as DeletedSkill
     from .skills import DeletedSkillResource as DeletedSkillResource
     from .skills import DeletedSkillVersionResource as DeletedSkillVersionResource
     from .skills import SetDefaultSkillVersionBody as SetDefaultSkillVersionBody
+    from .skills import Skill as Skill
     from .skills import SkillListResource as SkillListResource
     from .skills import SkillResource as SkillResource
     from .skills import SkillVersionListResource as SkillVersionListResource
@@ -3945,7 +4051,11 @@ if TYPE_CHECKING:
     from .vector_stores import StaticChunkingStrategyResponseParam as StaticChunkingStrategyResponseParam
     from .vector_stores import UpdateVectorStoreFileAttributesRequest as UpdateVectorStoreFileAttributesRequest
     from .vector_stores import UpdateVectorStoreRequest as UpdateVectorStoreRequest
+    from .vector_stores import VectorStore as VectorStore
+    from .vector_stores import VectorStoreDeleted as VectorStoreDeleted
     from .vector_stores import VectorStoreExpirationAfter as VectorStoreExpirationAfter
+    from .vector_stores import VectorStoreFile as VectorStoreFile
+    from .vector_stores import VectorStoreFileBatch as VectorStoreFileBatch
     from .vector_stores import VectorStoreFileBatchObject as VectorStoreFileBatchObject
     from .vector_stores import VectorStoreFileBatchObjectFileCounts as VectorStoreFileBatchObjectFileCounts
     from .vector_stores import VectorStoreFileContentResponse as VectorStoreFileContentResponse
@@ -3970,8 +4080,10 @@ if TYPE_CHECKING:
     from .videos import DeletedVideoResource as DeletedVideoResource
     from .videos import Error_2 as Error_2
     from .videos import ImageRefParam_2 as ImageRefParam_2
+    from .videos import Video as Video
     from .videos import VideoCharacterResource as VideoCharacterResource
     from .videos import VideoContentVariant as VideoContentVariant
+    from .videos import VideoDeleteResponse as VideoDeleteResponse
     from .videos import VideoListResource as VideoListResource
     from .videos import VideoModel as VideoModel
     from .videos import VideoReferenceInputParam as VideoReferenceInputParam

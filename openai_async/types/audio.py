@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionWord", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
+__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionWord", "Translation", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
 
 class CreateSpeechRequest(Model):
     model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str | None = None  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
@@ -250,4 +250,9 @@ from . import shared as _shared  # noqa: E402
 AudioResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | str  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, `vtt`,...
 CreateSpeechResponseStreamEvent = SpeechAudioDeltaEvent | SpeechAudioDoneEvent
 CreateTranscriptionResponseStreamEvent = TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent
+TranscriptionChunkingStrategy = Literal["auto"] | str | VadConfig  # Controls how the audio is cut into chunks.
 TranscriptionInclude = Literal["logprobs"] | str
+
+# Names of the official `openai` SDK.
+Transcription = CreateTranscriptionResponseJson
+Translation = CreateTranslationResponseJson

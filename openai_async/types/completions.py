@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["CreateCompletionRequest", "CreateCompletionResponse", "CreateCompletionResponseChoicesItem", "CreateCompletionResponseChoicesItemLogprobs"]
+__all__ = ["Completion", "CompletionChoice", "CreateCompletionRequest", "CreateCompletionResponse", "CreateCompletionResponseChoicesItem", "CreateCompletionResponseChoicesItemLogprobs"]
 
 class CreateCompletionRequest(Model):
     model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str | None = None  # ID of the model to use.
@@ -63,3 +63,7 @@ class CreateCompletionResponseChoicesItemLogprobs(Model):
 from . import chat as _chat  # noqa: E402
 from . import shared as _shared  # noqa: E402
 
+
+# Names of the official `openai` SDK.
+Completion = CreateCompletionResponse
+CompletionChoice = CreateCompletionResponseChoicesItem

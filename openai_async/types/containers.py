@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
+__all__ = ["ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
 
 class ContainerFileListResource(Model):
     object: Literal["list"] | str | None = None  # The type of object returned, must be 'list'.
@@ -92,3 +92,8 @@ class CreateContainerFileBody(Model):
 # Other areas, imported after this module's classes exist so that import cycles resolve.
 from . import responses as _responses  # noqa: E402
 
+
+# Names of the official `openai` SDK.
+ContainerCreateResponse = ContainerResource
+ContainerListResponse = ContainerResource
+ContainerRetrieveResponse = ContainerResource

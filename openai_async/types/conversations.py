@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["ConversationItem", "ConversationItemList", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
+__all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
 
 class ConversationItemList(Model):
     """The conversation item list"""
@@ -55,3 +55,7 @@ from . import responses as _responses  # noqa: E402
 from . import shared as _shared  # noqa: E402
 
 ConversationItem = _responses.Message | _responses.FunctionToolCallResource | _responses.FunctionToolCallOutputResource | _responses.FileSearchToolCall | _responses.WebSearchToolCall | _responses.ImageGenToolCall | _responses.ComputerToolCall | _responses.ComputerToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _responses.ReasoningItem | _responses.Program | _responses.ProgramOutput | _responses.CompactionBody | _responses.CodeInterpreterToolCall | _responses.LocalShellToolCall | _responses.LocalShellToolCallOutput | _responses.FunctionShellCall | _responses.FunctionShellCallOutput | _responses.ApplyPatchToolCall | _responses.ApplyPatchToolCallOutput | _responses.MCPListTools | _responses.MCPApprovalRequest | _responses.MCPApprovalResponseResource | _responses.MCPToolCall | _responses.CustomToolCall | _responses.CustomToolCallOutput  # A single item within a conversation.
+
+# Names of the official `openai` SDK.
+Conversation = ConversationResource
+ConversationDeleted = DeletedConversationResource

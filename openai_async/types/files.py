@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["CreateFileRequest", "DeleteFileResponse", "FileExpirationAfter", "ListFilesResponse", "OpenAIFile"]
+__all__ = ["CreateFileRequest", "DeleteFileResponse", "FileDeleted", "FileExpirationAfter", "FileObject", "ListFilesResponse", "OpenAIFile"]
 
 class CreateFileRequest(Model):
     file: bytes | None = None  # The File object (not file name) to be uploaded.
@@ -53,3 +53,6 @@ class OpenAIFile(Model):
     status_details: str | None = None  # Deprecated.
 
 
+# Names of the official `openai` SDK.
+FileDeleted = DeleteFileResponse
+FileObject = OpenAIFile

@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["DeleteModelResponse", "ListModelsResponse", "Model"]
+__all__ = ["DeleteModelResponse", "ListModelsResponse", "Model", "ModelDeleted"]
 
 class DeleteModelResponse(Model):
     id: str | None = None
@@ -33,3 +33,5 @@ class Model(Model):
     shutdown_date: str | None = None  # The date when the model will shut down, or null if not announced.
 
 
+# Names of the official `openai` SDK.
+ModelDeleted = DeleteModelResponse

@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
+__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
 
 class C2PAProvenanceResult(Model, tag_field="type", tag="c2pa"):
     type = "c2pa"
@@ -135,3 +135,6 @@ class SynthIDProvenanceResult(Model, tag_field="type", tag="synthid"):
 C2PAValidationStateApi = Literal["trusted", "valid", "invalid", "not_present"] | str
 ProvenanceCheckObject = Literal["content_provenance_check"] | str
 ProvenanceDetectionResultApi = Literal["detected", "not_detected"] | str
+
+# Names of the official `openai` SDK.
+ModerationCreateResponse = CreateModerationResponse

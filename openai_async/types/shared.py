@@ -10,37 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["BetaContent", "BetaErrorPayload", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaOutputAudio", "CallableToolAllowedCaller", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "Content", "CreateModelResponseProperties", "DragPoint", "Error", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIds", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "ReasoningEffort", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponsePromptVariables", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceMCP", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionChunkingStrategy", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
-
-class BetaErrorPayload(Model):
-    """Error payload"""
-
-    type: str | None = None  # The error type that was emitted.
-    code: str | None = None
-    message: str | None = None  # The human-readable error message that was emitted.
-    param: str | None = None
-    headers: dict[str, str] | None = None  # The response headers that were emitted with the error, if any.
-
-
-class BetaInputAudio(Model, tag_field="type", tag="input_audio"):
-    """Input audio"""
-
-    type = "input_audio"
-    input_audio: BetaInputAudioInputAudio | None = None
-
-
-class BetaInputAudioInputAudio(Model):
-    data: str | None = None  # Base64-encoded audio data.
-    format: Literal["mp3", "wav"] | str | None = None  # The format of the audio data.
-
-
-class BetaOutputAudio(Model, tag_field="type", tag="output_audio"):
-    """Output audio"""
-
-    type = "output_audio"
-    data: str | None = None  # Base64-encoded audio data from the model.
-    transcript: str | None = None  # The transcript of the audio data from the model.
-
+__all__ = ["CallableToolAllowedCaller", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "CreateModelResponseProperties", "DragPoint", "Error", "ErrorObject", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionDefinition", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "ReasoningEffort", "ResponseFormatJSONObject", "ResponseFormatJSONSchema", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponseInputFile", "ResponseInputImage", "ResponseInputText", "ResponsePromptVariables", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceMCP", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
 
 class CodeInterpreterFileOutput(Model, tag_field="type", tag="files"):
     """Code interpreter file output"""
@@ -460,19 +430,12 @@ class VoiceIdsOrCustomVoiceOption2(Model):
     id: str | None = None  # The custom voice ID, e.g.
 
 
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import audio as _audio  # noqa: E402
-from . import responses as _responses  # noqa: E402
-
-BetaContent = _responses.BetaInputTextContent | _responses.BetaInputImageContent | _responses.BetaInputFileContent | _responses.BetaOutputTextContent | _responses.BetaRefusalContent | _responses.BetaReasoningTextContent  # Multi-modal input and output contents.
 CallableToolAllowedCaller = Literal["direct", "programmatic"] | str
-Content = InputTextContent | InputImageContent | InputFileContent | _responses.OutputTextContent | _responses.RefusalContent | _responses.ReasoningTextContent  # Multi-modal input and output contents.
 FileInputDetail = Literal["auto", "low", "high"] | str
 FunctionParameters = dict[str, Any]  # The parameters the functions accepts, described as a JSON Schema object.
 ImageDetail = Literal["low", "high", "auto", "original"] | str
 InputFidelity = Literal["high", "low"] | str  # Control how much effort the model will exert to match the style and features, especially facial f...
 Metadata = dict[str, str] | None
-ModelIds = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str
 ModelIdsShared = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str
 ModerationInputType = Literal["text", "image"] | str
 ModerationMode = Literal["score", "block"] | str
@@ -486,8 +449,16 @@ ResponseFormatJsonSchemaSchema = dict[str, Any]  # The schema for the response f
 ResponsePromptVariables = dict[str, str | InputTextContent | InputImageContent | InputFileContent] | None
 StopConfiguration = str | list[str]  # Not supported with latest reasoning models `o3` and `o4-mini`.
 ToolChoiceOptions = Literal["none", "auto", "required"] | str  # Controls which (if any) tool is called by the model.
-TranscriptionChunkingStrategy = Literal["auto"] | str | _audio.VadConfig  # Controls how the audio is cut into chunks.
 VectorStoreFileAttributes = dict[str, bool | float | str] | None
 Verbosity = Literal["low", "medium", "high"] | str | None
 VoiceIdsOrCustomVoice = Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | str | VoiceIdsOrCustomVoiceOption2  # A built-in voice name or a custom voice reference.
 VoiceIdsShared = Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | str
+
+# Names of the official `openai` SDK.
+ErrorObject = Error
+FunctionDefinition = FunctionObject
+ResponseFormatJSONObject = ResponseFormatJsonObject
+ResponseFormatJSONSchema = ResponseFormatJsonSchema
+ResponseInputFile = InputFileContent
+ResponseInputImage = InputImageContent
+ResponseInputText = InputTextContent

@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
+__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
 
 class CreateSkillBody(Model):
     """Create skill request"""
@@ -80,3 +80,6 @@ class SkillVersionResource(Model):
     description: str | None = None  # Description of the skill version.
 
 
+# Names of the official `openai` SDK.
+DeletedSkill = DeletedSkillResource
+Skill = SkillResource

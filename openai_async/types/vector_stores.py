@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStoreExpirationAfter", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
+__all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
 
 class AutoChunkingStrategyRequestParam(Model, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
@@ -228,3 +228,9 @@ class VectorStoreSearchResultsPage(Model):
 from . import shared as _shared  # noqa: E402
 
 ChunkingStrategyRequestParam = AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam  # The chunking strategy used to chunk the file(s).
+
+# Names of the official `openai` SDK.
+VectorStore = VectorStoreObject
+VectorStoreDeleted = DeleteVectorStoreResponse
+VectorStoreFile = VectorStoreFileObject
+VectorStoreFileBatch = VectorStoreFileBatchObject

@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, Model
 
-__all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "VideoCharacterResource", "VideoContentVariant", "VideoListResource", "VideoModel", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
+__all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoDeleteResponse", "VideoListResource", "VideoModel", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
 
 class CreateVideoCharacterBody(Model):
     """Create character request"""
@@ -138,3 +138,7 @@ VideoModel = Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-20
 VideoSeconds = Literal["4", "8", "12"] | str
 VideoSize = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str
 VideoStatus = Literal["queued", "in_progress", "completed", "failed"] | str
+
+# Names of the official `openai` SDK.
+Video = VideoResource
+VideoDeleteResponse = DeletedVideoResource
