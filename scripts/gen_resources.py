@@ -440,6 +440,7 @@ class Operation:
     fixed_query: dict[str, str]
     entry: dict[str, Any]
     op: dict[str, Any]
+    path_params: list[Any] = field(default_factory=list)  # path-item level parameters of the spec
     params: list[Param] = field(default_factory=list)
     returns: str = "None"  # schema name, "dict[str, Any]", "BinaryResponse", "str" or "None"
     item: str | None = None
@@ -510,7 +511,7 @@ def build(spec: dict[str, Any], table: dict[str, dict[str, Any]]) -> dict[str, N
         entry = table[op["operationId"]]
         path, _, qs = path_key.partition("?")
         fixed = dict(p.split("=", 1) for p in qs.split("&") if "=" in p)
-        o = Operation(op["operationId"], verb, path, fixed, entry, op)
+        o = Operation(op["operationId"], verb, path, fixed, entry, op, path_params)
         o.params = _params(s, op, path_params, entry)
         _returns(s, o)
         ensure(entry["ns"]).operations.append(o)
@@ -929,6 +930,14 @@ def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:
     query += [f'"{p.wire}": {p.name}' for p in o.params if p.where == "query"]
     headers = [p for p in o.params if p.where == "header"]
     body_params = [p for p in o.params if p.where == "body"]
+    media = list((_success(o.op).get("content") or {}).keys())
+    if kind in ("binary", "text") and not any(m.endswith("json") for m in media):
+        # Ask for what the operation produces (the core defaults to application/json): e.g. audio/speech;
+        # downloads that declare no media type get application/binary, as the official SDK sends.
+        accept = media[0] if media else "application/binary"
+        pre.append(
+            f'        options["extra_headers"] = {{"Accept": "{accept}", **(options.get("extra_headers") or {{}})}}'
+        )
     for h in headers:
         join = f'",".join({h.name})' if h.annotation.startswith("list[") else f"str({h.name})"
         pre += [

@@ -88,7 +88,9 @@ def test_table_lists_every_operation_once() -> None:
     assert len(ids) == len(set(ids)) == 288
     assert set(table()) == set(ids)
     for op_id, entry in table().items():
-        verb, path, _, _ = next(o for o in gen_resources.iter_operations(spec()) if o[2]["operationId"] == op_id)
+        verb, path, _, _ = next(
+            o for o in gen_resources.iter_operations(spec()) if o[2]["operationId"] == op_id
+        )
         assert entry["http"] == f"{verb} {path}", op_id
 
 

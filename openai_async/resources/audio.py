@@ -57,6 +57,7 @@ class Speech(APIResource):
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
         """Generates audio from the input text. See https://platform.openai.com/docs/api-reference/audio"""
+        options["extra_headers"] = {"Accept": "application/octet-stream", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "POST",
             "/audio/speech",

@@ -193,6 +193,7 @@ class ContentResource(APIResource):
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
         """Retrieve Container File Content. See https://platform.openai.com/docs/api-reference/containers/get"""
+        options["extra_headers"] = {"Accept": "application/binary", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
             f"/containers/{path_segment(container_id)}/files/{path_segment(file_id)}/content",

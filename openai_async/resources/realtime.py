@@ -71,6 +71,7 @@ class Calls(APIResource):
         **options: Unpack[RequestOptions],
     ) -> str:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete the peer connection. See https://platform.openai.com/docs/api-reference/realtime"""
+        options["extra_headers"] = {"Accept": "application/sdp", **(options.get("extra_headers") or {})}
         if session is UNSET:
             return await self._client._request(
                 "POST", "/realtime/calls", content=sdp, content_type="application/sdp", cast=str, options=options

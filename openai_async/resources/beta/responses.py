@@ -16,7 +16,7 @@ from ..._resource import APIResource, path_segment
 from ..._types import UNSET, RequestOptions, UnsetType, Unpack
 from ..._streaming import AsyncStream
 from ..._pagination import AsyncPaginator
-from ...types.responses import (
+from ...types.responses_beta import (
     BetaCompactResource,
     BetaItemResource,
     BetaResponse,
