@@ -210,7 +210,8 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         tag = v.get("type")
         if tag in tagged:
             return _converter(tagged[tag])(v)
-        candidates = [s for s in structs if s.__struct_config__.tag in (None, tag)]
+        # No usable tag: an untagged member, or (tag missing) any member, whichever shares most keys.
+        candidates = [s for s in structs if tag is None or s.__struct_config__.tag in (None, tag)]
         if candidates:
             best = max(candidates, key=lambda s: (s.__struct_config__.tag == tag,
                                                   len(v.keys() & _encode_names(s))))
