@@ -1,0 +1,232 @@
+"""Generated resource methods put the right method, path, query, headers and body on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import pytest
+from aiohttp import web
+
+from openai_async import AsyncOpenAI
+from openai_async._response import BinaryResponse
+from openai_async._streaming import AsyncStream
+from openai_async.types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
+from openai_async.types.files import OpenAIFile
+
+from ._server import serve
+
+pytestmark = pytest.mark.anyio
+
+FILE = {
+    "id": "file-1",
+    "object": "file",
+    "bytes": 3,
+    "created_at": 1,
+    "filename": "a.jsonl",
+    "purpose": "batch",
+    "status": "processed",
+}
+COMPLETION = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "stop",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": "hi", "refusal": None},
+        }
+    ],
+}
+CHUNK = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion.chunk",
+    "created": 1,
+    "model": "gpt-4o",
+    "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": None}],
+}
+
+
+@dataclass
+class Seen:
+    """One request as the server saw it."""
+
+    method: str
+    raw_path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, Any] = field(default_factory=dict)
+
+
+class Recorder:
+    """A catch-all aiohttp app: records every request and answers from a {(METHOD, path): reply} table."""
+
+    def __init__(self, replies: dict[tuple[str, str], Any]) -> None:
+        self.replies = replies
+        self.seen: list[Seen] = []
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        seen = Seen(request.method, request.raw_path, list(request.query.items()), dict(request.headers), b"")
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            async for part in reader:
+                data = await part.read()  # type: ignore[union-attr]
+                seen.form[part.name] = (part.filename, data) if part.filename else data.decode()  # type: ignore[union-attr]
+        else:
+            seen.body = await request.read()
+        self.seen.append(seen)
+        reply = self.replies.get((request.method, request.path), {})
+        if callable(reply):
+            return await reply(request)
+        if isinstance(reply, bytes):
+            return web.Response(body=reply, content_type="application/octet-stream")
+        if reply is None:
+            return web.Response(status=200)
+        return web.json_response(reply)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+
+async def sse(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(b"data: " + msgspec.json.encode(CHUNK) + b"\n\n")
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
+
+
+@pytest.fixture
+async def wire() -> AsyncIterator[tuple[AsyncOpenAI, Recorder]]:
+    recorder = Recorder(
+        {
+            ("POST", "/v1/chat/completions"): COMPLETION,
+            ("GET", "/v1/files"): {"object": "list", "data": [FILE], "has_more": False},
+            ("POST", "/v1/files"): FILE,
+            ("GET", "/v1/files/a/b?c"): FILE,
+            ("POST", "/v1/audio/speech"): b"ID3audio",
+            ("DELETE", "/v1/containers/c1"): None,
+            ("POST", "/v1/realtime/calls"): lambda r: _sdp_answer(r),
+        }
+    )
+    async with (
+        serve(recorder.app()) as url,
+        AsyncOpenAI(api_key="sk-test", base_url=url, max_retries=0) as client,
+    ):
+        yield client, recorder
+
+
+async def _sdp_answer(request: web.Request) -> web.Response:
+    return web.Response(text="v=0\r\nanswer\r\n", content_type="application/sdp", status=201)
+
+
+async def test_json_body_sends_only_given_fields(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """chat.completions.create posts exactly the given fields as JSON and decodes the typed result."""
+    client, rec = wire
+    result = await client.chat.completions.create(
+        messages=[{"role": "user", "content": "hi"}], model="gpt-4o", temperature=0.5, stop=None
+    )
+    seen = rec.seen[-1]
+    assert (seen.method, seen.raw_path) == ("POST", "/v1/chat/completions")
+    assert msgspec.json.decode(seen.body) == {
+        "messages": [{"role": "user", "content": "hi"}],
+        "model": "gpt-4o",
+        "temperature": 0.5,
+        "stop": None,
+    }
+    assert seen.headers["Content-Type"].startswith("application/json")
+    assert isinstance(result, CreateChatCompletionResponse)
+    assert result.choices[0].message.content == "hi"
+
+
+async def test_stream_true_returns_an_event_stream(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """create(stream=True) sends "stream": true, asks for SSE and yields typed chunks."""
+    client, rec = wire
+    rec.replies[("POST", "/v1/chat/completions")] = sse
+    stream = await client.chat.completions.create(messages=[], model="gpt-4o", stream=True)
+    assert isinstance(stream, AsyncStream)
+    async with stream:
+        chunks = [chunk async for chunk in stream]
+    assert msgspec.json.decode(rec.seen[-1].body)["stream"] is True
+    assert rec.seen[-1].headers["Accept"] == "text/event-stream"
+    assert [type(c) for c in chunks] == [CreateChatCompletionStreamResponse]
+    assert chunks[0].choices[0].delta.content == "hi"
+
+
+async def test_query_arrays_and_scalars(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """List parameters go out as repeated name[]=v; unset ones are left out; bools as true/false."""
+    client, rec = wire
+    await client.admin.organization.audit_logs.list(project_ids=["p1", "p2"], limit=2)
+    await client.admin.organization.projects.list(include_archived=True)
+    assert rec.seen[-2].raw_path.startswith("/v1/organization/audit_logs?")
+    assert rec.seen[-2].query == [("project_ids[]", "p1"), ("project_ids[]", "p2"), ("limit", "2")]
+    assert rec.seen[-1].query == [("include_archived", "true")]
+
+
+async def test_path_parameters_are_escaped_and_positional(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """The last path parameter is positional, the others keywords; each is escaped as one segment."""
+    client, rec = wire
+    result = await client.files.retrieve("a/b?c")
+    await client.vector_stores.files.retrieve("file 1", vector_store_id="vs#1")
+    assert rec.seen[-2].raw_path == "/v1/files/a%2Fb%3Fc"
+    assert rec.seen[-1].raw_path == "/v1/vector_stores/vs%231/files/file%201"
+    assert isinstance(result, OpenAIFile)
+
+
+async def test_multipart_upload(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """files.create sends multipart/form-data with the file part and plain fields; unset fields are absent."""
+    client, rec = wire
+    result = await client.files.create(file=("a.jsonl", b"{}\n"), purpose="batch")
+    seen = rec.seen[-1]
+    assert seen.headers["Content-Type"].startswith("multipart/form-data")
+    assert seen.form == {"file": ("a.jsonl", b"{}\n"), "purpose": "batch"}
+    assert result.id == "file-1"
+
+
+async def test_list_awaits_first_page_and_iterates(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """files.list() is awaitable (first page) and async-iterable (every item), typed by the item schema."""
+    client, rec = wire
+    page = await client.files.list(limit=1, purpose="batch")
+    items = [f async for f in client.files.list()]
+    assert rec.seen[0].query == [("purpose", "batch"), ("limit", "1")]
+    assert [f.id for f in page.data] == ["file-1"] and isinstance(page.data[0], OpenAIFile)
+    assert [f.id for f in items] == ["file-1"]
+
+
+async def test_binary_and_empty_responses(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """audio.speech.create returns an unread BinaryResponse; containers.delete returns None."""
+    client, rec = wire
+    speech = await client.audio.speech.create(input="hi", model="gpt-4o-mini-tts", voice="alloy")
+    assert isinstance(speech, BinaryResponse)
+    assert await speech.read() == b"ID3audio"
+    assert rec.seen[-1].headers["Accept"] == "application/octet-stream"
+    assert await client.containers.delete("c1") is None
+    assert (rec.seen[-1].method, rec.seen[-1].raw_path) == ("DELETE", "/v1/containers/c1")
+
+
+async def test_beta_responses_query_and_header(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """beta.responses.* add ?beta=true, and betas=[...] becomes the openai-beta header."""
+    client, rec = wire
+    await client.beta.responses.delete("resp_1", betas=["responses_multi_agent=v1"])
+    seen = rec.seen[-1]
+    assert (seen.method, seen.raw_path) == ("DELETE", "/v1/responses/resp_1?beta=true")
+    assert seen.headers["openai-beta"] == "responses_multi_agent=v1"
+
+
+async def test_realtime_call_sends_sdp(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """realtime.calls.create(sdp=...) posts application/sdp and returns the SDP answer as text."""
+    client, rec = wire
+    answer = await client.realtime.calls.create(sdp="v=0\r\noffer\r\n")
+    seen = rec.seen[-1]
+    assert seen.headers["Content-Type"] == "application/sdp"
+    assert seen.body == b"v=0\r\noffer\r\n"
+    assert answer == "v=0\r\nanswer\r\n"
