@@ -6,6 +6,7 @@ client configuration over a shared connection ``Pool``; ``with_options`` makes a
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -16,12 +17,12 @@ import anyio
 import msgspec
 
 from ._decode import decode
-from ._errors import APIConnectionError, APIResponseValidationError, APIStatusError, status_error
+from ._errors import APIResponseValidationError, APIStatusError, status_error
 from ._multipart import MultipartBody
 from ._response import BinaryResponse, RawResponse
 from ._retry import RetryPolicy, retry_delay, should_retry_status
 from ._streaming import AsyncStream
-from ._transport import Pool, aiohttp_timeout, translate_errors
+from ._transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
 from ._types import UNSET, RequestOptions, Timeout
 
 if TYPE_CHECKING:
@@ -35,13 +36,16 @@ ApiKey = str | Callable[[], Awaitable[str]]
 _encode = msgspec.json.encode
 _any_decoder = msgspec.json.Decoder()
 _NO_OPTIONS: RequestOptions = {}
+# Idempotency keys: a random per-process prefix and a counter, unique without a syscall per call.
+_IDEMPOTENCY_PREFIX = f"openai-async-{os.urandom(9).hex()}-"
+_idempotency_counter = itertools.count()
 
 
 class Session:
     """Strictly private: one client configuration bound to a shared connection pool."""
 
-    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_headers", "_query", "base_url", "limiter", "pool",
-                 "retry", "timeout")
+    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_client_timeouts", "_headers", "_query", "base_url",
+                 "limiter", "pool", "retry", "timeout")
 
     def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey, headers: dict[str, str],
                  query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
@@ -57,6 +61,8 @@ class Session:
             self._headers = {**headers, auth_header: auth_prefix + api_key}
         self._query = dict(query) if query else None
         self.timeout = timeout
+        # aiohttp timeouts for (plain call, stream or binary body), built once rather than per call.
+        self._client_timeouts = (aiohttp_timeout(timeout, False), aiohttp_timeout(timeout, True))
         self.retry = retry
         self.limiter = limiter
 
@@ -68,47 +74,62 @@ class Session:
                       content_type: str | None = None, cast: Any = None, stream: bool = False,
                       stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool = False) -> Any:
         """Send one logical request (with retries) and return the decoded result; see docs/CONTRACTS.md."""
-        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
+        if url[0] == "/":
+            url = self.base_url + url
         headers = self._headers
         if not isinstance(self._api_key, str):
             headers = {**headers, self._auth_header: self._auth_prefix + await self._api_key()}
-        params = _query_params(self._query, query, options.get("extra_query"))
+        extra_headers = extra_body = extra_query = None
+        if options:
+            extra_headers = options.get("extra_headers")
+            extra_body = options.get("extra_body")
+            extra_query = options.get("extra_query")
+        params = _query_params(self._query, query, extra_query) if query or self._query or extra_query else None
 
         data: Any = None
         form: MultipartBody | None = None
-        extra_body = options.get("extra_body")
         if body is not None or extra_body:
             if extra_body:
                 merged = msgspec.to_builtins(body) if body is not None else {}
                 merged.update(extra_body)
                 body = merged
             data = _encode(body)
-            headers = {**headers, "Content-Type": "application/json"}
+            content_type = "application/json"
         elif multipart is not None:
             form = MultipartBody(multipart)
+            content_type = None
         elif content is not None:
             data = content.encode() if isinstance(content, str) else content
-            headers = {**headers, "Content-Type": content_type or "application/octet-stream"}
+            content_type = content_type or "application/octet-stream"
+        else:
+            content_type = None
 
+        # One copy of the shared headers per call, then per-call additions in place.
+        headers = dict(headers)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         if method != "GET":
-            key = options.get("idempotency_key") or f"openai-async-{os.urandom(12).hex()}"
-            headers = {**headers, "Idempotency-Key": key}
-        extra_headers = options.get("extra_headers")
+            key = options.get("idempotency_key") if options else None
+            headers["Idempotency-Key"] = key or f"{_IDEMPOTENCY_PREFIX}{next(_idempotency_counter)}"
+        if stream:
+            headers["Accept"] = "text/event-stream"
         if extra_headers:
-            headers = {**headers}
             for name, value in extra_headers.items():
                 if value is None:
                     headers.pop(name, None)
                 else:
                     headers[name] = value
-        if stream:
-            headers = {**headers, "Accept": "text/event-stream"}
 
-        timeout = self.timeout if "timeout" not in options else Timeout.of(options["timeout"])
-        client_timeout = aiohttp_timeout(timeout, stream or cast is BinaryResponse)
-        policy = options.get("retry", self.retry)
-        if "max_retries" in options:
-            policy = policy.with_retries(options["max_retries"])
+        unread = stream or cast is BinaryResponse
+        policy = self.retry
+        client_timeout = self._client_timeouts[unread]
+        if options:
+            if "timeout" in options:
+                client_timeout = aiohttp_timeout(Timeout.of(options["timeout"]), unread)
+            policy = options.get("retry", policy)
+            if "max_retries" in options:
+                policy = policy.with_retries(options["max_retries"])
         limiter = self.limiter
         session = self.pool.session
         if session is None or session.closed:
@@ -121,21 +142,15 @@ class Session:
                 lease = await limiter.acquire(method, path, body) if limiter is not None else None
                 response = None
                 try:
-                    with translate_errors():
-                        response = await session.request(
-                            method, url, params=params, data=form.form() if form is not None else data,
-                            headers=headers, timeout=client_timeout, allow_redirects=False,
-                        )
-                        status = response.status
-                        if limiter is not None:
-                            limiter.observe(lease, status, response.headers)
-                        if status >= 300:
-                            raw_body = await response.read()
-                        elif stream or cast is BinaryResponse:
-                            raw_body = None
-                        else:
-                            raw_body = await response.read()
-                except APIConnectionError as exc:
+                    response = await session.request(
+                        method, url, params=params, data=form.form() if form is not None else data,
+                        headers=headers, timeout=client_timeout, allow_redirects=False,
+                    )
+                    status = response.status
+                    if limiter is not None:
+                        limiter.observe(lease, status, response.headers)
+                    raw_body = None if unread and status < 300 else await response.read()
+                except TRANSPORT_ERRORS as exc:
                     if response is not None:
                         response.close()
                     elif limiter is not None:
@@ -146,10 +161,10 @@ class Session:
                         retries += 1
                         await anyio.sleep(delay)
                         continue
-                    raise
+                    raise map_error(exc) from exc
 
                 if status >= 300:
-                    error = _status_error(status, response.headers, raw_body)
+                    error = _status_error(status, response.headers, raw_body)  # type: ignore[arg-type]
                     if (
                         retries < policy.max_retries
                         and should_retry_status(status, response.headers, error.code)

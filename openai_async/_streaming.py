@@ -18,7 +18,7 @@ from ._decode import decode
 from ._errors import APIConnectionError, APIError
 from ._response import RateLimitInfo
 from ._sse import ServerSentEvent, SSEDecoder
-from ._transport import translate_errors
+from ._transport import TRANSPORT_ERRORS, map_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -80,9 +80,11 @@ class AsyncStream(Generic[T]):
             if self._done:
                 raise StopAsyncIteration
             try:
-                with translate_errors(self.request_id):
-                    chunk = await self._content.readany()
-            except BaseException:
+                chunk = await self._content.readany()
+            except TRANSPORT_ERRORS as exc:
+                self._close()
+                raise map_error(exc, self.request_id) from exc
+            except BaseException:  # cancelled: the half-read connection cannot be reused
                 self._close()
                 raise
             if chunk:

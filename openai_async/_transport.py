@@ -15,7 +15,7 @@ import aiohttp
 from ._errors import APIConnectionError, APITimeoutError
 from ._types import Timeout
 
-__all__ = ["Pool", "aiohttp_timeout", "translate_errors"]
+__all__ = ["TRANSPORT_ERRORS", "Pool", "aiohttp_timeout", "map_error", "translate_errors"]
 
 
 class Pool:
@@ -58,24 +58,40 @@ _timeouts: dict[tuple[Timeout, bool], aiohttp.ClientTimeout] = {}
 
 
 def aiohttp_timeout(timeout: Timeout, stream: bool) -> aiohttp.ClientTimeout:
-    """Map our Timeout to aiohttp's; for streams the total is left out and ``read`` is the idle timeout."""
+    """Map our Timeout to aiohttp's; for streams the total is left out and ``read`` is the idle timeout.
+
+    For a plain call a read limit no shorter than the total adds nothing but a timer per socket read, so it
+    is left to the total.
+    """
     key = (timeout, stream)
     cached = _timeouts.get(key)
     if cached is None:
+        read = timeout.read
+        if not stream and read is not None and timeout.total is not None and read >= timeout.total:
+            read = None
         cached = _timeouts[key] = aiohttp.ClientTimeout(
             total=None if stream else timeout.total,
             connect=timeout.connect,
-            sock_read=timeout.read,
+            sock_read=read,
         )
     return cached
 
 
+TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+"""What aiohttp and the socket layer raise; ``map_error`` turns each into our error."""
+
+
+def map_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
+    """The one translation of an aiohttp/socket error into ``APIConnectionError``/``APITimeoutError``."""
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):  # aiohttp's timeout errors derive from these
+        return APITimeoutError(f"Request timed out: {exc or type(exc).__name__}", request_id=request_id)
+    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id)
+
+
 @contextlib.contextmanager
 def translate_errors(request_id: str | None = None) -> Iterator[None]:
-    """Turn aiohttp/socket errors into ``APIConnectionError``/``APITimeoutError`` (the only place this happens)."""
+    """``map_error`` as a context manager, for the paths that are not hot."""
     try:
         yield
-    except (TimeoutError, asyncio.TimeoutError) as exc:  # aiohttp's timeout errors derive from these
-        raise APITimeoutError(f"Request timed out: {exc or type(exc).__name__}", request_id=request_id) from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        raise APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id) from exc
+    except TRANSPORT_ERRORS as exc:
+        raise map_error(exc, request_id) from exc
