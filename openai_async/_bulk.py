@@ -1,0 +1,629 @@
+"""Run many requests through one client: bounded concurrency, lazy input, a resumable exactly-once JSONL file.
+
+    summary = await run_bulk(client, requests, results_path="out.jsonl")      # run to a file
+
+    async with run_bulk(client, requests) as results:                        # or consume as they finish
+        async for result in results:
+            ...
+
+Requests are Batch-API input lines (``{"custom_id", "method", "url", "body"}``; ``url`` may keep its ``/v1``
+prefix) or coroutine functions ``async def call(client) -> value`` (their ``custom_id`` is their position in the
+input, ``"0"``, ``"1"``, ...). Results look like Batch-API output lines (``BulkResult``), so bulk and batch
+results can be read by the same code.
+
+The results file is exactly-once: each record is appended with one ``write`` as soon as it is known (a crash,
+even ``kill -9``, loses nothing that was written), and a new run on the same file first reads it back, cuts a
+torn last line, and skips every ``custom_id`` already there. Failures are records too (``error`` set), never
+dropped; pass ``retry_failed=True`` to give them another chance (they are removed from the file first).
+
+Memory stays bounded by ``concurrency`` (plus ``window`` when ``ordered=True``), except for the set of
+``custom_id``s seen, which is needed to refuse duplicates and to resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+import anyio
+import msgspec
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ._errors import APIConnectionError, APIStatusError, APITimeoutError, OpenAIError
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from ._client import AsyncOpenAI
+
+__all__ = [
+    "BulkError",
+    "BulkInputError",
+    "BulkResponse",
+    "BulkResult",
+    "BulkRun",
+    "BulkSummary",
+    "run_bulk",
+]
+
+BulkCall = Callable[["AsyncOpenAI"], Awaitable[Any]]
+BulkInput = Iterable[Any] | AsyncIterable[Any]
+
+
+# --------------------------------------------------------------------------------------------------- records
+class BulkResponse(msgspec.Struct, kw_only=True):
+    """The HTTP part of a result, as in a Batch output line."""
+
+    status_code: int
+    request_id: str | None = None
+    body: Any = None
+    """The decoded JSON body (``msgspec.Raw`` bytes for Batch-style requests; decode with ``msgspec.json``)."""
+
+
+class BulkError(msgspec.Struct, kw_only=True):
+    """Why a request failed for good (after the client's retries)."""
+
+    code: str | None
+    """The API's error code (``rate_limit_exceeded``, ``invalid_request_error``...) when it sent one."""
+    message: str
+    type: str
+    """The exception class: ``RateLimitError``, ``APIConnectionError``, ``ValueError``..."""
+
+
+class BulkResult(msgspec.Struct, kw_only=True):
+    """One output line: ``response`` for an HTTP answer (also the failed ones), ``error`` when it failed."""
+
+    id: str
+    custom_id: str
+    response: BulkResponse | None = None
+    error: BulkError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the request succeeded."""
+        return self.error is None
+
+    def json(self, type: Any = Any) -> Any:
+        """The response body decoded as ``type`` (``Any``: plain Python objects)."""
+        if self.response is None:
+            return None
+        body = self.response.body
+        if isinstance(body, msgspec.Raw):
+            return msgspec.json.decode(body, type=type)
+        return body if type is Any else msgspec.convert(body, type)
+
+
+class BulkSummary(msgspec.Struct, kw_only=True):
+    """What a finished run did."""
+
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    """Requests already in the results file from an earlier run."""
+    tokens: int = 0
+    """``usage.total_tokens`` summed over the successful responses of this run."""
+    elapsed: float = 0.0
+    errors: dict[str, int] = msgspec.field(default_factory=dict)
+    """Failures by kind: HTTP status (``"429"``), ``"timeout"``, ``"connection"`` or an exception name."""
+
+
+class BulkInputError(OpenAIError, ValueError):
+    """An input item is malformed (no ``custom_id``, a duplicate one, no ``url``...)."""
+
+
+class _Done(msgspec.Struct):
+    custom_id: str
+    error: Any = None
+
+
+class _Usage(msgspec.Struct):
+    total_tokens: int = 0
+
+
+class _UsageOf(msgspec.Struct):
+    usage: _Usage | None = None
+
+
+_usage_decoder = msgspec.json.Decoder(_UsageOf)
+_done_decoder = msgspec.json.Decoder(_Done)
+_encoder = msgspec.json.Encoder(enc_hook=repr)
+
+
+def _tokens_of(body: Any) -> int:
+    try:
+        if isinstance(body, msgspec.Raw):
+            usage = _usage_decoder.decode(body).usage
+            return usage.total_tokens if usage else 0
+        usage = body.get("usage") if isinstance(body, Mapping) else getattr(body, "usage", None)
+        total = usage.get("total_tokens") if isinstance(usage, Mapping) else getattr(usage, "total_tokens", 0)
+        return total if isinstance(total, int) else 0
+    except (msgspec.DecodeError, AttributeError):
+        return 0
+
+
+def error_kind(exc: BaseException) -> str:
+    """Group failures for the progress line: the HTTP status, ``timeout``, ``connection`` or the class name."""
+    if isinstance(exc, APIStatusError):
+        return str(exc.status_code)
+    if isinstance(exc, APITimeoutError):
+        return "timeout"
+    if isinstance(exc, APIConnectionError):
+        return "connection"
+    return type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------------- input
+def api_path(url: str) -> str:
+    """Turn a Batch ``url`` (``/v1/chat/completions``) into a path relative to the client's base URL."""
+    if url.startswith("/v1/"):
+        return url[3:]
+    return url
+
+
+def _prepare(item: Any, index: int) -> tuple[str, Any]:
+    """Return ``(custom_id, job)`` for one input item; raise ``BulkInputError`` when it is malformed."""
+    if callable(item):
+        return str(getattr(item, "custom_id", index)), item
+    if not isinstance(item, Mapping):
+        try:
+            item = msgspec.to_builtins(item)
+        except TypeError:
+            item = None
+        if not isinstance(item, Mapping):
+            raise BulkInputError(f"item {index}: expected a Batch request mapping or a coroutine function")
+    custom_id = item.get("custom_id")
+    if not isinstance(custom_id, str) or not custom_id:
+        raise BulkInputError(f"item {index}: missing or empty custom_id")
+    url = item.get("url")
+    if not isinstance(url, str) or not url.startswith("/"):
+        raise BulkInputError(f"item {index} ({custom_id}): url must be a path such as /v1/chat/completions")
+    method = item.get("method", "POST")
+    if not isinstance(method, str):
+        raise BulkInputError(f"item {index} ({custom_id}): method must be a string")
+    body = item.get("body")
+    if body is not None and not isinstance(body, Mapping):
+        raise BulkInputError(f"item {index} ({custom_id}): body must be a JSON object")
+    return custom_id, (method.upper(), api_path(url), body)
+
+
+# --------------------------------------------------------------------------------------------------- results file
+def scan_results(path: str | os.PathLike[str], *, retry_failed: bool = False) -> set[str]:
+    """Read an existing results file: repair it and return the ``custom_id``s it already holds.
+
+    A torn last line (a crash mid-write) is cut off. When the file holds the same ``custom_id`` twice, or
+    ``retry_failed`` asks to drop the failed records, the file is rewritten (atomically) without them.
+    """
+    done: set[str] = set()
+    if not os.path.exists(path):
+        return done
+    keep_all = True
+    good_end = 0
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            try:
+                record = _done_decoder.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                rest = f.read()
+                if rest.strip():
+                    raise BulkInputError(f"{os.fspath(path)}:{lineno}: not a bulk result record") from None
+                break  # the torn last line of a crash
+            if record.custom_id in done or (retry_failed and record.error is not None):
+                keep_all = False
+            else:
+                done.add(record.custom_id)
+            good_end += len(line)
+            if not line.endswith(b"\n"):  # complete JSON, newline lost: keep the record, restore the newline
+                with open(path, "r+b") as g:
+                    g.seek(good_end)
+                    g.write(b"\n")
+                good_end += 1
+    if os.path.getsize(path) != good_end:
+        os.truncate(path, good_end)
+    if not keep_all:
+        _rewrite_without(path, retry_failed)
+    return done
+
+
+def _rewrite_without(path: str | os.PathLike[str], drop_failed: bool) -> None:
+    seen: set[str] = set()
+    tmp = f"{os.fspath(path)}.{secrets.token_hex(4)}.tmp"
+    with open(path, "rb") as src, open(tmp, "wb") as dst:
+        for line in src:
+            record = _done_decoder.decode(line)
+            if record.custom_id in seen or (drop_failed and record.error is not None):
+                continue
+            seen.add(record.custom_id)
+            dst.write(line)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------------------------- progress
+class _Progress:
+    """Counters and the throttled progress line on stderr."""
+
+    def __init__(self, total: int | None, stream: TextIO | None, interval: float, client: Any) -> None:
+        self.total = total
+        self.stream = stream
+        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.interval = interval if self.tty else max(interval, 10.0)
+        self.limiter = getattr(client, "rate_limiter", None)
+        self.started = time.monotonic()
+        self.last = self.started
+        self.summary = BulkSummary()
+        self.errors: Counter[str] = Counter()
+
+    def add(self, result: BulkResult, kind: str | None, tokens: int) -> None:
+        summary = self.summary
+        if kind is None:
+            summary.succeeded += 1
+            summary.tokens += tokens
+        else:
+            summary.failed += 1
+            self.errors[kind] += 1
+        if self.stream is not None:
+            now = time.monotonic()
+            if now - self.last >= self.interval:
+                self.last = now
+                self.show()
+
+    def line(self) -> str:
+        s = self.summary
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        new = s.succeeded + s.failed
+        done = new + s.skipped
+        rate = new / elapsed
+        parts = [f"{done:,}/{self.total:,}" if self.total is not None else f"{done:,}"]
+        if self.total:
+            parts[0] += f" ({100.0 * done / self.total:.1f}%)"
+        parts.append(f"{rate:,.0f} req/s")
+        parts.append(f"{_human(s.tokens)} tok")
+        if self.total is not None and rate > 0:
+            left = max(0, self.total - done) / rate
+            parts.append(f"ETA {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d}")
+        if s.skipped:
+            parts.append(f"{s.skipped:,} skipped")
+        if self.errors:
+            parts.append("errors " + " ".join(f"{k}:{v}" for k, v in self.errors.most_common()))
+        if self.limiter is not None and getattr(self.limiter, "throttled", 0):
+            parts.append(f"429 seen {self.limiter.throttled}")
+        return "bulk: " + " | ".join(parts)
+
+    def show(self, final: bool = False) -> None:
+        if self.stream is None:
+            return
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + self.line() + ("\n" if final else ""))
+        else:
+            self.stream.write(self.line() + "\n")
+        self.stream.flush()
+
+    def finish(self) -> BulkSummary:
+        self.summary.elapsed = time.monotonic() - self.started
+        self.summary.errors = dict(self.errors)
+        self.show(final=True)
+        return self.summary
+
+
+def _human(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{n / 1000:.0f}k"
+    return str(n)
+
+
+# --------------------------------------------------------------------------------------------------- the run
+class BulkRun:
+    """One bulk run: ``await`` it, ``async with`` it and iterate, or iterate it directly.
+
+    Made by ``run_bulk``; see there for the arguments. Strictly private constructor.
+    """
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        requests: BulkInput,
+        *,
+        concurrency: int,
+        ordered: bool,
+        window: int | None,
+        results_path: str | os.PathLike[str] | None,
+        retry_failed: bool,
+        progress: bool | TextIO,
+        progress_interval: float,
+        total: int | None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._client = client
+        self._requests = requests
+        self._concurrency = concurrency
+        self._ordered = ordered
+        self._window = window if window is not None else max(4 * concurrency, 256)
+        if self._window < concurrency:
+            raise ValueError("window must be at least concurrency")
+        self._results_path = results_path
+        self._retry_failed = retry_failed
+        if total is None and hasattr(requests, "__len__"):
+            total = len(requests)  # type: ignore[arg-type]
+        stream = sys.stderr if progress is True else (progress or None)
+        self._progress = _Progress(total, stream, progress_interval, client)  # type: ignore[arg-type]
+        self._run_id = f"bulk_req_{secrets.token_hex(6)}_"
+        self._count = 0
+        self._file: Any = None
+        self._results: MemoryObjectReceiveStream[tuple[int, BulkResult, str | None, int]] | None = None
+        self._pending: dict[int, tuple[BulkResult, str | None, int]] = {}
+        self._next_seq = 0
+        self._slots: anyio.Semaphore | None = None
+        self._tg: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._done_ids: set[str] = set()
+        self._finished = False
+        self.summary: BulkSummary | None = None
+        """Set when the run has finished."""
+
+    # ---------------------------------------------------------------- entry points
+    def __await__(self) -> Any:
+        return self.run().__await__()
+
+    async def run(self) -> BulkSummary:
+        """Run every request, write the results file, and return the summary."""
+        async with self as results:
+            async for _ in results:
+                pass
+        assert self.summary is not None
+        return self.summary
+
+    async def __aenter__(self) -> Self:
+        self._start()
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        self._tg.start_soon(self._drive)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        tg, self._tg = self._tg, None
+        if not self._finished:
+            tg.cancel_scope.cancel()
+        try:
+            await tg.__aexit__(exc_type, exc, tb)
+        except BaseException as error:
+            _raise_single(error)
+        finally:
+            self._close()
+        return None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> BulkResult:
+        if self._results is None:  # iterated without `async with`: drive it from a task owned by this object
+            self._start()
+            self._task = asyncio.get_running_loop().create_task(self._drive())
+        while True:
+            if self._ordered:
+                item = self._pending.pop(self._next_seq, None)
+                if item is not None:
+                    self._next_seq += 1
+                    assert self._slots is not None
+                    self._slots.release()
+                    return self._emit(*item)
+            try:
+                seq, result, kind, tokens = await self._results.receive()  # type: ignore[union-attr]
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                await self._end_of_results()
+                raise StopAsyncIteration from None
+            if not self._ordered:
+                return self._emit(result, kind, tokens)
+            self._pending[seq] = (result, kind, tokens)
+
+    async def aclose(self) -> None:
+        """Stop a run that is iterated without ``async with`` (cancels what is in flight)."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait([task])
+        self._close()
+
+    async def _end_of_results(self) -> None:
+        self._finished = True
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await task
+            except BaseException as error:
+                self._close()
+                _raise_single(error)
+        if self.summary is None:
+            self.summary = self._progress.finish()
+        if task is not None:
+            self._close()
+
+    # ---------------------------------------------------------------- machinery
+    def _start(self) -> None:
+        if self._results is not None:
+            raise RuntimeError("a BulkRun runs once")
+        if self._results_path is not None:
+            self._done_ids = scan_results(self._results_path, retry_failed=self._retry_failed)
+            self._file = open(self._results_path, "ab", buffering=0)  # closed in _close()
+        self._slots = anyio.Semaphore(self._window) if self._ordered else None
+        send, receive = anyio.create_memory_object_stream[Any](self._concurrency)
+        self._send = send
+        self._results = receive
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._results is not None:
+            self._results.close()
+
+    def _emit(self, result: BulkResult, kind: str | None, tokens: int) -> BulkResult:
+        if self._file is not None:
+            # One write per record, straight to the OS (unbuffered): a kill -9 can only tear the line being written.
+            data = memoryview(_encoder.encode(result) + b"\n")
+            while data:
+                data = data[self._file.write(data) :]
+        self._progress.add(result, kind, tokens)
+        return result
+
+    async def _drive(self) -> None:
+        send = self._send
+        jobs_send, jobs_receive = anyio.create_memory_object_stream[tuple[int, str, Any]](0)
+        async with send, anyio.create_task_group() as tg:
+            for _ in range(self._concurrency):
+                tg.start_soon(self._work, jobs_receive.clone(), send.clone())
+            jobs_receive.close()
+            await self._feed(jobs_send)
+
+    async def _feed(self, jobs: MemoryObjectSendStream[tuple[int, str, Any]]) -> None:
+        seen: set[str] = set()
+        done = self._done_ids
+        seq = 0
+        index = 0
+        slots = self._slots
+        requests = self._requests
+        async with jobs:
+            if isinstance(requests, AsyncIterable):
+                async for item in requests:
+                    seq = await self._offer(jobs, item, index, seq, seen, done, slots)
+                    index += 1
+            else:
+                for item in requests:
+                    seq = await self._offer(jobs, item, index, seq, seen, done, slots)
+                    index += 1
+        self._progress.total = self._progress.total if self._progress.total is not None else index
+
+    async def _offer(
+        self,
+        jobs: MemoryObjectSendStream[Any],
+        item: Any,
+        index: int,
+        seq: int,
+        seen: set[str],
+        done: set[str],
+        slots: anyio.Semaphore | None,
+    ) -> int:
+        custom_id, job = _prepare(item, index)
+        if custom_id in seen:
+            raise BulkInputError(f"item {index}: duplicate custom_id {custom_id!r}")
+        seen.add(custom_id)
+        if custom_id in done:
+            self._progress.summary.skipped += 1
+            return seq
+        if slots is not None:
+            await slots.acquire()
+        await jobs.send((seq, custom_id, job))
+        return seq + 1
+
+    async def _work(
+        self, jobs: MemoryObjectReceiveStream[tuple[int, str, Any]], results: MemoryObjectSendStream[Any]
+    ) -> None:
+        client = self._client
+        # Status code and request id of successful calls come from the raw view of the client.
+        raw_client = client._raw_view()
+        # Keep bodies as raw JSON bytes unless a limiter needs usage.total_tokens decoded by the client.
+        cast: Any = msgspec.Raw if getattr(client, "rate_limiter", None) is None else dict
+        async with jobs, results:
+            async for seq, custom_id, job in jobs:
+                self._count += 1
+                record_id = f"{self._run_id}{self._count}"
+                kind: str | None = None
+                tokens = 0
+                try:
+                    if isinstance(job, tuple):
+                        method, path, body = job
+                        raw = await raw_client.request(method, path, body=body, cast_to=cast)
+                        value = raw.parse()
+                        response = BulkResponse(
+                            status_code=raw.status_code, request_id=raw.request_id, body=value
+                        )
+                    else:
+                        value = await job(client)
+                        response = BulkResponse(status_code=200, request_id=None, body=value)
+                    tokens = _tokens_of(value)
+                    result = BulkResult(id=record_id, custom_id=custom_id, response=response)
+                except Exception as exc:  # every failure becomes a record; cancellation passes through
+                    kind = error_kind(exc)
+                    result = _error_result(record_id, custom_id, exc)
+                await results.send((seq, result, kind, tokens))
+
+
+def _error_result(record_id: str, custom_id: str, exc: Exception) -> BulkResult:
+    response = None
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, APIStatusError):
+        response = BulkResponse(status_code=exc.status_code, request_id=exc.request_id, body=exc.body)
+    error = BulkError(code=code if isinstance(code, str) else None, message=message, type=type(exc).__name__)
+    return BulkResult(id=record_id, custom_id=custom_id, response=response, error=error)
+
+
+def _raise_single(error: BaseException) -> None:
+    """Re-raise the one real error inside anyio's exception groups, so callers can catch it by type."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    raise error
+
+
+def run_bulk(
+    client: AsyncOpenAI,
+    requests: BulkInput,
+    *,
+    concurrency: int = 64,
+    ordered: bool = False,
+    window: int | None = None,
+    results_path: str | os.PathLike[str] | None = None,
+    retry_failed: bool = False,
+    progress: bool | TextIO = True,
+    progress_interval: float = 0.5,
+    total: int | None = None,
+) -> BulkRun:
+    """Run many requests through ``client`` with bounded concurrency.
+
+    Args:
+        client: The client; its retries, timeouts and rate limiter apply to every request.
+        requests: An iterable or async iterable, read lazily, of Batch-API request mappings
+            (``custom_id``, ``method``, ``url``, ``body``) or coroutine functions taking the client.
+        concurrency: Requests in flight at once.
+        ordered: Yield and write results in input order (held back at most ``window`` results).
+        window: With ``ordered``, how many requests may start past the oldest unfinished one
+            (default ``max(4 * concurrency, 256)``).
+        results_path: A JSONL file to append results to; an existing file is resumed (done ids are skipped).
+        retry_failed: On resume, run again the requests whose earlier record is a failure.
+        progress: Show a progress line on stderr (``True``), on the given text stream, or not at all.
+        progress_interval: Seconds between progress updates on a terminal (10 s when not a terminal).
+        total: The number of requests, for the ETA, when ``requests`` has no ``len()``.
+
+    Returns:
+        A ``BulkRun``: ``await`` it for a ``BulkSummary``, or iterate it (``async for``, preferably inside
+        ``async with``) for ``BulkResult``s as they finish. Input errors raise ``BulkInputError``.
+    """
+    return BulkRun(
+        client,
+        requests,
+        concurrency=concurrency,
+        ordered=ordered,
+        window=window,
+        results_path=results_path,
+        retry_failed=retry_failed,
+        progress=progress,
+        progress_interval=progress_interval,
+        total=total,
+    )
