@@ -139,7 +139,7 @@ class Session:
         retries = 0
         try:
             while True:
-                lease = await limiter.acquire(method, path, body) if limiter is not None else None
+                lease: Any = await limiter.acquire(method, path, body) if limiter is not None else None
                 response = None
                 try:
                     response = await session.request(
