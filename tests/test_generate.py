@@ -1,0 +1,76 @@
+"""The generated code on disk is exactly what scripts/generate.py produces from the vendored spec."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import generate  # noqa: E402
+import gen_types  # noqa: E402
+
+
+@functools.lru_cache(maxsize=1)
+def rendered() -> dict[str, str]:
+    return generate.render_all()
+
+
+def test_generated_files_are_up_to_date() -> None:
+    """Regenerating in memory gives byte-identical files and no stale ones (run scripts/generate.py if not)."""
+    assert generate.differences(rendered()) == []
+
+
+def test_check_mode_passes_and_is_fast(capsys: pytest.CaptureFixture[str]) -> None:
+    """``generate.py --check`` exits 0 on a clean tree, writes nothing and takes a few seconds at most."""
+    start = time.perf_counter()
+    assert generate.main(["--check"]) == 0
+    assert time.perf_counter() - start < 10
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_types_generation_is_deterministic() -> None:
+    """Two renders of the same spec are identical."""
+    spec, spec_hash = gen_types.load_spec()
+    assert gen_types.render(spec, spec_hash) == gen_types.render(spec, spec_hash)
+
+
+def test_every_generated_types_file_names_its_source() -> None:
+    """Each file under types/ opens with the command, the spec's sha256 and DO NOT EDIT."""
+    digest = hashlib.sha256(gen_types.SPEC_PATH.read_bytes()).hexdigest()
+    types_files = {rel: text for rel, text in rendered().items() if rel.startswith("types/")}
+    assert len(types_files) > 20
+    for rel, text in types_files.items():
+        first = text.splitlines()[0]
+        assert "python scripts/generate.py" in first and digest in first, rel
+        assert generate.MARKER in text[:400], rel
+
+
+def test_spec_source_records_the_current_hash() -> None:
+    """spec/SOURCE.md names the sha256 of the vendored spec."""
+    digest = hashlib.sha256(gen_types.SPEC_PATH.read_bytes()).hexdigest()
+    assert digest in (ROOT / "spec" / "SOURCE.md").read_text(encoding="utf-8")
+
+
+def test_stale_generated_files_are_reported_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A generated file that is no longer produced is listed by --check and removed on write; others stay."""
+    monkeypatch.setattr(generate, "PACKAGE", tmp_path)
+    files = {"types/a.py": f"# {generate.MARKER}\nA = 1\n"}
+    generate.write(files)
+    (tmp_path / "types" / "old.py").write_text(f"# x\n# {generate.MARKER}\n")
+    (tmp_path / "types" / "hand.py").write_text("# written by hand\n")
+    assert generate.differences(files) == ["types/old.py (stale)"]
+    files["types/a.py"] += "B = 2\n"
+    assert generate.differences(files) == ["types/a.py", "types/old.py (stale)"]
+    assert generate.write(files) == ["types/a.py", "types/old.py (removed)"]
+    assert not (tmp_path / "types" / "old.py").exists()
+    assert (tmp_path / "types" / "hand.py").exists()
+    assert generate.differences(files) == []
