@@ -830,7 +830,11 @@ def _render_class(mod: _Module, ns: Namespace, spaces: dict[str, Namespace], mix
 
 def _summary(op: dict[str, Any]) -> str:
     text = op.get("summary") or op.get("description") or (op.get("x-oaiMeta") or {}).get("name") or ""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip() and not p.lstrip().startswith("**")]
+    paragraphs = [
+        p
+        for p in re.split(r"\n\s*\n", text)
+        if p.strip() and not p.lstrip().startswith("**") and not re.fullmatch(r"\s*[-*_]{3,}\s*", p)
+    ]
     text = paragraphs[0] if paragraphs else (op.get("x-oaiMeta") or {}).get("name", "")
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = " ".join(text.replace("`", "").split())

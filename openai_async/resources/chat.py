@@ -271,7 +271,7 @@ class Completions(APIResource):
         functions: builtins.list[dict[str, Any]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse | AsyncStream[CreateChatCompletionStreamResponse]:
-        """---. See https://platform.openai.com/docs/api-reference/chat/create"""
+        """Creates a model response for the given chat conversation. See https://platform.openai.com/docs/api-reference/chat/create"""
         return await self._client._request(
             "POST",
             "/chat/completions",
