@@ -57,7 +57,7 @@ def decode(data: bytes | bytearray | memoryview | str, type_: type[T] | Any) -> 
 def convert(obj: Any, type_: type[T] | Any) -> T:
     """Convert already-parsed JSON ``obj`` into ``type_`` with the same leniency as ``decode``."""
     try:
-        return msgspec.convert(obj, type_)  # type: ignore[no-any-return]
+        return msgspec.convert(obj, type_)
     except msgspec.ValidationError:
         return _converter(type_)(obj)  # type: ignore[no-any-return]
 
@@ -213,8 +213,9 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         # No usable tag: an untagged member, or (tag missing) any member, whichever shares most keys.
         candidates = [s for s in structs if tag is None or s.__struct_config__.tag in (None, tag)]
         if candidates:
-            best = max(candidates, key=lambda s: (s.__struct_config__.tag == tag,
-                                                  len(v.keys() & _encode_names(s))))
+            best = max(
+                candidates, key=lambda s: (s.__struct_config__.tag == tag, len(v.keys() & _encode_names(s)))
+            )
             if len(structs) == 1 or best.__struct_config__.tag == tag or _encode_names(best) & v.keys():
                 return _converter(best)(v)
         if dict_type is not None:

@@ -1,6 +1,6 @@
 """The base Struct every generated type inherits, and the pieces the generated code refers to.
 
-- ``Model``: ``msgspec.Struct`` with ``kw_only=True`` (field order never matters), ``omit_defaults=True`` (unset
+- ``BaseModel``: ``msgspec.Struct`` with ``kw_only=True`` (field order never matters), ``omit_defaults=True`` (unset
   fields, all ``None`` by default, are not sent) and ``repr_omit_defaults=True`` (reprs show only what is set).
   ``to_dict()`` / ``to_json()`` mirror the official SDK's ``model_dump()`` / ``model_dump_json()``, which are
   kept as aliases.
@@ -19,13 +19,13 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Alternatives", "Model", "ResponseMixin", "Unknown"]
+__all__ = ["Alternatives", "BaseModel", "ResponseMixin", "Unknown"]
 
 _encoder = msgspec.json.Encoder()
 
 
-class Model(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
-    """Base of every generated type."""
+class BaseModel(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
+    """Base of every generated type (named like the official SDK's base; the spec has its own ``Model``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready ``dict`` of the fields that are set (wire names as keys)."""

@@ -29,9 +29,10 @@ import functools
 import hashlib
 import keyword
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
@@ -60,7 +61,7 @@ def load_spec(path: Path = SPEC_PATH) -> tuple[dict[str, Any], str]:
     import yaml
 
     data = path.read_bytes()
-    spec = yaml.load(data, Loader=yaml.CSafeLoader)  # noqa: S506 (CSafeLoader is the safe loader)
+    spec = yaml.load(data, Loader=yaml.CSafeLoader)
     return spec, hashlib.sha256(data).hexdigest()
 
 
@@ -396,8 +397,12 @@ class Builder:
             if key in s and "properties" not in s:
                 opts = s[key]
                 real = [o for o in opts if not (isinstance(o, dict) and o.get("type") == "null")]
-                return ("union", tuple(self.ir(o, self._option_hint(hint, o, i, len(real)), area)
-                                       for i, o in enumerate(opts)))
+                return (
+                    "union",
+                    tuple(
+                        self.ir(o, self._option_hint(hint, o, i, len(real)), area) for i, o in enumerate(opts)
+                    ),
+                )
         if "allOf" in s and "properties" not in s:
             merged = self._merge_allof(s)
             if merged is not None:
@@ -536,8 +541,12 @@ class Renderer:
                 if cd.tag is not None:
                     for t in [cd.tag, *cd.extra_tags]:
                         by_tag[t].append(c)
-            unique = [c for c in classes if self.b.classes[c].tag is not None
-                      and all(len(by_tag[t]) == 1 for t in [self.b.classes[c].tag, *self.b.classes[c].extra_tags])]
+            unique = [
+                c
+                for c in classes
+                if self.b.classes[c].tag is not None
+                and all(len(by_tag[t]) == 1 for t in [self.b.classes[c].tag, *self.b.classes[c].extra_tags])
+            ]
             if len(unique) == n_objects:
                 out.extend(("cls", c) for c in classes)
             elif unique:
@@ -629,7 +638,7 @@ class Renderer:
         bases = []
         if cd.schema_name and cd.schema_name in mixins:
             bases.append(mixins[cd.schema_name])
-        bases.append("Model")
+        bases.append("BaseModel")
         kw = f', tag_field="type", tag={_pystr(cd.tag)}' if cd.tag is not None else ""
         lines = [f"class {cd.name}({', '.join(bases)}{kw}):"]
         if cd.doc:
@@ -640,7 +649,7 @@ class Renderer:
         deps: set[str] = set()
         for pyname, wire, ir, comment in cd.fields:
             ann = self.render_type(ir, cd.area, deps, True, True)
-            default = "None" if pyname == wire else f'msgspec.field(default=None, name={_pystr(wire)})'
+            default = "None" if pyname == wire else f"msgspec.field(default=None, name={_pystr(wire)})"
             line = f"    {pyname}: {ann} = {default}"
             if comment:
                 line += f"  # {comment}"
@@ -648,9 +657,11 @@ class Renderer:
         if len(lines) == 1:
             lines.append("    pass")
         out = "\n".join(lines) + "\n"
-        for sub, tag in zip(cd.sub_names, cd.extra_tags):
-            out += (f"\n\nclass {sub}({cd.name}, tag={_pystr(tag)}):\n"
-                    f'    """``{cd.name}`` with ``type`` {_pystr(tag)}."""\n\n    type = {_pystr(tag)}\n')
+        for sub, tag in zip(cd.sub_names, cd.extra_tags, strict=True):
+            out += (
+                f"\n\nclass {sub}({cd.name}, tag={_pystr(tag)}):\n"
+                f'    """``{cd.name}`` with ``type`` {_pystr(tag)}."""\n\n    type = {_pystr(tag)}\n'
+            )
         self._deps.update(deps)
         return out
 
@@ -674,12 +685,18 @@ class Renderer:
             desc = _first_sentence(self.b.schemas[n].get("description"))
             alias_text[py_name(n)] = f"{py_name(n)} = {text}" + (f"  # {desc}" if desc else "")
         alias_lines = [alias_text[n] for n in _topo_order(sorted(alias_text), edges)]
-        sdk_lines = [f"{alias} = {py_name(target)}" for alias, target in sorted(sdk.items())
-                     if self.area_of_name(target) == area]
+        sdk_lines = [
+            f"{alias} = {py_name(target)}"
+            for alias, target in sorted(sdk.items())
+            if self.area_of_name(target) == area
+        ]
         deps = sorted((self._deps | alias_deps) - {area})
-        exported = sorted([cd.name for cd in classes] + [s for c in classes for s in self.subclass_names(c.name)]
-                          + [py_name(n) for n in aliases]
-                          + [a for a, t in sdk.items() if self.area_of_name(t) == area])
+        exported = sorted(
+            [cd.name for cd in classes]
+            + [s for c in classes for s in self.subclass_names(c.name)]
+            + [py_name(n) for n in aliases]
+            + [a for a, t in sdk.items() if self.area_of_name(t) == area]
+        )
         used_mixins = sorted({mixins[c.schema_name] for c in classes if c.schema_name in mixins})
         src = "\n\n".join(blocks)
         head = [
@@ -692,7 +709,7 @@ class Renderer:
             "",
             "import msgspec",
             "",
-            f"from .._model import {', '.join(['Alternatives', 'Model', *used_mixins])}",
+            f"from .._model import {', '.join(['Alternatives', 'BaseModel', *used_mixins])}",
             "",
             "__all__ = [" + ", ".join(_pystr(n) for n in exported) + "]",
             "",
@@ -700,7 +717,9 @@ class Renderer:
         ]
         tail = ["", ""]
         if deps:
-            tail.append("# Other areas, imported after this module's classes exist so that import cycles resolve.")
+            tail.append(
+                "# Other areas, imported after this module's classes exist so that import cycles resolve."
+            )
             tail.extend(f"from . import {d} as _{d}  # noqa: E402" for d in deps)
             tail.append("")
         tail.extend(alias_lines)
@@ -738,8 +757,10 @@ def _topo_order(names: list[str], edges: dict[str, set[str]]) -> list[str]:
 
 def header(spec_hash: str) -> str:
     """The first line of every generated file (``generate.py`` looks for DO-NOT-EDIT to clean up)."""
-    return (f"# Generated by `python scripts/generate.py` from spec/openapi.yaml (sha256 {spec_hash}).\n"
-            "# DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.")
+    return (
+        f"# Generated by `python scripts/generate.py` from spec/openapi.yaml (sha256 {spec_hash}).\n"
+        "# DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate."
+    )
 
 
 def _pystr(v: Any) -> str:
@@ -768,14 +789,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .._model import Model as Model
+from .._model import BaseModel as BaseModel
 from .._model import Unknown as Unknown
 
 _MODULE_OF: dict[str, str] = {{
 {rows}
 }}
 
-__all__ = ["Model", "Unknown", *_MODULE_OF]
+__all__ = ["BaseModel", "Unknown", *_MODULE_OF]
 
 
 def __getattr__(name: str) -> Any:
@@ -800,10 +821,9 @@ def _type_checking_imports(table: dict[str, str]) -> str:
     by_module: dict[str, list[str]] = collections.defaultdict(list)
     for name, module in table.items():
         by_module[module].append(name)
-    lines = []
-    for module in sorted(by_module):
-        for name in sorted(by_module[module]):
-            lines.append(f"    from .{module} import {name} as {name}")
+    lines = [
+        f"    from .{m} import {name} as {name}" for m in sorted(by_module) for name in sorted(by_module[m])
+    ]
     return "\n".join(lines)
 
 

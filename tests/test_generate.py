@@ -13,8 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import generate  # noqa: E402
 import gen_types  # noqa: E402
+import generate  # noqa: E402
 
 
 @functools.lru_cache(maxsize=1)

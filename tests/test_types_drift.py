@@ -134,7 +134,9 @@ def test_unknown_enum_values_are_kept_as_strings() -> None:
 def test_unknown_union_member_nested_in_a_chat_completion() -> None:
     """A tool call with a new ``type`` becomes ``Unknown`` beside the known calls, whose fields stay typed."""
     body = chat_completion()
-    body["choices"][0]["message"]["tool_calls"].append({"id": "call_2", "type": "hologram", "hologram": {"x": 1}})
+    body["choices"][0]["message"]["tool_calls"].append(
+        {"id": "call_2", "type": "hologram", "hologram": {"x": 1}}
+    )
     cc = decode(enc(body), ChatCompletion)
     known, new = cc.choices[0].message.tool_calls
     assert known.function.name == "f"
@@ -238,7 +240,9 @@ def test_a_top_level_value_of_the_wrong_shape_is_returned_raw() -> None:
 
 def test_stream_event_with_unknown_type() -> None:
     """A Responses stream event with a new ``type`` decodes as ``Unknown`` holding the raw event."""
-    event = decode(b'{"type":"response.mind_reading.delta","sequence_number":7,"delta":"hm"}', ResponseStreamEvent)
+    event = decode(
+        b'{"type":"response.mind_reading.delta","sequence_number":7,"delta":"hm"}', ResponseStreamEvent
+    )
     assert isinstance(event, Unknown)
     assert event.type == "response.mind_reading.delta"
     assert event["sequence_number"] == 7
@@ -246,8 +250,18 @@ def test_stream_event_with_unknown_type() -> None:
 
 def test_known_stream_event_with_a_new_field() -> None:
     """A known event with an extra field decodes into its struct."""
-    data = enc({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-                "delta": "Hel", "sequence_number": 3, "obfuscation": "abc", "new": {"x": 1}})
+    data = enc(
+        {
+            "type": "response.output_text.delta",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "Hel",
+            "sequence_number": 3,
+            "obfuscation": "abc",
+            "new": {"x": 1},
+        }
+    )
     event = decode(data, ResponseStreamEvent)
     assert isinstance(event, ResponseTextDeltaEvent)
     assert event.delta == "Hel" and event.sequence_number == 3
@@ -256,18 +270,28 @@ def test_known_stream_event_with_a_new_field() -> None:
 
 def test_stream_event_with_null_where_a_string_is_expected() -> None:
     """``null`` for a string field of a stream event reads as None; a number for a string is kept."""
-    event = decode(b'{"type":"response.output_text.delta","delta":null,"item_id":42,"output_index":0}',
-                   ResponseStreamEvent)
+    event = decode(
+        b'{"type":"response.output_text.delta","delta":null,"item_id":42,"output_index":0}',
+        ResponseStreamEvent,
+    )
     assert isinstance(event, ResponseTextDeltaEvent)
     assert event.delta is None and event.item_id == 42 and event.output_index == 0
 
 
 def test_deeply_nested_drift_in_a_stream_event() -> None:
     """response.completed carrying a Response with unknown items keeps the whole tree readable."""
-    output = [{"type": "message", "id": "m", "role": "assistant",
-               "content": [{"type": "output_text", "text": "ok", "annotations": [{"type": "sticker"}]}]},
-              {"type": "new_tool_call", "id": "x"}]
-    data = enc({"type": "response.completed", "sequence_number": 9, "response": response(output, status="done")})
+    output = [
+        {
+            "type": "message",
+            "id": "m",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "ok", "annotations": [{"type": "sticker"}]}],
+        },
+        {"type": "new_tool_call", "id": "x"},
+    ]
+    data = enc(
+        {"type": "response.completed", "sequence_number": 9, "response": response(output, status="done")}
+    )
     event = decode(data, ResponseStreamEvent)
     assert isinstance(event, ResponseCompletedEvent)
     assert event.response.status == "done"
@@ -278,8 +302,16 @@ def test_deeply_nested_drift_in_a_stream_event() -> None:
 
 def test_chat_completion_chunk_drift() -> None:
     """A chunk with a new finish reason, a null delta field and a new field decodes."""
-    data = enc({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "new": 1,
-                "choices": [{"index": 0, "finish_reason": "vibes", "delta": {"content": None, "role": "oracle"}}]})
+    data = enc(
+        {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "new": 1,
+            "choices": [{"index": 0, "finish_reason": "vibes", "delta": {"content": None, "role": "oracle"}}],
+        }
+    )
     chunk = decode(data, ChatCompletionChunk)
     assert chunk.choices[0].finish_reason == "vibes"
     assert chunk.choices[0].delta.role == "oracle" and chunk.choices[0].delta.content is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .._model import Model as Model
+from .._model import BaseModel as BaseModel
 from .._model import Unknown as Unknown
 
 _MODULE_OF: dict[str, str] = {
@@ -2063,7 +2063,7 @@ _MODULE_OF: dict[str, str] = {
     "WorkflowTracingParam": "chatkit",
 }
 
-__all__ = ["Model", "Unknown", *_MODULE_OF]
+__all__ = ["BaseModel", "Unknown", *_MODULE_OF]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["AdminApiKey", "AdminApiKeyCreateResponse", "AdminApiKeyCreateResponseOwner", "AdminApiKeyOwner", "ApiKeyList", "AssignedRoleDetails", "AssignedRoleDetailsAssignmentSourcesItem", "AuditLog", "AuditLogActor", "AuditLogActorApiKey", "AuditLogActorServiceAccount", "AuditLogActorSession", "AuditLogActorUser", "AuditLogActor_ApiKey", "AuditLogApiKeyCreated", "AuditLogApiKeyCreatedData", "AuditLogApiKeyDeleted", "AuditLogApiKeyUpdated", "AuditLogApiKeyUpdatedChangesRequested", "AuditLogCertificateCreated", "AuditLogCertificateDeleted", "AuditLogCertificateUpdated", "AuditLogCertificatesActivated", "AuditLogCertificatesActivatedCertificatesItem", "AuditLogCertificatesDeactivated", "AuditLogCertificatesDeactivatedCertificatesItem", "AuditLogCheckpointPermissionCreated", "AuditLogCheckpointPermissionCreatedData", "AuditLogCheckpointPermissionDeleted", "AuditLogEventType", "AuditLogExternalKeyRegistered", "AuditLogExternalKeyRemoved", "AuditLogGroupCreated", "AuditLogGroupCreatedData", "AuditLogGroupDeleted", "AuditLogGroupUpdated", "AuditLogGroupUpdatedChangesRequested", "AuditLogInviteAccepted", "AuditLogInviteDeleted", "AuditLogInviteSent", "AuditLogInviteSentData", "AuditLogIpAllowlistConfigActivated", "AuditLogIpAllowlistConfigActivatedConfigsItem", "AuditLogIpAllowlistConfigDeactivated", "AuditLogIpAllowlistConfigDeactivatedConfigsItem", "AuditLogIpAllowlistCreated", "AuditLogIpAllowlistDeleted", "AuditLogIpAllowlistUpdated", "AuditLogLoginFailed", "AuditLogLogoutFailed", "AuditLogOrganizationUpdated", "AuditLogOrganizationUpdatedChangesRequested", "AuditLogProject", "AuditLogProjectArchived", "AuditLogProjectCreated", "AuditLogProjectCreatedData", "AuditLogProjectDeleted", "AuditLogProjectUpdated", "AuditLogProjectUpdatedChangesRequested", "AuditLogRateLimitDeleted", "AuditLogRateLimitUpdated", "AuditLogRateLimitUpdatedChangesRequested", "AuditLogRoleAssignmentCreated", "AuditLogRoleAssignmentDeleted", "AuditLogRoleBoundToResource", "AuditLogRoleCreated", "AuditLogRoleDeleted", "AuditLogRoleUnboundFromResource", "AuditLogRoleUpdated", "AuditLogRoleUpdatedChangesRequested", "AuditLogScimDisabled", "AuditLogScimEnabled", "AuditLogServiceAccountCreated", "AuditLogServiceAccountCreatedData", "AuditLogServiceAccountDeleted", "AuditLogServiceAccountUpdated", "AuditLogServiceAccountUpdatedChangesRequested", "AuditLogUserAdded", "AuditLogUserAddedData", "AuditLogUserDeleted", "AuditLogUserUpdated", "AuditLogUserUpdatedChangesRequested", "AuditLogWorkloadIdentityProviderCreated", "AuditLogWorkloadIdentityProviderDeleted", "AuditLogWorkloadIdentityProviderMappingCreated", "AuditLogWorkloadIdentityProviderMappingDeleted", "AuditLogWorkloadIdentityProviderMappingUpdated", "AuditLogWorkloadIdentityProviderUpdated", "Certificate", "CertificateCertificateDetails", "CostsResult", "CostsResultAmount", "CreateGroupBody", "CreateGroupUserBody", "CreateProjectServiceAccountApiKeyBody", "CreateSpendAlertBody", "DeleteCertificateResponse", "DeletedRoleAssignmentResource", "ErrorResponse", "Group", "GroupDeletedResource", "GroupListResource", "GroupMemberUser", "GroupResourceWithSuccess", "GroupResponse", "GroupRoleAssignment", "GroupUser", "GroupUserAssignment", "GroupUserDeletedResource", "HostedToolPermission", "HostedToolPermissionUpdate", "Invite", "InviteDeleteResponse", "InviteListResponse", "InviteProjectGroupBody", "InviteProjectsItem", "InviteRequest", "InviteRequestProjectsItem", "ListAuditLogsResponse", "ListCertificatesResponse", "ListProjectCertificatesResponse", "ModifyCertificateRequest", "OrganizationCertificate", "OrganizationCertificateActivationResponse", "OrganizationCertificateCertificateDetails", "OrganizationCertificateDeactivationResponse", "OrganizationDataRetention", "OrganizationProjectCertificate", "OrganizationProjectCertificateActivationResponse", "OrganizationProjectCertificateCertificateDetails", "OrganizationProjectCertificateDeactivationResponse", "OrganizationSpendAlert", "OrganizationSpendAlertDeletedResource", "OrganizationSpendAlertListResource", "OrganizationSpendLimitDeletedResource", "OrganizationSpendLimitResource", "Project", "ProjectApiKey", "ProjectApiKeyDeleteResponse", "ProjectApiKeyListResponse", "ProjectApiKeyOwner", "ProjectApiKeyOwnerServiceAccount", "ProjectApiKeyOwnerUser", "ProjectCreateRequest", "ProjectDataRetention", "ProjectGroup", "ProjectGroupDeletedResource", "ProjectGroupListResource", "ProjectHostedToolPermissions", "ProjectHostedToolPermissionsUpdateRequest", "ProjectListResponse", "ProjectModelPermissions", "ProjectModelPermissionsDeleteResponse", "ProjectModelPermissionsUpdateRequest", "ProjectRateLimit", "ProjectRateLimitListResponse", "ProjectRateLimitUpdateRequest", "ProjectServiceAccount", "ProjectServiceAccountApiKey", "ProjectServiceAccountCreateRequest", "ProjectServiceAccountCreateResponse", "ProjectServiceAccountDeleteResponse", "ProjectServiceAccountListResponse", "ProjectSpendAlert", "ProjectSpendAlertDeletedResource", "ProjectSpendAlertListResource", "ProjectSpendLimitDeletedResource", "ProjectSpendLimitResource", "ProjectUpdateRequest", "ProjectUser", "ProjectUserCreateRequest", "ProjectUserDeleteResponse", "ProjectUserListResponse", "ProjectUserUpdateRequest", "PublicAssignOrganizationGroupRoleBody", "PublicCreateOrganizationRoleBody", "PublicProjectResidency", "PublicRoleListResource", "PublicUpdateOrganizationRoleBody", "Role", "RoleDeletedResource", "RoleListResource", "ServiceAccountApiKeyBody", "SpendAlertNotificationChannel", "SpendLimitCurrency", "SpendLimitEnforcement", "SpendLimitEnforcementStatus", "SpendLimitInterval", "ToggleCertificatesRequest", "UpdateGroupBody", "UpdateOrganizationDataRetentionBody", "UpdateOrganizationSpendLimitBody", "UpdateProjectDataRetentionBody", "UpdateProjectServiceAccountBody", "UpdateProjectSpendLimitBody", "UploadCertificateRequest", "UsageAudioSpeechesResult", "UsageAudioTranscriptionsResult", "UsageCodeInterpreterSessionsResult", "UsageCompletionsResult", "UsageEmbeddingsResult", "UsageFileSearchCallsResult", "UsageImagesResult", "UsageModerationsResult", "UsageResponse", "UsageTimeBucket", "UsageVectorStoresResult", "UsageWebSearchCallsResult", "User", "UserDeleteResponse", "UserListResource", "UserListResponse", "UserProjects", "UserProjectsDataItem", "UserRoleAssignment", "UserRoleUpdateRequest", "UserUser"]
 
-class AdminApiKey(Model):
+class AdminApiKey(BaseModel):
     """Represents an individual Admin API key in an org."""
 
     object: Literal["organization.admin_api_key"] | str | None = None  # The object type, which is always `organization.admin_api_key`
@@ -25,7 +25,7 @@ class AdminApiKey(Model):
     owner: AdminApiKeyOwner | None = None
 
 
-class AdminApiKeyCreateResponse(Model):
+class AdminApiKeyCreateResponse(BaseModel):
     """Represents an individual Admin API key in an org."""
 
     object: Literal["organization.admin_api_key"] | str | None = None  # The object type, which is always `organization.admin_api_key`
@@ -39,7 +39,7 @@ class AdminApiKeyCreateResponse(Model):
     value: str | None = None  # The value of the API key.
 
 
-class AdminApiKeyCreateResponseOwner(Model):
+class AdminApiKeyCreateResponseOwner(BaseModel):
     type: str | None = None  # Always `user`
     object: str | None = None  # The object type, which is always organization.user
     id: str | None = None  # The identifier, which can be referenced in API endpoints
@@ -48,7 +48,7 @@ class AdminApiKeyCreateResponseOwner(Model):
     role: str | None = None  # Always `owner`
 
 
-class AdminApiKeyOwner(Model):
+class AdminApiKeyOwner(BaseModel):
     type: str | None = None  # Always `user`
     object: str | None = None  # The object type, which is always organization.user
     id: str | None = None  # The identifier, which can be referenced in API endpoints
@@ -57,7 +57,7 @@ class AdminApiKeyOwner(Model):
     role: str | None = None  # Always `owner`
 
 
-class ApiKeyList(Model):
+class ApiKeyList(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[AdminApiKey] | None = None
     has_more: bool | None = None
@@ -65,7 +65,7 @@ class ApiKeyList(Model):
     last_id: str | None = None
 
 
-class AssignedRoleDetails(Model):
+class AssignedRoleDetails(BaseModel):
     """Detailed information about a role assignment entry returned when listing assignments."""
 
     id: str | None = None  # Identifier for the role.
@@ -82,12 +82,12 @@ class AssignedRoleDetails(Model):
     assignment_sources: list[AssignedRoleDetailsAssignmentSourcesItem] | None = None  # Principals from which the role assignment is inherited, when available.
 
 
-class AssignedRoleDetailsAssignmentSourcesItem(Model):
+class AssignedRoleDetailsAssignmentSourcesItem(BaseModel):
     principal_id: str | None = None
     principal_type: str | None = None
 
 
-class AuditLog(Model):
+class AuditLog(BaseModel):
     """A log of a user action or configuration change within this organization."""
 
     id: str | None = None  # The ID of this log.
@@ -152,7 +152,7 @@ class AuditLog(Model):
     certificates_deactivated_: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
 
 
-class AuditLogActor(Model, tag_field="type", tag="session"):
+class AuditLogActor(BaseModel, tag_field="type", tag="session"):
     """The actor who performed the audit logged action."""
 
     type = "session"
@@ -166,7 +166,7 @@ class AuditLogActor_ApiKey(AuditLogActor, tag="api_key"):
     type = "api_key"
 
 
-class AuditLogActorApiKey(Model):
+class AuditLogActorApiKey(BaseModel):
     """The API Key used to perform the audit logged action."""
 
     id: str | None = None  # The tracking id of the API key.
@@ -175,66 +175,66 @@ class AuditLogActorApiKey(Model):
     service_account: AuditLogActorServiceAccount | None = None
 
 
-class AuditLogActorServiceAccount(Model):
+class AuditLogActorServiceAccount(BaseModel):
     """The service account that performed the audit logged action."""
 
     id: str | None = None  # The service account id.
 
 
-class AuditLogActorSession(Model):
+class AuditLogActorSession(BaseModel):
     """The session in which the audit logged action was performed."""
 
     user: AuditLogActorUser | None = None
     ip_address: str | None = None  # The IP address from which the action was performed.
 
 
-class AuditLogActorUser(Model):
+class AuditLogActorUser(BaseModel):
     """The user who performed the audit logged action."""
 
     id: str | None = None  # The user id.
     email: str | None = None  # The user email.
 
 
-class AuditLogApiKeyCreated(Model):
+class AuditLogApiKeyCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The tracking ID of the API key.
     data: AuditLogApiKeyCreatedData | None = None  # The payload used to create the API key.
 
 
-class AuditLogApiKeyCreatedData(Model):
+class AuditLogApiKeyCreatedData(BaseModel):
     """The payload used to create the API key."""
 
     scopes: list[str] | None = None  # A list of scopes allowed for the API key, e.g.
 
 
-class AuditLogApiKeyDeleted(Model):
+class AuditLogApiKeyDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The tracking ID of the API key.
 
 
-class AuditLogApiKeyUpdated(Model):
+class AuditLogApiKeyUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The tracking ID of the API key.
     changes_requested: AuditLogApiKeyUpdatedChangesRequested | None = None  # The payload used to update the API key.
 
 
-class AuditLogApiKeyUpdatedChangesRequested(Model):
+class AuditLogApiKeyUpdatedChangesRequested(BaseModel):
     """The payload used to update the API key."""
 
     scopes: list[str] | None = None  # A list of scopes allowed for the API key, e.g.
 
 
-class AuditLogCertificateCreated(Model):
+class AuditLogCertificateCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The certificate ID.
     name: str | None = None  # The name of the certificate.
 
 
-class AuditLogCertificateDeleted(Model):
+class AuditLogCertificateDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The certificate ID.
@@ -242,149 +242,149 @@ class AuditLogCertificateDeleted(Model):
     certificate: str | None = None  # The certificate content in PEM format.
 
 
-class AuditLogCertificateUpdated(Model):
+class AuditLogCertificateUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The certificate ID.
     name: str | None = None  # The name of the certificate.
 
 
-class AuditLogCertificatesActivated(Model):
+class AuditLogCertificatesActivated(BaseModel):
     """The details for events with this `type`."""
 
     certificates: list[AuditLogCertificatesActivatedCertificatesItem] | None = None
 
 
-class AuditLogCertificatesActivatedCertificatesItem(Model):
+class AuditLogCertificatesActivatedCertificatesItem(BaseModel):
     id: str | None = None  # The certificate ID.
     name: str | None = None  # The name of the certificate.
 
 
-class AuditLogCertificatesDeactivated(Model):
+class AuditLogCertificatesDeactivated(BaseModel):
     """The details for events with this `type`."""
 
     certificates: list[AuditLogCertificatesDeactivatedCertificatesItem] | None = None
 
 
-class AuditLogCertificatesDeactivatedCertificatesItem(Model):
+class AuditLogCertificatesDeactivatedCertificatesItem(BaseModel):
     id: str | None = None  # The certificate ID.
     name: str | None = None  # The name of the certificate.
 
 
-class AuditLogCheckpointPermissionCreated(Model):
+class AuditLogCheckpointPermissionCreated(BaseModel):
     """The project and fine-tuned model checkpoint that the checkpoint permission was created for."""
 
     id: str | None = None  # The ID of the checkpoint permission.
     data: AuditLogCheckpointPermissionCreatedData | None = None  # The payload used to create the checkpoint permission.
 
 
-class AuditLogCheckpointPermissionCreatedData(Model):
+class AuditLogCheckpointPermissionCreatedData(BaseModel):
     """The payload used to create the checkpoint permission."""
 
     project_id: str | None = None  # The ID of the project that the checkpoint permission was created for.
     fine_tuned_model_checkpoint: str | None = None  # The ID of the fine-tuned model checkpoint.
 
 
-class AuditLogCheckpointPermissionDeleted(Model):
+class AuditLogCheckpointPermissionDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the checkpoint permission.
 
 
-class AuditLogExternalKeyRegistered(Model):
+class AuditLogExternalKeyRegistered(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the external key configuration.
     data: dict[str, Any] | None = None  # The configuration for the external key.
 
 
-class AuditLogExternalKeyRemoved(Model):
+class AuditLogExternalKeyRemoved(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the external key configuration.
 
 
-class AuditLogGroupCreated(Model):
+class AuditLogGroupCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the group.
     data: AuditLogGroupCreatedData | None = None  # Information about the created group.
 
 
-class AuditLogGroupCreatedData(Model):
+class AuditLogGroupCreatedData(BaseModel):
     """Information about the created group."""
 
     group_name: str | None = None  # The group name.
 
 
-class AuditLogGroupDeleted(Model):
+class AuditLogGroupDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the group.
 
 
-class AuditLogGroupUpdated(Model):
+class AuditLogGroupUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the group.
     changes_requested: AuditLogGroupUpdatedChangesRequested | None = None  # The payload used to update the group.
 
 
-class AuditLogGroupUpdatedChangesRequested(Model):
+class AuditLogGroupUpdatedChangesRequested(BaseModel):
     """The payload used to update the group."""
 
     group_name: str | None = None  # The updated group name.
 
 
-class AuditLogInviteAccepted(Model):
+class AuditLogInviteAccepted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the invite.
 
 
-class AuditLogInviteDeleted(Model):
+class AuditLogInviteDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the invite.
 
 
-class AuditLogInviteSent(Model):
+class AuditLogInviteSent(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the invite.
     data: AuditLogInviteSentData | None = None  # The payload used to create the invite.
 
 
-class AuditLogInviteSentData(Model):
+class AuditLogInviteSentData(BaseModel):
     """The payload used to create the invite."""
 
     email: str | None = None  # The email invited to the organization.
     role: str | None = None  # The role the email was invited to be.
 
 
-class AuditLogIpAllowlistConfigActivated(Model):
+class AuditLogIpAllowlistConfigActivated(BaseModel):
     """The details for events with this `type`."""
 
     configs: list[AuditLogIpAllowlistConfigActivatedConfigsItem] | None = None  # The configurations that were activated.
 
 
-class AuditLogIpAllowlistConfigActivatedConfigsItem(Model):
+class AuditLogIpAllowlistConfigActivatedConfigsItem(BaseModel):
     id: str | None = None  # The ID of the IP allowlist configuration.
     name: str | None = None  # The name of the IP allowlist configuration.
 
 
-class AuditLogIpAllowlistConfigDeactivated(Model):
+class AuditLogIpAllowlistConfigDeactivated(BaseModel):
     """The details for events with this `type`."""
 
     configs: list[AuditLogIpAllowlistConfigDeactivatedConfigsItem] | None = None  # The configurations that were deactivated.
 
 
-class AuditLogIpAllowlistConfigDeactivatedConfigsItem(Model):
+class AuditLogIpAllowlistConfigDeactivatedConfigsItem(BaseModel):
     id: str | None = None  # The ID of the IP allowlist configuration.
     name: str | None = None  # The name of the IP allowlist configuration.
 
 
-class AuditLogIpAllowlistCreated(Model):
+class AuditLogIpAllowlistCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the IP allowlist configuration.
@@ -392,7 +392,7 @@ class AuditLogIpAllowlistCreated(Model):
     allowed_ips: list[str] | None = None  # The IP addresses or CIDR ranges included in the configuration.
 
 
-class AuditLogIpAllowlistDeleted(Model):
+class AuditLogIpAllowlistDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the IP allowlist configuration.
@@ -400,35 +400,35 @@ class AuditLogIpAllowlistDeleted(Model):
     allowed_ips: list[str] | None = None  # The IP addresses or CIDR ranges that were in the configuration.
 
 
-class AuditLogIpAllowlistUpdated(Model):
+class AuditLogIpAllowlistUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the IP allowlist configuration.
     allowed_ips: list[str] | None = None  # The updated set of IP addresses or CIDR ranges in the configuration.
 
 
-class AuditLogLoginFailed(Model):
+class AuditLogLoginFailed(BaseModel):
     """The details for events with this `type`."""
 
     error_code: str | None = None  # The error code of the failure.
     error_message: str | None = None  # The error message of the failure.
 
 
-class AuditLogLogoutFailed(Model):
+class AuditLogLogoutFailed(BaseModel):
     """The details for events with this `type`."""
 
     error_code: str | None = None  # The error code of the failure.
     error_message: str | None = None  # The error message of the failure.
 
 
-class AuditLogOrganizationUpdated(Model):
+class AuditLogOrganizationUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The organization ID.
     changes_requested: AuditLogOrganizationUpdatedChangesRequested | None = None  # The payload used to update the organization settings.
 
 
-class AuditLogOrganizationUpdatedChangesRequested(Model):
+class AuditLogOrganizationUpdatedChangesRequested(BaseModel):
     """The payload used to update the organization settings."""
 
     title: str | None = None  # The organization title.
@@ -440,66 +440,66 @@ class AuditLogOrganizationUpdatedChangesRequested(Model):
     api_call_logging_project_ids: str | None = None  # The list of project ids if api_call_logging is set to `enabled_for_selected_projects`
 
 
-class AuditLogProject(Model):
+class AuditLogProject(BaseModel):
     """The project that the action was scoped to."""
 
     id: str | None = None  # The project ID.
     name: str | None = None  # The project title.
 
 
-class AuditLogProjectArchived(Model):
+class AuditLogProjectArchived(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The project ID.
 
 
-class AuditLogProjectCreated(Model):
+class AuditLogProjectCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The project ID.
     data: AuditLogProjectCreatedData | None = None  # The payload used to create the project.
 
 
-class AuditLogProjectCreatedData(Model):
+class AuditLogProjectCreatedData(BaseModel):
     """The payload used to create the project."""
 
     name: str | None = None  # The project name.
     title: str | None = None  # The title of the project as seen on the dashboard.
 
 
-class AuditLogProjectDeleted(Model):
+class AuditLogProjectDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The project ID.
 
 
-class AuditLogProjectUpdated(Model):
+class AuditLogProjectUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The project ID.
     changes_requested: AuditLogProjectUpdatedChangesRequested | None = None  # The payload used to update the project.
 
 
-class AuditLogProjectUpdatedChangesRequested(Model):
+class AuditLogProjectUpdatedChangesRequested(BaseModel):
     """The payload used to update the project."""
 
     title: str | None = None  # The title of the project as seen on the dashboard.
 
 
-class AuditLogRateLimitDeleted(Model):
+class AuditLogRateLimitDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The rate limit ID
 
 
-class AuditLogRateLimitUpdated(Model):
+class AuditLogRateLimitUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The rate limit ID
     changes_requested: AuditLogRateLimitUpdatedChangesRequested | None = None  # The payload used to update the rate limits.
 
 
-class AuditLogRateLimitUpdatedChangesRequested(Model):
+class AuditLogRateLimitUpdatedChangesRequested(BaseModel):
     """The payload used to update the rate limits."""
 
     max_requests_per_1_minute: int | None = None  # The maximum requests per minute.
@@ -510,7 +510,7 @@ class AuditLogRateLimitUpdatedChangesRequested(Model):
     batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
 
 
-class AuditLogRoleAssignmentCreated(Model):
+class AuditLogRoleAssignmentCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The identifier of the role assignment.
@@ -520,7 +520,7 @@ class AuditLogRoleAssignmentCreated(Model):
     resource_type: str | None = None  # The type of resource the role assignment is scoped to.
 
 
-class AuditLogRoleAssignmentDeleted(Model):
+class AuditLogRoleAssignmentDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The identifier of the role assignment.
@@ -530,7 +530,7 @@ class AuditLogRoleAssignmentDeleted(Model):
     resource_type: str | None = None  # The type of resource the role assignment was scoped to.
 
 
-class AuditLogRoleBoundToResource(Model):
+class AuditLogRoleBoundToResource(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the resource the role was bound to.
@@ -545,7 +545,7 @@ class AuditLogRoleBoundToResource(Model):
     source: Literal["role_toggle", "role_connector_update", "role_delete", "workspace_permissions", "connector_publish"] | str | None = None  # The connector role mutation path that produced the event.
 
 
-class AuditLogRoleCreated(Model):
+class AuditLogRoleCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The role ID.
@@ -555,13 +555,13 @@ class AuditLogRoleCreated(Model):
     resource_id: str | None = None  # The resource the role is scoped to.
 
 
-class AuditLogRoleDeleted(Model):
+class AuditLogRoleDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The role ID.
 
 
-class AuditLogRoleUnboundFromResource(Model):
+class AuditLogRoleUnboundFromResource(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the resource the role was unbound from.
@@ -576,14 +576,14 @@ class AuditLogRoleUnboundFromResource(Model):
     source: Literal["role_toggle", "role_connector_update", "role_delete", "workspace_permissions", "connector_publish"] | str | None = None  # The connector role mutation path that produced the event.
 
 
-class AuditLogRoleUpdated(Model):
+class AuditLogRoleUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The role ID.
     changes_requested: AuditLogRoleUpdatedChangesRequested | None = None  # The payload used to update the role.
 
 
-class AuditLogRoleUpdatedChangesRequested(Model):
+class AuditLogRoleUpdatedChangesRequested(BaseModel):
     """The payload used to update the role."""
 
     role_name: str | None = None  # The updated role name, when provided.
@@ -595,97 +595,97 @@ class AuditLogRoleUpdatedChangesRequested(Model):
     metadata: dict[str, Any] | None = None  # Additional metadata stored on the role.
 
 
-class AuditLogScimDisabled(Model):
+class AuditLogScimDisabled(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the SCIM was disabled for.
 
 
-class AuditLogScimEnabled(Model):
+class AuditLogScimEnabled(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the SCIM was enabled for.
 
 
-class AuditLogServiceAccountCreated(Model):
+class AuditLogServiceAccountCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The service account ID.
     data: AuditLogServiceAccountCreatedData | None = None  # The payload used to create the service account.
 
 
-class AuditLogServiceAccountCreatedData(Model):
+class AuditLogServiceAccountCreatedData(BaseModel):
     """The payload used to create the service account."""
 
     role: str | None = None  # The role of the service account.
 
 
-class AuditLogServiceAccountDeleted(Model):
+class AuditLogServiceAccountDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The service account ID.
 
 
-class AuditLogServiceAccountUpdated(Model):
+class AuditLogServiceAccountUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The service account ID.
     changes_requested: AuditLogServiceAccountUpdatedChangesRequested | None = None  # The payload used to updated the service account.
 
 
-class AuditLogServiceAccountUpdatedChangesRequested(Model):
+class AuditLogServiceAccountUpdatedChangesRequested(BaseModel):
     """The payload used to updated the service account."""
 
     role: str | None = None  # The role of the service account.
 
 
-class AuditLogUserAdded(Model):
+class AuditLogUserAdded(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The user ID.
     data: AuditLogUserAddedData | None = None  # The payload used to add the user to the project.
 
 
-class AuditLogUserAddedData(Model):
+class AuditLogUserAddedData(BaseModel):
     """The payload used to add the user to the project."""
 
     role: str | None = None  # The role of the user.
 
 
-class AuditLogUserDeleted(Model):
+class AuditLogUserDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The user ID.
 
 
-class AuditLogUserUpdated(Model):
+class AuditLogUserUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The project ID.
     changes_requested: AuditLogUserUpdatedChangesRequested | None = None  # The payload used to update the user.
 
 
-class AuditLogUserUpdatedChangesRequested(Model):
+class AuditLogUserUpdatedChangesRequested(BaseModel):
     """The payload used to update the user."""
 
     role: str | None = None  # The role of the user.
 
 
-class AuditLogWorkloadIdentityProviderCreated(Model):
+class AuditLogWorkloadIdentityProviderCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider ID.
     data: dict[str, Any] | None = None  # The payload used to create the workload identity provider.
 
 
-class AuditLogWorkloadIdentityProviderDeleted(Model):
+class AuditLogWorkloadIdentityProviderDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider ID.
     name: str | None = None  # The workload identity provider name.
 
 
-class AuditLogWorkloadIdentityProviderMappingCreated(Model):
+class AuditLogWorkloadIdentityProviderMappingCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider mapping ID.
@@ -693,7 +693,7 @@ class AuditLogWorkloadIdentityProviderMappingCreated(Model):
     data: dict[str, Any] | None = None  # The payload used to create the workload identity provider mapping.
 
 
-class AuditLogWorkloadIdentityProviderMappingDeleted(Model):
+class AuditLogWorkloadIdentityProviderMappingDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider mapping ID.
@@ -702,7 +702,7 @@ class AuditLogWorkloadIdentityProviderMappingDeleted(Model):
     service_account_id: str | None = None  # The mapped service account ID.
 
 
-class AuditLogWorkloadIdentityProviderMappingUpdated(Model):
+class AuditLogWorkloadIdentityProviderMappingUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider mapping ID.
@@ -710,14 +710,14 @@ class AuditLogWorkloadIdentityProviderMappingUpdated(Model):
     changes_requested: dict[str, Any] | None = None  # The payload used to update the workload identity provider mapping.
 
 
-class AuditLogWorkloadIdentityProviderUpdated(Model):
+class AuditLogWorkloadIdentityProviderUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider ID.
     changes_requested: dict[str, Any] | None = None  # The payload used to update the workload identity provider.
 
 
-class Certificate(Model):
+class Certificate(BaseModel):
     """Represents an individual `certificate` uploaded to the organization."""
 
     object: Literal["certificate", "organization.certificate", "organization.project.certificate"] | str | None = None  # The object type.
@@ -728,13 +728,13 @@ class Certificate(Model):
     active: bool | None = None  # Whether the certificate is currently active at the specified scope.
 
 
-class CertificateCertificateDetails(Model):
+class CertificateCertificateDetails(BaseModel):
     valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
     expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
     content: str | None = None  # The content of the certificate in PEM format.
 
 
-class CostsResult(Model):
+class CostsResult(BaseModel):
     """The aggregated costs details of the specific time bucket."""
 
     object: Literal["organization.costs.result"] | str | None = None
@@ -746,33 +746,33 @@ class CostsResult(Model):
     quantity_unit: Literal["tokens", "1000_tokens", "duration_seconds", "duration_minutes", "duration_hours", "gibibyte_hours", "images", "characters"] | str | None = None  # The unit of the `quantity` value.
 
 
-class CostsResultAmount(Model):
+class CostsResultAmount(BaseModel):
     """The monetary value in its associated currency."""
 
     value: float | None = None  # The numeric value of the cost.
     currency: str | None = None  # Lowercase ISO-4217 currency e.g.
 
 
-class CreateGroupBody(Model):
+class CreateGroupBody(BaseModel):
     """Request payload for creating a new group in the organization."""
 
     name: str | None = None  # Human readable name for the group.
 
 
-class CreateGroupUserBody(Model):
+class CreateGroupUserBody(BaseModel):
     """Request payload for adding a user to a group."""
 
     user_id: str | None = None  # Identifier of the user to add to the group.
 
 
-class CreateProjectServiceAccountApiKeyBody(Model):
+class CreateProjectServiceAccountApiKeyBody(BaseModel):
     """The service account API key create request payload."""
 
     name: str | None = None  # API key name.
     scopes: list[str] | None = None  # API key scopes.
 
 
-class CreateSpendAlertBody(Model):
+class CreateSpendAlertBody(BaseModel):
     """Parameters for creating or updating a spend alert."""
 
     threshold_amount: int | None = None  # The alert threshold amount, in cents.
@@ -781,23 +781,23 @@ class CreateSpendAlertBody(Model):
     notification_channel: SpendAlertNotificationChannel | None = None
 
 
-class DeleteCertificateResponse(Model):
+class DeleteCertificateResponse(BaseModel):
     object: Literal["certificate.deleted"] | str | None = None  # The object type, must be `certificate.deleted`.
     id: str | None = None  # The ID of the certificate that was deleted.
 
 
-class DeletedRoleAssignmentResource(Model):
+class DeletedRoleAssignmentResource(BaseModel):
     """Confirmation payload returned after unassigning a role."""
 
     object: str | None = None  # Identifier for the deleted assignment, such as `group.role.deleted` or `user.role.deleted`.
     deleted: bool | None = None  # Whether the assignment was removed.
 
 
-class ErrorResponse(Model):
+class ErrorResponse(BaseModel):
     error: _shared.Error | None = None
 
 
-class Group(Model):
+class Group(BaseModel):
     """Summary information about a group returned in role assignment responses."""
 
     object: Literal["group"] | str | None = None  # Always `group`.
@@ -807,7 +807,7 @@ class Group(Model):
     scim_managed: bool | None = None  # Whether the group is managed through SCIM.
 
 
-class GroupDeletedResource(Model):
+class GroupDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a group."""
 
     object: Literal["group.deleted"] | str | None = None  # Always `group.deleted`.
@@ -815,7 +815,7 @@ class GroupDeletedResource(Model):
     deleted: bool | None = None  # Whether the group was deleted.
 
 
-class GroupListResource(Model):
+class GroupListResource(BaseModel):
     """Paginated list of organization groups."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -824,7 +824,7 @@ class GroupListResource(Model):
     next: str | None = None  # Cursor to fetch the next page of results, or `null` if there are no more results.
 
 
-class GroupMemberUser(Model):
+class GroupMemberUser(BaseModel):
     """Details about a user returned from an organization group membership lookup."""
 
     id: str | None = None  # Identifier for the user.
@@ -835,7 +835,7 @@ class GroupMemberUser(Model):
     user_type: Literal["user", "tenant_user"] | str | None = None  # The type of user.
 
 
-class GroupResourceWithSuccess(Model):
+class GroupResourceWithSuccess(BaseModel):
     """Response returned after updating a group."""
 
     id: str | None = None  # Identifier for the group.
@@ -844,7 +844,7 @@ class GroupResourceWithSuccess(Model):
     is_scim_managed: bool | None = None  # Whether the group is managed through SCIM and controlled by your identity provider.
 
 
-class GroupResponse(Model):
+class GroupResponse(BaseModel):
     """Details about an organization group."""
 
     id: str | None = None  # Identifier for the group.
@@ -854,7 +854,7 @@ class GroupResponse(Model):
     group_type: Literal["group", "tenant_group"] | str | None = None  # The type of the group.
 
 
-class GroupRoleAssignment(Model):
+class GroupRoleAssignment(BaseModel):
     """Role assignment linking a group to a role."""
 
     object: Literal["group.role"] | str | None = None  # Always `group.role`.
@@ -862,7 +862,7 @@ class GroupRoleAssignment(Model):
     role: Role | None = None
 
 
-class GroupUser(Model):
+class GroupUser(BaseModel):
     """Represents an individual user returned when inspecting group membership."""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints
@@ -870,7 +870,7 @@ class GroupUser(Model):
     email: str | None = None  # The email address of the user.
 
 
-class GroupUserAssignment(Model):
+class GroupUserAssignment(BaseModel):
     """Confirmation payload returned after adding a user to a group."""
 
     object: Literal["group.user"] | str | None = None  # Always `group.user`.
@@ -878,24 +878,24 @@ class GroupUserAssignment(Model):
     group_id: str | None = None  # Identifier of the group the user was added to.
 
 
-class GroupUserDeletedResource(Model):
+class GroupUserDeletedResource(BaseModel):
     """Confirmation payload returned after removing a user from a group."""
 
     object: Literal["group.user.deleted"] | str | None = None  # Always `group.user.deleted`.
     deleted: bool | None = None  # Whether the group membership was removed.
 
 
-class HostedToolPermission(Model):
+class HostedToolPermission(BaseModel):
     """Permission state for a single hosted tool on a project."""
 
     enabled: bool | None = None  # Whether the hosted tool is enabled for the project.
 
 
-class HostedToolPermissionUpdate(Model):
+class HostedToolPermissionUpdate(BaseModel):
     enabled: bool | None = None  # Whether to enable the hosted tool for the project.
 
 
-class Invite(Model):
+class Invite(BaseModel):
     """Represents an individual `invite` to the organization."""
 
     object: Literal["organization.invite"] | str | None = None  # The object type, which is always `organization.invite`
@@ -909,13 +909,13 @@ class Invite(Model):
     projects: list[InviteProjectsItem] | None = None  # The projects that were granted membership upon acceptance of the invite.
 
 
-class InviteDeleteResponse(Model):
+class InviteDeleteResponse(BaseModel):
     object: Literal["organization.invite.deleted"] | str | None = None  # The object type, which is always `organization.invite.deleted`
     id: str | None = None
     deleted: bool | None = None
 
 
-class InviteListResponse(Model):
+class InviteListResponse(BaseModel):
     object: Literal["list"] | str | None = None  # The object type, which is always `list`
     data: list[Invite] | None = None
     first_id: str | None = None  # The first `invite_id` in the retrieved `list`
@@ -923,30 +923,30 @@ class InviteListResponse(Model):
     has_more: bool | None = None  # The `has_more` property is used for pagination to indicate there are additional results.
 
 
-class InviteProjectGroupBody(Model):
+class InviteProjectGroupBody(BaseModel):
     """Request payload for granting a group access to a project."""
 
     group_id: str | None = None  # Identifier of the group to add to the project.
     role: str | None = None  # Identifier of the project role to grant to the group.
 
 
-class InviteProjectsItem(Model):
+class InviteProjectsItem(BaseModel):
     id: str | None = None  # Project's public ID
     role: Literal["member", "owner"] | str | None = None  # Project membership role
 
 
-class InviteRequest(Model):
+class InviteRequest(BaseModel):
     email: str | None = None  # Send an email to this address
     role: Literal["reader", "owner"] | str | None = None  # `owner` or `reader`
     projects: list[InviteRequestProjectsItem] | None = None  # An array of projects to which membership is granted at the same time the org invite is accepted.
 
 
-class InviteRequestProjectsItem(Model):
+class InviteRequestProjectsItem(BaseModel):
     id: str | None = None  # Project's public ID
     role: Literal["member", "owner"] | str | None = None  # Project membership role
 
 
-class ListAuditLogsResponse(Model):
+class ListAuditLogsResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[AuditLog] | None = None
     first_id: str | None = None
@@ -954,7 +954,7 @@ class ListAuditLogsResponse(Model):
     has_more: bool | None = None
 
 
-class ListCertificatesResponse(Model):
+class ListCertificatesResponse(BaseModel):
     data: list[OrganizationCertificate] | None = None
     first_id: str | None = None
     last_id: str | None = None
@@ -962,7 +962,7 @@ class ListCertificatesResponse(Model):
     object: Literal["list"] | str | None = None
 
 
-class ListProjectCertificatesResponse(Model):
+class ListProjectCertificatesResponse(BaseModel):
     data: list[OrganizationProjectCertificate] | None = None
     first_id: str | None = None
     last_id: str | None = None
@@ -970,11 +970,11 @@ class ListProjectCertificatesResponse(Model):
     object: Literal["list"] | str | None = None
 
 
-class ModifyCertificateRequest(Model):
+class ModifyCertificateRequest(BaseModel):
     name: str | None = None  # The updated name for the certificate
 
 
-class OrganizationCertificate(Model):
+class OrganizationCertificate(BaseModel):
     """Represents an individual certificate configured at the organization level."""
 
     object: Literal["organization.certificate"] | str | None = None  # The object type, which is always `organization.certificate`.
@@ -985,29 +985,29 @@ class OrganizationCertificate(Model):
     active: bool | None = None  # Whether the certificate is currently active at the organization level.
 
 
-class OrganizationCertificateActivationResponse(Model):
+class OrganizationCertificateActivationResponse(BaseModel):
     object: Literal["organization.certificate.activation"] | str | None = None  # The organization certificate activation result type.
     data: list[OrganizationCertificate] | None = None
 
 
-class OrganizationCertificateCertificateDetails(Model):
+class OrganizationCertificateCertificateDetails(BaseModel):
     valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
     expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
 
 
-class OrganizationCertificateDeactivationResponse(Model):
+class OrganizationCertificateDeactivationResponse(BaseModel):
     object: Literal["organization.certificate.deactivation"] | str | None = None  # The organization certificate deactivation result type.
     data: list[OrganizationCertificate] | None = None
 
 
-class OrganizationDataRetention(Model):
+class OrganizationDataRetention(BaseModel):
     """Represents the organization's data retention control setting."""
 
     object: Literal["organization.data_retention"] | str | None = None  # The object type, which is always `organization.data_retention`.
     type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The configured organization data retention type.
 
 
-class OrganizationProjectCertificate(Model):
+class OrganizationProjectCertificate(BaseModel):
     """Represents an individual certificate configured at the project level."""
 
     object: Literal["organization.project.certificate"] | str | None = None  # The object type, which is always `organization.project.certificate`.
@@ -1018,22 +1018,22 @@ class OrganizationProjectCertificate(Model):
     active: bool | None = None  # Whether the certificate is currently active at the project level.
 
 
-class OrganizationProjectCertificateActivationResponse(Model):
+class OrganizationProjectCertificateActivationResponse(BaseModel):
     object: Literal["organization.project.certificate.activation"] | str | None = None  # The project certificate activation result type.
     data: list[OrganizationProjectCertificate] | None = None
 
 
-class OrganizationProjectCertificateCertificateDetails(Model):
+class OrganizationProjectCertificateCertificateDetails(BaseModel):
     valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
     expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
 
 
-class OrganizationProjectCertificateDeactivationResponse(Model):
+class OrganizationProjectCertificateDeactivationResponse(BaseModel):
     object: Literal["organization.project.certificate.deactivation"] | str | None = None  # The project certificate deactivation result type.
     data: list[OrganizationProjectCertificate] | None = None
 
 
-class OrganizationSpendAlert(Model):
+class OrganizationSpendAlert(BaseModel):
     """Represents a spend alert configured at the organization level."""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -1044,7 +1044,7 @@ class OrganizationSpendAlert(Model):
     notification_channel: SpendAlertNotificationChannel | None = None
 
 
-class OrganizationSpendAlertDeletedResource(Model):
+class OrganizationSpendAlertDeletedResource(BaseModel):
     """Confirmation payload returned after deleting an organization spend alert."""
 
     id: str | None = None  # The deleted spend alert ID.
@@ -1052,7 +1052,7 @@ class OrganizationSpendAlertDeletedResource(Model):
     deleted: bool | None = None  # Whether the spend alert was deleted.
 
 
-class OrganizationSpendAlertListResource(Model):
+class OrganizationSpendAlertListResource(BaseModel):
     """Paginated list of organization spend alerts."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -1062,14 +1062,14 @@ class OrganizationSpendAlertListResource(Model):
     has_more: bool | None = None  # Whether more spend alerts are available when paginating.
 
 
-class OrganizationSpendLimitDeletedResource(Model):
+class OrganizationSpendLimitDeletedResource(BaseModel):
     """Confirmation payload returned after deleting an organization hard spend limit."""
 
     object: Literal["organization.spend_limit.deleted"] | str | None = None  # The object type, which is always `organization.spend_limit.deleted`.
     deleted: bool | None = None  # Whether the hard spend limit was deleted.
 
 
-class OrganizationSpendLimitResource(Model):
+class OrganizationSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the organization level."""
 
     object: Literal["organization.spend_limit"] | str | None = None  # The object type, which is always `organization.spend_limit`.
@@ -1079,7 +1079,7 @@ class OrganizationSpendLimitResource(Model):
     enforcement: SpendLimitEnforcement | None = None  # The current enforcement state of the hard spend limit.
 
 
-class Project(Model):
+class Project(BaseModel):
     """Represents an individual project."""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints
@@ -1092,7 +1092,7 @@ class Project(Model):
     residency: PublicProjectResidency | None = None  # The residency configuration for the project.
 
 
-class ProjectApiKey(Model):
+class ProjectApiKey(BaseModel):
     """Represents an individual API key in a project."""
 
     object: Literal["organization.project.api_key"] | str | None = None  # The object type, which is always `organization.project.api_key`
@@ -1105,13 +1105,13 @@ class ProjectApiKey(Model):
     owner: ProjectApiKeyOwner | None = None
 
 
-class ProjectApiKeyDeleteResponse(Model):
+class ProjectApiKeyDeleteResponse(BaseModel):
     object: Literal["organization.project.api_key.deleted"] | str | None = None
     id: str | None = None
     deleted: bool | None = None
 
 
-class ProjectApiKeyListResponse(Model):
+class ProjectApiKeyListResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[ProjectApiKey] | None = None
     first_id: str | None = None
@@ -1119,13 +1119,13 @@ class ProjectApiKeyListResponse(Model):
     has_more: bool | None = None
 
 
-class ProjectApiKeyOwner(Model):
+class ProjectApiKeyOwner(BaseModel):
     type: Literal["user", "service_account"] | str | None = None  # `user` or `service_account`
     user: ProjectApiKeyOwnerUser | None = None
     service_account: ProjectApiKeyOwnerServiceAccount | None = None
 
 
-class ProjectApiKeyOwnerServiceAccount(Model):
+class ProjectApiKeyOwnerServiceAccount(BaseModel):
     """The service account that owns a project API key."""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints
@@ -1134,7 +1134,7 @@ class ProjectApiKeyOwnerServiceAccount(Model):
     role: str | None = None  # The service account's project role.
 
 
-class ProjectApiKeyOwnerUser(Model):
+class ProjectApiKeyOwnerUser(BaseModel):
     """The user that owns a project API key."""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints
@@ -1144,20 +1144,20 @@ class ProjectApiKeyOwnerUser(Model):
     role: str | None = None  # The user's project role.
 
 
-class ProjectCreateRequest(Model):
+class ProjectCreateRequest(BaseModel):
     name: str | None = None  # The friendly name of the project, this name appears in reports.
     residency: PublicProjectResidency | None = None  # Create the project with the specified residency configuration.
     external_key_id: str | None = None  # External key ID to associate with the project.
 
 
-class ProjectDataRetention(Model):
+class ProjectDataRetention(BaseModel):
     """Represents a project's data retention control setting."""
 
     object: Literal["project.data_retention"] | str | None = None  # The object type, which is always `project.data_retention`.
     type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The configured project data retention type.
 
 
-class ProjectGroup(Model):
+class ProjectGroup(BaseModel):
     """Details about a group's membership in a project."""
 
     object: Literal["project.group"] | str | None = None  # Always `project.group`.
@@ -1168,14 +1168,14 @@ class ProjectGroup(Model):
     created_at: int | None = None  # Unix timestamp (in seconds) when the group was granted project access.
 
 
-class ProjectGroupDeletedResource(Model):
+class ProjectGroupDeletedResource(BaseModel):
     """Confirmation payload returned after removing a group from a project."""
 
     object: Literal["project.group.deleted"] | str | None = None  # Always `project.group.deleted`.
     deleted: bool | None = None  # Whether the group membership in the project was removed.
 
 
-class ProjectGroupListResource(Model):
+class ProjectGroupListResource(BaseModel):
     """Paginated list of groups that have access to a project."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -1184,7 +1184,7 @@ class ProjectGroupListResource(Model):
     next: str | None = None  # Cursor to fetch the next page of results, or `null` when there are no more results.
 
 
-class ProjectHostedToolPermissions(Model):
+class ProjectHostedToolPermissions(BaseModel):
     """Represents hosted tool permissions for a project."""
 
     file_search: HostedToolPermission | None = None
@@ -1194,7 +1194,7 @@ class ProjectHostedToolPermissions(Model):
     code_interpreter: HostedToolPermission | None = None
 
 
-class ProjectHostedToolPermissionsUpdateRequest(Model):
+class ProjectHostedToolPermissionsUpdateRequest(BaseModel):
     file_search: HostedToolPermissionUpdate | None = None  # The file search permission update.
     web_search: HostedToolPermissionUpdate | None = None  # The web search permission update.
     image_generation: HostedToolPermissionUpdate | None = None  # The image generation permission update.
@@ -1202,7 +1202,7 @@ class ProjectHostedToolPermissionsUpdateRequest(Model):
     code_interpreter: HostedToolPermissionUpdate | None = None  # The code interpreter permission update.
 
 
-class ProjectListResponse(Model):
+class ProjectListResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[Project] | None = None
     first_id: str | None = None
@@ -1210,7 +1210,7 @@ class ProjectListResponse(Model):
     has_more: bool | None = None
 
 
-class ProjectModelPermissions(Model):
+class ProjectModelPermissions(BaseModel):
     """Represents the model allowlist or denylist policy for a project."""
 
     object: Literal["project.model_permissions"] | str | None = None  # The object type, which is always `project.model_permissions`.
@@ -1218,19 +1218,19 @@ class ProjectModelPermissions(Model):
     model_ids: list[str] | None = None  # The model IDs included in the model permissions policy.
 
 
-class ProjectModelPermissionsDeleteResponse(Model):
+class ProjectModelPermissionsDeleteResponse(BaseModel):
     """Confirmation payload returned after deleting project model permissions."""
 
     object: Literal["project.model_permissions.deleted"] | str | None = None  # The object type, which is always `project.model_permissions.deleted`.
     deleted: bool | None = None  # Whether the project model permissions were deleted.
 
 
-class ProjectModelPermissionsUpdateRequest(Model):
+class ProjectModelPermissionsUpdateRequest(BaseModel):
     mode: Literal["allow_list", "deny_list"] | str | None = None  # The model permissions mode to apply.
     model_ids: list[str] | None = None  # The model IDs included in this permissions policy.
 
 
-class ProjectRateLimit(Model):
+class ProjectRateLimit(BaseModel):
     """Represents a project rate limit config."""
 
     object: Literal["project.rate_limit"] | str | None = None  # The object type, which is always `project.rate_limit`
@@ -1244,7 +1244,7 @@ class ProjectRateLimit(Model):
     batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
 
 
-class ProjectRateLimitListResponse(Model):
+class ProjectRateLimitListResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[ProjectRateLimit] | None = None
     first_id: str | None = None
@@ -1252,7 +1252,7 @@ class ProjectRateLimitListResponse(Model):
     has_more: bool | None = None
 
 
-class ProjectRateLimitUpdateRequest(Model):
+class ProjectRateLimitUpdateRequest(BaseModel):
     max_requests_per_1_minute: int | None = None  # The maximum requests per minute.
     max_tokens_per_1_minute: int | None = None  # The maximum tokens per minute.
     max_images_per_1_minute: int | None = None  # The maximum images per minute.
@@ -1261,7 +1261,7 @@ class ProjectRateLimitUpdateRequest(Model):
     batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
 
 
-class ProjectServiceAccount(Model):
+class ProjectServiceAccount(BaseModel):
     """Represents an individual service account in a project."""
 
     object: Literal["organization.project.service_account"] | str | None = None  # The object type, which is always `organization.project.service_account`
@@ -1271,7 +1271,7 @@ class ProjectServiceAccount(Model):
     created_at: int | None = None  # The Unix timestamp (in seconds) of when the service account was created
 
 
-class ProjectServiceAccountApiKey(Model):
+class ProjectServiceAccountApiKey(BaseModel):
     object: Literal["organization.project.service_account.api_key"] | str | None = None  # The object type, which is always `organization.project.service_account.api_key`
     value: str | None = None
     name: str | None = None
@@ -1279,12 +1279,12 @@ class ProjectServiceAccountApiKey(Model):
     id: str | None = None
 
 
-class ProjectServiceAccountCreateRequest(Model):
+class ProjectServiceAccountCreateRequest(BaseModel):
     name: str | None = None  # The name of the service account being created.
     create_service_account_only: bool | None = None
 
 
-class ProjectServiceAccountCreateResponse(Model):
+class ProjectServiceAccountCreateResponse(BaseModel):
     object: Literal["organization.project.service_account"] | str | None = None
     id: str | None = None
     name: str | None = None
@@ -1293,13 +1293,13 @@ class ProjectServiceAccountCreateResponse(Model):
     api_key: ProjectServiceAccountApiKey | None = None
 
 
-class ProjectServiceAccountDeleteResponse(Model):
+class ProjectServiceAccountDeleteResponse(BaseModel):
     object: Literal["organization.project.service_account.deleted"] | str | None = None
     id: str | None = None
     deleted: bool | None = None
 
 
-class ProjectServiceAccountListResponse(Model):
+class ProjectServiceAccountListResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[ProjectServiceAccount] | None = None
     first_id: str | None = None
@@ -1307,7 +1307,7 @@ class ProjectServiceAccountListResponse(Model):
     has_more: bool | None = None
 
 
-class ProjectSpendAlert(Model):
+class ProjectSpendAlert(BaseModel):
     """Represents a spend alert configured at the project level."""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -1318,7 +1318,7 @@ class ProjectSpendAlert(Model):
     notification_channel: SpendAlertNotificationChannel | None = None
 
 
-class ProjectSpendAlertDeletedResource(Model):
+class ProjectSpendAlertDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a project spend alert."""
 
     id: str | None = None  # The deleted spend alert ID.
@@ -1326,7 +1326,7 @@ class ProjectSpendAlertDeletedResource(Model):
     deleted: bool | None = None  # Whether the spend alert was deleted.
 
 
-class ProjectSpendAlertListResource(Model):
+class ProjectSpendAlertListResource(BaseModel):
     """Paginated list of project spend alerts."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -1336,14 +1336,14 @@ class ProjectSpendAlertListResource(Model):
     has_more: bool | None = None  # Whether more spend alerts are available when paginating.
 
 
-class ProjectSpendLimitDeletedResource(Model):
+class ProjectSpendLimitDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a project hard spend limit."""
 
     object: Literal["project.spend_limit.deleted"] | str | None = None  # The object type, which is always `project.spend_limit.deleted`.
     deleted: bool | None = None  # Whether the hard spend limit was deleted.
 
 
-class ProjectSpendLimitResource(Model):
+class ProjectSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the project level."""
 
     object: Literal["project.spend_limit"] | str | None = None  # The object type, which is always `project.spend_limit`.
@@ -1353,12 +1353,12 @@ class ProjectSpendLimitResource(Model):
     enforcement: SpendLimitEnforcement | None = None  # The current enforcement state of the hard spend limit.
 
 
-class ProjectUpdateRequest(Model):
+class ProjectUpdateRequest(BaseModel):
     name: str | None = None  # The updated name of the project, this name appears in reports.
     external_key_id: str | None = None  # External key ID to associate with the project.
 
 
-class ProjectUser(Model):
+class ProjectUser(BaseModel):
     """Represents an individual user in a project."""
 
     object: Literal["organization.project.user"] | str | None = None  # The object type, which is always `organization.project.user`
@@ -1369,19 +1369,19 @@ class ProjectUser(Model):
     added_at: int | None = None  # The Unix timestamp (in seconds) of when the project was added.
 
 
-class ProjectUserCreateRequest(Model):
+class ProjectUserCreateRequest(BaseModel):
     user_id: str | None = None  # The ID of the user.
     email: str | None = None  # Email of the user to add.
     role: str | None = None  # `owner` or `member`
 
 
-class ProjectUserDeleteResponse(Model):
+class ProjectUserDeleteResponse(BaseModel):
     object: Literal["organization.project.user.deleted"] | str | None = None
     id: str | None = None
     deleted: bool | None = None
 
 
-class ProjectUserListResponse(Model):
+class ProjectUserListResponse(BaseModel):
     object: str | None = None
     data: list[ProjectUser] | None = None
     first_id: str | None = None
@@ -1389,17 +1389,17 @@ class ProjectUserListResponse(Model):
     has_more: bool | None = None
 
 
-class ProjectUserUpdateRequest(Model):
+class ProjectUserUpdateRequest(BaseModel):
     role: str | None = None  # `owner` or `member`
 
 
-class PublicAssignOrganizationGroupRoleBody(Model):
+class PublicAssignOrganizationGroupRoleBody(BaseModel):
     """Request payload for assigning a role to a group or user."""
 
     role_id: str | None = None  # Identifier of the role to assign.
 
 
-class PublicCreateOrganizationRoleBody(Model):
+class PublicCreateOrganizationRoleBody(BaseModel):
     """Request payload for creating a custom role."""
 
     role_name: str | None = None  # Unique name for the role.
@@ -1407,7 +1407,7 @@ class PublicCreateOrganizationRoleBody(Model):
     description: str | None = None  # Optional description of the role.
 
 
-class PublicRoleListResource(Model):
+class PublicRoleListResource(BaseModel):
     """Paginated list of roles available on an organization or project."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -1416,7 +1416,7 @@ class PublicRoleListResource(Model):
     next: str | None = None  # Cursor to fetch the next page of results, or `null` when there are no additional roles.
 
 
-class PublicUpdateOrganizationRoleBody(Model):
+class PublicUpdateOrganizationRoleBody(BaseModel):
     """Request payload for updating an existing role."""
 
     permissions: list[str] | None = None  # Updated set of permissions for the role.
@@ -1424,7 +1424,7 @@ class PublicUpdateOrganizationRoleBody(Model):
     role_name: str | None = None  # New name for the role.
 
 
-class Role(Model):
+class Role(BaseModel):
     """Details about a role that can be assigned through the public Roles API."""
 
     object: Literal["role"] | str | None = None  # Always `role`.
@@ -1436,7 +1436,7 @@ class Role(Model):
     predefined_role: bool | None = None  # Whether the role is predefined and managed by OpenAI.
 
 
-class RoleDeletedResource(Model):
+class RoleDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a role."""
 
     object: Literal["role.deleted"] | str | None = None  # Always `role.deleted`.
@@ -1444,7 +1444,7 @@ class RoleDeletedResource(Model):
     deleted: bool | None = None  # Whether the role was deleted.
 
 
-class RoleListResource(Model):
+class RoleListResource(BaseModel):
     """Paginated list of roles assigned to a principal."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -1453,7 +1453,7 @@ class RoleListResource(Model):
     next: str | None = None  # Cursor to fetch the next page of results, or `null` when there are no more assignments.
 
 
-class ServiceAccountApiKeyBody(Model):
+class ServiceAccountApiKeyBody(BaseModel):
     object: Literal["organization.project.service_account.api_key"] | str | None = None  # The object type, which is always `organization.project.service_account.api_key`
     value: str | None = None  # The unredacted API key value.
     name: str | None = None  # The name of the API key.
@@ -1461,7 +1461,7 @@ class ServiceAccountApiKeyBody(Model):
     id: str | None = None  # The identifier of the API key.
 
 
-class SpendAlertNotificationChannel(Model, tag_field="type", tag="email"):
+class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
     """Email notification settings for a spend alert."""
 
     type = "email"
@@ -1469,29 +1469,29 @@ class SpendAlertNotificationChannel(Model, tag_field="type", tag="email"):
     subject_prefix: str | None = None  # Optional subject prefix for alert emails.
 
 
-class SpendLimitEnforcement(Model):
+class SpendLimitEnforcement(BaseModel):
     """The current enforcement state of a hard spend limit."""
 
     status: SpendLimitEnforcementStatus | None = None  # Whether the hard spend limit is currently enforcing.
 
 
-class ToggleCertificatesRequest(Model):
+class ToggleCertificatesRequest(BaseModel):
     certificate_ids: list[str] | None = None
 
 
-class UpdateGroupBody(Model):
+class UpdateGroupBody(BaseModel):
     """Request payload for updating the details of an existing group."""
 
     name: str | None = None  # New display name for the group.
 
 
-class UpdateOrganizationDataRetentionBody(Model):
+class UpdateOrganizationDataRetentionBody(BaseModel):
     """Parameters for updating organization data retention controls."""
 
     retention_type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The desired organization data retention type.
 
 
-class UpdateOrganizationSpendLimitBody(Model):
+class UpdateOrganizationSpendLimitBody(BaseModel):
     """Parameters for the hard spend limit you want to create or replace."""
 
     threshold_amount: int | None = None  # The hard spend limit amount, in cents.
@@ -1499,20 +1499,20 @@ class UpdateOrganizationSpendLimitBody(Model):
     interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
 
 
-class UpdateProjectDataRetentionBody(Model):
+class UpdateProjectDataRetentionBody(BaseModel):
     """Parameters for updating project data retention controls."""
 
     retention_type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The desired project data retention type.
 
 
-class UpdateProjectServiceAccountBody(Model):
+class UpdateProjectServiceAccountBody(BaseModel):
     """Parameters for updating a project service account."""
 
     name: str | None = None  # The updated service account name.
     role: Literal["member", "owner"] | str | None = None  # The updated service account role.
 
 
-class UpdateProjectSpendLimitBody(Model):
+class UpdateProjectSpendLimitBody(BaseModel):
     """Parameters for the hard spend limit you want to create or replace."""
 
     threshold_amount: int | None = None  # The hard spend limit amount, in cents.
@@ -1520,12 +1520,12 @@ class UpdateProjectSpendLimitBody(Model):
     interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
 
 
-class UploadCertificateRequest(Model):
+class UploadCertificateRequest(BaseModel):
     name: str | None = None  # An optional name for the certificate
     certificate: str | None = None  # The certificate content in PEM format
 
 
-class UsageAudioSpeechesResult(Model):
+class UsageAudioSpeechesResult(BaseModel):
     """The aggregated audio speeches usage details of the specific time bucket."""
 
     object: Literal["organization.usage.audio_speeches.result"] | str | None = None
@@ -1537,7 +1537,7 @@ class UsageAudioSpeechesResult(Model):
     model: str | None = None
 
 
-class UsageAudioTranscriptionsResult(Model):
+class UsageAudioTranscriptionsResult(BaseModel):
     """The aggregated audio transcriptions usage details of the specific time bucket."""
 
     object: Literal["organization.usage.audio_transcriptions.result"] | str | None = None
@@ -1549,7 +1549,7 @@ class UsageAudioTranscriptionsResult(Model):
     model: str | None = None
 
 
-class UsageCodeInterpreterSessionsResult(Model):
+class UsageCodeInterpreterSessionsResult(BaseModel):
     """The aggregated code interpreter sessions usage details of the specific time bucket."""
 
     object: Literal["organization.usage.code_interpreter_sessions.result"] | str | None = None
@@ -1557,7 +1557,7 @@ class UsageCodeInterpreterSessionsResult(Model):
     project_id: str | None = None
 
 
-class UsageCompletionsResult(Model):
+class UsageCompletionsResult(BaseModel):
     """The aggregated completions usage details of the specific time bucket."""
 
     object: Literal["organization.usage.completions.result"] | str | None = None
@@ -1584,7 +1584,7 @@ class UsageCompletionsResult(Model):
     service_tier: str | None = None
 
 
-class UsageEmbeddingsResult(Model):
+class UsageEmbeddingsResult(BaseModel):
     """The aggregated embeddings usage details of the specific time bucket."""
 
     object: Literal["organization.usage.embeddings.result"] | str | None = None
@@ -1596,7 +1596,7 @@ class UsageEmbeddingsResult(Model):
     model: str | None = None
 
 
-class UsageFileSearchCallsResult(Model):
+class UsageFileSearchCallsResult(BaseModel):
     """The aggregated file search calls usage details of the specific time bucket."""
 
     object: Literal["organization.usage.file_searches.result"] | str | None = None
@@ -1607,7 +1607,7 @@ class UsageFileSearchCallsResult(Model):
     vector_store_id: str | None = None
 
 
-class UsageImagesResult(Model):
+class UsageImagesResult(BaseModel):
     """The aggregated images usage details of the specific time bucket."""
 
     object: Literal["organization.usage.images.result"] | str | None = None
@@ -1621,7 +1621,7 @@ class UsageImagesResult(Model):
     model: str | None = None
 
 
-class UsageModerationsResult(Model):
+class UsageModerationsResult(BaseModel):
     """The aggregated moderations usage details of the specific time bucket."""
 
     object: Literal["organization.usage.moderations.result"] | str | None = None
@@ -1633,21 +1633,21 @@ class UsageModerationsResult(Model):
     model: str | None = None
 
 
-class UsageResponse(Model):
+class UsageResponse(BaseModel):
     object: Literal["page"] | str | None = None
     data: list[UsageTimeBucket] | None = None
     has_more: bool | None = None
     next_page: str | None = None
 
 
-class UsageTimeBucket(Model):
+class UsageTimeBucket(BaseModel):
     object: Literal["bucket"] | str | None = None
     start_time: int | None = None
     end_time: int | None = None
     results: list[dict[str, Any]] | None = None
 
 
-class UsageVectorStoresResult(Model):
+class UsageVectorStoresResult(BaseModel):
     """The aggregated vector stores usage details of the specific time bucket."""
 
     object: Literal["organization.usage.vector_stores.result"] | str | None = None
@@ -1655,7 +1655,7 @@ class UsageVectorStoresResult(Model):
     project_id: str | None = None
 
 
-class UsageWebSearchCallsResult(Model):
+class UsageWebSearchCallsResult(BaseModel):
     """The aggregated web search calls usage details of the specific time bucket."""
 
     object: Literal["organization.usage.web_searches.result"] | str | None = None
@@ -1668,7 +1668,7 @@ class UsageWebSearchCallsResult(Model):
     context_level: str | None = None
 
 
-class User(Model):
+class User(BaseModel):
     """Represents an individual `user` within an organization."""
 
     object: Literal["organization.user"] | str | None = None  # The object type, which is always `organization.user`
@@ -1689,13 +1689,13 @@ class User(Model):
     projects: UserProjects | None = None  # Projects associated with the user, if included.
 
 
-class UserDeleteResponse(Model):
+class UserDeleteResponse(BaseModel):
     object: Literal["organization.user.deleted"] | str | None = None
     id: str | None = None
     deleted: bool | None = None
 
 
-class UserListResource(Model):
+class UserListResource(BaseModel):
     """Paginated list of user objects returned when inspecting group membership."""
 
     object: Literal["list"] | str | None = None  # Always `list`.
@@ -1704,7 +1704,7 @@ class UserListResource(Model):
     next: str | None = None  # Cursor to fetch the next page of results, or `null` when no further users are available.
 
 
-class UserListResponse(Model):
+class UserListResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[User] | None = None
     first_id: str | None = None
@@ -1712,18 +1712,18 @@ class UserListResponse(Model):
     has_more: bool | None = None
 
 
-class UserProjects(Model):
+class UserProjects(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[UserProjectsDataItem] | None = None
 
 
-class UserProjectsDataItem(Model):
+class UserProjectsDataItem(BaseModel):
     id: str | None = None
     name: str | None = None
     role: str | None = None
 
 
-class UserRoleAssignment(Model):
+class UserRoleAssignment(BaseModel):
     """Role assignment linking a user to a role."""
 
     object: Literal["user.role"] | str | None = None  # Always `user.role`.
@@ -1731,14 +1731,14 @@ class UserRoleAssignment(Model):
     role: Role | None = None
 
 
-class UserRoleUpdateRequest(Model):
+class UserRoleUpdateRequest(BaseModel):
     role: str | None = None  # `owner` or `reader`
     role_id: str | None = None  # Role ID to assign to the user.
     technical_level: str | None = None  # Technical level metadata.
     developer_persona: str | None = None  # Developer persona metadata.
 
 
-class UserUser(Model):
+class UserUser(BaseModel):
     """Nested user details."""
 
     object: Literal["user"] | str | None = None

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["Assistant", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileSearchRanker", "FileSearchRankingOptions", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventOption1", "MessageStreamEventOption2", "MessageStreamEventOption3", "MessageStreamEventOption4", "MessageStreamEventOption5", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventOption1", "RunStepStreamEventOption2", "RunStepStreamEventOption3", "RunStepStreamEventOption4", "RunStepStreamEventOption5", "RunStepStreamEventOption6", "RunStepStreamEventOption7", "RunStreamEvent", "RunStreamEventOption1", "RunStreamEventOption10", "RunStreamEventOption2", "RunStreamEventOption3", "RunStreamEventOption4", "RunStreamEventOption5", "RunStreamEventOption6", "RunStreamEventOption7", "RunStreamEventOption8", "RunStreamEventOption9", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "Thread", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "TruncationObject"]
 
-class AssistantObject(Model):
+class AssistantObject(BaseModel):
     """Assistant"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -30,55 +30,55 @@ class AssistantObject(Model):
     response_format: AssistantsApiResponseFormatOption | None = None
 
 
-class AssistantObjectToolResources(Model):
+class AssistantObjectToolResources(BaseModel):
     """A set of resources that are used by the assistant's tools."""
 
     code_interpreter: AssistantObjectToolResourcesCodeInterpreter | None = None
     file_search: AssistantObjectToolResourcesFileSearch | None = None
 
 
-class AssistantObjectToolResourcesCodeInterpreter(Model):
+class AssistantObjectToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter`` tool.
 
 
-class AssistantObjectToolResourcesFileSearch(Model):
+class AssistantObjectToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
 
 
-class AssistantToolsCode(Model, tag_field="type", tag="code_interpreter"):
+class AssistantToolsCode(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool"""
 
     type = "code_interpreter"
 
 
-class AssistantToolsFileSearch(Model, tag_field="type", tag="file_search"):
+class AssistantToolsFileSearch(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
     type = "file_search"
     file_search: AssistantToolsFileSearchFileSearch | None = None  # Overrides for the file search tool.
 
 
-class AssistantToolsFileSearchFileSearch(Model):
+class AssistantToolsFileSearchFileSearch(BaseModel):
     """Overrides for the file search tool."""
 
     max_num_results: int | None = None  # The maximum number of results the file search tool should output.
     ranking_options: FileSearchRankingOptions | None = None
 
 
-class AssistantToolsFileSearchTypeOnly(Model, tag_field="type", tag="file_search"):
+class AssistantToolsFileSearchTypeOnly(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
     type = "file_search"
 
 
-class AssistantToolsFunction(Model, tag_field="type", tag="function"):
+class AssistantToolsFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type = "function"
     function: _shared.FunctionObject | None = None
 
 
-class AssistantsNamedToolChoice(Model, tag_field="type", tag="function"):
+class AssistantsNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Specifies a tool the model should use."""
 
     type = "function"
@@ -97,11 +97,11 @@ class AssistantsNamedToolChoice_FileSearch(AssistantsNamedToolChoice, tag="file_
     type = "file_search"
 
 
-class AssistantsNamedToolChoiceFunction(Model):
+class AssistantsNamedToolChoiceFunction(BaseModel):
     name: str | None = None  # The name of the function to call.
 
 
-class CreateAssistantRequest(Model):
+class CreateAssistantRequest(BaseModel):
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # ID of the model to use.
     name: str | None = None
     description: str | None = None
@@ -115,59 +115,59 @@ class CreateAssistantRequest(Model):
     response_format: AssistantsApiResponseFormatOption | None = None
 
 
-class CreateAssistantRequestToolResources(Model):
+class CreateAssistantRequestToolResources(BaseModel):
     """A set of resources that are used by the assistant's tools."""
 
     code_interpreter: CreateAssistantRequestToolResourcesCodeInterpreter | None = None
     file_search: CreateAssistantRequestToolResourcesFileSearch | None = None
 
 
-class CreateAssistantRequestToolResourcesCodeInterpreter(Model):
+class CreateAssistantRequestToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
 
 
-class CreateAssistantRequestToolResourcesFileSearch(Model):
+class CreateAssistantRequestToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
     vector_stores: list[CreateAssistantRequestToolResourcesFileSearchVectorStoresItem] | None = None  # A helper to create a [vector store](/docs/api-reference/vector-stores/object) with file_ids and a...
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(Model):
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
     chunking_strategy: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
     metadata: _shared.Metadata | None = None
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(Model, tag_field="type", tag="auto"):
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
     type = "auto"
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(Model, tag_field="type", tag="static"):
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
     type = "static"
     static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic | None = None
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(Model):
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
     max_chunk_size_tokens: int | None = None  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: int | None = None  # The number of tokens that overlap between chunks.
 
 
-class CreateMessageRequest(Model):
+class CreateMessageRequest(BaseModel):
     role: Literal["user", "assistant"] | str | None = None  # The role of the entity that is creating the message.
     content: str | list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject] | None = None
     attachments: list[CreateMessageRequestAttachmentsItem] | None = None
     metadata: _shared.Metadata | None = None
 
 
-class CreateMessageRequestAttachmentsItem(Model):
+class CreateMessageRequestAttachmentsItem(BaseModel):
     file_id: str | None = None  # The ID of the file to attach to the message.
     tools: list[AssistantToolsCode | AssistantToolsFileSearchTypeOnly] | None = None  # The tools to add this file to.
 
 
-class CreateRunRequest(Model):
+class CreateRunRequest(BaseModel):
     assistant_id: str | None = None  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
     reasoning_effort: _shared.ReasoningEffort | None = None
@@ -187,7 +187,7 @@ class CreateRunRequest(Model):
     response_format: AssistantsApiResponseFormatOption | None = None
 
 
-class CreateThreadAndRunRequest(Model):
+class CreateThreadAndRunRequest(BaseModel):
     assistant_id: str | None = None  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
     thread: CreateThreadRequest | None = None
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
@@ -206,22 +206,22 @@ class CreateThreadAndRunRequest(Model):
     response_format: AssistantsApiResponseFormatOption | None = None
 
 
-class CreateThreadAndRunRequestToolResources(Model):
+class CreateThreadAndRunRequestToolResources(BaseModel):
     """A set of resources that are used by the assistant's tools."""
 
     code_interpreter: CreateThreadAndRunRequestToolResourcesCodeInterpreter | None = None
     file_search: CreateThreadAndRunRequestToolResourcesFileSearch | None = None
 
 
-class CreateThreadAndRunRequestToolResourcesCodeInterpreter(Model):
+class CreateThreadAndRunRequestToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
 
 
-class CreateThreadAndRunRequestToolResourcesFileSearch(Model):
+class CreateThreadAndRunRequestToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
 
 
-class CreateThreadRequest(Model):
+class CreateThreadRequest(BaseModel):
     """Options to create a new thread."""
 
     messages: list[CreateMessageRequest] | None = None  # A list of [messages](/docs/api-reference/messages) to start the thread with.
@@ -229,86 +229,86 @@ class CreateThreadRequest(Model):
     metadata: _shared.Metadata | None = None
 
 
-class CreateThreadRequestToolResources(Model):
+class CreateThreadRequestToolResources(BaseModel):
     """A set of resources that are made available to the assistant's tools in this thread."""
 
     code_interpreter: CreateThreadRequestToolResourcesCodeInterpreter | None = None
     file_search: CreateThreadRequestToolResourcesFileSearch | None = None
 
 
-class CreateThreadRequestToolResourcesCodeInterpreter(Model):
+class CreateThreadRequestToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
 
 
-class CreateThreadRequestToolResourcesFileSearch(Model):
+class CreateThreadRequestToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
     vector_stores: list[CreateThreadRequestToolResourcesFileSearchVectorStoresItem] | None = None  # A helper to create a [vector store](/docs/api-reference/vector-stores/object) with file_ids and a...
 
 
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(Model):
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
     chunking_strategy: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
     metadata: _shared.Metadata | None = None
 
 
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(Model, tag_field="type", tag="auto"):
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
     type = "auto"
 
 
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(Model, tag_field="type", tag="static"):
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
     type = "static"
     static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic | None = None
 
 
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(Model):
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
     max_chunk_size_tokens: int | None = None  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: int | None = None  # The number of tokens that overlap between chunks.
 
 
-class DeleteAssistantResponse(Model):
+class DeleteAssistantResponse(BaseModel):
     id: str | None = None
     deleted: bool | None = None
     object: Literal["assistant.deleted"] | str | None = None
 
 
-class DeleteMessageResponse(Model):
+class DeleteMessageResponse(BaseModel):
     id: str | None = None
     deleted: bool | None = None
     object: Literal["thread.message.deleted"] | str | None = None
 
 
-class DeleteThreadResponse(Model):
+class DeleteThreadResponse(BaseModel):
     id: str | None = None
     deleted: bool | None = None
     object: Literal["thread.deleted"] | str | None = None
 
 
-class DoneEvent(Model):
+class DoneEvent(BaseModel):
     """Occurs when a stream ends."""
 
     event: Literal["done"] | str | None = None
     data: Literal["[DONE]"] | str | None = None
 
 
-class ErrorEvent(Model):
+class ErrorEvent(BaseModel):
     """Occurs when an [error](/docs/guides/error-codes#api-errors) occurs."""
 
     event: Literal["error"] | str | None = None
     data: _shared.Error | None = None
 
 
-class FileSearchRankingOptions(Model):
+class FileSearchRankingOptions(BaseModel):
     """File search tool call ranking options"""
 
     ranker: FileSearchRanker | None = None
     score_threshold: float | None = None  # The score threshold for the file search.
 
 
-class ListAssistantsResponse(Model):
+class ListAssistantsResponse(BaseModel):
     object: str | None = None
     data: list[AssistantObject] | None = None
     first_id: str | None = None
@@ -316,7 +316,7 @@ class ListAssistantsResponse(Model):
     has_more: bool | None = None
 
 
-class ListMessagesResponse(Model):
+class ListMessagesResponse(BaseModel):
     object: str | None = None
     data: list[MessageObject] | None = None
     first_id: str | None = None
@@ -324,7 +324,7 @@ class ListMessagesResponse(Model):
     has_more: bool | None = None
 
 
-class ListRunStepsResponse(Model):
+class ListRunStepsResponse(BaseModel):
     object: str | None = None
     data: list[RunStepObject] | None = None
     first_id: str | None = None
@@ -332,7 +332,7 @@ class ListRunStepsResponse(Model):
     has_more: bool | None = None
 
 
-class ListRunsResponse(Model):
+class ListRunsResponse(BaseModel):
     object: str | None = None
     data: list[RunObject] | None = None
     first_id: str | None = None
@@ -340,38 +340,38 @@ class ListRunsResponse(Model):
     has_more: bool | None = None
 
 
-class MessageContentImageFileObject(Model, tag_field="type", tag="image_file"):
+class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
     type = "image_file"
     image_file: MessageContentImageFileObjectImageFile | None = None
 
 
-class MessageContentImageFileObjectImageFile(Model):
+class MessageContentImageFileObjectImageFile(BaseModel):
     file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
 
 
-class MessageContentImageUrlObject(Model, tag_field="type", tag="image_url"):
+class MessageContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
     type = "image_url"
     image_url: MessageContentImageUrlObjectImageUrl | None = None
 
 
-class MessageContentImageUrlObjectImageUrl(Model):
+class MessageContentImageUrlObjectImageUrl(BaseModel):
     url: str | None = None  # The external URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
 
 
-class MessageContentRefusalObject(Model, tag_field="type", tag="refusal"):
+class MessageContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type = "refusal"
     refusal: str | None = None
 
 
-class MessageContentTextAnnotationsFileCitationObject(Model, tag_field="type", tag="file_citation"):
+class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
     type = "file_citation"
@@ -381,11 +381,11 @@ class MessageContentTextAnnotationsFileCitationObject(Model, tag_field="type", t
     end_index: int | None = None
 
 
-class MessageContentTextAnnotationsFileCitationObjectFileCitation(Model):
+class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
     file_id: str | None = None  # The ID of the specific File the citation is from.
 
 
-class MessageContentTextAnnotationsFilePathObject(Model, tag_field="type", tag="file_path"):
+class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
     type = "file_path"
@@ -395,23 +395,23 @@ class MessageContentTextAnnotationsFilePathObject(Model, tag_field="type", tag="
     end_index: int | None = None
 
 
-class MessageContentTextAnnotationsFilePathObjectFilePath(Model):
+class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
     file_id: str | None = None  # The ID of the file that was generated.
 
 
-class MessageContentTextObject(Model, tag_field="type", tag="text"):
+class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
     type = "text"
     text: MessageContentTextObjectText | None = None
 
 
-class MessageContentTextObjectText(Model):
+class MessageContentTextObjectText(BaseModel):
     value: str | None = None  # The data that makes up the text.
     annotations: list[MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject] | None = None
 
 
-class MessageDeltaContentImageFileObject(Model, tag_field="type", tag="image_file"):
+class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
     type = "image_file"
@@ -419,12 +419,12 @@ class MessageDeltaContentImageFileObject(Model, tag_field="type", tag="image_fil
     image_file: MessageDeltaContentImageFileObjectImageFile | None = None
 
 
-class MessageDeltaContentImageFileObjectImageFile(Model):
+class MessageDeltaContentImageFileObjectImageFile(BaseModel):
     file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
 
 
-class MessageDeltaContentImageUrlObject(Model, tag_field="type", tag="image_url"):
+class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
     type = "image_url"
@@ -432,12 +432,12 @@ class MessageDeltaContentImageUrlObject(Model, tag_field="type", tag="image_url"
     image_url: MessageDeltaContentImageUrlObjectImageUrl | None = None
 
 
-class MessageDeltaContentImageUrlObjectImageUrl(Model):
+class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
     url: str | None = None  # The URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
 
 
-class MessageDeltaContentRefusalObject(Model, tag_field="type", tag="refusal"):
+class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type = "refusal"
@@ -445,7 +445,7 @@ class MessageDeltaContentRefusalObject(Model, tag_field="type", tag="refusal"):
     refusal: str | None = None
 
 
-class MessageDeltaContentTextAnnotationsFileCitationObject(Model, tag_field="type", tag="file_citation"):
+class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
     type = "file_citation"
@@ -456,12 +456,12 @@ class MessageDeltaContentTextAnnotationsFileCitationObject(Model, tag_field="typ
     end_index: int | None = None
 
 
-class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(Model):
+class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
     file_id: str | None = None  # The ID of the specific File the citation is from.
     quote: str | None = None  # The specific quote in the file.
 
 
-class MessageDeltaContentTextAnnotationsFilePathObject(Model, tag_field="type", tag="file_path"):
+class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
     type = "file_path"
@@ -472,11 +472,11 @@ class MessageDeltaContentTextAnnotationsFilePathObject(Model, tag_field="type", 
     end_index: int | None = None
 
 
-class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(Model):
+class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
     file_id: str | None = None  # The ID of the file that was generated.
 
 
-class MessageDeltaContentTextObject(Model, tag_field="type", tag="text"):
+class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
     type = "text"
@@ -484,12 +484,12 @@ class MessageDeltaContentTextObject(Model, tag_field="type", tag="text"):
     text: MessageDeltaContentTextObjectText | None = None
 
 
-class MessageDeltaContentTextObjectText(Model):
+class MessageDeltaContentTextObjectText(BaseModel):
     value: str | None = None  # The data that makes up the text.
     annotations: list[MessageDeltaContentTextAnnotationsFileCitationObject | MessageDeltaContentTextAnnotationsFilePathObject] | None = None
 
 
-class MessageDeltaObject(Model):
+class MessageDeltaObject(BaseModel):
     """Message delta object"""
 
     id: str | None = None  # The identifier of the message, which can be referenced in API endpoints.
@@ -497,14 +497,14 @@ class MessageDeltaObject(Model):
     delta: MessageDeltaObjectDelta | None = None  # The delta containing the fields that have changed on the Message.
 
 
-class MessageDeltaObjectDelta(Model):
+class MessageDeltaObjectDelta(BaseModel):
     """The delta containing the fields that have changed on the Message."""
 
     role: Literal["user", "assistant"] | str | None = None  # The entity that produced the message.
     content: list[MessageDeltaContentImageFileObject | MessageDeltaContentTextObject | MessageDeltaContentRefusalObject | MessageDeltaContentImageUrlObject] | None = None  # The content of the message in array of text and/or images.
 
 
-class MessageObject(Model):
+class MessageObject(BaseModel):
     """The message object"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -523,60 +523,60 @@ class MessageObject(Model):
     metadata: _shared.Metadata | None = None
 
 
-class MessageObjectAttachmentsItem(Model):
+class MessageObjectAttachmentsItem(BaseModel):
     file_id: str | None = None  # The ID of the file to attach to the message.
     tools: list[AssistantToolsCode | AssistantToolsFileSearchTypeOnly] | None = None  # The tools to add this file to.
 
 
-class MessageObjectIncompleteDetails(Model):
+class MessageObjectIncompleteDetails(BaseModel):
     """On an incomplete message, details about why the message is incomplete."""
 
     reason: Literal["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"] | str | None = None  # The reason the message is incomplete.
 
 
-class MessageRequestContentTextObject(Model, tag_field="type", tag="text"):
+class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
     type = "text"
     text: str | None = None  # Text content to be sent to the model
 
 
-class MessageStreamEventOption1(Model):
+class MessageStreamEventOption1(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is created."""
 
     event: Literal["thread.message.created"] | str | None = None
     data: MessageObject | None = None
 
 
-class MessageStreamEventOption2(Model):
+class MessageStreamEventOption2(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) moves to an `in_progress` state."""
 
     event: Literal["thread.message.in_progress"] | str | None = None
     data: MessageObject | None = None
 
 
-class MessageStreamEventOption3(Model):
+class MessageStreamEventOption3(BaseModel):
     """Occurs when parts of a [Message](/docs/api-reference/messages/object) are being streamed."""
 
     event: Literal["thread.message.delta"] | str | None = None
     data: MessageDeltaObject | None = None
 
 
-class MessageStreamEventOption4(Model):
+class MessageStreamEventOption4(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is completed."""
 
     event: Literal["thread.message.completed"] | str | None = None
     data: MessageObject | None = None
 
 
-class MessageStreamEventOption5(Model):
+class MessageStreamEventOption5(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) ends before it is completed."""
 
     event: Literal["thread.message.incomplete"] | str | None = None
     data: MessageObject | None = None
 
 
-class ModifyAssistantRequest(Model):
+class ModifyAssistantRequest(BaseModel):
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # ID of the model to use.
     reasoning_effort: _shared.ReasoningEffort | None = None
     name: str | None = None
@@ -590,50 +590,50 @@ class ModifyAssistantRequest(Model):
     response_format: AssistantsApiResponseFormatOption | None = None
 
 
-class ModifyAssistantRequestToolResources(Model):
+class ModifyAssistantRequestToolResources(BaseModel):
     """A set of resources that are used by the assistant's tools."""
 
     code_interpreter: ModifyAssistantRequestToolResourcesCodeInterpreter | None = None
     file_search: ModifyAssistantRequestToolResourcesFileSearch | None = None
 
 
-class ModifyAssistantRequestToolResourcesCodeInterpreter(Model):
+class ModifyAssistantRequestToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # Overrides the list of [file](/docs/api-reference/files) IDs made available to the `code_interpret...
 
 
-class ModifyAssistantRequestToolResourcesFileSearch(Model):
+class ModifyAssistantRequestToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # Overrides the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
 
 
-class ModifyMessageRequest(Model):
+class ModifyMessageRequest(BaseModel):
     metadata: _shared.Metadata | None = None
 
 
-class ModifyRunRequest(Model):
+class ModifyRunRequest(BaseModel):
     metadata: _shared.Metadata | None = None
 
 
-class ModifyThreadRequest(Model):
+class ModifyThreadRequest(BaseModel):
     tool_resources: ModifyThreadRequestToolResources | None = None
     metadata: _shared.Metadata | None = None
 
 
-class ModifyThreadRequestToolResources(Model):
+class ModifyThreadRequestToolResources(BaseModel):
     """A set of resources that are made available to the assistant's tools in this thread."""
 
     code_interpreter: ModifyThreadRequestToolResourcesCodeInterpreter | None = None
     file_search: ModifyThreadRequestToolResourcesFileSearch | None = None
 
 
-class ModifyThreadRequestToolResourcesCodeInterpreter(Model):
+class ModifyThreadRequestToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
 
 
-class ModifyThreadRequestToolResourcesFileSearch(Model):
+class ModifyThreadRequestToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
 
 
-class RunCompletionUsage2(Model):
+class RunCompletionUsage2(BaseModel):
     """Usage statistics related to the run."""
 
     completion_tokens: int | None = None  # Number of completion tokens used over the course of the run.
@@ -641,7 +641,7 @@ class RunCompletionUsage2(Model):
     total_tokens: int | None = None  # Total number of tokens used (prompt + completion).
 
 
-class RunObject(Model):
+class RunObject(BaseModel):
     """A run on a thread"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -673,33 +673,33 @@ class RunObject(Model):
     response_format: AssistantsApiResponseFormatOption | None = None
 
 
-class RunObjectIncompleteDetails(Model):
+class RunObjectIncompleteDetails(BaseModel):
     """Details on why the run is incomplete."""
 
     reason: Literal["max_completion_tokens", "max_prompt_tokens"] | str | None = None  # The reason why the run is incomplete.
 
 
-class RunObjectLastError(Model):
+class RunObjectLastError(BaseModel):
     """The last error associated with this run."""
 
     code: Literal["server_error", "rate_limit_exceeded", "invalid_prompt"] | str | None = None  # One of `server_error`, `rate_limit_exceeded`, or `invalid_prompt`.
     message: str | None = None  # A human-readable description of the error.
 
 
-class RunObjectRequiredAction(Model, tag_field="type", tag="submit_tool_outputs"):
+class RunObjectRequiredAction(BaseModel, tag_field="type", tag="submit_tool_outputs"):
     """Details on the action required to continue the run."""
 
     type = "submit_tool_outputs"
     submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs | None = None  # Details on the tool outputs needed for this run to continue.
 
 
-class RunObjectRequiredActionSubmitToolOutputs(Model):
+class RunObjectRequiredActionSubmitToolOutputs(BaseModel):
     """Details on the tool outputs needed for this run to continue."""
 
     tool_calls: list[RunToolCallObject] | None = None  # A list of the relevant tool calls.
 
 
-class RunStepCompletionUsage2(Model):
+class RunStepCompletionUsage2(BaseModel):
     """Usage statistics related to the run step."""
 
     completion_tokens: int | None = None  # Number of completion tokens used over the course of the run step.
@@ -707,7 +707,7 @@ class RunStepCompletionUsage2(Model):
     total_tokens: int | None = None  # Total number of tokens used (prompt + completion).
 
 
-class RunStepDeltaObject(Model):
+class RunStepDeltaObject(BaseModel):
     """Run step delta object"""
 
     id: str | None = None  # The identifier of the run step, which can be referenced in API endpoints.
@@ -715,24 +715,24 @@ class RunStepDeltaObject(Model):
     delta: RunStepDeltaObjectDelta | None = None  # The delta containing the fields that have changed on the run step.
 
 
-class RunStepDeltaObjectDelta(Model):
+class RunStepDeltaObjectDelta(BaseModel):
     """The delta containing the fields that have changed on the run step."""
 
     step_details: RunStepDeltaStepDetailsMessageCreationObject | RunStepDeltaStepDetailsToolCallsObject | None = None  # The details of the run step.
 
 
-class RunStepDeltaStepDetailsMessageCreationObject(Model, tag_field="type", tag="message_creation"):
+class RunStepDeltaStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
     type = "message_creation"
     message_creation: RunStepDeltaStepDetailsMessageCreationObjectMessageCreation | None = None
 
 
-class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(Model):
+class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(BaseModel):
     message_id: str | None = None  # The ID of the message that was created by this run step.
 
 
-class RunStepDeltaStepDetailsToolCallsCodeObject(Model, tag_field="type", tag="code_interpreter"):
+class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool call"""
 
     type = "code_interpreter"
@@ -741,14 +741,14 @@ class RunStepDeltaStepDetailsToolCallsCodeObject(Model, tag_field="type", tag="c
     code_interpreter: RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
 
 
-class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(Model):
+class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
     """The Code Interpreter tool call definition."""
 
     input: str | None = None  # The input to the Code Interpreter tool call.
     outputs: list[RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject | RunStepDeltaStepDetailsToolCallsCodeOutputImageObject] | None = None  # The outputs from the Code Interpreter tool call.
 
 
-class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(Model, tag_field="type", tag="image"):
+class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code interpreter image output"""
 
     type = "image"
@@ -756,11 +756,11 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(Model, tag_field="ty
     image: RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage | None = None
 
 
-class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(Model):
+class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
     file_id: str | None = None  # The [file](/docs/api-reference/files) ID of the image.
 
 
-class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(Model, tag_field="type", tag="logs"):
+class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter log output"""
 
     type = "logs"
@@ -768,7 +768,7 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(Model, tag_field="typ
     logs: str | None = None  # The text output from the Code Interpreter tool call.
 
 
-class RunStepDeltaStepDetailsToolCallsFileSearchObject(Model, tag_field="type", tag="file_search"):
+class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
     type = "file_search"
@@ -777,7 +777,7 @@ class RunStepDeltaStepDetailsToolCallsFileSearchObject(Model, tag_field="type", 
     file_search: dict[str, Any] | None = None  # For now, this is always going to be an empty object.
 
 
-class RunStepDeltaStepDetailsToolCallsFunctionObject(Model, tag_field="type", tag="function"):
+class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
     type = "function"
@@ -786,7 +786,7 @@ class RunStepDeltaStepDetailsToolCallsFunctionObject(Model, tag_field="type", ta
     function: RunStepDeltaStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
 
 
-class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(Model):
+class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
     """The definition of the function that was called."""
 
     name: str | None = None  # The name of the function.
@@ -794,25 +794,25 @@ class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(Model):
     output: str | None = None
 
 
-class RunStepDeltaStepDetailsToolCallsObject(Model, tag_field="type", tag="tool_calls"):
+class RunStepDeltaStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
     type = "tool_calls"
     tool_calls: list[RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
 
 
-class RunStepDetailsMessageCreationObject(Model, tag_field="type", tag="message_creation"):
+class RunStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
     type = "message_creation"
     message_creation: RunStepDetailsMessageCreationObjectMessageCreation | None = None
 
 
-class RunStepDetailsMessageCreationObjectMessageCreation(Model):
+class RunStepDetailsMessageCreationObjectMessageCreation(BaseModel):
     message_id: str | None = None  # The ID of the message that was created by this run step.
 
 
-class RunStepDetailsToolCallsCodeObject(Model, tag_field="type", tag="code_interpreter"):
+class RunStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code Interpreter tool call"""
 
     type = "code_interpreter"
@@ -820,32 +820,32 @@ class RunStepDetailsToolCallsCodeObject(Model, tag_field="type", tag="code_inter
     code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
 
 
-class RunStepDetailsToolCallsCodeObjectCodeInterpreter(Model):
+class RunStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
     """The Code Interpreter tool call definition."""
 
     input: str | None = None  # The input to the Code Interpreter tool call.
     outputs: list[RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject] | None = None  # The outputs from the Code Interpreter tool call.
 
 
-class RunStepDetailsToolCallsCodeOutputImageObject(Model, tag_field="type", tag="image"):
+class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code Interpreter image output"""
 
     type = "image"
     image: RunStepDetailsToolCallsCodeOutputImageObjectImage | None = None
 
 
-class RunStepDetailsToolCallsCodeOutputImageObjectImage(Model):
+class RunStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
     file_id: str | None = None  # The [file](/docs/api-reference/files) ID of the image.
 
 
-class RunStepDetailsToolCallsCodeOutputLogsObject(Model, tag_field="type", tag="logs"):
+class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code Interpreter log output"""
 
     type = "logs"
     logs: str | None = None  # The text output from the Code Interpreter tool call.
 
 
-class RunStepDetailsToolCallsFileSearchObject(Model, tag_field="type", tag="file_search"):
+class RunStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
     type = "file_search"
@@ -853,21 +853,21 @@ class RunStepDetailsToolCallsFileSearchObject(Model, tag_field="type", tag="file
     file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch | None = None  # For now, this is always going to be an empty object.
 
 
-class RunStepDetailsToolCallsFileSearchObjectFileSearch(Model):
+class RunStepDetailsToolCallsFileSearchObjectFileSearch(BaseModel):
     """For now, this is always going to be an empty object."""
 
     ranking_options: RunStepDetailsToolCallsFileSearchRankingOptionsObject | None = None
     results: list[RunStepDetailsToolCallsFileSearchResultObject] | None = None  # The results of the file search.
 
 
-class RunStepDetailsToolCallsFileSearchRankingOptionsObject(Model):
+class RunStepDetailsToolCallsFileSearchRankingOptionsObject(BaseModel):
     """File search tool call ranking options"""
 
     ranker: FileSearchRanker | None = None
     score_threshold: float | None = None  # The score threshold for the file search.
 
 
-class RunStepDetailsToolCallsFileSearchResultObject(Model):
+class RunStepDetailsToolCallsFileSearchResultObject(BaseModel):
     """File search tool call result"""
 
     file_id: str | None = None  # The ID of the file that result was found in.
@@ -876,12 +876,12 @@ class RunStepDetailsToolCallsFileSearchResultObject(Model):
     content: list[RunStepDetailsToolCallsFileSearchResultObjectContentItem] | None = None  # The content of the result that was found.
 
 
-class RunStepDetailsToolCallsFileSearchResultObjectContentItem(Model, tag_field="type", tag="text"):
+class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel, tag_field="type", tag="text"):
     type = "text"
     text: str | None = None  # The text content of the file.
 
 
-class RunStepDetailsToolCallsFunctionObject(Model, tag_field="type", tag="function"):
+class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
     type = "function"
@@ -889,7 +889,7 @@ class RunStepDetailsToolCallsFunctionObject(Model, tag_field="type", tag="functi
     function: RunStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
 
 
-class RunStepDetailsToolCallsFunctionObjectFunction(Model):
+class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
     """The definition of the function that was called."""
 
     name: str | None = None  # The name of the function.
@@ -897,14 +897,14 @@ class RunStepDetailsToolCallsFunctionObjectFunction(Model):
     output: str | None = None
 
 
-class RunStepDetailsToolCallsObject(Model, tag_field="type", tag="tool_calls"):
+class RunStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
     type = "tool_calls"
     tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
 
 
-class RunStepObject(Model):
+class RunStepObject(BaseModel):
     """Run steps"""
 
     id: str | None = None  # The identifier of the run step, which can be referenced in API endpoints.
@@ -925,133 +925,133 @@ class RunStepObject(Model):
     usage: RunStepCompletionUsage | None = None
 
 
-class RunStepObjectLastError(Model):
+class RunStepObjectLastError(BaseModel):
     """The last error associated with this run step."""
 
     code: Literal["server_error", "rate_limit_exceeded"] | str | None = None  # One of `server_error` or `rate_limit_exceeded`.
     message: str | None = None  # A human-readable description of the error.
 
 
-class RunStepStreamEventOption1(Model):
+class RunStepStreamEventOption1(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is created."""
 
     event: Literal["thread.run.step.created"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStepStreamEventOption2(Model):
+class RunStepStreamEventOption2(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) moves to an `in_progress` state."""
 
     event: Literal["thread.run.step.in_progress"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStepStreamEventOption3(Model):
+class RunStepStreamEventOption3(BaseModel):
     """Occurs when parts of a [run step](/docs/api-reference/run-steps/step-object) are being streamed."""
 
     event: Literal["thread.run.step.delta"] | str | None = None
     data: RunStepDeltaObject | None = None
 
 
-class RunStepStreamEventOption4(Model):
+class RunStepStreamEventOption4(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is completed."""
 
     event: Literal["thread.run.step.completed"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStepStreamEventOption5(Model):
+class RunStepStreamEventOption5(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) fails."""
 
     event: Literal["thread.run.step.failed"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStepStreamEventOption6(Model):
+class RunStepStreamEventOption6(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is cancelled."""
 
     event: Literal["thread.run.step.cancelled"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStepStreamEventOption7(Model):
+class RunStepStreamEventOption7(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) expires."""
 
     event: Literal["thread.run.step.expired"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStreamEventOption1(Model):
+class RunStreamEventOption1(BaseModel):
     """Occurs when a new [run](/docs/api-reference/runs/object) is created."""
 
     event: Literal["thread.run.created"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption10(Model):
+class RunStreamEventOption10(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) expires."""
 
     event: Literal["thread.run.expired"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption2(Model):
+class RunStreamEventOption2(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `queued` status."""
 
     event: Literal["thread.run.queued"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption3(Model):
+class RunStreamEventOption3(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to an `in_progress` status."""
 
     event: Literal["thread.run.in_progress"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption4(Model):
+class RunStreamEventOption4(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `requires_action` status."""
 
     event: Literal["thread.run.requires_action"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption5(Model):
+class RunStreamEventOption5(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) is completed."""
 
     event: Literal["thread.run.completed"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption6(Model):
+class RunStreamEventOption6(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) ends with status `incomplete`."""
 
     event: Literal["thread.run.incomplete"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption7(Model):
+class RunStreamEventOption7(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) fails."""
 
     event: Literal["thread.run.failed"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption8(Model):
+class RunStreamEventOption8(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `cancelling` status."""
 
     event: Literal["thread.run.cancelling"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption9(Model):
+class RunStreamEventOption9(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) is cancelled."""
 
     event: Literal["thread.run.cancelled"] | str | None = None
     data: RunObject | None = None
 
 
-class RunToolCallObject(Model, tag_field="type", tag="function"):
+class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
     """Tool call objects"""
 
     type = "function"
@@ -1059,24 +1059,24 @@ class RunToolCallObject(Model, tag_field="type", tag="function"):
     function: RunToolCallObjectFunction | None = None  # The function definition.
 
 
-class RunToolCallObjectFunction(Model):
+class RunToolCallObjectFunction(BaseModel):
     """The function definition."""
 
     name: str | None = None  # The name of the function.
     arguments: str | None = None  # The arguments that the model expects you to pass to the function.
 
 
-class SubmitToolOutputsRunRequest(Model):
+class SubmitToolOutputsRunRequest(BaseModel):
     tool_outputs: list[SubmitToolOutputsRunRequestToolOutputsItem] | None = None  # A list of tools for which the outputs are being submitted.
     stream: bool | None = None
 
 
-class SubmitToolOutputsRunRequestToolOutputsItem(Model):
+class SubmitToolOutputsRunRequestToolOutputsItem(BaseModel):
     tool_call_id: str | None = None  # The ID of the tool call in the `required_action` object within the run object the output is being...
     output: str | None = None  # The output of the tool call to be submitted to continue the run.
 
 
-class ThreadObject(Model):
+class ThreadObject(BaseModel):
     """Thread"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -1086,22 +1086,22 @@ class ThreadObject(Model):
     metadata: _shared.Metadata | None = None
 
 
-class ThreadObjectToolResources(Model):
+class ThreadObjectToolResources(BaseModel):
     """A set of resources that are made available to the assistant's tools in this thread."""
 
     code_interpreter: ThreadObjectToolResourcesCodeInterpreter | None = None
     file_search: ThreadObjectToolResourcesFileSearch | None = None
 
 
-class ThreadObjectToolResourcesCodeInterpreter(Model):
+class ThreadObjectToolResourcesCodeInterpreter(BaseModel):
     file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
 
 
-class ThreadObjectToolResourcesFileSearch(Model):
+class ThreadObjectToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
 
 
-class ThreadStreamEvent2(Model):
+class ThreadStreamEvent2(BaseModel):
     """Occurs when a new [thread](/docs/api-reference/threads/object) is created."""
 
     enabled: bool | None = None  # Whether to enable input audio transcription.
@@ -1109,7 +1109,7 @@ class ThreadStreamEvent2(Model):
     data: ThreadObject | None = None
 
 
-class TruncationObject(Model):
+class TruncationObject(BaseModel):
     """Thread Truncation Controls"""
 
     type: Literal["auto", "last_messages"] | str | None = None  # The truncation strategy to use for the thread.

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionWord", "Translation", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
 
-class CreateSpeechRequest(Model):
+class CreateSpeechRequest(BaseModel):
     model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str | None = None  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
     input: str | None = None  # The text to generate audio for.
     instructions: str | None = None  # Control the voice of your generated audio with additional instructions.
@@ -22,7 +22,7 @@ class CreateSpeechRequest(Model):
     stream_format: Literal["sse", "audio"] | str | None = None  # The format to stream the audio in.
 
 
-class CreateTranscriptionRequest(Model):
+class CreateTranscriptionRequest(BaseModel):
     file: bytes | None = None  # The audio file object (not file name) to transcribe, in one of these formats: flac, mp3, mp4, mpe...
     model: Literal["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"] | str | None = None  # ID of the model to use.
     language: str | None = None  # The language of the input audio.
@@ -39,7 +39,7 @@ class CreateTranscriptionRequest(Model):
     known_speaker_references: list[str] | None = None  # Optional list of audio samples (as [data URLs](https://developer.mozilla.org/en-US/docs/Web/HTTP/...
 
 
-class CreateTranscriptionResponseDiarizedJson(Model):
+class CreateTranscriptionResponseDiarizedJson(BaseModel):
     """Represents a diarized transcription response returned by the model, including the combined transcript and speaker-segment annotations."""
 
     task: Literal["transcribe"] | str | None = None  # The type of task that was run.
@@ -49,7 +49,7 @@ class CreateTranscriptionResponseDiarizedJson(Model):
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token or duration usage statistics for the request.
 
 
-class CreateTranscriptionResponseJson(Model):
+class CreateTranscriptionResponseJson(BaseModel):
     """Represents a transcription response returned by model, based on the provided input."""
 
     text: str | None = None  # The transcribed text.
@@ -58,13 +58,13 @@ class CreateTranscriptionResponseJson(Model):
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token usage statistics for the request.
 
 
-class CreateTranscriptionResponseJsonLogprobsItem(Model):
+class CreateTranscriptionResponseJsonLogprobsItem(BaseModel):
     token: str | None = None  # The token in the transcription.
     logprob: float | None = None  # The log probability of the token.
     bytes: list[float] | None = None  # The bytes of the token.
 
 
-class CreateTranscriptionResponseVerboseJson(Model):
+class CreateTranscriptionResponseVerboseJson(BaseModel):
     """Represents a verbose json transcription response returned by model, based on the provided input."""
 
     language: str | None = None  # The language of the input audio.
@@ -75,7 +75,7 @@ class CreateTranscriptionResponseVerboseJson(Model):
     usage: _shared.TranscriptTextUsageDuration | None = None
 
 
-class CreateTranslationRequest(Model):
+class CreateTranslationRequest(BaseModel):
     file: bytes | None = None  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
     model: Literal["whisper-1"] | str | None = None  # ID of the model to use.
     prompt: str | None = None  # An optional text to guide the model's style or continue a previous audio segment.
@@ -83,44 +83,44 @@ class CreateTranslationRequest(Model):
     temperature: float | None = None  # The sampling temperature, between 0 and 1.
 
 
-class CreateTranslationResponseJson(Model):
+class CreateTranslationResponseJson(BaseModel):
     text: str | None = None
 
 
-class CreateTranslationResponseVerboseJson(Model):
+class CreateTranslationResponseVerboseJson(BaseModel):
     language: str | None = None  # The language of the output translation (always `english`).
     duration: float | None = None  # The duration of the input audio.
     text: str | None = None  # The translated text.
     segments: list[TranscriptionSegment] | None = None  # Segments of the translated text and their corresponding details.
 
 
-class CreateVoiceConsentRequest(Model):
+class CreateVoiceConsentRequest(BaseModel):
     name: str | None = None  # The label to use for this consent recording.
     recording: bytes | None = None  # The consent audio recording file.
     language: str | None = None  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
 
 
-class CreateVoiceRequest(Model):
+class CreateVoiceRequest(BaseModel):
     name: str | None = None  # The name of the new voice.
     audio_sample: bytes | None = None  # The sample audio recording file.
     consent: str | None = None  # The consent recording ID (for example, `cons_1234`).
 
 
-class SpeechAudioDeltaEvent(Model, tag_field="type", tag="speech.audio.delta"):
+class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
     """Emitted for each chunk of audio data generated during speech synthesis."""
 
     type = "speech.audio.delta"
     audio: str | None = None  # A chunk of Base64-encoded audio data.
 
 
-class SpeechAudioDoneEvent(Model, tag_field="type", tag="speech.audio.done"):
+class SpeechAudioDoneEvent(BaseModel, tag_field="type", tag="speech.audio.done"):
     """Emitted when the speech synthesis is complete and all audio has been streamed."""
 
     type = "speech.audio.done"
     usage: SpeechAudioDoneEventUsage | None = None  # Token usage statistics for the request.
 
 
-class SpeechAudioDoneEventUsage(Model):
+class SpeechAudioDoneEventUsage(BaseModel):
     """Token usage statistics for the request."""
 
     input_tokens: int | None = None  # Number of input tokens in the prompt.
@@ -128,7 +128,7 @@ class SpeechAudioDoneEventUsage(Model):
     total_tokens: int | None = None  # Total number of tokens used (input + output).
 
 
-class TranscriptTextDeltaEvent(Model, tag_field="type", tag="transcript.text.delta"):
+class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text.delta"):
     """Emitted when there is an additional text delta."""
 
     type = "transcript.text.delta"
@@ -137,13 +137,13 @@ class TranscriptTextDeltaEvent(Model, tag_field="type", tag="transcript.text.del
     segment_id: str | None = None  # Identifier of the diarized segment that this delta belongs to.
 
 
-class TranscriptTextDeltaEventLogprobsItem(Model):
+class TranscriptTextDeltaEventLogprobsItem(BaseModel):
     token: str | None = None  # The token that was used to generate the log probability.
     logprob: float | None = None  # The log probability of the token.
     bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
 
 
-class TranscriptTextDoneEvent(Model, tag_field="type", tag="transcript.text.done"):
+class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
     """Emitted when the transcription is complete."""
 
     type = "transcript.text.done"
@@ -153,13 +153,13 @@ class TranscriptTextDoneEvent(Model, tag_field="type", tag="transcript.text.done
     usage: _shared.TranscriptTextUsageTokens | None = None
 
 
-class TranscriptTextDoneEventLogprobsItem(Model):
+class TranscriptTextDoneEventLogprobsItem(BaseModel):
     token: str | None = None  # The token that was used to generate the log probability.
     logprob: float | None = None  # The log probability of the token.
     bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
 
 
-class TranscriptTextSegmentEvent(Model, tag_field="type", tag="transcript.text.segment"):
+class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """Emitted when a diarized transcription returns a completed segment with speaker information."""
 
     type = "transcript.text.segment"
@@ -170,7 +170,7 @@ class TranscriptTextSegmentEvent(Model, tag_field="type", tag="transcript.text.s
     speaker: str | None = None  # Speaker label for this segment.
 
 
-class TranscriptionDiarizedSegment(Model, tag_field="type", tag="transcript.text.segment"):
+class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """A segment of diarized transcript text with speaker metadata."""
 
     type = "transcript.text.segment"
@@ -181,7 +181,7 @@ class TranscriptionDiarizedSegment(Model, tag_field="type", tag="transcript.text
     speaker: str | None = None  # Speaker label for this segment.
 
 
-class TranscriptionSegment(Model):
+class TranscriptionSegment(BaseModel):
     id: int | None = None  # Unique identifier of the segment.
     seek: int | None = None  # Seek offset of the segment.
     start: float | None = None  # Start time of the segment in seconds.
@@ -194,30 +194,30 @@ class TranscriptionSegment(Model):
     no_speech_prob: float | None = None  # Probability of no speech in the segment.
 
 
-class TranscriptionWord(Model):
+class TranscriptionWord(BaseModel):
     word: str | None = None  # The text content of the word.
     start: float | None = None  # Start time of the word in seconds.
     end: float | None = None  # End time of the word in seconds.
 
 
-class UpdateVoiceConsentRequest(Model):
+class UpdateVoiceConsentRequest(BaseModel):
     name: str | None = None  # The updated label for this consent recording.
 
 
-class VadConfig(Model, tag_field="type", tag="server_vad"):
+class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
     type = "server_vad"
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
     threshold: float | None = None  # Sensitivity threshold (0.0 to 1.0) for voice activity detection.
 
 
-class VoiceConsentDeletedResource(Model):
+class VoiceConsentDeletedResource(BaseModel):
     id: str | None = None  # The consent recording identifier.
     object: Literal["audio.voice_consent"] | str | None = None
     deleted: bool | None = None
 
 
-class VoiceConsentListResource(Model):
+class VoiceConsentListResource(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[VoiceConsentResource] | None = None
     first_id: str | None = None
@@ -225,7 +225,7 @@ class VoiceConsentListResource(Model):
     has_more: bool | None = None
 
 
-class VoiceConsentResource(Model):
+class VoiceConsentResource(BaseModel):
     """Voice consent"""
 
     object: Literal["audio.voice_consent"] | str | None = None  # The object type, which is always `audio.voice_consent`.
@@ -235,7 +235,7 @@ class VoiceConsentResource(Model):
     created_at: int | None = None  # The Unix timestamp (in seconds) for when the consent recording was created.
 
 
-class VoiceResource(Model):
+class VoiceResource(BaseModel):
     """Voice"""
 
     object: Literal["audio.voice"] | str | None = None  # The object type, which is always `audio.voice`.

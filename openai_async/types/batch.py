@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["Batch", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse"]
 
-class Batch(Model):
+class Batch(BaseModel):
     id: str | None = None
     object: Literal["batch"] | str | None = None  # The object type, which is always `batch`.
     endpoint: str | None = None  # The OpenAI API endpoint used by the batch.
@@ -37,26 +37,26 @@ class Batch(Model):
     metadata: _shared.Metadata | None = None
 
 
-class BatchError(Model):
+class BatchError(BaseModel):
     code: str | None = None  # An error code identifying the error type.
     message: str | None = None  # A human-readable message providing more details about the error.
     param: str | None = None
     line: int | None = None
 
 
-class BatchErrors(Model):
+class BatchErrors(BaseModel):
     object: str | None = None  # The object type, which is always `list`.
     data: list[BatchError] | None = None
 
 
-class BatchFileExpirationAfter(Model):
+class BatchFileExpirationAfter(BaseModel):
     """File expiration policy"""
 
     anchor: Literal["created_at"] | str | None = None  # Anchor timestamp after which the expiration policy applies.
     seconds: int | None = None  # The number of seconds after the anchor time that the file will expire.
 
 
-class BatchRequestCounts(Model):
+class BatchRequestCounts(BaseModel):
     """The request counts for different statuses within the batch."""
 
     total: int | None = None  # Total number of requests in the batch.
@@ -64,7 +64,7 @@ class BatchRequestCounts(Model):
     failed: int | None = None  # Number of requests that have failed.
 
 
-class BatchUsage(Model):
+class BatchUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
     input_tokens: int | None = None  # The number of input tokens.
@@ -74,19 +74,19 @@ class BatchUsage(Model):
     total_tokens: int | None = None  # The total number of tokens used.
 
 
-class BatchUsageInputTokensDetails(Model):
+class BatchUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
     cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
 
 
-class BatchUsageOutputTokensDetails(Model):
+class BatchUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
     reasoning_tokens: int | None = None  # The number of reasoning tokens.
 
 
-class CreateBatchRequest(Model):
+class CreateBatchRequest(BaseModel):
     input_file_id: str | None = None  # The ID of an uploaded file that contains requests for the new batch.
     endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str | None = None  # The endpoint to be used for all requests in the batch.
     completion_window: Literal["24h"] | str | None = None  # The time frame within which the batch should be processed.
@@ -94,7 +94,7 @@ class CreateBatchRequest(Model):
     output_expires_after: BatchFileExpirationAfter | None = None
 
 
-class ListBatchesResponse(Model):
+class ListBatchesResponse(BaseModel):
     data: list[Batch] | None = None
     first_id: str | None = None
     last_id: str | None = None

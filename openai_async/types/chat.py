@@ -8,43 +8,43 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["ChatCompletion", "ChatCompletionAllowedTools", "ChatCompletionAllowedToolsChoice", "ChatCompletionChunk", "ChatCompletionDeleted", "ChatCompletionFunctionCallOption", "ChatCompletionFunctions", "ChatCompletionList", "ChatCompletionMessage", "ChatCompletionMessageCustomToolCall", "ChatCompletionMessageCustomToolCallCustom", "ChatCompletionMessageList", "ChatCompletionMessageListDataItem", "ChatCompletionMessageListDataItemAnnotationsItem", "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation", "ChatCompletionMessageListDataItemAudio", "ChatCompletionMessageListDataItemFunctionCall", "ChatCompletionMessageParam", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ChatCompletionMessageToolCallChunkFunction", "ChatCompletionMessageToolCallFunction", "ChatCompletionMessageToolCallUnion", "ChatCompletionMessageToolCalls", "ChatCompletionModalities", "ChatCompletionModeration", "ChatCompletionModerationError", "ChatCompletionModerationResults", "ChatCompletionNamedToolChoice", "ChatCompletionNamedToolChoiceCustom", "ChatCompletionNamedToolChoiceCustomCustom", "ChatCompletionNamedToolChoiceFunction", "ChatCompletionRequestAssistantMessage", "ChatCompletionRequestAssistantMessageAudio", "ChatCompletionRequestAssistantMessageContentPart", "ChatCompletionRequestAssistantMessageFunctionCall", "ChatCompletionRequestDeveloperMessage", "ChatCompletionRequestFunctionMessage", "ChatCompletionRequestMessage", "ChatCompletionRequestMessageContentPartAudio", "ChatCompletionRequestMessageContentPartAudioInputAudio", "ChatCompletionRequestMessageContentPartFile", "ChatCompletionRequestMessageContentPartFileFile", "ChatCompletionRequestMessageContentPartImage", "ChatCompletionRequestMessageContentPartImageImageUrl", "ChatCompletionRequestMessageContentPartRefusal", "ChatCompletionRequestMessageContentPartText", "ChatCompletionRequestSystemMessage", "ChatCompletionRequestSystemMessageContentPart", "ChatCompletionRequestToolMessage", "ChatCompletionRequestToolMessageContentPart", "ChatCompletionRequestUserMessage", "ChatCompletionRequestUserMessageContentPart", "ChatCompletionResponseMessage", "ChatCompletionResponseMessageAnnotationsItem", "ChatCompletionResponseMessageAnnotationsItemUrlCitation", "ChatCompletionResponseMessageAudio", "ChatCompletionResponseMessageFunctionCall", "ChatCompletionRole", "ChatCompletionStoreMessage", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions2", "ChatCompletionStreamResponseDelta", "ChatCompletionStreamResponseDeltaFunctionCall", "ChatCompletionTokenLogprob", "ChatCompletionTokenLogprobTopLogprobsItem", "ChatCompletionTool", "ChatCompletionToolChoiceOption", "ChatCompletionToolParam", "Choice", "CreateChatCompletionRequest", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestWebSearchOptions", "CreateChatCompletionRequestWebSearchOptionsUserLocation", "CreateChatCompletionResponse", "CreateChatCompletionResponseChoicesItem", "CreateChatCompletionResponseChoicesItemLogprobs", "CreateChatCompletionStreamResponse", "CreateChatCompletionStreamResponseChoicesItem", "CreateChatCompletionStreamResponseChoicesItemLogprobs", "CustomToolChatCompletions", "CustomToolChatCompletionsCustom", "CustomToolChatCompletionsCustomFormatGrammar", "CustomToolChatCompletionsCustomFormatGrammarGrammar", "CustomToolChatCompletionsCustomFormatText", "PredictionContent", "ResponseModalities", "ServiceTier", "WebSearchContextSize", "WebSearchLocation"]
 
-class ChatCompletionAllowedTools(Model):
+class ChatCompletionAllowedTools(BaseModel):
     """Allowed tools"""
 
     mode: Literal["auto", "required"] | str | None = None  # Constrains the tools available to the model to a pre-defined set.
     tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
 
 
-class ChatCompletionAllowedToolsChoice(Model, tag_field="type", tag="allowed_tools"):
+class ChatCompletionAllowedToolsChoice(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
     type = "allowed_tools"
     allowed_tools: ChatCompletionAllowedTools | None = None
 
 
-class ChatCompletionDeleted(Model):
+class ChatCompletionDeleted(BaseModel):
     object: Literal["chat.completion.deleted"] | str | None = None  # The type of object being deleted.
     id: str | None = None  # The ID of the chat completion that was deleted.
     deleted: bool | None = None  # Whether the chat completion was deleted.
 
 
-class ChatCompletionFunctionCallOption(Model):
+class ChatCompletionFunctionCallOption(BaseModel):
     """Specifying a particular function via `{"name": "my_function"}` forces the model to call that function."""
 
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionFunctions(Model):
+class ChatCompletionFunctions(BaseModel):
     description: str | None = None  # A description of what the function does, used by the model to choose when and how to call the fun...
     name: str | None = None  # The name of the function to be called.
     parameters: _shared.FunctionParameters | None = None
 
 
-class ChatCompletionList(Model):
+class ChatCompletionList(BaseModel):
     """ChatCompletionList"""
 
     object: Literal["list"] | str | None = None  # The type of this object.
@@ -54,7 +54,7 @@ class ChatCompletionList(Model):
     has_more: bool | None = None  # Indicates whether there are more Chat Completions available.
 
 
-class ChatCompletionMessageCustomToolCall(Model, tag_field="type", tag="custom"):
+class ChatCompletionMessageCustomToolCall(BaseModel, tag_field="type", tag="custom"):
     """Custom tool call"""
 
     type = "custom"
@@ -62,14 +62,14 @@ class ChatCompletionMessageCustomToolCall(Model, tag_field="type", tag="custom")
     custom: ChatCompletionMessageCustomToolCallCustom | None = None  # The custom tool that the model called.
 
 
-class ChatCompletionMessageCustomToolCallCustom(Model):
+class ChatCompletionMessageCustomToolCallCustom(BaseModel):
     """The custom tool that the model called."""
 
     name: str | None = None  # The name of the custom tool to call.
     input: str | None = None  # The input for the custom tool call generated by the model.
 
 
-class ChatCompletionMessageList(Model):
+class ChatCompletionMessageList(BaseModel):
     """ChatCompletionMessageList"""
 
     object: Literal["list"] | str | None = None  # The type of this object.
@@ -79,7 +79,7 @@ class ChatCompletionMessageList(Model):
     has_more: bool | None = None  # Indicates whether there are more chat messages available.
 
 
-class ChatCompletionMessageListDataItem(Model):
+class ChatCompletionMessageListDataItem(BaseModel):
     """A chat completion message generated by the model."""
 
     content: str | None = None
@@ -93,14 +93,14 @@ class ChatCompletionMessageListDataItem(Model):
     content_parts: list[ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage] | None = None
 
 
-class ChatCompletionMessageListDataItemAnnotationsItem(Model, tag_field="type", tag="url_citation"):
+class ChatCompletionMessageListDataItemAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
     type = "url_citation"
     url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation | None = None  # A URL citation when using web search.
 
 
-class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(Model):
+class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(BaseModel):
     """A URL citation when using web search."""
 
     end_index: int | None = None  # The index of the last character of the URL citation in the message.
@@ -109,7 +109,7 @@ class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(Model):
     title: str | None = None  # The title of the web resource.
 
 
-class ChatCompletionMessageListDataItemAudio(Model):
+class ChatCompletionMessageListDataItemAudio(BaseModel):
     """If the audio output modality is requested, this object contains data about the audio response from the model."""
 
     id: str | None = None  # Unique identifier for this audio response.
@@ -118,14 +118,14 @@ class ChatCompletionMessageListDataItemAudio(Model):
     transcript: str | None = None  # Transcript of the audio generated by the model.
 
 
-class ChatCompletionMessageListDataItemFunctionCall(Model):
+class ChatCompletionMessageListDataItemFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
     arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionMessageToolCall(Model, tag_field="type", tag="function"):
+class ChatCompletionMessageToolCall(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
     type = "function"
@@ -133,33 +133,33 @@ class ChatCompletionMessageToolCall(Model, tag_field="type", tag="function"):
     function: ChatCompletionMessageToolCallFunction | None = None  # The function that the model called.
 
 
-class ChatCompletionMessageToolCallChunk(Model, tag_field="type", tag="function"):
+class ChatCompletionMessageToolCallChunk(BaseModel, tag_field="type", tag="function"):
     type = "function"
     index: int | None = None
     id: str | None = None  # The ID of the tool call.
     function: ChatCompletionMessageToolCallChunkFunction | None = None
 
 
-class ChatCompletionMessageToolCallChunkFunction(Model):
+class ChatCompletionMessageToolCallChunkFunction(BaseModel):
     name: str | None = None  # The name of the function to call.
     arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
 
 
-class ChatCompletionMessageToolCallFunction(Model):
+class ChatCompletionMessageToolCallFunction(BaseModel):
     """The function that the model called."""
 
     name: str | None = None  # The name of the function to call.
     arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
 
 
-class ChatCompletionModeration(Model):
+class ChatCompletionModeration(BaseModel):
     """Moderation results or errors for the request input and generated output."""
 
     input: ChatCompletionModerationResults | ChatCompletionModerationError | None = None  # Moderation for the request input.
     output: ChatCompletionModerationResults | ChatCompletionModerationError | None = None  # Moderation for the generated output.
 
 
-class ChatCompletionModerationError(Model, tag_field="type", tag="error"):
+class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
     """An error produced while attempting moderation."""
 
     type = "error"
@@ -167,7 +167,7 @@ class ChatCompletionModerationError(Model, tag_field="type", tag="error"):
     message: str | None = None  # The error message.
 
 
-class ChatCompletionModerationResults(Model, tag_field="type", tag="moderation_results"):
+class ChatCompletionModerationResults(BaseModel, tag_field="type", tag="moderation_results"):
     """Successful moderation results for the request input or generated output."""
 
     type = "moderation_results"
@@ -175,29 +175,29 @@ class ChatCompletionModerationResults(Model, tag_field="type", tag="moderation_r
     results: list[_shared.ModerationResultBody] | None = None  # A list of moderation results.
 
 
-class ChatCompletionNamedToolChoice(Model, tag_field="type", tag="function"):
+class ChatCompletionNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Function tool choice"""
 
     type = "function"
     function: ChatCompletionNamedToolChoiceFunction | None = None
 
 
-class ChatCompletionNamedToolChoiceCustom(Model, tag_field="type", tag="custom"):
+class ChatCompletionNamedToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool choice"""
 
     type = "custom"
     custom: ChatCompletionNamedToolChoiceCustomCustom | None = None
 
 
-class ChatCompletionNamedToolChoiceCustomCustom(Model):
+class ChatCompletionNamedToolChoiceCustomCustom(BaseModel):
     name: str | None = None  # The name of the custom tool to call.
 
 
-class ChatCompletionNamedToolChoiceFunction(Model):
+class ChatCompletionNamedToolChoiceFunction(BaseModel):
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionRequestAssistantMessage(Model):
+class ChatCompletionRequestAssistantMessage(BaseModel):
     """Assistant message"""
 
     content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
@@ -209,20 +209,20 @@ class ChatCompletionRequestAssistantMessage(Model):
     function_call: ChatCompletionRequestAssistantMessageFunctionCall | None = None
 
 
-class ChatCompletionRequestAssistantMessageAudio(Model):
+class ChatCompletionRequestAssistantMessageAudio(BaseModel):
     """Data about a previous audio response from the model."""
 
     id: str | None = None  # Unique identifier for a previous audio response from the model.
 
 
-class ChatCompletionRequestAssistantMessageFunctionCall(Model):
+class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
     arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionRequestDeveloperMessage(Model):
+class ChatCompletionRequestDeveloperMessage(BaseModel):
     """Developer message"""
 
     content: str | list[ChatCompletionRequestMessageContentPartText] | None = None  # The contents of the developer message.
@@ -230,7 +230,7 @@ class ChatCompletionRequestDeveloperMessage(Model):
     name: str | None = None  # An optional name for the participant.
 
 
-class ChatCompletionRequestFunctionMessage(Model):
+class ChatCompletionRequestFunctionMessage(BaseModel):
     """Function message"""
 
     role: Literal["function"] | str | None = None  # The role of the messages author, in this case `function`.
@@ -238,7 +238,7 @@ class ChatCompletionRequestFunctionMessage(Model):
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionRequestMessageContentPartAudio(Model, tag_field="type", tag="input_audio"):
+class ChatCompletionRequestMessageContentPartAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Audio content part"""
 
     type = "input_audio"
@@ -246,12 +246,12 @@ class ChatCompletionRequestMessageContentPartAudio(Model, tag_field="type", tag=
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class ChatCompletionRequestMessageContentPartAudioInputAudio(Model):
+class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
     data: str | None = None  # Base64 encoded audio data.
     format: Literal["wav", "mp3"] | str | None = None  # The format of the encoded audio data.
 
 
-class ChatCompletionRequestMessageContentPartFile(Model, tag_field="type", tag="file"):
+class ChatCompletionRequestMessageContentPartFile(BaseModel, tag_field="type", tag="file"):
     """File content part"""
 
     type = "file"
@@ -259,13 +259,13 @@ class ChatCompletionRequestMessageContentPartFile(Model, tag_field="type", tag="
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class ChatCompletionRequestMessageContentPartFileFile(Model):
+class ChatCompletionRequestMessageContentPartFileFile(BaseModel):
     filename: str | None = None  # The name of the file, used when passing the file to the model as a string.
     file_data: str | None = None  # The base64 encoded file data, used when passing the file to the model as a string.
     file_id: str | None = None  # The ID of an uploaded file to use as input.
 
 
-class ChatCompletionRequestMessageContentPartImage(Model, tag_field="type", tag="image_url"):
+class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", tag="image_url"):
     """Image content part"""
 
     type = "image_url"
@@ -273,19 +273,19 @@ class ChatCompletionRequestMessageContentPartImage(Model, tag_field="type", tag=
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class ChatCompletionRequestMessageContentPartImageImageUrl(Model):
+class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
     url: str | None = None  # Either a URL of the image or the base64 encoded image data.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
 
 
-class ChatCompletionRequestMessageContentPartRefusal(Model, tag_field="type", tag="refusal"):
+class ChatCompletionRequestMessageContentPartRefusal(BaseModel, tag_field="type", tag="refusal"):
     """Refusal content part"""
 
     type = "refusal"
     refusal: str | None = None  # The refusal message generated by the model.
 
 
-class ChatCompletionRequestMessageContentPartText(Model, tag_field="type", tag="text"):
+class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", tag="text"):
     """Text content part"""
 
     type = "text"
@@ -293,7 +293,7 @@ class ChatCompletionRequestMessageContentPartText(Model, tag_field="type", tag="
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class ChatCompletionRequestSystemMessage(Model):
+class ChatCompletionRequestSystemMessage(BaseModel):
     """System message"""
 
     content: str | list[ChatCompletionRequestSystemMessageContentPart] | None = None  # The contents of the system message.
@@ -301,7 +301,7 @@ class ChatCompletionRequestSystemMessage(Model):
     name: str | None = None  # An optional name for the participant.
 
 
-class ChatCompletionRequestToolMessage(Model):
+class ChatCompletionRequestToolMessage(BaseModel):
     """Tool message"""
 
     role: Literal["tool"] | str | None = None  # The role of the messages author, in this case `tool`.
@@ -309,7 +309,7 @@ class ChatCompletionRequestToolMessage(Model):
     tool_call_id: str | None = None  # Tool call that this message is responding to.
 
 
-class ChatCompletionRequestUserMessage(Model):
+class ChatCompletionRequestUserMessage(BaseModel):
     """User message"""
 
     content: str | list[ChatCompletionRequestUserMessageContentPart] | None = None  # The contents of the user message.
@@ -317,7 +317,7 @@ class ChatCompletionRequestUserMessage(Model):
     name: str | None = None  # An optional name for the participant.
 
 
-class ChatCompletionResponseMessage(Model):
+class ChatCompletionResponseMessage(BaseModel):
     """A chat completion message generated by the model."""
 
     content: str | None = None
@@ -329,14 +329,14 @@ class ChatCompletionResponseMessage(Model):
     audio: ChatCompletionResponseMessageAudio | None = None
 
 
-class ChatCompletionResponseMessageAnnotationsItem(Model, tag_field="type", tag="url_citation"):
+class ChatCompletionResponseMessageAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
     type = "url_citation"
     url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation | None = None  # A URL citation when using web search.
 
 
-class ChatCompletionResponseMessageAnnotationsItemUrlCitation(Model):
+class ChatCompletionResponseMessageAnnotationsItemUrlCitation(BaseModel):
     """A URL citation when using web search."""
 
     end_index: int | None = None  # The index of the last character of the URL citation in the message.
@@ -345,7 +345,7 @@ class ChatCompletionResponseMessageAnnotationsItemUrlCitation(Model):
     title: str | None = None  # The title of the web resource.
 
 
-class ChatCompletionResponseMessageAudio(Model):
+class ChatCompletionResponseMessageAudio(BaseModel):
     """If the audio output modality is requested, this object contains data about the audio response from the model."""
 
     id: str | None = None  # Unique identifier for this audio response.
@@ -354,21 +354,21 @@ class ChatCompletionResponseMessageAudio(Model):
     transcript: str | None = None  # Transcript of the audio generated by the model.
 
 
-class ChatCompletionResponseMessageFunctionCall(Model):
+class ChatCompletionResponseMessageFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
     arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionStreamOptions2(Model):
+class ChatCompletionStreamOptions2(BaseModel):
     """Options for streaming response."""
 
     include_usage: bool | None = None  # If set, an additional chunk will be streamed before the `data: [DONE]` message.
     include_obfuscation: bool | None = None  # When true, stream obfuscation will be enabled.
 
 
-class ChatCompletionStreamResponseDelta(Model):
+class ChatCompletionStreamResponseDelta(BaseModel):
     """A chat completion delta generated by streamed model responses."""
 
     content: str | None = None
@@ -378,34 +378,34 @@ class ChatCompletionStreamResponseDelta(Model):
     refusal: str | None = None
 
 
-class ChatCompletionStreamResponseDeltaFunctionCall(Model):
+class ChatCompletionStreamResponseDeltaFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
     arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
     name: str | None = None  # The name of the function to call.
 
 
-class ChatCompletionTokenLogprob(Model):
+class ChatCompletionTokenLogprob(BaseModel):
     token: str | None = None  # The token.
     logprob: float | None = None  # The log probability of this token, if it is within the top 20 most likely tokens.
     bytes: list[int] | None = None
     top_logprobs: list[ChatCompletionTokenLogprobTopLogprobsItem] | None = None  # List of the most likely tokens and their log probability, at this token position.
 
 
-class ChatCompletionTokenLogprobTopLogprobsItem(Model):
+class ChatCompletionTokenLogprobTopLogprobsItem(BaseModel):
     token: str | None = None  # The token.
     logprob: float | None = None  # The log probability of this token, if it is within the top 20 most likely tokens.
     bytes: list[int] | None = None
 
 
-class ChatCompletionTool(Model, tag_field="type", tag="function"):
+class ChatCompletionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type = "function"
     function: _shared.FunctionObject | None = None
 
 
-class CreateChatCompletionRequest(Model):
+class CreateChatCompletionRequest(BaseModel):
     metadata: _shared.Metadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
     temperature: float | None = None
@@ -445,28 +445,28 @@ class CreateChatCompletionRequest(Model):
     functions: list[ChatCompletionFunctions] | None = None  # Deprecated in favor of `tools`.
 
 
-class CreateChatCompletionRequestAudio(Model):
+class CreateChatCompletionRequestAudio(BaseModel):
     """Parameters for audio output."""
 
     voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
     format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"] | str | None = None  # Specifies the output audio format.
 
 
-class CreateChatCompletionRequestWebSearchOptions(Model):
+class CreateChatCompletionRequestWebSearchOptions(BaseModel):
     """Web search"""
 
     user_location: CreateChatCompletionRequestWebSearchOptionsUserLocation | None = None  # Approximate location parameters for the search.
     search_context_size: WebSearchContextSize | None = None
 
 
-class CreateChatCompletionRequestWebSearchOptionsUserLocation(Model, tag_field="type", tag="approximate"):
+class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel, tag_field="type", tag="approximate"):
     """Approximate location parameters for the search."""
 
     type = "approximate"
     approximate: WebSearchLocation | None = None
 
 
-class CreateChatCompletionResponse(Model):
+class CreateChatCompletionResponse(BaseModel):
     """Represents a chat completion response returned by model, based on the provided input."""
 
     id: str | None = None  # A unique identifier for the chat completion.
@@ -481,21 +481,21 @@ class CreateChatCompletionResponse(Model):
     moderation: ChatCompletionModeration | None = None
 
 
-class CreateChatCompletionResponseChoicesItem(Model):
+class CreateChatCompletionResponseChoicesItem(BaseModel):
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = None  # The reason the model stopped generating tokens.
     index: int | None = None  # The index of the choice in the list of choices.
     message: ChatCompletionResponseMessage | None = None
     logprobs: CreateChatCompletionResponseChoicesItemLogprobs | None = None
 
 
-class CreateChatCompletionResponseChoicesItemLogprobs(Model):
+class CreateChatCompletionResponseChoicesItemLogprobs(BaseModel):
     """Log probability information for the choice."""
 
     content: list[ChatCompletionTokenLogprob] | None = None
     refusal: list[ChatCompletionTokenLogprob] | None = None
 
 
-class CreateChatCompletionStreamResponse(Model):
+class CreateChatCompletionStreamResponse(BaseModel):
     """Represents a streamed chunk of a chat completion response returned by the model, based on the provided input."""
 
     id: str | None = None  # A unique identifier for the chat completion.
@@ -510,28 +510,28 @@ class CreateChatCompletionStreamResponse(Model):
     moderation: ChatCompletionModeration | None = None
 
 
-class CreateChatCompletionStreamResponseChoicesItem(Model):
+class CreateChatCompletionStreamResponseChoicesItem(BaseModel):
     delta: ChatCompletionStreamResponseDelta | None = None
     logprobs: CreateChatCompletionStreamResponseChoicesItemLogprobs | None = None  # Log probability information for the choice.
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = None  # The reason the model stopped generating tokens.
     index: int | None = None  # The index of the choice in the list of choices.
 
 
-class CreateChatCompletionStreamResponseChoicesItemLogprobs(Model):
+class CreateChatCompletionStreamResponseChoicesItemLogprobs(BaseModel):
     """Log probability information for the choice."""
 
     content: list[ChatCompletionTokenLogprob] | None = None  # A list of message content tokens with log probability information.
     refusal: list[ChatCompletionTokenLogprob] | None = None  # A list of message refusal tokens with log probability information.
 
 
-class CustomToolChatCompletions(Model, tag_field="type", tag="custom"):
+class CustomToolChatCompletions(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
     custom: CustomToolChatCompletionsCustom | None = None  # Properties of the custom tool.
 
 
-class CustomToolChatCompletionsCustom(Model):
+class CustomToolChatCompletionsCustom(BaseModel):
     """Custom tool properties"""
 
     name: str | None = None  # The name of the custom tool, used to identify it in tool calls.
@@ -539,34 +539,34 @@ class CustomToolChatCompletionsCustom(Model):
     format: CustomToolChatCompletionsCustomFormatText | CustomToolChatCompletionsCustomFormatGrammar | None = None  # The input format for the custom tool.
 
 
-class CustomToolChatCompletionsCustomFormatGrammar(Model, tag_field="type", tag="grammar"):
+class CustomToolChatCompletionsCustomFormatGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
     type = "grammar"
     grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar | None = None  # Your chosen grammar.
 
 
-class CustomToolChatCompletionsCustomFormatGrammarGrammar(Model):
+class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
     """Grammar format"""
 
     definition: str | None = None  # The grammar definition.
     syntax: Literal["lark", "regex"] | str | None = None  # The syntax of the grammar definition.
 
 
-class CustomToolChatCompletionsCustomFormatText(Model, tag_field="type", tag="text"):
+class CustomToolChatCompletionsCustomFormatText(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
     type = "text"
 
 
-class PredictionContent(Model, tag_field="type", tag="content"):
+class PredictionContent(BaseModel, tag_field="type", tag="content"):
     """Static Content"""
 
     type = "content"
     content: str | list[ChatCompletionRequestMessageContentPartText] | None = None  # The content that should be matched when generating a model response.
 
 
-class WebSearchLocation(Model):
+class WebSearchLocation(BaseModel):
     """Web search location"""
 
     country: str | None = None  # The two-letter [ISO country code](https://en.wikipedia.org/wiki/ISO_3166-1) of the user, e.g.

@@ -8,17 +8,17 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["ActiveStatus", "AssistantMessageItem", "Attachment", "AttachmentType", "AutomaticThreadTitlingParam", "ChatSessionAutomaticThreadTitling", "ChatSessionChatkitConfiguration", "ChatSessionFileUpload", "ChatSessionHistory", "ChatSessionRateLimits", "ChatSessionResource", "ChatSessionStatus", "ChatkitConfigurationParam", "ChatkitWorkflow", "ChatkitWorkflowTracing", "ClientToolCallItem", "ClientToolCallStatus", "ClosedStatus", "CreateChatSessionBody", "DeletedThreadResource", "ExpiresAfterParam", "FileAnnotation", "FileAnnotationSource", "FileUploadParam", "HistoryParam", "InferenceOptions", "LockedStatus", "RateLimitsParam", "ResponseOutputText", "TaskGroupItem", "TaskGroupTask", "TaskItem", "TaskType", "ThreadItem", "ThreadItemListResource", "ThreadListResource", "ThreadResource", "ToolChoice", "UrlAnnotation", "UrlAnnotationSource", "UserMessageInputText", "UserMessageItem", "UserMessageQuotedText", "WidgetMessageItem", "WorkflowParam", "WorkflowTracingParam"]
 
-class ActiveStatus(Model, tag_field="type", tag="active"):
+class ActiveStatus(BaseModel, tag_field="type", tag="active"):
     """Active thread status"""
 
     type = "active"
 
 
-class AssistantMessageItem(Model, tag_field="type", tag="chatkit.assistant_message"):
+class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_message"):
     """Assistant message"""
 
     type = "chatkit.assistant_message"
@@ -29,7 +29,7 @@ class AssistantMessageItem(Model, tag_field="type", tag="chatkit.assistant_messa
     content: list[ResponseOutputText] | None = None  # Ordered assistant response segments.
 
 
-class Attachment(Model):
+class Attachment(BaseModel):
     """Attachment"""
 
     type: AttachmentType | None = None  # Attachment discriminator.
@@ -39,19 +39,19 @@ class Attachment(Model):
     preview_url: str | None = None
 
 
-class AutomaticThreadTitlingParam(Model):
+class AutomaticThreadTitlingParam(BaseModel):
     """Automatic thread titling configuration"""
 
     enabled: bool | None = None  # Enable automatic thread title generation.
 
 
-class ChatSessionAutomaticThreadTitling(Model):
+class ChatSessionAutomaticThreadTitling(BaseModel):
     """Automatic thread titling"""
 
     enabled: bool | None = None  # Whether automatic thread titling is enabled.
 
 
-class ChatSessionChatkitConfiguration(Model):
+class ChatSessionChatkitConfiguration(BaseModel):
     """ChatKit configuration"""
 
     automatic_thread_titling: ChatSessionAutomaticThreadTitling | None = None  # Automatic thread titling preferences.
@@ -59,7 +59,7 @@ class ChatSessionChatkitConfiguration(Model):
     history: ChatSessionHistory | None = None  # History retention configuration.
 
 
-class ChatSessionFileUpload(Model):
+class ChatSessionFileUpload(BaseModel):
     """File upload settings"""
 
     enabled: bool | None = None  # Indicates if uploads are enabled for the session.
@@ -67,20 +67,20 @@ class ChatSessionFileUpload(Model):
     max_files: int | None = None
 
 
-class ChatSessionHistory(Model):
+class ChatSessionHistory(BaseModel):
     """History settings"""
 
     enabled: bool | None = None  # Indicates if chat history is persisted for the session.
     recent_threads: int | None = None
 
 
-class ChatSessionRateLimits(Model):
+class ChatSessionRateLimits(BaseModel):
     """Rate limits"""
 
     max_requests_per_1_minute: int | None = None  # Maximum allowed requests per one-minute window.
 
 
-class ChatSessionResource(Model):
+class ChatSessionResource(BaseModel):
     """The chat session object"""
 
     id: str | None = None  # Identifier for the ChatKit session.
@@ -95,7 +95,7 @@ class ChatSessionResource(Model):
     chatkit_configuration: ChatSessionChatkitConfiguration | None = None  # Resolved ChatKit feature configuration for the session.
 
 
-class ChatkitConfigurationParam(Model):
+class ChatkitConfigurationParam(BaseModel):
     """ChatKit configuration overrides"""
 
     automatic_thread_titling: AutomaticThreadTitlingParam | None = None  # Configuration for automatic thread titling.
@@ -103,7 +103,7 @@ class ChatkitConfigurationParam(Model):
     history: HistoryParam | None = None  # Configuration for chat history retention.
 
 
-class ChatkitWorkflow(Model):
+class ChatkitWorkflow(BaseModel):
     """Workflow"""
 
     id: str | None = None  # Identifier of the workflow backing the session.
@@ -112,13 +112,13 @@ class ChatkitWorkflow(Model):
     tracing: ChatkitWorkflowTracing | None = None  # Tracing settings applied to the workflow.
 
 
-class ChatkitWorkflowTracing(Model):
+class ChatkitWorkflowTracing(BaseModel):
     """Tracing Configuration"""
 
     enabled: bool | None = None  # Indicates whether tracing is enabled.
 
 
-class ClientToolCallItem(Model, tag_field="type", tag="chatkit.client_tool_call"):
+class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_call"):
     """Client tool call"""
 
     type = "chatkit.client_tool_call"
@@ -133,14 +133,14 @@ class ClientToolCallItem(Model, tag_field="type", tag="chatkit.client_tool_call"
     output: str | None = None
 
 
-class ClosedStatus(Model, tag_field="type", tag="closed"):
+class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
     """Closed thread status"""
 
     type = "closed"
     reason: str | None = None
 
 
-class CreateChatSessionBody(Model):
+class CreateChatSessionBody(BaseModel):
     """Create chat session request"""
 
     workflow: WorkflowParam | None = None  # Workflow that powers the session.
@@ -150,7 +150,7 @@ class CreateChatSessionBody(Model):
     chatkit_configuration: ChatkitConfigurationParam | None = None  # Optional overrides for ChatKit runtime configuration features
 
 
-class DeletedThreadResource(Model):
+class DeletedThreadResource(BaseModel):
     """Deleted thread"""
 
     id: str | None = None  # Identifier of the deleted thread.
@@ -158,28 +158,28 @@ class DeletedThreadResource(Model):
     deleted: bool | None = None  # Indicates that the thread has been deleted.
 
 
-class ExpiresAfterParam(Model):
+class ExpiresAfterParam(BaseModel):
     """Expiration overrides"""
 
     anchor: Literal["created_at"] | str | None = None  # Base timestamp used to calculate expiration.
     seconds: int | None = None  # Number of seconds after the anchor when the session expires.
 
 
-class FileAnnotation(Model, tag_field="type", tag="file"):
+class FileAnnotation(BaseModel, tag_field="type", tag="file"):
     """File annotation"""
 
     type = "file"
     source: FileAnnotationSource | None = None  # File attachment referenced by the annotation.
 
 
-class FileAnnotationSource(Model, tag_field="type", tag="file"):
+class FileAnnotationSource(BaseModel, tag_field="type", tag="file"):
     """File annotation source"""
 
     type = "file"
     filename: str | None = None  # Filename referenced by the annotation.
 
 
-class FileUploadParam(Model):
+class FileUploadParam(BaseModel):
     """File upload configuration"""
 
     enabled: bool | None = None  # Enable uploads for this session.
@@ -187,34 +187,34 @@ class FileUploadParam(Model):
     max_files: int | None = None  # Maximum number of files that can be uploaded to the session.
 
 
-class HistoryParam(Model):
+class HistoryParam(BaseModel):
     """Chat history configuration"""
 
     enabled: bool | None = None  # Enables chat users to access previous ChatKit threads.
     recent_threads: int | None = None  # Number of recent ChatKit threads users have access to.
 
 
-class InferenceOptions(Model):
+class InferenceOptions(BaseModel):
     """Inference options"""
 
     tool_choice: ToolChoice | None = None
     model: str | None = None
 
 
-class LockedStatus(Model, tag_field="type", tag="locked"):
+class LockedStatus(BaseModel, tag_field="type", tag="locked"):
     """Locked thread status"""
 
     type = "locked"
     reason: str | None = None
 
 
-class RateLimitsParam(Model):
+class RateLimitsParam(BaseModel):
     """Rate limit overrides"""
 
     max_requests_per_1_minute: int | None = None  # Maximum number of requests allowed per minute for the session.
 
 
-class ResponseOutputText(Model, tag_field="type", tag="output_text"):
+class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Assistant message content"""
 
     type = "output_text"
@@ -222,7 +222,7 @@ class ResponseOutputText(Model, tag_field="type", tag="output_text"):
     annotations: list[FileAnnotation | UrlAnnotation] | None = None  # Ordered list of annotations attached to the response text.
 
 
-class TaskGroupItem(Model, tag_field="type", tag="chatkit.task_group"):
+class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
     """Task group"""
 
     type = "chatkit.task_group"
@@ -233,7 +233,7 @@ class TaskGroupItem(Model, tag_field="type", tag="chatkit.task_group"):
     tasks: list[TaskGroupTask] | None = None  # Tasks included in the group.
 
 
-class TaskGroupTask(Model):
+class TaskGroupTask(BaseModel):
     """Task group task"""
 
     type: TaskType | None = None  # Subtype for the grouped task.
@@ -241,7 +241,7 @@ class TaskGroupTask(Model):
     summary: str | None = None
 
 
-class TaskItem(Model, tag_field="type", tag="chatkit.task"):
+class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
     """Task item"""
 
     type = "chatkit.task"
@@ -254,7 +254,7 @@ class TaskItem(Model, tag_field="type", tag="chatkit.task"):
     summary: str | None = None
 
 
-class ThreadItemListResource(Model):
+class ThreadItemListResource(BaseModel):
     """Thread Items"""
 
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
@@ -264,7 +264,7 @@ class ThreadItemListResource(Model):
     has_more: bool | None = None  # Whether there are more items available.
 
 
-class ThreadListResource(Model):
+class ThreadListResource(BaseModel):
     """Threads"""
 
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
@@ -274,7 +274,7 @@ class ThreadListResource(Model):
     has_more: bool | None = None  # Whether there are more items available.
 
 
-class ThreadResource(Model):
+class ThreadResource(BaseModel):
     """The thread object"""
 
     id: str | None = None  # Identifier of the thread.
@@ -285,34 +285,34 @@ class ThreadResource(Model):
     user: str | None = None  # Free-form string that identifies your end user who owns the thread.
 
 
-class ToolChoice(Model):
+class ToolChoice(BaseModel):
     """Tool choice"""
 
     id: str | None = None  # Identifier of the requested tool.
 
 
-class UrlAnnotation(Model, tag_field="type", tag="url"):
+class UrlAnnotation(BaseModel, tag_field="type", tag="url"):
     """URL annotation"""
 
     type = "url"
     source: UrlAnnotationSource | None = None  # URL referenced by the annotation.
 
 
-class UrlAnnotationSource(Model, tag_field="type", tag="url"):
+class UrlAnnotationSource(BaseModel, tag_field="type", tag="url"):
     """URL annotation source"""
 
     type = "url"
     url: str | None = None  # URL referenced by the annotation.
 
 
-class UserMessageInputText(Model, tag_field="type", tag="input_text"):
+class UserMessageInputText(BaseModel, tag_field="type", tag="input_text"):
     """User message input"""
 
     type = "input_text"
     text: str | None = None  # Plain-text content supplied by the user.
 
 
-class UserMessageItem(Model, tag_field="type", tag="chatkit.user_message"):
+class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
     """User Message Item"""
 
     type = "chatkit.user_message"
@@ -325,14 +325,14 @@ class UserMessageItem(Model, tag_field="type", tag="chatkit.user_message"):
     inference_options: InferenceOptions | None = None
 
 
-class UserMessageQuotedText(Model, tag_field="type", tag="quoted_text"):
+class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
     """User message quoted text"""
 
     type = "quoted_text"
     text: str | None = None  # Quoted text content.
 
 
-class WidgetMessageItem(Model, tag_field="type", tag="chatkit.widget"):
+class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
     """Widget message"""
 
     type = "chatkit.widget"
@@ -343,7 +343,7 @@ class WidgetMessageItem(Model, tag_field="type", tag="chatkit.widget"):
     widget: str | None = None  # Serialized widget payload rendered in the UI.
 
 
-class WorkflowParam(Model):
+class WorkflowParam(BaseModel):
     """Workflow settings"""
 
     id: str | None = None  # Identifier for the workflow invoked by the session.
@@ -352,7 +352,7 @@ class WorkflowParam(Model):
     tracing: WorkflowTracingParam | None = None  # Optional tracing overrides for the workflow invocation.
 
 
-class WorkflowTracingParam(Model):
+class WorkflowTracingParam(BaseModel):
     """Tracing Configuration"""
 
     enabled: bool | None = None  # Whether tracing is enabled during the session.

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["Completion", "CompletionChoice", "CreateCompletionRequest", "CreateCompletionResponse", "CreateCompletionResponseChoicesItem", "CreateCompletionResponseChoicesItemLogprobs"]
 
-class CreateCompletionRequest(Model):
+class CreateCompletionRequest(BaseModel):
     model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str | None = None  # ID of the model to use.
     prompt: str | list[int | str | list[int]] | None = None  # The prompt(s) to generate completions for, encoded as a string, array of strings, array of tokens...
     best_of: int | None = None  # Generates `best_of` completions server-side and returns the "best" (the one with the highest log...
@@ -33,7 +33,7 @@ class CreateCompletionRequest(Model):
     user: str | None = None  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
 
 
-class CreateCompletionResponse(Model):
+class CreateCompletionResponse(BaseModel):
     """Represents a completion response from the API."""
 
     id: str | None = None  # A unique identifier for the completion.
@@ -45,14 +45,14 @@ class CreateCompletionResponse(Model):
     usage: _shared.CompletionUsage | None = None
 
 
-class CreateCompletionResponseChoicesItem(Model):
+class CreateCompletionResponseChoicesItem(BaseModel):
     finish_reason: Literal["stop", "length", "content_filter"] | str | None = None  # The reason the model stopped generating tokens.
     index: int | None = None
     logprobs: CreateCompletionResponseChoicesItemLogprobs | None = None
     text: str | None = None
 
 
-class CreateCompletionResponseChoicesItemLogprobs(Model):
+class CreateCompletionResponseChoicesItemLogprobs(BaseModel):
     text_offset: list[int] | None = None
     token_logprobs: list[float] | None = None
     tokens: list[str] | None = None

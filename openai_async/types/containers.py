@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
 
-class ContainerFileListResource(Model):
+class ContainerFileListResource(BaseModel):
     object: Literal["list"] | str | None = None  # The type of object returned, must be 'list'.
     data: list[ContainerFileResource] | None = None  # A list of container files.
     first_id: str | None = None  # The ID of the first file in the list.
@@ -20,7 +20,7 @@ class ContainerFileListResource(Model):
     has_more: bool | None = None  # Whether there are more files available.
 
 
-class ContainerFileResource(Model):
+class ContainerFileResource(BaseModel):
     """The container file object"""
 
     id: str | None = None  # Unique identifier for the file.
@@ -32,7 +32,7 @@ class ContainerFileResource(Model):
     source: str | None = None  # Source of the file (e.g., `user`, `assistant`).
 
 
-class ContainerListResource(Model):
+class ContainerListResource(BaseModel):
     object: Literal["list"] | str | None = None  # The type of object returned, must be 'list'.
     data: list[ContainerResource] | None = None  # A list of containers.
     first_id: str | None = None  # The ID of the first container in the list.
@@ -40,7 +40,7 @@ class ContainerListResource(Model):
     has_more: bool | None = None  # Whether there are more containers available.
 
 
-class ContainerResource(Model):
+class ContainerResource(BaseModel):
     """The container object"""
 
     id: str | None = None  # Unique identifier for the container.
@@ -54,21 +54,21 @@ class ContainerResource(Model):
     network_policy: ContainerResourceNetworkPolicy | None = None  # Network access policy for the container.
 
 
-class ContainerResourceExpiresAfter(Model):
+class ContainerResourceExpiresAfter(BaseModel):
     """The container will expire after this time period."""
 
     anchor: Literal["last_active_at"] | str | None = None  # The reference point for the expiration.
     minutes: int | None = None  # The number of minutes after the anchor before the container expires.
 
 
-class ContainerResourceNetworkPolicy(Model):
+class ContainerResourceNetworkPolicy(BaseModel):
     """Network access policy for the container."""
 
     type: Literal["allowlist", "disabled"] | str | None = None  # The network policy mode.
     allowed_domains: list[str] | None = None  # Allowed outbound domains when `type` is `allowlist`.
 
 
-class CreateContainerBody(Model):
+class CreateContainerBody(BaseModel):
     name: str | None = None  # Name of the container to create.
     file_ids: list[str] | None = None  # IDs of files to copy to the container.
     expires_after: CreateContainerBodyExpiresAfter | None = None  # Container expiration time in seconds relative to the 'anchor' time.
@@ -77,14 +77,14 @@ class CreateContainerBody(Model):
     network_policy: _responses.ContainerNetworkPolicyDisabledParam | _responses.ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
 
 
-class CreateContainerBodyExpiresAfter(Model):
+class CreateContainerBodyExpiresAfter(BaseModel):
     """Container expiration time in seconds relative to the 'anchor' time."""
 
     anchor: Literal["last_active_at"] | str | None = None  # Time anchor for the expiration time.
     minutes: int | None = None
 
 
-class CreateContainerFileBody(Model):
+class CreateContainerFileBody(BaseModel):
     file_id: str | None = None  # Name of the file to create.
     file: bytes | None = None  # The File object (not file name) to be uploaded.
 

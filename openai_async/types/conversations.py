@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
 
-class ConversationItemList(Model):
+class ConversationItemList(BaseModel):
     """The conversation item list"""
 
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
@@ -22,31 +22,31 @@ class ConversationItemList(Model):
     last_id: str | None = None  # The ID of the last item in the list.
 
 
-class ConversationResource(Model):
+class ConversationResource(BaseModel):
     id: str | None = None  # The unique ID of the conversation.
     object: Literal["conversation"] | str | None = None  # The object type, which is always `conversation`.
     metadata: Any = None  # Set of 16 key-value pairs that can be attached to an object.
     created_at: int | None = None  # The time at which the conversation was created, measured in seconds since the Unix epoch.
 
 
-class CreateConversationBody(Model):
+class CreateConversationBody(BaseModel):
     metadata: _shared.Metadata | None = None
     items: list[_responses.InputItem] | None = None
 
 
-class DeletedConversation(Model):
+class DeletedConversation(BaseModel):
     object: Literal["conversation.deleted"] | str | None = None
     deleted: bool | None = None
     id: str | None = None
 
 
-class DeletedConversationResource(Model):
+class DeletedConversationResource(BaseModel):
     object: Literal["conversation.deleted"] | str | None = None
     deleted: bool | None = None
     id: str | None = None
 
 
-class UpdateConversationBody(Model):
+class UpdateConversationBody(BaseModel):
     metadata: _shared.Metadata | None = None  # Set of 16 key-value pairs that can be attached to an object.
 
 

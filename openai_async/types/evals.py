@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["CreateEvalCompletionsRunDataSource", "CreateEvalCompletionsRunDataSourceInputMessagesItemReference", "CreateEvalCompletionsRunDataSourceInputMessagesTemplate", "CreateEvalCompletionsRunDataSourceSamplingParams", "CreateEvalCustomDataSourceConfig", "CreateEvalItem", "CreateEvalItemOption1", "CreateEvalJsonlRunDataSource", "CreateEvalLabelModelGrader", "CreateEvalLogsDataSourceConfig", "CreateEvalRequest", "CreateEvalResponsesRunDataSource", "CreateEvalResponsesRunDataSourceInputMessagesItemReference", "CreateEvalResponsesRunDataSourceInputMessagesTemplate", "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1", "CreateEvalResponsesRunDataSourceSamplingParams", "CreateEvalResponsesRunDataSourceSamplingParamsText", "CreateEvalRunRequest", "CreateEvalStoredCompletionsDataSourceConfig", "Eval", "EvalApiError", "EvalCreateResponse", "EvalCustomDataSourceConfig", "EvalGraderLabelModel", "EvalGraderPython", "EvalGraderScoreModel", "EvalGraderScoreModelSamplingParams", "EvalGraderStringCheck", "EvalGraderTextSimilarity", "EvalJsonlFileContentSource", "EvalJsonlFileContentSourceContentItem", "EvalJsonlFileIdSource", "EvalList", "EvalListResponse", "EvalLogsDataSourceConfig", "EvalResponsesSource", "EvalRetrieveResponse", "EvalRun", "EvalRunList", "EvalRunOutputItem", "EvalRunOutputItemList", "EvalRunOutputItemResult", "EvalRunOutputItemSample", "EvalRunOutputItemSampleInputItem", "EvalRunOutputItemSampleOutputItem", "EvalRunOutputItemSampleUsage", "EvalRunPerModelUsageItem", "EvalRunPerTestingCriteriaResultsItem", "EvalRunResultCounts", "EvalStoredCompletionsDataSourceConfig", "EvalStoredCompletionsSource", "EvalUpdateResponse"]
 
-class CreateEvalCompletionsRunDataSource(Model, tag_field="type", tag="completions"):
+class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="completions"):
     """CompletionsRunDataSource"""
 
     type = "completions"
@@ -22,21 +22,21 @@ class CreateEvalCompletionsRunDataSource(Model, tag_field="type", tag="completio
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource | None = None  # Determines what populates the `item` namespace in this run's data source.
 
 
-class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(Model, tag_field="type", tag="item_reference"):
+class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """ItemReferenceInputMessages"""
 
     type = "item_reference"
     item_reference: str | None = None  # A reference to a variable in the `item` namespace.
 
 
-class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(Model, tag_field="type", tag="template"):
+class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """TemplateInputMessages"""
 
     type = "template"
     template: list[dict[str, Any]] | None = None  # A list of chat messages forming the prompt or context.
 
 
-class CreateEvalCompletionsRunDataSourceSamplingParams(Model):
+class CreateEvalCompletionsRunDataSourceSamplingParams(BaseModel):
     reasoning_effort: _shared.ReasoningEffort | None = None
     temperature: float | None = None  # A higher temperature increases randomness in the outputs.
     max_completion_tokens: int | None = None  # The maximum number of tokens in the generated output.
@@ -46,7 +46,7 @@ class CreateEvalCompletionsRunDataSourceSamplingParams(Model):
     tools: list[_chat.ChatCompletionTool] | None = None  # A list of tools the model may call.
 
 
-class CreateEvalCustomDataSourceConfig(Model, tag_field="type", tag="custom"):
+class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
     type = "custom"
@@ -54,21 +54,21 @@ class CreateEvalCustomDataSourceConfig(Model, tag_field="type", tag="custom"):
     include_sample_schema: bool | None = None  # Whether the eval should expect you to populate the sample namespace (ie, by generating responses...
 
 
-class CreateEvalItemOption1(Model):
+class CreateEvalItemOption1(BaseModel):
     """SimpleInputMessage"""
 
     role: str | None = None  # The role of the message (e.g.
     content: str | None = None  # The content of the message.
 
 
-class CreateEvalJsonlRunDataSource(Model, tag_field="type", tag="jsonl"):
+class CreateEvalJsonlRunDataSource(BaseModel, tag_field="type", tag="jsonl"):
     """JsonlRunDataSource"""
 
     type = "jsonl"
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | None = None  # Determines what populates the `item` namespace in the data source.
 
 
-class CreateEvalLabelModelGrader(Model, tag_field="type", tag="label_model"):
+class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
     type = "label_model"
@@ -79,14 +79,14 @@ class CreateEvalLabelModelGrader(Model, tag_field="type", tag="label_model"):
     passing_labels: list[str] | None = None  # The labels that indicate a passing result.
 
 
-class CreateEvalLogsDataSourceConfig(Model, tag_field="type", tag="logs"):
+class CreateEvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
     type = "logs"
     metadata: dict[str, Any] | None = None  # Metadata filters for the logs data source.
 
 
-class CreateEvalRequest(Model):
+class CreateEvalRequest(BaseModel):
     """CreateEvalRequest"""
 
     name: str | None = None  # The name of the evaluation.
@@ -95,7 +95,7 @@ class CreateEvalRequest(Model):
     testing_criteria: list[CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] | None = None  # A list of graders for all eval runs in this group.
 
 
-class CreateEvalResponsesRunDataSource(Model, tag_field="type", tag="responses"):
+class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
     """ResponsesRunDataSource"""
 
     type = "responses"
@@ -105,28 +105,28 @@ class CreateEvalResponsesRunDataSource(Model, tag_field="type", tag="responses")
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource | None = None  # Determines what populates the `item` namespace in this run's data source.
 
 
-class CreateEvalResponsesRunDataSourceInputMessagesItemReference(Model, tag_field="type", tag="item_reference"):
+class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """InputMessagesItemReference"""
 
     type = "item_reference"
     item_reference: str | None = None  # A reference to a variable in the `item` namespace.
 
 
-class CreateEvalResponsesRunDataSourceInputMessagesTemplate(Model, tag_field="type", tag="template"):
+class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """InputMessagesTemplate"""
 
     type = "template"
     template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] | None = None  # A list of chat messages forming the prompt or context.
 
 
-class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(Model):
+class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(BaseModel):
     """ChatMessage"""
 
     role: str | None = None  # The role of the message (e.g.
     content: str | None = None  # The content of the message.
 
 
-class CreateEvalResponsesRunDataSourceSamplingParams(Model):
+class CreateEvalResponsesRunDataSourceSamplingParams(BaseModel):
     reasoning_effort: _shared.ReasoningEffort | None = None
     temperature: float | None = None  # A higher temperature increases randomness in the outputs.
     max_completion_tokens: int | None = None  # The maximum number of tokens in the generated output.
@@ -136,13 +136,13 @@ class CreateEvalResponsesRunDataSourceSamplingParams(Model):
     text: CreateEvalResponsesRunDataSourceSamplingParamsText | None = None  # Configuration options for a text response from the model.
 
 
-class CreateEvalResponsesRunDataSourceSamplingParamsText(Model):
+class CreateEvalResponsesRunDataSourceSamplingParamsText(BaseModel):
     """Configuration options for a text response from the model."""
 
     format: _responses.TextResponseFormatConfiguration | None = None
 
 
-class CreateEvalRunRequest(Model):
+class CreateEvalRunRequest(BaseModel):
     """CreateEvalRunRequest"""
 
     name: str | None = None  # The name of the run.
@@ -150,14 +150,14 @@ class CreateEvalRunRequest(Model):
     data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource | None = None  # Details about the run's data source.
 
 
-class CreateEvalStoredCompletionsDataSourceConfig(Model, tag_field="type", tag="stored_completions"):
+class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
     type = "stored_completions"
     metadata: dict[str, Any] | None = None  # Metadata filters for the stored completions data source.
 
 
-class Eval(Model):
+class Eval(BaseModel):
     """Eval"""
 
     object: Literal["eval"] | str | None = None  # The object type.
@@ -169,21 +169,21 @@ class Eval(Model):
     metadata: _shared.Metadata | None = None
 
 
-class EvalApiError(Model):
+class EvalApiError(BaseModel):
     """EvalApiError"""
 
     code: str | None = None  # The error code.
     message: str | None = None  # The error message.
 
 
-class EvalCustomDataSourceConfig(Model, tag_field="type", tag="custom"):
+class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
     type = "custom"
     schema: dict[str, Any] | None = None  # The json schema for the run data source items.
 
 
-class EvalGraderLabelModel(Model, tag_field="type", tag="label_model"):
+class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """A LabelModelGrader object which uses a model to assign labels to each item in the evaluation."""
 
     type = "label_model"
@@ -194,7 +194,7 @@ class EvalGraderLabelModel(Model, tag_field="type", tag="label_model"):
     passing_labels: list[str] | None = None  # The labels that indicate a passing result.
 
 
-class EvalGraderPython(Model, tag_field="type", tag="python"):
+class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
     """A PythonGrader object that runs a python script on the input."""
 
     type = "python"
@@ -204,7 +204,7 @@ class EvalGraderPython(Model, tag_field="type", tag="python"):
     pass_threshold: float | None = None  # The threshold for the score.
 
 
-class EvalGraderScoreModel(Model, tag_field="type", tag="score_model"):
+class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """A ScoreModelGrader object that uses a model to assign a score to the input."""
 
     type = "score_model"
@@ -216,7 +216,7 @@ class EvalGraderScoreModel(Model, tag_field="type", tag="score_model"):
     pass_threshold: float | None = None  # The threshold for the score.
 
 
-class EvalGraderScoreModelSamplingParams(Model):
+class EvalGraderScoreModelSamplingParams(BaseModel):
     """The sampling parameters for the model."""
 
     seed: int | None = None
@@ -226,7 +226,7 @@ class EvalGraderScoreModelSamplingParams(Model):
     reasoning_effort: _shared.ReasoningEffort | None = None
 
 
-class EvalGraderStringCheck(Model, tag_field="type", tag="string_check"):
+class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """A StringCheckGrader object that performs a string comparison between input and reference using a specified operation."""
 
     type = "string_check"
@@ -236,7 +236,7 @@ class EvalGraderStringCheck(Model, tag_field="type", tag="string_check"):
     operation: Literal["eq", "ne", "like", "ilike"] | str | None = None  # The string check operation to perform.
 
 
-class EvalGraderTextSimilarity(Model, tag_field="type", tag="text_similarity"):
+class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """A TextSimilarityGrader object which grades text based on similarity metrics."""
 
     type = "text_similarity"
@@ -247,26 +247,26 @@ class EvalGraderTextSimilarity(Model, tag_field="type", tag="text_similarity"):
     pass_threshold: float | None = None  # The threshold for the score.
 
 
-class EvalJsonlFileContentSource(Model, tag_field="type", tag="file_content"):
+class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
     """EvalJsonlFileContentSource"""
 
     type = "file_content"
     content: list[EvalJsonlFileContentSourceContentItem] | None = None  # The content of the jsonl file.
 
 
-class EvalJsonlFileContentSourceContentItem(Model):
+class EvalJsonlFileContentSourceContentItem(BaseModel):
     item: dict[str, Any] | None = None
     sample: dict[str, Any] | None = None
 
 
-class EvalJsonlFileIdSource(Model, tag_field="type", tag="file_id"):
+class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
     """EvalJsonlFileIdSource"""
 
     type = "file_id"
     id: str | None = None  # The identifier of the file.
 
 
-class EvalList(Model):
+class EvalList(BaseModel):
     """EvalList"""
 
     object: Literal["list"] | str | None = None  # The type of this object.
@@ -276,7 +276,7 @@ class EvalList(Model):
     has_more: bool | None = None  # Indicates whether there are more evals available.
 
 
-class EvalLogsDataSourceConfig(Model, tag_field="type", tag="logs"):
+class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
     type = "logs"
@@ -284,7 +284,7 @@ class EvalLogsDataSourceConfig(Model, tag_field="type", tag="logs"):
     schema: dict[str, Any] | None = None  # The json schema for the run data source items.
 
 
-class EvalResponsesSource(Model, tag_field="type", tag="responses"):
+class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
     """EvalResponsesSource"""
 
     type = "responses"
@@ -300,7 +300,7 @@ class EvalResponsesSource(Model, tag_field="type", tag="responses"):
     tools: list[str] | None = None
 
 
-class EvalRun(Model):
+class EvalRun(BaseModel):
     """EvalRun"""
 
     object: Literal["eval.run"] | str | None = None  # The type of the object.
@@ -319,7 +319,7 @@ class EvalRun(Model):
     error: EvalApiError | None = None
 
 
-class EvalRunList(Model):
+class EvalRunList(BaseModel):
     """EvalRunList"""
 
     object: Literal["list"] | str | None = None  # The type of this object.
@@ -329,7 +329,7 @@ class EvalRunList(Model):
     has_more: bool | None = None  # Indicates whether there are more evals available.
 
 
-class EvalRunOutputItem(Model):
+class EvalRunOutputItem(BaseModel):
     """EvalRunOutputItem"""
 
     object: Literal["eval.run.output_item"] | str | None = None  # The type of the object.
@@ -344,7 +344,7 @@ class EvalRunOutputItem(Model):
     sample: EvalRunOutputItemSample | None = None  # A sample containing the input and output of the evaluation run.
 
 
-class EvalRunOutputItemList(Model):
+class EvalRunOutputItemList(BaseModel):
     """EvalRunOutputItemList"""
 
     object: Literal["list"] | str | None = None  # The type of this object.
@@ -354,7 +354,7 @@ class EvalRunOutputItemList(Model):
     has_more: bool | None = None  # Indicates whether there are more eval run output items available.
 
 
-class EvalRunOutputItemResult(Model):
+class EvalRunOutputItemResult(BaseModel):
     """EvalRunOutputItemResult"""
 
     name: str | None = None  # The name of the grader.
@@ -364,7 +364,7 @@ class EvalRunOutputItemResult(Model):
     sample: dict[str, Any] | None = None  # Optional sample or intermediate data produced by the grader.
 
 
-class EvalRunOutputItemSample(Model):
+class EvalRunOutputItemSample(BaseModel):
     """A sample containing the input and output of the evaluation run."""
 
     input: list[EvalRunOutputItemSampleInputItem] | None = None  # An array of input messages.
@@ -379,19 +379,19 @@ class EvalRunOutputItemSample(Model):
     seed: int | None = None  # The seed used for generating the sample.
 
 
-class EvalRunOutputItemSampleInputItem(Model):
+class EvalRunOutputItemSampleInputItem(BaseModel):
     """An input message."""
 
     role: str | None = None  # The role of the message sender (e.g., system, user, developer).
     content: str | None = None  # The content of the message.
 
 
-class EvalRunOutputItemSampleOutputItem(Model):
+class EvalRunOutputItemSampleOutputItem(BaseModel):
     role: str | None = None  # The role of the message (e.g.
     content: str | None = None  # The content of the message.
 
 
-class EvalRunOutputItemSampleUsage(Model):
+class EvalRunOutputItemSampleUsage(BaseModel):
     """Token usage details for the sample."""
 
     total_tokens: int | None = None  # The total number of tokens used.
@@ -400,7 +400,7 @@ class EvalRunOutputItemSampleUsage(Model):
     cached_tokens: int | None = None  # The number of tokens retrieved from cache.
 
 
-class EvalRunPerModelUsageItem(Model):
+class EvalRunPerModelUsageItem(BaseModel):
     model_name: str | None = None  # The name of the model.
     invocation_count: int | None = None  # The number of invocations.
     prompt_tokens: int | None = None  # The number of prompt tokens used.
@@ -409,13 +409,13 @@ class EvalRunPerModelUsageItem(Model):
     cached_tokens: int | None = None  # The number of tokens retrieved from cache.
 
 
-class EvalRunPerTestingCriteriaResultsItem(Model):
+class EvalRunPerTestingCriteriaResultsItem(BaseModel):
     testing_criteria: str | None = None  # A description of the testing criteria.
     passed: int | None = None  # Number of tests passed for this criteria.
     failed: int | None = None  # Number of tests failed for this criteria.
 
 
-class EvalRunResultCounts(Model):
+class EvalRunResultCounts(BaseModel):
     """Counters summarizing the outcomes of the evaluation run."""
 
     total: int | None = None  # Total number of executed output items.
@@ -424,7 +424,7 @@ class EvalRunResultCounts(Model):
     passed: int | None = None  # Number of output items that passed the evaluation.
 
 
-class EvalStoredCompletionsDataSourceConfig(Model, tag_field="type", tag="stored_completions"):
+class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
     type = "stored_completions"
@@ -432,7 +432,7 @@ class EvalStoredCompletionsDataSourceConfig(Model, tag_field="type", tag="stored
     schema: dict[str, Any] | None = None  # The json schema for the run data source items.
 
 
-class EvalStoredCompletionsSource(Model, tag_field="type", tag="stored_completions"):
+class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsRunDataSource"""
 
     type = "stored_completions"

@@ -8,30 +8,30 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["CreateFileRequest", "DeleteFileResponse", "FileDeleted", "FileExpirationAfter", "FileObject", "ListFilesResponse", "OpenAIFile"]
 
-class CreateFileRequest(Model):
+class CreateFileRequest(BaseModel):
     file: bytes | None = None  # The File object (not file name) to be uploaded.
     purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str | None = None  # The intended purpose of the uploaded file.
     expires_after: FileExpirationAfter | None = None
 
 
-class DeleteFileResponse(Model):
+class DeleteFileResponse(BaseModel):
     id: str | None = None
     object: Literal["file"] | str | None = None
     deleted: bool | None = None
 
 
-class FileExpirationAfter(Model):
+class FileExpirationAfter(BaseModel):
     """File expiration policy"""
 
     anchor: Literal["created_at"] | str | None = None  # Anchor timestamp after which the expiration policy applies.
     seconds: int | None = None  # The number of seconds after the anchor time that the file will expire.
 
 
-class ListFilesResponse(Model):
+class ListFilesResponse(BaseModel):
     object: str | None = None
     data: list[OpenAIFile] | None = None
     first_id: str | None = None
@@ -39,7 +39,7 @@ class ListFilesResponse(Model):
     has_more: bool | None = None
 
 
-class OpenAIFile(Model):
+class OpenAIFile(BaseModel):
     """OpenAIFile"""
 
     id: str | None = None  # The file identifier, which can be referenced in the API endpoints.

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ValidateGraderRequest", "ValidateGraderResponse"]
 
-class EvalItem(Model, tag_field="type", tag="message"):
+class EvalItem(BaseModel, tag_field="type", tag="message"):
     """Eval message object"""
 
     type = "message"
@@ -20,14 +20,14 @@ class EvalItem(Model, tag_field="type", tag="message"):
     content: EvalItemContent | None = None
 
 
-class EvalItemContentOutputText(Model, tag_field="type", tag="output_text"):
+class EvalItemContentOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
     type = "output_text"
     text: str | None = None  # The text output from the model.
 
 
-class EvalItemInputImage(Model, tag_field="type", tag="input_image"):
+class EvalItemInputImage(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
     type = "input_image"
@@ -35,7 +35,7 @@ class EvalItemInputImage(Model, tag_field="type", tag="input_image"):
     detail: str | None = None  # The detail level of the image to be sent to the model.
 
 
-class GraderLabelModel(Model, tag_field="type", tag="label_model"):
+class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
     type = "label_model"
@@ -46,7 +46,7 @@ class GraderLabelModel(Model, tag_field="type", tag="label_model"):
     passing_labels: list[str] | None = None  # The labels that indicate a passing result.
 
 
-class GraderMulti(Model, tag_field="type", tag="multi"):
+class GraderMulti(BaseModel, tag_field="type", tag="multi"):
     """MultiGrader"""
 
     type = "multi"
@@ -55,7 +55,7 @@ class GraderMulti(Model, tag_field="type", tag="multi"):
     calculate_output: str | None = None  # A formula to calculate the output based on grader results.
 
 
-class GraderPython(Model, tag_field="type", tag="python"):
+class GraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
     type = "python"
@@ -64,7 +64,7 @@ class GraderPython(Model, tag_field="type", tag="python"):
     image_tag: str | None = None  # The image tag to use for the python script.
 
 
-class GraderScoreModel(Model, tag_field="type", tag="score_model"):
+class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
     type = "score_model"
@@ -75,7 +75,7 @@ class GraderScoreModel(Model, tag_field="type", tag="score_model"):
     range: list[float] | None = None  # The range of the score.
 
 
-class GraderScoreModelSamplingParams(Model):
+class GraderScoreModelSamplingParams(BaseModel):
     """The sampling parameters for the model."""
 
     seed: int | None = None
@@ -85,7 +85,7 @@ class GraderScoreModelSamplingParams(Model):
     reasoning_effort: _shared.ReasoningEffort | None = None
 
 
-class GraderStringCheck(Model, tag_field="type", tag="string_check"):
+class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
     type = "string_check"
@@ -95,7 +95,7 @@ class GraderStringCheck(Model, tag_field="type", tag="string_check"):
     operation: Literal["eq", "ne", "like", "ilike"] | str | None = None  # The string check operation to perform.
 
 
-class GraderTextSimilarity(Model, tag_field="type", tag="text_similarity"):
+class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
     type = "text_similarity"
@@ -105,7 +105,7 @@ class GraderTextSimilarity(Model, tag_field="type", tag="text_similarity"):
     evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str | None = None  # The evaluation metric to use.
 
 
-class RunGraderRequest(Model):
+class RunGraderRequest(BaseModel):
     """RunGraderRequest"""
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | None = None  # The grader used for the fine-tuning job.
@@ -113,14 +113,14 @@ class RunGraderRequest(Model):
     model_sample: str | None = None  # The model sample to be evaluated.
 
 
-class RunGraderResponse(Model):
+class RunGraderResponse(BaseModel):
     reward: float | None = None
     metadata: RunGraderResponseMetadata | None = None
     sub_rewards: dict[str, Any] | None = None
     model_grader_token_usage_per_model: dict[str, Any] | None = None
 
 
-class RunGraderResponseMetadata(Model):
+class RunGraderResponseMetadata(BaseModel):
     name: str | None = None
     type: str | None = None
     errors: RunGraderResponseMetadataErrors | None = None
@@ -130,7 +130,7 @@ class RunGraderResponseMetadata(Model):
     sampled_model_name: str | None = None
 
 
-class RunGraderResponseMetadataErrors(Model):
+class RunGraderResponseMetadataErrors(BaseModel):
     formula_parse_error: bool | None = None
     sample_parse_error: bool | None = None
     truncated_observation_error: bool | None = None
@@ -147,13 +147,13 @@ class RunGraderResponseMetadataErrors(Model):
     model_grader_server_error_details: str | None = None
 
 
-class ValidateGraderRequest(Model):
+class ValidateGraderRequest(BaseModel):
     """ValidateGraderRequest"""
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | None = None  # The grader used for the fine-tuning job.
 
 
-class ValidateGraderResponse(Model):
+class ValidateGraderResponse(BaseModel):
     """ValidateGraderResponse"""
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | None = None  # The grader used for the fine-tuning job.

@@ -8,22 +8,22 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["DeleteModelResponse", "ListModelsResponse", "Model", "ModelDeleted"]
 
-class DeleteModelResponse(Model):
+class DeleteModelResponse(BaseModel):
     id: str | None = None
     deleted: bool | None = None
     object: str | None = None
 
 
-class ListModelsResponse(Model):
+class ListModelsResponse(BaseModel):
     object: Literal["list"] | str | None = None
     data: list[Model] | None = None
 
 
-class Model(Model):
+class Model(BaseModel):
     """Model"""
 
     id: str | None = None  # The model identifier, which can be referenced in the API endpoints.

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
 
-class C2PAProvenanceResult(Model, tag_field="type", tag="c2pa"):
+class C2PAProvenanceResult(BaseModel, tag_field="type", tag="c2pa"):
     type = "c2pa"
     outcome: ProvenanceDetectionResultApi | None = None  # Whether a supported OpenAI C2PA provenance signal was detected.
     validation_state: C2PAValidationStateApi | None = None  # The validation status of the C2PA manifest in the uploaded image.
@@ -21,36 +21,36 @@ class C2PAProvenanceResult(Model, tag_field="type", tag="c2pa"):
     generated_at: str | None = None
 
 
-class CreateContentProvenanceBody(Model):
+class CreateContentProvenanceBody(BaseModel):
     file: bytes | None = None  # The image or audio file to check for supported OpenAI provenance signals.
 
 
-class CreateModerationRequest(Model):
+class CreateModerationRequest(BaseModel):
     input: str | list[str | CreateModerationRequestInputOption3ItemImageUrl | CreateModerationRequestInputOption3ItemText] | None = None  # Input (or inputs) to classify.
     model: Literal["omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest", "text-moderation-stable"] | str | None = None  # The content moderation model you would like to use.
 
 
-class CreateModerationRequestInputOption3ItemImageUrl(Model, tag_field="type", tag="image_url"):
+class CreateModerationRequestInputOption3ItemImageUrl(BaseModel, tag_field="type", tag="image_url"):
     """An object describing an image to classify."""
 
     type = "image_url"
     image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl | None = None  # Contains either an image URL or a data URL for a base64 encoded image.
 
 
-class CreateModerationRequestInputOption3ItemImageUrlImageUrl(Model):
+class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
     """Contains either an image URL or a data URL for a base64 encoded image."""
 
     url: str | None = None  # Either a URL of the image or the base64 encoded image data.
 
 
-class CreateModerationRequestInputOption3ItemText(Model, tag_field="type", tag="text"):
+class CreateModerationRequestInputOption3ItemText(BaseModel, tag_field="type", tag="text"):
     """An object describing text to classify."""
 
     type = "text"
     text: str | None = None  # A string of text to classify.
 
 
-class CreateModerationResponse(Model):
+class CreateModerationResponse(BaseModel):
     """Represents if a given text input is potentially harmful."""
 
     id: str | None = None  # The unique identifier for the moderation request.
@@ -58,14 +58,14 @@ class CreateModerationResponse(Model):
     results: list[CreateModerationResponseResultsItem] | None = None  # A list of moderation objects.
 
 
-class CreateModerationResponseResultsItem(Model):
+class CreateModerationResponseResultsItem(BaseModel):
     flagged: bool | None = None  # Whether any of the below categories are flagged.
     categories: CreateModerationResponseResultsItemCategories | None = None  # A list of the categories, and whether they are flagged or not.
     category_scores: CreateModerationResponseResultsItemCategoryScores | None = None  # A list of the categories along with their scores as predicted by model.
     category_applied_input_types: CreateModerationResponseResultsItemCategoryAppliedInputTypes | None = None  # A list of the categories along with the input type(s) that the score applies to.
 
 
-class CreateModerationResponseResultsItemCategories(Model):
+class CreateModerationResponseResultsItemCategories(BaseModel):
     """A list of the categories, and whether they are flagged or not."""
 
     hate: bool | None = None  # Content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, nat...
@@ -83,7 +83,7 @@ class CreateModerationResponseResultsItemCategories(Model):
     violence_graphic_: bool | None = msgspec.field(default=None, name="violence/graphic")  # Content that depicts death, violence, or physical injury in graphic detail.
 
 
-class CreateModerationResponseResultsItemCategoryAppliedInputTypes(Model):
+class CreateModerationResponseResultsItemCategoryAppliedInputTypes(BaseModel):
     """A list of the categories along with the input type(s) that the score applies to."""
 
     hate: list[Literal["text"] | str] | None = None  # The applied input type(s) for the category 'hate'.
@@ -101,7 +101,7 @@ class CreateModerationResponseResultsItemCategoryAppliedInputTypes(Model):
     violence_graphic_: list[Literal["text", "image"] | str] | None = msgspec.field(default=None, name="violence/graphic")  # The applied input type(s) for the category 'violence/graphic'.
 
 
-class CreateModerationResponseResultsItemCategoryScores(Model):
+class CreateModerationResponseResultsItemCategoryScores(BaseModel):
     """A list of the categories along with their scores as predicted by model."""
 
     hate: float | None = None  # The score for the category 'hate'.
@@ -119,13 +119,13 @@ class CreateModerationResponseResultsItemCategoryScores(Model):
     violence_graphic_: float | None = msgspec.field(default=None, name="violence/graphic")  # The score for the category 'violence/graphic'.
 
 
-class ProvenanceResource(Model):
+class ProvenanceResource(BaseModel):
     object: ProvenanceCheckObject | None = None  # The object type.
     created_at: int | None = None  # The Unix timestamp, in seconds, when the provenance check was created.
     results: list[C2PAProvenanceResult | SynthIDProvenanceResult] | None = None  # The provenance results that apply to the uploaded file.
 
 
-class SynthIDProvenanceResult(Model, tag_field="type", tag="synthid"):
+class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
     type = "synthid"
     outcome: ProvenanceDetectionResultApi | None = None  # Whether a supported OpenAI SynthID watermark was detected.
     model: str | None = None

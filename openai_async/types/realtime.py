@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["AudioTranscription", "AudioTranscriptionResponse", "LogProbProperties", "NoiseReductionType", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeFunctionTool", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTruncation", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad"]
 
-class AudioTranscription(Model):
+class AudioTranscription(BaseModel):
     model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model to use for transcription.
     language: str | None = None  # The language of the input audio.
     languages: list[str] | None = None  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
@@ -21,14 +21,14 @@ class AudioTranscription(Model):
     delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str | None = None  # Controls how long the model waits before emitting transcription text.
 
 
-class AudioTranscriptionResponse(Model):
+class AudioTranscriptionResponse(BaseModel):
     model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model used for transcription.
     language: str | None = None  # The language of the input audio.
     languages: list[str] | None = None  # The possible input audio languages configured for transcription, in [ISO-639-1](https://en.wikipe...
     prompt: str | None = None  # The prompt configured for input audio transcription, when present.
 
 
-class LogProbProperties(Model):
+class LogProbProperties(BaseModel):
     """A log probability object."""
 
     token: str | None = None  # The token that was used to generate the log probability.
@@ -36,26 +36,26 @@ class LogProbProperties(Model):
     bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
 
 
-class RealtimeAudioFormatsAudioPcm(Model, tag_field="type", tag="audio/pcm"):
+class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
     """PCM audio format"""
 
     type = "audio/pcm"
     rate: int | None = None  # The sample rate of the audio.
 
 
-class RealtimeAudioFormatsAudioPcma(Model, tag_field="type", tag="audio/pcma"):
+class RealtimeAudioFormatsAudioPcma(BaseModel, tag_field="type", tag="audio/pcma"):
     """PCMA audio format"""
 
     type = "audio/pcma"
 
 
-class RealtimeAudioFormatsAudioPcmu(Model, tag_field="type", tag="audio/pcmu"):
+class RealtimeAudioFormatsAudioPcmu(BaseModel, tag_field="type", tag="audio/pcmu"):
     """PCMU audio format"""
 
     type = "audio/pcmu"
 
 
-class RealtimeBetaClientEventConversationItemCreate(Model, tag_field="type", tag="conversation.item.create"):
+class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
     type = "conversation.item.create"
@@ -64,7 +64,7 @@ class RealtimeBetaClientEventConversationItemCreate(Model, tag_field="type", tag
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeBetaClientEventConversationItemDelete(Model, tag_field="type", tag="conversation.item.delete"):
+class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
     type = "conversation.item.delete"
@@ -72,7 +72,7 @@ class RealtimeBetaClientEventConversationItemDelete(Model, tag_field="type", tag
     item_id: str | None = None  # The ID of the item to delete.
 
 
-class RealtimeBetaClientEventConversationItemRetrieve(Model, tag_field="type", tag="conversation.item.retrieve"):
+class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
     type = "conversation.item.retrieve"
@@ -80,7 +80,7 @@ class RealtimeBetaClientEventConversationItemRetrieve(Model, tag_field="type", t
     item_id: str | None = None  # The ID of the item to retrieve.
 
 
-class RealtimeBetaClientEventConversationItemTruncate(Model, tag_field="type", tag="conversation.item.truncate"):
+class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
     type = "conversation.item.truncate"
@@ -90,7 +90,7 @@ class RealtimeBetaClientEventConversationItemTruncate(Model, tag_field="type", t
     audio_end_ms: int | None = None  # Inclusive duration up to which audio is truncated, in milliseconds.
 
 
-class RealtimeBetaClientEventInputAudioBufferAppend(Model, tag_field="type", tag="input_audio_buffer.append"):
+class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
     type = "input_audio_buffer.append"
@@ -98,28 +98,28 @@ class RealtimeBetaClientEventInputAudioBufferAppend(Model, tag_field="type", tag
     audio: str | None = None  # Base64-encoded audio bytes.
 
 
-class RealtimeBetaClientEventInputAudioBufferClear(Model, tag_field="type", tag="input_audio_buffer.clear"):
+class RealtimeBetaClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
     type = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
-class RealtimeBetaClientEventInputAudioBufferCommit(Model, tag_field="type", tag="input_audio_buffer.commit"):
+class RealtimeBetaClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
     type = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
-class RealtimeBetaClientEventOutputAudioBufferClear(Model, tag_field="type", tag="output_audio_buffer.clear"):
+class RealtimeBetaClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
     type = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
-class RealtimeBetaClientEventResponseCancel(Model, tag_field="type", tag="response.cancel"):
+class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
     type = "response.cancel"
@@ -127,7 +127,7 @@ class RealtimeBetaClientEventResponseCancel(Model, tag_field="type", tag="respon
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
 
-class RealtimeBetaClientEventResponseCreate(Model, tag_field="type", tag="response.create"):
+class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
     type = "response.create"
@@ -135,7 +135,7 @@ class RealtimeBetaClientEventResponseCreate(Model, tag_field="type", tag="respon
     response: RealtimeBetaResponseCreateParams | None = None
 
 
-class RealtimeBetaClientEventSessionUpdate(Model, tag_field="type", tag="session.update"):
+class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s default configuration."""
 
     type = "session.update"
@@ -143,7 +143,7 @@ class RealtimeBetaClientEventSessionUpdate(Model, tag_field="type", tag="session
     session: RealtimeSessionCreateRequest | None = None
 
 
-class RealtimeBetaClientEventTranscriptionSessionUpdate(Model, tag_field="type", tag="transcription_session.update"):
+class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
     type = "transcription_session.update"
@@ -151,7 +151,7 @@ class RealtimeBetaClientEventTranscriptionSessionUpdate(Model, tag_field="type",
     session: RealtimeTranscriptionSessionCreateRequest | None = None
 
 
-class RealtimeBetaResponse(Model):
+class RealtimeBetaResponse(BaseModel):
     """The response resource."""
 
     id: str | None = None  # The unique ID of the response.
@@ -169,7 +169,7 @@ class RealtimeBetaResponse(Model):
     max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
 
 
-class RealtimeBetaResponseCreateParams(Model):
+class RealtimeBetaResponseCreateParams(BaseModel):
     """Create a new Realtime response with these parameters"""
 
     modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
@@ -186,14 +186,14 @@ class RealtimeBetaResponseCreateParams(Model):
     input: list[RealtimeConversationItem] | None = None  # Input items to include in the prompt for the model.
 
 
-class RealtimeBetaResponseCreateParamsToolsItem(Model, tag_field="type", tag="function"):
+class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
     type = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
-class RealtimeBetaResponseStatusDetails(Model):
+class RealtimeBetaResponseStatusDetails(BaseModel):
     """Additional details about the status."""
 
     type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
@@ -201,14 +201,14 @@ class RealtimeBetaResponseStatusDetails(Model):
     error: RealtimeBetaResponseStatusDetailsError | None = None  # A description of the error that caused the response to fail, populated when the `status` is `fail...
 
 
-class RealtimeBetaResponseStatusDetailsError(Model):
+class RealtimeBetaResponseStatusDetailsError(BaseModel):
     """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
 
     type: str | None = None  # The type of error.
     code: str | None = None  # Error code, if any.
 
 
-class RealtimeBetaResponseUsage(Model):
+class RealtimeBetaResponseUsage(BaseModel):
     """Usage statistics for the Response, this will correspond to billing."""
 
     total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
@@ -218,7 +218,7 @@ class RealtimeBetaResponseUsage(Model):
     output_token_details: RealtimeBetaResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
 
 
-class RealtimeBetaResponseUsageInputTokenDetails(Model):
+class RealtimeBetaResponseUsageInputTokenDetails(BaseModel):
     """Details about the input tokens used in the Response."""
 
     cached_tokens: int | None = None  # The number of cached tokens used as input for the Response.
@@ -228,7 +228,7 @@ class RealtimeBetaResponseUsageInputTokenDetails(Model):
     cached_tokens_details: RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails | None = None  # Details about the cached tokens used as input for the Response.
 
 
-class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(Model):
+class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
     """Details about the cached tokens used as input for the Response."""
 
     text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
@@ -236,14 +236,14 @@ class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(Model):
     audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
 
 
-class RealtimeBetaResponseUsageOutputTokenDetails(Model):
+class RealtimeBetaResponseUsageOutputTokenDetails(BaseModel):
     """Details about the output tokens used in the Response."""
 
     text_tokens: int | None = None  # The number of text tokens used in the Response.
     audio_tokens: int | None = None  # The number of audio tokens used in the Response.
 
 
-class RealtimeBetaServerEventConversationItemCreated(Model, tag_field="type", tag="conversation.item.created"):
+class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
     type = "conversation.item.created"
@@ -252,7 +252,7 @@ class RealtimeBetaServerEventConversationItemCreated(Model, tag_field="type", ta
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeBetaServerEventConversationItemDeleted(Model, tag_field="type", tag="conversation.item.deleted"):
+class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
     type = "conversation.item.deleted"
@@ -260,7 +260,7 @@ class RealtimeBetaServerEventConversationItemDeleted(Model, tag_field="type", ta
     item_id: str | None = None  # The ID of the item that was deleted.
 
 
-class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(Model, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
     type = "conversation.item.input_audio_transcription.completed"
@@ -273,7 +273,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(Mo
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Usage statistics for the transcription.
 
 
-class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(Model, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated."""
 
     type = "conversation.item.input_audio_transcription.delta"
@@ -284,7 +284,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(Model,
     logprobs: list[LogProbProperties] | None = None
 
 
-class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(Model, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
     type = "conversation.item.input_audio_transcription.failed"
@@ -294,7 +294,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(Model
     error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError | None = None  # Details of the transcription error.
 
 
-class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(Model):
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
     """Details of the transcription error."""
 
     type: str | None = None  # The type of error.
@@ -303,7 +303,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(
     param: str | None = None  # Parameter related to the error, if any.
 
 
-class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(Model, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
     type = "conversation.item.input_audio_transcription.segment"
@@ -317,7 +317,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(Mode
     end: float | None = None  # End time of the segment in seconds.
 
 
-class RealtimeBetaServerEventConversationItemRetrieved(Model, tag_field="type", tag="conversation.item.retrieved"):
+class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
     type = "conversation.item.retrieved"
@@ -325,7 +325,7 @@ class RealtimeBetaServerEventConversationItemRetrieved(Model, tag_field="type", 
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeBetaServerEventConversationItemTruncated(Model, tag_field="type", tag="conversation.item.truncated"):
+class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
     type = "conversation.item.truncated"
@@ -335,7 +335,7 @@ class RealtimeBetaServerEventConversationItemTruncated(Model, tag_field="type", 
     audio_end_ms: int | None = None  # The duration up to which the audio was truncated, in milliseconds.
 
 
-class RealtimeBetaServerEventError(Model, tag_field="type", tag="error"):
+class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
     type = "error"
@@ -343,7 +343,7 @@ class RealtimeBetaServerEventError(Model, tag_field="type", tag="error"):
     error: RealtimeBetaServerEventErrorError | None = None  # Details of the error.
 
 
-class RealtimeBetaServerEventErrorError(Model):
+class RealtimeBetaServerEventErrorError(BaseModel):
     """Details of the error."""
 
     type: str | None = None  # The type of error (e.g., "invalid_request_error", "server_error").
@@ -353,14 +353,14 @@ class RealtimeBetaServerEventErrorError(Model):
     event_id: str | None = None
 
 
-class RealtimeBetaServerEventInputAudioBufferCleared(Model, tag_field="type", tag="input_audio_buffer.cleared"):
+class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
     type = "input_audio_buffer.cleared"
     event_id: str | None = None  # The unique ID of the server event.
 
 
-class RealtimeBetaServerEventInputAudioBufferCommitted(Model, tag_field="type", tag="input_audio_buffer.committed"):
+class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
     type = "input_audio_buffer.committed"
@@ -369,7 +369,7 @@ class RealtimeBetaServerEventInputAudioBufferCommitted(Model, tag_field="type", 
     item_id: str | None = None  # The ID of the user message item that will be created.
 
 
-class RealtimeBetaServerEventInputAudioBufferSpeechStarted(Model, tag_field="type", tag="input_audio_buffer.speech_started"):
+class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
     type = "input_audio_buffer.speech_started"
@@ -378,7 +378,7 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStarted(Model, tag_field="typ
     item_id: str | None = None  # The ID of the user message item that will be created when speech stops.
 
 
-class RealtimeBetaServerEventInputAudioBufferSpeechStopped(Model, tag_field="type", tag="input_audio_buffer.speech_stopped"):
+class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
     type = "input_audio_buffer.speech_stopped"
@@ -387,7 +387,7 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStopped(Model, tag_field="typ
     item_id: str | None = None  # The ID of the user message item that will be created.
 
 
-class RealtimeBetaServerEventMCPListToolsCompleted(Model, tag_field="type", tag="mcp_list_tools.completed"):
+class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
     type = "mcp_list_tools.completed"
@@ -395,7 +395,7 @@ class RealtimeBetaServerEventMCPListToolsCompleted(Model, tag_field="type", tag=
     item_id: str | None = None  # The ID of the MCP list tools item.
 
 
-class RealtimeBetaServerEventMCPListToolsFailed(Model, tag_field="type", tag="mcp_list_tools.failed"):
+class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
     type = "mcp_list_tools.failed"
@@ -403,7 +403,7 @@ class RealtimeBetaServerEventMCPListToolsFailed(Model, tag_field="type", tag="mc
     item_id: str | None = None  # The ID of the MCP list tools item.
 
 
-class RealtimeBetaServerEventMCPListToolsInProgress(Model, tag_field="type", tag="mcp_list_tools.in_progress"):
+class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
     type = "mcp_list_tools.in_progress"
@@ -411,7 +411,7 @@ class RealtimeBetaServerEventMCPListToolsInProgress(Model, tag_field="type", tag
     item_id: str | None = None  # The ID of the MCP list tools item.
 
 
-class RealtimeBetaServerEventRateLimitsUpdated(Model, tag_field="type", tag="rate_limits.updated"):
+class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
     type = "rate_limits.updated"
@@ -419,14 +419,14 @@ class RealtimeBetaServerEventRateLimitsUpdated(Model, tag_field="type", tag="rat
     rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] | None = None  # List of rate limit information.
 
 
-class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(Model):
+class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
     name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
     limit: int | None = None  # The maximum allowed value for the rate limit.
     remaining: int | None = None  # The remaining value before the limit is reached.
     reset_seconds: float | None = None  # Seconds until the rate limit resets.
 
 
-class RealtimeBetaServerEventResponseAudioDelta(Model, tag_field="type", tag="response.output_audio.delta"):
+class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
     type = "response.output_audio.delta"
@@ -438,7 +438,7 @@ class RealtimeBetaServerEventResponseAudioDelta(Model, tag_field="type", tag="re
     delta: str | None = None  # Base64-encoded audio data delta.
 
 
-class RealtimeBetaServerEventResponseAudioDone(Model, tag_field="type", tag="response.output_audio.done"):
+class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
     type = "response.output_audio.done"
@@ -449,7 +449,7 @@ class RealtimeBetaServerEventResponseAudioDone(Model, tag_field="type", tag="res
     content_index: int | None = None  # The index of the content part in the item's content array.
 
 
-class RealtimeBetaServerEventResponseAudioTranscriptDelta(Model, tag_field="type", tag="response.output_audio_transcript.delta"):
+class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
     type = "response.output_audio_transcript.delta"
@@ -461,7 +461,7 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(Model, tag_field="type
     delta: str | None = None  # The transcript delta.
 
 
-class RealtimeBetaServerEventResponseAudioTranscriptDone(Model, tag_field="type", tag="response.output_audio_transcript.done"):
+class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
     type = "response.output_audio_transcript.done"
@@ -473,7 +473,7 @@ class RealtimeBetaServerEventResponseAudioTranscriptDone(Model, tag_field="type"
     transcript: str | None = None  # The final transcript of the audio.
 
 
-class RealtimeBetaServerEventResponseContentPartAdded(Model, tag_field="type", tag="response.content_part.added"):
+class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
     type = "response.content_part.added"
@@ -485,7 +485,7 @@ class RealtimeBetaServerEventResponseContentPartAdded(Model, tag_field="type", t
     part: RealtimeBetaServerEventResponseContentPartAddedPart | None = None  # The content part that was added.
 
 
-class RealtimeBetaServerEventResponseContentPartAddedPart(Model):
+class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
     """The content part that was added."""
 
     type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
@@ -494,7 +494,7 @@ class RealtimeBetaServerEventResponseContentPartAddedPart(Model):
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
 
 
-class RealtimeBetaServerEventResponseContentPartDone(Model, tag_field="type", tag="response.content_part.done"):
+class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
     type = "response.content_part.done"
@@ -506,7 +506,7 @@ class RealtimeBetaServerEventResponseContentPartDone(Model, tag_field="type", ta
     part: RealtimeBetaServerEventResponseContentPartDonePart | None = None  # The content part that is done.
 
 
-class RealtimeBetaServerEventResponseContentPartDonePart(Model):
+class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
     """The content part that is done."""
 
     type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
@@ -515,7 +515,7 @@ class RealtimeBetaServerEventResponseContentPartDonePart(Model):
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
 
 
-class RealtimeBetaServerEventResponseCreated(Model, tag_field="type", tag="response.created"):
+class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
     type = "response.created"
@@ -523,7 +523,7 @@ class RealtimeBetaServerEventResponseCreated(Model, tag_field="type", tag="respo
     response: RealtimeBetaResponse | None = None
 
 
-class RealtimeBetaServerEventResponseDone(Model, tag_field="type", tag="response.done"):
+class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
     type = "response.done"
@@ -531,7 +531,7 @@ class RealtimeBetaServerEventResponseDone(Model, tag_field="type", tag="response
     response: RealtimeBetaResponse | None = None
 
 
-class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(Model, tag_field="type", tag="response.function_call_arguments.delta"):
+class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
     type = "response.function_call_arguments.delta"
@@ -543,7 +543,7 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(Model, tag_field
     delta: str | None = None  # The arguments delta as a JSON string.
 
 
-class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(Model, tag_field="type", tag="response.function_call_arguments.done"):
+class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
     type = "response.function_call_arguments.done"
@@ -556,7 +556,7 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(Model, tag_field=
     arguments: str | None = None  # The final arguments as a JSON string.
 
 
-class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(Model, tag_field="type", tag="response.mcp_call_arguments.delta"):
+class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
     type = "response.mcp_call_arguments.delta"
@@ -568,7 +568,7 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(Model, tag_field="typ
     obfuscation: str | None = None
 
 
-class RealtimeBetaServerEventResponseMCPCallArgumentsDone(Model, tag_field="type", tag="response.mcp_call_arguments.done"):
+class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
     type = "response.mcp_call_arguments.done"
@@ -579,7 +579,7 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDone(Model, tag_field="type
     arguments: str | None = None  # The final JSON-encoded arguments string.
 
 
-class RealtimeBetaServerEventResponseMCPCallCompleted(Model, tag_field="type", tag="response.mcp_call.completed"):
+class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
@@ -588,7 +588,7 @@ class RealtimeBetaServerEventResponseMCPCallCompleted(Model, tag_field="type", t
     item_id: str | None = None  # The ID of the MCP tool call item.
 
 
-class RealtimeBetaServerEventResponseMCPCallFailed(Model, tag_field="type", tag="response.mcp_call.failed"):
+class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
@@ -597,7 +597,7 @@ class RealtimeBetaServerEventResponseMCPCallFailed(Model, tag_field="type", tag=
     item_id: str | None = None  # The ID of the MCP tool call item.
 
 
-class RealtimeBetaServerEventResponseMCPCallInProgress(Model, tag_field="type", tag="response.mcp_call.in_progress"):
+class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
     type = "response.mcp_call.in_progress"
@@ -606,7 +606,7 @@ class RealtimeBetaServerEventResponseMCPCallInProgress(Model, tag_field="type", 
     item_id: str | None = None  # The ID of the MCP tool call item.
 
 
-class RealtimeBetaServerEventResponseOutputItemAdded(Model, tag_field="type", tag="response.output_item.added"):
+class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
     type = "response.output_item.added"
@@ -616,7 +616,7 @@ class RealtimeBetaServerEventResponseOutputItemAdded(Model, tag_field="type", ta
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeBetaServerEventResponseOutputItemDone(Model, tag_field="type", tag="response.output_item.done"):
+class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
     type = "response.output_item.done"
@@ -626,7 +626,7 @@ class RealtimeBetaServerEventResponseOutputItemDone(Model, tag_field="type", tag
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeBetaServerEventResponseTextDelta(Model, tag_field="type", tag="response.output_text.delta"):
+class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
     type = "response.output_text.delta"
@@ -638,7 +638,7 @@ class RealtimeBetaServerEventResponseTextDelta(Model, tag_field="type", tag="res
     delta: str | None = None  # The text delta.
 
 
-class RealtimeBetaServerEventResponseTextDone(Model, tag_field="type", tag="response.output_text.done"):
+class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
     type = "response.output_text.done"
@@ -650,7 +650,7 @@ class RealtimeBetaServerEventResponseTextDone(Model, tag_field="type", tag="resp
     text: str | None = None  # The final text content.
 
 
-class RealtimeBetaServerEventSessionCreated(Model, tag_field="type", tag="session.created"):
+class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
     type = "session.created"
@@ -658,7 +658,7 @@ class RealtimeBetaServerEventSessionCreated(Model, tag_field="type", tag="sessio
     session: RealtimeSession | None = None
 
 
-class RealtimeBetaServerEventSessionUpdated(Model, tag_field="type", tag="session.updated"):
+class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
     type = "session.updated"
@@ -666,7 +666,7 @@ class RealtimeBetaServerEventSessionUpdated(Model, tag_field="type", tag="sessio
     session: RealtimeSession | None = None
 
 
-class RealtimeBetaServerEventTranscriptionSessionCreated(Model, tag_field="type", tag="transcription_session.created"):
+class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="type", tag="transcription_session.created"):
     """Returned when a transcription session is created."""
 
     type = "transcription_session.created"
@@ -674,7 +674,7 @@ class RealtimeBetaServerEventTranscriptionSessionCreated(Model, tag_field="type"
     session: RealtimeTranscriptionSessionCreateResponse | None = None
 
 
-class RealtimeBetaServerEventTranscriptionSessionUpdated(Model, tag_field="type", tag="transcription_session.updated"):
+class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
     type = "transcription_session.updated"
@@ -682,26 +682,26 @@ class RealtimeBetaServerEventTranscriptionSessionUpdated(Model, tag_field="type"
     session: RealtimeTranscriptionSessionCreateResponse | None = None
 
 
-class RealtimeCallCreateRequest(Model):
+class RealtimeCallCreateRequest(BaseModel):
     """Realtime call creation request"""
 
     sdp: str | None = None  # WebRTC Session Description Protocol (SDP) offer generated by the caller.
     session: RealtimeSessionCreateRequestGA | None = None  # Optional session configuration to apply before the realtime session is created.
 
 
-class RealtimeCallReferRequest(Model):
+class RealtimeCallReferRequest(BaseModel):
     """Realtime call refer request"""
 
     target_uri: str | None = None  # URI that should appear in the SIP Refer-To header.
 
 
-class RealtimeCallRejectRequest(Model):
+class RealtimeCallRejectRequest(BaseModel):
     """Realtime call reject request"""
 
     status_code: int | None = None  # SIP response code to send back to the caller.
 
 
-class RealtimeClientEventConversationItemCreate(Model, tag_field="type", tag="conversation.item.create"):
+class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
     type = "conversation.item.create"
@@ -710,7 +710,7 @@ class RealtimeClientEventConversationItemCreate(Model, tag_field="type", tag="co
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeClientEventConversationItemDelete(Model, tag_field="type", tag="conversation.item.delete"):
+class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
     type = "conversation.item.delete"
@@ -718,7 +718,7 @@ class RealtimeClientEventConversationItemDelete(Model, tag_field="type", tag="co
     item_id: str | None = None  # The ID of the item to delete.
 
 
-class RealtimeClientEventConversationItemRetrieve(Model, tag_field="type", tag="conversation.item.retrieve"):
+class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
     type = "conversation.item.retrieve"
@@ -726,7 +726,7 @@ class RealtimeClientEventConversationItemRetrieve(Model, tag_field="type", tag="
     item_id: str | None = None  # The ID of the item to retrieve.
 
 
-class RealtimeClientEventConversationItemTruncate(Model, tag_field="type", tag="conversation.item.truncate"):
+class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
     type = "conversation.item.truncate"
@@ -736,7 +736,7 @@ class RealtimeClientEventConversationItemTruncate(Model, tag_field="type", tag="
     audio_end_ms: int | None = None  # Inclusive duration up to which audio is truncated, in milliseconds.
 
 
-class RealtimeClientEventInputAudioBufferAppend(Model, tag_field="type", tag="input_audio_buffer.append"):
+class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
     type = "input_audio_buffer.append"
@@ -744,28 +744,28 @@ class RealtimeClientEventInputAudioBufferAppend(Model, tag_field="type", tag="in
     audio: str | None = None  # Base64-encoded audio bytes.
 
 
-class RealtimeClientEventInputAudioBufferClear(Model, tag_field="type", tag="input_audio_buffer.clear"):
+class RealtimeClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
     type = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
-class RealtimeClientEventInputAudioBufferCommit(Model, tag_field="type", tag="input_audio_buffer.commit"):
+class RealtimeClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
     type = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
-class RealtimeClientEventOutputAudioBufferClear(Model, tag_field="type", tag="output_audio_buffer.clear"):
+class RealtimeClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
     type = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
-class RealtimeClientEventResponseCancel(Model, tag_field="type", tag="response.cancel"):
+class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
     type = "response.cancel"
@@ -773,7 +773,7 @@ class RealtimeClientEventResponseCancel(Model, tag_field="type", tag="response.c
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
 
-class RealtimeClientEventResponseCreate(Model, tag_field="type", tag="response.create"):
+class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
     type = "response.create"
@@ -781,7 +781,7 @@ class RealtimeClientEventResponseCreate(Model, tag_field="type", tag="response.c
     response: RealtimeResponseCreateParams | None = None
 
 
-class RealtimeClientEventSessionUpdate(Model, tag_field="type", tag="session.update"):
+class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s configuration."""
 
     type = "session.update"
@@ -789,7 +789,7 @@ class RealtimeClientEventSessionUpdate(Model, tag_field="type", tag="session.upd
     session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | None = None  # Update the Realtime session.
 
 
-class RealtimeClientEventTranscriptionSessionUpdate(Model, tag_field="type", tag="transcription_session.update"):
+class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
     type = "transcription_session.update"
@@ -797,7 +797,7 @@ class RealtimeClientEventTranscriptionSessionUpdate(Model, tag_field="type", tag
     session: RealtimeTranscriptionSessionCreateRequest | None = None
 
 
-class RealtimeConversationItemFunctionCall(Model, tag_field="type", tag="function_call"):
+class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
     """Realtime function call item"""
 
     type = "function_call"
@@ -809,7 +809,7 @@ class RealtimeConversationItemFunctionCall(Model, tag_field="type", tag="functio
     arguments: str | None = None  # The arguments of the function call.
 
 
-class RealtimeConversationItemFunctionCallOutput(Model, tag_field="type", tag="function_call_output"):
+class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Realtime function call output item"""
 
     type = "function_call_output"
@@ -820,7 +820,7 @@ class RealtimeConversationItemFunctionCallOutput(Model, tag_field="type", tag="f
     output: str | None = None  # The output of the function call, this is free text and can contain any information or simply be e...
 
 
-class RealtimeConversationItemMessageAssistant(Model, tag_field="type", tag="message"):
+class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
     """Realtime assistant message item"""
 
     type = "message"
@@ -831,14 +831,14 @@ class RealtimeConversationItemMessageAssistant(Model, tag_field="type", tag="mes
     content: list[RealtimeConversationItemMessageAssistantContentItem] | None = None  # The content of the message.
 
 
-class RealtimeConversationItemMessageAssistantContentItem(Model):
+class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
     type: Literal["output_text", "output_audio"] | str | None = None  # The content type, `output_text` or `output_audio` depending on the session `output_modalities` co...
     text: str | None = None  # The text content.
     audio: str | None = None  # Base64-encoded audio bytes, these will be parsed as the format specified in the session output au...
     transcript: str | None = None  # The transcript of the audio content, this will always be present if the output type is `audio`.
 
 
-class RealtimeConversationItemMessageSystem(Model, tag_field="type", tag="message"):
+class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
     """Realtime system message item"""
 
     type = "message"
@@ -849,12 +849,12 @@ class RealtimeConversationItemMessageSystem(Model, tag_field="type", tag="messag
     content: list[RealtimeConversationItemMessageSystemContentItem] | None = None  # The content of the message.
 
 
-class RealtimeConversationItemMessageSystemContentItem(Model, tag_field="type", tag="input_text"):
+class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
     type = "input_text"
     text: str | None = None  # The text content.
 
 
-class RealtimeConversationItemMessageUser(Model, tag_field="type", tag="message"):
+class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="message"):
     """Realtime user message item"""
 
     type = "message"
@@ -865,7 +865,7 @@ class RealtimeConversationItemMessageUser(Model, tag_field="type", tag="message"
     content: list[RealtimeConversationItemMessageUserContentItem] | None = None  # The content of the message.
 
 
-class RealtimeConversationItemMessageUserContentItem(Model):
+class RealtimeConversationItemMessageUserContentItem(BaseModel):
     type: Literal["input_text", "input_audio", "input_image"] | str | None = None  # The content type (`input_text`, `input_audio`, or `input_image`).
     text: str | None = None  # The text content (for `input_text`).
     audio: str | None = None  # Base64-encoded audio bytes (for `input_audio`), these will be parsed as the format specified in t...
@@ -874,7 +874,7 @@ class RealtimeConversationItemMessageUserContentItem(Model):
     transcript: str | None = None  # Transcript of the audio (for `input_audio`).
 
 
-class RealtimeConversationItemWithReference(Model):
+class RealtimeConversationItemWithReference(BaseModel):
     """The item to add to the conversation."""
 
     id: str | None = None  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
@@ -889,7 +889,7 @@ class RealtimeConversationItemWithReference(Model):
     output: str | None = None  # The output of the function call (for `function_call_output` items).
 
 
-class RealtimeConversationItemWithReferenceContentItem(Model):
+class RealtimeConversationItemWithReferenceContentItem(BaseModel):
     type: Literal["input_audio", "input_text", "item_reference", "text"] | str | None = None  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
     text: str | None = None  # The text content, used for `input_text` and `text` content types.
     id: str | None = None  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
@@ -897,21 +897,21 @@ class RealtimeConversationItemWithReferenceContentItem(Model):
     transcript: str | None = None  # The transcript of the audio, used for `input_audio` content type.
 
 
-class RealtimeCreateClientSecretRequest(Model):
+class RealtimeCreateClientSecretRequest(BaseModel):
     """Realtime client secret creation request"""
 
     expires_after: RealtimeCreateClientSecretRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
     session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | None = None  # Session configuration to use for the client secret.
 
 
-class RealtimeCreateClientSecretRequestExpiresAfter(Model):
+class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
     """Client secret expiration"""
 
     anchor: Literal["created_at"] | str | None = None  # The anchor point for the client secret expiration, meaning that `seconds` will be added to the `c...
     seconds: int | None = None  # The number of seconds from the anchor point to the expiration.
 
 
-class RealtimeCreateClientSecretResponse(Model):
+class RealtimeCreateClientSecretResponse(BaseModel):
     """Realtime session and client secret"""
 
     value: str | None = None  # The generated client secret value.
@@ -919,7 +919,7 @@ class RealtimeCreateClientSecretResponse(Model):
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration for either a realtime or transcription session.
 
 
-class RealtimeFunctionTool(Model, tag_field="type", tag="function"):
+class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type = "function"
@@ -928,7 +928,7 @@ class RealtimeFunctionTool(Model, tag_field="type", tag="function"):
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
-class RealtimeMCPApprovalRequest(Model, tag_field="type", tag="mcp_approval_request"):
+class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """Realtime MCP approval request"""
 
     type = "mcp_approval_request"
@@ -938,7 +938,7 @@ class RealtimeMCPApprovalRequest(Model, tag_field="type", tag="mcp_approval_requ
     arguments: str | None = None  # A JSON string of arguments for the tool.
 
 
-class RealtimeMCPApprovalResponse(Model, tag_field="type", tag="mcp_approval_response"):
+class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """Realtime MCP approval response"""
 
     type = "mcp_approval_response"
@@ -948,7 +948,7 @@ class RealtimeMCPApprovalResponse(Model, tag_field="type", tag="mcp_approval_res
     reason: str | None = None
 
 
-class RealtimeMCPHTTPError(Model, tag_field="type", tag="http_error"):
+class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
     """Realtime MCP HTTP error"""
 
     type = "http_error"
@@ -956,7 +956,7 @@ class RealtimeMCPHTTPError(Model, tag_field="type", tag="http_error"):
     message: str | None = None
 
 
-class RealtimeMCPListTools(Model, tag_field="type", tag="mcp_list_tools"):
+class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """Realtime MCP list tools"""
 
     type = "mcp_list_tools"
@@ -965,7 +965,7 @@ class RealtimeMCPListTools(Model, tag_field="type", tag="mcp_list_tools"):
     tools: list[_shared.MCPListToolsTool] | None = None  # The tools available on the server.
 
 
-class RealtimeMCPProtocolError(Model, tag_field="type", tag="protocol_error"):
+class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
     """Realtime MCP protocol error"""
 
     type = "protocol_error"
@@ -973,7 +973,7 @@ class RealtimeMCPProtocolError(Model, tag_field="type", tag="protocol_error"):
     message: str | None = None
 
 
-class RealtimeMCPToolCall(Model, tag_field="type", tag="mcp_call"):
+class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """Realtime MCP tool call"""
 
     type = "mcp_call"
@@ -986,20 +986,20 @@ class RealtimeMCPToolCall(Model, tag_field="type", tag="mcp_call"):
     error: RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | None = None
 
 
-class RealtimeMCPToolExecutionError(Model, tag_field="type", tag="tool_execution_error"):
+class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
     """Realtime MCP tool execution error"""
 
     type = "tool_execution_error"
     message: str | None = None
 
 
-class RealtimeReasoning(Model):
+class RealtimeReasoning(BaseModel):
     """Realtime reasoning configuration"""
 
     effort: RealtimeReasoningEffort | None = None
 
 
-class RealtimeResponse(Model):
+class RealtimeResponse(BaseModel):
     """The response resource."""
 
     id: str | None = None  # The unique ID of the response, will look like `resp_1234`.
@@ -1015,18 +1015,18 @@ class RealtimeResponse(Model):
     max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
 
 
-class RealtimeResponseAudio(Model):
+class RealtimeResponseAudio(BaseModel):
     """Configuration for audio output."""
 
     output: RealtimeResponseAudioOutput | None = None
 
 
-class RealtimeResponseAudioOutput(Model):
+class RealtimeResponseAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
     voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
 
 
-class RealtimeResponseCreateParams(Model):
+class RealtimeResponseCreateParams(BaseModel):
     """Create a new Realtime response with these parameters"""
 
     output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
@@ -1043,18 +1043,18 @@ class RealtimeResponseCreateParams(Model):
     input: list[RealtimeConversationItem] | None = None  # Input items to include in the prompt for the model.
 
 
-class RealtimeResponseCreateParamsAudio(Model):
+class RealtimeResponseCreateParamsAudio(BaseModel):
     """Configuration for audio input and output."""
 
     output: RealtimeResponseCreateParamsAudioOutput | None = None
 
 
-class RealtimeResponseCreateParamsAudioOutput(Model):
+class RealtimeResponseCreateParamsAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
     voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
 
 
-class RealtimeResponseStatusDetails(Model):
+class RealtimeResponseStatusDetails(BaseModel):
     """Additional details about the status."""
 
     type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
@@ -1062,14 +1062,14 @@ class RealtimeResponseStatusDetails(Model):
     error: RealtimeResponseStatusDetailsError | None = None  # A description of the error that caused the response to fail, populated when the `status` is `fail...
 
 
-class RealtimeResponseStatusDetailsError(Model):
+class RealtimeResponseStatusDetailsError(BaseModel):
     """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
 
     type: str | None = None  # The type of error.
     code: str | None = None  # Error code, if any.
 
 
-class RealtimeResponseUsage(Model):
+class RealtimeResponseUsage(BaseModel):
     """Usage statistics for the Response, this will correspond to billing."""
 
     total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
@@ -1079,7 +1079,7 @@ class RealtimeResponseUsage(Model):
     output_token_details: RealtimeResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
 
 
-class RealtimeResponseUsageInputTokenDetails(Model):
+class RealtimeResponseUsageInputTokenDetails(BaseModel):
     """Details about the input tokens used in the Response."""
 
     cached_tokens: int | None = None  # The number of cached tokens used as input for the Response.
@@ -1089,7 +1089,7 @@ class RealtimeResponseUsageInputTokenDetails(Model):
     cached_tokens_details: RealtimeResponseUsageInputTokenDetailsCachedTokensDetails | None = None  # Details about the cached tokens used as input for the Response.
 
 
-class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(Model):
+class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
     """Details about the cached tokens used as input for the Response."""
 
     text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
@@ -1097,14 +1097,14 @@ class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(Model):
     audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
 
 
-class RealtimeResponseUsageOutputTokenDetails(Model):
+class RealtimeResponseUsageOutputTokenDetails(BaseModel):
     """Details about the output tokens used in the Response."""
 
     text_tokens: int | None = None  # The number of text tokens used in the Response.
     audio_tokens: int | None = None  # The number of audio tokens used in the Response.
 
 
-class RealtimeServerEventConversationCreated(Model, tag_field="type", tag="conversation.created"):
+class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="conversation.created"):
     """Returned when a conversation is created."""
 
     type = "conversation.created"
@@ -1112,14 +1112,14 @@ class RealtimeServerEventConversationCreated(Model, tag_field="type", tag="conve
     conversation: RealtimeServerEventConversationCreatedConversation | None = None  # The conversation resource.
 
 
-class RealtimeServerEventConversationCreatedConversation(Model):
+class RealtimeServerEventConversationCreatedConversation(BaseModel):
     """The conversation resource."""
 
     id: str | None = None  # The unique ID of the conversation.
     object: str | None = None  # The object type, must be `realtime.conversation`.
 
 
-class RealtimeServerEventConversationItemAdded(Model, tag_field="type", tag="conversation.item.added"):
+class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag="conversation.item.added"):
     """Sent by the server when an Item is added to the default Conversation."""
 
     type = "conversation.item.added"
@@ -1128,7 +1128,7 @@ class RealtimeServerEventConversationItemAdded(Model, tag_field="type", tag="con
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeServerEventConversationItemCreated(Model, tag_field="type", tag="conversation.item.created"):
+class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
     type = "conversation.item.created"
@@ -1137,7 +1137,7 @@ class RealtimeServerEventConversationItemCreated(Model, tag_field="type", tag="c
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeServerEventConversationItemDeleted(Model, tag_field="type", tag="conversation.item.deleted"):
+class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
     type = "conversation.item.deleted"
@@ -1145,7 +1145,7 @@ class RealtimeServerEventConversationItemDeleted(Model, tag_field="type", tag="c
     item_id: str | None = None  # The ID of the item that was deleted.
 
 
-class RealtimeServerEventConversationItemDone(Model, tag_field="type", tag="conversation.item.done"):
+class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="conversation.item.done"):
     """Returned when a conversation item is finalized."""
 
     type = "conversation.item.done"
@@ -1154,7 +1154,7 @@ class RealtimeServerEventConversationItemDone(Model, tag_field="type", tag="conv
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(Model, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
+class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
     type = "conversation.item.input_audio_transcription.completed"
@@ -1167,7 +1167,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(Model,
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
 
 
-class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(Model, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
+class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated with incremental transcription results."""
 
     type = "conversation.item.input_audio_transcription.delta"
@@ -1178,7 +1178,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(Model, tag
     logprobs: list[LogProbProperties] | None = None
 
 
-class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(Model, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
+class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
     type = "conversation.item.input_audio_transcription.failed"
@@ -1188,7 +1188,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(Model, ta
     error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError | None = None  # Details of the transcription error.
 
 
-class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(Model):
+class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
     """Details of the transcription error."""
 
     type: str | None = None  # The type of error.
@@ -1197,7 +1197,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(Mode
     param: str | None = None  # Parameter related to the error, if any.
 
 
-class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(Model, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
+class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
     type = "conversation.item.input_audio_transcription.segment"
@@ -1211,7 +1211,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(Model, t
     end: float | None = None  # End time of the segment in seconds.
 
 
-class RealtimeServerEventConversationItemRetrieved(Model, tag_field="type", tag="conversation.item.retrieved"):
+class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
     type = "conversation.item.retrieved"
@@ -1219,7 +1219,7 @@ class RealtimeServerEventConversationItemRetrieved(Model, tag_field="type", tag=
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeServerEventConversationItemTruncated(Model, tag_field="type", tag="conversation.item.truncated"):
+class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
     type = "conversation.item.truncated"
@@ -1229,7 +1229,7 @@ class RealtimeServerEventConversationItemTruncated(Model, tag_field="type", tag=
     audio_end_ms: int | None = None  # The duration up to which the audio was truncated, in milliseconds.
 
 
-class RealtimeServerEventError(Model, tag_field="type", tag="error"):
+class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
     type = "error"
@@ -1237,7 +1237,7 @@ class RealtimeServerEventError(Model, tag_field="type", tag="error"):
     error: RealtimeServerEventErrorError | None = None  # Details of the error.
 
 
-class RealtimeServerEventErrorError(Model):
+class RealtimeServerEventErrorError(BaseModel):
     """Details of the error."""
 
     type: str | None = None  # The type of error (e.g., "invalid_request_error", "server_error").
@@ -1247,14 +1247,14 @@ class RealtimeServerEventErrorError(Model):
     event_id: str | None = None
 
 
-class RealtimeServerEventInputAudioBufferCleared(Model, tag_field="type", tag="input_audio_buffer.cleared"):
+class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
     type = "input_audio_buffer.cleared"
     event_id: str | None = None  # The unique ID of the server event.
 
 
-class RealtimeServerEventInputAudioBufferCommitted(Model, tag_field="type", tag="input_audio_buffer.committed"):
+class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
     type = "input_audio_buffer.committed"
@@ -1263,7 +1263,7 @@ class RealtimeServerEventInputAudioBufferCommitted(Model, tag_field="type", tag=
     item_id: str | None = None  # The ID of the user message item that will be created.
 
 
-class RealtimeServerEventInputAudioBufferDtmfEventReceived(Model, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
+class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
     """**SIP Only:** Returned when an DTMF event is received."""
 
     type = "input_audio_buffer.dtmf_event_received"
@@ -1271,7 +1271,7 @@ class RealtimeServerEventInputAudioBufferDtmfEventReceived(Model, tag_field="typ
     received_at: int | None = None  # UTC Unix Timestamp when DTMF Event was received by server.
 
 
-class RealtimeServerEventInputAudioBufferSpeechStarted(Model, tag_field="type", tag="input_audio_buffer.speech_started"):
+class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
     type = "input_audio_buffer.speech_started"
@@ -1280,7 +1280,7 @@ class RealtimeServerEventInputAudioBufferSpeechStarted(Model, tag_field="type", 
     item_id: str | None = None  # The ID of the user message item that will be created when speech stops.
 
 
-class RealtimeServerEventInputAudioBufferSpeechStopped(Model, tag_field="type", tag="input_audio_buffer.speech_stopped"):
+class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
     type = "input_audio_buffer.speech_stopped"
@@ -1289,7 +1289,7 @@ class RealtimeServerEventInputAudioBufferSpeechStopped(Model, tag_field="type", 
     item_id: str | None = None  # The ID of the user message item that will be created.
 
 
-class RealtimeServerEventInputAudioBufferTimeoutTriggered(Model, tag_field="type", tag="input_audio_buffer.timeout_triggered"):
+class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="type", tag="input_audio_buffer.timeout_triggered"):
     """Returned when the Server VAD timeout is triggered for the input audio buffer."""
 
     type = "input_audio_buffer.timeout_triggered"
@@ -1299,7 +1299,7 @@ class RealtimeServerEventInputAudioBufferTimeoutTriggered(Model, tag_field="type
     item_id: str | None = None  # The ID of the item associated with this segment.
 
 
-class RealtimeServerEventMCPListToolsCompleted(Model, tag_field="type", tag="mcp_list_tools.completed"):
+class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
     type = "mcp_list_tools.completed"
@@ -1307,7 +1307,7 @@ class RealtimeServerEventMCPListToolsCompleted(Model, tag_field="type", tag="mcp
     item_id: str | None = None  # The ID of the MCP list tools item.
 
 
-class RealtimeServerEventMCPListToolsFailed(Model, tag_field="type", tag="mcp_list_tools.failed"):
+class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
     type = "mcp_list_tools.failed"
@@ -1315,7 +1315,7 @@ class RealtimeServerEventMCPListToolsFailed(Model, tag_field="type", tag="mcp_li
     item_id: str | None = None  # The ID of the MCP list tools item.
 
 
-class RealtimeServerEventMCPListToolsInProgress(Model, tag_field="type", tag="mcp_list_tools.in_progress"):
+class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
     type = "mcp_list_tools.in_progress"
@@ -1323,7 +1323,7 @@ class RealtimeServerEventMCPListToolsInProgress(Model, tag_field="type", tag="mc
     item_id: str | None = None  # The ID of the MCP list tools item.
 
 
-class RealtimeServerEventOutputAudioBufferCleared(Model, tag_field="type", tag="output_audio_buffer.cleared"):
+class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", tag="output_audio_buffer.cleared"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer is cleared."""
 
     type = "output_audio_buffer.cleared"
@@ -1331,7 +1331,7 @@ class RealtimeServerEventOutputAudioBufferCleared(Model, tag_field="type", tag="
     response_id: str | None = None  # The unique ID of the response that produced the audio.
 
 
-class RealtimeServerEventOutputAudioBufferStarted(Model, tag_field="type", tag="output_audio_buffer.started"):
+class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", tag="output_audio_buffer.started"):
     """**WebRTC/SIP Only:** Emitted when the server begins streaming audio to the client."""
 
     type = "output_audio_buffer.started"
@@ -1339,7 +1339,7 @@ class RealtimeServerEventOutputAudioBufferStarted(Model, tag_field="type", tag="
     response_id: str | None = None  # The unique ID of the response that produced the audio.
 
 
-class RealtimeServerEventOutputAudioBufferStopped(Model, tag_field="type", tag="output_audio_buffer.stopped"):
+class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", tag="output_audio_buffer.stopped"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer has been completely drained on the server, and no more audio is forthcoming."""
 
     type = "output_audio_buffer.stopped"
@@ -1347,7 +1347,7 @@ class RealtimeServerEventOutputAudioBufferStopped(Model, tag_field="type", tag="
     response_id: str | None = None  # The unique ID of the response that produced the audio.
 
 
-class RealtimeServerEventRateLimitsUpdated(Model, tag_field="type", tag="rate_limits.updated"):
+class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
     type = "rate_limits.updated"
@@ -1355,14 +1355,14 @@ class RealtimeServerEventRateLimitsUpdated(Model, tag_field="type", tag="rate_li
     rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] | None = None  # List of rate limit information.
 
 
-class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(Model):
+class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
     name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
     limit: int | None = None  # The maximum allowed value for the rate limit.
     remaining: int | None = None  # The remaining value before the limit is reached.
     reset_seconds: float | None = None  # Seconds until the rate limit resets.
 
 
-class RealtimeServerEventResponseAudioDelta(Model, tag_field="type", tag="response.output_audio.delta"):
+class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
     type = "response.output_audio.delta"
@@ -1374,7 +1374,7 @@ class RealtimeServerEventResponseAudioDelta(Model, tag_field="type", tag="respon
     delta: str | None = None  # Base64-encoded audio data delta.
 
 
-class RealtimeServerEventResponseAudioDone(Model, tag_field="type", tag="response.output_audio.done"):
+class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
     type = "response.output_audio.done"
@@ -1385,7 +1385,7 @@ class RealtimeServerEventResponseAudioDone(Model, tag_field="type", tag="respons
     content_index: int | None = None  # The index of the content part in the item's content array.
 
 
-class RealtimeServerEventResponseAudioTranscriptDelta(Model, tag_field="type", tag="response.output_audio_transcript.delta"):
+class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
     type = "response.output_audio_transcript.delta"
@@ -1397,7 +1397,7 @@ class RealtimeServerEventResponseAudioTranscriptDelta(Model, tag_field="type", t
     delta: str | None = None  # The transcript delta.
 
 
-class RealtimeServerEventResponseAudioTranscriptDone(Model, tag_field="type", tag="response.output_audio_transcript.done"):
+class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
     type = "response.output_audio_transcript.done"
@@ -1409,7 +1409,7 @@ class RealtimeServerEventResponseAudioTranscriptDone(Model, tag_field="type", ta
     transcript: str | None = None  # The final transcript of the audio.
 
 
-class RealtimeServerEventResponseContentPartAdded(Model, tag_field="type", tag="response.content_part.added"):
+class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
     type = "response.content_part.added"
@@ -1421,7 +1421,7 @@ class RealtimeServerEventResponseContentPartAdded(Model, tag_field="type", tag="
     part: RealtimeServerEventResponseContentPartAddedPart | None = None  # The content part that was added.
 
 
-class RealtimeServerEventResponseContentPartAddedPart(Model):
+class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
     """The content part that was added."""
 
     type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
@@ -1430,7 +1430,7 @@ class RealtimeServerEventResponseContentPartAddedPart(Model):
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
 
 
-class RealtimeServerEventResponseContentPartDone(Model, tag_field="type", tag="response.content_part.done"):
+class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
     type = "response.content_part.done"
@@ -1442,7 +1442,7 @@ class RealtimeServerEventResponseContentPartDone(Model, tag_field="type", tag="r
     part: RealtimeServerEventResponseContentPartDonePart | None = None  # The content part that is done.
 
 
-class RealtimeServerEventResponseContentPartDonePart(Model):
+class RealtimeServerEventResponseContentPartDonePart(BaseModel):
     """The content part that is done."""
 
     type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
@@ -1451,7 +1451,7 @@ class RealtimeServerEventResponseContentPartDonePart(Model):
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
 
 
-class RealtimeServerEventResponseCreated(Model, tag_field="type", tag="response.created"):
+class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
     type = "response.created"
@@ -1459,7 +1459,7 @@ class RealtimeServerEventResponseCreated(Model, tag_field="type", tag="response.
     response: RealtimeResponse | None = None
 
 
-class RealtimeServerEventResponseDone(Model, tag_field="type", tag="response.done"):
+class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
     type = "response.done"
@@ -1467,7 +1467,7 @@ class RealtimeServerEventResponseDone(Model, tag_field="type", tag="response.don
     response: RealtimeResponse | None = None
 
 
-class RealtimeServerEventResponseFunctionCallArgumentsDelta(Model, tag_field="type", tag="response.function_call_arguments.delta"):
+class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
     type = "response.function_call_arguments.delta"
@@ -1479,7 +1479,7 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(Model, tag_field="ty
     delta: str | None = None  # The arguments delta as a JSON string.
 
 
-class RealtimeServerEventResponseFunctionCallArgumentsDone(Model, tag_field="type", tag="response.function_call_arguments.done"):
+class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
     type = "response.function_call_arguments.done"
@@ -1492,7 +1492,7 @@ class RealtimeServerEventResponseFunctionCallArgumentsDone(Model, tag_field="typ
     arguments: str | None = None  # The final arguments as a JSON string.
 
 
-class RealtimeServerEventResponseMCPCallArgumentsDelta(Model, tag_field="type", tag="response.mcp_call_arguments.delta"):
+class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
     type = "response.mcp_call_arguments.delta"
@@ -1504,7 +1504,7 @@ class RealtimeServerEventResponseMCPCallArgumentsDelta(Model, tag_field="type", 
     obfuscation: str | None = None
 
 
-class RealtimeServerEventResponseMCPCallArgumentsDone(Model, tag_field="type", tag="response.mcp_call_arguments.done"):
+class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
     type = "response.mcp_call_arguments.done"
@@ -1515,7 +1515,7 @@ class RealtimeServerEventResponseMCPCallArgumentsDone(Model, tag_field="type", t
     arguments: str | None = None  # The final JSON-encoded arguments string.
 
 
-class RealtimeServerEventResponseMCPCallCompleted(Model, tag_field="type", tag="response.mcp_call.completed"):
+class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
@@ -1524,7 +1524,7 @@ class RealtimeServerEventResponseMCPCallCompleted(Model, tag_field="type", tag="
     item_id: str | None = None  # The ID of the MCP tool call item.
 
 
-class RealtimeServerEventResponseMCPCallFailed(Model, tag_field="type", tag="response.mcp_call.failed"):
+class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
@@ -1533,7 +1533,7 @@ class RealtimeServerEventResponseMCPCallFailed(Model, tag_field="type", tag="res
     item_id: str | None = None  # The ID of the MCP tool call item.
 
 
-class RealtimeServerEventResponseMCPCallInProgress(Model, tag_field="type", tag="response.mcp_call.in_progress"):
+class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
     type = "response.mcp_call.in_progress"
@@ -1542,7 +1542,7 @@ class RealtimeServerEventResponseMCPCallInProgress(Model, tag_field="type", tag=
     item_id: str | None = None  # The ID of the MCP tool call item.
 
 
-class RealtimeServerEventResponseOutputItemAdded(Model, tag_field="type", tag="response.output_item.added"):
+class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
     type = "response.output_item.added"
@@ -1552,7 +1552,7 @@ class RealtimeServerEventResponseOutputItemAdded(Model, tag_field="type", tag="r
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeServerEventResponseOutputItemDone(Model, tag_field="type", tag="response.output_item.done"):
+class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
     type = "response.output_item.done"
@@ -1562,7 +1562,7 @@ class RealtimeServerEventResponseOutputItemDone(Model, tag_field="type", tag="re
     item: RealtimeConversationItem | None = None
 
 
-class RealtimeServerEventResponseTextDelta(Model, tag_field="type", tag="response.output_text.delta"):
+class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
     type = "response.output_text.delta"
@@ -1574,7 +1574,7 @@ class RealtimeServerEventResponseTextDelta(Model, tag_field="type", tag="respons
     delta: str | None = None  # The text delta.
 
 
-class RealtimeServerEventResponseTextDone(Model, tag_field="type", tag="response.output_text.done"):
+class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
     type = "response.output_text.done"
@@ -1586,7 +1586,7 @@ class RealtimeServerEventResponseTextDone(Model, tag_field="type", tag="response
     text: str | None = None  # The final text content.
 
 
-class RealtimeServerEventSessionCreated(Model, tag_field="type", tag="session.created"):
+class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
     type = "session.created"
@@ -1594,7 +1594,7 @@ class RealtimeServerEventSessionCreated(Model, tag_field="type", tag="session.cr
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration.
 
 
-class RealtimeServerEventSessionUpdated(Model, tag_field="type", tag="session.updated"):
+class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
     type = "session.updated"
@@ -1602,7 +1602,7 @@ class RealtimeServerEventSessionUpdated(Model, tag_field="type", tag="session.up
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration.
 
 
-class RealtimeServerEventTranscriptionSessionUpdated(Model, tag_field="type", tag="transcription_session.updated"):
+class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
     type = "transcription_session.updated"
@@ -1610,7 +1610,7 @@ class RealtimeServerEventTranscriptionSessionUpdated(Model, tag_field="type", ta
     session: RealtimeTranscriptionSessionCreateResponse | None = None
 
 
-class RealtimeSession(Model):
+class RealtimeSession(BaseModel):
     """Realtime session object for the beta interface."""
 
     id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
@@ -1635,7 +1635,7 @@ class RealtimeSession(Model):
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None
 
 
-class RealtimeSessionCreateRequest(Model):
+class RealtimeSessionCreateRequest(BaseModel):
     """A new Realtime session configuration, with an ephemeral key."""
 
     client_secret: RealtimeSessionCreateRequestClientSecret | None = None  # Ephemeral key returned by the API.
@@ -1656,14 +1656,14 @@ class RealtimeSessionCreateRequest(Model):
     prompt: _shared.Prompt | None = None
 
 
-class RealtimeSessionCreateRequestClientSecret(Model):
+class RealtimeSessionCreateRequestClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
     value: str | None = None  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
     expires_at: int | None = None  # Timestamp for when the token expires.
 
 
-class RealtimeSessionCreateRequestGA(Model, tag_field="type", tag="realtime"):
+class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration"""
 
     type = "realtime"
@@ -1682,33 +1682,33 @@ class RealtimeSessionCreateRequestGA(Model, tag_field="type", tag="realtime"):
     prompt: _shared.Prompt | None = None
 
 
-class RealtimeSessionCreateRequestGAAudio(Model):
+class RealtimeSessionCreateRequestGAAudio(BaseModel):
     """Configuration for input and output audio."""
 
     input: RealtimeSessionCreateRequestGAAudioInput | None = None
     output: RealtimeSessionCreateRequestGAAudioOutput | None = None
 
 
-class RealtimeSessionCreateRequestGAAudioInput(Model):
+class RealtimeSessionCreateRequestGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the input audio.
     transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: RealtimeSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
     turn_detection: RealtimeTurnDetection | None = None
 
 
-class RealtimeSessionCreateRequestGAAudioInputNoiseReduction(Model):
+class RealtimeSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeSessionCreateRequestGAAudioOutput(Model):
+class RealtimeSessionCreateRequestGAAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
     voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
     speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
 
 
-class RealtimeSessionCreateRequestGATracingOption2(Model):
+class RealtimeSessionCreateRequestGATracingOption2(BaseModel):
     """Tracing Configuration"""
 
     workflow_name: str | None = None  # The name of the workflow to attach to this trace.
@@ -1716,20 +1716,20 @@ class RealtimeSessionCreateRequestGATracingOption2(Model):
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
 
 
-class RealtimeSessionCreateRequestInputAudioTranscription(Model):
+class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
     """Configuration for input audio transcription, defaults to off and can be set to `null` to turn off once on."""
 
     model: str | None = None  # The model to use for transcription.
 
 
-class RealtimeSessionCreateRequestToolsItem(Model, tag_field="type", tag="function"):
+class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
     type = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
-class RealtimeSessionCreateRequestTracingOption2(Model):
+class RealtimeSessionCreateRequestTracingOption2(BaseModel):
     """Tracing Configuration"""
 
     workflow_name: str | None = None  # The name of the workflow to attach to this trace.
@@ -1737,7 +1737,7 @@ class RealtimeSessionCreateRequestTracingOption2(Model):
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
 
 
-class RealtimeSessionCreateRequestTurnDetection(Model):
+class RealtimeSessionCreateRequestTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
     type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
@@ -1746,7 +1746,7 @@ class RealtimeSessionCreateRequestTurnDetection(Model):
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
 
 
-class RealtimeSessionCreateResponse(Model):
+class RealtimeSessionCreateResponse(BaseModel):
     """Realtime session configuration object"""
 
     id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
@@ -1764,27 +1764,27 @@ class RealtimeSessionCreateResponse(Model):
     max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
 
 
-class RealtimeSessionCreateResponseAudio(Model):
+class RealtimeSessionCreateResponseAudio(BaseModel):
     """Configuration for input and output audio for the session."""
 
     input: RealtimeSessionCreateResponseAudioInput | None = None
     output: RealtimeSessionCreateResponseAudioOutput | None = None
 
 
-class RealtimeSessionCreateResponseAudioInput(Model):
+class RealtimeSessionCreateResponseAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None
     transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription.
     noise_reduction: RealtimeSessionCreateResponseAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
     turn_detection: RealtimeSessionCreateResponseAudioInputTurnDetection | None = None  # Configuration for turn detection.
 
 
-class RealtimeSessionCreateResponseAudioInputNoiseReduction(Model):
+class RealtimeSessionCreateResponseAudioInputNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeSessionCreateResponseAudioInputTurnDetection(Model):
+class RealtimeSessionCreateResponseAudioInputTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
     type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
@@ -1793,13 +1793,13 @@ class RealtimeSessionCreateResponseAudioInputTurnDetection(Model):
     silence_duration_ms: int | None = None
 
 
-class RealtimeSessionCreateResponseAudioOutput(Model):
+class RealtimeSessionCreateResponseAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None
     voice: _shared.VoiceIdsShared | None = None
     speed: float | None = None
 
 
-class RealtimeSessionCreateResponseGA(Model, tag_field="type", tag="realtime"):
+class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration object"""
 
     type = "realtime"
@@ -1820,33 +1820,33 @@ class RealtimeSessionCreateResponseGA(Model, tag_field="type", tag="realtime"):
     prompt: _shared.Prompt | None = None
 
 
-class RealtimeSessionCreateResponseGAAudio(Model):
+class RealtimeSessionCreateResponseGAAudio(BaseModel):
     """Configuration for input and output audio."""
 
     input: RealtimeSessionCreateResponseGAAudioInput | None = None
     output: RealtimeSessionCreateResponseGAAudioOutput | None = None
 
 
-class RealtimeSessionCreateResponseGAAudioInput(Model):
+class RealtimeSessionCreateResponseGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the input audio.
     transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: RealtimeSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
     turn_detection: RealtimeTurnDetection | None = None
 
 
-class RealtimeSessionCreateResponseGAAudioInputNoiseReduction(Model):
+class RealtimeSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeSessionCreateResponseGAAudioOutput(Model):
+class RealtimeSessionCreateResponseGAAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
     voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
     speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
 
 
-class RealtimeSessionCreateResponseGATracingOption2(Model):
+class RealtimeSessionCreateResponseGATracingOption2(BaseModel):
     """Tracing Configuration"""
 
     workflow_name: str | None = None  # The name of the workflow to attach to this trace.
@@ -1854,7 +1854,7 @@ class RealtimeSessionCreateResponseGATracingOption2(Model):
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
 
 
-class RealtimeSessionCreateResponseTracingOption2(Model):
+class RealtimeSessionCreateResponseTracingOption2(BaseModel):
     """Tracing Configuration"""
 
     workflow_name: str | None = None  # The name of the workflow to attach to this trace.
@@ -1862,7 +1862,7 @@ class RealtimeSessionCreateResponseTracingOption2(Model):
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
 
 
-class RealtimeSessionCreateResponseTurnDetection(Model):
+class RealtimeSessionCreateResponseTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
     type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
@@ -1871,13 +1871,13 @@ class RealtimeSessionCreateResponseTurnDetection(Model):
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
 
 
-class RealtimeSessionInputAudioNoiseReduction(Model):
+class RealtimeSessionInputAudioNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeSessionTracingOption2(Model):
+class RealtimeSessionTracingOption2(BaseModel):
     """Tracing Configuration"""
 
     workflow_name: str | None = None  # The name of the workflow to attach to this trace.
@@ -1885,7 +1885,7 @@ class RealtimeSessionTracingOption2(Model):
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
 
 
-class RealtimeTranscriptionSessionCreateRequest(Model):
+class RealtimeTranscriptionSessionCreateRequest(BaseModel):
     """Realtime transcription session configuration"""
 
     turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
@@ -1895,7 +1895,7 @@ class RealtimeTranscriptionSessionCreateRequest(Model):
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # The set of items to include in the transcription.
 
 
-class RealtimeTranscriptionSessionCreateRequestGA(Model, tag_field="type", tag="transcription"):
+class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration"""
 
     type = "transcription"
@@ -1903,32 +1903,32 @@ class RealtimeTranscriptionSessionCreateRequestGA(Model, tag_field="type", tag="
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
 
 
-class RealtimeTranscriptionSessionCreateRequestGAAudio(Model):
+class RealtimeTranscriptionSessionCreateRequestGAAudio(BaseModel):
     """Configuration for input and output audio."""
 
     input: RealtimeTranscriptionSessionCreateRequestGAAudioInput | None = None
 
 
-class RealtimeTranscriptionSessionCreateRequestGAAudioInput(Model):
+class RealtimeTranscriptionSessionCreateRequestGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None
     transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
     turn_detection: RealtimeTurnDetection | None = None
 
 
-class RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction(Model):
+class RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(Model):
+class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeTranscriptionSessionCreateRequestTurnDetection(Model, tag_field="type", tag="server_vad"):
+class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_field="type", tag="server_vad"):
     """Configuration for turn detection."""
 
     type = "server_vad"
@@ -1937,7 +1937,7 @@ class RealtimeTranscriptionSessionCreateRequestTurnDetection(Model, tag_field="t
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
 
 
-class RealtimeTranscriptionSessionCreateResponse(Model):
+class RealtimeTranscriptionSessionCreateResponse(BaseModel):
     """A new Realtime transcription session configuration."""
 
     client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret | None = None  # Ephemeral key returned by the API.
@@ -1947,14 +1947,14 @@ class RealtimeTranscriptionSessionCreateResponse(Model):
     turn_detection: RealtimeTranscriptionSessionCreateResponseTurnDetection | None = None  # Configuration for turn detection.
 
 
-class RealtimeTranscriptionSessionCreateResponseClientSecret(Model):
+class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
     value: str | None = None  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
     expires_at: int | None = None  # Timestamp for when the token expires.
 
 
-class RealtimeTranscriptionSessionCreateResponseGA(Model, tag_field="type", tag="transcription"):
+class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration object"""
 
     type = "transcription"
@@ -1965,26 +1965,26 @@ class RealtimeTranscriptionSessionCreateResponseGA(Model, tag_field="type", tag=
     audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
 
 
-class RealtimeTranscriptionSessionCreateResponseGAAudio(Model):
+class RealtimeTranscriptionSessionCreateResponseGAAudio(BaseModel):
     """Configuration for input audio for the session."""
 
     input: RealtimeTranscriptionSessionCreateResponseGAAudioInput | None = None
 
 
-class RealtimeTranscriptionSessionCreateResponseGAAudioInput(Model):
+class RealtimeTranscriptionSessionCreateResponseGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None
     transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
     noise_reduction: RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
     turn_detection: RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection | None = None  # Configuration for turn detection.
 
 
-class RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction(Model):
+class RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection(Model):
+class RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
     type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
@@ -1993,7 +1993,7 @@ class RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection(Model)
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
 
 
-class RealtimeTranscriptionSessionCreateResponseTurnDetection(Model):
+class RealtimeTranscriptionSessionCreateResponseTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
     type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
@@ -2002,7 +2002,7 @@ class RealtimeTranscriptionSessionCreateResponseTurnDetection(Model):
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
 
 
-class RealtimeTranslationClientEventInputAudioBufferAppend(Model, tag_field="type", tag="session.input_audio_buffer.append"):
+class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="session.input_audio_buffer.append"):
     """Send this event to append audio bytes to the translation session input audio buffer."""
 
     type = "session.input_audio_buffer.append"
@@ -2010,14 +2010,14 @@ class RealtimeTranslationClientEventInputAudioBufferAppend(Model, tag_field="typ
     audio: str | None = None  # Base64-encoded 24 kHz PCM16 mono audio bytes.
 
 
-class RealtimeTranslationClientEventSessionClose(Model, tag_field="type", tag="session.close"):
+class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", tag="session.close"):
     """Gracefully close the realtime translation session."""
 
     type = "session.close"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
-class RealtimeTranslationClientEventSessionUpdate(Model, tag_field="type", tag="session.update"):
+class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the translation session configuration."""
 
     type = "session.update"
@@ -2025,21 +2025,21 @@ class RealtimeTranslationClientEventSessionUpdate(Model, tag_field="type", tag="
     session: RealtimeTranslationSessionUpdateRequest | None = None  # Translation session fields to update.
 
 
-class RealtimeTranslationClientSecretCreateRequest(Model):
+class RealtimeTranslationClientSecretCreateRequest(BaseModel):
     """Realtime translation client secret creation request"""
 
     expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
     session: RealtimeTranslationSessionCreateRequest | None = None
 
 
-class RealtimeTranslationClientSecretCreateRequestExpiresAfter(Model):
+class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
     """Client secret expiration"""
 
     anchor: Literal["created_at"] | str | None = None  # The anchor point for the client secret expiration, meaning that `seconds` will be added to the `c...
     seconds: int | None = None  # The number of seconds from the anchor point to the expiration.
 
 
-class RealtimeTranslationClientSecretCreateResponse(Model):
+class RealtimeTranslationClientSecretCreateResponse(BaseModel):
     """Realtime translation session and client secret"""
 
     value: str | None = None  # The generated client secret value.
@@ -2047,14 +2047,14 @@ class RealtimeTranslationClientSecretCreateResponse(Model):
     session: RealtimeTranslationSession | None = None
 
 
-class RealtimeTranslationServerEventSessionClosed(Model, tag_field="type", tag="session.closed"):
+class RealtimeTranslationServerEventSessionClosed(BaseModel, tag_field="type", tag="session.closed"):
     """Returned when a realtime translation session is closed."""
 
     type = "session.closed"
     event_id: str | None = None  # The unique ID of the server event.
 
 
-class RealtimeTranslationServerEventSessionCreated(Model, tag_field="type", tag="session.created"):
+class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a translation session is created."""
 
     type = "session.created"
@@ -2062,7 +2062,7 @@ class RealtimeTranslationServerEventSessionCreated(Model, tag_field="type", tag=
     session: RealtimeTranslationSession | None = None  # The translation session configuration.
 
 
-class RealtimeTranslationServerEventSessionInputTranscriptDelta(Model, tag_field="type", tag="session.input_transcript.delta"):
+class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_field="type", tag="session.input_transcript.delta"):
     """Returned when optional source-language transcript text is available."""
 
     type = "session.input_transcript.delta"
@@ -2071,7 +2071,7 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(Model, tag_field
     elapsed_ms: int | None = None
 
 
-class RealtimeTranslationServerEventSessionOutputAudioDelta(Model, tag_field="type", tag="session.output_audio.delta"):
+class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field="type", tag="session.output_audio.delta"):
     """Returned when translated output audio is available."""
 
     type = "session.output_audio.delta"
@@ -2083,7 +2083,7 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(Model, tag_field="ty
     elapsed_ms: int | None = None
 
 
-class RealtimeTranslationServerEventSessionOutputTranscriptDelta(Model, tag_field="type", tag="session.output_transcript.delta"):
+class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_field="type", tag="session.output_transcript.delta"):
     """Returned when translated transcript text is available."""
 
     type = "session.output_transcript.delta"
@@ -2092,7 +2092,7 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(Model, tag_fiel
     elapsed_ms: int | None = None
 
 
-class RealtimeTranslationServerEventSessionUpdated(Model, tag_field="type", tag="session.updated"):
+class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a translation session is updated with a `session.update` event, unless there is an error."""
 
     type = "session.updated"
@@ -2100,7 +2100,7 @@ class RealtimeTranslationServerEventSessionUpdated(Model, tag_field="type", tag=
     session: RealtimeTranslationSession | None = None  # The translation session configuration.
 
 
-class RealtimeTranslationSession(Model, tag_field="type", tag="translation"):
+class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
     """Realtime translation session"""
 
     type = "translation"
@@ -2110,104 +2110,104 @@ class RealtimeTranslationSession(Model, tag_field="type", tag="translation"):
     audio: RealtimeTranslationSessionAudio | None = None  # Configuration for translation input and output audio.
 
 
-class RealtimeTranslationSessionAudio(Model):
+class RealtimeTranslationSessionAudio(BaseModel):
     """Configuration for translation input and output audio."""
 
     input: RealtimeTranslationSessionAudioInput | None = None
     output: RealtimeTranslationSessionAudioOutput | None = None
 
 
-class RealtimeTranslationSessionAudioInput(Model):
+class RealtimeTranslationSessionAudioInput(BaseModel):
     transcription: RealtimeTranslationSessionAudioInputTranscription | None = None
     noise_reduction: RealtimeTranslationSessionAudioInputNoiseReduction | None = None
 
 
-class RealtimeTranslationSessionAudioInputNoiseReduction(Model):
+class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeTranslationSessionAudioInputTranscription(Model):
+class RealtimeTranslationSessionAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
     model: str | None = None  # The transcription model used for source transcript deltas.
 
 
-class RealtimeTranslationSessionAudioOutput(Model):
+class RealtimeTranslationSessionAudioOutput(BaseModel):
     language: str | None = None  # Target language for translated output audio and transcript deltas.
 
 
-class RealtimeTranslationSessionCreateRequest(Model):
+class RealtimeTranslationSessionCreateRequest(BaseModel):
     """Realtime translation session configuration"""
 
     model: str | None = None  # The Realtime translation model used for this session.
     audio: RealtimeTranslationSessionCreateRequestAudio | None = None  # Configuration for translation input and output audio.
 
 
-class RealtimeTranslationSessionCreateRequestAudio(Model):
+class RealtimeTranslationSessionCreateRequestAudio(BaseModel):
     """Configuration for translation input and output audio."""
 
     input: RealtimeTranslationSessionCreateRequestAudioInput | None = None
     output: RealtimeTranslationSessionCreateRequestAudioOutput | None = None
 
 
-class RealtimeTranslationSessionCreateRequestAudioInput(Model):
+class RealtimeTranslationSessionCreateRequestAudioInput(BaseModel):
     transcription: RealtimeTranslationSessionCreateRequestAudioInputTranscription | None = None
     noise_reduction: RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction | None = None
 
 
-class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(Model):
+class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeTranslationSessionCreateRequestAudioInputTranscription(Model):
+class RealtimeTranslationSessionCreateRequestAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
     model: str | None = None  # The transcription model to use for source transcript deltas.
 
 
-class RealtimeTranslationSessionCreateRequestAudioOutput(Model):
+class RealtimeTranslationSessionCreateRequestAudioOutput(BaseModel):
     language: str | None = None  # Target language for translated output audio and transcript deltas.
 
 
-class RealtimeTranslationSessionUpdateRequest(Model):
+class RealtimeTranslationSessionUpdateRequest(BaseModel):
     """Realtime translation session update"""
 
     audio: RealtimeTranslationSessionUpdateRequestAudio | None = None  # Configuration for translation input and output audio.
 
 
-class RealtimeTranslationSessionUpdateRequestAudio(Model):
+class RealtimeTranslationSessionUpdateRequestAudio(BaseModel):
     """Configuration for translation input and output audio."""
 
     input: RealtimeTranslationSessionUpdateRequestAudioInput | None = None
     output: RealtimeTranslationSessionUpdateRequestAudioOutput | None = None
 
 
-class RealtimeTranslationSessionUpdateRequestAudioInput(Model):
+class RealtimeTranslationSessionUpdateRequestAudioInput(BaseModel):
     transcription: RealtimeTranslationSessionUpdateRequestAudioInputTranscription | None = None
     noise_reduction: RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction | None = None
 
 
-class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(Model):
+class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeTranslationSessionUpdateRequestAudioInputTranscription(Model):
+class RealtimeTranslationSessionUpdateRequestAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
     model: str | None = None  # The transcription model to use for source transcript deltas.
 
 
-class RealtimeTranslationSessionUpdateRequestAudioOutput(Model):
+class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
     language: str | None = None  # Target language for translated output audio and transcript deltas.
 
 
-class RealtimeTruncationRetentionRatio(Model, tag_field="type", tag="retention_ratio"):
+class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retention_ratio"):
     """Retention ratio truncation"""
 
     type = "retention_ratio"
@@ -2215,13 +2215,13 @@ class RealtimeTruncationRetentionRatio(Model, tag_field="type", tag="retention_r
     token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
 
 
-class RealtimeTruncationRetentionRatioTokenLimits(Model):
+class RealtimeTruncationRetentionRatioTokenLimits(BaseModel):
     """Optional custom token limits for this truncation strategy."""
 
     post_instructions: int | None = None  # Maximum tokens allowed in the conversation after instructions (which including tool definitions).
 
 
-class RealtimeTurnDetectionSemanticVad(Model, tag_field="type", tag="semantic_vad"):
+class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semantic_vad"):
     """Semantic VAD"""
 
     type = "semantic_vad"
@@ -2230,7 +2230,7 @@ class RealtimeTurnDetectionSemanticVad(Model, tag_field="type", tag="semantic_va
     interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
 
 
-class RealtimeTurnDetectionServerVad(Model, tag_field="type", tag="server_vad"):
+class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_vad"):
     """Server VAD"""
 
     type = "server_vad"

@@ -8,25 +8,25 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model, ResponseMixin
+from .._model import Alternatives, BaseModel, ResponseMixin
 
 __all__ = ["AdditionalTools", "AdditionalToolsItemParam", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CompactResource", "CompactResponseMethodPublicBody", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerUsePreviewTool", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecretParam", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineSkillParam", "InlineSkillSourceParam", "InputContent", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "Response", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseCreatedEvent", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionToolCall", "ResponseFunctionWebSearch", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInputItem", "ResponseItem", "ResponseItemList", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputRefusal", "ResponseOutputTextAnnotationAddedEvent", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventResponseCreate", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryTextContent", "TextContent", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceCustom", "ToolChoiceParam", "ToolChoiceTypes", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchTool_WebSearch20250826"]
 
-class AdditionalTools(Model, tag_field="type", tag="additional_tools"):
+class AdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     id: str | None = None  # The unique ID of the additional tools item.
     role: MessageRole | None = None  # The role that provided the additional tools.
     tools: list[Tool] | None = None  # The additional tool definitions made available at this item.
 
 
-class AdditionalToolsItemParam(Model, tag_field="type", tag="additional_tools"):
+class AdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     id: str | None = None
     role: Literal["developer"] | str | None = None  # The role that provided the additional tools.
     tools: list[Tool] | None = None  # A list of additional tools made available at this item.
 
 
-class ApplyPatchCreateFileOperation(Model, tag_field="type", tag="create_file"):
+class ApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
@@ -34,7 +34,7 @@ class ApplyPatchCreateFileOperation(Model, tag_field="type", tag="create_file"):
     diff: str | None = None  # Diff to apply.
 
 
-class ApplyPatchCreateFileOperationParam(Model, tag_field="type", tag="create_file"):
+class ApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
@@ -42,21 +42,21 @@ class ApplyPatchCreateFileOperationParam(Model, tag_field="type", tag="create_fi
     diff: str | None = None  # Unified diff content to apply when creating the file.
 
 
-class ApplyPatchDeleteFileOperation(Model, tag_field="type", tag="delete_file"):
+class ApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
     path: str | None = None  # Path of the file to delete.
 
 
-class ApplyPatchDeleteFileOperationParam(Model, tag_field="type", tag="delete_file"):
+class ApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
     path: str | None = None  # Path of the file to delete relative to the workspace root.
 
 
-class ApplyPatchToolCall(Model, tag_field="type", tag="apply_patch_call"):
+class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
     type = "apply_patch_call"
@@ -68,7 +68,7 @@ class ApplyPatchToolCall(Model, tag_field="type", tag="apply_patch_call"):
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
-class ApplyPatchToolCallItemParam(Model, tag_field="type", tag="apply_patch_call"):
+class ApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
     type = "apply_patch_call"
@@ -79,7 +79,7 @@ class ApplyPatchToolCallItemParam(Model, tag_field="type", tag="apply_patch_call
     operation: ApplyPatchOperationParam | None = None  # The specific create, delete, or update instruction for the apply_patch tool call.
 
 
-class ApplyPatchToolCallOutput(Model, tag_field="type", tag="apply_patch_call_output"):
+class ApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
     type = "apply_patch_call_output"
@@ -91,7 +91,7 @@ class ApplyPatchToolCallOutput(Model, tag_field="type", tag="apply_patch_call_ou
     created_by: str | None = None  # The ID of the entity that created this tool call output.
 
 
-class ApplyPatchToolCallOutputItemParam(Model, tag_field="type", tag="apply_patch_call_output"):
+class ApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
     type = "apply_patch_call_output"
@@ -102,14 +102,14 @@ class ApplyPatchToolCallOutputItemParam(Model, tag_field="type", tag="apply_patc
     output: str | None = None
 
 
-class ApplyPatchToolParam(Model, tag_field="type", tag="apply_patch"):
+class ApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Apply patch tool"""
 
     type = "apply_patch"
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
-class ApplyPatchUpdateFileOperation(Model, tag_field="type", tag="update_file"):
+class ApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
     type = "update_file"
@@ -117,7 +117,7 @@ class ApplyPatchUpdateFileOperation(Model, tag_field="type", tag="update_file"):
     diff: str | None = None  # Diff to apply.
 
 
-class ApplyPatchUpdateFileOperationParam(Model, tag_field="type", tag="update_file"):
+class ApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
     type = "update_file"
@@ -125,7 +125,7 @@ class ApplyPatchUpdateFileOperationParam(Model, tag_field="type", tag="update_fi
     diff: str | None = None  # Unified diff content to apply to the existing file.
 
 
-class ApproximateLocation(Model, tag_field="type", tag="approximate"):
+class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
     type = "approximate"
     country: str | None = None
     region: str | None = None
@@ -133,7 +133,7 @@ class ApproximateLocation(Model, tag_field="type", tag="approximate"):
     timezone: str | None = None
 
 
-class AutoCodeInterpreterToolParam(Model, tag_field="type", tag="auto"):
+class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
     """CodeInterpreterToolAuto"""
 
     type = "auto"
@@ -142,7 +142,7 @@ class AutoCodeInterpreterToolParam(Model, tag_field="type", tag="auto"):
     network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
 
 
-class ClickParam(Model, tag_field="type", tag="click"):
+class ClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
     type = "click"
@@ -152,21 +152,21 @@ class ClickParam(Model, tag_field="type", tag="click"):
     keys: list[str] | None = None
 
 
-class CodeInterpreterOutputImage(Model, tag_field="type", tag="image"):
+class CodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
     type = "image"
     url: str | None = None  # The URL of the image output from the code interpreter.
 
 
-class CodeInterpreterOutputLogs(Model, tag_field="type", tag="logs"):
+class CodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
     type = "logs"
     logs: str | None = None  # The logs output from the code interpreter.
 
 
-class CodeInterpreterTool(Model, tag_field="type", tag="code_interpreter"):
+class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
     type = "code_interpreter"
@@ -174,7 +174,7 @@ class CodeInterpreterTool(Model, tag_field="type", tag="code_interpreter"):
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
-class CodeInterpreterToolCall(Model, tag_field="type", tag="code_interpreter_call"):
+class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
     type = "code_interpreter_call"
@@ -185,7 +185,7 @@ class CodeInterpreterToolCall(Model, tag_field="type", tag="code_interpreter_cal
     outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None = None
 
 
-class CompactResource(Model):
+class CompactResource(BaseModel):
     """The compacted response object"""
 
     id: str | None = None  # The unique identifier for the compacted response.
@@ -195,7 +195,7 @@ class CompactResource(Model):
     usage: ResponseUsage | None = None  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
 
 
-class CompactResponseMethodPublicBody(Model):
+class CompactResponseMethodPublicBody(BaseModel):
     model: ModelIdsCompaction | None = None
     input: str | list[InputItem] | None = None
     previous_response_id: str | None = None
@@ -206,7 +206,7 @@ class CompactResponseMethodPublicBody(Model):
     service_tier: ServiceTierEnum | None = None
 
 
-class CompactionBody(Model, tag_field="type", tag="compaction"):
+class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
     type = "compaction"
@@ -215,7 +215,7 @@ class CompactionBody(Model, tag_field="type", tag="compaction"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class CompactionSummaryItemParam(Model, tag_field="type", tag="compaction"):
+class CompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
     type = "compaction"
@@ -223,13 +223,13 @@ class CompactionSummaryItemParam(Model, tag_field="type", tag="compaction"):
     encrypted_content: str | None = None  # The encrypted content of the compaction summary.
 
 
-class CompactionTriggerItemParam(Model, tag_field="type", tag="compaction_trigger"):
+class CompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
     """Compaction trigger"""
 
     type = "compaction_trigger"
 
 
-class ComputerCallOutputItemParam(Model, tag_field="type", tag="computer_call_output"):
+class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
     type = "computer_call_output"
@@ -240,7 +240,7 @@ class ComputerCallOutputItemParam(Model, tag_field="type", tag="computer_call_ou
     status: FunctionCallItemStatus | None = None
 
 
-class ComputerCallSafetyCheckParam(Model):
+class ComputerCallSafetyCheckParam(BaseModel):
     """A pending safety check for the computer call."""
 
     id: str | None = None  # The ID of the pending safety check.
@@ -248,7 +248,7 @@ class ComputerCallSafetyCheckParam(Model):
     message: str | None = None
 
 
-class ComputerScreenshotContent(Model, tag_field="type", tag="computer_screenshot"):
+class ComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
     """Computer screenshot"""
 
     type = "computer_screenshot"
@@ -258,7 +258,7 @@ class ComputerScreenshotContent(Model, tag_field="type", tag="computer_screensho
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointConfig | None = None
 
 
-class ComputerScreenshotImage(Model, tag_field="type", tag="computer_screenshot"):
+class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
     """A computer screenshot image used with the computer use tool."""
 
     type = "computer_screenshot"
@@ -266,13 +266,13 @@ class ComputerScreenshotImage(Model, tag_field="type", tag="computer_screenshot"
     file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
 
 
-class ComputerTool(Model, tag_field="type", tag="computer"):
+class ComputerTool(BaseModel, tag_field="type", tag="computer"):
     """Computer"""
 
     type = "computer"
 
 
-class ComputerToolCall(Model, tag_field="type", tag="computer_call"):
+class ComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
     type = "computer_call"
@@ -284,7 +284,7 @@ class ComputerToolCall(Model, tag_field="type", tag="computer_call"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class ComputerToolCallOutput(Model, tag_field="type", tag="computer_call_output"):
+class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
     type = "computer_call_output"
@@ -295,7 +295,7 @@ class ComputerToolCallOutput(Model, tag_field="type", tag="computer_call_output"
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
-class ComputerToolCallOutputResource(Model, tag_field="type", tag="computer_call_output"):
+class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
     """The output of a computer tool call."""
 
     type = "computer_call_output"
@@ -307,7 +307,7 @@ class ComputerToolCallOutputResource(Model, tag_field="type", tag="computer_call
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class ComputerUsePreviewTool(Model, tag_field="type", tag="computer_use_preview"):
+class ComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
     """Computer use preview"""
 
     type = "computer_use_preview"
@@ -316,7 +316,7 @@ class ComputerUsePreviewTool(Model, tag_field="type", tag="computer_use_preview"
     display_height: int | None = None  # The height of the computer display.
 
 
-class ContainerAutoParam(Model, tag_field="type", tag="container_auto"):
+class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
     type = "container_auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: ContainerMemoryLimit | None = None
@@ -324,7 +324,7 @@ class ContainerAutoParam(Model, tag_field="type", tag="container_auto"):
     skills: list[SkillReferenceParam | InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
 
 
-class ContainerFileCitationBody(Model, tag_field="type", tag="container_file_citation"):
+class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
     """Container file citation"""
 
     type = "container_file_citation"
@@ -335,53 +335,53 @@ class ContainerFileCitationBody(Model, tag_field="type", tag="container_file_cit
     filename: str | None = None  # The filename of the container file cited.
 
 
-class ContainerNetworkPolicyAllowlistParam(Model, tag_field="type", tag="allowlist"):
+class ContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
     type = "allowlist"
     allowed_domains: list[str] | None = None  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
-class ContainerNetworkPolicyDisabledParam(Model, tag_field="type", tag="disabled"):
+class ContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
     type = "disabled"
 
 
-class ContainerNetworkPolicyDomainSecretParam(Model):
+class ContainerNetworkPolicyDomainSecretParam(BaseModel):
     domain: str | None = None  # The domain associated with the secret.
     name: str | None = None  # The name of the secret to inject for the domain.
     value: str | None = None  # The secret value to inject for the domain.
 
 
-class ContainerReferenceParam(Model, tag_field="type", tag="container_reference"):
+class ContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
     type = "container_reference"
     container_id: str | None = None  # The ID of the referenced container.
 
 
-class ContainerReferenceResource(Model, tag_field="type", tag="container_reference"):
+class ContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
     type = "container_reference"
     container_id: str | None = None
 
 
-class ContextManagementParam(Model):
+class ContextManagementParam(BaseModel):
     type: str | None = None  # The context management entry type.
     compact_threshold: int | None = None
 
 
-class ConversationParam_2(Model):
+class ConversationParam_2(BaseModel):
     """Conversation object"""
 
     id: str | None = None  # The unique ID of the conversation.
 
 
-class CoordParam(Model):
+class CoordParam(BaseModel):
     """Coordinate"""
 
     x: int | None = None  # The x-coordinate.
     y: int | None = None  # The y-coordinate.
 
 
-class CreateResponse(Model):
+class CreateResponse(BaseModel):
     metadata: _shared.Metadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
     temperature: float | None = None
@@ -415,7 +415,7 @@ class CreateResponse(Model):
     max_output_tokens: int | None = None
 
 
-class CustomGrammarFormatParam(Model, tag_field="type", tag="grammar"):
+class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
     type = "grammar"
@@ -423,13 +423,13 @@ class CustomGrammarFormatParam(Model, tag_field="type", tag="grammar"):
     definition: str | None = None  # The grammar definition.
 
 
-class CustomTextFormatParam(Model, tag_field="type", tag="text"):
+class CustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
     type = "text"
 
 
-class CustomToolCall(Model, tag_field="type", tag="custom_tool_call"):
+class CustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     """Custom tool call"""
 
     type = "custom_tool_call"
@@ -441,7 +441,7 @@ class CustomToolCall(Model, tag_field="type", tag="custom_tool_call"):
     input: str | None = None  # The input for the custom tool call generated by the model.
 
 
-class CustomToolCallOutput(Model, tag_field="type", tag="custom_tool_call_output"):
+class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """Custom tool call output"""
 
     type = "custom_tool_call_output"
@@ -451,7 +451,7 @@ class CustomToolCallOutput(Model, tag_field="type", tag="custom_tool_call_output
     output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
 
 
-class CustomToolCallOutputResource(Model, tag_field="type", tag="custom_tool_call_output"):
+class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """The output of a custom tool call from your code, being sent back to the model."""
 
     type = "custom_tool_call_output"
@@ -463,7 +463,7 @@ class CustomToolCallOutputResource(Model, tag_field="type", tag="custom_tool_cal
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class CustomToolCallResource(Model, tag_field="type", tag="custom_tool_call"):
+class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
     """A call to a custom tool created by the model."""
 
     type = "custom_tool_call"
@@ -477,7 +477,7 @@ class CustomToolCallResource(Model, tag_field="type", tag="custom_tool_call"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class CustomToolParam(Model, tag_field="type", tag="custom"):
+class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
@@ -488,15 +488,15 @@ class CustomToolParam(Model, tag_field="type", tag="custom"):
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
-class DirectToolCallCaller(Model, tag_field="type", tag="direct"):
+class DirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
     type = "direct"
 
 
-class DirectToolCallCallerParam(Model, tag_field="type", tag="direct"):
+class DirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
     type = "direct"
 
 
-class DoubleClickAction(Model, tag_field="type", tag="double_click"):
+class DoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
     type = "double_click"
@@ -505,7 +505,7 @@ class DoubleClickAction(Model, tag_field="type", tag="double_click"):
     keys: list[str] | None = None
 
 
-class DragParam(Model, tag_field="type", tag="drag"):
+class DragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
     type = "drag"
@@ -513,7 +513,7 @@ class DragParam(Model, tag_field="type", tag="drag"):
     keys: list[str] | None = None
 
 
-class EasyInputMessage(Model, tag_field="type", tag="message"):
+class EasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
@@ -522,11 +522,11 @@ class EasyInputMessage(Model, tag_field="type", tag="message"):
     phase: MessagePhase | None = None
 
 
-class EmptyModelParam(Model):
+class EmptyModelParam(BaseModel):
     pass
 
 
-class FileCitationBody(Model, tag_field="type", tag="file_citation"):
+class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
     type = "file_citation"
@@ -535,7 +535,7 @@ class FileCitationBody(Model, tag_field="type", tag="file_citation"):
     filename: str | None = None  # The filename of the file cited.
 
 
-class FilePath(Model, tag_field="type", tag="file_path"):
+class FilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
     type = "file_path"
@@ -543,7 +543,7 @@ class FilePath(Model, tag_field="type", tag="file_path"):
     index: int | None = None  # The index of the file in the list of files.
 
 
-class FileSearchTool(Model, tag_field="type", tag="file_search"):
+class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
     type = "file_search"
@@ -553,7 +553,7 @@ class FileSearchTool(Model, tag_field="type", tag="file_search"):
     filters: Filters | None = None
 
 
-class FileSearchToolCall(Model, tag_field="type", tag="file_search_call"):
+class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
     type = "file_search_call"
@@ -563,7 +563,7 @@ class FileSearchToolCall(Model, tag_field="type", tag="file_search_call"):
     results: list[FileSearchToolCallResultsItem] | None = None
 
 
-class FileSearchToolCallResultsItem(Model):
+class FileSearchToolCallResultsItem(BaseModel):
     file_id: str | None = None  # The unique ID of the file.
     text: str | None = None  # The text that was retrieved from the file.
     filename: str | None = None  # The name of the file.
@@ -571,7 +571,7 @@ class FileSearchToolCallResultsItem(Model):
     score: float | None = None  # The relevance score of the file - a value between 0 and 1.
 
 
-class FunctionCallOutputItemParam(Model, tag_field="type", tag="function_call_output"):
+class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
     type = "function_call_output"
@@ -584,7 +584,7 @@ class FunctionCallOutputItemParam(Model, tag_field="type", tag="function_call_ou
     status: FunctionCallItemStatus | None = None
 
 
-class FunctionShellAction(Model):
+class FunctionShellAction(BaseModel):
     """Shell exec action"""
 
     commands: list[str] | None = None
@@ -592,7 +592,7 @@ class FunctionShellAction(Model):
     max_output_length: int | None = None
 
 
-class FunctionShellActionParam(Model):
+class FunctionShellActionParam(BaseModel):
     """Shell action"""
 
     commands: list[str] | None = None  # Ordered shell commands for the execution environment to run.
@@ -600,7 +600,7 @@ class FunctionShellActionParam(Model):
     max_output_length: int | None = None
 
 
-class FunctionShellCall(Model, tag_field="type", tag="shell_call"):
+class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
     type = "shell_call"
@@ -613,7 +613,7 @@ class FunctionShellCall(Model, tag_field="type", tag="shell_call"):
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
-class FunctionShellCallItemParam(Model, tag_field="type", tag="shell_call"):
+class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
     type = "shell_call"
@@ -625,7 +625,7 @@ class FunctionShellCallItemParam(Model, tag_field="type", tag="shell_call"):
     environment: LocalEnvironmentParam | ContainerReferenceParam | None = None
 
 
-class FunctionShellCallOutput(Model, tag_field="type", tag="shell_call_output"):
+class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell call output"""
 
     type = "shell_call_output"
@@ -638,7 +638,7 @@ class FunctionShellCallOutput(Model, tag_field="type", tag="shell_call_output"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class FunctionShellCallOutputContent(Model):
+class FunctionShellCallOutputContent(BaseModel):
     """Shell call output content"""
 
     stdout: str | None = None  # The standard output that was captured.
@@ -647,7 +647,7 @@ class FunctionShellCallOutputContent(Model):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class FunctionShellCallOutputContentParam(Model):
+class FunctionShellCallOutputContentParam(BaseModel):
     """Shell output content"""
 
     stdout: str | None = None  # Captured stdout output for the shell call.
@@ -655,21 +655,21 @@ class FunctionShellCallOutputContentParam(Model):
     outcome: FunctionShellCallOutputOutcomeParam | None = None  # The exit or timeout outcome associated with this shell call.
 
 
-class FunctionShellCallOutputExitOutcome(Model, tag_field="type", tag="exit"):
+class FunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
     exit_code: int | None = None  # Exit code from the shell process.
 
 
-class FunctionShellCallOutputExitOutcomeParam(Model, tag_field="type", tag="exit"):
+class FunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
     exit_code: int | None = None  # The exit code returned by the shell process.
 
 
-class FunctionShellCallOutputItemParam(Model, tag_field="type", tag="shell_call_output"):
+class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell tool call output"""
 
     type = "shell_call_output"
@@ -681,19 +681,19 @@ class FunctionShellCallOutputItemParam(Model, tag_field="type", tag="shell_call_
     max_output_length: int | None = None
 
 
-class FunctionShellCallOutputTimeoutOutcome(Model, tag_field="type", tag="timeout"):
+class FunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
     type = "timeout"
 
 
-class FunctionShellCallOutputTimeoutOutcomeParam(Model, tag_field="type", tag="timeout"):
+class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
     type = "timeout"
 
 
-class FunctionShellToolParam(Model, tag_field="type", tag="shell"):
+class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
     """Shell tool"""
 
     type = "shell"
@@ -701,7 +701,7 @@ class FunctionShellToolParam(Model, tag_field="type", tag="shell"):
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
-class FunctionTool(Model, tag_field="type", tag="function"):
+class FunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
     type = "function"
@@ -714,7 +714,7 @@ class FunctionTool(Model, tag_field="type", tag="function"):
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
-class FunctionToolCall(Model, tag_field="type", tag="function_call"):
+class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     """Function tool call"""
 
     type = "function_call"
@@ -727,7 +727,7 @@ class FunctionToolCall(Model, tag_field="type", tag="function_call"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class FunctionToolCallOutput(Model, tag_field="type", tag="function_call_output"):
+class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
     type = "function_call_output"
@@ -740,7 +740,7 @@ class FunctionToolCallOutput(Model, tag_field="type", tag="function_call_output"
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class FunctionToolCallOutputResource(Model, tag_field="type", tag="function_call_output"):
+class FunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
     """The output of a function tool call."""
 
     type = "function_call_output"
@@ -754,7 +754,7 @@ class FunctionToolCallOutputResource(Model, tag_field="type", tag="function_call
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class FunctionToolCallResource(Model, tag_field="type", tag="function_call"):
+class FunctionToolCallResource(BaseModel, tag_field="type", tag="function_call"):
     """A tool call to run a function."""
 
     type = "function_call"
@@ -768,7 +768,7 @@ class FunctionToolCallResource(Model, tag_field="type", tag="function_call"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class FunctionToolParam(Model, tag_field="type", tag="function"):
+class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
     type = "function"
     name: str | None = None
     description: str | None = None
@@ -779,18 +779,18 @@ class FunctionToolParam(Model, tag_field="type", tag="function"):
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
-class HTTPError(Model, tag_field="type", tag="http_error"):
+class HTTPError(BaseModel, tag_field="type", tag="http_error"):
     type = "http_error"
     code: int | None = None
     message: str | None = None
 
 
-class HybridSearchOptions(Model):
+class HybridSearchOptions(BaseModel):
     embedding_weight: float | None = None  # The weight of the embedding in the reciprocal ranking fusion.
     text_weight: float | None = None  # The weight of the text in the reciprocal ranking fusion.
 
 
-class ImageGenTool(Model, tag_field="type", tag="image_generation"):
+class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
     """Image generation tool"""
 
     type = "image_generation"
@@ -807,7 +807,7 @@ class ImageGenTool(Model, tag_field="type", tag="image_generation"):
     action: ImageGenActionEnum | None = None  # Whether to generate a new image or edit an existing image.
 
 
-class ImageGenToolCall(Model, tag_field="type", tag="image_generation_call"):
+class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
     """Image generation call"""
 
     type = "image_generation_call"
@@ -816,21 +816,21 @@ class ImageGenToolCall(Model, tag_field="type", tag="image_generation_call"):
     result: str | None = None
 
 
-class ImageGenToolInputImageMask(Model):
+class ImageGenToolInputImageMask(BaseModel):
     """Optional mask for inpainting."""
 
     image_url: str | None = None  # Base64-encoded mask image.
     file_id: str | None = None  # File ID for the mask image.
 
 
-class InlineSkillParam(Model, tag_field="type", tag="inline"):
+class InlineSkillParam(BaseModel, tag_field="type", tag="inline"):
     type = "inline"
     name: str | None = None  # The name of the skill.
     description: str | None = None  # The description of the skill.
     source: InlineSkillSourceParam | None = None  # Inline skill payload
 
 
-class InlineSkillSourceParam(Model, tag_field="type", tag="base64"):
+class InlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
     type = "base64"
@@ -838,7 +838,7 @@ class InlineSkillSourceParam(Model, tag_field="type", tag="base64"):
     data: str | None = None  # Base64-encoded skill zip bundle.
 
 
-class InputFileContentParam(Model, tag_field="type", tag="input_file"):
+class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
     type = "input_file"
@@ -850,7 +850,7 @@ class InputFileContentParam(Model, tag_field="type", tag="input_file"):
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class InputImageContentParamAutoParam(Model, tag_field="type", tag="input_image"):
+class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
     type = "input_image"
@@ -860,7 +860,7 @@ class InputImageContentParamAutoParam(Model, tag_field="type", tag="input_image"
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class InputMessage(Model, tag_field="type", tag="message"):
+class InputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
@@ -869,7 +869,7 @@ class InputMessage(Model, tag_field="type", tag="message"):
     content: InputMessageContentList | None = None
 
 
-class InputMessageResource(Model, tag_field="type", tag="message"):
+class InputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
     type = "message"
@@ -879,7 +879,7 @@ class InputMessageResource(Model, tag_field="type", tag="message"):
     id: str | None = None  # The unique ID of the message input.
 
 
-class InputTextContentParam(Model, tag_field="type", tag="input_text"):
+class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
@@ -887,32 +887,32 @@ class InputTextContentParam(Model, tag_field="type", tag="input_text"):
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
-class ItemReferenceParam(Model):
+class ItemReferenceParam(BaseModel):
     """Item reference"""
 
     type: Literal["item_reference"] | str | None = None
     id: str | None = None  # The ID of the item to reference.
 
 
-class KeyPressAction(Model, tag_field="type", tag="keypress"):
+class KeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
     type = "keypress"
     keys: list[str] | None = None  # The combination of keys the model is requesting to be pressed.
 
 
-class LocalEnvironmentParam(Model, tag_field="type", tag="local"):
+class LocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
     type = "local"
     skills: list[LocalSkillParam] | None = None  # An optional list of skills.
 
 
-class LocalEnvironmentResource(Model, tag_field="type", tag="local"):
+class LocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
     """Local Environment"""
 
     type = "local"
 
 
-class LocalShellExecAction(Model, tag_field="type", tag="exec"):
+class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
     type = "exec"
@@ -923,7 +923,7 @@ class LocalShellExecAction(Model, tag_field="type", tag="exec"):
     user: str | None = None
 
 
-class LocalShellToolCall(Model, tag_field="type", tag="local_shell_call"):
+class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
     type = "local_shell_call"
@@ -933,7 +933,7 @@ class LocalShellToolCall(Model, tag_field="type", tag="local_shell_call"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the local shell call.
 
 
-class LocalShellToolCallOutput(Model, tag_field="type", tag="local_shell_call_output"):
+class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
     type = "local_shell_call_output"
@@ -942,19 +942,19 @@ class LocalShellToolCallOutput(Model, tag_field="type", tag="local_shell_call_ou
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
 
 
-class LocalShellToolParam(Model, tag_field="type", tag="local_shell"):
+class LocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
     """Local shell tool"""
 
     type = "local_shell"
 
 
-class LocalSkillParam(Model):
+class LocalSkillParam(BaseModel):
     name: str | None = None  # The name of the skill.
     description: str | None = None  # The description of the skill.
     path: str | None = None  # The path to the directory containing the skill.
 
 
-class LogProb(Model):
+class LogProb(BaseModel):
     """Log probability"""
 
     token: str | None = None
@@ -963,7 +963,7 @@ class LogProb(Model):
     top_logprobs: list[TopLogProb] | None = None
 
 
-class MCPApprovalRequest(Model, tag_field="type", tag="mcp_approval_request"):
+class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
     type = "mcp_approval_request"
@@ -973,7 +973,7 @@ class MCPApprovalRequest(Model, tag_field="type", tag="mcp_approval_request"):
     arguments: str | None = None  # A JSON string of arguments for the tool.
 
 
-class MCPApprovalResponse(Model, tag_field="type", tag="mcp_approval_response"):
+class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
     type = "mcp_approval_response"
@@ -983,7 +983,7 @@ class MCPApprovalResponse(Model, tag_field="type", tag="mcp_approval_response"):
     reason: str | None = None
 
 
-class MCPApprovalResponseResource(Model, tag_field="type", tag="mcp_approval_response"):
+class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
     type = "mcp_approval_response"
@@ -993,7 +993,7 @@ class MCPApprovalResponseResource(Model, tag_field="type", tag="mcp_approval_res
     reason: str | None = None
 
 
-class MCPListTools(Model, tag_field="type", tag="mcp_list_tools"):
+class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
     type = "mcp_list_tools"
@@ -1003,13 +1003,13 @@ class MCPListTools(Model, tag_field="type", tag="mcp_list_tools"):
     error: str | None = None
 
 
-class MCPProtocolError(Model, tag_field="type", tag="mcp_protocol_error"):
+class MCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
     type = "mcp_protocol_error"
     code: int | None = None
     message: str | None = None
 
 
-class MCPToolCall(Model, tag_field="type", tag="mcp_call"):
+class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
     type = "mcp_call"
@@ -1023,12 +1023,12 @@ class MCPToolCall(Model, tag_field="type", tag="mcp_call"):
     approval_request_id: str | None = None
 
 
-class MCPToolExecutionError(Model, tag_field="type", tag="mcp_tool_execution_error"):
+class MCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
     type = "mcp_tool_execution_error"
     content: Any = None
 
 
-class Message(Model, tag_field="type", tag="message"):
+class Message(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
     type = "message"
@@ -1039,14 +1039,14 @@ class Message(Model, tag_field="type", tag="message"):
     phase: MessagePhase_2 | None = None
 
 
-class Moderation(Model):
+class Moderation(BaseModel):
     """Moderation"""
 
     input: _shared.ModerationResultBody | ModerationErrorBody | None = None  # Moderation for the response input.
     output: _shared.ModerationResultBody | ModerationErrorBody | None = None  # Moderation for the response output.
 
 
-class ModerationErrorBody(Model, tag_field="type", tag="error"):
+class ModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
     type = "error"
@@ -1054,7 +1054,7 @@ class ModerationErrorBody(Model, tag_field="type", tag="error"):
     message: str | None = None  # The error message.
 
 
-class MoveParam(Model, tag_field="type", tag="move"):
+class MoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
     type = "move"
@@ -1063,7 +1063,7 @@ class MoveParam(Model, tag_field="type", tag="move"):
     keys: list[str] | None = None
 
 
-class NamespaceToolParam(Model, tag_field="type", tag="namespace"):
+class NamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
     type = "namespace"
@@ -1072,7 +1072,7 @@ class NamespaceToolParam(Model, tag_field="type", tag="namespace"):
     tools: list[FunctionToolParam | CustomToolParam] | None = None  # The function/custom tools available inside this namespace.
 
 
-class OutputMessage(Model, tag_field="type", tag="message"):
+class OutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
     type = "message"
@@ -1083,7 +1083,7 @@ class OutputMessage(Model, tag_field="type", tag="message"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
-class OutputTextContent(Model, tag_field="type", tag="output_text"):
+class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
     type = "output_text"
@@ -1092,7 +1092,7 @@ class OutputTextContent(Model, tag_field="type", tag="output_text"):
     logprobs: list[LogProb] | None = None
 
 
-class Program(Model, tag_field="type", tag="program"):
+class Program(BaseModel, tag_field="type", tag="program"):
     type = "program"
     id: str | None = None  # The unique ID of the program item.
     call_id: str | None = None  # The stable call ID of the program item.
@@ -1100,7 +1100,7 @@ class Program(Model, tag_field="type", tag="program"):
     fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
 
 
-class ProgramItemParam(Model, tag_field="type", tag="program"):
+class ProgramItemParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
     id: str | None = None  # The unique ID of this program item.
     call_id: str | None = None  # The stable call ID of the program item.
@@ -1108,7 +1108,7 @@ class ProgramItemParam(Model, tag_field="type", tag="program"):
     fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
 
 
-class ProgramOutput(Model, tag_field="type", tag="program_output"):
+class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
     id: str | None = None  # The unique ID of the program output item.
     call_id: str | None = None  # The call ID of the program item.
@@ -1116,7 +1116,7 @@ class ProgramOutput(Model, tag_field="type", tag="program_output"):
     status: ProgramOutputStatus | None = None  # The terminal status of the program output item.
 
 
-class ProgramOutputItemParam(Model, tag_field="type", tag="program_output"):
+class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
     id: str | None = None  # The unique ID of this program output item.
     call_id: str | None = None  # The call ID of the program item.
@@ -1124,34 +1124,34 @@ class ProgramOutputItemParam(Model, tag_field="type", tag="program_output"):
     status: ProgramOutputItemStatus | None = None  # The terminal status of the program output.
 
 
-class ProgramToolCallCaller(Model, tag_field="type", tag="program"):
+class ProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
     type = "program"
     caller_id: str | None = None  # The call ID of the program item that produced this tool call.
 
 
-class ProgramToolCallCallerParam(Model, tag_field="type", tag="program"):
+class ProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
     caller_id: str | None = None  # The call ID of the program item that produced this tool call.
 
 
-class ProgrammaticToolCallingParam(Model, tag_field="type", tag="programmatic_tool_calling"):
+class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
     type = "programmatic_tool_calling"
 
 
-class PromptCacheOptions(Model):
+class PromptCacheOptions(BaseModel):
     """Prompt cache options"""
 
     ttl: _shared.PromptCacheTTLEnum | None = None  # The minimum lifetime applied to each cache breakpoint.
     mode: _shared.PromptCacheModeEnum | None = None  # Whether implicit prompt-cache breakpoints were enabled.
 
 
-class RankingOptions(Model):
+class RankingOptions(BaseModel):
     ranker: RankerVersionType | None = None  # The ranker to use for the file search.
     score_threshold: float | None = None  # The score threshold for the file search, a number between 0 and 1.
     hybrid_search: HybridSearchOptions | None = None  # Weights that control how reciprocal rank fusion balances semantic embedding matches versus sparse...
 
 
-class Reasoning(Model):
+class Reasoning(BaseModel):
     """Reasoning"""
 
     mode: ReasoningModeEnum | None = None  # Controls the reasoning execution mode for the request.
@@ -1161,7 +1161,7 @@ class Reasoning(Model):
     generate_summary: Literal["auto", "concise", "detailed"] | str | None = None
 
 
-class ReasoningItem(Model, tag_field="type", tag="reasoning"):
+class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
     type = "reasoning"
@@ -1172,21 +1172,21 @@ class ReasoningItem(Model, tag_field="type", tag="reasoning"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class ReasoningTextContent(Model, tag_field="type", tag="reasoning_text"):
+class ReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
     type = "reasoning_text"
     text: str | None = None  # The reasoning text from the model.
 
 
-class RefusalContent(Model, tag_field="type", tag="refusal"):
+class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type = "refusal"
     refusal: str | None = None  # The refusal explanation from the model.
 
 
-class Response(ResponseMixin, Model):
+class Response(ResponseMixin, BaseModel):
     metadata: _shared.Metadata | None = None
     top_logprobs: int | None = None
     temperature: float | None = None
@@ -1224,7 +1224,7 @@ class Response(ResponseMixin, Model):
     max_output_tokens: int | None = None
 
 
-class ResponseAudioDeltaEvent(Model, tag_field="type", tag="response.audio.delta"):
+class ResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
     type = "response.audio.delta"
@@ -1232,14 +1232,14 @@ class ResponseAudioDeltaEvent(Model, tag_field="type", tag="response.audio.delta
     delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
 
 
-class ResponseAudioDoneEvent(Model, tag_field="type", tag="response.audio.done"):
+class ResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
     type = "response.audio.done"
     sequence_number: int | None = None  # The sequence number of the delta.
 
 
-class ResponseAudioTranscriptDeltaEvent(Model, tag_field="type", tag="response.audio.transcript.delta"):
+class ResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
     type = "response.audio.transcript.delta"
@@ -1247,14 +1247,14 @@ class ResponseAudioTranscriptDeltaEvent(Model, tag_field="type", tag="response.a
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseAudioTranscriptDoneEvent(Model, tag_field="type", tag="response.audio.transcript.done"):
+class ResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
     type = "response.audio.transcript.done"
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseCodeInterpreterCallCodeDeltaEvent(Model, tag_field="type", tag="response.code_interpreter_call_code.delta"):
+class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
     type = "response.code_interpreter_call_code.delta"
@@ -1264,7 +1264,7 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(Model, tag_field="type", tag="re
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class ResponseCodeInterpreterCallCodeDoneEvent(Model, tag_field="type", tag="response.code_interpreter_call_code.done"):
+class ResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
     type = "response.code_interpreter_call_code.done"
@@ -1274,7 +1274,7 @@ class ResponseCodeInterpreterCallCodeDoneEvent(Model, tag_field="type", tag="res
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class ResponseCodeInterpreterCallCompletedEvent(Model, tag_field="type", tag="response.code_interpreter_call.completed"):
+class ResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
     type = "response.code_interpreter_call.completed"
@@ -1283,7 +1283,7 @@ class ResponseCodeInterpreterCallCompletedEvent(Model, tag_field="type", tag="re
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class ResponseCodeInterpreterCallInProgressEvent(Model, tag_field="type", tag="response.code_interpreter_call.in_progress"):
+class ResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
     type = "response.code_interpreter_call.in_progress"
@@ -1292,7 +1292,7 @@ class ResponseCodeInterpreterCallInProgressEvent(Model, tag_field="type", tag="r
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class ResponseCodeInterpreterCallInterpretingEvent(Model, tag_field="type", tag="response.code_interpreter_call.interpreting"):
+class ResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
     type = "response.code_interpreter_call.interpreting"
@@ -1301,7 +1301,7 @@ class ResponseCodeInterpreterCallInterpretingEvent(Model, tag_field="type", tag=
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class ResponseCompletedEvent(Model, tag_field="type", tag="response.completed"):
+class ResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
     type = "response.completed"
@@ -1309,7 +1309,7 @@ class ResponseCompletedEvent(Model, tag_field="type", tag="response.completed"):
     sequence_number: int | None = None  # The sequence number for this event.
 
 
-class ResponseContentPartAddedEvent(Model, tag_field="type", tag="response.content_part.added"):
+class ResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
     type = "response.content_part.added"
@@ -1320,7 +1320,7 @@ class ResponseContentPartAddedEvent(Model, tag_field="type", tag="response.conte
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseContentPartDoneEvent(Model, tag_field="type", tag="response.content_part.done"):
+class ResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
     type = "response.content_part.done"
@@ -1331,13 +1331,13 @@ class ResponseContentPartDoneEvent(Model, tag_field="type", tag="response.conten
     part: OutputContent | None = None  # The content part that is done.
 
 
-class ResponseConversation(Model):
+class ResponseConversation(BaseModel):
     """Conversation"""
 
     id: str | None = None  # The unique ID of the conversation that this response was associated with.
 
 
-class ResponseCreatedEvent(Model, tag_field="type", tag="response.created"):
+class ResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
     type = "response.created"
@@ -1345,7 +1345,7 @@ class ResponseCreatedEvent(Model, tag_field="type", tag="response.created"):
     sequence_number: int | None = None  # The sequence number for this event.
 
 
-class ResponseCustomToolCallInputDeltaEvent(Model, tag_field="type", tag="response.custom_tool_call_input.delta"):
+class ResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
     type = "response.custom_tool_call_input.delta"
@@ -1355,7 +1355,7 @@ class ResponseCustomToolCallInputDeltaEvent(Model, tag_field="type", tag="respon
     delta: str | None = None  # The incremental input data (delta) for the custom tool call.
 
 
-class ResponseCustomToolCallInputDoneEvent(Model, tag_field="type", tag="response.custom_tool_call_input.done"):
+class ResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
     type = "response.custom_tool_call_input.done"
@@ -1365,14 +1365,14 @@ class ResponseCustomToolCallInputDoneEvent(Model, tag_field="type", tag="respons
     input: str | None = None  # The complete input data for the custom tool call.
 
 
-class ResponseError2(Model):
+class ResponseError2(BaseModel):
     """An error object returned when the model fails to generate a Response."""
 
     code: ResponseErrorCode | None = None
     message: str | None = None  # A human-readable description of the error.
 
 
-class ResponseErrorEvent(Model, tag_field="type", tag="error"):
+class ResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
     type = "error"
@@ -1382,7 +1382,7 @@ class ResponseErrorEvent(Model, tag_field="type", tag="error"):
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseFailedEvent(Model, tag_field="type", tag="response.failed"):
+class ResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
     type = "response.failed"
@@ -1390,7 +1390,7 @@ class ResponseFailedEvent(Model, tag_field="type", tag="response.failed"):
     response: Response | None = None  # The response that failed.
 
 
-class ResponseFileSearchCallCompletedEvent(Model, tag_field="type", tag="response.file_search_call.completed"):
+class ResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
     type = "response.file_search_call.completed"
@@ -1399,7 +1399,7 @@ class ResponseFileSearchCallCompletedEvent(Model, tag_field="type", tag="respons
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseFileSearchCallInProgressEvent(Model, tag_field="type", tag="response.file_search_call.in_progress"):
+class ResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
     type = "response.file_search_call.in_progress"
@@ -1408,7 +1408,7 @@ class ResponseFileSearchCallInProgressEvent(Model, tag_field="type", tag="respon
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseFileSearchCallSearchingEvent(Model, tag_field="type", tag="response.file_search_call.searching"):
+class ResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
     type = "response.file_search_call.searching"
@@ -1417,7 +1417,7 @@ class ResponseFileSearchCallSearchingEvent(Model, tag_field="type", tag="respons
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseFunctionCallArgumentsDeltaEvent(Model, tag_field="type", tag="response.function_call_arguments.delta"):
+class ResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
     type = "response.function_call_arguments.delta"
@@ -1427,7 +1427,7 @@ class ResponseFunctionCallArgumentsDeltaEvent(Model, tag_field="type", tag="resp
     delta: str | None = None  # The function-call arguments delta that is added.
 
 
-class ResponseFunctionCallArgumentsDoneEvent(Model, tag_field="type", tag="response.function_call_arguments.done"):
+class ResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
     type = "response.function_call_arguments.done"
@@ -1438,7 +1438,7 @@ class ResponseFunctionCallArgumentsDoneEvent(Model, tag_field="type", tag="respo
     arguments: str | None = None  # The function-call arguments.
 
 
-class ResponseImageGenCallCompletedEvent(Model, tag_field="type", tag="response.image_generation_call.completed"):
+class ResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
     type = "response.image_generation_call.completed"
@@ -1447,7 +1447,7 @@ class ResponseImageGenCallCompletedEvent(Model, tag_field="type", tag="response.
     item_id: str | None = None  # The unique identifier of the image generation item being processed.
 
 
-class ResponseImageGenCallGeneratingEvent(Model, tag_field="type", tag="response.image_generation_call.generating"):
+class ResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
     type = "response.image_generation_call.generating"
@@ -1456,7 +1456,7 @@ class ResponseImageGenCallGeneratingEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of the image generation item being processed.
 
 
-class ResponseImageGenCallInProgressEvent(Model, tag_field="type", tag="response.image_generation_call.in_progress"):
+class ResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
     type = "response.image_generation_call.in_progress"
@@ -1465,7 +1465,7 @@ class ResponseImageGenCallInProgressEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of the image generation item being processed.
 
 
-class ResponseImageGenCallPartialImageEvent(Model, tag_field="type", tag="response.image_generation_call.partial_image"):
+class ResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
     type = "response.image_generation_call.partial_image"
@@ -1480,7 +1480,7 @@ class ResponseImageGenCallPartialImageEvent(Model, tag_field="type", tag="respon
     output_format: str | None = None  # The output format that was used.
 
 
-class ResponseInProgressEvent(Model, tag_field="type", tag="response.in_progress"):
+class ResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
     type = "response.in_progress"
@@ -1488,13 +1488,13 @@ class ResponseInProgressEvent(Model, tag_field="type", tag="response.in_progress
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseIncompleteDetails(Model):
+class ResponseIncompleteDetails(BaseModel):
     """Details about why the response is incomplete."""
 
     reason: Literal["max_output_tokens", "content_filter"] | str | None = None  # The reason why the response is incomplete.
 
 
-class ResponseIncompleteEvent(Model, tag_field="type", tag="response.incomplete"):
+class ResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
     type = "response.incomplete"
@@ -1502,7 +1502,7 @@ class ResponseIncompleteEvent(Model, tag_field="type", tag="response.incomplete"
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseItemList(Model):
+class ResponseItemList(BaseModel):
     """A list of Response items."""
 
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
@@ -1512,7 +1512,7 @@ class ResponseItemList(Model):
     last_id: str | None = None  # The ID of the last item in the list.
 
 
-class ResponseLogProb(Model):
+class ResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
     token: str | None = None  # A possible text token.
@@ -1520,12 +1520,12 @@ class ResponseLogProb(Model):
     top_logprobs: list[ResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
 
 
-class ResponseLogProbTopLogprobsItem(Model):
+class ResponseLogProbTopLogprobsItem(BaseModel):
     token: str | None = None  # A possible text token.
     logprob: float | None = None  # The log probability of this token.
 
 
-class ResponseMCPCallArgumentsDeltaEvent(Model, tag_field="type", tag="response.mcp_call_arguments.delta"):
+class ResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """ResponseMCPCallArgumentsDeltaEvent"""
 
     type = "response.mcp_call_arguments.delta"
@@ -1535,7 +1535,7 @@ class ResponseMCPCallArgumentsDeltaEvent(Model, tag_field="type", tag="response.
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseMCPCallArgumentsDoneEvent(Model, tag_field="type", tag="response.mcp_call_arguments.done"):
+class ResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
     type = "response.mcp_call_arguments.done"
@@ -1545,7 +1545,7 @@ class ResponseMCPCallArgumentsDoneEvent(Model, tag_field="type", tag="response.m
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseMCPCallCompletedEvent(Model, tag_field="type", tag="response.mcp_call.completed"):
+class ResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
     type = "response.mcp_call.completed"
@@ -1554,7 +1554,7 @@ class ResponseMCPCallCompletedEvent(Model, tag_field="type", tag="response.mcp_c
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseMCPCallFailedEvent(Model, tag_field="type", tag="response.mcp_call.failed"):
+class ResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
     type = "response.mcp_call.failed"
@@ -1563,7 +1563,7 @@ class ResponseMCPCallFailedEvent(Model, tag_field="type", tag="response.mcp_call
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseMCPCallInProgressEvent(Model, tag_field="type", tag="response.mcp_call.in_progress"):
+class ResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
     type = "response.mcp_call.in_progress"
@@ -1572,7 +1572,7 @@ class ResponseMCPCallInProgressEvent(Model, tag_field="type", tag="response.mcp_
     item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
 
 
-class ResponseMCPListToolsCompletedEvent(Model, tag_field="type", tag="response.mcp_list_tools.completed"):
+class ResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
     type = "response.mcp_list_tools.completed"
@@ -1581,7 +1581,7 @@ class ResponseMCPListToolsCompletedEvent(Model, tag_field="type", tag="response.
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseMCPListToolsFailedEvent(Model, tag_field="type", tag="response.mcp_list_tools.failed"):
+class ResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
     type = "response.mcp_list_tools.failed"
@@ -1590,7 +1590,7 @@ class ResponseMCPListToolsFailedEvent(Model, tag_field="type", tag="response.mcp
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseMCPListToolsInProgressEvent(Model, tag_field="type", tag="response.mcp_list_tools.in_progress"):
+class ResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
     type = "response.mcp_list_tools.in_progress"
@@ -1599,7 +1599,7 @@ class ResponseMCPListToolsInProgressEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseOutputItemAddedEvent(Model, tag_field="type", tag="response.output_item.added"):
+class ResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
     type = "response.output_item.added"
@@ -1608,7 +1608,7 @@ class ResponseOutputItemAddedEvent(Model, tag_field="type", tag="response.output
     item: OutputItem | None = None  # The output item that was added.
 
 
-class ResponseOutputItemDoneEvent(Model, tag_field="type", tag="response.output_item.done"):
+class ResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
     type = "response.output_item.done"
@@ -1617,7 +1617,7 @@ class ResponseOutputItemDoneEvent(Model, tag_field="type", tag="response.output_
     item: OutputItem | None = None  # The output item that was marked done.
 
 
-class ResponseOutputTextAnnotationAddedEvent(Model, tag_field="type", tag="response.output_text.annotation.added"):
+class ResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
     type = "response.output_text.annotation.added"
@@ -1629,7 +1629,7 @@ class ResponseOutputTextAnnotationAddedEvent(Model, tag_field="type", tag="respo
     annotation: Annotation | None = None  # The annotation object being added.
 
 
-class ResponseProperties(Model):
+class ResponseProperties(BaseModel):
     previous_response_id: str | None = None
     model: ModelIdsResponses | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     background: bool | None = None
@@ -1640,7 +1640,7 @@ class ResponseProperties(Model):
     prompt: _shared.Prompt | None = None
 
 
-class ResponseQueuedEvent(Model, tag_field="type", tag="response.queued"):
+class ResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
     type = "response.queued"
@@ -1648,7 +1648,7 @@ class ResponseQueuedEvent(Model, tag_field="type", tag="response.queued"):
     sequence_number: int | None = None  # The sequence number for this event.
 
 
-class ResponseReasoningSummaryPartAddedEvent(Model, tag_field="type", tag="response.reasoning_summary_part.added"):
+class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
     type = "response.reasoning_summary_part.added"
@@ -1659,14 +1659,14 @@ class ResponseReasoningSummaryPartAddedEvent(Model, tag_field="type", tag="respo
     part: ResponseReasoningSummaryPartAddedEventPart | None = None  # The summary part that was added.
 
 
-class ResponseReasoningSummaryPartAddedEventPart(Model, tag_field="type", tag="summary_text"):
+class ResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class ResponseReasoningSummaryPartDoneEvent(Model, tag_field="type", tag="response.reasoning_summary_part.done"):
+class ResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
     type = "response.reasoning_summary_part.done"
@@ -1678,14 +1678,14 @@ class ResponseReasoningSummaryPartDoneEvent(Model, tag_field="type", tag="respon
     part: ResponseReasoningSummaryPartDoneEventPart | None = None  # The completed summary part.
 
 
-class ResponseReasoningSummaryPartDoneEventPart(Model, tag_field="type", tag="summary_text"):
+class ResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class ResponseReasoningSummaryTextDeltaEvent(Model, tag_field="type", tag="response.reasoning_summary_text.delta"):
+class ResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
     type = "response.reasoning_summary_text.delta"
@@ -1696,7 +1696,7 @@ class ResponseReasoningSummaryTextDeltaEvent(Model, tag_field="type", tag="respo
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseReasoningSummaryTextDoneEvent(Model, tag_field="type", tag="response.reasoning_summary_text.done"):
+class ResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
     type = "response.reasoning_summary_text.done"
@@ -1707,7 +1707,7 @@ class ResponseReasoningSummaryTextDoneEvent(Model, tag_field="type", tag="respon
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseReasoningTextDeltaEvent(Model, tag_field="type", tag="response.reasoning_text.delta"):
+class ResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
     type = "response.reasoning_text.delta"
@@ -1718,7 +1718,7 @@ class ResponseReasoningTextDeltaEvent(Model, tag_field="type", tag="response.rea
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseReasoningTextDoneEvent(Model, tag_field="type", tag="response.reasoning_text.done"):
+class ResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
     type = "response.reasoning_text.done"
@@ -1729,7 +1729,7 @@ class ResponseReasoningTextDoneEvent(Model, tag_field="type", tag="response.reas
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseRefusalDeltaEvent(Model, tag_field="type", tag="response.refusal.delta"):
+class ResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
     type = "response.refusal.delta"
@@ -1740,7 +1740,7 @@ class ResponseRefusalDeltaEvent(Model, tag_field="type", tag="response.refusal.d
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseRefusalDoneEvent(Model, tag_field="type", tag="response.refusal.done"):
+class ResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
     type = "response.refusal.done"
@@ -1751,7 +1751,7 @@ class ResponseRefusalDoneEvent(Model, tag_field="type", tag="response.refusal.do
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class ResponseShellCallCommandAddedStreamingEvent(Model, tag_field="type", tag="response.shell_call_command.added"):
+class ResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
     type = "response.shell_call_command.added"
@@ -1761,7 +1761,7 @@ class ResponseShellCallCommandAddedStreamingEvent(Model, tag_field="type", tag="
     command: str | None = None  # The shell command that was added.
 
 
-class ResponseShellCallCommandDeltaStreamingEvent(Model, tag_field="type", tag="response.shell_call_command.delta"):
+class ResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
     type = "response.shell_call_command.delta"
@@ -1772,7 +1772,7 @@ class ResponseShellCallCommandDeltaStreamingEvent(Model, tag_field="type", tag="
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
 
 
-class ResponseShellCallCommandDoneStreamingEvent(Model, tag_field="type", tag="response.shell_call_command.done"):
+class ResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """Response shell command done event"""
 
     type = "response.shell_call_command.done"
@@ -1782,7 +1782,7 @@ class ResponseShellCallCommandDoneStreamingEvent(Model, tag_field="type", tag="r
     command: str | None = None  # The final shell command that was emitted.
 
 
-class ResponseShellCallOutputContentDeltaStreamingEvent(Model, tag_field="type", tag="response.shell_call_output_content.delta"):
+class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
     type = "response.shell_call_output_content.delta"
@@ -1793,7 +1793,7 @@ class ResponseShellCallOutputContentDeltaStreamingEvent(Model, tag_field="type",
     delta: ShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
 
 
-class ResponseShellCallOutputContentDoneStreamingEvent(Model, tag_field="type", tag="response.shell_call_output_content.done"):
+class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
     type = "response.shell_call_output_content.done"
@@ -1804,13 +1804,13 @@ class ResponseShellCallOutputContentDoneStreamingEvent(Model, tag_field="type", 
     output: list[FunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
 
 
-class ResponseStreamOptions2(Model):
+class ResponseStreamOptions2(BaseModel):
     """Options for streaming responses."""
 
     include_obfuscation: bool | None = None  # When true, stream obfuscation will be enabled.
 
 
-class ResponseTextDeltaEvent(Model, tag_field="type", tag="response.output_text.delta"):
+class ResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
     type = "response.output_text.delta"
@@ -1822,7 +1822,7 @@ class ResponseTextDeltaEvent(Model, tag_field="type", tag="response.output_text.
     logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
 
 
-class ResponseTextDoneEvent(Model, tag_field="type", tag="response.output_text.done"):
+class ResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
     type = "response.output_text.done"
@@ -1834,14 +1834,14 @@ class ResponseTextDoneEvent(Model, tag_field="type", tag="response.output_text.d
     logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
 
 
-class ResponseTextParam(Model):
+class ResponseTextParam(BaseModel):
     """Configuration options for a text response from the model."""
 
     format: TextResponseFormatConfiguration | None = None
     verbosity: _shared.Verbosity | None = None
 
 
-class ResponseUsage(Model):
+class ResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
     input_tokens: int | None = None  # The number of input tokens.
@@ -1851,20 +1851,20 @@ class ResponseUsage(Model):
     total_tokens: int | None = None  # The total number of tokens used.
 
 
-class ResponseUsageInputTokensDetails(Model):
+class ResponseUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
     cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
     cache_write_tokens: int | None = None  # The number of input tokens that were written to the cache.
 
 
-class ResponseUsageOutputTokensDetails(Model):
+class ResponseUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
     reasoning_tokens: int | None = None  # The number of reasoning tokens.
 
 
-class ResponseWebSearchCallCompletedEvent(Model, tag_field="type", tag="response.web_search_call.completed"):
+class ResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
     type = "response.web_search_call.completed"
@@ -1873,7 +1873,7 @@ class ResponseWebSearchCallCompletedEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of the web search call being processed.
 
 
-class ResponseWebSearchCallInProgressEvent(Model, tag_field="type", tag="response.web_search_call.in_progress"):
+class ResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
     type = "response.web_search_call.in_progress"
@@ -1882,7 +1882,7 @@ class ResponseWebSearchCallInProgressEvent(Model, tag_field="type", tag="respons
     sequence_number: int | None = None  # The sequence number of the web search call being processed.
 
 
-class ResponseWebSearchCallSearchingEvent(Model, tag_field="type", tag="response.web_search_call.searching"):
+class ResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
     type = "response.web_search_call.searching"
@@ -1891,7 +1891,7 @@ class ResponseWebSearchCallSearchingEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of the web search call being processed.
 
 
-class ResponseWsError(Model, tag_field="type", tag="error"):
+class ResponseWsError(BaseModel, tag_field="type", tag="error"):
     """ResponseWsError"""
 
     type = "error"
@@ -1901,7 +1901,7 @@ class ResponseWsError(Model, tag_field="type", tag="error"):
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesClientEventResponseCreate(Model, tag_field="type", tag="response.create"):
+class ResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """Client event for creating a response over a persistent WebSocket connection."""
 
     type = "response.create"
@@ -1939,7 +1939,7 @@ class ResponsesClientEventResponseCreate(Model, tag_field="type", tag="response.
     max_output_tokens: int | None = None
 
 
-class ResponsesServerEventResponseAudioDelta(Model, tag_field="type", tag="response.audio.delta"):
+class ResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
     type = "response.audio.delta"
@@ -1948,7 +1948,7 @@ class ResponsesServerEventResponseAudioDelta(Model, tag_field="type", tag="respo
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseAudioDone(Model, tag_field="type", tag="response.audio.done"):
+class ResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
     type = "response.audio.done"
@@ -1956,7 +1956,7 @@ class ResponsesServerEventResponseAudioDone(Model, tag_field="type", tag="respon
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseAudioTranscriptDelta(Model, tag_field="type", tag="response.audio.transcript.delta"):
+class ResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
     type = "response.audio.transcript.delta"
@@ -1965,7 +1965,7 @@ class ResponsesServerEventResponseAudioTranscriptDelta(Model, tag_field="type", 
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseAudioTranscriptDone(Model, tag_field="type", tag="response.audio.transcript.done"):
+class ResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
     type = "response.audio.transcript.done"
@@ -1973,7 +1973,7 @@ class ResponsesServerEventResponseAudioTranscriptDone(Model, tag_field="type", t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(Model, tag_field="type", tag="response.code_interpreter_call_code.delta"):
+class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
     type = "response.code_interpreter_call_code.delta"
@@ -1984,7 +1984,7 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCodeInterpreterCallCodeDone(Model, tag_field="type", tag="response.code_interpreter_call_code.done"):
+class ResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
     type = "response.code_interpreter_call_code.done"
@@ -1995,7 +1995,7 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeDone(Model, tag_field="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCodeInterpreterCallCompleted(Model, tag_field="type", tag="response.code_interpreter_call.completed"):
+class ResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
     type = "response.code_interpreter_call.completed"
@@ -2005,7 +2005,7 @@ class ResponsesServerEventResponseCodeInterpreterCallCompleted(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCodeInterpreterCallInProgress(Model, tag_field="type", tag="response.code_interpreter_call.in_progress"):
+class ResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
     type = "response.code_interpreter_call.in_progress"
@@ -2015,7 +2015,7 @@ class ResponsesServerEventResponseCodeInterpreterCallInProgress(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCodeInterpreterCallInterpreting(Model, tag_field="type", tag="response.code_interpreter_call.interpreting"):
+class ResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
     type = "response.code_interpreter_call.interpreting"
@@ -2025,7 +2025,7 @@ class ResponsesServerEventResponseCodeInterpreterCallInterpreting(Model, tag_fie
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCompleted(Model, tag_field="type", tag="response.completed"):
+class ResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
     type = "response.completed"
@@ -2034,7 +2034,7 @@ class ResponsesServerEventResponseCompleted(Model, tag_field="type", tag="respon
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseContentPartAdded(Model, tag_field="type", tag="response.content_part.added"):
+class ResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
     type = "response.content_part.added"
@@ -2046,7 +2046,7 @@ class ResponsesServerEventResponseContentPartAdded(Model, tag_field="type", tag=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseContentPartDone(Model, tag_field="type", tag="response.content_part.done"):
+class ResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
     type = "response.content_part.done"
@@ -2058,7 +2058,7 @@ class ResponsesServerEventResponseContentPartDone(Model, tag_field="type", tag="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCreated(Model, tag_field="type", tag="response.created"):
+class ResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
     type = "response.created"
@@ -2067,7 +2067,7 @@ class ResponsesServerEventResponseCreated(Model, tag_field="type", tag="response
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCustomToolCallInputDelta(Model, tag_field="type", tag="response.custom_tool_call_input.delta"):
+class ResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
     type = "response.custom_tool_call_input.delta"
@@ -2078,7 +2078,7 @@ class ResponsesServerEventResponseCustomToolCallInputDelta(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseCustomToolCallInputDone(Model, tag_field="type", tag="response.custom_tool_call_input.done"):
+class ResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """Event indicating that input for a custom tool call is complete."""
 
     type = "response.custom_tool_call_input.done"
@@ -2089,7 +2089,7 @@ class ResponsesServerEventResponseCustomToolCallInputDone(Model, tag_field="type
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseFailed(Model, tag_field="type", tag="response.failed"):
+class ResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
     type = "response.failed"
@@ -2098,7 +2098,7 @@ class ResponsesServerEventResponseFailed(Model, tag_field="type", tag="response.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseFileSearchCallCompleted(Model, tag_field="type", tag="response.file_search_call.completed"):
+class ResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
     type = "response.file_search_call.completed"
@@ -2108,7 +2108,7 @@ class ResponsesServerEventResponseFileSearchCallCompleted(Model, tag_field="type
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseFileSearchCallInProgress(Model, tag_field="type", tag="response.file_search_call.in_progress"):
+class ResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
     type = "response.file_search_call.in_progress"
@@ -2118,7 +2118,7 @@ class ResponsesServerEventResponseFileSearchCallInProgress(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseFileSearchCallSearching(Model, tag_field="type", tag="response.file_search_call.searching"):
+class ResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
     type = "response.file_search_call.searching"
@@ -2128,7 +2128,7 @@ class ResponsesServerEventResponseFileSearchCallSearching(Model, tag_field="type
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseFunctionCallArgumentsDelta(Model, tag_field="type", tag="response.function_call_arguments.delta"):
+class ResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
     type = "response.function_call_arguments.delta"
@@ -2139,7 +2139,7 @@ class ResponsesServerEventResponseFunctionCallArgumentsDelta(Model, tag_field="t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseFunctionCallArgumentsDone(Model, tag_field="type", tag="response.function_call_arguments.done"):
+class ResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
     type = "response.function_call_arguments.done"
@@ -2151,7 +2151,7 @@ class ResponsesServerEventResponseFunctionCallArgumentsDone(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseImageGenerationCallCompleted(Model, tag_field="type", tag="response.image_generation_call.completed"):
+class ResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
     type = "response.image_generation_call.completed"
@@ -2161,7 +2161,7 @@ class ResponsesServerEventResponseImageGenerationCallCompleted(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseImageGenerationCallGenerating(Model, tag_field="type", tag="response.image_generation_call.generating"):
+class ResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
     type = "response.image_generation_call.generating"
@@ -2171,7 +2171,7 @@ class ResponsesServerEventResponseImageGenerationCallGenerating(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseImageGenerationCallInProgress(Model, tag_field="type", tag="response.image_generation_call.in_progress"):
+class ResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """Emitted when an image generation tool call is in progress."""
 
     type = "response.image_generation_call.in_progress"
@@ -2181,7 +2181,7 @@ class ResponsesServerEventResponseImageGenerationCallInProgress(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseImageGenerationCallPartialImage(Model, tag_field="type", tag="response.image_generation_call.partial_image"):
+class ResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
     type = "response.image_generation_call.partial_image"
@@ -2197,7 +2197,7 @@ class ResponsesServerEventResponseImageGenerationCallPartialImage(Model, tag_fie
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseInProgress(Model, tag_field="type", tag="response.in_progress"):
+class ResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
     type = "response.in_progress"
@@ -2206,7 +2206,7 @@ class ResponsesServerEventResponseInProgress(Model, tag_field="type", tag="respo
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseIncomplete(Model, tag_field="type", tag="response.incomplete"):
+class ResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
     type = "response.incomplete"
@@ -2215,7 +2215,7 @@ class ResponsesServerEventResponseIncomplete(Model, tag_field="type", tag="respo
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpCallArgumentsDelta(Model, tag_field="type", tag="response.mcp_call_arguments.delta"):
+class ResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
     type = "response.mcp_call_arguments.delta"
@@ -2226,7 +2226,7 @@ class ResponsesServerEventResponseMcpCallArgumentsDelta(Model, tag_field="type",
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpCallArgumentsDone(Model, tag_field="type", tag="response.mcp_call_arguments.done"):
+class ResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Emitted when the arguments for an MCP tool call are finalized."""
 
     type = "response.mcp_call_arguments.done"
@@ -2237,7 +2237,7 @@ class ResponsesServerEventResponseMcpCallArgumentsDone(Model, tag_field="type", 
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpCallCompleted(Model, tag_field="type", tag="response.mcp_call.completed"):
+class ResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Emitted when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
@@ -2247,7 +2247,7 @@ class ResponsesServerEventResponseMcpCallCompleted(Model, tag_field="type", tag=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpCallFailed(Model, tag_field="type", tag="response.mcp_call.failed"):
+class ResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Emitted when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
@@ -2257,7 +2257,7 @@ class ResponsesServerEventResponseMcpCallFailed(Model, tag_field="type", tag="re
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpCallInProgress(Model, tag_field="type", tag="response.mcp_call.in_progress"):
+class ResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Emitted when an MCP tool call is in progress."""
 
     type = "response.mcp_call.in_progress"
@@ -2267,7 +2267,7 @@ class ResponsesServerEventResponseMcpCallInProgress(Model, tag_field="type", tag
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpListToolsCompleted(Model, tag_field="type", tag="response.mcp_list_tools.completed"):
+class ResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
     type = "response.mcp_list_tools.completed"
@@ -2277,7 +2277,7 @@ class ResponsesServerEventResponseMcpListToolsCompleted(Model, tag_field="type",
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpListToolsFailed(Model, tag_field="type", tag="response.mcp_list_tools.failed"):
+class ResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """Emitted when the attempt to list available MCP tools has failed."""
 
     type = "response.mcp_list_tools.failed"
@@ -2287,7 +2287,7 @@ class ResponsesServerEventResponseMcpListToolsFailed(Model, tag_field="type", ta
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseMcpListToolsInProgress(Model, tag_field="type", tag="response.mcp_list_tools.in_progress"):
+class ResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
     type = "response.mcp_list_tools.in_progress"
@@ -2297,7 +2297,7 @@ class ResponsesServerEventResponseMcpListToolsInProgress(Model, tag_field="type"
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseOutputItemAdded(Model, tag_field="type", tag="response.output_item.added"):
+class ResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
     type = "response.output_item.added"
@@ -2307,7 +2307,7 @@ class ResponsesServerEventResponseOutputItemAdded(Model, tag_field="type", tag="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseOutputItemDone(Model, tag_field="type", tag="response.output_item.done"):
+class ResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
     type = "response.output_item.done"
@@ -2317,7 +2317,7 @@ class ResponsesServerEventResponseOutputItemDone(Model, tag_field="type", tag="r
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseOutputTextAnnotationAdded(Model, tag_field="type", tag="response.output_text.annotation.added"):
+class ResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """Emitted when an annotation is added to output text content."""
 
     type = "response.output_text.annotation.added"
@@ -2330,7 +2330,7 @@ class ResponsesServerEventResponseOutputTextAnnotationAdded(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseOutputTextDelta(Model, tag_field="type", tag="response.output_text.delta"):
+class ResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
     type = "response.output_text.delta"
@@ -2343,7 +2343,7 @@ class ResponsesServerEventResponseOutputTextDelta(Model, tag_field="type", tag="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseOutputTextDone(Model, tag_field="type", tag="response.output_text.done"):
+class ResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
     type = "response.output_text.done"
@@ -2356,7 +2356,7 @@ class ResponsesServerEventResponseOutputTextDone(Model, tag_field="type", tag="r
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseQueued(Model, tag_field="type", tag="response.queued"):
+class ResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="response.queued"):
     """Emitted when a response is queued and waiting to be processed."""
 
     type = "response.queued"
@@ -2365,7 +2365,7 @@ class ResponsesServerEventResponseQueued(Model, tag_field="type", tag="response.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningSummaryPartAdded(Model, tag_field="type", tag="response.reasoning_summary_part.added"):
+class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
     type = "response.reasoning_summary_part.added"
@@ -2377,14 +2377,14 @@ class ResponsesServerEventResponseReasoningSummaryPartAdded(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningSummaryPartAddedPart(Model, tag_field="type", tag="summary_text"):
+class ResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class ResponsesServerEventResponseReasoningSummaryPartDone(Model, tag_field="type", tag="response.reasoning_summary_part.done"):
+class ResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
     type = "response.reasoning_summary_part.done"
@@ -2397,14 +2397,14 @@ class ResponsesServerEventResponseReasoningSummaryPartDone(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningSummaryPartDonePart(Model, tag_field="type", tag="summary_text"):
+class ResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class ResponsesServerEventResponseReasoningSummaryTextDelta(Model, tag_field="type", tag="response.reasoning_summary_text.delta"):
+class ResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
     type = "response.reasoning_summary_text.delta"
@@ -2416,7 +2416,7 @@ class ResponsesServerEventResponseReasoningSummaryTextDelta(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningSummaryTextDone(Model, tag_field="type", tag="response.reasoning_summary_text.done"):
+class ResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
     type = "response.reasoning_summary_text.done"
@@ -2428,7 +2428,7 @@ class ResponsesServerEventResponseReasoningSummaryTextDone(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningTextDelta(Model, tag_field="type", tag="response.reasoning_text.delta"):
+class ResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
     type = "response.reasoning_text.delta"
@@ -2440,7 +2440,7 @@ class ResponsesServerEventResponseReasoningTextDelta(Model, tag_field="type", ta
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningTextDone(Model, tag_field="type", tag="response.reasoning_text.done"):
+class ResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
     type = "response.reasoning_text.done"
@@ -2452,7 +2452,7 @@ class ResponsesServerEventResponseReasoningTextDone(Model, tag_field="type", tag
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseRefusalDelta(Model, tag_field="type", tag="response.refusal.delta"):
+class ResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
     type = "response.refusal.delta"
@@ -2464,7 +2464,7 @@ class ResponsesServerEventResponseRefusalDelta(Model, tag_field="type", tag="res
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseRefusalDone(Model, tag_field="type", tag="response.refusal.done"):
+class ResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
     type = "response.refusal.done"
@@ -2476,7 +2476,7 @@ class ResponsesServerEventResponseRefusalDone(Model, tag_field="type", tag="resp
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseShellCallCommandAdded(Model, tag_field="type", tag="response.shell_call_command.added"):
+class ResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """A streaming event that indicated a shell command was added to a tool call."""
 
     type = "response.shell_call_command.added"
@@ -2487,7 +2487,7 @@ class ResponsesServerEventResponseShellCallCommandAdded(Model, tag_field="type",
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseShellCallCommandDelta(Model, tag_field="type", tag="response.shell_call_command.delta"):
+class ResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """A streaming event that indicated a shell command was incrementally updated."""
 
     type = "response.shell_call_command.delta"
@@ -2499,7 +2499,7 @@ class ResponsesServerEventResponseShellCallCommandDelta(Model, tag_field="type",
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseShellCallCommandDone(Model, tag_field="type", tag="response.shell_call_command.done"):
+class ResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """A streaming event that indicated a shell command was completed."""
 
     type = "response.shell_call_command.done"
@@ -2510,7 +2510,7 @@ class ResponsesServerEventResponseShellCallCommandDone(Model, tag_field="type", 
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseShellCallOutputContentDelta(Model, tag_field="type", tag="response.shell_call_output_content.delta"):
+class ResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """A streaming event that indicated shell call output was incrementally added."""
 
     type = "response.shell_call_output_content.delta"
@@ -2522,7 +2522,7 @@ class ResponsesServerEventResponseShellCallOutputContentDelta(Model, tag_field="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseShellCallOutputContentDone(Model, tag_field="type", tag="response.shell_call_output_content.done"):
+class ResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """A streaming event that indicated shell call output was completed."""
 
     type = "response.shell_call_output_content.done"
@@ -2534,7 +2534,7 @@ class ResponsesServerEventResponseShellCallOutputContentDone(Model, tag_field="t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseWebSearchCallCompleted(Model, tag_field="type", tag="response.web_search_call.completed"):
+class ResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
     type = "response.web_search_call.completed"
@@ -2544,7 +2544,7 @@ class ResponsesServerEventResponseWebSearchCallCompleted(Model, tag_field="type"
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseWebSearchCallInProgress(Model, tag_field="type", tag="response.web_search_call.in_progress"):
+class ResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
     type = "response.web_search_call.in_progress"
@@ -2554,7 +2554,7 @@ class ResponsesServerEventResponseWebSearchCallInProgress(Model, tag_field="type
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseWebSearchCallSearching(Model, tag_field="type", tag="response.web_search_call.searching"):
+class ResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
     type = "response.web_search_call.searching"
@@ -2564,13 +2564,13 @@ class ResponsesServerEventResponseWebSearchCallSearching(Model, tag_field="type"
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ScreenshotParam(Model, tag_field="type", tag="screenshot"):
+class ScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
     """Screenshot"""
 
     type = "screenshot"
 
 
-class ScrollParam(Model, tag_field="type", tag="scroll"):
+class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
     type = "scroll"
@@ -2581,50 +2581,50 @@ class ScrollParam(Model, tag_field="type", tag="scroll"):
     keys: list[str] | None = None
 
 
-class ShellCallOutputDelta(Model):
+class ShellCallOutputDelta(BaseModel):
     """Shell call output delta"""
 
     stdout: str | None = None  # The stdout delta that was emitted.
     stderr: str | None = None  # The stderr delta that was emitted.
 
 
-class SkillReferenceParam(Model, tag_field="type", tag="skill_reference"):
+class SkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
     type = "skill_reference"
     skill_id: str | None = None  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
-class SpecificApplyPatchParam(Model, tag_field="type", tag="apply_patch"):
+class SpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Specific apply patch tool choice"""
 
     type = "apply_patch"
 
 
-class SpecificFunctionShellParam(Model, tag_field="type", tag="shell"):
+class SpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
     """Specific shell tool choice"""
 
     type = "shell"
 
 
-class SpecificProgrammaticToolCallingParam(Model, tag_field="type", tag="programmatic_tool_calling"):
+class SpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
     type = "programmatic_tool_calling"
 
 
-class SummaryTextContent(Model, tag_field="type", tag="summary_text"):
+class SummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
     type = "summary_text"
     text: str | None = None  # A summary of the reasoning output from the model so far.
 
 
-class TextContent(Model, tag_field="type", tag="text"):
+class TextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
     type = "text"
     text: str | None = None
 
 
-class TextResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
+class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
     type = "json_schema"
@@ -2634,7 +2634,7 @@ class TextResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
     strict: bool | None = None
 
 
-class TokenCountsBody(Model):
+class TokenCountsBody(BaseModel):
     model: str | None = None
     input: str | list[InputItem] | None = None
     previous_response_id: str | None = None
@@ -2649,14 +2649,14 @@ class TokenCountsBody(Model):
     parallel_tool_calls: bool | None = None
 
 
-class TokenCountsResource(Model):
+class TokenCountsResource(BaseModel):
     """Token counts"""
 
     object: Literal["response.input_tokens"] | str | None = None
     input_tokens: int | None = None
 
 
-class ToolChoiceAllowed(Model, tag_field="type", tag="allowed_tools"):
+class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
     type = "allowed_tools"
@@ -2664,14 +2664,14 @@ class ToolChoiceAllowed(Model, tag_field="type", tag="allowed_tools"):
     tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
 
 
-class ToolChoiceCustom(Model, tag_field="type", tag="custom"):
+class ToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
     name: str | None = None  # The name of the custom tool to call.
 
 
-class ToolChoiceTypes(Model, tag_field="type", tag="file_search"):
+class ToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
     """Hosted tool"""
 
     type = "file_search"
@@ -2719,7 +2719,7 @@ class ToolChoiceTypes_CodeInterpreter(ToolChoiceTypes, tag="code_interpreter"):
     type = "code_interpreter"
 
 
-class ToolSearchCall(Model, tag_field="type", tag="tool_search_call"):
+class ToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
     type = "tool_search_call"
     id: str | None = None  # The unique ID of the tool search call item.
     call_id: str | None = None
@@ -2729,7 +2729,7 @@ class ToolSearchCall(Model, tag_field="type", tag="tool_search_call"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class ToolSearchCallItemParam(Model, tag_field="type", tag="tool_search_call"):
+class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
     type = "tool_search_call"
     id: str | None = None
     call_id: str | None = None
@@ -2738,7 +2738,7 @@ class ToolSearchCallItemParam(Model, tag_field="type", tag="tool_search_call"):
     status: FunctionCallItemStatus | None = None
 
 
-class ToolSearchOutput(Model, tag_field="type", tag="tool_search_output"):
+class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
     type = "tool_search_output"
     id: str | None = None  # The unique ID of the tool search output item.
     call_id: str | None = None
@@ -2748,7 +2748,7 @@ class ToolSearchOutput(Model, tag_field="type", tag="tool_search_output"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class ToolSearchOutputItemParam(Model, tag_field="type", tag="tool_search_output"):
+class ToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
     type = "tool_search_output"
     id: str | None = None
     call_id: str | None = None
@@ -2757,7 +2757,7 @@ class ToolSearchOutputItemParam(Model, tag_field="type", tag="tool_search_output
     status: FunctionCallItemStatus | None = None
 
 
-class ToolSearchToolParam(Model, tag_field="type", tag="tool_search"):
+class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
     """Tool search tool"""
 
     type = "tool_search"
@@ -2766,7 +2766,7 @@ class ToolSearchToolParam(Model, tag_field="type", tag="tool_search"):
     parameters: EmptyModelParam | None = None
 
 
-class TopLogProb(Model):
+class TopLogProb(BaseModel):
     """Top log probability"""
 
     token: str | None = None
@@ -2774,14 +2774,14 @@ class TopLogProb(Model):
     bytes: list[int] | None = None
 
 
-class TypeParam(Model, tag_field="type", tag="type"):
+class TypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
     type = "type"
     text: str | None = None  # The text to type.
 
 
-class UrlCitationBody(Model, tag_field="type", tag="url_citation"):
+class UrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
     type = "url_citation"
@@ -2791,13 +2791,13 @@ class UrlCitationBody(Model, tag_field="type", tag="url_citation"):
     title: str | None = None  # The title of the web resource.
 
 
-class WaitParam(Model, tag_field="type", tag="wait"):
+class WaitParam(BaseModel, tag_field="type", tag="wait"):
     """Wait"""
 
     type = "wait"
 
 
-class WebSearchActionFind(Model, tag_field="type", tag="find_in_page"):
+class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
     type = "find_in_page"
@@ -2805,14 +2805,14 @@ class WebSearchActionFind(Model, tag_field="type", tag="find_in_page"):
     pattern: str | None = None  # The pattern or text to search for within the page.
 
 
-class WebSearchActionOpenPage(Model, tag_field="type", tag="open_page"):
+class WebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
     """Open page action"""
 
     type = "open_page"
     url: str | None = None  # The URL opened by the model.
 
 
-class WebSearchActionSearch(Model, tag_field="type", tag="search"):
+class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
     """Search action"""
 
     type = "search"
@@ -2821,14 +2821,14 @@ class WebSearchActionSearch(Model, tag_field="type", tag="search"):
     sources: list[WebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
 
 
-class WebSearchActionSearchSourcesItem(Model, tag_field="type", tag="url"):
+class WebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
     type = "url"
     url: str | None = None  # The URL of the source.
 
 
-class WebSearchApproximateLocation2(Model, tag_field="type", tag="approximate"):
+class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
     """Web search approximate location"""
 
     type = "approximate"
@@ -2838,7 +2838,7 @@ class WebSearchApproximateLocation2(Model, tag_field="type", tag="approximate"):
     timezone: str | None = None
 
 
-class WebSearchPreviewTool(Model, tag_field="type", tag="web_search_preview"):
+class WebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
     """Web search preview"""
 
     type = "web_search_preview"
@@ -2853,7 +2853,7 @@ class WebSearchPreviewTool_WebSearchPreview20250311(WebSearchPreviewTool, tag="w
     type = "web_search_preview_2025_03_11"
 
 
-class WebSearchTool(Model, tag_field="type", tag="web_search"):
+class WebSearchTool(BaseModel, tag_field="type", tag="web_search"):
     """Web search"""
 
     type = "web_search"
@@ -2869,7 +2869,7 @@ class WebSearchTool_WebSearch20250826(WebSearchTool, tag="web_search_2025_08_26"
     type = "web_search_2025_08_26"
 
 
-class WebSearchToolCall(Model, tag_field="type", tag="web_search_call"):
+class WebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
     type = "web_search_call"
@@ -2878,7 +2878,7 @@ class WebSearchToolCall(Model, tag_field="type", tag="web_search_call"):
     action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind | None = None  # An object describing the specific action taken in this web search call.
 
 
-class WebSearchToolFilters(Model):
+class WebSearchToolFilters(BaseModel):
     """Filters for the search."""
 
     allowed_domains: list[str] | None = None

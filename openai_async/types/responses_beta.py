@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["BetaAdditionalTools", "BetaAdditionalToolsItemParam", "BetaAgentMessage", "BetaAgentMessageItemParam", "BetaAgentTag", "BetaAnnotation", "BetaApplyPatchCallOutputStatus", "BetaApplyPatchCallOutputStatusParam", "BetaApplyPatchCallStatus", "BetaApplyPatchCallStatusParam", "BetaApplyPatchCreateFileOperation", "BetaApplyPatchCreateFileOperationParam", "BetaApplyPatchDeleteFileOperation", "BetaApplyPatchDeleteFileOperationParam", "BetaApplyPatchOperationParam", "BetaApplyPatchToolCall", "BetaApplyPatchToolCallItemParam", "BetaApplyPatchToolCallOutput", "BetaApplyPatchToolCallOutputItemParam", "BetaApplyPatchToolParam", "BetaApplyPatchUpdateFileOperation", "BetaApplyPatchUpdateFileOperationParam", "BetaApproximateLocation", "BetaAutoCodeInterpreterToolParam", "BetaCallableToolAllowedCaller", "BetaClickButtonType", "BetaClickParam", "BetaCodeInterpreterOutputImage", "BetaCodeInterpreterOutputLogs", "BetaCodeInterpreterTool", "BetaCodeInterpreterToolCall", "BetaCompactResource", "BetaCompactResponseMethodPublicBody", "BetaCompactionBody", "BetaCompactionSummaryItemParam", "BetaCompactionTriggerItemParam", "BetaComparisonFilter", "BetaComparisonFilter_Gt", "BetaComparisonFilter_Gte", "BetaComparisonFilter_In", "BetaComparisonFilter_Lt", "BetaComparisonFilter_Lte", "BetaComparisonFilter_Ne", "BetaComparisonFilter_Nin", "BetaCompoundFilter", "BetaCompoundFilter_Or", "BetaComputerAction", "BetaComputerActionList", "BetaComputerCallOutputItemParam", "BetaComputerCallOutputStatus", "BetaComputerCallSafetyCheckParam", "BetaComputerEnvironment", "BetaComputerScreenshotContent", "BetaComputerScreenshotImage", "BetaComputerTool", "BetaComputerToolCall", "BetaComputerToolCallOutput", "BetaComputerToolCallOutputResource", "BetaComputerUsePreviewTool", "BetaContainerAutoParam", "BetaContainerFileCitationBody", "BetaContainerFileCitationParam", "BetaContainerMemoryLimit", "BetaContainerNetworkPolicyAllowlistParam", "BetaContainerNetworkPolicyDisabledParam", "BetaContainerNetworkPolicyDomainSecretParam", "BetaContainerReferenceParam", "BetaContainerReferenceResource", "BetaContent", "BetaContextManagementParam", "BetaConversationParam", "BetaConversationParam_2", "BetaCoordParam", "BetaCreateModelResponseProperties", "BetaCreateResponse", "BetaCustomGrammarFormatParam", "BetaCustomTextFormatParam", "BetaCustomToolCall", "BetaCustomToolCallOutput", "BetaCustomToolCallOutputResource", "BetaCustomToolCallResource", "BetaCustomToolParam", "BetaDetailEnum", "BetaDirectToolCallCaller", "BetaDirectToolCallCallerParam", "BetaDoubleClickAction", "BetaDragParam", "BetaEasyInputMessage", "BetaEmptyModelParam", "BetaEncryptedContent", "BetaEncryptedContentParam", "BetaError", "BetaErrorPayload", "BetaFileCitationBody", "BetaFileCitationParam", "BetaFileDetailEnum", "BetaFileInputDetail", "BetaFilePath", "BetaFileSearchTool", "BetaFileSearchToolCall", "BetaFileSearchToolCallResultsItem", "BetaFilters", "BetaFunctionAndCustomToolCallOutput", "BetaFunctionCallItemStatus", "BetaFunctionCallOutputItemParam", "BetaFunctionCallOutputStatusEnum", "BetaFunctionCallStatus", "BetaFunctionShellAction", "BetaFunctionShellActionParam", "BetaFunctionShellCall", "BetaFunctionShellCallItemParam", "BetaFunctionShellCallItemStatus", "BetaFunctionShellCallOutput", "BetaFunctionShellCallOutputContent", "BetaFunctionShellCallOutputContentParam", "BetaFunctionShellCallOutputExitOutcome", "BetaFunctionShellCallOutputExitOutcomeParam", "BetaFunctionShellCallOutputItemParam", "BetaFunctionShellCallOutputOutcomeParam", "BetaFunctionShellCallOutputStatusEnum", "BetaFunctionShellCallOutputTimeoutOutcome", "BetaFunctionShellCallOutputTimeoutOutcomeParam", "BetaFunctionShellCallStatus", "BetaFunctionShellToolParam", "BetaFunctionTool", "BetaFunctionToolCall", "BetaFunctionToolCallOutput", "BetaFunctionToolCallOutputResource", "BetaFunctionToolCallResource", "BetaFunctionToolParam", "BetaGrammarSyntax1", "BetaHTTPError", "BetaHybridSearchOptions", "BetaImageDetail", "BetaImageGenActionEnum", "BetaImageGenTool", "BetaImageGenToolCall", "BetaImageGenToolInputImageMask", "BetaIncludeEnum", "BetaInlineSkillParam", "BetaInlineSkillSourceParam", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaInputContent", "BetaInputFidelity", "BetaInputFileContent", "BetaInputFileContentParam", "BetaInputImageContent", "BetaInputImageContentParamAutoParam", "BetaInputItem", "BetaInputMessage", "BetaInputMessageContentList", "BetaInputMessageResource", "BetaInputParam", "BetaInputTextContent", "BetaInputTextContentParam", "BetaItem", "BetaItemField", "BetaItemReferenceParam", "BetaItemResource", "BetaKeyPressAction", "BetaLocalEnvironmentParam", "BetaLocalEnvironmentResource", "BetaLocalShellExecAction", "BetaLocalShellToolCall", "BetaLocalShellToolCallOutput", "BetaLocalShellToolParam", "BetaLocalSkillParam", "BetaLogProb", "BetaMCPApprovalRequest", "BetaMCPApprovalResponse", "BetaMCPApprovalResponseResource", "BetaMCPListTools", "BetaMCPListToolsTool", "BetaMCPProtocolError", "BetaMCPTool", "BetaMCPToolCall", "BetaMCPToolCallError", "BetaMCPToolCallStatus", "BetaMCPToolExecutionError", "BetaMCPToolFilter", "BetaMCPToolRequireApprovalOption1", "BetaMessage", "BetaMessagePhase", "BetaMessagePhase_2", "BetaMessageRole", "BetaMessageStatus", "BetaMetadata", "BetaModelIdsCompaction", "BetaModelIdsResponses", "BetaModelIdsShared", "BetaModelResponseProperties", "BetaModeration", "BetaModerationConfigParam", "BetaModerationErrorBody", "BetaModerationInputType", "BetaModerationMode", "BetaModerationParam", "BetaModerationPolicyParam", "BetaModerationResultBody", "BetaMoveParam", "BetaMultiAgentAction", "BetaMultiAgentAction1", "BetaMultiAgentCall", "BetaMultiAgentCallItemParam", "BetaMultiAgentCallOutput", "BetaMultiAgentCallOutputItemParam", "BetaMultiAgentParam", "BetaNamespaceToolParam", "BetaOutputAudio", "BetaOutputContent", "BetaOutputItem", "BetaOutputMessage", "BetaOutputMessageContent", "BetaOutputTextContent", "BetaOutputTextContentParam", "BetaPersonalityEnum", "BetaProgram", "BetaProgramItemParam", "BetaProgramOutput", "BetaProgramOutputItemParam", "BetaProgramOutputItemStatus", "BetaProgramOutputStatus", "BetaProgramToolCallCaller", "BetaProgramToolCallCallerParam", "BetaProgrammaticToolCallingParam", "BetaPrompt", "BetaPrompt2", "BetaPromptCacheBreakpointConfig", "BetaPromptCacheBreakpointParam", "BetaPromptCacheModeEnum", "BetaPromptCacheOptions", "BetaPromptCacheOptionsParam", "BetaPromptCacheRetentionEnum", "BetaPromptCacheTTLEnum", "BetaRankerVersionType", "BetaRankingOptions", "BetaReasoning", "BetaReasoningEffort", "BetaReasoningItem", "BetaReasoningModeEnum", "BetaReasoningTextContent", "BetaRefusalContent", "BetaResponse", "BetaResponseAudioDeltaEvent", "BetaResponseAudioDoneEvent", "BetaResponseAudioTranscriptDeltaEvent", "BetaResponseAudioTranscriptDoneEvent", "BetaResponseCodeInterpreterCallCodeDeltaEvent", "BetaResponseCodeInterpreterCallCodeDoneEvent", "BetaResponseCodeInterpreterCallCompletedEvent", "BetaResponseCodeInterpreterCallInProgressEvent", "BetaResponseCodeInterpreterCallInterpretingEvent", "BetaResponseCompletedEvent", "BetaResponseContentPartAddedEvent", "BetaResponseContentPartDoneEvent", "BetaResponseConversation", "BetaResponseCreatedEvent", "BetaResponseCustomToolCallInputDeltaEvent", "BetaResponseCustomToolCallInputDoneEvent", "BetaResponseError", "BetaResponseError2", "BetaResponseErrorCode", "BetaResponseErrorEvent", "BetaResponseFailedEvent", "BetaResponseFileSearchCallCompletedEvent", "BetaResponseFileSearchCallInProgressEvent", "BetaResponseFileSearchCallSearchingEvent", "BetaResponseFormatJsonObject", "BetaResponseFormatJsonSchemaSchema", "BetaResponseFormatText", "BetaResponseFunctionCallArgumentsDeltaEvent", "BetaResponseFunctionCallArgumentsDoneEvent", "BetaResponseImageGenCallCompletedEvent", "BetaResponseImageGenCallGeneratingEvent", "BetaResponseImageGenCallInProgressEvent", "BetaResponseImageGenCallPartialImageEvent", "BetaResponseInProgressEvent", "BetaResponseIncompleteDetails", "BetaResponseIncompleteEvent", "BetaResponseInjectCreatedEvent", "BetaResponseInjectEvent", "BetaResponseInjectFailedEvent", "BetaResponseInjectFailedEventError", "BetaResponseItemList", "BetaResponseLogProb", "BetaResponseLogProbTopLogprobsItem", "BetaResponseMCPCallArgumentsDeltaEvent", "BetaResponseMCPCallArgumentsDoneEvent", "BetaResponseMCPCallCompletedEvent", "BetaResponseMCPCallFailedEvent", "BetaResponseMCPCallInProgressEvent", "BetaResponseMCPListToolsCompletedEvent", "BetaResponseMCPListToolsFailedEvent", "BetaResponseMCPListToolsInProgressEvent", "BetaResponseOutputItemAddedEvent", "BetaResponseOutputItemDoneEvent", "BetaResponseOutputTextAnnotationAddedEvent", "BetaResponsePromptVariables", "BetaResponseProperties", "BetaResponseQueuedEvent", "BetaResponseReasoningSummaryPartAddedEvent", "BetaResponseReasoningSummaryPartAddedEventPart", "BetaResponseReasoningSummaryPartDoneEvent", "BetaResponseReasoningSummaryPartDoneEventPart", "BetaResponseReasoningSummaryTextDeltaEvent", "BetaResponseReasoningSummaryTextDoneEvent", "BetaResponseReasoningTextDeltaEvent", "BetaResponseReasoningTextDoneEvent", "BetaResponseRefusalDeltaEvent", "BetaResponseRefusalDoneEvent", "BetaResponseShellCallCommandAddedStreamingEvent", "BetaResponseShellCallCommandDeltaStreamingEvent", "BetaResponseShellCallCommandDoneStreamingEvent", "BetaResponseShellCallOutputContentDeltaStreamingEvent", "BetaResponseShellCallOutputContentDoneStreamingEvent", "BetaResponseStreamEvent", "BetaResponseStreamOptions", "BetaResponseStreamOptions2", "BetaResponseTextDeltaEvent", "BetaResponseTextDoneEvent", "BetaResponseTextParam", "BetaResponseUsage", "BetaResponseUsageInputTokensDetails", "BetaResponseUsageOutputTokensDetails", "BetaResponseWebSearchCallCompletedEvent", "BetaResponseWebSearchCallInProgressEvent", "BetaResponseWebSearchCallSearchingEvent", "BetaResponseWsError", "BetaResponsesClientEvent", "BetaResponsesClientEventResponseCreate", "BetaResponsesServerEvent", "BetaResponsesServerEventResponseAudioDelta", "BetaResponsesServerEventResponseAudioDone", "BetaResponsesServerEventResponseAudioTranscriptDelta", "BetaResponsesServerEventResponseAudioTranscriptDone", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone", "BetaResponsesServerEventResponseCodeInterpreterCallCompleted", "BetaResponsesServerEventResponseCodeInterpreterCallInProgress", "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting", "BetaResponsesServerEventResponseCompleted", "BetaResponsesServerEventResponseContentPartAdded", "BetaResponsesServerEventResponseContentPartDone", "BetaResponsesServerEventResponseCreated", "BetaResponsesServerEventResponseCustomToolCallInputDelta", "BetaResponsesServerEventResponseCustomToolCallInputDone", "BetaResponsesServerEventResponseFailed", "BetaResponsesServerEventResponseFileSearchCallCompleted", "BetaResponsesServerEventResponseFileSearchCallInProgress", "BetaResponsesServerEventResponseFileSearchCallSearching", "BetaResponsesServerEventResponseFunctionCallArgumentsDelta", "BetaResponsesServerEventResponseFunctionCallArgumentsDone", "BetaResponsesServerEventResponseImageGenerationCallCompleted", "BetaResponsesServerEventResponseImageGenerationCallGenerating", "BetaResponsesServerEventResponseImageGenerationCallInProgress", "BetaResponsesServerEventResponseImageGenerationCallPartialImage", "BetaResponsesServerEventResponseInProgress", "BetaResponsesServerEventResponseIncomplete", "BetaResponsesServerEventResponseMcpCallArgumentsDelta", "BetaResponsesServerEventResponseMcpCallArgumentsDone", "BetaResponsesServerEventResponseMcpCallCompleted", "BetaResponsesServerEventResponseMcpCallFailed", "BetaResponsesServerEventResponseMcpCallInProgress", "BetaResponsesServerEventResponseMcpListToolsCompleted", "BetaResponsesServerEventResponseMcpListToolsFailed", "BetaResponsesServerEventResponseMcpListToolsInProgress", "BetaResponsesServerEventResponseOutputItemAdded", "BetaResponsesServerEventResponseOutputItemDone", "BetaResponsesServerEventResponseOutputTextAnnotationAdded", "BetaResponsesServerEventResponseOutputTextDelta", "BetaResponsesServerEventResponseOutputTextDone", "BetaResponsesServerEventResponseQueued", "BetaResponsesServerEventResponseReasoningSummaryPartAdded", "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart", "BetaResponsesServerEventResponseReasoningSummaryPartDone", "BetaResponsesServerEventResponseReasoningSummaryPartDonePart", "BetaResponsesServerEventResponseReasoningSummaryTextDelta", "BetaResponsesServerEventResponseReasoningSummaryTextDone", "BetaResponsesServerEventResponseReasoningTextDelta", "BetaResponsesServerEventResponseReasoningTextDone", "BetaResponsesServerEventResponseRefusalDelta", "BetaResponsesServerEventResponseRefusalDone", "BetaResponsesServerEventResponseShellCallCommandAdded", "BetaResponsesServerEventResponseShellCallCommandDelta", "BetaResponsesServerEventResponseShellCallCommandDone", "BetaResponsesServerEventResponseShellCallOutputContentDelta", "BetaResponsesServerEventResponseShellCallOutputContentDone", "BetaResponsesServerEventResponseWebSearchCallCompleted", "BetaResponsesServerEventResponseWebSearchCallInProgress", "BetaResponsesServerEventResponseWebSearchCallSearching", "BetaResponsesWebSocketStreamEvent", "BetaScreenshotParam", "BetaScrollParam", "BetaSearchContentType", "BetaSearchContextSize", "BetaServiceTierEnum", "BetaServiceTierResponses", "BetaShellCallOutputDelta", "BetaSkillReferenceParam", "BetaSpecificApplyPatchParam", "BetaSpecificFunctionShellParam", "BetaSpecificProgrammaticToolCallingParam", "BetaSummaryTextContent", "BetaTextContent", "BetaTextResponseFormatConfiguration", "BetaTextResponseFormatJsonSchema", "BetaTokenCountsBody", "BetaTokenCountsResource", "BetaTool", "BetaToolCallCaller", "BetaToolCallCallerParam", "BetaToolChoiceAllowed", "BetaToolChoiceCustom", "BetaToolChoiceFunction", "BetaToolChoiceMCP", "BetaToolChoiceOptions", "BetaToolChoiceParam", "BetaToolChoiceTypes", "BetaToolChoiceTypes_CodeInterpreter", "BetaToolChoiceTypes_Computer", "BetaToolChoiceTypes_ComputerUse", "BetaToolChoiceTypes_ComputerUsePreview", "BetaToolChoiceTypes_ImageGeneration", "BetaToolChoiceTypes_WebSearchPreview", "BetaToolChoiceTypes_WebSearchPreview20250311", "BetaToolSearchCall", "BetaToolSearchCallItemParam", "BetaToolSearchExecutionType", "BetaToolSearchOutput", "BetaToolSearchOutputItemParam", "BetaToolSearchToolParam", "BetaToolsArray", "BetaTopLogProb", "BetaTruncationEnum", "BetaTypeParam", "BetaUrlCitationBody", "BetaUrlCitationParam", "BetaVectorStoreFileAttributes", "BetaVerbosity", "BetaWaitParam", "BetaWebSearchActionFind", "BetaWebSearchActionOpenPage", "BetaWebSearchActionSearch", "BetaWebSearchActionSearchSourcesItem", "BetaWebSearchApproximateLocation", "BetaWebSearchApproximateLocation2", "BetaWebSearchPreviewTool", "BetaWebSearchPreviewTool_WebSearchPreview20250311", "BetaWebSearchTool", "BetaWebSearchToolCall", "BetaWebSearchToolFilters", "BetaWebSearchTool_WebSearch20250826", "Beta_AgentTagParam"]
 
-class BetaAdditionalTools(Model, tag_field="type", tag="additional_tools"):
+class BetaAdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the additional tools item.
@@ -20,7 +20,7 @@ class BetaAdditionalTools(Model, tag_field="type", tag="additional_tools"):
     tools: list[BetaTool] | None = None  # The additional tool definitions made available at this item.
 
 
-class BetaAdditionalToolsItemParam(Model, tag_field="type", tag="additional_tools"):
+class BetaAdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
@@ -28,7 +28,7 @@ class BetaAdditionalToolsItemParam(Model, tag_field="type", tag="additional_tool
     tools: list[BetaTool] | None = None  # A list of additional tools made available at this item.
 
 
-class BetaAgentMessage(Model, tag_field="type", tag="agent_message"):
+class BetaAgentMessage(BaseModel, tag_field="type", tag="agent_message"):
     type = "agent_message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the agent message.
@@ -37,7 +37,7 @@ class BetaAgentMessage(Model, tag_field="type", tag="agent_message"):
     content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] | None = None  # Encrypted content sent between agents.
 
 
-class BetaAgentMessageItemParam(Model, tag_field="type", tag="agent_message"):
+class BetaAgentMessageItemParam(BaseModel, tag_field="type", tag="agent_message"):
     """Agent message"""
 
     type = "agent_message"
@@ -48,11 +48,11 @@ class BetaAgentMessageItemParam(Model, tag_field="type", tag="agent_message"):
     content: list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam] | None = None  # Plaintext, image, or encrypted content sent between agents.
 
 
-class BetaAgentTag(Model):
+class BetaAgentTag(BaseModel):
     agent_name: str | None = None  # The canonical name of the agent that produced this item.
 
 
-class BetaApplyPatchCreateFileOperation(Model, tag_field="type", tag="create_file"):
+class BetaApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
@@ -60,7 +60,7 @@ class BetaApplyPatchCreateFileOperation(Model, tag_field="type", tag="create_fil
     diff: str | None = None  # Diff to apply.
 
 
-class BetaApplyPatchCreateFileOperationParam(Model, tag_field="type", tag="create_file"):
+class BetaApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
@@ -68,21 +68,21 @@ class BetaApplyPatchCreateFileOperationParam(Model, tag_field="type", tag="creat
     diff: str | None = None  # Unified diff content to apply when creating the file.
 
 
-class BetaApplyPatchDeleteFileOperation(Model, tag_field="type", tag="delete_file"):
+class BetaApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
     path: str | None = None  # Path of the file to delete.
 
 
-class BetaApplyPatchDeleteFileOperationParam(Model, tag_field="type", tag="delete_file"):
+class BetaApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
     path: str | None = None  # Path of the file to delete relative to the workspace root.
 
 
-class BetaApplyPatchToolCall(Model, tag_field="type", tag="apply_patch_call"):
+class BetaApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
     type = "apply_patch_call"
@@ -95,7 +95,7 @@ class BetaApplyPatchToolCall(Model, tag_field="type", tag="apply_patch_call"):
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
-class BetaApplyPatchToolCallItemParam(Model, tag_field="type", tag="apply_patch_call"):
+class BetaApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
     type = "apply_patch_call"
@@ -107,7 +107,7 @@ class BetaApplyPatchToolCallItemParam(Model, tag_field="type", tag="apply_patch_
     operation: BetaApplyPatchOperationParam | None = None  # The specific create, delete, or update instruction for the apply_patch tool call.
 
 
-class BetaApplyPatchToolCallOutput(Model, tag_field="type", tag="apply_patch_call_output"):
+class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
     type = "apply_patch_call_output"
@@ -120,7 +120,7 @@ class BetaApplyPatchToolCallOutput(Model, tag_field="type", tag="apply_patch_cal
     created_by: str | None = None  # The ID of the entity that created this tool call output.
 
 
-class BetaApplyPatchToolCallOutputItemParam(Model, tag_field="type", tag="apply_patch_call_output"):
+class BetaApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
     type = "apply_patch_call_output"
@@ -132,14 +132,14 @@ class BetaApplyPatchToolCallOutputItemParam(Model, tag_field="type", tag="apply_
     output: str | None = None
 
 
-class BetaApplyPatchToolParam(Model, tag_field="type", tag="apply_patch"):
+class BetaApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Apply patch tool"""
 
     type = "apply_patch"
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
-class BetaApplyPatchUpdateFileOperation(Model, tag_field="type", tag="update_file"):
+class BetaApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
     type = "update_file"
@@ -147,7 +147,7 @@ class BetaApplyPatchUpdateFileOperation(Model, tag_field="type", tag="update_fil
     diff: str | None = None  # Diff to apply.
 
 
-class BetaApplyPatchUpdateFileOperationParam(Model, tag_field="type", tag="update_file"):
+class BetaApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
     type = "update_file"
@@ -155,7 +155,7 @@ class BetaApplyPatchUpdateFileOperationParam(Model, tag_field="type", tag="updat
     diff: str | None = None  # Unified diff content to apply to the existing file.
 
 
-class BetaApproximateLocation(Model, tag_field="type", tag="approximate"):
+class BetaApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
     type = "approximate"
     country: str | None = None
     region: str | None = None
@@ -163,7 +163,7 @@ class BetaApproximateLocation(Model, tag_field="type", tag="approximate"):
     timezone: str | None = None
 
 
-class BetaAutoCodeInterpreterToolParam(Model, tag_field="type", tag="auto"):
+class BetaAutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
     """CodeInterpreterToolAuto"""
 
     type = "auto"
@@ -172,7 +172,7 @@ class BetaAutoCodeInterpreterToolParam(Model, tag_field="type", tag="auto"):
     network_policy: BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
 
 
-class BetaClickParam(Model, tag_field="type", tag="click"):
+class BetaClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
     type = "click"
@@ -182,21 +182,21 @@ class BetaClickParam(Model, tag_field="type", tag="click"):
     keys: list[str] | None = None
 
 
-class BetaCodeInterpreterOutputImage(Model, tag_field="type", tag="image"):
+class BetaCodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
     type = "image"
     url: str | None = None  # The URL of the image output from the code interpreter.
 
 
-class BetaCodeInterpreterOutputLogs(Model, tag_field="type", tag="logs"):
+class BetaCodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
     type = "logs"
     logs: str | None = None  # The logs output from the code interpreter.
 
 
-class BetaCodeInterpreterTool(Model, tag_field="type", tag="code_interpreter"):
+class BetaCodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
     type = "code_interpreter"
@@ -204,7 +204,7 @@ class BetaCodeInterpreterTool(Model, tag_field="type", tag="code_interpreter"):
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
-class BetaCodeInterpreterToolCall(Model, tag_field="type", tag="code_interpreter_call"):
+class BetaCodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
     type = "code_interpreter_call"
@@ -216,7 +216,7 @@ class BetaCodeInterpreterToolCall(Model, tag_field="type", tag="code_interpreter
     outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = None
 
 
-class BetaCompactResource(Model):
+class BetaCompactResource(BaseModel):
     """The compacted response object"""
 
     id: str | None = None  # The unique identifier for the compacted response.
@@ -226,7 +226,7 @@ class BetaCompactResource(Model):
     usage: BetaResponseUsage | None = None  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
 
 
-class BetaCompactResponseMethodPublicBody(Model):
+class BetaCompactResponseMethodPublicBody(BaseModel):
     model: BetaModelIdsCompaction | None = None
     input: str | list[BetaInputItem] | None = None
     previous_response_id: str | None = None
@@ -237,7 +237,7 @@ class BetaCompactResponseMethodPublicBody(Model):
     service_tier: BetaServiceTierEnum | None = None
 
 
-class BetaCompactionBody(Model, tag_field="type", tag="compaction"):
+class BetaCompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
     type = "compaction"
@@ -247,7 +247,7 @@ class BetaCompactionBody(Model, tag_field="type", tag="compaction"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaCompactionSummaryItemParam(Model, tag_field="type", tag="compaction"):
+class BetaCompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
     type = "compaction"
@@ -256,14 +256,14 @@ class BetaCompactionSummaryItemParam(Model, tag_field="type", tag="compaction"):
     encrypted_content: str | None = None  # The encrypted content of the compaction summary.
 
 
-class BetaCompactionTriggerItemParam(Model, tag_field="type", tag="compaction_trigger"):
+class BetaCompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
     """Compaction trigger"""
 
     type = "compaction_trigger"
     agent: Beta_AgentTagParam | None = None
 
 
-class BetaComparisonFilter(Model, tag_field="type", tag="eq"):
+class BetaComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
     type = "eq"
@@ -313,7 +313,7 @@ class BetaComparisonFilter_Nin(BetaComparisonFilter, tag="nin"):
     type = "nin"
 
 
-class BetaCompoundFilter(Model, tag_field="type", tag="and"):
+class BetaCompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
     type = "and"
@@ -326,7 +326,7 @@ class BetaCompoundFilter_Or(BetaCompoundFilter, tag="or"):
     type = "or"
 
 
-class BetaComputerCallOutputItemParam(Model, tag_field="type", tag="computer_call_output"):
+class BetaComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
     type = "computer_call_output"
@@ -338,7 +338,7 @@ class BetaComputerCallOutputItemParam(Model, tag_field="type", tag="computer_cal
     status: BetaFunctionCallItemStatus | None = None
 
 
-class BetaComputerCallSafetyCheckParam(Model):
+class BetaComputerCallSafetyCheckParam(BaseModel):
     """A pending safety check for the computer call."""
 
     id: str | None = None  # The ID of the pending safety check.
@@ -346,7 +346,7 @@ class BetaComputerCallSafetyCheckParam(Model):
     message: str | None = None
 
 
-class BetaComputerScreenshotContent(Model, tag_field="type", tag="computer_screenshot"):
+class BetaComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
     """Computer screenshot"""
 
     type = "computer_screenshot"
@@ -356,7 +356,7 @@ class BetaComputerScreenshotContent(Model, tag_field="type", tag="computer_scree
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
-class BetaComputerScreenshotImage(Model, tag_field="type", tag="computer_screenshot"):
+class BetaComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
     """A computer screenshot image used with the computer use tool."""
 
     type = "computer_screenshot"
@@ -364,13 +364,13 @@ class BetaComputerScreenshotImage(Model, tag_field="type", tag="computer_screens
     file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
 
 
-class BetaComputerTool(Model, tag_field="type", tag="computer"):
+class BetaComputerTool(BaseModel, tag_field="type", tag="computer"):
     """Computer"""
 
     type = "computer"
 
 
-class BetaComputerToolCall(Model, tag_field="type", tag="computer_call"):
+class BetaComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
     type = "computer_call"
@@ -383,7 +383,7 @@ class BetaComputerToolCall(Model, tag_field="type", tag="computer_call"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class BetaComputerToolCallOutput(Model, tag_field="type", tag="computer_call_output"):
+class BetaComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
     type = "computer_call_output"
@@ -395,7 +395,7 @@ class BetaComputerToolCallOutput(Model, tag_field="type", tag="computer_call_out
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
-class BetaComputerToolCallOutputResource(Model, tag_field="type", tag="computer_call_output"):
+class BetaComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
     """The output of a computer tool call."""
 
     type = "computer_call_output"
@@ -408,7 +408,7 @@ class BetaComputerToolCallOutputResource(Model, tag_field="type", tag="computer_
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaComputerUsePreviewTool(Model, tag_field="type", tag="computer_use_preview"):
+class BetaComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
     """Computer use preview"""
 
     type = "computer_use_preview"
@@ -417,7 +417,7 @@ class BetaComputerUsePreviewTool(Model, tag_field="type", tag="computer_use_prev
     display_height: int | None = None  # The height of the computer display.
 
 
-class BetaContainerAutoParam(Model, tag_field="type", tag="container_auto"):
+class BetaContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
     type = "container_auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: BetaContainerMemoryLimit | None = None
@@ -425,7 +425,7 @@ class BetaContainerAutoParam(Model, tag_field="type", tag="container_auto"):
     skills: list[BetaSkillReferenceParam | BetaInlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
 
 
-class BetaContainerFileCitationBody(Model, tag_field="type", tag="container_file_citation"):
+class BetaContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
     """Container file citation"""
 
     type = "container_file_citation"
@@ -436,7 +436,7 @@ class BetaContainerFileCitationBody(Model, tag_field="type", tag="container_file
     filename: str | None = None  # The filename of the container file cited.
 
 
-class BetaContainerFileCitationParam(Model, tag_field="type", tag="container_file_citation"):
+class BetaContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
     type = "container_file_citation"
     start_index: int | None = None  # The index of the first character of the citation in the message.
     end_index: int | None = None  # The index of the last character of the citation in the message.
@@ -445,53 +445,53 @@ class BetaContainerFileCitationParam(Model, tag_field="type", tag="container_fil
     filename: str | None = None  # The filename of the container file cited.
 
 
-class BetaContainerNetworkPolicyAllowlistParam(Model, tag_field="type", tag="allowlist"):
+class BetaContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
     type = "allowlist"
     allowed_domains: list[str] | None = None  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
-class BetaContainerNetworkPolicyDisabledParam(Model, tag_field="type", tag="disabled"):
+class BetaContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
     type = "disabled"
 
 
-class BetaContainerNetworkPolicyDomainSecretParam(Model):
+class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
     domain: str | None = None  # The domain associated with the secret.
     name: str | None = None  # The name of the secret to inject for the domain.
     value: str | None = None  # The secret value to inject for the domain.
 
 
-class BetaContainerReferenceParam(Model, tag_field="type", tag="container_reference"):
+class BetaContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
     type = "container_reference"
     container_id: str | None = None  # The ID of the referenced container.
 
 
-class BetaContainerReferenceResource(Model, tag_field="type", tag="container_reference"):
+class BetaContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
     type = "container_reference"
     container_id: str | None = None
 
 
-class BetaContextManagementParam(Model):
+class BetaContextManagementParam(BaseModel):
     type: str | None = None  # The context management entry type.
     compact_threshold: int | None = None
 
 
-class BetaConversationParam_2(Model):
+class BetaConversationParam_2(BaseModel):
     """Conversation object"""
 
     id: str | None = None  # The unique ID of the conversation.
 
 
-class BetaCoordParam(Model):
+class BetaCoordParam(BaseModel):
     """Coordinate"""
 
     x: int | None = None  # The x-coordinate.
     y: int | None = None  # The y-coordinate.
 
 
-class BetaCreateModelResponseProperties(Model):
+class BetaCreateModelResponseProperties(BaseModel):
     metadata: BetaMetadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
     temperature: float | None = None
@@ -503,7 +503,7 @@ class BetaCreateModelResponseProperties(Model):
     prompt_cache_options: BetaPromptCacheOptionsParam | None = None
 
 
-class BetaCreateResponse(Model):
+class BetaCreateResponse(BaseModel):
     metadata: BetaMetadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
     temperature: float | None = None
@@ -538,7 +538,7 @@ class BetaCreateResponse(Model):
     multi_agent: BetaMultiAgentParam | None = None
 
 
-class BetaCustomGrammarFormatParam(Model, tag_field="type", tag="grammar"):
+class BetaCustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
     type = "grammar"
@@ -546,13 +546,13 @@ class BetaCustomGrammarFormatParam(Model, tag_field="type", tag="grammar"):
     definition: str | None = None  # The grammar definition.
 
 
-class BetaCustomTextFormatParam(Model, tag_field="type", tag="text"):
+class BetaCustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
     type = "text"
 
 
-class BetaCustomToolCall(Model, tag_field="type", tag="custom_tool_call"):
+class BetaCustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     """Custom tool call"""
 
     type = "custom_tool_call"
@@ -565,7 +565,7 @@ class BetaCustomToolCall(Model, tag_field="type", tag="custom_tool_call"):
     input: str | None = None  # The input for the custom tool call generated by the model.
 
 
-class BetaCustomToolCallOutput(Model, tag_field="type", tag="custom_tool_call_output"):
+class BetaCustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """Custom tool call output"""
 
     type = "custom_tool_call_output"
@@ -576,7 +576,7 @@ class BetaCustomToolCallOutput(Model, tag_field="type", tag="custom_tool_call_ou
     output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
 
 
-class BetaCustomToolCallOutputResource(Model, tag_field="type", tag="custom_tool_call_output"):
+class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """The output of a custom tool call from your code, being sent back to the model."""
 
     type = "custom_tool_call_output"
@@ -589,7 +589,7 @@ class BetaCustomToolCallOutputResource(Model, tag_field="type", tag="custom_tool
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaCustomToolCallResource(Model, tag_field="type", tag="custom_tool_call"):
+class BetaCustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
     """A call to a custom tool created by the model."""
 
     type = "custom_tool_call"
@@ -604,7 +604,7 @@ class BetaCustomToolCallResource(Model, tag_field="type", tag="custom_tool_call"
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaCustomToolParam(Model, tag_field="type", tag="custom"):
+class BetaCustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
@@ -615,15 +615,15 @@ class BetaCustomToolParam(Model, tag_field="type", tag="custom"):
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
-class BetaDirectToolCallCaller(Model, tag_field="type", tag="direct"):
+class BetaDirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
     type = "direct"
 
 
-class BetaDirectToolCallCallerParam(Model, tag_field="type", tag="direct"):
+class BetaDirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
     type = "direct"
 
 
-class BetaDoubleClickAction(Model, tag_field="type", tag="double_click"):
+class BetaDoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
     type = "double_click"
@@ -632,7 +632,7 @@ class BetaDoubleClickAction(Model, tag_field="type", tag="double_click"):
     keys: list[str] | None = None
 
 
-class BetaDragParam(Model, tag_field="type", tag="drag"):
+class BetaDragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
     type = "drag"
@@ -640,7 +640,7 @@ class BetaDragParam(Model, tag_field="type", tag="drag"):
     keys: list[str] | None = None
 
 
-class BetaEasyInputMessage(Model, tag_field="type", tag="message"):
+class BetaEasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
@@ -649,32 +649,32 @@ class BetaEasyInputMessage(Model, tag_field="type", tag="message"):
     phase: BetaMessagePhase | None = None
 
 
-class BetaEmptyModelParam(Model):
+class BetaEmptyModelParam(BaseModel):
     pass
 
 
-class BetaEncryptedContent(Model, tag_field="type", tag="encrypted_content"):
+class BetaEncryptedContent(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
     type = "encrypted_content"
     encrypted_content: str | None = None  # Opaque encrypted content.
 
 
-class BetaEncryptedContentParam(Model, tag_field="type", tag="encrypted_content"):
+class BetaEncryptedContentParam(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
     type = "encrypted_content"
     encrypted_content: str | None = None  # Opaque encrypted content.
 
 
-class BetaError(Model):
+class BetaError(BaseModel):
     code: str | None = None
     message: str | None = None
     param: str | None = None
     type: str | None = None
 
 
-class BetaErrorPayload(Model):
+class BetaErrorPayload(BaseModel):
     """Error payload"""
 
     type: str | None = None  # The error type that was emitted.
@@ -684,7 +684,7 @@ class BetaErrorPayload(Model):
     headers: dict[str, str] | None = None  # The response headers that were emitted with the error, if any.
 
 
-class BetaFileCitationBody(Model, tag_field="type", tag="file_citation"):
+class BetaFileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
     type = "file_citation"
@@ -693,14 +693,14 @@ class BetaFileCitationBody(Model, tag_field="type", tag="file_citation"):
     filename: str | None = None  # The filename of the file cited.
 
 
-class BetaFileCitationParam(Model, tag_field="type", tag="file_citation"):
+class BetaFileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
     type = "file_citation"
     index: int | None = None  # The index of the file in the list of files.
     file_id: str | None = None  # The ID of the file.
     filename: str | None = None  # The filename of the file cited.
 
 
-class BetaFilePath(Model, tag_field="type", tag="file_path"):
+class BetaFilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
     type = "file_path"
@@ -708,7 +708,7 @@ class BetaFilePath(Model, tag_field="type", tag="file_path"):
     index: int | None = None  # The index of the file in the list of files.
 
 
-class BetaFileSearchTool(Model, tag_field="type", tag="file_search"):
+class BetaFileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
     type = "file_search"
@@ -718,7 +718,7 @@ class BetaFileSearchTool(Model, tag_field="type", tag="file_search"):
     filters: BetaFilters | None = None
 
 
-class BetaFileSearchToolCall(Model, tag_field="type", tag="file_search_call"):
+class BetaFileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
     type = "file_search_call"
@@ -729,7 +729,7 @@ class BetaFileSearchToolCall(Model, tag_field="type", tag="file_search_call"):
     results: list[BetaFileSearchToolCallResultsItem] | None = None
 
 
-class BetaFileSearchToolCallResultsItem(Model):
+class BetaFileSearchToolCallResultsItem(BaseModel):
     file_id: str | None = None  # The unique ID of the file.
     text: str | None = None  # The text that was retrieved from the file.
     filename: str | None = None  # The name of the file.
@@ -737,7 +737,7 @@ class BetaFileSearchToolCallResultsItem(Model):
     score: float | None = None  # The relevance score of the file - a value between 0 and 1.
 
 
-class BetaFunctionCallOutputItemParam(Model, tag_field="type", tag="function_call_output"):
+class BetaFunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
     type = "function_call_output"
@@ -751,7 +751,7 @@ class BetaFunctionCallOutputItemParam(Model, tag_field="type", tag="function_cal
     status: BetaFunctionCallItemStatus | None = None
 
 
-class BetaFunctionShellAction(Model):
+class BetaFunctionShellAction(BaseModel):
     """Shell exec action"""
 
     commands: list[str] | None = None
@@ -759,7 +759,7 @@ class BetaFunctionShellAction(Model):
     max_output_length: int | None = None
 
 
-class BetaFunctionShellActionParam(Model):
+class BetaFunctionShellActionParam(BaseModel):
     """Shell action"""
 
     commands: list[str] | None = None  # Ordered shell commands for the execution environment to run.
@@ -767,7 +767,7 @@ class BetaFunctionShellActionParam(Model):
     max_output_length: int | None = None
 
 
-class BetaFunctionShellCall(Model, tag_field="type", tag="shell_call"):
+class BetaFunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
     type = "shell_call"
@@ -781,7 +781,7 @@ class BetaFunctionShellCall(Model, tag_field="type", tag="shell_call"):
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
-class BetaFunctionShellCallItemParam(Model, tag_field="type", tag="shell_call"):
+class BetaFunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
     type = "shell_call"
@@ -794,7 +794,7 @@ class BetaFunctionShellCallItemParam(Model, tag_field="type", tag="shell_call"):
     environment: BetaLocalEnvironmentParam | BetaContainerReferenceParam | None = None
 
 
-class BetaFunctionShellCallOutput(Model, tag_field="type", tag="shell_call_output"):
+class BetaFunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell call output"""
 
     type = "shell_call_output"
@@ -808,7 +808,7 @@ class BetaFunctionShellCallOutput(Model, tag_field="type", tag="shell_call_outpu
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaFunctionShellCallOutputContent(Model):
+class BetaFunctionShellCallOutputContent(BaseModel):
     """Shell call output content"""
 
     stdout: str | None = None  # The standard output that was captured.
@@ -817,7 +817,7 @@ class BetaFunctionShellCallOutputContent(Model):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaFunctionShellCallOutputContentParam(Model):
+class BetaFunctionShellCallOutputContentParam(BaseModel):
     """Shell output content"""
 
     stdout: str | None = None  # Captured stdout output for the shell call.
@@ -825,21 +825,21 @@ class BetaFunctionShellCallOutputContentParam(Model):
     outcome: BetaFunctionShellCallOutputOutcomeParam | None = None  # The exit or timeout outcome associated with this shell call.
 
 
-class BetaFunctionShellCallOutputExitOutcome(Model, tag_field="type", tag="exit"):
+class BetaFunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
     exit_code: int | None = None  # Exit code from the shell process.
 
 
-class BetaFunctionShellCallOutputExitOutcomeParam(Model, tag_field="type", tag="exit"):
+class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
     exit_code: int | None = None  # The exit code returned by the shell process.
 
 
-class BetaFunctionShellCallOutputItemParam(Model, tag_field="type", tag="shell_call_output"):
+class BetaFunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell tool call output"""
 
     type = "shell_call_output"
@@ -852,19 +852,19 @@ class BetaFunctionShellCallOutputItemParam(Model, tag_field="type", tag="shell_c
     max_output_length: int | None = None
 
 
-class BetaFunctionShellCallOutputTimeoutOutcome(Model, tag_field="type", tag="timeout"):
+class BetaFunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
     type = "timeout"
 
 
-class BetaFunctionShellCallOutputTimeoutOutcomeParam(Model, tag_field="type", tag="timeout"):
+class BetaFunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
     type = "timeout"
 
 
-class BetaFunctionShellToolParam(Model, tag_field="type", tag="shell"):
+class BetaFunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
     """Shell tool"""
 
     type = "shell"
@@ -872,7 +872,7 @@ class BetaFunctionShellToolParam(Model, tag_field="type", tag="shell"):
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
-class BetaFunctionTool(Model, tag_field="type", tag="function"):
+class BetaFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
     type = "function"
@@ -885,7 +885,7 @@ class BetaFunctionTool(Model, tag_field="type", tag="function"):
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
-class BetaFunctionToolCall(Model, tag_field="type", tag="function_call"):
+class BetaFunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     """Function tool call"""
 
     type = "function_call"
@@ -899,7 +899,7 @@ class BetaFunctionToolCall(Model, tag_field="type", tag="function_call"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class BetaFunctionToolCallOutput(Model, tag_field="type", tag="function_call_output"):
+class BetaFunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
     type = "function_call_output"
@@ -913,7 +913,7 @@ class BetaFunctionToolCallOutput(Model, tag_field="type", tag="function_call_out
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class BetaFunctionToolCallOutputResource(Model, tag_field="type", tag="function_call_output"):
+class BetaFunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
     """The output of a function tool call."""
 
     type = "function_call_output"
@@ -928,7 +928,7 @@ class BetaFunctionToolCallOutputResource(Model, tag_field="type", tag="function_
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaFunctionToolCallResource(Model, tag_field="type", tag="function_call"):
+class BetaFunctionToolCallResource(BaseModel, tag_field="type", tag="function_call"):
     """A tool call to run a function."""
 
     type = "function_call"
@@ -943,7 +943,7 @@ class BetaFunctionToolCallResource(Model, tag_field="type", tag="function_call")
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaFunctionToolParam(Model, tag_field="type", tag="function"):
+class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
     type = "function"
     name: str | None = None
     description: str | None = None
@@ -954,18 +954,18 @@ class BetaFunctionToolParam(Model, tag_field="type", tag="function"):
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
-class BetaHTTPError(Model, tag_field="type", tag="http_error"):
+class BetaHTTPError(BaseModel, tag_field="type", tag="http_error"):
     type = "http_error"
     code: int | None = None
     message: str | None = None
 
 
-class BetaHybridSearchOptions(Model):
+class BetaHybridSearchOptions(BaseModel):
     embedding_weight: float | None = None  # The weight of the embedding in the reciprocal ranking fusion.
     text_weight: float | None = None  # The weight of the text in the reciprocal ranking fusion.
 
 
-class BetaImageGenTool(Model, tag_field="type", tag="image_generation"):
+class BetaImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
     """Image generation tool"""
 
     type = "image_generation"
@@ -982,7 +982,7 @@ class BetaImageGenTool(Model, tag_field="type", tag="image_generation"):
     action: BetaImageGenActionEnum | None = None  # Whether to generate a new image or edit an existing image.
 
 
-class BetaImageGenToolCall(Model, tag_field="type", tag="image_generation_call"):
+class BetaImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
     """Image generation call"""
 
     type = "image_generation_call"
@@ -992,21 +992,21 @@ class BetaImageGenToolCall(Model, tag_field="type", tag="image_generation_call")
     result: str | None = None
 
 
-class BetaImageGenToolInputImageMask(Model):
+class BetaImageGenToolInputImageMask(BaseModel):
     """Optional mask for inpainting."""
 
     image_url: str | None = None  # Base64-encoded mask image.
     file_id: str | None = None  # File ID for the mask image.
 
 
-class BetaInlineSkillParam(Model, tag_field="type", tag="inline"):
+class BetaInlineSkillParam(BaseModel, tag_field="type", tag="inline"):
     type = "inline"
     name: str | None = None  # The name of the skill.
     description: str | None = None  # The description of the skill.
     source: BetaInlineSkillSourceParam | None = None  # Inline skill payload
 
 
-class BetaInlineSkillSourceParam(Model, tag_field="type", tag="base64"):
+class BetaInlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
     type = "base64"
@@ -1014,19 +1014,19 @@ class BetaInlineSkillSourceParam(Model, tag_field="type", tag="base64"):
     data: str | None = None  # Base64-encoded skill zip bundle.
 
 
-class BetaInputAudio(Model, tag_field="type", tag="input_audio"):
+class BetaInputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
     type = "input_audio"
     input_audio: BetaInputAudioInputAudio | None = None
 
 
-class BetaInputAudioInputAudio(Model):
+class BetaInputAudioInputAudio(BaseModel):
     data: str | None = None  # Base64-encoded audio data.
     format: Literal["mp3", "wav"] | str | None = None  # The format of the audio data.
 
 
-class BetaInputFileContent(Model, tag_field="type", tag="input_file"):
+class BetaInputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
     type = "input_file"
@@ -1038,7 +1038,7 @@ class BetaInputFileContent(Model, tag_field="type", tag="input_file"):
     detail: BetaFileInputDetail | None = None  # The detail level of the file to be sent to the model.
 
 
-class BetaInputFileContentParam(Model, tag_field="type", tag="input_file"):
+class BetaInputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
     type = "input_file"
@@ -1050,7 +1050,7 @@ class BetaInputFileContentParam(Model, tag_field="type", tag="input_file"):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
 
 
-class BetaInputImageContent(Model, tag_field="type", tag="input_image"):
+class BetaInputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
     type = "input_image"
@@ -1060,7 +1060,7 @@ class BetaInputImageContent(Model, tag_field="type", tag="input_image"):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
-class BetaInputImageContentParamAutoParam(Model, tag_field="type", tag="input_image"):
+class BetaInputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
     type = "input_image"
@@ -1070,7 +1070,7 @@ class BetaInputImageContentParamAutoParam(Model, tag_field="type", tag="input_im
     prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
 
 
-class BetaInputMessage(Model, tag_field="type", tag="message"):
+class BetaInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
@@ -1080,7 +1080,7 @@ class BetaInputMessage(Model, tag_field="type", tag="message"):
     content: BetaInputMessageContentList | None = None
 
 
-class BetaInputMessageResource(Model, tag_field="type", tag="message"):
+class BetaInputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
     type = "message"
@@ -1091,7 +1091,7 @@ class BetaInputMessageResource(Model, tag_field="type", tag="message"):
     id: str | None = None  # The unique ID of the message input.
 
 
-class BetaInputTextContent(Model, tag_field="type", tag="input_text"):
+class BetaInputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
@@ -1099,7 +1099,7 @@ class BetaInputTextContent(Model, tag_field="type", tag="input_text"):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
-class BetaInputTextContentParam(Model, tag_field="type", tag="input_text"):
+class BetaInputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
@@ -1107,7 +1107,7 @@ class BetaInputTextContentParam(Model, tag_field="type", tag="input_text"):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
 
 
-class BetaItemReferenceParam(Model):
+class BetaItemReferenceParam(BaseModel):
     """Item reference"""
 
     agent: Beta_AgentTagParam | None = None
@@ -1115,25 +1115,25 @@ class BetaItemReferenceParam(Model):
     id: str | None = None  # The ID of the item to reference.
 
 
-class BetaKeyPressAction(Model, tag_field="type", tag="keypress"):
+class BetaKeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
     type = "keypress"
     keys: list[str] | None = None  # The combination of keys the model is requesting to be pressed.
 
 
-class BetaLocalEnvironmentParam(Model, tag_field="type", tag="local"):
+class BetaLocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
     type = "local"
     skills: list[BetaLocalSkillParam] | None = None  # An optional list of skills.
 
 
-class BetaLocalEnvironmentResource(Model, tag_field="type", tag="local"):
+class BetaLocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
     """Local Environment"""
 
     type = "local"
 
 
-class BetaLocalShellExecAction(Model, tag_field="type", tag="exec"):
+class BetaLocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
     type = "exec"
@@ -1144,7 +1144,7 @@ class BetaLocalShellExecAction(Model, tag_field="type", tag="exec"):
     user: str | None = None
 
 
-class BetaLocalShellToolCall(Model, tag_field="type", tag="local_shell_call"):
+class BetaLocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
     type = "local_shell_call"
@@ -1155,7 +1155,7 @@ class BetaLocalShellToolCall(Model, tag_field="type", tag="local_shell_call"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the local shell call.
 
 
-class BetaLocalShellToolCallOutput(Model, tag_field="type", tag="local_shell_call_output"):
+class BetaLocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
     type = "local_shell_call_output"
@@ -1165,19 +1165,19 @@ class BetaLocalShellToolCallOutput(Model, tag_field="type", tag="local_shell_cal
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
 
 
-class BetaLocalShellToolParam(Model, tag_field="type", tag="local_shell"):
+class BetaLocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
     """Local shell tool"""
 
     type = "local_shell"
 
 
-class BetaLocalSkillParam(Model):
+class BetaLocalSkillParam(BaseModel):
     name: str | None = None  # The name of the skill.
     description: str | None = None  # The description of the skill.
     path: str | None = None  # The path to the directory containing the skill.
 
 
-class BetaLogProb(Model):
+class BetaLogProb(BaseModel):
     """Log probability"""
 
     token: str | None = None
@@ -1186,7 +1186,7 @@ class BetaLogProb(Model):
     top_logprobs: list[BetaTopLogProb] | None = None
 
 
-class BetaMCPApprovalRequest(Model, tag_field="type", tag="mcp_approval_request"):
+class BetaMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
     type = "mcp_approval_request"
@@ -1197,7 +1197,7 @@ class BetaMCPApprovalRequest(Model, tag_field="type", tag="mcp_approval_request"
     arguments: str | None = None  # A JSON string of arguments for the tool.
 
 
-class BetaMCPApprovalResponse(Model, tag_field="type", tag="mcp_approval_response"):
+class BetaMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
     type = "mcp_approval_response"
@@ -1208,7 +1208,7 @@ class BetaMCPApprovalResponse(Model, tag_field="type", tag="mcp_approval_respons
     reason: str | None = None
 
 
-class BetaMCPApprovalResponseResource(Model, tag_field="type", tag="mcp_approval_response"):
+class BetaMCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
     type = "mcp_approval_response"
@@ -1219,7 +1219,7 @@ class BetaMCPApprovalResponseResource(Model, tag_field="type", tag="mcp_approval
     reason: str | None = None
 
 
-class BetaMCPListTools(Model, tag_field="type", tag="mcp_list_tools"):
+class BetaMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
     type = "mcp_list_tools"
@@ -1230,7 +1230,7 @@ class BetaMCPListTools(Model, tag_field="type", tag="mcp_list_tools"):
     error: str | None = None
 
 
-class BetaMCPListToolsTool(Model):
+class BetaMCPListToolsTool(BaseModel):
     """MCP list tools tool"""
 
     name: str | None = None  # The name of the tool.
@@ -1239,13 +1239,13 @@ class BetaMCPListToolsTool(Model):
     annotations: dict[str, Any] | None = None
 
 
-class BetaMCPProtocolError(Model, tag_field="type", tag="mcp_protocol_error"):
+class BetaMCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
     type = "mcp_protocol_error"
     code: int | None = None
     message: str | None = None
 
 
-class BetaMCPTool(Model, tag_field="type", tag="mcp"):
+class BetaMCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
     type = "mcp"
@@ -1262,7 +1262,7 @@ class BetaMCPTool(Model, tag_field="type", tag="mcp"):
     defer_loading: bool | None = None  # Whether this MCP tool is deferred and discovered via tool search.
 
 
-class BetaMCPToolCall(Model, tag_field="type", tag="mcp_call"):
+class BetaMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
     type = "mcp_call"
@@ -1277,26 +1277,26 @@ class BetaMCPToolCall(Model, tag_field="type", tag="mcp_call"):
     approval_request_id: str | None = None
 
 
-class BetaMCPToolExecutionError(Model, tag_field="type", tag="mcp_tool_execution_error"):
+class BetaMCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
     type = "mcp_tool_execution_error"
     content: Any = None
 
 
-class BetaMCPToolFilter(Model):
+class BetaMCPToolFilter(BaseModel):
     """MCP tool filter"""
 
     tool_names: list[str] | None = None  # List of allowed tool names.
     read_only: bool | None = None  # Indicates whether or not a tool modifies data or is read-only.
 
 
-class BetaMCPToolRequireApprovalOption1(Model):
+class BetaMCPToolRequireApprovalOption1(BaseModel):
     """MCP tool approval filter"""
 
     always: BetaMCPToolFilter | None = None
     never: BetaMCPToolFilter | None = None
 
 
-class BetaMessage(Model, tag_field="type", tag="message"):
+class BetaMessage(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
     type = "message"
@@ -1308,7 +1308,7 @@ class BetaMessage(Model, tag_field="type", tag="message"):
     phase: BetaMessagePhase_2 | None = None
 
 
-class BetaModelResponseProperties(Model):
+class BetaModelResponseProperties(BaseModel):
     metadata: BetaMetadata | None = None
     top_logprobs: int | None = None
     temperature: float | None = None
@@ -1319,20 +1319,20 @@ class BetaModelResponseProperties(Model):
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
 
 
-class BetaModeration(Model):
+class BetaModeration(BaseModel):
     """Moderation"""
 
     input: BetaModerationResultBody | BetaModerationErrorBody | None = None  # Moderation for the response input.
     output: BetaModerationResultBody | BetaModerationErrorBody | None = None  # Moderation for the response output.
 
 
-class BetaModerationConfigParam(Model):
+class BetaModerationConfigParam(BaseModel):
     """The moderation policy for the response input."""
 
     mode: BetaModerationMode | None = None
 
 
-class BetaModerationErrorBody(Model, tag_field="type", tag="error"):
+class BetaModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
     type = "error"
@@ -1340,21 +1340,21 @@ class BetaModerationErrorBody(Model, tag_field="type", tag="error"):
     message: str | None = None  # The error message.
 
 
-class BetaModerationParam(Model):
+class BetaModerationParam(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
     model: str | None = None  # The moderation model to use for moderated completions, e.g.
     policy: BetaModerationPolicyParam | None = None
 
 
-class BetaModerationPolicyParam(Model):
+class BetaModerationPolicyParam(BaseModel):
     """The policy to apply to moderated response input and output."""
 
     input: BetaModerationConfigParam | None = None
     output: BetaModerationConfigParam | None = None
 
 
-class BetaModerationResultBody(Model, tag_field="type", tag="moderation_result"):
+class BetaModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
     type = "moderation_result"
@@ -1365,7 +1365,7 @@ class BetaModerationResultBody(Model, tag_field="type", tag="moderation_result")
     category_applied_input_types: dict[str, list[BetaModerationInputType]] | None = None  # Which modalities of input are reflected by the score for each category.
 
 
-class BetaMoveParam(Model, tag_field="type", tag="move"):
+class BetaMoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
     type = "move"
@@ -1374,7 +1374,7 @@ class BetaMoveParam(Model, tag_field="type", tag="move"):
     keys: list[str] | None = None
 
 
-class BetaMultiAgentCall(Model, tag_field="type", tag="multi_agent_call"):
+class BetaMultiAgentCall(BaseModel, tag_field="type", tag="multi_agent_call"):
     type = "multi_agent_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the multi-agent call item.
@@ -1383,7 +1383,7 @@ class BetaMultiAgentCall(Model, tag_field="type", tag="multi_agent_call"):
     arguments: str | None = None  # The JSON string of arguments generated for the action.
 
 
-class BetaMultiAgentCallItemParam(Model, tag_field="type", tag="multi_agent_call"):
+class BetaMultiAgentCallItemParam(BaseModel, tag_field="type", tag="multi_agent_call"):
     type = "multi_agent_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
@@ -1392,7 +1392,7 @@ class BetaMultiAgentCallItemParam(Model, tag_field="type", tag="multi_agent_call
     arguments: str | None = None  # The action arguments as a JSON string.
 
 
-class BetaMultiAgentCallOutput(Model, tag_field="type", tag="multi_agent_call_output"):
+class BetaMultiAgentCallOutput(BaseModel, tag_field="type", tag="multi_agent_call_output"):
     type = "multi_agent_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the multi-agent call output item.
@@ -1401,7 +1401,7 @@ class BetaMultiAgentCallOutput(Model, tag_field="type", tag="multi_agent_call_ou
     output: list[BetaOutputTextContent] | None = None  # Text output returned by the multi-agent action.
 
 
-class BetaMultiAgentCallOutputItemParam(Model, tag_field="type", tag="multi_agent_call_output"):
+class BetaMultiAgentCallOutputItemParam(BaseModel, tag_field="type", tag="multi_agent_call_output"):
     type = "multi_agent_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
@@ -1410,14 +1410,14 @@ class BetaMultiAgentCallOutputItemParam(Model, tag_field="type", tag="multi_agen
     output: list[BetaOutputTextContentParam] | None = None  # Text output returned by the multi-agent action.
 
 
-class BetaMultiAgentParam(Model):
+class BetaMultiAgentParam(BaseModel):
     """Configuration for server-hosted multi-agent execution."""
 
     enabled: bool | None = None  # Whether to enable server-hosted multi-agent execution for this response.
     max_concurrent_subagents: int | None = None  # `max_concurrent_subagents` sets the maximum number of subagents that can be active simultaneously...
 
 
-class BetaNamespaceToolParam(Model, tag_field="type", tag="namespace"):
+class BetaNamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
     type = "namespace"
@@ -1426,7 +1426,7 @@ class BetaNamespaceToolParam(Model, tag_field="type", tag="namespace"):
     tools: list[BetaFunctionToolParam | BetaCustomToolParam] | None = None  # The function/custom tools available inside this namespace.
 
 
-class BetaOutputAudio(Model, tag_field="type", tag="output_audio"):
+class BetaOutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
     type = "output_audio"
@@ -1434,7 +1434,7 @@ class BetaOutputAudio(Model, tag_field="type", tag="output_audio"):
     transcript: str | None = None  # The transcript of the audio data from the model.
 
 
-class BetaOutputMessage(Model, tag_field="type", tag="message"):
+class BetaOutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
     type = "message"
@@ -1446,7 +1446,7 @@ class BetaOutputMessage(Model, tag_field="type", tag="message"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
-class BetaOutputTextContent(Model, tag_field="type", tag="output_text"):
+class BetaOutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
     type = "output_text"
@@ -1455,13 +1455,13 @@ class BetaOutputTextContent(Model, tag_field="type", tag="output_text"):
     logprobs: list[BetaLogProb] | None = None
 
 
-class BetaOutputTextContentParam(Model, tag_field="type", tag="output_text"):
+class BetaOutputTextContentParam(BaseModel, tag_field="type", tag="output_text"):
     type = "output_text"
     text: str | None = None  # The text content.
     annotations: list[BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam] | None = None  # Citations associated with the text content.
 
 
-class BetaProgram(Model, tag_field="type", tag="program"):
+class BetaProgram(BaseModel, tag_field="type", tag="program"):
     type = "program"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the program item.
@@ -1470,7 +1470,7 @@ class BetaProgram(Model, tag_field="type", tag="program"):
     fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
 
 
-class BetaProgramItemParam(Model, tag_field="type", tag="program"):
+class BetaProgramItemParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None  # The unique ID of this program item.
@@ -1479,7 +1479,7 @@ class BetaProgramItemParam(Model, tag_field="type", tag="program"):
     fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
 
 
-class BetaProgramOutput(Model, tag_field="type", tag="program_output"):
+class BetaProgramOutput(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the program output item.
@@ -1488,7 +1488,7 @@ class BetaProgramOutput(Model, tag_field="type", tag="program_output"):
     status: BetaProgramOutputStatus | None = None  # The terminal status of the program output item.
 
 
-class BetaProgramOutputItemParam(Model, tag_field="type", tag="program_output"):
+class BetaProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None  # The unique ID of this program output item.
@@ -1497,21 +1497,21 @@ class BetaProgramOutputItemParam(Model, tag_field="type", tag="program_output"):
     status: BetaProgramOutputItemStatus | None = None  # The terminal status of the program output.
 
 
-class BetaProgramToolCallCaller(Model, tag_field="type", tag="program"):
+class BetaProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
     type = "program"
     caller_id: str | None = None  # The call ID of the program item that produced this tool call.
 
 
-class BetaProgramToolCallCallerParam(Model, tag_field="type", tag="program"):
+class BetaProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
     caller_id: str | None = None  # The call ID of the program item that produced this tool call.
 
 
-class BetaProgrammaticToolCallingParam(Model, tag_field="type", tag="programmatic_tool_calling"):
+class BetaProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
     type = "programmatic_tool_calling"
 
 
-class BetaPrompt2(Model):
+class BetaPrompt2(BaseModel):
     """Reference to a prompt template and its variables."""
 
     id: str | None = None  # The unique identifier of the prompt template to use.
@@ -1519,39 +1519,39 @@ class BetaPrompt2(Model):
     variables: BetaResponsePromptVariables | None = None
 
 
-class BetaPromptCacheBreakpointConfig(Model):
+class BetaPromptCacheBreakpointConfig(BaseModel):
     """Prompt cache breakpoint"""
 
     mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
 
 
-class BetaPromptCacheBreakpointParam(Model):
+class BetaPromptCacheBreakpointParam(BaseModel):
     """Prompt cache breakpoint"""
 
     mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
 
 
-class BetaPromptCacheOptions(Model):
+class BetaPromptCacheOptions(BaseModel):
     """Prompt cache options"""
 
     ttl: BetaPromptCacheTTLEnum | None = None  # The minimum lifetime applied to each cache breakpoint.
     mode: BetaPromptCacheModeEnum | None = None  # Whether implicit prompt-cache breakpoints were enabled.
 
 
-class BetaPromptCacheOptionsParam(Model):
+class BetaPromptCacheOptionsParam(BaseModel):
     """Prompt cache options"""
 
     ttl: BetaPromptCacheTTLEnum | None = None  # The minimum lifetime applied to every implicit and explicit cache breakpoint written by the request.
     mode: BetaPromptCacheModeEnum | None = None  # Controls whether OpenAI automatically creates an implicit cache breakpoint.
 
 
-class BetaRankingOptions(Model):
+class BetaRankingOptions(BaseModel):
     ranker: BetaRankerVersionType | None = None  # The ranker to use for the file search.
     score_threshold: float | None = None  # The score threshold for the file search, a number between 0 and 1.
     hybrid_search: BetaHybridSearchOptions | None = None  # Weights that control how reciprocal rank fusion balances semantic embedding matches versus sparse...
 
 
-class BetaReasoning(Model):
+class BetaReasoning(BaseModel):
     """Reasoning"""
 
     mode: BetaReasoningModeEnum | None = None  # Controls the reasoning execution mode for the request.
@@ -1561,7 +1561,7 @@ class BetaReasoning(Model):
     generate_summary: Literal["auto", "concise", "detailed"] | str | None = None
 
 
-class BetaReasoningItem(Model, tag_field="type", tag="reasoning"):
+class BetaReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
     type = "reasoning"
@@ -1573,21 +1573,21 @@ class BetaReasoningItem(Model, tag_field="type", tag="reasoning"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
-class BetaReasoningTextContent(Model, tag_field="type", tag="reasoning_text"):
+class BetaReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
     type = "reasoning_text"
     text: str | None = None  # The reasoning text from the model.
 
 
-class BetaRefusalContent(Model, tag_field="type", tag="refusal"):
+class BetaRefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type = "refusal"
     refusal: str | None = None  # The refusal explanation from the model.
 
 
-class BetaResponse(Model):
+class BetaResponse(BaseModel):
     metadata: BetaMetadata | None = None
     top_logprobs: int | None = None
     temperature: float | None = None
@@ -1625,7 +1625,7 @@ class BetaResponse(Model):
     max_output_tokens: int | None = None
 
 
-class BetaResponseAudioDeltaEvent(Model, tag_field="type", tag="response.audio.delta"):
+class BetaResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
     type = "response.audio.delta"
@@ -1634,7 +1634,7 @@ class BetaResponseAudioDeltaEvent(Model, tag_field="type", tag="response.audio.d
     delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
 
 
-class BetaResponseAudioDoneEvent(Model, tag_field="type", tag="response.audio.done"):
+class BetaResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
     type = "response.audio.done"
@@ -1642,7 +1642,7 @@ class BetaResponseAudioDoneEvent(Model, tag_field="type", tag="response.audio.do
     sequence_number: int | None = None  # The sequence number of the delta.
 
 
-class BetaResponseAudioTranscriptDeltaEvent(Model, tag_field="type", tag="response.audio.transcript.delta"):
+class BetaResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
     type = "response.audio.transcript.delta"
@@ -1651,7 +1651,7 @@ class BetaResponseAudioTranscriptDeltaEvent(Model, tag_field="type", tag="respon
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseAudioTranscriptDoneEvent(Model, tag_field="type", tag="response.audio.transcript.done"):
+class BetaResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
     type = "response.audio.transcript.done"
@@ -1659,7 +1659,7 @@ class BetaResponseAudioTranscriptDoneEvent(Model, tag_field="type", tag="respons
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseCodeInterpreterCallCodeDeltaEvent(Model, tag_field="type", tag="response.code_interpreter_call_code.delta"):
+class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
     type = "response.code_interpreter_call_code.delta"
@@ -1670,7 +1670,7 @@ class BetaResponseCodeInterpreterCallCodeDeltaEvent(Model, tag_field="type", tag
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class BetaResponseCodeInterpreterCallCodeDoneEvent(Model, tag_field="type", tag="response.code_interpreter_call_code.done"):
+class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
     type = "response.code_interpreter_call_code.done"
@@ -1681,7 +1681,7 @@ class BetaResponseCodeInterpreterCallCodeDoneEvent(Model, tag_field="type", tag=
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class BetaResponseCodeInterpreterCallCompletedEvent(Model, tag_field="type", tag="response.code_interpreter_call.completed"):
+class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
     type = "response.code_interpreter_call.completed"
@@ -1691,7 +1691,7 @@ class BetaResponseCodeInterpreterCallCompletedEvent(Model, tag_field="type", tag
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class BetaResponseCodeInterpreterCallInProgressEvent(Model, tag_field="type", tag="response.code_interpreter_call.in_progress"):
+class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
     type = "response.code_interpreter_call.in_progress"
@@ -1701,7 +1701,7 @@ class BetaResponseCodeInterpreterCallInProgressEvent(Model, tag_field="type", ta
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class BetaResponseCodeInterpreterCallInterpretingEvent(Model, tag_field="type", tag="response.code_interpreter_call.interpreting"):
+class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
     type = "response.code_interpreter_call.interpreting"
@@ -1711,7 +1711,7 @@ class BetaResponseCodeInterpreterCallInterpretingEvent(Model, tag_field="type", 
     sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
 
 
-class BetaResponseCompletedEvent(Model, tag_field="type", tag="response.completed"):
+class BetaResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
     type = "response.completed"
@@ -1720,7 +1720,7 @@ class BetaResponseCompletedEvent(Model, tag_field="type", tag="response.complete
     sequence_number: int | None = None  # The sequence number for this event.
 
 
-class BetaResponseContentPartAddedEvent(Model, tag_field="type", tag="response.content_part.added"):
+class BetaResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
     type = "response.content_part.added"
@@ -1732,7 +1732,7 @@ class BetaResponseContentPartAddedEvent(Model, tag_field="type", tag="response.c
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseContentPartDoneEvent(Model, tag_field="type", tag="response.content_part.done"):
+class BetaResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
     type = "response.content_part.done"
@@ -1744,13 +1744,13 @@ class BetaResponseContentPartDoneEvent(Model, tag_field="type", tag="response.co
     part: BetaOutputContent | None = None  # The content part that is done.
 
 
-class BetaResponseConversation(Model):
+class BetaResponseConversation(BaseModel):
     """Conversation"""
 
     id: str | None = None  # The unique ID of the conversation that this response was associated with.
 
 
-class BetaResponseCreatedEvent(Model, tag_field="type", tag="response.created"):
+class BetaResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
     type = "response.created"
@@ -1759,7 +1759,7 @@ class BetaResponseCreatedEvent(Model, tag_field="type", tag="response.created"):
     sequence_number: int | None = None  # The sequence number for this event.
 
 
-class BetaResponseCustomToolCallInputDeltaEvent(Model, tag_field="type", tag="response.custom_tool_call_input.delta"):
+class BetaResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
     type = "response.custom_tool_call_input.delta"
@@ -1770,7 +1770,7 @@ class BetaResponseCustomToolCallInputDeltaEvent(Model, tag_field="type", tag="re
     delta: str | None = None  # The incremental input data (delta) for the custom tool call.
 
 
-class BetaResponseCustomToolCallInputDoneEvent(Model, tag_field="type", tag="response.custom_tool_call_input.done"):
+class BetaResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
     type = "response.custom_tool_call_input.done"
@@ -1781,14 +1781,14 @@ class BetaResponseCustomToolCallInputDoneEvent(Model, tag_field="type", tag="res
     input: str | None = None  # The complete input data for the custom tool call.
 
 
-class BetaResponseError2(Model):
+class BetaResponseError2(BaseModel):
     """An error object returned when the model fails to generate a Response."""
 
     code: BetaResponseErrorCode | None = None
     message: str | None = None  # A human-readable description of the error.
 
 
-class BetaResponseErrorEvent(Model, tag_field="type", tag="error"):
+class BetaResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
     type = "error"
@@ -1799,7 +1799,7 @@ class BetaResponseErrorEvent(Model, tag_field="type", tag="error"):
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseFailedEvent(Model, tag_field="type", tag="response.failed"):
+class BetaResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
     type = "response.failed"
@@ -1808,7 +1808,7 @@ class BetaResponseFailedEvent(Model, tag_field="type", tag="response.failed"):
     response: BetaResponse | None = None  # The response that failed.
 
 
-class BetaResponseFileSearchCallCompletedEvent(Model, tag_field="type", tag="response.file_search_call.completed"):
+class BetaResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
     type = "response.file_search_call.completed"
@@ -1818,7 +1818,7 @@ class BetaResponseFileSearchCallCompletedEvent(Model, tag_field="type", tag="res
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseFileSearchCallInProgressEvent(Model, tag_field="type", tag="response.file_search_call.in_progress"):
+class BetaResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
     type = "response.file_search_call.in_progress"
@@ -1828,7 +1828,7 @@ class BetaResponseFileSearchCallInProgressEvent(Model, tag_field="type", tag="re
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseFileSearchCallSearchingEvent(Model, tag_field="type", tag="response.file_search_call.searching"):
+class BetaResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
     type = "response.file_search_call.searching"
@@ -1838,19 +1838,19 @@ class BetaResponseFileSearchCallSearchingEvent(Model, tag_field="type", tag="res
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseFormatJsonObject(Model, tag_field="type", tag="json_object"):
+class BetaResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
     type = "json_object"
 
 
-class BetaResponseFormatText(Model, tag_field="type", tag="text"):
+class BetaResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
     type = "text"
 
 
-class BetaResponseFunctionCallArgumentsDeltaEvent(Model, tag_field="type", tag="response.function_call_arguments.delta"):
+class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
     type = "response.function_call_arguments.delta"
@@ -1861,7 +1861,7 @@ class BetaResponseFunctionCallArgumentsDeltaEvent(Model, tag_field="type", tag="
     delta: str | None = None  # The function-call arguments delta that is added.
 
 
-class BetaResponseFunctionCallArgumentsDoneEvent(Model, tag_field="type", tag="response.function_call_arguments.done"):
+class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
     type = "response.function_call_arguments.done"
@@ -1873,7 +1873,7 @@ class BetaResponseFunctionCallArgumentsDoneEvent(Model, tag_field="type", tag="r
     arguments: str | None = None  # The function-call arguments.
 
 
-class BetaResponseImageGenCallCompletedEvent(Model, tag_field="type", tag="response.image_generation_call.completed"):
+class BetaResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
     type = "response.image_generation_call.completed"
@@ -1883,7 +1883,7 @@ class BetaResponseImageGenCallCompletedEvent(Model, tag_field="type", tag="respo
     item_id: str | None = None  # The unique identifier of the image generation item being processed.
 
 
-class BetaResponseImageGenCallGeneratingEvent(Model, tag_field="type", tag="response.image_generation_call.generating"):
+class BetaResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
     type = "response.image_generation_call.generating"
@@ -1893,7 +1893,7 @@ class BetaResponseImageGenCallGeneratingEvent(Model, tag_field="type", tag="resp
     sequence_number: int | None = None  # The sequence number of the image generation item being processed.
 
 
-class BetaResponseImageGenCallInProgressEvent(Model, tag_field="type", tag="response.image_generation_call.in_progress"):
+class BetaResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
     type = "response.image_generation_call.in_progress"
@@ -1903,7 +1903,7 @@ class BetaResponseImageGenCallInProgressEvent(Model, tag_field="type", tag="resp
     sequence_number: int | None = None  # The sequence number of the image generation item being processed.
 
 
-class BetaResponseImageGenCallPartialImageEvent(Model, tag_field="type", tag="response.image_generation_call.partial_image"):
+class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
     type = "response.image_generation_call.partial_image"
@@ -1919,7 +1919,7 @@ class BetaResponseImageGenCallPartialImageEvent(Model, tag_field="type", tag="re
     output_format: str | None = None  # The output format that was used.
 
 
-class BetaResponseInProgressEvent(Model, tag_field="type", tag="response.in_progress"):
+class BetaResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
     type = "response.in_progress"
@@ -1928,13 +1928,13 @@ class BetaResponseInProgressEvent(Model, tag_field="type", tag="response.in_prog
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseIncompleteDetails(Model):
+class BetaResponseIncompleteDetails(BaseModel):
     """Details about why the response is incomplete."""
 
     reason: Literal["max_output_tokens", "content_filter"] | str | None = None  # The reason why the response is incomplete.
 
 
-class BetaResponseIncompleteEvent(Model, tag_field="type", tag="response.incomplete"):
+class BetaResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
     type = "response.incomplete"
@@ -1943,7 +1943,7 @@ class BetaResponseIncompleteEvent(Model, tag_field="type", tag="response.incompl
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseInjectCreatedEvent(Model, tag_field="type", tag="response.inject.created"):
+class BetaResponseInjectCreatedEvent(BaseModel, tag_field="type", tag="response.inject.created"):
     """ResponseInjectCreatedEvent"""
 
     type = "response.inject.created"
@@ -1952,7 +1952,7 @@ class BetaResponseInjectCreatedEvent(Model, tag_field="type", tag="response.inje
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
 
 
-class BetaResponseInjectEvent(Model, tag_field="type", tag="response.inject"):
+class BetaResponseInjectEvent(BaseModel, tag_field="type", tag="response.inject"):
     """ResponseInjectEvent"""
 
     type = "response.inject"
@@ -1960,7 +1960,7 @@ class BetaResponseInjectEvent(Model, tag_field="type", tag="response.inject"):
     input: list[BetaInputItem] | None = None  # Input items to inject into the active response.
 
 
-class BetaResponseInjectFailedEvent(Model, tag_field="type", tag="response.inject.failed"):
+class BetaResponseInjectFailedEvent(BaseModel, tag_field="type", tag="response.inject.failed"):
     """ResponseInjectFailedEvent"""
 
     type = "response.inject.failed"
@@ -1971,14 +1971,14 @@ class BetaResponseInjectFailedEvent(Model, tag_field="type", tag="response.injec
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
 
 
-class BetaResponseInjectFailedEventError(Model):
+class BetaResponseInjectFailedEventError(BaseModel):
     """Information about why the input was not committed."""
 
     code: Literal["response_already_completed", "response_not_found"] | str | None = None  # A machine-readable error code.
     message: str | None = None  # A human-readable description of the error.
 
 
-class BetaResponseItemList(Model):
+class BetaResponseItemList(BaseModel):
     """A list of Response items."""
 
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
@@ -1988,7 +1988,7 @@ class BetaResponseItemList(Model):
     last_id: str | None = None  # The ID of the last item in the list.
 
 
-class BetaResponseLogProb(Model):
+class BetaResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
     token: str | None = None  # A possible text token.
@@ -1996,12 +1996,12 @@ class BetaResponseLogProb(Model):
     top_logprobs: list[BetaResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
 
 
-class BetaResponseLogProbTopLogprobsItem(Model):
+class BetaResponseLogProbTopLogprobsItem(BaseModel):
     token: str | None = None  # A possible text token.
     logprob: float | None = None  # The log probability of this token.
 
 
-class BetaResponseMCPCallArgumentsDeltaEvent(Model, tag_field="type", tag="response.mcp_call_arguments.delta"):
+class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """ResponseMCPCallArgumentsDeltaEvent"""
 
     type = "response.mcp_call_arguments.delta"
@@ -2012,7 +2012,7 @@ class BetaResponseMCPCallArgumentsDeltaEvent(Model, tag_field="type", tag="respo
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseMCPCallArgumentsDoneEvent(Model, tag_field="type", tag="response.mcp_call_arguments.done"):
+class BetaResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
     type = "response.mcp_call_arguments.done"
@@ -2023,7 +2023,7 @@ class BetaResponseMCPCallArgumentsDoneEvent(Model, tag_field="type", tag="respon
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseMCPCallCompletedEvent(Model, tag_field="type", tag="response.mcp_call.completed"):
+class BetaResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
     type = "response.mcp_call.completed"
@@ -2033,7 +2033,7 @@ class BetaResponseMCPCallCompletedEvent(Model, tag_field="type", tag="response.m
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseMCPCallFailedEvent(Model, tag_field="type", tag="response.mcp_call.failed"):
+class BetaResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
     type = "response.mcp_call.failed"
@@ -2043,7 +2043,7 @@ class BetaResponseMCPCallFailedEvent(Model, tag_field="type", tag="response.mcp_
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseMCPCallInProgressEvent(Model, tag_field="type", tag="response.mcp_call.in_progress"):
+class BetaResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
     type = "response.mcp_call.in_progress"
@@ -2053,7 +2053,7 @@ class BetaResponseMCPCallInProgressEvent(Model, tag_field="type", tag="response.
     item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
 
 
-class BetaResponseMCPListToolsCompletedEvent(Model, tag_field="type", tag="response.mcp_list_tools.completed"):
+class BetaResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
     type = "response.mcp_list_tools.completed"
@@ -2063,7 +2063,7 @@ class BetaResponseMCPListToolsCompletedEvent(Model, tag_field="type", tag="respo
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseMCPListToolsFailedEvent(Model, tag_field="type", tag="response.mcp_list_tools.failed"):
+class BetaResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
     type = "response.mcp_list_tools.failed"
@@ -2073,7 +2073,7 @@ class BetaResponseMCPListToolsFailedEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseMCPListToolsInProgressEvent(Model, tag_field="type", tag="response.mcp_list_tools.in_progress"):
+class BetaResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
     type = "response.mcp_list_tools.in_progress"
@@ -2083,7 +2083,7 @@ class BetaResponseMCPListToolsInProgressEvent(Model, tag_field="type", tag="resp
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseOutputItemAddedEvent(Model, tag_field="type", tag="response.output_item.added"):
+class BetaResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
     type = "response.output_item.added"
@@ -2093,7 +2093,7 @@ class BetaResponseOutputItemAddedEvent(Model, tag_field="type", tag="response.ou
     item: BetaOutputItem | None = None  # The output item that was added.
 
 
-class BetaResponseOutputItemDoneEvent(Model, tag_field="type", tag="response.output_item.done"):
+class BetaResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
     type = "response.output_item.done"
@@ -2103,7 +2103,7 @@ class BetaResponseOutputItemDoneEvent(Model, tag_field="type", tag="response.out
     item: BetaOutputItem | None = None  # The output item that was marked done.
 
 
-class BetaResponseOutputTextAnnotationAddedEvent(Model, tag_field="type", tag="response.output_text.annotation.added"):
+class BetaResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
     type = "response.output_text.annotation.added"
@@ -2116,7 +2116,7 @@ class BetaResponseOutputTextAnnotationAddedEvent(Model, tag_field="type", tag="r
     annotation: BetaAnnotation | None = None  # The annotation object being added.
 
 
-class BetaResponseProperties(Model):
+class BetaResponseProperties(BaseModel):
     previous_response_id: str | None = None
     model: BetaModelIdsResponses | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     background: bool | None = None
@@ -2127,7 +2127,7 @@ class BetaResponseProperties(Model):
     prompt: BetaPrompt | None = None
 
 
-class BetaResponseQueuedEvent(Model, tag_field="type", tag="response.queued"):
+class BetaResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
     type = "response.queued"
@@ -2136,7 +2136,7 @@ class BetaResponseQueuedEvent(Model, tag_field="type", tag="response.queued"):
     sequence_number: int | None = None  # The sequence number for this event.
 
 
-class BetaResponseReasoningSummaryPartAddedEvent(Model, tag_field="type", tag="response.reasoning_summary_part.added"):
+class BetaResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
     type = "response.reasoning_summary_part.added"
@@ -2148,14 +2148,14 @@ class BetaResponseReasoningSummaryPartAddedEvent(Model, tag_field="type", tag="r
     part: BetaResponseReasoningSummaryPartAddedEventPart | None = None  # The summary part that was added.
 
 
-class BetaResponseReasoningSummaryPartAddedEventPart(Model, tag_field="type", tag="summary_text"):
+class BetaResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class BetaResponseReasoningSummaryPartDoneEvent(Model, tag_field="type", tag="response.reasoning_summary_part.done"):
+class BetaResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
     type = "response.reasoning_summary_part.done"
@@ -2168,14 +2168,14 @@ class BetaResponseReasoningSummaryPartDoneEvent(Model, tag_field="type", tag="re
     part: BetaResponseReasoningSummaryPartDoneEventPart | None = None  # The completed summary part.
 
 
-class BetaResponseReasoningSummaryPartDoneEventPart(Model, tag_field="type", tag="summary_text"):
+class BetaResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class BetaResponseReasoningSummaryTextDeltaEvent(Model, tag_field="type", tag="response.reasoning_summary_text.delta"):
+class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
     type = "response.reasoning_summary_text.delta"
@@ -2187,7 +2187,7 @@ class BetaResponseReasoningSummaryTextDeltaEvent(Model, tag_field="type", tag="r
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseReasoningSummaryTextDoneEvent(Model, tag_field="type", tag="response.reasoning_summary_text.done"):
+class BetaResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
     type = "response.reasoning_summary_text.done"
@@ -2199,7 +2199,7 @@ class BetaResponseReasoningSummaryTextDoneEvent(Model, tag_field="type", tag="re
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseReasoningTextDeltaEvent(Model, tag_field="type", tag="response.reasoning_text.delta"):
+class BetaResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
     type = "response.reasoning_text.delta"
@@ -2211,7 +2211,7 @@ class BetaResponseReasoningTextDeltaEvent(Model, tag_field="type", tag="response
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseReasoningTextDoneEvent(Model, tag_field="type", tag="response.reasoning_text.done"):
+class BetaResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
     type = "response.reasoning_text.done"
@@ -2223,7 +2223,7 @@ class BetaResponseReasoningTextDoneEvent(Model, tag_field="type", tag="response.
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseRefusalDeltaEvent(Model, tag_field="type", tag="response.refusal.delta"):
+class BetaResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
     type = "response.refusal.delta"
@@ -2235,7 +2235,7 @@ class BetaResponseRefusalDeltaEvent(Model, tag_field="type", tag="response.refus
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseRefusalDoneEvent(Model, tag_field="type", tag="response.refusal.done"):
+class BetaResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
     type = "response.refusal.done"
@@ -2247,7 +2247,7 @@ class BetaResponseRefusalDoneEvent(Model, tag_field="type", tag="response.refusa
     sequence_number: int | None = None  # The sequence number of this event.
 
 
-class BetaResponseShellCallCommandAddedStreamingEvent(Model, tag_field="type", tag="response.shell_call_command.added"):
+class BetaResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
     type = "response.shell_call_command.added"
@@ -2258,7 +2258,7 @@ class BetaResponseShellCallCommandAddedStreamingEvent(Model, tag_field="type", t
     command: str | None = None  # The shell command that was added.
 
 
-class BetaResponseShellCallCommandDeltaStreamingEvent(Model, tag_field="type", tag="response.shell_call_command.delta"):
+class BetaResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
     type = "response.shell_call_command.delta"
@@ -2270,7 +2270,7 @@ class BetaResponseShellCallCommandDeltaStreamingEvent(Model, tag_field="type", t
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
 
 
-class BetaResponseShellCallCommandDoneStreamingEvent(Model, tag_field="type", tag="response.shell_call_command.done"):
+class BetaResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """Response shell command done event"""
 
     type = "response.shell_call_command.done"
@@ -2281,7 +2281,7 @@ class BetaResponseShellCallCommandDoneStreamingEvent(Model, tag_field="type", ta
     command: str | None = None  # The final shell command that was emitted.
 
 
-class BetaResponseShellCallOutputContentDeltaStreamingEvent(Model, tag_field="type", tag="response.shell_call_output_content.delta"):
+class BetaResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
     type = "response.shell_call_output_content.delta"
@@ -2293,7 +2293,7 @@ class BetaResponseShellCallOutputContentDeltaStreamingEvent(Model, tag_field="ty
     delta: BetaShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
 
 
-class BetaResponseShellCallOutputContentDoneStreamingEvent(Model, tag_field="type", tag="response.shell_call_output_content.done"):
+class BetaResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
     type = "response.shell_call_output_content.done"
@@ -2305,13 +2305,13 @@ class BetaResponseShellCallOutputContentDoneStreamingEvent(Model, tag_field="typ
     output: list[BetaFunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
 
 
-class BetaResponseStreamOptions2(Model):
+class BetaResponseStreamOptions2(BaseModel):
     """Options for streaming responses."""
 
     include_obfuscation: bool | None = None  # When true, stream obfuscation will be enabled.
 
 
-class BetaResponseTextDeltaEvent(Model, tag_field="type", tag="response.output_text.delta"):
+class BetaResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
     type = "response.output_text.delta"
@@ -2324,7 +2324,7 @@ class BetaResponseTextDeltaEvent(Model, tag_field="type", tag="response.output_t
     logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
 
 
-class BetaResponseTextDoneEvent(Model, tag_field="type", tag="response.output_text.done"):
+class BetaResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
     type = "response.output_text.done"
@@ -2337,14 +2337,14 @@ class BetaResponseTextDoneEvent(Model, tag_field="type", tag="response.output_te
     logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
 
 
-class BetaResponseTextParam(Model):
+class BetaResponseTextParam(BaseModel):
     """Configuration options for a text response from the model."""
 
     format: BetaTextResponseFormatConfiguration | None = None
     verbosity: BetaVerbosity | None = None
 
 
-class BetaResponseUsage(Model):
+class BetaResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
     input_tokens: int | None = None  # The number of input tokens.
@@ -2354,20 +2354,20 @@ class BetaResponseUsage(Model):
     total_tokens: int | None = None  # The total number of tokens used.
 
 
-class BetaResponseUsageInputTokensDetails(Model):
+class BetaResponseUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
     cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
     cache_write_tokens: int | None = None  # The number of input tokens that were written to the cache.
 
 
-class BetaResponseUsageOutputTokensDetails(Model):
+class BetaResponseUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
     reasoning_tokens: int | None = None  # The number of reasoning tokens.
 
 
-class BetaResponseWebSearchCallCompletedEvent(Model, tag_field="type", tag="response.web_search_call.completed"):
+class BetaResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
     type = "response.web_search_call.completed"
@@ -2377,7 +2377,7 @@ class BetaResponseWebSearchCallCompletedEvent(Model, tag_field="type", tag="resp
     sequence_number: int | None = None  # The sequence number of the web search call being processed.
 
 
-class BetaResponseWebSearchCallInProgressEvent(Model, tag_field="type", tag="response.web_search_call.in_progress"):
+class BetaResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
     type = "response.web_search_call.in_progress"
@@ -2387,7 +2387,7 @@ class BetaResponseWebSearchCallInProgressEvent(Model, tag_field="type", tag="res
     sequence_number: int | None = None  # The sequence number of the web search call being processed.
 
 
-class BetaResponseWebSearchCallSearchingEvent(Model, tag_field="type", tag="response.web_search_call.searching"):
+class BetaResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
     type = "response.web_search_call.searching"
@@ -2397,7 +2397,7 @@ class BetaResponseWebSearchCallSearchingEvent(Model, tag_field="type", tag="resp
     sequence_number: int | None = None  # The sequence number of the web search call being processed.
 
 
-class BetaResponseWsError(Model, tag_field="type", tag="error"):
+class BetaResponseWsError(BaseModel, tag_field="type", tag="error"):
     """ResponseWsError"""
 
     type = "error"
@@ -2408,7 +2408,7 @@ class BetaResponseWsError(Model, tag_field="type", tag="error"):
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesClientEventResponseCreate(Model, tag_field="type", tag="response.create"):
+class BetaResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """Client event for creating a response over a persistent WebSocket connection."""
 
     type = "response.create"
@@ -2447,7 +2447,7 @@ class BetaResponsesClientEventResponseCreate(Model, tag_field="type", tag="respo
     multi_agent: BetaMultiAgentParam | None = None
 
 
-class BetaResponsesServerEventResponseAudioDelta(Model, tag_field="type", tag="response.audio.delta"):
+class BetaResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
     type = "response.audio.delta"
@@ -2457,7 +2457,7 @@ class BetaResponsesServerEventResponseAudioDelta(Model, tag_field="type", tag="r
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseAudioDone(Model, tag_field="type", tag="response.audio.done"):
+class BetaResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
     type = "response.audio.done"
@@ -2466,7 +2466,7 @@ class BetaResponsesServerEventResponseAudioDone(Model, tag_field="type", tag="re
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseAudioTranscriptDelta(Model, tag_field="type", tag="response.audio.transcript.delta"):
+class BetaResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
     type = "response.audio.transcript.delta"
@@ -2476,7 +2476,7 @@ class BetaResponsesServerEventResponseAudioTranscriptDelta(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseAudioTranscriptDone(Model, tag_field="type", tag="response.audio.transcript.done"):
+class BetaResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
     type = "response.audio.transcript.done"
@@ -2485,7 +2485,7 @@ class BetaResponsesServerEventResponseAudioTranscriptDone(Model, tag_field="type
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(Model, tag_field="type", tag="response.code_interpreter_call_code.delta"):
+class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
     type = "response.code_interpreter_call_code.delta"
@@ -2497,7 +2497,7 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(Model, tag_fi
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(Model, tag_field="type", tag="response.code_interpreter_call_code.done"):
+class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
     type = "response.code_interpreter_call_code.done"
@@ -2509,7 +2509,7 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(Model, tag_fie
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(Model, tag_field="type", tag="response.code_interpreter_call.completed"):
+class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
     type = "response.code_interpreter_call.completed"
@@ -2520,7 +2520,7 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(Model, tag_fi
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(Model, tag_field="type", tag="response.code_interpreter_call.in_progress"):
+class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
     type = "response.code_interpreter_call.in_progress"
@@ -2531,7 +2531,7 @@ class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(Model, tag_f
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(Model, tag_field="type", tag="response.code_interpreter_call.interpreting"):
+class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
     type = "response.code_interpreter_call.interpreting"
@@ -2542,7 +2542,7 @@ class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(Model, tag
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCompleted(Model, tag_field="type", tag="response.completed"):
+class BetaResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
     type = "response.completed"
@@ -2552,7 +2552,7 @@ class BetaResponsesServerEventResponseCompleted(Model, tag_field="type", tag="re
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseContentPartAdded(Model, tag_field="type", tag="response.content_part.added"):
+class BetaResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
     type = "response.content_part.added"
@@ -2565,7 +2565,7 @@ class BetaResponsesServerEventResponseContentPartAdded(Model, tag_field="type", 
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseContentPartDone(Model, tag_field="type", tag="response.content_part.done"):
+class BetaResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
     type = "response.content_part.done"
@@ -2578,7 +2578,7 @@ class BetaResponsesServerEventResponseContentPartDone(Model, tag_field="type", t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCreated(Model, tag_field="type", tag="response.created"):
+class BetaResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
     type = "response.created"
@@ -2588,7 +2588,7 @@ class BetaResponsesServerEventResponseCreated(Model, tag_field="type", tag="resp
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCustomToolCallInputDelta(Model, tag_field="type", tag="response.custom_tool_call_input.delta"):
+class BetaResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
     type = "response.custom_tool_call_input.delta"
@@ -2600,7 +2600,7 @@ class BetaResponsesServerEventResponseCustomToolCallInputDelta(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseCustomToolCallInputDone(Model, tag_field="type", tag="response.custom_tool_call_input.done"):
+class BetaResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """Event indicating that input for a custom tool call is complete."""
 
     type = "response.custom_tool_call_input.done"
@@ -2612,7 +2612,7 @@ class BetaResponsesServerEventResponseCustomToolCallInputDone(Model, tag_field="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseFailed(Model, tag_field="type", tag="response.failed"):
+class BetaResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
     type = "response.failed"
@@ -2622,7 +2622,7 @@ class BetaResponsesServerEventResponseFailed(Model, tag_field="type", tag="respo
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseFileSearchCallCompleted(Model, tag_field="type", tag="response.file_search_call.completed"):
+class BetaResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
     type = "response.file_search_call.completed"
@@ -2633,7 +2633,7 @@ class BetaResponsesServerEventResponseFileSearchCallCompleted(Model, tag_field="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseFileSearchCallInProgress(Model, tag_field="type", tag="response.file_search_call.in_progress"):
+class BetaResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
     type = "response.file_search_call.in_progress"
@@ -2644,7 +2644,7 @@ class BetaResponsesServerEventResponseFileSearchCallInProgress(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseFileSearchCallSearching(Model, tag_field="type", tag="response.file_search_call.searching"):
+class BetaResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
     type = "response.file_search_call.searching"
@@ -2655,7 +2655,7 @@ class BetaResponsesServerEventResponseFileSearchCallSearching(Model, tag_field="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(Model, tag_field="type", tag="response.function_call_arguments.delta"):
+class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
     type = "response.function_call_arguments.delta"
@@ -2667,7 +2667,7 @@ class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(Model, tag_fiel
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseFunctionCallArgumentsDone(Model, tag_field="type", tag="response.function_call_arguments.done"):
+class BetaResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
     type = "response.function_call_arguments.done"
@@ -2680,7 +2680,7 @@ class BetaResponsesServerEventResponseFunctionCallArgumentsDone(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseImageGenerationCallCompleted(Model, tag_field="type", tag="response.image_generation_call.completed"):
+class BetaResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
     type = "response.image_generation_call.completed"
@@ -2691,7 +2691,7 @@ class BetaResponsesServerEventResponseImageGenerationCallCompleted(Model, tag_fi
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseImageGenerationCallGenerating(Model, tag_field="type", tag="response.image_generation_call.generating"):
+class BetaResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
     type = "response.image_generation_call.generating"
@@ -2702,7 +2702,7 @@ class BetaResponsesServerEventResponseImageGenerationCallGenerating(Model, tag_f
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseImageGenerationCallInProgress(Model, tag_field="type", tag="response.image_generation_call.in_progress"):
+class BetaResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """Emitted when an image generation tool call is in progress."""
 
     type = "response.image_generation_call.in_progress"
@@ -2713,7 +2713,7 @@ class BetaResponsesServerEventResponseImageGenerationCallInProgress(Model, tag_f
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseImageGenerationCallPartialImage(Model, tag_field="type", tag="response.image_generation_call.partial_image"):
+class BetaResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
     type = "response.image_generation_call.partial_image"
@@ -2730,7 +2730,7 @@ class BetaResponsesServerEventResponseImageGenerationCallPartialImage(Model, tag
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseInProgress(Model, tag_field="type", tag="response.in_progress"):
+class BetaResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
     type = "response.in_progress"
@@ -2740,7 +2740,7 @@ class BetaResponsesServerEventResponseInProgress(Model, tag_field="type", tag="r
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseIncomplete(Model, tag_field="type", tag="response.incomplete"):
+class BetaResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
     type = "response.incomplete"
@@ -2750,7 +2750,7 @@ class BetaResponsesServerEventResponseIncomplete(Model, tag_field="type", tag="r
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpCallArgumentsDelta(Model, tag_field="type", tag="response.mcp_call_arguments.delta"):
+class BetaResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
     type = "response.mcp_call_arguments.delta"
@@ -2762,7 +2762,7 @@ class BetaResponsesServerEventResponseMcpCallArgumentsDelta(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpCallArgumentsDone(Model, tag_field="type", tag="response.mcp_call_arguments.done"):
+class BetaResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Emitted when the arguments for an MCP tool call are finalized."""
 
     type = "response.mcp_call_arguments.done"
@@ -2774,7 +2774,7 @@ class BetaResponsesServerEventResponseMcpCallArgumentsDone(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpCallCompleted(Model, tag_field="type", tag="response.mcp_call.completed"):
+class BetaResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Emitted when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
@@ -2785,7 +2785,7 @@ class BetaResponsesServerEventResponseMcpCallCompleted(Model, tag_field="type", 
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpCallFailed(Model, tag_field="type", tag="response.mcp_call.failed"):
+class BetaResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Emitted when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
@@ -2796,7 +2796,7 @@ class BetaResponsesServerEventResponseMcpCallFailed(Model, tag_field="type", tag
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpCallInProgress(Model, tag_field="type", tag="response.mcp_call.in_progress"):
+class BetaResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Emitted when an MCP tool call is in progress."""
 
     type = "response.mcp_call.in_progress"
@@ -2807,7 +2807,7 @@ class BetaResponsesServerEventResponseMcpCallInProgress(Model, tag_field="type",
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpListToolsCompleted(Model, tag_field="type", tag="response.mcp_list_tools.completed"):
+class BetaResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
     type = "response.mcp_list_tools.completed"
@@ -2818,7 +2818,7 @@ class BetaResponsesServerEventResponseMcpListToolsCompleted(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpListToolsFailed(Model, tag_field="type", tag="response.mcp_list_tools.failed"):
+class BetaResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """Emitted when the attempt to list available MCP tools has failed."""
 
     type = "response.mcp_list_tools.failed"
@@ -2829,7 +2829,7 @@ class BetaResponsesServerEventResponseMcpListToolsFailed(Model, tag_field="type"
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseMcpListToolsInProgress(Model, tag_field="type", tag="response.mcp_list_tools.in_progress"):
+class BetaResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
     type = "response.mcp_list_tools.in_progress"
@@ -2840,7 +2840,7 @@ class BetaResponsesServerEventResponseMcpListToolsInProgress(Model, tag_field="t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseOutputItemAdded(Model, tag_field="type", tag="response.output_item.added"):
+class BetaResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
     type = "response.output_item.added"
@@ -2851,7 +2851,7 @@ class BetaResponsesServerEventResponseOutputItemAdded(Model, tag_field="type", t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseOutputItemDone(Model, tag_field="type", tag="response.output_item.done"):
+class BetaResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
     type = "response.output_item.done"
@@ -2862,7 +2862,7 @@ class BetaResponsesServerEventResponseOutputItemDone(Model, tag_field="type", ta
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseOutputTextAnnotationAdded(Model, tag_field="type", tag="response.output_text.annotation.added"):
+class BetaResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """Emitted when an annotation is added to output text content."""
 
     type = "response.output_text.annotation.added"
@@ -2876,7 +2876,7 @@ class BetaResponsesServerEventResponseOutputTextAnnotationAdded(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseOutputTextDelta(Model, tag_field="type", tag="response.output_text.delta"):
+class BetaResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
     type = "response.output_text.delta"
@@ -2890,7 +2890,7 @@ class BetaResponsesServerEventResponseOutputTextDelta(Model, tag_field="type", t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseOutputTextDone(Model, tag_field="type", tag="response.output_text.done"):
+class BetaResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
     type = "response.output_text.done"
@@ -2904,7 +2904,7 @@ class BetaResponsesServerEventResponseOutputTextDone(Model, tag_field="type", ta
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseQueued(Model, tag_field="type", tag="response.queued"):
+class BetaResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="response.queued"):
     """Emitted when a response is queued and waiting to be processed."""
 
     type = "response.queued"
@@ -2914,7 +2914,7 @@ class BetaResponsesServerEventResponseQueued(Model, tag_field="type", tag="respo
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseReasoningSummaryPartAdded(Model, tag_field="type", tag="response.reasoning_summary_part.added"):
+class BetaResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
     type = "response.reasoning_summary_part.added"
@@ -2927,14 +2927,14 @@ class BetaResponsesServerEventResponseReasoningSummaryPartAdded(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseReasoningSummaryPartAddedPart(Model, tag_field="type", tag="summary_text"):
+class BetaResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class BetaResponsesServerEventResponseReasoningSummaryPartDone(Model, tag_field="type", tag="response.reasoning_summary_part.done"):
+class BetaResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
     type = "response.reasoning_summary_part.done"
@@ -2948,14 +2948,14 @@ class BetaResponsesServerEventResponseReasoningSummaryPartDone(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseReasoningSummaryPartDonePart(Model, tag_field="type", tag="summary_text"):
+class BetaResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
     type = "summary_text"
     text: str | None = None  # The text of the summary part.
 
 
-class BetaResponsesServerEventResponseReasoningSummaryTextDelta(Model, tag_field="type", tag="response.reasoning_summary_text.delta"):
+class BetaResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
     type = "response.reasoning_summary_text.delta"
@@ -2968,7 +2968,7 @@ class BetaResponsesServerEventResponseReasoningSummaryTextDelta(Model, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseReasoningSummaryTextDone(Model, tag_field="type", tag="response.reasoning_summary_text.done"):
+class BetaResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
     type = "response.reasoning_summary_text.done"
@@ -2981,7 +2981,7 @@ class BetaResponsesServerEventResponseReasoningSummaryTextDone(Model, tag_field=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseReasoningTextDelta(Model, tag_field="type", tag="response.reasoning_text.delta"):
+class BetaResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
     type = "response.reasoning_text.delta"
@@ -2994,7 +2994,7 @@ class BetaResponsesServerEventResponseReasoningTextDelta(Model, tag_field="type"
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseReasoningTextDone(Model, tag_field="type", tag="response.reasoning_text.done"):
+class BetaResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
     type = "response.reasoning_text.done"
@@ -3007,7 +3007,7 @@ class BetaResponsesServerEventResponseReasoningTextDone(Model, tag_field="type",
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseRefusalDelta(Model, tag_field="type", tag="response.refusal.delta"):
+class BetaResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
     type = "response.refusal.delta"
@@ -3020,7 +3020,7 @@ class BetaResponsesServerEventResponseRefusalDelta(Model, tag_field="type", tag=
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseRefusalDone(Model, tag_field="type", tag="response.refusal.done"):
+class BetaResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
     type = "response.refusal.done"
@@ -3033,7 +3033,7 @@ class BetaResponsesServerEventResponseRefusalDone(Model, tag_field="type", tag="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseShellCallCommandAdded(Model, tag_field="type", tag="response.shell_call_command.added"):
+class BetaResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """A streaming event that indicated a shell command was added to a tool call."""
 
     type = "response.shell_call_command.added"
@@ -3045,7 +3045,7 @@ class BetaResponsesServerEventResponseShellCallCommandAdded(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseShellCallCommandDelta(Model, tag_field="type", tag="response.shell_call_command.delta"):
+class BetaResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """A streaming event that indicated a shell command was incrementally updated."""
 
     type = "response.shell_call_command.delta"
@@ -3058,7 +3058,7 @@ class BetaResponsesServerEventResponseShellCallCommandDelta(Model, tag_field="ty
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseShellCallCommandDone(Model, tag_field="type", tag="response.shell_call_command.done"):
+class BetaResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """A streaming event that indicated a shell command was completed."""
 
     type = "response.shell_call_command.done"
@@ -3070,7 +3070,7 @@ class BetaResponsesServerEventResponseShellCallCommandDone(Model, tag_field="typ
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseShellCallOutputContentDelta(Model, tag_field="type", tag="response.shell_call_output_content.delta"):
+class BetaResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """A streaming event that indicated shell call output was incrementally added."""
 
     type = "response.shell_call_output_content.delta"
@@ -3083,7 +3083,7 @@ class BetaResponsesServerEventResponseShellCallOutputContentDelta(Model, tag_fie
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseShellCallOutputContentDone(Model, tag_field="type", tag="response.shell_call_output_content.done"):
+class BetaResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """A streaming event that indicated shell call output was completed."""
 
     type = "response.shell_call_output_content.done"
@@ -3096,7 +3096,7 @@ class BetaResponsesServerEventResponseShellCallOutputContentDone(Model, tag_fiel
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseWebSearchCallCompleted(Model, tag_field="type", tag="response.web_search_call.completed"):
+class BetaResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
     type = "response.web_search_call.completed"
@@ -3107,7 +3107,7 @@ class BetaResponsesServerEventResponseWebSearchCallCompleted(Model, tag_field="t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseWebSearchCallInProgress(Model, tag_field="type", tag="response.web_search_call.in_progress"):
+class BetaResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
     type = "response.web_search_call.in_progress"
@@ -3118,7 +3118,7 @@ class BetaResponsesServerEventResponseWebSearchCallInProgress(Model, tag_field="
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaResponsesServerEventResponseWebSearchCallSearching(Model, tag_field="type", tag="response.web_search_call.searching"):
+class BetaResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
     type = "response.web_search_call.searching"
@@ -3129,13 +3129,13 @@ class BetaResponsesServerEventResponseWebSearchCallSearching(Model, tag_field="t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class BetaScreenshotParam(Model, tag_field="type", tag="screenshot"):
+class BetaScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
     """Screenshot"""
 
     type = "screenshot"
 
 
-class BetaScrollParam(Model, tag_field="type", tag="scroll"):
+class BetaScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
     type = "scroll"
@@ -3146,50 +3146,50 @@ class BetaScrollParam(Model, tag_field="type", tag="scroll"):
     keys: list[str] | None = None
 
 
-class BetaShellCallOutputDelta(Model):
+class BetaShellCallOutputDelta(BaseModel):
     """Shell call output delta"""
 
     stdout: str | None = None  # The stdout delta that was emitted.
     stderr: str | None = None  # The stderr delta that was emitted.
 
 
-class BetaSkillReferenceParam(Model, tag_field="type", tag="skill_reference"):
+class BetaSkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
     type = "skill_reference"
     skill_id: str | None = None  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
-class BetaSpecificApplyPatchParam(Model, tag_field="type", tag="apply_patch"):
+class BetaSpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Specific apply patch tool choice"""
 
     type = "apply_patch"
 
 
-class BetaSpecificFunctionShellParam(Model, tag_field="type", tag="shell"):
+class BetaSpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
     """Specific shell tool choice"""
 
     type = "shell"
 
 
-class BetaSpecificProgrammaticToolCallingParam(Model, tag_field="type", tag="programmatic_tool_calling"):
+class BetaSpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
     type = "programmatic_tool_calling"
 
 
-class BetaSummaryTextContent(Model, tag_field="type", tag="summary_text"):
+class BetaSummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
     type = "summary_text"
     text: str | None = None  # A summary of the reasoning output from the model so far.
 
 
-class BetaTextContent(Model, tag_field="type", tag="text"):
+class BetaTextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
     type = "text"
     text: str | None = None
 
 
-class BetaTextResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
+class BetaTextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
     type = "json_schema"
@@ -3199,7 +3199,7 @@ class BetaTextResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema
     strict: bool | None = None
 
 
-class BetaTokenCountsBody(Model):
+class BetaTokenCountsBody(BaseModel):
     model: str | None = None
     input: str | list[BetaInputItem] | None = None
     previous_response_id: str | None = None
@@ -3214,14 +3214,14 @@ class BetaTokenCountsBody(Model):
     parallel_tool_calls: bool | None = None
 
 
-class BetaTokenCountsResource(Model):
+class BetaTokenCountsResource(BaseModel):
     """Token counts"""
 
     object: Literal["response.input_tokens"] | str | None = None
     input_tokens: int | None = None
 
 
-class BetaToolChoiceAllowed(Model, tag_field="type", tag="allowed_tools"):
+class BetaToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
     type = "allowed_tools"
@@ -3229,21 +3229,21 @@ class BetaToolChoiceAllowed(Model, tag_field="type", tag="allowed_tools"):
     tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
 
 
-class BetaToolChoiceCustom(Model, tag_field="type", tag="custom"):
+class BetaToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
     name: str | None = None  # The name of the custom tool to call.
 
 
-class BetaToolChoiceFunction(Model, tag_field="type", tag="function"):
+class BetaToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type = "function"
     name: str | None = None  # The name of the function to call.
 
 
-class BetaToolChoiceMCP(Model, tag_field="type", tag="mcp"):
+class BetaToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
     type = "mcp"
@@ -3251,7 +3251,7 @@ class BetaToolChoiceMCP(Model, tag_field="type", tag="mcp"):
     name: str | None = None
 
 
-class BetaToolChoiceTypes(Model, tag_field="type", tag="file_search"):
+class BetaToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
     """Hosted tool"""
 
     type = "file_search"
@@ -3299,7 +3299,7 @@ class BetaToolChoiceTypes_CodeInterpreter(BetaToolChoiceTypes, tag="code_interpr
     type = "code_interpreter"
 
 
-class BetaToolSearchCall(Model, tag_field="type", tag="tool_search_call"):
+class BetaToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
     type = "tool_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the tool search call item.
@@ -3310,7 +3310,7 @@ class BetaToolSearchCall(Model, tag_field="type", tag="tool_search_call"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaToolSearchCallItemParam(Model, tag_field="type", tag="tool_search_call"):
+class BetaToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
     type = "tool_search_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
@@ -3320,7 +3320,7 @@ class BetaToolSearchCallItemParam(Model, tag_field="type", tag="tool_search_call
     status: BetaFunctionCallItemStatus | None = None
 
 
-class BetaToolSearchOutput(Model, tag_field="type", tag="tool_search_output"):
+class BetaToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
     type = "tool_search_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the tool search output item.
@@ -3331,7 +3331,7 @@ class BetaToolSearchOutput(Model, tag_field="type", tag="tool_search_output"):
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
-class BetaToolSearchOutputItemParam(Model, tag_field="type", tag="tool_search_output"):
+class BetaToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
     type = "tool_search_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
@@ -3341,7 +3341,7 @@ class BetaToolSearchOutputItemParam(Model, tag_field="type", tag="tool_search_ou
     status: BetaFunctionCallItemStatus | None = None
 
 
-class BetaToolSearchToolParam(Model, tag_field="type", tag="tool_search"):
+class BetaToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
     """Tool search tool"""
 
     type = "tool_search"
@@ -3350,7 +3350,7 @@ class BetaToolSearchToolParam(Model, tag_field="type", tag="tool_search"):
     parameters: BetaEmptyModelParam | None = None
 
 
-class BetaTopLogProb(Model):
+class BetaTopLogProb(BaseModel):
     """Top log probability"""
 
     token: str | None = None
@@ -3358,14 +3358,14 @@ class BetaTopLogProb(Model):
     bytes: list[int] | None = None
 
 
-class BetaTypeParam(Model, tag_field="type", tag="type"):
+class BetaTypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
     type = "type"
     text: str | None = None  # The text to type.
 
 
-class BetaUrlCitationBody(Model, tag_field="type", tag="url_citation"):
+class BetaUrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
     type = "url_citation"
@@ -3375,7 +3375,7 @@ class BetaUrlCitationBody(Model, tag_field="type", tag="url_citation"):
     title: str | None = None  # The title of the web resource.
 
 
-class BetaUrlCitationParam(Model, tag_field="type", tag="url_citation"):
+class BetaUrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
     type = "url_citation"
     start_index: int | None = None  # The index of the first character of the citation in the message.
     end_index: int | None = None  # The index of the last character of the citation in the message.
@@ -3383,13 +3383,13 @@ class BetaUrlCitationParam(Model, tag_field="type", tag="url_citation"):
     title: str | None = None  # The title of the cited resource.
 
 
-class BetaWaitParam(Model, tag_field="type", tag="wait"):
+class BetaWaitParam(BaseModel, tag_field="type", tag="wait"):
     """Wait"""
 
     type = "wait"
 
 
-class BetaWebSearchActionFind(Model, tag_field="type", tag="find_in_page"):
+class BetaWebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
     type = "find_in_page"
@@ -3397,14 +3397,14 @@ class BetaWebSearchActionFind(Model, tag_field="type", tag="find_in_page"):
     pattern: str | None = None  # The pattern or text to search for within the page.
 
 
-class BetaWebSearchActionOpenPage(Model, tag_field="type", tag="open_page"):
+class BetaWebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
     """Open page action"""
 
     type = "open_page"
     url: str | None = None  # The URL opened by the model.
 
 
-class BetaWebSearchActionSearch(Model, tag_field="type", tag="search"):
+class BetaWebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
     """Search action"""
 
     type = "search"
@@ -3413,14 +3413,14 @@ class BetaWebSearchActionSearch(Model, tag_field="type", tag="search"):
     sources: list[BetaWebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
 
 
-class BetaWebSearchActionSearchSourcesItem(Model, tag_field="type", tag="url"):
+class BetaWebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
     type = "url"
     url: str | None = None  # The URL of the source.
 
 
-class BetaWebSearchApproximateLocation2(Model, tag_field="type", tag="approximate"):
+class BetaWebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
     """Web search approximate location"""
 
     type = "approximate"
@@ -3430,7 +3430,7 @@ class BetaWebSearchApproximateLocation2(Model, tag_field="type", tag="approximat
     timezone: str | None = None
 
 
-class BetaWebSearchPreviewTool(Model, tag_field="type", tag="web_search_preview"):
+class BetaWebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
     """Web search preview"""
 
     type = "web_search_preview"
@@ -3445,7 +3445,7 @@ class BetaWebSearchPreviewTool_WebSearchPreview20250311(BetaWebSearchPreviewTool
     type = "web_search_preview_2025_03_11"
 
 
-class BetaWebSearchTool(Model, tag_field="type", tag="web_search"):
+class BetaWebSearchTool(BaseModel, tag_field="type", tag="web_search"):
     """Web search"""
 
     type = "web_search"
@@ -3461,7 +3461,7 @@ class BetaWebSearchTool_WebSearch20250826(BetaWebSearchTool, tag="web_search_202
     type = "web_search_2025_08_26"
 
 
-class BetaWebSearchToolCall(Model, tag_field="type", tag="web_search_call"):
+class BetaWebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
     type = "web_search_call"
@@ -3471,13 +3471,13 @@ class BetaWebSearchToolCall(Model, tag_field="type", tag="web_search_call"):
     action: BetaWebSearchActionSearch | BetaWebSearchActionOpenPage | BetaWebSearchActionFind | None = None  # An object describing the specific action taken in this web search call.
 
 
-class BetaWebSearchToolFilters(Model):
+class BetaWebSearchToolFilters(BaseModel):
     """Filters for the search."""
 
     allowed_domains: list[str] | None = None
 
 
-class Beta_AgentTagParam(Model):
+class Beta_AgentTagParam(BaseModel):
     """The agent that produced this item."""
 
     agent_name: str | None = None  # The canonical name of the agent that produced this item.

@@ -8,30 +8,30 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["CallableToolAllowedCaller", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "CreateModelResponseProperties", "DragPoint", "Error", "ErrorObject", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionDefinition", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "ReasoningEffort", "ResponseFormatJSONObject", "ResponseFormatJSONSchema", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponseInputFile", "ResponseInputImage", "ResponseInputText", "ResponsePromptVariables", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceMCP", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
 
-class CodeInterpreterFileOutput(Model, tag_field="type", tag="files"):
+class CodeInterpreterFileOutput(BaseModel, tag_field="type", tag="files"):
     """Code interpreter file output"""
 
     type = "files"
     files: list[CodeInterpreterFileOutputFilesItem] | None = None
 
 
-class CodeInterpreterFileOutputFilesItem(Model):
+class CodeInterpreterFileOutputFilesItem(BaseModel):
     mime_type: str | None = None  # The MIME type of the file.
     file_id: str | None = None  # The ID of the file.
 
 
-class CodeInterpreterTextOutput(Model, tag_field="type", tag="logs"):
+class CodeInterpreterTextOutput(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter text output"""
 
     type = "logs"
     logs: str | None = None  # The logs of the code interpreter tool call.
 
 
-class ComparisonFilter(Model, tag_field="type", tag="eq"):
+class ComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
     type = "eq"
@@ -81,7 +81,7 @@ class ComparisonFilter_Nin(ComparisonFilter, tag="nin"):
     type = "nin"
 
 
-class CompletionUsage(Model):
+class CompletionUsage(BaseModel):
     """Usage statistics for the completion request."""
 
     completion_tokens: int | None = None  # Number of tokens in the generated completion.
@@ -91,7 +91,7 @@ class CompletionUsage(Model):
     prompt_tokens_details: CompletionUsagePromptTokensDetails | None = None  # Breakdown of tokens used in the prompt.
 
 
-class CompletionUsageCompletionTokensDetails(Model):
+class CompletionUsageCompletionTokensDetails(BaseModel):
     """Breakdown of tokens used in a completion."""
 
     accepted_prediction_tokens: int | None = None  # When using Predicted Outputs, the number of tokens in the prediction that appeared in the complet...
@@ -101,7 +101,7 @@ class CompletionUsageCompletionTokensDetails(Model):
     rejected_prediction_tokens: int | None = None  # When using Predicted Outputs, the number of tokens in the prediction that did not appear in the c...
 
 
-class CompletionUsagePromptTokensDetails(Model):
+class CompletionUsagePromptTokensDetails(BaseModel):
     """Breakdown of tokens used in the prompt."""
 
     audio_tokens: int | None = None  # Audio input tokens present in the prompt.
@@ -111,7 +111,7 @@ class CompletionUsagePromptTokensDetails(Model):
     cache_write_tokens: int | None = None  # The unadjusted number of prompt tokens written to cache.
 
 
-class CompoundFilter(Model, tag_field="type", tag="and"):
+class CompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
     type = "and"
@@ -124,7 +124,7 @@ class CompoundFilter_Or(CompoundFilter, tag="or"):
     type = "or"
 
 
-class ContainerFileCitationParam(Model, tag_field="type", tag="container_file_citation"):
+class ContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
     type = "container_file_citation"
     start_index: int | None = None  # The index of the first character of the citation in the message.
     end_index: int | None = None  # The index of the last character of the citation in the message.
@@ -133,7 +133,7 @@ class ContainerFileCitationParam(Model, tag_field="type", tag="container_file_ci
     filename: str | None = None  # The filename of the container file cited.
 
 
-class CreateModelResponseProperties(Model):
+class CreateModelResponseProperties(BaseModel):
     metadata: Metadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
     temperature: float | None = None
@@ -145,21 +145,21 @@ class CreateModelResponseProperties(Model):
     prompt_cache_options: PromptCacheOptionsParam | None = None
 
 
-class DragPoint(Model):
+class DragPoint(BaseModel):
     """Coordinate"""
 
     x: int | None = None  # The x-coordinate.
     y: int | None = None  # The y-coordinate.
 
 
-class Error(Model):
+class Error(BaseModel):
     code: str | None = None
     message: str | None = None
     param: str | None = None
     type: str | None = None
 
 
-class ErrorPayload(Model):
+class ErrorPayload(BaseModel):
     """Error payload"""
 
     type: str | None = None  # The error type that was emitted.
@@ -169,21 +169,21 @@ class ErrorPayload(Model):
     headers: dict[str, str] | None = None  # The response headers that were emitted with the error, if any.
 
 
-class FileCitationParam(Model, tag_field="type", tag="file_citation"):
+class FileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
     type = "file_citation"
     index: int | None = None  # The index of the file in the list of files.
     file_id: str | None = None  # The ID of the file.
     filename: str | None = None  # The filename of the file cited.
 
 
-class FunctionObject(Model):
+class FunctionObject(BaseModel):
     description: str | None = None  # A description of what the function does, used by the model to choose when and how to call the fun...
     name: str | None = None  # The name of the function to be called.
     parameters: FunctionParameters | None = None
     strict: bool | None = None
 
 
-class InputFileContent(Model, tag_field="type", tag="input_file"):
+class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
     type = "input_file"
@@ -195,7 +195,7 @@ class InputFileContent(Model, tag_field="type", tag="input_file"):
     detail: FileInputDetail | None = None  # The detail level of the file to be sent to the model.
 
 
-class InputImageContent(Model, tag_field="type", tag="input_image"):
+class InputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
     type = "input_image"
@@ -205,7 +205,7 @@ class InputImageContent(Model, tag_field="type", tag="input_image"):
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
 
-class InputTextContent(Model, tag_field="type", tag="input_text"):
+class InputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
@@ -213,7 +213,7 @@ class InputTextContent(Model, tag_field="type", tag="input_text"):
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
 
-class MCPListToolsTool(Model):
+class MCPListToolsTool(BaseModel):
     """MCP list tools tool"""
 
     name: str | None = None  # The name of the tool.
@@ -222,7 +222,7 @@ class MCPListToolsTool(Model):
     annotations: dict[str, Any] | None = None
 
 
-class MCPTool(Model, tag_field="type", tag="mcp"):
+class MCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
     type = "mcp"
@@ -239,21 +239,21 @@ class MCPTool(Model, tag_field="type", tag="mcp"):
     defer_loading: bool | None = None  # Whether this MCP tool is deferred and discovered via tool search.
 
 
-class MCPToolFilter(Model):
+class MCPToolFilter(BaseModel):
     """MCP tool filter"""
 
     tool_names: list[str] | None = None  # List of allowed tool names.
     read_only: bool | None = None  # Indicates whether or not a tool modifies data or is read-only.
 
 
-class MCPToolRequireApprovalOption1(Model):
+class MCPToolRequireApprovalOption1(BaseModel):
     """MCP tool approval filter"""
 
     always: MCPToolFilter | None = None
     never: MCPToolFilter | None = None
 
 
-class ModelResponseProperties(Model):
+class ModelResponseProperties(BaseModel):
     metadata: Metadata | None = None
     top_logprobs: int | None = None
     temperature: float | None = None
@@ -264,27 +264,27 @@ class ModelResponseProperties(Model):
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
 
 
-class ModerationConfigParam(Model):
+class ModerationConfigParam(BaseModel):
     """The moderation policy for the response input."""
 
     mode: ModerationMode | None = None
 
 
-class ModerationParam(Model):
+class ModerationParam(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
     model: str | None = None  # The moderation model to use for moderated completions, e.g.
     policy: ModerationPolicyParam | None = None
 
 
-class ModerationPolicyParam(Model):
+class ModerationPolicyParam(BaseModel):
     """The policy to apply to moderated response input and output."""
 
     input: ModerationConfigParam | None = None
     output: ModerationConfigParam | None = None
 
 
-class ModerationResultBody(Model, tag_field="type", tag="moderation_result"):
+class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
     type = "moderation_result"
@@ -295,7 +295,7 @@ class ModerationResultBody(Model, tag_field="type", tag="moderation_result"):
     category_applied_input_types: dict[str, list[ModerationInputType]] | None = None  # Which modalities of input are reflected by the score for each category.
 
 
-class OutputAudio(Model, tag_field="type", tag="output_audio"):
+class OutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
     type = "output_audio"
@@ -303,7 +303,7 @@ class OutputAudio(Model, tag_field="type", tag="output_audio"):
     transcript: str | None = None  # The transcript of the audio data from the model.
 
 
-class Prompt2(Model):
+class Prompt2(BaseModel):
     """Reference to a prompt template and its variables."""
 
     id: str | None = None  # The unique identifier of the prompt template to use.
@@ -311,39 +311,39 @@ class Prompt2(Model):
     variables: ResponsePromptVariables | None = None
 
 
-class PromptCacheBreakpointConfig(Model):
+class PromptCacheBreakpointConfig(BaseModel):
     """Prompt cache breakpoint"""
 
     mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
 
 
-class PromptCacheBreakpointParam(Model):
+class PromptCacheBreakpointParam(BaseModel):
     """Prompt cache breakpoint"""
 
     mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
 
 
-class PromptCacheOptionsParam(Model):
+class PromptCacheOptionsParam(BaseModel):
     """Prompt cache options"""
 
     ttl: PromptCacheTTLEnum | None = None  # The minimum lifetime applied to every implicit and explicit cache breakpoint written by the request.
     mode: PromptCacheModeEnum | None = None  # Controls whether OpenAI automatically creates an implicit cache breakpoint.
 
 
-class ResponseFormatJsonObject(Model, tag_field="type", tag="json_object"):
+class ResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
     type = "json_object"
 
 
-class ResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
+class ResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
     type = "json_schema"
     json_schema: ResponseFormatJsonSchemaJsonSchema | None = None  # Structured Outputs configuration options, including a JSON Schema.
 
 
-class ResponseFormatJsonSchemaJsonSchema(Model):
+class ResponseFormatJsonSchemaJsonSchema(BaseModel):
     """JSON schema"""
 
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
@@ -352,33 +352,33 @@ class ResponseFormatJsonSchemaJsonSchema(Model):
     strict: bool | None = None
 
 
-class ResponseFormatText(Model, tag_field="type", tag="text"):
+class ResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
     type = "text"
 
 
-class ResponseFormatTextGrammar(Model, tag_field="type", tag="grammar"):
+class ResponseFormatTextGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Text grammar"""
 
     type = "grammar"
     grammar: str | None = None  # The custom grammar for the model to follow.
 
 
-class ResponseFormatTextPython(Model, tag_field="type", tag="python"):
+class ResponseFormatTextPython(BaseModel, tag_field="type", tag="python"):
     """Python grammar"""
 
     type = "python"
 
 
-class ToolChoiceFunction(Model, tag_field="type", tag="function"):
+class ToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type = "function"
     name: str | None = None  # The name of the function to call.
 
 
-class ToolChoiceMCP(Model, tag_field="type", tag="mcp"):
+class ToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
     type = "mcp"
@@ -386,14 +386,14 @@ class ToolChoiceMCP(Model, tag_field="type", tag="mcp"):
     name: str | None = None
 
 
-class TranscriptTextUsageDuration(Model, tag_field="type", tag="duration"):
+class TranscriptTextUsageDuration(BaseModel, tag_field="type", tag="duration"):
     """Duration Usage"""
 
     type = "duration"
     seconds: float | None = None  # Duration of the input audio in seconds.
 
 
-class TranscriptTextUsageTokens(Model, tag_field="type", tag="tokens"):
+class TranscriptTextUsageTokens(BaseModel, tag_field="type", tag="tokens"):
     """Token Usage"""
 
     type = "tokens"
@@ -403,20 +403,20 @@ class TranscriptTextUsageTokens(Model, tag_field="type", tag="tokens"):
     total_tokens: int | None = None  # Total number of tokens used (input + output).
 
 
-class TranscriptTextUsageTokensInputTokenDetails(Model):
+class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
     """Details about the input tokens billed for this request."""
 
     text_tokens: int | None = None  # Number of text tokens billed for this request.
     audio_tokens: int | None = None  # Number of audio tokens billed for this request.
 
 
-class TranscriptionLanguage(Model):
+class TranscriptionLanguage(BaseModel):
     """A language detected in transcribed audio."""
 
     code: str | None = None  # The code of a language detected in the audio.
 
 
-class UrlCitationParam(Model, tag_field="type", tag="url_citation"):
+class UrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
     type = "url_citation"
     start_index: int | None = None  # The index of the first character of the citation in the message.
     end_index: int | None = None  # The index of the last character of the citation in the message.
@@ -424,7 +424,7 @@ class UrlCitationParam(Model, tag_field="type", tag="url_citation"):
     title: str | None = None  # The title of the cited resource.
 
 
-class VoiceIdsOrCustomVoiceOption2(Model):
+class VoiceIdsOrCustomVoiceOption2(BaseModel):
     """Custom voice reference."""
 
     id: str | None = None  # The custom voice ID, e.g.

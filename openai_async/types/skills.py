@@ -8,43 +8,43 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
 
-class CreateSkillBody(Model):
+class CreateSkillBody(BaseModel):
     """Create skill request"""
 
     files: bytes | list[bytes] | None = None
 
 
-class CreateSkillVersionBody(Model):
+class CreateSkillVersionBody(BaseModel):
     """Create skill version request"""
 
     files: bytes | list[bytes] | None = None
     default: bool | None = None  # Whether to set this version as the default.
 
 
-class DeletedSkillResource(Model):
+class DeletedSkillResource(BaseModel):
     object: Literal["skill.deleted"] | str | None = None
     deleted: bool | None = None
     id: str | None = None
 
 
-class DeletedSkillVersionResource(Model):
+class DeletedSkillVersionResource(BaseModel):
     object: Literal["skill.version.deleted"] | str | None = None
     deleted: bool | None = None
     id: str | None = None
     version: str | None = None  # The deleted skill version.
 
 
-class SetDefaultSkillVersionBody(Model):
+class SetDefaultSkillVersionBody(BaseModel):
     """Update skill request"""
 
     default_version: str | None = None  # The skill version number to set as default.
 
 
-class SkillListResource(Model):
+class SkillListResource(BaseModel):
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
     data: list[SkillResource] | None = None  # A list of items
     first_id: str | None = None
@@ -52,7 +52,7 @@ class SkillListResource(Model):
     has_more: bool | None = None  # Whether there are more items available.
 
 
-class SkillResource(Model):
+class SkillResource(BaseModel):
     id: str | None = None  # Unique identifier for the skill.
     object: Literal["skill"] | str | None = None  # The object type, which is `skill`.
     name: str | None = None  # Name of the skill.
@@ -62,7 +62,7 @@ class SkillResource(Model):
     latest_version: str | None = None  # Latest version for the skill.
 
 
-class SkillVersionListResource(Model):
+class SkillVersionListResource(BaseModel):
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
     data: list[SkillVersionResource] | None = None  # A list of items
     first_id: str | None = None
@@ -70,7 +70,7 @@ class SkillVersionListResource(Model):
     has_more: bool | None = None  # Whether there are more items available.
 
 
-class SkillVersionResource(Model):
+class SkillVersionResource(BaseModel):
     object: Literal["skill.version"] | str | None = None  # The object type, which is `skill.version`.
     id: str | None = None  # Unique identifier for the skill version.
     skill_id: str | None = None  # Identifier of the skill for this version.

@@ -8,20 +8,20 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["AddUploadPartRequest", "CompleteUploadRequest", "CreateUploadRequest", "Upload", "UploadPart"]
 
-class AddUploadPartRequest(Model):
+class AddUploadPartRequest(BaseModel):
     data: bytes | None = None  # The chunk of bytes for this Part.
 
 
-class CompleteUploadRequest(Model):
+class CompleteUploadRequest(BaseModel):
     part_ids: list[str] | None = None  # The ordered list of Part IDs.
     md5: str | None = None  # The optional md5 checksum for the file contents to verify if the bytes uploaded matches what you...
 
 
-class CreateUploadRequest(Model):
+class CreateUploadRequest(BaseModel):
     filename: str | None = None  # The name of the file to upload.
     purpose: Literal["assistants", "batch", "fine-tune", "vision"] | str | None = None  # The intended purpose of the uploaded file.
     bytes: int | None = None  # The number of bytes in the file you are uploading.
@@ -29,7 +29,7 @@ class CreateUploadRequest(Model):
     expires_after: _files.FileExpirationAfter | None = None
 
 
-class Upload(Model):
+class Upload(BaseModel):
     """Upload"""
 
     id: str | None = None  # The Upload unique identifier, which can be referenced in API endpoints.
@@ -43,7 +43,7 @@ class Upload(Model):
     file: Any = None
 
 
-class UploadPart(Model):
+class UploadPart(BaseModel):
     """UploadPart"""
 
     id: str | None = None  # The upload Part unique identifier, which can be referenced in API endpoints.

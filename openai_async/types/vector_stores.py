@@ -8,30 +8,30 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
 
-class AutoChunkingStrategyRequestParam(Model, tag_field="type", tag="auto"):
+class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
     type = "auto"
 
 
-class CreateVectorStoreFileBatchRequest(Model):
+class CreateVectorStoreFileBatchRequest(BaseModel):
     file_ids: list[str] | None = None  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
     files: list[CreateVectorStoreFileRequest] | None = None  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
     chunking_strategy: ChunkingStrategyRequestParam | None = None
     attributes: _shared.VectorStoreFileAttributes | None = None
 
 
-class CreateVectorStoreFileRequest(Model):
+class CreateVectorStoreFileRequest(BaseModel):
     file_id: str | None = None  # A [File](/docs/api-reference/files) ID that the vector store should use.
     chunking_strategy: ChunkingStrategyRequestParam | None = None
     attributes: _shared.VectorStoreFileAttributes | None = None
 
 
-class CreateVectorStoreRequest(Model):
+class CreateVectorStoreRequest(BaseModel):
     file_ids: list[str] | None = None  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
     name: str | None = None  # The name of the vector store.
     description: str | None = None  # A description for the vector store.
@@ -40,19 +40,19 @@ class CreateVectorStoreRequest(Model):
     metadata: _shared.Metadata | None = None
 
 
-class DeleteVectorStoreFileResponse(Model):
+class DeleteVectorStoreFileResponse(BaseModel):
     id: str | None = None
     deleted: bool | None = None
     object: Literal["vector_store.file.deleted"] | str | None = None
 
 
-class DeleteVectorStoreResponse(Model):
+class DeleteVectorStoreResponse(BaseModel):
     id: str | None = None
     deleted: bool | None = None
     object: Literal["vector_store.deleted"] | str | None = None
 
 
-class ListVectorStoreFilesResponse(Model):
+class ListVectorStoreFilesResponse(BaseModel):
     object: str | None = None
     data: list[VectorStoreFileObject] | None = None
     first_id: str | None = None
@@ -60,7 +60,7 @@ class ListVectorStoreFilesResponse(Model):
     has_more: bool | None = None
 
 
-class ListVectorStoresResponse(Model):
+class ListVectorStoresResponse(BaseModel):
     object: str | None = None
     data: list[VectorStoreObject] | None = None
     first_id: str | None = None
@@ -68,49 +68,49 @@ class ListVectorStoresResponse(Model):
     has_more: bool | None = None
 
 
-class OtherChunkingStrategyResponseParam(Model, tag_field="type", tag="other"):
+class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other"):
     """Other Chunking Strategy"""
 
     type = "other"
 
 
-class StaticChunkingStrategy(Model):
+class StaticChunkingStrategy(BaseModel):
     max_chunk_size_tokens: int | None = None  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: int | None = None  # The number of tokens that overlap between chunks.
 
 
-class StaticChunkingStrategyRequestParam(Model, tag_field="type", tag="static"):
+class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
     type = "static"
     static: StaticChunkingStrategy | None = None
 
 
-class StaticChunkingStrategyResponseParam(Model, tag_field="type", tag="static"):
+class StaticChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
     type = "static"
     static: StaticChunkingStrategy | None = None
 
 
-class UpdateVectorStoreFileAttributesRequest(Model):
+class UpdateVectorStoreFileAttributesRequest(BaseModel):
     attributes: _shared.VectorStoreFileAttributes | None = None
 
 
-class UpdateVectorStoreRequest(Model):
+class UpdateVectorStoreRequest(BaseModel):
     name: str | None = None  # The name of the vector store.
     expires_after: Any = None
     metadata: _shared.Metadata | None = None
 
 
-class VectorStoreExpirationAfter(Model):
+class VectorStoreExpirationAfter(BaseModel):
     """Vector store expiration policy"""
 
     anchor: Literal["last_active_at"] | str | None = None  # Anchor timestamp after which the expiration policy applies.
     days: int | None = None  # The number of days after the anchor time that the vector store will expire.
 
 
-class VectorStoreFileBatchObject(Model):
+class VectorStoreFileBatchObject(BaseModel):
     """Vector store file batch"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -121,7 +121,7 @@ class VectorStoreFileBatchObject(Model):
     file_counts: VectorStoreFileBatchObjectFileCounts | None = None
 
 
-class VectorStoreFileBatchObjectFileCounts(Model):
+class VectorStoreFileBatchObjectFileCounts(BaseModel):
     in_progress: int | None = None  # The number of files that are currently being processed.
     completed: int | None = None  # The number of files that have been processed.
     failed: int | None = None  # The number of files that have failed to process.
@@ -129,7 +129,7 @@ class VectorStoreFileBatchObjectFileCounts(Model):
     total: int | None = None  # The total number of files.
 
 
-class VectorStoreFileContentResponse(Model):
+class VectorStoreFileContentResponse(BaseModel):
     """Represents the parsed content of a vector store file."""
 
     object: Literal["vector_store.file_content.page"] | str | None = None  # The object type, which is always `vector_store.file_content.page`
@@ -138,12 +138,12 @@ class VectorStoreFileContentResponse(Model):
     next_page: str | None = None
 
 
-class VectorStoreFileContentResponseDataItem(Model):
+class VectorStoreFileContentResponseDataItem(BaseModel):
     type: str | None = None  # The content type (currently only `"text"`)
     text: str | None = None  # The text content
 
 
-class VectorStoreFileObject(Model):
+class VectorStoreFileObject(BaseModel):
     """Vector store files"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -157,14 +157,14 @@ class VectorStoreFileObject(Model):
     attributes: _shared.VectorStoreFileAttributes | None = None
 
 
-class VectorStoreFileObjectLastError(Model):
+class VectorStoreFileObjectLastError(BaseModel):
     """The last error associated with this vector store file."""
 
     code: Literal["server_error", "unsupported_file", "invalid_file"] | str | None = None  # One of `server_error`, `unsupported_file`, or `invalid_file`.
     message: str | None = None  # A human-readable description of the error.
 
 
-class VectorStoreObject(Model):
+class VectorStoreObject(BaseModel):
     """Vector store"""
 
     id: str | None = None  # The identifier, which can be referenced in API endpoints.
@@ -180,7 +180,7 @@ class VectorStoreObject(Model):
     metadata: _shared.Metadata | None = None
 
 
-class VectorStoreObjectFileCounts(Model):
+class VectorStoreObjectFileCounts(BaseModel):
     in_progress: int | None = None  # The number of files that are currently being processed.
     completed: int | None = None  # The number of files that have been successfully processed.
     failed: int | None = None  # The number of files that have failed to process.
@@ -188,7 +188,7 @@ class VectorStoreObjectFileCounts(Model):
     total: int | None = None  # The total number of files.
 
 
-class VectorStoreSearchRequest(Model):
+class VectorStoreSearchRequest(BaseModel):
     query: str | list[str] | None = None  # A query string for a search
     rewrite_query: bool | None = None  # Whether to rewrite the natural language query for vector search.
     max_num_results: int | None = None  # The maximum number of results to return.
@@ -196,19 +196,19 @@ class VectorStoreSearchRequest(Model):
     ranking_options: VectorStoreSearchRequestRankingOptions | None = None  # Ranking options for search.
 
 
-class VectorStoreSearchRequestRankingOptions(Model):
+class VectorStoreSearchRequestRankingOptions(BaseModel):
     """Ranking options for search."""
 
     ranker: Literal["none", "auto", "default-2024-11-15"] | str | None = None  # Enable re-ranking; set to `none` to disable, which can help reduce latency.
     score_threshold: float | None = None
 
 
-class VectorStoreSearchResultContentObject(Model, tag_field="type", tag="text"):
+class VectorStoreSearchResultContentObject(BaseModel, tag_field="type", tag="text"):
     type = "text"
     text: str | None = None  # The text content returned from search.
 
 
-class VectorStoreSearchResultItem(Model):
+class VectorStoreSearchResultItem(BaseModel):
     file_id: str | None = None  # The ID of the vector store file.
     filename: str | None = None  # The name of the vector store file.
     score: float | None = None  # The similarity score for the result.
@@ -216,7 +216,7 @@ class VectorStoreSearchResultItem(Model):
     content: list[VectorStoreSearchResultContentObject] | None = None  # Content chunks from the file.
 
 
-class VectorStoreSearchResultsPage(Model):
+class VectorStoreSearchResultsPage(BaseModel):
     object: Literal["vector_store.search_results.page"] | str | None = None  # The object type, which is always `vector_store.search_results.page`
     search_query: list[str] | None = None
     data: list[VectorStoreSearchResultItem] | None = None  # The list of search result items.

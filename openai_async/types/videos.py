@@ -8,32 +8,32 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoDeleteResponse", "VideoListResource", "VideoModel", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
 
-class CreateVideoCharacterBody(Model):
+class CreateVideoCharacterBody(BaseModel):
     """Create character request"""
 
     video: bytes | None = None  # Video file used to create a character.
     name: str | None = None  # Display name for this API character.
 
 
-class CreateVideoEditJsonBody(Model):
+class CreateVideoEditJsonBody(BaseModel):
     """Create video edit JSON request"""
 
     video: VideoReferenceInputParam | None = None  # Reference to the completed video to edit.
     prompt: str | None = None  # Text prompt that describes how to edit the source video.
 
 
-class CreateVideoEditMultipartBody(Model):
+class CreateVideoEditMultipartBody(BaseModel):
     """Create video edit multipart request"""
 
     video: bytes | VideoReferenceInputParam | None = None
     prompt: str | None = None  # Text prompt that describes how to edit the source video.
 
 
-class CreateVideoExtendJsonBody(Model):
+class CreateVideoExtendJsonBody(BaseModel):
     """Create video extension JSON request"""
 
     video: VideoReferenceInputParam | None = None  # Reference to the completed video to extend.
@@ -41,7 +41,7 @@ class CreateVideoExtendJsonBody(Model):
     seconds: VideoSeconds | None = None  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
 
 
-class CreateVideoExtendMultipartBody(Model):
+class CreateVideoExtendMultipartBody(BaseModel):
     """Create video extension multipart request"""
 
     video: bytes | VideoReferenceInputParam | None = None
@@ -49,7 +49,7 @@ class CreateVideoExtendMultipartBody(Model):
     seconds: VideoSeconds | None = None  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
 
 
-class CreateVideoJsonBody(Model):
+class CreateVideoJsonBody(BaseModel):
     """Create video JSON request"""
 
     model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
@@ -59,7 +59,7 @@ class CreateVideoJsonBody(Model):
     size: VideoSize | None = None  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
 
 
-class CreateVideoMultipartBody(Model):
+class CreateVideoMultipartBody(BaseModel):
     """Create video multipart request"""
 
     model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
@@ -69,13 +69,13 @@ class CreateVideoMultipartBody(Model):
     size: VideoSize | None = None  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
 
 
-class CreateVideoRemixBody(Model):
+class CreateVideoRemixBody(BaseModel):
     """Create video remix request"""
 
     prompt: str | None = None  # Updated text prompt that directs the remix generation.
 
 
-class DeletedVideoResource(Model):
+class DeletedVideoResource(BaseModel):
     """Deleted video response"""
 
     object: Literal["video.deleted"] | str | None = None  # The object type that signals the deletion response.
@@ -83,25 +83,25 @@ class DeletedVideoResource(Model):
     id: str | None = None  # Identifier of the deleted video.
 
 
-class Error_2(Model):
+class Error_2(BaseModel):
     """Error"""
 
     code: str | None = None  # A machine-readable error code that was returned.
     message: str | None = None  # A human-readable description of the error that was returned.
 
 
-class ImageRefParam_2(Model):
+class ImageRefParam_2(BaseModel):
     image_url: str | None = None  # A fully qualified URL or base64-encoded data URL.
     file_id: str | None = None
 
 
-class VideoCharacterResource(Model):
+class VideoCharacterResource(BaseModel):
     id: str | None = None
     name: str | None = None
     created_at: int | None = None  # Unix timestamp (in seconds) when the character was created.
 
 
-class VideoListResource(Model):
+class VideoListResource(BaseModel):
     object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
     data: list[VideoResource] | None = None  # A list of items
     first_id: str | None = None
@@ -109,13 +109,13 @@ class VideoListResource(Model):
     has_more: bool | None = None  # Whether there are more items available.
 
 
-class VideoReferenceInputParam(Model):
+class VideoReferenceInputParam(BaseModel):
     """Reference to the completed video."""
 
     id: str | None = None  # The identifier of the completed video.
 
 
-class VideoResource(Model):
+class VideoResource(BaseModel):
     """Video job"""
 
     id: str | None = None  # Unique identifier for the video job.

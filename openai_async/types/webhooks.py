@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, Model
+from .._model import Alternatives, BaseModel
 
 __all__ = ["WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData", "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData", "WebhookEvalRunCanceled", "WebhookEvalRunCanceledData", "WebhookEvalRunFailed", "WebhookEvalRunFailedData", "WebhookEvalRunSucceeded", "WebhookEvalRunSucceededData", "WebhookFineTuningJobCancelled", "WebhookFineTuningJobCancelledData", "WebhookFineTuningJobFailed", "WebhookFineTuningJobFailedData", "WebhookFineTuningJobSucceeded", "WebhookFineTuningJobSucceededData", "WebhookLiveCallIncoming", "WebhookLiveCallIncomingData", "WebhookLiveCallIncomingDataSipHeadersItem", "WebhookRealtimeCallIncoming", "WebhookRealtimeCallIncomingData", "WebhookRealtimeCallIncomingDataSipHeadersItem", "WebhookResponseCancelled", "WebhookResponseCancelledData", "WebhookResponseCompleted", "WebhookResponseCompletedData", "WebhookResponseFailed", "WebhookResponseFailedData", "WebhookResponseIncomplete", "WebhookResponseIncompleteData"]
 
-class WebhookBatchCancelled(Model, tag_field="type", tag="batch.cancelled"):
+class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     """batch.cancelled"""
 
     type = "batch.cancelled"
@@ -22,13 +22,13 @@ class WebhookBatchCancelled(Model, tag_field="type", tag="batch.cancelled"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchCancelledData(Model):
+class WebhookBatchCancelledData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the batch API request.
 
 
-class WebhookBatchCompleted(Model, tag_field="type", tag="batch.completed"):
+class WebhookBatchCompleted(BaseModel, tag_field="type", tag="batch.completed"):
     """batch.completed"""
 
     type = "batch.completed"
@@ -38,13 +38,13 @@ class WebhookBatchCompleted(Model, tag_field="type", tag="batch.completed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchCompletedData(Model):
+class WebhookBatchCompletedData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the batch API request.
 
 
-class WebhookBatchExpired(Model, tag_field="type", tag="batch.expired"):
+class WebhookBatchExpired(BaseModel, tag_field="type", tag="batch.expired"):
     """batch.expired"""
 
     type = "batch.expired"
@@ -54,13 +54,13 @@ class WebhookBatchExpired(Model, tag_field="type", tag="batch.expired"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchExpiredData(Model):
+class WebhookBatchExpiredData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the batch API request.
 
 
-class WebhookBatchFailed(Model, tag_field="type", tag="batch.failed"):
+class WebhookBatchFailed(BaseModel, tag_field="type", tag="batch.failed"):
     """batch.failed"""
 
     type = "batch.failed"
@@ -70,13 +70,13 @@ class WebhookBatchFailed(Model, tag_field="type", tag="batch.failed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchFailedData(Model):
+class WebhookBatchFailedData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the batch API request.
 
 
-class WebhookEvalRunCanceled(Model, tag_field="type", tag="eval.run.canceled"):
+class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled"):
     """eval.run.canceled"""
 
     type = "eval.run.canceled"
@@ -86,13 +86,13 @@ class WebhookEvalRunCanceled(Model, tag_field="type", tag="eval.run.canceled"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookEvalRunCanceledData(Model):
+class WebhookEvalRunCanceledData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the eval run.
 
 
-class WebhookEvalRunFailed(Model, tag_field="type", tag="eval.run.failed"):
+class WebhookEvalRunFailed(BaseModel, tag_field="type", tag="eval.run.failed"):
     """eval.run.failed"""
 
     type = "eval.run.failed"
@@ -102,13 +102,13 @@ class WebhookEvalRunFailed(Model, tag_field="type", tag="eval.run.failed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookEvalRunFailedData(Model):
+class WebhookEvalRunFailedData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the eval run.
 
 
-class WebhookEvalRunSucceeded(Model, tag_field="type", tag="eval.run.succeeded"):
+class WebhookEvalRunSucceeded(BaseModel, tag_field="type", tag="eval.run.succeeded"):
     """eval.run.succeeded"""
 
     type = "eval.run.succeeded"
@@ -118,13 +118,13 @@ class WebhookEvalRunSucceeded(Model, tag_field="type", tag="eval.run.succeeded")
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookEvalRunSucceededData(Model):
+class WebhookEvalRunSucceededData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the eval run.
 
 
-class WebhookFineTuningJobCancelled(Model, tag_field="type", tag="fine_tuning.job.cancelled"):
+class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tuning.job.cancelled"):
     """fine_tuning.job.cancelled"""
 
     type = "fine_tuning.job.cancelled"
@@ -134,13 +134,13 @@ class WebhookFineTuningJobCancelled(Model, tag_field="type", tag="fine_tuning.jo
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookFineTuningJobCancelledData(Model):
+class WebhookFineTuningJobCancelledData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the fine-tuning job.
 
 
-class WebhookFineTuningJobFailed(Model, tag_field="type", tag="fine_tuning.job.failed"):
+class WebhookFineTuningJobFailed(BaseModel, tag_field="type", tag="fine_tuning.job.failed"):
     """fine_tuning.job.failed"""
 
     type = "fine_tuning.job.failed"
@@ -150,13 +150,13 @@ class WebhookFineTuningJobFailed(Model, tag_field="type", tag="fine_tuning.job.f
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookFineTuningJobFailedData(Model):
+class WebhookFineTuningJobFailedData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the fine-tuning job.
 
 
-class WebhookFineTuningJobSucceeded(Model, tag_field="type", tag="fine_tuning.job.succeeded"):
+class WebhookFineTuningJobSucceeded(BaseModel, tag_field="type", tag="fine_tuning.job.succeeded"):
     """fine_tuning.job.succeeded"""
 
     type = "fine_tuning.job.succeeded"
@@ -166,13 +166,13 @@ class WebhookFineTuningJobSucceeded(Model, tag_field="type", tag="fine_tuning.jo
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookFineTuningJobSucceededData(Model):
+class WebhookFineTuningJobSucceededData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the fine-tuning job.
 
 
-class WebhookLiveCallIncoming(Model, tag_field="type", tag="live.call.incoming"):
+class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incoming"):
     """live.call.incoming"""
 
     type = "live.call.incoming"
@@ -182,21 +182,21 @@ class WebhookLiveCallIncoming(Model, tag_field="type", tag="live.call.incoming")
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookLiveCallIncomingData(Model):
+class WebhookLiveCallIncomingData(BaseModel):
     """Event data payload."""
 
     session_id: str | None = None  # The Transceiver `rtc_...` ID of the pending SIP session.
     sip_headers: list[WebhookLiveCallIncomingDataSipHeadersItem] | None = None  # Headers from the SIP Invite.
 
 
-class WebhookLiveCallIncomingDataSipHeadersItem(Model):
+class WebhookLiveCallIncomingDataSipHeadersItem(BaseModel):
     """A header from the SIP Invite."""
 
     name: str | None = None  # Name of the SIP Header.
     value: str | None = None  # Value of the SIP Header.
 
 
-class WebhookRealtimeCallIncoming(Model, tag_field="type", tag="realtime.call.incoming"):
+class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.call.incoming"):
     """realtime.call.incoming"""
 
     type = "realtime.call.incoming"
@@ -206,21 +206,21 @@ class WebhookRealtimeCallIncoming(Model, tag_field="type", tag="realtime.call.in
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookRealtimeCallIncomingData(Model):
+class WebhookRealtimeCallIncomingData(BaseModel):
     """Event data payload."""
 
     call_id: str | None = None  # The Transceiver `rtc_...` ID of the pending SIP session.
     sip_headers: list[WebhookRealtimeCallIncomingDataSipHeadersItem] | None = None  # Headers from the SIP Invite.
 
 
-class WebhookRealtimeCallIncomingDataSipHeadersItem(Model):
+class WebhookRealtimeCallIncomingDataSipHeadersItem(BaseModel):
     """A header from the SIP Invite."""
 
     name: str | None = None  # Name of the SIP Header.
     value: str | None = None  # Value of the SIP Header.
 
 
-class WebhookResponseCancelled(Model, tag_field="type", tag="response.cancelled"):
+class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancelled"):
     """response.cancelled"""
 
     type = "response.cancelled"
@@ -230,13 +230,13 @@ class WebhookResponseCancelled(Model, tag_field="type", tag="response.cancelled"
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseCancelledData(Model):
+class WebhookResponseCancelledData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the model response.
 
 
-class WebhookResponseCompleted(Model, tag_field="type", tag="response.completed"):
+class WebhookResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """response.completed"""
 
     type = "response.completed"
@@ -246,13 +246,13 @@ class WebhookResponseCompleted(Model, tag_field="type", tag="response.completed"
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseCompletedData(Model):
+class WebhookResponseCompletedData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the model response.
 
 
-class WebhookResponseFailed(Model, tag_field="type", tag="response.failed"):
+class WebhookResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """response.failed"""
 
     type = "response.failed"
@@ -262,13 +262,13 @@ class WebhookResponseFailed(Model, tag_field="type", tag="response.failed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseFailedData(Model):
+class WebhookResponseFailedData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the model response.
 
 
-class WebhookResponseIncomplete(Model, tag_field="type", tag="response.incomplete"):
+class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """response.incomplete"""
 
     type = "response.incomplete"
@@ -278,7 +278,7 @@ class WebhookResponseIncomplete(Model, tag_field="type", tag="response.incomplet
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseIncompleteData(Model):
+class WebhookResponseIncompleteData(BaseModel):
     """Event data payload."""
 
     id: str | None = None  # The unique ID of the model response.
