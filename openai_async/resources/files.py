@@ -12,10 +12,11 @@ from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from .._pagination import AsyncPaginator
 from .._response import BinaryResponse
 from ..types.files import DeleteFileResponse, OpenAIFile
+from openai_async._helpers.files import FilesHelpers
 
 
 
-class Files(APIResource):
+class Files(FilesHelpers, APIResource):
     """The ``client.files`` namespace."""
 
     def list(

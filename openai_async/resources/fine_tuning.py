@@ -23,6 +23,7 @@ from ..types.fine_tuning import (
     FineTuningJobEvent,
 )
 from ..types.graders import RunGraderResponse, ValidateGraderResponse
+from openai_async._helpers.fine_tuning import FineTuningJobsHelpers
 
 
 class _RunGraderBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -182,7 +183,7 @@ class FineTuningCheckpoints(APIResource):
         return Permissions(self._client)
 
 
-class Jobs(APIResource):
+class Jobs(FineTuningJobsHelpers, APIResource):
     """The ``client.fine_tuning.jobs`` namespace."""
 
     @cached_property

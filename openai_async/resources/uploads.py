@@ -13,6 +13,7 @@ import msgspec
 from .._resource import APIResource, path_segment
 from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from ..types.uploads import Upload, UploadPart
+from openai_async._helpers.uploads import UploadsHelpers
 
 
 class _CreateUploadBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -32,7 +33,7 @@ class _CompleteUploadBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     md5: Any = UNSET
 
 
-class Uploads(APIResource):
+class Uploads(UploadsHelpers, APIResource):
     """The ``client.uploads`` namespace."""
 
     @cached_property

@@ -23,6 +23,7 @@ from ..types.vector_stores import (
     VectorStoreObject,
     VectorStoreSearchResultItem,
 )
+from openai_async._helpers.vector_stores import VectorStoreFileBatchesHelpers, VectorStoreFilesHelpers
 
 
 class _CreateVectorStoreBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -205,7 +206,7 @@ class VectorStores(APIResource):
         )
 
 
-class FileBatches(APIResource):
+class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
     """The ``client.vector_stores.file_batches`` namespace."""
 
     async def create(
@@ -284,7 +285,7 @@ class FileBatches(APIResource):
         )
 
 
-class Files(APIResource):
+class Files(VectorStoreFilesHelpers, APIResource):
     """The ``client.vector_stores.files`` namespace."""
 
     def list(

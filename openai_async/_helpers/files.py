@@ -1,0 +1,43 @@
+"""``client.files`` conveniences: waiting for a file to be processed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._polling import poll
+from .._resource import path_segment
+from .._types import UNSET, RequestOptions, Unpack
+from ..types.files import OpenAIFile
+
+if TYPE_CHECKING:
+    from .._client import AsyncOpenAI
+    from .._response import RawResponse
+
+__all__ = ["FilesHelpers"]
+
+_TERMINAL = frozenset({"processed", "error", "deleted"})
+
+
+class FilesHelpers:
+    """Hand-written methods of ``client.files`` (a mixin the generated ``Files`` class inherits)."""
+
+    _client: AsyncOpenAI
+
+    async def wait_for_processing(self, id: str, *, poll_interval: float | None = None,
+                                  max_wait_seconds: float | None = 30 * 60,
+                                  **options: Unpack[RequestOptions]) -> OpenAIFile:
+        """Poll a file until its status is ``processed``, ``error`` or ``deleted``, and return it.
+
+        Args:
+            id: the file id.
+            poll_interval: seconds between reads; by default the ``openai-poll-after-ms`` header, else a backoff.
+            max_wait_seconds: give up after this long (``PollTimeoutError``, a ``TimeoutError``); None waits forever.
+        """
+
+        async def fetch() -> RawResponse[OpenAIFile]:
+            return await self._client._raw_view()._request(
+                "GET", f"/files/{path_segment(id)}", cast=OpenAIFile, options=options)
+
+        return await poll(fetch, done=lambda f: f.status in _TERMINAL,
+                          poll_interval_ms=UNSET if poll_interval is None else poll_interval * 1000,
+                          max_wait_seconds=max_wait_seconds, what=f"file {id}", maximum=5.0)
