@@ -2,8 +2,8 @@
 # Start Stoplight Prism (a spec-validating mock) on the vendored OpenAPI spec, on 127.0.0.1 only, in the
 # background; wait until it answers; print its PID on stdout (and nothing else on stdout).
 #
-#   scripts/prism.sh [PORT] [extra `prism mock` args]      # default port 4010
-#   kill <PID>                                             # stop it
+#   scripts/prism.sh [start] [PORT] [extra `prism mock` args]   # default port 4010
+#   scripts/prism.sh stop PID                                   # or: kill PID
 #
 # Base URL for clients: http://127.0.0.1:PORT (no /v1). Then, e.g.:
 #   OPENAI_ASYNC_PRISM_URL=http://127.0.0.1:4010 .venv/bin/python scripts/conformance.py
@@ -15,6 +15,8 @@
 #      PRISM_VERBOSE (warn), PYTHON (the interpreter with PyYAML; default .venv/bin/python, then python3).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = "stop" ]; then kill "${2:?usage: prism.sh stop PID}"; exit 0; fi
+[ "${1:-}" = "start" ] && shift
 port="${1:-4010}"; [ $# -gt 0 ] && shift
 dir="${PRISM_DIR:-${TMPDIR:-/tmp}/openai-async-prism}"
 log="$dir/prism-$port.log"
