@@ -5,6 +5,47 @@ Entry point: ``render(spec, spec_hash) -> {relpath under openai_async/: text}``,
 for the resources generator: ``from gen_types import SCHEMA_MODULE`` (computed from spec/openapi.yaml on
 first access), or ``schema_modules(spec)`` when you already hold the loaded spec.
 
+What is generated
+-----------------
+- Every component schema becomes a ``BaseModel`` struct (objects, and ``allOf`` of objects, merged flat) or a
+  module-level type alias (unions, enums, arrays, maps, scalars), under its spec name (``-`` -> ``_``).
+- Inline objects become structs named after their place: ``<Parent><Property>``, ``...Item`` for array items,
+  ``<Parent><TypeConstant>`` / ``<Parent>Option<n>`` for union members; a clash with a spec name gets a number.
+- Field names are the wire names; a Python keyword, an invalid identifier, a leading underscore or a name of the
+  base class's API (``to_dict``, ``output_text``, ...) gets a trailing ``_`` and ``msgspec.field(name=wire)``.
+- The official SDK's names (``ChatCompletion``, ``FileObject``, ...) are aliases listed in overrides.toml.
+- Modules are lazy: classes first with string annotations, then the imports of other areas, then the aliases
+  (which only refer to classes, or to aliases of the same module defined above them), so import cycles between
+  areas resolve. ``types/__init__.py`` maps every name to its module and imports it on first access.
+
+Forward compatibility (the decoding rule)
+-----------------------------------------
+The live API runs ahead of the spec, so the generated types describe what the spec allows and the decoder
+(``openai_async/_decode.py``) accepts more:
+
+1. Every field of every struct is optional and nullable: ``name: T | None = None``, whatever ``required``
+   and ``nullable`` say. A missing field or a ``null`` reads as None, on the fast path.
+2. Unknown fields are ignored (msgspec's default).
+3. String enums are open: ``Literal["a", "b"] | str``; a new value decodes as the plain string. Other ``const``
+   fields are plain ``str`` / ``int``.
+4. An object schema whose ``type`` property is one constant is a tagged struct (``tag_field="type"``,
+   ``tag=<constant>``, plus a ``type`` class attribute), so unions of such members decode in one pass and
+   ``type`` is always encoded. A ``type`` enum of several values on a union member gets one subclass per extra
+   value (``<Name>_<Value>``), listed in the unions with it.
+5. A union whose object members cannot all be told apart by ``type`` (members sharing a tag, or without one)
+   keeps the members msgspec can tell apart, wrapped as ``Annotated[<those> | ..., Alternatives(<the others>)]``;
+   a payload for one of the others fails the fast path and the lenient path places it by tag and by the fields it
+   shares. When no member has a usable tag the union degrades to ``dict[str, Any]`` (the raw JSON object).
+   Several arrays in a union merge into one ``list[<union of items>]``.
+6. When the fast path still raises ``msgspec.ValidationError``, the lenient path rebuilds the value field by
+   field: an unknown tag gives ``openai_async.types.Unknown`` (the raw ``dict``, with ``.type``/``.raw``), a value
+   of the wrong JSON type stays the raw JSON value. ``Unknown`` does not appear in the static annotations.
+7. Only bytes that are not JSON raise (``msgspec.DecodeError``).
+
+Number formats: ``integer`` -> ``int``; ``number`` -> ``float`` (``int | float`` for ``format: unixtime``, so
+timestamps stay ints); ``format: binary`` -> ``bytes``. No validation constraints (lengths, ranges, patterns)
+are generated: the server validates.
+
 Areas
 -----
 Each component schema lives in one module named after its API area (``types/chat.py``, ``types/responses.py``,
@@ -442,10 +483,14 @@ class Builder:
         return hint + _camel(tag) if tag else f"{hint}Option{i + 1}"
 
     def _tag_hint(self, o: Any) -> str | None:
+        """A name part for an inline union member: its ``type`` (or ``event``) constant."""
         if isinstance(o, dict) and "$ref" not in o:
             tag = self.type_tag(o)
             if tag and tag[0] == "const":
                 return str(tag[1])
+            event = self.deref((o.get("properties") or {}).get("event"))
+            if isinstance(event, dict) and isinstance(event.get("enum"), list) and len(event["enum"]) == 1:
+                return str(event["enum"][0])
         return None
 
     @staticmethod

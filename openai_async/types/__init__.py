@@ -1196,11 +1196,11 @@ _MODULE_OF: dict[str, str] = {
     "MessageRole": "responses",
     "MessageStatus": "responses",
     "MessageStreamEvent": "assistants",
-    "MessageStreamEventOption1": "assistants",
-    "MessageStreamEventOption2": "assistants",
-    "MessageStreamEventOption3": "assistants",
-    "MessageStreamEventOption4": "assistants",
-    "MessageStreamEventOption5": "assistants",
+    "MessageStreamEventThreadMessageCompleted": "assistants",
+    "MessageStreamEventThreadMessageCreated": "assistants",
+    "MessageStreamEventThreadMessageDelta": "assistants",
+    "MessageStreamEventThreadMessageInProgress": "assistants",
+    "MessageStreamEventThreadMessageIncomplete": "assistants",
     "Metadata": "shared",
     "Model": "models",
     "ModelDeleted": "models",
@@ -1805,24 +1805,24 @@ _MODULE_OF: dict[str, str] = {
     "RunStepObject": "assistants",
     "RunStepObjectLastError": "assistants",
     "RunStepStreamEvent": "assistants",
-    "RunStepStreamEventOption1": "assistants",
-    "RunStepStreamEventOption2": "assistants",
-    "RunStepStreamEventOption3": "assistants",
-    "RunStepStreamEventOption4": "assistants",
-    "RunStepStreamEventOption5": "assistants",
-    "RunStepStreamEventOption6": "assistants",
-    "RunStepStreamEventOption7": "assistants",
+    "RunStepStreamEventThreadRunStepCancelled": "assistants",
+    "RunStepStreamEventThreadRunStepCompleted": "assistants",
+    "RunStepStreamEventThreadRunStepCreated": "assistants",
+    "RunStepStreamEventThreadRunStepDelta": "assistants",
+    "RunStepStreamEventThreadRunStepExpired": "assistants",
+    "RunStepStreamEventThreadRunStepFailed": "assistants",
+    "RunStepStreamEventThreadRunStepInProgress": "assistants",
     "RunStreamEvent": "assistants",
-    "RunStreamEventOption1": "assistants",
-    "RunStreamEventOption10": "assistants",
-    "RunStreamEventOption2": "assistants",
-    "RunStreamEventOption3": "assistants",
-    "RunStreamEventOption4": "assistants",
-    "RunStreamEventOption5": "assistants",
-    "RunStreamEventOption6": "assistants",
-    "RunStreamEventOption7": "assistants",
-    "RunStreamEventOption8": "assistants",
-    "RunStreamEventOption9": "assistants",
+    "RunStreamEventThreadRunCancelled": "assistants",
+    "RunStreamEventThreadRunCancelling": "assistants",
+    "RunStreamEventThreadRunCompleted": "assistants",
+    "RunStreamEventThreadRunCreated": "assistants",
+    "RunStreamEventThreadRunExpired": "assistants",
+    "RunStreamEventThreadRunFailed": "assistants",
+    "RunStreamEventThreadRunInProgress": "assistants",
+    "RunStreamEventThreadRunIncomplete": "assistants",
+    "RunStreamEventThreadRunQueued": "assistants",
+    "RunStreamEventThreadRunRequiresAction": "assistants",
     "RunToolCallObject": "assistants",
     "RunToolCallObjectFunction": "assistants",
     "ScreenshotParam": "responses",
@@ -2379,11 +2379,11 @@ if TYPE_CHECKING:
     from .assistants import MessageObjectIncompleteDetails as MessageObjectIncompleteDetails
     from .assistants import MessageRequestContentTextObject as MessageRequestContentTextObject
     from .assistants import MessageStreamEvent as MessageStreamEvent
-    from .assistants import MessageStreamEventOption1 as MessageStreamEventOption1
-    from .assistants import MessageStreamEventOption2 as MessageStreamEventOption2
-    from .assistants import MessageStreamEventOption3 as MessageStreamEventOption3
-    from .assistants import MessageStreamEventOption4 as MessageStreamEventOption4
-    from .assistants import MessageStreamEventOption5 as MessageStreamEventOption5
+    from .assistants import MessageStreamEventThreadMessageCompleted as MessageStreamEventThreadMessageCompleted
+    from .assistants import MessageStreamEventThreadMessageCreated as MessageStreamEventThreadMessageCreated
+    from .assistants import MessageStreamEventThreadMessageDelta as MessageStreamEventThreadMessageDelta
+    from .assistants import MessageStreamEventThreadMessageInProgress as MessageStreamEventThreadMessageInProgress
+    from .assistants import MessageStreamEventThreadMessageIncomplete as MessageStreamEventThreadMessageIncomplete
     from .assistants import ModifyAssistantRequest as ModifyAssistantRequest
     from .assistants import ModifyAssistantRequestToolResources as ModifyAssistantRequestToolResources
     from .assistants import ModifyAssistantRequestToolResourcesCodeInterpreter as ModifyAssistantRequestToolResourcesCodeInterpreter
@@ -2436,24 +2436,24 @@ if TYPE_CHECKING:
     from .assistants import RunStepObject as RunStepObject
     from .assistants import RunStepObjectLastError as RunStepObjectLastError
     from .assistants import RunStepStreamEvent as RunStepStreamEvent
-    from .assistants import RunStepStreamEventOption1 as RunStepStreamEventOption1
-    from .assistants import RunStepStreamEventOption2 as RunStepStreamEventOption2
-    from .assistants import RunStepStreamEventOption3 as RunStepStreamEventOption3
-    from .assistants import RunStepStreamEventOption4 as RunStepStreamEventOption4
-    from .assistants import RunStepStreamEventOption5 as RunStepStreamEventOption5
-    from .assistants import RunStepStreamEventOption6 as RunStepStreamEventOption6
-    from .assistants import RunStepStreamEventOption7 as RunStepStreamEventOption7
+    from .assistants import RunStepStreamEventThreadRunStepCancelled as RunStepStreamEventThreadRunStepCancelled
+    from .assistants import RunStepStreamEventThreadRunStepCompleted as RunStepStreamEventThreadRunStepCompleted
+    from .assistants import RunStepStreamEventThreadRunStepCreated as RunStepStreamEventThreadRunStepCreated
+    from .assistants import RunStepStreamEventThreadRunStepDelta as RunStepStreamEventThreadRunStepDelta
+    from .assistants import RunStepStreamEventThreadRunStepExpired as RunStepStreamEventThreadRunStepExpired
+    from .assistants import RunStepStreamEventThreadRunStepFailed as RunStepStreamEventThreadRunStepFailed
+    from .assistants import RunStepStreamEventThreadRunStepInProgress as RunStepStreamEventThreadRunStepInProgress
     from .assistants import RunStreamEvent as RunStreamEvent
-    from .assistants import RunStreamEventOption1 as RunStreamEventOption1
-    from .assistants import RunStreamEventOption10 as RunStreamEventOption10
-    from .assistants import RunStreamEventOption2 as RunStreamEventOption2
-    from .assistants import RunStreamEventOption3 as RunStreamEventOption3
-    from .assistants import RunStreamEventOption4 as RunStreamEventOption4
-    from .assistants import RunStreamEventOption5 as RunStreamEventOption5
-    from .assistants import RunStreamEventOption6 as RunStreamEventOption6
-    from .assistants import RunStreamEventOption7 as RunStreamEventOption7
-    from .assistants import RunStreamEventOption8 as RunStreamEventOption8
-    from .assistants import RunStreamEventOption9 as RunStreamEventOption9
+    from .assistants import RunStreamEventThreadRunCancelled as RunStreamEventThreadRunCancelled
+    from .assistants import RunStreamEventThreadRunCancelling as RunStreamEventThreadRunCancelling
+    from .assistants import RunStreamEventThreadRunCompleted as RunStreamEventThreadRunCompleted
+    from .assistants import RunStreamEventThreadRunCreated as RunStreamEventThreadRunCreated
+    from .assistants import RunStreamEventThreadRunExpired as RunStreamEventThreadRunExpired
+    from .assistants import RunStreamEventThreadRunFailed as RunStreamEventThreadRunFailed
+    from .assistants import RunStreamEventThreadRunInProgress as RunStreamEventThreadRunInProgress
+    from .assistants import RunStreamEventThreadRunIncomplete as RunStreamEventThreadRunIncomplete
+    from .assistants import RunStreamEventThreadRunQueued as RunStreamEventThreadRunQueued
+    from .assistants import RunStreamEventThreadRunRequiresAction as RunStreamEventThreadRunRequiresAction
     from .assistants import RunToolCallObject as RunToolCallObject
     from .assistants import RunToolCallObjectFunction as RunToolCallObjectFunction
     from .assistants import SubmitToolOutputsRunRequest as SubmitToolOutputsRunRequest

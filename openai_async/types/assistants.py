@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, BaseModel
 
-__all__ = ["Assistant", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileSearchRanker", "FileSearchRankingOptions", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventOption1", "MessageStreamEventOption2", "MessageStreamEventOption3", "MessageStreamEventOption4", "MessageStreamEventOption5", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventOption1", "RunStepStreamEventOption2", "RunStepStreamEventOption3", "RunStepStreamEventOption4", "RunStepStreamEventOption5", "RunStepStreamEventOption6", "RunStepStreamEventOption7", "RunStreamEvent", "RunStreamEventOption1", "RunStreamEventOption10", "RunStreamEventOption2", "RunStreamEventOption3", "RunStreamEventOption4", "RunStreamEventOption5", "RunStreamEventOption6", "RunStreamEventOption7", "RunStreamEventOption8", "RunStreamEventOption9", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "Thread", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "TruncationObject"]
+__all__ = ["Assistant", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileSearchRanker", "FileSearchRankingOptions", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventThreadMessageCompleted", "MessageStreamEventThreadMessageCreated", "MessageStreamEventThreadMessageDelta", "MessageStreamEventThreadMessageInProgress", "MessageStreamEventThreadMessageIncomplete", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventThreadRunStepCancelled", "RunStepStreamEventThreadRunStepCompleted", "RunStepStreamEventThreadRunStepCreated", "RunStepStreamEventThreadRunStepDelta", "RunStepStreamEventThreadRunStepExpired", "RunStepStreamEventThreadRunStepFailed", "RunStepStreamEventThreadRunStepInProgress", "RunStreamEvent", "RunStreamEventThreadRunCancelled", "RunStreamEventThreadRunCancelling", "RunStreamEventThreadRunCompleted", "RunStreamEventThreadRunCreated", "RunStreamEventThreadRunExpired", "RunStreamEventThreadRunFailed", "RunStreamEventThreadRunInProgress", "RunStreamEventThreadRunIncomplete", "RunStreamEventThreadRunQueued", "RunStreamEventThreadRunRequiresAction", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "Thread", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "TruncationObject"]
 
 class AssistantObject(BaseModel):
     """Assistant"""
@@ -541,35 +541,35 @@ class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
     text: str | None = None  # Text content to be sent to the model
 
 
-class MessageStreamEventOption1(BaseModel):
-    """Occurs when a [message](/docs/api-reference/messages/object) is created."""
-
-    event: Literal["thread.message.created"] | str | None = None
-    data: MessageObject | None = None
-
-
-class MessageStreamEventOption2(BaseModel):
-    """Occurs when a [message](/docs/api-reference/messages/object) moves to an `in_progress` state."""
-
-    event: Literal["thread.message.in_progress"] | str | None = None
-    data: MessageObject | None = None
-
-
-class MessageStreamEventOption3(BaseModel):
-    """Occurs when parts of a [Message](/docs/api-reference/messages/object) are being streamed."""
-
-    event: Literal["thread.message.delta"] | str | None = None
-    data: MessageDeltaObject | None = None
-
-
-class MessageStreamEventOption4(BaseModel):
+class MessageStreamEventThreadMessageCompleted(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is completed."""
 
     event: Literal["thread.message.completed"] | str | None = None
     data: MessageObject | None = None
 
 
-class MessageStreamEventOption5(BaseModel):
+class MessageStreamEventThreadMessageCreated(BaseModel):
+    """Occurs when a [message](/docs/api-reference/messages/object) is created."""
+
+    event: Literal["thread.message.created"] | str | None = None
+    data: MessageObject | None = None
+
+
+class MessageStreamEventThreadMessageDelta(BaseModel):
+    """Occurs when parts of a [Message](/docs/api-reference/messages/object) are being streamed."""
+
+    event: Literal["thread.message.delta"] | str | None = None
+    data: MessageDeltaObject | None = None
+
+
+class MessageStreamEventThreadMessageInProgress(BaseModel):
+    """Occurs when a [message](/docs/api-reference/messages/object) moves to an `in_progress` state."""
+
+    event: Literal["thread.message.in_progress"] | str | None = None
+    data: MessageObject | None = None
+
+
+class MessageStreamEventThreadMessageIncomplete(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) ends before it is completed."""
 
     event: Literal["thread.message.incomplete"] | str | None = None
@@ -932,122 +932,122 @@ class RunStepObjectLastError(BaseModel):
     message: str | None = None  # A human-readable description of the error.
 
 
-class RunStepStreamEventOption1(BaseModel):
-    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is created."""
-
-    event: Literal["thread.run.step.created"] | str | None = None
-    data: RunStepObject | None = None
-
-
-class RunStepStreamEventOption2(BaseModel):
-    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) moves to an `in_progress` state."""
-
-    event: Literal["thread.run.step.in_progress"] | str | None = None
-    data: RunStepObject | None = None
-
-
-class RunStepStreamEventOption3(BaseModel):
-    """Occurs when parts of a [run step](/docs/api-reference/run-steps/step-object) are being streamed."""
-
-    event: Literal["thread.run.step.delta"] | str | None = None
-    data: RunStepDeltaObject | None = None
-
-
-class RunStepStreamEventOption4(BaseModel):
-    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is completed."""
-
-    event: Literal["thread.run.step.completed"] | str | None = None
-    data: RunStepObject | None = None
-
-
-class RunStepStreamEventOption5(BaseModel):
-    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) fails."""
-
-    event: Literal["thread.run.step.failed"] | str | None = None
-    data: RunStepObject | None = None
-
-
-class RunStepStreamEventOption6(BaseModel):
+class RunStepStreamEventThreadRunStepCancelled(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is cancelled."""
 
     event: Literal["thread.run.step.cancelled"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStepStreamEventOption7(BaseModel):
+class RunStepStreamEventThreadRunStepCompleted(BaseModel):
+    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is completed."""
+
+    event: Literal["thread.run.step.completed"] | str | None = None
+    data: RunStepObject | None = None
+
+
+class RunStepStreamEventThreadRunStepCreated(BaseModel):
+    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is created."""
+
+    event: Literal["thread.run.step.created"] | str | None = None
+    data: RunStepObject | None = None
+
+
+class RunStepStreamEventThreadRunStepDelta(BaseModel):
+    """Occurs when parts of a [run step](/docs/api-reference/run-steps/step-object) are being streamed."""
+
+    event: Literal["thread.run.step.delta"] | str | None = None
+    data: RunStepDeltaObject | None = None
+
+
+class RunStepStreamEventThreadRunStepExpired(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) expires."""
 
     event: Literal["thread.run.step.expired"] | str | None = None
     data: RunStepObject | None = None
 
 
-class RunStreamEventOption1(BaseModel):
-    """Occurs when a new [run](/docs/api-reference/runs/object) is created."""
+class RunStepStreamEventThreadRunStepFailed(BaseModel):
+    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) fails."""
 
-    event: Literal["thread.run.created"] | str | None = None
+    event: Literal["thread.run.step.failed"] | str | None = None
+    data: RunStepObject | None = None
+
+
+class RunStepStreamEventThreadRunStepInProgress(BaseModel):
+    """Occurs when a [run step](/docs/api-reference/run-steps/step-object) moves to an `in_progress` state."""
+
+    event: Literal["thread.run.step.in_progress"] | str | None = None
+    data: RunStepObject | None = None
+
+
+class RunStreamEventThreadRunCancelled(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) is cancelled."""
+
+    event: Literal["thread.run.cancelled"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption10(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) expires."""
-
-    event: Literal["thread.run.expired"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption2(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) moves to a `queued` status."""
-
-    event: Literal["thread.run.queued"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption3(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) moves to an `in_progress` status."""
-
-    event: Literal["thread.run.in_progress"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption4(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) moves to a `requires_action` status."""
-
-    event: Literal["thread.run.requires_action"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption5(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) is completed."""
-
-    event: Literal["thread.run.completed"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption6(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) ends with status `incomplete`."""
-
-    event: Literal["thread.run.incomplete"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption7(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) fails."""
-
-    event: Literal["thread.run.failed"] | str | None = None
-    data: RunObject | None = None
-
-
-class RunStreamEventOption8(BaseModel):
+class RunStreamEventThreadRunCancelling(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `cancelling` status."""
 
     event: Literal["thread.run.cancelling"] | str | None = None
     data: RunObject | None = None
 
 
-class RunStreamEventOption9(BaseModel):
-    """Occurs when a [run](/docs/api-reference/runs/object) is cancelled."""
+class RunStreamEventThreadRunCompleted(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) is completed."""
 
-    event: Literal["thread.run.cancelled"] | str | None = None
+    event: Literal["thread.run.completed"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunCreated(BaseModel):
+    """Occurs when a new [run](/docs/api-reference/runs/object) is created."""
+
+    event: Literal["thread.run.created"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunExpired(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) expires."""
+
+    event: Literal["thread.run.expired"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunFailed(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) fails."""
+
+    event: Literal["thread.run.failed"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunInProgress(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) moves to an `in_progress` status."""
+
+    event: Literal["thread.run.in_progress"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunIncomplete(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) ends with status `incomplete`."""
+
+    event: Literal["thread.run.incomplete"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunQueued(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) moves to a `queued` status."""
+
+    event: Literal["thread.run.queued"] | str | None = None
+    data: RunObject | None = None
+
+
+class RunStreamEventThreadRunRequiresAction(BaseModel):
+    """Occurs when a [run](/docs/api-reference/runs/object) moves to a `requires_action` status."""
+
+    event: Literal["thread.run.requires_action"] | str | None = None
     data: RunObject | None = None
 
 
