@@ -66,8 +66,8 @@ class FakeOpenAI:
         self.calls: list[tuple[float, str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
-        self.fail_part_number: int | None = None
-        """Answer 500 to the part upload with this (1-based) number, to test cancellation."""
+        self.fail_parts_after: int | None = None
+        """Once this many parts are stored, answer 500 to every further part, to test cancellation."""
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
@@ -161,14 +161,14 @@ class FakeOpenAI:
         upload = self.uploads.get(request.match_info["id"])
         if upload is None or upload["status"] != "pending":
             return _error(404, "No such pending upload", "not_found")
-        number = sum(1 for p in self.parts.values() if p["upload_id"] == upload["id"]) + 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             size, digest, data = await self._read_part(request)
         finally:
             self.in_flight -= 1
-        if self.fail_part_number is not None and number == self.fail_part_number:
+        stored = sum(1 for p in self.parts.values() if p["upload_id"] == upload["id"])
+        if self.fail_parts_after is not None and stored >= self.fail_parts_after:
             return _error(500, "part storage failed", "server_error")
         part_id = self._id("part")
         self.parts[part_id] = {"id": part_id, "upload_id": upload["id"], "size": size, "md5": digest, "data": data}
