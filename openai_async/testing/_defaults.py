@@ -1,0 +1,484 @@
+"""What FakeOpenAI answers when a test scripted nothing: small, deterministic, realistic-shaped replies.
+
+Chat Completions and Responses echo the last user message (streamed word by word when ``stream`` is true);
+embeddings are unit vectors derived from a hash of each input; models are a fixed list; files live in memory;
+speech is silent audio. Anything else gets OpenAI's 404 error shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import re
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._exchange import FakeResponse, RecordedRequest
+
+__all__ = ["DefaultState", "default_response", "error_body"]
+
+FALLBACK_TEXT = "Hello from FakeOpenAI."
+MODELS = (
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "o3-mini",
+    "gpt-4o-mini-tts",
+    "tts-1",
+    "whisper-1",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "omni-moderation-latest",
+)
+_AUDIO_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+
+
+@dataclass
+class DefaultState:
+    """Strictly private: the default routes' memory (uploaded files, id counters)."""
+
+    files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self.counter):06d}fake"
+
+
+def error_body(message: str, type: str = "invalid_request_error", code: str | None = None) -> dict[str, Any]:
+    """OpenAI's error envelope."""
+    return {"error": {"message": message, "type": type, "param": None, "code": code}}
+
+
+def default_response(state: DefaultState, request: RecordedRequest) -> FakeResponse | None:
+    """The built-in reply for ``request``, or None when there is none for its route."""
+    key = (request.method, request.path)
+    handler = _ROUTES.get(key)
+    if handler is not None:
+        return handler(state, request)
+    for method, pattern, handler in _PATTERNS:
+        m = pattern.fullmatch(request.path)
+        if m is not None and method == request.method:
+            return handler(state, request, *m.groups())
+    return None
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _json(data: Any, status: int = 200) -> FakeResponse:
+    return FakeResponse(status=status, json=data)
+
+
+def _body_json(request: RecordedRequest) -> dict[str, Any]:
+    try:
+        body = request.json
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _text_of(content: Any) -> str | None:
+    # A message's content: a string, or a list of parts with "text" (input_text, text, output_text ...).
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return " ".join(texts) if texts else None
+    return None
+
+
+def _last_user_text(messages: Any) -> str:
+    if isinstance(messages, str):
+        return messages
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role", "user") == "user":
+                text = _text_of(message.get("content"))
+                if text is not None:
+                    return text
+    return FALLBACK_TEXT
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+def _words(text: str) -> list[str]:
+    # Split into word-sized deltas that concatenate back to the exact text.
+    return re.findall(r"\s*\S+|\s+", text) or [text]
+
+
+def _usage_chat(prompt: str, completion: str) -> dict[str, Any]:
+    p, c = _tokens(prompt), _tokens(completion)
+    return {
+        "prompt_tokens": p,
+        "completion_tokens": c,
+        "total_tokens": p + c,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _not_found(message: str, code: str | None = None) -> FakeResponse:
+    return _json(error_body(message, code=code), status=404)
+
+
+# -- chat completions --------------------------------------------------------------------------------------------
+
+
+def _chat(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    body = _body_json(request)
+    model = body.get("model") or "gpt-4o-mini"
+    text = _last_user_text(body.get("messages"))
+    completion_id = state.new_id("chatcmpl-")
+    created = int(time.time())
+    usage = _usage_chat(text, text)
+    if not body.get("stream"):
+        return _json(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": "fp_fake",
+            }
+        )
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+    def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": "fp_fake",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if include_usage:
+            out["usage"] = None
+        return out
+
+    chunks = [chunk({"role": "assistant", "content": "", "refusal": None}, None)]
+    chunks += [chunk({"content": word}, None) for word in _words(text)]
+    chunks.append(chunk({}, "stop"))
+    if include_usage:
+        last = chunk({}, None)
+        last["choices"] = []
+        last["usage"] = usage
+        chunks.append(last)
+    return FakeResponse(stream=chunks)
+
+
+# -- responses ----------------------------------------------------------------------------------------------------
+
+
+def _responses(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    body = _body_json(request)
+    text = _last_user_text(body.get("input"))
+    response_id = state.new_id("resp_")
+    message_id = state.new_id("msg_")
+    n_in, n_out = _tokens(text), _tokens(text)
+
+    def response(status: str, output: list[dict[str, Any]], usage: bool) -> dict[str, Any]:
+        return {
+            "id": response_id,
+            "object": "response",
+            "created_at": int(time.time()),
+            "status": status,
+            "background": False,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": body.get("instructions"),
+            "max_output_tokens": body.get("max_output_tokens"),
+            "model": body.get("model") or "gpt-4o-mini",
+            "output": output,
+            "parallel_tool_calls": True,
+            "previous_response_id": body.get("previous_response_id"),
+            "reasoning": {"effort": None, "summary": None},
+            "store": body.get("store", True),
+            "temperature": body.get("temperature", 1.0),
+            "text": {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": body.get("top_p", 1.0),
+            "truncation": "disabled",
+            "usage": {
+                "input_tokens": n_in,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": n_out,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": n_in + n_out,
+            }
+            if usage
+            else None,
+            "metadata": body.get("metadata") or {},
+        }
+
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    item = {
+        "id": message_id,
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [part],
+    }
+    if not body.get("stream"):
+        return _json(response("completed", [item], usage=True))
+    where = {"item_id": message_id, "output_index": 0, "content_index": 0}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": response("in_progress", [], usage=False)},
+        {"type": "response.in_progress", "response": response("in_progress", [], usage=False)},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "status": "in_progress", "content": []},
+        },
+        {"type": "response.content_part.added", **where, "part": {**part, "text": ""}},
+    ]
+    events += [
+        {"type": "response.output_text.delta", **where, "delta": w, "logprobs": []} for w in _words(text)
+    ]
+    events += [
+        {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+        {"type": "response.content_part.done", **where, "part": part},
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed", "response": response("completed", [item], usage=True)},
+    ]
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    return FakeResponse(events=events)
+
+
+# -- embeddings, moderations, audio ---------------------------------------------------------------------------
+
+
+def _vector(seed: bytes, dims: int) -> list[float]:
+    raw = b""
+    block = 0
+    while len(raw) < dims * 4:
+        raw += hashlib.sha256(seed + block.to_bytes(4, "little")).digest()
+        block += 1
+    values = [(v - 2147483648) / 2147483648 for v in struct.unpack(f"<{dims}I", raw[: dims * 4])]
+    norm = sum(v * v for v in values) ** 0.5 or 1.0
+    return [round(v / norm, 7) for v in values]
+
+
+def _embeddings(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    body = _body_json(request)
+    model = body.get("model") or "text-embedding-3-small"
+    dims = body.get("dimensions") or (3072 if "large" in str(model) else 1536)
+    inputs = body.get("input", "")
+    if isinstance(inputs, str) or (isinstance(inputs, list) and inputs and isinstance(inputs[0], int)):
+        inputs = [inputs]  # one string, or one list of token ids
+    if not isinstance(inputs, list):
+        inputs = [inputs]
+    data = []
+    tokens = 0
+    for index, item in enumerate(inputs):
+        seed = item.encode() if isinstance(item, str) else repr(item).encode()
+        vector = _vector(seed, int(dims))
+        tokens += (
+            _tokens(item) if isinstance(item, str) else max(1, len(item) if isinstance(item, list) else 1)
+        )
+        embedding: Any = vector
+        if body.get("encoding_format") == "base64":
+            embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+        data.append({"object": "embedding", "index": index, "embedding": embedding})
+    return _json(
+        {
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+
+
+def _moderations(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    body = _body_json(request)
+    inputs = body.get("input", "")
+    count = len(inputs) if isinstance(inputs, list) and inputs and isinstance(inputs[0], str) else 1
+    categories = ["harassment", "hate", "self-harm", "sexual", "violence"]
+    result = {
+        "flagged": False,
+        "categories": dict.fromkeys(categories, False),
+        "category_scores": dict.fromkeys(categories, 0.0),
+    }
+    return _json(
+        {
+            "id": state.new_id("modr-"),
+            "model": body.get("model") or "omni-moderation-latest",
+            "results": [result] * count,
+        }
+    )
+
+
+def _silent_wav(seconds: float, rate: int = 8000) -> bytes:
+    frames = int(seconds * rate)
+    data = b"\x00\x00" * frames
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
+
+
+def _speech(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    body = _body_json(request)
+    fmt = body.get("response_format") or "mp3"
+    seconds = min(10.0, 0.1 + 0.05 * len(str(body.get("input", ""))))
+    audio = _silent_wav(seconds)
+    if fmt != "wav":
+        # Not a playable file: a tagged placeholder of plausible size.
+        audio = f"FAKE-{fmt.upper()}-AUDIO\n".encode() + audio[44:]
+    return FakeResponse(body=audio, content_type=_AUDIO_TYPES.get(fmt, "application/octet-stream"))
+
+
+def _transcription(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    fields = request.form
+    fmt = fields.get("response_format", "json")
+    text = "This is a fake transcript."
+    if fmt in ("text", "srt", "vtt"):
+        return FakeResponse(body=text, content_type="text/plain; charset=utf-8")
+    return _json({"text": text, "usage": {"type": "duration", "seconds": 1}})
+
+
+# -- models ------------------------------------------------------------------------------------------------------
+
+
+def _model(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 1700000000, "owned_by": "openai"}
+
+
+def _models(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    return _json({"object": "list", "data": [_model(m) for m in MODELS]})
+
+
+def _model_get(state: DefaultState, request: RecordedRequest, name: str) -> FakeResponse:
+    if name not in MODELS and not name.startswith("ft:"):
+        return _not_found(f"The model '{name}' does not exist", code="model_not_found")
+    return _json(_model(name))
+
+
+def _model_delete(state: DefaultState, request: RecordedRequest, name: str) -> FakeResponse:
+    return _json({"id": name, "object": "model", "deleted": True})
+
+
+# -- files ---------------------------------------------------------------------------------------------------------
+
+
+def _file_create(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    upload = request.files.get("file")
+    purpose = request.form.get("purpose")
+    if upload is None or purpose is None:
+        return _json(error_body("A multipart 'file' and 'purpose' are required."), status=400)
+    file_id = state.new_id("file-")
+    meta = {
+        "id": file_id,
+        "object": "file",
+        "bytes": len(upload.data),
+        "created_at": int(time.time()),
+        "expires_at": None,
+        "filename": upload.filename or "upload",
+        "purpose": purpose,
+        "status": "processed",
+        "status_details": None,
+    }
+    state.files[file_id] = (meta, upload.data)
+    return _json(meta)
+
+
+def _file_list(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    query = request.query
+    metas = [meta for meta, _ in state.files.values()]
+    if "purpose" in query:
+        metas = [m for m in metas if m["purpose"] == query["purpose"]]
+    if query.get("order", "desc") == "desc":
+        metas.reverse()
+    if "after" in query:
+        ids = [m["id"] for m in metas]
+        metas = metas[ids.index(query["after"]) + 1 :] if query["after"] in ids else []
+    limit = int(query.get("limit", "10000"))
+    page = metas[:limit]
+    return _json(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(metas) > limit,
+        }
+    )
+
+
+def _file_get(state: DefaultState, request: RecordedRequest, file_id: str) -> FakeResponse:
+    if file_id not in state.files:
+        return _not_found(f"No such File object: {file_id}")
+    return _json(state.files[file_id][0])
+
+
+def _file_content(state: DefaultState, request: RecordedRequest, file_id: str) -> FakeResponse:
+    if file_id not in state.files:
+        return _not_found(f"No such File object: {file_id}")
+    return FakeResponse(body=state.files[file_id][1], content_type="application/octet-stream")
+
+
+def _file_delete(state: DefaultState, request: RecordedRequest, file_id: str) -> FakeResponse:
+    if state.files.pop(file_id, None) is None:
+        return _not_found(f"No such File object: {file_id}")
+    return _json({"id": file_id, "object": "file", "deleted": True})
+
+
+_Handler = Callable[..., FakeResponse]
+
+_ROUTES: dict[tuple[str, str], _Handler] = {
+    ("POST", "/chat/completions"): _chat,
+    ("POST", "/responses"): _responses,
+    ("POST", "/embeddings"): _embeddings,
+    ("POST", "/moderations"): _moderations,
+    ("POST", "/audio/speech"): _speech,
+    ("POST", "/audio/transcriptions"): _transcription,
+    ("POST", "/audio/translations"): _transcription,
+    ("GET", "/models"): _models,
+    ("POST", "/files"): _file_create,
+    ("GET", "/files"): _file_list,
+}
+_PATTERNS: list[tuple[str, re.Pattern[str], _Handler]] = [
+    ("GET", re.compile(r"/models/([^/]+)"), _model_get),
+    ("DELETE", re.compile(r"/models/([^/]+)"), _model_delete),
+    ("GET", re.compile(r"/files/([^/]+)"), _file_get),
+    ("GET", re.compile(r"/files/([^/]+)/content"), _file_content),
+    ("DELETE", re.compile(r"/files/([^/]+)"), _file_delete),
+]

@@ -1,0 +1,24 @@
+"""pytest plugin: the ``openai_fake`` fixture. Registered through the ``pytest11`` entry point ``openai_async``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ._server import FakeOpenAI
+
+__all__ = ["openai_fake"]
+
+
+@pytest.fixture
+def openai_fake() -> Iterator[FakeOpenAI]:
+    """A running ``FakeOpenAI`` (background thread, so any async test framework can use it).
+
+    Point the code under test at ``openai_fake.base_url``, or use ``openai_fake.client()``. The test fails at
+    teardown if a dynamic handler or a ``match`` predicate raised.
+    """
+    with FakeOpenAI() as fake:
+        yield fake
+    if fake.errors:
+        raise AssertionError(f"FakeOpenAI handlers raised: {fake.errors!r}") from fake.errors[0]
