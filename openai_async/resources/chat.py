@@ -21,6 +21,7 @@ from ..types.chat import (
     CreateChatCompletionResponse,
     CreateChatCompletionStreamResponse,
 )
+from openai_async._helpers.chat import CompletionsHelpers
 
 
 class _CreateChatCompletionBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -71,7 +72,7 @@ class _UpdateChatCompletionBody(msgspec.Struct, kw_only=True, omit_defaults=True
     metadata: Any
 
 
-class Completions(APIResource):
+class Completions(CompletionsHelpers, APIResource):
     """The ``client.chat.completions`` namespace."""
 
     @cached_property

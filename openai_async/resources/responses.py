@@ -23,6 +23,7 @@ from ..types.responses import (
     ResponseStreamEvent,
     TokenCountsResource,
 )
+from openai_async._helpers.responses import ResponsesHelpers
 
 
 class _CreateResponseBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -91,7 +92,7 @@ class _GetinputtokencountsBody(msgspec.Struct, kw_only=True, omit_defaults=True)
     parallel_tool_calls: Any = UNSET
 
 
-class Responses(APIResource):
+class Responses(ResponsesHelpers, APIResource):
     """The ``client.responses`` namespace."""
 
     @cached_property

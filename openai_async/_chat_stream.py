@@ -1,0 +1,665 @@
+"""``client.chat.completions.stream()``: typed high-level events over a chat completion stream, in O(n).
+
+Each chunk is yielded as a ``ChunkEvent`` followed by the events it implies (``content.delta``,
+``refusal.delta``, ``tool_calls.function.arguments.delta``, ``logprobs.*.delta`` and, when a part ends,
+the matching ``*.done``), with the official SDK's event names and fields.
+
+Speed: the accumulator never rebuilds anything per chunk. Each choice keeps lists of text fragments
+(content, refusal, each tool call's arguments) and logprob tokens; ``snapshot`` values are properties that join
+the fragments on access and cache the result until the next fragment arrives, so reading every snapshot costs
+what the official SDK pays anyway, and not reading them costs nothing. ``ContentDeltaEvent.snapshot`` and
+``FunctionToolCallArgumentsDeltaEvent.arguments`` are exact for the event (they remember their fragment count);
+``ChunkEvent.snapshot`` and ``stream.current_completion_snapshot`` show the stream as of the latest chunk read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
+
+from ._structured import (
+    ParsedChatCompletion,
+    ParsedChatCompletionMessage,
+    ParsedChoice,
+    ParsedFunction,
+    ParsedFunctionToolCall,
+    check_finish_reason,
+    is_rich_format,
+    parse_arguments,
+    parse_json,
+    tool_types,
+)
+from .types.chat import (
+    ChatCompletionResponseMessageFunctionCall,
+    ChatCompletionTokenLogprob,
+    CreateChatCompletionResponseChoicesItemLogprobs,
+    CreateChatCompletionStreamResponse,
+)
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._response import RateLimitInfo
+    from ._streaming import AsyncStream
+
+__all__ = [
+    "ChatCompletionStream",
+    "ChatCompletionStreamEvent",
+    "ChatCompletionStreamManager",
+    "ChatCompletionStreamState",
+    "ChunkEvent",
+    "ContentDeltaEvent",
+    "ContentDoneEvent",
+    "FunctionToolCallArgumentsDeltaEvent",
+    "FunctionToolCallArgumentsDoneEvent",
+    "LogprobsContentDeltaEvent",
+    "LogprobsContentDoneEvent",
+    "LogprobsRefusalDeltaEvent",
+    "LogprobsRefusalDoneEvent",
+    "RefusalDeltaEvent",
+    "RefusalDoneEvent",
+]
+
+T = TypeVar("T")
+
+
+class _Parts(list):  # type: ignore[type-arg]
+    """Strictly private. Text fragments, joined lazily: ``text(n)`` is the first ``n`` fragments, cached."""
+
+    __slots__ = ("_n", "_s")
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._s = ""
+
+    def text(self, n: int | None = None) -> str:
+        if n is None:
+            n = len(self)
+        cached = self._n
+        if n == cached:
+            return self._s
+        if n > cached:
+            s = self._s + "".join(self[cached:n]) if cached else "".join(self[:n])
+            self._n = n
+            self._s = s
+            return s
+        return "".join(self[:n])
+
+
+# -- events ------------------------------------------------------------------------------------------------
+
+
+class _Event:
+    __slots__ = ()
+    type: str
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields())
+        return f"{type(self).__name__}({fields})"
+
+    def _repr_fields(self) -> tuple[str, ...]:
+        return tuple(n for cls in type(self).__mro__ for n in getattr(cls, "__slots__", ()) if not n.startswith("_"))
+
+
+class ChunkEvent(_Event):
+    """Every chunk, as received, first among the events it causes."""
+
+    __slots__ = ("_state", "chunk")
+    type: Literal["chunk"] = "chunk"
+
+    def __init__(self, chunk: CreateChatCompletionStreamResponse, state: ChatCompletionStreamState[Any]) -> None:
+        self.chunk = chunk
+        self._state = state
+
+    @property
+    def snapshot(self) -> ParsedChatCompletion[Any]:
+        """The completion accumulated so far (as of the latest chunk read; built on access, then cached)."""
+        return self._state.current_completion_snapshot
+
+
+class ContentDeltaEvent(_Event):
+    """A piece of the message content of choice ``choice_index``."""
+
+    __slots__ = ("_n", "_parts", "choice_index", "delta")
+    type: Literal["content.delta"] = "content.delta"
+
+    def __init__(self, delta: str, choice_index: int, parts: _Parts, n: int) -> None:
+        self.delta = delta
+        self.choice_index = choice_index
+        self._parts = parts
+        self._n = n
+
+    @property
+    def snapshot(self) -> str:
+        """The content up to and including this delta."""
+        return self._parts.text(self._n)
+
+    @property
+    def parsed(self) -> None:
+        """Partial parsing while streaming is not done: always None (``content.done`` has the parsed value)."""
+        return None
+
+
+class ContentDoneEvent(_Event, Generic[T]):
+    """The message content of a choice is complete; ``parsed`` holds it decoded into ``response_format``."""
+
+    __slots__ = ("choice_index", "content", "parsed")
+    type: Literal["content.done"] = "content.done"
+
+    def __init__(self, content: str, parsed: T | None, choice_index: int) -> None:
+        self.content = content
+        self.parsed = parsed
+        self.choice_index = choice_index
+
+
+class RefusalDeltaEvent(_Event):
+    """A piece of a refusal."""
+
+    __slots__ = ("_n", "_parts", "choice_index", "delta")
+    type: Literal["refusal.delta"] = "refusal.delta"
+
+    def __init__(self, delta: str, choice_index: int, parts: _Parts, n: int) -> None:
+        self.delta = delta
+        self.choice_index = choice_index
+        self._parts = parts
+        self._n = n
+
+    @property
+    def snapshot(self) -> str:
+        """The refusal up to and including this delta."""
+        return self._parts.text(self._n)
+
+
+class RefusalDoneEvent(_Event):
+    """The refusal of a choice is complete."""
+
+    __slots__ = ("choice_index", "refusal")
+    type: Literal["refusal.done"] = "refusal.done"
+
+    def __init__(self, refusal: str, choice_index: int) -> None:
+        self.refusal = refusal
+        self.choice_index = choice_index
+
+
+class FunctionToolCallArgumentsDeltaEvent(_Event):
+    """A piece of the arguments of tool call ``index`` (``arguments`` is the text so far)."""
+
+    __slots__ = ("_n", "_parts", "arguments_delta", "choice_index", "index", "name")
+    type: Literal["tool_calls.function.arguments.delta"] = "tool_calls.function.arguments.delta"
+
+    def __init__(self, name: str | None, index: int, arguments_delta: str, choice_index: int, parts: _Parts,
+                 n: int) -> None:
+        self.name = name
+        self.index = index
+        self.arguments_delta = arguments_delta
+        self.choice_index = choice_index
+        self._parts = parts
+        self._n = n
+
+    @property
+    def arguments(self) -> str:
+        """The arguments up to and including this delta."""
+        return self._parts.text(self._n)
+
+    @property
+    def parsed_arguments(self) -> None:
+        """Partial parsing while streaming is not done: always None (the ``done`` event has the value)."""
+        return None
+
+
+class FunctionToolCallArgumentsDoneEvent(_Event):
+    """The arguments of tool call ``index`` are complete; ``parsed_arguments`` is set for typed/strict tools."""
+
+    __slots__ = ("arguments", "choice_index", "index", "name", "parsed_arguments")
+    type: Literal["tool_calls.function.arguments.done"] = "tool_calls.function.arguments.done"
+
+    def __init__(self, name: str | None, index: int, arguments: str, parsed_arguments: Any,
+                 choice_index: int) -> None:
+        self.name = name
+        self.index = index
+        self.arguments = arguments
+        self.parsed_arguments = parsed_arguments
+        self.choice_index = choice_index
+
+
+class LogprobsContentDeltaEvent(_Event):
+    """New content token logprobs (``snapshot``: all of them so far)."""
+
+    __slots__ = ("_n", "_tokens", "choice_index", "content")
+    type: Literal["logprobs.content.delta"] = "logprobs.content.delta"
+
+    def __init__(self, content: list[ChatCompletionTokenLogprob], choice_index: int,
+                 tokens: list[ChatCompletionTokenLogprob]) -> None:
+        self.content = content
+        self.choice_index = choice_index
+        self._tokens = tokens
+        self._n = len(tokens)
+
+    @property
+    def snapshot(self) -> list[ChatCompletionTokenLogprob]:
+        """Every content token logprob up to and including this delta (a new list)."""
+        return self._tokens[: self._n]
+
+
+class LogprobsContentDoneEvent(_Event):
+    """All content token logprobs of a choice."""
+
+    __slots__ = ("choice_index", "content")
+    type: Literal["logprobs.content.done"] = "logprobs.content.done"
+
+    def __init__(self, content: list[ChatCompletionTokenLogprob], choice_index: int) -> None:
+        self.content = content
+        self.choice_index = choice_index
+
+
+class LogprobsRefusalDeltaEvent(_Event):
+    """New refusal token logprobs (``snapshot``: all of them so far)."""
+
+    __slots__ = ("_n", "_tokens", "choice_index", "refusal")
+    type: Literal["logprobs.refusal.delta"] = "logprobs.refusal.delta"
+
+    def __init__(self, refusal: list[ChatCompletionTokenLogprob], choice_index: int,
+                 tokens: list[ChatCompletionTokenLogprob]) -> None:
+        self.refusal = refusal
+        self.choice_index = choice_index
+        self._tokens = tokens
+        self._n = len(tokens)
+
+    @property
+    def snapshot(self) -> list[ChatCompletionTokenLogprob]:
+        """Every refusal token logprob up to and including this delta (a new list)."""
+        return self._tokens[: self._n]
+
+
+class LogprobsRefusalDoneEvent(_Event):
+    """All refusal token logprobs of a choice."""
+
+    __slots__ = ("choice_index", "refusal")
+    type: Literal["logprobs.refusal.done"] = "logprobs.refusal.done"
+
+    def __init__(self, refusal: list[ChatCompletionTokenLogprob], choice_index: int) -> None:
+        self.refusal = refusal
+        self.choice_index = choice_index
+
+
+ChatCompletionStreamEvent = Union[  # noqa: UP007 (a runtime alias users can put in annotations on 3.9)
+    ChunkEvent,
+    ContentDeltaEvent,
+    ContentDoneEvent[T],
+    RefusalDeltaEvent,
+    RefusalDoneEvent,
+    FunctionToolCallArgumentsDeltaEvent,
+    FunctionToolCallArgumentsDoneEvent,
+    LogprobsContentDeltaEvent,
+    LogprobsContentDoneEvent,
+    LogprobsRefusalDeltaEvent,
+    LogprobsRefusalDoneEvent,
+]
+
+
+# -- accumulation ----------------------------------------------------------------------------------------
+
+
+class _ToolCall:
+    __slots__ = ("args", "done", "id", "index", "name", "parsed")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.id: str | None = None
+        self.name: str | None = None
+        self.args = _Parts()
+        self.done = False
+        self.parsed: Any = None
+
+
+class _Choice:
+    __slots__ = ("content", "content_done", "current_tool", "finish_reason", "function_args", "function_name",
+                 "index", "logprobs", "lp_content", "lp_content_done", "lp_refusal", "lp_refusal_done", "parsed",
+                 "refusal", "refusal_done", "role", "tools")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.role: str | None = None
+        self.content: _Parts | None = None
+        self.refusal: _Parts | None = None
+        self.tools: dict[int, _ToolCall] | None = None
+        self.current_tool: int | None = None
+        self.function_name: str | None = None
+        self.function_args: _Parts | None = None
+        self.logprobs = False
+        self.lp_content: list[ChatCompletionTokenLogprob] | None = None
+        self.lp_refusal: list[ChatCompletionTokenLogprob] | None = None
+        self.finish_reason: str | None = None
+        self.content_done = self.refusal_done = self.lp_content_done = self.lp_refusal_done = False
+        self.parsed: Any = None
+
+
+class ChatCompletionStreamState(Generic[T]):
+    """The accumulator behind ``ChatCompletionStream``; usable on its own: ``handle(chunk)`` returns the events.
+
+    Args:
+        response_format: a type (decoded into ``parsed``) or the ``response_format`` dict that was sent.
+        tools: the ``tools`` that were sent (``function_tool(...)`` entries get typed ``parsed_arguments``).
+    """
+
+    def __init__(self, *, response_format: Any = None, tools: Any = None) -> None:
+        self._format = response_format if is_rich_format(response_format) else None
+        self._tool_types = tool_types(tools)
+        self._strict = self._format is not None or any(t is not dict for t in self._tool_types.values())
+        self._choices: dict[int, _Choice] = {}
+        self._meta: CreateChatCompletionStreamResponse | None = None
+        self._usage: Any = None
+        self._fingerprint: str | None = None
+        self._service_tier: Any = None
+        self._version = 0
+        self._snapshot: tuple[int, ParsedChatCompletion[T]] | None = None
+
+    def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
+        """Fold one chunk into the state and return its events (the ``ChunkEvent`` first)."""
+        self._version += 1
+        if self._meta is None:
+            self._meta = chunk
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        if chunk.system_fingerprint is not None:
+            self._fingerprint = chunk.system_fingerprint
+        if chunk.service_tier is not None:
+            self._service_tier = chunk.service_tier
+        events: list[Any] = [ChunkEvent(chunk, self)]
+        choices = chunk.choices
+        if not choices:
+            return events
+        for c in choices:
+            i = c.index or 0
+            st = self._choices.get(i)
+            if st is None:
+                st = self._choices[i] = _Choice(i)
+            d = c.delta
+            if d is not None:
+                text = d.content
+                if text is not None:
+                    parts = st.content
+                    if parts is None:
+                        parts = st.content = _Parts()
+                    parts.append(text)
+                    events.append(ContentDeltaEvent(text, i, parts, len(parts)))
+                if d.role is not None:
+                    st.role = d.role
+                if d.refusal is not None:
+                    parts = st.refusal
+                    if parts is None:
+                        parts = st.refusal = _Parts()
+                    parts.append(d.refusal)
+                    events.append(RefusalDeltaEvent(d.refusal, i, parts, len(parts)))
+                if d.tool_calls:
+                    self._tool_deltas(st, d.tool_calls, events)
+                if d.function_call is not None:
+                    fc = d.function_call
+                    if fc.name is not None:
+                        st.function_name = fc.name
+                    if fc.arguments is not None:
+                        if st.function_args is None:
+                            st.function_args = _Parts()
+                        st.function_args.append(fc.arguments)
+            lp = c.logprobs
+            if lp is not None:
+                st.logprobs = True
+                if lp.content is not None:
+                    tokens = st.lp_content
+                    if tokens is None:
+                        tokens = st.lp_content = []
+                    if lp.content:
+                        tokens.extend(lp.content)
+                        events.append(LogprobsContentDeltaEvent(lp.content, i, tokens))
+                if lp.refusal is not None:
+                    tokens = st.lp_refusal
+                    if tokens is None:
+                        tokens = st.lp_refusal = []
+                    if lp.refusal:
+                        tokens.extend(lp.refusal)
+                        events.append(LogprobsRefusalDeltaEvent(lp.refusal, i, tokens))
+            if c.finish_reason is not None:
+                st.finish_reason = c.finish_reason
+                if self._strict:
+                    check_finish_reason(self.current_completion_snapshot, c.finish_reason)
+                self._content_done(st, events)
+                if st.current_tool is not None and st.tools is not None:
+                    self._tool_done(st, st.tools[st.current_tool], events)
+        return events
+
+    def _tool_deltas(self, st: _Choice, deltas: list[Any], events: list[Any]) -> None:
+        tools = st.tools
+        if tools is None:
+            tools = st.tools = {}
+        for td in deltas:
+            index = td.index or 0
+            if st.current_tool != index:
+                # A new tool call starts: the content before it, and the previous call, are complete.
+                self._content_done(st, events)
+                if st.current_tool is not None:
+                    self._tool_done(st, tools[st.current_tool], events)
+                st.current_tool = index
+            tc = tools.get(index)
+            if tc is None:
+                tc = tools[index] = _ToolCall(index)
+            if td.id is not None:
+                tc.id = td.id
+            fn = td.function
+            if fn is not None:
+                if fn.name is not None:
+                    tc.name = fn.name
+                args = fn.arguments
+                if args is not None:
+                    tc.args.append(args)
+                events.append(FunctionToolCallArgumentsDeltaEvent(tc.name, index, args or "", st.index, tc.args,
+                                                                  len(tc.args)))
+
+    def _tool_done(self, st: _Choice, tc: _ToolCall, events: list[Any]) -> None:
+        if tc.done:
+            return
+        tc.done = True
+        arguments = tc.args.text()
+        tc.parsed = parse_arguments(self._tool_types, tc.name, arguments)
+        events.append(FunctionToolCallArgumentsDoneEvent(tc.name, tc.index, arguments, tc.parsed, st.index))
+
+    def _content_done(self, st: _Choice, events: list[Any]) -> None:
+        if st.content is not None and not st.content_done:
+            content = st.content.text()
+            if content:
+                st.content_done = True
+                if self._format is not None and st.refusal is None:
+                    st.parsed = parse_json(self._format, content)
+                events.append(ContentDoneEvent(content, st.parsed, st.index))
+        if st.refusal is not None and not st.refusal_done:
+            st.refusal_done = True
+            events.append(RefusalDoneEvent(st.refusal.text(), st.index))
+        if st.lp_content is not None and not st.lp_content_done:
+            st.lp_content_done = True
+            events.append(LogprobsContentDoneEvent(st.lp_content, st.index))
+        if st.lp_refusal is not None and not st.lp_refusal_done:
+            st.lp_refusal_done = True
+            events.append(LogprobsRefusalDoneEvent(st.lp_refusal, st.index))
+
+    @property
+    def current_completion_snapshot(self) -> ParsedChatCompletion[T]:
+        """The completion accumulated so far, built on access and cached until the next chunk."""
+        cached = self._snapshot
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        snapshot = self._build()
+        self._snapshot = (self._version, snapshot)
+        return snapshot
+
+    def get_final_completion(self) -> ParsedChatCompletion[T]:
+        """The completion as the non-streaming API would have returned it (after the last chunk)."""
+        return self.current_completion_snapshot
+
+    def _build(self) -> ParsedChatCompletion[T]:
+        meta = self._meta
+        choices = []
+        for i in sorted(self._choices):
+            st = self._choices[i]
+            tool_calls = None
+            if st.tools:
+                tool_calls = [
+                    ParsedFunctionToolCall(
+                        id=tc.id,
+                        function=ParsedFunction(name=tc.name, arguments=tc.args.text(), parsed_arguments=tc.parsed),
+                    )
+                    for _, tc in sorted(st.tools.items())
+                ]
+            function_call = None
+            if st.function_name is not None or st.function_args is not None:
+                function_call = ChatCompletionResponseMessageFunctionCall(
+                    name=st.function_name, arguments=st.function_args.text() if st.function_args else ""
+                )
+            message: ParsedChatCompletionMessage[T] = ParsedChatCompletionMessage(
+                role=st.role or "assistant",
+                content=st.content.text() if st.content is not None else None,
+                refusal=st.refusal.text() if st.refusal is not None else None,
+                tool_calls=tool_calls,  # type: ignore[arg-type]
+                function_call=function_call,
+                annotations=[],
+                parsed=st.parsed,
+            )
+            logprobs = None
+            if st.logprobs:
+                logprobs = CreateChatCompletionResponseChoicesItemLogprobs(content=st.lp_content,
+                                                                           refusal=st.lp_refusal)
+            choices.append(ParsedChoice(index=i, message=message, finish_reason=st.finish_reason,
+                                        logprobs=logprobs))
+        return ParsedChatCompletion(
+            id=meta.id if meta else None,
+            object="chat.completion",
+            created=meta.created if meta else None,
+            model=meta.model if meta else None,
+            choices=choices,  # type: ignore[arg-type]
+            usage=self._usage,
+            system_fingerprint=self._fingerprint,
+            service_tier=self._service_tier,
+        )
+
+
+# -- the stream ------------------------------------------------------------------------------------------
+
+
+class ChatCompletionStream(Generic[T]):
+    """The events of one streamed chat completion; iterate it inside ``async with ...stream(...) as stream``."""
+
+    def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
+        self._raw = raw
+        self._state = state
+        self._pending: list[Any] | None = None
+
+    def __aiter__(self) -> ChatCompletionStream[T]:
+        return self
+
+    async def __anext__(self) -> ChatCompletionStreamEvent[T]:
+        pending = self._pending
+        if pending:
+            return pending.pop()  # type: ignore[no-any-return]
+        events = self._state.handle(await self._raw.__anext__())
+        if len(events) == 1:
+            return events[0]
+        events.reverse()
+        first = events.pop()
+        self._pending = events
+        return first
+
+    @property
+    def response(self) -> Any:
+        """The underlying ``aiohttp.ClientResponse``."""
+        return self._raw.response
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` of the response."""
+        return self._raw.request_id
+
+    @property
+    def rate_limits(self) -> RateLimitInfo:
+        """The ``x-ratelimit-*`` headers of the response, parsed."""
+        return self._raw.rate_limits
+
+    @property
+    def current_completion_snapshot(self) -> ParsedChatCompletion[T]:
+        """The completion accumulated so far (built on access, cached until the next chunk)."""
+        return self._state.current_completion_snapshot
+
+    async def until_done(self) -> ChatCompletionStream[T]:
+        """Read the rest of the stream (events not yet iterated are dropped; the state keeps everything)."""
+        self._pending = None
+        handle = self._state.handle
+        async for chunk in self._raw:
+            handle(chunk)
+        return self
+
+    async def get_final_completion(self) -> ParsedChatCompletion[T]:
+        """Read the rest of the stream and return the whole completion, as the non-streaming API returns it.
+
+        Raises:
+            LengthFinishReasonError / ContentFilterFinishReasonError: with a typed ``response_format`` or typed
+                tools, a choice stopped at the token limit or was filtered.
+        """
+        await self.until_done()
+        return self._state.get_final_completion()
+
+    def text_deltas(self, choice_index: int = 0) -> _TextDeltas:
+        """Iterate only the content text pieces of one choice: ``async for text in stream.text_deltas(): ...``."""
+        return _TextDeltas(self, choice_index)
+
+    async def close(self) -> None:
+        """Stop reading and close the connection."""
+        await self._raw.aclose()
+
+    aclose = close
+
+    async def __aenter__(self) -> ChatCompletionStream[T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<ChatCompletionStream request_id={self.request_id!r}>"
+
+
+class _TextDeltas:
+    """Strictly private. The ``content.delta`` texts of one choice, as an async iterator of ``str``."""
+
+    __slots__ = ("_choice", "_stream")
+
+    def __init__(self, stream: ChatCompletionStream[Any], choice: int) -> None:
+        self._stream = stream
+        self._choice = choice
+
+    def __aiter__(self) -> _TextDeltas:
+        return self
+
+    async def __anext__(self) -> str:
+        stream = self._stream
+        choice = self._choice
+        while True:
+            event = await stream.__anext__()
+            if event.type == "content.delta" and event.choice_index == choice:  # type: ignore[union-attr]
+                return event.delta  # type: ignore[union-attr]
+
+
+class ChatCompletionStreamManager(Generic[T]):
+    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it to send the request."""
+
+    def __init__(self, request: Callable[[], Awaitable[AsyncStream[CreateChatCompletionStreamResponse]]],
+                 state: ChatCompletionStreamState[T]) -> None:
+        self._request = request
+        self._state = state
+        self._stream: ChatCompletionStream[T] | None = None
+
+    async def __aenter__(self) -> ChatCompletionStream[T]:
+        raw = await self._request()
+        self._stream = ChatCompletionStream(raw, self._state)
+        return self._stream
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._stream is not None:
+            await self._stream.close()

@@ -1,0 +1,101 @@
+"""``client.chat.completions`` conveniences: ``stream()`` (typed events, final completion) and ``parse()``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._types import UNSET, RequestOptions
+
+if TYPE_CHECKING:
+    from .._chat_stream import ChatCompletionStreamManager
+    from .._client import AsyncOpenAI
+    from .._structured import ParsedChatCompletion
+
+__all__ = ["CompletionsHelpers", "split_params"]
+
+T = TypeVar("T")
+
+_OPTION_KEYS = RequestOptions.__required_keys__ | RequestOptions.__optional_keys__
+
+
+def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+    """Separate body fields from per-call options; drop UNSET (``NOT_GIVEN``) values. Strictly private."""
+    body: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is UNSET:
+            continue
+        (options if key in _OPTION_KEYS else body)[key] = value
+    return body, options  # type: ignore[return-value]
+
+
+def _chat_body(messages: Any, model: Any, response_format: Any, tools: Any,
+               params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+    from .._structured import is_rich_format, response_format_param
+
+    body, options = split_params(params)
+    body["messages"] = messages
+    body["model"] = model
+    if response_format is not UNSET:
+        body["response_format"] = (
+            response_format_param(response_format) if is_rich_format(response_format) else response_format
+        )
+    if tools is not UNSET:
+        body["tools"] = tools
+    return body, options
+
+
+class CompletionsHelpers:
+    """Hand-written methods of ``client.chat.completions`` (a mixin the generated ``Completions`` inherits)."""
+
+    _client: AsyncOpenAI
+
+    def stream(self, *, messages: list[Any], model: str, response_format: type[T] | Any = UNSET,
+               tools: list[Any] | Any = UNSET, **params: Any) -> ChatCompletionStreamManager[T]:
+        """Stream a chat completion as typed events: ``async with client.chat.completions.stream(...) as s``.
+
+        Takes the parameters of ``create()`` (and its per-call options such as ``timeout``). Iterating the stream
+        yields ``ChunkEvent``, ``ContentDeltaEvent``, ``ContentDoneEvent``, ``RefusalDeltaEvent``, ... with
+        running snapshots; ``await s.get_final_completion()`` returns the whole ``ParsedChatCompletion``;
+        ``s.text_deltas()`` iterates only the text. ``response_format`` may be a Struct/dataclass/TypedDict type
+        (sent as a strict JSON schema and decoded into ``message.parsed``); ``tools`` may hold
+        ``function_tool(T)`` entries whose arguments are decoded into ``T``.
+        Leaving the ``async with`` block closes the connection.
+        """
+        from .._chat_stream import ChatCompletionStreamManager, ChatCompletionStreamState
+        from ..types.chat import CreateChatCompletionStreamResponse
+
+        body, options = _chat_body(messages, model, response_format, tools, params)
+        body["stream"] = True
+        client = self._client
+
+        async def request() -> Any:
+            return await client._request("POST", "/chat/completions", body=body, cast=None, stream=True,
+                                         stream_cls=CreateChatCompletionStreamResponse, options=options)
+
+        state: ChatCompletionStreamState[T] = ChatCompletionStreamState(
+            response_format=response_format if response_format is not UNSET else None,
+            tools=tools if tools is not UNSET else None,
+        )
+        return ChatCompletionStreamManager(request, state)
+
+    async def parse(self, *, messages: list[Any], model: str, response_format: type[T] | Any = UNSET,
+                    tools: list[Any] | Any = UNSET, **params: Any) -> ParsedChatCompletion[T]:
+        """Create a chat completion and decode it: ``message.parsed`` is the content as ``response_format``.
+
+        ``response_format`` is a Struct/dataclass/TypedDict type (sent as a strict JSON schema); tools made with
+        ``function_tool(T)`` get ``tool_call.function.parsed_arguments`` decoded into ``T``.
+        See https://platform.openai.com/docs/guides/structured-outputs
+
+        Raises:
+            LengthFinishReasonError: a choice stopped at the token limit.
+            ContentFilterFinishReasonError: a choice was stopped by the content filter.
+            msgspec.ValidationError: the content does not match ``response_format``.
+        """
+        from .._structured import parse_chat_completion
+        from ..types.chat import CreateChatCompletionResponse
+
+        body, options = _chat_body(messages, model, response_format, tools, params)
+        completion = await self._client._request("POST", "/chat/completions", body=body,
+                                                 cast=CreateChatCompletionResponse, options=options)
+        return parse_chat_completion(completion, response_format, tools if tools is not UNSET else None)

@@ -1,0 +1,91 @@
+"""``client.responses`` conveniences: ``stream()`` (typed events, resume, final response) and ``parse()``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._resource import path_segment
+from .._types import UNSET, RequestOptions
+from .chat import split_params
+
+if TYPE_CHECKING:
+    from .._client import AsyncOpenAI
+    from .._responses_stream import ResponseStreamManager
+    from .._structured import ParsedResponse
+
+__all__ = ["ResponsesHelpers"]
+
+T = TypeVar("T")
+
+
+def _responses_body(text_format: Any, tools: Any, params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+    from .._structured import FunctionTool, is_rich_format, text_format_param
+
+    body, options = split_params(params)
+    if text_format is not UNSET and is_rich_format(text_format):
+        text = dict(body.get("text") or {})
+        text["format"] = text_format_param(text_format)
+        body["text"] = text
+    if tools is not UNSET:
+        body["tools"] = [t.to_responses_tool() if isinstance(t, FunctionTool) else t for t in tools]
+    return body, options
+
+
+class ResponsesHelpers:
+    """Hand-written methods of ``client.responses`` (a mixin the generated ``Responses`` class inherits)."""
+
+    _client: AsyncOpenAI
+
+    def stream(self, *, response_id: str | Any = UNSET, starting_after: int | Any = UNSET,
+               text_format: type[T] | Any = UNSET, tools: list[Any] | Any = UNSET,
+               **params: Any) -> ResponseStreamManager[T]:
+        """Stream a response as typed events: ``async with client.responses.stream(...) as stream``.
+
+        With ``response_id=`` (and optionally ``starting_after=`` a sequence number) it resumes the stream of a
+        background response (``GET /responses/{id}?stream=true``); otherwise it takes the parameters of
+        ``create()``. ``text_format`` may be a Struct/dataclass/TypedDict type: sent as a strict JSON schema,
+        decoded into ``response.output_parsed``. ``await stream.get_final_response()`` returns the final
+        ``ParsedResponse``; ``response.failed`` raises ``ResponseFailedError``, an ``error`` event ``APIError``.
+        Leaving the ``async with`` block closes the connection.
+        """
+        from .._responses_stream import EVENT_TYPE, ResponseStreamManager, ResponseStreamState
+
+        client = self._client
+        body, options = _responses_body(text_format, tools, params)
+        if response_id is not UNSET:
+            query = {"stream": True, "starting_after": starting_after, **body}
+            path = f"/responses/{path_segment(response_id)}"
+
+            async def request() -> Any:
+                return await client._request("GET", path, query=query, cast=None, stream=True,
+                                             stream_cls=EVENT_TYPE, options=options)
+        else:
+            body["stream"] = True
+
+            async def request() -> Any:
+                return await client._request("POST", "/responses", body=body, cast=None, stream=True,
+                                             stream_cls=EVENT_TYPE, options=options)
+
+        state: ResponseStreamState[T] = ResponseStreamState(
+            text_format=text_format if text_format is not UNSET else None,
+            tools=tools if tools is not UNSET else None,
+        )
+        return ResponseStreamManager(request, state, client)
+
+    async def parse(self, *, text_format: type[T] | Any = UNSET, tools: list[Any] | Any = UNSET,
+                    **params: Any) -> ParsedResponse[T]:
+        """Create a response and decode it: ``response.output_parsed`` is the output text as ``text_format``.
+
+        Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
+        ``function_call`` output items. See https://platform.openai.com/docs/guides/structured-outputs
+
+        Raises:
+            msgspec.ValidationError: the output text does not match ``text_format``.
+        """
+        from .._structured import parse_response
+        from ..types.responses import Response
+
+        body, options = _responses_body(text_format, tools, params)
+        response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)
+        return parse_response(response, text_format if text_format is not UNSET else None,
+                              tools if tools is not UNSET else None)

@@ -1,0 +1,291 @@
+"""``client.responses.stream()``: the typed ``response.*`` events of a Responses stream, plus the final response.
+
+Every event the API sends is yielded as its generated type; a type this release does not know is yielded as
+``openai_async.types.Unknown`` (the raw ``dict``, with ``.type``), never raised. Four events gain what the
+official SDK's helper adds:
+
+- ``response.output_text.delta`` -> ``.snapshot``: the part's text so far (joined on access, cached);
+- ``response.function_call_arguments.delta`` -> ``.snapshot``: the call's arguments so far;
+- ``response.output_text.done`` -> ``.parsed``: the text decoded into ``text_format``;
+- ``response.completed`` -> ``.response`` is a ``ParsedResponse`` (``output_parsed``, ``parsed_arguments``).
+
+``response.failed`` raises ``ResponseFailedError`` and an ``error`` event raises ``APIError``. Text is kept as
+lists of fragments, so accumulation is O(n) whatever the stream length.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import msgspec
+
+from ._chat_stream import _Parts
+from ._errors import APIError
+from ._model import Unknown
+from ._structured import ParsedResponse, is_rich_format, parse_json, parse_response
+from .types import responses as _r
+
+if TYPE_CHECKING:
+    from ._response import RateLimitInfo
+    from ._streaming import AsyncStream
+
+__all__ = [
+    "ResponseCompletedEvent",
+    "ResponseFailedError",
+    "ResponseFunctionCallArgumentsDeltaEvent",
+    "ResponseStream",
+    "ResponseStreamManager",
+    "ResponseStreamState",
+    "ResponseTextDeltaEvent",
+    "ResponseTextDoneEvent",
+]
+
+T = TypeVar("T")
+
+
+class ResponseTextDeltaEvent(_r.ResponseTextDeltaEvent, tag="response.output_text.delta", dict=True):
+    """``response.output_text.delta`` with ``snapshot``."""
+
+    @property
+    def snapshot(self) -> str:
+        """The text of this content part up to and including this delta."""
+        state = self.__dict__.get("_acc")
+        if state is None:
+            return self.delta or ""
+        parts, n = state
+        return parts.text(n)  # type: ignore[no-any-return]
+
+
+class ResponseFunctionCallArgumentsDeltaEvent(
+    _r.ResponseFunctionCallArgumentsDeltaEvent, tag="response.function_call_arguments.delta", dict=True
+):
+    """``response.function_call_arguments.delta`` with ``snapshot``."""
+
+    @property
+    def snapshot(self) -> str:
+        """The call's arguments up to and including this delta."""
+        state = self.__dict__.get("_acc")
+        if state is None:
+            return self.delta or ""
+        parts, n = state
+        return parts.text(n)  # type: ignore[no-any-return]
+
+
+class ResponseTextDoneEvent(_r.ResponseTextDoneEvent, Generic[T], tag="response.output_text.done"):
+    """``response.output_text.done`` with ``parsed``: the text decoded into ``text_format`` (else None)."""
+
+    parsed: T | None = None
+
+
+class ResponseCompletedEvent(_r.ResponseCompletedEvent, tag="response.completed"):
+    """``response.completed``; its ``response`` is a ``ParsedResponse``."""
+
+
+_REPLACED = {
+    _r.ResponseTextDeltaEvent: ResponseTextDeltaEvent,
+    _r.ResponseFunctionCallArgumentsDeltaEvent: ResponseFunctionCallArgumentsDeltaEvent,
+    _r.ResponseTextDoneEvent: ResponseTextDoneEvent,
+    _r.ResponseCompletedEvent: ResponseCompletedEvent,
+}
+# The generated event union with the four classes above in place of their bases (decoded straight into them).
+EVENT_TYPE: Any = typing.Union[tuple(_REPLACED.get(t, t) for t in typing.get_args(_r.ResponseStreamEvent))]  # noqa: UP007
+
+
+class ResponseFailedError(APIError):
+    """A streamed response ended with ``response.failed``; ``response`` is the failed Response."""
+
+    def __init__(self, response: Any) -> None:
+        error = getattr(response, "error", None)
+        message = getattr(error, "message", None) or "The response failed"
+        body = {"error": msgspec.to_builtins(error)} if error is not None else None
+        super().__init__(message, body=body)
+        self.response = response
+
+
+class ResponseStreamState(Generic[T]):
+    """The accumulator behind ``ResponseStream``; ``handle(event)`` returns the event to yield.
+
+    Args:
+        text_format: a type the output text is decoded into, or None.
+        tools: the ``tools`` that were sent (``function_tool(...)`` entries get typed ``parsed_arguments``).
+    """
+
+    def __init__(self, *, text_format: Any = None, tools: Any = None) -> None:
+        self._format = text_format if is_rich_format(text_format) else None
+        self._tools = tools
+        self._texts: dict[tuple[Any, Any], _Parts] = {}
+        self._args: dict[Any, _Parts] = {}
+        self._done_items: dict[int, Any] = {}
+        self.response: Any = None
+        """The latest Response seen in a lifecycle event (created, in_progress, completed ...)."""
+        self.final: ParsedResponse[T] | None = None
+        self.sequence_number: int | None = None
+        """The ``sequence_number`` of the latest event: resume with ``starting_after=`` it."""
+
+    def handle(self, event: Any) -> Any:
+        """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``)."""
+        cls = type(event)
+        if cls is ResponseTextDeltaEvent:
+            self.sequence_number = event.sequence_number
+            key = (event.output_index, event.content_index)
+            parts = self._texts.get(key)
+            if parts is None:
+                parts = self._texts[key] = _Parts()
+            parts.append(event.delta or "")
+            event._acc = (parts, len(parts))
+            return event
+        if cls is Unknown:
+            seq = event.get("sequence_number")
+            if isinstance(seq, int):
+                self.sequence_number = seq
+            return event
+        self.sequence_number = getattr(event, "sequence_number", self.sequence_number)
+        if cls is ResponseFunctionCallArgumentsDeltaEvent:
+            parts = self._args.get(event.output_index)
+            if parts is None:
+                parts = self._args[event.output_index] = _Parts()
+            parts.append(event.delta or "")
+            event._acc = (parts, len(parts))
+        elif cls is ResponseTextDoneEvent:
+            if self._format is not None and event.text is not None:
+                event.parsed = parse_json(self._format, event.text)
+        elif cls is _r.ResponseOutputItemDoneEvent:
+            if event.output_index is not None:
+                self._done_items[event.output_index] = event.item
+        elif cls is ResponseCompletedEvent:
+            event.response = self._finish(event.response, parse=True)
+        elif cls is _r.ResponseIncompleteEvent:
+            self._finish(event.response, parse=False)
+        elif cls is _r.ResponseFailedEvent:
+            self.response = event.response
+            raise ResponseFailedError(event.response)
+        elif cls is _r.ResponseErrorEvent:
+            raise APIError(event.message or "The response stream reported an error",
+                           body={"error": msgspec.to_builtins(event)})
+        elif cls in (_r.ResponseCreatedEvent, _r.ResponseInProgressEvent, _r.ResponseQueuedEvent):
+            self.response = event.response
+        return event
+
+    def _finish(self, response: Any, *, parse: bool) -> ParsedResponse[T]:
+        if response is None:
+            response = self.response if self.response is not None else _r.Response()
+        if response.output is None and self._done_items:
+            # The event may leave out the output: rebuild it from the output_item.done events.
+            response = msgspec.structs.replace(response, output=[self._done_items[i] for i in sorted(self._done_items)])
+        final = parse_response(response, self._format if parse else None, self._tools)
+        self.response = self.final = final
+        return final
+
+    @property
+    def output_text(self) -> str:
+        """All output text received so far (every part, in output order)."""
+        return "".join(self._texts[k].text() for k in sorted(self._texts, key=lambda k: (k[0] or 0, k[1] or 0)))
+
+
+class ResponseStream(Generic[T]):
+    """The events of one Responses stream; iterate it inside ``async with client.responses.stream(...)``."""
+
+    def __init__(self, raw: AsyncStream[Any], state: ResponseStreamState[T], client: Any = None) -> None:
+        self._raw = raw
+        self._state = state
+        self._client = client
+
+    def __aiter__(self) -> ResponseStream[T]:
+        return self
+
+    async def __anext__(self) -> Any:
+        return self._state.handle(await self._raw.__anext__())
+
+    @property
+    def response(self) -> Any:
+        """The underlying ``aiohttp.ClientResponse``."""
+        return self._raw.response
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` of the response."""
+        return self._raw.request_id
+
+    @property
+    def rate_limits(self) -> RateLimitInfo:
+        """The ``x-ratelimit-*`` headers of the response, parsed."""
+        return self._raw.rate_limits
+
+    @property
+    def response_id(self) -> str | None:
+        """The Response's id, once ``response.created`` has arrived."""
+        return getattr(self._state.response, "id", None)
+
+    @property
+    def sequence_number(self) -> int | None:
+        """The ``sequence_number`` of the latest event (pass it as ``starting_after=`` to resume)."""
+        return self._state.sequence_number
+
+    @property
+    def output_text(self) -> str:
+        """All output text received so far."""
+        return self._state.output_text
+
+    async def until_done(self) -> ResponseStream[T]:
+        """Read the rest of the stream."""
+        handle = self._state.handle
+        async for event in self._raw:
+            handle(event)
+        return self
+
+    async def get_final_response(self) -> ParsedResponse[T]:
+        """Read the rest of the stream and return the completed (or incomplete) Response.
+
+        Raises:
+            ResponseFailedError: the response failed. APIError: an ``error`` event, or no final response.
+        """
+        await self.until_done()
+        final = self._state.final
+        if final is None:
+            raise APIError("The stream ended without a response.completed event", request_id=self.request_id)
+        return final
+
+    async def cancel(self) -> Any:
+        """Cancel a background response (``POST /responses/{id}/cancel``) and close this stream."""
+        response_id = self.response_id
+        await self.close()
+        if response_id is None or self._client is None:
+            raise APIError("No response id to cancel yet (response.created has not arrived)")
+        return await self._client.responses.cancel(response_id)
+
+    async def close(self) -> None:
+        """Stop reading and close the connection."""
+        await self._raw.aclose()
+
+    aclose = close
+
+    async def __aenter__(self) -> ResponseStream[T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<ResponseStream request_id={self.request_id!r}>"
+
+
+class ResponseStreamManager(Generic[T]):
+    """What ``client.responses.stream(...)`` returns: ``async with`` it to send the request."""
+
+    def __init__(self, request: Callable[[], Awaitable[AsyncStream[Any]]], state: ResponseStreamState[T],
+                 client: Any = None) -> None:
+        self._request = request
+        self._state = state
+        self._client = client
+        self._stream: ResponseStream[T] | None = None
+
+    async def __aenter__(self) -> ResponseStream[T]:
+        raw = await self._request()
+        self._stream = ResponseStream(raw, self._state, self._client)
+        return self._stream
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stream is not None:
+            await self._stream.close()
