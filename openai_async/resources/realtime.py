@@ -13,6 +13,7 @@ import msgspec
 from .._resource import APIResource, path_segment
 from .._types import UNSET, RequestOptions, UnsetType, Unpack
 from ..types.realtime import RealtimeCreateClientSecretResponse, RealtimeTranslationClientSecretCreateResponse
+from openai_async._helpers.realtime import RealtimeHelpers
 
 
 class _AcceptRealtimeCallBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -174,7 +175,7 @@ class Calls(APIResource):
         )
 
 
-class Realtime(APIResource):
+class Realtime(RealtimeHelpers, APIResource):
     """The ``client.realtime`` namespace."""
 
     @cached_property

@@ -1,0 +1,62 @@
+"""``client.realtime`` conveniences: the WebSocket session (``connect``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .._retry import RetryPolicy
+from .._types import UNSET, UnsetType
+
+if TYPE_CHECKING:
+    from .._client import AsyncOpenAI
+    from .._realtime import RealtimeConnectionManager
+
+__all__ = ["RealtimeHelpers"]
+
+
+class RealtimeHelpers:
+    """Hand-written methods of ``client.realtime`` (a mixin the generated ``Realtime`` class inherits)."""
+
+    _client: AsyncOpenAI
+
+    def connect(
+        self,
+        *,
+        model: str | UnsetType = UNSET,
+        call_id: str | UnsetType = UNSET,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        reconnect: bool | RetryPolicy = False,
+        raise_errors: bool = False,
+        timeout: float | None = 30.0,
+        heartbeat: float | None = None,
+        max_message_size: int = 0,
+    ) -> RealtimeConnectionManager:
+        """Open a Realtime session over a WebSocket: ``async with client.realtime.connect(model=...) as conn``.
+
+        See https://platform.openai.com/docs/guides/realtime-websocket. The URL is ``base_url`` (or
+        ``websocket_base_url``) with ``ws``/``wss`` and ``/realtime``; the key goes in the handshake's header.
+        ``conn`` sends typed client events (``conn.session.update(session=...)``, ``conn.response.create()``,
+        ``conn.send({...})``) and yields typed server events (``async for event in conn``).
+
+        Args:
+            model: the model of a new session (``gpt-realtime``).
+            call_id: join an existing call (WebRTC/SIP) instead of starting a session.
+            extra_query / extra_headers: added to the handshake (a header set to None is removed).
+            reconnect: reopen the session after a dropped connection, with backoff (True: 5 attempts, 0.5 s
+                doubling to 8 s; or your own ``RetryPolicy``), re-sending the session configuration. Off by default.
+            raise_errors: raise ``error`` events as ``RealtimeAPIError`` instead of yielding them.
+            timeout: seconds allowed for the handshake (None: no limit). An open session has no idle timeout.
+            heartbeat: send a ping every this many seconds and treat a missing pong as a dropped connection.
+            max_message_size: the largest frame accepted, in bytes (0: no limit, as the official SDK).
+        """
+        from .._realtime import RealtimeConnectionManager
+
+        query: dict[str, object] = {"model": model, "call_id": call_id}
+        if extra_query:
+            query.update(extra_query)
+        return RealtimeConnectionManager(
+            self._client, query=query, extra_headers=extra_headers, reconnect=reconnect, raise_errors=raise_errors,
+            timeout=timeout, heartbeat=heartbeat, max_message_size=max_message_size,
+        )
