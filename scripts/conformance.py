@@ -77,7 +77,10 @@ def synth(s: gen.Spec, schema: Any, depth: int = 0) -> Any:
             return synth(s, min(options, key=lambda o: _rank(s.deref(o))), depth + 1)
     if "allOf" in schema:
         merged: dict[str, Any] = {}
+        shaping = ("type", "properties", "$ref", "allOf", "anyOf", "oneOf", "enum", "const", "items")
         for part in schema["allOf"]:
+            if isinstance(part, dict) and not any(k in part for k in shaping):
+                continue  # e.g. {nullable: true}: says nothing about the value's shape
             value = synth(s, part, depth + 1)
             if isinstance(value, dict):
                 merged.update(value)
@@ -144,8 +147,8 @@ def _body_required(s: gen.Spec, schema: Any) -> list[str]:
     return required
 
 
-def call_arguments(s: gen.Spec, op: gen.Operation) -> tuple[list[Any], dict[str, Any]]:
-    """Positional and keyword arguments for a minimal valid call of ``op``."""
+def call_arguments(s: gen.Spec, op: gen.Operation, full: bool = False) -> tuple[list[Any], dict[str, Any]]:
+    """Positional and keyword arguments for a minimal valid call of ``op`` (``full``: every parameter)."""
     raw_params = {
         (p["in"], p["name"]): p for p in (s.deref(x) for x in [*op.path_params, *op.op.get("parameters", [])])
     }
@@ -157,7 +160,7 @@ def call_arguments(s: gen.Spec, op: gen.Operation) -> tuple[list[Any], dict[str,
     path_params = [p for p in op.params if p.where == "path"]
     extra = set(_body_required(s, media["schema"])) if media else set()
     for p in op.params:
-        if not p.required and not (p.where == "body" and p.wire in extra):
+        if not full and not p.required and not (p.where == "body" and p.wire in extra):
             continue
         if p.where == "body":
             value = "v=0\r\n" if p.name == "sdp" else synth(s, body_props.get(p.wire, {}))
@@ -253,13 +256,15 @@ def operations(spec: dict[str, Any]) -> list[gen.Operation]:
     return [o for ns in spaces.values() for o in ns.operations]
 
 
-async def run_one(client: Any, s: gen.Spec, op: gen.Operation, modules: dict[str, str]) -> Outcome:
+async def run_one(
+    client: Any, s: gen.Spec, op: gen.Operation, modules: dict[str, str], full: bool = False
+) -> Outcome:
     name = f"{op.entry['ns']}.{op.entry['method']}"
     method: Any = client
     for part in name.split("."):
         method = getattr(method, part)
     try:
-        args, kwargs = call_arguments(s, op)
+        args, kwargs = call_arguments(s, op, full)
         call = method(*args, **kwargs)
         result = await asyncio.wait_for(_resolve(call), 90)
         try:
@@ -276,8 +281,14 @@ async def _resolve(call: Any) -> Any:
     return await call
 
 
-async def run(base_url: str, only: str | None = None, concurrency: int = 4) -> list[Outcome]:
-    """Call every operation (or those whose id/name contains ``only``) once; return the outcomes."""
+async def run(
+    base_url: str, only: str | None = None, concurrency: int = 4, full: bool = False
+) -> list[Outcome]:
+    """Call every operation (or those whose id/name contains ``only``) once; return the outcomes.
+
+    ``full`` also sends every optional parameter (a diagnostic for wire names; some optional parameters
+    exclude each other, so this mode has no floor).
+    """
     from openai_async import AsyncOpenAI
 
     spec = gen._load_spec()
@@ -293,7 +304,7 @@ async def run(base_url: str, only: str | None = None, concurrency: int = 4) -> l
 
         async def guarded(op: gen.Operation) -> Outcome:
             async with limit:
-                return await run_one(client, s, op, modules)
+                return await run_one(client, s, op, modules, full)
 
         return list(await asyncio.gather(*(guarded(o) for o in ops)))
 
@@ -303,11 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=os.environ.get("OPENAI_ASYNC_PRISM_URL"), help="Prism base URL")
     parser.add_argument("-k", dest="only", help="only operations whose id or name contains this")
     parser.add_argument("-v", action="store_true", help="also list passing operations")
+    parser.add_argument("--full", action="store_true", help="send every optional parameter too (diagnostic)")
     args = parser.parse_args(argv)
     if not args.url:
         parser.error("no Prism URL: start scripts/prism.sh and pass --url or set OPENAI_ASYNC_PRISM_URL")
     started = time.perf_counter()
-    outcomes = asyncio.run(run(args.url, args.only))
+    outcomes = asyncio.run(run(args.url, args.only, full=args.full))
     for o in sorted(outcomes, key=lambda o: o.name):
         if not o.ok:
             print(f"FAIL {o.name} ({o.op_id}): {o.reason}")
