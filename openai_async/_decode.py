@@ -63,12 +63,14 @@ def convert(obj: Any, type_: type[T] | Any) -> T:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The lenient converter: one function per type, built on first use and cached.
+# The lenient converter: one function per type, built on first use and cached. Sub-converters are resolved once
+# and kept in closures (hashing big typing unions on every call would cost more than the conversion).
 # ---------------------------------------------------------------------------------------------------------------
 
 _Conv = typing.Callable[[Any], Any]
 _converters: dict[Any, _Conv] = {}
 _NoneType = type(None)
+_encoder = msgspec.json.Encoder()
 
 
 def _identity(v: Any) -> Any:
@@ -82,13 +84,29 @@ def _converter(tp: Any) -> _Conv:
     return conv
 
 
-def _strict_first(tp: Any, slow: _Conv) -> _Conv:
-    """Try msgspec's own conversion of the subtree first; walk it by hand only when that fails."""
+def _lazy(tp: Any) -> _Conv:
+    """The converter of ``tp``, looked up on first call (types may be recursive)."""
+    cell: list[_Conv] = []
 
     def conv(v: Any) -> Any:
+        if not cell:
+            cell.append(_converter(tp))
+        return cell[0](v)
+
+    return conv
+
+
+def _strict_first(tp: Any, slow: _Conv) -> _Conv:
+    """Try msgspec on the subtree first (a cached Decoder: much cheaper than ``msgspec.convert`` for big unions);
+    walk it by hand only when that fails."""
+    cell: list[msgspec.json.Decoder[Any]] = []
+
+    def conv(v: Any) -> Any:
+        if not cell:
+            cell.append(decoder_for(tp))
         try:
-            return msgspec.convert(v, tp)
-        except msgspec.ValidationError:
+            return cell[0].decode(_encoder.encode(v))
+        except (msgspec.ValidationError, TypeError, msgspec.EncodeError):
             return slow(v)
 
     return conv
@@ -110,12 +128,10 @@ def _build(tp: Any) -> _Conv:
         return _StructConverter(tp)
     if origin in (list, typing.List):  # noqa: UP006
         args = typing.get_args(tp)
-        item = args[0] if args else Any
-        return _strict_first(tp, _list_converter(item))
+        return _strict_first(tp, _list_converter(args[0] if args else Any))
     if origin in (dict, typing.Dict):  # noqa: UP006
         args = typing.get_args(tp)
-        value = args[1] if len(args) == 2 else Any
-        return _strict_first(tp, _dict_converter(value))
+        return _strict_first(tp, _dict_converter(args[1] if len(args) == 2 else Any))
     if tp is float:
         return _to_float
     return _identity  # str, int, bool, bytes, Literal: keep the raw value whatever it is
@@ -126,21 +142,23 @@ def _to_float(v: Any) -> Any:
 
 
 def _list_converter(item: Any) -> _Conv:
+    item_conv = _lazy(item)
+
     def conv(v: Any) -> Any:
         if not isinstance(v, list):
             return v
-        c = _converter(item)
-        return [c(x) for x in v]
+        return [item_conv(x) for x in v]
 
     return conv
 
 
 def _dict_converter(value: Any) -> _Conv:
+    value_conv = _lazy(value)
+
     def conv(v: Any) -> Any:
         if not isinstance(v, dict):
             return v
-        c = _converter(value)
-        return {k: c(x) for k, x in v.items()}
+        return {k: value_conv(x) for k, x in v.items()}
 
     return conv
 
@@ -211,18 +229,26 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         if tag in tagged:
             return _converter(tagged[tag])(v)
         # No usable tag: an untagged member, or (tag missing) any member, whichever shares most keys.
+        # The first that decodes strictly wins; else the best fit is converted leniently.
         candidates = [s for s in structs if tag is None or s.__struct_config__.tag in (None, tag)]
+        candidates.sort(key=lambda s: (s.__struct_config__.tag != tag, -len(v.keys() & _encode_names(s))))
+        if len(candidates) > 1:
+            data = _encoder.encode(v)
+            for c in candidates:
+                obj = _try_decode(c, data)
+                if obj is not _FAILED:
+                    return obj
         if candidates:
-            best = max(
-                candidates, key=lambda s: (s.__struct_config__.tag == tag, len(v.keys() & _encode_names(s)))
-            )
+            best = candidates[0]
             if len(structs) == 1 or best.__struct_config__.tag == tag or _encode_names(best) & v.keys():
                 return _converter(best)(v)
-        if dict_type is not None:
-            return _converter(dict_type)(v)
+        if dict_conv is not None:
+            return dict_conv(v)
         return Unknown(v)
 
     list_type = others.get("array")
+    list_conv = _lazy(list_type) if list_type is not None else None
+    dict_conv = _lazy(dict_type) if dict_type is not None else None
 
     def conv(v: Any) -> Any:
         if v is None:
@@ -230,7 +256,7 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         if isinstance(v, dict):
             return on_object(v) if (structs or dict_type is not None) else v
         if isinstance(v, list):
-            return _converter(list_type)(v) if list_type is not None else v
+            return list_conv(v) if list_conv is not None else v
         if isinstance(v, float) and "float" in others:
             return v
         if type(v) is int and "int" not in others and "float" in others:
@@ -238,6 +264,16 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         return v
 
     return conv
+
+
+_FAILED = object()
+
+
+def _try_decode(tp: Any, data: bytes) -> Any:
+    try:
+        return decoder_for(tp).decode(data)
+    except msgspec.ValidationError:
+        return _FAILED
 
 
 def _encode_names(cls: type[msgspec.Struct]) -> frozenset[str]:
@@ -261,7 +297,7 @@ class _StructConverter:
         self.subclasses: dict[Any, type[msgspec.Struct]] | None = None
 
     def _prepare(self) -> list[tuple[str, str, Any]]:
-        self.fields = [(f.encode_name, f.name, f.type) for f in msgspec.structs.fields(self.cls)]
+        self.fields = [(f.encode_name, f.name, _lazy(f.type)) for f in msgspec.structs.fields(self.cls)]
         subs: dict[Any, type[msgspec.Struct]] = {}
         todo = [self.cls]
         while todo:
@@ -288,11 +324,11 @@ class _StructConverter:
                     return Unknown(v)
                 return _converter(sub)(v)
         try:
-            return msgspec.convert(v, cls)
-        except msgspec.ValidationError:
+            return decoder_for(cls).decode(_encoder.encode(v))
+        except (msgspec.ValidationError, TypeError, msgspec.EncodeError):
             pass
         kwargs = {}
-        for wire, name, tp in fields:
+        for wire, name, conv in fields:
             if wire in v:
-                kwargs[name] = _converter(tp)(v[wire])
+                kwargs[name] = conv(v[wire])
         return cls(**kwargs)

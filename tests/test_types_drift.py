@@ -15,10 +15,12 @@ from openai_async.types import (
     CreateEmbeddingResponse,
     FileObject,
     FineTuningJob,
+    InputMessageResource,
     OutputMessage,
     OutputTextContent,
     Response,
     ResponseCompletedEvent,
+    ResponseItemList,
     ResponseStreamEvent,
     ResponseTextDeltaEvent,
     Unknown,
@@ -342,3 +344,34 @@ def test_bytes_that_are_not_json_raise(data: bytes) -> None:
         decode(data, ChatCompletion)
     with pytest.raises(msgspec.DecodeError):
         decode(data, ResponseStreamEvent)
+
+
+def test_members_sharing_a_tag_are_told_apart_by_their_fields() -> None:
+    """Input and output messages (both ``type: message``) in one list decode into their own structs."""
+    data = enc(
+        {
+            "object": "list",
+            "has_more": False,
+            "data": [
+                {
+                    "type": "message",
+                    "role": "user",
+                    "id": "m1",
+                    "status": "completed",
+                    "content": [{"type": "input_text", "text": "hi"}],
+                },
+                {
+                    "type": "message",
+                    "role": "assistant",
+                    "id": "m2",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": "yo", "annotations": []}],
+                },
+                {"type": "brand_new_item", "id": "m3"},
+            ],
+        }
+    )
+    items = decode(data, ResponseItemList).data
+    assert isinstance(items[0], InputMessageResource) and items[0].content[0].text == "hi"
+    assert isinstance(items[1], OutputMessage) and items[1].content[0].text == "yo"
+    assert isinstance(items[2], Unknown) and items[2]["id"] == "m3"
