@@ -49,6 +49,9 @@ STREAM_EVENT_FALLBACK = {
     "getResponse": "ResponseStreamEvent",
     "beta_getResponse": "BetaResponseStreamEvent",
 }
+# client.beta.<name> aliases of top-level namespaces that the official SDK still exposes (same routes, so the
+# operation table names them once, at the top level).
+BETA_ALIASES = {"chat": "chat"}
 SDK_PAGE_KIND = {
     "AsyncCursorPage": "cursor",
     "AsyncConversationCursorPage": "cursor",
@@ -784,6 +787,20 @@ def _render_container(
             "    @cached_property",
             f"    def {attr}(self) -> {c.class_name}:",
             f"        from .{c.module.split('/')[1]} import {c.class_name}",
+            "",
+            f"        return {c.class_name}(self._client)",
+            "",
+        ]
+    for attr, target in BETA_ALIASES.items():
+        c = spaces[target]
+        lines[lines.index("if TYPE_CHECKING:") + 1 : lines.index("if TYPE_CHECKING:") + 1] = [
+            f"    from ..{c.module} import {c.class_name}"
+        ]
+        lines += [
+            "    @cached_property",
+            f"    def {attr}(self) -> {c.class_name}:",
+            f'        """The same namespace as ``client.{target}`` (the official SDK keeps this alias)."""',
+            f"        from ..{c.module} import {c.class_name}",
             "",
             f"        return {c.class_name}(self._client)",
             "",

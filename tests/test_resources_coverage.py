@@ -53,6 +53,7 @@ realtime.client_secrets.create
 beta.chatkit.sessions.create beta.chatkit.sessions.cancel beta.chatkit.threads.retrieve
 beta.chatkit.threads.list beta.chatkit.threads.delete beta.chatkit.threads.list_items
 beta.assistants.create beta.threads.create beta.threads.runs.create beta.threads.messages.list
+beta.chat.completions.create beta.chat.completions.list
 admin.organization.admin_api_keys.list admin.organization.audit_logs.list admin.organization.invites.create
 admin.organization.users.retrieve admin.organization.projects.create admin.organization.projects.users.create
 admin.organization.projects.service_accounts.create admin.organization.usage.completions

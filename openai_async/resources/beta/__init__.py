@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..._resource import APIResource
 
 if TYPE_CHECKING:
+    from ..chat import Chat
     from .assistants import Assistants
     from .realtime import Realtime
     from .threads import Threads
@@ -49,3 +50,10 @@ class Beta(APIResource):
         from .responses import Responses
 
         return Responses(self._client)
+
+    @cached_property
+    def chat(self) -> Chat:
+        """The same namespace as ``client.chat`` (the official SDK keeps this alias)."""
+        from ..chat import Chat
+
+        return Chat(self._client)
