@@ -230,3 +230,34 @@ async def test_realtime_call_sends_sdp(wire: tuple[AsyncOpenAI, Recorder]) -> No
     assert seen.headers["Content-Type"] == "application/sdp"
     assert seen.body == b"v=0\r\noffer\r\n"
     assert answer == "v=0\r\nanswer\r\n"
+
+
+async def test_retrieve_with_stream_resumes_as_sse(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """responses.retrieve(id, stream=True) sends ?stream=true, asks for SSE and returns an AsyncStream."""
+    client, rec = wire
+    rec.replies[("GET", "/v1/responses/resp_1")] = sse
+    stream = await client.responses.retrieve("resp_1", stream=True, starting_after=3)
+    async with stream:
+        events = [e async for e in stream]
+    seen = rec.seen[-1]
+    assert (seen.method, seen.raw_path) == ("GET", "/v1/responses/resp_1?stream=true&starting_after=3")
+    assert seen.headers["Accept"] == "text/event-stream"
+    assert len(events) == 1
+
+
+async def test_post_list_sends_its_body(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """vector_stores.search is a POST list: the JSON body goes out and the page's items are typed."""
+    client, rec = wire
+    hit = {"file_id": "file-1", "filename": "a.txt", "score": 0.5, "attributes": {}, "content": []}
+    rec.replies[("POST", "/v1/vector_stores/vs_1/search")] = {
+        "object": "vector_store.search_results.page",
+        "search_query": ["q"],
+        "data": [hit],
+        "has_more": False,
+        "next_page": None,
+    }
+    page = await client.vector_stores.search("vs_1", query="q", max_num_results=2)
+    seen = rec.seen[-1]
+    assert (seen.method, seen.raw_path) == ("POST", "/v1/vector_stores/vs_1/search")
+    assert msgspec.json.decode(seen.body) == {"query": "q", "max_num_results": 2}
+    assert [h.file_id for h in page.data] == ["file-1"]
