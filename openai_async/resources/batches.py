@@ -13,6 +13,7 @@ from .._resource import APIResource, path_segment
 from .._types import UNSET, RequestOptions, UnsetType, Unpack
 from .._pagination import AsyncPaginator
 from ..types.batch import Batch
+from openai_async._helpers.batches import BatchesHelpers
 
 
 class _CreateBatchBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -25,7 +26,7 @@ class _CreateBatchBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     output_expires_after: Any = UNSET
 
 
-class Batches(APIResource):
+class Batches(BatchesHelpers, APIResource):
     """The ``client.batches`` namespace."""
 
     def list(

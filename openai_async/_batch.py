@@ -1,0 +1,844 @@
+"""The Batch pipeline: requests in, results out in input order, through the 50%-cheaper Batch API.
+
+    summary = await client.batches.run("requests.jsonl", output="results.jsonl")   # run to a file
+
+    async with client.batches.run(requests) as results:                           # or iterate
+        async for result in results:                                               # input order
+            print(result.custom_id, result.ok, result.response.body if result.ok else result.error)
+
+What one run does:
+
+1. reads the requests lazily (Batch input lines: ``custom_id``, ``method``, ``url``, ``body``; the same items the
+   bulk runner takes) and writes them as JSONL files of at most ``max_requests`` lines / ``max_bytes`` bytes
+   (the API's 50,000 / 200 MB), one endpoint per file: one file per batch;
+2. uploads each file (Files API; the Uploads API in concurrent parts above ``upload_threshold`` bytes) and
+   creates its batch;
+3. polls the batches (honouring ``openai-poll-after-ms``, else a backoff up to a minute), reporting
+   ``request_counts`` to a callback and/or stderr;
+4. downloads each batch's output and error files and puts their lines back in input order (``BatchResult``,
+   the API's output line with the body decoded into the endpoint's type), appended to ``output`` if given.
+
+Resuming: with ``output`` (or ``state_path``) the ids of the uploaded files and of the batches, and how much of
+the output file is final, are kept in ``OUT.jsonl.state.json``. Run the same command again after a crash or a
+timeout and it polls the batches it created instead of creating new ones, and skips what is already written.
+
+Failures never vanish: a request the API answered with an error keeps its ``response``; a request without a
+line in the output (batch ``failed``, ``expired``, ``cancelled``) becomes a record whose ``error.code`` says so
+(``batch_failed``, ``batch_expired``, ``batch_cancelled``, ``missing_result``); partial results are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterable, Callable, Generator, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+import anyio
+import anyio.to_thread
+import msgspec
+
+from ._decode import decode
+from ._errors import OpenAIError
+from ._polling import PollSchedule, PollTimeoutError
+from ._resource import path_segment
+from ._types import RequestOptions
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+if TYPE_CHECKING:
+    import argparse
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from ._client import AsyncOpenAI
+    from .types.batch import Batch
+
+__all__ = [
+    "BatchInputError",
+    "BatchProgress",
+    "BatchRequestError",
+    "BatchResponse",
+    "BatchResult",
+    "BatchRun",
+    "BatchStateError",
+    "BatchSummary",
+    "add_batch_arguments",
+    "batch_command",
+    "run_batch",
+]
+
+MAX_REQUESTS = 50_000
+MAX_BYTES = 200 * 1024 * 1024
+UPLOAD_THRESHOLD = 64 * 1024 * 1024
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+_STATE_VERSION = 1
+
+BatchInput = Iterable[Any] | AsyncIterable[Any] | str | os.PathLike[str]
+
+
+# --------------------------------------------------------------------------------------------------- records
+class BatchResponse(msgspec.Struct, kw_only=True):
+    """The HTTP answer to one request of a batch."""
+
+    status_code: int
+    request_id: str | None = None
+    body: Any = None
+    """The body: the endpoint's type (``CreateChatCompletionResponse``...) for a 2xx, else the decoded JSON."""
+
+
+class BatchRequestError(msgspec.Struct, kw_only=True):
+    """Why a request has no answer: the API's per-request error, or ``batch_failed`` / ``batch_expired`` /
+    ``batch_cancelled`` / ``missing_result`` when its batch ended without it."""
+
+    code: str | None = None
+    message: str | None = None
+
+
+class BatchResult(msgspec.Struct, kw_only=True):
+    """One output line of the Batch API (also the shape of bulk runner results)."""
+
+    custom_id: str
+    id: str | None = None
+    response: BatchResponse | None = None
+    error: BatchRequestError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the request got a 2xx answer."""
+        return self.error is None and self.response is not None and 200 <= self.response.status_code < 300
+
+    @property
+    def body(self) -> Any:
+        """The response body (None without a response)."""
+        return self.response.body if self.response is not None else None
+
+
+class BatchProgress(msgspec.Struct, kw_only=True):
+    """Where a run stands, passed to ``on_progress`` after every poll that changed something."""
+
+    batches: int
+    finished_batches: int
+    total: int
+    """Requests in the whole run."""
+    completed: int
+    failed: int
+    statuses: dict[str, int]
+    """Batches by status (``validating``, ``in_progress``, ...)."""
+
+
+class BatchSummary(msgspec.Struct, kw_only=True):
+    """What a finished run did."""
+
+    succeeded: int = 0
+    failed: int = 0
+    batch_ids: list[str] = msgspec.field(default_factory=list)
+    batch_statuses: dict[str, str] = msgspec.field(default_factory=dict)
+    """Final status of each batch, by id (``completed``, ``expired``, ...)."""
+    errors: dict[str, int] = msgspec.field(default_factory=dict)
+    """Failed requests by error code or HTTP status."""
+    output: str | None = None
+    elapsed: float = 0.0
+
+
+class BatchInputError(OpenAIError, ValueError):
+    """An input item is malformed (no ``custom_id``, a duplicate one, a method other than POST, ...)."""
+
+
+class BatchStateError(OpenAIError):
+    """The state file does not match this run (other inputs or limits), or the output exists without one."""
+
+
+# --------------------------------------------------------------------------------------------------- state
+class _Chunk(msgspec.Struct, kw_only=True):
+    index: int
+    count: int
+    size: int
+    digest: str
+    endpoint: str
+    input_file_id: str | None = None
+    batch_id: str | None = None
+    status: str | None = None
+    completed: int = 0
+    failed: int = 0
+    out_end: int | None = None
+    """Bytes of the output file that are final once this chunk is written (None: not written yet)."""
+
+
+class _State(msgspec.Struct, kw_only=True):
+    version: int = _STATE_VERSION
+    max_requests: int
+    max_bytes: int
+    chunks: list[_Chunk] = msgspec.field(default_factory=list)
+
+
+class _RawResponse(msgspec.Struct):
+    status_code: int
+    request_id: str | None = None
+    body: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _Line(msgspec.Struct):
+    custom_id: str
+    id: str | None = None
+    response: _RawResponse | None = None
+    error: BatchRequestError | None = None
+
+
+class _CustomId(msgspec.Struct):
+    custom_id: str
+
+
+_line_decoder = msgspec.json.Decoder(_Line)
+_id_decoder = msgspec.json.Decoder(_CustomId)
+_state_decoder = msgspec.json.Decoder(_State)
+_encoder = msgspec.json.Encoder()
+
+
+def _body_types() -> dict[str, Any]:
+    from .types.chat import CreateChatCompletionResponse
+    from .types.completions import CreateCompletionResponse
+    from .types.embeddings import CreateEmbeddingResponse
+    from .types.images import ImagesResponse
+    from .types.moderations import CreateModerationResponse
+    from .types.responses import Response
+    from .types.videos import VideoResource
+
+    return {
+        "/v1/chat/completions": CreateChatCompletionResponse,
+        "/v1/responses": Response,
+        "/v1/embeddings": CreateEmbeddingResponse,
+        "/v1/completions": CreateCompletionResponse,
+        "/v1/moderations": CreateModerationResponse,
+        "/v1/images/generations": ImagesResponse,
+        "/v1/images/edits": ImagesResponse,
+        "/v1/videos": VideoResource,
+    }
+
+
+def endpoint_of(url: str) -> str:
+    """The batch ``endpoint`` of a request ``url``: ``/chat/completions`` and ``/v1/chat/completions`` alike."""
+    path = url.split("?", 1)[0]
+    return path if path.startswith("/v1/") else "/v1" + path
+
+
+def _result_from_line(line: bytes, body_type: Any) -> BatchResult:
+    raw = _line_decoder.decode(line)
+    response = None
+    if raw.response is not None:
+        ok = 200 <= raw.response.status_code < 300 and body_type is not None
+        body = decode(raw.response.body, body_type if ok else Any)
+        response = BatchResponse(status_code=raw.response.status_code, request_id=raw.response.request_id,
+                                 body=body)
+    return BatchResult(custom_id=raw.custom_id, id=raw.id, response=response, error=raw.error)
+
+
+def _error_kind(result: BatchResult) -> str:
+    if result.error is not None:
+        return result.error.code or "error"
+    if result.response is not None:
+        return str(result.response.status_code)
+    return "error"
+
+
+# --------------------------------------------------------------------------------------------------- input
+class _Prepared:
+    """Strictly private. One chunk of input as written to disk: its JSONL file and its custom_ids in order."""
+
+    def __init__(self, index: int, endpoint: str, path: str) -> None:
+        self.index = index
+        self.endpoint = endpoint
+        self.path = path
+        self.custom_ids: list[str] = []
+        self.size = 0
+        self.hash = hashlib.sha256()
+        self.file: IO[bytes] | None = open(path, "wb")  # closed by close()
+
+    def add(self, custom_id: str, line: bytes) -> None:
+        assert self.file is not None
+        self.file.write(line)
+        self.hash.update(line)
+        self.size += len(line)
+        self.custom_ids.append(custom_id)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def _normalize(item: Any, where: str) -> tuple[str, str, bytes]:
+    """Return ``(custom_id, endpoint, jsonl line)`` of one input item, or raise ``BatchInputError``."""
+    if not isinstance(item, Mapping):
+        try:
+            item = msgspec.to_builtins(item)
+        except TypeError:
+            item = None
+        if not isinstance(item, Mapping):
+            raise BatchInputError(f"{where}: expected a Batch request object (custom_id, method, url, body)")
+    custom_id = item.get("custom_id")
+    if not isinstance(custom_id, str) or not custom_id:
+        raise BatchInputError(f"{where}: missing or empty custom_id")
+    method = item.get("method", "POST")
+    if not isinstance(method, str) or method.upper() != "POST":
+        raise BatchInputError(f"{where} ({custom_id}): the Batch API only runs POST requests, not {method!r}")
+    url = item.get("url")
+    if not isinstance(url, str) or not url.startswith("/"):
+        raise BatchInputError(f"{where} ({custom_id}): url must be a path such as /v1/chat/completions")
+    body = item.get("body")
+    if not isinstance(body, Mapping):
+        raise BatchInputError(f"{where} ({custom_id}): body must be a JSON object")
+    endpoint = endpoint_of(url)
+    line = _encoder.encode({"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body}) + b"\n"
+    return custom_id, endpoint, line
+
+
+async def _items(requests: BatchInput) -> Any:
+    """Yield ``(where, item)`` from an iterable, an async iterable or a JSONL file path."""
+    if isinstance(requests, (str, os.PathLike)):
+        path = os.fspath(requests)
+        async with await anyio.open_file(path, "rb") as f:
+            lineno = 0
+            async for line in f:
+                lineno += 1
+                if not line.strip():
+                    continue
+                try:
+                    item = msgspec.json.decode(line)
+                except msgspec.DecodeError as exc:
+                    raise BatchInputError(f"{path}:{lineno}: not valid JSON ({exc})") from None
+                yield f"{path}:{lineno}", item
+    elif isinstance(requests, AsyncIterable):
+        index = 0
+        async for item in requests:
+            yield f"item {index}", item
+            index += 1
+    else:
+        for index, item in enumerate(requests):
+            yield f"item {index}", item
+
+
+# --------------------------------------------------------------------------------------------------- the run
+class BatchRun:
+    """One Batch pipeline run: ``await`` it for a ``BatchSummary``, or iterate it (preferably inside
+    ``async with``) for ``BatchResult``s in input order. Made by ``run_batch`` / ``client.batches.run``."""
+
+    def __init__(self, client: AsyncOpenAI, requests: BatchInput, *, output: str | os.PathLike[str] | None,
+                 state_path: str | os.PathLike[str] | None, completion_window: str,
+                 metadata: dict[str, str] | None, max_requests: int, max_bytes: int, upload_threshold: int,
+                 part_size: int | None, poll_interval_ms: float | None, max_wait_seconds: float | None,
+                 on_progress: Callable[[BatchProgress], object] | None, progress: bool | TextIO, typed: bool,
+                 options: RequestOptions) -> None:
+        if max_requests < 1 or max_bytes < 1:
+            raise ValueError("max_requests and max_bytes must be positive")
+        self._client = client
+        self._requests = requests
+        self._output = os.fspath(output) if output is not None else None
+        if state_path is None and self._output is not None:
+            state_path = self._output + ".state.json"
+        self._state_path = os.fspath(state_path) if state_path is not None else None
+        self._window = completion_window
+        self._metadata = metadata
+        self._max_requests = max_requests
+        self._max_bytes = max_bytes
+        self._upload_threshold = upload_threshold
+        self._part_size = part_size
+        self._schedule = PollSchedule(poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
+                                      initial=1.0, factor=1.5, maximum=60.0)
+        self._on_progress = on_progress
+        self._stream: TextIO | None = sys.stderr if progress is True else (progress or None)  # type: ignore[assignment]
+        self._typed = typed
+        self._options = options
+        self._state: _State | None = None
+        self._prepared: list[_Prepared] = []
+        self._work_dir: str | None = None
+        self._started = 0.0
+        self._next_chunk = 0
+        self._reader: IO[bytes] | None = None
+        self._reader_end = 0
+        self._body_type: Any = None
+        self._last_progress: tuple[Any, ...] | None = None
+        self._closed = False
+        self.summary = BatchSummary(output=self._output)
+        """Counts so far; complete once the run has finished."""
+
+    # -- public protocol -----------------------------------------------------------------------------------
+
+    def __aiter__(self) -> BatchRun:
+        return self
+
+    async def __anext__(self) -> BatchResult:
+        if self._state is None:
+            await self._prepare()
+        while True:
+            if self._reader is not None:
+                line = self._read_line()
+                if line is not None:
+                    result = _result_from_line(line, self._body_type)
+                    self._count(result)
+                    return result
+            if self._next_chunk >= len(self._prepared):
+                self.summary.elapsed = time.monotonic() - self._started
+                await self.aclose()
+                raise StopAsyncIteration
+            await self._open_chunk(self._next_chunk)
+            self._next_chunk += 1
+
+    def __await__(self) -> Generator[Any, None, BatchSummary]:
+        return self._drain().__await__()
+
+    async def _drain(self) -> BatchSummary:
+        async with self:
+            async for _ in self:
+                pass
+        return self.summary
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close files and remove the working directory. The batches keep running on the server; a new run
+        with the same state file picks them up."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        for prepared in self._prepared:
+            prepared.close()
+        if self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    # -- step 1 and 2: chunk, upload, create ---------------------------------------------------------------
+
+    async def _prepare(self) -> None:
+        self._started = time.monotonic()
+        self._work_dir = tempfile.mkdtemp(prefix="openai-async-batch-")
+        state = self._load_state()
+        fresh = state is None
+        if state is None:
+            state = _State(max_requests=self._max_requests, max_bytes=self._max_bytes)
+        elif (state.max_requests, state.max_bytes) != (self._max_requests, self._max_bytes):
+            raise BatchStateError(
+                f"{self._state_path} was written with max_requests={state.max_requests}, "
+                f"max_bytes={state.max_bytes}: run with the same limits, or delete it (and the output) to start over")
+        await self._split_input()
+        known = state.chunks
+        chunks: list[_Chunk] = []
+        for prepared in self._prepared:
+            digest = prepared.hash.hexdigest()
+            old = known[prepared.index] if prepared.index < len(known) else None
+            if old is not None and (old.digest != digest or old.endpoint != prepared.endpoint):
+                raise BatchStateError(
+                    f"the requests of batch #{prepared.index + 1} differ from those recorded in {self._state_path}: "
+                    "resume with the same input, or delete the state file and the output to start over")
+            chunks.append(old or _Chunk(index=prepared.index, count=len(prepared.custom_ids), size=prepared.size,
+                                        digest=digest, endpoint=prepared.endpoint))
+        if len(known) > len(chunks):
+            raise BatchStateError(f"{self._state_path} records more batches than this input makes")
+        state.chunks = chunks
+        self._state = state
+        if fresh:
+            self._check_fresh_output()
+        else:
+            self._repair_output()
+        self._save_state()
+        for prepared, chunk in zip(self._prepared, chunks, strict=True):
+            if chunk.out_end is None and chunk.batch_id is None:
+                await self._submit(prepared, chunk)
+            prepared.close()
+            os.unlink(prepared.path)
+
+    async def _split_input(self) -> None:
+        assert self._work_dir is not None
+        seen: set[str] = set()
+        current: _Prepared | None = None
+        async for where, item in _items(self._requests):
+            custom_id, endpoint, line = _normalize(item, where)
+            if custom_id in seen:
+                raise BatchInputError(f"{where}: duplicate custom_id {custom_id!r}")
+            seen.add(custom_id)
+            if len(line) > self._max_bytes:
+                raise BatchInputError(f"{where} ({custom_id}): {len(line)} bytes, over max_bytes={self._max_bytes}")
+            if (current is None or current.endpoint != endpoint or len(current.custom_ids) >= self._max_requests
+                    or current.size + len(line) > self._max_bytes):
+                if current is not None:
+                    current.close()
+                index = len(self._prepared)
+                current = _Prepared(index, endpoint, os.path.join(self._work_dir, f"input-{index}.jsonl"))
+                self._prepared.append(current)
+            current.add(custom_id, line)
+        if current is not None:
+            current.close()
+        if not self._prepared:
+            raise BatchInputError("no requests to run")
+
+    async def _submit(self, prepared: _Prepared, chunk: _Chunk) -> None:
+        client = self._client
+        if chunk.input_file_id is None:
+            name = f"batch-input-{chunk.index + 1}.jsonl"
+            if chunk.size > self._upload_threshold:
+                upload = await client.uploads.upload_file_chunked(
+                    file=prepared.path, filename=name, mime_type="application/jsonl", purpose="batch",
+                    part_size=self._part_size, **self._options)
+                file_id = upload.file.get("id") if isinstance(upload.file, dict) else getattr(upload.file, "id", None)
+            else:
+                uploaded = await client.files.create(file=(name, pathlib.Path(prepared.path), "application/jsonl"),
+                                                     purpose="batch", **self._options)
+                file_id = uploaded.id
+            if not isinstance(file_id, str):
+                raise OpenAIError(f"the upload of batch #{chunk.index + 1} returned no file id")
+            chunk.input_file_id = file_id
+            self._save_state()
+        batch = await client.batches.create(input_file_id=chunk.input_file_id, endpoint=chunk.endpoint,  # type: ignore[arg-type]
+                                            completion_window=self._window,  # type: ignore[arg-type]
+                                            metadata=self._metadata, **self._options)
+        chunk.batch_id = batch.id
+        chunk.status = batch.status
+        self._save_state()
+
+    # -- step 3: poll --------------------------------------------------------------------------------------
+
+    async def _wait_for(self, chunk: _Chunk) -> Batch:
+        from .types.batch import Batch
+
+        assert self._state is not None
+        latest: dict[int, tuple[Batch, Any]] = {}
+
+        async def refresh(c: _Chunk) -> None:
+            assert c.batch_id is not None
+            raw = await self._client._raw_view()._request(
+                "GET", f"/batches/{path_segment(c.batch_id)}", cast=Batch, options=self._options)
+            batch = raw.parse()
+            latest[c.index] = (batch, raw.headers)
+            c.status = batch.status
+            counts = batch.request_counts
+            if counts is not None:
+                c.completed = counts.completed or 0
+                c.failed = counts.failed or 0
+
+        while True:
+            pending = [c for c in self._state.chunks if c.out_end is None and c.status not in TERMINAL]
+            if chunk not in pending:
+                pending.append(chunk)  # one read of a finished batch to get its file ids
+            try:
+                async with anyio.create_task_group() as tg:
+                    for c in pending:
+                        tg.start_soon(refresh, c)
+            except BaseExceptionGroup as group:
+                from ._helpers.uploads import first_error
+
+                raise first_error(group) from None
+            self._save_state()
+            self._report()
+            batch, headers = latest[chunk.index]
+            if chunk.status in TERMINAL:
+                return batch
+            if not await self._schedule.sleep(headers):
+                raise PollTimeoutError(
+                    f"Gave up waiting for batch {chunk.batch_id} after {self._schedule.max_wait_seconds} s "
+                    f"(status {chunk.status!r}); run again with the same output/state file to resume.", last=batch)
+
+    def _report(self) -> None:
+        assert self._state is not None
+        chunks = self._state.chunks
+        statuses: dict[str, int] = {}
+        for c in chunks:
+            state = "written" if c.out_end is not None else (c.status or "pending")
+            statuses[state] = statuses.get(state, 0) + 1
+        progress = BatchProgress(
+            batches=len(chunks),
+            finished_batches=sum(1 for c in chunks if c.out_end is not None or c.status in TERMINAL),
+            total=sum(c.count for c in chunks), completed=sum(c.completed for c in chunks),
+            failed=sum(c.failed for c in chunks), statuses=statuses)
+        key = (progress.finished_batches, progress.completed, progress.failed, tuple(sorted(statuses.items())))
+        if key == self._last_progress:
+            return
+        self._last_progress = key
+        if self._on_progress is not None:
+            self._on_progress(progress)
+        if self._stream is not None:
+            states = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+            elapsed = time.monotonic() - self._started
+            self._stream.write(
+                f"batch: {progress.completed + progress.failed}/{progress.total} requests done "
+                f"({progress.failed} failed); batches {progress.finished_batches}/{progress.batches} finished "
+                f"[{states}] {elapsed:.0f}s\n")
+            self._stream.flush()
+
+    # -- step 4: download and order ------------------------------------------------------------------------
+
+    async def _open_chunk(self, index: int) -> None:
+        assert self._state is not None and self._work_dir is not None
+        chunk = self._state.chunks[index]
+        start = 0
+        if self._output is not None and index > 0:
+            start = self._state.chunks[index - 1].out_end  # type: ignore[assignment]
+            assert start is not None
+        if chunk.out_end is None:
+            batch = await self._wait_for(chunk)
+            files = []
+            for kind, file_id in (("output", batch.output_file_id), ("errors", batch.error_file_id)):
+                if file_id:
+                    path = os.path.join(self._work_dir, f"{kind}-{index}.jsonl")
+                    content = await self._client.files.content(file_id, **self._options)
+                    await content.write_to_file(path)
+                    files.append(path)
+            target = self._output or os.path.join(self._work_dir, f"results-{index}.jsonl")
+            missing = _missing_error(batch)
+            end = await anyio.to_thread.run_sync(
+                _write_in_order, self._prepared[index].custom_ids, files, target, start, missing)
+            for path in files:
+                os.unlink(path)
+            chunk.out_end = end if self._output is not None else None
+            if self._output is not None:
+                self._save_state()
+            if batch.id:
+                self.summary.batch_statuses[batch.id] = batch.status or "unknown"
+        else:
+            target = self._output  # type: ignore[assignment]
+            assert target is not None
+            end = chunk.out_end
+            if chunk.batch_id:
+                self.summary.batch_statuses[chunk.batch_id] = chunk.status or "unknown"
+        if chunk.batch_id:
+            self.summary.batch_ids.append(chunk.batch_id)
+        self._body_type = _body_types().get(chunk.endpoint) if self._typed else None
+        self._open_reader(target, start, end)
+
+    def _open_reader(self, path: str, start: int, end: int) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        self._reader = open(path, "rb")  # closed by aclose() or the next chunk
+        self._reader.seek(start)
+        self._reader_end = end
+
+    def _read_line(self) -> bytes | None:
+        assert self._reader is not None
+        if self._reader.tell() >= self._reader_end:
+            return None
+        line = self._reader.readline()
+        return line or None
+
+    def _count(self, result: BatchResult) -> None:
+        if result.ok:
+            self.summary.succeeded += 1
+        else:
+            self.summary.failed += 1
+            kind = _error_kind(result)
+            self.summary.errors[kind] = self.summary.errors.get(kind, 0) + 1
+
+    # -- state and output files ----------------------------------------------------------------------------
+
+    def _load_state(self) -> _State | None:
+        if self._state_path is None or not os.path.exists(self._state_path):
+            return None
+        with open(self._state_path, "rb") as f:
+            try:
+                state = _state_decoder.decode(f.read())
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise BatchStateError(f"{self._state_path} is not a batch state file: {exc}") from None
+        if state.version != _STATE_VERSION:
+            raise BatchStateError(f"{self._state_path}: unknown state version {state.version}")
+        return state
+
+    def _save_state(self) -> None:
+        if self._state_path is None or self._state is None:
+            return
+        tmp = f"{self._state_path}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(msgspec.json.format(_encoder.encode(self._state), indent=1))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self._state_path)
+
+    def _check_fresh_output(self) -> None:
+        if self._output is not None and os.path.exists(self._output) and os.path.getsize(self._output) > 0:
+            raise BatchStateError(
+                f"{self._output} exists but {self._state_path} does not: it is not from a batch run to resume. "
+                "Choose another output or delete it.")
+
+    def _repair_output(self) -> None:
+        """Cut the output back to the last fully written batch (a crash may have left a partial one)."""
+        if self._output is None or self._state is None:
+            return
+        final = 0
+        for c in self._state.chunks:
+            if c.out_end is None:
+                break
+            final = c.out_end
+        if not os.path.exists(self._output):
+            if final:
+                raise BatchStateError(f"{self._output} is missing but {self._state_path} says results were written")
+            return
+        size = os.path.getsize(self._output)
+        if size < final:
+            raise BatchStateError(f"{self._output} is shorter than {self._state_path} records")
+        if size > final:
+            os.truncate(self._output, final)
+
+
+def _missing_error(batch: Batch) -> BatchRequestError:
+    status = batch.status or "unknown"
+    if status == "completed":
+        return BatchRequestError(code="missing_result", message=f"batch {batch.id} completed without this request")
+    message = f"batch {batch.id} {status} before running this request"
+    if batch.errors is not None and batch.errors.data:
+        details = "; ".join(
+            f"{e.code}: {e.message}" + (f" (line {e.line})" if e.line is not None else "")
+            for e in batch.errors.data[:5])
+        message += f": {details}"
+    return BatchRequestError(code=f"batch_{status}", message=message)
+
+
+def _write_in_order(custom_ids: list[str], files: list[str], target: str, start: int,
+                    missing: BatchRequestError) -> int:
+    """Write the lines of ``files`` to ``target`` (from byte ``start``) in ``custom_ids`` order; return the end."""
+    index: dict[str, tuple[int, int, int]] = {}
+    handles = [open(path, "rb") for path in files]  # closed below
+    try:
+        for n, handle in enumerate(handles):
+            offset = 0
+            for line in handle:
+                if line.strip():
+                    index[_id_decoder.decode(line).custom_id] = (n, offset, len(line))
+                offset += len(line)
+        mode = "r+b" if os.path.exists(target) else "wb"
+        with open(target, mode) as out:
+            out.seek(start)
+            out.truncate()
+            for custom_id in custom_ids:
+                where = index.get(custom_id)
+                if where is None:
+                    record = BatchResult(custom_id=custom_id, error=missing)
+                    out.write(_encoder.encode(record) + b"\n")
+                    continue
+                n, offset, length = where
+                handles[n].seek(offset)
+                line = handles[n].read(length)
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+            return out.tell()
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def run_batch(
+    client: AsyncOpenAI,
+    requests: BatchInput,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    state_path: str | os.PathLike[str] | None = None,
+    completion_window: str = "24h",
+    metadata: dict[str, str] | None = None,
+    max_requests: int = MAX_REQUESTS,
+    max_bytes: int = MAX_BYTES,
+    upload_threshold: int = UPLOAD_THRESHOLD,
+    part_size: int | None = None,
+    poll_interval_ms: float | None = None,
+    max_wait_seconds: float | None = None,
+    on_progress: Callable[[BatchProgress], object] | None = None,
+    progress: bool | TextIO = False,
+    typed: bool = True,
+    **options: Any,
+) -> BatchRun:
+    """Run requests through the Batch API and get the results back in input order.
+
+    Args:
+        client: the client (its retries and timeouts apply to every call).
+        requests: Batch input items (``custom_id``, ``method`` = POST, ``url``, ``body``) as an iterable, an
+            async iterable, or the path of a JSONL file; read once, lazily.
+        output: a JSONL file for the results (the API's output lines, in input order); enables resuming.
+        state_path: where to keep the batch ids (default ``OUTPUT.state.json``; none without output).
+        completion_window / metadata: passed to ``batches.create``.
+        max_requests / max_bytes: the most requests / bytes per batch (the API's limits by default).
+        upload_threshold: input files larger than this go through the Uploads API in parts.
+        part_size: part size for those uploads (default 64 MB).
+        poll_interval_ms: a fixed poll interval; by default ``openai-poll-after-ms``, else a backoff to 60 s.
+        max_wait_seconds: give up waiting after this long (``PollTimeoutError``; resume later).
+        on_progress: called with a ``BatchProgress`` when the counts change.
+        progress: print progress lines on stderr (True) or on the given text stream.
+        typed: decode 2xx bodies into the endpoint's type (False: plain JSON objects).
+        options: request options (``extra_headers``, ``timeout``...) for every call.
+
+    Returns:
+        A ``BatchRun``: ``await`` it for a ``BatchSummary``, or ``async for`` over it for ``BatchResult``s.
+    """
+    return BatchRun(client, requests, output=output, state_path=state_path, completion_window=completion_window,
+                    metadata=metadata, max_requests=max_requests, max_bytes=max_bytes,
+                    upload_threshold=upload_threshold, part_size=part_size, poll_interval_ms=poll_interval_ms,
+                    max_wait_seconds=max_wait_seconds, on_progress=on_progress, progress=progress, typed=typed,
+                    options=options)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------------- CLI
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``openai-async batch`` options to ``parser``."""
+    parser.add_argument("input", help="JSONL file of Batch requests (custom_id, method, url, body)")
+    parser.add_argument("-o", "--output", required=True,
+                        help="JSONL file for the results, in input order (resumed via OUTPUT.state.json)")
+    parser.add_argument("--completion-window", default="24h", help="batch completion window (default 24h)")
+    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
+                        help="batch metadata (repeatable)")
+    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS, help="requests per batch at most")
+    parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, help="bytes per batch input file at most")
+    parser.add_argument("--poll-interval", type=float, default=None,
+                        help="seconds between polls (default: the server's hint, else a backoff)")
+    parser.add_argument("--max-wait", type=float, default=None,
+                        help="give up after this many seconds (exit 3; run again to resume)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = None) -> int:
+    """Run ``openai-async batch``; returns the exit status.
+
+    0: every request succeeded; 1: some requests or batches failed (see the output); 2: bad input or state;
+    3: ``--max-wait`` ran out (run the same command again to resume).
+    """
+    metadata: dict[str, str] = {}
+    for pair in args.metadata or ():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            sys.stderr.write(f"openai-async batch: --metadata wants KEY=VALUE, got {pair!r}\n")
+            return 2
+        metadata[key] = value
+    own = client is None
+    if client is None:
+        from ._client import AsyncOpenAI
+
+        client = AsyncOpenAI()
+    try:
+        run = run_batch(
+            client, args.input, output=args.output, completion_window=args.completion_window,
+            metadata=metadata or None, max_requests=args.max_requests, max_bytes=args.max_bytes,
+            poll_interval_ms=args.poll_interval * 1000 if args.poll_interval is not None else None,
+            max_wait_seconds=args.max_wait, progress=not args.quiet)
+        summary = await run
+    except (BatchInputError, BatchStateError) as exc:
+        sys.stderr.write(f"openai-async batch: {exc}\n")
+        return 2
+    except PollTimeoutError as exc:
+        sys.stderr.write(f"openai-async batch: {exc}\n")
+        return 3
+    finally:
+        if own:
+            await client.close()
+    errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
+    sys.stderr.write(f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
+                     f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "
+                     f"results in {args.output}\n")
+    return 0 if summary.failed == 0 else 1
