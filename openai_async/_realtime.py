@@ -276,18 +276,23 @@ class RealtimeConnection:
             APIConnectionError: the session has ended (after a clean end too: see ``closed`` and ``close_code``).
             RealtimeAPIError: an ``error`` event, when the connection was opened with ``raise_errors=True``.
         """
-        data = await self._next_frame()
+        event = self.parse_event(await self._next_frame())
+        if isinstance(event, RealtimeServerEventError):
+            if self._raise_errors:
+                raise RealtimeAPIError(event)
+        else:
+            self._attempts = 0
+        return event
+
+    @staticmethod
+    def parse_event(data: bytes | str) -> ServerEvent:
+        """Decode one frame's payload (e.g. from ``recv_bytes()``) as ``recv()`` does, without raising for errors."""
         try:
             event: Any = decode(data, RealtimeServerEvent)
         except msgspec.DecodeError:
             return Unknown({"type": None, "data": data})
         if not isinstance(event, (msgspec.Struct, dict)):
             return Unknown({"type": None, "data": event})
-        if isinstance(event, RealtimeServerEventError):
-            if self._raise_errors:
-                raise RealtimeAPIError(event)
-        else:
-            self._attempts = 0
         return cast("ServerEvent", event)
 
     async def recv_bytes(self) -> bytes:
@@ -367,6 +372,8 @@ class RealtimeConnection:
                 log.info("realtime connection lost (%s); reconnecting in %.2fs (attempt %d of %d)",
                          why, delay, self._attempts, policy.max_retries)
                 await anyio.sleep(delay)
+                if self._closing:
+                    return
                 try:
                     ws = await self._reopen()
                 except APIStatusError as exc:

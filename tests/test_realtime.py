@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from openai_async import (
     APIConnectionError,
     APIError,
+    APITimeoutError,
     AsyncOpenAI,
     AuthenticationError,
     InternalServerError,
@@ -452,3 +453,93 @@ def test_audio_bytes_decodes_base64_deltas() -> None:
     assert memoryview(audio_bytes({"delta": base64.b64encode(b"ab").decode()})).tobytes() == b"ab"
     with pytest.raises(ValueError):
         audio_bytes(RealtimeServerEventResponseTextDelta(delta=None))
+
+
+async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None:
+    """With reconnect on, a send that finds the socket gone reopens it, replays the session, then sends the event."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await ws.send_str(ev("session.created", event_id=f"created_{n}"))
+        if n == 0:
+            assert await srv.next_event(ws, n) is not None
+            abort(request)
+            return
+        for _ in range(2):
+            assert await srv.next_event(ws, n) is not None
+        await ws.close()
+
+    srv = FakeRealtime(script)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        async with client.realtime.connect(model="m", reconnect=RetryPolicy.instant(3)) as conn:
+            assert (await conn.recv()).event_id == "created_0"
+            await conn.session.update(session={"type": "realtime", "instructions": "A"})
+            with anyio.fail_after(5):
+                await srv.done.wait()  # the server has dropped the first connection
+            await anyio.sleep(0.05)  # and the client's socket has seen it go
+            await conn.input_audio_buffer.commit()
+            rest = [event async for event in conn]
+    assert len(srv.handshakes) == 2
+    assert srv.received[1][0] == {"type": "session.update", "session": {"type": "realtime", "instructions": "A"}}
+    assert srv.received[1][1] == {"type": "input_audio_buffer.commit"}
+    assert [e.event_id for e in rest] == ["created_1"]
+
+
+async def test_close_from_another_task_ends_the_reader_cleanly() -> None:
+    """close() while another task is waiting in ``async for`` ends that loop without an error."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await ws.send_str(ev("session.created"))
+        await srv.drain(ws, n)
+
+    srv = FakeRealtime(script)
+    got: list[Any] = []
+    async with serve(srv.app()) as url, client_for(url) as client:
+        async with client.realtime.connect(model="m") as conn:
+            first = anyio.Event()
+
+            async def read() -> None:
+                async for event in conn:
+                    got.append(event)
+                    first.set()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                with anyio.fail_after(5):
+                    await first.wait()
+                await conn.close()
+            assert conn.closed and conn.close_code == 1000
+        with anyio.fail_after(5):
+            await srv.done.wait()
+    assert [e.type for e in got] == ["session.created"] and srv.close_codes == [1000]
+
+
+async def test_a_cancelled_recv_loses_nothing() -> None:
+    """Cancelling a waiting recv() (a timeout around it) leaves the session usable; the next event still arrives."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        assert await srv.next_event(ws, n) is not None  # sent after the client's timeout
+        await ws.send_str(ev("session.created", event_id="late"))
+        await srv.drain(ws, n)
+
+    srv = FakeRealtime(script)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        async with client.realtime.connect(model="m") as conn:
+            with anyio.move_on_after(0.1) as scope:
+                await conn.recv()
+            assert scope.cancelled_caught
+            await conn.input_audio_buffer.commit()
+            event = await conn.recv()
+    assert event.event_id == "late"
+
+
+async def test_handshake_timeout_raises_api_timeout_error() -> None:
+    """A server that never answers the upgrade makes connect raise APITimeoutError after ``timeout`` seconds."""
+
+    async def stall(request: web.Request) -> web.StreamResponse:
+        await anyio.sleep(5)
+        return web.Response()
+
+    async with serve(routes(("GET", "/v1/realtime", stall))) as url, client_for(url) as client:
+        with anyio.fail_after(3), pytest.raises(APITimeoutError):
+            async with client.realtime.connect(model="m", timeout=0.2):
+                pass
