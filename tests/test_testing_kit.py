@@ -13,6 +13,7 @@ import aiohttp
 import anyio
 import anyio.lowlevel
 import pytest
+from aiohttp import web
 
 import openai_async.testing as testing
 from openai_async import (
@@ -219,6 +220,21 @@ async def test_default_speech_is_audio_bytes() -> None:
     assert fake.last_request.json["voice"] == "alloy"
 
 
+async def test_default_legacy_completions_and_images() -> None:
+    """Legacy completions echo the prompt (streamed too); images are n base64 PNGs."""
+    async with FakeOpenAI() as fake, fake.client() as client:
+        completion = await client.completions.create(model="gpt-3.5-turbo-instruct", prompt="say this")
+        stream = await client.completions.create(
+            model="gpt-3.5-turbo-instruct", prompt="say this", stream=True
+        )
+        streamed = "".join([chunk.choices[0].text async for chunk in stream])
+        images = await client.images.generate(prompt="a cat", n=2)
+    assert completion.choices[0].text == streamed == "say this"
+    assert len(images.data) == 2
+    png = base64.b64decode(images.data[0].b64_json)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+
+
 async def test_unscripted_route_without_defaults_is_404() -> None:
     """defaults=False answers everything unscripted with OpenAI's 404 error envelope."""
     async with FakeOpenAI(defaults=False) as fake:
@@ -285,9 +301,21 @@ async def test_handlers_sync_async_and_failing() -> None:
         status, headers, body = await post(fake, "/b")
         assert (status, headers["Content-Type"], body) == (202, "text/plain", b"raw")
         status, _, body = await post(fake, "/c")
+        assert [str(e) for e in fake.errors] == ["boom"]
+        fake.errors.clear()  # meant: do not fail on exit
     assert len(seen) == 2
     assert status == 500 and b"boom" in body
-    assert [str(e) for e in fake.errors] == ["boom"]
+
+
+async def test_handler_errors_raise_on_exit() -> None:
+    """Leaving the context manager with handler or match errors raises, chained to the first one."""
+    with pytest.raises(AssertionError, match="handlers raised") as info:
+        async with FakeOpenAI() as fake:
+            fake.add("GET", "/a", json={}, match=lambda r: r.json["missing"])
+            fake.add("GET", "/b", handler=lambda r: web.Response(status=418, text="teapot"))
+            assert (await call(fake, "GET", "/a"))[0] == 404  # the predicate failed: no route matched
+            assert (await call(fake, "GET", "/b"))[:1] == (418,)  # a plain aiohttp Response passes through
+    assert isinstance(info.value.__cause__, TypeError)
 
 
 async def test_error_injection_then_retry_succeeds() -> None:

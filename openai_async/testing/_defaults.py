@@ -1,8 +1,8 @@
 """What FakeOpenAI answers when a test scripted nothing: small, deterministic, realistic-shaped replies.
 
-Chat Completions and Responses echo the last user message (streamed word by word when ``stream`` is true);
+Chat Completions, Responses and legacy Completions echo the last user message (or prompt) (streamed word by word when ``stream`` is true);
 embeddings are unit vectors derived from a hash of each input; models are a fixed list; files live in memory;
-speech is silent audio. Anything else gets OpenAI's 404 error shape.
+speech is silent audio; images are white PNGs. Anything else gets OpenAI's 404 error shape.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import itertools
 import re
 import struct
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,6 +198,34 @@ def _chat(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     return FakeResponse(stream=chunks)
 
 
+def _completion(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    # Legacy /completions: echo the prompt.
+    body = _body_json(request)
+    prompt = body.get("prompt")
+    text = prompt if isinstance(prompt, str) else prompt[0] if isinstance(prompt, list) and prompt else ""
+    text = text if isinstance(text, str) else FALLBACK_TEXT
+    base = {
+        "id": state.new_id("cmpl-"),
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": body.get("model") or "gpt-3.5-turbo-instruct",
+    }
+    if not body.get("stream"):
+        choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": "stop"}
+        usage = {
+            "prompt_tokens": _tokens(text),
+            "completion_tokens": _tokens(text),
+            "total_tokens": 2 * _tokens(text),
+        }
+        return _json({**base, "choices": [choice], "usage": usage})
+    chunks = [
+        {**base, "choices": [{"text": word, "index": 0, "logprobs": None, "finish_reason": None}]}
+        for word in _words(text)
+    ]
+    chunks.append({**base, "choices": [{"text": "", "index": 0, "logprobs": None, "finish_reason": "stop"}]})
+    return FakeResponse(stream=chunks)
+
+
 # -- responses ----------------------------------------------------------------------------------------------------
 
 
@@ -341,6 +370,33 @@ def _moderations(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     )
 
 
+def _png(width: int = 1, height: int = 1) -> bytes:
+    # A valid, all-white grayscale PNG.
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _images(state: DefaultState, request: RecordedRequest) -> FakeResponse:
+    # generations (JSON body) and edits/variations (multipart): n white PNGs, as b64_json or a data: URL.
+    body = _body_json(request) or request.form
+    n = int(body.get("n") or 1)
+    png = base64.b64encode(_png()).decode()
+    if body.get("response_format") == "url":
+        items = [{"url": "data:image/png;base64," + png} for _ in range(n)]
+    else:
+        items = [{"b64_json": png} for _ in range(n)]
+    return _json({"created": int(time.time()), "data": items})
+
+
 def _silent_wav(seconds: float, rate: int = 8000) -> bytes:
     frames = int(seconds * rate)
     data = b"\x00\x00" * frames
@@ -465,7 +521,11 @@ _Handler = Callable[..., FakeResponse]
 
 _ROUTES: dict[tuple[str, str], _Handler] = {
     ("POST", "/chat/completions"): _chat,
+    ("POST", "/completions"): _completion,
     ("POST", "/responses"): _responses,
+    ("POST", "/images/generations"): _images,
+    ("POST", "/images/edits"): _images,
+    ("POST", "/images/variations"): _images,
     ("POST", "/embeddings"): _embeddings,
     ("POST", "/moderations"): _moderations,
     ("POST", "/audio/speech"): _speech,

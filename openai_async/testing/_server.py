@@ -109,7 +109,9 @@ class FakeOpenAI:
 
     Attributes:
         requests: every request received, in order.
-        errors: exceptions raised by dynamic handlers (each also answered with a 500).
+        errors: exceptions raised by dynamic handlers (each answered with a 500) or ``match`` predicates.
+            Leaving ``async with``/``with`` raises ``AssertionError`` when any are left: they are bugs in the
+            test's script that would otherwise show up only as retried 500s. Clear the list if they were meant.
     """
 
     def __init__(self, *, api_key: str | None = None, defaults: bool = True, port: int = 0) -> None:
@@ -179,6 +181,12 @@ class FakeOpenAI:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+        if exc is None:
+            self._raise_errors()
+
+    def _raise_errors(self) -> None:
+        if self.errors:
+            raise AssertionError(f"FakeOpenAI handlers raised: {self.errors!r}") from self.errors[0]
 
     def start_in_thread(self) -> FakeOpenAI:
         """Start the server in a daemon thread with its own event loop; stop it with ``stop_thread()``.
@@ -238,6 +246,8 @@ class FakeOpenAI:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop_thread()
+        if exc is None:
+            self._raise_errors()
 
     # -- use -----------------------------------------------------------------------------------------------------
 
