@@ -453,6 +453,8 @@ def test_audio_bytes_decodes_base64_deltas() -> None:
     assert memoryview(audio_bytes({"delta": base64.b64encode(b"ab").decode()})).tobytes() == b"ab"
     with pytest.raises(ValueError):
         audio_bytes(RealtimeServerEventResponseTextDelta(delta=None))
+    with pytest.raises(ValueError):
+        audio_bytes({"delta": "not base64!"})
 
 
 async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None:
