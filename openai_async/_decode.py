@@ -57,7 +57,8 @@ def decode(data: bytes | bytearray | memoryview | str, type_: type[T] | Any) -> 
 def convert(obj: Any, type_: type[T] | Any) -> T:
     """Convert already-parsed JSON ``obj`` into ``type_`` with the same leniency as ``decode``."""
     try:
-        return msgspec.convert(obj, type_)
+        # Encode + cached Decoder: ~20x cheaper than msgspec.convert for the big unions of this API.
+        return decoder_for(type_).decode(_encoder.encode(obj))  # type: ignore[no-any-return]
     except msgspec.ValidationError:
         return _converter(type_)(obj)  # type: ignore[no-any-return]
 

@@ -373,8 +373,8 @@ class Builder:
             s = self.schemas[name]
             area = self.area_of[name]
             if self.kind[name] == "class":
-                obj = s if "properties" in s else self._merge_allof(s)
-                self.build_class(py_name(name), obj or {}, area, name)
+                obj = s if "properties" in s else dict(self._merge_allof(s) or {}, title=s.get("title"))
+                self.build_class(py_name(name), obj, area, name)
             else:
                 self.aliases[py_name(name)] = self.ir(s, py_name(name), area)
 

@@ -35,6 +35,8 @@ class CreateConversationBody(BaseModel):
 
 
 class DeletedConversation(BaseModel):
+    """The deleted conversation object"""
+
     object: Literal["conversation.deleted"] | str | None = None
     deleted: bool | None = None
     id: str | None = None

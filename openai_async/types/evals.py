@@ -184,7 +184,7 @@ class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
 
 
 class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
-    """A LabelModelGrader object which uses a model to assign labels to each item in the evaluation."""
+    """LabelModelGrader"""
 
     type = "label_model"
     name: str | None = None  # The name of the grader.
@@ -195,7 +195,7 @@ class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
 
 
 class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
-    """A PythonGrader object that runs a python script on the input."""
+    """PythonGrader"""
 
     type = "python"
     name: str | None = None  # The name of the grader.
@@ -205,7 +205,7 @@ class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
 
 
 class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
-    """A ScoreModelGrader object that uses a model to assign a score to the input."""
+    """ScoreModelGrader"""
 
     type = "score_model"
     name: str | None = None  # The name of the grader.
@@ -227,7 +227,7 @@ class EvalGraderScoreModelSamplingParams(BaseModel):
 
 
 class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
-    """A StringCheckGrader object that performs a string comparison between input and reference using a specified operation."""
+    """StringCheckGrader"""
 
     type = "string_check"
     name: str | None = None  # The name of the grader.
@@ -237,7 +237,7 @@ class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
 
 
 class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
-    """A TextSimilarityGrader object which grades text based on similarity metrics."""
+    """TextSimilarityGrader"""
 
     type = "text_similarity"
     name: str | None = None  # The name of the grader.

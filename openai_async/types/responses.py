@@ -452,7 +452,7 @@ class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_ou
 
 
 class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
-    """The output of a custom tool call from your code, being sent back to the model."""
+    """ResponseCustomToolCallOutputItem"""
 
     type = "custom_tool_call_output"
     id: str | None = None  # The unique ID of the custom tool call output item.
@@ -464,7 +464,7 @@ class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool
 
 
 class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
-    """A call to a custom tool created by the model."""
+    """ResponseCustomToolCallItem"""
 
     type = "custom_tool_call"
     id: str | None = None  # The unique ID of the custom tool call item.
@@ -1187,6 +1187,8 @@ class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
 
 
 class Response(ResponseMixin, BaseModel):
+    """The response object"""
+
     metadata: _shared.Metadata | None = None
     top_logprobs: int | None = None
     temperature: float | None = None

@@ -577,7 +577,7 @@ class BetaCustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_cal
 
 
 class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
-    """The output of a custom tool call from your code, being sent back to the model."""
+    """ResponseCustomToolCallOutputItem"""
 
     type = "custom_tool_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -590,7 +590,7 @@ class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_
 
 
 class BetaCustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
-    """A call to a custom tool created by the model."""
+    """ResponseCustomToolCallItem"""
 
     type = "custom_tool_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -1588,6 +1588,8 @@ class BetaRefusalContent(BaseModel, tag_field="type", tag="refusal"):
 
 
 class BetaResponse(BaseModel):
+    """The response object"""
+
     metadata: BetaMetadata | None = None
     top_logprobs: int | None = None
     temperature: float | None = None
