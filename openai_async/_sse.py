@@ -75,6 +75,7 @@ class SSEDecoder:
         "_partial",
         "_retry",
         "_skip_lf",
+        "_slow",
         "_start",
         "last_event_id",
         "retry",
@@ -88,6 +89,7 @@ class SSEDecoder:
         self._start = True  # still looking for a BOM at the head of the stream
         self._head = b""  # the first bytes, while too few to tell whether they are a BOM
         self._skip_lf = False  # the last chunk ended in CR: a LF opening the next one belongs to it
+        self._slow = True  # any of the three above: feed() must call _prepare()
         self.last_event_id: str | None = None
         self.retry: int | None = None
 
@@ -101,22 +103,22 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Consume ``chunk`` and return the events it completes (often none)."""
         # Membership tests use ints (`10 in chunk` is a bare memchr; `b"\n" in chunk` costs ~10x more).
-        if self._start or self._skip_lf:
+        if self._slow:
             chunk = self._prepare(chunk)
             if not chunk:
                 return []
-        partial = self._partial
-        if partial:
-            if 10 not in chunk and 13 not in chunk:
-                partial.append(chunk)  # the line goes on: do not rescan or copy what came before
-                return []
-            partial.append(chunk)
-            chunk = b"".join(partial)
-            partial.clear()
-        elif not chunk:
-            return []
+        elif 13 not in chunk and not self._data and self._event is None and self._retry is None:
+            # Fast path: a chunk holding exactly one common-shape event.
+            m = _COMMON_EVENT.match(chunk)
+            if m is not None and m.end() == len(chunk):
+                name, payload = m.groups()
+                return [
+                    ServerSentEvent(
+                        name.decode("utf-8", "replace") if name else None, payload, self.last_event_id
+                    )
+                ]
         if 13 in chunk:
-            self._skip_lf = chunk[-1] == 13
+            self._skip_lf = self._slow = chunk[-1] == 13
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[ServerSentEvent] = []
         data = self._data
@@ -176,7 +178,8 @@ class SSEDecoder:
                 event, retry = self._event, self._retry
                 pos = eol + 1
         if pos < end:
-            partial.append(chunk[pos:] if pos else chunk)
+            self._partial.append(chunk[pos:] if pos else chunk)
+            self._slow = True
         self._event = event
         self._retry = retry
         return events
@@ -186,6 +189,7 @@ class SSEDecoder:
         return []
 
     def _prepare(self, chunk: bytes) -> bytes:
+        # The slow entry: BOM detection, a LF owed to a CR, or a partial line to complete.
         if self._start:
             chunk = self._head + chunk
             if len(chunk) < 3 and _BOM.startswith(chunk):
@@ -199,6 +203,14 @@ class SSEDecoder:
             self._skip_lf = False
             if chunk[0] == 10:  # b"\n"
                 chunk = chunk[1:]
+        partial = self._partial
+        if partial:
+            partial.append(chunk)
+            if 10 not in chunk and 13 not in chunk:
+                return b""  # the line goes on: do not rescan or copy what came before
+            chunk = b"".join(partial)
+            partial.clear()
+        self._slow = self._start or self._skip_lf
         return chunk
 
     def _field(self, line: bytes) -> None:
