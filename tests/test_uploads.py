@@ -70,6 +70,24 @@ async def test_a_failed_part_cancels_the_upload(tmp_path: Path) -> None:
     assert not fake.calls_to("POST", f"/v1/uploads/{record['id']}/complete")
 
 
+async def test_cancelling_the_caller_cancels_the_upload(tmp_path: Path) -> None:
+    """A caller cancelled mid-upload (here after the first part) leaves the upload cancelled, not pending."""
+    import anyio
+
+    path = tmp_path / "data.bin"
+    path.write_bytes(os.urandom(200_000))
+    fake = FakeOpenAI()
+    async with serve(fake.app()) as url, _client(url) as client:
+        with anyio.CancelScope() as scope:
+            await client.uploads.upload_file_chunked(
+                file=path, mime_type="application/octet-stream", purpose="batch", part_size=10_000, concurrency=2,
+                on_part=lambda done, total: scope.cancel())
+    assert scope.cancelled_caught
+    (record,) = fake.uploads.values()
+    assert record["status"] == "cancelled"
+    assert len(record.get("part_ids", [])) == 0 and len(fake.parts) < 20
+
+
 _CHILD = """
 import resource, sys, time
 import anyio

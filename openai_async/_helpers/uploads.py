@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -90,12 +91,14 @@ class FileWindow(io.RawIOBase):
         super().close()
 
 
-def _md5_of_file(path: str) -> str:
+def _md5_of_file(path: str, stop: threading.Event) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     buffer = bytearray(_HASH_BUFFER)
     view = memoryview(buffer)
     with open(path, "rb", buffering=0) as f:
         while n := f.readinto(buffer):
+            if stop.is_set():  # the upload was abandoned: stop reading the file
+                break
             digest.update(view[:n])  # hashlib releases the GIL on large buffers
     return digest.hexdigest()
 
@@ -187,7 +190,11 @@ class UploadsHelpers:
 
         async def hash_file() -> None:
             if path is not None:
-                checksum.append(await anyio.to_thread.run_sync(_md5_of_file, path))
+                stop = threading.Event()
+                try:
+                    checksum.append(await anyio.to_thread.run_sync(_md5_of_file, path, stop, abandon_on_cancel=True))
+                finally:
+                    stop.set()
             else:
                 assert data is not None
                 checksum.append(hashlib.md5(data, usedforsecurity=False).hexdigest())

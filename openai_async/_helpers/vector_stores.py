@@ -6,6 +6,7 @@ every poll honours ``openai-poll-after-ms`` and takes ``max_wait_seconds`` (``Po
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,10 @@ from .._polling import poll
 from .._resource import path_segment
 from .._types import UNSET, FileTypes, RequestOptions, Unpack, UnsetType
 from ..types.vector_stores import VectorStoreFileBatchObject, VectorStoreFileObject
+from .uploads import first_error
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from .._client import AsyncOpenAI
@@ -132,9 +137,12 @@ class VectorStoreFileBatchesHelpers:
             assert obj.id is not None
             uploaded[index] = obj.id
 
-        async with anyio.create_task_group() as tg:
-            for index, source in enumerate(sources):
-                tg.start_soon(upload_one, index, source)
+        try:
+            async with anyio.create_task_group() as tg:
+                for index, source in enumerate(sources):
+                    tg.start_soon(upload_one, index, source)
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
         return await self.create_and_poll(vector_store_id, file_ids=[*(file_ids or ()), *uploaded],
                                           attributes=attributes, chunking_strategy=chunking_strategy,
                                           poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
