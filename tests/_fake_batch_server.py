@@ -285,7 +285,7 @@ class FakeOpenAI:
                  "created_at": int(time.time()), "metadata": body.get("metadata"),
                  "request_counts": {"total": 0, "completed": 0, "failed": 0},
                  "output_file_id": None, "error_file_id": None, "errors": None,
-                 "_outcome": outcome, "_steps": 0, "_errors": errors}
+                 "_outcome": outcome, "_steps": 0, "_read": False, "_errors": errors}
         self.batches[batch_id] = batch
         return self._json(self._public(batch), polling=True)
 
@@ -297,7 +297,9 @@ class FakeOpenAI:
         batch = self.batches.get(request.match_info["id"])
         if batch is None:
             return _error(404, "No such batch", "not_found")
-        self._advance(batch)
+        if batch["_read"]:  # the first read still shows the state the batch was created in
+            self._advance(batch)
+        batch["_read"] = True
         final = batch["status"] in ("completed", "failed", "expired", "cancelled")
         return self._json(self._public(batch), polling=not final)
 
