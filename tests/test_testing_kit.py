@@ -315,6 +315,9 @@ async def test_handler_errors_raise_on_exit() -> None:
             fake.add("GET", "/b", handler=lambda r: web.Response(status=418, text="teapot"))
             assert (await call(fake, "GET", "/a"))[0] == 404  # the predicate failed: no route matched
             assert (await call(fake, "GET", "/b"))[:1] == (418,)  # a plain aiohttp Response passes through
+            fake.add("GET", "/c", json={"when": object()})
+            assert (await call(fake, "GET", "/c"))[0] == 500  # not encodable: reported, answered with a 500
+            assert len(fake.errors) == 2
     assert isinstance(info.value.__cause__, TypeError)
 
 

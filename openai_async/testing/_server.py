@@ -403,13 +403,21 @@ class FakeOpenAI:
                     return answer
                 answer = _coerce(answer)
             except Exception as exc:
-                self.errors.append(exc)
-                answer = FakeResponse(
-                    status=500, json=error_body(f"FakeOpenAI handler raised {exc!r}", type="server_error")
-                )
+                answer = self._failed(exc)
         else:
             answer = route._response
-        return await self._send(request, answer)
+        try:
+            rendered = answer.render()
+        except Exception as exc:  # e.g. a json= value msgspec cannot encode
+            answer = self._failed(exc)
+            rendered = answer.render()
+        return await self._send(request, answer, rendered)
+
+    def _failed(self, exc: Exception) -> FakeResponse:
+        self.errors.append(exc)
+        return FakeResponse(
+            status=500, json=error_body(f"FakeOpenAI could not answer: {exc!r}", type="server_error")
+        )
 
     def _take(self, request: RecordedRequest) -> Route | None:
         for route in self._routes:
@@ -426,8 +434,10 @@ class FakeOpenAI:
         request.path_params = {}
         return None
 
-    async def _send(self, request: web.Request, answer: FakeResponse) -> web.StreamResponse:
-        content_type, pieces, sse = answer.render()
+    async def _send(
+        self, request: web.Request, answer: FakeResponse, rendered: tuple[str | None, list[bytes], bool]
+    ) -> web.StreamResponse:
+        content_type, pieces, sse = rendered
         if answer.stall:
             await anyio.sleep(answer.stall)
         if answer.reset == "before_body":
