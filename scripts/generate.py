@@ -28,11 +28,12 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 
-def render_all(spec_path: Path | None = None) -> dict[str, str]:
-    """Run every generator; return ``{path relative to openai_async/: text}``."""
+def render_all(loaded: tuple[dict[str, Any], str] | None = None) -> dict[str, str]:
+    """Run every generator on ``loaded`` (``(spec, sha256)``, default: spec/openapi.yaml); return
+    ``{path relative to openai_async/: text}``."""
     import gen_types
 
-    spec, spec_hash = gen_types.load_spec(spec_path or gen_types.SPEC_PATH)
+    spec, spec_hash = loaded or gen_types.load_spec()
     files: dict[str, str] = {}
     generators: list[Any] = [gen_types]
     if (SCRIPTS / "gen_resources.py").exists():
