@@ -9,15 +9,16 @@ How it decides (GCRA, the "virtual scheduling" form of a token bucket):
   budget would be fully replenished if nothing else were sent. A request costing ``c`` units moves it by
   ``c * 60 / limit`` seconds. A request may start once ``TAT - tolerance <= now``; the tolerance is the burst
   (``burst`` seconds worth of budget, at least one request).
-- ``acquire`` *reserves* a start time for every caller in the order they call (FIFO), then sleeps until that time
-  with the injected clock: no polling, no lock held while sleeping. A cancelled waiter gives its slot back.
+- Callers of ``acquire`` queue in FIFO order; the head of the queue reserves its start time and sleeps until
+  then with the injected clock (no polling), then hands the turn to the next. Reserving only at the head means
+  every correction made meanwhile applies to everyone still queued. A cancelled head gives its slot back.
 - Token costs are estimated before the call (``_tokens.estimate_request_tokens``) and corrected by ``settle``
   from ``usage.total_tokens``.
 - ``observe`` reads ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``: the server's limit replaces (or
   caps) the configured one, and when the server reports more of the budget in use than this limiter accounted
   for (another process sharing the organization), the schedule moves later by the difference.
 - A 429 pushes the next free slot to ``now + Retry-After`` (or the reset the headers imply) *keeping the spacing
-  of everyone already waiting*, and cuts the effective rate to 80 %, recovering linearly over a minute. Nothing
+  of everyone already waiting*, and cuts the effective rate to 80 %, recovering linearly over 20 s. Nothing
   stops the world for a fixed time.
 
 State lives in a backend: ``InMemoryBackend`` (default, one process) or ``_ratelimit_redis.RedisBackend``
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
@@ -72,7 +74,7 @@ class MonotonicClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
+        await anyio.sleep(max(0.0, seconds))
 
 
 class WallClock:
@@ -82,7 +84,7 @@ class WallClock:
         return time.time()
 
     async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
+        await anyio.sleep(max(0.0, seconds))
 
 
 class ScaledClock:
@@ -91,20 +93,22 @@ class ScaledClock:
     Args:
         speed: Virtual seconds per real second (60 runs a minute of rate limiting in one second).
         wall: Base the clock on ``time.time`` (shareable across processes) instead of ``time.monotonic``.
+        origin: The source time that is virtual time 0 (default: now); processes sharing a Redis budget
+            pass the same ``origin`` with ``wall=True``.
     """
 
-    def __init__(self, speed: float, *, wall: bool = False) -> None:
+    def __init__(self, speed: float, *, wall: bool = False, origin: float | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
         self._source = time.time if wall else time.monotonic
-        self._origin = self._source()
+        self._origin = self._source() if origin is None else origin
 
     def now(self) -> float:
         return (self._source() - self._origin) * self.speed
 
     async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds / self.speed)
+        await anyio.sleep(max(0.0, seconds) / self.speed)
 
 
 # --------------------------------------------------------------------------------------------------- headers
@@ -282,7 +286,7 @@ class RateLimiter:
 
     #: Fraction of the rate kept after a 429, and the time over which the rate recovers linearly to 100 %.
     THROTTLE_FACTOR = 0.8
-    RECOVERY_SECONDS = 60.0
+    RECOVERY_SECONDS = 20.0
 
     def __init__(
         self,
@@ -304,7 +308,9 @@ class RateLimiter:
         self._estimate = estimator or estimate_request_tokens
         self._epoch = 0
         self._shift = 0.0  # cumulative delay applied to leases already waiting
-        self._waiting: set[Lease] = set()
+        self._waiting: set[Lease] = set()  # the head of the queue while it sleeps until its slot
+        self._queue: deque[anyio.Event] = deque()  # callers waiting for their turn, in order
+        self._head = False
         self._factor_cut = 1.0
         self._cut_at = _NEG_INF
         self.throttled = 0
@@ -341,13 +347,42 @@ class RateLimiter:
 
     # ---------------------------------------------------------------- the hook
     async def acquire(self, method: str, path: str, body: Any) -> Lease:
-        """Wait for this request's turn and reserve its cost; call before every attempt."""
+        """Wait for this request's turn and reserve its cost; call before every attempt.
+
+        Callers queue in FIFO order; only the head of the queue holds a reservation while it sleeps, so the
+        others reserve later with every correction (refunds from ``settle``, header updates) already applied.
+        """
+        tokens = self._estimate(method, path, body) if self._budgets[1].limit() is not None else 0
+        if self._head or self._queue:
+            turn = anyio.Event()
+            self._queue.append(turn)
+            try:
+                await turn.wait()
+            except BaseException:
+                if turn.is_set():  # the turn was handed over just as we were cancelled: pass it on
+                    self._next_turn()
+                else:
+                    self._queue.remove(turn)
+                raise
+        else:
+            self._head = True
+        try:
+            return await self._reserve(tokens)
+        finally:
+            self._next_turn()
+
+    def _next_turn(self) -> None:
+        if self._queue:
+            self._queue.popleft().set()
+        else:
+            self._head = False
+
+    async def _reserve(self, tokens: int) -> Lease:
         clock = self._clock
         now = clock.now()
         factor = self._factor(now)
         inc_r, tol_r = self._rate(self._budgets[0], factor)
         inc_t, tol_t = self._rate(self._budgets[1], factor)
-        tokens = self._estimate(method, path, body) if inc_t else 0
         costs = ((REQUESTS, inc_r, tol_r), (TOKENS, tokens * inc_t, tol_t))
         backend = self._backend
         if isinstance(backend, InMemoryBackend):
