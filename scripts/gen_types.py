@@ -841,7 +841,7 @@ _MODULE_OF: dict[str, str] = {{
 {rows}
 }}
 
-__all__ = ["BaseModel", "Unknown", *_MODULE_OF]
+__all__ = sorted(["BaseModel", "Unknown", *_MODULE_OF])
 
 
 def __getattr__(name: str) -> Any:
