@@ -4,10 +4,20 @@
 
     async def test_summary() -> None:
         async with FakeOpenAI() as fake:
-            fake.add("POST", "/chat/completions", json={"choices": [...]})
-            async with fake.client() as client:
+            fake.add("POST", "/chat/completions", json={"choices": [...]})        # the next call's answer
+            fake.add("POST", "/chat/completions", status=429, headers={"retry-after-ms": "10"})
+            fake.add("POST", "/chat/completions", stream=[chunk, ...])             # SSE + data: [DONE]
+            fake.add("POST", "/responses", events=[{"type": "response.created", ...}, ...])
+            fake.add("GET", "/files/{file_id}", handler=lambda request: {...})    # dynamic, every call
+            fake.add("GET", "/models", reset="mid_body")                          # or stall=, chunk_size=, ...
+            async with fake.client() as client:                                   # AsyncOpenAI -> the fake
                 assert await summarize(client, "...") == "..."
             assert fake.last_request.json["model"] == "gpt-4o-mini"
+
+Unscripted requests get built-in answers (chat and Responses echo the last user message, streamed when asked;
+embeddings, models, files, speech, images ...), so code runs offline with no setup. From a plain script:
+``fake = await FakeOpenAI.start()`` ... ``await fake.close()``; from synchronous code or another event loop,
+``with FakeOpenAI() as fake:`` serves from a background thread.
 
 With pytest, the ``openai_fake`` fixture (registered through the ``pytest11`` entry point) gives a running
 ``FakeOpenAI`` served from a background thread, usable from any async test framework.
@@ -15,15 +25,19 @@ With pytest, the ``openai_fake`` fixture (registered through the ``pytest11`` en
 
 from __future__ import annotations
 
-from ._exchange import FakeResponse as FakeResponse
-from ._exchange import RecordedPart as RecordedPart
-from ._exchange import RecordedRequest as RecordedRequest
-from ._server import FakeOpenAI as FakeOpenAI
-from ._server import Handler as Handler
-from ._server import Route as Route
-from ._sse_encode import encode_chat_stream as encode_chat_stream
-from ._sse_encode import encode_event as encode_event
-from ._sse_encode import encode_responses_stream as encode_responses_stream
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._exchange import FakeResponse as FakeResponse
+    from ._exchange import RecordedPart as RecordedPart
+    from ._exchange import RecordedRequest as RecordedRequest
+    from ._server import FakeOpenAI as FakeOpenAI
+    from ._server import Handler as Handler
+    from ._server import Route as Route
+    from ._sse_encode import encode_chat_stream as encode_chat_stream
+    from ._sse_encode import encode_event as encode_event
+    from ._sse_encode import encode_responses_stream as encode_responses_stream
 
 __all__ = [
     "FakeOpenAI",
@@ -37,8 +51,31 @@ __all__ = [
     "encode_responses_stream",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("openai_async.testing."):
-        _obj.__module__ = __name__
-del _name, _obj
+# Names load on first use: pytest imports this package at start-up in every project that has openai_async
+# installed (the pytest11 entry point), and the server pulls in aiohttp.web.
+_WHERE = {
+    "FakeOpenAI": "._server",
+    "FakeResponse": "._exchange",
+    "Handler": "._server",
+    "RecordedPart": "._exchange",
+    "RecordedRequest": "._exchange",
+    "Route": "._server",
+    "encode_chat_stream": "._sse_encode",
+    "encode_event": "._sse_encode",
+    "encode_responses_stream": "._sse_encode",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    if getattr(value, "__module__", "").startswith(__name__ + "."):
+        value.__module__ = __name__  # tracebacks and reprs show the public path
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
