@@ -111,11 +111,18 @@ class Spec:
         required += [r for r in schema.get("required", []) if r not in required]
         return props, required
 
+    type_names: frozenset[str] = frozenset()
+    """Schema names the types layer defines; an object parameter of such a schema accepts that struct too."""
+
     def annotation(self, schema: Any, depth: int = 0) -> str:
-        """A Python annotation for a parameter schema: exact for scalars, ``dict[str, Any]`` for objects."""
+        """A Python annotation for a parameter schema: exact for scalars; objects as ``dict[str, Any]``, or
+        ``dict[str, Any] | Name`` when they are a named schema of the types layer."""
         if depth > 6:
             return "Any"
+        name = self.ref_name(schema)
         schema = self.deref(schema)
+        if name in self.type_names and self._object_like(schema):
+            return _union(["dict[str, Any]", str(name), *(["None"] if schema.get("nullable") else [])])
         if not isinstance(schema, dict) or not schema:
             return "Any"
         parts: list[str] = []
@@ -138,6 +145,16 @@ class Spec:
             parts.append("None")
         return _union(parts)
 
+    def _object_like(self, schema: Any, depth: int = 0) -> bool:
+        schema = self.deref(schema)
+        if not isinstance(schema, dict) or "enum" in schema or "const" in schema or depth > 8:
+            return False
+        alternatives = schema.get("oneOf") or schema.get("anyOf")
+        if alternatives and "properties" not in schema:
+            real = [a for a in alternatives if self.deref(a).get("type") != "null"]
+            return bool(real) and all(self._object_like(a, depth + 1) for a in real)
+        return schema.get("type") == "object" or "properties" in schema or "allOf" in schema
+
     def _scalar(self, t: str | None, schema: dict[str, Any], depth: int) -> str:
         if t == "string":
             return "FileTypes" if schema.get("format") == "binary" else "str"
@@ -150,7 +167,9 @@ class Spec:
         if t == "null":
             return "None"
         if t == "array":
-            return f"list[{self.annotation(schema.get('items', {}), depth + 1)}]"
+            inner = self.annotation(schema.get("items", {}), depth + 1)
+            # Sequence (covariant) where items may be structs, so a list[SomeStruct] is accepted
+            return f"{'Sequence' if 'dict[' in inner else 'list'}[{inner}]"
         if t == "object" or "properties" in schema or "allOf" in schema:
             return "dict[str, Any]"
         return "Any"
@@ -494,9 +513,12 @@ def _load_overrides() -> dict[str, Any]:
     return section if isinstance(section, dict) else {}
 
 
-def build(spec: dict[str, Any], table: dict[str, dict[str, Any]]) -> dict[str, Namespace]:
+def build(
+    spec: dict[str, Any], table: dict[str, dict[str, Any]], type_names: frozenset[str] = frozenset()
+) -> dict[str, Namespace]:
     """Turn spec + table into namespaces holding fully described operations."""
     s = Spec(spec)
+    s.type_names = type_names
     spaces: dict[str, Namespace] = {}
 
     def ensure(ns: str) -> Namespace:
@@ -611,6 +633,7 @@ class _Module:
         self.depth = key.count("/") + 1  # dots to reach openai_async
         self.schema_module = schema_module
         self.types: dict[str, set[str]] = defaultdict(set)
+        self.hints: dict[str, set[str]] = defaultdict(set)  # names only annotations use: TYPE_CHECKING
         self.needs: set[str] = set()
         self.mixins: dict[str, set[str]] = defaultdict(set)
         self.structs: list[str] = []
@@ -621,8 +644,20 @@ class _Module:
             module = (self.schema_module or {}).get(name, "")
             self.types[module].add(name)
 
+    def use_hints(self, annotation: str) -> None:
+        """Import (for type checkers only) the schema names an annotation mentions."""
+        for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", annotation):
+            if self.schema_module and token in self.schema_module and token[:1].isupper():
+                self.hints[self.schema_module[token]].add(token)
+        if "Sequence[" in annotation:
+            self.needs.add("Sequence")
+
     def header_and_imports(self, spec_hash: str, doc: str) -> str:
         up = "." * (self.depth + 1)
+        runtime = {n for names in self.types.values() for n in names}
+        hints = {m: names - runtime for m, names in self.hints.items() if names - runtime}
+        if hints:
+            self.needs.add("TYPE_CHECKING")
         lines = [
             HEADER.format(hash=spec_hash) + MYPY_DIRECTIVE.rstrip("\n"),
             f'"""{doc}"""',
@@ -630,14 +665,17 @@ class _Module:
             "from __future__ import annotations",
             "",
         ]
+        if "builtins" in self.needs:
+            lines.append("import builtins")
+        if "Sequence" in self.needs:
+            lines.append("from collections.abc import Sequence")
         if "cached_property" in self.needs:
             lines.append("from functools import cached_property")
-        typing_names = sorted(n for n in ("TYPE_CHECKING", "Any", "Literal", "overload") if n in self.needs)
-        lines.append(f"from typing import {', '.join(['Any', *[n for n in typing_names if n != 'Any']])}")
+        typing_names = [
+            n for n in ("TYPE_CHECKING", "Any", "Literal", "overload") if n in self.needs or n == "Any"
+        ]
+        lines.append(f"from typing import {', '.join(typing_names)}")
         lines.append("")
-        third = [f"import {n}" for n in ("builtins",) if n in self.needs]
-        if third:
-            lines += [*third, ""]
         if "msgspec" in self.needs:
             lines += ["import msgspec", ""]
         core = [
@@ -663,6 +701,10 @@ class _Module:
             lines.append(_import(f"{up}types.{mod}" if mod else f"{up}types", sorted(names)))
         for mod, names in sorted(self.mixins.items()):
             lines.append(_import(mod, sorted(names)))
+        if hints:
+            lines += ["", "if TYPE_CHECKING:"]
+            for mod, names in sorted(hints.items()):
+                lines += ["    " + line for line in _import(f"{up}types.{mod}", sorted(names)).split("\n")]
         return "\n".join(lines) + "\n"
 
 
@@ -678,8 +720,9 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
     table = load_table()
     overrides = _load_overrides()
     mixins: dict[str, str] = dict(overrides.get("mixins", {}))
-    spaces = build(spec, table)
     schema_module = _load_schema_module(spec)
+    type_names = frozenset(n for n in (schema_module or {}) if n.isidentifier())
+    spaces = build(spec, table, type_names)
     modules: dict[str, _Module] = {}
     for ns in spaces.values():
         if ns.module == "beta":
@@ -901,6 +944,7 @@ def _render_method(mod: _Module, o: Operation) -> list[str]:
         return out
 
     for p in o.params:
+        mod.use_hints(p.annotation)
         if "FileTypes" in p.annotation:
             mod.needs.add("FileTypes")
         if "Literal[" in p.annotation:

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Literal
-
 import builtins
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -67,6 +67,9 @@ from ..types.admin import (
     UserDeleteResponse,
     UserRoleAssignment,
 )
+
+if TYPE_CHECKING:
+    from ..types.admin import HostedToolPermissionUpdate, SpendAlertNotificationChannel
 
 
 class _AdminApiKeysCreateBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -1159,7 +1162,7 @@ class Invites(APIResource):
         *,
         email: str,
         role: Literal["reader", "owner"],
-        projects: builtins.list[dict[str, Any]] | UnsetType = UNSET,
+        projects: Sequence[dict[str, Any]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Invite:
         """Create an invite for a user to the organization. See https://platform.openai.com/docs/api-reference/administration"""
@@ -1563,11 +1566,11 @@ class HostedToolPermissions(APIResource):
         self,
         project_id: str,
         *,
-        file_search: dict[str, Any] | None | UnsetType = UNSET,
-        web_search: dict[str, Any] | None | UnsetType = UNSET,
-        image_generation: dict[str, Any] | None | UnsetType = UNSET,
-        mcp: dict[str, Any] | None | UnsetType = UNSET,
-        code_interpreter: dict[str, Any] | None | UnsetType = UNSET,
+        file_search: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        web_search: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        image_generation: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        mcp: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        code_interpreter: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectHostedToolPermissions:
         """Updates hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
@@ -1803,7 +1806,7 @@ class ProjectsSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any],
+        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendAlert:
         """Creates a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
@@ -1843,7 +1846,7 @@ class ProjectsSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any],
+        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendAlert:
         """Updates a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
@@ -2075,7 +2078,7 @@ class OrganizationSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any],
+        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendAlert:
         """Creates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
@@ -2112,7 +2115,7 @@ class OrganizationSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any],
+        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendAlert:
         """Updates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""

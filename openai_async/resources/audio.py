@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
@@ -21,6 +21,9 @@ from ..types.audio import (
     VoiceConsentResource,
     VoiceResource,
 )
+
+if TYPE_CHECKING:
+    from ..types.audio import VadConfig
 
 
 class _CreateSpeechBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -117,7 +120,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -138,7 +141,7 @@ class Transcriptions(APIResource):
         temperature: float | UnsetType = UNSET,
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -159,7 +162,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -179,7 +182,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],

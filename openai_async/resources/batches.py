@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -14,6 +14,10 @@ from .._types import UNSET, RequestOptions, UnsetType, Unpack
 from .._pagination import AsyncPaginator
 from ..types.batch import Batch
 from openai_async._helpers.batches import BatchesHelpers
+
+if TYPE_CHECKING:
+    from ..types.batch import BatchFileExpirationAfter
+    from ..types.shared import Metadata
 
 
 class _CreateBatchBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -51,8 +55,8 @@ class Batches(BatchesHelpers, APIResource):
         input_file_id: str,
         endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"],
         completion_window: Literal["24h"],
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
-        output_expires_after: dict[str, Any] | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        output_expires_after: dict[str, Any] | BatchFileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Batch:
         """Creates and executes a batch from an uploaded file of requests. See https://platform.openai.com/docs/api-reference/batch"""

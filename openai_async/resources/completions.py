@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
@@ -13,6 +13,9 @@ from .._resource import APIResource
 from .._types import UNSET, RequestOptions, UnsetType, Unpack
 from .._streaming import AsyncStream
 from ..types.completions import CreateCompletionResponse
+
+if TYPE_CHECKING:
+    from ..types.chat import ChatCompletionStreamOptions
 
 
 class _CreateCompletionBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -58,7 +61,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | None | UnsetType = UNSET,
+        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -83,7 +86,7 @@ class Completions(APIResource):
         presence_penalty: float | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | None | UnsetType = UNSET,
+        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -108,7 +111,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | None | UnsetType = UNSET,
+        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -132,7 +135,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | None | UnsetType = UNSET,
+        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Literal
-
 import builtins
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -17,6 +17,14 @@ from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from .._pagination import AsyncPaginator
 from .._response import BinaryResponse
 from ..types.containers import ContainerFileResource, ContainerResource
+
+if TYPE_CHECKING:
+    from ..types.responses import (
+        ContainerNetworkPolicyAllowlistParam,
+        ContainerNetworkPolicyDisabledParam,
+        InlineSkillParam,
+        SkillReferenceParam,
+    )
 
 
 class _CreateContainerBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -61,9 +69,9 @@ class Containers(APIResource):
         name: str,
         file_ids: builtins.list[str] | UnsetType = UNSET,
         expires_after: dict[str, Any] | UnsetType = UNSET,
-        skills: builtins.list[dict[str, Any]] | UnsetType = UNSET,
+        skills: Sequence[dict[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | UnsetType = UNSET,
-        network_policy: dict[str, Any] | UnsetType = UNSET,
+        network_policy: dict[str, Any] | ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ContainerResource:
         """Create Container. See https://platform.openai.com/docs/api-reference/containers/post"""

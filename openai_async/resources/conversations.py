@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Literal
-
 import builtins
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -21,6 +21,10 @@ from ..types.conversations import (
     ConversationResource,
     DeletedConversationResource,
 )
+
+if TYPE_CHECKING:
+    from ..types.responses import InputItem
+    from ..types.shared import Metadata
 
 
 class _CreateConversationItemsBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -68,7 +72,7 @@ class Items(APIResource):
         self,
         conversation_id: str,
         *,
-        items: builtins.list[dict[str, Any]],
+        items: Sequence[dict[str, Any] | InputItem],
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationItemList:
@@ -125,8 +129,8 @@ class Conversations(APIResource):
     async def create(
         self,
         *,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
-        items: list[dict[str, Any]] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | None | UnsetType = UNSET,
+        items: Sequence[dict[str, Any] | InputItem] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Create a conversation. See https://platform.openai.com/docs/api-reference/conversations/create"""
@@ -155,7 +159,7 @@ class Conversations(APIResource):
         self,
         conversation_id: str,
         *,
-        metadata: dict[str, Any] | None,
+        metadata: dict[str, Any] | Metadata,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Update a conversation. See https://platform.openai.com/docs/api-reference/conversations/update"""

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Any, Literal
-
-import builtins
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -16,6 +15,22 @@ from .._resource import APIResource, path_segment
 from .._types import UNSET, RequestOptions, UnsetType, Unpack
 from .._pagination import AsyncPaginator
 from ..types.evals import Eval, EvalRun, EvalRunOutputItem
+
+if TYPE_CHECKING:
+    from ..types.evals import (
+        CreateEvalCompletionsRunDataSource,
+        CreateEvalCustomDataSourceConfig,
+        CreateEvalJsonlRunDataSource,
+        CreateEvalLabelModelGrader,
+        CreateEvalLogsDataSourceConfig,
+        CreateEvalResponsesRunDataSource,
+        CreateEvalStoredCompletionsDataSourceConfig,
+        EvalGraderPython,
+        EvalGraderScoreModel,
+        EvalGraderStringCheck,
+        EvalGraderTextSimilarity,
+    )
+    from ..types.shared import Metadata
 
 
 class _CreateEvalBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -70,10 +85,10 @@ class Evals(APIResource):
     async def create(
         self,
         *,
-        data_source_config: dict[str, Any],
-        testing_criteria: builtins.list[dict[str, Any]],
+        data_source_config: dict[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
+        testing_criteria: Sequence[dict[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
         """Create the structure of an evaluation that can be used to test a model's performance. See https://platform.openai.com/docs/api-reference/evals/post"""
@@ -108,7 +123,7 @@ class Evals(APIResource):
         eval_id: str,
         *,
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
         """Update certain properties of an evaluation. See https://platform.openai.com/docs/api-reference/evals/update"""
@@ -164,9 +179,9 @@ class Runs(APIResource):
         self,
         eval_id: str,
         *,
-        data_source: dict[str, Any],
+        data_source: dict[str, Any] | CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource,
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> EvalRun:
         """Kicks off a new run for a given evaluation, specifying the data source, and what model configuration to use to test. See https://platform.openai.com/docs/api-reference/evals"""

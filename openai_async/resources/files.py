@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._resource import APIResource, path_segment
 from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
@@ -13,6 +13,9 @@ from .._pagination import AsyncPaginator
 from .._response import BinaryResponse
 from ..types.files import DeleteFileResponse, OpenAIFile
 from openai_async._helpers.files import FilesHelpers
+
+if TYPE_CHECKING:
+    from ..types.files import FileExpirationAfter
 
 
 
@@ -42,7 +45,7 @@ class Files(FilesHelpers, APIResource):
         *,
         file: FileTypes,
         purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"],
-        expires_after: dict[str, Any] | UnsetType = UNSET,
+        expires_after: dict[str, Any] | FileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> OpenAIFile:
         """Upload a file that can be used across various endpoints. See https://platform.openai.com/docs/api-reference/files"""

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Literal
-
 import builtins
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -24,6 +24,17 @@ from ..types.fine_tuning import (
 )
 from ..types.graders import RunGraderResponse, ValidateGraderResponse
 from openai_async._helpers.fine_tuning import FineTuningJobsHelpers
+
+if TYPE_CHECKING:
+    from ..types.fine_tuning import FineTuneMethod
+    from ..types.graders import (
+        GraderMulti,
+        GraderPython,
+        GraderScoreModel,
+        GraderStringCheck,
+        GraderTextSimilarity,
+    )
+    from ..types.shared import Metadata
 
 
 class _RunGraderBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -66,7 +77,7 @@ class Graders(APIResource):
     async def run(
         self,
         *,
-        grader: dict[str, Any],
+        grader: dict[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
         model_sample: str,
         item: dict[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -83,7 +94,7 @@ class Graders(APIResource):
     async def validate(
         self,
         *,
-        grader: dict[str, Any],
+        grader: dict[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
         **options: Unpack[RequestOptions],
     ) -> ValidateGraderResponse:
         """Validate a grader. See https://platform.openai.com/docs/api-reference/graders"""
@@ -215,10 +226,10 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         hyperparameters: dict[str, Any] | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         validation_file: str | None | UnsetType = UNSET,
-        integrations: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
+        integrations: Sequence[dict[str, Any]] | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        method: dict[str, Any] | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        method: dict[str, Any] | FineTuneMethod | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
         """Creates a fine-tuning job which begins the process of creating a new model from a given dataset. See https://platform.openai.com/docs/api-reference/fine-tuning"""

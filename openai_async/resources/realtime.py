@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -14,6 +15,16 @@ from .._resource import APIResource, path_segment
 from .._types import UNSET, RequestOptions, UnsetType, Unpack
 from ..types.realtime import RealtimeCreateClientSecretResponse, RealtimeTranslationClientSecretCreateResponse
 from openai_async._helpers.realtime import RealtimeHelpers
+
+if TYPE_CHECKING:
+    from ..types.realtime import (
+        RealtimeFunctionTool,
+        RealtimeReasoning,
+        RealtimeSessionCreateRequestGA,
+        RealtimeTranscriptionSessionCreateRequestGA,
+        RealtimeTranslationSessionCreateRequest,
+    )
+    from ..types.shared import MCPTool, Prompt, ToolChoiceFunction, ToolChoiceMCP
 
 
 class _AcceptRealtimeCallBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -68,7 +79,7 @@ class Calls(APIResource):
         self,
         *,
         sdp: str,
-        session: dict[str, Any] | UnsetType = UNSET,
+        session: dict[str, Any] | RealtimeSessionCreateRequestGA | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> str:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete the peer connection. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -96,13 +107,13 @@ class Calls(APIResource):
         audio: dict[str, Any] | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
         tracing: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
-        tools: list[dict[str, Any]] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceFunction | ToolChoiceMCP | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        reasoning: dict[str, Any] | UnsetType = UNSET,
+        reasoning: dict[str, Any] | RealtimeReasoning | UnsetType = UNSET,
         max_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | dict[str, Any] | UnsetType = UNSET,
-        prompt: dict[str, Any] | None | UnsetType = UNSET,
+        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Accept an incoming SIP call and configure the realtime session that will handle it. See https://platform.openai.com/docs/api-reference/realtime-calls"""
@@ -198,7 +209,7 @@ class RealtimeClientSecrets(APIResource):
         self,
         *,
         expires_after: dict[str, Any] | UnsetType = UNSET,
-        session: dict[str, Any] | UnsetType = UNSET,
+        session: dict[str, Any] | RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeCreateClientSecretResponse:
         """Create a Realtime client secret with an associated session configuration. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -217,7 +228,7 @@ class TranslationsClientSecrets(APIResource):
     async def create(
         self,
         *,
-        session: dict[str, Any],
+        session: dict[str, Any] | RealtimeTranslationSessionCreateRequest,
         expires_after: dict[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeTranslationClientSecretCreateResponse:

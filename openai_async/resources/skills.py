@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
+import builtins
 from functools import cached_property
 from typing import Any, Literal
-
-import builtins
 
 import msgspec
 

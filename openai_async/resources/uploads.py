@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -14,6 +14,9 @@ from .._resource import APIResource, path_segment
 from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from ..types.uploads import Upload, UploadPart
 from openai_async._helpers.uploads import UploadsHelpers
+
+if TYPE_CHECKING:
+    from ..types.files import FileExpirationAfter
 
 
 class _CreateUploadBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -47,7 +50,7 @@ class Uploads(UploadsHelpers, APIResource):
         purpose: Literal["assistants", "batch", "fine-tune", "vision"],
         bytes: int,
         mime_type: str,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
+        expires_after: dict[str, Any] | FileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Upload:
         """Creates an intermediate Upload object that you can add Parts to. See https://platform.openai.com/docs/api-reference/uploads"""

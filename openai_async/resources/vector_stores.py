@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Literal
-
 import builtins
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -24,6 +24,16 @@ from ..types.vector_stores import (
     VectorStoreSearchResultItem,
 )
 from openai_async._helpers.vector_stores import VectorStoreFileBatchesHelpers, VectorStoreFilesHelpers
+
+if TYPE_CHECKING:
+    from ..types.shared import ComparisonFilter, CompoundFilter, Metadata, VectorStoreFileAttributes
+    from ..types.vector_stores import (
+        AutoChunkingStrategyRequestParam,
+        ChunkingStrategyRequestParam,
+        CreateVectorStoreFileRequest,
+        StaticChunkingStrategyRequestParam,
+        VectorStoreExpirationAfter,
+    )
 
 
 class _CreateVectorStoreBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -113,9 +123,9 @@ class VectorStores(APIResource):
         file_ids: builtins.list[str] | UnsetType = UNSET,
         name: str | UnsetType = UNSET,
         description: str | UnsetType = UNSET,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        chunking_strategy: dict[str, Any] | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        expires_after: dict[str, Any] | VectorStoreExpirationAfter | UnsetType = UNSET,
+        chunking_strategy: dict[str, Any] | AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
         """Create a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -153,7 +163,7 @@ class VectorStores(APIResource):
         *,
         name: str | None | UnsetType = UNSET,
         expires_after: dict[str, Any] | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
         """Modifies a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -185,7 +195,7 @@ class VectorStores(APIResource):
         query: str | builtins.list[str],
         rewrite_query: bool | UnsetType = UNSET,
         max_num_results: int | UnsetType = UNSET,
-        filters: dict[str, Any] | UnsetType = UNSET,
+        filters: dict[str, Any] | ComparisonFilter | CompoundFilter | UnsetType = UNSET,
         ranking_options: dict[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VectorStoreSearchResultItem]:
@@ -214,9 +224,9 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_ids: list[str] | UnsetType = UNSET,
-        files: list[dict[str, Any]] | UnsetType = UNSET,
-        chunking_strategy: dict[str, Any] | UnsetType = UNSET,
-        attributes: dict[str, Any] | None | UnsetType = UNSET,
+        files: Sequence[dict[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
+        chunking_strategy: dict[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
+        attributes: dict[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatchObject:
         """Create a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -313,8 +323,8 @@ class Files(VectorStoreFilesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_id: str,
-        chunking_strategy: dict[str, Any] | UnsetType = UNSET,
-        attributes: dict[str, Any] | None | UnsetType = UNSET,
+        chunking_strategy: dict[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
+        attributes: dict[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
         """Create a vector store file by attaching a File to a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -350,7 +360,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: dict[str, Any] | None,
+        attributes: dict[str, Any] | VectorStoreFileAttributes,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
         """Update attributes on a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""

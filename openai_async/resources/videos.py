@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._resource import APIResource, path_segment
 from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from .._pagination import AsyncPaginator
 from .._response import BinaryResponse
 from ..types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
+
+if TYPE_CHECKING:
+    from ..types.videos import VideoReferenceInputParam
 
 
 
@@ -92,7 +95,7 @@ class Videos(APIResource):
     async def edit(
         self,
         *,
-        video: FileTypes | dict[str, Any],
+        video: FileTypes | dict[str, Any] | VideoReferenceInputParam,
         prompt: str,
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
@@ -108,7 +111,7 @@ class Videos(APIResource):
     async def extend(
         self,
         *,
-        video: dict[str, Any] | FileTypes,
+        video: dict[str, Any] | VideoReferenceInputParam | FileTypes,
         prompt: str,
         seconds: Literal["4", "8", "12"],
         **options: Unpack[RequestOptions],

@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -15,6 +14,10 @@ from ..._resource import APIResource, path_segment
 from ..._types import UNSET, RequestOptions, UnsetType, Unpack
 from ..._pagination import AsyncPaginator
 from ...types.assistants import AssistantObject, DeleteAssistantResponse
+
+if TYPE_CHECKING:
+    from ...types.assistants import AssistantToolsCode, AssistantToolsFileSearch, AssistantToolsFunction
+    from ...types.shared import Metadata, ResponseFormatJsonObject, ResponseFormatJsonSchema, ResponseFormatText
 
 
 class _CreateAssistantBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -78,12 +81,12 @@ class Assistants(APIResource):
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
-        tools: builtins.list[dict[str, Any]] | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
         """Create an assistant with a model and instructions. See https://platform.openai.com/docs/api-reference/assistants"""
@@ -129,12 +132,12 @@ class Assistants(APIResource):
         name: str | None | UnsetType = UNSET,
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: builtins.list[dict[str, Any]] | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
         """Modifies an assistant. See https://platform.openai.com/docs/api-reference/assistants"""

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -14,6 +14,9 @@ from ..._resource import APIResource, path_segment
 from ..._types import UNSET, RequestOptions, UnsetType, Unpack
 from ..._pagination import AsyncPaginator
 from ...types.chatkit import ChatSessionResource, DeletedThreadResource, ThreadItem, ThreadResource
+
+if TYPE_CHECKING:
+    from ...types.chatkit import ChatkitConfigurationParam, ExpiresAfterParam, RateLimitsParam, WorkflowParam
 
 
 class _CreateChatSessionMethodBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -45,11 +48,11 @@ class Sessions(APIResource):
     async def create(
         self,
         *,
-        workflow: dict[str, Any],
+        workflow: dict[str, Any] | WorkflowParam,
         user: str,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        rate_limits: dict[str, Any] | UnsetType = UNSET,
-        chatkit_configuration: dict[str, Any] | UnsetType = UNSET,
+        expires_after: dict[str, Any] | ExpiresAfterParam | UnsetType = UNSET,
+        rate_limits: dict[str, Any] | RateLimitsParam | UnsetType = UNSET,
+        chatkit_configuration: dict[str, Any] | ChatkitConfigurationParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ChatSessionResource:
         """Create a ChatKit session. See https://platform.openai.com/docs/api-reference/chatkit/sessions/create object."""

@@ -5,14 +5,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from ..._resource import APIResource
 from ..._types import UNSET, RequestOptions, UnsetType, Unpack
 from ...types.realtime import RealtimeSessionCreateResponse, RealtimeTranscriptionSessionCreateResponse
+
+if TYPE_CHECKING:
+    from ...types.realtime import AudioTranscription
+    from ...types.shared import Prompt
 
 
 class _CreateRealtimeSessionBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -62,12 +67,12 @@ class Sessions(APIResource):
         speed: float | UnsetType = UNSET,
         tracing: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
         turn_detection: dict[str, Any] | UnsetType = UNSET,
-        tools: list[dict[str, Any]] | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any]] | UnsetType = UNSET,
         tool_choice: str | UnsetType = UNSET,
         temperature: float | UnsetType = UNSET,
         max_response_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | dict[str, Any] | UnsetType = UNSET,
-        prompt: dict[str, Any] | None | UnsetType = UNSET,
+        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeSessionCreateResponse:
         """Create an ephemeral API token for use in client-side applications with the Realtime API. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -118,7 +123,7 @@ class TranscriptionSessions(APIResource):
         turn_detection: dict[str, Any] | UnsetType = UNSET,
         input_audio_noise_reduction: dict[str, Any] | UnsetType = UNSET,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | UnsetType = UNSET,
-        input_audio_transcription: dict[str, Any] | UnsetType = UNSET,
+        input_audio_transcription: dict[str, Any] | AudioTranscription | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeTranscriptionSessionCreateResponse:

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Literal, overload
-
 import builtins
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
@@ -25,6 +25,19 @@ from ...types.assistants import (
     RunStepObject,
     ThreadObject,
 )
+
+if TYPE_CHECKING:
+    from ...types.assistants import (
+        AssistantToolsCode,
+        AssistantToolsFileSearch,
+        AssistantToolsFunction,
+        CreateMessageRequest,
+        CreateThreadRequest,
+        MessageContentImageFileObject,
+        MessageContentImageUrlObject,
+        MessageRequestContentTextObject,
+    )
+    from ...types.shared import Metadata, ResponseFormatJsonObject, ResponseFormatJsonSchema, ResponseFormatText
 
 
 class _CreateThreadBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -127,9 +140,9 @@ class Threads(APIResource):
     async def create(
         self,
         *,
-        messages: list[dict[str, Any]] | UnsetType = UNSET,
+        messages: Sequence[dict[str, Any] | CreateMessageRequest] | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ThreadObject:
         """Create a thread. See https://platform.openai.com/docs/api-reference/threads"""
@@ -146,12 +159,12 @@ class Threads(APIResource):
         self,
         *,
         assistant_id: str,
-        thread: dict[str, Any] | UnsetType = UNSET,
+        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: list[dict[str, Any]] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
@@ -160,7 +173,7 @@ class Threads(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
 
@@ -170,12 +183,12 @@ class Threads(APIResource):
         *,
         assistant_id: str,
         stream: Literal[True],
-        thread: dict[str, Any] | UnsetType = UNSET,
+        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: list[dict[str, Any]] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
@@ -183,7 +196,7 @@ class Threads(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
 
@@ -192,12 +205,12 @@ class Threads(APIResource):
         self,
         *,
         assistant_id: str,
-        thread: dict[str, Any] | UnsetType = UNSET,
+        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: list[dict[str, Any]] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
@@ -206,7 +219,7 @@ class Threads(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
 
@@ -214,12 +227,12 @@ class Threads(APIResource):
         self,
         *,
         assistant_id: str,
-        thread: dict[str, Any] | UnsetType = UNSET,
+        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: list[dict[str, Any]] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
@@ -228,7 +241,7 @@ class Threads(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a thread and run it in one request. See https://platform.openai.com/docs/api-reference/threads"""
@@ -277,7 +290,7 @@ class Threads(APIResource):
         thread_id: str,
         *,
         tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ThreadObject:
         """Modifies a thread. See https://platform.openai.com/docs/api-reference/threads"""
@@ -331,9 +344,9 @@ class Messages(APIResource):
         thread_id: str,
         *,
         role: Literal["user", "assistant"],
-        content: str | builtins.list[dict[str, Any]],
-        attachments: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        content: str | Sequence[dict[str, Any] | MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject],
+        attachments: Sequence[dict[str, Any]] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> MessageObject:
         """Create a message. See https://platform.openai.com/docs/api-reference/threads"""
@@ -365,7 +378,7 @@ class Messages(APIResource):
         message_id: str,
         *,
         thread_id: str,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> MessageObject:
         """Modifies a message. See https://platform.openai.com/docs/api-reference/threads"""
@@ -430,9 +443,9 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        tools: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
@@ -441,7 +454,7 @@ class Runs(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
 
@@ -457,9 +470,9 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        tools: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
@@ -467,7 +480,7 @@ class Runs(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
 
@@ -482,9 +495,9 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        tools: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
@@ -493,7 +506,7 @@ class Runs(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
 
@@ -507,9 +520,9 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        tools: builtins.list[dict[str, Any]] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
@@ -518,7 +531,7 @@ class Runs(APIResource):
         truncation_strategy: dict[str, Any] | UnsetType = UNSET,
         tool_choice: dict[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
+        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a run. See https://platform.openai.com/docs/api-reference/threads"""
@@ -571,7 +584,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject:
         """Modifies a run. See https://platform.openai.com/docs/api-reference/threads"""
@@ -604,7 +617,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: builtins.list[dict[str, Any]],
+        tool_outputs: Sequence[dict[str, Any]],
         stream: Literal[False] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
@@ -615,7 +628,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: builtins.list[dict[str, Any]],
+        tool_outputs: Sequence[dict[str, Any]],
         stream: Literal[True],
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
@@ -626,7 +639,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: builtins.list[dict[str, Any]],
+        tool_outputs: Sequence[dict[str, Any]],
         stream: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
@@ -636,7 +649,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: builtins.list[dict[str, Any]],
+        tool_outputs: Sequence[dict[str, Any]],
         stream: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
