@@ -44,7 +44,6 @@ from ._model import Unknown
 from ._retry import RetryPolicy, retry_delay, should_retry_status
 from ._transport import TRANSPORT_ERRORS, map_error
 from ._types import UNSET
-from ._version import __version__
 from .types.realtime import RealtimeServerEvent, RealtimeServerEventError
 
 if TYPE_CHECKING:
@@ -71,7 +70,6 @@ _WS_OPTIONS: dict[str, Any] = (
     {"decode_text": False} if "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters else {}
 )
 _HAS_SEND_FRAME = hasattr(aiohttp.ClientWebSocketResponse, "send_frame")
-_USER_AGENT = f"openai-async/{__version__}"
 
 ServerEvent = RealtimeServerEvent | Unknown
 """What ``recv()`` and iteration yield."""
@@ -140,6 +138,11 @@ class RealtimeConnectionManager:
                  extra_headers: Mapping[str, str | None] | None, reconnect: bool | RetryPolicy,
                  raise_errors: bool, timeout: float | None, heartbeat: float | None, max_message_size: int) -> None:
         self._client = client
+        if getattr(client, "api_version", None) is not None:
+            # AsyncAzureOpenAI (as the official SDK does it): the deployment is named by ``deployment=``
+            query = dict(query)
+            model = query.pop("model", None)
+            query["deployment"] = getattr(client, "azure_deployment", None) or model
         self._url = realtime_url(client, query)
         self._extra_headers = dict(extra_headers) if extra_headers else {}
         if reconnect is True:
@@ -182,6 +185,8 @@ class RealtimeConnectionManager:
         key = client.api_key
         if not isinstance(key, str):
             key = await key()
+        from ._client import _USER_AGENT
+
         headers = {"User-Agent": _USER_AGENT, **client.default_headers}
         headers[client._auth_header] = client._auth_prefix + key
         if client.organization:
@@ -207,7 +212,9 @@ class RealtimeConnectionManager:
                     max_msg_size=self._max_message_size, **_WS_OPTIONS,
                 )
         except aiohttp.WSServerHandshakeError as exc:
-            raise status_error(exc.status, exc.headers or {}, None) from exc
+            if exc.status >= 300:  # the upgrade was refused: 401, 403, 404, 429, 5xx ...
+                raise status_error(exc.status, exc.headers or {}, None) from exc
+            raise APIConnectionError(f"WebSocket handshake failed: {exc.message}") from exc
         except TRANSPORT_ERRORS as exc:
             raise map_error(exc) from exc
 

@@ -16,6 +16,7 @@ from openai_async import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AsyncAzureOpenAI,
     AsyncOpenAI,
     AuthenticationError,
     InternalServerError,
@@ -545,3 +546,22 @@ async def test_handshake_timeout_raises_api_timeout_error() -> None:
         with anyio.fail_after(3), pytest.raises(APITimeoutError):
             async with client.realtime.connect(model="m", timeout=0.2):
                 pass
+
+
+async def test_azure_client_names_the_deployment_and_sends_its_api_key() -> None:
+    """AsyncAzureOpenAI connects to <endpoint>/openai/realtime?api-version=...&deployment=... with ``api-key``."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await ws.send_str(ev("session.created"))
+        await srv.drain(ws, n)
+
+    srv = FakeRealtime(script)
+    app = routes(("GET", "/openai/realtime", srv.handler))
+    async with serve(app) as url:
+        endpoint = url.removesuffix("/v1")
+        async with AsyncAzureOpenAI(azure_endpoint=endpoint, api_key="azure-key", api_version="2025-04-01-preview") as az:
+            async with az.realtime.connect(model="my-realtime") as conn:
+                assert isinstance(await conn.recv(), RealtimeServerEventSessionCreated)
+    path, headers, query = srv.handshakes[0]
+    assert path == "/openai/realtime" and headers["api-key"] == "azure-key" and "Authorization" not in headers
+    assert query == {"api-version": "2025-04-01-preview", "deployment": "my-realtime"}
