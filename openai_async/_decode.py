@@ -233,6 +233,15 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         # The first that decodes strictly wins; else the best fit is converted leniently.
         candidates = [s for s in structs if tag is None or s.__struct_config__.tag in (None, tag)]
         candidates.sort(key=lambda s: (s.__struct_config__.tag != tag, -len(v.keys() & _encode_names(s))))
+        if tag is None and len(candidates) > 1:
+            # Without a tag, guess only when one member fits clearly better than all others (a type's own
+            # per-tag subclasses do not compete with it).
+            candidates = [
+                c for c in candidates if not any(c is not o and issubclass(c, o) for o in candidates)
+            ]
+        if tag is None and len(candidates) > 1:
+            first, second = (len(v.keys() & _encode_names(c)) for c in candidates[:2])
+            candidates = candidates[:1] if first > second else []
         if len(candidates) > 1:
             data = _encoder.encode(v)
             for c in candidates:

@@ -9,6 +9,8 @@ import pytest
 
 from openai_async._decode import convert, decode
 from openai_async.types import (
+    AuditLog,
+    AuditLogActor,
     Batch,
     ChatCompletion,
     ChatCompletionChunk,
@@ -375,3 +377,17 @@ def test_members_sharing_a_tag_are_told_apart_by_their_fields() -> None:
     assert isinstance(items[0], InputMessageResource) and items[0].content[0].text == "hi"
     assert isinstance(items[1], OutputMessage) and items[1].content[0].text == "yo"
     assert isinstance(items[2], Unknown) and items[2]["id"] == "m3"
+
+
+def test_missing_tag_with_no_clear_fit_stays_unknown() -> None:
+    """An event without ``type`` whose fields fit several events is not guessed: it is ``Unknown``."""
+    data = b'{"sequence_number":1,"delta":"x","item_id":"i","output_index":0,"content_index":0}'
+    event = decode(data, ResponseStreamEvent)
+    assert isinstance(event, Unknown) and event["delta"] == "x"
+
+
+def test_missing_tag_on_a_type_with_several_tag_values() -> None:
+    """An audit log actor without ``type`` still decodes as the actor type, not its per-tag subclass."""
+    log = decode(b'{"id": "l", "actor": {"session": {"ip_address": "1.2.3.4"}}}', AuditLog)
+    assert type(log.actor) is AuditLogActor
+    assert log.actor.session.ip_address == "1.2.3.4"
