@@ -192,7 +192,7 @@ def _prepare(item: Any, index: int) -> tuple[str, Any]:
     if not isinstance(method, str):
         raise BulkInputError(f"item {index} ({custom_id}): method must be a string")
     body = item.get("body")
-    if body is not None and not isinstance(body, Mapping):
+    if body is not None and not isinstance(body, (Mapping, msgspec.Raw)):  # Raw: JSON passed through as is
         raise BulkInputError(f"item {index} ({custom_id}): body must be a JSON object")
     return custom_id, (method.upper(), api_path(url), body)
 

@@ -99,13 +99,18 @@ def estimate_request_tokens(method: str, path: str, body: Any) -> int:
     Args:
         method: The HTTP method; only requests with a body are charged.
         path: The path relative to the base URL (unused today; kept so per-endpoint rules can be added).
-        body: The JSON body as the resource passed it: a msgspec Struct, a mapping, or None.
+        body: The JSON body as the resource passed it: a msgspec Struct, a mapping, ``msgspec.Raw`` or None.
 
     Returns:
         A non-negative token count; 0 for requests that carry no model input.
     """
     if body is None or method == "GET":
         return 0
+    if isinstance(body, msgspec.Raw):
+        try:
+            body = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return 0
     if not isinstance(body, Mapping):
         try:
             body = msgspec.to_builtins(body)

@@ -1,0 +1,220 @@
+"""The ``openai-async`` command: run a Batch-style JSONL file through the API, or stream one chat answer.
+
+    openai-async bulk requests.jsonl -o results.jsonl --rpm 5000 --tpm 2000000 --concurrency 64
+    openai-async chat "Write a haiku about retries" --model gpt-4o-mini
+
+``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` come from the environment.
+
+``bulk`` reads the input twice: a first streaming pass checks every line (valid JSON object, a non-empty string
+``custom_id``, no duplicate ``custom_id``, a ``url`` path, an object ``body``) and reports the bad lines by number
+before any request is sent; it also counts the lines for the ETA. For inputs too large to read twice, pass
+``--no-validate``: lines are then checked as they are read, and a bad line stops the run there (the results
+written so far stay in the output file, so fixing the line and re-running resumes). The output file is resumed
+when it exists: done ``custom_id``s are skipped. Exit status: 0 when every request has a record (failures
+included, see the summary), 1 on a runtime error, 2 on bad usage or a bad input file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import anyio
+import msgspec
+
+from ._bulk import BulkInputError, run_bulk
+from ._errors import OpenAIError
+
+__all__ = ["main"]
+
+MAX_REPORTED_ERRORS = 20
+
+
+_NULL = msgspec.Raw(b"null")
+
+
+class _Line(msgspec.Struct):
+    custom_id: str
+    url: str
+    method: str = "POST"
+    body: msgspec.Raw = _NULL  # passed through undecoded (msgspec cannot put Raw in a union with None)
+
+
+_line_decoder = msgspec.json.Decoder(_Line)
+
+
+class InputFileError(Exception):
+    """Bad lines in a bulk input file; ``str()`` lists them as ``path:line: problem``."""
+
+    def __init__(self, problems: list[str], more: int = 0) -> None:
+        self.problems = problems
+        text = "\n".join(problems)
+        if more:
+            text += f"\n... and {more} more bad lines"
+        super().__init__(text)
+
+
+def _check(data: bytes) -> _Line | str:
+    """Decode one input line, or return what is wrong with it."""
+    try:
+        line = _line_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        return str(exc).replace("`$.", "`")
+    except msgspec.DecodeError as exc:
+        return f"invalid JSON: {exc}"
+    if not line.custom_id:
+        return "custom_id is empty"
+    if not line.url.startswith("/"):
+        return f"url must be a path such as /v1/chat/completions, got {line.url!r}"
+    body = bytes(line.body).lstrip()
+    if not body.startswith(b"{") and body != b"null":
+        return "body must be a JSON object"
+    return line
+
+
+def read_input(path: str, *, check_duplicates: bool) -> Iterator[dict[str, Any]]:
+    """Yield the requests of a JSONL file lazily; raise ``InputFileError`` at the first bad line."""
+    seen: set[str] = set()
+    with open(path, "rb") as f:
+        for lineno, data in enumerate(f, 1):
+            if not data.strip():
+                continue
+            line = _check(data)
+            if isinstance(line, str):
+                raise InputFileError([f"{path}:{lineno}: {line}"])
+            if check_duplicates:
+                if line.custom_id in seen:
+                    raise InputFileError([f"{path}:{lineno}: duplicate custom_id {line.custom_id!r}"])
+                seen.add(line.custom_id)
+            body = None if line.body == _NULL else line.body
+            yield {"custom_id": line.custom_id, "method": line.method, "url": line.url, "body": body}
+
+
+def validate_input(path: str) -> int:
+    """Check every line of a JSONL input file; return the number of requests or raise ``InputFileError``."""
+    first_line: dict[str, int] = {}
+    problems: list[str] = []
+    more = 0
+    count = 0
+    with open(path, "rb") as f:
+        for lineno, data in enumerate(f, 1):
+            if not data.strip():
+                continue
+            line = _check(data)
+            if isinstance(line, _Line):
+                count += 1
+                first = first_line.setdefault(line.custom_id, lineno)
+                if first == lineno:
+                    continue
+                line = f"duplicate custom_id {line.custom_id!r} (first on line {first})"
+            if len(problems) < MAX_REPORTED_ERRORS:
+                problems.append(f"{path}:{lineno}: {line}")
+            else:
+                more += 1
+    if problems:
+        raise InputFileError(problems, more)
+    return count
+
+
+# --------------------------------------------------------------------------------------------------- commands
+async def _bulk(args: argparse.Namespace) -> int:
+    from ._client import AsyncOpenAI
+    from ._ratelimit import RateLimiter
+
+    total = None if args.no_validate else validate_input(args.input)
+    limiter = RateLimiter(rpm=args.rpm, tpm=args.tpm) if args.rpm or args.tpm else None
+    requests = read_input(args.input, check_duplicates=args.no_validate)
+    async with AsyncOpenAI(max_retries=args.max_retries, rate_limiter=limiter) as client:
+        summary = await run_bulk(
+            client,
+            requests,
+            concurrency=args.concurrency,
+            ordered=args.ordered,
+            results_path=args.output,
+            retry_failed=args.retry_failed,
+            progress=not args.no_progress,
+            total=total,
+        )
+    errors = ", ".join(f"{kind}: {n}" for kind, n in sorted(summary.errors.items()))
+    sys.stderr.write(
+        f"{summary.succeeded} succeeded, {summary.failed} failed{f' ({errors})' if errors else ''}, "
+        f"{summary.skipped} already done; {summary.tokens} tokens in {summary.elapsed:.1f}s -> {args.output}\n"
+    )
+    return 0
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    from ._client import AsyncOpenAI
+
+    prompt = args.prompt if args.prompt not in (None, "-") else sys.stdin.read()
+    messages = [{"role": "system", "content": args.system}] if args.system else []
+    messages.append({"role": "user", "content": prompt})
+    out = sys.stdout
+    async with AsyncOpenAI() as client:
+        stream = await client.chat.completions.create(model=args.model, messages=messages, stream=True)
+        async with stream:
+            async for chunk in stream:
+                for choice in getattr(chunk, "choices", None) or ():
+                    text = getattr(getattr(choice, "delta", None), "content", None)
+                    if text:
+                        out.write(text)
+                        out.flush()
+    out.write("\n")
+    out.flush()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openai-async", description="Command-line tools of openai_async.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    bulk = commands.add_parser("bulk", help="run a Batch-style JSONL file through the API, resumably")
+    bulk.add_argument("input", help="JSONL input: one {custom_id, method, url, body} per line")
+    bulk.add_argument("-o", "--output", required=True, help="JSONL results file (resumed when it exists)")
+    bulk.add_argument("--rpm", type=float, help="requests per minute to stay under")
+    bulk.add_argument("--tpm", type=float, help="tokens per minute to stay under")
+    bulk.add_argument("--concurrency", type=int, default=64, help="requests in flight (default 64)")
+    bulk.add_argument("--ordered", action="store_true", help="write results in input order")
+    bulk.add_argument("--max-retries", type=int, default=5, help="retries per request (default 5)")
+    bulk.add_argument("--retry-failed", action="store_true", help="run again the requests recorded as failed")
+    bulk.add_argument(
+        "--no-validate", action="store_true", help="check lines as they are read, not all first"
+    )
+    bulk.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    bulk.set_defaults(run=_bulk)
+
+    chat = commands.add_parser("chat", help="stream one chat completion to the terminal")
+    chat.add_argument("prompt", nargs="?", help="the user message ('-' or nothing: read stdin)")
+    chat.add_argument("--model", default=os.environ.get("OPENAI_MODEL", "gpt-4o-mini"), help="model name")
+    chat.add_argument("--system", help="a system message")
+    chat.set_defaults(run=_chat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``openai-async`` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "concurrency", 1) < 1:
+        parser.error("--concurrency must be at least 1")
+    try:
+        return int(anyio.run(args.run, args, backend="asyncio"))
+    except (InputFileError, BulkInputError) as exc:
+        sys.stderr.write(f"openai-async: bad input:\n{exc}\n")
+        return 2
+    except FileNotFoundError as exc:
+        sys.stderr.write(f"openai-async: {exc.strerror}: {exc.filename}\n")
+        return 2
+    except OpenAIError as exc:
+        sys.stderr.write(f"openai-async: {type(exc).__name__}: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("openai-async: interrupted (results written so far are kept; run again to resume)\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
