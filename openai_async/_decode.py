@@ -9,6 +9,7 @@ not know, a value of the wrong JSON type, ...), the payload is decoded to builti
 the target type and builds the structs field by field, at any depth:
 
 - a JSON object whose ``type`` tag is unknown -> ``Unknown`` (the raw ``dict``, with ``.type`` and ``.raw``);
+- a union member whose ``type`` is missing -> the member whose fields clearly fit best, else ``Unknown``;
 - a value of the wrong JSON type (a string where a number is expected, an object where a list is expected ...)
   -> kept as the raw JSON value, so nothing is lost;
 - a union msgspec cannot express in full (``Annotated[..., Alternatives(...)]``) -> the member that fits best;

@@ -38,8 +38,9 @@ The live API runs ahead of the spec, so the generated types describe what the sp
    shares. When no member has a usable tag the union degrades to ``dict[str, Any]`` (the raw JSON object).
    Several arrays in a union merge into one ``list[<union of items>]``.
 6. When the fast path still raises ``msgspec.ValidationError``, the lenient path rebuilds the value field by
-   field: an unknown tag gives ``openai_async.types.Unknown`` (the raw ``dict``, with ``.type``/``.raw``), a value
-   of the wrong JSON type stays the raw JSON value. ``Unknown`` does not appear in the static annotations.
+   field: an unknown tag gives ``openai_async.types.Unknown`` (the raw ``dict``, with ``.type``/``.raw``); a
+   missing tag gives the member whose fields clearly fit best, else ``Unknown``; a value of the wrong JSON type
+   stays the raw JSON value. ``Unknown`` does not appear in the static annotations.
 7. Only bytes that are not JSON raise (``msgspec.DecodeError``).
 
 Number formats: ``integer`` -> ``int``; ``number`` -> ``float`` (``int | float`` for ``format: unixtime``, so
@@ -73,7 +74,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
