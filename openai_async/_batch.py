@@ -508,6 +508,11 @@ class BatchRun:
         chunk.batch_id = batch.id
         chunk.status = batch.status
         self._save_state()
+        if self._stream is not None:
+            ids = prepared.custom_ids
+            self._stream.write(f"batch: created {batch.id} ({chunk.endpoint}, {chunk.count} requests, "
+                               f"{ids[0]} .. {ids[-1]})\n")
+            self._stream.flush()
 
     # -- step 3: poll --------------------------------------------------------------------------------------
 
@@ -837,6 +842,10 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
     finally:
         if own:
             await client.close()
+    for batch_id, status in summary.batch_statuses.items():
+        if status != "completed":
+            sys.stderr.write(f"openai-async batch: batch {batch_id} {status}; its unfinished requests are "
+                             f"error records (batch_{status}) in {args.output}\n")
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
     sys.stderr.write(f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
                      f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "

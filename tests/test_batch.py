@@ -232,6 +232,20 @@ async def test_cli_entry_runs_a_jsonl_file(tmp_path: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert code == 1 and bad_code == 2
     assert [line["custom_id"] for line in read_lines(out)] == [f"req-{i}" for i in range(6)]
-    assert "5 succeeded, 1 failed" in err and "batch:" in err
+    assert "5 succeeded, 1 failed" in err and "batch: created batch_" in err and "requests done" in err
     assert f"{bad}:2: not valid JSON" in err
     assert all(b["metadata"] == {"job": "test"} for b in fake.batches.values())
+
+
+async def test_untyped_results_and_a_state_file_without_output(tmp_path: Path) -> None:
+    """typed=False keeps bodies as plain JSON; state_path alone lets an iterator resume its batches."""
+    fake = FakeOpenAI()
+    items = [chat(i) for i in range(5)]
+    state = tmp_path / "run.state.json"
+    async with serve(fake.app()) as url, _client(url) as client:
+        async with client.batches.run(items, state_path=state, typed=False) as run:
+            first = [r async for r in run]
+        again = [r async for r in client.batches.run(items, state_path=state, typed=False)]
+    assert isinstance(first[0].body, dict) and first[0].body["object"] == "chat.completion"
+    assert [r.custom_id for r in again] == [r.custom_id for r in first]
+    assert len(fake.batches) == 1
