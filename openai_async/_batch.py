@@ -805,7 +805,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds between polls (default: the server's hint, else a backoff)")
     parser.add_argument("--max-wait", type=float, default=None,
                         help="give up after this many seconds (exit 3; run again to resume)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--max-retries", type=int, default=5, help="retries per API call (default 5)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
 
 
 async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = None) -> int:
@@ -825,13 +826,13 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
     if client is None:
         from ._client import AsyncOpenAI
 
-        client = AsyncOpenAI()
+        client = AsyncOpenAI(max_retries=args.max_retries)
     try:
         run = run_batch(
             client, args.input, output=args.output, completion_window=args.completion_window,
             metadata=metadata or None, max_requests=args.max_requests, max_bytes=args.max_bytes,
             poll_interval_ms=args.poll_interval * 1000 if args.poll_interval is not None else None,
-            max_wait_seconds=args.max_wait, progress=not args.quiet)
+            max_wait_seconds=args.max_wait, progress=not args.no_progress)
         summary = await run
     except (BatchInputError, BatchStateError) as exc:
         sys.stderr.write(f"openai-async batch: {exc}\n")

@@ -249,3 +249,18 @@ async def test_untyped_results_and_a_state_file_without_output(tmp_path: Path) -
     assert isinstance(first[0].body, dict) and first[0].body["object"] == "chat.completion"
     assert [r.custom_id for r in again] == [r.custom_id for r in first]
     assert len(fake.batches) == 1
+
+
+async def test_cli_entry_builds_its_client_from_the_environment(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a client, batch_command uses OPENAI_API_KEY / OPENAI_BASE_URL and exits 0 when all succeed."""
+    fake = FakeOpenAI()
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(msgspec.json.encode(chat(i)) + b"\n" for i in range(3)))
+    out = tmp_path / "out.jsonl"
+    async with serve(fake.app()) as url:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        code = await batch_command(_args(str(source), "-o", str(out), "--no-progress", "--poll-interval", "0.01"))
+    assert code == 0
+    assert [line["custom_id"] for line in read_lines(out)] == ["req-0", "req-1", "req-2"]
