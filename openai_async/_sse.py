@@ -89,7 +89,7 @@ class SSEDecoder:
         self._start = True  # still looking for a BOM at the head of the stream
         self._head = b""  # the first bytes, while too few to tell whether they are a BOM
         self._skip_lf = False  # the last chunk ended in CR: a LF opening the next one belongs to it
-        self._slow = True  # any of the three above: feed() must call _prepare()
+        self._slow = True  # _start, _skip_lf or a non-empty _partial: feed() must go through _prepare()
         self.last_event_id: str | None = None
         self.retry: int | None = None
 
