@@ -71,6 +71,12 @@ _WS_OPTIONS: dict[str, Any] = (
 )
 _HAS_SEND_FRAME = hasattr(aiohttp.ClientWebSocketResponse, "send_frame")
 
+class _TypeOnly(msgspec.Struct):
+    type: Any = None
+
+
+_type_only = msgspec.json.Decoder(_TypeOnly)
+
 ServerEvent = RealtimeServerEvent | Unknown
 """What ``recv()`` and iteration yield."""
 
@@ -308,6 +314,12 @@ class RealtimeConnection:
             APIConnectionError: the session has ended.
         """
         data = await self._next_frame()
+        if self._attempts:  # after a reconnect, any non-error event restores the reconnect budget
+            try:
+                if _type_only.decode(data).type != "error":
+                    self._attempts = 0
+            except msgspec.MsgspecError:
+                pass
         return data.encode() if isinstance(data, str) else data
 
     async def _next_frame(self) -> bytes | str:

@@ -43,6 +43,11 @@ AUDIO_1 = bytes(range(256)) * 4
 AUDIO_2 = b"\x00\x7f" * 300
 
 
+def eid(event: Any) -> str | None:
+    """The event_id of a typed event (the union's members do not all have one)."""
+    return getattr(event, "event_id", None)
+
+
 def ev(kind: str, **fields: Any) -> str:
     return msgspec.json.encode({"type": kind, **fields}).decode()
 
@@ -389,8 +394,8 @@ async def test_reconnect_after_abrupt_close_replays_the_session_configuration() 
             await conn.session.update(session={"type": "realtime", "audio": {"output": {"voice": "marin"}}})
             first.append(await conn.recv())
             rest = [event async for event in conn]
-    assert [e.event_id for e in first] == ["created_0", "updated_0", "updated_0"]
-    assert [e.event_id for e in rest] == ["created_1", "updated_1"]
+    assert [eid(e) for e in first] == ["created_0", "updated_0", "updated_0"]
+    assert [eid(e) for e in rest] == ["created_1", "updated_1"]
     assert len(srv.handshakes) == 2
     assert all(h[1]["Authorization"] == f"Bearer {SECRET}" for h in srv.handshakes)
     merged = {"type": "realtime", "instructions": "A", "audio": {"output": {"voice": "marin"}}}
@@ -474,7 +479,7 @@ async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None
     srv = FakeRealtime(script)
     async with serve(srv.app()) as url, client_for(url) as client:
         async with client.realtime.connect(model="m", reconnect=RetryPolicy.instant(3)) as conn:
-            assert (await conn.recv()).event_id == "created_0"
+            assert eid(await conn.recv()) == "created_0"
             await conn.session.update(session={"type": "realtime", "instructions": "A"})
             with anyio.fail_after(5):
                 await srv.done.wait()  # the server has dropped the first connection
@@ -484,7 +489,7 @@ async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None
     assert len(srv.handshakes) == 2
     assert srv.received[1][0] == {"type": "session.update", "session": {"type": "realtime", "instructions": "A"}}
     assert srv.received[1][1] == {"type": "input_audio_buffer.commit"}
-    assert [e.event_id for e in rest] == ["created_1"]
+    assert [eid(e) for e in rest] == ["created_1"]
 
 
 async def test_close_from_another_task_ends_the_reader_cleanly() -> None:
@@ -532,7 +537,7 @@ async def test_a_cancelled_recv_loses_nothing() -> None:
             assert scope.cancelled_caught
             await conn.input_audio_buffer.commit()
             event = await conn.recv()
-    assert event.event_id == "late"
+    assert eid(event) == "late"
 
 
 async def test_handshake_timeout_raises_api_timeout_error() -> None:
@@ -565,3 +570,36 @@ async def test_azure_client_names_the_deployment_and_sends_its_api_key() -> None
     path, headers, query = srv.handshakes[0]
     assert path == "/openai/realtime" and headers["api-key"] == "azure-key" and "Authorization" not in headers
     assert query == {"api-version": "2025-04-01-preview", "deployment": "my-realtime"}
+
+
+async def test_reconnect_budget_resets_after_a_good_event_but_not_after_errors() -> None:
+    """Each outage gets the full budget once a non-error event arrived; error-then-drop loops use it up."""
+
+    async def flaky(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await ws.send_str(ev("session.created", event_id=f"created_{n}"))
+        if n < 2:
+            abort(request)
+        else:
+            await ws.close()
+
+    srv = FakeRealtime(flaky)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        async with client.realtime.connect(model="m", reconnect=RetryPolicy.instant(1)) as conn:
+            got = [eid(event) async for event in conn]
+    assert got == ["created_0", "created_1", "created_2"] and len(srv.handshakes) == 3
+
+    async def refusing(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        if n == 0:
+            await ws.send_str(ev("session.created"))
+        else:
+            await ws.send_str(ev("error", error={"type": "server_error", "message": "at capacity"}))
+        abort(request)
+
+    srv = FakeRealtime(refusing)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        async with client.realtime.connect(model="m", reconnect=RetryPolicy.instant(2)) as conn:
+            kinds: list[str] = []
+            with pytest.raises(APIConnectionError, match="2 reconnect attempts failed"):
+                async for event in conn:
+                    kinds.append(event.type)
+    assert kinds == ["session.created", "error", "error"] and len(srv.handshakes) == 3
