@@ -511,6 +511,28 @@ async def test_background_thread_mode() -> None:
         fake.base_url  # noqa: B018
 
 
+def test_thread_start_failure_is_raised() -> None:
+    """A server that cannot bind reports the error to the caller instead of hanging."""
+    with FakeOpenAI() as first:
+        port = int(first.base_url.rsplit(":", 1)[1].split("/")[0])
+        with pytest.raises(OSError):
+            FakeOpenAI(port=port).start_in_thread()
+
+
+async def test_unused_routes_and_partial_streams() -> None:
+    """unused_routes lists what the code never asked for; done=False and reset_after=0 shape the stream."""
+    async with FakeOpenAI() as fake:
+        fake.add("POST", "/chat/completions", stream=[{"n": 1}], done=False)
+        cut = fake.add("POST", "/chat/completions", stream=[{"n": 2}], reset="mid_body", reset_after=0)
+        leftover = fake.add("GET", "/never", json={})
+        status, _, body = await post(fake, "/chat/completions")
+        assert (status, body) == (200, b'data: {"n":1}\n\n')
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await post(fake, "/chat/completions")
+        assert cut.called
+        assert fake.unused_routes() == [leftover]
+
+
 def test_pytest_fixture(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """The openai_fake fixture gives a running fake to a test and reports handler errors at teardown."""
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
