@@ -340,7 +340,7 @@ class RealtimeConnection:
             cause: BaseException | None = None
             reason = ""
             if kind is aiohttp.WSMsgType.CLOSE:
-                code, reason = int(msg.data), msg.extra or ""
+                code, reason = int(msg.data) or 1005, msg.extra or ""  # an empty close frame: 1005, no status
             elif kind is aiohttp.WSMsgType.ERROR:
                 # a protocol error (too big, bad frame) carries its own code; anything else is a drop
                 cause = msg.data if isinstance(msg.data, BaseException) else None
