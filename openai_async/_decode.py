@@ -122,10 +122,10 @@ def _build(tp: Any) -> _Conv:
         inner = tp.__origin__
         alts = [m for m in tp.__metadata__ if isinstance(m, Alternatives)]
         if alts:
-            return _strict_first(tp, _union_converter(_union_args(inner), alts[0].types))
+            return _union_converter(tp, _union_args(inner), alts[0].types)
         return _converter(inner)
     if origin is typing.Union or origin is types.UnionType:
-        return _strict_first(tp, _union_converter(_union_args(tp), ()))
+        return _union_converter(tp, _union_args(tp), ())
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return _StructConverter(tp)
     if origin in (list, typing.List):  # noqa: UP006
@@ -202,7 +202,26 @@ def _json_kind(tp: Any) -> str:
     return "other"
 
 
-def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv:
+def _literal_strings(tp: Any) -> frozenset[str]:
+    """The string literals a field type lists (``Literal["a", "b"] | str | None`` -> {"a", "b"})."""
+    out: set[str] = set()
+    for a in _union_args(tp):
+        if typing.get_origin(a) is typing.Literal:
+            out.update(x for x in typing.get_args(a) if isinstance(x, str))
+    return frozenset(out)
+
+
+def _second_discriminator(classes: list[type[msgspec.Struct]]) -> tuple[str, dict[str, Any]] | None:
+    """A field whose listed values tell ``classes`` (which share a tag) apart, e.g. a message's ``role``."""
+    fields = [{f.encode_name: _literal_strings(f.type) for f in msgspec.structs.fields(c)} for c in classes]
+    for name in sorted(set.intersection(*(set(f) for f in fields))):
+        values = [f[name] for f in fields]
+        if all(values) and sum(map(len, values)) == len(frozenset().union(*values)):
+            return name, {v: c for c, vs in zip(classes, values, strict=True) for v in vs}
+    return None
+
+
+def _union_converter(tp: Any, members: list[Any], alternatives: tuple[Any, ...]) -> _Conv:
     members = [m for m in members if m is not _NoneType]
     if any(m is Any for m in members):
         return _identity
@@ -226,10 +245,18 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         del tagged[tag]
     dict_type = others.get("object")
 
+    by_field: dict[Any, tuple[str, dict[str, Any]] | None] = {}
+
     def on_object(v: dict[str, Any]) -> Any:
         tag = v.get("type")
         if tag in tagged:
             return _converter(tagged[tag])(v)
+        if tag in ambiguous:
+            if tag not in by_field:
+                by_field[tag] = _second_discriminator([s for s in structs if s.__struct_config__.tag == tag])
+            by = by_field[tag]
+            if by is not None and v.get(by[0]) in by[1]:
+                return _converter(by[1][v[by[0]]])(v)
         # No usable tag: an untagged member, or (tag missing) any member, whichever shares most keys.
         # The first that decodes strictly wins; else the best fit is converted leniently.
         candidates = [s for s in structs if tag is None or s.__struct_config__.tag in (None, tag)]
@@ -261,7 +288,7 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
     list_conv = _lazy(list_type) if list_type is not None else None
     dict_conv = _lazy(dict_type) if dict_type is not None else None
 
-    def conv(v: Any) -> Any:
+    def slow(v: Any) -> Any:
         if v is None:
             return None
         if isinstance(v, dict):
@@ -273,6 +300,14 @@ def _union_converter(members: list[Any], alternatives: tuple[Any, ...]) -> _Conv
         if type(v) is int and "int" not in others and "float" in others:
             return float(v)
         return v
+
+    strict = _strict_first(tp, slow)
+
+    def conv(v: Any) -> Any:
+        # Members sharing a tag always fail msgspec's own decoding: skip straight to placing them.
+        if ambiguous and isinstance(v, dict) and v.get("type") in ambiguous:
+            return on_object(v)
+        return strict(v)
 
     return conv
 
