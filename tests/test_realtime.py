@@ -26,12 +26,14 @@ from openai_async._model import Unknown
 from openai_async._realtime import RealtimeAPIError, audio_bytes
 from openai_async.types.realtime import (
     RealtimeClientEventResponseCancel,
+    RealtimeClientEventSessionUpdate,
     RealtimeServerEventError,
     RealtimeServerEventResponseAudioDelta,
     RealtimeServerEventResponseDone,
     RealtimeServerEventResponseTextDelta,
     RealtimeServerEventSessionCreated,
     RealtimeServerEventSessionUpdated,
+    RealtimeSessionCreateRequestGA,
 )
 
 from ._server import routes, serve
@@ -464,7 +466,7 @@ def test_audio_bytes_decodes_base64_deltas() -> None:
 
 
 async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None:
-    """With reconnect on, a send that finds the socket gone reopens it, replays the session, then sends the event."""
+    """With reconnect on, a send on a dropped socket reconnects, replays the (Struct) session.update, then sends."""
 
     async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
         await ws.send_str(ev("session.created", event_id=f"created_{n}"))
@@ -480,7 +482,7 @@ async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None
     async with serve(srv.app()) as url, client_for(url) as client:
         async with client.realtime.connect(model="m", reconnect=RetryPolicy.instant(3)) as conn:
             assert eid(await conn.recv()) == "created_0"
-            await conn.session.update(session={"type": "realtime", "instructions": "A"})
+            await conn.send(RealtimeClientEventSessionUpdate(session=RealtimeSessionCreateRequestGA(instructions="A")))
             with anyio.fail_after(5):
                 await srv.done.wait()  # the server has dropped the first connection
             await anyio.sleep(0.05)  # and the client's socket has seen it go
@@ -603,3 +605,18 @@ async def test_reconnect_budget_resets_after_a_good_event_but_not_after_errors()
                 async for event in conn:
                     kinds.append(event.type)
     assert kinds == ["session.created", "error", "error"] and len(srv.handshakes) == 3
+
+
+async def test_a_frame_over_max_message_size_ends_the_session_with_1009() -> None:
+    """A frame larger than max_message_size is a protocol error: APIConnectionError naming close code 1009."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await ws.send_str(ev("response.output_text.delta", delta="x" * 1000))
+        await srv.drain(ws, n)
+
+    srv = FakeRealtime(script)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        async with client.realtime.connect(model="m", max_message_size=100) as conn:
+            with pytest.raises(APIConnectionError, match="code 1009"):
+                await conn.recv()
+            assert conn.close_code == 1009
