@@ -49,6 +49,34 @@ STREAM_EVENT_FALLBACK = {
     "getResponse": "ResponseStreamEvent",
     "beta_getResponse": "BetaResponseStreamEvent",
 }
+# The spec declares only the JSON bodies of these operations, but response_format picks the body: plain text
+# for text/srt/vtt (returned as str), one struct per JSON format. (operationId: (parameter, default, format ->
+# return type)); the official SDK has the same overloads.
+RESPONSE_FORMATS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "createTranscription": (
+        "response_format",
+        "json",
+        {
+            "json": "CreateTranscriptionResponseJson",
+            "verbose_json": "CreateTranscriptionResponseVerboseJson",
+            "diarized_json": "CreateTranscriptionResponseDiarizedJson",
+            "text": "str",
+            "srt": "str",
+            "vtt": "str",
+        },
+    ),
+    "createTranslation": (
+        "response_format",
+        "json",
+        {
+            "json": "CreateTranslationResponseJson",
+            "verbose_json": "CreateTranslationResponseVerboseJson",
+            "text": "str",
+            "srt": "str",
+            "vtt": "str",
+        },
+    ),
+}
 # client.beta.<name> aliases of top-level namespaces that the official SDK still exposes (same routes, so the
 # operation table names them once, at the top level).
 BETA_ALIASES = {"chat": "chat"}
@@ -598,6 +626,9 @@ def _returns(s: Spec, o: Operation) -> None:
         o.returns = "None"
     else:
         o.returns = s.ref_name(schema) or "dict[str, Any]"
+    if o.op_id in RESPONSE_FORMATS:  # the default format's body (see RESPONSE_FORMATS)
+        _, default, by_format = RESPONSE_FORMATS[o.op_id]
+        o.returns = by_format[default]
     if kind == "list":
         props, _ = s.object_fields(schema or {})
         items = s.deref(props.get("data", {})).get("items", {}) if "data" in props else {}
@@ -924,22 +955,21 @@ def _render_method(mod: _Module, o: Operation) -> list[str]:
     keyword_optional = [p for p in o.params if not p.required]
     stream_param = next((p for p in o.params if p.wire == "stream" and p.where in ("body", "query")), None)
 
-    def sig(stream_variant: str | None) -> list[str]:
+    def sig(overrides: dict[str, tuple[str, bool]] | None = None) -> list[str]:
+        """The parameter lines; ``overrides`` maps a parameter to (annotation, required) for one overload."""
+        overrides = overrides or {}
+        required = [p for p in keyword_required if p.name not in overrides]
+        required += [p for p in o.params if overrides.get(p.name, ("", False))[1]]
+        optional = [p for p in keyword_optional if not overrides.get(p.name, ("", False))[1]]
         out = ["        self,"]
         out += [f"        {p.name}: {p.annotation}," for p in positional]
-        if keyword_required or keyword_optional or stream_variant == "true":
+        if required or optional:
             out.append("        *,")
-        for p in keyword_required:
-            out.append(f"        {p.name}: {p.annotation},")
-        if stream_variant == "true":
-            out.append("        stream: Literal[True],")
-        for p in keyword_optional:
-            if p is stream_param and stream_variant == "true":
-                continue
-            ann = p.annotation
-            if p is stream_param and stream_variant == "false":
-                ann = "Literal[False] | None" if "None" in ann else "Literal[False]"
-            out.append(f"        {p.name}: {ann} | UnsetType = UNSET,")
+        out += [f"        {p.name}: {overrides.get(p.name, (p.annotation,))[0]}," for p in required]
+        out += [
+            f"        {p.name}: {overrides.get(p.name, (p.annotation,))[0]} | UnsetType = UNSET,"
+            for p in optional
+        ]
         out.append("        **options: Unpack[RequestOptions],")
         return out
 
@@ -966,15 +996,43 @@ def _render_method(mod: _Module, o: Operation) -> list[str]:
         mod.needs.add("BinaryResponse")
     lines: list[str] = []
     streaming = kind == "stream" and stream_param is not None
+    variants: list[tuple[dict[str, tuple[str, bool]], str]] = []
+    not_streaming: dict[str, tuple[str, bool]] = {}
     if streaming:
-        mod.needs.update({"overload", "Literal", "AsyncStream"})
+        assert stream_param is not None
+        no = "Literal[False] | None" if "None" in stream_param.annotation else "Literal[False]"
+        not_streaming = {stream_param.name: (no, False)}
+    formats = RESPONSE_FORMATS.get(o.op_id)
+    if formats:
+        # One overload per response_format, as the official SDK types them; the first group is the default.
+        param, default, by_format = formats
+        groups: dict[str, list[str]] = {}
+        for fmt, typ in by_format.items():
+            groups.setdefault(typ, []).append(fmt)
+            mod.use_type(typ)
+        for typ, fmts in groups.items():
+            literal = "Literal[" + ", ".join(_literal(f) for f in fmts) + "]"
+            variants.append(({param: (literal, default not in fmts), **not_streaming}, typ))
+        ret = _union(list(groups))
+    elif streaming:
+        variants.append((not_streaming, ret))
+    if streaming:
+        assert stream_param is not None
         mod.use_type(o.stream_event)
         stream_ret = f"AsyncStream[{o.stream_event}]"
-        for variant, r in (("false", ret), ("true", stream_ret), ("bool", f"{ret} | {stream_ret}")):
-            lines += ["    @overload", f"    async def {name}(", *sig(variant), f"    ) -> {r}: ...", ""]
+        variants.append(({stream_param.name: ("Literal[True]", True)}, stream_ret))
         ret = f"{ret} | {stream_ret}"
+    if variants:
+        mod.needs.update({"overload", "Literal"} | ({"AsyncStream"} if streaming else set()))
+        if streaming:  # the catch-all for a plain bool
+            assert stream_param is not None
+            variants.append(({stream_param.name: (stream_param.annotation, False)}, ret))
+        else:
+            variants.append(({}, ret))
+        for overrides, r in variants:
+            lines += ["    @overload", f"    async def {name}(", *sig(overrides), f"    ) -> {r}: ...", ""]
     is_async = kind != "list"
-    lines += [f"    {'async def' if is_async else 'def'} {name}(", *sig(None), f"    ) -> {ret}:"]
+    lines += [f"    {'async def' if is_async else 'def'} {name}(", *sig(), f"    ) -> {ret}:"]
     lines.append(f'        """{_summary(o.op)} See {_reference(o.op)}"""')
     lines += _call(mod, o, streaming)
     lines.append("")
@@ -1078,6 +1136,15 @@ def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:
         call_args.append("options=options")
         return [*pre, *_wrap("        return self._client._paginate(", call_args)]
     cast = {"None": "None", "dict[str, Any]": "dict[str, Any]"}.get(o.returns, o.returns)
+    formats = RESPONSE_FORMATS.get(o.op_id)
+    if formats:
+        param, default, by_format = formats
+        table = "_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", camel(o.op_id)).upper() + "_CASTS"
+        choices = "".join(f'    "{f}": {t},\n' for f, t in by_format.items() if f != default)
+        mod.structs.append(
+            f"# response_format -> the type its body decodes into\n{table}: dict[object, Any] = {{\n{choices}}}"
+        )
+        cast = f"{table}.get({python_name(param)}, {by_format[default]})"
     call_args = [f'"{o.verb}"', path_expr, *args, f"cast={cast}"]
     if streaming:
         call_args += ["stream=stream is True", f"stream_cls={o.stream_event}"]

@@ -261,3 +261,22 @@ async def test_post_list_sends_its_body(wire: tuple[AsyncOpenAI, Recorder]) -> N
     assert (seen.method, seen.raw_path) == ("POST", "/v1/vector_stores/vs_1/search")
     assert msgspec.json.decode(seen.body) == {"query": "q", "max_num_results": 2}
     assert [h.file_id for h in page.data] == ["file-1"]
+
+
+async def test_transcription_result_follows_response_format(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """audio.transcriptions.create decodes JSON formats into their struct and returns text formats as str."""
+    client, rec = wire
+
+    async def transcribe(request: web.Request) -> web.Response:
+        if rec.seen[-1].form.get("response_format") == "srt":  # the recorder has read the form already
+            return web.Response(text="1\n00:00:00,000 --> 00:00:01,000\nhi\n", content_type="text/plain")
+        return web.json_response({"text": "hi"})
+
+    rec.replies[("POST", "/v1/audio/transcriptions")] = transcribe
+    default = await client.audio.transcriptions.create(file=("a.wav", b"RIFF"), model="whisper-1")
+    srt = await client.audio.transcriptions.create(
+        file=("a.wav", b"RIFF"), model="whisper-1", response_format="srt"
+    )
+    assert default.text == "hi"
+    assert type(default).__name__ == "CreateTranscriptionResponseJson"
+    assert srt.startswith("1\n00:00:00,000")

@@ -16,7 +16,12 @@ from .._streaming import AsyncStream
 from .._pagination import AsyncPaginator
 from .._response import BinaryResponse
 from ..types.audio import (
+    CreateTranscriptionResponseDiarizedJson,
+    CreateTranscriptionResponseJson,
     CreateTranscriptionResponseStreamEvent,
+    CreateTranscriptionResponseVerboseJson,
+    CreateTranslationResponseJson,
+    CreateTranslationResponseVerboseJson,
     VoiceConsentDeletedResource,
     VoiceConsentResource,
     VoiceResource,
@@ -36,6 +41,25 @@ class _CreateSpeechBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     response_format: Any = UNSET
     speed: Any = UNSET
     stream_format: Any = UNSET
+
+
+# response_format -> the type its body decodes into
+_CREATE_TRANSCRIPTION_CASTS: dict[object, Any] = {
+    "verbose_json": CreateTranscriptionResponseVerboseJson,
+    "diarized_json": CreateTranscriptionResponseDiarizedJson,
+    "text": str,
+    "srt": str,
+    "vtt": str,
+}
+
+
+# response_format -> the type its body decodes into
+_CREATE_TRANSLATION_CASTS: dict[object, Any] = {
+    "verbose_json": CreateTranslationResponseVerboseJson,
+    "text": str,
+    "srt": str,
+    "vtt": str,
+}
 
 
 class _UpdateVoiceConsentBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -115,7 +139,7 @@ class Transcriptions(APIResource):
         languages: list[str] | UnsetType = UNSET,
         keywords: list[str] | UnsetType = UNSET,
         prompt: str | UnsetType = UNSET,
-        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | UnsetType = UNSET,
+        response_format: Literal["json"] | UnsetType = UNSET,
         temperature: float | UnsetType = UNSET,
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
@@ -124,7 +148,70 @@ class Transcriptions(APIResource):
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
-    ) -> dict[str, Any]: ...
+    ) -> CreateTranscriptionResponseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        response_format: Literal["verbose_json"],
+        language: str | UnsetType = UNSET,
+        languages: list[str] | UnsetType = UNSET,
+        keywords: list[str] | UnsetType = UNSET,
+        prompt: str | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        include: list[Literal["logprobs"]] | UnsetType = UNSET,
+        timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
+        stream: Literal[False] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        known_speaker_names: list[str] | UnsetType = UNSET,
+        known_speaker_references: list[str] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> CreateTranscriptionResponseVerboseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        response_format: Literal["diarized_json"],
+        language: str | UnsetType = UNSET,
+        languages: list[str] | UnsetType = UNSET,
+        keywords: list[str] | UnsetType = UNSET,
+        prompt: str | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        include: list[Literal["logprobs"]] | UnsetType = UNSET,
+        timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
+        stream: Literal[False] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        known_speaker_names: list[str] | UnsetType = UNSET,
+        known_speaker_references: list[str] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> CreateTranscriptionResponseDiarizedJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        response_format: Literal["text", "srt", "vtt"],
+        language: str | UnsetType = UNSET,
+        languages: list[str] | UnsetType = UNSET,
+        keywords: list[str] | UnsetType = UNSET,
+        prompt: str | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        include: list[Literal["logprobs"]] | UnsetType = UNSET,
+        timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
+        stream: Literal[False] | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        known_speaker_names: list[str] | UnsetType = UNSET,
+        known_speaker_references: list[str] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> str: ...
 
     @overload
     async def create(
@@ -166,7 +253,7 @@ class Transcriptions(APIResource):
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
-    ) -> dict[str, Any] | AsyncStream[CreateTranscriptionResponseStreamEvent]: ...
+    ) -> CreateTranscriptionResponseJson | CreateTranscriptionResponseVerboseJson | CreateTranscriptionResponseDiarizedJson | str | AsyncStream[CreateTranscriptionResponseStreamEvent]: ...
 
     async def create(
         self,
@@ -186,7 +273,7 @@ class Transcriptions(APIResource):
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
-    ) -> dict[str, Any] | AsyncStream[CreateTranscriptionResponseStreamEvent]:
+    ) -> CreateTranscriptionResponseJson | CreateTranscriptionResponseVerboseJson | CreateTranscriptionResponseDiarizedJson | str | AsyncStream[CreateTranscriptionResponseStreamEvent]:
         """Transcribes audio into the input language. See https://platform.openai.com/docs/api-reference/audio"""
         return await self._client._request(
             "POST",
@@ -207,7 +294,7 @@ class Transcriptions(APIResource):
                 "known_speaker_names": known_speaker_names,
                 "known_speaker_references": known_speaker_references,
             },
-            cast=dict[str, Any],
+            cast=_CREATE_TRANSCRIPTION_CASTS.get(response_format, CreateTranscriptionResponseJson),
             stream=stream is True,
             stream_cls=CreateTranscriptionResponseStreamEvent,
             options=options,
@@ -216,6 +303,54 @@ class Transcriptions(APIResource):
 
 class Translations(APIResource):
     """The ``client.audio.translations`` namespace."""
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | UnsetType = UNSET,
+        response_format: Literal["json"] | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> CreateTranslationResponseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        response_format: Literal["verbose_json"],
+        prompt: str | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> CreateTranslationResponseVerboseJson: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        response_format: Literal["text", "srt", "vtt"],
+        prompt: str | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> str: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileTypes,
+        model: str,
+        prompt: str | UnsetType = UNSET,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | UnsetType = UNSET,
+        temperature: float | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | str: ...
 
     async def create(
         self,
@@ -226,7 +361,7 @@ class Translations(APIResource):
         response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | UnsetType = UNSET,
         temperature: float | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
-    ) -> dict[str, Any]:
+    ) -> CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | str:
         """Translates audio into English. See https://platform.openai.com/docs/api-reference/audio"""
         return await self._client._request(
             "POST",
@@ -238,7 +373,7 @@ class Translations(APIResource):
                 "response_format": response_format,
                 "temperature": temperature,
             },
-            cast=dict[str, Any],
+            cast=_CREATE_TRANSLATION_CASTS.get(response_format, CreateTranslationResponseJson),
             options=options,
         )
 
