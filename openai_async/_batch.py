@@ -366,6 +366,7 @@ class BatchRun:
         self._body_type: Any = None
         self._last_progress: tuple[Any, ...] | None = None
         self._closed = False
+        self._ready = False
         self.summary = BatchSummary(output=self._output)
         """Counts so far; complete once the run has finished."""
 
@@ -375,8 +376,13 @@ class BatchRun:
         return self
 
     async def __anext__(self) -> BatchResult:
-        if self._state is None:
+        if self._closed:
+            raise StopAsyncIteration
+        if not self._ready:
+            if self._state is not None:
+                raise RuntimeError("this batch run failed while starting; start a new run to resume it")
             await self._prepare()
+            self._ready = True
         while True:
             if self._reader is not None:
                 line = self._read_line()

@@ -66,6 +66,8 @@ class FakeOpenAI:
         self.calls: list[tuple[float, str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.fail_creates_after: int | None = None
+        """Once this many batches exist, answer 500 to every further batch creation."""
         self.fail_parts_after: int | None = None
         """Once this many parts are stored, answer 500 to every further part, to test cancellation."""
 
@@ -257,6 +259,8 @@ class FakeOpenAI:
 
     async def create_batch(self, request: web.Request) -> web.Response:
         body = _decode(await request.read())
+        if self.fail_creates_after is not None and len(self.batches) >= self.fail_creates_after:
+            return _error(500, "batch creation failed", "server_error")
         content = self.contents.get(body.get("input_file_id", ""))
         if content is None:
             return _error(400, "input file not found")

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from openai_async import AsyncOpenAI, RetryPolicy
+from openai_async import AsyncOpenAI, InternalServerError, RetryPolicy
 from openai_async._batch import (
     BatchInputError,
     BatchProgress,
@@ -160,6 +160,23 @@ async def test_a_rerun_resumes_the_recorded_batches_and_repairs_a_torn_output(tm
     assert len(fake.calls_to("POST", "/v1/files")) == uploads_before
     assert resumed == [f"req-{i}" for i in range(20)]
     assert [line["custom_id"] for line in read_lines(out)] == [f"req-{i}" for i in range(20)]
+
+
+async def test_a_failed_batch_creation_resumes_without_uploading_again(tmp_path: Path) -> None:
+    """If creating a batch fails for good, a rerun reuses the uploaded input file and the batches already made."""
+    fake = FakeOpenAI()
+    fake.fail_creates_after = 1
+    items = [chat(i) for i in range(6)]
+    out = tmp_path / "out.jsonl"
+    async with serve(fake.app()) as url, _client(url) as client:
+        with pytest.raises(InternalServerError):
+            await client.batches.run(items, output=out, max_requests=3)
+        assert len(fake.batches) == 1 and len(fake.calls_to("POST", "/v1/files")) == 2
+        fake.fail_creates_after = None
+        summary = await client.batches.run(items, output=out, max_requests=3)
+    assert len(fake.batches) == 2 and len(fake.calls_to("POST", "/v1/files")) == 2
+    assert summary.succeeded == 6
+    assert [line["custom_id"] for line in read_lines(out)] == [f"req-{i}" for i in range(6)]
 
 
 async def test_max_wait_stops_and_the_same_run_resumes_later(tmp_path: Path) -> None:
