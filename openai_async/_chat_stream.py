@@ -310,7 +310,7 @@ class ChatCompletionStreamState(Generic[T]):
         self._format = response_format if is_rich_format(response_format) else None
         self._tool_types = tool_types(tools)
         self._strict = self._format is not None or any(t is not dict for t in self._tool_types.values())
-        self._choices: dict[int, _Choice] = {}
+        self._choices: dict[int | None, _Choice] = {}
         self._meta: CreateChatCompletionStreamResponse | None = None
         self._usage: Any = None
         self._last: CreateChatCompletionStreamResponse | None = None
@@ -321,6 +321,8 @@ class ChatCompletionStreamState(Generic[T]):
         events: list[Any] = []
         first = self.fold(chunk, events)
         return [first, *events]
+
+    handle_chunk = handle  # the official SDK's name
 
     def fold(self, chunk: CreateChatCompletionStreamResponse, events: Any) -> ChunkEvent:
         """Fold one chunk into the state; append the events it causes to ``events``; return its ``ChunkEvent``."""
@@ -515,7 +517,7 @@ class ChatCompletionStreamState(Generic[T]):
             object="chat.completion",
             created=meta.created if meta else None,
             model=meta.model if meta else None,
-            choices=choices,  # type: ignore[arg-type]
+            choices=choices,
             usage=self._usage,
             system_fingerprint=_latest(self._last, meta, "system_fingerprint"),
             service_tier=_latest(self._last, meta, "service_tier"),
@@ -547,7 +549,12 @@ class ChatCompletionStream(Generic[T]):
         pending = self._pending
         if pending:
             return pending.popleft()  # type: ignore[no-any-return]
-        return self._fold(await self._next(), pending)
+        chunk = await self._next()
+        try:
+            return self._fold(chunk, pending)
+        except BaseException:  # LengthFinishReasonError, a bad structured output: nothing more will be read
+            await self._raw.aclose()
+            raise
 
     @property
     def response(self) -> Any:

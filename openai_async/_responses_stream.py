@@ -189,14 +189,21 @@ class ResponseStream(Generic[T]):
 
     def __init__(self, raw: AsyncStream[Any], state: ResponseStreamState[T], client: Any = None) -> None:
         self._raw = raw
+        self._next = raw.__anext__
         self._state = state
+        self._handle = state.handle
         self._client = client
 
     def __aiter__(self) -> ResponseStream[T]:
         return self
 
     async def __anext__(self) -> Any:
-        return self._state.handle(await self._raw.__anext__())
+        event = await self._next()
+        try:
+            return self._handle(event)
+        except BaseException:  # response.failed, an error event, a bad structured output: stop reading
+            await self._raw.aclose()
+            raise
 
     @property
     def response(self) -> Any:

@@ -80,7 +80,7 @@ def to_strict_json_schema(type_: Any) -> dict[str, Any]:
         root = defs[root_name]
     if root.get("type") != "object":
         raise TypeError(f"structured outputs need a type that encodes as a JSON object, not {type_!r}")
-    out = _strict(root, defs)
+    out: dict[str, Any] = _strict(root, defs)
     new_defs = {name: _strict(d, defs) for name, d in defs.items()}
     # Keep only the definitions still referenced from the root (directly or through other definitions).
     used: set[str] = set()
@@ -151,7 +151,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _schema_name(type_: Any, name: str | None) -> str:
-    return _NAME_OK.sub("_", name or getattr(type_, "__name__", "response"))[:64]
+    return _NAME_OK.sub("_", name or str(getattr(type_, "__name__", "response")))[:64]
 
 
 def is_rich_format(value: Any) -> bool:
@@ -192,7 +192,7 @@ _plans: dict[Any, _Plan] = {}
 
 def _fields(info: Any) -> tuple[Any, ...] | None:
     if isinstance(info, (mi.StructType, mi.DataclassType, mi.TypedDictType)):
-        return info.fields  # type: ignore[no-any-return]
+        return info.fields
     return None
 
 
@@ -210,11 +210,11 @@ def _children(info: Any) -> tuple[Any, ...]:
     if isinstance(info, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
         return (info.item_type,)
     if isinstance(info, mi.TupleType):
-        return info.item_types  # type: ignore[no-any-return]
+        return info.item_types
     if isinstance(info, mi.DictType):
         return (info.value_type,)
     if isinstance(info, mi.UnionType):
-        return info.types  # type: ignore[no-any-return]
+        return info.types
     fields = _fields(info)
     return tuple(f.type for f in fields) if fields else ()
 
@@ -287,7 +287,7 @@ def parse_json(type_: type[T] | Any, data: str | bytes) -> T:
         plan = _plans[type_] = _Plan(type_)
     if not plan.strip:
         return plan.decoder.decode(data)  # type: ignore[no-any-return]
-    return msgspec.convert(_strip(_json_decode(data), plan.info), type_)  # type: ignore[no-any-return]
+    return msgspec.convert(_strip(_json_decode(data), plan.info), type_)
 
 
 # -- function tools ----------------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ class ParsedFunctionToolCall(ChatCompletionMessageToolCall, tag="function"):
 class ParsedChatCompletionMessage(ChatCompletionResponseMessage, Generic[T]):
     """An assistant message with ``parsed``: the content decoded into the ``response_format`` type."""
 
-    tool_calls: list[ParsedFunctionToolCall | ChatCompletionMessageCustomToolCall] | None = None
+    tool_calls: list[ParsedFunctionToolCall | ChatCompletionMessageCustomToolCall] | None = None  # type: ignore[assignment]
     parsed: T | None = None
 
 
@@ -384,7 +384,7 @@ class ParsedChoice(CreateChatCompletionResponseChoicesItem, Generic[T]):
 class ParsedChatCompletion(CreateChatCompletionResponse, Generic[T]):
     """A chat completion whose messages carry ``parsed`` values (what ``parse()`` and the stream return)."""
 
-    choices: list[ParsedChoice[T]] | None = None
+    choices: list[ParsedChoice[T]] | None = None  # type: ignore[assignment]
 
 
 class ParsedResponseOutputText(OutputTextContent, Generic[T], tag="output_text"):

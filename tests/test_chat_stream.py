@@ -302,7 +302,9 @@ async def test_length_finish_with_response_format_raises() -> None:
     async with serve(app_for(fake)) as url, client_for(url) as client:
         async with client.chat.completions.stream(model="m", messages=[], response_format=Weather) as stream:
             with pytest.raises(LengthFinishReasonError):
-                await stream.get_final_completion()
+                async for _ in stream:
+                    pass
+            assert stream.response.closed
 
 
 def test_state_accumulates_without_a_server() -> None:

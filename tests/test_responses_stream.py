@@ -221,7 +221,9 @@ async def test_response_failed_raises_typed_error() -> None:
     async with serve(app_for(events, final)) as url, client_for(url) as client:
         async with client.responses.stream(model="m", input="x") as stream:
             with pytest.raises(ResponseFailedError, match="The model crashed") as info:
-                await stream.get_final_response()
+                async for _ in stream:
+                    pass
+            assert stream.response.closed  # the failure closed the connection at once
     assert info.value.code == "server_error"
     assert isinstance(info.value.response, Response) and info.value.response.status == "failed"
 
