@@ -174,3 +174,17 @@ def test_generated_files_carry_the_header() -> None:
         head = path.read_text().splitlines()[:2]
         assert "python scripts/generate.py" in head[0] and "sha256" in head[0], path
         assert "DO NOT EDIT" in head[1], path
+
+
+def test_python_names_for_wire_names() -> None:
+    """Wire names become identifiers: brackets dropped, keywords and per-call option names get a trailing _."""
+    assert gen_resources.python_name("include[]") == "include"
+    assert gen_resources.python_name("from") == "from_"
+    assert gen_resources.python_name("timeout") == "timeout_"
+    assert gen_resources.python_name("openai-beta") == "openai_beta"
+
+
+def test_docstring_summary_is_the_first_plain_sentence() -> None:
+    """Summaries skip bold notes and rules, drop markdown links, and stop after the first sentence."""
+    op = {"summary": "**Note** read this.\n\n---\n\nCreates a [model](/docs/x) response. More text here."}
+    assert gen_resources._summary(op) == "Creates a model response."
