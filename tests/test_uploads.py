@@ -131,4 +131,4 @@ async def test_one_gib_sparse_file_streams_with_bounded_memory(tmp_path: Path) -
     assert fake.max_in_flight > 1
     (record,) = fake.uploads.values()
     assert record["md5"] == MD5_OF_1_GIB_OF_ZEROS and len(record["part_ids"]) == 16
-    assert wall < 30
+    assert wall < 45  # ~10 s on a loaded 2-core box; the bound only catches a hang
