@@ -60,7 +60,7 @@ def convert(obj: Any, type_: type[T] | Any) -> T:
     try:
         # Encode + cached Decoder: ~20x cheaper than msgspec.convert for the big unions of this API.
         return decoder_for(type_).decode(_encoder.encode(obj))  # type: ignore[no-any-return]
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, msgspec.EncodeError, TypeError):
         return _converter(type_)(obj)  # type: ignore[no-any-return]
 
 
@@ -248,15 +248,16 @@ def _union_converter(tp: Any, members: list[Any], alternatives: tuple[Any, ...])
     by_field: dict[Any, tuple[str, dict[str, Any]] | None] = {}
 
     def on_object(v: dict[str, Any]) -> Any:
-        tag = v.get("type")
+        tag = _tag_of(v, "type")
         if tag in tagged:
             return _converter(tagged[tag])(v)
         if tag in ambiguous:
             if tag not in by_field:
                 by_field[tag] = _second_discriminator([s for s in structs if s.__struct_config__.tag == tag])
             by = by_field[tag]
-            if by is not None and v.get(by[0]) in by[1]:
-                return _converter(by[1][v[by[0]]])(v)
+            key = _tag_of(v, by[0]) if by is not None else None
+            if by is not None and key in by[1]:
+                return _converter(by[1][key])(v)
         # No usable tag: an untagged member, or (tag missing) any member, whichever shares most keys.
         # The first that decodes strictly wins; else the best fit is converted leniently.
         candidates = [s for s in structs if tag is None or s.__struct_config__.tag in (None, tag)]
@@ -303,16 +304,28 @@ def _union_converter(tp: Any, members: list[Any], alternatives: tuple[Any, ...])
 
     strict = _strict_first(tp, slow)
 
+    # Tags msgspec is sure to reject: shared by several members, or unknown where every object member is tagged.
+    all_tagged = (
+        bool(tagged) and dict_type is None and all(s.__struct_config__.tag is not None for s in structs)
+    )
+
     def conv(v: Any) -> Any:
-        # Members sharing a tag always fail msgspec's own decoding: skip straight to placing them.
-        if ambiguous and isinstance(v, dict) and v.get("type") in ambiguous:
-            return on_object(v)
+        if isinstance(v, dict):
+            tag = _tag_of(v, "type")
+            if tag in ambiguous or (all_tagged and tag is not None and tag not in tagged):
+                return on_object(v)
         return strict(v)
 
     return conv
 
 
 _FAILED = object()
+
+
+def _tag_of(v: dict[str, Any], field: str) -> Any:
+    """``v[field]`` when it can be a tag (a string or an int), else None."""
+    tag = v.get(field)
+    return tag if isinstance(tag, (str, int)) and not isinstance(tag, bool) else None
 
 
 def _try_decode(tp: Any, data: bytes) -> Any:
@@ -362,7 +375,7 @@ class _StructConverter:
         cls = self.cls
         config = cls.__struct_config__
         if config.tag is not None and config.tag_field is not None:
-            tag = v.get(config.tag_field)
+            tag = _tag_of(v, config.tag_field)
             if tag is not None and tag != config.tag:
                 assert self.subclasses is not None
                 sub = self.subclasses.get(tag)

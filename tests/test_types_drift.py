@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import msgspec
@@ -391,3 +392,46 @@ def test_missing_tag_on_a_type_with_several_tag_values() -> None:
     log = decode(b'{"id": "l", "actor": {"session": {"ip_address": "1.2.3.4"}}}', AuditLog)
     assert type(log.actor) is AuditLogActor
     assert log.actor.session.ip_address == "1.2.3.4"
+
+
+@pytest.mark.parametrize("tag", [[1], {"a": 1}, 3.5, True, None])
+def test_a_type_field_that_is_not_a_string(tag: Any) -> None:
+    """A ``type`` that is a list, object, number or null never raises; the event stays reachable."""
+    event = decode(enc({"type": tag, "delta": "x"}), ResponseStreamEvent)
+    assert isinstance(event, (Unknown, msgspec.Struct))
+    body = chat_completion()
+    body["choices"][0]["message"]["tool_calls"][0]["type"] = tag
+    cc = decode(enc(body), ChatCompletion)
+    assert cc.choices[0].message.content == "Hello"
+    assert decode(enc({"id": "x", "output": [{"type": tag, "role": "user"}]}), Response).id == "x"
+
+
+def _mutations(value: Any, rng: random.Random) -> Any:
+    """``value`` with one randomly chosen node replaced by a random JSON value."""
+    junk = [None, "", "surprise", 0, -1, 2.5, True, [], [None], {}, {"type": "zzz"}, [{"type": 1}]]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(sorted(value))
+        return {**value, key: _mutations(value[key], rng)}
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        i = rng.randrange(len(value))
+        return [*value[:i], _mutations(value[i], rng), *value[i + 1 :]]
+    return rng.choice(junk)
+
+
+@pytest.mark.parametrize(
+    ("tp", "payload"),
+    [
+        (ChatCompletion, chat_completion()),
+        (Response, response()),
+        (ResponseStreamEvent, {"type": "response.completed", "sequence_number": 1, "response": response()}),
+    ],
+)
+def test_random_drift_never_raises(tp: Any, payload: dict[str, Any]) -> None:
+    """300 random single-node corruptions of a valid payload all decode without raising."""
+    rng = random.Random(1234)
+    for _ in range(300):
+        mutated = _mutations(payload, rng)
+        for _ in range(rng.randrange(3)):
+            mutated = _mutations(mutated, rng)
+        result = decode(enc(mutated), tp)
+        assert result is not None or mutated is None
