@@ -26,6 +26,7 @@ from ._errors import NotFoundError as NotFoundError
 from ._errors import OpenAIError as OpenAIError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import RateLimitError as RateLimitError
+from ._errors import RealtimeAPIError as RealtimeAPIError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._pagination import AsyncPage as AsyncPage
 from ._pagination import AsyncPaginator as AsyncPaginator
@@ -69,6 +70,7 @@ __all__ = [
     "RateLimitError",
     "RateLimitInfo",
     "RawResponse",
+    "RealtimeAPIError",
     "RequestOptions",
     "RetryPolicy",
     "Timeout",

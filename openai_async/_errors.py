@@ -5,6 +5,7 @@
     │   ├── APIConnectionError        the request never got a complete response
     │   │   └── APITimeoutError       ... because a connect/read/idle/total timeout fired
     │   ├── APIResponseValidationError  a 2xx body that is not JSON at all
+    │   ├── RealtimeAPIError          an `error` event of a Realtime session (opt-in: raise_errors=True)
     │   └── APIStatusError            a non-2xx response: status_code, response headers
     │       ├── BadRequestError            400
     │       ├── AuthenticationError        401
@@ -25,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -42,6 +45,7 @@ __all__ = [
     "OpenAIError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RealtimeAPIError",
     "UnprocessableEntityError",
 ]
 
@@ -153,6 +157,22 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """>= 500."""
+
+
+class RealtimeAPIError(APIError):
+    """An ``error`` event of a Realtime session, raised when the connection was opened with ``raise_errors=True``.
+
+    ``code``, ``param``, ``type`` and ``message`` come from the event's ``error`` object; ``event`` is the typed
+    event itself and ``event_id`` the id of the client event that caused it (when the server names one).
+    """
+
+    def __init__(self, event: Any) -> None:
+        raw = getattr(event, "error", None)
+        error: dict[str, Any] = msgspec.to_builtins(raw) if raw is not None else {}
+        message = error.get("message") or "The Realtime API reported an error"
+        super().__init__(f"Realtime error: {message}", body={"error": error})
+        self.event = event
+        self.event_id: str | None = error.get("event_id")
 
 
 class LengthFinishReasonError(OpenAIError):

@@ -39,7 +39,7 @@ import msgspec
 from yarl import URL
 
 from ._decode import decode
-from ._errors import APIConnectionError, APIError, APIStatusError, status_error
+from ._errors import APIConnectionError, APIStatusError, RealtimeAPIError, status_error
 from ._model import Unknown
 from ._retry import RetryPolicy, retry_delay, should_retry_status
 from ._transport import TRANSPORT_ERRORS, map_error
@@ -79,21 +79,6 @@ _type_only = msgspec.json.Decoder(_TypeOnly)
 
 ServerEvent = RealtimeServerEvent | Unknown
 """What ``recv()`` and iteration yield."""
-
-
-class RealtimeAPIError(APIError):
-    """An ``error`` event of a Realtime session, raised when the connection was opened with ``raise_errors=True``.
-
-    ``code``, ``param``, ``type`` and ``message`` come from the event's ``error`` object; ``event`` is the typed
-    event itself and ``event_id`` the id of the client event that caused it (when the server names one).
-    """
-
-    def __init__(self, event: RealtimeServerEventError) -> None:
-        error = msgspec.to_builtins(event.error) if event.error is not None else {}
-        message = error.get("message") or "The Realtime API reported an error"
-        super().__init__(f"Realtime error: {message}", body={"error": error})
-        self.event = event
-        self.event_id: str | None = error.get("event_id")
 
 
 def audio_bytes(event: Any) -> bytes:
