@@ -30,4 +30,6 @@ def test_operations_conform_to_the_spec() -> None:
     assert len(outcomes) == 288
     failing = sorted(f"{o.name} ({o.op_id}): {o.reason}" for o in outcomes if not o.ok)
     passed = len(outcomes) - len(failing)
-    assert passed >= conformance.FLOOR, "\n".join([f"conformance {passed}/288 < {conformance.FLOOR}", *failing])
+    assert passed >= conformance.FLOOR, "\n".join(
+        [f"conformance {passed}/288 < {conformance.FLOOR}", *failing]
+    )
