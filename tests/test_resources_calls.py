@@ -280,3 +280,11 @@ async def test_transcription_result_follows_response_format(wire: tuple[AsyncOpe
     assert default.text == "hi"
     assert type(default).__name__ == "CreateTranscriptionResponseJson"
     assert srt.startswith("1\n00:00:00,000")
+
+
+async def test_with_raw_response_wraps_a_generated_method(wire: tuple[AsyncOpenAI, Recorder]) -> None:
+    """client.files.with_raw_response.retrieve(...) gives status, headers and the typed parse()."""
+    client, _ = wire
+    raw = await client.files.with_raw_response.retrieve("file-1")
+    assert raw.status_code == 200
+    assert isinstance(raw.parse(), OpenAIFile)
