@@ -31,7 +31,8 @@ class MultipartBody:
     def form(self) -> aiohttp.FormData:
         """Build the FormData for one attempt (close the previous attempt's files first)."""
         self.close()
-        form = aiohttp.FormData(quote_fields=False)
+        # Multipart even when no file is among the fields: the API refuses a urlencoded form (415).
+        form = aiohttp.FormData(quote_fields=False, default_to_multipart=True)
         for name, value in self._fields:
             self._add(form, name, value)
         return form

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from ._decode import convert
 from ._types import UNSET
 
 if TYPE_CHECKING:
@@ -35,13 +36,23 @@ class _PageBody(msgspec.Struct, Generic[T], kw_only=True):
     object: str | None = None
 
 
+def _lenient_page(raw: Any, item: Any) -> _PageBody[Any]:
+    envelope = raw if isinstance(raw, dict) else {}
+    data = envelope.get("data")
+    fields = {name: envelope.get(name) for name in ("has_more", "first_id", "last_id", "next", "object")}
+    return _PageBody(
+        data=[convert(x, item) for x in data] if isinstance(data, list) else [],
+        **{k: v if isinstance(v, (str, bool)) else None for k, v in fields.items()},
+    )
+
+
 class AsyncPage(Generic[T]):
     """One page of a list: ``data`` holds its items; ``async for`` goes on through the following pages."""
 
     def __init__(self, paginator: AsyncPaginator[T], body: _PageBody[T]) -> None:
         self._paginator = paginator
         self.data: list[T] = body.data
-        self.has_more = bool(body.has_more)
+        self.has_more = body.has_more is True
         self.first_id = body.first_id
         self.last_id = body.last_id
         self.next = body.next
@@ -106,6 +117,9 @@ class AsyncPaginator(Generic[T]):
             self._method, self._path, query=query, body=self._body, cast=_PageBody[self._item],  # type: ignore[name-defined]
             options=self._options,
         )
+        if not isinstance(body, _PageBody):
+            # The page drifted from the spec: read the envelope as-is and each item leniently on its own.
+            body = _lenient_page(body, self._item)
         return AsyncPage(self, body)
 
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:

@@ -71,3 +71,16 @@ async def test_single_page_lists_stop() -> None:
         page = await client._paginate("/s", item=Item, page="single", options={})
         assert not page.has_next_page()
         assert [it.id async for it in page] == ["item_0", "item_1"]
+
+
+async def drifted(request: web.Request) -> web.Response:
+    return web.json_response({"object": "list", "has_more": "maybe", "data": [{"id": "a", "n": "not-a-number"},
+                                                                          {"id": "b", "n": 2}]})
+
+
+async def test_a_drifted_page_still_yields_its_items() -> None:
+    """A page whose envelope or items drift from the spec still gives every item, read leniently."""
+    async with serve(routes(("GET", "/v1/d", drifted))) as url, AsyncOpenAI(api_key="k", base_url=url) as client:
+        page = await client._paginate("/d", item=Item, page="cursor", options={})
+        assert [getattr(it, "id", None) or it.get("id") for it in page.data] == ["a", "b"]
+        assert not page.has_more

@@ -387,3 +387,31 @@ async def test_timeout_forms_apply_per_call() -> None:
         async with client_for(url, max_retries=0) as client:
             with pytest.raises(APITimeoutError):
                 await client.get("/n", timeout=Timeout(total=None, connect=1, read=0.2))
+
+
+async def test_multipart_without_files_is_still_multipart() -> None:
+    """A multipart operation called with plain fields only still sends multipart/form-data, never urlencoded."""
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers["Content-Type"])
+        return web.json_response({})
+
+    async with serve(routes(("POST", "/v1/videos", handler))) as url, client_for(url) as client:
+        await client._request("POST", "/videos", multipart={"prompt": "a cat", "seconds": 4}, cast=dict, options={})
+    assert seen[0].startswith("multipart/form-data")
+
+
+async def test_idempotency_keys_differ_between_calls() -> None:
+    """Each logical POST gets its own Idempotency-Key."""
+    keys: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        keys.append(request.headers["Idempotency-Key"])
+        return web.json_response({})
+
+    async with serve(routes(("POST", "/v1/k", handler))) as url, client_for(url) as client:
+        await client.post("/k", body={})
+        await client.post("/k", body={})
+        await client.post("/k", body={}, idempotency_key="mine")
+    assert keys[0] != keys[1] and keys[2] == "mine"
