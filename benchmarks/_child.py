@@ -2,7 +2,8 @@
 
 Only the standard library is imported here, so a contestant's process holds nothing but what it needs.
 Each scenario warms up first (connections, lazy imports, decoder caches), collects garbage, then measures
-its section with ``resource.getrusage(RUSAGE_SELF)`` (user + sys CPU, ``ru_maxrss``) and ``perf_counter``.
+its section with ``resource.getrusage(RUSAGE_SELF)`` (user + sys CPU), ``perf_counter`` and the peak RSS of
+the process (``VmHWM`` in /proc/self/status: ``ru_maxrss`` would also count the parent's RSS at fork time).
 The last stdout line is ``RESULT {...}`` (a Python literal), or ``RESULT {'error': ...}``.
 """
 
@@ -25,11 +26,21 @@ MESSAGES = [{"role": "user", "content": "Say hello."}]
 EMB_MODEL = "text-embedding-3-small"
 
 
+def peak_rss_kib() -> int:
+    """Peak resident set size of this process so far, KiB (Linux ``VmHWM``, reset by exec unlike ru_maxrss)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 class Meter:
     """CPU (user+sys), wall time and peak RSS around one measured section."""
 
     def __enter__(self) -> Meter:
         gc.collect()
+        self.hwm0 = peak_rss_kib()
         self.r0 = resource.getrusage(resource.RUSAGE_SELF)
         self.t0 = time.perf_counter()
         return self
@@ -37,6 +48,7 @@ class Meter:
     def __exit__(self, *exc: object) -> None:
         self.t1 = time.perf_counter()
         self.r1 = resource.getrusage(resource.RUSAGE_SELF)
+        self.hwm1 = peak_rss_kib()
 
     @property
     def cpu(self) -> float:
@@ -48,11 +60,7 @@ class Meter:
         return self.t1 - self.t0
 
     def rss(self) -> dict[str, float]:
-        # Linux reports ru_maxrss in KiB; it is the process's peak so far.
-        return {
-            "peak_rss_mib": self.r1.ru_maxrss / 1024,
-            "rss_growth_mib": (self.r1.ru_maxrss - self.r0.ru_maxrss) / 1024,
-        }
+        return {"peak_rss_mib": self.hwm1 / 1024, "rss_growth_mib": (self.hwm1 - self.hwm0) / 1024}
 
 
 def check(what: str, got: object, want: object) -> None:
@@ -89,12 +97,12 @@ async def scenario(mod: Any, name: str, a: dict[str, Any]) -> dict[str, float]:
             want = expect["chat_content"]
             if name == "chat":
                 n, conc = sizes["chat_calls"], sizes["chat_concurrency"]
-                await run_concurrently(call, max(conc * 4, n // 20), conc, want)
+                await run_concurrently(call, conc * 4, conc, want)
                 with Meter() as m:
                     await run_concurrently(call, n, conc, want)
                 return {"cpu_us_per_call": m.cpu / n * 1e6, "calls_per_s": n / m.wall, "wall_s": m.wall}
             n = sizes["latency_calls"]
-            await run_concurrently(call, max(20, n // 20), 1, want)
+            await run_concurrently(call, 50, 1, want)
             times = []
             with Meter() as m:
                 for _ in range(n):
@@ -116,7 +124,7 @@ async def scenario(mod: Any, name: str, a: dict[str, Any]) -> dict[str, float]:
         client = mod.Client(urls["s1"])
         try:
             want, chunks = expect["s1_chars"], sizes["stream_chunks"]
-            check("warm-up stream chars", await client.chat_stream(MODEL, MESSAGES), want)
+            await warm_up(mod, urls["sm"], "chat_stream", expect["sm_chars"])
             with Meter() as m:
                 got = await client.chat_stream(MODEL, MESSAGES)
             check("stream chars", got, want)
@@ -144,7 +152,7 @@ async def scenario(mod: Any, name: str, a: dict[str, Any]) -> dict[str, float]:
         try:
             run = client.responses_stream if name == "responses" else client.responses_helper
             want, events = expect["resp_chars"], sizes["resp_events"]
-            check("warm-up delta chars", await run(MODEL, "Say hello."), want)
+            await warm_up(mod, urls["respw"], run.__name__, expect["respw_chars"])
             with Meter() as m:
                 got = await run(MODEL, "Say hello.")
             check("delta chars", got, want)
@@ -176,6 +184,16 @@ async def scenario(mod: Any, name: str, a: dict[str, Any]) -> dict[str, float]:
         return {"cpu_us_per_client": m.cpu / n * 1e6, "wall_us_per_client": m.wall / n * 1e6}
 
     raise ValueError(f"unknown scenario {name!r}")
+
+
+async def warm_up(mod: Any, url: str, method: str, want: object) -> None:
+    """Warm a stream scenario on a short body with a separate client (imports, caches, decoders)."""
+    client = mod.Client(url)
+    try:
+        args = (MODEL, MESSAGES) if method == "chat_stream" else (MODEL, "Say hello.")
+        check("warm-up result", await getattr(client, method)(*args), want)
+    finally:
+        await client.close()
 
 
 async def guarded(kind: str, work: Awaitable[dict[str, float]]) -> dict[str, Any]:

@@ -30,10 +30,12 @@ CHAT = "chat"  # POST /v1/chat/completions -> one chat completion
 STREAM_ONE = "s1"  # POST /v1/chat/completions -> SSE of sizes.stream_chunks chunks
 STREAM_MANY = "sm"  # POST /v1/chat/completions -> SSE of sizes.multi_chunks chunks
 RESPONSES = "resp"  # POST /v1/responses -> Responses SSE of sizes.resp_events deltas
+RESPONSES_WARM = "respw"  # POST /v1/responses -> a short Responses SSE, for warming up
 EMB_FLOAT = "embf"  # POST /v1/embeddings -> float embeddings
 EMB_B64 = "embb"  # POST /v1/embeddings -> base64 embeddings
 
-SSE_PREFIXES = (STREAM_ONE, STREAM_MANY, RESPONSES)
+SSE_PREFIXES = (STREAM_ONE, STREAM_MANY, RESPONSES, RESPONSES_WARM)
+WARM_EVENTS = 500
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,7 @@ def write_bodies(root: Path, sizes: Sizes) -> dict[str, bytes]:
         STREAM_ONE: ("chat/completions", chat_stream(sizes.stream_chunks)),
         STREAM_MANY: ("chat/completions", chat_stream(sizes.multi_chunks)),
         RESPONSES: ("responses", responses_stream(sizes.resp_events)),
+        RESPONSES_WARM: ("responses", responses_stream(WARM_EVENTS)),
         EMB_FLOAT: ("embeddings", embeddings(sizes.emb_rows, sizes.emb_dim, b64=False)),
         EMB_B64: ("embeddings", embeddings(sizes.emb_rows, sizes.emb_dim, b64=True)),
     }

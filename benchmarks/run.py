@@ -5,8 +5,9 @@
 Every repetition of every contestant is a fresh interpreter (``_child.py``), run interleaved
 (ours, floor, openai, openai-aiohttp, ours, ...), so drift on the machine hits everyone alike. The table
 shows median (min-max) over the repetitions and the ratios ours/floor and ours/openai. CPU is user+sys of
-the client process over the measured section only (after warm-up); peak RSS is the process's ``ru_maxrss``
-(absolute, MiB), and "RSS growth" is how much that peak rose during the measured section.
+the client process over the measured section only (after warm-up); peak RSS is the process's ``VmHWM``
+(absolute, MiB; ``ru_maxrss`` would include the parent's RSS at fork), and "RSS growth" is how much that peak
+rose during the measured section.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
 {stmt}
 t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-print("RESULT " + repr({{"cpu_ms": cpu * 1e3, "wall_ms": (t1 - t0) * 1e3, "rss_mib": r1.ru_maxrss / 1024}}))
+hwm = [int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")][0]
+print("RESULT " + repr({{"cpu_ms": cpu * 1e3, "wall_ms": (t1 - t0) * 1e3, "rss_mib": hwm / 1024}}))
 """
 
 
@@ -235,6 +237,7 @@ def expectations(server: _server.Nginx, sizes: _server.Sizes) -> dict[str, Any]:
         "s1_chars": _server.chat_stream_text(sizes.stream_chunks),
         "sm_chars": _server.chat_stream_text(sizes.multi_chunks),
         "resp_chars": _server.chat_stream_text(sizes.resp_events),
+        "respw_chars": _server.chat_stream_text(_server.WARM_EVENTS),
         "emb_rows": sizes.emb_rows,
         "emb_dim": sizes.emb_dim,
         "emb_head": [round(x, 5) for x in _server.embedding_vector(0, sizes.emb_dim)[:4]],
@@ -353,6 +356,7 @@ def machine() -> dict[str, str]:
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
     versions["openai_async (git)"] = commit or "unknown"
+    versions["load average at start"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return {"nproc": str(os.cpu_count()), "cpu": cpu, **versions}
 
 
@@ -370,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sdk-reps",
         type=int,
-        help="repetitions for the official SDK rows (default: at most 3; they are 10-60x slower)",
+        help="repetitions for the official SDK rows (default: at most 2; they are 10-60x slower)",
     )
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     parser.add_argument("--markdown", type=Path, help="write the report (machine, versions, table) here")
@@ -379,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = _server.QUICK if args.quick else _server.Sizes()
     reps = args.reps or (2 if args.quick else 5)
-    sdk_reps = min(reps, args.sdk_reps or 3)
+    sdk_reps = min(reps, args.sdk_reps or 2)
     all_scenarios = scenarios(sizes)
     wanted = {s.strip() for s in args.only.split(",")} if args.only else {s.name for s in all_scenarios}
     unknown = wanted - {s.name for s in all_scenarios}
@@ -433,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: nginx stopped; partial results follow", flush=True)
 
+    info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     report = table(scs, results, contestants)
     elapsed = time.monotonic() - started
     reps_text = f"{reps} repetitions" + (f" ({sdk_reps} for the official SDK)" if sdk_reps < reps else "")
