@@ -26,6 +26,7 @@ from ._structured import (
     ParsedChoice,
     ParsedFunction,
     ParsedFunctionToolCall,
+    PartialJSON,
     check_finish_reason,
     is_rich_format,
     parse_arguments,
@@ -67,13 +68,18 @@ T = TypeVar("T")
 
 
 class _Parts(list):  # type: ignore[type-arg]
-    """Strictly private. Text fragments, joined lazily: ``text(n)`` is the first ``n`` fragments, cached."""
+    """Strictly private. Text fragments, joined lazily: ``text(n)`` is the first ``n`` fragments, cached.
 
-    __slots__ = ("_n", "_s")
+    With ``partial`` set (typed/strict JSON output), ``partial_value(n)`` is the JSON received so far, parsed.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_n", "_pn", "_s", "partial")
+
+    def __init__(self, partial: PartialJSON | None = None) -> None:
         self._n = 0
         self._s = ""
+        self._pn = 0
+        self.partial = partial
 
     def text(self, n: int | None = None) -> str:
         if n is None:
@@ -87,6 +93,15 @@ class _Parts(list):  # type: ignore[type-arg]
             self._s = s
             return s
         return "".join(self[:n])
+
+    def partial_value(self, n: int) -> Any:
+        scanner = self.partial
+        if scanner is None:
+            return None
+        if n < self._pn:  # an older event: scan its prefix afresh
+            return PartialJSON().value(self.text(n))
+        self._pn = n
+        return scanner.value(self.text(n))
 
 
 # -- events ------------------------------------------------------------------------------------------------
@@ -130,9 +145,10 @@ class ContentDeltaEvent(_Event):
         return self._parts.text(self._n)
 
     @property
-    def parsed(self) -> None:
-        """Partial parsing while streaming is not done: always None (``content.done`` has the parsed value)."""
-        return None
+    def parsed(self) -> Any:
+        """With a typed ``response_format``: the JSON content so far, parsed leniently (dicts and lists; partial
+        strings included), else None. Computed on access in O(new text); ``content.done`` has the typed value."""
+        return self._parts.partial_value(self._n)
 
 
 class ContentDoneEvent(_Event, Generic[T]):
@@ -184,9 +200,10 @@ class FunctionToolCallArgumentsDeltaEvent(_Event):
         return self._parts.text(self._n)
 
     @property
-    def parsed_arguments(self) -> None:
-        """Partial parsing while streaming is not done: always None (the ``done`` event has the value)."""
-        return None
+    def parsed_arguments(self) -> Any:
+        """For typed or strict tools: the arguments so far, parsed leniently (dicts and lists), else None.
+        Computed on access in O(new text); the ``done`` event has the typed value."""
+        return self._parts.partial_value(self._n)
 
 
 class FunctionToolCallArgumentsDoneEvent(_Event):
@@ -345,12 +362,15 @@ class ChatCompletionStreamState(Generic[T]):
                 if text is not None:
                     parts = st.content
                     if parts is None:
-                        parts = st.content = _Parts()
+                        parts = st.content = self._content_parts()
                     parts.append(text)
                     events.append(ContentDeltaEvent(text, st.index, parts, len(parts)))
             else:
                 self._fold_choice(st, c, d, events)
         return event
+
+    def _content_parts(self) -> _Parts:
+        return _Parts(PartialJSON() if self._format is not None else None)
 
     def _new_choice(self, index: int | None, chunk: CreateChatCompletionStreamResponse) -> _Choice:
         if self._meta is None:
@@ -365,7 +385,7 @@ class ChatCompletionStreamState(Generic[T]):
             if text is not None:
                 parts = st.content
                 if parts is None:
-                    parts = st.content = _Parts()
+                    parts = st.content = self._content_parts()
                 parts.append(text)
                 events.append(ContentDeltaEvent(text, i, parts, len(parts)))
             if d.role is not None:
@@ -432,6 +452,8 @@ class ChatCompletionStreamState(Generic[T]):
             if fn is not None:
                 if fn.name is not None:
                     tc.name = fn.name
+                    if fn.name in self._tool_types and tc.args.partial is None:
+                        tc.args.partial = PartialJSON()
                 args = fn.arguments
                 if args is not None:
                     tc.args.append(args)

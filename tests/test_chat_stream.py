@@ -218,6 +218,7 @@ async def test_delta_snapshots_are_exact_for_each_event() -> None:
         assert e.snapshot == running
     # read in reverse order too (cache must not leak a later snapshot into an earlier event)
     assert [e.snapshot for e in reversed(deltas)][-1] == deltas[0].delta
+    assert deltas[-1].parsed is None  # no typed response_format: nothing to parse
     args = [e for e in events if e.type == "chunk"][-1].snapshot
     assert args.choices[0].message.content == text
 
@@ -275,6 +276,9 @@ async def test_typed_tools_and_response_format_are_sent_and_parsed() -> None:
             final = await stream.get_final_completion()
     done = next(e for e in events if e.type == "tool_calls.function.arguments.done")
     assert done.parsed_arguments == Weather(city="Oslo", unit="c")
+    deltas = [e for e in events if e.type == "tool_calls.function.arguments.delta"]
+    assert deltas[-1].parsed_arguments == {"city": "Oslo", "unit": "c"}
+    assert deltas[0].parsed_arguments is None  # the first fragment is empty
     call = final.choices[0].message.tool_calls[0]
     assert call.function.parsed_arguments == Weather(city="Oslo", unit="c")
     sent = seen[0]
@@ -293,6 +297,9 @@ async def test_structured_content_is_parsed_in_done_event_and_final() -> None:
             final = await stream.get_final_completion()
     done = next(e for e in events if e.type == "content.done")
     assert done.parsed == Weather(city="Lima", unit="f")
+    partial = [e.parsed for e in events if e.type == "content.delta"]
+    assert partial[-1] == {"city": "Lima", "unit": "f"}
+    assert {"city": "Lima"} in partial or {"city": "Lima", "unit": ""} in partial
     assert final.choices[0].message.parsed == Weather(city="Lima", unit="f")
 
 

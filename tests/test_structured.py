@@ -13,6 +13,7 @@ from aiohttp import web
 from openai_async import AsyncOpenAI, ContentFilterFinishReasonError, LengthFinishReasonError, RetryPolicy
 from openai_async._structured import (
     ParsedChatCompletion,
+    PartialJSON,
     function_tool,
     parse_json,
     response_format_param,
@@ -225,3 +226,31 @@ async def test_chat_parse_finish_reason_errors(finish: str, error: type[Exceptio
     ) as client:
         with pytest.raises(error):
             await client.chat.completions.parse(model="m", messages=[], response_format=Point)
+
+
+DOC = ('{"title": "Caf\\u00e9 \\"q\\"", "n": -12, "tags": ["a", "bc", {"x": [1, 2.5e3, true]}], '
+       '"z": null, "e": {}}')
+
+
+def test_partial_json_prefixes() -> None:
+    """PartialJSON turns each prefix into the value received so far: partial strings, complete scalars only."""
+    p = PartialJSON()
+    seen = {}
+    for i in range(len(DOC) + 1):
+        seen[DOC[:i]] = p.value(DOC[:i])
+    assert seen[""] is None
+    assert seen["{"] == {}
+    assert seen['{"title": "Caf'] == {"title": "Caf"}
+    assert seen['{"title": "Caf\\u00'] == {"title": "Caf"}  # a half escape is not shown
+    assert seen['{"title": "Caf\\u00e9 \\"q\\"", "n": -1'] == {"title": 'Café "q"'}  # a number may go on
+    assert seen['{"title": "Caf\\u00e9 \\"q\\"", "n": -12,'] == {"title": 'Café "q"', "n": -12}
+    assert seen['{"title": "Caf\\u00e9 \\"q\\"", "n": -12, "tags": ["a", "b'] == {
+        "title": 'Café "q"', "n": -12, "tags": ["a", "b"]}
+    assert seen[DOC] == msgspec.json.decode(DOC)
+
+
+def test_partial_json_fresh_scan_matches_incremental() -> None:
+    """Scanning a prefix in one go gives the same value as reaching it piece by piece."""
+    p = PartialJSON()
+    for i in range(len(DOC) + 1):
+        assert p.value(DOC[:i]) == PartialJSON().value(DOC[:i])
