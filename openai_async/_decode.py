@@ -233,11 +233,15 @@ def _union_converter(tp: Any, members: list[Any], alternatives: tuple[Any, ...])
                 structs.append(m)
         else:
             others.setdefault(_json_kind(m), m)
+    # The union's tag field ("type", or e.g. "role" / "object" where the spec discriminates by those).
+    tag_field = next(
+        (s.__struct_config__.tag_field for s in structs if s.__struct_config__.tag_field), "type"
+    )
     tagged: dict[Any, type[msgspec.Struct]] = {}
     ambiguous: set[Any] = set()
     for s in structs:
         tag = s.__struct_config__.tag
-        if tag is not None:
+        if tag is not None and s.__struct_config__.tag_field == tag_field:
             if tag in tagged:
                 ambiguous.add(tag)
             tagged[tag] = s
@@ -248,7 +252,7 @@ def _union_converter(tp: Any, members: list[Any], alternatives: tuple[Any, ...])
     by_field: dict[Any, tuple[str, dict[str, Any]] | None] = {}
 
     def on_object(v: dict[str, Any]) -> Any:
-        tag = _tag_of(v, "type")
+        tag = _tag_of(v, tag_field)
         if tag in tagged:
             return _converter(tagged[tag])(v)
         if tag in ambiguous:
@@ -306,12 +310,17 @@ def _union_converter(tp: Any, members: list[Any], alternatives: tuple[Any, ...])
 
     # Tags msgspec is sure to reject: shared by several members, or unknown where every object member is tagged.
     all_tagged = (
-        bool(tagged) and dict_type is None and all(s.__struct_config__.tag is not None for s in structs)
+        bool(tagged)
+        and dict_type is None
+        and all(
+            s.__struct_config__.tag is not None and s.__struct_config__.tag_field == tag_field
+            for s in structs
+        )
     )
 
     def conv(v: Any) -> Any:
         if isinstance(v, dict):
-            tag = _tag_of(v, "type")
+            tag = _tag_of(v, tag_field)
             if tag in ambiguous or (all_tagged and tag is not None and tag not in tagged):
                 return on_object(v)
         return strict(v)

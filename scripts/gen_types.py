@@ -31,7 +31,9 @@ The live API runs ahead of the spec, so the generated types describe what the sp
 4. An object schema whose ``type`` property is one constant is a tagged struct (``tag_field="type"``,
    ``tag=<constant>``, plus a ``type`` class attribute), so unions of such members decode in one pass and
    ``type`` is always encoded. A ``type`` enum of several values on a union member gets one subclass per extra
-   value (``<Name>_<Value>``), listed in the unions with it.
+   value (``<Name>_<Value>``), listed in the unions with it. Members of a union whose ``discriminator`` is
+   another property (``role`` for chat request messages, ``object`` for usage results) are tagged by it
+   instead; a union uses the tag field most of its members share.
 5. A union whose object members cannot all be told apart by ``type`` (members sharing a tag, or without one)
    keeps the members msgspec can tell apart, wrapped as ``Annotated[<those> | ..., Alternatives(<the others>)]``;
    a payload for one of the others fails the fast path and the lenient path places it by tag and by the fields it
@@ -259,13 +261,25 @@ def _first_sentence(text: str | None, limit: int = 100) -> str:
 class ClassDef:
     """One generated Struct class."""
 
-    __slots__ = ("name", "area", "fields", "tag", "extra_tags", "sub_names", "doc", "bases", "schema_name")
+    __slots__ = (
+        "name",
+        "area",
+        "fields",
+        "tag_field",
+        "tag",
+        "extra_tags",
+        "sub_names",
+        "doc",
+        "bases",
+        "schema_name",
+    )
 
     def __init__(self, name: str, area: str, schema_name: str | None) -> None:
         self.name = name
         self.area = area
         self.schema_name = schema_name
         self.fields: list[tuple[str, str, Any, str]] = []  # (py name, wire name, IR, comment)
+        self.tag_field = "type"
         self.tag: Any = None
         self.extra_tags: list[Any] = []
         self.sub_names: list[str] = []
@@ -287,14 +301,18 @@ class Builder:
         self.used_names: set[str] = {py_name(n) for n in self.schemas}
         self.sub_parent: dict[str, str] = {}  # extra-tag subclass -> its class
         self.union_members: set[str] = set()
+        self.other_discriminator: dict[str, str] = {}  # member schema -> discriminator property (not "type")
         stack: list[Any] = [spec["components"]["schemas"]]
         while stack:
             node = stack.pop()
             if isinstance(node, dict):
+                prop = (node.get("discriminator") or {}).get("propertyName", "type")
                 for key in ("oneOf", "anyOf"):
                     for m in node.get(key) or ():
                         if isinstance(m, dict) and isinstance(m.get("$ref"), str):
                             self.union_members.add(m["$ref"][len(REF_PREFIX) :])
+                            if prop != "type":
+                                self.other_discriminator.setdefault(m["$ref"][len(REF_PREFIX) :], prop)
                 stack.extend(node.values())
             elif isinstance(node, list):
                 stack.extend(node)
@@ -351,14 +369,14 @@ class Builder:
         self.used_names.add(name)
         return name
 
-    def type_tag(self, s: Any) -> Any:
-        """The ``type`` discriminator of an object schema: ("const", v) / ("multi", (vs...)) / None."""
+    def type_tag(self, s: Any, field: str = "type") -> Any:
+        """The ``field`` discriminator of an object schema: ("const", v) / ("multi", (vs...)) / None."""
         s = self.deref(s)
         if not isinstance(s, dict):
             return None
         if "allOf" in s and "properties" not in s:
             s = self._merge_allof(s) or {}
-        p = (s.get("properties") or {}).get("type")
+        p = (s.get("properties") or {}).get(field)
         if p is None:
             return None
         p = self.deref(p)
@@ -389,6 +407,12 @@ class Builder:
         tag = self.type_tag(s)
         if tag and tag[0] == "multi" and schema_name not in self.union_members:
             tag = None  # a plain enum field, not a discriminator
+        if not tag and schema_name in self.other_discriminator:
+            # A union member the spec discriminates by another property (``role``, ``object``).
+            cd.tag_field = self.other_discriminator[schema_name]
+            tag = self.type_tag(s, cd.tag_field)
+            if not tag or tag[0] != "const":
+                tag, cd.tag_field = None, "type"
         if tag:
             cd.tag = tag[1] if tag[0] == "const" else tag[1][0]
             cd.extra_tags = [] if tag[0] == "const" else list(tag[1][1:])
@@ -396,7 +420,7 @@ class Builder:
             for sub in cd.sub_names:
                 self.sub_parent[sub] = cname
         for wire, ps in (s.get("properties") or {}).items():
-            if tag and wire == "type":
+            if tag and wire == cd.tag_field:
                 continue
             ir = self.ir(ps, cname + _camel(wire), area)
             comment = _first_sentence(ps.get("description") if isinstance(ps, dict) else None)
@@ -584,16 +608,22 @@ class Renderer:
             out.extend(("cls", c) for c in classes)
             out.extend(("dict", d) for d in dicts)
         elif n_objects > 1:
+            # msgspec needs one tag field per union: the one most members use ("type" on a tie).
+            fields = collections.Counter(
+                self.b.classes[c].tag_field for c in classes if self.b.classes[c].tag
+            )
+            field = max(sorted(fields), key=lambda f: (fields[f], f == "type")) if fields else "type"
             by_tag: dict[Any, list[str]] = collections.defaultdict(list)
             for c in classes:
                 cd = self.b.classes[c]
-                if cd.tag is not None:
+                if cd.tag is not None and cd.tag_field == field:
                     for t in [cd.tag, *cd.extra_tags]:
                         by_tag[t].append(c)
             unique = [
                 c
                 for c in classes
                 if self.b.classes[c].tag is not None
+                and self.b.classes[c].tag_field == field
                 and all(len(by_tag[t]) == 1 for t in [self.b.classes[c].tag, *self.b.classes[c].extra_tags])
             ]
             if len(unique) == n_objects:
@@ -688,13 +718,13 @@ class Renderer:
         if cd.schema_name and cd.schema_name in mixins:
             bases.append(mixins[cd.schema_name])
         bases.append("BaseModel")
-        kw = f', tag_field="type", tag={_pystr(cd.tag)}' if cd.tag is not None else ""
+        kw = f", tag_field={_pystr(cd.tag_field)}, tag={_pystr(cd.tag)}" if cd.tag is not None else ""
         lines = [f"class {cd.name}({', '.join(bases)}{kw}):"]
         if cd.doc:
             lines.append(f"    {_docstring(cd.doc)}")
             lines.append("")
         if cd.tag is not None:
-            lines.append(f"    type = {_pystr(cd.tag)}")
+            lines.append(f"    {cd.tag_field} = {_pystr(cd.tag)}")
         deps: set[str] = set()
         for pyname, wire, ir, comment in cd.fields:
             ann = self.render_type(ir, cd.area, deps, True, True)
@@ -709,7 +739,7 @@ class Renderer:
         for sub, tag in zip(cd.sub_names, cd.extra_tags, strict=True):
             out += (
                 f"\n\nclass {sub}({cd.name}, tag={_pystr(tag)}):\n"
-                f'    """``{cd.name}`` with ``type`` {_pystr(tag)}."""\n\n    type = {_pystr(tag)}\n'
+                f'    """``{cd.name}`` with ``{cd.tag_field}`` {_pystr(tag)}."""\n\n    {cd.tag_field} = {_pystr(tag)}\n'
             )
         self._deps.update(deps)
         return out

@@ -15,6 +15,10 @@ from openai_async.types import (
     BaseModel,
     ChatCompletion,
     ChatCompletionChunk,
+    ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage,
+    CostsResult,
+    CreateChatCompletionRequest,
     CreateChatCompletionResponse,
     CreateChatCompletionStreamResponse,
     FileObject,
@@ -22,6 +26,8 @@ from openai_async.types import (
     OpenAIFile,
     Response,
     Unknown,
+    UsageCompletionsResult,
+    UsageTimeBucket,
     WebSearchTool,
 )
 
@@ -126,3 +132,36 @@ def test_unknown_is_the_raw_dict() -> None:
     assert isinstance(u, dict) and u.type == "new" and u.raw is u and u["x"] == [1]
     assert msgspec.json.decode(msgspec.json.encode(u)) == {"type": "new", "x": [1]}
     assert u.to_dict() == {"type": "new", "x": [1]} and "Unknown(" in repr(u)
+
+
+def test_unions_the_spec_discriminates_by_another_field() -> None:
+    """Chat request messages are tagged by ``role`` and usage results by ``object``, new values stay Unknown."""
+    body = {
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": "hi"},
+            {"role": "x"},
+        ],
+    }
+    req = decode(msgspec.json.encode(body), CreateChatCompletionRequest)
+    system, user, new = req.messages
+    assert isinstance(system, ChatCompletionRequestSystemMessage) and system.role == "system"
+    assert isinstance(user, ChatCompletionRequestUserMessage) and user.content == "hi"
+    assert isinstance(new, Unknown) and new["role"] == "x"
+    assert msgspec.json.decode(msgspec.json.encode(ChatCompletionRequestUserMessage(content="yo"))) == {
+        "role": "user",
+        "content": "yo",
+    }
+    bucket = {
+        "object": "bucket",
+        "results": [
+            {"object": "organization.usage.completions.result", "input_tokens": 5},
+            {"object": "organization.costs.result", "amount": {"value": 1.5, "currency": "usd"}},
+            {"object": "organization.usage.teleports.result", "count": 1},
+        ],
+    }
+    results = decode(msgspec.json.encode(bucket), UsageTimeBucket).results
+    assert isinstance(results[0], UsageCompletionsResult) and results[0].input_tokens == 5
+    assert isinstance(results[1], CostsResult) and results[1].amount.value == 1.5
+    assert isinstance(results[2], Unknown) and results[2]["count"] == 1

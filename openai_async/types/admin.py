@@ -734,10 +734,10 @@ class CertificateCertificateDetails(BaseModel):
     content: str | None = None  # The content of the certificate in PEM format.
 
 
-class CostsResult(BaseModel):
+class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"):
     """The aggregated costs details of the specific time bucket."""
 
-    object: Literal["organization.costs.result"] | str | None = None
+    object = "organization.costs.result"
     amount: CostsResultAmount | None = None  # The monetary value in its associated currency.
     line_item: str | None = None
     project_id: str | None = None
@@ -1525,10 +1525,10 @@ class UploadCertificateRequest(BaseModel):
     certificate: str | None = None  # The certificate content in PEM format
 
 
-class UsageAudioSpeechesResult(BaseModel):
+class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.usage.audio_speeches.result"):
     """The aggregated audio speeches usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.audio_speeches.result"] | str | None = None
+    object = "organization.usage.audio_speeches.result"
     characters: int | None = None  # The number of characters processed.
     num_model_requests: int | None = None  # The count of requests made to the model.
     project_id: str | None = None
@@ -1537,10 +1537,10 @@ class UsageAudioSpeechesResult(BaseModel):
     model: str | None = None
 
 
-class UsageAudioTranscriptionsResult(BaseModel):
+class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organization.usage.audio_transcriptions.result"):
     """The aggregated audio transcriptions usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.audio_transcriptions.result"] | str | None = None
+    object = "organization.usage.audio_transcriptions.result"
     seconds: int | None = None  # The number of seconds processed.
     num_model_requests: int | None = None  # The count of requests made to the model.
     project_id: str | None = None
@@ -1549,18 +1549,18 @@ class UsageAudioTranscriptionsResult(BaseModel):
     model: str | None = None
 
 
-class UsageCodeInterpreterSessionsResult(BaseModel):
+class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="organization.usage.code_interpreter_sessions.result"):
     """The aggregated code interpreter sessions usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.code_interpreter_sessions.result"] | str | None = None
+    object = "organization.usage.code_interpreter_sessions.result"
     num_sessions: int | None = None  # The number of code interpreter sessions.
     project_id: str | None = None
 
 
-class UsageCompletionsResult(BaseModel):
+class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.usage.completions.result"):
     """The aggregated completions usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.completions.result"] | str | None = None
+    object = "organization.usage.completions.result"
     input_tokens: int | None = None  # The aggregated number of input tokens used, including cached and cache-write tokens.
     input_cached_tokens: int | None = None  # The aggregated number of cached input tokens used across text, audio, and image inputs.
     input_cache_write_tokens: int | None = None  # The aggregated number of input tokens written to the cache.
@@ -1584,10 +1584,10 @@ class UsageCompletionsResult(BaseModel):
     service_tier: str | None = None
 
 
-class UsageEmbeddingsResult(BaseModel):
+class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usage.embeddings.result"):
     """The aggregated embeddings usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.embeddings.result"] | str | None = None
+    object = "organization.usage.embeddings.result"
     input_tokens: int | None = None  # The aggregated number of input tokens used.
     num_model_requests: int | None = None  # The count of requests made to the model.
     project_id: str | None = None
@@ -1596,10 +1596,10 @@ class UsageEmbeddingsResult(BaseModel):
     model: str | None = None
 
 
-class UsageFileSearchCallsResult(BaseModel):
+class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.file_searches.result"):
     """The aggregated file search calls usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.file_searches.result"] | str | None = None
+    object = "organization.usage.file_searches.result"
     num_requests: int | None = None  # The count of file search calls.
     project_id: str | None = None
     user_id: str | None = None
@@ -1607,10 +1607,10 @@ class UsageFileSearchCallsResult(BaseModel):
     vector_store_id: str | None = None
 
 
-class UsageImagesResult(BaseModel):
+class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.images.result"):
     """The aggregated images usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.images.result"] | str | None = None
+    object = "organization.usage.images.result"
     images: int | None = None  # The number of images processed.
     num_model_requests: int | None = None  # The count of requests made to the model.
     source: str | None = None
@@ -1621,10 +1621,10 @@ class UsageImagesResult(BaseModel):
     model: str | None = None
 
 
-class UsageModerationsResult(BaseModel):
+class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.usage.moderations.result"):
     """The aggregated moderations usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.moderations.result"] | str | None = None
+    object = "organization.usage.moderations.result"
     input_tokens: int | None = None  # The aggregated number of input tokens used.
     num_model_requests: int | None = None  # The count of requests made to the model.
     project_id: str | None = None
@@ -1644,21 +1644,21 @@ class UsageTimeBucket(BaseModel):
     object: Literal["bucket"] | str | None = None
     start_time: int | None = None
     end_time: int | None = None
-    results: list[dict[str, Any]] | None = None
+    results: list[UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult] | None = None
 
 
-class UsageVectorStoresResult(BaseModel):
+class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.usage.vector_stores.result"):
     """The aggregated vector stores usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.vector_stores.result"] | str | None = None
+    object = "organization.usage.vector_stores.result"
     usage_bytes: int | None = None  # The vector stores usage in bytes.
     project_id: str | None = None
 
 
-class UsageWebSearchCallsResult(BaseModel):
+class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.web_searches.result"):
     """The aggregated web search calls usage details of the specific time bucket."""
 
-    object: Literal["organization.usage.web_searches.result"] | str | None = None
+    object = "organization.usage.web_searches.result"
     num_model_requests: int | None = None  # The count of model requests.
     num_requests: int | None = None  # The count of web search calls.
     project_id: str | None = None
