@@ -150,7 +150,11 @@ class ResponseStreamState(Generic[T]):
             event._acc = (parts, len(parts))
         elif cls is ResponseTextDoneEvent:
             if self._format is not None and event.text is not None:
-                event.parsed = parse_json(self._format, event.text)
+                try:
+                    event.parsed = parse_json(self._format, event.text)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    # Possibly cut short (response.incomplete follows); response.completed raises if not.
+                    event.parsed = None
         elif cls is _r.ResponseOutputItemDoneEvent:
             if event.output_index is not None:
                 self._done_items[event.output_index] = event.item
@@ -235,6 +239,10 @@ class ResponseStream(Generic[T]):
         """All output text received so far."""
         return self._state.output_text
 
+    def text_deltas(self) -> _TextDeltas:
+        """Iterate only the output text pieces: ``async for text in stream.text_deltas(): ...``."""
+        return _TextDeltas(self)
+
     async def until_done(self) -> ResponseStream[T]:
         """Read the rest of the stream."""
         handle = self._state.handle
@@ -276,6 +284,25 @@ class ResponseStream(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<ResponseStream request_id={self.request_id!r}>"
+
+
+class _TextDeltas:
+    """Strictly private. The ``response.output_text.delta`` texts of a ``ResponseStream``."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: ResponseStream[Any]) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _TextDeltas:
+        return self
+
+    async def __anext__(self) -> str:
+        stream = self._stream
+        while True:
+            event = await stream.__anext__()
+            if type(event) is ResponseTextDeltaEvent:
+                return event.delta or ""
 
 
 class ResponseStreamManager(Generic[T]):

@@ -258,3 +258,23 @@ async def test_parse_decodes_output_text() -> None:
         response = await client.responses.parse(model="m", input="x", text_format=Answer)
     assert response.output_parsed == Answer(title="plain", score=1)
     assert response.output[0].content[0].parsed == Answer(title="plain", score=1)
+
+
+async def test_incomplete_response_is_final_and_text_deltas() -> None:
+    """A stream ending in response.incomplete returns that response; text_deltas() yields only text."""
+    events, final = make_events('{"title": "cut', seed=11, end="incomplete")
+    async with serve(app_for(events, final)) as url, client_for(url) as client:
+        async with client.responses.stream(model="m", input="x", text_format=Answer) as stream:
+            text = "".join([t async for t in stream.text_deltas()])
+            response = await stream.get_final_response()
+    assert text == '{"title": "cut'
+    assert response.status == "incomplete" and response.output_parsed is None
+
+
+async def test_invalid_structured_output_raises_on_completed() -> None:
+    """Text that does not match text_format raises msgspec.ValidationError when the response completes."""
+    events, final = make_events('{"title": 5}', seed=12)
+    async with serve(app_for(events, final)) as url, client_for(url) as client:
+        async with client.responses.stream(model="m", input="x", text_format=Answer) as stream:
+            with pytest.raises(msgspec.ValidationError):
+                await stream.get_final_response()
