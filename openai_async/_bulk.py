@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._client import AsyncOpenAI
+    from ._ratelimit import RateLimiter
 
 __all__ = [
     "BulkError",
@@ -260,7 +261,7 @@ class _Progress:
         self.stream = stream
         self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
         self.interval = interval if self.tty else max(interval, 10.0)
-        self.limiter = getattr(client, "rate_limiter", None)
+        self.limiter: RateLimiter | None = getattr(client, "rate_limiter", None)
         self.started = time.monotonic()
         self.last = self.started
         self.summary = BulkSummary()
@@ -298,7 +299,7 @@ class _Progress:
             parts.append(f"{s.skipped:,} skipped")
         if self.errors:
             parts.append("errors " + " ".join(f"{k}:{v}" for k, v in self.errors.most_common()))
-        if self.limiter is not None and getattr(self.limiter, "throttled", 0):
+        if self.limiter is not None and self.limiter.throttled:
             parts.append(f"429 seen {self.limiter.throttled}")
         return "bulk: " + " | ".join(parts)
 
@@ -361,7 +362,7 @@ class BulkRun:
         if total is None and hasattr(requests, "__len__"):
             total = len(requests)  # type: ignore[arg-type]
         stream = sys.stderr if progress is True else (progress or None)
-        self._progress = _Progress(total, stream, progress_interval, client)  # type: ignore[arg-type]
+        self._progress = _Progress(total, stream, progress_interval, client)
         self._run_id = f"bulk_req_{secrets.token_hex(6)}_"
         self._count = 0
         self._file: Any = None

@@ -15,8 +15,9 @@ How it decides (GCRA, the "virtual scheduling" form of a token bucket):
 - Token costs are estimated before the call (``_tokens.estimate_request_tokens``) and corrected by ``settle``
   from ``usage.total_tokens``.
 - ``observe`` reads ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``: the server's limit replaces (or
-  caps) the configured one, and when the server reports more of the budget in use than this limiter accounted
-  for (another process sharing the organization), the schedule moves later by the difference.
+  caps) the configured one, and when the server has less ``remaining`` than this limiter believes it may still
+  take at once (another process is spending the organization's budget), the schedule moves later by the
+  difference.
 - A 429 pushes the next free slot to ``now + Retry-After`` (or the reset the headers imply) *keeping the spacing
   of everyone already waiting*, and cuts the effective rate to 80 %, recovering linearly over 20 s. Nothing
   stops the world for a fixed time.
@@ -447,6 +448,11 @@ class RateLimiter:
         return until - earliest
 
     def _learn_headers(self, lease: Lease, headers: Mapping[str, str], now: float) -> None:
+        # The server's bucket holds a whole minute of budget; this limiter's holds only `burst` seconds of it
+        # (``capacity`` units) and spends it evenly. So what matters is not how much of the minute is used but
+        # whether the server still has the few units this limiter believes it may take at once: when
+        # ``remaining`` is below the local headroom (``capacity - units in use``), another user of the
+        # organization is spending the budget and the schedule moves later by the difference.
         factor = self._factor(now)
         for index, budget in enumerate(self._budgets):
             limit = _header_int(headers, f"x-ratelimit-limit-{budget.name}")
@@ -456,18 +462,18 @@ class RateLimiter:
             remaining = _header_int(headers, f"x-ratelimit-remaining-{budget.name}")
             if remaining is None:
                 continue
-            inc, _tol = self._rate(budget, factor)
-            server_units = max(0, limit - remaining)
+            inc, tol = self._rate(budget, factor)
+            capacity = tol / inc + 1.0
             local_units = lease.units[index]
             if local_units is None:
-                # First sight of this budget: seed the schedule with what the server already counts as used.
-                self._backend.push(budget.name, 0.0, now + server_units * inc)
+                # First sight of this budget: start with no more headroom than the server has left.
+                if remaining < capacity:
+                    self._backend.push(budget.name, 0.0, now + (capacity - remaining) * inc)
                 continue
             if lease.epoch != self._epoch:
                 continue  # a correction was already made after this lease was reserved
-            slack = max(2.0, 0.02 * limit) if budget.name == REQUESTS else max(0.05 * limit, 1.0)
-            excess = server_units - local_units
-            if excess > slack:
+            excess = (capacity - remaining) - local_units
+            if excess > 1.0 + 0.1 * capacity:  # in-flight timing makes a unit or two of noise
                 self._backend.shift(budget.name, excess * inc)
                 self._epoch += 1
                 if self._waiting:

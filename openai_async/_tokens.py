@@ -15,6 +15,7 @@ English and under-counts dense scripts (CJK), where the header corrections take 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,14 +37,18 @@ _TEXT_KEYS = ("text", "input_text", "output_text", "refusal", "arguments", "outp
 
 def _load_tiktoken() -> Callable[[str], int] | None:
     try:
-        import tiktoken
+        tiktoken = importlib.import_module("tiktoken")  # optional extra: openai_async[tiktoken]
     except ImportError:
         return None
     try:  # the encoding file may need a download; no network means the heuristic
         enc = tiktoken.get_encoding("o200k_base")
     except Exception:
         return None
-    return lambda text: len(enc.encode_ordinary(text))
+
+    def count(text: str) -> int:
+        return len(enc.encode_ordinary(text))
+
+    return count
 
 
 _exact_counter: Callable[[str], int] | None = None

@@ -233,16 +233,36 @@ async def test_configured_limit_is_capped_by_server() -> None:
 
 
 async def test_server_reports_more_usage_so_schedule_moves_later() -> None:
-    """When remaining-requests shows another process used the budget, the next slot moves later."""
+    """When remaining-requests is below the local headroom (someone else spends the budget), slots move later."""
     clock = JumpClock()
     limiter = RateLimiter(rpm=600, clock=clock)  # 0.1 s per request, burst of 10
     lease = await limiter.acquire("POST", "/x", None)
-    # The server says 300 of 600 are in use (30 s to refill): 299 more than this limiter accounted for.
+    # Locally 9 more could go at once; the server has only 2 left.
+    limiter.observe(lease, 200, {"x-ratelimit-limit-requests": "600", "x-ratelimit-remaining-requests": "2"})
+    starts = [(await limiter.acquire("POST", "/x", None)).start for _ in range(3)]
+    assert starts == [pytest.approx(1000.0), pytest.approx(1000.0), pytest.approx(1000.1)]
+
+
+async def test_plenty_remaining_changes_nothing() -> None:
+    """A server with most of its minute left does not slow the limiter down (it keeps its own even pace)."""
+    clock = JumpClock()
+    limiter = RateLimiter(rpm=600, clock=clock)
+    lease = await limiter.acquire("POST", "/x", None)
     limiter.observe(
         lease, 200, {"x-ratelimit-limit-requests": "600", "x-ratelimit-remaining-requests": "300"}
     )
+    starts = [(await limiter.acquire("POST", "/x", None)).start for _ in range(9)]
+    assert starts == [pytest.approx(1000.0)] * 9
+
+
+async def test_first_headers_seed_the_headroom() -> None:
+    """With no configured limit, a first response showing an exhausted budget delays the next request."""
+    clock = JumpClock()
+    limiter = RateLimiter(clock=clock)
+    lease = await limiter.acquire("POST", "/x", None)
+    limiter.observe(lease, 200, {"x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "0"})
     nxt = await limiter.acquire("POST", "/x", None)
-    assert nxt.start - lease.start == pytest.approx(300 * 0.1 - 0.9, abs=0.01)  # minus the burst tolerance
+    assert nxt.start == pytest.approx(1001.0)
 
 
 async def test_429_pushes_the_schedule_and_cuts_the_rate() -> None:

@@ -133,3 +133,37 @@ async def test_learns_a_strict_servers_limit_and_rarely_hits_it() -> None:
     assert not [t for t in server.rejected_at if t > 20.0]
     steady = sum(1 for t in server.accepted if 20.0 <= t < 60.0)
     assert steady >= 800 * 0.95
+
+
+class SharedServer(StrictServer):
+    """A full-minute bucket (as the API reports it) that another user of the organization drains at ``other``
+    requests per minute; it starts almost empty."""
+
+    def __init__(self, clock: ScaledClock, rpm: int, other: int) -> None:
+        super().__init__(clock, rpm)
+        self.capacity = float(rpm)
+        self.level = 40.0
+        self.other = other
+
+    async def handler(self, request: web.Request) -> web.Response:
+        now = self.clock.now()
+        self.level = max(0.0, self.level - (now - self.last) * self.other / 60.0)  # the other user's share
+        return await super().handler(request)
+
+
+async def test_yields_to_another_user_of_the_budget() -> None:
+    """When someone else spends the organization's RPM too, remaining-requests makes the limiter leave them a
+    large share (it would take 800 in 40 s alone), with few 429s."""
+    clock = ScaledClock(SPEED)
+    server = SharedServer(clock, rpm=1200, other=600)
+    limiter = RateLimiter(rpm=1200, clock=clock)
+    with anyio.fail_after(20):
+        async with serve(routes(("POST", "/v1/chat/completions", server.handler))) as url:
+            client = AsyncOpenAI(
+                api_key="k", base_url=url, rate_limiter=limiter, retry=RetryPolicy(max_retries=50)
+            )
+            async with client:
+                await hammer(client, clock, {"messages": []}, 60.0)
+    ours = sum(1 for t in server.accepted if 20.0 <= t < 60.0)
+    assert 400 * 0.85 <= ours <= 800 * 0.8  # alone it would take 800 in these 40 s; its fair half is 400
+    assert server.rejected <= 0.05 * len(server.accepted)
