@@ -10,6 +10,9 @@ the fragments on access and cache the result until the next fragment arrives, so
 what the official SDK pays anyway, and not reading them costs nothing. ``ContentDeltaEvent.snapshot`` and
 ``FunctionToolCallArgumentsDeltaEvent.arguments`` are exact for the event (they remember their fragment count);
 ``ChunkEvent.snapshot`` and ``stream.current_completion_snapshot`` show the stream as of the latest chunk read.
+With a typed ``response_format`` (or typed/strict tools), ``ContentDeltaEvent.parsed`` (``parsed_arguments``)
+is the JSON received so far, from an incremental scanner that reads each character once (``PartialJSON``).
+Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the official SDK's models.
 """
 
 from __future__ import annotations
@@ -660,7 +663,12 @@ class _TextDeltas:
                 if event.type == "content.delta" and event.choice_index == choice:
                     return event.delta  # type: ignore[no-any-return]
             # One await per chunk: fold it straight into the queue (its ChunkEvent is not wanted here).
-            stream._fold(await stream._next(), pending)
+            chunk = await stream._next()
+            try:
+                stream._fold(chunk, pending)
+            except BaseException:
+                await stream.close()
+                raise
 
 
 class ChatCompletionStreamManager(Generic[T]):
