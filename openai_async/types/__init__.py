@@ -24,6 +24,7 @@ _MODULE_OF: dict[str, str] = {
     "AdminApiKeyCreateResponse": "admin",
     "AdminApiKeyCreateResponseOwner": "admin",
     "AdminApiKeyOwner": "admin",
+    "AllModels": "responses",
     "Annotation": "responses",
     "ApiKeyList": "admin",
     "ApplyPatchCallOutputStatus": "responses",
@@ -35,6 +36,7 @@ _MODULE_OF: dict[str, str] = {
     "ApplyPatchDeleteFileOperation": "responses",
     "ApplyPatchDeleteFileOperationParam": "responses",
     "ApplyPatchOperationParam": "responses",
+    "ApplyPatchTool": "responses",
     "ApplyPatchToolCall": "responses",
     "ApplyPatchToolCallItemParam": "responses",
     "ApplyPatchToolCallOutput": "responses",
@@ -624,14 +626,19 @@ _MODULE_OF: dict[str, str] = {
     "ChatCompletion": "chat",
     "ChatCompletionAllowedTools": "chat",
     "ChatCompletionAllowedToolsChoice": "chat",
+    "ChatCompletionAudio": "chat",
     "ChatCompletionChunk": "chat",
+    "ChatCompletionContentPartImage": "chat",
+    "ChatCompletionContentPartText": "chat",
     "ChatCompletionDeleted": "chat",
     "ChatCompletionFunctionCallOption": "chat",
+    "ChatCompletionFunctionTool": "chat",
     "ChatCompletionFunctions": "chat",
     "ChatCompletionList": "chat",
     "ChatCompletionMessage": "chat",
     "ChatCompletionMessageCustomToolCall": "chat",
     "ChatCompletionMessageCustomToolCallCustom": "chat",
+    "ChatCompletionMessageFunctionToolCall": "chat",
     "ChatCompletionMessageList": "chat",
     "ChatCompletionMessageListDataItem": "chat",
     "ChatCompletionMessageListDataItemAnnotationsItem": "chat",
@@ -653,6 +660,7 @@ _MODULE_OF: dict[str, str] = {
     "ChatCompletionNamedToolChoiceCustom": "chat",
     "ChatCompletionNamedToolChoiceCustomCustom": "chat",
     "ChatCompletionNamedToolChoiceFunction": "chat",
+    "ChatCompletionReasoningEffort": "shared",
     "ChatCompletionRequestAssistantMessage": "chat",
     "ChatCompletionRequestAssistantMessageAudio": "chat",
     "ChatCompletionRequestAssistantMessageContentPart": "chat",
@@ -690,6 +698,7 @@ _MODULE_OF: dict[str, str] = {
     "ChatCompletionTool": "chat",
     "ChatCompletionToolChoiceOption": "chat",
     "ChatCompletionToolParam": "chat",
+    "ChatModel": "shared",
     "ChatSessionAutomaticThreadTitling": "chatkit",
     "ChatSessionChatkitConfiguration": "chatkit",
     "ChatSessionFileUpload": "chatkit",
@@ -716,6 +725,7 @@ _MODULE_OF: dict[str, str] = {
     "CodeInterpreterToolCall": "responses",
     "CompactResource": "responses",
     "CompactResponseMethodPublicBody": "responses",
+    "CompactedResponse": "responses",
     "CompactionBody": "responses",
     "CompactionSummaryItemParam": "responses",
     "CompactionTriggerItemParam": "responses",
@@ -748,6 +758,7 @@ _MODULE_OF: dict[str, str] = {
     "ComputerToolCallOutput": "responses",
     "ComputerToolCallOutputResource": "responses",
     "ComputerUsePreviewTool": "responses",
+    "ContainerAuto": "responses",
     "ContainerAutoParam": "responses",
     "ContainerCreateResponse": "containers",
     "ContainerFileCitationBody": "responses",
@@ -757,9 +768,13 @@ _MODULE_OF: dict[str, str] = {
     "ContainerListResource": "containers",
     "ContainerListResponse": "containers",
     "ContainerMemoryLimit": "responses",
+    "ContainerNetworkPolicyAllowlist": "responses",
     "ContainerNetworkPolicyAllowlistParam": "responses",
+    "ContainerNetworkPolicyDisabled": "responses",
     "ContainerNetworkPolicyDisabledParam": "responses",
+    "ContainerNetworkPolicyDomainSecret": "responses",
     "ContainerNetworkPolicyDomainSecretParam": "responses",
+    "ContainerReference": "responses",
     "ContainerReferenceParam": "responses",
     "ContainerReferenceResource": "responses",
     "ContainerResource": "containers",
@@ -897,6 +912,7 @@ _MODULE_OF: dict[str, str] = {
     "CreateVoiceRequest": "audio",
     "CustomGrammarFormatParam": "responses",
     "CustomTextFormatParam": "responses",
+    "CustomTool": "responses",
     "CustomToolCall": "responses",
     "CustomToolCallOutput": "responses",
     "CustomToolCallOutputResource": "responses",
@@ -1042,6 +1058,7 @@ _MODULE_OF: dict[str, str] = {
     "FunctionShellCallOutputTimeoutOutcome": "responses",
     "FunctionShellCallOutputTimeoutOutcomeParam": "responses",
     "FunctionShellCallStatus": "responses",
+    "FunctionShellTool": "responses",
     "FunctionShellToolParam": "responses",
     "FunctionTool": "responses",
     "FunctionToolCall": "responses",
@@ -1094,7 +1111,9 @@ _MODULE_OF: dict[str, str] = {
     "ImagesUsageInputTokensDetails": "images",
     "IncludeEnum": "responses",
     "InferenceOptions": "chatkit",
+    "InlineSkill": "responses",
     "InlineSkillParam": "responses",
+    "InlineSkillSource": "responses",
     "InlineSkillSourceParam": "responses",
     "InputAudio": "fine_tuning",
     "InputAudioInputAudio": "fine_tuning",
@@ -1111,6 +1130,7 @@ _MODULE_OF: dict[str, str] = {
     "InputParam": "responses",
     "InputTextContent": "shared",
     "InputTextContentParam": "responses",
+    "InputTokenCountResponse": "responses",
     "Invite": "admin",
     "InviteDeleteResponse": "admin",
     "InviteListResponse": "admin",
@@ -1139,12 +1159,14 @@ _MODULE_OF: dict[str, str] = {
     "ListRunsResponse": "assistants",
     "ListVectorStoreFilesResponse": "vector_stores",
     "ListVectorStoresResponse": "vector_stores",
+    "LocalEnvironment": "responses",
     "LocalEnvironmentParam": "responses",
     "LocalEnvironmentResource": "responses",
     "LocalShellExecAction": "responses",
     "LocalShellToolCall": "responses",
     "LocalShellToolCallOutput": "responses",
     "LocalShellToolParam": "responses",
+    "LocalSkill": "responses",
     "LocalSkillParam": "responses",
     "LockedStatus": "chatkit",
     "LogProb": "responses",
@@ -1162,6 +1184,7 @@ _MODULE_OF: dict[str, str] = {
     "MCPToolExecutionError": "responses",
     "MCPToolFilter": "shared",
     "MCPToolRequireApprovalOption1": "shared",
+    "McpToolCallError": "responses",
     "Message": "responses",
     "MessageContentImageFileObject": "assistants",
     "MessageContentImageFileObjectImageFile": "assistants",
@@ -1230,6 +1253,7 @@ _MODULE_OF: dict[str, str] = {
     "ModifyThreadRequestToolResourcesCodeInterpreter": "assistants",
     "ModifyThreadRequestToolResourcesFileSearch": "assistants",
     "MoveParam": "responses",
+    "NamespaceTool": "responses",
     "NamespaceToolParam": "responses",
     "NoiseReductionType": "realtime",
     "OpenAIFile": "files",
@@ -1249,6 +1273,7 @@ _MODULE_OF: dict[str, str] = {
     "OrganizationSpendLimitDeletedResource": "admin",
     "OrganizationSpendLimitResource": "admin",
     "OtherChunkingStrategyResponseParam": "vector_stores",
+    "OtherFileChunkingStrategyObject": "vector_stores",
     "OutputAudio": "shared",
     "OutputContent": "responses",
     "OutputItem": "responses",
@@ -1591,6 +1616,8 @@ _MODULE_OF: dict[str, str] = {
     "ReasoningTextContent": "responses",
     "RefusalContent": "responses",
     "Response": "responses",
+    "ResponseApplyPatchToolCall": "responses",
+    "ResponseApplyPatchToolCallOutput": "responses",
     "ResponseAudioDeltaEvent": "responses",
     "ResponseAudioDoneEvent": "responses",
     "ResponseAudioTranscriptDeltaEvent": "responses",
@@ -1600,14 +1627,23 @@ _MODULE_OF: dict[str, str] = {
     "ResponseCodeInterpreterCallCompletedEvent": "responses",
     "ResponseCodeInterpreterCallInProgressEvent": "responses",
     "ResponseCodeInterpreterCallInterpretingEvent": "responses",
+    "ResponseCodeInterpreterToolCall": "responses",
+    "ResponseCompactionItem": "responses",
     "ResponseCompletedEvent": "responses",
     "ResponseComputerToolCall": "responses",
+    "ResponseComputerToolCallOutputItem": "responses",
+    "ResponseComputerToolCallOutputScreenshot": "responses",
+    "ResponseContainerReference": "responses",
     "ResponseContentPartAddedEvent": "responses",
     "ResponseContentPartDoneEvent": "responses",
     "ResponseConversation": "responses",
     "ResponseCreatedEvent": "responses",
+    "ResponseCustomToolCall": "responses",
     "ResponseCustomToolCallInputDeltaEvent": "responses",
     "ResponseCustomToolCallInputDoneEvent": "responses",
+    "ResponseCustomToolCallItem": "responses",
+    "ResponseCustomToolCallOutput": "responses",
+    "ResponseCustomToolCallOutputItem": "responses",
     "ResponseError": "responses",
     "ResponseError2": "responses",
     "ResponseErrorCode": "responses",
@@ -1624,25 +1660,38 @@ _MODULE_OF: dict[str, str] = {
     "ResponseFormatJsonSchemaJsonSchema": "shared",
     "ResponseFormatJsonSchemaSchema": "shared",
     "ResponseFormatText": "shared",
+    "ResponseFormatTextConfig": "responses",
     "ResponseFormatTextGrammar": "shared",
+    "ResponseFormatTextJSONSchemaConfig": "responses",
     "ResponseFormatTextPython": "shared",
     "ResponseFunctionCallArgumentsDeltaEvent": "responses",
     "ResponseFunctionCallArgumentsDoneEvent": "responses",
+    "ResponseFunctionShellCallOutputContent": "responses",
+    "ResponseFunctionShellToolCall": "responses",
+    "ResponseFunctionShellToolCallOutput": "responses",
     "ResponseFunctionToolCall": "responses",
+    "ResponseFunctionToolCallItem": "responses",
+    "ResponseFunctionToolCallOutputItem": "responses",
     "ResponseFunctionWebSearch": "responses",
     "ResponseImageGenCallCompletedEvent": "responses",
     "ResponseImageGenCallGeneratingEvent": "responses",
     "ResponseImageGenCallInProgressEvent": "responses",
     "ResponseImageGenCallPartialImageEvent": "responses",
     "ResponseInProgressEvent": "responses",
+    "ResponseIncludable": "responses",
     "ResponseIncompleteDetails": "responses",
     "ResponseIncompleteEvent": "responses",
+    "ResponseInput": "responses",
+    "ResponseInputContent": "responses",
     "ResponseInputFile": "shared",
     "ResponseInputImage": "shared",
     "ResponseInputItem": "responses",
+    "ResponseInputMessageContentList": "responses",
+    "ResponseInputMessageItem": "responses",
     "ResponseInputText": "shared",
     "ResponseItem": "responses",
     "ResponseItemList": "responses",
+    "ResponseLocalEnvironment": "responses",
     "ResponseLogProb": "responses",
     "ResponseLogProbTopLogprobsItem": "responses",
     "ResponseMCPCallArgumentsDeltaEvent": "responses",
@@ -1653,6 +1702,14 @@ _MODULE_OF: dict[str, str] = {
     "ResponseMCPListToolsCompletedEvent": "responses",
     "ResponseMCPListToolsFailedEvent": "responses",
     "ResponseMCPListToolsInProgressEvent": "responses",
+    "ResponseMcpCallArgumentsDeltaEvent": "responses",
+    "ResponseMcpCallArgumentsDoneEvent": "responses",
+    "ResponseMcpCallCompletedEvent": "responses",
+    "ResponseMcpCallFailedEvent": "responses",
+    "ResponseMcpCallInProgressEvent": "responses",
+    "ResponseMcpListToolsCompletedEvent": "responses",
+    "ResponseMcpListToolsFailedEvent": "responses",
+    "ResponseMcpListToolsInProgressEvent": "responses",
     "ResponseModalities": "chat",
     "ResponseOutputItem": "responses",
     "ResponseOutputItemAddedEvent": "responses",
@@ -1661,6 +1718,7 @@ _MODULE_OF: dict[str, str] = {
     "ResponseOutputRefusal": "responses",
     "ResponseOutputText": "chatkit",
     "ResponseOutputTextAnnotationAddedEvent": "responses",
+    "ResponsePrompt": "shared",
     "ResponsePromptVariables": "shared",
     "ResponseProperties": "responses",
     "ResponseQueuedEvent": "responses",
@@ -1675,17 +1733,24 @@ _MODULE_OF: dict[str, str] = {
     "ResponseReasoningTextDoneEvent": "responses",
     "ResponseRefusalDeltaEvent": "responses",
     "ResponseRefusalDoneEvent": "responses",
+    "ResponseShellCallCommandAddedEvent": "responses",
     "ResponseShellCallCommandAddedStreamingEvent": "responses",
+    "ResponseShellCallCommandDeltaEvent": "responses",
     "ResponseShellCallCommandDeltaStreamingEvent": "responses",
+    "ResponseShellCallCommandDoneEvent": "responses",
     "ResponseShellCallCommandDoneStreamingEvent": "responses",
+    "ResponseShellCallOutputContentDeltaEvent": "responses",
     "ResponseShellCallOutputContentDeltaStreamingEvent": "responses",
+    "ResponseShellCallOutputContentDoneEvent": "responses",
     "ResponseShellCallOutputContentDoneStreamingEvent": "responses",
     "ResponseStreamEvent": "responses",
     "ResponseStreamOptions": "responses",
     "ResponseStreamOptions2": "responses",
+    "ResponseTextConfig": "responses",
     "ResponseTextDeltaEvent": "responses",
     "ResponseTextDoneEvent": "responses",
     "ResponseTextParam": "responses",
+    "ResponseToolSearchCall": "responses",
     "ResponseUsage": "responses",
     "ResponseUsageInputTokensDetails": "responses",
     "ResponseUsageOutputTokensDetails": "responses",
@@ -1695,6 +1760,7 @@ _MODULE_OF: dict[str, str] = {
     "ResponseWsError": "responses",
     "ResponsesClientEvent": "responses",
     "ResponsesClientEventResponseCreate": "responses",
+    "ResponsesModel": "responses",
     "ResponsesServerEvent": "responses",
     "ResponsesServerEventResponseAudioDelta": "responses",
     "ResponsesServerEventResponseAudioDone": "responses",
@@ -1836,6 +1902,7 @@ _MODULE_OF: dict[str, str] = {
     "SetDefaultSkillVersionBody": "skills",
     "ShellCallOutputDelta": "responses",
     "Skill": "skills",
+    "SkillList": "skills",
     "SkillListResource": "skills",
     "SkillReferenceParam": "responses",
     "SkillResource": "skills",
@@ -1855,6 +1922,8 @@ _MODULE_OF: dict[str, str] = {
     "StaticChunkingStrategy": "vector_stores",
     "StaticChunkingStrategyRequestParam": "vector_stores",
     "StaticChunkingStrategyResponseParam": "vector_stores",
+    "StaticFileChunkingStrategy": "vector_stores",
+    "StaticFileChunkingStrategyObject": "vector_stores",
     "StopConfiguration": "shared",
     "SubmitToolOutputsRunRequest": "assistants",
     "SubmitToolOutputsRunRequestToolOutputsItem": "assistants",
@@ -1987,6 +2056,7 @@ _MODULE_OF: dict[str, str] = {
     "VectorStoreObjectFileCounts": "vector_stores",
     "VectorStoreSearchRequest": "vector_stores",
     "VectorStoreSearchRequestRankingOptions": "vector_stores",
+    "VectorStoreSearchResponse": "vector_stores",
     "VectorStoreSearchResultContentObject": "vector_stores",
     "VectorStoreSearchResultItem": "vector_stores",
     "VectorStoreSearchResultsPage": "vector_stores",
@@ -2515,14 +2585,19 @@ if TYPE_CHECKING:
     from .chat import ChatCompletion as ChatCompletion
     from .chat import ChatCompletionAllowedTools as ChatCompletionAllowedTools
     from .chat import ChatCompletionAllowedToolsChoice as ChatCompletionAllowedToolsChoice
+    from .chat import ChatCompletionAudio as ChatCompletionAudio
     from .chat import ChatCompletionChunk as ChatCompletionChunk
+    from .chat import ChatCompletionContentPartImage as ChatCompletionContentPartImage
+    from .chat import ChatCompletionContentPartText as ChatCompletionContentPartText
     from .chat import ChatCompletionDeleted as ChatCompletionDeleted
     from .chat import ChatCompletionFunctionCallOption as ChatCompletionFunctionCallOption
+    from .chat import ChatCompletionFunctionTool as ChatCompletionFunctionTool
     from .chat import ChatCompletionFunctions as ChatCompletionFunctions
     from .chat import ChatCompletionList as ChatCompletionList
     from .chat import ChatCompletionMessage as ChatCompletionMessage
     from .chat import ChatCompletionMessageCustomToolCall as ChatCompletionMessageCustomToolCall
     from .chat import ChatCompletionMessageCustomToolCallCustom as ChatCompletionMessageCustomToolCallCustom
+    from .chat import ChatCompletionMessageFunctionToolCall as ChatCompletionMessageFunctionToolCall
     from .chat import ChatCompletionMessageList as ChatCompletionMessageList
     from .chat import ChatCompletionMessageListDataItem as ChatCompletionMessageListDataItem
     from .chat import ChatCompletionMessageListDataItemAnnotationsItem as ChatCompletionMessageListDataItemAnnotationsItem
@@ -3093,6 +3168,7 @@ if TYPE_CHECKING:
     from .realtime import RealtimeTurnDetectionServerVad as RealtimeTurnDetectionServerVad
     from .responses import AdditionalTools as AdditionalTools
     from .responses import AdditionalToolsItemParam as AdditionalToolsItemParam
+    from .responses import AllModels as AllModels
     from .responses import Annotation as Annotation
     from .responses import ApplyPatchCallOutputStatus as ApplyPatchCallOutputStatus
     from .responses import ApplyPatchCallOutputStatusParam as ApplyPatchCallOutputStatusParam
@@ -3103,6 +3179,7 @@ if TYPE_CHECKING:
     from .responses import ApplyPatchDeleteFileOperation as ApplyPatchDeleteFileOperation
     from .responses import ApplyPatchDeleteFileOperationParam as ApplyPatchDeleteFileOperationParam
     from .responses import ApplyPatchOperationParam as ApplyPatchOperationParam
+    from .responses import ApplyPatchTool as ApplyPatchTool
     from .responses import ApplyPatchToolCall as ApplyPatchToolCall
     from .responses import ApplyPatchToolCallItemParam as ApplyPatchToolCallItemParam
     from .responses import ApplyPatchToolCallOutput as ApplyPatchToolCallOutput
@@ -3120,6 +3197,7 @@ if TYPE_CHECKING:
     from .responses import CodeInterpreterToolCall as CodeInterpreterToolCall
     from .responses import CompactResource as CompactResource
     from .responses import CompactResponseMethodPublicBody as CompactResponseMethodPublicBody
+    from .responses import CompactedResponse as CompactedResponse
     from .responses import CompactionBody as CompactionBody
     from .responses import CompactionSummaryItemParam as CompactionSummaryItemParam
     from .responses import CompactionTriggerItemParam as CompactionTriggerItemParam
@@ -3136,12 +3214,17 @@ if TYPE_CHECKING:
     from .responses import ComputerToolCallOutput as ComputerToolCallOutput
     from .responses import ComputerToolCallOutputResource as ComputerToolCallOutputResource
     from .responses import ComputerUsePreviewTool as ComputerUsePreviewTool
+    from .responses import ContainerAuto as ContainerAuto
     from .responses import ContainerAutoParam as ContainerAutoParam
     from .responses import ContainerFileCitationBody as ContainerFileCitationBody
     from .responses import ContainerMemoryLimit as ContainerMemoryLimit
+    from .responses import ContainerNetworkPolicyAllowlist as ContainerNetworkPolicyAllowlist
     from .responses import ContainerNetworkPolicyAllowlistParam as ContainerNetworkPolicyAllowlistParam
+    from .responses import ContainerNetworkPolicyDisabled as ContainerNetworkPolicyDisabled
     from .responses import ContainerNetworkPolicyDisabledParam as ContainerNetworkPolicyDisabledParam
+    from .responses import ContainerNetworkPolicyDomainSecret as ContainerNetworkPolicyDomainSecret
     from .responses import ContainerNetworkPolicyDomainSecretParam as ContainerNetworkPolicyDomainSecretParam
+    from .responses import ContainerReference as ContainerReference
     from .responses import ContainerReferenceParam as ContainerReferenceParam
     from .responses import ContainerReferenceResource as ContainerReferenceResource
     from .responses import Content as Content
@@ -3152,6 +3235,7 @@ if TYPE_CHECKING:
     from .responses import CreateResponse as CreateResponse
     from .responses import CustomGrammarFormatParam as CustomGrammarFormatParam
     from .responses import CustomTextFormatParam as CustomTextFormatParam
+    from .responses import CustomTool as CustomTool
     from .responses import CustomToolCall as CustomToolCall
     from .responses import CustomToolCallOutput as CustomToolCallOutput
     from .responses import CustomToolCallOutputResource as CustomToolCallOutputResource
@@ -3192,6 +3276,7 @@ if TYPE_CHECKING:
     from .responses import FunctionShellCallOutputTimeoutOutcome as FunctionShellCallOutputTimeoutOutcome
     from .responses import FunctionShellCallOutputTimeoutOutcomeParam as FunctionShellCallOutputTimeoutOutcomeParam
     from .responses import FunctionShellCallStatus as FunctionShellCallStatus
+    from .responses import FunctionShellTool as FunctionShellTool
     from .responses import FunctionShellToolParam as FunctionShellToolParam
     from .responses import FunctionTool as FunctionTool
     from .responses import FunctionToolCall as FunctionToolCall
@@ -3207,7 +3292,9 @@ if TYPE_CHECKING:
     from .responses import ImageGenToolCall as ImageGenToolCall
     from .responses import ImageGenToolInputImageMask as ImageGenToolInputImageMask
     from .responses import IncludeEnum as IncludeEnum
+    from .responses import InlineSkill as InlineSkill
     from .responses import InlineSkillParam as InlineSkillParam
+    from .responses import InlineSkillSource as InlineSkillSource
     from .responses import InlineSkillSourceParam as InlineSkillSourceParam
     from .responses import InputContent as InputContent
     from .responses import InputFileContentParam as InputFileContentParam
@@ -3218,17 +3305,20 @@ if TYPE_CHECKING:
     from .responses import InputMessageResource as InputMessageResource
     from .responses import InputParam as InputParam
     from .responses import InputTextContentParam as InputTextContentParam
+    from .responses import InputTokenCountResponse as InputTokenCountResponse
     from .responses import Item as Item
     from .responses import ItemField as ItemField
     from .responses import ItemReferenceParam as ItemReferenceParam
     from .responses import ItemResource as ItemResource
     from .responses import KeyPressAction as KeyPressAction
+    from .responses import LocalEnvironment as LocalEnvironment
     from .responses import LocalEnvironmentParam as LocalEnvironmentParam
     from .responses import LocalEnvironmentResource as LocalEnvironmentResource
     from .responses import LocalShellExecAction as LocalShellExecAction
     from .responses import LocalShellToolCall as LocalShellToolCall
     from .responses import LocalShellToolCallOutput as LocalShellToolCallOutput
     from .responses import LocalShellToolParam as LocalShellToolParam
+    from .responses import LocalSkill as LocalSkill
     from .responses import LocalSkillParam as LocalSkillParam
     from .responses import LogProb as LogProb
     from .responses import MCPApprovalRequest as MCPApprovalRequest
@@ -3240,6 +3330,7 @@ if TYPE_CHECKING:
     from .responses import MCPToolCallError as MCPToolCallError
     from .responses import MCPToolCallStatus as MCPToolCallStatus
     from .responses import MCPToolExecutionError as MCPToolExecutionError
+    from .responses import McpToolCallError as McpToolCallError
     from .responses import Message as Message
     from .responses import MessagePhase as MessagePhase
     from .responses import MessagePhase_2 as MessagePhase_2
@@ -3251,6 +3342,7 @@ if TYPE_CHECKING:
     from .responses import Moderation as Moderation
     from .responses import ModerationErrorBody as ModerationErrorBody
     from .responses import MoveParam as MoveParam
+    from .responses import NamespaceTool as NamespaceTool
     from .responses import NamespaceToolParam as NamespaceToolParam
     from .responses import OutputContent as OutputContent
     from .responses import OutputItem as OutputItem
@@ -3277,6 +3369,8 @@ if TYPE_CHECKING:
     from .responses import ReasoningTextContent as ReasoningTextContent
     from .responses import RefusalContent as RefusalContent
     from .responses import Response as Response
+    from .responses import ResponseApplyPatchToolCall as ResponseApplyPatchToolCall
+    from .responses import ResponseApplyPatchToolCallOutput as ResponseApplyPatchToolCallOutput
     from .responses import ResponseAudioDeltaEvent as ResponseAudioDeltaEvent
     from .responses import ResponseAudioDoneEvent as ResponseAudioDoneEvent
     from .responses import ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent
@@ -3286,14 +3380,23 @@ if TYPE_CHECKING:
     from .responses import ResponseCodeInterpreterCallCompletedEvent as ResponseCodeInterpreterCallCompletedEvent
     from .responses import ResponseCodeInterpreterCallInProgressEvent as ResponseCodeInterpreterCallInProgressEvent
     from .responses import ResponseCodeInterpreterCallInterpretingEvent as ResponseCodeInterpreterCallInterpretingEvent
+    from .responses import ResponseCodeInterpreterToolCall as ResponseCodeInterpreterToolCall
+    from .responses import ResponseCompactionItem as ResponseCompactionItem
     from .responses import ResponseCompletedEvent as ResponseCompletedEvent
     from .responses import ResponseComputerToolCall as ResponseComputerToolCall
+    from .responses import ResponseComputerToolCallOutputItem as ResponseComputerToolCallOutputItem
+    from .responses import ResponseComputerToolCallOutputScreenshot as ResponseComputerToolCallOutputScreenshot
+    from .responses import ResponseContainerReference as ResponseContainerReference
     from .responses import ResponseContentPartAddedEvent as ResponseContentPartAddedEvent
     from .responses import ResponseContentPartDoneEvent as ResponseContentPartDoneEvent
     from .responses import ResponseConversation as ResponseConversation
     from .responses import ResponseCreatedEvent as ResponseCreatedEvent
+    from .responses import ResponseCustomToolCall as ResponseCustomToolCall
     from .responses import ResponseCustomToolCallInputDeltaEvent as ResponseCustomToolCallInputDeltaEvent
     from .responses import ResponseCustomToolCallInputDoneEvent as ResponseCustomToolCallInputDoneEvent
+    from .responses import ResponseCustomToolCallItem as ResponseCustomToolCallItem
+    from .responses import ResponseCustomToolCallOutput as ResponseCustomToolCallOutput
+    from .responses import ResponseCustomToolCallOutputItem as ResponseCustomToolCallOutputItem
     from .responses import ResponseError as ResponseError
     from .responses import ResponseError2 as ResponseError2
     from .responses import ResponseErrorCode as ResponseErrorCode
@@ -3303,20 +3406,33 @@ if TYPE_CHECKING:
     from .responses import ResponseFileSearchCallInProgressEvent as ResponseFileSearchCallInProgressEvent
     from .responses import ResponseFileSearchCallSearchingEvent as ResponseFileSearchCallSearchingEvent
     from .responses import ResponseFileSearchToolCall as ResponseFileSearchToolCall
+    from .responses import ResponseFormatTextConfig as ResponseFormatTextConfig
+    from .responses import ResponseFormatTextJSONSchemaConfig as ResponseFormatTextJSONSchemaConfig
     from .responses import ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent
     from .responses import ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent
+    from .responses import ResponseFunctionShellCallOutputContent as ResponseFunctionShellCallOutputContent
+    from .responses import ResponseFunctionShellToolCall as ResponseFunctionShellToolCall
+    from .responses import ResponseFunctionShellToolCallOutput as ResponseFunctionShellToolCallOutput
     from .responses import ResponseFunctionToolCall as ResponseFunctionToolCall
+    from .responses import ResponseFunctionToolCallItem as ResponseFunctionToolCallItem
+    from .responses import ResponseFunctionToolCallOutputItem as ResponseFunctionToolCallOutputItem
     from .responses import ResponseFunctionWebSearch as ResponseFunctionWebSearch
     from .responses import ResponseImageGenCallCompletedEvent as ResponseImageGenCallCompletedEvent
     from .responses import ResponseImageGenCallGeneratingEvent as ResponseImageGenCallGeneratingEvent
     from .responses import ResponseImageGenCallInProgressEvent as ResponseImageGenCallInProgressEvent
     from .responses import ResponseImageGenCallPartialImageEvent as ResponseImageGenCallPartialImageEvent
     from .responses import ResponseInProgressEvent as ResponseInProgressEvent
+    from .responses import ResponseIncludable as ResponseIncludable
     from .responses import ResponseIncompleteDetails as ResponseIncompleteDetails
     from .responses import ResponseIncompleteEvent as ResponseIncompleteEvent
+    from .responses import ResponseInput as ResponseInput
+    from .responses import ResponseInputContent as ResponseInputContent
     from .responses import ResponseInputItem as ResponseInputItem
+    from .responses import ResponseInputMessageContentList as ResponseInputMessageContentList
+    from .responses import ResponseInputMessageItem as ResponseInputMessageItem
     from .responses import ResponseItem as ResponseItem
     from .responses import ResponseItemList as ResponseItemList
+    from .responses import ResponseLocalEnvironment as ResponseLocalEnvironment
     from .responses import ResponseLogProb as ResponseLogProb
     from .responses import ResponseLogProbTopLogprobsItem as ResponseLogProbTopLogprobsItem
     from .responses import ResponseMCPCallArgumentsDeltaEvent as ResponseMCPCallArgumentsDeltaEvent
@@ -3327,6 +3443,14 @@ if TYPE_CHECKING:
     from .responses import ResponseMCPListToolsCompletedEvent as ResponseMCPListToolsCompletedEvent
     from .responses import ResponseMCPListToolsFailedEvent as ResponseMCPListToolsFailedEvent
     from .responses import ResponseMCPListToolsInProgressEvent as ResponseMCPListToolsInProgressEvent
+    from .responses import ResponseMcpCallArgumentsDeltaEvent as ResponseMcpCallArgumentsDeltaEvent
+    from .responses import ResponseMcpCallArgumentsDoneEvent as ResponseMcpCallArgumentsDoneEvent
+    from .responses import ResponseMcpCallCompletedEvent as ResponseMcpCallCompletedEvent
+    from .responses import ResponseMcpCallFailedEvent as ResponseMcpCallFailedEvent
+    from .responses import ResponseMcpCallInProgressEvent as ResponseMcpCallInProgressEvent
+    from .responses import ResponseMcpListToolsCompletedEvent as ResponseMcpListToolsCompletedEvent
+    from .responses import ResponseMcpListToolsFailedEvent as ResponseMcpListToolsFailedEvent
+    from .responses import ResponseMcpListToolsInProgressEvent as ResponseMcpListToolsInProgressEvent
     from .responses import ResponseOutputItem as ResponseOutputItem
     from .responses import ResponseOutputItemAddedEvent as ResponseOutputItemAddedEvent
     from .responses import ResponseOutputItemDoneEvent as ResponseOutputItemDoneEvent
@@ -3346,17 +3470,24 @@ if TYPE_CHECKING:
     from .responses import ResponseReasoningTextDoneEvent as ResponseReasoningTextDoneEvent
     from .responses import ResponseRefusalDeltaEvent as ResponseRefusalDeltaEvent
     from .responses import ResponseRefusalDoneEvent as ResponseRefusalDoneEvent
+    from .responses import ResponseShellCallCommandAddedEvent as ResponseShellCallCommandAddedEvent
     from .responses import ResponseShellCallCommandAddedStreamingEvent as ResponseShellCallCommandAddedStreamingEvent
+    from .responses import ResponseShellCallCommandDeltaEvent as ResponseShellCallCommandDeltaEvent
     from .responses import ResponseShellCallCommandDeltaStreamingEvent as ResponseShellCallCommandDeltaStreamingEvent
+    from .responses import ResponseShellCallCommandDoneEvent as ResponseShellCallCommandDoneEvent
     from .responses import ResponseShellCallCommandDoneStreamingEvent as ResponseShellCallCommandDoneStreamingEvent
+    from .responses import ResponseShellCallOutputContentDeltaEvent as ResponseShellCallOutputContentDeltaEvent
     from .responses import ResponseShellCallOutputContentDeltaStreamingEvent as ResponseShellCallOutputContentDeltaStreamingEvent
+    from .responses import ResponseShellCallOutputContentDoneEvent as ResponseShellCallOutputContentDoneEvent
     from .responses import ResponseShellCallOutputContentDoneStreamingEvent as ResponseShellCallOutputContentDoneStreamingEvent
     from .responses import ResponseStreamEvent as ResponseStreamEvent
     from .responses import ResponseStreamOptions as ResponseStreamOptions
     from .responses import ResponseStreamOptions2 as ResponseStreamOptions2
+    from .responses import ResponseTextConfig as ResponseTextConfig
     from .responses import ResponseTextDeltaEvent as ResponseTextDeltaEvent
     from .responses import ResponseTextDoneEvent as ResponseTextDoneEvent
     from .responses import ResponseTextParam as ResponseTextParam
+    from .responses import ResponseToolSearchCall as ResponseToolSearchCall
     from .responses import ResponseUsage as ResponseUsage
     from .responses import ResponseUsageInputTokensDetails as ResponseUsageInputTokensDetails
     from .responses import ResponseUsageOutputTokensDetails as ResponseUsageOutputTokensDetails
@@ -3366,6 +3497,7 @@ if TYPE_CHECKING:
     from .responses import ResponseWsError as ResponseWsError
     from .responses import ResponsesClientEvent as ResponsesClientEvent
     from .responses import ResponsesClientEventResponseCreate as ResponsesClientEventResponseCreate
+    from .responses import ResponsesModel as ResponsesModel
     from .responses import ResponsesServerEvent as ResponsesServerEvent
     from .responses import ResponsesServerEventResponseAudioDelta as ResponsesServerEventResponseAudioDelta
     from .responses import ResponsesServerEventResponseAudioDone as ResponsesServerEventResponseAudioDone
@@ -3937,6 +4069,8 @@ if TYPE_CHECKING:
     from .responses_beta import BetaWebSearchTool_WebSearch20250826 as BetaWebSearchTool_WebSearch20250826
     from .responses_beta import Beta_AgentTagParam as Beta_AgentTagParam
     from .shared import CallableToolAllowedCaller as CallableToolAllowedCaller
+    from .shared import ChatCompletionReasoningEffort as ChatCompletionReasoningEffort
+    from .shared import ChatModel as ChatModel
     from .shared import CodeInterpreterFileOutput as CodeInterpreterFileOutput
     from .shared import CodeInterpreterFileOutputFilesItem as CodeInterpreterFileOutputFilesItem
     from .shared import CodeInterpreterTextOutput as CodeInterpreterTextOutput
@@ -4005,6 +4139,7 @@ if TYPE_CHECKING:
     from .shared import ResponseInputFile as ResponseInputFile
     from .shared import ResponseInputImage as ResponseInputImage
     from .shared import ResponseInputText as ResponseInputText
+    from .shared import ResponsePrompt as ResponsePrompt
     from .shared import ResponsePromptVariables as ResponsePromptVariables
     from .shared import StopConfiguration as StopConfiguration
     from .shared import ToolChoiceFunction as ToolChoiceFunction
@@ -4027,6 +4162,7 @@ if TYPE_CHECKING:
     from .skills import DeletedSkillVersionResource as DeletedSkillVersionResource
     from .skills import SetDefaultSkillVersionBody as SetDefaultSkillVersionBody
     from .skills import Skill as Skill
+    from .skills import SkillList as SkillList
     from .skills import SkillListResource as SkillListResource
     from .skills import SkillResource as SkillResource
     from .skills import SkillVersionListResource as SkillVersionListResource
@@ -4046,9 +4182,12 @@ if TYPE_CHECKING:
     from .vector_stores import ListVectorStoreFilesResponse as ListVectorStoreFilesResponse
     from .vector_stores import ListVectorStoresResponse as ListVectorStoresResponse
     from .vector_stores import OtherChunkingStrategyResponseParam as OtherChunkingStrategyResponseParam
+    from .vector_stores import OtherFileChunkingStrategyObject as OtherFileChunkingStrategyObject
     from .vector_stores import StaticChunkingStrategy as StaticChunkingStrategy
     from .vector_stores import StaticChunkingStrategyRequestParam as StaticChunkingStrategyRequestParam
     from .vector_stores import StaticChunkingStrategyResponseParam as StaticChunkingStrategyResponseParam
+    from .vector_stores import StaticFileChunkingStrategy as StaticFileChunkingStrategy
+    from .vector_stores import StaticFileChunkingStrategyObject as StaticFileChunkingStrategyObject
     from .vector_stores import UpdateVectorStoreFileAttributesRequest as UpdateVectorStoreFileAttributesRequest
     from .vector_stores import UpdateVectorStoreRequest as UpdateVectorStoreRequest
     from .vector_stores import VectorStore as VectorStore
@@ -4066,6 +4205,7 @@ if TYPE_CHECKING:
     from .vector_stores import VectorStoreObjectFileCounts as VectorStoreObjectFileCounts
     from .vector_stores import VectorStoreSearchRequest as VectorStoreSearchRequest
     from .vector_stores import VectorStoreSearchRequestRankingOptions as VectorStoreSearchRequestRankingOptions
+    from .vector_stores import VectorStoreSearchResponse as VectorStoreSearchResponse
     from .vector_stores import VectorStoreSearchResultContentObject as VectorStoreSearchResultContentObject
     from .vector_stores import VectorStoreSearchResultItem as VectorStoreSearchResultItem
     from .vector_stores import VectorStoreSearchResultsPage as VectorStoreSearchResultsPage

@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, BaseModel
 
-__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
+__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillList", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
 
 class CreateSkillBody(BaseModel):
     """Create skill request"""
@@ -83,3 +83,4 @@ class SkillVersionResource(BaseModel):
 # Names of the official `openai` SDK.
 DeletedSkill = DeletedSkillResource
 Skill = SkillResource
+SkillList = SkillListResource

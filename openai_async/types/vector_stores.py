@@ -10,7 +10,7 @@ import msgspec
 
 from .._model import Alternatives, BaseModel
 
-__all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
+__all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "OtherFileChunkingStrategyObject", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "StaticFileChunkingStrategy", "StaticFileChunkingStrategyObject", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResponse", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
 
 class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
@@ -230,7 +230,11 @@ from . import shared as _shared  # noqa: E402
 ChunkingStrategyRequestParam = AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam  # The chunking strategy used to chunk the file(s).
 
 # Names of the official `openai` SDK.
+OtherFileChunkingStrategyObject = OtherChunkingStrategyResponseParam
+StaticFileChunkingStrategy = StaticChunkingStrategy
+StaticFileChunkingStrategyObject = StaticChunkingStrategyResponseParam
 VectorStore = VectorStoreObject
 VectorStoreDeleted = DeleteVectorStoreResponse
 VectorStoreFile = VectorStoreFileObject
 VectorStoreFileBatch = VectorStoreFileBatchObject
+VectorStoreSearchResponse = VectorStoreSearchResultItem
