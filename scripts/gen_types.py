@@ -860,7 +860,8 @@ def render_init(spec_hash: str, table: dict[str, str]) -> str:
 
 ``from openai_async.types import ChatCompletion`` imports only ``openai_async.types.chat`` (and the areas it
 refers to). Names are the spec's schema names; the official SDK's names are aliases of them.
-Decoding is lenient about API drift: see ``openai_async._decode``.
+Decoding is lenient about API drift (see ``openai_async._decode``): an object it cannot place, such as a stream
+event with a ``type`` newer than this release, comes back as ``Unknown`` (the raw ``dict``).
 """
 
 from __future__ import annotations
