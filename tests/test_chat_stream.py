@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from openai_async import APIError, AsyncOpenAI, LengthFinishReasonError, RetryPolicy
+from openai_async import APIConnectionError, APIError, AsyncOpenAI, LengthFinishReasonError, RetryPolicy
 from openai_async._chat_stream import ChatCompletionStreamState
 from openai_async._structured import function_tool
 from openai_async.types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
@@ -166,10 +166,32 @@ SCENARIOS = {
 }
 
 
+def _random_choices(seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["text", "tools", "refusal", "both"])
+        c: dict[str, Any] = {"logprobs": kind in ("text", "refusal") and rng.random() < 0.5}
+        if kind in ("text", "both"):
+            c["content"] = "".join(rng.choice("abc déf ✓ 🎉\n\"{}") for _ in range(rng.randint(1, 300)))
+        if kind == "refusal":
+            c["refusal"] = "no " * rng.randint(1, 40)
+        if kind in ("tools", "both"):
+            c["tool_calls"] = [(f"call_{k}", f"fn_{k}", msgspec.json.encode({"k": k, "s": "x" * rng.randint(0, 80)})
+                                .decode()) for k in range(rng.randint(1, 10))]
+            c["finish_reason"] = "tool_calls"
+        out.append(c)
+    return out
+
+
+for _seed in range(6):
+    SCENARIOS[f"random-{_seed}"] = _random_choices(_seed)
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_final_completion_equals_non_streaming(name: str) -> None:
     """get_final_completion() equals the non-streaming answer for the same content (usage included)."""
-    fake = Fake([dict(c) for c in SCENARIOS[name]], seed=hash(name) % 1000)
+    fake = Fake([dict(c) for c in SCENARIOS[name]], seed=sum(map(ord, name)))
     async with serve(app_for(fake)) as url, client_for(url) as client:
         plain = await client.chat.completions.create(model="m", messages=[])
         async with client.chat.completions.stream(model="m", messages=[],
@@ -333,3 +355,22 @@ def test_state_accumulates_without_a_server() -> None:
     assert final.choices[0].message.content == "hello"
     assert final.choices[1].message.tool_calls[0].function.arguments == '{"k":2}'
     assert final.choices[1].message.content is None
+
+
+async def test_connection_cut_mid_stream_raises() -> None:
+    """A connection cut in the middle of the stream raises APIConnectionError through the helper."""
+    data = Fake([{"content": "y" * 300}], seed=3).sse()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(data[: len(data) // 2])
+        assert request.transport is not None
+        request.transport.abort()
+        return resp
+
+    async with serve(routes(("POST", "/v1/chat/completions", handler))) as url, client_for(url) as client:
+        async with client.chat.completions.stream(model="m", messages=[]) as stream:
+            with pytest.raises(APIConnectionError):
+                await stream.get_final_completion()
