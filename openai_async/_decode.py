@@ -44,24 +44,36 @@ def decoder_for(type_: Any) -> msgspec.json.Decoder[Any]:
     return dec
 
 
-def decode(data: bytes | bytearray | memoryview | str, type_: type[T] | Any) -> T:
-    """Decode JSON ``data`` into ``type_``; never raises for schema drift, only for bytes that are not JSON."""
+@typing.overload
+def decode(data: bytes | bytearray | memoryview | str, type_: type[T]) -> T: ...
+@typing.overload
+def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any: ...
+def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
+    """Decode JSON ``data`` into ``type_``; never raises for schema drift, only for bytes that are not JSON.
+
+    The result is typed as ``type_``; under drift a part of it (or, for a payload of the wrong shape, all of it)
+    may be ``Unknown`` or the raw JSON value instead, as the module docstring says.
+    """
     dec = _decoders.get(type_)
     if dec is None:
         dec = decoder_for(type_)
     try:
-        return dec.decode(data)  # type: ignore[no-any-return]
+        return dec.decode(data)
     except msgspec.ValidationError:
-        return _converter(type_)(_any_decoder.decode(data))  # type: ignore[no-any-return]
+        return _converter(type_)(_any_decoder.decode(data))
 
 
-def convert(obj: Any, type_: type[T] | Any) -> T:
+@typing.overload
+def convert(obj: Any, type_: type[T]) -> T: ...
+@typing.overload
+def convert(obj: Any, type_: Any) -> Any: ...
+def convert(obj: Any, type_: Any) -> Any:
     """Convert already-parsed JSON ``obj`` into ``type_`` with the same leniency as ``decode``."""
     try:
         # Encode + cached Decoder: ~20x cheaper than msgspec.convert for the big unions of this API.
-        return decoder_for(type_).decode(_encoder.encode(obj))  # type: ignore[no-any-return]
+        return decoder_for(type_).decode(_encoder.encode(obj))
     except (msgspec.ValidationError, msgspec.EncodeError, TypeError):
-        return _converter(type_)(obj)  # type: ignore[no-any-return]
+        return _converter(type_)(obj)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -867,7 +867,7 @@ event with a ``type`` newer than this release, comes back as ``Unknown`` (the ra
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._model import BaseModel as BaseModel
 from .._model import Unknown as Unknown
@@ -890,21 +890,27 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:
-{_type_checking_imports(table)}
 '''
 
 
-def _type_checking_imports(table: dict[str, str]) -> str:
+def render_init_stub(spec_hash: str, table: dict[str, str]) -> str:
+    """``types/__init__.pyi``: the same names as plain re-exports, for type checkers and IDEs only (a stub costs
+    nothing at import time, unlike a ``TYPE_CHECKING`` block that Python still has to compile)."""
     by_module: dict[str, list[str]] = collections.defaultdict(list)
     for name, module in table.items():
         by_module[module].append(name)
-    lines = [
-        f"    from .{m} import {name} as {name}" for m in sorted(by_module) for name in sorted(by_module[m])
-    ]
-    return "\n".join(lines)
+    lines = [f"from .{m} import {name} as {name}" for m in sorted(by_module) for name in sorted(by_module[m])]
+    return "\n".join(
+        [
+            header(spec_hash),
+            "from .._model import BaseModel as BaseModel",
+            "from .._model import Unknown as Unknown",
+            *lines,
+            "",
+            "__all__: list[str]",
+            "",
+        ]
+    )
 
 
 def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
@@ -926,4 +932,5 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
         for name in exported:
             table[name] = area
     out["types/__init__.py"] = render_init(spec_hash, table)
+    out["types/__init__.pyi"] = render_init_stub(spec_hash, table)
     return out
