@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import anyio
 import msgspec
 import pytest
 from aiohttp import web
@@ -374,3 +375,27 @@ async def test_connection_cut_mid_stream_raises() -> None:
         async with client.chat.completions.stream(model="m", messages=[]) as stream:
             with pytest.raises(APIConnectionError):
                 await stream.get_final_completion()
+
+
+async def test_cancelling_a_stalled_stream_closes_the_connection() -> None:
+    """Cancelling the task that iterates a stalled stream closes the connection."""
+    data = Fake([{"content": "z" * 50}], seed=8).sse()
+    release = anyio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(data[:1000])
+        await release.wait()
+        return resp
+
+    async with serve(routes(("POST", "/v1/chat/completions", handler))) as url, client_for(url) as client:
+        async with client.chat.completions.stream(model="m", messages=[]) as stream:
+            seen = 0
+            with anyio.move_on_after(0.3) as scope:
+                async for _ in stream:
+                    seen += 1
+            assert scope.cancelled_caught and seen > 0
+            assert stream.response.closed
+        release.set()
