@@ -53,7 +53,7 @@ def stale_files(files: dict[str, str]) -> list[str]:
         base = PACKAGE / d
         if not base.is_dir():
             continue
-        for path in sorted(base.rglob("*.py")):
+        for path in sorted(p for p in base.rglob("*.py*") if p.suffix in (".py", ".pyi")):
             rel = path.relative_to(PACKAGE).as_posix()
             if rel in files:
                 continue
