@@ -32,11 +32,12 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
+import msgspec
 
 from ._tokens import estimate_request_tokens
 
@@ -44,8 +45,10 @@ __all__ = [
     "Clock",
     "InMemoryBackend",
     "Lease",
+    "ModelRateLimiter",
     "MonotonicClock",
     "RateLimitBackend",
+    "RateLimitHook",
     "RateLimiter",
     "ScaledClock",
     "WallClock",
@@ -237,6 +240,16 @@ class InMemoryBackend:
 
 
 # --------------------------------------------------------------------------------------------------- limiter
+class RateLimitHook(Protocol):
+    """What ``AsyncOpenAI(rate_limiter=...)`` calls (docs/CONTRACTS.md): ``RateLimiter``, ``ModelRateLimiter``."""
+
+    async def acquire(self, method: str, path: str, body: Any) -> Any: ...
+
+    def observe(self, lease: Any, status: int | None, headers: Mapping[str, str] | None) -> None: ...
+
+    def settle(self, lease: Any, total_tokens: int | None) -> None: ...
+
+
 class Lease:
     """One reservation: handed out by ``acquire`` and given back to ``observe``/``settle``. Strictly private."""
 
@@ -509,3 +522,96 @@ class RateLimiter:
             wait = (need - remaining) * per_unit
             waits.append(min(wait, full) if full is not None else wait)
         return max(waits) if waits else 1.0
+
+
+# --------------------------------------------------------------------------------------------------- per model
+class _ModelOnly(msgspec.Struct):
+    model: Any = None
+
+
+_model_decoder = msgspec.json.Decoder(_ModelOnly)
+
+
+def request_model(body: Any) -> str:
+    """The ``model`` a request body names (``""`` when it names none): the key of OpenAI's per-model limits."""
+    if body is None:
+        return ""
+    if isinstance(body, Mapping):
+        model = body.get("model")
+    elif isinstance(body, msgspec.Raw):
+        try:
+            model = _model_decoder.decode(body).model
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return ""
+    else:
+        model = getattr(body, "model", None)
+    return model if isinstance(model, str) else ""
+
+
+class _ModelLease:
+    __slots__ = ("lease", "limiter")
+
+    def __init__(self, limiter: RateLimiter, lease: Lease) -> None:
+        self.limiter = limiter
+        self.lease = lease
+
+
+class ModelRateLimiter:
+    """One ``RateLimiter`` per model, made on first use: OpenAI's RPM/TPM limits (and headers) are per model.
+
+    Args:
+        limits: ``{model: (rpm, tpm)}`` for the models you know the limits of (either may be None).
+        rpm: Default requests per minute for other models (None: learn from the headers).
+        tpm: Default tokens per minute for other models.
+        backend: Makes the backend of one model from its name, e.g.
+            ``lambda model: RedisBackend(redis, key=f"org-main:{model}")``; in-process state by default.
+        clock: Time source shared by the per-model limiters.
+        burst: As for ``RateLimiter``.
+
+    Requests whose body names no model (files, batches...) share the limiter of the model ``""``.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, tuple[float | None, float | None]] | None = None,
+        *,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        backend: Callable[[str], RateLimitBackend] | None = None,
+        clock: Clock | None = None,
+        burst: float = 1.0,
+    ) -> None:
+        self._limits = dict(limits or {})
+        self._default = (rpm, tpm)
+        self._backend = backend
+        self._clock = clock
+        self._burst = burst
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def for_model(self, model: str) -> RateLimiter:
+        """The limiter of ``model`` (created on first use)."""
+        limiter = self._limiters.get(model)
+        if limiter is None:
+            rpm, tpm = self._limits.get(model, self._default)
+            backend = self._backend(model) if self._backend is not None else None
+            limiter = RateLimiter(rpm, tpm, backend=backend, clock=self._clock, burst=self._burst)
+            self._limiters[model] = limiter
+        return limiter
+
+    @property
+    def throttled(self) -> int:
+        """Number of 429 responses observed, all models together."""
+        return sum(limiter.throttled for limiter in self._limiters.values())
+
+    async def acquire(self, method: str, path: str, body: Any) -> _ModelLease:
+        """Wait for this request's turn in its model's budget; see ``RateLimiter.acquire``."""
+        limiter = self.for_model(request_model(body))
+        return _ModelLease(limiter, await limiter.acquire(method, path, body))
+
+    def observe(self, lease: _ModelLease, status: int | None, headers: Mapping[str, str] | None) -> None:
+        """See ``RateLimiter.observe``."""
+        lease.limiter.observe(lease.lease, status, headers)
+
+    def settle(self, lease: _ModelLease, total_tokens: int | None) -> None:
+        """See ``RateLimiter.settle``."""
+        lease.limiter.settle(lease.lease, total_tokens)

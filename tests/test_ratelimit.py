@@ -9,9 +9,11 @@ import pytest
 
 from openai_async._ratelimit import (
     InMemoryBackend,
+    ModelRateLimiter,
     RateLimiter,
     ScaledClock,
     parse_duration,
+    request_model,
     retry_after_seconds,
 )
 from openai_async._tokens import estimate_request_tokens
@@ -347,3 +349,35 @@ def test_rejects_bad_configuration() -> None:
         RateLimiter(rpm=0)
     with pytest.raises(ValueError):
         ScaledClock(0)
+
+
+# ------------------------------------------------------------------------------------------ per model
+def test_request_model_reads_every_body_form() -> None:
+    """The model is found in dicts, Structs and raw JSON; bodies without one map to ''."""
+
+    class Body(msgspec.Struct):
+        model: str
+
+    assert request_model({"model": "a"}) == "a"
+    assert request_model(Body(model="b")) == "b"
+    assert request_model(msgspec.Raw(b'{"messages": [], "model": "c"}')) == "c"
+    assert request_model(None) == request_model({"file": 1}) == request_model(msgspec.Raw(b"[1]")) == ""
+
+
+async def test_models_have_separate_budgets() -> None:
+    """Each model gets its own limiter: one model's limit and 429s do not slow another."""
+    clock = JumpClock()
+    limiter = ModelRateLimiter({"big": (60, None)}, rpm=600, clock=clock, burst=0)
+    a1 = await limiter.acquire("POST", "/chat/completions", {"model": "big"})
+    limiter.observe(a1, 429, {"retry-after": "30"})
+    b = [await limiter.acquire("POST", "/chat/completions", {"model": "small"}) for _ in range(3)]
+    assert [lease.lease.start for lease in b] == [
+        pytest.approx(1000.0),
+        pytest.approx(1000.1),
+        pytest.approx(1000.2),
+    ]
+    a2 = await limiter.acquire("POST", "/chat/completions", {"model": "big"})
+    assert a2.lease.start >= 1030.0
+    assert limiter.throttled == 1
+    assert limiter.for_model("big").limits["requests"] == 60
+    assert limiter.for_model("small").limits["requests"] == 600
