@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 import pytest
@@ -254,3 +254,28 @@ def test_partial_json_fresh_scan_matches_incremental() -> None:
     p = PartialJSON()
     for i in range(len(DOC) + 1):
         assert p.value(DOC[:i]) == PartialJSON().value(DOC[:i])
+
+
+class Pin(msgspec.Struct):
+    x: int
+
+
+class Map(msgspec.Struct, rename="camel"):
+    home_pin: Annotated[Pin, msgspec.Meta(description="where")]
+    spare_pin: int = 0
+
+
+def test_schema_ref_with_siblings_is_inlined_and_renames_kept() -> None:
+    """A $ref carrying a description is inlined (strict mode forbids siblings); renamed fields use wire names."""
+    schema = to_strict_json_schema(Map)
+    assert schema["properties"]["homePin"] == {
+        "title": "Pin",
+        "type": "object",
+        "properties": {"x": {"type": "integer"}},
+        "required": ["x"],
+        "description": "where",
+        "additionalProperties": False,
+    }
+    assert "$defs" not in schema
+    assert schema["required"] == ["homePin", "sparePin"]
+    assert parse_json(Map, '{"homePin": {"x": 1}, "sparePin": null}') == Map(home_pin=Pin(1))
