@@ -527,6 +527,7 @@ class BulkRun:
             raise BulkInputError(f"item {index}: duplicate custom_id {custom_id!r}")
         seen.add(custom_id)
         if custom_id in done:
+            done.discard(custom_id)  # now in `seen`: one set per id, not two
             summary = self._progress.summary
             summary.skipped += 1
             if summary.skipped % 1024 == 0:  # a long run of done ids must not hold the event loop

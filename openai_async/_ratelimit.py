@@ -269,12 +269,14 @@ class Lease:
 class _Budget:
     """One dimension (requests or tokens): its configured and server-reported limits per minute."""
 
-    __slots__ = ("configured", "name", "server")
+    __slots__ = ("_rate", "_rate_key", "configured", "name", "server")
 
     def __init__(self, name: str, configured: float | None) -> None:
         self.name = name
         self.configured = configured
         self.server: float | None = None
+        self._rate_key: tuple[float | None, float, float] | None = None
+        self._rate = (0.0, 0.0)
 
     def limit(self) -> float | None:
         if self.configured is None:
@@ -282,6 +284,20 @@ class _Budget:
         if self.server is None:
             return self.configured
         return min(self.configured, self.server)
+
+    def rate(self, factor: float, burst: float) -> tuple[float, float]:
+        """(seconds per unit, tolerance seconds); (0, 0) when no limit is known. Cached: it runs on every call."""
+        limit = self.limit()
+        key = (limit, factor, burst)
+        if key != self._rate_key:
+            if limit is None:
+                self._rate = (0.0, 0.0)
+            else:
+                per_minute = limit * factor
+                inc = 60.0 / per_minute
+                self._rate = (inc, inc * (max(1.0, per_minute * burst / 60.0) - 1.0))
+            self._rate_key = key
+        return self._rate
 
 
 class RateLimiter:
@@ -351,13 +367,7 @@ class RateLimiter:
 
     def _rate(self, budget: _Budget, factor: float) -> tuple[float, float]:
         """Return (seconds per unit, tolerance seconds) for ``budget``; (0, 0) when it has no known limit."""
-        limit = budget.limit()
-        if limit is None:
-            return 0.0, 0.0
-        per_minute = limit * factor
-        inc = 60.0 / per_minute
-        capacity = max(1.0, per_minute * self._burst / 60.0)
-        return inc, inc * (capacity - 1.0)
+        return budget.rate(factor, self._burst)
 
     # ---------------------------------------------------------------- the hook
     async def acquire(self, method: str, path: str, body: Any) -> Lease:
