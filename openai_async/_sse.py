@@ -124,23 +124,28 @@ class SSEDecoder:
         data = self._data
         event = self._event
         retry = self._retry
-        match = _COMMON_EVENT.match
         pos = 0
         end = len(chunk)
         while pos < end:
             if not data and event is None and retry is None:
                 # Between events: take the common shapes, `data: X` and `event: E\ndata: X` followed by a
-                # blank line, in one regex match instead of line by line.
-                m = match(chunk, pos)
-                if m is not None:
+                # blank line, one regex match each. A scanner matches back to back from `pos` without
+                # re-parsing arguments (~10% faster on big buffers); `Pattern.scanner` is undocumented but is
+                # what the stdlib's own `re.Scanner` is built on.
+                next_match = _COMMON_EVENT.scanner(chunk, pos).match  # type: ignore[attr-defined]
+                last_id = self.last_event_id
+                last = None
+                append = events.append
+                while (m := next_match()) is not None:
                     name, payload = m.groups()
-                    events.append(
-                        ServerSentEvent(
-                            name.decode("utf-8", "replace") if name else None, payload, self.last_event_id
-                        )
+                    append(
+                        ServerSentEvent(name.decode("utf-8", "replace") if name else None, payload, last_id)
                     )
-                    pos = m.end()
-                    continue
+                    last = m
+                if last is not None:
+                    pos = last.end()
+                    if pos >= end:
+                        break
             eol = chunk.find(b"\n", pos)
             if eol < 0:
                 break
