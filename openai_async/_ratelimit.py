@@ -317,6 +317,8 @@ class RateLimiter:
     #: Fraction of the rate kept after a 429, and the time over which the rate recovers linearly to 100 %.
     THROTTLE_FACTOR = 0.8
     RECOVERY_SECONDS = 20.0
+    #: The longest a 429 holds back the schedule.
+    MAX_THROTTLE_SECONDS = 60.0
 
     def __init__(
         self,
@@ -507,7 +509,9 @@ class RateLimiter:
         wait = retry_after_seconds(headers)
         if wait is None:
             wait = self._wait_from_headers(lease, headers)
-        until = now + wait
+        # RPM/TPM budgets refill within a minute; a longer hint is another kind of limit (quota, daily) that
+        # must not freeze every caller of the client.
+        until = now + min(wait, self.MAX_THROTTLE_SECONDS)
         _, tol_r = self._rate(self._budgets[0], self._factor(now))
         # Waiters keep their order and spacing but start no sooner than `until`; new callers queue after them.
         self._backend.push(REQUESTS, self._delay_waiters(until), until + tol_r)

@@ -381,3 +381,13 @@ async def test_models_have_separate_budgets() -> None:
     assert limiter.throttled == 1
     assert limiter.for_model("big").limits["requests"] == 60
     assert limiter.for_model("small").limits["requests"] == 600
+
+
+async def test_a_huge_retry_after_holds_back_at_most_a_minute() -> None:
+    """A 429 hinting at an hour (a quota, not a rate) delays the schedule by at most 60 s."""
+    clock = JumpClock()
+    limiter = RateLimiter(rpm=60, clock=clock, burst=0)
+    lease = await limiter.acquire("POST", "/x", None)
+    limiter.observe(lease, 429, {"retry-after": "3600"})
+    nxt = await limiter.acquire("POST", "/x", None)
+    assert nxt.start == pytest.approx(1060.0)
