@@ -328,7 +328,7 @@ class RateLimiter:
         backend: RateLimitBackend | None = None,
         clock: Clock | None = None,
         burst: float = 1.0,
-        estimator: Any = None,
+        estimator: Callable[[str, str, Any], int] | None = None,
     ) -> None:
         for name, value in (("rpm", rpm), ("tpm", tpm)):
             if value is not None and value <= 0:
