@@ -42,6 +42,57 @@ from ._types import RequestOptions as RequestOptions
 from ._types import Timeout as Timeout
 from ._version import __version__ as __version__
 
+# Names whose modules load the generated types (or more) are imported on first use, keeping `import openai_async`
+# as cheap as importing aiohttp.
+_LAZY: dict[str, str] = {
+    "function_tool": "._structured",
+    "pydantic_function_tool": "._structured",
+    "ParsedChatCompletion": "._structured",
+    "ParsedChatCompletionMessage": "._structured",
+    "ParsedChoice": "._structured",
+    "ParsedFunction": "._structured",
+    "ParsedFunctionToolCall": "._structured",
+    "ParsedResponse": "._structured",
+    "ParsedResponseFunctionToolCall": "._structured",
+    "ParsedResponseOutputText": "._structured",
+    "to_strict_json_schema": "._structured",
+    "ChatCompletionStream": "._chat_stream",
+    "ChatCompletionStreamEvent": "._chat_stream",
+    "ChatCompletionStreamManager": "._chat_stream",
+    "ChatCompletionStreamState": "._chat_stream",
+    "ChunkEvent": "._chat_stream",
+    "ContentDeltaEvent": "._chat_stream",
+    "ContentDoneEvent": "._chat_stream",
+    "FunctionToolCallArgumentsDeltaEvent": "._chat_stream",
+    "FunctionToolCallArgumentsDoneEvent": "._chat_stream",
+    "LogprobsContentDeltaEvent": "._chat_stream",
+    "LogprobsContentDoneEvent": "._chat_stream",
+    "LogprobsRefusalDeltaEvent": "._chat_stream",
+    "LogprobsRefusalDoneEvent": "._chat_stream",
+    "RefusalDeltaEvent": "._chat_stream",
+    "RefusalDoneEvent": "._chat_stream",
+    "ResponseFailedError": "._responses_stream",
+    "ResponseStream": "._responses_stream",
+    "ResponseStreamManager": "._responses_stream",
+    "ResponseStreamState": "._responses_stream",
+    "BatchInputError": "._batch",
+    "BatchProgress": "._batch",
+    "BatchRequestError": "._batch",
+    "BatchResponse": "._batch",
+    "BatchResult": "._batch",
+    "BatchRun": "._batch",
+    "BatchStateError": "._batch",
+    "BatchSummary": "._batch",
+    "run_batch": "._batch",
+    "PollTimeoutError": "._polling",
+    "FineTuningJobWatch": "._helpers.fine_tuning",
+    "RealtimeConnection": "._realtime",
+    "RealtimeConnectionManager": "._realtime",
+    "audio_bytes": "._realtime",
+    "BaseModel": "._model",
+    "Unknown": "._model",
+}
+
 __all__ = [
     "NOT_GIVEN",
     "UNSET",
@@ -57,29 +108,96 @@ __all__ = [
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "BaseModel",
+    "BatchInputError",
+    "BatchProgress",
+    "BatchRequestError",
+    "BatchResponse",
+    "BatchResult",
+    "BatchRun",
+    "BatchStateError",
+    "BatchSummary",
     "BinaryResponse",
+    "ChatCompletionStream",
+    "ChatCompletionStreamEvent",
+    "ChatCompletionStreamManager",
+    "ChatCompletionStreamState",
+    "ChunkEvent",
     "ConflictError",
+    "ContentDeltaEvent",
+    "ContentDoneEvent",
     "ContentFilterFinishReasonError",
+    "FineTuningJobWatch",
+    "FunctionToolCallArgumentsDeltaEvent",
+    "FunctionToolCallArgumentsDoneEvent",
     "InternalServerError",
     "InvalidWebhookSignatureError",
     "LengthFinishReasonError",
+    "LogprobsContentDeltaEvent",
+    "LogprobsContentDoneEvent",
+    "LogprobsRefusalDeltaEvent",
+    "LogprobsRefusalDoneEvent",
     "NotFoundError",
     "NotGiven",
     "OpenAIError",
+    "ParsedChatCompletion",
+    "ParsedChatCompletionMessage",
+    "ParsedChoice",
+    "ParsedFunction",
+    "ParsedFunctionToolCall",
+    "ParsedResponse",
+    "ParsedResponseFunctionToolCall",
+    "ParsedResponseOutputText",
     "PermissionDeniedError",
+    "PollTimeoutError",
     "RateLimitError",
     "RateLimitInfo",
     "RawResponse",
     "RealtimeAPIError",
+    "RealtimeConnection",
+    "RealtimeConnectionManager",
+    "RefusalDeltaEvent",
+    "RefusalDoneEvent",
     "RequestOptions",
+    "ResponseFailedError",
+    "ResponseStream",
+    "ResponseStreamManager",
+    "ResponseStreamState",
     "RetryPolicy",
     "Timeout",
+    "Unknown",
     "UnprocessableEntityError",
     "__version__",
+    "audio_bytes",
+    "function_tool",
+    "pydantic_function_tool",
+    "run_batch",
+    "to_strict_json_schema",
 ]
+
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'openai_async' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name if name != "pydantic_function_tool" else "function_tool")
+    if isinstance(value, type) and value.__module__.startswith("openai_async._"):
+        value.__module__ = "openai_async"
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 # Tracebacks and reprs show the public path (openai_async.RateLimitError), not the private module.
 for _name in __all__:
+    if _name in _LAZY:
+        continue
     _obj = globals()[_name]
     if isinstance(_obj, type) and _obj.__module__.startswith("openai_async._"):
         _obj.__module__ = "openai_async"
