@@ -20,6 +20,7 @@ from openai_async import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    BadRequestError,
     InternalServerError,
     NotFoundError,
     RateLimitError,
@@ -30,9 +31,16 @@ from openai_async.testing import (
     FakeOpenAI,
     FakeResponse,
     RecordedRequest,
+    chat_completion,
+    chat_completion_chunks,
     encode_chat_stream,
     encode_event,
     encode_responses_stream,
+    error,
+    function_call,
+    response,
+    response_events,
+    tool_call,
 )
 
 pytest_plugins = ["pytester"]
@@ -241,6 +249,53 @@ async def test_unscripted_route_without_defaults_is_404() -> None:
         status, _, body = await post(fake, "/chat/completions", json={})
     assert status == 404
     assert b"fake.add" in body and b'"code":"unknown_url"' in body
+
+
+# -- builders ---------------------------------------------------------------------------------------------------
+
+
+async def test_builders_chat_tool_calls() -> None:
+    """chat_completion/chat_completion_chunks with tool_call() decode through the client, streamed or not."""
+    call = tool_call("get_weather", {"city": "Paris"}, id="call_1")
+    async with FakeOpenAI() as fake, fake.client() as client:
+        fake.add("POST", "/chat/completions", json=chat_completion(tool_calls=[call], model="gpt-4.1"))
+        fake.add("POST", "/chat/completions", stream=chat_completion_chunks("Checking.", tool_calls=[call]))
+        fake.add("POST", "/chat/completions", status=400, json=error("bad model", param="model"))
+        completion = await client.chat.completions.create(model="m", messages=USER)
+        stream = await client.chat.completions.create(model="m", messages=USER, stream=True)
+        chunks = [chunk async for chunk in stream]
+        with pytest.raises(BadRequestError, match="bad model"):
+            await client.chat.completions.create(model="m", messages=USER)
+    choice = completion.choices[0]
+    assert (choice.finish_reason, choice.message.content, completion.model) == ("tool_calls", None, "gpt-4.1")
+    assert choice.message.tool_calls[0].function.arguments == '{"city":"Paris"}'
+    deltas = [c.choices[0].delta for c in chunks]
+    assert "".join(d.content or "" for d in deltas) == "Checking."
+    calls = [t for d in deltas for t in (d.tool_calls or [])]
+    assert (calls[0].id, calls[0].function.name) == ("call_1", "get_weather")
+    assert "".join(t.function.arguments or "" for t in calls) == '{"city":"Paris"}'
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+async def test_builders_responses_function_calls() -> None:
+    """response_events() streams a message then a function call's argument deltas, numbered in order."""
+    call = function_call("lookup", {"q": "x"}, call_id="call_9")
+    events = response_events("Let me look.", function_calls=[call], instructions="be brief")
+    async with FakeOpenAI() as fake, fake.client() as client:
+        fake.add("POST", "/responses", events=events)
+        fake.add("POST", "/responses", json=response(function_calls=[call], previous_response_id="resp_1"))
+        stream = await client.responses.create(model="m", input="q", stream=True)
+        typed = [event async for event in stream]
+        plain = await client.responses.create(model="m", input="q")
+    types = [e.type for e in typed]
+    assert types[:2] == ["response.created", "response.in_progress"] and types[-1] == "response.completed"
+    assert [e.sequence_number for e in typed] == list(range(len(typed)))
+    args = "".join(e.delta for e in typed if e.type == "response.function_call_arguments.delta")
+    assert args == '{"q":"x"}'
+    final = typed[-1].response
+    assert [item.type for item in final.output] == ["message", "function_call"]
+    assert final.instructions == "be brief"
+    assert (plain.output[0].call_id, plain.previous_response_id) == ("call_9", "resp_1")
 
 
 # -- scripting ------------------------------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """A fake OpenAI server for your application's tests and for running examples offline.
 
-    from openai_async.testing import FakeOpenAI
+    from openai_async.testing import FakeOpenAI, chat_completion, chat_completion_chunks, response_events, tool_call
 
     async def test_summary() -> None:
         async with FakeOpenAI() as fake:
-            fake.add("POST", "/chat/completions", json={"choices": [...]})        # the next call's answer
+            fake.add("POST", "/chat/completions", json=chat_completion("Hi!"))    # the next call's answer
             fake.add("POST", "/chat/completions", status=429, headers={"retry-after-ms": "10"})
-            fake.add("POST", "/chat/completions", stream=[chunk, ...])             # SSE + data: [DONE]
-            fake.add("POST", "/responses", events=[{"type": "response.created", ...}, ...])
+            fake.add("POST", "/chat/completions", stream=chat_completion_chunks(tool_calls=[tool_call("f", {})]))
+            fake.add("POST", "/responses", events=response_events("Hi!"))         # event: + data: SSE
             fake.add("GET", "/files/{file_id}", handler=lambda request: {...})    # dynamic, every call
             fake.add("GET", "/models", reset="mid_body")                          # or stall=, chunk_size=, ...
             async with fake.client() as client:                                   # AsyncOpenAI -> the fake
@@ -29,6 +29,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._builders import chat_completion as chat_completion
+    from ._builders import chat_completion_chunks as chat_completion_chunks
+    from ._builders import error as error
+    from ._builders import function_call as function_call
+    from ._builders import response as response
+    from ._builders import response_events as response_events
+    from ._builders import tool_call as tool_call
     from ._exchange import FakeResponse as FakeResponse
     from ._exchange import RecordedPart as RecordedPart
     from ._exchange import RecordedRequest as RecordedRequest
@@ -46,9 +53,16 @@ __all__ = [
     "RecordedPart",
     "RecordedRequest",
     "Route",
+    "chat_completion",
+    "chat_completion_chunks",
     "encode_chat_stream",
     "encode_event",
     "encode_responses_stream",
+    "error",
+    "function_call",
+    "response",
+    "response_events",
+    "tool_call",
 ]
 
 # Names load on first use: pytest imports this package at start-up in every project that has openai_async
@@ -60,9 +74,16 @@ _WHERE = {
     "RecordedPart": "._exchange",
     "RecordedRequest": "._exchange",
     "Route": "._server",
+    "chat_completion": "._builders",
+    "chat_completion_chunks": "._builders",
     "encode_chat_stream": "._sse_encode",
     "encode_event": "._sse_encode",
     "encode_responses_stream": "._sse_encode",
+    "error": "._builders",
+    "function_call": "._builders",
+    "response": "._builders",
+    "response_events": "._builders",
+    "tool_call": "._builders",
 }
 
 

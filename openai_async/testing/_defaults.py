@@ -18,9 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._builders import (
+    DEFAULT_MODEL,
+    chat_completion,
+    chat_completion_chunks,
+    error,
+    response,
+    response_events,
+    tokens,
+    words,
+)
 from ._exchange import FakeResponse, RecordedRequest
 
-__all__ = ["DefaultState", "default_response", "error_body"]
+__all__ = ["DefaultState", "default_response"]
 
 FALLBACK_TEXT = "Hello from FakeOpenAI."
 MODELS = (
@@ -55,11 +65,6 @@ class DefaultState:
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self.counter):06d}fake"
-
-
-def error_body(message: str, type: str = "invalid_request_error", code: str | None = None) -> dict[str, Any]:
-    """OpenAI's error envelope."""
-    return {"error": {"message": message, "type": type, "param": None, "code": code}}
 
 
 def default_response(state: DefaultState, request: RecordedRequest) -> FakeResponse | None:
@@ -112,33 +117,8 @@ def _last_user_text(messages: Any) -> str:
     return FALLBACK_TEXT
 
 
-def _tokens(text: str) -> int:
-    return max(1, len(text.split()))
-
-
-def _words(text: str) -> list[str]:
-    # Split into word-sized deltas that concatenate back to the exact text.
-    return re.findall(r"\s*\S+|\s+", text) or [text]
-
-
-def _usage_chat(prompt: str, completion: str) -> dict[str, Any]:
-    p, c = _tokens(prompt), _tokens(completion)
-    return {
-        "prompt_tokens": p,
-        "completion_tokens": c,
-        "total_tokens": p + c,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    }
-
-
 def _not_found(message: str, code: str | None = None) -> FakeResponse:
-    return _json(error_body(message, code=code), status=404)
+    return _json(error(message, code=code), status=404)
 
 
 # -- chat completions --------------------------------------------------------------------------------------------
@@ -146,56 +126,16 @@ def _not_found(message: str, code: str | None = None) -> FakeResponse:
 
 def _chat(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     body = _body_json(request)
-    model = body.get("model") or "gpt-4o-mini"
+    model = body.get("model") or DEFAULT_MODEL
     text = _last_user_text(body.get("messages"))
-    completion_id = state.new_id("chatcmpl-")
-    created = int(time.time())
-    usage = _usage_chat(text, text)
     if not body.get("stream"):
-        return _json(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-                        "logprobs": None,
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": usage,
-                "service_tier": "default",
-                "system_fingerprint": "fp_fake",
-            }
-        )
+        return _json(chat_completion(text, model=model, prompt_tokens=tokens(text)))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-
-    def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "service_tier": "default",
-            "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        }
-        if include_usage:
-            out["usage"] = None
-        return out
-
-    chunks = [chunk({"role": "assistant", "content": "", "refusal": None}, None)]
-    chunks += [chunk({"content": word}, None) for word in _words(text)]
-    chunks.append(chunk({}, "stop"))
-    if include_usage:
-        last = chunk({}, None)
-        last["choices"] = []
-        last["usage"] = usage
-        chunks.append(last)
-    return FakeResponse(stream=chunks)
+    return FakeResponse(
+        stream=chat_completion_chunks(
+            text, model=model, include_usage=include_usage, prompt_tokens=tokens(text)
+        )
+    )
 
 
 def _completion(state: DefaultState, request: RecordedRequest) -> FakeResponse:
@@ -213,14 +153,14 @@ def _completion(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     if not body.get("stream"):
         choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": "stop"}
         usage = {
-            "prompt_tokens": _tokens(text),
-            "completion_tokens": _tokens(text),
-            "total_tokens": 2 * _tokens(text),
+            "prompt_tokens": tokens(text),
+            "completion_tokens": tokens(text),
+            "total_tokens": 2 * tokens(text),
         }
         return _json({**base, "choices": [choice], "usage": usage})
     chunks = [
         {**base, "choices": [{"text": word, "index": 0, "logprobs": None, "finish_reason": None}]}
-        for word in _words(text)
+        for word in words(text)
     ]
     chunks.append({**base, "choices": [{"text": "", "index": 0, "logprobs": None, "finish_reason": "stop"}]})
     return FakeResponse(stream=chunks)
@@ -232,78 +172,20 @@ def _completion(state: DefaultState, request: RecordedRequest) -> FakeResponse:
 def _responses(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     body = _body_json(request)
     text = _last_user_text(body.get("input"))
-    response_id = state.new_id("resp_")
-    message_id = state.new_id("msg_")
-    n_in, n_out = _tokens(text), _tokens(text)
-
-    def response(status: str, output: list[dict[str, Any]], usage: bool) -> dict[str, Any]:
-        return {
-            "id": response_id,
-            "object": "response",
-            "created_at": int(time.time()),
-            "status": status,
-            "background": False,
-            "error": None,
-            "incomplete_details": None,
-            "instructions": body.get("instructions"),
-            "max_output_tokens": body.get("max_output_tokens"),
-            "model": body.get("model") or "gpt-4o-mini",
-            "output": output,
-            "parallel_tool_calls": True,
-            "previous_response_id": body.get("previous_response_id"),
-            "reasoning": {"effort": None, "summary": None},
-            "store": body.get("store", True),
-            "temperature": body.get("temperature", 1.0),
-            "text": {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
-            "top_p": body.get("top_p", 1.0),
-            "truncation": "disabled",
-            "usage": {
-                "input_tokens": n_in,
-                "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens": n_out,
-                "output_tokens_details": {"reasoning_tokens": 0},
-                "total_tokens": n_in + n_out,
-            }
-            if usage
-            else None,
-            "metadata": body.get("metadata") or {},
-        }
-
-    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-    item = {
-        "id": message_id,
-        "type": "message",
-        "status": "completed",
-        "role": "assistant",
-        "content": [part],
+    fields = {
+        "model": body.get("model") or DEFAULT_MODEL,
+        "input_tokens": tokens(text),
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "previous_response_id": body.get("previous_response_id"),
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "top_p": body.get("top_p", 1.0),
+        "metadata": body.get("metadata") or {},
     }
     if not body.get("stream"):
-        return _json(response("completed", [item], usage=True))
-    where = {"item_id": message_id, "output_index": 0, "content_index": 0}
-    events: list[dict[str, Any]] = [
-        {"type": "response.created", "response": response("in_progress", [], usage=False)},
-        {"type": "response.in_progress", "response": response("in_progress", [], usage=False)},
-        {
-            "type": "response.output_item.added",
-            "output_index": 0,
-            "item": {**item, "status": "in_progress", "content": []},
-        },
-        {"type": "response.content_part.added", **where, "part": {**part, "text": ""}},
-    ]
-    events += [
-        {"type": "response.output_text.delta", **where, "delta": w, "logprobs": []} for w in _words(text)
-    ]
-    events += [
-        {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
-        {"type": "response.content_part.done", **where, "part": part},
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
-        {"type": "response.completed", "response": response("completed", [item], usage=True)},
-    ]
-    for number, event in enumerate(events):
-        event["sequence_number"] = number
-    return FakeResponse(events=events)
+        return _json(response(text, **fields))
+    return FakeResponse(events=response_events(text, **fields))
 
 
 # -- embeddings, moderations, audio ---------------------------------------------------------------------------
@@ -330,13 +212,11 @@ def _embeddings(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     if not isinstance(inputs, list):
         inputs = [inputs]
     data = []
-    tokens = 0
+    used = 0
     for index, item in enumerate(inputs):
         seed = item.encode() if isinstance(item, str) else repr(item).encode()
         vector = _vector(seed, int(dims))
-        tokens += (
-            _tokens(item) if isinstance(item, str) else max(1, len(item) if isinstance(item, list) else 1)
-        )
+        used += tokens(item) if isinstance(item, str) else max(1, len(item) if isinstance(item, list) else 1)
         embedding: Any = vector
         if body.get("encoding_format") == "base64":
             embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
@@ -346,7 +226,7 @@ def _embeddings(state: DefaultState, request: RecordedRequest) -> FakeResponse:
             "object": "list",
             "data": data,
             "model": model,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            "usage": {"prompt_tokens": used, "total_tokens": used},
         }
     )
 
@@ -459,7 +339,7 @@ def _file_create(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     upload = request.files.get("file")
     purpose = request.form.get("purpose")
     if upload is None or purpose is None:
-        return _json(error_body("A multipart 'file' and 'purpose' are required."), status=400)
+        return _json(error("A multipart 'file' and 'purpose' are required."), status=400)
     file_id = state.new_id("file-")
     meta = {
         "id": file_id,

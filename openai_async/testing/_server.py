@@ -16,7 +16,8 @@ import anyio
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from ._defaults import DefaultState, default_response, error_body
+from ._builders import error
+from ._defaults import DefaultState, default_response
 from ._exchange import FakeResponse, RecordedRequest
 
 if TYPE_CHECKING:
@@ -381,14 +382,14 @@ class FakeOpenAI:
             route = self._take(recorded) if authorized else None
         if not authorized:
             answer: Any = FakeResponse(
-                status=401, json=error_body("Incorrect API key provided.", code="invalid_api_key")
+                status=401, json=error("Incorrect API key provided.", code="invalid_api_key")
             )
         elif route is None:
             answer = default_response(self._state, recorded) if self.defaults else None
             if answer is None:
                 answer = FakeResponse(
                     status=404,
-                    json=error_body(
+                    json=error(
                         f"FakeOpenAI has no answer for {recorded.method} {recorded.path}: script one with "
                         "fake.add(...)",
                         code="unknown_url",
@@ -416,7 +417,7 @@ class FakeOpenAI:
     def _failed(self, exc: Exception) -> FakeResponse:
         self.errors.append(exc)
         return FakeResponse(
-            status=500, json=error_body(f"FakeOpenAI could not answer: {exc!r}", type="server_error")
+            status=500, json=error(f"FakeOpenAI could not answer: {exc!r}", type="server_error")
         )
 
     def _take(self, request: RecordedRequest) -> Route | None:
