@@ -237,5 +237,7 @@ class SSEDecoder:
             if b"\x00" not in value:
                 self.last_event_id = value.decode("utf-8", "replace")
         elif name == b"retry":
-            if value.isdigit():  # bytes.isdigit: ASCII digits only, False when empty
+            # bytes.isdigit: ASCII digits only, False when empty. Past 4300 digits int() refuses (CPython's
+            # int_max_str_digits); no reconnection time is that long, so such a value is ignored.
+            if value.isdigit() and len(value) <= 4300:
                 self._retry = self.retry = int(value)

@@ -250,6 +250,9 @@ def test_retry_needs_ascii_digits() -> None:
     )
     assert [e.retry for e in events] == [25, None, None, None]
     assert decoder.retry == 25
+    huge, decoder = decode(b"retry: " + b"9" * 5000 + b"\ndata: e\n\n")
+    assert huge == [ServerSentEvent(None, b"e")]  # too many digits for int(): ignored, not a crash
+    assert decoder.retry is None
 
 
 def test_unknown_fields_ignored() -> None:
