@@ -96,6 +96,11 @@ class BulkResult(msgspec.Struct, kw_only=True):
         """True when the request succeeded."""
         return self.error is None
 
+    @property
+    def body(self) -> Any:
+        """The response body as recorded (None without a response), as ``BatchResult.body``."""
+        return self.response.body if self.response is not None else None
+
     def json(self, type: Any = Any) -> Any:
         """The response body decoded as ``type`` (``Any``: plain Python objects)."""
         if self.response is None:

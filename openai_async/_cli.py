@@ -1,6 +1,7 @@
 """The ``openai-async`` command: run a Batch-style JSONL file through the API, or stream one chat answer.
 
     openai-async bulk requests.jsonl -o results.jsonl --rpm 5000 --tpm 2000000 --concurrency 64
+    openai-async batch requests.jsonl -o results.jsonl          # the same file through the Batch API
     openai-async chat "Write a haiku about retries" --model gpt-4o-mini
 
 ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` come from the environment.
@@ -10,8 +11,11 @@
 before any request is sent; it also counts the lines for the ETA. For inputs too large to read twice, pass
 ``--no-validate``: lines are then checked as they are read, and a bad line stops the run there (the results
 written so far stay in the output file, so fixing the line and re-running resumes). The output file is resumed
-when it exists: done ``custom_id``s are skipped. Exit status: 0 when every request has a record (failures
-included, see the summary), 1 on a runtime error, 2 on bad usage or a bad input file.
+when it exists: done ``custom_id``s are skipped. Exit status (as for ``batch``): 0 when every request
+succeeded, 1 when some failed (their error records are in the output) or on a runtime error, 2 on bad usage or
+a bad input file.
+
+``batch`` is the Batch pipeline's command (``_batch.batch_command``), listed here so both share one entry point.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ async def _bulk(args: argparse.Namespace) -> int:
         f"{summary.succeeded} succeeded, {summary.failed} failed{f' ({errors})' if errors else ''}, "
         f"{summary.skipped} already done; {summary.tokens} tokens in {summary.elapsed:.1f}s -> {args.output}\n"
     )
-    return 0
+    return 0 if summary.failed == 0 else 1
 
 
 async def _chat(args: argparse.Namespace) -> int:
@@ -185,6 +189,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     bulk.set_defaults(run=_bulk)
+
+    from ._batch import add_batch_arguments, batch_command
+
+    batch = commands.add_parser(
+        "batch", help="run a Batch-style JSONL file through the Batch API (resumable)"
+    )
+    add_batch_arguments(batch)
+    batch.set_defaults(run=batch_command)
 
     chat = commands.add_parser("chat", help="stream one chat completion to the terminal")
     chat.add_argument("prompt", nargs="?", help="the user message ('-' or nothing: read stdin)")

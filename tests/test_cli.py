@@ -150,6 +150,31 @@ async def test_no_validate_stops_at_the_bad_line_and_keeps_results(tmp_path: Pat
 
 
 @pytest.mark.anyio
+async def test_failed_requests_give_exit_status_1(tmp_path: Path) -> None:
+    """A run that completes with failure records exits 1 and says how many failed, by kind."""
+
+    async def fail(request: web.Request) -> web.Response:
+        return web.json_response({"error": {"message": "nope", "code": "invalid_model"}}, status=400)
+
+    src = write_jsonl(tmp_path / "in.jsonl", [chat_line(0), chat_line(1)])
+    out = tmp_path / "out.jsonl"
+    with anyio.fail_after(30):
+        async with serve(routes(("POST", "/v1/chat/completions", fail))) as url:
+            done = await run_cli(url, "bulk", str(src), "-o", str(out), "--no-progress")
+    assert done.returncode == 1
+    assert b"0 succeeded, 2 failed (400: 2)" in done.stderr
+    assert len(out.read_bytes().splitlines()) == 2
+
+
+def test_batch_subcommand_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    """`openai-async batch --help` reaches the Batch pipeline's options."""
+    with pytest.raises(SystemExit) as info:
+        main(["batch", "--help"])
+    assert info.value.code == 0
+    assert "--completion-window" in capsys.readouterr().out
+
+
+@pytest.mark.anyio
 async def test_chat_streams_the_answer(tmp_path: Path) -> None:
     """chat prints the streamed deltas as they come, then a newline."""
     server = Server()
