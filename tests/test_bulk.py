@@ -353,3 +353,30 @@ async def test_bare_iteration_can_stop_early() -> None:
         with anyio.fail_after(5):
             await run.aclose()
     assert len(got) == 50 and all(r.ok for r in got)
+
+
+async def test_retry_failed_runs_failures_again_and_replaces_their_records(tmp_path: Path) -> None:
+    """retry_failed=True drops the failure records of an earlier run and sends those requests again."""
+    server = Flaky(fail=False)
+    out = tmp_path / "out.jsonl"
+    async with serve(server.app()) as url, client_for(url) as client:
+        first = await run_bulk(client, [chat_line(0), chat_line(1, "bad1")], results_path=out, progress=False)
+        again = await run_bulk(client, [chat_line(0), chat_line(1)], results_path=out, progress=False)
+        fixed = await run_bulk(
+            client, [chat_line(0), chat_line(1)], results_path=out, retry_failed=True, progress=False
+        )
+    assert (first.failed, again.skipped, again.succeeded) == (1, 2, 0)
+    assert (fixed.skipped, fixed.succeeded) == (1, 1)
+    records = read_records(out)
+    assert [(r["custom_id"], r["error"]) for r in records] == [("r0", None), ("r1", None)]
+
+
+async def test_an_error_in_the_loop_body_stops_the_run_and_propagates() -> None:
+    """An exception raised while consuming results cancels the requests in flight and reaches the caller."""
+    server = Flaky(fail=False, delay=0.01)
+    async with serve(server.app()) as url, client_for(url) as client:
+        with anyio.fail_after(10), pytest.raises(KeyError):
+            async with run_bulk(client, (chat_line(i) for i in range(10**6)), progress=False) as results:
+                async for _ in results:
+                    raise KeyError("stop")
+    assert server.calls < 1000
