@@ -89,7 +89,7 @@ async def test_cancelling_the_caller_cancels_the_upload(tmp_path: Path) -> None:
 
 
 _CHILD = """
-import resource, sys, time
+import sys, time
 import anyio
 import msgspec
 from openai_async import AsyncOpenAI
@@ -101,7 +101,9 @@ async def main(url, path, part_size, concurrency):
             file=path, mime_type="application/octet-stream", purpose="batch",
             part_size=part_size, concurrency=concurrency)
         elapsed = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM is this process's own peak: ru_maxrss would carry over the forking pytest's peak across exec.
+    with open("/proc/self/status") as status:
+        peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     print(msgspec.json.encode({"status": upload.status, "elapsed": elapsed, "peak_mib": peak_kib / 1024}).decode())
 
 anyio.run(main, sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
