@@ -398,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(
+        signal.SIGINT, signal.default_int_handler
+    )  # even when started with SIGINT ignored (`cmd &`)
     started = time.monotonic()
     info = machine()
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
