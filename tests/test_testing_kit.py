@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import anyio
 import anyio.lowlevel
+import msgspec
 import pytest
 from aiohttp import web
 
@@ -226,6 +227,95 @@ async def test_default_speech_is_audio_bytes() -> None:
         audio = await response.read()
     assert audio[:4] == b"RIFF" and audio[8:12] == b"WAVE"
     assert fake.last_request.json["voice"] == "alloy"
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "age": {"type": ["integer", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "kind": {"enum": ["cat", "dog"]},
+        "when": {"type": "string", "format": "date-time"},
+        "nested": {"$ref": "#/$defs/Nested"},
+    },
+    "required": ["name", "age", "tags", "kind", "when", "nested"],
+    "additionalProperties": False,
+    "$defs": {"Nested": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}},
+}
+SCHEMA_INSTANCE = {
+    "name": "example",
+    "age": 0,
+    "tags": [],
+    "kind": "cat",
+    "when": "2024-01-01T00:00:00Z",
+    "nested": {"ok": False},
+}
+
+
+async def test_default_tool_calls_then_tool_results() -> None:
+    """With function tools the default answer calls one (schema-shaped arguments); a tool result is echoed."""
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": "first", "parameters": {"type": "object", "properties": {}}},
+        },
+        {"type": "function", "function": {"name": "lookup", "parameters": SCHEMA}},
+    ]
+    async with FakeOpenAI() as fake, fake.client() as client:
+        pick = {"type": "function", "function": {"name": "lookup"}}
+        called = await client.chat.completions.create(model="m", messages=USER, tools=tools, tool_choice=pick)
+        call = called.choices[0].message.tool_calls[0]
+        messages = [
+            *USER,
+            {"role": "assistant", "tool_calls": [call.to_dict()]},
+            {"role": "tool", "tool_call_id": call.id, "content": "42 degrees"},
+        ]
+        answered = await client.chat.completions.create(model="m", messages=messages, tools=tools)
+        stream = await client.chat.completions.create(model="m", messages=USER, tools=tools, stream=True)
+        streamed = [c async for c in stream]
+        none = await client.chat.completions.create(model="m", messages=USER, tools=tools, tool_choice="none")
+    assert called.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "lookup" and msgspec.json.decode(call.function.arguments) == SCHEMA_INSTANCE
+    assert answered.choices[0].message.content == "Tool result: 42 degrees"
+    assert streamed[-1].choices[0].finish_reason == "tool_calls"
+    assert none.choices[0].message.content == "hello fake world"
+
+
+async def test_default_structured_outputs() -> None:
+    """A json_schema request gets JSON valid against the schema, in chat and in Responses."""
+    chat_format = {"type": "json_schema", "json_schema": {"name": "pet", "schema": SCHEMA, "strict": True}}
+    text_format = {"format": {"type": "json_schema", "name": "pet", "schema": SCHEMA, "strict": True}}
+    async with FakeOpenAI() as fake, fake.client() as client:
+        chat = await client.chat.completions.create(model="m", messages=USER, response_format=chat_format)
+        resp = await client.responses.create(model="m", input="hi", text=text_format)
+        loose = await client.chat.completions.create(
+            model="m", messages=USER, response_format={"type": "json_object"}
+        )
+    assert msgspec.json.decode(chat.choices[0].message.content) == SCHEMA_INSTANCE
+    assert msgspec.json.decode(resp.output[0].content[0].text) == SCHEMA_INSTANCE
+    assert msgspec.json.decode(loose.choices[0].message.content) == {"text": "hello fake world"}
+
+
+async def test_default_responses_function_calls() -> None:
+    """Responses with function tools call one; a function_call_output as last input is answered as text."""
+    tools = [{"type": "function", "name": "lookup", "parameters": SCHEMA}]
+    async with FakeOpenAI() as fake, fake.client() as client:
+        called = await client.responses.create(model="m", input="weather?", tools=tools)
+        stream = await client.responses.create(model="m", input="weather?", tools=tools, stream=True)
+        events = [e async for e in stream]
+        item = called.output[0]
+        answered = await client.responses.create(
+            model="m",
+            previous_response_id=called.id,
+            input=[{"type": "function_call_output", "call_id": item.call_id, "output": "sunny"}],
+            tools=tools,
+        )
+    assert (item.type, item.name) == ("function_call", "lookup")
+    assert msgspec.json.decode(item.arguments) == SCHEMA_INSTANCE
+    assert "response.function_call_arguments.done" in [e.type for e in events]
+    assert answered.output[0].content[0].text == "Tool result: sunny"
+    assert answered.previous_response_id == called.id
 
 
 async def test_default_legacy_completions_and_images() -> None:

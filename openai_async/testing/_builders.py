@@ -210,6 +210,7 @@ def _message(text: str) -> dict[str, Any]:
 
 def response(
     text: str | None = None,
+    /,
     *,
     function_calls: Sequence[dict[str, Any]] | None = None,
     model: str = DEFAULT_MODEL,
@@ -220,7 +221,8 @@ def response(
 ) -> dict[str, Any]:
     """A ``response`` object: a message with ``text`` and/or ``function_calls`` from ``function_call()``.
 
-    Extra keywords set top-level fields (``instructions=``, ``previous_response_id=``, ``metadata=`` ...).
+    Extra keywords set top-level fields (``instructions=``, ``previous_response_id=``, ``text=`` (the format
+    config), ``metadata=`` ...).
     """
     output = ([_message(text)] if text is not None else []) + list(function_calls or ())
     return _response_body(output, text, model, status, input_tokens, id or _id("resp_"), fields)
@@ -275,6 +277,7 @@ def _response_body(
 
 def response_events(
     text: str | None = None,
+    /,
     *,
     function_calls: Sequence[dict[str, Any]] | None = None,
     model: str = DEFAULT_MODEL,

@@ -1,8 +1,12 @@
 """What FakeOpenAI answers when a test scripted nothing: small, deterministic, realistic-shaped replies.
 
-Chat Completions, Responses and legacy Completions echo the last user message (or prompt) (streamed word by word when ``stream`` is true);
-embeddings are unit vectors derived from a hash of each input; models are a fixed list; files live in memory;
-speech is silent audio; images are white PNGs. Anything else gets OpenAI's 404 error shape.
+Chat Completions, Responses and legacy Completions echo the last user message or prompt (streamed word by word
+when ``stream`` is true). When the request offers function tools, the answer calls the chosen (or first) one
+with arguments built from its parameter schema; once the last input is a tool result, it answers with that
+result as text. A structured-output request (``json_schema``) gets a JSON value valid against its schema, so
+``parse()`` works offline. Embeddings are unit vectors derived from a hash of each input; models are a fixed
+list; files live in memory; speech is silent audio; images are white PNGs. Anything else gets OpenAI's 404
+error shape.
 """
 
 from __future__ import annotations
@@ -18,14 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ._builders import (
     DEFAULT_MODEL,
     chat_completion,
     chat_completion_chunks,
     error,
+    function_call,
     response,
     response_events,
     tokens,
+    tool_call,
     words,
 )
 from ._exchange import FakeResponse, RecordedRequest
@@ -127,15 +135,101 @@ def _not_found(message: str, code: str | None = None) -> FakeResponse:
 def _chat(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     body = _body_json(request)
     model = body.get("model") or DEFAULT_MODEL
-    text = _last_user_text(body.get("messages"))
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+    text: str | None = _last_user_text(messages)
+    calls = None
+    tools: list[dict[str, Any]] = [
+        t["function"]
+        for t in body.get("tools") or ()
+        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)
+    ]
+    tools = [t for t in tools if isinstance(t.get("name"), str)]
+    if last.get("role") == "tool":
+        text = f"Tool result: {_text_of(last.get('content'))}"
+    elif tools and body.get("tool_choice") != "none":
+        tool = _chosen(tools, body.get("tool_choice"), lambda c: (c.get("function") or {}).get("name"))
+        calls = [tool_call(tool["name"], _instance(tool.get("parameters") or {"type": "object"}))]
+        text = None
+    else:
+        text = _structured(body.get("response_format"), text or "")
+    prompt = tokens(_last_user_text(messages))
     if not body.get("stream"):
-        return _json(chat_completion(text, model=model, prompt_tokens=tokens(text)))
+        return _json(chat_completion(text, tool_calls=calls, model=model, prompt_tokens=prompt))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    return FakeResponse(
-        stream=chat_completion_chunks(
-            text, model=model, include_usage=include_usage, prompt_tokens=tokens(text)
-        )
+    chunks = chat_completion_chunks(
+        text, tool_calls=calls, model=model, include_usage=include_usage, prompt_tokens=prompt
     )
+    return FakeResponse(stream=chunks)
+
+
+def _chosen(
+    tools: list[dict[str, Any]], choice: Any, name_of: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    # tool_choice naming one function picks it; anything else ("auto", "required") picks the first.
+    if isinstance(choice, dict):
+        wanted = name_of(choice)
+        for tool in tools:
+            if tool["name"] == wanted:
+                return tool
+    return tools[0]
+
+
+def _structured(response_format: Any, text: str) -> str:
+    # Structured outputs: a JSON value valid against the requested schema, so .parse() works offline.
+    if not isinstance(response_format, dict):
+        return text
+    if response_format.get("type") == "json_schema":
+        spec = response_format.get("json_schema") or response_format  # chat nests it; Responses does not
+        return msgspec.json.encode(_instance(spec.get("schema") or {})).decode()
+    if response_format.get("type") == "json_object":
+        return msgspec.json.encode({"text": text}).decode()
+    return text
+
+
+def _instance(schema: Any, root: Any = None, depth: int = 0) -> Any:
+    """A small value valid against ``schema`` (the JSON-schema subset structured outputs and tools use)."""
+    root = schema if root is None else root
+    if not isinstance(schema, dict) or depth > 32:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target: Any = root
+        for part in ref.lstrip("#").strip("/").split("/") if ref != "#" else ():
+            target = (
+                target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+            )
+        return _instance(target, root, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            return _instance(options[0], root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        required = schema.get("required", list(properties))
+        return {name: _instance(sub, root, depth + 1) for name, sub in properties.items() if name in required}
+    if kind == "array":
+        return [
+            _instance(schema.get("items"), root, depth + 1) for _ in range(int(schema.get("minItems", 0)))
+        ]
+    if kind == "string":
+        formats = {"date-time": "2024-01-01T00:00:00Z", "date": "2024-01-01", "email": "user@example.com"}
+        value = formats.get(schema.get("format", ""), "example")
+        return value if len(value) <= schema.get("maxLength", len(value)) else ""
+    if kind == "integer":
+        return int(schema.get("minimum", 0))
+    if kind == "number":
+        return float(schema.get("minimum", 0))
+    if kind == "boolean":
+        return False
+    return None
 
 
 def _completion(state: DefaultState, request: RecordedRequest) -> FakeResponse:
@@ -171,10 +265,23 @@ def _completion(state: DefaultState, request: RecordedRequest) -> FakeResponse:
 
 def _responses(state: DefaultState, request: RecordedRequest) -> FakeResponse:
     body = _body_json(request)
-    text = _last_user_text(body.get("input"))
+    items = body.get("input")
+    last = items[-1] if isinstance(items, list) and items and isinstance(items[-1], dict) else {}
+    text: str | None = _last_user_text(items)
+    calls = None
+    tools = [t for t in body.get("tools") or () if isinstance(t, dict) and t.get("type") == "function"]
+    tools = [t for t in tools if isinstance(t.get("name"), str)]
+    if last.get("type") == "function_call_output":
+        text = f"Tool result: {last.get('output')}"
+    elif tools and body.get("tool_choice") != "none":
+        tool = _chosen(tools, body.get("tool_choice"), lambda c: c.get("name"))
+        calls = [function_call(tool["name"], _instance(tool.get("parameters") or {"type": "object"}))]
+        text = None
+    else:
+        text = _structured((body.get("text") or {}).get("format"), text or "")
     fields = {
         "model": body.get("model") or DEFAULT_MODEL,
-        "input_tokens": tokens(text),
+        "input_tokens": tokens(_last_user_text(items)),
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "previous_response_id": body.get("previous_response_id"),
@@ -182,10 +289,13 @@ def _responses(state: DefaultState, request: RecordedRequest) -> FakeResponse:
         "temperature": body.get("temperature", 1.0),
         "top_p": body.get("top_p", 1.0),
         "metadata": body.get("metadata") or {},
+        "tools": body.get("tools") or [],
     }
+    if body.get("text"):
+        fields["text"] = body["text"]
     if not body.get("stream"):
-        return _json(response(text, **fields))
-    return FakeResponse(events=response_events(text, **fields))
+        return _json(response(text, function_calls=calls, **fields))
+    return FakeResponse(events=response_events(text, function_calls=calls, **fields))
 
 
 # -- embeddings, moderations, audio ---------------------------------------------------------------------------

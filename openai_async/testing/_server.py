@@ -385,7 +385,10 @@ class FakeOpenAI:
                 status=401, json=error("Incorrect API key provided.", code="invalid_api_key")
             )
         elif route is None:
-            answer = default_response(self._state, recorded) if self.defaults else None
+            try:
+                answer = default_response(self._state, recorded) if self.defaults else None
+            except Exception as exc:  # a bug in a default route: report it like a handler's
+                answer = self._failed(exc)
             if answer is None:
                 answer = FakeResponse(
                     status=404,
