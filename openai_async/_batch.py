@@ -353,7 +353,7 @@ class BatchRun:
         self._schedule = PollSchedule(poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
                                       initial=1.0, factor=1.5, maximum=60.0)
         self._on_progress = on_progress
-        self._stream: TextIO | None = sys.stderr if progress is True else (progress or None)  # type: ignore[assignment]
+        self._stream: TextIO | None = sys.stderr if progress is True else (progress or None)
         self._typed = typed
         self._options = options
         self._state: _State | None = None

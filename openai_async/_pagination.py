@@ -39,10 +39,15 @@ class _PageBody(msgspec.Struct, Generic[T], kw_only=True):
 def _lenient_page(raw: Any, item: Any) -> _PageBody[Any]:
     envelope = raw if isinstance(raw, dict) else {}
     data = envelope.get("data")
-    fields = {name: envelope.get(name) for name in ("has_more", "first_id", "last_id", "next", "object")}
+
+    def text(name: str) -> str | None:
+        value = envelope.get(name)
+        return value if isinstance(value, str) else None
+
     return _PageBody(
         data=[convert(x, item) for x in data] if isinstance(data, list) else [],
-        **{k: v if isinstance(v, (str, bool)) else None for k, v in fields.items()},
+        has_more=envelope.get("has_more") is True, first_id=text("first_id"), last_id=text("last_id"),
+        next=text("next"), object=text("object"),
     )
 
 

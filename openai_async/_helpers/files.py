@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._polling import poll
 from .._resource import path_segment
@@ -35,8 +35,9 @@ class FilesHelpers:
         """
 
         async def fetch() -> RawResponse[OpenAIFile]:
-            return await self._client._raw_view()._request(
+            raw: Any = await self._client._raw_view()._request(
                 "GET", f"/files/{path_segment(id)}", cast=OpenAIFile, options=options)
+            return raw  # type: ignore[no-any-return]
 
         return await poll(fetch, done=lambda f: f.status in _TERMINAL,
                           poll_interval_ms=UNSET if poll_interval is None else poll_interval * 1000,

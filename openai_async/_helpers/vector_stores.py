@@ -45,7 +45,8 @@ class VectorStoreFilesHelpers:
         path = f"/vector_stores/{path_segment(vector_store_id)}/files/{path_segment(file_id)}"
 
         async def fetch() -> RawResponse[VectorStoreFileObject]:
-            return await self._client._raw_view()._request("GET", path, cast=VectorStoreFileObject, options=options)
+            raw: Any = await self._client._raw_view()._request("GET", path, cast=VectorStoreFileObject, options=options)
+            return raw  # type: ignore[no-any-return]
 
         return await poll(fetch, done=_settled, poll_interval_ms=poll_interval_ms,
                           max_wait_seconds=max_wait_seconds, what=f"vector store file {file_id}")
@@ -95,8 +96,9 @@ class VectorStoreFileBatchesHelpers:
         path = f"/vector_stores/{path_segment(vector_store_id)}/file_batches/{path_segment(batch_id)}"
 
         async def fetch() -> RawResponse[VectorStoreFileBatchObject]:
-            return await self._client._raw_view()._request("GET", path, cast=VectorStoreFileBatchObject,
+            raw: Any = await self._client._raw_view()._request("GET", path, cast=VectorStoreFileBatchObject,
                                                            options=options)
+            return raw  # type: ignore[no-any-return]
 
         return await poll(fetch, done=_settled, poll_interval_ms=poll_interval_ms,
                           max_wait_seconds=max_wait_seconds, what=f"vector store file batch {batch_id}")
