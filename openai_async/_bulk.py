@@ -38,9 +38,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, OpenAIError
 
-if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup
-
 if TYPE_CHECKING:
     from types import TracebackType
 
@@ -613,9 +610,13 @@ def _error_result(record_id: str, custom_id: str, exc: Exception) -> BulkResult:
 
 def _raise_single(error: BaseException) -> None:
     """Re-raise the one real error inside anyio's exception groups, so callers can catch it by type."""
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
-    raise error
+    # Duck-typed (an exception group is the only exception with a tuple `exceptions`), so Python 3.10 needs
+    # no `exceptiongroup` import here.
+    while True:
+        inner = getattr(error, "exceptions", None)
+        if not (isinstance(inner, tuple) and len(inner) == 1 and isinstance(inner[0], BaseException)):
+            raise error
+        error = inner[0]
 
 
 def run_bulk(

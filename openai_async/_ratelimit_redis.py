@@ -17,13 +17,11 @@ Requires the ``redis`` package (``pip install openai_async[redis]``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._ratelimit import WallClock
-
-if TYPE_CHECKING:
-    import redis.asyncio
 
 __all__ = ["RedisBackend"]
 
@@ -72,16 +70,15 @@ class RedisBackend:
     """Budget state in Redis, shared by every limiter that uses the same ``key``.
 
     Args:
-        client: A ``redis.asyncio.Redis`` client (``decode_responses`` may be either).
+        client: A ``redis.asyncio.Redis`` client (``decode_responses`` may be either). Typed ``Any`` so that this
+            module type-checks without the optional ``redis`` package.
         key: The Redis key of this budget; use one per organization/project (and per model if you limit so).
         ttl: Seconds after the last use at which Redis forgets the state.
     """
 
     preferred_clock = WallClock()
 
-    def __init__(
-        self, client: redis.asyncio.Redis, key: str = "openai_async:ratelimit", *, ttl: float = 3600.0
-    ):
+    def __init__(self, client: Any, key: str = "openai_async:ratelimit", *, ttl: float = 3600.0) -> None:
         self._redis = client
         self.key = key
         self._ttl_ms = int(ttl * 1000)
@@ -91,9 +88,8 @@ class RedisBackend:
     @classmethod
     def from_url(cls, url: str, key: str = "openai_async:ratelimit", *, ttl: float = 3600.0) -> RedisBackend:
         """Connect with ``redis.asyncio.from_url(url)``."""
-        import redis.asyncio
-
-        return cls(redis.asyncio.from_url(url), key, ttl=ttl)
+        redis_asyncio = importlib.import_module("redis.asyncio")  # optional extra: openai_async[redis]
+        return cls(redis_asyncio.from_url(url), key, ttl=ttl)
 
     async def reserve(
         self, now: float, costs: Sequence[tuple[str, float, float]]
