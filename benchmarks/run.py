@@ -36,6 +36,7 @@ sys.path.insert(0, str(BENCH_DIR))
 import _server  # noqa: E402
 
 CONTESTANTS = ("ours", "floor", "openai", "openai-aiohttp")
+CHILD_MODULES = {"ours": "_ours", "floor": "_floor", "openai": "_official", "openai-aiohttp": "_official"}
 
 IMPORTS = {
     "ours": "from openai_async import AsyncOpenAI",
@@ -53,6 +54,21 @@ cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 hwm = [int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")][0]
 print("RESULT " + repr({{"cpu_ms": cpu * 1e3, "wall_ms": (t1 - t0) * 1e3, "rss_mib": hwm / 1024}}))
 """
+
+
+# Import, build a client and make one chat call, all in a fresh interpreter: what lazy loading moves out of
+# the import (resource modules, generated types, the HTTP session) shows up here.
+FIRST_CALL_STMT = """\
+import asyncio, sys
+sys.path.insert(0, {bench_dir!r})
+import {module} as mod
+async def go():
+    client = mod.Client({url!r})
+    try:
+        return await client.chat("gpt-4o-mini", [{{"role": "user", "content": "Say hello."}}])
+    finally:
+        await client.close()
+assert asyncio.run(go()) == {want!r}"""
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,16 @@ def scenarios(s: _server.Sizes) -> list[Scenario]:
                 Metric("rss_mib", "RSS after import MiB"),
             ),
             "floor = `import aiohttp, msgspec, anyio`; SDKs = `from <pkg> import AsyncOpenAI`",
+        ),
+        Scenario(
+            "first_call",
+            "import + client + first chat call, fresh interpreter",
+            (
+                Metric("cpu_ms", "CPU ms"),
+                Metric("wall_ms", "wall ms"),
+                Metric("rss_mib", "peak RSS MiB"),
+            ),
+            "the contestant's module (`_ours.py` ...) imported, one `Client`, one call, closed",
         ),
         Scenario(
             "construct",
@@ -215,6 +241,14 @@ def run_one(
     if sc.name == "import":
         code = IMPORT_CODE.format(stmt=IMPORTS[contestant])
         return run_child([sys.executable, "-c", code], contestant, timeout)
+    if sc.name == "first_call":
+        stmt = FIRST_CALL_STMT.format(
+            bench_dir=str(BENCH_DIR),
+            module=CHILD_MODULES[contestant],
+            url=server.base_url(_server.CHAT),
+            want=expect["chat_content"],
+        )
+        return run_child([sys.executable, "-c", IMPORT_CODE.format(stmt=stmt)], contestant, timeout)
     assert server.tmp is not None
     args = {
         "contestant": contestant,
