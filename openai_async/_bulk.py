@@ -494,7 +494,7 @@ class BulkRun:
             for _ in range(self._concurrency):
                 tg.start_soon(self._work, jobs_receive.clone(), send.clone())
             jobs_receive.close()
-            await self._feed(jobs_send)
+            tg.start_soon(self._feed, jobs_send)
 
     async def _feed(self, jobs: MemoryObjectSendStream[tuple[int, str, Any]]) -> None:
         seen: set[str] = set()
