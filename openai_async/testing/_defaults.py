@@ -5,8 +5,9 @@ when ``stream`` is true). When the request offers function tools, the answer cal
 with arguments built from its parameter schema; once the last input is a tool result, it answers with that
 result as text. A structured-output request (``json_schema``) gets a JSON value valid against its schema, so
 ``parse()`` works offline. Embeddings are unit vectors derived from a hash of each input; models are a fixed
-list; files live in memory; speech is silent audio; images are white PNGs. Anything else gets OpenAI's 404
-error shape.
+list; files live in memory; speech is silent audio; images are white PNGs. Batches, uploads, fine-tuning jobs
+and vector stores are stateful too, and advance one step per read (``_defaults_jobs``). Anything else gets
+OpenAI's 404 error shape.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ._builders import (
     tool_call,
     words,
 )
+from ._defaults_jobs import JOB_PATTERNS, JOB_ROUTES, JobStore
 from ._exchange import FakeResponse, RecordedRequest
 
 __all__ = ["DefaultState", "default_response"]
@@ -66,9 +68,10 @@ _AUDIO_TYPES = {
 
 @dataclass
 class DefaultState:
-    """Strictly private: the default routes' memory (uploaded files, id counters)."""
+    """Strictly private: the default routes' memory (uploaded files, id counters, batches, jobs ...)."""
 
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    jobs: JobStore = field(default_factory=JobStore)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def new_id(self, prefix: str) -> str:
@@ -524,6 +527,7 @@ _ROUTES: dict[tuple[str, str], _Handler] = {
     ("GET", "/models"): _models,
     ("POST", "/files"): _file_create,
     ("GET", "/files"): _file_list,
+    **JOB_ROUTES,
 }
 _PATTERNS: list[tuple[str, re.Pattern[str], _Handler]] = [
     ("GET", re.compile(r"/models/([^/]+)"), _model_get),
@@ -531,4 +535,5 @@ _PATTERNS: list[tuple[str, re.Pattern[str], _Handler]] = [
     ("GET", re.compile(r"/files/([^/]+)"), _file_get),
     ("GET", re.compile(r"/files/([^/]+)/content"), _file_content),
     ("DELETE", re.compile(r"/files/([^/]+)"), _file_delete),
+    *JOB_PATTERNS,
 ]
