@@ -549,8 +549,8 @@ class BulkRun:
         client = self._client
         # Status code and request id of successful calls come from the raw view of the client.
         raw_client = client._raw_view()
-        # Keep bodies as raw JSON bytes unless a limiter needs usage.total_tokens decoded by the client.
-        cast: Any = msgspec.Raw if getattr(client, "rate_limiter", None) is None else dict
+        # Keep bodies as raw JSON bytes: the session reads usage.total_tokens for a limiter straight from them.
+        cast: Any = msgspec.Raw
         async with jobs, results:
             while True:
                 try:

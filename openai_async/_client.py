@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._pagination import AsyncPaginator, PageKind
-    from ._ratelimit import RateLimiter
+    from ._ratelimit import RateLimitHook
     from ._webhooks import Webhooks
 
 try:
@@ -81,7 +81,7 @@ class AsyncOpenAI(_Resources):
         default_query: Mapping[str, object] | None = None,
         http_client: aiohttp.ClientSession | None = None,
         max_connections: int = 1000,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: RateLimitHook | None = None,
     ) -> None:
         env = os.environ
         if api_key is None:
@@ -149,7 +149,7 @@ class AsyncOpenAI(_Resources):
         set_default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         set_default_query: Mapping[str, object] | None = None,
-        rate_limiter: RateLimiter | None | Any = _KEEP,
+        rate_limiter: RateLimitHook | None | Any = _KEEP,
     ) -> Self:
         """A copy with some options changed, sharing this client's connection pool.
 

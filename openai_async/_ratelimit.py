@@ -29,16 +29,16 @@ State lives in a backend: ``InMemoryBackend`` (default, one process) or ``_ratel
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
 import msgspec
 
+from ._response import header_int, parse_duration
+from ._retry import retry_after
 from ._tokens import estimate_request_tokens
 
 __all__ = [
@@ -116,64 +116,10 @@ class ScaledClock:
 
 
 # --------------------------------------------------------------------------------------------------- headers
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-def parse_duration(value: str | None) -> float | None:
-    """Parse an ``x-ratelimit-reset-*`` duration (Go style: ``1s``, ``6m0s``, ``20ms``, ``1h2m3.5s``) to seconds.
-
-    A bare number is read as seconds. Returns None for a missing or unreadable value.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    pos = 0
-    total = 0.0
-    for match in _DURATION_PART.finditer(value):
-        if match.start() != pos:
-            return None
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(value) or pos == 0:
-        return None
-    return total
-
-
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
-
-
 def retry_after_seconds(headers: Mapping[str, str], now_wall: float | None = None) -> float | None:
-    """Return the server's ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP date) hint in seconds."""
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return max(0.0, float(value) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now_wall is None else now_wall))
+    """The server's ``retry-after-ms`` / ``Retry-After`` hint in seconds (never negative), or None."""
+    hint = retry_after(headers, now_wall)
+    return None if hint is None else max(0.0, hint)
 
 
 # --------------------------------------------------------------------------------------------------- backends
@@ -480,11 +426,11 @@ class RateLimiter:
         # organization is spending the budget and the schedule moves later by the difference.
         factor = self._factor(now)
         for index, budget in enumerate(self._budgets):
-            limit = _header_int(headers, f"x-ratelimit-limit-{budget.name}")
+            limit = header_int(headers, f"x-ratelimit-limit-{budget.name}")
             if not limit or limit <= 0:
                 continue
             budget.server = float(limit)
-            remaining = _header_int(headers, f"x-ratelimit-remaining-{budget.name}")
+            remaining = header_int(headers, f"x-ratelimit-remaining-{budget.name}")
             if remaining is None:
                 continue
             inc, tol = self._rate(budget, factor)
@@ -524,8 +470,8 @@ class RateLimiter:
         """Time until this request would fit again, from the remaining/limit headers; 1 s if they are absent."""
         waits = []
         for budget in self._budgets:
-            limit = _header_int(headers, f"x-ratelimit-limit-{budget.name}")
-            remaining = _header_int(headers, f"x-ratelimit-remaining-{budget.name}")
+            limit = header_int(headers, f"x-ratelimit-limit-{budget.name}")
+            remaining = header_int(headers, f"x-ratelimit-remaining-{budget.name}")
             if not limit or remaining is None:
                 continue
             need = 1 if budget.name == REQUESTS else lease.tokens

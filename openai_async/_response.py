@@ -15,32 +15,45 @@ from ._transport import translate_errors
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["BinaryResponse", "RateLimitInfo", "RawResponse", "parse_duration"]
+__all__ = ["BinaryResponse", "RateLimitInfo", "RawResponse", "header_int", "parse_duration"]
 
 T = TypeVar("T")
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
 def parse_duration(value: str | None) -> float | None:
-    """Parse the API's reset durations (``"1s"``, ``"6m0s"``, ``"20ms"``, ``"1h2m3.5s"``) into seconds."""
+    """Parse an ``x-ratelimit-reset-*`` duration (Go style: ``1s``, ``6m0s``, ``20ms``, ``1h2m3.5s``) to seconds.
+
+    A bare number is read as seconds. Returns None for a missing or unreadable value.
+    """
     if not value:
         return None
-    parts = _DURATION.findall(value)
-    if not parts:
-        try:
-            return float(value)
-        except ValueError:
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != pos:
             return None
-    return sum(float(n) * _UNITS[unit] for n, unit in parts)
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(value) or pos == 0:
+        return None
+    return total
 
 
-def _int_or_none(value: str | None) -> int | None:
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """The integer value of header ``name`` (``"12"`` or ``"12.0"``), or None when absent or unreadable."""
+    value = headers.get(name)
     if value is None:
         return None
     try:
-        return int(value)
+        return int(float(value))
     except ValueError:
         return None
 
@@ -61,14 +74,13 @@ class RateLimitInfo:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimitInfo:
         """Read the rate-limit headers from a response's headers (case-insensitive mapping)."""
-        g = headers.get
         return cls(
-            limit_requests=_int_or_none(g("x-ratelimit-limit-requests")),
-            limit_tokens=_int_or_none(g("x-ratelimit-limit-tokens")),
-            remaining_requests=_int_or_none(g("x-ratelimit-remaining-requests")),
-            remaining_tokens=_int_or_none(g("x-ratelimit-remaining-tokens")),
-            reset_requests=parse_duration(g("x-ratelimit-reset-requests")),
-            reset_tokens=parse_duration(g("x-ratelimit-reset-tokens")),
+            limit_requests=header_int(headers, "x-ratelimit-limit-requests"),
+            limit_tokens=header_int(headers, "x-ratelimit-limit-tokens"),
+            remaining_requests=header_int(headers, "x-ratelimit-remaining-requests"),
+            remaining_tokens=header_int(headers, "x-ratelimit-remaining-tokens"),
+            reset_requests=parse_duration(headers.get("x-ratelimit-reset-requests")),
+            reset_tokens=parse_duration(headers.get("x-ratelimit-reset-tokens")),
         )
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-__all__ = ["RetryPolicy", "retry_delay", "should_retry_status"]
+__all__ = ["RetryPolicy", "retry_after", "retry_delay", "should_retry_status"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ def should_retry_status(status: int, headers: Mapping[str, str], error_code: str
 def retry_delay(policy: RetryPolicy, retries_made: int, headers: Mapping[str, str] | None = None) -> float:
     """Seconds to wait before the next attempt; ``retries_made`` counts the retries already made."""
     if headers is not None:
-        hint = _server_hint(headers)
+        hint = retry_after(headers)
         if hint is not None and 0 < hint <= policy.max_server_wait:
             return hint
     delay = min(policy.initial_wait * (2.0**retries_made), policy.max_wait)
@@ -81,7 +81,12 @@ def retry_delay(policy: RetryPolicy, retries_made: int, headers: Mapping[str, st
     return max(delay, 0.0)
 
 
-def _server_hint(headers: Mapping[str, str]) -> float | None:
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The server's ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP date) hint in seconds, if any.
+
+    ``now`` is the wall-clock time an HTTP date is measured from (default: ``time.time()``). The result may be
+    zero or negative for a date in the past; callers decide what to do with that.
+    """
     raw = headers.get("retry-after-ms")
     if raw is not None:
         try:
@@ -98,4 +103,4 @@ def _server_hint(headers: Mapping[str, str]) -> float | None:
     parsed = email.utils.parsedate_tz(raw)
     if parsed is None:
         return None
-    return email.utils.mktime_tz(parsed) - time.time()
+    return email.utils.mktime_tz(parsed) - (time.time() if now is None else now)

@@ -26,7 +26,7 @@ from ._transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
 from ._types import UNSET, RequestOptions, Timeout
 
 if TYPE_CHECKING:
-    from ._ratelimit import RateLimiter
+    from ._ratelimit import RateLimitHook
 
 __all__ = ["Session"]
 
@@ -49,7 +49,7 @@ class Session:
 
     def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey, headers: dict[str, str],
                  query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
-                 limiter: RateLimiter | None, auth_header: str = "Authorization",
+                 limiter: RateLimitHook | None, auth_header: str = "Authorization",
                  auth_prefix: str = "Bearer ") -> None:
         self.pool = pool
         self.base_url = base_url.rstrip("/")
@@ -222,8 +222,25 @@ def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes) -> A
     return status_error(status, headers, body)
 
 
+class _Usage(msgspec.Struct):
+    total_tokens: Any = None
+
+
+class _UsageOnly(msgspec.Struct):
+    usage: _Usage | None = None
+
+
+_usage_decoder = msgspec.json.Decoder(_UsageOnly)
+
+
 def _usage_tokens(result: Any) -> int | None:
-    usage = result.get("usage") if isinstance(result, dict) else getattr(result, "usage", None)
+    if isinstance(result, msgspec.Raw):  # the bulk runner keeps bodies raw: read just the usage out of them
+        try:
+            usage: Any = _usage_decoder.decode(result).usage
+        except msgspec.MsgspecError:
+            return None
+    else:
+        usage = result.get("usage") if isinstance(result, dict) else getattr(result, "usage", None)
     if usage is None:
         return None
     total = usage.get("total_tokens") if isinstance(usage, dict) else getattr(usage, "total_tokens", None)
