@@ -313,9 +313,10 @@ def _batch_cancel(state: DefaultState, request: RecordedRequest, batch_id: str) 
     batch = state.jobs.batches.get(batch_id)
     if batch is None:
         return _missing(f"No batch found with id '{batch_id}'.")
-    if batch["status"] in _BATCH_FINAL or batch["status"] == "cancelling":
-        return _json(error(f"Cannot cancel a batch with status '{batch['status']}'."), status=409)
-    batch.update(status="cancelling", cancelling_at=int(time.time()))
+    if batch["status"] in _BATCH_FINAL:
+        return _bad(f"Cannot cancel a batch with status '{batch['status']}'.")
+    if batch["status"] != "cancelling":  # a second cancel is a no-op
+        batch.update(status="cancelling", cancelling_at=int(time.time()))
     return _json(_public(batch), polling=True)
 
 
