@@ -101,6 +101,36 @@ async def test_batch_output_has_one_chat_answer_per_line(client: AsyncOpenAI) ->
         assert answer == f"question {line['custom_id'][1:]}"
 
 
+async def test_requests_without_a_default_go_to_the_error_file(client: AsyncOpenAI) -> None:
+    """A batch whose endpoint has no default answer puts every line, with its 404, in the error file."""
+    content = chat_lines(2, url="/v1/videos")
+    file_id = await batch_file(client, content)
+    batch = await client.batches.create(input_file_id=file_id, endpoint="/v1/videos", completion_window="24h")
+    batch_id = id_of(batch)
+    for _ in range(3):
+        batch = await client.batches.retrieve(batch_id)
+    assert batch.status == "completed" and batch.output_file_id is None and batch.error_file_id is not None
+    assert batch.request_counts is not None and batch.request_counts.failed == 2
+    content = await (await client.files.content(batch.error_file_id)).read()
+    statuses = [msgspec.json.decode(line)["response"]["status_code"] for line in content.splitlines()]
+    assert statuses == [404, 404]
+
+
+async def test_batches_run_decodes_responses_and_embeddings(client: AsyncOpenAI) -> None:
+    """Responses and embeddings batches get the same defaults as direct calls, decoded into their types."""
+    items = [
+        {"custom_id": "a", "url": "/v1/responses", "body": {"model": "gpt-4o-mini", "input": "ping"}},
+        {
+            "custom_id": "b",
+            "url": "/v1/embeddings",
+            "body": {"model": "text-embedding-3-small", "input": "x"},
+        },
+    ]
+    results = {r.custom_id: r async for r in client.batches.run(items)}
+    assert results["a"].ok and results["a"].body.output_text == "ping"
+    assert results["b"].ok and len(results["b"].body.data[0].embedding) == 1536
+
+
 async def test_pollable_reads_carry_the_poll_after_header(client: AsyncOpenAI) -> None:
     """Retrieves of a batch still moving send openai-poll-after-ms: 10; the final one does not."""
     file_id = await batch_file(client, chat_lines(1))
