@@ -17,8 +17,7 @@ Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the 
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
 import msgspec
@@ -562,24 +561,14 @@ class ChatCompletionStream(Generic[T]):
 
     def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
         self._raw = raw
-        self._next = raw.__anext__
         self._state = state
-        self._fold = state.fold
-        self._pending: deque[Any] = deque()
+        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._fold_with(state.fold)
 
-    def __aiter__(self) -> ChatCompletionStream[T]:
-        return self
+    def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent[T]]:
+        return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)
 
     async def __anext__(self) -> ChatCompletionStreamEvent[T]:
-        pending = self._pending
-        if pending:
-            return pending.popleft()  # type: ignore[no-any-return]
-        chunk = await self._next()
-        try:
-            return self._fold(chunk, pending)
-        except BaseException:  # LengthFinishReasonError, a bad structured output: nothing more will be read
-            await self._raw.aclose()
-            raise
+        return await self._events.__anext__()
 
     @property
     def response(self) -> Any:
@@ -603,12 +592,8 @@ class ChatCompletionStream(Generic[T]):
 
     async def until_done(self) -> ChatCompletionStream[T]:
         """Read the rest of the stream (events not yet iterated are dropped; the state keeps everything)."""
-        pending = self._pending
-        pending.clear()
-        fold = self._fold
-        async for chunk in self._raw:
-            fold(chunk, pending)
-            pending.clear()
+        async for _ in self._events:
+            pass
         return self
 
     async def get_final_completion(self) -> ParsedChatCompletion[T]:
@@ -621,9 +606,9 @@ class ChatCompletionStream(Generic[T]):
         await self.until_done()
         return self._state.get_final_completion()
 
-    def text_deltas(self, choice_index: int = 0) -> _TextDeltas:
+    def text_deltas(self, choice_index: int = 0) -> AsyncIterator[str]:
         """Iterate only the content text pieces of one choice: ``async for text in stream.text_deltas(): ...``."""
-        return _TextDeltas(self, choice_index)
+        return _text_deltas(self._events, choice_index)
 
     async def close(self) -> None:
         """Stop reading and close the connection."""
@@ -641,34 +626,10 @@ class ChatCompletionStream(Generic[T]):
         return f"<ChatCompletionStream request_id={self.request_id!r}>"
 
 
-class _TextDeltas:
-    """Strictly private. The ``content.delta`` texts of one choice, as an async iterator of ``str``."""
-
-    __slots__ = ("_choice", "_stream")
-
-    def __init__(self, stream: ChatCompletionStream[Any], choice: int) -> None:
-        self._stream = stream
-        self._choice = choice
-
-    def __aiter__(self) -> _TextDeltas:
-        return self
-
-    async def __anext__(self) -> str:
-        stream = self._stream
-        pending = stream._pending
-        choice = self._choice
-        while True:
-            while pending:
-                event = pending.popleft()
-                if event.type == "content.delta" and event.choice_index == choice:
-                    return event.delta  # type: ignore[no-any-return]
-            # One await per chunk: fold it straight into the queue (its ChunkEvent is not wanted here).
-            chunk = await stream._next()
-            try:
-                stream._fold(chunk, pending)
-            except BaseException:
-                await stream.close()
-                raise
+async def _text_deltas(events: AsyncIterator[Any], choice: int) -> AsyncGenerator[str, None]:
+    async for event in events:
+        if type(event) is ContentDeltaEvent and event.choice_index == choice:
+            yield event.delta
 
 
 class ChatCompletionStreamManager(Generic[T]):

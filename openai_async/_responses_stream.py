@@ -16,7 +16,7 @@ lists of fragments, so accumulation is O(n) whatever the stream length.
 from __future__ import annotations
 
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -124,8 +124,11 @@ class ResponseStreamState(Generic[T]):
         self.sequence_number: int | None = None
         """The ``sequence_number`` of the latest event: resume with ``starting_after=`` it."""
 
-    def handle(self, event: Any) -> Any:
-        """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``)."""
+    def handle(self, event: Any, more: Any = None) -> Any:
+        """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``).
+
+        ``more`` is unused: it lets ``handle`` serve as an ``AsyncStream`` fold, whose events add no others.
+        """
         cls = type(event)
         if cls is ResponseTextDeltaEvent:
             self.sequence_number = event.sequence_number
@@ -193,21 +196,15 @@ class ResponseStream(Generic[T]):
 
     def __init__(self, raw: AsyncStream[Any], state: ResponseStreamState[T], client: Any = None) -> None:
         self._raw = raw
-        self._next = raw.__anext__
         self._state = state
-        self._handle = state.handle
         self._client = client
+        self._events: AsyncGenerator[Any, None] = raw._fold_with(state.handle)
 
-    def __aiter__(self) -> ResponseStream[T]:
-        return self
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)
 
     async def __anext__(self) -> Any:
-        event = await self._next()
-        try:
-            return self._handle(event)
-        except BaseException:  # response.failed, an error event, a bad structured output: stop reading
-            await self._raw.aclose()
-            raise
+        return await self._events.__anext__()
 
     @property
     def response(self) -> Any:
@@ -239,15 +236,14 @@ class ResponseStream(Generic[T]):
         """All output text received so far."""
         return self._state.output_text
 
-    def text_deltas(self) -> _TextDeltas:
+    def text_deltas(self) -> AsyncIterator[str]:
         """Iterate only the output text pieces: ``async for text in stream.text_deltas(): ...``."""
-        return _TextDeltas(self)
+        return _text_deltas(self._events)
 
     async def until_done(self) -> ResponseStream[T]:
         """Read the rest of the stream."""
-        handle = self._state.handle
-        async for event in self._raw:
-            handle(event)
+        async for _ in self._events:
+            pass
         return self
 
     async def get_final_response(self) -> ParsedResponse[T]:
@@ -286,23 +282,10 @@ class ResponseStream(Generic[T]):
         return f"<ResponseStream request_id={self.request_id!r}>"
 
 
-class _TextDeltas:
-    """Strictly private. The ``response.output_text.delta`` texts of a ``ResponseStream``."""
-
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: ResponseStream[Any]) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> _TextDeltas:
-        return self
-
-    async def __anext__(self) -> str:
-        stream = self._stream
-        while True:
-            event = await stream.__anext__()
-            if type(event) is ResponseTextDeltaEvent:
-                return event.delta or ""
+async def _text_deltas(events: AsyncIterator[Any]) -> AsyncGenerator[str, None]:
+    async for event in events:
+        if type(event) is ResponseTextDeltaEvent:
+            yield event.delta or ""
 
 
 class ResponseStreamManager(Generic[T]):

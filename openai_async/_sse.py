@@ -21,6 +21,7 @@ in Python, and a partial line that keeps growing is only joined once its line en
 from __future__ import annotations
 
 import re
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -29,7 +30,10 @@ __all__ = ["SSEDecoder", "ServerSentEvent"]
 
 _BOM = b"\xef\xbb\xbf"
 _json_decode = msgspec.json.decode
-_COMMON_EVENT = re.compile(rb"(?:event: ([^\n]*)\n)?data: ([^\n]*)\n\n")
+# `.` (anything but LF, no DOTALL) scans about twice as fast in `re` as the equivalent `[^\n]`.
+_COMMON_EVENT = re.compile(rb"(?:event: (.*)\n)?data: (.*)\n\n")
+# Decoded `event:` names (b"" -> None), shared by every stream: the API uses a few dozen.
+_EVENT_NAMES: dict[bytes, str | None] = {b"": None}
 
 
 class ServerSentEvent(msgspec.Struct, gc=False, repr_omit_defaults=True):
@@ -128,24 +132,10 @@ class SSEDecoder:
         end = len(chunk)
         while pos < end:
             if not data and event is None and retry is None:
-                # Between events: take the common shapes, `data: X` and `event: E\ndata: X` followed by a
-                # blank line, one regex match each. A scanner matches back to back from `pos` without
-                # re-parsing arguments (~10% faster on big buffers); `Pattern.scanner` is undocumented but is
-                # what the stdlib's own `re.Scanner` is built on.
-                next_match = _COMMON_EVENT.scanner(chunk, pos).match  # type: ignore[attr-defined]
-                last_id = self.last_event_id
-                last = None
-                append = events.append
-                while (m := next_match()) is not None:
-                    name, payload = m.groups()
-                    append(
-                        ServerSentEvent(name.decode("utf-8", "replace") if name else None, payload, last_id)
-                    )
-                    last = m
-                if last is not None:
-                    pos = last.end()
-                    if pos >= end:
-                        break
+                # Between events: take the run of common-shape events that starts here in one go.
+                pos = self._common_run(chunk, pos, events)
+                if pos >= end:
+                    break
             eol = chunk.find(b"\n", pos)
             if eol < 0:
                 break
@@ -188,6 +178,36 @@ class SSEDecoder:
         self._event = event
         self._retry = retry
         return events
+
+    def _common_run(self, chunk: bytes, pos: int, events: list[ServerSentEvent]) -> int:
+        """Append the events of the common shapes (``data: X`` and ``event: E\\ndata: X``, then a blank line) that
+        follow one another from ``pos``; return where the run ends."""
+        last_id = self.last_event_id
+        # Whole run at C speed: `findall` up to the last blank line, accepted only when its matches tile that
+        # span exactly. Each match is 8 + len(X) bytes long, plus 8 + len(E) with an `event:` line; an empty
+        # `event: ` counts short, so the lengths cannot add up and the scanner below takes over.
+        cut = chunk.rfind(b"\n\n", pos) + 2
+        if cut > pos:
+            found = _COMMON_EVENT.findall(chunk, pos, cut)
+            if found:
+                names, payloads = zip(*found, strict=True)
+                unnamed = names.count(b"")
+                tiled = cut - pos == 16 * len(found) - 8 * unnamed + sum(map(len, names)) + sum(map(len, payloads))
+                new = set(names).difference(_EVENT_NAMES) if tiled else None
+                if tiled and (not new or len(_EVENT_NAMES) + len(new) <= 512):  # a server inventing names: scan
+                    for name in new:  # type: ignore[union-attr]
+                        _EVENT_NAMES[name] = name.decode("utf-8", "replace")
+                    events.extend(map(ServerSentEvent, map(_EVENT_NAMES.__getitem__, names), payloads, repeat(last_id)))
+                    return cut
+        # Match back to back from `pos` (a scanner does not re-parse arguments; `Pattern.scanner` is
+        # undocumented but is what the stdlib's own `re.Scanner` is built on).
+        next_match = _COMMON_EVENT.scanner(chunk, pos).match  # type: ignore[attr-defined]
+        append = events.append
+        while (m := next_match()) is not None:
+            name, payload = m.groups()
+            append(ServerSentEvent(name.decode("utf-8", "replace") if name else None, payload, last_id))
+            pos = m.end()
+        return pos
 
     def flush(self) -> list[ServerSentEvent]:
         """Signal end of stream. An unterminated event is never dispatched (see ``pending``), so this returns []."""

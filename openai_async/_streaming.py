@@ -9,12 +9,12 @@ cancelling the task closes the connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
-from ._decode import decode
+from ._decode import decode, decoder_for
 from ._errors import APIConnectionError, APIError
 from ._response import RateLimitInfo
 from ._sse import ServerSentEvent, SSEDecoder
@@ -30,6 +30,35 @@ T = TypeVar("T")
 _DONE = b"[DONE]"
 
 
+class _SpecialEvents(dict[Any, bool]):
+    """``event:`` name -> whether its events take the slow path (``error``, Assistants' ``thread.*``).
+    Strictly private."""
+
+    def __missing__(self, name: Any) -> bool:
+        special = name == "error" or (isinstance(name, str) and name.startswith("thread."))
+        if len(self) < 512:  # the API's event names are a few dozen; a server inventing more is not cached
+            self[name] = special
+        return special
+
+
+_SPECIAL_EVENTS = _SpecialEvents({None: False})
+
+
+class _Progress:
+    """What a stream and its event generator share. Strictly private.
+
+    The generator holds this, the response and the decoders, never the stream itself: with no reference cycle,
+    dropping a stream mid-iteration closes its connection at once (``AsyncStream.__del__``), not at the next
+    garbage collection.
+    """
+
+    __slots__ = ("done", "reading")
+
+    def __init__(self) -> None:
+        self.done = False  # the body was read to its end, or the connection closed
+        self.reading = False  # the generator is waiting for bytes (it cannot be closed from outside then)
+
+
 class AsyncStream(Generic[T]):
     """The events of one streamed response, decoded into ``T``."""
 
@@ -39,13 +68,16 @@ class AsyncStream(Generic[T]):
         self.headers: Mapping[str, str] = response.headers
         self.status_code = response.status
         self._cast = cast
-        self._content = response.content
-        self._decoder = SSEDecoder()
-        self._events: list[ServerSentEvent] = []
-        self._index = 0
-        self._done = False
         self._on_end = on_end
-        self._last: Any = None
+        self._progress = _Progress()
+        self._events: AsyncGenerator[T, None] = _events(response, cast, on_end, self._progress, None)
+
+    def _fold_with(self, fold: Callable[[Any, list[Any]], Any]) -> AsyncGenerator[Any, None]:
+        """Strictly private, for the stream helpers; call it before iterating. From now on each decoded event
+        goes through ``fold(event, more)`` inside the stream's own loop: its result is yielded, then whatever it
+        appended to ``more``. An exception from ``fold`` closes the connection. Returns the new iterator."""
+        self._events = _events(self.response, self._cast, self._on_end, self._progress, fold)
+        return self._events
 
     @property
     def request_id(self) -> str | None:
@@ -57,85 +89,22 @@ class AsyncStream(Generic[T]):
         """The ``x-ratelimit-*`` headers of the response, parsed."""
         return RateLimitInfo.from_headers(self.headers)
 
-    def __aiter__(self) -> AsyncStream[T]:
-        return self
+    def __aiter__(self) -> AsyncIterator[T]:
+        # The events come from an async generator: a step of one costs about half of an ``async def __anext__``
+        # call, and its state lives in local variables. ``async for`` over the stream gets it directly.
+        return self._events
 
     async def __anext__(self) -> T:
-        while True:
-            events = self._events
-            i = self._index
-            if i < len(events):
-                self._index = i + 1
-                sse = events[i]
-                data = sse.data
-                if data == _DONE:
-                    await self._finish()
-                    raise StopAsyncIteration
-                if sse.event == "error" or b'"error"' in data[:16]:
-                    self._raise_if_error(sse)
-                if self._on_end is not None:
-                    obj = self._last = self._decode(sse)
-                    return obj  # type: ignore[no-any-return]
-                return self._decode(sse)  # type: ignore[no-any-return]
-            if self._done:
-                raise StopAsyncIteration
-            try:
-                chunk = await self._content.readany()
-            except TRANSPORT_ERRORS as exc:
-                self._close()
-                raise map_error(exc, self.request_id) from exc
-            except BaseException:  # cancelled: the half-read connection cannot be reused
-                self._close()
-                raise
-            if chunk:
-                self._events = self._decoder.feed(chunk)
-                self._index = 0
-                continue
-            # End of body.
-            self._events = self._decoder.flush()
-            self._index = 0
-            if not self._events and self._decoder.pending:
-                self._close()
-                raise APIConnectionError("The stream ended in the middle of an event.", request_id=self.request_id)
-            if not self._events:
-                await self._finish()
-                raise StopAsyncIteration
-
-    def _decode(self, sse: ServerSentEvent) -> Any:
-        event = sse.event
-        if event is not None and event.startswith("thread."):
-            # Assistants streams name the event in `event:` and send the bare object as data.
-            return decode(b'{"event":' + msgspec.json.encode(event) + b',"data":' + sse.data + b"}", self._cast)
-        return decode(sse.data, self._cast)
-
-    def _raise_if_error(self, sse: ServerSentEvent) -> None:
-        try:
-            body = msgspec.json.decode(sse.data)
-        except msgspec.DecodeError:
-            body = sse.data.decode("utf-8", "replace")
-        error = body.get("error") if isinstance(body, dict) else None
-        if sse.event == "error" or isinstance(error, dict):
-            info = error if isinstance(error, dict) else body
-            message = info.get("message") if isinstance(info, dict) else None
-            self._close()
-            raise APIError(message or "An error occurred during streaming", body=body, request_id=self.request_id)
-
-    async def _finish(self) -> None:
-        if not self._done:
-            self._done = True
-            self.response.release()
-            if self._on_end is not None:
-                self._on_end(self._last)
-
-    def _close(self) -> None:
-        self._done = True
-        self._events = []
-        self.response.close()
+        return await self._events.__anext__()
 
     async def aclose(self) -> None:
         """Stop reading and close the connection (it cannot be reused half-read)."""
-        if not self._done or not self.response.closed:
-            self._close()
+        progress = self._progress
+        if not progress.done or not self.response.closed:
+            progress.done = True
+            self.response.close()
+        if not progress.reading:  # suspended between two events (or never started): finish it now
+            await self._events.aclose()
 
     close = aclose
 
@@ -158,3 +127,101 @@ class AsyncStream(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<AsyncStream [{self.status_code}] request_id={self.request_id!r}>"
+
+
+async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[[Any], None] | None,
+                  progress: _Progress, fold: Callable[[Any, list[Any]], Any] | None) -> AsyncGenerator[Any, None]:
+    """Read, frame and decode the events of ``response``: the hot loop of every stream (and, with ``fold``,
+    of the stream helpers: one generator step per event, not two)."""
+    more: list[Any] = []
+    strict = decoder_for(cast).decode  # resolved once: hashing a big union per event costs ~1 us
+    sse_decoder = SSEDecoder()
+    feed = sse_decoder.feed
+    readany = response.content.readany
+    special = _SPECIAL_EVENTS
+    last: Any = None
+    while True:
+        progress.reading = True
+        try:
+            chunk = await readany()
+        except TRANSPORT_ERRORS as exc:
+            _close(response, progress)
+            raise map_error(exc, response.headers.get("x-request-id")) from exc
+        except BaseException:  # cancelled: the half-read connection cannot be reused
+            _close(response, progress)
+            raise
+        progress.reading = False
+        if not chunk:  # end of body
+            if sse_decoder.pending:
+                _close(response, progress)
+                raise APIConnectionError(
+                    "The stream ended in the middle of an event.", request_id=response.headers.get("x-request-id")
+                )
+            break
+        for sse in feed(chunk):
+            data = sse.data
+            if data == _DONE:
+                _finish(response, progress, on_end, last)
+                return
+            if special[sse.event]:
+                obj = _special_event(sse, cast, response, progress)
+            else:
+                # An error payload opens with its key, `{"error"`. Payloads that open with any other key
+                # (`{"id"`, `{"type"` ...) skip the full check: two byte reads instead of a search.
+                if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
+                    _raise_if_error(sse, response, progress)
+                try:
+                    obj = strict(data)
+                except msgspec.ValidationError:
+                    obj = decode(data, cast)  # drift: the lenient path
+            last = obj
+            if fold is None:
+                yield obj
+                continue
+            try:
+                obj = fold(obj, more)
+            except BaseException:  # a helper's verdict (e.g. response.failed): nothing more will be read
+                _close(response, progress)
+                raise
+            yield obj
+            if more:
+                for obj in more:
+                    yield obj
+                more.clear()
+    _finish(response, progress, on_end, last)
+
+
+def _finish(response: aiohttp.ClientResponse, progress: _Progress, on_end: Callable[[Any], None] | None,
+            last: Any) -> None:
+    if not progress.done:
+        progress.done = True
+        response.release()
+        if on_end is not None:
+            on_end(last)
+
+
+def _special_event(sse: ServerSentEvent, cast: Any, response: aiohttp.ClientResponse, progress: _Progress) -> Any:
+    """An ``event: error`` (raised), or an Assistants event: its name in ``event:``, the bare object as data."""
+    if sse.event == "error":
+        _raise_if_error(sse, response, progress)
+    return decode(b'{"event":' + msgspec.json.encode(sse.event) + b',"data":' + sse.data + b"}", cast)
+
+
+def _raise_if_error(sse: ServerSentEvent, response: aiohttp.ClientResponse, progress: _Progress) -> None:
+    try:
+        body = msgspec.json.decode(sse.data)
+    except msgspec.DecodeError:
+        body = sse.data.decode("utf-8", "replace")
+    error = body.get("error") if isinstance(body, dict) else None
+    if sse.event == "error" or isinstance(error, dict):
+        info = error if isinstance(error, dict) else body
+        message = info.get("message") if isinstance(info, dict) else None
+        _close(response, progress)
+        raise APIError(message or "An error occurred during streaming", body=body,
+                       request_id=response.headers.get("x-request-id"))
+
+
+def _close(response: aiohttp.ClientResponse, progress: _Progress) -> None:
+    progress.done = True
+    progress.reading = False
+    response.close()

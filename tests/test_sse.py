@@ -318,6 +318,45 @@ def test_long_line_growing_over_many_feeds() -> None:
     assert decoder.feed(b"\n\n") == [ServerSentEvent(None, body)]
 
 
+def test_invented_event_names_past_the_name_cache() -> None:
+    """More distinct `event:` names than the shared name cache holds still decode, each to its own name."""
+    stream = b"".join(b"event: kind-%d\ndata: {}\n\n" % i for i in range(1500))
+    events, _ = decode(stream)
+    assert [e.event for e in events] == [f"kind-{i}" for i in range(1500)]
+
+
+EVENT_PIECES = [
+    # The common shapes (taken a run at a time) and their near misses (each must end the run correctly).
+    b'data: {"a":1}\n\n',
+    b"event: response.output_text.delta\ndata: x\n\n",
+    b"event: \ndata: empty name\n\n",
+    b"event: e\n\n",
+    b"data: a\ndata: b\n\n",
+    b"id: 9\ndata: with id\n\n",
+    b"retry: 5\ndata: with retry\n\n",
+    b": comment\n",
+    b"data: [DONE]\n\n",
+    b"data:no space\n\n",
+    b"data: \n\n",
+    b"event: e\r\ndata: crlf\r\n\r\n",
+    b"\n",
+]
+
+
+def test_runs_of_common_events_match_reference() -> None:
+    """Seeded random streams of whole events, in big and small chunks, decode like the WHATWG algorithm."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        stream = b"".join(rng.choice(EVENT_PIECES) for _ in range(rng.randrange(1, 60)))
+        size = rng.choice([1, 7, 64, 4096, len(stream)])
+        events, decoder = decode(*(stream[i : i + size] for i in range(0, len(stream), size)))
+        expected, last_id = reference(stream)
+        assert events == expected, stream
+        assert decoder.last_event_id == last_id
+
+
 if hypothesis is not None:
     PIECES = [
         b"data: ",

@@ -58,6 +58,27 @@ async def test_stream_decodes_events_until_done() -> None:
     assert got == [0, 1, 2, 3, 4]
 
 
+async def test_anext_and_async_for_share_one_position() -> None:
+    """`await stream.__anext__()`, `anext()` and `async for` read the same sequence; aclose() between two
+    events ends it and gives the connection back."""
+    async with serve(sse_app([events(6), b"data: [DONE]\n\n"])) as url, client_for(url, max_connections=1) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        first = await stream.__anext__()
+        second = await anext(stream)
+        rest = []
+        async for c in stream:
+            rest.append(c.n)
+            if c.n == 3:
+                break
+        assert (first.n, second.n, rest) == (0, 1, [2, 3])
+        await stream.aclose()
+        assert [c async for c in stream] == []
+        # The only pooled connection is free again.
+        again = await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=Timeout(total=5))
+        async with again:
+            assert [c.n async for c in again] == [0, 1, 2, 3, 4, 5]
+
+
 async def test_stream_split_into_single_bytes() -> None:
     """Events flushed one byte at a time decode exactly."""
     body = events(3) + b"data: [DONE]\n\n"
