@@ -419,9 +419,11 @@ class Builder:
             cd.sub_names = [self.unique(f"{cname}_{_camel(t)}") for t in cd.extra_tags]
             for sub in cd.sub_names:
                 self.sub_parent[sub] = cname
+        patches = self.ov.get("field_schemas", {})
         for wire, ps in (s.get("properties") or {}).items():
             if tag and wire == cd.tag_field:
                 continue
+            ps = patches.get(f"{schema_name}.{wire}", ps)
             ir = self.ir(ps, cname + _camel(wire), area)
             comment = _first_sentence(ps.get("description") if isinstance(ps, dict) else None)
             if not comment and isinstance(ps, dict) and "$ref" not in ps:

@@ -165,3 +165,22 @@ def test_unions_the_spec_discriminates_by_another_field() -> None:
     assert isinstance(results[0], UsageCompletionsResult) and results[0].input_tokens == 5
     assert isinstance(results[1], CostsResult) and results[1].amount.value == 1.5
     assert isinstance(results[2], Unknown) and results[2]["count"] == 1
+
+
+def test_base64_embeddings_decode_on_the_fast_path() -> None:
+    """`encoding_format="base64"` answers carry the vector as a string: it decodes strictly, no lenient pass."""
+    import array
+    import base64
+
+    from openai_async._decode import decoder_for
+    from openai_async.types import CreateEmbeddingResponse
+
+    vector = array.array("f", [0.5, -1.25, 3.0])
+    body = msgspec.json.encode({
+        "object": "list", "model": "text-embedding-3-small",
+        "data": [{"object": "embedding", "index": 0, "embedding": base64.b64encode(vector.tobytes()).decode()},
+                 {"object": "embedding", "index": 1, "embedding": [0.5, -1.25, 3.0]}],
+    })
+    result = decoder_for(CreateEmbeddingResponse).decode(body)  # the strict decoder: raises on a type mismatch
+    b64, floats = result.data
+    assert array.array("f", base64.b64decode(b64.embedding)).tolist() == floats.embedding == [0.5, -1.25, 3.0]

@@ -38,7 +38,7 @@ class Embedding(BaseModel):
     """Represents an embedding vector returned by embedding endpoint."""
 
     index: int | None = None  # The index of the embedding in the list of embeddings.
-    embedding: list[float] | None = None  # The embedding vector, which is a list of floats.
+    embedding: str | list[float] | None = None  # The embedding vector: a list of floats, or with `encoding_format: "base64"` a base64 string of li...
     object: Literal["embedding"] | str | None = None  # The object type, which is always "embedding".
 
 
