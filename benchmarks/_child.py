@@ -120,13 +120,14 @@ async def scenario(mod: Any, name: str, a: dict[str, Any]) -> dict[str, float]:
         finally:
             await client.close()
 
-    if name == "stream":
+    if name in ("stream", "chat_helper"):
         client = mod.Client(urls["s1"])
         try:
             want, chunks = expect["s1_chars"], sizes["stream_chunks"]
-            await warm_up(mod, urls["sm"], "chat_stream", expect["sm_chars"])
+            run = client.chat_stream if name == "stream" else client.chat_helper
+            await warm_up(mod, urls["sm"], run.__name__, expect["sm_chars"])
             with Meter() as m:
-                got = await client.chat_stream(MODEL, MESSAGES)
+                got = await run(MODEL, MESSAGES)
             check("stream chars", got, want)
             return {"cpu_us_per_chunk": m.cpu / chunks * 1e6, "wall_ms": m.wall * 1e3, **m.rss()}
         finally:
@@ -190,7 +191,7 @@ async def warm_up(mod: Any, url: str, method: str, want: object) -> None:
     """Warm a stream scenario on a short body with a separate client (imports, caches, decoders)."""
     client = mod.Client(url)
     try:
-        args = (MODEL, MESSAGES) if method == "chat_stream" else (MODEL, "Say hello.")
+        args = (MODEL, MESSAGES) if method.startswith("chat") else (MODEL, "Say hello.")
         check("warm-up result", await getattr(client, method)(*args), want)
     finally:
         await client.close()

@@ -176,8 +176,9 @@ class Client:
             raise RuntimeError("stream ended without response.completed")
         return n
 
-    # The floor has no helper layer: the helper scenario runs the raw stream.
+    # The floor has no helper layer: the helper scenarios run the raw streams.
     responses_helper = responses_stream
+    chat_helper = chat_stream
 
     async def embeddings(self, model: str, input: list[str], b64: bool) -> list[list[float]]:
         body = _encode(

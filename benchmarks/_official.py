@@ -44,6 +44,14 @@ class Client:
                         n += len(content)
         return n
 
+    async def chat_helper(self, model: str, messages: list[Any]) -> int:
+        n = 0
+        async with self.client.chat.completions.stream(model=model, messages=messages) as stream:
+            async for event in stream:
+                if event.type == "content.delta":
+                    n += len(event.delta)
+        return n
+
     async def responses_stream(self, model: str, input: str) -> int:
         n = 0
         stream = await self.client.responses.create(model=model, input=input, stream=True)

@@ -143,6 +143,12 @@ def scenarios(s: _server.Sizes) -> list[Scenario]:
             ),
         ),
         Scenario(
+            "chat_helper",
+            f"chat.completions.stream() helper, 1 x {s.stream_chunks:,} chunks",
+            (Metric("cpu_us_per_chunk", "CPU us/chunk"),),
+            "floor has no helper: its row is the raw stream again",
+        ),
+        Scenario(
             "streams",
             f"chat streams, {s.multi_streams} concurrent x {s.multi_chunks} chunks",
             (

@@ -21,6 +21,7 @@ in Python, and a partial line that keeps growing is only joined once its line en
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
 
@@ -64,6 +65,29 @@ class ServerSentEvent(msgspec.Struct, gc=False, repr_omit_defaults=True):
         return self.data.decode("utf-8", "replace")
 
 
+def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[Iterable[str | None], tuple[bytes, ...]] | None:
+    """The names and payloads of ``chunk[pos:cut]`` when it is nothing but common-shape events, else None.
+
+    ``findall`` does the work at C speed; its matches are accepted only when they tile the span exactly. Each
+    match is 8 + len(X) bytes long, plus 8 + len(E) with an ``event:`` line; an empty ``event: `` counts short,
+    so the lengths cannot add up and the caller's slower loop takes over (likewise for invented names past the
+    shared cache's size).
+    """
+    found = _COMMON_EVENT.findall(chunk, pos, cut)
+    if not found:
+        return None
+    names, payloads = zip(*found, strict=True)
+    if cut - pos != 16 * len(found) - 8 * names.count(b"") + sum(map(len, names)) + sum(map(len, payloads)):
+        return None
+    new = set(names).difference(_EVENT_NAMES)
+    if new:
+        if len(_EVENT_NAMES) + len(new) > 512:
+            return None
+        for name in new:
+            _EVENT_NAMES[name] = name.decode("utf-8", "replace")
+    return map(_EVENT_NAMES.__getitem__, names), payloads
+
+
 class SSEDecoder:
     """Incremental SSE decoder: ``feed()`` raw chunks, get back the events each one completes.
 
@@ -104,14 +128,35 @@ class SSEDecoder:
             self._partial or self._head or self._data or self._event is not None or self._retry is not None
         )
 
+    def feed_pairs(self, chunk: bytes) -> Iterable[tuple[str | None, bytes]]:
+        """``feed()``, as ``(event, data)`` pairs: what a stream reader needs, without building an event object
+        per event where the chunk holds only the common shapes (the usual case)."""
+        if self._slow:
+            chunk = self._prepare(chunk)
+            if not chunk:
+                return ()
+        if not self._slow and 13 not in chunk and not self._data and self._event is None and self._retry is None:
+            cut = chunk.rfind(b"\n\n") + 2
+            run = _tiled_run(chunk, 0, cut) if cut > 1 else None
+            if run is not None:
+                if cut < len(chunk):
+                    self._partial.append(chunk[cut:])
+                    self._slow = True
+                return zip(*run, strict=True)
+        return [(e.event, e.data) for e in self._feed(chunk)]
+
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Consume ``chunk`` and return the events it completes (often none)."""
-        # Membership tests use ints (`10 in chunk` is a bare memchr; `b"\n" in chunk` costs ~10x more).
         if self._slow:
             chunk = self._prepare(chunk)
             if not chunk:
                 return []
-        elif 13 not in chunk and not self._data and self._event is None and self._retry is None:
+        return self._feed(chunk)
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        # `chunk` has been through _prepare(). Membership tests use ints (`10 in chunk` is a bare memchr;
+        # `b"\n" in chunk` costs ~10x more).
+        if 13 not in chunk and not self._data and self._event is None and self._retry is None:
             # Fast path: a chunk holding exactly one common-shape event.
             m = _COMMON_EVENT.match(chunk)
             if m is not None and m.end() == len(chunk):
@@ -183,22 +228,11 @@ class SSEDecoder:
         """Append the events of the common shapes (``data: X`` and ``event: E\\ndata: X``, then a blank line) that
         follow one another from ``pos``; return where the run ends."""
         last_id = self.last_event_id
-        # Whole run at C speed: `findall` up to the last blank line, accepted only when its matches tile that
-        # span exactly. Each match is 8 + len(X) bytes long, plus 8 + len(E) with an `event:` line; an empty
-        # `event: ` counts short, so the lengths cannot add up and the scanner below takes over.
         cut = chunk.rfind(b"\n\n", pos) + 2
-        if cut > pos:
-            found = _COMMON_EVENT.findall(chunk, pos, cut)
-            if found:
-                names, payloads = zip(*found, strict=True)
-                unnamed = names.count(b"")
-                tiled = cut - pos == 16 * len(found) - 8 * unnamed + sum(map(len, names)) + sum(map(len, payloads))
-                new = set(names).difference(_EVENT_NAMES) if tiled else None
-                if tiled and (not new or len(_EVENT_NAMES) + len(new) <= 512):  # a server inventing names: scan
-                    for name in new:  # type: ignore[union-attr]
-                        _EVENT_NAMES[name] = name.decode("utf-8", "replace")
-                    events.extend(map(ServerSentEvent, map(_EVENT_NAMES.__getitem__, names), payloads, repeat(last_id)))
-                    return cut
+        run = _tiled_run(chunk, pos, cut) if cut > pos else None
+        if run is not None:
+            events.extend(map(ServerSentEvent, *run, repeat(last_id)))
+            return cut
         # Match back to back from `pos` (a scanner does not re-parse arguments; `Pattern.scanner` is
         # undocumented but is what the stdlib's own `re.Scanner` is built on).
         next_match = _COMMON_EVENT.scanner(chunk, pos).match  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ import msgspec
 from ._decode import decode, decoder_for
 from ._errors import APIConnectionError, APIError
 from ._response import RateLimitInfo
-from ._sse import ServerSentEvent, SSEDecoder
+from ._sse import SSEDecoder
 from ._transport import TRANSPORT_ERRORS, map_error
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class _SpecialEvents(dict[Any, bool]):
         return special
 
 
-_SPECIAL_EVENTS = _SpecialEvents({None: False})
+_SPECIAL_EVENTS = _SpecialEvents()
 
 
 class _Progress:
@@ -136,7 +136,7 @@ async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[
     more: list[Any] = []
     strict = decoder_for(cast).decode  # resolved once: hashing a big union per event costs ~1 us
     sse_decoder = SSEDecoder()
-    feed = sse_decoder.feed
+    feed = sse_decoder.feed_pairs
     readany = response.content.readany
     special = _SPECIAL_EVENTS
     last: Any = None
@@ -158,18 +158,17 @@ async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[
                     "The stream ended in the middle of an event.", request_id=response.headers.get("x-request-id")
                 )
             break
-        for sse in feed(chunk):
-            data = sse.data
+        for event, data in feed(chunk):
             if data == _DONE:
                 _finish(response, progress, on_end, last)
                 return
-            if special[sse.event]:
-                obj = _special_event(sse, cast, response, progress)
+            if event is not None and special[event]:
+                obj = _special_event(event, data, cast, response, progress)
             else:
                 # An error payload opens with its key, `{"error"`. Payloads that open with any other key
                 # (`{"id"`, `{"type"` ...) skip the full check: two byte reads instead of a search.
                 if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
-                    _raise_if_error(sse, response, progress)
+                    _raise_if_error(event, data, response, progress)
                 try:
                     obj = strict(data)
                 except msgspec.ValidationError:
@@ -200,20 +199,21 @@ def _finish(response: aiohttp.ClientResponse, progress: _Progress, on_end: Calla
             on_end(last)
 
 
-def _special_event(sse: ServerSentEvent, cast: Any, response: aiohttp.ClientResponse, progress: _Progress) -> Any:
+def _special_event(event: str, data: bytes, cast: Any, response: aiohttp.ClientResponse,
+                   progress: _Progress) -> Any:
     """An ``event: error`` (raised), or an Assistants event: its name in ``event:``, the bare object as data."""
-    if sse.event == "error":
-        _raise_if_error(sse, response, progress)
-    return decode(b'{"event":' + msgspec.json.encode(sse.event) + b',"data":' + sse.data + b"}", cast)
+    if event == "error":
+        _raise_if_error(event, data, response, progress)
+    return decode(b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}", cast)
 
 
-def _raise_if_error(sse: ServerSentEvent, response: aiohttp.ClientResponse, progress: _Progress) -> None:
+def _raise_if_error(event: str | None, data: bytes, response: aiohttp.ClientResponse, progress: _Progress) -> None:
     try:
-        body = msgspec.json.decode(sse.data)
+        body = msgspec.json.decode(data)
     except msgspec.DecodeError:
-        body = sse.data.decode("utf-8", "replace")
+        body = data.decode("utf-8", "replace")
     error = body.get("error") if isinstance(body, dict) else None
-    if sse.event == "error" or isinstance(error, dict):
+    if event == "error" or isinstance(error, dict):
         info = error if isinstance(error, dict) else body
         message = info.get("message") if isinstance(info, dict) else None
         _close(response, progress)
