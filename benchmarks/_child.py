@@ -13,8 +13,10 @@ import ast
 import asyncio
 import gc
 import importlib
+import os
 import resource
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -158,6 +160,22 @@ async def scenario(mod: Any, name: str, a: dict[str, Any]) -> dict[str, float]:
                 got = await run(MODEL, "Say hello.")
             check("delta chars", got, want)
             return {"cpu_us_per_event": m.cpu / events * 1e6, "wall_ms": m.wall * 1e3, **m.rss()}
+        finally:
+            await client.close()
+
+    if name == "bulk":
+        client = mod.Client(urls["chat"])
+        try:
+            n, conc = sizes["bulk_requests"], sizes["chat_concurrency"]
+            with tempfile.TemporaryDirectory() as tmp:
+                await client.bulk(MODEL, MESSAGES, conc * 4, conc, os.path.join(tmp, "warm.jsonl"))
+                path = os.path.join(tmp, "results.jsonl")
+                with Meter() as m:
+                    done = await client.bulk(MODEL, MESSAGES, n, conc, path)
+                check("bulk results", done, n)
+                with open(path, "rb") as f:  # noqa: ASYNC230 (after the measured section)
+                    check("result lines", sum(1 for _ in f), n)
+            return {"cpu_us_per_request": m.cpu / n * 1e6, "requests_per_cpu_s": n / m.cpu, "wall_s": m.wall}
         finally:
             await client.close()
 

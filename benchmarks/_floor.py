@@ -9,7 +9,10 @@ and decode each ``data:`` payload into a small Struct. No retries, no error mapp
 from __future__ import annotations
 
 import array
+import asyncio
 import base64
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import msgspec
@@ -185,6 +188,30 @@ class Client:
             EmbeddingsRequest(model=model, input=input, encoding_format="base64" if b64 else "float")
         )
         return decode_embeddings(await self._post("/embeddings", body), b64)
+
+
+    async def bulk(self, model: str, messages: list[dict[str, str]], n: int, concurrency: int, path: str) -> int:
+        return await bulk_by_hand(lambda: self.chat(model, messages), n, concurrency, path)
+
+async def bulk_by_hand(chat: Callable[[], Awaitable[Any]], n: int, concurrency: int, path: str) -> int:
+    """What a careful user writes without a runner: a semaphore, one JSON line appended per result."""
+    limit = asyncio.Semaphore(concurrency)
+    done = 0
+    with open(path, "ab") as out:  # noqa: ASYNC230 (appends are what such a loop does)
+
+        async def one(i: int) -> None:
+            nonlocal done
+            async with limit:
+                content = await chat()
+            out.write(_line(f"req-{i}", content))
+            done += 1
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return done
+
+
+def _line(custom_id: str, content: Any) -> bytes:
+    return msgspec.json.encode({"custom_id": custom_id, "content": content}) + b"\n"
 
 
 def decode_embeddings(data: bytes, b64: bool) -> list[list[float]]:

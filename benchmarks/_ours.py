@@ -6,7 +6,7 @@ import array
 import base64
 from typing import Any
 
-from openai_async import AsyncOpenAI
+from openai_async import AsyncOpenAI, run_bulk
 
 
 def _vector(embedding: Any) -> list[float]:
@@ -62,6 +62,13 @@ class Client:
                 if event.type == "response.output_text.delta":
                     n += len(event.delta)
         return n
+
+    async def bulk(self, model: str, messages: list[Any], n: int, concurrency: int, path: str) -> int:
+        lines = ({"custom_id": f"req-{i}", "method": "POST", "url": "/v1/chat/completions",
+                  "body": {"model": model, "messages": messages}} for i in range(n))
+        summary = await run_bulk(self.client, lines, concurrency=concurrency, results_path=path, progress=False,
+                                 total=n)
+        return summary.succeeded  # type: ignore[no-any-return]
 
     async def embeddings(self, model: str, input: list[str], b64: bool) -> list[list[float]]:
         fmt = "base64" if b64 else "float"

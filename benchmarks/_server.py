@@ -54,6 +54,7 @@ class Sizes:
     emb_decodes: int = 5
     emb_calls: int = 5
     constructs: int = 100
+    bulk_requests: int = 10_000
 
 
 QUICK = Sizes(
@@ -67,6 +68,7 @@ QUICK = Sizes(
     emb_decodes=2,
     emb_calls=2,
     constructs=20,
+    bulk_requests=1_000,
 )
 
 
