@@ -33,6 +33,8 @@ _BOM = b"\xef\xbb\xbf"
 _json_decode = msgspec.json.decode
 # `.` (anything but LF, no DOTALL) scans about twice as fast in `re` as the equivalent `[^\n]`.
 _COMMON_EVENT = re.compile(rb"(?:event: (.*)\n)?data: (.*)\n\n")
+_DATA_ONLY = re.compile(rb"data: (.*)\n\n")
+_WINDOW = 32768  # bytes of named events matched at once (see _tiled_run)
 # Decoded `event:` names (b"" -> None), shared by every stream: the API uses a few dozen.
 _EVENT_NAMES: dict[bytes, str | None] = {b"": None}
 
@@ -65,23 +67,46 @@ class ServerSentEvent(msgspec.Struct, gc=False, repr_omit_defaults=True):
         return self.data.decode("utf-8", "replace")
 
 
-def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[Iterable[str | None], tuple[bytes, ...]] | None:
-    """The names and payloads of ``chunk[pos:cut]`` when it is nothing but common-shape events, else None.
+def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[Iterable[str | None], list[bytes]] | None:
+    """The names and payloads of ``chunk[pos:cut]`` (which ends with a blank line) when it is nothing but
+    common-shape events, else None (the caller's slower loop takes over).
 
-    ``findall`` does the work at C speed; its matches are accepted only when they tile the span exactly. Each
-    match is 8 + len(X) bytes long, plus 8 + len(E) with an ``event:`` line; an empty ``event: `` counts short,
-    so the lengths cannot add up and the caller's slower loop takes over (likewise for invented names past the
-    shared cache's size).
+    ``findall`` does the work at C speed; its matches are accepted only when they tile the span exactly: each is
+    8 + len(X) bytes long, plus 8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the
+    lengths cannot add up when one is there). Unnamed events are matched with one group, which gives bare
+    ``bytes``; named ones give a tuple each, so they are matched a window at a time. Both keep the garbage
+    collector out of it: thousands of live tuples from one large network read would trigger full collections.
     """
-    found = _COMMON_EVENT.findall(chunk, pos, cut)
-    if not found:
-        return None
-    names, payloads = zip(*found, strict=True)
-    if cut - pos != 16 * len(found) - 8 * names.count(b"") + sum(map(len, names)) + sum(map(len, payloads)):
-        return None
+    names: list[bytes] | None = None  # stays None while every event is unnamed (chat)
+    payloads: list[bytes] = []
+    start = pos
+    while start < cut:
+        end = cut if cut - start <= _WINDOW else chunk.rfind(b"\n\n", start, start + _WINDOW) + 2
+        if end <= start + 1:  # one event longer than the window
+            end = cut
+        data_only = _DATA_ONLY.findall(chunk, start, end) if chunk.startswith(b"data: ", start) else None
+        if data_only and end - start == 8 * len(data_only) + sum(map(len, data_only)):
+            if names is not None:
+                names += repeat(b"", len(data_only))
+            payloads += data_only
+        else:
+            found = _COMMON_EVENT.findall(chunk, start, end)
+            if not found:
+                return None
+            some_names, some_payloads = zip(*found, strict=True)
+            size = 16 * len(found) - 8 * some_names.count(b"") + sum(map(len, some_names))
+            if end - start != size + sum(map(len, some_payloads)):
+                return None
+            if names is None:
+                names = [b""] * len(payloads)
+            names += some_names
+            payloads += some_payloads
+        start = end
+    if names is None:
+        return repeat(None, len(payloads)), payloads
     new = set(names).difference(_EVENT_NAMES)
     if new:
-        if len(_EVENT_NAMES) + len(new) > 512:
+        if len(_EVENT_NAMES) + len(new) > 512:  # a server inventing names: not cached, decoded one by one
             return None
         for name in new:
             _EVENT_NAMES[name] = name.decode("utf-8", "replace")
