@@ -351,10 +351,35 @@ def test_runs_of_common_events_match_reference() -> None:
     for _ in range(300):
         stream = b"".join(rng.choice(EVENT_PIECES) for _ in range(rng.randrange(1, 60)))
         size = rng.choice([1, 7, 64, 4096, len(stream)])
-        events, decoder = decode(*(stream[i : i + size] for i in range(0, len(stream), size)))
+        chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
+        events, decoder = decode(*chunks)
         expected, last_id = reference(stream)
         assert events == expected, stream
         assert decoder.last_event_id == last_id
+        pairs_decoder = SSEDecoder()
+        assert [p for c in chunks for p in pairs_decoder.feed_pairs(c)] == [(e.event, e.data) for e in expected]
+
+
+@pytest.mark.parametrize("odd", [b"", b"id: 5\ndata: odd\n\n", b"event: \ndata: odd\n\n", b": c\n"])
+@pytest.mark.parametrize("named", [False, True])
+def test_large_reads_of_common_events_match_reference(named: bool, odd: bytes) -> None:
+    """A read of ~150 KB (several matching windows), with one unusual event at a random place, decodes like
+    the WHATWG algorithm, in one feed and cut at a window-sized boundary."""
+    import random
+
+    rng = random.Random(len(odd) + named)
+    one = (b"event: response.output_text.delta\n" if named else b"") + b'data: {"i":%d,"t":"%s"}\n\n'
+    events = [one % (i, b"x" * rng.randrange(40)) for i in range(3000)]
+    events.insert(rng.randrange(len(events)), odd)
+    stream = b"".join(events)
+    expected, last_id = reference(stream)
+    for chunks in ([stream], [stream[:32768], stream[32768:]], [stream[:100_001], stream[100_001:]]):
+        got, decoder = decode(*chunks)
+        assert got == expected
+        assert decoder.last_event_id == last_id
+        pairs_decoder = SSEDecoder()  # what streams read: the same events as (event, data) pairs
+        pairs = [pair for chunk in chunks for pair in pairs_decoder.feed_pairs(chunk)]
+        assert pairs == [(e.event, e.data) for e in expected]
 
 
 if hypothesis is not None:
