@@ -224,6 +224,12 @@ def child_env(contestant: str) -> dict[str, str]:
     return env
 
 
+def _pin_to_client_core() -> None:
+    split = _server.cores()
+    if split is not None:
+        os.sched_setaffinity(0, split[0])
+
+
 def run_child(cmd: list[str], contestant: str, timeout: float) -> dict[str, Any]:
     try:
         proc = subprocess.run(
@@ -234,6 +240,7 @@ def run_child(cmd: list[str], contestant: str, timeout: float) -> dict[str, Any]
             env=child_env(contestant),
             cwd=str(REPO),
             stdin=subprocess.DEVNULL,
+            preexec_fn=_pin_to_client_core,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
@@ -431,7 +438,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     parser.add_argument("--markdown", type=Path, help="write the report (machine, versions, table) here")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per child process")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let client and nginx share all cores (default: client on the first, nginx on the rest)")
     args = parser.parse_args(argv)
+    _server.PIN = not args.no_pin
 
     sizes = _server.QUICK if args.quick else _server.Sizes()
     reps = args.reps or (2 if args.quick else 5)
@@ -512,7 +522,9 @@ def main(argv: list[str] | None = None) -> int:
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         header = (
             f"Date: {date}  \nCommand: `{command}` ({reps_text}, {elapsed:.0f} s)  \n"
-            f"Machine: {info['nproc']} cores, {info['cpu']}  \n"
+            f"Machine: {info['nproc']} cores, {info['cpu']}; "
+            + ("client pinned to one core, nginx to the others" if _server.cores() else "cores shared")
+            + "  \n"
             "Versions: "
             + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("nproc", "cpu"))
             + "\n\n"
