@@ -82,6 +82,11 @@ class EmbeddingsB64(msgspec.Struct):
     model: str
 
 
+class FileObject(msgspec.Struct):
+    id: str
+    bytes: int
+
+
 class ChatRequest(msgspec.Struct, omit_defaults=True):
     model: str
     messages: list[dict[str, str]]
@@ -106,6 +111,7 @@ _chunk_dec = msgspec.json.Decoder(ChatCompletionChunk)
 _event_dec = msgspec.json.Decoder(ResponseEvent)
 _emb_float_dec = msgspec.json.Decoder(EmbeddingsFloat)
 _emb_b64_dec = msgspec.json.Decoder(EmbeddingsB64)
+_file_dec = msgspec.json.Decoder(FileObject)
 
 
 def _b64_floats(s: str) -> list[float]:
@@ -189,6 +195,17 @@ class Client:
         )
         return decode_embeddings(await self._post("/embeddings", body), b64)
 
+
+    async def upload(self, path: str) -> str:
+        with open(path, "rb") as f:  # noqa: ASYNC230 (aiohttp streams the open file)
+            form = aiohttp.FormData()
+            form.add_field("purpose", "batch")
+            form.add_field("file", f, filename="upload.bin", content_type="application/octet-stream")
+            async with self.session.post(self.base_url + "/files", data=form,
+                                         headers={"Authorization": "Bearer x"}) as resp:
+                if resp.status != 200:
+                    raise RuntimeError(f"HTTP {resp.status}")
+                return _file_dec.decode(await resp.read()).id
 
     async def bulk(self, model: str, messages: list[dict[str, str]], n: int, concurrency: int, path: str) -> int:
         return await bulk_by_hand(lambda: self.chat(model, messages), n, concurrency, path)

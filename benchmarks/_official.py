@@ -73,6 +73,10 @@ class Client:
     async def bulk(self, model: str, messages: list[Any], n: int, concurrency: int, path: str) -> int:
         return await bulk_by_hand(lambda: self.chat(model, messages), n, concurrency, path)
 
+    async def upload(self, path: str) -> str:
+        with open(path, "rb") as f:  # noqa: ASYNC230 (how the SDK's users pass a file)
+            return (await self.client.files.create(file=f, purpose="batch")).id
+
     async def embeddings(self, model: str, input: list[str], b64: bool) -> list[list[float]]:
         if b64:
             result = await self.client.embeddings.create(model=model, input=input)

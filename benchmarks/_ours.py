@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import base64
+from pathlib import Path
 from typing import Any
 
 from openai_async import AsyncOpenAI, run_bulk
@@ -69,6 +70,9 @@ class Client:
         summary = await run_bulk(self.client, lines, concurrency=concurrency, results_path=path, progress=False,
                                  total=n)
         return summary.succeeded  # type: ignore[no-any-return]
+
+    async def upload(self, path: str) -> str:
+        return (await self.client.files.create(file=Path(path), purpose="batch")).id  # type: ignore[no-any-return]
 
     async def embeddings(self, model: str, input: list[str], b64: bool) -> list[list[float]]:
         fmt = "base64" if b64 else "float"

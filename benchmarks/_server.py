@@ -33,6 +33,7 @@ RESPONSES = "resp"  # POST /v1/responses -> Responses SSE of sizes.resp_events d
 RESPONSES_WARM = "respw"  # POST /v1/responses -> a short Responses SSE, for warming up
 EMB_FLOAT = "embf"  # POST /v1/embeddings -> float embeddings
 EMB_B64 = "embb"  # POST /v1/embeddings -> base64 embeddings
+UPLOAD = "up"  # POST /v1/files -> a file object (nginx reads and drops the multipart body)
 
 SSE_PREFIXES = (STREAM_ONE, STREAM_MANY, RESPONSES, RESPONSES_WARM)
 WARM_EVENTS = 500
@@ -55,6 +56,7 @@ class Sizes:
     emb_calls: int = 5
     constructs: int = 100
     bulk_requests: int = 10_000
+    upload_mib: int = 256
 
 
 QUICK = Sizes(
@@ -69,6 +71,7 @@ QUICK = Sizes(
     emb_calls=2,
     constructs=20,
     bulk_requests=1_000,
+    upload_mib=32,
 )
 
 
@@ -295,6 +298,12 @@ def embeddings(rows: int, dim: int, b64: bool) -> bytes:
     )
 
 
+def file_object() -> bytes:
+    """The answer to ``POST /v1/files``."""
+    return _json({"id": "file-bench0001", "object": "file", "bytes": 0, "created_at": CREATED,
+                  "filename": "upload.bin", "purpose": "batch", "status": "processed"})
+
+
 def write_bodies(root: Path, sizes: Sizes) -> dict[str, bytes]:
     """Write every canned body under ``root`` at ``<prefix>/v1/<path>``; return the bodies by prefix."""
     bodies = {
@@ -305,6 +314,7 @@ def write_bodies(root: Path, sizes: Sizes) -> dict[str, bytes]:
         RESPONSES_WARM: ("responses", responses_stream(WARM_EVENTS)),
         EMB_FLOAT: ("embeddings", embeddings(sizes.emb_rows, sizes.emb_dim, b64=False)),
         EMB_B64: ("embeddings", embeddings(sizes.emb_rows, sizes.emb_dim, b64=True)),
+        UPLOAD: ("files", file_object()),
     }
     for prefix, (path, body) in bodies.items():
         target = root / prefix / "v1" / path
@@ -334,6 +344,7 @@ http {{
     tcp_nodelay on;
     keepalive_timeout 300s;
     keepalive_requests 10000000;
+    client_max_body_size 0;  # uploads of any size (read and dropped)
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;

@@ -182,6 +182,16 @@ def scenarios(s: _server.Sizes) -> list[Scenario]:
             "SDKs: the same calls under a semaphore, one JSON line appended per result (no resume, no dedup)",
         ),
         Scenario(
+            "upload",
+            f"files.create of a {s.upload_mib} MiB file (multipart, streamed from disk)",
+            (
+                Metric("cpu_ms", "CPU ms"),
+                Metric("mib_per_s", "MiB/s", higher_is_better=True),
+                Metric("rss_growth_mib", "RSS growth MiB"),
+            ),
+            "floor: `aiohttp.FormData` with the open file; openai: `files.create(file=open(path, 'rb'))`",
+        ),
+        Scenario(
             "embed_decode",
             f"embeddings {s.emb_rows}x{s.emb_dim}, in-process decode of the bytes (x{s.emb_decodes})",
             (

@@ -23,10 +23,14 @@ class MultipartBody:
 
     __slots__ = ("_fields", "_opened", "_positions")
 
-    def __init__(self, fields: Mapping[str, Any]) -> None:
+    def __init__(self, fields: Mapping[str, Any], file_fields: tuple[str, ...] = ()) -> None:
         self._fields = [(name, value) for name, value in fields.items() if value is not UNSET]
         self._opened: list[IO[bytes]] = []
         self._positions: dict[int, int] = {}
+        for name in file_fields:
+            value = fields.get(name, UNSET)
+            for item in value if isinstance(value, list) else (value,):
+                _check_file(name, item)
 
     def form(self) -> aiohttp.FormData:
         """Build the FormData for one attempt (close the previous attempt's files first)."""
@@ -81,6 +85,16 @@ class MultipartBody:
             f = _Borrowed(content)
             filename = filename or os.path.basename(str(getattr(content, "name", "") or "")) or None
         form.add_field(name, f, filename=filename or "upload", content_type=content_type or "application/octet-stream")
+
+
+def _check_file(name: str, value: Any) -> None:
+    """A file parameter given text would be sent as the file's content: refuse it before anything is sent."""
+    if isinstance(value, str):
+        raise TypeError(
+            f"`{name}` takes bytes, a path (pathlib.Path or another os.PathLike), an open binary file or a "
+            f"(filename, content[, content_type]) tuple, not str: for the file at a path, pass "
+            f"pathlib.Path(...); for text, pass it encoded (bytes)"
+        )
 
 
 class _Borrowed(io.RawIOBase):

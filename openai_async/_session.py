@@ -72,7 +72,8 @@ class Session:
     async def request(self, method: str, path: str, *, body: Any = None, query: Mapping[str, Any] | None = None,
                       multipart: Mapping[str, Any] | None = None, content: bytes | str | None = None,
                       content_type: str | None = None, cast: Any = None, stream: bool = False,
-                      stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool = False) -> Any:
+                      stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool = False,
+                      file_fields: tuple[str, ...] = ()) -> Any:
         """Send one logical request (with retries) and return the decoded result; see docs/CONTRACTS.md."""
         url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
         if url[0] == "/":
@@ -97,7 +98,7 @@ class Session:
             data = _encode(body)
             content_type = "application/json"
         elif multipart is not None:
-            form = MultipartBody(multipart)
+            form = MultipartBody(multipart, file_fields)
             content_type = None
         elif content is not None:
             data = content.encode() if isinstance(content, str) else content

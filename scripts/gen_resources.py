@@ -1106,6 +1106,9 @@ def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:
                 + "            "
             )
         args.append("multipart={" + inner + "}")
+        file_fields = [p.wire for p in body_params if "FileTypes" in p.annotation]
+        if file_fields:
+            args.append("file_fields=(" + ", ".join(f'"{w}"' for w in file_fields) + ("," * (len(file_fields) == 1)) + ")")
     elif body_kind == "sdp":
         others = [p for p in body_params if p.name != "sdp"]
         mod.needs.add("msgspec")

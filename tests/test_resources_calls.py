@@ -192,6 +192,23 @@ async def test_multipart_upload(wire: tuple[AsyncOpenAI, Recorder]) -> None:
     assert result.id == "file-1"
 
 
+async def test_a_str_for_a_file_parameter_is_refused_before_sending(
+    wire: tuple[AsyncOpenAI, Recorder], tmp_path: Any
+) -> None:
+    """A file parameter given a str (a path, or text) would upload the str itself: it raises a TypeError that
+    names the parameter, and nothing is sent. Paths go as pathlib.Path; lists of files are checked item by item."""
+    client, rec = wire
+    with pytest.raises(TypeError, match="`file` takes bytes, a path .* not str"):
+        await client.files.create(file="a.jsonl", purpose="batch")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="`image` takes"):
+        await client.images.edit(image=[b"png", "b.png"], prompt="x")  # type: ignore[list-item]
+    assert rec.seen == []
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"{}\n")
+    await client.files.create(file=path, purpose="batch")
+    assert rec.seen[-1].form["file"] == ("a.jsonl", b"{}\n")
+
+
 async def test_list_awaits_first_page_and_iterates(wire: tuple[AsyncOpenAI, Recorder]) -> None:
     """files.list() is awaitable (first page) and async-iterable (every item), typed by the item schema."""
     client, rec = wire

@@ -294,6 +294,7 @@ class Transcriptions(APIResource):
                 "known_speaker_names": known_speaker_names,
                 "known_speaker_references": known_speaker_references,
             },
+            file_fields=("file",),
             cast=_CREATE_TRANSCRIPTION_CASTS.get(response_format, CreateTranscriptionResponseJson),
             stream=stream is True,
             stream_cls=CreateTranscriptionResponseStreamEvent,
@@ -373,6 +374,7 @@ class Translations(APIResource):
                 "response_format": response_format,
                 "temperature": temperature,
             },
+            file_fields=("file",),
             cast=_CREATE_TRANSLATION_CASTS.get(response_format, CreateTranslationResponseJson),
             options=options,
         )
@@ -410,6 +412,7 @@ class VoiceConsents(APIResource):
             "POST",
             "/audio/voice_consents",
             multipart={"name": name, "recording": recording, "language": language},
+            file_fields=("recording",),
             cast=VoiceConsentResource,
             options=options,
         )
@@ -473,6 +476,7 @@ class Voices(APIResource):
             "POST",
             "/audio/voices",
             multipart={"name": name, "audio_sample": audio_sample, "consent": consent},
+            file_fields=("audio_sample",),
             cast=VoiceResource,
             options=options,
         )

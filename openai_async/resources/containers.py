@@ -155,6 +155,7 @@ class Files(APIResource):
             "POST",
             f"/containers/{path_segment(container_id)}/files",
             multipart={"file_id": file_id, "file": file},
+            file_fields=("file",),
             cast=ContainerFileResource,
             options=options,
         )

@@ -27,6 +27,7 @@ class ContentProvenanceChecks(APIResource):
             "POST",
             "/content_provenance_checks",
             multipart={"file": file},
+            file_fields=("file",),
             cast=ProvenanceResource,
             options=options,
         )

@@ -53,6 +53,7 @@ class Files(FilesHelpers, APIResource):
             "POST",
             "/files",
             multipart={"file": file, "purpose": purpose, "expires_after": expires_after},
+            file_fields=("file",),
             cast=OpenAIFile,
             options=options,
         )

@@ -144,6 +144,7 @@ class Images(APIResource):
                 "partial_images": partial_images,
                 "quality": quality,
             },
+            file_fields=("image", "mask"),
             cast=ImagesResponse,
             stream=stream is True,
             stream_cls=ImageEditStreamEvent,
@@ -281,6 +282,7 @@ class Images(APIResource):
                 "size": size,
                 "user": user,
             },
+            file_fields=("image",),
             cast=ImagesResponse,
             options=options,
         )

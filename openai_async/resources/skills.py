@@ -68,6 +68,7 @@ class Skills(APIResource):
             "POST",
             "/skills",
             multipart={"files": files},
+            file_fields=("files",),
             cast=SkillResource,
             options=options,
         )
@@ -170,6 +171,7 @@ class Versions(APIResource):
             "POST",
             f"/skills/{path_segment(skill_id)}/versions",
             multipart={"files": files, "default": default},
+            file_fields=("files",),
             cast=SkillVersionResource,
             options=options,
         )

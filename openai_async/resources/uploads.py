@@ -114,6 +114,7 @@ class Parts(APIResource):
             "POST",
             f"/uploads/{path_segment(upload_id)}/parts",
             multipart={"data": data},
+            file_fields=("data",),
             cast=UploadPart,
             options=options,
         )

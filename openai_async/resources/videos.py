@@ -59,6 +59,7 @@ class Videos(APIResource):
                 "seconds": seconds,
                 "size": size,
             },
+            file_fields=("input_reference",),
             cast=VideoResource,
             options=options,
         )
@@ -75,6 +76,7 @@ class Videos(APIResource):
             "POST",
             "/videos/characters",
             multipart={"video": video, "name": name},
+            file_fields=("video",),
             cast=VideoCharacterResource,
             options=options,
         )
@@ -104,6 +106,7 @@ class Videos(APIResource):
             "POST",
             "/videos/edits",
             multipart={"video": video, "prompt": prompt},
+            file_fields=("video",),
             cast=VideoResource,
             options=options,
         )
@@ -121,6 +124,7 @@ class Videos(APIResource):
             "POST",
             "/videos/extensions",
             multipart={"video": video, "prompt": prompt, "seconds": seconds},
+            file_fields=("video",),
             cast=VideoResource,
             options=options,
         )
