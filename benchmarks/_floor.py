@@ -11,7 +11,7 @@ from __future__ import annotations
 import array
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -141,49 +141,19 @@ class Client:
 
     async def chat_stream(self, model: str, messages: list[dict[str, str]]) -> int:
         body = _encode(ChatRequest(model=model, messages=messages, stream=True))
-        n = 0
         async with self.session.post(
             self.base_url + "/chat/completions", data=body, headers=self.headers
         ) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}")
-            rest = b""
-            async for data in resp.content.iter_any():
-                lines = (rest + data).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
-                    if line[:6] == b"data: ":
-                        payload = line[6:]
-                        if payload == b"[DONE]":
-                            return n
-                        chunk = _chunk_dec.decode(payload)
-                        if chunk.choices:
-                            content = chunk.choices[0].delta.content
-                            if content:
-                                n += len(content)
-        raise RuntimeError("stream ended without [DONE]")
+            return await chat_stream_chars(resp.content.iter_any())
 
     async def responses_stream(self, model: str, input: str) -> int:
         body = _encode(ResponsesRequest(model=model, input=input, stream=True))
-        n = 0
-        completed = False
         async with self.session.post(self.base_url + "/responses", data=body, headers=self.headers) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}")
-            rest = b""
-            async for data in resp.content.iter_any():
-                lines = (rest + data).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
-                    if line[:6] == b"data: ":
-                        event = _event_dec.decode(line[6:])
-                        if event.type == "response.output_text.delta":
-                            n += len(event.delta or "")
-                        elif event.type == "response.completed":
-                            completed = True
-        if not completed:
-            raise RuntimeError("stream ended without response.completed")
-        return n
+            return await responses_stream_chars(resp.content.iter_any())
 
     # The floor has no helper layer: the helper scenarios run the raw streams.
     responses_helper = responses_stream
@@ -194,7 +164,6 @@ class Client:
             EmbeddingsRequest(model=model, input=input, encoding_format="base64" if b64 else "float")
         )
         return decode_embeddings(await self._post("/embeddings", body), b64)
-
 
     async def upload(self, path: str) -> str:
         with open(path, "rb") as f:  # noqa: ASYNC230 (aiohttp streams the open file)
@@ -229,6 +198,46 @@ async def bulk_by_hand(chat: Callable[[], Awaitable[Any]], n: int, concurrency: 
 
 def _line(custom_id: str, content: Any) -> bytes:
     return msgspec.json.encode({"custom_id": custom_id, "content": content}) + b"\n"
+
+
+async def chat_stream_chars(chunks: AsyncIterable[bytes]) -> int:
+    """The floor's SSE loop: split raw chunks on LF, decode each ``data:`` payload; the text length seen."""
+    n = 0
+    rest = b""
+    async for data in chunks:
+        lines = (rest + data).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line[:6] == b"data: ":
+                payload = line[6:]
+                if payload == b"[DONE]":
+                    return n
+                chunk = _chunk_dec.decode(payload)
+                if chunk.choices:
+                    content = chunk.choices[0].delta.content
+                    if content:
+                        n += len(content)
+    raise RuntimeError("stream ended without [DONE]")
+
+
+async def responses_stream_chars(chunks: AsyncIterable[bytes]) -> int:
+    """The same for a Responses stream (``event:`` lines skipped); the delta text length seen."""
+    n = 0
+    completed = False
+    rest = b""
+    async for data in chunks:
+        lines = (rest + data).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line[:6] == b"data: ":
+                event = _event_dec.decode(line[6:])
+                if event.type == "response.output_text.delta":
+                    n += len(event.delta or "")
+                elif event.type == "response.completed":
+                    completed = True
+    if not completed:
+        raise RuntimeError("stream ended without response.completed")
+    return n
 
 
 def decode_embeddings(data: bytes, b64: bool) -> list[list[float]]:
