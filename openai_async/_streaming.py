@@ -140,53 +140,46 @@ async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[
     readany = response.content.readany
     special = _SPECIAL_EVENTS
     last: Any = None
-    while True:
-        progress.reading = True
-        try:
-            chunk = await readany()
-        except TRANSPORT_ERRORS as exc:
-            _close(response, progress)
-            raise map_error(exc, response.headers.get("x-request-id")) from exc
-        except BaseException:  # cancelled: the half-read connection cannot be reused
-            _close(response, progress)
-            raise
-        progress.reading = False
-        if not chunk:  # end of body
-            if sse_decoder.pending:
-                _close(response, progress)
-                raise APIConnectionError(
-                    "The stream ended in the middle of an event.", request_id=response.headers.get("x-request-id")
-                )
-            break
-        for event, data in feed(chunk):
-            if data == _DONE:
-                _finish(response, progress, on_end, last)
-                return
-            if event is not None and special[event]:
-                obj = _special_event(event, data, cast, response, progress)
-            else:
-                # An error payload opens with its key, `{"error"`. Payloads that open with any other key
-                # (`{"id"`, `{"type"` ...) skip the full check: two byte reads instead of a search.
-                if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
-                    _raise_if_error(event, data, response, progress)
-                try:
-                    obj = strict(data)
-                except msgspec.ValidationError:
-                    obj = decode(data, cast)  # drift: the lenient path
-            last = obj
-            if fold is None:
-                yield obj
-                continue
+    try:
+        while True:
+            progress.reading = True
             try:
-                obj = fold(obj, more)
-            except BaseException:  # a helper's verdict (e.g. response.failed): nothing more will be read
-                _close(response, progress)
-                raise
-            yield obj
-            if more:
-                for obj in more:
+                chunk = await readany()
+            except TRANSPORT_ERRORS as exc:
+                raise map_error(exc, response.headers.get("x-request-id")) from exc
+            progress.reading = False
+            if not chunk:  # end of body
+                if sse_decoder.pending:
+                    raise APIConnectionError("The stream ended in the middle of an event.",
+                                             request_id=response.headers.get("x-request-id"))
+                break
+            for event, data in feed(chunk):
+                if data == _DONE:
+                    _finish(response, progress, on_end, last)
+                    return
+                if event is not None and special[event]:
+                    obj = _special_event(event, data, cast, response)
+                else:
+                    # An error payload opens with its key, `{"error"`. Payloads that open with any other key
+                    # (`{"id"`, `{"type"` ...) skip the full check: two byte reads instead of a search.
+                    if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
+                        _raise_if_error(event, data, response)
+                    try:
+                        obj = strict(data)
+                    except msgspec.ValidationError:
+                        obj = decode(data, cast)  # drift: the lenient path
+                last = obj
+                if fold is None:
                     yield obj
-                more.clear()
+                    continue
+                yield fold(obj, more)  # a helper's verdict (response.failed ...) raises here
+                if more:
+                    for obj in more:
+                        yield obj
+                    more.clear()
+    except BaseException:  # an error, a cancellation, or closed early: a half-read connection cannot be reused
+        _close(response, progress)
+        raise
     _finish(response, progress, on_end, last)
 
 
@@ -199,15 +192,14 @@ def _finish(response: aiohttp.ClientResponse, progress: _Progress, on_end: Calla
             on_end(last)
 
 
-def _special_event(event: str, data: bytes, cast: Any, response: aiohttp.ClientResponse,
-                   progress: _Progress) -> Any:
+def _special_event(event: str, data: bytes, cast: Any, response: aiohttp.ClientResponse) -> Any:
     """An ``event: error`` (raised), or an Assistants event: its name in ``event:``, the bare object as data."""
     if event == "error":
-        _raise_if_error(event, data, response, progress)
+        _raise_if_error(event, data, response)
     return decode(b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}", cast)
 
 
-def _raise_if_error(event: str | None, data: bytes, response: aiohttp.ClientResponse, progress: _Progress) -> None:
+def _raise_if_error(event: str | None, data: bytes, response: aiohttp.ClientResponse) -> None:
     try:
         body = msgspec.json.decode(data)
     except msgspec.DecodeError:
@@ -216,7 +208,6 @@ def _raise_if_error(event: str | None, data: bytes, response: aiohttp.ClientResp
     if event == "error" or isinstance(error, dict):
         info = error if isinstance(error, dict) else body
         message = info.get("message") if isinstance(info, dict) else None
-        _close(response, progress)
         raise APIError(message or "An error occurred during streaming", body=body,
                        request_id=response.headers.get("x-request-id"))
 

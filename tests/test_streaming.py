@@ -79,6 +79,23 @@ async def test_anext_and_async_for_share_one_position() -> None:
             assert [c.n async for c in again] == [0, 1, 2, 3, 4, 5]
 
 
+async def test_a_payload_that_is_not_json_raises_and_frees_the_connection() -> None:
+    """`data: <not JSON>` raises msgspec.DecodeError where it stands (after the events before it), and the
+    half-read connection is closed, not leaked: the only pooled connection serves the next call."""
+    body = [events(2) + b"data: {not json\n\n" + events(2)]
+    async with serve(sse_app(body)) as url, client_for(url, max_connections=1) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        got = []
+        with pytest.raises(msgspec.DecodeError):
+            async for c in stream:
+                got.append(c.n)
+        assert got == [0, 1]
+        again = await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=Timeout(total=5))
+        with pytest.raises(msgspec.DecodeError):
+            async for _ in again:
+                pass
+
+
 async def test_stream_split_into_single_bytes() -> None:
     """Events flushed one byte at a time decode exactly."""
     body = events(3) + b"data: [DONE]\n\n"
