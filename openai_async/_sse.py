@@ -34,6 +34,7 @@ _json_decode = msgspec.json.decode
 # `.` (anything but LF, no DOTALL) scans about twice as fast in `re` as the equivalent `[^\n]`.
 _COMMON_EVENT = re.compile(rb"(?:event: (.*)\n)?data: (.*)\n\n")
 _DATA_ONLY = re.compile(rb"data: (.*)\n\n")
+_NAMED_EVENT = re.compile(rb"event: (.*)\ndata: (.*)\n\n")
 _WINDOW = 32768  # bytes of named events matched at once (see _tiled_run)
 # Decoded `event:` names (b"" -> None), shared by every stream: the API uses a few dozen.
 _EVENT_NAMES: dict[bytes, str | None] = {b"": None}
@@ -90,12 +91,17 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[Iterable[str | None], 
                 names += repeat(b"", len(data_only))
             payloads += data_only
         else:
-            found = _COMMON_EVENT.findall(chunk, start, end)
-            if not found:
-                return None
-            some_names, some_payloads = zip(*found, strict=True)
-            size = 16 * len(found) - 8 * some_names.count(b"") + sum(map(len, some_names))
-            if end - start != size + sum(map(len, some_payloads)):
+            # Named only (Responses) first: ~15% faster than the pattern that also takes unnamed events.
+            named = chunk.startswith(b"event: ", start)
+            for pattern in (_NAMED_EVENT, _COMMON_EVENT) if named else (_COMMON_EVENT,):
+                found = pattern.findall(chunk, start, end)
+                if not found:
+                    continue
+                some_names, some_payloads = zip(*found, strict=True)
+                size = 16 * len(found) - 8 * some_names.count(b"") + sum(map(len, some_names))
+                if end - start == size + sum(map(len, some_payloads)):
+                    break
+            else:
                 return None
             if names is None:
                 names = [b""] * len(payloads)
