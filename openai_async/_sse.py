@@ -21,7 +21,6 @@ in Python, and a partial line that keeps growing is only joined once its line en
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
 
@@ -68,9 +67,10 @@ class ServerSentEvent(msgspec.Struct, gc=False, repr_omit_defaults=True):
         return self.data.decode("utf-8", "replace")
 
 
-def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[Iterable[str | None], list[bytes]] | None:
-    """The names and payloads of ``chunk[pos:cut]`` (which ends with a blank line) when it is nothing but
-    common-shape events, else None (the caller's slower loop takes over).
+def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str | None], list[bytes]] | None:
+    """The event names and payloads of ``chunk[pos:cut]`` (which ends with a blank line) when it is nothing but
+    common-shape events, else None (the caller's slower loop takes over). The names come as one name when
+    every event has it (None: unnamed, as in chat), else as a list parallel to the payloads.
 
     ``findall`` does the work at C speed; its matches are accepted only when they tile the span exactly: each is
     8 + len(X) bytes long, plus 8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the
@@ -109,14 +109,36 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[Iterable[str | None], 
             payloads += some_payloads
         start = end
     if names is None:
-        return repeat(None, len(payloads)), payloads
-    new = set(names).difference(_EVENT_NAMES)
+        return None, payloads
+    distinct = set(names)
+    new = distinct.difference(_EVENT_NAMES)
     if new:
         if len(_EVENT_NAMES) + len(new) > 512:  # a server inventing names: not cached, decoded one by one
             return None
         for name in new:
             _EVENT_NAMES[name] = name.decode("utf-8", "replace")
-    return map(_EVENT_NAMES.__getitem__, names), payloads
+    if len(distinct) == 1:
+        return _EVENT_NAMES[names[0]], payloads
+    return list(map(_EVENT_NAMES.__getitem__, names)), payloads
+
+
+def _runs(name: str | None | list[str | None], payloads: list[bytes]) -> list[tuple[str | None, list[bytes]]]:
+    """``_tiled_run``'s answer as runs of consecutive events that share one name."""
+    if not isinstance(name, list):
+        return [(name, payloads)]
+    runs: list[tuple[str | None, list[bytes]]] = []
+    current: list[bytes] = []
+    previous: Any = _NO_NAME
+    for event, data in zip(name, payloads, strict=True):
+        if event != previous:
+            current = []
+            runs.append((event, current))
+            previous = event
+        current.append(data)
+    return runs
+
+
+_NO_NAME = object()
 
 
 class SSEDecoder:
@@ -159,13 +181,14 @@ class SSEDecoder:
             self._partial or self._head or self._data or self._event is not None or self._retry is not None
         )
 
-    def feed_pairs(self, chunk: bytes) -> Iterable[tuple[str | None, bytes]]:
-        """``feed()``, as ``(event, data)`` pairs: what a stream reader needs, without building an event object
-        per event where the chunk holds only the common shapes (the usual case)."""
+    def feed_runs(self, chunk: bytes) -> list[tuple[str | None, list[bytes]]]:
+        """``feed()``, as runs ``(event, [data, ...])`` of consecutive events sharing one ``event`` name: what a
+        stream reader needs, with no object built per event where the chunk holds only the common shapes (the
+        usual case, and usually one run: every chat chunk, most Responses deltas)."""
         if self._slow:
             chunk = self._prepare(chunk)
             if not chunk:
-                return ()
+                return []
         if not self._slow and 13 not in chunk and not self._data and self._event is None and self._retry is None:
             cut = chunk.rfind(b"\n\n") + 2
             run = _tiled_run(chunk, 0, cut) if cut > 1 else None
@@ -173,8 +196,9 @@ class SSEDecoder:
                 if cut < len(chunk):
                     self._partial.append(chunk[cut:])
                     self._slow = True
-                return zip(*run, strict=True)
-        return [(e.event, e.data) for e in self._feed(chunk)]
+                return _runs(*run)
+        events = self._feed(chunk)
+        return _runs([e.event for e in events], [e.data for e in events])
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Consume ``chunk`` and return the events it completes (often none)."""
@@ -262,7 +286,9 @@ class SSEDecoder:
         cut = chunk.rfind(b"\n\n", pos) + 2
         run = _tiled_run(chunk, pos, cut) if cut > pos else None
         if run is not None:
-            events.extend(map(ServerSentEvent, *run, repeat(last_id)))
+            name, payloads = run
+            names = name if isinstance(name, list) else repeat(name)
+            events.extend(map(ServerSentEvent, names, payloads, repeat(last_id)))
             return cut
         # Match back to back from `pos` (a scanner does not re-parse arguments; `Pattern.scanner` is
         # undocumented but is what the stdlib's own `re.Scanner` is built on).

@@ -136,7 +136,7 @@ async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[
     more: list[Any] = []
     strict = decoder_for(cast).decode  # resolved once: hashing a big union per event costs ~1 us
     sse_decoder = SSEDecoder()
-    feed = sse_decoder.feed_pairs
+    feed = sse_decoder.feed_runs
     readany = response.content.readany
     special = _SPECIAL_EVENTS
     last: Any = None
@@ -153,30 +153,32 @@ async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[
                     raise APIConnectionError("The stream ended in the middle of an event.",
                                              request_id=response.headers.get("x-request-id"))
                 break
-            for event, data in feed(chunk):
-                if data == _DONE:
-                    _finish(response, progress, on_end, last)
-                    return
-                if event is not None and special[event]:
-                    obj = _special_event(event, data, cast, response)
-                else:
-                    # An error payload opens with its key, `{"error"`. Payloads that open with any other key
-                    # (`{"id"`, `{"type"` ...) skip the full check: two byte reads instead of a search.
-                    if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
-                        _raise_if_error(event, data, response)
-                    try:
-                        obj = strict(data)
-                    except msgspec.ValidationError:
-                        obj = decode(data, cast)  # drift: the lenient path
-                last = obj
-                if fold is None:
-                    yield obj
-                    continue
-                yield fold(obj, more)  # a helper's verdict (response.failed ...) raises here
-                if more:
-                    for obj in more:
+            for event, run in feed(chunk):  # runs of events sharing one name: usually one run per chunk
+                named = event is not None and special[event]
+                for data in run:
+                    if data == _DONE:
+                        _finish(response, progress, on_end, last)
+                        return
+                    if named:
+                        obj = _special_event(event, data, cast, response)  # type: ignore[arg-type]
+                    else:
+                        # An error payload opens with its key, `{"error"`. Payloads that open with any other
+                        # key (`{"id"`, `{"type"` ...) skip the full check: two byte reads, not a search.
+                        if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
+                            _raise_if_error(event, data, response)
+                        try:
+                            obj = strict(data)
+                        except msgspec.ValidationError:
+                            obj = decode(data, cast)  # drift: the lenient path
+                    last = obj
+                    if fold is None:
                         yield obj
-                    more.clear()
+                        continue
+                    yield fold(obj, more)  # a helper's verdict (response.failed ...) raises here
+                    if more:
+                        for obj in more:
+                            yield obj
+                        more.clear()
     except BaseException:  # an error, a cancellation, or closed early: a half-read connection cannot be reused
         _close(response, progress)
         raise

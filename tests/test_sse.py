@@ -356,8 +356,10 @@ def test_runs_of_common_events_match_reference() -> None:
         expected, last_id = reference(stream)
         assert events == expected, stream
         assert decoder.last_event_id == last_id
-        pairs_decoder = SSEDecoder()
-        assert [p for c in chunks for p in pairs_decoder.feed_pairs(c)] == [(e.event, e.data) for e in expected]
+        runs_decoder = SSEDecoder()
+        runs = [r for c in chunks for r in runs_decoder.feed_runs(c)]
+        assert [(event, data) for event, run in runs for data in run] == [(e.event, e.data) for e in expected]
+        assert all(run for _, run in runs)  # no empty run
 
 
 @pytest.mark.parametrize("odd", [b"", b"id: 5\ndata: odd\n\n", b"event: \ndata: odd\n\n", b": c\n"])
@@ -377,8 +379,8 @@ def test_large_reads_of_common_events_match_reference(named: bool, odd: bytes) -
         got, decoder = decode(*chunks)
         assert got == expected
         assert decoder.last_event_id == last_id
-        pairs_decoder = SSEDecoder()  # what streams read: the same events as (event, data) pairs
-        pairs = [pair for chunk in chunks for pair in pairs_decoder.feed_pairs(chunk)]
+        runs_decoder = SSEDecoder()  # what streams read: the same events as runs sharing a name
+        pairs = [(event, data) for chunk in chunks for event, run in runs_decoder.feed_runs(chunk) for data in run]
         assert pairs == [(e.event, e.data) for e in expected]
 
 
