@@ -126,8 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=5000, help="chunks / delta events per stream")
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--chunk", type=int, default=65536, help="bytes per simulated network read")
+    parser.add_argument("--one", nargs=2, metavar=("SCENARIO", "CONTESTANT"),
+                        help="warm up, run that one --reps times and print nothing (for instructions.py)")
     args = parser.parse_args(argv)
     chat, resp = _server.chat_stream(args.events), _server.responses_stream(args.events)
+    if args.one:
+        run = scenarios(chat, resp, args.chunk)[args.one[0]][args.one[1]]
+        asyncio.run(run())
+        for _ in range(args.reps):
+            asyncio.run(run())
+        return 0
     targets = {"chat stream": 1.5, "responses stream": 1.5, "chat.completions.stream() helper": 1.3,
                "responses.stream() helper": 1.3}
     print(f"{args.events:,} events per stream, {args.chunk:,}-byte reads, best of {args.reps}\n")
