@@ -17,11 +17,12 @@ Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
 import msgspec
 
+from ._decode import decode
 from ._structured import (
     ParsedChatCompletion,
     ParsedChatCompletionMessage,
@@ -122,14 +123,25 @@ class _Event(msgspec.Struct, gc=False):
 class ChunkEvent(_Event):
     """Every chunk, as received, first among the events it causes."""
 
-    chunk: CreateChatCompletionStreamResponse
+    _chunk: Any  # the decoded chunk, or its JSON bytes until ``chunk`` is first read
     _state: Any
     type: Literal["chunk"] = "chunk"
+
+    @property
+    def chunk(self) -> CreateChatCompletionStreamResponse:
+        """The chunk, decoded on first access (the stream's text fast path reads only what it needs of it)."""
+        chunk = self._chunk
+        if type(chunk) is bytes:
+            chunk = self._chunk = _decode_chunk(chunk)
+        return chunk  # type: ignore[no-any-return]
 
     @property
     def snapshot(self) -> ParsedChatCompletion[Any]:
         """The completion accumulated so far (as of the latest chunk read; built on access, then cached)."""
         return self._state.current_completion_snapshot  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"ChunkEvent(chunk={self.chunk!r})"
 
 
 class ContentDeltaEvent(_Event):
@@ -317,6 +329,41 @@ class _Choice:
         self.parsed: Any = None
 
 
+class _TextDelta(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Strictly private. The only delta the fast path takes: text, and nothing else set (``None`` fields only
+    decode ``null``; an unknown field fails too)."""
+
+    content: str | None = None
+    role: None = None
+    refusal: None = None
+    tool_calls: None = None
+    function_call: None = None
+
+
+class _TextChoice(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Strictly private: a choice with no logprobs and no finish_reason."""
+
+    index: int | None = None
+    delta: _TextDelta = msgspec.field(default_factory=_TextDelta)
+    logprobs: None = None
+    finish_reason: None = None
+
+
+class _TextChunk(msgspec.Struct, gc=False):
+    """Strictly private: a chunk with no usage (other top-level fields are left to the full decode)."""
+
+    choices: list[_TextChoice] = []
+    usage: None = None
+
+
+_decode_text_chunk = msgspec.json.Decoder(_TextChunk).decode
+_MAX_MISSES = 4  # a text stream misses on its first, last and usage chunks
+
+
+def _decode_chunk(data: bytes) -> CreateChatCompletionStreamResponse:
+    return decode(data, CreateChatCompletionStreamResponse)
+
+
 class ChatCompletionStreamState(Generic[T]):
     """The accumulator behind ``ChatCompletionStream``; usable on its own: ``handle(chunk)`` returns the events.
 
@@ -332,44 +379,56 @@ class ChatCompletionStreamState(Generic[T]):
         self._choices: dict[int | None, _Choice] = {}
         self._meta: CreateChatCompletionStreamResponse | None = None
         self._usage: Any = None
-        self._last: CreateChatCompletionStreamResponse | None = None
+        self._last: Any = None  # the latest chunk, or its JSON bytes (see ``feed``)
         self._snapshot: tuple[Any, ParsedChatCompletion[T]] | None = None
+        self._misses = 0  # chunks that ``feed`` could not take on its fast path
 
     def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
         """Fold one chunk into the state and return its events (the ``ChunkEvent`` first)."""
-        events: list[Any] = []
-        first = self.fold(chunk, events)
-        return [first, *events]
+        return self.fold(chunk)
 
     handle_chunk = handle  # the official SDK's name
 
-    def fold(self, chunk: CreateChatCompletionStreamResponse, events: Any) -> ChunkEvent:
-        """Fold one chunk into the state; append the events it causes to ``events``; return its ``ChunkEvent``."""
+    def feed(self, data: bytes) -> Sequence[ChatCompletionStreamEvent[T]]:
+        """Fold one chunk, given as its JSON payload, into the state and return its events (``ChunkEvent`` first).
+
+        The stream's hot path. Most chunks carry one more piece of text for a choice already streaming
+        content: those are decoded into ``_TextChunk`` (a few fields, no GC tracking, the ``chunk`` itself
+        decoded only if someone reads it), which also proves that nothing else is set in them. A chunk of any
+        other shape fails that decode and goes through ``fold`` fully decoded; after a few such failures
+        (tool calls, logprobs: every chunk would fail) the stream stops trying.
+        """
+        if self._misses < _MAX_MISSES:
+            try:
+                choices = _decode_text_chunk(data).choices
+            except msgspec.ValidationError:
+                self._misses += 1
+            else:
+                if len(choices) == 1:
+                    c = choices[0]
+                    st = self._choices.get(c.index)
+                    if st is not None and st.content is not None:
+                        self._last = data
+                        text = c.delta.content
+                        if text is None:
+                            return (ChunkEvent(data, self),)
+                        parts = st.content
+                        parts.append(text)
+                        return ChunkEvent(data, self), ContentDeltaEvent(text, st.index, parts, len(parts))
+        return self.fold(_decode_chunk(data))
+
+    def fold(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
+        """Fold one decoded chunk into the state and return its events, the ``ChunkEvent`` first."""
         self._last = chunk
-        event = ChunkEvent(chunk, self)
         if chunk.usage is not None:
             self._usage = chunk.usage
-        choices = chunk.choices
-        if not choices:
-            return event
-        for c in choices:
+        events: list[Any] = [ChunkEvent(chunk, self)]
+        for c in chunk.choices or ():
             st = self._choices.get(c.index)
             if st is None:
                 st = self._new_choice(c.index, chunk)
-            d = c.delta
-            # The hot path: a delta with only text, no logprobs, not the last chunk of the choice.
-            if (c.finish_reason is None and c.logprobs is None and d is not None and d.role is None
-                    and d.tool_calls is None and d.refusal is None and d.function_call is None):
-                text = d.content
-                if text is not None:
-                    parts = st.content
-                    if parts is None:
-                        parts = st.content = self._content_parts()
-                    parts.append(text)
-                    events.append(ContentDeltaEvent(text, st.index, parts, len(parts)))
-            else:
-                self._fold_choice(st, c, d, events)
-        return event
+            self._fold_choice(st, c, c.delta, events)
+        return events
 
     def _content_parts(self) -> _Parts:
         return _Parts(PartialJSON() if self._format is not None else None)
@@ -503,7 +562,10 @@ class ChatCompletionStreamState(Generic[T]):
         return self.current_completion_snapshot
 
     def _build(self) -> ParsedChatCompletion[T]:
-        meta = self._meta or self._last
+        last = self._last
+        if type(last) is bytes:
+            last = _decode_chunk(last)
+        meta = self._meta or last
         choices = []
         for st in sorted({id(st): st for st in self._choices.values()}.values(), key=lambda st: st.index):
             i = st.index
@@ -543,8 +605,8 @@ class ChatCompletionStreamState(Generic[T]):
             model=meta.model if meta else None,
             choices=choices,
             usage=self._usage,
-            system_fingerprint=_latest(self._last, meta, "system_fingerprint"),
-            service_tier=_latest(self._last, meta, "service_tier"),
+            system_fingerprint=_latest(last, meta, "system_fingerprint"),
+            service_tier=_latest(last, meta, "service_tier"),
         )
 
 
@@ -562,7 +624,7 @@ class ChatCompletionStream(Generic[T]):
     def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
         self._raw = raw
         self._state = state
-        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._fold_with(state.fold)
+        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._fold_with(state.feed, many=True)
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent[T]]:
         return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)

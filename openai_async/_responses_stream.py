@@ -104,6 +104,9 @@ class ResponseFailedError(APIError):
         self.response = response
 
 
+_NOWHERE = object()
+
+
 class ResponseStreamState(Generic[T]):
     """The accumulator behind ``ResponseStream``; ``handle(event)`` returns the event to yield.
 
@@ -116,6 +119,8 @@ class ResponseStreamState(Generic[T]):
         self._format = text_format if is_rich_format(text_format) else None
         self._tools = tools
         self._texts: dict[tuple[Any, Any], _Parts] = {}
+        self._text_at: tuple[Any, Any] = (_NOWHERE, _NOWHERE)  # the key of the latest text part, and its parts
+        self._text = _Parts()
         self._args: dict[Any, _Parts] = {}
         self._done_items: dict[int, Any] = {}
         self.response: Any = None
@@ -124,21 +129,29 @@ class ResponseStreamState(Generic[T]):
         self.sequence_number: int | None = None
         """The ``sequence_number`` of the latest event: resume with ``starting_after=`` it."""
 
-    def handle(self, event: Any, more: Any = None) -> Any:
-        """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``).
-
-        ``more`` is unused: it lets ``handle`` serve as an ``AsyncStream`` fold, whose events add no others.
-        """
-        cls = type(event)
-        if cls is ResponseTextDeltaEvent:
+    def handle(self, event: Any) -> Any:
+        """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``)."""
+        if type(event) is ResponseTextDeltaEvent:  # the hot path
             self.sequence_number = event.sequence_number
-            key = (event.output_index, event.content_index)
-            parts = self._texts.get(key)
-            if parts is None:
-                parts = self._texts[key] = _Parts()
+            parts = self._text
+            if event.output_index != self._text_at[0] or event.content_index != self._text_at[1]:
+                parts = self._text_part(event.output_index, event.content_index)
             parts.append(event.delta or "")
-            event._acc = (parts, len(parts))
+            event._acc = (parts, len(parts))  # type: ignore[attr-defined]  # in its __dict__
             return event
+        return self._handle(event)
+
+    def _text_part(self, output_index: Any, content_index: Any) -> _Parts:
+        key = (output_index, content_index)
+        parts = self._texts.get(key)
+        if parts is None:
+            parts = self._texts[key] = _Parts()
+        self._text_at = key
+        self._text = parts
+        return parts
+
+    def _handle(self, event: Any) -> Any:
+        cls = type(event)
         if cls is Unknown:
             seq = event.get("sequence_number")
             if isinstance(seq, int):

@@ -235,7 +235,7 @@ _usage_decoder = msgspec.json.Decoder(_UsageOnly)
 
 
 def _usage_tokens(result: Any) -> int | None:
-    if isinstance(result, msgspec.Raw):  # the bulk runner keeps bodies raw: read just the usage out of them
+    if isinstance(result, (msgspec.Raw, bytes)):  # raw bodies (bulk runner) and payloads (chat stream helper)
         try:
             usage: Any = _usage_decoder.decode(result).usage
         except msgspec.MsgspecError:

@@ -70,13 +70,14 @@ class AsyncStream(Generic[T]):
         self._cast = cast
         self._on_end = on_end
         self._progress = _Progress()
-        self._events: AsyncGenerator[T, None] = _events(response, cast, on_end, self._progress, None)
+        self._events: AsyncGenerator[T, None] = _events(response, cast, on_end, self._progress, None, False)
 
-    def _fold_with(self, fold: Callable[[Any, list[Any]], Any]) -> AsyncGenerator[Any, None]:
-        """Strictly private, for the stream helpers; call it before iterating. From now on each decoded event
-        goes through ``fold(event, more)`` inside the stream's own loop: its result is yielded, then whatever it
-        appended to ``more``. An exception from ``fold`` closes the connection. Returns the new iterator."""
-        self._events = _events(self.response, self._cast, self._on_end, self._progress, fold)
+    def _fold_with(self, fold: Callable[[Any], Any], *, many: bool = False) -> AsyncGenerator[Any, None]:
+        """Strictly private, for the stream helpers; call it before iterating. From now on the stream's own loop
+        yields ``fold(event)`` for each decoded event instead of the event; with ``many``, ``fold`` gets each
+        payload undecoded (``bytes``: it decodes what it needs) and returns a sequence of events to yield.
+        An exception from ``fold`` closes the connection. Returns the new iterator."""
+        self._events = _events(self.response, self._cast, self._on_end, self._progress, fold, many)
         return self._events
 
     @property
@@ -130,16 +131,15 @@ class AsyncStream(Generic[T]):
 
 
 async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[[Any], None] | None,
-                  progress: _Progress, fold: Callable[[Any, list[Any]], Any] | None) -> AsyncGenerator[Any, None]:
+                  progress: _Progress, fold: Callable[[Any], Any] | None, many: bool) -> AsyncGenerator[Any, None]:
     """Read, frame and decode the events of ``response``: the hot loop of every stream (and, with ``fold``,
     of the stream helpers: one generator step per event, not two)."""
-    more: list[Any] = []
     strict = decoder_for(cast).decode  # resolved once: hashing a big union per event costs ~1 us
     sse_decoder = SSEDecoder()
     feed = sse_decoder.feed_runs
     readany = response.content.readany
     special = _SPECIAL_EVENTS
-    last: Any = None
+    last: Any = None  # the latest event (or payload, with ``many``): its usage settles a rate-limit lease
     try:
         while True:
             progress.reading = True
@@ -160,25 +160,23 @@ async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[
                         _finish(response, progress, on_end, last)
                         return
                     if named:
-                        obj = _special_event(event, data, cast, response)  # type: ignore[arg-type]
-                    else:
-                        # An error payload opens with its key, `{"error"`. Payloads that open with any other
-                        # key (`{"id"`, `{"type"` ...) skip the full check: two byte reads, not a search.
-                        if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
-                            _raise_if_error(event, data, response)
-                        try:
-                            obj = strict(data)
-                        except msgspec.ValidationError:
-                            obj = decode(data, cast)  # drift: the lenient path
-                    last = obj
-                    if fold is None:
-                        yield obj
+                        last = _special_event(event, data, cast, response)  # type: ignore[arg-type]
+                        yield last if fold is None or many else fold(last)
                         continue
-                    yield fold(obj, more)  # a helper's verdict (response.failed ...) raises here
-                    if more:
-                        for obj in more:
+                    # An error payload opens with its key, `{"error"`. Payloads that open with any other key
+                    # (`{"id"`, `{"type"` ...) skip the full check: two byte reads, not a search.
+                    if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
+                        _raise_if_error(event, data, response)
+                    if many:
+                        last = data
+                        for obj in fold(data):  # type: ignore[misc]  # a helper's verdict raises here
                             yield obj
-                        more.clear()
+                        continue
+                    try:
+                        last = strict(data)
+                    except msgspec.ValidationError:
+                        last = decode(data, cast)  # drift: the lenient path
+                    yield last if fold is None else fold(last)  # a helper's verdict raises here
     except BaseException:  # an error, a cancellation, or closed early: a half-read connection cannot be reused
         _close(response, progress)
         raise

@@ -358,6 +358,60 @@ def test_state_accumulates_without_a_server() -> None:
     assert final.choices[1].message.content is None
 
 
+def _drifted(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chunks, with what a live API may add: explicit nulls, a null delta, a delta field and a choice field
+    this release does not know, two choices in one chunk."""
+    out = [dict(c) for c in chunks]
+    for i, c in enumerate(out):
+        if not c["choices"]:
+            continue
+        choice = dict(c["choices"][0])
+        delta = dict(choice["delta"] or {})
+        if i % 5 == 1:
+            delta.update(role=None, refusal=None, tool_calls=None)
+        elif i % 5 == 2:
+            delta["reasoning"] = "new field"
+        elif i % 5 == 3:
+            choice["annotations"] = []
+        elif i % 5 == 4 and not delta:
+            choice["delta"] = None
+        if choice["delta"] is not None:
+            choice["delta"] = delta
+        c["choices"] = [choice]
+    texts = [i for i, c in enumerate(out) if c["choices"] and (c["choices"][0]["delta"] or {}).get("content")]
+    if len(texts) >= 2:  # merge two text chunks of the same choice into one chunk of two choices
+        a, b = texts[-2], texts[-1]
+        out[a] = {**out[a], "choices": [out[a]["choices"][0], out.pop(b)["choices"][0]]}
+    return out
+
+
+def _view(event: Any) -> dict[str, Any]:
+    """What a user can read of an event: its public fields and properties."""
+    view = {name: getattr(event, name) for name in event.__struct_fields__ if not name.startswith("_")}
+    for name in ("chunk", "snapshot", "arguments", "parsed", "parsed_arguments"):
+        if name not in view and hasattr(type(event), name) and not (event.type == "chunk" and name == "snapshot"):
+            view[name] = getattr(event, name)
+    return msgspec.to_builtins(view)
+
+
+@pytest.mark.parametrize("drift", [False, True], ids=["as-sent", "drifted"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_payload_fast_path_gives_the_events_of_the_decoded_path(name: str, drift: bool) -> None:
+    """``feed(payload)`` (the stream's path: text chunks decoded into a slim type, the chunk itself decoded on
+    access) yields exactly what ``handle(chunk)`` yields for the fully decoded chunk, whatever the chunk holds."""
+    chunks = Fake([dict(c) for c in SCENARIOS[name]], seed=sum(map(ord, name))).chunks()
+    if drift:
+        chunks = _drifted(chunks)
+    fast: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
+    slow: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
+    for c in chunks:
+        payload = _encode(c)
+        got = [_view(e) for e in fast.feed(payload)]
+        want = [_view(e) for e in slow.handle(msgspec.json.decode(payload, type=CreateChatCompletionStreamResponse))]
+        assert got == want
+    assert msgspec.to_builtins(fast.get_final_completion()) == msgspec.to_builtins(slow.get_final_completion())
+
+
 async def test_connection_cut_mid_stream_raises() -> None:
     """A connection cut in the middle of the stream raises APIConnectionError through the helper."""
     data = Fake([{"content": "y" * 300}], seed=3).sse()
