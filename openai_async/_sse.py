@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -37,6 +38,9 @@ _NAMED_EVENT = re.compile(rb"event: (.*)\ndata: (.*)\n\n")
 _WINDOW = 32768  # bytes of named events matched at once (see _tiled_run)
 # Decoded `event:` names (b"" -> None), shared by every stream: the API uses a few dozen.
 _EVENT_NAMES: dict[bytes, str | None] = {b"": None}
+_NO_NAME = object()
+_data_value = itemgetter(slice(6, None))  # b"data: X" -> b"X"
+_event_value = itemgetter(slice(7, None))  # b"event: E" -> b"E"
 
 
 class ServerSentEvent(msgspec.Struct, gc=False, repr_omit_defaults=True):
@@ -78,6 +82,10 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
     ``bytes``; named ones give a tuple each, so they are matched a window at a time. Both keep the garbage
     collector out of it: thousands of live tuples from one large network read would trigger full collections.
     """
+    if chunk.startswith(b"event: ", pos):
+        split = _split_named(chunk, pos, cut)
+        if split is not None:
+            return split
     names: list[bytes] | None = None  # stays None while every event is unnamed (chat)
     payloads: list[bytes] = []
     start = pos
@@ -110,16 +118,49 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
         start = end
     if names is None:
         return None, payloads
+    decoded = _decoded_names(names)
+    return None if decoded is _NO_NAME else (decoded, payloads)  # type: ignore[return-value]
+
+
+def _split_named(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str | None], list[bytes]] | None:
+    """``_tiled_run`` for a span of named events only (Responses), or None. No regex: ``split`` at LF (a C
+    loop over the bytes, about twice as fast as matching them), then checks that every event is its three
+    lines ``event: E``, ``data: X`` and a blank one. Only lines follow one another here (no LF inside one), so
+    the count of LF + ``data: `` is the count of data lines that are neither the first line nor blank; once
+    the first of every three lines is known to be an ``event:`` line, the data lines can only be the second."""
+    lines = chunk[pos:cut].split(b"\n")
+    lines.pop()  # after the last LF
+    heads = lines[0::3]
+    n = len(heads)
+    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\ndata: ", pos, cut) != n:
+        return None
+    first = heads[0]
+    if heads.count(first) == n:  # one name throughout, as in a run of deltas
+        if not first.startswith(b"event: "):
+            return None
+        names: Any = _decoded_names([first[7:]])
+    elif all(map(bytes.startswith, heads, repeat(b"event: "))):
+        names = _decoded_names(list(map(_event_value, heads)))
+    else:
+        return None
+    if names is _NO_NAME:
+        return None
+    return names, list(map(_data_value, lines[1::3]))
+
+
+def _decoded_names(names: list[bytes]) -> str | None | list[str | None] | object:
+    """``event:`` values (b"" for none) as one ``str | None`` when all are the same, else a list of them;
+    ``_NO_NAME`` when there are too many distinct names to cache."""
     distinct = set(names)
     new = distinct.difference(_EVENT_NAMES)
     if new:
         if len(_EVENT_NAMES) + len(new) > 512:  # a server inventing names: not cached, decoded one by one
-            return None
+            return _NO_NAME
         for name in new:
             _EVENT_NAMES[name] = name.decode("utf-8", "replace")
     if len(distinct) == 1:
-        return _EVENT_NAMES[names[0]], payloads
-    return list(map(_EVENT_NAMES.__getitem__, names)), payloads
+        return _EVENT_NAMES[names[0]]
+    return list(map(_EVENT_NAMES.__getitem__, names))
 
 
 def _runs(name: str | None | list[str | None], payloads: list[bytes]) -> list[tuple[str | None, list[bytes]]]:
@@ -136,9 +177,6 @@ def _runs(name: str | None | list[str | None], payloads: list[bytes]) -> list[tu
             previous = event
         current.append(data)
     return runs
-
-
-_NO_NAME = object()
 
 
 class SSEDecoder:

@@ -340,6 +340,12 @@ EVENT_PIECES = [
     b"data: \n\n",
     b"event: e\r\ndata: crlf\r\n\r\n",
     b"\n",
+    # near misses of the three-line named shape (fields swapped or repeated, a comment between them)
+    b"data: x\nevent: swapped\n\n",
+    b"event: a\nevent: b\ndata: two names\n\n",
+    b"event: e\ndata: a\ndata: b\n\n",
+    b"event: e\n: c\ndata: x\n\n",
+    b"event: other.name\ndata: y\n\n",
 ]
 
 
@@ -362,7 +368,8 @@ def test_runs_of_common_events_match_reference() -> None:
         assert all(run for _, run in runs)  # no empty run
 
 
-@pytest.mark.parametrize("odd", [b"", b"id: 5\ndata: odd\n\n", b"event: \ndata: odd\n\n", b": c\n"])
+@pytest.mark.parametrize("odd", [b"", b"id: 5\ndata: odd\n\n", b"event: \ndata: odd\n\n", b": c\n",
+                                 b"data: odd\nevent: swapped\n\n", b"event: e\ndata: a\ndata: b\n\n"])
 @pytest.mark.parametrize("named", [False, True])
 def test_large_reads_of_common_events_match_reference(named: bool, odd: bytes) -> None:
     """A read of ~150 KB (several matching windows), with one unusual event at a random place, decodes like
