@@ -382,6 +382,7 @@ class ChatCompletionStreamState(Generic[T]):
         self._last: Any = None  # the latest chunk, or its JSON bytes (see ``feed``)
         self._snapshot: tuple[Any, ParsedChatCompletion[T]] | None = None
         self._misses = 0  # chunks that ``feed`` could not take on its fast path
+        self._texts: dict[Any, tuple[_Parts, int]] = {}  # choice ``index`` -> its content fragments, its index
 
     def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
         """Fold one chunk into the state and return its events (the ``ChunkEvent`` first)."""
@@ -392,29 +393,28 @@ class ChatCompletionStreamState(Generic[T]):
     def feed(self, data: bytes) -> Sequence[ChatCompletionStreamEvent[T]]:
         """Fold one chunk, given as its JSON payload, into the state and return its events (``ChunkEvent`` first).
 
-        The stream's hot path. Most chunks carry one more piece of text for a choice already streaming
+        The stream's hot path. Most chunks carry one more piece of text for one choice already streaming
         content: those are decoded into ``_TextChunk`` (a few fields, no GC tracking, the ``chunk`` itself
         decoded only if someone reads it), which also proves that nothing else is set in them. A chunk of any
-        other shape fails that decode and goes through ``fold`` fully decoded; after a few such failures
-        (tool calls, logprobs: every chunk would fail) the stream stops trying.
+        other shape (or with other than one choice, or for a choice with no content yet) goes through ``fold``
+        fully decoded; after a few shape failures (tool calls, logprobs: every chunk would fail) the stream
+        stops trying.
         """
         if self._misses < _MAX_MISSES:
             try:
-                choices = _decode_text_chunk(data).choices
-            except msgspec.ValidationError:
+                (c,) = _decode_text_chunk(data).choices
+                parts, index = self._texts[c.index]  # KeyError: the choice has no content yet
+            except (msgspec.ValidationError, ValueError):
                 self._misses += 1
+            except KeyError:
+                pass
             else:
-                if len(choices) == 1:
-                    c = choices[0]
-                    st = self._choices.get(c.index)
-                    if st is not None and st.content is not None:
-                        self._last = data
-                        text = c.delta.content
-                        if text is None:
-                            return (ChunkEvent(data, self),)
-                        parts = st.content
-                        parts.append(text)
-                        return ChunkEvent(data, self), ContentDeltaEvent(text, st.index, parts, len(parts))
+                self._last = data
+                text = c.delta.content
+                if text is None:
+                    return (ChunkEvent(data, self),)
+                parts.append(text)
+                return ChunkEvent(data, self), ContentDeltaEvent(text, index, parts, len(parts))
         return self.fold(_decode_chunk(data))
 
     def fold(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
@@ -447,6 +447,7 @@ class ChatCompletionStreamState(Generic[T]):
                 parts = st.content
                 if parts is None:
                     parts = st.content = self._content_parts()
+                    self._texts[c.index] = parts, i
                 parts.append(text)
                 events.append(ContentDeltaEvent(text, i, parts, len(parts)))
             if d.role is not None:
