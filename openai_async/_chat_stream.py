@@ -17,12 +17,13 @@ Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
 import msgspec
 
 from ._decode import decode
+from ._streaming import is_special
 from ._structured import (
     ParsedChatCompletion,
     ParsedChatCompletionMessage,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ._response import RateLimitInfo
-    from ._streaming import AsyncStream
+    from ._streaming import AsyncStream, _Reader
 
 __all__ = [
     "ChatCompletionStream",
@@ -379,9 +380,9 @@ class ChatCompletionStreamState(Generic[T]):
         self._choices: dict[int | None, _Choice] = {}
         self._meta: CreateChatCompletionStreamResponse | None = None
         self._usage: Any = None
-        self._last: Any = None  # the latest chunk, or its JSON bytes (see ``feed``)
+        self._last: Any = None  # the latest chunk, or its JSON bytes (see ``_chunk_events``)
         self._snapshot: tuple[Any, ParsedChatCompletion[T]] | None = None
-        self._misses = 0  # chunks that ``feed`` could not take on its fast path
+        self._misses = 0  # chunks that the stream's fast path could not take (see ``_chunk_events``)
         self._texts: dict[Any, tuple[_Parts, int]] = {}  # choice ``index`` -> its content fragments, its index
 
     def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
@@ -389,33 +390,6 @@ class ChatCompletionStreamState(Generic[T]):
         return self.fold(chunk)
 
     handle_chunk = handle  # the official SDK's name
-
-    def feed(self, data: bytes) -> Sequence[ChatCompletionStreamEvent[T]]:
-        """Fold one chunk, given as its JSON payload, into the state and return its events (``ChunkEvent`` first).
-
-        The stream's hot path. Most chunks carry one more piece of text for one choice already streaming
-        content: those are decoded into ``_TextChunk`` (a few fields, no GC tracking, the ``chunk`` itself
-        decoded only if someone reads it), which also proves that nothing else is set in them. A chunk of any
-        other shape (or with other than one choice, or for a choice with no content yet) goes through ``fold``
-        fully decoded; after a few shape failures (tool calls, logprobs: every chunk would fail) the stream
-        stops trying.
-        """
-        if self._misses < _MAX_MISSES:
-            try:
-                (c,) = _decode_text_chunk(data).choices
-                parts, index = self._texts[c.index]  # KeyError: the choice has no content yet
-            except (msgspec.ValidationError, ValueError):
-                self._misses += 1
-            except KeyError:
-                pass
-            else:
-                self._last = data
-                text = c.delta.content
-                if text is None:
-                    return (ChunkEvent(data, self),)
-                parts.append(text)
-                return ChunkEvent(data, self), ContentDeltaEvent(text, index, parts, len(parts))
-        return self.fold(_decode_chunk(data))
 
     def fold(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
         """Fold one decoded chunk into the state and return its events, the ``ChunkEvent`` first."""
@@ -619,13 +593,64 @@ def _latest(last: Any, first: Any, name: str) -> Any:
 # -- the stream ------------------------------------------------------------------------------------------
 
 
+async def _chunk_events(reader: _Reader, state: ChatCompletionStreamState[Any]) -> AsyncGenerator[Any, None]:
+    """The events of a chat completion stream: its ``AsyncStream``'s loop, replaced (see ``_loop_with``).
+
+    The hot path is here, inline. Most chunks carry one more piece of text for one choice already streaming
+    content: those are decoded into ``_TextChunk`` (a few fields, no GC tracking; the chunk itself is decoded
+    only if someone reads ``ChunkEvent.chunk``), which also proves that nothing else is set in them. A chunk of
+    any other shape (or with other than one choice, or for a choice with no content yet) goes through
+    ``state.fold`` fully decoded; after a few shape failures (tool calls, logprobs: every chunk would fail)
+    the loop stops trying. ``handle(chunk)`` on the decoded chunks gives the same events (a test holds it).
+    """
+    texts = state._texts
+    last: Any = None
+    try:
+        while (runs := await reader.runs()) is not None:
+            for event, run in runs:
+                if is_special(event):
+                    for data in run:
+                        yield reader.special(event, data, CreateChatCompletionStreamResponse)  # type: ignore[arg-type]
+                    continue
+                for data in run:
+                    # The error test of AsyncStream's loop (``_streaming._events``).
+                    if len(data) < 3 or data[1] != 34 or data[2] == 101:
+                        reader.raise_if_error(event, data)
+                    if state._misses < _MAX_MISSES:
+                        try:
+                            (c,) = _decode_text_chunk(data).choices
+                            parts, index = texts[c.index]  # KeyError: the choice has no content yet
+                        except (msgspec.ValidationError, ValueError):
+                            state._misses += 1
+                        except KeyError:
+                            pass
+                        else:
+                            state._last = data
+                            text = c.delta.content
+                            if text is None:
+                                yield ChunkEvent(data, state)
+                            else:  # folded before the ChunkEvent goes out: its snapshot has the text
+                                parts.append(text)
+                                yield ChunkEvent(data, state)
+                                yield ContentDeltaEvent(text, index, parts, len(parts))
+                            continue
+                    for obj in state.fold(_decode_chunk(data)):  # a helper's verdict raises here
+                        yield obj
+                if run:
+                    last = run[-1]  # a payload: on_end reads its usage
+    except BaseException:
+        reader.close()
+        raise
+    reader.finish(last)
+
+
 class ChatCompletionStream(Generic[T]):
     """The events of one streamed chat completion; iterate it inside ``async with ...stream(...) as stream``."""
 
     def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
         self._raw = raw
         self._state = state
-        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._fold_with(state.feed, many=True)
+        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._loop_with(lambda reader: _chunk_events(reader, state))
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent[T]]:
         return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)

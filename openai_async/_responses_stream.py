@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import msgspec
 
 from ._chat_stream import _Parts
+from ._decode import decode, decoder_for
 from ._errors import APIError
 from ._model import Unknown
+from ._streaming import is_special
 from ._structured import ParsedResponse, is_rich_format, parse_json, parse_response
 from .types import responses as _r
 
 if TYPE_CHECKING:
     from ._response import RateLimitInfo
-    from ._streaming import AsyncStream
+    from ._streaming import AsyncStream, _Reader
 
 __all__ = [
     "ResponseCompletedEvent",
@@ -131,7 +133,7 @@ class ResponseStreamState(Generic[T]):
 
     def handle(self, event: Any) -> Any:
         """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``)."""
-        if type(event) is ResponseTextDeltaEvent:  # the hot path
+        if type(event) is ResponseTextDeltaEvent:  # the stream's loop does this inline (``_response_events``)
             self.sequence_number = event.sequence_number
             parts = self._text
             if event.output_index != self._text_at[0] or event.content_index != self._text_at[1]:
@@ -204,6 +206,47 @@ class ResponseStreamState(Generic[T]):
         return "".join(self._texts[k].text() for k in sorted(self._texts, key=lambda k: (k[0] or 0, k[1] or 0)))
 
 
+async def _response_events(reader: _Reader, state: ResponseStreamState[Any]) -> AsyncGenerator[Any, None]:
+    """The events of a Responses stream, folded into ``state``: its ``AsyncStream``'s loop, replaced (see
+    ``_loop_with``), with ``state.handle`` inline for the text deltas that make most of a stream."""
+    strict = decoder_for(EVENT_TYPE).decode
+    text_delta = ResponseTextDeltaEvent
+    handle = state.handle
+    output_index = content_index = _NOWHERE  # where the latest text delta went, and its part's fragments
+    parts = state._text
+    last: Any = None
+    try:
+        while (runs := await reader.runs()) is not None:
+            for event, run in runs:
+                if is_special(event):
+                    for data in run:
+                        last = reader.special(event, data, EVENT_TYPE)  # type: ignore[arg-type]
+                        yield handle(last)
+                    continue
+                for data in run:
+                    # The error test of AsyncStream's loop (``_streaming._events``).
+                    if len(data) < 3 or data[1] != 34 or data[2] == 101:
+                        reader.raise_if_error(event, data)
+                    try:
+                        last = strict(data)
+                    except msgspec.ValidationError:
+                        last = decode(data, EVENT_TYPE)
+                    if type(last) is not text_delta:
+                        yield handle(last)  # a verdict (response.failed, error) raises here
+                        continue
+                    state.sequence_number = last.sequence_number  # handle()'s first branch, inline
+                    if last.output_index != output_index or last.content_index != content_index:
+                        output_index, content_index = last.output_index, last.content_index
+                        parts = state._text_part(output_index, content_index)
+                    parts.append(last.delta or "")
+                    last._acc = (parts, len(parts))  # type: ignore[attr-defined]
+                    yield last
+    except BaseException:
+        reader.close()
+        raise
+    reader.finish(last)
+
+
 class ResponseStream(Generic[T]):
     """The events of one Responses stream; iterate it inside ``async with client.responses.stream(...)``."""
 
@@ -211,7 +254,7 @@ class ResponseStream(Generic[T]):
         self._raw = raw
         self._state = state
         self._client = client
-        self._events: AsyncGenerator[Any, None] = raw._fold_with(state.handle)
+        self._events: AsyncGenerator[Any, None] = raw._loop_with(lambda reader: _response_events(reader, state))
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)

@@ -44,19 +44,89 @@ class _SpecialEvents(dict[Any, bool]):
 _SPECIAL_EVENTS = _SpecialEvents()
 
 
-class _Progress:
-    """What a stream and its event generator share. Strictly private.
+class _Reader:
+    """One response body as runs of SSE payloads, a network read at a time. Strictly private.
 
-    The generator holds this, the response and the decoders, never the stream itself: with no reference cycle,
-    dropping a stream mid-iteration closes its connection at once (``AsyncStream.__del__``), not at the next
-    garbage collection.
+    It reads, frames and stops at ``data: [DONE]``; the event loops of ``AsyncStream`` and of the stream helpers
+    (each an async generator built for its own kind of event) read it, so that a loop pays per event only for
+    its own work. The loops hold this, never the stream itself: with no reference cycle, dropping a stream
+    mid-iteration closes its connection at once (``AsyncStream.__del__``), not at the next garbage collection.
     """
 
-    __slots__ = ("done", "reading")
+    __slots__ = ("_read", "_sse", "done", "ended", "on_end", "reading", "response")
 
-    def __init__(self) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, on_end: Callable[[Any], None] | None) -> None:
+        self.response = response
+        self.on_end = on_end
+        self._read = response.content.readany
+        self._sse = SSEDecoder()
+        self.ended = False  # `data: [DONE]` came: read nothing more
         self.done = False  # the body was read to its end, or the connection closed
-        self.reading = False  # the generator is waiting for bytes (it cannot be closed from outside then)
+        self.reading = False  # a loop is waiting for bytes (it cannot be closed from outside then)
+
+    async def runs(self) -> list[tuple[str | None, list[bytes]]] | None:
+        """The payloads of the next network read, as runs of consecutive events sharing one ``event:`` name
+        (usually one run, sometimes none); None at the end of the stream."""
+        if self.ended:
+            return None
+        self.reading = True
+        try:
+            chunk = await self._read()
+        except TRANSPORT_ERRORS as exc:
+            raise map_error(exc, self.response.headers.get("x-request-id")) from exc
+        self.reading = False
+        if not chunk:  # end of body
+            if self._sse.pending:
+                raise APIConnectionError("The stream ended in the middle of an event.",
+                                         request_id=self.response.headers.get("x-request-id"))
+            return None
+        runs = self._sse.feed_runs(chunk)
+        for i, (event, run) in enumerate(runs):
+            if _DONE in run:  # one C loop over the run, not a test per payload
+                self.ended = True
+                del runs[i + 1 :]
+                runs[i] = (event, run[: run.index(_DONE)])
+                break
+        return runs
+
+    def finish(self, last: Any) -> None:
+        """The stream ended well: give the connection back; ``last`` (the latest event, or payload) goes to
+        ``on_end``, which settles the rate-limit lease with its usage."""
+        if not self.done:
+            self.done = True
+            self.response.release()
+            if self.on_end is not None:
+                self.on_end(last)
+
+    def close(self) -> None:
+        """An error, a cancellation, or closed early: a half-read connection cannot be reused."""
+        self.done = True
+        self.reading = False
+        self.response.close()
+
+    def special(self, event: str, data: bytes, cast: Any) -> Any:
+        """An ``event: error`` (raised), or an Assistants event: its name in ``event:``, the bare object as data."""
+        if event == "error":
+            self.raise_if_error(event, data)
+        return decode(b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}", cast)
+
+    def raise_if_error(self, event: str | None, data: bytes) -> None:
+        """Raise ``APIError`` if ``data`` is an error payload (``{"error": {...}}``, or any ``event: error``)."""
+        try:
+            body = msgspec.json.decode(data)
+        except msgspec.DecodeError:
+            body = data.decode("utf-8", "replace")
+        error = body.get("error") if isinstance(body, dict) else None
+        if event == "error" or isinstance(error, dict):
+            info = error if isinstance(error, dict) else body
+            message = info.get("message") if isinstance(info, dict) else None
+            raise APIError(message or "An error occurred during streaming", body=body,
+                           request_id=self.response.headers.get("x-request-id"))
+
+
+def is_special(event: str | None) -> bool:
+    """Whether the events of an ``event:`` name take the slow path (``error``, Assistants' ``thread.*``)."""
+    return event is not None and _SPECIAL_EVENTS[event]
 
 
 class AsyncStream(Generic[T]):
@@ -68,16 +138,14 @@ class AsyncStream(Generic[T]):
         self.headers: Mapping[str, str] = response.headers
         self.status_code = response.status
         self._cast = cast
-        self._on_end = on_end
-        self._progress = _Progress()
-        self._events: AsyncGenerator[T, None] = _events(response, cast, on_end, self._progress, None, False)
+        self._reader = _Reader(response, on_end)
+        self._events: AsyncGenerator[T, None] = _events(self._reader, cast)
 
-    def _fold_with(self, fold: Callable[[Any], Any], *, many: bool = False) -> AsyncGenerator[Any, None]:
-        """Strictly private, for the stream helpers; call it before iterating. From now on the stream's own loop
-        yields ``fold(event)`` for each decoded event instead of the event; with ``many``, ``fold`` gets each
-        payload undecoded (``bytes``: it decodes what it needs) and returns a sequence of events to yield.
-        An exception from ``fold`` closes the connection. Returns the new iterator."""
-        self._events = _events(self.response, self._cast, self._on_end, self._progress, fold, many)
+    def _loop_with(self, loop: Callable[[_Reader], AsyncGenerator[Any, None]]) -> AsyncGenerator[Any, None]:
+        """Strictly private, for the stream helpers; call it before iterating. From now on the events are what
+        ``loop(reader)`` yields, an async generator over the body's payloads in place of the stream's own
+        loop (it must close the reader on any exception, and finish it at the end). Returns it."""
+        self._events = loop(self._reader)
         return self._events
 
     @property
@@ -100,11 +168,11 @@ class AsyncStream(Generic[T]):
 
     async def aclose(self) -> None:
         """Stop reading and close the connection (it cannot be reused half-read)."""
-        progress = self._progress
-        if not progress.done or not self.response.closed:
-            progress.done = True
+        reader = self._reader
+        if not reader.done or not self.response.closed:
+            reader.done = True
             self.response.close()
-        if not progress.reading:  # suspended between two events (or never started): finish it now
+        if not reader.reading:  # suspended between two events (or never started): finish it now
             await self._events.aclose()
 
     close = aclose
@@ -130,89 +198,30 @@ class AsyncStream(Generic[T]):
         return f"<AsyncStream [{self.status_code}] request_id={self.request_id!r}>"
 
 
-async def _events(response: aiohttp.ClientResponse, cast: Any, on_end: Callable[[Any], None] | None,
-                  progress: _Progress, fold: Callable[[Any], Any] | None, many: bool) -> AsyncGenerator[Any, None]:
-    """Read, frame and decode the events of ``response``: the hot loop of every stream (and, with ``fold``,
-    of the stream helpers: one generator step per event, not two)."""
+async def _events(reader: _Reader, cast: Any) -> AsyncGenerator[Any, None]:
+    """Decode the events of the body: the hot loop of every stream. (The stream helpers have loops of their
+    own, with their folds inline: ``_chat_stream._chunk_events``, ``_responses_stream._response_events``.)"""
     strict = decoder_for(cast).decode  # resolved once: hashing a big union per event costs ~1 us
-    sse_decoder = SSEDecoder()
-    feed = sse_decoder.feed_runs
-    readany = response.content.readany
-    special = _SPECIAL_EVENTS
-    last: Any = None  # the latest event (or payload, with ``many``): its usage settles a rate-limit lease
+    last: Any = None
     try:
-        while True:
-            progress.reading = True
-            try:
-                chunk = await readany()
-            except TRANSPORT_ERRORS as exc:
-                raise map_error(exc, response.headers.get("x-request-id")) from exc
-            progress.reading = False
-            if not chunk:  # end of body
-                if sse_decoder.pending:
-                    raise APIConnectionError("The stream ended in the middle of an event.",
-                                             request_id=response.headers.get("x-request-id"))
-                break
-            for event, run in feed(chunk):  # runs of events sharing one name: usually one run per chunk
-                named = event is not None and special[event]
+        while (runs := await reader.runs()) is not None:
+            for event, run in runs:  # usually one run per network read
+                if is_special(event):
+                    for data in run:
+                        last = reader.special(event, data, cast)  # type: ignore[arg-type]
+                        yield last
+                    continue
                 for data in run:
-                    if data == _DONE:
-                        _finish(response, progress, on_end, last)
-                        return
-                    if named:
-                        last = _special_event(event, data, cast, response)  # type: ignore[arg-type]
-                        yield last if fold is None or many else fold(last)
-                        continue
                     # An error payload opens with its key, `{"error"`. Payloads that open with any other key
                     # (`{"id"`, `{"type"` ...) skip the full check: two byte reads, not a search.
                     if len(data) < 3 or data[1] != 34 or data[2] == 101:  # 34: '"', 101: 'e'
-                        _raise_if_error(event, data, response)
-                    if many:
-                        last = data
-                        for obj in fold(data):  # type: ignore[misc]  # a helper's verdict raises here
-                            yield obj
-                        continue
+                        reader.raise_if_error(event, data)
                     try:
                         last = strict(data)
                     except msgspec.ValidationError:
                         last = decode(data, cast)  # drift: the lenient path
-                    yield last if fold is None else fold(last)  # a helper's verdict raises here
-    except BaseException:  # an error, a cancellation, or closed early: a half-read connection cannot be reused
-        _close(response, progress)
+                    yield last
+    except BaseException:
+        reader.close()
         raise
-    _finish(response, progress, on_end, last)
-
-
-def _finish(response: aiohttp.ClientResponse, progress: _Progress, on_end: Callable[[Any], None] | None,
-            last: Any) -> None:
-    if not progress.done:
-        progress.done = True
-        response.release()
-        if on_end is not None:
-            on_end(last)
-
-
-def _special_event(event: str, data: bytes, cast: Any, response: aiohttp.ClientResponse) -> Any:
-    """An ``event: error`` (raised), or an Assistants event: its name in ``event:``, the bare object as data."""
-    if event == "error":
-        _raise_if_error(event, data, response)
-    return decode(b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}", cast)
-
-
-def _raise_if_error(event: str | None, data: bytes, response: aiohttp.ClientResponse) -> None:
-    try:
-        body = msgspec.json.decode(data)
-    except msgspec.DecodeError:
-        body = data.decode("utf-8", "replace")
-    error = body.get("error") if isinstance(body, dict) else None
-    if event == "error" or isinstance(error, dict):
-        info = error if isinstance(error, dict) else body
-        message = info.get("message") if isinstance(info, dict) else None
-        raise APIError(message or "An error occurred during streaming", body=body,
-                       request_id=response.headers.get("x-request-id"))
-
-
-def _close(response: aiohttp.ClientResponse, progress: _Progress) -> None:
-    progress.done = True
-    progress.reading = False
-    response.close()
+    reader.finish(last)

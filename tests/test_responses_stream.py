@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web
 
 from openai_async import APIError, AsyncOpenAI, RetryPolicy
-from openai_async._responses_stream import ResponseFailedError
+from openai_async._decode import decode
+from openai_async._responses_stream import EVENT_TYPE, ResponseFailedError, ResponseStreamState
 from openai_async._structured import ParsedResponse, function_tool
 from openai_async.types import Unknown
 from openai_async.types.responses import Response, ResponseOutputItemAddedEvent
@@ -103,7 +104,7 @@ def app_for(events: list[dict[str, Any]], final: dict[str, Any], *,
         if not streamed:
             return web.json_response(final, headers={"x-request-id": "req_resp"})
         after = int(request.query.get("starting_after", -1))
-        data = sse([e for e in events if e["sequence_number"] > after])
+        data = sse([e for e in events if e.get("sequence_number", after + 1) > after])
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "x-request-id": "req_resp"})
         await resp.prepare(request)
         rng = random.Random(len(data))
@@ -278,3 +279,40 @@ async def test_invalid_structured_output_raises_on_completed() -> None:
         async with client.responses.stream(model="m", input="x", text_format=Answer) as stream:
             with pytest.raises(msgspec.ValidationError):
                 await stream.get_final_response()
+
+
+def _arrival_view(event: Any, stream_sequence_number: Any) -> Any:
+    """What a user can read of an event when it arrives, and the stream's resume point then."""
+    view = msgspec.to_builtins(event) if not isinstance(event, Unknown) else dict(event)
+    snapshot = getattr(event, "snapshot", None) if hasattr(type(event), "snapshot") else None
+    return view, snapshot, stream_sequence_number
+
+
+async def test_stream_loop_gives_the_events_of_handle() -> None:
+    """The stream's loop (text deltas folded inline) gives what ``ResponseStreamState.handle`` gives for the same
+    decoded events: two text parts interleaved, a function call, an unknown event and drifted deltas."""
+    events, final = make_events("first part of the text, long enough " * 2, call_args='{"title": "t", "score": 1}',
+                                seed=4)
+    rng = random.Random(4)
+    second = [{"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 1,
+               "delta": p, "logprobs": []} for p in _pieces("a second part", rng)]
+    at = next(i for i, e in enumerate(events) if e["type"] == "response.output_text.delta")
+    for e in second:
+        at += rng.randint(1, 3)
+        events.insert(at, e)
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    deltas[3]["delta"] = None
+    deltas[5]["brand_new_field"] = {"x": 1}
+    deltas[7]["output_index"] = None
+    for i, e in enumerate(events):
+        e["sequence_number"] = i
+    del deltas[9]["sequence_number"]
+    async with serve(app_for(events, final)) as url, client_for(url) as client:
+        async with client.responses.stream(model="m", input="x") as stream:
+            got = [_arrival_view(e, stream.sequence_number) async for e in stream]
+    state: ResponseStreamState[Any] = ResponseStreamState()
+    want = []
+    for e in events:
+        event = state.handle(decode(_encode(e), EVENT_TYPE))  # the client's lenient decode
+        want.append(_arrival_view(event, state.sequence_number))
+    assert got == want
