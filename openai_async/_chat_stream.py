@@ -12,7 +12,9 @@ what the official SDK pays anyway, and not reading them costs nothing. ``Content
 ``ChunkEvent.snapshot`` and ``stream.current_completion_snapshot`` show the stream as of the latest chunk read.
 With a typed ``response_format`` (or typed/strict tools), ``ContentDeltaEvent.parsed`` (``parsed_arguments``)
 is the JSON received so far, from an incremental scanner that reads each character once (``PartialJSON``).
-Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the official SDK's models.
+Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the official SDK's models. On the
+stream, a chunk that only adds text is decoded into a slim type and its ``ChunkEvent.chunk`` on first access
+(see ``_chunk_events``).
 """
 
 from __future__ import annotations
@@ -387,12 +389,6 @@ class ChatCompletionStreamState(Generic[T]):
 
     def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
         """Fold one chunk into the state and return its events (the ``ChunkEvent`` first)."""
-        return self.fold(chunk)
-
-    handle_chunk = handle  # the official SDK's name
-
-    def fold(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
-        """Fold one decoded chunk into the state and return its events, the ``ChunkEvent`` first."""
         self._last = chunk
         if chunk.usage is not None:
             self._usage = chunk.usage
@@ -403,6 +399,8 @@ class ChatCompletionStreamState(Generic[T]):
                 st = self._new_choice(c.index, chunk)
             self._fold_choice(st, c, c.delta, events)
         return events
+
+    handle_chunk = handle  # the official SDK's name
 
     def _content_parts(self) -> _Parts:
         return _Parts(PartialJSON() if self._format is not None else None)
@@ -600,7 +598,7 @@ async def _chunk_events(reader: _Reader, state: ChatCompletionStreamState[Any]) 
     content: those are decoded into ``_TextChunk`` (a few fields, no GC tracking; the chunk itself is decoded
     only if someone reads ``ChunkEvent.chunk``), which also proves that nothing else is set in them. A chunk of
     any other shape (or with other than one choice, or for a choice with no content yet) goes through
-    ``state.fold`` fully decoded; after a few shape failures (tool calls, logprobs: every chunk would fail)
+    ``state.handle`` fully decoded; after a few shape failures (tool calls, logprobs: every chunk would fail)
     the loop stops trying. ``handle(chunk)`` on the decoded chunks gives the same events (a test holds it).
     """
     texts = state._texts
@@ -634,7 +632,7 @@ async def _chunk_events(reader: _Reader, state: ChatCompletionStreamState[Any]) 
                                 yield ChunkEvent(data, state)
                                 yield ContentDeltaEvent(text, index, parts, len(parts))
                             continue
-                    for obj in state.fold(_decode_chunk(data)):  # a helper's verdict raises here
+                    for obj in state.handle(_decode_chunk(data)):  # a helper's verdict raises here
                         yield obj
                 if run:
                     last = run[-1]  # a payload: on_end reads its usage

@@ -137,7 +137,6 @@ class AsyncStream(Generic[T]):
         self.response = response
         self.headers: Mapping[str, str] = response.headers
         self.status_code = response.status
-        self._cast = cast
         self._reader = _Reader(response, on_end)
         self._events: AsyncGenerator[T, None] = _events(self._reader, cast)
 
