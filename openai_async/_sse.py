@@ -128,8 +128,12 @@ def _split_named(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[st
     lines ``event: E``, ``data: X`` and a blank one. Only lines follow one another here (no LF inside one), so
     the count of LF + ``data: `` is the count of data lines that are neither the first line nor blank; once
     the first of every three lines is known to be an ``event:`` line, the data lines can only be the second."""
-    lines = chunk[pos:cut].split(b"\n")
-    lines.pop()  # after the last LF
+    if pos:
+        lines = chunk[pos:cut].split(b"\n")
+        lines.pop()  # after the last LF
+    else:  # no copy of the span: split it all, then drop the pieces of the unfinished event after `cut`
+        lines = chunk.split(b"\n")
+        del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
     heads = lines[0::3]
     n = len(heads)
     if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\ndata: ", pos, cut) != n:
