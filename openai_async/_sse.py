@@ -76,11 +76,12 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
     common-shape events, else None (the caller's slower loop takes over). The names come as one name when
     every event has it (None: unnamed, as in chat), else as a list parallel to the payloads.
 
-    ``findall`` does the work at C speed; its matches are accepted only when they tile the span exactly: each is
-    8 + len(X) bytes long, plus 8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the
-    lengths cannot add up when one is there). Unnamed events are matched with one group, which gives bare
-    ``bytes``; named ones give a tuple each, so they are matched a window at a time. Both keep the garbage
-    collector out of it: thousands of live tuples from one large network read would trigger full collections.
+    A span of named events only (Responses) is first cut by ``_split_named``. Otherwise ``findall`` does the
+    work at C speed; its matches are accepted only when they tile the span exactly: each is 8 + len(X) bytes
+    long, plus 8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the lengths cannot add
+    up when one is there). Unnamed events are matched with one group, which gives bare ``bytes``; named ones
+    give a tuple each, so they are matched a window at a time. Both keep the garbage collector out of it:
+    thousands of live tuples from one large network read would trigger full collections.
     """
     if chunk.startswith(b"event: ", pos):
         split = _split_named(chunk, pos, cut)
