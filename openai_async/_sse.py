@@ -76,17 +76,13 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
     common-shape events, else None (the caller's slower loop takes over). The names come as one name when
     every event has it (None: unnamed, as in chat), else as a list parallel to the payloads.
 
-    A span of named events only (Responses) is first cut by ``_split_named``. Otherwise ``findall`` does the
-    work at C speed; its matches are accepted only when they tile the span exactly: each is 8 + len(X) bytes
-    long, plus 8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the lengths cannot add
-    up when one is there). Unnamed events are matched with one group, which gives bare ``bytes``; named ones
-    give a tuple each, so they are matched a window at a time. Both keep the garbage collector out of it:
-    thousands of live tuples from one large network read would trigger full collections.
+    ``findall`` does the work at C speed (``feed_runs`` tries ``_split_named`` first on a read of named events);
+    its matches are accepted only when they tile the span exactly: each is 8 + len(X) bytes long, plus
+    8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the lengths cannot add up when one
+    is there). Unnamed events are matched with one group, which gives bare ``bytes``; named ones give a tuple
+    each, so they are matched a window at a time. Both keep the garbage collector out of it: thousands of live
+    tuples from one large network read would trigger full collections.
     """
-    if chunk.startswith(b"event: ", pos):
-        split = _split_named(chunk, pos, cut)
-        if split is not None:
-            return split
     names: list[bytes] | None = None  # stays None while every event is unnamed (chat)
     payloads: list[bytes] = []
     start = pos
@@ -123,21 +119,18 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
     return None if decoded is _NO_NAME else (decoded, payloads)  # type: ignore[return-value]
 
 
-def _split_named(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str | None], list[bytes]] | None:
-    """``_tiled_run`` for a span of named events only (Responses), or None. No regex: ``split`` at LF (a C
-    loop over the bytes, about twice as fast as matching them), then checks that every event is its three
-    lines ``event: E``, ``data: X`` and a blank one. Only lines follow one another here (no LF inside one), so
-    the count of LF + ``data: `` is the count of data lines that are neither the first line nor blank; once
-    the first of every three lines is known to be an ``event:`` line, the data lines can only be the second."""
-    if pos:
-        lines = chunk[pos:cut].split(b"\n")
-        lines.pop()  # after the last LF
-    else:  # no copy of the span: split it all, then drop the pieces of the unfinished event after `cut`
-        lines = chunk.split(b"\n")
-        del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
+def _split_named(chunk: bytes, cut: int) -> tuple[str | None | list[str | None], list[bytes]] | None:
+    """``_tiled_run`` for a read that opens with named events only (Responses) up to ``cut``, or None. No regex:
+    ``split`` at LF (a C loop over the bytes, about twice as fast as matching them), then checks that every
+    event is its three lines ``event: E``, ``data: X`` and a blank one. Only lines follow one another here (no
+    LF inside one), so the count of LF + ``data: `` is the count of data lines that are neither the first line
+    nor blank; once the first of every three lines is known to be an ``event:`` line, the data lines can only
+    be the second."""
+    lines = chunk.split(b"\n")  # then drop the pieces of the unfinished event after `cut` (no copy of the span)
+    del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
     heads = lines[0::3]
     n = len(heads)
-    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\ndata: ", pos, cut) != n:
+    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\ndata: ", 0, cut) != n:
         return None
     first = heads[0]
     if heads.count(first) == n:  # one name throughout, as in a run of deltas
@@ -200,6 +193,7 @@ class SSEDecoder:
         "_retry",
         "_skip_lf",
         "_slow",
+        "_split_misses",
         "_start",
         "last_event_id",
         "retry",
@@ -214,6 +208,7 @@ class SSEDecoder:
         self._head = b""  # the first bytes, while too few to tell whether they are a BOM
         self._skip_lf = False  # the last chunk ended in CR: a LF opening the next one belongs to it
         self._slow = True  # _start, _skip_lf or a non-empty _partial: feed() must go through _prepare()
+        self._split_misses = 0  # reads of named events that _split_named could not take
         self.last_event_id: str | None = None
         self.retry: int | None = None
 
@@ -234,7 +229,13 @@ class SSEDecoder:
                 return []
         if not self._slow and 13 not in chunk and not self._data and self._event is None and self._retry is None:
             cut = chunk.rfind(b"\n\n") + 2
-            run = _tiled_run(chunk, 0, cut) if cut > 1 else None
+            run = None
+            if cut > 1 and self._split_misses < 4 and chunk.startswith(b"event: "):
+                run = _split_named(chunk, cut)
+                if run is None:  # a server whose named events have other lines: stop trying after a few
+                    self._split_misses += 1
+            if run is None and cut > 1:
+                run = _tiled_run(chunk, 0, cut)
             if run is not None:
                 if cut < len(chunk):
                     self._partial.append(chunk[cut:])
