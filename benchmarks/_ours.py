@@ -99,7 +99,7 @@ class Decoder:
     """
 
     def __init__(self, b64: bool) -> None:
-        from openai_async._decode import decode
+        from openai_async._core.decode import decode
 
         self._decode = decode
         self._type = _embedding_type()

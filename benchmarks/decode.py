@@ -4,7 +4,7 @@
 
 The floor here reads every field the bytes carry (a hand-written msgspec Struct per object, as a careful user
 would write for the same data), so the ratio is the price of the generated types and their leniency alone.
-``openai_async._decode.decode`` is what the client runs on every JSON body. Best of 7 runs of 50,000 decodes.
+``openai_async._core.decode.decode`` is what the client runs on every JSON body. Best of 7 runs of 50,000 decodes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _server
 
 from openai_async import types
-from openai_async._decode import decode
+from openai_async._core.decode import decode
 
 
 class TokenDetails(msgspec.Struct):

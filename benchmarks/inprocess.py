@@ -24,9 +24,9 @@ import _floor
 import _server
 
 from openai_async import types
-from openai_async._chat_stream import ChatCompletionStream, ChatCompletionStreamState
-from openai_async._responses_stream import EVENT_TYPE, ResponseStream, ResponseStreamState
-from openai_async._streaming import AsyncStream
+from openai_async._core.streaming import AsyncStream
+from openai_async._helpers.chat.stream import ChatCompletionStream, ChatCompletionStreamState
+from openai_async._helpers.responses.stream import EVENT_TYPE, ResponseStream, ResponseStreamState
 
 
 class _Content:

@@ -10,98 +10,98 @@ from __future__ import annotations
 
 from ._azure import AsyncAzureOpenAI as AsyncAzureOpenAI
 from ._client import AsyncOpenAI as AsyncOpenAI
-from ._errors import APIConnectionError as APIConnectionError
-from ._errors import APIError as APIError
-from ._errors import APIResponseValidationError as APIResponseValidationError
-from ._errors import APIStatusError as APIStatusError
-from ._errors import APITimeoutError as APITimeoutError
-from ._errors import AuthenticationError as AuthenticationError
-from ._errors import BadRequestError as BadRequestError
-from ._errors import ConflictError as ConflictError
-from ._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
-from ._errors import InternalServerError as InternalServerError
-from ._errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
-from ._errors import LengthFinishReasonError as LengthFinishReasonError
-from ._errors import NotFoundError as NotFoundError
-from ._errors import OpenAIError as OpenAIError
-from ._errors import PermissionDeniedError as PermissionDeniedError
-from ._errors import RateLimitError as RateLimitError
-from ._errors import RealtimeAPIError as RealtimeAPIError
-from ._errors import UnprocessableEntityError as UnprocessableEntityError
-from ._pagination import AsyncPage as AsyncPage
-from ._pagination import AsyncPaginator as AsyncPaginator
-from ._response import BinaryResponse as BinaryResponse
-from ._response import RateLimitInfo as RateLimitInfo
-from ._response import RawResponse as RawResponse
-from ._retry import RetryPolicy as RetryPolicy
-from ._streaming import AsyncStream as AsyncStream
-from ._types import NOT_GIVEN as NOT_GIVEN
-from ._types import UNSET as UNSET
-from ._types import NotGiven as NotGiven
-from ._types import RequestOptions as RequestOptions
-from ._types import Timeout as Timeout
+from ._core.errors import APIConnectionError as APIConnectionError
+from ._core.errors import APIError as APIError
+from ._core.errors import APIResponseValidationError as APIResponseValidationError
+from ._core.errors import APIStatusError as APIStatusError
+from ._core.errors import APITimeoutError as APITimeoutError
+from ._core.errors import AuthenticationError as AuthenticationError
+from ._core.errors import BadRequestError as BadRequestError
+from ._core.errors import ConflictError as ConflictError
+from ._core.errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+from ._core.errors import InternalServerError as InternalServerError
+from ._core.errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+from ._core.errors import LengthFinishReasonError as LengthFinishReasonError
+from ._core.errors import NotFoundError as NotFoundError
+from ._core.errors import OpenAIError as OpenAIError
+from ._core.errors import PermissionDeniedError as PermissionDeniedError
+from ._core.errors import RateLimitError as RateLimitError
+from ._core.errors import RealtimeAPIError as RealtimeAPIError
+from ._core.errors import UnprocessableEntityError as UnprocessableEntityError
+from ._core.pagination import AsyncPage as AsyncPage
+from ._core.pagination import AsyncPaginator as AsyncPaginator
+from ._core.response import BinaryResponse as BinaryResponse
+from ._core.response import RateLimitInfo as RateLimitInfo
+from ._core.response import RawResponse as RawResponse
+from ._core.retry import RetryPolicy as RetryPolicy
+from ._core.streaming import AsyncStream as AsyncStream
+from ._core.types import NOT_GIVEN as NOT_GIVEN
+from ._core.types import UNSET as UNSET
+from ._core.types import NotGiven as NotGiven
+from ._core.types import RequestOptions as RequestOptions
+from ._core.types import Timeout as Timeout
 from ._version import __version__ as __version__
 
 # Names whose modules load the generated types (or more) are imported on first use, keeping `import openai_async`
 # as cheap as importing aiohttp.
 _LAZY: dict[str, str] = {
-    "function_tool": "._structured",
-    "pydantic_function_tool": "._structured",
-    "ParsedChatCompletion": "._structured",
-    "ParsedChatCompletionMessage": "._structured",
-    "ParsedChoice": "._structured",
-    "ParsedFunction": "._structured",
-    "ParsedFunctionToolCall": "._structured",
-    "ParsedResponse": "._structured",
-    "ParsedResponseFunctionToolCall": "._structured",
-    "ParsedResponseOutputText": "._structured",
-    "to_strict_json_schema": "._structured",
-    "ChatCompletionStream": "._chat_stream",
-    "ChatCompletionStreamEvent": "._chat_stream",
-    "ChatCompletionStreamManager": "._chat_stream",
-    "ChatCompletionStreamState": "._chat_stream",
-    "ChunkEvent": "._chat_stream",
-    "ContentDeltaEvent": "._chat_stream",
-    "ContentDoneEvent": "._chat_stream",
-    "FunctionToolCallArgumentsDeltaEvent": "._chat_stream",
-    "FunctionToolCallArgumentsDoneEvent": "._chat_stream",
-    "LogprobsContentDeltaEvent": "._chat_stream",
-    "LogprobsContentDoneEvent": "._chat_stream",
-    "LogprobsRefusalDeltaEvent": "._chat_stream",
-    "LogprobsRefusalDoneEvent": "._chat_stream",
-    "RefusalDeltaEvent": "._chat_stream",
-    "RefusalDoneEvent": "._chat_stream",
-    "ResponseFailedError": "._responses_stream",
-    "ResponseStream": "._responses_stream",
-    "ResponseStreamManager": "._responses_stream",
-    "ResponseStreamState": "._responses_stream",
-    "BatchInputError": "._batch",
-    "BatchProgress": "._batch",
-    "BatchRequestError": "._batch",
-    "BatchResponse": "._batch",
-    "BatchResult": "._batch",
-    "BatchRun": "._batch",
-    "BatchStateError": "._batch",
-    "BatchSummary": "._batch",
-    "run_batch": "._batch",
-    "PollTimeoutError": "._polling",
+    "function_tool": "._helpers.structured",
+    "pydantic_function_tool": "._helpers.structured",
+    "ParsedChatCompletion": "._helpers.structured",
+    "ParsedChatCompletionMessage": "._helpers.structured",
+    "ParsedChoice": "._helpers.structured",
+    "ParsedFunction": "._helpers.structured",
+    "ParsedFunctionToolCall": "._helpers.structured",
+    "ParsedResponse": "._helpers.structured",
+    "ParsedResponseFunctionToolCall": "._helpers.structured",
+    "ParsedResponseOutputText": "._helpers.structured",
+    "to_strict_json_schema": "._helpers.structured",
+    "ChatCompletionStream": "._helpers.chat.stream",
+    "ChatCompletionStreamEvent": "._helpers.chat.stream",
+    "ChatCompletionStreamManager": "._helpers.chat.stream",
+    "ChatCompletionStreamState": "._helpers.chat.stream",
+    "ChunkEvent": "._helpers.chat.stream",
+    "ContentDeltaEvent": "._helpers.chat.stream",
+    "ContentDoneEvent": "._helpers.chat.stream",
+    "FunctionToolCallArgumentsDeltaEvent": "._helpers.chat.stream",
+    "FunctionToolCallArgumentsDoneEvent": "._helpers.chat.stream",
+    "LogprobsContentDeltaEvent": "._helpers.chat.stream",
+    "LogprobsContentDoneEvent": "._helpers.chat.stream",
+    "LogprobsRefusalDeltaEvent": "._helpers.chat.stream",
+    "LogprobsRefusalDoneEvent": "._helpers.chat.stream",
+    "RefusalDeltaEvent": "._helpers.chat.stream",
+    "RefusalDoneEvent": "._helpers.chat.stream",
+    "ResponseFailedError": "._helpers.responses.stream",
+    "ResponseStream": "._helpers.responses.stream",
+    "ResponseStreamManager": "._helpers.responses.stream",
+    "ResponseStreamState": "._helpers.responses.stream",
+    "BatchInputError": "._workloads.batch.pipeline",
+    "BatchProgress": "._workloads.batch.pipeline",
+    "BatchRequestError": "._workloads.batch.pipeline",
+    "BatchResponse": "._workloads.batch.pipeline",
+    "BatchResult": "._workloads.batch.pipeline",
+    "BatchRun": "._workloads.batch.pipeline",
+    "BatchStateError": "._workloads.batch.pipeline",
+    "BatchSummary": "._workloads.batch.pipeline",
+    "run_batch": "._workloads.batch.pipeline",
+    "PollTimeoutError": "._core.polling",
     "FineTuningJobWatch": "._helpers.fine_tuning",
-    "RealtimeConnection": "._realtime",
-    "RealtimeConnectionManager": "._realtime",
-    "audio_bytes": "._realtime",
-    "RateLimiter": "._ratelimit",
-    "ModelRateLimiter": "._ratelimit",
-    "RateLimitHook": "._ratelimit",
-    "InMemoryBackend": "._ratelimit",
-    "ScaledClock": "._ratelimit",
-    "RedisBackend": "._ratelimit_redis",
-    "run_bulk": "._bulk",
-    "BulkResult": "._bulk",
-    "BulkSummary": "._bulk",
-    "BulkInputError": "._bulk",
-    "BulkRun": "._bulk",
-    "BaseModel": "._model",
-    "Unknown": "._model",
+    "RealtimeConnection": "._helpers.realtime.connection",
+    "RealtimeConnectionManager": "._helpers.realtime.connection",
+    "audio_bytes": "._helpers.realtime.connection",
+    "RateLimiter": "._workloads.ratelimit",
+    "ModelRateLimiter": "._workloads.ratelimit",
+    "RateLimitHook": "._core.types",
+    "InMemoryBackend": "._workloads.ratelimit",
+    "ScaledClock": "._workloads.ratelimit",
+    "RedisBackend": "._workloads.ratelimit_redis",
+    "run_bulk": "._workloads.bulk",
+    "BulkResult": "._workloads.bulk",
+    "BulkSummary": "._workloads.bulk",
+    "BulkInputError": "._workloads.bulk",
+    "BulkRun": "._workloads.bulk",
+    "BaseModel": "._core.model",
+    "Unknown": "._core.model",
 }
 
 __all__ = [

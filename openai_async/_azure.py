@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ._client import DEFAULT_TIMEOUT, AsyncOpenAI
-from ._errors import OpenAIError
-from ._resource import path_segment
-from ._types import RequestOptions, Timeout
+from ._core.errors import OpenAIError
+from ._core.resource import path_segment
+from ._core.types import RequestOptions, Timeout
 
 __all__ = ["AsyncAzureOpenAI"]
 

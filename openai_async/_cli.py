@@ -29,8 +29,8 @@ from typing import Any
 import anyio
 import msgspec
 
-from ._bulk import BulkInputError, run_bulk
-from ._errors import OpenAIError
+from ._core.errors import OpenAIError
+from ._workloads.bulk import BulkInputError, run_bulk
 
 __all__ = ["main"]
 
@@ -126,7 +126,7 @@ def validate_input(path: str) -> int:
 # --------------------------------------------------------------------------------------------------- commands
 async def _bulk(args: argparse.Namespace) -> int:
     from ._client import AsyncOpenAI
-    from ._ratelimit import RateLimiter
+    from ._workloads.ratelimit import RateLimiter
 
     total = None if args.no_validate else validate_input(args.input)
     limiter = RateLimiter(rpm=args.rpm, tpm=args.tpm) if args.rpm or args.tpm else None
@@ -190,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     bulk.set_defaults(run=_bulk)
 
-    from ._batch import add_batch_arguments, batch_command
+    from ._workloads.batch.pipeline import add_batch_arguments, batch_command
 
     batch = commands.add_parser(
         "batch", help="run a Batch-style JSONL file through the Batch API (resumable)"

@@ -188,15 +188,15 @@ def _type_of(name: str, modules: dict[str, str]) -> Any:
 
 def union_members(typ: Any) -> set[Any]:
     """The members of a union alias, nested unions and ``Alternatives`` (same-tag members) flattened."""
-    from openai_async._decode import _union_args
+    from openai_async._core.decode import _union_args
 
     return set(_union_args(typ))
 
 
 def check_result(op: gen.Operation, result: Any, modules: dict[str, str]) -> str:
     """'' when ``result`` has the method's return type, else why not."""
-    from openai_async._pagination import AsyncPage
-    from openai_async._response import BinaryResponse
+    from openai_async._core.pagination import AsyncPage
+    from openai_async._core.response import BinaryResponse
 
     kind = op.entry["kind"]
     if kind == "list":

@@ -710,9 +710,9 @@ class _Module:
         if "msgspec" in self.needs:
             lines += ["import msgspec", ""]
         core = [
-            ("_resource", ["APIResource"] + (["path_segment"] if "path_segment" in self.needs else [])),
+            ("_core.resource", ["APIResource"] + (["path_segment"] if "path_segment" in self.needs else [])),
             (
-                "_types",
+                "_core.types",
                 [
                     n
                     for n in ("UNSET", "FileTypes", "RequestOptions", "UnsetType", "Unpack")
@@ -721,11 +721,11 @@ class _Module:
             ),
         ]
         if "AsyncStream" in self.needs:
-            core.append(("_streaming", ["AsyncStream"]))
+            core.append(("_core.streaming", ["AsyncStream"]))
         if "AsyncPaginator" in self.needs:
-            core.append(("_pagination", ["AsyncPaginator"]))
+            core.append(("_core.pagination", ["AsyncPaginator"]))
         if "BinaryResponse" in self.needs:
-            core.append(("_response", ["BinaryResponse"]))
+            core.append(("_core.response", ["BinaryResponse"]))
         for mod, names in core:
             lines.append(_import(f"{up}{mod}", names))
         for mod, names in sorted(self.types.items()):
@@ -840,7 +840,7 @@ def _render_container(
         "from functools import cached_property",
         "from typing import TYPE_CHECKING",
         "",
-        f"from {up}_resource import APIResource",
+        f"from {up}_core.resource import APIResource",
         "",
         "if TYPE_CHECKING:",
     ]

@@ -790,7 +790,7 @@ class Renderer:
             "",
             "import msgspec",
             "",
-            f"from .._model import {', '.join(['Alternatives', 'BaseModel', *used_mixins])}",
+            f"from .._core.model import {', '.join(['Alternatives', 'BaseModel', *used_mixins])}",
             "",
             "__all__ = [" + ", ".join(_pystr(n) for n in exported) + "]",
             "",
@@ -862,7 +862,7 @@ def render_init(spec_hash: str, table: dict[str, str]) -> str:
 
 ``from openai_async.types import ChatCompletion`` imports only ``openai_async.types.chat`` (and the areas it
 refers to). Names are the spec's schema names; the official SDK's names are aliases of them.
-Decoding is lenient about API drift (see ``openai_async._decode``): an object it cannot place, such as a stream
+Decoding is lenient about API drift (see ``openai_async._core.decode``): an object it cannot place, such as a stream
 event with a ``type`` newer than this release, comes back as ``Unknown`` (the raw ``dict``).
 """
 
@@ -871,8 +871,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .._model import BaseModel as BaseModel
-from .._model import Unknown as Unknown
+from .._core.model import BaseModel as BaseModel
+from .._core.model import Unknown as Unknown
 
 _MODULE_OF: dict[str, str] = {{
 {rows}
@@ -905,8 +905,8 @@ def render_init_stub(spec_hash: str, table: dict[str, str]) -> str:
     return "\n".join(
         [
             header(spec_hash),
-            "from .._model import BaseModel as BaseModel",
-            "from .._model import Unknown as Unknown",
+            "from .._core.model import BaseModel as BaseModel",
+            "from .._core.model import Unknown as Unknown",
             *lines,
             "",
             "__all__: list[str]",

@@ -11,7 +11,8 @@ import msgspec
 import pytest
 
 from openai_async import AsyncOpenAI, InternalServerError, RetryPolicy
-from openai_async._batch import (
+from openai_async._core.polling import PollTimeoutError
+from openai_async._workloads.batch.pipeline import (
     BatchInputError,
     BatchProgress,
     BatchResult,
@@ -20,7 +21,6 @@ from openai_async._batch import (
     batch_command,
     run_batch,
 )
-from openai_async._polling import PollTimeoutError
 from openai_async.types.chat import CreateChatCompletionResponse
 from openai_async.types.embeddings import CreateEmbeddingResponse
 

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from openai_async import AsyncOpenAI, RetryPolicy
-from openai_async._bulk import BulkInputError, BulkResult, run_bulk, scan_results
+from openai_async._workloads.bulk import BulkInputError, BulkResult, run_bulk, scan_results
 
 from ._server import routes, serve
 
@@ -126,7 +126,7 @@ _CHILD = textwrap.dedent(
     """
     import sys, anyio
     from openai_async import AsyncOpenAI, RetryPolicy
-    from openai_async._bulk import run_bulk
+    from openai_async._workloads.bulk import run_bulk
 
     url, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from openai_async import APIConnectionError, APIError, AsyncOpenAI, LengthFinishReasonError, RetryPolicy
-from openai_async._chat_stream import ChatCompletionStreamState
-from openai_async._structured import function_tool
+from openai_async._helpers.chat.stream import ChatCompletionStreamState
+from openai_async._helpers.structured import function_tool
 from openai_async.types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
 
 from ._server import routes, serve

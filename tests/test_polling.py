@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openai_async import AsyncOpenAI, RetryPolicy
-from openai_async._polling import PollSchedule, PollTimeoutError, poll_after_ms
+from openai_async._core.polling import PollSchedule, PollTimeoutError, poll_after_ms
 
 from ._fake_batch_server import FakeOpenAI
 from ._server import serve

@@ -7,7 +7,7 @@ import anyio.lowlevel
 import msgspec
 import pytest
 
-from openai_async._ratelimit import (
+from openai_async._workloads.ratelimit import (
     InMemoryBackend,
     ModelRateLimiter,
     RateLimiter,
@@ -16,7 +16,7 @@ from openai_async._ratelimit import (
     request_model,
     retry_after_seconds,
 )
-from openai_async._tokens import estimate_request_tokens
+from openai_async._workloads.tokens import estimate_request_tokens
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from openai_async import AsyncOpenAI, RetryPolicy
-from openai_async._ratelimit import RateLimiter, ScaledClock
+from openai_async._workloads.ratelimit import RateLimiter, ScaledClock
 
 from ._server import routes, serve
 

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import pytest
 
-from openai_async._ratelimit import RateLimiter, ScaledClock
+from openai_async._workloads.ratelimit import RateLimiter, ScaledClock
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
-from openai_async._ratelimit_redis import RedisBackend  # noqa: E402
+from openai_async._workloads.ratelimit_redis import RedisBackend  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -131,8 +131,8 @@ async def test_concurrent_reservations_never_share_a_slot(backend_factory: objec
 _CHILD = textwrap.dedent(
     """
     import sys, anyio
-    from openai_async._ratelimit import RateLimiter, ScaledClock
-    from openai_async._ratelimit_redis import RedisBackend
+    from openai_async._workloads.ratelimit import RateLimiter, ScaledClock
+    from openai_async._workloads.ratelimit_redis import RedisBackend
 
     url, key = sys.argv[1], sys.argv[2]
 

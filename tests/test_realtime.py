@@ -22,8 +22,8 @@ from openai_async import (
     InternalServerError,
     RetryPolicy,
 )
-from openai_async._model import Unknown
-from openai_async._realtime import RealtimeAPIError, audio_bytes
+from openai_async._core.model import Unknown
+from openai_async._helpers.realtime.connection import RealtimeAPIError, audio_bytes
 from openai_async.types.realtime import (
     RealtimeClientEventResponseCancel,
     RealtimeClientEventSessionUpdate,

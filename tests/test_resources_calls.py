@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from openai_async import AsyncOpenAI
-from openai_async._response import BinaryResponse
-from openai_async._streaming import AsyncStream
+from openai_async._core.response import BinaryResponse
+from openai_async._core.streaming import AsyncStream
 from openai_async.types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
 from openai_async.types.files import OpenAIFile
 

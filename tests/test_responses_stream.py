@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 
 from openai_async import APIError, AsyncOpenAI, RetryPolicy
-from openai_async._decode import decode
-from openai_async._responses_stream import EVENT_TYPE, ResponseFailedError, ResponseStreamState
-from openai_async._structured import ParsedResponse, function_tool
+from openai_async._core.decode import decode
+from openai_async._helpers.responses.stream import EVENT_TYPE, ResponseFailedError, ResponseStreamState
+from openai_async._helpers.structured import ParsedResponse, function_tool
 from openai_async.types import Unknown
 from openai_async.types.responses import Response, ResponseOutputItemAddedEvent
 

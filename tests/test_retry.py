@@ -8,7 +8,7 @@ import time
 import pytest
 
 from openai_async import RetryPolicy
-from openai_async._retry import retry_delay, should_retry_status
+from openai_async._core.retry import retry_delay, should_retry_status
 
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, 520])

@@ -22,7 +22,7 @@ from openai_async import (
     RetryPolicy,
     Timeout,
 )
-from openai_async._types import UNSET
+from openai_async._core.types import UNSET
 
 from ._server import routes, serve
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from openai_async._sse import ServerSentEvent, SSEDecoder
+from openai_async._core.sse import ServerSentEvent, SSEDecoder
 
 try:
     import hypothesis

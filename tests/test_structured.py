@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from openai_async import AsyncOpenAI, ContentFilterFinishReasonError, LengthFinishReasonError, RetryPolicy
-from openai_async._structured import (
+from openai_async._helpers.structured import (
     ParsedChatCompletion,
     PartialJSON,
     function_tool,

@@ -27,7 +27,7 @@ from openai_async import (
     RateLimitError,
     RetryPolicy,
 )
-from openai_async._sse import ServerSentEvent, SSEDecoder
+from openai_async._core.sse import ServerSentEvent, SSEDecoder
 from openai_async.testing import (
     FakeOpenAI,
     FakeResponse,

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from openai_async._decode import convert, decode
+from openai_async._core.decode import convert, decode
 from openai_async.types import (
     AuditLog,
     AuditLogActor,

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 import openai_async.types as types
-from openai_async._decode import decode
+from openai_async._core.decode import decode
 from openai_async.types import (
     AuditLog,
     BaseModel,
@@ -172,7 +172,7 @@ def test_base64_embeddings_decode_on_the_fast_path() -> None:
     import array
     import base64
 
-    from openai_async._decode import decoder_for
+    from openai_async._core.decode import decoder_for
     from openai_async.types import CreateEmbeddingResponse
 
     vector = array.array("f", [0.5, -1.25, 3.0])

@@ -12,8 +12,8 @@ import msgspec
 import pytest
 
 import openai_async.types as types
-from openai_async._decode import decode, decoder_for
-from openai_async._model import Alternatives, Unknown
+from openai_async._core.decode import decode, decoder_for
+from openai_async._core.model import Alternatives, Unknown
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))

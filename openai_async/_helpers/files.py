@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._polling import poll
-from .._resource import path_segment
-from .._types import UNSET, RequestOptions, Unpack
+from .._core.polling import poll
+from .._core.resource import path_segment
+from .._core.types import UNSET, RequestOptions, Unpack
 from ..types.files import OpenAIFile
 
 if TYPE_CHECKING:
     from .._client import AsyncOpenAI
-    from .._response import RawResponse
+    from .._core.response import RawResponse
 
 __all__ = ["FilesHelpers"]
 

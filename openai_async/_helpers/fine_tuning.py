@@ -6,9 +6,9 @@ from collections import deque
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from .._polling import PollSchedule, PollTimeoutError
-from .._resource import path_segment
-from .._types import UNSET, RequestOptions, Unpack, UnsetType
+from .._core.polling import PollSchedule, PollTimeoutError
+from .._core.resource import path_segment
+from .._core.types import UNSET, RequestOptions, Unpack, UnsetType
 from ..types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 if TYPE_CHECKING:

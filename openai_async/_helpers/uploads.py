@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import anyio.to_thread
 
-from .._types import UNSET, RequestOptions, Unpack, UnsetType
+from .._core.types import UNSET, RequestOptions, Unpack, UnsetType
 from ..types.uploads import Upload
 
 if sys.version_info < (3, 11):  # pragma: no cover

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._polling import poll
-from .._resource import path_segment
-from .._types import UNSET, FileTypes, RequestOptions, Unpack, UnsetType
+from .._core.polling import poll
+from .._core.resource import path_segment
+from .._core.types import UNSET, FileTypes, RequestOptions, Unpack, UnsetType
 from ..types.vector_stores import VectorStoreFileBatchObject, VectorStoreFileObject
 from .uploads import first_error
 
@@ -23,7 +23,7 @@ if sys.version_info < (3, 11):  # pragma: no cover
 
 if TYPE_CHECKING:
     from .._client import AsyncOpenAI
-    from .._response import RawResponse
+    from .._core.response import RawResponse
 
 __all__ = ["VectorStoreFileBatchesHelpers", "VectorStoreFilesHelpers"]
 

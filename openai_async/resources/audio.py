@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
-from .._streaming import AsyncStream
-from .._pagination import AsyncPaginator
-from .._response import BinaryResponse
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
+from .._core.streaming import AsyncStream
+from .._core.pagination import AsyncPaginator
+from .._core.response import BinaryResponse
 from ..types.audio import (
     CreateTranscriptionResponseDiarizedJson,
     CreateTranscriptionResponseJson,

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
-from .._pagination import AsyncPaginator
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.pagination import AsyncPaginator
 from ..types.batch import Batch
-from openai_async._helpers.batches import BatchesHelpers
+from openai_async._workloads.batch.resource import BatchesHelpers
 
 if TYPE_CHECKING:
     from ..types.batch import BatchFileExpirationAfter

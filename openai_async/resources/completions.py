@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
-from .._resource import APIResource
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
-from .._streaming import AsyncStream
+from .._core.resource import APIResource
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.streaming import AsyncStream
 from ..types.completions import CreateCompletionResponse
 
 if TYPE_CHECKING:

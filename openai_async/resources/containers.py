@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
-from .._pagination import AsyncPaginator
-from .._response import BinaryResponse
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
+from .._core.pagination import AsyncPaginator
+from .._core.response import BinaryResponse
 from ..types.containers import ContainerFileResource, ContainerResource
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._resource import APIResource
-from .._types import FileTypes, RequestOptions, Unpack
+from .._core.resource import APIResource
+from .._core.types import FileTypes, RequestOptions, Unpack
 from ..types.moderations import ProvenanceResource
 
 

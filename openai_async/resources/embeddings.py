@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from .._resource import APIResource
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.resource import APIResource
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
 from ..types.embeddings import CreateEmbeddingResponse
 
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
-from .._pagination import AsyncPaginator
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.pagination import AsyncPaginator
 from ..types.evals import Eval, EvalRun, EvalRunOutputItem
 
 if TYPE_CHECKING:

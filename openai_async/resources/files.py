@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
-from .._pagination import AsyncPaginator
-from .._response import BinaryResponse
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
+from .._core.pagination import AsyncPaginator
+from .._core.response import BinaryResponse
 from ..types.files import DeleteFileResponse, OpenAIFile
 from openai_async._helpers.files import FilesHelpers
 

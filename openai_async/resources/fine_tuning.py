@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
-from .._pagination import AsyncPaginator
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.pagination import AsyncPaginator
 from ..types.fine_tuning import (
     DeleteFineTuningCheckpointPermissionResponse,
     FineTuningCheckpointPermission,

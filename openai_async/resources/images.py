@@ -9,9 +9,9 @@ from typing import Any, Literal, overload
 
 import msgspec
 
-from .._resource import APIResource
-from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
-from .._streaming import AsyncStream
+from .._core.resource import APIResource
+from .._core.types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
+from .._core.streaming import AsyncStream
 from ..types.images import ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse
 
 

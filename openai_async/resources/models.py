@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._resource import APIResource, path_segment
-from .._types import RequestOptions, Unpack
-from .._pagination import AsyncPaginator
+from .._core.resource import APIResource, path_segment
+from .._core.types import RequestOptions, Unpack
+from .._core.pagination import AsyncPaginator
 from ..types.models import DeleteModelResponse, Model
 
 

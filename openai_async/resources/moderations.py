@@ -10,8 +10,8 @@ from typing import Any
 
 import msgspec
 
-from .._resource import APIResource
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.resource import APIResource
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
 from ..types.moderations import CreateModerationResponse
 
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, RequestOptions, UnsetType, Unpack
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, RequestOptions, UnsetType, Unpack
 from ..types.realtime import RealtimeCreateClientSecretResponse, RealtimeTranslationClientSecretCreateResponse
-from openai_async._helpers.realtime import RealtimeHelpers
+from openai_async._helpers.realtime.resource import RealtimeHelpers
 
 if TYPE_CHECKING:
     from ..types.realtime import (

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from .._resource import APIResource, path_segment
-from .._types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
+from .._core.resource import APIResource, path_segment
+from .._core.types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from ..types.uploads import Upload, UploadPart
 from openai_async._helpers.uploads import UploadsHelpers
 

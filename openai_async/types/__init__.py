@@ -4,7 +4,7 @@
 
 ``from openai_async.types import ChatCompletion`` imports only ``openai_async.types.chat`` (and the areas it
 refers to). Names are the spec's schema names; the official SDK's names are aliases of them.
-Decoding is lenient about API drift (see ``openai_async._decode``): an object it cannot place, such as a stream
+Decoding is lenient about API drift (see ``openai_async._core.decode``): an object it cannot place, such as a stream
 event with a ``type`` newer than this release, comes back as ``Unknown`` (the raw ``dict``).
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .._model import BaseModel as BaseModel
-from .._model import Unknown as Unknown
+from .._core.model import BaseModel as BaseModel
+from .._core.model import Unknown as Unknown
 
 _MODULE_OF: dict[str, str] = {
     "ActiveStatus": "chatkit",

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["Batch", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse"]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["ActiveStatus", "AssistantMessageItem", "Attachment", "AttachmentType", "AutomaticThreadTitlingParam", "ChatSessionAutomaticThreadTitling", "ChatSessionChatkitConfiguration", "ChatSessionFileUpload", "ChatSessionHistory", "ChatSessionRateLimits", "ChatSessionResource", "ChatSessionStatus", "ChatkitConfigurationParam", "ChatkitWorkflow", "ChatkitWorkflowTracing", "ClientToolCallItem", "ClientToolCallStatus", "ClosedStatus", "CreateChatSessionBody", "DeletedThreadResource", "ExpiresAfterParam", "FileAnnotation", "FileAnnotationSource", "FileUploadParam", "HistoryParam", "InferenceOptions", "LockedStatus", "RateLimitsParam", "ResponseOutputText", "TaskGroupItem", "TaskGroupTask", "TaskItem", "TaskType", "ThreadItem", "ThreadItemListResource", "ThreadListResource", "ThreadResource", "ToolChoice", "UrlAnnotation", "UrlAnnotationSource", "UserMessageInputText", "UserMessageItem", "UserMessageQuotedText", "WidgetMessageItem", "WorkflowParam", "WorkflowTracingParam"]
 

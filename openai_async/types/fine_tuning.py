@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["CreateFineTuningCheckpointPermissionRequest", "CreateFineTuningJobRequest", "CreateFineTuningJobRequestHyperparameters", "CreateFineTuningJobRequestIntegrationsItem", "CreateFineTuningJobRequestIntegrationsItemWandb", "DeleteFineTuningCheckpointPermissionResponse", "FineTuneChatCompletionRequestAssistantMessage", "FineTuneChatCompletionRequestAssistantMessageAudio", "FineTuneChatCompletionRequestAssistantMessageFunctionCall", "FineTuneDPOHyperparameters", "FineTuneDPOMethod", "FineTuneMethod", "FineTuneReinforcementHyperparameters", "FineTuneReinforcementMethod", "FineTuneSupervisedHyperparameters", "FineTuneSupervisedMethod", "FineTuningCheckpointPermission", "FineTuningIntegration", "FineTuningIntegrationWandb", "FineTuningJob", "FineTuningJobCheckpoint", "FineTuningJobCheckpointMetrics", "FineTuningJobError", "FineTuningJobEvent", "FineTuningJobHyperparameters", "InputAudio", "InputAudioInputAudio", "ListFineTuningCheckpointPermissionResponse", "ListFineTuningJobCheckpointsResponse", "ListFineTuningJobEventsResponse", "ListPaginatedFineTuningJobsResponse"]
 

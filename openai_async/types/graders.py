@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ValidateGraderRequest", "ValidateGraderResponse"]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages"]
 

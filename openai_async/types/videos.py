@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoDeleteResponse", "VideoListResource", "VideoModel", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .._model import Alternatives, BaseModel
+from .._core.model import Alternatives, BaseModel
 
 __all__ = ["WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData", "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData", "WebhookEvalRunCanceled", "WebhookEvalRunCanceledData", "WebhookEvalRunFailed", "WebhookEvalRunFailedData", "WebhookEvalRunSucceeded", "WebhookEvalRunSucceededData", "WebhookFineTuningJobCancelled", "WebhookFineTuningJobCancelledData", "WebhookFineTuningJobFailed", "WebhookFineTuningJobFailedData", "WebhookFineTuningJobSucceeded", "WebhookFineTuningJobSucceededData", "WebhookLiveCallIncoming", "WebhookLiveCallIncomingData", "WebhookLiveCallIncomingDataSipHeadersItem", "WebhookRealtimeCallIncoming", "WebhookRealtimeCallIncomingData", "WebhookRealtimeCallIncomingDataSipHeadersItem", "WebhookResponseCancelled", "WebhookResponseCancelledData", "WebhookResponseCompleted", "WebhookResponseCompletedData", "WebhookResponseFailed", "WebhookResponseFailedData", "WebhookResponseIncomplete", "WebhookResponseIncompleteData"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..._resource import APIResource
+from ..._core.resource import APIResource
 
 if TYPE_CHECKING:
     from ..chat import Chat

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from ..._resource import APIResource
-from ..._types import UNSET, RequestOptions, UnsetType, Unpack
+from ..._core.resource import APIResource
+from ..._core.types import UNSET, RequestOptions, UnsetType, Unpack
 from ...types.realtime import RealtimeSessionCreateResponse, RealtimeTranscriptionSessionCreateResponse
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
-from ..._resource import APIResource, path_segment
-from ..._types import UNSET, RequestOptions, UnsetType, Unpack
-from ..._streaming import AsyncStream
-from ..._pagination import AsyncPaginator
+from ..._core.resource import APIResource, path_segment
+from ..._core.types import UNSET, RequestOptions, UnsetType, Unpack
+from ..._core.streaming import AsyncStream
+from ..._core.pagination import AsyncPaginator
 from ...types.assistants import (
     AssistantStreamEvent,
     DeleteMessageResponse,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
-from ._transport import translate_errors
+from .transport import translate_errors
 
 if TYPE_CHECKING:
     import aiohttp

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 import anyio
 
-from ._errors import OpenAIError
-from ._response import RawResponse
-from ._types import UNSET, UnsetType
+from .errors import OpenAIError
+from .response import RawResponse
+from .types import UNSET, UnsetType
 
 __all__ = ["PollSchedule", "PollTimeoutError", "poll", "poll_after_ms"]
 

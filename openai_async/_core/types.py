@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -16,7 +16,7 @@ else:  # pragma: no cover
     from typing_extensions import TypedDict, Unpack
 
 if TYPE_CHECKING:
-    from ._retry import RetryPolicy
+    from .retry import RetryPolicy
 
 __all__ = ["NOT_GIVEN", "UNSET", "FileTypes", "NotGiven", "RequestOptions", "Timeout", "Unpack", "UnsetType"]
 
@@ -80,3 +80,13 @@ class RequestOptions(TypedDict, total=False):
 def is_given(value: Any) -> bool:
     """True when ``value`` is not the UNSET sentinel."""
     return value is not UNSET
+
+
+class RateLimitHook(Protocol):
+    """What ``AsyncOpenAI(rate_limiter=...)`` calls (docs/CONTRACTS.md): ``RateLimiter``, ``ModelRateLimiter``."""
+
+    async def acquire(self, method: str, path: str, body: Any) -> Any: ...
+
+    def observe(self, lease: Any, status: int | None, headers: Mapping[str, str] | None) -> None: ...
+
+    def settle(self, lease: Any, total_tokens: int | None) -> None: ...

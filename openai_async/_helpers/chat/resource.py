@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._types import UNSET, RequestOptions
+from ..._core.types import UNSET, RequestOptions
 
 if TYPE_CHECKING:
-    from .._chat_stream import ChatCompletionStreamManager
-    from .._client import AsyncOpenAI
-    from .._structured import ParsedChatCompletion
+    from ..._client import AsyncOpenAI
+    from ..structured import ParsedChatCompletion
+    from .stream import ChatCompletionStreamManager
 
 __all__ = ["CompletionsHelpers", "split_params"]
 
@@ -31,7 +31,7 @@ def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions
 
 def _chat_body(messages: Any, model: Any, response_format: Any, tools: Any,
                params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
-    from .._structured import is_rich_format, response_format_param
+    from ..structured import is_rich_format, response_format_param
 
     body, options = split_params(params)
     body["messages"] = messages
@@ -62,8 +62,8 @@ class CompletionsHelpers:
         ``function_tool(T)`` entries whose arguments are decoded into ``T``.
         Leaving the ``async with`` block closes the connection.
         """
-        from .._chat_stream import ChatCompletionStreamManager, ChatCompletionStreamState
-        from ..types.chat import CreateChatCompletionStreamResponse
+        from ...types.chat import CreateChatCompletionStreamResponse
+        from .stream import ChatCompletionStreamManager, ChatCompletionStreamState
 
         body, options = _chat_body(messages, model, response_format, tools, params)
         body["stream"] = True
@@ -92,8 +92,8 @@ class CompletionsHelpers:
             ContentFilterFinishReasonError: a choice was stopped by the content filter.
             msgspec.ValidationError: the content does not match ``response_format``.
         """
-        from .._structured import parse_chat_completion
-        from ..types.chat import CreateChatCompletionResponse
+        from ...types.chat import CreateChatCompletionResponse
+        from ..structured import parse_chat_completion
 
         body, options = _chat_body(messages, model, response_format, tools, params)
         completion = await self._client._request("POST", "/chat/completions", body=body,

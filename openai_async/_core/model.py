@@ -4,7 +4,7 @@
   fields, all ``None`` by default, are not sent) and ``repr_omit_defaults=True`` (reprs show only what is set).
   ``to_dict()`` / ``to_json()`` mirror the official SDK's ``model_dump()`` / ``model_dump_json()``, which are
   kept as aliases.
-- ``Unknown``: what the lenient decoder (``openai_async._decode``) returns for an object it cannot place, such as
+- ``Unknown``: what the lenient decoder (``openai_async._core.decode``) returns for an object it cannot place, such as
   a union member whose ``type`` this version does not know. It is the raw JSON ``dict`` itself, with ``.type``
   and ``.raw`` for convenience, and it encodes back to the same JSON.
 - ``Alternatives``: ``Annotated`` metadata on a union that msgspec cannot express as a whole (several members

@@ -19,9 +19,9 @@ from typing import Any
 
 import msgspec
 
-from ._decode import decode
-from ._errors import InvalidWebhookSignatureError
-from ._resource import APIResource
+from .._core.decode import decode
+from .._core.errors import InvalidWebhookSignatureError
+from .._core.resource import APIResource
 
 __all__ = ["Webhooks"]
 
@@ -89,7 +89,7 @@ def _key(secret: str) -> bytes:
 
 @cache
 def _event_union() -> Any:
-    from .types import webhooks as module
+    from ..types import webhooks as module
 
     events = tuple(
         cls for cls in vars(module).values()

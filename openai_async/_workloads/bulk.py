@@ -36,15 +36,15 @@ import anyio.lowlevel
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, OpenAIError
+from .._core.errors import APIConnectionError, APIStatusError, APITimeoutError, OpenAIError
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from typing_extensions import Self
 
-    from ._client import AsyncOpenAI
-    from ._ratelimit import RateLimiter
+    from .._client import AsyncOpenAI
+    from .ratelimit import RateLimiter
 
 __all__ = [
     "BulkError",

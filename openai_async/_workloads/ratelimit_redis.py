@@ -21,7 +21,7 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from ._ratelimit import WallClock
+from .ratelimit import WallClock
 
 __all__ = ["RedisBackend"]
 

@@ -38,20 +38,21 @@ import anyio
 import msgspec
 from yarl import URL
 
-from ._decode import decode
-from ._errors import APIConnectionError, APIStatusError, RealtimeAPIError, status_error
-from ._model import Unknown
-from ._retry import RetryPolicy, retry_delay, should_retry_status
-from ._transport import TRANSPORT_ERRORS, map_error
-from ._types import UNSET
-from .types.realtime import RealtimeServerEvent, RealtimeServerEventError
+from ..._core.client import USER_AGENT
+from ..._core.decode import decode
+from ..._core.errors import APIConnectionError, APIStatusError, RealtimeAPIError, status_error
+from ..._core.model import Unknown
+from ..._core.retry import RetryPolicy, retry_delay, should_retry_status
+from ..._core.transport import TRANSPORT_ERRORS, map_error
+from ..._core.types import UNSET
+from ...types.realtime import RealtimeServerEvent, RealtimeServerEventError
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from typing_extensions import Self
 
-    from ._client import AsyncOpenAI
+    from ..._client import AsyncOpenAI
 
 __all__ = ["RealtimeAPIError", "RealtimeConnection", "RealtimeConnectionManager", "audio_bytes"]
 
@@ -176,9 +177,7 @@ class RealtimeConnectionManager:
         key = client.api_key
         if not isinstance(key, str):
             key = await key()
-        from ._client import _USER_AGENT
-
-        headers = {"User-Agent": _USER_AGENT, **client.default_headers}
+        headers = {"User-Agent": USER_AGENT, **client.default_headers}
         headers[client._auth_header] = client._auth_prefix + key
         if client.organization:
             headers["OpenAI-Organization"] = client.organization

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._resource import path_segment
-from .._types import UNSET, RequestOptions
-from .chat import split_params
+from ..._core.resource import path_segment
+from ..._core.types import UNSET, RequestOptions
+from ..chat.resource import split_params
 
 if TYPE_CHECKING:
-    from .._client import AsyncOpenAI
-    from .._responses_stream import ResponseStreamManager
-    from .._structured import ParsedResponse
+    from ..._client import AsyncOpenAI
+    from ..structured import ParsedResponse
+    from .stream import ResponseStreamManager
 
 __all__ = ["ResponsesHelpers"]
 
@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 def _responses_body(text_format: Any, tools: Any, params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
-    from .._structured import FunctionTool, is_rich_format, text_format_param
+    from ..structured import FunctionTool, is_rich_format, text_format_param
 
     body, options = split_params(params)
     if text_format is not UNSET and is_rich_format(text_format):
@@ -48,7 +48,7 @@ class ResponsesHelpers:
         ``ParsedResponse``; ``response.failed`` raises ``ResponseFailedError``, an ``error`` event ``APIError``.
         Leaving the ``async with`` block closes the connection.
         """
-        from .._responses_stream import EVENT_TYPE, ResponseStreamManager, ResponseStreamState
+        from .stream import EVENT_TYPE, ResponseStreamManager, ResponseStreamState
 
         client = self._client
         body, options = _responses_body(text_format, tools, params)
@@ -82,8 +82,8 @@ class ResponsesHelpers:
         Raises:
             msgspec.ValidationError: the output text does not match ``text_format``.
         """
-        from .._structured import parse_response
-        from ..types.responses import Response
+        from ...types.responses import Response
+        from ..structured import parse_response
 
         body, options = _responses_body(text_format, tools, params)
         response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .._retry import RetryPolicy
-from .._types import UNSET, UnsetType
+from ..._core.retry import RetryPolicy
+from ..._core.types import UNSET, UnsetType
 
 if TYPE_CHECKING:
-    from .._client import AsyncOpenAI
-    from .._realtime import RealtimeConnectionManager
+    from ..._client import AsyncOpenAI
+    from .connection import RealtimeConnectionManager
 
 __all__ = ["RealtimeHelpers"]
 
@@ -51,7 +51,7 @@ class RealtimeHelpers:
             heartbeat: send a ping every this many seconds and treat a missing pong as a dropped connection.
             max_message_size: the largest frame accepted, in bytes (0: no limit, as the official SDK).
         """
-        from .._realtime import RealtimeConnectionManager
+        from .connection import RealtimeConnectionManager
 
         query: dict[str, object] = {"model": model, "call_id": call_id}
         if extra_query:

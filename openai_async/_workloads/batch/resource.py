@@ -1,4 +1,4 @@
-"""``client.batches.run(...)``: the Batch pipeline (see ``openai_async._batch``) as a method of the resource."""
+"""``client.batches.run(...)``: the Batch pipeline (see ``openai_async._workloads.batch.pipeline``) as a method of the resource."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .._batch import MAX_BYTES, MAX_REQUESTS, UPLOAD_THRESHOLD, BatchInput, BatchProgress, BatchRun, run_batch
+from .pipeline import (
+    MAX_BYTES,
+    MAX_REQUESTS,
+    UPLOAD_THRESHOLD,
+    BatchInput,
+    BatchProgress,
+    BatchRun,
+    run_batch,
+)
 
 if TYPE_CHECKING:
-    from .._client import AsyncOpenAI
+    from ..._client import AsyncOpenAI
 
 __all__ = ["BatchesHelpers"]
 
@@ -42,7 +50,7 @@ class BatchesHelpers:
 
         ``await client.batches.run(requests, output="out.jsonl")`` writes the results and returns a
         ``BatchSummary`` (run it again to resume); ``async for result in client.batches.run(requests)`` yields
-        ``BatchResult``s. Arguments as for ``openai_async._batch.run_batch``.
+        ``BatchResult``s. Arguments as for ``openai_async._workloads.batch.pipeline.run_batch``.
         """
         return run_batch(self._client, requests, output=output, state_path=state_path,
                          completion_window=completion_window, metadata=metadata, max_requests=max_requests,

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ._model import Alternatives, Unknown
+from .model import Alternatives, Unknown
 
 T = TypeVar("T")
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import aiohttp
 
-from ._errors import APIConnectionError, APITimeoutError
-from ._types import Timeout
+from .errors import APIConnectionError, APITimeoutError
+from .types import Timeout
 
 __all__ = ["TRANSPORT_ERRORS", "Pool", "aiohttp_timeout", "map_error", "translate_errors"]
 

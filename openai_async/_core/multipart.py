@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from ._types import UNSET
+from .types import UNSET
 
 __all__ = ["MultipartBody"]
 

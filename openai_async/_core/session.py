@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from ._decode import decode
-from ._errors import APIResponseValidationError, APIStatusError, status_error
-from ._multipart import MultipartBody
-from ._response import BinaryResponse, RawResponse
-from ._retry import RetryPolicy, retry_delay, should_retry_status
-from ._streaming import AsyncStream
-from ._transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
-from ._types import UNSET, RequestOptions, Timeout
+from .decode import decode
+from .errors import APIResponseValidationError, APIStatusError, status_error
+from .multipart import MultipartBody
+from .response import BinaryResponse, RawResponse
+from .retry import RetryPolicy, retry_delay, should_retry_status
+from .streaming import AsyncStream
+from .transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
+from .types import UNSET, RequestOptions, Timeout
 
 if TYPE_CHECKING:
-    from ._ratelimit import RateLimitHook
+    from .types import RateLimitHook
 
 __all__ = ["Session"]
 

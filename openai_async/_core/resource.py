@@ -8,7 +8,7 @@ from urllib.parse import quote
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._client import AsyncOpenAI
+    from .._client import AsyncOpenAI  # type-only: resources are bound to the assembled client
 
 __all__ = ["APIResource", "path_segment"]
 

@@ -21,17 +21,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
-from ._chat_stream import _Parts
-from ._decode import decode, decoder_for
-from ._errors import APIError
-from ._model import Unknown
-from ._streaming import is_special
-from ._structured import ParsedResponse, is_rich_format, parse_json, parse_response
-from .types import responses as _r
+from ..._core.decode import decode, decoder_for
+from ..._core.errors import APIError
+from ..._core.model import Unknown
+from ..._core.streaming import is_special
+from ...types import responses as _r
+from ..chat.stream import _Parts
+from ..structured import ParsedResponse, is_rich_format, parse_json, parse_response
 
 if TYPE_CHECKING:
-    from ._response import RateLimitInfo
-    from ._streaming import AsyncStream, _Reader
+    from ..._core.response import RateLimitInfo
+    from ..._core.streaming import AsyncStream, _Reader
 
 __all__ = [
     "ResponseCompletedEvent",

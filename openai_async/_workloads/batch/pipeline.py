@@ -43,11 +43,11 @@ import anyio
 import anyio.to_thread
 import msgspec
 
-from ._decode import decode
-from ._errors import OpenAIError
-from ._polling import PollSchedule, PollTimeoutError
-from ._resource import path_segment
-from ._types import RequestOptions
+from ..._core.decode import decode
+from ..._core.errors import OpenAIError
+from ..._core.polling import PollSchedule, PollTimeoutError
+from ..._core.resource import path_segment
+from ..._core.types import RequestOptions
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -58,8 +58,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._client import AsyncOpenAI
-    from .types.batch import Batch
+    from ..._client import AsyncOpenAI
+    from ...types.batch import Batch
 
 __all__ = [
     "BatchInputError",
@@ -203,13 +203,13 @@ _encoder = msgspec.json.Encoder()
 
 
 def _body_types() -> dict[str, Any]:
-    from .types.chat import CreateChatCompletionResponse
-    from .types.completions import CreateCompletionResponse
-    from .types.embeddings import CreateEmbeddingResponse
-    from .types.images import ImagesResponse
-    from .types.moderations import CreateModerationResponse
-    from .types.responses import Response
-    from .types.videos import VideoResource
+    from ...types.chat import CreateChatCompletionResponse
+    from ...types.completions import CreateCompletionResponse
+    from ...types.embeddings import CreateEmbeddingResponse
+    from ...types.images import ImagesResponse
+    from ...types.moderations import CreateModerationResponse
+    from ...types.responses import Response
+    from ...types.videos import VideoResource
 
     return {
         "/v1/chat/completions": CreateChatCompletionResponse,
@@ -523,7 +523,7 @@ class BatchRun:
     # -- step 3: poll --------------------------------------------------------------------------------------
 
     async def _wait_for(self, chunk: _Chunk) -> Batch:
-        from .types.batch import Batch
+        from ...types.batch import Batch
 
         assert self._state is not None
         latest: dict[int, tuple[Batch, Any]] = {}
@@ -549,7 +549,7 @@ class BatchRun:
                     for c in pending:
                         tg.start_soon(refresh, c)
             except BaseExceptionGroup as group:
-                from ._helpers.uploads import first_error
+                from ..._helpers.uploads import first_error
 
                 raise first_error(group) from None
             self._save_state()
@@ -830,7 +830,7 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
         metadata[key] = value
     own = client is None
     if client is None:
-        from ._client import AsyncOpenAI
+        from ..._client import AsyncOpenAI
 
         client = AsyncOpenAI(max_retries=args.max_retries)
     try:

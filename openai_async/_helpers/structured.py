@@ -23,8 +23,8 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from msgspec import inspect as mi
 
-from ._errors import ContentFilterFinishReasonError, LengthFinishReasonError
-from .types.chat import (
+from .._core.errors import ContentFilterFinishReasonError, LengthFinishReasonError
+from ..types.chat import (
     ChatCompletionMessageCustomToolCall,
     ChatCompletionMessageToolCall,
     ChatCompletionMessageToolCallFunction,
@@ -32,7 +32,7 @@ from .types.chat import (
     CreateChatCompletionResponse,
     CreateChatCompletionResponseChoicesItem,
 )
-from .types.responses import FunctionToolCall, OutputMessage, OutputTextContent, Response
+from ..types.responses import FunctionToolCall, OutputMessage, OutputTextContent, Response
 
 __all__ = [
     "FunctionTool",

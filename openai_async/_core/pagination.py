@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from ._decode import convert
-from ._types import UNSET
+from .decode import convert
+from .types import UNSET
 
 if TYPE_CHECKING:
-    from ._session import Session
-    from ._types import RequestOptions
+    from .session import Session
+    from .types import RequestOptions
 
 __all__ = ["AsyncPage", "AsyncPaginator", "PageKind"]
 

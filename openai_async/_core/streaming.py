@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
-from ._decode import decode, decoder_for
-from ._errors import APIConnectionError, APIError
-from ._response import RateLimitInfo
-from ._sse import SSEDecoder
-from ._transport import TRANSPORT_ERRORS, map_error
+from .decode import decode, decoder_for
+from .errors import APIConnectionError, APIError
+from .response import RateLimitInfo
+from .sse import SSEDecoder
+from .transport import TRANSPORT_ERRORS, map_error
 
 if TYPE_CHECKING:
     import aiohttp

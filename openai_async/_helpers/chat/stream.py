@@ -24,9 +24,15 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
 import msgspec
 
-from ._decode import decode
-from ._streaming import is_special
-from ._structured import (
+from ..._core.decode import decode
+from ..._core.streaming import is_special
+from ...types.chat import (
+    ChatCompletionResponseMessageFunctionCall,
+    ChatCompletionTokenLogprob,
+    CreateChatCompletionResponseChoicesItemLogprobs,
+    CreateChatCompletionStreamResponse,
+)
+from ..structured import (
     ParsedChatCompletion,
     ParsedChatCompletionMessage,
     ParsedChoice,
@@ -39,18 +45,12 @@ from ._structured import (
     parse_json,
     tool_types,
 )
-from .types.chat import (
-    ChatCompletionResponseMessageFunctionCall,
-    ChatCompletionTokenLogprob,
-    CreateChatCompletionResponseChoicesItemLogprobs,
-    CreateChatCompletionStreamResponse,
-)
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._response import RateLimitInfo
-    from ._streaming import AsyncStream, _Reader
+    from ..._core.response import RateLimitInfo
+    from ..._core.streaming import AsyncStream, _Reader
 
 __all__ = [
     "ChatCompletionStream",

@@ -37,9 +37,10 @@ from typing import Any, Protocol, runtime_checkable
 import anyio
 import msgspec
 
-from ._response import header_int, parse_duration
-from ._retry import retry_after
-from ._tokens import estimate_request_tokens
+from .._core.response import header_int, parse_duration
+from .._core.retry import retry_after
+from .._core.types import RateLimitHook
+from .tokens import estimate_request_tokens
 
 __all__ = [
     "Clock",
@@ -186,16 +187,6 @@ class InMemoryBackend:
 
 
 # --------------------------------------------------------------------------------------------------- limiter
-class RateLimitHook(Protocol):
-    """What ``AsyncOpenAI(rate_limiter=...)`` calls (docs/CONTRACTS.md): ``RateLimiter``, ``ModelRateLimiter``."""
-
-    async def acquire(self, method: str, path: str, body: Any) -> Any: ...
-
-    def observe(self, lease: Any, status: int | None, headers: Mapping[str, str] | None) -> None: ...
-
-    def settle(self, lease: Any, total_tokens: int | None) -> None: ...
-
-
 class Lease:
     """One reservation: handed out by ``acquire`` and given back to ``observe``/``settle``. Strictly private."""
 

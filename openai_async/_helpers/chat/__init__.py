@@ -1,0 +1,1 @@
+"""``chat.completions.stream()`` / ``parse()``: the resource methods (``resource``) and the stream machinery (``stream``)."""

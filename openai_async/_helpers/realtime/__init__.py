@@ -1,0 +1,1 @@
+"""``client.realtime.connect()``: the resource method (``resource``) and the WebSocket connection (``connection``)."""

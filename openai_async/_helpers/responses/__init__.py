@@ -1,0 +1,1 @@
+"""``responses.stream()`` / ``parse()``: the resource methods (``resource``) and the stream machinery (``stream``)."""

@@ -1,0 +1,1 @@
+"""The Batch API pipeline (``pipeline``) and its ``client.batches.run`` method (``resource``)."""
