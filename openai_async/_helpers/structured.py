@@ -12,7 +12,8 @@
 - ``Parsed*`` types: the generated response types plus the decoded ``parsed`` / ``parsed_arguments``.
 
 ``T`` may be anything ``msgspec.json.schema`` understands that encodes as a JSON object: a ``msgspec.Struct``,
-a dataclass, an attrs class or a ``TypedDict``.
+a dataclass, an attrs class or a ``TypedDict``; or a pydantic v2 model or pydantic dataclass, which takes the
+official SDK's schema rules and is validated by pydantic (``pydantic_support``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..types.chat import (
     CreateChatCompletionResponseChoicesItem,
 )
 from ..types.responses import FunctionToolCall, OutputMessage, OutputTextContent, Response
+from . import pydantic_support
 
 __all__ = [
     "FunctionTool",
@@ -66,11 +68,13 @@ _json_decode = msgspec.json.decode
 
 
 def to_strict_json_schema(type_: Any) -> dict[str, Any]:
-    """Return the strict-mode JSON schema of ``type_`` (a Struct, dataclass or TypedDict).
+    """Return the strict-mode JSON schema of ``type_`` (a Struct, dataclass, TypedDict or pydantic model).
 
     Raises:
         TypeError: ``type_`` does not describe a JSON object.
     """
+    if pydantic_support.is_pydantic(type_):
+        return pydantic_support.strict_schema(type_)
     schema = msgspec.json.schema(type_)
     defs: dict[str, Any] = schema.pop("$defs", {})
     root = schema
@@ -282,9 +286,12 @@ def parse_json(type_: type[T] | Any, data: str | bytes) -> T:
     Raises:
         msgspec.DecodeError: ``data`` is not JSON.
         msgspec.ValidationError: the JSON does not match ``type_``.
+        pydantic.ValidationError: for a pydantic ``type_``, the JSON does not validate.
     """
     plan = _plans.get(type_)
     if plan is None:
+        if pydantic_support.is_pydantic(type_):
+            return pydantic_support.validate_json(type_, data)  # type: ignore[no-any-return]
         plan = _plans[type_] = _Plan(type_)
     if not plan.strip:
         return plan.decoder.decode(data)  # type: ignore[no-any-return]
@@ -438,11 +445,14 @@ class FunctionTool(dict):  # type: ignore[type-arg]
 
 
 def function_tool(type_: type[Any], *, name: str | None = None, description: str | None = None) -> FunctionTool:
-    """Declare a strict function tool whose arguments are ``type_`` (Struct, dataclass or TypedDict).
+    """Declare a strict function tool whose arguments are ``type_`` (Struct, dataclass, TypedDict or pydantic model).
 
     ``parse()`` and the stream helpers decode the model's arguments for it into ``type_``
-    (``tool_call.function.parsed_arguments``). Mirrors the official SDK's ``pydantic_function_tool``.
+    (``tool_call.function.parsed_arguments``). Exported as ``pydantic_function_tool`` too: as in the official
+    SDK, a pydantic model's docstring is the default ``description``.
     """
+    if description is None and pydantic_support.is_pydantic(type_):
+        description = type_.__doc__
     function: dict[str, Any] = {"name": _schema_name(type_, name)}
     if description is not None:
         function["description"] = description
@@ -463,7 +473,12 @@ def tool_types(tools: Any) -> dict[str, Any]:
             out[tool.name] = tool.arguments_type
         elif isinstance(tool, dict) and tool.get("type") == "function":
             fn = tool.get("function", tool)  # chat nests it, responses does not
-            if isinstance(fn, dict) and fn.get("strict") and isinstance(fn.get("name"), str):
+            if not (isinstance(fn, dict) and isinstance(fn.get("name"), str)):
+                continue
+            model = getattr(fn, "model", None)  # the official SDK's pydantic_function_tool() keeps its model here
+            if model is not None and pydantic_support.is_pydantic(model):
+                out[fn["name"]] = model
+            elif fn.get("strict"):
                 out[fn["name"]] = dict
     return out
 
