@@ -199,6 +199,27 @@ __all__ = [
 
 
 
+def _publish(cls: type) -> None:
+    """Show ``cls`` as ``openai_async.<name>``, its string annotations first resolved where they were written.
+
+    ``typing.get_type_hints``, ``help()`` and msgspec read a class's annotations in the namespace of its
+    ``__module__``; once that is ``openai_async`` the defining module's names (``Any``, a sibling struct) are
+    out of reach, so they are resolved here, in the defining module, while it is still known.
+    """
+    import sys  # lazy: only for the classes re-exported here
+
+    namespace = vars(sys.modules[cls.__module__])
+    own = cls.__dict__.get("__annotations__")
+    if isinstance(own, dict):
+        for key, hint in own.items():
+            if isinstance(hint, str):
+                try:
+                    own[key] = eval(hint, namespace, dict(vars(cls)))  # our own annotation text
+                except NameError:  # a name only imported for type checkers: left as text
+                    pass
+    cls.__module__ = "openai_async"
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
@@ -207,7 +228,7 @@ def __getattr__(name: str) -> object:
 
     value = getattr(importlib.import_module(module, __name__), name if name != "pydantic_function_tool" else "function_tool")
     if isinstance(value, type) and value.__module__.startswith("openai_async._"):
-        value.__module__ = "openai_async"
+        _publish(value)
     globals()[name] = value
     return value
 
@@ -222,5 +243,5 @@ for _name in __all__:
         continue
     _obj = globals()[_name]
     if isinstance(_obj, type) and _obj.__module__.startswith("openai_async._"):
-        _obj.__module__ = "openai_async"
+        _publish(_obj)
 del _name, _obj
