@@ -11,7 +11,9 @@
 before any request is sent; it also counts the lines for the ETA. For inputs too large to read twice, pass
 ``--no-validate``: lines are then checked as they are read, and a bad line stops the run there (the results
 written so far stay in the output file, so fixing the line and re-running resumes). The output file is resumed
-when it exists: done ``custom_id``s are skipped. Exit status (as for ``batch``): 0 when every request
+when it exists: done ``custom_id``s are skipped (a torn last line from a crash is cut; any other line that is
+not a record stops the run, exit 2, naming the line, and ``--repair`` rebuilds the file from what can be
+read). Every record is one line of JSON, whatever the server's formatting. Exit status (as for ``batch``): 0 when every request
 succeeded, 1 when some failed (their error records are in the output) or on a runtime error, 2 on bad usage or
 a bad input file.
 
@@ -27,78 +29,37 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import anyio
-import msgspec
 
 from ._core.errors import OpenAIError
-from ._workloads.bulk import BulkInputError, run_bulk
+from ._workloads.bulk import ResultsFileError, run_bulk
+from ._workloads.requestline import RequestLineError, parse_line
 
 __all__ = ["main"]
 
 MAX_REPORTED_ERRORS = 20
 
 
-_NULL = msgspec.Raw(b"null")
-
-
-class _Line(msgspec.Struct):
-    custom_id: str
-    url: str
-    method: str = "POST"
-    body: msgspec.Raw = _NULL  # passed through undecoded (msgspec cannot put Raw in a union with None)
-
-
-_line_decoder = msgspec.json.Decoder(_Line)
-
-
-class InputFileError(Exception):
-    """Bad lines in a bulk input file; ``str()`` lists them as ``path:line: problem``."""
-
-    def __init__(self, problems: list[str], more: int = 0) -> None:
-        self.problems = problems
-        text = "\n".join(problems)
-        if more:
-            text += f"\n... and {more} more bad lines"
-        super().__init__(text)
-
-
-def _check(data: bytes) -> _Line | str:
-    """Decode one input line, or return what is wrong with it."""
-    try:
-        line = _line_decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        return str(exc).replace("`$.", "`")
-    except msgspec.DecodeError as exc:
-        return f"invalid JSON: {exc}"
-    if not line.custom_id:
-        return "custom_id is empty"
-    if not line.url.startswith("/"):
-        return f"url must be a path such as /v1/chat/completions, got {line.url!r}"
-    body = bytes(line.body).lstrip()
-    if not body.startswith(b"{") and body != b"null":
-        return "body must be a JSON object"
-    return line
+InputFileError = RequestLineError
+"""Bad lines in a bulk input file (the one request-line error); ``str()`` lists them as ``path:line: problem``."""
 
 
 def read_input(path: str, *, check_duplicates: bool) -> Iterator[dict[str, Any]]:
-    """Yield the requests of a JSONL file lazily; raise ``InputFileError`` at the first bad line."""
+    """Yield the requests of a JSONL file lazily; raise ``RequestLineError`` at the first bad line."""
     seen: set[str] = set()
     with open(path, "rb") as f:
         for lineno, data in enumerate(f, 1):
             if not data.strip():
                 continue
-            line = _check(data)
-            if isinstance(line, str):
-                raise InputFileError([f"{path}:{lineno}: {line}"])
+            line = parse_line(data, f"{path}:{lineno}")
             if check_duplicates:
                 if line.custom_id in seen:
-                    raise InputFileError([f"{path}:{lineno}: duplicate custom_id {line.custom_id!r}"])
+                    raise RequestLineError(f"{path}:{lineno}: duplicate custom_id {line.custom_id!r}")
                 seen.add(line.custom_id)
-            body = None if line.body == _NULL else line.body
-            yield {"custom_id": line.custom_id, "method": line.method, "url": line.url, "body": body}
+            yield {"custom_id": line.custom_id, "method": line.method, "url": line.url, "body": line.body}
 
 
 def validate_input(path: str) -> int:
-    """Check every line of a JSONL input file; return the number of requests or raise ``InputFileError``."""
+    """Check every line of a JSONL input file; return the number of requests or raise ``RequestLineError``."""
     first_line: dict[str, int] = {}
     problems: list[str] = []
     more = 0
@@ -107,19 +68,22 @@ def validate_input(path: str) -> int:
         for lineno, data in enumerate(f, 1):
             if not data.strip():
                 continue
-            line = _check(data)
-            if isinstance(line, _Line):
+            try:
+                line = parse_line(data, f"{path}:{lineno}")
+            except RequestLineError as exc:
+                problem = exc.problems[0]
+            else:
                 count += 1
                 first = first_line.setdefault(line.custom_id, lineno)
                 if first == lineno:
                     continue
-                line = f"duplicate custom_id {line.custom_id!r} (first on line {first})"
+                problem = f"{path}:{lineno}: duplicate custom_id {line.custom_id!r} (first on line {first})"
             if len(problems) < MAX_REPORTED_ERRORS:
-                problems.append(f"{path}:{lineno}: {line}")
+                problems.append(problem)
             else:
                 more += 1
     if problems:
-        raise InputFileError(problems, more)
+        raise RequestLineError(problems, more)
     return count
 
 
@@ -139,6 +103,7 @@ async def _bulk(args: argparse.Namespace) -> int:
             ordered=args.ordered,
             results_path=args.output,
             retry_failed=args.retry_failed,
+            repair=args.repair,
             progress=not args.no_progress,
             total=total,
         )
@@ -185,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("--max-retries", type=int, default=5, help="retries per request (default 5)")
     bulk.add_argument("--retry-failed", action="store_true", help="run again the requests recorded as failed")
     bulk.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild a damaged output file from the records that can be read; run the rest again",
+    )
+    bulk.add_argument(
         "--no-validate", action="store_true", help="check lines as they are read, not all first"
     )
     bulk.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
@@ -214,8 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--concurrency must be at least 1")
     try:
         return int(anyio.run(args.run, args, backend="asyncio"))
-    except (InputFileError, BulkInputError) as exc:
+    except RequestLineError as exc:
         sys.stderr.write(f"openai-async: bad input:\n{exc}\n")
+        return 2
+    except ResultsFileError as exc:
+        sys.stderr.write(f"openai-async: {exc}\n")
         return 2
     except FileNotFoundError as exc:
         sys.stderr.write(f"openai-async: {exc.strerror}: {exc.filename}\n")

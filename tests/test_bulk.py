@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from openai_async import AsyncOpenAI, RetryPolicy
-from openai_async._workloads.bulk import BulkInputError, BulkResult, run_bulk, scan_results
+from openai_async._workloads.bulk import BulkInputError, BulkResult, ResultsFileError, run_bulk, scan_results
 
 from ._server import routes, serve
 
@@ -199,7 +199,7 @@ def test_scan_dedupes_and_drops_failures_on_request(tmp_path: Path) -> None:
     assert scan_results(out, retry_failed=True) == {"a"}
     assert out.read_bytes() == ok
     out.write_bytes(ok + b"garbage\n" + ok)
-    with pytest.raises(BulkInputError, match="out.jsonl:2"):
+    with pytest.raises(ResultsFileError, match="out.jsonl:2: not a bulk result record"):
         scan_results(out)
 
 
