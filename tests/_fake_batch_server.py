@@ -99,6 +99,7 @@ class FakeOpenAI:
         r.add_post("/v1/uploads/{id}/complete", self.complete_upload)
         r.add_post("/v1/uploads/{id}/cancel", self.cancel_upload)
         r.add_post("/v1/batches", self.create_batch)
+        r.add_get("/v1/batches", self.list_batches)
         r.add_get("/v1/batches/{id}", self.retrieve_batch)
         r.add_post("/v1/batches/{id}/cancel", self.cancel_batch)
         r.add_post("/v1/vector_stores/{vs}/files", self.create_vs_file)
@@ -292,6 +293,15 @@ class FakeOpenAI:
                  "_outcome": outcome, "_steps": 0, "_read": False, "_errors": errors}
         self.batches[batch_id] = batch
         return self._json(self._public(batch), polling=True)
+
+    async def list_batches(self, request: web.Request) -> web.Response:
+        newest_first = [self._public(b) for b in reversed(self.batches.values())]
+        after = request.query.get("after")
+        limit = int(request.query.get("limit", "20"))
+        start = next((i + 1 for i, b in enumerate(newest_first) if b["id"] == after), 0) if after else 0
+        page = newest_first[start : start + limit]
+        return self._json({"object": "list", "data": page, "has_more": start + limit < len(newest_first),
+                           "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None})
 
     @staticmethod
     def _public(batch: dict[str, Any]) -> dict[str, Any]:

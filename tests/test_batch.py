@@ -250,8 +250,8 @@ async def test_cli_entry_runs_a_jsonl_file(tmp_path: Path, capsys: pytest.Captur
     assert code == 1 and bad_code == 2
     assert [line["custom_id"] for line in read_lines(out)] == [f"req-{i}" for i in range(6)]
     assert "5 succeeded, 1 failed" in err and "batch: created batch_" in err and "requests done" in err
-    assert f"{bad}:2: not valid JSON" in err
-    assert all(b["metadata"] == {"job": "test"} for b in fake.batches.values())
+    assert f"{bad}:2: invalid JSON" in err
+    assert all(b["metadata"]["job"] == "test" and b["metadata"]["openai_async_part"] for b in fake.batches.values())
 
 
 async def test_untyped_results_and_a_state_file_without_output(tmp_path: Path) -> None:

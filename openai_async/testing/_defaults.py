@@ -501,7 +501,16 @@ def _file_get(state: DefaultState, request: RecordedRequest, file_id: str) -> Fa
 def _file_content(state: DefaultState, request: RecordedRequest, file_id: str) -> FakeResponse:
     if file_id not in state.files:
         return _not_found(f"No such File object: {file_id}")
-    return FakeResponse(body=state.files[file_id][1], content_type="application/octet-stream")
+    data = state.files[file_id][1]
+    wanted = re.fullmatch(r"bytes=(\d+)-", request.headers.get("Range", "").strip())
+    if wanted is not None:  # the open-ended range a resumed download asks for
+        start = int(wanted.group(1))
+        if start >= len(data):
+            return FakeResponse(status=416, headers={"Content-Range": f"bytes */{len(data)}"})
+        return FakeResponse(status=206, body=data[start:], content_type="application/octet-stream",
+                            headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}",
+                                     "Accept-Ranges": "bytes"})
+    return FakeResponse(body=data, content_type="application/octet-stream", headers={"Accept-Ranges": "bytes"})
 
 
 def _file_delete(state: DefaultState, request: RecordedRequest, file_id: str) -> FakeResponse:

@@ -332,6 +332,24 @@ class FakeOpenAI:
             self._routes.append(route)
         return route
 
+    def default(self, request: RecordedRequest) -> FakeResponse:
+        """The built-in answer to ``request`` (what it gets when no route is scripted), for a ``handler`` to
+        alter: a fault on a real answer, with the built-in state (files, batches ...) updated as usual::
+
+            def lost(request):                       # the batch is created, its answer never arrives
+                answer = fake.default(request)
+                answer.reset = "before_body"
+                return answer
+
+            fake.add("POST", "/batches", handler=lost, times=1)
+
+        Raises ``LookupError`` when there is no built-in answer for the request's route.
+        """
+        answer = default_response(self._state, request)
+        if answer is None:
+            raise LookupError(f"FakeOpenAI has no built-in answer for {request.method} {request.path}")
+        return answer
+
     @property
     def routes(self) -> list[Route]:
         """The scripted routes, in match order (used-up ones included)."""

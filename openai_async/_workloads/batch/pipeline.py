@@ -32,11 +32,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import re
+import secrets
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterable, Callable, Generator, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Generator, Iterable
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import anyio
@@ -44,10 +46,12 @@ import anyio.to_thread
 import msgspec
 
 from ..._core.decode import decode
-from ..._core.errors import OpenAIError
+from ..._core.errors import APIConnectionError, APIStatusError, OpenAIError
 from ..._core.polling import PollSchedule, PollTimeoutError
 from ..._core.resource import path_segment
+from ..._core.retry import retry_delay
 from ..._core.types import RequestOptions
+from ..requestline import RequestLine, RequestLineError, check_item, endpoint_of, parse_line
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -112,7 +116,7 @@ class BatchResult(msgspec.Struct, kw_only=True):
 
     @property
     def ok(self) -> bool:
-        """True when the request got a 2xx answer."""
+        """True when the request got a 2xx answer and no ``error``: the same test as ``BulkResult.ok``."""
         return self.error is None and self.response is not None and 200 <= self.response.status_code < 300
 
     @property
@@ -148,8 +152,9 @@ class BatchSummary(msgspec.Struct, kw_only=True):
     elapsed: float = 0.0
 
 
-class BatchInputError(OpenAIError, ValueError):
-    """An input item is malformed (no ``custom_id``, a duplicate one, a method other than POST, ...)."""
+BatchInputError = RequestLineError
+"""An input item is malformed (no ``custom_id``, a duplicate one, a method other than POST, a ``url`` that is no
+Batch endpoint, ...): the one request-line error, whose text names the line."""
 
 
 class BatchStateError(OpenAIError):
@@ -168,6 +173,8 @@ class _Chunk(msgspec.Struct, kw_only=True):
     status: str | None = None
     completed: int = 0
     failed: int = 0
+    create_sent: bool = False
+    """A ``batches.create`` was sent; without ``batch_id`` its answer was lost (look the batch up by its tags)."""
     out_end: int | None = None
     """Bytes of the output file that are final once this chunk is written (None: not written yet)."""
 
@@ -176,6 +183,9 @@ class _State(msgspec.Struct, kw_only=True):
     version: int = _STATE_VERSION
     max_requests: int
     max_bytes: int
+    run_id: str | None = None
+    """Tags this run's batches (metadata ``openai_async_run``, with ``openai_async_part``)."""
+    created_at: int = 0
     chunks: list[_Chunk] = msgspec.field(default_factory=list)
 
 
@@ -223,12 +233,6 @@ def _body_types() -> dict[str, Any]:
     }
 
 
-def endpoint_of(url: str) -> str:
-    """The batch ``endpoint`` of a request ``url``: ``/chat/completions`` and ``/v1/chat/completions`` alike."""
-    path = url.split("?", 1)[0]
-    return path if path.startswith("/v1/") else "/v1" + path
-
-
 def _result_from_line(line: bytes, body_type: Any) -> BatchResult:
     raw = _line_decoder.decode(line)
     response = None
@@ -257,16 +261,19 @@ class _Prepared:
         self.endpoint = endpoint
         self.path = path
         self.custom_ids: list[str] = []
+        self.wheres: list[str] = []
+        """Where each line came from: ``in.jsonl:7`` or ``item 6``."""
         self.size = 0
         self.hash = hashlib.sha256()
         self.file: IO[bytes] | None = open(path, "wb")  # closed by close()
 
-    def add(self, custom_id: str, line: bytes) -> None:
+    def add(self, custom_id: str, where: str, line: bytes) -> None:
         assert self.file is not None
         self.file.write(line)
         self.hash.update(line)
         self.size += len(line)
         self.custom_ids.append(custom_id)
+        self.wheres.append(where)
 
     def close(self) -> None:
         if self.file is not None:
@@ -274,55 +281,34 @@ class _Prepared:
             self.file = None
 
 
-def _normalize(item: Any, where: str) -> tuple[str, str, bytes]:
-    """Return ``(custom_id, endpoint, jsonl line)`` of one input item, or raise ``BatchInputError``."""
-    if not isinstance(item, Mapping):
-        try:
-            item = msgspec.to_builtins(item)
-        except TypeError:
-            item = None
-        if not isinstance(item, Mapping):
-            raise BatchInputError(f"{where}: expected a Batch request object (custom_id, method, url, body)")
-    custom_id = item.get("custom_id")
-    if not isinstance(custom_id, str) or not custom_id:
-        raise BatchInputError(f"{where}: missing or empty custom_id")
-    method = item.get("method", "POST")
-    if not isinstance(method, str) or method.upper() != "POST":
-        raise BatchInputError(f"{where} ({custom_id}): the Batch API only runs POST requests, not {method!r}")
-    url = item.get("url")
-    if not isinstance(url, str) or not url.startswith("/"):
-        raise BatchInputError(f"{where} ({custom_id}): url must be a path such as /v1/chat/completions")
-    body = item.get("body")
-    if not isinstance(body, Mapping):
-        raise BatchInputError(f"{where} ({custom_id}): body must be a JSON object")
-    endpoint = endpoint_of(url)
-    line = _encoder.encode({"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body}) + b"\n"
-    return custom_id, endpoint, line
+def _encode_line(line: RequestLine) -> tuple[str, bytes]:
+    """The endpoint and the JSONL line the API gets for a checked request."""
+    endpoint = endpoint_of(line.url)
+    data = _encoder.encode({"custom_id": line.custom_id, "method": "POST", "url": endpoint, "body": line.body})
+    return endpoint, data + b"\n"
 
 
 async def _items(requests: BatchInput) -> Any:
-    """Yield ``(where, item)`` from an iterable, an async iterable or a JSONL file path."""
+    """Yield ``(where, RequestLine)`` from an iterable, an async iterable or a JSONL file path, each checked
+    against the Batch API's rules (``RequestLineError`` names the first bad one)."""
     if isinstance(requests, (str, os.PathLike)):
         path = os.fspath(requests)
         async with await anyio.open_file(path, "rb") as f:
             lineno = 0
-            async for line in f:
+            async for data in f:
                 lineno += 1
-                if not line.strip():
+                if not data.strip():
                     continue
-                try:
-                    item = msgspec.json.decode(line)
-                except msgspec.DecodeError as exc:
-                    raise BatchInputError(f"{path}:{lineno}: not valid JSON ({exc})") from None
-                yield f"{path}:{lineno}", item
+                where = f"{path}:{lineno}"
+                yield where, parse_line(data, where, batch=True)
     elif isinstance(requests, AsyncIterable):
         index = 0
         async for item in requests:
-            yield f"item {index}", item
+            yield f"item {index}", check_item(item, f"item {index}", batch=True)
             index += 1
     else:
         for index, item in enumerate(requests):
-            yield f"item {index}", item
+            yield f"item {index}", check_item(item, f"item {index}", batch=True)
 
 
 # --------------------------------------------------------------------------------------------------- the run
@@ -436,6 +422,9 @@ class BatchRun:
         fresh = state is None
         if state is None:
             state = _State(max_requests=self._max_requests, max_bytes=self._max_bytes)
+        if state.run_id is None:
+            state.run_id = f"run_{secrets.token_hex(8)}"
+            state.created_at = int(time.time())
         elif (state.max_requests, state.max_bytes) != (self._max_requests, self._max_bytes):
             raise BatchStateError(
                 f"{self._state_path} was written with max_requests={state.max_requests}, "
@@ -471,8 +460,9 @@ class BatchRun:
         assert self._work_dir is not None
         seen: set[str] = set()
         current: _Prepared | None = None
-        async for where, item in _items(self._requests):
-            custom_id, endpoint, line = _normalize(item, where)
+        async for where, request in _items(self._requests):
+            custom_id = request.custom_id
+            endpoint, line = _encode_line(request)
             if custom_id in seen:
                 raise BatchInputError(f"{where}: duplicate custom_id {custom_id!r}")
             seen.add(custom_id)
@@ -485,7 +475,7 @@ class BatchRun:
                 index = len(self._prepared)
                 current = _Prepared(index, endpoint, os.path.join(self._work_dir, f"input-{index}.jsonl"))
                 self._prepared.append(current)
-            current.add(custom_id, line)
+            current.add(custom_id, where, line)
         if current is not None:
             current.close()
         if not self._prepared:
@@ -508,9 +498,21 @@ class BatchRun:
                 raise OpenAIError(f"the upload of batch #{chunk.index + 1} returned no file id")
             chunk.input_file_id = file_id
             self._save_state()
-        batch = await client.batches.create(input_file_id=chunk.input_file_id, endpoint=chunk.endpoint,  # type: ignore[arg-type]
-                                            completion_window=self._window,  # type: ignore[arg-type]
-                                            metadata=self._metadata, **self._options)
+        tags = self._tags(chunk)
+        batch = await self._find_created(chunk, tags) if chunk.create_sent else None
+        if batch is None:
+            chunk.create_sent = True  # saved first: a create whose answer is lost is looked up, not repeated
+            self._save_state()
+            try:
+                batch = await client.batches.create(input_file_id=chunk.input_file_id,
+                                                    endpoint=chunk.endpoint,  # type: ignore[arg-type]
+                                                    completion_window=self._window,  # type: ignore[arg-type]
+                                                    metadata={**(self._metadata or {}), **tags}, **self._options)
+            except APIStatusError as exc:
+                if exc.status_code < 500:  # refused: no batch was made, nothing to look up next time
+                    chunk.create_sent = False
+                    self._save_state()
+                raise
         chunk.batch_id = batch.id
         chunk.status = batch.status
         self._save_state()
@@ -519,6 +521,26 @@ class BatchRun:
             self._stream.write(f"batch: created {batch.id} ({chunk.endpoint}, {chunk.count} requests, "
                                f"{ids[0]} .. {ids[-1]})\n")
             self._stream.flush()
+
+    def _tags(self, chunk: _Chunk) -> dict[str, str]:
+        assert self._state is not None and self._state.run_id is not None
+        return {"openai_async_run": self._state.run_id, "openai_async_part": str(chunk.index + 1)}
+
+    async def _find_created(self, chunk: _Chunk, tags: dict[str, str]) -> Batch | None:
+        """The batch an earlier run created for ``chunk`` but never heard back about (listed newest first; the
+        search stops at batches older than the run)."""
+        assert self._state is not None
+        oldest = self._state.created_at - 600  # clocks of client and server may differ a little
+        async for batch in self._client.batches.list(limit=100, **self._options):
+            metadata = batch.metadata if isinstance(batch.metadata, dict) else {}
+            if all(metadata.get(k) == v for k, v in tags.items()) and batch.input_file_id == chunk.input_file_id:
+                if self._stream is not None:
+                    self._stream.write(f"batch: found {batch.id}, created for batch #{chunk.index + 1} by the "
+                                       "interrupted run (its answer was lost); not creating it again\n")
+                return batch
+            if batch.created_at is not None and batch.created_at < oldest:
+                break
+        return None
 
     # -- step 3: poll --------------------------------------------------------------------------------------
 
@@ -601,17 +623,17 @@ class BatchRun:
         if chunk.out_end is None:
             batch = await self._wait_for(chunk)
             files = []
-            for kind, file_id in (("output", batch.output_file_id), ("errors", batch.error_file_id)):
+            for kind, file_id in (("output", batch.output_file_id), ("error", batch.error_file_id)):
                 if file_id:
                     path = os.path.join(self._work_dir, f"{kind}-{index}.jsonl")
-                    content = await self._client.files.content(file_id, **self._options)
-                    await content.write_to_file(path)
-                    files.append(path)
+                    await self._download(file_id, path)
+                    files.append((path, f"{kind} file {file_id}"))
             target = self._output or os.path.join(self._work_dir, f"results-{index}.jsonl")
-            missing = _missing_error(batch)
+            missing, specific = _missing_errors(batch, self._prepared[index])
             end = await anyio.to_thread.run_sync(
-                _write_in_order, self._prepared[index].custom_ids, files, target, start, missing)
-            for path in files:
+                _write_in_order, self._prepared[index].custom_ids, files, target, start, missing, specific,
+                f"batch {batch.id}")
+            for path, _ in files:
                 os.unlink(path)
             chunk.out_end = end if self._output is not None else None
             if self._output is not None:
@@ -628,6 +650,37 @@ class BatchRun:
             self.summary.batch_ids.append(chunk.batch_id)
         self._body_type = _body_types().get(chunk.endpoint) if self._typed else None
         self._open_reader(target, start, end)
+
+    async def _download(self, file_id: str, path: str) -> None:
+        """Save a file's content to ``path``. A download cut mid-body is taken up again, from where it stopped when
+        the server answers the ``Range`` request with 206 (else from the start), as often as the client's retry
+        policy allows; the last error is raised when they run out."""
+        options: dict[str, Any] = dict(self._options)
+        extra = dict(options.pop("extra_headers", None) or {})
+        policy = options.get("retry", self._client.retry)
+        if "max_retries" in options:
+            policy = policy.with_retries(options["max_retries"])
+        have = 0
+        failures = 0
+        async with await anyio.open_file(path, "wb") as f:
+            while True:
+                headers = {**extra, "Range": f"bytes={have}-"} if have else extra
+                try:
+                    content = await self._client.files.content(file_id, extra_headers=headers, **options)
+                    async with content:
+                        if have and not _resumes_at(content.status_code, content.headers, have):
+                            await f.seek(0)  # the server sent the whole file again
+                            await f.truncate()
+                            have = 0
+                        async for chunk in content.iter_bytes(1 << 20):
+                            await f.write(chunk)
+                            have += len(chunk)
+                    return
+                except APIConnectionError:
+                    if failures >= policy.max_retries:
+                        raise
+                    failures += 1
+                    await anyio.sleep(retry_delay(policy, failures - 1))
 
     def _open_reader(self, path: str, start: int, end: int) -> None:
         if self._reader is not None:
@@ -701,30 +754,68 @@ class BatchRun:
             os.truncate(self._output, final)
 
 
-def _missing_error(batch: Batch) -> BatchRequestError:
+def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestError, dict[str, BatchRequestError]]:
+    """The error of a request the batch gave no answer for, and the errors of the requests the batch's own
+    errors point at. ``errors.data[].line`` counts lines of the uploaded file: it is mapped back to the user's
+    input line (``in.jsonl:57`` or ``item 56``) and ``custom_id``."""
     status = batch.status or "unknown"
     if status == "completed":
-        return BatchRequestError(code="missing_result", message=f"batch {batch.id} completed without this request")
+        return BatchRequestError(code="missing_result",
+                                 message=f"batch {batch.id} completed without this request"), {}
+    code = f"batch_{status}"
     message = f"batch {batch.id} {status} before running this request"
+    specific: dict[str, BatchRequestError] = {}
     if batch.errors is not None and batch.errors.data:
-        details = "; ".join(
-            f"{e.code}: {e.message}" + (f" (line {e.line})" if e.line is not None else "")
-            for e in batch.errors.data[:5])
-        message += f": {details}"
-    return BatchRequestError(code=f"batch_{status}", message=message)
+        details = []
+        for e in batch.errors.data:
+            text = f"{e.code}: {e.message}"
+            index = e.line - 1 if e.line is not None else -1
+            if 0 <= index < len(prepared.custom_ids):
+                custom_id = prepared.custom_ids[index]
+                text += f" (input {prepared.wheres[index]}, custom_id {custom_id!r})"
+                specific.setdefault(custom_id, BatchRequestError(
+                    code=code, message=f"batch {batch.id} {status}: {text}"))
+            elif e.line is not None:
+                text += f" (line {e.line} of the batch's input file)"
+            details.append(text)
+        message += ": " + "; ".join(details[:5]) + (f"; and {len(details) - 5} more" if len(details) > 5 else "")
+    return BatchRequestError(code=code, message=message), specific
 
 
-def _write_in_order(custom_ids: list[str], files: list[str], target: str, start: int,
-                    missing: BatchRequestError) -> int:
-    """Write the lines of ``files`` to ``target`` (from byte ``start``) in ``custom_ids`` order; return the end."""
+def _resumes_at(status: int, headers: Any, have: int) -> bool:
+    """Whether a response to ``Range: bytes=HAVE-`` carries the rest of the file from byte ``have``."""
+    if status != 206:
+        return False
+    match = re.match(r"bytes (\d+)-", headers.get("Content-Range", ""))
+    return match is not None and int(match.group(1)) == have
+
+
+_CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _write_in_order(custom_ids: list[str], files: list[tuple[str, str]], target: str, start: int,
+                    missing: BatchRequestError, specific: dict[str, BatchRequestError], batch: str) -> int:
+    """Write the lines of ``files`` (``(path, name)``) to ``target`` (from byte ``start``) in ``custom_ids`` order,
+    one compact JSON line each; return the end. A line that is not JSON (a file cut mid-line) becomes an error
+    record (``result_unreadable``) for the ``custom_id`` it starts with, naming the batch and the file."""
     index: dict[str, tuple[int, int, int]] = {}
-    handles = [open(path, "rb") for path in files]  # closed below
+    handles = [open(path, "rb") for path, _ in files]  # closed below
+    errors = dict(specific)
     try:
         for n, handle in enumerate(handles):
             offset = 0
-            for line in handle:
+            for lineno, line in enumerate(handle, 1):
                 if line.strip():
-                    index[_id_decoder.decode(line).custom_id] = (n, offset, len(line))
+                    try:
+                        index[_id_decoder.decode(line).custom_id] = (n, offset, len(line))
+                    except (msgspec.DecodeError, msgspec.ValidationError):
+                        found = _CUSTOM_ID.search(line)
+                        place = f"{batch}: line {lineno} of its {files[n][1]}"
+                        cut = "ends mid-line" if not line.endswith(b"\n") else "is not a JSON result line"
+                        error = BatchRequestError(code="result_unreadable",
+                                                  message=f"{place} {cut}: this request's result is lost")
+                        if found is not None:
+                            errors[found.group(1).decode("utf-8", "replace")] = error
                 offset += len(line)
         mode = "r+b" if os.path.exists(target) else "wb"
         with open(target, mode) as out:
@@ -733,13 +824,15 @@ def _write_in_order(custom_ids: list[str], files: list[str], target: str, start:
             for custom_id in custom_ids:
                 where = index.get(custom_id)
                 if where is None:
-                    record = BatchResult(custom_id=custom_id, error=missing)
+                    record = BatchResult(custom_id=custom_id, error=errors.get(custom_id, missing))
                     out.write(_encoder.encode(record) + b"\n")
                     continue
                 n, offset, length = where
                 handles[n].seek(offset)
-                line = handles[n].read(length)
-                out.write(line if line.endswith(b"\n") else line + b"\n")
+                line = handles[n].read(length).rstrip(b"\r\n")
+                if b"\r" in line or b"\t" in line:  # formatting whitespace: one compact line
+                    line = msgspec.json.format(line, indent=-1)
+                out.write(line + b"\n")
             out.flush()
             os.fsync(out.fileno())
             return out.tell()
@@ -840,7 +933,7 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
             poll_interval_ms=args.poll_interval * 1000 if args.poll_interval is not None else None,
             max_wait_seconds=args.max_wait, progress=not args.no_progress)
         summary = await run
-    except (BatchInputError, BatchStateError) as exc:
+    except (RequestLineError, BatchStateError) as exc:
         sys.stderr.write(f"openai-async batch: {exc}\n")
         return 2
     except PollTimeoutError as exc:
