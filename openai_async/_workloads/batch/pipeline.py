@@ -498,21 +498,7 @@ class BatchRun:
                 raise OpenAIError(f"the upload of batch #{chunk.index + 1} returned no file id")
             chunk.input_file_id = file_id
             self._save_state()
-        tags = self._tags(chunk)
-        batch = await self._find_created(chunk, tags) if chunk.create_sent else None
-        if batch is None:
-            chunk.create_sent = True  # saved first: a create whose answer is lost is looked up, not repeated
-            self._save_state()
-            try:
-                batch = await client.batches.create(input_file_id=chunk.input_file_id,
-                                                    endpoint=chunk.endpoint,  # type: ignore[arg-type]
-                                                    completion_window=self._window,  # type: ignore[arg-type]
-                                                    metadata={**(self._metadata or {}), **tags}, **self._options)
-            except APIStatusError as exc:
-                if exc.status_code < 500:  # refused: no batch was made, nothing to look up next time
-                    chunk.create_sent = False
-                    self._save_state()
-                raise
+        batch = await self._create(chunk)
         chunk.batch_id = batch.id
         chunk.status = batch.status
         self._save_state()
@@ -521,6 +507,41 @@ class BatchRun:
             self._stream.write(f"batch: created {batch.id} ({chunk.endpoint}, {chunk.count} requests, "
                                f"{ids[0]} .. {ids[-1]})\n")
             self._stream.flush()
+
+    async def _create(self, chunk: _Chunk) -> Batch:
+        """Create ``chunk``'s batch exactly once. Before every attempt after one whose answer never came (a dropped
+        connection, a timeout, a 5xx, or a run killed meanwhile: ``create_sent`` is saved first), the batch is
+        looked up by its tags, so the retry (this run's or a later one's) does not make a second batch."""
+        options: dict[str, Any] = dict(self._options)
+        policy = options.pop("retry", self._client.retry)
+        if "max_retries" in options:
+            policy = policy.with_retries(options.pop("max_retries"))
+        tags = self._tags(chunk)
+        failures = 0
+        while True:
+            if chunk.create_sent:
+                found = await self._find_created(chunk, tags)
+                if found is not None:
+                    return found
+            chunk.create_sent = True
+            self._save_state()
+            try:
+                return await self._client.batches.create(
+                    input_file_id=chunk.input_file_id,  # type: ignore[arg-type]
+                    endpoint=chunk.endpoint,  # type: ignore[arg-type]
+                    completion_window=self._window,  # type: ignore[arg-type]
+                    metadata={**(self._metadata or {}), **tags}, max_retries=0, **options)
+            except (APIConnectionError, APIStatusError) as exc:
+                status = exc.status_code if isinstance(exc, APIStatusError) else None
+                if status is not None and status < 500 and status != 429:
+                    chunk.create_sent = False  # refused: no batch was made, nothing to look up
+                    self._save_state()
+                    raise
+                if failures >= policy.max_retries:
+                    raise
+                headers = exc.headers if isinstance(exc, APIStatusError) else None
+                await anyio.sleep(retry_delay(policy, failures, headers))
+                failures += 1
 
     def _tags(self, chunk: _Chunk) -> dict[str, str]:
         assert self._state is not None and self._state.run_id is not None
@@ -911,8 +932,9 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = None) -> int:
     """Run ``openai-async batch``; returns the exit status.
 
-    0: every request succeeded; 1: some requests or batches failed (see the output); 2: bad input or state;
-    3: ``--max-wait`` ran out (run the same command again to resume).
+    0: every request succeeded; 1: some requests or batches failed (see the output), or an API call failed for
+    good (the results fetched so far stay in the output); 2: bad input or state; 3: ``--max-wait`` ran out (run
+    the same command again to resume).
     """
     metadata: dict[str, str] = {}
     for pair in args.metadata or ():
@@ -939,6 +961,11 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
     except PollTimeoutError as exc:
         sys.stderr.write(f"openai-async batch: {exc}\n")
         return 3
+    except OpenAIError as exc:
+        sys.stderr.write(f"openai-async batch: {type(exc).__name__}: {exc}\nopenai-async batch: the results of "
+                         f"the batches finished before this are in {args.output}; run the same command again to "
+                         "resume (batches already created are not created again)\n")
+        return 1
     finally:
         if own:
             await client.close()
