@@ -80,7 +80,8 @@ async def test_a_validation_error_in_a_later_batch_names_the_input_line_and_cust
     assert f"invalid_value: messages[0].content is invalid (input {src}:8, custom_id 'req-7')" in own["message"]
     assert f"(input {src}:8, custom_id 'req-7')" in lines[6]["error"]["message"]
     assert "(line 2)" not in err + out.read_text()
-    assert "3 failed (batch_failed: 3) in 3 batch(es)" in err and "failed; its unfinished requests" in err
+    assert "3 failed (batch_failed: 3) in 3 batch(es)" in err
+    assert f"is invalid (input {src}:8, custom_id 'req-7'); its unfinished requests are error records" in err
 
 
 @pytest.mark.parametrize("honours_range", [True, False], ids=["range-206", "range-ignored"])
@@ -242,3 +243,22 @@ async def test_a_lost_create_answer_within_one_run_is_looked_up_before_retrying(
             batches = [b async for b in client.batches.list()]
     assert summary.succeeded == 3 and len(batches) == 1
     assert len(fake.requests_to("POST", "/batches")) == 1
+
+
+async def test_output_files_with_crlf_line_ends_give_one_compact_line_per_result(tmp_path: Path) -> None:
+    """Batch output files with CRLF line ends and tab-indented bodies are written one compact JSON line each."""
+    async with FakeOpenAI() as fake:
+
+        def crlf(request: RecordedRequest) -> FakeResponse:
+            answer = fake.default(request)
+            assert isinstance(answer.body, bytes)
+            answer.body = answer.body.replace(b'"body":', b'"body":\t').replace(b"\n", b"\r\n")
+            return answer
+
+        fake.add("GET", "/files/{file_id}/content", handler=crlf, times=1)
+        async with fake.client(retry=RetryPolicy.instant()) as client:
+            summary = await client.batches.run([chat(i) for i in range(4)], output=tmp_path / "out.jsonl",
+                                               poll_interval_ms=1)
+    data = (tmp_path / "out.jsonl").read_bytes()
+    assert summary.succeeded == 4 and b"\r" not in data and b"\t" not in data
+    assert [line["custom_id"] for line in read_lines(tmp_path / "out.jsonl")] == [f"req-{i}" for i in range(4)]

@@ -101,8 +101,8 @@ class BulkResult(msgspec.Struct, kw_only=True):
     def ok(self) -> bool:
         """True when the request got a 2xx answer and no ``error``: the same test as ``BatchResult.ok``.
 
-        (Before 0.x this read ``error is None``; a bulk record without ``error`` always holds a 2xx answer, so
-        both readings agree on every record the runner writes.)
+        (It used to read ``error is None``: the runner only writes a record without ``error`` for a 2xx answer,
+        so both readings agree on every record it writes.)
         """
         response = self.response
         return self.error is None and response is not None and 200 <= response.status_code < 300

@@ -146,6 +146,8 @@ class BatchSummary(msgspec.Struct, kw_only=True):
     batch_ids: list[str] = msgspec.field(default_factory=list)
     batch_statuses: dict[str, str] = msgspec.field(default_factory=dict)
     """Final status of each batch, by id (``completed``, ``expired``, ...)."""
+    batch_errors: dict[str, str] = msgspec.field(default_factory=dict)
+    """Why a batch ended without running all its requests, by id (its errors mapped to input lines)."""
     errors: dict[str, int] = msgspec.field(default_factory=dict)
     """Failed requests by error code or HTTP status."""
     output: str | None = None
@@ -650,7 +652,7 @@ class BatchRun:
                     await self._download(file_id, path)
                     files.append((path, f"{kind} file {file_id}"))
             target = self._output or os.path.join(self._work_dir, f"results-{index}.jsonl")
-            missing, specific = _missing_errors(batch, self._prepared[index])
+            missing, specific, why = _missing_errors(batch, self._prepared[index])
             end = await anyio.to_thread.run_sync(
                 _write_in_order, self._prepared[index].custom_ids, files, target, start, missing, specific,
                 f"batch {batch.id}")
@@ -661,6 +663,8 @@ class BatchRun:
                 self._save_state()
             if batch.id:
                 self.summary.batch_statuses[batch.id] = batch.status or "unknown"
+                if why:
+                    self.summary.batch_errors[batch.id] = why
         else:
             target = self._output  # type: ignore[assignment]
             assert target is not None
@@ -775,16 +779,17 @@ class BatchRun:
             os.truncate(self._output, final)
 
 
-def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestError, dict[str, BatchRequestError]]:
+def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestError, dict[str, BatchRequestError], str]:
     """The error of a request the batch gave no answer for, and the errors of the requests the batch's own
     errors point at. ``errors.data[].line`` counts lines of the uploaded file: it is mapped back to the user's
-    input line (``in.jsonl:57`` or ``item 56``) and ``custom_id``."""
+    input line (``in.jsonl:57`` or ``item 56``) and ``custom_id``. Last, the batch's own story in a line."""
     status = batch.status or "unknown"
     if status == "completed":
         return BatchRequestError(code="missing_result",
-                                 message=f"batch {batch.id} completed without this request"), {}
+                                 message=f"batch {batch.id} completed without this request"), {}, ""
     code = f"batch_{status}"
     message = f"batch {batch.id} {status} before running this request"
+    why = f"batch {batch.id} {status}"
     specific: dict[str, BatchRequestError] = {}
     if batch.errors is not None and batch.errors.data:
         details = []
@@ -799,8 +804,10 @@ def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestErro
             elif e.line is not None:
                 text += f" (line {e.line} of the batch's input file)"
             details.append(text)
-        message += ": " + "; ".join(details[:5]) + (f"; and {len(details) - 5} more" if len(details) > 5 else "")
-    return BatchRequestError(code=code, message=message), specific
+        listed = ": " + "; ".join(details[:5]) + (f"; and {len(details) - 5} more" if len(details) > 5 else "")
+        message += listed
+        why += listed
+    return BatchRequestError(code=code, message=message), specific, why
 
 
 def _resumes_at(status: int, headers: Any, have: int) -> bool:
@@ -971,8 +978,9 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
             await client.close()
     for batch_id, status in summary.batch_statuses.items():
         if status != "completed":
-            sys.stderr.write(f"openai-async batch: batch {batch_id} {status}; its unfinished requests are "
-                             f"error records (batch_{status}) in {args.output}\n")
+            why = summary.batch_errors.get(batch_id)
+            sys.stderr.write(f"openai-async batch: {why or f'batch {batch_id} {status}'}; its unfinished requests "
+                             f"are error records (batch_{status}) in {args.output}\n")
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
     sys.stderr.write(f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
                      f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "
