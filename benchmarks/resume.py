@@ -45,7 +45,7 @@ start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 mode, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 import anyio
 from openai_async import AsyncOpenAI
-from openai_async._bulk import run_bulk, scan_results
+from openai_async._workloads.bulk import run_bulk, scan_results
 t0, c0 = time.perf_counter(), time.process_time()
 if mode == "scan":
     done = scan_results(path)
