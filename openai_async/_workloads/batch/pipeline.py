@@ -29,6 +29,7 @@ line in the output (batch ``failed``, ``expired``, ``cancelled``) becomes a reco
 
 from __future__ import annotations
 
+import array
 import hashlib
 import os
 import pathlib
@@ -258,24 +259,30 @@ def _error_kind(result: BatchResult) -> str:
 class _Prepared:
     """Strictly private. One chunk of input as written to disk: its JSONL file and its custom_ids in order."""
 
-    def __init__(self, index: int, endpoint: str, path: str) -> None:
+    def __init__(self, index: int, endpoint: str, path: str, source: str) -> None:
         self.index = index
         self.endpoint = endpoint
         self.path = path
         self.custom_ids: list[str] = []
-        self.wheres: list[str] = []
-        """Where each line came from: ``in.jsonl:7`` or ``item 6``."""
+        self.source = source
+        """What the input line numbers count: ``in.jsonl:`` (lines of a file) or ``item `` (items)."""
+        self.numbers = array.array("q")
+        """The input line (or item) number of each request, 8 bytes each."""
         self.size = 0
         self.hash = hashlib.sha256()
         self.file: IO[bytes] | None = open(path, "wb")  # closed by close()
 
-    def add(self, custom_id: str, where: str, line: bytes) -> None:
+    def add(self, custom_id: str, number: int, line: bytes) -> None:
         assert self.file is not None
         self.file.write(line)
         self.hash.update(line)
         self.size += len(line)
         self.custom_ids.append(custom_id)
-        self.wheres.append(where)
+        self.numbers.append(number)
+
+    def where(self, position: int) -> str:
+        """Where the request at ``position`` in this chunk came from: ``in.jsonl:57`` or ``item 56``."""
+        return f"{self.source}{self.numbers[position]}"
 
     def close(self) -> None:
         if self.file is not None:
@@ -291,8 +298,9 @@ def _encode_line(line: RequestLine) -> tuple[str, bytes]:
 
 
 async def _items(requests: BatchInput) -> Any:
-    """Yield ``(where, RequestLine)`` from an iterable, an async iterable or a JSONL file path, each checked
-    against the Batch API's rules (``RequestLineError`` names the first bad one)."""
+    """Yield ``(where, number, RequestLine)`` from an iterable, an async iterable or a JSONL file path (``number``:
+    the line or item number ``where`` names), each checked against the Batch API's rules (``RequestLineError``
+    names the first bad one)."""
     if isinstance(requests, (str, os.PathLike)):
         path = os.fspath(requests)
         async with await anyio.open_file(path, "rb") as f:
@@ -302,15 +310,15 @@ async def _items(requests: BatchInput) -> Any:
                 if not data.strip():
                     continue
                 where = f"{path}:{lineno}"
-                yield where, parse_line(data, where, batch=True)
+                yield where, lineno, parse_line(data, where, batch=True)
     elif isinstance(requests, AsyncIterable):
         index = 0
         async for item in requests:
-            yield f"item {index}", check_item(item, f"item {index}", batch=True)
+            yield f"item {index}", index, check_item(item, f"item {index}", batch=True)
             index += 1
     else:
         for index, item in enumerate(requests):
-            yield f"item {index}", check_item(item, f"item {index}", batch=True)
+            yield f"item {index}", index, check_item(item, f"item {index}", batch=True)
 
 
 # --------------------------------------------------------------------------------------------------- the run
@@ -462,7 +470,8 @@ class BatchRun:
         assert self._work_dir is not None
         seen: set[str] = set()
         current: _Prepared | None = None
-        async for where, request in _items(self._requests):
+        source = f"{os.fspath(self._requests)}:" if isinstance(self._requests, (str, os.PathLike)) else "item "
+        async for where, number, request in _items(self._requests):
             custom_id = request.custom_id
             endpoint, line = _encode_line(request)
             if custom_id in seen:
@@ -475,9 +484,9 @@ class BatchRun:
                 if current is not None:
                     current.close()
                 index = len(self._prepared)
-                current = _Prepared(index, endpoint, os.path.join(self._work_dir, f"input-{index}.jsonl"))
+                current = _Prepared(index, endpoint, os.path.join(self._work_dir, f"input-{index}.jsonl"), source)
                 self._prepared.append(current)
-            current.add(custom_id, where, line)
+            current.add(custom_id, number, line)
         if current is not None:
             current.close()
         if not self._prepared:
@@ -701,6 +710,10 @@ class BatchRun:
                             await f.write(chunk)
                             have += len(chunk)
                     return
+                except APIStatusError as exc:
+                    if exc.status_code == 416 and have:  # the cut came after the last byte: nothing is missing
+                        return
+                    raise
                 except APIConnectionError:
                     if failures >= policy.max_retries:
                         raise
@@ -798,7 +811,7 @@ def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestErro
             index = e.line - 1 if e.line is not None else -1
             if 0 <= index < len(prepared.custom_ids):
                 custom_id = prepared.custom_ids[index]
-                text += f" (input {prepared.wheres[index]}, custom_id {custom_id!r})"
+                text += f" (input {prepared.where(index)}, custom_id {custom_id!r})"
                 specific.setdefault(custom_id, BatchRequestError(
                     code=code, message=f"batch {batch.id} {status}: {text}"))
             elif e.line is not None:
