@@ -262,3 +262,14 @@ async def test_output_files_with_crlf_line_ends_give_one_compact_line_per_result
     data = (tmp_path / "out.jsonl").read_bytes()
     assert summary.succeeded == 4 and b"\r" not in data and b"\t" not in data
     assert [line["custom_id"] for line in read_lines(tmp_path / "out.jsonl")] == [f"req-{i}" for i in range(4)]
+
+
+async def test_the_fakes_file_content_answers_an_open_ended_range() -> None:
+    """The testing kit's file content answers `Range: bytes=N-` with 206, the rest of the file and Content-Range."""
+    async with FakeOpenAI() as fake, fake.client() as client:
+        uploaded = await client.files.create(file=("a.jsonl", b"0123456789"), purpose="batch")
+        whole = await client.files.content(uploaded.id)
+        rest = await client.files.content(uploaded.id, extra_headers={"Range": "bytes=4-"})
+        assert (whole.status_code, await whole.read(), whole.headers["Accept-Ranges"]) == (200, b"0123456789", "bytes")
+        assert (rest.status_code, await rest.read()) == (206, b"456789")
+        assert rest.headers["Content-Range"] == "bytes 4-9/10"

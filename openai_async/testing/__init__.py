@@ -14,6 +14,10 @@
                 assert await summarize(client, "...") == "..."
             assert fake.last_request.json["model"] == "gpt-4o-mini"
 
+A handler can start from the built-in answer and break it: ``answer = fake.default(request)``, then set
+``answer.reset = "mid_body"`` (a cut download), ``"before_body"`` (a lost answer, the object still made) or
+alter ``answer.json`` / ``answer.body`` (the file content answers ``Range: bytes=N-`` with 206).
+
 Unscripted requests get built-in answers (chat and Responses echo the last user message, streamed when asked;
 embeddings, models, files, speech, images ...), so code runs offline with no setup. From a plain script:
 ``fake = await FakeOpenAI.start()`` ... ``await fake.close()``; from synchronous code or another event loop,
