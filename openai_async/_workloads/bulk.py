@@ -167,11 +167,13 @@ _encoder = msgspec.json.Encoder(enc_hook=repr)
 
 
 def compact_json(data: msgspec.Raw) -> msgspec.Raw:
-    """``data`` on one line: JSON holding a line break or tab (only ever formatting whitespace: JSON strings
-    cannot hold them raw) is re-encoded without whitespace, in C (``msgspec.json.format``, ~2 us for a 700-byte
-    chat completion); anything else, the usual compact body, is returned as is after one scan (~0.1 us)."""
+    """``data`` on one line. JSON holding a line break or a tab (only ever formatting whitespace: JSON strings
+    cannot hold them raw) is re-encoded without whitespace, in C by ``msgspec.json.format(indent=-1)`` (the
+    cheapest way measured: 1.6-1.9 us for a 500-700-byte chat completion, decode + encode 2.2-3.3 us);
+    anything else, the usual compact body, is returned as is after a copy and three ``memchr`` scans (about a
+    fifth of a format)."""
     raw = bytes(data)
-    if b"\n" in raw or b"\r" in raw or b"\t" in raw:
+    if 10 in raw or 13 in raw or 9 in raw:  # LF, CR, TAB: int membership is a memchr (b"\n" in raw is slower)
         return msgspec.Raw(msgspec.json.format(raw, indent=-1))
     return data
 
