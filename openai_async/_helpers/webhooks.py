@@ -4,6 +4,15 @@ A delivery carries ``webhook-id``, ``webhook-timestamp`` (Unix seconds) and ``we
 signature header holds one or more space-separated ``v1,<base64 HMAC-SHA256>`` entries, each computed over
 ``f"{id}.{timestamp}.{body}"`` with the secret (``whsec_`` + base64 key). Any matching entry verifies; the
 timestamp must lie within ``tolerance`` seconds of now, which stops replays.
+
+An entry without a version prefix (a bare ``<base64>``) is checked as a ``v1`` signature, as the official SDK
+does: the prefix only names the scheme, and the entry must still be the HMAC of this payload under this secret,
+so accepting it lets no forged or replayed delivery through. An entry naming another scheme (``v1a,``, ``v2,``)
+never matches, since only HMAC-SHA256 is computed here.
+
+``unwrap`` keeps what a newer sender adds: an event type this release does not know comes back as a ``Loose``
+(``ev.data.id`` works), and a known event keeps its undeclared fields, nested ones included (see
+``_helpers/drift.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import msgspec
 from .._core.decode import decode
 from .._core.errors import InvalidWebhookSignatureError
 from .._core.resource import APIResource
+from .drift import with_extras
 
 __all__ = ["Webhooks"]
 
@@ -63,7 +73,9 @@ class Webhooks(APIResource):
         signed = f"{msg_id}.{stamp}.".encode() + body
         expected = base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest())
         for entry in signatures.split():
-            version, _, value = entry.partition(",")
+            version, comma, value = entry.partition(",")
+            if not comma:  # a bare signature: v1 (see the module docstring)
+                version, value = "v1", entry
             if version == "v1" and hmac.compare_digest(value.encode(), expected):
                 return
         raise InvalidWebhookSignatureError("The signature does not match the payload")
@@ -72,10 +84,13 @@ class Webhooks(APIResource):
                tolerance: int = 300) -> Any:
         """Verify ``payload`` (see ``verify_signature``) and decode it into its typed webhook event.
 
-        An event type this version does not know is returned as a plain dict, never an error.
+        An event type this version does not know is returned as a ``Loose`` (the raw dict, readable by attribute:
+        ``event.data.id``), never an error; fields a known event does not declare are kept on it.
         """
         self.verify_signature(payload, headers, secret=secret, tolerance=tolerance)
-        return decode(payload, _event_union())
+        event = decode(payload, _event_union())
+        raw = msgspec.json.decode(payload)
+        return with_extras(event, raw) if isinstance(raw, dict) else event
 
 
 def _key(secret: str) -> bytes:

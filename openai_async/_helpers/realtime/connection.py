@@ -28,10 +28,13 @@ The API key travels only in the handshake's header: it is never part of a URL, r
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
+import urllib.request
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import aiohttp
 import anyio
@@ -46,6 +49,7 @@ from ..._core.retry import RetryPolicy, retry_delay, should_retry_status
 from ..._core.transport import TRANSPORT_ERRORS, map_error
 from ..._core.types import UNSET
 from ...types.realtime import RealtimeServerEvent, RealtimeServerEventError
+from ..drift import Loose, raw_fields, with_extras
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -71,6 +75,7 @@ _WS_OPTIONS: dict[str, Any] = (
     {"decode_text": False} if "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters else {}
 )
 _HAS_SEND_FRAME = hasattr(aiohttp.ClientWebSocketResponse, "send_frame")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 class _TypeOnly(msgspec.Struct):
     type: Any = None
@@ -120,15 +125,186 @@ def _shown(url: URL) -> str:
     return str(url.with_user(None)) if url.user or url.password else str(url)
 
 
+class _Inbox:
+    """Frames the reader task has received and the app has not taken yet, in order.
+
+    Bounded at ``limit`` frames (None: unbounded): a full inbox makes the reader wait, so the server is slowed
+    by TCP flow control instead of growing memory (while it waits, pings go unanswered, as with ``websockets``).
+    The end of a socket is queued past the bound, so it is never lost.
+    """
+
+    __slots__ = ("_items", "_limit", "_readable", "_writable")
+
+    def __init__(self, limit: int | None) -> None:
+        self._items: deque[Any] = deque()
+        self._limit = limit
+        self._readable = anyio.Event()
+        self._writable = anyio.Event()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def put(self, item: bytes | str) -> None:
+        while self._limit is not None and len(self._items) >= self._limit:
+            if self._writable.is_set():
+                self._writable = anyio.Event()
+            await self._writable.wait()
+        self._items.append(item)
+        self._readable.set()
+
+    def put_end(self, ending: _Ending) -> None:
+        self._items.append(ending)
+        self._readable.set()
+
+    async def get(self) -> Any:
+        """The next item; None when ``wake()`` was called with nothing queued (the caller looks at its state)."""
+        if not self._items:
+            if self._readable.is_set():
+                self._readable = anyio.Event()
+            await self._readable.wait()
+            if not self._items:
+                return None
+        item = self._items.popleft()
+        self._writable.set()
+        return item
+
+    def wake(self) -> None:
+        self._readable.set()
+
+
+class _Ending:
+    """How one socket ended, as its reader saw it."""
+
+    __slots__ = ("cause", "code", "generation", "reason")
+
+    def __init__(self, generation: int, code: int, reason: str = "", cause: BaseException | None = None) -> None:
+        self.generation = generation
+        self.code = code
+        self.reason = reason
+        self.cause = cause
+
+
+class _Handlers:
+    """Event handlers by event type (``"event"``: every event), in the order they were added."""
+
+    __slots__ = ("_by_type",)
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, list[tuple[Callable[..., Any], bool]]] = {}
+
+    def add(self, event_type: str, handler: Callable[..., Any], *, once: bool = False) -> None:
+        if not isinstance(event_type, str) or not callable(handler):
+            raise TypeError("on()/once() take an event type (str) and a callable handler")
+        self._by_type.setdefault(event_type, []).append((handler, once))
+
+    def remove(self, event_type: str, handler: Callable[..., Any]) -> None:
+        """Remove the first registration of ``handler`` for ``event_type`` (nothing when there is none)."""
+        entries = self._by_type.get(event_type, [])
+        for index, (registered, _) in enumerate(entries):
+            if registered == handler:
+                del entries[index]
+                return
+
+    def take(self, event_type: str) -> list[Callable[..., Any]]:
+        """The handlers to call for one event; ``once`` handlers are removed."""
+        entries = self._by_type.get(event_type)
+        if not entries:
+            return []
+        self._by_type[event_type] = [entry for entry in entries if not entry[1]]
+        return [handler for handler, _ in entries]
+
+    def move_to(self, other: _Handlers) -> None:
+        for event_type, entries in self._by_type.items():
+            other._by_type.setdefault(event_type, []).extend(entries)
+        self._by_type.clear()
+
+
+def _register(handlers: _Handlers, owner: Any, event_type: str, handler: Callable[..., Any] | None,
+              once: bool) -> Any:
+    if handler is not None:
+        handlers.add(event_type, handler, once=once)
+        return owner
+
+    def decorator(fn: _F) -> _F:
+        handlers.add(event_type, fn, once=once)
+        return fn
+
+    return decorator
+
+
+class _Options:
+    """``websocket_connection_options`` (the ``websockets`` names of the official SDK) mapped onto aiohttp."""
+
+    __slots__ = ("close_timeout", "compress", "headers", "heartbeat", "max_message_size", "max_queue", "open_timeout",
+                 "protocols", "proxy")
+
+    def __init__(self, options: Mapping[str, Any], *, heartbeat: float | None, max_message_size: int,
+                 timeout: float | None) -> None:
+        unknown = sorted(set(options) - _OPTION_NAMES)
+        if unknown:
+            raise TypeError(f"websocket_connection_options: unknown option {unknown[0]!r} "
+                            f"(supported: {', '.join(sorted(_OPTION_NAMES))})")
+        if options.get("extensions"):
+            raise ValueError("websocket_connection_options['extensions'] takes websockets extension factories, which "
+                             "have no aiohttp equivalent; use compression='deflate' for permessage-deflate")
+        compression = options.get("compression")
+        if compression not in (None, "deflate"):
+            raise ValueError(f"websocket_connection_options['compression'] must be 'deflate' or None, "
+                             f"got {compression!r}")
+        self.compress = 15 if compression == "deflate" else 0
+        size = options.get("max_size", max_message_size)
+        if size is not None and (not isinstance(size, int) or size < 0):
+            raise ValueError(f"websocket_connection_options['max_size'] must be a byte count or None, got {size!r}")
+        self.max_message_size = size or 0
+        queue = options.get("max_queue", _DEFAULT_MAX_QUEUE)
+        if isinstance(queue, tuple):
+            queue = queue[0]
+        if queue is not None and (not isinstance(queue, int) or queue < 1):
+            raise ValueError(f"websocket_connection_options['max_queue'] must be a frame count >= 1 or None, "
+                             f"got {queue!r}")
+        self.max_queue: int | None = queue
+        self.heartbeat = options.get("ping_interval", heartbeat)
+        self.open_timeout = options.get("open_timeout", timeout)
+        self.close_timeout: float | None = options.get("close_timeout")
+        self.protocols = tuple(options.get("subprotocols") or ())
+        extra = options.get("additional_headers") or {}
+        self.headers = dict(extra.items() if isinstance(extra, Mapping) else extra)
+        proxy = options.get("proxy")  # default: none, as for the REST calls (websockets' own default is True)
+        if proxy is not None and proxy is not True and not isinstance(proxy, str):
+            raise ValueError(f"websocket_connection_options['proxy'] must be a URL, True or None, got {proxy!r}")
+        self.proxy: str | bool | None = proxy
+
+    def proxy_for(self, url: URL) -> str | None:
+        """The proxy URL for ``url``: the one given, or with ``proxy=True`` the environment's (``HTTPS_PROXY`` ...)."""
+        if self.proxy is not True:
+            return self.proxy or None
+        if url.host is None or urllib.request.proxy_bypass(url.host):
+            return None
+        proxies = urllib.request.getproxies()
+        return proxies.get("https" if url.scheme == "wss" else "http")
+
+
+_DEFAULT_MAX_QUEUE = 1024
+_OPTION_NAMES = frozenset({
+    # the official SDK's WebSocketConnectionOptions
+    "extensions", "subprotocols", "compression", "max_size", "max_queue", "write_limit",
+    # further websockets.connect() arguments the official SDK passes through
+    "ping_interval", "ping_timeout", "open_timeout", "close_timeout", "additional_headers", "proxy",
+})
+
+
 class RealtimeConnectionManager:
     """What ``client.realtime.connect(...)`` returns: ``async with`` it (or ``await .enter()``) to connect.
 
-    ``url`` is the WebSocket URL that will be used (headers are never shown).
+    ``url`` is the WebSocket URL that will be used (headers are never shown). Before connecting, ``send()``
+    queues client events and ``on()`` / ``once()`` / ``off()`` register handlers; both move to the connection
+    when it opens (the queued events are sent first, in order).
     """
 
     def __init__(self, client: AsyncOpenAI, *, query: Mapping[str, Any],
                  extra_headers: Mapping[str, str | None] | None, reconnect: bool | RetryPolicy,
-                 raise_errors: bool, timeout: float | None, heartbeat: float | None, max_message_size: int) -> None:
+                 raise_errors: bool, timeout: float | None, heartbeat: float | None, max_message_size: int,
+                 websocket_connection_options: Mapping[str, Any] | None = None) -> None:
         self._client = client
         if getattr(client, "api_version", None) is not None:
             # AsyncAzureOpenAI (as the official SDK does it): the deployment is named by ``deployment=``
@@ -136,7 +312,9 @@ class RealtimeConnectionManager:
             model = query.pop("model", None)
             query["deployment"] = getattr(client, "azure_deployment", None) or model
         self._url = realtime_url(client, query)
-        self._extra_headers = dict(extra_headers) if extra_headers else {}
+        self._options = _Options(websocket_connection_options or {}, heartbeat=heartbeat,
+                                 max_message_size=max_message_size, timeout=timeout)
+        self._extra_headers = {**self._options.headers, **(extra_headers or {})}
         if reconnect is True:
             self._policy: RetryPolicy | None = _DEFAULT_RECONNECT
         elif isinstance(reconnect, RetryPolicy):
@@ -144,10 +322,9 @@ class RealtimeConnectionManager:
         else:
             self._policy = None
         self._raise_errors = raise_errors
-        self._timeout = timeout
-        self._heartbeat = heartbeat
-        self._max_message_size = max_message_size
         self._connection: RealtimeConnection | None = None
+        self._pending: list[Mapping[str, Any] | msgspec.Struct] = []
+        self._handlers = _Handlers()
 
     @property
     def url(self) -> str:
@@ -157,12 +334,47 @@ class RealtimeConnectionManager:
     def __repr__(self) -> str:
         return f"<RealtimeConnectionManager {self.url}>"
 
+    def send(self, event: Mapping[str, Any] | msgspec.Struct) -> None:
+        """Queue a client event to send as soon as the connection opens (before ``enter()`` returns)."""
+        _encode(event)  # fail here, not at connect time, on an event that cannot be encoded
+        self._pending.append(event)
+
+    @overload
+    def on(self, event_type: str, handler: Callable[..., Any]) -> Self: ...
+    @overload
+    def on(self, event_type: str, handler: None = None) -> Callable[[_F], _F]: ...
+    def on(self, event_type: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register a handler now for ``dispatch_events()`` on the connection; as ``RealtimeConnection.on``."""
+        return _register(self._handlers, self, event_type, handler, once=False)
+
+    @overload
+    def once(self, event_type: str, handler: Callable[..., Any]) -> Self: ...
+    @overload
+    def once(self, event_type: str, handler: None = None) -> Callable[[_F], _F]: ...
+    def once(self, event_type: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register a handler called for the next such event only; as ``RealtimeConnection.once``."""
+        return _register(self._handlers, self, event_type, handler, once=True)
+
+    def off(self, event_type: str, handler: Callable[..., Any]) -> Self:
+        """Remove a handler registered with ``on()`` / ``once()``."""
+        self._handlers.remove(event_type, handler)
+        return self
+
     async def enter(self) -> RealtimeConnection:
         """Open the connection without ``async with``; you then close it with ``await conn.close()``."""
         ws = await self._open()
-        self._connection = RealtimeConnection(ws, url=self._url, reopen=self._open, policy=self._policy,
-                                              raise_errors=self._raise_errors)
-        return self._connection
+        conn = RealtimeConnection(ws, url=self._url, reopen=self._open, policy=self._policy,
+                                  raise_errors=self._raise_errors, max_queue=self._options.max_queue)
+        self._handlers.move_to(conn._handlers)
+        try:
+            while self._pending:
+                await conn.send(self._pending[0])
+                del self._pending[0]
+        except BaseException:
+            await conn.close()
+            raise
+        self._connection = conn
+        return conn
 
     async def __aenter__(self) -> RealtimeConnection:
         return await self.enter()
@@ -194,12 +406,17 @@ class RealtimeConnectionManager:
         """One WebSocket handshake; raises ``APIStatusError`` for a refused upgrade, else ``APIConnectionError``."""
         headers = await self._headers()
         session = self._client._pool.open()
+        options = self._options
+        extra: dict[str, Any] = dict(_WS_OPTIONS)
+        if options.close_timeout is not None:
+            extra["timeout"] = aiohttp.ClientWSTimeout(ws_close=options.close_timeout)
         log.debug("connecting to %s", _shown(self._url))
         try:
-            with anyio.fail_after(self._timeout):
+            with anyio.fail_after(options.open_timeout):
                 return await session.ws_connect(  # type: ignore[no-any-return]
-                    self._url, headers=headers, autoclose=True, autoping=True, heartbeat=self._heartbeat,
-                    max_msg_size=self._max_message_size, **_WS_OPTIONS,
+                    self._url, headers=headers, autoclose=True, autoping=True, heartbeat=options.heartbeat,
+                    max_msg_size=options.max_message_size, compress=options.compress, protocols=options.protocols,
+                    proxy=options.proxy_for(self._url), **extra,
                 )
         except aiohttp.WSServerHandshakeError as exc:
             if exc.status >= 300:  # the upgrade was refused: 401, 403, 404, 429, 5xx ...
@@ -212,12 +429,15 @@ class RealtimeConnectionManager:
 class RealtimeConnection:
     """A live Realtime session. Iterate it for server events; use the typed senders or ``send()`` for client events.
 
-    Receive from one task at a time (``recv``, ``recv_bytes`` or iteration); sending works from any task.
+    A reader task owns the socket from the handshake to the end: it answers pings and notices a close frame
+    whether or not the app is reading, and keeps the frames for the app in a bounded inbox (``max_queue``).
+    Receive from one task at a time (``recv``, ``recv_bytes``, iteration or ``dispatch_events``); sending works
+    from any task, and raises ``APIConnectionError`` once the session has ended.
     """
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, *, url: URL,
                  reopen: Callable[[], Awaitable[aiohttp.ClientWebSocketResponse]], policy: RetryPolicy | None,
-                 raise_errors: bool) -> None:
+                 raise_errors: bool, max_queue: int | None = _DEFAULT_MAX_QUEUE) -> None:
         self._ws = ws
         self._url = url
         self._reopen = reopen
@@ -230,11 +450,16 @@ class RealtimeConnection:
         self._closing = False
         self._close_code: int | None = None
         self._clean_end = False
+        self._drained = False  # the app has taken every frame and the ending: receiving raises at once
+        self._inbox = _Inbox(max_queue)
+        self._readers: set[asyncio.Task[None]] = set()
+        self._handlers = _Handlers()
         self.session = _SessionEvents(self)
         self.response = _ResponseEvents(self)
         self.input_audio_buffer = _InputAudioBufferEvents(self)
         self.output_audio_buffer = _OutputAudioBufferEvents(self)
         self.conversation = _ConversationEvents(self)
+        self._start_reader(ws, 0)
 
     audio_bytes = staticmethod(audio_bytes)
 
@@ -244,13 +469,66 @@ class RealtimeConnection:
 
     @property
     def closed(self) -> bool:
-        """True once the session has ended (closed by either side, or dropped for good)."""
+        """True once the session has ended (closed by either side, or dropped for good).
+
+        Events received before the end may still be waiting to be read.
+        """
         return self._close_code is not None
 
     @property
     def close_code(self) -> int | None:
         """The WebSocket close code once the session has ended (1006 when it was dropped without one)."""
         return self._close_code
+
+    # -- the reader task -----------------------------------------------------------------------------------
+
+    def _start_reader(self, ws: aiohttp.ClientWebSocketResponse, generation: int) -> None:
+        # A plain asyncio task (aiohttp runs on asyncio only): the connection outlives any one scope (``enter()``
+        # hands it back to the caller), so no task group could own it. close() cancels and awaits it.
+        task = asyncio.get_running_loop().create_task(self._read(ws, generation))
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, generation: int) -> None:
+        """Take every frame off ``ws`` (aiohttp answers pings inside ``receive``) until it ends; queue the ending."""
+        inbox = self._inbox
+        try:
+            while True:
+                msg = await ws.receive()
+                kind = msg.type
+                if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
+                    await inbox.put(msg.data)
+                elif kind is not aiohttp.WSMsgType.PING and kind is not aiohttp.WSMsgType.PONG:
+                    break
+            ending = self._ending_of(ws, msg, generation)
+        except Exception as exc:  # whatever stopped the reader ends this socket, and is reported with it
+            ending = _Ending(generation, _ABNORMAL, "", exc)
+        if generation == self._generation and not self._closing and (
+            self._policy is None or ending.code not in RECOVERABLE_CLOSE_CODES
+        ):
+            self._end(ending.code, clean=ending.code in _CLEAN_CLOSE_CODES)  # sends raise from now on
+        inbox.put_end(ending)
+
+    def _ending_of(self, ws: aiohttp.ClientWebSocketResponse, msg: aiohttp.WSMessage, generation: int) -> _Ending:
+        kind = msg.type
+        if self._closing:
+            return _Ending(generation, ws.close_code if ws.close_code is not None else 1000)
+        if kind is aiohttp.WSMsgType.CLOSE:
+            return _Ending(generation, int(msg.data) or 1005, msg.extra or "")  # an empty close frame: 1005
+        if kind is aiohttp.WSMsgType.ERROR:
+            # a protocol error (too big, bad frame) carries its own code; anything else is a drop
+            cause = msg.data if isinstance(msg.data, BaseException) else None
+            own = ws.close_code
+            return _Ending(generation, own if own is not None and own != 1000 else _ABNORMAL, "", cause)
+        # CLOSED or CLOSING without a close frame first: the connection was dropped (aiohttp reports it as 1000)
+        return _Ending(generation, _ABNORMAL)
+
+    async def _stop_readers(self) -> None:
+        tasks = list(self._readers)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
 
     # -- receiving -----------------------------------------------------------------------------------------
 
@@ -268,6 +546,8 @@ class RealtimeConnection:
     async def recv(self) -> ServerEvent:
         """Wait for the next server event and decode it.
 
+        Cancelling it is safe: no event is lost.
+
         Raises:
             APIConnectionError: the session has ended (after a clean end too: see ``closed`` and ``close_code``).
             RealtimeAPIError: an ``error`` event, when the connection was opened with ``raise_errors=True``.
@@ -282,14 +562,20 @@ class RealtimeConnection:
 
     @staticmethod
     def parse_event(data: bytes | str) -> ServerEvent:
-        """Decode one frame's payload (e.g. from ``recv_bytes()``) as ``recv()`` does, without raising for errors."""
-        try:
-            event: Any = decode(data, RealtimeServerEvent)
-        except msgspec.DecodeError:
-            return Unknown({"type": None, "data": data})
-        if not isinstance(event, (msgspec.Struct, dict)):
-            return Unknown({"type": None, "data": event})
-        return cast("ServerEvent", event)
+        """Decode one frame's payload (e.g. from ``recv_bytes()``) as ``recv()`` does, without raising for errors.
+
+        An event type this release does not know comes back as a ``Loose`` (an ``Unknown`` readable by attribute);
+        fields a known event does not declare are kept on it (see ``openai_async._helpers.drift``).
+        """
+        raw = raw_fields(data)
+        if raw is None:  # not a JSON object
+            try:
+                value = msgspec.json.decode(data)
+            except msgspec.DecodeError:
+                value = data
+            return Loose({"type": None, "data": value})
+        event: Any = decode(data, RealtimeServerEvent)
+        return cast("ServerEvent", with_extras(event, raw))
 
     async def recv_bytes(self) -> bytes:
         """Wait for the next frame and return its payload undecoded (a text frame as its UTF-8 bytes).
@@ -308,42 +594,30 @@ class RealtimeConnection:
 
     async def _next_frame(self) -> bytes | str:
         while True:
-            if self._close_code is not None:
+            if self._closing:  # closed by us: what was still queued is dropped
+                self._end(1000, clean=True)
+                self._drained = True
+            if self._drained:
                 raise APIConnectionError(f"The realtime connection is closed (code {self._close_code}).")
-            ws, generation = self._ws, self._generation
-            msg = await ws.receive()
-            kind = msg.type
-            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                return msg.data  # type: ignore[no-any-return]
-            if kind is aiohttp.WSMsgType.PING or kind is aiohttp.WSMsgType.PONG:
+            item = await self._inbox.get()
+            if item is None or not isinstance(item, _Ending):
+                if item is not None:
+                    return item  # type: ignore[no-any-return]
                 continue
-            # The socket has ended: by our close(), by a close frame from the server, or without one.
-            if self._closing:
-                self._end(ws.close_code if ws.close_code is not None else 1000, clean=True)
-                continue
-            cause: BaseException | None = None
-            reason = ""
-            if kind is aiohttp.WSMsgType.CLOSE:
-                code, reason = int(msg.data) or 1005, msg.extra or ""  # an empty close frame: 1005, no status
-            elif kind is aiohttp.WSMsgType.ERROR:
-                # a protocol error (too big, bad frame) carries its own code; anything else is a drop
-                cause = msg.data if isinstance(msg.data, BaseException) else None
-                own = ws.close_code
-                code = own if own is not None and own != 1000 else _ABNORMAL
-            else:  # CLOSED without a close frame first: the connection was dropped (aiohttp reports it as 1000)
-                code = _ABNORMAL
-            if generation != self._generation:
-                continue  # another task already reconnected
+            if item.generation != self._generation or self._closing:
+                continue  # a socket a reconnect has replaced, or our own close()
+            code = item.code
             if self._policy is not None and code in RECOVERABLE_CLOSE_CODES:
-                await self._reconnect(generation, f"close code {code}")
+                await self._reconnect(item.generation, f"close code {code}")
                 continue
             self._end(code, clean=code in _CLEAN_CLOSE_CODES)
+            self._drained = True
             if code in _CLEAN_CLOSE_CODES:
                 continue
             detail = "dropped without a close frame" if code == _ABNORMAL else f"code {code}"
-            if reason:
-                detail = f"{detail}: {reason}"
-            raise APIConnectionError(f"The realtime connection ended abnormally ({detail}).") from cause
+            if item.reason:
+                detail = f"{detail}: {item.reason}"
+            raise APIConnectionError(f"The realtime connection ended abnormally ({detail}).") from item.cause
 
     def _end(self, code: int, *, clean: bool) -> None:
         if self._close_code is None:
@@ -365,7 +639,7 @@ class RealtimeConnection:
                 if self._attempts >= policy.max_retries or (
                     policy.total_timeout is not None and anyio.current_time() - started >= policy.total_timeout
                 ):
-                    self._end(_ABNORMAL, clean=False)
+                    self._give_up()
                     raise APIConnectionError(
                         f"The realtime connection was lost ({why}) and {self._attempts} reconnect attempts failed."
                     )
@@ -380,13 +654,13 @@ class RealtimeConnection:
                     ws = await self._reopen()
                 except APIStatusError as exc:
                     if self._attempts >= policy.max_retries or not should_retry_status(exc.status_code, exc.headers):
-                        self._end(_ABNORMAL, clean=False)
+                        self._give_up()
                         raise  # the last error itself, not a wrapper
                     why = f"handshake answered {exc.status_code}"
                     continue
                 except APIConnectionError as exc:
                     if self._attempts >= policy.max_retries:
-                        self._end(_ABNORMAL, clean=False)
+                        self._give_up()
                         raise
                     why = str(exc)
                     continue
@@ -395,6 +669,7 @@ class RealtimeConnection:
                     return
                 self._ws = ws
                 self._generation += 1
+                self._start_reader(ws, self._generation)
                 if self._session is not None:
                     try:
                         await self._write(ws, _encode({"type": "session.update", "session": self._session}))
@@ -403,12 +678,66 @@ class RealtimeConnection:
                         continue
                 return
 
+    def _give_up(self) -> None:
+        self._end(_ABNORMAL, clean=False)
+        self._drained = True
+        self._inbox.wake()
+
+    # -- handlers ------------------------------------------------------------------------------------------
+
+    @overload
+    def on(self, event_type: str, handler: Callable[..., Any]) -> Self: ...
+    @overload
+    def on(self, event_type: str, handler: None = None) -> Callable[[_F], _F]: ...
+    def on(self, event_type: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Call ``handler(event)`` for every event of ``event_type`` (``"event"``: every event) in ``dispatch_events()``.
+
+        As a method it returns the connection (``conn.on("response.done", done)``); without a handler it is a
+        decorator (``@conn.on("response.output_text.delta")``). Handlers may be sync or async; adding one twice
+        calls it twice.
+        """
+        return _register(self._handlers, self, event_type, handler, once=False)
+
+    @overload
+    def once(self, event_type: str, handler: Callable[..., Any]) -> Self: ...
+    @overload
+    def once(self, event_type: str, handler: None = None) -> Callable[[_F], _F]: ...
+    def once(self, event_type: str, handler: Callable[..., Any] | None = None) -> Any:
+        """As ``on()``, for the next such event only."""
+        return _register(self._handlers, self, event_type, handler, once=True)
+
+    def off(self, event_type: str, handler: Callable[..., Any]) -> Self:
+        """Remove a handler registered with ``on()`` / ``once()`` (its first registration; nothing if absent)."""
+        self._handlers.remove(event_type, handler)
+        return self
+
+    async def dispatch_events(self) -> None:
+        """Receive events and call their handlers until the session ends cleanly (the push-style ``async for``).
+
+        For each event, the handlers of its type run first, then the ``"event"`` handlers, each awaited when it
+        returns an awaitable. An ``error`` event nobody handles is raised as ``RealtimeAPIError`` (an
+        ``OpenAIError``, as in the official SDK); an abnormal end raises ``APIConnectionError``.
+        """
+        async for event in self:
+            kind = getattr(event, "type", None)
+            specific = self._handlers.take(kind) if isinstance(kind, str) else []
+            generic = self._handlers.take("event")
+            if kind == "error" and not specific and not generic:
+                raise RealtimeAPIError(event)
+            for handler in (*specific, *generic):
+                result = handler(event)
+                if inspect.isawaitable(result):
+                    await result
+
     # -- sending -------------------------------------------------------------------------------------------
 
     async def send(self, event: Mapping[str, Any] | msgspec.Struct) -> None:
         """Send one client event: a dict (``{"type": "response.create", ...}``) or a generated event Struct.
 
         ``bytes`` values anywhere in a dict are sent base64-encoded (msgspec's JSON encoding of bytes).
+
+        Raises:
+            APIConnectionError: the session has ended (closed by either side).
         """
         if isinstance(event, msgspec.Struct):
             kind = event.__struct_config__.tag
@@ -421,13 +750,26 @@ class RealtimeConnection:
             self._session = {**(self._session or {}), **fields}
         await self._send_bytes(_encode(event), replayed=session is not None)
 
-    async def _send_bytes(self, data: bytes, *, replayed: bool = False) -> None:
+    async def send_raw(self, data: bytes | str) -> None:
+        """Send ``data`` as it is: a ``str`` as a text frame, ``bytes`` as a binary frame (as ``websockets`` does).
+
+        Nothing is encoded or checked, and a ``session.update`` sent this way is not replayed after a reconnect.
+        """
+        if isinstance(data, str):
+            await self._send_bytes(data.encode())
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            await self._send_bytes(bytes(data), binary=True)
+        else:
+            raise TypeError(f"send_raw() takes bytes or str, got {type(data).__name__}")
+
+    async def _send_bytes(self, data: bytes, *, replayed: bool = False, binary: bool = False) -> None:
         while True:
             if self._closing or self._close_code is not None:
-                raise APIConnectionError("The realtime connection is closed.")
+                code = self._close_code if self._close_code is not None else 1000
+                raise APIConnectionError(f"The realtime connection is closed (code {code}): the event was not sent.")
             ws, generation = self._ws, self._generation
             try:
-                await self._write(ws, data)
+                await self._write(ws, data, binary=binary)
                 return
             except TRANSPORT_ERRORS as exc:
                 if self._policy is None or self._closing:
@@ -437,11 +779,14 @@ class RealtimeConnection:
                     return  # the reconnect re-sent the merged session, this update included
 
     @staticmethod
-    async def _write(ws: aiohttp.ClientWebSocketResponse, data: bytes) -> None:
+    async def _write(ws: aiohttp.ClientWebSocketResponse, data: bytes, *, binary: bool = False) -> None:
         if ws.closed:
             raise ConnectionResetError("Cannot write to a closed WebSocket")
+        kind = aiohttp.WSMsgType.BINARY if binary else aiohttp.WSMsgType.TEXT
         if _HAS_SEND_FRAME:
-            await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
+            await ws.send_frame(data, kind)
+        elif binary:  # pragma: no cover - aiohttp < 3.11
+            await ws.send_bytes(data)
         else:  # pragma: no cover - aiohttp < 3.11
             await ws.send_str(data.decode())
 
@@ -462,7 +807,10 @@ class RealtimeConnection:
             await ws.close(code=code, message=reason.encode())
         except TRANSPORT_ERRORS:  # the peer is already gone: nothing left to close
             pass
-        self._end(ws.close_code if ws.close_code is not None else code, clean=True)
+        finally:
+            self._end(ws.close_code if ws.close_code is not None else code, clean=True)
+            self._inbox.wake()
+            await self._stop_readers()
 
     aclose = close
 

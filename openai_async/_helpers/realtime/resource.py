@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..._core.retry import RetryPolicy
 from ..._core.types import UNSET, UnsetType
@@ -32,6 +32,7 @@ class RealtimeHelpers:
         timeout: float | None = 30.0,
         heartbeat: float | None = None,
         max_message_size: int = 0,
+        websocket_connection_options: Mapping[str, Any] | None = None,
     ) -> RealtimeConnectionManager:
         """Open a Realtime session over a WebSocket: ``async with client.realtime.connect(model=...) as conn``.
 
@@ -50,6 +51,13 @@ class RealtimeHelpers:
             timeout: seconds allowed for the handshake (None: no limit). An open session has no idle timeout.
             heartbeat: send a ping every this many seconds and treat a missing pong as a dropped connection.
             max_message_size: the largest frame accepted, in bytes (0: no limit, as the official SDK).
+            websocket_connection_options: the official SDK's ``websockets`` options, mapped onto aiohttp:
+                ``max_size`` (over ``max_message_size``), ``compression`` (``"deflate"`` or None, the default),
+                ``max_queue`` (frames kept for the app, default 1024), ``subprotocols``, ``ping_interval`` (over
+                ``heartbeat``), ``open_timeout`` (over ``timeout``), ``close_timeout``, ``additional_headers``,
+                ``proxy`` (a URL; True: the environment's ``HTTPS_PROXY``/``HTTP_PROXY``; None, the default: none).
+                ``write_limit`` and ``ping_timeout`` are accepted without effect; ``extensions`` and unknown names
+                are refused. See docs/realtime.md.
         """
         from .connection import RealtimeConnectionManager
 
@@ -59,4 +67,5 @@ class RealtimeHelpers:
         return RealtimeConnectionManager(
             self._client, query=query, extra_headers=extra_headers, reconnect=reconnect, raise_errors=raise_errors,
             timeout=timeout, heartbeat=heartbeat, max_message_size=max_message_size,
+            websocket_connection_options=websocket_connection_options,
         )
