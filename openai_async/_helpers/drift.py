@@ -81,11 +81,10 @@ def with_extras(event: Any, raw: dict[str, Any]) -> Any:
     if not isinstance(event, msgspec.Struct):
         return event
     cls = type(event)
-    if any(not isinstance(value, msgspec.Raw) for value in raw.values()):
-        _nested_extras(event, raw)
+    nested = any(not isinstance(value, msgspec.Raw) for value in raw.values()) and _nested_extras(event, raw)
     known = _known_names(cls)
     extra = [name for name in raw if name not in known]
-    if not extra:
+    if not extra and not nested:
         return event
     open_cls = _open_class(cls)
     kept = open_cls(**{name: getattr(event, name) for name in cls.__struct_fields__})
@@ -97,16 +96,28 @@ def _value(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, msgspec.Raw) else value
 
 
-def _nested_extras(event: msgspec.Struct, raw: dict[str, Any]) -> None:
-    """Replace, in place, each nested Struct of ``event`` that has undeclared fields in ``raw`` by its kept form."""
+def _nested_extras(event: msgspec.Struct, raw: dict[str, Any]) -> bool:
+    """Replace, in place, each nested Struct of ``event`` that has undeclared fields in ``raw`` by its kept form.
+
+    Returns whether one was replaced (``event`` must then dump its fields through ``_dump``).
+    """
+    changed = False
     for name, wire in zip(event.__struct_fields__, event.__struct_encode_fields__, strict=True):
         value = getattr(event, name)
         sub = raw.get(wire)
         if isinstance(value, (msgspec.Struct, Unknown)) and isinstance(sub, dict):
-            setattr(event, name, with_extras(value, sub))
+            kept = with_extras(value, sub)
+            if kept is not value:
+                setattr(event, name, kept)
+                changed = True
         elif isinstance(value, list) and isinstance(sub, list) and len(value) == len(sub):
-            value[:] = [with_extras(v, r) if isinstance(v, (msgspec.Struct, Unknown)) and isinstance(r, dict) else v
-                        for v, r in zip(value, sub, strict=True)]
+            for index, (item, item_raw) in enumerate(zip(value, sub, strict=True)):
+                if isinstance(item, (msgspec.Struct, Unknown)) and isinstance(item_raw, dict):
+                    kept = with_extras(item, item_raw)
+                    if kept is not item:
+                        value[index] = kept
+                        changed = True
+    return changed
 
 
 @cache
@@ -120,7 +131,28 @@ def _known_names(cls: type[msgspec.Struct]) -> frozenset[str]:
 
 def _to_dict(self: Any) -> dict[str, Any]:
     """Return the JSON-ready ``dict`` of the fields that are set, the ones this release does not declare included."""
-    return {**msgspec.to_builtins(self), **msgspec.to_builtins(self.__dict__)}
+    out: dict[str, Any] = msgspec.to_builtins(self)
+    for name, wire in zip(self.__struct_fields__, self.__struct_encode_fields__, strict=True):
+        if wire in out:
+            value = getattr(self, name)
+            if _has_open(value):
+                out[wire] = _dump(value)
+    out.update(msgspec.to_builtins(self.__dict__))
+    return out
+
+
+def _has_open(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_has_open(v) for v in value)
+    return type(value) in _OPEN_CLASSES
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if type(value) in _OPEN_CLASSES:
+        return _to_dict(value)
+    return msgspec.to_builtins(value)
 
 
 def _to_json(self: Any) -> str:
@@ -145,4 +177,9 @@ def _open_class(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
     options: dict[str, Any] = {"dict": True}
     if cls.__struct_config__.tag is not None:
         options["tag"] = cls.__struct_config__.tag
-    return types.new_class(cls.__name__, (cls,), options, body)
+    open_cls = types.new_class(cls.__name__, (cls,), options, body)
+    _OPEN_CLASSES.add(open_cls)
+    return open_cls
+
+
+_OPEN_CLASSES: set[type] = set()
