@@ -47,11 +47,11 @@ def test_an_event_without_new_fields_is_returned_as_decoded() -> None:
 
 
 def test_nested_fields_are_kept_when_the_whole_payload_is_given() -> None:
-    """With the decoded payload (not raw_fields), undeclared fields of nested objects are kept and dumped too."""
+    """With deep=True and the decoded payload, undeclared fields of nested objects are kept and dumped too."""
     data = {"type": "response.done", "response": {"status": "completed", "later": {"x": [1]}}}
     decoded = RealtimeConnection.parse_event(msgspec.json.encode({"type": "response.done",
                                                                   "response": {"status": "completed"}}))
-    kept = with_extras(decoded, data)
+    kept = with_extras(decoded, data, deep=True)
     assert kept.response.later.x == [1]
     assert kept.to_dict() == data
 

@@ -69,26 +69,25 @@ def raw_fields(data: bytes | str) -> dict[str, msgspec.Raw] | None:
         return None
 
 
-def with_extras(event: Any, raw: dict[str, Any]) -> Any:
+def with_extras(event: Any, raw: dict[str, Any], *, deep: bool = False) -> Any:
     """``event`` plus the fields of ``raw`` (the JSON object it was decoded from) its Struct does not declare.
 
-    ``raw``'s values are either ``msgspec.Raw`` (from ``raw_fields``: only the top level is looked at, which is
-    cheap) or decoded JSON (the whole payload decoded: nested objects are looked at too, at the cost of a
-    second decode). Returns ``event`` itself when nothing is undeclared.
+    ``raw``'s values are ``msgspec.Raw`` (from ``raw_fields``: the top level only, cheap) or, with ``deep``,
+    decoded JSON (the whole payload decoded: nested objects and lists of objects are looked at too). Returns
+    ``event`` itself when nothing is undeclared.
     """
     if isinstance(event, Unknown):
         return event if isinstance(event, Loose) else loosen(event)
     if not isinstance(event, msgspec.Struct):
         return event
     cls = type(event)
-    nested = any(not isinstance(value, msgspec.Raw) for value in raw.values()) and _nested_extras(event, raw)
     known = _known_names(cls)
-    extra = [name for name in raw if name not in known]
-    if not extra and not nested:
+    nested = deep and _nested_extras(event, raw)
+    if not nested and raw.keys() <= known:
         return event
     open_cls = _open_class(cls)
     kept = open_cls(**{name: getattr(event, name) for name in cls.__struct_fields__})
-    kept.__dict__.update((name, loosen(_value(raw[name]))) for name in extra)
+    kept.__dict__.update((name, loosen(_value(raw[name]))) for name in raw.keys() - known)
     return kept
 
 
@@ -106,14 +105,14 @@ def _nested_extras(event: msgspec.Struct, raw: dict[str, Any]) -> bool:
         value = getattr(event, name)
         sub = raw.get(wire)
         if isinstance(value, (msgspec.Struct, Unknown)) and isinstance(sub, dict):
-            kept = with_extras(value, sub)
+            kept = with_extras(value, sub, deep=True)
             if kept is not value:
                 setattr(event, name, kept)
                 changed = True
         elif isinstance(value, list) and isinstance(sub, list) and len(value) == len(sub):
             for index, (item, item_raw) in enumerate(zip(value, sub, strict=True)):
                 if isinstance(item, (msgspec.Struct, Unknown)) and isinstance(item_raw, dict):
-                    kept = with_extras(item, item_raw)
+                    kept = with_extras(item, item_raw, deep=True)
                     if kept is not item:
                         value[index] = kept
                         changed = True

@@ -90,7 +90,7 @@ class Webhooks(APIResource):
         self.verify_signature(payload, headers, secret=secret, tolerance=tolerance)
         event = decode(payload, _event_union())
         raw = msgspec.json.decode(payload)
-        return with_extras(event, raw) if isinstance(raw, dict) else event
+        return with_extras(event, raw, deep=True) if isinstance(raw, dict) else event
 
 
 def _key(secret: str) -> bytes:
