@@ -292,3 +292,22 @@ def test_unsupported_websocket_connection_options_are_refused_by_name() -> None:
         client.realtime.connect(model="m", websocket_connection_options={"max_queue": 0})
     with pytest.raises(ValueError, match="proxy"):
         client.realtime.connect(model="m", websocket_connection_options={"proxy": 8080})
+
+
+async def test_a_silent_peer_is_noticed_by_the_heartbeat_while_the_app_is_not_reading() -> None:
+    """With ping_interval set, a server that stops answering pings ends the session even if the app never reads."""
+
+    async def script(srv: Server, ws: web.WebSocketResponse) -> None:
+        await srv.wait_for(ws, WSMsgType.CLOSE, within=1.5)  # reads the pings, never answers them
+
+    srv = Server(script)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        options = {"ping_interval": 0.2}
+        async with client.realtime.connect(model="m", websocket_connection_options=options) as conn:
+            await anyio.sleep(1.0)  # the app is busy elsewhere; nothing reads the connection
+            assert conn.closed and conn.close_code == 1006
+            with pytest.raises(APIConnectionError, match="closed"):
+                await conn.response.create()
+            with pytest.raises(APIConnectionError, match="abnormally"):
+                await conn.recv()
+    assert any(kind is WSMsgType.PING for kind, _ in srv.frames)
