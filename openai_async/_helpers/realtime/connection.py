@@ -5,10 +5,17 @@ The connection runs on the client's shared aiohttp session (no other WebSocket p
 - Client events go out as JSON text frames encoded by msgspec, through typed senders shaped like the official
   SDK's (``conn.session.update(session=...)``, ``conn.input_audio_buffer.append(audio=...)``, ...) or as any
   dict / Struct with ``conn.send(event)``. ``event_id`` is optional everywhere.
+- A reader task owns the socket from the handshake to the end: it answers pings (and sends its own every
+  ``heartbeat`` seconds of silence, 20 by default) and notices a close frame whether or not the app is reading,
+  keeping the frames in a bounded inbox (``max_queue`` frames, 1024 by default; when full it stops reading until
+  the app catches up, as ``websockets`` does). Once the session has ended, sending raises ``APIConnectionError``;
+  the events that arrived before the end are still yielded.
 - Server events come back decoded into the generated ``RealtimeServerEvent`` union (``async for event in conn``
-  or ``await conn.recv()``). A ``type`` this release does not know is yielded as ``Unknown`` (the raw dict, with
-  ``.type``), never raised. A frame that is not a JSON object is yielded as ``Unknown({"type": None, "data":
-  ...})``; ``conn.recv_bytes()`` returns frames undecoded.
+  or ``await conn.recv()``), or pushed to handlers (``conn.on(type, handler)`` / ``once`` / ``off``, then
+  ``await conn.dispatch_events()``). A ``type`` this release does not know is yielded as a ``Loose`` (an
+  ``Unknown``: the raw dict, readable by attribute too), never raised; a field a known event does not declare is
+  kept on it (``_helpers/drift.py``). A frame that is not a JSON object is yielded as ``Loose({"type": None,
+  "data": ...})``; ``conn.recv_bytes()`` returns frames undecoded.
 - ``error`` events are yielded as ``RealtimeServerEventError``, as in the official SDK; with
   ``connect(raise_errors=True)`` they are raised as ``RealtimeAPIError`` instead (the connection stays open, so
   the caller may keep reading).
@@ -24,6 +31,12 @@ The connection runs on the client's shared aiohttp session (no other WebSocket p
   last error is raised.
 
 The API key travels only in the handshake's header: it is never part of a URL, repr or log line.
+
+Where the official SDK raises ``websockets`` exceptions, this one raises its own (docs/realtime.md has the
+table): a refused handshake (``InvalidStatus``) is the ``APIStatusError`` of its status (401:
+``AuthenticationError`` ...); a handshake that fails otherwise is ``APIConnectionError`` (``APITimeoutError``
+after ``timeout``); ``ConnectionClosedOK`` ends the iteration as there; ``ConnectionClosedError`` and any
+``ConnectionClosed`` from a send are ``APIConnectionError`` naming the close code.
 """
 
 from __future__ import annotations

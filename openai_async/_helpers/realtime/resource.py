@@ -30,7 +30,7 @@ class RealtimeHelpers:
         reconnect: bool | RetryPolicy = False,
         raise_errors: bool = False,
         timeout: float | None = 30.0,
-        heartbeat: float | None = None,
+        heartbeat: float | None = 20.0,
         max_message_size: int = 0,
         websocket_connection_options: Mapping[str, Any] | None = None,
     ) -> RealtimeConnectionManager:
@@ -49,7 +49,8 @@ class RealtimeHelpers:
                 doubling to 8 s; or your own ``RetryPolicy``), re-sending the session configuration. Off by default.
             raise_errors: raise ``error`` events as ``RealtimeAPIError`` instead of yielding them.
             timeout: seconds allowed for the handshake (None: no limit). An open session has no idle timeout.
-            heartbeat: send a ping every this many seconds and treat a missing pong as a dropped connection.
+            heartbeat: send a ping every this many seconds of silence and treat a pong missing for half of it as a
+                dropped connection (None: no pings). 20 s, as the official SDK (``websockets``' default).
             max_message_size: the largest frame accepted, in bytes (0: no limit, as the official SDK).
             websocket_connection_options: the official SDK's ``websockets`` options, mapped onto aiohttp:
                 ``max_size`` (over ``max_message_size``), ``compression`` (``"deflate"`` or None, the default),
