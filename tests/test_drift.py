@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from openai_async._core.model import Unknown
 from openai_async._helpers.drift import Loose, loosen, raw_fields, with_extras
-from openai_async._model import Unknown
-from openai_async._realtime import RealtimeConnection
+from openai_async._helpers.realtime.connection import RealtimeConnection
 from openai_async.types.realtime import RealtimeServerEventResponseDone, RealtimeServerEventResponseTextDelta
 
 TEXT_DELTA = (b'{"type":"response.output_text.delta","event_id":"e1","response_id":"r","item_id":"i",'

@@ -40,19 +40,18 @@ def test_the_official_union_still_has_31_types() -> None:
 
 
 @pytest.mark.parametrize("sdk", SDKS)
-@pytest.mark.parametrize("event_type", official_event_types())
-async def test_every_official_event_type_unwraps_alike(sdk: str, event_type: str) -> None:
+async def test_every_official_event_type_unwraps_alike(sdk: str) -> None:
     """The webhook example reads ``type``, ``id`` and ``data.id`` of every event type, and a newer field, alike."""
-    payload = {"id": "evt_1", "object": "event", "created_at": 1750000000, "type": event_type,
-               "data": {"id": "obj_1", "later": {"n": 1}}, "added_later": True}
-    body = msgspec.json.encode(payload)
     async with make_client(sdk, "http://127.0.0.1:9/v1", webhook_secret=SECRET) as client:
-        # --- the official example: event = client.webhooks.unwrap(request.body, request.headers) ---
-        event = client.webhooks.unwrap(body.decode(), signed(body))
-        seen: list[Any] = [event.type, event.id, event.created_at, event.data.id, event.added_later]
-        dumped = event.to_dict()
-    assert seen == [event_type, "evt_1", 1750000000, "obj_1", True]
-    assert dumped == payload
+        for event_type in official_event_types():
+            payload = {"id": "evt_1", "object": "event", "created_at": 1750000000, "type": event_type,
+                       "data": {"id": "obj_1", "later": {"n": 1}}, "added_later": True}
+            body = msgspec.json.encode(payload)
+            # --- the official example: event = client.webhooks.unwrap(request.body, request.headers) ---
+            event = client.webhooks.unwrap(body.decode(), signed(body))
+            seen: list[Any] = [event.type, event.id, event.created_at, event.data.id, event.added_later]
+            assert seen == [event_type, "evt_1", 1750000000, "obj_1", True], event_type
+            assert event.to_dict() == payload, event_type
 
 
 @pytest.mark.parametrize("sdk", SDKS)

@@ -13,7 +13,7 @@ fields; the official SDK's models keep both (pydantic ``extra="allow"``). Two pi
   attributes (objects as ``Loose``) and appear in ``to_dict()`` / ``to_json()`` and the repr.
 
 The Realtime connection looks at the top level only (a second, cheap pass over the frame: ``raw_fields``); a
-field added inside a nested object there follows the shared decoder (``openai_async._decode``). Webhooks,
+field added inside a nested object there follows the shared decoder (``openai_async._core.decode``). Webhooks,
 small and rare, are looked at in full (nested objects and lists of objects too). When that decoder keeps unknown fields itself, ``with_extras`` and ``Loose`` can be
 replaced by it: the callers are ``parse_event`` in the Realtime connection and ``unwrap`` in the webhooks.
 """
