@@ -207,3 +207,68 @@ async def test_a_refused_handshake_raises_in_both(sdk: str) -> None:
         with pytest.raises(expected):
             async with client.realtime.connect(model="gpt-realtime-2"):
                 pass
+
+
+class Flaky:
+    """Closes the first connection with 1011 after ``session.created``; the next one answers and closes cleanly."""
+
+    def __init__(self) -> None:
+        self.handshakes: list[tuple[dict[str, str], str | None]] = []
+
+    async def handler(self, request: web.Request) -> web.WebSocketResponse:
+        n = len(self.handshakes)
+        self.handshakes.append((dict(request.query), request.headers.get("X-Retry")))
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(frame("session.created", session={"type": "realtime"}))
+        if n == 0:
+            await ws.close(code=1011, message=b"overloaded")
+            return ws
+        await ws.send_str(frame("response.done", response={"status": "completed"}))
+        await ws.close()
+        return ws
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_on_reconnecting_reconnects_with_its_overrides(sdk: str) -> None:
+    """connect(on_reconnecting=...): called once with the attempt and close code; its overrides reach the next
+    handshake; the events of both connections are yielded."""
+    seen: list[Any] = []
+
+    def on_reconnecting(event: Any) -> Any:
+        seen.append((event.attempt, event.max_attempts, event.close_code, event.delay <= 0.05, event.extra_query))
+        return {"extra_query": {"resume": "yes"}, "extra_headers": {"X-Retry": str(event.attempt)}}
+
+    srv = Flaky()
+    async with serve(routes(("GET", "/v1/realtime", srv.handler))) as url, make_client(sdk, url) as client:
+        async with client.realtime.connect(model="gpt-realtime-2", extra_query={"tag": "a"},
+                                           on_reconnecting=on_reconnecting, max_retries=3, initial_delay=0.01,
+                                           max_delay=0.02) as connection:
+            kinds = []
+            async for event in connection:
+                kinds.append(event.type)
+                if event.type == "response.done":
+                    break
+    assert kinds == ["session.created", "session.created", "response.done"]
+    assert seen == [(1, 3, 1011, True, {"tag": "a"})]
+    assert srv.handshakes == [({"model": "gpt-realtime-2", "tag": "a"}, None),
+                              ({"model": "gpt-realtime-2", "resume": "yes"}, "1")]
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_on_reconnecting_can_abort(sdk: str) -> None:
+    """Returning {"abort": True} ends the session with the close that caused it (the SDKs' own error types)."""
+    from websockets.exceptions import ConnectionClosedError
+
+    from openai_async import APIConnectionError
+
+    expected = {"official": ConnectionClosedError, "ours": APIConnectionError}[sdk]
+    srv = Flaky()
+    async with serve(routes(("GET", "/v1/realtime", srv.handler))) as url, make_client(sdk, url) as client:
+        async with client.realtime.connect(model="gpt-realtime-2", on_reconnecting=lambda e: {"abort": True},
+                                           initial_delay=0.01) as connection:
+            kinds = []
+            with pytest.raises(expected):
+                async for event in connection:
+                    kinds.append(event.type)
+    assert kinds == ["session.created"] and len(srv.handshakes) == 1

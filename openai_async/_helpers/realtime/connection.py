@@ -42,12 +42,13 @@ after ``timeout``); ``ConnectionClosedOK`` ends the iteration as there; ``Connec
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import urllib.request
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, overload
 
 import aiohttp
 import anyio
@@ -71,7 +72,10 @@ if TYPE_CHECKING:
 
     from ..._client import AsyncOpenAI
 
-__all__ = ["RealtimeAPIError", "RealtimeConnection", "RealtimeConnectionManager", "audio_bytes"]
+__all__ = [
+    "ReconnectingEvent", "ReconnectingOverrides", "RealtimeAPIError", "RealtimeConnection", "RealtimeConnectionManager",
+    "audio_bytes",
+]
 
 log = logging.getLogger("openai_async")
 
@@ -136,6 +140,32 @@ def realtime_url(client: AsyncOpenAI, query: Mapping[str, Any]) -> URL:
 def _shown(url: URL) -> str:
     """The URL without any user:password part: what reprs and logs show."""
     return str(url.with_user(None)) if url.user or url.password else str(url)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconnectingEvent:
+    """What ``connect(on_reconnecting=...)`` is told before each reconnect attempt (as in the official SDK)."""
+
+    attempt: int
+    """This attempt's number, from 1."""
+    max_attempts: int
+    """How many attempts will be made at most."""
+    delay: float
+    """Seconds waited before this attempt connects."""
+    close_code: int
+    """The close code that ended the connection (1006: dropped without one)."""
+    extra_query: dict[str, Any]
+    """The ``extra_query`` of the next handshake."""
+    extra_headers: dict[str, Any]
+    """The ``extra_headers`` of the next handshake."""
+
+
+class ReconnectingOverrides(TypedDict, total=False):
+    """What ``on_reconnecting`` may return: new ``extra_query`` / ``extra_headers``, or ``abort=True``."""
+
+    extra_query: Mapping[str, Any]
+    extra_headers: Mapping[str, str | None]
+    abort: bool
 
 
 class _Inbox:
@@ -317,21 +347,34 @@ class RealtimeConnectionManager:
     def __init__(self, client: AsyncOpenAI, *, query: Mapping[str, Any],
                  extra_headers: Mapping[str, str | None] | None, reconnect: bool | RetryPolicy,
                  raise_errors: bool, timeout: float | None, heartbeat: float | None, max_message_size: int,
-                 websocket_connection_options: Mapping[str, Any] | None = None) -> None:
+                 websocket_connection_options: Mapping[str, Any] | None = None,
+                 extra_query: Mapping[str, Any] | None = None,
+                 on_reconnecting: Callable[[ReconnectingEvent], Any] | None = None,
+                 max_retries: int = 5, initial_delay: float = 0.5, max_delay: float = 8.0) -> None:
         self._client = client
         if getattr(client, "api_version", None) is not None:
             # AsyncAzureOpenAI (as the official SDK does it): the deployment is named by ``deployment=``
             query = dict(query)
             model = query.pop("model", None)
             query["deployment"] = getattr(client, "azure_deployment", None) or model
-        self._url = realtime_url(client, query)
+        self._query = dict(query)
+        self._extra_query = dict(extra_query or {})  # on_reconnecting may replace it for the next handshake
+        self._url = realtime_url(client, {**self._query, **self._extra_query})
         self._options = _Options(websocket_connection_options or {}, heartbeat=heartbeat,
                                  max_message_size=max_message_size, timeout=timeout)
-        self._extra_headers = {**self._options.headers, **(extra_headers or {})}
+        self._given_headers = dict(extra_headers or {})  # on_reconnecting may replace these
+        self._extra_headers = {**self._options.headers, **self._given_headers}
+        self._on_reconnecting = on_reconnecting
         if reconnect is True:
             self._policy: RetryPolicy | None = _DEFAULT_RECONNECT
         elif isinstance(reconnect, RetryPolicy):
             self._policy = reconnect
+        elif on_reconnecting is not None:  # the official SDK's way to turn reconnecting on
+            if not isinstance(max_retries, int) or max_retries < 0:
+                raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
+            if initial_delay < 0 or max_delay < 0:
+                raise ValueError("initial_delay and max_delay must be >= 0")
+            self._policy = RetryPolicy(max_retries=max_retries, initial_wait=initial_delay, max_wait=max_delay)
         else:
             self._policy = None
         self._raise_errors = raise_errors
@@ -377,7 +420,8 @@ class RealtimeConnectionManager:
         """Open the connection without ``async with``; you then close it with ``await conn.close()``."""
         ws = await self._open()
         conn = RealtimeConnection(ws, url=self._url, reopen=self._open, policy=self._policy,
-                                  raise_errors=self._raise_errors, max_queue=self._options.max_queue)
+                                  raise_errors=self._raise_errors, max_queue=self._options.max_queue,
+                                  before_reconnect=self._before_reconnect if self._on_reconnecting else None)
         self._handlers.move_to(conn._handlers)
         try:
             while self._pending:
@@ -391,6 +435,30 @@ class RealtimeConnectionManager:
 
     async def __aenter__(self) -> RealtimeConnection:
         return await self.enter()
+
+    async def _before_reconnect(self, attempt: int, max_attempts: int, delay: float, close_code: int) -> bool:
+        """Ask ``on_reconnecting`` about the next attempt; False stops reconnecting (``abort`` or an exception)."""
+        assert self._on_reconnecting is not None
+        event = ReconnectingEvent(attempt=attempt, max_attempts=max_attempts, delay=delay, close_code=close_code,
+                                  extra_query=dict(self._extra_query), extra_headers=dict(self._given_headers))
+        try:
+            result = self._on_reconnecting(event)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:
+            log.warning("on_reconnecting raised: not reconnecting", exc_info=True)
+            return False
+        if not result:
+            return True
+        if result.get("abort"):
+            return False
+        if "extra_query" in result:
+            self._extra_query = dict(result["extra_query"] or {})
+            self._url = realtime_url(self._client, {**self._query, **self._extra_query})
+        if "extra_headers" in result:
+            self._given_headers = dict(result["extra_headers"] or {})
+            self._extra_headers = {**self._options.headers, **self._given_headers}
+        return True
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
@@ -450,8 +518,10 @@ class RealtimeConnection:
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, *, url: URL,
                  reopen: Callable[[], Awaitable[aiohttp.ClientWebSocketResponse]], policy: RetryPolicy | None,
-                 raise_errors: bool, max_queue: int | None = _DEFAULT_MAX_QUEUE) -> None:
+                 raise_errors: bool, max_queue: int | None = _DEFAULT_MAX_QUEUE,
+                 before_reconnect: Callable[[int, int, float, int], Awaitable[bool]] | None = None) -> None:
         self._ws = ws
+        self._before_reconnect = before_reconnect
         self._url = url
         self._reopen = reopen
         self._policy = policy
@@ -621,7 +691,7 @@ class RealtimeConnection:
                 continue  # a socket a reconnect has replaced, or our own close()
             code = item.code
             if self._policy is not None and code in RECOVERABLE_CLOSE_CODES:
-                await self._reconnect(item.generation, f"close code {code}")
+                await self._reconnect(item.generation, f"close code {code}", code)
                 continue
             self._end(code, clean=code in _CLEAN_CLOSE_CODES)
             self._drained = True
@@ -637,7 +707,7 @@ class RealtimeConnection:
             self._close_code = code
             self._clean_end = clean
 
-    async def _reconnect(self, generation: int, why: str) -> None:
+    async def _reconnect(self, generation: int, why: str, close_code: int = _ABNORMAL) -> None:
         policy = self._policy
         assert policy is not None
         async with self._lock:
@@ -658,6 +728,12 @@ class RealtimeConnection:
                     )
                 delay = retry_delay(policy, self._attempts)
                 self._attempts += 1
+                if self._before_reconnect is not None and not await self._before_reconnect(
+                    self._attempts, policy.max_retries, delay, close_code
+                ):
+                    self._give_up()
+                    raise APIConnectionError(f"The realtime connection was lost ({why}); on_reconnecting stopped "
+                                             "reconnecting.")
                 log.info("realtime connection lost (%s); reconnecting in %.2fs (attempt %d of %d)",
                          why, delay, self._attempts, policy.max_retries)
                 await anyio.sleep(delay)

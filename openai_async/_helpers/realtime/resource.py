@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._core.retry import RetryPolicy
@@ -10,7 +10,7 @@ from ..._core.types import UNSET, UnsetType
 
 if TYPE_CHECKING:
     from ..._client import AsyncOpenAI
-    from .connection import RealtimeConnectionManager
+    from .connection import RealtimeConnectionManager, ReconnectingEvent, ReconnectingOverrides
 
 __all__ = ["RealtimeHelpers"]
 
@@ -33,6 +33,11 @@ class RealtimeHelpers:
         heartbeat: float | None = 20.0,
         max_message_size: int = 0,
         websocket_connection_options: Mapping[str, Any] | None = None,
+        on_reconnecting: Callable[[ReconnectingEvent], ReconnectingOverrides | None] | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = 1_048_576,
     ) -> RealtimeConnectionManager:
         """Open a Realtime session over a WebSocket: ``async with client.realtime.connect(model=...) as conn``.
 
@@ -59,14 +64,20 @@ class RealtimeHelpers:
                 ``proxy`` (a URL; True: the environment's ``HTTPS_PROXY``/``HTTP_PROXY``; None, the default: none).
                 ``write_limit`` and ``ping_timeout`` are accepted without effect; ``extensions`` and unknown names
                 are refused. See docs/realtime.md.
+            on_reconnecting: the official SDK's switch for reconnecting: called (sync or async) with a
+                ``ReconnectingEvent`` before each attempt; it may return ``{"extra_query": ..., "extra_headers":
+                ...}`` for the next handshake or ``{"abort": True}``. ``max_retries``, ``initial_delay`` and
+                ``max_delay`` set the backoff when ``reconnect`` is not given. ``max_queue_size`` is accepted
+                without effect: a send during a reconnect waits for it instead of being queued.
         """
         from .connection import RealtimeConnectionManager
 
-        query: dict[str, object] = {"model": model, "call_id": call_id}
-        if extra_query:
-            query.update(extra_query)
+        if not isinstance(max_queue_size, int) or max_queue_size < 1:
+            raise ValueError(f"max_queue_size must be a byte count >= 1, got {max_queue_size!r}")
         return RealtimeConnectionManager(
-            self._client, query=query, extra_headers=extra_headers, reconnect=reconnect, raise_errors=raise_errors,
-            timeout=timeout, heartbeat=heartbeat, max_message_size=max_message_size,
-            websocket_connection_options=websocket_connection_options,
+            self._client, query={"model": model, "call_id": call_id}, extra_query=extra_query,
+            extra_headers=extra_headers, reconnect=reconnect, raise_errors=raise_errors, timeout=timeout,
+            heartbeat=heartbeat, max_message_size=max_message_size,
+            websocket_connection_options=websocket_connection_options, on_reconnecting=on_reconnecting,
+            max_retries=max_retries, initial_delay=initial_delay, max_delay=max_delay,
         )
