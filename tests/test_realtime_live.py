@@ -311,3 +311,25 @@ async def test_a_silent_peer_is_noticed_by_the_heartbeat_while_the_app_is_not_re
             with pytest.raises(APIConnectionError, match="abnormally"):
                 await conn.recv()
     assert any(kind is WSMsgType.PING for kind, _ in srv.frames)
+
+
+async def test_a_proxy_option_sends_the_handshake_through_the_proxy() -> None:
+    """websocket_connection_options={"proxy": url}: the handshake goes to the proxy, naming the real target."""
+    targets: list[str] = []
+
+    async def proxy(request: web.Request) -> web.StreamResponse:
+        targets.append(str(request.url))  # the absolute-form target a client sends to an HTTP proxy
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(ev("session.created"))
+        await ws.close()
+        return ws
+
+    async with serve(routes(("GET", "/v1/realtime", proxy))) as proxy_url:
+        unreachable = "http://127.0.0.1:9/v1"  # nothing listens there: only the proxy can answer
+        async with client_for(unreachable) as client:
+            options = {"proxy": proxy_url.removesuffix("/v1")}
+            async with client.realtime.connect(model="m", websocket_connection_options=options) as conn:
+                kinds = [event.type async for event in conn]
+    assert kinds == ["session.created"]
+    assert targets == ["http://127.0.0.1:9/v1/realtime?model=m"]
