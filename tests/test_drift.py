@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from openai_async._core.model import Unknown
-from openai_async._helpers.drift import Loose, loosen, raw_fields, with_extras
+from openai_async._helpers.drift import Loose, loosen, raw_fields
 from openai_async._helpers.realtime.connection import RealtimeConnection
 from openai_async.types.realtime import RealtimeServerEventResponseDone, RealtimeServerEventResponseTextDelta
 
@@ -46,14 +46,14 @@ def test_an_event_without_new_fields_is_returned_as_decoded() -> None:
     assert type(event) is RealtimeServerEventResponseDone
 
 
-def test_nested_fields_are_kept_when_the_whole_payload_is_given() -> None:
-    """With deep=True and the decoded payload, undeclared fields of nested objects are kept and dumped too."""
+def test_nested_fields_are_kept_except_on_delta_events() -> None:
+    """Undeclared nested fields are kept and dumped; on ``*.delta`` events only the top level is looked at."""
     data = {"type": "response.done", "response": {"status": "completed", "later": {"x": [1]}}}
-    decoded = RealtimeConnection.parse_event(msgspec.json.encode({"type": "response.done",
-                                                                  "response": {"status": "completed"}}))
-    kept = with_extras(decoded, data, deep=True)
-    assert kept.response.later.x == [1]
-    assert kept.to_dict() == data
+    event = RealtimeConnection.parse_event(msgspec.json.encode(data))
+    assert event.response.later.x == [1] and event.response.status == "completed"
+    assert event.to_dict() == data
+    delta = RealtimeConnection.parse_event(TEXT_DELTA.replace(b'"hints"', b'"nested":{"deep":{"n":1}},"hints"'))
+    assert delta.nested.deep.n == 1  # a new top-level field, whatever it holds
 
 
 def test_frames_that_are_not_objects_and_plain_values() -> None:

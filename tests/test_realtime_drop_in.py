@@ -30,7 +30,8 @@ def reply(event: dict[str, Any]) -> list[str]:
     """What the Realtime API answers to one client event (a text-only model saying "Hello!")."""
     kind = event.get("type")
     if kind == "session.update":
-        return [frame("session.updated", session={"type": "realtime", **event["session"]})]
+        session = {"type": "realtime", **event["session"], "future_option": {"level": 1}}  # a newer server's field
+        return [frame("session.updated", session=session)]
     if kind == "conversation.item.create":
         return [frame("conversation.item.added", item={"id": "item_1", **event["item"]})]
     if kind == "response.create":
@@ -152,7 +153,7 @@ async def test_handlers_and_dispatch_events_behave_the_same(sdk: str) -> None:
 
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_send_raw_reaches_the_server_as_text(sdk: str) -> None:
-    """send_raw(str) sends the text as it is, and the server's answer comes back."""
+    """send_raw(str) sends the text as it is; the answer comes back with its undeclared nested field."""
     async with serve(routes(("GET", "/v1/realtime", realtime))) as url, make_client(sdk, url) as client:
         async with client.realtime.connect(model="gpt-realtime-2") as connection:
             await connection.send_raw('{"type": "session.update", "session": {"type": "realtime", "instructions": "R"}}')
@@ -161,6 +162,8 @@ async def test_send_raw_reaches_the_server_as_text(sdk: str) -> None:
                 kinds.append(event.type)
                 if event.type == "session.updated":
                     assert event.session.instructions == "R"
+                    assert event.session.future_option["level"] == 1  # an undeclared nested field, kept
+                    assert event.to_dict()["session"]["future_option"] == {"level": 1}
                     break
     assert kinds == ["session.created", "session.updated"]
 

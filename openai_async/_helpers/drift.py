@@ -7,15 +7,16 @@ fields; the official SDK's models keep both (pydantic ``extra="allow"``). Two pi
 - ``Loose``: an ``Unknown`` (the raw ``dict``, so ``ev["field"]`` and ``isinstance(ev, Unknown)`` still hold)
   whose keys also read as attributes, nested objects included: ``ev.data.id``. A key named like a ``dict``
   method (``items``, ``keys``, ``get`` ...) is reached by indexing only.
-- ``with_extras(event, raw)``: ``event`` decoded from ``raw`` (the JSON object's top-level values, undecoded),
-  plus every top-level field its Struct does not declare. Such an event is an instance of a cached subclass of
-  its class with a ``__dict__`` (``isinstance`` and the class name are unchanged); the extra fields read as
-  attributes (objects as ``Loose``) and appear in ``to_dict()`` / ``to_json()`` and the repr.
+- ``with_extras(event, raw)``: ``event`` plus every field of ``raw`` (the JSON object it was decoded from) its
+  Struct does not declare. Such an event is an instance of a cached subclass of its class with a ``__dict__``
+  (``isinstance`` and the class name are unchanged); the extra fields read as attributes (objects as
+  ``Loose``) and appear in ``to_dict()`` / ``to_json()`` and the repr.
 
-The Realtime connection looks at the top level only (a second, cheap pass over the frame: ``raw_fields``); a
-field added inside a nested object there follows the shared decoder (``openai_async._core.decode``). Webhooks,
-small and rare, are looked at in full (nested objects and lists of objects too). When that decoder keeps unknown fields itself, ``with_extras`` and ``Loose`` can be
-replaced by it: the callers are ``parse_event`` in the Realtime connection and ``unwrap`` in the webhooks.
+The Realtime connection looks at every level (``deep=True``: a second decode of the frame), except on the
+frequent ``*.delta`` events (text and audio streams), where it looks at the top level only (a cheap pass:
+``raw_fields``); webhooks are looked at in full. When the shared decoder (``openai_async._core.decode``) keeps
+unknown fields itself, ``with_extras`` and ``Loose`` can be replaced by it: the callers are ``parse_event`` in
+the Realtime connection and ``unwrap`` in the webhooks.
 """
 
 from __future__ import annotations

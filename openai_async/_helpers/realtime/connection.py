@@ -13,9 +13,10 @@ The connection runs on the client's shared aiohttp session (no other WebSocket p
 - Server events come back decoded into the generated ``RealtimeServerEvent`` union (``async for event in conn``
   or ``await conn.recv()``), or pushed to handlers (``conn.on(type, handler)`` / ``once`` / ``off``, then
   ``await conn.dispatch_events()``). A ``type`` this release does not know is yielded as a ``Loose`` (an
-  ``Unknown``: the raw dict, readable by attribute too), never raised; a field a known event does not declare is
-  kept on it (``_helpers/drift.py``). A frame that is not a JSON object is yielded as ``Loose({"type": None,
-  "data": ...})``; ``conn.recv_bytes()`` returns frames undecoded.
+  ``Unknown``: the raw dict, readable by attribute too), never raised; a field a known event does not declare
+  is kept on it, nested ones too except on ``*.delta`` events (``_helpers/drift.py``). A frame that is not a
+  JSON object is yielded as ``Loose({"type": None, "data": ...})``; ``conn.recv_bytes()`` returns frames
+  undecoded.
 - ``error`` events are yielded as ``RealtimeServerEventError``, as in the official SDK; with
   ``connect(raise_errors=True)`` they are raised as ``RealtimeAPIError`` instead (the connection stays open, so
   the caller may keep reading).
@@ -648,7 +649,8 @@ class RealtimeConnection:
         """Decode one frame's payload (e.g. from ``recv_bytes()``) as ``recv()`` does, without raising for errors.
 
         An event type this release does not know comes back as a ``Loose`` (an ``Unknown`` readable by attribute);
-        fields a known event does not declare are kept on it (see ``openai_async._helpers.drift``).
+        fields a known event does not declare are kept on it (see ``openai_async._helpers.drift``): at every
+        level, except on the frequent ``*.delta`` events, whose top level only is looked at (a cheap pass).
         """
         raw = raw_fields(data)
         if raw is None:  # not a JSON object
@@ -658,6 +660,9 @@ class RealtimeConnection:
                 value = data
             return Loose({"type": None, "data": value})
         event: Any = decode(data, RealtimeServerEvent)
+        kind = raw.get("type")
+        if kind is not None and not bytes(kind).endswith(b'.delta"'):
+            return cast("ServerEvent", with_extras(event, msgspec.json.decode(data), deep=True))
         return cast("ServerEvent", with_extras(event, raw))
 
     async def recv_bytes(self) -> bytes:
