@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import msgspec
 import pytest
 
@@ -69,3 +72,13 @@ def test_keys_named_like_dict_methods_are_reached_by_index() -> None:
     event = loosen({"type": "x", "items": [1]})
     assert event["items"] == [1] and callable(event.items)
     assert "items" in dir(event) and "type" in dir(event)
+
+
+def test_kept_fields_survive_copy_deepcopy_and_pickle() -> None:
+    """copy, deepcopy and pickle keep the undeclared fields and the class."""
+    event = RealtimeConnection.parse_event(TEXT_DELTA)
+    for clone in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):
+        assert type(clone) is type(event) and clone.to_dict() == event.to_dict() and clone.obfuscation == "abc"
+    assert copy.deepcopy(event).hints[0] is not event.hints[0]
+    loose = RealtimeConnection.parse_event(b'{"type":"later","a":{"b":1}}')
+    assert pickle.loads(pickle.dumps(loose)).a.b == 1

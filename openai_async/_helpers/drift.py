@@ -21,6 +21,7 @@ the Realtime connection and ``unwrap`` in the webhooks.
 
 from __future__ import annotations
 
+import copy
 import types
 from functools import cache
 from typing import Any
@@ -166,13 +167,41 @@ def _repr(self: Any) -> str:
     return f"{base[:-1]}, {shown})" if not base.endswith("()") else f"{base[:-1]}{shown})"
 
 
+def _fields(self: Any) -> dict[str, Any]:
+    return {name: getattr(self, name) for name in self.__struct_fields__}
+
+
+def _copy(self: Any) -> Any:
+    kept = type(self)(**_fields(self))
+    kept.__dict__.update(self.__dict__)
+    return kept
+
+
+def _deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    kept = type(self)(**copy.deepcopy(_fields(self), memo))
+    kept.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    return kept
+
+
+def _reduce(self: Any) -> tuple[Any, ...]:
+    return _rebuild, (type(self).__mro__[1], _fields(self), dict(self.__dict__))
+
+
+def _rebuild(cls: type[msgspec.Struct], fields: dict[str, Any], extra: dict[str, Any]) -> Any:
+    """Unpickle an event with undeclared fields (pickle finds the generated class, then its open subclass)."""
+    kept = _open_class(cls)(**fields)
+    kept.__dict__.update(extra)
+    return kept
+
+
 @cache
 def _open_class(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
     """A subclass of ``cls`` whose instances also carry undeclared fields (same name, tag and fields)."""
 
     def body(ns: dict[str, Any]) -> None:
         ns.update(to_dict=_to_dict, to_json=_to_json, model_dump=_to_dict, model_dump_json=_to_json,
-                  __repr__=_repr, __module__=cls.__module__, __qualname__=cls.__qualname__, __doc__=cls.__doc__)
+                  __repr__=_repr, __copy__=_copy, __deepcopy__=_deepcopy, __reduce__=_reduce,
+                  __module__=cls.__module__, __qualname__=cls.__qualname__, __doc__=cls.__doc__)
 
     options: dict[str, Any] = {"dict": True}
     if cls.__struct_config__.tag is not None:
