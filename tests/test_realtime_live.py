@@ -333,3 +333,27 @@ async def test_a_proxy_option_sends_the_handshake_through_the_proxy() -> None:
                 kinds = [event.type async for event in conn]
     assert kinds == ["session.created"]
     assert targets == ["http://127.0.0.1:9/v1/realtime?model=m"]
+
+
+async def test_close_completes_while_the_reader_waits_on_a_full_inbox() -> None:
+    """close() does not hang on a reader blocked by a full inbox; the server sees a normal close (1000)."""
+    codes: list[int | None] = []
+
+    async def script(srv: Server, ws: web.WebSocketResponse) -> None:
+        for n in range(10):
+            await ws.send_str(ev("response.output_text.delta", delta=str(n)))
+        await srv.until_closed(ws)
+        codes.append(ws.close_code)
+
+    srv = Server(script)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        options = {"max_queue": 1}
+        conn = await client.realtime.connect(model="m", websocket_connection_options=options).enter()
+        await anyio.sleep(0.2)  # the inbox is full and the reader waits
+        with anyio.fail_after(3):
+            await conn.close()
+        with anyio.fail_after(3):
+            await srv.done.wait()
+        with pytest.raises(APIConnectionError, match="closed"):
+            await conn.send({"type": "response.create"})
+    assert conn.closed and codes == [1000]

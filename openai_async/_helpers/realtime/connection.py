@@ -185,9 +185,6 @@ class _Inbox:
         self._readable = anyio.Event()
         self._writable = anyio.Event()
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     async def put(self, item: bytes | str) -> None:
         while self._limit is not None and len(self._items) >= self._limit:
             if self._writable.is_set():
@@ -688,10 +685,10 @@ class RealtimeConnection:
             if self._drained:
                 raise APIConnectionError(f"The realtime connection is closed (code {self._close_code}).")
             item = await self._inbox.get()
-            if item is None or not isinstance(item, _Ending):
-                if item is not None:
-                    return item  # type: ignore[no-any-return]
+            if item is None:  # woken by close() or a failed reconnect: look at the state again
                 continue
+            if not isinstance(item, _Ending):
+                return item  # type: ignore[no-any-return]
             if item.generation != self._generation or self._closing:
                 continue  # a socket a reconnect has replaced, or our own close()
             code = item.code
