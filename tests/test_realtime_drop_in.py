@@ -275,3 +275,31 @@ async def test_on_reconnecting_can_abort(sdk: str) -> None:
                 async for event in connection:
                     kinds.append(event.type)
     assert kinds == ["session.created"] and len(srv.handshakes) == 1
+
+
+async def strict_pinger(request: web.Request) -> web.WebSocketResponse:
+    """Pings at once and drops a client that does not answer within 0.3 s, as a strict server does."""
+    ws = web.WebSocketResponse(autoping=False)
+    await ws.prepare(request)
+    await ws.ping(b"are you there")
+    answered = False
+    with anyio.move_on_after(0.3):
+        while not answered:
+            msg = await ws.receive()
+            answered = msg.type is WSMsgType.PONG and msg.data == b"are you there"
+    if not answered:
+        await ws.close(code=1011, message=b"no pong")
+        return ws
+    await ws.send_str(frame("session.created", session={"type": "realtime"}))
+    await ws.close()
+    return ws
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_a_ping_is_answered_while_the_app_is_busy_in_both(sdk: str) -> None:
+    """The app does not read for 0.6 s: both SDKs answer the server's ping meanwhile and the session goes on."""
+    async with serve(routes(("GET", "/v1/realtime", strict_pinger))) as url, make_client(sdk, url) as client:
+        async with client.realtime.connect(model="gpt-realtime-2") as connection:
+            await anyio.sleep(0.6)
+            kinds = [event.type async for event in connection]
+    assert kinds == ["session.created"]
