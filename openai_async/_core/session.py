@@ -291,6 +291,15 @@ def _query_value(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+class _QueryParams(list[tuple[str, str]]):
+    """The query of one request; its repr hides the values (``default_query`` may hold a key)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<query: {', '.join(name for name, _ in self)}>"
+
+
 def _query_params(*sources: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
     params: list[tuple[str, str]] | None = None
     for source in sources:
@@ -300,7 +309,7 @@ def _query_params(*sources: Mapping[str, Any] | None) -> list[tuple[str, str]] |
             if value is UNSET or value is None:
                 continue
             if params is None:
-                params = []
+                params = _QueryParams()
             if isinstance(value, (list, tuple)):
                 key = name if name.endswith("[]") else f"{name}[]"
                 params.extend((key, _query_value(v)) for v in value if v is not UNSET)
