@@ -98,7 +98,7 @@ class Session:
         form: MultipartBody | None = None
         if body is not None or extra_body:
             if extra_body:
-                merged = msgspec.to_builtins(body) if body is not None else {}
+                merged = _builtins(body) if body is not None else {}
                 merged.update(extra_body)
                 body = merged
             data = _encode_body(body)
@@ -232,6 +232,13 @@ def _encode_body(body: Any) -> bytes:
         return _encode(strip_unset(body))
 
 
+def _builtins(body: Any) -> Any:
+    try:
+        return msgspec.to_builtins(body)
+    except TypeError:  # `omit` in a plain dict (see _encode_body)
+        return msgspec.to_builtins(strip_unset(body))
+
+
 def _call_settings(options: RequestOptions, policy: RetryPolicy) -> tuple[RetryPolicy, Timeout | None]:
     """The retry policy and timeout of one call, checked before anything is sent (``NOT_GIVEN`` keeps the client's)."""
     timeout = options.get("timeout", UNSET)
@@ -252,8 +259,8 @@ def _time_left(policy: RetryPolicy, started: float) -> bool:
 def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes, request: Request) -> APIStatusError:
     body: Any
     try:
-        body = _any_decoder.decode(raw_body) if raw_body else None
-    except msgspec.DecodeError:
+        body = _any_decoder.decode(raw_body)
+    except msgspec.DecodeError:  # not JSON (or empty): the text, stripped, as the official SDK
         body = raw_body.decode("utf-8", "replace").strip()
     return status_error(status, headers, body, content=raw_body, request=request)
 
