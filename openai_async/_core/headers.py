@@ -21,6 +21,12 @@ MASK = "***"
 _SECRET_WORDS = ("auth", "key", "token", "secret", "cookie", "password", "signature", "credential")
 _NOT_SECRET = frozenset({"idempotency-key"})
 _BAD_CHARS = ("\r", "\n", "\0")
+# The headers the client sets itself, in the spelling it sets them: a user's "content-type" lands on the same key,
+# so a per-call header never travels twice under two spellings.
+_CANONICAL = {name.lower(): name for name in (
+    "Accept", "Authorization", "Content-Type", "Idempotency-Key", "OpenAI-Organization", "OpenAI-Project",
+    "User-Agent", "api-key",
+)}
 
 
 def is_sensitive(name: str) -> bool:
@@ -87,7 +93,7 @@ def apply_headers(headers: dict[str, str], updates: Mapping[str, Any] | None, so
                 del headers[key]
             continue
         value = _check(name, value, source)
-        headers[key if key is not None else name] = value
+        headers[key if key is not None else _CANONICAL.get(name.lower(), name)] = value
 
 
 def merge_headers(*sources: Mapping[str, Any] | None, names: Iterable[str] = ()) -> Headers:
