@@ -340,3 +340,17 @@ async def test_reprs_of_kept_headers_are_masked() -> None:
             await client.models.list()
     assert KEY not in repr(client)
     assert KEY not in repr(info.value.request) and KEY not in repr(info.value.request.headers)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_azure_api_key_header_can_be_replaced_by_default_headers(sdk: str) -> None:
+    """AsyncAzureOpenAI(default_headers={"API-KEY": gateway}) sends the gateway value as the one api-key header
+    (the official SDK sends the key there: its Azure client puts api-key above default_headers)."""
+    module: Any = openai if sdk == "official" else openai_async
+    async with recorded() as (rec, url):
+        client = module.AsyncAzureOpenAI(api_key=KEY, api_version="2024-10-21", azure_endpoint=url[: -len("/v1")],
+                                         default_headers={"API-KEY": "gw-key"}, max_retries=0)
+        async with client:
+            await client.models.list()
+    keys = [v for k, v in rec.seen[0][2].items() if k.lower() == "api-key"]
+    assert keys == (["gw-key"] if sdk == "ours" else [KEY]) and rec.seen[0][1].startswith("/openai/models?api-version=")
