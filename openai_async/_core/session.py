@@ -215,7 +215,6 @@ class Session:
             return RawResponse(status, response.headers, result, method=method, url=url)
         return result
 
-
     def _request_info(self, method: str, url: str, params: list[tuple[str, str]] | None,
                       headers: Mapping[str, str]) -> Request:
         """The request as errors show it: credentials masked, ``default_query`` values masked (they may be keys)."""
