@@ -260,15 +260,16 @@ class BaseClient:
 
     async def request(self, method: str, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
                       query: Mapping[str, Any] | None = None, stream: bool = False, stream_cls: Any = None,
-                      content: bytes | str | None = None, options: Mapping[str, Any] | None = None,
-                      **kwargs: Unpack[RequestOptions]) -> Any:
+                      content: bytes | str | None = None, files: Any = None,
+                      options: Mapping[str, Any] | None = None, **kwargs: Unpack[RequestOptions]) -> Any:
         """Call any endpoint: ``await client.post("/foo", cast_to=httpx.Response, body={...})``.
 
         ``path`` is relative to ``base_url``. The result is decoded into ``cast_to`` (``dict`` by default):
         a msgspec struct, ``dict``, ``str`` or ``bytes``; ``cast_to=httpx.Response`` (any class named ``Response``
         from an httpx module, matched by name: httpx is not imported) gives the whole response (``status_code``,
         ``headers``, ``text``, ``json()``), ``cast_to=RawResponse`` a ``RawResponse`` whose ``parse()`` is the
-        JSON body. ``options`` takes the official SDK's dict (``headers``, ``params``, ``timeout``,
+        JSON body. ``files`` (a mapping or a list of ``(field, file)`` pairs, as in the official SDK) sends a
+        multipart form with ``body``'s fields beside the files. ``options`` takes the official SDK's dict (``headers``, ``params``, ``timeout``,
         ``max_retries``, ``extra_json``, ``idempotency_key``); the keywords ``extra_headers`` ... work too.
         """
         call: dict[str, Any] = dict(kwargs)
@@ -282,9 +283,18 @@ class BaseClient:
             cast, raw = Any, True
         elif cast_to is bytes:
             cast = Response
+        form: dict[str, Any] | None = None
+        if files is not None:
+            grouped: dict[str, list[Any]] = {}
+            for name, value in files.items() if isinstance(files, Mapping) else files:
+                grouped.setdefault(name, []).append(value)
+            # A repeated field becomes a list, which the form encoder sends as one part per item.
+            form = {**(body or {}), **{name: vs[0] if len(vs) == 1 else vs for name, vs in grouped.items()}}
+            body = None
         result = await self._request(
             method.upper(), path, body=body, query=query, content=content, cast=cast, stream=stream,
-            stream_cls=stream_cls or dict, options=call, raw=raw,  # type: ignore[arg-type]
+            stream_cls=stream_cls or dict, options=call, raw=raw, multipart=form,  # type: ignore[arg-type]
+            file_fields=tuple(grouped) if form is not None else (),
         )
         return result.content if cast_to is bytes and isinstance(result, Response) else result
 
@@ -296,29 +306,32 @@ class BaseClient:
                                   stream_cls=stream_cls, **kwargs)
 
     async def post(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                   content: bytes | str | None = None, options: Mapping[str, Any] | None = None,
+                   content: bytes | str | None = None, files: Any = None, options: Mapping[str, Any] | None = None,
                    query: Mapping[str, Any] | None = None, stream: bool = False, stream_cls: Any = None,
                    **kwargs: Unpack[RequestOptions]) -> Any:
-        """``POST path`` with a JSON ``body`` (or raw ``content``), decoded into ``cast_to`` or streamed."""
-        _one_body(body, content)
-        return await self.request("POST", path, cast_to=cast_to, body=body, content=content, options=options,
-                                  query=query, stream=stream, stream_cls=stream_cls, **kwargs)
+        """``POST path`` with a JSON ``body`` (or raw ``content``, or ``files``), decoded into ``cast_to`` or
+        streamed."""
+        _one_body(body, content, files)
+        return await self.request("POST", path, cast_to=cast_to, body=body, content=content, files=files,
+                                  options=options, query=query, stream=stream, stream_cls=stream_cls, **kwargs)
 
     async def put(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                  content: bytes | str | None = None, options: Mapping[str, Any] | None = None,
+                  content: bytes | str | None = None, files: Any = None,
+                  options: Mapping[str, Any] | None = None,
                   query: Mapping[str, Any] | None = None, **kwargs: Unpack[RequestOptions]) -> Any:
-        """``PUT path`` with a JSON ``body`` (or raw ``content``), decoded into ``cast_to``."""
-        _one_body(body, content)
-        return await self.request("PUT", path, cast_to=cast_to, body=body, content=content, options=options,
-                                  query=query, **kwargs)
+        """``PUT path`` with a JSON ``body`` (or raw ``content``, or ``files``), decoded into ``cast_to``."""
+        _one_body(body, content, files)
+        return await self.request("PUT", path, cast_to=cast_to, body=body, content=content, files=files,
+                                  options=options, query=query, **kwargs)
 
     async def patch(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                    content: bytes | str | None = None, options: Mapping[str, Any] | None = None,
+                    content: bytes | str | None = None, files: Any = None,
+                    options: Mapping[str, Any] | None = None,
                     query: Mapping[str, Any] | None = None, **kwargs: Unpack[RequestOptions]) -> Any:
-        """``PATCH path`` with a JSON ``body`` (or raw ``content``), decoded into ``cast_to``."""
-        _one_body(body, content)
-        return await self.request("PATCH", path, cast_to=cast_to, body=body, content=content, options=options,
-                                  query=query, **kwargs)
+        """``PATCH path`` with a JSON ``body`` (or raw ``content``, or ``files``), decoded into ``cast_to``."""
+        _one_body(body, content, files)
+        return await self.request("PATCH", path, cast_to=cast_to, body=body, content=content, files=files,
+                                  options=options, query=query, **kwargs)
 
     async def delete(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
                      options: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
@@ -355,9 +368,11 @@ def _is_response_class(cast_to: Any) -> bool:
             and cast_to.__module__.split(".")[0] in ("httpx", "httpx2"))
 
 
-def _one_body(body: Any, content: Any) -> None:
+def _one_body(body: Any, content: Any, files: Any) -> None:
     if body is not None and content is not None:
         raise TypeError("Passing both `body` and `content` is not supported")
+    if files is not None and content is not None:
+        raise TypeError("Passing both `files` and `content` is not supported")
 
 
 def _given(value: Any) -> Any:
