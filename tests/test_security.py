@@ -354,3 +354,11 @@ async def test_azure_api_key_header_can_be_replaced_by_default_headers(sdk: str)
             await client.models.list()
     keys = [v for k, v in rec.seen[0][2].items() if k.lower() == "api-key"]
     assert keys == (["gw-key"] if sdk == "ours" else [KEY]) and rec.seen[0][1].startswith("/openai/models?api-version=")
+
+
+async def test_a_huge_header_value_fails_cleanly_without_the_key() -> None:
+    """A 100 kB header value gives the server's refusal as an error, promptly, and the error shows no key."""
+    async with recorded() as (_rec, url), make_client("ours", url, api_key=KEY) as client:
+        with anyio.fail_after(10), pytest.raises((APIStatusError, APIConnectionError)) as info:
+            await client.models.list(extra_headers={"X-Big": "a" * 100_000})
+    assert_no_secret(info.value, KEY)
