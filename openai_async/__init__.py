@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._azure import AsyncAzureOpenAI as AsyncAzureOpenAI
 from ._client import AsyncOpenAI as AsyncOpenAI
+from ._core.client import DefaultAioHttpClient as DefaultAioHttpClient
 from ._core.errors import APIConnectionError as APIConnectionError
 from ._core.errors import APIError as APIError
 from ._core.errors import APIResponseValidationError as APIResponseValidationError
@@ -38,8 +39,11 @@ from ._core.streaming import AsyncStream as AsyncStream
 from ._core.types import NOT_GIVEN as NOT_GIVEN
 from ._core.types import UNSET as UNSET
 from ._core.types import NotGiven as NotGiven
+from ._core.types import Omit as Omit
 from ._core.types import RequestOptions as RequestOptions
 from ._core.types import Timeout as Timeout
+from ._core.types import not_given as not_given
+from ._core.types import omit as omit
 from ._version import __version__ as __version__
 
 # Names whose modules load the generated types (or more) are imported on first use, keeping `import openai_async`
@@ -143,6 +147,7 @@ __all__ = [
     "ContentDeltaEvent",
     "ContentDoneEvent",
     "ContentFilterFinishReasonError",
+    "DefaultAioHttpClient",
     "FineTuningJobWatch",
     "FunctionToolCallArgumentsDeltaEvent",
     "FunctionToolCallArgumentsDoneEvent",
@@ -157,6 +162,7 @@ __all__ = [
     "ModelRateLimiter",
     "NotFoundError",
     "NotGiven",
+    "Omit",
     "OpenAIError",
     "ParsedChatCompletion",
     "ParsedChatCompletionMessage",
@@ -193,6 +199,8 @@ __all__ = [
     "__version__",
     "audio_bytes",
     "function_tool",
+    "not_given",
+    "omit",
     "pydantic_function_tool",
     "run_batch",
     "run_bulk",

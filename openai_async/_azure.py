@@ -76,7 +76,7 @@ class AsyncAzureOpenAI(AsyncOpenAI):
                 raise OpenAIError("No endpoint: pass azure_endpoint=... or set AZURE_OPENAI_ENDPOINT.")
             base_url = azure_endpoint.rstrip("/") + "/openai"
             if azure_deployment:
-                base_url += f"/deployments/{path_segment(azure_deployment)}"
+                base_url += f"/deployments/{path_segment(azure_deployment, 'azure_deployment')}"
         self.api_version = api_version
         self.azure_deployment = azure_deployment
         query = {**(default_query or {}), "api-version": api_version}
@@ -86,7 +86,7 @@ class AsyncAzureOpenAI(AsyncOpenAI):
         if self.azure_deployment is None and path in _DEPLOYMENT_PATHS:
             model = _model_of(kwargs.get("body"), kwargs.get("multipart"))
             if model:
-                path = f"/deployments/{path_segment(model)}{path}"
+                path = f"/deployments/{path_segment(model, 'model')}{path}"
         return await super()._request(method, path, options=options, **kwargs)
 
     def __repr__(self) -> str:

@@ -24,12 +24,17 @@ class AsyncOpenAI(BaseClient, Resources):
             tokens). Defaults to the ``OPENAI_API_KEY`` environment variable.
         organization: sent as ``OpenAI-Organization``; defaults to ``OPENAI_ORG_ID``.
         project: sent as ``OpenAI-Project``; defaults to ``OPENAI_PROJECT_ID``.
-        base_url: defaults to ``OPENAI_BASE_URL``, then ``https://api.openai.com/v1``.
-        timeout: seconds, or a ``Timeout`` (total / connect / read — read is also the stream idle timeout).
-        max_retries: retries after the first attempt (default 2).
+        base_url: defaults to ``OPENAI_BASE_URL``, then ``https://api.openai.com/v1``; ``user:password@`` in it is
+            refused (use default_headers for a gateway credential).
+        timeout: seconds, a ``Timeout`` (total / connect / read — read is also the stream idle timeout), or an
+            ``httpx.Timeout`` (its connect and read are used). Negative values raise ValueError.
+        max_retries: retries after the first attempt (default 2); a negative value raises ValueError.
         retry: a whole ``RetryPolicy`` (``RetryPolicy.instant()`` in tests); ``max_retries`` overrides its count.
-        default_headers / default_query: sent with every request.
-        http_client: your own ``aiohttp.ClientSession`` (you close it); otherwise one is created lazily.
+        default_headers / default_query: sent with every request. A header here (names compared
+            case-insensitively) wins over the key: ``{"Authorization": "Bearer <gateway token>"}`` replaces it,
+            ``{"Authorization": None}`` sends none. ``default_query`` values are masked in errors.
+        http_client: your own ``aiohttp.ClientSession`` (you close it), or ``DefaultAioHttpClient()`` (the
+            client's own pool, closed with it); otherwise one is created lazily. httpx clients are refused.
         max_connections: the connection pool size when the client creates its own session.
         rate_limiter: an optional client-side ``RateLimiter`` shared by every call of this client.
         webhook_secret: defaults to ``OPENAI_WEBHOOK_SECRET``; used by ``client.webhooks``.

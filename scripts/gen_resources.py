@@ -1045,7 +1045,7 @@ def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:
     path = o.path
     for p in o.params:
         if p.where == "path":
-            path = path.replace("{" + p.wire + "}", "{path_segment(" + p.name + ")}")
+            path = path.replace("{" + p.wire + "}", "{path_segment(" + p.name + ", '" + p.name + "')}")
     path_expr = f'f"{path}"' if "{" in path else f'"{path}"'
     pre: list[str] = []
     args: list[str] = []

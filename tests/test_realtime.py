@@ -620,3 +620,37 @@ async def test_a_frame_over_max_message_size_ends_the_session_with_1009() -> Non
             with pytest.raises(APIConnectionError, match="code 1009"):
                 await conn.recv()
             assert conn.close_code == 1009
+
+
+@pytest.mark.parametrize("where", ["default_headers", "extra_headers"])
+async def test_a_gateway_token_replaces_the_key_in_the_handshake(where: str) -> None:
+    """default_headers or extra_headers {"authorization": token} (any case) replace the key in the upgrade."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await ws.send_str(ev("session.created"))
+        await srv.drain(ws, n)
+
+    srv = FakeRealtime(script)
+    token = {"authorization": "Bearer gw-token"}
+    async with serve(srv.app()) as url:
+        client = client_for(url, default_headers=token if where == "default_headers" else None)
+        extra = token if where == "extra_headers" else None
+        async with client, client.realtime.connect(model="m", extra_headers=extra) as conn:
+            assert isinstance(await conn.recv(), RealtimeServerEventSessionCreated)
+    auth = [v for k, v in srv.handshakes[0][1].items() if k.lower() == "authorization"]
+    assert auth == ["Bearer gw-token"]
+
+
+async def test_a_refused_handshake_error_holds_no_key() -> None:
+    """A 401 upgrade raises AuthenticationError whose aiohttp cause shows no key in its repr or request info."""
+
+    async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
+        await srv.drain(ws, n)
+
+    srv = FakeRealtime(script, refuse_from=0)
+    async with serve(srv.app()) as url, client_for(url) as client:
+        with pytest.raises(AuthenticationError) as info:
+            async with client.realtime.connect(model="m"):
+                pass
+    cause = info.value.__cause__
+    assert cause is not None and SECRET not in repr(cause) and SECRET not in str(cause)

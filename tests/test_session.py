@@ -187,7 +187,7 @@ async def test_insufficient_quota_and_should_retry_false_are_not_retried() -> No
 
 
 async def test_non_json_error_body_and_malformed_success() -> None:
-    """An HTML 502 still gives a readable error; a 200 with malformed JSON raises."""
+    """An HTML 404 gives the official message and the page as body and response text; malformed 200 JSON raises."""
 
     async def html(request: web.Request) -> web.Response:
         return web.Response(status=404, text="<html><body>Not Found</body></html>", content_type="text/html")
@@ -199,7 +199,8 @@ async def test_non_json_error_body_and_malformed_success() -> None:
         async with client_for(url) as client:
             with pytest.raises(NotFoundError) as info:
                 await client.get("/h")
-            assert "Not Found" in str(info.value) and info.value.body == "<html><body>Not Found</body></html>"
+            assert info.value.message == "Error code: 404" and info.value.body == "<html><body>Not Found</body></html>"
+            assert info.value.response.text == "<html><body>Not Found</body></html>"
             with pytest.raises(APIResponseValidationError):
                 await client.get("/b")
 

@@ -481,7 +481,7 @@ async def test_error_injection_then_retry_succeeds() -> None:
         fake.add("GET", "/models", status=503, times=None)
         with pytest.raises(InternalServerError) as info:
             await client.with_options(retry=RetryPolicy.instant()).models.list()
-    assert info.value.body["error"]["message"] == "FakeOpenAI scripted error 503"
+    assert info.value.body["message"] == "FakeOpenAI scripted error 503"
 
 
 async def test_api_key_enforced() -> None:

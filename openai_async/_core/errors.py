@@ -2,11 +2,11 @@
 
     OpenAIError
     ├── APIError                      message, body, code, param, type, request_id
-    │   ├── APIConnectionError        the request never got a complete response
+    │   ├── APIConnectionError        the request never got a complete response (``request``)
     │   │   └── APITimeoutError       ... because a connect/read/idle/total timeout fired
     │   ├── APIResponseValidationError  a 2xx body that is not JSON at all
     │   ├── RealtimeAPIError          an `error` event of a Realtime session (opt-in: raise_errors=True)
-    │   └── APIStatusError            a non-2xx response: status_code, response headers
+    │   └── APIStatusError            a non-2xx response: status_code, headers, response, request
     │       ├── BadRequestError            400
     │       ├── AuthenticationError        401
     │       ├── PermissionDeniedError      403
@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+
+from .http import Request, Response
 
 __all__ = [
     "APIConnectionError",
@@ -57,24 +59,31 @@ class OpenAIError(Exception):
 class APIError(OpenAIError):
     """An error reported by (or on the way to) the API.
 
-    Attributes mirror the official SDK: ``message``, ``body`` (the decoded JSON body, or text when it was not
-    JSON), and ``code``, ``param``, ``type`` taken from the ``error`` object of the body when present.
+    Attributes mirror the official SDK: ``message``; ``request`` (method, url, headers with credentials masked;
+    None where no HTTP request was involved); ``body``, the API's error object (``{"message", "type", "param",
+    "code"}``, i.e. the ``error`` member of the response document), the whole decoded body when it has no
+    ``error`` member, or the text when it was not JSON; and ``code``, ``param``, ``type`` read from ``body``.
     """
 
     message: str
+    request: Request | None
     body: object | None
     code: str | None
     param: str | None
     type: str | None
     request_id: str | None
 
-    def __init__(self, message: str, *, body: object | None = None, request_id: str | None = None) -> None:
+    def __init__(self, message: str, request: Request | None = None, *, body: object | None = None,
+                 request_id: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.request = request
         self.body = body
         self.request_id = request_id
-        info = body.get("error", body) if isinstance(body, Mapping) else None
-        if isinstance(info, Mapping):
+        if isinstance(body, Mapping):
+            # Callers that still hand over the whole document ({"error": {...}}) get the same fields.
+            inner = body.get("error")
+            info = inner if isinstance(inner, Mapping) else body
             self.code = _str_or_none(info.get("code"))
             self.param = _str_or_none(info.get("param"))
             self.type = _str_or_none(info.get("type"))
@@ -90,36 +99,51 @@ class APIError(OpenAIError):
 class APIConnectionError(APIError):
     """The request failed before a complete response arrived (refused, reset, cut mid-body)."""
 
-    def __init__(self, message: str = "Connection error.", *, request_id: str | None = None) -> None:
-        super().__init__(message, request_id=request_id)
+    def __init__(self, message: str = "Connection error.", *, request: Request | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(message, request, request_id=request_id)
 
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, stream-idle or total timeout fired."""
 
-    def __init__(self, message: str = "Request timed out.", *, request_id: str | None = None) -> None:
-        super().__init__(message, request_id=request_id)
+    def __init__(self, message: str = "Request timed out.", *, request: Request | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(message, request=request, request_id=request_id)
 
 
 class APIResponseValidationError(APIError):
     """A successful response whose body could not be read as JSON."""
 
     def __init__(self, message: str, *, status_code: int, body: object | None = None,
-                 request_id: str | None = None) -> None:
-        super().__init__(message, body=body, request_id=request_id)
+                 request_id: str | None = None, response: Response | None = None) -> None:
+        super().__init__(message, response.request if response is not None else None, body=body,
+                         request_id=request_id)
         self.status_code = status_code
+        self.response = response
 
 
 class APIStatusError(APIError):
-    """The API answered with a 4xx or 5xx status."""
+    """The API answered with a 4xx or 5xx status.
+
+    ``response`` is the whole response (``status_code``, ``headers``, ``text``, ``json()``, ``request``);
+    ``status_code``, ``headers`` and ``request_id`` are read from it.
+    """
 
     status_code: int
+    response: Response
 
-    def __init__(self, message: str, *, status_code: int, headers: Mapping[str, str] | None = None,
-                 body: object | None = None, request_id: str | None = None) -> None:
-        super().__init__(message, body=body, request_id=request_id)
-        self.status_code = status_code
-        self.headers = headers if headers is not None else {}
+    def __init__(self, message: str, *, response: Response | None = None, body: object | None = None,
+                 status_code: int | None = None, headers: Mapping[str, str] | None = None,
+                 request_id: str | None = None) -> None:
+        if response is None:
+            response = Response(status_code or 0, headers if headers is not None else {}, b"", None)
+        if request_id is None:
+            request_id = response.headers.get("x-request-id")
+        super().__init__(message, response.request, body=body, request_id=request_id)
+        self.response = response
+        self.status_code = response.status_code if status_code is None else status_code
+        self.headers = response.headers
 
     @property
     def response_headers(self) -> Mapping[str, str]:
@@ -170,7 +194,7 @@ class RealtimeAPIError(APIError):
         raw = getattr(event, "error", None)
         error: dict[str, Any] = msgspec.to_builtins(raw) if raw is not None else {}
         message = error.get("message") or "The Realtime API reported an error"
-        super().__init__(f"Realtime error: {message}", body={"error": error})
+        super().__init__(f"Realtime error: {message}", body=error)
         self.event = event
         self.event_id: str | None = error.get("event_id")
 
@@ -205,18 +229,19 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
-def status_error(status: int, headers: Mapping[str, str], body: object | None) -> APIStatusError:
-    """Build the ``APIStatusError`` subclass for ``status`` with the message taken from the JSON error body."""
+def status_error(status: int, headers: Mapping[str, str], body: object | None, *, content: bytes = b"",
+                 request: Request | None = None) -> APIStatusError:
+    """Build the ``APIStatusError`` subclass for ``status`` as the official SDK does: ``body`` is the decoded
+    document's ``error`` member (or the document, or its text), the message ``Error code: N - <error message>``.
+    """
     cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
     message = f"Error code: {status}"
-    info = body.get("error") if isinstance(body, Mapping) else None
-    if isinstance(info, Mapping) and info.get("message"):
+    data = body.get("error", body) if isinstance(body, Mapping) else body
+    info = data if isinstance(data, Mapping) else None
+    if info is not None and isinstance(info.get("message"), str) and info["message"]:
         message = f"{message} - {info['message']}"
-    elif isinstance(body, str) and body.strip():
-        # An HTML page from a proxy: keep the message readable, the full text stays in ``body``.
-        snippet = " ".join(body.split())[:200]
-        message = f"{message} - {snippet}"
-    return cls(message, status_code=status, headers=headers, body=body, request_id=headers.get("x-request-id"))
+    response = Response(status, headers, content, request)
+    return cls(message, response=response, body=data)
 
 
 def _str_or_none(value: object) -> str | None:

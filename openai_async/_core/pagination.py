@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .session import Session
     from .types import RequestOptions
 
-__all__ = ["AsyncPage", "AsyncPaginator", "PageKind"]
+__all__ = ["AsyncPage", "AsyncPaginator", "PageInfo", "PageKind"]
 
 T = TypeVar("T")
 PageKind = Literal["cursor", "next", "single"]
@@ -51,6 +51,24 @@ def _lenient_page(raw: Any, item: Any) -> _PageBody[Any]:
     )
 
 
+class PageInfo:
+    """What the next page's request changes, as the official SDK's ``next_page_info()`` returns it.
+
+    ``params`` holds the query parameters (``{"after": cursor}``); ``url`` and ``json`` are never used by
+    this API's pages and stay ``NOT_GIVEN``.
+    """
+
+    __slots__ = ("json", "params", "url")
+
+    def __init__(self, *, params: dict[str, Any]) -> None:
+        self.params = params
+        self.url: Any = UNSET
+        self.json: Any = UNSET
+
+    def __repr__(self) -> str:
+        return f"PageInfo(params={self.params})"
+
+
 class AsyncPage(Generic[T]):
     """One page of a list: ``data`` holds its items; ``async for`` goes on through the following pages."""
 
@@ -64,8 +82,12 @@ class AsyncPage(Generic[T]):
         self.object = body.object
 
     def _next_cursor(self) -> str | None:
+        return self._cursor() if self.has_more else None
+
+    def _cursor(self) -> str | None:
+        # The cursor this page points at, whatever has_more says (the official next_page_info() ignores it too).
         kind = self._paginator._page
-        if kind == "single" or not self.has_more or not self.data:
+        if kind == "single" or not self.data:
             return None
         if kind == "next":
             return self.next
@@ -76,6 +98,14 @@ class AsyncPage(Generic[T]):
     def has_next_page(self) -> bool:
         """True when another page can be fetched."""
         return self._next_cursor() is not None
+
+    def next_page_info(self) -> PageInfo | None:
+        """The query a next page would be fetched with (``PageInfo(params={"after": ...})``), as the official
+        SDK computes it: from the last item's id (or ``next``/``last_id``) even when ``has_more`` is false;
+        ``has_next_page()`` says whether there is one. None when this page names no cursor.
+        """
+        cursor = self._cursor()
+        return PageInfo(params={"after": cursor}) if cursor is not None else None
 
     async def get_next_page(self) -> AsyncPage[T]:
         """Fetch the next page (raises ``RuntimeError`` when there is none)."""

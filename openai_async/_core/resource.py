@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
+
+from .types import UNSET
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -13,13 +15,39 @@ if TYPE_CHECKING:
 __all__ = ["APIResource", "path_segment"]
 
 
-def path_segment(value: Any) -> str:
-    """Escape one path parameter so that ``/``, ``?``, ``#`` and friends cannot change the URL's meaning."""
-    if not isinstance(value, str):
-        value = str(value)
-    if not value:
-        raise ValueError("a path parameter must be a non-empty string")
-    return quote(value, safe="")
+def path_segment(value: Any, name: str = "path parameter") -> str:
+    """Escape one path parameter so that ``/``, ``?``, ``#`` and friends cannot change the URL's meaning.
+
+    ``None``, an empty string and the dot segments ``.`` and ``..`` (also percent-encoded, as ``%2e%2E``) are
+    refused: the URL layer would resolve them and send the request to another resource (``DELETE
+    /vector_stores/../files/x`` is ``DELETE /files/x``).
+
+    Raises:
+        ValueError: naming ``name``, the parameter, before anything is sent.
+    """
+    if isinstance(value, str):
+        text = value
+    elif value is None or value is UNSET:
+        raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
+    else:
+        text = str(value)
+    if not text:
+        raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
+    if text[0] in ".%" and _is_dot_segment(text):
+        raise ValueError(f"`{name}` cannot be {value!r}: a dot segment would change the request's path")
+    return quote(text, safe="")
+
+
+def _is_dot_segment(text: str) -> bool:
+    # Decode repeatedly (bounded): a proxy that decodes once more must not see ".." either.
+    for _ in range(4):
+        if text in (".", ".."):
+            return True
+        decoded = unquote(text)
+        if decoded == text:
+            return False
+        text = decoded
+    return text in (".", "..")
 
 
 class APIResource:

@@ -12,18 +12,21 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import anyio
 import msgspec
 
 from .decode import decode
 from .errors import APIResponseValidationError, APIStatusError, status_error
+from .headers import Headers, apply_headers, mask_url
+from .http import Request, Response
 from .multipart import MultipartBody
 from .response import BinaryResponse, RawResponse
 from .retry import RetryPolicy, retry_delay, should_retry_status
 from .streaming import AsyncStream
 from .transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
-from .types import UNSET, RequestOptions, Timeout
+from .types import UNSET, RequestOptions, Timeout, check_max_retries, strip_unset
 
 if TYPE_CHECKING:
     from .types import RateLimitHook
@@ -44,21 +47,24 @@ _idempotency_counter = itertools.count()
 class Session:
     """Strictly private: one client configuration bound to a shared connection pool."""
 
-    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_client_timeouts", "_headers", "_query", "base_url",
-                 "limiter", "pool", "retry", "timeout")
+    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_client_timeouts", "_headers", "_query",
+                 "_secret_query", "base_url", "limiter", "pool", "retry", "timeout")
 
-    def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey, headers: dict[str, str],
+    def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey | None, headers: dict[str, str],
                  query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
                  limiter: RateLimitHook | None, auth_header: str = "Authorization",
-                 auth_prefix: str = "Bearer ") -> None:
+                 auth_prefix: str = "Bearer ", secret_query: frozenset[str] = frozenset()) -> None:
+        """``headers`` are final (the client merged its own, the key's and ``default_headers``); ``api_key`` is
+        a key provider called before each request, or None when the key (or the user's own auth header) is
+        already in ``headers``. ``secret_query`` names the query parameters masked in errors.
+        """
         self.pool = pool
         self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
+        self._api_key = None if isinstance(api_key, str) else api_key
         self._auth_header = auth_header
         self._auth_prefix = auth_prefix
-        self._headers = headers
-        if isinstance(api_key, str):
-            self._headers = {**headers, auth_header: auth_prefix + api_key}
+        self._headers = Headers(headers)
+        self._secret_query = secret_query
         self._query = dict(query) if query else None
         self.timeout = timeout
         # aiohttp timeouts for (plain call, stream or binary body), built once rather than per call.
@@ -78,8 +84,8 @@ class Session:
         url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
         if url[0] == "/":
             url = self.base_url + url
-        headers = self._headers
-        if not isinstance(self._api_key, str):
+        headers: Mapping[str, str] = self._headers
+        if self._api_key is not None:
             headers = {**headers, self._auth_header: self._auth_prefix + await self._api_key()}
         extra_headers = extra_body = extra_query = None
         if options:
@@ -92,10 +98,10 @@ class Session:
         form: MultipartBody | None = None
         if body is not None or extra_body:
             if extra_body:
-                merged = msgspec.to_builtins(body) if body is not None else {}
+                merged = _builtins(body) if body is not None else {}
                 merged.update(extra_body)
                 body = merged
-            data = _encode(body)
+            data = _encode_body(body)
             content_type = "application/json"
         elif multipart is not None:
             form = MultipartBody(multipart, file_fields)
@@ -107,7 +113,7 @@ class Session:
             content_type = None
 
         # One copy of the shared headers per call, then per-call additions in place.
-        headers = dict(headers)
+        headers = Headers(headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
         if method != "GET":
@@ -116,21 +122,15 @@ class Session:
         if stream:
             headers["Accept"] = "text/event-stream"
         if extra_headers:
-            for name, value in extra_headers.items():
-                if value is None:
-                    headers.pop(name, None)
-                else:
-                    headers[name] = value
+            apply_headers(headers, extra_headers)
 
         unread = stream or cast is BinaryResponse
         policy = self.retry
         client_timeout = self._client_timeouts[unread]
         if options:
-            if "timeout" in options:
-                client_timeout = aiohttp_timeout(Timeout.of(options["timeout"]), unread)
-            policy = options.get("retry", policy)
-            if "max_retries" in options:
-                policy = policy.with_retries(options["max_retries"])
+            policy, call_timeout = _call_settings(options, policy)
+            if call_timeout is not None:
+                client_timeout = aiohttp_timeout(call_timeout, unread)
         limiter = self.limiter
         session = self.pool.session
         if session is None or session.closed:
@@ -162,10 +162,11 @@ class Session:
                         retries += 1
                         await anyio.sleep(delay)
                         continue
-                    raise map_error(exc) from exc
+                    raise map_error(exc, request=self._request_info(method, url, params, headers)) from exc
 
                 if status >= 300:
-                    error = _status_error(status, response.headers, raw_body)  # type: ignore[arg-type]
+                    error = _status_error(status, response.headers, raw_body,  # type: ignore[arg-type]
+                                          self._request_info(method, url, params, headers))
                     if (
                         retries < policy.max_retries
                         and should_retry_status(status, response.headers, error.code)
@@ -192,6 +193,9 @@ class Session:
             result = BinaryResponse(response)
         elif cast is None:
             result = None
+        elif cast is Response:
+            result = Response(status, response.headers, raw_body,  # type: ignore[arg-type]
+                              self._request_info(method, url, params, headers))
         elif cast is str:
             result = raw_body.decode("utf-8", "replace")  # type: ignore[union-attr]
         else:
@@ -202,6 +206,8 @@ class Session:
                 raise APIResponseValidationError(
                     f"The API answered {status} with a body that is not JSON: {text[:200]!r}",
                     status_code=status, body=text, request_id=response.headers.get("x-request-id"),
+                    response=Response(status, response.headers, raw_body,  # type: ignore[arg-type]
+                                      self._request_info(method, url, params, headers)),
                 ) from exc
             if limiter is not None:
                 limiter.settle(lease, _usage_tokens(result))
@@ -209,18 +215,53 @@ class Session:
             return RawResponse(status, response.headers, result, method=method, url=url)
         return result
 
+    def _request_info(self, method: str, url: str, params: list[tuple[str, str]] | None,
+                      headers: Mapping[str, str]) -> Request:
+        """The request as errors show it: credentials masked, ``default_query`` values masked (they may be keys)."""
+        if params:
+            url = mask_url(f"{url}?{urlencode(params)}", self._secret_query)
+        return Request(method, url, headers)
+
+
+def _encode_body(body: Any) -> bytes:
+    try:
+        return _encode(body)
+    except TypeError:
+        # A plain dict holding `omit`/`NOT_GIVEN` (msgspec only drops them from structs): drop them, try again.
+        return _encode(strip_unset(body))
+
+
+def _builtins(body: Any) -> Any:
+    try:
+        return msgspec.to_builtins(body)
+    except TypeError:  # `omit` in a plain dict (see _encode_body)
+        return msgspec.to_builtins(strip_unset(body))
+
+
+def _call_settings(options: RequestOptions, policy: RetryPolicy) -> tuple[RetryPolicy, Timeout | None]:
+    """The retry policy and timeout of one call, checked before anything is sent (``NOT_GIVEN`` keeps the client's)."""
+    timeout = options.get("timeout", UNSET)
+    call_timeout = None if timeout is UNSET else Timeout.of(timeout)
+    retry = options.get("retry", UNSET)
+    if retry is not UNSET:
+        policy = retry
+    retries = options.get("max_retries", UNSET)
+    if retries is not UNSET:
+        policy = policy.with_retries(check_max_retries(retries))
+    return policy, call_timeout
+
 
 def _time_left(policy: RetryPolicy, started: float) -> bool:
     return policy.total_timeout is None or time.monotonic() - started < policy.total_timeout
 
 
-def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes) -> APIStatusError:
+def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes, request: Request) -> APIStatusError:
     body: Any
     try:
-        body = _any_decoder.decode(raw_body) if raw_body else None
-    except msgspec.DecodeError:
-        body = raw_body.decode("utf-8", "replace")
-    return status_error(status, headers, body)
+        body = _any_decoder.decode(raw_body)
+    except msgspec.DecodeError:  # not JSON (or empty): the text, stripped, as the official SDK
+        body = raw_body.decode("utf-8", "replace").strip()
+    return status_error(status, headers, body, content=raw_body, request=request)
 
 
 class _Usage(msgspec.Struct):
@@ -256,6 +297,15 @@ def _query_value(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+class _QueryParams(list[tuple[str, str]]):
+    """The query of one request; its repr hides the values (``default_query`` may hold a key)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<query: {', '.join(name for name, _ in self)}>"
+
+
 def _query_params(*sources: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
     params: list[tuple[str, str]] | None = None
     for source in sources:
@@ -265,12 +315,12 @@ def _query_params(*sources: Mapping[str, Any] | None) -> list[tuple[str, str]] |
             if value is UNSET or value is None:
                 continue
             if params is None:
-                params = []
+                params = _QueryParams()
             if isinstance(value, (list, tuple)):
                 key = name if name.endswith("[]") else f"{name}[]"
-                params.extend((key, _query_value(v)) for v in value)
+                params.extend((key, _query_value(v)) for v in value if v is not UNSET)
             elif isinstance(value, Mapping):
-                params.extend((f"{name}[{k}]", _query_value(v)) for k, v in value.items())
+                params.extend((f"{name}[{k}]", _query_value(v)) for k, v in value.items() if v is not UNSET)
             else:
                 params.append((name, _query_value(value)))
     return params

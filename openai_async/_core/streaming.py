@@ -120,7 +120,7 @@ class _Reader:
         if event == "error" or isinstance(error, dict):
             info = error if isinstance(error, dict) else body
             message = info.get("message") if isinstance(info, dict) else None
-            raise APIError(message or "An error occurred during streaming", body=body,
+            raise APIError(message or "An error occurred during streaming", body=info,
                            request_id=self.response.headers.get("x-request-id"))
 
 

@@ -11,26 +11,37 @@ import contextlib
 from collections.abc import Iterator
 
 import aiohttp
+import yarl
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .errors import APIConnectionError, APITimeoutError
+from .headers import mask_headers, mask_url
+from .http import Request
 from .types import Timeout
 
-__all__ = ["TRANSPORT_ERRORS", "Pool", "aiohttp_timeout", "map_error", "translate_errors"]
+__all__ = ["TRANSPORT_ERRORS", "Pool", "aiohttp_timeout", "map_error", "scrub", "translate_errors"]
 
 
 class Pool:
     """Strictly private: the lazily created aiohttp session and its connector settings."""
 
-    __slots__ = ("_owned", "max_connections", "session")
+    __slots__ = ("_owned", "closed", "max_connections", "session")
 
     def __init__(self, session: aiohttp.ClientSession | None = None, *, max_connections: int = 1000) -> None:
         self.session = session
         self._owned = session is None
         self.max_connections = max_connections
+        self.closed = False
 
     def open(self) -> aiohttp.ClientSession:
-        """Return the session, creating it on first use (must run inside the event loop)."""
+        """Return the session, creating it on first use (must run inside the event loop).
+
+        Raises:
+            RuntimeError: the client was closed, or the ``http_client`` session it was given was closed.
+        """
         session = self.session
+        if self.closed or (session is not None and session.closed and not self._owned):
+            raise _closed_error(self.closed)
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections,
@@ -49,6 +60,7 @@ class Pool:
 
     async def close(self) -> None:
         """Close the session if this pool created it."""
+        self.closed = True
         session, self.session = self.session, None
         if session is not None and self._owned and not session.closed:
             await session.close()
@@ -81,11 +93,52 @@ TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 """What aiohttp and the socket layer raise; ``map_error`` turns each into our error."""
 
 
-def map_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
-    """The one translation of an aiohttp/socket error into ``APIConnectionError``/``APITimeoutError``."""
+def map_error(exc: BaseException, request_id: str | None = None, request: Request | None = None) -> APIConnectionError:
+    """The one translation of an aiohttp/socket error into ``APIConnectionError``/``APITimeoutError``.
+
+    ``exc`` is scrubbed first (see ``scrub``): it becomes the error's ``__cause__``, which users log.
+    """
+    scrub(exc)
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):  # aiohttp's timeout errors derive from these
-        return APITimeoutError(f"Request timed out: {exc or type(exc).__name__}", request_id=request_id)
-    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id)
+        return APITimeoutError(f"Request timed out: {exc or type(exc).__name__}", request=request,
+                               request_id=request_id)
+    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request,
+                              request_id=request_id)
+
+
+def scrub(exc: BaseException) -> None:
+    """Make an aiohttp error (and the errors chained to it) safe to log before it is chained to ours.
+
+    aiohttp's ``ClientResponseError`` keeps the request's ``RequestInfo``, whose headers hold the API key and
+    whose URL holds the query, and shows both in its repr and str; its traceback's frames hold the headers
+    as locals. The headers are masked, the URL loses its query and user info, and the tracebacks of the
+    aiohttp errors are dropped (the type and message stay; our error's own traceback is whole).
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, aiohttp.ClientResponseError):
+            info = err.request_info
+            if info is not None:
+                url = yarl.URL(mask_url(str(info.real_url)).partition("?")[0])
+                headers = CIMultiDictProxy(CIMultiDict(mask_headers(info.headers)))
+                err.request_info = aiohttp.RequestInfo(url, info.method, headers, url)
+                err.args = (err.request_info, ())
+            err.history = ()
+        err.__traceback__ = None
+        todo += (err.__cause__, err.__context__)
+
+
+def _closed_error(client_closed: bool) -> RuntimeError:
+    if client_closed:
+        return RuntimeError("This client has been closed (close() or the end of `async with`): create a new "
+                            "AsyncOpenAI, or keep the client open while you use it.")
+    return RuntimeError("The aiohttp.ClientSession given as http_client= has been closed: keep it open while "
+                        "the client is in use.")
 
 
 @contextlib.contextmanager

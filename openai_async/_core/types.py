@@ -18,14 +18,30 @@ else:  # pragma: no cover
 if TYPE_CHECKING:
     from .retry import RetryPolicy
 
-__all__ = ["NOT_GIVEN", "UNSET", "FileTypes", "NotGiven", "RequestOptions", "Timeout", "Unpack", "UnsetType"]
+__all__ = [
+    "NOT_GIVEN",
+    "UNSET",
+    "FileTypes",
+    "NotGiven",
+    "Omit",
+    "RequestOptions",
+    "Timeout",
+    "Unpack",
+    "UnsetType",
+    "check_max_retries",
+    "not_given",
+    "omit",
+    "strip_unset",
+]
 
 UNSET = msgspec.UNSET
 """Marks a parameter that was not given: msgspec drops it on encode, so it is never sent (not even as null)."""
 UnsetType = msgspec.UnsetType
-# The official SDK spells the sentinel NOT_GIVEN / NotGiven; code that passes it keeps working.
-NOT_GIVEN = UNSET
-NotGiven = UnsetType
+# The official SDK's sentinels are all this one value here: passing any of them means "not sent", in a body, a
+# query, a header (where it removes a default header) or an option (where it keeps the client's setting).
+# ``UnsetType()`` returns UNSET itself, so ``Omit()`` and ``NotGiven()`` work too.
+NOT_GIVEN = not_given = omit = UNSET
+NotGiven = Omit = UnsetType
 
 FileContent = bytes | os.PathLike[str] | IO[bytes]
 FileTypes = FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]
@@ -47,15 +63,51 @@ class Timeout:
     connect: float | None = 5.0
     read: float | None = 600.0
 
+    def __post_init__(self) -> None:
+        for name in ("total", "connect", "read"):
+            _seconds(getattr(self, name), f"Timeout.{name}")
+
     @classmethod
-    def of(cls, value: float | Timeout | None) -> Timeout:
-        """Normalise the official SDK's ``timeout=`` forms (a number of seconds, None, or a Timeout)."""
+    def of(cls, value: Any, name: str = "timeout") -> Timeout:
+        """Normalise the official SDK's ``timeout=`` forms: seconds, None (no limit), a ``Timeout``, or an
+        httpx-style timeout object (read by duck typing from its ``connect``/``read``/``write``/``pool``).
+
+        An httpx timeout has no total limit, so none is set; ``connect`` is the connect limit (aiohttp counts
+        the wait for a pooled connection in it), ``read`` the per-read (and stream idle) limit. aiohttp has no
+        write timeout, so ``write`` is not used.
+
+        Raises:
+            TypeError: ``value`` is none of these. ValueError: a negative or NaN number of seconds.
+        """
         if isinstance(value, Timeout):
             return value
         if value is None:
             return cls(total=None, connect=None, read=None)
-        v = float(value)
-        return cls(total=v, connect=min(v, 5.0) if v > 0 else v, read=v)
+        if all(hasattr(value, attr) for attr in ("connect", "read", "write", "pool")):
+            return cls(total=None, connect=_seconds(value.connect, f"{name}.connect"),
+                       read=_seconds(value.read, f"{name}.read"))
+        v = _seconds(value, name)
+        return cls(total=v, connect=min(v, 5.0) if v is not None and v > 0 else v, read=v)
+
+
+def _seconds(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, None, or a timeout object, got {value!r}")
+    v = float(value)
+    if not v >= 0:  # also catches NaN
+        raise ValueError(f"{name} must be a non-negative number of seconds, got {value!r}")
+    return v
+
+
+def check_max_retries(value: Any, name: str = "max_retries") -> int:
+    """Validate a retry count as the official SDK does (TypeError for a non-int, ValueError below 0)."""
+    if not isinstance(value, int):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
 
 
 class RequestOptions(TypedDict, total=False):
@@ -80,6 +132,20 @@ class RequestOptions(TypedDict, total=False):
 def is_given(value: Any) -> bool:
     """True when ``value`` is not the UNSET sentinel."""
     return value is not UNSET
+
+
+def strip_unset(value: Any) -> Any:
+    """``value`` with every ``omit``/``NOT_GIVEN`` removed from the dicts and lists inside it (the slow path for
+    a body msgspec refused because a user put a sentinel in a plain dict). Structs keep their type.
+    """
+    if isinstance(value, Mapping):
+        return {k: strip_unset(v) for k, v in value.items() if v is not UNSET}
+    if isinstance(value, (list, tuple)):
+        return [strip_unset(v) for v in value if v is not UNSET]
+    if isinstance(value, msgspec.Struct):
+        fields = {f: strip_unset(getattr(value, f)) for f in value.__struct_fields__}
+        return msgspec.structs.replace(value, **fields)
+    return value
 
 
 class RateLimitHook(Protocol):

@@ -36,7 +36,7 @@ class FilesHelpers:
 
         async def fetch() -> RawResponse[OpenAIFile]:
             raw: Any = await self._client._raw_view()._request(
-                "GET", f"/files/{path_segment(id)}", cast=OpenAIFile, options=options)
+                "GET", f"/files/{path_segment(id, 'id')}", cast=OpenAIFile, options=options)
             return raw  # type: ignore[no-any-return]
 
         return await poll(fetch, done=lambda f: f.status in _TERMINAL,

@@ -68,13 +68,13 @@ class FineTuningJobWatch:
                 f"(last status: {status!r}).", last=self.job)
         self._started = True
         raw = await self._client._raw_view()._request(
-            "GET", f"/fine_tuning/jobs/{path_segment(self.job_id)}", cast=FineTuningJob, options=self._options)
+            "GET", f"/fine_tuning/jobs/{path_segment(self.job_id, 'job_id')}", cast=FineTuningJob, options=self._options)
         self._headers = raw.headers
         self.job = raw.parse()
         # Events are listed newest first: walk back until one already seen, then hand them out oldest first.
         fresh: list[FineTuningJobEvent] = []
         paginator = self._client._paginate(
-            f"/fine_tuning/jobs/{path_segment(self.job_id)}/events", query={"limit": 100},
+            f"/fine_tuning/jobs/{path_segment(self.job_id, 'job_id')}/events", query={"limit": 100},
             item=FineTuningJobEvent, page="cursor", options=self._options)
         page = await paginator
         while True:

@@ -42,7 +42,7 @@ class VectorStoreFilesHelpers:
                    max_wait_seconds: float | None = None,
                    **options: Unpack[RequestOptions]) -> VectorStoreFileObject:
         """Wait until a vector store file is no longer ``in_progress``, and return it."""
-        path = f"/vector_stores/{path_segment(vector_store_id)}/files/{path_segment(file_id)}"
+        path = f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}"
 
         async def fetch() -> RawResponse[VectorStoreFileObject]:
             raw: Any = await self._client._raw_view()._request("GET", path, cast=VectorStoreFileObject, options=options)
@@ -93,7 +93,7 @@ class VectorStoreFileBatchesHelpers:
                    max_wait_seconds: float | None = None,
                    **options: Unpack[RequestOptions]) -> VectorStoreFileBatchObject:
         """Wait until a vector store file batch is no longer ``in_progress``, and return it."""
-        path = f"/vector_stores/{path_segment(vector_store_id)}/file_batches/{path_segment(batch_id)}"
+        path = f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}"
 
         async def fetch() -> RawResponse[VectorStoreFileBatchObject]:
             raw: Any = await self._client._raw_view()._request("GET", path, cast=VectorStoreFileBatchObject,

@@ -747,9 +747,21 @@ def _error_result(record_id: str, custom_id: str, exc: Exception) -> BulkResult:
     code = getattr(exc, "code", None)
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if isinstance(exc, APIStatusError):
-        response = BulkResponse(status_code=exc.status_code, request_id=exc.request_id, body=exc.body)
+        response = BulkResponse(status_code=exc.status_code, request_id=exc.request_id, body=_document(exc))
     error = BulkError(code=code if isinstance(code, str) else None, message=message, type=type(exc).__name__)
     return BulkResult(id=record_id, custom_id=custom_id, response=response, error=error)
+
+
+def _document(exc: APIStatusError) -> Any:
+    """The whole error document as the server sent it (``exc.body`` is only its ``error`` member), as the
+    Batch API records it."""
+    content = exc.response.content
+    if content:
+        try:
+            return msgspec.json.decode(content)
+        except msgspec.DecodeError:
+            pass
+    return exc.body
 
 
 def _raise_single(error: BaseException) -> None:

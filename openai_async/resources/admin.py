@@ -400,7 +400,7 @@ class AdminApiKeys(APIResource):
         """Retrieve a single organization API key. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/admin_api_keys/{path_segment(key_id)}",
+            f"/organization/admin_api_keys/{path_segment(key_id, 'key_id')}",
             cast=AdminApiKey,
             options=options,
         )
@@ -413,7 +413,7 @@ class AdminApiKeys(APIResource):
         """Delete an organization admin API key. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/admin_api_keys/{path_segment(key_id)}",
+            f"/organization/admin_api_keys/{path_segment(key_id, 'key_id')}",
             cast=dict[str, Any],
             options=options,
         )
@@ -585,7 +585,7 @@ class OrganizationCertificates(APIResource):
         """Get a certificate that has been uploaded to the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/certificates/{path_segment(certificate_id)}",
+            f"/organization/certificates/{path_segment(certificate_id, 'certificate_id')}",
             query={"include": include},
             cast=Certificate,
             options=options,
@@ -601,7 +601,7 @@ class OrganizationCertificates(APIResource):
         """Modify a certificate. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/certificates/{path_segment(certificate_id)}",
+            f"/organization/certificates/{path_segment(certificate_id, 'certificate_id')}",
             body=_ModifyCertificateBody(name=name),
             cast=Certificate,
             options=options,
@@ -615,7 +615,7 @@ class OrganizationCertificates(APIResource):
         """Delete a certificate from the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/certificates/{path_segment(certificate_id)}",
+            f"/organization/certificates/{path_segment(certificate_id, 'certificate_id')}",
             cast=DeleteCertificateResponse,
             options=options,
         )
@@ -967,7 +967,7 @@ class OrganizationGroups(APIResource):
         """Retrieves a group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/groups/{path_segment(group_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}",
             cast=GroupResponse,
             options=options,
         )
@@ -982,7 +982,7 @@ class OrganizationGroups(APIResource):
         """Updates a group's information. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/groups/{path_segment(group_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}",
             body=_UpdateGroupBody(name=name),
             cast=GroupResourceWithSuccess,
             options=options,
@@ -996,7 +996,7 @@ class OrganizationGroups(APIResource):
         """Deletes a group from the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/groups/{path_segment(group_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}",
             cast=GroupDeletedResource,
             options=options,
         )
@@ -1016,7 +1016,7 @@ class OrganizationGroupsRoles(APIResource):
     ) -> AsyncPaginator[AssignedRoleDetails]:
         """Lists the organization roles assigned to a group within the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/groups/{path_segment(group_id)}/roles",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
             item=AssignedRoleDetails,
             page="next",
@@ -1033,7 +1033,7 @@ class OrganizationGroupsRoles(APIResource):
         """Assigns an organization role to a group within the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/groups/{path_segment(group_id)}/roles",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/roles",
             body=_AssignGroupRoleBody(role_id=role_id),
             cast=GroupRoleAssignment,
             options=options,
@@ -1049,7 +1049,7 @@ class OrganizationGroupsRoles(APIResource):
         """Retrieves an organization role assigned to a group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/groups/{path_segment(group_id)}/roles/{path_segment(role_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=AssignedRoleDetails,
             options=options,
         )
@@ -1064,7 +1064,7 @@ class OrganizationGroupsRoles(APIResource):
         """Unassigns an organization role from a group within the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/groups/{path_segment(group_id)}/roles/{path_segment(role_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=DeletedRoleAssignmentResource,
             options=options,
         )
@@ -1084,7 +1084,7 @@ class GroupsUsers(APIResource):
     ) -> AsyncPaginator[GroupUser]:
         """Lists the users assigned to a group. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/groups/{path_segment(group_id)}/users",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/users",
             query={"limit": limit, "after": after, "order": order},
             item=GroupUser,
             page="next",
@@ -1101,7 +1101,7 @@ class GroupsUsers(APIResource):
         """Adds a user to a group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/groups/{path_segment(group_id)}/users",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/users",
             body=_AddGroupUserBody(user_id=user_id),
             cast=GroupUserAssignment,
             options=options,
@@ -1117,7 +1117,7 @@ class GroupsUsers(APIResource):
         """Retrieves a user in a group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/groups/{path_segment(group_id)}/users/{path_segment(user_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/users/{path_segment(user_id, 'user_id')}",
             cast=GroupMemberUser,
             options=options,
         )
@@ -1132,7 +1132,7 @@ class GroupsUsers(APIResource):
         """Removes a user from a group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/groups/{path_segment(group_id)}/users/{path_segment(user_id)}",
+            f"/organization/groups/{path_segment(group_id, 'group_id')}/users/{path_segment(user_id, 'user_id')}",
             cast=GroupUserDeletedResource,
             options=options,
         )
@@ -1182,7 +1182,7 @@ class Invites(APIResource):
         """Retrieves an invite. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/invites/{path_segment(invite_id)}",
+            f"/organization/invites/{path_segment(invite_id, 'invite_id')}",
             cast=Invite,
             options=options,
         )
@@ -1195,7 +1195,7 @@ class Invites(APIResource):
         """Delete an invite. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/invites/{path_segment(invite_id)}",
+            f"/organization/invites/{path_segment(invite_id, 'invite_id')}",
             cast=InviteDeleteResponse,
             options=options,
         )
@@ -1294,7 +1294,7 @@ class Projects(APIResource):
         """Retrieves a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}",
             cast=Project,
             options=options,
         )
@@ -1310,7 +1310,7 @@ class Projects(APIResource):
         """Modifies a project in the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}",
             body=_ModifyProjectBody(name=name, external_key_id=external_key_id),
             cast=Project,
             options=options,
@@ -1324,7 +1324,7 @@ class Projects(APIResource):
         """Archives a project in the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/archive",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/archive",
             cast=Project,
             options=options,
         )
@@ -1344,7 +1344,7 @@ class ProjectsApiKeys(APIResource):
     ) -> AsyncPaginator[ProjectApiKey]:
         """Returns a list of API keys in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/api_keys",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/api_keys",
             query={"limit": limit, "after": after, "owner_project_access": owner_project_access},
             item=ProjectApiKey,
             page="cursor",
@@ -1361,7 +1361,7 @@ class ProjectsApiKeys(APIResource):
         """Retrieves an API key in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/api_keys/{path_segment(api_key_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/api_keys/{path_segment(api_key_id, 'api_key_id')}",
             cast=ProjectApiKey,
             options=options,
         )
@@ -1376,7 +1376,7 @@ class ProjectsApiKeys(APIResource):
         """Deletes an API key from the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/api_keys/{path_segment(api_key_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/api_keys/{path_segment(api_key_id, 'api_key_id')}",
             cast=ProjectApiKeyDeleteResponse,
             options=options,
         )
@@ -1396,7 +1396,7 @@ class ProjectsCertificates(APIResource):
     ) -> AsyncPaginator[OrganizationProjectCertificate]:
         """List certificates for this project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/certificates",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/certificates",
             query={"limit": limit, "after": after, "order": order},
             item=OrganizationProjectCertificate,
             page="cursor",
@@ -1412,7 +1412,7 @@ class ProjectsCertificates(APIResource):
     ) -> AsyncPaginator[OrganizationProjectCertificate]:
         """Activate certificates at the project level. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/certificates/activate",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/certificates/activate",
             body=_ActivateProjectCertificatesBody(certificate_ids=certificate_ids),
             item=OrganizationProjectCertificate,
             page="single",
@@ -1429,7 +1429,7 @@ class ProjectsCertificates(APIResource):
     ) -> AsyncPaginator[OrganizationProjectCertificate]:
         """Deactivate certificates at the project level. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/certificates/deactivate",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/certificates/deactivate",
             body=_DeactivateProjectCertificatesBody(certificate_ids=certificate_ids),
             item=OrganizationProjectCertificate,
             page="single",
@@ -1449,7 +1449,7 @@ class ProjectsDataRetention(APIResource):
         """Retrieves project data retention controls. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/data_retention",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/data_retention",
             cast=ProjectDataRetention,
             options=options,
         )
@@ -1464,7 +1464,7 @@ class ProjectsDataRetention(APIResource):
         """Updates project data retention controls. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/data_retention",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/data_retention",
             body=_UpdateProjectDataRetentionBody(retention_type=retention_type),
             cast=ProjectDataRetention,
             options=options,
@@ -1489,7 +1489,7 @@ class ProjectsGroups(APIResource):
     ) -> AsyncPaginator[ProjectGroup]:
         """Lists the groups that have access to a project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/groups",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/groups",
             query={"limit": limit, "after": after, "order": order},
             item=ProjectGroup,
             page="next",
@@ -1507,7 +1507,7 @@ class ProjectsGroups(APIResource):
         """Grants a group access to a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/groups",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/groups",
             body=_AddProjectGroupBody(group_id=group_id, role=role),
             cast=ProjectGroup,
             options=options,
@@ -1524,7 +1524,7 @@ class ProjectsGroups(APIResource):
         """Retrieves a project's group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/groups/{path_segment(group_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}",
             query={"group_type": group_type},
             cast=ProjectGroup,
             options=options,
@@ -1540,7 +1540,7 @@ class ProjectsGroups(APIResource):
         """Revokes a group's access to a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/groups/{path_segment(group_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}",
             cast=ProjectGroupDeletedResource,
             options=options,
         )
@@ -1557,7 +1557,7 @@ class HostedToolPermissions(APIResource):
         """Returns hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/hosted_tool_permissions",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/hosted_tool_permissions",
             cast=ProjectHostedToolPermissions,
             options=options,
         )
@@ -1576,7 +1576,7 @@ class HostedToolPermissions(APIResource):
         """Updates hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/hosted_tool_permissions",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/hosted_tool_permissions",
             body=_UpdateProjectHostedToolPermissionsBody(
                 file_search=file_search,
                 web_search=web_search,
@@ -1600,7 +1600,7 @@ class ModelPermissions(APIResource):
         """Returns model permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/model_permissions",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/model_permissions",
             cast=ProjectModelPermissions,
             options=options,
         )
@@ -1616,7 +1616,7 @@ class ModelPermissions(APIResource):
         """Updates model permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/model_permissions",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/model_permissions",
             body=_UpdateProjectModelPermissionsBody(mode=mode, model_ids=model_ids),
             cast=ProjectModelPermissions,
             options=options,
@@ -1630,7 +1630,7 @@ class ModelPermissions(APIResource):
         """Deletes model permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/model_permissions",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/model_permissions",
             cast=ProjectModelPermissionsDeleteResponse,
             options=options,
         )
@@ -1650,7 +1650,7 @@ class RateLimits(APIResource):
     ) -> AsyncPaginator[ProjectRateLimit]:
         """Returns the rate limits per model for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/rate_limits",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/rate_limits",
             query={"limit": limit, "after": after, "before": before},
             item=ProjectRateLimit,
             page="cursor",
@@ -1673,7 +1673,7 @@ class RateLimits(APIResource):
         """Updates a project rate limit. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/rate_limits/{path_segment(rate_limit_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/rate_limits/{path_segment(rate_limit_id, 'rate_limit_id')}",
             body=_UpdateProjectRateLimitsBody(
                 max_requests_per_1_minute=max_requests_per_1_minute,
                 max_tokens_per_1_minute=max_tokens_per_1_minute,
@@ -1704,7 +1704,7 @@ class ServiceAccounts(APIResource):
     ) -> AsyncPaginator[ProjectServiceAccount]:
         """Returns a list of service accounts in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/service_accounts",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts",
             query={"limit": limit, "after": after},
             item=ProjectServiceAccount,
             page="cursor",
@@ -1722,7 +1722,7 @@ class ServiceAccounts(APIResource):
         """Creates a new service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/service_accounts",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts",
             body=_CreateProjectServiceAccountBody(name=name, create_service_account_only=create_service_account_only),
             cast=ProjectServiceAccountCreateResponse,
             options=options,
@@ -1738,7 +1738,7 @@ class ServiceAccounts(APIResource):
         """Retrieves a service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/service_accounts/{path_segment(service_account_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}",
             cast=ProjectServiceAccount,
             options=options,
         )
@@ -1755,7 +1755,7 @@ class ServiceAccounts(APIResource):
         """Updates a service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/service_accounts/{path_segment(service_account_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}",
             body=_UpdateProjectServiceAccountBody(name=name, role=role),
             cast=ProjectServiceAccount,
             options=options,
@@ -1771,7 +1771,7 @@ class ServiceAccounts(APIResource):
         """Deletes a service account from the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/service_accounts/{path_segment(service_account_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}",
             cast=ProjectServiceAccountDeleteResponse,
             options=options,
         )
@@ -1792,7 +1792,7 @@ class ProjectsSpendAlerts(APIResource):
     ) -> AsyncPaginator[ProjectSpendAlert]:
         """Lists project spend alerts. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/spend_alerts",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts",
             query={"limit": limit, "order": order, "after": after, "before": before},
             item=ProjectSpendAlert,
             page="cursor",
@@ -1812,7 +1812,7 @@ class ProjectsSpendAlerts(APIResource):
         """Creates a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/spend_alerts",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts",
             body=_CreateProjectSpendAlertBody(
                 threshold_amount=threshold_amount,
                 currency=currency,
@@ -1833,7 +1833,7 @@ class ProjectsSpendAlerts(APIResource):
         """Retrieves a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/spend_alerts/{path_segment(alert_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts/{path_segment(alert_id, 'alert_id')}",
             cast=ProjectSpendAlert,
             options=options,
         )
@@ -1852,7 +1852,7 @@ class ProjectsSpendAlerts(APIResource):
         """Updates a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/spend_alerts/{path_segment(alert_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts/{path_segment(alert_id, 'alert_id')}",
             body=_UpdateProjectSpendAlertBody(
                 threshold_amount=threshold_amount,
                 currency=currency,
@@ -1873,7 +1873,7 @@ class ProjectsSpendAlerts(APIResource):
         """Deletes a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/spend_alerts/{path_segment(alert_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts/{path_segment(alert_id, 'alert_id')}",
             cast=ProjectSpendAlertDeletedResource,
             options=options,
         )
@@ -1896,7 +1896,7 @@ class ProjectsUsers(APIResource):
     ) -> AsyncPaginator[ProjectUser]:
         """Returns a list of users in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/projects/{path_segment(project_id)}/users",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/users",
             query={"limit": limit, "after": after},
             item=ProjectUser,
             page="cursor",
@@ -1915,7 +1915,7 @@ class ProjectsUsers(APIResource):
         """Adds a user to the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/users",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/users",
             body=_CreateProjectUserBody(user_id=user_id, email=email, role=role),
             cast=ProjectUser,
             options=options,
@@ -1931,7 +1931,7 @@ class ProjectsUsers(APIResource):
         """Retrieves a user in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/users/{path_segment(user_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}",
             cast=ProjectUser,
             options=options,
         )
@@ -1947,7 +1947,7 @@ class ProjectsUsers(APIResource):
         """Modifies a user's role in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/users/{path_segment(user_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}",
             body=_ModifyProjectUserBody(role=role),
             cast=ProjectUser,
             options=options,
@@ -1963,7 +1963,7 @@ class ProjectsUsers(APIResource):
         """Deletes a user from the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/users/{path_segment(user_id)}",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}",
             cast=ProjectUserDeleteResponse,
             options=options,
         )
@@ -2014,7 +2014,7 @@ class OrganizationRoles(APIResource):
         """Retrieves an organization role. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/roles/{path_segment(role_id)}",
+            f"/organization/roles/{path_segment(role_id, 'role_id')}",
             cast=Role,
             options=options,
         )
@@ -2031,7 +2031,7 @@ class OrganizationRoles(APIResource):
         """Updates an existing organization role. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/roles/{path_segment(role_id)}",
+            f"/organization/roles/{path_segment(role_id, 'role_id')}",
             body=_UpdateRoleBody(permissions=permissions, description=description, role_name=role_name),
             cast=Role,
             options=options,
@@ -2045,7 +2045,7 @@ class OrganizationRoles(APIResource):
         """Deletes a custom role from the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/roles/{path_segment(role_id)}",
+            f"/organization/roles/{path_segment(role_id, 'role_id')}",
             cast=RoleDeletedResource,
             options=options,
         )
@@ -2103,7 +2103,7 @@ class OrganizationSpendAlerts(APIResource):
         """Retrieves an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/spend_alerts/{path_segment(alert_id)}",
+            f"/organization/spend_alerts/{path_segment(alert_id, 'alert_id')}",
             cast=OrganizationSpendAlert,
             options=options,
         )
@@ -2121,7 +2121,7 @@ class OrganizationSpendAlerts(APIResource):
         """Updates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/spend_alerts/{path_segment(alert_id)}",
+            f"/organization/spend_alerts/{path_segment(alert_id, 'alert_id')}",
             body=_UpdateOrganizationSpendAlertBody(
                 threshold_amount=threshold_amount,
                 currency=currency,
@@ -2140,7 +2140,7 @@ class OrganizationSpendAlerts(APIResource):
         """Deletes an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/spend_alerts/{path_segment(alert_id)}",
+            f"/organization/spend_alerts/{path_segment(alert_id, 'alert_id')}",
             cast=OrganizationSpendAlertDeletedResource,
             options=options,
         )
@@ -2178,7 +2178,7 @@ class OrganizationUsers(APIResource):
         """Retrieves a user by their identifier. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/users/{path_segment(user_id)}",
+            f"/organization/users/{path_segment(user_id, 'user_id')}",
             cast=User,
             options=options,
         )
@@ -2196,7 +2196,7 @@ class OrganizationUsers(APIResource):
         """Modifies a user's role in the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/users/{path_segment(user_id)}",
+            f"/organization/users/{path_segment(user_id, 'user_id')}",
             body=_ModifyUserBody(
                 role=role,
                 role_id=role_id,
@@ -2215,7 +2215,7 @@ class OrganizationUsers(APIResource):
         """Deletes a user from the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/users/{path_segment(user_id)}",
+            f"/organization/users/{path_segment(user_id, 'user_id')}",
             cast=UserDeleteResponse,
             options=options,
         )
@@ -2235,7 +2235,7 @@ class OrganizationUsersRoles(APIResource):
     ) -> AsyncPaginator[AssignedRoleDetails]:
         """Lists the organization roles assigned to a user within the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/organization/users/{path_segment(user_id)}/roles",
+            f"/organization/users/{path_segment(user_id, 'user_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
             item=AssignedRoleDetails,
             page="next",
@@ -2252,7 +2252,7 @@ class OrganizationUsersRoles(APIResource):
         """Assigns an organization role to a user within the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/users/{path_segment(user_id)}/roles",
+            f"/organization/users/{path_segment(user_id, 'user_id')}/roles",
             body=_AssignUserRoleBody(role_id=role_id),
             cast=UserRoleAssignment,
             options=options,
@@ -2268,7 +2268,7 @@ class OrganizationUsersRoles(APIResource):
         """Retrieves an organization role assigned to a user. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/users/{path_segment(user_id)}/roles/{path_segment(role_id)}",
+            f"/organization/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=AssignedRoleDetails,
             options=options,
         )
@@ -2283,7 +2283,7 @@ class OrganizationUsersRoles(APIResource):
         """Unassigns an organization role from a user within the organization. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/users/{path_segment(user_id)}/roles/{path_segment(role_id)}",
+            f"/organization/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=DeletedRoleAssignmentResource,
             options=options,
         )
@@ -2304,7 +2304,7 @@ class ProjectsGroupsRoles(APIResource):
     ) -> AsyncPaginator[AssignedRoleDetails]:
         """Lists the project roles assigned to a group within a project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/projects/{path_segment(project_id)}/groups/{path_segment(group_id)}/roles",
+            f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
             item=AssignedRoleDetails,
             page="next",
@@ -2322,7 +2322,7 @@ class ProjectsGroupsRoles(APIResource):
         """Assigns a project role to a group within a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/projects/{path_segment(project_id)}/groups/{path_segment(group_id)}/roles",
+            f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles",
             body=_AssignProjectGroupRoleBody(role_id=role_id),
             cast=GroupRoleAssignment,
             options=options,
@@ -2339,7 +2339,7 @@ class ProjectsGroupsRoles(APIResource):
         """Retrieves a project role assigned to a group. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/projects/{path_segment(project_id)}/groups/{path_segment(group_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=AssignedRoleDetails,
             options=options,
         )
@@ -2355,7 +2355,7 @@ class ProjectsGroupsRoles(APIResource):
         """Unassigns a project role from a group within a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/projects/{path_segment(project_id)}/groups/{path_segment(group_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=DeletedRoleAssignmentResource,
             options=options,
         )
@@ -2375,7 +2375,7 @@ class ProjectsRoles(APIResource):
     ) -> AsyncPaginator[Role]:
         """Lists the roles configured for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/projects/{path_segment(project_id)}/roles",
+            f"/projects/{path_segment(project_id, 'project_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
             item=Role,
             page="next",
@@ -2394,7 +2394,7 @@ class ProjectsRoles(APIResource):
         """Creates a custom role for a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/projects/{path_segment(project_id)}/roles",
+            f"/projects/{path_segment(project_id, 'project_id')}/roles",
             body=_CreateProjectRoleBody(role_name=role_name, permissions=permissions, description=description),
             cast=Role,
             options=options,
@@ -2410,7 +2410,7 @@ class ProjectsRoles(APIResource):
         """Retrieves a project role. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/projects/{path_segment(project_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=Role,
             options=options,
         )
@@ -2428,7 +2428,7 @@ class ProjectsRoles(APIResource):
         """Updates an existing project role. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/projects/{path_segment(project_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/roles/{path_segment(role_id, 'role_id')}",
             body=_UpdateProjectRoleBody(permissions=permissions, description=description, role_name=role_name),
             cast=Role,
             options=options,
@@ -2444,7 +2444,7 @@ class ProjectsRoles(APIResource):
         """Deletes a custom role from a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/projects/{path_segment(project_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=RoleDeletedResource,
             options=options,
         )
@@ -2465,7 +2465,7 @@ class ProjectsUsersRoles(APIResource):
     ) -> AsyncPaginator[AssignedRoleDetails]:
         """Lists the project roles assigned to a user within a project. See https://platform.openai.com/docs/api-reference/administration"""
         return self._client._paginate(
-            f"/projects/{path_segment(project_id)}/users/{path_segment(user_id)}/roles",
+            f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
             item=AssignedRoleDetails,
             page="next",
@@ -2483,7 +2483,7 @@ class ProjectsUsersRoles(APIResource):
         """Assigns a project role to a user within a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/projects/{path_segment(project_id)}/users/{path_segment(user_id)}/roles",
+            f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles",
             body=_AssignProjectUserRoleBody(role_id=role_id),
             cast=UserRoleAssignment,
             options=options,
@@ -2500,7 +2500,7 @@ class ProjectsUsersRoles(APIResource):
         """Retrieves a project role assigned to a user. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/projects/{path_segment(project_id)}/users/{path_segment(user_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=AssignedRoleDetails,
             options=options,
         )
@@ -2516,7 +2516,7 @@ class ProjectsUsersRoles(APIResource):
         """Unassigns a project role from a user within a project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/projects/{path_segment(project_id)}/users/{path_segment(user_id)}/roles/{path_segment(role_id)}",
+            f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
             cast=DeletedRoleAssignmentResource,
             options=options,
         )
@@ -2582,7 +2582,7 @@ class ProjectsSpendLimit(APIResource):
         """Get a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "GET",
-            f"/organization/projects/{path_segment(project_id)}/spend_limit",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_limit",
             cast=ProjectSpendLimitResource,
             options=options,
         )
@@ -2599,7 +2599,7 @@ class ProjectsSpendLimit(APIResource):
         """Create or replace a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/spend_limit",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_limit",
             body=_UpdateprojectspendlimitBody(
                 threshold_amount=threshold_amount,
                 currency=currency,
@@ -2617,7 +2617,7 @@ class ProjectsSpendLimit(APIResource):
         """Delete a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "DELETE",
-            f"/organization/projects/{path_segment(project_id)}/spend_limit",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_limit",
             cast=ProjectSpendLimitDeletedResource,
             options=options,
         )
@@ -2638,7 +2638,7 @@ class ServiceAccountsApiKeys(APIResource):
         """Creates an API key for a service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
         return await self._client._request(
             "POST",
-            f"/organization/projects/{path_segment(project_id)}/service_accounts/{path_segment(service_account_id)}/api_keys",
+            f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}/api_keys",
             body=_CreateanAPIkeyforaserviceaccountBody(name=name, scopes=scopes),
             cast=ServiceAccountApiKeyBody,
             options=options,

@@ -425,7 +425,7 @@ class VoiceConsents(APIResource):
         """Retrieves a voice consent recording. See https://platform.openai.com/docs/api-reference/audio"""
         return await self._client._request(
             "GET",
-            f"/audio/voice_consents/{path_segment(consent_id)}",
+            f"/audio/voice_consents/{path_segment(consent_id, 'consent_id')}",
             cast=VoiceConsentResource,
             options=options,
         )
@@ -440,7 +440,7 @@ class VoiceConsents(APIResource):
         """Updates a voice consent recording (metadata only). See https://platform.openai.com/docs/api-reference/audio"""
         return await self._client._request(
             "POST",
-            f"/audio/voice_consents/{path_segment(consent_id)}",
+            f"/audio/voice_consents/{path_segment(consent_id, 'consent_id')}",
             body=_UpdateVoiceConsentBody(name=name),
             cast=VoiceConsentResource,
             options=options,
@@ -454,7 +454,7 @@ class VoiceConsents(APIResource):
         """Deletes a voice consent recording. See https://platform.openai.com/docs/api-reference/audio"""
         return await self._client._request(
             "DELETE",
-            f"/audio/voice_consents/{path_segment(consent_id)}",
+            f"/audio/voice_consents/{path_segment(consent_id, 'consent_id')}",
             cast=VoiceConsentDeletedResource,
             options=options,
         )

@@ -82,7 +82,7 @@ class Batches(BatchesHelpers, APIResource):
         """Retrieves a batch. See https://platform.openai.com/docs/api-reference/batch"""
         return await self._client._request(
             "GET",
-            f"/batches/{path_segment(batch_id)}",
+            f"/batches/{path_segment(batch_id, 'batch_id')}",
             cast=Batch,
             options=options,
         )
@@ -95,7 +95,7 @@ class Batches(BatchesHelpers, APIResource):
         """Cancels an in-progress batch. See https://platform.openai.com/docs/api-reference/batch"""
         return await self._client._request(
             "POST",
-            f"/batches/{path_segment(batch_id)}/cancel",
+            f"/batches/{path_segment(batch_id, 'batch_id')}/cancel",
             cast=Batch,
             options=options,
         )

@@ -351,7 +351,7 @@ class Completions(CompletionsHelpers, APIResource):
         """Get a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
         return await self._client._request(
             "GET",
-            f"/chat/completions/{path_segment(completion_id)}",
+            f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
             cast=CreateChatCompletionResponse,
             options=options,
         )
@@ -366,7 +366,7 @@ class Completions(CompletionsHelpers, APIResource):
         """Modify a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
         return await self._client._request(
             "POST",
-            f"/chat/completions/{path_segment(completion_id)}",
+            f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
             body=_UpdateChatCompletionBody(metadata=metadata),
             cast=CreateChatCompletionResponse,
             options=options,
@@ -380,7 +380,7 @@ class Completions(CompletionsHelpers, APIResource):
         """Delete a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
         return await self._client._request(
             "DELETE",
-            f"/chat/completions/{path_segment(completion_id)}",
+            f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
             cast=ChatCompletionDeleted,
             options=options,
         )
@@ -408,7 +408,7 @@ class Messages(APIResource):
     ) -> AsyncPaginator[dict[str, Any]]:
         """Get the messages in a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
         return self._client._paginate(
-            f"/chat/completions/{path_segment(completion_id)}/messages",
+            f"/chat/completions/{path_segment(completion_id, 'completion_id')}/messages",
             query={"after": after, "limit": limit, "order": order},
             item=dict[str, Any],
             page="cursor",

@@ -98,7 +98,7 @@ class Containers(APIResource):
         """Retrieve Container. See https://platform.openai.com/docs/api-reference/containers/get"""
         return await self._client._request(
             "GET",
-            f"/containers/{path_segment(container_id)}",
+            f"/containers/{path_segment(container_id, 'container_id')}",
             cast=ContainerResource,
             options=options,
         )
@@ -111,7 +111,7 @@ class Containers(APIResource):
         """Delete Container. See https://platform.openai.com/docs/api-reference/containers/delete"""
         await self._client._request(
             "DELETE",
-            f"/containers/{path_segment(container_id)}",
+            f"/containers/{path_segment(container_id, 'container_id')}",
             cast=None,
             options=options,
         )
@@ -135,7 +135,7 @@ class Files(APIResource):
     ) -> AsyncPaginator[ContainerFileResource]:
         """List Container files. See https://platform.openai.com/docs/api-reference/containers/get"""
         return self._client._paginate(
-            f"/containers/{path_segment(container_id)}/files",
+            f"/containers/{path_segment(container_id, 'container_id')}/files",
             query={"limit": limit, "order": order, "after": after},
             item=ContainerFileResource,
             page="cursor",
@@ -153,7 +153,7 @@ class Files(APIResource):
         """Create a Container File. See https://platform.openai.com/docs/api-reference/containers/post"""
         return await self._client._request(
             "POST",
-            f"/containers/{path_segment(container_id)}/files",
+            f"/containers/{path_segment(container_id, 'container_id')}/files",
             multipart={"file_id": file_id, "file": file},
             file_fields=("file",),
             cast=ContainerFileResource,
@@ -170,7 +170,7 @@ class Files(APIResource):
         """Retrieve Container File. See https://platform.openai.com/docs/api-reference/containers/get"""
         return await self._client._request(
             "GET",
-            f"/containers/{path_segment(container_id)}/files/{path_segment(file_id)}",
+            f"/containers/{path_segment(container_id, 'container_id')}/files/{path_segment(file_id, 'file_id')}",
             cast=ContainerFileResource,
             options=options,
         )
@@ -185,7 +185,7 @@ class Files(APIResource):
         """Delete Container File. See https://platform.openai.com/docs/api-reference/containers/delete"""
         await self._client._request(
             "DELETE",
-            f"/containers/{path_segment(container_id)}/files/{path_segment(file_id)}",
+            f"/containers/{path_segment(container_id, 'container_id')}/files/{path_segment(file_id, 'file_id')}",
             cast=None,
             options=options,
         )
@@ -205,7 +205,7 @@ class ContentResource(APIResource):
         options["extra_headers"] = {"Accept": "application/binary", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
-            f"/containers/{path_segment(container_id)}/files/{path_segment(file_id)}/content",
+            f"/containers/{path_segment(container_id, 'container_id')}/files/{path_segment(file_id, 'file_id')}/content",
             cast=BinaryResponse,
             options=options,
         )

@@ -61,7 +61,7 @@ class Items(APIResource):
     ) -> AsyncPaginator[ConversationItem]:
         """List all items for a conversation with the given ID. See https://platform.openai.com/docs/api-reference/conversations/list-items"""
         return self._client._paginate(
-            f"/conversations/{path_segment(conversation_id)}/items",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items",
             query={"limit": limit, "order": order, "after": after, "include": include},
             item=ConversationItem,
             page="cursor",
@@ -79,7 +79,7 @@ class Items(APIResource):
         """Create items in a conversation with the given ID. See https://platform.openai.com/docs/api-reference/conversations/create-item"""
         return await self._client._request(
             "POST",
-            f"/conversations/{path_segment(conversation_id)}/items",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items",
             query={"include": include},
             body=_CreateConversationItemsBody(items=items),
             cast=ConversationItemList,
@@ -97,7 +97,7 @@ class Items(APIResource):
         """Get a single item from a conversation with the given IDs. See https://platform.openai.com/docs/api-reference/conversations/get-item"""
         return await self._client._request(
             "GET",
-            f"/conversations/{path_segment(conversation_id)}/items/{path_segment(item_id)}",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items/{path_segment(item_id, 'item_id')}",
             query={"include": include},
             cast=ConversationItem,
             options=options,
@@ -113,7 +113,7 @@ class Items(APIResource):
         """Delete an item from a conversation with the given IDs. See https://platform.openai.com/docs/api-reference/conversations/delete-item"""
         return await self._client._request(
             "DELETE",
-            f"/conversations/{path_segment(conversation_id)}/items/{path_segment(item_id)}",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items/{path_segment(item_id, 'item_id')}",
             cast=ConversationResource,
             options=options,
         )
@@ -150,7 +150,7 @@ class Conversations(APIResource):
         """Get a conversation. See https://platform.openai.com/docs/api-reference/conversations/retrieve"""
         return await self._client._request(
             "GET",
-            f"/conversations/{path_segment(conversation_id)}",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}",
             cast=ConversationResource,
             options=options,
         )
@@ -165,7 +165,7 @@ class Conversations(APIResource):
         """Update a conversation. See https://platform.openai.com/docs/api-reference/conversations/update"""
         return await self._client._request(
             "POST",
-            f"/conversations/{path_segment(conversation_id)}",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}",
             body=_UpdateConversationBody(metadata=metadata),
             cast=ConversationResource,
             options=options,
@@ -179,7 +179,7 @@ class Conversations(APIResource):
         """Delete a conversation. See https://platform.openai.com/docs/api-reference/conversations/delete"""
         return await self._client._request(
             "DELETE",
-            f"/conversations/{path_segment(conversation_id)}",
+            f"/conversations/{path_segment(conversation_id, 'conversation_id')}",
             cast=DeletedConversationResource,
             options=options,
         )

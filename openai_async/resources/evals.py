@@ -113,7 +113,7 @@ class Evals(APIResource):
         """Get an evaluation by ID. See https://platform.openai.com/docs/api-reference/evals/get"""
         return await self._client._request(
             "GET",
-            f"/evals/{path_segment(eval_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}",
             cast=Eval,
             options=options,
         )
@@ -129,7 +129,7 @@ class Evals(APIResource):
         """Update certain properties of an evaluation. See https://platform.openai.com/docs/api-reference/evals/update"""
         return await self._client._request(
             "POST",
-            f"/evals/{path_segment(eval_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}",
             body=_UpdateEvalBody(name=name, metadata=metadata),
             cast=Eval,
             options=options,
@@ -143,7 +143,7 @@ class Evals(APIResource):
         """Delete an evaluation. See https://platform.openai.com/docs/api-reference/evals"""
         return await self._client._request(
             "DELETE",
-            f"/evals/{path_segment(eval_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}",
             cast=dict[str, Any],
             options=options,
         )
@@ -168,7 +168,7 @@ class Runs(APIResource):
     ) -> AsyncPaginator[EvalRun]:
         """Get a list of runs for an evaluation. See https://platform.openai.com/docs/api-reference/evals/get-runs"""
         return self._client._paginate(
-            f"/evals/{path_segment(eval_id)}/runs",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs",
             query={"after": after, "limit": limit, "order": order, "status": status},
             item=EvalRun,
             page="cursor",
@@ -187,7 +187,7 @@ class Runs(APIResource):
         """Kicks off a new run for a given evaluation, specifying the data source, and what model configuration to use to test. See https://platform.openai.com/docs/api-reference/evals"""
         return await self._client._request(
             "POST",
-            f"/evals/{path_segment(eval_id)}/runs",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs",
             body=_CreateEvalRunBody(name=name, metadata=metadata, data_source=data_source),
             cast=EvalRun,
             options=options,
@@ -203,7 +203,7 @@ class Runs(APIResource):
         """Get an evaluation run by ID. See https://platform.openai.com/docs/api-reference/evals/get"""
         return await self._client._request(
             "GET",
-            f"/evals/{path_segment(eval_id)}/runs/{path_segment(run_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}",
             cast=EvalRun,
             options=options,
         )
@@ -218,7 +218,7 @@ class Runs(APIResource):
         """Cancel an ongoing evaluation run. See https://platform.openai.com/docs/api-reference/evals/post"""
         return await self._client._request(
             "POST",
-            f"/evals/{path_segment(eval_id)}/runs/{path_segment(run_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}",
             cast=EvalRun,
             options=options,
         )
@@ -233,7 +233,7 @@ class Runs(APIResource):
         """Delete an eval run. See https://platform.openai.com/docs/api-reference/evals/delete"""
         return await self._client._request(
             "DELETE",
-            f"/evals/{path_segment(eval_id)}/runs/{path_segment(run_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}",
             cast=dict[str, Any],
             options=options,
         )
@@ -255,7 +255,7 @@ class OutputItems(APIResource):
     ) -> AsyncPaginator[EvalRunOutputItem]:
         """Get a list of output items for an evaluation run. See https://platform.openai.com/docs/api-reference/evals/get"""
         return self._client._paginate(
-            f"/evals/{path_segment(eval_id)}/runs/{path_segment(run_id)}/output_items",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}/output_items",
             query={"after": after, "limit": limit, "status": status, "order": order},
             item=EvalRunOutputItem,
             page="cursor",
@@ -273,7 +273,7 @@ class OutputItems(APIResource):
         """Get an evaluation run output item by ID. See https://platform.openai.com/docs/api-reference/evals/get"""
         return await self._client._request(
             "GET",
-            f"/evals/{path_segment(eval_id)}/runs/{path_segment(run_id)}/output_items/{path_segment(output_item_id)}",
+            f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}/output_items/{path_segment(output_item_id, 'output_item_id')}",
             cast=EvalRunOutputItem,
             options=options,
         )

@@ -66,7 +66,7 @@ class Files(FilesHelpers, APIResource):
         """Returns information about a specific file. See https://platform.openai.com/docs/api-reference/files"""
         return await self._client._request(
             "GET",
-            f"/files/{path_segment(file_id)}",
+            f"/files/{path_segment(file_id, 'file_id')}",
             cast=OpenAIFile,
             options=options,
         )
@@ -79,7 +79,7 @@ class Files(FilesHelpers, APIResource):
         """Delete a file and remove it from all vector stores. See https://platform.openai.com/docs/api-reference/files"""
         return await self._client._request(
             "DELETE",
-            f"/files/{path_segment(file_id)}",
+            f"/files/{path_segment(file_id, 'file_id')}",
             cast=DeleteFileResponse,
             options=options,
         )
@@ -92,7 +92,7 @@ class Files(FilesHelpers, APIResource):
         """Returns a response containing the contents of the specified file. See https://platform.openai.com/docs/api-reference/files"""
         return await self._client._request(
             "GET",
-            f"/files/{path_segment(file_id)}/content",
+            f"/files/{path_segment(file_id, 'file_id')}/content",
             cast=BinaryResponse,
             options=options,
         )

@@ -146,7 +146,7 @@ class Permissions(APIResource):
     ) -> AsyncPaginator[FineTuningCheckpointPermission]:
         """Organization owners can use this endpoint to view all permissions for a fine-tuned model checkpoint. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return self._client._paginate(
-            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint)}/permissions",
+            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint, 'fine_tuned_model_checkpoint')}/permissions",
             query={"project_id": project_id, "after": after, "limit": limit, "order": order},
             item=FineTuningCheckpointPermission,
             page="cursor",
@@ -162,7 +162,7 @@ class Permissions(APIResource):
     ) -> AsyncPaginator[FineTuningCheckpointPermission]:
         """This enables organization owners to share fine-tuned models with other projects in their organization. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return self._client._paginate(
-            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint)}/permissions",
+            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint, 'fine_tuned_model_checkpoint')}/permissions",
             body=_CreateFineTuningCheckpointPermissionBody(project_ids=project_ids),
             item=FineTuningCheckpointPermission,
             page="single",
@@ -180,7 +180,7 @@ class Permissions(APIResource):
         """Organization owners can use this endpoint to delete a permission for a fine-tuned model checkpoint. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return await self._client._request(
             "DELETE",
-            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint)}/permissions/{path_segment(permission_id)}",
+            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint, 'fine_tuned_model_checkpoint')}/permissions/{path_segment(permission_id, 'permission_id')}",
             cast=DeleteFineTuningCheckpointPermissionResponse,
             options=options,
         )
@@ -259,7 +259,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         """Get info about a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return await self._client._request(
             "GET",
-            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id)}",
+            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}",
             cast=FineTuningJob,
             options=options,
         )
@@ -272,7 +272,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         """Immediately cancel a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return await self._client._request(
             "POST",
-            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id)}/cancel",
+            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/cancel",
             cast=FineTuningJob,
             options=options,
         )
@@ -287,7 +287,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
     ) -> AsyncPaginator[FineTuningJobEvent]:
         """Get status updates for a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return self._client._paginate(
-            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id)}/events",
+            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/events",
             query={"after": after, "limit": limit},
             item=FineTuningJobEvent,
             page="cursor",
@@ -302,7 +302,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         """Pause a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return await self._client._request(
             "POST",
-            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id)}/pause",
+            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/pause",
             cast=FineTuningJob,
             options=options,
         )
@@ -315,7 +315,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         """Resume a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return await self._client._request(
             "POST",
-            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id)}/resume",
+            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/resume",
             cast=FineTuningJob,
             options=options,
         )
@@ -334,7 +334,7 @@ class JobsCheckpoints(APIResource):
     ) -> AsyncPaginator[FineTuningJobCheckpoint]:
         """List checkpoints for a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
         return self._client._paginate(
-            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id)}/checkpoints",
+            f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/checkpoints",
             query={"after": after, "limit": limit},
             item=FineTuningJobCheckpoint,
             page="cursor",

@@ -32,7 +32,7 @@ class Models(APIResource):
         """Retrieves a model instance, providing basic information about the model such as the owner and permissioning. See https://platform.openai.com/docs/api-reference/models"""
         return await self._client._request(
             "GET",
-            f"/models/{path_segment(model)}",
+            f"/models/{path_segment(model, 'model')}",
             cast=Model,
             options=options,
         )
@@ -45,7 +45,7 @@ class Models(APIResource):
         """Delete a fine-tuned model. See https://platform.openai.com/docs/api-reference/models"""
         return await self._client._request(
             "DELETE",
-            f"/models/{path_segment(model)}",
+            f"/models/{path_segment(model, 'model')}",
             cast=DeleteModelResponse,
             options=options,
         )

@@ -119,7 +119,7 @@ class Calls(APIResource):
         """Accept an incoming SIP call and configure the realtime session that will handle it. See https://platform.openai.com/docs/api-reference/realtime-calls"""
         await self._client._request(
             "POST",
-            f"/realtime/calls/{path_segment(call_id)}/accept",
+            f"/realtime/calls/{path_segment(call_id, 'call_id')}/accept",
             body=_AcceptRealtimeCallBody(
                 type=type,
                 output_modalities=output_modalities,
@@ -148,7 +148,7 @@ class Calls(APIResource):
         """End an active Realtime API call, whether it was initiated over SIP or WebRTC. See https://platform.openai.com/docs/api-reference/realtime-calls"""
         await self._client._request(
             "POST",
-            f"/realtime/calls/{path_segment(call_id)}/hangup",
+            f"/realtime/calls/{path_segment(call_id, 'call_id')}/hangup",
             cast=None,
             options=options,
         )
@@ -163,7 +163,7 @@ class Calls(APIResource):
         """Transfer an active SIP call to a new destination using the SIP REFER verb. See https://platform.openai.com/docs/api-reference/realtime-calls"""
         await self._client._request(
             "POST",
-            f"/realtime/calls/{path_segment(call_id)}/refer",
+            f"/realtime/calls/{path_segment(call_id, 'call_id')}/refer",
             body=_ReferRealtimeCallBody(target_uri=target_uri),
             cast=None,
             options=options,
@@ -179,7 +179,7 @@ class Calls(APIResource):
         """Decline an incoming SIP call by returning a SIP status code to the caller. See https://platform.openai.com/docs/api-reference/realtime-calls"""
         await self._client._request(
             "POST",
-            f"/realtime/calls/{path_segment(call_id)}/reject",
+            f"/realtime/calls/{path_segment(call_id, 'call_id')}/reject",
             body=_RejectRealtimeCallBody(status_code=status_code),
             cast=None,
             options=options,

@@ -369,7 +369,7 @@ class Responses(ResponsesHelpers, APIResource):
         """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
         return await self._client._request(
             "GET",
-            f"/responses/{path_segment(response_id)}",
+            f"/responses/{path_segment(response_id, 'response_id')}",
             query={"include": include, "stream": stream, "starting_after": starting_after, "include_obfuscation": include_obfuscation},
             cast=Response,
             stream=stream is True,
@@ -385,7 +385,7 @@ class Responses(ResponsesHelpers, APIResource):
         """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
         await self._client._request(
             "DELETE",
-            f"/responses/{path_segment(response_id)}",
+            f"/responses/{path_segment(response_id, 'response_id')}",
             cast=None,
             options=options,
         )
@@ -398,7 +398,7 @@ class Responses(ResponsesHelpers, APIResource):
         """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
         return await self._client._request(
             "POST",
-            f"/responses/{path_segment(response_id)}/cancel",
+            f"/responses/{path_segment(response_id, 'response_id')}/cancel",
             cast=Response,
             options=options,
         )
@@ -450,7 +450,7 @@ class InputItems(APIResource):
     ) -> AsyncPaginator[ItemResource]:
         """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses"""
         return self._client._paginate(
-            f"/responses/{path_segment(response_id)}/input_items",
+            f"/responses/{path_segment(response_id, 'response_id')}/input_items",
             query={"limit": limit, "order": order, "after": after, "include": include},
             item=ItemResource,
             page="cursor",

@@ -81,7 +81,7 @@ class Skills(APIResource):
         """Get a skill by its ID. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "GET",
-            f"/skills/{path_segment(skill_id)}",
+            f"/skills/{path_segment(skill_id, 'skill_id')}",
             cast=SkillResource,
             options=options,
         )
@@ -96,7 +96,7 @@ class Skills(APIResource):
         """Update the default version pointer for a skill. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "POST",
-            f"/skills/{path_segment(skill_id)}",
+            f"/skills/{path_segment(skill_id, 'skill_id')}",
             body=_UpdateSkillDefaultVersionBody(default_version=default_version),
             cast=SkillResource,
             options=options,
@@ -110,7 +110,7 @@ class Skills(APIResource):
         """Delete a skill by its ID. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "DELETE",
-            f"/skills/{path_segment(skill_id)}",
+            f"/skills/{path_segment(skill_id, 'skill_id')}",
             cast=DeletedSkillResource,
             options=options,
         )
@@ -127,7 +127,7 @@ class SkillsContent(APIResource):
         """Download a skill zip bundle by its ID. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "GET",
-            f"/skills/{path_segment(skill_id)}/content",
+            f"/skills/{path_segment(skill_id, 'skill_id')}/content",
             cast=BinaryResponse,
             options=options,
         )
@@ -151,7 +151,7 @@ class Versions(APIResource):
     ) -> AsyncPaginator[SkillVersionResource]:
         """List skill versions for a skill. See https://platform.openai.com/docs/api-reference"""
         return self._client._paginate(
-            f"/skills/{path_segment(skill_id)}/versions",
+            f"/skills/{path_segment(skill_id, 'skill_id')}/versions",
             query={"limit": limit, "order": order, "after": after},
             item=SkillVersionResource,
             page="cursor",
@@ -169,7 +169,7 @@ class Versions(APIResource):
         """Create a new immutable skill version. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "POST",
-            f"/skills/{path_segment(skill_id)}/versions",
+            f"/skills/{path_segment(skill_id, 'skill_id')}/versions",
             multipart={"files": files, "default": default},
             file_fields=("files",),
             cast=SkillVersionResource,
@@ -186,7 +186,7 @@ class Versions(APIResource):
         """Get a specific skill version. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "GET",
-            f"/skills/{path_segment(skill_id)}/versions/{path_segment(version)}",
+            f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}",
             cast=SkillVersionResource,
             options=options,
         )
@@ -201,7 +201,7 @@ class Versions(APIResource):
         """Delete a skill version. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "DELETE",
-            f"/skills/{path_segment(skill_id)}/versions/{path_segment(version)}",
+            f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}",
             cast=DeletedSkillVersionResource,
             options=options,
         )
@@ -220,7 +220,7 @@ class VersionsContent(APIResource):
         """Download a skill version zip bundle. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "GET",
-            f"/skills/{path_segment(skill_id)}/versions/{path_segment(version)}/content",
+            f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}/content",
             cast=BinaryResponse,
             options=options,
         )

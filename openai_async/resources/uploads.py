@@ -76,7 +76,7 @@ class Uploads(UploadsHelpers, APIResource):
         """Cancels the Upload. See https://platform.openai.com/docs/api-reference/uploads"""
         return await self._client._request(
             "POST",
-            f"/uploads/{path_segment(upload_id)}/cancel",
+            f"/uploads/{path_segment(upload_id, 'upload_id')}/cancel",
             cast=Upload,
             options=options,
         )
@@ -92,7 +92,7 @@ class Uploads(UploadsHelpers, APIResource):
         """Completes the Upload. See https://platform.openai.com/docs/api-reference/uploads"""
         return await self._client._request(
             "POST",
-            f"/uploads/{path_segment(upload_id)}/complete",
+            f"/uploads/{path_segment(upload_id, 'upload_id')}/complete",
             body=_CompleteUploadBody(part_ids=part_ids, md5=md5),
             cast=Upload,
             options=options,
@@ -112,7 +112,7 @@ class Parts(APIResource):
         """Adds a Part to an Upload object. See https://platform.openai.com/docs/api-reference/uploads"""
         return await self._client._request(
             "POST",
-            f"/uploads/{path_segment(upload_id)}/parts",
+            f"/uploads/{path_segment(upload_id, 'upload_id')}/parts",
             multipart={"data": data},
             file_fields=("data",),
             cast=UploadPart,

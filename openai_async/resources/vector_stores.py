@@ -152,7 +152,7 @@ class VectorStores(APIResource):
         """Retrieves a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "GET",
-            f"/vector_stores/{path_segment(vector_store_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}",
             cast=VectorStoreObject,
             options=options,
         )
@@ -169,7 +169,7 @@ class VectorStores(APIResource):
         """Modifies a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "POST",
-            f"/vector_stores/{path_segment(vector_store_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}",
             body=_ModifyVectorStoreBody(name=name, expires_after=expires_after, metadata=metadata),
             cast=VectorStoreObject,
             options=options,
@@ -183,7 +183,7 @@ class VectorStores(APIResource):
         """Delete a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "DELETE",
-            f"/vector_stores/{path_segment(vector_store_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}",
             cast=DeleteVectorStoreResponse,
             options=options,
         )
@@ -201,7 +201,7 @@ class VectorStores(APIResource):
     ) -> AsyncPaginator[VectorStoreSearchResultItem]:
         """Search a vector store for relevant chunks based on a query and file attributes filter. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return self._client._paginate(
-            f"/vector_stores/{path_segment(vector_store_id)}/search",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/search",
             body=_SearchVectorStoreBody(
                 query=query,
                 rewrite_query=rewrite_query,
@@ -232,7 +232,7 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         """Create a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "POST",
-            f"/vector_stores/{path_segment(vector_store_id)}/file_batches",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches",
             body=_CreateVectorStoreFileBatchBody(
                 file_ids=file_ids,
                 files=files,
@@ -253,7 +253,7 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         """Retrieves a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "GET",
-            f"/vector_stores/{path_segment(vector_store_id)}/file_batches/{path_segment(batch_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}",
             cast=VectorStoreFileBatchObject,
             options=options,
         )
@@ -268,7 +268,7 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         """Cancel a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "POST",
-            f"/vector_stores/{path_segment(vector_store_id)}/file_batches/{path_segment(batch_id)}/cancel",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}/cancel",
             cast=VectorStoreFileBatchObject,
             options=options,
         )
@@ -287,7 +287,7 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
     ) -> AsyncPaginator[VectorStoreFileObject]:
         """Returns a list of vector store files in a batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return self._client._paginate(
-            f"/vector_stores/{path_segment(vector_store_id)}/file_batches/{path_segment(batch_id)}/files",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}/files",
             query={"limit": limit, "order": order, "after": after, "before": before, "filter": filter},
             item=VectorStoreFileObject,
             page="cursor",
@@ -311,7 +311,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
     ) -> AsyncPaginator[VectorStoreFileObject]:
         """Returns a list of vector store files. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return self._client._paginate(
-            f"/vector_stores/{path_segment(vector_store_id)}/files",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files",
             query={"limit": limit, "order": order, "after": after, "before": before, "filter": filter},
             item=VectorStoreFileObject,
             page="cursor",
@@ -330,7 +330,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         """Create a vector store file by attaching a File to a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "POST",
-            f"/vector_stores/{path_segment(vector_store_id)}/files",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files",
             body=_CreateVectorStoreFileBody(
                 file_id=file_id,
                 chunking_strategy=chunking_strategy,
@@ -350,7 +350,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         """Retrieves a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "GET",
-            f"/vector_stores/{path_segment(vector_store_id)}/files/{path_segment(file_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}",
             cast=VectorStoreFileObject,
             options=options,
         )
@@ -366,7 +366,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         """Update attributes on a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "POST",
-            f"/vector_stores/{path_segment(vector_store_id)}/files/{path_segment(file_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}",
             body=_UpdateVectorStoreFileAttributesBody(attributes=attributes),
             cast=VectorStoreFileObject,
             options=options,
@@ -382,7 +382,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         """Delete a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return await self._client._request(
             "DELETE",
-            f"/vector_stores/{path_segment(vector_store_id)}/files/{path_segment(file_id)}",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}",
             cast=DeleteVectorStoreFileResponse,
             options=options,
         )
@@ -396,7 +396,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
     ) -> AsyncPaginator[dict[str, Any]]:
         """Retrieve the parsed contents of a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
         return self._client._paginate(
-            f"/vector_stores/{path_segment(vector_store_id)}/files/{path_segment(file_id)}/content",
+            f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}/content",
             item=dict[str, Any],
             page="single",
             options=options,

@@ -89,7 +89,7 @@ class Videos(APIResource):
         """Fetch a character. See https://platform.openai.com/docs/api-reference"""
         return await self._client._request(
             "GET",
-            f"/videos/characters/{path_segment(character_id)}",
+            f"/videos/characters/{path_segment(character_id, 'character_id')}",
             cast=VideoCharacterResource,
             options=options,
         )
@@ -137,7 +137,7 @@ class Videos(APIResource):
         """Fetch the latest metadata for a generated video. See https://platform.openai.com/docs/api-reference/videos/retrieve matching the provided identifier."""
         return await self._client._request(
             "GET",
-            f"/videos/{path_segment(video_id)}",
+            f"/videos/{path_segment(video_id, 'video_id')}",
             cast=VideoResource,
             options=options,
         )
@@ -150,7 +150,7 @@ class Videos(APIResource):
         """Permanently delete a completed or failed video and its stored assets. See https://platform.openai.com/docs/api-reference/videos/delete"""
         return await self._client._request(
             "DELETE",
-            f"/videos/{path_segment(video_id)}",
+            f"/videos/{path_segment(video_id, 'video_id')}",
             cast=DeletedVideoResource,
             options=options,
         )
@@ -165,7 +165,7 @@ class Videos(APIResource):
         """Download the generated video bytes or a derived preview asset. See https://platform.openai.com/docs/api-reference/videos/content"""
         return await self._client._request(
             "GET",
-            f"/videos/{path_segment(video_id)}/content",
+            f"/videos/{path_segment(video_id, 'video_id')}/content",
             query={"variant": variant},
             cast=BinaryResponse,
             options=options,
@@ -181,7 +181,7 @@ class Videos(APIResource):
         """Create a remix of a completed video using a refreshed prompt. See https://platform.openai.com/docs/api-reference/videos/remix using the provided prompt."""
         return await self._client._request(
             "POST",
-            f"/videos/{path_segment(video_id)}/remix",
+            f"/videos/{path_segment(video_id, 'video_id')}/remix",
             multipart={"prompt": prompt},
             cast=VideoResource,
             options=options,

@@ -59,9 +59,10 @@ from yarl import URL
 from ..._core.client import USER_AGENT
 from ..._core.decode import decode
 from ..._core.errors import APIConnectionError, APIStatusError, RealtimeAPIError, status_error
+from ..._core.headers import merge_headers
 from ..._core.model import Unknown
 from ..._core.retry import RetryPolicy, retry_delay, should_retry_status
-from ..._core.transport import TRANSPORT_ERRORS, map_error
+from ..._core.transport import TRANSPORT_ERRORS, map_error, scrub
 from ..._core.types import UNSET
 from ...types.realtime import RealtimeServerEvent, RealtimeServerEventError
 from ..drift import Loose, raw_fields, with_extras
@@ -468,18 +469,14 @@ class RealtimeConnectionManager:
         key = client.api_key
         if not isinstance(key, str):
             key = await key()
-        headers = {"User-Agent": USER_AGENT, **client.default_headers}
-        headers[client._auth_header] = client._auth_prefix + key
+        own = {"User-Agent": USER_AGENT, client._auth_header: client._auth_prefix + key}
         if client.organization:
-            headers["OpenAI-Organization"] = client.organization
+            own["OpenAI-Organization"] = client.organization
         if client.project:
-            headers["OpenAI-Project"] = client.project
-        for name, value in self._extra_headers.items():
-            for existing in [h for h in headers if h.lower() == name.lower()]:
-                del headers[existing]
-            if value is not None:
-                headers[name] = value
-        return headers
+            own["OpenAI-Project"] = client.project
+        # Same precedence as HTTP calls: the key < default_headers < extra_headers, names case-insensitive.
+        return merge_headers(own, client.default_headers, self._extra_headers,
+                             names=("headers", "default_headers", "extra_headers"))
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         """One WebSocket handshake; raises ``APIStatusError`` for a refused upgrade, else ``APIConnectionError``."""
@@ -498,6 +495,7 @@ class RealtimeConnectionManager:
                     proxy=options.proxy_for(self._url), **extra,
                 )
         except aiohttp.WSServerHandshakeError as exc:
+            scrub(exc)  # its request_info holds the headers, key included
             if exc.status >= 300:  # the upgrade was refused: 401, 403, 404, 429, 5xx ...
                 raise status_error(exc.status, exc.headers or {}, None) from exc
             raise APIConnectionError(f"WebSocket handshake failed: {exc.message}") from exc

@@ -54,7 +54,7 @@ class ResponsesHelpers:
         body, options = _responses_body(text_format, tools, params)
         if response_id is not UNSET:
             query = {"stream": True, "starting_after": starting_after, **body}
-            path = f"/responses/{path_segment(response_id)}"
+            path = f"/responses/{path_segment(response_id, 'response_id')}"
 
             async def request() -> Any:
                 return await client._request("GET", path, query=query, cast=None, stream=True,

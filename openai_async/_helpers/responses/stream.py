@@ -185,7 +185,7 @@ class ResponseStreamState(Generic[T]):
             raise ResponseFailedError(event.response)
         elif cls is _r.ResponseErrorEvent:
             raise APIError(event.message or "The response stream reported an error",
-                           body={"error": msgspec.to_builtins(event)})
+                           body=msgspec.to_builtins(event))
         elif cls in (_r.ResponseCreatedEvent, _r.ResponseInProgressEvent, _r.ResponseQueuedEvent):
             self.response = event.response
         return event

@@ -585,7 +585,7 @@ class BatchRun:
         async def refresh(c: _Chunk) -> None:
             assert c.batch_id is not None
             raw = await self._client._raw_view()._request(
-                "GET", f"/batches/{path_segment(c.batch_id)}", cast=Batch, options=self._options)
+                "GET", f"/batches/{path_segment(c.batch_id, 'batch_id')}", cast=Batch, options=self._options)
             batch = raw.parse()
             latest[c.index] = (batch, raw.headers)
             c.status = batch.status

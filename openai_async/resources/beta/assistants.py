@@ -118,7 +118,7 @@ class Assistants(APIResource):
         """Retrieves an assistant. See https://platform.openai.com/docs/api-reference/assistants"""
         return await self._client._request(
             "GET",
-            f"/assistants/{path_segment(assistant_id)}",
+            f"/assistants/{path_segment(assistant_id, 'assistant_id')}",
             cast=AssistantObject,
             options=options,
         )
@@ -143,7 +143,7 @@ class Assistants(APIResource):
         """Modifies an assistant. See https://platform.openai.com/docs/api-reference/assistants"""
         return await self._client._request(
             "POST",
-            f"/assistants/{path_segment(assistant_id)}",
+            f"/assistants/{path_segment(assistant_id, 'assistant_id')}",
             body=_ModifyAssistantBody(
                 model=model,
                 reasoning_effort=reasoning_effort,
@@ -169,7 +169,7 @@ class Assistants(APIResource):
         """Delete an assistant. See https://platform.openai.com/docs/api-reference/assistants"""
         return await self._client._request(
             "DELETE",
-            f"/assistants/{path_segment(assistant_id)}",
+            f"/assistants/{path_segment(assistant_id, 'assistant_id')}",
             cast=DeleteAssistantResponse,
             options=options,
         )

@@ -40,7 +40,7 @@ class Sessions(APIResource):
         """Cancel an active ChatKit session and return its most recent metadata. See https://platform.openai.com/docs/api-reference/chatkit/cancel-session new requests from using the issued client secret."""
         return await self._client._request(
             "POST",
-            f"/chatkit/sessions/{path_segment(session_id)}/cancel",
+            f"/chatkit/sessions/{path_segment(session_id, 'session_id')}/cancel",
             cast=ChatSessionResource,
             options=options,
         )
@@ -98,7 +98,7 @@ class Threads(APIResource):
     ) -> AsyncPaginator[ThreadItem]:
         """List items that belong to a ChatKit thread. See https://platform.openai.com/docs/api-reference/chatkit/threads/list-items for the specified thread."""
         return self._client._paginate(
-            f"/chatkit/threads/{path_segment(thread_id)}/items",
+            f"/chatkit/threads/{path_segment(thread_id, 'thread_id')}/items",
             query={"limit": limit, "order": order, "after": after, "before": before},
             item=ThreadItem,
             page="cursor",
@@ -113,7 +113,7 @@ class Threads(APIResource):
         """Retrieve a ChatKit thread by its identifier. See https://platform.openai.com/docs/api-reference/chatkit/threads/retrieve"""
         return await self._client._request(
             "GET",
-            f"/chatkit/threads/{path_segment(thread_id)}",
+            f"/chatkit/threads/{path_segment(thread_id, 'thread_id')}",
             cast=ThreadResource,
             options=options,
         )
@@ -126,7 +126,7 @@ class Threads(APIResource):
         """Delete a ChatKit thread along with its items and stored attachments. See https://platform.openai.com/docs/api-reference/chatkit/threads/delete"""
         return await self._client._request(
             "DELETE",
-            f"/chatkit/threads/{path_segment(thread_id)}",
+            f"/chatkit/threads/{path_segment(thread_id, 'thread_id')}",
             cast=DeletedThreadResource,
             options=options,
         )

@@ -386,7 +386,7 @@ class Responses(APIResource):
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
-            f"/responses/{path_segment(response_id)}",
+            f"/responses/{path_segment(response_id, 'response_id')}",
             query={"beta": "true", "include": include, "stream": stream, "starting_after": starting_after, "include_obfuscation": include_obfuscation},
             cast=BetaResponse,
             stream=stream is True,
@@ -406,7 +406,7 @@ class Responses(APIResource):
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         await self._client._request(
             "DELETE",
-            f"/responses/{path_segment(response_id)}",
+            f"/responses/{path_segment(response_id, 'response_id')}",
             query={"beta": "true"},
             cast=None,
             options=options,
@@ -424,7 +424,7 @@ class Responses(APIResource):
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
             "POST",
-            f"/responses/{path_segment(response_id)}/cancel",
+            f"/responses/{path_segment(response_id, 'response_id')}/cancel",
             query={"beta": "true"},
             cast=BetaResponse,
             options=options,
@@ -484,7 +484,7 @@ class InputItems(APIResource):
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return self._client._paginate(
-            f"/responses/{path_segment(response_id)}/input_items",
+            f"/responses/{path_segment(response_id, 'response_id')}/input_items",
             query={"beta": "true", "limit": limit, "order": order, "after": after, "include": include},
             item=BetaItemResource,
             page="cursor",

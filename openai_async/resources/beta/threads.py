@@ -280,7 +280,7 @@ class Threads(APIResource):
         """Retrieves a thread. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "GET",
-            f"/threads/{path_segment(thread_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}",
             cast=ThreadObject,
             options=options,
         )
@@ -296,7 +296,7 @@ class Threads(APIResource):
         """Modifies a thread. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}",
             body=_ModifyThreadBody(tool_resources=tool_resources, metadata=metadata),
             cast=ThreadObject,
             options=options,
@@ -310,7 +310,7 @@ class Threads(APIResource):
         """Delete a thread. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "DELETE",
-            f"/threads/{path_segment(thread_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}",
             cast=DeleteThreadResponse,
             options=options,
         )
@@ -332,7 +332,7 @@ class Messages(APIResource):
     ) -> AsyncPaginator[MessageObject]:
         """Returns a list of messages for a given thread. See https://platform.openai.com/docs/api-reference/threads"""
         return self._client._paginate(
-            f"/threads/{path_segment(thread_id)}/messages",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/messages",
             query={"limit": limit, "order": order, "after": after, "before": before, "run_id": run_id},
             item=MessageObject,
             page="cursor",
@@ -352,7 +352,7 @@ class Messages(APIResource):
         """Create a message. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}/messages",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/messages",
             body=_CreateMessageBody(role=role, content=content, attachments=attachments, metadata=metadata),
             cast=MessageObject,
             options=options,
@@ -368,7 +368,7 @@ class Messages(APIResource):
         """Retrieve a message. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "GET",
-            f"/threads/{path_segment(thread_id)}/messages/{path_segment(message_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/messages/{path_segment(message_id, 'message_id')}",
             cast=MessageObject,
             options=options,
         )
@@ -384,7 +384,7 @@ class Messages(APIResource):
         """Modifies a message. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}/messages/{path_segment(message_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/messages/{path_segment(message_id, 'message_id')}",
             body=_ModifyMessageBody(metadata=metadata),
             cast=MessageObject,
             options=options,
@@ -400,7 +400,7 @@ class Messages(APIResource):
         """Deletes a message. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "DELETE",
-            f"/threads/{path_segment(thread_id)}/messages/{path_segment(message_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/messages/{path_segment(message_id, 'message_id')}",
             cast=DeleteMessageResponse,
             options=options,
         )
@@ -425,7 +425,7 @@ class Runs(APIResource):
     ) -> AsyncPaginator[RunObject]:
         """Returns a list of runs belonging to a thread. See https://platform.openai.com/docs/api-reference/threads"""
         return self._client._paginate(
-            f"/threads/{path_segment(thread_id)}/runs",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs",
             query={"limit": limit, "order": order, "after": after, "before": before},
             item=RunObject,
             page="cursor",
@@ -537,7 +537,7 @@ class Runs(APIResource):
         """Create a run. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}/runs",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs",
             query={"include": include},
             body=_CreateRunBody(
                 assistant_id=assistant_id,
@@ -574,7 +574,7 @@ class Runs(APIResource):
         """Retrieves a run. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "GET",
-            f"/threads/{path_segment(thread_id)}/runs/{path_segment(run_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}",
             cast=RunObject,
             options=options,
         )
@@ -590,7 +590,7 @@ class Runs(APIResource):
         """Modifies a run. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}/runs/{path_segment(run_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}",
             body=_ModifyRunBody(metadata=metadata),
             cast=RunObject,
             options=options,
@@ -606,7 +606,7 @@ class Runs(APIResource):
         """Cancels a run that is in_progress. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}/runs/{path_segment(run_id)}/cancel",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/cancel",
             cast=RunObject,
             options=options,
         )
@@ -656,7 +656,7 @@ class Runs(APIResource):
         """When a run has the status: "requires_action" and required_action.type is submit_tool_outputs, this endpoint can be used to submit the outputs from the tool calls once they're all completed. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "POST",
-            f"/threads/{path_segment(thread_id)}/runs/{path_segment(run_id)}/submit_tool_outputs",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/submit_tool_outputs",
             body=_SubmitToolOuputsToRunBody(tool_outputs=tool_outputs, stream=stream),
             cast=RunObject,
             stream=stream is True,
@@ -682,7 +682,7 @@ class Steps(APIResource):
     ) -> AsyncPaginator[RunStepObject]:
         """Returns a list of run steps belonging to a run. See https://platform.openai.com/docs/api-reference/threads"""
         return self._client._paginate(
-            f"/threads/{path_segment(thread_id)}/runs/{path_segment(run_id)}/steps",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/steps",
             query={"limit": limit, "order": order, "after": after, "before": before, "include": include},
             item=RunStepObject,
             page="cursor",
@@ -701,7 +701,7 @@ class Steps(APIResource):
         """Retrieves a run step. See https://platform.openai.com/docs/api-reference/threads"""
         return await self._client._request(
             "GET",
-            f"/threads/{path_segment(thread_id)}/runs/{path_segment(run_id)}/steps/{path_segment(step_id)}",
+            f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/steps/{path_segment(step_id, 'step_id')}",
             query={"include": include},
             cast=RunStepObject,
             options=options,
