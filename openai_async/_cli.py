@@ -17,7 +17,8 @@ read). Every record is one line of JSON, whatever the server's formatting. Exit 
 succeeded, 1 when some failed (their error records are in the output) or on a runtime error, 2 on bad usage or
 a bad input file.
 
-``batch`` is the Batch pipeline's command (``_batch.batch_command``), listed here so both share one entry point.
+``batch`` runs the Batch pipeline (``openai_async._workloads.batch.pipeline.run_batch``). Every argparse line of
+the package is in this module.
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ from typing import Any
 
 import anyio
 
+from ._client import AsyncOpenAI
 from ._core.errors import OpenAIError
+from ._core.polling import PollTimeoutError
+from ._workloads.batch.pipeline import MAX_BYTES, MAX_REQUESTS, BatchStateError, run_batch
 from ._workloads.bulk import ResultsFileError, run_bulk
+from ._workloads.ratelimit import RateLimiter
 from ._workloads.requestline import RequestLineError, parse_line
 
 __all__ = ["main"]
@@ -89,9 +94,6 @@ def validate_input(path: str) -> int:
 
 # --------------------------------------------------------------------------------------------------- commands
 async def _bulk(args: argparse.Namespace) -> int:
-    from ._client import AsyncOpenAI
-    from ._workloads.ratelimit import RateLimiter
-
     total = None if args.no_validate else validate_input(args.input)
     limiter = RateLimiter(rpm=args.rpm, tpm=args.tpm) if args.rpm or args.tpm else None
     requests = read_input(args.input, check_duplicates=args.no_validate)
@@ -116,8 +118,6 @@ async def _bulk(args: argparse.Namespace) -> int:
 
 
 async def _chat(args: argparse.Namespace) -> int:
-    from ._client import AsyncOpenAI
-
     prompt = args.prompt if args.prompt not in (None, "-") else sys.stdin.read()
     messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": prompt})
@@ -134,6 +134,74 @@ async def _chat(args: argparse.Namespace) -> int:
     out.write("\n")
     out.flush()
     return 0
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``openai-async batch`` options to ``parser``."""
+    parser.add_argument("input", help="JSONL file of Batch requests (custom_id, method, url, body)")
+    parser.add_argument("-o", "--output", required=True,
+                        help="JSONL file for the results, in input order (resumed via OUTPUT.state.json)")
+    parser.add_argument("--completion-window", default="24h", help="batch completion window (default 24h)")
+    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
+                        help="batch metadata (repeatable)")
+    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS, help="requests per batch at most")
+    parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, help="bytes per batch input file at most")
+    parser.add_argument("--poll-interval", type=float, default=None,
+                        help="seconds between polls (default: the server's hint, else a backoff)")
+    parser.add_argument("--max-wait", type=float, default=None,
+                        help="give up after this many seconds (exit 3; run again to resume)")
+    parser.add_argument("--max-retries", type=int, default=5, help="retries per API call (default 5)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+
+
+async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = None) -> int:
+    """Run ``openai-async batch``; returns the exit status.
+
+    0: every request succeeded; 1: some requests or batches failed (see the output), or an API call failed for
+    good (the results fetched so far stay in the output); 2: bad input or state; 3: ``--max-wait`` ran out (run
+    the same command again to resume).
+    """
+    metadata: dict[str, str] = {}
+    for pair in args.metadata or ():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            sys.stderr.write(f"openai-async batch: --metadata wants KEY=VALUE, got {pair!r}\n")
+            return 2
+        metadata[key] = value
+    own = client is None
+    if client is None:
+        client = AsyncOpenAI(max_retries=args.max_retries)
+    try:
+        run = run_batch(
+            client, args.input, output=args.output, completion_window=args.completion_window,
+            metadata=metadata or None, max_requests=args.max_requests, max_bytes=args.max_bytes,
+            poll_interval_ms=args.poll_interval * 1000 if args.poll_interval is not None else None,
+            max_wait_seconds=args.max_wait, progress=not args.no_progress)
+        summary = await run
+    except (RequestLineError, BatchStateError) as exc:
+        sys.stderr.write(f"openai-async batch: {exc}\n")
+        return 2
+    except PollTimeoutError as exc:
+        sys.stderr.write(f"openai-async batch: {exc}\n")
+        return 3
+    except OpenAIError as exc:
+        sys.stderr.write(f"openai-async batch: {type(exc).__name__}: {exc}\nopenai-async batch: the results of "
+                         f"the batches finished before this are in {args.output}; run the same command again to "
+                         "resume (batches already created are not created again)\n")
+        return 1
+    finally:
+        if own:
+            await client.close()
+    for batch_id, status in summary.batch_statuses.items():
+        if status != "completed":
+            why = summary.batch_errors.get(batch_id)
+            sys.stderr.write(f"openai-async batch: {why or f'batch {batch_id} {status}'}; its unfinished requests "
+                             f"are error records (batch_{status}) in {args.output}\n")
+    errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
+    sys.stderr.write(f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
+                     f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "
+                     f"results in {args.output}\n")
+    return 0 if summary.failed == 0 else 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,8 +227,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     bulk.set_defaults(run=_bulk)
-
-    from ._workloads.batch.pipeline import add_batch_arguments, batch_command
 
     batch = commands.add_parser(
         "batch", help="run a Batch-style JSONL file through the Batch API (resumable)"

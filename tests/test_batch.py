@@ -11,14 +11,13 @@ import msgspec
 import pytest
 
 from openai_async import AsyncOpenAI, InternalServerError, RetryPolicy
+from openai_async._cli import add_batch_arguments, batch_command
 from openai_async._core.polling import PollTimeoutError
 from openai_async._workloads.batch.pipeline import (
     BatchInputError,
     BatchProgress,
     BatchResult,
     BatchStateError,
-    add_batch_arguments,
-    batch_command,
     run_batch,
 )
 from openai_async.types.chat import CreateChatCompletionResponse

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from openai_async import RetryPolicy
-from openai_async._workloads.batch.pipeline import add_batch_arguments, batch_command
+from openai_async._cli import add_batch_arguments, batch_command
 from openai_async.testing import FakeOpenAI, FakeResponse, RecordedRequest
 
 pytestmark = pytest.mark.anyio

@@ -104,7 +104,7 @@ def _key(secret: str) -> bytes:
 
 @cache
 def _event_union() -> Any:
-    from ..types import webhooks as module
+    from ..types import webhooks as module  # lazy: cold start (the event types load on the first unwrap)
 
     events = tuple(
         cls for cls in vars(module).values()

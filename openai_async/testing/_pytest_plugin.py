@@ -24,7 +24,7 @@ def openai_fake() -> Iterator[FakeOpenAI]:
     Point the code under test at ``openai_fake.base_url``, or use ``openai_fake.client()``. The test errors at
     teardown if a dynamic handler or a ``match`` predicate raised (see ``FakeOpenAI.errors``).
     """
-    from ._server import FakeOpenAI
+    from ._server import FakeOpenAI  # lazy: the plugin loads in every pytest run; the server only when used
 
     with FakeOpenAI() as fake:
         yield fake

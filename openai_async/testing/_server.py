@@ -10,18 +10,16 @@ import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import anyio
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
+from .._client import AsyncOpenAI
 from ._builders import error
 from ._defaults import DefaultState, default_response
 from ._exchange import FakeResponse, RecordedRequest
-
-if TYPE_CHECKING:
-    from .._client import AsyncOpenAI
 
 __all__ = ["FakeOpenAI", "Handler", "Route"]
 
@@ -264,8 +262,6 @@ class FakeOpenAI:
 
         Other keywords go to ``AsyncOpenAI``; for instant retries pass ``retry=RetryPolicy.instant()``.
         """
-        from .._client import AsyncOpenAI
-
         kwargs.setdefault("api_key", self.api_key or "sk-fake")
         kwargs.setdefault("base_url", self.base_url)
         return AsyncOpenAI(**kwargs)

@@ -70,7 +70,7 @@ class RealtimeHelpers:
                 ``max_delay`` set the backoff when ``reconnect`` is not given. ``max_queue_size`` is accepted
                 without effect: a send during a reconnect waits for it instead of being queued.
         """
-        from .connection import RealtimeConnectionManager
+        from .connection import RealtimeConnectionManager  # lazy: cold start (it loads the realtime types)
 
         if not isinstance(max_queue_size, int) or max_queue_size < 1:
             raise ValueError(f"max_queue_size must be a byte count >= 1, got {max_queue_size!r}")

@@ -58,7 +58,6 @@ if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
-    import argparse
     from types import TracebackType
 
     from typing_extensions import Self
@@ -75,8 +74,6 @@ __all__ = [
     "BatchRun",
     "BatchStateError",
     "BatchSummary",
-    "add_batch_arguments",
-    "batch_command",
     "run_batch",
 ]
 
@@ -216,6 +213,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def _body_types() -> dict[str, Any]:
+    # lazy: cold start (each types module is built on first use; a run needs only these, once)
     from ...types.chat import CreateChatCompletionResponse
     from ...types.completions import CreateCompletionResponse
     from ...types.embeddings import CreateEmbeddingResponse
@@ -577,7 +575,7 @@ class BatchRun:
     # -- step 3: poll --------------------------------------------------------------------------------------
 
     async def _wait_for(self, chunk: _Chunk) -> Batch:
-        from ...types.batch import Batch
+        from ...types.batch import Batch  # lazy: cold start (the batch types load with the first poll)
 
         assert self._state is not None
         latest: dict[int, tuple[Batch, Any]] = {}
@@ -603,7 +601,7 @@ class BatchRun:
                     for c in pending:
                         tg.start_soon(refresh, c)
             except BaseExceptionGroup as group:
-                from ..._helpers.uploads import first_error
+                from ..._helpers.uploads import first_error  # lazy: only on a failed upload
 
                 raise first_error(group) from None
             self._save_state()
@@ -928,74 +926,3 @@ def run_batch(
                     upload_threshold=upload_threshold, part_size=part_size, poll_interval_ms=poll_interval_ms,
                     max_wait_seconds=max_wait_seconds, on_progress=on_progress, progress=progress, typed=typed,
                     options=options)  # type: ignore[arg-type]
-
-
-# --------------------------------------------------------------------------------------------------- CLI
-def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``openai-async batch`` options to ``parser``."""
-    parser.add_argument("input", help="JSONL file of Batch requests (custom_id, method, url, body)")
-    parser.add_argument("-o", "--output", required=True,
-                        help="JSONL file for the results, in input order (resumed via OUTPUT.state.json)")
-    parser.add_argument("--completion-window", default="24h", help="batch completion window (default 24h)")
-    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
-                        help="batch metadata (repeatable)")
-    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS, help="requests per batch at most")
-    parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, help="bytes per batch input file at most")
-    parser.add_argument("--poll-interval", type=float, default=None,
-                        help="seconds between polls (default: the server's hint, else a backoff)")
-    parser.add_argument("--max-wait", type=float, default=None,
-                        help="give up after this many seconds (exit 3; run again to resume)")
-    parser.add_argument("--max-retries", type=int, default=5, help="retries per API call (default 5)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
-
-
-async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = None) -> int:
-    """Run ``openai-async batch``; returns the exit status.
-
-    0: every request succeeded; 1: some requests or batches failed (see the output), or an API call failed for
-    good (the results fetched so far stay in the output); 2: bad input or state; 3: ``--max-wait`` ran out (run
-    the same command again to resume).
-    """
-    metadata: dict[str, str] = {}
-    for pair in args.metadata or ():
-        key, sep, value = pair.partition("=")
-        if not sep:
-            sys.stderr.write(f"openai-async batch: --metadata wants KEY=VALUE, got {pair!r}\n")
-            return 2
-        metadata[key] = value
-    own = client is None
-    if client is None:
-        from ..._client import AsyncOpenAI
-
-        client = AsyncOpenAI(max_retries=args.max_retries)
-    try:
-        run = run_batch(
-            client, args.input, output=args.output, completion_window=args.completion_window,
-            metadata=metadata or None, max_requests=args.max_requests, max_bytes=args.max_bytes,
-            poll_interval_ms=args.poll_interval * 1000 if args.poll_interval is not None else None,
-            max_wait_seconds=args.max_wait, progress=not args.no_progress)
-        summary = await run
-    except (RequestLineError, BatchStateError) as exc:
-        sys.stderr.write(f"openai-async batch: {exc}\n")
-        return 2
-    except PollTimeoutError as exc:
-        sys.stderr.write(f"openai-async batch: {exc}\n")
-        return 3
-    except OpenAIError as exc:
-        sys.stderr.write(f"openai-async batch: {type(exc).__name__}: {exc}\nopenai-async batch: the results of "
-                         f"the batches finished before this are in {args.output}; run the same command again to "
-                         "resume (batches already created are not created again)\n")
-        return 1
-    finally:
-        if own:
-            await client.close()
-    for batch_id, status in summary.batch_statuses.items():
-        if status != "completed":
-            why = summary.batch_errors.get(batch_id)
-            sys.stderr.write(f"openai-async batch: {why or f'batch {batch_id} {status}'}; its unfinished requests "
-                             f"are error records (batch_{status}) in {args.output}\n")
-    errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
-    sys.stderr.write(f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
-                     f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "
-                     f"results in {args.output}\n")
-    return 0 if summary.failed == 0 else 1
