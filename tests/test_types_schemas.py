@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 import openai_async.types as types
-from openai_async._core.decode import decode, decoder_for
+from openai_async._core.decode import decode, root_decoder
 from openai_async._core.model import Alternatives, Unknown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +157,7 @@ def test_every_schema_decodes_and_round_trips(area: str) -> None:
         data = msgspec.json.encode(instance(name))
         obj = decode(data, tp)
         try:
-            strict = decoder_for(tp).decode(data)
+            strict = root_decoder(tp).decode(data)
         except msgspec.ValidationError as exc:
             strict = exc
         again = decode(msgspec.json.encode(obj), tp)

@@ -1,8 +1,13 @@
 """Decoding entry points: one cached msgspec Decoder per type, and a lenient fallback for API drift.
 
 The fast path is a plain ``msgspec.json.Decoder(T).decode``: generated types make every field optional and
-nullable (``T | None = None``), string enums open (``Literal[...] | str``) and unknown fields ignored, so most
-drift (new fields, new enum values, nulls, missing fields) decodes on the fast path at full speed.
+nullable (``T | None = None``) and string enums open (``Literal[...] | str``), so most drift (new enum values,
+nulls, missing fields, new top-level fields) decodes on the fast path at full speed. The result keeps the bytes
+it came from; ``wire`` reads the top-level unknown fields and the wire nulls from them on first need.
+
+Unknown fields below the top level fail the strict decode (``forbid_unknown_fields``): the lenient path below
+builds the object and records them (and the nulls) on each sub-object, so they are attributes, ``model_extra``
+and in every dump at any depth.
 
 When the strict decode still raises ``msgspec.ValidationError`` (a union member with a ``type`` this release does
 not know, a value of the wrong JSON type, ...), the payload is decoded to builtins and a lenient converter walks
@@ -26,11 +31,12 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from .model import Alternatives, Unknown
+from .model import Alternatives, BaseModel, Unknown
+from .wire import mark
 
 T = TypeVar("T")
 
-__all__ = ["convert", "decode", "decoder_for"]
+__all__ = ["convert", "decode", "decoder_for", "root_decoder"]
 
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 _any_decoder = msgspec.json.Decoder()
@@ -54,13 +60,23 @@ def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
     The result is typed as ``type_``; under drift a part of it (or, for a payload of the wrong shape, all of it)
     may be ``Unknown`` or the raw JSON value instead, as the module docstring says.
     """
-    dec = _decoders.get(type_)
-    if dec is None:
-        dec = decoder_for(type_)
+    entry = _roots.get(type_)
+    if entry is None:
+        entry = _root_entry(type_)
     try:
-        return dec.decode(data)
+        obj = entry[0](data)
     except msgspec.ValidationError:
-        return _converter(type_)(_any_decoder.decode(data))
+        raw = _any_decoder.decode(data)
+        obj = _converter(type_)(raw)
+        mark(obj, raw)
+        return obj
+    publics = entry[1]
+    if publics is not None:
+        cls = publics.get(type(obj))
+        if cls is not None:
+            obj.__class__ = cls  # from the twin that lets unknown top-level fields through (same layout)
+            obj.__dict__["_src_"] = data if type(data) is bytes or type(data) is str else bytes(data)  # type: ignore[arg-type]
+    return obj
 
 
 @typing.overload
@@ -71,9 +87,51 @@ def convert(obj: Any, type_: Any) -> Any:
     """Convert already-parsed JSON ``obj`` into ``type_`` with the same leniency as ``decode``."""
     try:
         # Encode + cached Decoder: ~20x cheaper than msgspec.convert for the big unions of this API.
-        return decoder_for(type_).decode(_encoder.encode(obj))
+        out = decoder_for(type_).decode(_encoder.encode(obj))
     except (msgspec.ValidationError, msgspec.EncodeError, TypeError):
-        return _converter(type_)(obj)
+        out = _converter(type_)(obj)
+    mark(out, obj)
+    return out
+
+
+# The decoder ``decode`` starts with, per type. A BaseModel (or each BaseModel member of a union) is decoded into a
+# twin subclass that ignores unknown fields at the top level only: the object is switched back to the real class
+# (same layout) and keeps the bytes, from which ``wire`` reads those fields (and the wire nulls) when first asked.
+# Unknown fields deeper down still fail the strict decode (``forbid_unknown_fields``) and take the lenient path,
+# which records them as it goes.
+_Decode = typing.Callable[[Any], Any]
+_roots: dict[Any, tuple[_Decode, dict[type, type] | None]] = {}
+
+
+def root_decoder(type_: Any) -> msgspec.json.Decoder[Any]:
+    """The strict decoder ``decode`` tries first for ``type_`` (its fast path)."""
+    return _root_entry(type_)[0].__self__  # type: ignore[attr-defined, no-any-return]
+
+
+def _root_entry(type_: Any) -> tuple[_Decode, dict[type, type] | None]:
+    publics: dict[type, type] = {}
+    twin = _twin_type(type_, publics)
+    entry = (decoder_for(type_).decode, None) if not publics else (msgspec.json.Decoder(twin).decode, publics)
+    _roots[type_] = entry
+    return entry
+
+
+def _twin_type(tp: Any, publics: dict[type, type]) -> Any:
+    """``tp`` with each BaseModel at its top replaced by a twin that lets unknown fields through."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        config = tp.__struct_config__
+        tag: dict[str, Any] = {"tag": config.tag, "tag_field": config.tag_field} if config.tag is not None else {}
+        twin = msgspec.defstruct(
+            tp.__name__, [], bases=(tp,), module=tp.__module__, forbid_unknown_fields=False, **tag
+        )
+        publics[twin] = tp
+        return twin
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return typing.Annotated[(_twin_type(tp.__origin__, publics), *tp.__metadata__)]
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.Union[tuple(_twin_type(a, publics) for a in typing.get_args(tp))]  # noqa: UP007
+    return tp
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import anyio.lowlevel
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._core.decode import convert, decode
 from .._core.errors import APIConnectionError, APIStatusError, APITimeoutError, OpenAIError
 from .requestline import RequestLineError, api_path, check_item
 
@@ -118,8 +119,8 @@ class BulkResult(msgspec.Struct, kw_only=True):
             return None
         body = self.response.body
         if isinstance(body, msgspec.Raw):
-            return msgspec.json.decode(body, type=type)
-        return body if type is Any else msgspec.convert(body, type)
+            return msgspec.json.decode(body) if type is Any else decode(bytes(body), type)
+        return body if type is Any else convert(body, type)
 
 
 class BulkSummary(msgspec.Struct, kw_only=True):
