@@ -63,19 +63,22 @@ def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
     entry = _roots.get(type_)
     if entry is None:
         entry = _root_entry(type_)
+    dec, cls, publics = entry
     try:
-        obj = entry[0](data)
+        obj = dec(data)
     except msgspec.ValidationError:
         raw = _any_decoder.decode(data)
         obj = _converter(type_)(raw)
         mark(obj, raw)
         return obj
-    publics = entry[1]
-    if publics is not None:
+    if cls is None:
+        if publics is None:
+            return obj
         cls = publics.get(type(obj))
-        if cls is not None:
-            obj.__class__ = cls  # from the twin that lets unknown top-level fields through (same layout)
-            obj.__dict__["_src_"] = data if type(data) is bytes or type(data) is str else bytes(data)  # type: ignore[arg-type]
+        if cls is None:
+            return obj
+    obj.__class__ = cls  # from the twin that lets unknown top-level fields through (same layout)
+    obj._src_ = data if type(data) is bytes or type(data) is str else bytes(data)  # type: ignore[arg-type]
     return obj
 
 
@@ -100,7 +103,8 @@ def convert(obj: Any, type_: Any) -> Any:
 # Unknown fields deeper down still fail the strict decode (``forbid_unknown_fields``) and take the lenient path,
 # which records them as it goes.
 _Decode = typing.Callable[[Any], Any]
-_roots: dict[Any, tuple[_Decode, dict[type, type] | None]] = {}
+_Entry = tuple[_Decode, "type | None", "dict[type, type] | None"]  # decode, class of a Struct root, of union members
+_roots: dict[Any, _Entry] = {}
 
 
 def root_decoder(type_: Any) -> msgspec.json.Decoder[Any]:
@@ -108,10 +112,16 @@ def root_decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return _root_entry(type_)[0].__self__  # type: ignore[attr-defined, no-any-return]
 
 
-def _root_entry(type_: Any) -> tuple[_Decode, dict[type, type] | None]:
+def _root_entry(type_: Any) -> _Entry:
     publics: dict[type, type] = {}
     twin = _twin_type(type_, publics)
-    entry = (decoder_for(type_).decode, None) if not publics else (msgspec.json.Decoder(twin).decode, publics)
+    entry: _Entry
+    if not publics:
+        entry = (decoder_for(type_).decode, None, None)
+    elif twin in publics:
+        entry = (msgspec.json.Decoder(twin).decode, type_, None)
+    else:
+        entry = (msgspec.json.Decoder(twin).decode, None, publics)
     _roots[type_] = entry
     return entry
 
