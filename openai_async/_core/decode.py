@@ -60,25 +60,45 @@ def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
     The result is typed as ``type_``; under drift a part of it (or, for a payload of the wrong shape, all of it)
     may be ``Unknown`` or the raw JSON value instead, as the module docstring says.
     """
-    entry = _roots.get(type_)
-    if entry is None:
-        entry = _root_entry(type_)
-    dec, cls, publics = entry
+    try:
+        dec, cls, publics = _roots[type_]
+    except KeyError:
+        dec, cls, publics = _root_entry(type_)
     try:
         obj = dec(data)
     except msgspec.ValidationError:
-        raw = _any_decoder.decode(data)
-        obj = _converter(type_)(raw)
-        mark(obj, raw)
-        return obj
-    if cls is None:
-        if publics is None:
-            return obj
+        return _drifted(data, type_)
+    if cls is not None:
+        if cls is not _KEEP:
+            obj.__class__ = cls  # from the twin that lets unknown top-level fields through (same layout)
+        obj._src_ = data  # read by ``wire`` on first need; the callers pass bytes or str (never a reused buffer)
+    elif publics is not None:
         cls = publics.get(type(obj))
-        if cls is None:
+        if cls is not None:
+            if cls is not _KEEP:
+                obj.__class__ = cls
+            obj._src_ = data
+    return obj
+
+
+def _drifted(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
+    """The strict decode failed: try the twin (unknown top-level fields only), else the lenient path."""
+    twin_entry = _twins.get(type_)
+    if twin_entry is not None and _roots[type_] is not twin_entry:
+        try:
+            obj = twin_entry[0](data)
+        except msgspec.ValidationError:
+            pass
+        else:
+            _roots[type_] = twin_entry  # this type's bodies carry new top-level fields: start with the twin
+            cls = twin_entry[1] or twin_entry[2].get(type(obj))  # type: ignore[union-attr]
+            if cls is not None:
+                obj.__class__ = cls
+                obj._src_ = data
             return obj
-    obj.__class__ = cls  # from the twin that lets unknown top-level fields through (same layout)
-    obj._src_ = data if type(data) is bytes or type(data) is str else bytes(data)  # type: ignore[arg-type]
+    raw = _any_decoder.decode(data)
+    obj = _converter(type_)(raw)
+    mark(obj, raw)
     return obj
 
 
@@ -97,31 +117,38 @@ def convert(obj: Any, type_: Any) -> Any:
     return out
 
 
-# The decoder ``decode`` starts with, per type. A BaseModel (or each BaseModel member of a union) is decoded into a
-# twin subclass that ignores unknown fields at the top level only: the object is switched back to the real class
-# (same layout) and keeps the bytes, from which ``wire`` reads those fields (and the wire nulls) when first asked.
-# Unknown fields deeper down still fail the strict decode (``forbid_unknown_fields``) and take the lenient path,
-# which records them as it goes.
+# The decoder ``decode`` starts with, per type: the strict one (the object keeps the bytes, from which ``wire``
+# reads the wire nulls when first asked). When a body fails it only for unknown fields at its top level, the type
+# switches for good to a twin subclass that lets those through: the object is switched back to the real class (same
+# layout) and keeps the bytes, from which ``wire`` also reads those fields. Unknown fields deeper down fail both
+# (``forbid_unknown_fields``) and take the lenient path, which records them as it goes.
 _Decode = typing.Callable[[Any], Any]
-_Entry = tuple[_Decode, "type | None", "dict[type, type] | None"]  # decode, class of a Struct root, of union members
+_Entry = tuple[_Decode, Any, "dict[type, Any] | None"]  # decode, class to switch to (or _KEEP), the same per member
 _roots: dict[Any, _Entry] = {}
+_twins: dict[Any, _Entry] = {}
+_KEEP = object()  # keep the class the decoder made
 
 
 def root_decoder(type_: Any) -> msgspec.json.Decoder[Any]:
-    """The strict decoder ``decode`` tries first for ``type_`` (its fast path)."""
-    return _root_entry(type_)[0].__self__  # type: ignore[attr-defined, no-any-return]
+    """The twin decoder ``decode`` uses for ``type_`` once its bodies carry unknown top-level fields."""
+    _root_entry(type_)
+    entry = _twins.get(type_) or _roots[type_]
+    return entry[0].__self__  # type: ignore[attr-defined, no-any-return]
 
 
 def _root_entry(type_: Any) -> _Entry:
-    publics: dict[type, type] = {}
+    publics: dict[type, Any] = {}
     twin = _twin_type(type_, publics)
+    strict = decoder_for(type_).decode
     entry: _Entry
     if not publics:
-        entry = (decoder_for(type_).decode, None, None)
+        entry = (strict, None, None)
     elif twin in publics:
-        entry = (msgspec.json.Decoder(twin).decode, type_, None)
+        entry = (strict, _KEEP, None)
+        _twins[type_] = (msgspec.json.Decoder(twin).decode, type_, None)
     else:
-        entry = (msgspec.json.Decoder(twin).decode, None, publics)
+        entry = (strict, None, dict.fromkeys(publics.values(), _KEEP))
+        _twins[type_] = (msgspec.json.Decoder(twin).decode, None, publics)
     _roots[type_] = entry
     return entry
 

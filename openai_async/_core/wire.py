@@ -32,7 +32,7 @@ _NODEFAULT = msgspec.NODEFAULT
 class Table:
     """Per-class field facts, computed once. Strictly private."""
 
-    __slots__ = ("by_name", "by_wire", "fields", "tag", "tag_field")
+    __slots__ = ("by_name", "by_wire", "fields", "model", "tag", "tag_field")
 
     def __init__(self, cls: type[msgspec.Struct]) -> None:
         # (python name, wire name, default, default_factory) in declaration order.
@@ -40,8 +40,9 @@ class Table:
         self.by_wire = {wire: name for name, wire, _, _ in self.fields}
         self.by_name = {name: wire for name, wire, _, _ in self.fields}
         config = cls.__struct_config__
-        self.tag_field = config.tag_field if config.tag is not None else None
+        self.tag_field = config.tag_field if config.tag is not None and config.tag_field not in self.by_name else None
         self.tag = config.tag
+        self.model = config.dict  # a BaseModel (room for the private keys); other Structs dump as msgspec does
 
 
 _tables: dict[type, Table] = {}
@@ -75,12 +76,12 @@ def materialize(obj: BaseModel) -> dict[str, Any]:
 
 def mark(obj: Any, raw: Any) -> None:
     """Record, on every ``BaseModel`` in ``obj``, the nulls and unknown fields of the matching JSON ``raw``."""
-    from .model import BaseModel, Unknown  # lazy: cycle (model imports this module)
-
-    if isinstance(obj, BaseModel):
+    if isinstance(obj, msgspec.Struct):
         if type(raw) is not dict:
             return
-        t = table(type(obj))
+        t = _tables.get(type(obj)) or table(type(obj))
+        if not t.model:
+            return
         by_wire = t.by_wire
         nulls: list[str] = []
         extra: dict[str, Any] | None = None
@@ -106,7 +107,7 @@ def mark(obj: Any, raw: Any) -> None:
             for item, raw_item in zip(obj, raw, strict=False):
                 if type(raw_item) is dict or type(raw_item) is list:
                     mark(item, raw_item)
-    elif type(obj) is dict and not isinstance(obj, Unknown) and type(raw) is dict:
+    elif type(obj) is dict and type(raw) is dict:  # not Unknown (a dict subclass): it is the raw JSON already
         for key, item in obj.items():
             raw_item = raw.get(key)
             if type(raw_item) is dict or type(raw_item) is list:
@@ -125,7 +126,7 @@ def fields_set(obj: BaseModel) -> set[str]:
     out.update(state.get("_nulls_", ()))
     if not state.get("_constructed_"):
         out.update(state.get("_extra_") or ())
-    if t.tag_field is not None and t.tag_field not in t.by_name:
+    if t.tag_field is not None:
         out.add(t.tag_field)
     return out
 
@@ -147,59 +148,72 @@ class Options:
         self.exclude_none = exclude_none
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def dump(obj: Any, opts: Options, include: Any = None, exclude: Any = None) -> Any:
     """``obj`` as builtins, the way pydantic's ``model_dump`` gives it (``include``/``exclude`` as pydantic takes)."""
-    from .model import BaseModel  # lazy: cycle (model imports this module)
-
-    if isinstance(obj, BaseModel):
-        return _dump_model(obj, opts, include, exclude)
-    if type(obj) is list or type(obj) is tuple:
+    kind = type(obj)
+    if kind in _SCALARS:
+        return obj
+    if isinstance(obj, msgspec.Struct):
+        t = _tables.get(kind) or table(kind)
+        if t.model:
+            return _dump_model(obj, t, opts, include, exclude)
+        return msgspec.to_builtins(obj)
+    if kind is list or kind is tuple:
+        if include is None and exclude is None:
+            return [x if type(x) in _SCALARS else dump(x, opts) for x in obj]
         out = []
         for i, item in enumerate(obj):
             sub_inc, sub_exc, skip = _narrow(include, exclude, i)
             if not skip:
                 out.append(dump(item, opts, sub_inc, sub_exc))
         return out
-    if isinstance(obj, dict):  # dicts, and Unknown (a dict)
+    if isinstance(obj, dict):  # dicts, and Unknown (a dict); exclude_none is for fields only, as in pydantic
+        if include is None and exclude is None:
+            return {k: v if type(v) in _SCALARS else dump(v, opts) for k, v in obj.items()}
         result = {}
         for key, item in obj.items():
             sub_inc, sub_exc, skip = _narrow(include, exclude, key)
-            if not skip:  # exclude_none is for fields, not for the items of a dict (as in pydantic)
+            if not skip:
                 result[key] = dump(item, opts, sub_inc, sub_exc)
         return result
-    if opts.json and not isinstance(obj, (str, int, float, bool, type(None))):
-        return msgspec.to_builtins(obj)
-    return obj
+    return msgspec.to_builtins(obj) if opts.json else obj
 
 
-def _dump_model(obj: BaseModel, opts: Options, include: Any, exclude: Any) -> dict[str, Any]:
+def _dump_model(obj: Any, t: Table, opts: Options, include: Any, exclude: Any) -> dict[str, Any]:
     state = materialize(obj)
-    t = table(type(obj))
     nulls = state.get("_nulls_", ())
+    filtered = include is not None or exclude is not None
+    exclude_unset, exclude_defaults, by_alias = opts.exclude_unset, opts.exclude_defaults, opts.by_alias
     out: dict[str, Any] = {}
-    if t.tag_field is not None and t.tag_field not in t.by_name:
-        sub_inc, sub_exc, skip = _narrow(include, exclude, t.tag_field)
-        if not skip:
+    sub_inc = sub_exc = None
+    if t.tag_field is not None:
+        if not (filtered and _narrow(include, exclude, t.tag_field)[2]):
             out[t.tag_field] = t.tag
     for name, wire, default, factory in t.fields:
         value = getattr(obj, name)
         if value is None:
-            if opts.exclude_none or (opts.exclude_unset and name not in nulls):
+            if opts.exclude_none or (exclude_unset and name not in nulls) or (exclude_defaults and default is None):
                 continue
-        elif (opts.exclude_unset or opts.exclude_defaults) and is_default(value, default, factory):
+        elif (exclude_unset or exclude_defaults) and is_default(value, default, factory):
             continue
-        if opts.exclude_defaults and value is default:
-            continue
-        sub_inc, sub_exc, skip = _narrow(include, exclude, name)
-        if skip:
-            continue
-        out[wire if opts.by_alias else name] = dump(value, opts, sub_inc, sub_exc)
-    for key, value in (state.get("_extra_") or {}).items():
-        if opts.exclude_none and value is None:
-            continue
-        sub_inc, sub_exc, skip = _narrow(include, exclude, key)
-        if not skip:
-            out[key] = dump(value, opts, sub_inc, sub_exc)
+        if filtered:
+            sub_inc, sub_exc, skip = _narrow(include, exclude, name)
+            if skip:
+                continue
+        out[wire if by_alias else name] = value if type(value) in _SCALARS else dump(value, opts, sub_inc, sub_exc)
+    extra = state.get("_extra_")
+    if extra:
+        for key, value in extra.items():
+            if opts.exclude_none and value is None:
+                continue
+            if filtered:
+                sub_inc, sub_exc, skip = _narrow(include, exclude, key)
+                if skip:
+                    continue
+            out[key] = value if type(value) in _SCALARS else dump(value, opts, sub_inc, sub_exc)
     return out
 
 
