@@ -268,3 +268,40 @@ def test_model_validate_refuses_what_is_not_a_mapping() -> None:
     with pytest.raises(ValueError):  # not JSON
         ChatCompletion.model_validate_json(b"{nope")
     assert isinstance(ChatCompletionChunk.model_validate(CHUNKS[1]), Mapping) is False
+
+
+RESPONSE = {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "store": True, "new_resp_field": None}
+EVENTS: list[dict[str, Any]] = [
+    {"type": "response.created", "sequence_number": 0, "response": {**RESPONSE, "status": "in_progress", "output": []}},
+    {"type": "response.output_text.delta", "sequence_number": 1, "item_id": "m1", "output_index": 0,
+     "content_index": 0, "delta": "Hi", "logprobs": [], "new_event_field": "x"},
+    {"type": "response.completed", "sequence_number": 2, "response": {
+        **RESPONSE, "status": "completed",
+        "output": [{"type": "message", "id": "m1", "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text", "text": "Hi", "annotations": [], "new_part_field": 1}]}]}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_responses_stream_events_keep_new_fields(sdk: str) -> None:
+    """Events of ``responses.create(stream=True)`` keep new fields: on the event, its response, its output parts."""
+    events_sent = [(e["type"], e) for e in EVENTS]
+    app = routes(("POST", "/v1/responses", sse_handler(events_sent, mode="events", pause=0.002, done=False)))  # type: ignore[arg-type]
+    async with serve(app) as url, make_client(sdk, url) as client:
+        stream = await client.responses.create(model="m", input="Hello", stream=True)
+        events = [event async for event in stream]
+    assert [e.type for e in events] == [e["type"] for e in EVENTS]
+    assert [e.to_dict() for e in events] == EVENTS
+    assert events[0].response.store is True and events[0].response.model_extra == {"store": True, "new_resp_field": None}
+    assert events[1].new_event_field == "x"
+    assert events[2].response.output[0].content[0].new_part_field == 1
+    assert events[2].response.output_text == "Hi"
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_equality_counts_new_fields(sdk: str) -> None:
+    """Two objects that differ only in a field no SDK knows are not equal (pydantic compares ``model_extra``)."""
+    cls = type((await _completions())[sdk])
+    changed = {**BODY, "new_top_field": "other"}
+    assert cls.model_validate(BODY) == cls.model_validate(BODY)
+    assert cls.model_validate(BODY) != cls.model_validate(changed)

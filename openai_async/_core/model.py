@@ -253,6 +253,16 @@ class BaseModel(
                     extra[key] = value
         return new
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same type with equal fields and equal unknown fields (as pydantic compares)."""
+        same = msgspec.Struct.__eq__(self, other)
+        if same is not True:
+            return same
+        mine = _wire.materialize(self).get("_extra_") or {}
+        return mine == (_wire.materialize(other).get("_extra_") or {})  # type: ignore[arg-type]
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __reduce__(self) -> tuple[Any, ...]:
         state = _wire.materialize(self)
         keep = {k: v for k, v in state.items() if k in _PRIVATE}
