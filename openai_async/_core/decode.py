@@ -58,7 +58,8 @@ def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
     """Decode JSON ``data`` into ``type_``; never raises for schema drift, only for bytes that are not JSON.
 
     The result is typed as ``type_``; under drift a part of it (or, for a payload of the wrong shape, all of it)
-    may be ``Unknown`` or the raw JSON value instead, as the module docstring says.
+    may be ``Unknown`` or the raw JSON value instead, as the module docstring says. A ``BaseModel`` result keeps
+    a reference to ``data``: pass bytes or str, never a buffer that is reused afterwards.
     """
     try:
         dec, cls, publics = _roots[type_]
