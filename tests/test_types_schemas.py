@@ -13,7 +13,7 @@ import pytest
 
 import openai_async.types as types
 from openai_async._core.decode import decode, root_decoder
-from openai_async._core.model import Alternatives, Unknown
+from openai_async._core.model import Alternatives, BaseModel, Unknown
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -150,7 +150,7 @@ def test_every_schema_has_a_type() -> None:
 
 @pytest.mark.parametrize("area", sorted(set(gen_types.SCHEMA_MODULE.values())))
 def test_every_schema_decodes_and_round_trips(area: str) -> None:
-    """A conforming instance of every schema decodes on the strict fast path, and encode->decode is identity."""
+    """A conforming instance of every schema decodes on the fast path, and to_json->decode is identity."""
     failures = []
     for name in (n for n in NAMES if gen_types.SCHEMA_MODULE[n] == area):
         tp = getattr(types, gen_types.py_name(name))
@@ -160,7 +160,7 @@ def test_every_schema_decodes_and_round_trips(area: str) -> None:
             strict = root_decoder(tp).decode(data)
         except msgspec.ValidationError as exc:
             strict = exc
-        again = decode(msgspec.json.encode(obj), tp)
+        again = decode(obj.to_json() if isinstance(obj, BaseModel) else msgspec.json.encode(obj), tp)
         if again != obj:
             failures.append((name, "round trip", obj, again))
         if isinstance(strict, Exception):
