@@ -305,3 +305,16 @@ async def test_equality_counts_new_fields(sdk: str) -> None:
     changed = {**BODY, "new_top_field": "other"}
     assert cls.model_validate(BODY) == cls.model_validate(BODY)
     assert cls.model_validate(BODY) != cls.model_validate(changed)
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_list_items_keep_new_fields(sdk: str) -> None:
+    """Items of a list page keep fields no SDK knows, with their nulls, as the page hands them out."""
+    item = {"id": "file-1", "object": "file", "bytes": 3, "created_at": 1, "filename": "a.jsonl",
+            "purpose": "batch", "status": "processed", "expires_at": None, "new_file_field": {"k": None}}  # fmt: skip
+    body = {"object": "list", "data": [item], "has_more": False, "first_id": "file-1", "last_id": "file-1"}
+    app = routes(("GET", "/v1/files", body_handler(body)))  # type: ignore[arg-type]
+    async with serve(app) as url, make_client(sdk, url) as client:
+        files = [f async for f in client.files.list()]
+    assert files[0].new_file_field == {"k": None}
+    assert files[0].to_dict() == item
