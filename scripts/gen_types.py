@@ -23,8 +23,11 @@ Forward compatibility (the decoding rule)
 The live API runs ahead of the spec, so the generated types describe what the spec allows and the decoder
 (``openai_async/_decode.py``) accepts more:
 
-1. Every field of every struct is optional and nullable: ``name: T | None = None``, whatever ``required``
-   and ``nullable`` say. A missing field or a ``null`` reads as None, on the fast path.
+1. A field the spec lists as ``required`` is typed as the spec has it (``id: str``; ``content: str | None`` when
+   nullable), so type checkers see what the official SDK's types say; every other field is
+   ``name: T | None = None``. At runtime every field defaults to None (required ones through ``_REQUIRED``, None
+   typed ``Any``): a missing field reads as None on the fast path, a ``null`` where the spec forbids one takes
+   the lenient path (6) and reads as None.
 2. Unknown fields are ignored (msgspec's default).
 3. String enums are open: ``Literal["a", "b"] | str``; a new value decodes as the plain string. Other ``const``
    fields are plain ``str`` / ``int``.
@@ -272,6 +275,7 @@ class ClassDef:
         "doc",
         "bases",
         "schema_name",
+        "required",
     )
 
     def __init__(self, name: str, area: str, schema_name: str | None) -> None:
@@ -285,6 +289,20 @@ class ClassDef:
         self.sub_names: list[str] = []
         self.doc = ""
         self.bases: list[str] = []
+        self.required: dict[str, bool] = {}  # wire name of a required field -> the spec says ``nullable: true``
+
+
+def mark_required(cd: ClassDef, s: dict[str, Any]) -> None:
+    """Record the fields ``s`` lists as ``required`` (its tag field aside), and whether each is ``nullable: true``
+    (OpenAPI 3.0 style; a ``null`` member of the type itself is already in the field's IR)."""
+    props = s.get("properties") or {}
+    for wire in s.get("required") or ():
+        if wire == cd.tag_field and cd.tag is not None:
+            continue
+        ps = props.get(wire)
+        if ps is None:
+            continue
+        cd.required[wire] = isinstance(ps, dict) and ps.get("nullable") is True
 
 
 class Builder:
@@ -342,6 +360,7 @@ class Builder:
     def _merge_allof(self, s: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
         """Merge an allOf of objects into one object schema, or None when a part is not an object."""
         props: dict[str, Any] = {}
+        required: list[str] = []
         desc = s.get("description")
         for part in s.get("allOf", []):
             p = self.deref(part)
@@ -357,9 +376,11 @@ class Builder:
                     continue
                 return None
             props.update(p.get("properties") or {})
+            required.extend(p.get("required") or ())
             desc = desc or p.get("description")
         props.update(s.get("properties") or {})
-        return {"type": "object", "properties": props, "description": desc}
+        required.extend(s.get("required") or ())
+        return {"type": "object", "properties": props, "description": desc, "required": required}
 
     def unique(self, name: str) -> str:
         base, i = name, 2
@@ -429,6 +450,7 @@ class Builder:
             if not comment and isinstance(ps, dict) and "$ref" not in ps:
                 comment = _first_sentence(self.deref(ps).get("description") if isinstance(ps, dict) else None)
             cd.fields.append((field_name(wire), wire, ir, comment))
+        mark_required(cd, s)
         return cname
 
     def ir(self, s: Any, hint: str, area: str) -> Any:
@@ -729,8 +751,9 @@ class Renderer:
             lines.append(f"    {cd.tag_field} = {_pystr(cd.tag)}")
         deps: set[str] = set()
         for pyname, wire, ir, comment in cd.fields:
-            ann = self.render_type(ir, cd.area, deps, True, True)
-            default = "None" if pyname == wire else f"msgspec.field(default=None, name={_pystr(wire)})"
+            ann, default = self.field_type(cd, wire, ir, deps)
+            if pyname != wire:
+                default = f"msgspec.field(default={default}, name={_pystr(wire)})"
             line = f"    {pyname}: {ann} = {default}"
             if comment:
                 line += f"  # {comment}"
@@ -746,11 +769,22 @@ class Renderer:
         self._deps.update(deps)
         return out
 
+    def field_type(self, cd: ClassDef, wire: str, ir: Any, deps: set[str]) -> tuple[str, str]:
+        """(annotation, runtime default) of a field: ``T | None = None`` when optional; ``T`` (``T | None`` when
+        nullable) for a required one, whose runtime default ``_REQUIRED`` is None typed ``Any``: a payload that
+        drops a required field still decodes on the fast path (the attribute reads None), and a ``null`` where
+        the spec forbids one takes the lenient path (rule 6), so drift never fails a decode."""
+        if wire not in cd.required:
+            return self.render_type(ir, cd.area, deps, True, True), "None"
+        self._uses_required = True
+        return self.render_type(ir, cd.area, deps, cd.required[wire], True), "_REQUIRED"
+
     def render_module(self, area: str) -> tuple[str, list[str]]:
         """Return (module text, exported names)."""
         mixins: dict[str, str] = self.b.ov.get("mixins", {})
         sdk: dict[str, str] = self.b.ov.get("sdk_aliases", {})
         self._deps: set[str] = set()
+        self._uses_required = False
         classes = sorted((c for c in self.b.classes.values() if c.area == area), key=lambda c: c.name)
         aliases = sorted(n for n in self.b.schemas if self.b.kind[n] == "alias" and self.b.area_of[n] == area)
         blocks = [self.render_class(cd, mixins) for cd in classes]
@@ -794,6 +828,11 @@ class Renderer:
             "",
             "__all__ = [" + ", ".join(_pystr(n) for n in exported) + "]",
             "",
+            *(
+                ["# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).", "_REQUIRED: Any = None", ""]
+                if self._uses_required
+                else []
+            ),
             "",
         ]
         tail = ["", ""]

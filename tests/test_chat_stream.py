@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from openai_async import APIConnectionError, APIError, AsyncOpenAI, LengthFinishReasonError, RetryPolicy
+from openai_async._core.decode import decode
 from openai_async._helpers.chat.stream import ChatCompletionStreamState
 from openai_async._helpers.structured import function_tool
 from openai_async.types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
@@ -408,8 +409,8 @@ async def test_stream_fast_path_gives_the_events_of_the_decoded_path(name: str, 
             got = [_view(e) async for e in stream]
             final = await stream.get_final_completion()
     state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
-    want = [_view(e) for c in chunks for e in state.handle(msgspec.json.decode(_encode(c),
-                                                                               type=CreateChatCompletionStreamResponse))]
+    # The library's decoder: a null where the spec requires an object takes its lenient path.
+    want = [_view(e) for c in chunks for e in state.handle(decode(_encode(c), CreateChatCompletionStreamResponse))]
     assert got == want
     assert msgspec.to_builtins(final) == msgspec.to_builtins(state.get_final_completion())
 

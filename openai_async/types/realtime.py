@@ -12,6 +12,9 @@ from .._core.model import Alternatives, BaseModel
 
 __all__ = ["AudioTranscription", "AudioTranscriptionResponse", "LogProbProperties", "NoiseReductionType", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeFunctionTool", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTruncation", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad"]
 
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
+
 class AudioTranscription(BaseModel):
     model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model to use for transcription.
     language: str | None = None  # The language of the input audio.
@@ -31,9 +34,9 @@ class AudioTranscriptionResponse(BaseModel):
 class LogProbProperties(BaseModel):
     """A log probability object."""
 
-    token: str | None = None  # The token that was used to generate the log probability.
-    logprob: float | None = None  # The log probability of the token.
-    bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
+    token: str = _REQUIRED  # The token that was used to generate the log probability.
+    logprob: float = _REQUIRED  # The log probability of the token.
+    bytes: list[int] = _REQUIRED  # The bytes that were used to generate the log probability.
 
 
 class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
@@ -61,7 +64,7 @@ class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type",
     type = "conversation.item.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
@@ -69,7 +72,7 @@ class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type",
 
     type = "conversation.item.delete"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to delete.
+    item_id: str = _REQUIRED  # The ID of the item to delete.
 
 
 class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
@@ -77,7 +80,7 @@ class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type
 
     type = "conversation.item.retrieve"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to retrieve.
+    item_id: str = _REQUIRED  # The ID of the item to retrieve.
 
 
 class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
@@ -85,9 +88,9 @@ class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type
 
     type = "conversation.item.truncate"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the assistant message item to truncate.
-    content_index: int | None = None  # The index of the content part to truncate.
-    audio_end_ms: int | None = None  # Inclusive duration up to which audio is truncated, in milliseconds.
+    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
+    content_index: int = _REQUIRED  # The index of the content part to truncate.
+    audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
 
 
 class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
@@ -95,7 +98,7 @@ class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type",
 
     type = "input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    audio: str | None = None  # Base64-encoded audio bytes.
+    audio: str = _REQUIRED  # Base64-encoded audio bytes.
 
 
 class RealtimeBetaClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
@@ -140,7 +143,7 @@ class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="ses
 
     type = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeSessionCreateRequest | None = None
+    session: RealtimeSessionCreateRequest = _REQUIRED
 
 
 class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
@@ -148,7 +151,7 @@ class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="ty
 
     type = "transcription_session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeTranscriptionSessionCreateRequest | None = None
+    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
 
 
 class RealtimeBetaResponse(BaseModel):
@@ -247,38 +250,38 @@ class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type"
     """Returned when a conversation item is created."""
 
     type = "conversation.item.created"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
     type = "conversation.item.deleted"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item that was deleted.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
     type = "conversation.item.input_audio_transcription.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the user message item containing the audio.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    transcript: str | None = None  # The transcribed text.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item containing the audio.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    transcript: str = _REQUIRED  # The transcribed text.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[LogProbProperties] | None = None
-    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Usage statistics for the transcription.
+    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated."""
 
     type = "conversation.item.input_audio_transcription.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
     content_index: int | None = None  # The index of the content part in the item's content array.
     delta: str | None = None  # The text delta.
     logprobs: list[LogProbProperties] | None = None
@@ -288,10 +291,10 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseM
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
     type = "conversation.item.input_audio_transcription.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the user message item.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError | None = None  # Details of the transcription error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
@@ -307,48 +310,48 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(Base
     """Returned when an input audio transcription segment is identified for an item."""
 
     type = "conversation.item.input_audio_transcription.segment"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the input audio content.
-    content_index: int | None = None  # The index of the input audio content part within the item.
-    text: str | None = None  # The text for this segment.
-    id: str | None = None  # The segment identifier.
-    speaker: str | None = None  # The detected speaker label for this segment.
-    start: float | None = None  # Start time of the segment in seconds.
-    end: float | None = None  # End time of the segment in seconds.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
+    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
+    text: str = _REQUIRED  # The text for this segment.
+    id: str = _REQUIRED  # The segment identifier.
+    speaker: str = _REQUIRED  # The detected speaker label for this segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    end: float = _REQUIRED  # End time of the segment in seconds.
 
 
 class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
     type = "conversation.item.retrieved"
-    event_id: str | None = None  # The unique ID of the server event.
-    item: RealtimeConversationItem | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
     type = "conversation.item.truncated"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the assistant message item that was truncated.
-    content_index: int | None = None  # The index of the content part that was truncated.
-    audio_end_ms: int | None = None  # The duration up to which the audio was truncated, in milliseconds.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
+    content_index: int = _REQUIRED  # The index of the content part that was truncated.
+    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
 
 
 class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
     type = "error"
-    event_id: str | None = None  # The unique ID of the server event.
-    error: RealtimeBetaServerEventErrorError | None = None  # Details of the error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
 
 
 class RealtimeBetaServerEventErrorError(BaseModel):
     """Details of the error."""
 
-    type: str | None = None  # The type of error (e.g., "invalid_request_error", "server_error").
+    type: str = _REQUIRED  # The type of error (e.g., "invalid_request_error", "server_error").
     code: str | None = None
-    message: str | None = None  # A human-readable error message.
+    message: str = _REQUIRED  # A human-readable error message.
     param: str | None = None
     event_id: str | None = None
 
@@ -357,66 +360,66 @@ class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type"
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
     type = "input_audio_buffer.cleared"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
     type = "input_audio_buffer.committed"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
     type = "input_audio_buffer.speech_started"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_start_ms: int | None = None  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
-    item_id: str | None = None  # The ID of the user message item that will be created when speech stops.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
 
 
 class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
     type = "input_audio_buffer.speech_stopped"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_end_ms: int | None = None  # Milliseconds since the session started when speech stopped.
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
     type = "mcp_list_tools.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
     type = "mcp_list_tools.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
     type = "mcp_list_tools.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
     type = "rate_limits.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] | None = None  # List of rate limit information.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
 
 class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
@@ -430,59 +433,59 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag
     """Returned when the model-generated audio is updated."""
 
     type = "response.output_audio.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # Base64-encoded audio data delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # Base64-encoded audio data delta.
 
 
 class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
     type = "response.output_audio.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
 
 
 class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
     type = "response.output_audio_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The transcript delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The transcript delta.
 
 
 class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
     type = "response.output_audio_transcript.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    transcript: str | None = None  # The final transcript of the audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
 class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
     type = "response.content_part.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item to which the content part was added.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeBetaServerEventResponseContentPartAddedPart | None = None  # The content part that was added.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeBetaServerEventResponseContentPartAddedPart = _REQUIRED  # The content part that was added.
 
 
 class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
@@ -498,12 +501,12 @@ class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type"
     """Returned when a content part is done streaming in an assistant message item."""
 
     type = "response.content_part.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeBetaServerEventResponseContentPartDonePart | None = None  # The content part that is done.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeBetaServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
 
 
 class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
@@ -519,52 +522,52 @@ class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="r
     """Returned when a new Response is created."""
 
     type = "response.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeBetaResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeBetaResponse = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
     type = "response.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeBetaResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeBetaResponse = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
     type = "response.function_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    delta: str | None = None  # The arguments delta as a JSON string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    delta: str = _REQUIRED  # The arguments delta as a JSON string.
 
 
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
     type = "response.function_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    name: str | None = None  # The name of the function that was called.
-    arguments: str | None = None  # The final arguments as a JSON string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    name: str = _REQUIRED  # The name of the function that was called.
+    arguments: str = _REQUIRED  # The final arguments as a JSON string.
 
 
 class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
     type = "response.mcp_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    delta: str | None = None  # The JSON-encoded arguments delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     obfuscation: str | None = None
 
 
@@ -572,127 +575,127 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="
     """Returned when MCP tool call arguments are finalized during response generation."""
 
     type = "response.mcp_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    arguments: str | None = None  # The final JSON-encoded arguments string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
 
 
 class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
     type = "response.mcp_call.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
     type = "response.output_item.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
     type = "response.output_item.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
     type = "response.output_text.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The text delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The text delta.
 
 
 class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
     type = "response.output_text.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    text: str | None = None  # The final text content.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    text: str = _REQUIRED  # The final text content.
 
 
 class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
     type = "session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSession | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSession = _REQUIRED
 
 
 class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
     type = "session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSession | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSession = _REQUIRED
 
 
 class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="type", tag="transcription_session.created"):
     """Returned when a transcription session is created."""
 
     type = "transcription_session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranscriptionSessionCreateResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
 class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
     type = "transcription_session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranscriptionSessionCreateResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
 class RealtimeCallCreateRequest(BaseModel):
     """Realtime call creation request"""
 
-    sdp: str | None = None  # WebRTC Session Description Protocol (SDP) offer generated by the caller.
+    sdp: str = _REQUIRED  # WebRTC Session Description Protocol (SDP) offer generated by the caller.
     session: RealtimeSessionCreateRequestGA | None = None  # Optional session configuration to apply before the realtime session is created.
 
 
 class RealtimeCallReferRequest(BaseModel):
     """Realtime call refer request"""
 
-    target_uri: str | None = None  # URI that should appear in the SIP Refer-To header.
+    target_uri: str = _REQUIRED  # URI that should appear in the SIP Refer-To header.
 
 
 class RealtimeCallRejectRequest(BaseModel):
@@ -707,7 +710,7 @@ class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag
     type = "conversation.item.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
@@ -715,7 +718,7 @@ class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag
 
     type = "conversation.item.delete"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to delete.
+    item_id: str = _REQUIRED  # The ID of the item to delete.
 
 
 class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
@@ -723,7 +726,7 @@ class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", t
 
     type = "conversation.item.retrieve"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to retrieve.
+    item_id: str = _REQUIRED  # The ID of the item to retrieve.
 
 
 class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
@@ -731,9 +734,9 @@ class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", t
 
     type = "conversation.item.truncate"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the assistant message item to truncate.
-    content_index: int | None = None  # The index of the content part to truncate.
-    audio_end_ms: int | None = None  # Inclusive duration up to which audio is truncated, in milliseconds.
+    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
+    content_index: int = _REQUIRED  # The index of the content part to truncate.
+    audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
 
 
 class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
@@ -741,7 +744,7 @@ class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag
 
     type = "input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    audio: str | None = None  # Base64-encoded audio bytes.
+    audio: str = _REQUIRED  # Base64-encoded audio bytes.
 
 
 class RealtimeClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
@@ -786,7 +789,7 @@ class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session
 
     type = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | None = None  # Update the Realtime session.
+    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
 
 
 class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
@@ -794,7 +797,7 @@ class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type",
 
     type = "transcription_session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeTranscriptionSessionCreateRequest | None = None
+    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
 
 
 class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
@@ -805,8 +808,8 @@ class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="fun
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
     call_id: str | None = None  # The ID of the function call.
-    name: str | None = None  # The name of the function being called.
-    arguments: str | None = None  # The arguments of the function call.
+    name: str = _REQUIRED  # The name of the function being called.
+    arguments: str = _REQUIRED  # The arguments of the function call.
 
 
 class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
@@ -816,8 +819,8 @@ class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", ta
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    call_id: str | None = None  # The ID of the function call this output is for.
-    output: str | None = None  # The output of the function call, this is free text and can contain any information or simply be e...
+    call_id: str = _REQUIRED  # The ID of the function call this output is for.
+    output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
 
 
 class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
@@ -827,8 +830,8 @@ class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag=
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["assistant"] | str | None = None  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageAssistantContentItem] | None = None  # The content of the message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
+    content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
@@ -845,8 +848,8 @@ class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="me
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["system"] | str | None = None  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageSystemContentItem] | None = None  # The content of the message.
+    role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
+    content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
@@ -861,8 +864,8 @@ class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="mess
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["user"] | str | None = None  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageUserContentItem] | None = None  # The content of the message.
+    role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
+    content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageUserContentItem(BaseModel):
@@ -914,9 +917,9 @@ class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
 class RealtimeCreateClientSecretResponse(BaseModel):
     """Realtime session and client secret"""
 
-    value: str | None = None  # The generated client secret value.
-    expires_at: int | None = None  # Expiration timestamp for the client secret, in seconds since epoch.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration for either a realtime or transcription session.
+    value: str = _REQUIRED  # The generated client secret value.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration for either a realtime or transcription session.
 
 
 class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
@@ -932,19 +935,19 @@ class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_
     """Realtime MCP approval request"""
 
     type = "mcp_approval_request"
-    id: str | None = None  # The unique ID of the approval request.
-    server_label: str | None = None  # The label of the MCP server making the request.
-    name: str | None = None  # The name of the tool to run.
-    arguments: str | None = None  # A JSON string of arguments for the tool.
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+    name: str = _REQUIRED  # The name of the tool to run.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
 
 
 class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """Realtime MCP approval response"""
 
     type = "mcp_approval_response"
-    id: str | None = None  # The unique ID of the approval response.
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    id: str = _REQUIRED  # The unique ID of the approval response.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
@@ -952,8 +955,8 @@ class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
     """Realtime MCP HTTP error"""
 
     type = "http_error"
-    code: int | None = None
-    message: str | None = None
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
@@ -961,26 +964,26 @@ class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
 
     type = "mcp_list_tools"
     id: str | None = None  # The unique ID of the list.
-    server_label: str | None = None  # The label of the MCP server.
-    tools: list[_shared.MCPListToolsTool] | None = None  # The tools available on the server.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
 
 
 class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
     """Realtime MCP protocol error"""
 
     type = "protocol_error"
-    code: int | None = None
-    message: str | None = None
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """Realtime MCP tool call"""
 
     type = "mcp_call"
-    id: str | None = None  # The unique ID of the tool call.
-    server_label: str | None = None  # The label of the MCP server running the tool.
-    name: str | None = None  # The name of the tool that was run.
-    arguments: str | None = None  # A JSON string of the arguments passed to the tool.
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     approval_request_id: str | None = None
     output: str | None = None
     error: RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | None = None
@@ -990,7 +993,7 @@ class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execu
     """Realtime MCP tool execution error"""
 
     type = "tool_execution_error"
-    message: str | None = None
+    message: str = _REQUIRED
 
 
 class RealtimeReasoning(BaseModel):
@@ -1108,8 +1111,8 @@ class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="c
     """Returned when a conversation is created."""
 
     type = "conversation.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    conversation: RealtimeServerEventConversationCreatedConversation | None = None  # The conversation resource.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    conversation: RealtimeServerEventConversationCreatedConversation = _REQUIRED  # The conversation resource.
 
 
 class RealtimeServerEventConversationCreatedConversation(BaseModel):
@@ -1123,56 +1126,56 @@ class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag=
     """Sent by the server when an Item is added to the default Conversation."""
 
     type = "conversation.item.added"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
     type = "conversation.item.created"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
     type = "conversation.item.deleted"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item that was deleted.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
 
 class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="conversation.item.done"):
     """Returned when a conversation item is finalized."""
 
     type = "conversation.item.done"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
     type = "conversation.item.input_audio_transcription.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the audio that is being transcribed.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    transcript: str | None = None  # The transcribed text.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    transcript: str = _REQUIRED  # The transcribed text.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[LogProbProperties] | None = None
-    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
+    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated with incremental transcription results."""
 
     type = "conversation.item.input_audio_transcription.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the audio that is being transcribed.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
     content_index: int | None = None  # The index of the content part in the item's content array.
     delta: str | None = None  # The text delta.
     logprobs: list[LogProbProperties] | None = None
@@ -1182,10 +1185,10 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
     type = "conversation.item.input_audio_transcription.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the user message item.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError | None = None  # Details of the transcription error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
@@ -1201,48 +1204,48 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseMode
     """Returned when an input audio transcription segment is identified for an item."""
 
     type = "conversation.item.input_audio_transcription.segment"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the input audio content.
-    content_index: int | None = None  # The index of the input audio content part within the item.
-    text: str | None = None  # The text for this segment.
-    id: str | None = None  # The segment identifier.
-    speaker: str | None = None  # The detected speaker label for this segment.
-    start: float | None = None  # Start time of the segment in seconds.
-    end: float | None = None  # End time of the segment in seconds.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
+    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
+    text: str = _REQUIRED  # The text for this segment.
+    id: str = _REQUIRED  # The segment identifier.
+    speaker: str = _REQUIRED  # The detected speaker label for this segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    end: float = _REQUIRED  # End time of the segment in seconds.
 
 
 class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
     type = "conversation.item.retrieved"
-    event_id: str | None = None  # The unique ID of the server event.
-    item: RealtimeConversationItem | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
     type = "conversation.item.truncated"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the assistant message item that was truncated.
-    content_index: int | None = None  # The index of the content part that was truncated.
-    audio_end_ms: int | None = None  # The duration up to which the audio was truncated, in milliseconds.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
+    content_index: int = _REQUIRED  # The index of the content part that was truncated.
+    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
 
 
 class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
     type = "error"
-    event_id: str | None = None  # The unique ID of the server event.
-    error: RealtimeServerEventErrorError | None = None  # Details of the error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
 
 
 class RealtimeServerEventErrorError(BaseModel):
     """Details of the error."""
 
-    type: str | None = None  # The type of error (e.g., "invalid_request_error", "server_error").
+    type: str = _REQUIRED  # The type of error (e.g., "invalid_request_error", "server_error").
     code: str | None = None
-    message: str | None = None  # A human-readable error message.
+    message: str = _REQUIRED  # A human-readable error message.
     param: str | None = None
     event_id: str | None = None
 
@@ -1251,108 +1254,108 @@ class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", ta
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
     type = "input_audio_buffer.cleared"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
     type = "input_audio_buffer.committed"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
     """**SIP Only:** Returned when an DTMF event is received."""
 
     type = "input_audio_buffer.dtmf_event_received"
-    event: str | None = None  # The telephone keypad that was pressed by the user.
-    received_at: int | None = None  # UTC Unix Timestamp when DTMF Event was received by server.
+    event: str = _REQUIRED  # The telephone keypad that was pressed by the user.
+    received_at: int = _REQUIRED  # UTC Unix Timestamp when DTMF Event was received by server.
 
 
 class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
     type = "input_audio_buffer.speech_started"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_start_ms: int | None = None  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
-    item_id: str | None = None  # The ID of the user message item that will be created when speech stops.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
 
 
 class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
     type = "input_audio_buffer.speech_stopped"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_end_ms: int | None = None  # Milliseconds since the session started when speech stopped.
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="type", tag="input_audio_buffer.timeout_triggered"):
     """Returned when the Server VAD timeout is triggered for the input audio buffer."""
 
     type = "input_audio_buffer.timeout_triggered"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_start_ms: int | None = None  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
-    audio_end_ms: int | None = None  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
-    item_id: str | None = None  # The ID of the item associated with this segment.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_start_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
+    audio_end_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
+    item_id: str = _REQUIRED  # The ID of the item associated with this segment.
 
 
 class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
     type = "mcp_list_tools.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
     type = "mcp_list_tools.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
     type = "mcp_list_tools.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", tag="output_audio_buffer.cleared"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer is cleared."""
 
     type = "output_audio_buffer.cleared"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The unique ID of the response that produced the audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
 class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", tag="output_audio_buffer.started"):
     """**WebRTC/SIP Only:** Emitted when the server begins streaming audio to the client."""
 
     type = "output_audio_buffer.started"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The unique ID of the response that produced the audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
 class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", tag="output_audio_buffer.stopped"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer has been completely drained on the server, and no more audio is forthcoming."""
 
     type = "output_audio_buffer.stopped"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The unique ID of the response that produced the audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
 class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
     type = "rate_limits.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] | None = None  # List of rate limit information.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
 
 class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
@@ -1366,59 +1369,59 @@ class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="re
     """Returned when the model-generated audio is updated."""
 
     type = "response.output_audio.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # Base64-encoded audio data delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # Base64-encoded audio data delta.
 
 
 class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
     type = "response.output_audio.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
 
 
 class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
     type = "response.output_audio_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The transcript delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The transcript delta.
 
 
 class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
     type = "response.output_audio_transcript.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    transcript: str | None = None  # The final transcript of the audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
 class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
     type = "response.content_part.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item to which the content part was added.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeServerEventResponseContentPartAddedPart | None = None  # The content part that was added.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeServerEventResponseContentPartAddedPart = _REQUIRED  # The content part that was added.
 
 
 class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
@@ -1434,12 +1437,12 @@ class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", ta
     """Returned when a content part is done streaming in an assistant message item."""
 
     type = "response.content_part.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeServerEventResponseContentPartDonePart | None = None  # The content part that is done.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
 
 
 class RealtimeServerEventResponseContentPartDonePart(BaseModel):
@@ -1455,52 +1458,52 @@ class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="respo
     """Returned when a new Response is created."""
 
     type = "response.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeResponse = _REQUIRED
 
 
 class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
     type = "response.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeResponse = _REQUIRED
 
 
 class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
     type = "response.function_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    delta: str | None = None  # The arguments delta as a JSON string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    delta: str = _REQUIRED  # The arguments delta as a JSON string.
 
 
 class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
     type = "response.function_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    name: str | None = None  # The name of the function that was called.
-    arguments: str | None = None  # The final arguments as a JSON string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    name: str = _REQUIRED  # The name of the function that was called.
+    arguments: str = _REQUIRED  # The final arguments as a JSON string.
 
 
 class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
     type = "response.mcp_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    delta: str | None = None  # The JSON-encoded arguments delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     obfuscation: str | None = None
 
 
@@ -1508,106 +1511,106 @@ class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type
     """Returned when MCP tool call arguments are finalized during response generation."""
 
     type = "response.mcp_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    arguments: str | None = None  # The final JSON-encoded arguments string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
 
 
 class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
     type = "response.mcp_call.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
     type = "response.output_item.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
     type = "response.output_item.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
     type = "response.output_text.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The text delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The text delta.
 
 
 class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
     type = "response.output_text.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    text: str | None = None  # The final text content.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    text: str = _REQUIRED  # The final text content.
 
 
 class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
     type = "session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
 
 class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
     type = "session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
 
 class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
     type = "transcription_session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranscriptionSessionCreateResponse | None = None
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
 class RealtimeSession(BaseModel):
@@ -1638,7 +1641,7 @@ class RealtimeSession(BaseModel):
 class RealtimeSessionCreateRequest(BaseModel):
     """A new Realtime session configuration, with an ephemeral key."""
 
-    client_secret: RealtimeSessionCreateRequestClientSecret | None = None  # Ephemeral key returned by the API.
+    client_secret: RealtimeSessionCreateRequestClientSecret = _REQUIRED  # Ephemeral key returned by the API.
     modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     instructions: str | None = None  # The default system instructions (i.e.
     voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
@@ -1659,8 +1662,8 @@ class RealtimeSessionCreateRequest(BaseModel):
 class RealtimeSessionCreateRequestClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
-    value: str | None = None  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
-    expires_at: int | None = None  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
+    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
 
 
 class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
@@ -1803,8 +1806,8 @@ class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime
     """Realtime session configuration object"""
 
     type = "realtime"
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: Literal["realtime.session"] | str | None = None  # The object type.
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
@@ -1940,7 +1943,7 @@ class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_fiel
 class RealtimeTranscriptionSessionCreateResponse(BaseModel):
     """A new Realtime transcription session configuration."""
 
-    client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret | None = None  # Ephemeral key returned by the API.
+    client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret = _REQUIRED  # Ephemeral key returned by the API.
     modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     input_audio_format: str | None = None  # The format of input audio.
     input_audio_transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
@@ -1950,16 +1953,16 @@ class RealtimeTranscriptionSessionCreateResponse(BaseModel):
 class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
-    value: str | None = None  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
-    expires_at: int | None = None  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
+    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
 
 
 class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration object"""
 
     type = "transcription"
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: str | None = None  # The object type.
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    object: str = _REQUIRED  # The object type.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
     audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
@@ -2007,7 +2010,7 @@ class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field=
 
     type = "session.input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    audio: str | None = None  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+    audio: str = _REQUIRED  # Base64-encoded 24 kHz PCM16 mono audio bytes.
 
 
 class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", tag="session.close"):
@@ -2022,14 +2025,14 @@ class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", t
 
     type = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeTranslationSessionUpdateRequest | None = None  # Translation session fields to update.
+    session: RealtimeTranslationSessionUpdateRequest = _REQUIRED  # Translation session fields to update.
 
 
 class RealtimeTranslationClientSecretCreateRequest(BaseModel):
     """Realtime translation client secret creation request"""
 
     expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
-    session: RealtimeTranslationSessionCreateRequest | None = None
+    session: RealtimeTranslationSessionCreateRequest = _REQUIRED
 
 
 class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
@@ -2042,32 +2045,32 @@ class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
 class RealtimeTranslationClientSecretCreateResponse(BaseModel):
     """Realtime translation session and client secret"""
 
-    value: str | None = None  # The generated client secret value.
-    expires_at: int | None = None  # Expiration timestamp for the client secret, in seconds since epoch.
-    session: RealtimeTranslationSession | None = None
+    value: str = _REQUIRED  # The generated client secret value.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
+    session: RealtimeTranslationSession = _REQUIRED
 
 
 class RealtimeTranslationServerEventSessionClosed(BaseModel, tag_field="type", tag="session.closed"):
     """Returned when a realtime translation session is closed."""
 
     type = "session.closed"
-    event_id: str | None = None  # The unique ID of the server event.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a translation session is created."""
 
     type = "session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranslationSession | None = None  # The translation session configuration.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
 
 class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_field="type", tag="session.input_transcript.delta"):
     """Returned when optional source-language transcript text is available."""
 
     type = "session.input_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    delta: str | None = None  # Append-only source-language transcript text.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    delta: str = _REQUIRED  # Append-only source-language transcript text.
     elapsed_ms: int | None = None
 
 
@@ -2075,8 +2078,8 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field
     """Returned when translated output audio is available."""
 
     type = "session.output_audio.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    delta: str | None = None  # Base64-encoded translated audio data.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    delta: str = _REQUIRED  # Base64-encoded translated audio data.
     sample_rate: int | None = None  # Sample rate of the audio delta.
     channels: int | None = None  # Number of audio channels.
     format: Literal["pcm16"] | str | None = None  # Audio encoding for `delta`.
@@ -2087,8 +2090,8 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_
     """Returned when translated transcript text is available."""
 
     type = "session.output_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    delta: str | None = None  # Append-only transcript text for the translated output audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    delta: str = _REQUIRED  # Append-only transcript text for the translated output audio.
     elapsed_ms: int | None = None
 
 
@@ -2096,18 +2099,18 @@ class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", 
     """Returned when a translation session is updated with a `session.update` event, unless there is an error."""
 
     type = "session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranslationSession | None = None  # The translation session configuration.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
 
 class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
     """Realtime translation session"""
 
     type = "translation"
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
-    model: str | None = None  # The Realtime translation model used for this session.
-    audio: RealtimeTranslationSessionAudio | None = None  # Configuration for translation input and output audio.
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
+    model: str = _REQUIRED  # The Realtime translation model used for this session.
+    audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
 
 
 class RealtimeTranslationSessionAudio(BaseModel):
@@ -2125,13 +2128,13 @@ class RealtimeTranslationSessionAudioInput(BaseModel):
 class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
-    type: NoiseReductionType | None = None
+    type: NoiseReductionType = _REQUIRED
 
 
 class RealtimeTranslationSessionAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
-    model: str | None = None  # The transcription model used for source transcript deltas.
+    model: str = _REQUIRED  # The transcription model used for source transcript deltas.
 
 
 class RealtimeTranslationSessionAudioOutput(BaseModel):
@@ -2141,7 +2144,7 @@ class RealtimeTranslationSessionAudioOutput(BaseModel):
 class RealtimeTranslationSessionCreateRequest(BaseModel):
     """Realtime translation session configuration"""
 
-    model: str | None = None  # The Realtime translation model used for this session.
+    model: str = _REQUIRED  # The Realtime translation model used for this session.
     audio: RealtimeTranslationSessionCreateRequestAudio | None = None  # Configuration for translation input and output audio.
 
 
@@ -2160,13 +2163,13 @@ class RealtimeTranslationSessionCreateRequestAudioInput(BaseModel):
 class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
-    type: NoiseReductionType | None = None
+    type: NoiseReductionType = _REQUIRED
 
 
 class RealtimeTranslationSessionCreateRequestAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
-    model: str | None = None  # The transcription model to use for source transcript deltas.
+    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
 
 
 class RealtimeTranslationSessionCreateRequestAudioOutput(BaseModel):
@@ -2194,13 +2197,13 @@ class RealtimeTranslationSessionUpdateRequestAudioInput(BaseModel):
 class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
-    type: NoiseReductionType | None = None
+    type: NoiseReductionType = _REQUIRED
 
 
 class RealtimeTranslationSessionUpdateRequestAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
-    model: str | None = None  # The transcription model to use for source transcript deltas.
+    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
 
 
 class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
@@ -2211,7 +2214,7 @@ class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retenti
     """Retention ratio truncation"""
 
     type = "retention_ratio"
-    retention_ratio: float | None = None  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
+    retention_ratio: float = _REQUIRED  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
     token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
 
 

@@ -12,59 +12,62 @@ from .._core.model import Alternatives, BaseModel, ResponseMixin
 
 __all__ = ["AdditionalTools", "AdditionalToolsItemParam", "AllModels", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchTool", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CompactResource", "CompactResponseMethodPublicBody", "CompactedResponse", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerUsePreviewTool", "ContainerAuto", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlist", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabled", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecret", "ContainerNetworkPolicyDomainSecretParam", "ContainerReference", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomTool", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellTool", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineSkill", "InlineSkillParam", "InlineSkillSource", "InlineSkillSourceParam", "InputContent", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "InputTokenCountResponse", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironment", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkill", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "McpToolCallError", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceTool", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "Response", "ResponseApplyPatchToolCall", "ResponseApplyPatchToolCallOutput", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCodeInterpreterToolCall", "ResponseCompactionItem", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseComputerToolCallOutputItem", "ResponseComputerToolCallOutputScreenshot", "ResponseContainerReference", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseCreatedEvent", "ResponseCustomToolCall", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseCustomToolCallItem", "ResponseCustomToolCallOutput", "ResponseCustomToolCallOutputItem", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFormatTextConfig", "ResponseFormatTextJSONSchemaConfig", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionShellCallOutputContent", "ResponseFunctionShellToolCall", "ResponseFunctionShellToolCallOutput", "ResponseFunctionToolCall", "ResponseFunctionToolCallItem", "ResponseFunctionToolCallOutputItem", "ResponseFunctionWebSearch", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncludable", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInput", "ResponseInputContent", "ResponseInputItem", "ResponseInputMessageContentList", "ResponseInputMessageItem", "ResponseItem", "ResponseItemList", "ResponseLocalEnvironment", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseMcpCallArgumentsDeltaEvent", "ResponseMcpCallArgumentsDoneEvent", "ResponseMcpCallCompletedEvent", "ResponseMcpCallFailedEvent", "ResponseMcpCallInProgressEvent", "ResponseMcpListToolsCompletedEvent", "ResponseMcpListToolsFailedEvent", "ResponseMcpListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputRefusal", "ResponseOutputTextAnnotationAddedEvent", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextConfig", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseToolSearchCall", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventResponseCreate", "ResponsesModel", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryTextContent", "TextContent", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceCustom", "ToolChoiceParam", "ToolChoiceTypes", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchTool_WebSearch20250826"]
 
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
+
 class AdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
-    id: str | None = None  # The unique ID of the additional tools item.
-    role: MessageRole | None = None  # The role that provided the additional tools.
-    tools: list[Tool] | None = None  # The additional tool definitions made available at this item.
+    id: str = _REQUIRED  # The unique ID of the additional tools item.
+    role: MessageRole = _REQUIRED  # The role that provided the additional tools.
+    tools: list[Tool] = _REQUIRED  # The additional tool definitions made available at this item.
 
 
 class AdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     id: str | None = None
-    role: Literal["developer"] | str | None = None  # The role that provided the additional tools.
-    tools: list[Tool] | None = None  # A list of additional tools made available at this item.
+    role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
+    tools: list[Tool] = _REQUIRED  # A list of additional tools made available at this item.
 
 
 class ApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
-    path: str | None = None  # Path of the file to create.
-    diff: str | None = None  # Diff to apply.
+    path: str = _REQUIRED  # Path of the file to create.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class ApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
-    path: str | None = None  # Path of the file to create relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply when creating the file.
+    path: str = _REQUIRED  # Path of the file to create relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply when creating the file.
 
 
 class ApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
-    path: str | None = None  # Path of the file to delete.
+    path: str = _REQUIRED  # Path of the file to delete.
 
 
 class ApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
-    path: str | None = None  # Path of the file to delete relative to the workspace root.
+    path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
 class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
     type = "apply_patch_call"
-    id: str | None = None  # The unique ID of the apply patch tool call.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCaller | None = None
-    status: ApplyPatchCallStatus | None = None  # The status of the apply patch tool call.
-    operation: ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation | None = None  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
+    status: ApplyPatchCallStatus = _REQUIRED  # The status of the apply patch tool call.
+    operation: ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation = _REQUIRED  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
@@ -73,20 +76,20 @@ class ApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_
 
     type = "apply_patch_call"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    status: ApplyPatchCallStatusParam | None = None  # The status of the apply patch tool call.
-    operation: ApplyPatchOperationParam | None = None  # The specific create, delete, or update instruction for the apply_patch tool call.
+    status: ApplyPatchCallStatusParam = _REQUIRED  # The status of the apply patch tool call.
+    operation: ApplyPatchOperationParam = _REQUIRED  # The specific create, delete, or update instruction for the apply_patch tool call.
 
 
 class ApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
     type = "apply_patch_call_output"
-    id: str | None = None  # The unique ID of the apply patch tool call output.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call output.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCaller | None = None
-    status: ApplyPatchCallOutputStatus | None = None  # The status of the apply patch tool call output.
+    status: ApplyPatchCallOutputStatus = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
     created_by: str | None = None  # The ID of the entity that created this tool call output.
 
@@ -96,9 +99,9 @@ class ApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_
 
     type = "apply_patch_call_output"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    status: ApplyPatchCallOutputStatusParam | None = None  # The status of the apply patch tool call output.
+    status: ApplyPatchCallOutputStatusParam = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
 
 
@@ -113,16 +116,16 @@ class ApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_fil
     """Apply patch update file operation"""
 
     type = "update_file"
-    path: str | None = None  # Path of the file to update.
-    diff: str | None = None  # Diff to apply.
+    path: str = _REQUIRED  # Path of the file to update.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class ApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
     type = "update_file"
-    path: str | None = None  # Path of the file to update relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply to the existing file.
+    path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
 
 
 class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
@@ -146,9 +149,9 @@ class ClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
     type = "click"
-    button: ClickButtonType | None = None  # Indicates which mouse button was pressed during the click.
-    x: int | None = None  # The x-coordinate where the click occurred.
-    y: int | None = None  # The y-coordinate where the click occurred.
+    button: ClickButtonType = _REQUIRED  # Indicates which mouse button was pressed during the click.
+    x: int = _REQUIRED  # The x-coordinate where the click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the click occurred.
     keys: list[str] | None = None
 
 
@@ -156,21 +159,21 @@ class CodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
     type = "image"
-    url: str | None = None  # The URL of the image output from the code interpreter.
+    url: str = _REQUIRED  # The URL of the image output from the code interpreter.
 
 
 class CodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
     type = "logs"
-    logs: str | None = None  # The logs output from the code interpreter.
+    logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
 class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
     type = "code_interpreter"
-    container: str | AutoCodeInterpreterToolParam | None = None  # The code interpreter container.
+    container: str | AutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
@@ -178,25 +181,25 @@ class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter
     """Code interpreter tool call"""
 
     type = "code_interpreter_call"
-    id: str | None = None  # The unique ID of the code interpreter tool call.
-    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str | None = None  # The status of the code interpreter tool call.
-    container_id: str | None = None  # The ID of the container used to run the code.
-    code: str | None = None
-    outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None = None
+    id: str = _REQUIRED  # The unique ID of the code interpreter tool call.
+    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str = _REQUIRED  # The status of the code interpreter tool call.
+    container_id: str = _REQUIRED  # The ID of the container used to run the code.
+    code: str | None = _REQUIRED
+    outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None = _REQUIRED
 
 
 class CompactResource(BaseModel):
     """The compacted response object"""
 
-    id: str | None = None  # The unique identifier for the compacted response.
-    object: Literal["response.compaction"] | str | None = None  # The object type.
-    output: list[ItemField] | None = None  # The compacted list of output items.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the compacted conversation was created.
-    usage: ResponseUsage | None = None  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
+    id: str = _REQUIRED  # The unique identifier for the compacted response.
+    object: Literal["response.compaction"] | str = _REQUIRED  # The object type.
+    output: list[ItemField] = _REQUIRED  # The compacted list of output items.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the compacted conversation was created.
+    usage: ResponseUsage = _REQUIRED  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
 
 
 class CompactResponseMethodPublicBody(BaseModel):
-    model: ModelIdsCompaction | None = None
+    model: ModelIdsCompaction = _REQUIRED
     input: str | list[InputItem] | None = None
     previous_response_id: str | None = None
     instructions: str | None = None
@@ -210,8 +213,8 @@ class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
     type = "compaction"
-    id: str | None = None  # The unique ID of the compaction item.
-    encrypted_content: str | None = None  # The encrypted content that was produced by compaction.
+    id: str = _REQUIRED  # The unique ID of the compaction item.
+    encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -220,7 +223,7 @@ class CompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
 
     type = "compaction"
     id: str | None = None
-    encrypted_content: str | None = None  # The encrypted content of the compaction summary.
+    encrypted_content: str = _REQUIRED  # The encrypted content of the compaction summary.
 
 
 class CompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
@@ -234,8 +237,8 @@ class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_cal
 
     type = "computer_call_output"
     id: str | None = None
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
-    output: ComputerScreenshotImage | None = None
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
+    output: ComputerScreenshotImage = _REQUIRED
     acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None
     status: FunctionCallItemStatus | None = None
 
@@ -243,7 +246,7 @@ class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_cal
 class ComputerCallSafetyCheckParam(BaseModel):
     """A pending safety check for the computer call."""
 
-    id: str | None = None  # The ID of the pending safety check.
+    id: str = _REQUIRED  # The ID of the pending safety check.
     code: str | None = None
     message: str | None = None
 
@@ -252,9 +255,9 @@ class ComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_scree
     """Computer screenshot"""
 
     type = "computer_screenshot"
-    image_url: str | None = None
-    file_id: str | None = None
-    detail: _shared.ImageDetail | None = None  # The detail level of the screenshot image to be sent to the model.
+    image_url: str | None = _REQUIRED
+    file_id: str | None = _REQUIRED
+    detail: _shared.ImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointConfig | None = None
 
 
@@ -276,12 +279,12 @@ class ComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
     type = "computer_call"
-    id: str | None = None  # The unique ID of the computer call.
-    call_id: str | None = None  # An identifier used when responding to the tool call with output.
+    id: str = _REQUIRED  # The unique ID of the computer call.
+    call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
     action: ComputerAction | None = None
     actions: ComputerActionList | None = None
-    pending_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The pending safety checks for the computer call.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+    pending_safety_checks: list[ComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the item.
 
 
 class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
@@ -289,9 +292,9 @@ class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_out
 
     type = "computer_call_output"
     id: str | None = None  # The ID of the computer tool call output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: ComputerScreenshotImage | None = None
+    output: ComputerScreenshotImage = _REQUIRED
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
@@ -299,11 +302,11 @@ class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_
     """The output of a computer tool call."""
 
     type = "computer_call_output"
-    id: str | None = None  # The unique ID of the computer call tool output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    id: str = _REQUIRED  # The unique ID of the computer call tool output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: ComputerScreenshotImage | None = None
-    status: ComputerCallOutputStatus | None = None  # The status of the message input.
+    output: ComputerScreenshotImage = _REQUIRED
+    status: ComputerCallOutputStatus = _REQUIRED  # The status of the message input.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -311,9 +314,9 @@ class ComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_prev
     """Computer use preview"""
 
     type = "computer_use_preview"
-    environment: ComputerEnvironment | None = None  # The type of computer environment to control.
-    display_width: int | None = None  # The width of the computer display.
-    display_height: int | None = None  # The height of the computer display.
+    environment: ComputerEnvironment = _REQUIRED  # The type of computer environment to control.
+    display_width: int = _REQUIRED  # The width of the computer display.
+    display_height: int = _REQUIRED  # The height of the computer display.
 
 
 class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
@@ -328,16 +331,16 @@ class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file
     """Container file citation"""
 
     type = "container_file_citation"
-    container_id: str | None = None  # The ID of the container file.
-    file_id: str | None = None  # The ID of the file.
-    start_index: int | None = None  # The index of the first character of the container file citation in the message.
-    end_index: int | None = None  # The index of the last character of the container file citation in the message.
-    filename: str | None = None  # The filename of the container file cited.
+    container_id: str = _REQUIRED  # The ID of the container file.
+    file_id: str = _REQUIRED  # The ID of the file.
+    start_index: int = _REQUIRED  # The index of the first character of the container file citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class ContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
     type = "allowlist"
-    allowed_domains: list[str] | None = None  # A list of allowed domains when type is `allowlist`.
+    allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
@@ -346,39 +349,39 @@ class ContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disa
 
 
 class ContainerNetworkPolicyDomainSecretParam(BaseModel):
-    domain: str | None = None  # The domain associated with the secret.
-    name: str | None = None  # The name of the secret to inject for the domain.
-    value: str | None = None  # The secret value to inject for the domain.
+    domain: str = _REQUIRED  # The domain associated with the secret.
+    name: str = _REQUIRED  # The name of the secret to inject for the domain.
+    value: str = _REQUIRED  # The secret value to inject for the domain.
 
 
 class ContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
     type = "container_reference"
-    container_id: str | None = None  # The ID of the referenced container.
+    container_id: str = _REQUIRED  # The ID of the referenced container.
 
 
 class ContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
     type = "container_reference"
-    container_id: str | None = None
+    container_id: str = _REQUIRED
 
 
 class ContextManagementParam(BaseModel):
-    type: str | None = None  # The context management entry type.
+    type: str = _REQUIRED  # The context management entry type.
     compact_threshold: int | None = None
 
 
 class ConversationParam_2(BaseModel):
     """Conversation object"""
 
-    id: str | None = None  # The unique ID of the conversation.
+    id: str = _REQUIRED  # The unique ID of the conversation.
 
 
 class CoordParam(BaseModel):
     """Coordinate"""
 
-    x: int | None = None  # The x-coordinate.
-    y: int | None = None  # The y-coordinate.
+    x: int = _REQUIRED  # The x-coordinate.
+    y: int = _REQUIRED  # The y-coordinate.
 
 
 class CreateResponse(BaseModel):
@@ -419,8 +422,8 @@ class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
     type = "grammar"
-    syntax: GrammarSyntax1 | None = None  # The syntax of the grammar definition.
-    definition: str | None = None  # The grammar definition.
+    syntax: GrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
+    definition: str = _REQUIRED  # The grammar definition.
 
 
 class CustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
@@ -434,11 +437,11 @@ class CustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
 
     type = "custom_tool_call"
     id: str | None = None  # The unique ID of the custom tool call in the OpenAI platform.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
 
 
 class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
@@ -446,20 +449,20 @@ class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_ou
 
     type = "custom_tool_call_output"
     id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
 
 
 class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """ResponseCustomToolCallOutputItem"""
 
     type = "custom_tool_call_output"
-    id: str | None = None  # The unique ID of the custom tool call output item.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    id: str = _REQUIRED  # The unique ID of the custom tool call output item.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
-    status: FunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -467,13 +470,13 @@ class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"
     """ResponseCustomToolCallItem"""
 
     type = "custom_tool_call"
-    id: str | None = None  # The unique ID of the custom tool call item.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    id: str = _REQUIRED  # The unique ID of the custom tool call item.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
-    status: FunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
+    status: FunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -481,7 +484,7 @@ class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
-    name: str | None = None  # The name of the custom tool, used to identify it in tool calls.
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     description: str | None = None  # Optional description of the custom tool, used to provide more context.
     format: CustomTextFormatParam | CustomGrammarFormatParam | None = None  # The input format for the custom tool.
     defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
@@ -500,16 +503,16 @@ class DoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
     type = "double_click"
-    x: int | None = None  # The x-coordinate where the double click occurred.
-    y: int | None = None  # The y-coordinate where the double click occurred.
-    keys: list[str] | None = None
+    x: int = _REQUIRED  # The x-coordinate where the double click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the double click occurred.
+    keys: list[str] | None = _REQUIRED
 
 
 class DragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
     type = "drag"
-    path: list[CoordParam] | None = None  # An array of coordinates representing the path of the drag action.
+    path: list[CoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
     keys: list[str] | None = None
 
 
@@ -517,8 +520,8 @@ class EasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
-    role: Literal["user", "assistant", "system", "developer"] | str | None = None  # The role of the message input.
-    content: str | list[InputContent] | None = None  # Text, image, or audio input to the model, used to generate a response.
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    content: str | list[InputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
     phase: MessagePhase | None = None
 
 
@@ -530,24 +533,24 @@ class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
     type = "file_citation"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
-    filename: str | None = None  # The filename of the file cited.
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class FilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
     type = "file_path"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
 
 
 class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
     type = "file_search"
-    vector_store_ids: list[str] | None = None  # The IDs of the vector stores to search.
+    vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
     max_num_results: int | None = None  # The maximum number of results to return.
     ranking_options: RankingOptions | None = None  # Ranking options for search.
     filters: Filters | None = None
@@ -557,9 +560,9 @@ class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
     type = "file_search_call"
-    id: str | None = None  # The unique ID of the file search tool call.
-    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str | None = None  # The status of the file search tool call.
-    queries: list[str] | None = None  # The queries used to search for files.
+    id: str = _REQUIRED  # The unique ID of the file search tool call.
+    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
+    queries: list[str] = _REQUIRED  # The queries used to search for files.
     results: list[FileSearchToolCallResultsItem] | None = None
 
 
@@ -577,7 +580,7 @@ class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_cal
     type = "function_call_output"
     id: str | None = None
     call_id: str | None = None
-    output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] | None = None  # Text, image, or file output of the function tool call.
+    output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
     name: str | None = None
     namespace: str | None = None
     caller: ToolCallCallerParam | None = None
@@ -587,15 +590,15 @@ class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_cal
 class FunctionShellAction(BaseModel):
     """Shell exec action"""
 
-    commands: list[str] | None = None
-    timeout_ms: int | None = None
-    max_output_length: int | None = None
+    commands: list[str] = _REQUIRED
+    timeout_ms: int | None = _REQUIRED
+    max_output_length: int | None = _REQUIRED
 
 
 class FunctionShellActionParam(BaseModel):
     """Shell action"""
 
-    commands: list[str] | None = None  # Ordered shell commands for the execution environment to run.
+    commands: list[str] = _REQUIRED  # Ordered shell commands for the execution environment to run.
     timeout_ms: int | None = None
     max_output_length: int | None = None
 
@@ -604,12 +607,12 @@ class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
     type = "shell_call"
-    id: str | None = None  # The unique ID of the shell tool call.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the shell tool call.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCaller | None = None
-    action: FunctionShellAction | None = None  # The shell commands and limits that describe how to run the tool call.
-    status: FunctionShellCallStatus | None = None  # The status of the shell call.
-    environment: LocalEnvironmentResource | ContainerReferenceResource | None = None
+    action: FunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
+    status: FunctionShellCallStatus = _REQUIRED  # The status of the shell call.
+    environment: LocalEnvironmentResource | ContainerReferenceResource | None = _REQUIRED
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
@@ -618,9 +621,9 @@ class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
 
     type = "shell_call"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    action: FunctionShellActionParam | None = None  # The shell commands and limits that describe how to run the tool call.
+    action: FunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     status: FunctionShellCallItemStatus | None = None
     environment: LocalEnvironmentParam | ContainerReferenceParam | None = None
 
@@ -629,44 +632,44 @@ class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_outpu
     """Shell call output"""
 
     type = "shell_call_output"
-    id: str | None = None  # The unique ID of the shell call output.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the shell call output.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCaller | None = None
-    status: FunctionShellCallOutputStatusEnum | None = None  # The status of the shell call output.
-    output: list[FunctionShellCallOutputContent] | None = None  # An array of shell call output contents
-    max_output_length: int | None = None
+    status: FunctionShellCallOutputStatusEnum = _REQUIRED  # The status of the shell call output.
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # An array of shell call output contents
+    max_output_length: int | None = _REQUIRED
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionShellCallOutputContent(BaseModel):
     """Shell call output content"""
 
-    stdout: str | None = None  # The standard output that was captured.
-    stderr: str | None = None  # The standard error output that was captured.
-    outcome: FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome | None = None  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
+    stdout: str = _REQUIRED  # The standard output that was captured.
+    stderr: str = _REQUIRED  # The standard error output that was captured.
+    outcome: FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome = _REQUIRED  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionShellCallOutputContentParam(BaseModel):
     """Shell output content"""
 
-    stdout: str | None = None  # Captured stdout output for the shell call.
-    stderr: str | None = None  # Captured stderr output for the shell call.
-    outcome: FunctionShellCallOutputOutcomeParam | None = None  # The exit or timeout outcome associated with this shell call.
+    stdout: str = _REQUIRED  # Captured stdout output for the shell call.
+    stderr: str = _REQUIRED  # Captured stderr output for the shell call.
+    outcome: FunctionShellCallOutputOutcomeParam = _REQUIRED  # The exit or timeout outcome associated with this shell call.
 
 
 class FunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
-    exit_code: int | None = None  # Exit code from the shell process.
+    exit_code: int = _REQUIRED  # Exit code from the shell process.
 
 
 class FunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
-    exit_code: int | None = None  # The exit code returned by the shell process.
+    exit_code: int = _REQUIRED  # The exit code returned by the shell process.
 
 
 class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
@@ -674,9 +677,9 @@ class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_c
 
     type = "shell_call_output"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    output: list[FunctionShellCallOutputContentParam] | None = None  # Captured chunks of stdout and stderr output, along with their associated outcomes.
+    output: list[FunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
     status: FunctionShellCallItemStatus | None = None
     max_output_length: int | None = None
 
@@ -705,11 +708,11 @@ class FunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
     type = "function"
-    name: str | None = None  # The name of the function to call.
+    name: str = _REQUIRED  # The name of the function to call.
     description: str | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = _REQUIRED
     output_schema: dict[str, Any] | None = None
-    strict: bool | None = None
+    strict: bool | None = _REQUIRED
     defer_loading: bool | None = None  # Whether this function is deferred and loaded via tool search.
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
@@ -719,11 +722,11 @@ class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
 
     type = "function_call"
     id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
@@ -736,7 +739,7 @@ class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_out
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
@@ -744,13 +747,13 @@ class FunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_
     """The output of a function tool call."""
 
     type = "function_call_output"
-    id: str | None = None  # The unique ID of the function call tool output.
+    id: str = _REQUIRED  # The unique ID of the function call tool output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
-    status: FunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -758,19 +761,19 @@ class FunctionToolCallResource(BaseModel, tag_field="type", tag="function_call")
     """A tool call to run a function."""
 
     type = "function_call"
-    id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the function tool call.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
-    status: FunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
+    status: FunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
     type = "function"
-    name: str | None = None
+    name: str = _REQUIRED
     description: str | None = None
     parameters: EmptyModelParam | None = None
     strict: bool | None = None
@@ -781,13 +784,13 @@ class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
 
 class HTTPError(BaseModel, tag_field="type", tag="http_error"):
     type = "http_error"
-    code: int | None = None
-    message: str | None = None
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class HybridSearchOptions(BaseModel):
-    embedding_weight: float | None = None  # The weight of the embedding in the reciprocal ranking fusion.
-    text_weight: float | None = None  # The weight of the text in the reciprocal ranking fusion.
+    embedding_weight: float = _REQUIRED  # The weight of the embedding in the reciprocal ranking fusion.
+    text_weight: float = _REQUIRED  # The weight of the text in the reciprocal ranking fusion.
 
 
 class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
@@ -811,9 +814,9 @@ class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call")
     """Image generation call"""
 
     type = "image_generation_call"
-    id: str | None = None  # The unique ID of the image generation call.
-    status: Literal["in_progress", "completed", "generating", "failed"] | str | None = None  # The status of the image generation call.
-    result: str | None = None
+    id: str = _REQUIRED  # The unique ID of the image generation call.
+    status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
+    result: str | None = _REQUIRED
 
 
 class ImageGenToolInputImageMask(BaseModel):
@@ -825,17 +828,17 @@ class ImageGenToolInputImageMask(BaseModel):
 
 class InlineSkillParam(BaseModel, tag_field="type", tag="inline"):
     type = "inline"
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    source: InlineSkillSourceParam | None = None  # Inline skill payload
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    source: InlineSkillSourceParam = _REQUIRED  # Inline skill payload
 
 
 class InlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
     type = "base64"
-    media_type: Literal["application/zip"] | str | None = None  # The media type of the inline skill payload.
-    data: str | None = None  # Base64-encoded skill zip bundle.
+    media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
+    data: str = _REQUIRED  # Base64-encoded skill zip bundle.
 
 
 class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
@@ -864,26 +867,26 @@ class InputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: InputMessageContentList | None = None
+    content: InputMessageContentList = _REQUIRED
 
 
 class InputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
     type = "message"
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: InputMessageContentList | None = None
-    id: str | None = None  # The unique ID of the message input.
+    content: InputMessageContentList = _REQUIRED
+    id: str = _REQUIRED  # The unique ID of the message input.
 
 
 class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
-    text: str | None = None  # The text input to the model.
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
@@ -891,14 +894,14 @@ class ItemReferenceParam(BaseModel):
     """Item reference"""
 
     type: Literal["item_reference"] | str | None = None
-    id: str | None = None  # The ID of the item to reference.
+    id: str = _REQUIRED  # The ID of the item to reference.
 
 
 class KeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
     type = "keypress"
-    keys: list[str] | None = None  # The combination of keys the model is requesting to be pressed.
+    keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
 
 
 class LocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
@@ -916,10 +919,10 @@ class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
     type = "exec"
-    command: list[str] | None = None  # The command to run.
+    command: list[str] = _REQUIRED  # The command to run.
     timeout_ms: int | None = None
     working_directory: str | None = None
-    env: dict[str, str] | None = None  # Environment variables to set for the command.
+    env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
     user: str | None = None
 
 
@@ -927,18 +930,18 @@ class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
     type = "local_shell_call"
-    id: str | None = None  # The unique ID of the local shell call.
-    call_id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    action: LocalShellExecAction | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the local shell call.
+    id: str = _REQUIRED  # The unique ID of the local shell call.
+    call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    action: LocalShellExecAction = _REQUIRED
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the local shell call.
 
 
 class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
     type = "local_shell_call_output"
-    id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    output: str | None = None  # A JSON string of the output of the local shell tool call.
+    id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
 
 
@@ -949,28 +952,28 @@ class LocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
 
 
 class LocalSkillParam(BaseModel):
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    path: str | None = None  # The path to the directory containing the skill.
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    path: str = _REQUIRED  # The path to the directory containing the skill.
 
 
 class LogProb(BaseModel):
     """Log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
-    top_logprobs: list[TopLogProb] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
+    top_logprobs: list[TopLogProb] = _REQUIRED
 
 
 class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
     type = "mcp_approval_request"
-    id: str | None = None  # The unique ID of the approval request.
-    server_label: str | None = None  # The label of the MCP server making the request.
-    name: str | None = None  # The name of the tool to run.
-    arguments: str | None = None  # A JSON string of arguments for the tool.
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+    name: str = _REQUIRED  # The name of the tool to run.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
 
 
 class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
@@ -978,8 +981,8 @@ class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_respons
 
     type = "mcp_approval_response"
     id: str | None = None
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
@@ -987,9 +990,9 @@ class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval
     """MCP approval response"""
 
     type = "mcp_approval_response"
-    id: str | None = None  # The unique ID of the approval response
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    id: str = _REQUIRED  # The unique ID of the approval response
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
@@ -997,26 +1000,26 @@ class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
     type = "mcp_list_tools"
-    id: str | None = None  # The unique ID of the list.
-    server_label: str | None = None  # The label of the MCP server.
-    tools: list[_shared.MCPListToolsTool] | None = None  # The tools available on the server.
+    id: str = _REQUIRED  # The unique ID of the list.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
     error: str | None = None
 
 
 class MCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
     type = "mcp_protocol_error"
-    code: int | None = None
-    message: str | None = None
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
     type = "mcp_call"
-    id: str | None = None  # The unique ID of the tool call.
-    server_label: str | None = None  # The label of the MCP server running the tool.
-    name: str | None = None  # The name of the tool that was run.
-    arguments: str | None = None  # A JSON string of the arguments passed to the tool.
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     output: str | None = None
     error: MCPToolCallError | None = None  # The error from the tool call, if any.
     status: MCPToolCallStatus | None = None  # The status of the tool call.
@@ -1025,41 +1028,41 @@ class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 
 class MCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
     type = "mcp_tool_execution_error"
-    content: Any = None
+    content: Any = _REQUIRED
 
 
 class Message(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
     type = "message"
-    id: str | None = None  # The unique ID of the message.
-    status: MessageStatus | None = None  # The status of item.
-    role: MessageRole | None = None  # The role of the message.
-    content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] | None = None  # The content of the message
+    id: str = _REQUIRED  # The unique ID of the message.
+    status: MessageStatus = _REQUIRED  # The status of item.
+    role: MessageRole = _REQUIRED  # The role of the message.
+    content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] = _REQUIRED  # The content of the message
     phase: MessagePhase_2 | None = None
 
 
 class Moderation(BaseModel):
     """Moderation"""
 
-    input: _shared.ModerationResultBody | ModerationErrorBody | None = None  # Moderation for the response input.
-    output: _shared.ModerationResultBody | ModerationErrorBody | None = None  # Moderation for the response output.
+    input: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response input.
+    output: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response output.
 
 
 class ModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
     type = "error"
-    code: str | None = None  # The error code.
-    message: str | None = None  # The error message.
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
 
 
 class MoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
     type = "move"
-    x: int | None = None  # The x-coordinate to move to.
-    y: int | None = None  # The y-coordinate to move to.
+    x: int = _REQUIRED  # The x-coordinate to move to.
+    y: int = _REQUIRED  # The y-coordinate to move to.
     keys: list[str] | None = None
 
 
@@ -1067,71 +1070,71 @@ class NamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
     type = "namespace"
-    name: str | None = None  # The namespace name used in tool calls (for example, `crm`).
-    description: str | None = None  # A description of the namespace shown to the model.
-    tools: list[FunctionToolParam | CustomToolParam] | None = None  # The function/custom tools available inside this namespace.
+    name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
+    description: str = _REQUIRED  # A description of the namespace shown to the model.
+    tools: list[FunctionToolParam | CustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
 
 
 class OutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
     type = "message"
-    id: str | None = None  # The unique ID of the output message.
-    role: Literal["assistant"] | str | None = None  # The role of the output message.
-    content: list[OutputMessageContent] | None = None  # The content of the output message.
+    id: str = _REQUIRED  # The unique ID of the output message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
+    content: list[OutputMessageContent] = _REQUIRED  # The content of the output message.
     phase: MessagePhase | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the message input.
 
 
 class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
     type = "output_text"
-    text: str | None = None  # The text output from the model.
-    annotations: list[Annotation] | None = None  # The annotations of the text output.
-    logprobs: list[LogProb] | None = None
+    text: str = _REQUIRED  # The text output from the model.
+    annotations: list[Annotation] = _REQUIRED  # The annotations of the text output.
+    logprobs: list[LogProb] = _REQUIRED
 
 
 class Program(BaseModel, tag_field="type", tag="program"):
     type = "program"
-    id: str | None = None  # The unique ID of the program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    id: str = _REQUIRED  # The unique ID of the program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class ProgramItemParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
-    id: str | None = None  # The unique ID of this program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    id: str = _REQUIRED  # The unique ID of this program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
-    id: str | None = None  # The unique ID of the program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: ProgramOutputStatus | None = None  # The terminal status of the program output item.
+    id: str = _REQUIRED  # The unique ID of the program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: ProgramOutputStatus = _REQUIRED  # The terminal status of the program output item.
 
 
 class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
-    id: str | None = None  # The unique ID of this program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: ProgramOutputItemStatus | None = None  # The terminal status of the program output.
+    id: str = _REQUIRED  # The unique ID of this program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: ProgramOutputItemStatus = _REQUIRED  # The terminal status of the program output.
 
 
 class ProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
     type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class ProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
@@ -1141,8 +1144,8 @@ class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmati
 class PromptCacheOptions(BaseModel):
     """Prompt cache options"""
 
-    ttl: _shared.PromptCacheTTLEnum | None = None  # The minimum lifetime applied to each cache breakpoint.
-    mode: _shared.PromptCacheModeEnum | None = None  # Whether implicit prompt-cache breakpoints were enabled.
+    ttl: _shared.PromptCacheTTLEnum = _REQUIRED  # The minimum lifetime applied to each cache breakpoint.
+    mode: _shared.PromptCacheModeEnum = _REQUIRED  # Whether implicit prompt-cache breakpoints were enabled.
 
 
 class RankingOptions(BaseModel):
@@ -1165,9 +1168,9 @@ class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
     type = "reasoning"
-    id: str | None = None  # The unique identifier of the reasoning content.
+    id: str = _REQUIRED  # The unique identifier of the reasoning content.
     encrypted_content: str | None = None
-    summary: list[SummaryTextContent] | None = None  # Reasoning summary content.
+    summary: list[SummaryTextContent] = _REQUIRED  # Reasoning summary content.
     content: list[ReasoningTextContent] | None = None  # Reasoning text content.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
@@ -1176,52 +1179,52 @@ class ReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
     type = "reasoning_text"
-    text: str | None = None  # The reasoning text from the model.
+    text: str = _REQUIRED  # The reasoning text from the model.
 
 
 class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type = "refusal"
-    refusal: str | None = None  # The refusal explanation from the model.
+    refusal: str = _REQUIRED  # The refusal explanation from the model.
 
 
 class Response(ResponseMixin, BaseModel):
     """The response object"""
 
-    metadata: _shared.Metadata | None = None
+    metadata: _shared.Metadata = _REQUIRED
     top_logprobs: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: float | None = _REQUIRED
+    top_p: float | None = _REQUIRED
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
     previous_response_id: str | None = None
-    model: ModelIdsResponses | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
+    model: ModelIdsResponses = _REQUIRED  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     background: bool | None = None
     max_tool_calls: int | None = None
     text: ResponseTextParam | None = None
-    tools: ToolsArray | None = None
-    tool_choice: ToolChoiceParam | None = None
+    tools: ToolsArray = _REQUIRED
+    tool_choice: ToolChoiceParam = _REQUIRED
     prompt: _shared.Prompt | None = None
     service_tier: ServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | str | None = None
-    id: str | None = None  # Unique identifier for this Response.
-    object: Literal["response"] | str | None = None  # The object type of this resource - always set to `response`.
+    id: str = _REQUIRED  # Unique identifier for this Response.
+    object: Literal["response"] | str = _REQUIRED  # The object type of this resource - always set to `response`.
     status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"] | str | None = None  # The status of the response generation.
-    created_at: int | float | None = None  # Unix timestamp (in seconds) of when this Response was created.
+    created_at: int | float = _REQUIRED  # Unix timestamp (in seconds) of when this Response was created.
     completed_at: int | float | None = None
-    error: ResponseError | None = None
-    incomplete_details: ResponseIncompleteDetails | None = None
-    output: list[OutputItem] | None = None  # An array of content items generated by the model.
+    error: ResponseError = _REQUIRED
+    incomplete_details: ResponseIncompleteDetails | None = _REQUIRED
+    output: list[OutputItem] = _REQUIRED  # An array of content items generated by the model.
     reasoning: Reasoning | None = None
-    instructions: str | list[InputItem] | None = None
+    instructions: str | list[InputItem] | None = _REQUIRED
     output_text_: str | None = msgspec.field(default=None, name="output_text")
     usage: ResponseUsage | None = None
     prompt_cache_options: PromptCacheOptions | None = None
     moderation: Moderation | None = None
-    parallel_tool_calls: bool | None = None  # Whether to allow the model to run tool calls in parallel.
+    parallel_tool_calls: bool = _REQUIRED  # Whether to allow the model to run tool calls in parallel.
     conversation: ResponseConversation | None = None
     max_output_tokens: int | None = None
 
@@ -1230,252 +1233,252 @@ class ResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.d
     """Emitted when there is a partial audio response."""
 
     type = "response.audio.delta"
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
 
 
 class ResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
     type = "response.audio.done"
-    sequence_number: int | None = None  # The sequence number of the delta.
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
 
 
 class ResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
     type = "response.audio.transcript.delta"
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
     type = "response.audio.transcript.done"
-    sequence_number: int | None = None  # The sequence number of this event.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
     type = "response.code_interpreter_call_code.delta"
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
     type = "response.code_interpreter_call_code.done"
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
     type = "response.code_interpreter_call.completed"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
     type = "response.code_interpreter_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
     type = "response.code_interpreter_call.interpreting"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
     type = "response.completed"
-    response: Response | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: Response = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class ResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
     type = "response.content_part.added"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: OutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: OutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
     type = "response.content_part.done"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: OutputContent | None = None  # The content part that is done.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: OutputContent = _REQUIRED  # The content part that is done.
 
 
 class ResponseConversation(BaseModel):
     """Conversation"""
 
-    id: str | None = None  # The unique ID of the conversation that this response was associated with.
+    id: str = _REQUIRED  # The unique ID of the conversation that this response was associated with.
 
 
 class ResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
     type = "response.created"
-    response: Response | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: Response = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class ResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
     type = "response.custom_tool_call_input.delta"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
 
 
 class ResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
     type = "response.custom_tool_call_input.done"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
 
 
 class ResponseError2(BaseModel):
     """An error object returned when the model fails to generate a Response."""
 
-    code: ResponseErrorCode | None = None
-    message: str | None = None  # A human-readable description of the error.
+    code: ResponseErrorCode = _REQUIRED
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class ResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
     type = "error"
-    code: str | None = None
-    message: str | None = None  # The error message.
-    param: str | None = None
-    sequence_number: int | None = None  # The sequence number of this event.
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The error message.
+    param: str | None = _REQUIRED
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
     type = "response.failed"
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: Response | None = None  # The response that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that failed.
 
 
 class ResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
     type = "response.file_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
     type = "response.file_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
     type = "response.file_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
     type = "response.function_call_arguments.delta"
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
 
 
 class ResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
     type = "response.function_call_arguments.done"
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
 
 
 class ResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
     type = "response.image_generation_call.completed"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
 
 
 class ResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
     type = "response.image_generation_call.generating"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class ResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
     type = "response.image_generation_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class ResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
     type = "response.image_generation_call.partial_image"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -1486,8 +1489,8 @@ class ResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_prog
     """Emitted when the response is in progress."""
 
     type = "response.in_progress"
-    response: Response | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseIncompleteDetails(BaseModel):
@@ -1500,25 +1503,25 @@ class ResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incompl
     """An event that is emitted when a response finishes as incomplete."""
 
     type = "response.incomplete"
-    response: Response | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseItemList(BaseModel):
     """A list of Response items."""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[ItemResource] | None = None  # A list of items used to generate this response.
-    has_more: bool | None = None  # Whether there are more items available.
-    first_id: str | None = None  # The ID of the first item in the list.
-    last_id: str | None = None  # The ID of the last item in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[ItemResource] = _REQUIRED  # A list of items used to generate this response.
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    first_id: str = _REQUIRED  # The ID of the first item in the list.
+    last_id: str = _REQUIRED  # The ID of the last item in the list.
 
 
 class ResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
-    token: str | None = None  # A possible text token.
-    logprob: float | None = None  # The log probability of this token.
+    token: str = _REQUIRED  # A possible text token.
+    logprob: float = _REQUIRED  # The log probability of this token.
     top_logprobs: list[ResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
 
 
@@ -1531,104 +1534,104 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="respo
     """ResponseMCPCallArgumentsDeltaEvent"""
 
     type = "response.mcp_call_arguments.delta"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
     type = "response.mcp_call_arguments.done"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
     type = "response.mcp_call.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
     type = "response.mcp_call.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
     type = "response.mcp_call.in_progress"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
 
 
 class ResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
     type = "response.mcp_list_tools.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
     type = "response.mcp_list_tools.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
     type = "response.mcp_list_tools.in_progress"
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
     type = "response.output_item.added"
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was added.
 
 
 class ResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
     type = "response.output_item.done"
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was marked done.
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was marked done.
 
 
 class ResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
     type = "response.output_text.annotation.added"
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: Annotation | None = None  # The annotation object being added.
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: Annotation | None = _REQUIRED  # The annotation object being added.
 
 
 class ResponseProperties(BaseModel):
@@ -1646,131 +1649,131 @@ class ResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
     type = "response.queued"
-    response: Response | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: Response = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
     type = "response.reasoning_summary_part.added"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponseReasoningSummaryPartAddedEventPart | None = None  # The summary part that was added.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponseReasoningSummaryPartAddedEventPart = _REQUIRED  # The summary part that was added.
 
 
 class ResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
     type = "response.reasoning_summary_part.done"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponseReasoningSummaryPartDoneEventPart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponseReasoningSummaryPartDoneEventPart = _REQUIRED  # The completed summary part.
 
 
 class ResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
     type = "response.reasoning_summary_text.delta"
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
     type = "response.reasoning_summary_text.done"
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
     type = "response.reasoning_text.delta"
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
     type = "response.reasoning_text.done"
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
     type = "response.refusal.delta"
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
     type = "response.refusal.done"
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
     type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
 
 
 class ResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
     type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
 
 
@@ -1778,32 +1781,32 @@ class ResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", ta
     """Response shell command done event"""
 
     type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
 
 
 class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
     type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: ShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: ShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
 
 
 class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
     type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[FunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
 
 
 class ResponseStreamOptions2(BaseModel):
@@ -1816,24 +1819,24 @@ class ResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_t
     """Emitted when there is an additional text delta."""
 
     type = "response.output_text.delta"
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class ResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
     type = "response.output_text.done"
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class ResponseTextParam(BaseModel):
@@ -1846,51 +1849,51 @@ class ResponseTextParam(BaseModel):
 class ResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
-    input_tokens: int | None = None  # The number of input tokens.
-    input_tokens_details: ResponseUsageInputTokensDetails | None = None  # A detailed breakdown of the input tokens.
-    output_tokens: int | None = None  # The number of output tokens.
-    output_tokens_details: ResponseUsageOutputTokensDetails | None = None  # A detailed breakdown of the output tokens.
-    total_tokens: int | None = None  # The total number of tokens used.
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: ResponseUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: ResponseUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class ResponseUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
-    cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
-    cache_write_tokens: int | None = None  # The number of input tokens that were written to the cache.
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
+    cache_write_tokens: int = _REQUIRED  # The number of input tokens that were written to the cache.
 
 
 class ResponseUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
-    reasoning_tokens: int | None = None  # The number of reasoning tokens.
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class ResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
     type = "response.web_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class ResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
     type = "response.web_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class ResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
     type = "response.web_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class ResponseWsError(BaseModel, tag_field="type", tag="error"):
@@ -1899,7 +1902,7 @@ class ResponseWsError(BaseModel, tag_field="type", tag="error"):
     type = "error"
     status: int | None = None  # The HTTP status code associated with a WebSocket protocol error.
     sequence_number: int | None = None  # The sequence number of an error emitted by the response stream.
-    error: _shared.ErrorPayload | None = None  # Details about the error.
+    error: _shared.ErrorPayload = _REQUIRED  # Details about the error.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -1945,8 +1948,8 @@ class ResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="r
     """Emitted when there is a partial audio response."""
 
     type = "response.audio.delta"
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -1954,7 +1957,7 @@ class ResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="re
     """Emitted when the audio response is complete."""
 
     type = "response.audio.done"
-    sequence_number: int | None = None  # The sequence number of the delta.
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -1962,8 +1965,8 @@ class ResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="typ
     """Emitted when there is a partial transcript of audio."""
 
     type = "response.audio.transcript.delta"
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -1971,7 +1974,7 @@ class ResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type
     """Emitted when the full audio transcript is completed."""
 
     type = "response.audio.transcript.done"
-    sequence_number: int | None = None  # The sequence number of this event.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -1979,10 +1982,10 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_fi
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
     type = "response.code_interpreter_call_code.delta"
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -1990,10 +1993,10 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_fie
     """Emitted when the code snippet is finalized by the code interpreter."""
 
     type = "response.code_interpreter_call_code.done"
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2001,9 +2004,9 @@ class ResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_fi
     """Emitted when the code interpreter call is completed."""
 
     type = "response.code_interpreter_call.completed"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2011,9 +2014,9 @@ class ResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_f
     """Emitted when a code interpreter call is in progress."""
 
     type = "response.code_interpreter_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2021,9 +2024,9 @@ class ResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
     type = "response.code_interpreter_call.interpreting"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2031,8 +2034,8 @@ class ResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="re
     """Emitted when the model response is complete."""
 
     type = "response.completed"
-    response: Response | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: Response = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2040,11 +2043,11 @@ class ResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", 
     """Emitted when a new content part is added."""
 
     type = "response.content_part.added"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: OutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: OutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2052,11 +2055,11 @@ class ResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", t
     """Emitted when a content part is done."""
 
     type = "response.content_part.done"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: OutputContent | None = None  # The content part that is done.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: OutputContent = _REQUIRED  # The content part that is done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2064,8 +2067,8 @@ class ResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="resp
     """An event that is emitted when a response is created."""
 
     type = "response.created"
-    response: Response | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: Response = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2073,10 +2076,10 @@ class ResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field=
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
     type = "response.custom_tool_call_input.delta"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2084,10 +2087,10 @@ class ResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="
     """Event indicating that input for a custom tool call is complete."""
 
     type = "response.custom_tool_call_input.done"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2095,8 +2098,8 @@ class ResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="respo
     """An event that is emitted when a response fails."""
 
     type = "response.failed"
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: Response | None = None  # The response that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that failed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2104,9 +2107,9 @@ class ResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="
     """Emitted when a file search call is completed (results found)."""
 
     type = "response.file_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2114,9 +2117,9 @@ class ResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field=
     """Emitted when a file search call is initiated."""
 
     type = "response.file_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2124,9 +2127,9 @@ class ResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="
     """Emitted when a file search is currently searching."""
 
     type = "response.file_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2134,10 +2137,10 @@ class ResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_fiel
     """Emitted when there is a partial function-call arguments delta."""
 
     type = "response.function_call_arguments.delta"
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2145,11 +2148,11 @@ class ResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field
     """Emitted when function-call arguments are finalized."""
 
     type = "response.function_call_arguments.done"
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2157,9 +2160,9 @@ class ResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_fi
     """Emitted when an image generation tool call has completed and the final image is available."""
 
     type = "response.image_generation_call.completed"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2167,9 +2170,9 @@ class ResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_f
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
     type = "response.image_generation_call.generating"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2177,9 +2180,9 @@ class ResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_f
     """Emitted when an image generation tool call is in progress."""
 
     type = "response.image_generation_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2187,11 +2190,11 @@ class ResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag
     """Emitted when a partial image is available during image generation streaming."""
 
     type = "response.image_generation_call.partial_image"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -2203,8 +2206,8 @@ class ResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="r
     """Emitted when the response is in progress."""
 
     type = "response.in_progress"
-    response: Response | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2212,8 +2215,8 @@ class ResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="r
     """An event that is emitted when a response finishes as incomplete."""
 
     type = "response.incomplete"
-    response: Response | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2221,10 +2224,10 @@ class ResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="ty
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
     type = "response.mcp_call_arguments.delta"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2232,10 +2235,10 @@ class ResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="typ
     """Emitted when the arguments for an MCP tool call are finalized."""
 
     type = "response.mcp_call_arguments.done"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2243,9 +2246,9 @@ class ResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", 
     """Emitted when an MCP tool call has completed successfully."""
 
     type = "response.mcp_call.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2253,9 +2256,9 @@ class ResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag
     """Emitted when an MCP tool call has failed."""
 
     type = "response.mcp_call.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2263,9 +2266,9 @@ class ResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type",
     """Emitted when an MCP tool call is in progress."""
 
     type = "response.mcp_call.in_progress"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2273,9 +2276,9 @@ class ResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="ty
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
     type = "response.mcp_list_tools.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2283,9 +2286,9 @@ class ResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type"
     """Emitted when the attempt to list available MCP tools has failed."""
 
     type = "response.mcp_list_tools.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2293,9 +2296,9 @@ class ResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="t
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
     type = "response.mcp_list_tools.in_progress"
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2303,9 +2306,9 @@ class ResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", t
     """Emitted when a new output item is added."""
 
     type = "response.output_item.added"
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2313,9 +2316,9 @@ class ResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", ta
     """Emitted when an output item is marked done."""
 
     type = "response.output_item.done"
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was marked done.
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was marked done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2323,12 +2326,12 @@ class ResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field
     """Emitted when an annotation is added to output text content."""
 
     type = "response.output_text.annotation.added"
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: Annotation | None = None  # The annotation object being added.
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: Annotation | None = _REQUIRED  # The annotation object being added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2336,12 +2339,12 @@ class ResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", t
     """Emitted when there is an additional text delta."""
 
     type = "response.output_text.delta"
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2349,12 +2352,12 @@ class ResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", ta
     """Emitted when text content is finalized."""
 
     type = "response.output_text.done"
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2362,8 +2365,8 @@ class ResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="respo
     """Emitted when a response is queued and waiting to be processed."""
 
     type = "response.queued"
-    response: Response | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: Response = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2371,11 +2374,11 @@ class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field
     """Emitted when a new reasoning summary part is added."""
 
     type = "response.reasoning_summary_part.added"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponsesServerEventResponseReasoningSummaryPartAddedPart | None = None  # The summary part that was added.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponsesServerEventResponseReasoningSummaryPartAddedPart = _REQUIRED  # The summary part that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2383,19 +2386,19 @@ class ResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_f
     """The summary part that was added."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
     type = "response.reasoning_summary_part.done"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponsesServerEventResponseReasoningSummaryPartDonePart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponsesServerEventResponseReasoningSummaryPartDonePart = _REQUIRED  # The completed summary part.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2403,18 +2406,18 @@ class ResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_fi
     """The completed summary part."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
     type = "response.reasoning_summary_text.delta"
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2422,11 +2425,11 @@ class ResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field=
     """Emitted when a reasoning summary text is completed."""
 
     type = "response.reasoning_summary_text.done"
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2434,11 +2437,11 @@ class ResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type"
     """Emitted when a delta is added to a reasoning text."""
 
     type = "response.reasoning_text.delta"
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2446,11 +2449,11 @@ class ResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type",
     """Emitted when a reasoning text is completed."""
 
     type = "response.reasoning_text.done"
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2458,11 +2461,11 @@ class ResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag=
     """Emitted when there is a partial refusal text."""
 
     type = "response.refusal.delta"
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2470,11 +2473,11 @@ class ResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="
     """Emitted when refusal text is finalized."""
 
     type = "response.refusal.done"
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2482,10 +2485,10 @@ class ResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="ty
     """A streaming event that indicated a shell command was added to a tool call."""
 
     type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2493,10 +2496,10 @@ class ResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="ty
     """A streaming event that indicated a shell command was incrementally updated."""
 
     type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
@@ -2505,10 +2508,10 @@ class ResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="typ
     """A streaming event that indicated a shell command was completed."""
 
     type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2516,11 +2519,11 @@ class ResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_fie
     """A streaming event that indicated shell call output was incrementally added."""
 
     type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: ShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: ShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2528,11 +2531,11 @@ class ResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_fiel
     """A streaming event that indicated shell call output was completed."""
 
     type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[FunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2540,9 +2543,9 @@ class ResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="t
     """Emitted when a web search call is completed."""
 
     type = "response.web_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2550,9 +2553,9 @@ class ResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="
     """Emitted when a web search call is initiated."""
 
     type = "response.web_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2560,9 +2563,9 @@ class ResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="t
     """Emitted when a web search call is executing."""
 
     type = "response.web_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2576,10 +2579,10 @@ class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
     type = "scroll"
-    x: int | None = None  # The x-coordinate where the scroll occurred.
-    y: int | None = None  # The y-coordinate where the scroll occurred.
-    scroll_x: int | None = None  # The horizontal scroll distance.
-    scroll_y: int | None = None  # The vertical scroll distance.
+    x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
+    y: int = _REQUIRED  # The y-coordinate where the scroll occurred.
+    scroll_x: int = _REQUIRED  # The horizontal scroll distance.
+    scroll_y: int = _REQUIRED  # The vertical scroll distance.
     keys: list[str] | None = None
 
 
@@ -2592,7 +2595,7 @@ class ShellCallOutputDelta(BaseModel):
 
 class SkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
     type = "skill_reference"
-    skill_id: str | None = None  # The ID of the referenced skill.
+    skill_id: str = _REQUIRED  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
@@ -2616,14 +2619,14 @@ class SummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
     type = "summary_text"
-    text: str | None = None  # A summary of the reasoning output from the model so far.
+    text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
 
 
 class TextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
     type = "text"
-    text: str | None = None
+    text: str = _REQUIRED
 
 
 class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
@@ -2631,8 +2634,8 @@ class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema
 
     type = "json_schema"
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    name: str | None = None  # The name of the response format.
-    schema: _shared.ResponseFormatJsonSchemaSchema | None = None
+    name: str = _REQUIRED  # The name of the response format.
+    schema: _shared.ResponseFormatJsonSchemaSchema = _REQUIRED
     strict: bool | None = None
 
 
@@ -2654,23 +2657,23 @@ class TokenCountsBody(BaseModel):
 class TokenCountsResource(BaseModel):
     """Token counts"""
 
-    object: Literal["response.input_tokens"] | str | None = None
-    input_tokens: int | None = None
+    object: Literal["response.input_tokens"] | str = _REQUIRED
+    input_tokens: int = _REQUIRED
 
 
 class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
     type = "allowed_tools"
-    mode: Literal["auto", "required"] | str | None = None  # Constrains the tools available to the model to a pre-defined set.
-    tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
+    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
+    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
 
 class ToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
-    name: str | None = None  # The name of the custom tool to call.
+    name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class ToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
@@ -2723,11 +2726,11 @@ class ToolChoiceTypes_CodeInterpreter(ToolChoiceTypes, tag="code_interpreter"):
 
 class ToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
     type = "tool_search_call"
-    id: str | None = None  # The unique ID of the tool search call item.
-    call_id: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: Any = None  # Arguments used for the tool search call.
-    status: FunctionCallStatus | None = None  # The status of the tool search call item that was recorded.
+    id: str = _REQUIRED  # The unique ID of the tool search call item.
+    call_id: str | None = _REQUIRED
+    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    arguments: Any = _REQUIRED  # Arguments used for the tool search call.
+    status: FunctionCallStatus = _REQUIRED  # The status of the tool search call item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -2736,17 +2739,17 @@ class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call
     id: str | None = None
     call_id: str | None = None
     execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: EmptyModelParam | None = None  # The arguments supplied to the tool search call.
+    arguments: EmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
     status: FunctionCallItemStatus | None = None
 
 
 class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
     type = "tool_search_output"
-    id: str | None = None  # The unique ID of the tool search output item.
-    call_id: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[Tool] | None = None  # The loaded tool definitions returned by tool search.
-    status: FunctionCallOutputStatusEnum | None = None  # The status of the tool search output item that was recorded.
+    id: str = _REQUIRED  # The unique ID of the tool search output item.
+    call_id: str | None = _REQUIRED
+    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by tool search.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the tool search output item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -2755,7 +2758,7 @@ class ToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_ou
     id: str | None = None
     call_id: str | None = None
     execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[Tool] | None = None  # The loaded tool definitions returned by the tool search output.
+    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
     status: FunctionCallItemStatus | None = None
 
 
@@ -2771,26 +2774,26 @@ class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
 class TopLogProb(BaseModel):
     """Top log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
 
 
 class TypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
     type = "type"
-    text: str | None = None  # The text to type.
+    text: str = _REQUIRED  # The text to type.
 
 
 class UrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
     type = "url_citation"
-    url: str | None = None  # The URL of the web resource.
-    start_index: int | None = None  # The index of the first character of the URL citation in the message.
-    end_index: int | None = None  # The index of the last character of the URL citation in the message.
-    title: str | None = None  # The title of the web resource.
+    url: str = _REQUIRED  # The URL of the web resource.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    title: str = _REQUIRED  # The title of the web resource.
 
 
 class WaitParam(BaseModel, tag_field="type", tag="wait"):
@@ -2803,8 +2806,8 @@ class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
     type = "find_in_page"
-    url: str | None = None  # The URL of the page searched for the pattern.
-    pattern: str | None = None  # The pattern or text to search for within the page.
+    url: str = _REQUIRED  # The URL of the page searched for the pattern.
+    pattern: str = _REQUIRED  # The pattern or text to search for within the page.
 
 
 class WebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
@@ -2827,7 +2830,7 @@ class WebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
     type = "url"
-    url: str | None = None  # The URL of the source.
+    url: str = _REQUIRED  # The URL of the source.
 
 
 class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
@@ -2875,9 +2878,9 @@ class WebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
     type = "web_search_call"
-    id: str | None = None  # The unique ID of the web search tool call.
-    status: Literal["in_progress", "searching", "completed", "failed"] | str | None = None  # The status of the web search tool call.
-    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind | None = None  # An object describing the specific action taken in this web search call.
+    id: str = _REQUIRED  # The unique ID of the web search tool call.
+    status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
+    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
 
 
 class WebSearchToolFilters(BaseModel):

@@ -12,29 +12,32 @@ from .._core.model import Alternatives, BaseModel
 
 __all__ = ["BetaAdditionalTools", "BetaAdditionalToolsItemParam", "BetaAgentMessage", "BetaAgentMessageItemParam", "BetaAgentTag", "BetaAnnotation", "BetaApplyPatchCallOutputStatus", "BetaApplyPatchCallOutputStatusParam", "BetaApplyPatchCallStatus", "BetaApplyPatchCallStatusParam", "BetaApplyPatchCreateFileOperation", "BetaApplyPatchCreateFileOperationParam", "BetaApplyPatchDeleteFileOperation", "BetaApplyPatchDeleteFileOperationParam", "BetaApplyPatchOperationParam", "BetaApplyPatchToolCall", "BetaApplyPatchToolCallItemParam", "BetaApplyPatchToolCallOutput", "BetaApplyPatchToolCallOutputItemParam", "BetaApplyPatchToolParam", "BetaApplyPatchUpdateFileOperation", "BetaApplyPatchUpdateFileOperationParam", "BetaApproximateLocation", "BetaAutoCodeInterpreterToolParam", "BetaCallableToolAllowedCaller", "BetaClickButtonType", "BetaClickParam", "BetaCodeInterpreterOutputImage", "BetaCodeInterpreterOutputLogs", "BetaCodeInterpreterTool", "BetaCodeInterpreterToolCall", "BetaCompactResource", "BetaCompactResponseMethodPublicBody", "BetaCompactionBody", "BetaCompactionSummaryItemParam", "BetaCompactionTriggerItemParam", "BetaComparisonFilter", "BetaComparisonFilter_Gt", "BetaComparisonFilter_Gte", "BetaComparisonFilter_In", "BetaComparisonFilter_Lt", "BetaComparisonFilter_Lte", "BetaComparisonFilter_Ne", "BetaComparisonFilter_Nin", "BetaCompoundFilter", "BetaCompoundFilter_Or", "BetaComputerAction", "BetaComputerActionList", "BetaComputerCallOutputItemParam", "BetaComputerCallOutputStatus", "BetaComputerCallSafetyCheckParam", "BetaComputerEnvironment", "BetaComputerScreenshotContent", "BetaComputerScreenshotImage", "BetaComputerTool", "BetaComputerToolCall", "BetaComputerToolCallOutput", "BetaComputerToolCallOutputResource", "BetaComputerUsePreviewTool", "BetaContainerAutoParam", "BetaContainerFileCitationBody", "BetaContainerFileCitationParam", "BetaContainerMemoryLimit", "BetaContainerNetworkPolicyAllowlistParam", "BetaContainerNetworkPolicyDisabledParam", "BetaContainerNetworkPolicyDomainSecretParam", "BetaContainerReferenceParam", "BetaContainerReferenceResource", "BetaContent", "BetaContextManagementParam", "BetaConversationParam", "BetaConversationParam_2", "BetaCoordParam", "BetaCreateModelResponseProperties", "BetaCreateResponse", "BetaCustomGrammarFormatParam", "BetaCustomTextFormatParam", "BetaCustomToolCall", "BetaCustomToolCallOutput", "BetaCustomToolCallOutputResource", "BetaCustomToolCallResource", "BetaCustomToolParam", "BetaDetailEnum", "BetaDirectToolCallCaller", "BetaDirectToolCallCallerParam", "BetaDoubleClickAction", "BetaDragParam", "BetaEasyInputMessage", "BetaEmptyModelParam", "BetaEncryptedContent", "BetaEncryptedContentParam", "BetaError", "BetaErrorPayload", "BetaFileCitationBody", "BetaFileCitationParam", "BetaFileDetailEnum", "BetaFileInputDetail", "BetaFilePath", "BetaFileSearchTool", "BetaFileSearchToolCall", "BetaFileSearchToolCallResultsItem", "BetaFilters", "BetaFunctionAndCustomToolCallOutput", "BetaFunctionCallItemStatus", "BetaFunctionCallOutputItemParam", "BetaFunctionCallOutputStatusEnum", "BetaFunctionCallStatus", "BetaFunctionShellAction", "BetaFunctionShellActionParam", "BetaFunctionShellCall", "BetaFunctionShellCallItemParam", "BetaFunctionShellCallItemStatus", "BetaFunctionShellCallOutput", "BetaFunctionShellCallOutputContent", "BetaFunctionShellCallOutputContentParam", "BetaFunctionShellCallOutputExitOutcome", "BetaFunctionShellCallOutputExitOutcomeParam", "BetaFunctionShellCallOutputItemParam", "BetaFunctionShellCallOutputOutcomeParam", "BetaFunctionShellCallOutputStatusEnum", "BetaFunctionShellCallOutputTimeoutOutcome", "BetaFunctionShellCallOutputTimeoutOutcomeParam", "BetaFunctionShellCallStatus", "BetaFunctionShellToolParam", "BetaFunctionTool", "BetaFunctionToolCall", "BetaFunctionToolCallOutput", "BetaFunctionToolCallOutputResource", "BetaFunctionToolCallResource", "BetaFunctionToolParam", "BetaGrammarSyntax1", "BetaHTTPError", "BetaHybridSearchOptions", "BetaImageDetail", "BetaImageGenActionEnum", "BetaImageGenTool", "BetaImageGenToolCall", "BetaImageGenToolInputImageMask", "BetaIncludeEnum", "BetaInlineSkillParam", "BetaInlineSkillSourceParam", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaInputContent", "BetaInputFidelity", "BetaInputFileContent", "BetaInputFileContentParam", "BetaInputImageContent", "BetaInputImageContentParamAutoParam", "BetaInputItem", "BetaInputMessage", "BetaInputMessageContentList", "BetaInputMessageResource", "BetaInputParam", "BetaInputTextContent", "BetaInputTextContentParam", "BetaItem", "BetaItemField", "BetaItemReferenceParam", "BetaItemResource", "BetaKeyPressAction", "BetaLocalEnvironmentParam", "BetaLocalEnvironmentResource", "BetaLocalShellExecAction", "BetaLocalShellToolCall", "BetaLocalShellToolCallOutput", "BetaLocalShellToolParam", "BetaLocalSkillParam", "BetaLogProb", "BetaMCPApprovalRequest", "BetaMCPApprovalResponse", "BetaMCPApprovalResponseResource", "BetaMCPListTools", "BetaMCPListToolsTool", "BetaMCPProtocolError", "BetaMCPTool", "BetaMCPToolCall", "BetaMCPToolCallError", "BetaMCPToolCallStatus", "BetaMCPToolExecutionError", "BetaMCPToolFilter", "BetaMCPToolRequireApprovalOption1", "BetaMessage", "BetaMessagePhase", "BetaMessagePhase_2", "BetaMessageRole", "BetaMessageStatus", "BetaMetadata", "BetaModelIdsCompaction", "BetaModelIdsResponses", "BetaModelIdsShared", "BetaModelResponseProperties", "BetaModeration", "BetaModerationConfigParam", "BetaModerationErrorBody", "BetaModerationInputType", "BetaModerationMode", "BetaModerationParam", "BetaModerationPolicyParam", "BetaModerationResultBody", "BetaMoveParam", "BetaMultiAgentAction", "BetaMultiAgentAction1", "BetaMultiAgentCall", "BetaMultiAgentCallItemParam", "BetaMultiAgentCallOutput", "BetaMultiAgentCallOutputItemParam", "BetaMultiAgentParam", "BetaNamespaceToolParam", "BetaOutputAudio", "BetaOutputContent", "BetaOutputItem", "BetaOutputMessage", "BetaOutputMessageContent", "BetaOutputTextContent", "BetaOutputTextContentParam", "BetaPersonalityEnum", "BetaProgram", "BetaProgramItemParam", "BetaProgramOutput", "BetaProgramOutputItemParam", "BetaProgramOutputItemStatus", "BetaProgramOutputStatus", "BetaProgramToolCallCaller", "BetaProgramToolCallCallerParam", "BetaProgrammaticToolCallingParam", "BetaPrompt", "BetaPrompt2", "BetaPromptCacheBreakpointConfig", "BetaPromptCacheBreakpointParam", "BetaPromptCacheModeEnum", "BetaPromptCacheOptions", "BetaPromptCacheOptionsParam", "BetaPromptCacheRetentionEnum", "BetaPromptCacheTTLEnum", "BetaRankerVersionType", "BetaRankingOptions", "BetaReasoning", "BetaReasoningEffort", "BetaReasoningItem", "BetaReasoningModeEnum", "BetaReasoningTextContent", "BetaRefusalContent", "BetaResponse", "BetaResponseAudioDeltaEvent", "BetaResponseAudioDoneEvent", "BetaResponseAudioTranscriptDeltaEvent", "BetaResponseAudioTranscriptDoneEvent", "BetaResponseCodeInterpreterCallCodeDeltaEvent", "BetaResponseCodeInterpreterCallCodeDoneEvent", "BetaResponseCodeInterpreterCallCompletedEvent", "BetaResponseCodeInterpreterCallInProgressEvent", "BetaResponseCodeInterpreterCallInterpretingEvent", "BetaResponseCompletedEvent", "BetaResponseContentPartAddedEvent", "BetaResponseContentPartDoneEvent", "BetaResponseConversation", "BetaResponseCreatedEvent", "BetaResponseCustomToolCallInputDeltaEvent", "BetaResponseCustomToolCallInputDoneEvent", "BetaResponseError", "BetaResponseError2", "BetaResponseErrorCode", "BetaResponseErrorEvent", "BetaResponseFailedEvent", "BetaResponseFileSearchCallCompletedEvent", "BetaResponseFileSearchCallInProgressEvent", "BetaResponseFileSearchCallSearchingEvent", "BetaResponseFormatJsonObject", "BetaResponseFormatJsonSchemaSchema", "BetaResponseFormatText", "BetaResponseFunctionCallArgumentsDeltaEvent", "BetaResponseFunctionCallArgumentsDoneEvent", "BetaResponseImageGenCallCompletedEvent", "BetaResponseImageGenCallGeneratingEvent", "BetaResponseImageGenCallInProgressEvent", "BetaResponseImageGenCallPartialImageEvent", "BetaResponseInProgressEvent", "BetaResponseIncompleteDetails", "BetaResponseIncompleteEvent", "BetaResponseInjectCreatedEvent", "BetaResponseInjectEvent", "BetaResponseInjectFailedEvent", "BetaResponseInjectFailedEventError", "BetaResponseItemList", "BetaResponseLogProb", "BetaResponseLogProbTopLogprobsItem", "BetaResponseMCPCallArgumentsDeltaEvent", "BetaResponseMCPCallArgumentsDoneEvent", "BetaResponseMCPCallCompletedEvent", "BetaResponseMCPCallFailedEvent", "BetaResponseMCPCallInProgressEvent", "BetaResponseMCPListToolsCompletedEvent", "BetaResponseMCPListToolsFailedEvent", "BetaResponseMCPListToolsInProgressEvent", "BetaResponseOutputItemAddedEvent", "BetaResponseOutputItemDoneEvent", "BetaResponseOutputTextAnnotationAddedEvent", "BetaResponsePromptVariables", "BetaResponseProperties", "BetaResponseQueuedEvent", "BetaResponseReasoningSummaryPartAddedEvent", "BetaResponseReasoningSummaryPartAddedEventPart", "BetaResponseReasoningSummaryPartDoneEvent", "BetaResponseReasoningSummaryPartDoneEventPart", "BetaResponseReasoningSummaryTextDeltaEvent", "BetaResponseReasoningSummaryTextDoneEvent", "BetaResponseReasoningTextDeltaEvent", "BetaResponseReasoningTextDoneEvent", "BetaResponseRefusalDeltaEvent", "BetaResponseRefusalDoneEvent", "BetaResponseShellCallCommandAddedStreamingEvent", "BetaResponseShellCallCommandDeltaStreamingEvent", "BetaResponseShellCallCommandDoneStreamingEvent", "BetaResponseShellCallOutputContentDeltaStreamingEvent", "BetaResponseShellCallOutputContentDoneStreamingEvent", "BetaResponseStreamEvent", "BetaResponseStreamOptions", "BetaResponseStreamOptions2", "BetaResponseTextDeltaEvent", "BetaResponseTextDoneEvent", "BetaResponseTextParam", "BetaResponseUsage", "BetaResponseUsageInputTokensDetails", "BetaResponseUsageOutputTokensDetails", "BetaResponseWebSearchCallCompletedEvent", "BetaResponseWebSearchCallInProgressEvent", "BetaResponseWebSearchCallSearchingEvent", "BetaResponseWsError", "BetaResponsesClientEvent", "BetaResponsesClientEventResponseCreate", "BetaResponsesServerEvent", "BetaResponsesServerEventResponseAudioDelta", "BetaResponsesServerEventResponseAudioDone", "BetaResponsesServerEventResponseAudioTranscriptDelta", "BetaResponsesServerEventResponseAudioTranscriptDone", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone", "BetaResponsesServerEventResponseCodeInterpreterCallCompleted", "BetaResponsesServerEventResponseCodeInterpreterCallInProgress", "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting", "BetaResponsesServerEventResponseCompleted", "BetaResponsesServerEventResponseContentPartAdded", "BetaResponsesServerEventResponseContentPartDone", "BetaResponsesServerEventResponseCreated", "BetaResponsesServerEventResponseCustomToolCallInputDelta", "BetaResponsesServerEventResponseCustomToolCallInputDone", "BetaResponsesServerEventResponseFailed", "BetaResponsesServerEventResponseFileSearchCallCompleted", "BetaResponsesServerEventResponseFileSearchCallInProgress", "BetaResponsesServerEventResponseFileSearchCallSearching", "BetaResponsesServerEventResponseFunctionCallArgumentsDelta", "BetaResponsesServerEventResponseFunctionCallArgumentsDone", "BetaResponsesServerEventResponseImageGenerationCallCompleted", "BetaResponsesServerEventResponseImageGenerationCallGenerating", "BetaResponsesServerEventResponseImageGenerationCallInProgress", "BetaResponsesServerEventResponseImageGenerationCallPartialImage", "BetaResponsesServerEventResponseInProgress", "BetaResponsesServerEventResponseIncomplete", "BetaResponsesServerEventResponseMcpCallArgumentsDelta", "BetaResponsesServerEventResponseMcpCallArgumentsDone", "BetaResponsesServerEventResponseMcpCallCompleted", "BetaResponsesServerEventResponseMcpCallFailed", "BetaResponsesServerEventResponseMcpCallInProgress", "BetaResponsesServerEventResponseMcpListToolsCompleted", "BetaResponsesServerEventResponseMcpListToolsFailed", "BetaResponsesServerEventResponseMcpListToolsInProgress", "BetaResponsesServerEventResponseOutputItemAdded", "BetaResponsesServerEventResponseOutputItemDone", "BetaResponsesServerEventResponseOutputTextAnnotationAdded", "BetaResponsesServerEventResponseOutputTextDelta", "BetaResponsesServerEventResponseOutputTextDone", "BetaResponsesServerEventResponseQueued", "BetaResponsesServerEventResponseReasoningSummaryPartAdded", "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart", "BetaResponsesServerEventResponseReasoningSummaryPartDone", "BetaResponsesServerEventResponseReasoningSummaryPartDonePart", "BetaResponsesServerEventResponseReasoningSummaryTextDelta", "BetaResponsesServerEventResponseReasoningSummaryTextDone", "BetaResponsesServerEventResponseReasoningTextDelta", "BetaResponsesServerEventResponseReasoningTextDone", "BetaResponsesServerEventResponseRefusalDelta", "BetaResponsesServerEventResponseRefusalDone", "BetaResponsesServerEventResponseShellCallCommandAdded", "BetaResponsesServerEventResponseShellCallCommandDelta", "BetaResponsesServerEventResponseShellCallCommandDone", "BetaResponsesServerEventResponseShellCallOutputContentDelta", "BetaResponsesServerEventResponseShellCallOutputContentDone", "BetaResponsesServerEventResponseWebSearchCallCompleted", "BetaResponsesServerEventResponseWebSearchCallInProgress", "BetaResponsesServerEventResponseWebSearchCallSearching", "BetaResponsesWebSocketStreamEvent", "BetaScreenshotParam", "BetaScrollParam", "BetaSearchContentType", "BetaSearchContextSize", "BetaServiceTierEnum", "BetaServiceTierResponses", "BetaShellCallOutputDelta", "BetaSkillReferenceParam", "BetaSpecificApplyPatchParam", "BetaSpecificFunctionShellParam", "BetaSpecificProgrammaticToolCallingParam", "BetaSummaryTextContent", "BetaTextContent", "BetaTextResponseFormatConfiguration", "BetaTextResponseFormatJsonSchema", "BetaTokenCountsBody", "BetaTokenCountsResource", "BetaTool", "BetaToolCallCaller", "BetaToolCallCallerParam", "BetaToolChoiceAllowed", "BetaToolChoiceCustom", "BetaToolChoiceFunction", "BetaToolChoiceMCP", "BetaToolChoiceOptions", "BetaToolChoiceParam", "BetaToolChoiceTypes", "BetaToolChoiceTypes_CodeInterpreter", "BetaToolChoiceTypes_Computer", "BetaToolChoiceTypes_ComputerUse", "BetaToolChoiceTypes_ComputerUsePreview", "BetaToolChoiceTypes_ImageGeneration", "BetaToolChoiceTypes_WebSearchPreview", "BetaToolChoiceTypes_WebSearchPreview20250311", "BetaToolSearchCall", "BetaToolSearchCallItemParam", "BetaToolSearchExecutionType", "BetaToolSearchOutput", "BetaToolSearchOutputItemParam", "BetaToolSearchToolParam", "BetaToolsArray", "BetaTopLogProb", "BetaTruncationEnum", "BetaTypeParam", "BetaUrlCitationBody", "BetaUrlCitationParam", "BetaVectorStoreFileAttributes", "BetaVerbosity", "BetaWaitParam", "BetaWebSearchActionFind", "BetaWebSearchActionOpenPage", "BetaWebSearchActionSearch", "BetaWebSearchActionSearchSourcesItem", "BetaWebSearchApproximateLocation", "BetaWebSearchApproximateLocation2", "BetaWebSearchPreviewTool", "BetaWebSearchPreviewTool_WebSearchPreview20250311", "BetaWebSearchTool", "BetaWebSearchToolCall", "BetaWebSearchToolFilters", "BetaWebSearchTool_WebSearch20250826", "Beta_AgentTagParam"]
 
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
+
 class BetaAdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the additional tools item.
-    role: BetaMessageRole | None = None  # The role that provided the additional tools.
-    tools: list[BetaTool] | None = None  # The additional tool definitions made available at this item.
+    id: str = _REQUIRED  # The unique ID of the additional tools item.
+    role: BetaMessageRole = _REQUIRED  # The role that provided the additional tools.
+    tools: list[BetaTool] = _REQUIRED  # The additional tool definitions made available at this item.
 
 
 class BetaAdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
     type = "additional_tools"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    role: Literal["developer"] | str | None = None  # The role that provided the additional tools.
-    tools: list[BetaTool] | None = None  # A list of additional tools made available at this item.
+    role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
+    tools: list[BetaTool] = _REQUIRED  # A list of additional tools made available at this item.
 
 
 class BetaAgentMessage(BaseModel, tag_field="type", tag="agent_message"):
     type = "agent_message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the agent message.
-    author: str | None = None  # The sending agent identity.
-    recipient: str | None = None  # The destination agent identity.
-    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] | None = None  # Encrypted content sent between agents.
+    id: str = _REQUIRED  # The unique ID of the agent message.
+    author: str = _REQUIRED  # The sending agent identity.
+    recipient: str = _REQUIRED  # The destination agent identity.
+    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] = _REQUIRED  # Encrypted content sent between agents.
 
 
 class BetaAgentMessageItemParam(BaseModel, tag_field="type", tag="agent_message"):
@@ -43,43 +46,43 @@ class BetaAgentMessageItemParam(BaseModel, tag_field="type", tag="agent_message"
     type = "agent_message"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    author: str | None = None  # The sending agent identity.
-    recipient: str | None = None  # The destination agent identity.
-    content: list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam] | None = None  # Plaintext, image, or encrypted content sent between agents.
+    author: str = _REQUIRED  # The sending agent identity.
+    recipient: str = _REQUIRED  # The destination agent identity.
+    content: list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam] = _REQUIRED  # Plaintext, image, or encrypted content sent between agents.
 
 
 class BetaAgentTag(BaseModel):
-    agent_name: str | None = None  # The canonical name of the agent that produced this item.
+    agent_name: str = _REQUIRED  # The canonical name of the agent that produced this item.
 
 
 class BetaApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
-    path: str | None = None  # Path of the file to create.
-    diff: str | None = None  # Diff to apply.
+    path: str = _REQUIRED  # Path of the file to create.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class BetaApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
     type = "create_file"
-    path: str | None = None  # Path of the file to create relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply when creating the file.
+    path: str = _REQUIRED  # Path of the file to create relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply when creating the file.
 
 
 class BetaApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
-    path: str | None = None  # Path of the file to delete.
+    path: str = _REQUIRED  # Path of the file to delete.
 
 
 class BetaApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
     type = "delete_file"
-    path: str | None = None  # Path of the file to delete relative to the workspace root.
+    path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
 class BetaApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
@@ -87,11 +90,11 @@ class BetaApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"
 
     type = "apply_patch_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the apply patch tool call.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    status: BetaApplyPatchCallStatus | None = None  # The status of the apply patch tool call.
-    operation: BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation | None = None  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
+    status: BetaApplyPatchCallStatus = _REQUIRED  # The status of the apply patch tool call.
+    operation: BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation = _REQUIRED  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
@@ -101,10 +104,10 @@ class BetaApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_pa
     type = "apply_patch_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    status: BetaApplyPatchCallStatusParam | None = None  # The status of the apply patch tool call.
-    operation: BetaApplyPatchOperationParam | None = None  # The specific create, delete, or update instruction for the apply_patch tool call.
+    status: BetaApplyPatchCallStatusParam = _REQUIRED  # The status of the apply patch tool call.
+    operation: BetaApplyPatchOperationParam = _REQUIRED  # The specific create, delete, or update instruction for the apply_patch tool call.
 
 
 class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
@@ -112,10 +115,10 @@ class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch
 
     type = "apply_patch_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the apply patch tool call output.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call output.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    status: BetaApplyPatchCallOutputStatus | None = None  # The status of the apply patch tool call output.
+    status: BetaApplyPatchCallOutputStatus = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
     created_by: str | None = None  # The ID of the entity that created this tool call output.
 
@@ -126,9 +129,9 @@ class BetaApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="ap
     type = "apply_patch_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    status: BetaApplyPatchCallOutputStatusParam | None = None  # The status of the apply patch tool call output.
+    status: BetaApplyPatchCallOutputStatusParam = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
 
 
@@ -143,16 +146,16 @@ class BetaApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update
     """Apply patch update file operation"""
 
     type = "update_file"
-    path: str | None = None  # Path of the file to update.
-    diff: str | None = None  # Diff to apply.
+    path: str = _REQUIRED  # Path of the file to update.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class BetaApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
     type = "update_file"
-    path: str | None = None  # Path of the file to update relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply to the existing file.
+    path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
 
 
 class BetaApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
@@ -176,9 +179,9 @@ class BetaClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
     type = "click"
-    button: BetaClickButtonType | None = None  # Indicates which mouse button was pressed during the click.
-    x: int | None = None  # The x-coordinate where the click occurred.
-    y: int | None = None  # The y-coordinate where the click occurred.
+    button: BetaClickButtonType = _REQUIRED  # Indicates which mouse button was pressed during the click.
+    x: int = _REQUIRED  # The x-coordinate where the click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the click occurred.
     keys: list[str] | None = None
 
 
@@ -186,21 +189,21 @@ class BetaCodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
     type = "image"
-    url: str | None = None  # The URL of the image output from the code interpreter.
+    url: str = _REQUIRED  # The URL of the image output from the code interpreter.
 
 
 class BetaCodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
     type = "logs"
-    logs: str | None = None  # The logs output from the code interpreter.
+    logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
 class BetaCodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
     type = "code_interpreter"
-    container: str | BetaAutoCodeInterpreterToolParam | None = None  # The code interpreter container.
+    container: str | BetaAutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
@@ -209,25 +212,25 @@ class BetaCodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpr
 
     type = "code_interpreter_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the code interpreter tool call.
-    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str | None = None  # The status of the code interpreter tool call.
-    container_id: str | None = None  # The ID of the container used to run the code.
-    code: str | None = None
-    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = None
+    id: str = _REQUIRED  # The unique ID of the code interpreter tool call.
+    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str = _REQUIRED  # The status of the code interpreter tool call.
+    container_id: str = _REQUIRED  # The ID of the container used to run the code.
+    code: str | None = _REQUIRED
+    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = _REQUIRED
 
 
 class BetaCompactResource(BaseModel):
     """The compacted response object"""
 
-    id: str | None = None  # The unique identifier for the compacted response.
-    object: Literal["response.compaction"] | str | None = None  # The object type.
-    output: list[BetaItemField] | None = None  # The compacted list of output items.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the compacted conversation was created.
-    usage: BetaResponseUsage | None = None  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
+    id: str = _REQUIRED  # The unique identifier for the compacted response.
+    object: Literal["response.compaction"] | str = _REQUIRED  # The object type.
+    output: list[BetaItemField] = _REQUIRED  # The compacted list of output items.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the compacted conversation was created.
+    usage: BetaResponseUsage = _REQUIRED  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
 
 
 class BetaCompactResponseMethodPublicBody(BaseModel):
-    model: BetaModelIdsCompaction | None = None
+    model: BetaModelIdsCompaction = _REQUIRED
     input: str | list[BetaInputItem] | None = None
     previous_response_id: str | None = None
     instructions: str | None = None
@@ -242,8 +245,8 @@ class BetaCompactionBody(BaseModel, tag_field="type", tag="compaction"):
 
     type = "compaction"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the compaction item.
-    encrypted_content: str | None = None  # The encrypted content that was produced by compaction.
+    id: str = _REQUIRED  # The unique ID of the compaction item.
+    encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -253,7 +256,7 @@ class BetaCompactionSummaryItemParam(BaseModel, tag_field="type", tag="compactio
     type = "compaction"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    encrypted_content: str | None = None  # The encrypted content of the compaction summary.
+    encrypted_content: str = _REQUIRED  # The encrypted content of the compaction summary.
 
 
 class BetaCompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
@@ -267,8 +270,8 @@ class BetaComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
     type = "eq"
-    key: str | None = None  # The key to compare against the value.
-    value: bool | float | str | list[float | str] | None = None  # The value to compare against the attribute key; supports string, number, or boolean types.
+    key: str = _REQUIRED  # The key to compare against the value.
+    value: bool | float | str | list[float | str] = _REQUIRED  # The value to compare against the attribute key; supports string, number, or boolean types.
 
 
 class BetaComparisonFilter_Ne(BetaComparisonFilter, tag="ne"):
@@ -317,7 +320,7 @@ class BetaCompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
     type = "and"
-    filters: list[Any] | None = None  # Array of filters to combine.
+    filters: list[Any] = _REQUIRED  # Array of filters to combine.
 
 
 class BetaCompoundFilter_Or(BetaCompoundFilter, tag="or"):
@@ -332,8 +335,8 @@ class BetaComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer
     type = "computer_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
-    output: BetaComputerScreenshotImage | None = None
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
+    output: BetaComputerScreenshotImage = _REQUIRED
     acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None
     status: BetaFunctionCallItemStatus | None = None
 
@@ -341,7 +344,7 @@ class BetaComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer
 class BetaComputerCallSafetyCheckParam(BaseModel):
     """A pending safety check for the computer call."""
 
-    id: str | None = None  # The ID of the pending safety check.
+    id: str = _REQUIRED  # The ID of the pending safety check.
     code: str | None = None
     message: str | None = None
 
@@ -350,9 +353,9 @@ class BetaComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_s
     """Computer screenshot"""
 
     type = "computer_screenshot"
-    image_url: str | None = None
-    file_id: str | None = None
-    detail: BetaImageDetail | None = None  # The detail level of the screenshot image to be sent to the model.
+    image_url: str | None = _REQUIRED
+    file_id: str | None = _REQUIRED
+    detail: BetaImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
@@ -375,12 +378,12 @@ class BetaComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
 
     type = "computer_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the computer call.
-    call_id: str | None = None  # An identifier used when responding to the tool call with output.
+    id: str = _REQUIRED  # The unique ID of the computer call.
+    call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
     action: BetaComputerAction | None = None
     actions: BetaComputerActionList | None = None
-    pending_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None  # The pending safety checks for the computer call.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+    pending_safety_checks: list[BetaComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the item.
 
 
 class BetaComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
@@ -389,9 +392,9 @@ class BetaComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call
     type = "computer_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The ID of the computer tool call output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: BetaComputerScreenshotImage | None = None
+    output: BetaComputerScreenshotImage = _REQUIRED
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
@@ -400,11 +403,11 @@ class BetaComputerToolCallOutputResource(BaseModel, tag_field="type", tag="compu
 
     type = "computer_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the computer call tool output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    id: str = _REQUIRED  # The unique ID of the computer call tool output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: BetaComputerScreenshotImage | None = None
-    status: BetaComputerCallOutputStatus | None = None  # The status of the message input.
+    output: BetaComputerScreenshotImage = _REQUIRED
+    status: BetaComputerCallOutputStatus = _REQUIRED  # The status of the message input.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -412,9 +415,9 @@ class BetaComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_
     """Computer use preview"""
 
     type = "computer_use_preview"
-    environment: BetaComputerEnvironment | None = None  # The type of computer environment to control.
-    display_width: int | None = None  # The width of the computer display.
-    display_height: int | None = None  # The height of the computer display.
+    environment: BetaComputerEnvironment = _REQUIRED  # The type of computer environment to control.
+    display_width: int = _REQUIRED  # The width of the computer display.
+    display_height: int = _REQUIRED  # The height of the computer display.
 
 
 class BetaContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
@@ -429,25 +432,25 @@ class BetaContainerFileCitationBody(BaseModel, tag_field="type", tag="container_
     """Container file citation"""
 
     type = "container_file_citation"
-    container_id: str | None = None  # The ID of the container file.
-    file_id: str | None = None  # The ID of the file.
-    start_index: int | None = None  # The index of the first character of the container file citation in the message.
-    end_index: int | None = None  # The index of the last character of the container file citation in the message.
-    filename: str | None = None  # The filename of the container file cited.
+    container_id: str = _REQUIRED  # The ID of the container file.
+    file_id: str = _REQUIRED  # The ID of the file.
+    start_index: int = _REQUIRED  # The index of the first character of the container file citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class BetaContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
     type = "container_file_citation"
-    start_index: int | None = None  # The index of the first character of the citation in the message.
-    end_index: int | None = None  # The index of the last character of the citation in the message.
-    container_id: str | None = None  # The ID of the container.
-    file_id: str | None = None  # The ID of the container file.
-    filename: str | None = None  # The filename of the container file cited.
+    start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
+    container_id: str = _REQUIRED  # The ID of the container.
+    file_id: str = _REQUIRED  # The ID of the container file.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class BetaContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
     type = "allowlist"
-    allowed_domains: list[str] | None = None  # A list of allowed domains when type is `allowlist`.
+    allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
@@ -456,39 +459,39 @@ class BetaContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="
 
 
 class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
-    domain: str | None = None  # The domain associated with the secret.
-    name: str | None = None  # The name of the secret to inject for the domain.
-    value: str | None = None  # The secret value to inject for the domain.
+    domain: str = _REQUIRED  # The domain associated with the secret.
+    name: str = _REQUIRED  # The name of the secret to inject for the domain.
+    value: str = _REQUIRED  # The secret value to inject for the domain.
 
 
 class BetaContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
     type = "container_reference"
-    container_id: str | None = None  # The ID of the referenced container.
+    container_id: str = _REQUIRED  # The ID of the referenced container.
 
 
 class BetaContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
     type = "container_reference"
-    container_id: str | None = None
+    container_id: str = _REQUIRED
 
 
 class BetaContextManagementParam(BaseModel):
-    type: str | None = None  # The context management entry type.
+    type: str = _REQUIRED  # The context management entry type.
     compact_threshold: int | None = None
 
 
 class BetaConversationParam_2(BaseModel):
     """Conversation object"""
 
-    id: str | None = None  # The unique ID of the conversation.
+    id: str = _REQUIRED  # The unique ID of the conversation.
 
 
 class BetaCoordParam(BaseModel):
     """Coordinate"""
 
-    x: int | None = None  # The x-coordinate.
-    y: int | None = None  # The y-coordinate.
+    x: int = _REQUIRED  # The x-coordinate.
+    y: int = _REQUIRED  # The y-coordinate.
 
 
 class BetaCreateModelResponseProperties(BaseModel):
@@ -542,8 +545,8 @@ class BetaCustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
     type = "grammar"
-    syntax: BetaGrammarSyntax1 | None = None  # The syntax of the grammar definition.
-    definition: str | None = None  # The grammar definition.
+    syntax: BetaGrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
+    definition: str = _REQUIRED  # The grammar definition.
 
 
 class BetaCustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
@@ -558,11 +561,11 @@ class BetaCustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     type = "custom_tool_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the custom tool call in the OpenAI platform.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
 
 
 class BetaCustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
@@ -571,9 +574,9 @@ class BetaCustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_cal
     type = "custom_tool_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
 
 
 class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
@@ -581,11 +584,11 @@ class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_
 
     type = "custom_tool_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the custom tool call output item.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    id: str = _REQUIRED  # The unique ID of the custom tool call output item.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
-    status: BetaFunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
+    status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -594,13 +597,13 @@ class BetaCustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_c
 
     type = "custom_tool_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the custom tool call item.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    id: str = _REQUIRED  # The unique ID of the custom tool call item.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
-    status: BetaFunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
+    status: BetaFunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -608,7 +611,7 @@ class BetaCustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
-    name: str | None = None  # The name of the custom tool, used to identify it in tool calls.
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     description: str | None = None  # Optional description of the custom tool, used to provide more context.
     format: BetaCustomTextFormatParam | BetaCustomGrammarFormatParam | None = None  # The input format for the custom tool.
     defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
@@ -627,16 +630,16 @@ class BetaDoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
     type = "double_click"
-    x: int | None = None  # The x-coordinate where the double click occurred.
-    y: int | None = None  # The y-coordinate where the double click occurred.
-    keys: list[str] | None = None
+    x: int = _REQUIRED  # The x-coordinate where the double click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the double click occurred.
+    keys: list[str] | None = _REQUIRED
 
 
 class BetaDragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
     type = "drag"
-    path: list[BetaCoordParam] | None = None  # An array of coordinates representing the path of the drag action.
+    path: list[BetaCoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
     keys: list[str] | None = None
 
 
@@ -644,8 +647,8 @@ class BetaEasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
     type = "message"
-    role: Literal["user", "assistant", "system", "developer"] | str | None = None  # The role of the message input.
-    content: str | list[BetaInputContent] | None = None  # Text, image, or audio input to the model, used to generate a response.
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    content: str | list[BetaInputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
     phase: BetaMessagePhase | None = None
 
 
@@ -657,30 +660,30 @@ class BetaEncryptedContent(BaseModel, tag_field="type", tag="encrypted_content")
     """Encrypted content"""
 
     type = "encrypted_content"
-    encrypted_content: str | None = None  # Opaque encrypted content.
+    encrypted_content: str = _REQUIRED  # Opaque encrypted content.
 
 
 class BetaEncryptedContentParam(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
     type = "encrypted_content"
-    encrypted_content: str | None = None  # Opaque encrypted content.
+    encrypted_content: str = _REQUIRED  # Opaque encrypted content.
 
 
 class BetaError(BaseModel):
-    code: str | None = None
-    message: str | None = None
-    param: str | None = None
-    type: str | None = None
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED
+    param: str | None = _REQUIRED
+    type: str = _REQUIRED
 
 
 class BetaErrorPayload(BaseModel):
     """Error payload"""
 
-    type: str | None = None  # The error type that was emitted.
-    code: str | None = None
-    message: str | None = None  # The human-readable error message that was emitted.
-    param: str | None = None
+    type: str = _REQUIRED  # The error type that was emitted.
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The human-readable error message that was emitted.
+    param: str | None = _REQUIRED
     headers: dict[str, str] | None = None  # The response headers that were emitted with the error, if any.
 
 
@@ -688,31 +691,31 @@ class BetaFileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
     type = "file_citation"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
-    filename: str | None = None  # The filename of the file cited.
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class BetaFileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
     type = "file_citation"
-    index: int | None = None  # The index of the file in the list of files.
-    file_id: str | None = None  # The ID of the file.
-    filename: str | None = None  # The filename of the file cited.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    file_id: str = _REQUIRED  # The ID of the file.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class BetaFilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
     type = "file_path"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
 
 
 class BetaFileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
     type = "file_search"
-    vector_store_ids: list[str] | None = None  # The IDs of the vector stores to search.
+    vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
     max_num_results: int | None = None  # The maximum number of results to return.
     ranking_options: BetaRankingOptions | None = None  # Ranking options for search.
     filters: BetaFilters | None = None
@@ -723,9 +726,9 @@ class BetaFileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"
 
     type = "file_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the file search tool call.
-    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str | None = None  # The status of the file search tool call.
-    queries: list[str] | None = None  # The queries used to search for files.
+    id: str = _REQUIRED  # The unique ID of the file search tool call.
+    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
+    queries: list[str] = _REQUIRED  # The queries used to search for files.
     results: list[BetaFileSearchToolCallResultsItem] | None = None
 
 
@@ -744,7 +747,7 @@ class BetaFunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
     call_id: str | None = None
-    output: str | list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaInputFileContentParam] | None = None  # Text, image, or file output of the function tool call.
+    output: str | list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaInputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
     name: str | None = None
     namespace: str | None = None
     caller: BetaToolCallCallerParam | None = None
@@ -754,15 +757,15 @@ class BetaFunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function
 class BetaFunctionShellAction(BaseModel):
     """Shell exec action"""
 
-    commands: list[str] | None = None
-    timeout_ms: int | None = None
-    max_output_length: int | None = None
+    commands: list[str] = _REQUIRED
+    timeout_ms: int | None = _REQUIRED
+    max_output_length: int | None = _REQUIRED
 
 
 class BetaFunctionShellActionParam(BaseModel):
     """Shell action"""
 
-    commands: list[str] | None = None  # Ordered shell commands for the execution environment to run.
+    commands: list[str] = _REQUIRED  # Ordered shell commands for the execution environment to run.
     timeout_ms: int | None = None
     max_output_length: int | None = None
 
@@ -772,12 +775,12 @@ class BetaFunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
 
     type = "shell_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the shell tool call.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the shell tool call.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    action: BetaFunctionShellAction | None = None  # The shell commands and limits that describe how to run the tool call.
-    status: BetaFunctionShellCallStatus | None = None  # The status of the shell call.
-    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None = None
+    action: BetaFunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
+    status: BetaFunctionShellCallStatus = _REQUIRED  # The status of the shell call.
+    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None = _REQUIRED
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
@@ -787,9 +790,9 @@ class BetaFunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_cal
     type = "shell_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    action: BetaFunctionShellActionParam | None = None  # The shell commands and limits that describe how to run the tool call.
+    action: BetaFunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     status: BetaFunctionShellCallItemStatus | None = None
     environment: BetaLocalEnvironmentParam | BetaContainerReferenceParam | None = None
 
@@ -799,44 +802,44 @@ class BetaFunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_o
 
     type = "shell_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the shell call output.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the shell call output.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    status: BetaFunctionShellCallOutputStatusEnum | None = None  # The status of the shell call output.
-    output: list[BetaFunctionShellCallOutputContent] | None = None  # An array of shell call output contents
-    max_output_length: int | None = None
+    status: BetaFunctionShellCallOutputStatusEnum = _REQUIRED  # The status of the shell call output.
+    output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # An array of shell call output contents
+    max_output_length: int | None = _REQUIRED
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionShellCallOutputContent(BaseModel):
     """Shell call output content"""
 
-    stdout: str | None = None  # The standard output that was captured.
-    stderr: str | None = None  # The standard error output that was captured.
-    outcome: BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome | None = None  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
+    stdout: str = _REQUIRED  # The standard output that was captured.
+    stderr: str = _REQUIRED  # The standard error output that was captured.
+    outcome: BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome = _REQUIRED  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionShellCallOutputContentParam(BaseModel):
     """Shell output content"""
 
-    stdout: str | None = None  # Captured stdout output for the shell call.
-    stderr: str | None = None  # Captured stderr output for the shell call.
-    outcome: BetaFunctionShellCallOutputOutcomeParam | None = None  # The exit or timeout outcome associated with this shell call.
+    stdout: str = _REQUIRED  # Captured stdout output for the shell call.
+    stderr: str = _REQUIRED  # Captured stderr output for the shell call.
+    outcome: BetaFunctionShellCallOutputOutcomeParam = _REQUIRED  # The exit or timeout outcome associated with this shell call.
 
 
 class BetaFunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
-    exit_code: int | None = None  # Exit code from the shell process.
+    exit_code: int = _REQUIRED  # Exit code from the shell process.
 
 
 class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
     type = "exit"
-    exit_code: int | None = None  # The exit code returned by the shell process.
+    exit_code: int = _REQUIRED  # The exit code returned by the shell process.
 
 
 class BetaFunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
@@ -845,9 +848,9 @@ class BetaFunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="she
     type = "shell_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    output: list[BetaFunctionShellCallOutputContentParam] | None = None  # Captured chunks of stdout and stderr output, along with their associated outcomes.
+    output: list[BetaFunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
     status: BetaFunctionShellCallItemStatus | None = None
     max_output_length: int | None = None
 
@@ -876,11 +879,11 @@ class BetaFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
     type = "function"
-    name: str | None = None  # The name of the function to call.
+    name: str = _REQUIRED  # The name of the function to call.
     description: str | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = _REQUIRED
     output_schema: dict[str, Any] | None = None
-    strict: bool | None = None
+    strict: bool | None = _REQUIRED
     defer_loading: bool | None = None  # Whether this function is deferred and loaded via tool search.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
@@ -891,11 +894,11 @@ class BetaFunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     type = "function_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
@@ -909,7 +912,7 @@ class BetaFunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
@@ -918,13 +921,13 @@ class BetaFunctionToolCallOutputResource(BaseModel, tag_field="type", tag="funct
 
     type = "function_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the function call tool output.
+    id: str = _REQUIRED  # The unique ID of the function call tool output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
-    status: BetaFunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
+    status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -933,19 +936,19 @@ class BetaFunctionToolCallResource(BaseModel, tag_field="type", tag="function_ca
 
     type = "function_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the function tool call.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
-    status: BetaFunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
+    status: BetaFunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
     type = "function"
-    name: str | None = None
+    name: str = _REQUIRED
     description: str | None = None
     parameters: BetaEmptyModelParam | None = None
     strict: bool | None = None
@@ -956,13 +959,13 @@ class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
 
 class BetaHTTPError(BaseModel, tag_field="type", tag="http_error"):
     type = "http_error"
-    code: int | None = None
-    message: str | None = None
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class BetaHybridSearchOptions(BaseModel):
-    embedding_weight: float | None = None  # The weight of the embedding in the reciprocal ranking fusion.
-    text_weight: float | None = None  # The weight of the text in the reciprocal ranking fusion.
+    embedding_weight: float = _REQUIRED  # The weight of the embedding in the reciprocal ranking fusion.
+    text_weight: float = _REQUIRED  # The weight of the text in the reciprocal ranking fusion.
 
 
 class BetaImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
@@ -987,9 +990,9 @@ class BetaImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_ca
 
     type = "image_generation_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the image generation call.
-    status: Literal["in_progress", "completed", "generating", "failed"] | str | None = None  # The status of the image generation call.
-    result: str | None = None
+    id: str = _REQUIRED  # The unique ID of the image generation call.
+    status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
+    result: str | None = _REQUIRED
 
 
 class BetaImageGenToolInputImageMask(BaseModel):
@@ -1001,29 +1004,29 @@ class BetaImageGenToolInputImageMask(BaseModel):
 
 class BetaInlineSkillParam(BaseModel, tag_field="type", tag="inline"):
     type = "inline"
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    source: BetaInlineSkillSourceParam | None = None  # Inline skill payload
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    source: BetaInlineSkillSourceParam = _REQUIRED  # Inline skill payload
 
 
 class BetaInlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
     type = "base64"
-    media_type: Literal["application/zip"] | str | None = None  # The media type of the inline skill payload.
-    data: str | None = None  # Base64-encoded skill zip bundle.
+    media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
+    data: str = _REQUIRED  # Base64-encoded skill zip bundle.
 
 
 class BetaInputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
     type = "input_audio"
-    input_audio: BetaInputAudioInputAudio | None = None
+    input_audio: BetaInputAudioInputAudio = _REQUIRED
 
 
 class BetaInputAudioInputAudio(BaseModel):
-    data: str | None = None  # Base64-encoded audio data.
-    format: Literal["mp3", "wav"] | str | None = None  # The format of the audio data.
+    data: str = _REQUIRED  # Base64-encoded audio data.
+    format: Literal["mp3", "wav"] | str = _REQUIRED  # The format of the audio data.
 
 
 class BetaInputFileContent(BaseModel, tag_field="type", tag="input_file"):
@@ -1056,7 +1059,7 @@ class BetaInputImageContent(BaseModel, tag_field="type", tag="input_image"):
     type = "input_image"
     image_url: str | None = None
     file_id: str | None = None
-    detail: BetaImageDetail | None = None  # The detail level of the image to be sent to the model.
+    detail: BetaImageDetail = _REQUIRED  # The detail level of the image to be sent to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
@@ -1075,9 +1078,9 @@ class BetaInputMessage(BaseModel, tag_field="type", tag="message"):
 
     type = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: BetaInputMessageContentList | None = None
+    content: BetaInputMessageContentList = _REQUIRED
 
 
 class BetaInputMessageResource(BaseModel, tag_field="type", tag="message"):
@@ -1085,17 +1088,17 @@ class BetaInputMessageResource(BaseModel, tag_field="type", tag="message"):
 
     type = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: BetaInputMessageContentList | None = None
-    id: str | None = None  # The unique ID of the message input.
+    content: BetaInputMessageContentList = _REQUIRED
+    id: str = _REQUIRED  # The unique ID of the message input.
 
 
 class BetaInputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
-    text: str | None = None  # The text input to the model.
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
@@ -1103,7 +1106,7 @@ class BetaInputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
     type = "input_text"
-    text: str | None = None  # The text input to the model.
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
 
 
@@ -1112,14 +1115,14 @@ class BetaItemReferenceParam(BaseModel):
 
     agent: Beta_AgentTagParam | None = None
     type: Literal["item_reference"] | str | None = None
-    id: str | None = None  # The ID of the item to reference.
+    id: str = _REQUIRED  # The ID of the item to reference.
 
 
 class BetaKeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
     type = "keypress"
-    keys: list[str] | None = None  # The combination of keys the model is requesting to be pressed.
+    keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
 
 
 class BetaLocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
@@ -1137,10 +1140,10 @@ class BetaLocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
     type = "exec"
-    command: list[str] | None = None  # The command to run.
+    command: list[str] = _REQUIRED  # The command to run.
     timeout_ms: int | None = None
     working_directory: str | None = None
-    env: dict[str, str] | None = None  # Environment variables to set for the command.
+    env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
     user: str | None = None
 
 
@@ -1149,10 +1152,10 @@ class BetaLocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"
 
     type = "local_shell_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the local shell call.
-    call_id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    action: BetaLocalShellExecAction | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the local shell call.
+    id: str = _REQUIRED  # The unique ID of the local shell call.
+    call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    action: BetaLocalShellExecAction = _REQUIRED
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the local shell call.
 
 
 class BetaLocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
@@ -1160,8 +1163,8 @@ class BetaLocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell
 
     type = "local_shell_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    output: str | None = None  # A JSON string of the output of the local shell tool call.
+    id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
 
 
@@ -1172,18 +1175,18 @@ class BetaLocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
 
 
 class BetaLocalSkillParam(BaseModel):
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    path: str | None = None  # The path to the directory containing the skill.
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    path: str = _REQUIRED  # The path to the directory containing the skill.
 
 
 class BetaLogProb(BaseModel):
     """Log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
-    top_logprobs: list[BetaTopLogProb] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
+    top_logprobs: list[BetaTopLogProb] = _REQUIRED
 
 
 class BetaMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
@@ -1191,10 +1194,10 @@ class BetaMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_requ
 
     type = "mcp_approval_request"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the approval request.
-    server_label: str | None = None  # The label of the MCP server making the request.
-    name: str | None = None  # The name of the tool to run.
-    arguments: str | None = None  # A JSON string of arguments for the tool.
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+    name: str = _REQUIRED  # The name of the tool to run.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
 
 
 class BetaMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
@@ -1203,8 +1206,8 @@ class BetaMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_res
     type = "mcp_approval_response"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
@@ -1213,9 +1216,9 @@ class BetaMCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_appr
 
     type = "mcp_approval_response"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the approval response
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    id: str = _REQUIRED  # The unique ID of the approval response
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
@@ -1224,32 +1227,32 @@ class BetaMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
 
     type = "mcp_list_tools"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the list.
-    server_label: str | None = None  # The label of the MCP server.
-    tools: list[BetaMCPListToolsTool] | None = None  # The tools available on the server.
+    id: str = _REQUIRED  # The unique ID of the list.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[BetaMCPListToolsTool] = _REQUIRED  # The tools available on the server.
     error: str | None = None
 
 
 class BetaMCPListToolsTool(BaseModel):
     """MCP list tools tool"""
 
-    name: str | None = None  # The name of the tool.
+    name: str = _REQUIRED  # The name of the tool.
     description: str | None = None
-    input_schema: dict[str, Any] | None = None  # The JSON schema describing the tool's input.
+    input_schema: dict[str, Any] = _REQUIRED  # The JSON schema describing the tool's input.
     annotations: dict[str, Any] | None = None
 
 
 class BetaMCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
     type = "mcp_protocol_error"
-    code: int | None = None
-    message: str | None = None
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class BetaMCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
     type = "mcp"
-    server_label: str | None = None  # A label for this MCP server, used to identify it in tool calls.
+    server_label: str = _REQUIRED  # A label for this MCP server, used to identify it in tool calls.
     server_url: str | None = None  # The URL for the MCP server.
     connector_id: Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str | None = None  # Identifier for service connectors, like those available in ChatGPT.
     tunnel_id: str | None = None  # The Secure MCP Tunnel ID to use instead of a direct server URL.
@@ -1267,10 +1270,10 @@ class BetaMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 
     type = "mcp_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the tool call.
-    server_label: str | None = None  # The label of the MCP server running the tool.
-    name: str | None = None  # The name of the tool that was run.
-    arguments: str | None = None  # A JSON string of the arguments passed to the tool.
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     output: str | None = None
     error: BetaMCPToolCallError | None = None  # The error from the tool call, if any.
     status: BetaMCPToolCallStatus | None = None  # The status of the tool call.
@@ -1279,7 +1282,7 @@ class BetaMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 
 class BetaMCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
     type = "mcp_tool_execution_error"
-    content: Any = None
+    content: Any = _REQUIRED
 
 
 class BetaMCPToolFilter(BaseModel):
@@ -1301,10 +1304,10 @@ class BetaMessage(BaseModel, tag_field="type", tag="message"):
 
     type = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the message.
-    status: BetaMessageStatus | None = None  # The status of item.
-    role: BetaMessageRole | None = None  # The role of the message.
-    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] | None = None  # The content of the message
+    id: str = _REQUIRED  # The unique ID of the message.
+    status: BetaMessageStatus = _REQUIRED  # The status of item.
+    role: BetaMessageRole = _REQUIRED  # The role of the message.
+    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] = _REQUIRED  # The content of the message
     phase: BetaMessagePhase_2 | None = None
 
 
@@ -1322,28 +1325,28 @@ class BetaModelResponseProperties(BaseModel):
 class BetaModeration(BaseModel):
     """Moderation"""
 
-    input: BetaModerationResultBody | BetaModerationErrorBody | None = None  # Moderation for the response input.
-    output: BetaModerationResultBody | BetaModerationErrorBody | None = None  # Moderation for the response output.
+    input: BetaModerationResultBody | BetaModerationErrorBody = _REQUIRED  # Moderation for the response input.
+    output: BetaModerationResultBody | BetaModerationErrorBody = _REQUIRED  # Moderation for the response output.
 
 
 class BetaModerationConfigParam(BaseModel):
     """The moderation policy for the response input."""
 
-    mode: BetaModerationMode | None = None
+    mode: BetaModerationMode = _REQUIRED
 
 
 class BetaModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
     type = "error"
-    code: str | None = None  # The error code.
-    message: str | None = None  # The error message.
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
 
 
 class BetaModerationParam(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
-    model: str | None = None  # The moderation model to use for moderated completions, e.g.
+    model: str = _REQUIRED  # The moderation model to use for moderated completions, e.g.
     policy: BetaModerationPolicyParam | None = None
 
 
@@ -1358,62 +1361,62 @@ class BetaModerationResultBody(BaseModel, tag_field="type", tag="moderation_resu
     """Moderation result"""
 
     type = "moderation_result"
-    model: str | None = None  # The moderation model that produced this result.
-    flagged: bool | None = None  # A boolean indicating whether the content was flagged by any category.
-    categories: dict[str, bool] | None = None  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
-    category_scores: dict[str, float] | None = None  # A dictionary of moderation categories to scores.
-    category_applied_input_types: dict[str, list[BetaModerationInputType]] | None = None  # Which modalities of input are reflected by the score for each category.
+    model: str = _REQUIRED  # The moderation model that produced this result.
+    flagged: bool = _REQUIRED  # A boolean indicating whether the content was flagged by any category.
+    categories: dict[str, bool] = _REQUIRED  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
+    category_scores: dict[str, float] = _REQUIRED  # A dictionary of moderation categories to scores.
+    category_applied_input_types: dict[str, list[BetaModerationInputType]] = _REQUIRED  # Which modalities of input are reflected by the score for each category.
 
 
 class BetaMoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
     type = "move"
-    x: int | None = None  # The x-coordinate to move to.
-    y: int | None = None  # The y-coordinate to move to.
+    x: int = _REQUIRED  # The x-coordinate to move to.
+    y: int = _REQUIRED  # The y-coordinate to move to.
     keys: list[str] | None = None
 
 
 class BetaMultiAgentCall(BaseModel, tag_field="type", tag="multi_agent_call"):
     type = "multi_agent_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the multi-agent call item.
-    call_id: str | None = None  # The unique ID linking this call to its output.
-    action: BetaMultiAgentAction | None = None  # The multi-agent action to execute.
-    arguments: str | None = None  # The JSON string of arguments generated for the action.
+    id: str = _REQUIRED  # The unique ID of the multi-agent call item.
+    call_id: str = _REQUIRED  # The unique ID linking this call to its output.
+    action: BetaMultiAgentAction = _REQUIRED  # The multi-agent action to execute.
+    arguments: str = _REQUIRED  # The JSON string of arguments generated for the action.
 
 
 class BetaMultiAgentCallItemParam(BaseModel, tag_field="type", tag="multi_agent_call"):
     type = "multi_agent_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID linking this call to its output.
-    action: BetaMultiAgentAction1 | None = None  # The multi-agent action that was executed.
-    arguments: str | None = None  # The action arguments as a JSON string.
+    call_id: str = _REQUIRED  # The unique ID linking this call to its output.
+    action: BetaMultiAgentAction1 = _REQUIRED  # The multi-agent action that was executed.
+    arguments: str = _REQUIRED  # The action arguments as a JSON string.
 
 
 class BetaMultiAgentCallOutput(BaseModel, tag_field="type", tag="multi_agent_call_output"):
     type = "multi_agent_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the multi-agent call output item.
-    call_id: str | None = None  # The unique ID of the multi-agent call.
-    action: BetaMultiAgentAction | None = None  # The multi-agent action that produced this result.
-    output: list[BetaOutputTextContent] | None = None  # Text output returned by the multi-agent action.
+    id: str = _REQUIRED  # The unique ID of the multi-agent call output item.
+    call_id: str = _REQUIRED  # The unique ID of the multi-agent call.
+    action: BetaMultiAgentAction = _REQUIRED  # The multi-agent action that produced this result.
+    output: list[BetaOutputTextContent] = _REQUIRED  # Text output returned by the multi-agent action.
 
 
 class BetaMultiAgentCallOutputItemParam(BaseModel, tag_field="type", tag="multi_agent_call_output"):
     type = "multi_agent_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the multi-agent call.
-    action: BetaMultiAgentAction1 | None = None  # The multi-agent action that produced this result.
-    output: list[BetaOutputTextContentParam] | None = None  # Text output returned by the multi-agent action.
+    call_id: str = _REQUIRED  # The unique ID of the multi-agent call.
+    action: BetaMultiAgentAction1 = _REQUIRED  # The multi-agent action that produced this result.
+    output: list[BetaOutputTextContentParam] = _REQUIRED  # Text output returned by the multi-agent action.
 
 
 class BetaMultiAgentParam(BaseModel):
     """Configuration for server-hosted multi-agent execution."""
 
-    enabled: bool | None = None  # Whether to enable server-hosted multi-agent execution for this response.
+    enabled: bool = _REQUIRED  # Whether to enable server-hosted multi-agent execution for this response.
     max_concurrent_subagents: int | None = None  # `max_concurrent_subagents` sets the maximum number of subagents that can be active simultaneously...
 
 
@@ -1421,17 +1424,17 @@ class BetaNamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
     type = "namespace"
-    name: str | None = None  # The namespace name used in tool calls (for example, `crm`).
-    description: str | None = None  # A description of the namespace shown to the model.
-    tools: list[BetaFunctionToolParam | BetaCustomToolParam] | None = None  # The function/custom tools available inside this namespace.
+    name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
+    description: str = _REQUIRED  # A description of the namespace shown to the model.
+    tools: list[BetaFunctionToolParam | BetaCustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
 
 
 class BetaOutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
     type = "output_audio"
-    data: str | None = None  # Base64-encoded audio data from the model.
-    transcript: str | None = None  # The transcript of the audio data from the model.
+    data: str = _REQUIRED  # Base64-encoded audio data from the model.
+    transcript: str = _REQUIRED  # The transcript of the audio data from the model.
 
 
 class BetaOutputMessage(BaseModel, tag_field="type", tag="message"):
@@ -1439,72 +1442,72 @@ class BetaOutputMessage(BaseModel, tag_field="type", tag="message"):
 
     type = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the output message.
-    role: Literal["assistant"] | str | None = None  # The role of the output message.
-    content: list[BetaOutputMessageContent] | None = None  # The content of the output message.
+    id: str = _REQUIRED  # The unique ID of the output message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
+    content: list[BetaOutputMessageContent] = _REQUIRED  # The content of the output message.
     phase: BetaMessagePhase | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the message input.
 
 
 class BetaOutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
     type = "output_text"
-    text: str | None = None  # The text output from the model.
-    annotations: list[BetaAnnotation] | None = None  # The annotations of the text output.
-    logprobs: list[BetaLogProb] | None = None
+    text: str = _REQUIRED  # The text output from the model.
+    annotations: list[BetaAnnotation] = _REQUIRED  # The annotations of the text output.
+    logprobs: list[BetaLogProb] = _REQUIRED
 
 
 class BetaOutputTextContentParam(BaseModel, tag_field="type", tag="output_text"):
     type = "output_text"
-    text: str | None = None  # The text content.
+    text: str = _REQUIRED  # The text content.
     annotations: list[BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam] | None = None  # Citations associated with the text content.
 
 
 class BetaProgram(BaseModel, tag_field="type", tag="program"):
     type = "program"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    id: str = _REQUIRED  # The unique ID of the program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class BetaProgramItemParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
     agent: Beta_AgentTagParam | None = None
-    id: str | None = None  # The unique ID of this program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    id: str = _REQUIRED  # The unique ID of this program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class BetaProgramOutput(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: BetaProgramOutputStatus | None = None  # The terminal status of the program output item.
+    id: str = _REQUIRED  # The unique ID of the program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: BetaProgramOutputStatus = _REQUIRED  # The terminal status of the program output item.
 
 
 class BetaProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
     type = "program_output"
     agent: Beta_AgentTagParam | None = None
-    id: str | None = None  # The unique ID of this program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: BetaProgramOutputItemStatus | None = None  # The terminal status of the program output.
+    id: str = _REQUIRED  # The unique ID of this program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: BetaProgramOutputItemStatus = _REQUIRED  # The terminal status of the program output.
 
 
 class BetaProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
     type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class BetaProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
     type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class BetaProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
@@ -1514,7 +1517,7 @@ class BetaProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="program
 class BetaPrompt2(BaseModel):
     """Reference to a prompt template and its variables."""
 
-    id: str | None = None  # The unique identifier of the prompt template to use.
+    id: str = _REQUIRED  # The unique identifier of the prompt template to use.
     version: str | None = None
     variables: BetaResponsePromptVariables | None = None
 
@@ -1522,20 +1525,20 @@ class BetaPrompt2(BaseModel):
 class BetaPromptCacheBreakpointConfig(BaseModel):
     """Prompt cache breakpoint"""
 
-    mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class BetaPromptCacheBreakpointParam(BaseModel):
     """Prompt cache breakpoint"""
 
-    mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class BetaPromptCacheOptions(BaseModel):
     """Prompt cache options"""
 
-    ttl: BetaPromptCacheTTLEnum | None = None  # The minimum lifetime applied to each cache breakpoint.
-    mode: BetaPromptCacheModeEnum | None = None  # Whether implicit prompt-cache breakpoints were enabled.
+    ttl: BetaPromptCacheTTLEnum = _REQUIRED  # The minimum lifetime applied to each cache breakpoint.
+    mode: BetaPromptCacheModeEnum = _REQUIRED  # Whether implicit prompt-cache breakpoints were enabled.
 
 
 class BetaPromptCacheOptionsParam(BaseModel):
@@ -1566,9 +1569,9 @@ class BetaReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
 
     type = "reasoning"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique identifier of the reasoning content.
+    id: str = _REQUIRED  # The unique identifier of the reasoning content.
     encrypted_content: str | None = None
-    summary: list[BetaSummaryTextContent] | None = None  # Reasoning summary content.
+    summary: list[BetaSummaryTextContent] = _REQUIRED  # Reasoning summary content.
     content: list[BetaReasoningTextContent] | None = None  # Reasoning text content.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
@@ -1577,52 +1580,52 @@ class BetaReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"
     """Reasoning text"""
 
     type = "reasoning_text"
-    text: str | None = None  # The reasoning text from the model.
+    text: str = _REQUIRED  # The reasoning text from the model.
 
 
 class BetaRefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type = "refusal"
-    refusal: str | None = None  # The refusal explanation from the model.
+    refusal: str = _REQUIRED  # The refusal explanation from the model.
 
 
 class BetaResponse(BaseModel):
     """The response object"""
 
-    metadata: BetaMetadata | None = None
+    metadata: BetaMetadata = _REQUIRED
     top_logprobs: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: float | None = _REQUIRED
+    top_p: float | None = _REQUIRED
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
     previous_response_id: str | None = None
-    model: BetaModelIdsResponses | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
+    model: BetaModelIdsResponses = _REQUIRED  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     background: bool | None = None
     max_tool_calls: int | None = None
     text: BetaResponseTextParam | None = None
-    tools: BetaToolsArray | None = None
-    tool_choice: BetaToolChoiceParam | None = None
+    tools: BetaToolsArray = _REQUIRED
+    tool_choice: BetaToolChoiceParam = _REQUIRED
     prompt: BetaPrompt | None = None
     service_tier: BetaServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | str | None = None
-    id: str | None = None  # Unique identifier for this Response.
-    object: Literal["response"] | str | None = None  # The object type of this resource - always set to `response`.
+    id: str = _REQUIRED  # Unique identifier for this Response.
+    object: Literal["response"] | str = _REQUIRED  # The object type of this resource - always set to `response`.
     status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"] | str | None = None  # The status of the response generation.
-    created_at: int | float | None = None  # Unix timestamp (in seconds) of when this Response was created.
+    created_at: int | float = _REQUIRED  # Unix timestamp (in seconds) of when this Response was created.
     completed_at: int | float | None = None
-    error: BetaResponseError | None = None
-    incomplete_details: BetaResponseIncompleteDetails | None = None
-    output: list[BetaOutputItem] | None = None  # An array of content items generated by the model.
+    error: BetaResponseError = _REQUIRED
+    incomplete_details: BetaResponseIncompleteDetails | None = _REQUIRED
+    output: list[BetaOutputItem] = _REQUIRED  # An array of content items generated by the model.
     reasoning: BetaReasoning | None = None
-    instructions: str | list[BetaInputItem] | None = None
+    instructions: str | list[BetaInputItem] | None = _REQUIRED
     output_text_: str | None = msgspec.field(default=None, name="output_text")
     usage: BetaResponseUsage | None = None
     prompt_cache_options: BetaPromptCacheOptions | None = None
     moderation: BetaModeration | None = None
-    parallel_tool_calls: bool | None = None  # Whether to allow the model to run tool calls in parallel.
+    parallel_tool_calls: bool = _REQUIRED  # Whether to allow the model to run tool calls in parallel.
     conversation: BetaResponseConversation | None = None
     max_output_tokens: int | None = None
 
@@ -1632,8 +1635,8 @@ class BetaResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.aud
 
     type = "response.audio.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
 
 
 class BetaResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
@@ -1641,7 +1644,7 @@ class BetaResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audi
 
     type = "response.audio.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of the delta.
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
 
 
 class BetaResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
@@ -1649,8 +1652,8 @@ class BetaResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="re
 
     type = "response.audio.transcript.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
@@ -1658,7 +1661,7 @@ class BetaResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="res
 
     type = "response.audio.transcript.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
@@ -1666,10 +1669,10 @@ class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type",
 
     type = "response.code_interpreter_call_code.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
@@ -1677,10 +1680,10 @@ class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", 
 
     type = "response.code_interpreter_call_code.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
@@ -1688,9 +1691,9 @@ class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type",
 
     type = "response.code_interpreter_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
@@ -1698,9 +1701,9 @@ class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type"
 
     type = "response.code_interpreter_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
@@ -1708,9 +1711,9 @@ class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="typ
 
     type = "response.code_interpreter_call.interpreting"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
@@ -1718,8 +1721,8 @@ class BetaResponseCompletedEvent(BaseModel, tag_field="type", tag="response.comp
 
     type = "response.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class BetaResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
@@ -1727,11 +1730,11 @@ class BetaResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="respon
 
     type = "response.content_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: BetaOutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: BetaOutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
@@ -1739,17 +1742,17 @@ class BetaResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="respons
 
     type = "response.content_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaOutputContent | None = None  # The content part that is done.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaOutputContent = _REQUIRED  # The content part that is done.
 
 
 class BetaResponseConversation(BaseModel):
     """Conversation"""
 
-    id: str | None = None  # The unique ID of the conversation that this response was associated with.
+    id: str = _REQUIRED  # The unique ID of the conversation that this response was associated with.
 
 
 class BetaResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
@@ -1757,8 +1760,8 @@ class BetaResponseCreatedEvent(BaseModel, tag_field="type", tag="response.create
 
     type = "response.created"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class BetaResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
@@ -1766,10 +1769,10 @@ class BetaResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag
 
     type = "response.custom_tool_call_input.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
 
 
 class BetaResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
@@ -1777,17 +1780,17 @@ class BetaResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag=
 
     type = "response.custom_tool_call_input.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
 
 
 class BetaResponseError2(BaseModel):
     """An error object returned when the model fails to generate a Response."""
 
-    code: BetaResponseErrorCode | None = None
-    message: str | None = None  # A human-readable description of the error.
+    code: BetaResponseErrorCode = _REQUIRED
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class BetaResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
@@ -1795,10 +1798,10 @@ class BetaResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
 
     type = "error"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    code: str | None = None
-    message: str | None = None  # The error message.
-    param: str | None = None
-    sequence_number: int | None = None  # The sequence number of this event.
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The error message.
+    param: str | None = _REQUIRED
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
@@ -1806,8 +1809,8 @@ class BetaResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"
 
     type = "response.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: BetaResponse | None = None  # The response that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that failed.
 
 
 class BetaResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
@@ -1815,9 +1818,9 @@ class BetaResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag=
 
     type = "response.file_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
@@ -1825,9 +1828,9 @@ class BetaResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag
 
     type = "response.file_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
@@ -1835,9 +1838,9 @@ class BetaResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag=
 
     type = "response.file_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
@@ -1857,10 +1860,10 @@ class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", t
 
     type = "response.function_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
 
 
 class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
@@ -1868,11 +1871,11 @@ class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", ta
 
     type = "response.function_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
 
 
 class BetaResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
@@ -1880,9 +1883,9 @@ class BetaResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="r
 
     type = "response.image_generation_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
 
 
 class BetaResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
@@ -1890,9 +1893,9 @@ class BetaResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="
 
     type = "response.image_generation_call.generating"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class BetaResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
@@ -1900,9 +1903,9 @@ class BetaResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="
 
     type = "response.image_generation_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
@@ -1910,11 +1913,11 @@ class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag
 
     type = "response.image_generation_call.partial_image"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -1926,8 +1929,8 @@ class BetaResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_
 
     type = "response.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseIncompleteDetails(BaseModel):
@@ -1941,16 +1944,16 @@ class BetaResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.inc
 
     type = "response.incomplete"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseInjectCreatedEvent(BaseModel, tag_field="type", tag="response.inject.created"):
     """ResponseInjectCreatedEvent"""
 
     type = "response.inject.created"
-    response_id: str | None = None  # The ID of the response that accepted the input.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response_id: str = _REQUIRED  # The ID of the response that accepted the input.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
 
 
@@ -1958,43 +1961,43 @@ class BetaResponseInjectEvent(BaseModel, tag_field="type", tag="response.inject"
     """ResponseInjectEvent"""
 
     type = "response.inject"
-    response_id: str | None = None  # The ID of the active response that should receive the input.
-    input: list[BetaInputItem] | None = None  # Input items to inject into the active response.
+    response_id: str = _REQUIRED  # The ID of the active response that should receive the input.
+    input: list[BetaInputItem] = _REQUIRED  # Input items to inject into the active response.
 
 
 class BetaResponseInjectFailedEvent(BaseModel, tag_field="type", tag="response.inject.failed"):
     """ResponseInjectFailedEvent"""
 
     type = "response.inject.failed"
-    response_id: str | None = None  # The ID of the response that rejected the input.
-    input: list[BetaInputItem] | None = None  # The raw input items that were not committed.
-    error: BetaResponseInjectFailedEventError | None = None  # Information about why the input was not committed.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response_id: str = _REQUIRED  # The ID of the response that rejected the input.
+    input: list[BetaInputItem] = _REQUIRED  # The raw input items that were not committed.
+    error: BetaResponseInjectFailedEventError = _REQUIRED  # Information about why the input was not committed.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
 
 
 class BetaResponseInjectFailedEventError(BaseModel):
     """Information about why the input was not committed."""
 
-    code: Literal["response_already_completed", "response_not_found"] | str | None = None  # A machine-readable error code.
-    message: str | None = None  # A human-readable description of the error.
+    code: Literal["response_already_completed", "response_not_found"] | str = _REQUIRED  # A machine-readable error code.
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class BetaResponseItemList(BaseModel):
     """A list of Response items."""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[BetaItemResource] | None = None  # A list of items used to generate this response.
-    has_more: bool | None = None  # Whether there are more items available.
-    first_id: str | None = None  # The ID of the first item in the list.
-    last_id: str | None = None  # The ID of the last item in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[BetaItemResource] = _REQUIRED  # A list of items used to generate this response.
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    first_id: str = _REQUIRED  # The ID of the first item in the list.
+    last_id: str = _REQUIRED  # The ID of the last item in the list.
 
 
 class BetaResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
-    token: str | None = None  # A possible text token.
-    logprob: float | None = None  # The log probability of this token.
+    token: str = _REQUIRED  # A possible text token.
+    logprob: float = _REQUIRED  # The log probability of this token.
     top_logprobs: list[BetaResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
 
 
@@ -2008,10 +2011,10 @@ class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="r
 
     type = "response.mcp_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
@@ -2019,10 +2022,10 @@ class BetaResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="re
 
     type = "response.mcp_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
@@ -2030,9 +2033,9 @@ class BetaResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="respon
 
     type = "response.mcp_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
@@ -2040,9 +2043,9 @@ class BetaResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.
 
     type = "response.mcp_call.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
@@ -2050,9 +2053,9 @@ class BetaResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="respo
 
     type = "response.mcp_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
 
 
 class BetaResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
@@ -2060,9 +2063,9 @@ class BetaResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="r
 
     type = "response.mcp_list_tools.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
@@ -2070,9 +2073,9 @@ class BetaResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="resp
 
     type = "response.mcp_list_tools.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
@@ -2080,9 +2083,9 @@ class BetaResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="
 
     type = "response.mcp_list_tools.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
@@ -2090,9 +2093,9 @@ class BetaResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="respons
 
     type = "response.output_item.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was added.
 
 
 class BetaResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
@@ -2100,9 +2103,9 @@ class BetaResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response
 
     type = "response.output_item.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was marked done.
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was marked done.
 
 
 class BetaResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
@@ -2110,12 +2113,12 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", ta
 
     type = "response.output_text.annotation.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: BetaAnnotation | None = None  # The annotation object being added.
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: BetaAnnotation | None = _REQUIRED  # The annotation object being added.
 
 
 class BetaResponseProperties(BaseModel):
@@ -2134,8 +2137,8 @@ class BetaResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"
 
     type = "response.queued"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class BetaResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
@@ -2143,18 +2146,18 @@ class BetaResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", ta
 
     type = "response.reasoning_summary_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponseReasoningSummaryPartAddedEventPart | None = None  # The summary part that was added.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponseReasoningSummaryPartAddedEventPart = _REQUIRED  # The summary part that was added.
 
 
 class BetaResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
@@ -2162,19 +2165,19 @@ class BetaResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag
 
     type = "response.reasoning_summary_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponseReasoningSummaryPartDoneEventPart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponseReasoningSummaryPartDoneEventPart = _REQUIRED  # The completed summary part.
 
 
 class BetaResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
@@ -2182,11 +2185,11 @@ class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", ta
 
     type = "response.reasoning_summary_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
@@ -2194,11 +2197,11 @@ class BetaResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag
 
     type = "response.reasoning_summary_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
@@ -2206,11 +2209,11 @@ class BetaResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="resp
 
     type = "response.reasoning_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
@@ -2218,11 +2221,11 @@ class BetaResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="respo
 
     type = "response.reasoning_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
@@ -2230,11 +2233,11 @@ class BetaResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.r
 
     type = "response.refusal.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
@@ -2242,33 +2245,33 @@ class BetaResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.re
 
     type = "response.refusal.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
     type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
 
 
 class BetaResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
     type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
 
 
@@ -2276,35 +2279,35 @@ class BetaResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type"
     """Response shell command done event"""
 
     type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
 
 
 class BetaResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
     type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: BetaShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: BetaShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
 
 
 class BetaResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
     type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[BetaFunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
 
 
 class BetaResponseStreamOptions2(BaseModel):
@@ -2318,12 +2321,12 @@ class BetaResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.outp
 
     type = "response.output_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class BetaResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
@@ -2331,12 +2334,12 @@ class BetaResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.outpu
 
     type = "response.output_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class BetaResponseTextParam(BaseModel):
@@ -2349,24 +2352,24 @@ class BetaResponseTextParam(BaseModel):
 class BetaResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
-    input_tokens: int | None = None  # The number of input tokens.
-    input_tokens_details: BetaResponseUsageInputTokensDetails | None = None  # A detailed breakdown of the input tokens.
-    output_tokens: int | None = None  # The number of output tokens.
-    output_tokens_details: BetaResponseUsageOutputTokensDetails | None = None  # A detailed breakdown of the output tokens.
-    total_tokens: int | None = None  # The total number of tokens used.
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: BetaResponseUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: BetaResponseUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class BetaResponseUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
-    cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
-    cache_write_tokens: int | None = None  # The number of input tokens that were written to the cache.
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
+    cache_write_tokens: int = _REQUIRED  # The number of input tokens that were written to the cache.
 
 
 class BetaResponseUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
-    reasoning_tokens: int | None = None  # The number of reasoning tokens.
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class BetaResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
@@ -2374,9 +2377,9 @@ class BetaResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="
 
     type = "response.web_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class BetaResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
@@ -2384,9 +2387,9 @@ class BetaResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag=
 
     type = "response.web_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class BetaResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
@@ -2394,9 +2397,9 @@ class BetaResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="
 
     type = "response.web_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class BetaResponseWsError(BaseModel, tag_field="type", tag="error"):
@@ -2406,7 +2409,7 @@ class BetaResponseWsError(BaseModel, tag_field="type", tag="error"):
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
     status: int | None = None  # The HTTP status code associated with a WebSocket protocol error.
     sequence_number: int | None = None  # The sequence number of an error emitted by the response stream.
-    error: BetaErrorPayload | None = None  # Details about the error.
+    error: BetaErrorPayload = _REQUIRED  # Details about the error.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2454,8 +2457,8 @@ class BetaResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", ta
 
     type = "response.audio.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2464,7 +2467,7 @@ class BetaResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag
 
     type = "response.audio.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of the delta.
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2473,8 +2476,8 @@ class BetaResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field=
 
     type = "response.audio.transcript.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2483,7 +2486,7 @@ class BetaResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="
 
     type = "response.audio.transcript.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2492,10 +2495,10 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, ta
 
     type = "response.code_interpreter_call_code.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2504,10 +2507,10 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag
 
     type = "response.code_interpreter_call_code.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2516,9 +2519,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, ta
 
     type = "response.code_interpreter_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2527,9 +2530,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, t
 
     type = "response.code_interpreter_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2538,9 +2541,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel,
 
     type = "response.code_interpreter_call.interpreting"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2549,8 +2552,8 @@ class BetaResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag
 
     type = "response.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2559,11 +2562,11 @@ class BetaResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="typ
 
     type = "response.content_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: BetaOutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: BetaOutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2572,11 +2575,11 @@ class BetaResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type
 
     type = "response.content_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaOutputContent | None = None  # The content part that is done.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaOutputContent = _REQUIRED  # The content part that is done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2585,8 +2588,8 @@ class BetaResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="
 
     type = "response.created"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2595,10 +2598,10 @@ class BetaResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_fi
 
     type = "response.custom_tool_call_input.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2607,10 +2610,10 @@ class BetaResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_fie
 
     type = "response.custom_tool_call_input.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2619,8 +2622,8 @@ class BetaResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="r
 
     type = "response.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: BetaResponse | None = None  # The response that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that failed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2629,9 +2632,9 @@ class BetaResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_fie
 
     type = "response.file_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2640,9 +2643,9 @@ class BetaResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_fi
 
     type = "response.file_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2651,9 +2654,9 @@ class BetaResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_fie
 
     type = "response.file_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2662,10 +2665,10 @@ class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_
 
     type = "response.function_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2674,11 +2677,11 @@ class BetaResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_f
 
     type = "response.function_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2687,9 +2690,9 @@ class BetaResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, ta
 
     type = "response.image_generation_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2698,9 +2701,9 @@ class BetaResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, t
 
     type = "response.image_generation_call.generating"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2709,9 +2712,9 @@ class BetaResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, t
 
     type = "response.image_generation_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2720,11 +2723,11 @@ class BetaResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel,
 
     type = "response.image_generation_call.partial_image"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -2737,8 +2740,8 @@ class BetaResponsesServerEventResponseInProgress(BaseModel, tag_field="type", ta
 
     type = "response.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2747,8 +2750,8 @@ class BetaResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", ta
 
     type = "response.incomplete"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2757,10 +2760,10 @@ class BetaResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field
 
     type = "response.mcp_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2769,10 +2772,10 @@ class BetaResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field=
 
     type = "response.mcp_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2781,9 +2784,9 @@ class BetaResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="typ
 
     type = "response.mcp_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2792,9 +2795,9 @@ class BetaResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type",
 
     type = "response.mcp_call.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2803,9 +2806,9 @@ class BetaResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="ty
 
     type = "response.mcp_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2814,9 +2817,9 @@ class BetaResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field
 
     type = "response.mcp_list_tools.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2825,9 +2828,9 @@ class BetaResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="t
 
     type = "response.mcp_list_tools.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2836,9 +2839,9 @@ class BetaResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_fiel
 
     type = "response.mcp_list_tools.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2847,9 +2850,9 @@ class BetaResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type
 
     type = "response.output_item.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2858,9 +2861,9 @@ class BetaResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type"
 
     type = "response.output_item.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was marked done.
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was marked done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2869,12 +2872,12 @@ class BetaResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_f
 
     type = "response.output_text.annotation.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: BetaAnnotation | None = None  # The annotation object being added.
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: BetaAnnotation | None = _REQUIRED  # The annotation object being added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2883,12 +2886,12 @@ class BetaResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type
 
     type = "response.output_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2897,12 +2900,12 @@ class BetaResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type"
 
     type = "response.output_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2911,8 +2914,8 @@ class BetaResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="r
 
     type = "response.queued"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2921,11 +2924,11 @@ class BetaResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_f
 
     type = "response.reasoning_summary_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponsesServerEventResponseReasoningSummaryPartAddedPart | None = None  # The summary part that was added.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponsesServerEventResponseReasoningSummaryPartAddedPart = _REQUIRED  # The summary part that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2933,7 +2936,7 @@ class BetaResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, t
     """The summary part that was added."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
@@ -2941,12 +2944,12 @@ class BetaResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_fi
 
     type = "response.reasoning_summary_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponsesServerEventResponseReasoningSummaryPartDonePart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponsesServerEventResponseReasoningSummaryPartDonePart = _REQUIRED  # The completed summary part.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2954,7 +2957,7 @@ class BetaResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, ta
     """The completed summary part."""
 
     type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
@@ -2962,11 +2965,11 @@ class BetaResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_f
 
     type = "response.reasoning_summary_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2975,11 +2978,11 @@ class BetaResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_fi
 
     type = "response.reasoning_summary_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -2988,11 +2991,11 @@ class BetaResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="t
 
     type = "response.reasoning_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3001,11 +3004,11 @@ class BetaResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="ty
 
     type = "response.reasoning_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3014,11 +3017,11 @@ class BetaResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", 
 
     type = "response.refusal.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3027,11 +3030,11 @@ class BetaResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", t
 
     type = "response.refusal.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3039,11 +3042,11 @@ class BetaResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field
     """A streaming event that indicated a shell command was added to a tool call."""
 
     type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3051,11 +3054,11 @@ class BetaResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field
     """A streaming event that indicated a shell command was incrementally updated."""
 
     type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
@@ -3064,11 +3067,11 @@ class BetaResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field=
     """A streaming event that indicated a shell command was completed."""
 
     type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3076,12 +3079,12 @@ class BetaResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag
     """A streaming event that indicated shell call output was incrementally added."""
 
     type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: BetaShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: BetaShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3089,12 +3092,12 @@ class BetaResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_
     """A streaming event that indicated shell call output was completed."""
 
     type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[BetaFunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3103,9 +3106,9 @@ class BetaResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_fiel
 
     type = "response.web_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3114,9 +3117,9 @@ class BetaResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_fie
 
     type = "response.web_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3125,9 +3128,9 @@ class BetaResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_fiel
 
     type = "response.web_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
@@ -3141,10 +3144,10 @@ class BetaScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
     type = "scroll"
-    x: int | None = None  # The x-coordinate where the scroll occurred.
-    y: int | None = None  # The y-coordinate where the scroll occurred.
-    scroll_x: int | None = None  # The horizontal scroll distance.
-    scroll_y: int | None = None  # The vertical scroll distance.
+    x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
+    y: int = _REQUIRED  # The y-coordinate where the scroll occurred.
+    scroll_x: int = _REQUIRED  # The horizontal scroll distance.
+    scroll_y: int = _REQUIRED  # The vertical scroll distance.
     keys: list[str] | None = None
 
 
@@ -3157,7 +3160,7 @@ class BetaShellCallOutputDelta(BaseModel):
 
 class BetaSkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
     type = "skill_reference"
-    skill_id: str | None = None  # The ID of the referenced skill.
+    skill_id: str = _REQUIRED  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
@@ -3181,14 +3184,14 @@ class BetaSummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
     type = "summary_text"
-    text: str | None = None  # A summary of the reasoning output from the model so far.
+    text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
 
 
 class BetaTextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
     type = "text"
-    text: str | None = None
+    text: str = _REQUIRED
 
 
 class BetaTextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
@@ -3196,8 +3199,8 @@ class BetaTextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_sc
 
     type = "json_schema"
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    name: str | None = None  # The name of the response format.
-    schema: BetaResponseFormatJsonSchemaSchema | None = None
+    name: str = _REQUIRED  # The name of the response format.
+    schema: BetaResponseFormatJsonSchemaSchema = _REQUIRED
     strict: bool | None = None
 
 
@@ -3219,37 +3222,37 @@ class BetaTokenCountsBody(BaseModel):
 class BetaTokenCountsResource(BaseModel):
     """Token counts"""
 
-    object: Literal["response.input_tokens"] | str | None = None
-    input_tokens: int | None = None
+    object: Literal["response.input_tokens"] | str = _REQUIRED
+    input_tokens: int = _REQUIRED
 
 
 class BetaToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
     type = "allowed_tools"
-    mode: Literal["auto", "required"] | str | None = None  # Constrains the tools available to the model to a pre-defined set.
-    tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
+    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
+    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
 
 class BetaToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
     type = "custom"
-    name: str | None = None  # The name of the custom tool to call.
+    name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class BetaToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type = "function"
-    name: str | None = None  # The name of the function to call.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class BetaToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
     type = "mcp"
-    server_label: str | None = None  # The label of the MCP server to use.
+    server_label: str = _REQUIRED  # The label of the MCP server to use.
     name: str | None = None
 
 
@@ -3304,11 +3307,11 @@ class BetaToolChoiceTypes_CodeInterpreter(BetaToolChoiceTypes, tag="code_interpr
 class BetaToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
     type = "tool_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the tool search call item.
-    call_id: str | None = None
-    execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: Any = None  # Arguments used for the tool search call.
-    status: BetaFunctionCallStatus | None = None  # The status of the tool search call item that was recorded.
+    id: str = _REQUIRED  # The unique ID of the tool search call item.
+    call_id: str | None = _REQUIRED
+    execution: BetaToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    arguments: Any = _REQUIRED  # Arguments used for the tool search call.
+    status: BetaFunctionCallStatus = _REQUIRED  # The status of the tool search call item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -3318,18 +3321,18 @@ class BetaToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_
     id: str | None = None
     call_id: str | None = None
     execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: BetaEmptyModelParam | None = None  # The arguments supplied to the tool search call.
+    arguments: BetaEmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
     status: BetaFunctionCallItemStatus | None = None
 
 
 class BetaToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
     type = "tool_search_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the tool search output item.
-    call_id: str | None = None
-    execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[BetaTool] | None = None  # The loaded tool definitions returned by tool search.
-    status: BetaFunctionCallOutputStatusEnum | None = None  # The status of the tool search output item that was recorded.
+    id: str = _REQUIRED  # The unique ID of the tool search output item.
+    call_id: str | None = _REQUIRED
+    execution: BetaToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    tools: list[BetaTool] = _REQUIRED  # The loaded tool definitions returned by tool search.
+    status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the tool search output item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
@@ -3339,7 +3342,7 @@ class BetaToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_searc
     id: str | None = None
     call_id: str | None = None
     execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[BetaTool] | None = None  # The loaded tool definitions returned by the tool search output.
+    tools: list[BetaTool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
     status: BetaFunctionCallItemStatus | None = None
 
 
@@ -3355,34 +3358,34 @@ class BetaToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
 class BetaTopLogProb(BaseModel):
     """Top log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
 
 
 class BetaTypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
     type = "type"
-    text: str | None = None  # The text to type.
+    text: str = _REQUIRED  # The text to type.
 
 
 class BetaUrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
     type = "url_citation"
-    url: str | None = None  # The URL of the web resource.
-    start_index: int | None = None  # The index of the first character of the URL citation in the message.
-    end_index: int | None = None  # The index of the last character of the URL citation in the message.
-    title: str | None = None  # The title of the web resource.
+    url: str = _REQUIRED  # The URL of the web resource.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    title: str = _REQUIRED  # The title of the web resource.
 
 
 class BetaUrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
     type = "url_citation"
-    start_index: int | None = None  # The index of the first character of the citation in the message.
-    end_index: int | None = None  # The index of the last character of the citation in the message.
-    url: str | None = None  # The URL of the cited resource.
-    title: str | None = None  # The title of the cited resource.
+    start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
+    url: str = _REQUIRED  # The URL of the cited resource.
+    title: str = _REQUIRED  # The title of the cited resource.
 
 
 class BetaWaitParam(BaseModel, tag_field="type", tag="wait"):
@@ -3395,8 +3398,8 @@ class BetaWebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
     type = "find_in_page"
-    url: str | None = None  # The URL of the page searched for the pattern.
-    pattern: str | None = None  # The pattern or text to search for within the page.
+    url: str = _REQUIRED  # The URL of the page searched for the pattern.
+    pattern: str = _REQUIRED  # The pattern or text to search for within the page.
 
 
 class BetaWebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
@@ -3419,7 +3422,7 @@ class BetaWebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url
     """Web search source"""
 
     type = "url"
-    url: str | None = None  # The URL of the source.
+    url: str = _REQUIRED  # The URL of the source.
 
 
 class BetaWebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
@@ -3468,9 +3471,9 @@ class BetaWebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
 
     type = "web_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the web search tool call.
-    status: Literal["in_progress", "searching", "completed", "failed"] | str | None = None  # The status of the web search tool call.
-    action: BetaWebSearchActionSearch | BetaWebSearchActionOpenPage | BetaWebSearchActionFind | None = None  # An object describing the specific action taken in this web search call.
+    id: str = _REQUIRED  # The unique ID of the web search tool call.
+    status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
+    action: BetaWebSearchActionSearch | BetaWebSearchActionOpenPage | BetaWebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
 
 
 class BetaWebSearchToolFilters(BaseModel):
@@ -3482,7 +3485,7 @@ class BetaWebSearchToolFilters(BaseModel):
 class Beta_AgentTagParam(BaseModel):
     """The agent that produced this item."""
 
-    agent_name: str | None = None  # The canonical name of the agent that produced this item.
+    agent_name: str = _REQUIRED  # The canonical name of the agent that produced this item.
 
 
 BetaAnnotation = BetaFileCitationBody | BetaUrlCitationBody | BetaContainerFileCitationBody | BetaFilePath  # An annotation that applies to a span of output text.
