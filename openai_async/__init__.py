@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._azure import AsyncAzureOpenAI as AsyncAzureOpenAI
 from ._client import AsyncOpenAI as AsyncOpenAI
 from ._core.client import DefaultAioHttpClient as DefaultAioHttpClient
@@ -45,6 +47,66 @@ from ._core.types import Timeout as Timeout
 from ._core.types import not_given as not_given
 from ._core.types import omit as omit
 from ._version import __version__ as __version__
+
+# The lazy names, for type checkers and IDEs (never executed; __getattr__ below loads them).
+if TYPE_CHECKING:
+    from ._batch import BatchInputError as BatchInputError
+    from ._batch import BatchProgress as BatchProgress
+    from ._batch import BatchRequestError as BatchRequestError
+    from ._batch import BatchResponse as BatchResponse
+    from ._batch import BatchResult as BatchResult
+    from ._batch import BatchRun as BatchRun
+    from ._batch import BatchStateError as BatchStateError
+    from ._batch import BatchSummary as BatchSummary
+    from ._batch import run_batch as run_batch
+    from ._bulk import BulkInputError as BulkInputError
+    from ._bulk import BulkResult as BulkResult
+    from ._bulk import BulkRun as BulkRun
+    from ._bulk import BulkSummary as BulkSummary
+    from ._bulk import run_bulk as run_bulk
+    from ._chat_stream import ChatCompletionStream as ChatCompletionStream
+    from ._chat_stream import ChatCompletionStreamEvent as ChatCompletionStreamEvent
+    from ._chat_stream import ChatCompletionStreamManager as ChatCompletionStreamManager
+    from ._chat_stream import ChatCompletionStreamState as ChatCompletionStreamState
+    from ._chat_stream import ChunkEvent as ChunkEvent
+    from ._chat_stream import ContentDeltaEvent as ContentDeltaEvent
+    from ._chat_stream import ContentDoneEvent as ContentDoneEvent
+    from ._chat_stream import FunctionToolCallArgumentsDeltaEvent as FunctionToolCallArgumentsDeltaEvent
+    from ._chat_stream import FunctionToolCallArgumentsDoneEvent as FunctionToolCallArgumentsDoneEvent
+    from ._chat_stream import LogprobsContentDeltaEvent as LogprobsContentDeltaEvent
+    from ._chat_stream import LogprobsContentDoneEvent as LogprobsContentDoneEvent
+    from ._chat_stream import LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent
+    from ._chat_stream import LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent
+    from ._chat_stream import RefusalDeltaEvent as RefusalDeltaEvent
+    from ._chat_stream import RefusalDoneEvent as RefusalDoneEvent
+    from ._helpers.fine_tuning import FineTuningJobWatch as FineTuningJobWatch
+    from ._model import BaseModel as BaseModel
+    from ._model import Unknown as Unknown
+    from ._polling import PollTimeoutError as PollTimeoutError
+    from ._ratelimit import InMemoryBackend as InMemoryBackend
+    from ._ratelimit import ModelRateLimiter as ModelRateLimiter
+    from ._ratelimit import RateLimiter as RateLimiter
+    from ._ratelimit import RateLimitHook as RateLimitHook
+    from ._ratelimit import ScaledClock as ScaledClock
+    from ._ratelimit_redis import RedisBackend as RedisBackend
+    from ._realtime import RealtimeConnection as RealtimeConnection
+    from ._realtime import RealtimeConnectionManager as RealtimeConnectionManager
+    from ._realtime import audio_bytes as audio_bytes
+    from ._responses_stream import ResponseFailedError as ResponseFailedError
+    from ._responses_stream import ResponseStream as ResponseStream
+    from ._responses_stream import ResponseStreamManager as ResponseStreamManager
+    from ._responses_stream import ResponseStreamState as ResponseStreamState
+    from ._structured import ParsedChatCompletion as ParsedChatCompletion
+    from ._structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from ._structured import ParsedChoice as ParsedChoice
+    from ._structured import ParsedFunction as ParsedFunction
+    from ._structured import ParsedFunctionToolCall as ParsedFunctionToolCall
+    from ._structured import ParsedResponse as ParsedResponse
+    from ._structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
+    from ._structured import ParsedResponseOutputText as ParsedResponseOutputText
+    from ._structured import function_tool as function_tool
+    from ._structured import function_tool as pydantic_function_tool
+    from ._structured import to_strict_json_schema as to_strict_json_schema
 
 # Names whose modules load the generated types (or more) are imported on first use, keeping `import openai_async`
 # as cheap as importing aiohttp.
