@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -76,7 +77,7 @@ class Speech(APIResource):
         *,
         model: str,
         input: str,
-        voice: str | dict[str, Any],
+        voice: str | Mapping[str, Any],
         instructions: str | UnsetType = UNSET,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | UnsetType = UNSET,
         speed: float | UnsetType = UNSET,
@@ -144,7 +145,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -165,7 +166,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -186,7 +187,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -207,7 +208,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -228,7 +229,7 @@ class Transcriptions(APIResource):
         temperature: float | UnsetType = UNSET,
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -249,7 +250,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -269,7 +270,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],

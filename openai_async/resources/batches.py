@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -55,8 +56,8 @@ class Batches(BatchesHelpers, APIResource):
         input_file_id: str,
         endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"],
         completion_window: Literal["24h"],
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
-        output_expires_after: dict[str, Any] | BatchFileExpirationAfter | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        output_expires_after: Mapping[str, Any] | BatchFileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Batch:
         """Creates and executes a batch from an uploaded file of requests. See https://platform.openai.com/docs/api-reference/batch"""

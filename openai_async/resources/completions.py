@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
@@ -53,7 +54,7 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
@@ -61,7 +62,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -79,14 +80,14 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
         presence_penalty: float | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -103,7 +104,7 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
@@ -111,7 +112,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -127,7 +128,7 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
@@ -135,7 +136,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -68,10 +68,10 @@ class Containers(APIResource):
         *,
         name: str,
         file_ids: builtins.list[str] | UnsetType = UNSET,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        skills: Sequence[dict[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
+        skills: Sequence[Mapping[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | UnsetType = UNSET,
-        network_policy: dict[str, Any] | ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnsetType = UNSET,
+        network_policy: Mapping[str, Any] | ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ContainerResource:
         """Create Container. See https://platform.openai.com/docs/api-reference/containers/post"""

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -72,7 +72,7 @@ class Items(APIResource):
         self,
         conversation_id: str,
         *,
-        items: Sequence[dict[str, Any] | InputItem],
+        items: Sequence[Mapping[str, Any] | InputItem],
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationItemList:
@@ -129,8 +129,8 @@ class Conversations(APIResource):
     async def create(
         self,
         *,
-        metadata: dict[str, Any] | Metadata | None | UnsetType = UNSET,
-        items: Sequence[dict[str, Any] | InputItem] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
+        items: Sequence[Mapping[str, Any] | InputItem] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Create a conversation. See https://platform.openai.com/docs/api-reference/conversations/create"""
@@ -159,7 +159,7 @@ class Conversations(APIResource):
         self,
         conversation_id: str,
         *,
-        metadata: dict[str, Any] | Metadata,
+        metadata: Mapping[str, Any] | Metadata,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Update a conversation. See https://platform.openai.com/docs/api-reference/conversations/update"""

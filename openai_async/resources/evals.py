@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -85,10 +85,10 @@ class Evals(APIResource):
     async def create(
         self,
         *,
-        data_source_config: dict[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
-        testing_criteria: Sequence[dict[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
+        data_source_config: Mapping[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
+        testing_criteria: Sequence[Mapping[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
         """Create the structure of an evaluation that can be used to test a model's performance. See https://platform.openai.com/docs/api-reference/evals/post"""
@@ -123,7 +123,7 @@ class Evals(APIResource):
         eval_id: str,
         *,
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
         """Update certain properties of an evaluation. See https://platform.openai.com/docs/api-reference/evals/update"""
@@ -179,9 +179,9 @@ class Runs(APIResource):
         self,
         eval_id: str,
         *,
-        data_source: dict[str, Any] | CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource,
+        data_source: Mapping[str, Any] | CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource,
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> EvalRun:
         """Kicks off a new run for a given evaluation, specifying the data source, and what model configuration to use to test. See https://platform.openai.com/docs/api-reference/evals"""

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._core.resource import APIResource, path_segment
@@ -45,7 +46,7 @@ class Files(FilesHelpers, APIResource):
         *,
         file: FileTypes,
         purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"],
-        expires_after: dict[str, Any] | FileExpirationAfter | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | FileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> OpenAIFile:
         """Upload a file that can be used across various endpoints. See https://platform.openai.com/docs/api-reference/files"""

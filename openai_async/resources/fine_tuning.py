@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,9 +77,9 @@ class Graders(APIResource):
     async def run(
         self,
         *,
-        grader: dict[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
+        grader: Mapping[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
         model_sample: str,
-        item: dict[str, Any] | UnsetType = UNSET,
+        item: Mapping[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunGraderResponse:
         """Run a grader. See https://platform.openai.com/docs/api-reference/graders"""
@@ -94,7 +94,7 @@ class Graders(APIResource):
     async def validate(
         self,
         *,
-        grader: dict[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
+        grader: Mapping[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
         **options: Unpack[RequestOptions],
     ) -> ValidateGraderResponse:
         """Validate a grader. See https://platform.openai.com/docs/api-reference/graders"""
@@ -206,7 +206,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         *,
         after: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FineTuningJob]:
         """List your organization's fine-tuning jobs. See https://platform.openai.com/docs/api-reference/fine-tuning"""
@@ -223,13 +223,13 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         *,
         model: str,
         training_file: str,
-        hyperparameters: dict[str, Any] | UnsetType = UNSET,
+        hyperparameters: Mapping[str, Any] | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         validation_file: str | None | UnsetType = UNSET,
-        integrations: Sequence[dict[str, Any]] | None | UnsetType = UNSET,
+        integrations: Sequence[Mapping[str, Any]] | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        method: dict[str, Any] | FineTuneMethod | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        method: Mapping[str, Any] | FineTuneMethod | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
         """Creates a fine-tuning job which begins the process of creating a new model from a given dataset. See https://platform.openai.com/docs/api-reference/fine-tuning"""

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,7 +79,7 @@ class Calls(APIResource):
         self,
         *,
         sdp: str,
-        session: dict[str, Any] | RealtimeSessionCreateRequestGA | UnsetType = UNSET,
+        session: Mapping[str, Any] | RealtimeSessionCreateRequestGA | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> str:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete the peer connection. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -104,16 +104,16 @@ class Calls(APIResource):
         output_modalities: list[Literal["text", "audio"]] | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         instructions: str | UnsetType = UNSET,
-        audio: dict[str, Any] | UnsetType = UNSET,
+        audio: Mapping[str, Any] | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
-        tracing: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceFunction | ToolChoiceMCP | UnsetType = UNSET,
+        tracing: Literal["auto"] | Mapping[str, Any] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceFunction | ToolChoiceMCP | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        reasoning: dict[str, Any] | RealtimeReasoning | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | RealtimeReasoning | UnsetType = UNSET,
         max_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
-        truncation: Literal["auto", "disabled"] | dict[str, Any] | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        truncation: Literal["auto", "disabled"] | Mapping[str, Any] | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Accept an incoming SIP call and configure the realtime session that will handle it. See https://platform.openai.com/docs/api-reference/realtime-calls"""
@@ -208,8 +208,8 @@ class RealtimeClientSecrets(APIResource):
     async def create(
         self,
         *,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        session: dict[str, Any] | RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
+        session: Mapping[str, Any] | RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeCreateClientSecretResponse:
         """Create a Realtime client secret with an associated session configuration. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -228,8 +228,8 @@ class TranslationsClientSecrets(APIResource):
     async def create(
         self,
         *,
-        session: dict[str, Any] | RealtimeTranslationSessionCreateRequest,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
+        session: Mapping[str, Any] | RealtimeTranslationSessionCreateRequest,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeTranslationClientSecretCreateResponse:
         """Create a Realtime translation client secret with an associated translation session configuration. See https://platform.openai.com/docs/api-reference/realtime"""

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,7 +51,7 @@ class Uploads(UploadsHelpers, APIResource):
         purpose: Literal["assistants", "batch", "fine-tune", "vision"],
         bytes: int,
         mime_type: str,
-        expires_after: dict[str, Any] | FileExpirationAfter | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | FileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Upload:
         """Creates an intermediate Upload object that you can add Parts to. See https://platform.openai.com/docs/api-reference/uploads"""

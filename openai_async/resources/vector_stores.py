@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -123,9 +123,9 @@ class VectorStores(APIResource):
         file_ids: builtins.list[str] | UnsetType = UNSET,
         name: str | UnsetType = UNSET,
         description: str | UnsetType = UNSET,
-        expires_after: dict[str, Any] | VectorStoreExpirationAfter | UnsetType = UNSET,
-        chunking_strategy: dict[str, Any] | AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | VectorStoreExpirationAfter | UnsetType = UNSET,
+        chunking_strategy: Mapping[str, Any] | AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
         """Create a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -162,8 +162,8 @@ class VectorStores(APIResource):
         vector_store_id: str,
         *,
         name: str | None | UnsetType = UNSET,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
         """Modifies a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -195,8 +195,8 @@ class VectorStores(APIResource):
         query: str | builtins.list[str],
         rewrite_query: bool | UnsetType = UNSET,
         max_num_results: int | UnsetType = UNSET,
-        filters: dict[str, Any] | ComparisonFilter | CompoundFilter | UnsetType = UNSET,
-        ranking_options: dict[str, Any] | UnsetType = UNSET,
+        filters: Mapping[str, Any] | ComparisonFilter | CompoundFilter | UnsetType = UNSET,
+        ranking_options: Mapping[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VectorStoreSearchResultItem]:
         """Search a vector store for relevant chunks based on a query and file attributes filter. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -224,9 +224,9 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_ids: list[str] | UnsetType = UNSET,
-        files: Sequence[dict[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
-        chunking_strategy: dict[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
-        attributes: dict[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
+        files: Sequence[Mapping[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
+        chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatchObject:
         """Create a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -323,8 +323,8 @@ class Files(VectorStoreFilesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_id: str,
-        chunking_strategy: dict[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
-        attributes: dict[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
+        chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
         """Create a vector store file by attaching a File to a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
@@ -360,7 +360,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: dict[str, Any] | VectorStoreFileAttributes,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
         """Update attributes on a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""

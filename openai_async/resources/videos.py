@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._core.resource import APIResource, path_segment
@@ -43,7 +44,7 @@ class Videos(APIResource):
         *,
         prompt: str,
         model: str | UnsetType = UNSET,
-        input_reference: FileTypes | dict[str, Any] | UnsetType = UNSET,
+        input_reference: FileTypes | Mapping[str, Any] | UnsetType = UNSET,
         seconds: Literal["4", "8", "12"] | UnsetType = UNSET,
         size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -97,7 +98,7 @@ class Videos(APIResource):
     async def edit(
         self,
         *,
-        video: FileTypes | dict[str, Any] | VideoReferenceInputParam,
+        video: FileTypes | Mapping[str, Any] | VideoReferenceInputParam,
         prompt: str,
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
@@ -114,7 +115,7 @@ class Videos(APIResource):
     async def extend(
         self,
         *,
-        video: dict[str, Any] | VideoReferenceInputParam | FileTypes,
+        video: Mapping[str, Any] | VideoReferenceInputParam | FileTypes,
         prompt: str,
         seconds: Literal["4", "8", "12"],
         **options: Unpack[RequestOptions],

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -81,12 +81,12 @@ class Assistants(APIResource):
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
         """Create an assistant with a model and instructions. See https://platform.openai.com/docs/api-reference/assistants"""
@@ -132,12 +132,12 @@ class Assistants(APIResource):
         name: str | None | UnsetType = UNSET,
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
         """Modifies an assistant. See https://platform.openai.com/docs/api-reference/assistants"""

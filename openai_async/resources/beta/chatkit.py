@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,11 +49,11 @@ class Sessions(APIResource):
     async def create(
         self,
         *,
-        workflow: dict[str, Any] | WorkflowParam,
+        workflow: Mapping[str, Any] | WorkflowParam,
         user: str,
-        expires_after: dict[str, Any] | ExpiresAfterParam | UnsetType = UNSET,
-        rate_limits: dict[str, Any] | RateLimitsParam | UnsetType = UNSET,
-        chatkit_configuration: dict[str, Any] | ChatkitConfigurationParam | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | ExpiresAfterParam | UnsetType = UNSET,
+        rate_limits: Mapping[str, Any] | RateLimitsParam | UnsetType = UNSET,
+        chatkit_configuration: Mapping[str, Any] | ChatkitConfigurationParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ChatSessionResource:
         """Create a ChatKit session. See https://platform.openai.com/docs/api-reference/chatkit/sessions/create object."""

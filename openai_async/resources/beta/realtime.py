@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,22 +57,22 @@ class Sessions(APIResource):
     async def create(
         self,
         *,
-        client_secret: dict[str, Any],
+        client_secret: Mapping[str, Any],
         modalities: Any | UnsetType = UNSET,
         instructions: str | UnsetType = UNSET,
-        voice: str | dict[str, Any] | UnsetType = UNSET,
+        voice: str | Mapping[str, Any] | UnsetType = UNSET,
         input_audio_format: str | UnsetType = UNSET,
         output_audio_format: str | UnsetType = UNSET,
-        input_audio_transcription: dict[str, Any] | UnsetType = UNSET,
+        input_audio_transcription: Mapping[str, Any] | UnsetType = UNSET,
         speed: float | UnsetType = UNSET,
-        tracing: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
-        turn_detection: dict[str, Any] | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any]] | UnsetType = UNSET,
+        tracing: Literal["auto"] | Mapping[str, Any] | UnsetType = UNSET,
+        turn_detection: Mapping[str, Any] | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any]] | UnsetType = UNSET,
         tool_choice: str | UnsetType = UNSET,
         temperature: float | UnsetType = UNSET,
         max_response_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
-        truncation: Literal["auto", "disabled"] | dict[str, Any] | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        truncation: Literal["auto", "disabled"] | Mapping[str, Any] | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeSessionCreateResponse:
         """Create an ephemeral API token for use in client-side applications with the Realtime API. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -120,10 +120,10 @@ class TranscriptionSessions(APIResource):
     async def create(
         self,
         *,
-        turn_detection: dict[str, Any] | UnsetType = UNSET,
-        input_audio_noise_reduction: dict[str, Any] | UnsetType = UNSET,
+        turn_detection: Mapping[str, Any] | UnsetType = UNSET,
+        input_audio_noise_reduction: Mapping[str, Any] | UnsetType = UNSET,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | UnsetType = UNSET,
-        input_audio_transcription: dict[str, Any] | AudioTranscription | UnsetType = UNSET,
+        input_audio_transcription: Mapping[str, Any] | AudioTranscription | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeTranscriptionSessionCreateResponse:
