@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AdminApiKey", "AdminApiKeyCreateResponse", "AdminApiKeyCreateResponseOwner", "AdminApiKeyOwner", "ApiKeyList", "AssignedRoleDetails", "AssignedRoleDetailsAssignmentSourcesItem", "AuditLog", "AuditLogActor", "AuditLogActorApiKey", "AuditLogActorServiceAccount", "AuditLogActorSession", "AuditLogActorUser", "AuditLogActor_ApiKey", "AuditLogApiKeyCreated", "AuditLogApiKeyCreatedData", "AuditLogApiKeyDeleted", "AuditLogApiKeyUpdated", "AuditLogApiKeyUpdatedChangesRequested", "AuditLogCertificateCreated", "AuditLogCertificateDeleted", "AuditLogCertificateUpdated", "AuditLogCertificatesActivated", "AuditLogCertificatesActivatedCertificatesItem", "AuditLogCertificatesDeactivated", "AuditLogCertificatesDeactivatedCertificatesItem", "AuditLogCheckpointPermissionCreated", "AuditLogCheckpointPermissionCreatedData", "AuditLogCheckpointPermissionDeleted", "AuditLogEventType", "AuditLogExternalKeyRegistered", "AuditLogExternalKeyRemoved", "AuditLogGroupCreated", "AuditLogGroupCreatedData", "AuditLogGroupDeleted", "AuditLogGroupUpdated", "AuditLogGroupUpdatedChangesRequested", "AuditLogInviteAccepted", "AuditLogInviteDeleted", "AuditLogInviteSent", "AuditLogInviteSentData", "AuditLogIpAllowlistConfigActivated", "AuditLogIpAllowlistConfigActivatedConfigsItem", "AuditLogIpAllowlistConfigDeactivated", "AuditLogIpAllowlistConfigDeactivatedConfigsItem", "AuditLogIpAllowlistCreated", "AuditLogIpAllowlistDeleted", "AuditLogIpAllowlistUpdated", "AuditLogLoginFailed", "AuditLogLogoutFailed", "AuditLogOrganizationUpdated", "AuditLogOrganizationUpdatedChangesRequested", "AuditLogProject", "AuditLogProjectArchived", "AuditLogProjectCreated", "AuditLogProjectCreatedData", "AuditLogProjectDeleted", "AuditLogProjectUpdated", "AuditLogProjectUpdatedChangesRequested", "AuditLogRateLimitDeleted", "AuditLogRateLimitUpdated", "AuditLogRateLimitUpdatedChangesRequested", "AuditLogRoleAssignmentCreated", "AuditLogRoleAssignmentDeleted", "AuditLogRoleBoundToResource", "AuditLogRoleCreated", "AuditLogRoleDeleted", "AuditLogRoleUnboundFromResource", "AuditLogRoleUpdated", "AuditLogRoleUpdatedChangesRequested", "AuditLogScimDisabled", "AuditLogScimEnabled", "AuditLogServiceAccountCreated", "AuditLogServiceAccountCreatedData", "AuditLogServiceAccountDeleted", "AuditLogServiceAccountUpdated", "AuditLogServiceAccountUpdatedChangesRequested", "AuditLogUserAdded", "AuditLogUserAddedData", "AuditLogUserDeleted", "AuditLogUserUpdated", "AuditLogUserUpdatedChangesRequested", "AuditLogWorkloadIdentityProviderCreated", "AuditLogWorkloadIdentityProviderDeleted", "AuditLogWorkloadIdentityProviderMappingCreated", "AuditLogWorkloadIdentityProviderMappingDeleted", "AuditLogWorkloadIdentityProviderMappingUpdated", "AuditLogWorkloadIdentityProviderUpdated", "Certificate", "CertificateCertificateDetails", "CostsResult", "CostsResultAmount", "CreateGroupBody", "CreateGroupUserBody", "CreateProjectServiceAccountApiKeyBody", "CreateSpendAlertBody", "DeleteCertificateResponse", "DeletedRoleAssignmentResource", "ErrorResponse", "Group", "GroupDeletedResource", "GroupListResource", "GroupMemberUser", "GroupResourceWithSuccess", "GroupResponse", "GroupRoleAssignment", "GroupUser", "GroupUserAssignment", "GroupUserDeletedResource", "HostedToolPermission", "HostedToolPermissionUpdate", "Invite", "InviteDeleteResponse", "InviteListResponse", "InviteProjectGroupBody", "InviteProjectsItem", "InviteRequest", "InviteRequestProjectsItem", "ListAuditLogsResponse", "ListCertificatesResponse", "ListProjectCertificatesResponse", "ModifyCertificateRequest", "OrganizationCertificate", "OrganizationCertificateActivationResponse", "OrganizationCertificateCertificateDetails", "OrganizationCertificateDeactivationResponse", "OrganizationDataRetention", "OrganizationProjectCertificate", "OrganizationProjectCertificateActivationResponse", "OrganizationProjectCertificateCertificateDetails", "OrganizationProjectCertificateDeactivationResponse", "OrganizationSpendAlert", "OrganizationSpendAlertDeletedResource", "OrganizationSpendAlertListResource", "OrganizationSpendLimitDeletedResource", "OrganizationSpendLimitResource", "Project", "ProjectApiKey", "ProjectApiKeyDeleteResponse", "ProjectApiKeyListResponse", "ProjectApiKeyOwner", "ProjectApiKeyOwnerServiceAccount", "ProjectApiKeyOwnerUser", "ProjectCreateRequest", "ProjectDataRetention", "ProjectGroup", "ProjectGroupDeletedResource", "ProjectGroupListResource", "ProjectHostedToolPermissions", "ProjectHostedToolPermissionsUpdateRequest", "ProjectListResponse", "ProjectModelPermissions", "ProjectModelPermissionsDeleteResponse", "ProjectModelPermissionsUpdateRequest", "ProjectRateLimit", "ProjectRateLimitListResponse", "ProjectRateLimitUpdateRequest", "ProjectServiceAccount", "ProjectServiceAccountApiKey", "ProjectServiceAccountCreateRequest", "ProjectServiceAccountCreateResponse", "ProjectServiceAccountDeleteResponse", "ProjectServiceAccountListResponse", "ProjectSpendAlert", "ProjectSpendAlertDeletedResource", "ProjectSpendAlertListResource", "ProjectSpendLimitDeletedResource", "ProjectSpendLimitResource", "ProjectUpdateRequest", "ProjectUser", "ProjectUserCreateRequest", "ProjectUserDeleteResponse", "ProjectUserListResponse", "ProjectUserUpdateRequest", "PublicAssignOrganizationGroupRoleBody", "PublicCreateOrganizationRoleBody", "PublicProjectResidency", "PublicRoleListResource", "PublicUpdateOrganizationRoleBody", "Role", "RoleDeletedResource", "RoleListResource", "ServiceAccountApiKeyBody", "SpendAlertNotificationChannel", "SpendLimitCurrency", "SpendLimitEnforcement", "SpendLimitEnforcementStatus", "SpendLimitInterval", "ToggleCertificatesRequest", "UpdateGroupBody", "UpdateOrganizationDataRetentionBody", "UpdateOrganizationSpendLimitBody", "UpdateProjectDataRetentionBody", "UpdateProjectServiceAccountBody", "UpdateProjectSpendLimitBody", "UploadCertificateRequest", "UsageAudioSpeechesResult", "UsageAudioTranscriptionsResult", "UsageCodeInterpreterSessionsResult", "UsageCompletionsResult", "UsageEmbeddingsResult", "UsageFileSearchCallsResult", "UsageImagesResult", "UsageModerationsResult", "UsageResponse", "UsageTimeBucket", "UsageVectorStoresResult", "UsageWebSearchCallsResult", "User", "UserDeleteResponse", "UserListResource", "UserListResponse", "UserProjects", "UserProjectsDataItem", "UserRoleAssignment", "UserRoleUpdateRequest", "UserUser"]
+__all__ = ["AdminApiKey", "AdminApiKeyCreateResponse", "AdminApiKeyCreateResponseOwner", "AdminApiKeyOwner", "ApiKeyList", "AssignedRoleDetails", "AssignedRoleDetailsAssignmentSourcesItem", "AuditLog", "AuditLogActor", "AuditLogActorApiKey", "AuditLogActorServiceAccount", "AuditLogActorSession", "AuditLogActorUser", "AuditLogActor_ApiKey", "AuditLogApiKeyCreated", "AuditLogApiKeyCreatedData", "AuditLogApiKeyDeleted", "AuditLogApiKeyUpdated", "AuditLogApiKeyUpdatedChangesRequested", "AuditLogCertificateCreated", "AuditLogCertificateDeleted", "AuditLogCertificateUpdated", "AuditLogCertificatesActivated", "AuditLogCertificatesActivatedCertificatesItem", "AuditLogCertificatesDeactivated", "AuditLogCertificatesDeactivatedCertificatesItem", "AuditLogCheckpointPermissionCreated", "AuditLogCheckpointPermissionCreatedData", "AuditLogCheckpointPermissionDeleted", "AuditLogEventType", "AuditLogExternalKeyRegistered", "AuditLogExternalKeyRemoved", "AuditLogGroupCreated", "AuditLogGroupCreatedData", "AuditLogGroupDeleted", "AuditLogGroupUpdated", "AuditLogGroupUpdatedChangesRequested", "AuditLogInviteAccepted", "AuditLogInviteDeleted", "AuditLogInviteSent", "AuditLogInviteSentData", "AuditLogIpAllowlistConfigActivated", "AuditLogIpAllowlistConfigActivatedConfigsItem", "AuditLogIpAllowlistConfigDeactivated", "AuditLogIpAllowlistConfigDeactivatedConfigsItem", "AuditLogIpAllowlistCreated", "AuditLogIpAllowlistDeleted", "AuditLogIpAllowlistUpdated", "AuditLogLoginFailed", "AuditLogLogoutFailed", "AuditLogOrganizationUpdated", "AuditLogOrganizationUpdatedChangesRequested", "AuditLogProject", "AuditLogProjectArchived", "AuditLogProjectCreated", "AuditLogProjectCreatedData", "AuditLogProjectDeleted", "AuditLogProjectUpdated", "AuditLogProjectUpdatedChangesRequested", "AuditLogRateLimitDeleted", "AuditLogRateLimitUpdated", "AuditLogRateLimitUpdatedChangesRequested", "AuditLogRoleAssignmentCreated", "AuditLogRoleAssignmentDeleted", "AuditLogRoleBoundToResource", "AuditLogRoleCreated", "AuditLogRoleDeleted", "AuditLogRoleUnboundFromResource", "AuditLogRoleUpdated", "AuditLogRoleUpdatedChangesRequested", "AuditLogScimDisabled", "AuditLogScimEnabled", "AuditLogServiceAccountCreated", "AuditLogServiceAccountCreatedData", "AuditLogServiceAccountDeleted", "AuditLogServiceAccountUpdated", "AuditLogServiceAccountUpdatedChangesRequested", "AuditLogUserAdded", "AuditLogUserAddedData", "AuditLogUserDeleted", "AuditLogUserUpdated", "AuditLogUserUpdatedChangesRequested", "AuditLogWorkloadIdentityProviderCreated", "AuditLogWorkloadIdentityProviderDeleted", "AuditLogWorkloadIdentityProviderMappingCreated", "AuditLogWorkloadIdentityProviderMappingDeleted", "AuditLogWorkloadIdentityProviderMappingUpdated", "AuditLogWorkloadIdentityProviderUpdated", "Certificate", "CertificateCertificateDetails", "CostsResult", "CostsResultAmount", "CreateGroupBody", "CreateGroupUserBody", "CreateProjectServiceAccountApiKeyBody", "CreateSpendAlertBody", "DeleteCertificateResponse", "DeletedRoleAssignmentResource", "ErrorResponse", "Group", "GroupDeletedResource", "GroupListResource", "GroupMemberUser", "GroupResourceWithSuccess", "GroupResponse", "GroupRoleAssignment", "GroupUpdateResponse", "GroupUser", "GroupUserAssignment", "GroupUserDeletedResource", "HostedToolPermission", "HostedToolPermissionUpdate", "HostedToolPermissionUpdateParams", "Invite", "InviteCreateParams", "InviteDeleteResponse", "InviteListResponse", "InviteProjectGroupBody", "InviteProjectsItem", "InviteRequest", "InviteRequestProjectsItem", "ListAuditLogsResponse", "ListCertificatesResponse", "ListProjectCertificatesResponse", "ModifyCertificateRequest", "OrganizationCertificate", "OrganizationCertificateActivationResponse", "OrganizationCertificateCertificateDetails", "OrganizationCertificateDeactivationResponse", "OrganizationDataRetention", "OrganizationGroupUser", "OrganizationProjectCertificate", "OrganizationProjectCertificateActivationResponse", "OrganizationProjectCertificateCertificateDetails", "OrganizationProjectCertificateDeactivationResponse", "OrganizationSpendAlert", "OrganizationSpendAlertDeletedResource", "OrganizationSpendAlertListResource", "OrganizationSpendLimitDeletedResource", "OrganizationSpendLimitResource", "Project", "ProjectApiKey", "ProjectApiKeyDeleteResponse", "ProjectApiKeyListResponse", "ProjectApiKeyOwner", "ProjectApiKeyOwnerServiceAccount", "ProjectApiKeyOwnerUser", "ProjectCreateRequest", "ProjectDataRetention", "ProjectGroup", "ProjectGroupDeletedResource", "ProjectGroupListResource", "ProjectHostedToolPermissions", "ProjectHostedToolPermissionsUpdateRequest", "ProjectListResponse", "ProjectModelPermissions", "ProjectModelPermissionsDeleteResponse", "ProjectModelPermissionsUpdateRequest", "ProjectRateLimit", "ProjectRateLimitListResponse", "ProjectRateLimitUpdateRequest", "ProjectServiceAccount", "ProjectServiceAccountApiKey", "ProjectServiceAccountCreateRequest", "ProjectServiceAccountCreateResponse", "ProjectServiceAccountDeleteResponse", "ProjectServiceAccountListResponse", "ProjectSpendAlert", "ProjectSpendAlertDeletedResource", "ProjectSpendAlertListResource", "ProjectSpendLimitDeletedResource", "ProjectSpendLimitResource", "ProjectUpdateRequest", "ProjectUser", "ProjectUserCreateRequest", "ProjectUserDeleteResponse", "ProjectUserListResponse", "ProjectUserUpdateRequest", "PublicAssignOrganizationGroupRoleBody", "PublicCreateOrganizationRoleBody", "PublicProjectResidency", "PublicRoleListResource", "PublicUpdateOrganizationRoleBody", "Role", "RoleCreateParams", "RoleDeletedResource", "RoleListResource", "RoleListResponse", "RoleRetrieveResponse", "RoleUpdateParams", "ServiceAccountApiKeyBody", "SpendAlertCreateParams", "SpendAlertNotificationChannel", "SpendAlertUpdateParams", "SpendLimitCurrency", "SpendLimitEnforcement", "SpendLimitEnforcementStatus", "SpendLimitInterval", "SpendLimitUpdateParams", "ToggleCertificatesRequest", "UpdateGroupBody", "UpdateOrganizationDataRetentionBody", "UpdateOrganizationSpendLimitBody", "UpdateProjectDataRetentionBody", "UpdateProjectServiceAccountBody", "UpdateProjectSpendLimitBody", "UploadCertificateRequest", "UsageAudioSpeechesResult", "UsageAudioTranscriptionsResult", "UsageCodeInterpreterSessionsResult", "UsageCompletionsResult", "UsageEmbeddingsResult", "UsageFileSearchCallsResult", "UsageImagesResult", "UsageModerationsResult", "UsageResponse", "UsageTimeBucket", "UsageVectorStoresResult", "UsageWebSearchCallsResult", "User", "UserCreateParams", "UserDeleteResponse", "UserListResource", "UserListResponse", "UserProjects", "UserProjectsDataItem", "UserRetrieveResponse", "UserRoleAssignment", "UserRoleUpdateRequest", "UserUpdateParams", "UserUser"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -1762,3 +1762,95 @@ PublicProjectResidency = Literal["GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_
 SpendLimitCurrency = Literal["USD"] | str
 SpendLimitEnforcementStatus = Literal["inactive", "enforcing"] | str
 SpendLimitInterval = Literal["month"] | str
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class HostedToolPermissionUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``ProjectHostedToolPermissionsUpdateRequest`` (the official SDK's request type)."""
+
+    file_search: Mapping[str, Any] | None  # The file search permission update.
+    web_search: Mapping[str, Any] | None  # The web search permission update.
+    image_generation: Mapping[str, Any] | None  # The image generation permission update.
+    mcp: Mapping[str, Any] | None  # The MCP permission update.
+    code_interpreter: Mapping[str, Any] | None  # The code interpreter permission update.
+
+
+class InviteCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``InviteRequest`` (the official SDK's request type)."""
+
+    email: Required[str]  # Send an email to this address
+    role: Required[Literal["reader", "owner"] | str]  # `owner` or `reader`
+    projects: Iterable[Mapping[str, Any]]  # An array of projects to which membership is granted at the same time the org invite is accepted.
+
+
+class RoleCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``PublicCreateOrganizationRoleBody`` (the official SDK's request type)."""
+
+    role_name: Required[str]  # Unique name for the role.
+    permissions: Required[Iterable[str]]  # Permissions to grant to the role.
+    description: str | None  # Optional description of the role.
+
+
+class RoleUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``PublicUpdateOrganizationRoleBody`` (the official SDK's request type)."""
+
+    permissions: Iterable[str] | None  # Updated set of permissions for the role.
+    description: str | None  # New description for the role.
+    role_name: str | None  # New name for the role.
+
+
+class SpendAlertCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
+
+    threshold_amount: Required[int]  # The alert threshold amount, in cents.
+    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
+    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+    notification_channel: Required[Mapping[str, Any]]
+
+
+class SpendAlertUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
+
+    threshold_amount: Required[int]  # The alert threshold amount, in cents.
+    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
+    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+    notification_channel: Required[Mapping[str, Any]]
+
+
+class SpendLimitUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``UpdateProjectSpendLimitBody`` (the official SDK's request type)."""
+
+    threshold_amount: Required[int]  # The hard spend limit amount, in cents.
+    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
+    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+
+
+class UserCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``ProjectUserCreateRequest`` (the official SDK's request type)."""
+
+    user_id: str | None  # The ID of the user.
+    email: str | None  # Email of the user to add.
+    role: Required[str]  # `owner` or `member`
+
+
+class UserUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``UserRoleUpdateRequest`` (the official SDK's request type)."""
+
+    role: str | None  # `owner` or `reader`
+    role_id: str | None  # Role ID to assign to the user.
+    technical_level: str | None  # Technical level metadata.
+    developer_persona: str | None  # Developer persona metadata.
+
+
+GroupUpdateResponse = GroupResourceWithSuccess
+OrganizationGroupUser = GroupUser
+RoleListResponse = AssignedRoleDetails
+RoleRetrieveResponse = AssignedRoleDetails
+UserRetrieveResponse = GroupMemberUser

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Assistant", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileSearchRanker", "FileSearchRankingOptions", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventThreadMessageCompleted", "MessageStreamEventThreadMessageCreated", "MessageStreamEventThreadMessageDelta", "MessageStreamEventThreadMessageInProgress", "MessageStreamEventThreadMessageIncomplete", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventThreadRunStepCancelled", "RunStepStreamEventThreadRunStepCompleted", "RunStepStreamEventThreadRunStepCreated", "RunStepStreamEventThreadRunStepDelta", "RunStepStreamEventThreadRunStepExpired", "RunStepStreamEventThreadRunStepFailed", "RunStepStreamEventThreadRunStepInProgress", "RunStreamEvent", "RunStreamEventThreadRunCancelled", "RunStreamEventThreadRunCancelling", "RunStreamEventThreadRunCompleted", "RunStreamEventThreadRunCreated", "RunStreamEventThreadRunExpired", "RunStreamEventThreadRunFailed", "RunStreamEventThreadRunInProgress", "RunStreamEventThreadRunIncomplete", "RunStreamEventThreadRunQueued", "RunStreamEventThreadRunRequiresAction", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "Thread", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "TruncationObject"]
+__all__ = ["Assistant", "AssistantCreateParams", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantUpdateParams", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CodeInterpreterLogs", "CodeInterpreterToolCallDelta", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileCitationAnnotation", "FileCitationDeltaAnnotation", "FilePathAnnotation", "FilePathDeltaAnnotation", "FileSearchRanker", "FileSearchRankingOptions", "FileSearchToolCallDelta", "FileSearchToolParam", "ImageFileContentBlock", "ImageFileContentBlockParam", "ImageFileDeltaBlock", "ImageURLContentBlock", "ImageURLContentBlockParam", "ImageURLDeltaBlock", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageCreateParams", "MessageCreationStepDetails", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventThreadMessageCompleted", "MessageStreamEventThreadMessageCreated", "MessageStreamEventThreadMessageDelta", "MessageStreamEventThreadMessageInProgress", "MessageStreamEventThreadMessageIncomplete", "ModerationImageURLInputParam", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "RefusalDeltaBlock", "RequiredActionFunctionToolCall", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaMessageDelta", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventThreadRunStepCancelled", "RunStepStreamEventThreadRunStepCompleted", "RunStepStreamEventThreadRunStepCreated", "RunStepStreamEventThreadRunStepDelta", "RunStepStreamEventThreadRunStepExpired", "RunStepStreamEventThreadRunStepFailed", "RunStepStreamEventThreadRunStepInProgress", "RunStreamEvent", "RunStreamEventThreadRunCancelled", "RunStreamEventThreadRunCancelling", "RunStreamEventThreadRunCompleted", "RunStreamEventThreadRunCreated", "RunStreamEventThreadRunExpired", "RunStreamEventThreadRunFailed", "RunStreamEventThreadRunInProgress", "RunStreamEventThreadRunIncomplete", "RunStreamEventThreadRunQueued", "RunStreamEventThreadRunRequiresAction", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "TextDeltaBlock", "Thread", "ThreadCreateParams", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "ToolCallDeltaObject", "ToolCallsStepDetails", "TruncationObject"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -1141,3 +1141,108 @@ Run = RunObject
 RunStep = RunStepObject
 Thread = ThreadObject
 ThreadDeleted = DeleteThreadResponse
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class AssistantCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
+    name: str | None
+    description: str | None
+    instructions: str | None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
+    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
+    tool_resources: Mapping[str, Any] | None
+    metadata: Mapping[str, str] | None
+    temperature: float | None
+    top_p: float | None
+    response_format: Literal["auto"] | str | Mapping[str, Any] | None
+
+
+class AssistantUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
+    name: str | None
+    description: str | None
+    instructions: str | None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
+    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
+    tool_resources: Mapping[str, Any] | None
+    metadata: Mapping[str, str] | None
+    temperature: float | None
+    top_p: float | None
+    response_format: Literal["auto"] | str | Mapping[str, Any] | None
+
+
+class FileSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``AssistantToolsFileSearch`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search"]]
+    file_search: Mapping[str, Any]  # Overrides for the file search tool.
+
+
+class ImageFileContentBlockParam(TypedDict, total=False):
+    """The ``dict`` form of ``MessageContentImageFileObject`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_file"]]
+    image_file: Required[Mapping[str, Any]]
+
+
+class ImageURLContentBlockParam(TypedDict, total=False):
+    """The ``dict`` form of ``MessageContentImageUrlObject`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]
+
+
+class MessageCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateMessageRequest`` (the official SDK's request type)."""
+
+    role: Required[Literal["user", "assistant"] | str]  # The role of the entity that is creating the message.
+    content: Required[str | Iterable[ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]]]
+    attachments: Iterable[Mapping[str, Any]] | None
+    metadata: Mapping[str, str] | None
+
+
+class ModerationImageURLInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``MessageContentImageUrlObject`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]
+
+
+class ThreadCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateThreadRequest`` (the official SDK's request type)."""
+
+    messages: Iterable[MessageCreateParams]  # A list of [messages](/docs/api-reference/messages) to start the thread with.
+    tool_resources: Mapping[str, Any] | None
+    metadata: Mapping[str, str] | None
+
+
+CodeInterpreterLogs = RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject
+CodeInterpreterToolCallDelta = RunStepDeltaStepDetailsToolCallsCodeObject
+FileCitationAnnotation = MessageContentTextAnnotationsFileCitationObject
+FileCitationDeltaAnnotation = MessageDeltaContentTextAnnotationsFileCitationObject
+FilePathAnnotation = MessageContentTextAnnotationsFilePathObject
+FilePathDeltaAnnotation = MessageDeltaContentTextAnnotationsFilePathObject
+FileSearchToolCallDelta = RunStepDeltaStepDetailsToolCallsFileSearchObject
+ImageFileContentBlock = MessageContentImageFileObject
+ImageFileDeltaBlock = MessageDeltaContentImageFileObject
+ImageURLContentBlock = MessageContentImageUrlObject
+ImageURLDeltaBlock = MessageDeltaContentImageUrlObject
+MessageCreationStepDetails = RunStepDetailsMessageCreationObject
+RefusalDeltaBlock = MessageDeltaContentRefusalObject
+RequiredActionFunctionToolCall = RunToolCallObject
+RunStepDeltaMessageDelta = RunStepDetailsMessageCreationObject
+TextDeltaBlock = MessageDeltaContentTextObject
+ToolCallDeltaObject = RunStepDetailsToolCallsObject
+ToolCallsStepDetails = RunStepDeltaStepDetailsToolCallsObject

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionWord", "Translation", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
+__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "SpeechCreateParams", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionDiarized", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionTextDeltaEvent", "TranscriptionTextDoneEvent", "TranscriptionTextSegmentEvent", "TranscriptionVerbose", "TranscriptionWord", "Translation", "TranslationCreateParams", "TranslationVerbose", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentCreateParams", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -259,3 +259,66 @@ TranscriptionInclude = Literal["logprobs"] | str
 # Names of the official `openai` SDK.
 Transcription = CreateTranscriptionResponseJson
 Translation = CreateTranslationResponseJson
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .shared import TranscriptionLanguage as TranscriptionLanguage
+
+
+class SpeechCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateSpeechRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
+    input: Required[str]  # The text to generate audio for.
+    instructions: str  # Control the voice of your generated audio with additional instructions.
+    voice: Required[str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]]  # The voice to use when generating the audio.
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str  # The format to audio in.
+    speed: float  # The speed of the generated audio.
+    stream_format: Literal["sse", "audio"] | str  # The format to stream the audio in.
+
+
+class TranslationCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateTranslationRequest`` (the official SDK's request type)."""
+
+    file: Required[bytes]  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
+    model: Required[str | Literal["whisper-1"]]  # ID of the model to use.
+    prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | str  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
+    temperature: float  # The sampling temperature, between 0 and 1.
+
+
+class VoiceConsentCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVoiceConsentRequest`` (the official SDK's request type)."""
+
+    name: Required[str]  # The label to use for this consent recording.
+    recording: Required[bytes]  # The consent audio recording file.
+    language: Required[str]  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
+
+
+TranscriptionDiarized = CreateTranscriptionResponseDiarizedJson
+TranscriptionTextDeltaEvent = TranscriptTextDeltaEvent
+TranscriptionTextDoneEvent = TranscriptTextDoneEvent
+TranscriptionTextSegmentEvent = TranscriptTextSegmentEvent
+TranscriptionVerbose = CreateTranscriptionResponseVerboseJson
+TranslationVerbose = CreateTranslationResponseVerboseJson
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "TranscriptionLanguage": ".shared",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Batch", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse"]
+__all__ = ["Batch", "BatchCreateParams", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -107,4 +107,24 @@ class ListBatchesResponse(BaseModel):
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
 from . import shared as _shared  # noqa: E402
+
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class BatchCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateBatchRequest`` (the official SDK's request type)."""
+
+    input_file_id: Required[str]  # The ID of an uploaded file that contains requests for the new batch.
+    endpoint: Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]  # The endpoint to be used for all requests in the batch.
+    completion_window: Required[Literal["24h"] | str]  # The time frame within which the batch should be processed.
+    metadata: Mapping[str, str] | None
+    output_expires_after: Mapping[str, Any]
+
 

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["ChatCompletion", "ChatCompletionAllowedTools", "ChatCompletionAllowedToolsChoice", "ChatCompletionAudio", "ChatCompletionChunk", "ChatCompletionContentPartImage", "ChatCompletionContentPartText", "ChatCompletionDeleted", "ChatCompletionFunctionCallOption", "ChatCompletionFunctionTool", "ChatCompletionFunctions", "ChatCompletionList", "ChatCompletionMessage", "ChatCompletionMessageCustomToolCall", "ChatCompletionMessageCustomToolCallCustom", "ChatCompletionMessageFunctionToolCall", "ChatCompletionMessageList", "ChatCompletionMessageListDataItem", "ChatCompletionMessageListDataItemAnnotationsItem", "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation", "ChatCompletionMessageListDataItemAudio", "ChatCompletionMessageListDataItemFunctionCall", "ChatCompletionMessageParam", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ChatCompletionMessageToolCallChunkFunction", "ChatCompletionMessageToolCallFunction", "ChatCompletionMessageToolCallUnion", "ChatCompletionMessageToolCalls", "ChatCompletionModalities", "ChatCompletionModeration", "ChatCompletionModerationError", "ChatCompletionModerationResults", "ChatCompletionNamedToolChoice", "ChatCompletionNamedToolChoiceCustom", "ChatCompletionNamedToolChoiceCustomCustom", "ChatCompletionNamedToolChoiceFunction", "ChatCompletionRequestAssistantMessage", "ChatCompletionRequestAssistantMessageAudio", "ChatCompletionRequestAssistantMessageContentPart", "ChatCompletionRequestAssistantMessageFunctionCall", "ChatCompletionRequestDeveloperMessage", "ChatCompletionRequestFunctionMessage", "ChatCompletionRequestMessage", "ChatCompletionRequestMessageContentPartAudio", "ChatCompletionRequestMessageContentPartAudioInputAudio", "ChatCompletionRequestMessageContentPartFile", "ChatCompletionRequestMessageContentPartFileFile", "ChatCompletionRequestMessageContentPartImage", "ChatCompletionRequestMessageContentPartImageImageUrl", "ChatCompletionRequestMessageContentPartRefusal", "ChatCompletionRequestMessageContentPartText", "ChatCompletionRequestSystemMessage", "ChatCompletionRequestSystemMessageContentPart", "ChatCompletionRequestToolMessage", "ChatCompletionRequestToolMessageContentPart", "ChatCompletionRequestUserMessage", "ChatCompletionRequestUserMessageContentPart", "ChatCompletionResponseMessage", "ChatCompletionResponseMessageAnnotationsItem", "ChatCompletionResponseMessageAnnotationsItemUrlCitation", "ChatCompletionResponseMessageAudio", "ChatCompletionResponseMessageFunctionCall", "ChatCompletionRole", "ChatCompletionStoreMessage", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions2", "ChatCompletionStreamResponseDelta", "ChatCompletionStreamResponseDeltaFunctionCall", "ChatCompletionTokenLogprob", "ChatCompletionTokenLogprobTopLogprobsItem", "ChatCompletionTool", "ChatCompletionToolChoiceOption", "ChatCompletionToolParam", "Choice", "CreateChatCompletionRequest", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestWebSearchOptions", "CreateChatCompletionRequestWebSearchOptionsUserLocation", "CreateChatCompletionResponse", "CreateChatCompletionResponseChoicesItem", "CreateChatCompletionResponseChoicesItemLogprobs", "CreateChatCompletionStreamResponse", "CreateChatCompletionStreamResponseChoicesItem", "CreateChatCompletionStreamResponseChoicesItemLogprobs", "CustomToolChatCompletions", "CustomToolChatCompletionsCustom", "CustomToolChatCompletionsCustomFormatGrammar", "CustomToolChatCompletionsCustomFormatGrammarGrammar", "CustomToolChatCompletionsCustomFormatText", "PredictionContent", "ResponseModalities", "ServiceTier", "WebSearchContextSize", "WebSearchLocation"]
+__all__ = ["ChatCompletion", "ChatCompletionAllowedToolChoiceParam", "ChatCompletionAllowedTools", "ChatCompletionAllowedToolsChoice", "ChatCompletionAllowedToolsParam", "ChatCompletionAssistantMessageParam", "ChatCompletionAudio", "ChatCompletionAudioParam", "ChatCompletionChunk", "ChatCompletionContentPartImage", "ChatCompletionContentPartImageParam", "ChatCompletionContentPartInputAudioParam", "ChatCompletionContentPartParam", "ChatCompletionContentPartRefusalParam", "ChatCompletionContentPartText", "ChatCompletionContentPartTextParam", "ChatCompletionCustomToolParam", "ChatCompletionDeleted", "ChatCompletionDeveloperMessageParam", "ChatCompletionFunctionCallOption", "ChatCompletionFunctionCallOptionParam", "ChatCompletionFunctionMessageParam", "ChatCompletionFunctionTool", "ChatCompletionFunctionToolParam", "ChatCompletionFunctions", "ChatCompletionList", "ChatCompletionMessage", "ChatCompletionMessageCustomToolCall", "ChatCompletionMessageCustomToolCallCustom", "ChatCompletionMessageCustomToolCallParam", "ChatCompletionMessageFunctionToolCall", "ChatCompletionMessageFunctionToolCallParam", "ChatCompletionMessageList", "ChatCompletionMessageListDataItem", "ChatCompletionMessageListDataItemAnnotationsItem", "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation", "ChatCompletionMessageListDataItemAudio", "ChatCompletionMessageListDataItemFunctionCall", "ChatCompletionMessageParam", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ChatCompletionMessageToolCallChunkFunction", "ChatCompletionMessageToolCallFunction", "ChatCompletionMessageToolCallParam", "ChatCompletionMessageToolCallUnion", "ChatCompletionMessageToolCallUnionParam", "ChatCompletionMessageToolCalls", "ChatCompletionModalities", "ChatCompletionModeration", "ChatCompletionModerationError", "ChatCompletionModerationResults", "ChatCompletionNamedToolChoice", "ChatCompletionNamedToolChoiceCustom", "ChatCompletionNamedToolChoiceCustomCustom", "ChatCompletionNamedToolChoiceCustomParam", "ChatCompletionNamedToolChoiceFunction", "ChatCompletionNamedToolChoiceParam", "ChatCompletionPredictionContentParam", "ChatCompletionRequestAssistantMessage", "ChatCompletionRequestAssistantMessageAudio", "ChatCompletionRequestAssistantMessageContentPart", "ChatCompletionRequestAssistantMessageFunctionCall", "ChatCompletionRequestDeveloperMessage", "ChatCompletionRequestFunctionMessage", "ChatCompletionRequestMessage", "ChatCompletionRequestMessageContentPartAudio", "ChatCompletionRequestMessageContentPartAudioInputAudio", "ChatCompletionRequestMessageContentPartFile", "ChatCompletionRequestMessageContentPartFileFile", "ChatCompletionRequestMessageContentPartImage", "ChatCompletionRequestMessageContentPartImageImageUrl", "ChatCompletionRequestMessageContentPartRefusal", "ChatCompletionRequestMessageContentPartText", "ChatCompletionRequestSystemMessage", "ChatCompletionRequestSystemMessageContentPart", "ChatCompletionRequestToolMessage", "ChatCompletionRequestToolMessageContentPart", "ChatCompletionRequestUserMessage", "ChatCompletionRequestUserMessageContentPart", "ChatCompletionResponseMessage", "ChatCompletionResponseMessageAnnotationsItem", "ChatCompletionResponseMessageAnnotationsItemUrlCitation", "ChatCompletionResponseMessageAudio", "ChatCompletionResponseMessageFunctionCall", "ChatCompletionRole", "ChatCompletionStoreMessage", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions2", "ChatCompletionStreamOptionsParam", "ChatCompletionStreamResponseDelta", "ChatCompletionStreamResponseDeltaFunctionCall", "ChatCompletionSystemMessageParam", "ChatCompletionTokenLogprob", "ChatCompletionTokenLogprobTopLogprobsItem", "ChatCompletionTool", "ChatCompletionToolChoiceOption", "ChatCompletionToolChoiceOptionParam", "ChatCompletionToolMessageParam", "ChatCompletionToolParam", "ChatCompletionUserMessageParam", "Choice", "CreateChatCompletionRequest", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestMessageParam", "CreateChatCompletionRequestWebSearchOptions", "CreateChatCompletionRequestWebSearchOptionsUserLocation", "CreateChatCompletionResponse", "CreateChatCompletionResponseChoicesItem", "CreateChatCompletionResponseChoicesItemLogprobs", "CreateChatCompletionStreamResponse", "CreateChatCompletionStreamResponseChoicesItem", "CreateChatCompletionStreamResponseChoicesItemLogprobs", "CustomToolChatCompletions", "CustomToolChatCompletionsCustom", "CustomToolChatCompletionsCustomFormatGrammar", "CustomToolChatCompletionsCustomFormatGrammarGrammar", "CustomToolChatCompletionsCustomFormatText", "FunctionToolCallDelta", "PredictionContent", "ResponseModalities", "ServiceTier", "WebSearchContextSize", "WebSearchLocation"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -604,8 +604,228 @@ ChatCompletionContentPartText = ChatCompletionRequestMessageContentPartText
 ChatCompletionFunctionTool = ChatCompletionTool
 ChatCompletionMessage = ChatCompletionResponseMessage
 ChatCompletionMessageFunctionToolCall = ChatCompletionMessageToolCall
-ChatCompletionMessageParam = ChatCompletionRequestMessage
 ChatCompletionMessageToolCallUnion = ChatCompletionMessageToolCalls
 ChatCompletionStoreMessage = ChatCompletionMessageListDataItem
-ChatCompletionToolParam = ChatCompletionTool
 Choice = CreateChatCompletionResponseChoicesItem
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .shared import ChatCompletionReasoningEffort as ChatCompletionReasoningEffort
+    from .._structured import ParsedChatCompletion as ParsedChatCompletion
+    from .._structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from .._structured import ParsedChoice as ParsedChoice
+    from .._structured import ParsedFunction as ParsedFunction
+    from .._structured import ParsedFunctionToolCall as ParsedFunctionToolCall
+
+
+class ChatCompletionAllowedToolChoiceParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionAllowedToolsChoice`` (the official SDK's request type)."""
+
+    type: Required[Literal["allowed_tools"]]
+    allowed_tools: Required[ChatCompletionAllowedToolsParam]
+
+
+class ChatCompletionAllowedToolsParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionAllowedTools`` (the official SDK's request type)."""
+
+    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
+    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+
+
+class ChatCompletionAssistantMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestAssistantMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["assistant"]]
+    content: str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartRefusalParam] | None
+    refusal: str | None
+    name: str  # An optional name for the participant.
+    audio: Mapping[str, Any] | None
+    tool_calls: Iterable[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]
+    function_call: Mapping[str, Any] | None
+
+
+class ChatCompletionAudioParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionResponseMessageAudio`` (the official SDK's request type)."""
+
+    id: Required[str]  # Unique identifier for this audio response.
+    expires_at: Required[int]  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
+    data: Required[str]  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
+    transcript: Required[str]  # Transcript of the audio generated by the model.
+
+
+class ChatCompletionContentPartImageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartImage`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ChatCompletionContentPartInputAudioParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartAudio`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio"]]
+    input_audio: Required[Mapping[str, Any]]
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ChatCompletionContentPartRefusalParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartRefusal`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal message generated by the model.
+
+
+class ChatCompletionContentPartTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartText`` (the official SDK's request type)."""
+
+    type: Required[Literal["text"]]
+    text: Required[str]  # The text content.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ChatCompletionCustomToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionNamedToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    custom: Required[Mapping[str, Any]]
+
+
+class ChatCompletionDeveloperMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestDeveloperMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["developer"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the developer message.
+    name: str  # An optional name for the participant.
+
+
+class ChatCompletionFunctionCallOptionParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionFunctionCallOption`` (the official SDK's request type)."""
+
+    name: Required[str]  # The name of the function to call.
+
+
+class ChatCompletionFunctionMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestFunctionMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["function"]]
+    content: Required[str | None]
+    name: Required[str]  # The name of the function to call.
+
+
+class ChatCompletionFunctionToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    function: Required[Mapping[str, Any]]
+
+
+class ChatCompletionMessageCustomToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionMessageCustomToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    id: Required[str]  # The ID of the tool call.
+    custom: Required[Mapping[str, Any]]  # The custom tool that the model called.
+
+
+class ChatCompletionMessageFunctionToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    id: Required[str]  # The ID of the tool call.
+    function: Required[Mapping[str, Any]]  # The function that the model called.
+
+
+class ChatCompletionMessageToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    id: Required[str]  # The ID of the tool call.
+    function: Required[Mapping[str, Any]]  # The function that the model called.
+
+
+class ChatCompletionNamedToolChoiceCustomParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionNamedToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    custom: Required[Mapping[str, Any]]
+
+
+class ChatCompletionNamedToolChoiceParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionNamedToolChoice`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    function: Required[Mapping[str, Any]]
+
+
+class ChatCompletionPredictionContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``PredictionContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["content"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The content that should be matched when generating a model response.
+
+
+class ChatCompletionSystemMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestSystemMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["system"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the system message.
+    name: str  # An optional name for the participant.
+
+
+class ChatCompletionToolMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestToolMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["tool"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the tool message.
+    tool_call_id: Required[str]  # Tool call that this message is responding to.
+
+
+class ChatCompletionToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    function: Required[Mapping[str, Any]]
+
+
+class ChatCompletionUserMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestUserMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["user"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]]]  # The contents of the user message.
+    name: str  # An optional name for the participant.
+
+
+ChatCompletionContentPartParam = ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]
+ChatCompletionMessageParam = ChatCompletionDeveloperMessageParam | ChatCompletionSystemMessageParam | ChatCompletionUserMessageParam | ChatCompletionAssistantMessageParam | ChatCompletionToolMessageParam | ChatCompletionFunctionMessageParam
+ChatCompletionMessageToolCallUnionParam = list[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]
+ChatCompletionStreamOptionsParam = Mapping[str, Any] | None
+ChatCompletionToolChoiceOptionParam = ChatCompletionToolChoiceOption
+CreateChatCompletionRequestMessageParam = ChatCompletionDeveloperMessageParam | ChatCompletionSystemMessageParam | ChatCompletionUserMessageParam | ChatCompletionAssistantMessageParam | ChatCompletionToolMessageParam | ChatCompletionFunctionMessageParam
+FunctionToolCallDelta = ChatCompletionMessageToolCallChunk
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ChatCompletionReasoningEffort": ".shared",
+    "ParsedChatCompletion": ".._structured",
+    "ParsedChatCompletionMessage": ".._structured",
+    "ParsedChoice": ".._structured",
+    "ParsedFunction": ".._structured",
+    "ParsedFunctionToolCall": ".._structured",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value

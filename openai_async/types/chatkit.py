@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["ActiveStatus", "AssistantMessageItem", "Attachment", "AttachmentType", "AutomaticThreadTitlingParam", "ChatSessionAutomaticThreadTitling", "ChatSessionChatkitConfiguration", "ChatSessionFileUpload", "ChatSessionHistory", "ChatSessionRateLimits", "ChatSessionResource", "ChatSessionStatus", "ChatkitConfigurationParam", "ChatkitWorkflow", "ChatkitWorkflowTracing", "ClientToolCallItem", "ClientToolCallStatus", "ClosedStatus", "CreateChatSessionBody", "DeletedThreadResource", "ExpiresAfterParam", "FileAnnotation", "FileAnnotationSource", "FileUploadParam", "HistoryParam", "InferenceOptions", "LockedStatus", "RateLimitsParam", "ResponseOutputText", "TaskGroupItem", "TaskGroupTask", "TaskItem", "TaskType", "ThreadItem", "ThreadItemListResource", "ThreadListResource", "ThreadResource", "ToolChoice", "UrlAnnotation", "UrlAnnotationSource", "UserMessageInputText", "UserMessageItem", "UserMessageQuotedText", "WidgetMessageItem", "WorkflowParam", "WorkflowTracingParam"]
+__all__ = ["ActiveStatus", "AssistantMessageItem", "Attachment", "AttachmentType", "AutomaticThreadTitlingParam", "ChatKitAttachment", "ChatKitResponseOutputText", "ChatKitThreadAssistantMessageItem", "ChatKitThreadUserMessageItem", "ChatKitWidgetItem", "ChatKitWorkflow", "ChatSessionAutomaticThreadTitling", "ChatSessionChatKitConfiguration", "ChatSessionChatKitConfigurationParam", "ChatSessionChatkitConfiguration", "ChatSessionFileUpload", "ChatSessionHistory", "ChatSessionRateLimits", "ChatSessionRateLimitsParam", "ChatSessionResource", "ChatSessionStatus", "ChatSessionWorkflowParam", "ChatkitConfigurationParam", "ChatkitWorkflow", "ChatkitWorkflowTracing", "ClientToolCallItem", "ClientToolCallStatus", "ClosedStatus", "CreateChatSessionBody", "DecisionInputText", "DecisionQuestionInputText", "DeletedThreadResource", "ExpiresAfterParam", "FileAnnotation", "FileAnnotationSource", "FileUploadParam", "HistoryParam", "InferenceOptions", "LockedStatus", "RateLimitsParam", "ResponseOutputText", "SessionCreateParams", "TaskGroupItem", "TaskGroupTask", "TaskItem", "TaskType", "ThreadItem", "ThreadItemListResource", "ThreadListResource", "ThreadResource", "ToolChoice", "UrlAnnotation", "UrlAnnotationSource", "UserMessageInputText", "UserMessageItem", "UserMessageQuotedText", "WidgetMessageItem", "WorkflowParam", "WorkflowTracingParam"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -366,3 +366,55 @@ ChatSessionStatus = Literal["active", "expired", "cancelled"] | str
 ClientToolCallStatus = Literal["in_progress", "completed"] | str
 TaskType = Literal["custom", "thought"] | str
 ThreadItem = UserMessageItem | AssistantMessageItem | WidgetMessageItem | ClientToolCallItem | TaskItem | TaskGroupItem
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ChatSessionChatKitConfigurationParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatSessionChatkitConfiguration`` (the official SDK's request type)."""
+
+    automatic_thread_titling: Required[Mapping[str, Any]]  # Automatic thread titling preferences.
+    file_upload: Required[Mapping[str, Any]]  # Upload settings for the session.
+    history: Required[Mapping[str, Any]]  # History retention configuration.
+
+
+class ChatSessionRateLimitsParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatSessionRateLimits`` (the official SDK's request type)."""
+
+    max_requests_per_1_minute: Required[int]  # Maximum allowed requests per one-minute window.
+
+
+class ChatSessionWorkflowParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatkitWorkflow`` (the official SDK's request type)."""
+
+    id: Required[str]  # Identifier of the workflow backing the session.
+    version: Required[str | None]
+    state_variables: Required[Mapping[str, str | int | bool | float] | None]
+    tracing: Required[Mapping[str, Any]]  # Tracing settings applied to the workflow.
+
+
+class SessionCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateChatSessionBody`` (the official SDK's request type)."""
+
+    workflow: Required[Mapping[str, Any]]  # Workflow that powers the session.
+    user: Required[str]  # A free-form string that identifies your end user; ensures this Session can access other objects t...
+    expires_after: Mapping[str, Any]  # Optional override for session expiration timing in seconds from creation.
+    rate_limits: Mapping[str, Any]  # Optional override for per-minute request limits.
+    chatkit_configuration: Mapping[str, Any]  # Optional overrides for ChatKit runtime configuration features
+
+
+ChatKitAttachment = Attachment
+ChatKitResponseOutputText = ResponseOutputText
+ChatKitThreadAssistantMessageItem = AssistantMessageItem
+ChatKitThreadUserMessageItem = UserMessageItem
+ChatKitWidgetItem = WidgetMessageItem
+ChatKitWorkflow = ChatkitWorkflow
+ChatSessionChatKitConfiguration = ChatSessionChatkitConfiguration
+DecisionInputText = UserMessageInputText
+DecisionQuestionInputText = UserMessageInputText

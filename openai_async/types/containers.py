@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
+__all__ = ["ContainerCreateParams", "ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -100,3 +100,24 @@ from . import responses as _responses  # noqa: E402
 ContainerCreateResponse = ContainerResource
 ContainerListResponse = ContainerResource
 ContainerRetrieveResponse = ContainerResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ContainerCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateContainerBody`` (the official SDK's request type)."""
+
+    name: Required[str]  # Name of the container to create.
+    file_ids: Iterable[str]  # IDs of files to copy to the container.
+    expires_after: Mapping[str, Any]  # Container expiration time in seconds relative to the 'anchor' time.
+    skills: Iterable[Mapping[str, Any]]  # An optional list of skills referenced by id or inline data.
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | str  # Optional memory limit for the container.
+    network_policy: Mapping[str, Any]  # Network access policy for the container.
+
+

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
+__all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationItemParam", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -64,3 +64,57 @@ ConversationItem = _responses.Message | _responses.FunctionToolCallResource | _r
 # Names of the official `openai` SDK.
 Conversation = ConversationResource
 ConversationDeleted = DeletedConversationResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .responses import ComputerScreenshotContent as ComputerScreenshotContent
+    from .shared import InputFileContent as InputFileContent
+    from .responses import InputFileContentParam as InputFileContentParam
+    from .shared import InputImageContent as InputImageContent
+    from .shared import InputImageContentParam as InputImageContentParam
+    from .shared import InputTextContent as InputTextContent
+    from .responses import InputTextContentParam as InputTextContentParam
+    from .responses import Message as Message
+    from .responses import OutputTextContent as OutputTextContent
+    from .responses import OutputTextContentParam as OutputTextContentParam
+    from .responses import RefusalContent as RefusalContent
+    from .responses import RefusalContentParam as RefusalContentParam
+    from .responses import SummaryTextContent as SummaryTextContent
+    from .responses import TextContent as TextContent
+
+
+ConversationItemParam = Mapping[str, Any]
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ComputerScreenshotContent": ".responses",
+    "InputFileContent": ".shared",
+    "InputFileContentParam": ".responses",
+    "InputImageContent": ".shared",
+    "InputImageContentParam": ".shared",
+    "InputTextContent": ".shared",
+    "InputTextContentParam": ".responses",
+    "Message": ".responses",
+    "OutputTextContent": ".responses",
+    "OutputTextContentParam": ".responses",
+    "RefusalContent": ".responses",
+    "RefusalContentParam": ".responses",
+    "SummaryTextContent": ".responses",
+    "TextContent": ".responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value

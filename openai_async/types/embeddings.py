@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateEmbeddingRequest", "CreateEmbeddingResponse", "CreateEmbeddingResponseUsage", "Embedding"]
+__all__ = ["CreateEmbeddingRequest", "CreateEmbeddingResponse", "CreateEmbeddingResponseUsage", "Embedding", "EmbeddingCreateParams"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -43,5 +43,24 @@ class Embedding(BaseModel):
     index: int = _REQUIRED  # The index of the embedding in the list of embeddings.
     embedding: str | list[float] = _REQUIRED  # The embedding vector: a list of floats, or with `encoding_format: "base64"` a base64 string of li...
     object: Literal["embedding"] | str = _REQUIRED  # The object type, which is always "embedding".
+
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class EmbeddingCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEmbeddingRequest`` (the official SDK's request type)."""
+
+    input: Required[str | Iterable[str] | Iterable[int] | Iterable[Iterable[int]]]  # Input text to embed, encoded as a string or array of tokens.
+    model: Required[str | Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]]  # ID of the model to use.
+    encoding_format: Literal["float", "base64"] | str  # The format to return the embeddings in.
+    dimensions: int  # The number of dimensions the resulting output embeddings should have.
+    user: str  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
 
 

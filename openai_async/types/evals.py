@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateEvalCompletionsRunDataSource", "CreateEvalCompletionsRunDataSourceInputMessagesItemReference", "CreateEvalCompletionsRunDataSourceInputMessagesTemplate", "CreateEvalCompletionsRunDataSourceSamplingParams", "CreateEvalCustomDataSourceConfig", "CreateEvalItem", "CreateEvalItemOption1", "CreateEvalJsonlRunDataSource", "CreateEvalLabelModelGrader", "CreateEvalLogsDataSourceConfig", "CreateEvalRequest", "CreateEvalResponsesRunDataSource", "CreateEvalResponsesRunDataSourceInputMessagesItemReference", "CreateEvalResponsesRunDataSourceInputMessagesTemplate", "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1", "CreateEvalResponsesRunDataSourceSamplingParams", "CreateEvalResponsesRunDataSourceSamplingParamsText", "CreateEvalRunRequest", "CreateEvalStoredCompletionsDataSourceConfig", "Eval", "EvalApiError", "EvalCreateResponse", "EvalCustomDataSourceConfig", "EvalGraderLabelModel", "EvalGraderPython", "EvalGraderScoreModel", "EvalGraderScoreModelSamplingParams", "EvalGraderStringCheck", "EvalGraderTextSimilarity", "EvalJsonlFileContentSource", "EvalJsonlFileContentSourceContentItem", "EvalJsonlFileIdSource", "EvalList", "EvalListResponse", "EvalLogsDataSourceConfig", "EvalResponsesSource", "EvalRetrieveResponse", "EvalRun", "EvalRunList", "EvalRunOutputItem", "EvalRunOutputItemList", "EvalRunOutputItemResult", "EvalRunOutputItemSample", "EvalRunOutputItemSampleInputItem", "EvalRunOutputItemSampleOutputItem", "EvalRunOutputItemSampleUsage", "EvalRunPerModelUsageItem", "EvalRunPerTestingCriteriaResultsItem", "EvalRunResultCounts", "EvalStoredCompletionsDataSourceConfig", "EvalStoredCompletionsSource", "EvalUpdateResponse"]
+__all__ = ["CreateEvalCompletionsRunDataSource", "CreateEvalCompletionsRunDataSourceInputMessagesItemReference", "CreateEvalCompletionsRunDataSourceInputMessagesTemplate", "CreateEvalCompletionsRunDataSourceParam", "CreateEvalCompletionsRunDataSourceSamplingParams", "CreateEvalCustomDataSourceConfig", "CreateEvalItem", "CreateEvalItemOption1", "CreateEvalJSONLRunDataSource", "CreateEvalJSONLRunDataSourceParam", "CreateEvalJsonlRunDataSource", "CreateEvalLabelModelGrader", "CreateEvalLogsDataSourceConfig", "CreateEvalRequest", "CreateEvalResponsesRunDataSource", "CreateEvalResponsesRunDataSourceInputMessagesItemReference", "CreateEvalResponsesRunDataSourceInputMessagesTemplate", "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1", "CreateEvalResponsesRunDataSourceSamplingParams", "CreateEvalResponsesRunDataSourceSamplingParamsText", "CreateEvalRunRequest", "CreateEvalStoredCompletionsDataSourceConfig", "Eval", "EvalApiError", "EvalCreateParams", "EvalCreateResponse", "EvalCustomDataSourceConfig", "EvalGraderLabelModel", "EvalGraderPython", "EvalGraderScoreModel", "EvalGraderScoreModelSamplingParams", "EvalGraderStringCheck", "EvalGraderTextSimilarity", "EvalJsonlFileContentSource", "EvalJsonlFileContentSourceContentItem", "EvalJsonlFileIdSource", "EvalList", "EvalListParams", "EvalListResponse", "EvalLogsDataSourceConfig", "EvalResponsesSource", "EvalRetrieveResponse", "EvalRun", "EvalRunList", "EvalRunOutputItem", "EvalRunOutputItemList", "EvalRunOutputItemResult", "EvalRunOutputItemSample", "EvalRunOutputItemSampleInputItem", "EvalRunOutputItemSampleOutputItem", "EvalRunOutputItemSampleUsage", "EvalRunPerModelUsageItem", "EvalRunPerTestingCriteriaResultsItem", "EvalRunResultCounts", "EvalStoredCompletionsDataSourceConfig", "EvalStoredCompletionsSource", "EvalUpdateResponse", "RunCreateParams"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -459,3 +459,58 @@ EvalCreateResponse = Eval
 EvalListResponse = Eval
 EvalRetrieveResponse = Eval
 EvalUpdateResponse = Eval
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class CreateEvalCompletionsRunDataSourceParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalCompletionsRunDataSource`` (the official SDK's request type)."""
+
+    type: Required[Literal["completions"]]
+    input_messages: Mapping[str, Any]  # Used when sampling from a model.
+    sampling_params: Mapping[str, Any]
+    model: str  # The name of the model to use for generating completions (e.g.
+    source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in this run's data source.
+
+
+class CreateEvalJSONLRunDataSourceParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalJsonlRunDataSource`` (the official SDK's request type)."""
+
+    type: Required[Literal["jsonl"]]
+    source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in the data source.
+
+
+class EvalCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalRequest`` (the official SDK's request type)."""
+
+    name: str  # The name of the evaluation.
+    metadata: Mapping[str, str] | None
+    data_source_config: Required[Mapping[str, Any]]  # The configuration for the data source used for the evaluation runs.
+    testing_criteria: Required[Iterable[Mapping[str, Any]]]  # A list of graders for all eval runs in this group.
+
+
+class EvalListParams(TypedDict, total=False):
+    """The ``dict`` form of ``EvalList`` (the official SDK's request type)."""
+
+    object: Required[Literal["list"] | str]  # The type of this object.
+    data: Required[Iterable[Mapping[str, Any]]]  # An array of eval objects.
+    first_id: Required[str]  # The identifier of the first eval in the data array.
+    last_id: Required[str]  # The identifier of the last eval in the data array.
+    has_more: Required[bool]  # Indicates whether there are more evals available.
+
+
+class RunCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalRunRequest`` (the official SDK's request type)."""
+
+    name: str  # The name of the run.
+    metadata: Mapping[str, str] | None
+    data_source: Required[CreateEvalJSONLRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | Mapping[str, Any]]  # Details about the run's data source.
+
+
+CreateEvalJSONLRunDataSource = CreateEvalJsonlRunDataSource

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateFileRequest", "DeleteFileResponse", "FileDeleted", "FileExpirationAfter", "FileObject", "ListFilesResponse", "OpenAIFile"]
+__all__ = ["CreateFileRequest", "DeleteFileResponse", "FileCreateParams", "FileDeleted", "FileExpirationAfter", "FileObject", "ListFilesResponse", "OpenAIFile"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -59,3 +59,21 @@ class OpenAIFile(BaseModel):
 # Names of the official `openai` SDK.
 FileDeleted = DeleteFileResponse
 FileObject = OpenAIFile
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class FileCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateFileRequest`` (the official SDK's request type)."""
+
+    file: Required[bytes]  # The File object (not file name) to be uploaded.
+    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str]  # The intended purpose of the uploaded file.
+    expires_after: Mapping[str, Any]
+
+

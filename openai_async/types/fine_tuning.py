@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateFineTuningCheckpointPermissionRequest", "CreateFineTuningJobRequest", "CreateFineTuningJobRequestHyperparameters", "CreateFineTuningJobRequestIntegrationsItem", "CreateFineTuningJobRequestIntegrationsItemWandb", "DeleteFineTuningCheckpointPermissionResponse", "FineTuneChatCompletionRequestAssistantMessage", "FineTuneChatCompletionRequestAssistantMessageAudio", "FineTuneChatCompletionRequestAssistantMessageFunctionCall", "FineTuneDPOHyperparameters", "FineTuneDPOMethod", "FineTuneMethod", "FineTuneReinforcementHyperparameters", "FineTuneReinforcementMethod", "FineTuneSupervisedHyperparameters", "FineTuneSupervisedMethod", "FineTuningCheckpointPermission", "FineTuningIntegration", "FineTuningIntegrationWandb", "FineTuningJob", "FineTuningJobCheckpoint", "FineTuningJobCheckpointMetrics", "FineTuningJobError", "FineTuningJobEvent", "FineTuningJobHyperparameters", "InputAudio", "InputAudioInputAudio", "ListFineTuningCheckpointPermissionResponse", "ListFineTuningJobCheckpointsResponse", "ListFineTuningJobEventsResponse", "ListPaginatedFineTuningJobsResponse"]
+__all__ = ["CreateFineTuningCheckpointPermissionRequest", "CreateFineTuningJobRequest", "CreateFineTuningJobRequestHyperparameters", "CreateFineTuningJobRequestIntegrationsItem", "CreateFineTuningJobRequestIntegrationsItemWandb", "DeleteFineTuningCheckpointPermissionResponse", "DpoHyperparameters", "DpoHyperparametersParam", "FineTuneChatCompletionRequestAssistantMessage", "FineTuneChatCompletionRequestAssistantMessageAudio", "FineTuneChatCompletionRequestAssistantMessageFunctionCall", "FineTuneDPOHyperparameters", "FineTuneDPOMethod", "FineTuneMethod", "FineTuneReinforcementHyperparameters", "FineTuneReinforcementMethod", "FineTuneSupervisedHyperparameters", "FineTuneSupervisedMethod", "FineTuningCheckpointPermission", "FineTuningIntegration", "FineTuningIntegrationWandb", "FineTuningJob", "FineTuningJobCheckpoint", "FineTuningJobCheckpointMetrics", "FineTuningJobError", "FineTuningJobEvent", "FineTuningJobHyperparameters", "FineTuningJobIntegration", "FineTuningJobWandbIntegration", "FineTuningJobWandbIntegrationObject", "InputAudio", "InputAudioInputAudio", "JobCreateParams", "ListFineTuningCheckpointPermissionResponse", "ListFineTuningJobCheckpointsResponse", "ListFineTuningJobEventsResponse", "ListPaginatedFineTuningJobsResponse", "ReinforcementHyperparameters", "ReinforcementHyperparametersParam", "ResponseInputAudio", "ResponseInputAudioParam", "SupervisedHyperparameters", "SupervisedHyperparametersParam"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -288,3 +288,70 @@ from . import chat as _chat  # noqa: E402
 from . import graders as _graders  # noqa: E402
 from . import shared as _shared  # noqa: E402
 
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class DpoHyperparametersParam(TypedDict, total=False):
+    """The ``dict`` form of ``FineTuneDPOHyperparameters`` (the official SDK's request type)."""
+
+    beta: Literal["auto"] | str | float  # The beta value for the DPO method.
+    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+
+
+class JobCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateFineTuningJobRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"]]  # The name of the model to fine-tune.
+    training_file: Required[str]  # The ID of an uploaded file that contains training data.
+    hyperparameters: Mapping[str, Any]  # The hyperparameters used for the fine-tuning job.
+    suffix: str  # A string of up to 64 characters that will be added to your fine-tuned model name.
+    validation_file: str  # The ID of an uploaded file that contains validation data.
+    integrations: Iterable[Mapping[str, Any]]  # A list of integrations to enable for your fine-tuning job.
+    seed: int  # The seed controls the reproducibility of the job.
+    method: Mapping[str, Any]
+    metadata: Mapping[str, str] | None
+
+
+class ReinforcementHyperparametersParam(TypedDict, total=False):
+    """The ``dict`` form of ``FineTuneReinforcementHyperparameters`` (the official SDK's request type)."""
+
+    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+    reasoning_effort: Literal["default", "low", "medium", "high"] | str  # Level of reasoning effort.
+    compute_multiplier: Literal["auto"] | str | float  # Multiplier on amount of compute used for exploring search space during training.
+    eval_interval: Literal["auto"] | str | int  # The number of training steps between evaluation runs.
+    eval_samples: Literal["auto"] | str | int  # Number of evaluation samples to generate per training step.
+
+
+class ResponseInputAudioParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputAudio`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio"]]
+    input_audio: Required[Mapping[str, Any]]
+
+
+class SupervisedHyperparametersParam(TypedDict, total=False):
+    """The ``dict`` form of ``FineTuneSupervisedHyperparameters`` (the official SDK's request type)."""
+
+    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+
+
+DpoHyperparameters = FineTuneDPOHyperparameters
+FineTuningJobIntegration = FineTuningIntegration
+FineTuningJobWandbIntegration = FineTuningIntegrationWandb
+FineTuningJobWandbIntegrationObject = FineTuningIntegration
+ReinforcementHyperparameters = FineTuneReinforcementHyperparameters
+ResponseInputAudio = InputAudio
+SupervisedHyperparameters = FineTuneSupervisedHyperparameters

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ValidateGraderRequest", "ValidateGraderResponse"]
+__all__ = ["AgentSessionInputMessageParam", "DecisionInputMessageParam", "DecisionQuestionInputImage", "EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderRunParams", "GraderRunResponse", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "LabelModelGrader", "LabelModelGraderParam", "MultiGrader", "MultiGraderParam", "OutputText", "PythonGrader", "PythonGraderParam", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ScoreModelGrader", "ScoreModelGraderParam", "StringCheckGrader", "StringCheckGraderParam", "TextSimilarityGrader", "TextSimilarityGraderParam", "ValidateGraderRequest", "ValidateGraderResponse"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -170,3 +170,106 @@ EvalItemContentItem = str | _shared.InputTextContent | EvalItemContentOutputText
 EvalItemContent = str | list[EvalItemContentItem] | _shared.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | _fine_tuning.InputAudio  # Inputs to the model - can contain template strings.
 EvalItemContentArray = list[EvalItemContentItem]  # A list of inputs, each of which may be either an input text, output text, input image, or input a...
 EvalItemContentText = str  # A text input to the model.
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class AgentSessionInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
+
+
+class DecisionInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
+
+
+class GraderRunParams(TypedDict, total=False):
+    """The ``dict`` form of ``RunGraderRequest`` (the official SDK's request type)."""
+
+    grader: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | MultiGraderParam]  # The grader used for the fine-tuning job.
+    item: Mapping[str, Any]  # The dataset item provided to the grader.
+    model_sample: Required[str]  # The model sample to be evaluated.
+
+
+class LabelModelGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderLabelModel`` (the official SDK's request type)."""
+
+    type: Required[Literal["label_model"]]
+    name: Required[str]  # The name of the grader.
+    model: Required[str]  # The model to use for the evaluation.
+    input: Required[Iterable[AgentSessionInputMessageParam]]
+    labels: Required[Iterable[str]]  # The labels to assign to each item in the evaluation.
+    passing_labels: Required[Iterable[str]]  # The labels that indicate a passing result.
+
+
+class MultiGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderMulti`` (the official SDK's request type)."""
+
+    type: Required[Literal["multi"]]
+    name: Required[str]  # The name of the grader.
+    graders: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]
+    calculate_output: Required[str]  # A formula to calculate the output based on grader results.
+
+
+class PythonGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderPython`` (the official SDK's request type)."""
+
+    type: Required[Literal["python"]]
+    name: Required[str]  # The name of the grader.
+    source: Required[str]  # The source code of the python script.
+    image_tag: str  # The image tag to use for the python script.
+
+
+class ScoreModelGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderScoreModel`` (the official SDK's request type)."""
+
+    type: Required[Literal["score_model"]]
+    name: Required[str]  # The name of the grader.
+    model: Required[str]  # The model to use for the evaluation.
+    sampling_params: Mapping[str, Any]  # The sampling parameters for the model.
+    input: Required[Iterable[AgentSessionInputMessageParam]]  # The input messages evaluated by the grader.
+    range: Iterable[float]  # The range of the score.
+
+
+class StringCheckGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderStringCheck`` (the official SDK's request type)."""
+
+    type: Required[Literal["string_check"]]
+    name: Required[str]  # The name of the grader.
+    input: Required[str]  # The input text.
+    reference: Required[str]  # The reference text.
+    operation: Required[Literal["eq", "ne", "like", "ilike"] | str]  # The string check operation to perform.
+
+
+class TextSimilarityGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderTextSimilarity`` (the official SDK's request type)."""
+
+    type: Required[Literal["text_similarity"]]
+    name: Required[str]  # The name of the grader.
+    input: Required[str]  # The text being graded.
+    reference: Required[str]  # The text being graded against.
+    evaluation_metric: Required[Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str]  # The evaluation metric to use.
+
+
+DecisionQuestionInputImage = EvalItemInputImage
+GraderRunResponse = RunGraderResponse
+LabelModelGrader = GraderLabelModel
+MultiGrader = GraderMulti
+OutputText = EvalItemContentOutputText
+PythonGrader = GraderPython
+ScoreModelGrader = GraderScoreModel
+StringCheckGrader = GraderStringCheck
+TextSimilarityGrader = GraderTextSimilarity

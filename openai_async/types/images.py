@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages"]
+__all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageCreateVariationParams", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages", "TokenUsage"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -204,3 +204,25 @@ from . import shared as _shared  # noqa: E402
 ImageEditStreamEvent = ImageEditPartialImageEvent | ImageEditCompletedEvent
 ImageGenStreamEvent = ImageGenPartialImageEvent | ImageGenCompletedEvent
 PartialImages = int | None
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ImageCreateVariationParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateImageVariationRequest`` (the official SDK's request type)."""
+
+    image: Required[bytes]  # The image to use as the basis for the variation(s).
+    model: str | Literal["dall-e-2"]  # The model to use for image generation.
+    n: int  # The number of images to generate.
+    response_format: Literal["url", "b64_json"] | str  # The format in which the generated images are returned.
+    size: Literal["256x256", "512x512", "1024x1024"] | str  # The size of the generated images.
+    user: str  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
+
+
+TokenUsage = ImageGenUsage

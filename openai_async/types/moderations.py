@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
+__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ModerationTextInputParam", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -141,3 +141,20 @@ ProvenanceDetectionResultApi = Literal["detected", "not_detected"] | str
 
 # Names of the official `openai` SDK.
 ModerationCreateResponse = CreateModerationResponse
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ModerationTextInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateModerationRequestInputOption3ItemText`` (the official SDK's request type)."""
+
+    type: Required[Literal["text"]]
+    text: Required[str]  # A string of text to classify.
+
+

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AudioTranscription", "AudioTranscriptionResponse", "LogProbProperties", "NoiseReductionType", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeFunctionTool", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTruncation", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad"]
+__all__ = ["AudioTranscription", "AudioTranscriptionParam", "AudioTranscriptionResponse", "CallAcceptParams", "ClientSecretCreateResponse", "ConnectClientEventParam", "ConversationCreatedEvent", "ConversationItemAdded", "ConversationItemContent", "ConversationItemContentParam", "ConversationItemCreateEvent", "ConversationItemCreateEventParam", "ConversationItemCreatedEvent", "ConversationItemDeleteEvent", "ConversationItemDeleteEventParam", "ConversationItemDeletedEvent", "ConversationItemDone", "ConversationItemInputAudioTranscriptionCompletedEvent", "ConversationItemInputAudioTranscriptionDeltaEvent", "ConversationItemInputAudioTranscriptionFailedEvent", "ConversationItemInputAudioTranscriptionSegment", "ConversationItemRetrieveEvent", "ConversationItemRetrieveEventParam", "ConversationItemTruncateEvent", "ConversationItemTruncateEventParam", "ConversationItemTruncatedEvent", "ConversationItemWithReference", "ConversationItemWithReferenceParam", "InputAudioBufferAppendEvent", "InputAudioBufferAppendEventParam", "InputAudioBufferClearEvent", "InputAudioBufferClearEventParam", "InputAudioBufferClearedEvent", "InputAudioBufferCommitEvent", "InputAudioBufferCommitEventParam", "InputAudioBufferCommittedEvent", "InputAudioBufferDtmfEventReceivedEvent", "InputAudioBufferSpeechStartedEvent", "InputAudioBufferSpeechStoppedEvent", "InputAudioBufferTimeoutTriggered", "LogProbProperties", "McpListToolsCompleted", "McpListToolsFailed", "McpListToolsInProgress", "NoiseReductionType", "OutputAudioBufferClearEvent", "OutputAudioBufferClearEventParam", "RateLimitsUpdatedEvent", "RealtimeAudioConfigInput", "RealtimeAudioConfigInputParam", "RealtimeAudioConfigOutput", "RealtimeAudioConfigOutputParam", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeAudioFormatsParam", "RealtimeAudioInputTurnDetectionParam", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventParam", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemAssistantMessage", "RealtimeConversationItemAssistantMessageParam", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemFunctionCallOutputParam", "RealtimeConversationItemFunctionCallParam", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemSystemMessage", "RealtimeConversationItemSystemMessageParam", "RealtimeConversationItemUserMessage", "RealtimeConversationItemUserMessageParam", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeError", "RealtimeErrorEvent", "RealtimeFunctionTool", "RealtimeFunctionToolParam", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeMcpApprovalRequest", "RealtimeMcpApprovalRequestParam", "RealtimeMcpApprovalResponse", "RealtimeMcpApprovalResponseParam", "RealtimeMcpListTools", "RealtimeMcpListToolsParam", "RealtimeMcpProtocolError", "RealtimeMcpProtocolErrorParam", "RealtimeMcpToolCall", "RealtimeMcpToolCallParam", "RealtimeMcpToolExecutionError", "RealtimeMcpToolExecutionErrorParam", "RealtimeMcphttpError", "RealtimeMcphttpErrorParam", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeReasoningParam", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseCreateParamsParam", "RealtimeResponseCreateParamsWithReferencesParam", "RealtimeResponseStatus", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestParam", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionAudioInput", "RealtimeTranscriptionSessionAudioInputParam", "RealtimeTranscriptionSessionAudioInputTurnDetectionParam", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestParam", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranscriptionSessionTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventParam", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationInputAudioBufferAppendEvent", "RealtimeTranslationInputAudioBufferAppendEventParam", "RealtimeTranslationInputTranscriptDeltaEvent", "RealtimeTranslationOutputAudioDeltaEvent", "RealtimeTranslationOutputTranscriptDeltaEvent", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCloseEvent", "RealtimeTranslationSessionCloseEventParam", "RealtimeTranslationSessionClosedEvent", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionCreateRequestParam", "RealtimeTranslationSessionCreatedEvent", "RealtimeTranslationSessionUpdateEvent", "RealtimeTranslationSessionUpdateEventParam", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequestParam", "RealtimeTranslationSessionUpdatedEvent", "RealtimeTruncation", "RealtimeTruncationParam", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioParam", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad", "ResponseCancelEvent", "ResponseCancelEventParam", "ResponseCreateEvent", "ResponseCreateEventParam", "ResponseCreateEventWithReferencesParam", "ResponseDoneEvent", "ResponseMcpCallArgumentsDelta", "ResponseMcpCallArgumentsDone", "ResponseMcpCallCompleted", "ResponseMcpCallFailed", "ResponseMcpCallInProgress", "SessionCloseEvent", "SessionCloseEventParam", "SessionCreatedEvent", "SessionUpdateEvent", "SessionUpdateEventParam", "SessionUpdatedEvent", "TranscriptionSession", "TranscriptionSessionUpdate", "TranscriptionSessionUpdateParam", "TranscriptionSessionUpdatedEvent"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -2258,3 +2258,574 @@ RealtimeTranslationClientEvent = RealtimeTranslationClientEventSessionUpdate | R
 RealtimeTranslationServerEvent = RealtimeServerEventError | RealtimeTranslationServerEventSessionCreated | RealtimeTranslationServerEventSessionUpdated | RealtimeTranslationServerEventSessionClosed | RealtimeTranslationServerEventSessionInputTranscriptDelta | RealtimeTranslationServerEventSessionOutputTranscriptDelta | RealtimeTranslationServerEventSessionOutputAudioDelta  # A Realtime translation server event.
 RealtimeTruncation = Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatio  # When the number of tokens in a conversation exceeds the model's input token limit, the conversati...
 RealtimeTurnDetection = RealtimeTurnDetectionServerVad | RealtimeTurnDetectionSemanticVad | None
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .conversations import ConversationItem as ConversationItem
+    from .conversations import ConversationItemParam as ConversationItemParam
+    from .responses_beta import RealtimeResponseCreateMcpTool as RealtimeResponseCreateMcpTool
+    from .responses_beta import RealtimeResponseCreateMcpToolParam as RealtimeResponseCreateMcpToolParam
+    from .responses import ResponseAudioDeltaEvent as ResponseAudioDeltaEvent
+    from .responses import ResponseAudioDoneEvent as ResponseAudioDoneEvent
+    from .responses import ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent
+    from .responses import ResponseAudioTranscriptDoneEvent as ResponseAudioTranscriptDoneEvent
+    from .responses import ResponseContentPartAddedEvent as ResponseContentPartAddedEvent
+    from .responses import ResponseContentPartDoneEvent as ResponseContentPartDoneEvent
+    from .responses import ResponseCreatedEvent as ResponseCreatedEvent
+    from .responses import ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent
+    from .responses import ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent
+    from .responses import ResponseOutputItemAddedEvent as ResponseOutputItemAddedEvent
+    from .responses import ResponseOutputItemDoneEvent as ResponseOutputItemDoneEvent
+    from .responses import ResponseTextDeltaEvent as ResponseTextDeltaEvent
+    from .responses import ResponseTextDoneEvent as ResponseTextDoneEvent
+
+
+class AudioTranscriptionParam(TypedDict, total=False):
+    """The ``dict`` form of ``AudioTranscription`` (the official SDK's request type)."""
+
+    model: str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]  # The model to use for transcription.
+    language: str  # The language of the input audio.
+    languages: Iterable[str]  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
+    keywords: Iterable[str]  # Words or phrases to guide transcription of the input audio.
+    prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
+    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Controls how long the model waits before emitting transcription text.
+
+
+class CallAcceptParams(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
+
+    type: Required[Literal["realtime"]]
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
+    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for input and output audio.
+    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    prompt: Mapping[str, Any] | None
+
+
+class ConversationItemContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemWithReferenceContentItem`` (the official SDK's request type)."""
+
+    type: Literal["input_audio", "input_text", "item_reference", "text"] | str  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
+    text: str  # The text content, used for `input_text` and `text` content types.
+    id: str  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
+    audio: str  # Base64-encoded audio bytes, used for `input_audio` content type.
+    transcript: str  # The transcript of the audio, used for `input_audio` content type.
+
+
+class ConversationItemCreateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemCreate`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.create"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    previous_item_id: str  # The ID of the preceding item after which the new item will be inserted.
+    item: Required[Mapping[str, Any] | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
+
+
+class ConversationItemDeleteEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemDelete`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.delete"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    item_id: Required[str]  # The ID of the item to delete.
+
+
+class ConversationItemRetrieveEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemRetrieve`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.retrieve"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    item_id: Required[str]  # The ID of the item to retrieve.
+
+
+class ConversationItemTruncateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemTruncate`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.truncate"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    item_id: Required[str]  # The ID of the assistant message item to truncate.
+    content_index: Required[int]  # The index of the content part to truncate.
+    audio_end_ms: Required[int]  # Inclusive duration up to which audio is truncated, in milliseconds.
+
+
+class ConversationItemWithReferenceParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemWithReference`` (the official SDK's request type)."""
+
+    id: str  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
+    type: Literal["message", "function_call", "function_call_output"] | str  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item (`completed`, `incomplete`, `in_progress`).
+    role: Literal["user", "assistant", "system"] | str  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
+    content: Iterable[ConversationItemContentParam]  # The content of the message, applicable for `message` items.
+    call_id: str  # The ID of the function call (for `function_call` and `function_call_output` items).
+    name: str  # The name of the function being called (for `function_call` items).
+    arguments: str  # The arguments of the function call (for `function_call` items).
+    output: str  # The output of the function call (for `function_call_output` items).
+
+
+class InputAudioBufferAppendEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio_buffer.append"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    audio: Required[str]  # Base64-encoded audio bytes.
+
+
+class InputAudioBufferClearEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferClear`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio_buffer.clear"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class InputAudioBufferCommitEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferCommit`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio_buffer.commit"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class OutputAudioBufferClearEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventOutputAudioBufferClear`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_audio_buffer.clear"]]
+    event_id: str  # The unique ID of the client event used for error handling.
+
+
+class RealtimeAudioConfigInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateResponseAudioInput`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any]
+    transcription: Mapping[str, Any]  # Configuration for input audio transcription.
+    noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
+    turn_detection: Mapping[str, Any]  # Configuration for turn detection.
+
+
+class RealtimeAudioConfigOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateResponseAudioOutput`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any]
+    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
+    speed: float
+
+
+class RealtimeConversationItemAssistantMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+
+
+class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemFunctionCallOutput`` (the official SDK's request type)."""
+
+    type: Required[Literal["function_call_output"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    call_id: Required[str]  # The ID of the function call this output is for.
+    output: Required[str]  # The output of the function call, this is free text and can contain any information or simply be e...
+
+
+class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemFunctionCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function_call"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    call_id: str  # The ID of the function call.
+    name: Required[str]  # The name of the function being called.
+    arguments: Required[str]  # The arguments of the function call.
+
+
+class RealtimeConversationItemSystemMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+
+
+class RealtimeConversationItemUserMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+
+
+class RealtimeFunctionToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeFunctionTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    name: str  # The name of the function.
+    description: str  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    parameters: Mapping[str, Any]  # Parameters of the function in JSON Schema.
+
+
+class RealtimeMcpApprovalRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPApprovalRequest`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_approval_request"]]
+    id: Required[str]  # The unique ID of the approval request.
+    server_label: Required[str]  # The label of the MCP server making the request.
+    name: Required[str]  # The name of the tool to run.
+    arguments: Required[str]  # A JSON string of arguments for the tool.
+
+
+class RealtimeMcpApprovalResponseParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPApprovalResponse`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_approval_response"]]
+    id: Required[str]  # The unique ID of the approval response.
+    approval_request_id: Required[str]  # The ID of the approval request being answered.
+    approve: Required[bool]  # Whether the request was approved.
+    reason: str | None
+
+
+class RealtimeMcpListToolsParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPListTools`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_list_tools"]]
+    id: str  # The unique ID of the list.
+    server_label: Required[str]  # The label of the MCP server.
+    tools: Required[Iterable[Mapping[str, Any]]]  # The tools available on the server.
+
+
+class RealtimeMcpProtocolErrorParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPProtocolError`` (the official SDK's request type)."""
+
+    type: Required[Literal["protocol_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeMcpToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_call"]]
+    id: Required[str]  # The unique ID of the tool call.
+    server_label: Required[str]  # The label of the MCP server running the tool.
+    name: Required[str]  # The name of the tool that was run.
+    arguments: Required[str]  # A JSON string of the arguments passed to the tool.
+    approval_request_id: str | None
+    output: str | None
+    error: RealtimeMcpProtocolErrorParam | RealtimeMcpToolExecutionErrorParam | RealtimeMcphttpErrorParam | None
+
+
+class RealtimeMcpToolExecutionErrorParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPToolExecutionError`` (the official SDK's request type)."""
+
+    type: Required[Literal["tool_execution_error"]]
+    message: Required[str]
+
+
+class RealtimeMcphttpErrorParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPHTTPError`` (the official SDK's request type)."""
+
+    type: Required[Literal["http_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeReasoningParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeReasoning`` (the official SDK's request type)."""
+
+    effort: Literal["minimal", "low", "medium", "high", "xhigh"] | str
+
+
+class RealtimeResponseCreateParamsParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
+
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for audio input and output.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
+    metadata: Mapping[str, str] | None
+    prompt: Mapping[str, Any] | None
+    input: Iterable[Mapping[str, Any] | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+
+
+class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
+
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for audio input and output.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
+    metadata: Mapping[str, str] | None
+    prompt: Mapping[str, Any] | None
+    input: Iterable[Mapping[str, Any] | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+
+
+class RealtimeSessionCreateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
+
+    type: Required[Literal["realtime"]]
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
+    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for input and output audio.
+    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    prompt: Mapping[str, Any] | None
+
+
+class RealtimeTranscriptionSessionAudioInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any]
+    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
+    turn_detection: Mapping[str, Any] | None
+
+
+class RealtimeTranscriptionSessionCreateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGA`` (the official SDK's request type)."""
+
+    type: Required[Literal["transcription"]]
+    audio: Mapping[str, Any]  # Configuration for input and output audio.
+    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+
+
+class RealtimeTranslationInputAudioBufferAppendEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.input_audio_buffer.append"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    audio: Required[str]  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+
+
+class RealtimeTranslationSessionCloseEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.close"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class RealtimeTranslationSessionCreateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationSessionCreateRequest`` (the official SDK's request type)."""
+
+    model: Required[str]  # The Realtime translation model used for this session.
+    audio: Mapping[str, Any]  # Configuration for translation input and output audio.
+
+
+class RealtimeTranslationSessionUpdateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventSessionUpdate`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.update"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    session: Required[RealtimeTranslationSessionUpdateRequestParam]  # Translation session fields to update.
+
+
+class RealtimeTranslationSessionUpdateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationSessionUpdateRequest`` (the official SDK's request type)."""
+
+    audio: Mapping[str, Any]  # Configuration for translation input and output audio.
+
+
+class RealtimeTruncationRetentionRatioParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTruncationRetentionRatio`` (the official SDK's request type)."""
+
+    type: Required[Literal["retention_ratio"]]
+    retention_ratio: Required[float]  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
+    token_limits: Mapping[str, Any]  # Optional custom token limits for this truncation strategy.
+
+
+class ResponseCancelEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventResponseCancel`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.cancel"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    response_id: str  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
+
+
+class ResponseCreateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.create"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    response: RealtimeResponseCreateParamsParam
+
+
+class ResponseCreateEventWithReferencesParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.create"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    response: RealtimeResponseCreateParamsParam
+
+
+class SessionCloseEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.close"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class SessionUpdateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventSessionUpdate`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.update"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    session: Required[CallAcceptParams | RealtimeTranscriptionSessionCreateRequestParam]  # Update the Realtime session.
+
+
+class TranscriptionSessionUpdateParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventTranscriptionSessionUpdate`` (the official SDK's request type)."""
+
+    type: Required[Literal["transcription_session.update"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    session: Required[Mapping[str, Any]]
+
+
+ClientSecretCreateResponse = RealtimeTranslationClientSecretCreateResponse
+ConnectClientEventParam = RealtimeTranslationSessionUpdateEventParam | RealtimeTranslationInputAudioBufferAppendEventParam | RealtimeTranslationSessionCloseEventParam
+ConversationCreatedEvent = RealtimeServerEventConversationCreated
+ConversationItemAdded = RealtimeServerEventConversationItemAdded
+ConversationItemContent = RealtimeConversationItemWithReferenceContentItem
+ConversationItemCreateEvent = RealtimeClientEventConversationItemCreate
+ConversationItemCreatedEvent = RealtimeServerEventConversationItemCreated
+ConversationItemDeleteEvent = RealtimeClientEventConversationItemDelete
+ConversationItemDeletedEvent = RealtimeServerEventConversationItemDeleted
+ConversationItemDone = RealtimeServerEventConversationItemDone
+ConversationItemInputAudioTranscriptionCompletedEvent = RealtimeServerEventConversationItemInputAudioTranscriptionCompleted
+ConversationItemInputAudioTranscriptionDeltaEvent = RealtimeServerEventConversationItemInputAudioTranscriptionDelta
+ConversationItemInputAudioTranscriptionFailedEvent = RealtimeServerEventConversationItemInputAudioTranscriptionFailed
+ConversationItemInputAudioTranscriptionSegment = RealtimeServerEventConversationItemInputAudioTranscriptionSegment
+ConversationItemRetrieveEvent = RealtimeClientEventConversationItemRetrieve
+ConversationItemTruncateEvent = RealtimeClientEventConversationItemTruncate
+ConversationItemTruncatedEvent = RealtimeServerEventConversationItemTruncated
+ConversationItemWithReference = RealtimeConversationItemWithReference
+InputAudioBufferAppendEvent = RealtimeClientEventInputAudioBufferAppend
+InputAudioBufferClearEvent = RealtimeClientEventInputAudioBufferClear
+InputAudioBufferClearedEvent = RealtimeServerEventInputAudioBufferCleared
+InputAudioBufferCommitEvent = RealtimeClientEventInputAudioBufferCommit
+InputAudioBufferCommittedEvent = RealtimeServerEventInputAudioBufferCommitted
+InputAudioBufferDtmfEventReceivedEvent = RealtimeServerEventInputAudioBufferDtmfEventReceived
+InputAudioBufferSpeechStartedEvent = RealtimeServerEventInputAudioBufferSpeechStarted
+InputAudioBufferSpeechStoppedEvent = RealtimeServerEventInputAudioBufferSpeechStopped
+InputAudioBufferTimeoutTriggered = RealtimeServerEventInputAudioBufferTimeoutTriggered
+McpListToolsCompleted = RealtimeServerEventMCPListToolsCompleted
+McpListToolsFailed = RealtimeServerEventMCPListToolsFailed
+McpListToolsInProgress = RealtimeServerEventMCPListToolsInProgress
+OutputAudioBufferClearEvent = RealtimeClientEventOutputAudioBufferClear
+RateLimitsUpdatedEvent = RealtimeServerEventRateLimitsUpdated
+RealtimeAudioConfigInput = RealtimeSessionCreateResponseAudioInput
+RealtimeAudioConfigOutput = RealtimeSessionCreateResponseAudioOutput
+RealtimeAudioFormatsParam = Mapping[str, Any]
+RealtimeAudioInputTurnDetectionParam = Mapping[str, Any] | None
+RealtimeClientEventParam = ConversationItemCreateEventParam | ConversationItemDeleteEventParam | ConversationItemRetrieveEventParam | ConversationItemTruncateEventParam | InputAudioBufferAppendEventParam | InputAudioBufferClearEventParam | OutputAudioBufferClearEventParam | InputAudioBufferCommitEventParam | ResponseCancelEventParam | ResponseCreateEventParam | SessionUpdateEventParam
+RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageUser
+RealtimeConversationItemSystemMessage = RealtimeConversationItemMessageUser
+RealtimeConversationItemUserMessage = RealtimeConversationItemMessageUser
+RealtimeError = RealtimeServerEventErrorError
+RealtimeErrorEvent = RealtimeServerEventError
+RealtimeMcpApprovalRequest = RealtimeMCPApprovalRequest
+RealtimeMcpApprovalResponse = RealtimeMCPApprovalResponse
+RealtimeMcpListTools = RealtimeMCPListTools
+RealtimeMcpProtocolError = RealtimeMCPProtocolError
+RealtimeMcpToolCall = RealtimeMCPToolCall
+RealtimeMcpToolExecutionError = RealtimeMCPToolExecutionError
+RealtimeMcphttpError = RealtimeMCPHTTPError
+RealtimeResponseStatus = RealtimeResponseStatusDetails
+RealtimeTranscriptionSessionAudioInput = RealtimeTranscriptionSessionCreateRequestGAAudioInput
+RealtimeTranscriptionSessionAudioInputTurnDetectionParam = Mapping[str, Any] | None
+RealtimeTranscriptionSessionTurnDetection = RealtimeTranscriptionSessionCreateResponseTurnDetection
+RealtimeTranslationClientEventParam = RealtimeTranslationSessionUpdateEventParam | RealtimeTranslationInputAudioBufferAppendEventParam | RealtimeTranslationSessionCloseEventParam
+RealtimeTranslationInputAudioBufferAppendEvent = RealtimeTranslationClientEventInputAudioBufferAppend
+RealtimeTranslationInputTranscriptDeltaEvent = RealtimeTranslationServerEventSessionInputTranscriptDelta
+RealtimeTranslationOutputAudioDeltaEvent = RealtimeTranslationServerEventSessionOutputAudioDelta
+RealtimeTranslationOutputTranscriptDeltaEvent = RealtimeTranslationServerEventSessionOutputTranscriptDelta
+RealtimeTranslationSessionCloseEvent = RealtimeTranslationClientEventSessionClose
+RealtimeTranslationSessionClosedEvent = RealtimeTranslationServerEventSessionClosed
+RealtimeTranslationSessionCreatedEvent = RealtimeTranslationServerEventSessionCreated
+RealtimeTranslationSessionUpdateEvent = RealtimeTranslationClientEventSessionUpdate
+RealtimeTranslationSessionUpdatedEvent = RealtimeTranslationServerEventSessionUpdated
+RealtimeTruncationParam = RealtimeTruncation
+ResponseCancelEvent = RealtimeClientEventResponseCancel
+ResponseCreateEvent = RealtimeClientEventResponseCreate
+ResponseDoneEvent = RealtimeServerEventResponseDone
+ResponseMcpCallArgumentsDelta = RealtimeServerEventResponseMCPCallArgumentsDelta
+ResponseMcpCallArgumentsDone = RealtimeServerEventResponseMCPCallArgumentsDone
+ResponseMcpCallCompleted = RealtimeServerEventResponseMCPCallCompleted
+ResponseMcpCallFailed = RealtimeServerEventResponseMCPCallFailed
+ResponseMcpCallInProgress = RealtimeServerEventResponseMCPCallInProgress
+SessionCloseEvent = RealtimeTranslationClientEventSessionClose
+SessionCreatedEvent = RealtimeServerEventSessionCreated
+SessionUpdateEvent = RealtimeClientEventSessionUpdate
+SessionUpdatedEvent = RealtimeServerEventSessionUpdated
+TranscriptionSession = RealtimeTranscriptionSessionCreateResponse
+TranscriptionSessionUpdate = RealtimeClientEventTranscriptionSessionUpdate
+TranscriptionSessionUpdatedEvent = RealtimeServerEventTranscriptionSessionUpdated
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ConversationItem": ".conversations",
+    "ConversationItemParam": ".conversations",
+    "RealtimeResponseCreateMcpTool": ".responses_beta",
+    "RealtimeResponseCreateMcpToolParam": ".responses_beta",
+    "ResponseAudioDeltaEvent": ".responses",
+    "ResponseAudioDoneEvent": ".responses",
+    "ResponseAudioTranscriptDeltaEvent": ".responses",
+    "ResponseAudioTranscriptDoneEvent": ".responses",
+    "ResponseContentPartAddedEvent": ".responses",
+    "ResponseContentPartDoneEvent": ".responses",
+    "ResponseCreatedEvent": ".responses",
+    "ResponseFunctionCallArgumentsDeltaEvent": ".responses",
+    "ResponseFunctionCallArgumentsDoneEvent": ".responses",
+    "ResponseOutputItemAddedEvent": ".responses",
+    "ResponseOutputItemDoneEvent": ".responses",
+    "ResponseTextDeltaEvent": ".responses",
+    "ResponseTextDoneEvent": ".responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value

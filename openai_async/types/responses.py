@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel, ResponseMixin
 
-__all__ = ["AdditionalTools", "AdditionalToolsItemParam", "AllModels", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchTool", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CompactResource", "CompactResponseMethodPublicBody", "CompactedResponse", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerUsePreviewTool", "ContainerAuto", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlist", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabled", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecret", "ContainerNetworkPolicyDomainSecretParam", "ContainerReference", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomTool", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellTool", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineSkill", "InlineSkillParam", "InlineSkillSource", "InlineSkillSourceParam", "InputContent", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "InputTokenCountResponse", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironment", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkill", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "McpToolCallError", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceTool", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "Response", "ResponseApplyPatchToolCall", "ResponseApplyPatchToolCallOutput", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCodeInterpreterToolCall", "ResponseCompactionItem", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseComputerToolCallOutputItem", "ResponseComputerToolCallOutputScreenshot", "ResponseContainerReference", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseCreatedEvent", "ResponseCustomToolCall", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseCustomToolCallItem", "ResponseCustomToolCallOutput", "ResponseCustomToolCallOutputItem", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFormatTextConfig", "ResponseFormatTextJSONSchemaConfig", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionShellCallOutputContent", "ResponseFunctionShellToolCall", "ResponseFunctionShellToolCallOutput", "ResponseFunctionToolCall", "ResponseFunctionToolCallItem", "ResponseFunctionToolCallOutputItem", "ResponseFunctionWebSearch", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncludable", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInput", "ResponseInputContent", "ResponseInputItem", "ResponseInputMessageContentList", "ResponseInputMessageItem", "ResponseItem", "ResponseItemList", "ResponseLocalEnvironment", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseMcpCallArgumentsDeltaEvent", "ResponseMcpCallArgumentsDoneEvent", "ResponseMcpCallCompletedEvent", "ResponseMcpCallFailedEvent", "ResponseMcpCallInProgressEvent", "ResponseMcpListToolsCompletedEvent", "ResponseMcpListToolsFailedEvent", "ResponseMcpListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputRefusal", "ResponseOutputTextAnnotationAddedEvent", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextConfig", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseToolSearchCall", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventResponseCreate", "ResponsesModel", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryTextContent", "TextContent", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceCustom", "ToolChoiceParam", "ToolChoiceTypes", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchTool_WebSearch20250826"]
+__all__ = ["AdditionalTools", "AdditionalToolsItemParam", "AllModels", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchTool", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "BetaComputerActionListParam", "BetaComputerActionParam", "BetaMcpToolCallErrorParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CodeInterpreterToolParam", "CompactResource", "CompactResponseMethodPublicBody", "CompactedResponse", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerActionListParam", "ComputerActionParam", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerToolParam", "ComputerUsePreviewTool", "ComputerUsePreviewToolParam", "ContainerAuto", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlist", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabled", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecret", "ContainerNetworkPolicyDomainSecretParam", "ContainerReference", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomTool", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EasyInputMessageParam", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellTool", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineCapabilitySourceParam", "InlineSkill", "InlineSkillParam", "InlineSkillSource", "InlineSkillSourceParam", "InputContent", "InputContentParam", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "InputTokenCountParams", "InputTokenCountResponse", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironment", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkill", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "McpToolCallError", "McpToolCallErrorParam", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceTool", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "OutputTextContentParam", "ParsedResponseOutputMessage", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "RefusalContentBlock", "RefusalContentParam", "Response", "ResponseApplyPatchToolCall", "ResponseApplyPatchToolCallOutput", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCodeInterpreterToolCall", "ResponseCodeInterpreterToolCallParam", "ResponseCompactionItem", "ResponseCompactionItemParam", "ResponseCompactionItemParamParam", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseComputerToolCallOutputItem", "ResponseComputerToolCallOutputScreenshot", "ResponseComputerToolCallOutputScreenshotParam", "ResponseComputerToolCallParam", "ResponseContainerReference", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseConversationParam", "ResponseConversationParamParam", "ResponseCreatedEvent", "ResponseCustomToolCall", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseCustomToolCallItem", "ResponseCustomToolCallOutput", "ResponseCustomToolCallOutputItem", "ResponseCustomToolCallOutputParam", "ResponseCustomToolCallParam", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFileSearchToolCallParam", "ResponseFormatTextConfig", "ResponseFormatTextConfigParam", "ResponseFormatTextJSONSchemaConfig", "ResponseFormatTextJSONSchemaConfigParam", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionShellCallOutputContent", "ResponseFunctionShellCallOutputContentParam", "ResponseFunctionShellToolCall", "ResponseFunctionShellToolCallOutput", "ResponseFunctionToolCall", "ResponseFunctionToolCallItem", "ResponseFunctionToolCallOutputItem", "ResponseFunctionToolCallParam", "ResponseFunctionWebSearch", "ResponseFunctionWebSearchParam", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncludable", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInput", "ResponseInputContent", "ResponseInputContentParam", "ResponseInputFileContent", "ResponseInputFileContentParam", "ResponseInputFileParam", "ResponseInputImageContent", "ResponseInputImageContentParam", "ResponseInputImageParam", "ResponseInputItem", "ResponseInputItemParam", "ResponseInputMessageContentList", "ResponseInputMessageContentListParam", "ResponseInputMessageItem", "ResponseInputParam", "ResponseInputTextContent", "ResponseInputTextContentParam", "ResponseInputTextParam", "ResponseItem", "ResponseItemList", "ResponseLocalEnvironment", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseMcpCallArgumentsDeltaEvent", "ResponseMcpCallArgumentsDoneEvent", "ResponseMcpCallCompletedEvent", "ResponseMcpCallFailedEvent", "ResponseMcpCallInProgressEvent", "ResponseMcpListToolsCompletedEvent", "ResponseMcpListToolsFailedEvent", "ResponseMcpListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputMessageParam", "ResponseOutputRefusal", "ResponseOutputRefusalParam", "ResponseOutputTextAnnotationAddedEvent", "ResponseOutputTextParam", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningItemParam", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextConfig", "ResponseTextConfigParam", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseToolSearchCall", "ResponseToolSearchOutputItem", "ResponseToolSearchOutputItemParam", "ResponseToolSearchOutputItemParamParam", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventParam", "ResponsesClientEventResponseCreate", "ResponsesModel", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReference", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryText", "SummaryTextContent", "TextContent", "TextContentBlock", "TextContentBlockParam", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceAllowedParam", "ToolChoiceApplyPatch", "ToolChoiceApplyPatchParam", "ToolChoiceCustom", "ToolChoiceCustomParam", "ToolChoiceParam", "ToolChoiceShell", "ToolChoiceShellParam", "ToolChoiceTypes", "ToolChoiceTypesParam", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolParam", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchOutputNamespaceTool", "ToolSearchOutputNamespaceToolParam", "ToolSearchTool", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewToolParam", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchToolParam", "WebSearchTool_WebSearch20250826"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -3034,3 +3034,466 @@ ResponseShellCallOutputContentDoneEvent = ResponseShellCallOutputContentDoneStre
 ResponseTextConfig = ResponseTextParam
 ResponseToolSearchCall = ToolSearchCall
 ResponsesModel = ModelIdsResponses
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .shared import ImageDetail as ImageDetail
+    from .._structured import ParsedResponse as ParsedResponse
+    from .._structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
+    from .._structured import ParsedResponseOutputText as ParsedResponseOutputText
+    from .fine_tuning import ResponseInputAudio as ResponseInputAudio
+    from .fine_tuning import ResponseInputAudioParam as ResponseInputAudioParam
+    from .shared import ResponseInputFile as ResponseInputFile
+    from .shared import ResponseInputImage as ResponseInputImage
+    from .shared import ResponseInputText as ResponseInputText
+    from .chatkit import ResponseOutputText as ResponseOutputText
+    from .shared import ResponsePrompt as ResponsePrompt
+    from .shared import ResponsePromptParam as ResponsePromptParam
+    from .chat import ServiceTier as ServiceTier
+    from .shared import ToolChoiceFunction as ToolChoiceFunction
+    from .shared import ToolChoiceFunctionParam as ToolChoiceFunctionParam
+    from .shared import ToolChoiceMcp as ToolChoiceMcp
+    from .shared import ToolChoiceMcpParam as ToolChoiceMcpParam
+    from .shared import ToolChoiceOptions as ToolChoiceOptions
+
+
+class CodeInterpreterToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+
+
+class ComputerToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer"]]
+
+
+class ComputerUsePreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerUsePreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_use_preview"]]
+    environment: Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]  # The type of computer environment to control.
+    display_width: Required[int]  # The width of the computer display.
+    display_height: Required[int]  # The height of the computer display.
+
+
+class EasyInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``EasyInputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Iterable[Mapping[str, Any]]]  # Text, image, or audio input to the model, used to generate a response.
+    phase: Literal["commentary", "final_answer"] | str | None
+
+
+class InlineCapabilitySourceParam(TypedDict, total=False):
+    """The ``dict`` form of ``InlineSkillSourceParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["base64"]]
+    media_type: Required[Literal["application/zip"] | str]  # The media type of the inline skill payload.
+    data: Required[str]  # Base64-encoded skill zip bundle.
+
+
+class InputTokenCountParams(TypedDict, total=False):
+    """The ``dict`` form of ``TokenCountsBody`` (the official SDK's request type)."""
+
+    model: str | None
+    input: str | Iterable[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam] | None
+    previous_response_id: str | None
+    tools: Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam] | None
+    text: ResponseTextConfigParam | None
+    reasoning: Mapping[str, Any] | None
+    truncation: Literal["auto", "disabled"] | str  # The truncation strategy to use for the model response.
+    instructions: str | None
+    personality: str | Literal["friendly", "pragmatic"]  # A model-owned style preset to apply to this request.
+    conversation: str | Mapping[str, Any] | None
+    tool_choice: Literal["none", "auto", "required"] | str | ToolChoiceAllowedParam | CodeInterpreterToolParam | Mapping[str, Any] | ToolChoiceCustomParam | ToolChoiceApplyPatchParam | ToolChoiceShellParam | None
+    parallel_tool_calls: bool | None
+
+
+class OutputTextContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_text"]]
+    text: Required[str]  # The text output from the model.
+    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
+    logprobs: Required[Iterable[Mapping[str, Any]]]
+
+
+class RefusalContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal explanation from the model.
+
+
+class ResponseCodeInterpreterToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``CodeInterpreterToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["code_interpreter_call"]]
+    id: Required[str]  # The unique ID of the code interpreter tool call.
+    status: Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]  # The status of the code interpreter tool call.
+    container_id: Required[str]  # The ID of the container used to run the code.
+    code: Required[str | None]
+    outputs: Required[Iterable[Mapping[str, Any]] | None]
+
+
+class ResponseCompactionItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``CompactionSummaryItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["compaction"]]
+    id: str | None
+    encrypted_content: Required[str]  # The encrypted content of the compaction summary.
+
+
+class ResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerScreenshotImage`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_screenshot"]]
+    image_url: str  # The URL of the screenshot image.
+    file_id: str  # The identifier of an uploaded file that contains the screenshot.
+
+
+class ResponseComputerToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_call"]]
+    id: Required[str]  # The unique ID of the computer call.
+    call_id: Required[str]  # An identifier used when responding to the tool call with output.
+    action: Mapping[str, Any]
+    actions: Iterable[Mapping[str, Any]]
+    pending_safety_checks: Required[Iterable[Mapping[str, Any]]]  # The pending safety checks for the computer call.
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the item.
+
+
+class ResponseConversationParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``ResponseConversation`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique ID of the conversation that this response was associated with.
+
+
+class ResponseCustomToolCallOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``CustomToolCallOutput`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom_tool_call_output"]]
+    id: str  # The unique ID of the custom tool call output in the OpenAI platform.
+    call_id: Required[str]  # The call ID, used to map this custom tool call output to a custom tool call.
+    caller: Mapping[str, Any] | None
+    output: Required[str | Iterable[Mapping[str, Any]]]  # The output from the custom tool call generated by your code.
+
+
+class ResponseCustomToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``CustomToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom_tool_call"]]
+    id: str  # The unique ID of the custom tool call in the OpenAI platform.
+    call_id: Required[str]  # An identifier used to map this custom tool call to a tool call output.
+    caller: Mapping[str, Any] | None
+    namespace: str  # The namespace of the custom tool being called.
+    name: Required[str]  # The name of the custom tool being called.
+    input: Required[str]  # The input for the custom tool call generated by the model.
+
+
+class ResponseFileSearchToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``FileSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search_call"]]
+    id: Required[str]  # The unique ID of the file search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]  # The status of the file search tool call.
+    queries: Required[Iterable[str]]  # The queries used to search for files.
+    results: Iterable[Mapping[str, Any]] | None
+
+
+class ResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
+    """The ``dict`` form of ``TextResponseFormatJsonSchema`` (the official SDK's request type)."""
+
+    type: Required[Literal["json_schema"]]
+    description: str  # A description of what the response format is for, used by the model to determine how to respond i...
+    name: Required[str]  # The name of the response format.
+    schema: Required[Mapping[str, Any]]
+    strict: bool | None
+
+
+class ResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``FunctionShellCallOutputContentParam`` (the official SDK's request type)."""
+
+    stdout: Required[str]  # Captured stdout output for the shell call.
+    stderr: Required[str]  # Captured stderr output for the shell call.
+    outcome: Required[Mapping[str, Any]]  # The exit or timeout outcome associated with this shell call.
+
+
+class ResponseFunctionToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``FunctionToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function_call"]]
+    id: str  # The unique ID of the function tool call.
+    call_id: Required[str]  # The unique ID of the function tool call generated by the model.
+    caller: Mapping[str, Any] | None
+    namespace: str  # The namespace of the function to run.
+    name: Required[str]  # The name of the function to run.
+    arguments: Required[str]  # A JSON string of the arguments to pass to the function.
+    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+
+
+class ResponseFunctionWebSearchParam(TypedDict, total=False):
+    """The ``dict`` form of ``WebSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_call"]]
+    id: Required[str]  # The unique ID of the web search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "failed"] | str]  # The status of the web search tool call.
+    action: Required[Mapping[str, Any]]  # An object describing the specific action taken in this web search call.
+
+
+class ResponseInputFileContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str | None
+    file_data: str | None
+    file_url: str | None
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputFileParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str | None
+    file_data: str | None
+    file_url: str | None
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputImageContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Literal["low", "high", "auto", "original"] | str | None
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputImageParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Literal["low", "high", "auto", "original"] | str | None
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputTextContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseOutputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``OutputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: Required[str]  # The unique ID of the output message.
+    role: Required[Literal["assistant"] | str]  # The role of the output message.
+    content: Required[Iterable[OutputTextContentParam | RefusalContentParam]]  # The content of the output message.
+    phase: Literal["commentary", "final_answer"] | str | None
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the message input.
+
+
+class ResponseOutputRefusalParam(TypedDict, total=False):
+    """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal explanation from the model.
+
+
+class ResponseOutputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_text"]]
+    text: Required[str]  # The text output from the model.
+    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
+    logprobs: Required[Iterable[Mapping[str, Any]]]
+
+
+class ResponseReasoningItemParam(TypedDict, total=False):
+    """The ``dict`` form of ``ReasoningItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["reasoning"]]
+    id: Required[str]  # The unique identifier of the reasoning content.
+    encrypted_content: str | None
+    summary: Required[Iterable[Mapping[str, Any]]]  # Reasoning summary content.
+    content: Iterable[Mapping[str, Any]]  # Reasoning text content.
+    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+
+
+class ResponseTextConfigParam(TypedDict, total=False):
+    """The ``dict`` form of ``ResponseTextParam`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam
+    verbosity: Literal["low", "medium", "high"] | str | None
+
+
+class ResponseToolSearchOutputItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolSearchOutputItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["tool_search_output"]]
+    id: str | None
+    call_id: str | None
+    execution: Literal["server", "client"] | str  # Whether tool search was executed by the server or by the client.
+    tools: Required[Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam]]  # The loaded tool definitions returned by the tool search output.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None
+
+
+class TextContentBlockParam(TypedDict, total=False):
+    """The ``dict`` form of ``TextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["text"]]
+    text: Required[str]
+
+
+class ToolChoiceAllowedParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceAllowed`` (the official SDK's request type)."""
+
+    type: Required[Literal["allowed_tools"]]
+    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
+    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+
+
+class ToolChoiceApplyPatchParam(TypedDict, total=False):
+    """The ``dict`` form of ``SpecificApplyPatchParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["apply_patch"]]
+
+
+class ToolChoiceCustomParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    name: Required[str]  # The name of the custom tool to call.
+
+
+class ToolChoiceShellParam(TypedDict, total=False):
+    """The ``dict`` form of ``SpecificFunctionShellParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["shell"]]
+
+
+class ToolChoiceTypesParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+
+
+class ToolSearchOutputNamespaceToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``NamespaceToolParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["namespace"]]
+    name: Required[str]  # The namespace name used in tool calls (for example, `crm`).
+    description: Required[str]  # A description of the namespace shown to the model.
+    tools: Required[Iterable[Mapping[str, Any]]]  # The function/custom tools available inside this namespace.
+
+
+class WebSearchPreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``WebSearchPreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+    search_content_types: Iterable[Literal["text", "image"] | str]
+
+
+class WebSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``WebSearchTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search", "web_search_2025_08_26"]]
+    external_web_access: bool  # Allow live internet access for web search.
+    filters: Mapping[str, Any] | None
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+
+
+BetaComputerActionListParam = Mapping[str, Any]
+BetaComputerActionParam = Mapping[str, Any]
+BetaMcpToolCallErrorParam = Mapping[str, Any]
+ComputerActionListParam = Mapping[str, Any]
+ComputerActionParam = Mapping[str, Any]
+InputContentParam = Mapping[str, Any]
+McpToolCallErrorParam = Mapping[str, Any]
+ParsedResponseOutputMessage = OutputMessage
+RefusalContentBlock = RefusalContent
+ResponseCompactionItemParam = CompactionSummaryItemParam
+ResponseConversationParam = ResponseConversation
+ResponseFormatTextConfigParam = Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam
+ResponseInputContentParam = Mapping[str, Any]
+ResponseInputFileContent = InputFileContentParam
+ResponseInputImageContent = InputImageContentParamAutoParam
+ResponseInputItemParam = EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam
+ResponseInputMessageContentListParam = list[Mapping[str, Any]]
+ResponseInputParam = list[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam]
+ResponseInputTextContent = InputTextContentParam
+ResponseToolSearchOutputItem = ToolSearchOutput
+ResponseToolSearchOutputItemParam = ToolSearchOutputItemParam
+ResponsesClientEventParam = Mapping[str, Any]
+SkillReference = SkillReferenceParam
+SummaryText = SummaryTextContent
+TextContentBlock = TextContent
+ToolChoiceApplyPatch = SpecificApplyPatchParam
+ToolChoiceShell = SpecificFunctionShellParam
+ToolParam = Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam
+ToolSearchOutputNamespaceTool = NamespaceToolParam
+ToolSearchTool = ToolSearchToolParam
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ImageDetail": ".shared",
+    "ParsedResponse": ".._structured",
+    "ParsedResponseFunctionToolCall": ".._structured",
+    "ParsedResponseOutputText": ".._structured",
+    "ResponseInputAudio": ".fine_tuning",
+    "ResponseInputAudioParam": ".fine_tuning",
+    "ResponseInputFile": ".shared",
+    "ResponseInputImage": ".shared",
+    "ResponseInputText": ".shared",
+    "ResponseOutputText": ".chatkit",
+    "ResponsePrompt": ".shared",
+    "ResponsePromptParam": ".shared",
+    "ServiceTier": ".chat",
+    "ToolChoiceFunction": ".shared",
+    "ToolChoiceFunctionParam": ".shared",
+    "ToolChoiceMcp": ".shared",
+    "ToolChoiceMcpParam": ".shared",
+    "ToolChoiceOptions": ".shared",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value

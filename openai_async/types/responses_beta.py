@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["BetaAdditionalTools", "BetaAdditionalToolsItemParam", "BetaAgentMessage", "BetaAgentMessageItemParam", "BetaAgentTag", "BetaAnnotation", "BetaApplyPatchCallOutputStatus", "BetaApplyPatchCallOutputStatusParam", "BetaApplyPatchCallStatus", "BetaApplyPatchCallStatusParam", "BetaApplyPatchCreateFileOperation", "BetaApplyPatchCreateFileOperationParam", "BetaApplyPatchDeleteFileOperation", "BetaApplyPatchDeleteFileOperationParam", "BetaApplyPatchOperationParam", "BetaApplyPatchToolCall", "BetaApplyPatchToolCallItemParam", "BetaApplyPatchToolCallOutput", "BetaApplyPatchToolCallOutputItemParam", "BetaApplyPatchToolParam", "BetaApplyPatchUpdateFileOperation", "BetaApplyPatchUpdateFileOperationParam", "BetaApproximateLocation", "BetaAutoCodeInterpreterToolParam", "BetaCallableToolAllowedCaller", "BetaClickButtonType", "BetaClickParam", "BetaCodeInterpreterOutputImage", "BetaCodeInterpreterOutputLogs", "BetaCodeInterpreterTool", "BetaCodeInterpreterToolCall", "BetaCompactResource", "BetaCompactResponseMethodPublicBody", "BetaCompactionBody", "BetaCompactionSummaryItemParam", "BetaCompactionTriggerItemParam", "BetaComparisonFilter", "BetaComparisonFilter_Gt", "BetaComparisonFilter_Gte", "BetaComparisonFilter_In", "BetaComparisonFilter_Lt", "BetaComparisonFilter_Lte", "BetaComparisonFilter_Ne", "BetaComparisonFilter_Nin", "BetaCompoundFilter", "BetaCompoundFilter_Or", "BetaComputerAction", "BetaComputerActionList", "BetaComputerCallOutputItemParam", "BetaComputerCallOutputStatus", "BetaComputerCallSafetyCheckParam", "BetaComputerEnvironment", "BetaComputerScreenshotContent", "BetaComputerScreenshotImage", "BetaComputerTool", "BetaComputerToolCall", "BetaComputerToolCallOutput", "BetaComputerToolCallOutputResource", "BetaComputerUsePreviewTool", "BetaContainerAutoParam", "BetaContainerFileCitationBody", "BetaContainerFileCitationParam", "BetaContainerMemoryLimit", "BetaContainerNetworkPolicyAllowlistParam", "BetaContainerNetworkPolicyDisabledParam", "BetaContainerNetworkPolicyDomainSecretParam", "BetaContainerReferenceParam", "BetaContainerReferenceResource", "BetaContent", "BetaContextManagementParam", "BetaConversationParam", "BetaConversationParam_2", "BetaCoordParam", "BetaCreateModelResponseProperties", "BetaCreateResponse", "BetaCustomGrammarFormatParam", "BetaCustomTextFormatParam", "BetaCustomToolCall", "BetaCustomToolCallOutput", "BetaCustomToolCallOutputResource", "BetaCustomToolCallResource", "BetaCustomToolParam", "BetaDetailEnum", "BetaDirectToolCallCaller", "BetaDirectToolCallCallerParam", "BetaDoubleClickAction", "BetaDragParam", "BetaEasyInputMessage", "BetaEmptyModelParam", "BetaEncryptedContent", "BetaEncryptedContentParam", "BetaError", "BetaErrorPayload", "BetaFileCitationBody", "BetaFileCitationParam", "BetaFileDetailEnum", "BetaFileInputDetail", "BetaFilePath", "BetaFileSearchTool", "BetaFileSearchToolCall", "BetaFileSearchToolCallResultsItem", "BetaFilters", "BetaFunctionAndCustomToolCallOutput", "BetaFunctionCallItemStatus", "BetaFunctionCallOutputItemParam", "BetaFunctionCallOutputStatusEnum", "BetaFunctionCallStatus", "BetaFunctionShellAction", "BetaFunctionShellActionParam", "BetaFunctionShellCall", "BetaFunctionShellCallItemParam", "BetaFunctionShellCallItemStatus", "BetaFunctionShellCallOutput", "BetaFunctionShellCallOutputContent", "BetaFunctionShellCallOutputContentParam", "BetaFunctionShellCallOutputExitOutcome", "BetaFunctionShellCallOutputExitOutcomeParam", "BetaFunctionShellCallOutputItemParam", "BetaFunctionShellCallOutputOutcomeParam", "BetaFunctionShellCallOutputStatusEnum", "BetaFunctionShellCallOutputTimeoutOutcome", "BetaFunctionShellCallOutputTimeoutOutcomeParam", "BetaFunctionShellCallStatus", "BetaFunctionShellToolParam", "BetaFunctionTool", "BetaFunctionToolCall", "BetaFunctionToolCallOutput", "BetaFunctionToolCallOutputResource", "BetaFunctionToolCallResource", "BetaFunctionToolParam", "BetaGrammarSyntax1", "BetaHTTPError", "BetaHybridSearchOptions", "BetaImageDetail", "BetaImageGenActionEnum", "BetaImageGenTool", "BetaImageGenToolCall", "BetaImageGenToolInputImageMask", "BetaIncludeEnum", "BetaInlineSkillParam", "BetaInlineSkillSourceParam", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaInputContent", "BetaInputFidelity", "BetaInputFileContent", "BetaInputFileContentParam", "BetaInputImageContent", "BetaInputImageContentParamAutoParam", "BetaInputItem", "BetaInputMessage", "BetaInputMessageContentList", "BetaInputMessageResource", "BetaInputParam", "BetaInputTextContent", "BetaInputTextContentParam", "BetaItem", "BetaItemField", "BetaItemReferenceParam", "BetaItemResource", "BetaKeyPressAction", "BetaLocalEnvironmentParam", "BetaLocalEnvironmentResource", "BetaLocalShellExecAction", "BetaLocalShellToolCall", "BetaLocalShellToolCallOutput", "BetaLocalShellToolParam", "BetaLocalSkillParam", "BetaLogProb", "BetaMCPApprovalRequest", "BetaMCPApprovalResponse", "BetaMCPApprovalResponseResource", "BetaMCPListTools", "BetaMCPListToolsTool", "BetaMCPProtocolError", "BetaMCPTool", "BetaMCPToolCall", "BetaMCPToolCallError", "BetaMCPToolCallStatus", "BetaMCPToolExecutionError", "BetaMCPToolFilter", "BetaMCPToolRequireApprovalOption1", "BetaMessage", "BetaMessagePhase", "BetaMessagePhase_2", "BetaMessageRole", "BetaMessageStatus", "BetaMetadata", "BetaModelIdsCompaction", "BetaModelIdsResponses", "BetaModelIdsShared", "BetaModelResponseProperties", "BetaModeration", "BetaModerationConfigParam", "BetaModerationErrorBody", "BetaModerationInputType", "BetaModerationMode", "BetaModerationParam", "BetaModerationPolicyParam", "BetaModerationResultBody", "BetaMoveParam", "BetaMultiAgentAction", "BetaMultiAgentAction1", "BetaMultiAgentCall", "BetaMultiAgentCallItemParam", "BetaMultiAgentCallOutput", "BetaMultiAgentCallOutputItemParam", "BetaMultiAgentParam", "BetaNamespaceToolParam", "BetaOutputAudio", "BetaOutputContent", "BetaOutputItem", "BetaOutputMessage", "BetaOutputMessageContent", "BetaOutputTextContent", "BetaOutputTextContentParam", "BetaPersonalityEnum", "BetaProgram", "BetaProgramItemParam", "BetaProgramOutput", "BetaProgramOutputItemParam", "BetaProgramOutputItemStatus", "BetaProgramOutputStatus", "BetaProgramToolCallCaller", "BetaProgramToolCallCallerParam", "BetaProgrammaticToolCallingParam", "BetaPrompt", "BetaPrompt2", "BetaPromptCacheBreakpointConfig", "BetaPromptCacheBreakpointParam", "BetaPromptCacheModeEnum", "BetaPromptCacheOptions", "BetaPromptCacheOptionsParam", "BetaPromptCacheRetentionEnum", "BetaPromptCacheTTLEnum", "BetaRankerVersionType", "BetaRankingOptions", "BetaReasoning", "BetaReasoningEffort", "BetaReasoningItem", "BetaReasoningModeEnum", "BetaReasoningTextContent", "BetaRefusalContent", "BetaResponse", "BetaResponseAudioDeltaEvent", "BetaResponseAudioDoneEvent", "BetaResponseAudioTranscriptDeltaEvent", "BetaResponseAudioTranscriptDoneEvent", "BetaResponseCodeInterpreterCallCodeDeltaEvent", "BetaResponseCodeInterpreterCallCodeDoneEvent", "BetaResponseCodeInterpreterCallCompletedEvent", "BetaResponseCodeInterpreterCallInProgressEvent", "BetaResponseCodeInterpreterCallInterpretingEvent", "BetaResponseCompletedEvent", "BetaResponseContentPartAddedEvent", "BetaResponseContentPartDoneEvent", "BetaResponseConversation", "BetaResponseCreatedEvent", "BetaResponseCustomToolCallInputDeltaEvent", "BetaResponseCustomToolCallInputDoneEvent", "BetaResponseError", "BetaResponseError2", "BetaResponseErrorCode", "BetaResponseErrorEvent", "BetaResponseFailedEvent", "BetaResponseFileSearchCallCompletedEvent", "BetaResponseFileSearchCallInProgressEvent", "BetaResponseFileSearchCallSearchingEvent", "BetaResponseFormatJsonObject", "BetaResponseFormatJsonSchemaSchema", "BetaResponseFormatText", "BetaResponseFunctionCallArgumentsDeltaEvent", "BetaResponseFunctionCallArgumentsDoneEvent", "BetaResponseImageGenCallCompletedEvent", "BetaResponseImageGenCallGeneratingEvent", "BetaResponseImageGenCallInProgressEvent", "BetaResponseImageGenCallPartialImageEvent", "BetaResponseInProgressEvent", "BetaResponseIncompleteDetails", "BetaResponseIncompleteEvent", "BetaResponseInjectCreatedEvent", "BetaResponseInjectEvent", "BetaResponseInjectFailedEvent", "BetaResponseInjectFailedEventError", "BetaResponseItemList", "BetaResponseLogProb", "BetaResponseLogProbTopLogprobsItem", "BetaResponseMCPCallArgumentsDeltaEvent", "BetaResponseMCPCallArgumentsDoneEvent", "BetaResponseMCPCallCompletedEvent", "BetaResponseMCPCallFailedEvent", "BetaResponseMCPCallInProgressEvent", "BetaResponseMCPListToolsCompletedEvent", "BetaResponseMCPListToolsFailedEvent", "BetaResponseMCPListToolsInProgressEvent", "BetaResponseOutputItemAddedEvent", "BetaResponseOutputItemDoneEvent", "BetaResponseOutputTextAnnotationAddedEvent", "BetaResponsePromptVariables", "BetaResponseProperties", "BetaResponseQueuedEvent", "BetaResponseReasoningSummaryPartAddedEvent", "BetaResponseReasoningSummaryPartAddedEventPart", "BetaResponseReasoningSummaryPartDoneEvent", "BetaResponseReasoningSummaryPartDoneEventPart", "BetaResponseReasoningSummaryTextDeltaEvent", "BetaResponseReasoningSummaryTextDoneEvent", "BetaResponseReasoningTextDeltaEvent", "BetaResponseReasoningTextDoneEvent", "BetaResponseRefusalDeltaEvent", "BetaResponseRefusalDoneEvent", "BetaResponseShellCallCommandAddedStreamingEvent", "BetaResponseShellCallCommandDeltaStreamingEvent", "BetaResponseShellCallCommandDoneStreamingEvent", "BetaResponseShellCallOutputContentDeltaStreamingEvent", "BetaResponseShellCallOutputContentDoneStreamingEvent", "BetaResponseStreamEvent", "BetaResponseStreamOptions", "BetaResponseStreamOptions2", "BetaResponseTextDeltaEvent", "BetaResponseTextDoneEvent", "BetaResponseTextParam", "BetaResponseUsage", "BetaResponseUsageInputTokensDetails", "BetaResponseUsageOutputTokensDetails", "BetaResponseWebSearchCallCompletedEvent", "BetaResponseWebSearchCallInProgressEvent", "BetaResponseWebSearchCallSearchingEvent", "BetaResponseWsError", "BetaResponsesClientEvent", "BetaResponsesClientEventResponseCreate", "BetaResponsesServerEvent", "BetaResponsesServerEventResponseAudioDelta", "BetaResponsesServerEventResponseAudioDone", "BetaResponsesServerEventResponseAudioTranscriptDelta", "BetaResponsesServerEventResponseAudioTranscriptDone", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone", "BetaResponsesServerEventResponseCodeInterpreterCallCompleted", "BetaResponsesServerEventResponseCodeInterpreterCallInProgress", "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting", "BetaResponsesServerEventResponseCompleted", "BetaResponsesServerEventResponseContentPartAdded", "BetaResponsesServerEventResponseContentPartDone", "BetaResponsesServerEventResponseCreated", "BetaResponsesServerEventResponseCustomToolCallInputDelta", "BetaResponsesServerEventResponseCustomToolCallInputDone", "BetaResponsesServerEventResponseFailed", "BetaResponsesServerEventResponseFileSearchCallCompleted", "BetaResponsesServerEventResponseFileSearchCallInProgress", "BetaResponsesServerEventResponseFileSearchCallSearching", "BetaResponsesServerEventResponseFunctionCallArgumentsDelta", "BetaResponsesServerEventResponseFunctionCallArgumentsDone", "BetaResponsesServerEventResponseImageGenerationCallCompleted", "BetaResponsesServerEventResponseImageGenerationCallGenerating", "BetaResponsesServerEventResponseImageGenerationCallInProgress", "BetaResponsesServerEventResponseImageGenerationCallPartialImage", "BetaResponsesServerEventResponseInProgress", "BetaResponsesServerEventResponseIncomplete", "BetaResponsesServerEventResponseMcpCallArgumentsDelta", "BetaResponsesServerEventResponseMcpCallArgumentsDone", "BetaResponsesServerEventResponseMcpCallCompleted", "BetaResponsesServerEventResponseMcpCallFailed", "BetaResponsesServerEventResponseMcpCallInProgress", "BetaResponsesServerEventResponseMcpListToolsCompleted", "BetaResponsesServerEventResponseMcpListToolsFailed", "BetaResponsesServerEventResponseMcpListToolsInProgress", "BetaResponsesServerEventResponseOutputItemAdded", "BetaResponsesServerEventResponseOutputItemDone", "BetaResponsesServerEventResponseOutputTextAnnotationAdded", "BetaResponsesServerEventResponseOutputTextDelta", "BetaResponsesServerEventResponseOutputTextDone", "BetaResponsesServerEventResponseQueued", "BetaResponsesServerEventResponseReasoningSummaryPartAdded", "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart", "BetaResponsesServerEventResponseReasoningSummaryPartDone", "BetaResponsesServerEventResponseReasoningSummaryPartDonePart", "BetaResponsesServerEventResponseReasoningSummaryTextDelta", "BetaResponsesServerEventResponseReasoningSummaryTextDone", "BetaResponsesServerEventResponseReasoningTextDelta", "BetaResponsesServerEventResponseReasoningTextDone", "BetaResponsesServerEventResponseRefusalDelta", "BetaResponsesServerEventResponseRefusalDone", "BetaResponsesServerEventResponseShellCallCommandAdded", "BetaResponsesServerEventResponseShellCallCommandDelta", "BetaResponsesServerEventResponseShellCallCommandDone", "BetaResponsesServerEventResponseShellCallOutputContentDelta", "BetaResponsesServerEventResponseShellCallOutputContentDone", "BetaResponsesServerEventResponseWebSearchCallCompleted", "BetaResponsesServerEventResponseWebSearchCallInProgress", "BetaResponsesServerEventResponseWebSearchCallSearching", "BetaResponsesWebSocketStreamEvent", "BetaScreenshotParam", "BetaScrollParam", "BetaSearchContentType", "BetaSearchContextSize", "BetaServiceTierEnum", "BetaServiceTierResponses", "BetaShellCallOutputDelta", "BetaSkillReferenceParam", "BetaSpecificApplyPatchParam", "BetaSpecificFunctionShellParam", "BetaSpecificProgrammaticToolCallingParam", "BetaSummaryTextContent", "BetaTextContent", "BetaTextResponseFormatConfiguration", "BetaTextResponseFormatJsonSchema", "BetaTokenCountsBody", "BetaTokenCountsResource", "BetaTool", "BetaToolCallCaller", "BetaToolCallCallerParam", "BetaToolChoiceAllowed", "BetaToolChoiceCustom", "BetaToolChoiceFunction", "BetaToolChoiceMCP", "BetaToolChoiceOptions", "BetaToolChoiceParam", "BetaToolChoiceTypes", "BetaToolChoiceTypes_CodeInterpreter", "BetaToolChoiceTypes_Computer", "BetaToolChoiceTypes_ComputerUse", "BetaToolChoiceTypes_ComputerUsePreview", "BetaToolChoiceTypes_ImageGeneration", "BetaToolChoiceTypes_WebSearchPreview", "BetaToolChoiceTypes_WebSearchPreview20250311", "BetaToolSearchCall", "BetaToolSearchCallItemParam", "BetaToolSearchExecutionType", "BetaToolSearchOutput", "BetaToolSearchOutputItemParam", "BetaToolSearchToolParam", "BetaToolsArray", "BetaTopLogProb", "BetaTruncationEnum", "BetaTypeParam", "BetaUrlCitationBody", "BetaUrlCitationParam", "BetaVectorStoreFileAttributes", "BetaVerbosity", "BetaWaitParam", "BetaWebSearchActionFind", "BetaWebSearchActionOpenPage", "BetaWebSearchActionSearch", "BetaWebSearchActionSearchSourcesItem", "BetaWebSearchApproximateLocation", "BetaWebSearchApproximateLocation2", "BetaWebSearchPreviewTool", "BetaWebSearchPreviewTool_WebSearchPreview20250311", "BetaWebSearchTool", "BetaWebSearchToolCall", "BetaWebSearchToolFilters", "BetaWebSearchTool_WebSearch20250826", "Beta_AgentTagParam"]
+__all__ = ["BetaAdditionalTools", "BetaAdditionalToolsItemParam", "BetaAgentMessage", "BetaAgentMessageItemParam", "BetaAgentTag", "BetaAnnotation", "BetaApplyPatchCallOutputStatus", "BetaApplyPatchCallOutputStatusParam", "BetaApplyPatchCallStatus", "BetaApplyPatchCallStatusParam", "BetaApplyPatchCreateFileOperation", "BetaApplyPatchCreateFileOperationParam", "BetaApplyPatchDeleteFileOperation", "BetaApplyPatchDeleteFileOperationParam", "BetaApplyPatchOperationParam", "BetaApplyPatchTool", "BetaApplyPatchToolCall", "BetaApplyPatchToolCallItemParam", "BetaApplyPatchToolCallOutput", "BetaApplyPatchToolCallOutputItemParam", "BetaApplyPatchToolParam", "BetaApplyPatchUpdateFileOperation", "BetaApplyPatchUpdateFileOperationParam", "BetaApproximateLocation", "BetaAutoCodeInterpreterToolParam", "BetaCallableToolAllowedCaller", "BetaClickButtonType", "BetaClickParam", "BetaCodeInterpreterOutputImage", "BetaCodeInterpreterOutputLogs", "BetaCodeInterpreterTool", "BetaCodeInterpreterToolCall", "BetaCompactResource", "BetaCompactResponseMethodPublicBody", "BetaCompactionBody", "BetaCompactionSummaryItemParam", "BetaCompactionTriggerItemParam", "BetaComparisonFilter", "BetaComparisonFilter_Gt", "BetaComparisonFilter_Gte", "BetaComparisonFilter_In", "BetaComparisonFilter_Lt", "BetaComparisonFilter_Lte", "BetaComparisonFilter_Ne", "BetaComparisonFilter_Nin", "BetaCompoundFilter", "BetaCompoundFilter_Or", "BetaComputerAction", "BetaComputerActionList", "BetaComputerCallOutputItemParam", "BetaComputerCallOutputStatus", "BetaComputerCallSafetyCheckParam", "BetaComputerEnvironment", "BetaComputerScreenshotContent", "BetaComputerScreenshotImage", "BetaComputerTool", "BetaComputerToolCall", "BetaComputerToolCallOutput", "BetaComputerToolCallOutputResource", "BetaComputerToolParam", "BetaComputerUsePreviewTool", "BetaComputerUsePreviewToolParam", "BetaContainerAuto", "BetaContainerAutoParam", "BetaContainerFileCitationBody", "BetaContainerFileCitationParam", "BetaContainerMemoryLimit", "BetaContainerNetworkPolicyAllowlist", "BetaContainerNetworkPolicyAllowlistParam", "BetaContainerNetworkPolicyDisabled", "BetaContainerNetworkPolicyDisabledParam", "BetaContainerNetworkPolicyDomainSecret", "BetaContainerNetworkPolicyDomainSecretParam", "BetaContainerReference", "BetaContainerReferenceParam", "BetaContainerReferenceResource", "BetaContent", "BetaContextManagementParam", "BetaConversationParam", "BetaConversationParam_2", "BetaCoordParam", "BetaCreateModelResponseProperties", "BetaCreateResponse", "BetaCustomGrammarFormatParam", "BetaCustomTextFormatParam", "BetaCustomToolCall", "BetaCustomToolCallOutput", "BetaCustomToolCallOutputResource", "BetaCustomToolCallResource", "BetaCustomToolParam", "BetaDetailEnum", "BetaDirectToolCallCaller", "BetaDirectToolCallCallerParam", "BetaDoubleClickAction", "BetaDragParam", "BetaEasyInputMessage", "BetaEasyInputMessageParam", "BetaEmptyModelParam", "BetaEncryptedContent", "BetaEncryptedContentParam", "BetaError", "BetaErrorPayload", "BetaFileCitationBody", "BetaFileCitationParam", "BetaFileDetailEnum", "BetaFileInputDetail", "BetaFilePath", "BetaFileSearchTool", "BetaFileSearchToolCall", "BetaFileSearchToolCallResultsItem", "BetaFileSearchToolParam", "BetaFilters", "BetaFunctionAndCustomToolCallOutput", "BetaFunctionCallItemStatus", "BetaFunctionCallOutputItemParam", "BetaFunctionCallOutputStatusEnum", "BetaFunctionCallStatus", "BetaFunctionShellAction", "BetaFunctionShellActionParam", "BetaFunctionShellCall", "BetaFunctionShellCallItemParam", "BetaFunctionShellCallItemStatus", "BetaFunctionShellCallOutput", "BetaFunctionShellCallOutputContent", "BetaFunctionShellCallOutputContentParam", "BetaFunctionShellCallOutputExitOutcome", "BetaFunctionShellCallOutputExitOutcomeParam", "BetaFunctionShellCallOutputItemParam", "BetaFunctionShellCallOutputOutcomeParam", "BetaFunctionShellCallOutputStatusEnum", "BetaFunctionShellCallOutputTimeoutOutcome", "BetaFunctionShellCallOutputTimeoutOutcomeParam", "BetaFunctionShellCallStatus", "BetaFunctionShellTool", "BetaFunctionShellToolParam", "BetaFunctionTool", "BetaFunctionToolCall", "BetaFunctionToolCallOutput", "BetaFunctionToolCallOutputResource", "BetaFunctionToolCallResource", "BetaFunctionToolParam", "BetaGrammarSyntax1", "BetaHTTPError", "BetaHybridSearchOptions", "BetaImageDetail", "BetaImageGenActionEnum", "BetaImageGenTool", "BetaImageGenToolCall", "BetaImageGenToolInputImageMask", "BetaIncludeEnum", "BetaInlineSkill", "BetaInlineSkillParam", "BetaInlineSkillSource", "BetaInlineSkillSourceParam", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaInputContent", "BetaInputFidelity", "BetaInputFileContent", "BetaInputFileContentParam", "BetaInputImageContent", "BetaInputImageContentParamAutoParam", "BetaInputItem", "BetaInputMessage", "BetaInputMessageContentList", "BetaInputMessageResource", "BetaInputParam", "BetaInputTextContent", "BetaInputTextContentParam", "BetaItem", "BetaItemField", "BetaItemReferenceParam", "BetaItemResource", "BetaKeyPressAction", "BetaLocalEnvironment", "BetaLocalEnvironmentParam", "BetaLocalEnvironmentResource", "BetaLocalShellExecAction", "BetaLocalShellToolCall", "BetaLocalShellToolCallOutput", "BetaLocalShellToolParam", "BetaLocalSkill", "BetaLocalSkillParam", "BetaLogProb", "BetaMCPApprovalRequest", "BetaMCPApprovalResponse", "BetaMCPApprovalResponseResource", "BetaMCPListTools", "BetaMCPListToolsTool", "BetaMCPProtocolError", "BetaMCPTool", "BetaMCPToolCall", "BetaMCPToolCallError", "BetaMCPToolCallStatus", "BetaMCPToolExecutionError", "BetaMCPToolFilter", "BetaMCPToolRequireApprovalOption1", "BetaMessage", "BetaMessagePhase", "BetaMessagePhase_2", "BetaMessageRole", "BetaMessageStatus", "BetaMetadata", "BetaModelIdsCompaction", "BetaModelIdsResponses", "BetaModelIdsShared", "BetaModelResponseProperties", "BetaModeration", "BetaModerationConfigParam", "BetaModerationErrorBody", "BetaModerationInputType", "BetaModerationMode", "BetaModerationParam", "BetaModerationPolicyParam", "BetaModerationResultBody", "BetaMoveParam", "BetaMultiAgentAction", "BetaMultiAgentAction1", "BetaMultiAgentCall", "BetaMultiAgentCallItemParam", "BetaMultiAgentCallOutput", "BetaMultiAgentCallOutputItemParam", "BetaMultiAgentParam", "BetaNamespaceTool", "BetaNamespaceToolParam", "BetaOutputAudio", "BetaOutputContent", "BetaOutputItem", "BetaOutputMessage", "BetaOutputMessageContent", "BetaOutputTextContent", "BetaOutputTextContentParam", "BetaPersonalityEnum", "BetaProgram", "BetaProgramItemParam", "BetaProgramOutput", "BetaProgramOutputItemParam", "BetaProgramOutputItemStatus", "BetaProgramOutputStatus", "BetaProgramToolCallCaller", "BetaProgramToolCallCallerParam", "BetaProgrammaticToolCallingParam", "BetaPrompt", "BetaPrompt2", "BetaPromptCacheBreakpointConfig", "BetaPromptCacheBreakpointParam", "BetaPromptCacheModeEnum", "BetaPromptCacheOptions", "BetaPromptCacheOptionsParam", "BetaPromptCacheRetentionEnum", "BetaPromptCacheTTLEnum", "BetaRankerVersionType", "BetaRankingOptions", "BetaReasoning", "BetaReasoningEffort", "BetaReasoningItem", "BetaReasoningModeEnum", "BetaReasoningTextContent", "BetaRefusalContent", "BetaResponse", "BetaResponseApplyPatchToolCall", "BetaResponseApplyPatchToolCallOutput", "BetaResponseAudioDeltaEvent", "BetaResponseAudioDoneEvent", "BetaResponseAudioTranscriptDeltaEvent", "BetaResponseAudioTranscriptDoneEvent", "BetaResponseCodeInterpreterCallCodeDeltaEvent", "BetaResponseCodeInterpreterCallCodeDoneEvent", "BetaResponseCodeInterpreterCallCompletedEvent", "BetaResponseCodeInterpreterCallInProgressEvent", "BetaResponseCodeInterpreterCallInterpretingEvent", "BetaResponseCodeInterpreterToolCall", "BetaResponseCodeInterpreterToolCallParam", "BetaResponseCompactionItem", "BetaResponseCompactionItemParam", "BetaResponseCompactionItemParamParam", "BetaResponseCompletedEvent", "BetaResponseComputerToolCall", "BetaResponseComputerToolCallOutputItem", "BetaResponseComputerToolCallOutputScreenshot", "BetaResponseComputerToolCallOutputScreenshotParam", "BetaResponseComputerToolCallParam", "BetaResponseContainerReference", "BetaResponseContentPartAddedEvent", "BetaResponseContentPartDoneEvent", "BetaResponseConversation", "BetaResponseConversationParam", "BetaResponseConversationParamParam", "BetaResponseCreatedEvent", "BetaResponseCustomToolCallInputDeltaEvent", "BetaResponseCustomToolCallInputDoneEvent", "BetaResponseCustomToolCallOutput", "BetaResponseCustomToolCallOutputItem", "BetaResponseCustomToolCallOutputParam", "BetaResponseError", "BetaResponseError2", "BetaResponseErrorCode", "BetaResponseErrorEvent", "BetaResponseFailedEvent", "BetaResponseFileSearchCallCompletedEvent", "BetaResponseFileSearchCallInProgressEvent", "BetaResponseFileSearchCallSearchingEvent", "BetaResponseFileSearchToolCall", "BetaResponseFileSearchToolCallParam", "BetaResponseFormatJsonObject", "BetaResponseFormatJsonSchemaSchema", "BetaResponseFormatText", "BetaResponseFormatTextJSONSchemaConfig", "BetaResponseFormatTextJSONSchemaConfigParam", "BetaResponseFunctionCallArgumentsDeltaEvent", "BetaResponseFunctionCallArgumentsDoneEvent", "BetaResponseFunctionCallOutputItemListParam", "BetaResponseFunctionCallOutputItemParam", "BetaResponseFunctionShellCallOutputContent", "BetaResponseFunctionShellCallOutputContentParam", "BetaResponseFunctionShellToolCall", "BetaResponseFunctionShellToolCallOutput", "BetaResponseFunctionToolCallOutputItem", "BetaResponseFunctionWebSearch", "BetaResponseFunctionWebSearchParam", "BetaResponseImageGenCallCompletedEvent", "BetaResponseImageGenCallGeneratingEvent", "BetaResponseImageGenCallInProgressEvent", "BetaResponseImageGenCallPartialImageEvent", "BetaResponseInProgressEvent", "BetaResponseIncompleteDetails", "BetaResponseIncompleteEvent", "BetaResponseInjectCreatedEvent", "BetaResponseInjectEvent", "BetaResponseInjectEventParam", "BetaResponseInjectFailedEvent", "BetaResponseInjectFailedEventError", "BetaResponseInputContentParam", "BetaResponseInputFile", "BetaResponseInputFileContent", "BetaResponseInputFileContentParam", "BetaResponseInputFileParam", "BetaResponseInputImage", "BetaResponseInputImageContent", "BetaResponseInputImageContentParam", "BetaResponseInputImageParam", "BetaResponseInputMessageContentListParam", "BetaResponseInputMessageItem", "BetaResponseInputText", "BetaResponseInputTextContent", "BetaResponseInputTextContentParam", "BetaResponseInputTextParam", "BetaResponseItemList", "BetaResponseLocalEnvironment", "BetaResponseLogProb", "BetaResponseLogProbTopLogprobsItem", "BetaResponseMCPCallArgumentsDeltaEvent", "BetaResponseMCPCallArgumentsDoneEvent", "BetaResponseMCPCallCompletedEvent", "BetaResponseMCPCallFailedEvent", "BetaResponseMCPCallInProgressEvent", "BetaResponseMCPListToolsCompletedEvent", "BetaResponseMCPListToolsFailedEvent", "BetaResponseMCPListToolsInProgressEvent", "BetaResponseMcpCallArgumentsDeltaEvent", "BetaResponseMcpCallArgumentsDoneEvent", "BetaResponseMcpCallCompletedEvent", "BetaResponseMcpCallFailedEvent", "BetaResponseMcpCallInProgressEvent", "BetaResponseMcpListToolsCompletedEvent", "BetaResponseMcpListToolsFailedEvent", "BetaResponseMcpListToolsInProgressEvent", "BetaResponseOutputItemAddedEvent", "BetaResponseOutputItemDoneEvent", "BetaResponseOutputMessage", "BetaResponseOutputMessageParam", "BetaResponseOutputRefusal", "BetaResponseOutputRefusalParam", "BetaResponseOutputText", "BetaResponseOutputTextAnnotationAddedEvent", "BetaResponseOutputTextParam", "BetaResponsePrompt", "BetaResponsePromptParam", "BetaResponsePromptVariables", "BetaResponseProperties", "BetaResponseQueuedEvent", "BetaResponseReasoningItem", "BetaResponseReasoningItemParam", "BetaResponseReasoningSummaryPartAddedEvent", "BetaResponseReasoningSummaryPartAddedEventPart", "BetaResponseReasoningSummaryPartDoneEvent", "BetaResponseReasoningSummaryPartDoneEventPart", "BetaResponseReasoningSummaryTextDeltaEvent", "BetaResponseReasoningSummaryTextDoneEvent", "BetaResponseReasoningTextDeltaEvent", "BetaResponseReasoningTextDoneEvent", "BetaResponseRefusalDeltaEvent", "BetaResponseRefusalDoneEvent", "BetaResponseShellCallCommandAddedEvent", "BetaResponseShellCallCommandAddedStreamingEvent", "BetaResponseShellCallCommandDeltaEvent", "BetaResponseShellCallCommandDeltaStreamingEvent", "BetaResponseShellCallCommandDoneEvent", "BetaResponseShellCallCommandDoneStreamingEvent", "BetaResponseShellCallOutputContentDeltaEvent", "BetaResponseShellCallOutputContentDeltaStreamingEvent", "BetaResponseShellCallOutputContentDoneEvent", "BetaResponseShellCallOutputContentDoneStreamingEvent", "BetaResponseSteerInputContentParam", "BetaResponseStreamEvent", "BetaResponseStreamOptions", "BetaResponseStreamOptions2", "BetaResponseTextDeltaEvent", "BetaResponseTextDoneEvent", "BetaResponseTextParam", "BetaResponseToolSearchCall", "BetaResponseToolSearchOutputItem", "BetaResponseToolSearchOutputItemParam", "BetaResponseToolSearchOutputItemParamParam", "BetaResponseUsage", "BetaResponseUsageInputTokensDetails", "BetaResponseUsageOutputTokensDetails", "BetaResponseWebSearchCallCompletedEvent", "BetaResponseWebSearchCallInProgressEvent", "BetaResponseWebSearchCallSearchingEvent", "BetaResponseWsError", "BetaResponsesClientEvent", "BetaResponsesClientEventParam", "BetaResponsesClientEventResponseCreate", "BetaResponsesServerEvent", "BetaResponsesServerEventResponseAudioDelta", "BetaResponsesServerEventResponseAudioDone", "BetaResponsesServerEventResponseAudioTranscriptDelta", "BetaResponsesServerEventResponseAudioTranscriptDone", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone", "BetaResponsesServerEventResponseCodeInterpreterCallCompleted", "BetaResponsesServerEventResponseCodeInterpreterCallInProgress", "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting", "BetaResponsesServerEventResponseCompleted", "BetaResponsesServerEventResponseContentPartAdded", "BetaResponsesServerEventResponseContentPartDone", "BetaResponsesServerEventResponseCreated", "BetaResponsesServerEventResponseCustomToolCallInputDelta", "BetaResponsesServerEventResponseCustomToolCallInputDone", "BetaResponsesServerEventResponseFailed", "BetaResponsesServerEventResponseFileSearchCallCompleted", "BetaResponsesServerEventResponseFileSearchCallInProgress", "BetaResponsesServerEventResponseFileSearchCallSearching", "BetaResponsesServerEventResponseFunctionCallArgumentsDelta", "BetaResponsesServerEventResponseFunctionCallArgumentsDone", "BetaResponsesServerEventResponseImageGenerationCallCompleted", "BetaResponsesServerEventResponseImageGenerationCallGenerating", "BetaResponsesServerEventResponseImageGenerationCallInProgress", "BetaResponsesServerEventResponseImageGenerationCallPartialImage", "BetaResponsesServerEventResponseInProgress", "BetaResponsesServerEventResponseIncomplete", "BetaResponsesServerEventResponseMcpCallArgumentsDelta", "BetaResponsesServerEventResponseMcpCallArgumentsDone", "BetaResponsesServerEventResponseMcpCallCompleted", "BetaResponsesServerEventResponseMcpCallFailed", "BetaResponsesServerEventResponseMcpCallInProgress", "BetaResponsesServerEventResponseMcpListToolsCompleted", "BetaResponsesServerEventResponseMcpListToolsFailed", "BetaResponsesServerEventResponseMcpListToolsInProgress", "BetaResponsesServerEventResponseOutputItemAdded", "BetaResponsesServerEventResponseOutputItemDone", "BetaResponsesServerEventResponseOutputTextAnnotationAdded", "BetaResponsesServerEventResponseOutputTextDelta", "BetaResponsesServerEventResponseOutputTextDone", "BetaResponsesServerEventResponseQueued", "BetaResponsesServerEventResponseReasoningSummaryPartAdded", "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart", "BetaResponsesServerEventResponseReasoningSummaryPartDone", "BetaResponsesServerEventResponseReasoningSummaryPartDonePart", "BetaResponsesServerEventResponseReasoningSummaryTextDelta", "BetaResponsesServerEventResponseReasoningSummaryTextDone", "BetaResponsesServerEventResponseReasoningTextDelta", "BetaResponsesServerEventResponseReasoningTextDone", "BetaResponsesServerEventResponseRefusalDelta", "BetaResponsesServerEventResponseRefusalDone", "BetaResponsesServerEventResponseShellCallCommandAdded", "BetaResponsesServerEventResponseShellCallCommandDelta", "BetaResponsesServerEventResponseShellCallCommandDone", "BetaResponsesServerEventResponseShellCallOutputContentDelta", "BetaResponsesServerEventResponseShellCallOutputContentDone", "BetaResponsesServerEventResponseWebSearchCallCompleted", "BetaResponsesServerEventResponseWebSearchCallInProgress", "BetaResponsesServerEventResponseWebSearchCallSearching", "BetaResponsesWebSocketStreamEvent", "BetaScreenshotParam", "BetaScrollParam", "BetaSearchContentType", "BetaSearchContextSize", "BetaServiceTierEnum", "BetaServiceTierResponses", "BetaShellCallOutputDelta", "BetaSkillReference", "BetaSkillReferenceParam", "BetaSpecificApplyPatchParam", "BetaSpecificFunctionShellParam", "BetaSpecificProgrammaticToolCallingParam", "BetaSummaryTextContent", "BetaTextContent", "BetaTextResponseFormatConfiguration", "BetaTextResponseFormatJsonSchema", "BetaTokenCountsBody", "BetaTokenCountsResource", "BetaTool", "BetaToolCallCaller", "BetaToolCallCallerParam", "BetaToolChoiceAllowed", "BetaToolChoiceAllowedParam", "BetaToolChoiceApplyPatch", "BetaToolChoiceApplyPatchParam", "BetaToolChoiceCustom", "BetaToolChoiceCustomParam", "BetaToolChoiceFunction", "BetaToolChoiceFunctionParam", "BetaToolChoiceMCP", "BetaToolChoiceMcp", "BetaToolChoiceMcpParam", "BetaToolChoiceOptions", "BetaToolChoiceParam", "BetaToolChoiceShell", "BetaToolChoiceShellParam", "BetaToolChoiceTypes", "BetaToolChoiceTypesParam", "BetaToolChoiceTypes_CodeInterpreter", "BetaToolChoiceTypes_Computer", "BetaToolChoiceTypes_ComputerUse", "BetaToolChoiceTypes_ComputerUsePreview", "BetaToolChoiceTypes_ImageGeneration", "BetaToolChoiceTypes_WebSearchPreview", "BetaToolChoiceTypes_WebSearchPreview20250311", "BetaToolParam", "BetaToolSearchCall", "BetaToolSearchCallItemParam", "BetaToolSearchExecutionType", "BetaToolSearchOutput", "BetaToolSearchOutputItemParam", "BetaToolSearchOutputNamespaceTool", "BetaToolSearchOutputNamespaceToolParam", "BetaToolSearchTool", "BetaToolSearchToolParam", "BetaToolsArray", "BetaTopLogProb", "BetaTruncationEnum", "BetaTypeParam", "BetaUrlCitationBody", "BetaUrlCitationParam", "BetaVectorStoreFileAttributes", "BetaVerbosity", "BetaWaitParam", "BetaWebSearchActionFind", "BetaWebSearchActionOpenPage", "BetaWebSearchActionSearch", "BetaWebSearchActionSearchSourcesItem", "BetaWebSearchApproximateLocation", "BetaWebSearchApproximateLocation2", "BetaWebSearchPreviewTool", "BetaWebSearchPreviewToolParam", "BetaWebSearchPreviewTool_WebSearchPreview20250311", "BetaWebSearchTool", "BetaWebSearchToolCall", "BetaWebSearchToolFilters", "BetaWebSearchToolParam", "BetaWebSearchTool_WebSearch20250826", "Beta_AgentTagParam", "HostedPluginParam", "RealtimeResponseCreateMcpTool", "RealtimeResponseCreateMcpToolParam"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -3579,3 +3579,449 @@ BetaTruncationEnum = Literal["auto", "disabled"] | str
 BetaVectorStoreFileAttributes = dict[str, bool | float | str] | None
 BetaVerbosity = Literal["low", "medium", "high"] | str | None
 BetaWebSearchApproximateLocation = BetaWebSearchApproximateLocation2 | None
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class BetaComputerToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer"]]
+
+
+class BetaComputerUsePreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerUsePreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_use_preview"]]
+    environment: Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]  # The type of computer environment to control.
+    display_width: Required[int]  # The width of the computer display.
+    display_height: Required[int]  # The height of the computer display.
+
+
+class BetaEasyInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaEasyInputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Iterable[BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam]]  # Text, image, or audio input to the model, used to generate a response.
+    phase: Literal["commentary", "final_answer"] | str | None
+
+
+class BetaFileSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaFileSearchTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search"]]
+    vector_store_ids: Required[Iterable[str]]  # The IDs of the vector stores to search.
+    max_num_results: int  # The maximum number of results to return.
+    ranking_options: Mapping[str, Any]  # Ranking options for search.
+    filters: Mapping[str, Any] | None
+
+
+class BetaResponseCodeInterpreterToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaCodeInterpreterToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["code_interpreter_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the code interpreter tool call.
+    status: Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]  # The status of the code interpreter tool call.
+    container_id: Required[str]  # The ID of the container used to run the code.
+    code: Required[str | None]
+    outputs: Required[Iterable[Mapping[str, Any]] | None]
+
+
+class BetaResponseCompactionItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaCompactionSummaryItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["compaction"]]
+    agent: Mapping[str, Any] | None
+    id: str | None
+    encrypted_content: Required[str]  # The encrypted content of the compaction summary.
+
+
+class BetaResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerScreenshotImage`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_screenshot"]]
+    image_url: str  # The URL of the screenshot image.
+    file_id: str  # The identifier of an uploaded file that contains the screenshot.
+
+
+class BetaResponseComputerToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the computer call.
+    call_id: Required[str]  # An identifier used when responding to the tool call with output.
+    action: Mapping[str, Any]
+    actions: Iterable[Mapping[str, Any]]
+    pending_safety_checks: Required[Iterable[Mapping[str, Any]]]  # The pending safety checks for the computer call.
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the item.
+
+
+class BetaResponseConversationParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaResponseConversation`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique ID of the conversation that this response was associated with.
+
+
+class BetaResponseCustomToolCallOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaCustomToolCallOutput`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom_tool_call_output"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: str  # The unique ID of the custom tool call output in the OpenAI platform.
+    call_id: Required[str]  # The call ID, used to map this custom tool call output to a custom tool call.
+    caller: Mapping[str, Any] | None
+    output: Required[str | Iterable[BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam]]  # The output from the custom tool call generated by your code.
+
+
+class BetaResponseFileSearchToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaFileSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the file search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]  # The status of the file search tool call.
+    queries: Required[Iterable[str]]  # The queries used to search for files.
+    results: Iterable[Mapping[str, Any]] | None
+
+
+class BetaResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaTextResponseFormatJsonSchema`` (the official SDK's request type)."""
+
+    type: Required[Literal["json_schema"]]
+    description: str  # A description of what the response format is for, used by the model to determine how to respond i...
+    name: Required[str]  # The name of the response format.
+    schema: Required[Mapping[str, Any]]
+    strict: bool | None
+
+
+class BetaResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaFunctionShellCallOutputContentParam`` (the official SDK's request type)."""
+
+    stdout: Required[str]  # Captured stdout output for the shell call.
+    stderr: Required[str]  # Captured stderr output for the shell call.
+    outcome: Required[Mapping[str, Any]]  # The exit or timeout outcome associated with this shell call.
+
+
+class BetaResponseFunctionWebSearchParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaWebSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the web search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "failed"] | str]  # The status of the web search tool call.
+    action: Required[Mapping[str, Any]]  # An object describing the specific action taken in this web search call.
+
+
+class BetaResponseInjectEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaResponseInjectEvent`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.inject"]]
+    response_id: Required[str]  # The ID of the active response that should receive the input.
+    input: Required[Iterable[BetaEasyInputMessageParam | Mapping[str, Any] | BetaResponseOutputMessageParam | BetaResponseFileSearchToolCallParam | BetaResponseComputerToolCallParam | BetaResponseFunctionWebSearchParam | BetaResponseToolSearchOutputItemParamParam | BetaResponseReasoningItemParam | BetaResponseCompactionItemParamParam | BetaResponseCodeInterpreterToolCallParam | BetaResponseCustomToolCallOutputParam]]  # Input items to inject into the active response.
+
+
+class BetaResponseInputFileContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputFileContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str  # The name of the file to be sent to the model.
+    file_data: str  # The content of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+    file_url: str  # The URL of the file to be sent to the model.
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+
+
+class BetaResponseInputFileParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputFileContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str  # The name of the file to be sent to the model.
+    file_data: str  # The content of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+    file_url: str  # The URL of the file to be sent to the model.
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+
+
+class BetaResponseInputImageContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputImageContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseInputImageParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputImageContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseInputTextContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseInputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseOutputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaOutputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the output message.
+    role: Required[Literal["assistant"] | str]  # The role of the output message.
+    content: Required[Iterable[BetaResponseOutputTextParam | BetaResponseOutputRefusalParam]]  # The content of the output message.
+    phase: Literal["commentary", "final_answer"] | str | None
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the message input.
+
+
+class BetaResponseOutputRefusalParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaRefusalContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal explanation from the model.
+
+
+class BetaResponseOutputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaOutputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_text"]]
+    text: Required[str]  # The text output from the model.
+    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
+    logprobs: Required[Iterable[Mapping[str, Any]]]
+
+
+class BetaResponsePromptParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaPrompt2`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique identifier of the prompt template to use.
+    version: str | None
+    variables: Mapping[str, str | BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam] | None
+
+
+class BetaResponseReasoningItemParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaReasoningItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["reasoning"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique identifier of the reasoning content.
+    encrypted_content: str | None
+    summary: Required[Iterable[Mapping[str, Any]]]  # Reasoning summary content.
+    content: Iterable[Mapping[str, Any]]  # Reasoning text content.
+    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+
+
+class BetaResponseToolSearchOutputItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolSearchOutputItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["tool_search_output"]]
+    agent: Mapping[str, Any] | None
+    id: str | None
+    call_id: str | None
+    execution: Literal["server", "client"] | str  # Whether tool search was executed by the server or by the client.
+    tools: Required[Iterable[Mapping[str, Any] | BetaFileSearchToolParam | BetaComputerToolParam | BetaComputerUsePreviewToolParam | BetaWebSearchToolParam | RealtimeResponseCreateMcpToolParam | BetaToolSearchOutputNamespaceToolParam | BetaWebSearchPreviewToolParam]]  # The loaded tool definitions returned by the tool search output.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None
+
+
+class BetaToolChoiceAllowedParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceAllowed`` (the official SDK's request type)."""
+
+    type: Required[Literal["allowed_tools"]]
+    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
+    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+
+
+class BetaToolChoiceApplyPatchParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaSpecificApplyPatchParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["apply_patch"]]
+
+
+class BetaToolChoiceCustomParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    name: Required[str]  # The name of the custom tool to call.
+
+
+class BetaToolChoiceFunctionParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceFunction`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    name: Required[str]  # The name of the function to call.
+
+
+class BetaToolChoiceMcpParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceMCP`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp"]]
+    server_label: Required[str]  # The label of the MCP server to use.
+    name: str | None
+
+
+class BetaToolChoiceShellParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaSpecificFunctionShellParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["shell"]]
+
+
+class BetaToolChoiceTypesParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceTypes`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+
+
+class BetaToolSearchOutputNamespaceToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaNamespaceToolParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["namespace"]]
+    name: Required[str]  # The namespace name used in tool calls (for example, `crm`).
+    description: Required[str]  # A description of the namespace shown to the model.
+    tools: Required[Iterable[Mapping[str, Any]]]  # The function/custom tools available inside this namespace.
+
+
+class BetaWebSearchPreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaWebSearchPreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+    search_content_types: Iterable[Literal["text", "image"] | str]
+
+
+class BetaWebSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaWebSearchTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search", "web_search_2025_08_26"]]
+    external_web_access: bool  # Allow live internet access for web search.
+    filters: Mapping[str, Any] | None
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+
+
+class HostedPluginParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInlineSkillParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["inline"]]
+    name: Required[str]  # The name of the skill.
+    description: Required[str]  # The description of the skill.
+    source: Required[Mapping[str, Any]]  # Inline skill payload
+
+
+class RealtimeResponseCreateMcpToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaMCPTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp"]]
+    server_label: Required[str]  # A label for this MCP server, used to identify it in tool calls.
+    server_url: str  # The URL for the MCP server.
+    connector_id: Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str  # Identifier for service connectors, like those available in ChatGPT.
+    tunnel_id: str  # The Secure MCP Tunnel ID to use instead of a direct server URL.
+    authorization: str  # An OAuth access token that can be used with a remote MCP server, either with a custom MCP server...
+    server_description: str  # Optional description of the MCP server, used to provide more context.
+    headers: Mapping[str, str] | None
+    allowed_tools: Iterable[str] | Mapping[str, Any] | None
+    allowed_callers: Iterable[Literal["direct", "programmatic"] | str] | None
+    require_approval: Mapping[str, Any] | Literal["always", "never"] | str | None
+    defer_loading: bool  # Whether this MCP tool is deferred and discovered via tool search.
+
+
+BetaApplyPatchTool = BetaApplyPatchToolParam
+BetaContainerAuto = BetaContainerAutoParam
+BetaContainerNetworkPolicyAllowlist = BetaContainerNetworkPolicyAllowlistParam
+BetaContainerNetworkPolicyDisabled = BetaContainerNetworkPolicyDisabledParam
+BetaContainerNetworkPolicyDomainSecret = BetaContainerNetworkPolicyDomainSecretParam
+BetaContainerReference = BetaContainerReferenceParam
+BetaFunctionShellTool = BetaFunctionShellToolParam
+BetaInlineSkill = BetaInlineSkillParam
+BetaInlineSkillSource = BetaInlineSkillSourceParam
+BetaLocalEnvironment = BetaLocalEnvironmentParam
+BetaLocalSkill = BetaLocalSkillParam
+BetaNamespaceTool = BetaNamespaceToolParam
+BetaResponseApplyPatchToolCall = BetaApplyPatchToolCall
+BetaResponseApplyPatchToolCallOutput = BetaApplyPatchToolCallOutput
+BetaResponseCodeInterpreterToolCall = BetaCodeInterpreterToolCall
+BetaResponseCompactionItem = BetaCompactionBody
+BetaResponseCompactionItemParam = BetaCompactionSummaryItemParam
+BetaResponseComputerToolCall = BetaComputerToolCall
+BetaResponseComputerToolCallOutputItem = BetaComputerToolCallOutputResource
+BetaResponseComputerToolCallOutputScreenshot = BetaComputerScreenshotImage
+BetaResponseContainerReference = BetaContainerReferenceParam
+BetaResponseConversationParam = BetaResponseConversation
+BetaResponseCustomToolCallOutput = BetaCustomToolCallOutput
+BetaResponseCustomToolCallOutputItem = BetaCustomToolCallOutputResource
+BetaResponseFileSearchToolCall = BetaFileSearchToolCall
+BetaResponseFormatTextJSONSchemaConfig = BetaTextResponseFormatJsonSchema
+BetaResponseFunctionCallOutputItemListParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseFunctionCallOutputItemParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseFunctionShellCallOutputContent = BetaFunctionShellCallOutputContentParam
+BetaResponseFunctionShellToolCall = BetaFunctionShellCall
+BetaResponseFunctionShellToolCallOutput = BetaFunctionShellCallOutput
+BetaResponseFunctionToolCallOutputItem = BetaFunctionToolCallOutputResource
+BetaResponseFunctionWebSearch = BetaWebSearchToolCall
+BetaResponseInputContentParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseInputFile = BetaInputFileContent
+BetaResponseInputFileContent = BetaInputFileContent
+BetaResponseInputImage = BetaInputImageContent
+BetaResponseInputImageContent = BetaInputImageContent
+BetaResponseInputMessageContentListParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseInputMessageItem = BetaInputMessageResource
+BetaResponseInputText = BetaInputTextContent
+BetaResponseInputTextContent = BetaInputTextContent
+BetaResponseLocalEnvironment = BetaLocalEnvironmentResource
+BetaResponseMcpCallArgumentsDeltaEvent = BetaResponseMCPCallArgumentsDeltaEvent
+BetaResponseMcpCallArgumentsDoneEvent = BetaResponseMCPCallArgumentsDoneEvent
+BetaResponseMcpCallCompletedEvent = BetaResponseMCPCallCompletedEvent
+BetaResponseMcpCallFailedEvent = BetaResponseMCPCallFailedEvent
+BetaResponseMcpCallInProgressEvent = BetaResponseMCPCallInProgressEvent
+BetaResponseMcpListToolsCompletedEvent = BetaResponseMCPListToolsCompletedEvent
+BetaResponseMcpListToolsFailedEvent = BetaResponseMCPListToolsFailedEvent
+BetaResponseMcpListToolsInProgressEvent = BetaResponseMCPListToolsInProgressEvent
+BetaResponseOutputMessage = BetaOutputMessage
+BetaResponseOutputRefusal = BetaRefusalContent
+BetaResponseOutputText = BetaOutputTextContent
+BetaResponsePrompt = BetaPrompt2
+BetaResponseReasoningItem = BetaReasoningItem
+BetaResponseShellCallCommandAddedEvent = BetaResponseShellCallCommandAddedStreamingEvent
+BetaResponseShellCallCommandDeltaEvent = BetaResponseShellCallCommandDeltaStreamingEvent
+BetaResponseShellCallCommandDoneEvent = BetaResponseShellCallCommandDoneStreamingEvent
+BetaResponseShellCallOutputContentDeltaEvent = BetaResponseShellCallOutputContentDeltaStreamingEvent
+BetaResponseShellCallOutputContentDoneEvent = BetaResponseShellCallOutputContentDoneStreamingEvent
+BetaResponseSteerInputContentParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseToolSearchCall = BetaToolSearchCall
+BetaResponseToolSearchOutputItem = BetaToolSearchOutput
+BetaResponseToolSearchOutputItemParam = BetaToolSearchOutputItemParam
+BetaResponsesClientEventParam = Mapping[str, Any] | BetaResponseInjectEventParam
+BetaSkillReference = BetaSkillReferenceParam
+BetaToolChoiceApplyPatch = BetaSpecificApplyPatchParam
+BetaToolChoiceMcp = BetaToolChoiceMCP
+BetaToolChoiceShell = BetaSpecificFunctionShellParam
+BetaToolParam = Mapping[str, Any] | BetaFileSearchToolParam | BetaComputerToolParam | BetaComputerUsePreviewToolParam | BetaWebSearchToolParam | RealtimeResponseCreateMcpToolParam | BetaToolSearchOutputNamespaceToolParam | BetaWebSearchPreviewToolParam
+BetaToolSearchOutputNamespaceTool = BetaNamespaceToolParam
+BetaToolSearchTool = BetaToolSearchToolParam
+RealtimeResponseCreateMcpTool = BetaMCPTool

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CallableToolAllowedCaller", "ChatCompletionReasoningEffort", "ChatModel", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "CreateModelResponseProperties", "DragPoint", "Error", "ErrorObject", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionDefinition", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "ReasoningEffort", "ResponseFormatJSONObject", "ResponseFormatJSONSchema", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponseInputFile", "ResponseInputImage", "ResponseInputText", "ResponsePrompt", "ResponsePromptVariables", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceMCP", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
+__all__ = ["CallableToolAllowedCaller", "ChatCompletionReasoningEffort", "ChatModel", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "CreateModelResponseProperties", "DecisionInputTextParam", "DragPoint", "Error", "ErrorObject", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionDefinition", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputImageContentParam", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "ReasoningEffort", "ResponseFormatJSONObject", "ResponseFormatJSONSchema", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponseInputFile", "ResponseInputImage", "ResponseInputText", "ResponsePrompt", "ResponsePromptParam", "ResponsePromptVariables", "SessionError", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceFunctionParam", "ToolChoiceMCP", "ToolChoiceMcp", "ToolChoiceMcpParam", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -468,3 +468,81 @@ ResponseInputFile = InputFileContent
 ResponseInputImage = InputImageContent
 ResponseInputText = InputTextContent
 ResponsePrompt = Prompt
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .responses import AllModels as AllModels
+    from .graders import DecisionQuestionInputImage as DecisionQuestionInputImage
+    from .chatkit import DecisionQuestionInputText as DecisionQuestionInputText
+    from .responses import Reasoning as Reasoning
+    from .responses import ResponsesModel as ResponsesModel
+
+
+class DecisionInputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class InputImageContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputImageContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ResponsePromptParam(TypedDict, total=False):
+    """The ``dict`` form of ``Prompt2`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique identifier of the prompt template to use.
+    version: str | None
+    variables: Mapping[str, str | DecisionInputTextParam | InputImageContentParam | Mapping[str, Any]] | None
+
+
+class ToolChoiceFunctionParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceFunction`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    name: Required[str]  # The name of the function to call.
+
+
+class ToolChoiceMcpParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceMCP`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp"]]
+    server_label: Required[str]  # The label of the MCP server to use.
+    name: str | None
+
+
+SessionError = Error
+ToolChoiceMcp = ToolChoiceMCP
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "AllModels": ".responses",
+    "DecisionQuestionInputImage": ".graders",
+    "DecisionQuestionInputText": ".chatkit",
+    "Reasoning": ".responses",
+    "ResponsesModel": ".responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value

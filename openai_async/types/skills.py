@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillList", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
+__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillList", "SkillListParams", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -87,3 +87,23 @@ class SkillVersionResource(BaseModel):
 DeletedSkill = DeletedSkillResource
 Skill = SkillResource
 SkillList = SkillListResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class SkillListParams(TypedDict, total=False):
+    """The ``dict`` form of ``SkillListResource`` (the official SDK's request type)."""
+
+    object: Required[Literal["list"] | str]  # The type of object returned, must be `list`.
+    data: Required[Iterable[Mapping[str, Any]]]  # A list of items
+    first_id: Required[str | None]
+    last_id: Required[str | None]
+    has_more: Required[bool]  # Whether there are more items available.
+
+

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AddUploadPartRequest", "CompleteUploadRequest", "CreateUploadRequest", "Upload", "UploadPart"]
+__all__ = ["AddUploadPartRequest", "CompleteUploadRequest", "CreateUploadRequest", "Upload", "UploadCreateParams", "UploadPart"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -57,4 +57,24 @@ class UploadPart(BaseModel):
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
 from . import files as _files  # noqa: E402
+
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class UploadCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateUploadRequest`` (the official SDK's request type)."""
+
+    filename: Required[str]  # The name of the file to upload.
+    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]  # The intended purpose of the uploaded file.
+    bytes: Required[int]  # The number of bytes in the file you are uploading.
+    mime_type: Required[str]  # The MIME type of the file.
+    expires_after: Mapping[str, Any]
+
 

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "OtherFileChunkingStrategyObject", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "StaticFileChunkingStrategy", "StaticFileChunkingStrategyObject", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResponse", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
+__all__ = ["AutoChunkingStrategyRequestParam", "AutoFileChunkingStrategyParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "FileBatchCreateParams", "FileChunkingStrategyParam", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "OtherFileChunkingStrategyObject", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "StaticFileChunkingStrategy", "StaticFileChunkingStrategyObject", "StaticFileChunkingStrategyObjectParam", "StaticFileChunkingStrategyParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreCreateParams", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchParams", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResponse", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage", "VectorStoreUpdateParams"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -241,3 +241,72 @@ VectorStoreDeleted = DeleteVectorStoreResponse
 VectorStoreFile = VectorStoreFileObject
 VectorStoreFileBatch = VectorStoreFileBatchObject
 VectorStoreSearchResponse = VectorStoreSearchResultItem
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class AutoFileChunkingStrategyParam(TypedDict, total=False):
+    """The ``dict`` form of ``AutoChunkingStrategyRequestParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["auto"]]
+
+
+class FileBatchCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVectorStoreFileBatchRequest`` (the official SDK's request type)."""
+
+    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
+    files: Iterable[Mapping[str, Any]]  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
+    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam
+    attributes: Mapping[str, str | float | bool] | None
+
+
+class StaticFileChunkingStrategyObjectParam(TypedDict, total=False):
+    """The ``dict`` form of ``StaticChunkingStrategyRequestParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["static"]]
+    static: Required[StaticFileChunkingStrategyParam]
+
+
+class StaticFileChunkingStrategyParam(TypedDict, total=False):
+    """The ``dict`` form of ``StaticChunkingStrategy`` (the official SDK's request type)."""
+
+    max_chunk_size_tokens: Required[int]  # The maximum number of tokens in each chunk.
+    chunk_overlap_tokens: Required[int]  # The number of tokens that overlap between chunks.
+
+
+class VectorStoreCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVectorStoreRequest`` (the official SDK's request type)."""
+
+    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
+    name: str  # The name of the vector store.
+    description: str  # A description for the vector store.
+    expires_after: Mapping[str, Any]
+    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam  # The chunking strategy used to chunk the file(s).
+    metadata: Mapping[str, str] | None
+
+
+class VectorStoreSearchParams(TypedDict, total=False):
+    """The ``dict`` form of ``VectorStoreSearchRequest`` (the official SDK's request type)."""
+
+    query: Required[str | Iterable[str]]  # A query string for a search
+    rewrite_query: bool  # Whether to rewrite the natural language query for vector search.
+    max_num_results: int  # The maximum number of results to return.
+    filters: Mapping[str, Any]  # A filter to apply based on file attributes.
+    ranking_options: Mapping[str, Any]  # Ranking options for search.
+
+
+class VectorStoreUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``UpdateVectorStoreRequest`` (the official SDK's request type)."""
+
+    name: str  # The name of the vector store.
+    expires_after: Any
+    metadata: Mapping[str, str] | None
+
+
+FileChunkingStrategyParam = AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam

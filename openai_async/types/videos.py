@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoDeleteResponse", "VideoListResource", "VideoModel", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
+__all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoCreateCharacterResponse", "VideoCreateParams", "VideoDeleteResponse", "VideoExtendParams", "VideoGetCharacterResponse", "VideoListResource", "VideoModel", "VideoModelParam", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -145,3 +145,34 @@ VideoStatus = Literal["queued", "in_progress", "completed", "failed"] | str
 # Names of the official `openai` SDK.
 Video = VideoResource
 VideoDeleteResponse = DeletedVideoResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class VideoCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVideoJsonBody`` (the official SDK's request type)."""
+
+    model: str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]  # The video generation model to use (allowed values: sora-2, sora-2-pro).
+    prompt: Required[str]  # Text prompt that describes the video to generate.
+    input_reference: Mapping[str, Any]  # Optional reference object that guides generation.
+    seconds: Literal["4", "8", "12"] | str  # Clip duration in seconds (allowed values: 4, 8, 12).
+    size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
+
+
+class VideoExtendParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVideoExtendJsonBody`` (the official SDK's request type)."""
+
+    video: Required[Mapping[str, Any]]  # Reference to the completed video to extend.
+    prompt: Required[str]  # Updated text prompt that directs the extension generation.
+    seconds: Required[Literal["4", "8", "12"] | str]  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+
+
+VideoCreateCharacterResponse = VideoCharacterResource
+VideoGetCharacterResponse = VideoCharacterResource
+VideoModelParam = VideoModel

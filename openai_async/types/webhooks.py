@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData", "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData", "WebhookEvalRunCanceled", "WebhookEvalRunCanceledData", "WebhookEvalRunFailed", "WebhookEvalRunFailedData", "WebhookEvalRunSucceeded", "WebhookEvalRunSucceededData", "WebhookFineTuningJobCancelled", "WebhookFineTuningJobCancelledData", "WebhookFineTuningJobFailed", "WebhookFineTuningJobFailedData", "WebhookFineTuningJobSucceeded", "WebhookFineTuningJobSucceededData", "WebhookLiveCallIncoming", "WebhookLiveCallIncomingData", "WebhookLiveCallIncomingDataSipHeadersItem", "WebhookRealtimeCallIncoming", "WebhookRealtimeCallIncomingData", "WebhookRealtimeCallIncomingDataSipHeadersItem", "WebhookResponseCancelled", "WebhookResponseCancelledData", "WebhookResponseCompleted", "WebhookResponseCompletedData", "WebhookResponseFailed", "WebhookResponseFailedData", "WebhookResponseIncomplete", "WebhookResponseIncompleteData"]
+__all__ = ["BatchCancelledWebhookEvent", "BatchCompletedWebhookEvent", "BatchExpiredWebhookEvent", "BatchFailedWebhookEvent", "EvalRunCanceledWebhookEvent", "EvalRunFailedWebhookEvent", "EvalRunSucceededWebhookEvent", "FineTuningJobCancelledWebhookEvent", "FineTuningJobFailedWebhookEvent", "FineTuningJobSucceededWebhookEvent", "LiveCallIncomingWebhookEvent", "RealtimeCallIncomingWebhookEvent", "ResponseCancelledWebhookEvent", "ResponseCompletedWebhookEvent", "ResponseFailedWebhookEvent", "ResponseIncompleteWebhookEvent", "WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData", "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData", "WebhookEvalRunCanceled", "WebhookEvalRunCanceledData", "WebhookEvalRunFailed", "WebhookEvalRunFailedData", "WebhookEvalRunSucceeded", "WebhookEvalRunSucceededData", "WebhookFineTuningJobCancelled", "WebhookFineTuningJobCancelledData", "WebhookFineTuningJobFailed", "WebhookFineTuningJobFailedData", "WebhookFineTuningJobSucceeded", "WebhookFineTuningJobSucceededData", "WebhookLiveCallIncoming", "WebhookLiveCallIncomingData", "WebhookLiveCallIncomingDataSipHeadersItem", "WebhookRealtimeCallIncoming", "WebhookRealtimeCallIncomingData", "WebhookRealtimeCallIncomingDataSipHeadersItem", "WebhookResponseCancelled", "WebhookResponseCancelledData", "WebhookResponseCompleted", "WebhookResponseCompletedData", "WebhookResponseFailed", "WebhookResponseFailedData", "WebhookResponseIncomplete", "WebhookResponseIncompleteData"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -287,3 +287,28 @@ class WebhookResponseIncompleteData(BaseModel):
     id: str = _REQUIRED  # The unique ID of the model response.
 
 
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+BatchCancelledWebhookEvent = WebhookBatchCancelled
+BatchCompletedWebhookEvent = WebhookBatchCompleted
+BatchExpiredWebhookEvent = WebhookBatchExpired
+BatchFailedWebhookEvent = WebhookBatchFailed
+EvalRunCanceledWebhookEvent = WebhookEvalRunCanceled
+EvalRunFailedWebhookEvent = WebhookEvalRunFailed
+EvalRunSucceededWebhookEvent = WebhookEvalRunSucceeded
+FineTuningJobCancelledWebhookEvent = WebhookFineTuningJobCancelled
+FineTuningJobFailedWebhookEvent = WebhookFineTuningJobFailed
+FineTuningJobSucceededWebhookEvent = WebhookFineTuningJobSucceeded
+LiveCallIncomingWebhookEvent = WebhookLiveCallIncoming
+RealtimeCallIncomingWebhookEvent = WebhookRealtimeCallIncoming
+ResponseCancelledWebhookEvent = WebhookResponseCancelled
+ResponseCompletedWebhookEvent = WebhookResponseCompleted
+ResponseFailedWebhookEvent = WebhookResponseFailed
+ResponseIncompleteWebhookEvent = WebhookResponseIncomplete
