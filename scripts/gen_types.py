@@ -32,7 +32,7 @@ The live API runs ahead of the spec, so the generated types describe what the sp
 3. String enums are open: ``Literal["a", "b"] | str``; a new value decodes as the plain string. Other ``const``
    fields are plain ``str`` / ``int``.
 4. An object schema whose ``type`` property is one constant is a tagged struct (``tag_field="type"``,
-   ``tag=<constant>``, plus a ``type`` class attribute), so unions of such members decode in one pass and
+   ``tag=<constant>``, plus a ``type: ClassVar[Literal[...]]`` attribute, which narrows unions for type checkers), so unions of such members decode in one pass and
    ``type`` is always encoded. A ``type`` enum of several values on a union member gets one subclass per extra
    value (``<Name>_<Value>``), listed in the unions with it. Members of a union whose ``discriminator`` is
    another property (``role`` for chat request messages, ``object`` for usage results) are tagged by it
@@ -290,6 +290,14 @@ class ClassDef:
         self.doc = ""
         self.bases: list[str] = []
         self.required: dict[str, bool] = {}  # wire name of a required field -> the spec says ``nullable: true``
+
+
+def tag_attribute(cd: ClassDef) -> str:
+    """The tag as a class attribute typed with its literal values (``type: ClassVar[Literal["message"]]``), so that
+    ``if event.type == "response.output_text.delta":`` narrows a union for type checkers; msgspec ignores a
+    ``ClassVar``. An extra-tag subclass assigns its own value under this declaration."""
+    tags = ", ".join(_pystr(t) for t in [cd.tag, *cd.extra_tags])
+    return f"    {cd.tag_field}: ClassVar[Literal[{tags}]] = {_pystr(cd.tag)}"
 
 
 def mark_required(cd: ClassDef, s: dict[str, Any]) -> None:
@@ -748,7 +756,7 @@ class Renderer:
             lines.append(f"    {_docstring(cd.doc)}")
             lines.append("")
         if cd.tag is not None:
-            lines.append(f"    {cd.tag_field} = {_pystr(cd.tag)}")
+            lines.append(tag_attribute(cd))
         deps: set[str] = set()
         for pyname, wire, ir, comment in cd.fields:
             ann, default = self.field_type(cd, wire, ir, deps)
@@ -822,7 +830,7 @@ class Renderer:
             "",
             "from __future__ import annotations",
             "",
-            "from typing import Annotated, Any, Literal",
+            "from typing import Annotated, Any, ClassVar, Literal",
             "",
             "import msgspec",
             "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -158,7 +158,7 @@ class AuditLog(BaseModel):
 class AuditLogActor(BaseModel, tag_field="type", tag="session"):
     """The actor who performed the audit logged action."""
 
-    type = "session"
+    type: ClassVar[Literal["session", "api_key"]] = "session"
     session: AuditLogActorSession | None = None
     api_key: AuditLogActorApiKey | None = None
 
@@ -740,7 +740,7 @@ class CertificateCertificateDetails(BaseModel):
 class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"):
     """The aggregated costs details of the specific time bucket."""
 
-    object = "organization.costs.result"
+    object: ClassVar[Literal["organization.costs.result"]] = "organization.costs.result"
     amount: CostsResultAmount | None = None  # The monetary value in its associated currency.
     line_item: str | None = None
     project_id: str | None = None
@@ -1467,7 +1467,7 @@ class ServiceAccountApiKeyBody(BaseModel):
 class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
     """Email notification settings for a spend alert."""
 
-    type = "email"
+    type: ClassVar[Literal["email"]] = "email"
     recipients: list[str] = _REQUIRED  # Email addresses that receive the spend alert notification.
     subject_prefix: str | None = None  # Optional subject prefix for alert emails.
 
@@ -1531,7 +1531,7 @@ class UploadCertificateRequest(BaseModel):
 class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.usage.audio_speeches.result"):
     """The aggregated audio speeches usage details of the specific time bucket."""
 
-    object = "organization.usage.audio_speeches.result"
+    object: ClassVar[Literal["organization.usage.audio_speeches.result"]] = "organization.usage.audio_speeches.result"
     characters: int = _REQUIRED  # The number of characters processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
@@ -1543,7 +1543,7 @@ class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.
 class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organization.usage.audio_transcriptions.result"):
     """The aggregated audio transcriptions usage details of the specific time bucket."""
 
-    object = "organization.usage.audio_transcriptions.result"
+    object: ClassVar[Literal["organization.usage.audio_transcriptions.result"]] = "organization.usage.audio_transcriptions.result"
     seconds: int = _REQUIRED  # The number of seconds processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
@@ -1555,7 +1555,7 @@ class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organiz
 class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="organization.usage.code_interpreter_sessions.result"):
     """The aggregated code interpreter sessions usage details of the specific time bucket."""
 
-    object = "organization.usage.code_interpreter_sessions.result"
+    object: ClassVar[Literal["organization.usage.code_interpreter_sessions.result"]] = "organization.usage.code_interpreter_sessions.result"
     num_sessions: int = _REQUIRED  # The number of code interpreter sessions.
     project_id: str | None = None
 
@@ -1563,7 +1563,7 @@ class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="org
 class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.usage.completions.result"):
     """The aggregated completions usage details of the specific time bucket."""
 
-    object = "organization.usage.completions.result"
+    object: ClassVar[Literal["organization.usage.completions.result"]] = "organization.usage.completions.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used, including cached and cache-write tokens.
     input_cached_tokens: int | None = None  # The aggregated number of cached input tokens used across text, audio, and image inputs.
     input_cache_write_tokens: int | None = None  # The aggregated number of input tokens written to the cache.
@@ -1590,7 +1590,7 @@ class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.us
 class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usage.embeddings.result"):
     """The aggregated embeddings usage details of the specific time bucket."""
 
-    object = "organization.usage.embeddings.result"
+    object: ClassVar[Literal["organization.usage.embeddings.result"]] = "organization.usage.embeddings.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
@@ -1602,7 +1602,7 @@ class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usa
 class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.file_searches.result"):
     """The aggregated file search calls usage details of the specific time bucket."""
 
-    object = "organization.usage.file_searches.result"
+    object: ClassVar[Literal["organization.usage.file_searches.result"]] = "organization.usage.file_searches.result"
     num_requests: int = _REQUIRED  # The count of file search calls.
     project_id: str | None = None
     user_id: str | None = None
@@ -1613,7 +1613,7 @@ class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organizatio
 class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.images.result"):
     """The aggregated images usage details of the specific time bucket."""
 
-    object = "organization.usage.images.result"
+    object: ClassVar[Literal["organization.usage.images.result"]] = "organization.usage.images.result"
     images: int = _REQUIRED  # The number of images processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     source: str | None = None
@@ -1627,7 +1627,7 @@ class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.i
 class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.usage.moderations.result"):
     """The aggregated moderations usage details of the specific time bucket."""
 
-    object = "organization.usage.moderations.result"
+    object: ClassVar[Literal["organization.usage.moderations.result"]] = "organization.usage.moderations.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
@@ -1653,7 +1653,7 @@ class UsageTimeBucket(BaseModel):
 class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.usage.vector_stores.result"):
     """The aggregated vector stores usage details of the specific time bucket."""
 
-    object = "organization.usage.vector_stores.result"
+    object: ClassVar[Literal["organization.usage.vector_stores.result"]] = "organization.usage.vector_stores.result"
     usage_bytes: int = _REQUIRED  # The vector stores usage in bytes.
     project_id: str | None = None
 
@@ -1661,7 +1661,7 @@ class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.u
 class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.web_searches.result"):
     """The aggregated web search calls usage details of the specific time bucket."""
 
-    object = "organization.usage.web_searches.result"
+    object: ClassVar[Literal["organization.usage.web_searches.result"]] = "organization.usage.web_searches.result"
     num_model_requests: int = _REQUIRED  # The count of model requests.
     num_requests: int = _REQUIRED  # The count of web search calls.
     project_id: str | None = None

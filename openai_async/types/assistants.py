@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -51,13 +51,13 @@ class AssistantObjectToolResourcesFileSearch(BaseModel):
 class AssistantToolsCode(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool"""
 
-    type = "code_interpreter"
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
 
 
 class AssistantToolsFileSearch(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search"]] = "file_search"
     file_search: AssistantToolsFileSearchFileSearch | None = None  # Overrides for the file search tool.
 
 
@@ -71,20 +71,20 @@ class AssistantToolsFileSearchFileSearch(BaseModel):
 class AssistantToolsFileSearchTypeOnly(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search"]] = "file_search"
 
 
 class AssistantToolsFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     function: _shared.FunctionObject = _REQUIRED
 
 
 class AssistantsNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Specifies a tool the model should use."""
 
-    type = "function"
+    type: ClassVar[Literal["function", "code_interpreter", "file_search"]] = "function"
     function: AssistantsNamedToolChoiceFunction | None = None
 
 
@@ -143,13 +143,13 @@ class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
 
 
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
+    type: ClassVar[Literal["static"]] = "static"
     static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
 
 
@@ -257,13 +257,13 @@ class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
 
 
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
+    type: ClassVar[Literal["static"]] = "static"
     static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
 
 
@@ -346,7 +346,7 @@ class ListRunsResponse(BaseModel):
 class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
-    type = "image_file"
+    type: ClassVar[Literal["image_file"]] = "image_file"
     image_file: MessageContentImageFileObjectImageFile = _REQUIRED
 
 
@@ -358,7 +358,7 @@ class MessageContentImageFileObjectImageFile(BaseModel):
 class MessageContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
-    type = "image_url"
+    type: ClassVar[Literal["image_url"]] = "image_url"
     image_url: MessageContentImageUrlObjectImageUrl = _REQUIRED
 
 
@@ -370,14 +370,14 @@ class MessageContentImageUrlObjectImageUrl(BaseModel):
 class MessageContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type = "refusal"
+    type: ClassVar[Literal["refusal"]] = "refusal"
     refusal: str = _REQUIRED
 
 
 class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type = "file_citation"
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
     text: str = _REQUIRED  # The text in the message content that needs to be replaced.
     file_citation: MessageContentTextAnnotationsFileCitationObjectFileCitation = _REQUIRED
     start_index: int = _REQUIRED
@@ -391,7 +391,7 @@ class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
 class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type = "file_path"
+    type: ClassVar[Literal["file_path"]] = "file_path"
     text: str = _REQUIRED  # The text in the message content that needs to be replaced.
     file_path: MessageContentTextAnnotationsFilePathObjectFilePath = _REQUIRED
     start_index: int = _REQUIRED
@@ -405,7 +405,7 @@ class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
 class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: MessageContentTextObjectText = _REQUIRED
 
 
@@ -417,7 +417,7 @@ class MessageContentTextObjectText(BaseModel):
 class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
-    type = "image_file"
+    type: ClassVar[Literal["image_file"]] = "image_file"
     index: int = _REQUIRED  # The index of the content part in the message.
     image_file: MessageDeltaContentImageFileObjectImageFile | None = None
 
@@ -430,7 +430,7 @@ class MessageDeltaContentImageFileObjectImageFile(BaseModel):
 class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
-    type = "image_url"
+    type: ClassVar[Literal["image_url"]] = "image_url"
     index: int = _REQUIRED  # The index of the content part in the message.
     image_url: MessageDeltaContentImageUrlObjectImageUrl | None = None
 
@@ -443,7 +443,7 @@ class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
 class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type = "refusal"
+    type: ClassVar[Literal["refusal"]] = "refusal"
     index: int = _REQUIRED  # The index of the refusal part in the message.
     refusal: str | None = None
 
@@ -451,7 +451,7 @@ class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal
 class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type = "file_citation"
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
     index: int = _REQUIRED  # The index of the annotation in the text content part.
     text: str | None = None  # The text in the message content that needs to be replaced.
     file_citation: MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation | None = None
@@ -467,7 +467,7 @@ class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel
 class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type = "file_path"
+    type: ClassVar[Literal["file_path"]] = "file_path"
     index: int = _REQUIRED  # The index of the annotation in the text content part.
     text: str | None = None  # The text in the message content that needs to be replaced.
     file_path: MessageDeltaContentTextAnnotationsFilePathObjectFilePath | None = None
@@ -482,7 +482,7 @@ class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
 class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     index: int = _REQUIRED  # The index of the content part in the message.
     text: MessageDeltaContentTextObjectText | None = None
 
@@ -540,7 +540,7 @@ class MessageObjectIncompleteDetails(BaseModel):
 class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: str = _REQUIRED  # Text content to be sent to the model
 
 
@@ -692,7 +692,7 @@ class RunObjectLastError(BaseModel):
 class RunObjectRequiredAction(BaseModel, tag_field="type", tag="submit_tool_outputs"):
     """Details on the action required to continue the run."""
 
-    type = "submit_tool_outputs"
+    type: ClassVar[Literal["submit_tool_outputs"]] = "submit_tool_outputs"
     submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs = _REQUIRED  # Details on the tool outputs needed for this run to continue.
 
 
@@ -727,7 +727,7 @@ class RunStepDeltaObjectDelta(BaseModel):
 class RunStepDeltaStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
-    type = "message_creation"
+    type: ClassVar[Literal["message_creation"]] = "message_creation"
     message_creation: RunStepDeltaStepDetailsMessageCreationObjectMessageCreation | None = None
 
 
@@ -738,7 +738,7 @@ class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool call"""
 
-    type = "code_interpreter"
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call.
     code_interpreter: RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
@@ -754,7 +754,7 @@ class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code interpreter image output"""
 
-    type = "image"
+    type: ClassVar[Literal["image"]] = "image"
     index: int = _REQUIRED  # The index of the output in the outputs array.
     image: RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage | None = None
 
@@ -766,7 +766,7 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter log output"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     index: int = _REQUIRED  # The index of the output in the outputs array.
     logs: str | None = None  # The text output from the Code Interpreter tool call.
 
@@ -774,7 +774,7 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field=
 class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search"]] = "file_search"
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
     file_search: dict[str, Any] = _REQUIRED  # For now, this is always going to be an empty object.
@@ -783,7 +783,7 @@ class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="typ
 class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
     function: RunStepDeltaStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
@@ -800,14 +800,14 @@ class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
 class RunStepDeltaStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
-    type = "tool_calls"
+    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
     tool_calls: list[RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
 
 
 class RunStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
-    type = "message_creation"
+    type: ClassVar[Literal["message_creation"]] = "message_creation"
     message_creation: RunStepDetailsMessageCreationObjectMessageCreation = _REQUIRED
 
 
@@ -818,7 +818,7 @@ class RunStepDetailsMessageCreationObjectMessageCreation(BaseModel):
 class RunStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code Interpreter tool call"""
 
-    type = "code_interpreter"
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
     id: str = _REQUIRED  # The ID of the tool call.
     code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter = _REQUIRED  # The Code Interpreter tool call definition.
 
@@ -833,7 +833,7 @@ class RunStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
 class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code Interpreter image output"""
 
-    type = "image"
+    type: ClassVar[Literal["image"]] = "image"
     image: RunStepDetailsToolCallsCodeOutputImageObjectImage = _REQUIRED
 
 
@@ -844,14 +844,14 @@ class RunStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
 class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code Interpreter log output"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     logs: str = _REQUIRED  # The text output from the Code Interpreter tool call.
 
 
 class RunStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search"]] = "file_search"
     id: str = _REQUIRED  # The ID of the tool call object.
     file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch = _REQUIRED  # For now, this is always going to be an empty object.
 
@@ -880,14 +880,14 @@ class RunStepDetailsToolCallsFileSearchResultObject(BaseModel):
 
 
 class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel, tag_field="type", tag="text"):
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: str | None = None  # The text content of the file.
 
 
 class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     id: str = _REQUIRED  # The ID of the tool call object.
     function: RunStepDetailsToolCallsFunctionObjectFunction = _REQUIRED  # The definition of the function that was called.
 
@@ -903,7 +903,7 @@ class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
 class RunStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
-    type = "tool_calls"
+    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
     tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] = _REQUIRED  # An array of tool calls the run step was involved in.
 
 
@@ -1057,7 +1057,7 @@ class RunStreamEventThreadRunRequiresAction(BaseModel):
 class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
     """Tool call objects"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     id: str = _REQUIRED  # The ID of the tool call.
     function: RunToolCallObjectFunction = _REQUIRED  # The function definition.
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -112,14 +112,14 @@ class CreateVoiceRequest(BaseModel):
 class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
     """Emitted for each chunk of audio data generated during speech synthesis."""
 
-    type = "speech.audio.delta"
+    type: ClassVar[Literal["speech.audio.delta"]] = "speech.audio.delta"
     audio: str = _REQUIRED  # A chunk of Base64-encoded audio data.
 
 
 class SpeechAudioDoneEvent(BaseModel, tag_field="type", tag="speech.audio.done"):
     """Emitted when the speech synthesis is complete and all audio has been streamed."""
 
-    type = "speech.audio.done"
+    type: ClassVar[Literal["speech.audio.done"]] = "speech.audio.done"
     usage: SpeechAudioDoneEventUsage = _REQUIRED  # Token usage statistics for the request.
 
 
@@ -134,7 +134,7 @@ class SpeechAudioDoneEventUsage(BaseModel):
 class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type = "transcript.text.delta"
+    type: ClassVar[Literal["transcript.text.delta"]] = "transcript.text.delta"
     delta: str = _REQUIRED  # The text delta that was additionally transcribed.
     logprobs: list[TranscriptTextDeltaEventLogprobsItem] | None = None  # The log probabilities of the delta.
     segment_id: str | None = None  # Identifier of the diarized segment that this delta belongs to.
@@ -149,7 +149,7 @@ class TranscriptTextDeltaEventLogprobsItem(BaseModel):
 class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
     """Emitted when the transcription is complete."""
 
-    type = "transcript.text.done"
+    type: ClassVar[Literal["transcript.text.done"]] = "transcript.text.done"
     text: str = _REQUIRED  # The text that was transcribed.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[TranscriptTextDoneEventLogprobsItem] | None = None  # The log probabilities of the individual tokens in the transcription.
@@ -165,7 +165,7 @@ class TranscriptTextDoneEventLogprobsItem(BaseModel):
 class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """Emitted when a diarized transcription returns a completed segment with speaker information."""
 
-    type = "transcript.text.segment"
+    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
     id: str = _REQUIRED  # Unique identifier for the segment.
     start: float = _REQUIRED  # Start timestamp of the segment in seconds.
     end: float = _REQUIRED  # End timestamp of the segment in seconds.
@@ -176,7 +176,7 @@ class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.te
 class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """A segment of diarized transcript text with speaker metadata."""
 
-    type = "transcript.text.segment"
+    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
     id: str = _REQUIRED  # Unique identifier for the segment.
     start: float = _REQUIRED  # Start timestamp of the segment in seconds.
     end: float = _REQUIRED  # End timestamp of the segment in seconds.
@@ -208,7 +208,7 @@ class UpdateVoiceConsentRequest(BaseModel):
 
 
 class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
-    type = "server_vad"
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
     threshold: float | None = None  # Sensitivity threshold (0.0 to 1.0) for voice activity detection.

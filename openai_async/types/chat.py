@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -25,7 +25,7 @@ class ChatCompletionAllowedTools(BaseModel):
 class ChatCompletionAllowedToolsChoice(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type = "allowed_tools"
+    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
     allowed_tools: ChatCompletionAllowedTools = _REQUIRED
 
 
@@ -60,7 +60,7 @@ class ChatCompletionList(BaseModel):
 class ChatCompletionMessageCustomToolCall(BaseModel, tag_field="type", tag="custom"):
     """Custom tool call"""
 
-    type = "custom"
+    type: ClassVar[Literal["custom"]] = "custom"
     id: str = _REQUIRED  # The ID of the tool call.
     custom: ChatCompletionMessageCustomToolCallCustom = _REQUIRED  # The custom tool that the model called.
 
@@ -99,7 +99,7 @@ class ChatCompletionMessageListDataItem(BaseModel):
 class ChatCompletionMessageListDataItemAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
-    type = "url_citation"
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
     url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
@@ -131,13 +131,13 @@ class ChatCompletionMessageListDataItemFunctionCall(BaseModel):
 class ChatCompletionMessageToolCall(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     id: str = _REQUIRED  # The ID of the tool call.
     function: ChatCompletionMessageToolCallFunction = _REQUIRED  # The function that the model called.
 
 
 class ChatCompletionMessageToolCallChunk(BaseModel, tag_field="type", tag="function"):
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     index: int = _REQUIRED
     id: str | None = None  # The ID of the tool call.
     function: ChatCompletionMessageToolCallChunkFunction | None = None
@@ -165,7 +165,7 @@ class ChatCompletionModeration(BaseModel):
 class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
     """An error produced while attempting moderation."""
 
-    type = "error"
+    type: ClassVar[Literal["error"]] = "error"
     code: str = _REQUIRED  # The error code.
     message: str = _REQUIRED  # The error message.
 
@@ -173,7 +173,7 @@ class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
 class ChatCompletionModerationResults(BaseModel, tag_field="type", tag="moderation_results"):
     """Successful moderation results for the request input or generated output."""
 
-    type = "moderation_results"
+    type: ClassVar[Literal["moderation_results"]] = "moderation_results"
     model: str = _REQUIRED  # The moderation model used to generate the results.
     results: list[_shared.ModerationResultBody] = _REQUIRED  # A list of moderation results.
 
@@ -181,14 +181,14 @@ class ChatCompletionModerationResults(BaseModel, tag_field="type", tag="moderati
 class ChatCompletionNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Function tool choice"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     function: ChatCompletionNamedToolChoiceFunction = _REQUIRED
 
 
 class ChatCompletionNamedToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool choice"""
 
-    type = "custom"
+    type: ClassVar[Literal["custom"]] = "custom"
     custom: ChatCompletionNamedToolChoiceCustomCustom = _REQUIRED
 
 
@@ -203,7 +203,7 @@ class ChatCompletionNamedToolChoiceFunction(BaseModel):
 class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="assistant"):
     """Assistant message"""
 
-    role = "assistant"
+    role: ClassVar[Literal["assistant"]] = "assistant"
     content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
     refusal: str | None = None
     name: str | None = None  # An optional name for the participant.
@@ -228,7 +228,7 @@ class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
 class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="developer"):
     """Developer message"""
 
-    role = "developer"
+    role: ClassVar[Literal["developer"]] = "developer"
     content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The contents of the developer message.
     name: str | None = None  # An optional name for the participant.
 
@@ -236,7 +236,7 @@ class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="de
 class ChatCompletionRequestFunctionMessage(BaseModel, tag_field="role", tag="function"):
     """Function message"""
 
-    role = "function"
+    role: ClassVar[Literal["function"]] = "function"
     content: str | None = _REQUIRED
     name: str = _REQUIRED  # The name of the function to call.
 
@@ -244,7 +244,7 @@ class ChatCompletionRequestFunctionMessage(BaseModel, tag_field="role", tag="fun
 class ChatCompletionRequestMessageContentPartAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Audio content part"""
 
-    type = "input_audio"
+    type: ClassVar[Literal["input_audio"]] = "input_audio"
     input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -257,7 +257,7 @@ class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
 class ChatCompletionRequestMessageContentPartFile(BaseModel, tag_field="type", tag="file"):
     """File content part"""
 
-    type = "file"
+    type: ClassVar[Literal["file"]] = "file"
     file: ChatCompletionRequestMessageContentPartFileFile = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -271,7 +271,7 @@ class ChatCompletionRequestMessageContentPartFileFile(BaseModel):
 class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", tag="image_url"):
     """Image content part"""
 
-    type = "image_url"
+    type: ClassVar[Literal["image_url"]] = "image_url"
     image_url: ChatCompletionRequestMessageContentPartImageImageUrl = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -284,14 +284,14 @@ class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
 class ChatCompletionRequestMessageContentPartRefusal(BaseModel, tag_field="type", tag="refusal"):
     """Refusal content part"""
 
-    type = "refusal"
+    type: ClassVar[Literal["refusal"]] = "refusal"
     refusal: str = _REQUIRED  # The refusal message generated by the model.
 
 
 class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", tag="text"):
     """Text content part"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: str = _REQUIRED  # The text content.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -299,7 +299,7 @@ class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", t
 class ChatCompletionRequestSystemMessage(BaseModel, tag_field="role", tag="system"):
     """System message"""
 
-    role = "system"
+    role: ClassVar[Literal["system"]] = "system"
     content: str | list[ChatCompletionRequestSystemMessageContentPart] = _REQUIRED  # The contents of the system message.
     name: str | None = None  # An optional name for the participant.
 
@@ -307,7 +307,7 @@ class ChatCompletionRequestSystemMessage(BaseModel, tag_field="role", tag="syste
 class ChatCompletionRequestToolMessage(BaseModel, tag_field="role", tag="tool"):
     """Tool message"""
 
-    role = "tool"
+    role: ClassVar[Literal["tool"]] = "tool"
     content: str | list[ChatCompletionRequestToolMessageContentPart] = _REQUIRED  # The contents of the tool message.
     tool_call_id: str = _REQUIRED  # Tool call that this message is responding to.
 
@@ -315,7 +315,7 @@ class ChatCompletionRequestToolMessage(BaseModel, tag_field="role", tag="tool"):
 class ChatCompletionRequestUserMessage(BaseModel, tag_field="role", tag="user"):
     """User message"""
 
-    role = "user"
+    role: ClassVar[Literal["user"]] = "user"
     content: str | list[ChatCompletionRequestUserMessageContentPart] = _REQUIRED  # The contents of the user message.
     name: str | None = None  # An optional name for the participant.
 
@@ -335,7 +335,7 @@ class ChatCompletionResponseMessage(BaseModel):
 class ChatCompletionResponseMessageAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
-    type = "url_citation"
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
     url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
@@ -404,7 +404,7 @@ class ChatCompletionTokenLogprobTopLogprobsItem(BaseModel):
 class ChatCompletionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     function: _shared.FunctionObject = _REQUIRED
 
 
@@ -465,7 +465,7 @@ class CreateChatCompletionRequestWebSearchOptions(BaseModel):
 class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel, tag_field="type", tag="approximate"):
     """Approximate location parameters for the search."""
 
-    type = "approximate"
+    type: ClassVar[Literal["approximate"]] = "approximate"
     approximate: WebSearchLocation = _REQUIRED
 
 
@@ -530,7 +530,7 @@ class CreateChatCompletionStreamResponseChoicesItemLogprobs(BaseModel):
 class CustomToolChatCompletions(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type = "custom"
+    type: ClassVar[Literal["custom"]] = "custom"
     custom: CustomToolChatCompletionsCustom = _REQUIRED  # Properties of the custom tool.
 
 
@@ -545,7 +545,7 @@ class CustomToolChatCompletionsCustom(BaseModel):
 class CustomToolChatCompletionsCustomFormatGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type = "grammar"
+    type: ClassVar[Literal["grammar"]] = "grammar"
     grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar = _REQUIRED  # Your chosen grammar.
 
 
@@ -559,13 +559,13 @@ class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
 class CustomToolChatCompletionsCustomFormatText(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class PredictionContent(BaseModel, tag_field="type", tag="content"):
     """Static Content"""
 
-    type = "content"
+    type: ClassVar[Literal["content"]] = "content"
     content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The content that should be matched when generating a model response.
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,13 +18,13 @@ _REQUIRED: Any = None
 class ActiveStatus(BaseModel, tag_field="type", tag="active"):
     """Active thread status"""
 
-    type = "active"
+    type: ClassVar[Literal["active"]] = "active"
 
 
 class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_message"):
     """Assistant message"""
 
-    type = "chatkit.assistant_message"
+    type: ClassVar[Literal["chatkit.assistant_message"]] = "chatkit.assistant_message"
     id: str = _REQUIRED  # Identifier of the thread item.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
@@ -124,7 +124,7 @@ class ChatkitWorkflowTracing(BaseModel):
 class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_call"):
     """Client tool call"""
 
-    type = "chatkit.client_tool_call"
+    type: ClassVar[Literal["chatkit.client_tool_call"]] = "chatkit.client_tool_call"
     id: str = _REQUIRED  # Identifier of the thread item.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
@@ -139,7 +139,7 @@ class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_c
 class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
     """Closed thread status"""
 
-    type = "closed"
+    type: ClassVar[Literal["closed"]] = "closed"
     reason: str | None = _REQUIRED
 
 
@@ -171,14 +171,14 @@ class ExpiresAfterParam(BaseModel):
 class FileAnnotation(BaseModel, tag_field="type", tag="file"):
     """File annotation"""
 
-    type = "file"
+    type: ClassVar[Literal["file"]] = "file"
     source: FileAnnotationSource = _REQUIRED  # File attachment referenced by the annotation.
 
 
 class FileAnnotationSource(BaseModel, tag_field="type", tag="file"):
     """File annotation source"""
 
-    type = "file"
+    type: ClassVar[Literal["file"]] = "file"
     filename: str = _REQUIRED  # Filename referenced by the annotation.
 
 
@@ -207,7 +207,7 @@ class InferenceOptions(BaseModel):
 class LockedStatus(BaseModel, tag_field="type", tag="locked"):
     """Locked thread status"""
 
-    type = "locked"
+    type: ClassVar[Literal["locked"]] = "locked"
     reason: str | None = _REQUIRED
 
 
@@ -220,7 +220,7 @@ class RateLimitsParam(BaseModel):
 class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Assistant message content"""
 
-    type = "output_text"
+    type: ClassVar[Literal["output_text"]] = "output_text"
     text: str = _REQUIRED  # Assistant generated text.
     annotations: list[FileAnnotation | UrlAnnotation] = _REQUIRED  # Ordered list of annotations attached to the response text.
 
@@ -228,7 +228,7 @@ class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
 class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
     """Task group"""
 
-    type = "chatkit.task_group"
+    type: ClassVar[Literal["chatkit.task_group"]] = "chatkit.task_group"
     id: str = _REQUIRED  # Identifier of the thread item.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
@@ -247,7 +247,7 @@ class TaskGroupTask(BaseModel):
 class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
     """Task item"""
 
-    type = "chatkit.task"
+    type: ClassVar[Literal["chatkit.task"]] = "chatkit.task"
     id: str = _REQUIRED  # Identifier of the thread item.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
@@ -297,28 +297,28 @@ class ToolChoice(BaseModel):
 class UrlAnnotation(BaseModel, tag_field="type", tag="url"):
     """URL annotation"""
 
-    type = "url"
+    type: ClassVar[Literal["url"]] = "url"
     source: UrlAnnotationSource = _REQUIRED  # URL referenced by the annotation.
 
 
 class UrlAnnotationSource(BaseModel, tag_field="type", tag="url"):
     """URL annotation source"""
 
-    type = "url"
+    type: ClassVar[Literal["url"]] = "url"
     url: str = _REQUIRED  # URL referenced by the annotation.
 
 
 class UserMessageInputText(BaseModel, tag_field="type", tag="input_text"):
     """User message input"""
 
-    type = "input_text"
+    type: ClassVar[Literal["input_text"]] = "input_text"
     text: str = _REQUIRED  # Plain-text content supplied by the user.
 
 
 class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
     """User Message Item"""
 
-    type = "chatkit.user_message"
+    type: ClassVar[Literal["chatkit.user_message"]] = "chatkit.user_message"
     id: str = _REQUIRED  # Identifier of the thread item.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
@@ -331,14 +331,14 @@ class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
 class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
     """User message quoted text"""
 
-    type = "quoted_text"
+    type: ClassVar[Literal["quoted_text"]] = "quoted_text"
     text: str = _REQUIRED  # Quoted text content.
 
 
 class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
     """Widget message"""
 
-    type = "chatkit.widget"
+    type: ClassVar[Literal["chatkit.widget"]] = "chatkit.widget"
     id: str = _REQUIRED  # Identifier of the thread item.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,7 @@ _REQUIRED: Any = None
 class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="completions"):
     """CompletionsRunDataSource"""
 
-    type = "completions"
+    type: ClassVar[Literal["completions"]] = "completions"
     input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
     sampling_params: CreateEvalCompletionsRunDataSourceSamplingParams | None = None
     model: str | None = None  # The name of the model to use for generating completions (e.g.
@@ -28,14 +28,14 @@ class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="compl
 class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """ItemReferenceInputMessages"""
 
-    type = "item_reference"
+    type: ClassVar[Literal["item_reference"]] = "item_reference"
     item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
 
 
 class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """TemplateInputMessages"""
 
-    type = "template"
+    type: ClassVar[Literal["template"]] = "template"
     template: list[dict[str, Any]] = _REQUIRED  # A list of chat messages forming the prompt or context.
 
 
@@ -52,7 +52,7 @@ class CreateEvalCompletionsRunDataSourceSamplingParams(BaseModel):
 class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
-    type = "custom"
+    type: ClassVar[Literal["custom"]] = "custom"
     item_schema: dict[str, Any] = _REQUIRED  # The json schema for each row in the data source.
     include_sample_schema: bool | None = None  # Whether the eval should expect you to populate the sample namespace (ie, by generating responses...
 
@@ -67,14 +67,14 @@ class CreateEvalItemOption1(BaseModel):
 class CreateEvalJsonlRunDataSource(BaseModel, tag_field="type", tag="jsonl"):
     """JsonlRunDataSource"""
 
-    type = "jsonl"
+    type: ClassVar[Literal["jsonl"]] = "jsonl"
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource = _REQUIRED  # Determines what populates the `item` namespace in the data source.
 
 
 class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type = "label_model"
+    type: ClassVar[Literal["label_model"]] = "label_model"
     name: str = _REQUIRED  # The name of the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     input: list[CreateEvalItem] = _REQUIRED  # A list of chat messages forming the prompt or context.
@@ -85,7 +85,7 @@ class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model")
 class CreateEvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     metadata: dict[str, Any] | None = None  # Metadata filters for the logs data source.
 
 
@@ -101,7 +101,7 @@ class CreateEvalRequest(BaseModel):
 class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
     """ResponsesRunDataSource"""
 
-    type = "responses"
+    type: ClassVar[Literal["responses"]] = "responses"
     input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
     sampling_params: CreateEvalResponsesRunDataSourceSamplingParams | None = None
     model: str | None = None  # The name of the model to use for generating completions (e.g.
@@ -111,14 +111,14 @@ class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="respons
 class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """InputMessagesItemReference"""
 
-    type = "item_reference"
+    type: ClassVar[Literal["item_reference"]] = "item_reference"
     item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
 
 
 class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """InputMessagesTemplate"""
 
-    type = "template"
+    type: ClassVar[Literal["template"]] = "template"
     template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] = _REQUIRED  # A list of chat messages forming the prompt or context.
 
 
@@ -156,7 +156,7 @@ class CreateEvalRunRequest(BaseModel):
 class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
-    type = "stored_completions"
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: dict[str, Any] | None = None  # Metadata filters for the stored completions data source.
 
 
@@ -182,14 +182,14 @@ class EvalApiError(BaseModel):
 class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
-    type = "custom"
+    type: ClassVar[Literal["custom"]] = "custom"
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
 
 class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type = "label_model"
+    type: ClassVar[Literal["label_model"]] = "label_model"
     name: str = _REQUIRED  # The name of the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     input: list[_graders.EvalItem] = _REQUIRED
@@ -200,7 +200,7 @@ class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
 class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
-    type = "python"
+    type: ClassVar[Literal["python"]] = "python"
     name: str = _REQUIRED  # The name of the grader.
     source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
@@ -210,7 +210,7 @@ class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
 class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
-    type = "score_model"
+    type: ClassVar[Literal["score_model"]] = "score_model"
     name: str = _REQUIRED  # The name of the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     sampling_params: EvalGraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
@@ -232,7 +232,7 @@ class EvalGraderScoreModelSamplingParams(BaseModel):
 class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
-    type = "string_check"
+    type: ClassVar[Literal["string_check"]] = "string_check"
     name: str = _REQUIRED  # The name of the grader.
     input: str = _REQUIRED  # The input text.
     reference: str = _REQUIRED  # The reference text.
@@ -242,7 +242,7 @@ class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
 class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
-    type = "text_similarity"
+    type: ClassVar[Literal["text_similarity"]] = "text_similarity"
     name: str = _REQUIRED  # The name of the grader.
     input: str = _REQUIRED  # The text being graded.
     reference: str = _REQUIRED  # The text being graded against.
@@ -253,7 +253,7 @@ class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity
 class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
     """EvalJsonlFileContentSource"""
 
-    type = "file_content"
+    type: ClassVar[Literal["file_content"]] = "file_content"
     content: list[EvalJsonlFileContentSourceContentItem] = _REQUIRED  # The content of the jsonl file.
 
 
@@ -265,7 +265,7 @@ class EvalJsonlFileContentSourceContentItem(BaseModel):
 class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
     """EvalJsonlFileIdSource"""
 
-    type = "file_id"
+    type: ClassVar[Literal["file_id"]] = "file_id"
     id: str = _REQUIRED  # The identifier of the file.
 
 
@@ -282,7 +282,7 @@ class EvalList(BaseModel):
 class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     metadata: _shared.Metadata | None = None
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
@@ -290,7 +290,7 @@ class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
 class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
     """EvalResponsesSource"""
 
-    type = "responses"
+    type: ClassVar[Literal["responses"]] = "responses"
     metadata: dict[str, Any] | None = None
     model: str | None = None
     instructions_search: str | None = None
@@ -430,7 +430,7 @@ class EvalRunResultCounts(BaseModel):
 class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
-    type = "stored_completions"
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: _shared.Metadata | None = None
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
@@ -438,7 +438,7 @@ class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="st
 class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsRunDataSource"""
 
-    type = "stored_completions"
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: _shared.Metadata | None = None
     model: str | None = None
     created_after: int | None = None

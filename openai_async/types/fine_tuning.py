@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -154,7 +154,7 @@ class FineTuningCheckpointPermission(BaseModel):
 class FineTuningIntegration(BaseModel, tag_field="type", tag="wandb"):
     """Fine-Tuning Job Integration"""
 
-    type = "wandb"
+    type: ClassVar[Literal["wandb"]] = "wandb"
     wandb: FineTuningIntegrationWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
 
 
@@ -246,7 +246,7 @@ class FineTuningJobHyperparameters(BaseModel):
 class InputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
-    type = "input_audio"
+    type: ClassVar[Literal["input_audio"]] = "input_audio"
     input_audio: InputAudioInputAudio = _REQUIRED
 
 

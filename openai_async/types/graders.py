@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,7 @@ _REQUIRED: Any = None
 class EvalItem(BaseModel, tag_field="type", tag="message"):
     """Eval message object"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     content: EvalItemContent = _REQUIRED
 
@@ -26,14 +26,14 @@ class EvalItem(BaseModel, tag_field="type", tag="message"):
 class EvalItemContentOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type = "output_text"
+    type: ClassVar[Literal["output_text"]] = "output_text"
     text: str = _REQUIRED  # The text output from the model.
 
 
 class EvalItemInputImage(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
+    type: ClassVar[Literal["input_image"]] = "input_image"
     image_url: str = _REQUIRED  # The URL of the image input.
     detail: str | None = None  # The detail level of the image to be sent to the model.
 
@@ -41,7 +41,7 @@ class EvalItemInputImage(BaseModel, tag_field="type", tag="input_image"):
 class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type = "label_model"
+    type: ClassVar[Literal["label_model"]] = "label_model"
     name: str = _REQUIRED  # The name of the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     input: list[EvalItem] = _REQUIRED
@@ -52,7 +52,7 @@ class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
 class GraderMulti(BaseModel, tag_field="type", tag="multi"):
     """MultiGrader"""
 
-    type = "multi"
+    type: ClassVar[Literal["multi"]] = "multi"
     name: str = _REQUIRED  # The name of the grader.
     graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
     calculate_output: str = _REQUIRED  # A formula to calculate the output based on grader results.
@@ -61,7 +61,7 @@ class GraderMulti(BaseModel, tag_field="type", tag="multi"):
 class GraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
-    type = "python"
+    type: ClassVar[Literal["python"]] = "python"
     name: str = _REQUIRED  # The name of the grader.
     source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
@@ -70,7 +70,7 @@ class GraderPython(BaseModel, tag_field="type", tag="python"):
 class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
-    type = "score_model"
+    type: ClassVar[Literal["score_model"]] = "score_model"
     name: str = _REQUIRED  # The name of the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     sampling_params: GraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
@@ -91,7 +91,7 @@ class GraderScoreModelSamplingParams(BaseModel):
 class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
-    type = "string_check"
+    type: ClassVar[Literal["string_check"]] = "string_check"
     name: str = _REQUIRED  # The name of the grader.
     input: str = _REQUIRED  # The input text.
     reference: str = _REQUIRED  # The reference text.
@@ -101,7 +101,7 @@ class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
 class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
-    type = "text_similarity"
+    type: ClassVar[Literal["text_similarity"]] = "text_similarity"
     name: str = _REQUIRED  # The name of the grader.
     input: str = _REQUIRED  # The text being graded.
     reference: str = _REQUIRED  # The text being graded against.

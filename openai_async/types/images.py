@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -90,7 +90,7 @@ class Image(BaseModel):
 class ImageEditCompletedEvent(BaseModel, tag_field="type", tag="image_edit.completed"):
     """Emitted when image editing has completed and the final image is available."""
 
-    type = "image_edit.completed"
+    type: ClassVar[Literal["image_edit.completed"]] = "image_edit.completed"
     b64_json: str = _REQUIRED  # Base64-encoded final edited image data, suitable for rendering as an image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
     size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the edited image.
@@ -103,7 +103,7 @@ class ImageEditCompletedEvent(BaseModel, tag_field="type", tag="image_edit.compl
 class ImageEditPartialImageEvent(BaseModel, tag_field="type", tag="image_edit.partial_image"):
     """Emitted when a partial image is available during image editing streaming."""
 
-    type = "image_edit.partial_image"
+    type: ClassVar[Literal["image_edit.partial_image"]] = "image_edit.partial_image"
     b64_json: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
     size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the requested edited image.
@@ -116,7 +116,7 @@ class ImageEditPartialImageEvent(BaseModel, tag_field="type", tag="image_edit.pa
 class ImageGenCompletedEvent(BaseModel, tag_field="type", tag="image_generation.completed"):
     """Emitted when image generation has completed and the final image is available."""
 
-    type = "image_generation.completed"
+    type: ClassVar[Literal["image_generation.completed"]] = "image_generation.completed"
     b64_json: str = _REQUIRED  # Base64-encoded image data, suitable for rendering as an image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
     size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the generated image.
@@ -143,7 +143,7 @@ class ImageGenOutputTokensDetails(BaseModel):
 class ImageGenPartialImageEvent(BaseModel, tag_field="type", tag="image_generation.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type = "image_generation.partial_image"
+    type: ClassVar[Literal["image_generation.partial_image"]] = "image_generation.partial_image"
     b64_json: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
     size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the requested image.

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -16,7 +16,7 @@ __all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProve
 _REQUIRED: Any = None
 
 class C2PAProvenanceResult(BaseModel, tag_field="type", tag="c2pa"):
-    type = "c2pa"
+    type: ClassVar[Literal["c2pa"]] = "c2pa"
     outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI C2PA provenance signal was detected.
     validation_state: C2PAValidationStateApi = _REQUIRED  # The validation status of the C2PA manifest in the uploaded image.
     issuer: str | None = _REQUIRED
@@ -36,7 +36,7 @@ class CreateModerationRequest(BaseModel):
 class CreateModerationRequestInputOption3ItemImageUrl(BaseModel, tag_field="type", tag="image_url"):
     """An object describing an image to classify."""
 
-    type = "image_url"
+    type: ClassVar[Literal["image_url"]] = "image_url"
     image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl = _REQUIRED  # Contains either an image URL or a data URL for a base64 encoded image.
 
 
@@ -49,7 +49,7 @@ class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
 class CreateModerationRequestInputOption3ItemText(BaseModel, tag_field="type", tag="text"):
     """An object describing text to classify."""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: str = _REQUIRED  # A string of text to classify.
 
 
@@ -129,7 +129,7 @@ class ProvenanceResource(BaseModel):
 
 
 class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
-    type = "synthid"
+    type: ClassVar[Literal["synthid"]] = "synthid"
     outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI SynthID watermark was detected.
     model: str | None = _REQUIRED
     generated_at: str | None = _REQUIRED

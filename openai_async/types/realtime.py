@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -42,26 +42,26 @@ class LogProbProperties(BaseModel):
 class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
     """PCM audio format"""
 
-    type = "audio/pcm"
+    type: ClassVar[Literal["audio/pcm"]] = "audio/pcm"
     rate: int | None = None  # The sample rate of the audio.
 
 
 class RealtimeAudioFormatsAudioPcma(BaseModel, tag_field="type", tag="audio/pcma"):
     """PCMA audio format"""
 
-    type = "audio/pcma"
+    type: ClassVar[Literal["audio/pcma"]] = "audio/pcma"
 
 
 class RealtimeAudioFormatsAudioPcmu(BaseModel, tag_field="type", tag="audio/pcmu"):
     """PCMU audio format"""
 
-    type = "audio/pcmu"
+    type: ClassVar[Literal["audio/pcmu"]] = "audio/pcmu"
 
 
 class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
-    type = "conversation.item.create"
+    type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
     item: RealtimeConversationItem = _REQUIRED
@@ -70,7 +70,7 @@ class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type",
 class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
-    type = "conversation.item.delete"
+    type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to delete.
 
@@ -78,7 +78,7 @@ class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type",
 class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
-    type = "conversation.item.retrieve"
+    type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to retrieve.
 
@@ -86,7 +86,7 @@ class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type
 class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
-    type = "conversation.item.truncate"
+    type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
     content_index: int = _REQUIRED  # The index of the content part to truncate.
@@ -96,7 +96,7 @@ class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type
 class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
-    type = "input_audio_buffer.append"
+    type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     audio: str = _REQUIRED  # Base64-encoded audio bytes.
 
@@ -104,28 +104,28 @@ class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type",
 class RealtimeBetaClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
-    type = "input_audio_buffer.clear"
+    type: ClassVar[Literal["input_audio_buffer.clear"]] = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
-    type = "input_audio_buffer.commit"
+    type: ClassVar[Literal["input_audio_buffer.commit"]] = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
-    type = "output_audio_buffer.clear"
+    type: ClassVar[Literal["output_audio_buffer.clear"]] = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
 class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
-    type = "response.cancel"
+    type: ClassVar[Literal["response.cancel"]] = "response.cancel"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
@@ -133,7 +133,7 @@ class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="re
 class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
-    type = "response.create"
+    type: ClassVar[Literal["response.create"]] = "response.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response: RealtimeBetaResponseCreateParams | None = None
 
@@ -141,7 +141,7 @@ class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="re
 class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s default configuration."""
 
-    type = "session.update"
+    type: ClassVar[Literal["session.update"]] = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeSessionCreateRequest = _REQUIRED
 
@@ -149,7 +149,7 @@ class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="ses
 class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
-    type = "transcription_session.update"
+    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
 
@@ -190,7 +190,7 @@ class RealtimeBetaResponseCreateParams(BaseModel):
 
 
 class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -249,7 +249,7 @@ class RealtimeBetaResponseUsageOutputTokenDetails(BaseModel):
 class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
-    type = "conversation.item.created"
+    type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
@@ -258,7 +258,7 @@ class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type"
 class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
-    type = "conversation.item.deleted"
+    type: ClassVar[Literal["conversation.item.deleted"]] = "conversation.item.deleted"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
@@ -266,7 +266,7 @@ class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type"
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
-    type = "conversation.item.input_audio_transcription.completed"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item containing the audio.
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
@@ -279,7 +279,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(Ba
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated."""
 
-    type = "conversation.item.input_audio_transcription.delta"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]] = "conversation.item.input_audio_transcription.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
     content_index: int | None = None  # The index of the content part in the item's content array.
@@ -290,7 +290,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseMo
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
-    type = "conversation.item.input_audio_transcription.failed"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item.
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
@@ -309,7 +309,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
-    type = "conversation.item.input_audio_transcription.segment"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
     content_index: int = _REQUIRED  # The index of the input audio content part within the item.
@@ -323,7 +323,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(Base
 class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
-    type = "conversation.item.retrieved"
+    type: ClassVar[Literal["conversation.item.retrieved"]] = "conversation.item.retrieved"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
 
@@ -331,7 +331,7 @@ class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="typ
 class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
-    type = "conversation.item.truncated"
+    type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
     content_index: int = _REQUIRED  # The index of the content part that was truncated.
@@ -341,7 +341,7 @@ class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="typ
 class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
-    type = "error"
+    type: ClassVar[Literal["error"]] = "error"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
 
@@ -359,14 +359,14 @@ class RealtimeBetaServerEventErrorError(BaseModel):
 class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
-    type = "input_audio_buffer.cleared"
+    type: ClassVar[Literal["input_audio_buffer.cleared"]] = "input_audio_buffer.cleared"
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
-    type = "input_audio_buffer.committed"
+    type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
@@ -375,7 +375,7 @@ class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="typ
 class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
-    type = "input_audio_buffer.speech_started"
+    type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
     item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
@@ -384,7 +384,7 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field=
 class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
-    type = "input_audio_buffer.speech_stopped"
+    type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
@@ -393,7 +393,7 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field=
 class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
-    type = "mcp_list_tools.completed"
+    type: ClassVar[Literal["mcp_list_tools.completed"]] = "mcp_list_tools.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -401,7 +401,7 @@ class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", 
 class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
-    type = "mcp_list_tools.failed"
+    type: ClassVar[Literal["mcp_list_tools.failed"]] = "mcp_list_tools.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -409,7 +409,7 @@ class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag
 class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
-    type = "mcp_list_tools.in_progress"
+    type: ClassVar[Literal["mcp_list_tools.in_progress"]] = "mcp_list_tools.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -417,7 +417,7 @@ class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type",
 class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
-    type = "rate_limits.updated"
+    type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
@@ -432,7 +432,7 @@ class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
 class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
-    type = "response.output_audio.delta"
+    type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -444,7 +444,7 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag
 class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
-    type = "response.output_audio.done"
+    type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -455,7 +455,7 @@ class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag=
 class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
-    type = "response.output_audio_transcript.delta"
+    type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -467,7 +467,7 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="
 class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
-    type = "response.output_audio_transcript.done"
+    type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -479,7 +479,7 @@ class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="t
 class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
-    type = "response.content_part.added"
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
@@ -500,7 +500,7 @@ class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
 class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
-    type = "response.content_part.done"
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -521,7 +521,7 @@ class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
 class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
-    type = "response.created"
+    type: ClassVar[Literal["response.created"]] = "response.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeBetaResponse = _REQUIRED
 
@@ -529,7 +529,7 @@ class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="r
 class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
-    type = "response.done"
+    type: ClassVar[Literal["response.done"]] = "response.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeBetaResponse = _REQUIRED
 
@@ -537,7 +537,7 @@ class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="resp
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
-    type = "response.function_call_arguments.delta"
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the function call item.
@@ -549,7 +549,7 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_f
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
-    type = "response.function_call_arguments.done"
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the function call item.
@@ -562,7 +562,7 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_fi
 class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
-    type = "response.mcp_call_arguments.delta"
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -574,7 +574,7 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field=
 class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
-    type = "response.mcp_call_arguments.done"
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -585,7 +585,7 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="
 class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
-    type = "response.mcp_call.completed"
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -594,7 +594,7 @@ class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type
 class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
-    type = "response.mcp_call.failed"
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -603,7 +603,7 @@ class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", 
 class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
-    type = "response.mcp_call.in_progress"
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -612,7 +612,7 @@ class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="typ
 class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
-    type = "response.output_item.added"
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -622,7 +622,7 @@ class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type"
 class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
-    type = "response.output_item.done"
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -632,7 +632,7 @@ class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type",
 class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
-    type = "response.output_text.delta"
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -644,7 +644,7 @@ class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag=
 class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
-    type = "response.output_text.done"
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -656,7 +656,7 @@ class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="
 class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
-    type = "session.created"
+    type: ClassVar[Literal["session.created"]] = "session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSession = _REQUIRED
 
@@ -664,7 +664,7 @@ class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="se
 class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
-    type = "session.updated"
+    type: ClassVar[Literal["session.updated"]] = "session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSession = _REQUIRED
 
@@ -672,7 +672,7 @@ class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="se
 class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="type", tag="transcription_session.created"):
     """Returned when a transcription session is created."""
 
-    type = "transcription_session.created"
+    type: ClassVar[Literal["transcription_session.created"]] = "transcription_session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
@@ -680,7 +680,7 @@ class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="t
 class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
-    type = "transcription_session.updated"
+    type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
@@ -707,7 +707,7 @@ class RealtimeCallRejectRequest(BaseModel):
 class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
-    type = "conversation.item.create"
+    type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
     item: RealtimeConversationItem = _REQUIRED
@@ -716,7 +716,7 @@ class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag
 class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
-    type = "conversation.item.delete"
+    type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to delete.
 
@@ -724,7 +724,7 @@ class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag
 class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
-    type = "conversation.item.retrieve"
+    type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to retrieve.
 
@@ -732,7 +732,7 @@ class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", t
 class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
-    type = "conversation.item.truncate"
+    type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
     content_index: int = _REQUIRED  # The index of the content part to truncate.
@@ -742,7 +742,7 @@ class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", t
 class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
-    type = "input_audio_buffer.append"
+    type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     audio: str = _REQUIRED  # Base64-encoded audio bytes.
 
@@ -750,28 +750,28 @@ class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag
 class RealtimeClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
-    type = "input_audio_buffer.clear"
+    type: ClassVar[Literal["input_audio_buffer.clear"]] = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
-    type = "input_audio_buffer.commit"
+    type: ClassVar[Literal["input_audio_buffer.commit"]] = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
-    type = "output_audio_buffer.clear"
+    type: ClassVar[Literal["output_audio_buffer.clear"]] = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
 class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
-    type = "response.cancel"
+    type: ClassVar[Literal["response.cancel"]] = "response.cancel"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
@@ -779,7 +779,7 @@ class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="respon
 class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
-    type = "response.create"
+    type: ClassVar[Literal["response.create"]] = "response.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response: RealtimeResponseCreateParams | None = None
 
@@ -787,7 +787,7 @@ class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="respon
 class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s configuration."""
 
-    type = "session.update"
+    type: ClassVar[Literal["session.update"]] = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
 
@@ -795,7 +795,7 @@ class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session
 class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
-    type = "transcription_session.update"
+    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
 
@@ -803,7 +803,7 @@ class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type",
 class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
     """Realtime function call item"""
 
-    type = "function_call"
+    type: ClassVar[Literal["function_call"]] = "function_call"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
@@ -815,7 +815,7 @@ class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="fun
 class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Realtime function call output item"""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
@@ -826,7 +826,7 @@ class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", ta
 class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
     """Realtime assistant message item"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
@@ -844,7 +844,7 @@ class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
 class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
     """Realtime system message item"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
@@ -853,14 +853,14 @@ class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="me
 
 
 class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
-    type = "input_text"
+    type: ClassVar[Literal["input_text"]] = "input_text"
     text: str | None = None  # The text content.
 
 
 class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="message"):
     """Realtime user message item"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
@@ -925,7 +925,7 @@ class RealtimeCreateClientSecretResponse(BaseModel):
 class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -934,7 +934,7 @@ class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
 class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """Realtime MCP approval request"""
 
-    type = "mcp_approval_request"
+    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
     id: str = _REQUIRED  # The unique ID of the approval request.
     server_label: str = _REQUIRED  # The label of the MCP server making the request.
     name: str = _REQUIRED  # The name of the tool to run.
@@ -944,7 +944,7 @@ class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_
 class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """Realtime MCP approval response"""
 
-    type = "mcp_approval_response"
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
     id: str = _REQUIRED  # The unique ID of the approval response.
     approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
     approve: bool = _REQUIRED  # Whether the request was approved.
@@ -954,7 +954,7 @@ class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval
 class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
     """Realtime MCP HTTP error"""
 
-    type = "http_error"
+    type: ClassVar[Literal["http_error"]] = "http_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
@@ -962,7 +962,7 @@ class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
 class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """Realtime MCP list tools"""
 
-    type = "mcp_list_tools"
+    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
     id: str | None = None  # The unique ID of the list.
     server_label: str = _REQUIRED  # The label of the MCP server.
     tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
@@ -971,7 +971,7 @@ class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
 class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
     """Realtime MCP protocol error"""
 
-    type = "protocol_error"
+    type: ClassVar[Literal["protocol_error"]] = "protocol_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
@@ -979,7 +979,7 @@ class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"
 class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """Realtime MCP tool call"""
 
-    type = "mcp_call"
+    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
     id: str = _REQUIRED  # The unique ID of the tool call.
     server_label: str = _REQUIRED  # The label of the MCP server running the tool.
     name: str = _REQUIRED  # The name of the tool that was run.
@@ -992,7 +992,7 @@ class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
     """Realtime MCP tool execution error"""
 
-    type = "tool_execution_error"
+    type: ClassVar[Literal["tool_execution_error"]] = "tool_execution_error"
     message: str = _REQUIRED
 
 
@@ -1110,7 +1110,7 @@ class RealtimeResponseUsageOutputTokenDetails(BaseModel):
 class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="conversation.created"):
     """Returned when a conversation is created."""
 
-    type = "conversation.created"
+    type: ClassVar[Literal["conversation.created"]] = "conversation.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     conversation: RealtimeServerEventConversationCreatedConversation = _REQUIRED  # The conversation resource.
 
@@ -1125,7 +1125,7 @@ class RealtimeServerEventConversationCreatedConversation(BaseModel):
 class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag="conversation.item.added"):
     """Sent by the server when an Item is added to the default Conversation."""
 
-    type = "conversation.item.added"
+    type: ClassVar[Literal["conversation.item.added"]] = "conversation.item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
@@ -1134,7 +1134,7 @@ class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag=
 class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
-    type = "conversation.item.created"
+    type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
@@ -1143,7 +1143,7 @@ class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", ta
 class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
-    type = "conversation.item.deleted"
+    type: ClassVar[Literal["conversation.item.deleted"]] = "conversation.item.deleted"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
@@ -1151,7 +1151,7 @@ class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", ta
 class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="conversation.item.done"):
     """Returned when a conversation item is finalized."""
 
-    type = "conversation.item.done"
+    type: ClassVar[Literal["conversation.item.done"]] = "conversation.item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
@@ -1160,7 +1160,7 @@ class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="
 class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
-    type = "conversation.item.input_audio_transcription.completed"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
@@ -1173,7 +1173,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseMo
 class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated with incremental transcription results."""
 
-    type = "conversation.item.input_audio_transcription.delta"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]] = "conversation.item.input_audio_transcription.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
     content_index: int | None = None  # The index of the content part in the item's content array.
@@ -1184,7 +1184,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel,
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
-    type = "conversation.item.input_audio_transcription.failed"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item.
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
@@ -1203,7 +1203,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(Base
 class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
-    type = "conversation.item.input_audio_transcription.segment"
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
     content_index: int = _REQUIRED  # The index of the input audio content part within the item.
@@ -1217,7 +1217,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseMode
 class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
-    type = "conversation.item.retrieved"
+    type: ClassVar[Literal["conversation.item.retrieved"]] = "conversation.item.retrieved"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
 
@@ -1225,7 +1225,7 @@ class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", 
 class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
-    type = "conversation.item.truncated"
+    type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
     content_index: int = _REQUIRED  # The index of the content part that was truncated.
@@ -1235,7 +1235,7 @@ class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", 
 class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
-    type = "error"
+    type: ClassVar[Literal["error"]] = "error"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
 
@@ -1253,14 +1253,14 @@ class RealtimeServerEventErrorError(BaseModel):
 class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
-    type = "input_audio_buffer.cleared"
+    type: ClassVar[Literal["input_audio_buffer.cleared"]] = "input_audio_buffer.cleared"
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
-    type = "input_audio_buffer.committed"
+    type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
@@ -1269,7 +1269,7 @@ class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", 
 class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
     """**SIP Only:** Returned when an DTMF event is received."""
 
-    type = "input_audio_buffer.dtmf_event_received"
+    type: ClassVar[Literal["input_audio_buffer.dtmf_event_received"]] = "input_audio_buffer.dtmf_event_received"
     event: str = _REQUIRED  # The telephone keypad that was pressed by the user.
     received_at: int = _REQUIRED  # UTC Unix Timestamp when DTMF Event was received by server.
 
@@ -1277,7 +1277,7 @@ class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field=
 class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
-    type = "input_audio_buffer.speech_started"
+    type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
     item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
@@ -1286,7 +1286,7 @@ class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="typ
 class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
-    type = "input_audio_buffer.speech_stopped"
+    type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
@@ -1295,7 +1295,7 @@ class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="typ
 class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="type", tag="input_audio_buffer.timeout_triggered"):
     """Returned when the Server VAD timeout is triggered for the input audio buffer."""
 
-    type = "input_audio_buffer.timeout_triggered"
+    type: ClassVar[Literal["input_audio_buffer.timeout_triggered"]] = "input_audio_buffer.timeout_triggered"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_start_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
     audio_end_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
@@ -1305,7 +1305,7 @@ class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="
 class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
-    type = "mcp_list_tools.completed"
+    type: ClassVar[Literal["mcp_list_tools.completed"]] = "mcp_list_tools.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -1313,7 +1313,7 @@ class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag=
 class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
-    type = "mcp_list_tools.failed"
+    type: ClassVar[Literal["mcp_list_tools.failed"]] = "mcp_list_tools.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -1321,7 +1321,7 @@ class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mc
 class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
-    type = "mcp_list_tools.in_progress"
+    type: ClassVar[Literal["mcp_list_tools.in_progress"]] = "mcp_list_tools.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -1329,7 +1329,7 @@ class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag
 class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", tag="output_audio_buffer.cleared"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer is cleared."""
 
-    type = "output_audio_buffer.cleared"
+    type: ClassVar[Literal["output_audio_buffer.cleared"]] = "output_audio_buffer.cleared"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
@@ -1337,7 +1337,7 @@ class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", t
 class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", tag="output_audio_buffer.started"):
     """**WebRTC/SIP Only:** Emitted when the server begins streaming audio to the client."""
 
-    type = "output_audio_buffer.started"
+    type: ClassVar[Literal["output_audio_buffer.started"]] = "output_audio_buffer.started"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
@@ -1345,7 +1345,7 @@ class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", t
 class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", tag="output_audio_buffer.stopped"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer has been completely drained on the server, and no more audio is forthcoming."""
 
-    type = "output_audio_buffer.stopped"
+    type: ClassVar[Literal["output_audio_buffer.stopped"]] = "output_audio_buffer.stopped"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
@@ -1353,7 +1353,7 @@ class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", t
 class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
-    type = "rate_limits.updated"
+    type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
@@ -1368,7 +1368,7 @@ class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
 class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
-    type = "response.output_audio.delta"
+    type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1380,7 +1380,7 @@ class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="re
 class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
-    type = "response.output_audio.done"
+    type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1391,7 +1391,7 @@ class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="res
 class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
-    type = "response.output_audio_transcript.delta"
+    type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1403,7 +1403,7 @@ class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type
 class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
-    type = "response.output_audio_transcript.done"
+    type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1415,7 +1415,7 @@ class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type"
 class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
-    type = "response.content_part.added"
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
@@ -1436,7 +1436,7 @@ class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
 class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
-    type = "response.content_part.done"
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1457,7 +1457,7 @@ class RealtimeServerEventResponseContentPartDonePart(BaseModel):
 class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
-    type = "response.created"
+    type: ClassVar[Literal["response.created"]] = "response.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeResponse = _REQUIRED
 
@@ -1465,7 +1465,7 @@ class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="respo
 class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
-    type = "response.done"
+    type: ClassVar[Literal["response.done"]] = "response.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeResponse = _REQUIRED
 
@@ -1473,7 +1473,7 @@ class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response
 class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
-    type = "response.function_call_arguments.delta"
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the function call item.
@@ -1485,7 +1485,7 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field
 class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
-    type = "response.function_call_arguments.done"
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the function call item.
@@ -1498,7 +1498,7 @@ class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field=
 class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
-    type = "response.mcp_call_arguments.delta"
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1510,7 +1510,7 @@ class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="typ
 class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
-    type = "response.mcp_call_arguments.done"
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1521,7 +1521,7 @@ class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type
 class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
-    type = "response.mcp_call.completed"
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1530,7 +1530,7 @@ class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", t
 class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
-    type = "response.mcp_call.failed"
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1539,7 +1539,7 @@ class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag=
 class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
-    type = "response.mcp_call.in_progress"
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1548,7 +1548,7 @@ class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", 
 class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
-    type = "response.output_item.added"
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -1558,7 +1558,7 @@ class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", ta
 class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
-    type = "response.output_item.done"
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -1568,7 +1568,7 @@ class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag
 class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
-    type = "response.output_text.delta"
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1580,7 +1580,7 @@ class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="res
 class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
-    type = "response.output_text.done"
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1592,7 +1592,7 @@ class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="resp
 class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
-    type = "session.created"
+    type: ClassVar[Literal["session.created"]] = "session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
@@ -1600,7 +1600,7 @@ class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="sessio
 class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
-    type = "session.updated"
+    type: ClassVar[Literal["session.updated"]] = "session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
@@ -1608,7 +1608,7 @@ class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="sessio
 class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
-    type = "transcription_session.updated"
+    type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
@@ -1669,7 +1669,7 @@ class RealtimeSessionCreateRequestClientSecret(BaseModel):
 class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration"""
 
-    type = "realtime"
+    type: ClassVar[Literal["realtime"]] = "realtime"
     output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
     instructions: str | None = None  # The default system instructions (i.e.
@@ -1726,7 +1726,7 @@ class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
 
 
 class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -1805,7 +1805,7 @@ class RealtimeSessionCreateResponseAudioOutput(BaseModel):
 class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration object"""
 
-    type = "realtime"
+    type: ClassVar[Literal["realtime"]] = "realtime"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
@@ -1901,7 +1901,7 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
 class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration"""
 
-    type = "transcription"
+    type: ClassVar[Literal["transcription"]] = "transcription"
     audio: RealtimeTranscriptionSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
 
@@ -1934,7 +1934,7 @@ class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseMode
 class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_field="type", tag="server_vad"):
     """Configuration for turn detection."""
 
-    type = "server_vad"
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
     threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
@@ -1960,7 +1960,7 @@ class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
 class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration object"""
 
-    type = "transcription"
+    type: ClassVar[Literal["transcription"]] = "transcription"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     object: str = _REQUIRED  # The object type.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
@@ -2008,7 +2008,7 @@ class RealtimeTranscriptionSessionCreateResponseTurnDetection(BaseModel):
 class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="session.input_audio_buffer.append"):
     """Send this event to append audio bytes to the translation session input audio buffer."""
 
-    type = "session.input_audio_buffer.append"
+    type: ClassVar[Literal["session.input_audio_buffer.append"]] = "session.input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     audio: str = _REQUIRED  # Base64-encoded 24 kHz PCM16 mono audio bytes.
 
@@ -2016,14 +2016,14 @@ class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field=
 class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", tag="session.close"):
     """Gracefully close the realtime translation session."""
 
-    type = "session.close"
+    type: ClassVar[Literal["session.close"]] = "session.close"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the translation session configuration."""
 
-    type = "session.update"
+    type: ClassVar[Literal["session.update"]] = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeTranslationSessionUpdateRequest = _REQUIRED  # Translation session fields to update.
 
@@ -2053,14 +2053,14 @@ class RealtimeTranslationClientSecretCreateResponse(BaseModel):
 class RealtimeTranslationServerEventSessionClosed(BaseModel, tag_field="type", tag="session.closed"):
     """Returned when a realtime translation session is closed."""
 
-    type = "session.closed"
+    type: ClassVar[Literal["session.closed"]] = "session.closed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a translation session is created."""
 
-    type = "session.created"
+    type: ClassVar[Literal["session.created"]] = "session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
@@ -2068,7 +2068,7 @@ class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", 
 class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_field="type", tag="session.input_transcript.delta"):
     """Returned when optional source-language transcript text is available."""
 
-    type = "session.input_transcript.delta"
+    type: ClassVar[Literal["session.input_transcript.delta"]] = "session.input_transcript.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     delta: str = _REQUIRED  # Append-only source-language transcript text.
     elapsed_ms: int | None = None
@@ -2077,7 +2077,7 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_f
 class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field="type", tag="session.output_audio.delta"):
     """Returned when translated output audio is available."""
 
-    type = "session.output_audio.delta"
+    type: ClassVar[Literal["session.output_audio.delta"]] = "session.output_audio.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     delta: str = _REQUIRED  # Base64-encoded translated audio data.
     sample_rate: int | None = None  # Sample rate of the audio delta.
@@ -2089,7 +2089,7 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field
 class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_field="type", tag="session.output_transcript.delta"):
     """Returned when translated transcript text is available."""
 
-    type = "session.output_transcript.delta"
+    type: ClassVar[Literal["session.output_transcript.delta"]] = "session.output_transcript.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     delta: str = _REQUIRED  # Append-only transcript text for the translated output audio.
     elapsed_ms: int | None = None
@@ -2098,7 +2098,7 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_
 class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a translation session is updated with a `session.update` event, unless there is an error."""
 
-    type = "session.updated"
+    type: ClassVar[Literal["session.updated"]] = "session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
@@ -2106,7 +2106,7 @@ class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", 
 class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
     """Realtime translation session"""
 
-    type = "translation"
+    type: ClassVar[Literal["translation"]] = "translation"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
     model: str = _REQUIRED  # The Realtime translation model used for this session.
@@ -2213,7 +2213,7 @@ class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
 class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retention_ratio"):
     """Retention ratio truncation"""
 
-    type = "retention_ratio"
+    type: ClassVar[Literal["retention_ratio"]] = "retention_ratio"
     retention_ratio: float = _REQUIRED  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
     token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
 
@@ -2227,7 +2227,7 @@ class RealtimeTruncationRetentionRatioTokenLimits(BaseModel):
 class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semantic_vad"):
     """Semantic VAD"""
 
-    type = "semantic_vad"
+    type: ClassVar[Literal["semantic_vad"]] = "semantic_vad"
     eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
     create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
     interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
@@ -2236,7 +2236,7 @@ class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semanti
 class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_vad"):
     """Server VAD"""
 
-    type = "server_vad"
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
     threshold: float | None = None  # Used only for `server_vad` mode.
     prefix_padding_ms: int | None = None  # Used only for `server_vad` mode.
     silence_duration_ms: int | None = None  # Used only for `server_vad` mode.

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,7 @@ _REQUIRED: Any = None
 class CodeInterpreterFileOutput(BaseModel, tag_field="type", tag="files"):
     """Code interpreter file output"""
 
-    type = "files"
+    type: ClassVar[Literal["files"]] = "files"
     files: list[CodeInterpreterFileOutputFilesItem] = _REQUIRED
 
 
@@ -30,14 +30,14 @@ class CodeInterpreterFileOutputFilesItem(BaseModel):
 class CodeInterpreterTextOutput(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter text output"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     logs: str = _REQUIRED  # The logs of the code interpreter tool call.
 
 
 class ComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
-    type = "eq"
+    type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]] = "eq"
     key: str = _REQUIRED  # The key to compare against the value.
     value: bool | float | str | list[float | str] = _REQUIRED  # The value to compare against the attribute key; supports string, number, or boolean types.
 
@@ -117,7 +117,7 @@ class CompletionUsagePromptTokensDetails(BaseModel):
 class CompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
-    type = "and"
+    type: ClassVar[Literal["and", "or"]] = "and"
     filters: list[Any] = _REQUIRED  # Array of filters to combine.
 
 
@@ -128,7 +128,7 @@ class CompoundFilter_Or(CompoundFilter, tag="or"):
 
 
 class ContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
-    type = "container_file_citation"
+    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
     start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
     end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
     container_id: str = _REQUIRED  # The ID of the container.
@@ -173,7 +173,7 @@ class ErrorPayload(BaseModel):
 
 
 class FileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
-    type = "file_citation"
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
     index: int = _REQUIRED  # The index of the file in the list of files.
     file_id: str = _REQUIRED  # The ID of the file.
     filename: str = _REQUIRED  # The filename of the file cited.
@@ -189,7 +189,7 @@ class FunctionObject(BaseModel):
 class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type = "input_file"
+    type: ClassVar[Literal["input_file"]] = "input_file"
     file_id: str | None = None
     filename: str | None = None  # The name of the file to be sent to the model.
     file_data: str | None = None  # The content of the file to be sent to the model.
@@ -201,7 +201,7 @@ class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
 class InputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
+    type: ClassVar[Literal["input_image"]] = "input_image"
     image_url: str | None = None
     file_id: str | None = None
     detail: ImageDetail = _REQUIRED  # The detail level of the image to be sent to the model.
@@ -211,7 +211,7 @@ class InputImageContent(BaseModel, tag_field="type", tag="input_image"):
 class InputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type = "input_text"
+    type: ClassVar[Literal["input_text"]] = "input_text"
     text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
@@ -228,7 +228,7 @@ class MCPListToolsTool(BaseModel):
 class MCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type = "mcp"
+    type: ClassVar[Literal["mcp"]] = "mcp"
     server_label: str = _REQUIRED  # A label for this MCP server, used to identify it in tool calls.
     server_url: str | None = None  # The URL for the MCP server.
     connector_id: Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str | None = None  # Identifier for service connectors, like those available in ChatGPT.
@@ -290,7 +290,7 @@ class ModerationPolicyParam(BaseModel):
 class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
-    type = "moderation_result"
+    type: ClassVar[Literal["moderation_result"]] = "moderation_result"
     model: str = _REQUIRED  # The moderation model that produced this result.
     flagged: bool = _REQUIRED  # A boolean indicating whether the content was flagged by any category.
     categories: dict[str, bool] = _REQUIRED  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
@@ -301,7 +301,7 @@ class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result")
 class OutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
-    type = "output_audio"
+    type: ClassVar[Literal["output_audio"]] = "output_audio"
     data: str = _REQUIRED  # Base64-encoded audio data from the model.
     transcript: str = _REQUIRED  # The transcript of the audio data from the model.
 
@@ -336,13 +336,13 @@ class PromptCacheOptionsParam(BaseModel):
 class ResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
-    type = "json_object"
+    type: ClassVar[Literal["json_object"]] = "json_object"
 
 
 class ResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type = "json_schema"
+    type: ClassVar[Literal["json_schema"]] = "json_schema"
     json_schema: ResponseFormatJsonSchemaJsonSchema = _REQUIRED  # Structured Outputs configuration options, including a JSON Schema.
 
 
@@ -358,33 +358,33 @@ class ResponseFormatJsonSchemaJsonSchema(BaseModel):
 class ResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class ResponseFormatTextGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Text grammar"""
 
-    type = "grammar"
+    type: ClassVar[Literal["grammar"]] = "grammar"
     grammar: str = _REQUIRED  # The custom grammar for the model to follow.
 
 
 class ResponseFormatTextPython(BaseModel, tag_field="type", tag="python"):
     """Python grammar"""
 
-    type = "python"
+    type: ClassVar[Literal["python"]] = "python"
 
 
 class ToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str = _REQUIRED  # The name of the function to call.
 
 
 class ToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type = "mcp"
+    type: ClassVar[Literal["mcp"]] = "mcp"
     server_label: str = _REQUIRED  # The label of the MCP server to use.
     name: str | None = None
 
@@ -392,14 +392,14 @@ class ToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
 class TranscriptTextUsageDuration(BaseModel, tag_field="type", tag="duration"):
     """Duration Usage"""
 
-    type = "duration"
+    type: ClassVar[Literal["duration"]] = "duration"
     seconds: float = _REQUIRED  # Duration of the input audio in seconds.
 
 
 class TranscriptTextUsageTokens(BaseModel, tag_field="type", tag="tokens"):
     """Token Usage"""
 
-    type = "tokens"
+    type: ClassVar[Literal["tokens"]] = "tokens"
     input_tokens: int = _REQUIRED  # Number of input tokens billed for this request.
     input_token_details: TranscriptTextUsageTokensInputTokenDetails | None = None  # Details about the input tokens billed for this request.
     output_tokens: int = _REQUIRED  # Number of output tokens generated.
@@ -420,7 +420,7 @@ class TranscriptionLanguage(BaseModel):
 
 
 class UrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
-    type = "url_citation"
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
     start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
     end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
     url: str = _REQUIRED  # The URL of the cited resource.

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,7 @@ _REQUIRED: Any = None
 class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
 
 
 class CreateVectorStoreFileBatchRequest(BaseModel):
@@ -74,7 +74,7 @@ class ListVectorStoresResponse(BaseModel):
 class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other"):
     """Other Chunking Strategy"""
 
-    type = "other"
+    type: ClassVar[Literal["other"]] = "other"
 
 
 class StaticChunkingStrategy(BaseModel):
@@ -85,14 +85,14 @@ class StaticChunkingStrategy(BaseModel):
 class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
+    type: ClassVar[Literal["static"]] = "static"
     static: StaticChunkingStrategy = _REQUIRED
 
 
 class StaticChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
+    type: ClassVar[Literal["static"]] = "static"
     static: StaticChunkingStrategy = _REQUIRED
 
 
@@ -207,7 +207,7 @@ class VectorStoreSearchRequestRankingOptions(BaseModel):
 
 
 class VectorStoreSearchResultContentObject(BaseModel, tag_field="type", tag="text"):
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: str = _REQUIRED  # The text content returned from search.
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,7 @@ _REQUIRED: Any = None
 class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     """batch.cancelled"""
 
-    type = "batch.cancelled"
+    type: ClassVar[Literal["batch.cancelled"]] = "batch.cancelled"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was cancelled.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookBatchCancelledData = _REQUIRED  # Event data payload.
@@ -34,7 +34,7 @@ class WebhookBatchCancelledData(BaseModel):
 class WebhookBatchCompleted(BaseModel, tag_field="type", tag="batch.completed"):
     """batch.completed"""
 
-    type = "batch.completed"
+    type: ClassVar[Literal["batch.completed"]] = "batch.completed"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was completed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookBatchCompletedData = _REQUIRED  # Event data payload.
@@ -50,7 +50,7 @@ class WebhookBatchCompletedData(BaseModel):
 class WebhookBatchExpired(BaseModel, tag_field="type", tag="batch.expired"):
     """batch.expired"""
 
-    type = "batch.expired"
+    type: ClassVar[Literal["batch.expired"]] = "batch.expired"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request expired.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookBatchExpiredData = _REQUIRED  # Event data payload.
@@ -66,7 +66,7 @@ class WebhookBatchExpiredData(BaseModel):
 class WebhookBatchFailed(BaseModel, tag_field="type", tag="batch.failed"):
     """batch.failed"""
 
-    type = "batch.failed"
+    type: ClassVar[Literal["batch.failed"]] = "batch.failed"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request failed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookBatchFailedData = _REQUIRED  # Event data payload.
@@ -82,7 +82,7 @@ class WebhookBatchFailedData(BaseModel):
 class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled"):
     """eval.run.canceled"""
 
-    type = "eval.run.canceled"
+    type: ClassVar[Literal["eval.run.canceled"]] = "eval.run.canceled"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run was canceled.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookEvalRunCanceledData = _REQUIRED  # Event data payload.
@@ -98,7 +98,7 @@ class WebhookEvalRunCanceledData(BaseModel):
 class WebhookEvalRunFailed(BaseModel, tag_field="type", tag="eval.run.failed"):
     """eval.run.failed"""
 
-    type = "eval.run.failed"
+    type: ClassVar[Literal["eval.run.failed"]] = "eval.run.failed"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run failed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookEvalRunFailedData = _REQUIRED  # Event data payload.
@@ -114,7 +114,7 @@ class WebhookEvalRunFailedData(BaseModel):
 class WebhookEvalRunSucceeded(BaseModel, tag_field="type", tag="eval.run.succeeded"):
     """eval.run.succeeded"""
 
-    type = "eval.run.succeeded"
+    type: ClassVar[Literal["eval.run.succeeded"]] = "eval.run.succeeded"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run succeeded.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookEvalRunSucceededData = _REQUIRED  # Event data payload.
@@ -130,7 +130,7 @@ class WebhookEvalRunSucceededData(BaseModel):
 class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tuning.job.cancelled"):
     """fine_tuning.job.cancelled"""
 
-    type = "fine_tuning.job.cancelled"
+    type: ClassVar[Literal["fine_tuning.job.cancelled"]] = "fine_tuning.job.cancelled"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job was cancelled.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookFineTuningJobCancelledData = _REQUIRED  # Event data payload.
@@ -146,7 +146,7 @@ class WebhookFineTuningJobCancelledData(BaseModel):
 class WebhookFineTuningJobFailed(BaseModel, tag_field="type", tag="fine_tuning.job.failed"):
     """fine_tuning.job.failed"""
 
-    type = "fine_tuning.job.failed"
+    type: ClassVar[Literal["fine_tuning.job.failed"]] = "fine_tuning.job.failed"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job failed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookFineTuningJobFailedData = _REQUIRED  # Event data payload.
@@ -162,7 +162,7 @@ class WebhookFineTuningJobFailedData(BaseModel):
 class WebhookFineTuningJobSucceeded(BaseModel, tag_field="type", tag="fine_tuning.job.succeeded"):
     """fine_tuning.job.succeeded"""
 
-    type = "fine_tuning.job.succeeded"
+    type: ClassVar[Literal["fine_tuning.job.succeeded"]] = "fine_tuning.job.succeeded"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job succeeded.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookFineTuningJobSucceededData = _REQUIRED  # Event data payload.
@@ -178,7 +178,7 @@ class WebhookFineTuningJobSucceededData(BaseModel):
 class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incoming"):
     """live.call.incoming"""
 
-    type = "live.call.incoming"
+    type: ClassVar[Literal["live.call.incoming"]] = "live.call.incoming"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the event was created.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookLiveCallIncomingData = _REQUIRED  # Event data payload.
@@ -202,7 +202,7 @@ class WebhookLiveCallIncomingDataSipHeadersItem(BaseModel):
 class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.call.incoming"):
     """realtime.call.incoming"""
 
-    type = "realtime.call.incoming"
+    type: ClassVar[Literal["realtime.call.incoming"]] = "realtime.call.incoming"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookRealtimeCallIncomingData = _REQUIRED  # Event data payload.
@@ -226,7 +226,7 @@ class WebhookRealtimeCallIncomingDataSipHeadersItem(BaseModel):
 class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancelled"):
     """response.cancelled"""
 
-    type = "response.cancelled"
+    type: ClassVar[Literal["response.cancelled"]] = "response.cancelled"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was cancelled.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookResponseCancelledData = _REQUIRED  # Event data payload.
@@ -242,7 +242,7 @@ class WebhookResponseCancelledData(BaseModel):
 class WebhookResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """response.completed"""
 
-    type = "response.completed"
+    type: ClassVar[Literal["response.completed"]] = "response.completed"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookResponseCompletedData = _REQUIRED  # Event data payload.
@@ -258,7 +258,7 @@ class WebhookResponseCompletedData(BaseModel):
 class WebhookResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """response.failed"""
 
-    type = "response.failed"
+    type: ClassVar[Literal["response.failed"]] = "response.failed"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response failed.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookResponseFailedData = _REQUIRED  # Event data payload.
@@ -274,7 +274,7 @@ class WebhookResponseFailedData(BaseModel):
 class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """response.incomplete"""
 
-    type = "response.incomplete"
+    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was interrupted.
     id: str = _REQUIRED  # The unique ID of the event.
     data: WebhookResponseIncompleteData = _REQUIRED  # Event data payload.
