@@ -480,6 +480,7 @@ class Param:
     where: str  # path | query | body | header
     annotation: str
     required: bool
+    description: str = ""  # first sentence of the spec's description (the docstring's ``Args:`` entry)
 
 
 @dataclass
@@ -590,7 +591,14 @@ def _params(s: Spec, op: dict[str, Any], path_params: list[Any], entry: dict[str
         name = python_name(s.deref(schema).get("x-stainless-param") or wire)
         wire_key = wire.removesuffix("[]") if where == "query" else wire
         params.append(
-            Param(name, wire_key, where, s.annotation(schema), bool(p.get("required")) or where == "path")
+            Param(
+                name,
+                wire_key,
+                where,
+                s.annotation(schema),
+                bool(p.get("required")) or where == "path",
+                _first_sentence(p.get("description") or s.deref(schema).get("description")),
+            )
         )
     body = entry.get("body")
     content = (op.get("requestBody") or {}).get("content") or {}
@@ -606,7 +614,10 @@ def _params(s: Spec, op: dict[str, Any], path_params: list[Any], entry: dict[str
         media = content["multipart/form-data" if body == "multipart" else "application/json"]
         props, required = s.object_fields(media.get("schema", {}))
         for wire, schema in props.items():
-            params.append(Param(python_name(wire), wire, "body", s.annotation(schema), wire in required))
+            description = schema.get("description") or s.deref(schema).get("description")
+            params.append(
+                Param(python_name(wire), wire, "body", s.annotation(schema), wire in required, _first_sentence(description))
+            )
     # One Python name per parameter: a body field that repeats a query name keeps a suffix.
     seen: set[str] = set()
     for p in params:
@@ -956,6 +967,27 @@ def _summary(op: dict[str, Any]) -> str:
     return sentence[:1].upper() + sentence[1:]
 
 
+def _first_sentence(text: Any, limit: int = 110) -> str:
+    """The first sentence of a spec description, as plain text for a docstring line."""
+    if not isinstance(text, str):
+        return ""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # markdown links -> their text
+    text = " ".join(text.replace('"""', "'''").replace("\\", "\\\\").split())
+    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    text = match.group(1) if match else text
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _method_docstring(o: Operation) -> str:
+    """Summary and reference link, then an ``Args:`` entry per parameter that the spec describes (IDE hovers)."""
+    head = f"{_summary(o.op)} See {_reference(o.op)}"
+    ordered = sorted(o.params, key=lambda p: not p.required)  # the signature's order: required ones first
+    args = [f"            {p.name}: {p.description}" for p in ordered if p.description]
+    if not args:
+        return f'        """{head}"""'
+    return "\n".join([f'        """{head}', "", "        Args:", *args, '        """'])
+
+
 def _reference(op: dict[str, Any]) -> str:
     meta = op.get("x-oaiMeta") or {}
     group, path = meta.get("group"), meta.get("path")
@@ -1052,7 +1084,7 @@ def _render_method(mod: _Module, o: Operation) -> list[str]:
             lines += ["    @overload", f"    async def {name}(", *sig(overrides), f"    ) -> {r}: ...", ""]
     is_async = kind != "list"
     lines += [f"    {'async def' if is_async else 'def'} {name}(", *sig(), f"    ) -> {ret}:"]
-    lines.append(f'        """{_summary(o.op)} See {_reference(o.op)}"""')
+    lines.append(_method_docstring(o))
     lines += _call(mod, o, streaming)
     lines.append("")
     return lines

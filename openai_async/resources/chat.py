@@ -114,7 +114,15 @@ class Completions(CompletionsHelpers, APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[CreateChatCompletionResponse]:
-        """List stored Chat Completions. See https://platform.openai.com/docs/api-reference/chat/list"""
+        """List stored Chat Completions. See https://platform.openai.com/docs/api-reference/chat/list
+
+        Args:
+            model: The model used to generate the Chat Completions.
+            metadata: A list of metadata keys to filter the Chat Completions by.
+            after: Identifier for the last chat completion from the previous pagination request.
+            limit: Number of Chat Completions to retrieve.
+            order: Sort order for Chat Completions by timestamp.
+        """
         return self._client._paginate(
             "/chat/completions",
             query={"model": model, "metadata": metadata, "after": after, "limit": limit, "order": order},
@@ -297,7 +305,35 @@ class Completions(CompletionsHelpers, APIResource):
         functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse | AsyncStream[CreateChatCompletionStreamResponse]:
-        """Creates a model response for the given chat conversation. See https://platform.openai.com/docs/api-reference/chat/create"""
+        """Creates a model response for the given chat conversation. See https://platform.openai.com/docs/api-reference/chat/create
+
+        Args:
+            messages: A list of messages comprising the conversation so far.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            max_completion_tokens: An upper bound for the number of tokens that can be generated for a completion, including visible output to...
+            frequency_penalty: Number between -2.0 and 2.0.
+            presence_penalty: Number between -2.0 and 2.0.
+            web_search_options: This tool searches the web for relevant results to use in a response.
+            response_format: An object specifying the format that the model must output.
+            audio: Parameters for audio output.
+            store: Whether or not to store the output of this chat completion request for use in our model distillation or eva...
+            stream: If set to true, the model response data will be streamed to the client as it is generated using server-sent...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Whether to return log probabilities of the output tokens or not.
+            max_tokens: The maximum number of tokens that can be generated in the chat completion.
+            n: How many chat completion choices to generate for each input message.
+            prediction: Configuration for a Predicted Output, which can greatly improve response times when large parts of the mode...
+            seed: This feature is in Beta.
+            tools: A list of tools the model may call.
+            tool_choice: Controls which (if any) tool is called by the model.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
+        """
         return await self._client._request(
             "POST",
             "/chat/completions",
@@ -351,7 +387,11 @@ class Completions(CompletionsHelpers, APIResource):
         completion_id: str,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse:
-        """Get a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Get a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
@@ -366,7 +406,11 @@ class Completions(CompletionsHelpers, APIResource):
         metadata: Mapping[str, Any] | Metadata,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse:
-        """Modify a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Modify a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to update.
+        """
         return await self._client._request(
             "POST",
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
@@ -380,7 +424,11 @@ class Completions(CompletionsHelpers, APIResource):
         completion_id: str,
         **options: Unpack[RequestOptions],
     ) -> ChatCompletionDeleted:
-        """Delete a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Delete a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
@@ -592,7 +640,14 @@ class Messages(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[dict[str, Any]]:
-        """Get the messages in a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Get the messages in a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to retrieve messages from.
+            after: Identifier for the last message from the previous pagination request.
+            limit: Number of messages to retrieve.
+            order: Sort order for messages by timestamp.
+        """
         return self._client._paginate(
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}/messages",
             query={"after": after, "limit": limit, "order": order},

@@ -32,7 +32,12 @@ class Moderations(APIResource):
         model: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateModerationResponse:
-        """Classifies if text and/or image inputs are potentially harmful. See https://platform.openai.com/docs/api-reference/moderations"""
+        """Classifies if text and/or image inputs are potentially harmful. See https://platform.openai.com/docs/api-reference/moderations
+
+        Args:
+            input: Input (or inputs) to classify.
+            model: The content moderation model you would like to use.
+        """
         return await self._client._request(
             "POST",
             "/moderations",

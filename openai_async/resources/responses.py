@@ -280,7 +280,18 @@ class Responses(ResponsesHelpers, APIResource):
         max_output_tokens: int | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Response | AsyncStream[ResponseStreamEvent]:
-        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create"""
+        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create
+
+        Args:
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+        """
         return await self._client._request(
             "POST",
             "/responses",
@@ -369,7 +380,15 @@ class Responses(ResponsesHelpers, APIResource):
         include_obfuscation: bool | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Response | AsyncStream[ResponseStreamEvent]:
-        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve.
+            include: Additional fields to include in the response.
+            stream: If set to true, the model response data will be streamed to the client as it is generated using server-sent...
+            starting_after: The sequence number of the event after which to start streaming.
+            include_obfuscation: When true, stream obfuscation will be enabled.
+        """
         return await self._client._request(
             "GET",
             f"/responses/{path_segment(response_id, 'response_id')}",
@@ -385,7 +404,11 @@ class Responses(ResponsesHelpers, APIResource):
         response_id: str,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to delete.
+        """
         await self._client._request(
             "DELETE",
             f"/responses/{path_segment(response_id, 'response_id')}",
@@ -398,7 +421,11 @@ class Responses(ResponsesHelpers, APIResource):
         response_id: str,
         **options: Unpack[RequestOptions],
     ) -> Response:
-        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/responses/{path_segment(response_id, 'response_id')}/cancel",
@@ -419,7 +446,11 @@ class Responses(ResponsesHelpers, APIResource):
         service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CompactResource:
-        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses"""
+        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            model: Model ID used to generate the response, like `gpt-5` or `o3`.
+        """
         return await self._client._request(
             "POST",
             "/responses/compact",
@@ -614,7 +645,15 @@ class InputItems(APIResource):
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ItemResource]:
-        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve input items for.
+            limit: A limit on the number of objects to be returned.
+            order: The order to return the input items in.
+            after: An item ID to list items after, used in pagination.
+            include: Additional fields to include in the response.
+        """
         return self._client._paginate(
             f"/responses/{path_segment(response_id, 'response_id')}/input_items",
             query={"limit": limit, "order": order, "after": after, "include": include},
@@ -644,7 +683,12 @@ class InputTokens(APIResource):
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> TokenCountsResource:
-        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            truncation: The truncation strategy to use for the model response.
+            personality: A model-owned style preset to apply to this request.
+        """
         return await self._client._request(
             "POST",
             "/responses/input_tokens",

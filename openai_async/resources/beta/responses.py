@@ -284,7 +284,19 @@ class Responses(APIResource):
         multi_agent: Mapping[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]:
-        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create"""
+        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create
+
+        Args:
+            betas: Optional beta features to enable for this request.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -381,7 +393,16 @@ class Responses(APIResource):
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]:
-        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve.
+            include: Additional fields to include in the response.
+            stream: If set to true, the model response data will be streamed to the client as it is generated using server-sent...
+            starting_after: The sequence number of the event after which to start streaming.
+            include_obfuscation: When true, stream obfuscation will be enabled.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -401,7 +422,12 @@ class Responses(APIResource):
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to delete.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         await self._client._request(
@@ -419,7 +445,12 @@ class Responses(APIResource):
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse:
-        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to cancel.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -444,7 +475,12 @@ class Responses(APIResource):
         service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaCompactResource:
-        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses"""
+        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            model: Model ID used to generate the response, like `gpt-5` or `o3`.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -480,7 +516,16 @@ class InputItems(APIResource):
         betas: builtins.list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[BetaItemResource]:
-        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve input items for.
+            limit: A limit on the number of objects to be returned.
+            order: The order to return the input items in.
+            after: An item ID to list items after, used in pagination.
+            include: Additional fields to include in the response.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return self._client._paginate(
@@ -513,7 +558,13 @@ class InputTokens(APIResource):
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaTokenCountsResource:
-        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            betas: Optional beta features to enable for this request.
+            truncation: The truncation strategy to use for the model response.
+            personality: A model-owned style preset to apply to this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
