@@ -616,11 +616,11 @@ from typing import TYPE_CHECKING, TypedDict  # noqa: E402
 if TYPE_CHECKING:
     from typing_extensions import Required
     from .shared import ChatCompletionReasoningEffort as ChatCompletionReasoningEffort
-    from .._structured import ParsedChatCompletion as ParsedChatCompletion
-    from .._structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
-    from .._structured import ParsedChoice as ParsedChoice
-    from .._structured import ParsedFunction as ParsedFunction
-    from .._structured import ParsedFunctionToolCall as ParsedFunctionToolCall
+    from .._helpers.structured import ParsedChatCompletion as ParsedChatCompletion
+    from .._helpers.structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from .._helpers.structured import ParsedChoice as ParsedChoice
+    from .._helpers.structured import ParsedFunction as ParsedFunction
+    from .._helpers.structured import ParsedFunctionToolCall as ParsedFunctionToolCall
 
 
 class ChatCompletionAllowedToolChoiceParam(TypedDict, total=False):
@@ -812,11 +812,11 @@ FunctionToolCallDelta = ChatCompletionMessageToolCallChunk
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
     "ChatCompletionReasoningEffort": ".shared",
-    "ParsedChatCompletion": ".._structured",
-    "ParsedChatCompletionMessage": ".._structured",
-    "ParsedChoice": ".._structured",
-    "ParsedFunction": ".._structured",
-    "ParsedFunctionToolCall": ".._structured",
+    "ParsedChatCompletion": ".._helpers.structured",
+    "ParsedChatCompletionMessage": ".._helpers.structured",
+    "ParsedChoice": ".._helpers.structured",
+    "ParsedFunction": ".._helpers.structured",
+    "ParsedFunctionToolCall": ".._helpers.structured",
 }
 
 

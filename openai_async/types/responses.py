@@ -3043,9 +3043,9 @@ from typing import TYPE_CHECKING, TypedDict  # noqa: E402
 if TYPE_CHECKING:
     from typing_extensions import Required
     from .shared import ImageDetail as ImageDetail
-    from .._structured import ParsedResponse as ParsedResponse
-    from .._structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
-    from .._structured import ParsedResponseOutputText as ParsedResponseOutputText
+    from .._helpers.structured import ParsedResponse as ParsedResponse
+    from .._helpers.structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
+    from .._helpers.structured import ParsedResponseOutputText as ParsedResponseOutputText
     from .fine_tuning import ResponseInputAudio as ResponseInputAudio
     from .fine_tuning import ResponseInputAudioParam as ResponseInputAudioParam
     from .shared import ResponseInputFile as ResponseInputFile
@@ -3468,9 +3468,9 @@ ToolSearchTool = ToolSearchToolParam
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
     "ImageDetail": ".shared",
-    "ParsedResponse": ".._structured",
-    "ParsedResponseFunctionToolCall": ".._structured",
-    "ParsedResponseOutputText": ".._structured",
+    "ParsedResponse": ".._helpers.structured",
+    "ParsedResponseFunctionToolCall": ".._helpers.structured",
+    "ParsedResponseOutputText": ".._helpers.structured",
     "ResponseInputAudio": ".fine_tuning",
     "ResponseInputAudioParam": ".fine_tuning",
     "ResponseInputFile": ".shared",
