@@ -1037,7 +1037,7 @@ def render_sdk_names(r: Renderer, area: str) -> tuple[str, list[str]]:
             '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
             "    import importlib",
             "",
-            "    value = getattr(importlib.import_module(module, __package__), name)",
+            "    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import",
             "    globals()[name] = value",
             "    return value",
         ]

@@ -115,6 +115,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module, __package__), name)
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value

@@ -20,7 +20,7 @@ from openai_async import (
 )
 from openai_async.types import ChatCompletion, ChatCompletionChunk, Response
 from openai_async.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
-from openai_async.types.responses import ResponseInputParam, ResponseTextDeltaEvent
+from openai_async.types.responses import ResponseInputParam, ResponseStreamEvent, ResponseTextDeltaEvent
 
 
 class Weather(msgspec.Struct):
@@ -36,6 +36,8 @@ async def chat_create(client: AsyncOpenAI) -> None:
     assert_type(completion.id, str)  # required in the spec: no `| None`
     assert_type(completion.choices[0].message.content, str | None)  # required, nullable
 
+    not_streamed = await client.chat.completions.create(model="m", messages=[], stream=False)
+    assert_type(not_streamed, ChatCompletion)
     stream = await client.chat.completions.create(model="m", messages=[], stream=True)
     assert_type(stream, AsyncStream[ChatCompletionChunk])
     async for chunk in stream:
@@ -68,6 +70,8 @@ async def responses(client: AsyncOpenAI) -> None:
     assert_type(response.output_text, str)
     items: ResponseInputParam = [{"role": "user", "content": "hi"}]
     await client.responses.create(model="m", input=items)
+    events = await client.responses.create(model="m", input="hi", stream=True)
+    assert_type(events, AsyncStream[ResponseStreamEvent])
 
     async with client.responses.stream(model="m", input="hi") as stream:
         assert_type(stream, ResponseStream[None])
