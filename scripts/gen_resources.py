@@ -1117,16 +1117,17 @@ def _render_helper(mod: _Module, ns: Namespace, name: str, conf: dict[str, Any],
     lines += [f"        {p.name}: {annotation(p)}," for p in required]
     lines += [f"        {p.name}: {annotation(p)} | UnsetType = UNSET," for p in optional]
     lines += ["        **options: Unpack[RequestOptions],", f"    ) -> {conf['returns']}:"]
-    lines.append(f"        {_mixin_docstring(target, cls, conf['impl'])}")
+    args = [f"    {p.name}: {p.description}" for p in [*required, *optional] if p.description]
+    lines.append(f"        {_mixin_docstring(target, cls, conf['impl'], args)}")
     args = [f'"{p.wire}": {p.name}' for p in [*required, *optional]] + ["**options"]
     call = f"        return {'await ' if conf.get('async') else ''}self.{conf['impl']}("
     lines += [call + "{", *[f"            {a}," for a in args], "        })", ""]
     return lines
 
 
-def _mixin_docstring(module: str, cls: str, method: str) -> str:
+def _mixin_docstring(module: str, cls: str, method: str, args: list[str]) -> str:
     """The docstring of ``module:cls.method``, read from its source (the generator imports nothing of the package),
-    indented for a method body."""
+    with an ``Args:`` section of ``args`` (before ``Returns:`` / ``Raises:``), indented for a method body."""
     base = ROOT.joinpath(*module.split("."))
     path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -1135,8 +1136,15 @@ def _mixin_docstring(module: str, cls: str, method: str) -> str:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == method:
                     doc = ast.get_docstring(item)
                     if doc:
-                        body = "\n".join(f"        {line}" if line else "" for line in doc.splitlines()[1:])
-                        first = doc.splitlines()[0]
+                        doc_lines = doc.splitlines()
+                        at = next((i for i, line in enumerate(doc_lines) if line in ("Returns:", "Raises:")), None)
+                        section = ["Args:", *args] if args else []
+                        if at is None:
+                            doc_lines += ["", *section] if section else []
+                        else:
+                            doc_lines[at:at] = [*section, ""] if section else []
+                        body = "\n".join(f"        {line}" if line else "" for line in doc_lines[1:])
+                        first = doc_lines[0]
                         return f'"""{first}' + (f"\n{body}\n        " if body else "") + '"""'
     raise SystemExit(f"overrides.toml: helper impl {module}:{cls}.{method} has no docstring")
 

@@ -483,6 +483,32 @@ class Completions(CompletionsHelpers, APIResource):
         ``function_tool(T)`` get ``tool_call.function.parsed_arguments`` decoded into ``T``.
         See https://platform.openai.com/docs/guides/structured-outputs
 
+        Args:
+            messages: A list of messages comprising the conversation so far.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            max_completion_tokens: An upper bound for the number of tokens that can be generated for a completion, including visible output to...
+            frequency_penalty: Number between -2.0 and 2.0.
+            presence_penalty: Number between -2.0 and 2.0.
+            web_search_options: This tool searches the web for relevant results to use in a response.
+            response_format: An object specifying the format that the model must output.
+            audio: Parameters for audio output.
+            store: Whether or not to store the output of this chat completion request for use in our model distillation or eva...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Whether to return log probabilities of the output tokens or not.
+            max_tokens: The maximum number of tokens that can be generated in the chat completion.
+            n: How many chat completion choices to generate for each input message.
+            prediction: Configuration for a Predicted Output, which can greatly improve response times when large parts of the mode...
+            seed: This feature is in Beta.
+            tools: A list of tools the model may call.
+            tool_choice: Controls which (if any) tool is called by the model.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
+
         Raises:
             LengthFinishReasonError: a choice stopped at the token limit.
             ContentFilterFinishReasonError: a choice was stopped by the content filter.
@@ -578,6 +604,32 @@ class Completions(CompletionsHelpers, APIResource):
         (sent as a strict JSON schema and decoded into ``message.parsed``); ``tools`` may hold
         ``function_tool(T)`` entries whose arguments are decoded into ``T``.
         Leaving the ``async with`` block closes the connection.
+
+        Args:
+            messages: A list of messages comprising the conversation so far.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            max_completion_tokens: An upper bound for the number of tokens that can be generated for a completion, including visible output to...
+            frequency_penalty: Number between -2.0 and 2.0.
+            presence_penalty: Number between -2.0 and 2.0.
+            web_search_options: This tool searches the web for relevant results to use in a response.
+            response_format: An object specifying the format that the model must output.
+            audio: Parameters for audio output.
+            store: Whether or not to store the output of this chat completion request for use in our model distillation or eva...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Whether to return log probabilities of the output tokens or not.
+            max_tokens: The maximum number of tokens that can be generated in the chat completion.
+            n: How many chat completion choices to generate for each input message.
+            prediction: Configuration for a Predicted Output, which can greatly improve response times when large parts of the mode...
+            seed: This feature is in Beta.
+            tools: A list of tools the model may call.
+            tool_choice: Controls which (if any) tool is called by the model.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
         """
         return self._stream({
             "messages": messages,

@@ -509,6 +509,16 @@ class Responses(ResponsesHelpers, APIResource):
         Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
         ``function_call`` output items. See https://platform.openai.com/docs/guides/structured-outputs
 
+        Args:
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+
         Raises:
             msgspec.ValidationError: the output text does not match ``text_format``.
         """
@@ -593,6 +603,16 @@ class Responses(ResponsesHelpers, APIResource):
         decoded into ``response.output_parsed``. ``await stream.get_final_response()`` returns the final
         ``ParsedResponse``; ``response.failed`` raises ``ResponseFailedError``, an ``error`` event ``APIError``.
         Leaving the ``async with`` block closes the connection.
+
+        Args:
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
         """
         return self._stream({
             "metadata": metadata,
