@@ -898,7 +898,7 @@ def param_twins(r: Renderer) -> dict[str, str]:
     if id(r) not in cache:
         twins: dict[str, str] = {}
         for name, entry in sorted(load_sdk_names().get("names", {}).items()):
-            cls = _class_of(r, entry["target"])
+            cls = _class_of(r, entry["target"]) if "target" in entry else None
             if entry.get("param") and cls is not None and _defines(r, name):
                 twins.setdefault(cls, name)
         cache.clear()
@@ -985,11 +985,18 @@ def render_sdk_names(r: Renderer, area: str) -> tuple[str, list[str]]:
         return r.area_of_name(r.b.sub_parent.get(target, target)) if target else None
 
     for name, entry in sorted(data.get("names", {}).items()):
-        target = entry["target"]
+        target = entry.get("target") or entry["union"][0]
         home = home_of(name, target)
         if home is None:
             continue
-        if home == area and _defines(r, name):
+        if home == area and _defines(r, name) and "union" in entry:
+            members: Any = ("union", tuple(("cls", _class_of(r, c) or c) for c in entry["union"]))
+            if entry.get("param"):
+                aliases.append(f"{name} = {param_type(r, members, area, top=True)}")
+            else:
+                aliases.append(f"{name} = {r.render_type(members, area, set(), False, False)}")
+            defined.append(name)
+        elif home == area and _defines(r, name):
             cls = _class_of(r, target)
             if entry.get("param") and cls is not None:
                 blocks.append(render_param_typeddict(r, name, r.b.classes[cls], area))

@@ -242,6 +242,7 @@ from .assistants import AssistantObjectToolResourcesCodeInterpreter as Assistant
 from .assistants import AssistantObjectToolResourcesFileSearch as AssistantObjectToolResourcesFileSearch
 from .assistants import AssistantStreamEvent as AssistantStreamEvent
 from .assistants import AssistantSupportedModels as AssistantSupportedModels
+from .assistants import AssistantToolParam as AssistantToolParam
 from .assistants import AssistantToolsCode as AssistantToolsCode
 from .assistants import AssistantToolsFileSearch as AssistantToolsFileSearch
 from .assistants import AssistantToolsFileSearchFileSearch as AssistantToolsFileSearchFileSearch
@@ -292,12 +293,14 @@ from .assistants import FileSearchRanker as FileSearchRanker
 from .assistants import FileSearchRankingOptions as FileSearchRankingOptions
 from .assistants import FileSearchToolCallDelta as FileSearchToolCallDelta
 from .assistants import FileSearchToolParam as FileSearchToolParam
+from .assistants import FunctionToolCallDelta as FunctionToolCallDelta
 from .assistants import ImageFileContentBlock as ImageFileContentBlock
 from .assistants import ImageFileContentBlockParam as ImageFileContentBlockParam
 from .assistants import ImageFileDeltaBlock as ImageFileDeltaBlock
 from .assistants import ImageURLContentBlock as ImageURLContentBlock
 from .assistants import ImageURLContentBlockParam as ImageURLContentBlockParam
 from .assistants import ImageURLDeltaBlock as ImageURLDeltaBlock
+from .assistants import InitialItemParam as InitialItemParam
 from .assistants import ListAssistantsResponse as ListAssistantsResponse
 from .assistants import ListMessagesResponse as ListMessagesResponse
 from .assistants import ListRunStepsResponse as ListRunStepsResponse
@@ -306,6 +309,7 @@ from .assistants import MessageContentImageFileObject as MessageContentImageFile
 from .assistants import MessageContentImageFileObjectImageFile as MessageContentImageFileObjectImageFile
 from .assistants import MessageContentImageUrlObject as MessageContentImageUrlObject
 from .assistants import MessageContentImageUrlObjectImageUrl as MessageContentImageUrlObjectImageUrl
+from .assistants import MessageContentPartParam as MessageContentPartParam
 from .assistants import MessageContentRefusalObject as MessageContentRefusalObject
 from .assistants import MessageContentTextAnnotationsFileCitationObject as MessageContentTextAnnotationsFileCitationObject
 from .assistants import MessageContentTextAnnotationsFileCitationObjectFileCitation as MessageContentTextAnnotationsFileCitationObjectFileCitation
@@ -338,7 +342,6 @@ from .assistants import MessageStreamEventThreadMessageCreated as MessageStreamE
 from .assistants import MessageStreamEventThreadMessageDelta as MessageStreamEventThreadMessageDelta
 from .assistants import MessageStreamEventThreadMessageInProgress as MessageStreamEventThreadMessageInProgress
 from .assistants import MessageStreamEventThreadMessageIncomplete as MessageStreamEventThreadMessageIncomplete
-from .assistants import ModerationImageURLInputParam as ModerationImageURLInputParam
 from .assistants import ModifyAssistantRequest as ModifyAssistantRequest
 from .assistants import ModifyAssistantRequestToolResources as ModifyAssistantRequestToolResources
 from .assistants import ModifyAssistantRequestToolResourcesCodeInterpreter as ModifyAssistantRequestToolResourcesCodeInterpreter
@@ -416,6 +419,7 @@ from .assistants import RunToolCallObject as RunToolCallObject
 from .assistants import RunToolCallObjectFunction as RunToolCallObjectFunction
 from .assistants import SubmitToolOutputsRunRequest as SubmitToolOutputsRunRequest
 from .assistants import SubmitToolOutputsRunRequestToolOutputsItem as SubmitToolOutputsRunRequestToolOutputsItem
+from .assistants import TextContentBlock as TextContentBlock
 from .assistants import TextDeltaBlock as TextDeltaBlock
 from .assistants import Thread as Thread
 from .assistants import ThreadCreateParams as ThreadCreateParams
@@ -454,6 +458,7 @@ from .audio import TranscriptTextDoneEventLogprobsItem as TranscriptTextDoneEven
 from .audio import TranscriptTextSegmentEvent as TranscriptTextSegmentEvent
 from .audio import Transcription as Transcription
 from .audio import TranscriptionChunkingStrategy as TranscriptionChunkingStrategy
+from .audio import TranscriptionCreateResponse as TranscriptionCreateResponse
 from .audio import TranscriptionDiarized as TranscriptionDiarized
 from .audio import TranscriptionDiarizedSegment as TranscriptionDiarizedSegment
 from .audio import TranscriptionInclude as TranscriptionInclude
@@ -465,6 +470,7 @@ from .audio import TranscriptionVerbose as TranscriptionVerbose
 from .audio import TranscriptionWord as TranscriptionWord
 from .audio import Translation as Translation
 from .audio import TranslationCreateParams as TranslationCreateParams
+from .audio import TranslationCreateResponse as TranslationCreateResponse
 from .audio import TranslationVerbose as TranslationVerbose
 from .audio import UpdateVoiceConsentRequest as UpdateVoiceConsentRequest
 from .audio import VadConfig as VadConfig
@@ -484,6 +490,7 @@ from .batch import BatchUsageInputTokensDetails as BatchUsageInputTokensDetails
 from .batch import BatchUsageOutputTokensDetails as BatchUsageOutputTokensDetails
 from .batch import CreateBatchRequest as CreateBatchRequest
 from .batch import ListBatchesResponse as ListBatchesResponse
+from .batch import TokenUsage as TokenUsage
 from .chat import ChatCompletion as ChatCompletion
 from .chat import ChatCompletionAllowedToolChoiceParam as ChatCompletionAllowedToolChoiceParam
 from .chat import ChatCompletionAllowedTools as ChatCompletionAllowedTools
@@ -583,6 +590,7 @@ from .chat import ChatCompletionToolChoiceOption as ChatCompletionToolChoiceOpti
 from .chat import ChatCompletionToolChoiceOptionParam as ChatCompletionToolChoiceOptionParam
 from .chat import ChatCompletionToolMessageParam as ChatCompletionToolMessageParam
 from .chat import ChatCompletionToolParam as ChatCompletionToolParam
+from .chat import ChatCompletionToolUnionParam as ChatCompletionToolUnionParam
 from .chat import ChatCompletionUserMessageParam as ChatCompletionUserMessageParam
 from .chat import Choice as Choice
 from .chat import CreateChatCompletionRequest as CreateChatCompletionRequest
@@ -601,7 +609,6 @@ from .chat import CustomToolChatCompletionsCustom as CustomToolChatCompletionsCu
 from .chat import CustomToolChatCompletionsCustomFormatGrammar as CustomToolChatCompletionsCustomFormatGrammar
 from .chat import CustomToolChatCompletionsCustomFormatGrammarGrammar as CustomToolChatCompletionsCustomFormatGrammarGrammar
 from .chat import CustomToolChatCompletionsCustomFormatText as CustomToolChatCompletionsCustomFormatText
-from .chat import FunctionToolCallDelta as FunctionToolCallDelta
 from .chat import PredictionContent as PredictionContent
 from .chat import ResponseModalities as ResponseModalities
 from .chat import ServiceTier as ServiceTier
@@ -867,7 +874,6 @@ from .images import ImagesResponse as ImagesResponse
 from .images import ImagesUsage as ImagesUsage
 from .images import ImagesUsageInputTokensDetails as ImagesUsageInputTokensDetails
 from .images import PartialImages as PartialImages
-from .images import TokenUsage as TokenUsage
 from .models import DeleteModelResponse as DeleteModelResponse
 from .models import ListModelsResponse as ListModelsResponse
 from .models import Model as Model
@@ -885,6 +891,8 @@ from .moderations import CreateModerationResponseResultsItemCategories as Create
 from .moderations import CreateModerationResponseResultsItemCategoryAppliedInputTypes as CreateModerationResponseResultsItemCategoryAppliedInputTypes
 from .moderations import CreateModerationResponseResultsItemCategoryScores as CreateModerationResponseResultsItemCategoryScores
 from .moderations import ModerationCreateResponse as ModerationCreateResponse
+from .moderations import ModerationImageURLInputParam as ModerationImageURLInputParam
+from .moderations import ModerationMultiModalInputParam as ModerationMultiModalInputParam
 from .moderations import ModerationTextInputParam as ModerationTextInputParam
 from .moderations import ProvenanceCheckObject as ProvenanceCheckObject
 from .moderations import ProvenanceDetectionResultApi as ProvenanceDetectionResultApi
@@ -1358,6 +1366,7 @@ from .responses import CustomToolCall as CustomToolCall
 from .responses import CustomToolCallOutput as CustomToolCallOutput
 from .responses import CustomToolCallOutputResource as CustomToolCallOutputResource
 from .responses import CustomToolCallResource as CustomToolCallResource
+from .responses import CustomToolInputFormat as CustomToolInputFormat
 from .responses import CustomToolParam as CustomToolParam
 from .responses import DetailEnum as DetailEnum
 from .responses import DirectToolCallCaller as DirectToolCallCaller
@@ -1549,6 +1558,8 @@ from .responses import ResponseFormatTextJSONSchemaConfig as ResponseFormatTextJ
 from .responses import ResponseFormatTextJSONSchemaConfigParam as ResponseFormatTextJSONSchemaConfigParam
 from .responses import ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent
 from .responses import ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent
+from .responses import ResponseFunctionCallOutputItemListParam as ResponseFunctionCallOutputItemListParam
+from .responses import ResponseFunctionCallOutputItemParam as ResponseFunctionCallOutputItemParam
 from .responses import ResponseFunctionShellCallOutputContent as ResponseFunctionShellCallOutputContent
 from .responses import ResponseFunctionShellCallOutputContentParam as ResponseFunctionShellCallOutputContentParam
 from .responses import ResponseFunctionShellToolCall as ResponseFunctionShellToolCall
@@ -1639,6 +1650,7 @@ from .responses import ResponseShellCallOutputContentDeltaEvent as ResponseShell
 from .responses import ResponseShellCallOutputContentDeltaStreamingEvent as ResponseShellCallOutputContentDeltaStreamingEvent
 from .responses import ResponseShellCallOutputContentDoneEvent as ResponseShellCallOutputContentDoneEvent
 from .responses import ResponseShellCallOutputContentDoneStreamingEvent as ResponseShellCallOutputContentDoneStreamingEvent
+from .responses import ResponseSteerInputContentParam as ResponseSteerInputContentParam
 from .responses import ResponseStreamEvent as ResponseStreamEvent
 from .responses import ResponseStreamOptions as ResponseStreamOptions
 from .responses import ResponseStreamOptions2 as ResponseStreamOptions2
@@ -1738,7 +1750,6 @@ from .responses import SpecificProgrammaticToolCallingParam as SpecificProgramma
 from .responses import SummaryText as SummaryText
 from .responses import SummaryTextContent as SummaryTextContent
 from .responses import TextContent as TextContent
-from .responses import TextContentBlock as TextContentBlock
 from .responses import TextContentBlockParam as TextContentBlockParam
 from .responses import TextResponseFormatConfiguration as TextResponseFormatConfiguration
 from .responses import TextResponseFormatJsonSchema as TextResponseFormatJsonSchema
@@ -2102,6 +2113,7 @@ from .responses_beta import BetaResponseFileSearchToolCallParam as BetaResponseF
 from .responses_beta import BetaResponseFormatJsonObject as BetaResponseFormatJsonObject
 from .responses_beta import BetaResponseFormatJsonSchemaSchema as BetaResponseFormatJsonSchemaSchema
 from .responses_beta import BetaResponseFormatText as BetaResponseFormatText
+from .responses_beta import BetaResponseFormatTextConfigParam as BetaResponseFormatTextConfigParam
 from .responses_beta import BetaResponseFormatTextJSONSchemaConfig as BetaResponseFormatTextJSONSchemaConfig
 from .responses_beta import BetaResponseFormatTextJSONSchemaConfigParam as BetaResponseFormatTextJSONSchemaConfigParam
 from .responses_beta import BetaResponseFunctionCallArgumentsDeltaEvent as BetaResponseFunctionCallArgumentsDeltaEvent
@@ -2360,6 +2372,7 @@ from .responses_beta import BetaWebSearchToolParam as BetaWebSearchToolParam
 from .responses_beta import BetaWebSearchTool_WebSearch20250826 as BetaWebSearchTool_WebSearch20250826
 from .responses_beta import Beta_AgentTagParam as Beta_AgentTagParam
 from .responses_beta import HostedPluginParam as HostedPluginParam
+from .responses_beta import HostedSkillParam as HostedSkillParam
 from .responses_beta import RealtimeResponseCreateMcpTool as RealtimeResponseCreateMcpTool
 from .responses_beta import RealtimeResponseCreateMcpToolParam as RealtimeResponseCreateMcpToolParam
 from .shared import CallableToolAllowedCaller as CallableToolAllowedCaller
@@ -2422,6 +2435,8 @@ from .shared import PromptCacheBreakpointParam as PromptCacheBreakpointParam
 from .shared import PromptCacheModeEnum as PromptCacheModeEnum
 from .shared import PromptCacheOptionsParam as PromptCacheOptionsParam
 from .shared import PromptCacheTTLEnum as PromptCacheTTLEnum
+from .shared import RealtimeToolsConfigParam as RealtimeToolsConfigParam
+from .shared import RealtimeToolsConfigUnionParam as RealtimeToolsConfigUnionParam
 from .shared import ReasoningEffort as ReasoningEffort
 from .shared import ResponseFormatJSONObject as ResponseFormatJSONObject
 from .shared import ResponseFormatJSONSchema as ResponseFormatJSONSchema

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "SpeechCreateParams", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionDiarized", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionTextDeltaEvent", "TranscriptionTextDoneEvent", "TranscriptionTextSegmentEvent", "TranscriptionVerbose", "TranscriptionWord", "Translation", "TranslationCreateParams", "TranslationVerbose", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentCreateParams", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
+__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "SpeechCreateParams", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionCreateResponse", "TranscriptionDiarized", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionTextDeltaEvent", "TranscriptionTextDoneEvent", "TranscriptionTextSegmentEvent", "TranscriptionVerbose", "TranscriptionWord", "Translation", "TranslationCreateParams", "TranslationCreateResponse", "TranslationVerbose", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentCreateParams", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -300,11 +300,13 @@ class VoiceConsentCreateParams(TypedDict, total=False):
     language: Required[str]  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
 
 
+TranscriptionCreateResponse = dict[str, Any]
 TranscriptionDiarized = CreateTranscriptionResponseDiarizedJson
 TranscriptionTextDeltaEvent = TranscriptTextDeltaEvent
 TranscriptionTextDoneEvent = TranscriptTextDoneEvent
 TranscriptionTextSegmentEvent = TranscriptTextSegmentEvent
 TranscriptionVerbose = CreateTranscriptionResponseVerboseJson
+TranslationCreateResponse = dict[str, Any]
 TranslationVerbose = CreateTranslationResponseVerboseJson
 
 # What `openai.types.<this area>` has but another module defines, imported on first access.

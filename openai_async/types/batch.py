@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Batch", "BatchCreateParams", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse"]
+__all__ = ["Batch", "BatchCreateParams", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse", "TokenUsage"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -128,3 +128,4 @@ class BatchCreateParams(TypedDict, total=False):
     output_expires_after: Mapping[str, Any]
 
 
+TokenUsage = BatchUsage

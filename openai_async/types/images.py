@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageCreateVariationParams", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages", "TokenUsage"]
+__all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageCreateVariationParams", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -225,4 +225,3 @@ class ImageCreateVariationParams(TypedDict, total=False):
     user: str  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
 
 
-TokenUsage = ImageGenUsage

@@ -10,7 +10,7 @@ import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ModerationTextInputParam", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
+__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ModerationImageURLInputParam", "ModerationMultiModalInputParam", "ModerationTextInputParam", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
@@ -151,6 +151,13 @@ if TYPE_CHECKING:
     from typing_extensions import Required
 
 
+class ModerationImageURLInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateModerationRequestInputOption3ItemImageUrl`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]  # Contains either an image URL or a data URL for a base64 encoded image.
+
+
 class ModerationTextInputParam(TypedDict, total=False):
     """The ``dict`` form of ``CreateModerationRequestInputOption3ItemText`` (the official SDK's request type)."""
 
@@ -158,3 +165,4 @@ class ModerationTextInputParam(TypedDict, total=False):
     text: Required[str]  # A string of text to classify.
 
 
+ModerationMultiModalInputParam = ModerationImageURLInputParam | ModerationTextInputParam

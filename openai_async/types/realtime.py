@@ -2270,6 +2270,8 @@ if TYPE_CHECKING:
     from .conversations import ConversationItemParam as ConversationItemParam
     from .responses_beta import RealtimeResponseCreateMcpTool as RealtimeResponseCreateMcpTool
     from .responses_beta import RealtimeResponseCreateMcpToolParam as RealtimeResponseCreateMcpToolParam
+    from .shared import RealtimeToolsConfigParam as RealtimeToolsConfigParam
+    from .shared import RealtimeToolsConfigUnionParam as RealtimeToolsConfigUnionParam
     from .responses import ResponseAudioDeltaEvent as ResponseAudioDeltaEvent
     from .responses import ResponseAudioDoneEvent as ResponseAudioDoneEvent
     from .responses import ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent
@@ -2331,7 +2333,7 @@ class ConversationItemCreateEventParam(TypedDict, total=False):
     type: Required[Literal["conversation.item.create"]]
     event_id: str  # Optional client-generated ID used to identify this event.
     previous_item_id: str  # The ID of the preceding item after which the new item will be inserted.
-    item: Required[Mapping[str, Any] | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
+    item: Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
 
 
 class ConversationItemDeleteEventParam(TypedDict, total=False):
@@ -2405,30 +2407,30 @@ class OutputAudioBufferClearEventParam(TypedDict, total=False):
 
 
 class RealtimeAudioConfigInputParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeSessionCreateResponseAudioInput`` (the official SDK's request type)."""
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
 
-    format: Mapping[str, Any]
-    transcription: Mapping[str, Any]  # Configuration for input audio transcription.
+    format: Mapping[str, Any]  # The format of the input audio.
+    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
-    turn_detection: Mapping[str, Any]  # Configuration for turn detection.
+    turn_detection: Mapping[str, Any] | None
 
 
 class RealtimeAudioConfigOutputParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeSessionCreateResponseAudioOutput`` (the official SDK's request type)."""
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioOutput`` (the official SDK's request type)."""
 
-    format: Mapping[str, Any]
-    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
-    speed: float
+    format: Mapping[str, Any]  # The format of the output audio.
+    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]  # The voice the model uses to respond.
+    speed: float  # The speed of the model's spoken response as a multiple of the original speed.
 
 
 class RealtimeConversationItemAssistantMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
+    """The ``dict`` form of ``RealtimeConversationItemMessageAssistant`` (the official SDK's request type)."""
 
     type: Required[Literal["message"]]
     id: str  # The unique ID of the item.
     object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
-    role: Required[Literal["user"] | str]  # The role of the message sender.
+    role: Required[Literal["assistant"] | str]  # The role of the message sender.
     content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
 
 
@@ -2571,7 +2573,7 @@ class RealtimeResponseCreateParamsParam(TypedDict, total=False):
     conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
     metadata: Mapping[str, str] | None
     prompt: Mapping[str, Any] | None
-    input: Iterable[Mapping[str, Any] | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+    input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
 
 
 class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
@@ -2588,7 +2590,7 @@ class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
     conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
     metadata: Mapping[str, str] | None
     prompt: Mapping[str, Any] | None
-    input: Iterable[Mapping[str, Any] | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+    input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
 
 
 class RealtimeSessionCreateRequestParam(TypedDict, total=False):
@@ -2750,12 +2752,12 @@ McpListToolsFailed = RealtimeServerEventMCPListToolsFailed
 McpListToolsInProgress = RealtimeServerEventMCPListToolsInProgress
 OutputAudioBufferClearEvent = RealtimeClientEventOutputAudioBufferClear
 RateLimitsUpdatedEvent = RealtimeServerEventRateLimitsUpdated
-RealtimeAudioConfigInput = RealtimeSessionCreateResponseAudioInput
-RealtimeAudioConfigOutput = RealtimeSessionCreateResponseAudioOutput
+RealtimeAudioConfigInput = RealtimeSessionCreateRequestGAAudioInput
+RealtimeAudioConfigOutput = RealtimeSessionCreateRequestGAAudioOutput
 RealtimeAudioFormatsParam = Mapping[str, Any]
 RealtimeAudioInputTurnDetectionParam = Mapping[str, Any] | None
-RealtimeClientEventParam = ConversationItemCreateEventParam | ConversationItemDeleteEventParam | ConversationItemRetrieveEventParam | ConversationItemTruncateEventParam | InputAudioBufferAppendEventParam | InputAudioBufferClearEventParam | OutputAudioBufferClearEventParam | InputAudioBufferCommitEventParam | ResponseCancelEventParam | ResponseCreateEventParam | SessionUpdateEventParam
-RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageUser
+RealtimeClientEventParam = ConversationItemCreateEventParam | ConversationItemDeleteEventParam | ConversationItemRetrieveEventParam | ConversationItemTruncateEventParam | InputAudioBufferAppendEventParam | InputAudioBufferClearEventParam | InputAudioBufferCommitEventParam | OutputAudioBufferClearEventParam | ResponseCancelEventParam | ResponseCreateEventParam | SessionUpdateEventParam | TranscriptionSessionUpdateParam
+RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageAssistant
 RealtimeConversationItemSystemMessage = RealtimeConversationItemMessageUser
 RealtimeConversationItemUserMessage = RealtimeConversationItemMessageUser
 RealtimeError = RealtimeServerEventErrorError
@@ -2784,7 +2786,7 @@ RealtimeTranslationSessionUpdatedEvent = RealtimeTranslationServerEventSessionUp
 RealtimeTruncationParam = RealtimeTruncation
 ResponseCancelEvent = RealtimeClientEventResponseCancel
 ResponseCreateEvent = RealtimeClientEventResponseCreate
-ResponseDoneEvent = RealtimeServerEventResponseDone
+ResponseDoneEvent = RealtimeBetaServerEventResponseDone
 ResponseMcpCallArgumentsDelta = RealtimeServerEventResponseMCPCallArgumentsDelta
 ResponseMcpCallArgumentsDone = RealtimeServerEventResponseMCPCallArgumentsDone
 ResponseMcpCallCompleted = RealtimeServerEventResponseMCPCallCompleted
@@ -2804,6 +2806,8 @@ _ELSEWHERE: dict[str, str] = {
     "ConversationItemParam": ".conversations",
     "RealtimeResponseCreateMcpTool": ".responses_beta",
     "RealtimeResponseCreateMcpToolParam": ".responses_beta",
+    "RealtimeToolsConfigParam": ".shared",
+    "RealtimeToolsConfigUnionParam": ".shared",
     "ResponseAudioDeltaEvent": ".responses",
     "ResponseAudioDoneEvent": ".responses",
     "ResponseAudioTranscriptDeltaEvent": ".responses",
