@@ -31,6 +31,7 @@ async def main() -> None:
             print(f"refused: {message.refusal}")
             return
         event = message.parsed  # a CalendarEvent, not a dict
+        assert event is not None  # set whenever the model did not refuse
         print(event)
         print(f"{event.name!r} on {event.date!r} with {', '.join(event.participants) or 'nobody yet'}")
 

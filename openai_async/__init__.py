@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._azure import AsyncAzureOpenAI as AsyncAzureOpenAI
 from ._client import AsyncOpenAI as AsyncOpenAI
 from ._core.client import DefaultAioHttpClient as DefaultAioHttpClient
@@ -45,6 +47,69 @@ from ._core.types import Timeout as Timeout
 from ._core.types import not_given as not_given
 from ._core.types import omit as omit
 from ._version import __version__ as __version__
+
+# The lazy names, for type checkers and IDEs (never executed; __getattr__ below loads them).
+if TYPE_CHECKING:
+    from ._core.model import BaseModel as BaseModel
+    from ._core.model import Unknown as Unknown
+    from ._core.polling import PollTimeoutError as PollTimeoutError
+    from ._core.types import RateLimitHook as RateLimitHook
+    from ._helpers.chat.stream import ChatCompletionStream as ChatCompletionStream
+    from ._helpers.chat.stream import ChatCompletionStreamEvent as ChatCompletionStreamEvent
+    from ._helpers.chat.stream import ChatCompletionStreamManager as ChatCompletionStreamManager
+    from ._helpers.chat.stream import ChatCompletionStreamState as ChatCompletionStreamState
+    from ._helpers.chat.stream import ChunkEvent as ChunkEvent
+    from ._helpers.chat.stream import ContentDeltaEvent as ContentDeltaEvent
+    from ._helpers.chat.stream import ContentDoneEvent as ContentDoneEvent
+    from ._helpers.chat.stream import (
+        FunctionToolCallArgumentsDeltaEvent as FunctionToolCallArgumentsDeltaEvent,
+    )
+    from ._helpers.chat.stream import FunctionToolCallArgumentsDoneEvent as FunctionToolCallArgumentsDoneEvent
+    from ._helpers.chat.stream import LogprobsContentDeltaEvent as LogprobsContentDeltaEvent
+    from ._helpers.chat.stream import LogprobsContentDoneEvent as LogprobsContentDoneEvent
+    from ._helpers.chat.stream import LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent
+    from ._helpers.chat.stream import LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent
+    from ._helpers.chat.stream import RefusalDeltaEvent as RefusalDeltaEvent
+    from ._helpers.chat.stream import RefusalDoneEvent as RefusalDoneEvent
+    from ._helpers.fine_tuning import FineTuningJobWatch as FineTuningJobWatch
+    from ._helpers.realtime.connection import RealtimeConnection as RealtimeConnection
+    from ._helpers.realtime.connection import RealtimeConnectionManager as RealtimeConnectionManager
+    from ._helpers.realtime.connection import audio_bytes as audio_bytes
+    from ._helpers.responses.stream import ResponseFailedError as ResponseFailedError
+    from ._helpers.responses.stream import ResponseStream as ResponseStream
+    from ._helpers.responses.stream import ResponseStreamManager as ResponseStreamManager
+    from ._helpers.responses.stream import ResponseStreamState as ResponseStreamState
+    from ._helpers.structured import ParsedChatCompletion as ParsedChatCompletion
+    from ._helpers.structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from ._helpers.structured import ParsedChoice as ParsedChoice
+    from ._helpers.structured import ParsedFunction as ParsedFunction
+    from ._helpers.structured import ParsedFunctionToolCall as ParsedFunctionToolCall
+    from ._helpers.structured import ParsedResponse as ParsedResponse
+    from ._helpers.structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
+    from ._helpers.structured import ParsedResponseOutputText as ParsedResponseOutputText
+    from ._helpers.structured import function_tool as function_tool
+    from ._helpers.structured import function_tool as pydantic_function_tool
+    from ._helpers.structured import to_strict_json_schema as to_strict_json_schema
+    from ._workloads.batch.pipeline import BatchInputError as BatchInputError
+    from ._workloads.batch.pipeline import BatchProgress as BatchProgress
+    from ._workloads.batch.pipeline import BatchRequestError as BatchRequestError
+    from ._workloads.batch.pipeline import BatchResponse as BatchResponse
+    from ._workloads.batch.pipeline import BatchResult as BatchResult
+    from ._workloads.batch.pipeline import BatchRun as BatchRun
+    from ._workloads.batch.pipeline import BatchStateError as BatchStateError
+    from ._workloads.batch.pipeline import BatchSummary as BatchSummary
+    from ._workloads.batch.pipeline import run_batch as run_batch
+    from ._workloads.bulk import BulkInputError as BulkInputError
+    from ._workloads.bulk import BulkResult as BulkResult
+    from ._workloads.bulk import BulkRun as BulkRun
+    from ._workloads.bulk import BulkSummary as BulkSummary
+    from ._workloads.bulk import run_bulk as run_bulk
+    from ._workloads.ratelimit import InMemoryBackend as InMemoryBackend
+    from ._workloads.ratelimit import ModelRateLimiter as ModelRateLimiter
+    from ._workloads.ratelimit import RateLimiter as RateLimiter
+    from ._workloads.ratelimit import ScaledClock as ScaledClock
+    from ._workloads.ratelimit_redis import RedisBackend as RedisBackend
+    from ._workloads.requestline import RequestLineError as RequestLineError
 
 # Names whose modules load the generated types (or more) are imported on first use, keeping `import openai_async`
 # as cheap as importing aiohttp.

@@ -12,6 +12,7 @@ The shape of the generated code is fixed by ``docs/CONTRACTS.md`` ("Generated re
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import keyword
 import re
@@ -143,14 +144,15 @@ class Spec:
     """Schema names the types layer defines; an object parameter of such a schema accepts that struct too."""
 
     def annotation(self, schema: Any, depth: int = 0) -> str:
-        """A Python annotation for a parameter schema: exact for scalars; objects as ``dict[str, Any]``, or
-        ``dict[str, Any] | Name`` when they are a named schema of the types layer."""
+        """A Python annotation for a parameter schema: exact for scalars; objects as ``Mapping[str, Any]`` (a
+        ``dict``, or a ``TypedDict`` such as ``ChatCompletionUserMessageParam``), or ``Mapping[str, Any] | Name``
+        when they are a named schema of the types layer."""
         if depth > 6:
             return "Any"
         name = self.ref_name(schema)
         schema = self.deref(schema)
         if name in self.type_names and self._object_like(schema):
-            return _union(["dict[str, Any]", str(name), *(["None"] if schema.get("nullable") else [])])
+            return _union(["Mapping[str, Any]", str(name), *(["None"] if schema.get("nullable") else [])])
         if not isinstance(schema, dict) or not schema:
             return "Any"
         parts: list[str] = []
@@ -197,9 +199,9 @@ class Spec:
         if t == "array":
             inner = self.annotation(schema.get("items", {}), depth + 1)
             # Sequence (covariant) where items may be structs, so a list[SomeStruct] is accepted
-            return f"{'Sequence' if 'dict[' in inner else 'list'}[{inner}]"
+            return f"{'Sequence' if 'Mapping[' in inner else 'list'}[{inner}]"
         if t == "object" or "properties" in schema or "allOf" in schema:
-            return "dict[str, Any]"
+            return "Mapping[str, Any]"
         return "Any"
 
 
@@ -478,6 +480,7 @@ class Param:
     where: str  # path | query | body | header
     annotation: str
     required: bool
+    description: str = ""  # first sentence of the spec's description (the docstring's ``Args:`` entry)
 
 
 @dataclass
@@ -588,7 +591,14 @@ def _params(s: Spec, op: dict[str, Any], path_params: list[Any], entry: dict[str
         name = python_name(s.deref(schema).get("x-stainless-param") or wire)
         wire_key = wire.removesuffix("[]") if where == "query" else wire
         params.append(
-            Param(name, wire_key, where, s.annotation(schema), bool(p.get("required")) or where == "path")
+            Param(
+                name,
+                wire_key,
+                where,
+                s.annotation(schema),
+                bool(p.get("required")) or where == "path",
+                _first_sentence(p.get("description") or s.deref(schema).get("description")),
+            )
         )
     body = entry.get("body")
     content = (op.get("requestBody") or {}).get("content") or {}
@@ -604,7 +614,10 @@ def _params(s: Spec, op: dict[str, Any], path_params: list[Any], entry: dict[str
         media = content["multipart/form-data" if body == "multipart" else "application/json"]
         props, required = s.object_fields(media.get("schema", {}))
         for wire, schema in props.items():
-            params.append(Param(python_name(wire), wire, "body", s.annotation(schema), wire in required))
+            description = schema.get("description") or s.deref(schema).get("description")
+            params.append(
+                Param(python_name(wire), wire, "body", s.annotation(schema), wire in required, _first_sentence(description))
+            )
     # One Python name per parameter: a body field that repeats a query name keeps a suffix.
     seen: set[str] = set()
     for p in params:
@@ -667,6 +680,7 @@ class _Module:
         self.hints: dict[str, set[str]] = defaultdict(set)  # names only annotations use: TYPE_CHECKING
         self.needs: set[str] = set()
         self.mixins: dict[str, set[str]] = defaultdict(set)
+        self.helper_hints: dict[str, set[str]] = defaultdict(set)  # helper return types: TYPE_CHECKING
         self.structs: list[str] = []
         self.classes: list[str] = []
 
@@ -682,12 +696,14 @@ class _Module:
                 self.hints[self.schema_module[token]].add(token)
         if "Sequence[" in annotation:
             self.needs.add("Sequence")
+        if "Mapping[" in annotation:
+            self.needs.add("Mapping")
 
     def header_and_imports(self, spec_hash: str, doc: str) -> str:
         up = "." * (self.depth + 1)
         runtime = {n for names in self.types.values() for n in names}
         hints = {m: names - runtime for m, names in self.hints.items() if names - runtime}
-        if hints:
+        if hints or self.helper_hints:
             self.needs.add("TYPE_CHECKING")
         lines = [
             HEADER.format(hash=spec_hash) + MYPY_DIRECTIVE.rstrip("\n"),
@@ -698,8 +714,9 @@ class _Module:
         ]
         if "builtins" in self.needs:
             lines.append("import builtins")
-        if "Sequence" in self.needs:
-            lines.append("from collections.abc import Sequence")
+        abc = [n for n in ("Mapping", "Sequence") if n in self.needs]
+        if abc:
+            lines.append(f"from collections.abc import {', '.join(abc)}")
         if "cached_property" in self.needs:
             lines.append("from functools import cached_property")
         typing_names = [
@@ -732,8 +749,10 @@ class _Module:
             lines.append(_import(f"{up}types.{mod}" if mod else f"{up}types", sorted(names)))
         for mod, names in sorted(self.mixins.items()):
             lines.append(_import(mod, sorted(names)))
-        if hints:
+        if hints or self.helper_hints:
             lines += ["", "if TYPE_CHECKING:"]
+            for mod, names in sorted(self.helper_hints.items()):
+                lines += ["    " + line for line in _import(mod, sorted(names)).split("\n")]
             for mod, names in sorted(hints.items()):
                 lines += ["    " + line for line in _import(f"{up}types.{mod}", sorted(names)).split("\n")]
         return "\n".join(lines) + "\n"
@@ -751,6 +770,7 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
     table = load_table()
     overrides = _load_overrides()
     mixins: dict[str, str] = dict(overrides.get("mixins", {}))
+    helpers: dict[str, dict[str, Any]] = dict(overrides.get("helpers", {}))
     schema_module = _load_schema_module(spec)
     type_names = frozenset(n for n in (schema_module or {}) if n.isidentifier())
     spaces = build(spec, table, type_names)
@@ -759,7 +779,7 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
         if ns.module == "beta":
             continue  # the beta/__init__.py container is written below
         mod = modules.setdefault(ns.module, _Module(ns.module, schema_module))
-        _render_class(mod, ns, spaces, mixins)
+        _render_class(mod, ns, spaces, mixins, helpers)
     files: dict[str, str] = {}
     for key, mod in sorted(modules.items()):
         doc = f"The ``{key.replace('/', '.')}`` API area."
@@ -882,7 +902,13 @@ def _render_container(
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _render_class(mod: _Module, ns: Namespace, spaces: dict[str, Namespace], mixins: dict[str, str]) -> None:
+def _render_class(
+    mod: _Module,
+    ns: Namespace,
+    spaces: dict[str, Namespace],
+    mixins: dict[str, str],
+    helpers: dict[str, dict[str, Any]],
+) -> None:
     bases = ["APIResource"]
     if ns.path in mixins:
         target, _, cls = mixins[ns.path].partition(":")
@@ -907,6 +933,10 @@ def _render_class(mod: _Module, ns: Namespace, spaces: dict[str, Namespace], mix
     methods: list[str] = []
     for o in ns.operations:
         methods += _render_method(mod, o)
+    for method, conf in sorted(helpers.items()):
+        namespace, _, name = method.rpartition(".")
+        if namespace == ns.path:
+            methods += _render_helper(mod, ns, name, conf, mixins[ns.path])
     if any(o.entry["method"] == "list" for o in ns.operations):
         # inside this class body `list` names the method: annotations must say builtins.list
         methods = [
@@ -935,6 +965,27 @@ def _summary(op: dict[str, Any]) -> str:
     if sentence and sentence[-1] not in ".!?":
         sentence += "."
     return sentence[:1].upper() + sentence[1:]
+
+
+def _first_sentence(text: Any, limit: int = 110) -> str:
+    """The first sentence of a spec description, as plain text for a docstring line."""
+    if not isinstance(text, str):
+        return ""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # markdown links -> their text
+    text = " ".join(text.replace('"""', "'''").replace("\\", "\\\\").split())
+    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    text = match.group(1) if match else text
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _method_docstring(o: Operation) -> str:
+    """Summary and reference link, then an ``Args:`` entry per parameter that the spec describes (IDE hovers)."""
+    head = f"{_summary(o.op)} See {_reference(o.op)}"
+    ordered = sorted(o.params, key=lambda p: not p.required)  # the signature's order: required ones first
+    args = [f"            {p.name}: {p.description}" for p in ordered if p.description]
+    if not args:
+        return f'        """{head}"""'
+    return "\n".join([f'        """{head}', "", "        Args:", *args, '        """'])
 
 
 def _reference(op: dict[str, Any]) -> str:
@@ -1033,10 +1084,69 @@ def _render_method(mod: _Module, o: Operation) -> list[str]:
             lines += ["    @overload", f"    async def {name}(", *sig(overrides), f"    ) -> {r}: ...", ""]
     is_async = kind != "list"
     lines += [f"    {'async def' if is_async else 'def'} {name}(", *sig(), f"    ) -> {ret}:"]
-    lines.append(f'        """{_summary(o.op)} See {_reference(o.op)}"""')
+    lines.append(_method_docstring(o))
     lines += _call(mod, o, streaming)
     lines.append("")
     return lines
+
+
+def _render_helper(mod: _Module, ns: Namespace, name: str, conf: dict[str, Any], mixin: str) -> list[str]:
+    """A hand-written helper's method (``stream()``, ``parse()``) with the keyword parameters of the operation it
+    wraps (``[resources.helpers]`` in overrides.toml): it gathers them into a dict for the mixin's ``impl``,
+    whose docstring it carries, so names and types stay the spec's and IDEs list them."""
+    o = next((o for o in ns.operations if o.op_id == conf["operation"]), None)
+    if o is None:
+        raise SystemExit(f"overrides.toml: helper {ns.path}.{name}: no operation {conf['operation']} there")
+    drop = set(conf.get("drop", ()))
+    replace: dict[str, str] = conf.get("replace", {})
+    extra = [Param(n, n, "body", a, False) for n, a in conf.get("extra", {}).items()]
+    params = [p for p in o.params if p.where == "body" and p.name not in drop] + extra
+    required = [p for p in params if p.required]
+    optional = [p for p in params if not p.required]
+    target, _, cls = mixin.partition(":")
+    for module, names in conf.get("imports", {}).items():
+        mod.helper_hints[module].update(names)
+    mod.needs.update({"UNSET", "UnsetType"} if optional else set())
+
+    def annotation(p: Param) -> str:
+        text = replace.get(p.name, "{}").format(p.annotation)
+        mod.use_hints(text)
+        return text
+
+    lines = [f"    {'async def' if conf.get('async') else 'def'} {name}(", "        self,", "        *,"]
+    lines += [f"        {p.name}: {annotation(p)}," for p in required]
+    lines += [f"        {p.name}: {annotation(p)} | UnsetType = UNSET," for p in optional]
+    lines += ["        **options: Unpack[RequestOptions],", f"    ) -> {conf['returns']}:"]
+    args = [f"    {p.name}: {p.description}" for p in [*required, *optional] if p.description]
+    lines.append(f"        {_mixin_docstring(target, cls, conf['impl'], args)}")
+    args = [f'"{p.wire}": {p.name}' for p in [*required, *optional]] + ["**options"]
+    call = f"        return {'await ' if conf.get('async') else ''}self.{conf['impl']}("
+    lines += [call + "{", *[f"            {a}," for a in args], "        })", ""]
+    return lines
+
+
+def _mixin_docstring(module: str, cls: str, method: str, args: list[str]) -> str:
+    """The docstring of ``module:cls.method``, read from its source (the generator imports nothing of the package),
+    with an ``Args:`` section of ``args`` (before ``Returns:`` / ``Raises:``), indented for a method body."""
+    base = ROOT.joinpath(*module.split("."))
+    path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == method:
+                    doc = ast.get_docstring(item)
+                    if doc:
+                        doc_lines = doc.splitlines()
+                        at = next((i for i, line in enumerate(doc_lines) if line in ("Returns:", "Raises:")), None)
+                        section = ["Args:", *args] if args else []
+                        if at is None:
+                            doc_lines += ["", *section] if section else []
+                        else:
+                            doc_lines[at:at] = [*section, ""] if section else []
+                        body = "\n".join(f"        {line}" if line else "" for line in doc_lines[1:])
+                        first = doc_lines[0]
+                        return f'"""{first}' + (f"\n{body}\n        " if body else "") + '"""'
+    raise SystemExit(f"overrides.toml: helper impl {module}:{cls}.{method} has no docstring")
 
 
 def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:

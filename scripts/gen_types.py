@@ -23,13 +23,16 @@ Forward compatibility (the decoding rule)
 The live API runs ahead of the spec, so the generated types describe what the spec allows and the decoder
 (``openai_async/_decode.py``) accepts more:
 
-1. Every field of every struct is optional and nullable: ``name: T | None = None``, whatever ``required``
-   and ``nullable`` say. A missing field or a ``null`` reads as None, on the fast path.
+1. A field the spec lists as ``required`` is typed as the spec has it (``id: str``; ``content: str | None`` when
+   nullable), so type checkers see what the official SDK's types say; every other field is
+   ``name: T | None = None``. At runtime every field defaults to None (required ones through ``_REQUIRED``, None
+   typed ``Any``): a missing field reads as None on the fast path, a ``null`` where the spec forbids one takes
+   the lenient path (6) and reads as None.
 2. Unknown fields are ignored (msgspec's default).
 3. String enums are open: ``Literal["a", "b"] | str``; a new value decodes as the plain string. Other ``const``
    fields are plain ``str`` / ``int``.
 4. An object schema whose ``type`` property is one constant is a tagged struct (``tag_field="type"``,
-   ``tag=<constant>``, plus a ``type`` class attribute), so unions of such members decode in one pass and
+   ``tag=<constant>``, plus a ``type: ClassVar[Literal[...]]`` attribute, which narrows unions for type checkers), so unions of such members decode in one pass and
    ``type`` is always encoded. A ``type`` enum of several values on a union member gets one subclass per extra
    value (``<Name>_<Value>``), listed in the unions with it. Members of a union whose ``discriminator`` is
    another property (``role`` for chat request messages, ``object`` for usage results) are tagged by it
@@ -272,6 +275,7 @@ class ClassDef:
         "doc",
         "bases",
         "schema_name",
+        "required",
     )
 
     def __init__(self, name: str, area: str, schema_name: str | None) -> None:
@@ -285,6 +289,28 @@ class ClassDef:
         self.sub_names: list[str] = []
         self.doc = ""
         self.bases: list[str] = []
+        self.required: dict[str, bool] = {}  # wire name of a required field -> the spec says ``nullable: true``
+
+
+def tag_attribute(cd: ClassDef) -> str:
+    """The tag as a class attribute typed with its literal values (``type: ClassVar[Literal["message"]]``), so that
+    ``if event.type == "response.output_text.delta":`` narrows a union for type checkers; msgspec ignores a
+    ``ClassVar``. An extra-tag subclass assigns its own value under this declaration."""
+    tags = ", ".join(_pystr(t) for t in [cd.tag, *cd.extra_tags])
+    return f"    {cd.tag_field}: ClassVar[Literal[{tags}]] = {_pystr(cd.tag)}"
+
+
+def mark_required(cd: ClassDef, s: dict[str, Any]) -> None:
+    """Record the fields ``s`` lists as ``required`` (its tag field aside), and whether each is ``nullable: true``
+    (OpenAPI 3.0 style; a ``null`` member of the type itself is already in the field's IR)."""
+    props = s.get("properties") or {}
+    for wire in s.get("required") or ():
+        if wire == cd.tag_field and cd.tag is not None:
+            continue
+        ps = props.get(wire)
+        if ps is None:
+            continue
+        cd.required[wire] = isinstance(ps, dict) and ps.get("nullable") is True
 
 
 class Builder:
@@ -342,6 +368,7 @@ class Builder:
     def _merge_allof(self, s: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
         """Merge an allOf of objects into one object schema, or None when a part is not an object."""
         props: dict[str, Any] = {}
+        required: list[str] = []
         desc = s.get("description")
         for part in s.get("allOf", []):
             p = self.deref(part)
@@ -357,9 +384,11 @@ class Builder:
                     continue
                 return None
             props.update(p.get("properties") or {})
+            required.extend(p.get("required") or ())
             desc = desc or p.get("description")
         props.update(s.get("properties") or {})
-        return {"type": "object", "properties": props, "description": desc}
+        required.extend(s.get("required") or ())
+        return {"type": "object", "properties": props, "description": desc, "required": required}
 
     def unique(self, name: str) -> str:
         base, i = name, 2
@@ -429,6 +458,7 @@ class Builder:
             if not comment and isinstance(ps, dict) and "$ref" not in ps:
                 comment = _first_sentence(self.deref(ps).get("description") if isinstance(ps, dict) else None)
             cd.fields.append((field_name(wire), wire, ir, comment))
+        mark_required(cd, s)
         return cname
 
     def ir(self, s: Any, hint: str, area: str) -> Any:
@@ -726,11 +756,12 @@ class Renderer:
             lines.append(f"    {_docstring(cd.doc)}")
             lines.append("")
         if cd.tag is not None:
-            lines.append(f"    {cd.tag_field} = {_pystr(cd.tag)}")
+            lines.append(tag_attribute(cd))
         deps: set[str] = set()
         for pyname, wire, ir, comment in cd.fields:
-            ann = self.render_type(ir, cd.area, deps, True, True)
-            default = "None" if pyname == wire else f"msgspec.field(default=None, name={_pystr(wire)})"
+            ann, default = self.field_type(cd, wire, ir, deps)
+            if pyname != wire:
+                default = f"msgspec.field(default={default}, name={_pystr(wire)})"
             line = f"    {pyname}: {ann} = {default}"
             if comment:
                 line += f"  # {comment}"
@@ -746,11 +777,22 @@ class Renderer:
         self._deps.update(deps)
         return out
 
+    def field_type(self, cd: ClassDef, wire: str, ir: Any, deps: set[str]) -> tuple[str, str]:
+        """(annotation, runtime default) of a field: ``T | None = None`` when optional; ``T`` (``T | None`` when
+        nullable) for a required one, whose runtime default ``_REQUIRED`` is None typed ``Any``: a payload that
+        drops a required field still decodes on the fast path (the attribute reads None), and a ``null`` where
+        the spec forbids one takes the lenient path (rule 6), so drift never fails a decode."""
+        if wire not in cd.required:
+            return self.render_type(ir, cd.area, deps, True, True), "None"
+        self._uses_required = True
+        return self.render_type(ir, cd.area, deps, cd.required[wire], True), "_REQUIRED"
+
     def render_module(self, area: str) -> tuple[str, list[str]]:
         """Return (module text, exported names)."""
         mixins: dict[str, str] = self.b.ov.get("mixins", {})
         sdk: dict[str, str] = self.b.ov.get("sdk_aliases", {})
         self._deps: set[str] = set()
+        self._uses_required = False
         classes = sorted((c for c in self.b.classes.values() if c.area == area), key=lambda c: c.name)
         aliases = sorted(n for n in self.b.schemas if self.b.kind[n] == "alias" and self.b.area_of[n] == area)
         blocks = [self.render_class(cd, mixins) for cd in classes]
@@ -778,6 +820,8 @@ class Renderer:
             + [py_name(n) for n in aliases]
             + [a for a, t in sdk.items() if self.area_of_name(t) == area]
         )
+        sdk_text, sdk_exported = render_sdk_names(self, area)
+        exported = sorted(exported + sdk_exported)
         used_mixins = sorted({mixins[c.schema_name] for c in classes if c.schema_name in mixins})
         src = "\n\n".join(blocks)
         head = [
@@ -786,7 +830,7 @@ class Renderer:
             "",
             "from __future__ import annotations",
             "",
-            "from typing import Annotated, Any, Literal",
+            "from typing import Annotated, Any, ClassVar, Literal",
             "",
             "import msgspec",
             "",
@@ -794,6 +838,11 @@ class Renderer:
             "",
             "__all__ = [" + ", ".join(_pystr(n) for n in exported) + "]",
             "",
+            *(
+                ["# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).", "_REQUIRED: Any = None", ""]
+                if self._uses_required
+                else []
+            ),
             "",
         ]
         tail = ["", ""]
@@ -806,11 +855,200 @@ class Renderer:
         tail.extend(alias_lines)
         if sdk_lines:
             tail.extend(["", "# Names of the official `openai` SDK.", *sdk_lines])
-        text = "\n".join(head) + src + "\n".join(tail) + "\n"
+        text = "\n".join(head) + src + "\n".join(tail) + "\n" + sdk_text
         text = text.replace("\n\n\n\n", "\n\n\n")
         _unused = ("Annotated", "Any", "Literal", "msgspec", "Alternatives")
         del _unused
         return text, exported
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The official SDK's other type names (scripts/sdk_names.toml, written by scripts/sdk_names.py)
+# ---------------------------------------------------------------------------------------------------------------
+
+SDK_NAMES_PATH = ROOT / "scripts" / "sdk_names.toml"
+
+
+@functools.lru_cache(maxsize=1)
+def load_sdk_names() -> dict[str, Any]:
+    """scripts/sdk_names.toml (empty when absent)."""
+    if not SDK_NAMES_PATH.exists():
+        return {}
+    with open(SDK_NAMES_PATH, "rb") as f:
+        return tomllib.load(f)
+
+
+def _class_of(r: Renderer, target: str) -> str | None:
+    target = r.b.sub_parent.get(target, target)  # an extra-tag subclass: its class
+    if target in r.b.classes:
+        return target
+    if target in r.b.schemas and r.b.kind[target] == "class":
+        return py_name(target)
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _twins_cache() -> dict[int, dict[str, str]]:
+    return {}
+
+
+def param_twins(r: Renderer) -> dict[str, str]:
+    """Generated class -> the official request TypedDict name generated for it (first by name)."""
+    cache = _twins_cache()
+    if id(r) not in cache:
+        twins: dict[str, str] = {}
+        for name, entry in sorted(load_sdk_names().get("names", {}).items()):
+            cls = _class_of(r, entry["target"]) if "target" in entry else None
+            if entry.get("param") and cls is not None and _defines(r, name):
+                twins.setdefault(cls, name)
+        cache.clear()
+        cache[id(r)] = twins
+    return cache[id(r)]
+
+
+def _defines(r: Renderer, name: str) -> bool:
+    """Whether the sdk-names block generates ``name`` (not when another mechanism already does)."""
+    return name not in r.b.ov.get("sdk_aliases", {}) and name not in r.b.used_names
+
+
+def param_type(r: Renderer, ir: Any, area: str, top: bool = False, depth: int = 0) -> str:
+    """Annotation of ``ir`` in a request TypedDict: objects are their TypedDict (same area) or
+    ``Mapping[str, Any]``, arrays ``Iterable`` (``list`` at the top of an alias, as the official SDK has)."""
+    kind = ir[0]
+    if depth > 8 or kind == "any":
+        return "Any"
+    if kind == "none":
+        return "None"
+    if kind == "prim":
+        return {"number": "float"}.get(ir[1], ir[1])
+    if kind == "lit":
+        return "Literal[" + ", ".join(_pystr(v) for v in ir[1]) + "]"
+    if kind == "list":
+        return f"{'list' if top else 'Iterable'}[{param_type(r, ir[1], area, False, depth + 1)}]"
+    if kind == "dict":
+        return f"Mapping[str, {param_type(r, ir[1], area, False, depth + 1)}]"
+    if kind in ("ref", "cls"):
+        cls = _class_of(r, ir[1]) if kind == "ref" else ir[1]
+        if cls is None:
+            return param_type(r, r.b.aliases[py_name(ir[1])], area, top, depth + 1)
+        cls = r.b.sub_parent.get(cls, cls)
+        twin = param_twins(r).get(cls)
+        return twin if twin and r.b.classes[cls].area == area else "Mapping[str, Any]"
+    parts: list[str] = []
+    for m in ir[1]:
+        for piece in param_type(r, m, area, top, depth + 1).split(" | "):
+            if piece not in parts:
+                parts.append(piece)
+    if "Any" in parts:
+        return "Any"
+    return " | ".join([p for p in parts if p != "None"] + (["None"] if "None" in parts else []))
+
+
+def render_param_typeddict(r: Renderer, name: str, cd: ClassDef, area: str) -> str:
+    """A request TypedDict of the official SDK (``ChatCompletionUserMessageParam``) from the struct ``cd``."""
+    fields: list[tuple[str, str, str]] = []
+    if cd.tag is not None:
+        tags = ", ".join(_pystr(t) for t in [cd.tag, *cd.extra_tags])
+        fields.append((cd.tag_field, f"Required[Literal[{tags}]]", ""))
+    for _, wire, ir, comment in cd.fields:
+        t = param_type(r, ir, area)
+        if wire in cd.required:
+            if cd.required[wire] and t != "Any" and "None" not in t.split(" | "):
+                t += " | None"
+            t = f"Required[{t}]"
+        fields.append((wire, t, comment))
+    doc = f'"""The ``dict`` form of ``{cd.name}`` (the official SDK\'s request type)."""'
+    if all(w.isidentifier() and not keyword.iskeyword(w) for w, _, _ in fields):
+        lines = [f"class {name}(TypedDict, total=False):", f"    {doc}", ""]
+        lines += [f"    {w}: {t}" + (f"  # {c}" if c else "") for w, t, c in fields]
+        return "\n".join(lines) + "\n"
+    items = "".join(f"    {_pystr(w)}: {_pystr(t)},\n" for w, t, _ in fields)
+    return f"{name} = TypedDict(\n    {_pystr(name)},\n    {{\n{items}    }},\n    total=False,\n)\n"
+
+
+def render_sdk_names(r: Renderer, area: str) -> tuple[str, list[str]]:
+    """The tail of area module ``area``: the official names defined here (aliases; request TypedDicts when the
+    official type is one), and lazy re-exports of those the official ``openai.types.<area>`` has but another
+    area (or a hand-written module) defines. Returns (text, names defined here)."""
+    data = load_sdk_names()
+    sdk: dict[str, str] = r.b.ov.get("sdk_aliases", {})
+    blocks: list[str] = []
+    aliases: list[str] = []
+    defined: list[str] = []
+    elsewhere: dict[str, str] = {}
+
+    def home_of(name: str, target: str | None) -> str | None:
+        if name in sdk:
+            return r.area_of_name(sdk[name])
+        if name in r.b.used_names:
+            return r.area_of_name(name)
+        return r.area_of_name(r.b.sub_parent.get(target, target)) if target else None
+
+    for name, entry in sorted(data.get("names", {}).items()):
+        target = entry.get("target") or entry["union"][0]
+        home = home_of(name, target)
+        if home is None:
+            continue
+        if home == area and _defines(r, name) and "union" in entry:
+            members: Any = ("union", tuple(("cls", _class_of(r, c) or c) for c in entry["union"]))
+            if entry.get("param"):
+                aliases.append(f"{name} = {param_type(r, members, area, top=True)}")
+            else:
+                aliases.append(f"{name} = {r.render_type(members, area, set(), False, False)}")
+            defined.append(name)
+        elif home == area and _defines(r, name):
+            cls = _class_of(r, target)
+            if entry.get("param") and cls is not None:
+                blocks.append(render_param_typeddict(r, name, r.b.classes[cls], area))
+            elif entry.get("param"):
+                ir: Any = ("ref", target)
+                if entry.get("list"):  # the official alias is the list member of our union (``ResponseInputParam``)
+                    ir = next((m for m in r.b.aliases.get(py_name(target), ("union", ()))[1] if m[0] == "list"), ir)
+                aliases.append(f"{name} = {param_type(r, ir, area, top=True)}")
+            else:
+                aliases.append(f"{name} = {cls or py_name(target)}")
+            defined.append(name)
+        if any(m == area for m in entry["modules"]) and home != area:
+            elsewhere[name] = f".{home}"
+    for name, modules in sorted(data.get("same", {}).items()):
+        home = home_of(name, None)
+        if home is not None and home != area and area in modules:
+            elsewhere[name] = f".{home}"
+    for name, module in sorted(r.b.ov.get("helper_exports", {}).get(area, {}).items()):
+        elsewhere[name] = "." + module.removeprefix("openai_async")
+    if not (blocks or aliases or elsewhere):
+        return "", []
+    out = [
+        "",
+        "# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------",
+        "",
+        "from collections.abc import Iterable, Mapping  # noqa: E402",
+        "from typing import TYPE_CHECKING, TypedDict  # noqa: E402",
+        "",
+        "if TYPE_CHECKING:",
+        "    from typing_extensions import Required",
+    ]
+    out += [f"    from {module} import {name} as {name}" for name, module in sorted(elsewhere.items())]
+    out += ["", "", *("\n\n".join(blocks).split("\n") if blocks else []), "", *aliases]
+    if elsewhere:
+        rows = "".join(f"    {_pystr(n)}: {_pystr(m)},\n" for n, m in sorted(elsewhere.items()))
+        out += [
+            "",
+            "# What `openai.types.<this area>` has but another module defines, imported on first access.",
+            f"_ELSEWHERE: dict[str, str] = {{\n{rows}}}",
+            "",
+            "",
+            "def __getattr__(name: str) -> Any:",
+            "    module = _ELSEWHERE.get(name)",
+            "    if module is None:",
+            '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+            "    import importlib",
+            "",
+            "    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import",
+            "    globals()[name] = value",
+            "    return value",
+        ]
+    return "\n".join(out) + "\n", defined
 
 
 def _topo_order(names: list[str], edges: dict[str, set[str]]) -> list[str]:

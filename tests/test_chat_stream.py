@@ -409,6 +409,7 @@ async def test_stream_fast_path_gives_the_events_of_the_decoded_path(name: str, 
             got = [_view(e) async for e in stream]
             final = await stream.get_final_completion()
     state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
+    # The library's decoder: a null where the spec requires an object takes its lenient path.
     want = [_view(e) for c in chunks for e in state.handle(decode(_encode(c), CreateChatCompletionStreamResponse))]
     assert got == want
     assert msgspec.to_builtins(final) == msgspec.to_builtins(state.get_final_completion())

@@ -497,6 +497,10 @@ def parse_arguments(types: dict[str, Any], name: str | None, arguments: str | No
 
 # -- parsed response types -----------------------------------------------------------------------------------
 
+# Runtime default of the fields the spec requires, typed non-optional as in the generated types (see
+# scripts/gen_types.py, Renderer.field_type): a payload that drops one still decodes, the field reading None.
+_REQUIRED: Any = None
+
 
 class ParsedFunction(ChatCompletionMessageToolCallFunction):
     """A function call with its arguments decoded (``parsed_arguments``) when the tool declared a type."""
@@ -507,7 +511,7 @@ class ParsedFunction(ChatCompletionMessageToolCallFunction):
 class ParsedFunctionToolCall(ChatCompletionMessageToolCall, tag="function"):
     """A function tool call whose ``function`` carries ``parsed_arguments``."""
 
-    function: ParsedFunction | None = None
+    function: ParsedFunction = _REQUIRED
 
 
 class ParsedChatCompletionMessage(ChatCompletionResponseMessage, Generic[T]):
@@ -520,13 +524,13 @@ class ParsedChatCompletionMessage(ChatCompletionResponseMessage, Generic[T]):
 class ParsedChoice(CreateChatCompletionResponseChoicesItem, Generic[T]):
     """A choice whose message is a ``ParsedChatCompletionMessage``."""
 
-    message: ParsedChatCompletionMessage[T] | None = None
+    message: ParsedChatCompletionMessage[T] = _REQUIRED
 
 
 class ParsedChatCompletion(CreateChatCompletionResponse, Generic[T]):
     """A chat completion whose messages carry ``parsed`` values (what ``parse()`` and the stream return)."""
 
-    choices: list[ParsedChoice[T]] | None = None  # type: ignore[assignment]
+    choices: list[ParsedChoice[T]] = _REQUIRED  # type: ignore[assignment]
 
 
 class ParsedResponseOutputText(OutputTextContent, Generic[T], tag="output_text"):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -367,7 +367,13 @@ class AdminApiKeys(APIResource):
         limit: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AdminApiKey]:
-        """List organization API keys. See https://platform.openai.com/docs/api-reference/administration"""
+        """List organization API keys. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            after: Return keys with IDs that come after this ID in the pagination order.
+            order: Order results by creation time, ascending or descending.
+            limit: Maximum number of keys to return.
+        """
         return self._client._paginate(
             "/organization/admin_api_keys",
             query={"after": after, "order": order, "limit": limit},
@@ -383,7 +389,11 @@ class AdminApiKeys(APIResource):
         expires_in_seconds: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AdminApiKeyCreateResponse:
-        """Create an organization admin API key. See https://platform.openai.com/docs/api-reference/administration"""
+        """Create an organization admin API key. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            expires_in_seconds: The number of seconds until the API key expires.
+        """
         return await self._client._request(
             "POST",
             "/organization/admin_api_keys",
@@ -397,7 +407,11 @@ class AdminApiKeys(APIResource):
         key_id: str,
         **options: Unpack[RequestOptions],
     ) -> AdminApiKey:
-        """Retrieve a single organization API key. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieve a single organization API key. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            key_id: The ID of the API key.
+        """
         return await self._client._request(
             "GET",
             f"/organization/admin_api_keys/{path_segment(key_id, 'key_id')}",
@@ -410,7 +424,11 @@ class AdminApiKeys(APIResource):
         key_id: str,
         **options: Unpack[RequestOptions],
     ) -> dict[str, Any]:
-        """Delete an organization admin API key. See https://platform.openai.com/docs/api-reference/administration"""
+        """Delete an organization admin API key. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            key_id: The ID of the API key to be deleted.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/admin_api_keys/{path_segment(key_id, 'key_id')}",
@@ -485,7 +503,7 @@ class AuditLogs(APIResource):
     def list(
         self,
         *,
-        effective_at: dict[str, Any] | UnsetType = UNSET,
+        effective_at: Mapping[str, Any] | UnsetType = UNSET,
         project_ids: builtins.list[str] | UnsetType = UNSET,
         event_types: builtins.list[Literal["api_key.created", "api_key.updated", "api_key.deleted", "certificate.created", "certificate.updated", "certificate.deleted", "certificates.activated", "certificates.deactivated", "checkpoint.permission.created", "checkpoint.permission.deleted", "external_key.registered", "external_key.removed", "group.created", "group.updated", "group.deleted", "invite.sent", "invite.accepted", "invite.deleted", "ip_allowlist.created", "ip_allowlist.updated", "ip_allowlist.deleted", "ip_allowlist.config.activated", "ip_allowlist.config.deactivated", "login.succeeded", "login.failed", "logout.succeeded", "logout.failed", "organization.updated", "project.created", "project.updated", "project.archived", "project.deleted", "rate_limit.updated", "rate_limit.deleted", "resource.deleted", "tunnel.created", "tunnel.updated", "tunnel.deleted", "workload_identity_provider.created", "workload_identity_provider.updated", "workload_identity_provider.deleted", "workload_identity_provider_mapping.created", "workload_identity_provider_mapping.updated", "workload_identity_provider_mapping.deleted", "role.created", "role.updated", "role.deleted", "role.assignment.created", "role.assignment.deleted", "role.bound_to_resource", "role.unbound_from_resource", "scim.enabled", "scim.disabled", "service_account.created", "service_account.updated", "service_account.deleted", "user.added", "user.updated", "user.deleted", "tenant.metadata.updated", "tenant.microsoft_entra_mapping.upserted", "tenant.microsoft_entra_mapping.deleted", "tenant.workload_identity.provider.created", "tenant.workload_identity.provider.updated", "tenant.workload_identity.provider.archived", "tenant.workload_identity.mapping.created", "tenant.workload_identity.mapping.updated", "tenant.workload_identity.mapping.archived", "tenant.workload_identity.binding.created", "tenant.workload_identity.principal.provisioned", "tenant.workload_identity.access_token.issued", "tenant.admin_api_key.created", "tenant.admin_api_key.updated", "tenant.admin_api_key.deleted", "tenant.project_api_key.created", "tenant.chatgpt_access_token.revoked", "tenant.migration.completed", "tenant.sso.migrated", "tenant.domains.migrated", "tenant.sso_connection.created", "tenant.sso_connection.updated", "tenant.sso_connection.deleted", "tenant.sso_connection.setup.started", "tenant.policy.created", "tenant.policy.updated", "tenant.policy.deleted", "tenant.policy.attached", "tenant.policy.detached", "tenant.principal_authentication_policy.resolved", "tenant.scim.setup.started", "tenant.scim.deletion.requested", "tenant.scim.directory.created", "tenant.product_access_policy.updated", "tenant.resource_share_grant.created", "tenant.resource_share_grant.updated", "tenant.resource_share_grant.accepted", "tenant.resource_share_grant.declined", "tenant.resource_share_grant.revoked", "tenant.resource_share_grant.deleted", "tenant.service_account.updated", "tenant.service_account.deleted", "tenant.service_account.token.revoked", "tenant.billing.overage_limit.updated", "tenant.billing.alerts.updated", "tenant.billing.info.updated", "tenant.usage_limit.workspace.updated", "tenant.usage_limit.group.updated", "tenant.usage_limit.user.updated", "tenant.usage_limit.increase_request.updated", "tenant.usage_limit.increase_request.resolved", "tenant.group.created", "tenant.group.updated", "tenant.group.deleted", "tenant.group.member.added", "tenant.group.member.removed", "tenant.migration_rollout.status.updated", "tenant.migration_rollout.tier.updated", "tenant.role.metadata.updated", "tenant.custom_role.created", "tenant.custom_role.updated", "tenant.custom_role.deleted", "tenant.role_assignment.created", "tenant.role_assignment.deleted", "tenant.resource_role_assignment.created", "tenant.resource_role_assignment.deleted", "tenant.resource_access.updated", "tenant.resource_access.deleted", "tenant.ads_account.onboarding.redemption", "tenant.session_policy.created", "tenant.session_policy.updated", "tenant.session_policy.deleted", "tenant.session_revocation.started", "tenant.third_party_app_policy.updated", "tenant.user.added", "tenant.user.updated", "tenant.user.removed", "tenant.user.looked_up", "tenant.user.invited", "tenant.membership.revoked", "tenant.api_organization_invite.upserted", "tenant.api_organization_invite.deleted", "tenant.chatgpt_workspace_invite.upserted", "tenant.membership.accepted", "tenant.membership.declined", "tenant.workspace_invite_email_settings.updated"]] | UnsetType = UNSET,
         actor_ids: builtins.list[str] | UnsetType = UNSET,
@@ -497,7 +515,20 @@ class AuditLogs(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AuditLog]:
-        """List user actions and configuration changes within this organization. See https://platform.openai.com/docs/api-reference/audit-logs"""
+        """List user actions and configuration changes within this organization. See https://platform.openai.com/docs/api-reference/audit-logs
+
+        Args:
+            effective_at: Return only events whose `effective_at` (Unix seconds) is in this range.
+            project_ids: Return only events for these projects.
+            event_types: Return only events with a `type` in one of these values.
+            actor_ids: Return only events performed by these actors.
+            actor_emails: Return only events performed by users with these emails.
+            resource_ids: Return only events performed on these targets.
+            tenant_only: Return only tenant-scoped events associated with this organization.
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+        """
         return self._client._paginate(
             "/organization/audit_logs",
             query={"effective_at": effective_at, "project_ids": project_ids, "event_types": event_types, "actor_ids": actor_ids, "actor_emails": actor_emails, "resource_ids": resource_ids, "tenant_only": tenant_only, "limit": limit, "after": after, "before": before},
@@ -518,7 +549,13 @@ class OrganizationCertificates(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationCertificate]:
-        """List uploaded certificates for this organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """List uploaded certificates for this organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            order: Sort order by the `created_at` timestamp of the objects.
+        """
         return self._client._paginate(
             "/organization/certificates",
             query={"limit": limit, "after": after, "order": order},
@@ -534,7 +571,12 @@ class OrganizationCertificates(APIResource):
         name: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Certificate:
-        """Upload a certificate to the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Upload a certificate to the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            certificate: The certificate content in PEM format
+            name: An optional name for the certificate
+        """
         return await self._client._request(
             "POST",
             "/organization/certificates",
@@ -582,7 +624,12 @@ class OrganizationCertificates(APIResource):
         include: builtins.list[Literal["content"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Certificate:
-        """Get a certificate that has been uploaded to the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Get a certificate that has been uploaded to the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            certificate_id: Unique ID of the certificate to retrieve.
+            include: A list of additional fields to include in the response.
+        """
         return await self._client._request(
             "GET",
             f"/organization/certificates/{path_segment(certificate_id, 'certificate_id')}",
@@ -598,7 +645,12 @@ class OrganizationCertificates(APIResource):
         name: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Certificate:
-        """Modify a certificate. See https://platform.openai.com/docs/api-reference/administration"""
+        """Modify a certificate. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            certificate_id: Unique ID of the certificate to modify.
+            name: The updated name for the certificate
+        """
         return await self._client._request(
             "POST",
             f"/organization/certificates/{path_segment(certificate_id, 'certificate_id')}",
@@ -612,7 +664,11 @@ class OrganizationCertificates(APIResource):
         certificate_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteCertificateResponse:
-        """Delete a certificate from the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Delete a certificate from the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            certificate_id: Unique ID of the certificate to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/certificates/{path_segment(certificate_id, 'certificate_id')}",
@@ -637,7 +693,18 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get costs details for the organization. See https://platform.openai.com/docs/api-reference/usage-costs"""
+        """Get costs details for the organization. See https://platform.openai.com/docs/api-reference/usage-costs
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only costs for these projects.
+            api_key_ids: Return only costs for these API keys.
+            group_by: Group the costs by the specified fields.
+            limit: A limit on the number of buckets to be returned.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/costs",
@@ -661,7 +728,20 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get audio speeches usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-audio-speeches"""
+        """Get audio speeches usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-audio-speeches
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/audio_speeches",
@@ -685,7 +765,20 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get audio transcriptions usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-audio-transcriptions"""
+        """Get audio transcriptions usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-audio-transcriptions
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/audio_transcriptions",
@@ -706,7 +799,17 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get code interpreter sessions usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-code-interpreter-sessions"""
+        """Get code interpreter sessions usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-code-interpreter-sessions
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/code_interpreter_sessions",
@@ -731,7 +834,21 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get completions usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-completions"""
+        """Get completions usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-completions
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            batch: If `true`, return batch jobs only.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/completions",
@@ -755,7 +872,20 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get embeddings usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-embeddings"""
+        """Get embeddings usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-embeddings
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/embeddings",
@@ -779,7 +909,20 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get file search calls usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-file-search-calls"""
+        """Get file search calls usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-file-search-calls
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            vector_store_ids: Return only usage for these vector stores.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/file_search_calls",
@@ -805,7 +948,22 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get images usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-images"""
+        """Get images usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-images
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            sources: Return only usages for these sources.
+            sizes: Return only usages for these image sizes.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/images",
@@ -829,7 +987,20 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get moderations usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-moderations"""
+        """Get moderations usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-moderations
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/moderations",
@@ -850,7 +1021,17 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get vector stores usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-vector-stores"""
+        """Get vector stores usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-vector-stores
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/vector_stores",
@@ -875,7 +1056,21 @@ class Usage(APIResource):
         page: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> UsageResponse:
-        """Get web search calls usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-web-search-calls"""
+        """Get web search calls usage details for the organization. See https://platform.openai.com/docs/api-reference/usage-web-search-calls
+
+        Args:
+            start_time: Start time (Unix seconds) of the query time range, inclusive.
+            end_time: End time (Unix seconds) of the query time range, exclusive.
+            bucket_width: Width of each time bucket in response.
+            project_ids: Return only usage for these projects.
+            user_ids: Return only usage for these users.
+            api_key_ids: Return only usage for these API keys.
+            models: Return only usage for these models.
+            context_levels: Return only web search usage for these context levels.
+            group_by: Group the usage data by the specified fields.
+            limit: Specifies the number of buckets to return.
+            page: A cursor for use in pagination.
+        """
         return await self._client._request(
             "GET",
             "/organization/usage/web_search_calls",
@@ -906,7 +1101,11 @@ class OrganizationDataRetentionResource(APIResource):
         retention_type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"],
         **options: Unpack[RequestOptions],
     ) -> OrganizationDataRetention:
-        """Updates organization data retention controls. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates organization data retention controls. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            retention_type: The desired organization data retention type.
+        """
         return await self._client._request(
             "POST",
             "/organization/data_retention",
@@ -935,7 +1134,13 @@ class OrganizationGroups(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[GroupResponse]:
-        """Lists all groups in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists all groups in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of groups to be returned.
+            after: A cursor for use in pagination.
+            order: Specifies the sort order of the returned groups.
+        """
         return self._client._paginate(
             "/organization/groups",
             query={"limit": limit, "after": after, "order": order},
@@ -950,7 +1155,11 @@ class OrganizationGroups(APIResource):
         name: str,
         **options: Unpack[RequestOptions],
     ) -> GroupResponse:
-        """Creates a new group in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates a new group in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            name: Human readable name for the group.
+        """
         return await self._client._request(
             "POST",
             "/organization/groups",
@@ -964,7 +1173,11 @@ class OrganizationGroups(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupResponse:
-        """Retrieves a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/organization/groups/{path_segment(group_id, 'group_id')}",
@@ -979,7 +1192,12 @@ class OrganizationGroups(APIResource):
         name: str,
         **options: Unpack[RequestOptions],
     ) -> GroupResourceWithSuccess:
-        """Updates a group's information. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates a group's information. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to update.
+            name: New display name for the group.
+        """
         return await self._client._request(
             "POST",
             f"/organization/groups/{path_segment(group_id, 'group_id')}",
@@ -993,7 +1211,11 @@ class OrganizationGroups(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupDeletedResource:
-        """Deletes a group from the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a group from the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/groups/{path_segment(group_id, 'group_id')}",
@@ -1014,7 +1236,14 @@ class OrganizationGroupsRoles(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AssignedRoleDetails]:
-        """Lists the organization roles assigned to a group within the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the organization roles assigned to a group within the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group whose organization role assignments you want to list.
+            limit: A limit on the number of organization role assignments to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned organization roles.
+        """
         return self._client._paginate(
             f"/organization/groups/{path_segment(group_id, 'group_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
@@ -1030,7 +1259,12 @@ class OrganizationGroupsRoles(APIResource):
         role_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupRoleAssignment:
-        """Assigns an organization role to a group within the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Assigns an organization role to a group within the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group that should receive the organization role.
+            role_id: Identifier of the role to assign.
+        """
         return await self._client._request(
             "POST",
             f"/organization/groups/{path_segment(group_id, 'group_id')}/roles",
@@ -1046,7 +1280,12 @@ class OrganizationGroupsRoles(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> AssignedRoleDetails:
-        """Retrieves an organization role assigned to a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves an organization role assigned to a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to inspect.
+            role_id: The ID of the organization role to retrieve for the group.
+        """
         return await self._client._request(
             "GET",
             f"/organization/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -1061,7 +1300,12 @@ class OrganizationGroupsRoles(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedRoleAssignmentResource:
-        """Unassigns an organization role from a group within the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Unassigns an organization role from a group within the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to modify.
+            role_id: The ID of the organization role to remove from the group.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -1082,7 +1326,14 @@ class GroupsUsers(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[GroupUser]:
-        """Lists the users assigned to a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the users assigned to a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to inspect.
+            limit: A limit on the number of users to be returned.
+            after: A cursor for use in pagination.
+            order: Specifies the sort order of users in the list.
+        """
         return self._client._paginate(
             f"/organization/groups/{path_segment(group_id, 'group_id')}/users",
             query={"limit": limit, "after": after, "order": order},
@@ -1098,7 +1349,12 @@ class GroupsUsers(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupUserAssignment:
-        """Adds a user to a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Adds a user to a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to update.
+            user_id: Identifier of the user to add to the group.
+        """
         return await self._client._request(
             "POST",
             f"/organization/groups/{path_segment(group_id, 'group_id')}/users",
@@ -1114,7 +1370,12 @@ class GroupsUsers(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupMemberUser:
-        """Retrieves a user in a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a user in a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to inspect.
+            user_id: The ID of the user to retrieve from the group.
+        """
         return await self._client._request(
             "GET",
             f"/organization/groups/{path_segment(group_id, 'group_id')}/users/{path_segment(user_id, 'user_id')}",
@@ -1129,7 +1390,12 @@ class GroupsUsers(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupUserDeletedResource:
-        """Removes a user from a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Removes a user from a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            group_id: The ID of the group to update.
+            user_id: The ID of the user to remove from the group.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/groups/{path_segment(group_id, 'group_id')}/users/{path_segment(user_id, 'user_id')}",
@@ -1148,7 +1414,12 @@ class Invites(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Invite]:
-        """Returns a list of invites in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns a list of invites in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+        """
         return self._client._paginate(
             "/organization/invites",
             query={"limit": limit, "after": after},
@@ -1162,10 +1433,16 @@ class Invites(APIResource):
         *,
         email: str,
         role: Literal["reader", "owner"],
-        projects: Sequence[dict[str, Any]] | UnsetType = UNSET,
+        projects: Sequence[Mapping[str, Any]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Invite:
-        """Create an invite for a user to the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Create an invite for a user to the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            email: Send an email to this address
+            role: `owner` or `reader`
+            projects: An array of projects to which membership is granted at the same time the org invite is accepted.
+        """
         return await self._client._request(
             "POST",
             "/organization/invites",
@@ -1179,7 +1456,11 @@ class Invites(APIResource):
         invite_id: str,
         **options: Unpack[RequestOptions],
     ) -> Invite:
-        """Retrieves an invite. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves an invite. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            invite_id: The ID of the invite to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/organization/invites/{path_segment(invite_id, 'invite_id')}",
@@ -1192,7 +1473,11 @@ class Invites(APIResource):
         invite_id: str,
         **options: Unpack[RequestOptions],
     ) -> InviteDeleteResponse:
-        """Delete an invite. See https://platform.openai.com/docs/api-reference/administration"""
+        """Delete an invite. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            invite_id: The ID of the invite to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/invites/{path_segment(invite_id, 'invite_id')}",
@@ -1260,7 +1545,13 @@ class Projects(APIResource):
         include_archived: bool | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Project]:
-        """Returns a list of projects. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns a list of projects. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            include_archived: If `true` returns all projects including those that have been `archived`.
+        """
         return self._client._paginate(
             "/organization/projects",
             query={"limit": limit, "after": after, "include_archived": include_archived},
@@ -1277,7 +1568,13 @@ class Projects(APIResource):
         external_key_id: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Project:
-        """Create a new project in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Create a new project in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            name: The friendly name of the project, this name appears in reports.
+            residency: Create the project with the specified residency configuration.
+            external_key_id: External key ID to associate with the project.
+        """
         return await self._client._request(
             "POST",
             "/organization/projects",
@@ -1291,7 +1588,11 @@ class Projects(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> Project:
-        """Retrieves a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}",
@@ -1307,7 +1608,13 @@ class Projects(APIResource):
         external_key_id: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Project:
-        """Modifies a project in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Modifies a project in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            name: The updated name of the project, this name appears in reports.
+            external_key_id: External key ID to associate with the project.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}",
@@ -1321,7 +1628,11 @@ class Projects(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> Project:
-        """Archives a project in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Archives a project in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/archive",
@@ -1342,7 +1653,14 @@ class ProjectsApiKeys(APIResource):
         owner_project_access: Literal["active", "inactive", "any"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectApiKey]:
-        """Returns a list of API keys in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns a list of API keys in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            owner_project_access: Filter API keys by whether the owner currently has effective access to the project.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/api_keys",
             query={"limit": limit, "after": after, "owner_project_access": owner_project_access},
@@ -1358,7 +1676,12 @@ class ProjectsApiKeys(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectApiKey:
-        """Retrieves an API key in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves an API key in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            api_key_id: The ID of the API key.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/api_keys/{path_segment(api_key_id, 'api_key_id')}",
@@ -1373,7 +1696,12 @@ class ProjectsApiKeys(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectApiKeyDeleteResponse:
-        """Deletes an API key from the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes an API key from the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            api_key_id: The ID of the API key.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/api_keys/{path_segment(api_key_id, 'api_key_id')}",
@@ -1394,7 +1722,14 @@ class ProjectsCertificates(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationProjectCertificate]:
-        """List certificates for this project. See https://platform.openai.com/docs/api-reference/administration"""
+        """List certificates for this project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            order: Sort order by the `created_at` timestamp of the objects.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/certificates",
             query={"limit": limit, "after": after, "order": order},
@@ -1410,7 +1745,11 @@ class ProjectsCertificates(APIResource):
         certificate_ids: builtins.list[str],
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationProjectCertificate]:
-        """Activate certificates at the project level. See https://platform.openai.com/docs/api-reference/administration"""
+        """Activate certificates at the project level. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/certificates/activate",
             body=_ActivateProjectCertificatesBody(certificate_ids=certificate_ids),
@@ -1427,7 +1766,11 @@ class ProjectsCertificates(APIResource):
         certificate_ids: builtins.list[str],
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationProjectCertificate]:
-        """Deactivate certificates at the project level. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deactivate certificates at the project level. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/certificates/deactivate",
             body=_DeactivateProjectCertificatesBody(certificate_ids=certificate_ids),
@@ -1446,7 +1789,11 @@ class ProjectsDataRetention(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectDataRetention:
-        """Retrieves project data retention controls. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves project data retention controls. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/data_retention",
@@ -1461,7 +1808,12 @@ class ProjectsDataRetention(APIResource):
         retention_type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"],
         **options: Unpack[RequestOptions],
     ) -> ProjectDataRetention:
-        """Updates project data retention controls. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates project data retention controls. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            retention_type: The desired project data retention type.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/data_retention",
@@ -1487,7 +1839,14 @@ class ProjectsGroups(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectGroup]:
-        """Lists the groups that have access to a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the groups that have access to a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            limit: A limit on the number of project groups to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned groups.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/groups",
             query={"limit": limit, "after": after, "order": order},
@@ -1504,7 +1863,13 @@ class ProjectsGroups(APIResource):
         role: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectGroup:
-        """Grants a group access to a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Grants a group access to a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            group_id: Identifier of the group to add to the project.
+            role: Identifier of the project role to grant to the group.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/groups",
@@ -1521,7 +1886,13 @@ class ProjectsGroups(APIResource):
         group_type: Literal["group", "tenant_group"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectGroup:
-        """Retrieves a project's group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a project's group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            group_id: The ID of the group to retrieve.
+            group_type: The type of group to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}",
@@ -1537,7 +1908,12 @@ class ProjectsGroups(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectGroupDeletedResource:
-        """Revokes a group's access to a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Revokes a group's access to a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            group_id: The ID of the group to remove from the project.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}",
@@ -1554,7 +1930,11 @@ class HostedToolPermissions(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectHostedToolPermissions:
-        """Returns hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/hosted_tool_permissions",
@@ -1566,14 +1946,23 @@ class HostedToolPermissions(APIResource):
         self,
         project_id: str,
         *,
-        file_search: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
-        web_search: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
-        image_generation: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
-        mcp: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
-        code_interpreter: dict[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        file_search: Mapping[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        web_search: Mapping[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        image_generation: Mapping[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        mcp: Mapping[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
+        code_interpreter: Mapping[str, Any] | HostedToolPermissionUpdate | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectHostedToolPermissions:
-        """Updates hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates hosted tool permissions for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            file_search: The file search permission update.
+            web_search: The web search permission update.
+            image_generation: The image generation permission update.
+            mcp: The MCP permission update.
+            code_interpreter: The code interpreter permission update.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/hosted_tool_permissions",
@@ -1597,7 +1986,11 @@ class ModelPermissions(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectModelPermissions:
-        """Returns model permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns model permissions for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/model_permissions",
@@ -1613,7 +2006,13 @@ class ModelPermissions(APIResource):
         model_ids: list[str],
         **options: Unpack[RequestOptions],
     ) -> ProjectModelPermissions:
-        """Updates model permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates model permissions for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            mode: The model permissions mode to apply.
+            model_ids: The model IDs included in this permissions policy.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/model_permissions",
@@ -1627,7 +2026,11 @@ class ModelPermissions(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectModelPermissionsDeleteResponse:
-        """Deletes model permissions for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes model permissions for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/model_permissions",
@@ -1648,7 +2051,14 @@ class RateLimits(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectRateLimit]:
-        """Returns the rate limits per model for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns the rate limits per model for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/rate_limits",
             query={"limit": limit, "after": after, "before": before},
@@ -1670,7 +2080,18 @@ class RateLimits(APIResource):
         batch_1_day_max_input_tokens: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectRateLimit:
-        """Updates a project rate limit. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates a project rate limit. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            rate_limit_id: The ID of the rate limit.
+            max_requests_per_1_minute: The maximum requests per minute.
+            max_tokens_per_1_minute: The maximum tokens per minute.
+            max_images_per_1_minute: The maximum images per minute.
+            max_audio_megabytes_per_1_minute: The maximum audio megabytes per minute.
+            max_requests_per_1_day: The maximum requests per day.
+            batch_1_day_max_input_tokens: The maximum batch input tokens per day.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/rate_limits/{path_segment(rate_limit_id, 'rate_limit_id')}",
@@ -1702,7 +2123,13 @@ class ServiceAccounts(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectServiceAccount]:
-        """Returns a list of service accounts in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns a list of service accounts in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts",
             query={"limit": limit, "after": after},
@@ -1719,7 +2146,12 @@ class ServiceAccounts(APIResource):
         create_service_account_only: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectServiceAccountCreateResponse:
-        """Creates a new service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates a new service account in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            name: The name of the service account being created.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts",
@@ -1735,7 +2167,12 @@ class ServiceAccounts(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectServiceAccount:
-        """Retrieves a service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a service account in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            service_account_id: The ID of the service account.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}",
@@ -1752,7 +2189,14 @@ class ServiceAccounts(APIResource):
         role: Literal["member", "owner"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectServiceAccount:
-        """Updates a service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates a service account in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            service_account_id: The ID of the service account.
+            name: The updated service account name.
+            role: The updated service account role.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}",
@@ -1768,7 +2212,12 @@ class ServiceAccounts(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectServiceAccountDeleteResponse:
-        """Deletes a service account from the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a service account from the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            service_account_id: The ID of the service account.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}",
@@ -1790,7 +2239,15 @@ class ProjectsSpendAlerts(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectSpendAlert]:
-        """Lists project spend alerts. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists project spend alerts. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            limit: A limit on the number of spend alerts to return.
+            order: Sort order for the returned spend alerts.
+            after: Cursor for pagination.
+            before: Cursor for pagination.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts",
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -1806,10 +2263,18 @@ class ProjectsSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
+        notification_channel: Mapping[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendAlert:
-        """Creates a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates a project spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            threshold_amount: The alert threshold amount, in cents.
+            currency: The currency for the threshold amount.
+            interval: The time interval for evaluating spend against the threshold.
+            notification_channel: Email notification settings for a spend alert.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts",
@@ -1830,7 +2295,12 @@ class ProjectsSpendAlerts(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendAlert:
-        """Retrieves a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a project spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            alert_id: The ID of the spend alert to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts/{path_segment(alert_id, 'alert_id')}",
@@ -1846,10 +2316,19 @@ class ProjectsSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
+        notification_channel: Mapping[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendAlert:
-        """Updates a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates a project spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            alert_id: The ID of the spend alert to update.
+            threshold_amount: The alert threshold amount, in cents.
+            currency: The currency for the threshold amount.
+            interval: The time interval for evaluating spend against the threshold.
+            notification_channel: Email notification settings for a spend alert.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts/{path_segment(alert_id, 'alert_id')}",
@@ -1870,7 +2349,12 @@ class ProjectsSpendAlerts(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendAlertDeletedResource:
-        """Deletes a project spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a project spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            alert_id: The ID of the spend alert to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_alerts/{path_segment(alert_id, 'alert_id')}",
@@ -1894,7 +2378,13 @@ class ProjectsUsers(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectUser]:
-        """Returns a list of users in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Returns a list of users in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+        """
         return self._client._paginate(
             f"/organization/projects/{path_segment(project_id, 'project_id')}/users",
             query={"limit": limit, "after": after},
@@ -1912,7 +2402,14 @@ class ProjectsUsers(APIResource):
         email: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectUser:
-        """Adds a user to the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Adds a user to the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            role: `owner` or `member`
+            user_id: The ID of the user.
+            email: Email of the user to add.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/users",
@@ -1928,7 +2425,12 @@ class ProjectsUsers(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectUser:
-        """Retrieves a user in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a user in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            user_id: The ID of the user.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}",
@@ -1944,7 +2446,13 @@ class ProjectsUsers(APIResource):
         role: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ProjectUser:
-        """Modifies a user's role in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Modifies a user's role in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            user_id: The ID of the user.
+            role: `owner` or `member`
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}",
@@ -1960,7 +2468,12 @@ class ProjectsUsers(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectUserDeleteResponse:
-        """Deletes a user from the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a user from the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            user_id: The ID of the user.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}",
@@ -1980,7 +2493,13 @@ class OrganizationRoles(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Role]:
-        """Lists the roles configured for the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the roles configured for the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of roles to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned roles.
+        """
         return self._client._paginate(
             "/organization/roles",
             query={"limit": limit, "after": after, "order": order},
@@ -1997,7 +2516,13 @@ class OrganizationRoles(APIResource):
         description: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Role:
-        """Creates a custom role for the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates a custom role for the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            role_name: Unique name for the role.
+            permissions: Permissions to grant to the role.
+            description: Optional description of the role.
+        """
         return await self._client._request(
             "POST",
             "/organization/roles",
@@ -2011,7 +2536,11 @@ class OrganizationRoles(APIResource):
         role_id: str,
         **options: Unpack[RequestOptions],
     ) -> Role:
-        """Retrieves an organization role. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves an organization role. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            role_id: The ID of the role to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/organization/roles/{path_segment(role_id, 'role_id')}",
@@ -2028,7 +2557,14 @@ class OrganizationRoles(APIResource):
         role_name: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Role:
-        """Updates an existing organization role. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates an existing organization role. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            role_id: The ID of the role to update.
+            permissions: Updated set of permissions for the role.
+            description: New description for the role.
+            role_name: New name for the role.
+        """
         return await self._client._request(
             "POST",
             f"/organization/roles/{path_segment(role_id, 'role_id')}",
@@ -2042,7 +2578,11 @@ class OrganizationRoles(APIResource):
         role_id: str,
         **options: Unpack[RequestOptions],
     ) -> RoleDeletedResource:
-        """Deletes a custom role from the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a custom role from the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            role_id: The ID of the role to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/roles/{path_segment(role_id, 'role_id')}",
@@ -2063,7 +2603,14 @@ class OrganizationSpendAlerts(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationSpendAlert]:
-        """Lists organization spend alerts. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists organization spend alerts. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of spend alerts to return.
+            order: Sort order for the returned spend alerts.
+            after: Cursor for pagination.
+            before: Cursor for pagination.
+        """
         return self._client._paginate(
             "/organization/spend_alerts",
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -2078,10 +2625,17 @@ class OrganizationSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
+        notification_channel: Mapping[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendAlert:
-        """Creates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            threshold_amount: The alert threshold amount, in cents.
+            currency: The currency for the threshold amount.
+            interval: The time interval for evaluating spend against the threshold.
+            notification_channel: Email notification settings for a spend alert.
+        """
         return await self._client._request(
             "POST",
             "/organization/spend_alerts",
@@ -2100,7 +2654,11 @@ class OrganizationSpendAlerts(APIResource):
         alert_id: str,
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendAlert:
-        """Retrieves an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves an organization spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            alert_id: The ID of the spend alert to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/organization/spend_alerts/{path_segment(alert_id, 'alert_id')}",
@@ -2115,10 +2673,18 @@ class OrganizationSpendAlerts(APIResource):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: dict[str, Any] | SpendAlertNotificationChannel,
+        notification_channel: Mapping[str, Any] | SpendAlertNotificationChannel,
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendAlert:
-        """Updates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates an organization spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            alert_id: The ID of the spend alert to update.
+            threshold_amount: The alert threshold amount, in cents.
+            currency: The currency for the threshold amount.
+            interval: The time interval for evaluating spend against the threshold.
+            notification_channel: Email notification settings for a spend alert.
+        """
         return await self._client._request(
             "POST",
             f"/organization/spend_alerts/{path_segment(alert_id, 'alert_id')}",
@@ -2137,7 +2703,11 @@ class OrganizationSpendAlerts(APIResource):
         alert_id: str,
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendAlertDeletedResource:
-        """Deletes an organization spend alert. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes an organization spend alert. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            alert_id: The ID of the spend alert to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/spend_alerts/{path_segment(alert_id, 'alert_id')}",
@@ -2161,7 +2731,13 @@ class OrganizationUsers(APIResource):
         emails: builtins.list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[User]:
-        """Lists all of the users in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists all of the users in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            after: A cursor for use in pagination.
+            emails: Filter by the email address of users.
+        """
         return self._client._paginate(
             "/organization/users",
             query={"limit": limit, "after": after, "emails": emails},
@@ -2175,7 +2751,11 @@ class OrganizationUsers(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> User:
-        """Retrieves a user by their identifier. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a user by their identifier. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user.
+        """
         return await self._client._request(
             "GET",
             f"/organization/users/{path_segment(user_id, 'user_id')}",
@@ -2193,7 +2773,15 @@ class OrganizationUsers(APIResource):
         developer_persona: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> User:
-        """Modifies a user's role in the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Modifies a user's role in the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user.
+            role: `owner` or `reader`
+            role_id: Role ID to assign to the user.
+            technical_level: Technical level metadata.
+            developer_persona: Developer persona metadata.
+        """
         return await self._client._request(
             "POST",
             f"/organization/users/{path_segment(user_id, 'user_id')}",
@@ -2212,7 +2800,11 @@ class OrganizationUsers(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> UserDeleteResponse:
-        """Deletes a user from the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a user from the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/users/{path_segment(user_id, 'user_id')}",
@@ -2233,7 +2825,14 @@ class OrganizationUsersRoles(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AssignedRoleDetails]:
-        """Lists the organization roles assigned to a user within the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the organization roles assigned to a user within the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user to inspect.
+            limit: A limit on the number of organization role assignments to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned organization roles.
+        """
         return self._client._paginate(
             f"/organization/users/{path_segment(user_id, 'user_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
@@ -2249,7 +2848,12 @@ class OrganizationUsersRoles(APIResource):
         role_id: str,
         **options: Unpack[RequestOptions],
     ) -> UserRoleAssignment:
-        """Assigns an organization role to a user within the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Assigns an organization role to a user within the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user that should receive the organization role.
+            role_id: Identifier of the role to assign.
+        """
         return await self._client._request(
             "POST",
             f"/organization/users/{path_segment(user_id, 'user_id')}/roles",
@@ -2265,7 +2869,12 @@ class OrganizationUsersRoles(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> AssignedRoleDetails:
-        """Retrieves an organization role assigned to a user. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves an organization role assigned to a user. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user to inspect.
+            role_id: The ID of the organization role to retrieve for the user.
+        """
         return await self._client._request(
             "GET",
             f"/organization/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2280,7 +2889,12 @@ class OrganizationUsersRoles(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedRoleAssignmentResource:
-        """Unassigns an organization role from a user within the organization. See https://platform.openai.com/docs/api-reference/administration"""
+        """Unassigns an organization role from a user within the organization. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            user_id: The ID of the user to modify.
+            role_id: The ID of the organization role to remove from the user.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2302,7 +2916,15 @@ class ProjectsGroupsRoles(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AssignedRoleDetails]:
-        """Lists the project roles assigned to a group within a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the project roles assigned to a group within a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            group_id: The ID of the group to inspect.
+            limit: A limit on the number of project role assignments to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned project roles.
+        """
         return self._client._paginate(
             f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
@@ -2319,7 +2941,13 @@ class ProjectsGroupsRoles(APIResource):
         role_id: str,
         **options: Unpack[RequestOptions],
     ) -> GroupRoleAssignment:
-        """Assigns a project role to a group within a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Assigns a project role to a group within a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            group_id: The ID of the group that should receive the project role.
+            role_id: Identifier of the role to assign.
+        """
         return await self._client._request(
             "POST",
             f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles",
@@ -2336,7 +2964,13 @@ class ProjectsGroupsRoles(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> AssignedRoleDetails:
-        """Retrieves a project role assigned to a group. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a project role assigned to a group. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            group_id: The ID of the group to inspect.
+            role_id: The ID of the project role to retrieve for the group.
+        """
         return await self._client._request(
             "GET",
             f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2352,7 +2986,13 @@ class ProjectsGroupsRoles(APIResource):
         group_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedRoleAssignmentResource:
-        """Unassigns a project role from a group within a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Unassigns a project role from a group within a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to modify.
+            group_id: The ID of the group whose project role assignment should be removed.
+            role_id: The ID of the project role to remove from the group.
+        """
         return await self._client._request(
             "DELETE",
             f"/projects/{path_segment(project_id, 'project_id')}/groups/{path_segment(group_id, 'group_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2373,7 +3013,14 @@ class ProjectsRoles(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Role]:
-        """Lists the roles configured for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the roles configured for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            limit: A limit on the number of roles to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned roles.
+        """
         return self._client._paginate(
             f"/projects/{path_segment(project_id, 'project_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
@@ -2391,7 +3038,14 @@ class ProjectsRoles(APIResource):
         description: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Role:
-        """Creates a custom role for a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates a custom role for a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            role_name: Unique name for the role.
+            permissions: Permissions to grant to the role.
+            description: Optional description of the role.
+        """
         return await self._client._request(
             "POST",
             f"/projects/{path_segment(project_id, 'project_id')}/roles",
@@ -2407,7 +3061,12 @@ class ProjectsRoles(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> Role:
-        """Retrieves a project role. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a project role. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            role_id: The ID of the role to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/projects/{path_segment(project_id, 'project_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2425,7 +3084,15 @@ class ProjectsRoles(APIResource):
         role_name: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Role:
-        """Updates an existing project role. See https://platform.openai.com/docs/api-reference/administration"""
+        """Updates an existing project role. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            role_id: The ID of the role to update.
+            permissions: Updated set of permissions for the role.
+            description: New description for the role.
+            role_name: New name for the role.
+        """
         return await self._client._request(
             "POST",
             f"/projects/{path_segment(project_id, 'project_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2441,7 +3108,12 @@ class ProjectsRoles(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> RoleDeletedResource:
-        """Deletes a custom role from a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Deletes a custom role from a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            role_id: The ID of the role to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/projects/{path_segment(project_id, 'project_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2463,7 +3135,15 @@ class ProjectsUsersRoles(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AssignedRoleDetails]:
-        """Lists the project roles assigned to a user within a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Lists the project roles assigned to a user within a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            user_id: The ID of the user to inspect.
+            limit: A limit on the number of project role assignments to return.
+            after: Cursor for pagination.
+            order: Sort order for the returned project roles.
+        """
         return self._client._paginate(
             f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles",
             query={"limit": limit, "after": after, "order": order},
@@ -2480,7 +3160,13 @@ class ProjectsUsersRoles(APIResource):
         role_id: str,
         **options: Unpack[RequestOptions],
     ) -> UserRoleAssignment:
-        """Assigns a project role to a user within a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Assigns a project role to a user within a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to update.
+            user_id: The ID of the user that should receive the project role.
+            role_id: Identifier of the role to assign.
+        """
         return await self._client._request(
             "POST",
             f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles",
@@ -2497,7 +3183,13 @@ class ProjectsUsersRoles(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> AssignedRoleDetails:
-        """Retrieves a project role assigned to a user. See https://platform.openai.com/docs/api-reference/administration"""
+        """Retrieves a project role assigned to a user. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to inspect.
+            user_id: The ID of the user to inspect.
+            role_id: The ID of the project role to retrieve for the user.
+        """
         return await self._client._request(
             "GET",
             f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2513,7 +3205,13 @@ class ProjectsUsersRoles(APIResource):
         user_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedRoleAssignmentResource:
-        """Unassigns a project role from a user within a project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Unassigns a project role from a user within a project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project to modify.
+            user_id: The ID of the user whose project role assignment should be removed.
+            role_id: The ID of the project role to remove from the user.
+        """
         return await self._client._request(
             "DELETE",
             f"/projects/{path_segment(project_id, 'project_id')}/users/{path_segment(user_id, 'user_id')}/roles/{path_segment(role_id, 'role_id')}",
@@ -2545,7 +3243,13 @@ class OrganizationSpendLimit(APIResource):
         interval: Literal["month"],
         **options: Unpack[RequestOptions],
     ) -> OrganizationSpendLimitResource:
-        """Create or replace the organization's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
+        """Create or replace the organization's hard spend limit. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            threshold_amount: The hard spend limit amount, in cents.
+            currency: The currency for the threshold amount.
+            interval: The time interval for evaluating spend against the threshold.
+        """
         return await self._client._request(
             "POST",
             "/organization/spend_limit",
@@ -2579,7 +3283,11 @@ class ProjectsSpendLimit(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendLimitResource:
-        """Get a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
+        """Get a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project whose hard spend limit is being managed.
+        """
         return await self._client._request(
             "GET",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_limit",
@@ -2596,7 +3304,14 @@ class ProjectsSpendLimit(APIResource):
         interval: Literal["month"],
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendLimitResource:
-        """Create or replace a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
+        """Create or replace a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project whose hard spend limit is being managed.
+            threshold_amount: The hard spend limit amount, in cents.
+            currency: The currency for the threshold amount.
+            interval: The time interval for evaluating spend against the threshold.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_limit",
@@ -2614,7 +3329,11 @@ class ProjectsSpendLimit(APIResource):
         project_id: str,
         **options: Unpack[RequestOptions],
     ) -> ProjectSpendLimitDeletedResource:
-        """Delete a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration"""
+        """Delete a project's hard spend limit. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project whose hard spend limit is being managed.
+        """
         return await self._client._request(
             "DELETE",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/spend_limit",
@@ -2635,7 +3354,14 @@ class ServiceAccountsApiKeys(APIResource):
         scopes: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ServiceAccountApiKeyBody:
-        """Creates an API key for a service account in the project. See https://platform.openai.com/docs/api-reference/administration"""
+        """Creates an API key for a service account in the project. See https://platform.openai.com/docs/api-reference/administration
+
+        Args:
+            project_id: The ID of the project.
+            service_account_id: The ID of the service account.
+            name: API key name.
+            scopes: API key scopes.
+        """
         return await self._client._request(
             "POST",
             f"/organization/projects/{path_segment(project_id, 'project_id')}/service_accounts/{path_segment(service_account_id, 'service_account_id')}/api_keys",

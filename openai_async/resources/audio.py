@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -76,14 +77,24 @@ class Speech(APIResource):
         *,
         model: str,
         input: str,
-        voice: str | dict[str, Any],
+        voice: str | Mapping[str, Any],
         instructions: str | UnsetType = UNSET,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | UnsetType = UNSET,
         speed: float | UnsetType = UNSET,
         stream_format: Literal["sse", "audio"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
-        """Generates audio from the input text. See https://platform.openai.com/docs/api-reference/audio"""
+        """Generates audio from the input text. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            model: One of the available TTS models: `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `gpt-4o-mini-tts-2025-12-15`.
+            input: The text to generate audio for.
+            voice: The voice to use when generating the audio.
+            instructions: Control the voice of your generated audio with additional instructions.
+            response_format: The format to audio in.
+            speed: The speed of the generated audio.
+            stream_format: The format to stream the audio in.
+        """
         options["extra_headers"] = {"Accept": "application/octet-stream", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "POST",
@@ -144,7 +155,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -165,7 +176,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -186,7 +197,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -207,7 +218,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -228,7 +239,7 @@ class Transcriptions(APIResource):
         temperature: float | UnsetType = UNSET,
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -249,7 +260,7 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
@@ -269,12 +280,27 @@ class Transcriptions(APIResource):
         include: list[Literal["logprobs"]] | UnsetType = UNSET,
         timestamp_granularities: list[Literal["word", "segment"]] | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        chunking_strategy: Literal["auto"] | dict[str, Any] | VadConfig | None | UnsetType = UNSET,
+        chunking_strategy: Literal["auto"] | Mapping[str, Any] | VadConfig | None | UnsetType = UNSET,
         known_speaker_names: list[str] | UnsetType = UNSET,
         known_speaker_references: list[str] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateTranscriptionResponseJson | CreateTranscriptionResponseVerboseJson | CreateTranscriptionResponseDiarizedJson | str | AsyncStream[CreateTranscriptionResponseStreamEvent]:
-        """Transcribes audio into the input language. See https://platform.openai.com/docs/api-reference/audio"""
+        """Transcribes audio into the input language. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            file: The audio file object (not file name) to transcribe, in one of these formats: flac, mp3, mp4, mpeg, mpga, m...
+            model: ID of the model to use.
+            language: The language of the input audio.
+            languages: Possible languages of the input audio, in ISO-639-1 format.
+            keywords: Words or phrases to guide transcription of the input audio.
+            prompt: An optional text to guide the model's style or continue a previous audio segment.
+            response_format: The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, `vtt`, or `diariz...
+            temperature: The sampling temperature, between 0 and 1.
+            include: Additional information to include in the transcription response.
+            timestamp_granularities: The timestamp granularities to populate for this transcription.
+            known_speaker_names: Optional list of speaker names that correspond to the audio samples provided in `known_speaker_references[]`.
+            known_speaker_references: Optional list of audio samples (as data URLs) that contain known speaker references matching `known_speaker...
+        """
         return await self._client._request(
             "POST",
             "/audio/transcriptions",
@@ -363,7 +389,15 @@ class Translations(APIResource):
         temperature: float | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | str:
-        """Translates audio into English. See https://platform.openai.com/docs/api-reference/audio"""
+        """Translates audio into English. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            file: The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, mpga, m4a,...
+            model: ID of the model to use.
+            prompt: An optional text to guide the model's style or continue a previous audio segment.
+            response_format: The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
+            temperature: The sampling temperature, between 0 and 1.
+        """
         return await self._client._request(
             "POST",
             "/audio/translations",
@@ -390,7 +424,12 @@ class VoiceConsents(APIResource):
         limit: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VoiceConsentResource]:
-        """Returns a list of voice consent recordings. See https://platform.openai.com/docs/api-reference/audio"""
+        """Returns a list of voice consent recordings. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            after: A cursor for use in pagination.
+            limit: A limit on the number of objects to be returned.
+        """
         return self._client._paginate(
             "/audio/voice_consents",
             query={"after": after, "limit": limit},
@@ -407,7 +446,13 @@ class VoiceConsents(APIResource):
         language: str,
         **options: Unpack[RequestOptions],
     ) -> VoiceConsentResource:
-        """Upload a voice consent recording. See https://platform.openai.com/docs/api-reference/audio"""
+        """Upload a voice consent recording. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            name: The label to use for this consent recording.
+            recording: The consent audio recording file.
+            language: The BCP 47 language tag for the consent phrase (for example, `en-US`).
+        """
         return await self._client._request(
             "POST",
             "/audio/voice_consents",
@@ -422,7 +467,11 @@ class VoiceConsents(APIResource):
         consent_id: str,
         **options: Unpack[RequestOptions],
     ) -> VoiceConsentResource:
-        """Retrieves a voice consent recording. See https://platform.openai.com/docs/api-reference/audio"""
+        """Retrieves a voice consent recording. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            consent_id: The ID of the consent recording to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/audio/voice_consents/{path_segment(consent_id, 'consent_id')}",
@@ -437,7 +486,12 @@ class VoiceConsents(APIResource):
         name: str,
         **options: Unpack[RequestOptions],
     ) -> VoiceConsentResource:
-        """Updates a voice consent recording (metadata only). See https://platform.openai.com/docs/api-reference/audio"""
+        """Updates a voice consent recording (metadata only). See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            consent_id: The ID of the consent recording to update.
+            name: The updated label for this consent recording.
+        """
         return await self._client._request(
             "POST",
             f"/audio/voice_consents/{path_segment(consent_id, 'consent_id')}",
@@ -451,7 +505,11 @@ class VoiceConsents(APIResource):
         consent_id: str,
         **options: Unpack[RequestOptions],
     ) -> VoiceConsentDeletedResource:
-        """Deletes a voice consent recording. See https://platform.openai.com/docs/api-reference/audio"""
+        """Deletes a voice consent recording. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            consent_id: The ID of the consent recording to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/audio/voice_consents/{path_segment(consent_id, 'consent_id')}",
@@ -471,7 +529,13 @@ class Voices(APIResource):
         consent: str,
         **options: Unpack[RequestOptions],
     ) -> VoiceResource:
-        """Creates a custom voice. See https://platform.openai.com/docs/api-reference/audio"""
+        """Creates a custom voice. See https://platform.openai.com/docs/api-reference/audio
+
+        Args:
+            name: The name of the new voice.
+            audio_sample: The sample audio recording file.
+            consent: The consent recording ID (for example, `cons_1234`).
+        """
         return await self._client._request(
             "POST",
             "/audio/voices",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -40,7 +41,12 @@ class Batches(BatchesHelpers, APIResource):
         limit: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Batch]:
-        """List your organization's batches. See https://platform.openai.com/docs/api-reference/batch"""
+        """List your organization's batches. See https://platform.openai.com/docs/api-reference/batch
+
+        Args:
+            after: A cursor for use in pagination.
+            limit: A limit on the number of objects to be returned.
+        """
         return self._client._paginate(
             "/batches",
             query={"after": after, "limit": limit},
@@ -55,11 +61,18 @@ class Batches(BatchesHelpers, APIResource):
         input_file_id: str,
         endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"],
         completion_window: Literal["24h"],
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
-        output_expires_after: dict[str, Any] | BatchFileExpirationAfter | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        output_expires_after: Mapping[str, Any] | BatchFileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Batch:
-        """Creates and executes a batch from an uploaded file of requests. See https://platform.openai.com/docs/api-reference/batch"""
+        """Creates and executes a batch from an uploaded file of requests. See https://platform.openai.com/docs/api-reference/batch
+
+        Args:
+            input_file_id: The ID of an uploaded file that contains requests for the new batch.
+            endpoint: The endpoint to be used for all requests in the batch.
+            completion_window: The time frame within which the batch should be processed.
+            output_expires_after: The expiration policy for the output and/or error file that are generated for a batch.
+        """
         return await self._client._request(
             "POST",
             "/batches",
@@ -79,7 +92,11 @@ class Batches(BatchesHelpers, APIResource):
         batch_id: str,
         **options: Unpack[RequestOptions],
     ) -> Batch:
-        """Retrieves a batch. See https://platform.openai.com/docs/api-reference/batch"""
+        """Retrieves a batch. See https://platform.openai.com/docs/api-reference/batch
+
+        Args:
+            batch_id: The ID of the batch to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/batches/{path_segment(batch_id, 'batch_id')}",
@@ -92,7 +109,11 @@ class Batches(BatchesHelpers, APIResource):
         batch_id: str,
         **options: Unpack[RequestOptions],
     ) -> Batch:
-        """Cancels an in-progress batch. See https://platform.openai.com/docs/api-reference/batch"""
+        """Cancels an in-progress batch. See https://platform.openai.com/docs/api-reference/batch
+
+        Args:
+            batch_id: The ID of the batch to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/batches/{path_segment(batch_id, 'batch_id')}/cancel",

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -24,6 +24,9 @@ from ..types.chat import (
 from openai_async._helpers.chat.resource import CompletionsHelpers
 
 if TYPE_CHECKING:
+    from openai_async._helpers.chat.resource import ResponseFormatT
+    from openai_async._helpers.chat.stream import ChatCompletionStreamManager
+    from openai_async._helpers.structured import ParsedChatCompletion
     from ..types.chat import (
         ChatCompletionAllowedToolsChoice,
         ChatCompletionFunctionCallOption,
@@ -105,13 +108,21 @@ class Completions(CompletionsHelpers, APIResource):
         self,
         *,
         model: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         after: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[CreateChatCompletionResponse]:
-        """List stored Chat Completions. See https://platform.openai.com/docs/api-reference/chat/list"""
+        """List stored Chat Completions. See https://platform.openai.com/docs/api-reference/chat/list
+
+        Args:
+            model: The model used to generate the Chat Completions.
+            metadata: A list of metadata keys to filter the Chat Completions by.
+            after: Identifier for the last chat completion from the previous pagination request.
+            limit: Number of Chat Completions to retrieve.
+            order: Sort order for Chat Completions by timestamp.
+        """
         return self._client._paginate(
             "/chat/completions",
             query={"model": model, "metadata": metadata, "after": after, "limit": limit, "order": order},
@@ -124,9 +135,9 @@ class Completions(CompletionsHelpers, APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[dict[str, Any] | ChatCompletionRequestMessage],
+        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -134,7 +145,7 @@ class Completions(CompletionsHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None | UnsetType = UNSET,
         modalities: builtins.list[Literal["text", "audio"]] | None | UnsetType = UNSET,
         verbosity: Literal["low", "medium", "high"] | None | UnsetType = UNSET,
@@ -142,25 +153,25 @@ class Completions(CompletionsHelpers, APIResource):
         max_completion_tokens: int | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
         presence_penalty: float | None | UnsetType = UNSET,
-        web_search_options: dict[str, Any] | UnsetType = UNSET,
-        response_format: dict[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
-        audio: dict[str, Any] | None | UnsetType = UNSET,
+        web_search_options: Mapping[str, Any] | UnsetType = UNSET,
+        response_format: Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
+        audio: Mapping[str, Any] | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
         stop: str | builtins.list[str] | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: bool | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
-        prediction: dict[str, Any] | PredictionContent | None | UnsetType = UNSET,
+        prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        function_call: Literal["none", "auto"] | dict[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[dict[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
+        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse: ...
 
@@ -168,10 +179,10 @@ class Completions(CompletionsHelpers, APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[dict[str, Any] | ChatCompletionRequestMessage],
+        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         stream: Literal[True],
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -179,7 +190,7 @@ class Completions(CompletionsHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None | UnsetType = UNSET,
         modalities: builtins.list[Literal["text", "audio"]] | None | UnsetType = UNSET,
         verbosity: Literal["low", "medium", "high"] | None | UnsetType = UNSET,
@@ -187,24 +198,24 @@ class Completions(CompletionsHelpers, APIResource):
         max_completion_tokens: int | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
         presence_penalty: float | None | UnsetType = UNSET,
-        web_search_options: dict[str, Any] | UnsetType = UNSET,
-        response_format: dict[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
-        audio: dict[str, Any] | None | UnsetType = UNSET,
+        web_search_options: Mapping[str, Any] | UnsetType = UNSET,
+        response_format: Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
+        audio: Mapping[str, Any] | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stop: str | builtins.list[str] | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: bool | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
-        prediction: dict[str, Any] | PredictionContent | None | UnsetType = UNSET,
+        prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        function_call: Literal["none", "auto"] | dict[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[dict[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
+        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[CreateChatCompletionStreamResponse]: ...
 
@@ -212,9 +223,9 @@ class Completions(CompletionsHelpers, APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[dict[str, Any] | ChatCompletionRequestMessage],
+        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -222,7 +233,7 @@ class Completions(CompletionsHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None | UnsetType = UNSET,
         modalities: builtins.list[Literal["text", "audio"]] | None | UnsetType = UNSET,
         verbosity: Literal["low", "medium", "high"] | None | UnsetType = UNSET,
@@ -230,34 +241,34 @@ class Completions(CompletionsHelpers, APIResource):
         max_completion_tokens: int | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
         presence_penalty: float | None | UnsetType = UNSET,
-        web_search_options: dict[str, Any] | UnsetType = UNSET,
-        response_format: dict[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
-        audio: dict[str, Any] | None | UnsetType = UNSET,
+        web_search_options: Mapping[str, Any] | UnsetType = UNSET,
+        response_format: Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
+        audio: Mapping[str, Any] | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
         stop: str | builtins.list[str] | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: bool | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
-        prediction: dict[str, Any] | PredictionContent | None | UnsetType = UNSET,
+        prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        function_call: Literal["none", "auto"] | dict[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[dict[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
+        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse | AsyncStream[CreateChatCompletionStreamResponse]: ...
 
     async def create(
         self,
         *,
-        messages: Sequence[dict[str, Any] | ChatCompletionRequestMessage],
+        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -265,7 +276,7 @@ class Completions(CompletionsHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None | UnsetType = UNSET,
         modalities: builtins.list[Literal["text", "audio"]] | None | UnsetType = UNSET,
         verbosity: Literal["low", "medium", "high"] | None | UnsetType = UNSET,
@@ -273,28 +284,56 @@ class Completions(CompletionsHelpers, APIResource):
         max_completion_tokens: int | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
         presence_penalty: float | None | UnsetType = UNSET,
-        web_search_options: dict[str, Any] | UnsetType = UNSET,
-        response_format: dict[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
-        audio: dict[str, Any] | None | UnsetType = UNSET,
+        web_search_options: Mapping[str, Any] | UnsetType = UNSET,
+        response_format: Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
+        audio: Mapping[str, Any] | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
         stop: str | builtins.list[str] | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: bool | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
-        prediction: dict[str, Any] | PredictionContent | None | UnsetType = UNSET,
+        prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        function_call: Literal["none", "auto"] | dict[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[dict[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
+        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse | AsyncStream[CreateChatCompletionStreamResponse]:
-        """Creates a model response for the given chat conversation. See https://platform.openai.com/docs/api-reference/chat/create"""
+        """Creates a model response for the given chat conversation. See https://platform.openai.com/docs/api-reference/chat/create
+
+        Args:
+            messages: A list of messages comprising the conversation so far.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            max_completion_tokens: An upper bound for the number of tokens that can be generated for a completion, including visible output to...
+            frequency_penalty: Number between -2.0 and 2.0.
+            presence_penalty: Number between -2.0 and 2.0.
+            web_search_options: This tool searches the web for relevant results to use in a response.
+            response_format: An object specifying the format that the model must output.
+            audio: Parameters for audio output.
+            store: Whether or not to store the output of this chat completion request for use in our model distillation or eva...
+            stream: If set to true, the model response data will be streamed to the client as it is generated using server-sent...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Whether to return log probabilities of the output tokens or not.
+            max_tokens: The maximum number of tokens that can be generated in the chat completion.
+            n: How many chat completion choices to generate for each input message.
+            prediction: Configuration for a Predicted Output, which can greatly improve response times when large parts of the mode...
+            seed: This feature is in Beta.
+            tools: A list of tools the model may call.
+            tool_choice: Controls which (if any) tool is called by the model.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
+        """
         return await self._client._request(
             "POST",
             "/chat/completions",
@@ -348,7 +387,11 @@ class Completions(CompletionsHelpers, APIResource):
         completion_id: str,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse:
-        """Get a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Get a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
@@ -360,10 +403,14 @@ class Completions(CompletionsHelpers, APIResource):
         self,
         completion_id: str,
         *,
-        metadata: dict[str, Any] | Metadata,
+        metadata: Mapping[str, Any] | Metadata,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse:
-        """Modify a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Modify a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to update.
+        """
         return await self._client._request(
             "POST",
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
@@ -377,13 +424,252 @@ class Completions(CompletionsHelpers, APIResource):
         completion_id: str,
         **options: Unpack[RequestOptions],
     ) -> ChatCompletionDeleted:
-        """Delete a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Delete a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}",
             cast=ChatCompletionDeleted,
             options=options,
         )
+
+    async def parse(
+        self,
+        *,
+        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        model: str,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        top_logprobs: int | None | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        user: str | UnsetType = UNSET,
+        safety_identifier: str | None | UnsetType = UNSET,
+        prompt_cache_key: str | None | UnsetType = UNSET,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None | UnsetType = UNSET,
+        modalities: builtins.list[Literal["text", "audio"]] | None | UnsetType = UNSET,
+        verbosity: Literal["low", "medium", "high"] | None | UnsetType = UNSET,
+        reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        frequency_penalty: float | None | UnsetType = UNSET,
+        presence_penalty: float | None | UnsetType = UNSET,
+        web_search_options: Mapping[str, Any] | UnsetType = UNSET,
+        response_format: type[ResponseFormatT] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
+        audio: Mapping[str, Any] | None | UnsetType = UNSET,
+        store: bool | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        stop: str | builtins.list[str] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
+        logprobs: bool | None | UnsetType = UNSET,
+        max_tokens: int | None | UnsetType = UNSET,
+        n: int | None | UnsetType = UNSET,
+        prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
+        seed: int | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
+        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ParsedChatCompletion[ResponseFormatT]:
+        """Create a chat completion and decode it: ``message.parsed`` is the content as ``response_format``.
+
+        ``response_format`` is a Struct/dataclass/TypedDict type (sent as a strict JSON schema); tools made with
+        ``function_tool(T)`` get ``tool_call.function.parsed_arguments`` decoded into ``T``.
+        See https://platform.openai.com/docs/guides/structured-outputs
+
+        Args:
+            messages: A list of messages comprising the conversation so far.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            max_completion_tokens: An upper bound for the number of tokens that can be generated for a completion, including visible output to...
+            frequency_penalty: Number between -2.0 and 2.0.
+            presence_penalty: Number between -2.0 and 2.0.
+            web_search_options: This tool searches the web for relevant results to use in a response.
+            response_format: An object specifying the format that the model must output.
+            audio: Parameters for audio output.
+            store: Whether or not to store the output of this chat completion request for use in our model distillation or eva...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Whether to return log probabilities of the output tokens or not.
+            max_tokens: The maximum number of tokens that can be generated in the chat completion.
+            n: How many chat completion choices to generate for each input message.
+            prediction: Configuration for a Predicted Output, which can greatly improve response times when large parts of the mode...
+            seed: This feature is in Beta.
+            tools: A list of tools the model may call.
+            tool_choice: Controls which (if any) tool is called by the model.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
+
+        Raises:
+            LengthFinishReasonError: a choice stopped at the token limit.
+            ContentFilterFinishReasonError: a choice was stopped by the content filter.
+            msgspec.ValidationError: the content does not match ``response_format``.
+        """
+        return await self._parse({
+            "messages": messages,
+            "model": model,
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "service_tier": service_tier,
+            "modalities": modalities,
+            "verbosity": verbosity,
+            "reasoning_effort": reasoning_effort,
+            "max_completion_tokens": max_completion_tokens,
+            "frequency_penalty": frequency_penalty,
+            "presence_penalty": presence_penalty,
+            "web_search_options": web_search_options,
+            "response_format": response_format,
+            "audio": audio,
+            "store": store,
+            "moderation": moderation,
+            "stop": stop,
+            "logit_bias": logit_bias,
+            "logprobs": logprobs,
+            "max_tokens": max_tokens,
+            "n": n,
+            "prediction": prediction,
+            "seed": seed,
+            "stream_options": stream_options,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "function_call": function_call,
+            "functions": functions,
+            **options,
+        })
+
+    def stream(
+        self,
+        *,
+        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        model: str,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        top_logprobs: int | None | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        user: str | UnsetType = UNSET,
+        safety_identifier: str | None | UnsetType = UNSET,
+        prompt_cache_key: str | None | UnsetType = UNSET,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None | UnsetType = UNSET,
+        modalities: builtins.list[Literal["text", "audio"]] | None | UnsetType = UNSET,
+        verbosity: Literal["low", "medium", "high"] | None | UnsetType = UNSET,
+        reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        frequency_penalty: float | None | UnsetType = UNSET,
+        presence_penalty: float | None | UnsetType = UNSET,
+        web_search_options: Mapping[str, Any] | UnsetType = UNSET,
+        response_format: type[ResponseFormatT] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject | UnsetType = UNSET,
+        audio: Mapping[str, Any] | None | UnsetType = UNSET,
+        store: bool | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        stop: str | builtins.list[str] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
+        logprobs: bool | None | UnsetType = UNSET,
+        max_tokens: int | None | UnsetType = UNSET,
+        n: int | None | UnsetType = UNSET,
+        prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
+        seed: int | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
+        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ChatCompletionStreamManager[ResponseFormatT]:
+        """Stream a chat completion as typed events: ``async with client.chat.completions.stream(...) as s``.
+
+        Takes the parameters of ``create()`` (and its per-call options such as ``timeout``). Iterating the stream
+        yields ``ChunkEvent``, ``ContentDeltaEvent``, ``ContentDoneEvent``, ``RefusalDeltaEvent``, ... with
+        running snapshots; ``await s.get_final_completion()`` returns the whole ``ParsedChatCompletion``;
+        ``s.text_deltas()`` iterates only the text. ``response_format`` may be a Struct/dataclass/TypedDict type
+        (sent as a strict JSON schema and decoded into ``message.parsed``); ``tools`` may hold
+        ``function_tool(T)`` entries whose arguments are decoded into ``T``.
+        Leaving the ``async with`` block closes the connection.
+
+        Args:
+            messages: A list of messages comprising the conversation so far.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            max_completion_tokens: An upper bound for the number of tokens that can be generated for a completion, including visible output to...
+            frequency_penalty: Number between -2.0 and 2.0.
+            presence_penalty: Number between -2.0 and 2.0.
+            web_search_options: This tool searches the web for relevant results to use in a response.
+            response_format: An object specifying the format that the model must output.
+            audio: Parameters for audio output.
+            store: Whether or not to store the output of this chat completion request for use in our model distillation or eva...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Whether to return log probabilities of the output tokens or not.
+            max_tokens: The maximum number of tokens that can be generated in the chat completion.
+            n: How many chat completion choices to generate for each input message.
+            prediction: Configuration for a Predicted Output, which can greatly improve response times when large parts of the mode...
+            seed: This feature is in Beta.
+            tools: A list of tools the model may call.
+            tool_choice: Controls which (if any) tool is called by the model.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
+        """
+        return self._stream({
+            "messages": messages,
+            "model": model,
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "service_tier": service_tier,
+            "modalities": modalities,
+            "verbosity": verbosity,
+            "reasoning_effort": reasoning_effort,
+            "max_completion_tokens": max_completion_tokens,
+            "frequency_penalty": frequency_penalty,
+            "presence_penalty": presence_penalty,
+            "web_search_options": web_search_options,
+            "response_format": response_format,
+            "audio": audio,
+            "store": store,
+            "moderation": moderation,
+            "stop": stop,
+            "logit_bias": logit_bias,
+            "logprobs": logprobs,
+            "max_tokens": max_tokens,
+            "n": n,
+            "prediction": prediction,
+            "seed": seed,
+            "stream_options": stream_options,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "function_call": function_call,
+            "functions": functions,
+            **options,
+        })
 
 
 class Chat(APIResource):
@@ -406,7 +692,14 @@ class Messages(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[dict[str, Any]]:
-        """Get the messages in a stored chat completion. See https://platform.openai.com/docs/api-reference/chat"""
+        """Get the messages in a stored chat completion. See https://platform.openai.com/docs/api-reference/chat
+
+        Args:
+            completion_id: The ID of the chat completion to retrieve messages from.
+            after: Identifier for the last message from the previous pagination request.
+            limit: Number of messages to retrieve.
+            order: Sort order for messages by timestamp.
+        """
         return self._client._paginate(
             f"/chat/completions/{path_segment(completion_id, 'completion_id')}/messages",
             query={"after": after, "limit": limit, "order": order},

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
@@ -53,7 +54,7 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
@@ -61,7 +62,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -79,14 +80,14 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
         presence_penalty: float | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -103,7 +104,7 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
@@ -111,7 +112,7 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -127,7 +128,7 @@ class Completions(APIResource):
         best_of: int | None | UnsetType = UNSET,
         echo: bool | None | UnsetType = UNSET,
         frequency_penalty: float | None | UnsetType = UNSET,
-        logit_bias: dict[str, Any] | None | UnsetType = UNSET,
+        logit_bias: Mapping[str, Any] | None | UnsetType = UNSET,
         logprobs: int | None | UnsetType = UNSET,
         max_tokens: int | None | UnsetType = UNSET,
         n: int | None | UnsetType = UNSET,
@@ -135,14 +136,34 @@ class Completions(APIResource):
         seed: int | None | UnsetType = UNSET,
         stop: str | list[str] | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         user: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateCompletionResponse | AsyncStream[CreateCompletionResponse]:
-        """Creates a completion for the provided prompt and parameters. See https://platform.openai.com/docs/api-reference/completions"""
+        """Creates a completion for the provided prompt and parameters. See https://platform.openai.com/docs/api-reference/completions
+
+        Args:
+            model: ID of the model to use.
+            prompt: The prompt(s) to generate completions for, encoded as a string, array of strings, array of tokens, or array...
+            best_of: Generates `best_of` completions server-side and returns the "best" (the one with the highest log probabilit...
+            echo: Echo back the prompt in addition to the completion
+            frequency_penalty: Number between -2.0 and 2.0.
+            logit_bias: Modify the likelihood of specified tokens appearing in the completion.
+            logprobs: Include the log probabilities on the `logprobs` most likely output tokens, as well the chosen tokens.
+            max_tokens: The maximum number of tokens that can be generated in the completion.
+            n: How many completions to generate for each prompt.
+            presence_penalty: Number between -2.0 and 2.0.
+            seed: If specified, our system will make a best effort to sample deterministically, such that repeated requests w...
+            stop: Not supported with latest reasoning models `o3` and `o4-mini`.
+            stream: Whether to stream back partial progress.
+            suffix: The suffix that comes after a completion of inserted text.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            user: A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
+        """
         return await self._client._request(
             "POST",
             "/completions",

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,7 +54,14 @@ class Containers(APIResource):
         name: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ContainerResource]:
-        """List Containers. See https://platform.openai.com/docs/api-reference/containers/get"""
+        """List Containers. See https://platform.openai.com/docs/api-reference/containers/get
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            name: Filter results by container name.
+        """
         return self._client._paginate(
             "/containers",
             query={"limit": limit, "order": order, "after": after, "name": name},
@@ -68,13 +75,22 @@ class Containers(APIResource):
         *,
         name: str,
         file_ids: builtins.list[str] | UnsetType = UNSET,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        skills: Sequence[dict[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
+        skills: Sequence[Mapping[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | UnsetType = UNSET,
-        network_policy: dict[str, Any] | ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnsetType = UNSET,
+        network_policy: Mapping[str, Any] | ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ContainerResource:
-        """Create Container. See https://platform.openai.com/docs/api-reference/containers/post"""
+        """Create Container. See https://platform.openai.com/docs/api-reference/containers/post
+
+        Args:
+            name: Name of the container to create.
+            file_ids: IDs of files to copy to the container.
+            expires_after: Container expiration time in seconds relative to the 'anchor' time.
+            skills: An optional list of skills referenced by id or inline data.
+            memory_limit: Optional memory limit for the container.
+            network_policy: Network access policy for the container.
+        """
         return await self._client._request(
             "POST",
             "/containers",
@@ -108,7 +124,11 @@ class Containers(APIResource):
         container_id: str,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Delete Container. See https://platform.openai.com/docs/api-reference/containers/delete"""
+        """Delete Container. See https://platform.openai.com/docs/api-reference/containers/delete
+
+        Args:
+            container_id: The ID of the container to delete.
+        """
         await self._client._request(
             "DELETE",
             f"/containers/{path_segment(container_id, 'container_id')}",
@@ -133,7 +153,13 @@ class Files(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ContainerFileResource]:
-        """List Container files. See https://platform.openai.com/docs/api-reference/containers/get"""
+        """List Container files. See https://platform.openai.com/docs/api-reference/containers/get
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+        """
         return self._client._paginate(
             f"/containers/{path_segment(container_id, 'container_id')}/files",
             query={"limit": limit, "order": order, "after": after},
@@ -150,7 +176,12 @@ class Files(APIResource):
         file: FileTypes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ContainerFileResource:
-        """Create a Container File. See https://platform.openai.com/docs/api-reference/containers/post"""
+        """Create a Container File. See https://platform.openai.com/docs/api-reference/containers/post
+
+        Args:
+            file_id: Name of the file to create.
+            file: The File object (not file name) to be uploaded.
+        """
         return await self._client._request(
             "POST",
             f"/containers/{path_segment(container_id, 'container_id')}/files",

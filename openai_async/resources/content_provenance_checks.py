@@ -22,7 +22,11 @@ class ContentProvenanceChecks(APIResource):
         file: FileTypes,
         **options: Unpack[RequestOptions],
     ) -> ProvenanceResource:
-        """Check whether an image or audio file contains known OpenAI provenance signals. See https://platform.openai.com/docs/api-reference/content_provenance_checks"""
+        """Check whether an image or audio file contains known OpenAI provenance signals. See https://platform.openai.com/docs/api-reference/content_provenance_checks
+
+        Args:
+            file: The image or audio file to check for supported OpenAI provenance signals.
+        """
         return await self._client._request(
             "POST",
             "/content_provenance_checks",

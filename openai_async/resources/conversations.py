@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,7 +59,15 @@ class Items(APIResource):
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ConversationItem]:
-        """List all items for a conversation with the given ID. See https://platform.openai.com/docs/api-reference/conversations/list-items"""
+        """List all items for a conversation with the given ID. See https://platform.openai.com/docs/api-reference/conversations/list-items
+
+        Args:
+            conversation_id: The ID of the conversation to list items for.
+            limit: A limit on the number of objects to be returned.
+            order: The order to return the input items in.
+            after: An item ID to list items after, used in pagination.
+            include: Specify additional output data to include in the model response.
+        """
         return self._client._paginate(
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items",
             query={"limit": limit, "order": order, "after": after, "include": include},
@@ -72,11 +80,17 @@ class Items(APIResource):
         self,
         conversation_id: str,
         *,
-        items: Sequence[dict[str, Any] | InputItem],
+        items: Sequence[Mapping[str, Any] | InputItem],
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationItemList:
-        """Create items in a conversation with the given ID. See https://platform.openai.com/docs/api-reference/conversations/create-item"""
+        """Create items in a conversation with the given ID. See https://platform.openai.com/docs/api-reference/conversations/create-item
+
+        Args:
+            conversation_id: The ID of the conversation to add the item to.
+            items: The items to add to the conversation.
+            include: Additional fields to include in the response.
+        """
         return await self._client._request(
             "POST",
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items",
@@ -94,7 +108,13 @@ class Items(APIResource):
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationItem:
-        """Get a single item from a conversation with the given IDs. See https://platform.openai.com/docs/api-reference/conversations/get-item"""
+        """Get a single item from a conversation with the given IDs. See https://platform.openai.com/docs/api-reference/conversations/get-item
+
+        Args:
+            conversation_id: The ID of the conversation that contains the item.
+            item_id: The ID of the item to retrieve.
+            include: Additional fields to include in the response.
+        """
         return await self._client._request(
             "GET",
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items/{path_segment(item_id, 'item_id')}",
@@ -110,7 +130,12 @@ class Items(APIResource):
         conversation_id: str,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
-        """Delete an item from a conversation with the given IDs. See https://platform.openai.com/docs/api-reference/conversations/delete-item"""
+        """Delete an item from a conversation with the given IDs. See https://platform.openai.com/docs/api-reference/conversations/delete-item
+
+        Args:
+            conversation_id: The ID of the conversation that contains the item.
+            item_id: The ID of the item to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}/items/{path_segment(item_id, 'item_id')}",
@@ -129,8 +154,8 @@ class Conversations(APIResource):
     async def create(
         self,
         *,
-        metadata: dict[str, Any] | Metadata | None | UnsetType = UNSET,
-        items: Sequence[dict[str, Any] | InputItem] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
+        items: Sequence[Mapping[str, Any] | InputItem] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Create a conversation. See https://platform.openai.com/docs/api-reference/conversations/create"""
@@ -147,7 +172,11 @@ class Conversations(APIResource):
         conversation_id: str,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
-        """Get a conversation. See https://platform.openai.com/docs/api-reference/conversations/retrieve"""
+        """Get a conversation. See https://platform.openai.com/docs/api-reference/conversations/retrieve
+
+        Args:
+            conversation_id: The ID of the conversation to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}",
@@ -159,10 +188,15 @@ class Conversations(APIResource):
         self,
         conversation_id: str,
         *,
-        metadata: dict[str, Any] | Metadata,
+        metadata: Mapping[str, Any] | Metadata,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
-        """Update a conversation. See https://platform.openai.com/docs/api-reference/conversations/update"""
+        """Update a conversation. See https://platform.openai.com/docs/api-reference/conversations/update
+
+        Args:
+            conversation_id: The ID of the conversation to update.
+            metadata: Set of 16 key-value pairs that can be attached to an object.
+        """
         return await self._client._request(
             "POST",
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}",
@@ -176,7 +210,11 @@ class Conversations(APIResource):
         conversation_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedConversationResource:
-        """Delete a conversation. See https://platform.openai.com/docs/api-reference/conversations/delete"""
+        """Delete a conversation. See https://platform.openai.com/docs/api-reference/conversations/delete
+
+        Args:
+            conversation_id: The ID of the conversation to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/conversations/{path_segment(conversation_id, 'conversation_id')}",

@@ -37,7 +37,15 @@ class Embeddings(APIResource):
         user: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateEmbeddingResponse:
-        """Creates an embedding vector representing the input text. See https://platform.openai.com/docs/api-reference/embeddings"""
+        """Creates an embedding vector representing the input text. See https://platform.openai.com/docs/api-reference/embeddings
+
+        Args:
+            input: Input text to embed, encoded as a string or array of tokens.
+            model: ID of the model to use.
+            encoding_format: The format to return the embeddings in.
+            dimensions: The number of dimensions the resulting output embeddings should have.
+            user: A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
+        """
         return await self._client._request(
             "POST",
             "/embeddings",

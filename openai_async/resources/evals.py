@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -73,7 +73,14 @@ class Evals(APIResource):
         order_by: Literal["created_at", "updated_at"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Eval]:
-        """List evaluations for a project. See https://platform.openai.com/docs/api-reference/evals/list"""
+        """List evaluations for a project. See https://platform.openai.com/docs/api-reference/evals/list
+
+        Args:
+            after: Identifier for the last eval from the previous pagination request.
+            limit: Number of evals to retrieve.
+            order: Sort order for evals by timestamp.
+            order_by: Evals can be ordered by creation time or last updated time.
+        """
         return self._client._paginate(
             "/evals",
             query={"after": after, "limit": limit, "order": order, "order_by": order_by},
@@ -85,13 +92,19 @@ class Evals(APIResource):
     async def create(
         self,
         *,
-        data_source_config: dict[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
-        testing_criteria: Sequence[dict[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
+        data_source_config: Mapping[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
+        testing_criteria: Sequence[Mapping[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
-        """Create the structure of an evaluation that can be used to test a model's performance. See https://platform.openai.com/docs/api-reference/evals/post"""
+        """Create the structure of an evaluation that can be used to test a model's performance. See https://platform.openai.com/docs/api-reference/evals/post
+
+        Args:
+            data_source_config: The configuration for the data source used for the evaluation runs.
+            testing_criteria: A list of graders for all eval runs in this group.
+            name: The name of the evaluation.
+        """
         return await self._client._request(
             "POST",
             "/evals",
@@ -110,7 +123,11 @@ class Evals(APIResource):
         eval_id: str,
         **options: Unpack[RequestOptions],
     ) -> Eval:
-        """Get an evaluation by ID. See https://platform.openai.com/docs/api-reference/evals/get"""
+        """Get an evaluation by ID. See https://platform.openai.com/docs/api-reference/evals/get
+
+        Args:
+            eval_id: The ID of the evaluation to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/evals/{path_segment(eval_id, 'eval_id')}",
@@ -123,10 +140,15 @@ class Evals(APIResource):
         eval_id: str,
         *,
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
-        """Update certain properties of an evaluation. See https://platform.openai.com/docs/api-reference/evals/update"""
+        """Update certain properties of an evaluation. See https://platform.openai.com/docs/api-reference/evals/update
+
+        Args:
+            eval_id: The ID of the evaluation to update.
+            name: Rename the evaluation.
+        """
         return await self._client._request(
             "POST",
             f"/evals/{path_segment(eval_id, 'eval_id')}",
@@ -140,7 +162,11 @@ class Evals(APIResource):
         eval_id: str,
         **options: Unpack[RequestOptions],
     ) -> dict[str, Any]:
-        """Delete an evaluation. See https://platform.openai.com/docs/api-reference/evals"""
+        """Delete an evaluation. See https://platform.openai.com/docs/api-reference/evals
+
+        Args:
+            eval_id: The ID of the evaluation to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/evals/{path_segment(eval_id, 'eval_id')}",
@@ -166,7 +192,15 @@ class Runs(APIResource):
         status: Literal["queued", "in_progress", "completed", "canceled", "failed"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[EvalRun]:
-        """Get a list of runs for an evaluation. See https://platform.openai.com/docs/api-reference/evals/get-runs"""
+        """Get a list of runs for an evaluation. See https://platform.openai.com/docs/api-reference/evals/get-runs
+
+        Args:
+            eval_id: The ID of the evaluation to retrieve runs for.
+            after: Identifier for the last run from the previous pagination request.
+            limit: Number of runs to retrieve.
+            order: Sort order for runs by timestamp.
+            status: Filter runs by status.
+        """
         return self._client._paginate(
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs",
             query={"after": after, "limit": limit, "order": order, "status": status},
@@ -179,12 +213,18 @@ class Runs(APIResource):
         self,
         eval_id: str,
         *,
-        data_source: dict[str, Any] | CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource,
+        data_source: Mapping[str, Any] | CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource,
         name: str | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> EvalRun:
-        """Kicks off a new run for a given evaluation, specifying the data source, and what model configuration to use to test. See https://platform.openai.com/docs/api-reference/evals"""
+        """Kicks off a new run for a given evaluation, specifying the data source, and what model configuration to use to test. See https://platform.openai.com/docs/api-reference/evals
+
+        Args:
+            eval_id: The ID of the evaluation to create a run for.
+            data_source: Details about the run's data source.
+            name: The name of the run.
+        """
         return await self._client._request(
             "POST",
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs",
@@ -200,7 +240,12 @@ class Runs(APIResource):
         eval_id: str,
         **options: Unpack[RequestOptions],
     ) -> EvalRun:
-        """Get an evaluation run by ID. See https://platform.openai.com/docs/api-reference/evals/get"""
+        """Get an evaluation run by ID. See https://platform.openai.com/docs/api-reference/evals/get
+
+        Args:
+            eval_id: The ID of the evaluation to retrieve runs for.
+            run_id: The ID of the run to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}",
@@ -215,7 +260,12 @@ class Runs(APIResource):
         eval_id: str,
         **options: Unpack[RequestOptions],
     ) -> EvalRun:
-        """Cancel an ongoing evaluation run. See https://platform.openai.com/docs/api-reference/evals/post"""
+        """Cancel an ongoing evaluation run. See https://platform.openai.com/docs/api-reference/evals/post
+
+        Args:
+            eval_id: The ID of the evaluation whose run you want to cancel.
+            run_id: The ID of the run to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}",
@@ -230,7 +280,12 @@ class Runs(APIResource):
         eval_id: str,
         **options: Unpack[RequestOptions],
     ) -> dict[str, Any]:
-        """Delete an eval run. See https://platform.openai.com/docs/api-reference/evals/delete"""
+        """Delete an eval run. See https://platform.openai.com/docs/api-reference/evals/delete
+
+        Args:
+            eval_id: The ID of the evaluation to delete the run from.
+            run_id: The ID of the run to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}",
@@ -253,7 +308,16 @@ class OutputItems(APIResource):
         order: Literal["asc", "desc"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[EvalRunOutputItem]:
-        """Get a list of output items for an evaluation run. See https://platform.openai.com/docs/api-reference/evals/get"""
+        """Get a list of output items for an evaluation run. See https://platform.openai.com/docs/api-reference/evals/get
+
+        Args:
+            eval_id: The ID of the evaluation to retrieve runs for.
+            run_id: The ID of the run to retrieve output items for.
+            after: Identifier for the last output item from the previous pagination request.
+            limit: Number of output items to retrieve.
+            status: Filter output items by status.
+            order: Sort order for output items by timestamp.
+        """
         return self._client._paginate(
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}/output_items",
             query={"after": after, "limit": limit, "status": status, "order": order},
@@ -270,7 +334,13 @@ class OutputItems(APIResource):
         run_id: str,
         **options: Unpack[RequestOptions],
     ) -> EvalRunOutputItem:
-        """Get an evaluation run output item by ID. See https://platform.openai.com/docs/api-reference/evals/get"""
+        """Get an evaluation run output item by ID. See https://platform.openai.com/docs/api-reference/evals/get
+
+        Args:
+            eval_id: The ID of the evaluation to retrieve runs for.
+            run_id: The ID of the run to retrieve.
+            output_item_id: The ID of the output item to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/evals/{path_segment(eval_id, 'eval_id')}/runs/{path_segment(run_id, 'run_id')}/output_items/{path_segment(output_item_id, 'output_item_id')}",

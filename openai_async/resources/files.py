@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._core.resource import APIResource, path_segment
@@ -31,7 +32,14 @@ class Files(FilesHelpers, APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OpenAIFile]:
-        """Returns a list of files. See https://platform.openai.com/docs/api-reference/files"""
+        """Returns a list of files. See https://platform.openai.com/docs/api-reference/files
+
+        Args:
+            purpose: Only return files with the given purpose.
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+        """
         return self._client._paginate(
             "/files",
             query={"purpose": purpose, "limit": limit, "order": order, "after": after},
@@ -45,10 +53,16 @@ class Files(FilesHelpers, APIResource):
         *,
         file: FileTypes,
         purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"],
-        expires_after: dict[str, Any] | FileExpirationAfter | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | FileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> OpenAIFile:
-        """Upload a file that can be used across various endpoints. See https://platform.openai.com/docs/api-reference/files"""
+        """Upload a file that can be used across various endpoints. See https://platform.openai.com/docs/api-reference/files
+
+        Args:
+            file: The File object (not file name) to be uploaded.
+            purpose: The intended purpose of the uploaded file.
+            expires_after: The expiration policy for a file.
+        """
         return await self._client._request(
             "POST",
             "/files",
@@ -63,7 +77,11 @@ class Files(FilesHelpers, APIResource):
         file_id: str,
         **options: Unpack[RequestOptions],
     ) -> OpenAIFile:
-        """Returns information about a specific file. See https://platform.openai.com/docs/api-reference/files"""
+        """Returns information about a specific file. See https://platform.openai.com/docs/api-reference/files
+
+        Args:
+            file_id: The ID of the file to use for this request.
+        """
         return await self._client._request(
             "GET",
             f"/files/{path_segment(file_id, 'file_id')}",
@@ -76,7 +94,11 @@ class Files(FilesHelpers, APIResource):
         file_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteFileResponse:
-        """Delete a file and remove it from all vector stores. See https://platform.openai.com/docs/api-reference/files"""
+        """Delete a file and remove it from all vector stores. See https://platform.openai.com/docs/api-reference/files
+
+        Args:
+            file_id: The ID of the file to use for this request.
+        """
         return await self._client._request(
             "DELETE",
             f"/files/{path_segment(file_id, 'file_id')}",
@@ -89,7 +111,11 @@ class Files(FilesHelpers, APIResource):
         file_id: str,
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
-        """Returns a response containing the contents of the specified file. See https://platform.openai.com/docs/api-reference/files"""
+        """Returns a response containing the contents of the specified file. See https://platform.openai.com/docs/api-reference/files
+
+        Args:
+            file_id: The ID of the file to use for this request.
+        """
         return await self._client._request(
             "GET",
             f"/files/{path_segment(file_id, 'file_id')}/content",

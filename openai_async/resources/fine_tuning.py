@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,12 +77,18 @@ class Graders(APIResource):
     async def run(
         self,
         *,
-        grader: dict[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
+        grader: Mapping[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
         model_sample: str,
-        item: dict[str, Any] | UnsetType = UNSET,
+        item: Mapping[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunGraderResponse:
-        """Run a grader. See https://platform.openai.com/docs/api-reference/graders"""
+        """Run a grader. See https://platform.openai.com/docs/api-reference/graders
+
+        Args:
+            grader: The grader used for the fine-tuning job.
+            model_sample: The model sample to be evaluated.
+            item: The dataset item provided to the grader.
+        """
         return await self._client._request(
             "POST",
             "/fine_tuning/alpha/graders/run",
@@ -94,10 +100,14 @@ class Graders(APIResource):
     async def validate(
         self,
         *,
-        grader: dict[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
+        grader: Mapping[str, Any] | GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti,
         **options: Unpack[RequestOptions],
     ) -> ValidateGraderResponse:
-        """Validate a grader. See https://platform.openai.com/docs/api-reference/graders"""
+        """Validate a grader. See https://platform.openai.com/docs/api-reference/graders
+
+        Args:
+            grader: The grader used for the fine-tuning job.
+        """
         return await self._client._request(
             "POST",
             "/fine_tuning/alpha/graders/validate",
@@ -144,7 +154,15 @@ class Permissions(APIResource):
         order: Literal["ascending", "descending"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FineTuningCheckpointPermission]:
-        """Organization owners can use this endpoint to view all permissions for a fine-tuned model checkpoint. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Organization owners can use this endpoint to view all permissions for a fine-tuned model checkpoint. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuned_model_checkpoint: The ID of the fine-tuned model checkpoint to get permissions for.
+            project_id: The ID of the project to get permissions for.
+            after: Identifier for the last permission ID from the previous pagination request.
+            limit: Number of permissions to retrieve.
+            order: The order in which to retrieve permissions.
+        """
         return self._client._paginate(
             f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint, 'fine_tuned_model_checkpoint')}/permissions",
             query={"project_id": project_id, "after": after, "limit": limit, "order": order},
@@ -160,7 +178,12 @@ class Permissions(APIResource):
         project_ids: builtins.list[str],
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FineTuningCheckpointPermission]:
-        """This enables organization owners to share fine-tuned models with other projects in their organization. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """This enables organization owners to share fine-tuned models with other projects in their organization. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuned_model_checkpoint: The ID of the fine-tuned model checkpoint to create a permission for.
+            project_ids: The project identifiers to grant access to.
+        """
         return self._client._paginate(
             f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint, 'fine_tuned_model_checkpoint')}/permissions",
             body=_CreateFineTuningCheckpointPermissionBody(project_ids=project_ids),
@@ -177,7 +200,12 @@ class Permissions(APIResource):
         fine_tuned_model_checkpoint: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteFineTuningCheckpointPermissionResponse:
-        """Organization owners can use this endpoint to delete a permission for a fine-tuned model checkpoint. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Organization owners can use this endpoint to delete a permission for a fine-tuned model checkpoint. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuned_model_checkpoint: The ID of the fine-tuned model checkpoint to delete a permission for.
+            permission_id: The ID of the fine-tuned model checkpoint permission to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint, 'fine_tuned_model_checkpoint')}/permissions/{path_segment(permission_id, 'permission_id')}",
@@ -206,10 +234,16 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         *,
         after: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
-        metadata: dict[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FineTuningJob]:
-        """List your organization's fine-tuning jobs. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """List your organization's fine-tuning jobs. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            after: Identifier for the last job from the previous pagination request.
+            limit: Number of fine-tuning jobs to retrieve.
+            metadata: Optional metadata filter.
+        """
         return self._client._paginate(
             "/fine_tuning/jobs",
             query={"after": after, "limit": limit, "metadata": metadata},
@@ -223,16 +257,27 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         *,
         model: str,
         training_file: str,
-        hyperparameters: dict[str, Any] | UnsetType = UNSET,
+        hyperparameters: Mapping[str, Any] | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         validation_file: str | None | UnsetType = UNSET,
-        integrations: Sequence[dict[str, Any]] | None | UnsetType = UNSET,
+        integrations: Sequence[Mapping[str, Any]] | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
-        method: dict[str, Any] | FineTuneMethod | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        method: Mapping[str, Any] | FineTuneMethod | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
-        """Creates a fine-tuning job which begins the process of creating a new model from a given dataset. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Creates a fine-tuning job which begins the process of creating a new model from a given dataset. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            model: The name of the model to fine-tune.
+            training_file: The ID of an uploaded file that contains training data.
+            hyperparameters: The hyperparameters used for the fine-tuning job.
+            suffix: A string of up to 64 characters that will be added to your fine-tuned model name.
+            validation_file: The ID of an uploaded file that contains validation data.
+            integrations: A list of integrations to enable for your fine-tuning job.
+            seed: The seed controls the reproducibility of the job.
+            method: The method used for fine-tuning.
+        """
         return await self._client._request(
             "POST",
             "/fine_tuning/jobs",
@@ -256,7 +301,11 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         fine_tuning_job_id: str,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
-        """Get info about a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Get info about a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuning_job_id: The ID of the fine-tuning job.
+        """
         return await self._client._request(
             "GET",
             f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}",
@@ -269,7 +318,11 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         fine_tuning_job_id: str,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
-        """Immediately cancel a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Immediately cancel a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuning_job_id: The ID of the fine-tuning job to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/cancel",
@@ -285,7 +338,13 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         limit: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FineTuningJobEvent]:
-        """Get status updates for a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Get status updates for a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuning_job_id: The ID of the fine-tuning job to get events for.
+            after: Identifier for the last event from the previous pagination request.
+            limit: Number of events to retrieve.
+        """
         return self._client._paginate(
             f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/events",
             query={"after": after, "limit": limit},
@@ -299,7 +358,11 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         fine_tuning_job_id: str,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
-        """Pause a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Pause a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuning_job_id: The ID of the fine-tuning job to pause.
+        """
         return await self._client._request(
             "POST",
             f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/pause",
@@ -312,7 +375,11 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         fine_tuning_job_id: str,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
-        """Resume a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """Resume a fine-tune job. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuning_job_id: The ID of the fine-tuning job to resume.
+        """
         return await self._client._request(
             "POST",
             f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/resume",
@@ -332,7 +399,13 @@ class JobsCheckpoints(APIResource):
         limit: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FineTuningJobCheckpoint]:
-        """List checkpoints for a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        """List checkpoints for a fine-tuning job. See https://platform.openai.com/docs/api-reference/fine-tuning
+
+        Args:
+            fine_tuning_job_id: The ID of the fine-tuning job to get checkpoints for.
+            after: Identifier for the last checkpoint ID from the previous pagination request.
+            limit: Number of checkpoints to retrieve.
+        """
         return self._client._paginate(
             f"/fine_tuning/jobs/{path_segment(fine_tuning_job_id, 'fine_tuning_job_id')}/checkpoints",
             query={"after": after, "limit": limit},

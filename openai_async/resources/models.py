@@ -29,7 +29,11 @@ class Models(APIResource):
         model: str,
         **options: Unpack[RequestOptions],
     ) -> Model:
-        """Retrieves a model instance, providing basic information about the model such as the owner and permissioning. See https://platform.openai.com/docs/api-reference/models"""
+        """Retrieves a model instance, providing basic information about the model such as the owner and permissioning. See https://platform.openai.com/docs/api-reference/models
+
+        Args:
+            model: The ID of the model to use for this request
+        """
         return await self._client._request(
             "GET",
             f"/models/{path_segment(model, 'model')}",
@@ -42,7 +46,11 @@ class Models(APIResource):
         model: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteModelResponse:
-        """Delete a fine-tuned model. See https://platform.openai.com/docs/api-reference/models"""
+        """Delete a fine-tuned model. See https://platform.openai.com/docs/api-reference/models
+
+        Args:
+            model: The model to delete
+        """
         return await self._client._request(
             "DELETE",
             f"/models/{path_segment(model, 'model')}",

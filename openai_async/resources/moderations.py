@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -28,11 +28,16 @@ class Moderations(APIResource):
     async def create(
         self,
         *,
-        input: str | list[str] | Sequence[dict[str, Any]],
+        input: str | list[str] | Sequence[Mapping[str, Any]],
         model: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateModerationResponse:
-        """Classifies if text and/or image inputs are potentially harmful. See https://platform.openai.com/docs/api-reference/moderations"""
+        """Classifies if text and/or image inputs are potentially harmful. See https://platform.openai.com/docs/api-reference/moderations
+
+        Args:
+            input: Input (or inputs) to classify.
+            model: The content moderation model you would like to use.
+        """
         return await self._client._request(
             "POST",
             "/moderations",

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,7 +79,7 @@ class Calls(APIResource):
         self,
         *,
         sdp: str,
-        session: dict[str, Any] | RealtimeSessionCreateRequestGA | UnsetType = UNSET,
+        session: Mapping[str, Any] | RealtimeSessionCreateRequestGA | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> str:
         """Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete the peer connection. See https://platform.openai.com/docs/api-reference/realtime"""
@@ -104,19 +104,36 @@ class Calls(APIResource):
         output_modalities: list[Literal["text", "audio"]] | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         instructions: str | UnsetType = UNSET,
-        audio: dict[str, Any] | UnsetType = UNSET,
+        audio: Mapping[str, Any] | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
-        tracing: Literal["auto"] | dict[str, Any] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceFunction | ToolChoiceMCP | UnsetType = UNSET,
+        tracing: Literal["auto"] | Mapping[str, Any] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceFunction | ToolChoiceMCP | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        reasoning: dict[str, Any] | RealtimeReasoning | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | RealtimeReasoning | UnsetType = UNSET,
         max_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
-        truncation: Literal["auto", "disabled"] | dict[str, Any] | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        truncation: Literal["auto", "disabled"] | Mapping[str, Any] | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Accept an incoming SIP call and configure the realtime session that will handle it. See https://platform.openai.com/docs/api-reference/realtime-calls"""
+        """Accept an incoming SIP call and configure the realtime session that will handle it. See https://platform.openai.com/docs/api-reference/realtime-calls
+
+        Args:
+            call_id: The identifier for the call provided in the `realtime.call.incoming` webhook.
+            type: The type of session to create.
+            output_modalities: The set of modalities the model can respond with.
+            model: The Realtime model used for this session.
+            instructions: The default system instructions (i.e.
+            audio: Configuration for input and output audio.
+            include: Additional fields to include in server outputs.
+            tracing: Realtime API can write session traces to the Traces Dashboard.
+            tools: Tools available to the model.
+            tool_choice: How the model chooses tools.
+            parallel_tool_calls: Whether the model may call multiple tools in parallel.
+            reasoning: Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`.
+            max_output_tokens: Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+            truncation: When the number of tokens in a conversation exceeds the model's input token limit, the conversation be trun...
+        """
         await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/accept",
@@ -145,7 +162,11 @@ class Calls(APIResource):
         call_id: str,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """End an active Realtime API call, whether it was initiated over SIP or WebRTC. See https://platform.openai.com/docs/api-reference/realtime-calls"""
+        """End an active Realtime API call, whether it was initiated over SIP or WebRTC. See https://platform.openai.com/docs/api-reference/realtime-calls
+
+        Args:
+            call_id: The identifier for the call.
+        """
         await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/hangup",
@@ -160,7 +181,12 @@ class Calls(APIResource):
         target_uri: str,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Transfer an active SIP call to a new destination using the SIP REFER verb. See https://platform.openai.com/docs/api-reference/realtime-calls"""
+        """Transfer an active SIP call to a new destination using the SIP REFER verb. See https://platform.openai.com/docs/api-reference/realtime-calls
+
+        Args:
+            call_id: The identifier for the call provided in the `realtime.call.incoming` webhook.
+            target_uri: URI that should appear in the SIP Refer-To header.
+        """
         await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/refer",
@@ -176,7 +202,12 @@ class Calls(APIResource):
         status_code: int | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Decline an incoming SIP call by returning a SIP status code to the caller. See https://platform.openai.com/docs/api-reference/realtime-calls"""
+        """Decline an incoming SIP call by returning a SIP status code to the caller. See https://platform.openai.com/docs/api-reference/realtime-calls
+
+        Args:
+            call_id: The identifier for the call provided in the `realtime.call.incoming` webhook.
+            status_code: SIP response code to send back to the caller.
+        """
         await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/reject",
@@ -208,11 +239,16 @@ class RealtimeClientSecrets(APIResource):
     async def create(
         self,
         *,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        session: dict[str, Any] | RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
+        session: Mapping[str, Any] | RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeCreateClientSecretResponse:
-        """Create a Realtime client secret with an associated session configuration. See https://platform.openai.com/docs/api-reference/realtime"""
+        """Create a Realtime client secret with an associated session configuration. See https://platform.openai.com/docs/api-reference/realtime
+
+        Args:
+            expires_after: Configuration for the client secret expiration.
+            session: Session configuration to use for the client secret.
+        """
         return await self._client._request(
             "POST",
             "/realtime/client_secrets",
@@ -228,11 +264,16 @@ class TranslationsClientSecrets(APIResource):
     async def create(
         self,
         *,
-        session: dict[str, Any] | RealtimeTranslationSessionCreateRequest,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
+        session: Mapping[str, Any] | RealtimeTranslationSessionCreateRequest,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeTranslationClientSecretCreateResponse:
-        """Create a Realtime translation client secret with an associated translation session configuration. See https://platform.openai.com/docs/api-reference/realtime"""
+        """Create a Realtime translation client secret with an associated translation session configuration. See https://platform.openai.com/docs/api-reference/realtime
+
+        Args:
+            session: Realtime translation session configuration.
+            expires_after: Configuration for the client secret expiration.
+        """
         return await self._client._request(
             "POST",
             "/realtime/translations/client_secrets",

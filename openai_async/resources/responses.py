@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -26,6 +26,9 @@ from ..types.responses import (
 from openai_async._helpers.responses.resource import ResponsesHelpers
 
 if TYPE_CHECKING:
+    from openai_async._helpers.responses.resource import TextFormatT
+    from openai_async._helpers.responses.stream import ResponseStreamManager
+    from openai_async._helpers.structured import ParsedResponse
     from ..types.responses import (
         ContextManagementParam,
         InputItem,
@@ -131,7 +134,7 @@ class Responses(ResponsesHelpers, APIResource):
     async def create(
         self,
         *,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -139,28 +142,28 @@ class Responses(ResponsesHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | ResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | Tool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | Reasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | InputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Response: ...
@@ -170,7 +173,7 @@ class Responses(ResponsesHelpers, APIResource):
         self,
         *,
         stream: Literal[True],
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -178,27 +181,27 @@ class Responses(ResponsesHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | ResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | Tool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | Reasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | InputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[ResponseStreamEvent]: ...
@@ -207,7 +210,7 @@ class Responses(ResponsesHelpers, APIResource):
     async def create(
         self,
         *,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -215,28 +218,28 @@ class Responses(ResponsesHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | ResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | Tool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | Reasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | InputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Response | AsyncStream[ResponseStreamEvent]: ...
@@ -244,7 +247,7 @@ class Responses(ResponsesHelpers, APIResource):
     async def create(
         self,
         *,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -252,32 +255,43 @@ class Responses(ResponsesHelpers, APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | ResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | Tool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | Reasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | InputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Response | AsyncStream[ResponseStreamEvent]:
-        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create"""
+        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create
+
+        Args:
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+        """
         return await self._client._request(
             "POST",
             "/responses",
@@ -366,7 +380,15 @@ class Responses(ResponsesHelpers, APIResource):
         include_obfuscation: bool | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Response | AsyncStream[ResponseStreamEvent]:
-        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve.
+            include: Additional fields to include in the response.
+            stream: If set to true, the model response data will be streamed to the client as it is generated using server-sent...
+            starting_after: The sequence number of the event after which to start streaming.
+            include_obfuscation: When true, stream obfuscation will be enabled.
+        """
         return await self._client._request(
             "GET",
             f"/responses/{path_segment(response_id, 'response_id')}",
@@ -382,7 +404,11 @@ class Responses(ResponsesHelpers, APIResource):
         response_id: str,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to delete.
+        """
         await self._client._request(
             "DELETE",
             f"/responses/{path_segment(response_id, 'response_id')}",
@@ -395,7 +421,11 @@ class Responses(ResponsesHelpers, APIResource):
         response_id: str,
         **options: Unpack[RequestOptions],
     ) -> Response:
-        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/responses/{path_segment(response_id, 'response_id')}/cancel",
@@ -407,16 +437,20 @@ class Responses(ResponsesHelpers, APIResource):
         self,
         *,
         model: str | None,
-        input: str | Sequence[dict[str, Any] | InputItem] | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | None | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | PromptCacheOptionsParam | None | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | None | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CompactResource:
-        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses"""
+        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            model: Model ID used to generate the response, like `gpt-5` or `o3`.
+        """
         return await self._client._request(
             "POST",
             "/responses/compact",
@@ -434,6 +468,189 @@ class Responses(ResponsesHelpers, APIResource):
             options=options,
         )
 
+    async def parse(
+        self,
+        *,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        top_logprobs: int | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        user: str | UnsetType = UNSET,
+        safety_identifier: str | None | UnsetType = UNSET,
+        prompt_cache_key: str | None | UnsetType = UNSET,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        previous_response_id: str | None | UnsetType = UNSET,
+        model: str | UnsetType = UNSET,
+        background: bool | None | UnsetType = UNSET,
+        max_tool_calls: int | None | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
+        service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
+        truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | UnsetType = UNSET,
+        include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
+        parallel_tool_calls: bool | None | UnsetType = UNSET,
+        store: bool | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
+        max_output_tokens: int | None | UnsetType = UNSET,
+        text_format: type[TextFormatT] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ParsedResponse[TextFormatT]:
+        """Create a response and decode it: ``response.output_parsed`` is the output text as ``text_format``.
+
+        Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
+        ``function_call`` output items. See https://platform.openai.com/docs/guides/structured-outputs
+
+        Args:
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+
+        Raises:
+            msgspec.ValidationError: the output text does not match ``text_format``.
+        """
+        return await self._parse({
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "previous_response_id": previous_response_id,
+            "model": model,
+            "background": background,
+            "max_tool_calls": max_tool_calls,
+            "text": text,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "prompt": prompt,
+            "service_tier": service_tier,
+            "truncation": truncation,
+            "reasoning": reasoning,
+            "input": input,
+            "include": include,
+            "parallel_tool_calls": parallel_tool_calls,
+            "store": store,
+            "instructions": instructions,
+            "moderation": moderation,
+            "stream_options": stream_options,
+            "conversation": conversation,
+            "context_management": context_management,
+            "max_output_tokens": max_output_tokens,
+            "text_format": text_format,
+            **options,
+        })
+
+    def stream(
+        self,
+        *,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        top_logprobs: int | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        user: str | UnsetType = UNSET,
+        safety_identifier: str | None | UnsetType = UNSET,
+        prompt_cache_key: str | None | UnsetType = UNSET,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | PromptCacheOptionsParam | UnsetType = UNSET,
+        previous_response_id: str | None | UnsetType = UNSET,
+        model: str | UnsetType = UNSET,
+        background: bool | None | UnsetType = UNSET,
+        max_tool_calls: int | None | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
+        service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
+        truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | UnsetType = UNSET,
+        include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
+        parallel_tool_calls: bool | None | UnsetType = UNSET,
+        store: bool | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
+        max_output_tokens: int | None | UnsetType = UNSET,
+        response_id: str | UnsetType = UNSET,
+        starting_after: int | UnsetType = UNSET,
+        text_format: type[TextFormatT] | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseStreamManager[TextFormatT]:
+        """Stream a response as typed events: ``async with client.responses.stream(...) as stream``.
+
+        With ``response_id=`` (and optionally ``starting_after=`` a sequence number) it resumes the stream of a
+        background response (``GET /responses/{id}?stream=true``); otherwise it takes the parameters of
+        ``create()``. ``text_format`` may be a Struct/dataclass/TypedDict type: sent as a strict JSON schema,
+        decoded into ``response.output_parsed``. ``await stream.get_final_response()`` returns the final
+        ``ParsedResponse``; ``response.failed`` raises ``ResponseFailedError``, an ``error`` event ``APIError``.
+        Leaving the ``async with`` block closes the connection.
+
+        Args:
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+        """
+        return self._stream({
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "previous_response_id": previous_response_id,
+            "model": model,
+            "background": background,
+            "max_tool_calls": max_tool_calls,
+            "text": text,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "prompt": prompt,
+            "service_tier": service_tier,
+            "truncation": truncation,
+            "reasoning": reasoning,
+            "input": input,
+            "include": include,
+            "parallel_tool_calls": parallel_tool_calls,
+            "store": store,
+            "instructions": instructions,
+            "moderation": moderation,
+            "stream_options": stream_options,
+            "conversation": conversation,
+            "context_management": context_management,
+            "max_output_tokens": max_output_tokens,
+            "response_id": response_id,
+            "starting_after": starting_after,
+            "text_format": text_format,
+            **options,
+        })
+
 
 class InputItems(APIResource):
     """The ``client.responses.input_items`` namespace."""
@@ -448,7 +665,15 @@ class InputItems(APIResource):
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ItemResource]:
-        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve input items for.
+            limit: A limit on the number of objects to be returned.
+            order: The order to return the input items in.
+            after: An item ID to list items after, used in pagination.
+            include: Additional fields to include in the response.
+        """
         return self._client._paginate(
             f"/responses/{path_segment(response_id, 'response_id')}/input_items",
             query={"limit": limit, "order": order, "after": after, "include": include},
@@ -465,20 +690,25 @@ class InputTokens(APIResource):
         self,
         *,
         model: str | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | InputItem] | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | InputItem] | None | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | Tool] | None | UnsetType = UNSET,
-        text: dict[str, Any] | ResponseTextParam | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | Reasoning | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | Tool] | None | UnsetType = UNSET,
+        text: Mapping[str, Any] | ResponseTextParam | None | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | Reasoning | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         personality: str | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | None | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> TokenCountsResource:
-        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            truncation: The truncation strategy to use for the model response.
+            personality: A model-owned style preset to apply to this request.
+        """
         return await self._client._request(
             "POST",
             "/responses/input_tokens",

@@ -48,7 +48,13 @@ class Skills(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[SkillResource]:
-        """List all skills for the current project. See https://platform.openai.com/docs/api-reference"""
+        """List all skills for the current project. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            limit: Number of items to retrieve
+            order: Sort order of results by timestamp.
+            after: Identifier for the last item from the previous pagination request
+        """
         return self._client._paginate(
             "/skills",
             query={"limit": limit, "order": order, "after": after},
@@ -78,7 +84,11 @@ class Skills(APIResource):
         skill_id: str,
         **options: Unpack[RequestOptions],
     ) -> SkillResource:
-        """Get a skill by its ID. See https://platform.openai.com/docs/api-reference"""
+        """Get a skill by its ID. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/skills/{path_segment(skill_id, 'skill_id')}",
@@ -93,7 +103,12 @@ class Skills(APIResource):
         default_version: str,
         **options: Unpack[RequestOptions],
     ) -> SkillResource:
-        """Update the default version pointer for a skill. See https://platform.openai.com/docs/api-reference"""
+        """Update the default version pointer for a skill. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill.
+            default_version: The skill version number to set as default.
+        """
         return await self._client._request(
             "POST",
             f"/skills/{path_segment(skill_id, 'skill_id')}",
@@ -107,7 +122,11 @@ class Skills(APIResource):
         skill_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedSkillResource:
-        """Delete a skill by its ID. See https://platform.openai.com/docs/api-reference"""
+        """Delete a skill by its ID. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/skills/{path_segment(skill_id, 'skill_id')}",
@@ -124,7 +143,11 @@ class SkillsContent(APIResource):
         skill_id: str,
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
-        """Download a skill zip bundle by its ID. See https://platform.openai.com/docs/api-reference"""
+        """Download a skill zip bundle by its ID. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill to download.
+        """
         return await self._client._request(
             "GET",
             f"/skills/{path_segment(skill_id, 'skill_id')}/content",
@@ -149,7 +172,14 @@ class Versions(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[SkillVersionResource]:
-        """List skill versions for a skill. See https://platform.openai.com/docs/api-reference"""
+        """List skill versions for a skill. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill.
+            limit: Number of versions to retrieve.
+            order: Sort order of results by version number.
+            after: The skill version ID to start after.
+        """
         return self._client._paginate(
             f"/skills/{path_segment(skill_id, 'skill_id')}/versions",
             query={"limit": limit, "order": order, "after": after},
@@ -166,7 +196,12 @@ class Versions(APIResource):
         default: bool | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> SkillVersionResource:
-        """Create a new immutable skill version. See https://platform.openai.com/docs/api-reference"""
+        """Create a new immutable skill version. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill to version.
+            default: Whether to set this version as the default.
+        """
         return await self._client._request(
             "POST",
             f"/skills/{path_segment(skill_id, 'skill_id')}/versions",
@@ -183,7 +218,12 @@ class Versions(APIResource):
         skill_id: str,
         **options: Unpack[RequestOptions],
     ) -> SkillVersionResource:
-        """Get a specific skill version. See https://platform.openai.com/docs/api-reference"""
+        """Get a specific skill version. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill.
+            version: The version number to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}",
@@ -198,7 +238,12 @@ class Versions(APIResource):
         skill_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedSkillVersionResource:
-        """Delete a skill version. See https://platform.openai.com/docs/api-reference"""
+        """Delete a skill version. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill.
+            version: The skill version number.
+        """
         return await self._client._request(
             "DELETE",
             f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}",
@@ -217,7 +262,12 @@ class VersionsContent(APIResource):
         skill_id: str,
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
-        """Download a skill version zip bundle. See https://platform.openai.com/docs/api-reference"""
+        """Download a skill version zip bundle. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            skill_id: The identifier of the skill.
+            version: The skill version number.
+        """
         return await self._client._request(
             "GET",
             f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}/content",

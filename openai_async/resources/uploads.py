@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,10 +51,18 @@ class Uploads(UploadsHelpers, APIResource):
         purpose: Literal["assistants", "batch", "fine-tune", "vision"],
         bytes: int,
         mime_type: str,
-        expires_after: dict[str, Any] | FileExpirationAfter | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | FileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Upload:
-        """Creates an intermediate Upload object that you can add Parts to. See https://platform.openai.com/docs/api-reference/uploads"""
+        """Creates an intermediate Upload object that you can add Parts to. See https://platform.openai.com/docs/api-reference/uploads
+
+        Args:
+            filename: The name of the file to upload.
+            purpose: The intended purpose of the uploaded file.
+            bytes: The number of bytes in the file you are uploading.
+            mime_type: The MIME type of the file.
+            expires_after: The expiration policy for a file.
+        """
         return await self._client._request(
             "POST",
             "/uploads",
@@ -73,7 +82,11 @@ class Uploads(UploadsHelpers, APIResource):
         upload_id: str,
         **options: Unpack[RequestOptions],
     ) -> Upload:
-        """Cancels the Upload. See https://platform.openai.com/docs/api-reference/uploads"""
+        """Cancels the Upload. See https://platform.openai.com/docs/api-reference/uploads
+
+        Args:
+            upload_id: The ID of the Upload.
+        """
         return await self._client._request(
             "POST",
             f"/uploads/{path_segment(upload_id, 'upload_id')}/cancel",
@@ -89,7 +102,13 @@ class Uploads(UploadsHelpers, APIResource):
         md5: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Upload:
-        """Completes the Upload. See https://platform.openai.com/docs/api-reference/uploads"""
+        """Completes the Upload. See https://platform.openai.com/docs/api-reference/uploads
+
+        Args:
+            upload_id: The ID of the Upload.
+            part_ids: The ordered list of Part IDs.
+            md5: The optional md5 checksum for the file contents to verify if the bytes uploaded matches what you expect.
+        """
         return await self._client._request(
             "POST",
             f"/uploads/{path_segment(upload_id, 'upload_id')}/complete",
@@ -109,7 +128,12 @@ class Parts(APIResource):
         data: FileTypes,
         **options: Unpack[RequestOptions],
     ) -> UploadPart:
-        """Adds a Part to an Upload object. See https://platform.openai.com/docs/api-reference/uploads"""
+        """Adds a Part to an Upload object. See https://platform.openai.com/docs/api-reference/uploads
+
+        Args:
+            upload_id: The ID of the Upload.
+            data: The chunk of bytes for this Part.
+        """
         return await self._client._request(
             "POST",
             f"/uploads/{path_segment(upload_id, 'upload_id')}/parts",

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -108,7 +108,14 @@ class VectorStores(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VectorStoreObject]:
-        """Returns a list of vector stores. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Returns a list of vector stores. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+        """
         return self._client._paginate(
             "/vector_stores",
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -123,12 +130,20 @@ class VectorStores(APIResource):
         file_ids: builtins.list[str] | UnsetType = UNSET,
         name: str | UnsetType = UNSET,
         description: str | UnsetType = UNSET,
-        expires_after: dict[str, Any] | VectorStoreExpirationAfter | UnsetType = UNSET,
-        chunking_strategy: dict[str, Any] | AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | VectorStoreExpirationAfter | UnsetType = UNSET,
+        chunking_strategy: Mapping[str, Any] | AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
-        """Create a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Create a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            file_ids: A list of File IDs that the vector store should use.
+            name: The name of the vector store.
+            description: A description for the vector store.
+            expires_after: The expiration policy for a vector store.
+            chunking_strategy: The chunking strategy used to chunk the file(s).
+        """
         return await self._client._request(
             "POST",
             "/vector_stores",
@@ -149,7 +164,11 @@ class VectorStores(APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
-        """Retrieves a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Retrieves a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}",
@@ -162,11 +181,16 @@ class VectorStores(APIResource):
         vector_store_id: str,
         *,
         name: str | None | UnsetType = UNSET,
-        expires_after: dict[str, Any] | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
-        """Modifies a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Modifies a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store to modify.
+            name: The name of the vector store.
+        """
         return await self._client._request(
             "POST",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}",
@@ -180,7 +204,11 @@ class VectorStores(APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteVectorStoreResponse:
-        """Delete a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Delete a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}",
@@ -195,11 +223,20 @@ class VectorStores(APIResource):
         query: str | builtins.list[str],
         rewrite_query: bool | UnsetType = UNSET,
         max_num_results: int | UnsetType = UNSET,
-        filters: dict[str, Any] | ComparisonFilter | CompoundFilter | UnsetType = UNSET,
-        ranking_options: dict[str, Any] | UnsetType = UNSET,
+        filters: Mapping[str, Any] | ComparisonFilter | CompoundFilter | UnsetType = UNSET,
+        ranking_options: Mapping[str, Any] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VectorStoreSearchResultItem]:
-        """Search a vector store for relevant chunks based on a query and file attributes filter. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Search a vector store for relevant chunks based on a query and file attributes filter. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store to search.
+            query: A query string for a search
+            rewrite_query: Whether to rewrite the natural language query for vector search.
+            max_num_results: The maximum number of results to return.
+            filters: A filter to apply based on file attributes.
+            ranking_options: Ranking options for search.
+        """
         return self._client._paginate(
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/search",
             body=_SearchVectorStoreBody(
@@ -224,12 +261,19 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_ids: list[str] | UnsetType = UNSET,
-        files: Sequence[dict[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
-        chunking_strategy: dict[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
-        attributes: dict[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
+        files: Sequence[Mapping[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
+        chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatchObject:
-        """Create a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Create a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store for which to create a File Batch.
+            file_ids: A list of File IDs that the vector store should use.
+            files: A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
+            chunking_strategy: The chunking strategy used to chunk the file(s).
+        """
         return await self._client._request(
             "POST",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches",
@@ -250,7 +294,12 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatchObject:
-        """Retrieves a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Retrieves a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store that the file batch belongs to.
+            batch_id: The ID of the file batch being retrieved.
+        """
         return await self._client._request(
             "GET",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}",
@@ -265,7 +314,12 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatchObject:
-        """Cancel a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Cancel a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store that the file batch belongs to.
+            batch_id: The ID of the file batch to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}/cancel",
@@ -285,7 +339,17 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         filter: Literal["in_progress", "completed", "failed", "cancelled"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VectorStoreFileObject]:
-        """Returns a list of vector store files in a batch. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Returns a list of vector store files in a batch. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store that the files belong to.
+            batch_id: The ID of the file batch that the files belong to.
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+            filter: Filter by file status.
+        """
         return self._client._paginate(
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/file_batches/{path_segment(batch_id, 'batch_id')}/files",
             query={"limit": limit, "order": order, "after": after, "before": before, "filter": filter},
@@ -309,7 +373,16 @@ class Files(VectorStoreFilesHelpers, APIResource):
         filter: Literal["in_progress", "completed", "failed", "cancelled"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VectorStoreFileObject]:
-        """Returns a list of vector store files. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Returns a list of vector store files. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store that the files belong to.
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+            filter: Filter by file status.
+        """
         return self._client._paginate(
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files",
             query={"limit": limit, "order": order, "after": after, "before": before, "filter": filter},
@@ -323,11 +396,17 @@ class Files(VectorStoreFilesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_id: str,
-        chunking_strategy: dict[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
-        attributes: dict[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
+        chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
-        """Create a vector store file by attaching a File to a vector store. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Create a vector store file by attaching a File to a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store for which to create a File.
+            file_id: A File ID that the vector store should use.
+            chunking_strategy: The chunking strategy used to chunk the file(s).
+        """
         return await self._client._request(
             "POST",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files",
@@ -347,7 +426,12 @@ class Files(VectorStoreFilesHelpers, APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
-        """Retrieves a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Retrieves a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store that the file belongs to.
+            file_id: The ID of the file being retrieved.
+        """
         return await self._client._request(
             "GET",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}",
@@ -360,10 +444,15 @@ class Files(VectorStoreFilesHelpers, APIResource):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: dict[str, Any] | VectorStoreFileAttributes,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
-        """Update attributes on a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Update attributes on a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store the file belongs to.
+            file_id: The ID of the file to update attributes.
+        """
         return await self._client._request(
             "POST",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}",
@@ -379,7 +468,12 @@ class Files(VectorStoreFilesHelpers, APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteVectorStoreFileResponse:
-        """Delete a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Delete a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store that the file belongs to.
+            file_id: The ID of the file to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}",
@@ -394,7 +488,12 @@ class Files(VectorStoreFilesHelpers, APIResource):
         vector_store_id: str,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[dict[str, Any]]:
-        """Retrieve the parsed contents of a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores"""
+        """Retrieve the parsed contents of a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores
+
+        Args:
+            vector_store_id: The ID of the vector store.
+            file_id: The ID of the file within the vector store.
+        """
         return self._client._paginate(
             f"/vector_stores/{path_segment(vector_store_id, 'vector_store_id')}/files/{path_segment(file_id, 'file_id')}/content",
             item=dict[str, Any],

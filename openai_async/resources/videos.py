@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._core.resource import APIResource, path_segment
@@ -29,7 +30,13 @@ class Videos(APIResource):
         after: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[VideoResource]:
-        """List recently generated videos for the current project. See https://platform.openai.com/docs/api-reference/videos/list for the organization."""
+        """List recently generated videos for the current project. See https://platform.openai.com/docs/api-reference/videos/list for the organization.
+
+        Args:
+            limit: Number of items to retrieve
+            order: Sort order of results by timestamp.
+            after: Identifier for the last item from the previous pagination request
+        """
         return self._client._paginate(
             "/videos",
             query={"limit": limit, "order": order, "after": after},
@@ -43,12 +50,19 @@ class Videos(APIResource):
         *,
         prompt: str,
         model: str | UnsetType = UNSET,
-        input_reference: FileTypes | dict[str, Any] | UnsetType = UNSET,
+        input_reference: FileTypes | Mapping[str, Any] | UnsetType = UNSET,
         seconds: Literal["4", "8", "12"] | UnsetType = UNSET,
         size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
-        """Create a new video generation job from a prompt and optional reference assets. See https://platform.openai.com/docs/api-reference/videos/create"""
+        """Create a new video generation job from a prompt and optional reference assets. See https://platform.openai.com/docs/api-reference/videos/create
+
+        Args:
+            prompt: Text prompt that describes the video to generate.
+            model: The video generation model to use (allowed values: sora-2, sora-2-pro).
+            seconds: Clip duration in seconds (allowed values: 4, 8, 12).
+            size: Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 1792x1024).
+        """
         return await self._client._request(
             "POST",
             "/videos",
@@ -71,7 +85,12 @@ class Videos(APIResource):
         name: str,
         **options: Unpack[RequestOptions],
     ) -> VideoCharacterResource:
-        """Create a character from an uploaded video. See https://platform.openai.com/docs/api-reference"""
+        """Create a character from an uploaded video. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            video: Video file used to create a character.
+            name: Display name for this API character.
+        """
         return await self._client._request(
             "POST",
             "/videos/characters",
@@ -86,7 +105,11 @@ class Videos(APIResource):
         character_id: str,
         **options: Unpack[RequestOptions],
     ) -> VideoCharacterResource:
-        """Fetch a character. See https://platform.openai.com/docs/api-reference"""
+        """Fetch a character. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            character_id: The identifier of the character to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/videos/characters/{path_segment(character_id, 'character_id')}",
@@ -97,11 +120,15 @@ class Videos(APIResource):
     async def edit(
         self,
         *,
-        video: FileTypes | dict[str, Any] | VideoReferenceInputParam,
+        video: FileTypes | Mapping[str, Any] | VideoReferenceInputParam,
         prompt: str,
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
-        """Create a new video generation job by editing a source video or existing generated video. See https://platform.openai.com/docs/api-reference"""
+        """Create a new video generation job by editing a source video or existing generated video. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            prompt: Text prompt that describes how to edit the source video.
+        """
         return await self._client._request(
             "POST",
             "/videos/edits",
@@ -114,12 +141,17 @@ class Videos(APIResource):
     async def extend(
         self,
         *,
-        video: dict[str, Any] | VideoReferenceInputParam | FileTypes,
+        video: Mapping[str, Any] | VideoReferenceInputParam | FileTypes,
         prompt: str,
         seconds: Literal["4", "8", "12"],
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
-        """Create an extension of a completed video. See https://platform.openai.com/docs/api-reference"""
+        """Create an extension of a completed video. See https://platform.openai.com/docs/api-reference
+
+        Args:
+            prompt: Updated text prompt that directs the extension generation.
+            seconds: Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+        """
         return await self._client._request(
             "POST",
             "/videos/extensions",
@@ -134,7 +166,11 @@ class Videos(APIResource):
         video_id: str,
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
-        """Fetch the latest metadata for a generated video. See https://platform.openai.com/docs/api-reference/videos/retrieve matching the provided identifier."""
+        """Fetch the latest metadata for a generated video. See https://platform.openai.com/docs/api-reference/videos/retrieve matching the provided identifier.
+
+        Args:
+            video_id: The identifier of the video to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/videos/{path_segment(video_id, 'video_id')}",
@@ -147,7 +183,11 @@ class Videos(APIResource):
         video_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedVideoResource:
-        """Permanently delete a completed or failed video and its stored assets. See https://platform.openai.com/docs/api-reference/videos/delete"""
+        """Permanently delete a completed or failed video and its stored assets. See https://platform.openai.com/docs/api-reference/videos/delete
+
+        Args:
+            video_id: The identifier of the video to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/videos/{path_segment(video_id, 'video_id')}",
@@ -162,7 +202,12 @@ class Videos(APIResource):
         variant: Literal["video", "thumbnail", "spritesheet"] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BinaryResponse:
-        """Download the generated video bytes or a derived preview asset. See https://platform.openai.com/docs/api-reference/videos/content"""
+        """Download the generated video bytes or a derived preview asset. See https://platform.openai.com/docs/api-reference/videos/content
+
+        Args:
+            video_id: The identifier of the video whose media to download.
+            variant: Which downloadable asset to return.
+        """
         return await self._client._request(
             "GET",
             f"/videos/{path_segment(video_id, 'video_id')}/content",
@@ -178,7 +223,12 @@ class Videos(APIResource):
         prompt: str,
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
-        """Create a remix of a completed video using a refreshed prompt. See https://platform.openai.com/docs/api-reference/videos/remix using the provided prompt."""
+        """Create a remix of a completed video using a refreshed prompt. See https://platform.openai.com/docs/api-reference/videos/remix using the provided prompt.
+
+        Args:
+            video_id: The identifier of the completed video to remix.
+            prompt: Updated text prompt that directs the remix generation.
+        """
         return await self._client._request(
             "POST",
             f"/videos/{path_segment(video_id, 'video_id')}/remix",

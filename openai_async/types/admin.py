@@ -4,39 +4,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AdminApiKey", "AdminApiKeyCreateResponse", "AdminApiKeyCreateResponseOwner", "AdminApiKeyOwner", "ApiKeyList", "AssignedRoleDetails", "AssignedRoleDetailsAssignmentSourcesItem", "AuditLog", "AuditLogActor", "AuditLogActorApiKey", "AuditLogActorServiceAccount", "AuditLogActorSession", "AuditLogActorUser", "AuditLogActor_ApiKey", "AuditLogApiKeyCreated", "AuditLogApiKeyCreatedData", "AuditLogApiKeyDeleted", "AuditLogApiKeyUpdated", "AuditLogApiKeyUpdatedChangesRequested", "AuditLogCertificateCreated", "AuditLogCertificateDeleted", "AuditLogCertificateUpdated", "AuditLogCertificatesActivated", "AuditLogCertificatesActivatedCertificatesItem", "AuditLogCertificatesDeactivated", "AuditLogCertificatesDeactivatedCertificatesItem", "AuditLogCheckpointPermissionCreated", "AuditLogCheckpointPermissionCreatedData", "AuditLogCheckpointPermissionDeleted", "AuditLogEventType", "AuditLogExternalKeyRegistered", "AuditLogExternalKeyRemoved", "AuditLogGroupCreated", "AuditLogGroupCreatedData", "AuditLogGroupDeleted", "AuditLogGroupUpdated", "AuditLogGroupUpdatedChangesRequested", "AuditLogInviteAccepted", "AuditLogInviteDeleted", "AuditLogInviteSent", "AuditLogInviteSentData", "AuditLogIpAllowlistConfigActivated", "AuditLogIpAllowlistConfigActivatedConfigsItem", "AuditLogIpAllowlistConfigDeactivated", "AuditLogIpAllowlistConfigDeactivatedConfigsItem", "AuditLogIpAllowlistCreated", "AuditLogIpAllowlistDeleted", "AuditLogIpAllowlistUpdated", "AuditLogLoginFailed", "AuditLogLogoutFailed", "AuditLogOrganizationUpdated", "AuditLogOrganizationUpdatedChangesRequested", "AuditLogProject", "AuditLogProjectArchived", "AuditLogProjectCreated", "AuditLogProjectCreatedData", "AuditLogProjectDeleted", "AuditLogProjectUpdated", "AuditLogProjectUpdatedChangesRequested", "AuditLogRateLimitDeleted", "AuditLogRateLimitUpdated", "AuditLogRateLimitUpdatedChangesRequested", "AuditLogRoleAssignmentCreated", "AuditLogRoleAssignmentDeleted", "AuditLogRoleBoundToResource", "AuditLogRoleCreated", "AuditLogRoleDeleted", "AuditLogRoleUnboundFromResource", "AuditLogRoleUpdated", "AuditLogRoleUpdatedChangesRequested", "AuditLogScimDisabled", "AuditLogScimEnabled", "AuditLogServiceAccountCreated", "AuditLogServiceAccountCreatedData", "AuditLogServiceAccountDeleted", "AuditLogServiceAccountUpdated", "AuditLogServiceAccountUpdatedChangesRequested", "AuditLogUserAdded", "AuditLogUserAddedData", "AuditLogUserDeleted", "AuditLogUserUpdated", "AuditLogUserUpdatedChangesRequested", "AuditLogWorkloadIdentityProviderCreated", "AuditLogWorkloadIdentityProviderDeleted", "AuditLogWorkloadIdentityProviderMappingCreated", "AuditLogWorkloadIdentityProviderMappingDeleted", "AuditLogWorkloadIdentityProviderMappingUpdated", "AuditLogWorkloadIdentityProviderUpdated", "Certificate", "CertificateCertificateDetails", "CostsResult", "CostsResultAmount", "CreateGroupBody", "CreateGroupUserBody", "CreateProjectServiceAccountApiKeyBody", "CreateSpendAlertBody", "DeleteCertificateResponse", "DeletedRoleAssignmentResource", "ErrorResponse", "Group", "GroupDeletedResource", "GroupListResource", "GroupMemberUser", "GroupResourceWithSuccess", "GroupResponse", "GroupRoleAssignment", "GroupUser", "GroupUserAssignment", "GroupUserDeletedResource", "HostedToolPermission", "HostedToolPermissionUpdate", "Invite", "InviteDeleteResponse", "InviteListResponse", "InviteProjectGroupBody", "InviteProjectsItem", "InviteRequest", "InviteRequestProjectsItem", "ListAuditLogsResponse", "ListCertificatesResponse", "ListProjectCertificatesResponse", "ModifyCertificateRequest", "OrganizationCertificate", "OrganizationCertificateActivationResponse", "OrganizationCertificateCertificateDetails", "OrganizationCertificateDeactivationResponse", "OrganizationDataRetention", "OrganizationProjectCertificate", "OrganizationProjectCertificateActivationResponse", "OrganizationProjectCertificateCertificateDetails", "OrganizationProjectCertificateDeactivationResponse", "OrganizationSpendAlert", "OrganizationSpendAlertDeletedResource", "OrganizationSpendAlertListResource", "OrganizationSpendLimitDeletedResource", "OrganizationSpendLimitResource", "Project", "ProjectApiKey", "ProjectApiKeyDeleteResponse", "ProjectApiKeyListResponse", "ProjectApiKeyOwner", "ProjectApiKeyOwnerServiceAccount", "ProjectApiKeyOwnerUser", "ProjectCreateRequest", "ProjectDataRetention", "ProjectGroup", "ProjectGroupDeletedResource", "ProjectGroupListResource", "ProjectHostedToolPermissions", "ProjectHostedToolPermissionsUpdateRequest", "ProjectListResponse", "ProjectModelPermissions", "ProjectModelPermissionsDeleteResponse", "ProjectModelPermissionsUpdateRequest", "ProjectRateLimit", "ProjectRateLimitListResponse", "ProjectRateLimitUpdateRequest", "ProjectServiceAccount", "ProjectServiceAccountApiKey", "ProjectServiceAccountCreateRequest", "ProjectServiceAccountCreateResponse", "ProjectServiceAccountDeleteResponse", "ProjectServiceAccountListResponse", "ProjectSpendAlert", "ProjectSpendAlertDeletedResource", "ProjectSpendAlertListResource", "ProjectSpendLimitDeletedResource", "ProjectSpendLimitResource", "ProjectUpdateRequest", "ProjectUser", "ProjectUserCreateRequest", "ProjectUserDeleteResponse", "ProjectUserListResponse", "ProjectUserUpdateRequest", "PublicAssignOrganizationGroupRoleBody", "PublicCreateOrganizationRoleBody", "PublicProjectResidency", "PublicRoleListResource", "PublicUpdateOrganizationRoleBody", "Role", "RoleDeletedResource", "RoleListResource", "ServiceAccountApiKeyBody", "SpendAlertNotificationChannel", "SpendLimitCurrency", "SpendLimitEnforcement", "SpendLimitEnforcementStatus", "SpendLimitInterval", "ToggleCertificatesRequest", "UpdateGroupBody", "UpdateOrganizationDataRetentionBody", "UpdateOrganizationSpendLimitBody", "UpdateProjectDataRetentionBody", "UpdateProjectServiceAccountBody", "UpdateProjectSpendLimitBody", "UploadCertificateRequest", "UsageAudioSpeechesResult", "UsageAudioTranscriptionsResult", "UsageCodeInterpreterSessionsResult", "UsageCompletionsResult", "UsageEmbeddingsResult", "UsageFileSearchCallsResult", "UsageImagesResult", "UsageModerationsResult", "UsageResponse", "UsageTimeBucket", "UsageVectorStoresResult", "UsageWebSearchCallsResult", "User", "UserDeleteResponse", "UserListResource", "UserListResponse", "UserProjects", "UserProjectsDataItem", "UserRoleAssignment", "UserRoleUpdateRequest", "UserUser"]
+__all__ = ["AdminApiKey", "AdminApiKeyCreateResponse", "AdminApiKeyCreateResponseOwner", "AdminApiKeyOwner", "ApiKeyList", "AssignedRoleDetails", "AssignedRoleDetailsAssignmentSourcesItem", "AuditLog", "AuditLogActor", "AuditLogActorApiKey", "AuditLogActorServiceAccount", "AuditLogActorSession", "AuditLogActorUser", "AuditLogActor_ApiKey", "AuditLogApiKeyCreated", "AuditLogApiKeyCreatedData", "AuditLogApiKeyDeleted", "AuditLogApiKeyUpdated", "AuditLogApiKeyUpdatedChangesRequested", "AuditLogCertificateCreated", "AuditLogCertificateDeleted", "AuditLogCertificateUpdated", "AuditLogCertificatesActivated", "AuditLogCertificatesActivatedCertificatesItem", "AuditLogCertificatesDeactivated", "AuditLogCertificatesDeactivatedCertificatesItem", "AuditLogCheckpointPermissionCreated", "AuditLogCheckpointPermissionCreatedData", "AuditLogCheckpointPermissionDeleted", "AuditLogEventType", "AuditLogExternalKeyRegistered", "AuditLogExternalKeyRemoved", "AuditLogGroupCreated", "AuditLogGroupCreatedData", "AuditLogGroupDeleted", "AuditLogGroupUpdated", "AuditLogGroupUpdatedChangesRequested", "AuditLogInviteAccepted", "AuditLogInviteDeleted", "AuditLogInviteSent", "AuditLogInviteSentData", "AuditLogIpAllowlistConfigActivated", "AuditLogIpAllowlistConfigActivatedConfigsItem", "AuditLogIpAllowlistConfigDeactivated", "AuditLogIpAllowlistConfigDeactivatedConfigsItem", "AuditLogIpAllowlistCreated", "AuditLogIpAllowlistDeleted", "AuditLogIpAllowlistUpdated", "AuditLogLoginFailed", "AuditLogLogoutFailed", "AuditLogOrganizationUpdated", "AuditLogOrganizationUpdatedChangesRequested", "AuditLogProject", "AuditLogProjectArchived", "AuditLogProjectCreated", "AuditLogProjectCreatedData", "AuditLogProjectDeleted", "AuditLogProjectUpdated", "AuditLogProjectUpdatedChangesRequested", "AuditLogRateLimitDeleted", "AuditLogRateLimitUpdated", "AuditLogRateLimitUpdatedChangesRequested", "AuditLogRoleAssignmentCreated", "AuditLogRoleAssignmentDeleted", "AuditLogRoleBoundToResource", "AuditLogRoleCreated", "AuditLogRoleDeleted", "AuditLogRoleUnboundFromResource", "AuditLogRoleUpdated", "AuditLogRoleUpdatedChangesRequested", "AuditLogScimDisabled", "AuditLogScimEnabled", "AuditLogServiceAccountCreated", "AuditLogServiceAccountCreatedData", "AuditLogServiceAccountDeleted", "AuditLogServiceAccountUpdated", "AuditLogServiceAccountUpdatedChangesRequested", "AuditLogUserAdded", "AuditLogUserAddedData", "AuditLogUserDeleted", "AuditLogUserUpdated", "AuditLogUserUpdatedChangesRequested", "AuditLogWorkloadIdentityProviderCreated", "AuditLogWorkloadIdentityProviderDeleted", "AuditLogWorkloadIdentityProviderMappingCreated", "AuditLogWorkloadIdentityProviderMappingDeleted", "AuditLogWorkloadIdentityProviderMappingUpdated", "AuditLogWorkloadIdentityProviderUpdated", "Certificate", "CertificateCertificateDetails", "CostsResult", "CostsResultAmount", "CreateGroupBody", "CreateGroupUserBody", "CreateProjectServiceAccountApiKeyBody", "CreateSpendAlertBody", "DeleteCertificateResponse", "DeletedRoleAssignmentResource", "ErrorResponse", "Group", "GroupDeletedResource", "GroupListResource", "GroupMemberUser", "GroupResourceWithSuccess", "GroupResponse", "GroupRoleAssignment", "GroupUpdateResponse", "GroupUser", "GroupUserAssignment", "GroupUserDeletedResource", "HostedToolPermission", "HostedToolPermissionUpdate", "HostedToolPermissionUpdateParams", "Invite", "InviteCreateParams", "InviteDeleteResponse", "InviteListResponse", "InviteProjectGroupBody", "InviteProjectsItem", "InviteRequest", "InviteRequestProjectsItem", "ListAuditLogsResponse", "ListCertificatesResponse", "ListProjectCertificatesResponse", "ModifyCertificateRequest", "OrganizationCertificate", "OrganizationCertificateActivationResponse", "OrganizationCertificateCertificateDetails", "OrganizationCertificateDeactivationResponse", "OrganizationDataRetention", "OrganizationGroupUser", "OrganizationProjectCertificate", "OrganizationProjectCertificateActivationResponse", "OrganizationProjectCertificateCertificateDetails", "OrganizationProjectCertificateDeactivationResponse", "OrganizationSpendAlert", "OrganizationSpendAlertDeletedResource", "OrganizationSpendAlertListResource", "OrganizationSpendLimitDeletedResource", "OrganizationSpendLimitResource", "Project", "ProjectApiKey", "ProjectApiKeyDeleteResponse", "ProjectApiKeyListResponse", "ProjectApiKeyOwner", "ProjectApiKeyOwnerServiceAccount", "ProjectApiKeyOwnerUser", "ProjectCreateRequest", "ProjectDataRetention", "ProjectGroup", "ProjectGroupDeletedResource", "ProjectGroupListResource", "ProjectHostedToolPermissions", "ProjectHostedToolPermissionsUpdateRequest", "ProjectListResponse", "ProjectModelPermissions", "ProjectModelPermissionsDeleteResponse", "ProjectModelPermissionsUpdateRequest", "ProjectRateLimit", "ProjectRateLimitListResponse", "ProjectRateLimitUpdateRequest", "ProjectServiceAccount", "ProjectServiceAccountApiKey", "ProjectServiceAccountCreateRequest", "ProjectServiceAccountCreateResponse", "ProjectServiceAccountDeleteResponse", "ProjectServiceAccountListResponse", "ProjectSpendAlert", "ProjectSpendAlertDeletedResource", "ProjectSpendAlertListResource", "ProjectSpendLimitDeletedResource", "ProjectSpendLimitResource", "ProjectUpdateRequest", "ProjectUser", "ProjectUserCreateRequest", "ProjectUserDeleteResponse", "ProjectUserListResponse", "ProjectUserUpdateRequest", "PublicAssignOrganizationGroupRoleBody", "PublicCreateOrganizationRoleBody", "PublicProjectResidency", "PublicRoleListResource", "PublicUpdateOrganizationRoleBody", "Role", "RoleCreateParams", "RoleDeletedResource", "RoleListResource", "RoleListResponse", "RoleRetrieveResponse", "RoleUpdateParams", "ServiceAccountApiKeyBody", "SpendAlertCreateParams", "SpendAlertNotificationChannel", "SpendAlertUpdateParams", "SpendLimitCurrency", "SpendLimitEnforcement", "SpendLimitEnforcementStatus", "SpendLimitInterval", "SpendLimitUpdateParams", "ToggleCertificatesRequest", "UpdateGroupBody", "UpdateOrganizationDataRetentionBody", "UpdateOrganizationSpendLimitBody", "UpdateProjectDataRetentionBody", "UpdateProjectServiceAccountBody", "UpdateProjectSpendLimitBody", "UploadCertificateRequest", "UsageAudioSpeechesResult", "UsageAudioTranscriptionsResult", "UsageCodeInterpreterSessionsResult", "UsageCompletionsResult", "UsageEmbeddingsResult", "UsageFileSearchCallsResult", "UsageImagesResult", "UsageModerationsResult", "UsageResponse", "UsageTimeBucket", "UsageVectorStoresResult", "UsageWebSearchCallsResult", "User", "UserCreateParams", "UserDeleteResponse", "UserListResource", "UserListResponse", "UserProjects", "UserProjectsDataItem", "UserRetrieveResponse", "UserRoleAssignment", "UserRoleUpdateRequest", "UserUpdateParams", "UserUser"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class AdminApiKey(BaseModel):
     """Represents an individual Admin API key in an org."""
 
-    object: Literal["organization.admin_api_key"] | str | None = None  # The object type, which is always `organization.admin_api_key`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
+    object: Literal["organization.admin_api_key"] | str = _REQUIRED  # The object type, which is always `organization.admin_api_key`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
     name: str | None = None  # The name of the API key
-    redacted_value: str | None = None  # The redacted value of the API key
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the API key was created
-    expires_at: int | None = None
+    redacted_value: str = _REQUIRED  # The redacted value of the API key
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was created
+    expires_at: int | None = _REQUIRED
     last_used_at: int | None = None
-    owner: AdminApiKeyOwner | None = None
+    owner: AdminApiKeyOwner = _REQUIRED
 
 
 class AdminApiKeyCreateResponse(BaseModel):
     """Represents an individual Admin API key in an org."""
 
-    object: Literal["organization.admin_api_key"] | str | None = None  # The object type, which is always `organization.admin_api_key`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
+    object: Literal["organization.admin_api_key"] | str = _REQUIRED  # The object type, which is always `organization.admin_api_key`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
     name: str | None = None  # The name of the API key
-    redacted_value: str | None = None  # The redacted value of the API key
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the API key was created
-    expires_at: int | None = None
+    redacted_value: str = _REQUIRED  # The redacted value of the API key
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was created
+    expires_at: int | None = _REQUIRED
     last_used_at: int | None = None
-    owner: AdminApiKeyCreateResponseOwner | None = None
-    value: str | None = None  # The value of the API key.
+    owner: AdminApiKeyCreateResponseOwner = _REQUIRED
+    value: str = _REQUIRED  # The value of the API key.
 
 
 class AdminApiKeyCreateResponseOwner(BaseModel):
@@ -58,9 +61,9 @@ class AdminApiKeyOwner(BaseModel):
 
 
 class ApiKeyList(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[AdminApiKey] | None = None
-    has_more: bool | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[AdminApiKey] = _REQUIRED
+    has_more: bool = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
 
@@ -68,31 +71,31 @@ class ApiKeyList(BaseModel):
 class AssignedRoleDetails(BaseModel):
     """Detailed information about a role assignment entry returned when listing assignments."""
 
-    id: str | None = None  # Identifier for the role.
-    name: str | None = None  # Name of the role.
-    permissions: list[str] | None = None  # Permissions associated with the role.
-    resource_type: str | None = None  # Resource type the role applies to.
-    predefined_role: bool | None = None  # Whether the role is predefined by OpenAI.
-    description: str | None = None  # Description of the role.
-    created_at: int | None = None  # When the role was created.
-    updated_at: int | None = None  # When the role was last updated.
-    created_by: str | None = None  # Identifier of the actor who created the role.
-    created_by_user_obj: dict[str, Any] | None = None  # User details for the actor that created the role, when available.
-    metadata: dict[str, Any] | None = None  # Arbitrary metadata stored on the role.
-    assignment_sources: list[AssignedRoleDetailsAssignmentSourcesItem] | None = None  # Principals from which the role assignment is inherited, when available.
+    id: str = _REQUIRED  # Identifier for the role.
+    name: str = _REQUIRED  # Name of the role.
+    permissions: list[str] = _REQUIRED  # Permissions associated with the role.
+    resource_type: str = _REQUIRED  # Resource type the role applies to.
+    predefined_role: bool = _REQUIRED  # Whether the role is predefined by OpenAI.
+    description: str | None = _REQUIRED  # Description of the role.
+    created_at: int | None = _REQUIRED  # When the role was created.
+    updated_at: int | None = _REQUIRED  # When the role was last updated.
+    created_by: str | None = _REQUIRED  # Identifier of the actor who created the role.
+    created_by_user_obj: dict[str, Any] | None = _REQUIRED  # User details for the actor that created the role, when available.
+    metadata: dict[str, Any] | None = _REQUIRED  # Arbitrary metadata stored on the role.
+    assignment_sources: list[AssignedRoleDetailsAssignmentSourcesItem] | None = _REQUIRED  # Principals from which the role assignment is inherited, when available.
 
 
 class AssignedRoleDetailsAssignmentSourcesItem(BaseModel):
-    principal_id: str | None = None
-    principal_type: str | None = None
+    principal_id: str = _REQUIRED
+    principal_type: str = _REQUIRED
 
 
 class AuditLog(BaseModel):
     """A log of a user action or configuration change within this organization."""
 
-    id: str | None = None  # The ID of this log.
-    type: AuditLogEventType | None = None
-    effective_at: int | None = None  # The Unix timestamp (in seconds) of the event.
+    id: str = _REQUIRED  # The ID of this log.
+    type: AuditLogEventType = _REQUIRED
+    effective_at: int = _REQUIRED  # The Unix timestamp (in seconds) of the event.
     project: AuditLogProject | None = None  # The project that the action was scoped to.
     actor: AuditLogActor | AuditLogActor_ApiKey | None = None
     api_key_created_: AuditLogApiKeyCreated | None = msgspec.field(default=None, name="api_key.created")  # The details for events with this `type`.
@@ -155,7 +158,7 @@ class AuditLog(BaseModel):
 class AuditLogActor(BaseModel, tag_field="type", tag="session"):
     """The actor who performed the audit logged action."""
 
-    type = "session"
+    type: ClassVar[Literal["session", "api_key"]] = "session"
     session: AuditLogActorSession | None = None
     api_key: AuditLogActorApiKey | None = None
 
@@ -720,11 +723,11 @@ class AuditLogWorkloadIdentityProviderUpdated(BaseModel):
 class Certificate(BaseModel):
     """Represents an individual `certificate` uploaded to the organization."""
 
-    object: Literal["certificate", "organization.certificate", "organization.project.certificate"] | str | None = None  # The object type.
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the certificate.
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    certificate_details: CertificateCertificateDetails | None = None
+    object: Literal["certificate", "organization.certificate", "organization.project.certificate"] | str = _REQUIRED  # The object type.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    name: str | None = _REQUIRED  # The name of the certificate.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    certificate_details: CertificateCertificateDetails = _REQUIRED
     active: bool | None = None  # Whether the certificate is currently active at the specified scope.
 
 
@@ -737,7 +740,7 @@ class CertificateCertificateDetails(BaseModel):
 class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"):
     """The aggregated costs details of the specific time bucket."""
 
-    object = "organization.costs.result"
+    object: ClassVar[Literal["organization.costs.result"]] = "organization.costs.result"
     amount: CostsResultAmount | None = None  # The monetary value in its associated currency.
     line_item: str | None = None
     project_id: str | None = None
@@ -756,13 +759,13 @@ class CostsResultAmount(BaseModel):
 class CreateGroupBody(BaseModel):
     """Request payload for creating a new group in the organization."""
 
-    name: str | None = None  # Human readable name for the group.
+    name: str = _REQUIRED  # Human readable name for the group.
 
 
 class CreateGroupUserBody(BaseModel):
     """Request payload for adding a user to a group."""
 
-    user_id: str | None = None  # Identifier of the user to add to the group.
+    user_id: str = _REQUIRED  # Identifier of the user to add to the group.
 
 
 class CreateProjectServiceAccountApiKeyBody(BaseModel):
@@ -775,199 +778,199 @@ class CreateProjectServiceAccountApiKeyBody(BaseModel):
 class CreateSpendAlertBody(BaseModel):
     """Parameters for creating or updating a spend alert."""
 
-    threshold_amount: int | None = None  # The alert threshold amount, in cents.
-    currency: Literal["USD"] | str | None = None  # The currency for the threshold amount.
-    interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
-    notification_channel: SpendAlertNotificationChannel | None = None
+    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
+    currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
+    interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    notification_channel: SpendAlertNotificationChannel = _REQUIRED
 
 
 class DeleteCertificateResponse(BaseModel):
-    object: Literal["certificate.deleted"] | str | None = None  # The object type, must be `certificate.deleted`.
-    id: str | None = None  # The ID of the certificate that was deleted.
+    object: Literal["certificate.deleted"] | str = _REQUIRED  # The object type, must be `certificate.deleted`.
+    id: str = _REQUIRED  # The ID of the certificate that was deleted.
 
 
 class DeletedRoleAssignmentResource(BaseModel):
     """Confirmation payload returned after unassigning a role."""
 
-    object: str | None = None  # Identifier for the deleted assignment, such as `group.role.deleted` or `user.role.deleted`.
-    deleted: bool | None = None  # Whether the assignment was removed.
+    object: str = _REQUIRED  # Identifier for the deleted assignment, such as `group.role.deleted` or `user.role.deleted`.
+    deleted: bool = _REQUIRED  # Whether the assignment was removed.
 
 
 class ErrorResponse(BaseModel):
-    error: _shared.Error | None = None
+    error: _shared.Error = _REQUIRED
 
 
 class Group(BaseModel):
     """Summary information about a group returned in role assignment responses."""
 
-    object: Literal["group"] | str | None = None  # Always `group`.
-    id: str | None = None  # Identifier for the group.
-    name: str | None = None  # Display name of the group.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the group was created.
-    scim_managed: bool | None = None  # Whether the group is managed through SCIM.
+    object: Literal["group"] | str = _REQUIRED  # Always `group`.
+    id: str = _REQUIRED  # Identifier for the group.
+    name: str = _REQUIRED  # Display name of the group.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
+    scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM.
 
 
 class GroupDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a group."""
 
-    object: Literal["group.deleted"] | str | None = None  # Always `group.deleted`.
-    id: str | None = None  # Identifier of the deleted group.
-    deleted: bool | None = None  # Whether the group was deleted.
+    object: Literal["group.deleted"] | str = _REQUIRED  # Always `group.deleted`.
+    id: str = _REQUIRED  # Identifier of the deleted group.
+    deleted: bool = _REQUIRED  # Whether the group was deleted.
 
 
 class GroupListResource(BaseModel):
     """Paginated list of organization groups."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[GroupResponse] | None = None  # Groups returned in the current page.
-    has_more: bool | None = None  # Whether additional groups are available when paginating.
-    next: str | None = None  # Cursor to fetch the next page of results, or `null` if there are no more results.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[GroupResponse] = _REQUIRED  # Groups returned in the current page.
+    has_more: bool = _REQUIRED  # Whether additional groups are available when paginating.
+    next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` if there are no more results.
 
 
 class GroupMemberUser(BaseModel):
     """Details about a user returned from an organization group membership lookup."""
 
-    id: str | None = None  # Identifier for the user.
-    name: str | None = None  # Display name of the user.
-    email: str | None = None  # Email address of the user, or `null` for users without an email.
-    picture: str | None = None  # URL of the user's profile picture, if available.
-    is_service_account: bool | None = None  # Whether the user is a service account.
-    user_type: Literal["user", "tenant_user"] | str | None = None  # The type of user.
+    id: str = _REQUIRED  # Identifier for the user.
+    name: str = _REQUIRED  # Display name of the user.
+    email: str | None = _REQUIRED  # Email address of the user, or `null` for users without an email.
+    picture: str | None = _REQUIRED  # URL of the user's profile picture, if available.
+    is_service_account: bool | None = _REQUIRED  # Whether the user is a service account.
+    user_type: Literal["user", "tenant_user"] | str = _REQUIRED  # The type of user.
 
 
 class GroupResourceWithSuccess(BaseModel):
     """Response returned after updating a group."""
 
-    id: str | None = None  # Identifier for the group.
-    name: str | None = None  # Updated display name for the group.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the group was created.
-    is_scim_managed: bool | None = None  # Whether the group is managed through SCIM and controlled by your identity provider.
+    id: str = _REQUIRED  # Identifier for the group.
+    name: str = _REQUIRED  # Updated display name for the group.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
+    is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
 
 
 class GroupResponse(BaseModel):
     """Details about an organization group."""
 
-    id: str | None = None  # Identifier for the group.
-    name: str | None = None  # Display name of the group.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the group was created.
-    is_scim_managed: bool | None = None  # Whether the group is managed through SCIM and controlled by your identity provider.
-    group_type: Literal["group", "tenant_group"] | str | None = None  # The type of the group.
+    id: str = _REQUIRED  # Identifier for the group.
+    name: str = _REQUIRED  # Display name of the group.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
+    is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
+    group_type: Literal["group", "tenant_group"] | str = _REQUIRED  # The type of the group.
 
 
 class GroupRoleAssignment(BaseModel):
     """Role assignment linking a group to a role."""
 
-    object: Literal["group.role"] | str | None = None  # Always `group.role`.
-    group: Group | None = None
-    role: Role | None = None
+    object: Literal["group.role"] | str = _REQUIRED  # Always `group.role`.
+    group: Group = _REQUIRED
+    role: Role = _REQUIRED
 
 
 class GroupUser(BaseModel):
     """Represents an individual user returned when inspecting group membership."""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the user.
-    email: str | None = None  # The email address of the user.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    name: str = _REQUIRED  # The name of the user.
+    email: str | None = _REQUIRED  # The email address of the user.
 
 
 class GroupUserAssignment(BaseModel):
     """Confirmation payload returned after adding a user to a group."""
 
-    object: Literal["group.user"] | str | None = None  # Always `group.user`.
-    user_id: str | None = None  # Identifier of the user that was added.
-    group_id: str | None = None  # Identifier of the group the user was added to.
+    object: Literal["group.user"] | str = _REQUIRED  # Always `group.user`.
+    user_id: str = _REQUIRED  # Identifier of the user that was added.
+    group_id: str = _REQUIRED  # Identifier of the group the user was added to.
 
 
 class GroupUserDeletedResource(BaseModel):
     """Confirmation payload returned after removing a user from a group."""
 
-    object: Literal["group.user.deleted"] | str | None = None  # Always `group.user.deleted`.
-    deleted: bool | None = None  # Whether the group membership was removed.
+    object: Literal["group.user.deleted"] | str = _REQUIRED  # Always `group.user.deleted`.
+    deleted: bool = _REQUIRED  # Whether the group membership was removed.
 
 
 class HostedToolPermission(BaseModel):
     """Permission state for a single hosted tool on a project."""
 
-    enabled: bool | None = None  # Whether the hosted tool is enabled for the project.
+    enabled: bool = _REQUIRED  # Whether the hosted tool is enabled for the project.
 
 
 class HostedToolPermissionUpdate(BaseModel):
-    enabled: bool | None = None  # Whether to enable the hosted tool for the project.
+    enabled: bool = _REQUIRED  # Whether to enable the hosted tool for the project.
 
 
 class Invite(BaseModel):
     """Represents an individual `invite` to the organization."""
 
-    object: Literal["organization.invite"] | str | None = None  # The object type, which is always `organization.invite`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    email: str | None = None  # The email address of the individual to whom the invite was sent
-    role: Literal["owner", "reader"] | str | None = None  # `owner` or `reader`
-    status: Literal["accepted", "expired", "pending"] | str | None = None  # `accepted`,`expired`, or `pending`
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the invite was sent.
+    object: Literal["organization.invite"] | str = _REQUIRED  # The object type, which is always `organization.invite`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    email: str = _REQUIRED  # The email address of the individual to whom the invite was sent
+    role: Literal["owner", "reader"] | str = _REQUIRED  # `owner` or `reader`
+    status: Literal["accepted", "expired", "pending"] | str = _REQUIRED  # `accepted`,`expired`, or `pending`
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the invite was sent.
     expires_at: int | None = None  # The Unix timestamp (in seconds) of when the invite expires.
     accepted_at: int | None = None  # The Unix timestamp (in seconds) of when the invite was accepted.
-    projects: list[InviteProjectsItem] | None = None  # The projects that were granted membership upon acceptance of the invite.
+    projects: list[InviteProjectsItem] = _REQUIRED  # The projects that were granted membership upon acceptance of the invite.
 
 
 class InviteDeleteResponse(BaseModel):
-    object: Literal["organization.invite.deleted"] | str | None = None  # The object type, which is always `organization.invite.deleted`
-    id: str | None = None
-    deleted: bool | None = None
+    object: Literal["organization.invite.deleted"] | str = _REQUIRED  # The object type, which is always `organization.invite.deleted`
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class InviteListResponse(BaseModel):
-    object: Literal["list"] | str | None = None  # The object type, which is always `list`
-    data: list[Invite] | None = None
+    object: Literal["list"] | str = _REQUIRED  # The object type, which is always `list`
+    data: list[Invite] = _REQUIRED
     first_id: str | None = None  # The first `invite_id` in the retrieved `list`
     last_id: str | None = None  # The last `invite_id` in the retrieved `list`
-    has_more: bool | None = None  # The `has_more` property is used for pagination to indicate there are additional results.
+    has_more: bool = _REQUIRED  # The `has_more` property is used for pagination to indicate there are additional results.
 
 
 class InviteProjectGroupBody(BaseModel):
     """Request payload for granting a group access to a project."""
 
-    group_id: str | None = None  # Identifier of the group to add to the project.
-    role: str | None = None  # Identifier of the project role to grant to the group.
+    group_id: str = _REQUIRED  # Identifier of the group to add to the project.
+    role: str = _REQUIRED  # Identifier of the project role to grant to the group.
 
 
 class InviteProjectsItem(BaseModel):
-    id: str | None = None  # Project's public ID
-    role: Literal["member", "owner"] | str | None = None  # Project membership role
+    id: str = _REQUIRED  # Project's public ID
+    role: Literal["member", "owner"] | str = _REQUIRED  # Project membership role
 
 
 class InviteRequest(BaseModel):
-    email: str | None = None  # Send an email to this address
-    role: Literal["reader", "owner"] | str | None = None  # `owner` or `reader`
+    email: str = _REQUIRED  # Send an email to this address
+    role: Literal["reader", "owner"] | str = _REQUIRED  # `owner` or `reader`
     projects: list[InviteRequestProjectsItem] | None = None  # An array of projects to which membership is granted at the same time the org invite is accepted.
 
 
 class InviteRequestProjectsItem(BaseModel):
-    id: str | None = None  # Project's public ID
-    role: Literal["member", "owner"] | str | None = None  # Project membership role
+    id: str = _REQUIRED  # Project's public ID
+    role: Literal["member", "owner"] | str = _REQUIRED  # Project membership role
 
 
 class ListAuditLogsResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[AuditLog] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[AuditLog] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ListCertificatesResponse(BaseModel):
-    data: list[OrganizationCertificate] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
-    object: Literal["list"] | str | None = None
+    data: list[OrganizationCertificate] = _REQUIRED
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 class ListProjectCertificatesResponse(BaseModel):
-    data: list[OrganizationProjectCertificate] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
-    object: Literal["list"] | str | None = None
+    data: list[OrganizationProjectCertificate] = _REQUIRED
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 class ModifyCertificateRequest(BaseModel):
@@ -977,17 +980,17 @@ class ModifyCertificateRequest(BaseModel):
 class OrganizationCertificate(BaseModel):
     """Represents an individual certificate configured at the organization level."""
 
-    object: Literal["organization.certificate"] | str | None = None  # The object type, which is always `organization.certificate`.
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the certificate.
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    certificate_details: OrganizationCertificateCertificateDetails | None = None
-    active: bool | None = None  # Whether the certificate is currently active at the organization level.
+    object: Literal["organization.certificate"] | str = _REQUIRED  # The object type, which is always `organization.certificate`.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    name: str | None = _REQUIRED  # The name of the certificate.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    certificate_details: OrganizationCertificateCertificateDetails = _REQUIRED
+    active: bool = _REQUIRED  # Whether the certificate is currently active at the organization level.
 
 
 class OrganizationCertificateActivationResponse(BaseModel):
-    object: Literal["organization.certificate.activation"] | str | None = None  # The organization certificate activation result type.
-    data: list[OrganizationCertificate] | None = None
+    object: Literal["organization.certificate.activation"] | str = _REQUIRED  # The organization certificate activation result type.
+    data: list[OrganizationCertificate] = _REQUIRED
 
 
 class OrganizationCertificateCertificateDetails(BaseModel):
@@ -996,31 +999,31 @@ class OrganizationCertificateCertificateDetails(BaseModel):
 
 
 class OrganizationCertificateDeactivationResponse(BaseModel):
-    object: Literal["organization.certificate.deactivation"] | str | None = None  # The organization certificate deactivation result type.
-    data: list[OrganizationCertificate] | None = None
+    object: Literal["organization.certificate.deactivation"] | str = _REQUIRED  # The organization certificate deactivation result type.
+    data: list[OrganizationCertificate] = _REQUIRED
 
 
 class OrganizationDataRetention(BaseModel):
     """Represents the organization's data retention control setting."""
 
-    object: Literal["organization.data_retention"] | str | None = None  # The object type, which is always `organization.data_retention`.
-    type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The configured organization data retention type.
+    object: Literal["organization.data_retention"] | str = _REQUIRED  # The object type, which is always `organization.data_retention`.
+    type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str = _REQUIRED  # The configured organization data retention type.
 
 
 class OrganizationProjectCertificate(BaseModel):
     """Represents an individual certificate configured at the project level."""
 
-    object: Literal["organization.project.certificate"] | str | None = None  # The object type, which is always `organization.project.certificate`.
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the certificate.
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    certificate_details: OrganizationProjectCertificateCertificateDetails | None = None
-    active: bool | None = None  # Whether the certificate is currently active at the project level.
+    object: Literal["organization.project.certificate"] | str = _REQUIRED  # The object type, which is always `organization.project.certificate`.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    name: str | None = _REQUIRED  # The name of the certificate.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    certificate_details: OrganizationProjectCertificateCertificateDetails = _REQUIRED
+    active: bool = _REQUIRED  # Whether the certificate is currently active at the project level.
 
 
 class OrganizationProjectCertificateActivationResponse(BaseModel):
-    object: Literal["organization.project.certificate.activation"] | str | None = None  # The project certificate activation result type.
-    data: list[OrganizationProjectCertificate] | None = None
+    object: Literal["organization.project.certificate.activation"] | str = _REQUIRED  # The project certificate activation result type.
+    data: list[OrganizationProjectCertificate] = _REQUIRED
 
 
 class OrganizationProjectCertificateCertificateDetails(BaseModel):
@@ -1029,63 +1032,63 @@ class OrganizationProjectCertificateCertificateDetails(BaseModel):
 
 
 class OrganizationProjectCertificateDeactivationResponse(BaseModel):
-    object: Literal["organization.project.certificate.deactivation"] | str | None = None  # The project certificate deactivation result type.
-    data: list[OrganizationProjectCertificate] | None = None
+    object: Literal["organization.project.certificate.deactivation"] | str = _REQUIRED  # The project certificate deactivation result type.
+    data: list[OrganizationProjectCertificate] = _REQUIRED
 
 
 class OrganizationSpendAlert(BaseModel):
     """Represents a spend alert configured at the organization level."""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["organization.spend_alert"] | str | None = None  # The object type, which is always `organization.spend_alert`.
-    threshold_amount: int | None = None  # The alert threshold amount, in cents.
-    currency: Literal["USD"] | str | None = None  # The currency for the threshold amount.
-    interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
-    notification_channel: SpendAlertNotificationChannel | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["organization.spend_alert"] | str = _REQUIRED  # The object type, which is always `organization.spend_alert`.
+    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
+    currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
+    interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    notification_channel: SpendAlertNotificationChannel = _REQUIRED
 
 
 class OrganizationSpendAlertDeletedResource(BaseModel):
     """Confirmation payload returned after deleting an organization spend alert."""
 
-    id: str | None = None  # The deleted spend alert ID.
-    object: Literal["organization.spend_alert.deleted"] | str | None = None  # Always `organization.spend_alert.deleted`.
-    deleted: bool | None = None  # Whether the spend alert was deleted.
+    id: str = _REQUIRED  # The deleted spend alert ID.
+    object: Literal["organization.spend_alert.deleted"] | str = _REQUIRED  # Always `organization.spend_alert.deleted`.
+    deleted: bool = _REQUIRED  # Whether the spend alert was deleted.
 
 
 class OrganizationSpendAlertListResource(BaseModel):
     """Paginated list of organization spend alerts."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[OrganizationSpendAlert] | None = None  # Spend alerts returned in the current page.
-    first_id: str | None = None  # The ID of the first spend alert in this page.
-    last_id: str | None = None  # The ID of the last spend alert in this page.
-    has_more: bool | None = None  # Whether more spend alerts are available when paginating.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[OrganizationSpendAlert] = _REQUIRED  # Spend alerts returned in the current page.
+    first_id: str | None = _REQUIRED  # The ID of the first spend alert in this page.
+    last_id: str | None = _REQUIRED  # The ID of the last spend alert in this page.
+    has_more: bool = _REQUIRED  # Whether more spend alerts are available when paginating.
 
 
 class OrganizationSpendLimitDeletedResource(BaseModel):
     """Confirmation payload returned after deleting an organization hard spend limit."""
 
-    object: Literal["organization.spend_limit.deleted"] | str | None = None  # The object type, which is always `organization.spend_limit.deleted`.
-    deleted: bool | None = None  # Whether the hard spend limit was deleted.
+    object: Literal["organization.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit.deleted`.
+    deleted: bool = _REQUIRED  # Whether the hard spend limit was deleted.
 
 
 class OrganizationSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the organization level."""
 
-    object: Literal["organization.spend_limit"] | str | None = None  # The object type, which is always `organization.spend_limit`.
-    threshold_amount: int | None = None  # The hard spend limit amount, in cents.
-    currency: SpendLimitCurrency | None = None  # The currency for the threshold amount.
-    interval: SpendLimitInterval | None = None  # The time interval for evaluating spend against the threshold.
-    enforcement: SpendLimitEnforcement | None = None  # The current enforcement state of the hard spend limit.
+    object: Literal["organization.spend_limit"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit`.
+    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
+    currency: SpendLimitCurrency = _REQUIRED  # The currency for the threshold amount.
+    interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    enforcement: SpendLimitEnforcement = _REQUIRED  # The current enforcement state of the hard spend limit.
 
 
 class Project(BaseModel):
     """Represents an individual project."""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    object: Literal["organization.project"] | str | None = None  # The object type, which is always `organization.project`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    object: Literal["organization.project"] | str = _REQUIRED  # The object type, which is always `organization.project`
     name: str | None = None  # The name of the project.
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the project was created.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the project was created.
     archived_at: int | None = None
     status: str | None = None  # `active` or `archived`
     external_key_id: str | None = None  # The external key associated with the project.
@@ -1095,28 +1098,28 @@ class Project(BaseModel):
 class ProjectApiKey(BaseModel):
     """Represents an individual API key in a project."""
 
-    object: Literal["organization.project.api_key"] | str | None = None  # The object type, which is always `organization.project.api_key`
-    redacted_value: str | None = None  # The redacted value of the API key
-    name: str | None = None  # The name of the API key
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the API key was created
-    last_used_at: int | None = None  # The Unix timestamp (in seconds) of when the API key was last used.
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    owner_project_access: Literal["active", "inactive"] | str | None = None  # Whether the API key's owner currently has effective access to the project.
-    owner: ProjectApiKeyOwner | None = None
+    object: Literal["organization.project.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.api_key`
+    redacted_value: str = _REQUIRED  # The redacted value of the API key
+    name: str = _REQUIRED  # The name of the API key
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was created
+    last_used_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was last used.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    owner_project_access: Literal["active", "inactive"] | str = _REQUIRED  # Whether the API key's owner currently has effective access to the project.
+    owner: ProjectApiKeyOwner = _REQUIRED
 
 
 class ProjectApiKeyDeleteResponse(BaseModel):
-    object: Literal["organization.project.api_key.deleted"] | str | None = None
-    id: str | None = None
-    deleted: bool | None = None
+    object: Literal["organization.project.api_key.deleted"] | str = _REQUIRED
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class ProjectApiKeyListResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[ProjectApiKey] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[ProjectApiKey] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ProjectApiKeyOwner(BaseModel):
@@ -1128,24 +1131,24 @@ class ProjectApiKeyOwner(BaseModel):
 class ProjectApiKeyOwnerServiceAccount(BaseModel):
     """The service account that owns a project API key."""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the service account.
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the service account was created.
-    role: str | None = None  # The service account's project role.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    name: str = _REQUIRED  # The name of the service account.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the service account was created.
+    role: str = _REQUIRED  # The service account's project role.
 
 
 class ProjectApiKeyOwnerUser(BaseModel):
     """The user that owns a project API key."""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    email: str | None = None  # The email address of the user.
-    name: str | None = None  # The name of the user.
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created.
-    role: str | None = None  # The user's project role.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    email: str = _REQUIRED  # The email address of the user.
+    name: str = _REQUIRED  # The name of the user.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was created.
+    role: str = _REQUIRED  # The user's project role.
 
 
 class ProjectCreateRequest(BaseModel):
-    name: str | None = None  # The friendly name of the project, this name appears in reports.
+    name: str = _REQUIRED  # The friendly name of the project, this name appears in reports.
     residency: PublicProjectResidency | None = None  # Create the project with the specified residency configuration.
     external_key_id: str | None = None  # External key ID to associate with the project.
 
@@ -1153,45 +1156,45 @@ class ProjectCreateRequest(BaseModel):
 class ProjectDataRetention(BaseModel):
     """Represents a project's data retention control setting."""
 
-    object: Literal["project.data_retention"] | str | None = None  # The object type, which is always `project.data_retention`.
-    type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The configured project data retention type.
+    object: Literal["project.data_retention"] | str = _REQUIRED  # The object type, which is always `project.data_retention`.
+    type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str = _REQUIRED  # The configured project data retention type.
 
 
 class ProjectGroup(BaseModel):
     """Details about a group's membership in a project."""
 
-    object: Literal["project.group"] | str | None = None  # Always `project.group`.
-    project_id: str | None = None  # Identifier of the project.
-    group_id: str | None = None  # Identifier of the group that has access to the project.
-    group_name: str | None = None  # Display name of the group.
-    group_type: Literal["group", "tenant_group"] | str | None = None  # The type of the group.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the group was granted project access.
+    object: Literal["project.group"] | str = _REQUIRED  # Always `project.group`.
+    project_id: str = _REQUIRED  # Identifier of the project.
+    group_id: str = _REQUIRED  # Identifier of the group that has access to the project.
+    group_name: str = _REQUIRED  # Display name of the group.
+    group_type: Literal["group", "tenant_group"] | str = _REQUIRED  # The type of the group.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was granted project access.
 
 
 class ProjectGroupDeletedResource(BaseModel):
     """Confirmation payload returned after removing a group from a project."""
 
-    object: Literal["project.group.deleted"] | str | None = None  # Always `project.group.deleted`.
-    deleted: bool | None = None  # Whether the group membership in the project was removed.
+    object: Literal["project.group.deleted"] | str = _REQUIRED  # Always `project.group.deleted`.
+    deleted: bool = _REQUIRED  # Whether the group membership in the project was removed.
 
 
 class ProjectGroupListResource(BaseModel):
     """Paginated list of groups that have access to a project."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[ProjectGroup] | None = None  # Project group memberships returned in the current page.
-    has_more: bool | None = None  # Whether additional project group memberships are available.
-    next: str | None = None  # Cursor to fetch the next page of results, or `null` when there are no more results.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[ProjectGroup] = _REQUIRED  # Project group memberships returned in the current page.
+    has_more: bool = _REQUIRED  # Whether additional project group memberships are available.
+    next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when there are no more results.
 
 
 class ProjectHostedToolPermissions(BaseModel):
     """Represents hosted tool permissions for a project."""
 
-    file_search: HostedToolPermission | None = None
-    web_search: HostedToolPermission | None = None
-    image_generation: HostedToolPermission | None = None
-    mcp: HostedToolPermission | None = None
-    code_interpreter: HostedToolPermission | None = None
+    file_search: HostedToolPermission = _REQUIRED
+    web_search: HostedToolPermission = _REQUIRED
+    image_generation: HostedToolPermission = _REQUIRED
+    mcp: HostedToolPermission = _REQUIRED
+    code_interpreter: HostedToolPermission = _REQUIRED
 
 
 class ProjectHostedToolPermissionsUpdateRequest(BaseModel):
@@ -1203,41 +1206,41 @@ class ProjectHostedToolPermissionsUpdateRequest(BaseModel):
 
 
 class ProjectListResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[Project] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[Project] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ProjectModelPermissions(BaseModel):
     """Represents the model allowlist or denylist policy for a project."""
 
-    object: Literal["project.model_permissions"] | str | None = None  # The object type, which is always `project.model_permissions`.
-    mode: Literal["allow_list", "deny_list"] | str | None = None  # Whether the project uses an allowlist or a denylist.
-    model_ids: list[str] | None = None  # The model IDs included in the model permissions policy.
+    object: Literal["project.model_permissions"] | str = _REQUIRED  # The object type, which is always `project.model_permissions`.
+    mode: Literal["allow_list", "deny_list"] | str = _REQUIRED  # Whether the project uses an allowlist or a denylist.
+    model_ids: list[str] = _REQUIRED  # The model IDs included in the model permissions policy.
 
 
 class ProjectModelPermissionsDeleteResponse(BaseModel):
     """Confirmation payload returned after deleting project model permissions."""
 
-    object: Literal["project.model_permissions.deleted"] | str | None = None  # The object type, which is always `project.model_permissions.deleted`.
-    deleted: bool | None = None  # Whether the project model permissions were deleted.
+    object: Literal["project.model_permissions.deleted"] | str = _REQUIRED  # The object type, which is always `project.model_permissions.deleted`.
+    deleted: bool = _REQUIRED  # Whether the project model permissions were deleted.
 
 
 class ProjectModelPermissionsUpdateRequest(BaseModel):
-    mode: Literal["allow_list", "deny_list"] | str | None = None  # The model permissions mode to apply.
-    model_ids: list[str] | None = None  # The model IDs included in this permissions policy.
+    mode: Literal["allow_list", "deny_list"] | str = _REQUIRED  # The model permissions mode to apply.
+    model_ids: list[str] = _REQUIRED  # The model IDs included in this permissions policy.
 
 
 class ProjectRateLimit(BaseModel):
     """Represents a project rate limit config."""
 
-    object: Literal["project.rate_limit"] | str | None = None  # The object type, which is always `project.rate_limit`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    model: str | None = None  # The model this rate limit applies to.
-    max_requests_per_1_minute: int | None = None  # The maximum requests per minute.
-    max_tokens_per_1_minute: int | None = None  # The maximum tokens per minute.
+    object: Literal["project.rate_limit"] | str = _REQUIRED  # The object type, which is always `project.rate_limit`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    model: str = _REQUIRED  # The model this rate limit applies to.
+    max_requests_per_1_minute: int = _REQUIRED  # The maximum requests per minute.
+    max_tokens_per_1_minute: int = _REQUIRED  # The maximum tokens per minute.
     max_images_per_1_minute: int | None = None  # The maximum images per minute.
     max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
     max_requests_per_1_day: int | None = None  # The maximum requests per day.
@@ -1245,11 +1248,11 @@ class ProjectRateLimit(BaseModel):
 
 
 class ProjectRateLimitListResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[ProjectRateLimit] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[ProjectRateLimit] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ProjectRateLimitUpdateRequest(BaseModel):
@@ -1264,93 +1267,93 @@ class ProjectRateLimitUpdateRequest(BaseModel):
 class ProjectServiceAccount(BaseModel):
     """Represents an individual service account in a project."""
 
-    object: Literal["organization.project.service_account"] | str | None = None  # The object type, which is always `organization.project.service_account`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the service account
-    role: Literal["owner", "member", "none"] | str | None = None  # `owner`, `member`, or `none`
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the service account was created
+    object: Literal["organization.project.service_account"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    name: str = _REQUIRED  # The name of the service account
+    role: Literal["owner", "member", "none"] | str = _REQUIRED  # `owner`, `member`, or `none`
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the service account was created
 
 
 class ProjectServiceAccountApiKey(BaseModel):
-    object: Literal["organization.project.service_account.api_key"] | str | None = None  # The object type, which is always `organization.project.service_account.api_key`
-    value: str | None = None
-    name: str | None = None
-    created_at: int | None = None
-    id: str | None = None
+    object: Literal["organization.project.service_account.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account.api_key`
+    value: str = _REQUIRED
+    name: str = _REQUIRED
+    created_at: int = _REQUIRED
+    id: str = _REQUIRED
 
 
 class ProjectServiceAccountCreateRequest(BaseModel):
-    name: str | None = None  # The name of the service account being created.
+    name: str = _REQUIRED  # The name of the service account being created.
     create_service_account_only: bool | None = None
 
 
 class ProjectServiceAccountCreateResponse(BaseModel):
-    object: Literal["organization.project.service_account"] | str | None = None
-    id: str | None = None
-    name: str | None = None
-    role: Literal["member", "none"] | str | None = None  # Service accounts created with default project membership have role `member`.
-    created_at: int | None = None
-    api_key: ProjectServiceAccountApiKey | None = None
+    object: Literal["organization.project.service_account"] | str = _REQUIRED
+    id: str = _REQUIRED
+    name: str = _REQUIRED
+    role: Literal["member", "none"] | str = _REQUIRED  # Service accounts created with default project membership have role `member`.
+    created_at: int = _REQUIRED
+    api_key: ProjectServiceAccountApiKey | None = _REQUIRED
 
 
 class ProjectServiceAccountDeleteResponse(BaseModel):
-    object: Literal["organization.project.service_account.deleted"] | str | None = None
-    id: str | None = None
-    deleted: bool | None = None
+    object: Literal["organization.project.service_account.deleted"] | str = _REQUIRED
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class ProjectServiceAccountListResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[ProjectServiceAccount] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[ProjectServiceAccount] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ProjectSpendAlert(BaseModel):
     """Represents a spend alert configured at the project level."""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["project.spend_alert"] | str | None = None  # The object type, which is always `project.spend_alert`.
-    threshold_amount: int | None = None  # The alert threshold amount, in cents.
-    currency: Literal["USD"] | str | None = None  # The currency for the threshold amount.
-    interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
-    notification_channel: SpendAlertNotificationChannel | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["project.spend_alert"] | str = _REQUIRED  # The object type, which is always `project.spend_alert`.
+    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
+    currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
+    interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    notification_channel: SpendAlertNotificationChannel = _REQUIRED
 
 
 class ProjectSpendAlertDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a project spend alert."""
 
-    id: str | None = None  # The deleted spend alert ID.
-    object: Literal["project.spend_alert.deleted"] | str | None = None  # Always `project.spend_alert.deleted`.
-    deleted: bool | None = None  # Whether the spend alert was deleted.
+    id: str = _REQUIRED  # The deleted spend alert ID.
+    object: Literal["project.spend_alert.deleted"] | str = _REQUIRED  # Always `project.spend_alert.deleted`.
+    deleted: bool = _REQUIRED  # Whether the spend alert was deleted.
 
 
 class ProjectSpendAlertListResource(BaseModel):
     """Paginated list of project spend alerts."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[ProjectSpendAlert] | None = None  # Spend alerts returned in the current page.
-    first_id: str | None = None  # The ID of the first spend alert in this page.
-    last_id: str | None = None  # The ID of the last spend alert in this page.
-    has_more: bool | None = None  # Whether more spend alerts are available when paginating.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[ProjectSpendAlert] = _REQUIRED  # Spend alerts returned in the current page.
+    first_id: str | None = _REQUIRED  # The ID of the first spend alert in this page.
+    last_id: str | None = _REQUIRED  # The ID of the last spend alert in this page.
+    has_more: bool = _REQUIRED  # Whether more spend alerts are available when paginating.
 
 
 class ProjectSpendLimitDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a project hard spend limit."""
 
-    object: Literal["project.spend_limit.deleted"] | str | None = None  # The object type, which is always `project.spend_limit.deleted`.
-    deleted: bool | None = None  # Whether the hard spend limit was deleted.
+    object: Literal["project.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `project.spend_limit.deleted`.
+    deleted: bool = _REQUIRED  # Whether the hard spend limit was deleted.
 
 
 class ProjectSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the project level."""
 
-    object: Literal["project.spend_limit"] | str | None = None  # The object type, which is always `project.spend_limit`.
-    threshold_amount: int | None = None  # The hard spend limit amount, in cents.
-    currency: SpendLimitCurrency | None = None  # The currency for the threshold amount.
-    interval: SpendLimitInterval | None = None  # The time interval for evaluating spend against the threshold.
-    enforcement: SpendLimitEnforcement | None = None  # The current enforcement state of the hard spend limit.
+    object: Literal["project.spend_limit"] | str = _REQUIRED  # The object type, which is always `project.spend_limit`.
+    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
+    currency: SpendLimitCurrency = _REQUIRED  # The currency for the threshold amount.
+    interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    enforcement: SpendLimitEnforcement = _REQUIRED  # The current enforcement state of the hard spend limit.
 
 
 class ProjectUpdateRequest(BaseModel):
@@ -1361,32 +1364,32 @@ class ProjectUpdateRequest(BaseModel):
 class ProjectUser(BaseModel):
     """Represents an individual user in a project."""
 
-    object: Literal["organization.project.user"] | str | None = None  # The object type, which is always `organization.project.user`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
+    object: Literal["organization.project.user"] | str = _REQUIRED  # The object type, which is always `organization.project.user`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
     name: str | None = None  # The name of the user
     email: str | None = None  # The email address of the user
-    role: str | None = None  # `owner` or `member`
-    added_at: int | None = None  # The Unix timestamp (in seconds) of when the project was added.
+    role: str = _REQUIRED  # `owner` or `member`
+    added_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the project was added.
 
 
 class ProjectUserCreateRequest(BaseModel):
     user_id: str | None = None  # The ID of the user.
     email: str | None = None  # Email of the user to add.
-    role: str | None = None  # `owner` or `member`
+    role: str = _REQUIRED  # `owner` or `member`
 
 
 class ProjectUserDeleteResponse(BaseModel):
-    object: Literal["organization.project.user.deleted"] | str | None = None
-    id: str | None = None
-    deleted: bool | None = None
+    object: Literal["organization.project.user.deleted"] | str = _REQUIRED
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class ProjectUserListResponse(BaseModel):
-    object: str | None = None
-    data: list[ProjectUser] | None = None
+    object: str = _REQUIRED
+    data: list[ProjectUser] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ProjectUserUpdateRequest(BaseModel):
@@ -1396,24 +1399,24 @@ class ProjectUserUpdateRequest(BaseModel):
 class PublicAssignOrganizationGroupRoleBody(BaseModel):
     """Request payload for assigning a role to a group or user."""
 
-    role_id: str | None = None  # Identifier of the role to assign.
+    role_id: str = _REQUIRED  # Identifier of the role to assign.
 
 
 class PublicCreateOrganizationRoleBody(BaseModel):
     """Request payload for creating a custom role."""
 
-    role_name: str | None = None  # Unique name for the role.
-    permissions: list[str] | None = None  # Permissions to grant to the role.
+    role_name: str = _REQUIRED  # Unique name for the role.
+    permissions: list[str] = _REQUIRED  # Permissions to grant to the role.
     description: str | None = None  # Optional description of the role.
 
 
 class PublicRoleListResource(BaseModel):
     """Paginated list of roles available on an organization or project."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[Role] | None = None  # Roles returned in the current page.
-    has_more: bool | None = None  # Whether more roles are available when paginating.
-    next: str | None = None  # Cursor to fetch the next page of results, or `null` when there are no additional roles.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[Role] = _REQUIRED  # Roles returned in the current page.
+    has_more: bool = _REQUIRED  # Whether more roles are available when paginating.
+    next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when there are no additional roles.
 
 
 class PublicUpdateOrganizationRoleBody(BaseModel):
@@ -1427,82 +1430,82 @@ class PublicUpdateOrganizationRoleBody(BaseModel):
 class Role(BaseModel):
     """Details about a role that can be assigned through the public Roles API."""
 
-    object: Literal["role"] | str | None = None  # Always `role`.
-    id: str | None = None  # Identifier for the role.
-    name: str | None = None  # Unique name for the role.
-    description: str | None = None  # Optional description of the role.
-    permissions: list[str] | None = None  # Permissions granted by the role.
-    resource_type: str | None = None  # Resource type the role is bound to (for example `api.organization` or `api.project`).
-    predefined_role: bool | None = None  # Whether the role is predefined and managed by OpenAI.
+    object: Literal["role"] | str = _REQUIRED  # Always `role`.
+    id: str = _REQUIRED  # Identifier for the role.
+    name: str = _REQUIRED  # Unique name for the role.
+    description: str | None = _REQUIRED  # Optional description of the role.
+    permissions: list[str] = _REQUIRED  # Permissions granted by the role.
+    resource_type: str = _REQUIRED  # Resource type the role is bound to (for example `api.organization` or `api.project`).
+    predefined_role: bool = _REQUIRED  # Whether the role is predefined and managed by OpenAI.
 
 
 class RoleDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a role."""
 
-    object: Literal["role.deleted"] | str | None = None  # Always `role.deleted`.
-    id: str | None = None  # Identifier of the deleted role.
-    deleted: bool | None = None  # Whether the role was deleted.
+    object: Literal["role.deleted"] | str = _REQUIRED  # Always `role.deleted`.
+    id: str = _REQUIRED  # Identifier of the deleted role.
+    deleted: bool = _REQUIRED  # Whether the role was deleted.
 
 
 class RoleListResource(BaseModel):
     """Paginated list of roles assigned to a principal."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[AssignedRoleDetails] | None = None  # Role assignments returned in the current page.
-    has_more: bool | None = None  # Whether additional assignments are available when paginating.
-    next: str | None = None  # Cursor to fetch the next page of results, or `null` when there are no more assignments.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[AssignedRoleDetails] = _REQUIRED  # Role assignments returned in the current page.
+    has_more: bool = _REQUIRED  # Whether additional assignments are available when paginating.
+    next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when there are no more assignments.
 
 
 class ServiceAccountApiKeyBody(BaseModel):
-    object: Literal["organization.project.service_account.api_key"] | str | None = None  # The object type, which is always `organization.project.service_account.api_key`
-    value: str | None = None  # The unredacted API key value.
-    name: str | None = None  # The name of the API key.
-    created_at: int | None = None  # The Unix timestamp (in seconds) when the API key was created.
-    id: str | None = None  # The identifier of the API key.
+    object: Literal["organization.project.service_account.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account.api_key`
+    value: str = _REQUIRED  # The unredacted API key value.
+    name: str = _REQUIRED  # The name of the API key.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) when the API key was created.
+    id: str = _REQUIRED  # The identifier of the API key.
 
 
 class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
     """Email notification settings for a spend alert."""
 
-    type = "email"
-    recipients: list[str] | None = None  # Email addresses that receive the spend alert notification.
+    type: ClassVar[Literal["email"]] = "email"
+    recipients: list[str] = _REQUIRED  # Email addresses that receive the spend alert notification.
     subject_prefix: str | None = None  # Optional subject prefix for alert emails.
 
 
 class SpendLimitEnforcement(BaseModel):
     """The current enforcement state of a hard spend limit."""
 
-    status: SpendLimitEnforcementStatus | None = None  # Whether the hard spend limit is currently enforcing.
+    status: SpendLimitEnforcementStatus = _REQUIRED  # Whether the hard spend limit is currently enforcing.
 
 
 class ToggleCertificatesRequest(BaseModel):
-    certificate_ids: list[str] | None = None
+    certificate_ids: list[str] = _REQUIRED
 
 
 class UpdateGroupBody(BaseModel):
     """Request payload for updating the details of an existing group."""
 
-    name: str | None = None  # New display name for the group.
+    name: str = _REQUIRED  # New display name for the group.
 
 
 class UpdateOrganizationDataRetentionBody(BaseModel):
     """Parameters for updating organization data retention controls."""
 
-    retention_type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The desired organization data retention type.
+    retention_type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str = _REQUIRED  # The desired organization data retention type.
 
 
 class UpdateOrganizationSpendLimitBody(BaseModel):
     """Parameters for the hard spend limit you want to create or replace."""
 
-    threshold_amount: int | None = None  # The hard spend limit amount, in cents.
-    currency: Literal["USD"] | str | None = None  # The currency for the threshold amount.
-    interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
+    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
+    currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
+    interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
 
 
 class UpdateProjectDataRetentionBody(BaseModel):
     """Parameters for updating project data retention controls."""
 
-    retention_type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str | None = None  # The desired project data retention type.
+    retention_type: Literal["organization_default", "none", "zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str = _REQUIRED  # The desired project data retention type.
 
 
 class UpdateProjectServiceAccountBody(BaseModel):
@@ -1515,22 +1518,22 @@ class UpdateProjectServiceAccountBody(BaseModel):
 class UpdateProjectSpendLimitBody(BaseModel):
     """Parameters for the hard spend limit you want to create or replace."""
 
-    threshold_amount: int | None = None  # The hard spend limit amount, in cents.
-    currency: Literal["USD"] | str | None = None  # The currency for the threshold amount.
-    interval: Literal["month"] | str | None = None  # The time interval for evaluating spend against the threshold.
+    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
+    currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
+    interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
 
 
 class UploadCertificateRequest(BaseModel):
     name: str | None = None  # An optional name for the certificate
-    certificate: str | None = None  # The certificate content in PEM format
+    certificate: str = _REQUIRED  # The certificate content in PEM format
 
 
 class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.usage.audio_speeches.result"):
     """The aggregated audio speeches usage details of the specific time bucket."""
 
-    object = "organization.usage.audio_speeches.result"
-    characters: int | None = None  # The number of characters processed.
-    num_model_requests: int | None = None  # The count of requests made to the model.
+    object: ClassVar[Literal["organization.usage.audio_speeches.result"]] = "organization.usage.audio_speeches.result"
+    characters: int = _REQUIRED  # The number of characters processed.
+    num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1540,9 +1543,9 @@ class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.
 class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organization.usage.audio_transcriptions.result"):
     """The aggregated audio transcriptions usage details of the specific time bucket."""
 
-    object = "organization.usage.audio_transcriptions.result"
-    seconds: int | None = None  # The number of seconds processed.
-    num_model_requests: int | None = None  # The count of requests made to the model.
+    object: ClassVar[Literal["organization.usage.audio_transcriptions.result"]] = "organization.usage.audio_transcriptions.result"
+    seconds: int = _REQUIRED  # The number of seconds processed.
+    num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1552,20 +1555,20 @@ class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organiz
 class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="organization.usage.code_interpreter_sessions.result"):
     """The aggregated code interpreter sessions usage details of the specific time bucket."""
 
-    object = "organization.usage.code_interpreter_sessions.result"
-    num_sessions: int | None = None  # The number of code interpreter sessions.
+    object: ClassVar[Literal["organization.usage.code_interpreter_sessions.result"]] = "organization.usage.code_interpreter_sessions.result"
+    num_sessions: int = _REQUIRED  # The number of code interpreter sessions.
     project_id: str | None = None
 
 
 class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.usage.completions.result"):
     """The aggregated completions usage details of the specific time bucket."""
 
-    object = "organization.usage.completions.result"
-    input_tokens: int | None = None  # The aggregated number of input tokens used, including cached and cache-write tokens.
+    object: ClassVar[Literal["organization.usage.completions.result"]] = "organization.usage.completions.result"
+    input_tokens: int = _REQUIRED  # The aggregated number of input tokens used, including cached and cache-write tokens.
     input_cached_tokens: int | None = None  # The aggregated number of cached input tokens used across text, audio, and image inputs.
     input_cache_write_tokens: int | None = None  # The aggregated number of input tokens written to the cache.
     input_uncached_tokens: int | None = None  # The aggregated number of uncached input tokens used across text, audio, and image inputs, excludi...
-    output_tokens: int | None = None  # The aggregated number of output tokens used across text, audio, and image outputs.
+    output_tokens: int = _REQUIRED  # The aggregated number of output tokens used across text, audio, and image outputs.
     input_text_tokens: int | None = None  # The aggregated number of uncached text input tokens used, excluding cache-write tokens.
     output_text_tokens: int | None = None  # The aggregated number of text output tokens used.
     input_cached_text_tokens: int | None = None  # The aggregated number of cached text input tokens used.
@@ -1575,7 +1578,7 @@ class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.us
     input_image_tokens: int | None = None  # The aggregated number of uncached image input tokens used.
     input_cached_image_tokens: int | None = None  # The aggregated number of cached image input tokens used.
     output_image_tokens: int | None = None  # The aggregated number of image output tokens used.
-    num_model_requests: int | None = None  # The count of requests made to the model.
+    num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1587,9 +1590,9 @@ class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.us
 class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usage.embeddings.result"):
     """The aggregated embeddings usage details of the specific time bucket."""
 
-    object = "organization.usage.embeddings.result"
-    input_tokens: int | None = None  # The aggregated number of input tokens used.
-    num_model_requests: int | None = None  # The count of requests made to the model.
+    object: ClassVar[Literal["organization.usage.embeddings.result"]] = "organization.usage.embeddings.result"
+    input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
+    num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1599,8 +1602,8 @@ class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usa
 class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.file_searches.result"):
     """The aggregated file search calls usage details of the specific time bucket."""
 
-    object = "organization.usage.file_searches.result"
-    num_requests: int | None = None  # The count of file search calls.
+    object: ClassVar[Literal["organization.usage.file_searches.result"]] = "organization.usage.file_searches.result"
+    num_requests: int = _REQUIRED  # The count of file search calls.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1610,9 +1613,9 @@ class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organizatio
 class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.images.result"):
     """The aggregated images usage details of the specific time bucket."""
 
-    object = "organization.usage.images.result"
-    images: int | None = None  # The number of images processed.
-    num_model_requests: int | None = None  # The count of requests made to the model.
+    object: ClassVar[Literal["organization.usage.images.result"]] = "organization.usage.images.result"
+    images: int = _REQUIRED  # The number of images processed.
+    num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     source: str | None = None
     size: str | None = None
     project_id: str | None = None
@@ -1624,9 +1627,9 @@ class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.i
 class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.usage.moderations.result"):
     """The aggregated moderations usage details of the specific time bucket."""
 
-    object = "organization.usage.moderations.result"
-    input_tokens: int | None = None  # The aggregated number of input tokens used.
-    num_model_requests: int | None = None  # The count of requests made to the model.
+    object: ClassVar[Literal["organization.usage.moderations.result"]] = "organization.usage.moderations.result"
+    input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
+    num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1634,33 +1637,33 @@ class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.us
 
 
 class UsageResponse(BaseModel):
-    object: Literal["page"] | str | None = None
-    data: list[UsageTimeBucket] | None = None
-    has_more: bool | None = None
-    next_page: str | None = None
+    object: Literal["page"] | str = _REQUIRED
+    data: list[UsageTimeBucket] = _REQUIRED
+    has_more: bool = _REQUIRED
+    next_page: str | None = _REQUIRED
 
 
 class UsageTimeBucket(BaseModel):
-    object: Literal["bucket"] | str | None = None
-    start_time: int | None = None
-    end_time: int | None = None
-    results: list[UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult] | None = None
+    object: Literal["bucket"] | str = _REQUIRED
+    start_time: int = _REQUIRED
+    end_time: int = _REQUIRED
+    results: list[UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult] = _REQUIRED
 
 
 class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.usage.vector_stores.result"):
     """The aggregated vector stores usage details of the specific time bucket."""
 
-    object = "organization.usage.vector_stores.result"
-    usage_bytes: int | None = None  # The vector stores usage in bytes.
+    object: ClassVar[Literal["organization.usage.vector_stores.result"]] = "organization.usage.vector_stores.result"
+    usage_bytes: int = _REQUIRED  # The vector stores usage in bytes.
     project_id: str | None = None
 
 
 class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.web_searches.result"):
     """The aggregated web search calls usage details of the specific time bucket."""
 
-    object = "organization.usage.web_searches.result"
-    num_model_requests: int | None = None  # The count of model requests.
-    num_requests: int | None = None  # The count of web search calls.
+    object: ClassVar[Literal["organization.usage.web_searches.result"]] = "organization.usage.web_searches.result"
+    num_model_requests: int = _REQUIRED  # The count of model requests.
+    num_requests: int = _REQUIRED  # The count of web search calls.
     project_id: str | None = None
     user_id: str | None = None
     api_key_id: str | None = None
@@ -1671,12 +1674,12 @@ class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization
 class User(BaseModel):
     """Represents an individual `user` within an organization."""
 
-    object: Literal["organization.user"] | str | None = None  # The object type, which is always `organization.user`
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
+    object: Literal["organization.user"] | str = _REQUIRED  # The object type, which is always `organization.user`
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
     name: str | None = None  # The name of the user
     email: str | None = None  # The email address of the user
     role: str | None = None  # `owner` or `reader`
-    added_at: int | None = None  # The Unix timestamp (in seconds) of when the user was added.
+    added_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was added.
     is_default: bool | None = None  # Whether this is the organization's default user.
     created: int | None = None  # The Unix timestamp (in seconds) of when the user was created.
     user: UserUser | None = None  # Nested user details.
@@ -1690,31 +1693,31 @@ class User(BaseModel):
 
 
 class UserDeleteResponse(BaseModel):
-    object: Literal["organization.user.deleted"] | str | None = None
-    id: str | None = None
-    deleted: bool | None = None
+    object: Literal["organization.user.deleted"] | str = _REQUIRED
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class UserListResource(BaseModel):
     """Paginated list of user objects returned when inspecting group membership."""
 
-    object: Literal["list"] | str | None = None  # Always `list`.
-    data: list[GroupUser] | None = None  # Users in the current page.
-    has_more: bool | None = None  # Whether more users are available when paginating.
-    next: str | None = None  # Cursor to fetch the next page of results, or `null` when no further users are available.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
+    data: list[GroupUser] = _REQUIRED  # Users in the current page.
+    has_more: bool = _REQUIRED  # Whether more users are available when paginating.
+    next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when no further users are available.
 
 
 class UserListResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[User] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[User] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class UserProjects(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[UserProjectsDataItem] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[UserProjectsDataItem] = _REQUIRED
 
 
 class UserProjectsDataItem(BaseModel):
@@ -1726,9 +1729,9 @@ class UserProjectsDataItem(BaseModel):
 class UserRoleAssignment(BaseModel):
     """Role assignment linking a user to a role."""
 
-    object: Literal["user.role"] | str | None = None  # Always `user.role`.
-    user: User | None = None
-    role: Role | None = None
+    object: Literal["user.role"] | str = _REQUIRED  # Always `user.role`.
+    user: User = _REQUIRED
+    role: Role = _REQUIRED
 
 
 class UserRoleUpdateRequest(BaseModel):
@@ -1741,8 +1744,8 @@ class UserRoleUpdateRequest(BaseModel):
 class UserUser(BaseModel):
     """Nested user details."""
 
-    object: Literal["user"] | str | None = None
-    id: str | None = None
+    object: Literal["user"] | str = _REQUIRED
+    id: str = _REQUIRED
     email: str | None = None
     name: str | None = None
     picture: str | None = None
@@ -1759,3 +1762,95 @@ PublicProjectResidency = Literal["GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_
 SpendLimitCurrency = Literal["USD"] | str
 SpendLimitEnforcementStatus = Literal["inactive", "enforcing"] | str
 SpendLimitInterval = Literal["month"] | str
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class HostedToolPermissionUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``ProjectHostedToolPermissionsUpdateRequest`` (the official SDK's request type)."""
+
+    file_search: Mapping[str, Any] | None  # The file search permission update.
+    web_search: Mapping[str, Any] | None  # The web search permission update.
+    image_generation: Mapping[str, Any] | None  # The image generation permission update.
+    mcp: Mapping[str, Any] | None  # The MCP permission update.
+    code_interpreter: Mapping[str, Any] | None  # The code interpreter permission update.
+
+
+class InviteCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``InviteRequest`` (the official SDK's request type)."""
+
+    email: Required[str]  # Send an email to this address
+    role: Required[Literal["reader", "owner"] | str]  # `owner` or `reader`
+    projects: Iterable[Mapping[str, Any]]  # An array of projects to which membership is granted at the same time the org invite is accepted.
+
+
+class RoleCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``PublicCreateOrganizationRoleBody`` (the official SDK's request type)."""
+
+    role_name: Required[str]  # Unique name for the role.
+    permissions: Required[Iterable[str]]  # Permissions to grant to the role.
+    description: str | None  # Optional description of the role.
+
+
+class RoleUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``PublicUpdateOrganizationRoleBody`` (the official SDK's request type)."""
+
+    permissions: Iterable[str] | None  # Updated set of permissions for the role.
+    description: str | None  # New description for the role.
+    role_name: str | None  # New name for the role.
+
+
+class SpendAlertCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
+
+    threshold_amount: Required[int]  # The alert threshold amount, in cents.
+    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
+    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+    notification_channel: Required[Mapping[str, Any]]
+
+
+class SpendAlertUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
+
+    threshold_amount: Required[int]  # The alert threshold amount, in cents.
+    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
+    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+    notification_channel: Required[Mapping[str, Any]]
+
+
+class SpendLimitUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``UpdateProjectSpendLimitBody`` (the official SDK's request type)."""
+
+    threshold_amount: Required[int]  # The hard spend limit amount, in cents.
+    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
+    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+
+
+class UserCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``ProjectUserCreateRequest`` (the official SDK's request type)."""
+
+    user_id: str | None  # The ID of the user.
+    email: str | None  # Email of the user to add.
+    role: Required[str]  # `owner` or `member`
+
+
+class UserUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``UserRoleUpdateRequest`` (the official SDK's request type)."""
+
+    role: str | None  # `owner` or `reader`
+    role_id: str | None  # Role ID to assign to the user.
+    technical_level: str | None  # Technical level metadata.
+    developer_persona: str | None  # Developer persona metadata.
+
+
+GroupUpdateResponse = GroupResourceWithSuccess
+OrganizationGroupUser = GroupUser
+RoleListResponse = AssignedRoleDetails
+RoleRetrieveResponse = AssignedRoleDetails
+UserRetrieveResponse = GroupMemberUser

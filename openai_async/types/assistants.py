@@ -4,27 +4,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Assistant", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileSearchRanker", "FileSearchRankingOptions", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventThreadMessageCompleted", "MessageStreamEventThreadMessageCreated", "MessageStreamEventThreadMessageDelta", "MessageStreamEventThreadMessageInProgress", "MessageStreamEventThreadMessageIncomplete", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventThreadRunStepCancelled", "RunStepStreamEventThreadRunStepCompleted", "RunStepStreamEventThreadRunStepCreated", "RunStepStreamEventThreadRunStepDelta", "RunStepStreamEventThreadRunStepExpired", "RunStepStreamEventThreadRunStepFailed", "RunStepStreamEventThreadRunStepInProgress", "RunStreamEvent", "RunStreamEventThreadRunCancelled", "RunStreamEventThreadRunCancelling", "RunStreamEventThreadRunCompleted", "RunStreamEventThreadRunCreated", "RunStreamEventThreadRunExpired", "RunStreamEventThreadRunFailed", "RunStreamEventThreadRunInProgress", "RunStreamEventThreadRunIncomplete", "RunStreamEventThreadRunQueued", "RunStreamEventThreadRunRequiresAction", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "Thread", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "TruncationObject"]
+__all__ = ["Assistant", "AssistantCreateParams", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolParam", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantUpdateParams", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CodeInterpreterLogs", "CodeInterpreterToolCallDelta", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileCitationAnnotation", "FileCitationDeltaAnnotation", "FilePathAnnotation", "FilePathDeltaAnnotation", "FileSearchRanker", "FileSearchRankingOptions", "FileSearchToolCallDelta", "FileSearchToolParam", "FunctionToolCallDelta", "ImageFileContentBlock", "ImageFileContentBlockParam", "ImageFileDeltaBlock", "ImageURLContentBlock", "ImageURLContentBlockParam", "ImageURLDeltaBlock", "InitialItemParam", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentPartParam", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageCreateParams", "MessageCreationStepDetails", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventThreadMessageCompleted", "MessageStreamEventThreadMessageCreated", "MessageStreamEventThreadMessageDelta", "MessageStreamEventThreadMessageInProgress", "MessageStreamEventThreadMessageIncomplete", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "RefusalDeltaBlock", "RequiredActionFunctionToolCall", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaMessageDelta", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventThreadRunStepCancelled", "RunStepStreamEventThreadRunStepCompleted", "RunStepStreamEventThreadRunStepCreated", "RunStepStreamEventThreadRunStepDelta", "RunStepStreamEventThreadRunStepExpired", "RunStepStreamEventThreadRunStepFailed", "RunStepStreamEventThreadRunStepInProgress", "RunStreamEvent", "RunStreamEventThreadRunCancelled", "RunStreamEventThreadRunCancelling", "RunStreamEventThreadRunCompleted", "RunStreamEventThreadRunCreated", "RunStreamEventThreadRunExpired", "RunStreamEventThreadRunFailed", "RunStreamEventThreadRunInProgress", "RunStreamEventThreadRunIncomplete", "RunStreamEventThreadRunQueued", "RunStreamEventThreadRunRequiresAction", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "TextContentBlock", "TextDeltaBlock", "Thread", "ThreadCreateParams", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "ToolCallDeltaObject", "ToolCallsStepDetails", "TruncationObject"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class AssistantObject(BaseModel):
     """Assistant"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["assistant"] | str | None = None  # The object type, which is always `assistant`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the assistant was created.
-    name: str | None = None
-    description: str | None = None
-    model: str | None = None  # ID of the model to use.
-    instructions: str | None = None
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # A list of tool enabled on the assistant.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["assistant"] | str = _REQUIRED  # The object type, which is always `assistant`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the assistant was created.
+    name: str | None = _REQUIRED
+    description: str | None = _REQUIRED
+    model: str = _REQUIRED  # ID of the model to use.
+    instructions: str | None = _REQUIRED
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # A list of tool enabled on the assistant.
     tool_resources: AssistantObjectToolResources | None = None
-    metadata: _shared.Metadata | None = None
+    metadata: _shared.Metadata = _REQUIRED
     temperature: float | None = None
     top_p: float | None = None
     response_format: AssistantsApiResponseFormatOption | None = None
@@ -48,13 +51,13 @@ class AssistantObjectToolResourcesFileSearch(BaseModel):
 class AssistantToolsCode(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool"""
 
-    type = "code_interpreter"
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
 
 
 class AssistantToolsFileSearch(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search"]] = "file_search"
     file_search: AssistantToolsFileSearchFileSearch | None = None  # Overrides for the file search tool.
 
 
@@ -68,20 +71,20 @@ class AssistantToolsFileSearchFileSearch(BaseModel):
 class AssistantToolsFileSearchTypeOnly(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search"]] = "file_search"
 
 
 class AssistantToolsFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
-    function: _shared.FunctionObject | None = None
+    type: ClassVar[Literal["function"]] = "function"
+    function: _shared.FunctionObject = _REQUIRED
 
 
 class AssistantsNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Specifies a tool the model should use."""
 
-    type = "function"
+    type: ClassVar[Literal["function", "code_interpreter", "file_search"]] = "function"
     function: AssistantsNamedToolChoiceFunction | None = None
 
 
@@ -98,11 +101,11 @@ class AssistantsNamedToolChoice_FileSearch(AssistantsNamedToolChoice, tag="file_
 
 
 class AssistantsNamedToolChoiceFunction(BaseModel):
-    name: str | None = None  # The name of the function to call.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class CreateAssistantRequest(BaseModel):
-    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # ID of the model to use.
+    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str = _REQUIRED  # ID of the model to use.
     name: str | None = None
     description: str | None = None
     instructions: str | None = None
@@ -140,24 +143,24 @@ class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
 
 
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
-    static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic | None = None
+    type: ClassVar[Literal["static"]] = "static"
+    static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
 
 
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
-    max_chunk_size_tokens: int | None = None  # The maximum number of tokens in each chunk.
-    chunk_overlap_tokens: int | None = None  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
 
 
 class CreateMessageRequest(BaseModel):
-    role: Literal["user", "assistant"] | str | None = None  # The role of the entity that is creating the message.
-    content: str | list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject] | None = None
+    role: Literal["user", "assistant"] | str = _REQUIRED  # The role of the entity that is creating the message.
+    content: str | list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject] = _REQUIRED
     attachments: list[CreateMessageRequestAttachmentsItem] | None = None
     metadata: _shared.Metadata | None = None
 
@@ -168,7 +171,7 @@ class CreateMessageRequestAttachmentsItem(BaseModel):
 
 
 class CreateRunRequest(BaseModel):
-    assistant_id: str | None = None  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
+    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
     reasoning_effort: _shared.ReasoningEffort | None = None
     instructions: str | None = None  # Overrides the [instructions](/docs/api-reference/assistants/createAssistant) of the assistant.
@@ -188,7 +191,7 @@ class CreateRunRequest(BaseModel):
 
 
 class CreateThreadAndRunRequest(BaseModel):
-    assistant_id: str | None = None  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
+    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
     thread: CreateThreadRequest | None = None
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
     instructions: str | None = None  # Override the default system message of the assistant.
@@ -254,168 +257,168 @@ class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
 
 
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
-    static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic | None = None
+    type: ClassVar[Literal["static"]] = "static"
+    static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
 
 
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
-    max_chunk_size_tokens: int | None = None  # The maximum number of tokens in each chunk.
-    chunk_overlap_tokens: int | None = None  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
 
 
 class DeleteAssistantResponse(BaseModel):
-    id: str | None = None
-    deleted: bool | None = None
-    object: Literal["assistant.deleted"] | str | None = None
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["assistant.deleted"] | str = _REQUIRED
 
 
 class DeleteMessageResponse(BaseModel):
-    id: str | None = None
-    deleted: bool | None = None
-    object: Literal["thread.message.deleted"] | str | None = None
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["thread.message.deleted"] | str = _REQUIRED
 
 
 class DeleteThreadResponse(BaseModel):
-    id: str | None = None
-    deleted: bool | None = None
-    object: Literal["thread.deleted"] | str | None = None
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["thread.deleted"] | str = _REQUIRED
 
 
 class DoneEvent(BaseModel):
     """Occurs when a stream ends."""
 
-    event: Literal["done"] | str | None = None
-    data: Literal["[DONE]"] | str | None = None
+    event: Literal["done"] | str = _REQUIRED
+    data: Literal["[DONE]"] | str = _REQUIRED
 
 
 class ErrorEvent(BaseModel):
     """Occurs when an [error](/docs/guides/error-codes#api-errors) occurs."""
 
-    event: Literal["error"] | str | None = None
-    data: _shared.Error | None = None
+    event: Literal["error"] | str = _REQUIRED
+    data: _shared.Error = _REQUIRED
 
 
 class FileSearchRankingOptions(BaseModel):
     """File search tool call ranking options"""
 
     ranker: FileSearchRanker | None = None
-    score_threshold: float | None = None  # The score threshold for the file search.
+    score_threshold: float = _REQUIRED  # The score threshold for the file search.
 
 
 class ListAssistantsResponse(BaseModel):
-    object: str | None = None
-    data: list[AssistantObject] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[AssistantObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class ListMessagesResponse(BaseModel):
-    object: str | None = None
-    data: list[MessageObject] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[MessageObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class ListRunStepsResponse(BaseModel):
-    object: str | None = None
-    data: list[RunStepObject] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[RunStepObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class ListRunsResponse(BaseModel):
-    object: str | None = None
-    data: list[RunObject] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[RunObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
-    type = "image_file"
-    image_file: MessageContentImageFileObjectImageFile | None = None
+    type: ClassVar[Literal["image_file"]] = "image_file"
+    image_file: MessageContentImageFileObjectImageFile = _REQUIRED
 
 
 class MessageContentImageFileObjectImageFile(BaseModel):
-    file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
+    file_id: str = _REQUIRED  # The [File](/docs/api-reference/files) ID of the image in the message content.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
 
 
 class MessageContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
-    type = "image_url"
-    image_url: MessageContentImageUrlObjectImageUrl | None = None
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: MessageContentImageUrlObjectImageUrl = _REQUIRED
 
 
 class MessageContentImageUrlObjectImageUrl(BaseModel):
-    url: str | None = None  # The external URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
+    url: str = _REQUIRED  # The external URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
 
 
 class MessageContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type = "refusal"
-    refusal: str | None = None
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    refusal: str = _REQUIRED
 
 
 class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type = "file_citation"
-    text: str | None = None  # The text in the message content that needs to be replaced.
-    file_citation: MessageContentTextAnnotationsFileCitationObjectFileCitation | None = None
-    start_index: int | None = None
-    end_index: int | None = None
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    text: str = _REQUIRED  # The text in the message content that needs to be replaced.
+    file_citation: MessageContentTextAnnotationsFileCitationObjectFileCitation = _REQUIRED
+    start_index: int = _REQUIRED
+    end_index: int = _REQUIRED
 
 
 class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
-    file_id: str | None = None  # The ID of the specific File the citation is from.
+    file_id: str = _REQUIRED  # The ID of the specific File the citation is from.
 
 
 class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type = "file_path"
-    text: str | None = None  # The text in the message content that needs to be replaced.
-    file_path: MessageContentTextAnnotationsFilePathObjectFilePath | None = None
-    start_index: int | None = None
-    end_index: int | None = None
+    type: ClassVar[Literal["file_path"]] = "file_path"
+    text: str = _REQUIRED  # The text in the message content that needs to be replaced.
+    file_path: MessageContentTextAnnotationsFilePathObjectFilePath = _REQUIRED
+    start_index: int = _REQUIRED
+    end_index: int = _REQUIRED
 
 
 class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
-    file_id: str | None = None  # The ID of the file that was generated.
+    file_id: str = _REQUIRED  # The ID of the file that was generated.
 
 
 class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
-    text: MessageContentTextObjectText | None = None
+    type: ClassVar[Literal["text"]] = "text"
+    text: MessageContentTextObjectText = _REQUIRED
 
 
 class MessageContentTextObjectText(BaseModel):
-    value: str | None = None  # The data that makes up the text.
-    annotations: list[MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject] | None = None
+    value: str = _REQUIRED  # The data that makes up the text.
+    annotations: list[MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject] = _REQUIRED
 
 
 class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
-    type = "image_file"
-    index: int | None = None  # The index of the content part in the message.
+    type: ClassVar[Literal["image_file"]] = "image_file"
+    index: int = _REQUIRED  # The index of the content part in the message.
     image_file: MessageDeltaContentImageFileObjectImageFile | None = None
 
 
@@ -427,8 +430,8 @@ class MessageDeltaContentImageFileObjectImageFile(BaseModel):
 class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
-    type = "image_url"
-    index: int | None = None  # The index of the content part in the message.
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    index: int = _REQUIRED  # The index of the content part in the message.
     image_url: MessageDeltaContentImageUrlObjectImageUrl | None = None
 
 
@@ -440,16 +443,16 @@ class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
 class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type = "refusal"
-    index: int | None = None  # The index of the refusal part in the message.
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    index: int = _REQUIRED  # The index of the refusal part in the message.
     refusal: str | None = None
 
 
 class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type = "file_citation"
-    index: int | None = None  # The index of the annotation in the text content part.
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    index: int = _REQUIRED  # The index of the annotation in the text content part.
     text: str | None = None  # The text in the message content that needs to be replaced.
     file_citation: MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation | None = None
     start_index: int | None = None
@@ -464,8 +467,8 @@ class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel
 class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type = "file_path"
-    index: int | None = None  # The index of the annotation in the text content part.
+    type: ClassVar[Literal["file_path"]] = "file_path"
+    index: int = _REQUIRED  # The index of the annotation in the text content part.
     text: str | None = None  # The text in the message content that needs to be replaced.
     file_path: MessageDeltaContentTextAnnotationsFilePathObjectFilePath | None = None
     start_index: int | None = None
@@ -479,8 +482,8 @@ class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
 class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
-    index: int | None = None  # The index of the content part in the message.
+    type: ClassVar[Literal["text"]] = "text"
+    index: int = _REQUIRED  # The index of the content part in the message.
     text: MessageDeltaContentTextObjectText | None = None
 
 
@@ -492,9 +495,9 @@ class MessageDeltaContentTextObjectText(BaseModel):
 class MessageDeltaObject(BaseModel):
     """Message delta object"""
 
-    id: str | None = None  # The identifier of the message, which can be referenced in API endpoints.
-    object: Literal["thread.message.delta"] | str | None = None  # The object type, which is always `thread.message.delta`.
-    delta: MessageDeltaObjectDelta | None = None  # The delta containing the fields that have changed on the Message.
+    id: str = _REQUIRED  # The identifier of the message, which can be referenced in API endpoints.
+    object: Literal["thread.message.delta"] | str = _REQUIRED  # The object type, which is always `thread.message.delta`.
+    delta: MessageDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the Message.
 
 
 class MessageDeltaObjectDelta(BaseModel):
@@ -507,20 +510,20 @@ class MessageDeltaObjectDelta(BaseModel):
 class MessageObject(BaseModel):
     """The message object"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["thread.message"] | str | None = None  # The object type, which is always `thread.message`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the message was created.
-    thread_id: str | None = None  # The [thread](/docs/api-reference/threads) ID that this message belongs to.
-    status: Literal["in_progress", "incomplete", "completed"] | str | None = None  # The status of the message, which can be either `in_progress`, `incomplete`, or `completed`.
-    incomplete_details: MessageObjectIncompleteDetails | None = None
-    completed_at: int | None = None
-    incomplete_at: int | None = None
-    role: Literal["user", "assistant"] | str | None = None  # The entity that produced the message.
-    content: list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject | MessageContentRefusalObject] | None = None  # The content of the message in array of text and/or images.
-    assistant_id: str | None = None
-    run_id: str | None = None
-    attachments: list[MessageObjectAttachmentsItem] | None = None
-    metadata: _shared.Metadata | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["thread.message"] | str = _REQUIRED  # The object type, which is always `thread.message`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the message was created.
+    thread_id: str = _REQUIRED  # The [thread](/docs/api-reference/threads) ID that this message belongs to.
+    status: Literal["in_progress", "incomplete", "completed"] | str = _REQUIRED  # The status of the message, which can be either `in_progress`, `incomplete`, or `completed`.
+    incomplete_details: MessageObjectIncompleteDetails | None = _REQUIRED
+    completed_at: int | None = _REQUIRED
+    incomplete_at: int | None = _REQUIRED
+    role: Literal["user", "assistant"] | str = _REQUIRED  # The entity that produced the message.
+    content: list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject | MessageContentRefusalObject] = _REQUIRED  # The content of the message in array of text and/or images.
+    assistant_id: str | None = _REQUIRED
+    run_id: str | None = _REQUIRED
+    attachments: list[MessageObjectAttachmentsItem] | None = _REQUIRED
+    metadata: _shared.Metadata = _REQUIRED
 
 
 class MessageObjectAttachmentsItem(BaseModel):
@@ -531,49 +534,49 @@ class MessageObjectAttachmentsItem(BaseModel):
 class MessageObjectIncompleteDetails(BaseModel):
     """On an incomplete message, details about why the message is incomplete."""
 
-    reason: Literal["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"] | str | None = None  # The reason the message is incomplete.
+    reason: Literal["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"] | str = _REQUIRED  # The reason the message is incomplete.
 
 
 class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
-    text: str | None = None  # Text content to be sent to the model
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED  # Text content to be sent to the model
 
 
 class MessageStreamEventThreadMessageCompleted(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is completed."""
 
-    event: Literal["thread.message.completed"] | str | None = None
-    data: MessageObject | None = None
+    event: Literal["thread.message.completed"] | str = _REQUIRED
+    data: MessageObject = _REQUIRED
 
 
 class MessageStreamEventThreadMessageCreated(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is created."""
 
-    event: Literal["thread.message.created"] | str | None = None
-    data: MessageObject | None = None
+    event: Literal["thread.message.created"] | str = _REQUIRED
+    data: MessageObject = _REQUIRED
 
 
 class MessageStreamEventThreadMessageDelta(BaseModel):
     """Occurs when parts of a [Message](/docs/api-reference/messages/object) are being streamed."""
 
-    event: Literal["thread.message.delta"] | str | None = None
-    data: MessageDeltaObject | None = None
+    event: Literal["thread.message.delta"] | str = _REQUIRED
+    data: MessageDeltaObject = _REQUIRED
 
 
 class MessageStreamEventThreadMessageInProgress(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) moves to an `in_progress` state."""
 
-    event: Literal["thread.message.in_progress"] | str | None = None
-    data: MessageObject | None = None
+    event: Literal["thread.message.in_progress"] | str = _REQUIRED
+    data: MessageObject = _REQUIRED
 
 
 class MessageStreamEventThreadMessageIncomplete(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) ends before it is completed."""
 
-    event: Literal["thread.message.incomplete"] | str | None = None
-    data: MessageObject | None = None
+    event: Literal["thread.message.incomplete"] | str = _REQUIRED
+    data: MessageObject = _REQUIRED
 
 
 class ModifyAssistantRequest(BaseModel):
@@ -636,41 +639,41 @@ class ModifyThreadRequestToolResourcesFileSearch(BaseModel):
 class RunCompletionUsage2(BaseModel):
     """Usage statistics related to the run."""
 
-    completion_tokens: int | None = None  # Number of completion tokens used over the course of the run.
-    prompt_tokens: int | None = None  # Number of prompt tokens used over the course of the run.
-    total_tokens: int | None = None  # Total number of tokens used (prompt + completion).
+    completion_tokens: int = _REQUIRED  # Number of completion tokens used over the course of the run.
+    prompt_tokens: int = _REQUIRED  # Number of prompt tokens used over the course of the run.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (prompt + completion).
 
 
 class RunObject(BaseModel):
     """A run on a thread"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["thread.run"] | str | None = None  # The object type, which is always `thread.run`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the run was created.
-    thread_id: str | None = None  # The ID of the [thread](/docs/api-reference/threads) that was executed on as a part of this run.
-    assistant_id: str | None = None  # The ID of the [assistant](/docs/api-reference/assistants) used for execution of this run.
-    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"] | str | None = None  # The status of the run, which can be either `queued`, `in_progress`, `requires_action`, `cancellin...
-    required_action: RunObjectRequiredAction | None = None  # Details on the action required to continue the run.
-    last_error: RunObjectLastError | None = None  # The last error associated with this run.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) for when the run will expire.
-    started_at: int | None = None  # The Unix timestamp (in seconds) for when the run was started.
-    cancelled_at: int | None = None  # The Unix timestamp (in seconds) for when the run was cancelled.
-    failed_at: int | None = None  # The Unix timestamp (in seconds) for when the run failed.
-    completed_at: int | None = None  # The Unix timestamp (in seconds) for when the run was completed.
-    incomplete_details: RunObjectIncompleteDetails | None = None  # Details on why the run is incomplete.
-    model: str | None = None  # The model that the [assistant](/docs/api-reference/assistants) used for this run.
-    instructions: str | None = None  # The instructions that the [assistant](/docs/api-reference/assistants) used for this run.
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # The list of tools that the [assistant](/docs/api-reference/assistants) used for this run.
-    metadata: _shared.Metadata | None = None
-    usage: RunCompletionUsage | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["thread.run"] | str = _REQUIRED  # The object type, which is always `thread.run`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run was created.
+    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was executed on as a part of this run.
+    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) used for execution of this run.
+    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"] | str = _REQUIRED  # The status of the run, which can be either `queued`, `in_progress`, `requires_action`, `cancellin...
+    required_action: RunObjectRequiredAction | None = _REQUIRED  # Details on the action required to continue the run.
+    last_error: RunObjectLastError | None = _REQUIRED  # The last error associated with this run.
+    expires_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run will expire.
+    started_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was started.
+    cancelled_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was cancelled.
+    failed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run failed.
+    completed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was completed.
+    incomplete_details: RunObjectIncompleteDetails | None = _REQUIRED  # Details on why the run is incomplete.
+    model: str = _REQUIRED  # The model that the [assistant](/docs/api-reference/assistants) used for this run.
+    instructions: str = _REQUIRED  # The instructions that the [assistant](/docs/api-reference/assistants) used for this run.
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # The list of tools that the [assistant](/docs/api-reference/assistants) used for this run.
+    metadata: _shared.Metadata = _REQUIRED
+    usage: RunCompletionUsage = _REQUIRED
     temperature: float | None = None  # The sampling temperature used for this run.
     top_p: float | None = None  # The nucleus sampling value used for this run.
-    max_prompt_tokens: int | None = None  # The maximum number of prompt tokens specified to have been used over the course of the run.
-    max_completion_tokens: int | None = None  # The maximum number of completion tokens specified to have been used over the course of the run.
-    truncation_strategy: Any = None
-    tool_choice: AssistantsApiToolChoiceOption | None = None
-    parallel_tool_calls: _shared.ParallelToolCalls | None = None
-    response_format: AssistantsApiResponseFormatOption | None = None
+    max_prompt_tokens: int | None = _REQUIRED  # The maximum number of prompt tokens specified to have been used over the course of the run.
+    max_completion_tokens: int | None = _REQUIRED  # The maximum number of completion tokens specified to have been used over the course of the run.
+    truncation_strategy: Any = _REQUIRED
+    tool_choice: AssistantsApiToolChoiceOption = _REQUIRED
+    parallel_tool_calls: _shared.ParallelToolCalls = _REQUIRED
+    response_format: AssistantsApiResponseFormatOption | None = _REQUIRED
 
 
 class RunObjectIncompleteDetails(BaseModel):
@@ -682,37 +685,37 @@ class RunObjectIncompleteDetails(BaseModel):
 class RunObjectLastError(BaseModel):
     """The last error associated with this run."""
 
-    code: Literal["server_error", "rate_limit_exceeded", "invalid_prompt"] | str | None = None  # One of `server_error`, `rate_limit_exceeded`, or `invalid_prompt`.
-    message: str | None = None  # A human-readable description of the error.
+    code: Literal["server_error", "rate_limit_exceeded", "invalid_prompt"] | str = _REQUIRED  # One of `server_error`, `rate_limit_exceeded`, or `invalid_prompt`.
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class RunObjectRequiredAction(BaseModel, tag_field="type", tag="submit_tool_outputs"):
     """Details on the action required to continue the run."""
 
-    type = "submit_tool_outputs"
-    submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs | None = None  # Details on the tool outputs needed for this run to continue.
+    type: ClassVar[Literal["submit_tool_outputs"]] = "submit_tool_outputs"
+    submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs = _REQUIRED  # Details on the tool outputs needed for this run to continue.
 
 
 class RunObjectRequiredActionSubmitToolOutputs(BaseModel):
     """Details on the tool outputs needed for this run to continue."""
 
-    tool_calls: list[RunToolCallObject] | None = None  # A list of the relevant tool calls.
+    tool_calls: list[RunToolCallObject] = _REQUIRED  # A list of the relevant tool calls.
 
 
 class RunStepCompletionUsage2(BaseModel):
     """Usage statistics related to the run step."""
 
-    completion_tokens: int | None = None  # Number of completion tokens used over the course of the run step.
-    prompt_tokens: int | None = None  # Number of prompt tokens used over the course of the run step.
-    total_tokens: int | None = None  # Total number of tokens used (prompt + completion).
+    completion_tokens: int = _REQUIRED  # Number of completion tokens used over the course of the run step.
+    prompt_tokens: int = _REQUIRED  # Number of prompt tokens used over the course of the run step.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (prompt + completion).
 
 
 class RunStepDeltaObject(BaseModel):
     """Run step delta object"""
 
-    id: str | None = None  # The identifier of the run step, which can be referenced in API endpoints.
-    object: Literal["thread.run.step.delta"] | str | None = None  # The object type, which is always `thread.run.step.delta`.
-    delta: RunStepDeltaObjectDelta | None = None  # The delta containing the fields that have changed on the run step.
+    id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
+    object: Literal["thread.run.step.delta"] | str = _REQUIRED  # The object type, which is always `thread.run.step.delta`.
+    delta: RunStepDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the run step.
 
 
 class RunStepDeltaObjectDelta(BaseModel):
@@ -724,7 +727,7 @@ class RunStepDeltaObjectDelta(BaseModel):
 class RunStepDeltaStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
-    type = "message_creation"
+    type: ClassVar[Literal["message_creation"]] = "message_creation"
     message_creation: RunStepDeltaStepDetailsMessageCreationObjectMessageCreation | None = None
 
 
@@ -735,8 +738,8 @@ class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool call"""
 
-    type = "code_interpreter"
-    index: int | None = None  # The index of the tool call in the tool calls array.
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call.
     code_interpreter: RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
 
@@ -751,8 +754,8 @@ class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code interpreter image output"""
 
-    type = "image"
-    index: int | None = None  # The index of the output in the outputs array.
+    type: ClassVar[Literal["image"]] = "image"
+    index: int = _REQUIRED  # The index of the output in the outputs array.
     image: RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage | None = None
 
 
@@ -763,25 +766,25 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter log output"""
 
-    type = "logs"
-    index: int | None = None  # The index of the output in the outputs array.
+    type: ClassVar[Literal["logs"]] = "logs"
+    index: int = _REQUIRED  # The index of the output in the outputs array.
     logs: str | None = None  # The text output from the Code Interpreter tool call.
 
 
 class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
-    type = "file_search"
-    index: int | None = None  # The index of the tool call in the tool calls array.
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
-    file_search: dict[str, Any] | None = None  # For now, this is always going to be an empty object.
+    file_search: dict[str, Any] = _REQUIRED  # For now, this is always going to be an empty object.
 
 
 class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type = "function"
-    index: int | None = None  # The index of the tool call in the tool calls array.
+    type: ClassVar[Literal["function"]] = "function"
+    index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
     function: RunStepDeltaStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
 
@@ -797,60 +800,60 @@ class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
 class RunStepDeltaStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
-    type = "tool_calls"
+    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
     tool_calls: list[RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
 
 
 class RunStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
-    type = "message_creation"
-    message_creation: RunStepDetailsMessageCreationObjectMessageCreation | None = None
+    type: ClassVar[Literal["message_creation"]] = "message_creation"
+    message_creation: RunStepDetailsMessageCreationObjectMessageCreation = _REQUIRED
 
 
 class RunStepDetailsMessageCreationObjectMessageCreation(BaseModel):
-    message_id: str | None = None  # The ID of the message that was created by this run step.
+    message_id: str = _REQUIRED  # The ID of the message that was created by this run step.
 
 
 class RunStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code Interpreter tool call"""
 
-    type = "code_interpreter"
-    id: str | None = None  # The ID of the tool call.
-    code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    id: str = _REQUIRED  # The ID of the tool call.
+    code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter = _REQUIRED  # The Code Interpreter tool call definition.
 
 
 class RunStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
     """The Code Interpreter tool call definition."""
 
-    input: str | None = None  # The input to the Code Interpreter tool call.
-    outputs: list[RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject] | None = None  # The outputs from the Code Interpreter tool call.
+    input: str = _REQUIRED  # The input to the Code Interpreter tool call.
+    outputs: list[RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject] = _REQUIRED  # The outputs from the Code Interpreter tool call.
 
 
 class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code Interpreter image output"""
 
-    type = "image"
-    image: RunStepDetailsToolCallsCodeOutputImageObjectImage | None = None
+    type: ClassVar[Literal["image"]] = "image"
+    image: RunStepDetailsToolCallsCodeOutputImageObjectImage = _REQUIRED
 
 
 class RunStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
-    file_id: str | None = None  # The [file](/docs/api-reference/files) ID of the image.
+    file_id: str = _REQUIRED  # The [file](/docs/api-reference/files) ID of the image.
 
 
 class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code Interpreter log output"""
 
-    type = "logs"
-    logs: str | None = None  # The text output from the Code Interpreter tool call.
+    type: ClassVar[Literal["logs"]] = "logs"
+    logs: str = _REQUIRED  # The text output from the Code Interpreter tool call.
 
 
 class RunStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
-    type = "file_search"
-    id: str | None = None  # The ID of the tool call object.
-    file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch | None = None  # For now, this is always going to be an empty object.
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    id: str = _REQUIRED  # The ID of the tool call object.
+    file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch = _REQUIRED  # For now, this is always going to be an empty object.
 
 
 class RunStepDetailsToolCallsFileSearchObjectFileSearch(BaseModel):
@@ -863,211 +866,211 @@ class RunStepDetailsToolCallsFileSearchObjectFileSearch(BaseModel):
 class RunStepDetailsToolCallsFileSearchRankingOptionsObject(BaseModel):
     """File search tool call ranking options"""
 
-    ranker: FileSearchRanker | None = None
-    score_threshold: float | None = None  # The score threshold for the file search.
+    ranker: FileSearchRanker = _REQUIRED
+    score_threshold: float = _REQUIRED  # The score threshold for the file search.
 
 
 class RunStepDetailsToolCallsFileSearchResultObject(BaseModel):
     """File search tool call result"""
 
-    file_id: str | None = None  # The ID of the file that result was found in.
-    file_name: str | None = None  # The name of the file that result was found in.
-    score: float | None = None  # The score of the result.
+    file_id: str = _REQUIRED  # The ID of the file that result was found in.
+    file_name: str = _REQUIRED  # The name of the file that result was found in.
+    score: float = _REQUIRED  # The score of the result.
     content: list[RunStepDetailsToolCallsFileSearchResultObjectContentItem] | None = None  # The content of the result that was found.
 
 
 class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel, tag_field="type", tag="text"):
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
     text: str | None = None  # The text content of the file.
 
 
 class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type = "function"
-    id: str | None = None  # The ID of the tool call object.
-    function: RunStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
+    type: ClassVar[Literal["function"]] = "function"
+    id: str = _REQUIRED  # The ID of the tool call object.
+    function: RunStepDetailsToolCallsFunctionObjectFunction = _REQUIRED  # The definition of the function that was called.
 
 
 class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
     """The definition of the function that was called."""
 
-    name: str | None = None  # The name of the function.
-    arguments: str | None = None  # The arguments passed to the function.
-    output: str | None = None
+    name: str = _REQUIRED  # The name of the function.
+    arguments: str = _REQUIRED  # The arguments passed to the function.
+    output: str | None = _REQUIRED
 
 
 class RunStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
-    type = "tool_calls"
-    tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
+    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
+    tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] = _REQUIRED  # An array of tool calls the run step was involved in.
 
 
 class RunStepObject(BaseModel):
     """Run steps"""
 
-    id: str | None = None  # The identifier of the run step, which can be referenced in API endpoints.
-    object: Literal["thread.run.step"] | str | None = None  # The object type, which is always `thread.run.step`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the run step was created.
-    assistant_id: str | None = None  # The ID of the [assistant](/docs/api-reference/assistants) associated with the run step.
-    thread_id: str | None = None  # The ID of the [thread](/docs/api-reference/threads) that was run.
-    run_id: str | None = None  # The ID of the [run](/docs/api-reference/runs) that this run step is a part of.
-    type: Literal["message_creation", "tool_calls"] | str | None = None  # The type of run step, which can be either `message_creation` or `tool_calls`.
-    status: Literal["in_progress", "cancelled", "failed", "completed", "expired"] | str | None = None  # The status of the run step, which can be either `in_progress`, `cancelled`, `failed`, `completed`...
-    step_details: RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject | None = None  # The details of the run step.
-    last_error: RunStepObjectLastError | None = None
-    expired_at: int | None = None
-    cancelled_at: int | None = None
-    failed_at: int | None = None
-    completed_at: int | None = None
-    metadata: _shared.Metadata | None = None
-    usage: RunStepCompletionUsage | None = None
+    id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
+    object: Literal["thread.run.step"] | str = _REQUIRED  # The object type, which is always `thread.run.step`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run step was created.
+    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) associated with the run step.
+    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was run.
+    run_id: str = _REQUIRED  # The ID of the [run](/docs/api-reference/runs) that this run step is a part of.
+    type: Literal["message_creation", "tool_calls"] | str = _REQUIRED  # The type of run step, which can be either `message_creation` or `tool_calls`.
+    status: Literal["in_progress", "cancelled", "failed", "completed", "expired"] | str = _REQUIRED  # The status of the run step, which can be either `in_progress`, `cancelled`, `failed`, `completed`...
+    step_details: RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject = _REQUIRED  # The details of the run step.
+    last_error: RunStepObjectLastError | None = _REQUIRED
+    expired_at: int | None = _REQUIRED
+    cancelled_at: int | None = _REQUIRED
+    failed_at: int | None = _REQUIRED
+    completed_at: int | None = _REQUIRED
+    metadata: _shared.Metadata = _REQUIRED
+    usage: RunStepCompletionUsage = _REQUIRED
 
 
 class RunStepObjectLastError(BaseModel):
     """The last error associated with this run step."""
 
-    code: Literal["server_error", "rate_limit_exceeded"] | str | None = None  # One of `server_error` or `rate_limit_exceeded`.
-    message: str | None = None  # A human-readable description of the error.
+    code: Literal["server_error", "rate_limit_exceeded"] | str = _REQUIRED  # One of `server_error` or `rate_limit_exceeded`.
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class RunStepStreamEventThreadRunStepCancelled(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is cancelled."""
 
-    event: Literal["thread.run.step.cancelled"] | str | None = None
-    data: RunStepObject | None = None
+    event: Literal["thread.run.step.cancelled"] | str = _REQUIRED
+    data: RunStepObject = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepCompleted(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is completed."""
 
-    event: Literal["thread.run.step.completed"] | str | None = None
-    data: RunStepObject | None = None
+    event: Literal["thread.run.step.completed"] | str = _REQUIRED
+    data: RunStepObject = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepCreated(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is created."""
 
-    event: Literal["thread.run.step.created"] | str | None = None
-    data: RunStepObject | None = None
+    event: Literal["thread.run.step.created"] | str = _REQUIRED
+    data: RunStepObject = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepDelta(BaseModel):
     """Occurs when parts of a [run step](/docs/api-reference/run-steps/step-object) are being streamed."""
 
-    event: Literal["thread.run.step.delta"] | str | None = None
-    data: RunStepDeltaObject | None = None
+    event: Literal["thread.run.step.delta"] | str = _REQUIRED
+    data: RunStepDeltaObject = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepExpired(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) expires."""
 
-    event: Literal["thread.run.step.expired"] | str | None = None
-    data: RunStepObject | None = None
+    event: Literal["thread.run.step.expired"] | str = _REQUIRED
+    data: RunStepObject = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepFailed(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) fails."""
 
-    event: Literal["thread.run.step.failed"] | str | None = None
-    data: RunStepObject | None = None
+    event: Literal["thread.run.step.failed"] | str = _REQUIRED
+    data: RunStepObject = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepInProgress(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) moves to an `in_progress` state."""
 
-    event: Literal["thread.run.step.in_progress"] | str | None = None
-    data: RunStepObject | None = None
+    event: Literal["thread.run.step.in_progress"] | str = _REQUIRED
+    data: RunStepObject = _REQUIRED
 
 
 class RunStreamEventThreadRunCancelled(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) is cancelled."""
 
-    event: Literal["thread.run.cancelled"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.cancelled"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunCancelling(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `cancelling` status."""
 
-    event: Literal["thread.run.cancelling"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.cancelling"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunCompleted(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) is completed."""
 
-    event: Literal["thread.run.completed"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.completed"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunCreated(BaseModel):
     """Occurs when a new [run](/docs/api-reference/runs/object) is created."""
 
-    event: Literal["thread.run.created"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.created"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunExpired(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) expires."""
 
-    event: Literal["thread.run.expired"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.expired"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunFailed(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) fails."""
 
-    event: Literal["thread.run.failed"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.failed"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunInProgress(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to an `in_progress` status."""
 
-    event: Literal["thread.run.in_progress"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.in_progress"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunIncomplete(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) ends with status `incomplete`."""
 
-    event: Literal["thread.run.incomplete"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.incomplete"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunQueued(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `queued` status."""
 
-    event: Literal["thread.run.queued"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.queued"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunStreamEventThreadRunRequiresAction(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `requires_action` status."""
 
-    event: Literal["thread.run.requires_action"] | str | None = None
-    data: RunObject | None = None
+    event: Literal["thread.run.requires_action"] | str = _REQUIRED
+    data: RunObject = _REQUIRED
 
 
 class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
     """Tool call objects"""
 
-    type = "function"
-    id: str | None = None  # The ID of the tool call.
-    function: RunToolCallObjectFunction | None = None  # The function definition.
+    type: ClassVar[Literal["function"]] = "function"
+    id: str = _REQUIRED  # The ID of the tool call.
+    function: RunToolCallObjectFunction = _REQUIRED  # The function definition.
 
 
 class RunToolCallObjectFunction(BaseModel):
     """The function definition."""
 
-    name: str | None = None  # The name of the function.
-    arguments: str | None = None  # The arguments that the model expects you to pass to the function.
+    name: str = _REQUIRED  # The name of the function.
+    arguments: str = _REQUIRED  # The arguments that the model expects you to pass to the function.
 
 
 class SubmitToolOutputsRunRequest(BaseModel):
-    tool_outputs: list[SubmitToolOutputsRunRequestToolOutputsItem] | None = None  # A list of tools for which the outputs are being submitted.
+    tool_outputs: list[SubmitToolOutputsRunRequestToolOutputsItem] = _REQUIRED  # A list of tools for which the outputs are being submitted.
     stream: bool | None = None
 
 
@@ -1079,11 +1082,11 @@ class SubmitToolOutputsRunRequestToolOutputsItem(BaseModel):
 class ThreadObject(BaseModel):
     """Thread"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["thread"] | str | None = None  # The object type, which is always `thread`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the thread was created.
-    tool_resources: ThreadObjectToolResources | None = None
-    metadata: _shared.Metadata | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["thread"] | str = _REQUIRED  # The object type, which is always `thread`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the thread was created.
+    tool_resources: ThreadObjectToolResources | None = _REQUIRED
+    metadata: _shared.Metadata = _REQUIRED
 
 
 class ThreadObjectToolResources(BaseModel):
@@ -1105,14 +1108,14 @@ class ThreadStreamEvent2(BaseModel):
     """Occurs when a new [thread](/docs/api-reference/threads/object) is created."""
 
     enabled: bool | None = None  # Whether to enable input audio transcription.
-    event: Literal["thread.created"] | str | None = None
-    data: ThreadObject | None = None
+    event: Literal["thread.created"] | str = _REQUIRED
+    data: ThreadObject = _REQUIRED
 
 
 class TruncationObject(BaseModel):
     """Thread Truncation Controls"""
 
-    type: Literal["auto", "last_messages"] | str | None = None  # The truncation strategy to use for the thread.
+    type: Literal["auto", "last_messages"] | str = _REQUIRED  # The truncation strategy to use for the thread.
     last_messages: int | None = None
 
 
@@ -1138,3 +1141,106 @@ Run = RunObject
 RunStep = RunStepObject
 Thread = ThreadObject
 ThreadDeleted = DeleteThreadResponse
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class AssistantCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
+    name: str | None
+    description: str | None
+    instructions: str | None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
+    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
+    tool_resources: Mapping[str, Any] | None
+    metadata: Mapping[str, str] | None
+    temperature: float | None
+    top_p: float | None
+    response_format: Literal["auto"] | str | Mapping[str, Any] | None
+
+
+class AssistantUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
+    name: str | None
+    description: str | None
+    instructions: str | None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
+    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
+    tool_resources: Mapping[str, Any] | None
+    metadata: Mapping[str, str] | None
+    temperature: float | None
+    top_p: float | None
+    response_format: Literal["auto"] | str | Mapping[str, Any] | None
+
+
+class FileSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``AssistantToolsFileSearch`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search"]]
+    file_search: Mapping[str, Any]  # Overrides for the file search tool.
+
+
+class ImageFileContentBlockParam(TypedDict, total=False):
+    """The ``dict`` form of ``MessageContentImageFileObject`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_file"]]
+    image_file: Required[Mapping[str, Any]]
+
+
+class ImageURLContentBlockParam(TypedDict, total=False):
+    """The ``dict`` form of ``MessageContentImageUrlObject`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]
+
+
+class MessageCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateMessageRequest`` (the official SDK's request type)."""
+
+    role: Required[Literal["user", "assistant"] | str]  # The role of the entity that is creating the message.
+    content: Required[str | Iterable[ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]]]
+    attachments: Iterable[Mapping[str, Any]] | None
+    metadata: Mapping[str, str] | None
+
+
+class ThreadCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateThreadRequest`` (the official SDK's request type)."""
+
+    messages: Iterable[MessageCreateParams]  # A list of [messages](/docs/api-reference/messages) to start the thread with.
+    tool_resources: Mapping[str, Any] | None
+    metadata: Mapping[str, str] | None
+
+
+AssistantToolParam = FileSearchToolParam | Mapping[str, Any]
+CodeInterpreterLogs = RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject
+CodeInterpreterToolCallDelta = RunStepDeltaStepDetailsToolCallsCodeObject
+FileCitationAnnotation = MessageContentTextAnnotationsFileCitationObject
+FileCitationDeltaAnnotation = MessageDeltaContentTextAnnotationsFileCitationObject
+FilePathAnnotation = MessageContentTextAnnotationsFilePathObject
+FilePathDeltaAnnotation = MessageDeltaContentTextAnnotationsFilePathObject
+FileSearchToolCallDelta = RunStepDeltaStepDetailsToolCallsFileSearchObject
+FunctionToolCallDelta = RunStepDeltaStepDetailsToolCallsFunctionObject
+ImageFileContentBlock = MessageContentImageFileObject
+ImageFileDeltaBlock = MessageDeltaContentImageFileObject
+ImageURLContentBlock = MessageContentImageUrlObject
+ImageURLDeltaBlock = MessageDeltaContentImageUrlObject
+InitialItemParam = Mapping[str, Any]
+MessageContentPartParam = ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]
+MessageCreationStepDetails = RunStepDetailsMessageCreationObject
+RefusalDeltaBlock = MessageDeltaContentRefusalObject
+RequiredActionFunctionToolCall = RunToolCallObject
+RunStepDeltaMessageDelta = RunStepDetailsMessageCreationObject
+TextContentBlock = MessageContentTextObject
+TextDeltaBlock = MessageDeltaContentTextObject
+ToolCallDeltaObject = RunStepDetailsToolCallsObject
+ToolCallsStepDetails = RunStepDeltaStepDetailsToolCallsObject

@@ -4,27 +4,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionWord", "Translation", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
+__all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "SpeechCreateParams", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionCreateResponse", "TranscriptionDiarized", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionTextDeltaEvent", "TranscriptionTextDoneEvent", "TranscriptionTextSegmentEvent", "TranscriptionVerbose", "TranscriptionWord", "Translation", "TranslationCreateParams", "TranslationCreateResponse", "TranslationVerbose", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentCreateParams", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateSpeechRequest(BaseModel):
-    model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str | None = None  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
-    input: str | None = None  # The text to generate audio for.
+    model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str = _REQUIRED  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
+    input: str = _REQUIRED  # The text to generate audio for.
     instructions: str | None = None  # Control the voice of your generated audio with additional instructions.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice to use when generating the audio.
+    voice: _shared.VoiceIdsOrCustomVoice = _REQUIRED  # The voice to use when generating the audio.
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str | None = None  # The format to audio in.
     speed: float | None = None  # The speed of the generated audio.
     stream_format: Literal["sse", "audio"] | str | None = None  # The format to stream the audio in.
 
 
 class CreateTranscriptionRequest(BaseModel):
-    file: bytes | None = None  # The audio file object (not file name) to transcribe, in one of these formats: flac, mp3, mp4, mpe...
-    model: Literal["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"] | str | None = None  # ID of the model to use.
+    file: bytes = _REQUIRED  # The audio file object (not file name) to transcribe, in one of these formats: flac, mp3, mp4, mpe...
+    model: Literal["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"] | str = _REQUIRED  # ID of the model to use.
     language: str | None = None  # The language of the input audio.
     languages: list[str] | None = None  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
     keywords: list[str] | None = None  # Words or phrases to guide transcription of the input audio.
@@ -42,17 +45,17 @@ class CreateTranscriptionRequest(BaseModel):
 class CreateTranscriptionResponseDiarizedJson(BaseModel):
     """Represents a diarized transcription response returned by the model, including the combined transcript and speaker-segment annotations."""
 
-    task: Literal["transcribe"] | str | None = None  # The type of task that was run.
-    duration: float | None = None  # Duration of the input audio in seconds.
-    text: str | None = None  # The concatenated transcript text for the entire audio input.
-    segments: list[TranscriptionDiarizedSegment] | None = None  # Segments of the transcript annotated with timestamps and speaker labels.
+    task: Literal["transcribe"] | str = _REQUIRED  # The type of task that was run.
+    duration: float = _REQUIRED  # Duration of the input audio in seconds.
+    text: str = _REQUIRED  # The concatenated transcript text for the entire audio input.
+    segments: list[TranscriptionDiarizedSegment] = _REQUIRED  # Segments of the transcript annotated with timestamps and speaker labels.
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token or duration usage statistics for the request.
 
 
 class CreateTranscriptionResponseJson(BaseModel):
     """Represents a transcription response returned by model, based on the provided input."""
 
-    text: str | None = None  # The transcribed text.
+    text: str = _REQUIRED  # The transcribed text.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[CreateTranscriptionResponseJsonLogprobsItem] | None = None  # The log probabilities of the tokens in the transcription.
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token usage statistics for the request.
@@ -67,72 +70,72 @@ class CreateTranscriptionResponseJsonLogprobsItem(BaseModel):
 class CreateTranscriptionResponseVerboseJson(BaseModel):
     """Represents a verbose json transcription response returned by model, based on the provided input."""
 
-    language: str | None = None  # The language of the input audio.
-    duration: float | None = None  # The duration of the input audio.
-    text: str | None = None  # The transcribed text.
+    language: str = _REQUIRED  # The language of the input audio.
+    duration: float = _REQUIRED  # The duration of the input audio.
+    text: str = _REQUIRED  # The transcribed text.
     words: list[TranscriptionWord] | None = None  # Extracted words and their corresponding timestamps.
     segments: list[TranscriptionSegment] | None = None  # Segments of the transcribed text and their corresponding details.
     usage: _shared.TranscriptTextUsageDuration | None = None
 
 
 class CreateTranslationRequest(BaseModel):
-    file: bytes | None = None  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
-    model: Literal["whisper-1"] | str | None = None  # ID of the model to use.
+    file: bytes = _REQUIRED  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
+    model: Literal["whisper-1"] | str = _REQUIRED  # ID of the model to use.
     prompt: str | None = None  # An optional text to guide the model's style or continue a previous audio segment.
     response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | str | None = None  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
     temperature: float | None = None  # The sampling temperature, between 0 and 1.
 
 
 class CreateTranslationResponseJson(BaseModel):
-    text: str | None = None
+    text: str = _REQUIRED
 
 
 class CreateTranslationResponseVerboseJson(BaseModel):
-    language: str | None = None  # The language of the output translation (always `english`).
-    duration: float | None = None  # The duration of the input audio.
-    text: str | None = None  # The translated text.
+    language: str = _REQUIRED  # The language of the output translation (always `english`).
+    duration: float = _REQUIRED  # The duration of the input audio.
+    text: str = _REQUIRED  # The translated text.
     segments: list[TranscriptionSegment] | None = None  # Segments of the translated text and their corresponding details.
 
 
 class CreateVoiceConsentRequest(BaseModel):
-    name: str | None = None  # The label to use for this consent recording.
-    recording: bytes | None = None  # The consent audio recording file.
-    language: str | None = None  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
+    name: str = _REQUIRED  # The label to use for this consent recording.
+    recording: bytes = _REQUIRED  # The consent audio recording file.
+    language: str = _REQUIRED  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
 
 
 class CreateVoiceRequest(BaseModel):
-    name: str | None = None  # The name of the new voice.
-    audio_sample: bytes | None = None  # The sample audio recording file.
-    consent: str | None = None  # The consent recording ID (for example, `cons_1234`).
+    name: str = _REQUIRED  # The name of the new voice.
+    audio_sample: bytes = _REQUIRED  # The sample audio recording file.
+    consent: str = _REQUIRED  # The consent recording ID (for example, `cons_1234`).
 
 
 class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
     """Emitted for each chunk of audio data generated during speech synthesis."""
 
-    type = "speech.audio.delta"
-    audio: str | None = None  # A chunk of Base64-encoded audio data.
+    type: ClassVar[Literal["speech.audio.delta"]] = "speech.audio.delta"
+    audio: str = _REQUIRED  # A chunk of Base64-encoded audio data.
 
 
 class SpeechAudioDoneEvent(BaseModel, tag_field="type", tag="speech.audio.done"):
     """Emitted when the speech synthesis is complete and all audio has been streamed."""
 
-    type = "speech.audio.done"
-    usage: SpeechAudioDoneEventUsage | None = None  # Token usage statistics for the request.
+    type: ClassVar[Literal["speech.audio.done"]] = "speech.audio.done"
+    usage: SpeechAudioDoneEventUsage = _REQUIRED  # Token usage statistics for the request.
 
 
 class SpeechAudioDoneEventUsage(BaseModel):
     """Token usage statistics for the request."""
 
-    input_tokens: int | None = None  # Number of input tokens in the prompt.
-    output_tokens: int | None = None  # Number of output tokens generated.
-    total_tokens: int | None = None  # Total number of tokens used (input + output).
+    input_tokens: int = _REQUIRED  # Number of input tokens in the prompt.
+    output_tokens: int = _REQUIRED  # Number of output tokens generated.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (input + output).
 
 
 class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type = "transcript.text.delta"
-    delta: str | None = None  # The text delta that was additionally transcribed.
+    type: ClassVar[Literal["transcript.text.delta"]] = "transcript.text.delta"
+    delta: str = _REQUIRED  # The text delta that was additionally transcribed.
     logprobs: list[TranscriptTextDeltaEventLogprobsItem] | None = None  # The log probabilities of the delta.
     segment_id: str | None = None  # Identifier of the diarized segment that this delta belongs to.
 
@@ -146,8 +149,8 @@ class TranscriptTextDeltaEventLogprobsItem(BaseModel):
 class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
     """Emitted when the transcription is complete."""
 
-    type = "transcript.text.done"
-    text: str | None = None  # The text that was transcribed.
+    type: ClassVar[Literal["transcript.text.done"]] = "transcript.text.done"
+    text: str = _REQUIRED  # The text that was transcribed.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[TranscriptTextDoneEventLogprobsItem] | None = None  # The log probabilities of the individual tokens in the transcription.
     usage: _shared.TranscriptTextUsageTokens | None = None
@@ -162,86 +165,86 @@ class TranscriptTextDoneEventLogprobsItem(BaseModel):
 class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """Emitted when a diarized transcription returns a completed segment with speaker information."""
 
-    type = "transcript.text.segment"
-    id: str | None = None  # Unique identifier for the segment.
-    start: float | None = None  # Start timestamp of the segment in seconds.
-    end: float | None = None  # End timestamp of the segment in seconds.
-    text: str | None = None  # Transcript text for this segment.
-    speaker: str | None = None  # Speaker label for this segment.
+    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
+    id: str = _REQUIRED  # Unique identifier for the segment.
+    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
+    end: float = _REQUIRED  # End timestamp of the segment in seconds.
+    text: str = _REQUIRED  # Transcript text for this segment.
+    speaker: str = _REQUIRED  # Speaker label for this segment.
 
 
 class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """A segment of diarized transcript text with speaker metadata."""
 
-    type = "transcript.text.segment"
-    id: str | None = None  # Unique identifier for the segment.
-    start: float | None = None  # Start timestamp of the segment in seconds.
-    end: float | None = None  # End timestamp of the segment in seconds.
-    text: str | None = None  # Transcript text for this segment.
-    speaker: str | None = None  # Speaker label for this segment.
+    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
+    id: str = _REQUIRED  # Unique identifier for the segment.
+    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
+    end: float = _REQUIRED  # End timestamp of the segment in seconds.
+    text: str = _REQUIRED  # Transcript text for this segment.
+    speaker: str = _REQUIRED  # Speaker label for this segment.
 
 
 class TranscriptionSegment(BaseModel):
-    id: int | None = None  # Unique identifier of the segment.
-    seek: int | None = None  # Seek offset of the segment.
-    start: float | None = None  # Start time of the segment in seconds.
-    end: float | None = None  # End time of the segment in seconds.
-    text: str | None = None  # Text content of the segment.
-    tokens: list[int] | None = None  # Array of token IDs for the text content.
-    temperature: float | None = None  # Temperature parameter used for generating the segment.
-    avg_logprob: float | None = None  # Average logprob of the segment.
-    compression_ratio: float | None = None  # Compression ratio of the segment.
-    no_speech_prob: float | None = None  # Probability of no speech in the segment.
+    id: int = _REQUIRED  # Unique identifier of the segment.
+    seek: int = _REQUIRED  # Seek offset of the segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    end: float = _REQUIRED  # End time of the segment in seconds.
+    text: str = _REQUIRED  # Text content of the segment.
+    tokens: list[int] = _REQUIRED  # Array of token IDs for the text content.
+    temperature: float = _REQUIRED  # Temperature parameter used for generating the segment.
+    avg_logprob: float = _REQUIRED  # Average logprob of the segment.
+    compression_ratio: float = _REQUIRED  # Compression ratio of the segment.
+    no_speech_prob: float = _REQUIRED  # Probability of no speech in the segment.
 
 
 class TranscriptionWord(BaseModel):
-    word: str | None = None  # The text content of the word.
-    start: float | None = None  # Start time of the word in seconds.
-    end: float | None = None  # End time of the word in seconds.
+    word: str = _REQUIRED  # The text content of the word.
+    start: float = _REQUIRED  # Start time of the word in seconds.
+    end: float = _REQUIRED  # End time of the word in seconds.
 
 
 class UpdateVoiceConsentRequest(BaseModel):
-    name: str | None = None  # The updated label for this consent recording.
+    name: str = _REQUIRED  # The updated label for this consent recording.
 
 
 class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
-    type = "server_vad"
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
     threshold: float | None = None  # Sensitivity threshold (0.0 to 1.0) for voice activity detection.
 
 
 class VoiceConsentDeletedResource(BaseModel):
-    id: str | None = None  # The consent recording identifier.
-    object: Literal["audio.voice_consent"] | str | None = None
-    deleted: bool | None = None
+    id: str = _REQUIRED  # The consent recording identifier.
+    object: Literal["audio.voice_consent"] | str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class VoiceConsentListResource(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[VoiceConsentResource] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[VoiceConsentResource] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class VoiceConsentResource(BaseModel):
     """Voice consent"""
 
-    object: Literal["audio.voice_consent"] | str | None = None  # The object type, which is always `audio.voice_consent`.
-    id: str | None = None  # The consent recording identifier.
-    name: str | None = None  # The label provided when the consent recording was uploaded.
-    language: str | None = None  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the consent recording was created.
+    object: Literal["audio.voice_consent"] | str = _REQUIRED  # The object type, which is always `audio.voice_consent`.
+    id: str = _REQUIRED  # The consent recording identifier.
+    name: str = _REQUIRED  # The label provided when the consent recording was uploaded.
+    language: str = _REQUIRED  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the consent recording was created.
 
 
 class VoiceResource(BaseModel):
     """Voice"""
 
-    object: Literal["audio.voice"] | str | None = None  # The object type, which is always `audio.voice`.
-    id: str | None = None  # The voice identifier, which can be referenced in API endpoints.
-    name: str | None = None  # The name of the voice.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the voice was created.
+    object: Literal["audio.voice"] | str = _REQUIRED  # The object type, which is always `audio.voice`.
+    id: str = _REQUIRED  # The voice identifier, which can be referenced in API endpoints.
+    name: str = _REQUIRED  # The name of the voice.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the voice was created.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -256,3 +259,68 @@ TranscriptionInclude = Literal["logprobs"] | str
 # Names of the official `openai` SDK.
 Transcription = CreateTranscriptionResponseJson
 Translation = CreateTranslationResponseJson
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .shared import TranscriptionLanguage as TranscriptionLanguage
+
+
+class SpeechCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateSpeechRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
+    input: Required[str]  # The text to generate audio for.
+    instructions: str  # Control the voice of your generated audio with additional instructions.
+    voice: Required[str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]]  # The voice to use when generating the audio.
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str  # The format to audio in.
+    speed: float  # The speed of the generated audio.
+    stream_format: Literal["sse", "audio"] | str  # The format to stream the audio in.
+
+
+class TranslationCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateTranslationRequest`` (the official SDK's request type)."""
+
+    file: Required[bytes]  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
+    model: Required[str | Literal["whisper-1"]]  # ID of the model to use.
+    prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | str  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
+    temperature: float  # The sampling temperature, between 0 and 1.
+
+
+class VoiceConsentCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVoiceConsentRequest`` (the official SDK's request type)."""
+
+    name: Required[str]  # The label to use for this consent recording.
+    recording: Required[bytes]  # The consent audio recording file.
+    language: Required[str]  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
+
+
+TranscriptionCreateResponse = dict[str, Any]
+TranscriptionDiarized = CreateTranscriptionResponseDiarizedJson
+TranscriptionTextDeltaEvent = TranscriptTextDeltaEvent
+TranscriptionTextDoneEvent = TranscriptTextDoneEvent
+TranscriptionTextSegmentEvent = TranscriptTextSegmentEvent
+TranscriptionVerbose = CreateTranscriptionResponseVerboseJson
+TranslationCreateResponse = dict[str, Any]
+TranslationVerbose = CreateTranslationResponseVerboseJson
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "TranscriptionLanguage": ".shared",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value

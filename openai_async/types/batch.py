@@ -4,26 +4,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Batch", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse"]
+__all__ = ["Batch", "BatchCreateParams", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse", "TokenUsage"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class Batch(BaseModel):
-    id: str | None = None
-    object: Literal["batch"] | str | None = None  # The object type, which is always `batch`.
-    endpoint: str | None = None  # The OpenAI API endpoint used by the batch.
+    id: str = _REQUIRED
+    object: Literal["batch"] | str = _REQUIRED  # The object type, which is always `batch`.
+    endpoint: str = _REQUIRED  # The OpenAI API endpoint used by the batch.
     model: str | None = None  # Model ID used to process the batch, like `gpt-5-2025-08-07`.
     errors: BatchErrors | None = None
-    input_file_id: str | None = None  # The ID of the input file for the batch.
-    completion_window: str | None = None  # The time frame within which the batch should be processed.
-    status: Literal["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"] | str | None = None  # The current status of the batch.
+    input_file_id: str = _REQUIRED  # The ID of the input file for the batch.
+    completion_window: str = _REQUIRED  # The time frame within which the batch should be processed.
+    status: Literal["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"] | str = _REQUIRED  # The current status of the batch.
     output_file_id: str | None = None  # The ID of the file containing the outputs of successfully executed requests.
     error_file_id: str | None = None  # The ID of the file containing the outputs of requests with errors.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the batch was created.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the batch was created.
     in_progress_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started processing.
     expires_at: int | None = None  # The Unix timestamp (in seconds) for when the batch will expire.
     finalizing_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started finalizing.
@@ -52,56 +55,77 @@ class BatchErrors(BaseModel):
 class BatchFileExpirationAfter(BaseModel):
     """File expiration policy"""
 
-    anchor: Literal["created_at"] | str | None = None  # Anchor timestamp after which the expiration policy applies.
-    seconds: int | None = None  # The number of seconds after the anchor time that the file will expire.
+    anchor: Literal["created_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
+    seconds: int = _REQUIRED  # The number of seconds after the anchor time that the file will expire.
 
 
 class BatchRequestCounts(BaseModel):
     """The request counts for different statuses within the batch."""
 
-    total: int | None = None  # Total number of requests in the batch.
-    completed: int | None = None  # Number of requests that have been completed successfully.
-    failed: int | None = None  # Number of requests that have failed.
+    total: int = _REQUIRED  # Total number of requests in the batch.
+    completed: int = _REQUIRED  # Number of requests that have been completed successfully.
+    failed: int = _REQUIRED  # Number of requests that have failed.
 
 
 class BatchUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
-    input_tokens: int | None = None  # The number of input tokens.
-    input_tokens_details: BatchUsageInputTokensDetails | None = None  # A detailed breakdown of the input tokens.
-    output_tokens: int | None = None  # The number of output tokens.
-    output_tokens_details: BatchUsageOutputTokensDetails | None = None  # A detailed breakdown of the output tokens.
-    total_tokens: int | None = None  # The total number of tokens used.
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: BatchUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: BatchUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class BatchUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
-    cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
 
 
 class BatchUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
-    reasoning_tokens: int | None = None  # The number of reasoning tokens.
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class CreateBatchRequest(BaseModel):
-    input_file_id: str | None = None  # The ID of an uploaded file that contains requests for the new batch.
-    endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str | None = None  # The endpoint to be used for all requests in the batch.
-    completion_window: Literal["24h"] | str | None = None  # The time frame within which the batch should be processed.
+    input_file_id: str = _REQUIRED  # The ID of an uploaded file that contains requests for the new batch.
+    endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str = _REQUIRED  # The endpoint to be used for all requests in the batch.
+    completion_window: Literal["24h"] | str = _REQUIRED  # The time frame within which the batch should be processed.
     metadata: _shared.Metadata | None = None
     output_expires_after: BatchFileExpirationAfter | None = None
 
 
 class ListBatchesResponse(BaseModel):
-    data: list[Batch] | None = None
+    data: list[Batch] = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
-    object: Literal["list"] | str | None = None
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
 from . import shared as _shared  # noqa: E402
 
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class BatchCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateBatchRequest`` (the official SDK's request type)."""
+
+    input_file_id: Required[str]  # The ID of an uploaded file that contains requests for the new batch.
+    endpoint: Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]  # The endpoint to be used for all requests in the batch.
+    completion_window: Required[Literal["24h"] | str]  # The time frame within which the batch should be processed.
+    metadata: Mapping[str, str] | None
+    output_expires_after: Mapping[str, Any]
+
+
+TokenUsage = BatchUsage

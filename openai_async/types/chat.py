@@ -4,138 +4,141 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["ChatCompletion", "ChatCompletionAllowedTools", "ChatCompletionAllowedToolsChoice", "ChatCompletionAudio", "ChatCompletionChunk", "ChatCompletionContentPartImage", "ChatCompletionContentPartText", "ChatCompletionDeleted", "ChatCompletionFunctionCallOption", "ChatCompletionFunctionTool", "ChatCompletionFunctions", "ChatCompletionList", "ChatCompletionMessage", "ChatCompletionMessageCustomToolCall", "ChatCompletionMessageCustomToolCallCustom", "ChatCompletionMessageFunctionToolCall", "ChatCompletionMessageList", "ChatCompletionMessageListDataItem", "ChatCompletionMessageListDataItemAnnotationsItem", "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation", "ChatCompletionMessageListDataItemAudio", "ChatCompletionMessageListDataItemFunctionCall", "ChatCompletionMessageParam", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ChatCompletionMessageToolCallChunkFunction", "ChatCompletionMessageToolCallFunction", "ChatCompletionMessageToolCallUnion", "ChatCompletionMessageToolCalls", "ChatCompletionModalities", "ChatCompletionModeration", "ChatCompletionModerationError", "ChatCompletionModerationResults", "ChatCompletionNamedToolChoice", "ChatCompletionNamedToolChoiceCustom", "ChatCompletionNamedToolChoiceCustomCustom", "ChatCompletionNamedToolChoiceFunction", "ChatCompletionRequestAssistantMessage", "ChatCompletionRequestAssistantMessageAudio", "ChatCompletionRequestAssistantMessageContentPart", "ChatCompletionRequestAssistantMessageFunctionCall", "ChatCompletionRequestDeveloperMessage", "ChatCompletionRequestFunctionMessage", "ChatCompletionRequestMessage", "ChatCompletionRequestMessageContentPartAudio", "ChatCompletionRequestMessageContentPartAudioInputAudio", "ChatCompletionRequestMessageContentPartFile", "ChatCompletionRequestMessageContentPartFileFile", "ChatCompletionRequestMessageContentPartImage", "ChatCompletionRequestMessageContentPartImageImageUrl", "ChatCompletionRequestMessageContentPartRefusal", "ChatCompletionRequestMessageContentPartText", "ChatCompletionRequestSystemMessage", "ChatCompletionRequestSystemMessageContentPart", "ChatCompletionRequestToolMessage", "ChatCompletionRequestToolMessageContentPart", "ChatCompletionRequestUserMessage", "ChatCompletionRequestUserMessageContentPart", "ChatCompletionResponseMessage", "ChatCompletionResponseMessageAnnotationsItem", "ChatCompletionResponseMessageAnnotationsItemUrlCitation", "ChatCompletionResponseMessageAudio", "ChatCompletionResponseMessageFunctionCall", "ChatCompletionRole", "ChatCompletionStoreMessage", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions2", "ChatCompletionStreamResponseDelta", "ChatCompletionStreamResponseDeltaFunctionCall", "ChatCompletionTokenLogprob", "ChatCompletionTokenLogprobTopLogprobsItem", "ChatCompletionTool", "ChatCompletionToolChoiceOption", "ChatCompletionToolParam", "Choice", "CreateChatCompletionRequest", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestWebSearchOptions", "CreateChatCompletionRequestWebSearchOptionsUserLocation", "CreateChatCompletionResponse", "CreateChatCompletionResponseChoicesItem", "CreateChatCompletionResponseChoicesItemLogprobs", "CreateChatCompletionStreamResponse", "CreateChatCompletionStreamResponseChoicesItem", "CreateChatCompletionStreamResponseChoicesItemLogprobs", "CustomToolChatCompletions", "CustomToolChatCompletionsCustom", "CustomToolChatCompletionsCustomFormatGrammar", "CustomToolChatCompletionsCustomFormatGrammarGrammar", "CustomToolChatCompletionsCustomFormatText", "PredictionContent", "ResponseModalities", "ServiceTier", "WebSearchContextSize", "WebSearchLocation"]
+__all__ = ["ChatCompletion", "ChatCompletionAllowedToolChoiceParam", "ChatCompletionAllowedTools", "ChatCompletionAllowedToolsChoice", "ChatCompletionAllowedToolsParam", "ChatCompletionAssistantMessageParam", "ChatCompletionAudio", "ChatCompletionAudioParam", "ChatCompletionChunk", "ChatCompletionContentPartImage", "ChatCompletionContentPartImageParam", "ChatCompletionContentPartInputAudioParam", "ChatCompletionContentPartParam", "ChatCompletionContentPartRefusalParam", "ChatCompletionContentPartText", "ChatCompletionContentPartTextParam", "ChatCompletionCustomToolParam", "ChatCompletionDeleted", "ChatCompletionDeveloperMessageParam", "ChatCompletionFunctionCallOption", "ChatCompletionFunctionCallOptionParam", "ChatCompletionFunctionMessageParam", "ChatCompletionFunctionTool", "ChatCompletionFunctionToolParam", "ChatCompletionFunctions", "ChatCompletionList", "ChatCompletionMessage", "ChatCompletionMessageCustomToolCall", "ChatCompletionMessageCustomToolCallCustom", "ChatCompletionMessageCustomToolCallParam", "ChatCompletionMessageFunctionToolCall", "ChatCompletionMessageFunctionToolCallParam", "ChatCompletionMessageList", "ChatCompletionMessageListDataItem", "ChatCompletionMessageListDataItemAnnotationsItem", "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation", "ChatCompletionMessageListDataItemAudio", "ChatCompletionMessageListDataItemFunctionCall", "ChatCompletionMessageParam", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ChatCompletionMessageToolCallChunkFunction", "ChatCompletionMessageToolCallFunction", "ChatCompletionMessageToolCallParam", "ChatCompletionMessageToolCallUnion", "ChatCompletionMessageToolCallUnionParam", "ChatCompletionMessageToolCalls", "ChatCompletionModalities", "ChatCompletionModeration", "ChatCompletionModerationError", "ChatCompletionModerationResults", "ChatCompletionNamedToolChoice", "ChatCompletionNamedToolChoiceCustom", "ChatCompletionNamedToolChoiceCustomCustom", "ChatCompletionNamedToolChoiceCustomParam", "ChatCompletionNamedToolChoiceFunction", "ChatCompletionNamedToolChoiceParam", "ChatCompletionPredictionContentParam", "ChatCompletionRequestAssistantMessage", "ChatCompletionRequestAssistantMessageAudio", "ChatCompletionRequestAssistantMessageContentPart", "ChatCompletionRequestAssistantMessageFunctionCall", "ChatCompletionRequestDeveloperMessage", "ChatCompletionRequestFunctionMessage", "ChatCompletionRequestMessage", "ChatCompletionRequestMessageContentPartAudio", "ChatCompletionRequestMessageContentPartAudioInputAudio", "ChatCompletionRequestMessageContentPartFile", "ChatCompletionRequestMessageContentPartFileFile", "ChatCompletionRequestMessageContentPartImage", "ChatCompletionRequestMessageContentPartImageImageUrl", "ChatCompletionRequestMessageContentPartRefusal", "ChatCompletionRequestMessageContentPartText", "ChatCompletionRequestSystemMessage", "ChatCompletionRequestSystemMessageContentPart", "ChatCompletionRequestToolMessage", "ChatCompletionRequestToolMessageContentPart", "ChatCompletionRequestUserMessage", "ChatCompletionRequestUserMessageContentPart", "ChatCompletionResponseMessage", "ChatCompletionResponseMessageAnnotationsItem", "ChatCompletionResponseMessageAnnotationsItemUrlCitation", "ChatCompletionResponseMessageAudio", "ChatCompletionResponseMessageFunctionCall", "ChatCompletionRole", "ChatCompletionStoreMessage", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions2", "ChatCompletionStreamOptionsParam", "ChatCompletionStreamResponseDelta", "ChatCompletionStreamResponseDeltaFunctionCall", "ChatCompletionSystemMessageParam", "ChatCompletionTokenLogprob", "ChatCompletionTokenLogprobTopLogprobsItem", "ChatCompletionTool", "ChatCompletionToolChoiceOption", "ChatCompletionToolChoiceOptionParam", "ChatCompletionToolMessageParam", "ChatCompletionToolParam", "ChatCompletionToolUnionParam", "ChatCompletionUserMessageParam", "Choice", "CreateChatCompletionRequest", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestMessageParam", "CreateChatCompletionRequestWebSearchOptions", "CreateChatCompletionRequestWebSearchOptionsUserLocation", "CreateChatCompletionResponse", "CreateChatCompletionResponseChoicesItem", "CreateChatCompletionResponseChoicesItemLogprobs", "CreateChatCompletionStreamResponse", "CreateChatCompletionStreamResponseChoicesItem", "CreateChatCompletionStreamResponseChoicesItemLogprobs", "CustomToolChatCompletions", "CustomToolChatCompletionsCustom", "CustomToolChatCompletionsCustomFormatGrammar", "CustomToolChatCompletionsCustomFormatGrammarGrammar", "CustomToolChatCompletionsCustomFormatText", "PredictionContent", "ResponseModalities", "ServiceTier", "WebSearchContextSize", "WebSearchLocation"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class ChatCompletionAllowedTools(BaseModel):
     """Allowed tools"""
 
-    mode: Literal["auto", "required"] | str | None = None  # Constrains the tools available to the model to a pre-defined set.
-    tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
+    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
+    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
 
 class ChatCompletionAllowedToolsChoice(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type = "allowed_tools"
-    allowed_tools: ChatCompletionAllowedTools | None = None
+    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    allowed_tools: ChatCompletionAllowedTools = _REQUIRED
 
 
 class ChatCompletionDeleted(BaseModel):
-    object: Literal["chat.completion.deleted"] | str | None = None  # The type of object being deleted.
-    id: str | None = None  # The ID of the chat completion that was deleted.
-    deleted: bool | None = None  # Whether the chat completion was deleted.
+    object: Literal["chat.completion.deleted"] | str = _REQUIRED  # The type of object being deleted.
+    id: str = _REQUIRED  # The ID of the chat completion that was deleted.
+    deleted: bool = _REQUIRED  # Whether the chat completion was deleted.
 
 
 class ChatCompletionFunctionCallOption(BaseModel):
     """Specifying a particular function via `{"name": "my_function"}` forces the model to call that function."""
 
-    name: str | None = None  # The name of the function to call.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ChatCompletionFunctions(BaseModel):
     description: str | None = None  # A description of what the function does, used by the model to choose when and how to call the fun...
-    name: str | None = None  # The name of the function to be called.
+    name: str = _REQUIRED  # The name of the function to be called.
     parameters: _shared.FunctionParameters | None = None
 
 
 class ChatCompletionList(BaseModel):
     """ChatCompletionList"""
 
-    object: Literal["list"] | str | None = None  # The type of this object.
-    data: list[CreateChatCompletionResponse] | None = None  # An array of chat completion objects.
-    first_id: str | None = None  # The identifier of the first chat completion in the data array.
-    last_id: str | None = None  # The identifier of the last chat completion in the data array.
-    has_more: bool | None = None  # Indicates whether there are more Chat Completions available.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+    data: list[CreateChatCompletionResponse] = _REQUIRED  # An array of chat completion objects.
+    first_id: str = _REQUIRED  # The identifier of the first chat completion in the data array.
+    last_id: str = _REQUIRED  # The identifier of the last chat completion in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more Chat Completions available.
 
 
 class ChatCompletionMessageCustomToolCall(BaseModel, tag_field="type", tag="custom"):
     """Custom tool call"""
 
-    type = "custom"
-    id: str | None = None  # The ID of the tool call.
-    custom: ChatCompletionMessageCustomToolCallCustom | None = None  # The custom tool that the model called.
+    type: ClassVar[Literal["custom"]] = "custom"
+    id: str = _REQUIRED  # The ID of the tool call.
+    custom: ChatCompletionMessageCustomToolCallCustom = _REQUIRED  # The custom tool that the model called.
 
 
 class ChatCompletionMessageCustomToolCallCustom(BaseModel):
     """The custom tool that the model called."""
 
-    name: str | None = None  # The name of the custom tool to call.
-    input: str | None = None  # The input for the custom tool call generated by the model.
+    name: str = _REQUIRED  # The name of the custom tool to call.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
 
 
 class ChatCompletionMessageList(BaseModel):
     """ChatCompletionMessageList"""
 
-    object: Literal["list"] | str | None = None  # The type of this object.
-    data: list[ChatCompletionMessageListDataItem] | None = None  # An array of chat completion message objects.
-    first_id: str | None = None  # The identifier of the first chat message in the data array.
-    last_id: str | None = None  # The identifier of the last chat message in the data array.
-    has_more: bool | None = None  # Indicates whether there are more chat messages available.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+    data: list[ChatCompletionMessageListDataItem] = _REQUIRED  # An array of chat completion message objects.
+    first_id: str = _REQUIRED  # The identifier of the first chat message in the data array.
+    last_id: str = _REQUIRED  # The identifier of the last chat message in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more chat messages available.
 
 
 class ChatCompletionMessageListDataItem(BaseModel):
     """A chat completion message generated by the model."""
 
-    content: str | None = None
-    refusal: str | None = None
+    content: str | None = _REQUIRED
+    refusal: str | None = _REQUIRED
     tool_calls: ChatCompletionMessageToolCalls | None = None
     annotations: list[ChatCompletionMessageListDataItemAnnotationsItem] | None = None  # Annotations for the message, when applicable, as when using the [web search tool](/docs/guides/to...
-    role: Literal["assistant"] | str | None = None  # The role of the author of this message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the author of this message.
     function_call: ChatCompletionMessageListDataItemFunctionCall | None = None  # Deprecated and replaced by `tool_calls`.
     audio: ChatCompletionMessageListDataItemAudio | None = None
-    id: str | None = None  # The identifier of the chat message.
+    id: str = _REQUIRED  # The identifier of the chat message.
     content_parts: list[ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage] | None = None
 
 
 class ChatCompletionMessageListDataItemAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
-    type = "url_citation"
-    url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation | None = None  # A URL citation when using web search.
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
 class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(BaseModel):
     """A URL citation when using web search."""
 
-    end_index: int | None = None  # The index of the last character of the URL citation in the message.
-    start_index: int | None = None  # The index of the first character of the URL citation in the message.
-    url: str | None = None  # The URL of the web resource.
-    title: str | None = None  # The title of the web resource.
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    url: str = _REQUIRED  # The URL of the web resource.
+    title: str = _REQUIRED  # The title of the web resource.
 
 
 class ChatCompletionMessageListDataItemAudio(BaseModel):
     """If the audio output modality is requested, this object contains data about the audio response from the model."""
 
-    id: str | None = None  # Unique identifier for this audio response.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
-    data: str | None = None  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
-    transcript: str | None = None  # Transcript of the audio generated by the model.
+    id: str = _REQUIRED  # Unique identifier for this audio response.
+    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
+    data: str = _REQUIRED  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
+    transcript: str = _REQUIRED  # Transcript of the audio generated by the model.
 
 
 class ChatCompletionMessageListDataItemFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str | None = None  # The name of the function to call.
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ChatCompletionMessageToolCall(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type = "function"
-    id: str | None = None  # The ID of the tool call.
-    function: ChatCompletionMessageToolCallFunction | None = None  # The function that the model called.
+    type: ClassVar[Literal["function"]] = "function"
+    id: str = _REQUIRED  # The ID of the tool call.
+    function: ChatCompletionMessageToolCallFunction = _REQUIRED  # The function that the model called.
 
 
 class ChatCompletionMessageToolCallChunk(BaseModel, tag_field="type", tag="function"):
-    type = "function"
-    index: int | None = None
+    type: ClassVar[Literal["function"]] = "function"
+    index: int = _REQUIRED
     id: str | None = None  # The ID of the tool call.
     function: ChatCompletionMessageToolCallChunkFunction | None = None
 
@@ -148,59 +151,59 @@ class ChatCompletionMessageToolCallChunkFunction(BaseModel):
 class ChatCompletionMessageToolCallFunction(BaseModel):
     """The function that the model called."""
 
-    name: str | None = None  # The name of the function to call.
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
 
 
 class ChatCompletionModeration(BaseModel):
     """Moderation results or errors for the request input and generated output."""
 
-    input: ChatCompletionModerationResults | ChatCompletionModerationError | None = None  # Moderation for the request input.
-    output: ChatCompletionModerationResults | ChatCompletionModerationError | None = None  # Moderation for the generated output.
+    input: ChatCompletionModerationResults | ChatCompletionModerationError = _REQUIRED  # Moderation for the request input.
+    output: ChatCompletionModerationResults | ChatCompletionModerationError = _REQUIRED  # Moderation for the generated output.
 
 
 class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
     """An error produced while attempting moderation."""
 
-    type = "error"
-    code: str | None = None  # The error code.
-    message: str | None = None  # The error message.
+    type: ClassVar[Literal["error"]] = "error"
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
 
 
 class ChatCompletionModerationResults(BaseModel, tag_field="type", tag="moderation_results"):
     """Successful moderation results for the request input or generated output."""
 
-    type = "moderation_results"
-    model: str | None = None  # The moderation model used to generate the results.
-    results: list[_shared.ModerationResultBody] | None = None  # A list of moderation results.
+    type: ClassVar[Literal["moderation_results"]] = "moderation_results"
+    model: str = _REQUIRED  # The moderation model used to generate the results.
+    results: list[_shared.ModerationResultBody] = _REQUIRED  # A list of moderation results.
 
 
 class ChatCompletionNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Function tool choice"""
 
-    type = "function"
-    function: ChatCompletionNamedToolChoiceFunction | None = None
+    type: ClassVar[Literal["function"]] = "function"
+    function: ChatCompletionNamedToolChoiceFunction = _REQUIRED
 
 
 class ChatCompletionNamedToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool choice"""
 
-    type = "custom"
-    custom: ChatCompletionNamedToolChoiceCustomCustom | None = None
+    type: ClassVar[Literal["custom"]] = "custom"
+    custom: ChatCompletionNamedToolChoiceCustomCustom = _REQUIRED
 
 
 class ChatCompletionNamedToolChoiceCustomCustom(BaseModel):
-    name: str | None = None  # The name of the custom tool to call.
+    name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class ChatCompletionNamedToolChoiceFunction(BaseModel):
-    name: str | None = None  # The name of the function to call.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="assistant"):
     """Assistant message"""
 
-    role = "assistant"
+    role: ClassVar[Literal["assistant"]] = "assistant"
     content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
     refusal: str | None = None
     name: str | None = None  # An optional name for the participant.
@@ -212,50 +215,50 @@ class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="as
 class ChatCompletionRequestAssistantMessageAudio(BaseModel):
     """Data about a previous audio response from the model."""
 
-    id: str | None = None  # Unique identifier for a previous audio response from the model.
+    id: str = _REQUIRED  # Unique identifier for a previous audio response from the model.
 
 
 class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str | None = None  # The name of the function to call.
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="developer"):
     """Developer message"""
 
-    role = "developer"
-    content: str | list[ChatCompletionRequestMessageContentPartText] | None = None  # The contents of the developer message.
+    role: ClassVar[Literal["developer"]] = "developer"
+    content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The contents of the developer message.
     name: str | None = None  # An optional name for the participant.
 
 
 class ChatCompletionRequestFunctionMessage(BaseModel, tag_field="role", tag="function"):
     """Function message"""
 
-    role = "function"
-    content: str | None = None
-    name: str | None = None  # The name of the function to call.
+    role: ClassVar[Literal["function"]] = "function"
+    content: str | None = _REQUIRED
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ChatCompletionRequestMessageContentPartAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Audio content part"""
 
-    type = "input_audio"
-    input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio | None = None
+    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
 class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
-    data: str | None = None  # Base64 encoded audio data.
-    format: Literal["wav", "mp3"] | str | None = None  # The format of the encoded audio data.
+    data: str = _REQUIRED  # Base64 encoded audio data.
+    format: Literal["wav", "mp3"] | str = _REQUIRED  # The format of the encoded audio data.
 
 
 class ChatCompletionRequestMessageContentPartFile(BaseModel, tag_field="type", tag="file"):
     """File content part"""
 
-    type = "file"
-    file: ChatCompletionRequestMessageContentPartFileFile | None = None
+    type: ClassVar[Literal["file"]] = "file"
+    file: ChatCompletionRequestMessageContentPartFileFile = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
@@ -268,63 +271,63 @@ class ChatCompletionRequestMessageContentPartFileFile(BaseModel):
 class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", tag="image_url"):
     """Image content part"""
 
-    type = "image_url"
-    image_url: ChatCompletionRequestMessageContentPartImageImageUrl | None = None
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: ChatCompletionRequestMessageContentPartImageImageUrl = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
 class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
-    url: str | None = None  # Either a URL of the image or the base64 encoded image data.
+    url: str = _REQUIRED  # Either a URL of the image or the base64 encoded image data.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
 
 
 class ChatCompletionRequestMessageContentPartRefusal(BaseModel, tag_field="type", tag="refusal"):
     """Refusal content part"""
 
-    type = "refusal"
-    refusal: str | None = None  # The refusal message generated by the model.
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    refusal: str = _REQUIRED  # The refusal message generated by the model.
 
 
 class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", tag="text"):
     """Text content part"""
 
-    type = "text"
-    text: str | None = None  # The text content.
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED  # The text content.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
 class ChatCompletionRequestSystemMessage(BaseModel, tag_field="role", tag="system"):
     """System message"""
 
-    role = "system"
-    content: str | list[ChatCompletionRequestSystemMessageContentPart] | None = None  # The contents of the system message.
+    role: ClassVar[Literal["system"]] = "system"
+    content: str | list[ChatCompletionRequestSystemMessageContentPart] = _REQUIRED  # The contents of the system message.
     name: str | None = None  # An optional name for the participant.
 
 
 class ChatCompletionRequestToolMessage(BaseModel, tag_field="role", tag="tool"):
     """Tool message"""
 
-    role = "tool"
-    content: str | list[ChatCompletionRequestToolMessageContentPart] | None = None  # The contents of the tool message.
-    tool_call_id: str | None = None  # Tool call that this message is responding to.
+    role: ClassVar[Literal["tool"]] = "tool"
+    content: str | list[ChatCompletionRequestToolMessageContentPart] = _REQUIRED  # The contents of the tool message.
+    tool_call_id: str = _REQUIRED  # Tool call that this message is responding to.
 
 
 class ChatCompletionRequestUserMessage(BaseModel, tag_field="role", tag="user"):
     """User message"""
 
-    role = "user"
-    content: str | list[ChatCompletionRequestUserMessageContentPart] | None = None  # The contents of the user message.
+    role: ClassVar[Literal["user"]] = "user"
+    content: str | list[ChatCompletionRequestUserMessageContentPart] = _REQUIRED  # The contents of the user message.
     name: str | None = None  # An optional name for the participant.
 
 
 class ChatCompletionResponseMessage(BaseModel):
     """A chat completion message generated by the model."""
 
-    content: str | None = None
-    refusal: str | None = None
+    content: str | None = _REQUIRED
+    refusal: str | None = _REQUIRED
     tool_calls: ChatCompletionMessageToolCalls | None = None
     annotations: list[ChatCompletionResponseMessageAnnotationsItem] | None = None  # Annotations for the message, when applicable, as when using the [web search tool](/docs/guides/to...
-    role: Literal["assistant"] | str | None = None  # The role of the author of this message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the author of this message.
     function_call: ChatCompletionResponseMessageFunctionCall | None = None  # Deprecated and replaced by `tool_calls`.
     audio: ChatCompletionResponseMessageAudio | None = None
 
@@ -332,33 +335,33 @@ class ChatCompletionResponseMessage(BaseModel):
 class ChatCompletionResponseMessageAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
-    type = "url_citation"
-    url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation | None = None  # A URL citation when using web search.
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
 class ChatCompletionResponseMessageAnnotationsItemUrlCitation(BaseModel):
     """A URL citation when using web search."""
 
-    end_index: int | None = None  # The index of the last character of the URL citation in the message.
-    start_index: int | None = None  # The index of the first character of the URL citation in the message.
-    url: str | None = None  # The URL of the web resource.
-    title: str | None = None  # The title of the web resource.
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    url: str = _REQUIRED  # The URL of the web resource.
+    title: str = _REQUIRED  # The title of the web resource.
 
 
 class ChatCompletionResponseMessageAudio(BaseModel):
     """If the audio output modality is requested, this object contains data about the audio response from the model."""
 
-    id: str | None = None  # Unique identifier for this audio response.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
-    data: str | None = None  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
-    transcript: str | None = None  # Transcript of the audio generated by the model.
+    id: str = _REQUIRED  # Unique identifier for this audio response.
+    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
+    data: str = _REQUIRED  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
+    transcript: str = _REQUIRED  # Transcript of the audio generated by the model.
 
 
 class ChatCompletionResponseMessageFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str | None = None  # The name of the function to call.
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ChatCompletionStreamOptions2(BaseModel):
@@ -386,23 +389,23 @@ class ChatCompletionStreamResponseDeltaFunctionCall(BaseModel):
 
 
 class ChatCompletionTokenLogprob(BaseModel):
-    token: str | None = None  # The token.
-    logprob: float | None = None  # The log probability of this token, if it is within the top 20 most likely tokens.
-    bytes: list[int] | None = None
-    top_logprobs: list[ChatCompletionTokenLogprobTopLogprobsItem] | None = None  # List of the most likely tokens and their log probability, at this token position.
+    token: str = _REQUIRED  # The token.
+    logprob: float = _REQUIRED  # The log probability of this token, if it is within the top 20 most likely tokens.
+    bytes: list[int] | None = _REQUIRED
+    top_logprobs: list[ChatCompletionTokenLogprobTopLogprobsItem] = _REQUIRED  # List of the most likely tokens and their log probability, at this token position.
 
 
 class ChatCompletionTokenLogprobTopLogprobsItem(BaseModel):
-    token: str | None = None  # The token.
-    logprob: float | None = None  # The log probability of this token, if it is within the top 20 most likely tokens.
-    bytes: list[int] | None = None
+    token: str = _REQUIRED  # The token.
+    logprob: float = _REQUIRED  # The log probability of this token, if it is within the top 20 most likely tokens.
+    bytes: list[int] | None = _REQUIRED
 
 
 class ChatCompletionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
-    function: _shared.FunctionObject | None = None
+    type: ClassVar[Literal["function"]] = "function"
+    function: _shared.FunctionObject = _REQUIRED
 
 
 class CreateChatCompletionRequest(BaseModel):
@@ -415,8 +418,8 @@ class CreateChatCompletionRequest(BaseModel):
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
     prompt_cache_options: _shared.PromptCacheOptionsParam | None = None
-    messages: list[ChatCompletionRequestMessage] | None = None  # A list of messages comprising the conversation so far.
-    model: _shared.ModelIdsShared | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
+    messages: list[ChatCompletionRequestMessage] = _REQUIRED  # A list of messages comprising the conversation so far.
+    model: _shared.ModelIdsShared = _REQUIRED  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     service_tier: ServiceTier | None = None
     modalities: ResponseModalities | None = None
     verbosity: _shared.Verbosity | None = None
@@ -448,8 +451,8 @@ class CreateChatCompletionRequest(BaseModel):
 class CreateChatCompletionRequestAudio(BaseModel):
     """Parameters for audio output."""
 
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
-    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"] | str | None = None  # Specifies the output audio format.
+    voice: _shared.VoiceIdsOrCustomVoice = _REQUIRED  # The voice the model uses to respond.
+    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"] | str = _REQUIRED  # Specifies the output audio format.
 
 
 class CreateChatCompletionRequestWebSearchOptions(BaseModel):
@@ -462,79 +465,79 @@ class CreateChatCompletionRequestWebSearchOptions(BaseModel):
 class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel, tag_field="type", tag="approximate"):
     """Approximate location parameters for the search."""
 
-    type = "approximate"
-    approximate: WebSearchLocation | None = None
+    type: ClassVar[Literal["approximate"]] = "approximate"
+    approximate: WebSearchLocation = _REQUIRED
 
 
 class CreateChatCompletionResponse(BaseModel):
     """Represents a chat completion response returned by model, based on the provided input."""
 
-    id: str | None = None  # A unique identifier for the chat completion.
-    choices: list[CreateChatCompletionResponseChoicesItem] | None = None  # A list of chat completion choices.
-    created: int | None = None  # The Unix timestamp (in seconds) of when the chat completion was created.
-    model: str | None = None  # The model used for the chat completion.
+    id: str = _REQUIRED  # A unique identifier for the chat completion.
+    choices: list[CreateChatCompletionResponseChoicesItem] = _REQUIRED  # A list of chat completion choices.
+    created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the chat completion was created.
+    model: str = _REQUIRED  # The model used for the chat completion.
     metadata: _shared.Metadata | None = None
     service_tier: ServiceTier | None = None
     system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
-    object: Literal["chat.completion"] | str | None = None  # The object type, which is always `chat.completion`.
+    object: Literal["chat.completion"] | str = _REQUIRED  # The object type, which is always `chat.completion`.
     usage: _shared.CompletionUsage | None = None
     moderation: ChatCompletionModeration | None = None
 
 
 class CreateChatCompletionResponseChoicesItem(BaseModel):
-    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = None  # The reason the model stopped generating tokens.
-    index: int | None = None  # The index of the choice in the list of choices.
-    message: ChatCompletionResponseMessage | None = None
-    logprobs: CreateChatCompletionResponseChoicesItemLogprobs | None = None
+    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str = _REQUIRED  # The reason the model stopped generating tokens.
+    index: int = _REQUIRED  # The index of the choice in the list of choices.
+    message: ChatCompletionResponseMessage = _REQUIRED
+    logprobs: CreateChatCompletionResponseChoicesItemLogprobs | None = _REQUIRED
 
 
 class CreateChatCompletionResponseChoicesItemLogprobs(BaseModel):
     """Log probability information for the choice."""
 
-    content: list[ChatCompletionTokenLogprob] | None = None
-    refusal: list[ChatCompletionTokenLogprob] | None = None
+    content: list[ChatCompletionTokenLogprob] | None = _REQUIRED
+    refusal: list[ChatCompletionTokenLogprob] | None = _REQUIRED
 
 
 class CreateChatCompletionStreamResponse(BaseModel):
     """Represents a streamed chunk of a chat completion response returned by the model, based on the provided input."""
 
-    id: str | None = None  # A unique identifier for the chat completion.
-    choices: list[CreateChatCompletionStreamResponseChoicesItem] | None = None  # A list of chat completion choices.
-    created: int | None = None  # The Unix timestamp (in seconds) of when the chat completion was created.
-    model: str | None = None  # The model to generate the completion.
+    id: str = _REQUIRED  # A unique identifier for the chat completion.
+    choices: list[CreateChatCompletionStreamResponseChoicesItem] = _REQUIRED  # A list of chat completion choices.
+    created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the chat completion was created.
+    model: str = _REQUIRED  # The model to generate the completion.
     obfuscation: str | None = None  # An obfuscation string added to normalize the size of streamed chunks as a mitigation to certain s...
     service_tier: ServiceTier | None = None
     system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
-    object: Literal["chat.completion.chunk"] | str | None = None  # The object type, which is always `chat.completion.chunk`.
+    object: Literal["chat.completion.chunk"] | str = _REQUIRED  # The object type, which is always `chat.completion.chunk`.
     usage: _shared.CompletionUsage | None = None  # An optional field that will only be present when you set `stream_options: {"include_usage": true}...
     moderation: ChatCompletionModeration | None = None
 
 
 class CreateChatCompletionStreamResponseChoicesItem(BaseModel):
-    delta: ChatCompletionStreamResponseDelta | None = None
+    delta: ChatCompletionStreamResponseDelta = _REQUIRED
     logprobs: CreateChatCompletionStreamResponseChoicesItemLogprobs | None = None  # Log probability information for the choice.
-    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = None  # The reason the model stopped generating tokens.
-    index: int | None = None  # The index of the choice in the list of choices.
+    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = _REQUIRED  # The reason the model stopped generating tokens.
+    index: int = _REQUIRED  # The index of the choice in the list of choices.
 
 
 class CreateChatCompletionStreamResponseChoicesItemLogprobs(BaseModel):
     """Log probability information for the choice."""
 
-    content: list[ChatCompletionTokenLogprob] | None = None  # A list of message content tokens with log probability information.
-    refusal: list[ChatCompletionTokenLogprob] | None = None  # A list of message refusal tokens with log probability information.
+    content: list[ChatCompletionTokenLogprob] | None = _REQUIRED  # A list of message content tokens with log probability information.
+    refusal: list[ChatCompletionTokenLogprob] | None = _REQUIRED  # A list of message refusal tokens with log probability information.
 
 
 class CustomToolChatCompletions(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type = "custom"
-    custom: CustomToolChatCompletionsCustom | None = None  # Properties of the custom tool.
+    type: ClassVar[Literal["custom"]] = "custom"
+    custom: CustomToolChatCompletionsCustom = _REQUIRED  # Properties of the custom tool.
 
 
 class CustomToolChatCompletionsCustom(BaseModel):
     """Custom tool properties"""
 
-    name: str | None = None  # The name of the custom tool, used to identify it in tool calls.
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     description: str | None = None  # Optional description of the custom tool, used to provide more context.
     format: CustomToolChatCompletionsCustomFormatText | CustomToolChatCompletionsCustomFormatGrammar | None = None  # The input format for the custom tool.
 
@@ -542,28 +545,28 @@ class CustomToolChatCompletionsCustom(BaseModel):
 class CustomToolChatCompletionsCustomFormatGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type = "grammar"
-    grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar | None = None  # Your chosen grammar.
+    type: ClassVar[Literal["grammar"]] = "grammar"
+    grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar = _REQUIRED  # Your chosen grammar.
 
 
 class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
     """Grammar format"""
 
-    definition: str | None = None  # The grammar definition.
-    syntax: Literal["lark", "regex"] | str | None = None  # The syntax of the grammar definition.
+    definition: str = _REQUIRED  # The grammar definition.
+    syntax: Literal["lark", "regex"] | str = _REQUIRED  # The syntax of the grammar definition.
 
 
 class CustomToolChatCompletionsCustomFormatText(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class PredictionContent(BaseModel, tag_field="type", tag="content"):
     """Static Content"""
 
-    type = "content"
-    content: str | list[ChatCompletionRequestMessageContentPartText] | None = None  # The content that should be matched when generating a model response.
+    type: ClassVar[Literal["content"]] = "content"
+    content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The content that should be matched when generating a model response.
 
 
 class WebSearchLocation(BaseModel):
@@ -601,8 +604,228 @@ ChatCompletionContentPartText = ChatCompletionRequestMessageContentPartText
 ChatCompletionFunctionTool = ChatCompletionTool
 ChatCompletionMessage = ChatCompletionResponseMessage
 ChatCompletionMessageFunctionToolCall = ChatCompletionMessageToolCall
-ChatCompletionMessageParam = ChatCompletionRequestMessage
 ChatCompletionMessageToolCallUnion = ChatCompletionMessageToolCalls
 ChatCompletionStoreMessage = ChatCompletionMessageListDataItem
-ChatCompletionToolParam = ChatCompletionTool
 Choice = CreateChatCompletionResponseChoicesItem
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .shared import ChatCompletionReasoningEffort as ChatCompletionReasoningEffort
+    from .._helpers.structured import ParsedChatCompletion as ParsedChatCompletion
+    from .._helpers.structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+    from .._helpers.structured import ParsedChoice as ParsedChoice
+    from .._helpers.structured import ParsedFunction as ParsedFunction
+    from .._helpers.structured import ParsedFunctionToolCall as ParsedFunctionToolCall
+
+
+class ChatCompletionAllowedToolChoiceParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionAllowedToolsChoice`` (the official SDK's request type)."""
+
+    type: Required[Literal["allowed_tools"]]
+    allowed_tools: Required[ChatCompletionAllowedToolsParam]
+
+
+class ChatCompletionAllowedToolsParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionAllowedTools`` (the official SDK's request type)."""
+
+    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
+    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+
+
+class ChatCompletionAssistantMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestAssistantMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["assistant"]]
+    content: str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartRefusalParam] | None
+    refusal: str | None
+    name: str  # An optional name for the participant.
+    audio: Mapping[str, Any] | None
+    tool_calls: Iterable[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]
+    function_call: Mapping[str, Any] | None
+
+
+class ChatCompletionAudioParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionResponseMessageAudio`` (the official SDK's request type)."""
+
+    id: Required[str]  # Unique identifier for this audio response.
+    expires_at: Required[int]  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
+    data: Required[str]  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
+    transcript: Required[str]  # Transcript of the audio generated by the model.
+
+
+class ChatCompletionContentPartImageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartImage`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ChatCompletionContentPartInputAudioParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartAudio`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio"]]
+    input_audio: Required[Mapping[str, Any]]
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ChatCompletionContentPartRefusalParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartRefusal`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal message generated by the model.
+
+
+class ChatCompletionContentPartTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartText`` (the official SDK's request type)."""
+
+    type: Required[Literal["text"]]
+    text: Required[str]  # The text content.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ChatCompletionCustomToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``CustomToolChatCompletions`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    custom: Required[Mapping[str, Any]]  # Properties of the custom tool.
+
+
+class ChatCompletionDeveloperMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestDeveloperMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["developer"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the developer message.
+    name: str  # An optional name for the participant.
+
+
+class ChatCompletionFunctionCallOptionParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionFunctionCallOption`` (the official SDK's request type)."""
+
+    name: Required[str]  # The name of the function to call.
+
+
+class ChatCompletionFunctionMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestFunctionMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["function"]]
+    content: Required[str | None]
+    name: Required[str]  # The name of the function to call.
+
+
+class ChatCompletionFunctionToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    function: Required[Mapping[str, Any]]
+
+
+class ChatCompletionMessageCustomToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionMessageCustomToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    id: Required[str]  # The ID of the tool call.
+    custom: Required[Mapping[str, Any]]  # The custom tool that the model called.
+
+
+class ChatCompletionMessageFunctionToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    id: Required[str]  # The ID of the tool call.
+    function: Required[Mapping[str, Any]]  # The function that the model called.
+
+
+class ChatCompletionMessageToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    id: Required[str]  # The ID of the tool call.
+    function: Required[Mapping[str, Any]]  # The function that the model called.
+
+
+class ChatCompletionNamedToolChoiceCustomParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionNamedToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    custom: Required[Mapping[str, Any]]
+
+
+class ChatCompletionNamedToolChoiceParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionNamedToolChoice`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    function: Required[Mapping[str, Any]]
+
+
+class ChatCompletionPredictionContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``PredictionContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["content"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The content that should be matched when generating a model response.
+
+
+class ChatCompletionSystemMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestSystemMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["system"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the system message.
+    name: str  # An optional name for the participant.
+
+
+class ChatCompletionToolMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestToolMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["tool"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the tool message.
+    tool_call_id: Required[str]  # Tool call that this message is responding to.
+
+
+class ChatCompletionToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    function: Required[Mapping[str, Any]]
+
+
+class ChatCompletionUserMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatCompletionRequestUserMessage`` (the official SDK's request type)."""
+
+    role: Required[Literal["user"]]
+    content: Required[str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]]]  # The contents of the user message.
+    name: str  # An optional name for the participant.
+
+
+ChatCompletionContentPartParam = ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]
+ChatCompletionMessageParam = ChatCompletionDeveloperMessageParam | ChatCompletionSystemMessageParam | ChatCompletionUserMessageParam | ChatCompletionAssistantMessageParam | ChatCompletionToolMessageParam | ChatCompletionFunctionMessageParam
+ChatCompletionMessageToolCallUnionParam = list[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]
+ChatCompletionStreamOptionsParam = Mapping[str, Any] | None
+ChatCompletionToolChoiceOptionParam = ChatCompletionToolChoiceOption
+ChatCompletionToolUnionParam = ChatCompletionFunctionToolParam | ChatCompletionCustomToolParam
+CreateChatCompletionRequestMessageParam = ChatCompletionDeveloperMessageParam | ChatCompletionSystemMessageParam | ChatCompletionUserMessageParam | ChatCompletionAssistantMessageParam | ChatCompletionToolMessageParam | ChatCompletionFunctionMessageParam
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ChatCompletionReasoningEffort": ".shared",
+    "ParsedChatCompletion": ".._helpers.structured",
+    "ParsedChatCompletionMessage": ".._helpers.structured",
+    "ParsedChoice": ".._helpers.structured",
+    "ParsedFunction": ".._helpers.structured",
+    "ParsedFunctionToolCall": ".._helpers.structured",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value

@@ -4,39 +4,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["ActiveStatus", "AssistantMessageItem", "Attachment", "AttachmentType", "AutomaticThreadTitlingParam", "ChatSessionAutomaticThreadTitling", "ChatSessionChatkitConfiguration", "ChatSessionFileUpload", "ChatSessionHistory", "ChatSessionRateLimits", "ChatSessionResource", "ChatSessionStatus", "ChatkitConfigurationParam", "ChatkitWorkflow", "ChatkitWorkflowTracing", "ClientToolCallItem", "ClientToolCallStatus", "ClosedStatus", "CreateChatSessionBody", "DeletedThreadResource", "ExpiresAfterParam", "FileAnnotation", "FileAnnotationSource", "FileUploadParam", "HistoryParam", "InferenceOptions", "LockedStatus", "RateLimitsParam", "ResponseOutputText", "TaskGroupItem", "TaskGroupTask", "TaskItem", "TaskType", "ThreadItem", "ThreadItemListResource", "ThreadListResource", "ThreadResource", "ToolChoice", "UrlAnnotation", "UrlAnnotationSource", "UserMessageInputText", "UserMessageItem", "UserMessageQuotedText", "WidgetMessageItem", "WorkflowParam", "WorkflowTracingParam"]
+__all__ = ["ActiveStatus", "AssistantMessageItem", "Attachment", "AttachmentType", "AutomaticThreadTitlingParam", "ChatKitAttachment", "ChatKitResponseOutputText", "ChatKitThreadAssistantMessageItem", "ChatKitThreadUserMessageItem", "ChatKitWidgetItem", "ChatKitWorkflow", "ChatSessionAutomaticThreadTitling", "ChatSessionChatKitConfiguration", "ChatSessionChatKitConfigurationParam", "ChatSessionChatkitConfiguration", "ChatSessionFileUpload", "ChatSessionHistory", "ChatSessionRateLimits", "ChatSessionRateLimitsParam", "ChatSessionResource", "ChatSessionStatus", "ChatSessionWorkflowParam", "ChatkitConfigurationParam", "ChatkitWorkflow", "ChatkitWorkflowTracing", "ClientToolCallItem", "ClientToolCallStatus", "ClosedStatus", "CreateChatSessionBody", "DecisionInputText", "DecisionQuestionInputText", "DeletedThreadResource", "ExpiresAfterParam", "FileAnnotation", "FileAnnotationSource", "FileUploadParam", "HistoryParam", "InferenceOptions", "LockedStatus", "RateLimitsParam", "ResponseOutputText", "SessionCreateParams", "TaskGroupItem", "TaskGroupTask", "TaskItem", "TaskType", "ThreadItem", "ThreadItemListResource", "ThreadListResource", "ThreadResource", "ToolChoice", "UrlAnnotation", "UrlAnnotationSource", "UserMessageInputText", "UserMessageItem", "UserMessageQuotedText", "WidgetMessageItem", "WorkflowParam", "WorkflowTracingParam"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class ActiveStatus(BaseModel, tag_field="type", tag="active"):
     """Active thread status"""
 
-    type = "active"
+    type: ClassVar[Literal["active"]] = "active"
 
 
 class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_message"):
     """Assistant message"""
 
-    type = "chatkit.assistant_message"
-    id: str | None = None  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str | None = None  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str | None = None  # Identifier of the parent thread.
-    content: list[ResponseOutputText] | None = None  # Ordered assistant response segments.
+    type: ClassVar[Literal["chatkit.assistant_message"]] = "chatkit.assistant_message"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    content: list[ResponseOutputText] = _REQUIRED  # Ordered assistant response segments.
 
 
 class Attachment(BaseModel):
     """Attachment"""
 
-    type: AttachmentType | None = None  # Attachment discriminator.
-    id: str | None = None  # Identifier for the attachment.
-    name: str | None = None  # Original display name for the attachment.
-    mime_type: str | None = None  # MIME type of the attachment.
-    preview_url: str | None = None
+    type: AttachmentType = _REQUIRED  # Attachment discriminator.
+    id: str = _REQUIRED  # Identifier for the attachment.
+    name: str = _REQUIRED  # Original display name for the attachment.
+    mime_type: str = _REQUIRED  # MIME type of the attachment.
+    preview_url: str | None = _REQUIRED
 
 
 class AutomaticThreadTitlingParam(BaseModel):
@@ -48,51 +51,51 @@ class AutomaticThreadTitlingParam(BaseModel):
 class ChatSessionAutomaticThreadTitling(BaseModel):
     """Automatic thread titling"""
 
-    enabled: bool | None = None  # Whether automatic thread titling is enabled.
+    enabled: bool = _REQUIRED  # Whether automatic thread titling is enabled.
 
 
 class ChatSessionChatkitConfiguration(BaseModel):
     """ChatKit configuration"""
 
-    automatic_thread_titling: ChatSessionAutomaticThreadTitling | None = None  # Automatic thread titling preferences.
-    file_upload: ChatSessionFileUpload | None = None  # Upload settings for the session.
-    history: ChatSessionHistory | None = None  # History retention configuration.
+    automatic_thread_titling: ChatSessionAutomaticThreadTitling = _REQUIRED  # Automatic thread titling preferences.
+    file_upload: ChatSessionFileUpload = _REQUIRED  # Upload settings for the session.
+    history: ChatSessionHistory = _REQUIRED  # History retention configuration.
 
 
 class ChatSessionFileUpload(BaseModel):
     """File upload settings"""
 
-    enabled: bool | None = None  # Indicates if uploads are enabled for the session.
-    max_file_size: int | None = None
-    max_files: int | None = None
+    enabled: bool = _REQUIRED  # Indicates if uploads are enabled for the session.
+    max_file_size: int | None = _REQUIRED
+    max_files: int | None = _REQUIRED
 
 
 class ChatSessionHistory(BaseModel):
     """History settings"""
 
-    enabled: bool | None = None  # Indicates if chat history is persisted for the session.
-    recent_threads: int | None = None
+    enabled: bool = _REQUIRED  # Indicates if chat history is persisted for the session.
+    recent_threads: int | None = _REQUIRED
 
 
 class ChatSessionRateLimits(BaseModel):
     """Rate limits"""
 
-    max_requests_per_1_minute: int | None = None  # Maximum allowed requests per one-minute window.
+    max_requests_per_1_minute: int = _REQUIRED  # Maximum allowed requests per one-minute window.
 
 
 class ChatSessionResource(BaseModel):
     """The chat session object"""
 
-    id: str | None = None  # Identifier for the ChatKit session.
-    object: Literal["chatkit.session"] | str | None = None  # Type discriminator that is always `chatkit.session`.
-    expires_at: int | None = None  # Unix timestamp (in seconds) for when the session expires.
-    client_secret: str | None = None  # Ephemeral client secret that authenticates session requests.
-    workflow: ChatkitWorkflow | None = None  # Workflow metadata for the session.
-    user: str | None = None  # User identifier associated with the session.
-    rate_limits: ChatSessionRateLimits | None = None  # Resolved rate limit values.
-    max_requests_per_1_minute: int | None = None  # Convenience copy of the per-minute request limit.
-    status: ChatSessionStatus | None = None  # Current lifecycle state of the session.
-    chatkit_configuration: ChatSessionChatkitConfiguration | None = None  # Resolved ChatKit feature configuration for the session.
+    id: str = _REQUIRED  # Identifier for the ChatKit session.
+    object: Literal["chatkit.session"] | str = _REQUIRED  # Type discriminator that is always `chatkit.session`.
+    expires_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the session expires.
+    client_secret: str = _REQUIRED  # Ephemeral client secret that authenticates session requests.
+    workflow: ChatkitWorkflow = _REQUIRED  # Workflow metadata for the session.
+    user: str = _REQUIRED  # User identifier associated with the session.
+    rate_limits: ChatSessionRateLimits = _REQUIRED  # Resolved rate limit values.
+    max_requests_per_1_minute: int = _REQUIRED  # Convenience copy of the per-minute request limit.
+    status: ChatSessionStatus = _REQUIRED  # Current lifecycle state of the session.
+    chatkit_configuration: ChatSessionChatkitConfiguration = _REQUIRED  # Resolved ChatKit feature configuration for the session.
 
 
 class ChatkitConfigurationParam(BaseModel):
@@ -106,45 +109,45 @@ class ChatkitConfigurationParam(BaseModel):
 class ChatkitWorkflow(BaseModel):
     """Workflow"""
 
-    id: str | None = None  # Identifier of the workflow backing the session.
-    version: str | None = None
-    state_variables: dict[str, bool | int | float | str] | None = None
-    tracing: ChatkitWorkflowTracing | None = None  # Tracing settings applied to the workflow.
+    id: str = _REQUIRED  # Identifier of the workflow backing the session.
+    version: str | None = _REQUIRED
+    state_variables: dict[str, bool | int | float | str] | None = _REQUIRED
+    tracing: ChatkitWorkflowTracing = _REQUIRED  # Tracing settings applied to the workflow.
 
 
 class ChatkitWorkflowTracing(BaseModel):
     """Tracing Configuration"""
 
-    enabled: bool | None = None  # Indicates whether tracing is enabled.
+    enabled: bool = _REQUIRED  # Indicates whether tracing is enabled.
 
 
 class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_call"):
     """Client tool call"""
 
-    type = "chatkit.client_tool_call"
-    id: str | None = None  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str | None = None  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str | None = None  # Identifier of the parent thread.
-    status: ClientToolCallStatus | None = None  # Execution status for the tool call.
-    call_id: str | None = None  # Identifier for the client tool call.
-    name: str | None = None  # Tool name that was invoked.
-    arguments: str | None = None  # JSON-encoded arguments that were sent to the tool.
-    output: str | None = None
+    type: ClassVar[Literal["chatkit.client_tool_call"]] = "chatkit.client_tool_call"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    status: ClientToolCallStatus = _REQUIRED  # Execution status for the tool call.
+    call_id: str = _REQUIRED  # Identifier for the client tool call.
+    name: str = _REQUIRED  # Tool name that was invoked.
+    arguments: str = _REQUIRED  # JSON-encoded arguments that were sent to the tool.
+    output: str | None = _REQUIRED
 
 
 class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
     """Closed thread status"""
 
-    type = "closed"
-    reason: str | None = None
+    type: ClassVar[Literal["closed"]] = "closed"
+    reason: str | None = _REQUIRED
 
 
 class CreateChatSessionBody(BaseModel):
     """Create chat session request"""
 
-    workflow: WorkflowParam | None = None  # Workflow that powers the session.
-    user: str | None = None  # A free-form string that identifies your end user; ensures this Session can access other objects t...
+    workflow: WorkflowParam = _REQUIRED  # Workflow that powers the session.
+    user: str = _REQUIRED  # A free-form string that identifies your end user; ensures this Session can access other objects t...
     expires_after: ExpiresAfterParam | None = None  # Optional override for session expiration timing in seconds from creation.
     rate_limits: RateLimitsParam | None = None  # Optional override for per-minute request limits.
     chatkit_configuration: ChatkitConfigurationParam | None = None  # Optional overrides for ChatKit runtime configuration features
@@ -153,30 +156,30 @@ class CreateChatSessionBody(BaseModel):
 class DeletedThreadResource(BaseModel):
     """Deleted thread"""
 
-    id: str | None = None  # Identifier of the deleted thread.
-    object: Literal["chatkit.thread.deleted"] | str | None = None  # Type discriminator that is always `chatkit.thread.deleted`.
-    deleted: bool | None = None  # Indicates that the thread has been deleted.
+    id: str = _REQUIRED  # Identifier of the deleted thread.
+    object: Literal["chatkit.thread.deleted"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread.deleted`.
+    deleted: bool = _REQUIRED  # Indicates that the thread has been deleted.
 
 
 class ExpiresAfterParam(BaseModel):
     """Expiration overrides"""
 
-    anchor: Literal["created_at"] | str | None = None  # Base timestamp used to calculate expiration.
-    seconds: int | None = None  # Number of seconds after the anchor when the session expires.
+    anchor: Literal["created_at"] | str = _REQUIRED  # Base timestamp used to calculate expiration.
+    seconds: int = _REQUIRED  # Number of seconds after the anchor when the session expires.
 
 
 class FileAnnotation(BaseModel, tag_field="type", tag="file"):
     """File annotation"""
 
-    type = "file"
-    source: FileAnnotationSource | None = None  # File attachment referenced by the annotation.
+    type: ClassVar[Literal["file"]] = "file"
+    source: FileAnnotationSource = _REQUIRED  # File attachment referenced by the annotation.
 
 
 class FileAnnotationSource(BaseModel, tag_field="type", tag="file"):
     """File annotation source"""
 
-    type = "file"
-    filename: str | None = None  # Filename referenced by the annotation.
+    type: ClassVar[Literal["file"]] = "file"
+    filename: str = _REQUIRED  # Filename referenced by the annotation.
 
 
 class FileUploadParam(BaseModel):
@@ -197,15 +200,15 @@ class HistoryParam(BaseModel):
 class InferenceOptions(BaseModel):
     """Inference options"""
 
-    tool_choice: ToolChoice | None = None
-    model: str | None = None
+    tool_choice: ToolChoice | None = _REQUIRED
+    model: str | None = _REQUIRED
 
 
 class LockedStatus(BaseModel, tag_field="type", tag="locked"):
     """Locked thread status"""
 
-    type = "locked"
-    reason: str | None = None
+    type: ClassVar[Literal["locked"]] = "locked"
+    reason: str | None = _REQUIRED
 
 
 class RateLimitsParam(BaseModel):
@@ -217,136 +220,136 @@ class RateLimitsParam(BaseModel):
 class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Assistant message content"""
 
-    type = "output_text"
-    text: str | None = None  # Assistant generated text.
-    annotations: list[FileAnnotation | UrlAnnotation] | None = None  # Ordered list of annotations attached to the response text.
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    text: str = _REQUIRED  # Assistant generated text.
+    annotations: list[FileAnnotation | UrlAnnotation] = _REQUIRED  # Ordered list of annotations attached to the response text.
 
 
 class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
     """Task group"""
 
-    type = "chatkit.task_group"
-    id: str | None = None  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str | None = None  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str | None = None  # Identifier of the parent thread.
-    tasks: list[TaskGroupTask] | None = None  # Tasks included in the group.
+    type: ClassVar[Literal["chatkit.task_group"]] = "chatkit.task_group"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    tasks: list[TaskGroupTask] = _REQUIRED  # Tasks included in the group.
 
 
 class TaskGroupTask(BaseModel):
     """Task group task"""
 
-    type: TaskType | None = None  # Subtype for the grouped task.
-    heading: str | None = None
-    summary: str | None = None
+    type: TaskType = _REQUIRED  # Subtype for the grouped task.
+    heading: str | None = _REQUIRED
+    summary: str | None = _REQUIRED
 
 
 class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
     """Task item"""
 
-    type = "chatkit.task"
-    id: str | None = None  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str | None = None  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str | None = None  # Identifier of the parent thread.
-    task_type: TaskType | None = None  # Subtype for the task.
-    heading: str | None = None
-    summary: str | None = None
+    type: ClassVar[Literal["chatkit.task"]] = "chatkit.task"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    task_type: TaskType = _REQUIRED  # Subtype for the task.
+    heading: str | None = _REQUIRED
+    summary: str | None = _REQUIRED
 
 
 class ThreadItemListResource(BaseModel):
     """Thread Items"""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[ThreadItem] | None = None  # A list of items
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None  # Whether there are more items available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[ThreadItem] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
 
 
 class ThreadListResource(BaseModel):
     """Threads"""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[ThreadResource] | None = None  # A list of items
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None  # Whether there are more items available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[ThreadResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
 
 
 class ThreadResource(BaseModel):
     """The thread object"""
 
-    id: str | None = None  # Identifier of the thread.
-    object: Literal["chatkit.thread"] | str | None = None  # Type discriminator that is always `chatkit.thread`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the thread was created.
-    title: str | None = None
-    status: ActiveStatus | LockedStatus | ClosedStatus | None = None  # Current status for the thread.
-    user: str | None = None  # Free-form string that identifies your end user who owns the thread.
+    id: str = _REQUIRED  # Identifier of the thread.
+    object: Literal["chatkit.thread"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the thread was created.
+    title: str | None = _REQUIRED
+    status: ActiveStatus | LockedStatus | ClosedStatus = _REQUIRED  # Current status for the thread.
+    user: str = _REQUIRED  # Free-form string that identifies your end user who owns the thread.
 
 
 class ToolChoice(BaseModel):
     """Tool choice"""
 
-    id: str | None = None  # Identifier of the requested tool.
+    id: str = _REQUIRED  # Identifier of the requested tool.
 
 
 class UrlAnnotation(BaseModel, tag_field="type", tag="url"):
     """URL annotation"""
 
-    type = "url"
-    source: UrlAnnotationSource | None = None  # URL referenced by the annotation.
+    type: ClassVar[Literal["url"]] = "url"
+    source: UrlAnnotationSource = _REQUIRED  # URL referenced by the annotation.
 
 
 class UrlAnnotationSource(BaseModel, tag_field="type", tag="url"):
     """URL annotation source"""
 
-    type = "url"
-    url: str | None = None  # URL referenced by the annotation.
+    type: ClassVar[Literal["url"]] = "url"
+    url: str = _REQUIRED  # URL referenced by the annotation.
 
 
 class UserMessageInputText(BaseModel, tag_field="type", tag="input_text"):
     """User message input"""
 
-    type = "input_text"
-    text: str | None = None  # Plain-text content supplied by the user.
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # Plain-text content supplied by the user.
 
 
 class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
     """User Message Item"""
 
-    type = "chatkit.user_message"
-    id: str | None = None  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str | None = None  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str | None = None  # Identifier of the parent thread.
-    content: list[UserMessageInputText | UserMessageQuotedText] | None = None  # Ordered content elements supplied by the user.
-    attachments: list[Attachment] | None = None  # Attachments associated with the user message.
-    inference_options: InferenceOptions | None = None
+    type: ClassVar[Literal["chatkit.user_message"]] = "chatkit.user_message"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    content: list[UserMessageInputText | UserMessageQuotedText] = _REQUIRED  # Ordered content elements supplied by the user.
+    attachments: list[Attachment] = _REQUIRED  # Attachments associated with the user message.
+    inference_options: InferenceOptions | None = _REQUIRED
 
 
 class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
     """User message quoted text"""
 
-    type = "quoted_text"
-    text: str | None = None  # Quoted text content.
+    type: ClassVar[Literal["quoted_text"]] = "quoted_text"
+    text: str = _REQUIRED  # Quoted text content.
 
 
 class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
     """Widget message"""
 
-    type = "chatkit.widget"
-    id: str | None = None  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str | None = None  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int | None = None  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str | None = None  # Identifier of the parent thread.
-    widget: str | None = None  # Serialized widget payload rendered in the UI.
+    type: ClassVar[Literal["chatkit.widget"]] = "chatkit.widget"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    widget: str = _REQUIRED  # Serialized widget payload rendered in the UI.
 
 
 class WorkflowParam(BaseModel):
     """Workflow settings"""
 
-    id: str | None = None  # Identifier for the workflow invoked by the session.
+    id: str = _REQUIRED  # Identifier for the workflow invoked by the session.
     version: str | None = None  # Specific workflow version to run.
     state_variables: dict[str, bool | int | float | str] | None = None  # State variables forwarded to the workflow.
     tracing: WorkflowTracingParam | None = None  # Optional tracing overrides for the workflow invocation.
@@ -363,3 +366,55 @@ ChatSessionStatus = Literal["active", "expired", "cancelled"] | str
 ClientToolCallStatus = Literal["in_progress", "completed"] | str
 TaskType = Literal["custom", "thought"] | str
 ThreadItem = UserMessageItem | AssistantMessageItem | WidgetMessageItem | ClientToolCallItem | TaskItem | TaskGroupItem
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ChatSessionChatKitConfigurationParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatSessionChatkitConfiguration`` (the official SDK's request type)."""
+
+    automatic_thread_titling: Required[Mapping[str, Any]]  # Automatic thread titling preferences.
+    file_upload: Required[Mapping[str, Any]]  # Upload settings for the session.
+    history: Required[Mapping[str, Any]]  # History retention configuration.
+
+
+class ChatSessionRateLimitsParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatSessionRateLimits`` (the official SDK's request type)."""
+
+    max_requests_per_1_minute: Required[int]  # Maximum allowed requests per one-minute window.
+
+
+class ChatSessionWorkflowParam(TypedDict, total=False):
+    """The ``dict`` form of ``ChatkitWorkflow`` (the official SDK's request type)."""
+
+    id: Required[str]  # Identifier of the workflow backing the session.
+    version: Required[str | None]
+    state_variables: Required[Mapping[str, str | int | bool | float] | None]
+    tracing: Required[Mapping[str, Any]]  # Tracing settings applied to the workflow.
+
+
+class SessionCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateChatSessionBody`` (the official SDK's request type)."""
+
+    workflow: Required[Mapping[str, Any]]  # Workflow that powers the session.
+    user: Required[str]  # A free-form string that identifies your end user; ensures this Session can access other objects t...
+    expires_after: Mapping[str, Any]  # Optional override for session expiration timing in seconds from creation.
+    rate_limits: Mapping[str, Any]  # Optional override for per-minute request limits.
+    chatkit_configuration: Mapping[str, Any]  # Optional overrides for ChatKit runtime configuration features
+
+
+ChatKitAttachment = Attachment
+ChatKitResponseOutputText = ResponseOutputText
+ChatKitThreadAssistantMessageItem = AssistantMessageItem
+ChatKitThreadUserMessageItem = UserMessageItem
+ChatKitWidgetItem = WidgetMessageItem
+ChatKitWorkflow = ChatkitWorkflow
+ChatSessionChatKitConfiguration = ChatSessionChatkitConfiguration
+DecisionInputText = UserMessageInputText
+DecisionQuestionInputText = UserMessageInputText

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -12,9 +12,12 @@ from .._core.model import Alternatives, BaseModel
 
 __all__ = ["Completion", "CompletionChoice", "CreateCompletionRequest", "CreateCompletionResponse", "CreateCompletionResponseChoicesItem", "CreateCompletionResponseChoicesItemLogprobs"]
 
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
+
 class CreateCompletionRequest(BaseModel):
-    model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str | None = None  # ID of the model to use.
-    prompt: str | list[int | str | list[int]] | None = None  # The prompt(s) to generate completions for, encoded as a string, array of strings, array of tokens...
+    model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str = _REQUIRED  # ID of the model to use.
+    prompt: str | list[int | str | list[int]] | None = _REQUIRED  # The prompt(s) to generate completions for, encoded as a string, array of strings, array of tokens...
     best_of: int | None = None  # Generates `best_of` completions server-side and returns the "best" (the one with the highest log...
     echo: bool | None = None  # Echo back the prompt in addition to the completion
     frequency_penalty: float | None = None  # Number between -2.0 and 2.0.
@@ -36,20 +39,20 @@ class CreateCompletionRequest(BaseModel):
 class CreateCompletionResponse(BaseModel):
     """Represents a completion response from the API."""
 
-    id: str | None = None  # A unique identifier for the completion.
-    choices: list[CreateCompletionResponseChoicesItem] | None = None  # The list of completion choices the model generated for the input prompt.
-    created: int | None = None  # The Unix timestamp (in seconds) of when the completion was created.
-    model: str | None = None  # The model used for completion.
+    id: str = _REQUIRED  # A unique identifier for the completion.
+    choices: list[CreateCompletionResponseChoicesItem] = _REQUIRED  # The list of completion choices the model generated for the input prompt.
+    created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the completion was created.
+    model: str = _REQUIRED  # The model used for completion.
     system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
-    object: Literal["text_completion"] | str | None = None  # The object type, which is always "text_completion"
+    object: Literal["text_completion"] | str = _REQUIRED  # The object type, which is always "text_completion"
     usage: _shared.CompletionUsage | None = None
 
 
 class CreateCompletionResponseChoicesItem(BaseModel):
-    finish_reason: Literal["stop", "length", "content_filter"] | str | None = None  # The reason the model stopped generating tokens.
-    index: int | None = None
-    logprobs: CreateCompletionResponseChoicesItemLogprobs | None = None
-    text: str | None = None
+    finish_reason: Literal["stop", "length", "content_filter"] | str = _REQUIRED  # The reason the model stopped generating tokens.
+    index: int = _REQUIRED
+    logprobs: CreateCompletionResponseChoicesItemLogprobs | None = _REQUIRED
+    text: str = _REQUIRED
 
 
 class CreateCompletionResponseChoicesItemLogprobs(BaseModel):

@@ -4,50 +4,53 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
+__all__ = ["ContainerCreateParams", "ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class ContainerFileListResource(BaseModel):
-    object: Literal["list"] | str | None = None  # The type of object returned, must be 'list'.
-    data: list[ContainerFileResource] | None = None  # A list of container files.
-    first_id: str | None = None  # The ID of the first file in the list.
-    last_id: str | None = None  # The ID of the last file in the list.
-    has_more: bool | None = None  # Whether there are more files available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
+    data: list[ContainerFileResource] = _REQUIRED  # A list of container files.
+    first_id: str = _REQUIRED  # The ID of the first file in the list.
+    last_id: str = _REQUIRED  # The ID of the last file in the list.
+    has_more: bool = _REQUIRED  # Whether there are more files available.
 
 
 class ContainerFileResource(BaseModel):
     """The container file object"""
 
-    id: str | None = None  # Unique identifier for the file.
-    object: str | None = None  # The type of this object (`container.file`).
-    container_id: str | None = None  # The container this file belongs to.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the file was created.
-    bytes: int | None = None  # Size of the file in bytes.
-    path: str | None = None  # Path of the file in the container.
-    source: str | None = None  # Source of the file (e.g., `user`, `assistant`).
+    id: str = _REQUIRED  # Unique identifier for the file.
+    object: str = _REQUIRED  # The type of this object (`container.file`).
+    container_id: str = _REQUIRED  # The container this file belongs to.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the file was created.
+    bytes: int = _REQUIRED  # Size of the file in bytes.
+    path: str = _REQUIRED  # Path of the file in the container.
+    source: str = _REQUIRED  # Source of the file (e.g., `user`, `assistant`).
 
 
 class ContainerListResource(BaseModel):
-    object: Literal["list"] | str | None = None  # The type of object returned, must be 'list'.
-    data: list[ContainerResource] | None = None  # A list of containers.
-    first_id: str | None = None  # The ID of the first container in the list.
-    last_id: str | None = None  # The ID of the last container in the list.
-    has_more: bool | None = None  # Whether there are more containers available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
+    data: list[ContainerResource] = _REQUIRED  # A list of containers.
+    first_id: str = _REQUIRED  # The ID of the first container in the list.
+    last_id: str = _REQUIRED  # The ID of the last container in the list.
+    has_more: bool = _REQUIRED  # Whether there are more containers available.
 
 
 class ContainerResource(BaseModel):
     """The container object"""
 
-    id: str | None = None  # Unique identifier for the container.
-    object: str | None = None  # The type of this object.
-    name: str | None = None  # Name of the container.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the container was created.
-    status: str | None = None  # Status of the container (e.g., active, deleted).
+    id: str = _REQUIRED  # Unique identifier for the container.
+    object: str = _REQUIRED  # The type of this object.
+    name: str = _REQUIRED  # Name of the container.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the container was created.
+    status: str = _REQUIRED  # Status of the container (e.g., active, deleted).
     last_active_at: int | None = None  # Unix timestamp (in seconds) when the container was last active.
     expires_after: ContainerResourceExpiresAfter | None = None  # The container will expire after this time period.
     memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # The memory limit configured for the container.
@@ -64,12 +67,12 @@ class ContainerResourceExpiresAfter(BaseModel):
 class ContainerResourceNetworkPolicy(BaseModel):
     """Network access policy for the container."""
 
-    type: Literal["allowlist", "disabled"] | str | None = None  # The network policy mode.
+    type: Literal["allowlist", "disabled"] | str = _REQUIRED  # The network policy mode.
     allowed_domains: list[str] | None = None  # Allowed outbound domains when `type` is `allowlist`.
 
 
 class CreateContainerBody(BaseModel):
-    name: str | None = None  # Name of the container to create.
+    name: str = _REQUIRED  # Name of the container to create.
     file_ids: list[str] | None = None  # IDs of files to copy to the container.
     expires_after: CreateContainerBodyExpiresAfter | None = None  # Container expiration time in seconds relative to the 'anchor' time.
     skills: list[_responses.SkillReferenceParam | _responses.InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
@@ -80,8 +83,8 @@ class CreateContainerBody(BaseModel):
 class CreateContainerBodyExpiresAfter(BaseModel):
     """Container expiration time in seconds relative to the 'anchor' time."""
 
-    anchor: Literal["last_active_at"] | str | None = None  # Time anchor for the expiration time.
-    minutes: int | None = None
+    anchor: Literal["last_active_at"] | str = _REQUIRED  # Time anchor for the expiration time.
+    minutes: int = _REQUIRED
 
 
 class CreateContainerFileBody(BaseModel):
@@ -97,3 +100,24 @@ from . import responses as _responses  # noqa: E402
 ContainerCreateResponse = ContainerResource
 ContainerListResponse = ContainerResource
 ContainerRetrieveResponse = ContainerResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ContainerCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateContainerBody`` (the official SDK's request type)."""
+
+    name: Required[str]  # Name of the container to create.
+    file_ids: Iterable[str]  # IDs of files to copy to the container.
+    expires_after: Mapping[str, Any]  # Container expiration time in seconds relative to the 'anchor' time.
+    skills: Iterable[Mapping[str, Any]]  # An optional list of skills referenced by id or inline data.
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | str  # Optional memory limit for the container.
+    network_policy: Mapping[str, Any]  # Network access policy for the container.
+
+

@@ -4,29 +4,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
+__all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationItemParam", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class ConversationItemList(BaseModel):
     """The conversation item list"""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[ConversationItem] | None = None  # A list of conversation items.
-    has_more: bool | None = None  # Whether there are more items available.
-    first_id: str | None = None  # The ID of the first item in the list.
-    last_id: str | None = None  # The ID of the last item in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[ConversationItem] = _REQUIRED  # A list of conversation items.
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    first_id: str = _REQUIRED  # The ID of the first item in the list.
+    last_id: str = _REQUIRED  # The ID of the last item in the list.
 
 
 class ConversationResource(BaseModel):
-    id: str | None = None  # The unique ID of the conversation.
-    object: Literal["conversation"] | str | None = None  # The object type, which is always `conversation`.
-    metadata: Any = None  # Set of 16 key-value pairs that can be attached to an object.
-    created_at: int | None = None  # The time at which the conversation was created, measured in seconds since the Unix epoch.
+    id: str = _REQUIRED  # The unique ID of the conversation.
+    object: Literal["conversation"] | str = _REQUIRED  # The object type, which is always `conversation`.
+    metadata: Any = _REQUIRED  # Set of 16 key-value pairs that can be attached to an object.
+    created_at: int = _REQUIRED  # The time at which the conversation was created, measured in seconds since the Unix epoch.
 
 
 class CreateConversationBody(BaseModel):
@@ -37,19 +40,19 @@ class CreateConversationBody(BaseModel):
 class DeletedConversation(BaseModel):
     """The deleted conversation object"""
 
-    object: Literal["conversation.deleted"] | str | None = None
-    deleted: bool | None = None
-    id: str | None = None
+    object: Literal["conversation.deleted"] | str = _REQUIRED
+    deleted: bool = _REQUIRED
+    id: str = _REQUIRED
 
 
 class DeletedConversationResource(BaseModel):
-    object: Literal["conversation.deleted"] | str | None = None
-    deleted: bool | None = None
-    id: str | None = None
+    object: Literal["conversation.deleted"] | str = _REQUIRED
+    deleted: bool = _REQUIRED
+    id: str = _REQUIRED
 
 
 class UpdateConversationBody(BaseModel):
-    metadata: _shared.Metadata | None = None  # Set of 16 key-value pairs that can be attached to an object.
+    metadata: _shared.Metadata = _REQUIRED  # Set of 16 key-value pairs that can be attached to an object.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -61,3 +64,57 @@ ConversationItem = _responses.Message | _responses.FunctionToolCallResource | _r
 # Names of the official `openai` SDK.
 Conversation = ConversationResource
 ConversationDeleted = DeletedConversationResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .responses import ComputerScreenshotContent as ComputerScreenshotContent
+    from .shared import InputFileContent as InputFileContent
+    from .responses import InputFileContentParam as InputFileContentParam
+    from .shared import InputImageContent as InputImageContent
+    from .shared import InputImageContentParam as InputImageContentParam
+    from .shared import InputTextContent as InputTextContent
+    from .responses import InputTextContentParam as InputTextContentParam
+    from .responses import Message as Message
+    from .responses import OutputTextContent as OutputTextContent
+    from .responses import OutputTextContentParam as OutputTextContentParam
+    from .responses import RefusalContent as RefusalContent
+    from .responses import RefusalContentParam as RefusalContentParam
+    from .responses import SummaryTextContent as SummaryTextContent
+    from .responses import TextContent as TextContent
+
+
+ConversationItemParam = Mapping[str, Any]
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ComputerScreenshotContent": ".responses",
+    "InputFileContent": ".shared",
+    "InputFileContentParam": ".responses",
+    "InputImageContent": ".shared",
+    "InputImageContentParam": ".shared",
+    "InputTextContent": ".shared",
+    "InputTextContentParam": ".responses",
+    "Message": ".responses",
+    "OutputTextContent": ".responses",
+    "OutputTextContentParam": ".responses",
+    "RefusalContent": ".responses",
+    "RefusalContentParam": ".responses",
+    "SummaryTextContent": ".responses",
+    "TextContent": ".responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value

@@ -4,36 +4,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateEvalCompletionsRunDataSource", "CreateEvalCompletionsRunDataSourceInputMessagesItemReference", "CreateEvalCompletionsRunDataSourceInputMessagesTemplate", "CreateEvalCompletionsRunDataSourceSamplingParams", "CreateEvalCustomDataSourceConfig", "CreateEvalItem", "CreateEvalItemOption1", "CreateEvalJsonlRunDataSource", "CreateEvalLabelModelGrader", "CreateEvalLogsDataSourceConfig", "CreateEvalRequest", "CreateEvalResponsesRunDataSource", "CreateEvalResponsesRunDataSourceInputMessagesItemReference", "CreateEvalResponsesRunDataSourceInputMessagesTemplate", "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1", "CreateEvalResponsesRunDataSourceSamplingParams", "CreateEvalResponsesRunDataSourceSamplingParamsText", "CreateEvalRunRequest", "CreateEvalStoredCompletionsDataSourceConfig", "Eval", "EvalApiError", "EvalCreateResponse", "EvalCustomDataSourceConfig", "EvalGraderLabelModel", "EvalGraderPython", "EvalGraderScoreModel", "EvalGraderScoreModelSamplingParams", "EvalGraderStringCheck", "EvalGraderTextSimilarity", "EvalJsonlFileContentSource", "EvalJsonlFileContentSourceContentItem", "EvalJsonlFileIdSource", "EvalList", "EvalListResponse", "EvalLogsDataSourceConfig", "EvalResponsesSource", "EvalRetrieveResponse", "EvalRun", "EvalRunList", "EvalRunOutputItem", "EvalRunOutputItemList", "EvalRunOutputItemResult", "EvalRunOutputItemSample", "EvalRunOutputItemSampleInputItem", "EvalRunOutputItemSampleOutputItem", "EvalRunOutputItemSampleUsage", "EvalRunPerModelUsageItem", "EvalRunPerTestingCriteriaResultsItem", "EvalRunResultCounts", "EvalStoredCompletionsDataSourceConfig", "EvalStoredCompletionsSource", "EvalUpdateResponse"]
+__all__ = ["CreateEvalCompletionsRunDataSource", "CreateEvalCompletionsRunDataSourceInputMessagesItemReference", "CreateEvalCompletionsRunDataSourceInputMessagesTemplate", "CreateEvalCompletionsRunDataSourceParam", "CreateEvalCompletionsRunDataSourceSamplingParams", "CreateEvalCustomDataSourceConfig", "CreateEvalItem", "CreateEvalItemOption1", "CreateEvalJSONLRunDataSource", "CreateEvalJSONLRunDataSourceParam", "CreateEvalJsonlRunDataSource", "CreateEvalLabelModelGrader", "CreateEvalLogsDataSourceConfig", "CreateEvalRequest", "CreateEvalResponsesRunDataSource", "CreateEvalResponsesRunDataSourceInputMessagesItemReference", "CreateEvalResponsesRunDataSourceInputMessagesTemplate", "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1", "CreateEvalResponsesRunDataSourceSamplingParams", "CreateEvalResponsesRunDataSourceSamplingParamsText", "CreateEvalRunRequest", "CreateEvalStoredCompletionsDataSourceConfig", "Eval", "EvalApiError", "EvalCreateParams", "EvalCreateResponse", "EvalCustomDataSourceConfig", "EvalGraderLabelModel", "EvalGraderPython", "EvalGraderScoreModel", "EvalGraderScoreModelSamplingParams", "EvalGraderStringCheck", "EvalGraderTextSimilarity", "EvalJsonlFileContentSource", "EvalJsonlFileContentSourceContentItem", "EvalJsonlFileIdSource", "EvalList", "EvalListParams", "EvalListResponse", "EvalLogsDataSourceConfig", "EvalResponsesSource", "EvalRetrieveResponse", "EvalRun", "EvalRunList", "EvalRunOutputItem", "EvalRunOutputItemList", "EvalRunOutputItemResult", "EvalRunOutputItemSample", "EvalRunOutputItemSampleInputItem", "EvalRunOutputItemSampleOutputItem", "EvalRunOutputItemSampleUsage", "EvalRunPerModelUsageItem", "EvalRunPerTestingCriteriaResultsItem", "EvalRunResultCounts", "EvalStoredCompletionsDataSourceConfig", "EvalStoredCompletionsSource", "EvalUpdateResponse", "RunCreateParams"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="completions"):
     """CompletionsRunDataSource"""
 
-    type = "completions"
+    type: ClassVar[Literal["completions"]] = "completions"
     input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
     sampling_params: CreateEvalCompletionsRunDataSourceSamplingParams | None = None
     model: str | None = None  # The name of the model to use for generating completions (e.g.
-    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource | None = None  # Determines what populates the `item` namespace in this run's data source.
+    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
 
 
 class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """ItemReferenceInputMessages"""
 
-    type = "item_reference"
-    item_reference: str | None = None  # A reference to a variable in the `item` namespace.
+    type: ClassVar[Literal["item_reference"]] = "item_reference"
+    item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
 
 
 class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """TemplateInputMessages"""
 
-    type = "template"
-    template: list[dict[str, Any]] | None = None  # A list of chat messages forming the prompt or context.
+    type: ClassVar[Literal["template"]] = "template"
+    template: list[dict[str, Any]] = _REQUIRED  # A list of chat messages forming the prompt or context.
 
 
 class CreateEvalCompletionsRunDataSourceSamplingParams(BaseModel):
@@ -49,40 +52,40 @@ class CreateEvalCompletionsRunDataSourceSamplingParams(BaseModel):
 class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
-    type = "custom"
-    item_schema: dict[str, Any] | None = None  # The json schema for each row in the data source.
+    type: ClassVar[Literal["custom"]] = "custom"
+    item_schema: dict[str, Any] = _REQUIRED  # The json schema for each row in the data source.
     include_sample_schema: bool | None = None  # Whether the eval should expect you to populate the sample namespace (ie, by generating responses...
 
 
 class CreateEvalItemOption1(BaseModel):
     """SimpleInputMessage"""
 
-    role: str | None = None  # The role of the message (e.g.
-    content: str | None = None  # The content of the message.
+    role: str = _REQUIRED  # The role of the message (e.g.
+    content: str = _REQUIRED  # The content of the message.
 
 
 class CreateEvalJsonlRunDataSource(BaseModel, tag_field="type", tag="jsonl"):
     """JsonlRunDataSource"""
 
-    type = "jsonl"
-    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | None = None  # Determines what populates the `item` namespace in the data source.
+    type: ClassVar[Literal["jsonl"]] = "jsonl"
+    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource = _REQUIRED  # Determines what populates the `item` namespace in the data source.
 
 
 class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type = "label_model"
-    name: str | None = None  # The name of the grader.
-    model: str | None = None  # The model to use for the evaluation.
-    input: list[CreateEvalItem] | None = None  # A list of chat messages forming the prompt or context.
-    labels: list[str] | None = None  # The labels to classify to each item in the evaluation.
-    passing_labels: list[str] | None = None  # The labels that indicate a passing result.
+    type: ClassVar[Literal["label_model"]] = "label_model"
+    name: str = _REQUIRED  # The name of the grader.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    input: list[CreateEvalItem] = _REQUIRED  # A list of chat messages forming the prompt or context.
+    labels: list[str] = _REQUIRED  # The labels to classify to each item in the evaluation.
+    passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
 class CreateEvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     metadata: dict[str, Any] | None = None  # Metadata filters for the logs data source.
 
 
@@ -91,39 +94,39 @@ class CreateEvalRequest(BaseModel):
 
     name: str | None = None  # The name of the evaluation.
     metadata: _shared.Metadata | None = None
-    data_source_config: CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig | None = None  # The configuration for the data source used for the evaluation runs.
-    testing_criteria: list[CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] | None = None  # A list of graders for all eval runs in this group.
+    data_source_config: CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig = _REQUIRED  # The configuration for the data source used for the evaluation runs.
+    testing_criteria: list[CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of graders for all eval runs in this group.
 
 
 class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
     """ResponsesRunDataSource"""
 
-    type = "responses"
+    type: ClassVar[Literal["responses"]] = "responses"
     input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
     sampling_params: CreateEvalResponsesRunDataSourceSamplingParams | None = None
     model: str | None = None  # The name of the model to use for generating completions (e.g.
-    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource | None = None  # Determines what populates the `item` namespace in this run's data source.
+    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
 
 
 class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """InputMessagesItemReference"""
 
-    type = "item_reference"
-    item_reference: str | None = None  # A reference to a variable in the `item` namespace.
+    type: ClassVar[Literal["item_reference"]] = "item_reference"
+    item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
 
 
 class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """InputMessagesTemplate"""
 
-    type = "template"
-    template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] | None = None  # A list of chat messages forming the prompt or context.
+    type: ClassVar[Literal["template"]] = "template"
+    template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] = _REQUIRED  # A list of chat messages forming the prompt or context.
 
 
 class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(BaseModel):
     """ChatMessage"""
 
-    role: str | None = None  # The role of the message (e.g.
-    content: str | None = None  # The content of the message.
+    role: str = _REQUIRED  # The role of the message (e.g.
+    content: str = _REQUIRED  # The content of the message.
 
 
 class CreateEvalResponsesRunDataSourceSamplingParams(BaseModel):
@@ -147,59 +150,59 @@ class CreateEvalRunRequest(BaseModel):
 
     name: str | None = None  # The name of the run.
     metadata: _shared.Metadata | None = None
-    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource | None = None  # Details about the run's data source.
+    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Details about the run's data source.
 
 
 class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
-    type = "stored_completions"
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: dict[str, Any] | None = None  # Metadata filters for the stored completions data source.
 
 
 class Eval(BaseModel):
     """Eval"""
 
-    object: Literal["eval"] | str | None = None  # The object type.
-    id: str | None = None  # Unique identifier for the evaluation.
-    name: str | None = None  # The name of the evaluation.
-    data_source_config: EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig | None = None  # Configuration of data sources used in runs of the evaluation.
-    testing_criteria: list[EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] | None = None  # A list of testing criteria.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the eval was created.
-    metadata: _shared.Metadata | None = None
+    object: Literal["eval"] | str = _REQUIRED  # The object type.
+    id: str = _REQUIRED  # Unique identifier for the evaluation.
+    name: str = _REQUIRED  # The name of the evaluation.
+    data_source_config: EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig = _REQUIRED  # Configuration of data sources used in runs of the evaluation.
+    testing_criteria: list[EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of testing criteria.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the eval was created.
+    metadata: _shared.Metadata = _REQUIRED
 
 
 class EvalApiError(BaseModel):
     """EvalApiError"""
 
-    code: str | None = None  # The error code.
-    message: str | None = None  # The error message.
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
 
 
 class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
-    type = "custom"
-    schema: dict[str, Any] | None = None  # The json schema for the run data source items.
+    type: ClassVar[Literal["custom"]] = "custom"
+    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
 
 class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type = "label_model"
-    name: str | None = None  # The name of the grader.
-    model: str | None = None  # The model to use for the evaluation.
-    input: list[_graders.EvalItem] | None = None
-    labels: list[str] | None = None  # The labels to assign to each item in the evaluation.
-    passing_labels: list[str] | None = None  # The labels that indicate a passing result.
+    type: ClassVar[Literal["label_model"]] = "label_model"
+    name: str = _REQUIRED  # The name of the grader.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    input: list[_graders.EvalItem] = _REQUIRED
+    labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
+    passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
 class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
-    type = "python"
-    name: str | None = None  # The name of the grader.
-    source: str | None = None  # The source code of the python script.
+    type: ClassVar[Literal["python"]] = "python"
+    name: str = _REQUIRED  # The name of the grader.
+    source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
     pass_threshold: float | None = None  # The threshold for the score.
 
@@ -207,11 +210,11 @@ class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
 class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
-    type = "score_model"
-    name: str | None = None  # The name of the grader.
-    model: str | None = None  # The model to use for the evaluation.
+    type: ClassVar[Literal["score_model"]] = "score_model"
+    name: str = _REQUIRED  # The name of the grader.
+    model: str = _REQUIRED  # The model to use for the evaluation.
     sampling_params: EvalGraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
-    input: list[_graders.EvalItem] | None = None  # The input messages evaluated by the grader.
+    input: list[_graders.EvalItem] = _REQUIRED  # The input messages evaluated by the grader.
     range: list[float] | None = None  # The range of the score.
     pass_threshold: float | None = None  # The threshold for the score.
 
@@ -229,65 +232,65 @@ class EvalGraderScoreModelSamplingParams(BaseModel):
 class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
-    type = "string_check"
-    name: str | None = None  # The name of the grader.
-    input: str | None = None  # The input text.
-    reference: str | None = None  # The reference text.
-    operation: Literal["eq", "ne", "like", "ilike"] | str | None = None  # The string check operation to perform.
+    type: ClassVar[Literal["string_check"]] = "string_check"
+    name: str = _REQUIRED  # The name of the grader.
+    input: str = _REQUIRED  # The input text.
+    reference: str = _REQUIRED  # The reference text.
+    operation: Literal["eq", "ne", "like", "ilike"] | str = _REQUIRED  # The string check operation to perform.
 
 
 class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
-    type = "text_similarity"
-    name: str | None = None  # The name of the grader.
-    input: str | None = None  # The text being graded.
-    reference: str | None = None  # The text being graded against.
-    evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str | None = None  # The evaluation metric to use.
-    pass_threshold: float | None = None  # The threshold for the score.
+    type: ClassVar[Literal["text_similarity"]] = "text_similarity"
+    name: str = _REQUIRED  # The name of the grader.
+    input: str = _REQUIRED  # The text being graded.
+    reference: str = _REQUIRED  # The text being graded against.
+    evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str = _REQUIRED  # The evaluation metric to use.
+    pass_threshold: float = _REQUIRED  # The threshold for the score.
 
 
 class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
     """EvalJsonlFileContentSource"""
 
-    type = "file_content"
-    content: list[EvalJsonlFileContentSourceContentItem] | None = None  # The content of the jsonl file.
+    type: ClassVar[Literal["file_content"]] = "file_content"
+    content: list[EvalJsonlFileContentSourceContentItem] = _REQUIRED  # The content of the jsonl file.
 
 
 class EvalJsonlFileContentSourceContentItem(BaseModel):
-    item: dict[str, Any] | None = None
+    item: dict[str, Any] = _REQUIRED
     sample: dict[str, Any] | None = None
 
 
 class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
     """EvalJsonlFileIdSource"""
 
-    type = "file_id"
-    id: str | None = None  # The identifier of the file.
+    type: ClassVar[Literal["file_id"]] = "file_id"
+    id: str = _REQUIRED  # The identifier of the file.
 
 
 class EvalList(BaseModel):
     """EvalList"""
 
-    object: Literal["list"] | str | None = None  # The type of this object.
-    data: list[Eval] | None = None  # An array of eval objects.
-    first_id: str | None = None  # The identifier of the first eval in the data array.
-    last_id: str | None = None  # The identifier of the last eval in the data array.
-    has_more: bool | None = None  # Indicates whether there are more evals available.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+    data: list[Eval] = _REQUIRED  # An array of eval objects.
+    first_id: str = _REQUIRED  # The identifier of the first eval in the data array.
+    last_id: str = _REQUIRED  # The identifier of the last eval in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more evals available.
 
 
 class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
-    type = "logs"
+    type: ClassVar[Literal["logs"]] = "logs"
     metadata: _shared.Metadata | None = None
-    schema: dict[str, Any] | None = None  # The json schema for the run data source items.
+    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
 
 class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
     """EvalResponsesSource"""
 
-    type = "responses"
+    type: ClassVar[Literal["responses"]] = "responses"
     metadata: dict[str, Any] | None = None
     model: str | None = None
     instructions_search: str | None = None
@@ -303,87 +306,87 @@ class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
 class EvalRun(BaseModel):
     """EvalRun"""
 
-    object: Literal["eval.run"] | str | None = None  # The type of the object.
-    id: str | None = None  # Unique identifier for the evaluation run.
-    eval_id: str | None = None  # The identifier of the associated evaluation.
-    status: str | None = None  # The status of the evaluation run.
-    model: str | None = None  # The model that is evaluated, if applicable.
-    name: str | None = None  # The name of the evaluation run.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the evaluation run was created.
-    report_url: str | None = None  # The URL to the rendered evaluation run report on the UI dashboard.
-    result_counts: EvalRunResultCounts | None = None  # Counters summarizing the outcomes of the evaluation run.
-    per_model_usage: list[EvalRunPerModelUsageItem] | None = None  # Usage statistics for each model during the evaluation run.
-    per_testing_criteria_results: list[EvalRunPerTestingCriteriaResultsItem] | None = None  # Results per testing criteria applied during the evaluation run.
-    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource | None = None  # Information about the run's data source.
-    metadata: _shared.Metadata | None = None
-    error: EvalApiError | None = None
+    object: Literal["eval.run"] | str = _REQUIRED  # The type of the object.
+    id: str = _REQUIRED  # Unique identifier for the evaluation run.
+    eval_id: str = _REQUIRED  # The identifier of the associated evaluation.
+    status: str = _REQUIRED  # The status of the evaluation run.
+    model: str = _REQUIRED  # The model that is evaluated, if applicable.
+    name: str = _REQUIRED  # The name of the evaluation run.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the evaluation run was created.
+    report_url: str = _REQUIRED  # The URL to the rendered evaluation run report on the UI dashboard.
+    result_counts: EvalRunResultCounts = _REQUIRED  # Counters summarizing the outcomes of the evaluation run.
+    per_model_usage: list[EvalRunPerModelUsageItem] = _REQUIRED  # Usage statistics for each model during the evaluation run.
+    per_testing_criteria_results: list[EvalRunPerTestingCriteriaResultsItem] = _REQUIRED  # Results per testing criteria applied during the evaluation run.
+    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Information about the run's data source.
+    metadata: _shared.Metadata = _REQUIRED
+    error: EvalApiError = _REQUIRED
 
 
 class EvalRunList(BaseModel):
     """EvalRunList"""
 
-    object: Literal["list"] | str | None = None  # The type of this object.
-    data: list[EvalRun] | None = None  # An array of eval run objects.
-    first_id: str | None = None  # The identifier of the first eval run in the data array.
-    last_id: str | None = None  # The identifier of the last eval run in the data array.
-    has_more: bool | None = None  # Indicates whether there are more evals available.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+    data: list[EvalRun] = _REQUIRED  # An array of eval run objects.
+    first_id: str = _REQUIRED  # The identifier of the first eval run in the data array.
+    last_id: str = _REQUIRED  # The identifier of the last eval run in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more evals available.
 
 
 class EvalRunOutputItem(BaseModel):
     """EvalRunOutputItem"""
 
-    object: Literal["eval.run.output_item"] | str | None = None  # The type of the object.
-    id: str | None = None  # Unique identifier for the evaluation run output item.
-    run_id: str | None = None  # The identifier of the evaluation run associated with this output item.
-    eval_id: str | None = None  # The identifier of the evaluation group.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the evaluation run was created.
-    status: str | None = None  # The status of the evaluation run.
-    datasource_item_id: int | None = None  # The identifier for the data source item.
-    datasource_item: dict[str, Any] | None = None  # Details of the input data source item.
-    results: list[EvalRunOutputItemResult] | None = None  # A list of grader results for this output item.
-    sample: EvalRunOutputItemSample | None = None  # A sample containing the input and output of the evaluation run.
+    object: Literal["eval.run.output_item"] | str = _REQUIRED  # The type of the object.
+    id: str = _REQUIRED  # Unique identifier for the evaluation run output item.
+    run_id: str = _REQUIRED  # The identifier of the evaluation run associated with this output item.
+    eval_id: str = _REQUIRED  # The identifier of the evaluation group.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the evaluation run was created.
+    status: str = _REQUIRED  # The status of the evaluation run.
+    datasource_item_id: int = _REQUIRED  # The identifier for the data source item.
+    datasource_item: dict[str, Any] = _REQUIRED  # Details of the input data source item.
+    results: list[EvalRunOutputItemResult] = _REQUIRED  # A list of grader results for this output item.
+    sample: EvalRunOutputItemSample = _REQUIRED  # A sample containing the input and output of the evaluation run.
 
 
 class EvalRunOutputItemList(BaseModel):
     """EvalRunOutputItemList"""
 
-    object: Literal["list"] | str | None = None  # The type of this object.
-    data: list[EvalRunOutputItem] | None = None  # An array of eval run output item objects.
-    first_id: str | None = None  # The identifier of the first eval run output item in the data array.
-    last_id: str | None = None  # The identifier of the last eval run output item in the data array.
-    has_more: bool | None = None  # Indicates whether there are more eval run output items available.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+    data: list[EvalRunOutputItem] = _REQUIRED  # An array of eval run output item objects.
+    first_id: str = _REQUIRED  # The identifier of the first eval run output item in the data array.
+    last_id: str = _REQUIRED  # The identifier of the last eval run output item in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more eval run output items available.
 
 
 class EvalRunOutputItemResult(BaseModel):
     """EvalRunOutputItemResult"""
 
-    name: str | None = None  # The name of the grader.
+    name: str = _REQUIRED  # The name of the grader.
     type: str | None = None  # The grader type (for example, "string-check-grader").
-    score: float | None = None  # The numeric score produced by the grader.
-    passed: bool | None = None  # Whether the grader considered the output a pass.
+    score: float = _REQUIRED  # The numeric score produced by the grader.
+    passed: bool = _REQUIRED  # Whether the grader considered the output a pass.
     sample: dict[str, Any] | None = None  # Optional sample or intermediate data produced by the grader.
 
 
 class EvalRunOutputItemSample(BaseModel):
     """A sample containing the input and output of the evaluation run."""
 
-    input: list[EvalRunOutputItemSampleInputItem] | None = None  # An array of input messages.
-    output: list[EvalRunOutputItemSampleOutputItem] | None = None  # An array of output messages.
-    finish_reason: str | None = None  # The reason why the sample generation was finished.
-    model: str | None = None  # The model used for generating the sample.
-    usage: EvalRunOutputItemSampleUsage | None = None  # Token usage details for the sample.
-    error: EvalApiError | None = None
-    temperature: float | None = None  # The sampling temperature used.
-    max_completion_tokens: int | None = None  # The maximum number of tokens allowed for completion.
-    top_p: float | None = None  # The top_p value used for sampling.
-    seed: int | None = None  # The seed used for generating the sample.
+    input: list[EvalRunOutputItemSampleInputItem] = _REQUIRED  # An array of input messages.
+    output: list[EvalRunOutputItemSampleOutputItem] = _REQUIRED  # An array of output messages.
+    finish_reason: str = _REQUIRED  # The reason why the sample generation was finished.
+    model: str = _REQUIRED  # The model used for generating the sample.
+    usage: EvalRunOutputItemSampleUsage = _REQUIRED  # Token usage details for the sample.
+    error: EvalApiError = _REQUIRED
+    temperature: float = _REQUIRED  # The sampling temperature used.
+    max_completion_tokens: int = _REQUIRED  # The maximum number of tokens allowed for completion.
+    top_p: float = _REQUIRED  # The top_p value used for sampling.
+    seed: int = _REQUIRED  # The seed used for generating the sample.
 
 
 class EvalRunOutputItemSampleInputItem(BaseModel):
     """An input message."""
 
-    role: str | None = None  # The role of the message sender (e.g., system, user, developer).
-    content: str | None = None  # The content of the message.
+    role: str = _REQUIRED  # The role of the message sender (e.g., system, user, developer).
+    content: str = _REQUIRED  # The content of the message.
 
 
 class EvalRunOutputItemSampleOutputItem(BaseModel):
@@ -394,48 +397,48 @@ class EvalRunOutputItemSampleOutputItem(BaseModel):
 class EvalRunOutputItemSampleUsage(BaseModel):
     """Token usage details for the sample."""
 
-    total_tokens: int | None = None  # The total number of tokens used.
-    completion_tokens: int | None = None  # The number of completion tokens generated.
-    prompt_tokens: int | None = None  # The number of prompt tokens used.
-    cached_tokens: int | None = None  # The number of tokens retrieved from cache.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
+    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
+    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
+    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
 
 
 class EvalRunPerModelUsageItem(BaseModel):
-    model_name: str | None = None  # The name of the model.
-    invocation_count: int | None = None  # The number of invocations.
-    prompt_tokens: int | None = None  # The number of prompt tokens used.
-    completion_tokens: int | None = None  # The number of completion tokens generated.
-    total_tokens: int | None = None  # The total number of tokens used.
-    cached_tokens: int | None = None  # The number of tokens retrieved from cache.
+    model_name: str = _REQUIRED  # The name of the model.
+    invocation_count: int = _REQUIRED  # The number of invocations.
+    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
+    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
+    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
 
 
 class EvalRunPerTestingCriteriaResultsItem(BaseModel):
-    testing_criteria: str | None = None  # A description of the testing criteria.
-    passed: int | None = None  # Number of tests passed for this criteria.
-    failed: int | None = None  # Number of tests failed for this criteria.
+    testing_criteria: str = _REQUIRED  # A description of the testing criteria.
+    passed: int = _REQUIRED  # Number of tests passed for this criteria.
+    failed: int = _REQUIRED  # Number of tests failed for this criteria.
 
 
 class EvalRunResultCounts(BaseModel):
     """Counters summarizing the outcomes of the evaluation run."""
 
-    total: int | None = None  # Total number of executed output items.
-    errored: int | None = None  # Number of output items that resulted in an error.
-    failed: int | None = None  # Number of output items that failed to pass the evaluation.
-    passed: int | None = None  # Number of output items that passed the evaluation.
+    total: int = _REQUIRED  # Total number of executed output items.
+    errored: int = _REQUIRED  # Number of output items that resulted in an error.
+    failed: int = _REQUIRED  # Number of output items that failed to pass the evaluation.
+    passed: int = _REQUIRED  # Number of output items that passed the evaluation.
 
 
 class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
-    type = "stored_completions"
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: _shared.Metadata | None = None
-    schema: dict[str, Any] | None = None  # The json schema for the run data source items.
+    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
 
 class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsRunDataSource"""
 
-    type = "stored_completions"
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: _shared.Metadata | None = None
     model: str | None = None
     created_after: int | None = None
@@ -456,3 +459,58 @@ EvalCreateResponse = Eval
 EvalListResponse = Eval
 EvalRetrieveResponse = Eval
 EvalUpdateResponse = Eval
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class CreateEvalCompletionsRunDataSourceParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalCompletionsRunDataSource`` (the official SDK's request type)."""
+
+    type: Required[Literal["completions"]]
+    input_messages: Mapping[str, Any]  # Used when sampling from a model.
+    sampling_params: Mapping[str, Any]
+    model: str  # The name of the model to use for generating completions (e.g.
+    source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in this run's data source.
+
+
+class CreateEvalJSONLRunDataSourceParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalJsonlRunDataSource`` (the official SDK's request type)."""
+
+    type: Required[Literal["jsonl"]]
+    source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in the data source.
+
+
+class EvalCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalRequest`` (the official SDK's request type)."""
+
+    name: str  # The name of the evaluation.
+    metadata: Mapping[str, str] | None
+    data_source_config: Required[Mapping[str, Any]]  # The configuration for the data source used for the evaluation runs.
+    testing_criteria: Required[Iterable[Mapping[str, Any]]]  # A list of graders for all eval runs in this group.
+
+
+class EvalListParams(TypedDict, total=False):
+    """The ``dict`` form of ``EvalList`` (the official SDK's request type)."""
+
+    object: Required[Literal["list"] | str]  # The type of this object.
+    data: Required[Iterable[Mapping[str, Any]]]  # An array of eval objects.
+    first_id: Required[str]  # The identifier of the first eval in the data array.
+    last_id: Required[str]  # The identifier of the last eval in the data array.
+    has_more: Required[bool]  # Indicates whether there are more evals available.
+
+
+class RunCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateEvalRunRequest`` (the official SDK's request type)."""
+
+    name: str  # The name of the run.
+    metadata: Mapping[str, str] | None
+    data_source: Required[CreateEvalJSONLRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | Mapping[str, Any]]  # Details about the run's data source.
+
+
+CreateEvalJSONLRunDataSource = CreateEvalJsonlRunDataSource

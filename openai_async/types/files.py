@@ -4,55 +4,76 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateFileRequest", "DeleteFileResponse", "FileDeleted", "FileExpirationAfter", "FileObject", "ListFilesResponse", "OpenAIFile"]
+__all__ = ["CreateFileRequest", "DeleteFileResponse", "FileCreateParams", "FileDeleted", "FileExpirationAfter", "FileObject", "ListFilesResponse", "OpenAIFile"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateFileRequest(BaseModel):
-    file: bytes | None = None  # The File object (not file name) to be uploaded.
-    purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str | None = None  # The intended purpose of the uploaded file.
+    file: bytes = _REQUIRED  # The File object (not file name) to be uploaded.
+    purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str = _REQUIRED  # The intended purpose of the uploaded file.
     expires_after: FileExpirationAfter | None = None
 
 
 class DeleteFileResponse(BaseModel):
-    id: str | None = None
-    object: Literal["file"] | str | None = None
-    deleted: bool | None = None
+    id: str = _REQUIRED
+    object: Literal["file"] | str = _REQUIRED
+    deleted: bool = _REQUIRED
 
 
 class FileExpirationAfter(BaseModel):
     """File expiration policy"""
 
-    anchor: Literal["created_at"] | str | None = None  # Anchor timestamp after which the expiration policy applies.
-    seconds: int | None = None  # The number of seconds after the anchor time that the file will expire.
+    anchor: Literal["created_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
+    seconds: int = _REQUIRED  # The number of seconds after the anchor time that the file will expire.
 
 
 class ListFilesResponse(BaseModel):
-    object: str | None = None
-    data: list[OpenAIFile] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[OpenAIFile] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class OpenAIFile(BaseModel):
     """OpenAIFile"""
 
-    id: str | None = None  # The file identifier, which can be referenced in the API endpoints.
-    bytes: int | None = None  # The size of the file, in bytes.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the file was created.
+    id: str = _REQUIRED  # The file identifier, which can be referenced in the API endpoints.
+    bytes: int = _REQUIRED  # The size of the file, in bytes.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the file was created.
     expires_at: int | None = None  # The Unix timestamp (in seconds) for when the file will expire.
-    filename: str | None = None  # The name of the file.
-    object: Literal["file"] | str | None = None  # The object type, which is always `file`.
-    purpose: Literal["assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results", "vision", "user_data"] | str | None = None  # The intended purpose of the file.
-    status: Literal["uploaded", "processed", "error"] | str | None = None  # Deprecated.
+    filename: str = _REQUIRED  # The name of the file.
+    object: Literal["file"] | str = _REQUIRED  # The object type, which is always `file`.
+    purpose: Literal["assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results", "vision", "user_data"] | str = _REQUIRED  # The intended purpose of the file.
+    status: Literal["uploaded", "processed", "error"] | str = _REQUIRED  # Deprecated.
     status_details: str | None = None  # Deprecated.
 
 
 # Names of the official `openai` SDK.
 FileDeleted = DeleteFileResponse
 FileObject = OpenAIFile
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class FileCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateFileRequest`` (the official SDK's request type)."""
+
+    file: Required[bytes]  # The File object (not file name) to be uploaded.
+    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str]  # The intended purpose of the uploaded file.
+    expires_after: Mapping[str, Any]
+
+

@@ -4,21 +4,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateFineTuningCheckpointPermissionRequest", "CreateFineTuningJobRequest", "CreateFineTuningJobRequestHyperparameters", "CreateFineTuningJobRequestIntegrationsItem", "CreateFineTuningJobRequestIntegrationsItemWandb", "DeleteFineTuningCheckpointPermissionResponse", "FineTuneChatCompletionRequestAssistantMessage", "FineTuneChatCompletionRequestAssistantMessageAudio", "FineTuneChatCompletionRequestAssistantMessageFunctionCall", "FineTuneDPOHyperparameters", "FineTuneDPOMethod", "FineTuneMethod", "FineTuneReinforcementHyperparameters", "FineTuneReinforcementMethod", "FineTuneSupervisedHyperparameters", "FineTuneSupervisedMethod", "FineTuningCheckpointPermission", "FineTuningIntegration", "FineTuningIntegrationWandb", "FineTuningJob", "FineTuningJobCheckpoint", "FineTuningJobCheckpointMetrics", "FineTuningJobError", "FineTuningJobEvent", "FineTuningJobHyperparameters", "InputAudio", "InputAudioInputAudio", "ListFineTuningCheckpointPermissionResponse", "ListFineTuningJobCheckpointsResponse", "ListFineTuningJobEventsResponse", "ListPaginatedFineTuningJobsResponse"]
+__all__ = ["CreateFineTuningCheckpointPermissionRequest", "CreateFineTuningJobRequest", "CreateFineTuningJobRequestHyperparameters", "CreateFineTuningJobRequestIntegrationsItem", "CreateFineTuningJobRequestIntegrationsItemWandb", "DeleteFineTuningCheckpointPermissionResponse", "DpoHyperparameters", "DpoHyperparametersParam", "FineTuneChatCompletionRequestAssistantMessage", "FineTuneChatCompletionRequestAssistantMessageAudio", "FineTuneChatCompletionRequestAssistantMessageFunctionCall", "FineTuneDPOHyperparameters", "FineTuneDPOMethod", "FineTuneMethod", "FineTuneReinforcementHyperparameters", "FineTuneReinforcementMethod", "FineTuneSupervisedHyperparameters", "FineTuneSupervisedMethod", "FineTuningCheckpointPermission", "FineTuningIntegration", "FineTuningIntegrationWandb", "FineTuningJob", "FineTuningJobCheckpoint", "FineTuningJobCheckpointMetrics", "FineTuningJobError", "FineTuningJobEvent", "FineTuningJobHyperparameters", "FineTuningJobIntegration", "FineTuningJobWandbIntegration", "FineTuningJobWandbIntegrationObject", "InputAudio", "InputAudioInputAudio", "JobCreateParams", "ListFineTuningCheckpointPermissionResponse", "ListFineTuningJobCheckpointsResponse", "ListFineTuningJobEventsResponse", "ListPaginatedFineTuningJobsResponse", "ReinforcementHyperparameters", "ReinforcementHyperparametersParam", "ResponseInputAudio", "ResponseInputAudioParam", "SupervisedHyperparameters", "SupervisedHyperparametersParam"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateFineTuningCheckpointPermissionRequest(BaseModel):
-    project_ids: list[str] | None = None  # The project identifiers to grant access to.
+    project_ids: list[str] = _REQUIRED  # The project identifiers to grant access to.
 
 
 class CreateFineTuningJobRequest(BaseModel):
-    model: Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"] | str | None = None  # The name of the model to fine-tune.
-    training_file: str | None = None  # The ID of an uploaded file that contains training data.
+    model: Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"] | str = _REQUIRED  # The name of the model to fine-tune.
+    training_file: str = _REQUIRED  # The ID of an uploaded file that contains training data.
     hyperparameters: CreateFineTuningJobRequestHyperparameters | None = None  # The hyperparameters used for the fine-tuning job.
     suffix: str | None = None  # A string of up to 64 characters that will be added to your fine-tuned model name.
     validation_file: str | None = None  # The ID of an uploaded file that contains validation data.
@@ -37,23 +40,23 @@ class CreateFineTuningJobRequestHyperparameters(BaseModel):
 
 
 class CreateFineTuningJobRequestIntegrationsItem(BaseModel):
-    type: Literal["wandb"] | str | None = None  # The type of integration to enable.
-    wandb: CreateFineTuningJobRequestIntegrationsItemWandb | None = None  # The settings for your integration with Weights and Biases.
+    type: Literal["wandb"] | str = _REQUIRED  # The type of integration to enable.
+    wandb: CreateFineTuningJobRequestIntegrationsItemWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
 
 
 class CreateFineTuningJobRequestIntegrationsItemWandb(BaseModel):
     """The settings for your integration with Weights and Biases."""
 
-    project: str | None = None  # The name of the project that the new run will be created under.
+    project: str = _REQUIRED  # The name of the project that the new run will be created under.
     name: str | None = None  # A display name to set for the run.
     entity: str | None = None  # The entity to use for the run.
     tags: list[str] | None = None  # A list of tags to be attached to the newly created run.
 
 
 class DeleteFineTuningCheckpointPermissionResponse(BaseModel):
-    id: str | None = None  # The ID of the fine-tuned model checkpoint permission that was deleted.
-    object: Literal["checkpoint.permission"] | str | None = None  # The object type, which is always "checkpoint.permission".
-    deleted: bool | None = None  # Whether the fine-tuned model checkpoint permission was successfully deleted.
+    id: str = _REQUIRED  # The ID of the fine-tuned model checkpoint permission that was deleted.
+    object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
+    deleted: bool = _REQUIRED  # Whether the fine-tuned model checkpoint permission was successfully deleted.
 
 
 class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
@@ -62,7 +65,7 @@ class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
     weight: int | None = None  # Controls whether the assistant message is trained against (0 or 1)
     content: str | list[_chat.ChatCompletionRequestAssistantMessageContentPart] | None = None
     refusal: str | None = None
-    role: Literal["assistant"] | str | None = None  # The role of the messages author, in this case `assistant`.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the messages author, in this case `assistant`.
     name: str | None = None  # An optional name for the participant.
     audio: FineTuneChatCompletionRequestAssistantMessageAudio | None = None
     tool_calls: _chat.ChatCompletionMessageToolCalls | None = None
@@ -72,14 +75,14 @@ class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
 class FineTuneChatCompletionRequestAssistantMessageAudio(BaseModel):
     """Data about a previous audio response from the model."""
 
-    id: str | None = None  # Unique identifier for a previous audio response from the model.
+    id: str = _REQUIRED  # Unique identifier for a previous audio response from the model.
 
 
 class FineTuneChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`."""
 
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str | None = None  # The name of the function to call.
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class FineTuneDPOHyperparameters(BaseModel):
@@ -100,7 +103,7 @@ class FineTuneDPOMethod(BaseModel):
 class FineTuneMethod(BaseModel):
     """The method used for fine-tuning."""
 
-    type: Literal["supervised", "dpo", "reinforcement"] | str | None = None  # The type of method.
+    type: Literal["supervised", "dpo", "reinforcement"] | str = _REQUIRED  # The type of method.
     supervised: FineTuneSupervisedMethod | None = None
     dpo: FineTuneDPOMethod | None = None
     reinforcement: FineTuneReinforcementMethod | None = None
@@ -121,7 +124,7 @@ class FineTuneReinforcementHyperparameters(BaseModel):
 class FineTuneReinforcementMethod(BaseModel):
     """Configuration for the reinforcement fine-tuning method."""
 
-    grader: _graders.GraderStringCheck | _graders.GraderTextSimilarity | _graders.GraderPython | _graders.GraderScoreModel | _graders.GraderMulti | None = None  # The grader used for the fine-tuning job.
+    grader: _graders.GraderStringCheck | _graders.GraderTextSimilarity | _graders.GraderPython | _graders.GraderScoreModel | _graders.GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
     hyperparameters: FineTuneReinforcementHyperparameters | None = None
 
 
@@ -142,23 +145,23 @@ class FineTuneSupervisedMethod(BaseModel):
 class FineTuningCheckpointPermission(BaseModel):
     """FineTuningCheckpointPermission"""
 
-    id: str | None = None  # The permission identifier, which can be referenced in the API endpoints.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the permission was created.
-    project_id: str | None = None  # The project identifier that the permission is for.
-    object: Literal["checkpoint.permission"] | str | None = None  # The object type, which is always "checkpoint.permission".
+    id: str = _REQUIRED  # The permission identifier, which can be referenced in the API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the permission was created.
+    project_id: str = _REQUIRED  # The project identifier that the permission is for.
+    object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
 
 
 class FineTuningIntegration(BaseModel, tag_field="type", tag="wandb"):
     """Fine-Tuning Job Integration"""
 
-    type = "wandb"
-    wandb: FineTuningIntegrationWandb | None = None  # The settings for your integration with Weights and Biases.
+    type: ClassVar[Literal["wandb"]] = "wandb"
+    wandb: FineTuningIntegrationWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
 
 
 class FineTuningIntegrationWandb(BaseModel):
     """The settings for your integration with Weights and Biases."""
 
-    project: str | None = None  # The name of the project that the new run will be created under.
+    project: str = _REQUIRED  # The name of the project that the new run will be created under.
     name: str | None = None
     entity: str | None = None
     tags: list[str] | None = None  # A list of tags to be attached to the newly created run.
@@ -167,22 +170,22 @@ class FineTuningIntegrationWandb(BaseModel):
 class FineTuningJob(BaseModel):
     """FineTuningJob"""
 
-    id: str | None = None  # The object identifier, which can be referenced in the API endpoints.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the fine-tuning job was created.
-    error: FineTuningJobError | None = None
-    fine_tuned_model: str | None = None
-    finished_at: int | None = None
-    hyperparameters: FineTuningJobHyperparameters | None = None  # The hyperparameters used for the fine-tuning job.
-    model: str | None = None  # The base model that is being fine-tuned.
-    object: Literal["fine_tuning.job"] | str | None = None  # The object type, which is always "fine_tuning.job".
-    organization_id: str | None = None  # The organization that owns the fine-tuning job.
-    result_files: list[str] | None = None  # The compiled results file ID(s) for the fine-tuning job.
-    status: Literal["validating_files", "queued", "running", "succeeded", "failed", "cancelled"] | str | None = None  # The current status of the fine-tuning job, which can be either `validating_files`, `queued`, `run...
-    trained_tokens: int | None = None
-    training_file: str | None = None  # The file ID used for training.
-    validation_file: str | None = None
+    id: str = _REQUIRED  # The object identifier, which can be referenced in the API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the fine-tuning job was created.
+    error: FineTuningJobError | None = _REQUIRED
+    fine_tuned_model: str | None = _REQUIRED
+    finished_at: int | None = _REQUIRED
+    hyperparameters: FineTuningJobHyperparameters = _REQUIRED  # The hyperparameters used for the fine-tuning job.
+    model: str = _REQUIRED  # The base model that is being fine-tuned.
+    object: Literal["fine_tuning.job"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job".
+    organization_id: str = _REQUIRED  # The organization that owns the fine-tuning job.
+    result_files: list[str] = _REQUIRED  # The compiled results file ID(s) for the fine-tuning job.
+    status: Literal["validating_files", "queued", "running", "succeeded", "failed", "cancelled"] | str = _REQUIRED  # The current status of the fine-tuning job, which can be either `validating_files`, `queued`, `run...
+    trained_tokens: int | None = _REQUIRED
+    training_file: str = _REQUIRED  # The file ID used for training.
+    validation_file: str | None = _REQUIRED
     integrations: list[FineTuningIntegration] | None = None
-    seed: int | None = None  # The seed used for the fine-tuning job.
+    seed: int = _REQUIRED  # The seed used for the fine-tuning job.
     estimated_finish: int | None = None
     method: FineTuneMethod | None = None
     metadata: _shared.Metadata | None = None
@@ -191,13 +194,13 @@ class FineTuningJob(BaseModel):
 class FineTuningJobCheckpoint(BaseModel):
     """FineTuningJobCheckpoint"""
 
-    id: str | None = None  # The checkpoint identifier, which can be referenced in the API endpoints.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the checkpoint was created.
-    fine_tuned_model_checkpoint: str | None = None  # The name of the fine-tuned checkpoint model that is created.
-    step_number: int | None = None  # The step number that the checkpoint was created at.
-    metrics: FineTuningJobCheckpointMetrics | None = None  # Metrics at the step number during the fine-tuning job.
-    fine_tuning_job_id: str | None = None  # The name of the fine-tuning job that this checkpoint was created from.
-    object: Literal["fine_tuning.job.checkpoint"] | str | None = None  # The object type, which is always "fine_tuning.job.checkpoint".
+    id: str = _REQUIRED  # The checkpoint identifier, which can be referenced in the API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the checkpoint was created.
+    fine_tuned_model_checkpoint: str = _REQUIRED  # The name of the fine-tuned checkpoint model that is created.
+    step_number: int = _REQUIRED  # The step number that the checkpoint was created at.
+    metrics: FineTuningJobCheckpointMetrics = _REQUIRED  # Metrics at the step number during the fine-tuning job.
+    fine_tuning_job_id: str = _REQUIRED  # The name of the fine-tuning job that this checkpoint was created from.
+    object: Literal["fine_tuning.job.checkpoint"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.checkpoint".
 
 
 class FineTuningJobCheckpointMetrics(BaseModel):
@@ -215,19 +218,19 @@ class FineTuningJobCheckpointMetrics(BaseModel):
 class FineTuningJobError(BaseModel):
     """For fine-tuning jobs that have `failed`, this will contain more information on the cause of the failure."""
 
-    code: str | None = None  # A machine-readable error code.
-    message: str | None = None  # A human-readable error message.
-    param: str | None = None
+    code: str = _REQUIRED  # A machine-readable error code.
+    message: str = _REQUIRED  # A human-readable error message.
+    param: str | None = _REQUIRED
 
 
 class FineTuningJobEvent(BaseModel):
     """Fine-tuning job event object"""
 
-    object: Literal["fine_tuning.job.event"] | str | None = None  # The object type, which is always "fine_tuning.job.event".
-    id: str | None = None  # The object identifier.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the fine-tuning job was created.
-    level: Literal["info", "warn", "error"] | str | None = None  # The log level of the event.
-    message: str | None = None  # The message of the event.
+    object: Literal["fine_tuning.job.event"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.event".
+    id: str = _REQUIRED  # The object identifier.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the fine-tuning job was created.
+    level: Literal["info", "warn", "error"] | str = _REQUIRED  # The log level of the event.
+    message: str = _REQUIRED  # The message of the event.
     type: Literal["message", "metrics"] | str | None = None  # The type of event.
     data: dict[str, Any] | None = None  # The data associated with the event.
 
@@ -243,41 +246,41 @@ class FineTuningJobHyperparameters(BaseModel):
 class InputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
-    type = "input_audio"
-    input_audio: InputAudioInputAudio | None = None
+    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    input_audio: InputAudioInputAudio = _REQUIRED
 
 
 class InputAudioInputAudio(BaseModel):
-    data: str | None = None  # Base64-encoded audio data.
-    format: Literal["mp3", "wav"] | str | None = None  # The format of the audio data.
+    data: str = _REQUIRED  # Base64-encoded audio data.
+    format: Literal["mp3", "wav"] | str = _REQUIRED  # The format of the audio data.
 
 
 class ListFineTuningCheckpointPermissionResponse(BaseModel):
-    data: list[FineTuningCheckpointPermission] | None = None
-    object: Literal["list"] | str | None = None
+    data: list[FineTuningCheckpointPermission] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ListFineTuningJobCheckpointsResponse(BaseModel):
-    data: list[FineTuningJobCheckpoint] | None = None
-    object: Literal["list"] | str | None = None
+    data: list[FineTuningJobCheckpoint] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool | None = None
+    has_more: bool = _REQUIRED
 
 
 class ListFineTuningJobEventsResponse(BaseModel):
-    data: list[FineTuningJobEvent] | None = None
-    object: Literal["list"] | str | None = None
-    has_more: bool | None = None
+    data: list[FineTuningJobEvent] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class ListPaginatedFineTuningJobsResponse(BaseModel):
-    data: list[FineTuningJob] | None = None
-    has_more: bool | None = None
-    object: Literal["list"] | str | None = None
+    data: list[FineTuningJob] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -285,3 +288,70 @@ from . import chat as _chat  # noqa: E402
 from . import graders as _graders  # noqa: E402
 from . import shared as _shared  # noqa: E402
 
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class DpoHyperparametersParam(TypedDict, total=False):
+    """The ``dict`` form of ``FineTuneDPOHyperparameters`` (the official SDK's request type)."""
+
+    beta: Literal["auto"] | str | float  # The beta value for the DPO method.
+    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+
+
+class JobCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateFineTuningJobRequest`` (the official SDK's request type)."""
+
+    model: Required[str | Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"]]  # The name of the model to fine-tune.
+    training_file: Required[str]  # The ID of an uploaded file that contains training data.
+    hyperparameters: Mapping[str, Any]  # The hyperparameters used for the fine-tuning job.
+    suffix: str  # A string of up to 64 characters that will be added to your fine-tuned model name.
+    validation_file: str  # The ID of an uploaded file that contains validation data.
+    integrations: Iterable[Mapping[str, Any]]  # A list of integrations to enable for your fine-tuning job.
+    seed: int  # The seed controls the reproducibility of the job.
+    method: Mapping[str, Any]
+    metadata: Mapping[str, str] | None
+
+
+class ReinforcementHyperparametersParam(TypedDict, total=False):
+    """The ``dict`` form of ``FineTuneReinforcementHyperparameters`` (the official SDK's request type)."""
+
+    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+    reasoning_effort: Literal["default", "low", "medium", "high"] | str  # Level of reasoning effort.
+    compute_multiplier: Literal["auto"] | str | float  # Multiplier on amount of compute used for exploring search space during training.
+    eval_interval: Literal["auto"] | str | int  # The number of training steps between evaluation runs.
+    eval_samples: Literal["auto"] | str | int  # Number of evaluation samples to generate per training step.
+
+
+class ResponseInputAudioParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputAudio`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio"]]
+    input_audio: Required[Mapping[str, Any]]
+
+
+class SupervisedHyperparametersParam(TypedDict, total=False):
+    """The ``dict`` form of ``FineTuneSupervisedHyperparameters`` (the official SDK's request type)."""
+
+    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+
+
+DpoHyperparameters = FineTuneDPOHyperparameters
+FineTuningJobIntegration = FineTuningIntegration
+FineTuningJobWandbIntegration = FineTuningIntegrationWandb
+FineTuningJobWandbIntegrationObject = FineTuningIntegration
+ReinforcementHyperparameters = FineTuneReinforcementHyperparameters
+ResponseInputAudio = InputAudio
+SupervisedHyperparameters = FineTuneSupervisedHyperparameters

@@ -4,74 +4,77 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ValidateGraderRequest", "ValidateGraderResponse"]
+__all__ = ["AgentSessionInputMessageParam", "DecisionInputMessageParam", "DecisionQuestionInputImage", "EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderRunParams", "GraderRunResponse", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "LabelModelGrader", "LabelModelGraderParam", "MultiGrader", "MultiGraderParam", "OutputText", "PythonGrader", "PythonGraderParam", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ScoreModelGrader", "ScoreModelGraderParam", "StringCheckGrader", "StringCheckGraderParam", "TextSimilarityGrader", "TextSimilarityGraderParam", "ValidateGraderRequest", "ValidateGraderResponse"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class EvalItem(BaseModel, tag_field="type", tag="message"):
     """Eval message object"""
 
-    type = "message"
-    role: Literal["user", "assistant", "system", "developer"] | str | None = None  # The role of the message input.
-    content: EvalItemContent | None = None
+    type: ClassVar[Literal["message"]] = "message"
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    content: EvalItemContent = _REQUIRED
 
 
 class EvalItemContentOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type = "output_text"
-    text: str | None = None  # The text output from the model.
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    text: str = _REQUIRED  # The text output from the model.
 
 
 class EvalItemInputImage(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
-    image_url: str | None = None  # The URL of the image input.
+    type: ClassVar[Literal["input_image"]] = "input_image"
+    image_url: str = _REQUIRED  # The URL of the image input.
     detail: str | None = None  # The detail level of the image to be sent to the model.
 
 
 class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type = "label_model"
-    name: str | None = None  # The name of the grader.
-    model: str | None = None  # The model to use for the evaluation.
-    input: list[EvalItem] | None = None
-    labels: list[str] | None = None  # The labels to assign to each item in the evaluation.
-    passing_labels: list[str] | None = None  # The labels that indicate a passing result.
+    type: ClassVar[Literal["label_model"]] = "label_model"
+    name: str = _REQUIRED  # The name of the grader.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    input: list[EvalItem] = _REQUIRED
+    labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
+    passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
 class GraderMulti(BaseModel, tag_field="type", tag="multi"):
     """MultiGrader"""
 
-    type = "multi"
-    name: str | None = None  # The name of the grader.
-    graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel | None = None
-    calculate_output: str | None = None  # A formula to calculate the output based on grader results.
+    type: ClassVar[Literal["multi"]] = "multi"
+    name: str = _REQUIRED  # The name of the grader.
+    graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
+    calculate_output: str = _REQUIRED  # A formula to calculate the output based on grader results.
 
 
 class GraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
-    type = "python"
-    name: str | None = None  # The name of the grader.
-    source: str | None = None  # The source code of the python script.
+    type: ClassVar[Literal["python"]] = "python"
+    name: str = _REQUIRED  # The name of the grader.
+    source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
 
 
 class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
-    type = "score_model"
-    name: str | None = None  # The name of the grader.
-    model: str | None = None  # The model to use for the evaluation.
+    type: ClassVar[Literal["score_model"]] = "score_model"
+    name: str = _REQUIRED  # The name of the grader.
+    model: str = _REQUIRED  # The model to use for the evaluation.
     sampling_params: GraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
-    input: list[EvalItem] | None = None  # The input messages evaluated by the grader.
+    input: list[EvalItem] = _REQUIRED  # The input messages evaluated by the grader.
     range: list[float] | None = None  # The range of the score.
 
 
@@ -88,69 +91,69 @@ class GraderScoreModelSamplingParams(BaseModel):
 class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
-    type = "string_check"
-    name: str | None = None  # The name of the grader.
-    input: str | None = None  # The input text.
-    reference: str | None = None  # The reference text.
-    operation: Literal["eq", "ne", "like", "ilike"] | str | None = None  # The string check operation to perform.
+    type: ClassVar[Literal["string_check"]] = "string_check"
+    name: str = _REQUIRED  # The name of the grader.
+    input: str = _REQUIRED  # The input text.
+    reference: str = _REQUIRED  # The reference text.
+    operation: Literal["eq", "ne", "like", "ilike"] | str = _REQUIRED  # The string check operation to perform.
 
 
 class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
-    type = "text_similarity"
-    name: str | None = None  # The name of the grader.
-    input: str | None = None  # The text being graded.
-    reference: str | None = None  # The text being graded against.
-    evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str | None = None  # The evaluation metric to use.
+    type: ClassVar[Literal["text_similarity"]] = "text_similarity"
+    name: str = _REQUIRED  # The name of the grader.
+    input: str = _REQUIRED  # The text being graded.
+    reference: str = _REQUIRED  # The text being graded against.
+    evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str = _REQUIRED  # The evaluation metric to use.
 
 
 class RunGraderRequest(BaseModel):
     """RunGraderRequest"""
 
-    grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | None = None  # The grader used for the fine-tuning job.
+    grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
     item: dict[str, Any] | None = None  # The dataset item provided to the grader.
-    model_sample: str | None = None  # The model sample to be evaluated.
+    model_sample: str = _REQUIRED  # The model sample to be evaluated.
 
 
 class RunGraderResponse(BaseModel):
-    reward: float | None = None
-    metadata: RunGraderResponseMetadata | None = None
-    sub_rewards: dict[str, Any] | None = None
-    model_grader_token_usage_per_model: dict[str, Any] | None = None
+    reward: float = _REQUIRED
+    metadata: RunGraderResponseMetadata = _REQUIRED
+    sub_rewards: dict[str, Any] = _REQUIRED
+    model_grader_token_usage_per_model: dict[str, Any] = _REQUIRED
 
 
 class RunGraderResponseMetadata(BaseModel):
-    name: str | None = None
-    type: str | None = None
-    errors: RunGraderResponseMetadataErrors | None = None
-    execution_time: float | None = None
-    scores: dict[str, Any] | None = None
-    token_usage: int | None = None
-    sampled_model_name: str | None = None
+    name: str = _REQUIRED
+    type: str = _REQUIRED
+    errors: RunGraderResponseMetadataErrors = _REQUIRED
+    execution_time: float = _REQUIRED
+    scores: dict[str, Any] = _REQUIRED
+    token_usage: int | None = _REQUIRED
+    sampled_model_name: str | None = _REQUIRED
 
 
 class RunGraderResponseMetadataErrors(BaseModel):
-    formula_parse_error: bool | None = None
-    sample_parse_error: bool | None = None
-    truncated_observation_error: bool | None = None
-    unresponsive_reward_error: bool | None = None
-    invalid_variable_error: bool | None = None
-    other_error: bool | None = None
-    python_grader_server_error: bool | None = None
-    python_grader_server_error_type: str | None = None
-    python_grader_runtime_error: bool | None = None
-    python_grader_runtime_error_details: str | None = None
-    model_grader_server_error: bool | None = None
-    model_grader_refusal_error: bool | None = None
-    model_grader_parse_error: bool | None = None
-    model_grader_server_error_details: str | None = None
+    formula_parse_error: bool = _REQUIRED
+    sample_parse_error: bool = _REQUIRED
+    truncated_observation_error: bool = _REQUIRED
+    unresponsive_reward_error: bool = _REQUIRED
+    invalid_variable_error: bool = _REQUIRED
+    other_error: bool = _REQUIRED
+    python_grader_server_error: bool = _REQUIRED
+    python_grader_server_error_type: str | None = _REQUIRED
+    python_grader_runtime_error: bool = _REQUIRED
+    python_grader_runtime_error_details: str | None = _REQUIRED
+    model_grader_server_error: bool = _REQUIRED
+    model_grader_refusal_error: bool = _REQUIRED
+    model_grader_parse_error: bool = _REQUIRED
+    model_grader_server_error_details: str | None = _REQUIRED
 
 
 class ValidateGraderRequest(BaseModel):
     """ValidateGraderRequest"""
 
-    grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | None = None  # The grader used for the fine-tuning job.
+    grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
 
 
 class ValidateGraderResponse(BaseModel):
@@ -167,3 +170,106 @@ EvalItemContentItem = str | _shared.InputTextContent | EvalItemContentOutputText
 EvalItemContent = str | list[EvalItemContentItem] | _shared.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | _fine_tuning.InputAudio  # Inputs to the model - can contain template strings.
 EvalItemContentArray = list[EvalItemContentItem]  # A list of inputs, each of which may be either an input text, output text, input image, or input a...
 EvalItemContentText = str  # A text input to the model.
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class AgentSessionInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
+
+
+class DecisionInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
+
+
+class GraderRunParams(TypedDict, total=False):
+    """The ``dict`` form of ``RunGraderRequest`` (the official SDK's request type)."""
+
+    grader: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | MultiGraderParam]  # The grader used for the fine-tuning job.
+    item: Mapping[str, Any]  # The dataset item provided to the grader.
+    model_sample: Required[str]  # The model sample to be evaluated.
+
+
+class LabelModelGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderLabelModel`` (the official SDK's request type)."""
+
+    type: Required[Literal["label_model"]]
+    name: Required[str]  # The name of the grader.
+    model: Required[str]  # The model to use for the evaluation.
+    input: Required[Iterable[AgentSessionInputMessageParam]]
+    labels: Required[Iterable[str]]  # The labels to assign to each item in the evaluation.
+    passing_labels: Required[Iterable[str]]  # The labels that indicate a passing result.
+
+
+class MultiGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderMulti`` (the official SDK's request type)."""
+
+    type: Required[Literal["multi"]]
+    name: Required[str]  # The name of the grader.
+    graders: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]
+    calculate_output: Required[str]  # A formula to calculate the output based on grader results.
+
+
+class PythonGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderPython`` (the official SDK's request type)."""
+
+    type: Required[Literal["python"]]
+    name: Required[str]  # The name of the grader.
+    source: Required[str]  # The source code of the python script.
+    image_tag: str  # The image tag to use for the python script.
+
+
+class ScoreModelGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderScoreModel`` (the official SDK's request type)."""
+
+    type: Required[Literal["score_model"]]
+    name: Required[str]  # The name of the grader.
+    model: Required[str]  # The model to use for the evaluation.
+    sampling_params: Mapping[str, Any]  # The sampling parameters for the model.
+    input: Required[Iterable[AgentSessionInputMessageParam]]  # The input messages evaluated by the grader.
+    range: Iterable[float]  # The range of the score.
+
+
+class StringCheckGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderStringCheck`` (the official SDK's request type)."""
+
+    type: Required[Literal["string_check"]]
+    name: Required[str]  # The name of the grader.
+    input: Required[str]  # The input text.
+    reference: Required[str]  # The reference text.
+    operation: Required[Literal["eq", "ne", "like", "ilike"] | str]  # The string check operation to perform.
+
+
+class TextSimilarityGraderParam(TypedDict, total=False):
+    """The ``dict`` form of ``GraderTextSimilarity`` (the official SDK's request type)."""
+
+    type: Required[Literal["text_similarity"]]
+    name: Required[str]  # The name of the grader.
+    input: Required[str]  # The text being graded.
+    reference: Required[str]  # The text being graded against.
+    evaluation_metric: Required[Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str]  # The evaluation metric to use.
+
+
+DecisionQuestionInputImage = EvalItemInputImage
+GraderRunResponse = RunGraderResponse
+LabelModelGrader = GraderLabelModel
+MultiGrader = GraderMulti
+OutputText = EvalItemContentOutputText
+PythonGrader = GraderPython
+ScoreModelGrader = GraderScoreModel
+StringCheckGrader = GraderStringCheck
+TextSimilarityGrader = GraderTextSimilarity

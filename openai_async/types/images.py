@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages"]
+__all__ = ["CreateImageEditRequest", "CreateImageRequest", "CreateImageVariationRequest", "EditImageBodyJsonParam", "Image", "ImageCreateVariationParams", "ImageEditCompletedEvent", "ImageEditPartialImageEvent", "ImageEditStreamEvent", "ImageGenCompletedEvent", "ImageGenInputUsageDetails", "ImageGenOutputTokensDetails", "ImageGenPartialImageEvent", "ImageGenStreamEvent", "ImageGenUsage", "ImageRefParam", "ImagesResponse", "ImagesUsage", "ImagesUsageInputTokensDetails", "PartialImages"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateImageEditRequest(BaseModel):
-    image: bytes | list[bytes] | None = None  # The image(s) to edit.
-    prompt: str | None = None  # A text description of the desired image(s).
+    image: bytes | list[bytes] = _REQUIRED  # The image(s) to edit.
+    prompt: str = _REQUIRED  # A text description of the desired image(s).
     mask: bytes | None = None  # An additional image whose fully transparent areas (e.g.
     background: Literal["transparent", "opaque", "auto"] | str | None = None  # Set the background of the generated image(s).
     model: Literal["gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21", "dall-e-2", "gpt-image-1", "gpt-image-1-mini", "chatgpt-image-latest"] | str | None = None  # The model to use for image generation.
@@ -31,7 +34,7 @@ class CreateImageEditRequest(BaseModel):
 
 
 class CreateImageRequest(BaseModel):
-    prompt: str | None = None  # A text description of the desired image(s).
+    prompt: str = _REQUIRED  # A text description of the desired image(s).
     model: Literal["gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21", "dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini"] | str | None = None  # The model to use for image generation.
     n: int | None = None  # The number of images to generate.
     quality: Literal["standard", "hd", "low", "medium", "high", "auto"] | str | None = None  # The quality of the image that will be generated.
@@ -48,7 +51,7 @@ class CreateImageRequest(BaseModel):
 
 
 class CreateImageVariationRequest(BaseModel):
-    image: bytes | None = None  # The image to use as the basis for the variation(s).
+    image: bytes = _REQUIRED  # The image to use as the basis for the variation(s).
     model: Literal["dall-e-2"] | str | None = None  # The model to use for image generation.
     n: int | None = None  # The number of images to generate.
     response_format: Literal["url", "b64_json"] | str | None = None  # The format in which the generated images are returned.
@@ -60,9 +63,9 @@ class EditImageBodyJsonParam(BaseModel):
     """JSON request body for image edits."""
 
     model: Literal["gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-1", "gpt-image-1-mini", "chatgpt-image-latest"] | str | None = None  # The GPT image model to use for image editing, including `gpt-image-2` and its dated snapshot `gpt...
-    images: list[ImageRefParam] | None = None  # Input image references to edit.
+    images: list[ImageRefParam] = _REQUIRED  # Input image references to edit.
     mask: ImageRefParam | None = None
-    prompt: str | None = None  # A text description of the desired image edit.
+    prompt: str = _REQUIRED  # A text description of the desired image edit.
     n: int | None = None  # The number of edited images to generate.
     quality: Literal["low", "medium", "high", "auto"] | str | None = None  # Output quality for GPT image models.
     input_fidelity: Literal["high", "low"] | str | None = None  # Controls fidelity to the original input image(s).
@@ -87,77 +90,77 @@ class Image(BaseModel):
 class ImageEditCompletedEvent(BaseModel, tag_field="type", tag="image_edit.completed"):
     """Emitted when image editing has completed and the final image is available."""
 
-    type = "image_edit.completed"
-    b64_json: str | None = None  # Base64-encoded final edited image data, suitable for rendering as an image.
-    created_at: int | None = None  # The Unix timestamp when the event was created.
-    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the edited image.
-    quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality setting for the edited image.
-    background: Literal["transparent", "opaque", "auto"] | str | None = None  # The background setting for the edited image.
-    output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format for the edited image.
-    usage: ImagesUsage | None = None
+    type: ClassVar[Literal["image_edit.completed"]] = "image_edit.completed"
+    b64_json: str = _REQUIRED  # Base64-encoded final edited image data, suitable for rendering as an image.
+    created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
+    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the edited image.
+    quality: Literal["low", "medium", "high", "auto"] | str = _REQUIRED  # The quality setting for the edited image.
+    background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the edited image.
+    output_format: Literal["png", "webp", "jpeg"] | str = _REQUIRED  # The output format for the edited image.
+    usage: ImagesUsage = _REQUIRED
 
 
 class ImageEditPartialImageEvent(BaseModel, tag_field="type", tag="image_edit.partial_image"):
     """Emitted when a partial image is available during image editing streaming."""
 
-    type = "image_edit.partial_image"
-    b64_json: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
-    created_at: int | None = None  # The Unix timestamp when the event was created.
-    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the requested edited image.
-    quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality setting for the requested edited image.
-    background: Literal["transparent", "opaque", "auto"] | str | None = None  # The background setting for the requested edited image.
-    output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format for the requested edited image.
-    partial_image_index: int | None = None  # 0-based index for the partial image (streaming).
+    type: ClassVar[Literal["image_edit.partial_image"]] = "image_edit.partial_image"
+    b64_json: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
+    created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
+    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the requested edited image.
+    quality: Literal["low", "medium", "high", "auto"] | str = _REQUIRED  # The quality setting for the requested edited image.
+    background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the requested edited image.
+    output_format: Literal["png", "webp", "jpeg"] | str = _REQUIRED  # The output format for the requested edited image.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (streaming).
 
 
 class ImageGenCompletedEvent(BaseModel, tag_field="type", tag="image_generation.completed"):
     """Emitted when image generation has completed and the final image is available."""
 
-    type = "image_generation.completed"
-    b64_json: str | None = None  # Base64-encoded image data, suitable for rendering as an image.
-    created_at: int | None = None  # The Unix timestamp when the event was created.
-    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the generated image.
-    quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality setting for the generated image.
-    background: Literal["transparent", "opaque", "auto"] | str | None = None  # The background setting for the generated image.
-    output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format for the generated image.
-    usage: ImagesUsage | None = None
+    type: ClassVar[Literal["image_generation.completed"]] = "image_generation.completed"
+    b64_json: str = _REQUIRED  # Base64-encoded image data, suitable for rendering as an image.
+    created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
+    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the generated image.
+    quality: Literal["low", "medium", "high", "auto"] | str = _REQUIRED  # The quality setting for the generated image.
+    background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the generated image.
+    output_format: Literal["png", "webp", "jpeg"] | str = _REQUIRED  # The output format for the generated image.
+    usage: ImagesUsage = _REQUIRED
 
 
 class ImageGenInputUsageDetails(BaseModel):
     """Input usage details"""
 
-    text_tokens: int | None = None  # The number of text tokens in the input prompt.
-    image_tokens: int | None = None  # The number of image tokens in the input prompt.
+    text_tokens: int = _REQUIRED  # The number of text tokens in the input prompt.
+    image_tokens: int = _REQUIRED  # The number of image tokens in the input prompt.
 
 
 class ImageGenOutputTokensDetails(BaseModel):
     """Image generation output token details"""
 
-    image_tokens: int | None = None  # The number of image output tokens generated by the model.
-    text_tokens: int | None = None  # The number of text output tokens generated by the model.
+    image_tokens: int = _REQUIRED  # The number of image output tokens generated by the model.
+    text_tokens: int = _REQUIRED  # The number of text output tokens generated by the model.
 
 
 class ImageGenPartialImageEvent(BaseModel, tag_field="type", tag="image_generation.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type = "image_generation.partial_image"
-    b64_json: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
-    created_at: int | None = None  # The Unix timestamp when the event was created.
-    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the requested image.
-    quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality setting for the requested image.
-    background: Literal["transparent", "opaque", "auto"] | str | None = None  # The background setting for the requested image.
-    output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format for the requested image.
-    partial_image_index: int | None = None  # 0-based index for the partial image (streaming).
+    type: ClassVar[Literal["image_generation.partial_image"]] = "image_generation.partial_image"
+    b64_json: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
+    created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
+    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str = _REQUIRED  # The size of the requested image.
+    quality: Literal["low", "medium", "high", "auto"] | str = _REQUIRED  # The quality setting for the requested image.
+    background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the requested image.
+    output_format: Literal["png", "webp", "jpeg"] | str = _REQUIRED  # The output format for the requested image.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (streaming).
 
 
 class ImageGenUsage(BaseModel):
     """Image generation usage"""
 
-    input_tokens: int | None = None  # The number of tokens (images and text) in the input prompt.
-    total_tokens: int | None = None  # The total number of tokens (images and text) used for the image generation.
-    output_tokens: int | None = None  # The number of output tokens generated by the model.
+    input_tokens: int = _REQUIRED  # The number of tokens (images and text) in the input prompt.
+    total_tokens: int = _REQUIRED  # The total number of tokens (images and text) used for the image generation.
+    output_tokens: int = _REQUIRED  # The number of output tokens generated by the model.
     output_tokens_details: ImageGenOutputTokensDetails | None = None
-    input_tokens_details: ImageGenInputUsageDetails | None = None
+    input_tokens_details: ImageGenInputUsageDetails = _REQUIRED
 
 
 class ImageRefParam(BaseModel):
@@ -170,7 +173,7 @@ class ImageRefParam(BaseModel):
 class ImagesResponse(BaseModel):
     """Image generation response"""
 
-    created: int | None = None  # The Unix timestamp (in seconds) of when the image was created.
+    created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the image was created.
     data: list[Image] | None = None  # The list of generated images.
     background: Literal["transparent", "opaque"] | str | None = None  # The background parameter used for the image generation.
     output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format of the image generation.
@@ -182,17 +185,17 @@ class ImagesResponse(BaseModel):
 class ImagesUsage(BaseModel):
     """For the GPT image models only, the token usage information for the image generation."""
 
-    total_tokens: int | None = None  # The total number of tokens (images and text) used for the image generation.
-    input_tokens: int | None = None  # The number of tokens (images and text) in the input prompt.
-    output_tokens: int | None = None  # The number of image tokens in the output image.
-    input_tokens_details: ImagesUsageInputTokensDetails | None = None  # The input tokens detailed information for the image generation.
+    total_tokens: int = _REQUIRED  # The total number of tokens (images and text) used for the image generation.
+    input_tokens: int = _REQUIRED  # The number of tokens (images and text) in the input prompt.
+    output_tokens: int = _REQUIRED  # The number of image tokens in the output image.
+    input_tokens_details: ImagesUsageInputTokensDetails = _REQUIRED  # The input tokens detailed information for the image generation.
 
 
 class ImagesUsageInputTokensDetails(BaseModel):
     """The input tokens detailed information for the image generation."""
 
-    text_tokens: int | None = None  # The number of text tokens in the input prompt.
-    image_tokens: int | None = None  # The number of image tokens in the input prompt.
+    text_tokens: int = _REQUIRED  # The number of text tokens in the input prompt.
+    image_tokens: int = _REQUIRED  # The number of image tokens in the input prompt.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -201,3 +204,24 @@ from . import shared as _shared  # noqa: E402
 ImageEditStreamEvent = ImageEditPartialImageEvent | ImageEditCompletedEvent
 ImageGenStreamEvent = ImageGenPartialImageEvent | ImageGenCompletedEvent
 PartialImages = int | None
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ImageCreateVariationParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateImageVariationRequest`` (the official SDK's request type)."""
+
+    image: Required[bytes]  # The image to use as the basis for the variation(s).
+    model: str | Literal["dall-e-2"]  # The model to use for image generation.
+    n: int  # The number of images to generate.
+    response_format: Literal["url", "b64_json"] | str  # The format in which the generated images are returned.
+    size: Literal["256x256", "512x512", "1024x1024"] | str  # The size of the generated images.
+    user: str  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
+
+

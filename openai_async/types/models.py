@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -12,24 +12,27 @@ from .._core.model import Alternatives, BaseModel
 
 __all__ = ["DeleteModelResponse", "ListModelsResponse", "Model", "ModelDeleted"]
 
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
+
 class DeleteModelResponse(BaseModel):
-    id: str | None = None
-    deleted: bool | None = None
-    object: str | None = None
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: str = _REQUIRED
 
 
 class ListModelsResponse(BaseModel):
-    object: Literal["list"] | str | None = None
-    data: list[Model] | None = None
+    object: Literal["list"] | str = _REQUIRED
+    data: list[Model] = _REQUIRED
 
 
 class Model(BaseModel):
     """Model"""
 
-    id: str | None = None  # The model identifier, which can be referenced in the API endpoints.
-    created: int | None = None  # The Unix timestamp (in seconds) when the model was created.
-    object: Literal["model"] | str | None = None  # The object type, which is always "model".
-    owned_by: str | None = None  # The organization that owns the model.
+    id: str = _REQUIRED  # The model identifier, which can be referenced in the API endpoints.
+    created: int = _REQUIRED  # The Unix timestamp (in seconds) when the model was created.
+    object: Literal["model"] | str = _REQUIRED  # The object type, which is always "model".
+    owned_by: str = _REQUIRED  # The organization that owns the model.
     shutdown_date: str | None = None  # The date when the model will shut down, or null if not announced.
 
 

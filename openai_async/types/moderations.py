@@ -4,132 +4,135 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
+__all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProvenanceBody", "CreateModerationRequest", "CreateModerationRequestInputOption3ItemImageUrl", "CreateModerationRequestInputOption3ItemImageUrlImageUrl", "CreateModerationRequestInputOption3ItemText", "CreateModerationResponse", "CreateModerationResponseResultsItem", "CreateModerationResponseResultsItemCategories", "CreateModerationResponseResultsItemCategoryAppliedInputTypes", "CreateModerationResponseResultsItemCategoryScores", "ModerationCreateResponse", "ModerationImageURLInputParam", "ModerationMultiModalInputParam", "ModerationTextInputParam", "ProvenanceCheckObject", "ProvenanceDetectionResultApi", "ProvenanceResource", "SynthIDProvenanceResult"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class C2PAProvenanceResult(BaseModel, tag_field="type", tag="c2pa"):
-    type = "c2pa"
-    outcome: ProvenanceDetectionResultApi | None = None  # Whether a supported OpenAI C2PA provenance signal was detected.
-    validation_state: C2PAValidationStateApi | None = None  # The validation status of the C2PA manifest in the uploaded image.
-    issuer: str | None = None
-    model: str | None = None
-    generated_at: str | None = None
+    type: ClassVar[Literal["c2pa"]] = "c2pa"
+    outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI C2PA provenance signal was detected.
+    validation_state: C2PAValidationStateApi = _REQUIRED  # The validation status of the C2PA manifest in the uploaded image.
+    issuer: str | None = _REQUIRED
+    model: str | None = _REQUIRED
+    generated_at: str | None = _REQUIRED
 
 
 class CreateContentProvenanceBody(BaseModel):
-    file: bytes | None = None  # The image or audio file to check for supported OpenAI provenance signals.
+    file: bytes = _REQUIRED  # The image or audio file to check for supported OpenAI provenance signals.
 
 
 class CreateModerationRequest(BaseModel):
-    input: str | list[str | CreateModerationRequestInputOption3ItemImageUrl | CreateModerationRequestInputOption3ItemText] | None = None  # Input (or inputs) to classify.
+    input: str | list[str | CreateModerationRequestInputOption3ItemImageUrl | CreateModerationRequestInputOption3ItemText] = _REQUIRED  # Input (or inputs) to classify.
     model: Literal["omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest", "text-moderation-stable"] | str | None = None  # The content moderation model you would like to use.
 
 
 class CreateModerationRequestInputOption3ItemImageUrl(BaseModel, tag_field="type", tag="image_url"):
     """An object describing an image to classify."""
 
-    type = "image_url"
-    image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl | None = None  # Contains either an image URL or a data URL for a base64 encoded image.
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl = _REQUIRED  # Contains either an image URL or a data URL for a base64 encoded image.
 
 
 class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
     """Contains either an image URL or a data URL for a base64 encoded image."""
 
-    url: str | None = None  # Either a URL of the image or the base64 encoded image data.
+    url: str = _REQUIRED  # Either a URL of the image or the base64 encoded image data.
 
 
 class CreateModerationRequestInputOption3ItemText(BaseModel, tag_field="type", tag="text"):
     """An object describing text to classify."""
 
-    type = "text"
-    text: str | None = None  # A string of text to classify.
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED  # A string of text to classify.
 
 
 class CreateModerationResponse(BaseModel):
     """Represents if a given text input is potentially harmful."""
 
-    id: str | None = None  # The unique identifier for the moderation request.
-    model: str | None = None  # The model used to generate the moderation results.
-    results: list[CreateModerationResponseResultsItem] | None = None  # A list of moderation objects.
+    id: str = _REQUIRED  # The unique identifier for the moderation request.
+    model: str = _REQUIRED  # The model used to generate the moderation results.
+    results: list[CreateModerationResponseResultsItem] = _REQUIRED  # A list of moderation objects.
 
 
 class CreateModerationResponseResultsItem(BaseModel):
-    flagged: bool | None = None  # Whether any of the below categories are flagged.
-    categories: CreateModerationResponseResultsItemCategories | None = None  # A list of the categories, and whether they are flagged or not.
-    category_scores: CreateModerationResponseResultsItemCategoryScores | None = None  # A list of the categories along with their scores as predicted by model.
-    category_applied_input_types: CreateModerationResponseResultsItemCategoryAppliedInputTypes | None = None  # A list of the categories along with the input type(s) that the score applies to.
+    flagged: bool = _REQUIRED  # Whether any of the below categories are flagged.
+    categories: CreateModerationResponseResultsItemCategories = _REQUIRED  # A list of the categories, and whether they are flagged or not.
+    category_scores: CreateModerationResponseResultsItemCategoryScores = _REQUIRED  # A list of the categories along with their scores as predicted by model.
+    category_applied_input_types: CreateModerationResponseResultsItemCategoryAppliedInputTypes = _REQUIRED  # A list of the categories along with the input type(s) that the score applies to.
 
 
 class CreateModerationResponseResultsItemCategories(BaseModel):
     """A list of the categories, and whether they are flagged or not."""
 
-    hate: bool | None = None  # Content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, nat...
-    hate_threatening_: bool | None = msgspec.field(default=None, name="hate/threatening")  # Hateful content that also includes violence or serious harm towards the targeted group based on r...
-    harassment: bool | None = None  # Content that expresses, incites, or promotes harassing language towards any target.
-    harassment_threatening_: bool | None = msgspec.field(default=None, name="harassment/threatening")  # Harassment content that also includes violence or serious harm towards any target.
-    illicit: bool | None = None
-    illicit_violent_: bool | None = msgspec.field(default=None, name="illicit/violent")
-    self_harm_: bool | None = msgspec.field(default=None, name="self-harm")  # Content that promotes, encourages, or depicts acts of self-harm, such as suicide, cutting, and ea...
-    self_harm_intent_: bool | None = msgspec.field(default=None, name="self-harm/intent")  # Content where the speaker expresses that they are engaging or intend to engage in acts of self-ha...
-    self_harm_instructions_: bool | None = msgspec.field(default=None, name="self-harm/instructions")  # Content that encourages performing acts of self-harm, such as suicide, cutting, and eating disord...
-    sexual: bool | None = None  # Content meant to arouse sexual excitement, such as the description of sexual activity, or that pr...
-    sexual_minors_: bool | None = msgspec.field(default=None, name="sexual/minors")  # Sexual content that includes an individual who is under 18 years old.
-    violence: bool | None = None  # Content that depicts death, violence, or physical injury.
-    violence_graphic_: bool | None = msgspec.field(default=None, name="violence/graphic")  # Content that depicts death, violence, or physical injury in graphic detail.
+    hate: bool = _REQUIRED  # Content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, nat...
+    hate_threatening_: bool = msgspec.field(default=_REQUIRED, name="hate/threatening")  # Hateful content that also includes violence or serious harm towards the targeted group based on r...
+    harassment: bool = _REQUIRED  # Content that expresses, incites, or promotes harassing language towards any target.
+    harassment_threatening_: bool = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # Harassment content that also includes violence or serious harm towards any target.
+    illicit: bool | None = _REQUIRED
+    illicit_violent_: bool | None = msgspec.field(default=_REQUIRED, name="illicit/violent")
+    self_harm_: bool = msgspec.field(default=_REQUIRED, name="self-harm")  # Content that promotes, encourages, or depicts acts of self-harm, such as suicide, cutting, and ea...
+    self_harm_intent_: bool = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # Content where the speaker expresses that they are engaging or intend to engage in acts of self-ha...
+    self_harm_instructions_: bool = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # Content that encourages performing acts of self-harm, such as suicide, cutting, and eating disord...
+    sexual: bool = _REQUIRED  # Content meant to arouse sexual excitement, such as the description of sexual activity, or that pr...
+    sexual_minors_: bool = msgspec.field(default=_REQUIRED, name="sexual/minors")  # Sexual content that includes an individual who is under 18 years old.
+    violence: bool = _REQUIRED  # Content that depicts death, violence, or physical injury.
+    violence_graphic_: bool = msgspec.field(default=_REQUIRED, name="violence/graphic")  # Content that depicts death, violence, or physical injury in graphic detail.
 
 
 class CreateModerationResponseResultsItemCategoryAppliedInputTypes(BaseModel):
     """A list of the categories along with the input type(s) that the score applies to."""
 
-    hate: list[Literal["text"] | str] | None = None  # The applied input type(s) for the category 'hate'.
-    hate_threatening_: list[Literal["text"] | str] | None = msgspec.field(default=None, name="hate/threatening")  # The applied input type(s) for the category 'hate/threatening'.
-    harassment: list[Literal["text"] | str] | None = None  # The applied input type(s) for the category 'harassment'.
-    harassment_threatening_: list[Literal["text"] | str] | None = msgspec.field(default=None, name="harassment/threatening")  # The applied input type(s) for the category 'harassment/threatening'.
-    illicit: list[Literal["text"] | str] | None = None  # The applied input type(s) for the category 'illicit'.
-    illicit_violent_: list[Literal["text"] | str] | None = msgspec.field(default=None, name="illicit/violent")  # The applied input type(s) for the category 'illicit/violent'.
-    self_harm_: list[Literal["text", "image"] | str] | None = msgspec.field(default=None, name="self-harm")  # The applied input type(s) for the category 'self-harm'.
-    self_harm_intent_: list[Literal["text", "image"] | str] | None = msgspec.field(default=None, name="self-harm/intent")  # The applied input type(s) for the category 'self-harm/intent'.
-    self_harm_instructions_: list[Literal["text", "image"] | str] | None = msgspec.field(default=None, name="self-harm/instructions")  # The applied input type(s) for the category 'self-harm/instructions'.
-    sexual: list[Literal["text", "image"] | str] | None = None  # The applied input type(s) for the category 'sexual'.
-    sexual_minors_: list[Literal["text"] | str] | None = msgspec.field(default=None, name="sexual/minors")  # The applied input type(s) for the category 'sexual/minors'.
-    violence: list[Literal["text", "image"] | str] | None = None  # The applied input type(s) for the category 'violence'.
-    violence_graphic_: list[Literal["text", "image"] | str] | None = msgspec.field(default=None, name="violence/graphic")  # The applied input type(s) for the category 'violence/graphic'.
+    hate: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'hate'.
+    hate_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The applied input type(s) for the category 'hate/threatening'.
+    harassment: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'harassment'.
+    harassment_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The applied input type(s) for the category 'harassment/threatening'.
+    illicit: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'illicit'.
+    illicit_violent_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The applied input type(s) for the category 'illicit/violent'.
+    self_harm_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm")  # The applied input type(s) for the category 'self-harm'.
+    self_harm_intent_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The applied input type(s) for the category 'self-harm/intent'.
+    self_harm_instructions_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The applied input type(s) for the category 'self-harm/instructions'.
+    sexual: list[Literal["text", "image"] | str] = _REQUIRED  # The applied input type(s) for the category 'sexual'.
+    sexual_minors_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The applied input type(s) for the category 'sexual/minors'.
+    violence: list[Literal["text", "image"] | str] = _REQUIRED  # The applied input type(s) for the category 'violence'.
+    violence_graphic_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The applied input type(s) for the category 'violence/graphic'.
 
 
 class CreateModerationResponseResultsItemCategoryScores(BaseModel):
     """A list of the categories along with their scores as predicted by model."""
 
-    hate: float | None = None  # The score for the category 'hate'.
-    hate_threatening_: float | None = msgspec.field(default=None, name="hate/threatening")  # The score for the category 'hate/threatening'.
-    harassment: float | None = None  # The score for the category 'harassment'.
-    harassment_threatening_: float | None = msgspec.field(default=None, name="harassment/threatening")  # The score for the category 'harassment/threatening'.
-    illicit: float | None = None  # The score for the category 'illicit'.
-    illicit_violent_: float | None = msgspec.field(default=None, name="illicit/violent")  # The score for the category 'illicit/violent'.
-    self_harm_: float | None = msgspec.field(default=None, name="self-harm")  # The score for the category 'self-harm'.
-    self_harm_intent_: float | None = msgspec.field(default=None, name="self-harm/intent")  # The score for the category 'self-harm/intent'.
-    self_harm_instructions_: float | None = msgspec.field(default=None, name="self-harm/instructions")  # The score for the category 'self-harm/instructions'.
-    sexual: float | None = None  # The score for the category 'sexual'.
-    sexual_minors_: float | None = msgspec.field(default=None, name="sexual/minors")  # The score for the category 'sexual/minors'.
-    violence: float | None = None  # The score for the category 'violence'.
-    violence_graphic_: float | None = msgspec.field(default=None, name="violence/graphic")  # The score for the category 'violence/graphic'.
+    hate: float = _REQUIRED  # The score for the category 'hate'.
+    hate_threatening_: float = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The score for the category 'hate/threatening'.
+    harassment: float = _REQUIRED  # The score for the category 'harassment'.
+    harassment_threatening_: float = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The score for the category 'harassment/threatening'.
+    illicit: float = _REQUIRED  # The score for the category 'illicit'.
+    illicit_violent_: float = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The score for the category 'illicit/violent'.
+    self_harm_: float = msgspec.field(default=_REQUIRED, name="self-harm")  # The score for the category 'self-harm'.
+    self_harm_intent_: float = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The score for the category 'self-harm/intent'.
+    self_harm_instructions_: float = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The score for the category 'self-harm/instructions'.
+    sexual: float = _REQUIRED  # The score for the category 'sexual'.
+    sexual_minors_: float = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The score for the category 'sexual/minors'.
+    violence: float = _REQUIRED  # The score for the category 'violence'.
+    violence_graphic_: float = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The score for the category 'violence/graphic'.
 
 
 class ProvenanceResource(BaseModel):
-    object: ProvenanceCheckObject | None = None  # The object type.
-    created_at: int | None = None  # The Unix timestamp, in seconds, when the provenance check was created.
-    results: list[C2PAProvenanceResult | SynthIDProvenanceResult] | None = None  # The provenance results that apply to the uploaded file.
+    object: ProvenanceCheckObject = _REQUIRED  # The object type.
+    created_at: int = _REQUIRED  # The Unix timestamp, in seconds, when the provenance check was created.
+    results: list[C2PAProvenanceResult | SynthIDProvenanceResult] = _REQUIRED  # The provenance results that apply to the uploaded file.
 
 
 class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
-    type = "synthid"
-    outcome: ProvenanceDetectionResultApi | None = None  # Whether a supported OpenAI SynthID watermark was detected.
-    model: str | None = None
-    generated_at: str | None = None
+    type: ClassVar[Literal["synthid"]] = "synthid"
+    outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI SynthID watermark was detected.
+    model: str | None = _REQUIRED
+    generated_at: str | None = _REQUIRED
 
 
 C2PAValidationStateApi = Literal["trusted", "valid", "invalid", "not_present"] | str
@@ -138,3 +141,28 @@ ProvenanceDetectionResultApi = Literal["detected", "not_detected"] | str
 
 # Names of the official `openai` SDK.
 ModerationCreateResponse = CreateModerationResponse
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class ModerationImageURLInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateModerationRequestInputOption3ItemImageUrl`` (the official SDK's request type)."""
+
+    type: Required[Literal["image_url"]]
+    image_url: Required[Mapping[str, Any]]  # Contains either an image URL or a data URL for a base64 encoded image.
+
+
+class ModerationTextInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``CreateModerationRequestInputOption3ItemText`` (the official SDK's request type)."""
+
+    type: Required[Literal["text"]]
+    text: Required[str]  # A string of text to classify.
+
+
+ModerationMultiModalInputParam = ModerationImageURLInputParam | ModerationTextInputParam

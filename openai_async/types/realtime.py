@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AudioTranscription", "AudioTranscriptionResponse", "LogProbProperties", "NoiseReductionType", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeFunctionTool", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTruncation", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad"]
+__all__ = ["AudioTranscription", "AudioTranscriptionParam", "AudioTranscriptionResponse", "CallAcceptParams", "ClientSecretCreateResponse", "ConnectClientEventParam", "ConversationCreatedEvent", "ConversationItemAdded", "ConversationItemContent", "ConversationItemContentParam", "ConversationItemCreateEvent", "ConversationItemCreateEventParam", "ConversationItemCreatedEvent", "ConversationItemDeleteEvent", "ConversationItemDeleteEventParam", "ConversationItemDeletedEvent", "ConversationItemDone", "ConversationItemInputAudioTranscriptionCompletedEvent", "ConversationItemInputAudioTranscriptionDeltaEvent", "ConversationItemInputAudioTranscriptionFailedEvent", "ConversationItemInputAudioTranscriptionSegment", "ConversationItemRetrieveEvent", "ConversationItemRetrieveEventParam", "ConversationItemTruncateEvent", "ConversationItemTruncateEventParam", "ConversationItemTruncatedEvent", "ConversationItemWithReference", "ConversationItemWithReferenceParam", "InputAudioBufferAppendEvent", "InputAudioBufferAppendEventParam", "InputAudioBufferClearEvent", "InputAudioBufferClearEventParam", "InputAudioBufferClearedEvent", "InputAudioBufferCommitEvent", "InputAudioBufferCommitEventParam", "InputAudioBufferCommittedEvent", "InputAudioBufferDtmfEventReceivedEvent", "InputAudioBufferSpeechStartedEvent", "InputAudioBufferSpeechStoppedEvent", "InputAudioBufferTimeoutTriggered", "LogProbProperties", "McpListToolsCompleted", "McpListToolsFailed", "McpListToolsInProgress", "NoiseReductionType", "OutputAudioBufferClearEvent", "OutputAudioBufferClearEventParam", "RateLimitsUpdatedEvent", "RealtimeAudioConfigInput", "RealtimeAudioConfigInputParam", "RealtimeAudioConfigOutput", "RealtimeAudioConfigOutputParam", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeAudioFormatsParam", "RealtimeAudioInputTurnDetectionParam", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventParam", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemAssistantMessage", "RealtimeConversationItemAssistantMessageParam", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemFunctionCallOutputParam", "RealtimeConversationItemFunctionCallParam", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemSystemMessage", "RealtimeConversationItemSystemMessageParam", "RealtimeConversationItemUserMessage", "RealtimeConversationItemUserMessageParam", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeError", "RealtimeErrorEvent", "RealtimeFunctionTool", "RealtimeFunctionToolParam", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeMcpApprovalRequest", "RealtimeMcpApprovalRequestParam", "RealtimeMcpApprovalResponse", "RealtimeMcpApprovalResponseParam", "RealtimeMcpListTools", "RealtimeMcpListToolsParam", "RealtimeMcpProtocolError", "RealtimeMcpProtocolErrorParam", "RealtimeMcpToolCall", "RealtimeMcpToolCallParam", "RealtimeMcpToolExecutionError", "RealtimeMcpToolExecutionErrorParam", "RealtimeMcphttpError", "RealtimeMcphttpErrorParam", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeReasoningParam", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseCreateParamsParam", "RealtimeResponseCreateParamsWithReferencesParam", "RealtimeResponseStatus", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestParam", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionAudioInput", "RealtimeTranscriptionSessionAudioInputParam", "RealtimeTranscriptionSessionAudioInputTurnDetectionParam", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestParam", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranscriptionSessionTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventParam", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationInputAudioBufferAppendEvent", "RealtimeTranslationInputAudioBufferAppendEventParam", "RealtimeTranslationInputTranscriptDeltaEvent", "RealtimeTranslationOutputAudioDeltaEvent", "RealtimeTranslationOutputTranscriptDeltaEvent", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCloseEvent", "RealtimeTranslationSessionCloseEventParam", "RealtimeTranslationSessionClosedEvent", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionCreateRequestParam", "RealtimeTranslationSessionCreatedEvent", "RealtimeTranslationSessionUpdateEvent", "RealtimeTranslationSessionUpdateEventParam", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequestParam", "RealtimeTranslationSessionUpdatedEvent", "RealtimeTruncation", "RealtimeTruncationParam", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioParam", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad", "ResponseCancelEvent", "ResponseCancelEventParam", "ResponseCreateEvent", "ResponseCreateEventParam", "ResponseCreateEventWithReferencesParam", "ResponseDoneEvent", "ResponseMcpCallArgumentsDelta", "ResponseMcpCallArgumentsDone", "ResponseMcpCallCompleted", "ResponseMcpCallFailed", "ResponseMcpCallInProgress", "SessionCloseEvent", "SessionCloseEventParam", "SessionCreatedEvent", "SessionUpdateEvent", "SessionUpdateEventParam", "SessionUpdatedEvent", "TranscriptionSession", "TranscriptionSessionUpdate", "TranscriptionSessionUpdateParam", "TranscriptionSessionUpdatedEvent"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class AudioTranscription(BaseModel):
     model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model to use for transcription.
@@ -31,98 +34,98 @@ class AudioTranscriptionResponse(BaseModel):
 class LogProbProperties(BaseModel):
     """A log probability object."""
 
-    token: str | None = None  # The token that was used to generate the log probability.
-    logprob: float | None = None  # The log probability of the token.
-    bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
+    token: str = _REQUIRED  # The token that was used to generate the log probability.
+    logprob: float = _REQUIRED  # The log probability of the token.
+    bytes: list[int] = _REQUIRED  # The bytes that were used to generate the log probability.
 
 
 class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
     """PCM audio format"""
 
-    type = "audio/pcm"
+    type: ClassVar[Literal["audio/pcm"]] = "audio/pcm"
     rate: int | None = None  # The sample rate of the audio.
 
 
 class RealtimeAudioFormatsAudioPcma(BaseModel, tag_field="type", tag="audio/pcma"):
     """PCMA audio format"""
 
-    type = "audio/pcma"
+    type: ClassVar[Literal["audio/pcma"]] = "audio/pcma"
 
 
 class RealtimeAudioFormatsAudioPcmu(BaseModel, tag_field="type", tag="audio/pcmu"):
     """PCMU audio format"""
 
-    type = "audio/pcmu"
+    type: ClassVar[Literal["audio/pcmu"]] = "audio/pcmu"
 
 
 class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
-    type = "conversation.item.create"
+    type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
-    type = "conversation.item.delete"
+    type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to delete.
+    item_id: str = _REQUIRED  # The ID of the item to delete.
 
 
 class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
-    type = "conversation.item.retrieve"
+    type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to retrieve.
+    item_id: str = _REQUIRED  # The ID of the item to retrieve.
 
 
 class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
-    type = "conversation.item.truncate"
+    type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the assistant message item to truncate.
-    content_index: int | None = None  # The index of the content part to truncate.
-    audio_end_ms: int | None = None  # Inclusive duration up to which audio is truncated, in milliseconds.
+    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
+    content_index: int = _REQUIRED  # The index of the content part to truncate.
+    audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
 
 
 class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
-    type = "input_audio_buffer.append"
+    type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    audio: str | None = None  # Base64-encoded audio bytes.
+    audio: str = _REQUIRED  # Base64-encoded audio bytes.
 
 
 class RealtimeBetaClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
-    type = "input_audio_buffer.clear"
+    type: ClassVar[Literal["input_audio_buffer.clear"]] = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
-    type = "input_audio_buffer.commit"
+    type: ClassVar[Literal["input_audio_buffer.commit"]] = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
-    type = "output_audio_buffer.clear"
+    type: ClassVar[Literal["output_audio_buffer.clear"]] = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
 class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
-    type = "response.cancel"
+    type: ClassVar[Literal["response.cancel"]] = "response.cancel"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
@@ -130,7 +133,7 @@ class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="re
 class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
-    type = "response.create"
+    type: ClassVar[Literal["response.create"]] = "response.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response: RealtimeBetaResponseCreateParams | None = None
 
@@ -138,17 +141,17 @@ class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="re
 class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s default configuration."""
 
-    type = "session.update"
+    type: ClassVar[Literal["session.update"]] = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeSessionCreateRequest | None = None
+    session: RealtimeSessionCreateRequest = _REQUIRED
 
 
 class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
-    type = "transcription_session.update"
+    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeTranscriptionSessionCreateRequest | None = None
+    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
 
 
 class RealtimeBetaResponse(BaseModel):
@@ -187,7 +190,7 @@ class RealtimeBetaResponseCreateParams(BaseModel):
 
 
 class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -246,39 +249,39 @@ class RealtimeBetaResponseUsageOutputTokenDetails(BaseModel):
 class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
-    type = "conversation.item.created"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
-    type = "conversation.item.deleted"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item that was deleted.
+    type: ClassVar[Literal["conversation.item.deleted"]] = "conversation.item.deleted"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
-    type = "conversation.item.input_audio_transcription.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the user message item containing the audio.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    transcript: str | None = None  # The transcribed text.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item containing the audio.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    transcript: str = _REQUIRED  # The transcribed text.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[LogProbProperties] | None = None
-    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Usage statistics for the transcription.
+    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated."""
 
-    type = "conversation.item.input_audio_transcription.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]] = "conversation.item.input_audio_transcription.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
     content_index: int | None = None  # The index of the content part in the item's content array.
     delta: str | None = None  # The text delta.
     logprobs: list[LogProbProperties] | None = None
@@ -287,11 +290,11 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseMo
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
-    type = "conversation.item.input_audio_transcription.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the user message item.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError | None = None  # Details of the transcription error.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
@@ -306,49 +309,49 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
-    type = "conversation.item.input_audio_transcription.segment"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the input audio content.
-    content_index: int | None = None  # The index of the input audio content part within the item.
-    text: str | None = None  # The text for this segment.
-    id: str | None = None  # The segment identifier.
-    speaker: str | None = None  # The detected speaker label for this segment.
-    start: float | None = None  # Start time of the segment in seconds.
-    end: float | None = None  # End time of the segment in seconds.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
+    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
+    text: str = _REQUIRED  # The text for this segment.
+    id: str = _REQUIRED  # The segment identifier.
+    speaker: str = _REQUIRED  # The detected speaker label for this segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    end: float = _REQUIRED  # End time of the segment in seconds.
 
 
 class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
-    type = "conversation.item.retrieved"
-    event_id: str | None = None  # The unique ID of the server event.
-    item: RealtimeConversationItem | None = None
+    type: ClassVar[Literal["conversation.item.retrieved"]] = "conversation.item.retrieved"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
-    type = "conversation.item.truncated"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the assistant message item that was truncated.
-    content_index: int | None = None  # The index of the content part that was truncated.
-    audio_end_ms: int | None = None  # The duration up to which the audio was truncated, in milliseconds.
+    type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
+    content_index: int = _REQUIRED  # The index of the content part that was truncated.
+    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
 
 
 class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
-    type = "error"
-    event_id: str | None = None  # The unique ID of the server event.
-    error: RealtimeBetaServerEventErrorError | None = None  # Details of the error.
+    type: ClassVar[Literal["error"]] = "error"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
 
 
 class RealtimeBetaServerEventErrorError(BaseModel):
     """Details of the error."""
 
-    type: str | None = None  # The type of error (e.g., "invalid_request_error", "server_error").
+    type: str = _REQUIRED  # The type of error (e.g., "invalid_request_error", "server_error").
     code: str | None = None
-    message: str | None = None  # A human-readable error message.
+    message: str = _REQUIRED  # A human-readable error message.
     param: str | None = None
     event_id: str | None = None
 
@@ -356,67 +359,67 @@ class RealtimeBetaServerEventErrorError(BaseModel):
 class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
-    type = "input_audio_buffer.cleared"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["input_audio_buffer.cleared"]] = "input_audio_buffer.cleared"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
-    type = "input_audio_buffer.committed"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
-    type = "input_audio_buffer.speech_started"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_start_ms: int | None = None  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
-    item_id: str | None = None  # The ID of the user message item that will be created when speech stops.
+    type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
 
 
 class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
-    type = "input_audio_buffer.speech_stopped"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_end_ms: int | None = None  # Milliseconds since the session started when speech stopped.
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
-    type = "mcp_list_tools.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    type: ClassVar[Literal["mcp_list_tools.completed"]] = "mcp_list_tools.completed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
-    type = "mcp_list_tools.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    type: ClassVar[Literal["mcp_list_tools.failed"]] = "mcp_list_tools.failed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
-    type = "mcp_list_tools.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    type: ClassVar[Literal["mcp_list_tools.in_progress"]] = "mcp_list_tools.in_progress"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
-    type = "rate_limits.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] | None = None  # List of rate limit information.
+    type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
 
 class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
@@ -429,60 +432,60 @@ class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
 class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
-    type = "response.output_audio.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # Base64-encoded audio data delta.
+    type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # Base64-encoded audio data delta.
 
 
 class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
-    type = "response.output_audio.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
+    type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
 
 
 class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
-    type = "response.output_audio_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The transcript delta.
+    type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The transcript delta.
 
 
 class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
-    type = "response.output_audio_transcript.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    transcript: str | None = None  # The final transcript of the audio.
+    type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
 class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
-    type = "response.content_part.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item to which the content part was added.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeBetaServerEventResponseContentPartAddedPart | None = None  # The content part that was added.
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeBetaServerEventResponseContentPartAddedPart = _REQUIRED  # The content part that was added.
 
 
 class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
@@ -497,13 +500,13 @@ class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
 class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
-    type = "response.content_part.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeBetaServerEventResponseContentPartDonePart | None = None  # The content part that is done.
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeBetaServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
 
 
 class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
@@ -518,181 +521,181 @@ class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
 class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
-    type = "response.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeBetaResponse | None = None
+    type: ClassVar[Literal["response.created"]] = "response.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeBetaResponse = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
-    type = "response.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeBetaResponse | None = None
+    type: ClassVar[Literal["response.done"]] = "response.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeBetaResponse = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
-    type = "response.function_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    delta: str | None = None  # The arguments delta as a JSON string.
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    delta: str = _REQUIRED  # The arguments delta as a JSON string.
 
 
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
-    type = "response.function_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    name: str | None = None  # The name of the function that was called.
-    arguments: str | None = None  # The final arguments as a JSON string.
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    name: str = _REQUIRED  # The name of the function that was called.
+    arguments: str = _REQUIRED  # The final arguments as a JSON string.
 
 
 class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
-    type = "response.mcp_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    delta: str | None = None  # The JSON-encoded arguments delta.
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     obfuscation: str | None = None
 
 
 class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
-    type = "response.mcp_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    arguments: str | None = None  # The final JSON-encoded arguments string.
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
 
 
 class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
-    type = "response.mcp_call.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
-    type = "response.mcp_call.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
-    type = "response.mcp_call.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
-    type = "response.output_item.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
-    type = "response.output_item.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
-    type = "response.output_text.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The text delta.
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The text delta.
 
 
 class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
-    type = "response.output_text.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    text: str | None = None  # The final text content.
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    text: str = _REQUIRED  # The final text content.
 
 
 class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
-    type = "session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSession | None = None
+    type: ClassVar[Literal["session.created"]] = "session.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSession = _REQUIRED
 
 
 class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
-    type = "session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSession | None = None
+    type: ClassVar[Literal["session.updated"]] = "session.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSession = _REQUIRED
 
 
 class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="type", tag="transcription_session.created"):
     """Returned when a transcription session is created."""
 
-    type = "transcription_session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranscriptionSessionCreateResponse | None = None
+    type: ClassVar[Literal["transcription_session.created"]] = "transcription_session.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
 class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
-    type = "transcription_session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranscriptionSessionCreateResponse | None = None
+    type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
 class RealtimeCallCreateRequest(BaseModel):
     """Realtime call creation request"""
 
-    sdp: str | None = None  # WebRTC Session Description Protocol (SDP) offer generated by the caller.
+    sdp: str = _REQUIRED  # WebRTC Session Description Protocol (SDP) offer generated by the caller.
     session: RealtimeSessionCreateRequestGA | None = None  # Optional session configuration to apply before the realtime session is created.
 
 
 class RealtimeCallReferRequest(BaseModel):
     """Realtime call refer request"""
 
-    target_uri: str | None = None  # URI that should appear in the SIP Refer-To header.
+    target_uri: str = _REQUIRED  # URI that should appear in the SIP Refer-To header.
 
 
 class RealtimeCallRejectRequest(BaseModel):
@@ -704,71 +707,71 @@ class RealtimeCallRejectRequest(BaseModel):
 class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
-    type = "conversation.item.create"
+    type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
-    type = "conversation.item.delete"
+    type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to delete.
+    item_id: str = _REQUIRED  # The ID of the item to delete.
 
 
 class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
-    type = "conversation.item.retrieve"
+    type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the item to retrieve.
+    item_id: str = _REQUIRED  # The ID of the item to retrieve.
 
 
 class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
-    type = "conversation.item.truncate"
+    type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str | None = None  # The ID of the assistant message item to truncate.
-    content_index: int | None = None  # The index of the content part to truncate.
-    audio_end_ms: int | None = None  # Inclusive duration up to which audio is truncated, in milliseconds.
+    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
+    content_index: int = _REQUIRED  # The index of the content part to truncate.
+    audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
 
 
 class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
-    type = "input_audio_buffer.append"
+    type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    audio: str | None = None  # Base64-encoded audio bytes.
+    audio: str = _REQUIRED  # Base64-encoded audio bytes.
 
 
 class RealtimeClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
-    type = "input_audio_buffer.clear"
+    type: ClassVar[Literal["input_audio_buffer.clear"]] = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
-    type = "input_audio_buffer.commit"
+    type: ClassVar[Literal["input_audio_buffer.commit"]] = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
-    type = "output_audio_buffer.clear"
+    type: ClassVar[Literal["output_audio_buffer.clear"]] = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
 class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
-    type = "response.cancel"
+    type: ClassVar[Literal["response.cancel"]] = "response.cancel"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
@@ -776,7 +779,7 @@ class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="respon
 class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
-    type = "response.create"
+    type: ClassVar[Literal["response.create"]] = "response.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response: RealtimeResponseCreateParams | None = None
 
@@ -784,51 +787,51 @@ class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="respon
 class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s configuration."""
 
-    type = "session.update"
+    type: ClassVar[Literal["session.update"]] = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | None = None  # Update the Realtime session.
+    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
 
 
 class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
-    type = "transcription_session.update"
+    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeTranscriptionSessionCreateRequest | None = None
+    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
 
 
 class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
     """Realtime function call item"""
 
-    type = "function_call"
+    type: ClassVar[Literal["function_call"]] = "function_call"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
     call_id: str | None = None  # The ID of the function call.
-    name: str | None = None  # The name of the function being called.
-    arguments: str | None = None  # The arguments of the function call.
+    name: str = _REQUIRED  # The name of the function being called.
+    arguments: str = _REQUIRED  # The arguments of the function call.
 
 
 class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Realtime function call output item"""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    call_id: str | None = None  # The ID of the function call this output is for.
-    output: str | None = None  # The output of the function call, this is free text and can contain any information or simply be e...
+    call_id: str = _REQUIRED  # The ID of the function call this output is for.
+    output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
 
 
 class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
     """Realtime assistant message item"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["assistant"] | str | None = None  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageAssistantContentItem] | None = None  # The content of the message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
+    content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
@@ -841,28 +844,28 @@ class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
 class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
     """Realtime system message item"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["system"] | str | None = None  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageSystemContentItem] | None = None  # The content of the message.
+    role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
+    content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
-    type = "input_text"
+    type: ClassVar[Literal["input_text"]] = "input_text"
     text: str | None = None  # The text content.
 
 
 class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="message"):
     """Realtime user message item"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["user"] | str | None = None  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageUserContentItem] | None = None  # The content of the message.
+    role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
+    content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageUserContentItem(BaseModel):
@@ -914,15 +917,15 @@ class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
 class RealtimeCreateClientSecretResponse(BaseModel):
     """Realtime session and client secret"""
 
-    value: str | None = None  # The generated client secret value.
-    expires_at: int | None = None  # Expiration timestamp for the client secret, in seconds since epoch.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration for either a realtime or transcription session.
+    value: str = _REQUIRED  # The generated client secret value.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration for either a realtime or transcription session.
 
 
 class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -931,56 +934,56 @@ class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
 class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """Realtime MCP approval request"""
 
-    type = "mcp_approval_request"
-    id: str | None = None  # The unique ID of the approval request.
-    server_label: str | None = None  # The label of the MCP server making the request.
-    name: str | None = None  # The name of the tool to run.
-    arguments: str | None = None  # A JSON string of arguments for the tool.
+    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+    name: str = _REQUIRED  # The name of the tool to run.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
 
 
 class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """Realtime MCP approval response"""
 
-    type = "mcp_approval_response"
-    id: str | None = None  # The unique ID of the approval response.
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    id: str = _REQUIRED  # The unique ID of the approval response.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
 class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
     """Realtime MCP HTTP error"""
 
-    type = "http_error"
-    code: int | None = None
-    message: str | None = None
+    type: ClassVar[Literal["http_error"]] = "http_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """Realtime MCP list tools"""
 
-    type = "mcp_list_tools"
+    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
     id: str | None = None  # The unique ID of the list.
-    server_label: str | None = None  # The label of the MCP server.
-    tools: list[_shared.MCPListToolsTool] | None = None  # The tools available on the server.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
 
 
 class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
     """Realtime MCP protocol error"""
 
-    type = "protocol_error"
-    code: int | None = None
-    message: str | None = None
+    type: ClassVar[Literal["protocol_error"]] = "protocol_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """Realtime MCP tool call"""
 
-    type = "mcp_call"
-    id: str | None = None  # The unique ID of the tool call.
-    server_label: str | None = None  # The label of the MCP server running the tool.
-    name: str | None = None  # The name of the tool that was run.
-    arguments: str | None = None  # A JSON string of the arguments passed to the tool.
+    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     approval_request_id: str | None = None
     output: str | None = None
     error: RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | None = None
@@ -989,8 +992,8 @@ class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
     """Realtime MCP tool execution error"""
 
-    type = "tool_execution_error"
-    message: str | None = None
+    type: ClassVar[Literal["tool_execution_error"]] = "tool_execution_error"
+    message: str = _REQUIRED
 
 
 class RealtimeReasoning(BaseModel):
@@ -1107,9 +1110,9 @@ class RealtimeResponseUsageOutputTokenDetails(BaseModel):
 class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="conversation.created"):
     """Returned when a conversation is created."""
 
-    type = "conversation.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    conversation: RealtimeServerEventConversationCreatedConversation | None = None  # The conversation resource.
+    type: ClassVar[Literal["conversation.created"]] = "conversation.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    conversation: RealtimeServerEventConversationCreatedConversation = _REQUIRED  # The conversation resource.
 
 
 class RealtimeServerEventConversationCreatedConversation(BaseModel):
@@ -1122,57 +1125,57 @@ class RealtimeServerEventConversationCreatedConversation(BaseModel):
 class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag="conversation.item.added"):
     """Sent by the server when an Item is added to the default Conversation."""
 
-    type = "conversation.item.added"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["conversation.item.added"]] = "conversation.item.added"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
-    type = "conversation.item.created"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
-    type = "conversation.item.deleted"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item that was deleted.
+    type: ClassVar[Literal["conversation.item.deleted"]] = "conversation.item.deleted"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
 
 class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="conversation.item.done"):
     """Returned when a conversation item is finalized."""
 
-    type = "conversation.item.done"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["conversation.item.done"]] = "conversation.item.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item: RealtimeConversationItem | None = None
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
-    type = "conversation.item.input_audio_transcription.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the audio that is being transcribed.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    transcript: str | None = None  # The transcribed text.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    transcript: str = _REQUIRED  # The transcribed text.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[LogProbProperties] | None = None
-    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
+    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated with incremental transcription results."""
 
-    type = "conversation.item.input_audio_transcription.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the audio that is being transcribed.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]] = "conversation.item.input_audio_transcription.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
     content_index: int | None = None  # The index of the content part in the item's content array.
     delta: str | None = None  # The text delta.
     logprobs: list[LogProbProperties] | None = None
@@ -1181,11 +1184,11 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel,
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
-    type = "conversation.item.input_audio_transcription.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the user message item.
-    content_index: int | None = None  # The index of the content part containing the audio.
-    error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError | None = None  # Details of the transcription error.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item.
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
+    error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
@@ -1200,49 +1203,49 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(Base
 class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
-    type = "conversation.item.input_audio_transcription.segment"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the item containing the input audio content.
-    content_index: int | None = None  # The index of the input audio content part within the item.
-    text: str | None = None  # The text for this segment.
-    id: str | None = None  # The segment identifier.
-    speaker: str | None = None  # The detected speaker label for this segment.
-    start: float | None = None  # Start time of the segment in seconds.
-    end: float | None = None  # End time of the segment in seconds.
+    type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
+    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
+    text: str = _REQUIRED  # The text for this segment.
+    id: str = _REQUIRED  # The segment identifier.
+    speaker: str = _REQUIRED  # The detected speaker label for this segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    end: float = _REQUIRED  # End time of the segment in seconds.
 
 
 class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
-    type = "conversation.item.retrieved"
-    event_id: str | None = None  # The unique ID of the server event.
-    item: RealtimeConversationItem | None = None
+    type: ClassVar[Literal["conversation.item.retrieved"]] = "conversation.item.retrieved"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
-    type = "conversation.item.truncated"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the assistant message item that was truncated.
-    content_index: int | None = None  # The index of the content part that was truncated.
-    audio_end_ms: int | None = None  # The duration up to which the audio was truncated, in milliseconds.
+    type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
+    content_index: int = _REQUIRED  # The index of the content part that was truncated.
+    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
 
 
 class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
-    type = "error"
-    event_id: str | None = None  # The unique ID of the server event.
-    error: RealtimeServerEventErrorError | None = None  # Details of the error.
+    type: ClassVar[Literal["error"]] = "error"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
 
 
 class RealtimeServerEventErrorError(BaseModel):
     """Details of the error."""
 
-    type: str | None = None  # The type of error (e.g., "invalid_request_error", "server_error").
+    type: str = _REQUIRED  # The type of error (e.g., "invalid_request_error", "server_error").
     code: str | None = None
-    message: str | None = None  # A human-readable error message.
+    message: str = _REQUIRED  # A human-readable error message.
     param: str | None = None
     event_id: str | None = None
 
@@ -1250,109 +1253,109 @@ class RealtimeServerEventErrorError(BaseModel):
 class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
-    type = "input_audio_buffer.cleared"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["input_audio_buffer.cleared"]] = "input_audio_buffer.cleared"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
-    type = "input_audio_buffer.committed"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     previous_item_id: str | None = None
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
     """**SIP Only:** Returned when an DTMF event is received."""
 
-    type = "input_audio_buffer.dtmf_event_received"
-    event: str | None = None  # The telephone keypad that was pressed by the user.
-    received_at: int | None = None  # UTC Unix Timestamp when DTMF Event was received by server.
+    type: ClassVar[Literal["input_audio_buffer.dtmf_event_received"]] = "input_audio_buffer.dtmf_event_received"
+    event: str = _REQUIRED  # The telephone keypad that was pressed by the user.
+    received_at: int = _REQUIRED  # UTC Unix Timestamp when DTMF Event was received by server.
 
 
 class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
-    type = "input_audio_buffer.speech_started"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_start_ms: int | None = None  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
-    item_id: str | None = None  # The ID of the user message item that will be created when speech stops.
+    type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
 
 
 class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
-    type = "input_audio_buffer.speech_stopped"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_end_ms: int | None = None  # Milliseconds since the session started when speech stopped.
-    item_id: str | None = None  # The ID of the user message item that will be created.
+    type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
+    item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
 class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="type", tag="input_audio_buffer.timeout_triggered"):
     """Returned when the Server VAD timeout is triggered for the input audio buffer."""
 
-    type = "input_audio_buffer.timeout_triggered"
-    event_id: str | None = None  # The unique ID of the server event.
-    audio_start_ms: int | None = None  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
-    audio_end_ms: int | None = None  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
-    item_id: str | None = None  # The ID of the item associated with this segment.
+    type: ClassVar[Literal["input_audio_buffer.timeout_triggered"]] = "input_audio_buffer.timeout_triggered"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    audio_start_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
+    audio_end_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
+    item_id: str = _REQUIRED  # The ID of the item associated with this segment.
 
 
 class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
-    type = "mcp_list_tools.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    type: ClassVar[Literal["mcp_list_tools.completed"]] = "mcp_list_tools.completed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
-    type = "mcp_list_tools.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    type: ClassVar[Literal["mcp_list_tools.failed"]] = "mcp_list_tools.failed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
-    type = "mcp_list_tools.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    item_id: str | None = None  # The ID of the MCP list tools item.
+    type: ClassVar[Literal["mcp_list_tools.in_progress"]] = "mcp_list_tools.in_progress"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
 class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", tag="output_audio_buffer.cleared"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer is cleared."""
 
-    type = "output_audio_buffer.cleared"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The unique ID of the response that produced the audio.
+    type: ClassVar[Literal["output_audio_buffer.cleared"]] = "output_audio_buffer.cleared"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
 class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", tag="output_audio_buffer.started"):
     """**WebRTC/SIP Only:** Emitted when the server begins streaming audio to the client."""
 
-    type = "output_audio_buffer.started"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The unique ID of the response that produced the audio.
+    type: ClassVar[Literal["output_audio_buffer.started"]] = "output_audio_buffer.started"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
 class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", tag="output_audio_buffer.stopped"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer has been completely drained on the server, and no more audio is forthcoming."""
 
-    type = "output_audio_buffer.stopped"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The unique ID of the response that produced the audio.
+    type: ClassVar[Literal["output_audio_buffer.stopped"]] = "output_audio_buffer.stopped"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
 class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
-    type = "rate_limits.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] | None = None  # List of rate limit information.
+    type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
 
 class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
@@ -1365,60 +1368,60 @@ class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
 class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
-    type = "response.output_audio.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # Base64-encoded audio data delta.
+    type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # Base64-encoded audio data delta.
 
 
 class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
-    type = "response.output_audio.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
+    type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
 
 
 class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
-    type = "response.output_audio_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The transcript delta.
+    type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The transcript delta.
 
 
 class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
-    type = "response.output_audio_transcript.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    transcript: str | None = None  # The final transcript of the audio.
+    type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
 class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
-    type = "response.content_part.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item to which the content part was added.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeServerEventResponseContentPartAddedPart | None = None  # The content part that was added.
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeServerEventResponseContentPartAddedPart = _REQUIRED  # The content part that was added.
 
 
 class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
@@ -1433,13 +1436,13 @@ class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
 class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
-    type = "response.content_part.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    part: RealtimeServerEventResponseContentPartDonePart | None = None  # The content part that is done.
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    part: RealtimeServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
 
 
 class RealtimeServerEventResponseContentPartDonePart(BaseModel):
@@ -1454,160 +1457,160 @@ class RealtimeServerEventResponseContentPartDonePart(BaseModel):
 class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
-    type = "response.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeResponse | None = None
+    type: ClassVar[Literal["response.created"]] = "response.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeResponse = _REQUIRED
 
 
 class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
-    type = "response.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response: RealtimeResponse | None = None
+    type: ClassVar[Literal["response.done"]] = "response.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response: RealtimeResponse = _REQUIRED
 
 
 class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
-    type = "response.function_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    delta: str | None = None  # The arguments delta as a JSON string.
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    delta: str = _REQUIRED  # The arguments delta as a JSON string.
 
 
 class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
-    type = "response.function_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the function call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    call_id: str | None = None  # The ID of the function call.
-    name: str | None = None  # The name of the function that was called.
-    arguments: str | None = None  # The final arguments as a JSON string.
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    name: str = _REQUIRED  # The name of the function that was called.
+    arguments: str = _REQUIRED  # The final arguments as a JSON string.
 
 
 class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
-    type = "response.mcp_call_arguments.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    delta: str | None = None  # The JSON-encoded arguments delta.
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     obfuscation: str | None = None
 
 
 class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
-    type = "response.mcp_call_arguments.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
-    output_index: int | None = None  # The index of the output item in the response.
-    arguments: str | None = None  # The final JSON-encoded arguments string.
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
 
 
 class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
-    type = "response.mcp_call.completed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
-    type = "response.mcp_call.failed"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
-    type = "response.mcp_call.in_progress"
-    event_id: str | None = None  # The unique ID of the server event.
-    output_index: int | None = None  # The index of the output item in the response.
-    item_id: str | None = None  # The ID of the MCP tool call item.
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item.
 
 
 class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
-    type = "response.output_item.added"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
-    type = "response.output_item.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the Response to which the item belongs.
-    output_index: int | None = None  # The index of the output item in the Response.
-    item: RealtimeConversationItem | None = None
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
-    type = "response.output_text.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    delta: str | None = None  # The text delta.
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    delta: str = _REQUIRED  # The text delta.
 
 
 class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
-    type = "response.output_text.done"
-    event_id: str | None = None  # The unique ID of the server event.
-    response_id: str | None = None  # The ID of the response.
-    item_id: str | None = None  # The ID of the item.
-    output_index: int | None = None  # The index of the output item in the response.
-    content_index: int | None = None  # The index of the content part in the item's content array.
-    text: str | None = None  # The final text content.
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    response_id: str = _REQUIRED  # The ID of the response.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    text: str = _REQUIRED  # The final text content.
 
 
 class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
-    type = "session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration.
+    type: ClassVar[Literal["session.created"]] = "session.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
 
 class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
-    type = "session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | None = None  # The session configuration.
+    type: ClassVar[Literal["session.updated"]] = "session.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
 
 class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
-    type = "transcription_session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranscriptionSessionCreateResponse | None = None
+    type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
 class RealtimeSession(BaseModel):
@@ -1638,7 +1641,7 @@ class RealtimeSession(BaseModel):
 class RealtimeSessionCreateRequest(BaseModel):
     """A new Realtime session configuration, with an ephemeral key."""
 
-    client_secret: RealtimeSessionCreateRequestClientSecret | None = None  # Ephemeral key returned by the API.
+    client_secret: RealtimeSessionCreateRequestClientSecret = _REQUIRED  # Ephemeral key returned by the API.
     modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     instructions: str | None = None  # The default system instructions (i.e.
     voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
@@ -1659,14 +1662,14 @@ class RealtimeSessionCreateRequest(BaseModel):
 class RealtimeSessionCreateRequestClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
-    value: str | None = None  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
-    expires_at: int | None = None  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
+    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
 
 
 class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration"""
 
-    type = "realtime"
+    type: ClassVar[Literal["realtime"]] = "realtime"
     output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
     instructions: str | None = None  # The default system instructions (i.e.
@@ -1723,7 +1726,7 @@ class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
 
 
 class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
-    type = "function"
+    type: ClassVar[Literal["function"]] = "function"
     name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -1802,9 +1805,9 @@ class RealtimeSessionCreateResponseAudioOutput(BaseModel):
 class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration object"""
 
-    type = "realtime"
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: Literal["realtime.session"] | str | None = None  # The object type.
+    type: ClassVar[Literal["realtime"]] = "realtime"
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
@@ -1898,7 +1901,7 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
 class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration"""
 
-    type = "transcription"
+    type: ClassVar[Literal["transcription"]] = "transcription"
     audio: RealtimeTranscriptionSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
 
@@ -1931,7 +1934,7 @@ class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseMode
 class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_field="type", tag="server_vad"):
     """Configuration for turn detection."""
 
-    type = "server_vad"
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
     threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
@@ -1940,7 +1943,7 @@ class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_fiel
 class RealtimeTranscriptionSessionCreateResponse(BaseModel):
     """A new Realtime transcription session configuration."""
 
-    client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret | None = None  # Ephemeral key returned by the API.
+    client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret = _REQUIRED  # Ephemeral key returned by the API.
     modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     input_audio_format: str | None = None  # The format of input audio.
     input_audio_transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
@@ -1950,16 +1953,16 @@ class RealtimeTranscriptionSessionCreateResponse(BaseModel):
 class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
-    value: str | None = None  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
-    expires_at: int | None = None  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
+    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
 
 
 class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration object"""
 
-    type = "transcription"
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: str | None = None  # The object type.
+    type: ClassVar[Literal["transcription"]] = "transcription"
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    object: str = _REQUIRED  # The object type.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
     audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
@@ -2005,31 +2008,31 @@ class RealtimeTranscriptionSessionCreateResponseTurnDetection(BaseModel):
 class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="session.input_audio_buffer.append"):
     """Send this event to append audio bytes to the translation session input audio buffer."""
 
-    type = "session.input_audio_buffer.append"
+    type: ClassVar[Literal["session.input_audio_buffer.append"]] = "session.input_audio_buffer.append"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    audio: str | None = None  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+    audio: str = _REQUIRED  # Base64-encoded 24 kHz PCM16 mono audio bytes.
 
 
 class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", tag="session.close"):
     """Gracefully close the realtime translation session."""
 
-    type = "session.close"
+    type: ClassVar[Literal["session.close"]] = "session.close"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the translation session configuration."""
 
-    type = "session.update"
+    type: ClassVar[Literal["session.update"]] = "session.update"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    session: RealtimeTranslationSessionUpdateRequest | None = None  # Translation session fields to update.
+    session: RealtimeTranslationSessionUpdateRequest = _REQUIRED  # Translation session fields to update.
 
 
 class RealtimeTranslationClientSecretCreateRequest(BaseModel):
     """Realtime translation client secret creation request"""
 
     expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
-    session: RealtimeTranslationSessionCreateRequest | None = None
+    session: RealtimeTranslationSessionCreateRequest = _REQUIRED
 
 
 class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
@@ -2042,41 +2045,41 @@ class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
 class RealtimeTranslationClientSecretCreateResponse(BaseModel):
     """Realtime translation session and client secret"""
 
-    value: str | None = None  # The generated client secret value.
-    expires_at: int | None = None  # Expiration timestamp for the client secret, in seconds since epoch.
-    session: RealtimeTranslationSession | None = None
+    value: str = _REQUIRED  # The generated client secret value.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
+    session: RealtimeTranslationSession = _REQUIRED
 
 
 class RealtimeTranslationServerEventSessionClosed(BaseModel, tag_field="type", tag="session.closed"):
     """Returned when a realtime translation session is closed."""
 
-    type = "session.closed"
-    event_id: str | None = None  # The unique ID of the server event.
+    type: ClassVar[Literal["session.closed"]] = "session.closed"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a translation session is created."""
 
-    type = "session.created"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranslationSession | None = None  # The translation session configuration.
+    type: ClassVar[Literal["session.created"]] = "session.created"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
 
 class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_field="type", tag="session.input_transcript.delta"):
     """Returned when optional source-language transcript text is available."""
 
-    type = "session.input_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    delta: str | None = None  # Append-only source-language transcript text.
+    type: ClassVar[Literal["session.input_transcript.delta"]] = "session.input_transcript.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    delta: str = _REQUIRED  # Append-only source-language transcript text.
     elapsed_ms: int | None = None
 
 
 class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field="type", tag="session.output_audio.delta"):
     """Returned when translated output audio is available."""
 
-    type = "session.output_audio.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    delta: str | None = None  # Base64-encoded translated audio data.
+    type: ClassVar[Literal["session.output_audio.delta"]] = "session.output_audio.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    delta: str = _REQUIRED  # Base64-encoded translated audio data.
     sample_rate: int | None = None  # Sample rate of the audio delta.
     channels: int | None = None  # Number of audio channels.
     format: Literal["pcm16"] | str | None = None  # Audio encoding for `delta`.
@@ -2086,28 +2089,28 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field
 class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_field="type", tag="session.output_transcript.delta"):
     """Returned when translated transcript text is available."""
 
-    type = "session.output_transcript.delta"
-    event_id: str | None = None  # The unique ID of the server event.
-    delta: str | None = None  # Append-only transcript text for the translated output audio.
+    type: ClassVar[Literal["session.output_transcript.delta"]] = "session.output_transcript.delta"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    delta: str = _REQUIRED  # Append-only transcript text for the translated output audio.
     elapsed_ms: int | None = None
 
 
 class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a translation session is updated with a `session.update` event, unless there is an error."""
 
-    type = "session.updated"
-    event_id: str | None = None  # The unique ID of the server event.
-    session: RealtimeTranslationSession | None = None  # The translation session configuration.
+    type: ClassVar[Literal["session.updated"]] = "session.updated"
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
 
 class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
     """Realtime translation session"""
 
-    type = "translation"
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
-    model: str | None = None  # The Realtime translation model used for this session.
-    audio: RealtimeTranslationSessionAudio | None = None  # Configuration for translation input and output audio.
+    type: ClassVar[Literal["translation"]] = "translation"
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
+    model: str = _REQUIRED  # The Realtime translation model used for this session.
+    audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
 
 
 class RealtimeTranslationSessionAudio(BaseModel):
@@ -2125,13 +2128,13 @@ class RealtimeTranslationSessionAudioInput(BaseModel):
 class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
-    type: NoiseReductionType | None = None
+    type: NoiseReductionType = _REQUIRED
 
 
 class RealtimeTranslationSessionAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
-    model: str | None = None  # The transcription model used for source transcript deltas.
+    model: str = _REQUIRED  # The transcription model used for source transcript deltas.
 
 
 class RealtimeTranslationSessionAudioOutput(BaseModel):
@@ -2141,7 +2144,7 @@ class RealtimeTranslationSessionAudioOutput(BaseModel):
 class RealtimeTranslationSessionCreateRequest(BaseModel):
     """Realtime translation session configuration"""
 
-    model: str | None = None  # The Realtime translation model used for this session.
+    model: str = _REQUIRED  # The Realtime translation model used for this session.
     audio: RealtimeTranslationSessionCreateRequestAudio | None = None  # Configuration for translation input and output audio.
 
 
@@ -2160,13 +2163,13 @@ class RealtimeTranslationSessionCreateRequestAudioInput(BaseModel):
 class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
-    type: NoiseReductionType | None = None
+    type: NoiseReductionType = _REQUIRED
 
 
 class RealtimeTranslationSessionCreateRequestAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
-    model: str | None = None  # The transcription model to use for source transcript deltas.
+    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
 
 
 class RealtimeTranslationSessionCreateRequestAudioOutput(BaseModel):
@@ -2194,13 +2197,13 @@ class RealtimeTranslationSessionUpdateRequestAudioInput(BaseModel):
 class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel):
     """Optional input noise reduction."""
 
-    type: NoiseReductionType | None = None
+    type: NoiseReductionType = _REQUIRED
 
 
 class RealtimeTranslationSessionUpdateRequestAudioInputTranscription(BaseModel):
     """Optional source-language transcription."""
 
-    model: str | None = None  # The transcription model to use for source transcript deltas.
+    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
 
 
 class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
@@ -2210,8 +2213,8 @@ class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
 class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retention_ratio"):
     """Retention ratio truncation"""
 
-    type = "retention_ratio"
-    retention_ratio: float | None = None  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
+    type: ClassVar[Literal["retention_ratio"]] = "retention_ratio"
+    retention_ratio: float = _REQUIRED  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
     token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
 
 
@@ -2224,7 +2227,7 @@ class RealtimeTruncationRetentionRatioTokenLimits(BaseModel):
 class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semantic_vad"):
     """Semantic VAD"""
 
-    type = "semantic_vad"
+    type: ClassVar[Literal["semantic_vad"]] = "semantic_vad"
     eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
     create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
     interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
@@ -2233,7 +2236,7 @@ class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semanti
 class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_vad"):
     """Server VAD"""
 
-    type = "server_vad"
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
     threshold: float | None = None  # Used only for `server_vad` mode.
     prefix_padding_ms: int | None = None  # Used only for `server_vad` mode.
     silence_duration_ms: int | None = None  # Used only for `server_vad` mode.
@@ -2255,3 +2258,578 @@ RealtimeTranslationClientEvent = RealtimeTranslationClientEventSessionUpdate | R
 RealtimeTranslationServerEvent = RealtimeServerEventError | RealtimeTranslationServerEventSessionCreated | RealtimeTranslationServerEventSessionUpdated | RealtimeTranslationServerEventSessionClosed | RealtimeTranslationServerEventSessionInputTranscriptDelta | RealtimeTranslationServerEventSessionOutputTranscriptDelta | RealtimeTranslationServerEventSessionOutputAudioDelta  # A Realtime translation server event.
 RealtimeTruncation = Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatio  # When the number of tokens in a conversation exceeds the model's input token limit, the conversati...
 RealtimeTurnDetection = RealtimeTurnDetectionServerVad | RealtimeTurnDetectionSemanticVad | None
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .conversations import ConversationItem as ConversationItem
+    from .conversations import ConversationItemParam as ConversationItemParam
+    from .responses_beta import RealtimeResponseCreateMcpTool as RealtimeResponseCreateMcpTool
+    from .responses_beta import RealtimeResponseCreateMcpToolParam as RealtimeResponseCreateMcpToolParam
+    from .shared import RealtimeToolsConfigParam as RealtimeToolsConfigParam
+    from .shared import RealtimeToolsConfigUnionParam as RealtimeToolsConfigUnionParam
+    from .responses import ResponseAudioDeltaEvent as ResponseAudioDeltaEvent
+    from .responses import ResponseAudioDoneEvent as ResponseAudioDoneEvent
+    from .responses import ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent
+    from .responses import ResponseAudioTranscriptDoneEvent as ResponseAudioTranscriptDoneEvent
+    from .responses import ResponseContentPartAddedEvent as ResponseContentPartAddedEvent
+    from .responses import ResponseContentPartDoneEvent as ResponseContentPartDoneEvent
+    from .responses import ResponseCreatedEvent as ResponseCreatedEvent
+    from .responses import ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent
+    from .responses import ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent
+    from .responses import ResponseOutputItemAddedEvent as ResponseOutputItemAddedEvent
+    from .responses import ResponseOutputItemDoneEvent as ResponseOutputItemDoneEvent
+    from .responses import ResponseTextDeltaEvent as ResponseTextDeltaEvent
+    from .responses import ResponseTextDoneEvent as ResponseTextDoneEvent
+
+
+class AudioTranscriptionParam(TypedDict, total=False):
+    """The ``dict`` form of ``AudioTranscription`` (the official SDK's request type)."""
+
+    model: str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]  # The model to use for transcription.
+    language: str  # The language of the input audio.
+    languages: Iterable[str]  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
+    keywords: Iterable[str]  # Words or phrases to guide transcription of the input audio.
+    prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
+    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Controls how long the model waits before emitting transcription text.
+
+
+class CallAcceptParams(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
+
+    type: Required[Literal["realtime"]]
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
+    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for input and output audio.
+    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    prompt: Mapping[str, Any] | None
+
+
+class ConversationItemContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemWithReferenceContentItem`` (the official SDK's request type)."""
+
+    type: Literal["input_audio", "input_text", "item_reference", "text"] | str  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
+    text: str  # The text content, used for `input_text` and `text` content types.
+    id: str  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
+    audio: str  # Base64-encoded audio bytes, used for `input_audio` content type.
+    transcript: str  # The transcript of the audio, used for `input_audio` content type.
+
+
+class ConversationItemCreateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemCreate`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.create"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    previous_item_id: str  # The ID of the preceding item after which the new item will be inserted.
+    item: Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
+
+
+class ConversationItemDeleteEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemDelete`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.delete"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    item_id: Required[str]  # The ID of the item to delete.
+
+
+class ConversationItemRetrieveEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemRetrieve`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.retrieve"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    item_id: Required[str]  # The ID of the item to retrieve.
+
+
+class ConversationItemTruncateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventConversationItemTruncate`` (the official SDK's request type)."""
+
+    type: Required[Literal["conversation.item.truncate"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    item_id: Required[str]  # The ID of the assistant message item to truncate.
+    content_index: Required[int]  # The index of the content part to truncate.
+    audio_end_ms: Required[int]  # Inclusive duration up to which audio is truncated, in milliseconds.
+
+
+class ConversationItemWithReferenceParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemWithReference`` (the official SDK's request type)."""
+
+    id: str  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
+    type: Literal["message", "function_call", "function_call_output"] | str  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item (`completed`, `incomplete`, `in_progress`).
+    role: Literal["user", "assistant", "system"] | str  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
+    content: Iterable[ConversationItemContentParam]  # The content of the message, applicable for `message` items.
+    call_id: str  # The ID of the function call (for `function_call` and `function_call_output` items).
+    name: str  # The name of the function being called (for `function_call` items).
+    arguments: str  # The arguments of the function call (for `function_call` items).
+    output: str  # The output of the function call (for `function_call_output` items).
+
+
+class InputAudioBufferAppendEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio_buffer.append"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    audio: Required[str]  # Base64-encoded audio bytes.
+
+
+class InputAudioBufferClearEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferClear`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio_buffer.clear"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class InputAudioBufferCommitEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferCommit`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_audio_buffer.commit"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class OutputAudioBufferClearEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventOutputAudioBufferClear`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_audio_buffer.clear"]]
+    event_id: str  # The unique ID of the client event used for error handling.
+
+
+class RealtimeAudioConfigInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any]  # The format of the input audio.
+    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
+    turn_detection: Mapping[str, Any] | None
+
+
+class RealtimeAudioConfigOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioOutput`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any]  # The format of the output audio.
+    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]  # The voice the model uses to respond.
+    speed: float  # The speed of the model's spoken response as a multiple of the original speed.
+
+
+class RealtimeConversationItemAssistantMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemMessageAssistant`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    role: Required[Literal["assistant"] | str]  # The role of the message sender.
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+
+
+class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemFunctionCallOutput`` (the official SDK's request type)."""
+
+    type: Required[Literal["function_call_output"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    call_id: Required[str]  # The ID of the function call this output is for.
+    output: Required[str]  # The output of the function call, this is free text and can contain any information or simply be e...
+
+
+class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemFunctionCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function_call"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    call_id: str  # The ID of the function call.
+    name: Required[str]  # The name of the function being called.
+    arguments: Required[str]  # The arguments of the function call.
+
+
+class RealtimeConversationItemSystemMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+
+
+class RealtimeConversationItemUserMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: str  # The unique ID of the item.
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+
+
+class RealtimeFunctionToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeFunctionTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    name: str  # The name of the function.
+    description: str  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    parameters: Mapping[str, Any]  # Parameters of the function in JSON Schema.
+
+
+class RealtimeMcpApprovalRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPApprovalRequest`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_approval_request"]]
+    id: Required[str]  # The unique ID of the approval request.
+    server_label: Required[str]  # The label of the MCP server making the request.
+    name: Required[str]  # The name of the tool to run.
+    arguments: Required[str]  # A JSON string of arguments for the tool.
+
+
+class RealtimeMcpApprovalResponseParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPApprovalResponse`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_approval_response"]]
+    id: Required[str]  # The unique ID of the approval response.
+    approval_request_id: Required[str]  # The ID of the approval request being answered.
+    approve: Required[bool]  # Whether the request was approved.
+    reason: str | None
+
+
+class RealtimeMcpListToolsParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPListTools`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_list_tools"]]
+    id: str  # The unique ID of the list.
+    server_label: Required[str]  # The label of the MCP server.
+    tools: Required[Iterable[Mapping[str, Any]]]  # The tools available on the server.
+
+
+class RealtimeMcpProtocolErrorParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPProtocolError`` (the official SDK's request type)."""
+
+    type: Required[Literal["protocol_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeMcpToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp_call"]]
+    id: Required[str]  # The unique ID of the tool call.
+    server_label: Required[str]  # The label of the MCP server running the tool.
+    name: Required[str]  # The name of the tool that was run.
+    arguments: Required[str]  # A JSON string of the arguments passed to the tool.
+    approval_request_id: str | None
+    output: str | None
+    error: RealtimeMcpProtocolErrorParam | RealtimeMcpToolExecutionErrorParam | RealtimeMcphttpErrorParam | None
+
+
+class RealtimeMcpToolExecutionErrorParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPToolExecutionError`` (the official SDK's request type)."""
+
+    type: Required[Literal["tool_execution_error"]]
+    message: Required[str]
+
+
+class RealtimeMcphttpErrorParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeMCPHTTPError`` (the official SDK's request type)."""
+
+    type: Required[Literal["http_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeReasoningParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeReasoning`` (the official SDK's request type)."""
+
+    effort: Literal["minimal", "low", "medium", "high", "xhigh"] | str
+
+
+class RealtimeResponseCreateParamsParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
+
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for audio input and output.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
+    metadata: Mapping[str, str] | None
+    prompt: Mapping[str, Any] | None
+    input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+
+
+class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
+
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for audio input and output.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
+    metadata: Mapping[str, str] | None
+    prompt: Mapping[str, Any] | None
+    input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+
+
+class RealtimeSessionCreateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
+
+    type: Required[Literal["realtime"]]
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
+    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
+    instructions: str  # The default system instructions (i.e.
+    audio: Mapping[str, Any]  # Configuration for input and output audio.
+    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    prompt: Mapping[str, Any] | None
+
+
+class RealtimeTranscriptionSessionAudioInputParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any]
+    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
+    turn_detection: Mapping[str, Any] | None
+
+
+class RealtimeTranscriptionSessionCreateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGA`` (the official SDK's request type)."""
+
+    type: Required[Literal["transcription"]]
+    audio: Mapping[str, Any]  # Configuration for input and output audio.
+    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+
+
+class RealtimeTranslationInputAudioBufferAppendEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.input_audio_buffer.append"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    audio: Required[str]  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+
+
+class RealtimeTranslationSessionCloseEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.close"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class RealtimeTranslationSessionCreateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationSessionCreateRequest`` (the official SDK's request type)."""
+
+    model: Required[str]  # The Realtime translation model used for this session.
+    audio: Mapping[str, Any]  # Configuration for translation input and output audio.
+
+
+class RealtimeTranslationSessionUpdateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventSessionUpdate`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.update"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    session: Required[RealtimeTranslationSessionUpdateRequestParam]  # Translation session fields to update.
+
+
+class RealtimeTranslationSessionUpdateRequestParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationSessionUpdateRequest`` (the official SDK's request type)."""
+
+    audio: Mapping[str, Any]  # Configuration for translation input and output audio.
+
+
+class RealtimeTruncationRetentionRatioParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTruncationRetentionRatio`` (the official SDK's request type)."""
+
+    type: Required[Literal["retention_ratio"]]
+    retention_ratio: Required[float]  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
+    token_limits: Mapping[str, Any]  # Optional custom token limits for this truncation strategy.
+
+
+class ResponseCancelEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventResponseCancel`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.cancel"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    response_id: str  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
+
+
+class ResponseCreateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.create"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    response: RealtimeResponseCreateParamsParam
+
+
+class ResponseCreateEventWithReferencesParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.create"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    response: RealtimeResponseCreateParamsParam
+
+
+class SessionCloseEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.close"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+
+
+class SessionUpdateEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventSessionUpdate`` (the official SDK's request type)."""
+
+    type: Required[Literal["session.update"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    session: Required[CallAcceptParams | RealtimeTranscriptionSessionCreateRequestParam]  # Update the Realtime session.
+
+
+class TranscriptionSessionUpdateParam(TypedDict, total=False):
+    """The ``dict`` form of ``RealtimeClientEventTranscriptionSessionUpdate`` (the official SDK's request type)."""
+
+    type: Required[Literal["transcription_session.update"]]
+    event_id: str  # Optional client-generated ID used to identify this event.
+    session: Required[Mapping[str, Any]]
+
+
+ClientSecretCreateResponse = RealtimeTranslationClientSecretCreateResponse
+ConnectClientEventParam = RealtimeTranslationSessionUpdateEventParam | RealtimeTranslationInputAudioBufferAppendEventParam | RealtimeTranslationSessionCloseEventParam
+ConversationCreatedEvent = RealtimeServerEventConversationCreated
+ConversationItemAdded = RealtimeServerEventConversationItemAdded
+ConversationItemContent = RealtimeConversationItemWithReferenceContentItem
+ConversationItemCreateEvent = RealtimeClientEventConversationItemCreate
+ConversationItemCreatedEvent = RealtimeServerEventConversationItemCreated
+ConversationItemDeleteEvent = RealtimeClientEventConversationItemDelete
+ConversationItemDeletedEvent = RealtimeServerEventConversationItemDeleted
+ConversationItemDone = RealtimeServerEventConversationItemDone
+ConversationItemInputAudioTranscriptionCompletedEvent = RealtimeServerEventConversationItemInputAudioTranscriptionCompleted
+ConversationItemInputAudioTranscriptionDeltaEvent = RealtimeServerEventConversationItemInputAudioTranscriptionDelta
+ConversationItemInputAudioTranscriptionFailedEvent = RealtimeServerEventConversationItemInputAudioTranscriptionFailed
+ConversationItemInputAudioTranscriptionSegment = RealtimeServerEventConversationItemInputAudioTranscriptionSegment
+ConversationItemRetrieveEvent = RealtimeClientEventConversationItemRetrieve
+ConversationItemTruncateEvent = RealtimeClientEventConversationItemTruncate
+ConversationItemTruncatedEvent = RealtimeServerEventConversationItemTruncated
+ConversationItemWithReference = RealtimeConversationItemWithReference
+InputAudioBufferAppendEvent = RealtimeClientEventInputAudioBufferAppend
+InputAudioBufferClearEvent = RealtimeClientEventInputAudioBufferClear
+InputAudioBufferClearedEvent = RealtimeServerEventInputAudioBufferCleared
+InputAudioBufferCommitEvent = RealtimeClientEventInputAudioBufferCommit
+InputAudioBufferCommittedEvent = RealtimeServerEventInputAudioBufferCommitted
+InputAudioBufferDtmfEventReceivedEvent = RealtimeServerEventInputAudioBufferDtmfEventReceived
+InputAudioBufferSpeechStartedEvent = RealtimeServerEventInputAudioBufferSpeechStarted
+InputAudioBufferSpeechStoppedEvent = RealtimeServerEventInputAudioBufferSpeechStopped
+InputAudioBufferTimeoutTriggered = RealtimeServerEventInputAudioBufferTimeoutTriggered
+McpListToolsCompleted = RealtimeServerEventMCPListToolsCompleted
+McpListToolsFailed = RealtimeServerEventMCPListToolsFailed
+McpListToolsInProgress = RealtimeServerEventMCPListToolsInProgress
+OutputAudioBufferClearEvent = RealtimeClientEventOutputAudioBufferClear
+RateLimitsUpdatedEvent = RealtimeServerEventRateLimitsUpdated
+RealtimeAudioConfigInput = RealtimeSessionCreateRequestGAAudioInput
+RealtimeAudioConfigOutput = RealtimeSessionCreateRequestGAAudioOutput
+RealtimeAudioFormatsParam = Mapping[str, Any]
+RealtimeAudioInputTurnDetectionParam = Mapping[str, Any] | None
+RealtimeClientEventParam = ConversationItemCreateEventParam | ConversationItemDeleteEventParam | ConversationItemRetrieveEventParam | ConversationItemTruncateEventParam | InputAudioBufferAppendEventParam | InputAudioBufferClearEventParam | InputAudioBufferCommitEventParam | OutputAudioBufferClearEventParam | ResponseCancelEventParam | ResponseCreateEventParam | SessionUpdateEventParam | TranscriptionSessionUpdateParam
+RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageAssistant
+RealtimeConversationItemSystemMessage = RealtimeConversationItemMessageUser
+RealtimeConversationItemUserMessage = RealtimeConversationItemMessageUser
+RealtimeError = RealtimeServerEventErrorError
+RealtimeErrorEvent = RealtimeServerEventError
+RealtimeMcpApprovalRequest = RealtimeMCPApprovalRequest
+RealtimeMcpApprovalResponse = RealtimeMCPApprovalResponse
+RealtimeMcpListTools = RealtimeMCPListTools
+RealtimeMcpProtocolError = RealtimeMCPProtocolError
+RealtimeMcpToolCall = RealtimeMCPToolCall
+RealtimeMcpToolExecutionError = RealtimeMCPToolExecutionError
+RealtimeMcphttpError = RealtimeMCPHTTPError
+RealtimeResponseStatus = RealtimeResponseStatusDetails
+RealtimeTranscriptionSessionAudioInput = RealtimeTranscriptionSessionCreateRequestGAAudioInput
+RealtimeTranscriptionSessionAudioInputTurnDetectionParam = Mapping[str, Any] | None
+RealtimeTranscriptionSessionTurnDetection = RealtimeTranscriptionSessionCreateResponseTurnDetection
+RealtimeTranslationClientEventParam = RealtimeTranslationSessionUpdateEventParam | RealtimeTranslationInputAudioBufferAppendEventParam | RealtimeTranslationSessionCloseEventParam
+RealtimeTranslationInputAudioBufferAppendEvent = RealtimeTranslationClientEventInputAudioBufferAppend
+RealtimeTranslationInputTranscriptDeltaEvent = RealtimeTranslationServerEventSessionInputTranscriptDelta
+RealtimeTranslationOutputAudioDeltaEvent = RealtimeTranslationServerEventSessionOutputAudioDelta
+RealtimeTranslationOutputTranscriptDeltaEvent = RealtimeTranslationServerEventSessionOutputTranscriptDelta
+RealtimeTranslationSessionCloseEvent = RealtimeTranslationClientEventSessionClose
+RealtimeTranslationSessionClosedEvent = RealtimeTranslationServerEventSessionClosed
+RealtimeTranslationSessionCreatedEvent = RealtimeTranslationServerEventSessionCreated
+RealtimeTranslationSessionUpdateEvent = RealtimeTranslationClientEventSessionUpdate
+RealtimeTranslationSessionUpdatedEvent = RealtimeTranslationServerEventSessionUpdated
+RealtimeTruncationParam = RealtimeTruncation
+ResponseCancelEvent = RealtimeClientEventResponseCancel
+ResponseCreateEvent = RealtimeClientEventResponseCreate
+ResponseDoneEvent = RealtimeBetaServerEventResponseDone
+ResponseMcpCallArgumentsDelta = RealtimeServerEventResponseMCPCallArgumentsDelta
+ResponseMcpCallArgumentsDone = RealtimeServerEventResponseMCPCallArgumentsDone
+ResponseMcpCallCompleted = RealtimeServerEventResponseMCPCallCompleted
+ResponseMcpCallFailed = RealtimeServerEventResponseMCPCallFailed
+ResponseMcpCallInProgress = RealtimeServerEventResponseMCPCallInProgress
+SessionCloseEvent = RealtimeTranslationClientEventSessionClose
+SessionCreatedEvent = RealtimeServerEventSessionCreated
+SessionUpdateEvent = RealtimeClientEventSessionUpdate
+SessionUpdatedEvent = RealtimeServerEventSessionUpdated
+TranscriptionSession = RealtimeTranscriptionSessionCreateResponse
+TranscriptionSessionUpdate = RealtimeClientEventTranscriptionSessionUpdate
+TranscriptionSessionUpdatedEvent = RealtimeServerEventTranscriptionSessionUpdated
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ConversationItem": ".conversations",
+    "ConversationItemParam": ".conversations",
+    "RealtimeResponseCreateMcpTool": ".responses_beta",
+    "RealtimeResponseCreateMcpToolParam": ".responses_beta",
+    "RealtimeToolsConfigParam": ".shared",
+    "RealtimeToolsConfigUnionParam": ".shared",
+    "ResponseAudioDeltaEvent": ".responses",
+    "ResponseAudioDoneEvent": ".responses",
+    "ResponseAudioTranscriptDeltaEvent": ".responses",
+    "ResponseAudioTranscriptDoneEvent": ".responses",
+    "ResponseContentPartAddedEvent": ".responses",
+    "ResponseContentPartDoneEvent": ".responses",
+    "ResponseCreatedEvent": ".responses",
+    "ResponseFunctionCallArgumentsDeltaEvent": ".responses",
+    "ResponseFunctionCallArgumentsDoneEvent": ".responses",
+    "ResponseOutputItemAddedEvent": ".responses",
+    "ResponseOutputItemDoneEvent": ".responses",
+    "ResponseTextDeltaEvent": ".responses",
+    "ResponseTextDoneEvent": ".responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value

@@ -4,89 +4,92 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel, ResponseMixin
 
-__all__ = ["AdditionalTools", "AdditionalToolsItemParam", "AllModels", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchTool", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CompactResource", "CompactResponseMethodPublicBody", "CompactedResponse", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerUsePreviewTool", "ContainerAuto", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlist", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabled", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecret", "ContainerNetworkPolicyDomainSecretParam", "ContainerReference", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomTool", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellTool", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineSkill", "InlineSkillParam", "InlineSkillSource", "InlineSkillSourceParam", "InputContent", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "InputTokenCountResponse", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironment", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkill", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "McpToolCallError", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceTool", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "Response", "ResponseApplyPatchToolCall", "ResponseApplyPatchToolCallOutput", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCodeInterpreterToolCall", "ResponseCompactionItem", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseComputerToolCallOutputItem", "ResponseComputerToolCallOutputScreenshot", "ResponseContainerReference", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseCreatedEvent", "ResponseCustomToolCall", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseCustomToolCallItem", "ResponseCustomToolCallOutput", "ResponseCustomToolCallOutputItem", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFormatTextConfig", "ResponseFormatTextJSONSchemaConfig", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionShellCallOutputContent", "ResponseFunctionShellToolCall", "ResponseFunctionShellToolCallOutput", "ResponseFunctionToolCall", "ResponseFunctionToolCallItem", "ResponseFunctionToolCallOutputItem", "ResponseFunctionWebSearch", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncludable", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInput", "ResponseInputContent", "ResponseInputItem", "ResponseInputMessageContentList", "ResponseInputMessageItem", "ResponseItem", "ResponseItemList", "ResponseLocalEnvironment", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseMcpCallArgumentsDeltaEvent", "ResponseMcpCallArgumentsDoneEvent", "ResponseMcpCallCompletedEvent", "ResponseMcpCallFailedEvent", "ResponseMcpCallInProgressEvent", "ResponseMcpListToolsCompletedEvent", "ResponseMcpListToolsFailedEvent", "ResponseMcpListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputRefusal", "ResponseOutputTextAnnotationAddedEvent", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextConfig", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseToolSearchCall", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventResponseCreate", "ResponsesModel", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryTextContent", "TextContent", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceCustom", "ToolChoiceParam", "ToolChoiceTypes", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchTool_WebSearch20250826"]
+__all__ = ["AdditionalTools", "AdditionalToolsItemParam", "AllModels", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchTool", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "BetaComputerActionListParam", "BetaComputerActionParam", "BetaMcpToolCallErrorParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CodeInterpreterToolParam", "CompactResource", "CompactResponseMethodPublicBody", "CompactedResponse", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerActionListParam", "ComputerActionParam", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerToolParam", "ComputerUsePreviewTool", "ComputerUsePreviewToolParam", "ContainerAuto", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlist", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabled", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecret", "ContainerNetworkPolicyDomainSecretParam", "ContainerReference", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomTool", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolInputFormat", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EasyInputMessageParam", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellTool", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineCapabilitySourceParam", "InlineSkill", "InlineSkillParam", "InlineSkillSource", "InlineSkillSourceParam", "InputContent", "InputContentParam", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "InputTokenCountParams", "InputTokenCountResponse", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironment", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkill", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "McpToolCallError", "McpToolCallErrorParam", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceTool", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "OutputTextContentParam", "ParsedResponseOutputMessage", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "RefusalContentBlock", "RefusalContentParam", "Response", "ResponseApplyPatchToolCall", "ResponseApplyPatchToolCallOutput", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCodeInterpreterToolCall", "ResponseCodeInterpreterToolCallParam", "ResponseCompactionItem", "ResponseCompactionItemParam", "ResponseCompactionItemParamParam", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseComputerToolCallOutputItem", "ResponseComputerToolCallOutputScreenshot", "ResponseComputerToolCallOutputScreenshotParam", "ResponseComputerToolCallParam", "ResponseContainerReference", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseConversationParam", "ResponseConversationParamParam", "ResponseCreatedEvent", "ResponseCustomToolCall", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseCustomToolCallItem", "ResponseCustomToolCallOutput", "ResponseCustomToolCallOutputItem", "ResponseCustomToolCallOutputParam", "ResponseCustomToolCallParam", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFileSearchToolCallParam", "ResponseFormatTextConfig", "ResponseFormatTextConfigParam", "ResponseFormatTextJSONSchemaConfig", "ResponseFormatTextJSONSchemaConfigParam", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionCallOutputItemListParam", "ResponseFunctionCallOutputItemParam", "ResponseFunctionShellCallOutputContent", "ResponseFunctionShellCallOutputContentParam", "ResponseFunctionShellToolCall", "ResponseFunctionShellToolCallOutput", "ResponseFunctionToolCall", "ResponseFunctionToolCallItem", "ResponseFunctionToolCallOutputItem", "ResponseFunctionToolCallParam", "ResponseFunctionWebSearch", "ResponseFunctionWebSearchParam", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncludable", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInput", "ResponseInputContent", "ResponseInputContentParam", "ResponseInputFileContent", "ResponseInputFileContentParam", "ResponseInputFileParam", "ResponseInputImageContent", "ResponseInputImageContentParam", "ResponseInputImageParam", "ResponseInputItem", "ResponseInputItemParam", "ResponseInputMessageContentList", "ResponseInputMessageContentListParam", "ResponseInputMessageItem", "ResponseInputParam", "ResponseInputTextContent", "ResponseInputTextContentParam", "ResponseInputTextParam", "ResponseItem", "ResponseItemList", "ResponseLocalEnvironment", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseMcpCallArgumentsDeltaEvent", "ResponseMcpCallArgumentsDoneEvent", "ResponseMcpCallCompletedEvent", "ResponseMcpCallFailedEvent", "ResponseMcpCallInProgressEvent", "ResponseMcpListToolsCompletedEvent", "ResponseMcpListToolsFailedEvent", "ResponseMcpListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputMessageParam", "ResponseOutputRefusal", "ResponseOutputRefusalParam", "ResponseOutputTextAnnotationAddedEvent", "ResponseOutputTextParam", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningItemParam", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseSteerInputContentParam", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextConfig", "ResponseTextConfigParam", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseToolSearchCall", "ResponseToolSearchOutputItem", "ResponseToolSearchOutputItemParam", "ResponseToolSearchOutputItemParamParam", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventParam", "ResponsesClientEventResponseCreate", "ResponsesModel", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReference", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryText", "SummaryTextContent", "TextContent", "TextContentBlockParam", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceAllowedParam", "ToolChoiceApplyPatch", "ToolChoiceApplyPatchParam", "ToolChoiceCustom", "ToolChoiceCustomParam", "ToolChoiceParam", "ToolChoiceShell", "ToolChoiceShellParam", "ToolChoiceTypes", "ToolChoiceTypesParam", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolParam", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchOutputNamespaceTool", "ToolSearchOutputNamespaceToolParam", "ToolSearchTool", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewToolParam", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchToolParam", "WebSearchTool_WebSearch20250826"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class AdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
-    type = "additional_tools"
-    id: str | None = None  # The unique ID of the additional tools item.
-    role: MessageRole | None = None  # The role that provided the additional tools.
-    tools: list[Tool] | None = None  # The additional tool definitions made available at this item.
+    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
+    id: str = _REQUIRED  # The unique ID of the additional tools item.
+    role: MessageRole = _REQUIRED  # The role that provided the additional tools.
+    tools: list[Tool] = _REQUIRED  # The additional tool definitions made available at this item.
 
 
 class AdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
-    type = "additional_tools"
+    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
     id: str | None = None
-    role: Literal["developer"] | str | None = None  # The role that provided the additional tools.
-    tools: list[Tool] | None = None  # A list of additional tools made available at this item.
+    role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
+    tools: list[Tool] = _REQUIRED  # A list of additional tools made available at this item.
 
 
 class ApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type = "create_file"
-    path: str | None = None  # Path of the file to create.
-    diff: str | None = None  # Diff to apply.
+    type: ClassVar[Literal["create_file"]] = "create_file"
+    path: str = _REQUIRED  # Path of the file to create.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class ApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type = "create_file"
-    path: str | None = None  # Path of the file to create relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply when creating the file.
+    type: ClassVar[Literal["create_file"]] = "create_file"
+    path: str = _REQUIRED  # Path of the file to create relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply when creating the file.
 
 
 class ApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type = "delete_file"
-    path: str | None = None  # Path of the file to delete.
+    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    path: str = _REQUIRED  # Path of the file to delete.
 
 
 class ApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type = "delete_file"
-    path: str | None = None  # Path of the file to delete relative to the workspace root.
+    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
 class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type = "apply_patch_call"
-    id: str | None = None  # The unique ID of the apply patch tool call.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCaller | None = None
-    status: ApplyPatchCallStatus | None = None  # The status of the apply patch tool call.
-    operation: ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation | None = None  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
+    status: ApplyPatchCallStatus = _REQUIRED  # The status of the apply patch tool call.
+    operation: ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation = _REQUIRED  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
 class ApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type = "apply_patch_call"
+    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    status: ApplyPatchCallStatusParam | None = None  # The status of the apply patch tool call.
-    operation: ApplyPatchOperationParam | None = None  # The specific create, delete, or update instruction for the apply_patch tool call.
+    status: ApplyPatchCallStatusParam = _REQUIRED  # The status of the apply patch tool call.
+    operation: ApplyPatchOperationParam = _REQUIRED  # The specific create, delete, or update instruction for the apply_patch tool call.
 
 
 class ApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type = "apply_patch_call_output"
-    id: str | None = None  # The unique ID of the apply patch tool call output.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call output.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCaller | None = None
-    status: ApplyPatchCallOutputStatus | None = None  # The status of the apply patch tool call output.
+    status: ApplyPatchCallOutputStatus = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
     created_by: str | None = None  # The ID of the entity that created this tool call output.
 
@@ -94,39 +97,39 @@ class ApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_cal
 class ApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type = "apply_patch_call_output"
+    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    status: ApplyPatchCallOutputStatusParam | None = None  # The status of the apply patch tool call output.
+    status: ApplyPatchCallOutputStatusParam = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
 
 
 class ApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Apply patch tool"""
 
-    type = "apply_patch"
+    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
 class ApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type = "update_file"
-    path: str | None = None  # Path of the file to update.
-    diff: str | None = None  # Diff to apply.
+    type: ClassVar[Literal["update_file"]] = "update_file"
+    path: str = _REQUIRED  # Path of the file to update.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class ApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type = "update_file"
-    path: str | None = None  # Path of the file to update relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply to the existing file.
+    type: ClassVar[Literal["update_file"]] = "update_file"
+    path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
 
 
 class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
-    type = "approximate"
+    type: ClassVar[Literal["approximate"]] = "approximate"
     country: str | None = None
     region: str | None = None
     city: str | None = None
@@ -136,7 +139,7 @@ class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
 class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
     """CodeInterpreterToolAuto"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: ContainerMemoryLimit | None = None
     network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -145,58 +148,58 @@ class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
 class ClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
-    type = "click"
-    button: ClickButtonType | None = None  # Indicates which mouse button was pressed during the click.
-    x: int | None = None  # The x-coordinate where the click occurred.
-    y: int | None = None  # The y-coordinate where the click occurred.
+    type: ClassVar[Literal["click"]] = "click"
+    button: ClickButtonType = _REQUIRED  # Indicates which mouse button was pressed during the click.
+    x: int = _REQUIRED  # The x-coordinate where the click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the click occurred.
     keys: list[str] | None = None
 
 
 class CodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
-    type = "image"
-    url: str | None = None  # The URL of the image output from the code interpreter.
+    type: ClassVar[Literal["image"]] = "image"
+    url: str = _REQUIRED  # The URL of the image output from the code interpreter.
 
 
 class CodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
-    type = "logs"
-    logs: str | None = None  # The logs output from the code interpreter.
+    type: ClassVar[Literal["logs"]] = "logs"
+    logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
 class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
-    type = "code_interpreter"
-    container: str | AutoCodeInterpreterToolParam | None = None  # The code interpreter container.
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    container: str | AutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
 class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
-    type = "code_interpreter_call"
-    id: str | None = None  # The unique ID of the code interpreter tool call.
-    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str | None = None  # The status of the code interpreter tool call.
-    container_id: str | None = None  # The ID of the container used to run the code.
-    code: str | None = None
-    outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None = None
+    type: ClassVar[Literal["code_interpreter_call"]] = "code_interpreter_call"
+    id: str = _REQUIRED  # The unique ID of the code interpreter tool call.
+    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str = _REQUIRED  # The status of the code interpreter tool call.
+    container_id: str = _REQUIRED  # The ID of the container used to run the code.
+    code: str | None = _REQUIRED
+    outputs: list[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None = _REQUIRED
 
 
 class CompactResource(BaseModel):
     """The compacted response object"""
 
-    id: str | None = None  # The unique identifier for the compacted response.
-    object: Literal["response.compaction"] | str | None = None  # The object type.
-    output: list[ItemField] | None = None  # The compacted list of output items.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the compacted conversation was created.
-    usage: ResponseUsage | None = None  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
+    id: str = _REQUIRED  # The unique identifier for the compacted response.
+    object: Literal["response.compaction"] | str = _REQUIRED  # The object type.
+    output: list[ItemField] = _REQUIRED  # The compacted list of output items.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the compacted conversation was created.
+    usage: ResponseUsage = _REQUIRED  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
 
 
 class CompactResponseMethodPublicBody(BaseModel):
-    model: ModelIdsCompaction | None = None
+    model: ModelIdsCompaction = _REQUIRED
     input: str | list[InputItem] | None = None
     previous_response_id: str | None = None
     instructions: str | None = None
@@ -209,33 +212,33 @@ class CompactResponseMethodPublicBody(BaseModel):
 class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type = "compaction"
-    id: str | None = None  # The unique ID of the compaction item.
-    encrypted_content: str | None = None  # The encrypted content that was produced by compaction.
+    type: ClassVar[Literal["compaction"]] = "compaction"
+    id: str = _REQUIRED  # The unique ID of the compaction item.
+    encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class CompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type = "compaction"
+    type: ClassVar[Literal["compaction"]] = "compaction"
     id: str | None = None
-    encrypted_content: str | None = None  # The encrypted content of the compaction summary.
+    encrypted_content: str = _REQUIRED  # The encrypted content of the compaction summary.
 
 
 class CompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
     """Compaction trigger"""
 
-    type = "compaction_trigger"
+    type: ClassVar[Literal["compaction_trigger"]] = "compaction_trigger"
 
 
 class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type = "computer_call_output"
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
     id: str | None = None
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
-    output: ComputerScreenshotImage | None = None
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
+    output: ComputerScreenshotImage = _REQUIRED
     acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None
     status: FunctionCallItemStatus | None = None
 
@@ -243,7 +246,7 @@ class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_cal
 class ComputerCallSafetyCheckParam(BaseModel):
     """A pending safety check for the computer call."""
 
-    id: str | None = None  # The ID of the pending safety check.
+    id: str = _REQUIRED  # The ID of the pending safety check.
     code: str | None = None
     message: str | None = None
 
@@ -251,17 +254,17 @@ class ComputerCallSafetyCheckParam(BaseModel):
 class ComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
     """Computer screenshot"""
 
-    type = "computer_screenshot"
-    image_url: str | None = None
-    file_id: str | None = None
-    detail: _shared.ImageDetail | None = None  # The detail level of the screenshot image to be sent to the model.
+    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    image_url: str | None = _REQUIRED
+    file_id: str | None = _REQUIRED
+    detail: _shared.ImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointConfig | None = None
 
 
 class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
     """A computer screenshot image used with the computer use tool."""
 
-    type = "computer_screenshot"
+    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
     image_url: str | None = None  # The URL of the screenshot image.
     file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
 
@@ -269,55 +272,55 @@ class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screens
 class ComputerTool(BaseModel, tag_field="type", tag="computer"):
     """Computer"""
 
-    type = "computer"
+    type: ClassVar[Literal["computer"]] = "computer"
 
 
 class ComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
-    type = "computer_call"
-    id: str | None = None  # The unique ID of the computer call.
-    call_id: str | None = None  # An identifier used when responding to the tool call with output.
+    type: ClassVar[Literal["computer_call"]] = "computer_call"
+    id: str = _REQUIRED  # The unique ID of the computer call.
+    call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
     action: ComputerAction | None = None
     actions: ComputerActionList | None = None
-    pending_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The pending safety checks for the computer call.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+    pending_safety_checks: list[ComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the item.
 
 
 class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type = "computer_call_output"
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
     id: str | None = None  # The ID of the computer tool call output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: ComputerScreenshotImage | None = None
+    output: ComputerScreenshotImage = _REQUIRED
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
 class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
     """The output of a computer tool call."""
 
-    type = "computer_call_output"
-    id: str | None = None  # The unique ID of the computer call tool output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    id: str = _REQUIRED  # The unique ID of the computer call tool output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: ComputerScreenshotImage | None = None
-    status: ComputerCallOutputStatus | None = None  # The status of the message input.
+    output: ComputerScreenshotImage = _REQUIRED
+    status: ComputerCallOutputStatus = _REQUIRED  # The status of the message input.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class ComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
     """Computer use preview"""
 
-    type = "computer_use_preview"
-    environment: ComputerEnvironment | None = None  # The type of computer environment to control.
-    display_width: int | None = None  # The width of the computer display.
-    display_height: int | None = None  # The height of the computer display.
+    type: ClassVar[Literal["computer_use_preview"]] = "computer_use_preview"
+    environment: ComputerEnvironment = _REQUIRED  # The type of computer environment to control.
+    display_width: int = _REQUIRED  # The width of the computer display.
+    display_height: int = _REQUIRED  # The height of the computer display.
 
 
 class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
-    type = "container_auto"
+    type: ClassVar[Literal["container_auto"]] = "container_auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: ContainerMemoryLimit | None = None
     network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -327,58 +330,58 @@ class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
 class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
     """Container file citation"""
 
-    type = "container_file_citation"
-    container_id: str | None = None  # The ID of the container file.
-    file_id: str | None = None  # The ID of the file.
-    start_index: int | None = None  # The index of the first character of the container file citation in the message.
-    end_index: int | None = None  # The index of the last character of the container file citation in the message.
-    filename: str | None = None  # The filename of the container file cited.
+    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    container_id: str = _REQUIRED  # The ID of the container file.
+    file_id: str = _REQUIRED  # The ID of the file.
+    start_index: int = _REQUIRED  # The index of the first character of the container file citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class ContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
-    type = "allowlist"
-    allowed_domains: list[str] | None = None  # A list of allowed domains when type is `allowlist`.
+    type: ClassVar[Literal["allowlist"]] = "allowlist"
+    allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
 class ContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
-    type = "disabled"
+    type: ClassVar[Literal["disabled"]] = "disabled"
 
 
 class ContainerNetworkPolicyDomainSecretParam(BaseModel):
-    domain: str | None = None  # The domain associated with the secret.
-    name: str | None = None  # The name of the secret to inject for the domain.
-    value: str | None = None  # The secret value to inject for the domain.
+    domain: str = _REQUIRED  # The domain associated with the secret.
+    name: str = _REQUIRED  # The name of the secret to inject for the domain.
+    value: str = _REQUIRED  # The secret value to inject for the domain.
 
 
 class ContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
-    type = "container_reference"
-    container_id: str | None = None  # The ID of the referenced container.
+    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    container_id: str = _REQUIRED  # The ID of the referenced container.
 
 
 class ContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
-    type = "container_reference"
-    container_id: str | None = None
+    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    container_id: str = _REQUIRED
 
 
 class ContextManagementParam(BaseModel):
-    type: str | None = None  # The context management entry type.
+    type: str = _REQUIRED  # The context management entry type.
     compact_threshold: int | None = None
 
 
 class ConversationParam_2(BaseModel):
     """Conversation object"""
 
-    id: str | None = None  # The unique ID of the conversation.
+    id: str = _REQUIRED  # The unique ID of the conversation.
 
 
 class CoordParam(BaseModel):
     """Coordinate"""
 
-    x: int | None = None  # The x-coordinate.
-    y: int | None = None  # The y-coordinate.
+    x: int = _REQUIRED  # The x-coordinate.
+    y: int = _REQUIRED  # The y-coordinate.
 
 
 class CreateResponse(BaseModel):
@@ -418,70 +421,70 @@ class CreateResponse(BaseModel):
 class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type = "grammar"
-    syntax: GrammarSyntax1 | None = None  # The syntax of the grammar definition.
-    definition: str | None = None  # The grammar definition.
+    type: ClassVar[Literal["grammar"]] = "grammar"
+    syntax: GrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
+    definition: str = _REQUIRED  # The grammar definition.
 
 
 class CustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class CustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     """Custom tool call"""
 
-    type = "custom_tool_call"
+    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
     id: str | None = None  # The unique ID of the custom tool call in the OpenAI platform.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
 
 
 class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """Custom tool call output"""
 
-    type = "custom_tool_call_output"
+    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
     id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
 
 
 class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """ResponseCustomToolCallOutputItem"""
 
-    type = "custom_tool_call_output"
-    id: str | None = None  # The unique ID of the custom tool call output item.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
+    id: str = _REQUIRED  # The unique ID of the custom tool call output item.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
-    status: FunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
     """ResponseCustomToolCallItem"""
 
-    type = "custom_tool_call"
-    id: str | None = None  # The unique ID of the custom tool call item.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
+    id: str = _REQUIRED  # The unique ID of the custom tool call item.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
-    status: FunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
+    status: FunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type = "custom"
-    name: str | None = None  # The name of the custom tool, used to identify it in tool calls.
+    type: ClassVar[Literal["custom"]] = "custom"
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     description: str | None = None  # Optional description of the custom tool, used to provide more context.
     format: CustomTextFormatParam | CustomGrammarFormatParam | None = None  # The input format for the custom tool.
     defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
@@ -489,36 +492,36 @@ class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
 
 
 class DirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
-    type = "direct"
+    type: ClassVar[Literal["direct"]] = "direct"
 
 
 class DirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
-    type = "direct"
+    type: ClassVar[Literal["direct"]] = "direct"
 
 
 class DoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
-    type = "double_click"
-    x: int | None = None  # The x-coordinate where the double click occurred.
-    y: int | None = None  # The y-coordinate where the double click occurred.
-    keys: list[str] | None = None
+    type: ClassVar[Literal["double_click"]] = "double_click"
+    x: int = _REQUIRED  # The x-coordinate where the double click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the double click occurred.
+    keys: list[str] | None = _REQUIRED
 
 
 class DragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
-    type = "drag"
-    path: list[CoordParam] | None = None  # An array of coordinates representing the path of the drag action.
+    type: ClassVar[Literal["drag"]] = "drag"
+    path: list[CoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
     keys: list[str] | None = None
 
 
 class EasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type = "message"
-    role: Literal["user", "assistant", "system", "developer"] | str | None = None  # The role of the message input.
-    content: str | list[InputContent] | None = None  # Text, image, or audio input to the model, used to generate a response.
+    type: ClassVar[Literal["message"]] = "message"
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    content: str | list[InputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
     phase: MessagePhase | None = None
 
 
@@ -529,25 +532,25 @@ class EmptyModelParam(BaseModel):
 class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type = "file_citation"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
-    filename: str | None = None  # The filename of the file cited.
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class FilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type = "file_path"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
+    type: ClassVar[Literal["file_path"]] = "file_path"
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
 
 
 class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
-    type = "file_search"
-    vector_store_ids: list[str] | None = None  # The IDs of the vector stores to search.
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
     max_num_results: int | None = None  # The maximum number of results to return.
     ranking_options: RankingOptions | None = None  # Ranking options for search.
     filters: Filters | None = None
@@ -556,10 +559,10 @@ class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
 class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
-    type = "file_search_call"
-    id: str | None = None  # The unique ID of the file search tool call.
-    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str | None = None  # The status of the file search tool call.
-    queries: list[str] | None = None  # The queries used to search for files.
+    type: ClassVar[Literal["file_search_call"]] = "file_search_call"
+    id: str = _REQUIRED  # The unique ID of the file search tool call.
+    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
+    queries: list[str] = _REQUIRED  # The queries used to search for files.
     results: list[FileSearchToolCallResultsItem] | None = None
 
 
@@ -574,10 +577,10 @@ class FileSearchToolCallResultsItem(BaseModel):
 class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     id: str | None = None
     call_id: str | None = None
-    output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] | None = None  # Text, image, or file output of the function tool call.
+    output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
     name: str | None = None
     namespace: str | None = None
     caller: ToolCallCallerParam | None = None
@@ -587,15 +590,15 @@ class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_cal
 class FunctionShellAction(BaseModel):
     """Shell exec action"""
 
-    commands: list[str] | None = None
-    timeout_ms: int | None = None
-    max_output_length: int | None = None
+    commands: list[str] = _REQUIRED
+    timeout_ms: int | None = _REQUIRED
+    max_output_length: int | None = _REQUIRED
 
 
 class FunctionShellActionParam(BaseModel):
     """Shell action"""
 
-    commands: list[str] | None = None  # Ordered shell commands for the execution environment to run.
+    commands: list[str] = _REQUIRED  # Ordered shell commands for the execution environment to run.
     timeout_ms: int | None = None
     max_output_length: int | None = None
 
@@ -603,24 +606,24 @@ class FunctionShellActionParam(BaseModel):
 class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type = "shell_call"
-    id: str | None = None  # The unique ID of the shell tool call.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    id: str = _REQUIRED  # The unique ID of the shell tool call.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCaller | None = None
-    action: FunctionShellAction | None = None  # The shell commands and limits that describe how to run the tool call.
-    status: FunctionShellCallStatus | None = None  # The status of the shell call.
-    environment: LocalEnvironmentResource | ContainerReferenceResource | None = None
+    action: FunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
+    status: FunctionShellCallStatus = _REQUIRED  # The status of the shell call.
+    environment: LocalEnvironmentResource | ContainerReferenceResource | None = _REQUIRED
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
 class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type = "shell_call"
+    type: ClassVar[Literal["shell_call"]] = "shell_call"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    action: FunctionShellActionParam | None = None  # The shell commands and limits that describe how to run the tool call.
+    action: FunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     status: FunctionShellCallItemStatus | None = None
     environment: LocalEnvironmentParam | ContainerReferenceParam | None = None
 
@@ -628,55 +631,55 @@ class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
 class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell call output"""
 
-    type = "shell_call_output"
-    id: str | None = None  # The unique ID of the shell call output.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    id: str = _REQUIRED  # The unique ID of the shell call output.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCaller | None = None
-    status: FunctionShellCallOutputStatusEnum | None = None  # The status of the shell call output.
-    output: list[FunctionShellCallOutputContent] | None = None  # An array of shell call output contents
-    max_output_length: int | None = None
+    status: FunctionShellCallOutputStatusEnum = _REQUIRED  # The status of the shell call output.
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # An array of shell call output contents
+    max_output_length: int | None = _REQUIRED
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionShellCallOutputContent(BaseModel):
     """Shell call output content"""
 
-    stdout: str | None = None  # The standard output that was captured.
-    stderr: str | None = None  # The standard error output that was captured.
-    outcome: FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome | None = None  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
+    stdout: str = _REQUIRED  # The standard output that was captured.
+    stderr: str = _REQUIRED  # The standard error output that was captured.
+    outcome: FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome = _REQUIRED  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionShellCallOutputContentParam(BaseModel):
     """Shell output content"""
 
-    stdout: str | None = None  # Captured stdout output for the shell call.
-    stderr: str | None = None  # Captured stderr output for the shell call.
-    outcome: FunctionShellCallOutputOutcomeParam | None = None  # The exit or timeout outcome associated with this shell call.
+    stdout: str = _REQUIRED  # Captured stdout output for the shell call.
+    stderr: str = _REQUIRED  # Captured stderr output for the shell call.
+    outcome: FunctionShellCallOutputOutcomeParam = _REQUIRED  # The exit or timeout outcome associated with this shell call.
 
 
 class FunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type = "exit"
-    exit_code: int | None = None  # Exit code from the shell process.
+    type: ClassVar[Literal["exit"]] = "exit"
+    exit_code: int = _REQUIRED  # Exit code from the shell process.
 
 
 class FunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type = "exit"
-    exit_code: int | None = None  # The exit code returned by the shell process.
+    type: ClassVar[Literal["exit"]] = "exit"
+    exit_code: int = _REQUIRED  # The exit code returned by the shell process.
 
 
 class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell tool call output"""
 
-    type = "shell_call_output"
+    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: ToolCallCallerParam | None = None
-    output: list[FunctionShellCallOutputContentParam] | None = None  # Captured chunks of stdout and stderr output, along with their associated outcomes.
+    output: list[FunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
     status: FunctionShellCallItemStatus | None = None
     max_output_length: int | None = None
 
@@ -684,19 +687,19 @@ class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_c
 class FunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type = "timeout"
+    type: ClassVar[Literal["timeout"]] = "timeout"
 
 
 class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type = "timeout"
+    type: ClassVar[Literal["timeout"]] = "timeout"
 
 
 class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
     """Shell tool"""
 
-    type = "shell"
+    type: ClassVar[Literal["shell"]] = "shell"
     environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None = None
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
@@ -704,12 +707,12 @@ class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
 class FunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
-    type = "function"
-    name: str | None = None  # The name of the function to call.
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED  # The name of the function to call.
     description: str | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = _REQUIRED
     output_schema: dict[str, Any] | None = None
-    strict: bool | None = None
+    strict: bool | None = _REQUIRED
     defer_loading: bool | None = None  # Whether this function is deferred and loaded via tool search.
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
@@ -717,60 +720,60 @@ class FunctionTool(BaseModel, tag_field="type", tag="function"):
 class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     """Function tool call"""
 
-    type = "function_call"
+    type: ClassVar[Literal["function_call"]] = "function_call"
     id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
 class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     id: str | None = None  # The unique ID of the function tool call output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
 class FunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
     """The output of a function tool call."""
 
-    type = "function_call_output"
-    id: str | None = None  # The unique ID of the function call tool output.
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    id: str = _REQUIRED  # The unique ID of the function call tool output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: ToolCallCallerParam | None = None
-    output: str | list[FunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
-    status: FunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionToolCallResource(BaseModel, tag_field="type", tag="function_call"):
     """A tool call to run a function."""
 
-    type = "function_call"
-    id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    type: ClassVar[Literal["function_call"]] = "function_call"
+    id: str = _REQUIRED  # The unique ID of the function tool call.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: ToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
-    status: FunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
+    status: FunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
-    type = "function"
-    name: str | None = None
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED
     description: str | None = None
     parameters: EmptyModelParam | None = None
     strict: bool | None = None
@@ -780,20 +783,20 @@ class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
 
 
 class HTTPError(BaseModel, tag_field="type", tag="http_error"):
-    type = "http_error"
-    code: int | None = None
-    message: str | None = None
+    type: ClassVar[Literal["http_error"]] = "http_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class HybridSearchOptions(BaseModel):
-    embedding_weight: float | None = None  # The weight of the embedding in the reciprocal ranking fusion.
-    text_weight: float | None = None  # The weight of the text in the reciprocal ranking fusion.
+    embedding_weight: float = _REQUIRED  # The weight of the embedding in the reciprocal ranking fusion.
+    text_weight: float = _REQUIRED  # The weight of the text in the reciprocal ranking fusion.
 
 
 class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
     """Image generation tool"""
 
-    type = "image_generation"
+    type: ClassVar[Literal["image_generation"]] = "image_generation"
     model: Literal["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21"] | str | None = None
     quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality of the generated image.
     size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the generated images.
@@ -810,10 +813,10 @@ class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
 class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
     """Image generation call"""
 
-    type = "image_generation_call"
-    id: str | None = None  # The unique ID of the image generation call.
-    status: Literal["in_progress", "completed", "generating", "failed"] | str | None = None  # The status of the image generation call.
-    result: str | None = None
+    type: ClassVar[Literal["image_generation_call"]] = "image_generation_call"
+    id: str = _REQUIRED  # The unique ID of the image generation call.
+    status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
+    result: str | None = _REQUIRED
 
 
 class ImageGenToolInputImageMask(BaseModel):
@@ -824,24 +827,24 @@ class ImageGenToolInputImageMask(BaseModel):
 
 
 class InlineSkillParam(BaseModel, tag_field="type", tag="inline"):
-    type = "inline"
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    source: InlineSkillSourceParam | None = None  # Inline skill payload
+    type: ClassVar[Literal["inline"]] = "inline"
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    source: InlineSkillSourceParam = _REQUIRED  # Inline skill payload
 
 
 class InlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
-    type = "base64"
-    media_type: Literal["application/zip"] | str | None = None  # The media type of the inline skill payload.
-    data: str | None = None  # Base64-encoded skill zip bundle.
+    type: ClassVar[Literal["base64"]] = "base64"
+    media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
+    data: str = _REQUIRED  # Base64-encoded skill zip bundle.
 
 
 class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type = "input_file"
+    type: ClassVar[Literal["input_file"]] = "input_file"
     file_id: str | None = None
     filename: str | None = None
     file_data: str | None = None
@@ -853,7 +856,7 @@ class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
 class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
+    type: ClassVar[Literal["input_image"]] = "input_image"
     image_url: str | None = None
     file_id: str | None = None
     detail: DetailEnum | None = None
@@ -863,27 +866,27 @@ class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_im
 class InputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type = "message"
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    type: ClassVar[Literal["message"]] = "message"
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: InputMessageContentList | None = None
+    content: InputMessageContentList = _REQUIRED
 
 
 class InputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
-    type = "message"
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    type: ClassVar[Literal["message"]] = "message"
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: InputMessageContentList | None = None
-    id: str | None = None  # The unique ID of the message input.
+    content: InputMessageContentList = _REQUIRED
+    id: str = _REQUIRED  # The unique ID of the message input.
 
 
 class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type = "input_text"
-    text: str | None = None  # The text input to the model.
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
 
@@ -891,132 +894,132 @@ class ItemReferenceParam(BaseModel):
     """Item reference"""
 
     type: Literal["item_reference"] | str | None = None
-    id: str | None = None  # The ID of the item to reference.
+    id: str = _REQUIRED  # The ID of the item to reference.
 
 
 class KeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
-    type = "keypress"
-    keys: list[str] | None = None  # The combination of keys the model is requesting to be pressed.
+    type: ClassVar[Literal["keypress"]] = "keypress"
+    keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
 
 
 class LocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
-    type = "local"
+    type: ClassVar[Literal["local"]] = "local"
     skills: list[LocalSkillParam] | None = None  # An optional list of skills.
 
 
 class LocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
     """Local Environment"""
 
-    type = "local"
+    type: ClassVar[Literal["local"]] = "local"
 
 
 class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
-    type = "exec"
-    command: list[str] | None = None  # The command to run.
+    type: ClassVar[Literal["exec"]] = "exec"
+    command: list[str] = _REQUIRED  # The command to run.
     timeout_ms: int | None = None
     working_directory: str | None = None
-    env: dict[str, str] | None = None  # Environment variables to set for the command.
+    env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
     user: str | None = None
 
 
 class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
-    type = "local_shell_call"
-    id: str | None = None  # The unique ID of the local shell call.
-    call_id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    action: LocalShellExecAction | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the local shell call.
+    type: ClassVar[Literal["local_shell_call"]] = "local_shell_call"
+    id: str = _REQUIRED  # The unique ID of the local shell call.
+    call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    action: LocalShellExecAction = _REQUIRED
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the local shell call.
 
 
 class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
-    type = "local_shell_call_output"
-    id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    output: str | None = None  # A JSON string of the output of the local shell tool call.
+    type: ClassVar[Literal["local_shell_call_output"]] = "local_shell_call_output"
+    id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
 
 
 class LocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
     """Local shell tool"""
 
-    type = "local_shell"
+    type: ClassVar[Literal["local_shell"]] = "local_shell"
 
 
 class LocalSkillParam(BaseModel):
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    path: str | None = None  # The path to the directory containing the skill.
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    path: str = _REQUIRED  # The path to the directory containing the skill.
 
 
 class LogProb(BaseModel):
     """Log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
-    top_logprobs: list[TopLogProb] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
+    top_logprobs: list[TopLogProb] = _REQUIRED
 
 
 class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
-    type = "mcp_approval_request"
-    id: str | None = None  # The unique ID of the approval request.
-    server_label: str | None = None  # The label of the MCP server making the request.
-    name: str | None = None  # The name of the tool to run.
-    arguments: str | None = None  # A JSON string of arguments for the tool.
+    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+    name: str = _REQUIRED  # The name of the tool to run.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
 
 
 class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type = "mcp_approval_response"
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
     id: str | None = None
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
 class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type = "mcp_approval_response"
-    id: str | None = None  # The unique ID of the approval response
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    id: str = _REQUIRED  # The unique ID of the approval response
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
 class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
-    type = "mcp_list_tools"
-    id: str | None = None  # The unique ID of the list.
-    server_label: str | None = None  # The label of the MCP server.
-    tools: list[_shared.MCPListToolsTool] | None = None  # The tools available on the server.
+    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
+    id: str = _REQUIRED  # The unique ID of the list.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
     error: str | None = None
 
 
 class MCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
-    type = "mcp_protocol_error"
-    code: int | None = None
-    message: str | None = None
+    type: ClassVar[Literal["mcp_protocol_error"]] = "mcp_protocol_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
-    type = "mcp_call"
-    id: str | None = None  # The unique ID of the tool call.
-    server_label: str | None = None  # The label of the MCP server running the tool.
-    name: str | None = None  # The name of the tool that was run.
-    arguments: str | None = None  # A JSON string of the arguments passed to the tool.
+    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     output: str | None = None
     error: MCPToolCallError | None = None  # The error from the tool call, if any.
     status: MCPToolCallStatus | None = None  # The status of the tool call.
@@ -1024,125 +1027,125 @@ class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 
 
 class MCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
-    type = "mcp_tool_execution_error"
-    content: Any = None
+    type: ClassVar[Literal["mcp_tool_execution_error"]] = "mcp_tool_execution_error"
+    content: Any = _REQUIRED
 
 
 class Message(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
-    type = "message"
-    id: str | None = None  # The unique ID of the message.
-    status: MessageStatus | None = None  # The status of item.
-    role: MessageRole | None = None  # The role of the message.
-    content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] | None = None  # The content of the message
+    type: ClassVar[Literal["message"]] = "message"
+    id: str = _REQUIRED  # The unique ID of the message.
+    status: MessageStatus = _REQUIRED  # The status of item.
+    role: MessageRole = _REQUIRED  # The role of the message.
+    content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] = _REQUIRED  # The content of the message
     phase: MessagePhase_2 | None = None
 
 
 class Moderation(BaseModel):
     """Moderation"""
 
-    input: _shared.ModerationResultBody | ModerationErrorBody | None = None  # Moderation for the response input.
-    output: _shared.ModerationResultBody | ModerationErrorBody | None = None  # Moderation for the response output.
+    input: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response input.
+    output: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response output.
 
 
 class ModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
-    type = "error"
-    code: str | None = None  # The error code.
-    message: str | None = None  # The error message.
+    type: ClassVar[Literal["error"]] = "error"
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
 
 
 class MoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
-    type = "move"
-    x: int | None = None  # The x-coordinate to move to.
-    y: int | None = None  # The y-coordinate to move to.
+    type: ClassVar[Literal["move"]] = "move"
+    x: int = _REQUIRED  # The x-coordinate to move to.
+    y: int = _REQUIRED  # The y-coordinate to move to.
     keys: list[str] | None = None
 
 
 class NamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
-    type = "namespace"
-    name: str | None = None  # The namespace name used in tool calls (for example, `crm`).
-    description: str | None = None  # A description of the namespace shown to the model.
-    tools: list[FunctionToolParam | CustomToolParam] | None = None  # The function/custom tools available inside this namespace.
+    type: ClassVar[Literal["namespace"]] = "namespace"
+    name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
+    description: str = _REQUIRED  # A description of the namespace shown to the model.
+    tools: list[FunctionToolParam | CustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
 
 
 class OutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
-    type = "message"
-    id: str | None = None  # The unique ID of the output message.
-    role: Literal["assistant"] | str | None = None  # The role of the output message.
-    content: list[OutputMessageContent] | None = None  # The content of the output message.
+    type: ClassVar[Literal["message"]] = "message"
+    id: str = _REQUIRED  # The unique ID of the output message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
+    content: list[OutputMessageContent] = _REQUIRED  # The content of the output message.
     phase: MessagePhase | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the message input.
 
 
 class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type = "output_text"
-    text: str | None = None  # The text output from the model.
-    annotations: list[Annotation] | None = None  # The annotations of the text output.
-    logprobs: list[LogProb] | None = None
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    text: str = _REQUIRED  # The text output from the model.
+    annotations: list[Annotation] = _REQUIRED  # The annotations of the text output.
+    logprobs: list[LogProb] = _REQUIRED
 
 
 class Program(BaseModel, tag_field="type", tag="program"):
-    type = "program"
-    id: str | None = None  # The unique ID of the program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    type: ClassVar[Literal["program"]] = "program"
+    id: str = _REQUIRED  # The unique ID of the program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class ProgramItemParam(BaseModel, tag_field="type", tag="program"):
-    type = "program"
-    id: str | None = None  # The unique ID of this program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    type: ClassVar[Literal["program"]] = "program"
+    id: str = _REQUIRED  # The unique ID of this program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
-    type = "program_output"
-    id: str | None = None  # The unique ID of the program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: ProgramOutputStatus | None = None  # The terminal status of the program output item.
+    type: ClassVar[Literal["program_output"]] = "program_output"
+    id: str = _REQUIRED  # The unique ID of the program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: ProgramOutputStatus = _REQUIRED  # The terminal status of the program output item.
 
 
 class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
-    type = "program_output"
-    id: str | None = None  # The unique ID of this program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: ProgramOutputItemStatus | None = None  # The terminal status of the program output.
+    type: ClassVar[Literal["program_output"]] = "program_output"
+    id: str = _REQUIRED  # The unique ID of this program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: ProgramOutputItemStatus = _REQUIRED  # The terminal status of the program output.
 
 
 class ProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
-    type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    type: ClassVar[Literal["program"]] = "program"
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class ProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
-    type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    type: ClassVar[Literal["program"]] = "program"
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type = "programmatic_tool_calling"
+    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
 
 
 class PromptCacheOptions(BaseModel):
     """Prompt cache options"""
 
-    ttl: _shared.PromptCacheTTLEnum | None = None  # The minimum lifetime applied to each cache breakpoint.
-    mode: _shared.PromptCacheModeEnum | None = None  # Whether implicit prompt-cache breakpoints were enabled.
+    ttl: _shared.PromptCacheTTLEnum = _REQUIRED  # The minimum lifetime applied to each cache breakpoint.
+    mode: _shared.PromptCacheModeEnum = _REQUIRED  # Whether implicit prompt-cache breakpoints were enabled.
 
 
 class RankingOptions(BaseModel):
@@ -1164,10 +1167,10 @@ class Reasoning(BaseModel):
 class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
-    type = "reasoning"
-    id: str | None = None  # The unique identifier of the reasoning content.
+    type: ClassVar[Literal["reasoning"]] = "reasoning"
+    id: str = _REQUIRED  # The unique identifier of the reasoning content.
     encrypted_content: str | None = None
-    summary: list[SummaryTextContent] | None = None  # Reasoning summary content.
+    summary: list[SummaryTextContent] = _REQUIRED  # Reasoning summary content.
     content: list[ReasoningTextContent] | None = None  # Reasoning text content.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
@@ -1175,53 +1178,53 @@ class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
 class ReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
-    type = "reasoning_text"
-    text: str | None = None  # The reasoning text from the model.
+    type: ClassVar[Literal["reasoning_text"]] = "reasoning_text"
+    text: str = _REQUIRED  # The reasoning text from the model.
 
 
 class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type = "refusal"
-    refusal: str | None = None  # The refusal explanation from the model.
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    refusal: str = _REQUIRED  # The refusal explanation from the model.
 
 
 class Response(ResponseMixin, BaseModel):
     """The response object"""
 
-    metadata: _shared.Metadata | None = None
+    metadata: _shared.Metadata = _REQUIRED
     top_logprobs: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: float | None = _REQUIRED
+    top_p: float | None = _REQUIRED
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
     previous_response_id: str | None = None
-    model: ModelIdsResponses | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
+    model: ModelIdsResponses = _REQUIRED  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     background: bool | None = None
     max_tool_calls: int | None = None
     text: ResponseTextParam | None = None
-    tools: ToolsArray | None = None
-    tool_choice: ToolChoiceParam | None = None
+    tools: ToolsArray = _REQUIRED
+    tool_choice: ToolChoiceParam = _REQUIRED
     prompt: _shared.Prompt | None = None
     service_tier: ServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | str | None = None
-    id: str | None = None  # Unique identifier for this Response.
-    object: Literal["response"] | str | None = None  # The object type of this resource - always set to `response`.
+    id: str = _REQUIRED  # Unique identifier for this Response.
+    object: Literal["response"] | str = _REQUIRED  # The object type of this resource - always set to `response`.
     status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"] | str | None = None  # The status of the response generation.
-    created_at: int | float | None = None  # Unix timestamp (in seconds) of when this Response was created.
+    created_at: int | float = _REQUIRED  # Unix timestamp (in seconds) of when this Response was created.
     completed_at: int | float | None = None
-    error: ResponseError | None = None
-    incomplete_details: ResponseIncompleteDetails | None = None
-    output: list[OutputItem] | None = None  # An array of content items generated by the model.
+    error: ResponseError = _REQUIRED
+    incomplete_details: ResponseIncompleteDetails | None = _REQUIRED
+    output: list[OutputItem] = _REQUIRED  # An array of content items generated by the model.
     reasoning: Reasoning | None = None
-    instructions: str | list[InputItem] | None = None
+    instructions: str | list[InputItem] | None = _REQUIRED
     output_text_: str | None = msgspec.field(default=None, name="output_text")
     usage: ResponseUsage | None = None
     prompt_cache_options: PromptCacheOptions | None = None
     moderation: Moderation | None = None
-    parallel_tool_calls: bool | None = None  # Whether to allow the model to run tool calls in parallel.
+    parallel_tool_calls: bool = _REQUIRED  # Whether to allow the model to run tool calls in parallel.
     conversation: ResponseConversation | None = None
     max_output_tokens: int | None = None
 
@@ -1229,253 +1232,253 @@ class Response(ResponseMixin, BaseModel):
 class ResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type = "response.audio.delta"
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
 
 
 class ResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type = "response.audio.done"
-    sequence_number: int | None = None  # The sequence number of the delta.
+    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
 
 
 class ResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type = "response.audio.transcript.delta"
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type = "response.audio.transcript.done"
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.delta"
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.done"
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type = "response.code_interpreter_call.completed"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type = "response.code_interpreter_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type = "response.code_interpreter_call.interpreting"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class ResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type = "response.completed"
-    response: Response | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    response: Response = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class ResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type = "response.content_part.added"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: OutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: OutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type = "response.content_part.done"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: OutputContent | None = None  # The content part that is done.
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: OutputContent = _REQUIRED  # The content part that is done.
 
 
 class ResponseConversation(BaseModel):
     """Conversation"""
 
-    id: str | None = None  # The unique ID of the conversation that this response was associated with.
+    id: str = _REQUIRED  # The unique ID of the conversation that this response was associated with.
 
 
 class ResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type = "response.created"
-    response: Response | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.created"]] = "response.created"
+    response: Response = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class ResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
-    type = "response.custom_tool_call_input.delta"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
 
 
 class ResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
-    type = "response.custom_tool_call_input.done"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
 
 
 class ResponseError2(BaseModel):
     """An error object returned when the model fails to generate a Response."""
 
-    code: ResponseErrorCode | None = None
-    message: str | None = None  # A human-readable description of the error.
+    code: ResponseErrorCode = _REQUIRED
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class ResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
-    type = "error"
-    code: str | None = None
-    message: str | None = None  # The error message.
-    param: str | None = None
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["error"]] = "error"
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The error message.
+    param: str | None = _REQUIRED
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type = "response.failed"
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: Response | None = None  # The response that failed.
+    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that failed.
 
 
 class ResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type = "response.file_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type = "response.file_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type = "response.file_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type = "response.function_call_arguments.delta"
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
 
 
 class ResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type = "response.function_call_arguments.done"
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
 
 
 class ResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
-    type = "response.image_generation_call.completed"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
 
 
 class ResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
-    type = "response.image_generation_call.generating"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class ResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
-    type = "response.image_generation_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class ResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
-    type = "response.image_generation_call.partial_image"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -1485,9 +1488,9 @@ class ResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="re
 class ResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type = "response.in_progress"
-    response: Response | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
+    response: Response = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseIncompleteDetails(BaseModel):
@@ -1499,26 +1502,26 @@ class ResponseIncompleteDetails(BaseModel):
 class ResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type = "response.incomplete"
-    response: Response | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    response: Response = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseItemList(BaseModel):
     """A list of Response items."""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[ItemResource] | None = None  # A list of items used to generate this response.
-    has_more: bool | None = None  # Whether there are more items available.
-    first_id: str | None = None  # The ID of the first item in the list.
-    last_id: str | None = None  # The ID of the last item in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[ItemResource] = _REQUIRED  # A list of items used to generate this response.
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    first_id: str = _REQUIRED  # The ID of the first item in the list.
+    last_id: str = _REQUIRED  # The ID of the last item in the list.
 
 
 class ResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
-    token: str | None = None  # A possible text token.
-    logprob: float | None = None  # The log probability of this token.
+    token: str = _REQUIRED  # A possible text token.
+    logprob: float = _REQUIRED  # The log probability of this token.
     top_logprobs: list[ResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
 
 
@@ -1530,105 +1533,105 @@ class ResponseLogProbTopLogprobsItem(BaseModel):
 class ResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """ResponseMCPCallArgumentsDeltaEvent"""
 
-    type = "response.mcp_call_arguments.delta"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
-    type = "response.mcp_call_arguments.done"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
-    type = "response.mcp_call.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
-    type = "response.mcp_call.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
-    type = "response.mcp_call.in_progress"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
 
 
 class ResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
-    type = "response.mcp_list_tools.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
-    type = "response.mcp_list_tools.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
-    type = "response.mcp_list_tools.in_progress"
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type = "response.output_item.added"
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was added.
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was added.
 
 
 class ResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type = "response.output_item.done"
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was marked done.
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was marked done.
 
 
 class ResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
-    type = "response.output_text.annotation.added"
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: Annotation | None = None  # The annotation object being added.
+    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: Annotation | None = _REQUIRED  # The annotation object being added.
 
 
 class ResponseProperties(BaseModel):
@@ -1645,165 +1648,165 @@ class ResponseProperties(BaseModel):
 class ResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
-    type = "response.queued"
-    response: Response | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.queued"]] = "response.queued"
+    response: Response = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type = "response.reasoning_summary_part.added"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponseReasoningSummaryPartAddedEventPart | None = None  # The summary part that was added.
+    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponseReasoningSummaryPartAddedEventPart = _REQUIRED  # The summary part that was added.
 
 
 class ResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type = "response.reasoning_summary_part.done"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponseReasoningSummaryPartDoneEventPart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponseReasoningSummaryPartDoneEventPart = _REQUIRED  # The completed summary part.
 
 
 class ResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type = "response.reasoning_summary_text.delta"
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type = "response.reasoning_summary_text.done"
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type = "response.reasoning_text.delta"
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type = "response.reasoning_text.done"
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type = "response.refusal.delta"
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type = "response.refusal.done"
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
-    type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
 
 
 class ResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
-    type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
 
 
 class ResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """Response shell command done event"""
 
-    type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
 
 
 class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
-    type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: ShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: ShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
 
 
 class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
-    type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[FunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
 
 
 class ResponseStreamOptions2(BaseModel):
@@ -1815,25 +1818,25 @@ class ResponseStreamOptions2(BaseModel):
 class ResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type = "response.output_text.delta"
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class ResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type = "response.output_text.done"
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class ResponseTextParam(BaseModel):
@@ -1846,67 +1849,67 @@ class ResponseTextParam(BaseModel):
 class ResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
-    input_tokens: int | None = None  # The number of input tokens.
-    input_tokens_details: ResponseUsageInputTokensDetails | None = None  # A detailed breakdown of the input tokens.
-    output_tokens: int | None = None  # The number of output tokens.
-    output_tokens_details: ResponseUsageOutputTokensDetails | None = None  # A detailed breakdown of the output tokens.
-    total_tokens: int | None = None  # The total number of tokens used.
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: ResponseUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: ResponseUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class ResponseUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
-    cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
-    cache_write_tokens: int | None = None  # The number of input tokens that were written to the cache.
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
+    cache_write_tokens: int = _REQUIRED  # The number of input tokens that were written to the cache.
 
 
 class ResponseUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
-    reasoning_tokens: int | None = None  # The number of reasoning tokens.
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class ResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type = "response.web_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class ResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type = "response.web_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class ResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type = "response.web_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class ResponseWsError(BaseModel, tag_field="type", tag="error"):
     """ResponseWsError"""
 
-    type = "error"
+    type: ClassVar[Literal["error"]] = "error"
     status: int | None = None  # The HTTP status code associated with a WebSocket protocol error.
     sequence_number: int | None = None  # The sequence number of an error emitted by the response stream.
-    error: _shared.ErrorPayload | None = None  # Details about the error.
+    error: _shared.ErrorPayload = _REQUIRED  # Details about the error.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """Client event for creating a response over a persistent WebSocket connection."""
 
-    type = "response.create"
+    type: ClassVar[Literal["response.create"]] = "response.create"
     stream_id: str | None = None  # The WebSocket lane for this response.
     metadata: _shared.Metadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
@@ -1944,254 +1947,254 @@ class ResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="respo
 class ResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type = "response.audio.delta"
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type = "response.audio.done"
-    sequence_number: int | None = None  # The sequence number of the delta.
+    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type = "response.audio.transcript.delta"
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type = "response.audio.transcript.done"
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.delta"
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.done"
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type = "response.code_interpreter_call.completed"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type = "response.code_interpreter_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type = "response.code_interpreter_call.interpreting"
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type = "response.completed"
-    response: Response | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    response: Response = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type = "response.content_part.added"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: OutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: OutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type = "response.content_part.done"
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: OutputContent | None = None  # The content part that is done.
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: OutputContent = _REQUIRED  # The content part that is done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type = "response.created"
-    response: Response | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.created"]] = "response.created"
+    response: Response = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
-    type = "response.custom_tool_call_input.delta"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """Event indicating that input for a custom tool call is complete."""
 
-    type = "response.custom_tool_call_input.done"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type = "response.failed"
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: Response | None = None  # The response that failed.
+    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: Response = _REQUIRED  # The response that failed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type = "response.file_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type = "response.file_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type = "response.file_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type = "response.function_call_arguments.delta"
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type = "response.function_call_arguments.done"
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
-    type = "response.image_generation_call.completed"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
-    type = "response.image_generation_call.generating"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """Emitted when an image generation tool call is in progress."""
 
-    type = "response.image_generation_call.in_progress"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type = "response.image_generation_call.partial_image"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -2202,301 +2205,301 @@ class ResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag
 class ResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type = "response.in_progress"
-    response: Response | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
+    response: Response = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type = "response.incomplete"
-    response: Response | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    response: Response = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
-    type = "response.mcp_call_arguments.delta"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Emitted when the arguments for an MCP tool call are finalized."""
 
-    type = "response.mcp_call_arguments.done"
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Emitted when an MCP tool call has completed successfully."""
 
-    type = "response.mcp_call.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Emitted when an MCP tool call has failed."""
 
-    type = "response.mcp_call.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Emitted when an MCP tool call is in progress."""
 
-    type = "response.mcp_call.in_progress"
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
-    type = "response.mcp_list_tools.completed"
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """Emitted when the attempt to list available MCP tools has failed."""
 
-    type = "response.mcp_list_tools.failed"
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
-    type = "response.mcp_list_tools.in_progress"
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type = "response.output_item.added"
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was added.
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type = "response.output_item.done"
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: OutputItem | None = None  # The output item that was marked done.
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: OutputItem = _REQUIRED  # The output item that was marked done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """Emitted when an annotation is added to output text content."""
 
-    type = "response.output_text.annotation.added"
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: Annotation | None = None  # The annotation object being added.
+    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: Annotation | None = _REQUIRED  # The annotation object being added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type = "response.output_text.delta"
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type = "response.output_text.done"
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[ResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="response.queued"):
     """Emitted when a response is queued and waiting to be processed."""
 
-    type = "response.queued"
-    response: Response | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.queued"]] = "response.queued"
+    response: Response = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type = "response.reasoning_summary_part.added"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponsesServerEventResponseReasoningSummaryPartAddedPart | None = None  # The summary part that was added.
+    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponsesServerEventResponseReasoningSummaryPartAddedPart = _REQUIRED  # The summary part that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type = "response.reasoning_summary_part.done"
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: ResponsesServerEventResponseReasoningSummaryPartDonePart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: ResponsesServerEventResponseReasoningSummaryPartDonePart = _REQUIRED  # The completed summary part.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type = "response.reasoning_summary_text.delta"
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type = "response.reasoning_summary_text.done"
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type = "response.reasoning_text.delta"
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type = "response.reasoning_text.done"
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type = "response.refusal.delta"
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type = "response.refusal.done"
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """A streaming event that indicated a shell command was added to a tool call."""
 
-    type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """A streaming event that indicated a shell command was incrementally updated."""
 
-    type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
@@ -2504,82 +2507,82 @@ class ResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="ty
 class ResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """A streaming event that indicated a shell command was completed."""
 
-    type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """A streaming event that indicated shell call output was incrementally added."""
 
-    type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: ShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: ShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """A streaming event that indicated shell call output was completed."""
 
-    type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[FunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type = "response.web_search_call.completed"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type = "response.web_search_call.in_progress"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type = "response.web_search_call.searching"
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class ScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
     """Screenshot"""
 
-    type = "screenshot"
+    type: ClassVar[Literal["screenshot"]] = "screenshot"
 
 
 class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
-    type = "scroll"
-    x: int | None = None  # The x-coordinate where the scroll occurred.
-    y: int | None = None  # The y-coordinate where the scroll occurred.
-    scroll_x: int | None = None  # The horizontal scroll distance.
-    scroll_y: int | None = None  # The vertical scroll distance.
+    type: ClassVar[Literal["scroll"]] = "scroll"
+    x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
+    y: int = _REQUIRED  # The y-coordinate where the scroll occurred.
+    scroll_x: int = _REQUIRED  # The horizontal scroll distance.
+    scroll_y: int = _REQUIRED  # The vertical scroll distance.
     keys: list[str] | None = None
 
 
@@ -2591,48 +2594,48 @@ class ShellCallOutputDelta(BaseModel):
 
 
 class SkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
-    type = "skill_reference"
-    skill_id: str | None = None  # The ID of the referenced skill.
+    type: ClassVar[Literal["skill_reference"]] = "skill_reference"
+    skill_id: str = _REQUIRED  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
 class SpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Specific apply patch tool choice"""
 
-    type = "apply_patch"
+    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
 
 
 class SpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
     """Specific shell tool choice"""
 
-    type = "shell"
+    type: ClassVar[Literal["shell"]] = "shell"
 
 
 class SpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type = "programmatic_tool_calling"
+    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
 
 
 class SummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
-    type = "summary_text"
-    text: str | None = None  # A summary of the reasoning output from the model so far.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
 
 
 class TextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
-    type = "text"
-    text: str | None = None
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED
 
 
 class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type = "json_schema"
+    type: ClassVar[Literal["json_schema"]] = "json_schema"
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    name: str | None = None  # The name of the response format.
-    schema: _shared.ResponseFormatJsonSchemaSchema | None = None
+    name: str = _REQUIRED  # The name of the response format.
+    schema: _shared.ResponseFormatJsonSchemaSchema = _REQUIRED
     strict: bool | None = None
 
 
@@ -2654,29 +2657,29 @@ class TokenCountsBody(BaseModel):
 class TokenCountsResource(BaseModel):
     """Token counts"""
 
-    object: Literal["response.input_tokens"] | str | None = None
-    input_tokens: int | None = None
+    object: Literal["response.input_tokens"] | str = _REQUIRED
+    input_tokens: int = _REQUIRED
 
 
 class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type = "allowed_tools"
-    mode: Literal["auto", "required"] | str | None = None  # Constrains the tools available to the model to a pre-defined set.
-    tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
+    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
+    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
 
 class ToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type = "custom"
-    name: str | None = None  # The name of the custom tool to call.
+    type: ClassVar[Literal["custom"]] = "custom"
+    name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class ToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
     """Hosted tool"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]] = "file_search"
 
 
 class ToolChoiceTypes_WebSearchPreview(ToolChoiceTypes, tag="web_search_preview"):
@@ -2722,47 +2725,47 @@ class ToolChoiceTypes_CodeInterpreter(ToolChoiceTypes, tag="code_interpreter"):
 
 
 class ToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
-    type = "tool_search_call"
-    id: str | None = None  # The unique ID of the tool search call item.
-    call_id: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: Any = None  # Arguments used for the tool search call.
-    status: FunctionCallStatus | None = None  # The status of the tool search call item that was recorded.
+    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    id: str = _REQUIRED  # The unique ID of the tool search call item.
+    call_id: str | None = _REQUIRED
+    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    arguments: Any = _REQUIRED  # Arguments used for the tool search call.
+    status: FunctionCallStatus = _REQUIRED  # The status of the tool search call item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
-    type = "tool_search_call"
+    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
     id: str | None = None
     call_id: str | None = None
     execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: EmptyModelParam | None = None  # The arguments supplied to the tool search call.
+    arguments: EmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
     status: FunctionCallItemStatus | None = None
 
 
 class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
-    type = "tool_search_output"
-    id: str | None = None  # The unique ID of the tool search output item.
-    call_id: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[Tool] | None = None  # The loaded tool definitions returned by tool search.
-    status: FunctionCallOutputStatusEnum | None = None  # The status of the tool search output item that was recorded.
+    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    id: str = _REQUIRED  # The unique ID of the tool search output item.
+    call_id: str | None = _REQUIRED
+    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by tool search.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the tool search output item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class ToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
-    type = "tool_search_output"
+    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
     id: str | None = None
     call_id: str | None = None
     execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[Tool] | None = None  # The loaded tool definitions returned by the tool search output.
+    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
     status: FunctionCallItemStatus | None = None
 
 
 class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
     """Tool search tool"""
 
-    type = "tool_search"
+    type: ClassVar[Literal["tool_search"]] = "tool_search"
     execution: ToolSearchExecutionType | None = None  # Whether tool search is executed by the server or by the client.
     description: str | None = None
     parameters: EmptyModelParam | None = None
@@ -2771,53 +2774,53 @@ class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
 class TopLogProb(BaseModel):
     """Top log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
 
 
 class TypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
-    type = "type"
-    text: str | None = None  # The text to type.
+    type: ClassVar[Literal["type"]] = "type"
+    text: str = _REQUIRED  # The text to type.
 
 
 class UrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
-    type = "url_citation"
-    url: str | None = None  # The URL of the web resource.
-    start_index: int | None = None  # The index of the first character of the URL citation in the message.
-    end_index: int | None = None  # The index of the last character of the URL citation in the message.
-    title: str | None = None  # The title of the web resource.
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    url: str = _REQUIRED  # The URL of the web resource.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    title: str = _REQUIRED  # The title of the web resource.
 
 
 class WaitParam(BaseModel, tag_field="type", tag="wait"):
     """Wait"""
 
-    type = "wait"
+    type: ClassVar[Literal["wait"]] = "wait"
 
 
 class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
-    type = "find_in_page"
-    url: str | None = None  # The URL of the page searched for the pattern.
-    pattern: str | None = None  # The pattern or text to search for within the page.
+    type: ClassVar[Literal["find_in_page"]] = "find_in_page"
+    url: str = _REQUIRED  # The URL of the page searched for the pattern.
+    pattern: str = _REQUIRED  # The pattern or text to search for within the page.
 
 
 class WebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
     """Open page action"""
 
-    type = "open_page"
+    type: ClassVar[Literal["open_page"]] = "open_page"
     url: str | None = None  # The URL opened by the model.
 
 
 class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
     """Search action"""
 
-    type = "search"
+    type: ClassVar[Literal["search"]] = "search"
     query: str | None = None  # The search query.
     queries: list[str] | None = None  # The search queries.
     sources: list[WebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
@@ -2826,14 +2829,14 @@ class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
 class WebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
-    type = "url"
-    url: str | None = None  # The URL of the source.
+    type: ClassVar[Literal["url"]] = "url"
+    url: str = _REQUIRED  # The URL of the source.
 
 
 class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
     """Web search approximate location"""
 
-    type = "approximate"
+    type: ClassVar[Literal["approximate"]] = "approximate"
     country: str | None = None
     region: str | None = None
     city: str | None = None
@@ -2843,7 +2846,7 @@ class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximat
 class WebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
     """Web search preview"""
 
-    type = "web_search_preview"
+    type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]] = "web_search_preview"
     user_location: ApproximateLocation | None = None
     search_context_size: SearchContextSize | None = None  # High level guidance for the amount of context window space to use for the search.
     search_content_types: list[SearchContentType] | None = None
@@ -2858,7 +2861,7 @@ class WebSearchPreviewTool_WebSearchPreview20250311(WebSearchPreviewTool, tag="w
 class WebSearchTool(BaseModel, tag_field="type", tag="web_search"):
     """Web search"""
 
-    type = "web_search"
+    type: ClassVar[Literal["web_search", "web_search_2025_08_26"]] = "web_search"
     external_web_access: bool | None = None  # Allow live internet access for web search.
     filters: WebSearchToolFilters | None = None
     user_location: WebSearchApproximateLocation | None = None
@@ -2874,10 +2877,10 @@ class WebSearchTool_WebSearch20250826(WebSearchTool, tag="web_search_2025_08_26"
 class WebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
-    type = "web_search_call"
-    id: str | None = None  # The unique ID of the web search tool call.
-    status: Literal["in_progress", "searching", "completed", "failed"] | str | None = None  # The status of the web search tool call.
-    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind | None = None  # An object describing the specific action taken in this web search call.
+    type: ClassVar[Literal["web_search_call"]] = "web_search_call"
+    id: str = _REQUIRED  # The unique ID of the web search tool call.
+    status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
+    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
 
 
 class WebSearchToolFilters(BaseModel):
@@ -3031,3 +3034,469 @@ ResponseShellCallOutputContentDoneEvent = ResponseShellCallOutputContentDoneStre
 ResponseTextConfig = ResponseTextParam
 ResponseToolSearchCall = ToolSearchCall
 ResponsesModel = ModelIdsResponses
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .shared import ImageDetail as ImageDetail
+    from .._helpers.structured import ParsedResponse as ParsedResponse
+    from .._helpers.structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
+    from .._helpers.structured import ParsedResponseOutputText as ParsedResponseOutputText
+    from .fine_tuning import ResponseInputAudio as ResponseInputAudio
+    from .fine_tuning import ResponseInputAudioParam as ResponseInputAudioParam
+    from .shared import ResponseInputFile as ResponseInputFile
+    from .shared import ResponseInputImage as ResponseInputImage
+    from .shared import ResponseInputText as ResponseInputText
+    from .chatkit import ResponseOutputText as ResponseOutputText
+    from .shared import ResponsePrompt as ResponsePrompt
+    from .shared import ResponsePromptParam as ResponsePromptParam
+    from .chat import ServiceTier as ServiceTier
+    from .shared import ToolChoiceFunction as ToolChoiceFunction
+    from .shared import ToolChoiceFunctionParam as ToolChoiceFunctionParam
+    from .shared import ToolChoiceMcp as ToolChoiceMcp
+    from .shared import ToolChoiceMcpParam as ToolChoiceMcpParam
+    from .shared import ToolChoiceOptions as ToolChoiceOptions
+
+
+class CodeInterpreterToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+
+
+class ComputerToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer"]]
+
+
+class ComputerUsePreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerUsePreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_use_preview"]]
+    environment: Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]  # The type of computer environment to control.
+    display_width: Required[int]  # The width of the computer display.
+    display_height: Required[int]  # The height of the computer display.
+
+
+class EasyInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``EasyInputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Iterable[Mapping[str, Any]]]  # Text, image, or audio input to the model, used to generate a response.
+    phase: Literal["commentary", "final_answer"] | str | None
+
+
+class InlineCapabilitySourceParam(TypedDict, total=False):
+    """The ``dict`` form of ``InlineSkillSourceParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["base64"]]
+    media_type: Required[Literal["application/zip"] | str]  # The media type of the inline skill payload.
+    data: Required[str]  # Base64-encoded skill zip bundle.
+
+
+class InputTokenCountParams(TypedDict, total=False):
+    """The ``dict`` form of ``TokenCountsBody`` (the official SDK's request type)."""
+
+    model: str | None
+    input: str | Iterable[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam] | None
+    previous_response_id: str | None
+    tools: Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam] | None
+    text: ResponseTextConfigParam | None
+    reasoning: Mapping[str, Any] | None
+    truncation: Literal["auto", "disabled"] | str  # The truncation strategy to use for the model response.
+    instructions: str | None
+    personality: str | Literal["friendly", "pragmatic"]  # A model-owned style preset to apply to this request.
+    conversation: str | Mapping[str, Any] | None
+    tool_choice: Literal["none", "auto", "required"] | str | ToolChoiceAllowedParam | CodeInterpreterToolParam | Mapping[str, Any] | ToolChoiceCustomParam | ToolChoiceApplyPatchParam | ToolChoiceShellParam | None
+    parallel_tool_calls: bool | None
+
+
+class OutputTextContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_text"]]
+    text: Required[str]  # The text output from the model.
+    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
+    logprobs: Required[Iterable[Mapping[str, Any]]]
+
+
+class RefusalContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal explanation from the model.
+
+
+class ResponseCodeInterpreterToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``CodeInterpreterToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["code_interpreter_call"]]
+    id: Required[str]  # The unique ID of the code interpreter tool call.
+    status: Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]  # The status of the code interpreter tool call.
+    container_id: Required[str]  # The ID of the container used to run the code.
+    code: Required[str | None]
+    outputs: Required[Iterable[Mapping[str, Any]] | None]
+
+
+class ResponseCompactionItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``CompactionSummaryItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["compaction"]]
+    id: str | None
+    encrypted_content: Required[str]  # The encrypted content of the compaction summary.
+
+
+class ResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerScreenshotImage`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_screenshot"]]
+    image_url: str  # The URL of the screenshot image.
+    file_id: str  # The identifier of an uploaded file that contains the screenshot.
+
+
+class ResponseComputerToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``ComputerToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_call"]]
+    id: Required[str]  # The unique ID of the computer call.
+    call_id: Required[str]  # An identifier used when responding to the tool call with output.
+    action: Mapping[str, Any]
+    actions: Iterable[Mapping[str, Any]]
+    pending_safety_checks: Required[Iterable[Mapping[str, Any]]]  # The pending safety checks for the computer call.
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the item.
+
+
+class ResponseConversationParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``ResponseConversation`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique ID of the conversation that this response was associated with.
+
+
+class ResponseCustomToolCallOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``CustomToolCallOutput`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom_tool_call_output"]]
+    id: str  # The unique ID of the custom tool call output in the OpenAI platform.
+    call_id: Required[str]  # The call ID, used to map this custom tool call output to a custom tool call.
+    caller: Mapping[str, Any] | None
+    output: Required[str | Iterable[Mapping[str, Any]]]  # The output from the custom tool call generated by your code.
+
+
+class ResponseCustomToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``CustomToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom_tool_call"]]
+    id: str  # The unique ID of the custom tool call in the OpenAI platform.
+    call_id: Required[str]  # An identifier used to map this custom tool call to a tool call output.
+    caller: Mapping[str, Any] | None
+    namespace: str  # The namespace of the custom tool being called.
+    name: Required[str]  # The name of the custom tool being called.
+    input: Required[str]  # The input for the custom tool call generated by the model.
+
+
+class ResponseFileSearchToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``FileSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search_call"]]
+    id: Required[str]  # The unique ID of the file search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]  # The status of the file search tool call.
+    queries: Required[Iterable[str]]  # The queries used to search for files.
+    results: Iterable[Mapping[str, Any]] | None
+
+
+class ResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
+    """The ``dict`` form of ``TextResponseFormatJsonSchema`` (the official SDK's request type)."""
+
+    type: Required[Literal["json_schema"]]
+    description: str  # A description of what the response format is for, used by the model to determine how to respond i...
+    name: Required[str]  # The name of the response format.
+    schema: Required[Mapping[str, Any]]
+    strict: bool | None
+
+
+class ResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``FunctionShellCallOutputContentParam`` (the official SDK's request type)."""
+
+    stdout: Required[str]  # Captured stdout output for the shell call.
+    stderr: Required[str]  # Captured stderr output for the shell call.
+    outcome: Required[Mapping[str, Any]]  # The exit or timeout outcome associated with this shell call.
+
+
+class ResponseFunctionToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``FunctionToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["function_call"]]
+    id: str  # The unique ID of the function tool call.
+    call_id: Required[str]  # The unique ID of the function tool call generated by the model.
+    caller: Mapping[str, Any] | None
+    namespace: str  # The namespace of the function to run.
+    name: Required[str]  # The name of the function to run.
+    arguments: Required[str]  # A JSON string of the arguments to pass to the function.
+    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+
+
+class ResponseFunctionWebSearchParam(TypedDict, total=False):
+    """The ``dict`` form of ``WebSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_call"]]
+    id: Required[str]  # The unique ID of the web search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "failed"] | str]  # The status of the web search tool call.
+    action: Required[Mapping[str, Any]]  # An object describing the specific action taken in this web search call.
+
+
+class ResponseInputFileContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str | None
+    file_data: str | None
+    file_url: str | None
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputFileParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str | None
+    file_data: str | None
+    file_url: str | None
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputImageContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Literal["low", "high", "auto", "original"] | str | None
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputImageParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Literal["low", "high", "auto", "original"] | str | None
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputTextContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseInputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any] | None
+
+
+class ResponseOutputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``OutputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    id: Required[str]  # The unique ID of the output message.
+    role: Required[Literal["assistant"] | str]  # The role of the output message.
+    content: Required[Iterable[OutputTextContentParam | RefusalContentParam]]  # The content of the output message.
+    phase: Literal["commentary", "final_answer"] | str | None
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the message input.
+
+
+class ResponseOutputRefusalParam(TypedDict, total=False):
+    """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal explanation from the model.
+
+
+class ResponseOutputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_text"]]
+    text: Required[str]  # The text output from the model.
+    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
+    logprobs: Required[Iterable[Mapping[str, Any]]]
+
+
+class ResponseReasoningItemParam(TypedDict, total=False):
+    """The ``dict`` form of ``ReasoningItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["reasoning"]]
+    id: Required[str]  # The unique identifier of the reasoning content.
+    encrypted_content: str | None
+    summary: Required[Iterable[Mapping[str, Any]]]  # Reasoning summary content.
+    content: Iterable[Mapping[str, Any]]  # Reasoning text content.
+    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+
+
+class ResponseTextConfigParam(TypedDict, total=False):
+    """The ``dict`` form of ``ResponseTextParam`` (the official SDK's request type)."""
+
+    format: Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam
+    verbosity: Literal["low", "medium", "high"] | str | None
+
+
+class ResponseToolSearchOutputItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolSearchOutputItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["tool_search_output"]]
+    id: str | None
+    call_id: str | None
+    execution: Literal["server", "client"] | str  # Whether tool search was executed by the server or by the client.
+    tools: Required[Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam]]  # The loaded tool definitions returned by the tool search output.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None
+
+
+class TextContentBlockParam(TypedDict, total=False):
+    """The ``dict`` form of ``TextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["text"]]
+    text: Required[str]
+
+
+class ToolChoiceAllowedParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceAllowed`` (the official SDK's request type)."""
+
+    type: Required[Literal["allowed_tools"]]
+    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
+    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+
+
+class ToolChoiceApplyPatchParam(TypedDict, total=False):
+    """The ``dict`` form of ``SpecificApplyPatchParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["apply_patch"]]
+
+
+class ToolChoiceCustomParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    name: Required[str]  # The name of the custom tool to call.
+
+
+class ToolChoiceShellParam(TypedDict, total=False):
+    """The ``dict`` form of ``SpecificFunctionShellParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["shell"]]
+
+
+class ToolChoiceTypesParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+
+
+class ToolSearchOutputNamespaceToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``NamespaceToolParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["namespace"]]
+    name: Required[str]  # The namespace name used in tool calls (for example, `crm`).
+    description: Required[str]  # A description of the namespace shown to the model.
+    tools: Required[Iterable[Mapping[str, Any]]]  # The function/custom tools available inside this namespace.
+
+
+class WebSearchPreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``WebSearchPreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+    search_content_types: Iterable[Literal["text", "image"] | str]
+
+
+class WebSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``WebSearchTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search", "web_search_2025_08_26"]]
+    external_web_access: bool  # Allow live internet access for web search.
+    filters: Mapping[str, Any] | None
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+
+
+BetaComputerActionListParam = Mapping[str, Any]
+BetaComputerActionParam = Mapping[str, Any]
+BetaMcpToolCallErrorParam = Mapping[str, Any]
+ComputerActionListParam = Mapping[str, Any]
+ComputerActionParam = Mapping[str, Any]
+CustomToolInputFormat = Mapping[str, Any]
+InputContentParam = Mapping[str, Any]
+McpToolCallErrorParam = Mapping[str, Any]
+ParsedResponseOutputMessage = OutputMessage
+RefusalContentBlock = RefusalContent
+ResponseCompactionItemParam = CompactionSummaryItemParam
+ResponseConversationParam = ResponseConversation
+ResponseFormatTextConfigParam = Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam
+ResponseFunctionCallOutputItemListParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
+ResponseFunctionCallOutputItemParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
+ResponseInputContentParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
+ResponseInputFileContent = InputFileContentParam
+ResponseInputImageContent = InputImageContentParamAutoParam
+ResponseInputItemParam = EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam
+ResponseInputMessageContentListParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
+ResponseInputParam = list[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam]
+ResponseInputTextContent = InputTextContentParam
+ResponseSteerInputContentParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
+ResponseToolSearchOutputItem = ToolSearchOutput
+ResponseToolSearchOutputItemParam = ToolSearchOutputItemParam
+ResponsesClientEventParam = Mapping[str, Any]
+SkillReference = SkillReferenceParam
+SummaryText = SummaryTextContent
+ToolChoiceApplyPatch = SpecificApplyPatchParam
+ToolChoiceShell = SpecificFunctionShellParam
+ToolParam = Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam
+ToolSearchOutputNamespaceTool = NamespaceToolParam
+ToolSearchTool = ToolSearchToolParam
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ImageDetail": ".shared",
+    "ParsedResponse": ".._helpers.structured",
+    "ParsedResponseFunctionToolCall": ".._helpers.structured",
+    "ParsedResponseOutputText": ".._helpers.structured",
+    "ResponseInputAudio": ".fine_tuning",
+    "ResponseInputAudioParam": ".fine_tuning",
+    "ResponseInputFile": ".shared",
+    "ResponseInputImage": ".shared",
+    "ResponseInputText": ".shared",
+    "ResponseOutputText": ".chatkit",
+    "ResponsePrompt": ".shared",
+    "ResponsePromptParam": ".shared",
+    "ServiceTier": ".chat",
+    "ToolChoiceFunction": ".shared",
+    "ToolChoiceFunctionParam": ".shared",
+    "ToolChoiceMcp": ".shared",
+    "ToolChoiceMcpParam": ".shared",
+    "ToolChoiceOptions": ".shared",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value

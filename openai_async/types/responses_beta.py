@@ -4,118 +4,121 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["BetaAdditionalTools", "BetaAdditionalToolsItemParam", "BetaAgentMessage", "BetaAgentMessageItemParam", "BetaAgentTag", "BetaAnnotation", "BetaApplyPatchCallOutputStatus", "BetaApplyPatchCallOutputStatusParam", "BetaApplyPatchCallStatus", "BetaApplyPatchCallStatusParam", "BetaApplyPatchCreateFileOperation", "BetaApplyPatchCreateFileOperationParam", "BetaApplyPatchDeleteFileOperation", "BetaApplyPatchDeleteFileOperationParam", "BetaApplyPatchOperationParam", "BetaApplyPatchToolCall", "BetaApplyPatchToolCallItemParam", "BetaApplyPatchToolCallOutput", "BetaApplyPatchToolCallOutputItemParam", "BetaApplyPatchToolParam", "BetaApplyPatchUpdateFileOperation", "BetaApplyPatchUpdateFileOperationParam", "BetaApproximateLocation", "BetaAutoCodeInterpreterToolParam", "BetaCallableToolAllowedCaller", "BetaClickButtonType", "BetaClickParam", "BetaCodeInterpreterOutputImage", "BetaCodeInterpreterOutputLogs", "BetaCodeInterpreterTool", "BetaCodeInterpreterToolCall", "BetaCompactResource", "BetaCompactResponseMethodPublicBody", "BetaCompactionBody", "BetaCompactionSummaryItemParam", "BetaCompactionTriggerItemParam", "BetaComparisonFilter", "BetaComparisonFilter_Gt", "BetaComparisonFilter_Gte", "BetaComparisonFilter_In", "BetaComparisonFilter_Lt", "BetaComparisonFilter_Lte", "BetaComparisonFilter_Ne", "BetaComparisonFilter_Nin", "BetaCompoundFilter", "BetaCompoundFilter_Or", "BetaComputerAction", "BetaComputerActionList", "BetaComputerCallOutputItemParam", "BetaComputerCallOutputStatus", "BetaComputerCallSafetyCheckParam", "BetaComputerEnvironment", "BetaComputerScreenshotContent", "BetaComputerScreenshotImage", "BetaComputerTool", "BetaComputerToolCall", "BetaComputerToolCallOutput", "BetaComputerToolCallOutputResource", "BetaComputerUsePreviewTool", "BetaContainerAutoParam", "BetaContainerFileCitationBody", "BetaContainerFileCitationParam", "BetaContainerMemoryLimit", "BetaContainerNetworkPolicyAllowlistParam", "BetaContainerNetworkPolicyDisabledParam", "BetaContainerNetworkPolicyDomainSecretParam", "BetaContainerReferenceParam", "BetaContainerReferenceResource", "BetaContent", "BetaContextManagementParam", "BetaConversationParam", "BetaConversationParam_2", "BetaCoordParam", "BetaCreateModelResponseProperties", "BetaCreateResponse", "BetaCustomGrammarFormatParam", "BetaCustomTextFormatParam", "BetaCustomToolCall", "BetaCustomToolCallOutput", "BetaCustomToolCallOutputResource", "BetaCustomToolCallResource", "BetaCustomToolParam", "BetaDetailEnum", "BetaDirectToolCallCaller", "BetaDirectToolCallCallerParam", "BetaDoubleClickAction", "BetaDragParam", "BetaEasyInputMessage", "BetaEmptyModelParam", "BetaEncryptedContent", "BetaEncryptedContentParam", "BetaError", "BetaErrorPayload", "BetaFileCitationBody", "BetaFileCitationParam", "BetaFileDetailEnum", "BetaFileInputDetail", "BetaFilePath", "BetaFileSearchTool", "BetaFileSearchToolCall", "BetaFileSearchToolCallResultsItem", "BetaFilters", "BetaFunctionAndCustomToolCallOutput", "BetaFunctionCallItemStatus", "BetaFunctionCallOutputItemParam", "BetaFunctionCallOutputStatusEnum", "BetaFunctionCallStatus", "BetaFunctionShellAction", "BetaFunctionShellActionParam", "BetaFunctionShellCall", "BetaFunctionShellCallItemParam", "BetaFunctionShellCallItemStatus", "BetaFunctionShellCallOutput", "BetaFunctionShellCallOutputContent", "BetaFunctionShellCallOutputContentParam", "BetaFunctionShellCallOutputExitOutcome", "BetaFunctionShellCallOutputExitOutcomeParam", "BetaFunctionShellCallOutputItemParam", "BetaFunctionShellCallOutputOutcomeParam", "BetaFunctionShellCallOutputStatusEnum", "BetaFunctionShellCallOutputTimeoutOutcome", "BetaFunctionShellCallOutputTimeoutOutcomeParam", "BetaFunctionShellCallStatus", "BetaFunctionShellToolParam", "BetaFunctionTool", "BetaFunctionToolCall", "BetaFunctionToolCallOutput", "BetaFunctionToolCallOutputResource", "BetaFunctionToolCallResource", "BetaFunctionToolParam", "BetaGrammarSyntax1", "BetaHTTPError", "BetaHybridSearchOptions", "BetaImageDetail", "BetaImageGenActionEnum", "BetaImageGenTool", "BetaImageGenToolCall", "BetaImageGenToolInputImageMask", "BetaIncludeEnum", "BetaInlineSkillParam", "BetaInlineSkillSourceParam", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaInputContent", "BetaInputFidelity", "BetaInputFileContent", "BetaInputFileContentParam", "BetaInputImageContent", "BetaInputImageContentParamAutoParam", "BetaInputItem", "BetaInputMessage", "BetaInputMessageContentList", "BetaInputMessageResource", "BetaInputParam", "BetaInputTextContent", "BetaInputTextContentParam", "BetaItem", "BetaItemField", "BetaItemReferenceParam", "BetaItemResource", "BetaKeyPressAction", "BetaLocalEnvironmentParam", "BetaLocalEnvironmentResource", "BetaLocalShellExecAction", "BetaLocalShellToolCall", "BetaLocalShellToolCallOutput", "BetaLocalShellToolParam", "BetaLocalSkillParam", "BetaLogProb", "BetaMCPApprovalRequest", "BetaMCPApprovalResponse", "BetaMCPApprovalResponseResource", "BetaMCPListTools", "BetaMCPListToolsTool", "BetaMCPProtocolError", "BetaMCPTool", "BetaMCPToolCall", "BetaMCPToolCallError", "BetaMCPToolCallStatus", "BetaMCPToolExecutionError", "BetaMCPToolFilter", "BetaMCPToolRequireApprovalOption1", "BetaMessage", "BetaMessagePhase", "BetaMessagePhase_2", "BetaMessageRole", "BetaMessageStatus", "BetaMetadata", "BetaModelIdsCompaction", "BetaModelIdsResponses", "BetaModelIdsShared", "BetaModelResponseProperties", "BetaModeration", "BetaModerationConfigParam", "BetaModerationErrorBody", "BetaModerationInputType", "BetaModerationMode", "BetaModerationParam", "BetaModerationPolicyParam", "BetaModerationResultBody", "BetaMoveParam", "BetaMultiAgentAction", "BetaMultiAgentAction1", "BetaMultiAgentCall", "BetaMultiAgentCallItemParam", "BetaMultiAgentCallOutput", "BetaMultiAgentCallOutputItemParam", "BetaMultiAgentParam", "BetaNamespaceToolParam", "BetaOutputAudio", "BetaOutputContent", "BetaOutputItem", "BetaOutputMessage", "BetaOutputMessageContent", "BetaOutputTextContent", "BetaOutputTextContentParam", "BetaPersonalityEnum", "BetaProgram", "BetaProgramItemParam", "BetaProgramOutput", "BetaProgramOutputItemParam", "BetaProgramOutputItemStatus", "BetaProgramOutputStatus", "BetaProgramToolCallCaller", "BetaProgramToolCallCallerParam", "BetaProgrammaticToolCallingParam", "BetaPrompt", "BetaPrompt2", "BetaPromptCacheBreakpointConfig", "BetaPromptCacheBreakpointParam", "BetaPromptCacheModeEnum", "BetaPromptCacheOptions", "BetaPromptCacheOptionsParam", "BetaPromptCacheRetentionEnum", "BetaPromptCacheTTLEnum", "BetaRankerVersionType", "BetaRankingOptions", "BetaReasoning", "BetaReasoningEffort", "BetaReasoningItem", "BetaReasoningModeEnum", "BetaReasoningTextContent", "BetaRefusalContent", "BetaResponse", "BetaResponseAudioDeltaEvent", "BetaResponseAudioDoneEvent", "BetaResponseAudioTranscriptDeltaEvent", "BetaResponseAudioTranscriptDoneEvent", "BetaResponseCodeInterpreterCallCodeDeltaEvent", "BetaResponseCodeInterpreterCallCodeDoneEvent", "BetaResponseCodeInterpreterCallCompletedEvent", "BetaResponseCodeInterpreterCallInProgressEvent", "BetaResponseCodeInterpreterCallInterpretingEvent", "BetaResponseCompletedEvent", "BetaResponseContentPartAddedEvent", "BetaResponseContentPartDoneEvent", "BetaResponseConversation", "BetaResponseCreatedEvent", "BetaResponseCustomToolCallInputDeltaEvent", "BetaResponseCustomToolCallInputDoneEvent", "BetaResponseError", "BetaResponseError2", "BetaResponseErrorCode", "BetaResponseErrorEvent", "BetaResponseFailedEvent", "BetaResponseFileSearchCallCompletedEvent", "BetaResponseFileSearchCallInProgressEvent", "BetaResponseFileSearchCallSearchingEvent", "BetaResponseFormatJsonObject", "BetaResponseFormatJsonSchemaSchema", "BetaResponseFormatText", "BetaResponseFunctionCallArgumentsDeltaEvent", "BetaResponseFunctionCallArgumentsDoneEvent", "BetaResponseImageGenCallCompletedEvent", "BetaResponseImageGenCallGeneratingEvent", "BetaResponseImageGenCallInProgressEvent", "BetaResponseImageGenCallPartialImageEvent", "BetaResponseInProgressEvent", "BetaResponseIncompleteDetails", "BetaResponseIncompleteEvent", "BetaResponseInjectCreatedEvent", "BetaResponseInjectEvent", "BetaResponseInjectFailedEvent", "BetaResponseInjectFailedEventError", "BetaResponseItemList", "BetaResponseLogProb", "BetaResponseLogProbTopLogprobsItem", "BetaResponseMCPCallArgumentsDeltaEvent", "BetaResponseMCPCallArgumentsDoneEvent", "BetaResponseMCPCallCompletedEvent", "BetaResponseMCPCallFailedEvent", "BetaResponseMCPCallInProgressEvent", "BetaResponseMCPListToolsCompletedEvent", "BetaResponseMCPListToolsFailedEvent", "BetaResponseMCPListToolsInProgressEvent", "BetaResponseOutputItemAddedEvent", "BetaResponseOutputItemDoneEvent", "BetaResponseOutputTextAnnotationAddedEvent", "BetaResponsePromptVariables", "BetaResponseProperties", "BetaResponseQueuedEvent", "BetaResponseReasoningSummaryPartAddedEvent", "BetaResponseReasoningSummaryPartAddedEventPart", "BetaResponseReasoningSummaryPartDoneEvent", "BetaResponseReasoningSummaryPartDoneEventPart", "BetaResponseReasoningSummaryTextDeltaEvent", "BetaResponseReasoningSummaryTextDoneEvent", "BetaResponseReasoningTextDeltaEvent", "BetaResponseReasoningTextDoneEvent", "BetaResponseRefusalDeltaEvent", "BetaResponseRefusalDoneEvent", "BetaResponseShellCallCommandAddedStreamingEvent", "BetaResponseShellCallCommandDeltaStreamingEvent", "BetaResponseShellCallCommandDoneStreamingEvent", "BetaResponseShellCallOutputContentDeltaStreamingEvent", "BetaResponseShellCallOutputContentDoneStreamingEvent", "BetaResponseStreamEvent", "BetaResponseStreamOptions", "BetaResponseStreamOptions2", "BetaResponseTextDeltaEvent", "BetaResponseTextDoneEvent", "BetaResponseTextParam", "BetaResponseUsage", "BetaResponseUsageInputTokensDetails", "BetaResponseUsageOutputTokensDetails", "BetaResponseWebSearchCallCompletedEvent", "BetaResponseWebSearchCallInProgressEvent", "BetaResponseWebSearchCallSearchingEvent", "BetaResponseWsError", "BetaResponsesClientEvent", "BetaResponsesClientEventResponseCreate", "BetaResponsesServerEvent", "BetaResponsesServerEventResponseAudioDelta", "BetaResponsesServerEventResponseAudioDone", "BetaResponsesServerEventResponseAudioTranscriptDelta", "BetaResponsesServerEventResponseAudioTranscriptDone", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone", "BetaResponsesServerEventResponseCodeInterpreterCallCompleted", "BetaResponsesServerEventResponseCodeInterpreterCallInProgress", "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting", "BetaResponsesServerEventResponseCompleted", "BetaResponsesServerEventResponseContentPartAdded", "BetaResponsesServerEventResponseContentPartDone", "BetaResponsesServerEventResponseCreated", "BetaResponsesServerEventResponseCustomToolCallInputDelta", "BetaResponsesServerEventResponseCustomToolCallInputDone", "BetaResponsesServerEventResponseFailed", "BetaResponsesServerEventResponseFileSearchCallCompleted", "BetaResponsesServerEventResponseFileSearchCallInProgress", "BetaResponsesServerEventResponseFileSearchCallSearching", "BetaResponsesServerEventResponseFunctionCallArgumentsDelta", "BetaResponsesServerEventResponseFunctionCallArgumentsDone", "BetaResponsesServerEventResponseImageGenerationCallCompleted", "BetaResponsesServerEventResponseImageGenerationCallGenerating", "BetaResponsesServerEventResponseImageGenerationCallInProgress", "BetaResponsesServerEventResponseImageGenerationCallPartialImage", "BetaResponsesServerEventResponseInProgress", "BetaResponsesServerEventResponseIncomplete", "BetaResponsesServerEventResponseMcpCallArgumentsDelta", "BetaResponsesServerEventResponseMcpCallArgumentsDone", "BetaResponsesServerEventResponseMcpCallCompleted", "BetaResponsesServerEventResponseMcpCallFailed", "BetaResponsesServerEventResponseMcpCallInProgress", "BetaResponsesServerEventResponseMcpListToolsCompleted", "BetaResponsesServerEventResponseMcpListToolsFailed", "BetaResponsesServerEventResponseMcpListToolsInProgress", "BetaResponsesServerEventResponseOutputItemAdded", "BetaResponsesServerEventResponseOutputItemDone", "BetaResponsesServerEventResponseOutputTextAnnotationAdded", "BetaResponsesServerEventResponseOutputTextDelta", "BetaResponsesServerEventResponseOutputTextDone", "BetaResponsesServerEventResponseQueued", "BetaResponsesServerEventResponseReasoningSummaryPartAdded", "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart", "BetaResponsesServerEventResponseReasoningSummaryPartDone", "BetaResponsesServerEventResponseReasoningSummaryPartDonePart", "BetaResponsesServerEventResponseReasoningSummaryTextDelta", "BetaResponsesServerEventResponseReasoningSummaryTextDone", "BetaResponsesServerEventResponseReasoningTextDelta", "BetaResponsesServerEventResponseReasoningTextDone", "BetaResponsesServerEventResponseRefusalDelta", "BetaResponsesServerEventResponseRefusalDone", "BetaResponsesServerEventResponseShellCallCommandAdded", "BetaResponsesServerEventResponseShellCallCommandDelta", "BetaResponsesServerEventResponseShellCallCommandDone", "BetaResponsesServerEventResponseShellCallOutputContentDelta", "BetaResponsesServerEventResponseShellCallOutputContentDone", "BetaResponsesServerEventResponseWebSearchCallCompleted", "BetaResponsesServerEventResponseWebSearchCallInProgress", "BetaResponsesServerEventResponseWebSearchCallSearching", "BetaResponsesWebSocketStreamEvent", "BetaScreenshotParam", "BetaScrollParam", "BetaSearchContentType", "BetaSearchContextSize", "BetaServiceTierEnum", "BetaServiceTierResponses", "BetaShellCallOutputDelta", "BetaSkillReferenceParam", "BetaSpecificApplyPatchParam", "BetaSpecificFunctionShellParam", "BetaSpecificProgrammaticToolCallingParam", "BetaSummaryTextContent", "BetaTextContent", "BetaTextResponseFormatConfiguration", "BetaTextResponseFormatJsonSchema", "BetaTokenCountsBody", "BetaTokenCountsResource", "BetaTool", "BetaToolCallCaller", "BetaToolCallCallerParam", "BetaToolChoiceAllowed", "BetaToolChoiceCustom", "BetaToolChoiceFunction", "BetaToolChoiceMCP", "BetaToolChoiceOptions", "BetaToolChoiceParam", "BetaToolChoiceTypes", "BetaToolChoiceTypes_CodeInterpreter", "BetaToolChoiceTypes_Computer", "BetaToolChoiceTypes_ComputerUse", "BetaToolChoiceTypes_ComputerUsePreview", "BetaToolChoiceTypes_ImageGeneration", "BetaToolChoiceTypes_WebSearchPreview", "BetaToolChoiceTypes_WebSearchPreview20250311", "BetaToolSearchCall", "BetaToolSearchCallItemParam", "BetaToolSearchExecutionType", "BetaToolSearchOutput", "BetaToolSearchOutputItemParam", "BetaToolSearchToolParam", "BetaToolsArray", "BetaTopLogProb", "BetaTruncationEnum", "BetaTypeParam", "BetaUrlCitationBody", "BetaUrlCitationParam", "BetaVectorStoreFileAttributes", "BetaVerbosity", "BetaWaitParam", "BetaWebSearchActionFind", "BetaWebSearchActionOpenPage", "BetaWebSearchActionSearch", "BetaWebSearchActionSearchSourcesItem", "BetaWebSearchApproximateLocation", "BetaWebSearchApproximateLocation2", "BetaWebSearchPreviewTool", "BetaWebSearchPreviewTool_WebSearchPreview20250311", "BetaWebSearchTool", "BetaWebSearchToolCall", "BetaWebSearchToolFilters", "BetaWebSearchTool_WebSearch20250826", "Beta_AgentTagParam"]
+__all__ = ["BetaAdditionalTools", "BetaAdditionalToolsItemParam", "BetaAgentMessage", "BetaAgentMessageItemParam", "BetaAgentTag", "BetaAnnotation", "BetaApplyPatchCallOutputStatus", "BetaApplyPatchCallOutputStatusParam", "BetaApplyPatchCallStatus", "BetaApplyPatchCallStatusParam", "BetaApplyPatchCreateFileOperation", "BetaApplyPatchCreateFileOperationParam", "BetaApplyPatchDeleteFileOperation", "BetaApplyPatchDeleteFileOperationParam", "BetaApplyPatchOperationParam", "BetaApplyPatchTool", "BetaApplyPatchToolCall", "BetaApplyPatchToolCallItemParam", "BetaApplyPatchToolCallOutput", "BetaApplyPatchToolCallOutputItemParam", "BetaApplyPatchToolParam", "BetaApplyPatchUpdateFileOperation", "BetaApplyPatchUpdateFileOperationParam", "BetaApproximateLocation", "BetaAutoCodeInterpreterToolParam", "BetaCallableToolAllowedCaller", "BetaClickButtonType", "BetaClickParam", "BetaCodeInterpreterOutputImage", "BetaCodeInterpreterOutputLogs", "BetaCodeInterpreterTool", "BetaCodeInterpreterToolCall", "BetaCompactResource", "BetaCompactResponseMethodPublicBody", "BetaCompactionBody", "BetaCompactionSummaryItemParam", "BetaCompactionTriggerItemParam", "BetaComparisonFilter", "BetaComparisonFilter_Gt", "BetaComparisonFilter_Gte", "BetaComparisonFilter_In", "BetaComparisonFilter_Lt", "BetaComparisonFilter_Lte", "BetaComparisonFilter_Ne", "BetaComparisonFilter_Nin", "BetaCompoundFilter", "BetaCompoundFilter_Or", "BetaComputerAction", "BetaComputerActionList", "BetaComputerCallOutputItemParam", "BetaComputerCallOutputStatus", "BetaComputerCallSafetyCheckParam", "BetaComputerEnvironment", "BetaComputerScreenshotContent", "BetaComputerScreenshotImage", "BetaComputerTool", "BetaComputerToolCall", "BetaComputerToolCallOutput", "BetaComputerToolCallOutputResource", "BetaComputerToolParam", "BetaComputerUsePreviewTool", "BetaComputerUsePreviewToolParam", "BetaContainerAuto", "BetaContainerAutoParam", "BetaContainerFileCitationBody", "BetaContainerFileCitationParam", "BetaContainerMemoryLimit", "BetaContainerNetworkPolicyAllowlist", "BetaContainerNetworkPolicyAllowlistParam", "BetaContainerNetworkPolicyDisabled", "BetaContainerNetworkPolicyDisabledParam", "BetaContainerNetworkPolicyDomainSecret", "BetaContainerNetworkPolicyDomainSecretParam", "BetaContainerReference", "BetaContainerReferenceParam", "BetaContainerReferenceResource", "BetaContent", "BetaContextManagementParam", "BetaConversationParam", "BetaConversationParam_2", "BetaCoordParam", "BetaCreateModelResponseProperties", "BetaCreateResponse", "BetaCustomGrammarFormatParam", "BetaCustomTextFormatParam", "BetaCustomToolCall", "BetaCustomToolCallOutput", "BetaCustomToolCallOutputResource", "BetaCustomToolCallResource", "BetaCustomToolParam", "BetaDetailEnum", "BetaDirectToolCallCaller", "BetaDirectToolCallCallerParam", "BetaDoubleClickAction", "BetaDragParam", "BetaEasyInputMessage", "BetaEasyInputMessageParam", "BetaEmptyModelParam", "BetaEncryptedContent", "BetaEncryptedContentParam", "BetaError", "BetaErrorPayload", "BetaFileCitationBody", "BetaFileCitationParam", "BetaFileDetailEnum", "BetaFileInputDetail", "BetaFilePath", "BetaFileSearchTool", "BetaFileSearchToolCall", "BetaFileSearchToolCallResultsItem", "BetaFileSearchToolParam", "BetaFilters", "BetaFunctionAndCustomToolCallOutput", "BetaFunctionCallItemStatus", "BetaFunctionCallOutputItemParam", "BetaFunctionCallOutputStatusEnum", "BetaFunctionCallStatus", "BetaFunctionShellAction", "BetaFunctionShellActionParam", "BetaFunctionShellCall", "BetaFunctionShellCallItemParam", "BetaFunctionShellCallItemStatus", "BetaFunctionShellCallOutput", "BetaFunctionShellCallOutputContent", "BetaFunctionShellCallOutputContentParam", "BetaFunctionShellCallOutputExitOutcome", "BetaFunctionShellCallOutputExitOutcomeParam", "BetaFunctionShellCallOutputItemParam", "BetaFunctionShellCallOutputOutcomeParam", "BetaFunctionShellCallOutputStatusEnum", "BetaFunctionShellCallOutputTimeoutOutcome", "BetaFunctionShellCallOutputTimeoutOutcomeParam", "BetaFunctionShellCallStatus", "BetaFunctionShellTool", "BetaFunctionShellToolParam", "BetaFunctionTool", "BetaFunctionToolCall", "BetaFunctionToolCallOutput", "BetaFunctionToolCallOutputResource", "BetaFunctionToolCallResource", "BetaFunctionToolParam", "BetaGrammarSyntax1", "BetaHTTPError", "BetaHybridSearchOptions", "BetaImageDetail", "BetaImageGenActionEnum", "BetaImageGenTool", "BetaImageGenToolCall", "BetaImageGenToolInputImageMask", "BetaIncludeEnum", "BetaInlineSkill", "BetaInlineSkillParam", "BetaInlineSkillSource", "BetaInlineSkillSourceParam", "BetaInputAudio", "BetaInputAudioInputAudio", "BetaInputContent", "BetaInputFidelity", "BetaInputFileContent", "BetaInputFileContentParam", "BetaInputImageContent", "BetaInputImageContentParamAutoParam", "BetaInputItem", "BetaInputMessage", "BetaInputMessageContentList", "BetaInputMessageResource", "BetaInputParam", "BetaInputTextContent", "BetaInputTextContentParam", "BetaItem", "BetaItemField", "BetaItemReferenceParam", "BetaItemResource", "BetaKeyPressAction", "BetaLocalEnvironment", "BetaLocalEnvironmentParam", "BetaLocalEnvironmentResource", "BetaLocalShellExecAction", "BetaLocalShellToolCall", "BetaLocalShellToolCallOutput", "BetaLocalShellToolParam", "BetaLocalSkill", "BetaLocalSkillParam", "BetaLogProb", "BetaMCPApprovalRequest", "BetaMCPApprovalResponse", "BetaMCPApprovalResponseResource", "BetaMCPListTools", "BetaMCPListToolsTool", "BetaMCPProtocolError", "BetaMCPTool", "BetaMCPToolCall", "BetaMCPToolCallError", "BetaMCPToolCallStatus", "BetaMCPToolExecutionError", "BetaMCPToolFilter", "BetaMCPToolRequireApprovalOption1", "BetaMessage", "BetaMessagePhase", "BetaMessagePhase_2", "BetaMessageRole", "BetaMessageStatus", "BetaMetadata", "BetaModelIdsCompaction", "BetaModelIdsResponses", "BetaModelIdsShared", "BetaModelResponseProperties", "BetaModeration", "BetaModerationConfigParam", "BetaModerationErrorBody", "BetaModerationInputType", "BetaModerationMode", "BetaModerationParam", "BetaModerationPolicyParam", "BetaModerationResultBody", "BetaMoveParam", "BetaMultiAgentAction", "BetaMultiAgentAction1", "BetaMultiAgentCall", "BetaMultiAgentCallItemParam", "BetaMultiAgentCallOutput", "BetaMultiAgentCallOutputItemParam", "BetaMultiAgentParam", "BetaNamespaceTool", "BetaNamespaceToolParam", "BetaOutputAudio", "BetaOutputContent", "BetaOutputItem", "BetaOutputMessage", "BetaOutputMessageContent", "BetaOutputTextContent", "BetaOutputTextContentParam", "BetaPersonalityEnum", "BetaProgram", "BetaProgramItemParam", "BetaProgramOutput", "BetaProgramOutputItemParam", "BetaProgramOutputItemStatus", "BetaProgramOutputStatus", "BetaProgramToolCallCaller", "BetaProgramToolCallCallerParam", "BetaProgrammaticToolCallingParam", "BetaPrompt", "BetaPrompt2", "BetaPromptCacheBreakpointConfig", "BetaPromptCacheBreakpointParam", "BetaPromptCacheModeEnum", "BetaPromptCacheOptions", "BetaPromptCacheOptionsParam", "BetaPromptCacheRetentionEnum", "BetaPromptCacheTTLEnum", "BetaRankerVersionType", "BetaRankingOptions", "BetaReasoning", "BetaReasoningEffort", "BetaReasoningItem", "BetaReasoningModeEnum", "BetaReasoningTextContent", "BetaRefusalContent", "BetaResponse", "BetaResponseApplyPatchToolCall", "BetaResponseApplyPatchToolCallOutput", "BetaResponseAudioDeltaEvent", "BetaResponseAudioDoneEvent", "BetaResponseAudioTranscriptDeltaEvent", "BetaResponseAudioTranscriptDoneEvent", "BetaResponseCodeInterpreterCallCodeDeltaEvent", "BetaResponseCodeInterpreterCallCodeDoneEvent", "BetaResponseCodeInterpreterCallCompletedEvent", "BetaResponseCodeInterpreterCallInProgressEvent", "BetaResponseCodeInterpreterCallInterpretingEvent", "BetaResponseCodeInterpreterToolCall", "BetaResponseCodeInterpreterToolCallParam", "BetaResponseCompactionItem", "BetaResponseCompactionItemParam", "BetaResponseCompactionItemParamParam", "BetaResponseCompletedEvent", "BetaResponseComputerToolCall", "BetaResponseComputerToolCallOutputItem", "BetaResponseComputerToolCallOutputScreenshot", "BetaResponseComputerToolCallOutputScreenshotParam", "BetaResponseComputerToolCallParam", "BetaResponseContainerReference", "BetaResponseContentPartAddedEvent", "BetaResponseContentPartDoneEvent", "BetaResponseConversation", "BetaResponseConversationParam", "BetaResponseConversationParamParam", "BetaResponseCreatedEvent", "BetaResponseCustomToolCallInputDeltaEvent", "BetaResponseCustomToolCallInputDoneEvent", "BetaResponseCustomToolCallOutput", "BetaResponseCustomToolCallOutputItem", "BetaResponseCustomToolCallOutputParam", "BetaResponseError", "BetaResponseError2", "BetaResponseErrorCode", "BetaResponseErrorEvent", "BetaResponseFailedEvent", "BetaResponseFileSearchCallCompletedEvent", "BetaResponseFileSearchCallInProgressEvent", "BetaResponseFileSearchCallSearchingEvent", "BetaResponseFileSearchToolCall", "BetaResponseFileSearchToolCallParam", "BetaResponseFormatJsonObject", "BetaResponseFormatJsonSchemaSchema", "BetaResponseFormatText", "BetaResponseFormatTextConfigParam", "BetaResponseFormatTextJSONSchemaConfig", "BetaResponseFormatTextJSONSchemaConfigParam", "BetaResponseFunctionCallArgumentsDeltaEvent", "BetaResponseFunctionCallArgumentsDoneEvent", "BetaResponseFunctionCallOutputItemListParam", "BetaResponseFunctionCallOutputItemParam", "BetaResponseFunctionShellCallOutputContent", "BetaResponseFunctionShellCallOutputContentParam", "BetaResponseFunctionShellToolCall", "BetaResponseFunctionShellToolCallOutput", "BetaResponseFunctionToolCallOutputItem", "BetaResponseFunctionWebSearch", "BetaResponseFunctionWebSearchParam", "BetaResponseImageGenCallCompletedEvent", "BetaResponseImageGenCallGeneratingEvent", "BetaResponseImageGenCallInProgressEvent", "BetaResponseImageGenCallPartialImageEvent", "BetaResponseInProgressEvent", "BetaResponseIncompleteDetails", "BetaResponseIncompleteEvent", "BetaResponseInjectCreatedEvent", "BetaResponseInjectEvent", "BetaResponseInjectEventParam", "BetaResponseInjectFailedEvent", "BetaResponseInjectFailedEventError", "BetaResponseInputContentParam", "BetaResponseInputFile", "BetaResponseInputFileContent", "BetaResponseInputFileContentParam", "BetaResponseInputFileParam", "BetaResponseInputImage", "BetaResponseInputImageContent", "BetaResponseInputImageContentParam", "BetaResponseInputImageParam", "BetaResponseInputMessageContentListParam", "BetaResponseInputMessageItem", "BetaResponseInputText", "BetaResponseInputTextContent", "BetaResponseInputTextContentParam", "BetaResponseInputTextParam", "BetaResponseItemList", "BetaResponseLocalEnvironment", "BetaResponseLogProb", "BetaResponseLogProbTopLogprobsItem", "BetaResponseMCPCallArgumentsDeltaEvent", "BetaResponseMCPCallArgumentsDoneEvent", "BetaResponseMCPCallCompletedEvent", "BetaResponseMCPCallFailedEvent", "BetaResponseMCPCallInProgressEvent", "BetaResponseMCPListToolsCompletedEvent", "BetaResponseMCPListToolsFailedEvent", "BetaResponseMCPListToolsInProgressEvent", "BetaResponseMcpCallArgumentsDeltaEvent", "BetaResponseMcpCallArgumentsDoneEvent", "BetaResponseMcpCallCompletedEvent", "BetaResponseMcpCallFailedEvent", "BetaResponseMcpCallInProgressEvent", "BetaResponseMcpListToolsCompletedEvent", "BetaResponseMcpListToolsFailedEvent", "BetaResponseMcpListToolsInProgressEvent", "BetaResponseOutputItemAddedEvent", "BetaResponseOutputItemDoneEvent", "BetaResponseOutputMessage", "BetaResponseOutputMessageParam", "BetaResponseOutputRefusal", "BetaResponseOutputRefusalParam", "BetaResponseOutputText", "BetaResponseOutputTextAnnotationAddedEvent", "BetaResponseOutputTextParam", "BetaResponsePrompt", "BetaResponsePromptParam", "BetaResponsePromptVariables", "BetaResponseProperties", "BetaResponseQueuedEvent", "BetaResponseReasoningItem", "BetaResponseReasoningItemParam", "BetaResponseReasoningSummaryPartAddedEvent", "BetaResponseReasoningSummaryPartAddedEventPart", "BetaResponseReasoningSummaryPartDoneEvent", "BetaResponseReasoningSummaryPartDoneEventPart", "BetaResponseReasoningSummaryTextDeltaEvent", "BetaResponseReasoningSummaryTextDoneEvent", "BetaResponseReasoningTextDeltaEvent", "BetaResponseReasoningTextDoneEvent", "BetaResponseRefusalDeltaEvent", "BetaResponseRefusalDoneEvent", "BetaResponseShellCallCommandAddedEvent", "BetaResponseShellCallCommandAddedStreamingEvent", "BetaResponseShellCallCommandDeltaEvent", "BetaResponseShellCallCommandDeltaStreamingEvent", "BetaResponseShellCallCommandDoneEvent", "BetaResponseShellCallCommandDoneStreamingEvent", "BetaResponseShellCallOutputContentDeltaEvent", "BetaResponseShellCallOutputContentDeltaStreamingEvent", "BetaResponseShellCallOutputContentDoneEvent", "BetaResponseShellCallOutputContentDoneStreamingEvent", "BetaResponseSteerInputContentParam", "BetaResponseStreamEvent", "BetaResponseStreamOptions", "BetaResponseStreamOptions2", "BetaResponseTextDeltaEvent", "BetaResponseTextDoneEvent", "BetaResponseTextParam", "BetaResponseToolSearchCall", "BetaResponseToolSearchOutputItem", "BetaResponseToolSearchOutputItemParam", "BetaResponseToolSearchOutputItemParamParam", "BetaResponseUsage", "BetaResponseUsageInputTokensDetails", "BetaResponseUsageOutputTokensDetails", "BetaResponseWebSearchCallCompletedEvent", "BetaResponseWebSearchCallInProgressEvent", "BetaResponseWebSearchCallSearchingEvent", "BetaResponseWsError", "BetaResponsesClientEvent", "BetaResponsesClientEventParam", "BetaResponsesClientEventResponseCreate", "BetaResponsesServerEvent", "BetaResponsesServerEventResponseAudioDelta", "BetaResponsesServerEventResponseAudioDone", "BetaResponsesServerEventResponseAudioTranscriptDelta", "BetaResponsesServerEventResponseAudioTranscriptDone", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta", "BetaResponsesServerEventResponseCodeInterpreterCallCodeDone", "BetaResponsesServerEventResponseCodeInterpreterCallCompleted", "BetaResponsesServerEventResponseCodeInterpreterCallInProgress", "BetaResponsesServerEventResponseCodeInterpreterCallInterpreting", "BetaResponsesServerEventResponseCompleted", "BetaResponsesServerEventResponseContentPartAdded", "BetaResponsesServerEventResponseContentPartDone", "BetaResponsesServerEventResponseCreated", "BetaResponsesServerEventResponseCustomToolCallInputDelta", "BetaResponsesServerEventResponseCustomToolCallInputDone", "BetaResponsesServerEventResponseFailed", "BetaResponsesServerEventResponseFileSearchCallCompleted", "BetaResponsesServerEventResponseFileSearchCallInProgress", "BetaResponsesServerEventResponseFileSearchCallSearching", "BetaResponsesServerEventResponseFunctionCallArgumentsDelta", "BetaResponsesServerEventResponseFunctionCallArgumentsDone", "BetaResponsesServerEventResponseImageGenerationCallCompleted", "BetaResponsesServerEventResponseImageGenerationCallGenerating", "BetaResponsesServerEventResponseImageGenerationCallInProgress", "BetaResponsesServerEventResponseImageGenerationCallPartialImage", "BetaResponsesServerEventResponseInProgress", "BetaResponsesServerEventResponseIncomplete", "BetaResponsesServerEventResponseMcpCallArgumentsDelta", "BetaResponsesServerEventResponseMcpCallArgumentsDone", "BetaResponsesServerEventResponseMcpCallCompleted", "BetaResponsesServerEventResponseMcpCallFailed", "BetaResponsesServerEventResponseMcpCallInProgress", "BetaResponsesServerEventResponseMcpListToolsCompleted", "BetaResponsesServerEventResponseMcpListToolsFailed", "BetaResponsesServerEventResponseMcpListToolsInProgress", "BetaResponsesServerEventResponseOutputItemAdded", "BetaResponsesServerEventResponseOutputItemDone", "BetaResponsesServerEventResponseOutputTextAnnotationAdded", "BetaResponsesServerEventResponseOutputTextDelta", "BetaResponsesServerEventResponseOutputTextDone", "BetaResponsesServerEventResponseQueued", "BetaResponsesServerEventResponseReasoningSummaryPartAdded", "BetaResponsesServerEventResponseReasoningSummaryPartAddedPart", "BetaResponsesServerEventResponseReasoningSummaryPartDone", "BetaResponsesServerEventResponseReasoningSummaryPartDonePart", "BetaResponsesServerEventResponseReasoningSummaryTextDelta", "BetaResponsesServerEventResponseReasoningSummaryTextDone", "BetaResponsesServerEventResponseReasoningTextDelta", "BetaResponsesServerEventResponseReasoningTextDone", "BetaResponsesServerEventResponseRefusalDelta", "BetaResponsesServerEventResponseRefusalDone", "BetaResponsesServerEventResponseShellCallCommandAdded", "BetaResponsesServerEventResponseShellCallCommandDelta", "BetaResponsesServerEventResponseShellCallCommandDone", "BetaResponsesServerEventResponseShellCallOutputContentDelta", "BetaResponsesServerEventResponseShellCallOutputContentDone", "BetaResponsesServerEventResponseWebSearchCallCompleted", "BetaResponsesServerEventResponseWebSearchCallInProgress", "BetaResponsesServerEventResponseWebSearchCallSearching", "BetaResponsesWebSocketStreamEvent", "BetaScreenshotParam", "BetaScrollParam", "BetaSearchContentType", "BetaSearchContextSize", "BetaServiceTierEnum", "BetaServiceTierResponses", "BetaShellCallOutputDelta", "BetaSkillReference", "BetaSkillReferenceParam", "BetaSpecificApplyPatchParam", "BetaSpecificFunctionShellParam", "BetaSpecificProgrammaticToolCallingParam", "BetaSummaryTextContent", "BetaTextContent", "BetaTextResponseFormatConfiguration", "BetaTextResponseFormatJsonSchema", "BetaTokenCountsBody", "BetaTokenCountsResource", "BetaTool", "BetaToolCallCaller", "BetaToolCallCallerParam", "BetaToolChoiceAllowed", "BetaToolChoiceAllowedParam", "BetaToolChoiceApplyPatch", "BetaToolChoiceApplyPatchParam", "BetaToolChoiceCustom", "BetaToolChoiceCustomParam", "BetaToolChoiceFunction", "BetaToolChoiceFunctionParam", "BetaToolChoiceMCP", "BetaToolChoiceMcp", "BetaToolChoiceMcpParam", "BetaToolChoiceOptions", "BetaToolChoiceParam", "BetaToolChoiceShell", "BetaToolChoiceShellParam", "BetaToolChoiceTypes", "BetaToolChoiceTypesParam", "BetaToolChoiceTypes_CodeInterpreter", "BetaToolChoiceTypes_Computer", "BetaToolChoiceTypes_ComputerUse", "BetaToolChoiceTypes_ComputerUsePreview", "BetaToolChoiceTypes_ImageGeneration", "BetaToolChoiceTypes_WebSearchPreview", "BetaToolChoiceTypes_WebSearchPreview20250311", "BetaToolParam", "BetaToolSearchCall", "BetaToolSearchCallItemParam", "BetaToolSearchExecutionType", "BetaToolSearchOutput", "BetaToolSearchOutputItemParam", "BetaToolSearchOutputNamespaceTool", "BetaToolSearchOutputNamespaceToolParam", "BetaToolSearchTool", "BetaToolSearchToolParam", "BetaToolsArray", "BetaTopLogProb", "BetaTruncationEnum", "BetaTypeParam", "BetaUrlCitationBody", "BetaUrlCitationParam", "BetaVectorStoreFileAttributes", "BetaVerbosity", "BetaWaitParam", "BetaWebSearchActionFind", "BetaWebSearchActionOpenPage", "BetaWebSearchActionSearch", "BetaWebSearchActionSearchSourcesItem", "BetaWebSearchApproximateLocation", "BetaWebSearchApproximateLocation2", "BetaWebSearchPreviewTool", "BetaWebSearchPreviewToolParam", "BetaWebSearchPreviewTool_WebSearchPreview20250311", "BetaWebSearchTool", "BetaWebSearchToolCall", "BetaWebSearchToolFilters", "BetaWebSearchToolParam", "BetaWebSearchTool_WebSearch20250826", "Beta_AgentTagParam", "HostedPluginParam", "HostedSkillParam", "RealtimeResponseCreateMcpTool", "RealtimeResponseCreateMcpToolParam"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class BetaAdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
-    type = "additional_tools"
+    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the additional tools item.
-    role: BetaMessageRole | None = None  # The role that provided the additional tools.
-    tools: list[BetaTool] | None = None  # The additional tool definitions made available at this item.
+    id: str = _REQUIRED  # The unique ID of the additional tools item.
+    role: BetaMessageRole = _REQUIRED  # The role that provided the additional tools.
+    tools: list[BetaTool] = _REQUIRED  # The additional tool definitions made available at this item.
 
 
 class BetaAdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
-    type = "additional_tools"
+    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    role: Literal["developer"] | str | None = None  # The role that provided the additional tools.
-    tools: list[BetaTool] | None = None  # A list of additional tools made available at this item.
+    role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
+    tools: list[BetaTool] = _REQUIRED  # A list of additional tools made available at this item.
 
 
 class BetaAgentMessage(BaseModel, tag_field="type", tag="agent_message"):
-    type = "agent_message"
+    type: ClassVar[Literal["agent_message"]] = "agent_message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the agent message.
-    author: str | None = None  # The sending agent identity.
-    recipient: str | None = None  # The destination agent identity.
-    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] | None = None  # Encrypted content sent between agents.
+    id: str = _REQUIRED  # The unique ID of the agent message.
+    author: str = _REQUIRED  # The sending agent identity.
+    recipient: str = _REQUIRED  # The destination agent identity.
+    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] = _REQUIRED  # Encrypted content sent between agents.
 
 
 class BetaAgentMessageItemParam(BaseModel, tag_field="type", tag="agent_message"):
     """Agent message"""
 
-    type = "agent_message"
+    type: ClassVar[Literal["agent_message"]] = "agent_message"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    author: str | None = None  # The sending agent identity.
-    recipient: str | None = None  # The destination agent identity.
-    content: list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam] | None = None  # Plaintext, image, or encrypted content sent between agents.
+    author: str = _REQUIRED  # The sending agent identity.
+    recipient: str = _REQUIRED  # The destination agent identity.
+    content: list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam] = _REQUIRED  # Plaintext, image, or encrypted content sent between agents.
 
 
 class BetaAgentTag(BaseModel):
-    agent_name: str | None = None  # The canonical name of the agent that produced this item.
+    agent_name: str = _REQUIRED  # The canonical name of the agent that produced this item.
 
 
 class BetaApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type = "create_file"
-    path: str | None = None  # Path of the file to create.
-    diff: str | None = None  # Diff to apply.
+    type: ClassVar[Literal["create_file"]] = "create_file"
+    path: str = _REQUIRED  # Path of the file to create.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class BetaApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type = "create_file"
-    path: str | None = None  # Path of the file to create relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply when creating the file.
+    type: ClassVar[Literal["create_file"]] = "create_file"
+    path: str = _REQUIRED  # Path of the file to create relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply when creating the file.
 
 
 class BetaApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type = "delete_file"
-    path: str | None = None  # Path of the file to delete.
+    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    path: str = _REQUIRED  # Path of the file to delete.
 
 
 class BetaApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type = "delete_file"
-    path: str | None = None  # Path of the file to delete relative to the workspace root.
+    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
 class BetaApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type = "apply_patch_call"
+    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the apply patch tool call.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    status: BetaApplyPatchCallStatus | None = None  # The status of the apply patch tool call.
-    operation: BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation | None = None  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
+    status: BetaApplyPatchCallStatus = _REQUIRED  # The status of the apply patch tool call.
+    operation: BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation = _REQUIRED  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
 class BetaApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type = "apply_patch_call"
+    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    status: BetaApplyPatchCallStatusParam | None = None  # The status of the apply patch tool call.
-    operation: BetaApplyPatchOperationParam | None = None  # The specific create, delete, or update instruction for the apply_patch tool call.
+    status: BetaApplyPatchCallStatusParam = _REQUIRED  # The status of the apply patch tool call.
+    operation: BetaApplyPatchOperationParam = _REQUIRED  # The specific create, delete, or update instruction for the apply_patch tool call.
 
 
 class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type = "apply_patch_call_output"
+    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the apply patch tool call output.
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the apply patch tool call output.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    status: BetaApplyPatchCallOutputStatus | None = None  # The status of the apply patch tool call output.
+    status: BetaApplyPatchCallOutputStatus = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
     created_by: str | None = None  # The ID of the entity that created this tool call output.
 
@@ -123,40 +126,40 @@ class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch
 class BetaApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type = "apply_patch_call_output"
+    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the apply patch tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    status: BetaApplyPatchCallOutputStatusParam | None = None  # The status of the apply patch tool call output.
+    status: BetaApplyPatchCallOutputStatusParam = _REQUIRED  # The status of the apply patch tool call output.
     output: str | None = None
 
 
 class BetaApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Apply patch tool"""
 
-    type = "apply_patch"
+    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
 class BetaApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type = "update_file"
-    path: str | None = None  # Path of the file to update.
-    diff: str | None = None  # Diff to apply.
+    type: ClassVar[Literal["update_file"]] = "update_file"
+    path: str = _REQUIRED  # Path of the file to update.
+    diff: str = _REQUIRED  # Diff to apply.
 
 
 class BetaApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type = "update_file"
-    path: str | None = None  # Path of the file to update relative to the workspace root.
-    diff: str | None = None  # Unified diff content to apply to the existing file.
+    type: ClassVar[Literal["update_file"]] = "update_file"
+    path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
+    diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
 
 
 class BetaApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
-    type = "approximate"
+    type: ClassVar[Literal["approximate"]] = "approximate"
     country: str | None = None
     region: str | None = None
     city: str | None = None
@@ -166,7 +169,7 @@ class BetaApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
 class BetaAutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
     """CodeInterpreterToolAuto"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: BetaContainerMemoryLimit | None = None
     network_policy: BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -175,59 +178,59 @@ class BetaAutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
 class BetaClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
-    type = "click"
-    button: BetaClickButtonType | None = None  # Indicates which mouse button was pressed during the click.
-    x: int | None = None  # The x-coordinate where the click occurred.
-    y: int | None = None  # The y-coordinate where the click occurred.
+    type: ClassVar[Literal["click"]] = "click"
+    button: BetaClickButtonType = _REQUIRED  # Indicates which mouse button was pressed during the click.
+    x: int = _REQUIRED  # The x-coordinate where the click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the click occurred.
     keys: list[str] | None = None
 
 
 class BetaCodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
-    type = "image"
-    url: str | None = None  # The URL of the image output from the code interpreter.
+    type: ClassVar[Literal["image"]] = "image"
+    url: str = _REQUIRED  # The URL of the image output from the code interpreter.
 
 
 class BetaCodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
-    type = "logs"
-    logs: str | None = None  # The logs output from the code interpreter.
+    type: ClassVar[Literal["logs"]] = "logs"
+    logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
 class BetaCodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
-    type = "code_interpreter"
-    container: str | BetaAutoCodeInterpreterToolParam | None = None  # The code interpreter container.
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    container: str | BetaAutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
 class BetaCodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
-    type = "code_interpreter_call"
+    type: ClassVar[Literal["code_interpreter_call"]] = "code_interpreter_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the code interpreter tool call.
-    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str | None = None  # The status of the code interpreter tool call.
-    container_id: str | None = None  # The ID of the container used to run the code.
-    code: str | None = None
-    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = None
+    id: str = _REQUIRED  # The unique ID of the code interpreter tool call.
+    status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str = _REQUIRED  # The status of the code interpreter tool call.
+    container_id: str = _REQUIRED  # The ID of the container used to run the code.
+    code: str | None = _REQUIRED
+    outputs: list[BetaCodeInterpreterOutputLogs | BetaCodeInterpreterOutputImage] | None = _REQUIRED
 
 
 class BetaCompactResource(BaseModel):
     """The compacted response object"""
 
-    id: str | None = None  # The unique identifier for the compacted response.
-    object: Literal["response.compaction"] | str | None = None  # The object type.
-    output: list[BetaItemField] | None = None  # The compacted list of output items.
-    created_at: int | None = None  # Unix timestamp (in seconds) when the compacted conversation was created.
-    usage: BetaResponseUsage | None = None  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
+    id: str = _REQUIRED  # The unique identifier for the compacted response.
+    object: Literal["response.compaction"] | str = _REQUIRED  # The object type.
+    output: list[BetaItemField] = _REQUIRED  # The compacted list of output items.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the compacted conversation was created.
+    usage: BetaResponseUsage = _REQUIRED  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
 
 
 class BetaCompactResponseMethodPublicBody(BaseModel):
-    model: BetaModelIdsCompaction | None = None
+    model: BetaModelIdsCompaction = _REQUIRED
     input: str | list[BetaInputItem] | None = None
     previous_response_id: str | None = None
     instructions: str | None = None
@@ -240,35 +243,35 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
 class BetaCompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type = "compaction"
+    type: ClassVar[Literal["compaction"]] = "compaction"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the compaction item.
-    encrypted_content: str | None = None  # The encrypted content that was produced by compaction.
+    id: str = _REQUIRED  # The unique ID of the compaction item.
+    encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaCompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type = "compaction"
+    type: ClassVar[Literal["compaction"]] = "compaction"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    encrypted_content: str | None = None  # The encrypted content of the compaction summary.
+    encrypted_content: str = _REQUIRED  # The encrypted content of the compaction summary.
 
 
 class BetaCompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
     """Compaction trigger"""
 
-    type = "compaction_trigger"
+    type: ClassVar[Literal["compaction_trigger"]] = "compaction_trigger"
     agent: Beta_AgentTagParam | None = None
 
 
 class BetaComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
-    type = "eq"
-    key: str | None = None  # The key to compare against the value.
-    value: bool | float | str | list[float | str] | None = None  # The value to compare against the attribute key; supports string, number, or boolean types.
+    type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]] = "eq"
+    key: str = _REQUIRED  # The key to compare against the value.
+    value: bool | float | str | list[float | str] = _REQUIRED  # The value to compare against the attribute key; supports string, number, or boolean types.
 
 
 class BetaComparisonFilter_Ne(BetaComparisonFilter, tag="ne"):
@@ -316,8 +319,8 @@ class BetaComparisonFilter_Nin(BetaComparisonFilter, tag="nin"):
 class BetaCompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
-    type = "and"
-    filters: list[Any] | None = None  # Array of filters to combine.
+    type: ClassVar[Literal["and", "or"]] = "and"
+    filters: list[Any] = _REQUIRED  # Array of filters to combine.
 
 
 class BetaCompoundFilter_Or(BetaCompoundFilter, tag="or"):
@@ -329,11 +332,11 @@ class BetaCompoundFilter_Or(BetaCompoundFilter, tag="or"):
 class BetaComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type = "computer_call_output"
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
-    output: BetaComputerScreenshotImage | None = None
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
+    output: BetaComputerScreenshotImage = _REQUIRED
     acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None
     status: BetaFunctionCallItemStatus | None = None
 
@@ -341,7 +344,7 @@ class BetaComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer
 class BetaComputerCallSafetyCheckParam(BaseModel):
     """A pending safety check for the computer call."""
 
-    id: str | None = None  # The ID of the pending safety check.
+    id: str = _REQUIRED  # The ID of the pending safety check.
     code: str | None = None
     message: str | None = None
 
@@ -349,17 +352,17 @@ class BetaComputerCallSafetyCheckParam(BaseModel):
 class BetaComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
     """Computer screenshot"""
 
-    type = "computer_screenshot"
-    image_url: str | None = None
-    file_id: str | None = None
-    detail: BetaImageDetail | None = None  # The detail level of the screenshot image to be sent to the model.
+    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    image_url: str | None = _REQUIRED
+    file_id: str | None = _REQUIRED
+    detail: BetaImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
 class BetaComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
     """A computer screenshot image used with the computer use tool."""
 
-    type = "computer_screenshot"
+    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
     image_url: str | None = None  # The URL of the screenshot image.
     file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
 
@@ -367,58 +370,58 @@ class BetaComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_scr
 class BetaComputerTool(BaseModel, tag_field="type", tag="computer"):
     """Computer"""
 
-    type = "computer"
+    type: ClassVar[Literal["computer"]] = "computer"
 
 
 class BetaComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
-    type = "computer_call"
+    type: ClassVar[Literal["computer_call"]] = "computer_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the computer call.
-    call_id: str | None = None  # An identifier used when responding to the tool call with output.
+    id: str = _REQUIRED  # The unique ID of the computer call.
+    call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
     action: BetaComputerAction | None = None
     actions: BetaComputerActionList | None = None
-    pending_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None  # The pending safety checks for the computer call.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+    pending_safety_checks: list[BetaComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the item.
 
 
 class BetaComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type = "computer_call_output"
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The ID of the computer tool call output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: BetaComputerScreenshotImage | None = None
+    output: BetaComputerScreenshotImage = _REQUIRED
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
 class BetaComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
     """The output of a computer tool call."""
 
-    type = "computer_call_output"
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the computer call tool output.
-    call_id: str | None = None  # The ID of the computer tool call that produced the output.
+    id: str = _REQUIRED  # The unique ID of the computer call tool output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    output: BetaComputerScreenshotImage | None = None
-    status: BetaComputerCallOutputStatus | None = None  # The status of the message input.
+    output: BetaComputerScreenshotImage = _REQUIRED
+    status: BetaComputerCallOutputStatus = _REQUIRED  # The status of the message input.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
     """Computer use preview"""
 
-    type = "computer_use_preview"
-    environment: BetaComputerEnvironment | None = None  # The type of computer environment to control.
-    display_width: int | None = None  # The width of the computer display.
-    display_height: int | None = None  # The height of the computer display.
+    type: ClassVar[Literal["computer_use_preview"]] = "computer_use_preview"
+    environment: BetaComputerEnvironment = _REQUIRED  # The type of computer environment to control.
+    display_width: int = _REQUIRED  # The width of the computer display.
+    display_height: int = _REQUIRED  # The height of the computer display.
 
 
 class BetaContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
-    type = "container_auto"
+    type: ClassVar[Literal["container_auto"]] = "container_auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: BetaContainerMemoryLimit | None = None
     network_policy: BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -428,67 +431,67 @@ class BetaContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
 class BetaContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
     """Container file citation"""
 
-    type = "container_file_citation"
-    container_id: str | None = None  # The ID of the container file.
-    file_id: str | None = None  # The ID of the file.
-    start_index: int | None = None  # The index of the first character of the container file citation in the message.
-    end_index: int | None = None  # The index of the last character of the container file citation in the message.
-    filename: str | None = None  # The filename of the container file cited.
+    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    container_id: str = _REQUIRED  # The ID of the container file.
+    file_id: str = _REQUIRED  # The ID of the file.
+    start_index: int = _REQUIRED  # The index of the first character of the container file citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class BetaContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
-    type = "container_file_citation"
-    start_index: int | None = None  # The index of the first character of the citation in the message.
-    end_index: int | None = None  # The index of the last character of the citation in the message.
-    container_id: str | None = None  # The ID of the container.
-    file_id: str | None = None  # The ID of the container file.
-    filename: str | None = None  # The filename of the container file cited.
+    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
+    container_id: str = _REQUIRED  # The ID of the container.
+    file_id: str = _REQUIRED  # The ID of the container file.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class BetaContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
-    type = "allowlist"
-    allowed_domains: list[str] | None = None  # A list of allowed domains when type is `allowlist`.
+    type: ClassVar[Literal["allowlist"]] = "allowlist"
+    allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
 class BetaContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
-    type = "disabled"
+    type: ClassVar[Literal["disabled"]] = "disabled"
 
 
 class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
-    domain: str | None = None  # The domain associated with the secret.
-    name: str | None = None  # The name of the secret to inject for the domain.
-    value: str | None = None  # The secret value to inject for the domain.
+    domain: str = _REQUIRED  # The domain associated with the secret.
+    name: str = _REQUIRED  # The name of the secret to inject for the domain.
+    value: str = _REQUIRED  # The secret value to inject for the domain.
 
 
 class BetaContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
-    type = "container_reference"
-    container_id: str | None = None  # The ID of the referenced container.
+    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    container_id: str = _REQUIRED  # The ID of the referenced container.
 
 
 class BetaContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
-    type = "container_reference"
-    container_id: str | None = None
+    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    container_id: str = _REQUIRED
 
 
 class BetaContextManagementParam(BaseModel):
-    type: str | None = None  # The context management entry type.
+    type: str = _REQUIRED  # The context management entry type.
     compact_threshold: int | None = None
 
 
 class BetaConversationParam_2(BaseModel):
     """Conversation object"""
 
-    id: str | None = None  # The unique ID of the conversation.
+    id: str = _REQUIRED  # The unique ID of the conversation.
 
 
 class BetaCoordParam(BaseModel):
     """Coordinate"""
 
-    x: int | None = None  # The x-coordinate.
-    y: int | None = None  # The y-coordinate.
+    x: int = _REQUIRED  # The x-coordinate.
+    y: int = _REQUIRED  # The y-coordinate.
 
 
 class BetaCreateModelResponseProperties(BaseModel):
@@ -541,74 +544,74 @@ class BetaCreateResponse(BaseModel):
 class BetaCustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type = "grammar"
-    syntax: BetaGrammarSyntax1 | None = None  # The syntax of the grammar definition.
-    definition: str | None = None  # The grammar definition.
+    type: ClassVar[Literal["grammar"]] = "grammar"
+    syntax: BetaGrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
+    definition: str = _REQUIRED  # The grammar definition.
 
 
 class BetaCustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class BetaCustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     """Custom tool call"""
 
-    type = "custom_tool_call"
+    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the custom tool call in the OpenAI platform.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
 
 
 class BetaCustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """Custom tool call output"""
 
-    type = "custom_tool_call_output"
+    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
 
 
 class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """ResponseCustomToolCallOutputItem"""
 
-    type = "custom_tool_call_output"
+    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the custom tool call output item.
-    call_id: str | None = None  # The call ID, used to map this custom tool call output to a custom tool call.
+    id: str = _REQUIRED  # The unique ID of the custom tool call output item.
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the custom tool call generated by your code.
-    status: BetaFunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
+    status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaCustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
     """ResponseCustomToolCallItem"""
 
-    type = "custom_tool_call"
+    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the custom tool call item.
-    call_id: str | None = None  # An identifier used to map this custom tool call to a tool call output.
+    id: str = _REQUIRED  # The unique ID of the custom tool call item.
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the custom tool being called.
-    name: str | None = None  # The name of the custom tool being called.
-    input: str | None = None  # The input for the custom tool call generated by the model.
-    status: BetaFunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
+    status: BetaFunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaCustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type = "custom"
-    name: str | None = None  # The name of the custom tool, used to identify it in tool calls.
+    type: ClassVar[Literal["custom"]] = "custom"
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     description: str | None = None  # Optional description of the custom tool, used to provide more context.
     format: BetaCustomTextFormatParam | BetaCustomGrammarFormatParam | None = None  # The input format for the custom tool.
     defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
@@ -616,36 +619,36 @@ class BetaCustomToolParam(BaseModel, tag_field="type", tag="custom"):
 
 
 class BetaDirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
-    type = "direct"
+    type: ClassVar[Literal["direct"]] = "direct"
 
 
 class BetaDirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
-    type = "direct"
+    type: ClassVar[Literal["direct"]] = "direct"
 
 
 class BetaDoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
-    type = "double_click"
-    x: int | None = None  # The x-coordinate where the double click occurred.
-    y: int | None = None  # The y-coordinate where the double click occurred.
-    keys: list[str] | None = None
+    type: ClassVar[Literal["double_click"]] = "double_click"
+    x: int = _REQUIRED  # The x-coordinate where the double click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the double click occurred.
+    keys: list[str] | None = _REQUIRED
 
 
 class BetaDragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
-    type = "drag"
-    path: list[BetaCoordParam] | None = None  # An array of coordinates representing the path of the drag action.
+    type: ClassVar[Literal["drag"]] = "drag"
+    path: list[BetaCoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
     keys: list[str] | None = None
 
 
 class BetaEasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type = "message"
-    role: Literal["user", "assistant", "system", "developer"] | str | None = None  # The role of the message input.
-    content: str | list[BetaInputContent] | None = None  # Text, image, or audio input to the model, used to generate a response.
+    type: ClassVar[Literal["message"]] = "message"
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    content: str | list[BetaInputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
     phase: BetaMessagePhase | None = None
 
 
@@ -656,63 +659,63 @@ class BetaEmptyModelParam(BaseModel):
 class BetaEncryptedContent(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
-    type = "encrypted_content"
-    encrypted_content: str | None = None  # Opaque encrypted content.
+    type: ClassVar[Literal["encrypted_content"]] = "encrypted_content"
+    encrypted_content: str = _REQUIRED  # Opaque encrypted content.
 
 
 class BetaEncryptedContentParam(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
-    type = "encrypted_content"
-    encrypted_content: str | None = None  # Opaque encrypted content.
+    type: ClassVar[Literal["encrypted_content"]] = "encrypted_content"
+    encrypted_content: str = _REQUIRED  # Opaque encrypted content.
 
 
 class BetaError(BaseModel):
-    code: str | None = None
-    message: str | None = None
-    param: str | None = None
-    type: str | None = None
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED
+    param: str | None = _REQUIRED
+    type: str = _REQUIRED
 
 
 class BetaErrorPayload(BaseModel):
     """Error payload"""
 
-    type: str | None = None  # The error type that was emitted.
-    code: str | None = None
-    message: str | None = None  # The human-readable error message that was emitted.
-    param: str | None = None
+    type: str = _REQUIRED  # The error type that was emitted.
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The human-readable error message that was emitted.
+    param: str | None = _REQUIRED
     headers: dict[str, str] | None = None  # The response headers that were emitted with the error, if any.
 
 
 class BetaFileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type = "file_citation"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
-    filename: str | None = None  # The filename of the file cited.
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class BetaFileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
-    type = "file_citation"
-    index: int | None = None  # The index of the file in the list of files.
-    file_id: str | None = None  # The ID of the file.
-    filename: str | None = None  # The filename of the file cited.
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    file_id: str = _REQUIRED  # The ID of the file.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class BetaFilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type = "file_path"
-    file_id: str | None = None  # The ID of the file.
-    index: int | None = None  # The index of the file in the list of files.
+    type: ClassVar[Literal["file_path"]] = "file_path"
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
 
 
 class BetaFileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
-    type = "file_search"
-    vector_store_ids: list[str] | None = None  # The IDs of the vector stores to search.
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
     max_num_results: int | None = None  # The maximum number of results to return.
     ranking_options: BetaRankingOptions | None = None  # Ranking options for search.
     filters: BetaFilters | None = None
@@ -721,11 +724,11 @@ class BetaFileSearchTool(BaseModel, tag_field="type", tag="file_search"):
 class BetaFileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
-    type = "file_search_call"
+    type: ClassVar[Literal["file_search_call"]] = "file_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the file search tool call.
-    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str | None = None  # The status of the file search tool call.
-    queries: list[str] | None = None  # The queries used to search for files.
+    id: str = _REQUIRED  # The unique ID of the file search tool call.
+    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
+    queries: list[str] = _REQUIRED  # The queries used to search for files.
     results: list[BetaFileSearchToolCallResultsItem] | None = None
 
 
@@ -740,11 +743,11 @@ class BetaFileSearchToolCallResultsItem(BaseModel):
 class BetaFunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
     call_id: str | None = None
-    output: str | list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaInputFileContentParam] | None = None  # Text, image, or file output of the function tool call.
+    output: str | list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaInputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
     name: str | None = None
     namespace: str | None = None
     caller: BetaToolCallCallerParam | None = None
@@ -754,15 +757,15 @@ class BetaFunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function
 class BetaFunctionShellAction(BaseModel):
     """Shell exec action"""
 
-    commands: list[str] | None = None
-    timeout_ms: int | None = None
-    max_output_length: int | None = None
+    commands: list[str] = _REQUIRED
+    timeout_ms: int | None = _REQUIRED
+    max_output_length: int | None = _REQUIRED
 
 
 class BetaFunctionShellActionParam(BaseModel):
     """Shell action"""
 
-    commands: list[str] | None = None  # Ordered shell commands for the execution environment to run.
+    commands: list[str] = _REQUIRED  # Ordered shell commands for the execution environment to run.
     timeout_ms: int | None = None
     max_output_length: int | None = None
 
@@ -770,26 +773,26 @@ class BetaFunctionShellActionParam(BaseModel):
 class BetaFunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type = "shell_call"
+    type: ClassVar[Literal["shell_call"]] = "shell_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the shell tool call.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the shell tool call.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    action: BetaFunctionShellAction | None = None  # The shell commands and limits that describe how to run the tool call.
-    status: BetaFunctionShellCallStatus | None = None  # The status of the shell call.
-    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None = None
+    action: BetaFunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
+    status: BetaFunctionShellCallStatus = _REQUIRED  # The status of the shell call.
+    environment: BetaLocalEnvironmentResource | BetaContainerReferenceResource | None = _REQUIRED
     created_by: str | None = None  # The ID of the entity that created this tool call.
 
 
 class BetaFunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type = "shell_call"
+    type: ClassVar[Literal["shell_call"]] = "shell_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    action: BetaFunctionShellActionParam | None = None  # The shell commands and limits that describe how to run the tool call.
+    action: BetaFunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     status: BetaFunctionShellCallItemStatus | None = None
     environment: BetaLocalEnvironmentParam | BetaContainerReferenceParam | None = None
 
@@ -797,57 +800,57 @@ class BetaFunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_cal
 class BetaFunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell call output"""
 
-    type = "shell_call_output"
+    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the shell call output.
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the shell call output.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCaller | None = None
-    status: BetaFunctionShellCallOutputStatusEnum | None = None  # The status of the shell call output.
-    output: list[BetaFunctionShellCallOutputContent] | None = None  # An array of shell call output contents
-    max_output_length: int | None = None
+    status: BetaFunctionShellCallOutputStatusEnum = _REQUIRED  # The status of the shell call output.
+    output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # An array of shell call output contents
+    max_output_length: int | None = _REQUIRED
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionShellCallOutputContent(BaseModel):
     """Shell call output content"""
 
-    stdout: str | None = None  # The standard output that was captured.
-    stderr: str | None = None  # The standard error output that was captured.
-    outcome: BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome | None = None  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
+    stdout: str = _REQUIRED  # The standard output that was captured.
+    stderr: str = _REQUIRED  # The standard error output that was captured.
+    outcome: BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome = _REQUIRED  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionShellCallOutputContentParam(BaseModel):
     """Shell output content"""
 
-    stdout: str | None = None  # Captured stdout output for the shell call.
-    stderr: str | None = None  # Captured stderr output for the shell call.
-    outcome: BetaFunctionShellCallOutputOutcomeParam | None = None  # The exit or timeout outcome associated with this shell call.
+    stdout: str = _REQUIRED  # Captured stdout output for the shell call.
+    stderr: str = _REQUIRED  # Captured stderr output for the shell call.
+    outcome: BetaFunctionShellCallOutputOutcomeParam = _REQUIRED  # The exit or timeout outcome associated with this shell call.
 
 
 class BetaFunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type = "exit"
-    exit_code: int | None = None  # Exit code from the shell process.
+    type: ClassVar[Literal["exit"]] = "exit"
+    exit_code: int = _REQUIRED  # Exit code from the shell process.
 
 
 class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type = "exit"
-    exit_code: int | None = None  # The exit code returned by the shell process.
+    type: ClassVar[Literal["exit"]] = "exit"
+    exit_code: int = _REQUIRED  # The exit code returned by the shell process.
 
 
 class BetaFunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell tool call output"""
 
-    type = "shell_call_output"
+    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the shell tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     caller: BetaToolCallCallerParam | None = None
-    output: list[BetaFunctionShellCallOutputContentParam] | None = None  # Captured chunks of stdout and stderr output, along with their associated outcomes.
+    output: list[BetaFunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
     status: BetaFunctionShellCallItemStatus | None = None
     max_output_length: int | None = None
 
@@ -855,19 +858,19 @@ class BetaFunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="she
 class BetaFunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type = "timeout"
+    type: ClassVar[Literal["timeout"]] = "timeout"
 
 
 class BetaFunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type = "timeout"
+    type: ClassVar[Literal["timeout"]] = "timeout"
 
 
 class BetaFunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
     """Shell tool"""
 
-    type = "shell"
+    type: ClassVar[Literal["shell"]] = "shell"
     environment: BetaContainerAutoParam | BetaLocalEnvironmentParam | BetaContainerReferenceParam | None = None
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
@@ -875,12 +878,12 @@ class BetaFunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
 class BetaFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
-    type = "function"
-    name: str | None = None  # The name of the function to call.
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED  # The name of the function to call.
     description: str | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = _REQUIRED
     output_schema: dict[str, Any] | None = None
-    strict: bool | None = None
+    strict: bool | None = _REQUIRED
     defer_loading: bool | None = None  # Whether this function is deferred and loaded via tool search.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
@@ -888,64 +891,64 @@ class BetaFunctionTool(BaseModel, tag_field="type", tag="function"):
 class BetaFunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     """Function tool call"""
 
-    type = "function_call"
+    type: ClassVar[Literal["function_call"]] = "function_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
 class BetaFunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None  # The unique ID of the function tool call output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
 class BetaFunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
     """The output of a function tool call."""
 
-    type = "function_call_output"
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the function call tool output.
+    id: str = _REQUIRED  # The unique ID of the function call tool output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
     name: str | None = None  # The name of the tool that produced the output.
     namespace: str | None = None  # The namespace of the tool that produced the output.
     caller: BetaToolCallCallerParam | None = None
-    output: str | list[BetaFunctionAndCustomToolCallOutput] | None = None  # The output from the function call generated by your code.
-    status: BetaFunctionCallOutputStatusEnum | None = None  # The status of the item.
+    output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
+    status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionToolCallResource(BaseModel, tag_field="type", tag="function_call"):
     """A tool call to run a function."""
 
-    type = "function_call"
+    type: ClassVar[Literal["function_call"]] = "function_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the function tool call.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    id: str = _REQUIRED  # The unique ID of the function tool call.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     caller: BetaToolCallCaller | None = None
     namespace: str | None = None  # The namespace of the function to run.
-    name: str | None = None  # The name of the function to run.
-    arguments: str | None = None  # A JSON string of the arguments to pass to the function.
-    status: BetaFunctionCallStatus | None = None  # The status of the item.
+    name: str = _REQUIRED  # The name of the function to run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
+    status: BetaFunctionCallStatus = _REQUIRED  # The status of the item.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
-    type = "function"
-    name: str | None = None
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED
     description: str | None = None
     parameters: BetaEmptyModelParam | None = None
     strict: bool | None = None
@@ -955,20 +958,20 @@ class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
 
 
 class BetaHTTPError(BaseModel, tag_field="type", tag="http_error"):
-    type = "http_error"
-    code: int | None = None
-    message: str | None = None
+    type: ClassVar[Literal["http_error"]] = "http_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class BetaHybridSearchOptions(BaseModel):
-    embedding_weight: float | None = None  # The weight of the embedding in the reciprocal ranking fusion.
-    text_weight: float | None = None  # The weight of the text in the reciprocal ranking fusion.
+    embedding_weight: float = _REQUIRED  # The weight of the embedding in the reciprocal ranking fusion.
+    text_weight: float = _REQUIRED  # The weight of the text in the reciprocal ranking fusion.
 
 
 class BetaImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
     """Image generation tool"""
 
-    type = "image_generation"
+    type: ClassVar[Literal["image_generation"]] = "image_generation"
     model: Literal["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21"] | str | None = None
     quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality of the generated image.
     size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the generated images.
@@ -985,11 +988,11 @@ class BetaImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
 class BetaImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
     """Image generation call"""
 
-    type = "image_generation_call"
+    type: ClassVar[Literal["image_generation_call"]] = "image_generation_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the image generation call.
-    status: Literal["in_progress", "completed", "generating", "failed"] | str | None = None  # The status of the image generation call.
-    result: str | None = None
+    id: str = _REQUIRED  # The unique ID of the image generation call.
+    status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
+    result: str | None = _REQUIRED
 
 
 class BetaImageGenToolInputImageMask(BaseModel):
@@ -1000,36 +1003,36 @@ class BetaImageGenToolInputImageMask(BaseModel):
 
 
 class BetaInlineSkillParam(BaseModel, tag_field="type", tag="inline"):
-    type = "inline"
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    source: BetaInlineSkillSourceParam | None = None  # Inline skill payload
+    type: ClassVar[Literal["inline"]] = "inline"
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    source: BetaInlineSkillSourceParam = _REQUIRED  # Inline skill payload
 
 
 class BetaInlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
-    type = "base64"
-    media_type: Literal["application/zip"] | str | None = None  # The media type of the inline skill payload.
-    data: str | None = None  # Base64-encoded skill zip bundle.
+    type: ClassVar[Literal["base64"]] = "base64"
+    media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
+    data: str = _REQUIRED  # Base64-encoded skill zip bundle.
 
 
 class BetaInputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
-    type = "input_audio"
-    input_audio: BetaInputAudioInputAudio | None = None
+    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    input_audio: BetaInputAudioInputAudio = _REQUIRED
 
 
 class BetaInputAudioInputAudio(BaseModel):
-    data: str | None = None  # Base64-encoded audio data.
-    format: Literal["mp3", "wav"] | str | None = None  # The format of the audio data.
+    data: str = _REQUIRED  # Base64-encoded audio data.
+    format: Literal["mp3", "wav"] | str = _REQUIRED  # The format of the audio data.
 
 
 class BetaInputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type = "input_file"
+    type: ClassVar[Literal["input_file"]] = "input_file"
     file_id: str | None = None
     filename: str | None = None  # The name of the file to be sent to the model.
     file_data: str | None = None  # The content of the file to be sent to the model.
@@ -1041,7 +1044,7 @@ class BetaInputFileContent(BaseModel, tag_field="type", tag="input_file"):
 class BetaInputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type = "input_file"
+    type: ClassVar[Literal["input_file"]] = "input_file"
     file_id: str | None = None
     filename: str | None = None
     file_data: str | None = None
@@ -1053,17 +1056,17 @@ class BetaInputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
 class BetaInputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
+    type: ClassVar[Literal["input_image"]] = "input_image"
     image_url: str | None = None
     file_id: str | None = None
-    detail: BetaImageDetail | None = None  # The detail level of the image to be sent to the model.
+    detail: BetaImageDetail = _REQUIRED  # The detail level of the image to be sent to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
 class BetaInputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
+    type: ClassVar[Literal["input_image"]] = "input_image"
     image_url: str | None = None
     file_id: str | None = None
     detail: BetaDetailEnum | None = None
@@ -1073,37 +1076,37 @@ class BetaInputImageContentParamAutoParam(BaseModel, tag_field="type", tag="inpu
 class BetaInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: BetaInputMessageContentList | None = None
+    content: BetaInputMessageContentList = _REQUIRED
 
 
 class BetaInputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    role: Literal["user", "system", "developer"] | str | None = None  # The role of the message input.
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-    content: BetaInputMessageContentList | None = None
-    id: str | None = None  # The unique ID of the message input.
+    content: BetaInputMessageContentList = _REQUIRED
+    id: str = _REQUIRED  # The unique ID of the message input.
 
 
 class BetaInputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type = "input_text"
-    text: str | None = None  # The text input to the model.
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
 
 class BetaInputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type = "input_text"
-    text: str | None = None  # The text input to the model.
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
 
 
@@ -1112,144 +1115,144 @@ class BetaItemReferenceParam(BaseModel):
 
     agent: Beta_AgentTagParam | None = None
     type: Literal["item_reference"] | str | None = None
-    id: str | None = None  # The ID of the item to reference.
+    id: str = _REQUIRED  # The ID of the item to reference.
 
 
 class BetaKeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
-    type = "keypress"
-    keys: list[str] | None = None  # The combination of keys the model is requesting to be pressed.
+    type: ClassVar[Literal["keypress"]] = "keypress"
+    keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
 
 
 class BetaLocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
-    type = "local"
+    type: ClassVar[Literal["local"]] = "local"
     skills: list[BetaLocalSkillParam] | None = None  # An optional list of skills.
 
 
 class BetaLocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
     """Local Environment"""
 
-    type = "local"
+    type: ClassVar[Literal["local"]] = "local"
 
 
 class BetaLocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
-    type = "exec"
-    command: list[str] | None = None  # The command to run.
+    type: ClassVar[Literal["exec"]] = "exec"
+    command: list[str] = _REQUIRED  # The command to run.
     timeout_ms: int | None = None
     working_directory: str | None = None
-    env: dict[str, str] | None = None  # Environment variables to set for the command.
+    env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
     user: str | None = None
 
 
 class BetaLocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
-    type = "local_shell_call"
+    type: ClassVar[Literal["local_shell_call"]] = "local_shell_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the local shell call.
-    call_id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    action: BetaLocalShellExecAction | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the local shell call.
+    id: str = _REQUIRED  # The unique ID of the local shell call.
+    call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    action: BetaLocalShellExecAction = _REQUIRED
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the local shell call.
 
 
 class BetaLocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
-    type = "local_shell_call_output"
+    type: ClassVar[Literal["local_shell_call_output"]] = "local_shell_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the local shell tool call generated by the model.
-    output: str | None = None  # A JSON string of the output of the local shell tool call.
+    id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
 
 
 class BetaLocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
     """Local shell tool"""
 
-    type = "local_shell"
+    type: ClassVar[Literal["local_shell"]] = "local_shell"
 
 
 class BetaLocalSkillParam(BaseModel):
-    name: str | None = None  # The name of the skill.
-    description: str | None = None  # The description of the skill.
-    path: str | None = None  # The path to the directory containing the skill.
+    name: str = _REQUIRED  # The name of the skill.
+    description: str = _REQUIRED  # The description of the skill.
+    path: str = _REQUIRED  # The path to the directory containing the skill.
 
 
 class BetaLogProb(BaseModel):
     """Log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
-    top_logprobs: list[BetaTopLogProb] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
+    top_logprobs: list[BetaTopLogProb] = _REQUIRED
 
 
 class BetaMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
-    type = "mcp_approval_request"
+    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the approval request.
-    server_label: str | None = None  # The label of the MCP server making the request.
-    name: str | None = None  # The name of the tool to run.
-    arguments: str | None = None  # A JSON string of arguments for the tool.
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+    name: str = _REQUIRED  # The name of the tool to run.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
 
 
 class BetaMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type = "mcp_approval_response"
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
     id: str | None = None
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
 class BetaMCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type = "mcp_approval_response"
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the approval response
-    approval_request_id: str | None = None  # The ID of the approval request being answered.
-    approve: bool | None = None  # Whether the request was approved.
+    id: str = _REQUIRED  # The unique ID of the approval response
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
     reason: str | None = None
 
 
 class BetaMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
-    type = "mcp_list_tools"
+    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the list.
-    server_label: str | None = None  # The label of the MCP server.
-    tools: list[BetaMCPListToolsTool] | None = None  # The tools available on the server.
+    id: str = _REQUIRED  # The unique ID of the list.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[BetaMCPListToolsTool] = _REQUIRED  # The tools available on the server.
     error: str | None = None
 
 
 class BetaMCPListToolsTool(BaseModel):
     """MCP list tools tool"""
 
-    name: str | None = None  # The name of the tool.
+    name: str = _REQUIRED  # The name of the tool.
     description: str | None = None
-    input_schema: dict[str, Any] | None = None  # The JSON schema describing the tool's input.
+    input_schema: dict[str, Any] = _REQUIRED  # The JSON schema describing the tool's input.
     annotations: dict[str, Any] | None = None
 
 
 class BetaMCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
-    type = "mcp_protocol_error"
-    code: int | None = None
-    message: str | None = None
+    type: ClassVar[Literal["mcp_protocol_error"]] = "mcp_protocol_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
 
 
 class BetaMCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type = "mcp"
-    server_label: str | None = None  # A label for this MCP server, used to identify it in tool calls.
+    type: ClassVar[Literal["mcp"]] = "mcp"
+    server_label: str = _REQUIRED  # A label for this MCP server, used to identify it in tool calls.
     server_url: str | None = None  # The URL for the MCP server.
     connector_id: Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str | None = None  # Identifier for service connectors, like those available in ChatGPT.
     tunnel_id: str | None = None  # The Secure MCP Tunnel ID to use instead of a direct server URL.
@@ -1265,12 +1268,12 @@ class BetaMCPTool(BaseModel, tag_field="type", tag="mcp"):
 class BetaMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
-    type = "mcp_call"
+    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the tool call.
-    server_label: str | None = None  # The label of the MCP server running the tool.
-    name: str | None = None  # The name of the tool that was run.
-    arguments: str | None = None  # A JSON string of the arguments passed to the tool.
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     output: str | None = None
     error: BetaMCPToolCallError | None = None  # The error from the tool call, if any.
     status: BetaMCPToolCallStatus | None = None  # The status of the tool call.
@@ -1278,8 +1281,8 @@ class BetaMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 
 
 class BetaMCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
-    type = "mcp_tool_execution_error"
-    content: Any = None
+    type: ClassVar[Literal["mcp_tool_execution_error"]] = "mcp_tool_execution_error"
+    content: Any = _REQUIRED
 
 
 class BetaMCPToolFilter(BaseModel):
@@ -1299,12 +1302,12 @@ class BetaMCPToolRequireApprovalOption1(BaseModel):
 class BetaMessage(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the message.
-    status: BetaMessageStatus | None = None  # The status of item.
-    role: BetaMessageRole | None = None  # The role of the message.
-    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] | None = None  # The content of the message
+    id: str = _REQUIRED  # The unique ID of the message.
+    status: BetaMessageStatus = _REQUIRED  # The status of item.
+    role: BetaMessageRole = _REQUIRED  # The role of the message.
+    content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] = _REQUIRED  # The content of the message
     phase: BetaMessagePhase_2 | None = None
 
 
@@ -1322,28 +1325,28 @@ class BetaModelResponseProperties(BaseModel):
 class BetaModeration(BaseModel):
     """Moderation"""
 
-    input: BetaModerationResultBody | BetaModerationErrorBody | None = None  # Moderation for the response input.
-    output: BetaModerationResultBody | BetaModerationErrorBody | None = None  # Moderation for the response output.
+    input: BetaModerationResultBody | BetaModerationErrorBody = _REQUIRED  # Moderation for the response input.
+    output: BetaModerationResultBody | BetaModerationErrorBody = _REQUIRED  # Moderation for the response output.
 
 
 class BetaModerationConfigParam(BaseModel):
     """The moderation policy for the response input."""
 
-    mode: BetaModerationMode | None = None
+    mode: BetaModerationMode = _REQUIRED
 
 
 class BetaModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
-    type = "error"
-    code: str | None = None  # The error code.
-    message: str | None = None  # The error message.
+    type: ClassVar[Literal["error"]] = "error"
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
 
 
 class BetaModerationParam(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
-    model: str | None = None  # The moderation model to use for moderated completions, e.g.
+    model: str = _REQUIRED  # The moderation model to use for moderated completions, e.g.
     policy: BetaModerationPolicyParam | None = None
 
 
@@ -1357,164 +1360,164 @@ class BetaModerationPolicyParam(BaseModel):
 class BetaModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
-    type = "moderation_result"
-    model: str | None = None  # The moderation model that produced this result.
-    flagged: bool | None = None  # A boolean indicating whether the content was flagged by any category.
-    categories: dict[str, bool] | None = None  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
-    category_scores: dict[str, float] | None = None  # A dictionary of moderation categories to scores.
-    category_applied_input_types: dict[str, list[BetaModerationInputType]] | None = None  # Which modalities of input are reflected by the score for each category.
+    type: ClassVar[Literal["moderation_result"]] = "moderation_result"
+    model: str = _REQUIRED  # The moderation model that produced this result.
+    flagged: bool = _REQUIRED  # A boolean indicating whether the content was flagged by any category.
+    categories: dict[str, bool] = _REQUIRED  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
+    category_scores: dict[str, float] = _REQUIRED  # A dictionary of moderation categories to scores.
+    category_applied_input_types: dict[str, list[BetaModerationInputType]] = _REQUIRED  # Which modalities of input are reflected by the score for each category.
 
 
 class BetaMoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
-    type = "move"
-    x: int | None = None  # The x-coordinate to move to.
-    y: int | None = None  # The y-coordinate to move to.
+    type: ClassVar[Literal["move"]] = "move"
+    x: int = _REQUIRED  # The x-coordinate to move to.
+    y: int = _REQUIRED  # The y-coordinate to move to.
     keys: list[str] | None = None
 
 
 class BetaMultiAgentCall(BaseModel, tag_field="type", tag="multi_agent_call"):
-    type = "multi_agent_call"
+    type: ClassVar[Literal["multi_agent_call"]] = "multi_agent_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the multi-agent call item.
-    call_id: str | None = None  # The unique ID linking this call to its output.
-    action: BetaMultiAgentAction | None = None  # The multi-agent action to execute.
-    arguments: str | None = None  # The JSON string of arguments generated for the action.
+    id: str = _REQUIRED  # The unique ID of the multi-agent call item.
+    call_id: str = _REQUIRED  # The unique ID linking this call to its output.
+    action: BetaMultiAgentAction = _REQUIRED  # The multi-agent action to execute.
+    arguments: str = _REQUIRED  # The JSON string of arguments generated for the action.
 
 
 class BetaMultiAgentCallItemParam(BaseModel, tag_field="type", tag="multi_agent_call"):
-    type = "multi_agent_call"
+    type: ClassVar[Literal["multi_agent_call"]] = "multi_agent_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID linking this call to its output.
-    action: BetaMultiAgentAction1 | None = None  # The multi-agent action that was executed.
-    arguments: str | None = None  # The action arguments as a JSON string.
+    call_id: str = _REQUIRED  # The unique ID linking this call to its output.
+    action: BetaMultiAgentAction1 = _REQUIRED  # The multi-agent action that was executed.
+    arguments: str = _REQUIRED  # The action arguments as a JSON string.
 
 
 class BetaMultiAgentCallOutput(BaseModel, tag_field="type", tag="multi_agent_call_output"):
-    type = "multi_agent_call_output"
+    type: ClassVar[Literal["multi_agent_call_output"]] = "multi_agent_call_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the multi-agent call output item.
-    call_id: str | None = None  # The unique ID of the multi-agent call.
-    action: BetaMultiAgentAction | None = None  # The multi-agent action that produced this result.
-    output: list[BetaOutputTextContent] | None = None  # Text output returned by the multi-agent action.
+    id: str = _REQUIRED  # The unique ID of the multi-agent call output item.
+    call_id: str = _REQUIRED  # The unique ID of the multi-agent call.
+    action: BetaMultiAgentAction = _REQUIRED  # The multi-agent action that produced this result.
+    output: list[BetaOutputTextContent] = _REQUIRED  # Text output returned by the multi-agent action.
 
 
 class BetaMultiAgentCallOutputItemParam(BaseModel, tag_field="type", tag="multi_agent_call_output"):
-    type = "multi_agent_call_output"
+    type: ClassVar[Literal["multi_agent_call_output"]] = "multi_agent_call_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
-    call_id: str | None = None  # The unique ID of the multi-agent call.
-    action: BetaMultiAgentAction1 | None = None  # The multi-agent action that produced this result.
-    output: list[BetaOutputTextContentParam] | None = None  # Text output returned by the multi-agent action.
+    call_id: str = _REQUIRED  # The unique ID of the multi-agent call.
+    action: BetaMultiAgentAction1 = _REQUIRED  # The multi-agent action that produced this result.
+    output: list[BetaOutputTextContentParam] = _REQUIRED  # Text output returned by the multi-agent action.
 
 
 class BetaMultiAgentParam(BaseModel):
     """Configuration for server-hosted multi-agent execution."""
 
-    enabled: bool | None = None  # Whether to enable server-hosted multi-agent execution for this response.
+    enabled: bool = _REQUIRED  # Whether to enable server-hosted multi-agent execution for this response.
     max_concurrent_subagents: int | None = None  # `max_concurrent_subagents` sets the maximum number of subagents that can be active simultaneously...
 
 
 class BetaNamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
-    type = "namespace"
-    name: str | None = None  # The namespace name used in tool calls (for example, `crm`).
-    description: str | None = None  # A description of the namespace shown to the model.
-    tools: list[BetaFunctionToolParam | BetaCustomToolParam] | None = None  # The function/custom tools available inside this namespace.
+    type: ClassVar[Literal["namespace"]] = "namespace"
+    name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
+    description: str = _REQUIRED  # A description of the namespace shown to the model.
+    tools: list[BetaFunctionToolParam | BetaCustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
 
 
 class BetaOutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
-    type = "output_audio"
-    data: str | None = None  # Base64-encoded audio data from the model.
-    transcript: str | None = None  # The transcript of the audio data from the model.
+    type: ClassVar[Literal["output_audio"]] = "output_audio"
+    data: str = _REQUIRED  # Base64-encoded audio data from the model.
+    transcript: str = _REQUIRED  # The transcript of the audio data from the model.
 
 
 class BetaOutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
-    type = "message"
+    type: ClassVar[Literal["message"]] = "message"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the output message.
-    role: Literal["assistant"] | str | None = None  # The role of the output message.
-    content: list[BetaOutputMessageContent] | None = None  # The content of the output message.
+    id: str = _REQUIRED  # The unique ID of the output message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
+    content: list[BetaOutputMessageContent] = _REQUIRED  # The content of the output message.
     phase: BetaMessagePhase | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the message input.
 
 
 class BetaOutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type = "output_text"
-    text: str | None = None  # The text output from the model.
-    annotations: list[BetaAnnotation] | None = None  # The annotations of the text output.
-    logprobs: list[BetaLogProb] | None = None
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    text: str = _REQUIRED  # The text output from the model.
+    annotations: list[BetaAnnotation] = _REQUIRED  # The annotations of the text output.
+    logprobs: list[BetaLogProb] = _REQUIRED
 
 
 class BetaOutputTextContentParam(BaseModel, tag_field="type", tag="output_text"):
-    type = "output_text"
-    text: str | None = None  # The text content.
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    text: str = _REQUIRED  # The text content.
     annotations: list[BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam] | None = None  # Citations associated with the text content.
 
 
 class BetaProgram(BaseModel, tag_field="type", tag="program"):
-    type = "program"
+    type: ClassVar[Literal["program"]] = "program"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    id: str = _REQUIRED  # The unique ID of the program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class BetaProgramItemParam(BaseModel, tag_field="type", tag="program"):
-    type = "program"
+    type: ClassVar[Literal["program"]] = "program"
     agent: Beta_AgentTagParam | None = None
-    id: str | None = None  # The unique ID of this program item.
-    call_id: str | None = None  # The stable call ID of the program item.
-    code: str | None = None  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str | None = None  # Opaque program replay fingerprint that must be round-tripped.
+    id: str = _REQUIRED  # The unique ID of this program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
 
 
 class BetaProgramOutput(BaseModel, tag_field="type", tag="program_output"):
-    type = "program_output"
+    type: ClassVar[Literal["program_output"]] = "program_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: BetaProgramOutputStatus | None = None  # The terminal status of the program output item.
+    id: str = _REQUIRED  # The unique ID of the program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: BetaProgramOutputStatus = _REQUIRED  # The terminal status of the program output item.
 
 
 class BetaProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
-    type = "program_output"
+    type: ClassVar[Literal["program_output"]] = "program_output"
     agent: Beta_AgentTagParam | None = None
-    id: str | None = None  # The unique ID of this program output item.
-    call_id: str | None = None  # The call ID of the program item.
-    result: str | None = None  # The result produced by the program item.
-    status: BetaProgramOutputItemStatus | None = None  # The terminal status of the program output.
+    id: str = _REQUIRED  # The unique ID of this program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: BetaProgramOutputItemStatus = _REQUIRED  # The terminal status of the program output.
 
 
 class BetaProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
-    type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    type: ClassVar[Literal["program"]] = "program"
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class BetaProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
-    type = "program"
-    caller_id: str | None = None  # The call ID of the program item that produced this tool call.
+    type: ClassVar[Literal["program"]] = "program"
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
 class BetaProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type = "programmatic_tool_calling"
+    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
 
 
 class BetaPrompt2(BaseModel):
     """Reference to a prompt template and its variables."""
 
-    id: str | None = None  # The unique identifier of the prompt template to use.
+    id: str = _REQUIRED  # The unique identifier of the prompt template to use.
     version: str | None = None
     variables: BetaResponsePromptVariables | None = None
 
@@ -1522,20 +1525,20 @@ class BetaPrompt2(BaseModel):
 class BetaPromptCacheBreakpointConfig(BaseModel):
     """Prompt cache breakpoint"""
 
-    mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class BetaPromptCacheBreakpointParam(BaseModel):
     """Prompt cache breakpoint"""
 
-    mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class BetaPromptCacheOptions(BaseModel):
     """Prompt cache options"""
 
-    ttl: BetaPromptCacheTTLEnum | None = None  # The minimum lifetime applied to each cache breakpoint.
-    mode: BetaPromptCacheModeEnum | None = None  # Whether implicit prompt-cache breakpoints were enabled.
+    ttl: BetaPromptCacheTTLEnum = _REQUIRED  # The minimum lifetime applied to each cache breakpoint.
+    mode: BetaPromptCacheModeEnum = _REQUIRED  # Whether implicit prompt-cache breakpoints were enabled.
 
 
 class BetaPromptCacheOptionsParam(BaseModel):
@@ -1564,11 +1567,11 @@ class BetaReasoning(BaseModel):
 class BetaReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
-    type = "reasoning"
+    type: ClassVar[Literal["reasoning"]] = "reasoning"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique identifier of the reasoning content.
+    id: str = _REQUIRED  # The unique identifier of the reasoning content.
     encrypted_content: str | None = None
-    summary: list[BetaSummaryTextContent] | None = None  # Reasoning summary content.
+    summary: list[BetaSummaryTextContent] = _REQUIRED  # Reasoning summary content.
     content: list[BetaReasoningTextContent] | None = None  # Reasoning text content.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
@@ -1576,53 +1579,53 @@ class BetaReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
 class BetaReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
-    type = "reasoning_text"
-    text: str | None = None  # The reasoning text from the model.
+    type: ClassVar[Literal["reasoning_text"]] = "reasoning_text"
+    text: str = _REQUIRED  # The reasoning text from the model.
 
 
 class BetaRefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type = "refusal"
-    refusal: str | None = None  # The refusal explanation from the model.
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    refusal: str = _REQUIRED  # The refusal explanation from the model.
 
 
 class BetaResponse(BaseModel):
     """The response object"""
 
-    metadata: BetaMetadata | None = None
+    metadata: BetaMetadata = _REQUIRED
     top_logprobs: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: float | None = _REQUIRED
+    top_p: float | None = _REQUIRED
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | str | None = None
     previous_response_id: str | None = None
-    model: BetaModelIdsResponses | None = None  # Model ID used to generate the response, like `gpt-4o` or `o3`.
+    model: BetaModelIdsResponses = _REQUIRED  # Model ID used to generate the response, like `gpt-4o` or `o3`.
     background: bool | None = None
     max_tool_calls: int | None = None
     text: BetaResponseTextParam | None = None
-    tools: BetaToolsArray | None = None
-    tool_choice: BetaToolChoiceParam | None = None
+    tools: BetaToolsArray = _REQUIRED
+    tool_choice: BetaToolChoiceParam = _REQUIRED
     prompt: BetaPrompt | None = None
     service_tier: BetaServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | str | None = None
-    id: str | None = None  # Unique identifier for this Response.
-    object: Literal["response"] | str | None = None  # The object type of this resource - always set to `response`.
+    id: str = _REQUIRED  # Unique identifier for this Response.
+    object: Literal["response"] | str = _REQUIRED  # The object type of this resource - always set to `response`.
     status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"] | str | None = None  # The status of the response generation.
-    created_at: int | float | None = None  # Unix timestamp (in seconds) of when this Response was created.
+    created_at: int | float = _REQUIRED  # Unix timestamp (in seconds) of when this Response was created.
     completed_at: int | float | None = None
-    error: BetaResponseError | None = None
-    incomplete_details: BetaResponseIncompleteDetails | None = None
-    output: list[BetaOutputItem] | None = None  # An array of content items generated by the model.
+    error: BetaResponseError = _REQUIRED
+    incomplete_details: BetaResponseIncompleteDetails | None = _REQUIRED
+    output: list[BetaOutputItem] = _REQUIRED  # An array of content items generated by the model.
     reasoning: BetaReasoning | None = None
-    instructions: str | list[BetaInputItem] | None = None
+    instructions: str | list[BetaInputItem] | None = _REQUIRED
     output_text_: str | None = msgspec.field(default=None, name="output_text")
     usage: BetaResponseUsage | None = None
     prompt_cache_options: BetaPromptCacheOptions | None = None
     moderation: BetaModeration | None = None
-    parallel_tool_calls: bool | None = None  # Whether to allow the model to run tool calls in parallel.
+    parallel_tool_calls: bool = _REQUIRED  # Whether to allow the model to run tool calls in parallel.
     conversation: BetaResponseConversation | None = None
     max_output_tokens: int | None = None
 
@@ -1630,291 +1633,291 @@ class BetaResponse(BaseModel):
 class BetaResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type = "response.audio.delta"
+    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
 
 
 class BetaResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type = "response.audio.done"
+    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of the delta.
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
 
 
 class BetaResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type = "response.audio.transcript.delta"
+    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type = "response.audio.transcript.done"
+    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.delta"
+    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.done"
+    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type = "response.code_interpreter_call.completed"
+    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type = "response.code_interpreter_call.in_progress"
+    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type = "response.code_interpreter_call.interpreting"
+    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
 
 
 class BetaResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type = "response.completed"
+    type: ClassVar[Literal["response.completed"]] = "response.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class BetaResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type = "response.content_part.added"
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: BetaOutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: BetaOutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type = "response.content_part.done"
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaOutputContent | None = None  # The content part that is done.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaOutputContent = _REQUIRED  # The content part that is done.
 
 
 class BetaResponseConversation(BaseModel):
     """Conversation"""
 
-    id: str | None = None  # The unique ID of the conversation that this response was associated with.
+    id: str = _REQUIRED  # The unique ID of the conversation that this response was associated with.
 
 
 class BetaResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type = "response.created"
+    type: ClassVar[Literal["response.created"]] = "response.created"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class BetaResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
-    type = "response.custom_tool_call_input.delta"
+    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
 
 
 class BetaResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
-    type = "response.custom_tool_call_input.done"
+    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
 
 
 class BetaResponseError2(BaseModel):
     """An error object returned when the model fails to generate a Response."""
 
-    code: BetaResponseErrorCode | None = None
-    message: str | None = None  # A human-readable description of the error.
+    code: BetaResponseErrorCode = _REQUIRED
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class BetaResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
-    type = "error"
+    type: ClassVar[Literal["error"]] = "error"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    code: str | None = None
-    message: str | None = None  # The error message.
-    param: str | None = None
-    sequence_number: int | None = None  # The sequence number of this event.
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The error message.
+    param: str | None = _REQUIRED
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type = "response.failed"
+    type: ClassVar[Literal["response.failed"]] = "response.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: BetaResponse | None = None  # The response that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that failed.
 
 
 class BetaResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type = "response.file_search_call.completed"
+    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type = "response.file_search_call.in_progress"
+    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type = "response.file_search_call.searching"
+    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
-    type = "json_object"
+    type: ClassVar[Literal["json_object"]] = "json_object"
 
 
 class BetaResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type = "response.function_call_arguments.delta"
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
 
 
 class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type = "response.function_call_arguments.done"
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
 
 
 class BetaResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
-    type = "response.image_generation_call.completed"
+    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
 
 
 class BetaResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
-    type = "response.image_generation_call.generating"
+    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class BetaResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
-    type = "response.image_generation_call.in_progress"
+    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
 
 
 class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
-    type = "response.image_generation_call.partial_image"
+    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -1924,10 +1927,10 @@ class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag
 class BetaResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type = "response.in_progress"
+    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseIncompleteDetails(BaseModel):
@@ -1939,62 +1942,62 @@ class BetaResponseIncompleteDetails(BaseModel):
 class BetaResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type = "response.incomplete"
+    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseInjectCreatedEvent(BaseModel, tag_field="type", tag="response.inject.created"):
     """ResponseInjectCreatedEvent"""
 
-    type = "response.inject.created"
-    response_id: str | None = None  # The ID of the response that accepted the input.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.inject.created"]] = "response.inject.created"
+    response_id: str = _REQUIRED  # The ID of the response that accepted the input.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
 
 
 class BetaResponseInjectEvent(BaseModel, tag_field="type", tag="response.inject"):
     """ResponseInjectEvent"""
 
-    type = "response.inject"
-    response_id: str | None = None  # The ID of the active response that should receive the input.
-    input: list[BetaInputItem] | None = None  # Input items to inject into the active response.
+    type: ClassVar[Literal["response.inject"]] = "response.inject"
+    response_id: str = _REQUIRED  # The ID of the active response that should receive the input.
+    input: list[BetaInputItem] = _REQUIRED  # Input items to inject into the active response.
 
 
 class BetaResponseInjectFailedEvent(BaseModel, tag_field="type", tag="response.inject.failed"):
     """ResponseInjectFailedEvent"""
 
-    type = "response.inject.failed"
-    response_id: str | None = None  # The ID of the response that rejected the input.
-    input: list[BetaInputItem] | None = None  # The raw input items that were not committed.
-    error: BetaResponseInjectFailedEventError | None = None  # Information about why the input was not committed.
-    sequence_number: int | None = None  # The sequence number for this event.
+    type: ClassVar[Literal["response.inject.failed"]] = "response.inject.failed"
+    response_id: str = _REQUIRED  # The ID of the response that rejected the input.
+    input: list[BetaInputItem] = _REQUIRED  # The raw input items that were not committed.
+    error: BetaResponseInjectFailedEventError = _REQUIRED  # Information about why the input was not committed.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
 
 
 class BetaResponseInjectFailedEventError(BaseModel):
     """Information about why the input was not committed."""
 
-    code: Literal["response_already_completed", "response_not_found"] | str | None = None  # A machine-readable error code.
-    message: str | None = None  # A human-readable description of the error.
+    code: Literal["response_already_completed", "response_not_found"] | str = _REQUIRED  # A machine-readable error code.
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class BetaResponseItemList(BaseModel):
     """A list of Response items."""
 
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[BetaItemResource] | None = None  # A list of items used to generate this response.
-    has_more: bool | None = None  # Whether there are more items available.
-    first_id: str | None = None  # The ID of the first item in the list.
-    last_id: str | None = None  # The ID of the last item in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[BetaItemResource] = _REQUIRED  # A list of items used to generate this response.
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    first_id: str = _REQUIRED  # The ID of the first item in the list.
+    last_id: str = _REQUIRED  # The ID of the last item in the list.
 
 
 class BetaResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
-    token: str | None = None  # A possible text token.
-    logprob: float | None = None  # The log probability of this token.
+    token: str = _REQUIRED  # A possible text token.
+    logprob: float = _REQUIRED  # The log probability of this token.
     top_logprobs: list[BetaResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
 
 
@@ -2006,116 +2009,116 @@ class BetaResponseLogProbTopLogprobsItem(BaseModel):
 class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """ResponseMCPCallArgumentsDeltaEvent"""
 
-    type = "response.mcp_call_arguments.delta"
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
-    type = "response.mcp_call_arguments.done"
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
-    type = "response.mcp_call.completed"
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
-    type = "response.mcp_call.failed"
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
-    type = "response.mcp_call.in_progress"
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
 
 
 class BetaResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
-    type = "response.mcp_list_tools.completed"
+    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
-    type = "response.mcp_list_tools.failed"
+    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
-    type = "response.mcp_list_tools.in_progress"
+    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type = "response.output_item.added"
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was added.
 
 
 class BetaResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type = "response.output_item.done"
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was marked done.
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was marked done.
 
 
 class BetaResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
-    type = "response.output_text.annotation.added"
+    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: BetaAnnotation | None = None  # The annotation object being added.
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: BetaAnnotation | None = _REQUIRED  # The annotation object being added.
 
 
 class BetaResponseProperties(BaseModel):
@@ -2132,179 +2135,179 @@ class BetaResponseProperties(BaseModel):
 class BetaResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
-    type = "response.queued"
+    type: ClassVar[Literal["response.queued"]] = "response.queued"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
 class BetaResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type = "response.reasoning_summary_part.added"
+    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponseReasoningSummaryPartAddedEventPart | None = None  # The summary part that was added.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponseReasoningSummaryPartAddedEventPart = _REQUIRED  # The summary part that was added.
 
 
 class BetaResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type = "response.reasoning_summary_part.done"
+    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponseReasoningSummaryPartDoneEventPart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponseReasoningSummaryPartDoneEventPart = _REQUIRED  # The completed summary part.
 
 
 class BetaResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type = "response.reasoning_summary_text.delta"
+    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type = "response.reasoning_summary_text.done"
+    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type = "response.reasoning_text.delta"
+    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type = "response.reasoning_text.done"
+    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type = "response.refusal.delta"
+    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type = "response.refusal.done"
+    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class BetaResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
-    type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
 
 
 class BetaResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
-    type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
 
 
 class BetaResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """Response shell command done event"""
 
-    type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
 
 
 class BetaResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
-    type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: BetaShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: BetaShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
 
 
 class BetaResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
-    type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[BetaFunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
 
 
 class BetaResponseStreamOptions2(BaseModel):
@@ -2316,27 +2319,27 @@ class BetaResponseStreamOptions2(BaseModel):
 class BetaResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type = "response.output_text.delta"
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class BetaResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type = "response.output_text.done"
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
 
 
 class BetaResponseTextParam(BaseModel):
@@ -2349,71 +2352,71 @@ class BetaResponseTextParam(BaseModel):
 class BetaResponseUsage(BaseModel):
     """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
 
-    input_tokens: int | None = None  # The number of input tokens.
-    input_tokens_details: BetaResponseUsageInputTokensDetails | None = None  # A detailed breakdown of the input tokens.
-    output_tokens: int | None = None  # The number of output tokens.
-    output_tokens_details: BetaResponseUsageOutputTokensDetails | None = None  # A detailed breakdown of the output tokens.
-    total_tokens: int | None = None  # The total number of tokens used.
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: BetaResponseUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: BetaResponseUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class BetaResponseUsageInputTokensDetails(BaseModel):
     """A detailed breakdown of the input tokens."""
 
-    cached_tokens: int | None = None  # The number of tokens that were retrieved from the cache.
-    cache_write_tokens: int | None = None  # The number of input tokens that were written to the cache.
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
+    cache_write_tokens: int = _REQUIRED  # The number of input tokens that were written to the cache.
 
 
 class BetaResponseUsageOutputTokensDetails(BaseModel):
     """A detailed breakdown of the output tokens."""
 
-    reasoning_tokens: int | None = None  # The number of reasoning tokens.
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class BetaResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type = "response.web_search_call.completed"
+    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class BetaResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type = "response.web_search_call.in_progress"
+    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class BetaResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type = "response.web_search_call.searching"
+    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
 
 
 class BetaResponseWsError(BaseModel, tag_field="type", tag="error"):
     """ResponseWsError"""
 
-    type = "error"
+    type: ClassVar[Literal["error"]] = "error"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
     status: int | None = None  # The HTTP status code associated with a WebSocket protocol error.
     sequence_number: int | None = None  # The sequence number of an error emitted by the response stream.
-    error: BetaErrorPayload | None = None  # Details about the error.
+    error: BetaErrorPayload = _REQUIRED  # Details about the error.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """Client event for creating a response over a persistent WebSocket connection."""
 
-    type = "response.create"
+    type: ClassVar[Literal["response.create"]] = "response.create"
     stream_id: str | None = None  # The WebSocket lane for this response.
     metadata: BetaMetadata | None = None
     top_logprobs: int | None = None  # An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each...
@@ -2452,279 +2455,279 @@ class BetaResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="r
 class BetaResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type = "response.audio.delta"
+    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # A sequence number for this chunk of the stream response.
-    delta: str | None = None  # A chunk of Base64 encoded response audio bytes.
+    sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
+    delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type = "response.audio.done"
+    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of the delta.
+    sequence_number: int = _REQUIRED  # The sequence number of the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type = "response.audio.transcript.delta"
+    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    delta: str | None = None  # The partial transcript of the audio response.
-    sequence_number: int | None = None  # The sequence number of this event.
+    delta: str = _REQUIRED  # The partial transcript of the audio response.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type = "response.audio.transcript.done"
+    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.delta"
+    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is being streamed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    delta: str | None = None  # The partial code snippet being streamed by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type = "response.code_interpreter_call_code.done"
+    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code is finalized.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    code: str | None = None  # The final code snippet output by the code interpreter.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    code: str = _REQUIRED  # The final code snippet output by the code interpreter.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type = "response.code_interpreter_call.completed"
+    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is completed.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type = "response.code_interpreter_call.in_progress"
+    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter call is in progress.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type = "response.code_interpreter_call.interpreting"
+    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response for which the code interpreter is interpreting code.
-    item_id: str | None = None  # The unique identifier of the code interpreter tool call item.
-    sequence_number: int | None = None  # The sequence number of this event, used to order streaming events.
+    output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
+    item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type = "response.completed"
+    type: ClassVar[Literal["response.completed"]] = "response.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # Properties of the completed response.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # Properties of the completed response.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type = "response.content_part.added"
+    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that was added.
-    part: BetaOutputContent | None = None  # The content part that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that was added.
+    part: BetaOutputContent = _REQUIRED  # The content part that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type = "response.content_part.done"
+    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the content part was added to.
-    output_index: int | None = None  # The index of the output item that the content part was added to.
-    content_index: int | None = None  # The index of the content part that is done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaOutputContent | None = None  # The content part that is done.
+    item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
+    content_index: int = _REQUIRED  # The index of the content part that is done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaOutputContent = _REQUIRED  # The content part that is done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type = "response.created"
+    type: ClassVar[Literal["response.created"]] = "response.created"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was created.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The response that was created.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
-    type = "response.custom_tool_call_input.delta"
+    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this delta applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    delta: str | None = None  # The incremental input data (delta) for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this delta applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """Event indicating that input for a custom tool call is complete."""
 
-    type = "response.custom_tool_call_input.done"
+    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output this event applies to.
-    item_id: str | None = None  # Unique identifier for the API item associated with this event.
-    input: str | None = None  # The complete input data for the custom tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output this event applies to.
+    item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
+    input: str = _REQUIRED  # The complete input data for the custom tool call.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type = "response.failed"
+    type: ClassVar[Literal["response.failed"]] = "response.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    response: BetaResponse | None = None  # The response that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that failed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type = "response.file_search_call.completed"
+    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type = "response.file_search_call.in_progress"
+    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is initiated.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type = "response.file_search_call.searching"
+    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the file search call is searching.
-    item_id: str | None = None  # The ID of the output item that the file search call is initiated.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
+    item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type = "response.function_call_arguments.delta"
+    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the function-call arguments delta is added to.
-    output_index: int | None = None  # The index of the output item that the function-call arguments delta is added to.
-    sequence_number: int | None = None  # The sequence number of this event.
-    delta: str | None = None  # The function-call arguments delta that is added.
+    item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    delta: str = _REQUIRED  # The function-call arguments delta that is added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type = "response.function_call_arguments.done"
+    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item.
-    name: str | None = None  # The name of the function that was called.
-    output_index: int | None = None  # The index of the output item.
-    sequence_number: int | None = None  # The sequence number of this event.
-    arguments: str | None = None  # The function-call arguments.
+    item_id: str = _REQUIRED  # The ID of the item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    arguments: str = _REQUIRED  # The function-call arguments.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
-    type = "response.image_generation_call.completed"
+    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
-    type = "response.image_generation_call.generating"
+    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """Emitted when an image generation tool call is in progress."""
 
-    type = "response.image_generation_call.in_progress"
+    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type = "response.image_generation_call.partial_image"
+    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the image generation item being processed.
-    sequence_number: int | None = None  # The sequence number of the image generation item being processed.
-    partial_image_index: int | None = None  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
-    partial_image_b64: str | None = None  # Base64-encoded partial image data, suitable for rendering as an image.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
+    partial_image_index: int = _REQUIRED  # 0-based index for the partial image (backend is 1-based, but this is 0-based for the user).
+    partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     size: str | None = None  # The image size that was used.
     quality: str | None = None  # The image quality that was used.
     background: str | None = None  # The background setting that was used.
@@ -2735,327 +2738,327 @@ class BetaResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel,
 class BetaResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type = "response.in_progress"
+    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that is in progress.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that is in progress.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type = "response.incomplete"
+    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The response that was incomplete.
-    sequence_number: int | None = None  # The sequence number of this event.
+    response: BetaResponse = _REQUIRED  # The response that was incomplete.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
-    type = "response.mcp_call_arguments.delta"
+    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    delta: str | None = None  # A JSON string containing the partial update to the arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Emitted when the arguments for an MCP tool call are finalized."""
 
-    type = "response.mcp_call_arguments.done"
+    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
-    arguments: str | None = None  # A JSON string containing the finalized arguments for the MCP tool call.
-    sequence_number: int | None = None  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
+    arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Emitted when an MCP tool call has completed successfully."""
 
-    type = "response.mcp_call.completed"
+    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that completed.
-    output_index: int | None = None  # The index of the output item that completed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
+    output_index: int = _REQUIRED  # The index of the output item that completed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Emitted when an MCP tool call has failed."""
 
-    type = "response.mcp_call.failed"
+    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Emitted when an MCP tool call is in progress."""
 
-    type = "response.mcp_call.in_progress"
+    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    sequence_number: int | None = None  # The sequence number of this event.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    item_id: str | None = None  # The unique identifier of the MCP tool call item being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
-    type = "response.mcp_list_tools.completed"
+    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that produced this output.
-    output_index: int | None = None  # The index of the output item that was processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
+    output_index: int = _REQUIRED  # The index of the output item that was processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """Emitted when the attempt to list available MCP tools has failed."""
 
-    type = "response.mcp_list_tools.failed"
+    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that failed.
-    output_index: int | None = None  # The index of the output item that failed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
+    output_index: int = _REQUIRED  # The index of the output item that failed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
-    type = "response.mcp_list_tools.in_progress"
+    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the MCP tool call item that is being processed.
-    output_index: int | None = None  # The index of the output item that is being processed.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
+    output_index: int = _REQUIRED  # The index of the output item that is being processed.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type = "response.output_item.added"
+    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was added.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type = "response.output_item.done"
+    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was marked done.
-    sequence_number: int | None = None  # The sequence number of this event.
-    item: BetaOutputItem | None = None  # The output item that was marked done.
+    output_index: int = _REQUIRED  # The index of the output item that was marked done.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    item: BetaOutputItem = _REQUIRED  # The output item that was marked done.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """Emitted when an annotation is added to output text content."""
 
-    type = "response.output_text.annotation.added"
+    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The unique identifier of the item to which the annotation is being added.
-    output_index: int | None = None  # The index of the output item in the response's output array.
-    content_index: int | None = None  # The index of the content part within the output item.
-    annotation_index: int | None = None  # The index of the annotation within the content part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    annotation: BetaAnnotation | None = None  # The annotation object being added.
+    item_id: str = _REQUIRED  # The unique identifier of the item to which the annotation is being added.
+    output_index: int = _REQUIRED  # The index of the output item in the response's output array.
+    content_index: int = _REQUIRED  # The index of the content part within the output item.
+    annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    annotation: BetaAnnotation | None = _REQUIRED  # The annotation object being added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type = "response.output_text.delta"
+    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text delta was added to.
-    output_index: int | None = None  # The index of the output item that the text delta was added to.
-    content_index: int | None = None  # The index of the content part that the text delta was added to.
-    delta: str | None = None  # The text delta that was added.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
+    output_index: int = _REQUIRED  # The index of the output item that the text delta was added to.
+    content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
+    delta: str = _REQUIRED  # The text delta that was added.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type = "response.output_text.done"
+    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the text content is finalized.
-    output_index: int | None = None  # The index of the output item that the text content is finalized.
-    content_index: int | None = None  # The index of the content part that the text content is finalized.
-    text: str | None = None  # The text content that is finalized.
-    sequence_number: int | None = None  # The sequence number for this event.
-    logprobs: list[BetaResponseLogProb] | None = None  # The log probabilities of the tokens in the delta.
+    item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
+    text: str = _REQUIRED  # The text content that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
+    logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="response.queued"):
     """Emitted when a response is queued and waiting to be processed."""
 
-    type = "response.queued"
+    type: ClassVar[Literal["response.queued"]] = "response.queued"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    response: BetaResponse | None = None  # The full response object that is queued.
-    sequence_number: int | None = None  # The sequence number for this event.
+    response: BetaResponse = _REQUIRED  # The full response object that is queued.
+    sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type = "response.reasoning_summary_part.added"
+    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponsesServerEventResponseReasoningSummaryPartAddedPart | None = None  # The summary part that was added.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponsesServerEventResponseReasoningSummaryPartAddedPart = _REQUIRED  # The summary part that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type = "response.reasoning_summary_part.done"
+    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary part is associated with.
-    output_index: int | None = None  # The index of the output item this summary part is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
+    item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-    sequence_number: int | None = None  # The sequence number of this event.
-    part: BetaResponsesServerEventResponseReasoningSummaryPartDonePart | None = None  # The completed summary part.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
+    part: BetaResponsesServerEventResponseReasoningSummaryPartDonePart = _REQUIRED  # The completed summary part.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type = "summary_text"
-    text: str | None = None  # The text of the summary part.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type = "response.reasoning_summary_text.delta"
+    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text delta is associated with.
-    output_index: int | None = None  # The index of the output item this summary text delta is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    delta: str | None = None  # The text delta that was added to the summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    delta: str = _REQUIRED  # The text delta that was added to the summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type = "response.reasoning_summary_text.done"
+    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this summary text is associated with.
-    output_index: int | None = None  # The index of the output item this summary text is associated with.
-    summary_index: int | None = None  # The index of the summary part within the reasoning summary.
-    text: str | None = None  # The full text of the completed reasoning summary.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
+    summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
+    text: str = _REQUIRED  # The full text of the completed reasoning summary.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type = "response.reasoning_text.delta"
+    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text delta is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text delta is associated with.
-    content_index: int | None = None  # The index of the reasoning content part this delta is associated with.
-    delta: str | None = None  # The text delta that was added to the reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text delta is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
+    delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type = "response.reasoning_text.done"
+    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the item this reasoning text is associated with.
-    output_index: int | None = None  # The index of the output item this reasoning text is associated with.
-    content_index: int | None = None  # The index of the reasoning content part.
-    text: str | None = None  # The full text of the completed reasoning content.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
+    output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
+    content_index: int = _REQUIRED  # The index of the reasoning content part.
+    text: str = _REQUIRED  # The full text of the completed reasoning content.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type = "response.refusal.delta"
+    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is added to.
-    output_index: int | None = None  # The index of the output item that the refusal text is added to.
-    content_index: int | None = None  # The index of the content part that the refusal text is added to.
-    delta: str | None = None  # The refusal text that is added.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is added to.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
+    delta: str = _REQUIRED  # The refusal text that is added.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type = "response.refusal.done"
+    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that the refusal text is finalized.
-    output_index: int | None = None  # The index of the output item that the refusal text is finalized.
-    content_index: int | None = None  # The index of the content part that the refusal text is finalized.
-    refusal: str | None = None  # The refusal text that is finalized.
-    sequence_number: int | None = None  # The sequence number of this event.
+    item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
+    output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
+    content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
+    refusal: str = _REQUIRED  # The refusal text that is finalized.
+    sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """A streaming event that indicated a shell command was added to a tool call."""
 
-    type = "response.shell_call_command.added"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was added.
-    command: str | None = None  # The shell command that was added.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was added.
+    command: str = _REQUIRED  # The shell command that was added.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """A streaming event that indicated a shell command was incrementally updated."""
 
-    type = "response.shell_call_command.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was updated.
-    delta: str | None = None  # The shell command delta that was appended.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was updated.
+    delta: str = _REQUIRED  # The shell command delta that was appended.
     obfuscation: str | None = None  # An obfuscation string that was added to pad the event payload.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
@@ -3063,88 +3066,88 @@ class BetaResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field
 class BetaResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """A streaming event that indicated a shell command was completed."""
 
-    type = "response.shell_call_command.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that was completed.
-    command: str | None = None  # The final shell command that was emitted.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that was completed.
+    command: str = _REQUIRED  # The final shell command that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """A streaming event that indicated shell call output was incrementally added."""
 
-    type = "response.shell_call_output_content.delta"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    delta: BetaShellCallOutputDelta | None = None  # The stdout/stderr delta that was emitted.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    delta: BetaShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """A streaming event that indicated shell call output was completed."""
 
-    type = "response.shell_call_output_content.done"
-    sequence_number: int | None = None  # The sequence number of the event that was emitted.
+    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    item_id: str | None = None  # The ID of the output item that was updated.
-    output_index: int | None = None  # The index of the output item that was updated.
-    command_index: int | None = None  # The index of the shell command that produced output.
-    output: list[BetaFunctionShellCallOutputContent] | None = None  # The output contents emitted for the shell command.
+    item_id: str = _REQUIRED  # The ID of the output item that was updated.
+    output_index: int = _REQUIRED  # The index of the output item that was updated.
+    command_index: int = _REQUIRED  # The index of the shell command that produced output.
+    output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type = "response.web_search_call.completed"
+    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type = "response.web_search_call.in_progress"
+    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type = "response.web_search_call.searching"
+    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
-    output_index: int | None = None  # The index of the output item that the web search call is associated with.
-    item_id: str | None = None  # Unique ID for the output item associated with the web search call.
-    sequence_number: int | None = None  # The sequence number of the web search call being processed.
+    output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
+    item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
+    sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
 class BetaScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
     """Screenshot"""
 
-    type = "screenshot"
+    type: ClassVar[Literal["screenshot"]] = "screenshot"
 
 
 class BetaScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
-    type = "scroll"
-    x: int | None = None  # The x-coordinate where the scroll occurred.
-    y: int | None = None  # The y-coordinate where the scroll occurred.
-    scroll_x: int | None = None  # The horizontal scroll distance.
-    scroll_y: int | None = None  # The vertical scroll distance.
+    type: ClassVar[Literal["scroll"]] = "scroll"
+    x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
+    y: int = _REQUIRED  # The y-coordinate where the scroll occurred.
+    scroll_x: int = _REQUIRED  # The horizontal scroll distance.
+    scroll_y: int = _REQUIRED  # The vertical scroll distance.
     keys: list[str] | None = None
 
 
@@ -3156,48 +3159,48 @@ class BetaShellCallOutputDelta(BaseModel):
 
 
 class BetaSkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
-    type = "skill_reference"
-    skill_id: str | None = None  # The ID of the referenced skill.
+    type: ClassVar[Literal["skill_reference"]] = "skill_reference"
+    skill_id: str = _REQUIRED  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
 class BetaSpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Specific apply patch tool choice"""
 
-    type = "apply_patch"
+    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
 
 
 class BetaSpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
     """Specific shell tool choice"""
 
-    type = "shell"
+    type: ClassVar[Literal["shell"]] = "shell"
 
 
 class BetaSpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type = "programmatic_tool_calling"
+    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
 
 
 class BetaSummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
-    type = "summary_text"
-    text: str | None = None  # A summary of the reasoning output from the model so far.
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
 
 
 class BetaTextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
-    type = "text"
-    text: str | None = None
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED
 
 
 class BetaTextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type = "json_schema"
+    type: ClassVar[Literal["json_schema"]] = "json_schema"
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    name: str | None = None  # The name of the response format.
-    schema: BetaResponseFormatJsonSchemaSchema | None = None
+    name: str = _REQUIRED  # The name of the response format.
+    schema: BetaResponseFormatJsonSchemaSchema = _REQUIRED
     strict: bool | None = None
 
 
@@ -3219,44 +3222,44 @@ class BetaTokenCountsBody(BaseModel):
 class BetaTokenCountsResource(BaseModel):
     """Token counts"""
 
-    object: Literal["response.input_tokens"] | str | None = None
-    input_tokens: int | None = None
+    object: Literal["response.input_tokens"] | str = _REQUIRED
+    input_tokens: int = _REQUIRED
 
 
 class BetaToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type = "allowed_tools"
-    mode: Literal["auto", "required"] | str | None = None  # Constrains the tools available to the model to a pre-defined set.
-    tools: list[dict[str, Any]] | None = None  # A list of tool definitions that the model should be allowed to call.
+    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
+    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
 
 class BetaToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type = "custom"
-    name: str | None = None  # The name of the custom tool to call.
+    type: ClassVar[Literal["custom"]] = "custom"
+    name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class BetaToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
-    name: str | None = None  # The name of the function to call.
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class BetaToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type = "mcp"
-    server_label: str | None = None  # The label of the MCP server to use.
+    type: ClassVar[Literal["mcp"]] = "mcp"
+    server_label: str = _REQUIRED  # The label of the MCP server to use.
     name: str | None = None
 
 
 class BetaToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
     """Hosted tool"""
 
-    type = "file_search"
+    type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]] = "file_search"
 
 
 class BetaToolChoiceTypes_WebSearchPreview(BetaToolChoiceTypes, tag="web_search_preview"):
@@ -3302,51 +3305,51 @@ class BetaToolChoiceTypes_CodeInterpreter(BetaToolChoiceTypes, tag="code_interpr
 
 
 class BetaToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
-    type = "tool_search_call"
+    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the tool search call item.
-    call_id: str | None = None
-    execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: Any = None  # Arguments used for the tool search call.
-    status: BetaFunctionCallStatus | None = None  # The status of the tool search call item that was recorded.
+    id: str = _REQUIRED  # The unique ID of the tool search call item.
+    call_id: str | None = _REQUIRED
+    execution: BetaToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    arguments: Any = _REQUIRED  # Arguments used for the tool search call.
+    status: BetaFunctionCallStatus = _REQUIRED  # The status of the tool search call item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
-    type = "tool_search_call"
+    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
     call_id: str | None = None
     execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    arguments: BetaEmptyModelParam | None = None  # The arguments supplied to the tool search call.
+    arguments: BetaEmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
     status: BetaFunctionCallItemStatus | None = None
 
 
 class BetaToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
-    type = "tool_search_output"
+    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the tool search output item.
-    call_id: str | None = None
-    execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[BetaTool] | None = None  # The loaded tool definitions returned by tool search.
-    status: BetaFunctionCallOutputStatusEnum | None = None  # The status of the tool search output item that was recorded.
+    id: str = _REQUIRED  # The unique ID of the tool search output item.
+    call_id: str | None = _REQUIRED
+    execution: BetaToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    tools: list[BetaTool] = _REQUIRED  # The loaded tool definitions returned by tool search.
+    status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the tool search output item that was recorded.
     created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class BetaToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
-    type = "tool_search_output"
+    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
     agent: Beta_AgentTagParam | None = None
     id: str | None = None
     call_id: str | None = None
     execution: BetaToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    tools: list[BetaTool] | None = None  # The loaded tool definitions returned by the tool search output.
+    tools: list[BetaTool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
     status: BetaFunctionCallItemStatus | None = None
 
 
 class BetaToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
     """Tool search tool"""
 
-    type = "tool_search"
+    type: ClassVar[Literal["tool_search"]] = "tool_search"
     execution: BetaToolSearchExecutionType | None = None  # Whether tool search is executed by the server or by the client.
     description: str | None = None
     parameters: BetaEmptyModelParam | None = None
@@ -3355,61 +3358,61 @@ class BetaToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
 class BetaTopLogProb(BaseModel):
     """Top log probability"""
 
-    token: str | None = None
-    logprob: float | None = None
-    bytes: list[int] | None = None
+    token: str = _REQUIRED
+    logprob: float = _REQUIRED
+    bytes: list[int] = _REQUIRED
 
 
 class BetaTypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
-    type = "type"
-    text: str | None = None  # The text to type.
+    type: ClassVar[Literal["type"]] = "type"
+    text: str = _REQUIRED  # The text to type.
 
 
 class BetaUrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
-    type = "url_citation"
-    url: str | None = None  # The URL of the web resource.
-    start_index: int | None = None  # The index of the first character of the URL citation in the message.
-    end_index: int | None = None  # The index of the last character of the URL citation in the message.
-    title: str | None = None  # The title of the web resource.
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    url: str = _REQUIRED  # The URL of the web resource.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    title: str = _REQUIRED  # The title of the web resource.
 
 
 class BetaUrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
-    type = "url_citation"
-    start_index: int | None = None  # The index of the first character of the citation in the message.
-    end_index: int | None = None  # The index of the last character of the citation in the message.
-    url: str | None = None  # The URL of the cited resource.
-    title: str | None = None  # The title of the cited resource.
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
+    url: str = _REQUIRED  # The URL of the cited resource.
+    title: str = _REQUIRED  # The title of the cited resource.
 
 
 class BetaWaitParam(BaseModel, tag_field="type", tag="wait"):
     """Wait"""
 
-    type = "wait"
+    type: ClassVar[Literal["wait"]] = "wait"
 
 
 class BetaWebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
-    type = "find_in_page"
-    url: str | None = None  # The URL of the page searched for the pattern.
-    pattern: str | None = None  # The pattern or text to search for within the page.
+    type: ClassVar[Literal["find_in_page"]] = "find_in_page"
+    url: str = _REQUIRED  # The URL of the page searched for the pattern.
+    pattern: str = _REQUIRED  # The pattern or text to search for within the page.
 
 
 class BetaWebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
     """Open page action"""
 
-    type = "open_page"
+    type: ClassVar[Literal["open_page"]] = "open_page"
     url: str | None = None  # The URL opened by the model.
 
 
 class BetaWebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
     """Search action"""
 
-    type = "search"
+    type: ClassVar[Literal["search"]] = "search"
     query: str | None = None  # The search query.
     queries: list[str] | None = None  # The search queries.
     sources: list[BetaWebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
@@ -3418,14 +3421,14 @@ class BetaWebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
 class BetaWebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
-    type = "url"
-    url: str | None = None  # The URL of the source.
+    type: ClassVar[Literal["url"]] = "url"
+    url: str = _REQUIRED  # The URL of the source.
 
 
 class BetaWebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
     """Web search approximate location"""
 
-    type = "approximate"
+    type: ClassVar[Literal["approximate"]] = "approximate"
     country: str | None = None
     region: str | None = None
     city: str | None = None
@@ -3435,7 +3438,7 @@ class BetaWebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approx
 class BetaWebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
     """Web search preview"""
 
-    type = "web_search_preview"
+    type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]] = "web_search_preview"
     user_location: BetaApproximateLocation | None = None
     search_context_size: BetaSearchContextSize | None = None  # High level guidance for the amount of context window space to use for the search.
     search_content_types: list[BetaSearchContentType] | None = None
@@ -3450,7 +3453,7 @@ class BetaWebSearchPreviewTool_WebSearchPreview20250311(BetaWebSearchPreviewTool
 class BetaWebSearchTool(BaseModel, tag_field="type", tag="web_search"):
     """Web search"""
 
-    type = "web_search"
+    type: ClassVar[Literal["web_search", "web_search_2025_08_26"]] = "web_search"
     external_web_access: bool | None = None  # Allow live internet access for web search.
     filters: BetaWebSearchToolFilters | None = None
     user_location: BetaWebSearchApproximateLocation | None = None
@@ -3466,11 +3469,11 @@ class BetaWebSearchTool_WebSearch20250826(BetaWebSearchTool, tag="web_search_202
 class BetaWebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
-    type = "web_search_call"
+    type: ClassVar[Literal["web_search_call"]] = "web_search_call"
     agent: BetaAgentTag | None = None  # The agent that produced this item.
-    id: str | None = None  # The unique ID of the web search tool call.
-    status: Literal["in_progress", "searching", "completed", "failed"] | str | None = None  # The status of the web search tool call.
-    action: BetaWebSearchActionSearch | BetaWebSearchActionOpenPage | BetaWebSearchActionFind | None = None  # An object describing the specific action taken in this web search call.
+    id: str = _REQUIRED  # The unique ID of the web search tool call.
+    status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
+    action: BetaWebSearchActionSearch | BetaWebSearchActionOpenPage | BetaWebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
 
 
 class BetaWebSearchToolFilters(BaseModel):
@@ -3482,7 +3485,7 @@ class BetaWebSearchToolFilters(BaseModel):
 class Beta_AgentTagParam(BaseModel):
     """The agent that produced this item."""
 
-    agent_name: str | None = None  # The canonical name of the agent that produced this item.
+    agent_name: str = _REQUIRED  # The canonical name of the agent that produced this item.
 
 
 BetaAnnotation = BetaFileCitationBody | BetaUrlCitationBody | BetaContainerFileCitationBody | BetaFilePath  # An annotation that applies to a span of output text.
@@ -3576,3 +3579,451 @@ BetaTruncationEnum = Literal["auto", "disabled"] | str
 BetaVectorStoreFileAttributes = dict[str, bool | float | str] | None
 BetaVerbosity = Literal["low", "medium", "high"] | str | None
 BetaWebSearchApproximateLocation = BetaWebSearchApproximateLocation2 | None
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class BetaComputerToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer"]]
+
+
+class BetaComputerUsePreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerUsePreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_use_preview"]]
+    environment: Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]  # The type of computer environment to control.
+    display_width: Required[int]  # The width of the computer display.
+    display_height: Required[int]  # The height of the computer display.
+
+
+class BetaEasyInputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaEasyInputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    content: Required[str | Iterable[BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam]]  # Text, image, or audio input to the model, used to generate a response.
+    phase: Literal["commentary", "final_answer"] | str | None
+
+
+class BetaFileSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaFileSearchTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search"]]
+    vector_store_ids: Required[Iterable[str]]  # The IDs of the vector stores to search.
+    max_num_results: int  # The maximum number of results to return.
+    ranking_options: Mapping[str, Any]  # Ranking options for search.
+    filters: Mapping[str, Any] | None
+
+
+class BetaResponseCodeInterpreterToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaCodeInterpreterToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["code_interpreter_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the code interpreter tool call.
+    status: Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]  # The status of the code interpreter tool call.
+    container_id: Required[str]  # The ID of the container used to run the code.
+    code: Required[str | None]
+    outputs: Required[Iterable[Mapping[str, Any]] | None]
+
+
+class BetaResponseCompactionItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaCompactionSummaryItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["compaction"]]
+    agent: Mapping[str, Any] | None
+    id: str | None
+    encrypted_content: Required[str]  # The encrypted content of the compaction summary.
+
+
+class BetaResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerScreenshotImage`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_screenshot"]]
+    image_url: str  # The URL of the screenshot image.
+    file_id: str  # The identifier of an uploaded file that contains the screenshot.
+
+
+class BetaResponseComputerToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaComputerToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["computer_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the computer call.
+    call_id: Required[str]  # An identifier used when responding to the tool call with output.
+    action: Mapping[str, Any]
+    actions: Iterable[Mapping[str, Any]]
+    pending_safety_checks: Required[Iterable[Mapping[str, Any]]]  # The pending safety checks for the computer call.
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the item.
+
+
+class BetaResponseConversationParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaResponseConversation`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique ID of the conversation that this response was associated with.
+
+
+class BetaResponseCustomToolCallOutputParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaCustomToolCallOutput`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom_tool_call_output"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: str  # The unique ID of the custom tool call output in the OpenAI platform.
+    call_id: Required[str]  # The call ID, used to map this custom tool call output to a custom tool call.
+    caller: Mapping[str, Any] | None
+    output: Required[str | Iterable[BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam]]  # The output from the custom tool call generated by your code.
+
+
+class BetaResponseFileSearchToolCallParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaFileSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the file search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]  # The status of the file search tool call.
+    queries: Required[Iterable[str]]  # The queries used to search for files.
+    results: Iterable[Mapping[str, Any]] | None
+
+
+class BetaResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaTextResponseFormatJsonSchema`` (the official SDK's request type)."""
+
+    type: Required[Literal["json_schema"]]
+    description: str  # A description of what the response format is for, used by the model to determine how to respond i...
+    name: Required[str]  # The name of the response format.
+    schema: Required[Mapping[str, Any]]
+    strict: bool | None
+
+
+class BetaResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaFunctionShellCallOutputContentParam`` (the official SDK's request type)."""
+
+    stdout: Required[str]  # Captured stdout output for the shell call.
+    stderr: Required[str]  # Captured stderr output for the shell call.
+    outcome: Required[Mapping[str, Any]]  # The exit or timeout outcome associated with this shell call.
+
+
+class BetaResponseFunctionWebSearchParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaWebSearchToolCall`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_call"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the web search tool call.
+    status: Required[Literal["in_progress", "searching", "completed", "failed"] | str]  # The status of the web search tool call.
+    action: Required[Mapping[str, Any]]  # An object describing the specific action taken in this web search call.
+
+
+class BetaResponseInjectEventParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaResponseInjectEvent`` (the official SDK's request type)."""
+
+    type: Required[Literal["response.inject"]]
+    response_id: Required[str]  # The ID of the active response that should receive the input.
+    input: Required[Iterable[BetaEasyInputMessageParam | Mapping[str, Any] | BetaResponseOutputMessageParam | BetaResponseFileSearchToolCallParam | BetaResponseComputerToolCallParam | BetaResponseFunctionWebSearchParam | BetaResponseToolSearchOutputItemParamParam | BetaResponseReasoningItemParam | BetaResponseCompactionItemParamParam | BetaResponseCodeInterpreterToolCallParam | BetaResponseCustomToolCallOutputParam]]  # Input items to inject into the active response.
+
+
+class BetaResponseInputFileContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputFileContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str  # The name of the file to be sent to the model.
+    file_data: str  # The content of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+    file_url: str  # The URL of the file to be sent to the model.
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+
+
+class BetaResponseInputFileParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputFileContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str  # The name of the file to be sent to the model.
+    file_data: str  # The content of the file to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+    file_url: str  # The URL of the file to be sent to the model.
+    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
+
+
+class BetaResponseInputImageContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputImageContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseInputImageParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputImageContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseInputTextContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseInputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class BetaResponseOutputMessageParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaOutputMessage`` (the official SDK's request type)."""
+
+    type: Required[Literal["message"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique ID of the output message.
+    role: Required[Literal["assistant"] | str]  # The role of the output message.
+    content: Required[Iterable[BetaResponseOutputTextParam | BetaResponseOutputRefusalParam]]  # The content of the output message.
+    phase: Literal["commentary", "final_answer"] | str | None
+    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the message input.
+
+
+class BetaResponseOutputRefusalParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaRefusalContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["refusal"]]
+    refusal: Required[str]  # The refusal explanation from the model.
+
+
+class BetaResponseOutputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaOutputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["output_text"]]
+    text: Required[str]  # The text output from the model.
+    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
+    logprobs: Required[Iterable[Mapping[str, Any]]]
+
+
+class BetaResponsePromptParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaPrompt2`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique identifier of the prompt template to use.
+    version: str | None
+    variables: Mapping[str, str | BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam] | None
+
+
+class BetaResponseReasoningItemParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaReasoningItem`` (the official SDK's request type)."""
+
+    type: Required[Literal["reasoning"]]
+    agent: Mapping[str, Any] | None  # The agent that produced this item.
+    id: Required[str]  # The unique identifier of the reasoning content.
+    encrypted_content: str | None
+    summary: Required[Iterable[Mapping[str, Any]]]  # Reasoning summary content.
+    content: Iterable[Mapping[str, Any]]  # Reasoning text content.
+    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+
+
+class BetaResponseToolSearchOutputItemParamParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolSearchOutputItemParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["tool_search_output"]]
+    agent: Mapping[str, Any] | None
+    id: str | None
+    call_id: str | None
+    execution: Literal["server", "client"] | str  # Whether tool search was executed by the server or by the client.
+    tools: Required[Iterable[Mapping[str, Any] | BetaFileSearchToolParam | BetaComputerToolParam | BetaComputerUsePreviewToolParam | BetaWebSearchToolParam | RealtimeResponseCreateMcpToolParam | BetaToolSearchOutputNamespaceToolParam | BetaWebSearchPreviewToolParam]]  # The loaded tool definitions returned by the tool search output.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None
+
+
+class BetaToolChoiceAllowedParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceAllowed`` (the official SDK's request type)."""
+
+    type: Required[Literal["allowed_tools"]]
+    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
+    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+
+
+class BetaToolChoiceApplyPatchParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaSpecificApplyPatchParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["apply_patch"]]
+
+
+class BetaToolChoiceCustomParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceCustom`` (the official SDK's request type)."""
+
+    type: Required[Literal["custom"]]
+    name: Required[str]  # The name of the custom tool to call.
+
+
+class BetaToolChoiceFunctionParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceFunction`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    name: Required[str]  # The name of the function to call.
+
+
+class BetaToolChoiceMcpParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceMCP`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp"]]
+    server_label: Required[str]  # The label of the MCP server to use.
+    name: str | None
+
+
+class BetaToolChoiceShellParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaSpecificFunctionShellParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["shell"]]
+
+
+class BetaToolChoiceTypesParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaToolChoiceTypes`` (the official SDK's request type)."""
+
+    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+
+
+class BetaToolSearchOutputNamespaceToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaNamespaceToolParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["namespace"]]
+    name: Required[str]  # The namespace name used in tool calls (for example, `crm`).
+    description: Required[str]  # A description of the namespace shown to the model.
+    tools: Required[Iterable[Mapping[str, Any]]]  # The function/custom tools available inside this namespace.
+
+
+class BetaWebSearchPreviewToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaWebSearchPreviewTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+    search_content_types: Iterable[Literal["text", "image"] | str]
+
+
+class BetaWebSearchToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaWebSearchTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["web_search", "web_search_2025_08_26"]]
+    external_web_access: bool  # Allow live internet access for web search.
+    filters: Mapping[str, Any] | None
+    user_location: Mapping[str, Any] | None
+    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+
+
+class HostedPluginParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaInlineSkillParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["inline"]]
+    name: Required[str]  # The name of the skill.
+    description: Required[str]  # The description of the skill.
+    source: Required[Mapping[str, Any]]  # Inline skill payload
+
+
+class RealtimeResponseCreateMcpToolParam(TypedDict, total=False):
+    """The ``dict`` form of ``BetaMCPTool`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp"]]
+    server_label: Required[str]  # A label for this MCP server, used to identify it in tool calls.
+    server_url: str  # The URL for the MCP server.
+    connector_id: Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str  # Identifier for service connectors, like those available in ChatGPT.
+    tunnel_id: str  # The Secure MCP Tunnel ID to use instead of a direct server URL.
+    authorization: str  # An OAuth access token that can be used with a remote MCP server, either with a custom MCP server...
+    server_description: str  # Optional description of the MCP server, used to provide more context.
+    headers: Mapping[str, str] | None
+    allowed_tools: Iterable[str] | Mapping[str, Any] | None
+    allowed_callers: Iterable[Literal["direct", "programmatic"] | str] | None
+    require_approval: Mapping[str, Any] | Literal["always", "never"] | str | None
+    defer_loading: bool  # Whether this MCP tool is deferred and discovered via tool search.
+
+
+BetaApplyPatchTool = BetaApplyPatchToolParam
+BetaContainerAuto = BetaContainerAutoParam
+BetaContainerNetworkPolicyAllowlist = BetaContainerNetworkPolicyAllowlistParam
+BetaContainerNetworkPolicyDisabled = BetaContainerNetworkPolicyDisabledParam
+BetaContainerNetworkPolicyDomainSecret = BetaContainerNetworkPolicyDomainSecretParam
+BetaContainerReference = BetaContainerReferenceParam
+BetaFunctionShellTool = BetaFunctionShellToolParam
+BetaInlineSkill = BetaInlineSkillParam
+BetaInlineSkillSource = BetaInlineSkillSourceParam
+BetaLocalEnvironment = BetaLocalEnvironmentParam
+BetaLocalSkill = BetaLocalSkillParam
+BetaNamespaceTool = BetaNamespaceToolParam
+BetaResponseApplyPatchToolCall = BetaApplyPatchToolCall
+BetaResponseApplyPatchToolCallOutput = BetaApplyPatchToolCallOutput
+BetaResponseCodeInterpreterToolCall = BetaCodeInterpreterToolCall
+BetaResponseCompactionItem = BetaCompactionBody
+BetaResponseCompactionItemParam = BetaCompactionSummaryItemParam
+BetaResponseComputerToolCall = BetaComputerToolCall
+BetaResponseComputerToolCallOutputItem = BetaComputerToolCallOutputResource
+BetaResponseComputerToolCallOutputScreenshot = BetaComputerScreenshotImage
+BetaResponseContainerReference = BetaContainerReferenceParam
+BetaResponseConversationParam = BetaResponseConversation
+BetaResponseCustomToolCallOutput = BetaCustomToolCallOutput
+BetaResponseCustomToolCallOutputItem = BetaCustomToolCallOutputResource
+BetaResponseFileSearchToolCall = BetaFileSearchToolCall
+BetaResponseFormatTextConfigParam = BetaResponseFormatTextJSONSchemaConfigParam | Mapping[str, Any]
+BetaResponseFormatTextJSONSchemaConfig = BetaTextResponseFormatJsonSchema
+BetaResponseFunctionCallOutputItemListParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseFunctionCallOutputItemParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseFunctionShellCallOutputContent = BetaFunctionShellCallOutputContentParam
+BetaResponseFunctionShellToolCall = BetaFunctionShellCall
+BetaResponseFunctionShellToolCallOutput = BetaFunctionShellCallOutput
+BetaResponseFunctionToolCallOutputItem = BetaFunctionToolCallOutputResource
+BetaResponseFunctionWebSearch = BetaWebSearchToolCall
+BetaResponseInputContentParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseInputFile = BetaInputFileContent
+BetaResponseInputFileContent = BetaInputFileContent
+BetaResponseInputImage = BetaInputImageContent
+BetaResponseInputImageContent = BetaInputImageContent
+BetaResponseInputMessageContentListParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseInputMessageItem = BetaInputMessageResource
+BetaResponseInputText = BetaInputTextContent
+BetaResponseInputTextContent = BetaInputTextContent
+BetaResponseLocalEnvironment = BetaLocalEnvironmentResource
+BetaResponseMcpCallArgumentsDeltaEvent = BetaResponseMCPCallArgumentsDeltaEvent
+BetaResponseMcpCallArgumentsDoneEvent = BetaResponseMCPCallArgumentsDoneEvent
+BetaResponseMcpCallCompletedEvent = BetaResponseMCPCallCompletedEvent
+BetaResponseMcpCallFailedEvent = BetaResponseMCPCallFailedEvent
+BetaResponseMcpCallInProgressEvent = BetaResponseMCPCallInProgressEvent
+BetaResponseMcpListToolsCompletedEvent = BetaResponseMCPListToolsCompletedEvent
+BetaResponseMcpListToolsFailedEvent = BetaResponseMCPListToolsFailedEvent
+BetaResponseMcpListToolsInProgressEvent = BetaResponseMCPListToolsInProgressEvent
+BetaResponseOutputMessage = BetaOutputMessage
+BetaResponseOutputRefusal = BetaRefusalContent
+BetaResponseOutputText = BetaOutputTextContent
+BetaResponsePrompt = BetaPrompt2
+BetaResponseReasoningItem = BetaReasoningItem
+BetaResponseShellCallCommandAddedEvent = BetaResponseShellCallCommandAddedStreamingEvent
+BetaResponseShellCallCommandDeltaEvent = BetaResponseShellCallCommandDeltaStreamingEvent
+BetaResponseShellCallCommandDoneEvent = BetaResponseShellCallCommandDoneStreamingEvent
+BetaResponseShellCallOutputContentDeltaEvent = BetaResponseShellCallOutputContentDeltaStreamingEvent
+BetaResponseShellCallOutputContentDoneEvent = BetaResponseShellCallOutputContentDoneStreamingEvent
+BetaResponseSteerInputContentParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
+BetaResponseToolSearchCall = BetaToolSearchCall
+BetaResponseToolSearchOutputItem = BetaToolSearchOutput
+BetaResponseToolSearchOutputItemParam = BetaToolSearchOutputItemParam
+BetaResponsesClientEventParam = Mapping[str, Any] | BetaResponseInjectEventParam
+BetaSkillReference = BetaSkillReferenceParam
+BetaToolChoiceApplyPatch = BetaSpecificApplyPatchParam
+BetaToolChoiceMcp = BetaToolChoiceMCP
+BetaToolChoiceShell = BetaSpecificFunctionShellParam
+BetaToolParam = Mapping[str, Any] | BetaFileSearchToolParam | BetaComputerToolParam | BetaComputerUsePreviewToolParam | BetaWebSearchToolParam | RealtimeResponseCreateMcpToolParam | BetaToolSearchOutputNamespaceToolParam | BetaWebSearchPreviewToolParam
+BetaToolSearchOutputNamespaceTool = BetaNamespaceToolParam
+BetaToolSearchTool = BetaToolSearchToolParam
+HostedSkillParam = HostedPluginParam | Mapping[str, Any]
+RealtimeResponseCreateMcpTool = BetaMCPTool

@@ -4,39 +4,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CallableToolAllowedCaller", "ChatCompletionReasoningEffort", "ChatModel", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "CreateModelResponseProperties", "DragPoint", "Error", "ErrorObject", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionDefinition", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "ReasoningEffort", "ResponseFormatJSONObject", "ResponseFormatJSONSchema", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponseInputFile", "ResponseInputImage", "ResponseInputText", "ResponsePrompt", "ResponsePromptVariables", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceMCP", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
+__all__ = ["CallableToolAllowedCaller", "ChatCompletionReasoningEffort", "ChatModel", "CodeInterpreterFileOutput", "CodeInterpreterFileOutputFilesItem", "CodeInterpreterTextOutput", "ComparisonFilter", "ComparisonFilter_Gt", "ComparisonFilter_Gte", "ComparisonFilter_In", "ComparisonFilter_Lt", "ComparisonFilter_Lte", "ComparisonFilter_Ne", "ComparisonFilter_Nin", "CompletionUsage", "CompletionUsageCompletionTokensDetails", "CompletionUsagePromptTokensDetails", "CompoundFilter", "CompoundFilter_Or", "ContainerFileCitationParam", "CreateModelResponseProperties", "DecisionInputTextParam", "DragPoint", "Error", "ErrorObject", "ErrorPayload", "FileCitationParam", "FileInputDetail", "FunctionDefinition", "FunctionObject", "FunctionParameters", "ImageDetail", "InputFidelity", "InputFileContent", "InputImageContent", "InputImageContentParam", "InputTextContent", "MCPListToolsTool", "MCPTool", "MCPToolFilter", "MCPToolRequireApprovalOption1", "Metadata", "ModelIdsShared", "ModelResponseProperties", "ModerationConfigParam", "ModerationInputType", "ModerationMode", "ModerationParam", "ModerationPolicyParam", "ModerationResultBody", "OrderEnum", "OutputAudio", "ParallelToolCalls", "Prompt", "Prompt2", "PromptCacheBreakpointConfig", "PromptCacheBreakpointParam", "PromptCacheModeEnum", "PromptCacheOptionsParam", "PromptCacheTTLEnum", "RealtimeToolsConfigParam", "RealtimeToolsConfigUnionParam", "ReasoningEffort", "ResponseFormatJSONObject", "ResponseFormatJSONSchema", "ResponseFormatJsonObject", "ResponseFormatJsonSchema", "ResponseFormatJsonSchemaJsonSchema", "ResponseFormatJsonSchemaSchema", "ResponseFormatText", "ResponseFormatTextGrammar", "ResponseFormatTextPython", "ResponseInputFile", "ResponseInputImage", "ResponseInputText", "ResponsePrompt", "ResponsePromptParam", "ResponsePromptVariables", "SessionError", "StopConfiguration", "ToolChoiceFunction", "ToolChoiceFunctionParam", "ToolChoiceMCP", "ToolChoiceMcp", "ToolChoiceMcpParam", "ToolChoiceOptions", "TranscriptTextUsageDuration", "TranscriptTextUsageTokens", "TranscriptTextUsageTokensInputTokenDetails", "TranscriptionLanguage", "UrlCitationParam", "VectorStoreFileAttributes", "Verbosity", "VoiceIdsOrCustomVoice", "VoiceIdsOrCustomVoiceOption2", "VoiceIdsShared"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CodeInterpreterFileOutput(BaseModel, tag_field="type", tag="files"):
     """Code interpreter file output"""
 
-    type = "files"
-    files: list[CodeInterpreterFileOutputFilesItem] | None = None
+    type: ClassVar[Literal["files"]] = "files"
+    files: list[CodeInterpreterFileOutputFilesItem] = _REQUIRED
 
 
 class CodeInterpreterFileOutputFilesItem(BaseModel):
-    mime_type: str | None = None  # The MIME type of the file.
-    file_id: str | None = None  # The ID of the file.
+    mime_type: str = _REQUIRED  # The MIME type of the file.
+    file_id: str = _REQUIRED  # The ID of the file.
 
 
 class CodeInterpreterTextOutput(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter text output"""
 
-    type = "logs"
-    logs: str | None = None  # The logs of the code interpreter tool call.
+    type: ClassVar[Literal["logs"]] = "logs"
+    logs: str = _REQUIRED  # The logs of the code interpreter tool call.
 
 
 class ComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
-    type = "eq"
-    key: str | None = None  # The key to compare against the value.
-    value: bool | float | str | list[float | str] | None = None  # The value to compare against the attribute key; supports string, number, or boolean types.
+    type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]] = "eq"
+    key: str = _REQUIRED  # The key to compare against the value.
+    value: bool | float | str | list[float | str] = _REQUIRED  # The value to compare against the attribute key; supports string, number, or boolean types.
 
 
 class ComparisonFilter_Ne(ComparisonFilter, tag="ne"):
@@ -84,9 +87,9 @@ class ComparisonFilter_Nin(ComparisonFilter, tag="nin"):
 class CompletionUsage(BaseModel):
     """Usage statistics for the completion request."""
 
-    completion_tokens: int | None = None  # Number of tokens in the generated completion.
-    prompt_tokens: int | None = None  # Number of tokens in the prompt.
-    total_tokens: int | None = None  # Total number of tokens used in the request (prompt + completion).
+    completion_tokens: int = _REQUIRED  # Number of tokens in the generated completion.
+    prompt_tokens: int = _REQUIRED  # Number of tokens in the prompt.
+    total_tokens: int = _REQUIRED  # Total number of tokens used in the request (prompt + completion).
     completion_tokens_details: CompletionUsageCompletionTokensDetails | None = None  # Breakdown of tokens used in a completion.
     prompt_tokens_details: CompletionUsagePromptTokensDetails | None = None  # Breakdown of tokens used in the prompt.
 
@@ -114,8 +117,8 @@ class CompletionUsagePromptTokensDetails(BaseModel):
 class CompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
-    type = "and"
-    filters: list[Any] | None = None  # Array of filters to combine.
+    type: ClassVar[Literal["and", "or"]] = "and"
+    filters: list[Any] = _REQUIRED  # Array of filters to combine.
 
 
 class CompoundFilter_Or(CompoundFilter, tag="or"):
@@ -125,12 +128,12 @@ class CompoundFilter_Or(CompoundFilter, tag="or"):
 
 
 class ContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
-    type = "container_file_citation"
-    start_index: int | None = None  # The index of the first character of the citation in the message.
-    end_index: int | None = None  # The index of the last character of the citation in the message.
-    container_id: str | None = None  # The ID of the container.
-    file_id: str | None = None  # The ID of the container file.
-    filename: str | None = None  # The filename of the container file cited.
+    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
+    container_id: str = _REQUIRED  # The ID of the container.
+    file_id: str = _REQUIRED  # The ID of the container file.
+    filename: str = _REQUIRED  # The filename of the container file cited.
 
 
 class CreateModelResponseProperties(BaseModel):
@@ -148,37 +151,37 @@ class CreateModelResponseProperties(BaseModel):
 class DragPoint(BaseModel):
     """Coordinate"""
 
-    x: int | None = None  # The x-coordinate.
-    y: int | None = None  # The y-coordinate.
+    x: int = _REQUIRED  # The x-coordinate.
+    y: int = _REQUIRED  # The y-coordinate.
 
 
 class Error(BaseModel):
-    code: str | None = None
-    message: str | None = None
-    param: str | None = None
-    type: str | None = None
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED
+    param: str | None = _REQUIRED
+    type: str = _REQUIRED
 
 
 class ErrorPayload(BaseModel):
     """Error payload"""
 
-    type: str | None = None  # The error type that was emitted.
-    code: str | None = None
-    message: str | None = None  # The human-readable error message that was emitted.
-    param: str | None = None
+    type: str = _REQUIRED  # The error type that was emitted.
+    code: str | None = _REQUIRED
+    message: str = _REQUIRED  # The human-readable error message that was emitted.
+    param: str | None = _REQUIRED
     headers: dict[str, str] | None = None  # The response headers that were emitted with the error, if any.
 
 
 class FileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
-    type = "file_citation"
-    index: int | None = None  # The index of the file in the list of files.
-    file_id: str | None = None  # The ID of the file.
-    filename: str | None = None  # The filename of the file cited.
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    index: int = _REQUIRED  # The index of the file in the list of files.
+    file_id: str = _REQUIRED  # The ID of the file.
+    filename: str = _REQUIRED  # The filename of the file cited.
 
 
 class FunctionObject(BaseModel):
     description: str | None = None  # A description of what the function does, used by the model to choose when and how to call the fun...
-    name: str | None = None  # The name of the function to be called.
+    name: str = _REQUIRED  # The name of the function to be called.
     parameters: FunctionParameters | None = None
     strict: bool | None = None
 
@@ -186,7 +189,7 @@ class FunctionObject(BaseModel):
 class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type = "input_file"
+    type: ClassVar[Literal["input_file"]] = "input_file"
     file_id: str | None = None
     filename: str | None = None  # The name of the file to be sent to the model.
     file_data: str | None = None  # The content of the file to be sent to the model.
@@ -198,35 +201,35 @@ class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
 class InputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type = "input_image"
+    type: ClassVar[Literal["input_image"]] = "input_image"
     image_url: str | None = None
     file_id: str | None = None
-    detail: ImageDetail | None = None  # The detail level of the image to be sent to the model.
+    detail: ImageDetail = _REQUIRED  # The detail level of the image to be sent to the model.
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
 
 class InputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type = "input_text"
-    text: str | None = None  # The text input to the model.
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
 
 class MCPListToolsTool(BaseModel):
     """MCP list tools tool"""
 
-    name: str | None = None  # The name of the tool.
+    name: str = _REQUIRED  # The name of the tool.
     description: str | None = None
-    input_schema: dict[str, Any] | None = None  # The JSON schema describing the tool's input.
+    input_schema: dict[str, Any] = _REQUIRED  # The JSON schema describing the tool's input.
     annotations: dict[str, Any] | None = None
 
 
 class MCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type = "mcp"
-    server_label: str | None = None  # A label for this MCP server, used to identify it in tool calls.
+    type: ClassVar[Literal["mcp"]] = "mcp"
+    server_label: str = _REQUIRED  # A label for this MCP server, used to identify it in tool calls.
     server_url: str | None = None  # The URL for the MCP server.
     connector_id: Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str | None = None  # Identifier for service connectors, like those available in ChatGPT.
     tunnel_id: str | None = None  # The Secure MCP Tunnel ID to use instead of a direct server URL.
@@ -267,13 +270,13 @@ class ModelResponseProperties(BaseModel):
 class ModerationConfigParam(BaseModel):
     """The moderation policy for the response input."""
 
-    mode: ModerationMode | None = None
+    mode: ModerationMode = _REQUIRED
 
 
 class ModerationParam(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
-    model: str | None = None  # The moderation model to use for moderated completions, e.g.
+    model: str = _REQUIRED  # The moderation model to use for moderated completions, e.g.
     policy: ModerationPolicyParam | None = None
 
 
@@ -287,26 +290,26 @@ class ModerationPolicyParam(BaseModel):
 class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
-    type = "moderation_result"
-    model: str | None = None  # The moderation model that produced this result.
-    flagged: bool | None = None  # A boolean indicating whether the content was flagged by any category.
-    categories: dict[str, bool] | None = None  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
-    category_scores: dict[str, float] | None = None  # A dictionary of moderation categories to scores.
-    category_applied_input_types: dict[str, list[ModerationInputType]] | None = None  # Which modalities of input are reflected by the score for each category.
+    type: ClassVar[Literal["moderation_result"]] = "moderation_result"
+    model: str = _REQUIRED  # The moderation model that produced this result.
+    flagged: bool = _REQUIRED  # A boolean indicating whether the content was flagged by any category.
+    categories: dict[str, bool] = _REQUIRED  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
+    category_scores: dict[str, float] = _REQUIRED  # A dictionary of moderation categories to scores.
+    category_applied_input_types: dict[str, list[ModerationInputType]] = _REQUIRED  # Which modalities of input are reflected by the score for each category.
 
 
 class OutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
-    type = "output_audio"
-    data: str | None = None  # Base64-encoded audio data from the model.
-    transcript: str | None = None  # The transcript of the audio data from the model.
+    type: ClassVar[Literal["output_audio"]] = "output_audio"
+    data: str = _REQUIRED  # Base64-encoded audio data from the model.
+    transcript: str = _REQUIRED  # The transcript of the audio data from the model.
 
 
 class Prompt2(BaseModel):
     """Reference to a prompt template and its variables."""
 
-    id: str | None = None  # The unique identifier of the prompt template to use.
+    id: str = _REQUIRED  # The unique identifier of the prompt template to use.
     version: str | None = None
     variables: ResponsePromptVariables | None = None
 
@@ -314,13 +317,13 @@ class Prompt2(BaseModel):
 class PromptCacheBreakpointConfig(BaseModel):
     """Prompt cache breakpoint"""
 
-    mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class PromptCacheBreakpointParam(BaseModel):
     """Prompt cache breakpoint"""
 
-    mode: Literal["explicit"] | str | None = None  # The breakpoint mode.
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class PromptCacheOptionsParam(BaseModel):
@@ -333,21 +336,21 @@ class PromptCacheOptionsParam(BaseModel):
 class ResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
-    type = "json_object"
+    type: ClassVar[Literal["json_object"]] = "json_object"
 
 
 class ResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type = "json_schema"
-    json_schema: ResponseFormatJsonSchemaJsonSchema | None = None  # Structured Outputs configuration options, including a JSON Schema.
+    type: ClassVar[Literal["json_schema"]] = "json_schema"
+    json_schema: ResponseFormatJsonSchemaJsonSchema = _REQUIRED  # Structured Outputs configuration options, including a JSON Schema.
 
 
 class ResponseFormatJsonSchemaJsonSchema(BaseModel):
     """JSON schema"""
 
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    name: str | None = None  # The name of the response format.
+    name: str = _REQUIRED  # The name of the response format.
     schema: ResponseFormatJsonSchemaSchema | None = None
     strict: bool | None = None
 
@@ -355,52 +358,52 @@ class ResponseFormatJsonSchemaJsonSchema(BaseModel):
 class ResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type = "text"
+    type: ClassVar[Literal["text"]] = "text"
 
 
 class ResponseFormatTextGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Text grammar"""
 
-    type = "grammar"
-    grammar: str | None = None  # The custom grammar for the model to follow.
+    type: ClassVar[Literal["grammar"]] = "grammar"
+    grammar: str = _REQUIRED  # The custom grammar for the model to follow.
 
 
 class ResponseFormatTextPython(BaseModel, tag_field="type", tag="python"):
     """Python grammar"""
 
-    type = "python"
+    type: ClassVar[Literal["python"]] = "python"
 
 
 class ToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type = "function"
-    name: str | None = None  # The name of the function to call.
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class ToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type = "mcp"
-    server_label: str | None = None  # The label of the MCP server to use.
+    type: ClassVar[Literal["mcp"]] = "mcp"
+    server_label: str = _REQUIRED  # The label of the MCP server to use.
     name: str | None = None
 
 
 class TranscriptTextUsageDuration(BaseModel, tag_field="type", tag="duration"):
     """Duration Usage"""
 
-    type = "duration"
-    seconds: float | None = None  # Duration of the input audio in seconds.
+    type: ClassVar[Literal["duration"]] = "duration"
+    seconds: float = _REQUIRED  # Duration of the input audio in seconds.
 
 
 class TranscriptTextUsageTokens(BaseModel, tag_field="type", tag="tokens"):
     """Token Usage"""
 
-    type = "tokens"
-    input_tokens: int | None = None  # Number of input tokens billed for this request.
+    type: ClassVar[Literal["tokens"]] = "tokens"
+    input_tokens: int = _REQUIRED  # Number of input tokens billed for this request.
     input_token_details: TranscriptTextUsageTokensInputTokenDetails | None = None  # Details about the input tokens billed for this request.
-    output_tokens: int | None = None  # Number of output tokens generated.
-    total_tokens: int | None = None  # Total number of tokens used (input + output).
+    output_tokens: int = _REQUIRED  # Number of output tokens generated.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (input + output).
 
 
 class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
@@ -413,21 +416,21 @@ class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
 class TranscriptionLanguage(BaseModel):
     """A language detected in transcribed audio."""
 
-    code: str | None = None  # The code of a language detected in the audio.
+    code: str = _REQUIRED  # The code of a language detected in the audio.
 
 
 class UrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
-    type = "url_citation"
-    start_index: int | None = None  # The index of the first character of the citation in the message.
-    end_index: int | None = None  # The index of the last character of the citation in the message.
-    url: str | None = None  # The URL of the cited resource.
-    title: str | None = None  # The title of the cited resource.
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+    end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
+    url: str = _REQUIRED  # The URL of the cited resource.
+    title: str = _REQUIRED  # The title of the cited resource.
 
 
 class VoiceIdsOrCustomVoiceOption2(BaseModel):
     """Custom voice reference."""
 
-    id: str | None = None  # The custom voice ID, e.g.
+    id: str = _REQUIRED  # The custom voice ID, e.g.
 
 
 CallableToolAllowedCaller = Literal["direct", "programmatic"] | str
@@ -465,3 +468,83 @@ ResponseInputFile = InputFileContent
 ResponseInputImage = InputImageContent
 ResponseInputText = InputTextContent
 ResponsePrompt = Prompt
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+    from .responses import AllModels as AllModels
+    from .graders import DecisionQuestionInputImage as DecisionQuestionInputImage
+    from .chatkit import DecisionQuestionInputText as DecisionQuestionInputText
+    from .responses import Reasoning as Reasoning
+    from .responses import ResponsesModel as ResponsesModel
+
+
+class DecisionInputTextParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputTextContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]  # The text input to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class InputImageContentParam(TypedDict, total=False):
+    """The ``dict`` form of ``InputImageContent`` (the official SDK's request type)."""
+
+    type: Required[Literal["input_image"]]
+    image_url: str | None
+    file_id: str | None
+    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
+    prompt_cache_breakpoint: Mapping[str, Any]
+
+
+class ResponsePromptParam(TypedDict, total=False):
+    """The ``dict`` form of ``Prompt2`` (the official SDK's request type)."""
+
+    id: Required[str]  # The unique identifier of the prompt template to use.
+    version: str | None
+    variables: Mapping[str, str | DecisionInputTextParam | InputImageContentParam | Mapping[str, Any]] | None
+
+
+class ToolChoiceFunctionParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceFunction`` (the official SDK's request type)."""
+
+    type: Required[Literal["function"]]
+    name: Required[str]  # The name of the function to call.
+
+
+class ToolChoiceMcpParam(TypedDict, total=False):
+    """The ``dict`` form of ``ToolChoiceMCP`` (the official SDK's request type)."""
+
+    type: Required[Literal["mcp"]]
+    server_label: Required[str]  # The label of the MCP server to use.
+    name: str | None
+
+
+RealtimeToolsConfigParam = Mapping[str, Any]
+RealtimeToolsConfigUnionParam = Mapping[str, Any]
+SessionError = Error
+ToolChoiceMcp = ToolChoiceMCP
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "AllModels": ".responses",
+    "DecisionQuestionInputImage": ".graders",
+    "DecisionQuestionInputText": ".chatkit",
+    "Reasoning": ".responses",
+    "ResponsesModel": ".responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value

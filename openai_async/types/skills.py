@@ -4,83 +4,106 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillList", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
+__all__ = ["CreateSkillBody", "CreateSkillVersionBody", "DeletedSkill", "DeletedSkillResource", "DeletedSkillVersionResource", "SetDefaultSkillVersionBody", "Skill", "SkillList", "SkillListParams", "SkillListResource", "SkillResource", "SkillVersionListResource", "SkillVersionResource"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateSkillBody(BaseModel):
     """Create skill request"""
 
-    files: bytes | list[bytes] | None = None
+    files: bytes | list[bytes] = _REQUIRED
 
 
 class CreateSkillVersionBody(BaseModel):
     """Create skill version request"""
 
-    files: bytes | list[bytes] | None = None
+    files: bytes | list[bytes] = _REQUIRED
     default: bool | None = None  # Whether to set this version as the default.
 
 
 class DeletedSkillResource(BaseModel):
-    object: Literal["skill.deleted"] | str | None = None
-    deleted: bool | None = None
-    id: str | None = None
+    object: Literal["skill.deleted"] | str = _REQUIRED
+    deleted: bool = _REQUIRED
+    id: str = _REQUIRED
 
 
 class DeletedSkillVersionResource(BaseModel):
-    object: Literal["skill.version.deleted"] | str | None = None
-    deleted: bool | None = None
-    id: str | None = None
-    version: str | None = None  # The deleted skill version.
+    object: Literal["skill.version.deleted"] | str = _REQUIRED
+    deleted: bool = _REQUIRED
+    id: str = _REQUIRED
+    version: str = _REQUIRED  # The deleted skill version.
 
 
 class SetDefaultSkillVersionBody(BaseModel):
     """Update skill request"""
 
-    default_version: str | None = None  # The skill version number to set as default.
+    default_version: str = _REQUIRED  # The skill version number to set as default.
 
 
 class SkillListResource(BaseModel):
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[SkillResource] | None = None  # A list of items
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None  # Whether there are more items available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[SkillResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
 
 
 class SkillResource(BaseModel):
-    id: str | None = None  # Unique identifier for the skill.
-    object: Literal["skill"] | str | None = None  # The object type, which is `skill`.
-    name: str | None = None  # Name of the skill.
-    description: str | None = None  # Description of the skill.
-    created_at: int | None = None  # Unix timestamp (seconds) for when the skill was created.
-    default_version: str | None = None  # Default version for the skill.
-    latest_version: str | None = None  # Latest version for the skill.
+    id: str = _REQUIRED  # Unique identifier for the skill.
+    object: Literal["skill"] | str = _REQUIRED  # The object type, which is `skill`.
+    name: str = _REQUIRED  # Name of the skill.
+    description: str = _REQUIRED  # Description of the skill.
+    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the skill was created.
+    default_version: str = _REQUIRED  # Default version for the skill.
+    latest_version: str = _REQUIRED  # Latest version for the skill.
 
 
 class SkillVersionListResource(BaseModel):
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[SkillVersionResource] | None = None  # A list of items
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None  # Whether there are more items available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[SkillVersionResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
 
 
 class SkillVersionResource(BaseModel):
-    object: Literal["skill.version"] | str | None = None  # The object type, which is `skill.version`.
-    id: str | None = None  # Unique identifier for the skill version.
-    skill_id: str | None = None  # Identifier of the skill for this version.
-    version: str | None = None  # Version number for this skill.
-    created_at: int | None = None  # Unix timestamp (seconds) for when the version was created.
-    name: str | None = None  # Name of the skill version.
-    description: str | None = None  # Description of the skill version.
+    object: Literal["skill.version"] | str = _REQUIRED  # The object type, which is `skill.version`.
+    id: str = _REQUIRED  # Unique identifier for the skill version.
+    skill_id: str = _REQUIRED  # Identifier of the skill for this version.
+    version: str = _REQUIRED  # Version number for this skill.
+    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the version was created.
+    name: str = _REQUIRED  # Name of the skill version.
+    description: str = _REQUIRED  # Description of the skill version.
 
 
 # Names of the official `openai` SDK.
 DeletedSkill = DeletedSkillResource
 Skill = SkillResource
 SkillList = SkillListResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class SkillListParams(TypedDict, total=False):
+    """The ``dict`` form of ``SkillListResource`` (the official SDK's request type)."""
+
+    object: Required[Literal["list"] | str]  # The type of object returned, must be `list`.
+    data: Required[Iterable[Mapping[str, Any]]]  # A list of items
+    first_id: Required[str | None]
+    last_id: Required[str | None]
+    has_more: Required[bool]  # Whether there are more items available.
+
+

@@ -4,41 +4,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AddUploadPartRequest", "CompleteUploadRequest", "CreateUploadRequest", "Upload", "UploadPart"]
+__all__ = ["AddUploadPartRequest", "CompleteUploadRequest", "CreateUploadRequest", "Upload", "UploadCreateParams", "UploadPart"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class AddUploadPartRequest(BaseModel):
-    data: bytes | None = None  # The chunk of bytes for this Part.
+    data: bytes = _REQUIRED  # The chunk of bytes for this Part.
 
 
 class CompleteUploadRequest(BaseModel):
-    part_ids: list[str] | None = None  # The ordered list of Part IDs.
+    part_ids: list[str] = _REQUIRED  # The ordered list of Part IDs.
     md5: str | None = None  # The optional md5 checksum for the file contents to verify if the bytes uploaded matches what you...
 
 
 class CreateUploadRequest(BaseModel):
-    filename: str | None = None  # The name of the file to upload.
-    purpose: Literal["assistants", "batch", "fine-tune", "vision"] | str | None = None  # The intended purpose of the uploaded file.
-    bytes: int | None = None  # The number of bytes in the file you are uploading.
-    mime_type: str | None = None  # The MIME type of the file.
+    filename: str = _REQUIRED  # The name of the file to upload.
+    purpose: Literal["assistants", "batch", "fine-tune", "vision"] | str = _REQUIRED  # The intended purpose of the uploaded file.
+    bytes: int = _REQUIRED  # The number of bytes in the file you are uploading.
+    mime_type: str = _REQUIRED  # The MIME type of the file.
     expires_after: _files.FileExpirationAfter | None = None
 
 
 class Upload(BaseModel):
     """Upload"""
 
-    id: str | None = None  # The Upload unique identifier, which can be referenced in API endpoints.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the Upload was created.
-    filename: str | None = None  # The name of the file to be uploaded.
-    bytes: int | None = None  # The intended number of bytes to be uploaded.
-    purpose: str | None = None  # The intended purpose of the file.
-    status: Literal["pending", "completed", "cancelled", "expired"] | str | None = None  # The status of the Upload.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) for when the Upload will expire.
+    id: str = _REQUIRED  # The Upload unique identifier, which can be referenced in API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Upload was created.
+    filename: str = _REQUIRED  # The name of the file to be uploaded.
+    bytes: int = _REQUIRED  # The intended number of bytes to be uploaded.
+    purpose: str = _REQUIRED  # The intended purpose of the file.
+    status: Literal["pending", "completed", "cancelled", "expired"] | str = _REQUIRED  # The status of the Upload.
+    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Upload will expire.
     object: Literal["upload"] | str | None = None  # The object type, which is always "upload".
     file: Any = None
 
@@ -46,12 +49,32 @@ class Upload(BaseModel):
 class UploadPart(BaseModel):
     """UploadPart"""
 
-    id: str | None = None  # The upload Part unique identifier, which can be referenced in API endpoints.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the Part was created.
-    upload_id: str | None = None  # The ID of the Upload object that this Part was added to.
-    object: Literal["upload.part"] | str | None = None  # The object type, which is always `upload.part`.
+    id: str = _REQUIRED  # The upload Part unique identifier, which can be referenced in API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Part was created.
+    upload_id: str = _REQUIRED  # The ID of the Upload object that this Part was added to.
+    object: Literal["upload.part"] | str = _REQUIRED  # The object type, which is always `upload.part`.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
 from . import files as _files  # noqa: E402
+
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class UploadCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateUploadRequest`` (the official SDK's request type)."""
+
+    filename: Required[str]  # The name of the file to upload.
+    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]  # The intended purpose of the uploaded file.
+    bytes: Required[int]  # The number of bytes in the file you are uploading.
+    mime_type: Required[str]  # The MIME type of the file.
+    expires_after: Mapping[str, Any]
+
 

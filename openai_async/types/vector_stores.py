@@ -4,18 +4,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["AutoChunkingStrategyRequestParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "OtherFileChunkingStrategyObject", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "StaticFileChunkingStrategy", "StaticFileChunkingStrategyObject", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResponse", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage"]
+__all__ = ["AutoChunkingStrategyRequestParam", "AutoFileChunkingStrategyParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "FileBatchCreateParams", "FileChunkingStrategyParam", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "OtherFileChunkingStrategyObject", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "StaticFileChunkingStrategy", "StaticFileChunkingStrategyObject", "StaticFileChunkingStrategyObjectParam", "StaticFileChunkingStrategyParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreCreateParams", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchParams", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResponse", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage", "VectorStoreUpdateParams"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type = "auto"
+    type: ClassVar[Literal["auto"]] = "auto"
 
 
 class CreateVectorStoreFileBatchRequest(BaseModel):
@@ -26,7 +29,7 @@ class CreateVectorStoreFileBatchRequest(BaseModel):
 
 
 class CreateVectorStoreFileRequest(BaseModel):
-    file_id: str | None = None  # A [File](/docs/api-reference/files) ID that the vector store should use.
+    file_id: str = _REQUIRED  # A [File](/docs/api-reference/files) ID that the vector store should use.
     chunking_strategy: ChunkingStrategyRequestParam | None = None
     attributes: _shared.VectorStoreFileAttributes | None = None
 
@@ -41,60 +44,60 @@ class CreateVectorStoreRequest(BaseModel):
 
 
 class DeleteVectorStoreFileResponse(BaseModel):
-    id: str | None = None
-    deleted: bool | None = None
-    object: Literal["vector_store.file.deleted"] | str | None = None
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["vector_store.file.deleted"] | str = _REQUIRED
 
 
 class DeleteVectorStoreResponse(BaseModel):
-    id: str | None = None
-    deleted: bool | None = None
-    object: Literal["vector_store.deleted"] | str | None = None
+    id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["vector_store.deleted"] | str = _REQUIRED
 
 
 class ListVectorStoreFilesResponse(BaseModel):
-    object: str | None = None
-    data: list[VectorStoreFileObject] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[VectorStoreFileObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class ListVectorStoresResponse(BaseModel):
-    object: str | None = None
-    data: list[VectorStoreObject] | None = None
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None
+    object: str = _REQUIRED
+    data: list[VectorStoreObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    last_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
 
 
 class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other"):
     """Other Chunking Strategy"""
 
-    type = "other"
+    type: ClassVar[Literal["other"]] = "other"
 
 
 class StaticChunkingStrategy(BaseModel):
-    max_chunk_size_tokens: int | None = None  # The maximum number of tokens in each chunk.
-    chunk_overlap_tokens: int | None = None  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
 
 
 class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
-    static: StaticChunkingStrategy | None = None
+    type: ClassVar[Literal["static"]] = "static"
+    static: StaticChunkingStrategy = _REQUIRED
 
 
 class StaticChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type = "static"
-    static: StaticChunkingStrategy | None = None
+    type: ClassVar[Literal["static"]] = "static"
+    static: StaticChunkingStrategy = _REQUIRED
 
 
 class UpdateVectorStoreFileAttributesRequest(BaseModel):
-    attributes: _shared.VectorStoreFileAttributes | None = None
+    attributes: _shared.VectorStoreFileAttributes = _REQUIRED
 
 
 class UpdateVectorStoreRequest(BaseModel):
@@ -106,36 +109,36 @@ class UpdateVectorStoreRequest(BaseModel):
 class VectorStoreExpirationAfter(BaseModel):
     """Vector store expiration policy"""
 
-    anchor: Literal["last_active_at"] | str | None = None  # Anchor timestamp after which the expiration policy applies.
-    days: int | None = None  # The number of days after the anchor time that the vector store will expire.
+    anchor: Literal["last_active_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
+    days: int = _REQUIRED  # The number of days after the anchor time that the vector store will expire.
 
 
 class VectorStoreFileBatchObject(BaseModel):
     """Vector store file batch"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["vector_store.files_batch"] | str | None = None  # The object type, which is always `vector_store.file_batch`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the vector store files batch was created.
-    vector_store_id: str | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
-    status: Literal["in_progress", "completed", "cancelled", "failed"] | str | None = None  # The status of the vector store files batch, which can be either `in_progress`, `completed`, `canc...
-    file_counts: VectorStoreFileBatchObjectFileCounts | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["vector_store.files_batch"] | str = _REQUIRED  # The object type, which is always `vector_store.file_batch`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store files batch was created.
+    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
+    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store files batch, which can be either `in_progress`, `completed`, `canc...
+    file_counts: VectorStoreFileBatchObjectFileCounts = _REQUIRED
 
 
 class VectorStoreFileBatchObjectFileCounts(BaseModel):
-    in_progress: int | None = None  # The number of files that are currently being processed.
-    completed: int | None = None  # The number of files that have been processed.
-    failed: int | None = None  # The number of files that have failed to process.
-    cancelled: int | None = None  # The number of files that where cancelled.
-    total: int | None = None  # The total number of files.
+    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
+    completed: int = _REQUIRED  # The number of files that have been processed.
+    failed: int = _REQUIRED  # The number of files that have failed to process.
+    cancelled: int = _REQUIRED  # The number of files that where cancelled.
+    total: int = _REQUIRED  # The total number of files.
 
 
 class VectorStoreFileContentResponse(BaseModel):
     """Represents the parsed content of a vector store file."""
 
-    object: Literal["vector_store.file_content.page"] | str | None = None  # The object type, which is always `vector_store.file_content.page`
-    data: list[VectorStoreFileContentResponseDataItem] | None = None  # Parsed content of the file.
-    has_more: bool | None = None  # Indicates if there are more content pages to fetch.
-    next_page: str | None = None
+    object: Literal["vector_store.file_content.page"] | str = _REQUIRED  # The object type, which is always `vector_store.file_content.page`
+    data: list[VectorStoreFileContentResponseDataItem] = _REQUIRED  # Parsed content of the file.
+    has_more: bool = _REQUIRED  # Indicates if there are more content pages to fetch.
+    next_page: str | None = _REQUIRED
 
 
 class VectorStoreFileContentResponseDataItem(BaseModel):
@@ -146,13 +149,13 @@ class VectorStoreFileContentResponseDataItem(BaseModel):
 class VectorStoreFileObject(BaseModel):
     """Vector store files"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["vector_store.file"] | str | None = None  # The object type, which is always `vector_store.file`.
-    usage_bytes: int | None = None  # The total vector store usage in bytes.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the vector store file was created.
-    vector_store_id: str | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
-    status: Literal["in_progress", "completed", "cancelled", "failed"] | str | None = None  # The status of the vector store file, which can be either `in_progress`, `completed`, `cancelled`,...
-    last_error: VectorStoreFileObjectLastError | None = None
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["vector_store.file"] | str = _REQUIRED  # The object type, which is always `vector_store.file`.
+    usage_bytes: int = _REQUIRED  # The total vector store usage in bytes.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store file was created.
+    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
+    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store file, which can be either `in_progress`, `completed`, `cancelled`,...
+    last_error: VectorStoreFileObjectLastError | None = _REQUIRED
     chunking_strategy: StaticChunkingStrategyResponseParam | OtherChunkingStrategyResponseParam | None = None  # The strategy used to chunk the file.
     attributes: _shared.VectorStoreFileAttributes | None = None
 
@@ -160,36 +163,36 @@ class VectorStoreFileObject(BaseModel):
 class VectorStoreFileObjectLastError(BaseModel):
     """The last error associated with this vector store file."""
 
-    code: Literal["server_error", "unsupported_file", "invalid_file"] | str | None = None  # One of `server_error`, `unsupported_file`, or `invalid_file`.
-    message: str | None = None  # A human-readable description of the error.
+    code: Literal["server_error", "unsupported_file", "invalid_file"] | str = _REQUIRED  # One of `server_error`, `unsupported_file`, or `invalid_file`.
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class VectorStoreObject(BaseModel):
     """Vector store"""
 
-    id: str | None = None  # The identifier, which can be referenced in API endpoints.
-    object: Literal["vector_store"] | str | None = None  # The object type, which is always `vector_store`.
-    created_at: int | None = None  # The Unix timestamp (in seconds) for when the vector store was created.
-    name: str | None = None  # The name of the vector store.
-    usage_bytes: int | None = None  # The total number of bytes used by the files in the vector store.
-    file_counts: VectorStoreObjectFileCounts | None = None
-    status: Literal["expired", "in_progress", "completed"] | str | None = None  # The status of the vector store, which can be either `expired`, `in_progress`, or `completed`.
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    object: Literal["vector_store"] | str = _REQUIRED  # The object type, which is always `vector_store`.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store was created.
+    name: str = _REQUIRED  # The name of the vector store.
+    usage_bytes: int = _REQUIRED  # The total number of bytes used by the files in the vector store.
+    file_counts: VectorStoreObjectFileCounts = _REQUIRED
+    status: Literal["expired", "in_progress", "completed"] | str = _REQUIRED  # The status of the vector store, which can be either `expired`, `in_progress`, or `completed`.
     expires_after: VectorStoreExpirationAfter | None = None
     expires_at: int | None = None
-    last_active_at: int | None = None
-    metadata: _shared.Metadata | None = None
+    last_active_at: int | None = _REQUIRED
+    metadata: _shared.Metadata = _REQUIRED
 
 
 class VectorStoreObjectFileCounts(BaseModel):
-    in_progress: int | None = None  # The number of files that are currently being processed.
-    completed: int | None = None  # The number of files that have been successfully processed.
-    failed: int | None = None  # The number of files that have failed to process.
-    cancelled: int | None = None  # The number of files that were cancelled.
-    total: int | None = None  # The total number of files.
+    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
+    completed: int = _REQUIRED  # The number of files that have been successfully processed.
+    failed: int = _REQUIRED  # The number of files that have failed to process.
+    cancelled: int = _REQUIRED  # The number of files that were cancelled.
+    total: int = _REQUIRED  # The total number of files.
 
 
 class VectorStoreSearchRequest(BaseModel):
-    query: str | list[str] | None = None  # A query string for a search
+    query: str | list[str] = _REQUIRED  # A query string for a search
     rewrite_query: bool | None = None  # Whether to rewrite the natural language query for vector search.
     max_num_results: int | None = None  # The maximum number of results to return.
     filters: _shared.ComparisonFilter | _shared.ComparisonFilter_Ne | _shared.ComparisonFilter_Gt | _shared.ComparisonFilter_Gte | _shared.ComparisonFilter_Lt | _shared.ComparisonFilter_Lte | _shared.ComparisonFilter_In | _shared.ComparisonFilter_Nin | _shared.CompoundFilter | _shared.CompoundFilter_Or | None = None  # A filter to apply based on file attributes.
@@ -204,24 +207,24 @@ class VectorStoreSearchRequestRankingOptions(BaseModel):
 
 
 class VectorStoreSearchResultContentObject(BaseModel, tag_field="type", tag="text"):
-    type = "text"
-    text: str | None = None  # The text content returned from search.
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED  # The text content returned from search.
 
 
 class VectorStoreSearchResultItem(BaseModel):
-    file_id: str | None = None  # The ID of the vector store file.
-    filename: str | None = None  # The name of the vector store file.
-    score: float | None = None  # The similarity score for the result.
-    attributes: _shared.VectorStoreFileAttributes | None = None
-    content: list[VectorStoreSearchResultContentObject] | None = None  # Content chunks from the file.
+    file_id: str = _REQUIRED  # The ID of the vector store file.
+    filename: str = _REQUIRED  # The name of the vector store file.
+    score: float = _REQUIRED  # The similarity score for the result.
+    attributes: _shared.VectorStoreFileAttributes = _REQUIRED
+    content: list[VectorStoreSearchResultContentObject] = _REQUIRED  # Content chunks from the file.
 
 
 class VectorStoreSearchResultsPage(BaseModel):
-    object: Literal["vector_store.search_results.page"] | str | None = None  # The object type, which is always `vector_store.search_results.page`
-    search_query: list[str] | None = None
-    data: list[VectorStoreSearchResultItem] | None = None  # The list of search result items.
-    has_more: bool | None = None  # Indicates if there are more results to fetch.
-    next_page: str | None = None
+    object: Literal["vector_store.search_results.page"] | str = _REQUIRED  # The object type, which is always `vector_store.search_results.page`
+    search_query: list[str] = _REQUIRED
+    data: list[VectorStoreSearchResultItem] = _REQUIRED  # The list of search result items.
+    has_more: bool = _REQUIRED  # Indicates if there are more results to fetch.
+    next_page: str | None = _REQUIRED
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -238,3 +241,72 @@ VectorStoreDeleted = DeleteVectorStoreResponse
 VectorStoreFile = VectorStoreFileObject
 VectorStoreFileBatch = VectorStoreFileBatchObject
 VectorStoreSearchResponse = VectorStoreSearchResultItem
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class AutoFileChunkingStrategyParam(TypedDict, total=False):
+    """The ``dict`` form of ``AutoChunkingStrategyRequestParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["auto"]]
+
+
+class FileBatchCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVectorStoreFileBatchRequest`` (the official SDK's request type)."""
+
+    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
+    files: Iterable[Mapping[str, Any]]  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
+    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam
+    attributes: Mapping[str, str | float | bool] | None
+
+
+class StaticFileChunkingStrategyObjectParam(TypedDict, total=False):
+    """The ``dict`` form of ``StaticChunkingStrategyRequestParam`` (the official SDK's request type)."""
+
+    type: Required[Literal["static"]]
+    static: Required[StaticFileChunkingStrategyParam]
+
+
+class StaticFileChunkingStrategyParam(TypedDict, total=False):
+    """The ``dict`` form of ``StaticChunkingStrategy`` (the official SDK's request type)."""
+
+    max_chunk_size_tokens: Required[int]  # The maximum number of tokens in each chunk.
+    chunk_overlap_tokens: Required[int]  # The number of tokens that overlap between chunks.
+
+
+class VectorStoreCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVectorStoreRequest`` (the official SDK's request type)."""
+
+    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
+    name: str  # The name of the vector store.
+    description: str  # A description for the vector store.
+    expires_after: Mapping[str, Any]
+    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam  # The chunking strategy used to chunk the file(s).
+    metadata: Mapping[str, str] | None
+
+
+class VectorStoreSearchParams(TypedDict, total=False):
+    """The ``dict`` form of ``VectorStoreSearchRequest`` (the official SDK's request type)."""
+
+    query: Required[str | Iterable[str]]  # A query string for a search
+    rewrite_query: bool  # Whether to rewrite the natural language query for vector search.
+    max_num_results: int  # The maximum number of results to return.
+    filters: Mapping[str, Any]  # A filter to apply based on file attributes.
+    ranking_options: Mapping[str, Any]  # Ranking options for search.
+
+
+class VectorStoreUpdateParams(TypedDict, total=False):
+    """The ``dict`` form of ``UpdateVectorStoreRequest`` (the official SDK's request type)."""
+
+    name: str  # The name of the vector store.
+    expires_after: Any
+    metadata: Mapping[str, str] | None
+
+
+FileChunkingStrategyParam = AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam

@@ -4,56 +4,59 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoDeleteResponse", "VideoListResource", "VideoModel", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
+__all__ = ["CreateVideoCharacterBody", "CreateVideoEditJsonBody", "CreateVideoEditMultipartBody", "CreateVideoExtendJsonBody", "CreateVideoExtendMultipartBody", "CreateVideoJsonBody", "CreateVideoMultipartBody", "CreateVideoRemixBody", "DeletedVideoResource", "Error_2", "ImageRefParam_2", "Video", "VideoCharacterResource", "VideoContentVariant", "VideoCreateCharacterResponse", "VideoCreateParams", "VideoDeleteResponse", "VideoExtendParams", "VideoGetCharacterResponse", "VideoListResource", "VideoModel", "VideoModelParam", "VideoReferenceInputParam", "VideoResource", "VideoSeconds", "VideoSize", "VideoStatus"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class CreateVideoCharacterBody(BaseModel):
     """Create character request"""
 
-    video: bytes | None = None  # Video file used to create a character.
-    name: str | None = None  # Display name for this API character.
+    video: bytes = _REQUIRED  # Video file used to create a character.
+    name: str = _REQUIRED  # Display name for this API character.
 
 
 class CreateVideoEditJsonBody(BaseModel):
     """Create video edit JSON request"""
 
-    video: VideoReferenceInputParam | None = None  # Reference to the completed video to edit.
-    prompt: str | None = None  # Text prompt that describes how to edit the source video.
+    video: VideoReferenceInputParam = _REQUIRED  # Reference to the completed video to edit.
+    prompt: str = _REQUIRED  # Text prompt that describes how to edit the source video.
 
 
 class CreateVideoEditMultipartBody(BaseModel):
     """Create video edit multipart request"""
 
-    video: bytes | VideoReferenceInputParam | None = None
-    prompt: str | None = None  # Text prompt that describes how to edit the source video.
+    video: bytes | VideoReferenceInputParam = _REQUIRED
+    prompt: str = _REQUIRED  # Text prompt that describes how to edit the source video.
 
 
 class CreateVideoExtendJsonBody(BaseModel):
     """Create video extension JSON request"""
 
-    video: VideoReferenceInputParam | None = None  # Reference to the completed video to extend.
-    prompt: str | None = None  # Updated text prompt that directs the extension generation.
-    seconds: VideoSeconds | None = None  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+    video: VideoReferenceInputParam = _REQUIRED  # Reference to the completed video to extend.
+    prompt: str = _REQUIRED  # Updated text prompt that directs the extension generation.
+    seconds: VideoSeconds = _REQUIRED  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
 
 
 class CreateVideoExtendMultipartBody(BaseModel):
     """Create video extension multipart request"""
 
-    video: bytes | VideoReferenceInputParam | None = None
-    prompt: str | None = None  # Updated text prompt that directs the extension generation.
-    seconds: VideoSeconds | None = None  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+    video: bytes | VideoReferenceInputParam = _REQUIRED
+    prompt: str = _REQUIRED  # Updated text prompt that directs the extension generation.
+    seconds: VideoSeconds = _REQUIRED  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
 
 
 class CreateVideoJsonBody(BaseModel):
     """Create video JSON request"""
 
     model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
-    prompt: str | None = None  # Text prompt that describes the video to generate.
+    prompt: str = _REQUIRED  # Text prompt that describes the video to generate.
     input_reference: ImageRefParam_2 | None = None  # Optional reference object that guides generation.
     seconds: VideoSeconds | None = None  # Clip duration in seconds (allowed values: 4, 8, 12).
     size: VideoSize | None = None  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
@@ -63,7 +66,7 @@ class CreateVideoMultipartBody(BaseModel):
     """Create video multipart request"""
 
     model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
-    prompt: str | None = None  # Text prompt that describes the video to generate.
+    prompt: str = _REQUIRED  # Text prompt that describes the video to generate.
     input_reference: bytes | ImageRefParam_2 | None = None
     seconds: VideoSeconds | None = None  # Clip duration in seconds (allowed values: 4, 8, 12).
     size: VideoSize | None = None  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
@@ -72,22 +75,22 @@ class CreateVideoMultipartBody(BaseModel):
 class CreateVideoRemixBody(BaseModel):
     """Create video remix request"""
 
-    prompt: str | None = None  # Updated text prompt that directs the remix generation.
+    prompt: str = _REQUIRED  # Updated text prompt that directs the remix generation.
 
 
 class DeletedVideoResource(BaseModel):
     """Deleted video response"""
 
-    object: Literal["video.deleted"] | str | None = None  # The object type that signals the deletion response.
-    deleted: bool | None = None  # Indicates that the video resource was deleted.
-    id: str | None = None  # Identifier of the deleted video.
+    object: Literal["video.deleted"] | str = _REQUIRED  # The object type that signals the deletion response.
+    deleted: bool = _REQUIRED  # Indicates that the video resource was deleted.
+    id: str = _REQUIRED  # Identifier of the deleted video.
 
 
 class Error_2(BaseModel):
     """Error"""
 
-    code: str | None = None  # A machine-readable error code that was returned.
-    message: str | None = None  # A human-readable description of the error that was returned.
+    code: str = _REQUIRED  # A machine-readable error code that was returned.
+    message: str = _REQUIRED  # A human-readable description of the error that was returned.
 
 
 class ImageRefParam_2(BaseModel):
@@ -96,41 +99,41 @@ class ImageRefParam_2(BaseModel):
 
 
 class VideoCharacterResource(BaseModel):
-    id: str | None = None
-    name: str | None = None
-    created_at: int | None = None  # Unix timestamp (in seconds) when the character was created.
+    id: str | None = _REQUIRED
+    name: str | None = _REQUIRED
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the character was created.
 
 
 class VideoListResource(BaseModel):
-    object: Literal["list"] | str | None = None  # The type of object returned, must be `list`.
-    data: list[VideoResource] | None = None  # A list of items
-    first_id: str | None = None
-    last_id: str | None = None
-    has_more: bool | None = None  # Whether there are more items available.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+    data: list[VideoResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    last_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
 
 
 class VideoReferenceInputParam(BaseModel):
     """Reference to the completed video."""
 
-    id: str | None = None  # The identifier of the completed video.
+    id: str = _REQUIRED  # The identifier of the completed video.
 
 
 class VideoResource(BaseModel):
     """Video job"""
 
-    id: str | None = None  # Unique identifier for the video job.
-    object: Literal["video"] | str | None = None  # The object type, which is always `video`.
-    model: VideoModel | None = None  # The video generation model that produced the job.
-    status: VideoStatus | None = None  # Current lifecycle status of the video job.
-    progress: int | None = None  # Approximate completion percentage for the generation task.
-    created_at: int | None = None  # Unix timestamp (seconds) for when the job was created.
-    completed_at: int | None = None
-    expires_at: int | None = None
-    prompt: str | None = None
-    size: VideoSize | None = None  # The resolution of the generated video.
-    seconds: str | None = None  # Duration of the generated clip in seconds.
-    remixed_from_video_id: str | None = None
-    error: Error_2 | None = None
+    id: str = _REQUIRED  # Unique identifier for the video job.
+    object: Literal["video"] | str = _REQUIRED  # The object type, which is always `video`.
+    model: VideoModel = _REQUIRED  # The video generation model that produced the job.
+    status: VideoStatus = _REQUIRED  # Current lifecycle status of the video job.
+    progress: int = _REQUIRED  # Approximate completion percentage for the generation task.
+    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the job was created.
+    completed_at: int | None = _REQUIRED
+    expires_at: int | None = _REQUIRED
+    prompt: str | None = _REQUIRED
+    size: VideoSize = _REQUIRED  # The resolution of the generated video.
+    seconds: str = _REQUIRED  # Duration of the generated clip in seconds.
+    remixed_from_video_id: str | None = _REQUIRED
+    error: Error_2 | None = _REQUIRED
 
 
 VideoContentVariant = Literal["video", "thumbnail", "spritesheet"] | str
@@ -142,3 +145,34 @@ VideoStatus = Literal["queued", "in_progress", "completed", "failed"] | str
 # Names of the official `openai` SDK.
 Video = VideoResource
 VideoDeleteResponse = DeletedVideoResource
+
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+class VideoCreateParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVideoJsonBody`` (the official SDK's request type)."""
+
+    model: str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]  # The video generation model to use (allowed values: sora-2, sora-2-pro).
+    prompt: Required[str]  # Text prompt that describes the video to generate.
+    input_reference: Mapping[str, Any]  # Optional reference object that guides generation.
+    seconds: Literal["4", "8", "12"] | str  # Clip duration in seconds (allowed values: 4, 8, 12).
+    size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
+
+
+class VideoExtendParams(TypedDict, total=False):
+    """The ``dict`` form of ``CreateVideoExtendJsonBody`` (the official SDK's request type)."""
+
+    video: Required[Mapping[str, Any]]  # Reference to the completed video to extend.
+    prompt: Required[str]  # Updated text prompt that directs the extension generation.
+    seconds: Required[Literal["4", "8", "12"] | str]  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+
+
+VideoCreateCharacterResponse = VideoCharacterResource
+VideoGetCharacterResponse = VideoCharacterResource
+VideoModelParam = VideoModel

@@ -4,283 +4,311 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
-__all__ = ["WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData", "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData", "WebhookEvalRunCanceled", "WebhookEvalRunCanceledData", "WebhookEvalRunFailed", "WebhookEvalRunFailedData", "WebhookEvalRunSucceeded", "WebhookEvalRunSucceededData", "WebhookFineTuningJobCancelled", "WebhookFineTuningJobCancelledData", "WebhookFineTuningJobFailed", "WebhookFineTuningJobFailedData", "WebhookFineTuningJobSucceeded", "WebhookFineTuningJobSucceededData", "WebhookLiveCallIncoming", "WebhookLiveCallIncomingData", "WebhookLiveCallIncomingDataSipHeadersItem", "WebhookRealtimeCallIncoming", "WebhookRealtimeCallIncomingData", "WebhookRealtimeCallIncomingDataSipHeadersItem", "WebhookResponseCancelled", "WebhookResponseCancelledData", "WebhookResponseCompleted", "WebhookResponseCompletedData", "WebhookResponseFailed", "WebhookResponseFailedData", "WebhookResponseIncomplete", "WebhookResponseIncompleteData"]
+__all__ = ["BatchCancelledWebhookEvent", "BatchCompletedWebhookEvent", "BatchExpiredWebhookEvent", "BatchFailedWebhookEvent", "EvalRunCanceledWebhookEvent", "EvalRunFailedWebhookEvent", "EvalRunSucceededWebhookEvent", "FineTuningJobCancelledWebhookEvent", "FineTuningJobFailedWebhookEvent", "FineTuningJobSucceededWebhookEvent", "LiveCallIncomingWebhookEvent", "RealtimeCallIncomingWebhookEvent", "ResponseCancelledWebhookEvent", "ResponseCompletedWebhookEvent", "ResponseFailedWebhookEvent", "ResponseIncompleteWebhookEvent", "WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData", "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData", "WebhookEvalRunCanceled", "WebhookEvalRunCanceledData", "WebhookEvalRunFailed", "WebhookEvalRunFailedData", "WebhookEvalRunSucceeded", "WebhookEvalRunSucceededData", "WebhookFineTuningJobCancelled", "WebhookFineTuningJobCancelledData", "WebhookFineTuningJobFailed", "WebhookFineTuningJobFailedData", "WebhookFineTuningJobSucceeded", "WebhookFineTuningJobSucceededData", "WebhookLiveCallIncoming", "WebhookLiveCallIncomingData", "WebhookLiveCallIncomingDataSipHeadersItem", "WebhookRealtimeCallIncoming", "WebhookRealtimeCallIncomingData", "WebhookRealtimeCallIncomingDataSipHeadersItem", "WebhookResponseCancelled", "WebhookResponseCancelledData", "WebhookResponseCompleted", "WebhookResponseCompletedData", "WebhookResponseFailed", "WebhookResponseFailedData", "WebhookResponseIncomplete", "WebhookResponseIncompleteData"]
+
+# Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
+_REQUIRED: Any = None
 
 class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     """batch.cancelled"""
 
-    type = "batch.cancelled"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the batch API request was cancelled.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookBatchCancelledData | None = None  # Event data payload.
+    type: ClassVar[Literal["batch.cancelled"]] = "batch.cancelled"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was cancelled.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookBatchCancelledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookBatchCancelledData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the batch API request.
+    id: str = _REQUIRED  # The unique ID of the batch API request.
 
 
 class WebhookBatchCompleted(BaseModel, tag_field="type", tag="batch.completed"):
     """batch.completed"""
 
-    type = "batch.completed"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the batch API request was completed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookBatchCompletedData | None = None  # Event data payload.
+    type: ClassVar[Literal["batch.completed"]] = "batch.completed"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was completed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookBatchCompletedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookBatchCompletedData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the batch API request.
+    id: str = _REQUIRED  # The unique ID of the batch API request.
 
 
 class WebhookBatchExpired(BaseModel, tag_field="type", tag="batch.expired"):
     """batch.expired"""
 
-    type = "batch.expired"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the batch API request expired.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookBatchExpiredData | None = None  # Event data payload.
+    type: ClassVar[Literal["batch.expired"]] = "batch.expired"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request expired.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookBatchExpiredData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookBatchExpiredData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the batch API request.
+    id: str = _REQUIRED  # The unique ID of the batch API request.
 
 
 class WebhookBatchFailed(BaseModel, tag_field="type", tag="batch.failed"):
     """batch.failed"""
 
-    type = "batch.failed"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the batch API request failed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookBatchFailedData | None = None  # Event data payload.
+    type: ClassVar[Literal["batch.failed"]] = "batch.failed"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request failed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookBatchFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookBatchFailedData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the batch API request.
+    id: str = _REQUIRED  # The unique ID of the batch API request.
 
 
 class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled"):
     """eval.run.canceled"""
 
-    type = "eval.run.canceled"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the eval run was canceled.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookEvalRunCanceledData | None = None  # Event data payload.
+    type: ClassVar[Literal["eval.run.canceled"]] = "eval.run.canceled"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run was canceled.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookEvalRunCanceledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookEvalRunCanceledData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the eval run.
+    id: str = _REQUIRED  # The unique ID of the eval run.
 
 
 class WebhookEvalRunFailed(BaseModel, tag_field="type", tag="eval.run.failed"):
     """eval.run.failed"""
 
-    type = "eval.run.failed"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the eval run failed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookEvalRunFailedData | None = None  # Event data payload.
+    type: ClassVar[Literal["eval.run.failed"]] = "eval.run.failed"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run failed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookEvalRunFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookEvalRunFailedData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the eval run.
+    id: str = _REQUIRED  # The unique ID of the eval run.
 
 
 class WebhookEvalRunSucceeded(BaseModel, tag_field="type", tag="eval.run.succeeded"):
     """eval.run.succeeded"""
 
-    type = "eval.run.succeeded"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the eval run succeeded.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookEvalRunSucceededData | None = None  # Event data payload.
+    type: ClassVar[Literal["eval.run.succeeded"]] = "eval.run.succeeded"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run succeeded.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookEvalRunSucceededData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookEvalRunSucceededData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the eval run.
+    id: str = _REQUIRED  # The unique ID of the eval run.
 
 
 class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tuning.job.cancelled"):
     """fine_tuning.job.cancelled"""
 
-    type = "fine_tuning.job.cancelled"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the fine-tuning job was cancelled.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookFineTuningJobCancelledData | None = None  # Event data payload.
+    type: ClassVar[Literal["fine_tuning.job.cancelled"]] = "fine_tuning.job.cancelled"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job was cancelled.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookFineTuningJobCancelledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookFineTuningJobCancelledData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the fine-tuning job.
+    id: str = _REQUIRED  # The unique ID of the fine-tuning job.
 
 
 class WebhookFineTuningJobFailed(BaseModel, tag_field="type", tag="fine_tuning.job.failed"):
     """fine_tuning.job.failed"""
 
-    type = "fine_tuning.job.failed"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the fine-tuning job failed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookFineTuningJobFailedData | None = None  # Event data payload.
+    type: ClassVar[Literal["fine_tuning.job.failed"]] = "fine_tuning.job.failed"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job failed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookFineTuningJobFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookFineTuningJobFailedData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the fine-tuning job.
+    id: str = _REQUIRED  # The unique ID of the fine-tuning job.
 
 
 class WebhookFineTuningJobSucceeded(BaseModel, tag_field="type", tag="fine_tuning.job.succeeded"):
     """fine_tuning.job.succeeded"""
 
-    type = "fine_tuning.job.succeeded"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the fine-tuning job succeeded.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookFineTuningJobSucceededData | None = None  # Event data payload.
+    type: ClassVar[Literal["fine_tuning.job.succeeded"]] = "fine_tuning.job.succeeded"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job succeeded.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookFineTuningJobSucceededData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookFineTuningJobSucceededData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the fine-tuning job.
+    id: str = _REQUIRED  # The unique ID of the fine-tuning job.
 
 
 class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incoming"):
     """live.call.incoming"""
 
-    type = "live.call.incoming"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the event was created.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookLiveCallIncomingData | None = None  # Event data payload.
+    type: ClassVar[Literal["live.call.incoming"]] = "live.call.incoming"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the event was created.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookLiveCallIncomingData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookLiveCallIncomingData(BaseModel):
     """Event data payload."""
 
-    session_id: str | None = None  # The Transceiver `rtc_...` ID of the pending SIP session.
-    sip_headers: list[WebhookLiveCallIncomingDataSipHeadersItem] | None = None  # Headers from the SIP Invite.
+    session_id: str = _REQUIRED  # The Transceiver `rtc_...` ID of the pending SIP session.
+    sip_headers: list[WebhookLiveCallIncomingDataSipHeadersItem] = _REQUIRED  # Headers from the SIP Invite.
 
 
 class WebhookLiveCallIncomingDataSipHeadersItem(BaseModel):
     """A header from the SIP Invite."""
 
-    name: str | None = None  # Name of the SIP Header.
-    value: str | None = None  # Value of the SIP Header.
+    name: str = _REQUIRED  # Name of the SIP Header.
+    value: str = _REQUIRED  # Value of the SIP Header.
 
 
 class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.call.incoming"):
     """realtime.call.incoming"""
 
-    type = "realtime.call.incoming"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the model response was completed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookRealtimeCallIncomingData | None = None  # Event data payload.
+    type: ClassVar[Literal["realtime.call.incoming"]] = "realtime.call.incoming"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookRealtimeCallIncomingData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookRealtimeCallIncomingData(BaseModel):
     """Event data payload."""
 
-    call_id: str | None = None  # The Transceiver `rtc_...` ID of the pending SIP session.
-    sip_headers: list[WebhookRealtimeCallIncomingDataSipHeadersItem] | None = None  # Headers from the SIP Invite.
+    call_id: str = _REQUIRED  # The Transceiver `rtc_...` ID of the pending SIP session.
+    sip_headers: list[WebhookRealtimeCallIncomingDataSipHeadersItem] = _REQUIRED  # Headers from the SIP Invite.
 
 
 class WebhookRealtimeCallIncomingDataSipHeadersItem(BaseModel):
     """A header from the SIP Invite."""
 
-    name: str | None = None  # Name of the SIP Header.
-    value: str | None = None  # Value of the SIP Header.
+    name: str = _REQUIRED  # Name of the SIP Header.
+    value: str = _REQUIRED  # Value of the SIP Header.
 
 
 class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancelled"):
     """response.cancelled"""
 
-    type = "response.cancelled"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the model response was cancelled.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookResponseCancelledData | None = None  # Event data payload.
+    type: ClassVar[Literal["response.cancelled"]] = "response.cancelled"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was cancelled.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookResponseCancelledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookResponseCancelledData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the model response.
+    id: str = _REQUIRED  # The unique ID of the model response.
 
 
 class WebhookResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """response.completed"""
 
-    type = "response.completed"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the model response was completed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookResponseCompletedData | None = None  # Event data payload.
+    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookResponseCompletedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookResponseCompletedData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the model response.
+    id: str = _REQUIRED  # The unique ID of the model response.
 
 
 class WebhookResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """response.failed"""
 
-    type = "response.failed"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the model response failed.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookResponseFailedData | None = None  # Event data payload.
+    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response failed.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookResponseFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookResponseFailedData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the model response.
+    id: str = _REQUIRED  # The unique ID of the model response.
 
 
 class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """response.incomplete"""
 
-    type = "response.incomplete"
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the model response was interrupted.
-    id: str | None = None  # The unique ID of the event.
-    data: WebhookResponseIncompleteData | None = None  # Event data payload.
+    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was interrupted.
+    id: str = _REQUIRED  # The unique ID of the event.
+    data: WebhookResponseIncompleteData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
 class WebhookResponseIncompleteData(BaseModel):
     """Event data payload."""
 
-    id: str | None = None  # The unique ID of the model response.
+    id: str = _REQUIRED  # The unique ID of the model response.
 
 
+# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
+
+
+BatchCancelledWebhookEvent = WebhookBatchCancelled
+BatchCompletedWebhookEvent = WebhookBatchCompleted
+BatchExpiredWebhookEvent = WebhookBatchExpired
+BatchFailedWebhookEvent = WebhookBatchFailed
+EvalRunCanceledWebhookEvent = WebhookEvalRunCanceled
+EvalRunFailedWebhookEvent = WebhookEvalRunFailed
+EvalRunSucceededWebhookEvent = WebhookEvalRunSucceeded
+FineTuningJobCancelledWebhookEvent = WebhookFineTuningJobCancelled
+FineTuningJobFailedWebhookEvent = WebhookFineTuningJobFailed
+FineTuningJobSucceededWebhookEvent = WebhookFineTuningJobSucceeded
+LiveCallIncomingWebhookEvent = WebhookLiveCallIncoming
+RealtimeCallIncomingWebhookEvent = WebhookRealtimeCallIncoming
+ResponseCancelledWebhookEvent = WebhookResponseCancelled
+ResponseCompletedWebhookEvent = WebhookResponseCompleted
+ResponseFailedWebhookEvent = WebhookResponseFailed
+ResponseIncompleteWebhookEvent = WebhookResponseIncomplete

@@ -11,9 +11,17 @@ if TYPE_CHECKING:
     from ..structured import ParsedChatCompletion
     from .stream import ChatCompletionStreamManager
 
-__all__ = ["CompletionsHelpers", "split_params"]
+__all__ = ["CompletionsHelpers", "ResponseFormatT", "split_params"]
 
 T = TypeVar("T")
+# The type ``response_format`` names, that ``message.parsed`` holds (the official SDK's name); None when it is not given
+# (a PEP 696 default, which typing.TypeVar accepts from Python 3.13 only: type checkers read typing_extensions').
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as _TypeVar
+
+    ResponseFormatT = _TypeVar("ResponseFormatT", default=None)
+else:
+    ResponseFormatT = TypeVar("ResponseFormatT")
 
 _OPTION_KEYS = RequestOptions.__required_keys__ | RequestOptions.__optional_keys__
 
@@ -50,8 +58,11 @@ class CompletionsHelpers:
 
     _client: AsyncOpenAI
 
-    def stream(self, *, messages: list[Any], model: str, response_format: type[T] | Any = UNSET,
-               tools: list[Any] | Any = UNSET, **params: Any) -> ChatCompletionStreamManager[T]:
+    # The public ``stream()`` / ``parse()`` are generated on ``client.chat.completions`` with the keyword
+    # parameters of ``create()`` (scripts/overrides.toml, [resources.helpers]); they pass them here as one dict
+    # and carry these docstrings.
+
+    def _stream(self, params: dict[str, Any]) -> ChatCompletionStreamManager[Any]:
         """Stream a chat completion as typed events: ``async with client.chat.completions.stream(...) as s``.
 
         Takes the parameters of ``create()`` (and its per-call options such as ``timeout``). Iterating the stream
@@ -65,6 +76,8 @@ class CompletionsHelpers:
         from ...types.chat import CreateChatCompletionStreamResponse
         from .stream import ChatCompletionStreamManager, ChatCompletionStreamState
 
+        messages, model = params.pop("messages"), params.pop("model")
+        response_format, tools = params.pop("response_format", UNSET), params.pop("tools", UNSET)
         body, options = _chat_body(messages, model, response_format, tools, params)
         body["stream"] = True
         client = self._client
@@ -73,14 +86,13 @@ class CompletionsHelpers:
             return await client._request("POST", "/chat/completions", body=body, cast=None, stream=True,
                                          stream_cls=CreateChatCompletionStreamResponse, options=options)
 
-        state: ChatCompletionStreamState[T] = ChatCompletionStreamState(
+        state: ChatCompletionStreamState[Any] = ChatCompletionStreamState(
             response_format=response_format if response_format is not UNSET else None,
             tools=tools if tools is not UNSET else None,
         )
         return ChatCompletionStreamManager(request, state)
 
-    async def parse(self, *, messages: list[Any], model: str, response_format: type[T] | Any = UNSET,
-                    tools: list[Any] | Any = UNSET, **params: Any) -> ParsedChatCompletion[T]:
+    async def _parse(self, params: dict[str, Any]) -> ParsedChatCompletion[Any]:
         """Create a chat completion and decode it: ``message.parsed`` is the content as ``response_format``.
 
         ``response_format`` is a Struct/dataclass/TypedDict type (sent as a strict JSON schema); tools made with
@@ -95,6 +107,8 @@ class CompletionsHelpers:
         from ...types.chat import CreateChatCompletionResponse
         from ..structured import parse_chat_completion
 
+        messages, model = params.pop("messages"), params.pop("model")
+        response_format, tools = params.pop("response_format", UNSET), params.pop("tools", UNSET)
         body, options = _chat_body(messages, model, response_format, tools, params)
         completion = await self._client._request("POST", "/chat/completions", body=body,
                                                  cast=CreateChatCompletionResponse, options=options)

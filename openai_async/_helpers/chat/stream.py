@@ -20,7 +20,7 @@ stream, a chunk that only adds text is decoded into a slim type and its ``ChunkE
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, cast
 
 import msgspec
 
@@ -535,6 +535,7 @@ class ChatCompletionStreamState(Generic[T]):
         return self.current_completion_snapshot
 
     def _build(self) -> ParsedChatCompletion[T]:
+        # Fields the spec requires are typed non-optional; one the stream never sent stays None, as when decoded.
         last = self._last
         if type(last) is bytes:
             last = _decode_chunk(last)
@@ -546,15 +547,15 @@ class ChatCompletionStreamState(Generic[T]):
             if st.tools:
                 tool_calls = [
                     ParsedFunctionToolCall(
-                        id=tc.id,
-                        function=ParsedFunction(name=tc.name, arguments=tc.args.text(), parsed_arguments=tc.parsed),
+                        id=cast(str, tc.id),
+                        function=ParsedFunction(name=cast(str, tc.name), arguments=tc.args.text(), parsed_arguments=tc.parsed),
                     )
                     for _, tc in sorted(st.tools.items())
                 ]
             function_call = None
             if st.function_name is not None or st.function_args is not None:
                 function_call = ChatCompletionResponseMessageFunctionCall(
-                    name=st.function_name, arguments=st.function_args.text() if st.function_args else ""
+                    name=cast(str, st.function_name), arguments=st.function_args.text() if st.function_args else ""
                 )
             message: ParsedChatCompletionMessage[T] = ParsedChatCompletionMessage(
                 role=st.role or "assistant",
@@ -569,13 +570,13 @@ class ChatCompletionStreamState(Generic[T]):
             if st.logprobs:
                 logprobs = CreateChatCompletionResponseChoicesItemLogprobs(content=st.lp_content,
                                                                            refusal=st.lp_refusal)
-            choices.append(ParsedChoice(index=i, message=message, finish_reason=st.finish_reason,
+            choices.append(ParsedChoice(index=i, message=message, finish_reason=cast(str, st.finish_reason),
                                         logprobs=logprobs))
         return ParsedChatCompletion(
-            id=meta.id if meta else None,
+            id=cast(str, meta.id if meta else None),
             object="chat.completion",
-            created=meta.created if meta else None,
-            model=meta.model if meta else None,
+            created=cast(int, meta.created if meta else None),
+            model=cast(str, meta.model if meta else None),
             choices=choices,
             usage=self._usage,
             system_fingerprint=_latest(last, meta, "system_fingerprint"),

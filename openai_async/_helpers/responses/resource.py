@@ -13,9 +13,16 @@ if TYPE_CHECKING:
     from ..structured import ParsedResponse
     from .stream import ResponseStreamManager
 
-__all__ = ["ResponsesHelpers"]
+__all__ = ["ResponsesHelpers", "TextFormatT"]
 
-T = TypeVar("T")
+# The type ``text_format`` names, that ``output_parsed`` holds (the official SDK's name); None when it is not given
+# (a PEP 696 default, which typing.TypeVar accepts from Python 3.13 only: type checkers read typing_extensions').
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar as _TypeVar
+
+    TextFormatT = _TypeVar("TextFormatT", default=None)
+else:
+    TextFormatT = TypeVar("TextFormatT")
 
 
 def _responses_body(text_format: Any, tools: Any, params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
@@ -36,9 +43,11 @@ class ResponsesHelpers:
 
     _client: AsyncOpenAI
 
-    def stream(self, *, response_id: str | Any = UNSET, starting_after: int | Any = UNSET,
-               text_format: type[T] | Any = UNSET, tools: list[Any] | Any = UNSET,
-               **params: Any) -> ResponseStreamManager[T]:
+    # The public ``stream()`` / ``parse()`` are generated on ``client.responses`` with the keyword parameters of
+    # ``create()`` (scripts/overrides.toml, [resources.helpers]); they pass them here as one dict and carry these
+    # docstrings.
+
+    def _stream(self, params: dict[str, Any]) -> ResponseStreamManager[Any]:
         """Stream a response as typed events: ``async with client.responses.stream(...) as stream``.
 
         With ``response_id=`` (and optionally ``starting_after=`` a sequence number) it resumes the stream of a
@@ -51,6 +60,8 @@ class ResponsesHelpers:
         from .stream import EVENT_TYPE, ResponseStreamManager, ResponseStreamState
 
         client = self._client
+        response_id, starting_after = params.pop("response_id", UNSET), params.pop("starting_after", UNSET)
+        text_format, tools = params.pop("text_format", UNSET), params.pop("tools", UNSET)
         body, options = _responses_body(text_format, tools, params)
         if response_id is not UNSET:
             query = {"stream": True, "starting_after": starting_after, **body}
@@ -66,14 +77,13 @@ class ResponsesHelpers:
                 return await client._request("POST", "/responses", body=body, cast=None, stream=True,
                                              stream_cls=EVENT_TYPE, options=options)
 
-        state: ResponseStreamState[T] = ResponseStreamState(
+        state: ResponseStreamState[Any] = ResponseStreamState(
             text_format=text_format if text_format is not UNSET else None,
             tools=tools if tools is not UNSET else None,
         )
         return ResponseStreamManager(request, state, client)
 
-    async def parse(self, *, text_format: type[T] | Any = UNSET, tools: list[Any] | Any = UNSET,
-                    **params: Any) -> ParsedResponse[T]:
+    async def _parse(self, params: dict[str, Any]) -> ParsedResponse[Any]:
         """Create a response and decode it: ``response.output_parsed`` is the output text as ``text_format``.
 
         Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
@@ -85,6 +95,7 @@ class ResponsesHelpers:
         from ...types.responses import Response
         from ..structured import parse_response
 
+        text_format, tools = params.pop("text_format", UNSET), params.pop("tools", UNSET)
         body, options = _responses_body(text_format, tools, params)
         response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)
         return parse_response(response, text_format if text_format is not UNSET else None,

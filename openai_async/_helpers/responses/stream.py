@@ -254,12 +254,14 @@ class ResponseStream(Generic[T]):
         self._raw = raw
         self._state = state
         self._client = client
-        self._events: AsyncGenerator[Any, None] = raw._loop_with(lambda reader: _response_events(reader, state))
+        self._events: AsyncGenerator[_r.ResponseStreamEvent, None] = raw._loop_with(
+            lambda reader: _response_events(reader, state)
+        )
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[_r.ResponseStreamEvent]:
         return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> _r.ResponseStreamEvent:
         return await self._events.__anext__()
 
     @property

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -64,7 +64,14 @@ class Assistants(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[AssistantObject]:
-        """Returns a list of assistants. See https://platform.openai.com/docs/api-reference/assistants"""
+        """Returns a list of assistants. See https://platform.openai.com/docs/api-reference/assistants
+
+        Args:
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+        """
         return self._client._paginate(
             "/assistants",
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -81,15 +88,20 @@ class Assistants(APIResource):
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
-        """Create an assistant with a model and instructions. See https://platform.openai.com/docs/api-reference/assistants"""
+        """Create an assistant with a model and instructions. See https://platform.openai.com/docs/api-reference/assistants
+
+        Args:
+            model: ID of the model to use.
+            tools: A list of tool enabled on the assistant.
+        """
         return await self._client._request(
             "POST",
             "/assistants",
@@ -115,7 +127,11 @@ class Assistants(APIResource):
         assistant_id: str,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
-        """Retrieves an assistant. See https://platform.openai.com/docs/api-reference/assistants"""
+        """Retrieves an assistant. See https://platform.openai.com/docs/api-reference/assistants
+
+        Args:
+            assistant_id: The ID of the assistant to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/assistants/{path_segment(assistant_id, 'assistant_id')}",
@@ -132,15 +148,21 @@ class Assistants(APIResource):
         name: str | None | UnsetType = UNSET,
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AssistantObject:
-        """Modifies an assistant. See https://platform.openai.com/docs/api-reference/assistants"""
+        """Modifies an assistant. See https://platform.openai.com/docs/api-reference/assistants
+
+        Args:
+            assistant_id: The ID of the assistant to modify.
+            model: ID of the model to use.
+            tools: A list of tool enabled on the assistant.
+        """
         return await self._client._request(
             "POST",
             f"/assistants/{path_segment(assistant_id, 'assistant_id')}",
@@ -166,7 +188,11 @@ class Assistants(APIResource):
         assistant_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteAssistantResponse:
-        """Delete an assistant. See https://platform.openai.com/docs/api-reference/assistants"""
+        """Delete an assistant. See https://platform.openai.com/docs/api-reference/assistants
+
+        Args:
+            assistant_id: The ID of the assistant to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/assistants/{path_segment(assistant_id, 'assistant_id')}",

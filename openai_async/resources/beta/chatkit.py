@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,7 +38,11 @@ class Sessions(APIResource):
         session_id: str,
         **options: Unpack[RequestOptions],
     ) -> ChatSessionResource:
-        """Cancel an active ChatKit session and return its most recent metadata. See https://platform.openai.com/docs/api-reference/chatkit/cancel-session new requests from using the issued client secret."""
+        """Cancel an active ChatKit session and return its most recent metadata. See https://platform.openai.com/docs/api-reference/chatkit/cancel-session new requests from using the issued client secret.
+
+        Args:
+            session_id: Unique identifier for the ChatKit session to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/chatkit/sessions/{path_segment(session_id, 'session_id')}/cancel",
@@ -48,14 +53,22 @@ class Sessions(APIResource):
     async def create(
         self,
         *,
-        workflow: dict[str, Any] | WorkflowParam,
+        workflow: Mapping[str, Any] | WorkflowParam,
         user: str,
-        expires_after: dict[str, Any] | ExpiresAfterParam | UnsetType = UNSET,
-        rate_limits: dict[str, Any] | RateLimitsParam | UnsetType = UNSET,
-        chatkit_configuration: dict[str, Any] | ChatkitConfigurationParam | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | ExpiresAfterParam | UnsetType = UNSET,
+        rate_limits: Mapping[str, Any] | RateLimitsParam | UnsetType = UNSET,
+        chatkit_configuration: Mapping[str, Any] | ChatkitConfigurationParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ChatSessionResource:
-        """Create a ChatKit session. See https://platform.openai.com/docs/api-reference/chatkit/sessions/create object."""
+        """Create a ChatKit session. See https://platform.openai.com/docs/api-reference/chatkit/sessions/create object.
+
+        Args:
+            workflow: Workflow that powers the session.
+            user: A free-form string that identifies your end user; ensures this Session can access other objects that have t...
+            expires_after: Optional override for session expiration timing in seconds from creation.
+            rate_limits: Optional override for per-minute request limits.
+            chatkit_configuration: Optional overrides for ChatKit runtime configuration features
+        """
         return await self._client._request(
             "POST",
             "/chatkit/sessions",
@@ -96,7 +109,15 @@ class Threads(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ThreadItem]:
-        """List items that belong to a ChatKit thread. See https://platform.openai.com/docs/api-reference/chatkit/threads/list-items for the specified thread."""
+        """List items that belong to a ChatKit thread. See https://platform.openai.com/docs/api-reference/chatkit/threads/list-items for the specified thread.
+
+        Args:
+            thread_id: Identifier of the ChatKit thread whose items are requested.
+            limit: Maximum number of thread items to return.
+            order: Sort order for results by creation time.
+            after: List items created after this thread item ID.
+            before: List items created before this thread item ID.
+        """
         return self._client._paginate(
             f"/chatkit/threads/{path_segment(thread_id, 'thread_id')}/items",
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -110,7 +131,11 @@ class Threads(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> ThreadResource:
-        """Retrieve a ChatKit thread by its identifier. See https://platform.openai.com/docs/api-reference/chatkit/threads/retrieve"""
+        """Retrieve a ChatKit thread by its identifier. See https://platform.openai.com/docs/api-reference/chatkit/threads/retrieve
+
+        Args:
+            thread_id: Identifier of the ChatKit thread to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/chatkit/threads/{path_segment(thread_id, 'thread_id')}",
@@ -123,7 +148,11 @@ class Threads(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeletedThreadResource:
-        """Delete a ChatKit thread along with its items and stored attachments. See https://platform.openai.com/docs/api-reference/chatkit/threads/delete"""
+        """Delete a ChatKit thread along with its items and stored attachments. See https://platform.openai.com/docs/api-reference/chatkit/threads/delete
+
+        Args:
+            thread_id: Identifier of the ChatKit thread to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/chatkit/threads/{path_segment(thread_id, 'thread_id')}",
@@ -141,7 +170,15 @@ class Threads(APIResource):
         user: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ThreadResource]:
-        """List ChatKit threads with optional pagination and user filters. See https://platform.openai.com/docs/api-reference/chatkit/list-threads scope."""
+        """List ChatKit threads with optional pagination and user filters. See https://platform.openai.com/docs/api-reference/chatkit/list-threads scope.
+
+        Args:
+            limit: Maximum number of thread items to return.
+            order: Sort order for results by creation time.
+            after: List items created after this thread item ID.
+            before: List items created before this thread item ID.
+            user: Filter threads that belong to this user identifier.
+        """
         return self._client._paginate(
             "/chatkit/threads",
             query={"limit": limit, "order": order, "after": after, "before": before, "user": user},

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,25 +57,43 @@ class Sessions(APIResource):
     async def create(
         self,
         *,
-        client_secret: dict[str, Any],
+        client_secret: Mapping[str, Any],
         modalities: Any | UnsetType = UNSET,
         instructions: str | UnsetType = UNSET,
-        voice: str | dict[str, Any] | UnsetType = UNSET,
+        voice: str | Mapping[str, Any] | UnsetType = UNSET,
         input_audio_format: str | UnsetType = UNSET,
         output_audio_format: str | UnsetType = UNSET,
-        input_audio_transcription: dict[str, Any] | UnsetType = UNSET,
+        input_audio_transcription: Mapping[str, Any] | UnsetType = UNSET,
         speed: float | UnsetType = UNSET,
-        tracing: Literal["auto"] | dict[str, Any] | UnsetType = UNSET,
-        turn_detection: dict[str, Any] | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any]] | UnsetType = UNSET,
+        tracing: Literal["auto"] | Mapping[str, Any] | UnsetType = UNSET,
+        turn_detection: Mapping[str, Any] | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any]] | UnsetType = UNSET,
         tool_choice: str | UnsetType = UNSET,
         temperature: float | UnsetType = UNSET,
         max_response_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
-        truncation: Literal["auto", "disabled"] | dict[str, Any] | UnsetType = UNSET,
-        prompt: dict[str, Any] | Prompt | UnsetType = UNSET,
+        truncation: Literal["auto", "disabled"] | Mapping[str, Any] | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeSessionCreateResponse:
-        """Create an ephemeral API token for use in client-side applications with the Realtime API. See https://platform.openai.com/docs/api-reference/realtime"""
+        """Create an ephemeral API token for use in client-side applications with the Realtime API. See https://platform.openai.com/docs/api-reference/realtime
+
+        Args:
+            client_secret: Ephemeral key returned by the API.
+            modalities: The set of modalities the model can respond with.
+            instructions: The default system instructions (i.e.
+            voice: The voice the model uses to respond.
+            input_audio_format: The format of input audio.
+            output_audio_format: The format of output audio.
+            input_audio_transcription: Configuration for input audio transcription, defaults to off and can be set to `null` to turn off once on.
+            speed: The speed of the model's spoken response.
+            tracing: Configuration options for tracing.
+            turn_detection: Configuration for turn detection.
+            tools: Tools (functions) available to the model.
+            tool_choice: How the model chooses tools.
+            temperature: Sampling temperature for the model, limited to [0.6, 1.2].
+            max_response_output_tokens: Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+            truncation: When the number of tokens in a conversation exceeds the model's input token limit, the conversation be trun...
+        """
         return await self._client._request(
             "POST",
             "/realtime/sessions",
@@ -120,14 +138,22 @@ class TranscriptionSessions(APIResource):
     async def create(
         self,
         *,
-        turn_detection: dict[str, Any] | UnsetType = UNSET,
-        input_audio_noise_reduction: dict[str, Any] | UnsetType = UNSET,
+        turn_detection: Mapping[str, Any] | UnsetType = UNSET,
+        input_audio_noise_reduction: Mapping[str, Any] | UnsetType = UNSET,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | UnsetType = UNSET,
-        input_audio_transcription: dict[str, Any] | AudioTranscription | UnsetType = UNSET,
+        input_audio_transcription: Mapping[str, Any] | AudioTranscription | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeTranscriptionSessionCreateResponse:
-        """Create an ephemeral API token for use in client-side applications with the Realtime API specifically for realtime transcriptions. See https://platform.openai.com/docs/api-reference/realtime"""
+        """Create an ephemeral API token for use in client-side applications with the Realtime API specifically for realtime transcriptions. See https://platform.openai.com/docs/api-reference/realtime
+
+        Args:
+            turn_detection: Configuration for turn detection.
+            input_audio_noise_reduction: Configuration for input audio noise reduction.
+            input_audio_format: The format of input audio.
+            input_audio_transcription: Configuration for input audio transcription.
+            include: The set of items to include in the transcription.
+        """
         return await self._client._request(
             "POST",
             "/realtime/transcription_sessions",

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -131,7 +131,7 @@ class Responses(APIResource):
         self,
         *,
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
-        metadata: dict[str, Any] | BetaMetadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | BetaMetadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -139,30 +139,30 @@ class Responses(APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | BetaTool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | BetaPrompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | BetaTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | BetaPrompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | BetaReasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | BetaInputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | BetaReasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | BetaInputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
-        multi_agent: dict[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
+        multi_agent: Mapping[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse: ...
 
@@ -172,7 +172,7 @@ class Responses(APIResource):
         *,
         stream: Literal[True],
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
-        metadata: dict[str, Any] | BetaMetadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | BetaMetadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -180,29 +180,29 @@ class Responses(APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | BetaTool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | BetaPrompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | BetaTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | BetaPrompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | BetaReasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | BetaInputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | BetaReasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | BetaInputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
-        multi_agent: dict[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
+        multi_agent: Mapping[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[BetaResponseStreamEvent]: ...
 
@@ -211,7 +211,7 @@ class Responses(APIResource):
         self,
         *,
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
-        metadata: dict[str, Any] | BetaMetadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | BetaMetadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -219,30 +219,30 @@ class Responses(APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | BetaTool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | BetaPrompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | BetaTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | BetaPrompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | BetaReasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | BetaInputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | BetaReasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | BetaInputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
-        multi_agent: dict[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
+        multi_agent: Mapping[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]: ...
 
@@ -250,7 +250,7 @@ class Responses(APIResource):
         self,
         *,
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
-        metadata: dict[str, Any] | BetaMetadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | BetaMetadata | UnsetType = UNSET,
         top_logprobs: int | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
@@ -258,33 +258,45 @@ class Responses(APIResource):
         safety_identifier: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | BetaPromptCacheOptionsParam | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         model: str | UnsetType = UNSET,
         background: bool | None | UnsetType = UNSET,
         max_tool_calls: int | None | UnsetType = UNSET,
-        text: dict[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | BetaTool] | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
-        prompt: dict[str, Any] | BetaPrompt | UnsetType = UNSET,
+        text: Mapping[str, Any] | BetaResponseTextParam | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | BetaTool] | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | BetaPrompt | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | BetaReasoning | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | BetaInputItem] | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | BetaReasoning | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | BetaInputItem] | UnsetType = UNSET,
         include: list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        moderation: dict[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
+        moderation: Mapping[str, Any] | BetaModerationParam | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
-        stream_options: dict[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        context_management: Sequence[dict[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
+        stream_options: Mapping[str, Any] | BetaResponseStreamOptions | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        context_management: Sequence[Mapping[str, Any] | BetaContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
-        multi_agent: dict[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
+        multi_agent: Mapping[str, Any] | BetaMultiAgentParam | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]:
-        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create"""
+        """Creates a model response. See https://platform.openai.com/docs/api-reference/responses/create
+
+        Args:
+            betas: Optional beta features to enable for this request.
+            top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
+            user: This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+            prompt_cache_options: Options for prompt caching.
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`.
+            text: Configuration options for a text response from the model.
+            tools: An array of tools the model may call while generating a response.
+            tool_choice: How the model should select which tool (or tools) to use when generating a response.
+            input: Text, image, or file inputs to the model, used to generate a response.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -381,7 +393,16 @@ class Responses(APIResource):
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse | AsyncStream[BetaResponseStreamEvent]:
-        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Retrieves a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve.
+            include: Additional fields to include in the response.
+            stream: If set to true, the model response data will be streamed to the client as it is generated using server-sent...
+            starting_after: The sequence number of the event after which to start streaming.
+            include_obfuscation: When true, stream obfuscation will be enabled.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -401,7 +422,12 @@ class Responses(APIResource):
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
-        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Deletes a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to delete.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         await self._client._request(
@@ -419,7 +445,12 @@ class Responses(APIResource):
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaResponse:
-        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses"""
+        """Cancels a model response with the given ID. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to cancel.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -435,16 +466,21 @@ class Responses(APIResource):
         *,
         model: str | None,
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | BetaInputItem] | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | BetaInputItem] | None | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         prompt_cache_key: str | None | UnsetType = UNSET,
         prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET,
-        prompt_cache_options: dict[str, Any] | BetaPromptCacheOptionsParam | None | UnsetType = UNSET,
+        prompt_cache_options: Mapping[str, Any] | BetaPromptCacheOptionsParam | None | UnsetType = UNSET,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaCompactResource:
-        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses"""
+        """Compact a conversation. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            model: Model ID used to generate the response, like `gpt-5` or `o3`.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(
@@ -480,7 +516,16 @@ class InputItems(APIResource):
         betas: builtins.list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[BetaItemResource]:
-        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns a list of input items for a given response. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            response_id: The ID of the response to retrieve input items for.
+            limit: A limit on the number of objects to be returned.
+            order: The order to return the input items in.
+            after: An item ID to list items after, used in pagination.
+            include: Additional fields to include in the response.
+            betas: Optional beta features to enable for this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return self._client._paginate(
@@ -500,20 +545,26 @@ class InputTokens(APIResource):
         *,
         betas: list[Literal["responses_multi_agent=v1"]] | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
-        input: str | Sequence[dict[str, Any] | BetaInputItem] | None | UnsetType = UNSET,
+        input: str | Sequence[Mapping[str, Any] | BetaInputItem] | None | UnsetType = UNSET,
         previous_response_id: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | BetaTool] | None | UnsetType = UNSET,
-        text: dict[str, Any] | BetaResponseTextParam | None | UnsetType = UNSET,
-        reasoning: dict[str, Any] | BetaReasoning | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | BetaTool] | None | UnsetType = UNSET,
+        text: Mapping[str, Any] | BetaResponseTextParam | None | UnsetType = UNSET,
+        reasoning: Mapping[str, Any] | BetaReasoning | None | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         personality: str | UnsetType = UNSET,
-        conversation: str | dict[str, Any] | None | UnsetType = UNSET,
-        tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | None | UnsetType = UNSET,
+        conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
+        tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | None | UnsetType = UNSET,
         parallel_tool_calls: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> BetaTokenCountsResource:
-        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses"""
+        """Returns input token counts of the request. See https://platform.openai.com/docs/api-reference/responses
+
+        Args:
+            betas: Optional beta features to enable for this request.
+            truncation: The truncation strategy to use for the model response.
+            personality: A model-owned style preset to apply to this request.
+        """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
         return await self._client._request(

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -140,12 +140,16 @@ class Threads(APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[dict[str, Any] | CreateMessageRequest] | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ThreadObject:
-        """Create a thread. See https://platform.openai.com/docs/api-reference/threads"""
+        """Create a thread. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            messages: A list of messages to start the thread with.
+        """
         return await self._client._request(
             "POST",
             "/threads",
@@ -159,21 +163,21 @@ class Threads(APIResource):
         self,
         *,
         assistant_id: str,
-        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
+        thread: Mapping[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
 
@@ -183,20 +187,20 @@ class Threads(APIResource):
         *,
         assistant_id: str,
         stream: Literal[True],
-        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
+        thread: Mapping[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
 
@@ -205,21 +209,21 @@ class Threads(APIResource):
         self,
         *,
         assistant_id: str,
-        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
+        thread: Mapping[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
 
@@ -227,24 +231,40 @@ class Threads(APIResource):
         self,
         *,
         assistant_id: str,
-        thread: dict[str, Any] | CreateThreadRequest | UnsetType = UNSET,
+        thread: Mapping[str, Any] | CreateThreadRequest | UnsetType = UNSET,
         model: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
-        """Create a thread and run it in one request. See https://platform.openai.com/docs/api-reference/threads"""
+        """Create a thread and run it in one request. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            assistant_id: The ID of the assistant to use to execute this run.
+            thread: Options to create a new thread.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Override the default system message of the assistant.
+            tools: Override the tools the assistant can use for this run.
+            tool_resources: A set of resources that are used by the assistant's tools.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            stream: If `true`, returns a stream of events that happen during the Run as server-sent events, terminating when th...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+        """
         return await self._client._request(
             "POST",
             "/threads/runs",
@@ -277,7 +297,11 @@ class Threads(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> ThreadObject:
-        """Retrieves a thread. See https://platform.openai.com/docs/api-reference/threads"""
+        """Retrieves a thread. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/threads/{path_segment(thread_id, 'thread_id')}",
@@ -289,11 +313,15 @@ class Threads(APIResource):
         self,
         thread_id: str,
         *,
-        tool_resources: dict[str, Any] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ThreadObject:
-        """Modifies a thread. See https://platform.openai.com/docs/api-reference/threads"""
+        """Modifies a thread. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to modify.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}",
@@ -307,7 +335,11 @@ class Threads(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteThreadResponse:
-        """Delete a thread. See https://platform.openai.com/docs/api-reference/threads"""
+        """Delete a thread. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/threads/{path_segment(thread_id, 'thread_id')}",
@@ -330,7 +362,16 @@ class Messages(APIResource):
         run_id: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[MessageObject]:
-        """Returns a list of messages for a given thread. See https://platform.openai.com/docs/api-reference/threads"""
+        """Returns a list of messages for a given thread. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread the messages belong to.
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+            run_id: Filter messages by the run ID that generated them.
+        """
         return self._client._paginate(
             f"/threads/{path_segment(thread_id, 'thread_id')}/messages",
             query={"limit": limit, "order": order, "after": after, "before": before, "run_id": run_id},
@@ -344,12 +385,17 @@ class Messages(APIResource):
         thread_id: str,
         *,
         role: Literal["user", "assistant"],
-        content: str | Sequence[dict[str, Any] | MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject],
-        attachments: Sequence[dict[str, Any]] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        content: str | Sequence[Mapping[str, Any] | MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject],
+        attachments: Sequence[Mapping[str, Any]] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> MessageObject:
-        """Create a message. See https://platform.openai.com/docs/api-reference/threads"""
+        """Create a message. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to create a message for.
+            role: The role of the entity that is creating the message.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}/messages",
@@ -365,7 +411,12 @@ class Messages(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> MessageObject:
-        """Retrieve a message. See https://platform.openai.com/docs/api-reference/threads"""
+        """Retrieve a message. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to which this message belongs.
+            message_id: The ID of the message to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/threads/{path_segment(thread_id, 'thread_id')}/messages/{path_segment(message_id, 'message_id')}",
@@ -378,10 +429,15 @@ class Messages(APIResource):
         message_id: str,
         *,
         thread_id: str,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> MessageObject:
-        """Modifies a message. See https://platform.openai.com/docs/api-reference/threads"""
+        """Modifies a message. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to which this message belongs.
+            message_id: The ID of the message to modify.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}/messages/{path_segment(message_id, 'message_id')}",
@@ -397,7 +453,12 @@ class Messages(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> DeleteMessageResponse:
-        """Deletes a message. See https://platform.openai.com/docs/api-reference/threads"""
+        """Deletes a message. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to which this message belongs.
+            message_id: The ID of the message to delete.
+        """
         return await self._client._request(
             "DELETE",
             f"/threads/{path_segment(thread_id, 'thread_id')}/messages/{path_segment(message_id, 'message_id')}",
@@ -423,7 +484,15 @@ class Runs(APIResource):
         before: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[RunObject]:
-        """Returns a list of runs belonging to a thread. See https://platform.openai.com/docs/api-reference/threads"""
+        """Returns a list of runs belonging to a thread. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread the run belongs to.
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+        """
         return self._client._paginate(
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs",
             query={"limit": limit, "order": order, "after": after, "before": before},
@@ -443,18 +512,18 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: Literal[False] | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
 
@@ -470,17 +539,17 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
 
@@ -495,18 +564,18 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
 
@@ -520,21 +589,39 @@ class Runs(APIResource):
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         additional_instructions: str | None | UnsetType = UNSET,
-        additional_messages: Sequence[dict[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
-        tools: Sequence[dict[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
         top_p: float | None | UnsetType = UNSET,
         stream: bool | None | UnsetType = UNSET,
         max_prompt_tokens: int | None | UnsetType = UNSET,
         max_completion_tokens: int | None | UnsetType = UNSET,
-        truncation_strategy: dict[str, Any] | UnsetType = UNSET,
-        tool_choice: dict[str, Any] | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | dict[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
-        """Create a run. See https://platform.openai.com/docs/api-reference/threads"""
+        """Create a run. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to run.
+            assistant_id: The ID of the assistant to use to execute this run.
+            include: A list of additional fields to include in the response.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Overrides the instructions of the assistant.
+            additional_instructions: Appends additional instructions at the end of the instructions for the run.
+            additional_messages: Adds additional messages to the thread before creating the run.
+            tools: Override the tools the assistant can use for this run.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            stream: If `true`, returns a stream of events that happen during the Run as server-sent events, terminating when th...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs",
@@ -571,7 +658,12 @@ class Runs(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> RunObject:
-        """Retrieves a run. See https://platform.openai.com/docs/api-reference/threads"""
+        """Retrieves a run. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread that was run.
+            run_id: The ID of the run to retrieve.
+        """
         return await self._client._request(
             "GET",
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}",
@@ -584,10 +676,15 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        metadata: dict[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject:
-        """Modifies a run. See https://platform.openai.com/docs/api-reference/threads"""
+        """Modifies a run. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread that was run.
+            run_id: The ID of the run to modify.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}",
@@ -603,7 +700,12 @@ class Runs(APIResource):
         thread_id: str,
         **options: Unpack[RequestOptions],
     ) -> RunObject:
-        """Cancels a run that is in_progress. See https://platform.openai.com/docs/api-reference/threads"""
+        """Cancels a run that is in_progress. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to which this run belongs.
+            run_id: The ID of the run to cancel.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/cancel",
@@ -617,7 +719,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[dict[str, Any]],
+        tool_outputs: Sequence[Mapping[str, Any]],
         stream: Literal[False] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
@@ -628,7 +730,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[dict[str, Any]],
+        tool_outputs: Sequence[Mapping[str, Any]],
         stream: Literal[True],
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
@@ -639,7 +741,7 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[dict[str, Any]],
+        tool_outputs: Sequence[Mapping[str, Any]],
         stream: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
@@ -649,11 +751,17 @@ class Runs(APIResource):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[dict[str, Any]],
+        tool_outputs: Sequence[Mapping[str, Any]],
         stream: bool | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
-        """When a run has the status: "requires_action" and required_action.type is submit_tool_outputs, this endpoint can be used to submit the outputs from the tool calls once they're all completed. See https://platform.openai.com/docs/api-reference/threads"""
+        """When a run has the status: "requires_action" and required_action.type is submit_tool_outputs, this endpoint can be used to submit the outputs from the tool calls once they're all completed. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to which this run belongs.
+            run_id: The ID of the run that requires the tool output submission.
+            tool_outputs: A list of tools for which the outputs are being submitted.
+        """
         return await self._client._request(
             "POST",
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/submit_tool_outputs",
@@ -680,7 +788,17 @@ class Steps(APIResource):
         include: builtins.list[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[RunStepObject]:
-        """Returns a list of run steps belonging to a run. See https://platform.openai.com/docs/api-reference/threads"""
+        """Returns a list of run steps belonging to a run. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread the run and run steps belong to.
+            run_id: The ID of the run the run steps belong to.
+            limit: A limit on the number of objects to be returned.
+            order: Sort order by the `created_at` timestamp of the objects.
+            after: A cursor for use in pagination.
+            before: A cursor for use in pagination.
+            include: A list of additional fields to include in the response.
+        """
         return self._client._paginate(
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/steps",
             query={"limit": limit, "order": order, "after": after, "before": before, "include": include},
@@ -698,7 +816,14 @@ class Steps(APIResource):
         include: builtins.list[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunStepObject:
-        """Retrieves a run step. See https://platform.openai.com/docs/api-reference/threads"""
+        """Retrieves a run step. See https://platform.openai.com/docs/api-reference/threads
+
+        Args:
+            thread_id: The ID of the thread to which the run and run step belongs.
+            run_id: The ID of the run to which the run step belongs.
+            step_id: The ID of the run step to retrieve.
+            include: A list of additional fields to include in the response.
+        """
         return await self._client._request(
             "GET",
             f"/threads/{path_segment(thread_id, 'thread_id')}/runs/{path_segment(run_id, 'run_id')}/steps/{path_segment(step_id, 'step_id')}",
