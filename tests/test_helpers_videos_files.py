@@ -116,3 +116,30 @@ async def test_helpers_reject_empty_ids() -> None:
             await client.files.retrieve_content("")
         with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="fine_tuned_model_checkpoint"):
             await client.fine_tuning.checkpoints.permissions.retrieve("")
+
+
+async def test_parse_and_stream_keywords_reach_the_body() -> None:
+    """The spelled-out keywords of parse()/stream() are sent as body fields; per-call options are not."""
+    import msgspec
+
+    class Answer(msgspec.Struct):
+        text: str
+
+    async with FakeOpenAI() as fake, fake.client() as client:
+        await client.chat.completions.parse(
+            model="gpt-4o-mini", messages=iter([{"role": "user", "content": "hi"}]), response_format=Answer,
+            temperature=0.25, seed=7, extra_headers={"x-test": "1"})
+        chat = fake.last_request
+        async with client.responses.stream(model="gpt-4o-mini", input="hi", max_output_tokens=50,
+                                           store=False) as stream:
+            await stream.until_done()
+        responses = fake.last_request
+        parsed = await client.responses.parse(model="gpt-4o-mini", input="hi", text_format=Answer, parse_as=None)
+        with pytest.raises(ValueError, match="stream=True"):
+            await client.responses.parse(model="gpt-4o-mini", input="hi", stream=True)
+    assert chat.json["temperature"] == 0.25 and chat.json["seed"] == 7
+    assert chat.json["messages"] == [{"role": "user", "content": "hi"}] and chat.headers["x-test"] == "1"
+    assert "extra_headers" not in chat.json
+    assert responses.json["max_output_tokens"] == 50 and responses.json["store"] is False
+    assert responses.json["stream"] is True
+    assert parsed.output_parsed is None  # parse_as=None: the schema is sent, nothing is decoded

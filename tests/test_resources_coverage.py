@@ -223,12 +223,6 @@ NOT_OURS = {
 
 # Helpers (methods no spec operation generates) whose keywords differ from the official ones, with the reason.
 HELPER_KEYWORD_GAPS = {
-    "chat.completions.parse": "takes the create() keywords as **params (not yet spelled out)",
-    "chat.completions.stream": "takes the create() keywords as **params (not yet spelled out)",
-    "beta.chat.completions.parse": "takes the create() keywords as **params (not yet spelled out)",
-    "beta.chat.completions.stream": "takes the create() keywords as **params (not yet spelled out)",
-    "responses.parse": "takes the create() keywords as **params (not yet spelled out)",
-    "responses.stream": "takes the create() keywords as **params (not yet spelled out)",
     "realtime.connect": "our reconnect options (reconnect=, heartbeat=) differ from the SDK's retry knobs",
 }
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._core.resource import path_segment
-from ..._core.types import UNSET, RequestOptions
-from ..chat.resource import split_params
+from ..._core.types import UNSET, RequestOptions, Unpack, UnsetType
+from ..chat.resource import body_fields, split_params
 
 if TYPE_CHECKING:
     from ..._client import AsyncOpenAI
@@ -36,9 +37,47 @@ class ResponsesHelpers:
 
     _client: AsyncOpenAI
 
-    def stream(self, *, response_id: str | Any = UNSET, starting_after: int | Any = UNSET,
-               text_format: type[T] | Any = UNSET, tools: list[Any] | Any = UNSET,
-               **params: Any) -> ResponseStreamManager[T]:
+    def stream(
+        self,
+        *,
+        response_id: str | UnsetType = UNSET,
+        input: str | Iterable[Any] | UnsetType = UNSET,
+        model: str | UnsetType = UNSET,
+        access_programs: Any = UNSET,
+        background: bool | None | UnsetType = UNSET,
+        background_options: Any = UNSET,
+        context_management: Any = UNSET,
+        text_format: type[T] | Any = UNSET,
+        tools: Iterable[Any] | UnsetType = UNSET,
+        conversation: Any = UNSET,
+        image: Any = UNSET,
+        include: list[str] | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        max_output_tokens: int | None | UnsetType = UNSET,
+        max_tool_calls: int | None | UnsetType = UNSET,
+        metadata: dict[str, str] | None | UnsetType = UNSET,
+        parallel_tool_calls: bool | None | UnsetType = UNSET,
+        moderation: Any = UNSET,
+        previous_response_id: str | None | UnsetType = UNSET,
+        prompt: Any = UNSET,
+        prompt_cache_key: str | None | UnsetType = UNSET,
+        prompt_cache_options: Any = UNSET,
+        prompt_cache_retention: str | None | UnsetType = UNSET,
+        reasoning: Any = UNSET,
+        safety_identifier: str | None | UnsetType = UNSET,
+        service_tier: str | None | UnsetType = UNSET,
+        store: bool | None | UnsetType = UNSET,
+        stream_options: Any = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        text: Any = UNSET,
+        tool_choice: Any = UNSET,
+        top_logprobs: int | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        truncation: str | None | UnsetType = UNSET,
+        user: str | None | UnsetType = UNSET,
+        starting_after: int | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ResponseStreamManager[T]:
         """Stream a response as typed events: ``async with client.responses.stream(...) as stream``.
 
         With ``response_id=`` (and optionally ``starting_after=`` a sequence number) it resumes the stream of a
@@ -48,23 +87,24 @@ class ResponsesHelpers:
         ``ParsedResponse``; ``response.failed`` raises ``ResponseFailedError``, an ``error`` event ``APIError``.
         Leaving the ``async with`` block closes the connection.
         """
+        fields = body_fields(locals())  # first: the arguments only
         from .stream import EVENT_TYPE, ResponseStreamManager, ResponseStreamState
 
         client = self._client
-        body, options = _responses_body(text_format, tools, params)
+        body, request_options = _responses_body(text_format, tools, {**fields, **options})
         if response_id is not UNSET:
             query = {"stream": True, "starting_after": starting_after, **body}
             path = f"/responses/{path_segment(response_id, 'response_id')}"
 
             async def request() -> Any:
                 return await client._request("GET", path, query=query, cast=None, stream=True,
-                                             stream_cls=EVENT_TYPE, options=options)
+                                             stream_cls=EVENT_TYPE, options=request_options)
         else:
             body["stream"] = True
 
             async def request() -> Any:
                 return await client._request("POST", "/responses", body=body, cast=None, stream=True,
-                                             stream_cls=EVENT_TYPE, options=options)
+                                             stream_cls=EVENT_TYPE, options=request_options)
 
         state: ResponseStreamState[T] = ResponseStreamState(
             text_format=text_format if text_format is not UNSET else None,
@@ -72,20 +112,67 @@ class ResponsesHelpers:
         )
         return ResponseStreamManager(request, state, client)
 
-    async def parse(self, *, text_format: type[T] | Any = UNSET, tools: list[Any] | Any = UNSET,
-                    **params: Any) -> ParsedResponse[T]:
+    async def parse(
+        self,
+        *,
+        text_format: type[T] | Any = UNSET,
+        parse_as: type[Any] | None | UnsetType = UNSET,
+        access_programs: Any = UNSET,
+        background: bool | None | UnsetType = UNSET,
+        background_options: Any = UNSET,
+        context_management: Any = UNSET,
+        conversation: Any = UNSET,
+        image: Any = UNSET,
+        include: list[str] | None | UnsetType = UNSET,
+        input: str | Iterable[Any] | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        max_output_tokens: int | None | UnsetType = UNSET,
+        max_tool_calls: int | None | UnsetType = UNSET,
+        metadata: dict[str, str] | None | UnsetType = UNSET,
+        model: str | UnsetType = UNSET,
+        moderation: Any = UNSET,
+        parallel_tool_calls: bool | None | UnsetType = UNSET,
+        previous_response_id: str | None | UnsetType = UNSET,
+        prompt: Any = UNSET,
+        prompt_cache_key: str | None | UnsetType = UNSET,
+        prompt_cache_options: Any = UNSET,
+        prompt_cache_retention: str | None | UnsetType = UNSET,
+        reasoning: Any = UNSET,
+        safety_identifier: str | None | UnsetType = UNSET,
+        service_tier: str | None | UnsetType = UNSET,
+        store: bool | None | UnsetType = UNSET,
+        stream: bool | None | UnsetType = UNSET,
+        stream_options: Any = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        text: Any = UNSET,
+        tool_choice: Any = UNSET,
+        tools: Iterable[Any] | UnsetType = UNSET,
+        top_logprobs: int | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        truncation: str | None | UnsetType = UNSET,
+        user: str | None | UnsetType = UNSET,
+        verbosity: str | None | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ParsedResponse[T]:
         """Create a response and decode it: ``response.output_parsed`` is the output text as ``text_format``.
 
         Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
-        ``function_call`` output items. See https://platform.openai.com/docs/guides/structured-outputs
+        ``function_call`` output items. ``parse_as`` decodes the output into another type than the one
+        ``text_format`` sends as the schema (None: no decoding). See https://platform.openai.com/docs/guides/structured-outputs
 
         Raises:
             msgspec.ValidationError: the output text does not match ``text_format``.
+            ValueError: ``stream=True`` (use ``responses.stream()``).
         """
+        fields = body_fields(locals())  # first: the arguments only
+        if stream is True:
+            raise ValueError("responses.parse() cannot stream (stream=True): use responses.stream() instead")
         from ...types.responses import Response
         from ..structured import parse_response
 
-        body, options = _responses_body(text_format, tools, params)
-        response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)
-        return parse_response(response, text_format if text_format is not UNSET else None,
+        body, request_options = _responses_body(text_format, tools, {**fields, **options})
+        response = await self._client._request("POST", "/responses", body=body, cast=Response,
+                                               options=request_options)
+        decode_as = text_format if parse_as is UNSET else parse_as
+        return parse_response(response, decode_as if decode_as is not UNSET else None,
                               tools if tools is not UNSET else None)
