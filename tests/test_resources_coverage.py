@@ -223,7 +223,6 @@ NOT_OURS = {
 
 # Helpers (methods no spec operation generates) whose keywords differ from the official ones, with the reason.
 HELPER_KEYWORD_GAPS = {
-    "realtime.connect": "our reconnect options (reconnect=, heartbeat=) differ from the SDK's retry knobs",
 }
 
 # Keywords our helpers add to the official ones, with the reason.
@@ -234,6 +233,10 @@ OUR_HELPER_KEYWORDS = {
     "on_part": "uploads.upload_file_chunked: progress callback",
     "attributes": "file_batches.upload_and_poll: the spec's batch attributes, which the SDK's helper omits",
     "tolerance": "webhooks.unwrap: the timestamp tolerance verify_signature takes",
+    "reconnect": "realtime.connect: reconnection on or off (or its RetryPolicy)",
+    "raise_errors": "realtime.connect: raise `error` events instead of yielding them",
+    "heartbeat": "realtime.connect: WebSocket ping interval",
+    "max_message_size": "realtime.connect: the largest frame accepted",
 }
 
 
