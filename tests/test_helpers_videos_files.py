@@ -143,3 +143,22 @@ async def test_parse_and_stream_keywords_reach_the_body() -> None:
     assert responses.json["max_output_tokens"] == 50 and responses.json["store"] is False
     assert responses.json["stream"] is True
     assert parsed.output_parsed is None  # parse_as=None: the schema is sent, nothing is decoded
+
+
+async def test_wait_for_processing_gives_up_like_the_official_sdk() -> None:
+    """A file stuck in `uploaded` ends files.wait_for_processing with a RuntimeError in both SDKs."""
+    reads = 0
+
+    async def retrieve(request: web.Request) -> web.Response:
+        nonlocal reads
+        reads += 1
+        return web.json_response({"id": "file-1", "object": "file", "bytes": 1, "created_at": 1,
+                                  "filename": "a.jsonl", "purpose": "batch", "status": "uploaded"})
+
+    async with serve(routes(("GET", "/v1/files/{file_id}", retrieve))) as url:
+        for sdk in SDKS:
+            reads = 0
+            async with make_client(sdk, url) as client:
+                with pytest.raises(RuntimeError, match="file-1"):
+                    await client.files.wait_for_processing("file-1", poll_interval=0.01, max_wait_seconds=0.1)
+            assert reads >= 3
