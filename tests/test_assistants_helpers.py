@@ -320,3 +320,31 @@ def test_merge_delta_literals() -> None:
                                                {"index": 1, "text": "z"}]
     with pytest.raises(TypeError, match="integer 'index'"):
         merge_delta({"calls": [{"index": 0}]}, {"calls": [{"index": "0"}]})
+
+
+async def test_fake_run_states_step_by_step() -> None:
+    """The fake moves a run one state per read, refuses outputs out of turn, and cancels a moving run."""
+    async with FakeOpenAI() as fake, fake.client() as client:
+        assistant = await client.beta.assistants.create(model="gpt-4o", tools=[WEATHER])
+        thread = await client.beta.threads.create(messages=[{"role": "user", "content": "Hi"}])
+        run = await client.beta.threads.runs.create(thread.id, assistant_id=assistant.id)
+        states = [run.status]
+        for _ in range(2):
+            run = await client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
+            states.append(run.status)
+        call = run.required_action.submit_tool_outputs.tool_calls[0]
+        run = await client.beta.threads.runs.submit_tool_outputs(
+            run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "ok"}])
+        states.append(run.status)
+        run = await client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
+        states.append(run.status)
+        with pytest.raises(Exception, match="do not accept tool outputs") as info:
+            await client.beta.threads.runs.submit_tool_outputs(
+                run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "again"}])
+        other = await client.beta.threads.runs.create(thread.id, assistant_id=assistant.id, tool_choice="none")
+        cancelled = await client.beta.threads.runs.cancel(other.id, thread_id=thread.id)
+        steps = await client.beta.threads.runs.steps.list(run.id, thread_id=thread.id)
+    assert states == ["queued", "in_progress", "requires_action", "in_progress", "completed"]
+    assert getattr(info.value, "status_code", None) == 400
+    assert cancelled.status == "cancelled"
+    assert sorted(s.type for s in steps.data) == ["message_creation", "tool_calls"]
