@@ -101,8 +101,8 @@ async def test_batch_output_has_one_chat_answer_per_line(client: AsyncOpenAI) ->
         assert answer == f"question {line['custom_id'][1:]}"
 
 
-async def test_requests_without_a_default_go_to_the_error_file(client: AsyncOpenAI) -> None:
-    """A batch whose endpoint has no default answer puts every line, with its 404, in the error file."""
+async def test_refused_requests_go_to_the_error_file(client: AsyncOpenAI) -> None:
+    """A batch whose lines the defaults refuse (videos with no prompt: 400) puts every line in the error file."""
     content = chat_lines(2, url="/v1/videos")
     file_id = await batch_file(client, content)
     batch = await client.batches.create(input_file_id=file_id, endpoint="/v1/videos", completion_window="24h")
@@ -113,7 +113,7 @@ async def test_requests_without_a_default_go_to_the_error_file(client: AsyncOpen
     assert batch.request_counts is not None and batch.request_counts.failed == 2
     content = await (await client.files.content(batch.error_file_id)).read()
     statuses = [msgspec.json.decode(line)["response"]["status_code"] for line in content.splitlines()]
-    assert statuses == [404, 404]
+    assert statuses == [400, 400]
 
 
 async def test_batches_run_decodes_responses_and_embeddings(client: AsyncOpenAI) -> None:

@@ -30,8 +30,11 @@ T = TypeVar("T")
 POLL_AFTER_HEADER = "openai-poll-after-ms"
 
 
-class PollTimeoutError(OpenAIError, TimeoutError):
-    """A poll helper gave up after ``max_wait_seconds``; ``last`` is the object as last read (still not done)."""
+class PollTimeoutError(OpenAIError, TimeoutError, RuntimeError):
+    """A poll helper gave up after ``max_wait_seconds``; ``last`` is the object as last read (still not done).
+
+    It is also a ``RuntimeError``, what the official SDK's ``files.wait_for_processing`` raises on timeout, so
+    ``except RuntimeError`` written for it keeps working."""
 
     def __init__(self, message: str, last: Any = None) -> None:
         super().__init__(message)

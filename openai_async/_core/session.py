@@ -26,7 +26,7 @@ from .response import BinaryResponse, RawResponse
 from .retry import RetryPolicy, retry_delay, should_retry_status
 from .streaming import AsyncStream
 from .transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
-from .types import UNSET, RequestOptions, Timeout, check_max_retries, strip_unset
+from .types import UNSET, RequestOptions, Timeout, check_max_retries, iterables_as_lists, strip_unset
 
 if TYPE_CHECKING:
     from .types import RateLimitHook
@@ -36,7 +36,7 @@ __all__ = ["Session"]
 log = logging.getLogger("openai_async")
 
 ApiKey = str | Callable[[], Awaitable[str]]
-_encode = msgspec.json.encode
+_encode = msgspec.json.Encoder(enc_hook=iterables_as_lists).encode
 _any_decoder = msgspec.json.Decoder()
 _NO_OPTIONS: RequestOptions = {}
 # Idempotency keys: a random per-process prefix and a counter, unique without a syscall per call.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -132,6 +132,22 @@ class RequestOptions(TypedDict, total=False):
 def is_given(value: Any) -> bool:
     """True when ``value`` is not the UNSET sentinel."""
     return value is not UNSET
+
+
+def listed(value: Any) -> Any:
+    """An iterable argument (``tools=(t for t in ...)``) as a list, read once, so that it can be sent and also
+    looked at again (the helpers parse tool calls against ``tools``); UNSET, lists and mappings pass through."""
+    if value is UNSET or isinstance(value, (list, str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return value
+    return list(value)
+
+
+def iterables_as_lists(value: Any) -> Any:
+    """msgspec's ``enc_hook`` for request bodies: the official SDK takes any iterable where the API wants an
+    array (``messages=iter([...])``, a generator of tools), so does the encoder. Anything else stays refused."""
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
+        return list(value)
+    raise TypeError(f"Encoding objects of type {type(value).__name__} is unsupported")
 
 
 def strip_unset(value: Any) -> Any:

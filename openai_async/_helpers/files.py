@@ -1,7 +1,8 @@
-"""``client.files`` conveniences: waiting for a file to be processed."""
+"""``client.files`` conveniences: waiting for a file to be processed; the deprecated ``retrieve_content``."""
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .._core.polling import poll
@@ -42,3 +43,11 @@ class FilesHelpers:
         return await poll(fetch, done=lambda f: f.status in _TERMINAL,
                           poll_interval_ms=UNSET if poll_interval is None else poll_interval * 1000,
                           max_wait_seconds=max_wait_seconds, what=f"file {id}", maximum=5.0)
+
+    async def retrieve_content(self, file_id: str, **options: Unpack[RequestOptions]) -> str:
+        """Deprecated (as in the official SDK): the file's content as text; use ``content()`` for bytes."""
+        warnings.warn("The `.content()` method should be used instead", DeprecationWarning, stacklevel=2)
+        if not file_id:
+            raise ValueError(f"Expected a non-empty value for `file_id` but received {file_id!r}")
+        content = await self._client.files.content(file_id, **options)
+        return (await content.read()).decode("utf-8", "replace")

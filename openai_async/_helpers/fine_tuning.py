@@ -1,20 +1,22 @@
-"""``client.fine_tuning.jobs.wait(job_id)``: follow a fine-tuning job to its end while streaming its events."""
+"""``client.fine_tuning.jobs.wait(job_id)``: follow a fine-tuning job to its end while streaming its events; the
+deprecated ``checkpoints.permissions.retrieve`` (one page of the permissions list, as the official SDK has it)."""
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._core.polling import PollSchedule, PollTimeoutError
 from .._core.resource import path_segment
 from .._core.types import UNSET, RequestOptions, Unpack, UnsetType
-from ..types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from ..types.fine_tuning import FineTuningJob, FineTuningJobEvent, ListFineTuningCheckpointPermissionResponse
 
 if TYPE_CHECKING:
     from .._client import AsyncOpenAI
 
-__all__ = ["FineTuningJobWatch", "FineTuningJobsHelpers"]
+__all__ = ["FineTuningJobWatch", "FineTuningJobsHelpers", "PermissionsHelpers"]
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
@@ -107,3 +109,25 @@ class FineTuningJobsHelpers:
         """
         return FineTuningJobWatch(self._client, job_id, poll_interval_ms=poll_interval_ms,
                                   max_wait_seconds=max_wait_seconds, options=options)
+
+
+class PermissionsHelpers:
+    """Hand-written methods of ``client.fine_tuning.checkpoints.permissions`` (a mixin of the generated class)."""
+
+    _client: AsyncOpenAI
+
+    async def retrieve(self, fine_tuned_model_checkpoint: str, *, after: str | UnsetType = UNSET,
+                       limit: int | UnsetType = UNSET, order: Literal["ascending", "descending"] | UnsetType = UNSET,
+                       project_id: str | UnsetType = UNSET,
+                       **options: Unpack[RequestOptions]) -> ListFineTuningCheckpointPermissionResponse:
+        """Deprecated (as in the official SDK): one page of a checkpoint's permissions, as the list object;
+        ``list()`` is the same GET, paginated. See https://platform.openai.com/docs/api-reference/fine-tuning"""
+        warnings.warn("Retrieve is deprecated. Please swap to the paginated list method instead.",
+                      DeprecationWarning, stacklevel=2)
+        if not fine_tuned_model_checkpoint:
+            raise ValueError("Expected a non-empty value for `fine_tuned_model_checkpoint` but received "
+                             f"{fine_tuned_model_checkpoint!r}")
+        return await self._client._request(  # type: ignore[no-any-return]
+            "GET", f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint)}/permissions",
+            query={"after": after, "limit": limit, "order": order, "project_id": project_id},
+            cast=ListFineTuningCheckpointPermissionResponse, options=options)

@@ -23,7 +23,7 @@ from ..types.fine_tuning import (
     FineTuningJobEvent,
 )
 from ..types.graders import RunGraderResponse, ValidateGraderResponse
-from openai_async._helpers.fine_tuning import FineTuningJobsHelpers
+from openai_async._helpers.fine_tuning import FineTuningJobsHelpers, PermissionsHelpers
 
 if TYPE_CHECKING:
     from ..types.fine_tuning import FineTuneMethod
@@ -141,7 +141,7 @@ class FineTuning(APIResource):
         return Jobs(self._client)
 
 
-class Permissions(APIResource):
+class Permissions(PermissionsHelpers, APIResource):
     """The ``client.fine_tuning.checkpoints.permissions`` namespace."""
 
     def list(

@@ -497,17 +497,24 @@ class Responses(ResponsesHelpers, APIResource):
         store: bool | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         moderation: Mapping[str, Any] | ModerationParam | None | UnsetType = UNSET,
+        stream: bool | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ResponseStreamOptions | UnsetType = UNSET,
         conversation: str | Mapping[str, Any] | None | UnsetType = UNSET,
         context_management: Sequence[Mapping[str, Any] | ContextManagementParam] | None | UnsetType = UNSET,
         max_output_tokens: int | None | UnsetType = UNSET,
         text_format: type[TextFormatT] | UnsetType = UNSET,
+        parse_as: type[Any] | None | UnsetType = UNSET,
+        access_programs: Any | UnsetType = UNSET,
+        background_options: Any | UnsetType = UNSET,
+        image: Any | UnsetType = UNSET,
+        verbosity: str | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ParsedResponse[TextFormatT]:
         """Create a response and decode it: ``response.output_parsed`` is the output text as ``text_format``.
 
         Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
-        ``function_call`` output items. See https://platform.openai.com/docs/guides/structured-outputs
+        ``function_call`` output items. ``parse_as`` decodes the output into another type than the one
+        ``text_format`` sends as the schema (None: no decoding). See https://platform.openai.com/docs/guides/structured-outputs
 
         Args:
             top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely tokens to return at each token pos...
@@ -521,6 +528,7 @@ class Responses(ResponsesHelpers, APIResource):
 
         Raises:
             msgspec.ValidationError: the output text does not match ``text_format``.
+            ValueError: ``stream=True`` (use ``responses.stream()``).
         """
         return await self._parse({
             "metadata": metadata,
@@ -549,11 +557,17 @@ class Responses(ResponsesHelpers, APIResource):
             "store": store,
             "instructions": instructions,
             "moderation": moderation,
+            "stream": stream,
             "stream_options": stream_options,
             "conversation": conversation,
             "context_management": context_management,
             "max_output_tokens": max_output_tokens,
             "text_format": text_format,
+            "parse_as": parse_as,
+            "access_programs": access_programs,
+            "background_options": background_options,
+            "image": image,
+            "verbosity": verbosity,
             **options,
         })
 
@@ -593,6 +607,9 @@ class Responses(ResponsesHelpers, APIResource):
         response_id: str | UnsetType = UNSET,
         starting_after: int | UnsetType = UNSET,
         text_format: type[TextFormatT] | UnsetType = UNSET,
+        access_programs: Any | UnsetType = UNSET,
+        background_options: Any | UnsetType = UNSET,
+        image: Any | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ResponseStreamManager[TextFormatT]:
         """Stream a response as typed events: ``async with client.responses.stream(...) as stream``.
@@ -648,6 +665,9 @@ class Responses(ResponsesHelpers, APIResource):
             "response_id": response_id,
             "starting_after": starting_after,
             "text_format": text_format,
+            "access_programs": access_programs,
+            "background_options": background_options,
+            "image": image,
             **options,
         })
 

@@ -13,13 +13,14 @@ from .._core.types import UNSET, FileTypes, RequestOptions, UnsetType, Unpack
 from .._core.pagination import AsyncPaginator
 from .._core.response import BinaryResponse
 from ..types.videos import DeletedVideoResource, VideoCharacterResource, VideoResource
+from openai_async._helpers.videos import VideosHelpers
 
 if TYPE_CHECKING:
     from ..types.videos import VideoReferenceInputParam
 
 
 
-class Videos(APIResource):
+class Videos(VideosHelpers, APIResource):
     """The ``client.videos`` namespace."""
 
     def list(

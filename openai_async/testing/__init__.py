@@ -19,7 +19,8 @@ A handler can start from the built-in answer and break it: ``answer = fake.defau
 alter ``answer.json`` / ``answer.body`` (the file content answers ``Range: bytes=N-`` with 206).
 
 Unscripted requests get built-in answers (chat and Responses echo the last user message, streamed when asked;
-embeddings, models, files, speech, images ...), so code runs offline with no setup. From a plain script:
+embeddings, models, files, speech, images ...; Batch, fine-tuning, vector stores, Assistants runs and video jobs
+move one step per read), so code runs offline with no setup. From a plain script:
 ``fake = await FakeOpenAI.start()`` ... ``await fake.close()``; from synchronous code or another event loop,
 ``with FakeOpenAI() as fake:`` serves from a background thread.
 

@@ -6,8 +6,9 @@ with arguments built from its parameter schema; once the last input is a tool re
 result as text. A structured-output request (``json_schema``) gets a JSON value valid against its schema, so
 ``parse()`` works offline. Embeddings are unit vectors derived from a hash of each input; models are a fixed
 list; files live in memory; speech is silent audio; images are white PNGs. Batches, uploads, fine-tuning jobs
-and vector stores are stateful too, and advance one step per read (``_defaults_jobs``). Anything else gets
-OpenAI's 404 error shape.
+and vector stores are stateful too, and advance one step per read (``_defaults_jobs``), as do Assistants runs
+(``queued -> in_progress -> requires_action -> completed``, streamed when asked) and video jobs
+(``_defaults_assistants``). Anything else gets OpenAI's 404 error shape.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ._builders import (
     tool_call,
     words,
 )
+from ._defaults_assistants import ASSISTANT_PATTERNS, ASSISTANT_ROUTES, AssistantStore
 from ._defaults_jobs import JOB_PATTERNS, JOB_ROUTES, JobStore
 from ._exchange import FakeResponse, RecordedRequest
 
@@ -72,6 +74,7 @@ class DefaultState:
 
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
     jobs: JobStore = field(default_factory=JobStore)
+    assistants: AssistantStore = field(default_factory=AssistantStore)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def new_id(self, prefix: str) -> str:
@@ -537,6 +540,7 @@ _ROUTES: dict[tuple[str, str], _Handler] = {
     ("POST", "/files"): _file_create,
     ("GET", "/files"): _file_list,
     **JOB_ROUTES,
+    **ASSISTANT_ROUTES,
 }
 _PATTERNS: list[tuple[str, re.Pattern[str], _Handler]] = [
     ("GET", re.compile(r"/models/([^/]+)"), _model_get),
@@ -545,4 +549,5 @@ _PATTERNS: list[tuple[str, re.Pattern[str], _Handler]] = [
     ("GET", re.compile(r"/files/([^/]+)/content"), _file_content),
     ("DELETE", re.compile(r"/files/([^/]+)"), _file_delete),
     *JOB_PATTERNS,
+    *ASSISTANT_PATTERNS,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..._core.types import UNSET, RequestOptions
+from ..._core.types import UNSET, RequestOptions, listed
 
 if TYPE_CHECKING:
     from ..._client import AsyncOpenAI
@@ -77,7 +77,7 @@ class CompletionsHelpers:
         from .stream import ChatCompletionStreamManager, ChatCompletionStreamState
 
         messages, model = params.pop("messages"), params.pop("model")
-        response_format, tools = params.pop("response_format", UNSET), params.pop("tools", UNSET)
+        response_format, tools = params.pop("response_format", UNSET), listed(params.pop("tools", UNSET))
         body, options = _chat_body(messages, model, response_format, tools, params)
         body["stream"] = True
         client = self._client
@@ -108,7 +108,7 @@ class CompletionsHelpers:
         from ..structured import parse_chat_completion
 
         messages, model = params.pop("messages"), params.pop("model")
-        response_format, tools = params.pop("response_format", UNSET), params.pop("tools", UNSET)
+        response_format, tools = params.pop("response_format", UNSET), listed(params.pop("tools", UNSET))
         body, options = _chat_body(messages, model, response_format, tools, params)
         completion = await self._client._request("POST", "/chat/completions", body=body,
                                                  cast=CreateChatCompletionResponse, options=options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._core.resource import path_segment
-from ..._core.types import UNSET, RequestOptions
+from ..._core.types import UNSET, RequestOptions, listed
 from ..chat.resource import split_params
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class ResponsesHelpers:
 
         client = self._client
         response_id, starting_after = params.pop("response_id", UNSET), params.pop("starting_after", UNSET)
-        text_format, tools = params.pop("text_format", UNSET), params.pop("tools", UNSET)
+        text_format, tools = params.pop("text_format", UNSET), listed(params.pop("tools", UNSET))
         body, options = _responses_body(text_format, tools, params)
         if response_id is not UNSET:
             query = {"stream": True, "starting_after": starting_after, **body}
@@ -87,16 +87,23 @@ class ResponsesHelpers:
         """Create a response and decode it: ``response.output_parsed`` is the output text as ``text_format``.
 
         Tools made with ``function_tool(T)`` get ``parsed_arguments`` decoded into ``T`` on their
-        ``function_call`` output items. See https://platform.openai.com/docs/guides/structured-outputs
+        ``function_call`` output items. ``parse_as`` decodes the output into another type than the one
+        ``text_format`` sends as the schema (None: no decoding). See https://platform.openai.com/docs/guides/structured-outputs
 
         Raises:
             msgspec.ValidationError: the output text does not match ``text_format``.
+            ValueError: ``stream=True`` (use ``responses.stream()``).
         """
         from ...types.responses import Response
         from ..structured import parse_response
 
-        text_format, tools = params.pop("text_format", UNSET), params.pop("tools", UNSET)
+        if params.pop("stream", UNSET) is True:
+            raise ValueError("responses.parse() cannot stream (stream=True): use responses.stream() instead")
+
+        text_format, tools = params.pop("text_format", UNSET), listed(params.pop("tools", UNSET))
+        parse_as = params.pop("parse_as", UNSET)
         body, options = _responses_body(text_format, tools, params)
         response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)
-        return parse_response(response, text_format if text_format is not UNSET else None,
+        decode_as = text_format if parse_as is UNSET else parse_as
+        return parse_response(response, decode_as if decode_as is not UNSET else None,
                               tools if tools is not UNSET else None)

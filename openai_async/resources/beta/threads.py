@@ -25,6 +25,7 @@ from ...types.assistants import (
     RunStepObject,
     ThreadObject,
 )
+from openai_async._helpers.assistants.resource import RunsHelpers, ThreadsHelpers
 
 if TYPE_CHECKING:
     from ...types.assistants import (
@@ -126,7 +127,7 @@ class _SubmitToolOuputsToRunBody(msgspec.Struct, kw_only=True, omit_defaults=Tru
     stream: Any = UNSET
 
 
-class Threads(APIResource):
+class Threads(ThreadsHelpers, APIResource):
     """The ``client.beta.threads`` namespace."""
 
     @cached_property
@@ -467,7 +468,7 @@ class Messages(APIResource):
         )
 
 
-class Runs(APIResource):
+class Runs(RunsHelpers, APIResource):
     """The ``client.beta.threads.runs`` namespace."""
 
     @cached_property
