@@ -39,6 +39,7 @@ def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions
 
 def _chat_body(messages: Any, model: Any, response_format: Any, tools: Any,
                params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+    # lazy: cold start (structured outputs and the stream machinery load with the first call)
     from ..structured import is_rich_format, response_format_param
 
     body, options = split_params(params)
@@ -73,6 +74,7 @@ class CompletionsHelpers:
         ``function_tool(T)`` entries whose arguments are decoded into ``T``.
         Leaving the ``async with`` block closes the connection.
         """
+        # lazy: cold start (structured outputs and the stream machinery load with the first call)
         from ...types.chat import CreateChatCompletionStreamResponse
         from .stream import ChatCompletionStreamManager, ChatCompletionStreamState
 
@@ -104,6 +106,7 @@ class CompletionsHelpers:
             ContentFilterFinishReasonError: a choice was stopped by the content filter.
             msgspec.ValidationError: the content does not match ``response_format``.
         """
+        # lazy: cold start (structured outputs and the stream machinery load with the first call)
         from ...types.chat import CreateChatCompletionResponse
         from ..structured import parse_chat_completion
 

@@ -26,6 +26,7 @@ else:
 
 
 def _responses_body(text_format: Any, tools: Any, params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+    # lazy: cold start (structured outputs and the stream machinery load with the first call)
     from ..structured import FunctionTool, is_rich_format, text_format_param
 
     body, options = split_params(params)
@@ -57,6 +58,7 @@ class ResponsesHelpers:
         ``ParsedResponse``; ``response.failed`` raises ``ResponseFailedError``, an ``error`` event ``APIError``.
         Leaving the ``async with`` block closes the connection.
         """
+        # lazy: cold start (structured outputs and the stream machinery load with the first call)
         from .stream import EVENT_TYPE, ResponseStreamManager, ResponseStreamState
 
         client = self._client
@@ -94,6 +96,7 @@ class ResponsesHelpers:
             msgspec.ValidationError: the output text does not match ``text_format``.
             ValueError: ``stream=True`` (use ``responses.stream()``).
         """
+        # lazy: cold start (structured outputs and the stream machinery load with the first call)
         from ...types.responses import Response
         from ..structured import parse_response
 
