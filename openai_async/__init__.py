@@ -30,6 +30,8 @@ from ._core.errors import OpenAIError as OpenAIError
 from ._core.errors import PermissionDeniedError as PermissionDeniedError
 from ._core.errors import RateLimitError as RateLimitError
 from ._core.errors import RealtimeAPIError as RealtimeAPIError
+from ._core.errors import StreamDecodeError as StreamDecodeError
+from ._core.errors import StreamEventTooLargeError as StreamEventTooLargeError
 from ._core.errors import UnprocessableEntityError as UnprocessableEntityError
 from ._core.pagination import AsyncPage as AsyncPage
 from ._core.pagination import AsyncPaginator as AsyncPaginator
@@ -262,6 +264,8 @@ __all__ = [
     "ResponseStreamState",
     "RetryPolicy",
     "ScaledClock",
+    "StreamDecodeError",
+    "StreamEventTooLargeError",
     "Timeout",
     "Unknown",
     "UnprocessableEntityError",

@@ -8,7 +8,15 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from openai_async import APIConnectionError, APIError, APITimeoutError, AsyncOpenAI, RetryPolicy, Timeout
+from openai_async import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AsyncOpenAI,
+    RetryPolicy,
+    StreamDecodeError,
+    Timeout,
+)
 
 from ._server import routes, serve
 
@@ -80,18 +88,21 @@ async def test_anext_and_async_for_share_one_position() -> None:
 
 
 async def test_a_payload_that_is_not_json_raises_and_frees_the_connection() -> None:
-    """`data: <not JSON>` raises msgspec.DecodeError where it stands (after the events before it), and the
-    half-read connection is closed, not leaked: the only pooled connection serves the next call."""
+    """`data: <not JSON>` raises StreamDecodeError (an APIError keeping the payload) where it stands, after the
+    events before it, and the half-read connection is closed, not leaked: the only pooled connection serves the
+    next call."""
     body = [events(2) + b"data: {not json\n\n" + events(2)]
     async with serve(sse_app(body)) as url, client_for(url, max_connections=1) as client:
         stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
         got = []
-        with pytest.raises(msgspec.DecodeError):
+        with pytest.raises(StreamDecodeError) as info:
             async for c in stream:
                 got.append(c.n)
         assert got == [0, 1]
+        assert isinstance(info.value, APIError) and info.value.payload == b"{not json"
+        assert info.value.request_id == "req_s" and not isinstance(info.value.__cause__, type(None))
         again = await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=Timeout(total=5))
-        with pytest.raises(msgspec.DecodeError):
+        with pytest.raises(StreamDecodeError):
             async for _ in again:
                 pass
 

@@ -5,6 +5,8 @@
     │   ├── APIConnectionError        the request never got a complete response (``request``)
     │   │   └── APITimeoutError       ... because a connect/read/idle/total timeout fired
     │   ├── APIResponseValidationError  a 2xx body that is not JSON at all
+    │   │   └── StreamDecodeError     an event of a stream whose data is not JSON (or not UTF-8): payload
+    │   ├── StreamEventTooLargeError  one SSE line or event grew past AsyncStream.max_event_size
     │   ├── RealtimeAPIError          an `error` event of a Realtime session (opt-in: raise_errors=True)
     │   └── APIStatusError            a non-2xx response: status_code, headers, response, request
     │       ├── BadRequestError            400
@@ -48,6 +50,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RealtimeAPIError",
+    "StreamDecodeError",
+    "StreamEventTooLargeError",
     "UnprocessableEntityError",
 ]
 
@@ -121,6 +125,26 @@ class APIResponseValidationError(APIError):
                          request_id=request_id)
         self.status_code = status_code
         self.response = response
+
+
+class StreamDecodeError(APIResponseValidationError):
+    """An event of a stream whose data is not valid JSON (or not valid UTF-8); ``payload`` is its raw bytes and
+    ``body`` the same decoded as text (invalid bytes replaced)."""
+
+    def __init__(self, message: str, *, payload: bytes, status_code: int = 200,
+                 request_id: str | None = None) -> None:
+        super().__init__(message, status_code=status_code, body=payload.decode("utf-8", "replace"),
+                         request_id=request_id)
+        self.payload = payload
+
+
+class StreamEventTooLargeError(APIError):
+    """One line or event of a stream grew past the cap (``AsyncStream.max_event_size``, 16 MiB by default):
+    the stream was stopped and its connection closed rather than buffering without bound."""
+
+    def __init__(self, message: str, *, limit: int, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.limit = limit
 
 
 class APIStatusError(APIError):

@@ -27,20 +27,34 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+from .errors import StreamEventTooLargeError
+
+__all__ = ["MAX_EVENT_SIZE", "SSEDecoder", "ServerSentEvent"]
+
+MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""The default cap on one line or event (bytes): past it ``feed``/``feed_runs`` raise ``StreamEventTooLargeError``
+instead of buffering a line that never ends. Real events are a few KB; a whole Response object a few MB."""
 
 _BOM = b"\xef\xbb\xbf"
 _json_decode = msgspec.json.decode
+# The common shapes, and the bytes each adds around its values. The fast paths check that the matches of a
+# span add up to the span's length exactly, so the overheads below must stay what the patterns frame.
+_DATA = b"data: "
+_EVENT = b"event: "
+_DATA_LEN = len(_DATA)
+_EVENT_LEN = len(_EVENT)
+_DATA_FRAME = len(_DATA) + 2  # `data: X\n\n` is len(X) + 8
+_EVENT_FRAME = len(_EVENT) + 1  # `event: E\n` is len(E) + 8
 # `.` (anything but LF, no DOTALL) scans about twice as fast in `re` as the equivalent `[^\n]`.
-_COMMON_EVENT = re.compile(rb"(?:event: (.*)\n)?data: (.*)\n\n")
-_DATA_ONLY = re.compile(rb"data: (.*)\n\n")
-_NAMED_EVENT = re.compile(rb"event: (.*)\ndata: (.*)\n\n")
+_COMMON_EVENT = re.compile(b"(?:" + _EVENT + rb"(.*)\n)?" + _DATA + rb"(.*)\n\n")
+_DATA_ONLY = re.compile(_DATA + rb"(.*)\n\n")
+_NAMED_EVENT = re.compile(_EVENT + rb"(.*)\n" + _DATA + rb"(.*)\n\n")
 _WINDOW = 32768  # bytes of named events matched at once (see _tiled_run)
 # Decoded `event:` names (b"" -> None), shared by every stream: the API uses a few dozen.
 _EVENT_NAMES: dict[bytes, str | None] = {b"": None}
 _NO_NAME = object()
-_data_value = itemgetter(slice(6, None))  # b"data: X" -> b"X"
-_event_value = itemgetter(slice(7, None))  # b"event: E" -> b"E"
+_data_value = itemgetter(slice(len(_DATA), None))  # b"data: X" -> b"X"
+_event_value = itemgetter(slice(len(_EVENT), None))  # b"event: E" -> b"E"
 
 
 class ServerSentEvent(msgspec.Struct, gc=False, repr_omit_defaults=True):
@@ -77,9 +91,9 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
     every event has it (None: unnamed, as in chat), else as a list parallel to the payloads.
 
     ``findall`` does the work at C speed (``feed_runs`` tries ``_split_named`` first on a read of named events);
-    its matches are accepted only when they tile the span exactly: each is 8 + len(X) bytes long, plus
-    8 + len(E) with an ``event:`` line (an empty ``event: `` counts short, so the lengths cannot add up when one
-    is there). Unnamed events are matched with one group, which gives bare ``bytes``; named ones give a tuple
+    its matches are accepted only when they tile the span exactly: each is ``_DATA_FRAME + len(X)`` bytes long,
+    plus ``_EVENT_FRAME + len(E)`` with an ``event:`` line (an unmatched optional group and an empty ``event: ``
+    both give b"" and are counted as no line, so the lengths cannot add up when an empty one is there). Unnamed events are matched with one group, which gives bare ``bytes``; named ones give a tuple
     each, so they are matched a window at a time. Both keep the garbage collector out of it: thousands of live
     tuples from one large network read would trigger full collections.
     """
@@ -90,20 +104,21 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
         end = cut if cut - start <= _WINDOW else chunk.rfind(b"\n\n", start, start + _WINDOW) + 2
         if end <= start + 1:  # one event longer than the window
             end = cut
-        data_only = _DATA_ONLY.findall(chunk, start, end) if chunk.startswith(b"data: ", start) else None
-        if data_only and end - start == 8 * len(data_only) + sum(map(len, data_only)):
+        data_only = _DATA_ONLY.findall(chunk, start, end) if chunk.startswith(_DATA, start) else None
+        if data_only and end - start == _DATA_FRAME * len(data_only) + sum(map(len, data_only)):
             if names is not None:
                 names += repeat(b"", len(data_only))
             payloads += data_only
         else:
             # Named only (Responses) first: ~15% faster than the pattern that also takes unnamed events.
-            named = chunk.startswith(b"event: ", start)
+            named = chunk.startswith(_EVENT, start)
             for pattern in (_NAMED_EVENT, _COMMON_EVENT) if named else (_COMMON_EVENT,):
                 found = pattern.findall(chunk, start, end)
                 if not found:
                     continue
                 some_names, some_payloads = zip(*found, strict=True)
-                size = 16 * len(found) - 8 * some_names.count(b"") + sum(map(len, some_names))
+                framing = (_DATA_FRAME + _EVENT_FRAME) * len(found) - _EVENT_FRAME * some_names.count(b"")
+                size = framing + sum(map(len, some_names))
                 if end - start == size + sum(map(len, some_payloads)):
                     break
             else:
@@ -130,14 +145,14 @@ def _split_named(chunk: bytes, cut: int) -> tuple[str | None | list[str | None],
     del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
     heads = lines[0::3]
     n = len(heads)
-    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\ndata: ", 0, cut) != n:
+    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\n" + _DATA, 0, cut) != n:
         return None
     first = heads[0]
     if heads.count(first) == n:  # one name throughout, as in a run of deltas
-        if not first.startswith(b"event: "):
+        if not first.startswith(_EVENT):
             return None
-        names: Any = _decoded_names([first[7:]])
-    elif all(map(bytes.startswith, heads, repeat(b"event: "))):
+        names: Any = _decoded_names([_event_value(first)])
+    elif all(map(bytes.startswith, heads, repeat(_EVENT))):
         names = _decoded_names(list(map(_event_value, heads)))
     else:
         return None
@@ -180,6 +195,10 @@ def _runs(name: str | None | list[str | None], payloads: list[bytes]) -> list[tu
 class SSEDecoder:
     """Incremental SSE decoder: ``feed()`` raw chunks, get back the events each one completes.
 
+    Args:
+        max_event_size: the cap on one line, and on the data lines of one event (bytes); past it ``feed`` and
+            ``feed_runs`` raise ``StreamEventTooLargeError`` (an ``APIError``) and drop what they held.
+
     Attributes:
         last_event_id: the last ``id:`` value seen (updated even by events that are not dispatched), or None.
         retry: the last valid ``retry:`` value seen (the stream's reconnection time, ms), or None.
@@ -189,8 +208,11 @@ class SSEDecoder:
         "_data",
         "_event",
         "_head",
+        "_max",
         "_partial",
+        "_partial_size",
         "_retry",
+        "_size",
         "_skip_lf",
         "_slow",
         "_split_misses",
@@ -199,8 +221,11 @@ class SSEDecoder:
         "retry",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_event_size: int = MAX_EVENT_SIZE) -> None:
+        self._max = max_event_size
         self._partial: list[bytes] = []  # pieces of a line whose end has not arrived yet
+        self._partial_size = 0  # their total length
+        self._size = 0  # bytes of the data lines of the event being built (slow path only)
         self._data: list[bytes] = []  # data lines of the event being built
         self._event: str | None = None
         self._retry: int | None = None
@@ -230,7 +255,7 @@ class SSEDecoder:
         if not self._slow and 13 not in chunk and not self._data and self._event is None and self._retry is None:
             cut = chunk.rfind(b"\n\n") + 2
             run = None
-            if cut > 1 and self._split_misses < 4 and chunk.startswith(b"event: "):
+            if cut > 1 and self._split_misses < 4 and chunk.startswith(_EVENT):
                 run = _split_named(chunk, cut)
                 if run is None:  # a server whose named events have other lines: stop trying after a few
                     self._split_misses += 1
@@ -239,7 +264,9 @@ class SSEDecoder:
             if run is not None:
                 if cut < len(chunk):
                     self._partial.append(chunk[cut:])
+                    self._partial_size = len(chunk) - cut
                     self._slow = True
+                    self._check(self._partial_size)
                 return _runs(*run)
         events = self._feed(chunk)
         return _runs([e.event for e in events], [e.data for e in events])
@@ -295,21 +322,23 @@ class SSEDecoder:
                         )
                     )
                     data.clear()
+                self._size = 0
                 event = retry = None
                 pos = eol + 1
-            elif first == 100 and chunk.startswith(b"data: ", pos):  # 100: "d"
+            elif first == 100 and chunk.startswith(_DATA, pos):  # 100: "d"
                 if not data and eol + 1 < end and chunk[eol + 1] == 10:
                     # The common case, a single data line and its blank line: dispatch without buffering.
                     events.append(
-                        ServerSentEvent(event or None, chunk[pos + 6 : eol], self.last_event_id, retry)
+                        ServerSentEvent(event or None, chunk[pos + _DATA_LEN : eol], self.last_event_id, retry)
                     )
                     event = retry = None
                     pos = eol + 2
                 else:
-                    data.append(chunk[pos + 6 : eol])
+                    data.append(chunk[pos + _DATA_LEN : eol])
+                    self._grow(eol - pos)
                     pos = eol + 1
-            elif first == 101 and chunk.startswith(b"event: ", pos):  # 101: "e"
-                event = chunk[pos + 7 : eol].decode("utf-8", "replace")
+            elif first == 101 and chunk.startswith(_EVENT, pos):  # 101: "e"
+                event = chunk[pos + _EVENT_LEN : eol].decode("utf-8", "replace")
                 pos = eol + 1
             else:
                 self._event, self._retry = event, retry
@@ -318,7 +347,9 @@ class SSEDecoder:
                 pos = eol + 1
         if pos < end:
             self._partial.append(chunk[pos:] if pos else chunk)
+            self._partial_size = end - pos
             self._slow = True
+            self._check(self._partial_size)
         self._event = event
         self._retry = retry
         return events
@@ -367,11 +398,27 @@ class SSEDecoder:
         if partial:
             partial.append(chunk)
             if 10 not in chunk and 13 not in chunk:
+                self._partial_size += len(chunk)
+                self._check(self._partial_size)
                 return b""  # the line goes on: do not rescan or copy what came before
             chunk = b"".join(partial)
             partial.clear()
+            self._partial_size = 0
         self._slow = self._start or self._skip_lf
         return chunk
+
+    def _check(self, size: int) -> None:
+        if size > self._max:
+            self._partial.clear()
+            self._data.clear()
+            raise StreamEventTooLargeError(
+                f"A server-sent event line or event exceeded {self._max} bytes (AsyncStream.max_event_size)",
+                limit=self._max)
+
+    def _grow(self, size: int) -> None:
+        # A data line joined the event being built: events of many lines are capped as a whole.
+        self._size += size
+        self._check(self._size)
 
     def _field(self, line: bytes) -> None:
         # Any line but an empty one and the fast `data: `/`event: ` shapes.
@@ -386,6 +433,7 @@ class SSEDecoder:
                 value = value[1:]
         if name == b"data":
             self._data.append(value)
+            self._grow(len(line))
         elif name == b"event":
             self._event = value.decode("utf-8", "replace")
         elif name == b"id":

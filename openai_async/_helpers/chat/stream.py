@@ -14,18 +14,18 @@ With a typed ``response_format`` (or typed/strict tools), ``ContentDeltaEvent.pa
 is the JSON received so far, from an incremental scanner that reads each character once (``PartialJSON``).
 Events are ``msgspec.Struct``s (cheap to build); ``type`` is a field, as in the official SDK's models. On the
 stream, a chunk that only adds text is decoded into a slim type and its ``ChunkEvent.chunk`` on first access
-(see ``_chunk_events``).
+(see ``_ChunkFold``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, cast
 
 import msgspec
 
-from ..._core.decode import decode
-from ..._core.streaming import is_special
+from ..._core.decode import decode, decoder_for
+from ..._core.streaming import error_sniff, needs_sniff
 from ...types.chat import (
     ChatCompletionResponseMessageFunctionCall,
     ChatCompletionTokenLogprob,
@@ -382,9 +382,9 @@ class ChatCompletionStreamState(Generic[T]):
         self._choices: dict[int | None, _Choice] = {}
         self._meta: CreateChatCompletionStreamResponse | None = None
         self._usage: Any = None
-        self._last: Any = None  # the latest chunk, or its JSON bytes (see ``_chunk_events``)
+        self._last: Any = None  # the latest chunk, or its JSON bytes (see ``_ChunkFold``)
         self._snapshot: tuple[Any, ParsedChatCompletion[T]] | None = None
-        self._misses = 0  # chunks that the stream's fast path could not take (see ``_chunk_events``)
+        self._misses = 0  # chunks that the stream's fast path could not take (see ``_ChunkFold``)
         self._texts: dict[Any, tuple[_Parts, int]] = {}  # choice ``index`` -> its content fragments, its index
 
     def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
@@ -464,6 +464,8 @@ class ChatCompletionStreamState(Generic[T]):
             self._content_done(st, events)
             if st.current_tool is not None and st.tools is not None:
                 self._tool_done(st, st.tools[st.current_tool], events)
+            # check_finish_reason built (and cached) a snapshot before the parsed values above were set.
+            self._snapshot = None
 
     def _tool_deltas(self, st: _Choice, deltas: list[Any], events: list[Any]) -> None:
         tools = st.tools
@@ -592,55 +594,70 @@ def _latest(last: Any, first: Any, name: str) -> Any:
 # -- the stream ------------------------------------------------------------------------------------------
 
 
-async def _chunk_events(reader: _Reader, state: ChatCompletionStreamState[Any]) -> AsyncGenerator[Any, None]:
-    """The events of a chat completion stream: its ``AsyncStream``'s loop, replaced (see ``_loop_with``).
+class _ChunkFold:
+    """The fold of a chat completion stream, for ``stream_loop``: each chunk decoded and folded into the state,
+    then yielded as its events. Strictly private.
 
-    The hot path is here, inline. Most chunks carry one more piece of text for one choice already streaming
+    The hot path is ``events``, inline. Most chunks carry one more piece of text for one choice already streaming
     content: those are decoded into ``_TextChunk`` (a few fields, no GC tracking; the chunk itself is decoded
-    only if someone reads ``ChunkEvent.chunk``), which also proves that nothing else is set in them. A chunk of
-    any other shape (or with other than one choice, or for a choice with no content yet) goes through
-    ``state.handle`` fully decoded; after a few shape failures (tool calls, logprobs: every chunk would fail)
-    the loop stops trying. ``handle(chunk)`` on the decoded chunks gives the same events (a test holds it).
+    only if someone reads ``ChunkEvent.chunk``), which also proves that nothing else is set in them (so no error
+    sniff either). A chunk of any other shape (or with other than one choice, or for a choice with no content
+    yet) goes through ``state.handle`` fully decoded; after a few shape failures (tool calls, logprobs: every
+    chunk would fail) the loop stops trying. ``handle(chunk)`` on the decoded chunks gives the same events (a
+    test holds it).
     """
-    texts = state._texts
-    last: Any = None
-    try:
-        while (runs := await reader.runs()) is not None:
-            for event, run in runs:
-                if is_special(event):
-                    for data in run:
-                        yield reader.special(event, data, CreateChatCompletionStreamResponse)  # type: ignore[arg-type]
+
+    __slots__ = ("last", "reader", "sniff", "state", "strict")
+
+    def __init__(self, reader: _Reader, state: ChatCompletionStreamState[Any]) -> None:
+        self.reader = reader
+        self.state = state
+        self.strict = decoder_for(CreateChatCompletionStreamResponse).decode
+        self.sniff = needs_sniff(CreateChatCompletionStreamResponse)
+        self.last: Any = None  # the latest payload: on_end reads its usage
+
+    def events(self, run: list[bytes]) -> Iterator[Any]:
+        state, reader, strict, sniff = self.state, self.reader, self.strict, self.sniff
+        texts = state._texts
+        for data in run:
+            if state._misses < _MAX_MISSES:
+                try:
+                    (c,) = _decode_text_chunk(data).choices
+                    parts, index = texts[c.index]  # KeyError: the choice has no content yet
+                except (msgspec.DecodeError, ValueError):
+                    state._misses += 1
+                except KeyError:
+                    pass
+                else:
+                    state._last = data
+                    text = c.delta.content
+                    if text is None:
+                        yield ChunkEvent(data, state)
+                    else:  # folded before the ChunkEvent goes out: its snapshot has the text
+                        parts.append(text)
+                        yield ChunkEvent(data, state)
+                        yield ContentDeltaEvent(text, index, parts, len(parts))
                     continue
-                for data in run:
-                    # The error test of AsyncStream's loop (``_streaming._events``).
-                    if len(data) < 3 or data[1] != 34 or data[2] == 101:
-                        reader.raise_if_error(event, data)
-                    if state._misses < _MAX_MISSES:
-                        try:
-                            (c,) = _decode_text_chunk(data).choices
-                            parts, index = texts[c.index]  # KeyError: the choice has no content yet
-                        except (msgspec.ValidationError, ValueError):
-                            state._misses += 1
-                        except KeyError:
-                            pass
-                        else:
-                            state._last = data
-                            text = c.delta.content
-                            if text is None:
-                                yield ChunkEvent(data, state)
-                            else:  # folded before the ChunkEvent goes out: its snapshot has the text
-                                parts.append(text)
-                                yield ChunkEvent(data, state)
-                                yield ContentDeltaEvent(text, index, parts, len(parts))
-                            continue
-                    for obj in state.handle(_decode_chunk(data)):  # a helper's verdict raises here
-                        yield obj
-                if run:
-                    last = run[-1]  # a payload: on_end reads its usage
-    except BaseException:
-        reader.close()
-        raise
-    reader.finish(last)
+            if sniff and error_sniff(data):
+                reader.raise_if_error(None, data)
+            try:
+                chunk = strict(data)
+            except msgspec.DecodeError:
+                chunk = reader.lenient(data, CreateChatCompletionStreamResponse)
+            yield from state.handle(chunk)  # a helper's verdict raises here
+        if run:
+            self.last = run[-1]
+
+    def special(self, event: str, data: bytes) -> Any:
+        return self.reader.special(event, data, CreateChatCompletionStreamResponse)
+
+    def end(self) -> None:
+        """Without ``[DONE]`` the stream is whole only if every choice finished (some servers omit it)."""
+        if self.reader.ended:
+            return
+        choices = self.state._choices.values()
+        if not choices or any(st.finish_reason is None for st in choices):
+            raise self.reader.truncated("no [DONE] and a choice never finished")
 
 
 class ChatCompletionStream(Generic[T]):
@@ -649,10 +666,12 @@ class ChatCompletionStream(Generic[T]):
     def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
         self._raw = raw
         self._state = state
-        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._loop_with(lambda reader: _chunk_events(reader, state))
+        self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._loop_with(
+            lambda reader: _ChunkFold(reader, state))
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent[T]]:
-        return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)
+        # The loop itself (no ``__anext__`` coroutine per event), which owns the connection from now on.
+        return self._raw.__aiter__()  # type: ignore[return-value]
 
     async def __anext__(self) -> ChatCompletionStreamEvent[T]:
         return await self._events.__anext__()
@@ -695,7 +714,7 @@ class ChatCompletionStream(Generic[T]):
 
     def text_deltas(self, choice_index: int = 0) -> AsyncIterator[str]:
         """Iterate only the content text pieces of one choice: ``async for text in stream.text_deltas(): ...``."""
-        return _text_deltas(self._events, choice_index)
+        return _text_deltas(self._raw.__aiter__(), choice_index)
 
     async def close(self) -> None:
         """Stop reading and close the connection."""

@@ -16,15 +16,15 @@ lists of fragments, so accumulation is O(n) whatever the stream length.
 from __future__ import annotations
 
 import typing
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
-from ..._core.decode import decode, decoder_for
+from ..._core.decode import decoder_for
 from ..._core.errors import APIError
 from ..._core.model import Unknown
-from ..._core.streaming import is_special
+from ..._core.streaming import error_sniff, needs_sniff
 from ...types import responses as _r
 from ..chat.stream import _Parts
 from ..structured import ParsedResponse, is_rich_format, parse_json, parse_response
@@ -133,7 +133,7 @@ class ResponseStreamState(Generic[T]):
 
     def handle(self, event: Any) -> Any:
         """Fold one event into the state; returns it (raises for ``error`` and ``response.failed``)."""
-        if type(event) is ResponseTextDeltaEvent:  # the stream's loop does this inline (``_response_events``)
+        if type(event) is ResponseTextDeltaEvent:  # the stream's fold does this inline (``_ResponseFold``)
             self.sequence_number = event.sequence_number
             parts = self._text
             if event.output_index != self._text_at[0] or event.content_index != self._text_at[1]:
@@ -206,45 +206,56 @@ class ResponseStreamState(Generic[T]):
         return "".join(self._texts[k].text() for k in sorted(self._texts, key=lambda k: (k[0] or 0, k[1] or 0)))
 
 
-async def _response_events(reader: _Reader, state: ResponseStreamState[Any]) -> AsyncGenerator[Any, None]:
-    """The events of a Responses stream, folded into ``state``: its ``AsyncStream``'s loop, replaced (see
-    ``_loop_with``), with ``state.handle`` inline for the text deltas that make most of a stream."""
-    strict = decoder_for(EVENT_TYPE).decode
-    text_delta = ResponseTextDeltaEvent
-    handle = state.handle
-    output_index = content_index = _NOWHERE  # where the latest text delta went, and its part's fragments
-    parts = state._text
-    last: Any = None
-    try:
-        while (runs := await reader.runs()) is not None:
-            for event, run in runs:
-                if is_special(event):
-                    for data in run:
-                        last = reader.special(event, data, EVENT_TYPE)  # type: ignore[arg-type]
-                        yield handle(last)
-                    continue
-                for data in run:
-                    # The error test of AsyncStream's loop (``_streaming._events``).
-                    if len(data) < 3 or data[1] != 34 or data[2] == 101:
-                        reader.raise_if_error(event, data)
-                    try:
-                        last = strict(data)
-                    except msgspec.ValidationError:
-                        last = decode(data, EVENT_TYPE)
-                    if type(last) is not text_delta:
-                        yield handle(last)  # a verdict (response.failed, error) raises here
-                        continue
-                    state.sequence_number = last.sequence_number  # handle()'s first branch, inline
-                    if last.output_index != output_index or last.content_index != content_index:
-                        output_index, content_index = last.output_index, last.content_index
-                        parts = state._text_part(output_index, content_index)
-                    parts.append(last.delta or "")
-                    last._acc = (parts, len(parts))  # type: ignore[attr-defined]
-                    yield last
-    except BaseException:
-        reader.close()
-        raise
-    reader.finish(last)
+class _ResponseFold:
+    """The fold of a Responses stream, for ``stream_loop``: each event decoded and folded into ``state``, with
+    ``state.handle`` inline for the text deltas that make most of a stream. Strictly private."""
+
+    __slots__ = ("last", "reader", "sniff", "state", "strict")
+
+    def __init__(self, reader: _Reader, state: ResponseStreamState[Any]) -> None:
+        self.reader = reader
+        self.state = state
+        self.strict = decoder_for(EVENT_TYPE).decode
+        self.sniff = needs_sniff(EVENT_TYPE)  # False: the tagged union refuses ``{"error": ...}`` by itself
+        self.last: Any = None
+
+    def events(self, run: list[bytes]) -> Iterator[Any]:
+        state, reader, strict, sniff = self.state, self.reader, self.strict, self.sniff
+        text_delta = ResponseTextDeltaEvent
+        handle = state.handle
+        # The state's cursor (where the latest text delta went, and that part's fragments), read once a run;
+        # only ``state._text_part`` moves it.
+        output_index, content_index = state._text_at
+        parts = state._text
+        last = self.last
+        for data in run:
+            if sniff and error_sniff(data):
+                reader.raise_if_error(None, data)
+            try:
+                last = strict(data)
+            except msgspec.DecodeError:
+                last = reader.lenient(data, EVENT_TYPE)
+            if type(last) is not text_delta:
+                yield handle(last)  # a verdict (response.failed, error) raises here; the cursor stays
+                continue
+            state.sequence_number = last.sequence_number  # handle()'s first branch, inline
+            if last.output_index != output_index or last.content_index != content_index:
+                output_index, content_index = last.output_index, last.content_index
+                parts = state._text_part(output_index, content_index)
+            parts.append(last.delta or "")
+            last._acc = (parts, len(parts))  # type: ignore[attr-defined]
+            yield last
+        self.last = last
+
+    def special(self, event: str, data: bytes) -> Any:
+        self.last = self.reader.special(event, data, EVENT_TYPE)
+        return self.state.handle(self.last)
+
+    def end(self) -> None:
+        """A Responses stream ends with a terminal event: completed or incomplete (``final`` is set), failed or
+        error (both raised before the end). A ``[DONE]`` (which the API does not send) says it is whole too."""
+        if self.state.final is None and not self.reader.ended:
+            raise self.reader.truncated("no response.completed, failed, incomplete or error event")
 
 
 class ResponseStream(Generic[T]):
@@ -255,11 +266,12 @@ class ResponseStream(Generic[T]):
         self._state = state
         self._client = client
         self._events: AsyncGenerator[_r.ResponseStreamEvent, None] = raw._loop_with(
-            lambda reader: _response_events(reader, state)
+            lambda reader: _ResponseFold(reader, state)
         )
 
     def __aiter__(self) -> AsyncIterator[_r.ResponseStreamEvent]:
-        return self._events  # an async generator, as AsyncStream's (no ``__anext__`` coroutine per event)
+        # The loop itself (no ``__anext__`` coroutine per event), which owns the connection from now on.
+        return self._raw.__aiter__()
 
     async def __anext__(self) -> _r.ResponseStreamEvent:
         return await self._events.__anext__()
@@ -296,7 +308,7 @@ class ResponseStream(Generic[T]):
 
     def text_deltas(self) -> AsyncIterator[str]:
         """Iterate only the output text pieces: ``async for text in stream.text_deltas(): ...``."""
-        return _text_deltas(self._events)
+        return _text_deltas(self._raw.__aiter__())
 
     async def until_done(self) -> ResponseStream[T]:
         """Read the rest of the stream."""
