@@ -456,3 +456,21 @@ async def test_cancelling_a_stalled_stream_closes_the_connection() -> None:
             assert scope.cancelled_caught and seen > 0
             assert stream.response.closed
         release.set()
+
+
+@pytest.mark.parametrize("usage", [False, True], ids=["finish-chunk-last", "usage-chunk-last"])
+async def test_final_completion_keeps_parsed_values_whichever_chunk_is_last(usage: bool) -> None:
+    """get_final_completion() has message.parsed and parsed_arguments whether the finish chunk or the usage
+    chunk ends the stream (a snapshot cached while the finish chunk was folded is not returned stale)."""
+    content = Fake([{"content": '{"city": "Lima", "unit": "f"}'}], seed=21, usage=usage)
+    tools = Fake([{"tool_calls": [("c1", "Weather", '{"city": "Oslo", "unit": "c"}')],
+                   "finish_reason": "tool_calls"}], seed=22, usage=usage)
+    async with serve(app_for(content)) as url, client_for(url) as client:
+        async with client.chat.completions.stream(model="m", messages=[], response_format=Weather) as stream:
+            final = await stream.get_final_completion()
+    assert final.choices[0].message.parsed == Weather(city="Lima", unit="f")
+    async with serve(app_for(tools)) as url, client_for(url) as client:
+        async with client.chat.completions.stream(model="m", messages=[], tools=[function_tool(Weather)]) as stream:
+            final = await stream.get_final_completion()
+    call = final.choices[0].message.tool_calls[0]
+    assert call.function.parsed_arguments == Weather(city="Oslo", unit="c")

@@ -184,10 +184,16 @@ class _Reader:
         """An ``event: error`` (raised), or an Assistants event: its name in ``event:``, the bare object as data."""
         if event == "error":
             self.raise_if_error(event, data)
+        whole = b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}"
         try:
-            return decode(b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}", cast)
+            result = decode(whole, cast)
+            if type(result) is dict:  # the generated AssistantStreamEvent is an untyped union: find the member
+                member = _assistant_event_type(event)
+                if member is not None:
+                    result = decode(whole, member)
         except msgspec.DecodeError as exc:
             raise self._not_json(data) from exc
+        return result
 
     def raise_if_error(self, event: str | None, data: bytes) -> None:
         """Raise ``APIError`` if ``data`` is an error payload (``{"error": {...}}``, or any ``event: error``)."""
@@ -218,6 +224,25 @@ class _Reader:
     def truncated(self, what: str) -> APIConnectionError:
         """The error for a body that ended cleanly but early (``what`` says how it shows)."""
         return APIConnectionError(f"The stream was cut short: {what}.", request_id=self.request_id)
+
+
+_ASSISTANT_EVENT_KINDS = (("thread.run.step.", "RunStepStreamEvent"), ("thread.run.", "RunStreamEvent"),
+                          ("thread.message.", "MessageStreamEvent"), ("thread.created", "ThreadStreamEvent"))
+
+
+def _assistant_event_type(event: str) -> Any:
+    """The generated type of an Assistants event by its name (``thread.run.step.delta`` ->
+    ``RunStepStreamEventThreadRunStepDelta``), or None. Looked up in the loaded types module, not imported."""
+    module = sys.modules.get("openai_async.types.assistants")
+    if module is None:
+        return None
+    for prefix, kind in _ASSISTANT_EVENT_KINDS:
+        if event.startswith(prefix):
+            if kind == "ThreadStreamEvent":
+                return getattr(module, kind, None)
+            suffix = "".join(part.title().replace("_", "") for part in event.split("."))
+            return getattr(module, kind + suffix, None)
+    return None
 
 
 class Fold(Protocol):
