@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from openai_async import APIError, StreamEventTooLargeError
 from openai_async._core.sse import ServerSentEvent, SSEDecoder
 
 try:
@@ -428,3 +429,64 @@ if hypothesis is not None:
         expected, last_id = reference(stream)
         assert events == expected
         assert decoder.last_event_id == last_id
+
+    RUN_PIECES = [
+        *PIECES,
+        b'data: {"a":1}\n\n',
+        b"data: x\n\n",
+        b"data: \n\n",
+        b"event: e\ndata: x\n\n",
+        b"event: f\ndata: y\n\n",
+        b"event: \ndata: z\n\n",
+        b"event: e\n",
+        b"data: [DONE]\n\n",
+    ]
+
+    @hypothesis.settings(max_examples=400, deadline=None)
+    @hypothesis.given(parts=st.lists(st.sampled_from(RUN_PIECES), max_size=60), data=st.data())
+    def test_random_streams_feed_runs_match_reference(parts: list[bytes], data: st.DataObject) -> None:
+        """feed_runs (the streams' entry, with its tiled and split fast paths) gives the (event, data) pairs of
+        the literal WHATWG algorithm, for any stream of fragments and common-shape events cut anywhere."""
+        stream = b"".join(parts)
+        cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=8))
+        bounds = sorted(set(cuts))
+        chunks = [stream[a:b] for a, b in zip([0, *bounds], [*bounds, len(stream)], strict=True)]
+        decoder = SSEDecoder()
+        pairs = [(event, payload) for chunk in chunks for event, run in decoder.feed_runs(chunk) for payload in run]
+        expected, last_id = reference(stream)
+        assert pairs == [(e.event, e.data) for e in expected]
+        assert decoder.last_event_id == last_id
+
+
+def test_a_line_past_the_cap_raises_and_drops_what_it_held() -> None:
+    """A line that never ends raises StreamEventTooLargeError (an APIError) once it passes max_event_size,
+    through feed() and feed_runs() alike, however it is cut; under the cap it is kept."""
+    for method in ("feed", "feed_runs"):
+        decoder = SSEDecoder(max_event_size=1000)
+        feed = getattr(decoder, method)
+        assert feed(b"data: " + b"x" * 500) == []
+        with pytest.raises(StreamEventTooLargeError) as info:
+            for _ in range(10):
+                feed(b"x" * 100)
+        assert isinstance(info.value, APIError) and info.value.limit == 1000
+        assert not decoder.pending  # what it held is gone
+
+
+def test_an_event_of_many_lines_past_the_cap_raises() -> None:
+    """An event made of many complete data lines is capped as a whole, not line by line."""
+    decoder = SSEDecoder(max_event_size=1000)
+    with pytest.raises(StreamEventTooLargeError):
+        for _ in range(100):
+            decoder.feed(b"data: " + b"y" * 50 + b"\n")
+    small = SSEDecoder(max_event_size=1000)
+    events = small.feed(b"".join(b"data: " + b"y" * 50 + b"\n" for _ in range(10)) + b"\n")
+    assert len(events) == 1 and len(events[0].data) == 10 * 50 + 9
+
+
+def test_the_default_cap_is_generous() -> None:
+    """The default cap (16 MiB) takes a 4 MiB event fed in 64 KiB reads."""
+    decoder = SSEDecoder()
+    body = b"data: " + b"z" * (4 << 20) + b"\n\n"
+    got = [data for i in range(0, len(body), 65536) for _, run in decoder.feed_runs(body[i : i + 65536])
+           for data in run]
+    assert [len(d) for d in got] == [4 << 20]

@@ -13,8 +13,10 @@ from openai_async import (
     APIError,
     APITimeoutError,
     AsyncOpenAI,
+    AsyncStream,
     RetryPolicy,
     StreamDecodeError,
+    StreamEventTooLargeError,
     Timeout,
 )
 
@@ -219,3 +221,24 @@ async def test_break_and_cancel_release_the_connection() -> None:
                 async for c in s:
                     got.append(c.n)
         assert got == [0, 1, 2]
+
+
+async def test_an_endless_line_raises_past_the_cap_and_frees_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server sending one line that never ends: past AsyncStream.max_event_size the stream raises
+    StreamEventTooLargeError (an APIError with the request id) instead of buffering, and the only pooled
+    connection serves the next call."""
+    monkeypatch.setattr(AsyncStream, "max_event_size", 64 * 1024)
+    endless = [events(1), b"data: {\"id\": \"" + b"x" * 16384] + [b"x" * 16384] * 16
+    async with serve(sse_app(endless, stall=5)) as url, client_for(url, max_connections=1) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        got = []
+        with pytest.raises(StreamEventTooLargeError) as info:
+            async for c in stream:
+                got.append(c.n)
+        assert got == [0] and isinstance(info.value, APIError) and info.value.request_id == "req_s"
+        assert stream.response.closed
+        again = await client.post("/s", body={}, stream=True, stream_cls=Chunk,
+                                  timeout=Timeout(total=None, connect=2, read=0.3))
+        with pytest.raises(StreamEventTooLargeError):
+            async for _ in again:
+                pass

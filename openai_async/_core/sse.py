@@ -266,7 +266,6 @@ class SSEDecoder:
                     self._partial.append(chunk[cut:])
                     self._partial_size = len(chunk) - cut
                     self._slow = True
-                    self._check(self._partial_size)
                 return _runs(*run)
         events = self._feed(chunk)
         return _runs([e.event for e in events], [e.data for e in events])
@@ -347,9 +346,8 @@ class SSEDecoder:
                 pos = eol + 1
         if pos < end:
             self._partial.append(chunk[pos:] if pos else chunk)
-            self._partial_size = end - pos
+            self._partial_size = end - pos  # checked against the cap as the line grows (_prepare)
             self._slow = True
-            self._check(self._partial_size)
         self._event = event
         self._retry = retry
         return events
