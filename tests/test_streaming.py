@@ -242,3 +242,32 @@ async def test_an_endless_line_raises_past_the_cap_and_frees_the_connection(monk
         with pytest.raises(StreamEventTooLargeError):
             async for _ in again:
                 pass
+
+
+async def test_dropped_streams_give_the_connection_back_without_async_with() -> None:
+    """A stream dropped before iterating, after `__anext__`, or mid `async for` (its loop dropped after
+    `break`) frees the only pooled connection within a bounded time: the next call gets it."""
+    async with serve(sse_app([events(3)], stall=5)) as url, client_for(url, max_connections=1) as client:
+        short = Timeout(total=None, connect=1, read=0.3)
+
+        async def drop_unread() -> None:
+            await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=short)
+
+        async def drop_after_anext() -> None:
+            stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=short)
+            assert (await stream.__anext__()).n == 0
+
+        async def drop_inline_loop() -> None:
+            async for chunk in await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=short):
+                assert chunk.n == 0
+                break
+
+        for drop in (drop_unread, drop_after_anext, drop_inline_loop):
+            await drop()
+            await asyncio.sleep(0.05)  # the event loop runs the dropped loop's aclose()
+            got: list[int] = []
+            with pytest.raises(APITimeoutError):  # the stalled server: all events, then the read timeout
+                async with await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=short) as s:
+                    async for c in s:
+                        got.append(c.n)
+            assert got == [0, 1, 2], drop.__name__
