@@ -93,8 +93,9 @@ def _tiled_run(chunk: bytes, pos: int, cut: int) -> tuple[str | None | list[str 
     ``findall`` does the work at C speed (``feed_runs`` tries ``_split_named`` first on a read of named events);
     its matches are accepted only when they tile the span exactly: each is ``_DATA_FRAME + len(X)`` bytes long,
     plus ``_EVENT_FRAME + len(E)`` with an ``event:`` line (an unmatched optional group and an empty ``event: ``
-    both give b"" and are counted as no line, so the lengths cannot add up when an empty one is there). Unnamed events are matched with one group, which gives bare ``bytes``; named ones give a tuple
-    each, so they are matched a window at a time. Both keep the garbage collector out of it: thousands of live
+    both give b"" and are counted as no line, so the lengths cannot add up when an empty one is there).
+    Unnamed events are matched with one group, which gives bare ``bytes``; named ones give a tuple each, so
+    they are matched a window at a time. Both keep the garbage collector out of it: thousands of live
     tuples from one large network read would trigger full collections.
     """
     names: list[bytes] | None = None  # stays None while every event is unnamed (chat)
