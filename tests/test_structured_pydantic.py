@@ -175,10 +175,7 @@ def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
-_STALE = pytest.mark.xfail(reason="issue 16 item 3: stale snapshot when the finish chunk is last", strict=True)
-
-
-@pytest.mark.parametrize("sdk", ["official", pytest.param("ours", marks=_STALE)])
+@pytest.mark.parametrize("sdk", SDKS)
 @pytest.mark.parametrize("mode", MODES)
 async def test_chat_stream_with_a_pydantic_model(sdk: str, mode: str) -> None:
     """`chat.completions.stream(response_format=Model)`: partial dicts while streaming, a Model at the end."""
