@@ -265,7 +265,8 @@ async def test_responses_stream_without_a_terminal_event(sdk: str, mode: str) ->
 
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_error_payload_mid_stream(sdk: str) -> None:
-    """`data: {"error": {...}}` mid-stream raises the SDK's APIError with the server's message and type."""
+    """`data: {"error": {...}}` mid-stream raises the SDK's APIError with the server's message and type, and the
+    error object as its body."""
     chunks = [chat_chunk(0), {"error": {"message": "The server is overloaded", "type": "server_error"}}]
     app = routes(("POST", CHAT, sse_handler(chunks)))  # type: ignore[arg-type]
     async with serve(app) as url, make_client(sdk, url) as client:
@@ -275,6 +276,7 @@ async def test_error_payload_mid_stream(sdk: str) -> None:
             async for c in await client.chat.completions.create(model="m", messages=[], stream=True):
                 out.append(c.choices[0].delta.content)
     assert out == ["t0"] and info.value.type == "server_error"
+    assert info.value.body == {"message": "The server is overloaded", "type": "server_error"}
 
 
 @pytest.mark.parametrize("payload", [b"data: {not json\n\n", b'data: {"id": "\xff\xfe"}\n\n'], ids=["json", "utf8"])

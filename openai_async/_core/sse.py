@@ -43,6 +43,7 @@ _DATA = b"data: "
 _EVENT = b"event: "
 _DATA_LEN = len(_DATA)
 _EVENT_LEN = len(_EVENT)
+_LF_DATA = b"\n" + _DATA  # a data line that is not the first line of a span
 _DATA_FRAME = len(_DATA) + 2  # `data: X\n\n` is len(X) + 8
 _EVENT_FRAME = len(_EVENT) + 1  # `event: E\n` is len(E) + 8
 # `.` (anything but LF, no DOTALL) scans about twice as fast in `re` as the equivalent `[^\n]`.
@@ -146,7 +147,7 @@ def _split_named(chunk: bytes, cut: int) -> tuple[str | None | list[str | None],
     del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
     heads = lines[0::3]
     n = len(heads)
-    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(b"\n" + _DATA, 0, cut) != n:
+    if not n or len(lines) != 3 * n or lines[2::3].count(b"") != n or chunk.count(_LF_DATA, 0, cut) != n:
         return None
     first = heads[0]
     if heads.count(first) == n:  # one name throughout, as in a run of deltas
