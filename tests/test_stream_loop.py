@@ -16,7 +16,7 @@ import pytest
 from openai_async import APIConnectionError, APIError, AsyncOpenAI
 from openai_async.types.chat import CreateChatCompletionStreamResponse
 
-from ._drip import sse_handler
+from ._drip import body_handler, sse_handler
 from ._server import routes, serve
 
 pytestmark = pytest.mark.anyio
@@ -153,3 +153,18 @@ async def test_a_stream_cut_before_its_end_raises(loop: str, mode: str) -> None:
     _, _, events, _, _ = LOOPS[loop]
     out, error = await run_loop(loop, events[:2], mode, done=False)
     assert isinstance(error, APIConnectionError) and "cut short" in error.message and len(out) >= 2
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+async def test_a_json_body_in_place_of_events_raises_its_message(loop: str) -> None:
+    """A stream request answered 200 with a JSON error body (any content type) raises APIError with the
+    server's message and the error object as body, from every loop."""
+    collect, path, _, _, _ = LOOPS[loop]
+    body = {"error": {"message": "Streaming is off", "type": "invalid_request_error", "code": None}}
+    for content_type in ("application/json", "text/plain; charset=utf-8"):
+        handler = body_handler(body, content_type=content_type)
+        async with serve(routes(("POST", path, handler))) as url:
+            async with AsyncOpenAI(api_key="k", base_url=url, max_retries=0) as client:
+                with pytest.raises(APIError, match="Streaming is off") as info:
+                    await collect(client, [])
+        assert info.value.body == body["error"] and info.value.type == "invalid_request_error"
