@@ -453,6 +453,7 @@ if hypothesis is not None:
         chunks = [stream[a:b] for a, b in zip([0, *bounds], [*bounds, len(stream)], strict=True)]
         decoder = SSEDecoder()
         pairs = [(event, payload) for chunk in chunks for event, run in decoder.feed_runs(chunk) for payload in run]
+        assert decoder.flush() == []
         expected, last_id = reference(stream)
         assert pairs == [(e.event, e.data) for e in expected]
         assert decoder.last_event_id == last_id
@@ -490,3 +491,14 @@ def test_the_default_cap_is_generous() -> None:
     got = [data for i in range(0, len(body), 65536) for _, run in decoder.feed_runs(body[i : i + 65536])
            for data in run]
     assert [len(d) for d in got] == [4 << 20]
+
+
+def test_whole_lines_after_the_last_event_of_a_read_count_at_the_end() -> None:
+    """An `id:` or a comment line after a read's last event (no blank line follows) is interpreted by flush():
+    the id is kept and nothing is pending, while a data line with no blank line after it stays pending."""
+    decoder = SSEDecoder()
+    assert decoder.feed_runs(b"data: x\n\nid: 7\n: ping\n") == [(None, [b"x"])]
+    assert decoder.flush() == [] and decoder.last_event_id == "7" and not decoder.pending
+    cut = SSEDecoder()
+    assert cut.feed_runs(b"data: x\n\ndata: y\n") == [(None, [b"x"])]
+    assert cut.flush() == [] and cut.pending

@@ -229,12 +229,14 @@ async def test_completions_stream_cut_before_any_finish(sdk: str) -> None:
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_chat_stream_finished_without_done_ends_normally(sdk: str, mode: str) -> None:
     """Every choice reached a finish_reason but [DONE] never came (some compatible servers omit it): both SDKs
-    end normally, with two choices and with a usage chunk last."""
+    end normally, with two choices, with a usage chunk last, and with a comment line after the last event."""
     two = [chat_chunk(0, index=0), chat_chunk(1, index=1), chat_chunk(2, "stop", index=0),
            chat_chunk(3, "stop", index=1)]
     usage = {**chat_chunk(9), "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2,
                                                         "total_tokens": 3}}
-    for chunks, want in ((two, ["t0", "t1", "t2", "t3"]), ([*CHAT_CHUNKS, usage], ["t0", "t1", "t2", "t3", None])):
+    keepalive: list[Any] = [*CHAT_CHUNKS, b": keep-alive\n"]  # a comment line after the last event, no blank line
+    for chunks, want in ((two, ["t0", "t1", "t2", "t3"]), ([*CHAT_CHUNKS, usage], ["t0", "t1", "t2", "t3", None]),
+                         (keepalive, ["t0", "t1", "t2", "t3"])):
         app = routes(("POST", CHAT, sse_handler(chunks, mode=mode, done=False)))  # type: ignore[arg-type]
         async with serve(app) as url, make_client(sdk, url) as client:
             out = [c.choices[0].delta.content if c.choices else None

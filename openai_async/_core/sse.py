@@ -376,7 +376,20 @@ class SSEDecoder:
         return pos
 
     def flush(self) -> list[ServerSentEvent]:
-        """Signal end of stream. An unterminated event is never dispatched (see ``pending``), so this returns []."""
+        """Signal end of stream. An unterminated event is never dispatched (see ``pending``), so this returns [].
+
+        The fast path of ``feed_runs`` keeps what follows a read's last event as one partial line, even when it
+        holds whole lines (an ``id:`` or a comment after the last event): those are interpreted here, so that
+        ``last_event_id`` is right and ``pending`` is True only for an unterminated event or line."""
+        if self._partial:
+            chunk = b"".join(self._partial)
+            self._partial.clear()
+            self._partial_size = 0
+            self._slow = self._start or self._skip_lf
+            if 10 in chunk or 13 in chunk:
+                self._feed(chunk)  # no blank line in it: it dispatches nothing
+            else:
+                self._partial.append(chunk)
         return []
 
     def _prepare(self, chunk: bytes) -> bytes:

@@ -129,6 +129,7 @@ class _Reader:
             raise map_error(exc, self.request_id) from exc
         self.reading = False
         if not chunk:  # end of body
+            self._sse.flush()
             if self._sse.pending:
                 raise APIConnectionError("The stream ended in the middle of an event.", request_id=self.request_id)
             return None
