@@ -11,10 +11,12 @@ from _offline import open_client
 
 async def main() -> None:
     async with open_client() as client:
-        speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hello from asyncio.")
         path = os.path.join(tempfile.gettempdir(), "openai_async_speech.mp3")
-        written = await speech.write_to_file(path)
-        print(f"wrote {written} bytes to {path}")
+        async with client.audio.speech.with_streaming_response.create(
+            model="gpt-4o-mini-tts", voice="alloy", input="Hello from asyncio."
+        ) as response:
+            await response.stream_to_file(path)
+        print(f"wrote the audio to {path}")
 
 
 if __name__ == "__main__":

@@ -1164,10 +1164,12 @@ def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:
     headers = [p for p in o.params if p.where == "header"]
     body_params = [p for p in o.params if p.where == "body"]
     media = list((_success(o.op).get("content") or {}).keys())
-    if kind in ("binary", "text") and not any(m.endswith("json") for m in media):
+    json_too = any(m.endswith("json") for m in media)
+    if kind == "binary" or (kind == "text" and not json_too):
         # Ask for what the operation produces (the core defaults to application/json): e.g. audio/speech;
-        # downloads that declare no media type get application/binary, as the official SDK sends.
-        accept = media[0] if media else "application/binary"
+        # downloads that declare no media type, or JSON among theirs (files.content, skills and videos
+        # content), get application/binary, as the official SDK sends.
+        accept = media[0] if media and not json_too else "application/binary"
         pre.append(
             f'        options["extra_headers"] = {{"Accept": "{accept}", **(options.get("extra_headers") or {{}})}}'
         )

@@ -220,11 +220,11 @@ async def test_list_awaits_first_page_and_iterates(wire: tuple[AsyncOpenAI, Reco
 
 
 async def test_binary_and_empty_responses(wire: tuple[AsyncOpenAI, Recorder]) -> None:
-    """audio.speech.create returns an unread BinaryResponse; containers.delete returns None."""
+    """audio.speech.create returns a BinaryResponse, body read; containers.delete returns None."""
     client, rec = wire
     speech = await client.audio.speech.create(input="hi", model="gpt-4o-mini-tts", voice="alloy")
     assert isinstance(speech, BinaryResponse)
-    assert await speech.read() == b"ID3audio"
+    assert speech.content == speech.read() == await speech.aread() == b"ID3audio"
     assert rec.seen[-1].headers["Accept"] == "application/octet-stream"
     assert await client.containers.delete("c1") is None
     assert (rec.seen[-1].method, rec.seen[-1].raw_path) == ("DELETE", "/v1/containers/c1")

@@ -356,7 +356,7 @@ async def test_multipart_streams_files_and_replays_on_retry(tmp_path: os.PathLik
 
 
 async def test_binary_response_streams_to_file(tmp_path: os.PathLike[str]) -> None:
-    """A binary body can be written to a file chunk by chunk, or read whole."""
+    """A binary body arrives read: it can be written to a file, blocking or not, and read whole."""
     from openai_async import BinaryResponse
 
     audio = os.urandom(200_000)
@@ -369,12 +369,15 @@ async def test_binary_response_streams_to_file(tmp_path: os.PathLike[str]) -> No
             resp = await client._request("POST", "/audio/speech", body={"input": "hi"}, cast=BinaryResponse,
                                          options={})
             out = os.path.join(os.fspath(tmp_path), "speech.mp3")
-            assert await resp.write_to_file(out) == len(audio)
+            resp.write_to_file(out)
+            out2 = os.path.join(os.fspath(tmp_path), "speech2.mp3")
+            await resp.astream_to_file(out2, chunk_size=4096)
             resp2 = await client._request("POST", "/audio/speech", body={"input": "hi"}, cast=BinaryResponse,
                                           options={})
-            assert await resp2.read() == audio and resp2.content == audio
-    with open(out, "rb") as f:
-        assert f.read() == audio
+            assert resp2.read() == audio and resp2.content == audio
+    for path in (out, out2):
+        with open(path, "rb") as f:
+            assert f.read() == audio
 
 
 async def test_timeout_forms_apply_per_call() -> None:

@@ -92,7 +92,7 @@ async def test_batch_output_has_one_chat_answer_per_line(client: AsyncOpenAI) ->
     for _ in range(3):
         batch = await client.batches.retrieve(batch.id)
     assert batch.status == "completed" and batch.output_file_id is not None
-    content = await (await client.files.content(batch.output_file_id)).read()
+    content = (await client.files.content(batch.output_file_id)).content
     lines = [msgspec.json.decode(line) for line in content.splitlines()]
     assert sorted(line["custom_id"] for line in lines) == [f"r{i}" for i in range(6)]
     for line in lines:
@@ -111,7 +111,7 @@ async def test_refused_requests_go_to_the_error_file(client: AsyncOpenAI) -> Non
         batch = await client.batches.retrieve(batch_id)
     assert batch.status == "completed" and batch.output_file_id is None and batch.error_file_id is not None
     assert batch.request_counts is not None and batch.request_counts.failed == 2
-    content = await (await client.files.content(batch.error_file_id)).read()
+    content = (await client.files.content(batch.error_file_id)).content
     statuses = [msgspec.json.decode(line)["response"]["status_code"] for line in content.splitlines()]
     assert statuses == [400, 400]
 
@@ -190,7 +190,7 @@ async def test_cancelled_batch_keeps_the_answers_it_had(client: AsyncOpenAI) -> 
     assert batch.status == "cancelled" and batch.cancelled_at
     assert batch.request_counts is not None and batch.request_counts.completed == 2
     assert batch.output_file_id is not None
-    content = await (await client.files.content(batch.output_file_id)).read()
+    content = (await client.files.content(batch.output_file_id)).content
     assert len(content.splitlines()) == 2
     with pytest.raises(BadRequestError):
         await client.batches.cancel(batch_id)
@@ -241,7 +241,7 @@ async def test_upload_parts_complete_into_a_file(client: AsyncOpenAI) -> None:
     assert done.status == "completed"
     file: Any = done.file
     assert file["bytes"] == 10 and file["filename"] == "data.bin" and file["status"] == "processed"
-    assert await (await client.files.content(file["id"])).read() == b"worldhello"
+    assert (await client.files.content(file["id"])).content == b"worldhello"
 
 
 async def test_upload_complete_checks_sizes_and_md5(client: AsyncOpenAI) -> None:
@@ -273,7 +273,7 @@ async def test_upload_file_chunked_against_the_defaults(client: AsyncOpenAI, tmp
     )
     file: Any = upload.file
     assert upload.status == "completed" and file["bytes"] == 256_000
-    assert await (await client.files.content(file["id"])).read() == path.read_bytes()
+    assert (await client.files.content(file["id"])).content == path.read_bytes()
 
 
 # -- fine-tuning ------------------------------------------------------------------------------------------------

@@ -206,7 +206,7 @@ async def test_default_files_round_trip_and_pagination() -> None:
         upload = fake.requests_to("POST", "/files")[0]
         page = await client.files.list(limit=2)
         listed = [f.id async for f in client.files.list(limit=2)]
-        content = await (await client.files.content(created[1].id)).read()
+        content = (await client.files.content(created[1].id)).content
         deleted = await client.files.delete(created[0].id)
         with pytest.raises(NotFoundError):
             await client.files.retrieve(created[0].id)
@@ -224,7 +224,7 @@ async def test_default_speech_is_audio_bytes() -> None:
         response = await client.audio.speech.create(
             model="tts-1", voice="alloy", input="hi", response_format="wav"
         )
-        audio = await response.read()
+        audio = response.read()
     assert audio[:4] == b"RIFF" and audio[8:12] == b"WAVE"
     assert fake.last_request.json["voice"] == "alloy"
 

@@ -119,7 +119,7 @@ class BaseClient:
             )
         self._pool = Pool(http_client, max_connections=max_connections)
         self._owns_pool = True
-        self._raw = False
+        self._raw: bool | str = False
         self._session = self._make_session()
 
     def _make_session(self) -> Session:
@@ -217,15 +217,29 @@ class BaseClient:
 
     copy = with_options
 
-    def _raw_view(self) -> Self:
-        if self._raw:
+    def _raw_view(self, mode: bool | str = True) -> Self:
+        # A copy whose calls return RawResponse (mode True) or StreamedResponse (mode "stream"); see response.py.
+        if self._raw == mode:
             return self
-        view = self.__dict__.get("_raw_client")
+        key = "_stream_client" if mode == "stream" else "_raw_client"
+        view = self.__dict__.get(key)
         if view is None:
             view = self.with_options()
-            view._raw = True
-            self.__dict__["_raw_client"] = view
+            view._raw = mode
+            self.__dict__[key] = view
         return view
+
+    @property
+    def with_raw_response(self) -> Self:
+        """This client, its calls returning ``RawResponse``: ``client.with_raw_response.chat.completions.create``."""
+        return self._raw_view()
+
+    @property
+    def with_streaming_response(self) -> Any:
+        """This client, its calls returning ``async with`` blocks over a ``StreamedResponse``."""
+        from .streamed import StreamingView  # lazy: cold start
+
+        return StreamingView(self._raw_view("stream"))
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -399,4 +413,4 @@ def _check_connections(value: Any) -> None:
 
 def _is_namespace(name: str, value: Any) -> bool:
     # Resource namespaces (cached properties) and the raw view belong to one client; a copy rebuilds its own.
-    return name == "_raw_client" or isinstance(value, APIResource)
+    return name in ("_raw_client", "_stream_client") or isinstance(value, APIResource)

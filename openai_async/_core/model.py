@@ -51,6 +51,10 @@ class BaseModel(
     the payload to the lenient path that keeps them (``openai_async._core.decode``).
     """
 
+    # The ``x-request-id`` of the response a result came from: set per instance, in ``__dict__``. Not annotated,
+    # so it is no field (an annotation would also be evaluated by msgspec, from this module's namespace).
+    _request_id = None
+
     @property
     def model_fields_set(self) -> set[str]:
         """The names of the fields that were set: sent by the server (``null`` included) or given when built."""

@@ -7,6 +7,8 @@ from urllib.parse import quote, unquote
 
 from .types import UNSET
 
+from .streamed import StreamingView
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -60,6 +62,12 @@ class APIResource:
     def with_raw_response(self) -> Self:
         """The same operations, returning ``RawResponse`` (status, headers, request id, ``parse()``)."""
         return type(self)(self._client._raw_view())
+
+    @property
+    def with_streaming_response(self) -> Any:
+        """The same operations as ``async with`` blocks giving a ``StreamedResponse`` before the body is read:
+        ``async with client.files.with_streaming_response.content(id) as r: await r.stream_to_file(path)``."""
+        return StreamingView(type(self)(self._client._raw_view("stream")))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

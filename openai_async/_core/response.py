@@ -1,26 +1,54 @@
-"""What a call returns besides parsed objects: raw responses, binary bodies and rate-limit headers."""
+"""What a call returns besides parsed objects: raw responses, binary bodies and rate-limit headers.
+
+- ``RawResponse``: what ``with_raw_response.<method>(...)`` returns, the body already read (the official SDK's
+  ``LegacyAPIResponse``): HTTP facts, ``content``/``text``/``json()`` and ``parse()``.
+- ``BinaryResponse``: the result of the binary endpoints (speech, file content, video content), already read
+  (the official SDK's ``HttpxBinaryResponseContent``). To stream a large body without buffering it, use
+  ``with_streaming_response`` (``openai_async._core.streamed``).
+- ``HTTPRequest``: the request as sent, with its credentials masked.
+"""
 
 from __future__ import annotations
 
+import codecs
+import datetime
 import os
 import re
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import anyio
+import msgspec
 
-from .transport import translate_errors
+from .decode import decode
+from .model import BaseModel
 
 if TYPE_CHECKING:
     import aiohttp
+    from multidict import CIMultiDictProxy
+    from yarl import URL
 
-__all__ = ["BinaryResponse", "RateLimitInfo", "RawResponse", "header_int", "parse_duration"]
+__all__ = [
+    "BinaryResponse",
+    "HTTPRequest",
+    "RateLimitInfo",
+    "RawResponse",
+    "attach_request_id",
+    "byte_chunks",
+    "header_int",
+    "parse_duration",
+]
 
 T = TypeVar("T")
+_T = TypeVar("_T")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+# Request headers whose values are credentials: never shown by ``http_request.headers``.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "cookie"})
+_MASK = "[secure]"
 
 
 def parse_duration(value: str | None) -> float | None:
@@ -58,6 +86,12 @@ def header_int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+def attach_request_id(result: Any, headers: Mapping[str, str]) -> None:
+    """Set ``result._request_id`` (the ``x-request-id`` header) on a decoded model, as the official SDK does."""
+    if isinstance(result, BaseModel):
+        result.__dict__["_request_id"] = headers.get("x-request-id")
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimitInfo:
     """The ``x-ratelimit-*`` headers of one response, parsed; absent headers are ``None``."""
@@ -84,103 +118,345 @@ class RateLimitInfo:
         )
 
 
-class _HeadersMixin:
-    headers: Mapping[str, str]
+class HTTPRequest:
+    """The request behind a response, as sent: ``method``, ``url`` and ``headers`` (credentials masked)."""
+
+    __slots__ = ("headers", "method", "url")
+
+    def __init__(self, method: str, url: URL, headers: Mapping[str, str]) -> None:
+        from multidict import CIMultiDict  # lazy: cold start (only built when asked for)
+
+        self.method = method
+        self.url = url
+        masked: CIMultiDict[str] = CIMultiDict()
+        for name, value in headers.items():
+            masked.add(name, _MASK if name.lower() in _SECRET_HEADERS else value)
+        self.headers: Mapping[str, str] = masked
+
+    def __repr__(self) -> str:
+        return f"<HTTPRequest {self.method} {self.url}>"
+
+
+def text_encoding(response: aiohttp.ClientResponse) -> str:
+    """The charset of the ``Content-Type`` header when Python knows it, else UTF-8 (as httpx decides)."""
+    charset = response.charset
+    if charset:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            return "utf-8"
+        return charset
+    return "utf-8"
+
+
+class ResponseFacts:
+    """The HTTP facts every response object shares. Strictly private (a base class)."""
+
+    __slots__ = ("_finished", "_http_request", "_started", "http_response", "retries_taken")
+
+    def __init__(self, response: aiohttp.ClientResponse, *, started: float, retries_taken: int) -> None:
+        self.http_response = response
+        """The underlying ``aiohttp.ClientResponse``."""
+        self.retries_taken = retries_taken
+        """Retries made before this response (0 when the first attempt answered)."""
+        self._started = started
+        self._finished: float | None = None
+        self._http_request: HTTPRequest | None = None
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The response headers (case-insensitive)."""
+        return self.http_response.headers
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status
+
+    @property
+    def reason_phrase(self) -> str:
+        return self.http_response.reason or ""
+
+    @property
+    def url(self) -> URL:
+        """The URL the request went to, query included."""
+        return self.http_response.url
+
+    @property
+    def method(self) -> str:
+        return self.http_response.method
+
+    @property
+    def http_request(self) -> HTTPRequest:
+        """The request as sent (``.method``, ``.url``, ``.headers``; credentials are masked)."""
+        if self._http_request is None:
+            info = self.http_response.request_info
+            self._http_request = HTTPRequest(info.method, info.url, info.headers)
+        return self._http_request
+
+    @property
+    def http_version(self) -> str:
+        version = self.http_response.version
+        return f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1"
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """From sending the (last) attempt to the end of the body (or until now, while it is being read)."""
+        end = self._finished if self._finished is not None else time.monotonic()
+        return datetime.timedelta(seconds=end - self._started)
 
     @property
     def request_id(self) -> str | None:
         """The ``x-request-id`` header: quote it when asking OpenAI about a request."""
-        return self.headers.get("x-request-id")
+        return self.http_response.headers.get("x-request-id")
 
     @property
     def rate_limits(self) -> RateLimitInfo:
         """The ``x-ratelimit-*`` headers, parsed."""
-        return RateLimitInfo.from_headers(self.headers)
+        return RateLimitInfo.from_headers(self.http_response.headers)
 
 
-class RawResponse(_HeadersMixin, Generic[T]):
-    """What ``client.<resource>.with_raw_response.<method>(...)`` returns: the HTTP facts plus the result."""
+class RawResponse(ResponseFacts, Generic[T]):
+    """What ``client.<resource>.with_raw_response.<method>(...)`` returns: the HTTP facts plus the result.
 
-    __slots__ = ("_parsed", "headers", "http_method", "status_code", "url")
-
-    def __init__(self, status_code: int, headers: Mapping[str, str], parsed: T, *, method: str = "",
-                 url: str = "") -> None:
-        self.status_code = status_code
-        self.headers = headers
-        self._parsed = parsed
-        self.http_method = method
-        self.url = url
-
-    def parse(self) -> T:
-        """The result the plain method would have returned."""
-        return self._parsed
-
-    def __repr__(self) -> str:
-        return f"<RawResponse [{self.status_code}] {self.http_method} {self.url}>"
-
-
-class BinaryResponse(_HeadersMixin):
-    """A binary body (speech audio, file content, video) that has not been read yet.
-
-    Read it whole (``await r.read()``), in chunks (``async for chunk in r.iter_bytes()``) or straight to a
-    file (``await r.write_to_file(path)``) without holding it in memory. Use ``async with`` (or ``aclose()``) when
-    you may not read it to the end, so the connection is given back.
+    The body is read already (a streamed call, ``stream=True``, is the exception: ``parse()`` gives the
+    stream). ``parse()`` returns what the plain method would have returned.
     """
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-        self.headers = response.headers
-        self.status_code = response.status
-        self._content: bytes | None = None
+    __slots__ = ("_body", "_cast", "_parsed", "_text")
+
+    def __init__(self, response: aiohttp.ClientResponse, parsed: T, body: bytes | None, *, cast: Any = None,
+                 started: float, retries_taken: int = 0) -> None:
+        super().__init__(response, started=started, retries_taken=retries_taken)
+        self._parsed = parsed
+        self._body = body
+        self._cast = cast
+        self._text: str | None = None
+        if body is not None:
+            self._finished = time.monotonic()
+
+    @property
+    def http_method(self) -> str:
+        """The request method (also ``.method``)."""
+        return self.http_response.method
 
     @property
     def content(self) -> bytes:
-        """The body, once ``read()`` has been awaited (as the official SDK's ``.content``)."""
-        if self._content is None:
-            raise RuntimeError("the body has not been read yet: `await response.read()` first")
-        return self._content
+        """The body as bytes."""
+        if self._body is None:
+            raise RuntimeError("the body of a stream is not read: iterate `response.parse()` instead")
+        return self._body
 
-    async def read(self) -> bytes:
-        """Read and return the whole body."""
-        if self._content is None:
-            with translate_errors():
-                self._content = await self._response.read()
-            self._response.release()
-        return self._content
+    @property
+    def text(self) -> str:
+        """The body decoded as text (the Content-Type charset, else UTF-8)."""
+        if self._text is None:
+            self._text = self.content.decode(text_encoding(self.http_response), "replace")
+        return self._text
 
-    async def iter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
-        """Yield the body in chunks of at most ``chunk_size`` bytes."""
-        if self._content is not None:
-            for i in range(0, len(self._content), chunk_size):
-                yield self._content[i : i + chunk_size]
-            return
+    def json(self) -> Any:
+        """The body decoded as JSON."""
+        return msgspec.json.decode(self.content)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._body is not None or self.http_response.closed
+
+    @overload
+    def parse(self) -> T: ...
+    @overload
+    def parse(self, *, to: type[_T]) -> _T: ...
+    def parse(self, *, to: type[_T] | None = None) -> Any:
+        """The result the plain method would have returned, or the body decoded into ``to``.
+
+        ``to`` may be a Struct type, ``dict``, ``list``, ``str``, ``bytes`` or any type msgspec decodes.
+        """
+        if to is None:
+            return self._parsed
+        if to is str:
+            return self.text
+        if to is bytes:
+            return self.content
+        result = decode(self.content, to)
+        attach_request_id(result, self.headers)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<RawResponse [{self.status_code} {self.reason_phrase}] {self.method} {self.url}>"
+
+
+class _AsyncChunks:
+    """An async iterator of chunks that may also be awaited first, as the official ``aiter_*`` methods are
+    coroutines returning an iterator: ``async for b in r.aiter_bytes()`` and ``async for b in await
+    r.aiter_bytes()`` both work. Strictly private."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self._items = items
+
+    def __await__(self) -> Any:
+        yield from ()
+        return self
+
+    def __aiter__(self) -> _AsyncChunks:
+        return self
+
+    async def __anext__(self) -> Any:
         try:
-            with translate_errors():
-                async for chunk in self._response.content.iter_chunked(chunk_size):
-                    yield chunk
-        finally:
-            self._response.release()
+            return next(self._items)
+        except StopIteration:
+            raise StopAsyncIteration from None
 
-    async def write_to_file(self, path: str | os.PathLike[str]) -> int:
-        """Stream the body to ``path``; return the number of bytes written."""
-        written = 0
-        async with await anyio.open_file(path, "wb") as f:
-            async for chunk in self.iter_bytes():
-                await f.write(chunk)
-                written += len(chunk)
-        return written
+
+def byte_chunks(data: bytes, chunk_size: int | None) -> Iterator[bytes]:
+    """``data`` in pieces of ``chunk_size`` bytes (all of it at once when None; nothing when empty)."""
+    if not data:
+        return
+    if chunk_size is None:
+        yield data
+        return
+    for i in range(0, len(data), chunk_size):
+        yield data[i : i + chunk_size]
+
+
+def _text_chunks(text: str, chunk_size: int | None) -> Iterator[str]:
+    if not text:
+        return
+    if chunk_size is None:
+        yield text
+        return
+    for i in range(0, len(text), chunk_size):
+        yield text[i : i + chunk_size]
+
+
+class BinaryResponse:
+    """A binary body (speech audio, file content, video), already read, as the official SDK's
+    ``HttpxBinaryResponseContent``.
+
+    ``.content`` holds it; ``.write_to_file(path)`` saves it; ``.iter_bytes()``/``.aiter_bytes()`` give it in
+    chunks. To stream a large body to disk without holding it in memory, use ``with_streaming_response``::
+
+        async with client.files.with_streaming_response.content("file-abc") as response:
+            await response.stream_to_file("out.jsonl")
+    """
+
+    __slots__ = ("_content", "_raw")
+
+    def __init__(self, raw: RawResponse[Any]) -> None:
+        self._raw = raw
+        self._content = raw.content
+
+    # -- the HTTP facts -------------------------------------------------------------------------------------
+
+    @property
+    def response(self) -> RawResponse[BinaryResponse]:
+        """The HTTP response: ``status_code``, ``headers``, ``url``, ``http_request``, ``elapsed`` ..."""
+        return self._raw
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self._raw.headers
+
+    @property
+    def status_code(self) -> int:
+        return self._raw.status_code
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` header."""
+        return self._raw.request_id
+
+    @property
+    def rate_limits(self) -> RateLimitInfo:
+        """The ``x-ratelimit-*`` headers, parsed."""
+        return self._raw.rate_limits
+
+    # -- the body ------------------------------------------------------------------------------------------
+
+    @property
+    def content(self) -> bytes:
+        """The whole body."""
+        return self._content
+
+    @property
+    def encoding(self) -> str:
+        """The text encoding ``.text`` uses (the Content-Type charset, else UTF-8)."""
+        return text_encoding(self._raw.http_response)
+
+    @property
+    def charset_encoding(self) -> str | None:
+        """The charset named by the Content-Type header, if any."""
+        return self._raw.http_response.charset
+
+    @property
+    def text(self) -> str:
+        """The body decoded as text."""
+        return self._raw.text
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body decoded as JSON (keyword arguments are accepted for compatibility and ignored)."""
+        return msgspec.json.decode(self._content)
+
+    def read(self) -> bytes:
+        """The whole body (already read)."""
+        return self._content
+
+    async def aread(self) -> bytes:
+        """The whole body (already read)."""
+        return self._content
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body in chunks of ``chunk_size`` bytes (one chunk when None)."""
+        return byte_chunks(self._content, chunk_size)
+
+    iter_raw = iter_bytes
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        """The text in chunks of ``chunk_size`` characters (one chunk when None)."""
+        return _text_chunks(self.text, chunk_size)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The text line by line, without line endings."""
+        return iter(self.text.splitlines())
+
+    def aiter_bytes(self, chunk_size: int | None = None) -> _AsyncChunks:
+        """``iter_bytes`` as an async iterator (``async for`` it, awaited or not)."""
+        return _AsyncChunks(self.iter_bytes(chunk_size))
+
+    aiter_raw = aiter_bytes
+
+    def aiter_text(self, chunk_size: int | None = None) -> _AsyncChunks:
+        """``iter_text`` as an async iterator."""
+        return _AsyncChunks(self.iter_text(chunk_size))
+
+    def aiter_lines(self) -> _AsyncChunks:
+        """``iter_lines`` as an async iterator."""
+        return _AsyncChunks(self.iter_lines())
+
+    def write_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Write the body to ``file`` (blocking, like the official SDK's; see ``astream_to_file``)."""
+        with open(file, "wb") as f:
+            f.write(self._content)
 
     stream_to_file = write_to_file
 
+    async def astream_to_file(self, file: str | os.PathLike[str], *, chunk_size: int | None = None) -> None:
+        """Write the body to ``file`` without blocking the event loop."""
+        async with await anyio.open_file(file, "wb") as f:
+            for chunk in byte_chunks(self._content, chunk_size):
+                await f.write(chunk)
+
+    def close(self) -> None:
+        """Nothing to release: the body is read and the connection given back already."""
+
     async def aclose(self) -> None:
-        """Give the connection back without reading the rest."""
-        self._response.close()
+        """Nothing to release: the body is read and the connection given back already."""
 
     async def __aenter__(self) -> BinaryResponse:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.aclose()
+    async def __aexit__(self, *exc: object) -> None:
+        pass
 
     def __repr__(self) -> str:
-        return f"<BinaryResponse [{self.status_code}] {self.headers.get('content-type', '')}>"
+        return f"<BinaryResponse [{self.status_code}] {self.headers.get('content-type', '')} {len(self._content)} bytes>"

@@ -22,8 +22,9 @@ from .errors import APIResponseValidationError, APIStatusError, status_error
 from .headers import Headers, apply_headers, mask_url
 from .http import Request, Response
 from .multipart import MultipartBody
-from .response import BinaryResponse, RawResponse
+from .response import BinaryResponse, RawResponse, attach_request_id
 from .retry import RetryPolicy, retry_delay, should_retry_status
+from .streamed import StreamedResponse
 from .streaming import AsyncStream
 from .transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
 from .types import UNSET, RequestOptions, Timeout, check_max_retries, iterables_as_lists, strip_unset
@@ -78,9 +79,12 @@ class Session:
     async def request(self, method: str, path: str, *, body: Any = None, query: Mapping[str, Any] | None = None,
                       multipart: Mapping[str, Any] | None = None, content: bytes | str | None = None,
                       content_type: str | None = None, cast: Any = None, stream: bool = False,
-                      stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool = False,
+                      stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool | str = False,
                       file_fields: tuple[str, ...] = ()) -> Any:
-        """Send one logical request (with retries) and return the decoded result; see docs/CONTRACTS.md."""
+        """Send one logical request (with retries) and return the decoded result; see docs/CONTRACTS.md.
+
+        ``raw=True`` wraps the result in a ``RawResponse``; ``raw="stream"`` returns a ``StreamedResponse`` as soon
+        as the headers are in (``with_streaming_response``)."""
         url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
         if url[0] == "/":
             url = self.base_url + url
@@ -124,7 +128,7 @@ class Session:
         if extra_headers:
             apply_headers(headers, extra_headers)
 
-        unread = stream or cast is BinaryResponse
+        unread = stream or raw == "stream"
         policy = self.retry
         client_timeout = self._client_timeouts[unread]
         if options:
@@ -142,6 +146,7 @@ class Session:
             while True:
                 lease: Any = await limiter.acquire(method, path, body) if limiter is not None else None
                 response = None
+                sent = time.monotonic()
                 try:
                     response = await session.request(
                         method, url, params=params, data=form.form() if form is not None else data,
@@ -183,6 +188,8 @@ class Session:
             if form is not None:
                 form.close()
 
+        if raw == "stream":  # with_streaming_response: the body is read when the caller asks
+            return _streamed(response, cast, stream, stream_cls, limiter, lease, sent, retries)
         if stream:
             on_end = None
             if limiter is not None:
@@ -190,7 +197,7 @@ class Session:
                     limiter.settle(_lease, _usage_tokens(last))
             result: Any = AsyncStream(response, stream_cls, on_end)
         elif cast is BinaryResponse:
-            result = BinaryResponse(response)
+            result = BinaryResponse(RawResponse(response, None, raw_body, started=sent, retries_taken=retries))
         elif cast is None:
             result = None
         elif cast is Response:
@@ -209,10 +216,11 @@ class Session:
                     response=Response(status, response.headers, raw_body,  # type: ignore[arg-type]
                                       self._request_info(method, url, params, headers)),
                 ) from exc
+            attach_request_id(result, response.headers)
             if limiter is not None:
                 limiter.settle(lease, _usage_tokens(result))
         if raw:
-            return RawResponse(status, response.headers, result, method=method, url=url)
+            return RawResponse(response, result, raw_body, cast=cast, started=sent, retries_taken=retries)
         return result
 
     def _request_info(self, method: str, url: str, params: list[tuple[str, str]] | None,
@@ -249,6 +257,16 @@ def _call_settings(options: RequestOptions, policy: RetryPolicy) -> tuple[RetryP
     if retries is not UNSET:
         policy = policy.with_retries(check_max_retries(retries))
     return policy, call_timeout
+
+
+def _streamed(response: Any, cast: Any, stream: bool, stream_cls: Any, limiter: RateLimitHook | None,
+              lease: Any, sent: float, retries: int) -> StreamedResponse[Any]:
+    on_end = None
+    if limiter is not None:
+        def on_end(last: Any) -> None:
+            limiter.settle(lease, _usage_tokens(last))
+    return StreamedResponse(response, cast=cast, sse=stream, stream_cls=stream_cls, on_end=on_end, started=sent,
+                            retries_taken=retries)
 
 
 def _time_left(policy: RetryPolicy, started: float) -> bool:

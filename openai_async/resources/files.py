@@ -116,6 +116,7 @@ class Files(FilesHelpers, APIResource):
         Args:
             file_id: The ID of the file to use for this request.
         """
+        options["extra_headers"] = {"Accept": "application/binary", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
             f"/files/{path_segment(file_id, 'file_id')}/content",

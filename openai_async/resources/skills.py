@@ -148,6 +148,7 @@ class SkillsContent(APIResource):
         Args:
             skill_id: The identifier of the skill to download.
         """
+        options["extra_headers"] = {"Accept": "application/binary", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
             f"/skills/{path_segment(skill_id, 'skill_id')}/content",
@@ -268,6 +269,7 @@ class VersionsContent(APIResource):
             skill_id: The identifier of the skill.
             version: The skill version number.
         """
+        options["extra_headers"] = {"Accept": "application/binary", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
             f"/skills/{path_segment(skill_id, 'skill_id')}/versions/{path_segment(version, 'version')}/content",

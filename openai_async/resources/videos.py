@@ -209,6 +209,7 @@ class Videos(VideosHelpers, APIResource):
             video_id: The identifier of the video whose media to download.
             variant: Which downloadable asset to return.
         """
+        options["extra_headers"] = {"Accept": "application/binary", **(options.get("extra_headers") or {})}
         return await self._client._request(
             "GET",
             f"/videos/{path_segment(video_id, 'video_id')}/content",

@@ -698,8 +698,9 @@ class BatchRun:
             while True:
                 headers = {**extra, "Range": f"bytes={have}-"} if have else extra
                 try:
-                    content = await self._client.files.content(file_id, extra_headers=headers, **options)
-                    async with content:
+                    async with self._client.files.with_streaming_response.content(  # unbuffered
+                        file_id, extra_headers=headers, **options
+                    ) as content:
                         if have and not _resumes_at(content.status_code, content.headers, have):
                             await f.seek(0)  # the server sent the whole file again
                             await f.truncate()
