@@ -378,3 +378,42 @@ async def test_request_id_on_results(sdk: str) -> None:
     assert embedding._request_id == "req_emb"
     assert "_request_id" not in completion.model_dump()
     assert "_request_id" not in completion.model_dump_json()
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_raw_and_streamed_list_parse_to_the_page(sdk: str) -> None:
+    """list() through with_raw_response / with_streaming_response: parse() gives the page, with _request_id."""
+    page_body = {"object": "list", "data": [FILE], "has_more": False, "first_id": "file-1", "last_id": "file-1"}
+    app = routes(("GET", "/v1/files", body_handler(page_body, headers={"x-request-id": "req_list"})))
+    async with serve(app) as url, make_client(sdk, url) as client:
+        raw = await client.files.with_raw_response.list(limit=1)
+        async with client.files.with_streaming_response.list(limit=1) as response:
+            streamed = await response.parse()
+        plain = await client.files.list(limit=1)
+    assert str(raw.url) == f"{url}/files?limit=1"
+    for page in (raw.parse(), streamed, plain):
+        assert [f.id for f in page.data] == ["file-1"]
+        assert page._request_id == "req_list"
+
+
+async def test_raw_response_of_a_structured_parse() -> None:
+    """chat.completions.with_raw_response.parse(): HTTP facts, and parse() gives the parsed completion (ours)."""
+    import msgspec
+
+    class Answer(msgspec.Struct):
+        verdict: str
+
+    body = {**COMPLETION, "choices": [{"index": 0, "finish_reason": "stop",
+                                       "message": {"role": "assistant", "content": '{"verdict": "yes"}'}}]}
+    app = routes(("POST", "/v1/chat/completions", body_handler(body)))
+    async with serve(app) as url, make_client("ours", url) as client:
+        raw = await client.chat.completions.with_raw_response.parse(
+            model="gpt-4o", messages=MESSAGES, response_format=Answer
+        )
+        async with client.chat.completions.with_streaming_response.parse(
+            model="gpt-4o", messages=MESSAGES, response_format=Answer
+        ) as response:
+            streamed = await response.parse()
+    assert raw.status_code == 200
+    for completion in (raw.parse(), streamed):
+        assert completion.choices[0].message.parsed == Answer(verdict="yes")

@@ -270,7 +270,7 @@ class BaseClient:
         from .pagination import AsyncPaginator  # lazy: cold start (pagination pulls in decode)
 
         return AsyncPaginator(self._session, path, query=query, item=item, page=page, options=options,
-                              method=method, body=body)
+                              method=method, body=body, raw=self._raw)
 
     async def request(self, method: str, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
                       query: Mapping[str, Any] | None = None, stream: bool = False, stream_cls: Any = None,

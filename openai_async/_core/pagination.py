@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 import msgspec
 
 from .decode import convert
+from .model import BaseModel
 from .types import UNSET
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ T = TypeVar("T")
 PageKind = Literal["cursor", "next", "single"]
 
 
-class _PageBody(msgspec.Struct, Generic[T], kw_only=True):
+class _PageBody(BaseModel, Generic[T]):
     data: list[T] = msgspec.field(default_factory=list)
     has_more: bool | None = None
     first_id: str | None = None
@@ -80,6 +81,8 @@ class AsyncPage(Generic[T]):
         self.last_id = body.last_id
         self.next = body.next
         self.object = body.object
+        self._request_id: str | None = body._request_id
+        """The ``x-request-id`` of the response this page came from."""
 
     def _next_cursor(self) -> str | None:
         return self._cursor() if self.has_more else None
@@ -134,8 +137,9 @@ class AsyncPaginator(Generic[T]):
     """The not-yet-sent request of a ``list`` call: ``await`` it for the first page, ``async for`` for all items."""
 
     def __init__(self, session: Session, path: str, *, query: dict[str, Any] | None, item: Any, page: PageKind,
-                 options: RequestOptions, method: str = "GET", body: Any = None) -> None:
+                 options: RequestOptions, method: str = "GET", body: Any = None, raw: bool | str = False) -> None:
         self._session = session
+        self._raw = raw  # with_raw_response / with_streaming_response: the first page comes wrapped
         self._path = path
         self._query = dict(query) if query else {}
         self._item = item
@@ -144,24 +148,37 @@ class AsyncPaginator(Generic[T]):
         self._method = method
         self._body = body
 
-    async def _fetch(self, after: str | None) -> AsyncPage[T]:
+    async def _send(self, after: str | None, raw: bool | str) -> Any:
         query = self._query
         if after is not None:
             query = {**query, "after": after}
-        body = await self._session.request(
+        return await self._session.request(
             self._method, self._path, query=query, body=self._body, cast=_PageBody[self._item],  # type: ignore[name-defined]
-            options=self._options,
+            options=self._options, raw=raw,
         )
+
+    async def _fetch(self, after: str | None) -> AsyncPage[T]:
+        return self._page_of(await self._send(after, False))
+
+    async def _fetch_first(self) -> Any:
+        after = self._query.get("after")
+        if not self._raw:
+            return await self._fetch(None if after is UNSET else after)
+        result = await self._send(None if after is UNSET else after, self._raw)
+        result.map_parsed(self._page_of)  # a RawResponse / StreamedResponse whose parse() gives the page
+        return result
+
+    def _page_of(self, body: Any) -> AsyncPage[T]:
         if not isinstance(body, _PageBody):
             # The page drifted from the spec: read the envelope as-is and each item leniently on its own.
             body = _lenient_page(body, self._item)
         return AsyncPage(self, body)
 
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
-        after = self._query.get("after")
-        return self._fetch(None if after is UNSET else after).__await__()
+        return self._fetch_first().__await__()
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        page = await self
+        after = self._query.get("after")
+        page = await self._fetch(None if after is UNSET else after)
         async for item in page:
             yield item

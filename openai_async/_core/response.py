@@ -15,7 +15,7 @@ import datetime
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -38,6 +38,7 @@ __all__ = [
     "attach_request_id",
     "byte_chunks",
     "header_int",
+    "parse_later",
     "parse_duration",
 ]
 
@@ -84,6 +85,15 @@ def header_int(headers: Mapping[str, str], name: str) -> int | None:
         return int(float(value))
     except ValueError:
         return None
+
+
+def parse_later(result: Any, raw: bool | str, post: Callable[[Any], _T]) -> _T:
+    """``post(result)``; or, when ``result`` is a ``RawResponse``/``StreamedResponse`` (``raw`` is the client's
+    view mode), the same response with ``parse()`` giving ``post`` of its result (as the official post_parser)."""
+    if raw:  # typed as the plain result, as ``with_raw_response`` namespaces are
+        result.map_parsed(post)
+        return result  # type: ignore[no-any-return]
+    return post(result)
 
 
 def attach_request_id(result: Any, headers: Mapping[str, str]) -> None:
@@ -233,6 +243,11 @@ class RawResponse(ResponseFacts, Generic[T]):
         self._text: str | None = None
         if body is not None:
             self._finished = time.monotonic()
+
+    def map_parsed(self, post: Callable[[Any], Any]) -> None:
+        """Replace the result ``parse()`` gives by ``post(result)`` (a page built from its body, a helper's
+        parsed completion). Strictly private."""
+        self._parsed = post(self._parsed)
 
     @property
     def http_method(self) -> str:

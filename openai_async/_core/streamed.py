@@ -52,7 +52,7 @@ class StreamedResponse(ResponseFacts, Generic[T]):
     stream it; ``await stream_to_file(path)`` writes it to disk chunk by chunk.
     """
 
-    __slots__ = ("_cast", "_consumed", "_content", "_on_end", "_parsed", "_sse", "_stream_cls")
+    __slots__ = ("_cast", "_consumed", "_content", "_on_end", "_parsed", "_post", "_sse", "_stream_cls")
 
     def __init__(self, response: aiohttp.ClientResponse, *, cast: Any, sse: bool, stream_cls: Any,
                  on_end: Callable[[Any], None] | None, started: float, retries_taken: int) -> None:
@@ -64,6 +64,12 @@ class StreamedResponse(ResponseFacts, Generic[T]):
         self._content: bytes | None = None
         self._consumed = False
         self._parsed: dict[Any, Any] = {}
+        self._post: Callable[[Any], Any] | None = None
+
+    def map_parsed(self, post: Callable[[Any], Any]) -> None:
+        """Make ``parse()`` give ``post(result)`` (a page built from its body, a helper's parsed completion).
+        Strictly private."""
+        self._post = post
 
     @property
     def is_closed(self) -> bool:
@@ -109,6 +115,8 @@ class StreamedResponse(ResponseFacts, Generic[T]):
             if to is None and self._on_end is not None:
                 on_end, self._on_end = self._on_end, None
                 on_end(parsed)
+        if to is None and self._post is not None:
+            parsed = self._post(parsed)
         self._parsed[key] = parsed
         return parsed
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..._core.response import parse_later
 from ..._core.types import UNSET, RequestOptions, listed
 
 if TYPE_CHECKING:
@@ -115,4 +116,6 @@ class CompletionsHelpers:
         body, options = _chat_body(messages, model, response_format, tools, params)
         completion = await self._client._request("POST", "/chat/completions", body=body,
                                                  cast=CreateChatCompletionResponse, options=options)
-        return parse_chat_completion(completion, response_format, tools if tools is not UNSET else None)
+        given_tools = tools if tools is not UNSET else None
+        return parse_later(completion, self._client._raw,  # with_raw/streaming_response: parse() gives it
+                           lambda c: parse_chat_completion(c, response_format, given_tools))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..._core.resource import path_segment
+from ..._core.response import parse_later
 from ..._core.types import UNSET, RequestOptions, listed
 from ..chat.resource import split_params
 
@@ -108,5 +109,7 @@ class ResponsesHelpers:
         body, options = _responses_body(text_format, tools, params)
         response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)
         decode_as = text_format if parse_as is UNSET else parse_as
-        return parse_response(response, decode_as if decode_as is not UNSET else None,
-                              tools if tools is not UNSET else None)
+        given_format = decode_as if decode_as is not UNSET else None
+        given_tools = tools if tools is not UNSET else None
+        return parse_later(response, self._client._raw,  # with_raw/streaming_response: parse() gives it
+                           lambda r: parse_response(r, given_format, given_tools))
