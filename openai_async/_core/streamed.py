@@ -92,7 +92,8 @@ class StreamedResponse(ResponseFacts, Generic[T]):
             if self._consumed:
                 raise StreamAlreadyConsumed()
             self._consumed = True
-            parsed: Any = AsyncStream(self.http_response, self._stream_cls, self._on_end)
+            on_end, self._on_end = self._on_end, None  # the stream settles the rate-limit lease at its end
+            parsed: Any = AsyncStream(self.http_response, self._stream_cls, on_end)
         else:
             content = await self.read()
             cast = key
@@ -147,7 +148,7 @@ class StreamedResponse(ResponseFacts, Generic[T]):
         """Close the connection (given back to the pool instead when the body was read to its end)."""
         if self._finished is None:
             self.http_response.close()
-            self._settle()
+        self._settle()
 
     aclose = close
 
@@ -239,7 +240,8 @@ class StreamedResponse(ResponseFacts, Generic[T]):
         self.http_response.release()
 
     def _settle(self) -> None:
-        if self._on_end is not None and not self._sse:
+        # The rate-limit lease of a body that was never parsed: settled without a token count.
+        if self._on_end is not None:
             on_end, self._on_end = self._on_end, None
             on_end(None)
 
