@@ -36,9 +36,13 @@ from ._core.errors import UnprocessableEntityError as UnprocessableEntityError
 from ._core.pagination import AsyncPage as AsyncPage
 from ._core.pagination import AsyncPaginator as AsyncPaginator
 from ._core.response import BinaryResponse as BinaryResponse
+from ._core.response import BinaryResponse as HttpxBinaryResponseContent  # the official SDK's name
 from ._core.response import RateLimitInfo as RateLimitInfo
 from ._core.response import RawResponse as RawResponse
 from ._core.retry import RetryPolicy as RetryPolicy
+from ._core.streamed import StreamAlreadyConsumed as StreamAlreadyConsumed
+from ._core.streamed import StreamedResponse as AsyncAPIResponse  # the official SDK's name
+from ._core.streamed import StreamedResponse as StreamedResponse
 from ._core.streaming import AsyncStream as AsyncStream
 from ._core.types import NOT_GIVEN as NOT_GIVEN
 from ._core.types import UNSET as UNSET
@@ -186,6 +190,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAPIResponse",
     "AsyncAssistantEventHandler",
     "AsyncAssistantStreamManager",
     "AsyncAzureOpenAI",
@@ -222,6 +227,7 @@ __all__ = [
     "FineTuningJobWatch",
     "FunctionToolCallArgumentsDeltaEvent",
     "FunctionToolCallArgumentsDoneEvent",
+    "HttpxBinaryResponseContent",
     "InMemoryBackend",
     "InternalServerError",
     "InvalidWebhookSignatureError",
@@ -264,8 +270,10 @@ __all__ = [
     "ResponseStreamState",
     "RetryPolicy",
     "ScaledClock",
+    "StreamAlreadyConsumed",
     "StreamDecodeError",
     "StreamEventTooLargeError",
+    "StreamedResponse",
     "Timeout",
     "Unknown",
     "UnprocessableEntityError",
