@@ -22,6 +22,7 @@ from .resource import APIResource
 from .response import RawResponse
 from .retry import RetryPolicy
 from .session import Session
+from .streamed import StreamingView
 from .transport import Pool
 from .types import UNSET, RateLimitHook, RequestOptions, Timeout, Unpack, check_max_retries
 
@@ -237,8 +238,6 @@ class BaseClient:
     @property
     def with_streaming_response(self) -> Any:
         """This client, its calls returning ``async with`` blocks over a ``StreamedResponse``."""
-        from .streamed import StreamingView  # lazy: cold start
-
         return StreamingView(self._raw_view("stream"))
 
     # -- lifecycle -----------------------------------------------------------------------------------------
