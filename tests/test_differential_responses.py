@@ -417,3 +417,17 @@ async def test_raw_response_of_a_structured_parse() -> None:
     assert raw.status_code == 200
     for completion in (raw.parse(), streamed):
         assert completion.choices[0].message.parsed == Answer(verdict="yes")
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+@pytest.mark.parametrize("mode", MODES)
+async def test_raw_response_of_an_sse_stream(sdk: str, mode: str) -> None:
+    """with_raw_response over create(stream=True): headers at once, parse() gives the stream to iterate."""
+    app = routes(("POST", "/v1/chat/completions", sse_handler(CHUNKS, mode=mode)))
+    async with serve(app) as url, make_client(sdk, url) as client:
+        raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        assert raw.headers["content-type"] == "text/event-stream"
+        assert raw.status_code == 200 and raw.http_request.method == "POST"
+        stream = raw.parse()
+        text = "".join([chunk.choices[0].delta.content async for chunk in stream])
+    assert text == "Hello!"
