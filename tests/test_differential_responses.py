@@ -354,7 +354,7 @@ async def test_raw_request_headers_mask_the_key() -> None:
         async with client.files.with_streaming_response.retrieve("file-1") as streamed:
             request = streamed.http_request
     for headers in (raw.http_request.headers, request.headers):
-        assert headers["Authorization"] == "[secure]"
+        assert headers["Authorization"] == "Bearer ***"
         assert "sk-secret-value" not in repr(dict(headers))
 
 

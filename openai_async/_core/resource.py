@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from .types import UNSET
-
 from .streamed import StreamingView
+from .types import UNSET
 
 if TYPE_CHECKING:
     from typing_extensions import Self

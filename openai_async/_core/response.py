@@ -23,6 +23,7 @@ import anyio
 import msgspec
 
 from .decode import decode
+from .headers import mask_headers
 from .model import BaseModel
 
 if TYPE_CHECKING:
@@ -47,9 +48,6 @@ _T = TypeVar("_T")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-# Request headers whose values are credentials: never shown by ``http_request.headers``.
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "cookie"})
-_MASK = "[secure]"
 
 
 def parse_duration(value: str | None) -> float | None:
@@ -138,10 +136,7 @@ class HTTPRequest:
 
         self.method = method
         self.url = url
-        masked: CIMultiDict[str] = CIMultiDict()
-        for name, value in headers.items():
-            masked.add(name, _MASK if name.lower() in _SECRET_HEADERS else value)
-        self.headers: Mapping[str, str] = masked
+        self.headers: Mapping[str, str] = CIMultiDict(mask_headers(headers))  # case-insensitive, as httpx's
 
     def __repr__(self) -> str:
         return f"<HTTPRequest {self.method} {self.url}>"
