@@ -431,3 +431,23 @@ async def test_raw_response_of_an_sse_stream(sdk: str, mode: str) -> None:
         stream = raw.parse()
         text = "".join([chunk.choices[0].delta.content async for chunk in stream])
     assert text == "Hello!"
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+@pytest.mark.parametrize("mode", MODES)
+async def test_iterating_an_unnamed_stream(sdk: str, mode: str) -> None:
+    """`async for chunk in await create(stream=True)` (the stream never named) reads every event, then the
+    connection is free again; a loop left with break can be resumed on a named stream."""
+    app = routes(("POST", "/v1/chat/completions", sse_handler(CHUNKS, mode=mode)))
+    async with serve(app) as url, make_client(sdk, url) as client:
+        text = ""
+        async for chunk in await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True):
+            text += chunk.choices[0].delta.content
+        assert text == "Hello!"
+        stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        async for chunk in stream:
+            first = chunk.choices[0].delta.content
+            break
+        rest = [chunk.choices[0].delta.content async for chunk in stream]
+        await stream.close()
+    assert [first, *rest] == ["Hel", "lo", "!"]
