@@ -705,7 +705,7 @@ class BatchRun:
                             await f.seek(0)  # the server sent the whole file again
                             await f.truncate()
                             have = 0
-                        async for chunk in content.iter_bytes(1 << 20):
+                        async for chunk in content.iter_bytes():  # as they arrive: a cut keeps what came
                             await f.write(chunk)
                             have += len(chunk)
                     return
