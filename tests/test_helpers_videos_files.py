@@ -49,7 +49,7 @@ async def test_video_poll_reports_progress_and_downloads() -> None:
         video = await client.videos.create_and_poll(
             prompt="waves", on_progress=lambda v: seen.append((v.status or "", v.progress or 0)))
         content = await client.videos.download_content(video.id)
-        data = await content.read()
+        data = content.read()
     assert seen == [("in_progress", 50), ("completed", 100)]
     assert data[4:8] == b"ftyp"
 

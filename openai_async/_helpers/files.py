@@ -50,4 +50,4 @@ class FilesHelpers:
         if not file_id:
             raise ValueError(f"Expected a non-empty value for `file_id` but received {file_id!r}")
         content = await self._client.files.content(file_id, **options)
-        return (await content.read()).decode("utf-8", "replace")
+        return content.text
