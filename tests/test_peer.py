@@ -190,9 +190,6 @@ async def test_chat_stream_helper(peer_url: str) -> None:
     assert "chunk" in seen["kinds"] and "content.done" in seen["kinds"] and seen["done_matches"]
 
 
-@pytest.mark.xfail(strict=True, reason="known difference: at finish_reason 'length' the official "
-                   "get_final_completion() raises LengthFinishReasonError even without response_format; "
-                   "ours raises only with a typed response_format or typed tools")
 async def test_chat_stream_helper_final_completion_at_the_token_limit(peer_url: str) -> None:
     """get_final_completion() after a stream cut by max_tokens: the same outcome through both SDKs."""
 

@@ -533,8 +533,16 @@ class ChatCompletionStreamState(Generic[T]):
         return snapshot
 
     def get_final_completion(self) -> ParsedChatCompletion[T]:
-        """The completion as the non-streaming API would have returned it (after the last chunk)."""
-        return self.current_completion_snapshot
+        """The completion as the non-streaming API would have returned it (after the last chunk).
+
+        Raises:
+            LengthFinishReasonError / ContentFilterFinishReasonError: a choice stopped at the token limit or was
+                filtered (as ``parse()`` and the official SDK's ``get_final_completion()`` do, typed or not).
+        """
+        completion = self.current_completion_snapshot
+        for choice in completion.choices:
+            check_finish_reason(completion, choice.finish_reason)
+        return completion
 
     def _build(self) -> ParsedChatCompletion[T]:
         # Fields the spec requires are typed non-optional; one the stream never sent stays None, as when decoded.
@@ -706,8 +714,8 @@ class ChatCompletionStream(Generic[T]):
         """Read the rest of the stream and return the whole completion, as the non-streaming API returns it.
 
         Raises:
-            LengthFinishReasonError / ContentFilterFinishReasonError: with a typed ``response_format`` or typed
-                tools, a choice stopped at the token limit or was filtered.
+            LengthFinishReasonError / ContentFilterFinishReasonError: a choice stopped at the token limit or was
+                filtered (while iterating, only with a typed ``response_format`` or typed tools, as officially).
         """
         await self.until_done()
         return self._state.get_final_completion()
