@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
 import datetime
 import os
 import platform
@@ -462,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     scs = [s for s in all_scenarios if s.name in wanted]
+    # The package's bytecode, as a wheel install has it: with PYTHONDONTWRITEBYTECODE=1 (set on this machine)
+    # every child would compile openai_async from source while aiohttp and openai load their .pyc.
+    compileall.compile_dir(str(REPO / "openai_async"), quiet=1)
     contestants = [c.strip() for c in args.contestants.split(",") if c.strip()]
     if not set(contestants) <= set(CONTESTANTS):
         parser.error(f"contestants are {', '.join(CONTESTANTS)}")
