@@ -112,9 +112,9 @@ def serve(port_file: str, streams: int, chunks: int, per_write: int) -> None:
         sock.bind(("127.0.0.1", 0))
         site = web.SockSite(runner, sock, backlog=4096)
         await site.start()
-        Path(port_file).write_text(str(sock.getsockname()[1]))
-        while True:  # the parent kills this process when the run is over
-            await asyncio.sleep(3600)
+        with open(port_file, "w") as f:  # noqa: ASYNC230 (once, at start-up)
+            f.write(str(sock.getsockname()[1]))
+        await asyncio.Event().wait()  # the parent kills this process when the run is over
 
     asyncio.run(main())
 
@@ -153,7 +153,8 @@ class Ticker:
             self.lags.append(time.perf_counter() - t - 0.005)
 
 
-async def client_run(contestant: str, url: str, streams: int, chunks: int, one_chunks: int) -> dict[str, float]:
+async def client_run(contestant: str, url: str, streams: int, chunks: int, one_chunks: int,
+                     freeze: bool) -> dict[str, float]:
     import aiohttp
     import msgspec
 
@@ -217,6 +218,16 @@ async def client_run(contestant: str, url: str, streams: int, chunks: int, one_c
     cpu_one = (_cpu() - c0) / got
 
     await reset(streams)
+    gc_pauses: list[float] = []
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start[0] = time.process_time()
+        else:
+            gc_pauses.append(time.process_time() - gc_start[0])
+
+    gc.callbacks.append(on_gc)
     ticker = Ticker()
     tick = asyncio.ensure_future(ticker.run())
     firsts = [asyncio.Event() for _ in range(streams)]
@@ -231,12 +242,16 @@ async def client_run(contestant: str, url: str, streams: int, chunks: int, one_c
     open_s, open_cpu = time.perf_counter() - t0, _cpu() - c0
     open_rss = _rss_mib()
     open_lags, ticker.lags = ticker.lags, []
+    if freeze:
+        gc.freeze()  # what an application holding many long-lived streams can do: old objects leave the GC's walk
+    open_gc, gc_pauses[:] = list(gc_pauses), []
     c1 = _cpu()
     counts = await asyncio.gather(*tasks)
     stream_cpu = _cpu() - c1
     wall = time.perf_counter() - t0
     ticker.running = False
     await tick
+    gc.callbacks.remove(on_gc)
     assert all(c == chunks for c in counts), f"incomplete streams: {sum(c != chunks for c in counts)}"
     lags = sorted(ticker.lags)
     await raw.close()
@@ -257,6 +272,11 @@ async def client_run(contestant: str, url: str, streams: int, chunks: int, one_c
         "max_stall_ms_opening": max(open_lags, default=0.0) * 1e3,
         "max_stall_ms_streaming": lags[-1] * 1e3 if lags else 0.0,
         "p99_stall_ms_streaming": lags[int(len(lags) * 0.99)] * 1e3 if lags else 0.0,
+        "gc_max_pause_ms": max(gc_pauses + open_gc, default=0.0) * 1e3,
+        "gc_s_opening": sum(open_gc),
+        "gc_s_streaming": sum(gc_pauses),
+        "cpu_us_per_chunk_less_gc": (stream_cpu - sum(gc_pauses)) / (streams * (chunks - 1)) * 1e6,
+        "loop_iterations_per_s": len(lags) / wall if wall else 0.0,
         "wall_s": wall,
     }
 
@@ -269,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one-chunks", type=int, default=20_000, help="chunks of the one-stream reference")
     parser.add_argument("--contestants", default="ours,floor")
     parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop (pip install uvloop)")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once all streams are open")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--client", nargs=2, metavar=("CONTESTANT", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -280,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             import uvloop
 
             uvloop.install()
-        result = asyncio.run(client_run(args.client[0], args.client[1], args.streams, args.chunks, args.one_chunks))
+        result = asyncio.run(client_run(args.client[0], args.client[1], args.streams, args.chunks, args.one_chunks,
+                                       args.gc_freeze))
         print("RESULT " + repr(result), flush=True)
         return 0
 
@@ -300,8 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for contestant in args.contestants.split(","):
             cmd = [sys.executable, __file__, "--client", contestant, url, *common]
-            if args.uvloop:
-                cmd.append("--uvloop")
+            cmd += ["--uvloop"] * args.uvloop + ["--gc-freeze"] * args.gc_freeze
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:
@@ -312,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         server.wait()
         port_file.unlink(missing_ok=True)
     print(f"{args.streams:,} concurrent streams x {args.chunks} chunks ({args.per_write} per server write), "
-          f"{'uvloop' if args.uvloop else 'asyncio'} loop, load average {os.getloadavg()[0]:.1f}, "
+          f"{'uvloop' if args.uvloop else 'asyncio'} loop{', gc.freeze()' if args.gc_freeze else ''}, load average {os.getloadavg()[0]:.1f}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     keys = list(next(iter(results.values())))
     print("| figure | " + " | ".join(results) + " |")
