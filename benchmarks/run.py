@@ -232,7 +232,12 @@ def child_env(contestant: str) -> dict[str, str]:
     env["BENCH_OPENAI_TRANSPORT"] = "aiohttp" if contestant == "openai-aiohttp" else "httpx"
     for var in ("OPENAI_BASE_URL", "OPENAI_LOG", "PYTHONASYNCIODEBUG", "PYTHONTRACEMALLOC", "PYTHONDEVMODE"):
         env.pop(var, None)
+    if UVLOOP:
+        env["BENCH_UVLOOP"] = "1"
     return env
+
+
+UVLOOP = False  # --uvloop: every child runs its scenario on uvloop's event loop
 
 
 def _pin_to_client_core() -> None:
@@ -449,10 +454,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     parser.add_argument("--markdown", type=Path, help="write the report (machine, versions, table) here")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per child process")
+    parser.add_argument("--uvloop", action="store_true", help="run every scenario on uvloop (pip install uvloop)")
     parser.add_argument("--no-pin", action="store_true",
                         help="let client and nginx share all cores (default: client on the first, nginx on the rest)")
     args = parser.parse_args(argv)
     _server.PIN = not args.no_pin
+    global UVLOOP
+    UVLOOP = args.uvloop
 
     sizes = _server.QUICK if args.quick else _server.Sizes()
     reps = args.reps or (2 if args.quick else 5)
