@@ -11,14 +11,13 @@ from __future__ import annotations
 import sys
 from array import array
 from binascii import a2b_base64
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from .._core.types import UNSET, RequestOptions, Unpack, UnsetType
 from ..types.embeddings import CreateEmbeddingResponse
+from .chat.resource import split_params
 
 if TYPE_CHECKING:
     from .._client import AsyncOpenAI
-    from .._core.response import RawResponse
 
 __all__ = ["EmbeddingsHelpers", "decode_base64_embedding", "decode_base64_embeddings"]
 
@@ -47,39 +46,20 @@ class EmbeddingsHelpers:
 
     _client: AsyncOpenAI
 
-    async def create(
-        self,
-        *,
-        input: str | list[str] | list[int] | list[list[int]],
-        model: str,
-        encoding_format: Literal["float", "base64"] | UnsetType = UNSET,
-        dimensions: int | UnsetType = UNSET,
-        user: str | UnsetType = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> CreateEmbeddingResponse:
+    async def _create(self, params: dict[str, Any]) -> CreateEmbeddingResponse:
         """Creates an embedding vector representing the input text. See https://platform.openai.com/docs/api-reference/embeddings
 
-        Args:
-            input: the text (or token ids) to embed: a string, a list of strings, or lists of token ids.
-            model: the model id, e.g. ``"text-embedding-3-small"``.
-            encoding_format: left out, the request asks for ``"base64"`` and each ``embedding`` is returned as a
-                ``list[float]`` (decoded in C; the same values as float JSON). ``"float"`` or ``"base64"`` are
-                sent as given and the answer returned as it came (``"base64"``: the base64 strings).
-            dimensions: the number of dimensions of the vectors (``text-embedding-3`` models and later).
-            user: an id of your end user.
+        Left out, ``encoding_format`` is sent as ``"base64"`` (as the official SDK does) and each ``embedding``
+        comes back as a ``list[float]``, decoded in C: the values float JSON would give, at a quarter of the
+        bytes. ``"float"`` or ``"base64"`` are sent as given and the answer returned as it came (``"base64"``:
+        the base64 strings).
         """
-        body: dict[str, Any] = {
-            "input": input,
-            "model": model,
-            "encoding_format": "base64" if encoding_format is UNSET else encoding_format,
-        }
-        if dimensions is not UNSET:
-            body["dimensions"] = dimensions
-        if user is not UNSET:
-            body["user"] = user
+        body, options = split_params(params)
+        default = "encoding_format" not in body
+        if default:
+            body["encoding_format"] = "base64"
         result = await self._client._request(
             "POST", "/embeddings", body=body, cast=CreateEmbeddingResponse, options=options)
-        if encoding_format is UNSET:
-            raw: RawResponse[CreateEmbeddingResponse] | CreateEmbeddingResponse = result
-            decode_base64_embeddings(raw.parse() if not isinstance(raw, CreateEmbeddingResponse) else raw)
+        if default:
+            decode_base64_embeddings(result if isinstance(result, CreateEmbeddingResponse) else result.parse())
         return result  # type: ignore[no-any-return]
