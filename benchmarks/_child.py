@@ -292,7 +292,12 @@ def main() -> None:
             for prefix, path in a["files"].items():
                 with open(path, "rb") as f:
                     a["bodies"][prefix] = f.read()
-        result: dict[str, Any] = asyncio.run(scenario(mod, a["scenario"], a))
+        if os.environ.get("BENCH_UVLOOP"):
+            import uvloop
+
+            result: dict[str, Any] = uvloop.run(scenario(mod, a["scenario"], a))
+        else:
+            result = asyncio.run(scenario(mod, a["scenario"], a))
     except BaseException as exc:  # report, never crash the run
         result = {"error": first_line(exc)}
         traceback.print_exc(file=sys.stderr)

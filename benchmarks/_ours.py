@@ -75,8 +75,11 @@ class Client:
         return (await self.client.files.create(file=Path(path), purpose="batch")).id  # type: ignore[no-any-return]
 
     async def embeddings(self, model: str, input: list[str], b64: bool) -> list[list[float]]:
-        fmt = "base64" if b64 else "float"
-        result = await self.client.embeddings.create(model=model, input=input, encoding_format=fmt)
+        # base64: encoding_format left out, as in the official SDK row (the default asks base64, returns floats)
+        if b64:
+            result = await self.client.embeddings.create(model=model, input=input)
+        else:
+            result = await self.client.embeddings.create(model=model, input=input, encoding_format="float")
         return [_vector(e.embedding) for e in result.data]
 
 
@@ -105,7 +108,9 @@ class Decoder:
         self._type = _embedding_type()
 
     async def decode(self, data: bytes) -> list[list[float]]:
-        return [_vector(e.embedding) for e in self._decode(data, self._type).data]
+        from openai_async._helpers.embeddings import decode_base64_embeddings
+
+        return [e.embedding for e in decode_base64_embeddings(self._decode(data, self._type)).data]
 
     async def close(self) -> None:
         pass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
 import datetime
 import os
 import platform
@@ -231,7 +232,12 @@ def child_env(contestant: str) -> dict[str, str]:
     env["BENCH_OPENAI_TRANSPORT"] = "aiohttp" if contestant == "openai-aiohttp" else "httpx"
     for var in ("OPENAI_BASE_URL", "OPENAI_LOG", "PYTHONASYNCIODEBUG", "PYTHONTRACEMALLOC", "PYTHONDEVMODE"):
         env.pop(var, None)
+    if UVLOOP:
+        env["BENCH_UVLOOP"] = "1"
     return env
+
+
+UVLOOP = False  # --uvloop: every child runs its scenario on uvloop's event loop
 
 
 def _pin_to_client_core() -> None:
@@ -448,10 +454,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     parser.add_argument("--markdown", type=Path, help="write the report (machine, versions, table) here")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per child process")
+    parser.add_argument("--uvloop", action="store_true", help="run every scenario on uvloop (pip install uvloop)")
     parser.add_argument("--no-pin", action="store_true",
                         help="let client and nginx share all cores (default: client on the first, nginx on the rest)")
     args = parser.parse_args(argv)
     _server.PIN = not args.no_pin
+    global UVLOOP
+    UVLOOP = args.uvloop
 
     sizes = _server.QUICK if args.quick else _server.Sizes()
     reps = args.reps or (2 if args.quick else 5)
@@ -462,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     scs = [s for s in all_scenarios if s.name in wanted]
+    # The package's bytecode, as a wheel install has it: with PYTHONDONTWRITEBYTECODE=1 (set on this machine)
+    # every child would compile openai_async from source while aiohttp and openai load their .pyc.
+    compileall.compile_dir(str(REPO / "openai_async"), quiet=1)
     contestants = [c.strip() for c in args.contestants.split(",") if c.strip()]
     if not set(contestants) <= set(CONTESTANTS):
         parser.error(f"contestants are {', '.join(CONTESTANTS)}")

@@ -698,6 +698,8 @@ class _Module:
             self.needs.add("Sequence")
         if "Mapping[" in annotation:
             self.needs.add("Mapping")
+        if "Literal[" in annotation:
+            self.needs.add("Literal")
 
     def header_and_imports(self, spec_hash: str, doc: str) -> str:
         up = "." * (self.depth + 1)
@@ -931,8 +933,11 @@ def _render_class(
             "",
         ]
     methods: list[str] = []
+    # A helper named like an operation's method (embeddings.create) replaces the generated method.
+    replaced = {m.rpartition(".")[2] for m in helpers if m.rpartition(".")[0] == ns.path}
     for o in ns.operations:
-        methods += _render_method(mod, o)
+        if o.entry["method"] not in replaced:
+            methods += _render_method(mod, o)
     for method, conf in sorted(helpers.items()):
         namespace, _, name = method.rpartition(".")
         if namespace == ns.path:

@@ -667,9 +667,13 @@ class BulkRun:
         done: set[str],
         slots: anyio.Semaphore | None,
     ) -> int:
-        custom_id, job = _prepare(item, index)
-        if custom_id in seen:
-            raise BulkInputError(f"item {index}: duplicate custom_id {custom_id!r}")
+        # A resumed run skips the done ids first: a line that ran before is not checked again (a 1M-line resume
+        # spends its time here).
+        custom_id = item.get("custom_id") if done and type(item) is dict else None
+        if type(custom_id) is not str or custom_id not in done:
+            custom_id, job = _prepare(item, index)
+            if custom_id in seen:
+                raise BulkInputError(f"item {index}: duplicate custom_id {custom_id!r}")
         seen.add(custom_id)
         if custom_id in done:
             done.discard(custom_id)  # now in `seen`: one set per id, not two
