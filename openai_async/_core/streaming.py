@@ -30,7 +30,7 @@ from .transport import TRANSPORT_ERRORS, map_error
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AsyncStream", "Fold", "error_sniff", "stream_loop"]
+__all__ = ["AsyncStream", "Fold", "OverRawStream", "error_sniff", "stream_loop"]
 
 T = TypeVar("T")
 
@@ -456,3 +456,24 @@ class AsyncStream(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<AsyncStream [{self.status_code}] request_id={self.request_id!r}>"
+
+
+class OverRawStream:
+    """Strictly private. What a helper's event stream (chat, Responses) tells of the raw ``AsyncStream`` it reads."""
+
+    _raw: AsyncStream[Any]
+
+    @property
+    def response(self) -> Any:
+        """The underlying ``aiohttp.ClientResponse``."""
+        return self._raw.response
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` of the response."""
+        return self._raw.request_id
+
+    @property
+    def rate_limits(self) -> RateLimitInfo:
+        """The ``x-ratelimit-*`` headers of the response, parsed."""
+        return self._raw.rate_limits

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, cast
 import msgspec
 
 from ..._core.decode import decode, decoder_for
-from ..._core.streaming import error_sniff, needs_sniff
+from ..._core.streaming import OverRawStream, error_sniff, needs_sniff
 from ...types.chat import (
     ChatCompletionResponseMessageFunctionCall,
     ChatCompletionTokenLogprob,
@@ -49,7 +49,6 @@ from ..structured import (
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ..._core.response import RateLimitInfo
     from ..._core.streaming import AsyncStream, _Reader
 
 __all__ = [
@@ -668,7 +667,7 @@ class _ChunkFold:
             raise self.reader.truncated("no [DONE] and a choice never finished")
 
 
-class ChatCompletionStream(Generic[T]):
+class ChatCompletionStream(OverRawStream, Generic[T]):
     """The events of one streamed chat completion; iterate it inside ``async with ...stream(...) as stream``."""
 
     def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
@@ -679,25 +678,10 @@ class ChatCompletionStream(Generic[T]):
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent[T]]:
         # The loop itself (no ``__anext__`` coroutine per event), which owns the connection from now on.
-        return self._raw.__aiter__()  # type: ignore[return-value]
+        return self._raw.__aiter__()
 
     async def __anext__(self) -> ChatCompletionStreamEvent[T]:
         return await self._events.__anext__()
-
-    @property
-    def response(self) -> Any:
-        """The underlying ``aiohttp.ClientResponse``."""
-        return self._raw.response
-
-    @property
-    def request_id(self) -> str | None:
-        """The ``x-request-id`` of the response."""
-        return self._raw.request_id
-
-    @property
-    def rate_limits(self) -> RateLimitInfo:
-        """The ``x-ratelimit-*`` headers of the response, parsed."""
-        return self._raw.rate_limits
 
     @property
     def current_completion_snapshot(self) -> ParsedChatCompletion[T]:

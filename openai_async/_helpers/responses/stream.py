@@ -24,13 +24,12 @@ import msgspec
 from ..._core.decode import decoder_for
 from ..._core.errors import APIError
 from ..._core.model import Unknown
-from ..._core.streaming import error_sniff, needs_sniff
+from ..._core.streaming import OverRawStream, error_sniff, needs_sniff
 from ...types import responses as _r
 from ..chat.stream import _Parts
 from ..structured import ParsedResponse, is_rich_format, parse_json, parse_response
 
 if TYPE_CHECKING:
-    from ..._core.response import RateLimitInfo
     from ..._core.streaming import AsyncStream, _Reader
 
 __all__ = [
@@ -258,7 +257,7 @@ class _ResponseFold:
             raise self.reader.truncated("no response.completed, failed, incomplete or error event")
 
 
-class ResponseStream(Generic[T]):
+class ResponseStream(OverRawStream, Generic[T]):
     """The events of one Responses stream; iterate it inside ``async with client.responses.stream(...)``."""
 
     def __init__(self, raw: AsyncStream[Any], state: ResponseStreamState[T], client: Any = None) -> None:
@@ -275,21 +274,6 @@ class ResponseStream(Generic[T]):
 
     async def __anext__(self) -> _r.ResponseStreamEvent:
         return await self._events.__anext__()
-
-    @property
-    def response(self) -> Any:
-        """The underlying ``aiohttp.ClientResponse``."""
-        return self._raw.response
-
-    @property
-    def request_id(self) -> str | None:
-        """The ``x-request-id`` of the response."""
-        return self._raw.request_id
-
-    @property
-    def rate_limits(self) -> RateLimitInfo:
-        """The ``x-ratelimit-*`` headers of the response, parsed."""
-        return self._raw.rate_limits
 
     @property
     def response_id(self) -> str | None:
