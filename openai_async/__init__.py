@@ -30,6 +30,7 @@ from ._core.errors import OpenAIError as OpenAIError
 from ._core.errors import PermissionDeniedError as PermissionDeniedError
 from ._core.errors import RateLimitError as RateLimitError
 from ._core.errors import RealtimeAPIError as RealtimeAPIError
+from ._core.errors import ResponseTooLargeError as ResponseTooLargeError
 from ._core.errors import StreamDecodeError as StreamDecodeError
 from ._core.errors import StreamEventTooLargeError as StreamEventTooLargeError
 from ._core.errors import UnprocessableEntityError as UnprocessableEntityError
@@ -268,6 +269,7 @@ __all__ = [
     "ResponseStream",
     "ResponseStreamManager",
     "ResponseStreamState",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ScaledClock",
     "StreamAlreadyConsumed",

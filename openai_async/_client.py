@@ -37,6 +37,16 @@ class AsyncOpenAI(BaseClient, Resources):
             client's own pool, closed with it); otherwise one is created lazily. httpx clients are refused.
         max_connections: the connection pool size when the client creates its own session.
         rate_limiter: an optional client-side ``RateLimiter`` shared by every call of this client.
+        transport: send requests through this object instead of aiohttp: anything with ``async send(request)``
+            and ``async aclose()`` (``openai_async._core.transport.Transport``), such as
+            ``openai_async.testing.MockTransport(handler)`` for tests and benchmarks without sockets.
+        trust_env: honour ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` and
+            ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (default True, as the official SDK).
+        ssl_context: an ``ssl.SSLContext`` to verify servers with (a private CA, client certificates), e.g.
+            ``ssl.create_default_context(cafile="corp-ca.pem")``.
+        max_response_size: the largest decompressed body of a non-streaming response, in bytes (default
+            256 MiB; None: no limit); a larger one raises ``ResponseTooLargeError``. Streams and binary
+            downloads are not limited.
         webhook_secret: defaults to ``OPENAI_WEBHOOK_SECRET``; used by ``client.webhooks``.
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 import pathlib
 
@@ -19,6 +20,7 @@ from openai_async import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    ResponseTooLargeError,
     RetryPolicy,
     Timeout,
 )
@@ -419,3 +421,122 @@ async def test_idempotency_keys_differ_between_calls() -> None:
         await client.post("/k", body={})
         await client.post("/k", body={}, idempotency_key="mine")
     assert keys[0] != keys[1] and keys[2] == "mine"
+
+
+async def test_same_origin_redirect_is_followed_with_the_key() -> None:
+    """A 307 to another path on the same origin is followed: same method, body and Authorization."""
+    seen: list[tuple[str, str | None, bytes]] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        seen.append((request.path, request.headers.get("Authorization"), await request.read()))
+        raise web.HTTPTemporaryRedirect("/v1/new?x=1")
+
+    async def new(request: web.Request) -> web.Response:
+        seen.append((request.path_qs, request.headers.get("Authorization"), await request.read()))
+        return web.json_response({"ok": True})
+
+    async with serve(routes(("POST", "/v1/old", moved), ("POST", "/v1/new", new))) as url:
+        async with client_for(url) as client:
+            assert await client.post("/old", body={"a": 1}) == {"ok": True}
+    assert seen == [("/v1/old", "Bearer sk-test-secret", b'{"a":1}'),
+                    ("/v1/new?x=1", "Bearer sk-test-secret", b'{"a":1}')]
+
+
+async def test_cross_origin_redirect_never_carries_the_key() -> None:
+    """A 302 to another origin (another port) is followed as a GET without Authorization; 303 likewise."""
+    seen: list[dict[str, str]] = []
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        seen.append({"method": request.method, **request.headers})
+        return web.json_response({"object": "list", "data": []})
+
+    async with serve(routes(("GET", "/v1/models", elsewhere), ("POST", "/v1/models", elsewhere))) as other:
+        async def moved(request: web.Request) -> web.Response:
+            raise web.HTTPFound(other + "/models")
+
+        async with serve(routes(("GET", "/v1/models", moved), ("POST", "/v1/go", moved))) as url:
+            async with client_for(url) as client:
+                assert (await client.models.list()).data == []
+                assert await client.post("/go", body={"a": 1}) == {"object": "list", "data": []}
+    assert [s["method"] for s in seen] == ["GET", "GET"]
+    assert not [s for s in seen if "sk-test-secret" in str(s) or "Authorization" in s]
+
+
+async def test_too_many_redirects_name_the_location() -> None:
+    """A redirect loop ends with ``APIConnectionError`` naming where it went."""
+
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/v1/loop")
+
+    async with serve(routes(("GET", "/v1/loop", loop))) as url, client_for(url) as client:
+        with pytest.raises(APIConnectionError, match="/v1/loop"):
+            await client.get("/loop")
+
+
+async def test_body_size_limit_raises_a_typed_error_and_frees_the_connection() -> None:
+    """A body beyond ``max_response_size`` (plain, chunked, or a gzip bomb) raises ``ResponseTooLargeError``; the
+    client keeps working afterwards."""
+    big = b'{"data":"' + b"x" * 300_000 + b'"}'
+    bomb = gzip.compress(b" " * 5_000_000)
+
+    async def plain(request: web.Request) -> web.Response:
+        return web.Response(body=big, content_type="application/json")
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        for i in range(0, len(big), 50_000):
+            await resp.write(big[i : i + 50_000])
+        return resp
+
+    async def gzipped(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+
+    async def small(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = routes(("GET", "/v1/plain", plain), ("GET", "/v1/chunked", chunked), ("GET", "/v1/gzip", gzipped),
+                 ("GET", "/v1/small", small))
+    async with serve(app) as url, client_for(url, max_response_size=100_000) as client:
+        for path in ("/plain", "/chunked", "/gzip"):
+            with pytest.raises(ResponseTooLargeError, match="max_response_size=100000") as info:
+                await client.get(path)
+            assert info.value.status_code == 200 and info.value.limit == 100_000
+        assert await client.get("/small") == {"ok": True}
+    async with serve(app) as url, client_for(url, max_response_size=None) as client:
+        assert len((await client.get("/plain"))["data"]) == 300_000
+
+
+async def test_retry_after_beyond_the_cap_raises_at_once() -> None:
+    """A 429 asking for 3600 s is raised at once (one request) with ``retry_after``, not retried early."""
+    calls = 0
+
+    async def busy(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return web.json_response({"error": {"message": "come back later"}}, status=429,
+                                 headers={"Retry-After": "3600"})
+
+    async with serve(routes(("GET", "/v1/models", busy))) as url:
+        async with AsyncOpenAI(api_key="sk-x", base_url=url) as client:
+            with pytest.raises(RateLimitError) as info:
+                await client.models.list()
+    assert calls == 1
+    assert info.value.retry_after == 3600.0
+
+
+async def test_models_list_follows_has_more() -> None:
+    """A ``models.list()`` answered with ``has_more``/``last_id`` follows the pages (``after=<last id>``)."""
+    seen: list[str | None] = []
+
+    async def models(request: web.Request) -> web.Response:
+        after = request.query.get("after")
+        seen.append(after)
+        ids = ["m1", "m2"] if after is None else ["m3"]
+        data = [{"id": i, "object": "model", "created": 0, "owned_by": "o"} for i in ids]
+        return web.json_response({"object": "list", "data": data, "has_more": after is None,
+                                  "last_id": ids[-1]})
+
+    async with serve(routes(("GET", "/v1/models", models))) as url, client_for(url) as client:
+        assert [m.id async for m in client.models.list()] == ["m1", "m2", "m3"]
+    assert seen == [None, "m2"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from .response import RawResponse
 from .retry import RetryPolicy
 from .session import Session
 from .streamed import StreamingView
-from .transport import Pool
+from .transport import AiohttpTransport, Transport
 from .types import UNSET, RateLimitHook, RequestOptions, Timeout, Unpack, check_max_retries
 
 if TYPE_CHECKING:
@@ -31,12 +32,15 @@ if TYPE_CHECKING:
 
     from .pagination import AsyncPaginator, PageKind
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "USER_AGENT", "BaseClient", "DefaultAioHttpClient"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "USER_AGENT", "BaseClient",
+           "DefaultAioHttpClient"]
 
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = Timeout(total=600.0, connect=5.0, read=600.0)
+DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
+"""The largest (decompressed) body of a non-streaming response that is read into memory, in bytes."""
 USER_AGENT = f"openai-async/{__version__} Python/{platform.python_version()}"
 _KEEP = object()
 # Query parameters that are not secrets although they come from the client's configuration (Azure sets it).
@@ -86,6 +90,10 @@ class BaseClient:
         http_client: aiohttp.ClientSession | DefaultAioHttpClient | None = None,
         max_connections: int = 1000,
         rate_limiter: RateLimitHook | None = None,
+        transport: Transport | None = None,
+        trust_env: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         env = os.environ
         if api_key is None or api_key is UNSET:  # type: ignore[comparison-overlap]
@@ -118,7 +126,10 @@ class BaseClient:
                 f"{type(http_client).__module__}.{type(http_client).__qualname__}: openai_async sends with aiohttp, "
                 "so an httpx client cannot be used (configure aiohttp instead, e.g. its connector and trust_env)."
             )
-        self._pool = Pool(http_client, max_connections=max_connections)
+        self._pool: Transport = transport if transport is not None else AiohttpTransport(
+            http_client, max_connections=max_connections, trust_env=trust_env, ssl_context=ssl_context,
+            connect_timeout=self.timeout.connect)
+        self.max_response_size = max_response_size
         self._owns_pool = True
         self._raw: bool | str = False
         self._session = self._make_session()
@@ -136,9 +147,9 @@ class BaseClient:
         headers = merge_headers(own, auth, self.default_headers, names=("headers", "api_key", "default_headers"))
         user_auth = find_header(self.default_headers, self._auth_header) is not None
         return Session(
-            pool=self._pool, base_url=self.base_url, api_key=None if user_auth else key, headers=headers,
+            transport=self._pool, base_url=self.base_url, api_key=None if user_auth else key, headers=headers,
             query=self.default_query, timeout=self.timeout, retry=self.retry, limiter=self.rate_limiter,
-            auth_header=self._auth_header, auth_prefix=self._auth_prefix,
+            auth_header=self._auth_header, auth_prefix=self._auth_prefix, max_body=self.max_response_size,
             secret_query=frozenset(self.default_query) - _PUBLIC_QUERY,
         )
 
@@ -245,7 +256,7 @@ class BaseClient:
     async def close(self) -> None:
         """Close the connection pool (a copy made with ``with_options`` leaves it to the original)."""
         if self._owns_pool:
-            await self._pool.close()
+            await self._pool.aclose()
 
     aclose = close
 

@@ -6,6 +6,7 @@
     │   │   └── APITimeoutError       ... because a connect/read/idle/total timeout fired
     │   ├── APIResponseValidationError  a 2xx body that is not JSON at all
     │   │   └── StreamDecodeError     an event of a stream whose data is not JSON (or not UTF-8): payload
+    │   ├── ResponseTooLargeError     a body beyond max_response_size (the connection is dropped)
     │   ├── StreamEventTooLargeError  one SSE line or event grew past AsyncStream.max_event_size
     │   ├── RealtimeAPIError          an `error` event of a Realtime session (opt-in: raise_errors=True)
     │   └── APIStatusError            a non-2xx response: status_code, headers, response, request
@@ -31,6 +32,7 @@ from typing import Any
 import msgspec
 
 from .http import Request, Response
+from .retry import retry_after as _retry_after
 
 __all__ = [
     "APIConnectionError",
@@ -50,6 +52,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RealtimeAPIError",
+    "ResponseTooLargeError",
     "StreamDecodeError",
     "StreamEventTooLargeError",
     "UnprocessableEntityError",
@@ -127,6 +130,16 @@ class APIResponseValidationError(APIError):
         self.response = response
 
 
+class ResponseTooLargeError(APIError):
+    """A non-streaming response body (decompressed) went beyond ``max_response_size``; nothing more was read."""
+
+    def __init__(self, message: str, *, status_code: int, limit: int, request: Request | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(message, request, request_id=request_id)
+        self.status_code = status_code
+        self.limit = limit
+
+
 class StreamDecodeError(APIResponseValidationError):
     """An event of a stream whose data is not valid JSON (or not valid UTF-8); ``payload`` is its raw bytes and
     ``body`` the same decoded as text (invalid bytes replaced)."""
@@ -173,6 +186,11 @@ class APIStatusError(APIError):
     def response_headers(self) -> Mapping[str, str]:
         """The response headers (alias kept for readability)."""
         return self.headers
+
+    @property
+    def retry_after(self) -> float | None:
+        """The server's ``retry-after-ms``/``Retry-After`` wait in seconds, if it sent one."""
+        return _retry_after(self.headers)
 
 
 class BadRequestError(APIStatusError):

@@ -4,7 +4,8 @@ Three page shapes exist in the API:
 - ``"cursor"``: ``{data, has_more, first_id?, last_id?}``; the next page is ``after=<id of the last item>``
   (or ``last_id`` when items carry no id; conversations use that);
 - ``"next"``: ``{data, has_more, next}``; the next page is ``after=<next>``;
-- ``"single"``: ``{data}``: one page only.
+- ``"single"``: ``{data}``: one page, unless the server adds ``has_more``/``last_id`` (some compatible servers
+  paginate ``models.list``): then it is followed like ``"cursor"`` (the official SDK stops after one page).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class AsyncPage(Generic[T]):
     def _cursor(self) -> str | None:
         # The cursor this page points at, whatever has_more says (the official next_page_info() ignores it too).
         kind = self._paginator._page
-        if kind == "single" or not self.data:
+        if (kind == "single" and not self.has_more) or not self.data:
             return None
         if kind == "next":
             return self.next

@@ -27,9 +27,11 @@ from .headers import mask_headers
 from .model import BaseModel
 
 if TYPE_CHECKING:
-    import aiohttp
+
     from multidict import CIMultiDictProxy
     from yarl import URL
+
+    from .transport import Response
 
 __all__ = [
     "BinaryResponse",
@@ -142,7 +144,7 @@ class HTTPRequest:
         return f"<HTTPRequest {self.method} {self.url}>"
 
 
-def text_encoding(response: aiohttp.ClientResponse) -> str:
+def text_encoding(response: Response) -> str:
     """The charset of the ``Content-Type`` header when Python knows it, else UTF-8 (as httpx decides)."""
     charset = response.charset
     if charset:
@@ -159,7 +161,7 @@ class ResponseFacts:
 
     __slots__ = ("_finished", "_http_request", "_started", "http_response", "retries_taken")
 
-    def __init__(self, response: aiohttp.ClientResponse, *, started: float, retries_taken: int) -> None:
+    def __init__(self, response: Response, *, started: float, retries_taken: int) -> None:
         self.http_response = response
         """The underlying ``aiohttp.ClientResponse``."""
         self.retries_taken = retries_taken
@@ -229,7 +231,7 @@ class RawResponse(ResponseFacts, Generic[T]):
 
     __slots__ = ("_body", "_cast", "_parsed", "_text")
 
-    def __init__(self, response: aiohttp.ClientResponse, parsed: T, body: bytes | None, *, cast: Any = None,
+    def __init__(self, response: Response, parsed: T, body: bytes | None, *, cast: Any = None,
                  started: float, retries_taken: int = 0) -> None:
         super().__init__(response, started=started, retries_taken=retries_taken)
         self._parsed = parsed

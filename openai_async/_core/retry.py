@@ -6,7 +6,9 @@ timeouts. A response header ``x-should-retry: true|false`` overrides the status.
 
 How long to wait before attempt ``n + 1`` (``n`` counts retries already made, from 0):
 1. ``retry-after-ms`` (milliseconds), else ``retry-after`` (seconds or an HTTP date), when the hint lies in
-   ``(0, max_server_wait]``; hints outside that range are ignored (the official SDK uses a 60 s cap too);
+   ``(0, max_server_wait]``. A longer hint ends the retries at once: the error is raised with its
+   ``retry_after`` (``long_wait="raise"``, the default), where the official SDK ignores it and retries early,
+   which ``long_wait="ignore"`` does too;
 2. otherwise ``min(initial_wait * 2**n, max_wait)``, shortened by a random jitter of up to ``jitter`` (25 %)
    so that many clients that failed together do not come back together.
 """
@@ -18,6 +20,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Literal
 
 __all__ = ["RetryPolicy", "retry_after", "retry_delay", "should_retry_status"]
 
@@ -33,6 +36,8 @@ class RetryPolicy:
         jitter: the fraction of a computed backoff that may be randomly taken off.
         max_server_wait: the longest ``Retry-After``/``retry-after-ms`` hint that is honoured.
         total_timeout: give up retrying once this many seconds have passed since the first attempt.
+        long_wait: a hint beyond ``max_server_wait``: ``"raise"`` the error at once (``err.retry_after`` has
+            the wait), or ``"ignore"`` the hint and back off as usual (the official SDK's way).
 
     ``RetryPolicy.instant()`` keeps the retry count but waits 0 s: meant for tests.
     """
@@ -43,11 +48,13 @@ class RetryPolicy:
     jitter: float = 0.25
     max_server_wait: float = 60.0
     total_timeout: float | None = None
+    long_wait: Literal["raise", "ignore"] = "raise"
 
     @classmethod
     def instant(cls, max_retries: int = 2) -> RetryPolicy:
         """A policy that retries without waiting and ignores server hints: for tests."""
-        return cls(max_retries=max_retries, initial_wait=0.0, max_wait=0.0, jitter=0.0, max_server_wait=0.0)
+        return cls(max_retries=max_retries, initial_wait=0.0, max_wait=0.0, jitter=0.0, max_server_wait=0.0,
+                   long_wait="ignore")
 
     def with_retries(self, max_retries: int) -> RetryPolicy:
         """A copy with another retry count."""

@@ -1,7 +1,9 @@
 """The one send path: URL, headers and auth, body encoding, timeouts, rate limiting, retries, error mapping.
 
-``Session.request`` is what every generated operation ends in. A ``Session`` is an immutable view of one
-client configuration over a shared connection ``Pool``; ``with_options`` makes a new Session on the same pool.
+``Session.request`` is what every generated operation ends in: ``_prepare`` builds the request, ``_send`` sends
+it through the transport with retries, ``_result`` turns the reply into the caller's result. A ``Session`` is an
+immutable view of one client configuration over a shared ``Transport``; ``with_options`` makes a new Session on
+the same transport.
 """
 
 from __future__ import annotations
@@ -16,17 +18,25 @@ from urllib.parse import urlencode
 
 import anyio
 import msgspec
+from yarl import URL
 
 from .decode import decode
-from .errors import APIResponseValidationError, APIStatusError, status_error
+from .errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    ResponseTooLargeError,
+    status_error,
+)
 from .headers import Headers, apply_headers, mask_url
-from .http import Request, Response
+from .http import Request as ReportedRequest
+from .http import Response as FullResponse
 from .multipart import MultipartBody
 from .response import BinaryResponse, RawResponse, attach_request_id
 from .retry import RetryPolicy, retry_delay, should_retry_status
 from .streamed import StreamedResponse
 from .streaming import AsyncStream
-from .transport import TRANSPORT_ERRORS, Pool, aiohttp_timeout, map_error
+from .transport import TRANSPORT_ERRORS, Request, Response, Transport, map_error
 from .types import UNSET, RequestOptions, Timeout, check_max_retries, iterables_as_lists, strip_unset
 
 if TYPE_CHECKING:
@@ -40,26 +50,32 @@ ApiKey = str | Callable[[], Awaitable[str]]
 _encode = msgspec.json.Encoder(enc_hook=iterables_as_lists).encode
 _any_decoder = msgspec.json.Decoder()
 _NO_OPTIONS: RequestOptions = {}
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 20  # as httpx
+_READ_CHUNK = 1 << 16
 # Idempotency keys: a random per-process prefix and a counter, unique without a syscall per call.
 _IDEMPOTENCY_PREFIX = f"openai-async-{os.urandom(9).hex()}-"
 _idempotency_counter = itertools.count()
 
 
 class Session:
-    """Strictly private: one client configuration bound to a shared connection pool."""
+    """Strictly private: one client configuration bound to a shared transport."""
 
-    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_client_timeouts", "_headers", "_query",
-                 "_secret_query", "base_url", "limiter", "pool", "retry", "timeout")
+    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_headers", "_max_body", "_query", "_secret_query",
+                 "base_url", "limiter", "retry", "timeout", "transport")
 
-    def __init__(self, *, pool: Pool, base_url: str, api_key: ApiKey | None, headers: dict[str, str],
+    def __init__(self, *, transport: Transport, base_url: str, api_key: ApiKey | None, headers: dict[str, str],
                  query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
                  limiter: RateLimitHook | None, auth_header: str = "Authorization",
-                 auth_prefix: str = "Bearer ", secret_query: frozenset[str] = frozenset()) -> None:
+                 auth_prefix: str = "Bearer ", secret_query: frozenset[str] = frozenset(),
+                 max_body: int | None = None) -> None:
         """``headers`` are final (the client merged its own, the key's and ``default_headers``); ``api_key`` is
         a key provider called before each request, or None when the key (or the user's own auth header) is
-        already in ``headers``. ``secret_query`` names the query parameters masked in errors.
+        already in ``headers``. ``secret_query`` names the query parameters masked in errors; ``max_body`` is
+        the largest non-streaming body read (None: no limit).
         """
-        self.pool = pool
+        self.transport = transport
+        self._max_body = max_body
         self.base_url = base_url.rstrip("/")
         self._api_key = None if isinstance(api_key, str) else api_key
         self._auth_header = auth_header
@@ -68,8 +84,6 @@ class Session:
         self._secret_query = secret_query
         self._query = dict(query) if query else None
         self.timeout = timeout
-        # aiohttp timeouts for (plain call, stream or binary body), built once rather than per call.
-        self._client_timeouts = (aiohttp_timeout(timeout, False), aiohttp_timeout(timeout, True))
         self.retry = retry
         self.limiter = limiter
 
@@ -85,12 +99,32 @@ class Session:
 
         ``raw=True`` wraps the result in a ``RawResponse``; ``raw="stream"`` returns a ``StreamedResponse`` as soon
         as the headers are in (``with_streaming_response``)."""
-        url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
-        if url[0] == "/":
-            url = self.base_url + url
         headers: Mapping[str, str] = self._headers
         if self._api_key is not None:
             headers = {**headers, self._auth_header: self._auth_prefix + await self._api_key()}
+        call = self._prepare(method, path, headers, body, query, multipart, content, content_type, stream,
+                             stream or raw == "stream", options, file_fields)
+        if cast is BinaryResponse:
+            call.limit = None  # downloads (file content, speech, video) are not limited
+        try:
+            reply = await self._send(call)
+        finally:
+            if call.form is not None:
+                call.form.close()
+        if raw == "stream":  # with_streaming_response: the body is read when the caller asks
+            return _streamed(reply, cast, stream, stream_cls, self.limiter)
+        return self._result(reply, cast, stream, stream_cls, raw)
+
+    # -- the three steps of a call ---------------------------------------------------------------------------
+
+    def _prepare(self, method: str, path: str, headers: Mapping[str, str], body: Any,
+                 query: Mapping[str, Any] | None, multipart: Mapping[str, Any] | None,
+                 content: bytes | str | None, content_type: str | None, stream: bool, unread: bool,
+                 options: RequestOptions, file_fields: tuple[str, ...]) -> _Call:
+        """Build the request of every attempt: URL and query, headers, body, timeout and retry policy."""
+        url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
+        if url[0] == "/":
+            url = self.base_url + url
         extra_headers = extra_body = extra_query = None
         if options:
             extra_headers = options.get("extra_headers")
@@ -98,7 +132,7 @@ class Session:
             extra_query = options.get("extra_query")
         params = _query_params(self._query, query, extra_query) if query or self._query or extra_query else None
 
-        data: Any = None
+        data: bytes | None = None
         form: MultipartBody | None = None
         if body is not None or extra_body:
             if extra_body:
@@ -128,107 +162,174 @@ class Session:
         if extra_headers:
             apply_headers(headers, extra_headers)
 
-        unread = stream or raw == "stream"
         policy = self.retry
-        client_timeout = self._client_timeouts[unread]
+        timeout = self.timeout
         if options:
             policy, call_timeout = _call_settings(options, policy)
             if call_timeout is not None:
-                client_timeout = aiohttp_timeout(call_timeout, unread)
+                timeout = call_timeout
+        request = Request(method, url, headers, params, data, timeout, unread)
+        return _Call(request, path, body, form, policy, self._max_body)
+
+    async def _send(self, call: _Call) -> _Reply:
+        """Send the request until it succeeds, fails for good or the retry policy gives up; follow redirects."""
+        request = call.request
+        policy = call.policy
         limiter = self.limiter
-        session = self.pool.session
-        if session is None or session.closed:
-            session = self.pool.open()
-
+        send = self.transport.send
+        max_body = call.limit
+        form = call.form
         started = time.monotonic()
-        retries = 0
-        try:
-            while True:
-                lease: Any = await limiter.acquire(method, path, body) if limiter is not None else None
-                response = None
-                sent = time.monotonic()
-                try:
-                    response = await session.request(
-                        method, url, params=params, data=form.form() if form is not None else data,
-                        headers=headers, timeout=client_timeout, allow_redirects=False,
-                    )
-                    status = response.status
-                    if limiter is not None:
-                        limiter.observe(lease, status, response.headers)
-                    raw_body = None if unread and status < 300 else await response.read()
-                except TRANSPORT_ERRORS as exc:
-                    if response is not None:
-                        response.close()
-                    elif limiter is not None:
-                        limiter.observe(lease, None, None)
-                    if retries < policy.max_retries and _time_left(policy, started):
-                        delay = retry_delay(policy, retries)
-                        log.info("retrying %s %s in %.2fs after %s", method, path, delay, type(exc).__name__)
-                        retries += 1
-                        await anyio.sleep(delay)
-                        continue
-                    raise map_error(exc, request=self._request_info(method, url, params, headers)) from exc
-
-                if status >= 300:
-                    error = _status_error(status, response.headers, raw_body,  # type: ignore[arg-type]
-                                          self._request_info(method, url, params, headers))
-                    if (
-                        retries < policy.max_retries
-                        and should_retry_status(status, response.headers, error.code)
-                        and _time_left(policy, started)
-                    ):
-                        delay = retry_delay(policy, retries, response.headers)
-                        log.info("retrying %s %s in %.2fs after HTTP %d", method, path, delay, status)
-                        retries += 1
-                        await anyio.sleep(delay)
-                        continue
-                    raise error
-                break
-        finally:
+        retries = redirects = 0
+        while True:
+            lease: Any = await limiter.acquire(request.method, call.path, call.body) if limiter is not None else None
+            response: Response | None = None
             if form is not None:
-                form.close()
+                request.body = form.form()
+            sent = time.monotonic()
+            try:
+                response = await send(request)
+                status = response.status
+                if limiter is not None:
+                    limiter.observe(lease, status, response.headers)
+                if request.stream and status < 300:
+                    body = b""
+                elif max_body is None or _fits(response.headers, max_body):
+                    body = await response.read()
+                else:
+                    body = await _read_limited(response, max_body)
+            except TRANSPORT_ERRORS as exc:
+                if response is not None:
+                    response.close()
+                elif limiter is not None:
+                    limiter.observe(lease, None, None)
+                if retries < policy.max_retries and _time_left(policy, started):
+                    delay = retry_delay(policy, retries)
+                    log.info("retrying %s %s in %.2fs after %s", request.method, call.path, delay,
+                             type(exc).__name__)
+                    retries += 1
+                    await anyio.sleep(delay)
+                    continue
+                raise map_error(exc, request=self._request_info(request)) from exc
 
-        if raw == "stream":  # with_streaming_response: the body is read when the caller asks
-            return _streamed(response, cast, stream, stream_cls, limiter, lease, sent, retries)
+            if status >= 300:
+                if status in _REDIRECTS and "Location" in response.headers:
+                    if redirects >= _MAX_REDIRECTS:
+                        raise APIConnectionError(
+                            f"Too many redirects ({_MAX_REDIRECTS}); the last one went to "
+                            f"{response.headers['Location']!r}."
+                        )
+                    request, form = self._redirected(request, form, status, response.headers["Location"])
+                    redirects += 1
+                    continue
+                error = _status_error(status, response.headers, body, self._request_info(request))
+                if (
+                    retries < policy.max_retries
+                    and should_retry_status(status, response.headers, error.code)
+                    and _time_left(policy, started)
+                ):
+                    hint = error.retry_after if policy.long_wait == "raise" else None
+                    if hint is not None and hint > policy.max_server_wait:
+                        raise error  # the server asks for longer than we wait: say so now, not in an hour
+                    delay = retry_delay(policy, retries, response.headers)
+                    log.info("retrying %s %s in %.2fs after HTTP %d", request.method, call.path, delay, status)
+                    retries += 1
+                    await anyio.sleep(delay)
+                    continue
+                raise error
+            return _Reply(request, response, status, body, lease, retries, sent)
+
+    def _request_info(self, request: Request) -> ReportedRequest:
+        """The request as errors show it: credentials masked, ``default_query`` values masked (they may be keys)."""
+        url = request.url
+        if request.params:
+            url = mask_url(f"{url}?{urlencode(request.params)}", self._secret_query)
+        return ReportedRequest(request.method, url, request.headers)
+
+    def _redirected(self, request: Request, form: MultipartBody | None, status: int,
+                    location: str) -> tuple[Request, MultipartBody | None]:
+        """The request of the next hop, as the official SDK (httpx) builds it: 303 (and 301/302 after a POST)
+        become a GET without a body; a hop to another origin (scheme, host, port) loses the credentials."""
+        here = URL(request.url).with_query(request.params) if request.params else URL(request.url)
+        there = here.join(URL(location))
+        method = request.method
+        headers = Headers(request.headers)
+        body = request.body
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method = "GET"
+            body = None
+            form = None
+            for name in [n for n in headers if n.lower() in ("content-type", "content-length")]:
+                del headers[name]
+        if there.origin() != here.origin():
+            auth = self._auth_header.lower()
+            for name in [n for n in headers if n.lower() == auth]:
+                del headers[name]
+        log.info("following a %d redirect to %s", status, there.with_query(None))
+        return Request(method, str(there), headers, None, body, request.timeout, request.stream), form
+
+    def _result(self, reply: _Reply, cast: Any, stream: bool, stream_cls: Any, raw: bool | str) -> Any:
+        """Turn a successful reply into what the caller asked for: a stream, a binary body, text or a model."""
+        response = reply.response
+        limiter = self.limiter
+        result: Any
         if stream:
             on_end = None
             if limiter is not None:
-                def on_end(last: Any, _lease: Any = lease) -> None:
+                def on_end(last: Any, _lease: Any = reply.lease) -> None:
                     limiter.settle(_lease, _usage_tokens(last))
-            result: Any = AsyncStream(response, stream_cls, on_end)
+            result = AsyncStream(response, stream_cls, on_end)
         elif cast is BinaryResponse:
-            result = BinaryResponse(RawResponse(response, None, raw_body, started=sent, retries_taken=retries))
+            result = BinaryResponse(RawResponse(response, None, reply.body, started=reply.sent,
+                                                retries_taken=reply.retries))
         elif cast is None:
             result = None
-        elif cast is Response:
-            result = Response(status, response.headers, raw_body,  # type: ignore[arg-type]
-                              self._request_info(method, url, params, headers))
+        elif cast is FullResponse:
+            result = FullResponse(reply.status, response.headers, reply.body, self._request_info(reply.request))
         elif cast is str:
-            result = raw_body.decode("utf-8", "replace")  # type: ignore[union-attr]
+            result = reply.body.decode("utf-8", "replace")
         else:
             try:
-                result = decode(raw_body, cast)  # type: ignore[arg-type]
+                result = decode(reply.body, cast)
             except msgspec.DecodeError as exc:
-                text = raw_body.decode("utf-8", "replace")  # type: ignore[union-attr]
+                text = reply.body.decode("utf-8", "replace")
                 raise APIResponseValidationError(
-                    f"The API answered {status} with a body that is not JSON: {text[:200]!r}",
-                    status_code=status, body=text, request_id=response.headers.get("x-request-id"),
-                    response=Response(status, response.headers, raw_body,  # type: ignore[arg-type]
-                                      self._request_info(method, url, params, headers)),
+                    f"The API answered {reply.status} with a body that is not JSON: {text[:200]!r}",
+                    status_code=reply.status, body=text, request_id=response.headers.get("x-request-id"),
+                    response=FullResponse(reply.status, response.headers, reply.body,
+                                          self._request_info(reply.request)),
                 ) from exc
             attach_request_id(result, response.headers)
             if limiter is not None:
-                limiter.settle(lease, _usage_tokens(result))
+                limiter.settle(reply.lease, _usage_tokens(result))
         if raw:
-            return RawResponse(response, result, raw_body, cast=cast, started=sent, retries_taken=retries)
+            return RawResponse(response, result, reply.body, cast=cast, started=reply.sent,
+                               retries_taken=reply.retries)
         return result
 
-    def _request_info(self, method: str, url: str, params: list[tuple[str, str]] | None,
-                      headers: Mapping[str, str]) -> Request:
-        """The request as errors show it: credentials masked, ``default_query`` values masked (they may be keys)."""
-        if params:
-            url = mask_url(f"{url}?{urlencode(params)}", self._secret_query)
-        return Request(method, url, headers)
+
+class _Call(msgspec.Struct):
+    """One logical call, ready to send: the request every attempt sends and how to retry it. Strictly private."""
+
+    request: Request
+    path: str
+    body: Any  # what the rate limiter sees
+    form: MultipartBody | None
+    policy: RetryPolicy
+    limit: int | None  # the largest body read (None: no limit)
+
+
+class _Reply(msgspec.Struct):
+    """The successful attempt of a call: its request (the last hop after redirects), the response, its body
+    (empty when read later), the retries it took and when it was sent. Strictly private."""
+
+    request: Request
+    response: Response
+    status: int
+    body: bytes
+    lease: Any
+    retries: int
+    sent: float
 
 
 def _encode_body(body: Any) -> bytes:
@@ -259,21 +360,56 @@ def _call_settings(options: RequestOptions, policy: RetryPolicy) -> tuple[RetryP
     return policy, call_timeout
 
 
-def _streamed(response: Any, cast: Any, stream: bool, stream_cls: Any, limiter: RateLimitHook | None,
-              lease: Any, sent: float, retries: int) -> StreamedResponse[Any]:
+def _streamed(reply: _Reply, cast: Any, stream: bool, stream_cls: Any,
+              limiter: RateLimitHook | None) -> StreamedResponse[Any]:
     on_end = None
     if limiter is not None:
-        def on_end(last: Any) -> None:
-            limiter.settle(lease, _usage_tokens(last))
-    return StreamedResponse(response, cast=cast, sse=stream, stream_cls=stream_cls, on_end=on_end, started=sent,
-                            retries_taken=retries)
+        def on_end(last: Any, _lease: Any = reply.lease) -> None:
+            limiter.settle(_lease, _usage_tokens(last))
+    return StreamedResponse(reply.response, cast=cast, sse=stream, stream_cls=stream_cls, on_end=on_end,
+                            started=reply.sent, retries_taken=reply.retries)
+
+
+def _fits(headers: Mapping[str, str], limit: int) -> bool:
+    """Whether the body is plain and its Content-Length within ``limit`` (then it is read in one go)."""
+    length = headers.get("Content-Length")
+    return length is not None and length.isdigit() and int(length) <= limit and "Content-Encoding" not in headers
+
+
+async def _read_limited(response: Response, limit: int) -> bytes:
+    """The whole body, or ``ResponseTooLargeError`` (and the connection dropped) once it passes ``limit`` bytes
+    after decompression."""
+    headers = response.headers
+    length = headers.get("Content-Length")
+    if length is not None and length.isdigit() and int(length) > limit and "Content-Encoding" not in headers:
+        size: int | None = int(length)
+    else:
+        parts = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                break
+            parts.append(chunk)
+        else:
+            response.release()
+            return b"".join(parts)
+        size = None  # not known: reading stopped at the limit
+    response.close()
+    raise ResponseTooLargeError(
+        f"The response body is larger than max_response_size={limit} bytes"
+        f"{f' ({size} bytes)' if size is not None else ''}; raise the limit with "
+        f"AsyncOpenAI(max_response_size=...) or None for no limit.",
+        status_code=response.status, limit=limit, request_id=headers.get("x-request-id"),
+    )
 
 
 def _time_left(policy: RetryPolicy, started: float) -> bool:
     return policy.total_timeout is None or time.monotonic() - started < policy.total_timeout
 
 
-def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes, request: Request) -> APIStatusError:
+def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes,
+                  request: ReportedRequest) -> APIStatusError:
     body: Any
     try:
         body = _any_decoder.decode(raw_body)

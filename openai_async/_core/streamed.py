@@ -25,7 +25,8 @@ from .streaming import AsyncStream
 from .transport import translate_errors
 
 if TYPE_CHECKING:
-    import aiohttp
+
+    from .transport import Response
 
 __all__ = ["AsyncResponseContextManager", "StreamAlreadyConsumed", "StreamedResponse", "StreamingView"]
 
@@ -54,7 +55,7 @@ class StreamedResponse(ResponseFacts, Generic[T]):
 
     __slots__ = ("_cast", "_consumed", "_content", "_on_end", "_parsed", "_post", "_sse", "_stream_cls")
 
-    def __init__(self, response: aiohttp.ClientResponse, *, cast: Any, sse: bool, stream_cls: Any,
+    def __init__(self, response: Response, *, cast: Any, sse: bool, stream_cls: Any,
                  on_end: Callable[[Any], None] | None, started: float, retries_taken: int) -> None:
         super().__init__(response, started=started, retries_taken=retries_taken)
         self._cast = cast

@@ -28,7 +28,7 @@ from .sse import MAX_EVENT_SIZE, SSEDecoder
 from .transport import TRANSPORT_ERRORS, map_error
 
 if TYPE_CHECKING:
-    import aiohttp
+    from .transport import Response
 
 __all__ = ["AsyncStream", "Fold", "OverRawStream", "error_sniff", "stream_loop"]
 
@@ -101,7 +101,7 @@ class _Reader:
 
     __slots__ = ("_read", "_sse", "checked", "done", "ended", "handed", "on_end", "reading", "response")
 
-    def __init__(self, response: aiohttp.ClientResponse, on_end: Callable[[Any], None] | None,
+    def __init__(self, response: Response, on_end: Callable[[Any], None] | None,
                  max_event_size: int = MAX_EVENT_SIZE) -> None:
         self.response = response
         self.on_end = on_end
@@ -391,7 +391,7 @@ class AsyncStream(Generic[T]):
 
     max_event_size: int = MAX_EVENT_SIZE
 
-    def __init__(self, response: aiohttp.ClientResponse, cast: Any,
+    def __init__(self, response: Response, cast: Any,
                  on_end: Callable[[Any], None] | None = None) -> None:
         self.response = response
         self.headers: Mapping[str, str] = response.headers

@@ -54,14 +54,19 @@ class Timeout:
 
     Args:
         total: the whole request of a non-streaming call, from sending to the last body byte (each attempt).
-        connect: acquiring a connection (TCP + TLS).
+            For a stream it bounds the wait for the response head (the official SDK has no such bound).
+        connect: opening a connection (TCP + TLS); also how long sent bytes may go unacknowledged by the
+            server's TCP stack before the connection counts as never established.
         read: the longest wait for any single read from the socket; for streams this is the idle timeout
             between two chunks, so a stalled stream cannot hang forever.
+        pool: waiting for a free pooled connection when ``max_connections`` are busy (None: queue without
+            limit, as the official SDK's long pool timeout does in practice).
     """
 
     total: float | None = 600.0
     connect: float | None = 5.0
     read: float | None = 600.0
+    pool: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("total", "connect", "read"):

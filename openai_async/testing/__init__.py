@@ -26,6 +26,9 @@ move one step per read), so code runs offline with no setup. From a plain script
 
 With pytest, the ``openai_fake`` fixture (registered through the ``pytest11`` entry point) gives a running
 ``FakeOpenAI`` served from a background thread, usable from any async test framework.
+
+Without a server at all, ``AsyncOpenAI(transport=MockTransport(handler))`` answers every request in memory from
+``handler(MockRequest) -> MockResponse`` (see ``MockTransport``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
     from ._exchange import FakeResponse as FakeResponse
     from ._exchange import RecordedPart as RecordedPart
     from ._exchange import RecordedRequest as RecordedRequest
+    from ._mock import MockRequest as MockRequest
+    from ._mock import MockResponse as MockResponse
+    from ._mock import MockTransport as MockTransport
     from ._server import FakeOpenAI as FakeOpenAI
     from ._server import Handler as Handler
     from ._server import Route as Route
@@ -55,6 +61,9 @@ __all__ = [
     "FakeOpenAI",
     "FakeResponse",
     "Handler",
+    "MockRequest",
+    "MockResponse",
+    "MockTransport",
     "RecordedPart",
     "RecordedRequest",
     "Route",
@@ -76,6 +85,9 @@ _WHERE = {
     "FakeOpenAI": "._server",
     "FakeResponse": "._exchange",
     "Handler": "._server",
+    "MockRequest": "._mock",
+    "MockResponse": "._mock",
+    "MockTransport": "._mock",
     "RecordedPart": "._exchange",
     "RecordedRequest": "._exchange",
     "Route": "._server",

@@ -58,11 +58,11 @@ from yarl import URL
 
 from ..._core.client import USER_AGENT
 from ..._core.decode import decode
-from ..._core.errors import APIConnectionError, APIStatusError, RealtimeAPIError, status_error
+from ..._core.errors import APIConnectionError, APIStatusError, OpenAIError, RealtimeAPIError, status_error
 from ..._core.headers import merge_headers
 from ..._core.model import Unknown
 from ..._core.retry import RetryPolicy, retry_delay, should_retry_status
-from ..._core.transport import TRANSPORT_ERRORS, map_error, scrub
+from ..._core.transport import TRANSPORT_ERRORS, AiohttpTransport, map_error, scrub
 from ..._core.types import UNSET
 from ...types.realtime import RealtimeServerEvent, RealtimeServerEventError
 from ..drift import Loose, raw_fields, with_extras
@@ -481,7 +481,10 @@ class RealtimeConnectionManager:
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         """One WebSocket handshake; raises ``APIStatusError`` for a refused upgrade, else ``APIConnectionError``."""
         headers = await self._headers()
-        session = self._client._pool.open()
+        transport = self._client._pool
+        if not isinstance(transport, AiohttpTransport):
+            raise OpenAIError("Realtime connections need the default aiohttp transport, not a custom transport=.")
+        session = transport.open()
         options = self._options
         extra: dict[str, Any] = dict(_WS_OPTIONS)
         if options.close_timeout is not None:
