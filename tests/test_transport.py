@@ -247,10 +247,10 @@ async def test_waiting_for_a_pooled_connection_is_not_the_connect_timeout() -> N
 
 @pytest.mark.timeout(60)
 async def test_half_open_connections_end_within_the_connect_timeout() -> None:
-    """600 calls at once against a listen backlog of 1: a handshake the server dropped fails fast (sent bytes
-    unacknowledged for the connect timeout), so no call waits for the total timeout."""
+    """600 calls at once against a listen backlog of 1 with ``tcp_user_timeout=True``: a handshake the server
+    dropped fails fast (sent bytes unacknowledged for the connect timeout), so no call waits for the total."""
     with threaded_server(backlog=1) as url:
-        async with AsyncOpenAI(api_key="sk-x", base_url=url, max_retries=0,
+        async with AsyncOpenAI(api_key="sk-x", base_url=url, max_retries=0, tcp_user_timeout=True,
                                timeout=Timeout(total=8, connect=1.5, read=8)) as client:
             async def one() -> float:
                 started = time.monotonic()

@@ -94,6 +94,7 @@ class BaseClient:
         trust_env: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        tcp_user_timeout: bool = False,
     ) -> None:
         env = os.environ
         if api_key is None or api_key is UNSET:  # type: ignore[comparison-overlap]
@@ -128,7 +129,7 @@ class BaseClient:
             )
         self._pool: Transport = transport if transport is not None else AiohttpTransport(
             http_client, max_connections=max_connections, trust_env=trust_env, ssl_context=ssl_context,
-            connect_timeout=self.timeout.connect)
+            connect_timeout=self.timeout.connect if tcp_user_timeout else None)
         self.max_response_size = max_response_size
         self._owns_pool = True
         self._raw: bool | str = False

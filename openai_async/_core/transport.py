@@ -28,6 +28,7 @@ import anyio
 import msgspec
 import yarl
 from aiohappyeyeballs import AddrInfoType
+from aiohttp.http_exceptions import LineTooLong
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .errors import APIConnectionError, APITimeoutError
@@ -39,7 +40,7 @@ __all__ = ["TRANSPORT_ERRORS", "AiohttpTransport", "Request", "Response", "Trans
            "map_error", "scrub", "translate_errors"]
 
 # Response heads from compatible servers and proxies can be large (long Set-Cookie, tracing headers); aiohttp's
-# default parser limit is 8 KiB per line and per header.
+# default parser limit is 8 KiB per line and per header. Used only for servers that sent such a head once.
 MAX_HEADER_LINE = 256 * 1024
 _HAS_USER_TIMEOUT = hasattr(socket, "TCP_USER_TIMEOUT")
 
@@ -135,9 +136,11 @@ class AiohttpTransport:
             ``SSL_CERT_FILE``/``SSL_CERT_DIR``, as the official SDK does (read when the pool opens, at the first
             request, where the official SDK reads them when the client is built).
         ssl_context: verify servers with this context instead of the default one.
+        connect_timeout: when given, bytes sent on a connection may stay unacknowledged that long at most
+            (``TCP_USER_TIMEOUT``, Linux; ``AsyncOpenAI(tcp_user_timeout=True)``). None: no such limit.
     """
 
-    __slots__ = ("_last_timeout", "_loop", "_owned", "_proxies", "_proxy_for", "_ssl", "_trust_env", "_unacked_ms",
+    __slots__ = ("_last_timeout", "_long_heads", "_loop", "_owned", "_proxies", "_proxy_for", "_ssl", "_trust_env", "_unacked_ms",
                  "closed", "max_connections", "session")
 
     def __init__(self, session: aiohttp.ClientSession | None = None, *, max_connections: int = 1000,
@@ -145,6 +148,7 @@ class AiohttpTransport:
                  connect_timeout: float | None = None) -> None:
         self.session = session
         self.closed = False
+        self._long_heads = False
         self._unacked_ms = int(connect_timeout * 1000) if connect_timeout and _HAS_USER_TIMEOUT else 0
         self._owned = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -195,8 +199,6 @@ class AiohttpTransport:
             auto_decompress=True,
             # The client sets every header it needs; aiohttp would otherwise add its own User-Agent.
             skip_auto_headers=("User-Agent",),
-            max_line_size=MAX_HEADER_LINE,
-            max_field_size=MAX_HEADER_LINE,
         )
         self._loop = loop
         return session
@@ -211,15 +213,34 @@ class AiohttpTransport:
         last = self._last_timeout  # the client's own Timeout nearly always: skip hashing it
         if last[0] is not timeout:
             last = self._last_timeout = (timeout, aiohttp_timeout(timeout, False), aiohttp_timeout(timeout, True))
-        pending = session.request(
-            request.method, request.url, params=request.params, data=request.body, headers=request.headers,
-            timeout=last[2] if request.stream else last[1], allow_redirects=False, proxy=proxy,
-        )
-        if request.stream and timeout.total is not None:
-            # aiohttp's read timeout restarts at every byte: bound the wait for a stream's head as a whole.
-            with anyio.fail_after(timeout.total):
+        limit = MAX_HEADER_LINE if self._long_heads else None
+        for _ in range(2):
+            if limit is None:
+                pending = session.request(
+                    request.method, request.url, params=request.params, data=request.body, headers=request.headers,
+                    timeout=last[2] if request.stream else last[1], allow_redirects=False, proxy=proxy,
+                )
+            else:
+                pending = session.request(
+                    request.method, request.url, params=request.params, data=request.body, headers=request.headers,
+                    timeout=last[2] if request.stream else last[1], allow_redirects=False, proxy=proxy,
+                    max_line_size=limit, max_field_size=limit,
+                )
+            try:
+                if request.stream and timeout.total is not None:
+                    # aiohttp's read timeout restarts at every byte: bound the wait for a stream's head as a whole.
+                    with anyio.fail_after(timeout.total):
+                        return await pending
                 return await pending
-        return await pending
+            except aiohttp.ClientResponseError as exc:
+                if limit is not None or not _head_too_long(exc):
+                    raise
+            # A header line beyond aiohttp's default 8 KiB: read this server's heads with the larger limit from
+            # now on, and send this attempt again (a POST carries the same Idempotency-Key). The default stays
+            # on the hot path: a larger parser limit makes every response cost more here.
+            self._long_heads = True
+            limit = MAX_HEADER_LINE
+        raise AssertionError("unreachable")
 
     def _socket(self, addr_info: AddrInfoType) -> socket.socket:
         """A TCP socket whose sent bytes may stay unacknowledged for the connect timeout at most (Linux).
@@ -277,6 +298,12 @@ def _bypassed(host: str, no_proxy: str) -> bool:
         if name == entry or name.endswith("." + entry):
             return True
     return False
+
+
+def _head_too_long(exc: aiohttp.ClientResponseError) -> bool:
+    """Whether aiohttp refused a response head for a line or header over its size limit."""
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, LineTooLong) or "Got more than" in str(exc.message)
 
 
 def _cert_env() -> tuple[str | None, str | None]:
