@@ -352,3 +352,21 @@ async def test_ssl_cert_file_and_a_custom_ssl_context(monkeypatch: pytest.Monkey
                 assert (await client.models.list()).data == []
     finally:
         server.close()
+
+
+async def test_raw_responses_and_downloads_through_the_mock() -> None:
+    """``with_raw_response`` reports the mock's status, headers and URL; a download is not cut by
+    ``max_response_size`` (only JSON bodies are)."""
+
+    def handler(request: MockRequest) -> MockResponse:
+        if request.path.endswith("/content"):
+            return MockResponse(200, content=b"x" * 1000, headers={"Content-Type": "application/octet-stream"})
+        return MockResponse(200, json={"object": "list", "data": []}, headers={"x-request-id": "req_9"})
+
+    async with AsyncOpenAI(api_key="sk-mock", transport=MockTransport(handler), max_response_size=100) as client:
+        raw = await client.models.with_raw_response.list()
+        assert raw.status_code == 200 and raw.headers["x-request-id"] == "req_9"
+        assert str(raw.url) == "https://api.openai.com/v1/models"
+        assert raw.http_request.headers["Authorization"] != "Bearer sk-mock"  # masked
+        content = await client.files.content("file-1")
+        assert len(content.content) == 1000
