@@ -50,7 +50,8 @@ class AsyncOpenAI(BaseClient, Resources):
         tcp_user_timeout: on Linux, let bytes sent on a connection go unacknowledged for the connect timeout at
             most (``TCP_USER_TIMEOUT``): against a server whose listen backlog overflows, a connection whose
             handshake it dropped then fails within the connect timeout instead of waiting for a reset tens of
-            seconds later. Off by default: it costs about 20-30 µs of kernel time per call here.
+            seconds later. On by default (the official SDK has no such bound); turn it off for links that may
+            stall for longer than the connect timeout without losing the connection.
         webhook_secret: defaults to ``OPENAI_WEBHOOK_SECRET``; used by ``client.webhooks``.
     """
 

@@ -94,7 +94,7 @@ class BaseClient:
         trust_env: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
-        tcp_user_timeout: bool = False,
+        tcp_user_timeout: bool = True,
     ) -> None:
         env = os.environ
         if api_key is None or api_key is UNSET:  # type: ignore[comparison-overlap]

@@ -55,8 +55,8 @@ class Timeout:
     Args:
         total: the whole request of a non-streaming call, from sending to the last body byte (each attempt).
             For a stream it bounds the wait for the response head (the official SDK has no such bound).
-        connect: opening a connection (TCP + TLS); with ``AsyncOpenAI(tcp_user_timeout=True)`` also how long
-            sent bytes may go unacknowledged by the server before the connection counts as never established.
+        connect: opening a connection (TCP + TLS); also (Linux, ``AsyncOpenAI(tcp_user_timeout=False)`` turns it
+            off) how long sent bytes may go unacknowledged by the server before the connection is given up.
         read: the longest wait for any single read from the socket; for streams this is the idle timeout
             between two chunks, so a stalled stream cannot hang forever.
         pool: waiting for a free pooled connection when ``max_connections`` are busy (None: queue without
