@@ -335,6 +335,38 @@ async def test_a_proxy_option_sends_the_handshake_through_the_proxy() -> None:
     assert targets == ["http://127.0.0.1:9/v1/realtime?model=m"]
 
 
+@pytest.mark.parametrize("trust_env", [True, False])
+async def test_the_environments_proxy_is_used_unless_the_client_says_trust_env_false(
+    trust_env: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No proxy option: HTTP_PROXY carries the handshake as it carries REST calls; trust_env=False goes direct."""
+    targets: list[str] = []
+
+    async def proxy(request: web.Request) -> web.StreamResponse:
+        targets.append(str(request.url))
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(ev("session.created"))
+        await ws.close()
+        return ws
+
+    async with serve(routes(("GET", "/v1/realtime", proxy))) as proxy_url:
+        for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_url.removesuffix("/v1"))
+        target = "http://realtime.invalid/v1"  # resolves nowhere: only a proxy can answer
+        async with AsyncOpenAI(api_key="sk-test", base_url=target, trust_env=trust_env) as client:
+            if trust_env:
+                async with client.realtime.connect(model="m") as conn:
+                    kinds = [event.type async for event in conn]
+                assert kinds == ["session.created"]
+            else:
+                with pytest.raises(APIConnectionError):
+                    async with client.realtime.connect(model="m", reconnect=False):
+                        pass
+    assert targets == (["http://realtime.invalid/v1/realtime?model=m"] if trust_env else [])
+
+
 async def test_close_completes_while_the_reader_waits_on_a_full_inbox() -> None:
     """close() does not hang on a reader blocked by a full inbox; the server sees a normal close (1000)."""
     codes: list[int | None] = []

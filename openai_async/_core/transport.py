@@ -160,6 +160,11 @@ class AiohttpTransport:
         self._last_timeout: tuple[Timeout | None, aiohttp.ClientTimeout | None, aiohttp.ClientTimeout | None] = (
             None, None, None)
 
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxies and CA files come from the environment (``HTTPS_PROXY``, ``SSL_CERT_FILE`` ...)."""
+        return self._trust_env
+
     def open(self) -> aiohttp.ClientSession:
         """Return the session, creating it on first use and again in a new event loop (runs inside the loop).
 

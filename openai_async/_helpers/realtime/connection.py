@@ -311,15 +311,21 @@ class _Options:
         self.protocols = tuple(options.get("subprotocols") or ())
         extra = options.get("additional_headers") or {}
         self.headers = dict(extra.items() if isinstance(extra, Mapping) else extra)
-        proxy = options.get("proxy")  # default: none, as for the REST calls (websockets' own default is True)
-        if proxy is not None and proxy is not True and not isinstance(proxy, str):
+        # Not given: the environment's proxy unless the client says trust_env=False, as for the REST calls
+        # (websockets' own default is the environment's too). None: no proxy. True: the environment's.
+        proxy = options.get("proxy", _AS_CLIENT)
+        if proxy is not None and proxy is not True and proxy is not _AS_CLIENT and not isinstance(proxy, str):
             raise ValueError(f"websocket_connection_options['proxy'] must be a URL, True or None, got {proxy!r}")
-        self.proxy: str | bool | None = proxy
+        self.proxy: Any = proxy
 
-    def proxy_for(self, url: URL) -> str | None:
-        """The proxy URL for ``url``: the one given, or with ``proxy=True`` the environment's (``HTTPS_PROXY`` ...)."""
-        if self.proxy is not True:
-            return self.proxy or None
+    def proxy_for(self, url: URL, *, trust_env: bool = True) -> str | None:
+        """The proxy URL for ``url``: the one given, or the environment's (``HTTPS_PROXY`` ..., ``NO_PROXY``) when
+        ``proxy=True``, or when no proxy option was given and the client trusts the environment."""
+        proxy = self.proxy
+        if proxy is _AS_CLIENT:
+            proxy = trust_env
+        if proxy is not True:
+            return proxy or None
         if url.host is None or urllib.request.proxy_bypass(url.host):
             return None
         proxies = urllib.request.getproxies()
@@ -327,6 +333,7 @@ class _Options:
 
 
 _DEFAULT_MAX_QUEUE = 1024
+_AS_CLIENT: Any = object()
 _OPTION_NAMES = frozenset({
     # the official SDK's WebSocketConnectionOptions
     "extensions", "subprotocols", "compression", "max_size", "max_queue", "write_limit",
@@ -495,7 +502,7 @@ class RealtimeConnectionManager:
                 return await session.ws_connect(  # type: ignore[no-any-return]
                     self._url, headers=headers, autoclose=True, autoping=True, heartbeat=options.heartbeat,
                     max_msg_size=options.max_message_size, compress=options.compress, protocols=options.protocols,
-                    proxy=options.proxy_for(self._url), **extra,
+                    proxy=options.proxy_for(self._url, trust_env=transport.trust_env), **extra,
                 )
         except aiohttp.WSServerHandshakeError as exc:
             scrub(exc)  # its request_info holds the headers, key included
