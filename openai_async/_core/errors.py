@@ -31,8 +31,8 @@ from typing import Any
 
 import msgspec
 
+from .headers import retry_after as _retry_after
 from .http import Request, Response
-from .retry import retry_after as _retry_after
 
 __all__ = [
     "APIConnectionError",

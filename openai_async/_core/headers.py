@@ -1,4 +1,5 @@
-"""Request headers: case-insensitive merging (later sources win, ``None``/``omit`` remove) and credential masking.
+"""Headers, both ways: request headers merged case-insensitively (later sources win, ``None``/``omit`` remove) and
+masked for display; response headers read (durations, integers, ``Retry-After``, ``openai-poll-after-ms``).
 
 Precedence, as in the official SDK: the client's own headers and the API key < ``default_headers`` <
 per-call ``extra_headers``. Names are compared case-insensitively everywhere, so a gateway token given as
@@ -7,13 +8,19 @@ per-call ``extra_headers``. Names are compared case-insensitively everywhere, so
 
 from __future__ import annotations
 
+import email.utils
+import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
 
-__all__ = ["Headers", "apply_headers", "find_header", "is_sensitive", "mask_headers", "mask_url", "merge_headers"]
+__all__ = [
+    "POLL_AFTER_HEADER", "Headers", "apply_headers", "find_header", "header_int", "is_sensitive", "mask_headers",
+    "mask_url", "merge_headers", "parse_duration", "poll_after_ms", "retry_after",
+]
 
 MASK = "***"
 # Header names whose values are credentials. Any name containing one of these words counts too (x-api-key,
@@ -118,3 +125,84 @@ def mask_url(url: str, secret_params: Iterable[str] = ()) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(k, MASK if k in secret else v) for k, v in pairs], safe="*[]")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# -- reading response headers ---------------------------------------------------------------------------------
+
+POLL_AFTER_HEADER = "openai-poll-after-ms"
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Parse an ``x-ratelimit-reset-*`` duration (Go style: ``1s``, ``6m0s``, ``20ms``, ``1h2m3.5s``) to seconds.
+
+    A bare number is read as seconds. Returns None for a missing or unreadable value.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != pos:
+            return None
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(value) or pos == 0:
+        return None
+    return total
+
+
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """The integer value of header ``name`` (``"12"`` or ``"12.0"``), or None when absent or unreadable."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The server's ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP date) hint in seconds, if any.
+
+    ``now`` is the wall-clock time an HTTP date is measured from (default: ``time.time()``). The result may be
+    zero or negative for a date in the past; callers decide what to do with that.
+    """
+    raw = headers.get("retry-after-ms")
+    if raw is not None:
+        try:
+            return float(raw) / 1000.0
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(raw)
+    if parsed is None:
+        return None
+    return email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
+
+
+def poll_after_ms(headers: Mapping[str, str] | None) -> float | None:
+    """The ``openai-poll-after-ms`` hint of a response, in seconds (None when absent or malformed)."""
+    if not headers:
+        return None
+    value = headers.get(POLL_AFTER_HEADER)
+    if value is None:
+        return None
+    try:
+        ms = float(value)
+    except ValueError:
+        return None
+    return ms / 1000.0 if ms >= 0 else None

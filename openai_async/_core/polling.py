@@ -20,15 +20,13 @@ from typing import Any, TypeVar
 import anyio
 
 from .errors import OpenAIError
+from .headers import poll_after_ms
 from .response import RawResponse
 from .types import UNSET, UnsetType
 
 __all__ = ["PollSchedule", "PollTimeoutError", "poll", "poll_after_ms"]
 
 T = TypeVar("T")
-
-POLL_AFTER_HEADER = "openai-poll-after-ms"
-
 
 class PollTimeoutError(OpenAIError, TimeoutError, RuntimeError):
     """A poll helper gave up after ``max_wait_seconds``; ``last`` is the object as last read (still not done).
@@ -39,20 +37,6 @@ class PollTimeoutError(OpenAIError, TimeoutError, RuntimeError):
     def __init__(self, message: str, last: Any = None) -> None:
         super().__init__(message)
         self.last = last
-
-
-def poll_after_ms(headers: Mapping[str, str] | None) -> float | None:
-    """The ``openai-poll-after-ms`` hint of a response, in seconds (None when absent or malformed)."""
-    if not headers:
-        return None
-    value = headers.get(POLL_AFTER_HEADER)
-    if value is None:
-        return None
-    try:
-        ms = float(value)
-    except ValueError:
-        return None
-    return ms / 1000.0 if ms >= 0 else None
 
 
 class PollSchedule:

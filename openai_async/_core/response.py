@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import datetime
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import anyio
 import msgspec
 
 from .decode import decode
-from .headers import mask_headers
+from .headers import header_int, mask_headers, parse_duration
 from .model import BaseModel
 
 if TYPE_CHECKING:
@@ -40,52 +39,11 @@ __all__ = [
     "RawResponse",
     "attach_request_id",
     "byte_chunks",
-    "header_int",
     "parse_later",
-    "parse_duration",
 ]
 
 T = TypeVar("T")
 _T = TypeVar("_T")
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-def parse_duration(value: str | None) -> float | None:
-    """Parse an ``x-ratelimit-reset-*`` duration (Go style: ``1s``, ``6m0s``, ``20ms``, ``1h2m3.5s``) to seconds.
-
-    A bare number is read as seconds. Returns None for a missing or unreadable value.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    pos = 0
-    total = 0.0
-    for match in _DURATION_PART.finditer(value):
-        if match.start() != pos:
-            return None
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(value) or pos == 0:
-        return None
-    return total
-
-
-def header_int(headers: Mapping[str, str], name: str) -> int | None:
-    """The integer value of header ``name`` (``"12"`` or ``"12.0"``), or None when absent or unreadable."""
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
-
 
 def parse_later(result: Any, raw: bool | str, post: Callable[[Any], _T]) -> _T:
     """``post(result)``; or, when ``result`` is a ``RawResponse``/``StreamedResponse`` (``raw`` is the client's

@@ -15,12 +15,12 @@ How long to wait before attempt ``n + 1`` (``n`` counts retries already made, fr
 
 from __future__ import annotations
 
-import email.utils
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from .headers import retry_after
 
 __all__ = ["RetryPolicy", "retry_after", "retry_delay", "should_retry_status"]
 
@@ -88,26 +88,3 @@ def retry_delay(policy: RetryPolicy, retries_made: int, headers: Mapping[str, st
     return max(delay, 0.0)
 
 
-def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """The server's ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP date) hint in seconds, if any.
-
-    ``now`` is the wall-clock time an HTTP date is measured from (default: ``time.time()``). The result may be
-    zero or negative for a date in the past; callers decide what to do with that.
-    """
-    raw = headers.get("retry-after-ms")
-    if raw is not None:
-        try:
-            return float(raw) / 1000.0
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        pass
-    parsed = email.utils.parsedate_tz(raw)
-    if parsed is None:
-        return None
-    return email.utils.mktime_tz(parsed) - (time.time() if now is None else now)

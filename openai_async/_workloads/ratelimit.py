@@ -37,8 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import anyio
 import msgspec
 
-from .._core.response import header_int, parse_duration
-from .._core.retry import retry_after
+from .._core.headers import header_int, parse_duration, retry_after
 from .._core.types import RateLimitHook
 from .tokens import estimate_request_tokens
 
