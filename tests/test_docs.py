@@ -76,3 +76,14 @@ def test_api_reference_is_up_to_date() -> None:
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     assert gen_api_docs.main(["--check"]) == 0
+
+
+def test_readme_links_to_the_site_pages() -> None:
+    """Every docs/ link of the README names an existing page, and every guide of mkdocs.yml is linked."""
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\((docs/[^)#]+)", readme)
+    assert links and all((ROOT / link).exists() for link in links)
+    nav = re.findall(r":\s+([\w./-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    missing = [page for page in nav if f"docs/{page}" not in links and page not in ("index.md", "operations.md",
+                                                                                    "CONTRACTS.md", "reference/testing.md")]
+    assert not missing
