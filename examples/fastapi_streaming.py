@@ -48,9 +48,8 @@ def create_app(client_factory: ClientFactory = AsyncOpenAI, *, model: str = "gpt
         )
         async with stream:  # a cancelled download (client gone) leaves this block and closes the upstream socket
             async for chunk in stream:
-                delta = chunk.choices[0].delta if chunk.choices else None
-                if delta is not None and delta.content:
-                    yield delta.content
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
 
     async def sse(request: Request) -> AsyncIterator[str]:
         async for token in tokens(request):

@@ -21,9 +21,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+try:
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("OpenTelemetryHooks needs opentelemetry-api: pip install 'openai_async[otel]'") from exc
 
 from .._core.hooks import CallInfo, RequestHooks
 from .._version import __version__
