@@ -198,3 +198,20 @@ async def test_a_broken_hook_does_not_break_the_call(caplog: pytest.LogCaptureFi
         models = await client.models.list()
     assert models.data
     assert any("hook bug" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+async def test_otel_spans_for_the_stream_helpers() -> None:
+    """chat.completions.stream() and responses.stream() end their spans with the helper, usage included."""
+    hooks, exporter = _otel()
+    async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=[hooks]) as client:
+        async with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES,
+                                                  stream_options={"include_usage": True}) as stream:
+            await stream.get_final_completion()
+        async with client.responses.stream(model="gpt-4o-mini", input="hi") as events:
+            await events.get_final_response()
+    chat, responses = exporter.get_finished_spans()
+    assert (chat.name, responses.name) == ("chat gpt-4o-mini", "responses gpt-4o-mini")
+    for span in (chat, responses):
+        attrs = dict(span.attributes or {})
+        assert attrs["gen_ai.usage.output_tokens"] > 0 and "openai_async.time_to_first_chunk" in attrs
+    assert str(dict(responses.attributes or {})["gen_ai.response.id"]).startswith("resp")

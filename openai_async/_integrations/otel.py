@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 try:
     from opentelemetry import context as otel_context
     from opentelemetry import trace
@@ -84,7 +86,8 @@ class OpenTelemetryHooks(RequestHooks):
             return
         self._answer(span, call)
         last = call.last_event
-        _describe(span, getattr(last, "response", None) or last)
+        inner = None if isinstance(last, (bytes, str)) else _get(last, "response")  # response.completed's Response
+        _describe(span, inner if inner is not None else last)
         span.end()
 
     def on_error(self, call: CallInfo) -> None:
@@ -117,29 +120,38 @@ class OpenTelemetryHooks(RequestHooks):
             span.set_attribute("openai_async.time_to_first_chunk", call.first_chunk_at - call.started)
 
 
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 def _describe(span: Any, result: Any) -> None:
     """Set the response attributes a decoded answer (or a stream's last event) carries."""
+    if isinstance(result, (bytes, str)):  # the stream helpers hand over the last payload undecoded
+        try:
+            result = msgspec.json.decode(result)
+        except msgspec.DecodeError:
+            return
     if result is None:
         return
-    model = getattr(result, "model", None)
+    model = _get(result, "model")
     if isinstance(model, str):
         span.set_attribute("gen_ai.response.model", model)
-    ident = getattr(result, "id", None)
+    ident = _get(result, "id")
     if isinstance(ident, str):
         span.set_attribute("gen_ai.response.id", ident)
-    choices = getattr(result, "choices", None)
-    if choices:
-        reasons = [c.finish_reason for c in choices if isinstance(getattr(c, "finish_reason", None), str)]
+    choices = _get(result, "choices")
+    if isinstance(choices, list):
+        reasons = [r for r in (_get(c, "finish_reason") for c in choices) if isinstance(r, str)]
         if reasons:
             span.set_attribute("gen_ai.response.finish_reasons", reasons)
-    usage = getattr(result, "usage", None)
+    usage = _get(result, "usage")
     if usage is not None:
-        prompt = getattr(usage, "input_tokens", None)
+        prompt = _get(usage, "input_tokens")
         if prompt is None:
-            prompt = getattr(usage, "prompt_tokens", None)
-        completion = getattr(usage, "output_tokens", None)
+            prompt = _get(usage, "prompt_tokens")
+        completion = _get(usage, "output_tokens")
         if completion is None:
-            completion = getattr(usage, "completion_tokens", None)
+            completion = _get(usage, "completion_tokens")
         if isinstance(prompt, int):
             span.set_attribute("gen_ai.usage.input_tokens", prompt)
         if isinstance(completion, int):
