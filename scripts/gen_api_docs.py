@@ -24,6 +24,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
                 "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseValidationError",
                 "LengthFinishReasonError", "ContentFilterFinishReasonError", "InvalidWebhookSignatureError",
                 "RealtimeAPIError", "PollTimeoutError")),
+    ("Observability", ("RequestHooks", "CallInfo", "OpenTelemetryHooks")),
 ]
 TESTING_TITLE = "openai_async.testing"
 
