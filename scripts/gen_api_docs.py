@@ -1,7 +1,7 @@
-"""Write docs/reference/*.md: one mkdocstrings entry per public name of openai_async and openai_async.testing.
+"""The API reference pages: one mkdocstrings entry per public name of openai_async and openai_async.testing.
 
-    python scripts/gen_api_docs.py           # rewrite the pages
-    python scripts/gen_api_docs.py --check   # exit 1 if a page is out of date (tests/test_docs.py runs this)
+``scripts/mkdocs_hooks.py`` adds them to every ``mkdocs build`` as docs/reference/*.md (nothing is committed);
+``python scripts/gen_api_docs.py`` writes them to disk to look at.
 
 Each entry points at the module that defines the name: the package exports many names lazily (module
 ``__getattr__``), which a static reader such as griffe cannot follow.
@@ -67,19 +67,12 @@ def pages() -> dict[Path, str]:
     }
 
 
-def main(argv: list[str]) -> int:
-    stale = []
+def main() -> int:
     for path, text in pages().items():
-        if "--check" in argv:
-            if not path.exists() or path.read_text() != text:
-                stale.append(str(path.relative_to(ROOT)))
-        else:
-            path.write_text(text)
-    if stale:
-        print("out of date (run python scripts/gen_api_docs.py):", ", ".join(stale))
-        return 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
