@@ -215,3 +215,16 @@ async def test_otel_spans_for_the_stream_helpers() -> None:
         attrs = dict(span.attributes or {})
         assert attrs["gen_ai.usage.output_tokens"] > 0 and "openai_async.time_to_first_chunk" in attrs
     assert str(dict(responses.attributes or {})["gen_ai.response.id"]).startswith("resp")
+
+
+async def test_hooks_with_streaming_response_and_pages() -> None:
+    """with_streaming_response keeps its lazy body under hooks; list pages are observed too."""
+    recorder = Recorder()
+    async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=[recorder]) as client:
+        async with client.audio.speech.with_streaming_response.create(model="tts-1", voice="alloy",
+                                                                      input="Hi") as response:
+            assert response.status_code == 200
+            assert len(await response.read()) > 0
+        assert [m.id async for m in client.models.list()]
+    assert [event for event, _ in recorder.events] == ["request", "response", "request", "response"]
+    assert recorder.events[2][1][:2] == ("GET", "/models")

@@ -154,7 +154,8 @@ async def observed(hooks: Sequence[RequestHooks], send: Callable[..., Awaitable[
     token = _current.set(call)
     call.emit("on_request")
     try:
-        raw = await send(method, path, **{**kwargs, "raw": True})
+        # A RawResponse gives the status and headers; "stream" (with_streaming_response) is kept as asked.
+        raw = await send(method, path, **{**kwargs, "raw": wanted_raw or True})
     except BaseException as exc:
         info.ended = time.monotonic()
         info.error = exc
@@ -167,6 +168,12 @@ async def observed(hooks: Sequence[RequestHooks], send: Callable[..., Awaitable[
         _current.reset(token)
     info.status_code = raw.status_code
     info.request_id = raw.headers.get("x-request-id")
+    info.retries = getattr(raw, "retries_taken", info.retries)
+    if wanted_raw == "stream":  # the caller reads the body: the call is over when its head arrived
+        info.result = raw
+        info.ended = time.monotonic()
+        call.emit("on_response")
+        return raw
     result = raw.parse()
     if stream and hasattr(result, "_reader"):
         # Not kept in ``info``: the reader's callbacks hold ``info``, and a stream must stay free of cycles so that
