@@ -34,6 +34,8 @@ from ._core.errors import ResponseTooLargeError as ResponseTooLargeError
 from ._core.errors import StreamDecodeError as StreamDecodeError
 from ._core.errors import StreamEventTooLargeError as StreamEventTooLargeError
 from ._core.errors import UnprocessableEntityError as UnprocessableEntityError
+from ._core.hooks import CallInfo as CallInfo
+from ._core.hooks import RequestHooks as RequestHooks
 from ._core.pagination import AsyncPage as AsyncPage
 from ._core.pagination import AsyncPaginator as AsyncPaginator
 from ._core.response import BinaryResponse as BinaryResponse
@@ -121,6 +123,7 @@ if TYPE_CHECKING:
 # Names whose modules load the generated types (or more) are imported on first use, keeping `import openai_async`
 # as cheap as importing aiohttp.
 _LAZY: dict[str, str] = {
+    "OpenTelemetryHooks": "._integrations.otel",
     "function_tool": "._helpers.structured",
     "pydantic_function_tool": "._helpers.structured",
     "ParsedChatCompletion": "._helpers.structured",
@@ -215,6 +218,7 @@ __all__ = [
     "BulkResult",
     "BulkRun",
     "BulkSummary",
+    "CallInfo",
     "ChatCompletionStream",
     "ChatCompletionStreamEvent",
     "ChatCompletionStreamManager",
@@ -242,6 +246,7 @@ __all__ = [
     "NotGiven",
     "Omit",
     "OpenAIError",
+    "OpenTelemetryHooks",
     "ParsedChatCompletion",
     "ParsedChatCompletionMessage",
     "ParsedChoice",
@@ -263,6 +268,7 @@ __all__ = [
     "RedisBackend",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
+    "RequestHooks",
     "RequestLineError",
     "RequestOptions",
     "ResponseFailedError",

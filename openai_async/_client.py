@@ -52,6 +52,8 @@ class AsyncOpenAI(BaseClient, Resources):
             handshake it dropped then fails within the connect timeout instead of waiting for a reset tens of
             seconds later. On by default (the official SDK has no such bound); turn it off for links that may
             stall for longer than the connect timeout without losing the connection.
+        hooks: ``RequestHooks`` told of every call's start, retries, answer or error and a stream's end (e.g.
+            ``OpenTelemetryHooks()``, extra ``otel``); copies made by ``with_options`` keep them.
         webhook_secret: defaults to ``OPENAI_WEBHOOK_SECRET``; used by ``client.webhooks``.
     """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ import aiohttp
 from .._version import __version__
 from .errors import OpenAIError
 from .headers import find_header, merge_headers
+from .hooks import ObservedSession, RequestHooks, observed
 from .http import Response
 from .resource import APIResource
 from .response import RawResponse
@@ -95,6 +96,7 @@ class BaseClient:
         ssl_context: ssl.SSLContext | None = None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
         tcp_user_timeout: bool = True,
+        hooks: RequestHooks | Sequence[RequestHooks] | None = None,
     ) -> None:
         env = os.environ
         if api_key is None or api_key is UNSET:  # type: ignore[comparison-overlap]
@@ -117,6 +119,7 @@ class BaseClient:
         self.default_headers = dict(default_headers) if default_headers else {}
         self.default_query = dict(default_query) if default_query else {}
         self.rate_limiter = rate_limiter
+        self._hooks = _check_hooks(hooks)
         _check_connections(max_connections)
         if isinstance(http_client, DefaultAioHttpClient):
             max_connections = http_client.max_connections or max_connections
@@ -274,13 +277,17 @@ class BaseClient:
 
     async def _request(self, method: str, path: str, *, options: RequestOptions, **kwargs: Any) -> Any:
         raw = kwargs.pop("raw", False) or self._raw
+        if self._hooks:  # the only cost of hooks for a client without them
+            return await observed(self._hooks, self._session.request, method, path,
+                                  {**kwargs, "options": options, "raw": raw})
         return await self._session.request(method, path, options=options, raw=raw, **kwargs)
 
     def _paginate(self, path: str, *, query: dict[str, Any] | None = None, item: Any, page: PageKind,
                   options: RequestOptions, method: str = "GET", body: Any = None) -> AsyncPaginator[Any]:
         from .pagination import AsyncPaginator  # lazy: cold start (pagination pulls in decode)
 
-        return AsyncPaginator(self._session, path, query=query, item=item, page=page, options=options,
+        session: Any = ObservedSession(self._hooks, self._session) if self._hooks else self._session
+        return AsyncPaginator(session, path, query=query, item=item, page=page, options=options,
                               method=method, body=body, raw=self._raw)
 
     async def request(self, method: str, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
@@ -415,6 +422,16 @@ def _check_base_url(value: Any) -> str:
         raise ValueError("base_url must not contain user info (user:password@host): put a gateway credential in "
                          "default_headers={'Authorization': ...} instead")
     return url.rstrip("/")
+
+
+def _check_hooks(hooks: RequestHooks | Sequence[RequestHooks] | None) -> tuple[RequestHooks, ...]:
+    if hooks is None:
+        return ()
+    found = (hooks,) if isinstance(hooks, RequestHooks) else tuple(hooks)
+    for hook in found:
+        if not isinstance(hook, RequestHooks):
+            raise TypeError(f"hooks must be RequestHooks instances (subclass openai_async.RequestHooks), got {hook!r}")
+    return found
 
 
 def _check_connections(value: Any) -> None:

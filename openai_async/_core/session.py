@@ -29,6 +29,7 @@ from .errors import (
     status_error,
 )
 from .headers import Headers, apply_headers, mask_url
+from .hooks import retrying
 from .http import Request as ReportedRequest
 from .http import Response as FullResponse
 from .multipart import MultipartBody
@@ -205,9 +206,8 @@ class Session:
                     limiter.observe(lease, None, None)
                 if retries < policy.max_retries and _time_left(policy, started):
                     delay = retry_delay(policy, retries)
-                    log.info("retrying %s %s in %.2fs after %s", request.method, call.path, delay,
-                             type(exc).__name__)
                     retries += 1
+                    retrying(request.method, call.path, retries, delay, type(exc).__name__, None)
                     await anyio.sleep(delay)
                     continue
                 raise map_error(exc, request=self._request_info(request)) from exc
@@ -232,8 +232,8 @@ class Session:
                     if hint is not None and hint > policy.max_server_wait:
                         raise error  # the server asks for longer than we wait: say so now, not in an hour
                     delay = retry_delay(policy, retries, response.headers)
-                    log.info("retrying %s %s in %.2fs after HTTP %d", request.method, call.path, delay, status)
                     retries += 1
+                    retrying(request.method, call.path, retries, delay, f"HTTP {status}", error.request_id)
                     await anyio.sleep(delay)
                     continue
                 raise error

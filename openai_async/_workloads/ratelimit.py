@@ -29,6 +29,7 @@ State lives in a backend: ``InMemoryBackend`` (default, one process) or ``_ratel
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +41,8 @@ import msgspec
 from .._core.headers import header_int, parse_duration, retry_after
 from .._core.types import RateLimitHook
 from .tokens import estimate_request_tokens
+
+log = logging.getLogger("openai_async")
 
 __all__ = [
     "Clock",
@@ -357,6 +360,9 @@ class RateLimiter:
         ]
         lease = Lease(tokens, start, units, self._epoch, self._shift)
         if start - now > _EPSILON:
+            if start - now > 0.1:
+                log.debug("rate limiter: waiting %.2fs for a slot (%d tokens estimated)", start - now, tokens,
+                          extra={"openai_wait": start - now, "openai_tokens": tokens})
             await self._wait(lease, costs)
         return lease
 
@@ -384,6 +390,9 @@ class RateLimiter:
         now = self._clock.now()
         self._learn_headers(lease, headers, now)
         if status == 429:
+            request_id = headers.get("x-request-id")
+            log.info("rate limited (HTTP 429, request %s): slowing down", request_id,
+                     extra={"openai_request_id": request_id, "openai_status": 429})
             self._throttle(lease, headers, now)
 
     def settle(self, lease: Lease, total_tokens: int | None) -> None:

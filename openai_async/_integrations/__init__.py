@@ -1,0 +1,1 @@
+"""Bridges to other libraries' ecosystems (OpenTelemetry), built on the public hooks of ``_core.hooks``."""
