@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "_helpers": {"_core", "types", "_version"},
     "_workloads": {"_core", "types", "_helpers", "_version"},
     "resources": {"_core", "types", "_helpers", "_workloads"},
+    "_integrations": {"_core", "types", "_version"},
 }
 # Type-only imports (under ``if TYPE_CHECKING:``) may also name the assembled client, which every resource and
 # helper is bound to; they create no run-time edge.
