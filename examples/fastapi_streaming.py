@@ -44,9 +44,13 @@ def create_app(client_factory: ClientFactory = AsyncOpenAI, *, model: str = "gpt
     async def tokens(request: Request) -> AsyncIterator[str]:
         client: AsyncOpenAI = request.app.state.openai
         stream = await client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": request.query_params.get("q", "Say hi")}], stream=True
+            model=model,
+            messages=[{"role": "user", "content": request.query_params.get("q", "Say hi")}],
+            stream=True,
         )
-        async with stream:  # a cancelled download (client gone) leaves this block and closes the upstream socket
+        async with (
+            stream
+        ):  # a cancelled download (client gone) leaves this block and closes the upstream socket
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content

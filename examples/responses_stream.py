@@ -9,7 +9,9 @@ from _offline import open_client
 
 async def main() -> None:
     async with open_client() as client:
-        stream = await client.responses.create(model="gpt-4o-mini", input="Write a haiku about sockets.", stream=True)
+        stream = await client.responses.create(
+            model="gpt-4o-mini", input="Write a haiku about sockets.", stream=True
+        )
         async with stream:
             async for event in stream:
                 if event.type == "response.output_text.delta":

@@ -42,8 +42,10 @@ async def main() -> None:
         await site.start()
         port = runner.addresses[0][1]
         try:
-            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/ask",
-                                                                 params={"q": "Stream three words"}) as resp:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"http://127.0.0.1:{port}/ask", params={"q": "Stream three words"}) as resp,
+            ):
                 async for piece in resp.content.iter_any():
                     print(piece.decode(), end="", flush=True)
             print()

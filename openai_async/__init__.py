@@ -1,9 +1,9 @@
 """openai_async: an asyncio-first client for the whole OpenAI API, on aiohttp, msgspec and anyio.
 
-    from openai_async import AsyncOpenAI
+from openai_async import AsyncOpenAI
 
-    async with AsyncOpenAI() as client:
-        completion = await client.chat.completions.create(model="gpt-4o-mini", messages=[...])
+async with AsyncOpenAI() as client:
+    completion = await client.chat.completions.create(model="gpt-4o-mini", messages=[...])
 """
 
 from __future__ import annotations
@@ -297,7 +297,6 @@ __all__ = [
 ]
 
 
-
 def _publish(cls: type) -> None:
     """Show ``cls`` as ``openai_async.<name>``, its string annotations first resolved where they were written.
 
@@ -325,7 +324,10 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'openai_async' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module, __name__), name if name != "pydantic_function_tool" else "function_tool")
+    value = getattr(
+        importlib.import_module(module, __name__),
+        name if name != "pydantic_function_tool" else "function_tool",
+    )
     if isinstance(value, type) and value.__module__.startswith("openai_async._"):
         _publish(value)
     globals()[name] = value

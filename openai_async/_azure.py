@@ -20,10 +20,18 @@ from ._core.types import RequestOptions, Timeout
 
 __all__ = ["AsyncAzureOpenAI"]
 
-_DEPLOYMENT_PATHS = frozenset({
-    "/completions", "/chat/completions", "/embeddings", "/audio/transcriptions", "/audio/translations",
-    "/audio/speech", "/images/generations", "/images/edits",
-})
+_DEPLOYMENT_PATHS = frozenset(
+    {
+        "/completions",
+        "/chat/completions",
+        "/embeddings",
+        "/audio/transcriptions",
+        "/audio/translations",
+        "/audio/speech",
+        "/images/generations",
+        "/images/edits",
+    }
+)
 
 
 class AsyncAzureOpenAI(AsyncOpenAI):
@@ -55,7 +63,9 @@ class AsyncAzureOpenAI(AsyncOpenAI):
         env = os.environ
         api_version = api_version or env.get("OPENAI_API_VERSION")
         if not api_version:
-            raise OpenAIError("No API version: pass api_version=... or set the OPENAI_API_VERSION environment variable.")
+            raise OpenAIError(
+                "No API version: pass api_version=... or set the OPENAI_API_VERSION environment variable."
+            )
         api_key = api_key or env.get("AZURE_OPENAI_API_KEY")
         azure_ad_token = azure_ad_token or env.get("AZURE_OPENAI_AD_TOKEN")
         credential: str | Callable[[], Awaitable[str]]
@@ -80,7 +90,9 @@ class AsyncAzureOpenAI(AsyncOpenAI):
         self.api_version = api_version
         self.azure_deployment = azure_deployment
         query = {**(default_query or {}), "api-version": api_version}
-        super().__init__(api_key=credential, base_url=base_url, default_query=query, timeout=timeout, **kwargs)
+        super().__init__(
+            api_key=credential, base_url=base_url, default_query=query, timeout=timeout, **kwargs
+        )
 
     async def _request(self, method: str, path: str, *, options: RequestOptions, **kwargs: Any) -> Any:
         if self.azure_deployment is None and path in _DEPLOYMENT_PATHS:

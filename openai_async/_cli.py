@@ -139,17 +139,30 @@ async def _chat(args: argparse.Namespace) -> int:
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``openai-async batch`` options to ``parser``."""
     parser.add_argument("input", help="JSONL file of Batch requests (custom_id, method, url, body)")
-    parser.add_argument("-o", "--output", required=True,
-                        help="JSONL file for the results, in input order (resumed via OUTPUT.state.json)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="JSONL file for the results, in input order (resumed via OUTPUT.state.json)",
+    )
     parser.add_argument("--completion-window", default="24h", help="batch completion window (default 24h)")
-    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
-                        help="batch metadata (repeatable)")
+    parser.add_argument(
+        "--metadata", action="append", default=[], metavar="KEY=VALUE", help="batch metadata (repeatable)"
+    )
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS, help="requests per batch at most")
     parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, help="bytes per batch input file at most")
-    parser.add_argument("--poll-interval", type=float, default=None,
-                        help="seconds between polls (default: the server's hint, else a backoff)")
-    parser.add_argument("--max-wait", type=float, default=None,
-                        help="give up after this many seconds (exit 3; run again to resume)")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=None,
+        help="seconds between polls (default: the server's hint, else a backoff)",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=None,
+        help="give up after this many seconds (exit 3; run again to resume)",
+    )
     parser.add_argument("--max-retries", type=int, default=5, help="retries per API call (default 5)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
 
@@ -173,10 +186,17 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
         client = AsyncOpenAI(max_retries=args.max_retries)
     try:
         run = run_batch(
-            client, args.input, output=args.output, completion_window=args.completion_window,
-            metadata=metadata or None, max_requests=args.max_requests, max_bytes=args.max_bytes,
+            client,
+            args.input,
+            output=args.output,
+            completion_window=args.completion_window,
+            metadata=metadata or None,
+            max_requests=args.max_requests,
+            max_bytes=args.max_bytes,
             poll_interval_ms=args.poll_interval * 1000 if args.poll_interval is not None else None,
-            max_wait_seconds=args.max_wait, progress=not args.no_progress)
+            max_wait_seconds=args.max_wait,
+            progress=not args.no_progress,
+        )
         summary = await run
     except (RequestLineError, BatchStateError) as exc:
         sys.stderr.write(f"openai-async batch: {exc}\n")
@@ -185,9 +205,11 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
         sys.stderr.write(f"openai-async batch: {exc}\n")
         return 3
     except OpenAIError as exc:
-        sys.stderr.write(f"openai-async batch: {type(exc).__name__}: {exc}\nopenai-async batch: the results of "
-                         f"the batches finished before this are in {args.output}; run the same command again to "
-                         "resume (batches already created are not created again)\n")
+        sys.stderr.write(
+            f"openai-async batch: {type(exc).__name__}: {exc}\nopenai-async batch: the results of "
+            f"the batches finished before this are in {args.output}; run the same command again to "
+            "resume (batches already created are not created again)\n"
+        )
         return 1
     finally:
         if own:
@@ -195,12 +217,16 @@ async def batch_command(args: argparse.Namespace, client: AsyncOpenAI | None = N
     for batch_id, status in summary.batch_statuses.items():
         if status != "completed":
             why = summary.batch_errors.get(batch_id)
-            sys.stderr.write(f"openai-async batch: {why or f'batch {batch_id} {status}'}; its unfinished requests "
-                             f"are error records (batch_{status}) in {args.output}\n")
+            sys.stderr.write(
+                f"openai-async batch: {why or f'batch {batch_id} {status}'}; its unfinished requests "
+                f"are error records (batch_{status}) in {args.output}\n"
+            )
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors.items()))
-    sys.stderr.write(f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
-                     f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "
-                     f"results in {args.output}\n")
+    sys.stderr.write(
+        f"openai-async batch: {summary.succeeded} succeeded, {summary.failed} failed"
+        f"{f' ({errors})' if errors else ''} in {len(summary.batch_ids)} batch(es); "
+        f"results in {args.output}\n"
+    )
     return 0 if summary.failed == 0 else 1
 
 

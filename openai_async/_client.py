@@ -57,7 +57,6 @@ class AsyncOpenAI(BaseClient, Resources):
         webhook_secret: defaults to ``OPENAI_WEBHOOK_SECRET``; used by ``client.webhooks``.
     """
 
-
     @cached_property
     def webhooks(self) -> Webhooks:
         """Verify and decode webhook deliveries (``verify_signature``, ``unwrap``)."""

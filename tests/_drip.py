@@ -52,7 +52,9 @@ def sse_pieces(events: Iterable[Event], *, done: bool = True) -> list[bytes]:
     return pieces
 
 
-async def send_pieces(response: web.StreamResponse, pieces: Iterable[bytes], mode: Mode, pause: float) -> None:
+async def send_pieces(
+    response: web.StreamResponse, pieces: Iterable[bytes], mode: Mode, pause: float
+) -> None:
     """Write ``pieces`` to a prepared response as ``mode`` says (see the module docstring)."""
     if mode == "whole":
         await response.write(b"".join(pieces))
@@ -83,7 +85,8 @@ def sse_handler(
     async def handler(request: web.Request) -> web.StreamResponse:
         await request.read()
         response = web.StreamResponse(
-            status=status, headers={"Content-Type": "text/event-stream", "x-request-id": "req_drip", **(headers or {})}
+            status=status,
+            headers={"Content-Type": "text/event-stream", "x-request-id": "req_drip", **(headers or {})},
         )
         await response.prepare(request)
         await send_pieces(response, pieces, mode, pause)

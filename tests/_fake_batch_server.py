@@ -44,9 +44,18 @@ class FakeOpenAI:
         steps: retrieves a pollable vector store / fine-tuning object stays ``in_progress``/``running``.
     """
 
-    def __init__(self, *, outcomes: list[str] | None = None, poll_after_ms: int | None = 5,
-                 keep_part_bytes: bool = True, expected_md5: str | None = None, max_requests: int = 50_000,
-                 max_bytes: int = 200 * 1024 * 1024, seed: int = 7, steps: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        outcomes: list[str] | None = None,
+        poll_after_ms: int | None = 5,
+        keep_part_bytes: bool = True,
+        expected_md5: str | None = None,
+        max_requests: int = 50_000,
+        max_bytes: int = 200 * 1024 * 1024,
+        seed: int = 7,
+        steps: int = 3,
+    ) -> None:
         self.outcomes = list(outcomes or [])
         self.poll_after_ms = poll_after_ms
         self.keep_part_bytes = keep_part_bytes
@@ -116,11 +125,20 @@ class FakeOpenAI:
 
     # -- files ---------------------------------------------------------------------------------------------
 
-    def add_file(self, content: bytes, *, purpose: str, filename: str, status: str = "processed") -> dict[str, Any]:
+    def add_file(
+        self, content: bytes, *, purpose: str, filename: str, status: str = "processed"
+    ) -> dict[str, Any]:
         """Store a file as if uploaded; returns its File object."""
         file_id = self._id("file")
-        obj = {"id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()),
-               "filename": filename, "purpose": purpose, "status": status}
+        obj = {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": status,
+        }
         self.files[file_id] = obj
         self.contents[file_id] = content
         return obj
@@ -154,10 +172,17 @@ class FakeOpenAI:
             if key not in body:
                 return _error(400, f"missing {key}")
         upload_id = self._id("upload")
-        self.uploads[upload_id] = {"id": upload_id, "object": "upload", "status": "pending",
-                                   "filename": body["filename"], "purpose": body["purpose"],
-                                   "bytes": body["bytes"], "mime_type": body["mime_type"],
-                                   "created_at": int(time.time()), "expires_at": int(time.time()) + 3600}
+        self.uploads[upload_id] = {
+            "id": upload_id,
+            "object": "upload",
+            "status": "pending",
+            "filename": body["filename"],
+            "purpose": body["purpose"],
+            "bytes": body["bytes"],
+            "mime_type": body["mime_type"],
+            "created_at": int(time.time()),
+            "expires_at": int(time.time()) + 3600,
+        }
         return self._json(self.uploads[upload_id])
 
     async def add_part(self, request: web.Request) -> web.Response:
@@ -174,9 +199,21 @@ class FakeOpenAI:
         if self.fail_parts_after is not None and stored >= self.fail_parts_after:
             return _error(500, "part storage failed", "server_error")
         part_id = self._id("part")
-        self.parts[part_id] = {"id": part_id, "upload_id": upload["id"], "size": size, "md5": digest, "data": data}
-        return self._json({"id": part_id, "object": "upload.part", "upload_id": upload["id"],
-                           "created_at": int(time.time())})
+        self.parts[part_id] = {
+            "id": part_id,
+            "upload_id": upload["id"],
+            "size": size,
+            "md5": digest,
+            "data": data,
+        }
+        return self._json(
+            {
+                "id": part_id,
+                "object": "upload.part",
+                "upload_id": upload["id"],
+                "created_at": int(time.time()),
+            }
+        )
 
     async def _read_part(self, request: web.Request) -> tuple[int, str, bytes | None]:
         """Stream one ``multipart/form-data`` body with a single ``data`` field; hash (and maybe keep) the bytes."""
@@ -278,19 +315,33 @@ class FakeOpenAI:
             if item.get("url") != body["endpoint"] or item.get("method") != "POST":
                 errors.append({"code": "invalid_request", "message": "url/method mismatch", "line": line_no})
             if item.get("custom_id") in seen:
-                errors.append({"code": "duplicate_custom_id", "message": "duplicate custom_id", "line": line_no})
+                errors.append(
+                    {"code": "duplicate_custom_id", "message": "duplicate custom_id", "line": line_no}
+                )
             seen.add(item.get("custom_id"))
         if len(requests) > self.max_requests or len(content) > self.max_bytes:
             errors.append({"code": "too_large", "message": "input file over the batch limits", "line": None})
         if errors:
             outcome = "failed"
         self.batch_inputs[batch_id] = requests
-        batch = {"id": batch_id, "object": "batch", "endpoint": body["endpoint"], "status": "validating",
-                 "input_file_id": body["input_file_id"], "completion_window": "24h",
-                 "created_at": int(time.time()), "metadata": body.get("metadata"),
-                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
-                 "output_file_id": None, "error_file_id": None, "errors": None,
-                 "_outcome": outcome, "_steps": 0, "_read": False, "_errors": errors}
+        batch = {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": body["endpoint"],
+            "status": "validating",
+            "input_file_id": body["input_file_id"],
+            "completion_window": "24h",
+            "created_at": int(time.time()),
+            "metadata": body.get("metadata"),
+            "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            "output_file_id": None,
+            "error_file_id": None,
+            "errors": None,
+            "_outcome": outcome,
+            "_steps": 0,
+            "_read": False,
+            "_errors": errors,
+        }
         self.batches[batch_id] = batch
         return self._json(self._public(batch), polling=True)
 
@@ -300,8 +351,15 @@ class FakeOpenAI:
         limit = int(request.query.get("limit", "20"))
         start = next((i + 1 for i, b in enumerate(newest_first) if b["id"] == after), 0) if after else 0
         page = newest_first[start : start + limit]
-        return self._json({"object": "list", "data": page, "has_more": start + limit < len(newest_first),
-                           "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None})
+        return self._json(
+            {
+                "object": "list",
+                "data": page,
+                "has_more": start + limit < len(newest_first),
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+            }
+        )
 
     @staticmethod
     def _public(batch: dict[str, Any]) -> dict[str, Any]:
@@ -335,8 +393,11 @@ class FakeOpenAI:
             if outcome == "failed":
                 batch["status"] = "failed"
                 batch["failed_at"] = int(time.time())
-                batch["errors"] = {"object": "list", "data": batch["_errors"] or [
-                    {"code": "failed", "message": "the batch failed", "line": None}]}
+                batch["errors"] = {
+                    "object": "list",
+                    "data": batch["_errors"]
+                    or [{"code": "failed", "message": "the batch failed", "line": None}],
+                }
                 return
             batch["status"] = "in_progress"
             batch["request_counts"] = {"total": n, "completed": 0, "failed": 0}
@@ -363,26 +424,56 @@ class FakeOpenAI:
             rid = self._id("batch_req")
             if index >= upto:
                 code = "batch_expired" if final == "expired" else "batch_cancelled"
-                err_lines.append(_encode({"id": rid, "custom_id": cid, "response": None,
-                                          "error": {"code": code, "message": f"the batch was {final}"}}))
+                err_lines.append(
+                    _encode(
+                        {
+                            "id": rid,
+                            "custom_id": cid,
+                            "response": None,
+                            "error": {"code": code, "message": f"the batch was {final}"},
+                        }
+                    )
+                )
             elif (item.get("body") or {}).get("fail"):
                 body = {"error": {"message": "bad request", "type": "invalid_request_error", "code": "bad"}}
-                err_lines.append(_encode({"id": rid, "custom_id": cid, "error": None,
-                                          "response": {"status_code": 400, "request_id": f"req_{rid}",
-                                                       "body": body}}))
+                err_lines.append(
+                    _encode(
+                        {
+                            "id": rid,
+                            "custom_id": cid,
+                            "error": None,
+                            "response": {"status_code": 400, "request_id": f"req_{rid}", "body": body},
+                        }
+                    )
+                )
             else:
-                out_lines.append(_encode({"id": rid, "custom_id": cid, "error": None,
-                                          "response": {"status_code": 200, "request_id": f"req_{rid}",
-                                                       "body": self._answer(batch["endpoint"], item)}}))
+                out_lines.append(
+                    _encode(
+                        {
+                            "id": rid,
+                            "custom_id": cid,
+                            "error": None,
+                            "response": {
+                                "status_code": 200,
+                                "request_id": f"req_{rid}",
+                                "body": self._answer(batch["endpoint"], item),
+                            },
+                        }
+                    )
+                )
         self.rng.shuffle(out_lines)
         self.rng.shuffle(err_lines)
         counts = {"total": len(requests), "completed": len(out_lines), "failed": len(err_lines)}
         batch["request_counts"] = counts
         if out_lines:
-            out = self.add_file(b"\n".join(out_lines) + b"\n", purpose="batch_output", filename="output.jsonl")
+            out = self.add_file(
+                b"\n".join(out_lines) + b"\n", purpose="batch_output", filename="output.jsonl"
+            )
             batch["output_file_id"] = out["id"]
         if err_lines:
-            err = self.add_file(b"\n".join(err_lines) + b"\n", purpose="batch_output", filename="errors.jsonl")
+            err = self.add_file(
+                b"\n".join(err_lines) + b"\n", purpose="batch_output", filename="errors.jsonl"
+            )
             batch["error_file_id"] = err["id"]
         batch["status"] = final
         batch[f"{final}_at"] = int(time.time())
@@ -391,15 +482,29 @@ class FakeOpenAI:
     def _answer(endpoint: str, item: dict[str, Any]) -> dict[str, Any]:
         body = item.get("body") or {}
         if endpoint == "/v1/embeddings":
-            return {"object": "list", "model": body.get("model"),
-                    "data": [{"object": "embedding", "index": 0, "embedding": [0.5, float(len(item["custom_id"]))]}],
-                    "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+            return {
+                "object": "list",
+                "model": body.get("model"),
+                "data": [
+                    {"object": "embedding", "index": 0, "embedding": [0.5, float(len(item["custom_id"]))]}
+                ],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
         messages = body.get("messages") or [{}]
-        return {"id": f"chatcmpl-{item['custom_id']}", "object": "chat.completion", "created": 0,
-                "model": body.get("model", "gpt-test"),
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": f"echo: {messages[-1].get('content')}"}}],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+        return {
+            "id": f"chatcmpl-{item['custom_id']}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", "gpt-test"),
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": f"echo: {messages[-1].get('content')}"},
+                }
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
 
     # -- pollable objects: vector store files / file batches, fine-tuning jobs ----------------------------
 
@@ -410,17 +515,36 @@ class FakeOpenAI:
 
     async def create_vs_file(self, request: web.Request) -> web.Response:
         body = _decode(await request.read())
-        obj = self._pollable({"id": body["file_id"], "object": "vector_store.file", "status": "in_progress",
-                              "vector_store_id": request.match_info["vs"], "usage_bytes": 0})
+        obj = self._pollable(
+            {
+                "id": body["file_id"],
+                "object": "vector_store.file",
+                "status": "in_progress",
+                "vector_store_id": request.match_info["vs"],
+                "usage_bytes": 0,
+            }
+        )
         return self._json(self._public(obj), polling=True)
 
     async def create_vs_batch(self, request: web.Request) -> web.Response:
         body = _decode(await request.read())
         ids = body.get("file_ids") or []
-        obj = self._pollable({"id": self._id("vsfb"), "object": "vector_store.files_batch", "status": "in_progress",
-                              "vector_store_id": request.match_info["vs"], "_file_ids": ids,
-                              "file_counts": {"in_progress": len(ids), "completed": 0, "failed": 0,
-                                              "cancelled": 0, "total": len(ids)}})
+        obj = self._pollable(
+            {
+                "id": self._id("vsfb"),
+                "object": "vector_store.files_batch",
+                "status": "in_progress",
+                "vector_store_id": request.match_info["vs"],
+                "_file_ids": ids,
+                "file_counts": {
+                    "in_progress": len(ids),
+                    "completed": 0,
+                    "failed": 0,
+                    "cancelled": 0,
+                    "total": len(ids),
+                },
+            }
+        )
         return self._json(self._public(obj), polling=True)
 
     async def retrieve_pollable(self, request: web.Request) -> web.Response:
@@ -437,8 +561,16 @@ class FakeOpenAI:
 
     def add_job(self, job_id: str, *, final: str = "succeeded", events_per_read: int = 2) -> None:
         """A fine-tuning job that logs ``events_per_read`` events per retrieve and ends after ``steps`` reads."""
-        self._pollable({"id": job_id, "object": "fine_tuning.job", "status": "running", "_final": final,
-                        "_per": events_per_read, "_events": []})
+        self._pollable(
+            {
+                "id": job_id,
+                "object": "fine_tuning.job",
+                "status": "running",
+                "_final": final,
+                "_per": events_per_read,
+                "_events": [],
+            }
+        )
 
     async def retrieve_job(self, request: web.Request) -> web.Response:
         job = self.pollables.get(request.match_info["id"])
@@ -447,8 +579,16 @@ class FakeOpenAI:
         job["_reads"] += 1
         for _ in range(job["_per"]):
             n = len(job["_events"]) + 1
-            job["_events"].append({"id": f"ftevent-{n:04d}", "object": "fine_tuning.job.event", "created_at": n,
-                                   "level": "info", "message": f"step {n}", "type": "message"})
+            job["_events"].append(
+                {
+                    "id": f"ftevent-{n:04d}",
+                    "object": "fine_tuning.job.event",
+                    "created_at": n,
+                    "level": "info",
+                    "message": f"step {n}",
+                    "type": "message",
+                }
+            )
         if job["status"] == "running" and job["_reads"] >= self.steps:
             job["status"] = job["_final"]
         return self._json(self._public(job), polling=job["status"] == "running")

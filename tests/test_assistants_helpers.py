@@ -19,8 +19,13 @@ from ._server import routes, serve
 
 pytestmark = pytest.mark.anyio
 
-WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +33,9 @@ def _assistants_deprecation() -> Iterator[None]:
     """The official SDK marks the whole Assistants API deprecated (a warning per call); that is not under test."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="^deprecated$", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*Assistants API is deprecated.*", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*Assistants API is deprecated.*", category=DeprecationWarning
+        )
         yield
 
 
@@ -93,7 +100,9 @@ async def docs_flow(sdk: str, base_url: str) -> list[Any]:
     log: list[Any] = []
     Logger = handler_class(sdk, log)
     async with make_client(sdk, base_url) as client:
-        assistant = await client.beta.assistants.create(model="gpt-4o", instructions="Be brief.", tools=[WEATHER])
+        assistant = await client.beta.assistants.create(
+            model="gpt-4o", instructions="Be brief.", tools=[WEATHER]
+        )
         thread = await client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Paris?"}])
         async with client.beta.threads.runs.stream(
             thread_id=thread.id, assistant_id=assistant.id, event_handler=Logger()
@@ -103,7 +112,9 @@ async def docs_flow(sdk: str, base_url: str) -> list[Any]:
         call = run.required_action.submit_tool_outputs.tool_calls[0]
         log.append(("run", run.status, call.function.name, call.function.arguments))
         async with client.beta.threads.runs.submit_tool_outputs_stream(
-            thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": call.id, "output": "Sunny, 22 C"}],
+            thread_id=thread.id,
+            run_id=run.id,
+            tool_outputs=[{"tool_call_id": call.id, "output": "Sunny, 22 C"}],
             event_handler=Logger(),
         ) as stream:
             final = await stream.get_final_run()
@@ -128,22 +139,52 @@ async def test_stream_with_event_handler_matches_the_official_sdk() -> None:
 
 
 def _message(mid: str, content: list[Any], status: str = "in_progress") -> dict[str, Any]:
-    return {"id": mid, "object": "thread.message", "created_at": 1, "thread_id": "thread_1", "status": status,
-            "role": "assistant", "content": content, "assistant_id": "asst_1", "run_id": "run_1",
-            "attachments": [], "metadata": {}}
+    return {
+        "id": mid,
+        "object": "thread.message",
+        "created_at": 1,
+        "thread_id": "thread_1",
+        "status": status,
+        "role": "assistant",
+        "content": content,
+        "assistant_id": "asst_1",
+        "run_id": "run_1",
+        "attachments": [],
+        "metadata": {},
+    }
 
 
 def _run(status: str) -> dict[str, Any]:
-    return {"id": "run_1", "object": "thread.run", "created_at": 1, "thread_id": "thread_1",
-            "assistant_id": "asst_1", "status": status, "model": "gpt-4o", "instructions": "", "tools": [],
-            "metadata": {}, "parallel_tool_calls": True, "tool_choice": "auto",
-            "truncation_strategy": {"type": "auto"}, "response_format": "auto"}
+    return {
+        "id": "run_1",
+        "object": "thread.run",
+        "created_at": 1,
+        "thread_id": "thread_1",
+        "assistant_id": "asst_1",
+        "status": status,
+        "model": "gpt-4o",
+        "instructions": "",
+        "tools": [],
+        "metadata": {},
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "truncation_strategy": {"type": "auto"},
+        "response_format": "auto",
+    }
 
 
 def _step(sid: str, details: dict[str, Any], status: str = "in_progress") -> dict[str, Any]:
-    return {"id": sid, "object": "thread.run.step", "created_at": 1, "assistant_id": "asst_1",
-            "thread_id": "thread_1", "run_id": "run_1", "type": details["type"], "status": status,
-            "step_details": details}
+    return {
+        "id": sid,
+        "object": "thread.run.step",
+        "created_at": 1,
+        "assistant_id": "asst_1",
+        "thread_id": "thread_1",
+        "run_id": "run_1",
+        "type": details["type"],
+        "status": status,
+        "step_details": details,
+    }
 
 
 def _text(index: int, value: str) -> dict[str, Any]:
@@ -161,29 +202,98 @@ def two_blocks_and_two_calls() -> list[Any]:
     return [
         ("thread.run.created", _run("queued")),
         ("thread.run.in_progress", _run("in_progress")),
-        ("thread.run.step.created", _step("step_1", {"type": "message_creation",
-                                                     "message_creation": {"message_id": "msg_1"}})),
+        (
+            "thread.run.step.created",
+            _step("step_1", {"type": "message_creation", "message_creation": {"message_id": "msg_1"}}),
+        ),
         ("thread.message.created", _message("msg_1", [])),
         ("thread.message.delta", {"id": "msg_1", "delta": {"content": [_text(0, "First")]}}),
         ("thread.message.delta", {"id": "msg_1", "delta": {"content": [_text(0, " block.")]}}),
         ("thread.message.delta", {"id": "msg_1", "delta": {"content": [_text(1, "Second")]}}),
         ("thread.message.delta", {"id": "msg_1", "delta": {"content": [_text(1, " block.")]}}),
-        ("thread.message.completed", _message("msg_1", [
-            {"type": "text", "text": {"value": text_a, "annotations": []}},
-            {"type": "text", "text": {"value": text_b, "annotations": []}}], status="completed")),
-        ("thread.run.step.completed", _step("step_1", {"type": "message_creation",
-                                                       "message_creation": {"message_id": "msg_1"}}, "completed")),
+        (
+            "thread.message.completed",
+            _message(
+                "msg_1",
+                [
+                    {"type": "text", "text": {"value": text_a, "annotations": []}},
+                    {"type": "text", "text": {"value": text_b, "annotations": []}},
+                ],
+                status="completed",
+            ),
+        ),
+        (
+            "thread.run.step.completed",
+            _step(
+                "step_1",
+                {"type": "message_creation", "message_creation": {"message_id": "msg_1"}},
+                "completed",
+            ),
+        ),
         ("thread.run.step.created", _step("step_2", tools)),
-        ("thread.run.step.delta", {"id": "step_2", "delta": {"step_details": {"type": "tool_calls", "tool_calls": [
-            _call(0, id="call_a", function={"name": "a", "arguments": '{"x"', "output": None})]}}}),
-        ("thread.run.step.delta", {"id": "step_2", "delta": {"step_details": {"type": "tool_calls", "tool_calls": [
-            _call(0, function={"arguments": ": 1}"})]}}}),
-        ("thread.run.step.delta", {"id": "step_2", "delta": {"step_details": {"type": "tool_calls", "tool_calls": [
-            _call(1, id="call_b", function={"name": "b", "arguments": "{}", "output": None})]}}}),
-        ("thread.run.requires_action", {**_run("requires_action"), "required_action": {
-            "type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [
-                {"id": "call_a", "type": "function", "function": {"name": "a", "arguments": '{"x": 1}'}},
-                {"id": "call_b", "type": "function", "function": {"name": "b", "arguments": "{}"}}]}}}),
+        (
+            "thread.run.step.delta",
+            {
+                "id": "step_2",
+                "delta": {
+                    "step_details": {
+                        "type": "tool_calls",
+                        "tool_calls": [
+                            _call(0, id="call_a", function={"name": "a", "arguments": '{"x"', "output": None})
+                        ],
+                    }
+                },
+            },
+        ),
+        (
+            "thread.run.step.delta",
+            {
+                "id": "step_2",
+                "delta": {
+                    "step_details": {
+                        "type": "tool_calls",
+                        "tool_calls": [_call(0, function={"arguments": ": 1}"})],
+                    }
+                },
+            },
+        ),
+        (
+            "thread.run.step.delta",
+            {
+                "id": "step_2",
+                "delta": {
+                    "step_details": {
+                        "type": "tool_calls",
+                        "tool_calls": [
+                            _call(1, id="call_b", function={"name": "b", "arguments": "{}", "output": None})
+                        ],
+                    }
+                },
+            },
+        ),
+        (
+            "thread.run.requires_action",
+            {
+                **_run("requires_action"),
+                "required_action": {
+                    "type": "submit_tool_outputs",
+                    "submit_tool_outputs": {
+                        "tool_calls": [
+                            {
+                                "id": "call_a",
+                                "type": "function",
+                                "function": {"name": "a", "arguments": '{"x": 1}'},
+                            },
+                            {
+                                "id": "call_b",
+                                "type": "function",
+                                "function": {"name": "b", "arguments": "{}"},
+                            },
+                        ]
+                    },
+                },
+            },
+        ),
         ("done", "[DONE]"),
     ]
 
@@ -203,8 +313,13 @@ async def observe_drip(sdk: str, url: str) -> list[Any]:
 @pytest.mark.parametrize("mode", MODES)
 async def test_block_and_tool_call_order_matches_the_official_sdk(mode: str) -> None:
     """Two text blocks and two tool calls, dripped per event or per byte: the same callbacks, same snapshots."""
-    app = routes(("POST", "/v1/threads/{thread_id}/runs", sse_handler(two_blocks_and_two_calls(), mode=mode,
-                                                                        pause=0.001, done=False)))
+    app = routes(
+        (
+            "POST",
+            "/v1/threads/{thread_id}/runs",
+            sse_handler(two_blocks_and_two_calls(), mode=mode, pause=0.001, done=False),
+        )
+    )
     async with serve(app) as url:
         logs = {sdk: await observe_drip(sdk, url) for sdk in SDKS}
     assert logs["ours"] == logs["official"]
@@ -216,9 +331,12 @@ async def test_block_and_tool_call_order_matches_the_official_sdk(mode: str) -> 
 
 async def test_text_deltas_and_error_event() -> None:
     """text_deltas yields the fragments; an `event: error` reaches on_exception, on_end, then the reader."""
-    events = two_blocks_and_two_calls()[:6] + [("error", {"error": {"message": "boom", "type": "server_error"}})]
-    app = routes(("POST", "/v1/threads/{thread_id}/runs", sse_handler(events, mode="events", pause=0.001,
-                                                                        done=False)))
+    events = two_blocks_and_two_calls()[:6] + [
+        ("error", {"error": {"message": "boom", "type": "server_error"}})
+    ]
+    app = routes(
+        ("POST", "/v1/threads/{thread_id}/runs", sse_handler(events, mode="events", pause=0.001, done=False))
+    )
     results: dict[str, Any] = {}
     async with serve(app) as url:
         for sdk in SDKS:
@@ -231,8 +349,12 @@ async def test_text_deltas_and_error_event() -> None:
                     ) as stream:
                         async for text in stream.text_deltas:
                             texts.append(text)
-            results[sdk] = (texts, [x for x in log if x == "end" or x[0] == "exception"],
-                            type(info.value).__name__, info.value.message)
+            results[sdk] = (
+                texts,
+                [x for x in log if x == "end" or x[0] == "exception"],
+                type(info.value).__name__,
+                info.value.message,
+            )
     assert results["ours"] == results["official"]
     assert results["ours"][0] == ["First", " block."]
     assert results["ours"][1] == [("exception", "APIError"), "end"]
@@ -246,15 +368,21 @@ async def poll_flow(sdk: str, base_url: str) -> list[Any]:
         run = await client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
         seen = [run.status, run.required_action.submit_tool_outputs.tool_calls[0].function.name]
         run = await client.beta.threads.runs.submit_tool_outputs_and_poll(
-            thread_id=thread.id, run_id=run.id,
-            tool_outputs=[{"tool_call_id": run.required_action.submit_tool_outputs.tool_calls[0].id,
-                           "output": "rain"}])
+            thread_id=thread.id,
+            run_id=run.id,
+            tool_outputs=[
+                {"tool_call_id": run.required_action.submit_tool_outputs.tool_calls[0].id, "output": "rain"}
+            ],
+        )
         seen.append(run.status)
         messages = await client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id)
         seen.append([m.content[0].text.value for m in messages.data])
         run = await client.beta.threads.create_and_run_poll(
-            assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Hello"}]},
-            tool_choice="none", poll_interval_ms=5)
+            assistant_id=assistant.id,
+            thread={"messages": [{"role": "user", "content": "Hello"}]},
+            tool_choice="none",
+            poll_interval_ms=5,
+        )
         seen.append(run.status)
         again = await client.beta.threads.runs.poll(run.id, run.thread_id)
         seen.append(again.status)
@@ -273,7 +401,14 @@ async def test_poll_helpers_follow_the_fake_run_lifecycle() -> None:
         assert elapsed < 2.0  # openai-poll-after-ms: 10 is honoured (the default wait is 1 s per read)
         assert len(reads) >= 5
     assert results["ours"] == results["official"]
-    assert results["ours"] == ["requires_action", "get_weather", "completed", ["rain"], "completed", "completed"]
+    assert results["ours"] == [
+        "requires_action",
+        "get_weather",
+        "completed",
+        ["rain"],
+        "completed",
+        "completed",
+    ]
 
 
 async def test_create_and_run_stream_events_match() -> None:
@@ -311,13 +446,26 @@ async def test_poll_honours_the_header_and_max_wait_seconds() -> None:
 def test_merge_delta_literals() -> None:
     """Strings append, index/type replace, indexed list entries merge by index, scalar lists grow."""
     snapshot = {"type": "text", "text": {"value": "Hel", "annotations": []}, "tags": ["a"]}
-    merge_delta(snapshot, {"index": 0, "type": "text", "text": {"value": "lo", "annotations": [
-        {"index": 0, "type": "file_path", "text": "x"}]}, "tags": ["b"]})
-    assert snapshot == {"type": "text", "index": 0, "tags": ["a", "b"], "text": {
-        "value": "Hello", "annotations": [{"index": 0, "type": "file_path", "text": "x"}]}}
+    merge_delta(
+        snapshot,
+        {
+            "index": 0,
+            "type": "text",
+            "text": {"value": "lo", "annotations": [{"index": 0, "type": "file_path", "text": "x"}]},
+            "tags": ["b"],
+        },
+    )
+    assert snapshot == {
+        "type": "text",
+        "index": 0,
+        "tags": ["a", "b"],
+        "text": {"value": "Hello", "annotations": [{"index": 0, "type": "file_path", "text": "x"}]},
+    }
     merge_delta(snapshot, {"text": {"annotations": [{"index": 0, "text": "y"}, {"index": 1, "text": "z"}]}})
-    assert snapshot["text"]["annotations"] == [{"index": 0, "type": "file_path", "text": "xy"},
-                                               {"index": 1, "text": "z"}]
+    assert snapshot["text"]["annotations"] == [
+        {"index": 0, "type": "file_path", "text": "xy"},
+        {"index": 1, "text": "z"},
+    ]
     with pytest.raises(TypeError, match="integer 'index'"):
         merge_delta({"calls": [{"index": 0}]}, {"calls": [{"index": "0"}]})
 
@@ -334,14 +482,18 @@ async def test_fake_run_states_step_by_step() -> None:
             states.append(run.status)
         call = run.required_action.submit_tool_outputs.tool_calls[0]
         run = await client.beta.threads.runs.submit_tool_outputs(
-            run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "ok"}])
+            run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "ok"}]
+        )
         states.append(run.status)
         run = await client.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
         states.append(run.status)
         with pytest.raises(Exception, match="do not accept tool outputs") as info:
             await client.beta.threads.runs.submit_tool_outputs(
-                run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "again"}])
-        other = await client.beta.threads.runs.create(thread.id, assistant_id=assistant.id, tool_choice="none")
+                run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "again"}]
+            )
+        other = await client.beta.threads.runs.create(
+            thread.id, assistant_id=assistant.id, tool_choice="none"
+        )
         cancelled = await client.beta.threads.runs.cancel(other.id, thread_id=thread.id)
         steps = await client.beta.threads.runs.steps.list(run.id, thread_id=thread.id)
     assert states == ["queued", "in_progress", "requires_action", "in_progress", "completed"]

@@ -17,15 +17,23 @@ async def test_requests_are_routed_to_deployments_with_api_version_and_key() -> 
     seen: list[tuple[str, str, str | None, str | None]] = []
 
     async def record(request: web.Request) -> web.Response:
-        seen.append((request.method, request.path, request.query.get("api-version"), request.headers.get("api-key")))
+        seen.append(
+            (request.method, request.path, request.query.get("api-version"), request.headers.get("api-key"))
+        )
         assert "Authorization" not in request.headers
         return web.json_response({})
 
-    app = routes(("POST", "/openai/deployments/my-gpt/chat/completions", record), ("GET", "/openai/files", record))
+    app = routes(
+        ("POST", "/openai/deployments/my-gpt/chat/completions", record), ("GET", "/openai/files", record)
+    )
     async with serve(app) as url:
         endpoint = url.removesuffix("/v1")
-        async with AsyncAzureOpenAI(azure_endpoint=endpoint, api_key="azure-key", api_version="2024-10-21",
-                                    retry=RetryPolicy.instant()) as client:
+        async with AsyncAzureOpenAI(
+            azure_endpoint=endpoint,
+            api_key="azure-key",
+            api_version="2024-10-21",
+            retry=RetryPolicy.instant(),
+        ) as client:
             await client.post("/chat/completions", body={"model": "my-gpt", "messages": []})
             await client.get("/files")
     assert seen == [
@@ -47,15 +55,24 @@ async def test_entra_token_provider_and_pinned_deployment() -> None:
 
     app = routes(("POST", "/openai/deployments/pinned/embeddings", record))
     async with serve(app) as url:
-        async with AsyncAzureOpenAI(azure_endpoint=url.removesuffix("/v1"), azure_deployment="pinned",
-                                    azure_ad_token_provider=token, api_version="v") as client:
+        async with AsyncAzureOpenAI(
+            azure_endpoint=url.removesuffix("/v1"),
+            azure_deployment="pinned",
+            azure_ad_token_provider=token,
+            api_version="v",
+        ) as client:
             await client.post("/embeddings", body={"model": "ignored", "input": "x"})
     assert seen == [("/openai/deployments/pinned/embeddings", "Bearer entra-token")]
 
 
 def test_missing_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     """Missing api version, credentials or endpoint each raise an error naming the env var."""
-    for name in ("OPENAI_API_VERSION", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_OPENAI_ENDPOINT"):
+    for name in (
+        "OPENAI_API_VERSION",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_AD_TOKEN",
+        "AZURE_OPENAI_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(OpenAIError, match="OPENAI_API_VERSION"):
         AsyncAzureOpenAI(api_key="k", azure_endpoint="https://x")

@@ -92,8 +92,14 @@ async def test_byte_limit_and_endpoint_changes_split_batches() -> None:
     fake = FakeOpenAI(max_bytes=limit)
     items = [chat(i) for i in range(10)]
     for i in range(10, 14):
-        items.append({"custom_id": f"req-{i}", "method": "POST", "url": "/embeddings",
-                      "body": {"model": "emb", "input": "x" * 200}})
+        items.append(
+            {
+                "custom_id": f"req-{i}",
+                "method": "POST",
+                "url": "/embeddings",
+                "body": {"model": "emb", "input": "x" * 200},
+            }
+        )
     async with serve(fake.app()) as url, _client(url) as client:
         results = [r async for r in run_batch(client, items, max_bytes=limit, progress=io.StringIO())]
     assert [r.custom_id for r in results] == [f"req-{i}" for i in range(14)]
@@ -110,8 +116,9 @@ async def test_large_inputs_go_through_the_uploads_api(tmp_path: Path) -> None:
     fake = FakeOpenAI()
     items = [chat(i) for i in range(30)]
     async with serve(fake.app()) as url, _client(url) as client:
-        summary = await client.batches.run(items, output=tmp_path / "o.jsonl", upload_threshold=1000,
-                                           part_size=700)
+        summary = await client.batches.run(
+            items, output=tmp_path / "o.jsonl", upload_threshold=1000, part_size=700
+        )
     (upload,) = fake.uploads.values()
     assert upload["status"] == "completed" and len(upload["part_ids"]) > 1
     (batch,) = fake.batches.values()
@@ -136,8 +143,11 @@ async def test_failed_expired_and_cancelled_batches_surface_as_error_records(tmp
     assert codes[12:16] == ["ok", "ok", "batch_cancelled", "batch_cancelled"]
     assert "failed" in lines[8]["error"]["message"]
     assert list(summary.batch_statuses.values()) == ["completed", "expired", "failed", "cancelled"]
-    assert summary.succeeded == 8 and summary.errors == {"batch_expired": 2, "batch_failed": 4,
-                                                          "batch_cancelled": 2}
+    assert summary.succeeded == 8 and summary.errors == {
+        "batch_expired": 2,
+        "batch_failed": 4,
+        "batch_cancelled": 2,
+    }
 
 
 async def test_a_rerun_resumes_the_recorded_batches_and_repairs_a_torn_output(tmp_path: Path) -> None:
@@ -240,8 +250,9 @@ async def test_cli_entry_runs_a_jsonl_file(tmp_path: Path, capsys: pytest.Captur
     source.write_bytes(b"".join(msgspec.json.encode(chat(i, fail=i == 2)) + b"\n" for i in range(6)))
     out = tmp_path / "out.jsonl"
     async with serve(fake.app()) as url, _client(url) as client:
-        code = await batch_command(_args(str(source), "-o", str(out), "--max-requests", "4",
-                                         "--metadata", "job=test"), client=client)
+        code = await batch_command(
+            _args(str(source), "-o", str(out), "--max-requests", "4", "--metadata", "job=test"), client=client
+        )
         bad = tmp_path / "bad.jsonl"
         bad.write_bytes(msgspec.json.encode(chat(0)) + b"\n{not json\n")
         bad_code = await batch_command(_args(str(bad), "-o", str(tmp_path / "bad-out.jsonl")), client=client)
@@ -250,7 +261,9 @@ async def test_cli_entry_runs_a_jsonl_file(tmp_path: Path, capsys: pytest.Captur
     assert [line["custom_id"] for line in read_lines(out)] == [f"req-{i}" for i in range(6)]
     assert "5 succeeded, 1 failed" in err and "batch: created batch_" in err and "requests done" in err
     assert f"{bad}:2: invalid JSON" in err
-    assert all(b["metadata"]["job"] == "test" and b["metadata"]["openai_async_part"] for b in fake.batches.values())
+    assert all(
+        b["metadata"]["job"] == "test" and b["metadata"]["openai_async_part"] for b in fake.batches.values()
+    )
 
 
 async def test_untyped_results_and_a_state_file_without_output(tmp_path: Path) -> None:
@@ -267,8 +280,9 @@ async def test_untyped_results_and_a_state_file_without_output(tmp_path: Path) -
     assert len(fake.batches) == 1
 
 
-async def test_cli_entry_builds_its_client_from_the_environment(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cli_entry_builds_its_client_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without a client, batch_command uses OPENAI_API_KEY / OPENAI_BASE_URL and exits 0 when all succeed."""
     fake = FakeOpenAI()
     source = tmp_path / "in.jsonl"
@@ -277,6 +291,8 @@ async def test_cli_entry_builds_its_client_from_the_environment(tmp_path: Path,
     async with serve(fake.app()) as url:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         monkeypatch.setenv("OPENAI_BASE_URL", url)
-        code = await batch_command(_args(str(source), "-o", str(out), "--no-progress", "--poll-interval", "0.01"))
+        code = await batch_command(
+            _args(str(source), "-o", str(out), "--no-progress", "--poll-interval", "0.01")
+        )
     assert code == 0
     assert [line["custom_id"] for line in read_lines(out)] == ["req-0", "req-1", "req-2"]

@@ -22,8 +22,12 @@ pytestmark = pytest.mark.anyio
 
 
 def chat(n: int, url: str = "/v1/chat/completions") -> dict[str, Any]:
-    return {"custom_id": f"req-{n}", "method": "POST", "url": url,
-            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"q{n}"}]}}
+    return {
+        "custom_id": f"req-{n}",
+        "method": "POST",
+        "url": url,
+        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"q{n}"}]},
+    }
 
 
 def write_input(path: Path, items: list[dict[str, Any]]) -> Path:
@@ -61,10 +65,18 @@ async def test_a_validation_error_in_a_later_batch_names_the_input_line_and_cust
         def third_fails(request: RecordedRequest) -> FakeResponse:
             answer = fake.default(request)
             if part_of(answer) == "3":
-                error = {"code": "invalid_value", "message": "messages[0].content is invalid", "param": "body",
-                         "line": 2}
-                answer.json.update(status="failed", output_file_id=None, error_file_id=None,
-                                   errors={"object": "list", "data": [error]})
+                error = {
+                    "code": "invalid_value",
+                    "message": "messages[0].content is invalid",
+                    "param": "body",
+                    "line": 2,
+                }
+                answer.json.update(
+                    status="failed",
+                    output_file_id=None,
+                    error_file_id=None,
+                    errors={"object": "list", "data": [error]},
+                )
                 answer.headers = None
             return answer
 
@@ -77,7 +89,9 @@ async def test_a_validation_error_in_a_later_batch_names_the_input_line_and_cust
     assert all(line["response"]["status_code"] == 200 for line in lines[:6])
     own = lines[7]["error"]
     assert own["code"] == "batch_failed"
-    assert f"invalid_value: messages[0].content is invalid (input {src}:8, custom_id 'req-7')" in own["message"]
+    assert (
+        f"invalid_value: messages[0].content is invalid (input {src}:8, custom_id 'req-7')" in own["message"]
+    )
     assert f"(input {src}:8, custom_id 'req-7')" in lines[6]["error"]["message"]
     assert "(line 2)" not in err + out.read_text()
     assert "3 failed (batch_failed: 3) in 3 batch(es)" in err
@@ -95,7 +109,9 @@ async def test_a_download_cut_mid_body_is_fetched_again(
 
         def cut(request: RecordedRequest) -> FakeResponse:
             answer = fake.default(request)
-            answer.reset = "mid_body"  # half the file arrives (in pieces, so the client has read them), then the cut
+            answer.reset = (
+                "mid_body"  # half the file arrives (in pieces, so the client has read them), then the cut
+            )
             answer.chunk_size = 256
             answer.delay_between_chunks = 0.005
             return answer
@@ -163,7 +179,9 @@ async def test_a_line_with_no_batch_endpoint_is_refused_before_any_upload(
         assert fake.requests == []
     err = capsys.readouterr().err
     assert code == 2
-    assert f"openai-async batch: {src}:3: url '{url}' is not a Batch API endpoint (/v1/chat/completions," in err
+    assert (
+        f"openai-async batch: {src}:3: url '{url}' is not a Batch API endpoint (/v1/chat/completions," in err
+    )
 
 
 async def test_an_output_file_cut_mid_line_keeps_the_complete_lines(
@@ -193,7 +211,10 @@ async def test_an_output_file_cut_mid_line_keeps_the_complete_lines(
     (cut,) = cut_ids
     error = lines[cut]["error"]
     assert error["code"] == "result_unreadable"
-    assert f"line 5 of its output file {file_id} ends mid-line" in error["message"] and "batch batch_" in error["message"]
+    assert (
+        f"line 5 of its output file {file_id} ends mid-line" in error["message"]
+        and "batch batch_" in error["message"]
+    )
     assert all(line["response"]["status_code"] == 200 for cid, line in lines.items() if cid != cut)
     assert "4 succeeded, 1 failed (result_unreadable: 1)" in err
 
@@ -238,8 +259,9 @@ async def test_a_lost_create_answer_within_one_run_is_looked_up_before_retrying(
 
         fake.add("POST", "/batches", handler=lost, times=1)
         async with fake.client(retry=RetryPolicy.instant(2)) as client:
-            summary = await client.batches.run([chat(i) for i in range(3)], output=tmp_path / "out.jsonl",
-                                               poll_interval_ms=1)
+            summary = await client.batches.run(
+                [chat(i) for i in range(3)], output=tmp_path / "out.jsonl", poll_interval_ms=1
+            )
             batches = [b async for b in client.batches.list()]
     assert summary.succeeded == 3 and len(batches) == 1
     assert len(fake.requests_to("POST", "/batches")) == 1
@@ -257,11 +279,14 @@ async def test_output_files_with_crlf_line_ends_give_one_compact_line_per_result
 
         fake.add("GET", "/files/{file_id}/content", handler=crlf, times=1)
         async with fake.client(retry=RetryPolicy.instant()) as client:
-            summary = await client.batches.run([chat(i) for i in range(4)], output=tmp_path / "out.jsonl",
-                                               poll_interval_ms=1)
+            summary = await client.batches.run(
+                [chat(i) for i in range(4)], output=tmp_path / "out.jsonl", poll_interval_ms=1
+            )
     data = (tmp_path / "out.jsonl").read_bytes()
     assert summary.succeeded == 4 and b"\r" not in data and b"\t" not in data
-    assert [line["custom_id"] for line in read_lines(tmp_path / "out.jsonl")] == [f"req-{i}" for i in range(4)]
+    assert [line["custom_id"] for line in read_lines(tmp_path / "out.jsonl")] == [
+        f"req-{i}" for i in range(4)
+    ]
 
 
 async def test_the_fakes_file_content_answers_an_open_ended_range() -> None:
@@ -270,6 +295,10 @@ async def test_the_fakes_file_content_answers_an_open_ended_range() -> None:
         uploaded = await client.files.create(file=("a.jsonl", b"0123456789"), purpose="batch")
         whole = await client.files.content(uploaded.id)
         rest = await client.files.content(uploaded.id, extra_headers={"Range": "bytes=4-"})
-        assert (whole.status_code, whole.read(), whole.headers["Accept-Ranges"]) == (200, b"0123456789", "bytes")
+        assert (whole.status_code, whole.read(), whole.headers["Accept-Ranges"]) == (
+            200,
+            b"0123456789",
+            "bytes",
+        )
         assert (rest.status_code, rest.read()) == (206, b"456789")
         assert rest.headers["Content-Range"] == "bytes 4-9/10"

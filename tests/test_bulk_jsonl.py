@@ -25,15 +25,29 @@ pytestmark = pytest.mark.anyio
 
 def chat_line(i: int, content: str | None = None) -> dict[str, Any]:
     text = content or f"q{i}"
-    return {"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
-            "body": {"model": "m", "messages": [{"role": "user", "content": text}]}}
+    return {
+        "custom_id": f"r{i}",
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {"model": "m", "messages": [{"role": "user", "content": text}]},
+    }
 
 
 def completion(content: str) -> dict[str, Any]:
-    return {"id": f"chatcmpl-{content}", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": f"echo:\n{content}"}}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+    return {
+        "id": f"chatcmpl-{content}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": f"echo:\n{content}"},
+            }
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
 
 
 class Pretty:
@@ -57,8 +71,11 @@ class Pretty:
         if content.startswith("bad"):
             error = {"error": {"message": "Invalid model", "type": "invalid_request_error", "code": "bad"}}
             return web.Response(body=self._body(error), status=400, content_type="application/json")
-        return web.Response(body=self._body(completion(content)), content_type="application/json",
-                            headers={"x-request-id": f"req_{content}"})
+        return web.Response(
+            body=self._body(completion(content)),
+            content_type="application/json",
+            headers={"x-request-id": f"req_{content}"},
+        )
 
     def app(self) -> web.Application:
         return routes(("POST", "/v1/chat/completions", self.chat))
@@ -96,7 +113,10 @@ async def test_results_are_one_compact_line_per_record_whatever_the_body_formatt
     assert got["r0"]["response"]["body"] == completion("q0")
     assert got["r3"]["error"]["type"] == "BadRequestError" and got["r3"]["response"]["status_code"] == 400
     assert b"\n" not in bytes(yielded[0].response.body)  # type: ignore[union-attr, arg-type]
-    assert yielded[0].json()["choices"][0]["message"]["content"] == f"echo:\n{yielded[0].custom_id.replace('r', 'q')}"
+    assert (
+        yielded[0].json()["choices"][0]["message"]["content"]
+        == f"echo:\n{yielded[0].custom_id.replace('r', 'q')}"
+    )
     line = out.read_bytes().splitlines()[0]
     assert msgspec.json.format(line, indent=-1) == line  # compact: no whitespace between tokens
 
@@ -129,8 +149,18 @@ async def test_cli_killed_with_sigkill_then_rerun_completes_each_request_exactly
     with anyio.fail_after(60):
         async with serve(server.app()) as url:
             env = {**os.environ, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": url}
-            argv = [sys.executable, "-m", "openai_async._cli", "bulk", str(src), "-o", str(out), "--no-progress",
-                    "--concurrency", "8"]
+            argv = [
+                sys.executable,
+                "-m",
+                "openai_async._cli",
+                "bulk",
+                str(src),
+                "-o",
+                str(out),
+                "--no-progress",
+                "--concurrency",
+                "8",
+            ]
             async with await anyio.open_process(argv, env=env, stderr=subprocess.DEVNULL) as child:
                 while not out.exists() or out.read_bytes().count(b"\n") < n // 4:
                     assert child.returncode is None, "the child finished before it could be killed"
@@ -148,8 +178,12 @@ async def test_cli_killed_with_sigkill_then_rerun_completes_each_request_exactly
 
 
 def _record(i: int) -> bytes:
-    return msgspec.json.encode({"id": f"b{i}", "custom_id": f"r{i}", "response": {"status_code": 200, "body": {}},
-                                "error": None}) + b"\n"
+    return (
+        msgspec.json.encode(
+            {"id": f"b{i}", "custom_id": f"r{i}", "response": {"status_code": 200, "body": {}}, "error": None}
+        )
+        + b"\n"
+    )
 
 
 async def test_a_damaged_middle_line_is_named_and_repair_keeps_what_can_be_read(tmp_path: Path) -> None:
@@ -168,7 +202,8 @@ async def test_a_damaged_middle_line_is_named_and_repair_keeps_what_can_be_read(
     assert f"{out}:3: not a bulk result record".encode() in refused.stderr and b"--repair" in refused.stderr
     assert repaired.returncode == 0, repaired.stderr
     assert b"3 records kept, 0 rebuilt from lines split by a multi-line body, 1 lines dropped (lines 3)" in (
-        repaired.stderr)
+        repaired.stderr
+    )
     assert server.calls == 2  # r2 (its line was lost) and r4 (never run)
     assert sorted(r["custom_id"] for r in records(out)) == [f"r{i}" for i in range(5)]
 
@@ -179,8 +214,10 @@ async def test_repair_joins_records_an_old_runner_split_over_lines(tmp_path: Pat
     pieces = []
     for i in range(3):
         body = msgspec.json.format(msgspec.json.encode(completion(f"q{i}")), indent=2)
-        pieces.append(b'{"id":"b%d","custom_id":"r%d","response":{"status_code":200,"request_id":null,"body":%s},'
-                      b'"error":null}\n' % (i, i, body))
+        pieces.append(
+            b'{"id":"b%d","custom_id":"r%d","response":{"status_code":200,"request_id":null,"body":%s},'
+            b'"error":null}\n' % (i, i, body)
+        )
     out.write_bytes(b"".join(pieces))
     server = Pretty()
     stream = io.StringIO()
@@ -188,8 +225,9 @@ async def test_repair_joins_records_an_old_runner_split_over_lines(tmp_path: Pat
         async with serve(server.app()) as url, client_for(url) as client:
             with pytest.raises(ResultsFileError, match="out.jsonl:1: not a bulk result record"):
                 await run_bulk(client, [chat_line(i) for i in range(4)], results_path=out, progress=False)
-            summary = await run_bulk(client, [chat_line(i) for i in range(4)], results_path=out, repair=True,
-                                     progress=stream)
+            summary = await run_bulk(
+                client, [chat_line(i) for i in range(4)], results_path=out, repair=True, progress=stream
+            )
     assert "3 records kept" not in stream.getvalue() and "3 rebuilt from lines split" in stream.getvalue()
     assert (summary.skipped, summary.succeeded, server.calls) == (3, 1, 1)
     got = records(out)

@@ -30,7 +30,7 @@ def _pieces(text: str, rng: random.Random) -> list[str]:
     out, i = [], 0
     while i < len(text):
         n = rng.randint(1, 6)
-        out.append(text[i:i + n])
+        out.append(text[i : i + n])
         i += n
     return out
 
@@ -46,16 +46,25 @@ class Fake:
         self.choices = choices
         self.rng = random.Random(seed)
         self.usage = usage
-        self.top = {"id": "chatcmpl-1", "created": 1700000000, "model": "gpt-4o-mini-2024-07-18",
-                    "service_tier": "default", "system_fingerprint": "fp_1"}
+        self.top = {
+            "id": "chatcmpl-1",
+            "created": 1700000000,
+            "model": "gpt-4o-mini-2024-07-18",
+            "service_tier": "default",
+            "system_fingerprint": "fp_1",
+        }
         self.usage_body = {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33}
         self._chunks: list[dict[str, Any]] | None = None
 
     def body(self) -> dict[str, Any]:
         choices = []
         for i, c in enumerate(self.choices):
-            message: dict[str, Any] = {"role": "assistant", "content": c.get("content"),
-                                       "refusal": c.get("refusal"), "annotations": []}
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": c.get("content"),
+                "refusal": c.get("refusal"),
+                "annotations": [],
+            }
             if c.get("tool_calls"):
                 message["tool_calls"] = [
                     {"id": tid, "type": "function", "function": {"name": name, "arguments": args}}
@@ -64,11 +73,21 @@ class Fake:
             logprobs = None
             if c.get("logprobs"):
                 logprobs = {
-                    "content": [_token(p) for p in c["_content_pieces"]] if c.get("content") is not None else None,
-                    "refusal": [_token(p) for p in c["_refusal_pieces"]] if c.get("refusal") is not None else None,
+                    "content": [_token(p) for p in c["_content_pieces"]]
+                    if c.get("content") is not None
+                    else None,
+                    "refusal": [_token(p) for p in c["_refusal_pieces"]]
+                    if c.get("refusal") is not None
+                    else None,
                 }
-            choices.append({"index": i, "message": message, "logprobs": logprobs,
-                            "finish_reason": c.get("finish_reason", "stop")})
+            choices.append(
+                {
+                    "index": i,
+                    "message": message,
+                    "logprobs": logprobs,
+                    "finish_reason": c.get("finish_reason", "stop"),
+                }
+            )
         return {**self.top, "object": "chat.completion", "choices": choices, "usage": self.usage_body}
 
     def chunks(self) -> list[dict[str, Any]]:
@@ -83,9 +102,15 @@ class Fake:
             deltas: list[tuple[dict[str, Any], Any]] = []
             content, refusal, calls = c.get("content"), c.get("refusal"), c.get("tool_calls") or []
             lp = c.get("logprobs")
-            first: dict[str, Any] = {"role": "assistant", "content": "" if content is not None else None,
-                                     "refusal": "" if refusal is not None and content is None else None}
-            first_lp = {"content": [] if content is not None else None, "refusal": [] if first["refusal"] == "" else None}
+            first: dict[str, Any] = {
+                "role": "assistant",
+                "content": "" if content is not None else None,
+                "refusal": "" if refusal is not None and content is None else None,
+            }
+            first_lp = {
+                "content": [] if content is not None else None,
+                "refusal": [] if first["refusal"] == "" else None,
+            }
             deltas.append((first, first_lp if lp else None))
             c["_content_pieces"] = _pieces(content or "", rng)
             c["_refusal_pieces"] = _pieces(refusal or "", rng)
@@ -94,12 +119,27 @@ class Fake:
             for p in c["_refusal_pieces"]:
                 deltas.append(({"refusal": p}, {"content": None, "refusal": [_token(p)]} if lp else None))
             for k, (tid, name, args) in enumerate(calls):
-                deltas.append(({"tool_calls": [{"index": k, "id": tid, "type": "function",
-                                                "function": {"name": name, "arguments": ""}}]}, None))
+                deltas.append(
+                    (
+                        {
+                            "tool_calls": [
+                                {
+                                    "index": k,
+                                    "id": tid,
+                                    "type": "function",
+                                    "function": {"name": name, "arguments": ""},
+                                }
+                            ]
+                        },
+                        None,
+                    )
+                )
                 for p in _pieces(args, rng):
                     deltas.append(({"tool_calls": [{"index": k, "function": {"arguments": p}}]}, None))
             out = [{"index": i, "delta": d, "logprobs": lpv, "finish_reason": None} for d, lpv in deltas]
-            out.append({"index": i, "delta": {}, "logprobs": None, "finish_reason": c.get("finish_reason", "stop")})
+            out.append(
+                {"index": i, "delta": {}, "logprobs": None, "finish_reason": c.get("finish_reason", "stop")}
+            )
             per_choice.append(out)
         # Interleave the choices at random, keeping each choice's own order.
         merged: list[dict[str, Any]] = []
@@ -107,17 +147,26 @@ class Fake:
         while any(queues):
             q = rng.choice([q for q in queues if q])
             merged.append(q.pop())
-        chunks = [{**self.top, "object": "chat.completion.chunk", "choices": [ch], "usage": None} for ch in merged]
+        chunks = [
+            {**self.top, "object": "chat.completion.chunk", "choices": [ch], "usage": None} for ch in merged
+        ]
         if self.usage:
-            chunks.append({**self.top, "object": "chat.completion.chunk", "choices": [], "usage": self.usage_body})
+            chunks.append(
+                {**self.top, "object": "chat.completion.chunk", "choices": [], "usage": self.usage_body}
+            )
         return chunks
 
     def sse(self) -> bytes:
         return b"".join(b"data: " + _encode(c) + b"\n\n" for c in self.chunks()) + b"data: [DONE]\n\n"
 
 
-def app_for(fake: Fake, *, tail: bytes = b"", seen: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> web.Application:
+def app_for(
+    fake: Fake,
+    *,
+    tail: bytes = b"",
+    seen: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Application:
     data = fake.sse()  # renders the pieces the non-streaming body's logprobs refer to
     body = fake.body()
 
@@ -134,7 +183,7 @@ def app_for(fake: Fake, *, tail: bytes = b"", seen: list[dict[str, Any]] | None 
         i = 0
         while i < len(data):  # random chunking of the bytes, splitting events and UTF-8 sequences anywhere
             n = rng.randint(1, 300)
-            await resp.write(data[i:i + n])
+            await resp.write(data[i : i + n])
             i += n
         if tail:
             await resp.write(tail)
@@ -152,19 +201,27 @@ SCENARIOS = {
     "text": [{"content": "Hello there! Ünïcode ✓ and emoji 🎉 split anywhere."}],
     "text+logprobs": [{"content": "The quick brown fox jumps over the lazy dog.", "logprobs": True}],
     "refusal": [{"refusal": "I'm sorry, I can't help with that.", "logprobs": True}],
-    "parallel tools": [{"tool_calls": [
-        ("call_a", "get_weather", '{"city": "Paris", "unit": "c"}'),
-        ("call_b", "get_weather", '{"city": "Tōkyō", "unit": "f"}'),
-        ("call_c", "lookup", '{"query": "' + "x" * 200 + '"}'),
-    ], "finish_reason": "tool_calls"}],
+    "parallel tools": [
+        {
+            "tool_calls": [
+                ("call_a", "get_weather", '{"city": "Paris", "unit": "c"}'),
+                ("call_b", "get_weather", '{"city": "Tōkyō", "unit": "f"}'),
+                ("call_c", "lookup", '{"query": "' + "x" * 200 + '"}'),
+            ],
+            "finish_reason": "tool_calls",
+        }
+    ],
     "n=3 interleaved": [
         {"content": "first choice " * 5},
-        {"tool_calls": [("call_1", "f", '{"a": 1}'), ("call_2", "g", '{"b": [1, 2, 3]}')],
-         "finish_reason": "tool_calls"},
+        {
+            "tool_calls": [("call_1", "f", '{"a": 1}'), ("call_2", "g", '{"b": [1, 2, 3]}')],
+            "finish_reason": "tool_calls",
+        },
         {"content": "third, cut short", "finish_reason": "length"},
     ],
-    "content then tool": [{"content": "Let me check.", "tool_calls": [("call_x", "f", "{}")],
-                           "finish_reason": "tool_calls"}],
+    "content then tool": [
+        {"content": "Let me check.", "tool_calls": [("call_x", "f", "{}")], "finish_reason": "tool_calls"}
+    ],
 }
 
 
@@ -175,12 +232,18 @@ def _random_choices(seed: int) -> list[dict[str, Any]]:
         kind = rng.choice(["text", "tools", "refusal", "both"])
         c: dict[str, Any] = {"logprobs": kind in ("text", "refusal") and rng.random() < 0.5}
         if kind in ("text", "both"):
-            c["content"] = "".join(rng.choice("abc déf ✓ 🎉\n\"{}") for _ in range(rng.randint(1, 300)))
+            c["content"] = "".join(rng.choice('abc déf ✓ 🎉\n"{}') for _ in range(rng.randint(1, 300)))
         if kind == "refusal":
             c["refusal"] = "no " * rng.randint(1, 40)
         if kind in ("tools", "both"):
-            c["tool_calls"] = [(f"call_{k}", f"fn_{k}", msgspec.json.encode({"k": k, "s": "x" * rng.randint(0, 80)})
-                                .decode()) for k in range(rng.randint(1, 10))]
+            c["tool_calls"] = [
+                (
+                    f"call_{k}",
+                    f"fn_{k}",
+                    msgspec.json.encode({"k": k, "s": "x" * rng.randint(0, 80)}).decode(),
+                )
+                for k in range(rng.randint(1, 10))
+            ]
             c["finish_reason"] = "tool_calls"
         out.append(c)
     return out
@@ -196,8 +259,9 @@ async def test_final_completion_equals_non_streaming(name: str) -> None:
     fake = Fake([dict(c) for c in SCENARIOS[name]], seed=sum(map(ord, name)))
     async with serve(app_for(fake)) as url, client_for(url) as client:
         plain = await client.chat.completions.create(model="m", messages=[])
-        async with client.chat.completions.stream(model="m", messages=[],
-                                                  stream_options={"include_usage": True}) as stream:
+        async with client.chat.completions.stream(
+            model="m", messages=[], stream_options={"include_usage": True}
+        ) as stream:
             if any(c.get("finish_reason") == "length" for c in SCENARIOS[name]):
                 # As the official SDK: a choice cut at the token limit makes get_final_completion() raise.
                 with pytest.raises(LengthFinishReasonError):
@@ -211,8 +275,17 @@ async def test_final_completion_equals_non_streaming(name: str) -> None:
 
 async def test_event_sequence_for_text_tools_and_logprobs() -> None:
     """Each chunk yields a ChunkEvent, then its deltas; done events fire when a part ends."""
-    fake = Fake([{"content": "Hi!", "logprobs": True, "tool_calls": [("c1", "f", '{"x":1}'), ("c2", "g", "{}")],
-                  "finish_reason": "tool_calls"}], seed=3)
+    fake = Fake(
+        [
+            {
+                "content": "Hi!",
+                "logprobs": True,
+                "tool_calls": [("c1", "f", '{"x":1}'), ("c2", "g", "{}")],
+                "finish_reason": "tool_calls",
+            }
+        ],
+        seed=3,
+    )
     async with serve(app_for(fake)) as url, client_for(url) as client:
         async with client.chat.completions.stream(model="m", messages=[]) as stream:
             events = [e async for e in stream]
@@ -223,7 +296,9 @@ async def test_event_sequence_for_text_tools_and_logprobs() -> None:
     assert [(e.index, e.name, e.arguments) for e in done] == [(0, "f", '{"x":1}'), (1, "g", "{}")]
     # content.done comes before the first tool call's first delta, and call 0 is done before call 1 starts
     assert kinds.index("content.done") < kinds.index("tool_calls.function.arguments.delta")
-    first_b = next(i for i, e in enumerate(events) if e.type == "tool_calls.function.arguments.delta" and e.index == 1)
+    first_b = next(
+        i for i, e in enumerate(events) if e.type == "tool_calls.function.arguments.delta" and e.index == 1
+    )
     assert events.index(done[0]) < first_b
     content_done = next(e for e in events if e.type == "content.done")
     assert content_done.content == "Hi!" and content_done.parsed is None
@@ -295,12 +370,15 @@ class Weather(msgspec.Struct):
 
 async def test_typed_tools_and_response_format_are_sent_and_parsed() -> None:
     """function_tool(T) arguments and a Struct response_format are decoded into their types."""
-    fake = Fake([{"tool_calls": [("c1", "Weather", '{"city": "Oslo", "unit": "c"}')],
-                  "finish_reason": "tool_calls"}], seed=4)
+    fake = Fake(
+        [{"tool_calls": [("c1", "Weather", '{"city": "Oslo", "unit": "c"}')], "finish_reason": "tool_calls"}],
+        seed=4,
+    )
     seen: list[dict[str, Any]] = []
     async with serve(app_for(fake, seen=seen)) as url, client_for(url) as client:
-        async with client.chat.completions.stream(model="m", messages=[], tools=[function_tool(Weather)],
-                                                  response_format=Weather) as stream:
+        async with client.chat.completions.stream(
+            model="m", messages=[], tools=[function_tool(Weather)], response_format=Weather
+        ) as stream:
             events = [e async for e in stream]
             final = await stream.get_final_completion()
     done = next(e for e in events if e.type == "tool_calls.function.arguments.done")
@@ -346,13 +424,43 @@ async def test_length_finish_with_response_format_raises() -> None:
 def test_state_accumulates_without_a_server() -> None:
     """The state object folds literal chunks (fragments out of order across choices) by index."""
     chunks = [
-        {"id": "x", "choices": [{"index": 1, "delta": {"role": "assistant", "tool_calls": [
-            {"index": 0, "id": "a", "type": "function", "function": {"name": "f", "arguments": ""}}]}}]},
+        {
+            "id": "x",
+            "choices": [
+                {
+                    "index": 1,
+                    "delta": {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "a",
+                                "type": "function",
+                                "function": {"name": "f", "arguments": ""},
+                            }
+                        ],
+                    },
+                }
+            ],
+        },
         {"id": "x", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "he"}}]},
-        {"id": "x", "choices": [{"index": 1, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"k"'}}]}}]},
+        {
+            "id": "x",
+            "choices": [
+                {"index": 1, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"k"'}}]}}
+            ],
+        },
         {"id": "x", "choices": [{"index": 0, "delta": {"content": "llo"}, "finish_reason": "stop"}]},
-        {"id": "x", "choices": [{"index": 1, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ":2}"}}]},
-                                 "finish_reason": "tool_calls"}]},
+        {
+            "id": "x",
+            "choices": [
+                {
+                    "index": 1,
+                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ":2}"}}]},
+                    "finish_reason": "tool_calls",
+                }
+            ],
+        },
     ]
     state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
     for c in chunks:
@@ -415,7 +523,9 @@ async def test_stream_fast_path_gives_the_events_of_the_decoded_path(name: str, 
             final = stream.current_completion_snapshot
     state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
     # The library's decoder: a null where the spec requires an object takes its lenient path.
-    want = [_view(e) for c in chunks for e in state.handle(decode(_encode(c), CreateChatCompletionStreamResponse))]
+    want = [
+        _view(e) for c in chunks for e in state.handle(decode(_encode(c), CreateChatCompletionStreamResponse))
+    ]
     assert got == want
     assert msgspec.to_builtins(final) == msgspec.to_builtins(state.current_completion_snapshot)
 
@@ -468,14 +578,19 @@ async def test_final_completion_keeps_parsed_values_whichever_chunk_is_last(usag
     """get_final_completion() has message.parsed and parsed_arguments whether the finish chunk or the usage
     chunk ends the stream (a snapshot cached while the finish chunk was folded is not returned stale)."""
     content = Fake([{"content": '{"city": "Lima", "unit": "f"}'}], seed=21, usage=usage)
-    tools = Fake([{"tool_calls": [("c1", "Weather", '{"city": "Oslo", "unit": "c"}')],
-                   "finish_reason": "tool_calls"}], seed=22, usage=usage)
+    tools = Fake(
+        [{"tool_calls": [("c1", "Weather", '{"city": "Oslo", "unit": "c"}')], "finish_reason": "tool_calls"}],
+        seed=22,
+        usage=usage,
+    )
     async with serve(app_for(content)) as url, client_for(url) as client:
         async with client.chat.completions.stream(model="m", messages=[], response_format=Weather) as stream:
             final = await stream.get_final_completion()
     assert final.choices[0].message.parsed == Weather(city="Lima", unit="f")
     async with serve(app_for(tools)) as url, client_for(url) as client:
-        async with client.chat.completions.stream(model="m", messages=[], tools=[function_tool(Weather)]) as stream:
+        async with client.chat.completions.stream(
+            model="m", messages=[], tools=[function_tool(Weather)]
+        ) as stream:
             final = await stream.get_final_completion()
     call = final.choices[0].message.tool_calls[0]
     assert call.function.parsed_arguments == Weather(city="Oslo", unit="c")

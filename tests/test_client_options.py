@@ -25,8 +25,12 @@ from ._server import serve
 
 pytestmark = pytest.mark.anyio
 
-EMBEDDING = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.5]}], "model": "m",
-             "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+EMBEDDING = {
+    "object": "list",
+    "data": [{"object": "embedding", "index": 0, "embedding": [0.5]}],
+    "model": "m",
+    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+}
 
 
 class Recorder:
@@ -41,8 +45,15 @@ class Recorder:
         @web.middleware
         async def record(request: web.Request, handler: Any) -> web.StreamResponse:
             body = await request.read()
-            self.seen.append({"method": request.method, "path": request.path, "query": dict(request.query),
-                              "headers": dict(request.headers), "body": msgspec.json.decode(body) if body else None})
+            self.seen.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": dict(request.query),
+                    "headers": dict(request.headers),
+                    "body": msgspec.json.decode(body) if body else None,
+                }
+            )
             if self.delay:
                 await anyio.sleep(self.delay)
             answer = self.answer(request) if callable(self.answer) else self.answer
@@ -83,8 +94,16 @@ async def test_per_call_and_with_options_timeouts(sdk: str) -> None:
         assert done.data[0].embedding == [0.5]
 
 
-@pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("10", TypeError),
-                                              (True, TypeError), (httpx2.Timeout(1.0, read=-1.0), ValueError)])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (-1, ValueError),
+        (float("nan"), ValueError),
+        ("10", TypeError),
+        (True, TypeError),
+        (httpx2.Timeout(1.0, read=-1.0), ValueError),
+    ],
+)
 async def test_invalid_timeouts_are_refused_at_construction(value: Any, error: type[Exception]) -> None:
     """A negative, NaN or non-number timeout raises before any request (the official SDK accepts them)."""
     with pytest.raises(error, match="timeout"):
@@ -96,7 +115,9 @@ async def test_invalid_timeouts_are_refused_at_construction(value: Any, error: t
 
 @pytest.mark.parametrize("sdk", SDKS)
 @pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (2.5, TypeError), ("2", TypeError)])
-async def test_invalid_max_retries_raise_before_any_request(sdk: str, value: Any, error: type[Exception]) -> None:
+async def test_invalid_max_retries_raise_before_any_request(
+    sdk: str, value: Any, error: type[Exception]
+) -> None:
     """max_retries=-1 raises ValueError, a non-integer TypeError, in the constructor and in with_options()."""
     async with recorded() as (rec, url):
         with pytest.raises(error, match="max_retries"):
@@ -133,8 +154,13 @@ async def test_sentinels_mean_not_sent_in_bodies_and_headers(sdk: str) -> None:
     sdk_omit, sdk_not_given = (openai.omit, openai.not_given) if sdk == "official" else (omit, not_given)
     async with recorded(EMBEDDING) as (rec, url):
         async with make_client(sdk, url, organization="org-1", default_headers={"X-Team": "a"}) as client:
-            await client.embeddings.create(model="m", input="x", dimensions=sdk_omit, user=sdk_not_given,
-                                           extra_headers={"OpenAI-Organization": sdk_omit, "x-team": sdk_omit})
+            await client.embeddings.create(
+                model="m",
+                input="x",
+                dimensions=sdk_omit,
+                user=sdk_not_given,
+                extra_headers={"OpenAI-Organization": sdk_omit, "x-team": sdk_omit},
+            )
     seen = rec.seen[0]
     assert {k: v for k, v in seen["body"].items() if k != "encoding_format"} == {"model": "m", "input": "x"}
     assert not {"openai-organization", "x-team"} & {k.lower() for k in seen["headers"]}
@@ -143,12 +169,21 @@ async def test_sentinels_mean_not_sent_in_bodies_and_headers(sdk: str) -> None:
 async def test_sentinels_in_plain_dicts_and_queries_are_dropped() -> None:
     """omit inside a plain dict body, extra_body, a query value or a list is dropped, not sent or an error."""
     async with recorded() as (rec, url), make_client("ours", url) as client:
-        await client.post("/things", cast_to=dict, body={"a": 1, "b": omit, "nested": [{"c": omit, "d": 2}, omit]},
-                          extra_body={"e": not_given}, extra_query={"q": omit, "r": "1", "tags": ["x", omit]})
+        await client.post(
+            "/things",
+            cast_to=dict,
+            body={"a": 1, "b": omit, "nested": [{"c": omit, "d": 2}, omit]},
+            extra_body={"e": not_given},
+            extra_query={"q": omit, "r": "1", "tags": ["x", omit]},
+        )
         await client.embeddings.create(model="m", input="x", extra_body={"dimensions": omit})
     assert rec.seen[0]["body"] == {"a": 1, "nested": [{"d": 2}]}
     assert rec.seen[0]["query"] == {"r": "1", "tags[]": "x"}
-    assert rec.seen[1]["body"] == {"model": "m", "input": "x", "encoding_format": "base64"}  # the default, as the official SDK
+    assert rec.seen[1]["body"] == {
+        "model": "m",
+        "input": "x",
+        "encoding_format": "base64",
+    }  # the default, as the official SDK
 
 
 async def test_not_given_options_keep_the_client_settings() -> None:
@@ -169,8 +204,9 @@ async def test_default_aiohttp_client_as_the_readme_writes_it(sdk: str) -> None:
     """AsyncOpenAI(api_key=..., http_client=DefaultAioHttpClient()) works in `async with`, and closes with it."""
     module: Any = openai if sdk == "official" else openai_async
     async with recorded(EMBEDDING) as (rec, url):
-        async with module.AsyncOpenAI(api_key="sk-test", base_url=url, http_client=module.DefaultAioHttpClient(),
-                                      max_retries=0) as client:
+        async with module.AsyncOpenAI(
+            api_key="sk-test", base_url=url, http_client=module.DefaultAioHttpClient(), max_retries=0
+        ) as client:
             out = await client.embeddings.create(model="m", input="x")
         assert out.data[0].embedding == [0.5] and len(rec.seen) == 1
         with pytest.raises(RuntimeError, match="closed"):
@@ -243,8 +279,11 @@ async def test_generic_verbs_take_the_official_options_dict(sdk: str, verb: str)
     async with recorded({"echo": 2}) as (rec, url), make_client(sdk, url) as client:
         kwargs: dict[str, Any] = {"body": {"x": 1}} if verb in ("post", "put", "patch") else {}
         result = await getattr(client, verb)(
-            "/things/1", cast_to=dict, options={"headers": {"X-Extra": "y"}, "params": {"page": "2"},
-                                                "max_retries": 0}, **kwargs)
+            "/things/1",
+            cast_to=dict,
+            options={"headers": {"X-Extra": "y"}, "params": {"page": "2"}, "max_retries": 0},
+            **kwargs,
+        )
     assert result == {"echo": 2}
     seen = rec.seen[0]
     assert (seen["method"], seen["path"], seen["query"]) == (verb.upper(), "/v1/things/1", {"page": "2"})
@@ -266,10 +305,22 @@ async def test_cast_to_raw_response_and_bytes() -> None:
 
 
 def _jobs_page(request: web.Request) -> dict[str, Any]:
-    job = {"object": "fine_tuning.job", "created_at": 0, "fine_tuned_model": None, "finished_at": None,
-           "hyperparameters": {}, "model": "m", "organization_id": "o", "result_files": [], "seed": 0,
-           "status": "succeeded", "trained_tokens": None, "training_file": "f", "validation_file": None,
-           "error": None}
+    job = {
+        "object": "fine_tuning.job",
+        "created_at": 0,
+        "fine_tuned_model": None,
+        "finished_at": None,
+        "hyperparameters": {},
+        "model": "m",
+        "organization_id": "o",
+        "result_files": [],
+        "seed": 0,
+        "status": "succeeded",
+        "trained_tokens": None,
+        "training_file": "f",
+        "validation_file": None,
+        "error": None,
+    }
     if request.query.get("after") == "ftjob-2":
         return {"object": "list", "data": [{**job, "id": "ftjob-3"}], "has_more": False}
     return {"object": "list", "data": [{**job, "id": "ftjob-1"}, {**job, "id": "ftjob-2"}], "has_more": True}
@@ -303,7 +354,11 @@ async def test_post_with_files_sends_a_multipart_form() -> None:
     app = web.Application()
     app.router.add_post("/v1/upload", upload)
     async with serve(app) as url, make_client("ours", url) as client:
-        result = await client.post("/upload", cast_to=dict, body={"purpose": "batch"},
-                                   files=[("file", ("a.jsonl", b'{"x": 1}\n', "application/jsonl"))])
+        result = await client.post(
+            "/upload",
+            cast_to=dict,
+            body={"purpose": "batch"},
+            files=[("file", ("a.jsonl", b'{"x": 1}\n', "application/jsonl"))],
+        )
     assert result == {"ok": True}
     assert sorted(parts) == [("file", "a.jsonl", b'{"x": 1}\n'), ("purpose", None, b"batch")]

@@ -30,8 +30,18 @@ def _app(mode: Mode, *, done: bool) -> web.Application:
         if body["model"] == "html":
             return web.Response(text="<h1>Bad Gateway</h1>", status=502, content_type="text/html")
         if not body.get("stream"):
-            return web.json_response({"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"},
-                                                   "finish_reason": "stop"}], "timings": {"predicted_ms": 1.0}})
+            return web.json_response(
+                {
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "hi"},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "timings": {"predicted_ms": 1.0},
+                }
+            )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         await send_pieces(response, LOOSE_STREAM + ([b"data: [DONE]\n\n"] if done else []), mode, 0.005)
@@ -49,8 +59,9 @@ async def _client(url: str) -> Any:
 async def test_loose_stream_decodes(mode: Mode, done: bool) -> None:
     """Comments, data: without a space, CRLF, chunks without id/created, and no [DONE] all stream cleanly."""
     async with serve(_app(mode, done=done)) as url, await _client(url) as client:
-        stream = await client.chat.completions.create(model="llama", messages=[{"role": "user", "content": "x"}],
-                                                      stream=True)
+        stream = await client.chat.completions.create(
+            model="llama", messages=[{"role": "user", "content": "x"}], stream=True
+        )
         async with stream:
             chunks = [chunk async for chunk in stream]
     assert [c.choices[0].delta.content for c in chunks] == ["Hel", "lo"]
@@ -67,10 +78,13 @@ async def test_missing_fields_are_none_and_raw_body_keeps_server_extras() -> Non
     assert raw["timings"] == {"predicted_ms": 1.0}
 
 
-@pytest.mark.parametrize(("model", "cls", "body"), [
-    ("detail", openai_async.NotFoundError, {"detail": "model not loaded"}),
-    ("html", openai_async.InternalServerError, "<h1>Bad Gateway</h1>"),
-])
+@pytest.mark.parametrize(
+    ("model", "cls", "body"),
+    [
+        ("detail", openai_async.NotFoundError, {"detail": "model not loaded"}),
+        ("html", openai_async.InternalServerError, "<h1>Bad Gateway</h1>"),
+    ],
+)
 async def test_error_bodies_in_other_shapes(model: str, cls: type[Exception], body: Any) -> None:
     """Errors not in OpenAI's envelope raise the status's class with the body as sent and no code."""
     async with serve(_app("whole", done=True)) as url, await _client(url) as client:

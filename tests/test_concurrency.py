@@ -43,8 +43,13 @@ async def stream(request: web.Request) -> web.StreamResponse:
 async def test_500_calls_and_200_streams_no_cross_talk() -> None:
     """500 concurrent calls and 200 concurrent streams each get their own answer; the pool is reusable after."""
     async with serve(routes(("POST", "/v1/echo", echo), ("POST", "/v1/stream", stream))) as url:
-        async with AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant(), max_connections=200,
-                               timeout=Timeout(total=30, connect=10, read=10)) as client:
+        async with AsyncOpenAI(
+            api_key="k",
+            base_url=url,
+            retry=RetryPolicy.instant(),
+            max_connections=200,
+            timeout=Timeout(total=30, connect=10, read=10),
+        ) as client:
             results: dict[int, int] = {}
 
             async def call(tag: int) -> None:

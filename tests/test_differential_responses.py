@@ -30,16 +30,34 @@ COMPLETION = {
     "object": "chat.completion",
     "created": 1,
     "model": "gpt-4o",
-    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi there"}}],
+    "choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi there"}}
+    ],
     "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
 }
-FILE = {"id": "file-1", "object": "file", "bytes": 3, "created_at": 1, "filename": "a.jsonl", "purpose": "batch",
-        "status": "processed"}
-EMBEDDING = {"object": "list", "model": "text-embedding-3-small", "usage": {"prompt_tokens": 1, "total_tokens": 1},
-             "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.25]}]}
+FILE = {
+    "id": "file-1",
+    "object": "file",
+    "bytes": 3,
+    "created_at": 1,
+    "filename": "a.jsonl",
+    "purpose": "batch",
+    "status": "processed",
+}
+EMBEDDING = {
+    "object": "list",
+    "model": "text-embedding-3-small",
+    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.25]}],
+}
 CHUNKS = [
-    {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
-     "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}]}
+    {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}],
+    }
     for piece in ("Hel", "lo", "!")
 ]
 MESSAGES = [{"role": "user", "content": "Say hi"}]
@@ -58,8 +76,13 @@ def chunk_size(mode: str) -> int:
 async def test_speech_body_is_read_and_readable_every_way(sdk: str, mode: str, tmp_path: Any) -> None:
     """audio.speech.create returns the whole audio: content, read(), aread(), iter/aiter_bytes, write_to_file."""
     body = AUDIO[:300] if mode == "bytes" else AUDIO
-    app = routes(("POST", "/v1/audio/speech", body_handler(body, mode=mode, chunk=chunk_size(mode),
-                                                           content_type="audio/mpeg")))
+    app = routes(
+        (
+            "POST",
+            "/v1/audio/speech",
+            body_handler(body, mode=mode, chunk=chunk_size(mode), content_type="audio/mpeg"),
+        )
+    )
     async with serve(app) as url, make_client(sdk, url) as client:
         speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hello")
         # the connection is back already: the body is in memory
@@ -89,9 +112,18 @@ async def test_speech_body_is_read_and_readable_every_way(sdk: str, mode: str, t
 async def test_file_content_text_json_and_lines(sdk: str, mode: str) -> None:
     """files.content gives .text, .json() and iter_lines() of the body, whichever way it was dripped."""
     app = routes(
-        ("GET", "/v1/files/file-t/content", body_handler(TEXT_FILE, mode=mode, chunk=chunk_size(mode),
-                                                          content_type="text/plain; charset=utf-8")),
-        ("GET", "/v1/files/file-j/content", body_handler({"a": [1, 2], "b": "é"}, mode=mode, chunk=chunk_size(mode))),
+        (
+            "GET",
+            "/v1/files/file-t/content",
+            body_handler(
+                TEXT_FILE, mode=mode, chunk=chunk_size(mode), content_type="text/plain; charset=utf-8"
+            ),
+        ),
+        (
+            "GET",
+            "/v1/files/file-j/content",
+            body_handler({"a": [1, 2], "b": "é"}, mode=mode, chunk=chunk_size(mode)),
+        ),
     )
     async with serve(app) as url, make_client(sdk, url) as client:
         text = await client.files.content("file-t")
@@ -107,8 +139,13 @@ async def test_file_content_text_json_and_lines(sdk: str, mode: str) -> None:
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_binary_error_raises_the_status_error(sdk: str) -> None:
     """A 404 on files.content raises NotFoundError with the server's message, not a BinaryResponse."""
-    app = routes(("GET", "/v1/files/nope/content",
-                  body_handler({"error": {"message": "No such file", "type": "invalid_request_error"}}, status=404)))
+    app = routes(
+        (
+            "GET",
+            "/v1/files/nope/content",
+            body_handler({"error": {"message": "No such file", "type": "invalid_request_error"}}, status=404),
+        )
+    )
     async with serve(app) as url, make_client(sdk, url) as client:
         with pytest.raises(Exception) as caught:
             await client.files.content("nope")
@@ -125,25 +162,38 @@ async def test_binary_error_raises_the_status_error(sdk: str) -> None:
 async def test_streaming_response_of_speech(sdk: str, mode: str, tmp_path: Any) -> None:
     """with_streaming_response.create: headers first, then stream_to_file / iter_bytes / read / parse."""
     body = AUDIO[:200] if mode == "bytes" else AUDIO
-    app = routes(("POST", "/v1/audio/speech", body_handler(body, mode=mode, chunk=chunk_size(mode),
-                                                           content_type="audio/mpeg")))
+    app = routes(
+        (
+            "POST",
+            "/v1/audio/speech",
+            body_handler(body, mode=mode, chunk=chunk_size(mode), content_type="audio/mpeg"),
+        )
+    )
     path = os.path.join(str(tmp_path), f"stream-{sdk}.mp3")
     async with serve(app) as url, make_client(sdk, url) as client:
         speech = client.audio.speech
-        async with speech.with_streaming_response.create(model="tts-1", voice="alloy", input="Hi") as response:
+        async with speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input="Hi"
+        ) as response:
             assert response.status_code == 200
             assert response.headers["content-type"] == "audio/mpeg"
             assert response.http_request.method == "POST"
             assert str(response.http_request.url) == f"{url}/audio/speech"
             assert response.request_id == "req_drip"
             await response.stream_to_file(path)
-        async with speech.with_streaming_response.create(model="tts-1", voice="alloy", input="Hi") as response:
+        async with speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input="Hi"
+        ) as response:
             pieces = [chunk async for chunk in response.iter_bytes(64)]
             assert all(len(p) == 64 for p in pieces[:-1]) and b"".join(pieces) == body
-        async with speech.with_streaming_response.create(model="tts-1", voice="alloy", input="Hi") as response:
+        async with speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input="Hi"
+        ) as response:
             assert await response.read() == body
             assert await response.parse() == body
-        async with speech.with_streaming_response.create(model="tts-1", voice="alloy", input="Hi") as response:
+        async with speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input="Hi"
+        ) as response:
             assert await response.parse() == body
     assert await anyio.Path(path).read_bytes() == body
 
@@ -153,8 +203,13 @@ async def test_streaming_response_of_speech(sdk: str, mode: str, tmp_path: Any) 
 async def test_streaming_response_text_and_lines(sdk: str, mode: str) -> None:
     """iter_text() and iter_lines() rebuild the text across any chunking; text() and json() read it whole."""
     app = routes(
-        ("GET", "/v1/files/file-t/content", body_handler(TEXT_FILE, mode=mode, chunk=chunk_size(mode),
-                                                          content_type="text/plain; charset=utf-8")),
+        (
+            "GET",
+            "/v1/files/file-t/content",
+            body_handler(
+                TEXT_FILE, mode=mode, chunk=chunk_size(mode), content_type="text/plain; charset=utf-8"
+            ),
+        ),
         ("GET", "/v1/files/file-j/content", body_handler({"k": "é"}, mode=mode, chunk=chunk_size(mode))),
     )
     async with serve(app) as url, make_client(sdk, url) as client:
@@ -208,8 +263,13 @@ async def test_streaming_response_of_an_sse_stream(sdk: str, mode: str) -> None:
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_streaming_response_status_error_raises_on_enter(sdk: str) -> None:
     """A 404 raises NotFoundError when the block is entered, before the body is handed over."""
-    app = routes(("GET", "/v1/files/nope/content",
-                  body_handler({"error": {"message": "No such file", "type": "invalid_request_error"}}, status=404)))
+    app = routes(
+        (
+            "GET",
+            "/v1/files/nope/content",
+            body_handler({"error": {"message": "No such file", "type": "invalid_request_error"}}, status=404),
+        )
+    )
     async with serve(app) as url, make_client(sdk, url) as client:
         with pytest.raises(Exception) as caught:
             async with client.files.with_streaming_response.content("nope"):
@@ -244,13 +304,19 @@ async def test_leaving_the_block_closes_the_connection(sdk: str) -> None:
                 while True:
                     await response.write(b"x" * 65536)
                     await anyio.sleep(0.005)
-        except (ConnectionError, OSError) as exc:  # aiohttp: ClientConnectionResetError is a ConnectionResetError
+        except (
+            ConnectionError,
+            OSError,
+        ) as exc:  # aiohttp: ClientConnectionResetError is a ConnectionResetError
             server_saw.append(type(exc).__name__)
         finally:
             done.set()
         return response
 
-    async with serve(routes(("GET", "/v1/files/big/content", endless))) as url, make_client(sdk, url) as client:
+    async with (
+        serve(routes(("GET", "/v1/files/big/content", endless))) as url,
+        make_client(sdk, url) as client,
+    ):
         async with client.files.with_streaming_response.content("big") as response:
             async for _ in response.iter_bytes():
                 break
@@ -294,7 +360,9 @@ async def test_stream_to_file_keeps_memory_bounded(sdk: str, tmp_path: Any) -> N
 @pytest.mark.parametrize("mode", MODES)
 async def test_raw_response_http_facts(sdk: str, mode: str) -> None:
     """with_raw_response: status, headers, request (method, url), content, text, json(), elapsed and parse()."""
-    app = routes(("POST", "/v1/chat/completions", body_handler(COMPLETION, mode=mode, chunk=chunk_size(mode))))
+    app = routes(
+        ("POST", "/v1/chat/completions", body_handler(COMPLETION, mode=mode, chunk=chunk_size(mode)))
+    )
     async with serve(app) as url, make_client(sdk, url) as client:
         raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
         top = await client.with_raw_response.chat.completions.create(model="gpt-4o", messages=MESSAGES)
@@ -326,10 +394,15 @@ async def test_raw_response_counts_retries(sdk: str) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
-            return web.json_response({"error": {"message": "boom"}}, status=500, headers={"retry-after-ms": "1"})
+            return web.json_response(
+                {"error": {"message": "boom"}}, status=500, headers={"retry-after-ms": "1"}
+            )
         return web.json_response(FILE, headers={"x-request-id": "req_2"})
 
-    async with serve(routes(("GET", "/v1/files/file-1", flaky))) as url, make_client(sdk, url, max_retries=1) as c:
+    async with (
+        serve(routes(("GET", "/v1/files/file-1", flaky))) as url,
+        make_client(sdk, url, max_retries=1) as c,
+    ):
         raw = await c.files.with_raw_response.retrieve("file-1")
     assert raw.retries_taken == 1 and calls == 2
     assert raw.parse().id == "file-1" and raw.parse()._request_id == "req_2"
@@ -383,7 +456,13 @@ async def test_request_id_on_results(sdk: str) -> None:
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_raw_and_streamed_list_parse_to_the_page(sdk: str) -> None:
     """list() through with_raw_response / with_streaming_response: parse() gives the page, with _request_id."""
-    page_body = {"object": "list", "data": [FILE], "has_more": False, "first_id": "file-1", "last_id": "file-1"}
+    page_body = {
+        "object": "list",
+        "data": [FILE],
+        "has_more": False,
+        "first_id": "file-1",
+        "last_id": "file-1",
+    }
     app = routes(("GET", "/v1/files", body_handler(page_body, headers={"x-request-id": "req_list"})))
     async with serve(app) as url, make_client(sdk, url) as client:
         raw = await client.files.with_raw_response.list(limit=1)
@@ -403,8 +482,16 @@ async def test_raw_response_of_a_structured_parse() -> None:
     class Answer(msgspec.Struct):
         verdict: str
 
-    body = {**COMPLETION, "choices": [{"index": 0, "finish_reason": "stop",
-                                       "message": {"role": "assistant", "content": '{"verdict": "yes"}'}}]}
+    body = {
+        **COMPLETION,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": '{"verdict": "yes"}'},
+            }
+        ],
+    }
     app = routes(("POST", "/v1/chat/completions", body_handler(body)))
     async with serve(app) as url, make_client("ours", url) as client:
         raw = await client.chat.completions.with_raw_response.parse(
@@ -425,7 +512,9 @@ async def test_raw_response_of_an_sse_stream(sdk: str, mode: str) -> None:
     """with_raw_response over create(stream=True): headers at once, parse() gives the stream to iterate."""
     app = routes(("POST", "/v1/chat/completions", sse_handler(CHUNKS, mode=mode)))
     async with serve(app) as url, make_client(sdk, url) as client:
-        raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=MESSAGES, stream=True
+        )
         assert raw.headers["content-type"] == "text/event-stream"
         assert raw.status_code == 200 and raw.http_request.method == "POST"
         stream = raw.parse()
@@ -441,7 +530,9 @@ async def test_iterating_an_unnamed_stream(sdk: str, mode: str) -> None:
     app = routes(("POST", "/v1/chat/completions", sse_handler(CHUNKS, mode=mode)))
     async with serve(app) as url, make_client(sdk, url) as client:
         text = ""
-        async for chunk in await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True):
+        async for chunk in await client.chat.completions.create(
+            model="gpt-4o", messages=MESSAGES, stream=True
+        ):
             text += chunk.choices[0].delta.content
         assert text == "Hello!"
         stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)

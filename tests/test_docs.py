@@ -56,7 +56,9 @@ async def test_runnable_block_runs_offline(name: str, code: str) -> None:
     async with FakeOpenAI() as fake, fake.client() as client:
         namespace = {"__name__": "__docs__", "client": client, "fake": fake}
         with contextlib.redirect_stdout(out):
-            result = eval(_compile(name, code), namespace)  # the docs' own code, compiled with top-level await
+            result = eval(
+                _compile(name, code), namespace
+            )  # the docs' own code, compiled with top-level await
             if result is not None:
                 await result
     sys.stdout.write(out.getvalue())
@@ -74,7 +76,11 @@ def test_readme_links_to_the_site_pages() -> None:
     links = re.findall(r"\]\((docs/[^)#]+)", readme)
     assert links and all((ROOT / link).exists() for link in links)
     nav = re.findall(r":\s+([\w./-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
-    missing = [page for page in nav if f"docs/{page}" not in links and page not in ("index.md", "operations.md",
-                                                                                    "CONTRACTS.md", "reference/client.md",
-                                                                                    "reference/testing.md")]
+    missing = [
+        page
+        for page in nav
+        if f"docs/{page}" not in links
+        and page
+        not in ("index.md", "operations.md", "CONTRACTS.md", "reference/client.md", "reference/testing.md")
+    ]
     assert not missing

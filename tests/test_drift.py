@@ -13,13 +13,17 @@ from openai_async._helpers.drift import Loose, loosen, raw_fields
 from openai_async._helpers.realtime.connection import RealtimeConnection
 from openai_async.types.realtime import RealtimeServerEventResponseDone, RealtimeServerEventResponseTextDelta
 
-TEXT_DELTA = (b'{"type":"response.output_text.delta","event_id":"e1","response_id":"r","item_id":"i",'
-              b'"output_index":0,"content_index":0,"delta":"Hi","obfuscation":"abc","hints":[{"k":1}]}')
+TEXT_DELTA = (
+    b'{"type":"response.output_text.delta","event_id":"e1","response_id":"r","item_id":"i",'
+    b'"output_index":0,"content_index":0,"delta":"Hi","obfuscation":"abc","hints":[{"k":1}]}'
+)
 
 
 def test_an_unknown_event_type_reads_by_attribute_and_by_key() -> None:
     """A type this release does not know is a Loose: ``ev.future.level``, ``ev["future"]["level"]``, to_dict()."""
-    event = RealtimeConnection.parse_event(b'{"type":"response.future","future":{"level":2,"tags":[{"a":1}]}}')
+    event = RealtimeConnection.parse_event(
+        b'{"type":"response.future","future":{"level":2,"tags":[{"a":1}]}}'
+    )
     assert isinstance(event, Loose) and isinstance(event, Unknown)
     assert event.type == "response.future"
     assert event.future.level == 2 and event["future"]["level"] == 2
@@ -55,7 +59,9 @@ def test_nested_fields_are_kept_except_on_delta_events() -> None:
     event = RealtimeConnection.parse_event(msgspec.json.encode(data))
     assert event.response.later.x == [1] and event.response.status == "completed"
     assert event.to_dict() == data
-    delta = RealtimeConnection.parse_event(TEXT_DELTA.replace(b'"hints"', b'"nested":{"deep":{"n":1}},"hints"'))
+    delta = RealtimeConnection.parse_event(
+        TEXT_DELTA.replace(b'"hints"', b'"nested":{"deep":{"n":1}},"hints"')
+    )
     assert delta.nested.deep.n == 1  # a new top-level field, whatever it holds
 
 
@@ -78,7 +84,9 @@ def test_kept_fields_survive_copy_deepcopy_and_pickle() -> None:
     """copy, deepcopy and pickle keep the undeclared fields and the class."""
     event = RealtimeConnection.parse_event(TEXT_DELTA)
     for clone in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):
-        assert type(clone) is type(event) and clone.to_dict() == event.to_dict() and clone.obfuscation == "abc"
+        assert (
+            type(clone) is type(event) and clone.to_dict() == event.to_dict() and clone.obfuscation == "abc"
+        )
     assert copy.deepcopy(event).hints[0] is not event.hints[0]
     loose = RealtimeConnection.parse_event(b'{"type":"later","a":{"b":1}}')
     assert pickle.loads(pickle.dumps(loose)).a.b == 1

@@ -26,8 +26,11 @@ def _f32(x: float) -> float:
 
 
 # float32 values, with the awkward ones: signed zero, the smallest normal, the largest, a rounded decimal.
-VECTORS = [[_f32(_rng.uniform(-1, 1)) for _ in range(DIM - 4)] + [-0.0, _f32(1.2e-38), _f32(3.4e38), _f32(0.1)]
-           for _ in range(3)]
+VECTORS = [
+    [_f32(_rng.uniform(-1, 1)) for _ in range(DIM - 4)] + [-0.0, _f32(1.2e-38), _f32(3.4e38), _f32(0.1)]
+    for _ in range(3)
+]
+
 
 def _embedding(vector: list[float], fmt: str) -> Any:
     if fmt == "base64":
@@ -40,9 +43,16 @@ def _app(seen: list[Any]) -> web.Application:
         body = msgspec.json.decode(await request.read())
         seen.append(body.get("encoding_format", "(left out)"))
         fmt = body.get("encoding_format", "float")
-        data = [{"object": "embedding", "index": i, "embedding": _embedding(v, fmt)} for i, v in enumerate(VECTORS)]
-        payload = {"object": "list", "data": data, "model": body["model"],
-                   "usage": {"prompt_tokens": 3, "total_tokens": 3}}
+        data = [
+            {"object": "embedding", "index": i, "embedding": _embedding(v, fmt)}
+            for i, v in enumerate(VECTORS)
+        ]
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": body["model"],
+            "usage": {"prompt_tokens": 3, "total_tokens": 3},
+        }
         return web.Response(body=msgspec.json.encode(payload), content_type="application/json")
 
     return routes(("POST", "/v1/embeddings", handler))
@@ -68,7 +78,11 @@ async def test_default_asks_base64_and_returns_the_official_floats() -> None:
     assert sent == {"official": ["base64"], "ours": ["base64"]}
     assert results["ours"] == results["official"]
     for i, ((index, obj, vector), expected) in enumerate(zip(results["ours"], VECTORS, strict=True)):
-        assert (index, obj) == (i, "embedding") and isinstance(vector, list) and all(type(x) is float for x in vector)
+        assert (
+            (index, obj) == (i, "embedding")
+            and isinstance(vector, list)
+            and all(type(x) is float for x in vector)
+        )
         assert vector == expected and len(vector) == DIM
     assert str(results["ours"][0][2][-4]) == "-0.0"
 
@@ -100,8 +114,17 @@ async def test_dimensions_and_user_reach_the_body() -> None:
         return web.json_response({"object": "list", "data": data, "model": "m"})
 
     async with serve(routes(("POST", "/v1/embeddings", handler))) as url, make_client("ours", url) as client:
-        result = await client.embeddings.create(model="m", input=[1, 2, 3], dimensions=8, user="u-1",
-                                                extra_body={"note": "x"})
-    assert bodies == [{"input": [1, 2, 3], "model": "m", "encoding_format": "base64", "dimensions": 8,
-                       "user": "u-1", "note": "x"}]
+        result = await client.embeddings.create(
+            model="m", input=[1, 2, 3], dimensions=8, user="u-1", extra_body={"note": "x"}
+        )
+    assert bodies == [
+        {
+            "input": [1, 2, 3],
+            "model": "m",
+            "encoding_format": "base64",
+            "dimensions": 8,
+            "user": "u-1",
+            "note": "x",
+        }
+    ]
     assert result.data[0].embedding == VECTORS[0][:8]

@@ -17,11 +17,21 @@ from ._server import routes, serve
 
 pytestmark = pytest.mark.anyio
 
-ERROR = {"error": {"message": "Invalid model", "type": "invalid_request_error", "param": "model",
-                   "code": "model_not_found"}}
+ERROR = {
+    "error": {
+        "message": "Invalid model",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
+    }
+}
 BODIES: dict[str, tuple[int, bytes | dict[str, Any], str | None]] = {
     "error document": (400, ERROR, None),
-    "numeric code": (429, {"error": {"message": "slow", "type": "requests", "param": None, "code": 429}}, None),
+    "numeric code": (
+        429,
+        {"error": {"message": "slow", "type": "requests", "param": None, "code": 429}},
+        None,
+    ),
     "no error member": (422, {"detail": "bad", "code": "x"}, None),
     "error without message": (404, {"error": {"type": "not_found"}}, None),
     "html page": (502, b"  <html><body>Bad gateway</body></html>\n", "text/html"),
@@ -110,11 +120,18 @@ async def test_stream_error_event_body_is_the_inner_error() -> None:
         for sdk in SDKS:
             async with make_client(sdk, url) as client:
                 stream = await client.chat.completions.create(
-                    model="m", messages=[{"role": "user", "content": "hi"}], stream=True)
+                    model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+                )
                 with pytest.raises((openai.APIError, openai_async.APIError)) as info:
                     async for _ in stream:
                         pass
-            seen[sdk] = (info.value.message, info.value.body, info.value.code, info.value.param, info.value.type)
+            seen[sdk] = (
+                info.value.message,
+                info.value.body,
+                info.value.code,
+                info.value.param,
+                info.value.type,
+            )
     assert seen["ours"] == seen["official"]
 
 
@@ -126,8 +143,13 @@ async def test_error_request_headers_are_masked_but_others_kept() -> None:
         return web.json_response(ERROR, status=400)
 
     async with serve(routes(("GET", "/v1/models", fail))) as url:
-        async with make_client("ours", url, api_key="sk-abc", organization="org-1",
-                               default_headers={"X-Api-Key": "k2", "X-Trace": "t"}) as client:
+        async with make_client(
+            "ours",
+            url,
+            api_key="sk-abc",
+            organization="org-1",
+            default_headers={"X-Api-Key": "k2", "X-Trace": "t"},
+        ) as client:
             with pytest.raises(openai_async.BadRequestError) as info:
                 await client.models.list()
     headers = info.value.request.headers  # type: ignore[union-attr]

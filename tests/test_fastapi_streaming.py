@@ -30,8 +30,13 @@ pytestmark = pytest.mark.anyio
 
 
 def _chunk(text: str) -> bytes:
-    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini",
-             "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+    chunk = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+    }
     return b"data: " + msgspec.json.encode(chunk) + b"\n\n"
 
 
@@ -90,8 +95,11 @@ async def _first_then_rest(response: aiohttp.ClientResponse, endpoint: str, upst
 async def test_tokens_reach_the_browser_while_the_upstream_is_still_streaming(endpoint: str) -> None:
     """Each endpoint forwards the first token before the upstream stream has finished (no buffering)."""
     upstream = Upstream()
-    async with serve(routes(("POST", "/v1/chat/completions", upstream.handler))) as url, \
-            example.serve(example.create_app(_factory(url))) as app_url, aiohttp.ClientSession() as http:
+    async with (
+        serve(routes(("POST", "/v1/chat/completions", upstream.handler))) as url,
+        example.serve(example.create_app(_factory(url))) as app_url,
+        aiohttp.ClientSession() as http,
+    ):
         with anyio.fail_after(10):
             async with http.get(f"{app_url}/chat/{endpoint}", params={"q": "hi"}) as response:
                 assert response.status == 200
@@ -106,11 +114,16 @@ async def test_tokens_reach_the_browser_while_the_upstream_is_still_streaming(en
 async def test_browser_disconnect_closes_the_upstream_stream(endpoint: str) -> None:
     """A client that hangs up mid-stream makes the app close its upstream connection; the app keeps serving."""
     upstream = Upstream()
-    async with serve(routes(("POST", "/v1/chat/completions", upstream.handler))) as url, \
-            example.serve(example.create_app(_factory(url))) as app_url, aiohttp.ClientSession() as http:
+    async with (
+        serve(routes(("POST", "/v1/chat/completions", upstream.handler))) as url,
+        example.serve(example.create_app(_factory(url))) as app_url,
+        aiohttp.ClientSession() as http,
+    ):
         with anyio.fail_after(10):
             response = await http.get(f"{app_url}/chat/{endpoint}", params={"q": "hi"})
-            assert (await response.content.readany()).startswith(b"data: Hel" if endpoint == "sse" else b"Hel")
+            assert (await response.content.readany()).startswith(
+                b"data: Hel" if endpoint == "sse" else b"Hel"
+            )
             response.close()  # the browser goes away mid-answer
             await upstream.gone.wait()  # the app closed the upstream socket instead of reading on
         assert not upstream.finished
@@ -127,14 +140,18 @@ async def test_one_client_per_app_closed_at_shutdown() -> None:
     upstream.release.set()
     made: list[AsyncOpenAI] = []
     async with serve(routes(("POST", "/v1/chat/completions", upstream.handler))) as url:
-        async with example.serve(example.create_app(_factory(url, made))) as app_url, \
-                aiohttp.ClientSession() as http:
+        async with (
+            example.serve(example.create_app(_factory(url, made))) as app_url,
+            aiohttp.ClientSession() as http,
+        ):
             for _ in range(3):
                 async with http.get(f"{app_url}/chat/text") as response:
                     assert await response.text() == "Hello\nworld"
         assert len(made) == 1
         with pytest.raises(RuntimeError):
-            await made[0].chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+            await made[0].chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
+            )
 
 
 async def test_example_app_streams_the_fake_servers_answer() -> None:

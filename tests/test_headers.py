@@ -17,8 +17,11 @@ from openai_async._core.headers import (
 
 def test_later_sources_win_whatever_the_case_and_keep_the_first_spelling() -> None:
     """The key < default_headers: "authorization" replaces "Authorization" under one key, spelled as first set."""
-    merged = merge_headers({"Accept": "application/json"}, {"Authorization": "Bearer sk"},
-                           {"authorization": "Bearer gw", "x-team": "a"})
+    merged = merge_headers(
+        {"Accept": "application/json"},
+        {"Authorization": "Bearer sk"},
+        {"authorization": "Bearer gw", "x-team": "a"},
+    )
     assert merged == {"Accept": "application/json", "Authorization": "Bearer gw", "x-team": "a"}
 
 
@@ -35,7 +38,9 @@ def test_client_header_names_get_one_spelling() -> None:
     assert list(headers) == ["Content-Type", "OpenAI-Project"]
 
 
-@pytest.mark.parametrize(("name", "value"), [("X-A", "a\r\nB: 1"), ("X-A", "a\nb"), ("X-A", "a\0"), ("X:A", "v")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("X-A", "a\r\nB: 1"), ("X-A", "a\nb"), ("X-A", "a\0"), ("X:A", "v")]
+)
 def test_injection_is_refused_naming_the_header(name: str, value: str) -> None:
     """CR, LF, NUL in a value, or ':' in a name, raise ValueError naming the header and the parameter."""
     with pytest.raises(ValueError, match=r"default_headers: header .*injection"):
@@ -48,14 +53,27 @@ def test_non_string_values_are_refused() -> None:
         merge_headers({"X-N": 5})
 
 
-@pytest.mark.parametrize("name", ["Authorization", "proxy-authorization", "api-key", "X-Api-Key", "Cookie",
-                                  "x-gateway-token", "X-Client-Secret", "OpenAI-Signature"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Authorization",
+        "proxy-authorization",
+        "api-key",
+        "X-Api-Key",
+        "Cookie",
+        "x-gateway-token",
+        "X-Client-Secret",
+        "OpenAI-Signature",
+    ],
+)
 def test_credential_headers_are_sensitive(name: str) -> None:
     """Authorization, api-key and any key/token/secret/cookie/signature header counts as a credential."""
     assert is_sensitive(name)
 
 
-@pytest.mark.parametrize("name", ["Accept", "Idempotency-Key", "OpenAI-Organization", "X-Request-Id", "User-Agent"])
+@pytest.mark.parametrize(
+    "name", ["Accept", "Idempotency-Key", "OpenAI-Organization", "X-Request-Id", "User-Agent"]
+)
 def test_ordinary_headers_are_not_sensitive(name: str) -> None:
     """Idempotency-Key, organization, accept ... are shown as they are."""
     assert not is_sensitive(name)

@@ -37,9 +37,18 @@ async def test_video_create_and_poll_matches_the_official_sdk() -> None:
             started = time.monotonic()
             results[sdk] = await video_flow(sdk, fake.base_url)
             assert time.monotonic() - started < 2.0  # openai-poll-after-ms: 10, not the 1 s default
-            assert [r.path for r in fake.requests].count(f"/videos/{fake.requests[-1].path.split('/')[-1]}") >= 2
+            assert [r.path for r in fake.requests].count(
+                f"/videos/{fake.requests[-1].path.split('/')[-1]}"
+            ) >= 2
     assert results["ours"] == results["official"]
-    assert results["ours"] == ["video", "completed", 100, "sora-2", "A calico cat playing a piano", "completed"]
+    assert results["ours"] == [
+        "video",
+        "completed",
+        100,
+        "sora-2",
+        "A calico cat playing a piano",
+        "completed",
+    ]
 
 
 async def test_video_poll_reports_progress_and_downloads() -> None:
@@ -47,7 +56,8 @@ async def test_video_poll_reports_progress_and_downloads() -> None:
     seen: list[tuple[str, int]] = []
     async with FakeOpenAI() as fake, fake.client() as client:
         video = await client.videos.create_and_poll(
-            prompt="waves", on_progress=lambda v: seen.append((v.status or "", v.progress or 0)))
+            prompt="waves", on_progress=lambda v: seen.append((v.status or "", v.progress or 0))
+        )
         content = await client.videos.download_content(video.id)
         data = content.read()
     assert seen == [("in_progress", 50), ("completed", 100)]
@@ -62,8 +72,10 @@ async def test_video_poll_interval_overrides_the_header() -> None:
         nonlocal reads
         reads += 1
         status = "completed" if reads == 3 else "in_progress"
-        return web.json_response({"id": "video_1", "object": "video", "status": status, "progress": reads * 33},
-                                 headers={"openai-poll-after-ms": "5000"})
+        return web.json_response(
+            {"id": "video_1", "object": "video", "status": status, "progress": reads * 33},
+            headers={"openai-poll-after-ms": "5000"},
+        )
 
     async with serve(routes(("GET", "/v1/videos/{video_id}", retrieve))) as url:
         for sdk in SDKS:
@@ -93,8 +105,9 @@ async def test_checkpoint_permissions_retrieve_is_the_list_object() -> None:
     async def listing(request: web.Request) -> web.Response:
         queries.append(dict(request.query))
         perm = {"id": "cp_1", "object": "checkpoint.permission", "created_at": 1, "project_id": "proj_1"}
-        return web.json_response({"object": "list", "data": [perm], "first_id": "cp_1", "last_id": "cp_1",
-                                  "has_more": False})
+        return web.json_response(
+            {"object": "list", "data": [perm], "first_id": "cp_1", "last_id": "cp_1", "has_more": False}
+        )
 
     app = routes(("GET", "/v1/fine_tuning/checkpoints/{checkpoint}/permissions", listing))
     results = {}
@@ -103,7 +116,8 @@ async def test_checkpoint_permissions_retrieve_is_the_list_object() -> None:
             async with make_client(sdk, url) as client:
                 with pytest.warns(DeprecationWarning, match="paginated list"):
                     page = await client.fine_tuning.checkpoints.permissions.retrieve(
-                        "ft:gpt-4o-mini:org:custom:ckpt-step-100", limit=5, order="descending")
+                        "ft:gpt-4o-mini:org:custom:ckpt-step-100", limit=5, order="descending"
+                    )
             results[sdk] = (page.object, [(p.id, p.project_id) for p in page.data], page.has_more)
     assert results["ours"] == results["official"] == ("list", [("cp_1", "proj_1")], False)
     assert queries[0] == queries[1] == {"limit": "5", "order": "descending"}
@@ -127,14 +141,22 @@ async def test_parse_and_stream_keywords_reach_the_body() -> None:
 
     async with FakeOpenAI() as fake, fake.client() as client:
         await client.chat.completions.parse(
-            model="gpt-4o-mini", messages=iter([{"role": "user", "content": "hi"}]), response_format=Answer,
-            temperature=0.25, seed=7, extra_headers={"x-test": "1"})
+            model="gpt-4o-mini",
+            messages=iter([{"role": "user", "content": "hi"}]),
+            response_format=Answer,
+            temperature=0.25,
+            seed=7,
+            extra_headers={"x-test": "1"},
+        )
         chat = fake.last_request
-        async with client.responses.stream(model="gpt-4o-mini", input="hi", max_output_tokens=50,
-                                           store=False) as stream:
+        async with client.responses.stream(
+            model="gpt-4o-mini", input="hi", max_output_tokens=50, store=False
+        ) as stream:
             await stream.until_done()
         responses = fake.last_request
-        parsed = await client.responses.parse(model="gpt-4o-mini", input="hi", text_format=Answer, parse_as=None)
+        parsed = await client.responses.parse(
+            model="gpt-4o-mini", input="hi", text_format=Answer, parse_as=None
+        )
         with pytest.raises(ValueError, match="stream=True"):
             await client.responses.parse(model="gpt-4o-mini", input="hi", stream=True)
     assert chat.json["temperature"] == 0.25 and chat.json["seed"] == 7
@@ -152,8 +174,17 @@ async def test_wait_for_processing_gives_up_like_the_official_sdk() -> None:
     async def retrieve(request: web.Request) -> web.Response:
         nonlocal reads
         reads += 1
-        return web.json_response({"id": "file-1", "object": "file", "bytes": 1, "created_at": 1,
-                                  "filename": "a.jsonl", "purpose": "batch", "status": "uploaded"})
+        return web.json_response(
+            {
+                "id": "file-1",
+                "object": "file",
+                "bytes": 1,
+                "created_at": 1,
+                "filename": "a.jsonl",
+                "purpose": "batch",
+                "status": "uploaded",
+            }
+        )
 
     async with serve(routes(("GET", "/v1/files/{file_id}", retrieve))) as url:
         for sdk in SDKS:

@@ -111,7 +111,11 @@ def test_the_walk_sees_the_package() -> None:
     """The walk finds the layers and a known edge, so the contracts below are not vacuous."""
     layers = {_layer(here) for _, _, here, _, _, _ in IMPORTS}
     assert {"_core", "_helpers", "_workloads", "types", "resources"} <= layers
-    assert any(target == ("_core", "streaming") for _, _, here, target, _, _ in IMPORTS if here == ("_core", "session"))
+    assert any(
+        target == ("_core", "streaming")
+        for _, _, here, target, _, _ in IMPORTS
+        if here == ("_core", "session")
+    )
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
@@ -125,7 +129,9 @@ def test_layers_depend_downwards_only(layer: str) -> None:
         if type_only and (layer, target) in TYPE_ONLY_REEXPORTS:
             continue
         if _layer(target) not in allowed:
-            wrong.append(f"{path.relative_to(PACKAGE.parent)}:{lineno} imports openai_async.{'.'.join(target)}")
+            wrong.append(
+                f"{path.relative_to(PACKAGE.parent)}:{lineno} imports openai_async.{'.'.join(target)}"
+            )
     assert not wrong, "\n".join(wrong)
 
 

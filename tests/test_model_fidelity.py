@@ -141,7 +141,13 @@ async def test_both_sdks_give_the_same_dumps(mode: str) -> None:
     assert ours.to_dict(exclude_none=True) == official.to_dict(exclude_none=True)
     assert msgspec.json.decode(ours.to_json()) == msgspec.json.decode(official.to_json())
     assert msgspec.json.decode(ours.model_dump_json()) == msgspec.json.decode(official.model_dump_json())
-    for path in ((), ("choices", 0), ("choices", 0, "message"), ("usage",), ("usage", "prompt_tokens_details")):
+    for path in (
+        (),
+        ("choices", 0),
+        ("choices", 0, "message"),
+        ("usage",),
+        ("usage", "prompt_tokens_details"),
+    ):
         a, b = _at(ours, path), _at(official, path)
         assert a.model_extra == b.model_extra, path
         # Unknown fields: in pydantic's model_fields_set (and ours); the official SDK adds them only on the
@@ -206,7 +212,9 @@ async def test_stream_chunks_keep_new_fields(sdk: str, mode: str) -> None:
     assert [c.model_dump()["choices"][0]["logprobs"] for c in chunks] == [None] * 3
     dumps = [c.model_dump() for c in chunks]
     assert dumps[1]["choices"][0]["delta"]["reasoning_content"] == "hmm"
-    assert dumps[0]["choices"][0]["delta"]["refusal"] is None and dumps[0]["choices"][0]["finish_reason"] is None
+    assert (
+        dumps[0]["choices"][0]["delta"]["refusal"] is None and dumps[0]["choices"][0]["finish_reason"] is None
+    )
 
 
 async def test_stream_chunks_dump_the_same_from_both_sdks() -> None:
@@ -219,7 +227,9 @@ async def test_stream_chunks_dump_the_same_from_both_sdks() -> None:
                 stream = await client.chat.completions.create(model="m", messages=[], stream=True)
                 dumps[sdk] = [chunk.model_dump() async for chunk in stream]
     for dump in dumps["official"]:
-        dump["choices"][0]["delta"].pop("audio")  # the official model declares delta.audio; the pinned spec does not
+        dump["choices"][0]["delta"].pop(
+            "audio"
+        )  # the official model declares delta.audio; the pinned spec does not
     assert dumps["ours"] == dumps["official"]
 
 
@@ -228,7 +238,9 @@ def test_nulls_and_absent_fields_are_told_apart() -> None:
     fast = decode(b'{"id": "c", "system_fingerprint": null}', ChatCompletion)
     assert fast.to_dict() == {"id": "c", "system_fingerprint": None}
     assert fast.model_fields_set == {"id", "system_fingerprint"}
-    slow = decode(b'{"id": "c", "system_fingerprint": null, "choices": [{"index": 0, "new": 1}]}', ChatCompletion)
+    slow = decode(
+        b'{"id": "c", "system_fingerprint": null, "choices": [{"index": 0, "new": 1}]}', ChatCompletion
+    )
     assert slow.to_dict() == {"id": "c", "system_fingerprint": None, "choices": [{"index": 0, "new": 1}]}
     assert slow.choices[0].model_fields_set == {"index", "new"}
 
@@ -251,7 +263,9 @@ def test_include_and_exclude_take_sets_and_nested_dicts() -> None:
     """``include``/``exclude`` take field names as pydantic does: a set, or a dict down to list indexes."""
     completion = ChatCompletion.model_validate(BODY)
     assert completion.model_dump(include={"id", "model"}) == {"id": "chatcmpl-1", "model": "gpt-4o-mini"}
-    trimmed = completion.model_dump(exclude={"choices": {"__all__": {"message"}}, "usage": True}, exclude_unset=True)
+    trimmed = completion.model_dump(
+        exclude={"choices": {"__all__": {"message"}}, "usage": True}, exclude_unset=True
+    )
     assert trimmed["choices"] == [{"index": 0, "logprobs": None, "finish_reason": "stop",
                                    "new_choice_field": [1, None]}]  # fmt: skip
     assert "usage" not in trimmed
@@ -270,7 +284,14 @@ def test_model_validate_refuses_what_is_not_a_mapping() -> None:
     assert isinstance(ChatCompletionChunk.model_validate(CHUNKS[1]), Mapping) is False
 
 
-RESPONSE = {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "store": True, "new_resp_field": None}
+RESPONSE = {
+    "id": "resp_1",
+    "object": "response",
+    "created_at": 1,
+    "model": "m",
+    "store": True,
+    "new_resp_field": None,
+}
 EVENTS: list[dict[str, Any]] = [
     {"type": "response.created", "sequence_number": 0, "response": {**RESPONSE, "status": "in_progress", "output": []}},
     {"type": "response.output_text.delta", "sequence_number": 1, "item_id": "m1", "output_index": 0,
@@ -292,7 +313,10 @@ async def test_responses_stream_events_keep_new_fields(sdk: str) -> None:
         events = [event async for event in stream]
     assert [e.type for e in events] == [e["type"] for e in EVENTS]
     assert [e.to_dict() for e in events] == EVENTS
-    assert events[0].response.store is True and events[0].response.model_extra == {"store": True, "new_resp_field": None}
+    assert events[0].response.store is True and events[0].response.model_extra == {
+        "store": True,
+        "new_resp_field": None,
+    }
     assert events[1].new_event_field == "x"
     assert events[2].response.output[0].content[0].new_part_field == 1
     assert events[2].response.output_text == "Hi"

@@ -54,7 +54,10 @@ def _otel() -> tuple[OpenTelemetryHooks, InMemorySpanExporter]:
 async def test_hooks_see_a_call_its_retries_and_its_answer() -> None:
     """on_request, on_retry (one per retry, with the reason) and on_response run in order for one call."""
     recorder = Recorder()
-    async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=[recorder], retry=RetryPolicy.instant()) as client:
+    async with (
+        FakeOpenAI(api_key=KEY) as fake,
+        fake.client(hooks=[recorder], retry=RetryPolicy.instant()) as client,
+    ):
         fake.add("POST", "/chat/completions", status=503, json=error("busy", "server_error"))
         fake.add("POST", "/chat/completions", json=chat_completion("Hello"))
         completion = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
@@ -72,7 +75,9 @@ async def test_hooks_see_a_failure_and_copies_keep_them() -> None:
     async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=recorder, max_retries=0) as client:
         fake.add("POST", "/embeddings", status=400, json=error("bad input"))
         with pytest.raises(openai_async.BadRequestError):
-            await client.with_options(timeout=5.0).embeddings.create(model="text-embedding-3-small", input="x")
+            await client.with_options(timeout=5.0).embeddings.create(
+                model="text-embedding-3-small", input="x"
+            )
     assert recorder.events == [
         ("request", ("POST", "/embeddings", "embeddings", "text-embedding-3-small", False)),
         ("error", (400, "BadRequestError")),
@@ -88,7 +93,13 @@ async def test_hooks_see_a_stream_end_and_raw_responses_still_work() -> None:
             assert [c async for c in stream]
         raw = await client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)
         assert raw.status_code == 200 and raw.parse().choices[0].message.content == "hi"
-    assert [name for name, _ in recorder.events] == ["request", "response", "stream_end", "request", "response"]
+    assert [name for name, _ in recorder.events] == [
+        "request",
+        "response",
+        "stream_end",
+        "request",
+        "response",
+    ]
     assert recorder.events[2] == ("stream_end", True)
 
 
@@ -114,8 +125,10 @@ def test_hooks_must_be_request_hooks() -> None:
 async def test_otel_span_for_a_chat_completion() -> None:
     """One CLIENT span named "chat gpt-4o-mini" with the GenAI attributes, usage, request id and retries."""
     hooks, exporter = _otel()
-    async with FakeOpenAI(api_key=KEY) as fake, \
-            fake.client(hooks=[hooks], retry=RetryPolicy.instant()) as client:
+    async with (
+        FakeOpenAI(api_key=KEY) as fake,
+        fake.client(hooks=[hooks], retry=RetryPolicy.instant()) as client,
+    ):
         fake.add("POST", "/chat/completions", status=429, json=error("slow down", "rate_limit_error"))
         await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     (span,) = exporter.get_finished_spans()
@@ -138,10 +151,15 @@ async def test_otel_span_for_a_stream_ends_with_it() -> None:
     """A stream's span ends when the stream does, with the usage of its last chunk and the time to first chunk."""
     hooks, exporter = _otel()
     async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=[hooks]) as client:
-        fake.add("POST", "/chat/completions", stream=chat_completion_chunks("a b c", include_usage=True),
-                 delay_between_chunks=0.01)
-        stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
-                                                      stream_options={"include_usage": True})
+        fake.add(
+            "POST",
+            "/chat/completions",
+            stream=chat_completion_chunks("a b c", include_usage=True),
+            delay_between_chunks=0.01,
+        )
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
         async with stream:
             assert exporter.get_finished_spans() == ()  # still open while the stream runs
             async for _ in stream:
@@ -169,11 +187,15 @@ async def test_otel_span_for_an_error_and_for_responses() -> None:
     assert dict(responses.attributes or {})["gen_ai.usage.input_tokens"] > 0
 
 
-async def test_retry_and_rate_limit_logs_carry_request_ids_and_no_key(caplog: pytest.LogCaptureFixture) -> None:
+async def test_retry_and_rate_limit_logs_carry_request_ids_and_no_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Retries and 429s are logged on "openai_async" with the request id; the key appears in no record."""
     caplog.set_level(logging.DEBUG, logger="openai_async")
-    async with FakeOpenAI(api_key=KEY) as fake, \
-            fake.client(retry=RetryPolicy.instant(), rate_limiter=RateLimiter(rpm=10_000)) as client:
+    async with (
+        FakeOpenAI(api_key=KEY) as fake,
+        fake.client(retry=RetryPolicy.instant(), rate_limiter=RateLimiter(rpm=10_000)) as client,
+    ):
         fake.add("POST", "/chat/completions", status=429, json=error("slow down", "rate_limit_error"))
         fake.add("POST", "/chat/completions", status=500, json=error("oops", "server_error"))
         await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
@@ -204,8 +226,9 @@ async def test_otel_spans_for_the_stream_helpers() -> None:
     """chat.completions.stream() and responses.stream() end their spans with the helper, usage included."""
     hooks, exporter = _otel()
     async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=[hooks]) as client:
-        async with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES,
-                                                  stream_options={"include_usage": True}) as stream:
+        async with client.chat.completions.stream(
+            model="gpt-4o-mini", messages=MESSAGES, stream_options={"include_usage": True}
+        ) as stream:
             await stream.get_final_completion()
         async with client.responses.stream(model="gpt-4o-mini", input="hi") as events:
             await events.get_final_response()
@@ -221,8 +244,9 @@ async def test_hooks_with_streaming_response_and_pages() -> None:
     """with_streaming_response keeps its lazy body under hooks; list pages are observed too."""
     recorder = Recorder()
     async with FakeOpenAI(api_key=KEY) as fake, fake.client(hooks=[recorder]) as client:
-        async with client.audio.speech.with_streaming_response.create(model="tts-1", voice="alloy",
-                                                                      input="Hi") as response:
+        async with client.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input="Hi"
+        ) as response:
             assert response.status_code == 200
             assert len(await response.read()) > 0
         assert [m.id async for m in client.models.list()]

@@ -30,8 +30,15 @@ def page_after(request: web.Request, size: int = 3) -> tuple[list[dict[str, obje
 
 async def cursor(request: web.Request) -> web.Response:
     chunk, more = page_after(request)
-    return web.json_response({"object": "list", "data": chunk, "has_more": more,
-                              "first_id": chunk[0]["id"], "last_id": chunk[-1]["id"]})
+    return web.json_response(
+        {
+            "object": "list",
+            "data": chunk,
+            "has_more": more,
+            "first_id": chunk[0]["id"],
+            "last_id": chunk[-1]["id"],
+        }
+    )
 
 
 async def next_style(request: web.Request) -> web.Response:
@@ -50,8 +57,13 @@ def app() -> web.Application:
 @pytest.mark.parametrize(("path", "kind"), [("/c", "cursor"), ("/n", "next")])
 async def test_async_for_walks_every_page(path: str, kind: str) -> None:
     """async for over a list call yields every item of every page, fetched lazily."""
-    async with serve(app()) as url, AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant()) as client:
-        items = [it async for it in client._paginate(path, query={"limit": 3}, item=Item, page=kind, options={})]
+    async with (
+        serve(app()) as url,
+        AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant()) as client,
+    ):
+        items = [
+            it async for it in client._paginate(path, query={"limit": 3}, item=Item, page=kind, options={})
+        ]
     assert [it.n for it in items] == list(range(7))
 
 
@@ -74,13 +86,21 @@ async def test_single_page_lists_stop() -> None:
 
 
 async def drifted(request: web.Request) -> web.Response:
-    return web.json_response({"object": "list", "has_more": "maybe", "data": [{"id": "a", "n": "not-a-number"},
-                                                                          {"id": "b", "n": 2}]})
+    return web.json_response(
+        {
+            "object": "list",
+            "has_more": "maybe",
+            "data": [{"id": "a", "n": "not-a-number"}, {"id": "b", "n": 2}],
+        }
+    )
 
 
 async def test_a_drifted_page_still_yields_its_items() -> None:
     """A page whose envelope or items drift from the spec still gives every item, read leniently."""
-    async with serve(routes(("GET", "/v1/d", drifted))) as url, AsyncOpenAI(api_key="k", base_url=url) as client:
+    async with (
+        serve(routes(("GET", "/v1/d", drifted))) as url,
+        AsyncOpenAI(api_key="k", base_url=url) as client,
+    ):
         page = await client._paginate("/d", item=Item, page="cursor", options={})
         assert [getattr(it, "id", None) or it.get("id") for it in page.data] == ["a", "b"]
         assert not page.has_more

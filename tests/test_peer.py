@@ -69,8 +69,9 @@ def peer_url() -> Iterator[str]:
         pytest.skip(f"peer tier: no llama-server build at {BINARY} (run ../shared/peer/peer.sh build)")
     if not PEER_SH.exists():
         pytest.skip(f"peer tier: {PEER_SH} not found (the shared folder belongs beside the checkout)")
-    started = subprocess.run([str(PEER_SH), "start", str(_free_port())], capture_output=True, text=True,
-                             timeout=120, check=False)
+    started = subprocess.run(
+        [str(PEER_SH), "start", str(_free_port())], capture_output=True, text=True, timeout=120, check=False
+    )
     words = started.stdout.split()
     if started.returncode != 0 or "PID" not in words or "BASE" not in words:
         pytest.fail(f"llama-server did not start: {started.stdout}{started.stderr}")
@@ -105,9 +106,19 @@ async def both(url: str, scenario: Callable[[Any], Awaitable[dict[str, Any]]]) -
     return seen["ours"]
 
 
-COMPLETION_PATHS = ("id", "object", "created", "model", "choices.0.index", "choices.0.finish_reason",
-                    "choices.0.message.role", "choices.0.message.content", "usage.prompt_tokens",
-                    "usage.completion_tokens", "usage.total_tokens")
+COMPLETION_PATHS = (
+    "id",
+    "object",
+    "created",
+    "model",
+    "choices.0.index",
+    "choices.0.finish_reason",
+    "choices.0.message.role",
+    "choices.0.message.content",
+    "usage.prompt_tokens",
+    "usage.completion_tokens",
+    "usage.total_tokens",
+)
 
 
 async def test_chat_completion(peer_url: str) -> None:
@@ -115,8 +126,12 @@ async def test_chat_completion(peer_url: str) -> None:
 
     async def scenario(client: Any) -> dict[str, Any]:
         completion = await client.chat.completions.create(model="tiny", messages=MESSAGES, max_tokens=8)
-        return {**observe(completion, *COMPLETION_PATHS), "choices": len(completion.choices),
-                "has_request_id": hasattr(completion, "_request_id"), "object_value": completion.object}
+        return {
+            **observe(completion, *COMPLETION_PATHS),
+            "choices": len(completion.choices),
+            "has_request_id": hasattr(completion, "_request_id"),
+            "object_value": completion.object,
+        }
 
     seen = await both(peer_url, scenario)
     assert seen["choices.0.message.content"] == "str" and seen["usage.total_tokens"] == "int"
@@ -131,8 +146,11 @@ async def test_chat_tool_call(peer_url: str) -> None:
             model="tiny", messages=MESSAGES, tools=[WEATHER_TOOL], tool_choice="required", max_tokens=64
         )
         call = completion.choices[0].message.tool_calls[0]
-        return {**observe(call, "id", "type", "function.name", "function.arguments"), "name": call.function.name,
-                "city_ok": json.loads(call.function.arguments)["city"] in ("Paris", "Rome")}
+        return {
+            **observe(call, "id", "type", "function.name", "function.arguments"),
+            "name": call.function.name,
+            "city_ok": json.loads(call.function.arguments)["city"] in ("Paris", "Rome"),
+        }
 
     seen = await both(peer_url, scenario)
     assert seen["name"] == "get_weather" and seen["city_ok"] and seen["function.arguments"] == "str"
@@ -211,9 +229,12 @@ async def test_legacy_completions(peer_url: str) -> None:
         completion = await client.completions.create(model="tiny", prompt="Once upon", max_tokens=8)
         stream = await client.completions.create(model="tiny", prompt="Once upon", max_tokens=8, stream=True)
         pieces = [chunk async for chunk in stream]
-        return {**observe(completion, "id", "object", "choices.0.text", "choices.0.finish_reason",
-                          "usage.total_tokens"),
-                "streamed": {type(c.choices[0].text).__name__ for c in pieces if c.choices}}
+        return {
+            **observe(
+                completion, "id", "object", "choices.0.text", "choices.0.finish_reason", "usage.total_tokens"
+            ),
+            "streamed": {type(c.choices[0].text).__name__ for c in pieces if c.choices},
+        }
 
     seen = await both(peer_url, scenario)
     assert seen["choices.0.text"] == "str" and seen["streamed"] == {"str"}
@@ -233,8 +254,12 @@ async def test_responses(peer_url: str) -> None:
         response = await client.responses.create(model="tiny", input="Hi", max_output_tokens=8)
         events = client.responses.create(model="tiny", input="Hi", max_output_tokens=8, stream=True)
         kinds = [event.type async for event in await events]
-        return {**observe(response, "id", "object", "status", "output_text"), "object_value": response.object,
-                "first": kinds[0], "last": kinds[-1]}
+        return {
+            **observe(response, "id", "object", "status", "output_text"),
+            "object_value": response.object,
+            "first": kinds[0],
+            "last": kinds[-1],
+        }
 
     seen = await both(peer_url, scenario)
     assert seen["object_value"] == "response" and seen["output_text"] == "str"
@@ -247,8 +272,12 @@ async def test_embeddings(peer_url: str) -> None:
     async def scenario(client: Any) -> dict[str, Any]:
         result = await client.embeddings.create(model="tiny-embed", input=["first text", "second text"])
         vectors = [item.embedding for item in result.data]
-        return {"count": len(vectors), "sizes": len({len(v) for v in vectors}), "types": {type(x).__name__
-                for v in vectors for x in v}, **observe(result, "object", "model", "usage.prompt_tokens")}
+        return {
+            "count": len(vectors),
+            "sizes": len({len(v) for v in vectors}),
+            "types": {type(x).__name__ for v in vectors for x in v},
+            **observe(result, "object", "model", "usage.prompt_tokens"),
+        }
 
     seen = await both(peer_url, scenario)
     assert seen["count"] == 2 and seen["sizes"] == 1 and seen["types"] == {"float"}
@@ -261,8 +290,11 @@ async def test_unknown_model_error(peer_url: str) -> None:
         try:
             await client.chat.completions.create(model="no-such-model", messages=MESSAGES, max_tokens=4)
         except Exception as exc:  # the class is what is compared
-            return {"error": type(exc).__name__, "status": getattr(exc, "status_code", None),
-                    "has_message": bool(str(exc))}
+            return {
+                "error": type(exc).__name__,
+                "status": getattr(exc, "status_code", None),
+                "has_message": bool(str(exc)),
+            }
         return {"error": None}
 
     seen = await both(peer_url, scenario)
@@ -273,15 +305,24 @@ async def test_raw_and_streaming_responses(peer_url: str) -> None:
     """with_raw_response and with_streaming_response against the real server: facts, then the parsed result."""
 
     async def scenario(client: Any) -> dict[str, Any]:
-        raw = await client.chat.completions.with_raw_response.create(model="tiny", messages=MESSAGES, max_tokens=4)
+        raw = await client.chat.completions.with_raw_response.create(
+            model="tiny", messages=MESSAGES, max_tokens=4
+        )
         async with client.chat.completions.with_streaming_response.create(
             model="tiny", messages=MESSAGES, max_tokens=4, stream=True
         ) as response:
             chunks = [chunk async for chunk in await response.parse()]
             streamed_status = response.status_code
-        return {"status": raw.status_code, "method": raw.http_request.method, "retries": raw.retries_taken,
-                **observe(raw.parse(), "choices.0.message.content"), "streamed_status": streamed_status,
-                "chunk_objects": {c.object for c in chunks}}
+        return {
+            "status": raw.status_code,
+            "method": raw.http_request.method,
+            "retries": raw.retries_taken,
+            **observe(raw.parse(), "choices.0.message.content"),
+            "streamed_status": streamed_status,
+            "chunk_objects": {c.object for c in chunks},
+        }
 
     seen = await both(peer_url, scenario)
-    assert seen["status"] == seen["streamed_status"] == 200 and seen["chunk_objects"] == {"chat.completion.chunk"}
+    assert seen["status"] == seen["streamed_status"] == 200 and seen["chunk_objects"] == {
+        "chat.completion.chunk"
+    }

@@ -50,7 +50,8 @@ async def test_explicit_poll_interval_overrides_the_header() -> None:
     async with serve(fake.app()) as url, _client(url) as client:
         started = time.monotonic()
         vs_file = await client.vector_stores.files.create_and_poll(
-            "file-abc", vector_store_id="vs_1", poll_interval_ms=20)
+            "file-abc", vector_store_id="vs_1", poll_interval_ms=20
+        )
     assert vs_file.status == "completed"
     assert time.monotonic() - started < 1.0
 
@@ -63,7 +64,9 @@ async def test_max_wait_raises_with_the_last_object() -> None:
         assert batch.id is not None
         started = time.monotonic()
         with pytest.raises(PollTimeoutError) as caught:
-            await client.vector_stores.file_batches.poll(batch.id, vector_store_id="vs_1", max_wait_seconds=0.3)
+            await client.vector_stores.file_batches.poll(
+                batch.id, vector_store_id="vs_1", max_wait_seconds=0.3
+            )
         elapsed = time.monotonic() - started
     assert 0.28 <= elapsed < 0.8
     assert isinstance(caught.value, TimeoutError)
@@ -81,7 +84,8 @@ async def test_file_batches_upload_and_poll_uploads_every_file(tmp_path: Path) -
         paths.append(path)
     async with serve(fake.app()) as url, _client(url) as client:
         batch = await client.vector_stores.file_batches.upload_and_poll(
-            "vs_9", files=paths, file_ids=["file-existing"], max_concurrency=2)
+            "vs_9", files=paths, file_ids=["file-existing"], max_concurrency=2
+        )
     assert batch.status == "completed"
     assert batch.file_counts is not None and batch.file_counts.total == 4
     uploaded = sorted(fake.contents[fid] for fid, f in fake.files.items() if f["purpose"] == "assistants")

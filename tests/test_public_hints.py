@@ -11,9 +11,7 @@ import pytest
 
 import openai_async
 
-PUBLIC_CLASSES = sorted(
-    name for name in openai_async.__all__ if inspect.isclass(getattr(openai_async, name))
-)
+PUBLIC_CLASSES = sorted(name for name in openai_async.__all__ if inspect.isclass(getattr(openai_async, name)))
 
 
 @pytest.mark.parametrize("name", PUBLIC_CLASSES)
@@ -28,7 +26,8 @@ def test_help_and_type_hints_work_on_every_public_class(name: str) -> None:
 def test_public_result_structs_convert_from_plain_data() -> None:
     """msgspec.convert builds the exported result structs (their annotations resolve from the public module)."""
     bulk = msgspec.convert(
-        {"id": "r1", "custom_id": "a", "response": {"status_code": 200, "body": {"x": 1}}}, openai_async.BulkResult
+        {"id": "r1", "custom_id": "a", "response": {"status_code": 200, "body": {"x": 1}}},
+        openai_async.BulkResult,
     )
     batch = msgspec.convert({"custom_id": "a", "response": {"status_code": 200}}, openai_async.BatchResult)
     assert bulk.ok and bulk.response is not None and bulk.response.body == {"x": 1}

@@ -73,7 +73,9 @@ class FakeRealtime:
         n = len(self.handshakes)
         self.handshakes.append((request.path, dict(request.headers), dict(request.query)))
         if self.refuse_from is not None and n >= self.refuse_from:
-            return web.json_response({"error": {"message": "nope", "code": "refused"}}, status=self.refuse_status)
+            return web.json_response(
+                {"error": {"message": "nope", "code": "refused"}}, status=self.refuse_status
+            )
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.received.append([])
@@ -111,18 +113,23 @@ def client_for(url: str, **kw: Any) -> AsyncOpenAI:
     return AsyncOpenAI(api_key=SECRET, base_url=url, **kw)
 
 
-async def test_handshake_sends_auth_headers_and_query_and_hides_the_key(caplog: pytest.LogCaptureFixture) -> None:
+async def test_handshake_sends_auth_headers_and_query_and_hides_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """The upgrade goes to /v1/realtime?model=... with Bearer auth, org/project headers; no repr or log has the key."""
 
     async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
-        await ws.send_str(ev("session.created", event_id="e0", session={"type": "realtime", "model": "gpt-realtime"}))
+        await ws.send_str(
+            ev("session.created", event_id="e0", session={"type": "realtime", "model": "gpt-realtime"})
+        )
         await srv.drain(ws, n)
 
     srv = FakeRealtime(script)
     caplog.set_level(logging.DEBUG, logger="openai_async")
     async with serve(srv.app()) as url, client_for(url, organization="org-1", project="proj-1") as client:
-        manager = client.realtime.connect(model="gpt-realtime", extra_query={"intent": "x"},
-                                          extra_headers={"X-Extra": "1"})
+        manager = client.realtime.connect(
+            model="gpt-realtime", extra_query={"intent": "x"}, extra_headers={"X-Extra": "1"}
+        )
         assert manager.url == url.replace("http://", "ws://") + "/realtime?model=gpt-realtime&intent=x"
         async with manager as conn:
             event = await conn.recv()
@@ -150,8 +157,11 @@ async def test_key_provider_call_id_and_websocket_base_url() -> None:
 
     srv = FakeRealtime(script)
     async with serve(srv.app()) as url:
-        client = AsyncOpenAI(api_key=key, base_url="http://unused.invalid/v1",
-                             websocket_base_url=url.replace("http://", "ws://"))
+        client = AsyncOpenAI(
+            api_key=key,
+            base_url="http://unused.invalid/v1",
+            websocket_base_url=url.replace("http://", "ws://"),
+        )
         async with client, client.realtime.connect(call_id="rtc_1") as conn:
             assert isinstance(await conn.recv(), RealtimeServerEventSessionCreated)
     _, headers, query = srv.handshakes[0]
@@ -177,8 +187,16 @@ async def test_session_replay_yields_typed_events_and_ends_on_a_clean_close() ->
             elif event["type"] == "response.create":
                 await ws.send_str(ev("response.created", response={"id": "r1"}))
                 await ws.send_str(ev("response.output_text.delta", response_id="r1", delta="Hel"))
-                await ws.send_str(ev("response.output_audio.delta", response_id="r1", item_id="i1",
-                                     output_index=0, content_index=0, delta=base64.b64encode(AUDIO_1).decode()))
+                await ws.send_str(
+                    ev(
+                        "response.output_audio.delta",
+                        response_id="r1",
+                        item_id="i1",
+                        output_index=0,
+                        content_index=0,
+                        delta=base64.b64encode(AUDIO_1).decode(),
+                    )
+                )
                 await ws.send_str(ev("response.audio.delta", delta=base64.b64encode(AUDIO_2).decode()))
                 await ws.send_bytes(ev("response.output_text.delta", response_id="r1", delta="lo").encode())
                 await ws.send_str(ev("error", error={"type": "invalid_request_error", "message": "bad"}))
@@ -200,8 +218,14 @@ async def test_session_replay_yields_typed_events_and_ends_on_a_clean_close() ->
     assert isinstance(updated, RealtimeServerEventSessionUpdated)
     assert updated.session.instructions == "be brief"  # type: ignore[union-attr]
     assert [e.type for e in rest] == [
-        "response.created", "response.output_text.delta", "response.output_audio.delta", "response.audio.delta",
-        "response.output_text.delta", "error", "response.brand_new_thing", "response.done",
+        "response.created",
+        "response.output_text.delta",
+        "response.output_audio.delta",
+        "response.audio.delta",
+        "response.output_text.delta",
+        "error",
+        "response.brand_new_thing",
+        "response.done",
     ]
     assert isinstance(rest[1], RealtimeServerEventResponseTextDelta) and rest[1].delta == "Hel"
     assert isinstance(rest[2], RealtimeServerEventResponseAudioDelta) and rest[2].item_id == "i1"
@@ -310,9 +334,19 @@ async def test_error_events_raise_when_opted_in_and_the_session_goes_on() -> Non
     """raise_errors=True turns an error event into RealtimeAPIError (code, param, event_id); reading continues."""
 
     async def script(srv: FakeRealtime, ws: web.WebSocketResponse, request: web.Request, n: int) -> None:
-        await ws.send_str(ev("error", event_id="e9", error={
-            "type": "invalid_request_error", "code": "unknown_parameter", "message": "Unknown parameter: 'x'.",
-            "param": "session.x", "event_id": "client_7"}))
+        await ws.send_str(
+            ev(
+                "error",
+                event_id="e9",
+                error={
+                    "type": "invalid_request_error",
+                    "code": "unknown_parameter",
+                    "message": "Unknown parameter: 'x'.",
+                    "param": "session.x",
+                    "event_id": "client_7",
+                },
+            )
+        )
         await ws.send_str(ev("session.created"))
         await srv.drain(ws, n)
 
@@ -324,7 +358,9 @@ async def test_error_events_raise_when_opted_in_and_the_session_goes_on() -> Non
             after = await conn.recv()
     err = info.value
     assert isinstance(err, APIError)
-    assert err.code == "unknown_parameter" and err.param == "session.x" and err.type == "invalid_request_error"
+    assert (
+        err.code == "unknown_parameter" and err.param == "session.x" and err.type == "invalid_request_error"
+    )
     assert err.event_id == "client_7" and isinstance(err.event, RealtimeServerEventError)
     assert "Unknown parameter" in str(err)
     assert isinstance(after, RealtimeServerEventSessionCreated)
@@ -482,14 +518,19 @@ async def test_a_send_on_a_dropped_connection_reconnects_when_opted_in() -> None
     async with serve(srv.app()) as url, client_for(url) as client:
         async with client.realtime.connect(model="m", reconnect=RetryPolicy.instant(3)) as conn:
             assert eid(await conn.recv()) == "created_0"
-            await conn.send(RealtimeClientEventSessionUpdate(session=RealtimeSessionCreateRequestGA(instructions="A")))
+            await conn.send(
+                RealtimeClientEventSessionUpdate(session=RealtimeSessionCreateRequestGA(instructions="A"))
+            )
             with anyio.fail_after(5):
                 await srv.done.wait()  # the server has dropped the first connection
             await anyio.sleep(0.05)  # and the client's socket has seen it go
             await conn.input_audio_buffer.commit()
             rest = [event async for event in conn]
     assert len(srv.handshakes) == 2
-    assert srv.received[1][0] == {"type": "session.update", "session": {"type": "realtime", "instructions": "A"}}
+    assert srv.received[1][0] == {
+        "type": "session.update",
+        "session": {"type": "realtime", "instructions": "A"},
+    }
     assert srv.received[1][1] == {"type": "input_audio_buffer.commit"}
     assert [eid(e) for e in rest] == ["created_1"]
 
@@ -566,7 +607,9 @@ async def test_azure_client_names_the_deployment_and_sends_its_api_key() -> None
     app = routes(("GET", "/openai/realtime", srv.handler))
     async with serve(app) as url:
         endpoint = url.removesuffix("/v1")
-        async with AsyncAzureOpenAI(azure_endpoint=endpoint, api_key="azure-key", api_version="2025-04-01-preview") as az:
+        async with AsyncAzureOpenAI(
+            azure_endpoint=endpoint, api_key="azure-key", api_version="2025-04-01-preview"
+        ) as az:
             async with az.realtime.connect(model="my-realtime") as conn:
                 assert isinstance(await conn.recv(), RealtimeServerEventSessionCreated)
     path, headers, query = srv.handshakes[0]

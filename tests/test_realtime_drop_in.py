@@ -19,7 +19,9 @@ from ._server import routes, serve
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(20)]
 
-pytest.importorskip("websockets")  # the official SDK's Realtime transport (openai[realtime]), in the dev extra
+pytest.importorskip(
+    "websockets"
+)  # the official SDK's Realtime transport (openai[realtime]), in the dev extra
 
 
 def frame(kind: str, **fields: Any) -> str:
@@ -30,25 +32,59 @@ def reply(event: dict[str, Any]) -> list[str]:
     """What the Realtime API answers to one client event (a text-only model saying "Hello!")."""
     kind = event.get("type")
     if kind == "session.update":
-        session = {"type": "realtime", **event["session"], "future_option": {"level": 1}}  # a newer server's field
+        session = {
+            "type": "realtime",
+            **event["session"],
+            "future_option": {"level": 1},
+        }  # a newer server's field
         return [frame("session.updated", session=session)]
     if kind == "conversation.item.create":
         return [frame("conversation.item.added", item={"id": "item_1", **event["item"]})]
     if kind == "response.create":
-        deltas = [frame("response.output_text.delta", response_id="resp_1", item_id="item_2", output_index=0,
-                        content_index=0, delta=piece, obfuscation="x1") for piece in ("Hel", "lo", "!")]
+        deltas = [
+            frame(
+                "response.output_text.delta",
+                response_id="resp_1",
+                item_id="item_2",
+                output_index=0,
+                content_index=0,
+                delta=piece,
+                obfuscation="x1",
+            )
+            for piece in ("Hel", "lo", "!")
+        ]
         return [
-            frame("response.created", response={"id": "resp_1", "object": "realtime.response",
-                                                 "status": "in_progress"}),
+            frame(
+                "response.created",
+                response={"id": "resp_1", "object": "realtime.response", "status": "in_progress"},
+            ),
             *deltas,
             frame("response.future_thing", future_field={"level": 2}),  # an event type from a newer server
-            frame("response.output_text.done", response_id="resp_1", item_id="item_2", output_index=0,
-                  content_index=0, text="Hello!"),
-            frame("response.done", response={"id": "resp_1", "object": "realtime.response", "status": "completed"}),
+            frame(
+                "response.output_text.done",
+                response_id="resp_1",
+                item_id="item_2",
+                output_index=0,
+                content_index=0,
+                text="Hello!",
+            ),
+            frame(
+                "response.done",
+                response={"id": "resp_1", "object": "realtime.response", "status": "completed"},
+            ),
         ]
     if kind == "input_audio_buffer.commit":
-        return [frame("error", error={"type": "invalid_request_error", "code": "input_audio_buffer_commit_empty",
-                                      "message": "buffer too small", "event_id": event.get("event_id")})]
+        return [
+            frame(
+                "error",
+                error={
+                    "type": "invalid_request_error",
+                    "code": "input_audio_buffer_commit_empty",
+                    "message": "buffer too small",
+                    "event_id": event.get("event_id"),
+                },
+            )
+        ]
     return []
 
 
@@ -114,7 +150,12 @@ async def test_the_error_handling_example_reads_the_error_event(sdk: str) -> Non
                 if event.type == "error":
                     seen += [event.error.type, event.error.code, event.error.event_id, event.error.message]
                     break
-    assert seen == ["invalid_request_error", "input_audio_buffer_commit_empty", "client_1", "buffer too small"]
+    assert seen == [
+        "invalid_request_error",
+        "input_audio_buffer_commit_empty",
+        "client_1",
+        "buffer too small",
+    ]
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -156,7 +197,9 @@ async def test_send_raw_reaches_the_server_as_text(sdk: str) -> None:
     """send_raw(str) sends the text as it is; the answer comes back with its undeclared nested field."""
     async with serve(routes(("GET", "/v1/realtime", realtime))) as url, make_client(sdk, url) as client:
         async with client.realtime.connect(model="gpt-realtime-2") as connection:
-            await connection.send_raw('{"type": "session.update", "session": {"type": "realtime", "instructions": "R"}}')
+            await connection.send_raw(
+                '{"type": "session.update", "session": {"type": "realtime", "instructions": "R"}}'
+            )
             kinds = []
             async for event in connection:
                 kinds.append(event.type)
@@ -195,7 +238,9 @@ async def test_a_send_after_the_server_closed_raises_in_both(sdk: str) -> None:
 
 
 async def refuse(request: web.Request) -> web.Response:
-    return web.json_response({"error": {"message": "Incorrect API key", "code": "invalid_api_key"}}, status=401)
+    return web.json_response(
+        {"error": {"message": "Incorrect API key", "code": "invalid_api_key"}}, status=401
+    )
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -239,14 +284,21 @@ async def test_on_reconnecting_reconnects_with_its_overrides(sdk: str) -> None:
     seen: list[Any] = []
 
     def on_reconnecting(event: Any) -> Any:
-        seen.append((event.attempt, event.max_attempts, event.close_code, event.delay <= 0.05, event.extra_query))
+        seen.append(
+            (event.attempt, event.max_attempts, event.close_code, event.delay <= 0.05, event.extra_query)
+        )
         return {"extra_query": {"resume": "yes"}, "extra_headers": {"X-Retry": str(event.attempt)}}
 
     srv = Flaky()
     async with serve(routes(("GET", "/v1/realtime", srv.handler))) as url, make_client(sdk, url) as client:
-        async with client.realtime.connect(model="gpt-realtime-2", extra_query={"tag": "a"},
-                                           on_reconnecting=on_reconnecting, max_retries=3, initial_delay=0.01,
-                                           max_delay=0.02) as connection:
+        async with client.realtime.connect(
+            model="gpt-realtime-2",
+            extra_query={"tag": "a"},
+            on_reconnecting=on_reconnecting,
+            max_retries=3,
+            initial_delay=0.01,
+            max_delay=0.02,
+        ) as connection:
             kinds = []
             async for event in connection:
                 kinds.append(event.type)
@@ -254,8 +306,10 @@ async def test_on_reconnecting_reconnects_with_its_overrides(sdk: str) -> None:
                     break
     assert kinds == ["session.created", "session.created", "response.done"]
     assert seen == [(1, 3, 1011, True, {"tag": "a"})]
-    assert srv.handshakes == [({"model": "gpt-realtime-2", "tag": "a"}, None),
-                              ({"model": "gpt-realtime-2", "resume": "yes"}, "1")]
+    assert srv.handshakes == [
+        ({"model": "gpt-realtime-2", "tag": "a"}, None),
+        ({"model": "gpt-realtime-2", "resume": "yes"}, "1"),
+    ]
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -268,8 +322,9 @@ async def test_on_reconnecting_can_abort(sdk: str) -> None:
     expected = {"official": ConnectionClosedError, "ours": APIConnectionError}[sdk]
     srv = Flaky()
     async with serve(routes(("GET", "/v1/realtime", srv.handler))) as url, make_client(sdk, url) as client:
-        async with client.realtime.connect(model="gpt-realtime-2", on_reconnecting=lambda e: {"abort": True},
-                                           initial_delay=0.01) as connection:
+        async with client.realtime.connect(
+            model="gpt-realtime-2", on_reconnecting=lambda e: {"abort": True}, initial_delay=0.01
+        ) as connection:
             kinds = []
             with pytest.raises(expected):
                 async for event in connection:

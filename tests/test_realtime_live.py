@@ -85,8 +85,9 @@ def client_for(url: str) -> AsyncOpenAI:
 
 
 @pytest.mark.parametrize(("code", "ends"), [(1000, "cleanly"), (1011, "with an error")])
-async def test_a_close_while_the_app_is_busy_makes_the_next_send_raise_and_loses_no_event(code: int,
-                                                                                          ends: str) -> None:
+async def test_a_close_while_the_app_is_busy_makes_the_next_send_raise_and_loses_no_event(
+    code: int, ends: str
+) -> None:
     """The server closes while the app does not read: the next send raises, then the queued event still arrives."""
 
     async def script(srv: Server, ws: web.WebSocketResponse) -> None:
@@ -140,7 +141,9 @@ async def test_a_full_inbox_stops_reading_until_the_app_catches_up() -> None:
         for n in range(20):
             await ws.send_str(ev("response.output_text.delta", delta=str(n)))
         await ws.ping(b"full?")
-        srv.frames.append((WSMsgType.TEXT, ev("pong.seen", value=await srv.wait_for(ws, WSMsgType.PONG, 0.3))))
+        srv.frames.append(
+            (WSMsgType.TEXT, ev("pong.seen", value=await srv.wait_for(ws, WSMsgType.PONG, 0.3)))
+        )
         await ws.close()
 
     srv = Server(script)
@@ -191,10 +194,15 @@ async def test_handlers_run_through_dispatch_events_in_order() -> None:
                 await conn.dispatch_events()
     assert calls == [
         "session.created",
-        "delta:a", "first:a", "response.output_text.delta",
-        "delta:b", "response.output_text.delta",
-        "delta:c", "response.output_text.delta",
-        "error", "response.done",
+        "delta:a",
+        "first:a",
+        "response.output_text.delta",
+        "delta:b",
+        "response.output_text.delta",
+        "delta:c",
+        "response.output_text.delta",
+        "error",
+        "response.done",
     ]
 
 
@@ -260,14 +268,22 @@ async def test_websocket_connection_options_map_onto_the_handshake_and_the_socke
     """subprotocols, compression, additional_headers and ping_interval reach the server; max_size limits frames."""
 
     async def script(srv: Server, ws: web.WebSocketResponse) -> None:
-        srv.frames.append((WSMsgType.TEXT, ev("ping.seen", value=await srv.wait_for(ws, WSMsgType.PING, 1.0))))
+        srv.frames.append(
+            (WSMsgType.TEXT, ev("ping.seen", value=await srv.wait_for(ws, WSMsgType.PING, 1.0)))
+        )
         await ws.send_str(ev("response.output_text.delta", delta="x" * 2000))
         await srv.until_closed(ws)
 
     srv = Server(script, protocols=("realtime",), compress=True)
     options = {
-        "subprotocols": ["realtime"], "compression": "deflate", "additional_headers": {"X-Trace": "t1"},
-        "ping_interval": 0.1, "max_size": 1000, "write_limit": 65536, "open_timeout": 5, "close_timeout": 2,
+        "subprotocols": ["realtime"],
+        "compression": "deflate",
+        "additional_headers": {"X-Trace": "t1"},
+        "ping_interval": 0.1,
+        "max_size": 1000,
+        "write_limit": 65536,
+        "open_timeout": 5,
+        "close_timeout": 2,
     }
     async with serve(srv.app()) as url, client_for(url) as client:
         async with client.realtime.connect(model="m", websocket_connection_options=options) as conn:

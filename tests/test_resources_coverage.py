@@ -222,8 +222,7 @@ NOT_OURS = {
 }
 
 # Helpers (methods no spec operation generates) whose keywords differ from the official ones, with the reason.
-HELPER_KEYWORD_GAPS = {
-}
+HELPER_KEYWORD_GAPS = {}
 
 # Keywords our helpers add to the official ones, with the reason.
 OUR_HELPER_KEYWORDS = {
@@ -267,8 +266,14 @@ def _official_methods() -> dict[str, Any]:
 
 
 def _not_ours(dotted: str) -> str | None:
-    return next((why for key, why in NOT_OURS.items() if dotted == key or (key.endswith(".") and
-                                                                            dotted.startswith(key))), None)
+    return next(
+        (
+            why
+            for key, why in NOT_OURS.items()
+            if dotted == key or (key.endswith(".") and dotted.startswith(key))
+        ),
+        None,
+    )
 
 
 def _route_of(method: Any) -> tuple[str, str] | None:
@@ -292,7 +297,8 @@ def test_every_official_method_exists_or_is_listed(client: AsyncOpenAI) -> None:
     import re
 
     routes = {
-        (verb.upper(), re.sub(r"\{[^}]+\}", "{}", path)) for verb, path, _, _ in gen_resources.iter_operations(spec())
+        (verb.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        for verb, path, _, _ in gen_resources.iter_operations(spec())
     }
     missing, listed_but_present, in_spec = [], [], []
     used: set[str] = set()
@@ -321,7 +327,9 @@ def test_every_official_method_exists_or_is_listed(client: AsyncOpenAI) -> None:
 def _signature(method: Any) -> tuple[set[str], list[str], list[str]]:
     params = inspect.signature(method).parameters.values()
     names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - PER_CALL
-    required_positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
+    required_positional = [
+        p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty
+    ]
     var_keyword = [p.name for p in params if p.kind is p.VAR_KEYWORD]
     return names, required_positional, var_keyword
 
@@ -347,14 +355,27 @@ def test_helpers_take_the_official_keywords(client: AsyncOpenAI) -> None:
             problems.append(f"{dotted}: takes **{our_var[0]}")
     assert problems == []
     assert {
-        "beta.threads.runs.create_and_poll", "beta.threads.runs.poll", "beta.threads.runs.stream",
-        "beta.threads.runs.create_and_stream", "beta.threads.runs.submit_tool_outputs_and_poll",
-        "beta.threads.runs.submit_tool_outputs_stream", "beta.threads.create_and_run_poll",
-        "beta.threads.create_and_run_stream", "videos.create_and_poll", "videos.poll", "files.retrieve_content",
-        "files.wait_for_processing", "fine_tuning.checkpoints.permissions.retrieve", "uploads.upload_file_chunked",
-        "vector_stores.files.create_and_poll", "vector_stores.files.upload_and_poll", "vector_stores.files.poll",
-        "vector_stores.files.upload", "vector_stores.file_batches.create_and_poll",
-        "vector_stores.file_batches.upload_and_poll", "vector_stores.file_batches.poll",
+        "beta.threads.runs.create_and_poll",
+        "beta.threads.runs.poll",
+        "beta.threads.runs.stream",
+        "beta.threads.runs.create_and_stream",
+        "beta.threads.runs.submit_tool_outputs_and_poll",
+        "beta.threads.runs.submit_tool_outputs_stream",
+        "beta.threads.create_and_run_poll",
+        "beta.threads.create_and_run_stream",
+        "videos.create_and_poll",
+        "videos.poll",
+        "files.retrieve_content",
+        "files.wait_for_processing",
+        "fine_tuning.checkpoints.permissions.retrieve",
+        "uploads.upload_file_chunked",
+        "vector_stores.files.create_and_poll",
+        "vector_stores.files.upload_and_poll",
+        "vector_stores.files.poll",
+        "vector_stores.files.upload",
+        "vector_stores.file_batches.create_and_poll",
+        "vector_stores.file_batches.upload_and_poll",
+        "vector_stores.file_batches.poll",
     } <= set(checked)
 
 
@@ -364,7 +385,9 @@ def test_helper_keyword_gaps_are_real(client: AsyncOpenAI) -> None:
     stale = []
     for dotted in HELPER_KEYWORD_GAPS:
         (their_names, their_pos, _), (our_names, our_pos, our_var) = (
-            _signature(official[dotted]), _signature(resolve(client, dotted)))
+            _signature(official[dotted]),
+            _signature(resolve(client, dotted)),
+        )
         if not (their_names - our_names) and our_pos == their_pos and our_var in ([], ["options"]):
             stale.append(dotted)
     assert stale == []

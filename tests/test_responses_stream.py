@@ -32,59 +32,142 @@ def _pieces(text: str, rng: random.Random) -> list[str]:
     out, i = [], 0
     while i < len(text):
         n = rng.randint(1, 5)
-        out.append(text[i:i + n])
+        out.append(text[i : i + n])
         i += n
     return out
 
 
-def make_events(text: str, *, call_args: str | None = None, seed: int = 0, unknown: bool = True,
-                completed_output: bool = True, end: str = "completed") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def make_events(
+    text: str,
+    *,
+    call_args: str | None = None,
+    seed: int = 0,
+    unknown: bool = True,
+    completed_output: bool = True,
+    end: str = "completed",
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The events of one response (a message, optionally a function call) and the final Response body."""
     rng = random.Random(seed)
-    base = {"id": "resp_1", "object": "response", "created_at": 1700000000, "model": "gpt-4.1",
-            "status": "in_progress", "output": [], "usage": None}
-    msg_done = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
+    base = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1700000000,
+        "model": "gpt-4.1",
+        "status": "in_progress",
+        "output": [],
+        "usage": None,
+    }
+    msg_done = {
+        "type": "message",
+        "id": "msg_1",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    }
     items: list[dict[str, Any]] = [msg_done]
     ev: list[dict[str, Any]] = [
         {"type": "response.created", "response": base},
         {"type": "response.in_progress", "response": base},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": {"type": "message", "id": "msg_1", "role": "assistant", "status": "in_progress", "content": []}},
-        {"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-         "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {
+                "type": "message",
+                "id": "msg_1",
+                "role": "assistant",
+                "status": "in_progress",
+                "content": [],
+            },
+        },
+        {
+            "type": "response.content_part.added",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []},
+        },
     ]
     if unknown:
         ev.append({"type": "response.brand_new_thing", "item_id": "msg_1", "payload": {"x": 1}})
     for p in _pieces(text, rng):
-        ev.append({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-                   "delta": p, "logprobs": []})
+        ev.append(
+            {
+                "type": "response.output_text.delta",
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": p,
+                "logprobs": [],
+            }
+        )
     ev += [
-        {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-         "text": text, "logprobs": []},
-        {"type": "response.content_part.done", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-         "part": msg_done["content"][0]},
+        {
+            "type": "response.output_text.done",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "text": text,
+            "logprobs": [],
+        },
+        {
+            "type": "response.content_part.done",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "part": msg_done["content"][0],
+        },
         {"type": "response.output_item.done", "output_index": 0, "item": msg_done},
     ]
     if call_args is not None:
-        call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "Answer",
-                "arguments": call_args, "status": "completed"}
+        call = {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_1",
+            "name": "Answer",
+            "arguments": call_args,
+            "status": "completed",
+        }
         items.append(call)
-        ev.append({"type": "response.output_item.added", "output_index": 1,
-                   "item": {**call, "arguments": "", "status": "in_progress"}})
+        ev.append(
+            {
+                "type": "response.output_item.added",
+                "output_index": 1,
+                "item": {**call, "arguments": "", "status": "in_progress"},
+            }
+        )
         for p in _pieces(call_args, rng):
-            ev.append({"type": "response.function_call_arguments.delta", "item_id": "fc_1", "output_index": 1,
-                       "delta": p})
+            ev.append(
+                {
+                    "type": "response.function_call_arguments.delta",
+                    "item_id": "fc_1",
+                    "output_index": 1,
+                    "delta": p,
+                }
+            )
         ev += [
-            {"type": "response.function_call_arguments.done", "item_id": "fc_1", "output_index": 1,
-             "arguments": call_args},
+            {
+                "type": "response.function_call_arguments.done",
+                "item_id": "fc_1",
+                "output_index": 1,
+                "arguments": call_args,
+            },
             {"type": "response.output_item.done", "output_index": 1, "item": call},
         ]
-    final = {**base, "status": end, "output": items,
-             "usage": {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12,
-                       "input_tokens_details": {"cached_tokens": 0},
-                       "output_tokens_details": {"reasoning_tokens": 0}}}
-    ev.append({"type": f"response.{end}", "response": final if completed_output else {**final, "output": None}})
+    final = {
+        **base,
+        "status": end,
+        "output": items,
+        "usage": {
+            "input_tokens": 5,
+            "output_tokens": 7,
+            "total_tokens": 12,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+    ev.append(
+        {"type": f"response.{end}", "response": final if completed_output else {**final, "output": None}}
+    )
     for i, e in enumerate(ev):
         e["sequence_number"] = i
     return ev, final
@@ -94,8 +177,12 @@ def sse(events: list[dict[str, Any]]) -> bytes:
     return b"".join(b"event: " + e["type"].encode() + b"\ndata: " + _encode(e) + b"\n\n" for e in events)
 
 
-def app_for(events: list[dict[str, Any]], final: dict[str, Any], *,
-            seen: list[tuple[str, dict[str, Any], dict[str, str]]] | None = None) -> web.Application:
+def app_for(
+    events: list[dict[str, Any]],
+    final: dict[str, Any],
+    *,
+    seen: list[tuple[str, dict[str, Any], dict[str, str]]] | None = None,
+) -> web.Application:
     async def handler(request: web.Request) -> web.StreamResponse:
         payload = await request.json() if request.method == "POST" else {}
         if seen is not None:
@@ -111,7 +198,7 @@ def app_for(events: list[dict[str, Any]], final: dict[str, Any], *,
         i = 0
         while i < len(data):
             n = rng.randint(1, 200)
-            await resp.write(data[i:i + n])
+            await resp.write(data[i : i + n])
             i += n
         await resp.write_eof()
         return resp
@@ -232,8 +319,16 @@ async def test_response_failed_raises_typed_error() -> None:
 async def test_error_event_raises_api_error() -> None:
     """An `error` event in the middle of the stream raises APIError with its message."""
     events, final = make_events("partial", seed=8)
-    events.insert(6, {"type": "error", "code": "rate_limit_exceeded", "message": "Slow down", "param": None,
-                      "sequence_number": 99})
+    events.insert(
+        6,
+        {
+            "type": "error",
+            "code": "rate_limit_exceeded",
+            "message": "Slow down",
+            "param": None,
+            "sequence_number": 99,
+        },
+    )
     async with serve(app_for(events, final)) as url, client_for(url) as client:
         async with client.responses.stream(model="m", input="x") as stream:
             with pytest.raises(APIError, match="Slow down"):
@@ -291,11 +386,21 @@ def _arrival_view(event: Any, stream_sequence_number: Any) -> Any:
 async def test_stream_loop_gives_the_events_of_handle() -> None:
     """The stream's loop (text deltas folded inline) gives what ``ResponseStreamState.handle`` gives for the same
     decoded events: two text parts interleaved, a function call, an unknown event and drifted deltas."""
-    events, final = make_events("first part of the text, long enough " * 2, call_args='{"title": "t", "score": 1}',
-                                seed=4)
+    events, final = make_events(
+        "first part of the text, long enough " * 2, call_args='{"title": "t", "score": 1}', seed=4
+    )
     rng = random.Random(4)
-    second = [{"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 1,
-               "delta": p, "logprobs": []} for p in _pieces("a second part", rng)]
+    second = [
+        {
+            "type": "response.output_text.delta",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 1,
+            "delta": p,
+            "logprobs": [],
+        }
+        for p in _pieces("a second part", rng)
+    ]
     at = next(i for i, e in enumerate(events) if e["type"] == "response.output_text.delta")
     for e in second:
         at += rng.randint(1, 3)

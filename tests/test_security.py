@@ -52,7 +52,9 @@ class Recorder:
 
     def auth(self) -> list[str | None]:
         """The Authorization header of each request (any case), None when absent."""
-        return [next((v for k, v in h.items() if k.lower() == "authorization"), None) for _, _, h in self.seen]
+        return [
+            next((v for k, v in h.items() if k.lower() == "authorization"), None) for _, _, h in self.seen
+        ]
 
 
 @contextlib.asynccontextmanager
@@ -95,7 +97,9 @@ async def test_gateway_token_wins_over_a_key_provider(sdk: str) -> None:
         return KEY
 
     async with recorded() as (rec, url):
-        async with make_client(sdk, url, api_key=provider, default_headers={"Authorization": GATEWAY}) as client:
+        async with make_client(
+            sdk, url, api_key=provider, default_headers={"Authorization": GATEWAY}
+        ) as client:
             await client.models.list()
     assert rec.auth() == [GATEWAY]
 
@@ -135,7 +139,9 @@ async def test_extra_headers_none_removes_the_authorization_header() -> None:
 async def test_a_key_is_still_required_beside_an_authorization_header(sdk: str) -> None:
     """As the official SDK: no key and no OPENAI_API_KEY is refused even with a default Authorization header."""
     with pytest.raises((OpenAIError, openai.OpenAIError)):
-        async with make_client(sdk, "http://127.0.0.1:9/v1", api_key=None, default_headers={"Authorization": GATEWAY}):
+        async with make_client(
+            sdk, "http://127.0.0.1:9/v1", api_key=None, default_headers={"Authorization": GATEWAY}
+        ):
             pass
 
 
@@ -165,14 +171,16 @@ async def test_dot_segments_none_and_empty_are_refused_by_both(sdk: str, value: 
     """vector_stores.files.delete("file_123", vector_store_id="..") raises ValueError; nothing is sent (ours names
     the parameter; the official SDK names the path for dot segments)."""
     async with recorded(DELETED) as (rec, url), make_client(sdk, url) as client:
-        with pytest.raises(ValueError, match="vector_store_id" if sdk == "ours" or not value else "dot-segment"):
+        with pytest.raises(
+            ValueError, match="vector_store_id" if sdk == "ours" or not value else "dot-segment"
+        ):
             await client.vector_stores.files.delete("file_123", vector_store_id=value)
     assert rec.seen == []
 
 
 @pytest.mark.parametrize("value", REFUSED_BY_US)
 async def test_percent_encoded_dot_segments_are_refused(value: str) -> None:
-    """"%2e%2e" and friends (also double-encoded) are refused too, so no proxy can decode them into "..";
+    """ "%2e%2e" and friends (also double-encoded) are refused too, so no proxy can decode them into "..";
     the official SDK sends them escaped."""
     async with recorded(DELETED) as (rec, url), make_client("ours", url) as client:
         with pytest.raises(ValueError, match="thread_id"):
@@ -190,7 +198,9 @@ async def test_models_retrieve_none_is_refused() -> None:
     assert rec.seen == []
 
 
-@pytest.mark.parametrize("value", ["a/b", "a/../b", "../x", "a?b#c", "a\r\nX-Injected: 1", " ", "é/ü", "a%2Fb"])
+@pytest.mark.parametrize(
+    "value", ["a/b", "a/../b", "../x", "a?b#c", "a\r\nX-Injected: 1", " ", "é/ü", "a%2Fb"]
+)
 async def test_odd_path_parameters_stay_one_escaped_segment(value: str) -> None:
     """Slashes, ?, #, CRLF, spaces and non-ASCII reach the server escaped inside the one segment, as with
     the official SDK."""
@@ -285,12 +295,19 @@ def assert_no_secret(err: BaseException, *secrets: str, in_locals: tuple[str, ..
 
 
 @pytest.mark.parametrize("head", list(BAD_HEADS), ids=list(BAD_HEADS))
-async def test_a_malformed_response_head_exposes_no_credential(head: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_malformed_response_head_exposes_no_credential(
+    head: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """A bad status line, bad header line or an over-long header: the error, its chained aiohttp causes,
     their args, reprs, attributes, tracebacks with locals and logger.error("%r", exc.__cause__) hold no key."""
     async with raw_server(BAD_HEADS[head]) as url:
-        async with make_client("ours", url, api_key=KEY, default_query={"key": QUERY_SECRET},
-                               default_headers={"X-Gateway-Key": "gw-secret"}) as client:
+        async with make_client(
+            "ours",
+            url,
+            api_key=KEY,
+            default_query={"key": QUERY_SECRET},
+            default_headers={"X-Gateway-Key": "gw-secret"},
+        ) as client:
             with pytest.raises(APIConnectionError) as info:
                 await client.models.list()
     err = info.value
@@ -306,18 +323,33 @@ async def test_a_malformed_response_head_exposes_no_credential(head: str, caplog
 
 async def test_status_and_connection_errors_expose_no_credential() -> None:
     """A 401 and a refused connection: the request they carry has the key and default_query values masked."""
+
     async def unauthorized(request: web.Request) -> web.Response:
-        return web.json_response({"error": {"message": "bad key", "type": "invalid_request_error",
-                                            "code": "invalid_api_key", "param": None}}, status=401)
+        return web.json_response(
+            {
+                "error": {
+                    "message": "bad key",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                    "param": None,
+                }
+            },
+            status=401,
+        )
 
     app = web.Application()
     app.router.add_get("/v1/models", unauthorized)
-    async with serve(app) as url, make_client("ours", url, default_query={"key": QUERY_SECRET}, api_key=KEY) as client:
+    async with (
+        serve(app) as url,
+        make_client("ours", url, default_query={"key": QUERY_SECRET}, api_key=KEY) as client,
+    ):
         with pytest.raises(openai_async.AuthenticationError) as status:
             await client.models.list(extra_query={"limit": 5})
     assert_no_secret(status.value, KEY, QUERY_SECRET)
     assert "limit=5" in status.value.request.url  # type: ignore[union-attr]
-    async with make_client("ours", "http://127.0.0.1:9/v1", api_key=KEY, default_query={"key": QUERY_SECRET}) as c:
+    async with make_client(
+        "ours", "http://127.0.0.1:9/v1", api_key=KEY, default_query={"key": QUERY_SECRET}
+    ) as c:
         with pytest.raises(APIConnectionError) as refused:
             await c.models.list()
     assert_no_secret(refused.value, KEY, QUERY_SECRET)
@@ -348,12 +380,19 @@ async def test_azure_api_key_header_can_be_replaced_by_default_headers(sdk: str)
     (the official SDK sends the key there: its Azure client puts api-key above default_headers)."""
     module: Any = openai if sdk == "official" else openai_async
     async with recorded() as (rec, url):
-        client = module.AsyncAzureOpenAI(api_key=KEY, api_version="2024-10-21", azure_endpoint=url[: -len("/v1")],
-                                         default_headers={"API-KEY": "gw-key"}, max_retries=0)
+        client = module.AsyncAzureOpenAI(
+            api_key=KEY,
+            api_version="2024-10-21",
+            azure_endpoint=url[: -len("/v1")],
+            default_headers={"API-KEY": "gw-key"},
+            max_retries=0,
+        )
         async with client:
             await client.models.list()
     keys = [v for k, v in rec.seen[0][2].items() if k.lower() == "api-key"]
-    assert keys == (["gw-key"] if sdk == "ours" else [KEY]) and rec.seen[0][1].startswith("/openai/models?api-version=")
+    assert keys == (["gw-key"] if sdk == "ours" else [KEY]) and rec.seen[0][1].startswith(
+        "/openai/models?api-version="
+    )
 
 
 async def test_a_huge_header_value_fails_cleanly_without_the_key() -> None:

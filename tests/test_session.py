@@ -41,7 +41,9 @@ async def test_json_call_sends_auth_headers_and_body() -> None:
     seen: dict[str, object] = {}
 
     async def handler(request: web.Request) -> web.Response:
-        seen.update(headers=dict(request.headers), body=await request.read(), query=list(request.query.items()))
+        seen.update(
+            headers=dict(request.headers), body=await request.read(), query=list(request.query.items())
+        )
         return web.json_response({"id": "x", "ok": True})
 
     class Body(msgspec.Struct, omit_defaults=True):
@@ -66,20 +68,31 @@ async def test_query_arrays_bools_and_extras() -> None:
     seen: dict[str, object] = {}
 
     async def handler(request: web.Request) -> web.Response:
-        seen.update(query=list(request.query.items()), headers=dict(request.headers), body=await request.json())
+        seen.update(
+            query=list(request.query.items()), headers=dict(request.headers), body=await request.json()
+        )
         return web.json_response({})
 
     async with serve(routes(("POST", "/v1/q", handler))) as url:
         client = client_for(url, default_query={"api-version": "1"})
         await client.request(
-            "POST", "/q", body={"a": 1},
+            "POST",
+            "/q",
+            body={"a": 1},
             query={"include": ["x", "y"], "flag": True, "skip": UNSET, "none": None, "n": 3},
-            extra_query={"more": "1"}, extra_headers={"X-Extra": "yes", "User-Agent": None},
+            extra_query={"more": "1"},
+            extra_headers={"X-Extra": "yes", "User-Agent": None},
             extra_body={"b": 2},
         )
         await client.close()
-    assert seen["query"] == [("api-version", "1"), ("include[]", "x"), ("include[]", "y"), ("flag", "true"),
-                             ("n", "3"), ("more", "1")]
+    assert seen["query"] == [
+        ("api-version", "1"),
+        ("include[]", "x"),
+        ("include[]", "y"),
+        ("flag", "true"),
+        ("n", "3"),
+        ("more", "1"),
+    ]
     headers = seen["headers"]
     assert isinstance(headers, dict)
     assert headers["X-Extra"] == "yes" and "User-Agent" not in headers
@@ -148,8 +161,14 @@ async def test_errors_after_retries_raise_the_last_error_with_fields() -> None:
     async def handler(request: web.Request) -> web.Response:
         nonlocal calls
         calls += 1
-        body = {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded",
-                          "param": None}}
+        body = {
+            "error": {
+                "message": "Rate limit reached",
+                "type": "requests",
+                "code": "rate_limit_exceeded",
+                "param": None,
+            }
+        }
         return web.json_response(body, status=429, headers={"x-request-id": f"req_{calls}"})
 
     async with serve(routes(("GET", "/v1/r", handler))) as url:
@@ -201,7 +220,10 @@ async def test_non_json_error_body_and_malformed_success() -> None:
         async with client_for(url) as client:
             with pytest.raises(NotFoundError) as info:
                 await client.get("/h")
-            assert info.value.message == "Error code: 404" and info.value.body == "<html><body>Not Found</body></html>"
+            assert (
+                info.value.message == "Error code: 404"
+                and info.value.body == "<html><body>Not Found</body></html>"
+            )
             assert info.value.response.text == "<html><body>Not Found</body></html>"
             with pytest.raises(APIResponseValidationError):
                 await client.get("/b")
@@ -214,8 +236,17 @@ async def test_400_is_not_retried_and_carries_param() -> None:
     async def handler(request: web.Request) -> web.Response:
         nonlocal calls
         calls += 1
-        return web.json_response({"error": {"message": "bad temperature", "param": "temperature",
-                                            "type": "invalid_request_error", "code": None}}, status=400)
+        return web.json_response(
+            {
+                "error": {
+                    "message": "bad temperature",
+                    "param": "temperature",
+                    "type": "invalid_request_error",
+                    "code": None,
+                }
+            },
+            status=400,
+        )
 
     async with serve(routes(("POST", "/v1/c", handler))) as url:
         async with client_for(url) as client:
@@ -304,11 +335,18 @@ async def test_raw_response_gives_status_headers_and_rate_limits() -> None:
     """with_raw_response-style access: status, headers, request id and parsed rate-limit headers."""
 
     async def handler(request: web.Request) -> web.Response:
-        return web.json_response({"ok": 1}, headers={
-            "x-request-id": "req_9", "x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "499",
-            "x-ratelimit-reset-requests": "120ms", "x-ratelimit-limit-tokens": "30000",
-            "x-ratelimit-remaining-tokens": "29000", "x-ratelimit-reset-tokens": "1m2.5s",
-        })
+        return web.json_response(
+            {"ok": 1},
+            headers={
+                "x-request-id": "req_9",
+                "x-ratelimit-limit-requests": "500",
+                "x-ratelimit-remaining-requests": "499",
+                "x-ratelimit-reset-requests": "120ms",
+                "x-ratelimit-limit-tokens": "30000",
+                "x-ratelimit-remaining-tokens": "29000",
+                "x-ratelimit-reset-tokens": "1m2.5s",
+            },
+        )
 
     async with serve(routes(("GET", "/v1/r", handler))) as url:
         async with client_for(url) as client:
@@ -345,9 +383,18 @@ async def test_multipart_streams_files_and_replays_on_retry(tmp_path: os.PathLik
         async with serve(routes(("POST", "/v1/files", upload))) as url:
             async with client_for(url) as client:
                 result = await client._request(
-                    "POST", "/files", multipart={"purpose": "fine-tune", "file": pathlib.Path(path), "other": handle,
-                                                 "skip": UNSET, "tags": ["a", "b"]},
-                    cast=dict, options={})
+                    "POST",
+                    "/files",
+                    multipart={
+                        "purpose": "fine-tune",
+                        "file": pathlib.Path(path),
+                        "other": handle,
+                        "skip": UNSET,
+                        "tags": ["a", "b"],
+                    },
+                    cast=dict,
+                    options={},
+                )
     assert result == {"id": "file-1"} and calls == 2
     by_name = {name: (body, filename) for name, body, filename in received}
     assert by_name["purpose"][0] == b"fine-tune"
@@ -368,14 +415,16 @@ async def test_binary_response_streams_to_file(tmp_path: os.PathLike[str]) -> No
 
     async with serve(routes(("POST", "/v1/audio/speech", speech))) as url:
         async with client_for(url) as client:
-            resp = await client._request("POST", "/audio/speech", body={"input": "hi"}, cast=BinaryResponse,
-                                         options={})
+            resp = await client._request(
+                "POST", "/audio/speech", body={"input": "hi"}, cast=BinaryResponse, options={}
+            )
             out = os.path.join(os.fspath(tmp_path), "speech.mp3")
             resp.write_to_file(out)
             out2 = os.path.join(os.fspath(tmp_path), "speech2.mp3")
             await resp.astream_to_file(out2, chunk_size=4096)
-            resp2 = await client._request("POST", "/audio/speech", body={"input": "hi"}, cast=BinaryResponse,
-                                          options={})
+            resp2 = await client._request(
+                "POST", "/audio/speech", body={"input": "hi"}, cast=BinaryResponse, options={}
+            )
             assert resp2.read() == audio and resp2.content == audio
     for path in (out, out2):
         with open(path, "rb") as f:
@@ -404,7 +453,9 @@ async def test_multipart_without_files_is_still_multipart() -> None:
         return web.json_response({})
 
     async with serve(routes(("POST", "/v1/videos", handler))) as url, client_for(url) as client:
-        await client._request("POST", "/videos", multipart={"prompt": "a cat", "seconds": 4}, cast=dict, options={})
+        await client._request(
+            "POST", "/videos", multipart={"prompt": "a cat", "seconds": 4}, cast=dict, options={}
+        )
     assert seen[0].startswith("multipart/form-data")
 
 
@@ -438,8 +489,10 @@ async def test_same_origin_redirect_is_followed_with_the_key() -> None:
     async with serve(routes(("POST", "/v1/old", moved), ("POST", "/v1/new", new))) as url:
         async with client_for(url) as client:
             assert await client.post("/old", body={"a": 1}) == {"ok": True}
-    assert seen == [("/v1/old", "Bearer sk-test-secret", b'{"a":1}'),
-                    ("/v1/new?x=1", "Bearer sk-test-secret", b'{"a":1}')]
+    assert seen == [
+        ("/v1/old", "Bearer sk-test-secret", b'{"a":1}'),
+        ("/v1/new?x=1", "Bearer sk-test-secret", b'{"a":1}'),
+    ]
 
 
 async def test_cross_origin_redirect_never_carries_the_key() -> None:
@@ -451,6 +504,7 @@ async def test_cross_origin_redirect_never_carries_the_key() -> None:
         return web.json_response({"object": "list", "data": []})
 
     async with serve(routes(("GET", "/v1/models", elsewhere), ("POST", "/v1/models", elsewhere))) as other:
+
         async def moved(request: web.Request) -> web.Response:
             raise web.HTTPFound(other + "/models")
 
@@ -490,13 +544,19 @@ async def test_body_size_limit_raises_a_typed_error_and_frees_the_connection() -
         return resp
 
     async def gzipped(request: web.Request) -> web.Response:
-        return web.Response(body=bomb, headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        return web.Response(
+            body=bomb, headers={"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        )
 
     async def small(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
-    app = routes(("GET", "/v1/plain", plain), ("GET", "/v1/chunked", chunked), ("GET", "/v1/gzip", gzipped),
-                 ("GET", "/v1/small", small))
+    app = routes(
+        ("GET", "/v1/plain", plain),
+        ("GET", "/v1/chunked", chunked),
+        ("GET", "/v1/gzip", gzipped),
+        ("GET", "/v1/small", small),
+    )
     async with serve(app) as url, client_for(url, max_response_size=100_000) as client:
         for path in ("/plain", "/chunked", "/gzip"):
             with pytest.raises(ResponseTooLargeError, match="max_response_size=100000") as info:
@@ -514,8 +574,9 @@ async def test_retry_after_beyond_the_cap_raises_at_once() -> None:
     async def busy(request: web.Request) -> web.Response:
         nonlocal calls
         calls += 1
-        return web.json_response({"error": {"message": "come back later"}}, status=429,
-                                 headers={"Retry-After": "3600"})
+        return web.json_response(
+            {"error": {"message": "come back later"}}, status=429, headers={"Retry-After": "3600"}
+        )
 
     async with serve(routes(("GET", "/v1/models", busy))) as url:
         async with AsyncOpenAI(api_key="sk-x", base_url=url) as client:
@@ -534,8 +595,9 @@ async def test_models_list_follows_has_more() -> None:
         seen.append(after)
         ids = ["m1", "m2"] if after is None else ["m3"]
         data = [{"id": i, "object": "model", "created": 0, "owned_by": "o"} for i in ids]
-        return web.json_response({"object": "list", "data": data, "has_more": after is None,
-                                  "last_id": ids[-1]})
+        return web.json_response(
+            {"object": "list", "data": data, "has_more": after is None, "last_id": ids[-1]}
+        )
 
     async with serve(routes(("GET", "/v1/models", models))) as url, client_for(url) as client:
         assert [m.id async for m in client.models.list()] == ["m1", "m2", "m3"]

@@ -369,8 +369,17 @@ def test_runs_of_common_events_match_reference() -> None:
         assert all(run for _, run in runs)  # no empty run
 
 
-@pytest.mark.parametrize("odd", [b"", b"id: 5\ndata: odd\n\n", b"event: \ndata: odd\n\n", b": c\n",
-                                 b"data: odd\nevent: swapped\n\n", b"event: e\ndata: a\ndata: b\n\n"])
+@pytest.mark.parametrize(
+    "odd",
+    [
+        b"",
+        b"id: 5\ndata: odd\n\n",
+        b"event: \ndata: odd\n\n",
+        b": c\n",
+        b"data: odd\nevent: swapped\n\n",
+        b"event: e\ndata: a\ndata: b\n\n",
+    ],
+)
 @pytest.mark.parametrize("named", [False, True])
 def test_large_reads_of_common_events_match_reference(named: bool, odd: bytes) -> None:
     """A read of ~150 KB (several matching windows), with one unusual event at a random place, decodes like
@@ -388,7 +397,9 @@ def test_large_reads_of_common_events_match_reference(named: bool, odd: bytes) -
         assert got == expected
         assert decoder.last_event_id == last_id
         runs_decoder = SSEDecoder()  # what streams read: the same events as runs sharing a name
-        pairs = [(event, data) for chunk in chunks for event, run in runs_decoder.feed_runs(chunk) for data in run]
+        pairs = [
+            (event, data) for chunk in chunks for event, run in runs_decoder.feed_runs(chunk) for data in run
+        ]
         assert pairs == [(e.event, e.data) for e in expected]
 
 
@@ -452,7 +463,9 @@ if hypothesis is not None:
         bounds = sorted(set(cuts))
         chunks = [stream[a:b] for a, b in zip([0, *bounds], [*bounds, len(stream)], strict=True)]
         decoder = SSEDecoder()
-        pairs = [(event, payload) for chunk in chunks for event, run in decoder.feed_runs(chunk) for payload in run]
+        pairs = [
+            (event, payload) for chunk in chunks for event, run in decoder.feed_runs(chunk) for payload in run
+        ]
         assert decoder.flush() == []
         expected, last_id = reference(stream)
         assert pairs == [(e.event, e.data) for e in expected]
@@ -488,8 +501,12 @@ def test_the_default_cap_is_generous() -> None:
     """The default cap (16 MiB) takes a 4 MiB event fed in 64 KiB reads."""
     decoder = SSEDecoder()
     body = b"data: " + b"z" * (4 << 20) + b"\n\n"
-    got = [data for i in range(0, len(body), 65536) for _, run in decoder.feed_runs(body[i : i + 65536])
-           for data in run]
+    got = [
+        data
+        for i in range(0, len(body), 65536)
+        for _, run in decoder.feed_runs(body[i : i + 65536])
+        for data in run
+    ]
     assert [len(d) for d in got] == [4 << 20]
 
 

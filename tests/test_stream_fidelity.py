@@ -26,40 +26,98 @@ CHAT = "/v1/chat/completions"
 
 
 def chat_chunk(i: int, finish: str | None = None, *, index: int = 0) -> dict[str, Any]:
-    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
-            "choices": [{"index": index, "delta": {"content": f"t{i}"}, "finish_reason": finish}]}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": index, "delta": {"content": f"t{i}"}, "finish_reason": finish}],
+    }
 
 
 def completion_chunk(i: int, finish: str | None = None) -> dict[str, Any]:
-    return {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "gpt-3.5-turbo-instruct",
-            "choices": [{"index": 0, "text": f"w{i}", "logprobs": None, "finish_reason": finish}]}
+    return {
+        "id": "cmpl-1",
+        "object": "text_completion",
+        "created": 1,
+        "model": "gpt-3.5-turbo-instruct",
+        "choices": [{"index": 0, "text": f"w{i}", "logprobs": None, "finish_reason": finish}],
+    }
 
 
 def response(status: str) -> dict[str, Any]:
-    return {"id": "resp_1", "object": "response", "created_at": 1, "status": status, "model": "gpt-4o-mini",
-            "output": [], "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "status": status,
+        "model": "gpt-4o-mini",
+        "output": [],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+    }
 
 
 def response_events(deltas: list[str], *, terminal: bool = True) -> list[Any]:
-    events: list[Any] = [("response.created", {"type": "response.created", "sequence_number": 0,
-                                               "response": response("in_progress")})]
+    events: list[Any] = [
+        (
+            "response.created",
+            {"type": "response.created", "sequence_number": 0, "response": response("in_progress")},
+        )
+    ]
     for n, delta in enumerate(deltas, 1):
-        events.append(("response.output_text.delta", {
-            "type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-            "delta": delta, "sequence_number": n, "logprobs": []}))
+        events.append(
+            (
+                "response.output_text.delta",
+                {
+                    "type": "response.output_text.delta",
+                    "item_id": "msg_1",
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": delta,
+                    "sequence_number": n,
+                    "logprobs": [],
+                },
+            )
+        )
     if terminal:
-        events.append(("response.completed", {"type": "response.completed", "sequence_number": len(deltas) + 1,
-                                              "response": response("completed")}))
+        events.append(
+            (
+                "response.completed",
+                {
+                    "type": "response.completed",
+                    "sequence_number": len(deltas) + 1,
+                    "response": response("completed"),
+                },
+            )
+        )
     return events
 
 
 def run_events() -> list[Any]:
-    run = {"id": "run_1", "object": "thread.run", "created_at": 1, "thread_id": "thread_1",
-           "assistant_id": "asst_1", "status": "queued", "model": "gpt-4o", "instructions": "", "tools": []}
-    delta = {"id": "msg_1", "object": "thread.message.delta",
-             "delta": {"content": [{"index": 0, "type": "text", "text": {"value": "hi"}}]}}
-    return [("thread.run.created", run), ("thread.message.delta", delta),
-            ("thread.run.completed", {**run, "status": "completed"}), b"event: done\ndata: [DONE]\n\n"]
+    run = {
+        "id": "run_1",
+        "object": "thread.run",
+        "created_at": 1,
+        "thread_id": "thread_1",
+        "assistant_id": "asst_1",
+        "status": "queued",
+        "model": "gpt-4o",
+        "instructions": "",
+        "tools": [],
+    }
+    delta = {
+        "id": "msg_1",
+        "object": "thread.message.delta",
+        "delta": {"content": [{"index": 0, "type": "text", "text": {"value": "hi"}}]},
+    }
+    return [
+        ("thread.run.created", run),
+        ("thread.message.delta", delta),
+        ("thread.run.completed", {**run, "status": "completed"}),
+        b"event: done\ndata: [DONE]\n\n",
+    ]
 
 
 CHAT_CHUNKS = [chat_chunk(0), chat_chunk(1), chat_chunk(2), chat_chunk(3, "stop")]
@@ -86,8 +144,12 @@ async def test_inline_completions_stream(sdk: str, mode: str) -> None:
     chunks = [completion_chunk(0), completion_chunk(1), completion_chunk(2, "stop")]
     app = routes(("POST", "/v1/completions", sse_handler(chunks, mode=mode)))  # type: ignore[arg-type]
     async with serve(app) as url, make_client(sdk, url) as client:
-        out = [c.choices[0].text async for c in await client.completions.create(
-            model="gpt-3.5-turbo-instruct", prompt="Say hi", stream=True)]
+        out = [
+            c.choices[0].text
+            async for c in await client.completions.create(
+                model="gpt-3.5-turbo-instruct", prompt="Say hi", stream=True
+            )
+        ]
     assert out == ["w0", "w1", "w2"]
 
 
@@ -95,12 +157,20 @@ async def test_inline_completions_stream(sdk: str, mode: str) -> None:
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_inline_responses_stream(sdk: str, mode: str) -> None:
     """`async for event in await client.responses.create(..., stream=True)` reads every event."""
-    app = routes(("POST", "/v1/responses", sse_handler(response_events(["He", "llo"]), mode=mode, done=False)))
+    app = routes(
+        ("POST", "/v1/responses", sse_handler(response_events(["He", "llo"]), mode=mode, done=False))
+    )
     async with serve(app) as url, make_client(sdk, url) as client:
-        out = [(e.type, getattr(e, "delta", None)) async for e in await client.responses.create(
-            model="gpt-4o-mini", input="Say hello", stream=True)]
-    assert out == [("response.created", None), ("response.output_text.delta", "He"),
-                   ("response.output_text.delta", "llo"), ("response.completed", None)]
+        out = [
+            (e.type, getattr(e, "delta", None))
+            async for e in await client.responses.create(model="gpt-4o-mini", input="Say hello", stream=True)
+        ]
+    assert out == [
+        ("response.created", None),
+        ("response.output_text.delta", "He"),
+        ("response.output_text.delta", "llo"),
+        ("response.completed", None),
+    ]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -111,11 +181,20 @@ async def test_inline_assistants_run_stream(sdk: str, mode: str) -> None:
     app = routes(("POST", "/v1/threads/thread_1/runs", handler))
     async with serve(app) as url, make_client(sdk, url) as client:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # the official SDK warns: Assistants is deprecated
-            out = [(e.event, e.data.id) async for e in await client.beta.threads.runs.create(
-                thread_id="thread_1", assistant_id="asst_1", stream=True)]
-    assert out == [("thread.run.created", "run_1"), ("thread.message.delta", "msg_1"),
-                   ("thread.run.completed", "run_1")]
+            warnings.simplefilter(
+                "ignore", DeprecationWarning
+            )  # the official SDK warns: Assistants is deprecated
+            out = [
+                (e.event, e.data.id)
+                async for e in await client.beta.threads.runs.create(
+                    thread_id="thread_1", assistant_id="asst_1", stream=True
+                )
+            ]
+    assert out == [
+        ("thread.run.created", "run_1"),
+        ("thread.message.delta", "msg_1"),
+        ("thread.run.completed", "run_1"),
+    ]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -230,17 +309,32 @@ async def test_completions_stream_cut_before_any_finish(sdk: str) -> None:
 async def test_chat_stream_finished_without_done_ends_normally(sdk: str, mode: str) -> None:
     """Every choice reached a finish_reason but [DONE] never came (some compatible servers omit it): both SDKs
     end normally, with two choices, with a usage chunk last, and with a comment line after the last event."""
-    two = [chat_chunk(0, index=0), chat_chunk(1, index=1), chat_chunk(2, "stop", index=0),
-           chat_chunk(3, "stop", index=1)]
-    usage = {**chat_chunk(9), "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2,
-                                                        "total_tokens": 3}}
-    keepalive: list[Any] = [*CHAT_CHUNKS, b": keep-alive\n"]  # a comment line after the last event, no blank line
-    for chunks, want in ((two, ["t0", "t1", "t2", "t3"]), ([*CHAT_CHUNKS, usage], ["t0", "t1", "t2", "t3", None]),
-                         (keepalive, ["t0", "t1", "t2", "t3"])):
+    two = [
+        chat_chunk(0, index=0),
+        chat_chunk(1, index=1),
+        chat_chunk(2, "stop", index=0),
+        chat_chunk(3, "stop", index=1),
+    ]
+    usage = {
+        **chat_chunk(9),
+        "choices": [],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    }
+    keepalive: list[Any] = [
+        *CHAT_CHUNKS,
+        b": keep-alive\n",
+    ]  # a comment line after the last event, no blank line
+    for chunks, want in (
+        (two, ["t0", "t1", "t2", "t3"]),
+        ([*CHAT_CHUNKS, usage], ["t0", "t1", "t2", "t3", None]),
+        (keepalive, ["t0", "t1", "t2", "t3"]),
+    ):
         app = routes(("POST", CHAT, sse_handler(chunks, mode=mode, done=False)))  # type: ignore[arg-type]
         async with serve(app) as url, make_client(sdk, url) as client:
-            out = [c.choices[0].delta.content if c.choices else None
-                   async for c in await client.chat.completions.create(model="m", messages=[], stream=True)]
+            out = [
+                c.choices[0].delta.content if c.choices else None
+                async for c in await client.chat.completions.create(model="m", messages=[], stream=True)
+            ]
         assert out == want
 
 
@@ -281,7 +375,9 @@ async def test_error_payload_mid_stream(sdk: str) -> None:
     assert info.value.body == {"message": "The server is overloaded", "type": "server_error"}
 
 
-@pytest.mark.parametrize("payload", [b"data: {not json\n\n", b'data: {"id": "\xff\xfe"}\n\n'], ids=["json", "utf8"])
+@pytest.mark.parametrize(
+    "payload", [b"data: {not json\n\n", b'data: {"id": "\xff\xfe"}\n\n'], ids=["json", "utf8"]
+)
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_malformed_event_data(sdk: str, payload: bytes) -> None:
     """An event whose data is not JSON (or not UTF-8): ours raises StreamDecodeError, an APIError keeping the

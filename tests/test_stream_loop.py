@@ -23,8 +23,13 @@ pytestmark = pytest.mark.anyio
 
 
 def chat_chunk(i: int, finish: str | None = None) -> dict[str, Any]:
-    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": [{"index": 0, "delta": {"content": f"t{i}"}, "finish_reason": finish}]}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": f"t{i}"}, "finish_reason": finish}],
+    }
 
 
 def response_event(kind: str, n: int, **fields: Any) -> tuple[str, dict[str, Any]]:
@@ -35,8 +40,18 @@ RESPONSE = {"id": "resp_1", "object": "response", "created_at": 1, "model": "m",
 CHAT_EVENTS: list[Any] = [chat_chunk(0), chat_chunk(1), chat_chunk(2, "stop")]
 RESPONSE_EVENTS: list[Any] = [
     response_event("response.created", 0, response={**RESPONSE, "status": "in_progress"}),
-    *(response_event("response.output_text.delta", n, item_id="msg_1", output_index=0, content_index=0,
-                     delta=f"t{n - 1}", logprobs=[]) for n in (1, 2, 3)),
+    *(
+        response_event(
+            "response.output_text.delta",
+            n,
+            item_id="msg_1",
+            output_index=0,
+            content_index=0,
+            delta=f"t{n - 1}",
+            logprobs=[],
+        )
+        for n in (1, 2, 3)
+    ),
     response_event("response.completed", 4, response={**RESPONSE, "status": "completed"}),
 ]
 
@@ -70,7 +85,9 @@ ERROR_PAYLOAD = {"error": {"message": "boom", "type": "server_error"}}
 THREAD_EVENT = ("thread.run.created", {"id": "run_1", "object": "thread.run", "status": "queued"})
 
 
-async def run_loop(loop: str, events: list[Any], mode: str, *, done: bool | None = None) -> tuple[list[Any], Any]:
+async def run_loop(
+    loop: str, events: list[Any], mode: str, *, done: bool | None = None
+) -> tuple[list[Any], Any]:
     """Serve ``events`` to ``loop``; return what it yielded and the exception it raised (or None)."""
     collect, path, _, ends_with_done, _ = LOOPS[loop]
     handler = sse_handler(events, mode=mode, pause=0.002, done=ends_with_done if done is None else done)
@@ -107,7 +124,10 @@ async def test_error_payload_raises_after_the_events_before_it(loop: str, mode: 
 async def test_event_error_raises(loop: str, mode: str) -> None:
     """An `event: error` (the Responses shape: type, code, message) raises APIError with its message."""
     _, _, events, _, _ = LOOPS[loop]
-    error_event = ("error", {"type": "error", "code": "server_error", "message": "boom", "sequence_number": 9})
+    error_event = (
+        "error",
+        {"type": "error", "code": "server_error", "message": "boom", "sequence_number": 9},
+    )
     out, error = await run_loop(loop, [events[0], error_event, *events[1:]], mode)
     assert isinstance(error, APIError) and error.message == "boom" and len(out) >= 1
 

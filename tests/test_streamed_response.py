@@ -19,7 +19,10 @@ from ._server import routes, serve
 pytestmark = pytest.mark.anyio
 
 COMPLETION = {
-    "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o",
     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi"}}],
     "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
 }
@@ -86,15 +89,32 @@ async def test_iterating_twice_raises_stream_already_consumed() -> None:
 
 async def test_streamed_responses_settle_the_rate_limit_lease() -> None:
     """A parsed JSON body settles with its usage, an unparsed one with None, an SSE stream at its end."""
-    chunks = [{"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-               "choices": [{"index": 0, "delta": {"content": "x"}}]},
-              {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [],
-               "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 7}}]
-    app = routes(("POST", "/v1/chat/completions", body_handler(COMPLETION)),
-                 ("POST", "/v1/completions", sse_handler(chunks)))
+    chunks = [
+        {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": "x"}}],
+        },
+        {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 7},
+        },
+    ]
+    app = routes(
+        ("POST", "/v1/chat/completions", body_handler(COMPLETION)),
+        ("POST", "/v1/completions", sse_handler(chunks)),
+    )
     limiter = Recorder()
-    async with serve(app) as url, AsyncOpenAI(api_key="sk-test", base_url=url, max_retries=0,
-                                               rate_limiter=limiter) as client:
+    async with (
+        serve(app) as url,
+        AsyncOpenAI(api_key="sk-test", base_url=url, max_retries=0, rate_limiter=limiter) as client,
+    ):
         completions = client.chat.completions.with_streaming_response
         async with completions.create(model="m", messages=[]) as response:
             await response.parse()
@@ -107,7 +127,9 @@ async def test_streamed_responses_settle_the_rate_limit_lease() -> None:
 
 async def test_request_headers_mask_every_credential() -> None:
     """http_request.headers masks Authorization, api-key (Azure) and cookies, and keeps the rest."""
-    app = routes(("GET", "/v1/models/m", body_handler({"id": "m", "object": "model", "created": 1, "owned_by": "o"})))
+    app = routes(
+        ("GET", "/v1/models/m", body_handler({"id": "m", "object": "model", "created": 1, "owned_by": "o"}))
+    )
     async with serve(app) as url, AsyncOpenAI(api_key="sk-live-1234", base_url=url, max_retries=0) as client:
         raw = await client.models.with_raw_response.retrieve(
             "m", extra_headers={"api-key": "azure-secret", "Cookie": "session=1", "X-Trace": "t1"}

@@ -30,11 +30,13 @@ class Chunk(msgspec.Struct):
     n: int = 0
 
 
-def sse_app(body_parts: list[bytes], *, abort: bool = False, stall: float = 0.0,
-            headers: dict[str, str] | None = None) -> web.Application:
+def sse_app(
+    body_parts: list[bytes], *, abort: bool = False, stall: float = 0.0, headers: dict[str, str] | None = None
+) -> web.Application:
     async def handler(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "x-request-id": "req_s",
-                                           **(headers or {})})
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "x-request-id": "req_s", **(headers or {})}
+        )
         await resp.prepare(request)
         for part in body_parts:
             await resp.write(part)
@@ -71,7 +73,10 @@ async def test_stream_decodes_events_until_done() -> None:
 async def test_anext_and_async_for_share_one_position() -> None:
     """`await stream.__anext__()`, `anext()` and `async for` read the same sequence; aclose() between two
     events ends it and gives the connection back."""
-    async with serve(sse_app([events(6), b"data: [DONE]\n\n"])) as url, client_for(url, max_connections=1) as client:
+    async with (
+        serve(sse_app([events(6), b"data: [DONE]\n\n"])) as url,
+        client_for(url, max_connections=1) as client,
+    ):
         stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
         first = await stream.__anext__()
         second = await anext(stream)
@@ -161,8 +166,9 @@ async def test_clean_eof_mid_event_raises() -> None:
 async def test_stalled_stream_hits_idle_timeout() -> None:
     """A stream that stops sending raises APITimeoutError after the read (idle) timeout."""
     async with serve(sse_app([events(1)], stall=3)) as url, client_for(url) as client:
-        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk,
-                                   timeout=Timeout(total=None, connect=1, read=0.3))
+        stream = await client.post(
+            "/s", body={}, stream=True, stream_cls=Chunk, timeout=Timeout(total=None, connect=1, read=0.3)
+        )
         assert (await stream.__anext__()).n == 0
         with pytest.raises(APITimeoutError):
             await stream.__anext__()
@@ -201,6 +207,7 @@ async def test_break_and_cancel_release_the_connection() -> None:
         async for _ in stream:
             break
         del stream
+
         # 3. cancel a task blocked on a stalled stream
         async def consume() -> None:
             async with await client.post("/s", body={}, stream=True, stream_cls=Chunk) as s:
@@ -216,19 +223,22 @@ async def test_break_and_cancel_release_the_connection() -> None:
         # a free one streams the three events and then hits the read timeout of the stalled server.
         got: list[int] = []
         with pytest.raises(APITimeoutError):
-            async with await client.post("/s", body={}, stream=True, stream_cls=Chunk,
-                                         timeout=Timeout(total=None, connect=2, read=0.3)) as s:
+            async with await client.post(
+                "/s", body={}, stream=True, stream_cls=Chunk, timeout=Timeout(total=None, connect=2, read=0.3)
+            ) as s:
                 async for c in s:
                     got.append(c.n)
         assert got == [0, 1, 2]
 
 
-async def test_an_endless_line_raises_past_the_cap_and_frees_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_endless_line_raises_past_the_cap_and_frees_the_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A server sending one line that never ends: past AsyncStream.max_event_size the stream raises
     StreamEventTooLargeError (an APIError with the request id) instead of buffering, and the only pooled
     connection serves the next call."""
     monkeypatch.setattr(AsyncStream, "max_event_size", 64 * 1024)
-    endless = [events(1), b"data: {\"id\": \"" + b"x" * 16384] + [b"x" * 16384] * 16
+    endless = [events(1), b'data: {"id": "' + b"x" * 16384] + [b"x" * 16384] * 16
     async with serve(sse_app(endless, stall=5)) as url, client_for(url, max_connections=1) as client:
         stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
         got = []
@@ -237,8 +247,9 @@ async def test_an_endless_line_raises_past_the_cap_and_frees_the_connection(monk
                 got.append(c.n)
         assert got == [0] and isinstance(info.value, APIError) and info.value.request_id == "req_s"
         assert stream.response.closed
-        again = await client.post("/s", body={}, stream=True, stream_cls=Chunk,
-                                  timeout=Timeout(total=None, connect=2, read=0.3))
+        again = await client.post(
+            "/s", body={}, stream=True, stream_cls=Chunk, timeout=Timeout(total=None, connect=2, read=0.3)
+        )
         with pytest.raises(StreamEventTooLargeError):
             async for _ in again:
                 pass
@@ -267,7 +278,9 @@ async def test_dropped_streams_give_the_connection_back_without_async_with() -> 
             await asyncio.sleep(0.05)  # the event loop runs the dropped loop's aclose()
             got: list[int] = []
             with pytest.raises(APITimeoutError):  # the stalled server: all events, then the read timeout
-                async with await client.post("/s", body={}, stream=True, stream_cls=Chunk, timeout=short) as s:
+                async with await client.post(
+                    "/s", body={}, stream=True, stream_cls=Chunk, timeout=short
+                ) as s:
                     async for c in s:
                         got.append(c.n)
             assert got == [0, 1, 2], drop.__name__

@@ -97,7 +97,10 @@ def test_schema_recursion_keeps_root_in_defs() -> None:
     tree_def = {
         "title": "Tree",
         "type": "object",
-        "properties": {"value": {"type": "integer"}, "children": {"type": "array", "items": {"$ref": "#/$defs/Tree"}}},
+        "properties": {
+            "value": {"type": "integer"},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/Tree"}},
+        },
         "required": ["value", "children"],
         "additionalProperties": False,
     }
@@ -152,7 +155,7 @@ def test_schema_rejects_non_objects() -> None:
 
 def test_parse_round_trip_drops_nulls_of_non_nullable_optionals() -> None:
     """null for an optional non-nullable field falls back to its default; nested values decode."""
-    data = (b'{"name": "tri", "points": [{"x": 1, "y": 2}], "color": "red", "label": null, "kind": null}')
+    data = b'{"name": "tri", "points": [{"x": 1, "y": 2}], "color": "red", "label": null, "kind": null}'
     assert parse_json(Shape, data) == Shape(name="tri", points=[Point(1, 2)], color=Color.RED)
     assert parse_json(Row, '{"id": 3, "note": null}') == Row(id=3)
     assert parse_json(Movie, '{"title": "Heat", "year": null}') == {"title": "Heat"}
@@ -170,22 +173,43 @@ def test_parse_rejects_wrong_shape() -> None:
 def test_response_format_and_function_tool_shapes() -> None:
     """response_format and function_tool produce the wire shapes of the official SDK."""
     rf = response_format_param(Point)
-    assert rf == {"type": "json_schema", "json_schema": {"name": "Point", "schema": to_strict_json_schema(Point),
-                                                         "strict": True}}
+    assert rf == {
+        "type": "json_schema",
+        "json_schema": {"name": "Point", "schema": to_strict_json_schema(Point), "strict": True},
+    }
     tool = function_tool(Point, name="move", description="Move somewhere.")
-    assert tool == {"type": "function", "function": {"name": "move", "description": "Move somewhere.",
-                                                     "parameters": to_strict_json_schema(Point), "strict": True}}
-    assert tool.to_responses_tool() == {"type": "function", "name": "move", "description": "Move somewhere.",
-                                        "parameters": to_strict_json_schema(Point), "strict": True}
+    assert tool == {
+        "type": "function",
+        "function": {
+            "name": "move",
+            "description": "Move somewhere.",
+            "parameters": to_strict_json_schema(Point),
+            "strict": True,
+        },
+    }
+    assert tool.to_responses_tool() == {
+        "type": "function",
+        "name": "move",
+        "description": "Move somewhere.",
+        "parameters": to_strict_json_schema(Point),
+        "strict": True,
+    }
     assert msgspec.json.decode(msgspec.json.encode(tool)) == dict(tool)
 
 
 def _completion(content: str | None, finish: str = "stop", tool_args: str | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None, "annotations": []}
     if tool_args is not None:
-        message["tool_calls"] = [{"id": "c", "type": "function", "function": {"name": "move", "arguments": tool_args}}]
-    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}]}
+        message["tool_calls"] = [
+            {"id": "c", "type": "function", "function": {"name": "move", "arguments": tool_args}}
+        ]
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+    }
 
 
 def _app(body: dict[str, Any], seen: list[Any]) -> web.Application:
@@ -200,13 +224,20 @@ def _app(body: dict[str, Any], seen: list[Any]) -> web.Application:
 async def test_chat_parse_round_trip() -> None:
     """chat.completions.parse sends the strict schema and decodes content and typed tool arguments."""
     seen: list[Any] = []
-    body = _completion('{"name": "sq", "points": [], "color": null, "label": "L", "kind": "line"}',
-                       tool_args='{"x": 5, "y": 6}')
-    async with serve(_app(body, seen)) as url, AsyncOpenAI(api_key="k", base_url=url,
-                                                          retry=RetryPolicy.instant()) as client:
+    body = _completion(
+        '{"name": "sq", "points": [], "color": null, "label": "L", "kind": "line"}',
+        tool_args='{"x": 5, "y": 6}',
+    )
+    async with (
+        serve(_app(body, seen)) as url,
+        AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant()) as client,
+    ):
         completion = await client.chat.completions.parse(
-            model="m", messages=[{"role": "user", "content": "hi"}], response_format=Shape,
-            tools=[function_tool(Point, name="move")])
+            model="m",
+            messages=[{"role": "user", "content": "hi"}],
+            response_format=Shape,
+            tools=[function_tool(Point, name="move")],
+        )
     assert isinstance(completion, ParsedChatCompletion)
     message = completion.choices[0].message
     assert message.parsed == Shape(name="sq", points=[], label="L", kind="line")
@@ -216,20 +247,25 @@ async def test_chat_parse_round_trip() -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("finish", "error"), [("length", LengthFinishReasonError),
-                                               ("content_filter", ContentFilterFinishReasonError)])
+@pytest.mark.parametrize(
+    ("finish", "error"),
+    [("length", LengthFinishReasonError), ("content_filter", ContentFilterFinishReasonError)],
+)
 async def test_chat_parse_finish_reason_errors(finish: str, error: type[Exception]) -> None:
     """parse() raises the official SDK's errors when generation stopped early."""
     seen: list[Any] = []
-    async with serve(_app(_completion('{"x": 1', finish), seen)) as url, AsyncOpenAI(
-        api_key="k", base_url=url, retry=RetryPolicy.instant()
-    ) as client:
+    async with (
+        serve(_app(_completion('{"x": 1', finish), seen)) as url,
+        AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant()) as client,
+    ):
         with pytest.raises(error):
             await client.chat.completions.parse(model="m", messages=[], response_format=Point)
 
 
-DOC = ('{"title": "Caf\\u00e9 \\"q\\"", "n": -12, "tags": ["a", "bc", {"x": [1, 2.5e3, true]}], '
-       '"z": null, "e": {}}')
+DOC = (
+    '{"title": "Caf\\u00e9 \\"q\\"", "n": -12, "tags": ["a", "bc", {"x": [1, 2.5e3, true]}], '
+    '"z": null, "e": {}}'
+)
 
 
 def test_partial_json_prefixes() -> None:
@@ -245,7 +281,10 @@ def test_partial_json_prefixes() -> None:
     assert seen['{"title": "Caf\\u00e9 \\"q\\"", "n": -1'] == {"title": 'Café "q"'}  # a number may go on
     assert seen['{"title": "Caf\\u00e9 \\"q\\"", "n": -12,'] == {"title": 'Café "q"', "n": -12}
     assert seen['{"title": "Caf\\u00e9 \\"q\\"", "n": -12, "tags": ["a", "b'] == {
-        "title": 'Café "q"', "n": -12, "tags": ["a", "b"]}
+        "title": 'Café "q"',
+        "n": -12,
+        "tags": ["a", "b"],
+    }
     assert seen[DOC] == msgspec.json.decode(DOC)
 
 

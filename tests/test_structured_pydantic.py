@@ -102,9 +102,18 @@ def _completion(content: str | None = None, tool_calls: list[dict[str, Any]] | N
     if tool_calls:
         message["tool_calls"] = tool_calls
     return {
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": "tool_calls" if tool_calls else "stop"}],
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": "tool_calls" if tool_calls else "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
 
@@ -120,11 +129,15 @@ def _json_route(path: str, answer: dict[str, Any], seen: list[dict[str, Any]]) -
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_chat_parse_with_a_pydantic_model(sdk: str) -> None:
     """`chat.completions.parse(response_format=Model)` sends the strict schema and returns a Model instance."""
-    content = '{"steps": [{"explanation": "add", "output": "2"}], "final_answer": "2", "color": "red", ' \
-              '"confidence": 0.9, "kind": "proof", "note": null}'
+    content = (
+        '{"steps": [{"explanation": "add", "output": "2"}], "final_answer": "2", "color": "red", '
+        '"confidence": 0.9, "kind": "proof", "note": null}'
+    )
     seen: list[dict[str, Any]] = []
-    async with serve(_json_route("/v1/chat/completions", _completion(content), seen)) as url, \
-            make_client(sdk, url) as client:
+    async with (
+        serve(_json_route("/v1/chat/completions", _completion(content), seen)) as url,
+        make_client(sdk, url) as client,
+    ):
         completion = await client.chat.completions.parse(
             model="gpt-4o-mini",
             messages=[{"role": "user", "content": "what is 1+1?"}],
@@ -132,47 +145,80 @@ async def test_chat_parse_with_a_pydantic_model(sdk: str) -> None:
         )
     parsed = completion.choices[0].message.parsed
     assert isinstance(parsed, MathReasoning)
-    assert parsed == MathReasoning(steps=[Step(explanation="add", output="2")], final_answer="2",
-                                   color=Color.RED, confidence=0.9, kind="proof")
+    assert parsed == MathReasoning(
+        steps=[Step(explanation="add", output="2")],
+        final_answer="2",
+        color=Color.RED,
+        confidence=0.9,
+        kind="proof",
+    )
     fmt = seen[0]["response_format"]
-    assert fmt == {"type": "json_schema", "json_schema": {
-        "name": "MathReasoning", "schema": official_strict_schema(MathReasoning), "strict": True}}
+    assert fmt == {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "MathReasoning",
+            "schema": official_strict_schema(MathReasoning),
+            "strict": True,
+        },
+    }
 
 
 @pytest.mark.parametrize("sdk", SDKS)
 async def test_chat_parse_rejects_output_the_model_does_not_accept(sdk: str) -> None:
     """Content that fails the model's validation raises pydantic's ValidationError in both SDKs."""
     seen: list[dict[str, Any]] = []
-    async with serve(_json_route("/v1/chat/completions", _completion('{"n": "many", "ok": true}'), seen)) as url, \
-            make_client(sdk, url) as client:
+    async with (
+        serve(_json_route("/v1/chat/completions", _completion('{"n": "many", "ok": true}'), seen)) as url,
+        make_client(sdk, url) as client,
+    ):
         with pytest.raises(pydantic.ValidationError):
             await client.chat.completions.parse(model="m", messages=[], response_format=Verdict)
 
 
-@pytest.mark.parametrize(("sdk", "helper"), [("official", "official"), ("ours", "official"), ("ours", "ours")])
+@pytest.mark.parametrize(
+    ("sdk", "helper"), [("official", "official"), ("ours", "official"), ("ours", "ours")]
+)
 async def test_chat_parse_with_pydantic_function_tools(sdk: str, helper: str) -> None:
     """`parse(tools=[pydantic_function_tool(Model)])`: arguments come back as a Model (ours also takes the official
     SDK's tool objects, for code that still builds them with `openai.pydantic_function_tool`)."""
-    tool = (openai.pydantic_function_tool if helper == "official" else openai_async.pydantic_function_tool)(GetWeather)
-    call = {"id": "call_1", "type": "function",
-            "function": {"name": "GetWeather", "arguments": '{"city": "Paris", "unit": "f"}'}}
+    tool = (openai.pydantic_function_tool if helper == "official" else openai_async.pydantic_function_tool)(
+        GetWeather
+    )
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "GetWeather", "arguments": '{"city": "Paris", "unit": "f"}'},
+    }
     seen: list[dict[str, Any]] = []
-    async with serve(_json_route("/v1/chat/completions", _completion(None, [call]), seen)) as url, \
-            make_client(sdk, url) as client:
+    async with (
+        serve(_json_route("/v1/chat/completions", _completion(None, [call]), seen)) as url,
+        make_client(sdk, url) as client,
+    ):
         completion = await client.chat.completions.parse(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "weather?"}], tools=[tool]
         )
     args = completion.choices[0].message.tool_calls[0].function.parsed_arguments
     assert args == GetWeather(city="Paris", unit="f")
     sent = seen[0]["tools"][0]
-    assert sent == {"type": "function", "function": {
-        "name": "GetWeather", "description": "Get the weather for a city.", "strict": True,
-        "parameters": official_strict_schema(GetWeather)}}
+    assert sent == {
+        "type": "function",
+        "function": {
+            "name": "GetWeather",
+            "description": "Get the weather for a city.",
+            "strict": True,
+            "parameters": official_strict_schema(GetWeather),
+        },
+    }
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-    return {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -200,11 +246,29 @@ async def test_chat_stream_with_a_pydantic_model(sdk: str, mode: str) -> None:
 
 def _response(text: str) -> dict[str, Any]:
     return {
-        "id": "resp_1", "object": "response", "created_at": 1, "status": "completed", "model": "gpt-4o-mini",
-        "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
-                    "content": [{"type": "output_text", "text": text, "annotations": []}]}],
-        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "error": None,
-        "incomplete_details": None, "instructions": None, "metadata": {}, "temperature": 1.0, "top_p": 1.0,
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "status": "completed",
+        "model": "gpt-4o-mini",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
     }
 
 
@@ -216,8 +280,12 @@ async def test_responses_parse_with_a_pydantic_model(sdk: str) -> None:
     async with serve(app) as url, make_client(sdk, url) as client:
         response = await client.responses.parse(model="gpt-4o-mini", input="where?", text_format=Person)
     assert response.output_parsed == Person(home=Address(city="Oslo"))
-    assert seen[0]["text"]["format"] == {"type": "json_schema", "name": "Person", "strict": True,
-                                         "schema": official_strict_schema(Person)}
+    assert seen[0]["text"]["format"] == {
+        "type": "json_schema",
+        "name": "Person",
+        "strict": True,
+        "schema": official_strict_schema(Person),
+    }
 
 
 def test_parse_json_of_a_pydantic_dataclass() -> None:

@@ -38,10 +38,14 @@ async def test_handler_sees_the_request_and_answers_a_typed_result() -> None:
         seen.append(request)
         return MockResponse(200, json=chat_completion("Hi!"), headers={"x-request-id": "req_1"})
 
-    client = AsyncOpenAI(api_key="sk-mock", base_url="https://api.example.test/v1", transport=MockTransport(handler))
+    client = AsyncOpenAI(
+        api_key="sk-mock", base_url="https://api.example.test/v1", transport=MockTransport(handler)
+    )
     async with client:
         completion = await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}], extra_query={"trace": True},
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "Hello"}],
+            extra_query={"trace": True},
         )
     assert completion.choices[0].message.content == "Hi!"
     (request,) = seen
@@ -53,7 +57,10 @@ async def test_handler_sees_the_request_and_answers_a_typed_result() -> None:
 
 async def test_retries_and_errors_go_through_the_mock() -> None:
     """A 429 then a 200 from an async handler is one successful call with the same Idempotency-Key twice."""
-    answers = [MockResponse(429, json={"error": {"message": "slow down"}}), MockResponse(200, json={"ok": True})]
+    answers = [
+        MockResponse(429, json={"error": {"message": "slow down"}}),
+        MockResponse(200, json={"ok": True}),
+    ]
 
     async def handler(request: MockRequest) -> MockResponse:
         return answers.pop(0)
@@ -105,8 +112,18 @@ async def test_multipart_bodies_are_rendered_for_the_handler() -> None:
     def handler(request: MockRequest) -> MockResponse:
         assert request.headers["Content-Type"].startswith("multipart/form-data")
         assert b'name="purpose"' in request.content and b"file body" in request.content
-        return MockResponse(200, json={"id": "file-1", "object": "file", "bytes": 9, "created_at": 0,
-                                       "filename": "a.jsonl", "purpose": "batch", "status": "processed"})
+        return MockResponse(
+            200,
+            json={
+                "id": "file-1",
+                "object": "file",
+                "bytes": 9,
+                "created_at": 0,
+                "filename": "a.jsonl",
+                "purpose": "batch",
+                "status": "processed",
+            },
+        )
 
     async with AsyncOpenAI(api_key="sk-mock", transport=MockTransport(handler)) as client:
         created = await client.files.create(file=("a.jsonl", b"file body"), purpose="batch")
@@ -117,8 +134,9 @@ async def test_multipart_bodies_are_rendered_for_the_handler() -> None:
 
 
 @contextlib.asynccontextmanager
-async def raw_server(handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
-                     backlog: int = 100) -> AsyncIterator[str]:
+async def raw_server(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]], backlog: int = 100
+) -> AsyncIterator[str]:
     """A plain asyncio server on 127.0.0.1 running ``handle`` per connection; yields ``http://127.0.0.1:PORT``."""
 
     async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -173,8 +191,12 @@ def threaded_server(backlog: int) -> Iterator[str]:
 
 
 def _reply(body: bytes = _LIST, extra: bytes = b"") -> bytes:
-    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra
-            + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + extra
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
 
 
 async def test_http_proxy_from_the_environment_and_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,8 +205,11 @@ async def test_http_proxy_from_the_environment_and_no_proxy(monkeypatch: pytest.
 
     async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0])
-        writer.write(_reply(b'{"object":"list","data":[{"id":"via-proxy","object":"model","created":0,'
-                            b'"owned_by":"p"}]}'))
+        writer.write(
+            _reply(
+                b'{"object":"list","data":[{"id":"via-proxy","object":"model","created":0,"owned_by":"p"}]}'
+            )
+        )
         await writer.drain()
 
     async def direct(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -213,11 +238,16 @@ async def test_large_response_headers_are_accepted() -> None:
 
     async def big_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(_reply(extra=b"x-trace: " + b"t" * 9000 + b"\r\nSet-Cookie: c=" + b"v" * 16000 + b"\r\n"))
+        writer.write(
+            _reply(extra=b"x-trace: " + b"t" * 9000 + b"\r\nSet-Cookie: c=" + b"v" * 16000 + b"\r\n")
+        )
         await writer.drain()
 
     with anyio.fail_after(10):
-        async with raw_server(big_headers) as url, AsyncOpenAI(api_key="sk-x", base_url=url + "/v1") as client:
+        async with (
+            raw_server(big_headers) as url,
+            AsyncOpenAI(api_key="sk-x", base_url=url + "/v1") as client,
+        ):
             page = await client.models.list()
     assert page.data == []
 
@@ -235,12 +265,19 @@ async def test_waiting_for_a_pooled_connection_is_not_the_connect_timeout() -> N
 
     with anyio.fail_after(15):
         async with raw_server(slow) as url:
-            async with AsyncOpenAI(api_key="sk-x", base_url=url + "/v1", max_connections=2, max_retries=0,
-                                   timeout=Timeout(total=10, connect=0.2, read=10)) as client:
+            async with AsyncOpenAI(
+                api_key="sk-x",
+                base_url=url + "/v1",
+                max_connections=2,
+                max_retries=0,
+                timeout=Timeout(total=10, connect=0.2, read=10),
+            ) as client:
                 pages = await asyncio.gather(*(client.models.list() for _ in range(8)))
                 assert all(page.data == [] for page in pages)
-                calls = [client.models.list(timeout=Timeout(total=10, connect=0.2, read=10, pool=0.1))
-                         for _ in range(6)]
+                calls = [
+                    client.models.list(timeout=Timeout(total=10, connect=0.2, read=10, pool=0.1))
+                    for _ in range(6)
+                ]
                 results = await asyncio.gather(*calls, return_exceptions=True)
     assert any(isinstance(r, APITimeoutError) for r in results)
 
@@ -250,8 +287,14 @@ async def test_half_open_connections_end_within_the_connect_timeout() -> None:
     """600 calls at once against a listen backlog of 1 with ``tcp_user_timeout=True``: a handshake the server
     dropped fails fast (sent bytes unacknowledged for the connect timeout), so no call waits for the total."""
     with threaded_server(backlog=1) as url:
-        async with AsyncOpenAI(api_key="sk-x", base_url=url, max_retries=0, tcp_user_timeout=True,
-                               timeout=Timeout(total=8, connect=1.5, read=8)) as client:
+        async with AsyncOpenAI(
+            api_key="sk-x",
+            base_url=url,
+            max_retries=0,
+            tcp_user_timeout=True,
+            timeout=Timeout(total=8, connect=1.5, read=8),
+        ) as client:
+
             async def one() -> float:
                 started = time.monotonic()
                 with contextlib.suppress(APITimeoutError):
@@ -271,8 +314,10 @@ async def test_a_listener_that_never_accepts_times_out_on_connect() -> None:
     sock.listen(1)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
     try:
-        async with AsyncOpenAI(api_key="sk-x", base_url=url, max_retries=0,
-                               timeout=Timeout(total=2, connect=0.3, read=2)) as client:
+        async with AsyncOpenAI(
+            api_key="sk-x", base_url=url, max_retries=0, timeout=Timeout(total=2, connect=0.3, read=2)
+        ) as client:
+
             async def one() -> tuple[BaseException | None, float]:
                 started = time.monotonic()
                 try:
@@ -301,8 +346,12 @@ async def test_a_dripped_response_head_meets_the_total_timeout() -> None:
             await asyncio.sleep(0.02)
 
     async with raw_server(drip) as url:
-        async with AsyncOpenAI(api_key="sk-x", base_url=url + "/v1", max_retries=0,
-                               timeout=Timeout(total=1.0, connect=1.0, read=0.5)) as client:
+        async with AsyncOpenAI(
+            api_key="sk-x",
+            base_url=url + "/v1",
+            max_retries=0,
+            timeout=Timeout(total=1.0, connect=1.0, read=0.5),
+        ) as client:
             started = time.monotonic()
             with anyio.fail_after(5), pytest.raises(APITimeoutError):
                 await client.chat.completions.create(model="m", messages=[], stream=True)
@@ -327,7 +376,9 @@ def test_one_client_across_two_event_loops() -> None:
             gc.collect()
 
 
-_CERT = pathlib.Path(__file__).parent / "data" / "loopback-cert.pem"  # self-signed for IP 127.0.0.1, test only
+_CERT = (
+    pathlib.Path(__file__).parent / "data" / "loopback-cert.pem"
+)  # self-signed for IP 127.0.0.1, test only
 _KEY = pathlib.Path(__file__).parent / "data" / "loopback-key.pem"
 
 
@@ -348,7 +399,9 @@ async def test_ssl_cert_file_and_a_custom_ssl_context(monkeypatch: pytest.Monkey
                 assert (await client.models.list()).data == []
             monkeypatch.delenv("SSL_CERT_FILE")
             context = ssl.create_default_context(cafile=str(_CERT))
-            async with AsyncOpenAI(api_key="sk-x", base_url=url, ssl_context=context, trust_env=False) as client:
+            async with AsyncOpenAI(
+                api_key="sk-x", base_url=url, ssl_context=context, trust_env=False
+            ) as client:
                 assert (await client.models.list()).data == []
     finally:
         server.close()
@@ -360,10 +413,14 @@ async def test_raw_responses_and_downloads_through_the_mock() -> None:
 
     def handler(request: MockRequest) -> MockResponse:
         if request.path.endswith("/content"):
-            return MockResponse(200, content=b"x" * 1000, headers={"Content-Type": "application/octet-stream"})
+            return MockResponse(
+                200, content=b"x" * 1000, headers={"Content-Type": "application/octet-stream"}
+            )
         return MockResponse(200, json={"object": "list", "data": []}, headers={"x-request-id": "req_9"})
 
-    async with AsyncOpenAI(api_key="sk-mock", transport=MockTransport(handler), max_response_size=100) as client:
+    async with AsyncOpenAI(
+        api_key="sk-mock", transport=MockTransport(handler), max_response_size=100
+    ) as client:
         raw = await client.models.with_raw_response.list()
         assert raw.status_code == 200 and raw.headers["x-request-id"] == "req_9"
         assert str(raw.url) == "https://api.openai.com/v1/models"

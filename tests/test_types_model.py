@@ -181,11 +181,18 @@ def test_base64_embeddings_decode_on_the_fast_path() -> None:
     from openai_async.types import CreateEmbeddingResponse
 
     vector = array.array("f", [0.5, -1.25, 3.0])
-    body = msgspec.json.encode({
-        "object": "list", "model": "text-embedding-3-small",
-        "data": [{"object": "embedding", "index": 0, "embedding": base64.b64encode(vector.tobytes()).decode()},
-                 {"object": "embedding", "index": 1, "embedding": [0.5, -1.25, 3.0]}],
-    })
-    result = decoder_for(CreateEmbeddingResponse).decode(body)  # the strict decoder: raises on a type mismatch
+    body = msgspec.json.encode(
+        {
+            "object": "list",
+            "model": "text-embedding-3-small",
+            "data": [
+                {"object": "embedding", "index": 0, "embedding": base64.b64encode(vector.tobytes()).decode()},
+                {"object": "embedding", "index": 1, "embedding": [0.5, -1.25, 3.0]},
+            ],
+        }
+    )
+    result = decoder_for(CreateEmbeddingResponse).decode(
+        body
+    )  # the strict decoder: raises on a type mismatch
     b64, floats = result.data
     assert array.array("f", base64.b64decode(b64.embedding)).tolist() == floats.embedding == [0.5, -1.25, 3.0]

@@ -27,7 +27,10 @@ def _app(body: dict[str, Any]) -> web.Application:
 
 
 async def _create(body: dict[str, Any]) -> ChatCompletion:
-    async with serve(_app(body)) as url, AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant()) as c:
+    async with (
+        serve(_app(body)) as url,
+        AsyncOpenAI(api_key="k", base_url=url, retry=RetryPolicy.instant()) as c,
+    ):
         return await c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
 
 
@@ -43,8 +46,13 @@ def test_required_fields_are_annotated_without_none() -> None:
 
 async def test_missing_required_fields_still_decode() -> None:
     """A completion that drops required fields (id, created, message.content) decodes; the missing fields read None."""
-    completion = await _create({"object": "chat.completion", "model": "m",
-                                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}}]})
+    completion = await _create(
+        {
+            "object": "chat.completion",
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}}],
+        }
+    )
     assert isinstance(completion, ChatCompletion)
     assert completion.id is None and completion.created is None  # type: ignore[comparison-overlap]
     assert completion.choices[0].message.content is None
@@ -53,15 +61,24 @@ async def test_missing_required_fields_still_decode() -> None:
 
 async def test_null_required_fields_take_the_lenient_path() -> None:
     """``null`` where the spec forbids it (id, choices, message) still gives an object, keeping the rest."""
-    completion = await _create({"id": None, "object": "chat.completion", "created": 1, "model": "m",
-                                "choices": [{"index": 0, "finish_reason": "stop", "message": None}],
-                                "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}})
+    completion = await _create(
+        {
+            "id": None,
+            "object": "chat.completion",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": None}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        }
+    )
     assert isinstance(completion, ChatCompletion)
     assert completion.id is None  # type: ignore[comparison-overlap]
     assert completion.created == 1 and completion.model == "m"
     assert completion.choices[0].message is None  # type: ignore[comparison-overlap]
     assert completion.usage is not None and completion.usage.total_tokens == 3
-    completion = await _create({"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": None})
+    completion = await _create(
+        {"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": None}
+    )
     assert completion.id == "c" and completion.choices is None  # type: ignore[comparison-overlap]
 
 

@@ -36,7 +36,9 @@ REASONS = {
 # Official module paths that are not modules of ours: one module per API area (types/<area>.py), so sub-packages
 # (chat.completions, beta.threads, admin.organization, ...) have no counterpart; their matched names are importable
 # from `openai_async.types` itself.
-OUR_MODULES = {Path(p).stem for p in ours.__path__ for p in Path(p).glob("*.py") if not p.name.startswith("_")}
+OUR_MODULES = {
+    Path(p).stem for p in ours.__path__ for p in Path(p).glob("*.py") if not p.name.startswith("_")
+}
 
 
 def _official() -> dict[tuple[str, str], Any]:
@@ -110,7 +112,9 @@ def test_the_allow_list_holds_only_missing_names() -> None:
     unmatched = SDK_NAMES["unmatched"]
     # a "clash" name exists, meaning the type of another official module
     stale = sorted(k for k in unmatched if k in official and k not in missing and unmatched[k] != "clash")
-    assert not stale, f"now present, drop from scripts/sdk_names.toml (rerun scripts/sdk_names.py): {stale[:40]}"
+    assert not stale, (
+        f"now present, drop from scripts/sdk_names.toml (rerun scripts/sdk_names.py): {stale[:40]}"
+    )
 
 
 def test_coverage_report() -> None:
@@ -119,7 +123,9 @@ def test_coverage_report() -> None:
     by_area = collections.Counter(
         (m.split(".")[0] or "openai.types", SDK_NAMES["unmatched"].get(f"{m}:{n}", "?")) for (m, n) in missing
     )
-    print(f"\n{len(OFFICIAL) - len(missing)}/{len(OFFICIAL)} official type names present; missing by area/reason:")
+    print(
+        f"\n{len(OFFICIAL) - len(missing)}/{len(OFFICIAL)} official type names present; missing by area/reason:"
+    )
     for (area, reason), count in sorted(by_area.items()):
         print(f"  {area:<16} {reason:<7} {count}")
     assert len(OFFICIAL) - len(missing) >= 1040  # the count when this test was written: coverage only grows

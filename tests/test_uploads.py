@@ -34,8 +34,13 @@ async def test_parts_arrive_complete_in_order_with_the_right_md5(tmp_path: Path)
     progress: list[tuple[int, int]] = []
     async with serve(fake.app()) as url, _client(url) as client:
         upload = await client.uploads.upload_file_chunked(
-            file=path, mime_type="application/octet-stream", purpose="batch", part_size=100_000, concurrency=3,
-            on_part=lambda done, total: progress.append((done, total)))
+            file=path,
+            mime_type="application/octet-stream",
+            purpose="batch",
+            part_size=100_000,
+            concurrency=3,
+            on_part=lambda done, total: progress.append((done, total)),
+        )
     assert upload.status == "completed" and upload.filename == "data.bin"
     (record,) = fake.uploads.values()
     assert len(record["part_ids"]) == 11
@@ -50,8 +55,12 @@ async def test_bytes_input_is_uploaded_in_parts() -> None:
     fake = FakeOpenAI()
     async with serve(fake.app()) as url, _client(url) as client:
         upload = await client.uploads.upload_file_chunked(
-            file=b"a" * 10 + b"b" * 10 + b"c", filename="x.txt", mime_type="text/plain", purpose="assistants",
-            part_size=10)
+            file=b"a" * 10 + b"b" * 10 + b"c",
+            filename="x.txt",
+            mime_type="text/plain",
+            purpose="assistants",
+            part_size=10,
+        )
     assert fake.contents[upload.file["id"]] == b"a" * 10 + b"b" * 10 + b"c"
 
 
@@ -64,7 +73,12 @@ async def test_a_failed_part_cancels_the_upload(tmp_path: Path) -> None:
     async with serve(fake.app()) as url, _client(url) as client:
         with pytest.raises(InternalServerError):
             await client.uploads.upload_file_chunked(
-                file=path, mime_type="application/octet-stream", purpose="batch", part_size=10_000, concurrency=2)
+                file=path,
+                mime_type="application/octet-stream",
+                purpose="batch",
+                part_size=10_000,
+                concurrency=2,
+            )
     (record,) = fake.uploads.values()
     assert record["status"] == "cancelled"
     assert not fake.calls_to("POST", f"/v1/uploads/{record['id']}/complete")
@@ -80,8 +94,13 @@ async def test_cancelling_the_caller_cancels_the_upload(tmp_path: Path) -> None:
     async with serve(fake.app()) as url, _client(url) as client:
         with anyio.CancelScope() as scope:
             await client.uploads.upload_file_chunked(
-                file=path, mime_type="application/octet-stream", purpose="batch", part_size=10_000, concurrency=2,
-                on_part=lambda done, total: scope.cancel())
+                file=path,
+                mime_type="application/octet-stream",
+                purpose="batch",
+                part_size=10_000,
+                concurrency=2,
+                on_part=lambda done, total: scope.cancel(),
+            )
     assert scope.cancelled_caught
     (record,) = fake.uploads.values()
     assert record["status"] == "cancelled"
@@ -122,12 +141,15 @@ async def test_one_gib_sparse_file_streams_with_bounded_memory(tmp_path: Path) -
     async with serve(fake.app()) as url:
         started = time.monotonic()
         done = await anyio.run_process(
-            [sys.executable, "-c", _CHILD, url, str(path), str(64 * 1024**2), "4"], check=False)
+            [sys.executable, "-c", _CHILD, url, str(path), str(64 * 1024**2), "4"], check=False
+        )
         wall = time.monotonic() - started
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     report = msgspec.json.decode(done.stdout.strip().splitlines()[-1])
-    print(f"\n1 GiB chunked upload: {report['elapsed']:.2f} s in the client ({1024 / report['elapsed']:.0f} MiB/s), "
-          f"peak RSS {report['peak_mib']:.1f} MiB, max parts in flight {fake.max_in_flight}")
+    print(
+        f"\n1 GiB chunked upload: {report['elapsed']:.2f} s in the client ({1024 / report['elapsed']:.0f} MiB/s), "
+        f"peak RSS {report['peak_mib']:.1f} MiB, max parts in flight {fake.max_in_flight}"
+    )
     assert report["status"] == "completed"
     assert report["peak_mib"] < 100
     assert fake.max_in_flight > 1

@@ -25,7 +25,9 @@ def official_event_types() -> list[str]:
     from openai.types.webhooks import UnwrapWebhookEvent
 
     union = typing.get_args(UnwrapWebhookEvent)[0]
-    return sorted(typing.get_args(member.model_fields["type"].annotation)[0] for member in typing.get_args(union))
+    return sorted(
+        typing.get_args(member.model_fields["type"].annotation)[0] for member in typing.get_args(union)
+    )
 
 
 def signed(body: bytes, *, prefix: str = "v1,", msg_id: str = "msg_1", key: bytes = KEY) -> dict[str, str]:
@@ -44,8 +46,14 @@ async def test_every_official_event_type_unwraps_alike(sdk: str) -> None:
     """The webhook example reads ``type``, ``id`` and ``data.id`` of every event type, and a newer field, alike."""
     async with make_client(sdk, "http://127.0.0.1:9/v1", webhook_secret=SECRET) as client:
         for event_type in official_event_types():
-            payload = {"id": "evt_1", "object": "event", "created_at": 1750000000, "type": event_type,
-                       "data": {"id": "obj_1", "later": {"n": 1}}, "added_later": True}
+            payload = {
+                "id": "evt_1",
+                "object": "event",
+                "created_at": 1750000000,
+                "type": event_type,
+                "data": {"id": "obj_1", "later": {"n": 1}},
+                "added_later": True,
+            }
             body = msgspec.json.encode(payload)
             # --- the official example: event = client.webhooks.unwrap(request.body, request.headers) ---
             event = client.webhooks.unwrap(body.decode(), signed(body))
@@ -62,14 +70,17 @@ async def test_signature_vectors_are_judged_alike(sdk: str) -> None:
     from openai_async import InvalidWebhookSignatureError as Ours
 
     refused = {"official": Official, "ours": Ours}[sdk]
-    body = b'{"id":"evt_1","object":"event","created_at":1750000000,"type":"batch.completed","data":{"id":"b"}}'
+    body = (
+        b'{"id":"evt_1","object":"event","created_at":1750000000,"type":"batch.completed","data":{"id":"b"}}'
+    )
     async with make_client(sdk, "http://127.0.0.1:9/v1", webhook_secret=SECRET) as client:
         verify = client.webhooks.verify_signature
         verify(body, signed(body))
         verify(body, signed(body, prefix=""))  # bare: the official SDK takes it as v1, and so do we
         rotated = signed(body)
-        rotated["webhook-signature"] = signed(body, key=b"old key")["webhook-signature"] + " " + \
-            rotated["webhook-signature"]
+        rotated["webhook-signature"] = (
+            signed(body, key=b"old key")["webhook-signature"] + " " + rotated["webhook-signature"]
+        )
         verify(body, rotated)
         for headers in (
             signed(body, prefix="v2,"),  # another scheme never matches the HMAC

@@ -33,8 +33,14 @@ if TYPE_CHECKING:
 
     from .pagination import AsyncPaginator, PageKind
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "USER_AGENT", "BaseClient",
-           "DefaultAioHttpClient"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "BaseClient",
+    "DefaultAioHttpClient",
+]
 
 T = TypeVar("T")
 
@@ -65,6 +71,7 @@ class DefaultAioHttpClient:
 
     def __repr__(self) -> str:
         return "DefaultAioHttpClient()"
+
 
 class BaseClient:
     """What every client shares: configuration, the connection pool and the send path (``AsyncOpenAI`` adds the
@@ -109,13 +116,17 @@ class BaseClient:
         self._api_key = api_key
         self.organization = organization if organization is not None else env.get("OPENAI_ORG_ID")
         self.project = project if project is not None else env.get("OPENAI_PROJECT_ID")
-        self.webhook_secret = webhook_secret if webhook_secret is not None else env.get("OPENAI_WEBHOOK_SECRET")
+        self.webhook_secret = (
+            webhook_secret if webhook_secret is not None else env.get("OPENAI_WEBHOOK_SECRET")
+        )
         self.base_url = _check_base_url(_given(base_url) or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
         self.websocket_base_url = websocket_base_url
         self.timeout = Timeout.of(DEFAULT_TIMEOUT if timeout is UNSET else timeout)
         policy = retry if retry is not None else RetryPolicy()
         max_retries = _given(max_retries)
-        self.retry = policy.with_retries(check_max_retries(max_retries)) if max_retries is not None else policy
+        self.retry = (
+            policy.with_retries(check_max_retries(max_retries)) if max_retries is not None else policy
+        )
         self.default_headers = dict(default_headers) if default_headers else {}
         self.default_query = dict(default_query) if default_query else {}
         self.rate_limiter = rate_limiter
@@ -130,9 +141,17 @@ class BaseClient:
                 f"{type(http_client).__module__}.{type(http_client).__qualname__}: openai_async sends with aiohttp, "
                 "so an httpx client cannot be used (configure aiohttp instead, e.g. its connector and trust_env)."
             )
-        self._pool: Transport = transport if transport is not None else AiohttpTransport(
-            http_client, max_connections=max_connections, trust_env=trust_env, ssl_context=ssl_context,
-            connect_timeout=self.timeout.connect if tcp_user_timeout else None)
+        self._pool: Transport = (
+            transport
+            if transport is not None
+            else AiohttpTransport(
+                http_client,
+                max_connections=max_connections,
+                trust_env=trust_env,
+                ssl_context=ssl_context,
+                connect_timeout=self.timeout.connect if tcp_user_timeout else None,
+            )
+        )
         self.max_response_size = max_response_size
         self._owns_pool = True
         self._raw: bool | str = False
@@ -148,12 +167,22 @@ class BaseClient:
         auth = {self._auth_header: self._auth_prefix + key} if isinstance(key, str) else None
         # The official SDK's precedence: the key < default_headers < extra_headers, names case-insensitive; a
         # gateway token in default_headers (or omit/None there) means the key is not sent at all.
-        headers = merge_headers(own, auth, self.default_headers, names=("headers", "api_key", "default_headers"))
+        headers = merge_headers(
+            own, auth, self.default_headers, names=("headers", "api_key", "default_headers")
+        )
         user_auth = find_header(self.default_headers, self._auth_header) is not None
         return Session(
-            transport=self._pool, base_url=self.base_url, api_key=None if user_auth else key, headers=headers,
-            query=self.default_query, timeout=self.timeout, retry=self.retry, limiter=self.rate_limiter,
-            auth_header=self._auth_header, auth_prefix=self._auth_prefix, max_body=self.max_response_size,
+            transport=self._pool,
+            base_url=self.base_url,
+            api_key=None if user_auth else key,
+            headers=headers,
+            query=self.default_query,
+            timeout=self.timeout,
+            retry=self.retry,
+            limiter=self.rate_limiter,
+            auth_header=self._auth_header,
+            auth_prefix=self._auth_prefix,
+            max_body=self.max_response_size,
             secret_query=frozenset(self.default_query) - _PUBLIC_QUERY,
         )
 
@@ -192,10 +221,14 @@ class BaseClient:
         case-insensitively); ``set_default_*`` replace them. ``http_client`` cannot be changed on a copy.
         """
         if http_client is not None:
-            raise TypeError("with_options() cannot change http_client: a copy shares its client's connection "
-                            "pool; construct a new AsyncOpenAI(http_client=...) instead.")
+            raise TypeError(
+                "with_options() cannot change http_client: a copy shares its client's connection "
+                "pool; construct a new AsyncOpenAI(http_client=...) instead."
+            )
         if default_headers is not None and set_default_headers is not None:
-            raise ValueError("The `default_headers` and `set_default_headers` arguments are mutually exclusive")
+            raise ValueError(
+                "The `default_headers` and `set_default_headers` arguments are mutually exclusive"
+            )
         if default_query is not None and set_default_query is not None:
             raise ValueError("The `default_query` and `set_default_query` arguments are mutually exclusive")
         new = object.__new__(type(self))
@@ -278,22 +311,52 @@ class BaseClient:
     async def _request(self, method: str, path: str, *, options: RequestOptions, **kwargs: Any) -> Any:
         raw = kwargs.pop("raw", False) or self._raw
         if self._hooks:  # the only cost of hooks for a client without them
-            return await observed(self._hooks, self._session.request, method, path,
-                                  {**kwargs, "options": options, "raw": raw})
+            return await observed(
+                self._hooks, self._session.request, method, path, {**kwargs, "options": options, "raw": raw}
+            )
         return await self._session.request(method, path, options=options, raw=raw, **kwargs)
 
-    def _paginate(self, path: str, *, query: dict[str, Any] | None = None, item: Any, page: PageKind,
-                  options: RequestOptions, method: str = "GET", body: Any = None) -> AsyncPaginator[Any]:
+    def _paginate(
+        self,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        item: Any,
+        page: PageKind,
+        options: RequestOptions,
+        method: str = "GET",
+        body: Any = None,
+    ) -> AsyncPaginator[Any]:
         from .pagination import AsyncPaginator  # lazy: cold start (pagination pulls in decode)
 
         session: Any = ObservedSession(self._hooks, self._session) if self._hooks else self._session
-        return AsyncPaginator(session, path, query=query, item=item, page=page, options=options,
-                              method=method, body=body, raw=self._raw)
+        return AsyncPaginator(
+            session,
+            path,
+            query=query,
+            item=item,
+            page=page,
+            options=options,
+            method=method,
+            body=body,
+            raw=self._raw,
+        )
 
-    async def request(self, method: str, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                      query: Mapping[str, Any] | None = None, stream: bool = False, stream_cls: Any = None,
-                      content: bytes | str | None = None, files: Any = None,
-                      options: Mapping[str, Any] | None = None, **kwargs: Unpack[RequestOptions]) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: type[T] | Any = dict,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+        content: bytes | str | None = None,
+        files: Any = None,
+        options: Mapping[str, Any] | None = None,
+        **kwargs: Unpack[RequestOptions],
+    ) -> Any:
         """Call any endpoint: ``await client.post("/foo", cast_to=httpx.Response, body={...})``.
 
         ``path`` is relative to ``base_url``. The result is decoded into ``cast_to`` (``dict`` by default):
@@ -324,62 +387,156 @@ class BaseClient:
             form = {**(body or {}), **{name: vs[0] if len(vs) == 1 else vs for name, vs in grouped.items()}}
             body = None
         result = await self._request(
-            method.upper(), path, body=body, query=query, content=content, cast=cast, stream=stream,
-            stream_cls=stream_cls or dict, options=call, raw=raw, multipart=form,  # type: ignore[arg-type]
+            method.upper(),
+            path,
+            body=body,
+            query=query,
+            content=content,
+            cast=cast,
+            stream=stream,
+            stream_cls=stream_cls or dict,
+            options=call,  # type: ignore[arg-type]  # a RequestOptions built by keys
+            raw=raw,
+            multipart=form,
             file_fields=tuple(grouped) if form is not None else (),
         )
         return result.content if cast_to is bytes and isinstance(result, Response) else result
 
-    async def get(self, path: str, *, cast_to: type[T] | Any = dict, options: Mapping[str, Any] | None = None,
-                  query: Mapping[str, Any] | None = None, stream: bool = False, stream_cls: Any = None,
-                  **kwargs: Unpack[RequestOptions]) -> Any:
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[T] | Any = dict,
+        options: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+        **kwargs: Unpack[RequestOptions],
+    ) -> Any:
         """``GET path`` decoded into ``cast_to`` (see ``request``)."""
-        return await self.request("GET", path, cast_to=cast_to, options=options, query=query, stream=stream,
-                                  stream_cls=stream_cls, **kwargs)
+        return await self.request(
+            "GET",
+            path,
+            cast_to=cast_to,
+            options=options,
+            query=query,
+            stream=stream,
+            stream_cls=stream_cls,
+            **kwargs,
+        )
 
-    async def post(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                   content: bytes | str | None = None, files: Any = None, options: Mapping[str, Any] | None = None,
-                   query: Mapping[str, Any] | None = None, stream: bool = False, stream_cls: Any = None,
-                   **kwargs: Unpack[RequestOptions]) -> Any:
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T] | Any = dict,
+        body: Any = None,
+        content: bytes | str | None = None,
+        files: Any = None,
+        options: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+        **kwargs: Unpack[RequestOptions],
+    ) -> Any:
         """``POST path`` with a JSON ``body`` (or raw ``content``, or ``files``), decoded into ``cast_to`` or
         streamed."""
         _one_body(body, content, files)
-        return await self.request("POST", path, cast_to=cast_to, body=body, content=content, files=files,
-                                  options=options, query=query, stream=stream, stream_cls=stream_cls, **kwargs)
+        return await self.request(
+            "POST",
+            path,
+            cast_to=cast_to,
+            body=body,
+            content=content,
+            files=files,
+            options=options,
+            query=query,
+            stream=stream,
+            stream_cls=stream_cls,
+            **kwargs,
+        )
 
-    async def put(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                  content: bytes | str | None = None, files: Any = None,
-                  options: Mapping[str, Any] | None = None,
-                  query: Mapping[str, Any] | None = None, **kwargs: Unpack[RequestOptions]) -> Any:
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[T] | Any = dict,
+        body: Any = None,
+        content: bytes | str | None = None,
+        files: Any = None,
+        options: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        **kwargs: Unpack[RequestOptions],
+    ) -> Any:
         """``PUT path`` with a JSON ``body`` (or raw ``content``, or ``files``), decoded into ``cast_to``."""
         _one_body(body, content, files)
-        return await self.request("PUT", path, cast_to=cast_to, body=body, content=content, files=files,
-                                  options=options, query=query, **kwargs)
+        return await self.request(
+            "PUT",
+            path,
+            cast_to=cast_to,
+            body=body,
+            content=content,
+            files=files,
+            options=options,
+            query=query,
+            **kwargs,
+        )
 
-    async def patch(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                    content: bytes | str | None = None, files: Any = None,
-                    options: Mapping[str, Any] | None = None,
-                    query: Mapping[str, Any] | None = None, **kwargs: Unpack[RequestOptions]) -> Any:
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[T] | Any = dict,
+        body: Any = None,
+        content: bytes | str | None = None,
+        files: Any = None,
+        options: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        **kwargs: Unpack[RequestOptions],
+    ) -> Any:
         """``PATCH path`` with a JSON ``body`` (or raw ``content``, or ``files``), decoded into ``cast_to``."""
         _one_body(body, content, files)
-        return await self.request("PATCH", path, cast_to=cast_to, body=body, content=content, files=files,
-                                  options=options, query=query, **kwargs)
+        return await self.request(
+            "PATCH",
+            path,
+            cast_to=cast_to,
+            body=body,
+            content=content,
+            files=files,
+            options=options,
+            query=query,
+            **kwargs,
+        )
 
-    async def delete(self, path: str, *, cast_to: type[T] | Any = dict, body: Any = None,
-                     options: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
-                     **kwargs: Unpack[RequestOptions]) -> Any:
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[T] | Any = dict,
+        body: Any = None,
+        options: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        **kwargs: Unpack[RequestOptions],
+    ) -> Any:
         """``DELETE path`` (with an optional JSON ``body``) decoded into ``cast_to``."""
-        return await self.request("DELETE", path, cast_to=cast_to, body=body, options=options, query=query,
-                                  **kwargs)
+        return await self.request(
+            "DELETE", path, cast_to=cast_to, body=body, options=options, query=query, **kwargs
+        )
 
 
 # The official SDK's per-call option names (its RequestOptions) and ours.
-_OFFICIAL_OPTIONS = {"headers": "extra_headers", "timeout": "timeout", "max_retries": "max_retries",
-                     "extra_json": "extra_body", "idempotency_key": "idempotency_key"}
+_OFFICIAL_OPTIONS = {
+    "headers": "extra_headers",
+    "timeout": "timeout",
+    "max_retries": "max_retries",
+    "extra_json": "extra_body",
+    "idempotency_key": "idempotency_key",
+}
 
 
-def _merge_official_options(options: Mapping[str, Any], call: dict[str, Any],
-                            query: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+def _merge_official_options(
+    options: Mapping[str, Any], call: dict[str, Any], query: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
     for name, value in options.items():
         if name == "params":
             query = {**(query or {}), **value}
@@ -388,16 +545,21 @@ def _merge_official_options(options: Mapping[str, Any], call: dict[str, Any],
         elif name in _OFFICIAL_OPTIONS:
             call[_OFFICIAL_OPTIONS[name]] = value
         else:
-            raise TypeError(f"options: unsupported key {name!r}; accepted: params, "
-                            f"{', '.join(_OFFICIAL_OPTIONS)}, follow_redirects=False")
+            raise TypeError(
+                f"options: unsupported key {name!r}; accepted: params, "
+                f"{', '.join(_OFFICIAL_OPTIONS)}, follow_redirects=False"
+            )
     return query
 
 
 def _is_response_class(cast_to: Any) -> bool:
     if cast_to is Response:
         return True
-    return (isinstance(cast_to, type) and cast_to.__name__ == "Response"
-            and cast_to.__module__.split(".")[0] in ("httpx", "httpx2"))
+    return (
+        isinstance(cast_to, type)
+        and cast_to.__name__ == "Response"
+        and cast_to.__module__.split(".")[0] in ("httpx", "httpx2")
+    )
 
 
 def _one_body(body: Any, content: Any, files: Any) -> None:
@@ -419,8 +581,10 @@ def _check_base_url(value: Any) -> str:
     if "@" in parts.netloc:
         # aiohttp would turn user info into Basic auth and refuse it beside the API key; the password would
         # also show wherever the URL is printed. Refused, clearly.
-        raise ValueError("base_url must not contain user info (user:password@host): put a gateway credential in "
-                         "default_headers={'Authorization': ...} instead")
+        raise ValueError(
+            "base_url must not contain user info (user:password@host): put a gateway credential in "
+            "default_headers={'Authorization': ...} instead"
+        )
     return url.rstrip("/")
 
 
@@ -430,7 +594,9 @@ def _check_hooks(hooks: RequestHooks | Sequence[RequestHooks] | None) -> tuple[R
     found = (hooks,) if isinstance(hooks, RequestHooks) else tuple(hooks)
     for hook in found:
         if not isinstance(hook, RequestHooks):
-            raise TypeError(f"hooks must be RequestHooks instances (subclass openai_async.RequestHooks), got {hook!r}")
+            raise TypeError(
+                f"hooks must be RequestHooks instances (subclass openai_async.RequestHooks), got {hook!r}"
+            )
     return found
 
 

@@ -72,7 +72,9 @@ def decode(data: bytes | bytearray | memoryview | str, type_: Any) -> Any:
     if cls is not None:
         if cls is not _KEEP:
             obj.__class__ = cls  # from the twin that lets unknown top-level fields through (same layout)
-        obj._src_ = data  # read by ``wire`` on first need; the callers pass bytes or str (never a reused buffer)
+        obj._src_ = (
+            data  # read by ``wire`` on first need; the callers pass bytes or str (never a reused buffer)
+        )
     elif publics is not None:
         cls = publics.get(type(obj))
         if cls is not None:
@@ -124,7 +126,9 @@ def convert(obj: Any, type_: Any) -> Any:
 # layout) and keeps the bytes, from which ``wire`` also reads those fields. Unknown fields deeper down fail both
 # (``forbid_unknown_fields``) and take the lenient path, which records them as it goes.
 _Decode = typing.Callable[[Any], Any]
-_Entry = tuple[_Decode, Any, "dict[type, Any] | None"]  # decode, class to switch to (or _KEEP), the same per member
+_Entry = tuple[
+    _Decode, Any, "dict[type, Any] | None"
+]  # decode, class to switch to (or _KEEP), the same per member
 _roots: dict[Any, _Entry] = {}
 _twins: dict[Any, _Entry] = {}
 _KEEP = object()  # keep the class the decoder made
@@ -158,7 +162,9 @@ def _twin_type(tp: Any, publics: dict[type, type]) -> Any:
     """``tp`` with each BaseModel at its top replaced by a twin that lets unknown fields through."""
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         config = tp.__struct_config__
-        tag: dict[str, Any] = {"tag": config.tag, "tag_field": config.tag_field} if config.tag is not None else {}
+        tag: dict[str, Any] = (
+            {"tag": config.tag, "tag_field": config.tag_field} if config.tag is not None else {}
+        )
         twin = msgspec.defstruct(
             tp.__name__, [], bases=(tp,), module=tp.__module__, forbid_unknown_fields=False, **tag
         )

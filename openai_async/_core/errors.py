@@ -80,8 +80,14 @@ class APIError(OpenAIError):
     type: str | None
     request_id: str | None
 
-    def __init__(self, message: str, request: Request | None = None, *, body: object | None = None,
-                 request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        request: Request | None = None,
+        *,
+        body: object | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.request = request
@@ -106,26 +112,44 @@ class APIError(OpenAIError):
 class APIConnectionError(APIError):
     """The request failed before a complete response arrived (refused, reset, cut mid-body)."""
 
-    def __init__(self, message: str = "Connection error.", *, request: Request | None = None,
-                 request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        request: Request | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message, request, request_id=request_id)
 
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, stream-idle or total timeout fired."""
 
-    def __init__(self, message: str = "Request timed out.", *, request: Request | None = None,
-                 request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        request: Request | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message, request=request, request_id=request_id)
 
 
 class APIResponseValidationError(APIError):
     """A successful response whose body could not be read as JSON."""
 
-    def __init__(self, message: str, *, status_code: int, body: object | None = None,
-                 request_id: str | None = None, response: Response | None = None) -> None:
-        super().__init__(message, response.request if response is not None else None, body=body,
-                         request_id=request_id)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object | None = None,
+        request_id: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(
+            message, response.request if response is not None else None, body=body, request_id=request_id
+        )
         self.status_code = status_code
         self.response = response
 
@@ -133,8 +157,15 @@ class APIResponseValidationError(APIError):
 class ResponseTooLargeError(APIError):
     """A non-streaming response body (decompressed) went beyond ``max_response_size``; nothing more was read."""
 
-    def __init__(self, message: str, *, status_code: int, limit: int, request: Request | None = None,
-                 request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        limit: int,
+        request: Request | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message, request, request_id=request_id)
         self.status_code = status_code
         self.limit = limit
@@ -144,10 +175,12 @@ class StreamDecodeError(APIResponseValidationError):
     """An event of a stream whose data is not valid JSON (or not valid UTF-8); ``payload`` is its raw bytes and
     ``body`` the same decoded as text (invalid bytes replaced)."""
 
-    def __init__(self, message: str, *, payload: bytes, status_code: int = 200,
-                 request_id: str | None = None) -> None:
-        super().__init__(message, status_code=status_code, body=payload.decode("utf-8", "replace"),
-                         request_id=request_id)
+    def __init__(
+        self, message: str, *, payload: bytes, status_code: int = 200, request_id: str | None = None
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, body=payload.decode("utf-8", "replace"), request_id=request_id
+        )
         self.payload = payload
 
 
@@ -170,9 +203,16 @@ class APIStatusError(APIError):
     status_code: int
     response: Response
 
-    def __init__(self, message: str, *, response: Response | None = None, body: object | None = None,
-                 status_code: int | None = None, headers: Mapping[str, str] | None = None,
-                 request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: Response | None = None,
+        body: object | None = None,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> None:
         if response is None:
             response = Response(status_code or 0, headers if headers is not None else {}, b"", None)
         if request_id is None:
@@ -271,8 +311,14 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
-def status_error(status: int, headers: Mapping[str, str], body: object | None, *, content: bytes = b"",
-                 request: Request | None = None) -> APIStatusError:
+def status_error(
+    status: int,
+    headers: Mapping[str, str],
+    body: object | None,
+    *,
+    content: bytes = b"",
+    request: Request | None = None,
+) -> APIStatusError:
     """Build the ``APIStatusError`` subclass for ``status`` as the official SDK does: ``body`` is the decoded
     document's ``error`` member (or the document, or its text), the message ``Error code: N - <error message>``.
     """

@@ -18,8 +18,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import msgspec
 
 __all__ = [
-    "POLL_AFTER_HEADER", "Headers", "apply_headers", "find_header", "header_int", "is_sensitive", "mask_headers",
-    "mask_url", "merge_headers", "parse_duration", "poll_after_ms", "retry_after",
+    "POLL_AFTER_HEADER",
+    "Headers",
+    "apply_headers",
+    "find_header",
+    "header_int",
+    "is_sensitive",
+    "mask_headers",
+    "mask_url",
+    "merge_headers",
+    "parse_duration",
+    "poll_after_ms",
+    "retry_after",
 ]
 
 MASK = "***"
@@ -30,10 +40,19 @@ _NOT_SECRET = frozenset({"idempotency-key"})
 _BAD_CHARS = ("\r", "\n", "\0")
 # The headers the client sets itself, in the spelling it sets them: a user's "content-type" lands on the same key,
 # so a per-call header never travels twice under two spellings.
-_CANONICAL = {name.lower(): name for name in (
-    "Accept", "Authorization", "Content-Type", "Idempotency-Key", "OpenAI-Organization", "OpenAI-Project",
-    "User-Agent", "api-key",
-)}
+_CANONICAL = {
+    name.lower(): name
+    for name in (
+        "Accept",
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+        "OpenAI-Organization",
+        "OpenAI-Project",
+        "User-Agent",
+        "api-key",
+    )
+}
 
 
 def is_sensitive(name: str) -> bool:
@@ -80,14 +99,18 @@ def _check(name: object, value: object, source: str) -> str:
     if not isinstance(name, str) or not name:
         raise TypeError(f"{source}: header names must be non-empty strings, got {name!r}")
     if not isinstance(value, str):
-        raise TypeError(f"{source}: the value of header {name!r} must be a str (or None to remove it), "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{source}: the value of header {name!r} must be a str (or None to remove it), "
+            f"got {type(value).__name__}"
+        )
     if any(c in name or c in value for c in _BAD_CHARS) or ":" in name:
         raise ValueError(f"{source}: header {name!r} contains a line break, NUL or ':' (header injection)")
     return value
 
 
-def apply_headers(headers: dict[str, str], updates: Mapping[str, Any] | None, source: str = "extra_headers") -> None:
+def apply_headers(
+    headers: dict[str, str], updates: Mapping[str, Any] | None, source: str = "extra_headers"
+) -> None:
     """Apply ``updates`` to ``headers`` in place: a value replaces the header whatever the case of its name;
     ``None`` or ``omit`` removes it. The existing spelling of a name is kept (``Authorization`` stays so).
     """

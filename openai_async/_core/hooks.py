@@ -51,8 +51,23 @@ class CallInfo:
         extra: a dict for hooks to keep their own state in (a span, a timer ...).
     """
 
-    __slots__ = ("ended", "error", "extra", "first_chunk_at", "last_event", "method", "model", "operation", "path",
-                 "request_id", "result", "retries", "started", "status_code", "stream")
+    __slots__ = (
+        "ended",
+        "error",
+        "extra",
+        "first_chunk_at",
+        "last_event",
+        "method",
+        "model",
+        "operation",
+        "path",
+        "request_id",
+        "result",
+        "retries",
+        "started",
+        "status_code",
+        "stream",
+    )
 
     def __init__(self, method: str, path: str, model: str | None, stream: bool) -> None:
         self.method = method
@@ -122,8 +137,12 @@ def _run(hook: RequestHooks, name: str, info: CallInfo, args: tuple[Any, ...]) -
 
 
 _OPERATIONS = (
-    ("/chat/completions", "chat"), ("/responses", "responses"), ("/embeddings", "embeddings"),
-    ("/completions", "text_completion"), ("/images", "image_generation"), ("/audio", "audio"),
+    ("/chat/completions", "chat"),
+    ("/responses", "responses"),
+    ("/embeddings", "embeddings"),
+    ("/completions", "text_completion"),
+    ("/images", "image_generation"),
+    ("/audio", "audio"),
     ("/moderations", "moderation"),
 )
 
@@ -141,8 +160,13 @@ def _model_of(body: Any) -> str | None:
     return model if isinstance(model, str) else None
 
 
-async def observed(hooks: Sequence[RequestHooks], send: Callable[..., Awaitable[Any]], method: str, path: str,
-                   kwargs: dict[str, Any]) -> Any:
+async def observed(
+    hooks: Sequence[RequestHooks],
+    send: Callable[..., Awaitable[Any]],
+    method: str,
+    path: str,
+    kwargs: dict[str, Any],
+) -> Any:
     """Run ``send(method, path, **kwargs)`` (the session's request) with ``hooks`` told what happens."""
     stream = bool(kwargs.get("stream"))
     body = kwargs.get("body")
@@ -241,9 +265,22 @@ class _StreamClosed(Exception):
 
 def retrying(method: str, path: str, attempt: int, delay: float, reason: str, request_id: str | None) -> None:
     """Log a retry about to happen and tell the hooks of the call in progress. Called by the send path."""
-    log.info("retrying %s %s (retry %d) in %.2fs after %s", method, path, attempt, delay, reason,
-             extra={"openai_method": method, "openai_path": path, "openai_retry": attempt,
-                    "openai_delay": delay, "openai_reason": reason, "openai_request_id": request_id})
+    log.info(
+        "retrying %s %s (retry %d) in %.2fs after %s",
+        method,
+        path,
+        attempt,
+        delay,
+        reason,
+        extra={
+            "openai_method": method,
+            "openai_path": path,
+            "openai_retry": attempt,
+            "openai_delay": delay,
+            "openai_reason": reason,
+            "openai_request_id": request_id,
+        },
+    )
     call = _current.get()
     if call is not None:
         call.info.retries = attempt

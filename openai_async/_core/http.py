@@ -39,7 +39,9 @@ class Response:
 
     __slots__ = ("content", "headers", "request", "status_code")
 
-    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes, request: Request | None) -> None:
+    def __init__(
+        self, status_code: int, headers: Mapping[str, str], content: bytes, request: Request | None
+    ) -> None:
         self.status_code = status_code
         self.headers = headers
         self.content = content

@@ -53,7 +53,9 @@ class MultipartBody:
         if isinstance(value, tuple):
             filename, content, *rest = value
             self._add_file(form, name, content, filename, rest[0] if rest else None)
-        elif isinstance(value, (bytes, bytearray, memoryview, os.PathLike, io.IOBase)) or hasattr(value, "read"):
+        elif isinstance(value, (bytes, bytearray, memoryview, os.PathLike, io.IOBase)) or hasattr(
+            value, "read"
+        ):
             self._add_file(form, name, value, None, None)
         elif isinstance(value, Mapping):
             for key, item in value.items():
@@ -66,8 +68,9 @@ class MultipartBody:
         else:
             form.add_field(name, str(value))
 
-    def _add_file(self, form: aiohttp.FormData, name: str, content: Any, filename: str | None,
-                  content_type: str | None) -> None:
+    def _add_file(
+        self, form: aiohttp.FormData, name: str, content: Any, filename: str | None, content_type: str | None
+    ) -> None:
         if isinstance(content, (str, os.PathLike)):
             path = os.fspath(content)
             f: Any = open(path, "rb")  # closed by close() after the attempt
@@ -84,7 +87,9 @@ class MultipartBody:
                     self._positions[key] = content.tell()
             f = _Borrowed(content)
             filename = filename or os.path.basename(str(getattr(content, "name", "") or "")) or None
-        form.add_field(name, f, filename=filename or "upload", content_type=content_type or "application/octet-stream")
+        form.add_field(
+            name, f, filename=filename or "upload", content_type=content_type or "application/octet-stream"
+        )
 
 
 def _check_file(name: str, value: Any) -> None:

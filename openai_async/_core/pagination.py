@@ -48,8 +48,11 @@ def _lenient_page(raw: Any, item: Any) -> _PageBody[Any]:
 
     return _PageBody(
         data=[convert(x, item) for x in data] if isinstance(data, list) else [],
-        has_more=envelope.get("has_more") is True, first_id=text("first_id"), last_id=text("last_id"),
-        next=text("next"), object=text("object"),
+        has_more=envelope.get("has_more") is True,
+        first_id=text("first_id"),
+        last_id=text("last_id"),
+        next=text("next"),
+        object=text("object"),
     )
 
 
@@ -137,8 +140,19 @@ class AsyncPage(Generic[T]):
 class AsyncPaginator(Generic[T]):
     """The not-yet-sent request of a ``list`` call: ``await`` it for the first page, ``async for`` for all items."""
 
-    def __init__(self, session: Session, path: str, *, query: dict[str, Any] | None, item: Any, page: PageKind,
-                 options: RequestOptions, method: str = "GET", body: Any = None, raw: bool | str = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        path: str,
+        *,
+        query: dict[str, Any] | None,
+        item: Any,
+        page: PageKind,
+        options: RequestOptions,
+        method: str = "GET",
+        body: Any = None,
+        raw: bool | str = False,
+    ) -> None:
         self._session = session
         self._raw = raw  # with_raw_response / with_streaming_response: the first page comes wrapped
         self._path = path
@@ -154,8 +168,13 @@ class AsyncPaginator(Generic[T]):
         if after is not None:
             query = {**query, "after": after}
         return await self._session.request(
-            self._method, self._path, query=query, body=self._body, cast=_PageBody[self._item],  # type: ignore[name-defined]
-            options=self._options, raw=raw,
+            self._method,
+            self._path,
+            query=query,
+            body=self._body,
+            cast=_PageBody[self._item],  # type: ignore[name-defined]
+            options=self._options,
+            raw=raw,
         )
 
     async def _fetch(self, after: str | None) -> AsyncPage[T]:

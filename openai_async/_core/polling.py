@@ -28,6 +28,7 @@ __all__ = ["PollSchedule", "PollTimeoutError", "poll", "poll_after_ms"]
 
 T = TypeVar("T")
 
+
 class PollTimeoutError(OpenAIError, TimeoutError, RuntimeError):
     """A poll helper gave up after ``max_wait_seconds``; ``last`` is the object as last read (still not done).
 
@@ -50,9 +51,18 @@ class PollSchedule:
 
     __slots__ = ("_deadline", "_fixed", "_next", "factor", "maximum", "max_wait_seconds")
 
-    def __init__(self, *, poll_interval_ms: float | UnsetType | None = UNSET, max_wait_seconds: float | None = None,
-                 initial: float = 1.0, factor: float = 1.5, maximum: float = 30.0) -> None:
-        self._fixed = None if poll_interval_ms is UNSET or poll_interval_ms is None else float(poll_interval_ms) / 1000
+    def __init__(
+        self,
+        *,
+        poll_interval_ms: float | UnsetType | None = UNSET,
+        max_wait_seconds: float | None = None,
+        initial: float = 1.0,
+        factor: float = 1.5,
+        maximum: float = 30.0,
+    ) -> None:
+        self._fixed = (
+            None if poll_interval_ms is UNSET or poll_interval_ms is None else float(poll_interval_ms) / 1000
+        )
         self._next = initial
         self.factor = factor
         self.maximum = maximum
@@ -86,10 +96,17 @@ class PollSchedule:
         return True
 
 
-async def poll(fetch: Callable[[], Awaitable[RawResponse[T]]], *, done: Callable[[T], bool],
-               poll_interval_ms: float | UnsetType | None = UNSET, max_wait_seconds: float | None = None,
-               on_update: Callable[[T], object] | None = None, what: str = "the object",
-               initial: float = 1.0, maximum: float = 30.0) -> T:
+async def poll(
+    fetch: Callable[[], Awaitable[RawResponse[T]]],
+    *,
+    done: Callable[[T], bool],
+    poll_interval_ms: float | UnsetType | None = UNSET,
+    max_wait_seconds: float | None = None,
+    on_update: Callable[[T], object] | None = None,
+    what: str = "the object",
+    initial: float = 1.0,
+    maximum: float = 30.0,
+) -> T:
     """Read an object until ``done(obj)``; return it.
 
     Args:
@@ -104,8 +121,9 @@ async def poll(fetch: Callable[[], Awaitable[RawResponse[T]]], *, done: Callable
     Raises:
         PollTimeoutError: still not done at the deadline.
     """
-    schedule = PollSchedule(poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
-                            initial=initial, maximum=maximum)
+    schedule = PollSchedule(
+        poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds, initial=initial, maximum=maximum
+    )
     while True:
         raw = await fetch()
         obj = raw.parse()

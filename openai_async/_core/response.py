@@ -26,7 +26,6 @@ from .headers import header_int, mask_headers, parse_duration
 from .model import BaseModel
 
 if TYPE_CHECKING:
-
     from multidict import CIMultiDictProxy
     from yarl import URL
 
@@ -44,6 +43,7 @@ __all__ = [
 
 T = TypeVar("T")
 _T = TypeVar("_T")
+
 
 def parse_later(result: Any, raw: bool | str, post: Callable[[Any], _T]) -> _T:
     """``post(result)``; or, when ``result`` is a ``RawResponse``/``StreamedResponse`` (``raw`` is the client's
@@ -189,8 +189,16 @@ class RawResponse(ResponseFacts, Generic[T]):
 
     __slots__ = ("_body", "_cast", "_parsed", "_text")
 
-    def __init__(self, response: Response, parsed: T, body: bytes | None, *, cast: Any = None,
-                 started: float, retries_taken: int = 0) -> None:
+    def __init__(
+        self,
+        response: Response,
+        parsed: T,
+        body: bytes | None,
+        *,
+        cast: Any = None,
+        started: float,
+        retries_taken: int = 0,
+    ) -> None:
         super().__init__(response, started=started, retries_taken=retries_taken)
         self._parsed = parsed
         self._body = body

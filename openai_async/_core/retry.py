@@ -53,8 +53,14 @@ class RetryPolicy:
     @classmethod
     def instant(cls, max_retries: int = 2) -> RetryPolicy:
         """A policy that retries without waiting and ignores server hints: for tests."""
-        return cls(max_retries=max_retries, initial_wait=0.0, max_wait=0.0, jitter=0.0, max_server_wait=0.0,
-                   long_wait="ignore")
+        return cls(
+            max_retries=max_retries,
+            initial_wait=0.0,
+            max_wait=0.0,
+            jitter=0.0,
+            max_server_wait=0.0,
+            long_wait="ignore",
+        )
 
     def with_retries(self, max_retries: int) -> RetryPolicy:
         """A copy with another retry count."""
@@ -86,5 +92,3 @@ def retry_delay(policy: RetryPolicy, retries_made: int, headers: Mapping[str, st
     if policy.jitter:
         delay *= 1.0 - policy.jitter * random.random()
     return max(delay, 0.0)
-
-

@@ -62,14 +62,37 @@ _idempotency_counter = itertools.count()
 class Session:
     """Strictly private: one client configuration bound to a shared transport."""
 
-    __slots__ = ("_api_key", "_auth_header", "_auth_prefix", "_headers", "_max_body", "_query", "_secret_query",
-                 "base_url", "limiter", "retry", "timeout", "transport")
+    __slots__ = (
+        "_api_key",
+        "_auth_header",
+        "_auth_prefix",
+        "_headers",
+        "_max_body",
+        "_query",
+        "_secret_query",
+        "base_url",
+        "limiter",
+        "retry",
+        "timeout",
+        "transport",
+    )
 
-    def __init__(self, *, transport: Transport, base_url: str, api_key: ApiKey | None, headers: dict[str, str],
-                 query: Mapping[str, object] | None, timeout: Timeout, retry: RetryPolicy,
-                 limiter: RateLimitHook | None, auth_header: str = "Authorization",
-                 auth_prefix: str = "Bearer ", secret_query: frozenset[str] = frozenset(),
-                 max_body: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        base_url: str,
+        api_key: ApiKey | None,
+        headers: dict[str, str],
+        query: Mapping[str, object] | None,
+        timeout: Timeout,
+        retry: RetryPolicy,
+        limiter: RateLimitHook | None,
+        auth_header: str = "Authorization",
+        auth_prefix: str = "Bearer ",
+        secret_query: frozenset[str] = frozenset(),
+        max_body: int | None = None,
+    ) -> None:
         """``headers`` are final (the client merged its own, the key's and ``default_headers``); ``api_key`` is
         a key provider called before each request, or None when the key (or the user's own auth header) is
         already in ``headers``. ``secret_query`` names the query parameters masked in errors; ``max_body`` is
@@ -91,11 +114,23 @@ class Session:
     def __repr__(self) -> str:
         return f"<Session {self.base_url}>"
 
-    async def request(self, method: str, path: str, *, body: Any = None, query: Mapping[str, Any] | None = None,
-                      multipart: Mapping[str, Any] | None = None, content: bytes | str | None = None,
-                      content_type: str | None = None, cast: Any = None, stream: bool = False,
-                      stream_cls: Any = None, options: RequestOptions = _NO_OPTIONS, raw: bool | str = False,
-                      file_fields: tuple[str, ...] = ()) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        multipart: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
+        cast: Any = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+        options: RequestOptions = _NO_OPTIONS,
+        raw: bool | str = False,
+        file_fields: tuple[str, ...] = (),
+    ) -> Any:
         """Send one logical request (with retries) and return the decoded result; see docs/CONTRACTS.md.
 
         ``raw=True`` wraps the result in a ``RawResponse``; ``raw="stream"`` returns a ``StreamedResponse`` as soon
@@ -103,8 +138,20 @@ class Session:
         headers: Mapping[str, str] = self._headers
         if self._api_key is not None:
             headers = {**headers, self._auth_header: self._auth_prefix + await self._api_key()}
-        call = self._prepare(method, path, headers, body, query, multipart, content, content_type, stream,
-                             stream or raw == "stream", options, file_fields)
+        call = self._prepare(
+            method,
+            path,
+            headers,
+            body,
+            query,
+            multipart,
+            content,
+            content_type,
+            stream,
+            stream or raw == "stream",
+            options,
+            file_fields,
+        )
         if cast is BinaryResponse:
             call.limit = None  # downloads (file content, speech, video) are not limited
         try:
@@ -118,10 +165,21 @@ class Session:
 
     # -- the three steps of a call ---------------------------------------------------------------------------
 
-    def _prepare(self, method: str, path: str, headers: Mapping[str, str], body: Any,
-                 query: Mapping[str, Any] | None, multipart: Mapping[str, Any] | None,
-                 content: bytes | str | None, content_type: str | None, stream: bool, unread: bool,
-                 options: RequestOptions, file_fields: tuple[str, ...]) -> _Call:
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: Any,
+        query: Mapping[str, Any] | None,
+        multipart: Mapping[str, Any] | None,
+        content: bytes | str | None,
+        content_type: str | None,
+        stream: bool,
+        unread: bool,
+        options: RequestOptions,
+        file_fields: tuple[str, ...],
+    ) -> _Call:
         """Build the request of every attempt: URL and query, headers, body, timeout and retry policy."""
         url = path if path[0] == "/" else path if path.startswith(("http://", "https://")) else "/" + path
         if url[0] == "/":
@@ -131,7 +189,9 @@ class Session:
             extra_headers = options.get("extra_headers")
             extra_body = options.get("extra_body")
             extra_query = options.get("extra_query")
-        params = _query_params(self._query, query, extra_query) if query or self._query or extra_query else None
+        params = (
+            _query_params(self._query, query, extra_query) if query or self._query or extra_query else None
+        )
 
         data: bytes | None = None
         form: MultipartBody | None = None
@@ -183,7 +243,9 @@ class Session:
         started = time.monotonic()
         retries = redirects = 0
         while True:
-            lease: Any = await limiter.acquire(request.method, call.path, call.body) if limiter is not None else None
+            lease: Any = (
+                await limiter.acquire(request.method, call.path, call.body) if limiter is not None else None
+            )
             response: Response | None = None
             if form is not None:
                 request.body = form.form()
@@ -246,8 +308,9 @@ class Session:
             url = mask_url(f"{url}?{urlencode(request.params)}", self._secret_query)
         return ReportedRequest(request.method, url, request.headers)
 
-    def _redirected(self, request: Request, form: MultipartBody | None, status: int,
-                    location: str) -> tuple[Request, MultipartBody | None]:
+    def _redirected(
+        self, request: Request, form: MultipartBody | None, status: int, location: str
+    ) -> tuple[Request, MultipartBody | None]:
         """The request of the next hop, as the official SDK (httpx) builds it: 303 (and 301/302 after a POST)
         become a GET without a body; a hop to another origin (scheme, host, port) loses the credentials."""
         here = URL(request.url).with_query(request.params) if request.params else URL(request.url)
@@ -276,16 +339,21 @@ class Session:
         if stream:
             on_end = None
             if limiter is not None:
+
                 def on_end(last: Any, _lease: Any = reply.lease) -> None:
                     limiter.settle(_lease, _usage_tokens(last))
+
             result = AsyncStream(response, stream_cls, on_end)
         elif cast is BinaryResponse:
-            result = BinaryResponse(RawResponse(response, None, reply.body, started=reply.sent,
-                                                retries_taken=reply.retries))
+            result = BinaryResponse(
+                RawResponse(response, None, reply.body, started=reply.sent, retries_taken=reply.retries)
+            )
         elif cast is None:
             result = None
         elif cast is FullResponse:
-            result = FullResponse(reply.status, response.headers, reply.body, self._request_info(reply.request))
+            result = FullResponse(
+                reply.status, response.headers, reply.body, self._request_info(reply.request)
+            )
         elif cast is str:
             result = reply.body.decode("utf-8", "replace")
         else:
@@ -295,16 +363,20 @@ class Session:
                 text = reply.body.decode("utf-8", "replace")
                 raise APIResponseValidationError(
                     f"The API answered {reply.status} with a body that is not JSON: {text[:200]!r}",
-                    status_code=reply.status, body=text, request_id=response.headers.get("x-request-id"),
-                    response=FullResponse(reply.status, response.headers, reply.body,
-                                          self._request_info(reply.request)),
+                    status_code=reply.status,
+                    body=text,
+                    request_id=response.headers.get("x-request-id"),
+                    response=FullResponse(
+                        reply.status, response.headers, reply.body, self._request_info(reply.request)
+                    ),
                 ) from exc
             attach_request_id(result, response.headers)
             if limiter is not None:
                 limiter.settle(reply.lease, _usage_tokens(result))
         if raw:
-            return RawResponse(response, result, reply.body, cast=cast, started=reply.sent,
-                               retries_taken=reply.retries)
+            return RawResponse(
+                response, result, reply.body, cast=cast, started=reply.sent, retries_taken=reply.retries
+            )
         return result
 
 
@@ -360,20 +432,32 @@ def _call_settings(options: RequestOptions, policy: RetryPolicy) -> tuple[RetryP
     return policy, call_timeout
 
 
-def _streamed(reply: _Reply, cast: Any, stream: bool, stream_cls: Any,
-              limiter: RateLimitHook | None) -> StreamedResponse[Any]:
+def _streamed(
+    reply: _Reply, cast: Any, stream: bool, stream_cls: Any, limiter: RateLimitHook | None
+) -> StreamedResponse[Any]:
     on_end = None
     if limiter is not None:
+
         def on_end(last: Any, _lease: Any = reply.lease) -> None:
             limiter.settle(_lease, _usage_tokens(last))
-    return StreamedResponse(reply.response, cast=cast, sse=stream, stream_cls=stream_cls, on_end=on_end,
-                            started=reply.sent, retries_taken=reply.retries)
+
+    return StreamedResponse(
+        reply.response,
+        cast=cast,
+        sse=stream,
+        stream_cls=stream_cls,
+        on_end=on_end,
+        started=reply.sent,
+        retries_taken=reply.retries,
+    )
 
 
 def _fits(headers: Mapping[str, str], limit: int) -> bool:
     """Whether the body is plain and its Content-Length within ``limit`` (then it is read in one go)."""
     length = headers.get("Content-Length")
-    return length is not None and length.isdigit() and int(length) <= limit and "Content-Encoding" not in headers
+    return (
+        length is not None and length.isdigit() and int(length) <= limit and "Content-Encoding" not in headers
+    )
 
 
 async def _read_limited(response: Response, limit: int) -> bytes:
@@ -400,7 +484,9 @@ async def _read_limited(response: Response, limit: int) -> bytes:
         f"The response body is larger than max_response_size={limit} bytes"
         f"{f' ({size} bytes)' if size is not None else ''}; raise the limit with "
         f"AsyncOpenAI(max_response_size=...) or None for no limit.",
-        status_code=response.status, limit=limit, request_id=headers.get("x-request-id"),
+        status_code=response.status,
+        limit=limit,
+        request_id=headers.get("x-request-id"),
     )
 
 
@@ -408,8 +494,9 @@ def _time_left(policy: RetryPolicy, started: float) -> bool:
     return policy.total_timeout is None or time.monotonic() - started < policy.total_timeout
 
 
-def _status_error(status: int, headers: Mapping[str, str], raw_body: bytes,
-                  request: ReportedRequest) -> APIStatusError:
+def _status_error(
+    status: int, headers: Mapping[str, str], raw_body: bytes, request: ReportedRequest
+) -> APIStatusError:
     body: Any
     try:
         body = _any_decoder.decode(raw_body)

@@ -143,7 +143,9 @@ def _split_named(chunk: bytes, cut: int) -> tuple[str | None | list[str | None],
     LF inside one), so the count of LF + ``data: `` is the count of data lines that are neither the first line
     nor blank; once the first of every three lines is known to be an ``event:`` line, the data lines can only
     be the second."""
-    lines = chunk.split(b"\n")  # then drop the pieces of the unfinished event after `cut` (no copy of the span)
+    lines = chunk.split(
+        b"\n"
+    )  # then drop the pieces of the unfinished event after `cut` (no copy of the span)
     del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
     heads = lines[0::3]
     n = len(heads)
@@ -254,7 +256,13 @@ class SSEDecoder:
             chunk = self._prepare(chunk)
             if not chunk:
                 return []
-        if not self._slow and 13 not in chunk and not self._data and self._event is None and self._retry is None:
+        if (
+            not self._slow
+            and 13 not in chunk
+            and not self._data
+            and self._event is None
+            and self._retry is None
+        ):
             cut = chunk.rfind(b"\n\n") + 2
             run = None
             if cut > 1 and self._split_misses < 4 and chunk.startswith(_EVENT):
@@ -330,7 +338,9 @@ class SSEDecoder:
                 if not data and eol + 1 < end and chunk[eol + 1] == 10:
                     # The common case, a single data line and its blank line: dispatch without buffering.
                     events.append(
-                        ServerSentEvent(event or None, chunk[pos + _DATA_LEN : eol], self.last_event_id, retry)
+                        ServerSentEvent(
+                            event or None, chunk[pos + _DATA_LEN : eol], self.last_event_id, retry
+                        )
                     )
                     event = retry = None
                     pos = eol + 2
@@ -426,7 +436,8 @@ class SSEDecoder:
             self._data.clear()
             raise StreamEventTooLargeError(
                 f"A server-sent event line or event exceeded {self._max} bytes (AsyncStream.max_event_size)",
-                limit=self._max)
+                limit=self._max,
+            )
 
     def _grow(self, size: int) -> None:
         # A data line joined the event being built: events of many lines are capped as a whole.

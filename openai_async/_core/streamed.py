@@ -25,7 +25,6 @@ from .streaming import AsyncStream
 from .transport import translate_errors
 
 if TYPE_CHECKING:
-
     from .transport import Response
 
 __all__ = ["AsyncResponseContextManager", "StreamAlreadyConsumed", "StreamedResponse", "StreamingView"]
@@ -55,8 +54,17 @@ class StreamedResponse(ResponseFacts, Generic[T]):
 
     __slots__ = ("_cast", "_consumed", "_content", "_on_end", "_parsed", "_post", "_sse", "_stream_cls")
 
-    def __init__(self, response: Response, *, cast: Any, sse: bool, stream_cls: Any,
-                 on_end: Callable[[Any], None] | None, started: float, retries_taken: int) -> None:
+    def __init__(
+        self,
+        response: Response,
+        *,
+        cast: Any,
+        sse: bool,
+        stream_cls: Any,
+        on_end: Callable[[Any], None] | None,
+        started: float,
+        retries_taken: int,
+    ) -> None:
         super().__init__(response, started=started, retries_taken=retries_taken)
         self._cast = cast
         self._sse = sse
@@ -111,7 +119,9 @@ class StreamedResponse(ResponseFacts, Generic[T]):
                     text = content.decode("utf-8", "replace")
                     raise APIResponseValidationError(
                         f"The API answered {self.status_code} with a body that is not JSON: {text[:200]!r}",
-                        status_code=self.status_code, body=text, request_id=self.request_id,
+                        status_code=self.status_code,
+                        body=text,
+                        request_id=self.request_id,
                     ) from exc
                 attach_request_id(parsed, self.headers)
             if to is None and self._on_end is not None:

@@ -36,7 +36,9 @@ T = TypeVar("T")
 
 _DONE = b"[DONE]"
 _ERROR_PROBE = b'{"error":{"message":"probe"}}'
-_JSON_BODY_LIMIT = 1 << 20  # a JSON body answering a stream request is an error object: read at most this much
+_JSON_BODY_LIMIT = (
+    1 << 20
+)  # a JSON body answering a stream request is an error object: read at most this much
 
 
 def error_sniff(data: bytes) -> bool:
@@ -101,8 +103,9 @@ class _Reader:
 
     __slots__ = ("_read", "_sse", "checked", "done", "ended", "handed", "on_end", "reading", "response")
 
-    def __init__(self, response: Response, on_end: Callable[[Any], None] | None,
-                 max_event_size: int = MAX_EVENT_SIZE) -> None:
+    def __init__(
+        self, response: Response, on_end: Callable[[Any], None] | None, max_event_size: int = MAX_EVENT_SIZE
+    ) -> None:
         self.response = response
         self.on_end = on_end
         self._read = response.content.readany
@@ -111,7 +114,9 @@ class _Reader:
         self.done = False  # the body was read to its end, or the connection closed
         self.reading = False  # a loop is waiting for bytes (it cannot be closed from outside then)
         self.checked = False  # the first read was checked for a JSON body in place of events
-        self.handed = False  # the loop was handed out (``__aiter__``): it, not the stream, owns the connection
+        self.handed = (
+            False  # the loop was handed out (``__aiter__``): it, not the stream, owns the connection
+        )
 
     @property
     def request_id(self) -> str | None:
@@ -131,7 +136,9 @@ class _Reader:
         if not chunk:  # end of body
             self._sse.flush()
             if self._sse.pending:
-                raise APIConnectionError("The stream ended in the middle of an event.", request_id=self.request_id)
+                raise APIConnectionError(
+                    "The stream ended in the middle of an event.", request_id=self.request_id
+                )
             return None
         if not self.checked:
             self.checked = True
@@ -162,9 +169,13 @@ class _Reader:
             decoded = body.decode("utf-8", "replace")
         error = decoded.get("error") if isinstance(decoded, dict) else None
         message = error.get("message") if isinstance(error, dict) else None
-        raise APIError(message if isinstance(message, str) and message else
-                       "The server answered a stream request with a JSON body instead of events",
-                       body=error if isinstance(error, dict) else decoded, request_id=self.request_id)
+        raise APIError(
+            message
+            if isinstance(message, str) and message
+            else "The server answered a stream request with a JSON body instead of events",
+            body=error if isinstance(error, dict) else decoded,
+            request_id=self.request_id,
+        )
 
     def finish(self, last: Any) -> None:
         """The stream ended well: give the connection back; ``last`` (the latest event, or payload) goes to
@@ -188,7 +199,9 @@ class _Reader:
         whole = b'{"event":' + msgspec.json.encode(event) + b',"data":' + data + b"}"
         try:
             result = decode(whole, cast)
-            if type(result) is dict:  # the generated AssistantStreamEvent is an untyped union: find the member
+            if (
+                type(result) is dict
+            ):  # the generated AssistantStreamEvent is an untyped union: find the member
                 member = _assistant_event_type(event)
                 if member is not None:
                     result = decode(whole, member)
@@ -206,7 +219,9 @@ class _Reader:
         if event == "error" or isinstance(error, dict):
             info = error if isinstance(error, dict) else body
             message = info.get("message") if isinstance(info, dict) else None
-            raise APIError(message or "An error occurred during streaming", body=info, request_id=self.request_id)
+            raise APIError(
+                message or "An error occurred during streaming", body=info, request_id=self.request_id
+            )
 
     def lenient(self, data: bytes, cast: Any) -> Any:
         """A payload the strict decoder refused: an error payload (raised), drift from the spec (decoded
@@ -220,16 +235,21 @@ class _Reader:
 
     def _not_json(self, data: bytes) -> StreamDecodeError:
         shown = data[:200].decode("utf-8", "replace")
-        return StreamDecodeError(f"A stream event's data is not valid JSON: {shown!r}", payload=data,
-                                 request_id=self.request_id)
+        return StreamDecodeError(
+            f"A stream event's data is not valid JSON: {shown!r}", payload=data, request_id=self.request_id
+        )
 
     def truncated(self, what: str) -> APIConnectionError:
         """The error for a body that ended cleanly but early (``what`` says how it shows)."""
         return APIConnectionError(f"The stream was cut short: {what}.", request_id=self.request_id)
 
 
-_ASSISTANT_EVENT_KINDS = (("thread.run.step.", "RunStepStreamEvent"), ("thread.run.", "RunStreamEvent"),
-                          ("thread.message.", "MessageStreamEvent"), ("thread.created", "ThreadStreamEvent"))
+_ASSISTANT_EVENT_KINDS = (
+    ("thread.run.step.", "RunStepStreamEvent"),
+    ("thread.run.", "RunStreamEvent"),
+    ("thread.message.", "MessageStreamEvent"),
+    ("thread.created", "ThreadStreamEvent"),
+)
 
 
 def _assistant_event_type(event: str) -> Any:
@@ -292,7 +312,9 @@ async def stream_loop(reader: _Reader, fold: Fold) -> AsyncGenerator[Any, None]:
 
 # -- the endings of the raw streams, by kind ----------------------------------------------------------------
 
-_TERMINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
+_TERMINAL_RESPONSE_EVENTS = frozenset(
+    {"response.completed", "response.failed", "response.incomplete", "error"}
+)
 
 
 def _choices_ended(reader: _Reader, last: Any) -> None:
@@ -391,8 +413,7 @@ class AsyncStream(Generic[T]):
 
     max_event_size: int = MAX_EVENT_SIZE
 
-    def __init__(self, response: Response, cast: Any,
-                 on_end: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, response: Response, cast: Any, on_end: Callable[[Any], None] | None = None) -> None:
         self.response = response
         self.headers: Mapping[str, str] = response.headers
         self.status_code = response.status

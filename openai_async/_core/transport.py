@@ -36,8 +36,17 @@ from .headers import mask_headers, mask_url
 from .http import Request as ReportedRequest
 from .types import Timeout
 
-__all__ = ["TRANSPORT_ERRORS", "AiohttpTransport", "Request", "Response", "Transport", "aiohttp_timeout",
-           "map_error", "scrub", "translate_errors"]
+__all__ = [
+    "TRANSPORT_ERRORS",
+    "AiohttpTransport",
+    "Request",
+    "Response",
+    "Transport",
+    "aiohttp_timeout",
+    "map_error",
+    "scrub",
+    "translate_errors",
+]
 
 # Response heads from compatible servers and proxies can be large (long Set-Cookie, tracing headers); aiohttp's
 # default parser limit is 8 KiB per line and per header. Used only for servers that sent such a head once.
@@ -140,12 +149,30 @@ class AiohttpTransport:
             (``TCP_USER_TIMEOUT``, Linux; ``AsyncOpenAI(tcp_user_timeout=True)``). None: no such limit.
     """
 
-    __slots__ = ("_last_timeout", "_long_heads", "_loop", "_owned", "_proxies", "_proxy_for", "_ssl", "_trust_env", "_unacked_ms",
-                 "closed", "max_connections", "session")
+    __slots__ = (
+        "_last_timeout",
+        "_long_heads",
+        "_loop",
+        "_owned",
+        "_proxies",
+        "_proxy_for",
+        "_ssl",
+        "_trust_env",
+        "_unacked_ms",
+        "closed",
+        "max_connections",
+        "session",
+    )
 
-    def __init__(self, session: aiohttp.ClientSession | None = None, *, max_connections: int = 1000,
-                 trust_env: bool = True, ssl_context: ssl.SSLContext | None = None,
-                 connect_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        max_connections: int = 1000,
+        trust_env: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float | None = None,
+    ) -> None:
         self.session = session
         self.closed = False
         self._long_heads = False
@@ -157,8 +184,9 @@ class AiohttpTransport:
         self._proxy_for: dict[tuple[str, str], str | None] = {}  # (scheme, host:port) -> proxy URL
         self._trust_env = trust_env
         self._ssl = ssl_context
-        self._last_timeout: tuple[Timeout | None, aiohttp.ClientTimeout | None, aiohttp.ClientTimeout | None] = (
-            None, None, None)
+        self._last_timeout: tuple[
+            Timeout | None, aiohttp.ClientTimeout | None, aiohttp.ClientTimeout | None
+        ] = (None, None, None)
 
     @property
     def trust_env(self) -> bool:
@@ -218,19 +246,36 @@ class AiohttpTransport:
         timeout = request.timeout
         last = self._last_timeout  # the client's own Timeout nearly always: skip hashing it
         if last[0] is not timeout:
-            last = self._last_timeout = (timeout, aiohttp_timeout(timeout, False), aiohttp_timeout(timeout, True))
+            last = self._last_timeout = (
+                timeout,
+                aiohttp_timeout(timeout, False),
+                aiohttp_timeout(timeout, True),
+            )
         limit = MAX_HEADER_LINE if self._long_heads else None
         for _ in range(2):
             if limit is None:
                 pending = session.request(
-                    request.method, request.url, params=request.params, data=request.body, headers=request.headers,
-                    timeout=last[2] if request.stream else last[1], allow_redirects=False, proxy=proxy,
+                    request.method,
+                    request.url,
+                    params=request.params,
+                    data=request.body,
+                    headers=request.headers,
+                    timeout=last[2] if request.stream else last[1],
+                    allow_redirects=False,
+                    proxy=proxy,
                 )
             else:
                 pending = session.request(
-                    request.method, request.url, params=request.params, data=request.body, headers=request.headers,
-                    timeout=last[2] if request.stream else last[1], allow_redirects=False, proxy=proxy,
-                    max_line_size=limit, max_field_size=limit,
+                    request.method,
+                    request.url,
+                    params=request.params,
+                    data=request.body,
+                    headers=request.headers,
+                    timeout=last[2] if request.stream else last[1],
+                    allow_redirects=False,
+                    proxy=proxy,
+                    max_line_size=limit,
+                    max_field_size=limit,
                 )
             try:
                 if request.stream and timeout.total is not None:
@@ -382,20 +427,23 @@ TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 """What aiohttp and the socket layer raise; ``map_error`` turns each into our error."""
 
 
-def map_error(exc: BaseException, request_id: str | None = None,
-              request: ReportedRequest | None = None) -> APIConnectionError:
+def map_error(
+    exc: BaseException, request_id: str | None = None, request: ReportedRequest | None = None
+) -> APIConnectionError:
     """The one translation of an aiohttp/socket error into ``APIConnectionError``/``APITimeoutError``.
 
     ``exc`` is scrubbed first (see ``scrub``): it becomes the error's ``__cause__``, which users log.
     """
     scrub(exc)
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):  # aiohttp's timeout errors derive from these
-        return APITimeoutError(f"Request timed out: {exc or type(exc).__name__}", request=request,
-                               request_id=request_id)
+        return APITimeoutError(
+            f"Request timed out: {exc or type(exc).__name__}", request=request, request_id=request_id
+        )
     if isinstance(exc, OSError) and exc.errno == errno.ETIMEDOUT:  # TCP_USER_TIMEOUT: never acknowledged
         return APITimeoutError(f"Request timed out: {exc}", request=request, request_id=request_id)
-    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request,
-                              request_id=request_id)
+    return APIConnectionError(
+        f"Connection error: {type(exc).__name__}: {exc}", request=request, request_id=request_id
+    )
 
 
 def scrub(exc: BaseException) -> None:
@@ -427,10 +475,14 @@ def scrub(exc: BaseException) -> None:
 
 def _closed_error(client_closed: bool) -> RuntimeError:
     if client_closed:
-        return RuntimeError("This client has been closed (close() or the end of `async with`): create a new "
-                            "AsyncOpenAI, or keep the client open while you use it.")
-    return RuntimeError("The aiohttp.ClientSession given as http_client= has been closed: keep it open while "
-                        "the client is in use.")
+        return RuntimeError(
+            "This client has been closed (close() or the end of `async with`): create a new "
+            "AsyncOpenAI, or keep the client open while you use it."
+        )
+    return RuntimeError(
+        "The aiohttp.ClientSession given as http_client= has been closed: keep it open while "
+        "the client is in use."
+    )
 
 
 @contextlib.contextmanager

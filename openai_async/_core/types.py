@@ -89,8 +89,11 @@ class Timeout:
         if value is None:
             return cls(total=None, connect=None, read=None)
         if all(hasattr(value, attr) for attr in ("connect", "read", "write", "pool")):
-            return cls(total=None, connect=_seconds(value.connect, f"{name}.connect"),
-                       read=_seconds(value.read, f"{name}.read"))
+            return cls(
+                total=None,
+                connect=_seconds(value.connect, f"{name}.connect"),
+                read=_seconds(value.read, f"{name}.read"),
+            )
         v = _seconds(value, name)
         return cls(total=v, connect=min(v, 5.0) if v is not None and v > 0 else v, read=v)
 

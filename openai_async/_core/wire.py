@@ -36,13 +36,19 @@ class Table:
 
     def __init__(self, cls: type[msgspec.Struct]) -> None:
         # (python name, wire name, default, default_factory) in declaration order.
-        self.fields = tuple((f.name, f.encode_name, f.default, f.default_factory) for f in msgspec.structs.fields(cls))
+        self.fields = tuple(
+            (f.name, f.encode_name, f.default, f.default_factory) for f in msgspec.structs.fields(cls)
+        )
         self.by_wire = {wire: name for name, wire, _, _ in self.fields}
         self.by_name = {name: wire for name, wire, _, _ in self.fields}
         config = cls.__struct_config__
-        self.tag_field = config.tag_field if config.tag is not None and config.tag_field not in self.by_name else None
+        self.tag_field = (
+            config.tag_field if config.tag is not None and config.tag_field not in self.by_name else None
+        )
         self.tag = config.tag
-        self.model = config.dict  # a BaseModel (room for the private keys); other Structs dump as msgspec does
+        self.model = (
+            config.dict
+        )  # a BaseModel (room for the private keys); other Structs dump as msgspec does
 
 
 _tables: dict[type, Table] = {}
@@ -122,7 +128,9 @@ def fields_set(obj: BaseModel) -> set[str]:
     """
     state = materialize(obj)
     t = table(type(obj))
-    out = {name for name, _, default, factory in t.fields if not is_default(getattr(obj, name), default, factory)}
+    out = {
+        name for name, _, default, factory in t.fields if not is_default(getattr(obj, name), default, factory)
+    }
     out.update(state.get("_nulls_", ()))
     if not state.get("_constructed_"):
         out.update(state.get("_extra_") or ())
@@ -195,7 +203,11 @@ def _dump_model(obj: Any, t: Table, opts: Options, include: Any, exclude: Any) -
     for name, wire, default, factory in t.fields:
         value = getattr(obj, name)
         if value is None:
-            if opts.exclude_none or (exclude_unset and name not in nulls) or (exclude_defaults and default is None):
+            if (
+                opts.exclude_none
+                or (exclude_unset and name not in nulls)
+                or (exclude_defaults and default is None)
+            ):
                 continue
         elif (exclude_unset or exclude_defaults) and is_default(value, default, factory):
             continue
@@ -203,7 +215,9 @@ def _dump_model(obj: Any, t: Table, opts: Options, include: Any, exclude: Any) -
             sub_inc, sub_exc, skip = _narrow(include, exclude, name)
             if skip:
                 continue
-        out[wire if by_alias else name] = value if type(value) in _SCALARS else dump(value, opts, sub_inc, sub_exc)
+        out[wire if by_alias else name] = (
+            value if type(value) in _SCALARS else dump(value, opts, sub_inc, sub_exc)
+        )
     extra = state.get("_extra_")
     if extra:
         for key, value in extra.items():

@@ -199,9 +199,19 @@ def _open_class(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
     """A subclass of ``cls`` whose instances also carry undeclared fields (same name, tag and fields)."""
 
     def body(ns: dict[str, Any]) -> None:
-        ns.update(to_dict=_to_dict, to_json=_to_json, model_dump=_to_dict, model_dump_json=_to_json,
-                  __repr__=_repr, __copy__=_copy, __deepcopy__=_deepcopy, __reduce__=_reduce,
-                  __module__=cls.__module__, __qualname__=cls.__qualname__, __doc__=cls.__doc__)
+        ns.update(
+            to_dict=_to_dict,
+            to_json=_to_json,
+            model_dump=_to_dict,
+            model_dump_json=_to_json,
+            __repr__=_repr,
+            __copy__=_copy,
+            __deepcopy__=_deepcopy,
+            __reduce__=_reduce,
+            __module__=cls.__module__,
+            __qualname__=cls.__qualname__,
+            __doc__=cls.__doc__,
+        )
 
     options: dict[str, Any] = {"dict": True}
     if cls.__struct_config__.tag is not None:

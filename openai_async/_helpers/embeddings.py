@@ -59,7 +59,10 @@ class EmbeddingsHelpers:
         if default:
             body["encoding_format"] = "base64"
         result = await self._client._request(
-            "POST", "/embeddings", body=body, cast=CreateEmbeddingResponse, options=options)
+            "POST", "/embeddings", body=body, cast=CreateEmbeddingResponse, options=options
+        )
         if default:
-            decode_base64_embeddings(result if isinstance(result, CreateEmbeddingResponse) else result.parse())
+            decode_base64_embeddings(
+                result if isinstance(result, CreateEmbeddingResponse) else result.parse()
+            )
         return result  # type: ignore[no-any-return]

@@ -24,9 +24,14 @@ class FilesHelpers:
 
     _client: AsyncOpenAI
 
-    async def wait_for_processing(self, id: str, *, poll_interval: float | None = None,
-                                  max_wait_seconds: float | None = 30 * 60,
-                                  **options: Unpack[RequestOptions]) -> OpenAIFile:
+    async def wait_for_processing(
+        self,
+        id: str,
+        *,
+        poll_interval: float | None = None,
+        max_wait_seconds: float | None = 30 * 60,
+        **options: Unpack[RequestOptions],
+    ) -> OpenAIFile:
         """Poll a file until its status is ``processed``, ``error`` or ``deleted``, and return it.
 
         Args:
@@ -37,12 +42,18 @@ class FilesHelpers:
 
         async def fetch() -> RawResponse[OpenAIFile]:
             raw: Any = await self._client._raw_view()._request(
-                "GET", f"/files/{path_segment(id, 'id')}", cast=OpenAIFile, options=options)
+                "GET", f"/files/{path_segment(id, 'id')}", cast=OpenAIFile, options=options
+            )
             return raw  # type: ignore[no-any-return]
 
-        return await poll(fetch, done=lambda f: f.status in _TERMINAL,
-                          poll_interval_ms=UNSET if poll_interval is None else poll_interval * 1000,
-                          max_wait_seconds=max_wait_seconds, what=f"file {id}", maximum=5.0)
+        return await poll(
+            fetch,
+            done=lambda f: f.status in _TERMINAL,
+            poll_interval_ms=UNSET if poll_interval is None else poll_interval * 1000,
+            max_wait_seconds=max_wait_seconds,
+            what=f"file {id}",
+            maximum=5.0,
+        )
 
     async def retrieve_content(self, file_id: str, **options: Unpack[RequestOptions]) -> str:
         """Deprecated (as in the official SDK): the file's content as text; use ``content()`` for bytes."""

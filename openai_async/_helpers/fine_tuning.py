@@ -29,14 +29,22 @@ class FineTuningJobWatch:
     breaking out of the loop needs no cleanup.
     """
 
-    def __init__(self, client: AsyncOpenAI, job_id: str, *, poll_interval_ms: float | UnsetType,
-                 max_wait_seconds: float | None, options: RequestOptions) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        job_id: str,
+        *,
+        poll_interval_ms: float | UnsetType,
+        max_wait_seconds: float | None,
+        options: RequestOptions,
+    ) -> None:
         self._client = client
         self.job_id = job_id
         self.job: FineTuningJob | None = None
         self._options = options
-        self._schedule = PollSchedule(poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
-                                      maximum=10.0)
+        self._schedule = PollSchedule(
+            poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds, maximum=10.0
+        )
         self._pending: deque[FineTuningJobEvent] = deque()
         self._seen: set[str] = set()
         self._headers: Any = None
@@ -67,20 +75,32 @@ class FineTuningJobWatch:
             status = self.job.status if self.job is not None else None
             raise PollTimeoutError(
                 f"Gave up waiting for fine-tuning job {self.job_id} after {self._schedule.max_wait_seconds} s "
-                f"(last status: {status!r}).", last=self.job)
+                f"(last status: {status!r}).",
+                last=self.job,
+            )
         self._started = True
         raw = await self._client._raw_view()._request(
-            "GET", f"/fine_tuning/jobs/{path_segment(self.job_id, 'job_id')}", cast=FineTuningJob, options=self._options)
+            "GET",
+            f"/fine_tuning/jobs/{path_segment(self.job_id, 'job_id')}",
+            cast=FineTuningJob,
+            options=self._options,
+        )
         self._headers = raw.headers
         self.job = raw.parse()
         # Events are listed newest first: walk back until one already seen, then hand them out oldest first.
         fresh: list[FineTuningJobEvent] = []
         paginator = self._client._paginate(
-            f"/fine_tuning/jobs/{path_segment(self.job_id, 'job_id')}/events", query={"limit": 100},
-            item=FineTuningJobEvent, page="cursor", options=self._options)
+            f"/fine_tuning/jobs/{path_segment(self.job_id, 'job_id')}/events",
+            query={"limit": 100},
+            item=FineTuningJobEvent,
+            page="cursor",
+            options=self._options,
+        )
         page = await paginator
         while True:
-            known = next((i for i, e in enumerate(page.data) if e.id is not None and e.id in self._seen), None)
+            known = next(
+                (i for i, e in enumerate(page.data) if e.id is not None and e.id in self._seen), None
+            )
             fresh.extend(page.data if known is None else page.data[:known])
             if known is not None or not page.has_next_page():
                 break
@@ -99,16 +119,27 @@ class FineTuningJobsHelpers:
 
     _client: AsyncOpenAI
 
-    def wait(self, job_id: str, *, poll_interval_ms: int | UnsetType = UNSET, max_wait_seconds: float | None = None,
-             **options: Unpack[RequestOptions]) -> FineTuningJobWatch:
+    def wait(
+        self,
+        job_id: str,
+        *,
+        poll_interval_ms: int | UnsetType = UNSET,
+        max_wait_seconds: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> FineTuningJobWatch:
         """Follow a job until it succeeds, fails or is cancelled.
 
         ``async for event in client.fine_tuning.jobs.wait(job_id)`` streams its events (oldest first, each once);
         ``job = await client.fine_tuning.jobs.wait(job_id)`` just returns the final job. Polls honour
         ``openai-poll-after-ms``; ``max_wait_seconds`` bounds the wait (``PollTimeoutError``).
         """
-        return FineTuningJobWatch(self._client, job_id, poll_interval_ms=poll_interval_ms,
-                                  max_wait_seconds=max_wait_seconds, options=options)
+        return FineTuningJobWatch(
+            self._client,
+            job_id,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            options=options,
+        )
 
 
 class PermissionsHelpers:
@@ -116,18 +147,32 @@ class PermissionsHelpers:
 
     _client: AsyncOpenAI
 
-    async def retrieve(self, fine_tuned_model_checkpoint: str, *, after: str | UnsetType = UNSET,
-                       limit: int | UnsetType = UNSET, order: Literal["ascending", "descending"] | UnsetType = UNSET,
-                       project_id: str | UnsetType = UNSET,
-                       **options: Unpack[RequestOptions]) -> ListFineTuningCheckpointPermissionResponse:
+    async def retrieve(
+        self,
+        fine_tuned_model_checkpoint: str,
+        *,
+        after: str | UnsetType = UNSET,
+        limit: int | UnsetType = UNSET,
+        order: Literal["ascending", "descending"] | UnsetType = UNSET,
+        project_id: str | UnsetType = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> ListFineTuningCheckpointPermissionResponse:
         """Deprecated (as in the official SDK): one page of a checkpoint's permissions, as the list object;
         ``list()`` is the same GET, paginated. See https://platform.openai.com/docs/api-reference/fine-tuning"""
-        warnings.warn("Retrieve is deprecated. Please swap to the paginated list method instead.",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Retrieve is deprecated. Please swap to the paginated list method instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         if not fine_tuned_model_checkpoint:
-            raise ValueError("Expected a non-empty value for `fine_tuned_model_checkpoint` but received "
-                             f"{fine_tuned_model_checkpoint!r}")
+            raise ValueError(
+                "Expected a non-empty value for `fine_tuned_model_checkpoint` but received "
+                f"{fine_tuned_model_checkpoint!r}"
+            )
         return await self._client._request(  # type: ignore[no-any-return]
-            "GET", f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint)}/permissions",
+            "GET",
+            f"/fine_tuning/checkpoints/{path_segment(fine_tuned_model_checkpoint)}/permissions",
             query={"after": after, "limit": limit, "order": order, "project_id": project_id},
-            cast=ListFineTuningCheckpointPermissionResponse, options=options)
+            cast=ListFineTuningCheckpointPermissionResponse,
+            options=options,
+        )

@@ -160,8 +160,9 @@ class UploadsHelpers:
         next_part = iter(range(len(offsets)))
         sent = 0
 
-        upload = await self._client.uploads.create(filename=filename, purpose=purpose, bytes=total,
-                                                   mime_type=mime_type, **options)
+        upload = await self._client.uploads.create(
+            filename=filename, purpose=purpose, bytes=total, mime_type=mime_type, **options
+        )
         upload_id = upload.id
         assert upload_id is not None
 
@@ -178,7 +179,8 @@ class UploadsHelpers:
                     source = memoryview(data)[offset : offset + length].tobytes()
                 try:
                     part = await self._client.uploads.parts.create(
-                        upload_id, data=(filename, source, "application/octet-stream"), **options)
+                        upload_id, data=(filename, source, "application/octet-stream"), **options
+                    )
                 finally:
                     if isinstance(source, FileWindow):
                         source.close()
@@ -192,7 +194,9 @@ class UploadsHelpers:
             if path is not None:
                 stop = threading.Event()
                 try:
-                    checksum.append(await anyio.to_thread.run_sync(_md5_of_file, path, stop, abandon_on_cancel=True))
+                    checksum.append(
+                        await anyio.to_thread.run_sync(_md5_of_file, path, stop, abandon_on_cancel=True)
+                    )
                 finally:
                     stop.set()
             else:
@@ -208,7 +212,9 @@ class UploadsHelpers:
                         tg.start_soon(send_parts)
             except BaseExceptionGroup as group:
                 raise first_error(group) from None
-            return await self._client.uploads.complete(upload_id, part_ids=part_ids, md5=checksum[0], **options)
+            return await self._client.uploads.complete(
+                upload_id, part_ids=part_ids, md5=checksum[0], **options
+            )
         except BaseException:
             with anyio.CancelScope(shield=True):
                 try:

@@ -27,10 +27,15 @@ class VideosHelpers:
 
     _client: AsyncOpenAI
 
-    async def poll(self, video_id: str, *, poll_interval_ms: int | UnsetType = UNSET,
-                   max_wait_seconds: float | None = None,
-                   on_progress: Callable[[VideoResource], object] | None = None,
-                   **options: Unpack[RequestOptions]) -> VideoResource:
+    async def poll(
+        self,
+        video_id: str,
+        *,
+        poll_interval_ms: int | UnsetType = UNSET,
+        max_wait_seconds: float | None = None,
+        on_progress: Callable[[VideoResource], object] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> VideoResource:
         """Read a video job until it is ``completed`` or ``failed``, and return it.
 
         Args:
@@ -44,9 +49,16 @@ class VideosHelpers:
             raw: Any = await raw_videos.retrieve(video_id, **options)
             return raw  # type: ignore[no-any-return]
 
-        return await poll(fetch, done=lambda v: v.status not in _MOVING, poll_interval_ms=poll_interval_ms,
-                          max_wait_seconds=max_wait_seconds, on_update=on_progress, what=f"video {video_id}",
-                          initial=1.0, maximum=1.0)
+        return await poll(
+            fetch,
+            done=lambda v: v.status not in _MOVING,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            on_update=on_progress,
+            what=f"video {video_id}",
+            initial=1.0,
+            maximum=1.0,
+        )
 
     async def create_and_poll(
         self,
@@ -62,9 +74,15 @@ class VideosHelpers:
         **options: Unpack[RequestOptions],
     ) -> VideoResource:
         """Create a video generation job and poll it until it is ``completed`` or ``failed``."""
-        video = await self._client.videos.create(prompt=prompt, input_reference=input_reference, model=model,
-                                                 seconds=seconds, size=size, **options)
+        video = await self._client.videos.create(
+            prompt=prompt, input_reference=input_reference, model=model, seconds=seconds, size=size, **options
+        )
         if video.id is None:
             raise ValueError("the video creation response carries no id")
-        return await self.poll(video.id, poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
-                               on_progress=on_progress, **options)
+        return await self.poll(
+            video.id,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            on_progress=on_progress,
+            **options,
+        )

@@ -39,8 +39,14 @@ __all__ = ["Webhooks"]
 class Webhooks(APIResource):
     """``client.webhooks``: check that a request really comes from OpenAI, then read its event."""
 
-    def verify_signature(self, payload: str | bytes, headers: Mapping[str, str], *, secret: str | None = None,
-                         tolerance: int = 300) -> None:
+    def verify_signature(
+        self,
+        payload: str | bytes,
+        headers: Mapping[str, str],
+        *,
+        secret: str | None = None,
+        tolerance: int = 300,
+    ) -> None:
         """Raise ``InvalidWebhookSignatureError`` unless ``payload`` is signed by ``secret`` and recent.
 
         Args:
@@ -52,7 +58,9 @@ class Webhooks(APIResource):
         """
         secret = secret if secret is not None else self._client.webhook_secret
         if not secret:
-            raise ValueError("No webhook secret: pass secret=... or set the OPENAI_WEBHOOK_SECRET environment variable")
+            raise ValueError(
+                "No webhook secret: pass secret=... or set the OPENAI_WEBHOOK_SECRET environment variable"
+            )
         lower = {k.lower(): v for k, v in headers.items()}
         try:
             msg_id = lower["webhook-id"]
@@ -80,8 +88,14 @@ class Webhooks(APIResource):
                 return
         raise InvalidWebhookSignatureError("The signature does not match the payload")
 
-    def unwrap(self, payload: str | bytes, headers: Mapping[str, str], *, secret: str | None = None,
-               tolerance: int = 300) -> Any:
+    def unwrap(
+        self,
+        payload: str | bytes,
+        headers: Mapping[str, str],
+        *,
+        secret: str | None = None,
+        tolerance: int = 300,
+    ) -> Any:
         """Verify ``payload`` (see ``verify_signature``) and decode it into its typed webhook event.
 
         An event type this version does not know is returned as a ``Loose`` (the raw dict, readable by attribute:
@@ -96,7 +110,7 @@ class Webhooks(APIResource):
 def _key(secret: str) -> bytes:
     if secret.startswith("whsec_"):
         try:
-            return base64.b64decode(secret[len("whsec_"):])
+            return base64.b64decode(secret[len("whsec_") :])
         except binascii.Error:
             raise ValueError("The webhook secret is not valid base64 after its whsec_ prefix") from None
     return secret.encode()
@@ -107,8 +121,11 @@ def _event_union() -> Any:
     from ..types import webhooks as module  # lazy: cold start (the event types load on the first unwrap)
 
     events = tuple(
-        cls for cls in vars(module).values()
-        if isinstance(cls, type) and issubclass(cls, msgspec.Struct) and cls.__struct_config__.tag is not None
+        cls
+        for cls in vars(module).values()
+        if isinstance(cls, type)
+        and issubclass(cls, msgspec.Struct)
+        and cls.__struct_config__.tag is not None
         and cls.__module__ == module.__name__
     )
     from typing import Union

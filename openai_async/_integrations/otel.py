@@ -44,12 +44,18 @@ class OpenTelemetryHooks(RequestHooks):
         base_url: the API's URL, for ``server.address`` / ``server.port`` (default: the OpenAI API).
     """
 
-    def __init__(self, tracer_provider: trace.TracerProvider | None = None, *,
-                 base_url: str = "https://api.openai.com/v1") -> None:
+    def __init__(
+        self,
+        tracer_provider: trace.TracerProvider | None = None,
+        *,
+        base_url: str = "https://api.openai.com/v1",
+    ) -> None:
         self._tracer = trace.get_tracer("openai_async", __version__, tracer_provider=tracer_provider)
         parts = urlsplit(base_url)
-        self._server = {"server.address": parts.hostname or "",
-                        "server.port": parts.port or (443 if parts.scheme == "https" else 80)}
+        self._server = {
+            "server.address": parts.hostname or "",
+            "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+        }
 
     def on_request(self, call: CallInfo) -> None:
         attributes: dict[str, Any] = {
@@ -68,8 +74,14 @@ class OpenTelemetryHooks(RequestHooks):
     def on_retry(self, call: CallInfo, delay: float, reason: str) -> None:
         span = call.extra.get("otel.span")
         if span is not None:
-            span.add_event("retry", {"openai_async.retry": call.retries, "openai_async.delay": delay,
-                                     "openai_async.reason": reason})
+            span.add_event(
+                "retry",
+                {
+                    "openai_async.retry": call.retries,
+                    "openai_async.delay": delay,
+                    "openai_async.reason": reason,
+                },
+            )
 
     def on_response(self, call: CallInfo) -> None:
         span = self._detach(call)
@@ -86,7 +98,9 @@ class OpenTelemetryHooks(RequestHooks):
             return
         self._answer(span, call)
         last = call.last_event
-        inner = None if isinstance(last, (bytes, str)) else _get(last, "response")  # response.completed's Response
+        inner = (
+            None if isinstance(last, (bytes, str)) else _get(last, "response")
+        )  # response.completed's Response
         _describe(span, inner if inner is not None else last)
         span.end()
 

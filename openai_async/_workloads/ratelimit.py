@@ -361,8 +361,12 @@ class RateLimiter:
         lease = Lease(tokens, start, units, self._epoch, self._shift)
         if start - now > _EPSILON:
             if start - now > 0.1:
-                log.debug("rate limiter: waiting %.2fs for a slot (%d tokens estimated)", start - now, tokens,
-                          extra={"openai_wait": start - now, "openai_tokens": tokens})
+                log.debug(
+                    "rate limiter: waiting %.2fs for a slot (%d tokens estimated)",
+                    start - now,
+                    tokens,
+                    extra={"openai_wait": start - now, "openai_tokens": tokens},
+                )
             await self._wait(lease, costs)
         return lease
 
@@ -391,8 +395,11 @@ class RateLimiter:
         self._learn_headers(lease, headers, now)
         if status == 429:
             request_id = headers.get("x-request-id")
-            log.info("rate limited (HTTP 429, request %s): slowing down", request_id,
-                     extra={"openai_request_id": request_id, "openai_status": 429})
+            log.info(
+                "rate limited (HTTP 429, request %s): slowing down",
+                request_id,
+                extra={"openai_request_id": request_id, "openai_status": 429},
+            )
             self._throttle(lease, headers, now)
 
     def settle(self, lease: Lease, total_tokens: int | None) -> None:

@@ -112,7 +112,9 @@ def check_item(item: Any, where: str, *, batch: bool = False) -> RequestLine:
         except TypeError:
             item = None
         if not isinstance(item, Mapping):
-            raise RequestLineError(f"{where}: expected a Batch request mapping (custom_id, method, url, body)")
+            raise RequestLineError(
+                f"{where}: expected a Batch request mapping (custom_id, method, url, body)"
+            )
     custom_id = item.get("custom_id")
     method = item.get("method", "POST")
     url = item.get("url")

@@ -510,10 +510,15 @@ def _file_content(state: DefaultState, request: RecordedRequest, file_id: str) -
         start = int(wanted.group(1))
         if start >= len(data):
             return FakeResponse(status=416, headers={"Content-Range": f"bytes */{len(data)}"})
-        return FakeResponse(status=206, body=data[start:], content_type="application/octet-stream",
-                            headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}",
-                                     "Accept-Ranges": "bytes"})
-    return FakeResponse(body=data, content_type="application/octet-stream", headers={"Accept-Ranges": "bytes"})
+        return FakeResponse(
+            status=206,
+            body=data[start:],
+            content_type="application/octet-stream",
+            headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}", "Accept-Ranges": "bytes"},
+        )
+    return FakeResponse(
+        body=data, content_type="application/octet-stream", headers={"Accept-Ranges": "bytes"}
+    )
 
 
 def _file_delete(state: DefaultState, request: RecordedRequest, file_id: str) -> FakeResponse:

@@ -72,8 +72,13 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _list(items: list[dict[str, Any]], request: RecordedRequest) -> dict[str, Any]:
     items = items if request.query.get("order") == "asc" else items[::-1]
-    return {"object": "list", "data": items, "first_id": items[0]["id"] if items else None,
-            "last_id": items[-1]["id"] if items else None, "has_more": False}
+    return {
+        "object": "list",
+        "data": items,
+        "first_id": items[0]["id"] if items else None,
+        "last_id": items[-1]["id"] if items else None,
+        "has_more": False,
+    }
 
 
 # -- assistants, threads, messages ------------------------------------------------------------------------------
@@ -83,12 +88,21 @@ def _assistant_create(state: DefaultState, request: RecordedRequest) -> FakeResp
     body = _body(request)
     if not isinstance(body.get("model"), str):
         return _json(error("Missing required parameter: 'model'.", param="model"), status=400)
-    assistant = {"id": state.new_id("asst_"), "object": "assistant", "created_at": int(time.time()),
-                 "name": body.get("name"), "description": body.get("description"), "model": body["model"],
-                 "instructions": body.get("instructions"), "tools": body.get("tools") or [],
-                 "tool_resources": body.get("tool_resources") or {}, "metadata": body.get("metadata") or {},
-                 "temperature": body.get("temperature", 1.0), "top_p": body.get("top_p", 1.0),
-                 "response_format": body.get("response_format", "auto")}
+    assistant = {
+        "id": state.new_id("asst_"),
+        "object": "assistant",
+        "created_at": int(time.time()),
+        "name": body.get("name"),
+        "description": body.get("description"),
+        "model": body["model"],
+        "instructions": body.get("instructions"),
+        "tools": body.get("tools") or [],
+        "tool_resources": body.get("tool_resources") or {},
+        "metadata": body.get("metadata") or {},
+        "temperature": body.get("temperature", 1.0),
+        "top_p": body.get("top_p", 1.0),
+        "response_format": body.get("response_format", "auto"),
+    }
     state.assistants.assistants[assistant["id"]] = assistant
     return _json(assistant)
 
@@ -99,8 +113,13 @@ def _assistant_get(state: DefaultState, request: RecordedRequest, assistant_id: 
 
 
 def _new_thread(state: DefaultState, body: dict[str, Any]) -> dict[str, Any]:
-    thread: dict[str, Any] = {"id": state.new_id("thread_"), "object": "thread", "created_at": int(time.time()),
-              "metadata": body.get("metadata") or {}, "tool_resources": body.get("tool_resources") or {}}
+    thread: dict[str, Any] = {
+        "id": state.new_id("thread_"),
+        "object": "thread",
+        "created_at": int(time.time()),
+        "metadata": body.get("metadata") or {},
+        "tool_resources": body.get("tool_resources") or {},
+    }
     store = state.assistants
     store.threads[thread["id"]] = thread
     store.messages[thread["id"]] = []
@@ -119,10 +138,23 @@ def _text_of(content: Any) -> str:
 
 def _message(state: DefaultState, thread_id: str, role: str, text: str, **extra: Any) -> dict[str, Any]:
     now = int(time.time())
-    return {"id": state.new_id("msg_"), "object": "thread.message", "created_at": now, "thread_id": thread_id,
-            "status": "completed", "incomplete_details": None, "completed_at": now, "incomplete_at": None,
-            "role": role, "content": [{"type": "text", "text": {"value": text, "annotations": []}}],
-            "assistant_id": None, "run_id": None, "attachments": [], "metadata": {}, **extra}
+    return {
+        "id": state.new_id("msg_"),
+        "object": "thread.message",
+        "created_at": now,
+        "thread_id": thread_id,
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": now,
+        "incomplete_at": None,
+        "role": role,
+        "content": [{"type": "text", "text": {"value": text, "annotations": []}}],
+        "assistant_id": None,
+        "run_id": None,
+        "attachments": [],
+        "metadata": {},
+        **extra,
+    }
 
 
 def _add_message(state: DefaultState, thread_id: str, role: str, text: str) -> dict[str, Any]:
@@ -184,18 +216,36 @@ def _new_run(state: DefaultState, request: RecordedRequest, thread_id: str, body
     for message in body.get("additional_messages") or []:
         _add_message(state, thread_id, message.get("role", "user"), _text_of(message.get("content")))
     default = assistant or {}
-    run = {"id": state.new_id("run_"), "object": "thread.run", "created_at": int(time.time()),
-           "thread_id": thread_id, "assistant_id": body["assistant_id"], "status": "queued",
-           "required_action": None, "last_error": None, "expires_at": int(time.time()) + 600,
-           "started_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
-           "incomplete_details": None, "model": body.get("model") or default.get("model") or DEFAULT_MODEL,
-           "instructions": body.get("instructions") or default.get("instructions") or "",
-           "tools": body.get("tools") if body.get("tools") is not None else default.get("tools", []),
-           "metadata": body.get("metadata") or {}, "usage": None, "temperature": 1.0, "top_p": 1.0,
-           "max_prompt_tokens": None, "max_completion_tokens": None,
-           "truncation_strategy": {"type": "auto", "last_messages": None},
-           "tool_choice": body.get("tool_choice", "auto"), "parallel_tool_calls": True,
-           "response_format": "auto", "_outputs": None}
+    run = {
+        "id": state.new_id("run_"),
+        "object": "thread.run",
+        "created_at": int(time.time()),
+        "thread_id": thread_id,
+        "assistant_id": body["assistant_id"],
+        "status": "queued",
+        "required_action": None,
+        "last_error": None,
+        "expires_at": int(time.time()) + 600,
+        "started_at": None,
+        "cancelled_at": None,
+        "failed_at": None,
+        "completed_at": None,
+        "incomplete_details": None,
+        "model": body.get("model") or default.get("model") or DEFAULT_MODEL,
+        "instructions": body.get("instructions") or default.get("instructions") or "",
+        "tools": body.get("tools") if body.get("tools") is not None else default.get("tools", []),
+        "metadata": body.get("metadata") or {},
+        "usage": None,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "max_prompt_tokens": None,
+        "max_completion_tokens": None,
+        "truncation_strategy": {"type": "auto", "last_messages": None},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "parallel_tool_calls": True,
+        "response_format": "auto",
+        "_outputs": None,
+    }
     store.runs[run["id"]] = run
     store.steps[run["id"]] = []
     return run
@@ -217,11 +267,24 @@ def _answer(run: dict[str, Any], store: AssistantStore) -> str:
 
 
 def _step(state: DefaultState, run: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
-    step = {"id": state.new_id("step_"), "object": "thread.run.step", "created_at": int(time.time()),
-            "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "run_id": run["id"],
-            "type": details["type"], "status": "in_progress", "step_details": details, "last_error": None,
-            "expired_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None, "metadata": {},
-            "usage": None}
+    step = {
+        "id": state.new_id("step_"),
+        "object": "thread.run.step",
+        "created_at": int(time.time()),
+        "assistant_id": run["assistant_id"],
+        "thread_id": run["thread_id"],
+        "run_id": run["id"],
+        "type": details["type"],
+        "status": "in_progress",
+        "step_details": details,
+        "last_error": None,
+        "expired_at": None,
+        "cancelled_at": None,
+        "failed_at": None,
+        "completed_at": None,
+        "metadata": {},
+        "usage": None,
+    }
     state.assistants.steps[run["id"]].append(step)
     return step
 
@@ -249,18 +312,34 @@ def _call_function(state: DefaultState, run: dict[str, Any], function: dict[str,
     call_id = state.new_id("call_")
     arguments = _json_text(_arguments(function.get("parameters")))
     step = _step(state, run, {"type": "tool_calls", "tool_calls": []})
-    events: list[Event] = [("thread.run.step.created", dict(step)), ("thread.run.step.in_progress", dict(step))]
+    events: list[Event] = [
+        ("thread.run.step.created", dict(step)),
+        ("thread.run.step.in_progress", dict(step)),
+    ]
     half = len(arguments) // 2
-    first = {"index": 0, "id": call_id, "type": "function",
-             "function": {"name": function.get("name"), "arguments": arguments[:half], "output": None}}
+    first = {
+        "index": 0,
+        "id": call_id,
+        "type": "function",
+        "function": {"name": function.get("name"), "arguments": arguments[:half], "output": None},
+    }
     second = {"index": 0, "type": "function", "function": {"arguments": arguments[half:]}}
     for fragment in (first, second):
-        delta = {"id": step["id"], "object": "thread.run.step.delta",
-                 "delta": {"step_details": {"type": "tool_calls", "tool_calls": [fragment]}}}
+        delta = {
+            "id": step["id"],
+            "object": "thread.run.step.delta",
+            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [fragment]}},
+        }
         events.append(("thread.run.step.delta", delta))
-    call: dict[str, Any] = {"id": call_id, "type": "function", "function": {"name": function.get("name"), "arguments": arguments}}
-    step["step_details"] = {"type": "tool_calls", "tool_calls": [{**call, "function": {**call["function"],
-                                                                                      "output": None}}]}
+    call: dict[str, Any] = {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": function.get("name"), "arguments": arguments},
+    }
+    step["step_details"] = {
+        "type": "tool_calls",
+        "tool_calls": [{**call, "function": {**call["function"], "output": None}}],
+    }
     run["status"] = "requires_action"
     run["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [call]}}
     run["_step"] = step
@@ -272,20 +351,39 @@ def _write_message(state: DefaultState, run: dict[str, Any]) -> list[Event]:
     store = state.assistants
     now = int(time.time())
     text = _answer(run, store)
-    message = _message(state, run["thread_id"], "assistant", text, assistant_id=run["assistant_id"],
-                       run_id=run["id"], status="in_progress", completed_at=None)
+    message = _message(
+        state,
+        run["thread_id"],
+        "assistant",
+        text,
+        assistant_id=run["assistant_id"],
+        run_id=run["id"],
+        status="in_progress",
+        completed_at=None,
+    )
     message["content"] = []
     step = _step(state, run, {"type": "message_creation", "message_creation": {"message_id": message["id"]}})
-    events: list[Event] = [("thread.run.step.created", dict(step)), ("thread.run.step.in_progress", dict(step)),
-                           ("thread.message.created", dict(message)), ("thread.message.in_progress", dict(message))]
+    events: list[Event] = [
+        ("thread.run.step.created", dict(step)),
+        ("thread.run.step.in_progress", dict(step)),
+        ("thread.message.created", dict(message)),
+        ("thread.message.in_progress", dict(message)),
+    ]
     for i, piece in enumerate(words(text)):
         part: dict[str, Any] = {"index": 0, "type": "text", "text": {"value": piece}}
         if i == 0:
             part["text"]["annotations"] = []
-        events.append(("thread.message.delta", {"id": message["id"], "object": "thread.message.delta",
-                                                "delta": {"content": [part]}}))
-    message.update(status="completed", completed_at=now,
-                   content=[{"type": "text", "text": {"value": text, "annotations": []}}])
+        events.append(
+            (
+                "thread.message.delta",
+                {"id": message["id"], "object": "thread.message.delta", "delta": {"content": [part]}},
+            )
+        )
+    message.update(
+        status="completed",
+        completed_at=now,
+        content=[{"type": "text", "text": {"value": text, "annotations": []}}],
+    )
     store.messages[run["thread_id"]].append(message)
     events.append(("thread.message.completed", dict(message)))
     step.update(status="completed", completed_at=now, usage=_usage(text))
@@ -299,8 +397,9 @@ def _json_text(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def _run_answer(state: DefaultState, run: dict[str, Any], body: dict[str, Any],
-                prelude: list[Event]) -> FakeResponse:
+def _run_answer(
+    state: DefaultState, run: dict[str, Any], body: dict[str, Any], prelude: list[Event]
+) -> FakeResponse:
     if not body.get("stream"):
         return _json(_public(run), polling=run["status"] in _MOVING)
     events = [*prelude]
@@ -327,7 +426,11 @@ def _thread_and_run(state: DefaultState, request: RecordedRequest) -> FakeRespon
     run = _new_run(state, request, thread["id"], body)
     if isinstance(run, FakeResponse):
         return run
-    prelude = [("thread.created", thread), ("thread.run.created", _public(run)), ("thread.run.queued", _public(run))]
+    prelude = [
+        ("thread.created", thread),
+        ("thread.run.created", _public(run)),
+        ("thread.run.queued", _public(run)),
+    ]
     return _run_answer(state, run, body, prelude)
 
 
@@ -344,8 +447,10 @@ def _submit(state: DefaultState, request: RecordedRequest, thread_id: str, run_i
     if isinstance(run, FakeResponse):
         return run
     if run["status"] != "requires_action":
-        return _json(error(f"Runs in status \"{run['status']}\" do not accept tool outputs.",
-                           param="tool_outputs"), status=400)
+        return _json(
+            error(f'Runs in status "{run["status"]}" do not accept tool outputs.', param="tool_outputs"),
+            status=400,
+        )
     body = _body(request)
     outputs = body.get("tool_outputs")
     if not isinstance(outputs, list) or not outputs:
@@ -382,13 +487,28 @@ def _step_list(state: DefaultState, request: RecordedRequest, thread_id: str, ru
 
 
 def _video_create(state: DefaultState, request: RecordedRequest) -> FakeResponse:
-    form = request.form if "multipart" in request.content_type else {k: str(v) for k, v in _body(request).items()}
+    form = (
+        request.form
+        if "multipart" in request.content_type
+        else {k: str(v) for k, v in _body(request).items()}
+    )
     if not form.get("prompt"):
         return _json(error("Missing required parameter: 'prompt'.", param="prompt"), status=400)
-    video: dict[str, Any] = {"id": state.new_id("video_"), "object": "video", "model": form.get("model") or "sora-2",
-             "status": "queued", "progress": 0, "created_at": int(time.time()), "completed_at": None,
-             "expires_at": None, "prompt": form["prompt"], "seconds": form.get("seconds") or "4",
-             "size": form.get("size") or "720x1280", "remixed_from_video_id": None, "error": None}
+    video: dict[str, Any] = {
+        "id": state.new_id("video_"),
+        "object": "video",
+        "model": form.get("model") or "sora-2",
+        "status": "queued",
+        "progress": 0,
+        "created_at": int(time.time()),
+        "completed_at": None,
+        "expires_at": None,
+        "prompt": form["prompt"],
+        "seconds": form.get("seconds") or "4",
+        "size": form.get("size") or "720x1280",
+        "remixed_from_video_id": None,
+        "error": None,
+    }
     state.assistants.videos[video["id"]] = video
     return _json(video, polling=True)
 

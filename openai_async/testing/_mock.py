@@ -68,9 +68,15 @@ class MockResponse:
 
     __slots__ = ("content", "headers", "status", "stream")
 
-    def __init__(self, status: int = 200, *, json: Any = None, content: bytes | str = b"",
-                 headers: Mapping[str, str] | None = None,
-                 stream: Iterable[bytes] | AsyncIterable[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        status: int = 200,
+        *,
+        json: Any = None,
+        content: bytes | str = b"",
+        headers: Mapping[str, str] | None = None,
+        stream: Iterable[bytes] | AsyncIterable[bytes] | None = None,
+    ) -> None:
         self.status = status
         self.headers = CIMultiDict(headers or {})
         if json is not None:
@@ -117,7 +123,9 @@ class MockTransport:
         if inspect.isawaitable(answer):
             answer = await answer
         if not isinstance(answer, MockResponse):
-            raise TypeError(f"a MockTransport handler must return a MockResponse, not {type(answer).__name__}")
+            raise TypeError(
+                f"a MockTransport handler must return a MockResponse, not {type(answer).__name__}"
+            )
         return _Response(answer, mock_request)
 
     async def aclose(self) -> None:

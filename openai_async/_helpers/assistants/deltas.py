@@ -35,7 +35,11 @@ def merge_delta(snapshot: dict[str, Any], delta: dict[str, Any]) -> dict[str, An
             snapshot[key] = value
         elif isinstance(current, str) and isinstance(value, str):
             snapshot[key] = current + value
-        elif isinstance(current, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif (
+            isinstance(current, (int, float))
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
             snapshot[key] = current + value
         elif isinstance(current, dict) and isinstance(value, dict):
             merge_delta(current, value)

@@ -41,15 +41,32 @@ if TYPE_CHECKING:
 __all__ = ["AsyncAssistantEventHandler", "AsyncAssistantEventHandlerT", "AsyncAssistantStreamManager"]
 
 MessageContent = (
-    MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject
+    MessageContentImageFileObject
+    | MessageContentImageUrlObject
+    | MessageContentTextObject
     | MessageContentRefusalObject
 )
-_RUN_SETTLED = frozenset({"thread.run.completed", "thread.run.cancelled", "thread.run.expired",
-                          "thread.run.failed", "thread.run.requires_action", "thread.run.incomplete"})
-_RUN_MOVING = frozenset({"thread.run.created", "thread.run.in_progress", "thread.run.cancelling",
-                         "thread.run.queued"})
-_STEP_ENDED = frozenset({"thread.run.step.completed", "thread.run.step.cancelled", "thread.run.step.expired",
-                         "thread.run.step.failed"})
+_RUN_SETTLED = frozenset(
+    {
+        "thread.run.completed",
+        "thread.run.cancelled",
+        "thread.run.expired",
+        "thread.run.failed",
+        "thread.run.requires_action",
+        "thread.run.incomplete",
+    }
+)
+_RUN_MOVING = frozenset(
+    {"thread.run.created", "thread.run.in_progress", "thread.run.cancelling", "thread.run.queued"}
+)
+_STEP_ENDED = frozenset(
+    {
+        "thread.run.step.completed",
+        "thread.run.step.cancelled",
+        "thread.run.step.expired",
+        "thread.run.step.failed",
+    }
+)
 
 
 def _dump(obj: Any) -> dict[str, Any]:
@@ -81,7 +98,9 @@ class AsyncAssistantEventHandler:
     def _init(self, stream: AsyncStream[Any]) -> None:
         """Strictly private: attach the response (once)."""
         if self._stream is not None:
-            raise RuntimeError("An event handler serves one stream only: create a new handler for each stream.")
+            raise RuntimeError(
+                "An event handler serves one stream only: create a new handler for each stream."
+            )
         self._stream = stream
 
     # -- the stream -------------------------------------------------------------------------------------------
@@ -91,7 +110,9 @@ class AsyncAssistantEventHandler:
 
     async def __anext__(self) -> Any:
         if self._stream is None:
-            raise RuntimeError("The stream has not started: use `async with client.beta.threads.runs.stream(...)`.")
+            raise RuntimeError(
+                "The stream has not started: use `async with client.beta.threads.runs.stream(...)`."
+            )
         if self._ended:
             raise StopAsyncIteration
         try:
@@ -263,7 +284,9 @@ class AsyncAssistantEventHandler:
     def _fold_step(self, event: Any) -> None:
         if event.event == "thread.run.step.created":
             self._steps[event.data.id] = event.data
-        elif event.event == "thread.run.step.delta" and event.data is not None and event.data.delta is not None:
+        elif (
+            event.event == "thread.run.step.delta" and event.data is not None and event.data.delta is not None
+        ):
             snapshot = self._steps[event.data.id]
             merged = merge_delta(_dump(snapshot), _dump(event.data.delta))
             self._steps[event.data.id] = convert(merged, RunStepObject)
@@ -366,7 +389,9 @@ class AsyncAssistantStreamManager(Generic[AsyncAssistantEventHandlerT]):
     """What ``runs.stream(...)`` returns: ``async with`` sends the request and gives the event handler, now
     attached to the response; leaving the block closes the connection."""
 
-    def __init__(self, request: Awaitable[AsyncStream[Any]], *, event_handler: AsyncAssistantEventHandlerT) -> None:
+    def __init__(
+        self, request: Awaitable[AsyncStream[Any]], *, event_handler: AsyncAssistantEventHandlerT
+    ) -> None:
         self._request = request
         self._handler = event_handler
         self._stream: AsyncStream[Any] | None = None

@@ -26,8 +26,12 @@ __all__ = ["RunsHelpers", "ThreadsHelpers"]
 _MOVING = frozenset({"queued", "in_progress", "cancelling"})
 
 
-def _manager(request: Any, event_handler: AsyncAssistantEventHandler | None) -> AsyncAssistantStreamManager[Any]:
-    return AsyncAssistantStreamManager(request, event_handler=AsyncAssistantEventHandler() if event_handler is None else event_handler)
+def _manager(
+    request: Any, event_handler: AsyncAssistantEventHandler | None
+) -> AsyncAssistantStreamManager[Any]:
+    return AsyncAssistantStreamManager(
+        request, event_handler=AsyncAssistantEventHandler() if event_handler is None else event_handler
+    )
 
 
 class RunsHelpers:
@@ -35,8 +39,15 @@ class RunsHelpers:
 
     _client: AsyncOpenAI
 
-    async def poll(self, run_id: str, thread_id: str, *, poll_interval_ms: int | UnsetType = UNSET,
-                   max_wait_seconds: float | None = None, **options: Unpack[RequestOptions]) -> RunObject:
+    async def poll(
+        self,
+        run_id: str,
+        thread_id: str,
+        *,
+        poll_interval_ms: int | UnsetType = UNSET,
+        max_wait_seconds: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RunObject:
         """Read a run until it settles (completed, requires_action, failed, cancelled, expired, incomplete).
 
         Raises:
@@ -48,8 +59,15 @@ class RunsHelpers:
             raw: Any = await raw_runs.retrieve(run_id, thread_id=thread_id, **options)
             return raw  # type: ignore[no-any-return]
 
-        return await poll(fetch, done=lambda run: run.status not in _MOVING, poll_interval_ms=poll_interval_ms,
-                          max_wait_seconds=max_wait_seconds, what=f"run {run_id}", initial=1.0, maximum=1.0)
+        return await poll(
+            fetch,
+            done=lambda run: run.status not in _MOVING,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            what=f"run {run_id}",
+            initial=1.0,
+            maximum=1.0,
+        )
 
     async def create_and_poll(
         self,
@@ -79,14 +97,29 @@ class RunsHelpers:
         """Create a run and poll it until it settles (``requires_action`` included)."""
         create: Any = self._client.beta.threads.runs.create
         run: Any = await create(
-            thread_id, assistant_id=assistant_id, include=include, additional_instructions=additional_instructions,
-            additional_messages=_listed(additional_messages), instructions=instructions,
-            max_completion_tokens=max_completion_tokens, max_prompt_tokens=max_prompt_tokens, metadata=metadata,
-            model=model, parallel_tool_calls=parallel_tool_calls, reasoning_effort=reasoning_effort,
-            response_format=response_format, temperature=temperature, tool_choice=tool_choice,
-            tools=_listed(tools), top_p=top_p, truncation_strategy=truncation_strategy, **options)
-        return await self.poll(run.id, thread_id, poll_interval_ms=poll_interval_ms,
-                               max_wait_seconds=max_wait_seconds, **options)
+            thread_id,
+            assistant_id=assistant_id,
+            include=include,
+            additional_instructions=additional_instructions,
+            additional_messages=_listed(additional_messages),
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            reasoning_effort=reasoning_effort,
+            response_format=response_format,
+            temperature=temperature,
+            tool_choice=tool_choice,
+            tools=_listed(tools),
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            **options,
+        )
+        return await self.poll(
+            run.id, thread_id, poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds, **options
+        )
 
     def stream(
         self,
@@ -119,13 +152,27 @@ class RunsHelpers:
         """
         create: Any = self._client.beta.threads.runs.create
         request = create(
-            thread_id, assistant_id=assistant_id, stream=True, include=include,
-            additional_instructions=additional_instructions, additional_messages=_listed(additional_messages),
-            instructions=instructions, max_completion_tokens=max_completion_tokens,
-            max_prompt_tokens=max_prompt_tokens, metadata=metadata, model=model,
-            parallel_tool_calls=parallel_tool_calls, reasoning_effort=reasoning_effort,
-            response_format=response_format, temperature=temperature, tool_choice=tool_choice,
-            tools=_listed(tools), top_p=top_p, truncation_strategy=truncation_strategy, **options)
+            thread_id,
+            assistant_id=assistant_id,
+            stream=True,
+            include=include,
+            additional_instructions=additional_instructions,
+            additional_messages=_listed(additional_messages),
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            reasoning_effort=reasoning_effort,
+            response_format=response_format,
+            temperature=temperature,
+            tool_choice=tool_choice,
+            tools=_listed(tools),
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            **options,
+        )
         return _manager(request, event_handler)
 
     def create_and_stream(
@@ -152,12 +199,25 @@ class RunsHelpers:
     ) -> AsyncAssistantStreamManager[Any]:
         """The older name of ``stream()`` (no ``include`` / ``reasoning_effort``), kept for code that uses it."""
         return self.stream(
-            assistant_id=assistant_id, additional_instructions=additional_instructions,
-            additional_messages=additional_messages, instructions=instructions,
-            max_completion_tokens=max_completion_tokens, max_prompt_tokens=max_prompt_tokens, metadata=metadata,
-            model=model, parallel_tool_calls=parallel_tool_calls, response_format=response_format,
-            temperature=temperature, tool_choice=tool_choice, tools=tools, top_p=top_p,
-            truncation_strategy=truncation_strategy, thread_id=thread_id, event_handler=event_handler, **options)
+            assistant_id=assistant_id,
+            additional_instructions=additional_instructions,
+            additional_messages=additional_messages,
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            response_format=response_format,
+            temperature=temperature,
+            tool_choice=tool_choice,
+            tools=tools,
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            thread_id=thread_id,
+            event_handler=event_handler,
+            **options,
+        )
 
     async def submit_tool_outputs_and_poll(
         self,
@@ -171,9 +231,15 @@ class RunsHelpers:
     ) -> RunObject:
         """Submit the outputs of a ``requires_action`` run's tool calls and poll the run until it settles."""
         run: Any = await self._client.beta.threads.runs.submit_tool_outputs(
-            run_id, thread_id=thread_id, tool_outputs=list(tool_outputs), **options)
-        return await self.poll(run.id or run_id, thread_id, poll_interval_ms=poll_interval_ms,
-                               max_wait_seconds=max_wait_seconds, **options)
+            run_id, thread_id=thread_id, tool_outputs=list(tool_outputs), **options
+        )
+        return await self.poll(
+            run.id or run_id,
+            thread_id,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            **options,
+        )
 
     def submit_tool_outputs_stream(
         self,
@@ -186,7 +252,8 @@ class RunsHelpers:
     ) -> AsyncAssistantStreamManager[Any]:
         """Submit tool outputs and stream the rest of the run (``async with`` it, like ``stream()``)."""
         request = self._client.beta.threads.runs.submit_tool_outputs(
-            run_id, thread_id=thread_id, tool_outputs=list(tool_outputs), stream=True, **options)
+            run_id, thread_id=thread_id, tool_outputs=list(tool_outputs), stream=True, **options
+        )
         return _manager(request, event_handler)
 
 
@@ -219,13 +286,30 @@ class ThreadsHelpers:
     ) -> RunObject:
         """Create a thread, run it, and poll the run until it settles."""
         run: Any = await self._client.beta.threads.create_and_run(
-            assistant_id=assistant_id, instructions=instructions, max_completion_tokens=max_completion_tokens,
-            max_prompt_tokens=max_prompt_tokens, metadata=metadata, model=model,
-            parallel_tool_calls=parallel_tool_calls, response_format=response_format, temperature=temperature,
-            thread=thread, tool_choice=tool_choice, tool_resources=tool_resources, tools=_listed(tools), top_p=top_p,
-            truncation_strategy=truncation_strategy, **options)
+            assistant_id=assistant_id,
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            response_format=response_format,
+            temperature=temperature,
+            thread=thread,
+            tool_choice=tool_choice,
+            tool_resources=tool_resources,
+            tools=_listed(tools),
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            **options,
+        )
         return await self._client.beta.threads.runs.poll(
-            run.id, run.thread_id, poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds, **options)
+            run.id,
+            run.thread_id,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            **options,
+        )
 
     def create_and_run_stream(
         self,
@@ -250,11 +334,24 @@ class ThreadsHelpers:
     ) -> AsyncAssistantStreamManager[Any]:
         """Create a thread, run it, and stream the run's events (``async with`` it)."""
         request = self._client.beta.threads.create_and_run(
-            assistant_id=assistant_id, stream=True, instructions=instructions,
-            max_completion_tokens=max_completion_tokens, max_prompt_tokens=max_prompt_tokens, metadata=metadata,
-            model=model, parallel_tool_calls=parallel_tool_calls, response_format=response_format,
-            temperature=temperature, thread=thread, tool_choice=tool_choice, tool_resources=tool_resources,
-            tools=_listed(tools), top_p=top_p, truncation_strategy=truncation_strategy, **options)
+            assistant_id=assistant_id,
+            stream=True,
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            response_format=response_format,
+            temperature=temperature,
+            thread=thread,
+            tool_choice=tool_choice,
+            tool_resources=tool_resources,
+            tools=_listed(tools),
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            **options,
+        )
         return _manager(request, event_handler)
 
 
@@ -263,4 +360,3 @@ def _listed(value: Any) -> Any:
     if value is UNSET or value is None or isinstance(value, list):
         return value
     return list(value)
-

@@ -38,8 +38,9 @@ def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions
     return body, options  # type: ignore[return-value]
 
 
-def _chat_body(messages: Any, model: Any, response_format: Any, tools: Any,
-               params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+def _chat_body(
+    messages: Any, model: Any, response_format: Any, tools: Any, params: dict[str, Any]
+) -> tuple[dict[str, Any], RequestOptions]:
     # lazy: cold start (structured outputs and the stream machinery load with the first call)
     from ..structured import is_rich_format, response_format_param
 
@@ -86,8 +87,15 @@ class CompletionsHelpers:
         client = self._client
 
         async def request() -> Any:
-            return await client._request("POST", "/chat/completions", body=body, cast=None, stream=True,
-                                         stream_cls=CreateChatCompletionStreamResponse, options=options)
+            return await client._request(
+                "POST",
+                "/chat/completions",
+                body=body,
+                cast=None,
+                stream=True,
+                stream_cls=CreateChatCompletionStreamResponse,
+                options=options,
+            )
 
         state: ChatCompletionStreamState[Any] = ChatCompletionStreamState(
             response_format=response_format if response_format is not UNSET else None,
@@ -114,8 +122,12 @@ class CompletionsHelpers:
         messages, model = params.pop("messages"), params.pop("model")
         response_format, tools = params.pop("response_format", UNSET), listed(params.pop("tools", UNSET))
         body, options = _chat_body(messages, model, response_format, tools, params)
-        completion = await self._client._request("POST", "/chat/completions", body=body,
-                                                 cast=CreateChatCompletionResponse, options=options)
+        completion = await self._client._request(
+            "POST", "/chat/completions", body=body, cast=CreateChatCompletionResponse, options=options
+        )
         given_tools = tools if tools is not UNSET else None
-        return parse_later(completion, self._client._raw,  # with_raw/streaming_response: parse() gives it
-                           lambda c: parse_chat_completion(c, response_format, given_tools))
+        return parse_later(
+            completion,
+            self._client._raw,  # with_raw/streaming_response: parse() gives it
+            lambda c: parse_chat_completion(c, response_format, given_tools),
+        )

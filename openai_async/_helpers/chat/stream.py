@@ -116,9 +116,10 @@ class _Parts(list):  # type: ignore[type-arg]
 
 
 class _Event(msgspec.Struct, gc=False):
-
     def __repr__(self) -> str:
-        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__struct_fields__ if not n.startswith("_"))
+        fields = ", ".join(
+            f"{n}={getattr(self, n)!r}" for n in self.__struct_fields__ if not n.startswith("_")
+        )
         return f"{type(self).__name__}({fields})"
 
 
@@ -310,9 +311,25 @@ class _ToolCall:
 
 
 class _Choice:
-    __slots__ = ("content", "content_done", "current_tool", "finish_reason", "function_args", "function_name",
-                 "index", "logprobs", "lp_content", "lp_content_done", "lp_refusal", "lp_refusal_done", "parsed",
-                 "refusal", "refusal_done", "role", "tools")
+    __slots__ = (
+        "content",
+        "content_done",
+        "current_tool",
+        "finish_reason",
+        "function_args",
+        "function_name",
+        "index",
+        "logprobs",
+        "lp_content",
+        "lp_content_done",
+        "lp_refusal",
+        "lp_refusal_done",
+        "parsed",
+        "refusal",
+        "refusal_done",
+        "role",
+        "tools",
+    )
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -384,7 +401,9 @@ class ChatCompletionStreamState(Generic[T]):
         self._last: Any = None  # the latest chunk, or its JSON bytes (see ``_ChunkFold``)
         self._snapshot: tuple[Any, ParsedChatCompletion[T]] | None = None
         self._misses = 0  # chunks that the stream's fast path could not take (see ``_ChunkFold``)
-        self._texts: dict[Any, tuple[_Parts, int]] = {}  # choice ``index`` -> its content fragments, its index
+        self._texts: dict[
+            Any, tuple[_Parts, int]
+        ] = {}  # choice ``index`` -> its content fragments, its index
 
     def handle(self, chunk: CreateChatCompletionStreamResponse) -> list[ChatCompletionStreamEvent[T]]:
         """Fold one chunk into the state and return its events (the ``ChunkEvent`` first)."""
@@ -492,8 +511,11 @@ class ChatCompletionStreamState(Generic[T]):
                 args = fn.arguments
                 if args is not None:
                     tc.args.append(args)
-                events.append(FunctionToolCallArgumentsDeltaEvent(tc.name, index, args or "", st.index, tc.args,
-                                                                  len(tc.args)))
+                events.append(
+                    FunctionToolCallArgumentsDeltaEvent(
+                        tc.name, index, args or "", st.index, tc.args, len(tc.args)
+                    )
+                )
 
     def _tool_done(self, st: _Choice, tc: _ToolCall, events: list[Any]) -> None:
         if tc.done:
@@ -557,14 +579,17 @@ class ChatCompletionStreamState(Generic[T]):
                 tool_calls = [
                     ParsedFunctionToolCall(
                         id=cast(str, tc.id),
-                        function=ParsedFunction(name=cast(str, tc.name), arguments=tc.args.text(), parsed_arguments=tc.parsed),
+                        function=ParsedFunction(
+                            name=cast(str, tc.name), arguments=tc.args.text(), parsed_arguments=tc.parsed
+                        ),
                     )
                     for _, tc in sorted(st.tools.items())
                 ]
             function_call = None
             if st.function_name is not None or st.function_args is not None:
                 function_call = ChatCompletionResponseMessageFunctionCall(
-                    name=cast(str, st.function_name), arguments=st.function_args.text() if st.function_args else ""
+                    name=cast(str, st.function_name),
+                    arguments=st.function_args.text() if st.function_args else "",
                 )
             message: ParsedChatCompletionMessage[T] = ParsedChatCompletionMessage(
                 role=st.role or "assistant",
@@ -577,10 +602,14 @@ class ChatCompletionStreamState(Generic[T]):
             )
             logprobs = None
             if st.logprobs:
-                logprobs = CreateChatCompletionResponseChoicesItemLogprobs(content=st.lp_content,
-                                                                           refusal=st.lp_refusal)
-            choices.append(ParsedChoice(index=i, message=message, finish_reason=cast(str, st.finish_reason),
-                                        logprobs=logprobs))
+                logprobs = CreateChatCompletionResponseChoicesItemLogprobs(
+                    content=st.lp_content, refusal=st.lp_refusal
+                )
+            choices.append(
+                ParsedChoice(
+                    index=i, message=message, finish_reason=cast(str, st.finish_reason), logprobs=logprobs
+                )
+            )
         return ParsedChatCompletion(
             id=cast(str, meta.id if meta else None),
             object="chat.completion",
@@ -670,11 +699,14 @@ class _ChunkFold:
 class ChatCompletionStream(OverRawStream, Generic[T]):
     """The events of one streamed chat completion; iterate it inside ``async with ...stream(...) as stream``."""
 
-    def __init__(self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]) -> None:
+    def __init__(
+        self, raw: AsyncStream[CreateChatCompletionStreamResponse], state: ChatCompletionStreamState[T]
+    ) -> None:
         self._raw = raw
         self._state = state
         self._events: AsyncGenerator[ChatCompletionStreamEvent[T], None] = raw._loop_with(
-            lambda reader: _ChunkFold(reader, state))
+            lambda reader: _ChunkFold(reader, state)
+        )
 
     def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent[T]]:
         # The loop itself (no ``__anext__`` coroutine per event), which owns the connection from now on.
@@ -733,8 +765,11 @@ async def _text_deltas(events: AsyncIterator[Any], choice: int) -> AsyncGenerato
 class ChatCompletionStreamManager(Generic[T]):
     """What ``client.chat.completions.stream(...)`` returns: ``async with`` it to send the request."""
 
-    def __init__(self, request: Callable[[], Awaitable[AsyncStream[CreateChatCompletionStreamResponse]]],
-                 state: ChatCompletionStreamState[T]) -> None:
+    def __init__(
+        self,
+        request: Callable[[], Awaitable[AsyncStream[CreateChatCompletionStreamResponse]]],
+        state: ChatCompletionStreamState[T],
+    ) -> None:
         self._request = request
         self._state = state
         self._stream: ChatCompletionStream[T] | None = None
@@ -744,7 +779,8 @@ class ChatCompletionStreamManager(Generic[T]):
         self._stream = ChatCompletionStream(raw, self._state)
         return self._stream
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._stream is not None:
             await self._stream.close()

@@ -75,7 +75,11 @@ if TYPE_CHECKING:
     from ..._client import AsyncOpenAI
 
 __all__ = [
-    "ReconnectingEvent", "ReconnectingOverrides", "RealtimeAPIError", "RealtimeConnection", "RealtimeConnectionManager",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
+    "RealtimeAPIError",
+    "RealtimeConnection",
+    "RealtimeConnectionManager",
     "audio_bytes",
 ]
 
@@ -91,10 +95,13 @@ _encode = msgspec.json.encode
 # aiohttp >= 3.13 can hand text frames over as bytes (msgspec decodes them without a str in between) and send
 # pre-encoded bytes as a text frame; older releases decode to str and take str.
 _WS_OPTIONS: dict[str, Any] = (
-    {"decode_text": False} if "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters else {}
+    {"decode_text": False}
+    if "decode_text" in inspect.signature(aiohttp.ClientSession.ws_connect).parameters
+    else {}
 )
 _HAS_SEND_FRAME = hasattr(aiohttp.ClientWebSocketResponse, "send_frame")
 _F = TypeVar("_F", bound=Callable[..., Any])
+
 
 class _TypeOnly(msgspec.Struct):
     type: Any = None
@@ -219,7 +226,9 @@ class _Ending:
 
     __slots__ = ("cause", "code", "generation", "reason")
 
-    def __init__(self, generation: int, code: int, reason: str = "", cause: BaseException | None = None) -> None:
+    def __init__(
+        self, generation: int, code: int, reason: str = "", cause: BaseException | None = None
+    ) -> None:
         self.generation = generation
         self.code = code
         self.reason = reason
@@ -261,8 +270,9 @@ class _Handlers:
         self._by_type.clear()
 
 
-def _register(handlers: _Handlers, owner: Any, event_type: str, handler: Callable[..., Any] | None,
-              once: bool) -> Any:
+def _register(
+    handlers: _Handlers, owner: Any, event_type: str, handler: Callable[..., Any] | None, once: bool
+) -> Any:
     if handler is not None:
         handlers.add(event_type, handler, once=once)
         return owner
@@ -277,33 +287,56 @@ def _register(handlers: _Handlers, owner: Any, event_type: str, handler: Callabl
 class _Options:
     """``websocket_connection_options`` (the ``websockets`` names of the official SDK) mapped onto aiohttp."""
 
-    __slots__ = ("close_timeout", "compress", "headers", "heartbeat", "max_message_size", "max_queue", "open_timeout",
-                 "protocols", "proxy")
+    __slots__ = (
+        "close_timeout",
+        "compress",
+        "headers",
+        "heartbeat",
+        "max_message_size",
+        "max_queue",
+        "open_timeout",
+        "protocols",
+        "proxy",
+    )
 
-    def __init__(self, options: Mapping[str, Any], *, heartbeat: float | None, max_message_size: int,
-                 timeout: float | None) -> None:
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        *,
+        heartbeat: float | None,
+        max_message_size: int,
+        timeout: float | None,
+    ) -> None:
         unknown = sorted(set(options) - _OPTION_NAMES)
         if unknown:
-            raise TypeError(f"websocket_connection_options: unknown option {unknown[0]!r} "
-                            f"(supported: {', '.join(sorted(_OPTION_NAMES))})")
+            raise TypeError(
+                f"websocket_connection_options: unknown option {unknown[0]!r} "
+                f"(supported: {', '.join(sorted(_OPTION_NAMES))})"
+            )
         if options.get("extensions"):
-            raise ValueError("websocket_connection_options['extensions'] takes websockets extension factories, which "
-                             "have no aiohttp equivalent; use compression='deflate' for permessage-deflate")
+            raise ValueError(
+                "websocket_connection_options['extensions'] takes websockets extension factories, which "
+                "have no aiohttp equivalent; use compression='deflate' for permessage-deflate"
+            )
         compression = options.get("compression")
         if compression not in (None, "deflate"):
-            raise ValueError(f"websocket_connection_options['compression'] must be 'deflate' or None, "
-                             f"got {compression!r}")
+            raise ValueError(
+                f"websocket_connection_options['compression'] must be 'deflate' or None, got {compression!r}"
+            )
         self.compress = 15 if compression == "deflate" else 0
         size = options.get("max_size", max_message_size)
         if size is not None and (not isinstance(size, int) or size < 0):
-            raise ValueError(f"websocket_connection_options['max_size'] must be a byte count or None, got {size!r}")
+            raise ValueError(
+                f"websocket_connection_options['max_size'] must be a byte count or None, got {size!r}"
+            )
         self.max_message_size = size or 0
         queue = options.get("max_queue", _DEFAULT_MAX_QUEUE)
         if isinstance(queue, tuple):
             queue = queue[0]
         if queue is not None and (not isinstance(queue, int) or queue < 1):
-            raise ValueError(f"websocket_connection_options['max_queue'] must be a frame count >= 1 or None, "
-                             f"got {queue!r}")
+            raise ValueError(
+                f"websocket_connection_options['max_queue'] must be a frame count >= 1 or None, got {queue!r}"
+            )
         self.max_queue: int | None = queue
         self.heartbeat = options.get("ping_interval", heartbeat)
         self.open_timeout = options.get("open_timeout", timeout)
@@ -315,7 +348,9 @@ class _Options:
         # (websockets' own default is the environment's too). None: no proxy. True: the environment's.
         proxy = options.get("proxy", _AS_CLIENT)
         if proxy is not None and proxy is not True and proxy is not _AS_CLIENT and not isinstance(proxy, str):
-            raise ValueError(f"websocket_connection_options['proxy'] must be a URL, True or None, got {proxy!r}")
+            raise ValueError(
+                f"websocket_connection_options['proxy'] must be a URL, True or None, got {proxy!r}"
+            )
         self.proxy: Any = proxy
 
     def proxy_for(self, url: URL, *, trust_env: bool = True) -> str | None:
@@ -334,12 +369,24 @@ class _Options:
 
 _DEFAULT_MAX_QUEUE = 1024
 _AS_CLIENT: Any = object()
-_OPTION_NAMES = frozenset({
-    # the official SDK's WebSocketConnectionOptions
-    "extensions", "subprotocols", "compression", "max_size", "max_queue", "write_limit",
-    # further websockets.connect() arguments the official SDK passes through
-    "ping_interval", "ping_timeout", "open_timeout", "close_timeout", "additional_headers", "proxy",
-})
+_OPTION_NAMES = frozenset(
+    {
+        # the official SDK's WebSocketConnectionOptions
+        "extensions",
+        "subprotocols",
+        "compression",
+        "max_size",
+        "max_queue",
+        "write_limit",
+        # further websockets.connect() arguments the official SDK passes through
+        "ping_interval",
+        "ping_timeout",
+        "open_timeout",
+        "close_timeout",
+        "additional_headers",
+        "proxy",
+    }
+)
 
 
 class RealtimeConnectionManager:
@@ -350,13 +397,24 @@ class RealtimeConnectionManager:
     when it opens (the queued events are sent first, in order).
     """
 
-    def __init__(self, client: AsyncOpenAI, *, query: Mapping[str, Any],
-                 extra_headers: Mapping[str, str | None] | None, reconnect: bool | RetryPolicy,
-                 raise_errors: bool, timeout: float | None, heartbeat: float | None, max_message_size: int,
-                 websocket_connection_options: Mapping[str, Any] | None = None,
-                 extra_query: Mapping[str, Any] | None = None,
-                 on_reconnecting: Callable[[ReconnectingEvent], Any] | None = None,
-                 max_retries: int = 5, initial_delay: float = 0.5, max_delay: float = 8.0) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        query: Mapping[str, Any],
+        extra_headers: Mapping[str, str | None] | None,
+        reconnect: bool | RetryPolicy,
+        raise_errors: bool,
+        timeout: float | None,
+        heartbeat: float | None,
+        max_message_size: int,
+        websocket_connection_options: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        on_reconnecting: Callable[[ReconnectingEvent], Any] | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+    ) -> None:
         self._client = client
         if getattr(client, "api_version", None) is not None:
             # AsyncAzureOpenAI (as the official SDK does it): the deployment is named by ``deployment=``
@@ -366,8 +424,12 @@ class RealtimeConnectionManager:
         self._query = dict(query)
         self._extra_query = dict(extra_query or {})  # on_reconnecting may replace it for the next handshake
         self._url = realtime_url(client, {**self._query, **self._extra_query})
-        self._options = _Options(websocket_connection_options or {}, heartbeat=heartbeat,
-                                 max_message_size=max_message_size, timeout=timeout)
+        self._options = _Options(
+            websocket_connection_options or {},
+            heartbeat=heartbeat,
+            max_message_size=max_message_size,
+            timeout=timeout,
+        )
         self._given_headers = dict(extra_headers or {})  # on_reconnecting may replace these
         self._extra_headers = {**self._options.headers, **self._given_headers}
         self._on_reconnecting = on_reconnecting
@@ -380,7 +442,9 @@ class RealtimeConnectionManager:
                 raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
             if initial_delay < 0 or max_delay < 0:
                 raise ValueError("initial_delay and max_delay must be >= 0")
-            self._policy = RetryPolicy(max_retries=max_retries, initial_wait=initial_delay, max_wait=max_delay)
+            self._policy = RetryPolicy(
+                max_retries=max_retries, initial_wait=initial_delay, max_wait=max_delay
+            )
         else:
             self._policy = None
         self._raise_errors = raise_errors
@@ -425,9 +489,15 @@ class RealtimeConnectionManager:
     async def enter(self) -> RealtimeConnection:
         """Open the connection without ``async with``; you then close it with ``await conn.close()``."""
         ws = await self._open()
-        conn = RealtimeConnection(ws, url=self._url, reopen=self._open, policy=self._policy,
-                                  raise_errors=self._raise_errors, max_queue=self._options.max_queue,
-                                  before_reconnect=self._before_reconnect if self._on_reconnecting else None)
+        conn = RealtimeConnection(
+            ws,
+            url=self._url,
+            reopen=self._open,
+            policy=self._policy,
+            raise_errors=self._raise_errors,
+            max_queue=self._options.max_queue,
+            before_reconnect=self._before_reconnect if self._on_reconnecting else None,
+        )
         self._handlers.move_to(conn._handlers)
         try:
             while self._pending:
@@ -445,8 +515,14 @@ class RealtimeConnectionManager:
     async def _before_reconnect(self, attempt: int, max_attempts: int, delay: float, close_code: int) -> bool:
         """Ask ``on_reconnecting`` about the next attempt; False stops reconnecting (``abort`` or an exception)."""
         assert self._on_reconnecting is not None
-        event = ReconnectingEvent(attempt=attempt, max_attempts=max_attempts, delay=delay, close_code=close_code,
-                                  extra_query=dict(self._extra_query), extra_headers=dict(self._given_headers))
+        event = ReconnectingEvent(
+            attempt=attempt,
+            max_attempts=max_attempts,
+            delay=delay,
+            close_code=close_code,
+            extra_query=dict(self._extra_query),
+            extra_headers=dict(self._given_headers),
+        )
         try:
             result = self._on_reconnecting(event)
             if inspect.isawaitable(result):
@@ -466,8 +542,9 @@ class RealtimeConnectionManager:
             self._extra_headers = {**self._options.headers, **self._given_headers}
         return True
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._connection is not None:
             await self._connection.close()
 
@@ -482,15 +559,21 @@ class RealtimeConnectionManager:
         if client.project:
             own["OpenAI-Project"] = client.project
         # Same precedence as HTTP calls: the key < default_headers < extra_headers, names case-insensitive.
-        return merge_headers(own, client.default_headers, self._extra_headers,
-                             names=("headers", "default_headers", "extra_headers"))
+        return merge_headers(
+            own,
+            client.default_headers,
+            self._extra_headers,
+            names=("headers", "default_headers", "extra_headers"),
+        )
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         """One WebSocket handshake; raises ``APIStatusError`` for a refused upgrade, else ``APIConnectionError``."""
         headers = await self._headers()
         transport = self._client._pool
         if not isinstance(transport, AiohttpTransport):
-            raise OpenAIError("Realtime connections need the default aiohttp transport, not a custom transport=.")
+            raise OpenAIError(
+                "Realtime connections need the default aiohttp transport, not a custom transport=."
+            )
         session = transport.open()
         options = self._options
         extra: dict[str, Any] = dict(_WS_OPTIONS)
@@ -500,9 +583,16 @@ class RealtimeConnectionManager:
         try:
             with anyio.fail_after(options.open_timeout):
                 return await session.ws_connect(  # type: ignore[no-any-return]
-                    self._url, headers=headers, autoclose=True, autoping=True, heartbeat=options.heartbeat,
-                    max_msg_size=options.max_message_size, compress=options.compress, protocols=options.protocols,
-                    proxy=options.proxy_for(self._url, trust_env=transport.trust_env), **extra,
+                    self._url,
+                    headers=headers,
+                    autoclose=True,
+                    autoping=True,
+                    heartbeat=options.heartbeat,
+                    max_msg_size=options.max_message_size,
+                    compress=options.compress,
+                    protocols=options.protocols,
+                    proxy=options.proxy_for(self._url, trust_env=transport.trust_env),
+                    **extra,
                 )
         except aiohttp.WSServerHandshakeError as exc:
             scrub(exc)  # its request_info holds the headers, key included
@@ -522,20 +612,31 @@ class RealtimeConnection:
     from any task, and raises ``APIConnectionError`` once the session has ended.
     """
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, *, url: URL,
-                 reopen: Callable[[], Awaitable[aiohttp.ClientWebSocketResponse]], policy: RetryPolicy | None,
-                 raise_errors: bool, max_queue: int | None = _DEFAULT_MAX_QUEUE,
-                 before_reconnect: Callable[[int, int, float, int], Awaitable[bool]] | None = None) -> None:
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        *,
+        url: URL,
+        reopen: Callable[[], Awaitable[aiohttp.ClientWebSocketResponse]],
+        policy: RetryPolicy | None,
+        raise_errors: bool,
+        max_queue: int | None = _DEFAULT_MAX_QUEUE,
+        before_reconnect: Callable[[int, int, float, int], Awaitable[bool]] | None = None,
+    ) -> None:
         self._ws = ws
         self._before_reconnect = before_reconnect
         self._url = url
         self._reopen = reopen
         self._policy = policy
         self._raise_errors = raise_errors
-        self._generation = 0  # bumped by every reconnect, so a task that saw the old socket fail does not redo it
+        self._generation = (
+            0  # bumped by every reconnect, so a task that saw the old socket fail does not redo it
+        )
         self._attempts = 0  # consecutive reconnect attempts since the last non-error event
         self._lock = anyio.Lock()
-        self._session: dict[str, Any] | None = None  # every session.update's session, merged: replayed on reconnect
+        self._session: dict[str, Any] | None = (
+            None  # every session.update's session, merged: replayed on reconnect
+        )
         self._closing = False
         self._close_code: int | None = None
         self._clean_end = False
@@ -592,13 +693,17 @@ class RealtimeConnection:
             ending = self._ending_of(ws, msg, generation)
         except Exception as exc:  # whatever stopped the reader ends this socket, and is reported with it
             ending = _Ending(generation, _ABNORMAL, "", exc)
-        if generation == self._generation and not self._closing and (
-            self._policy is None or ending.code not in RECOVERABLE_CLOSE_CODES
+        if (
+            generation == self._generation
+            and not self._closing
+            and (self._policy is None or ending.code not in RECOVERABLE_CLOSE_CODES)
         ):
             self._end(ending.code, clean=ending.code in _CLEAN_CLOSE_CODES)  # sends raise from now on
         inbox.put_end(ending)
 
-    def _ending_of(self, ws: aiohttp.ClientWebSocketResponse, msg: aiohttp.WSMessage, generation: int) -> _Ending:
+    def _ending_of(
+        self, ws: aiohttp.ClientWebSocketResponse, msg: aiohttp.WSMessage, generation: int
+    ) -> _Ending:
         kind = msg.type
         if self._closing:
             return _Ending(generation, ws.close_code if ws.close_code is not None else 1000)
@@ -730,7 +835,8 @@ class RealtimeConnection:
                 if self._closing:
                     return  # close() was called meanwhile: the receive loop reports the clean end
                 if self._attempts >= policy.max_retries or (
-                    policy.total_timeout is not None and anyio.current_time() - started >= policy.total_timeout
+                    policy.total_timeout is not None
+                    and anyio.current_time() - started >= policy.total_timeout
                 ):
                     self._give_up()
                     raise APIConnectionError(
@@ -742,17 +848,25 @@ class RealtimeConnection:
                     self._attempts, policy.max_retries, delay, close_code
                 ):
                     self._give_up()
-                    raise APIConnectionError(f"The realtime connection was lost ({why}); on_reconnecting stopped "
-                                             "reconnecting.")
-                log.info("realtime connection lost (%s); reconnecting in %.2fs (attempt %d of %d)",
-                         why, delay, self._attempts, policy.max_retries)
+                    raise APIConnectionError(
+                        f"The realtime connection was lost ({why}); on_reconnecting stopped reconnecting."
+                    )
+                log.info(
+                    "realtime connection lost (%s); reconnecting in %.2fs (attempt %d of %d)",
+                    why,
+                    delay,
+                    self._attempts,
+                    policy.max_retries,
+                )
                 await anyio.sleep(delay)
                 if self._closing:
                     return
                 try:
                     ws = await self._reopen()
                 except APIStatusError as exc:
-                    if self._attempts >= policy.max_retries or not should_retry_status(exc.status_code, exc.headers):
+                    if self._attempts >= policy.max_retries or not should_retry_status(
+                        exc.status_code, exc.headers
+                    ):
                         self._give_up()
                         raise  # the last error itself, not a wrapper
                     why = f"handshake answered {exc.status_code}"
@@ -865,7 +979,9 @@ class RealtimeConnection:
         while True:
             if self._closing or self._close_code is not None:
                 code = self._close_code if self._close_code is not None else 1000
-                raise APIConnectionError(f"The realtime connection is closed (code {code}): the event was not sent.")
+                raise APIConnectionError(
+                    f"The realtime connection is closed (code {code}): the event was not sent."
+                )
             ws, generation = self._ws, self._generation
             try:
                 await self._write(ws, data, binary=binary)
@@ -916,8 +1032,9 @@ class RealtimeConnection:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
 
@@ -932,14 +1049,17 @@ class _Events:
 
 
 class _SessionEvents(_Events):
-    async def update(self, *, session: Mapping[str, Any] | msgspec.Struct, event_id: str | Any = UNSET) -> None:
+    async def update(
+        self, *, session: Mapping[str, Any] | msgspec.Struct, event_id: str | Any = UNSET
+    ) -> None:
         """Send ``session.update``: change the session's configuration (``session={"type": "realtime", ...}``)."""
         await self._conn._emit("session.update", {"session": session, "event_id": event_id})
 
 
 class _ResponseEvents(_Events):
-    async def create(self, *, response: Mapping[str, Any] | msgspec.Struct | Any = UNSET,
-                     event_id: str | Any = UNSET) -> None:
+    async def create(
+        self, *, response: Mapping[str, Any] | msgspec.Struct | Any = UNSET, event_id: str | Any = UNSET
+    ) -> None:
         """Send ``response.create``: ask the model for a response (optionally with per-response settings)."""
         await self._conn._emit("response.create", {"response": response, "event_id": event_id})
 
@@ -949,7 +1069,9 @@ class _ResponseEvents(_Events):
 
 
 class _InputAudioBufferEvents(_Events):
-    async def append(self, *, audio: str | bytes | bytearray | memoryview, event_id: str | Any = UNSET) -> None:
+    async def append(
+        self, *, audio: str | bytes | bytearray | memoryview, event_id: str | Any = UNSET
+    ) -> None:
         """Send ``input_audio_buffer.append``. ``audio`` is base64 text, or raw bytes that are base64-encoded."""
         if isinstance(audio, (bytearray, memoryview)):
             audio = bytes(audio)
@@ -971,22 +1093,36 @@ class _OutputAudioBufferEvents(_Events):
 
 
 class _ConversationItemEvents(_Events):
-    async def create(self, *, item: Mapping[str, Any] | msgspec.Struct, previous_item_id: str | Any = UNSET,
-                     event_id: str | Any = UNSET) -> None:
+    async def create(
+        self,
+        *,
+        item: Mapping[str, Any] | msgspec.Struct,
+        previous_item_id: str | Any = UNSET,
+        event_id: str | Any = UNSET,
+    ) -> None:
         """Send ``conversation.item.create``: add a message, function call or function call output."""
-        await self._conn._emit("conversation.item.create",
-                               {"item": item, "previous_item_id": previous_item_id, "event_id": event_id})
+        await self._conn._emit(
+            "conversation.item.create",
+            {"item": item, "previous_item_id": previous_item_id, "event_id": event_id},
+        )
 
     async def delete(self, *, item_id: str, event_id: str | Any = UNSET) -> None:
         """Send ``conversation.item.delete``."""
         await self._conn._emit("conversation.item.delete", {"item_id": item_id, "event_id": event_id})
 
-    async def truncate(self, *, item_id: str, content_index: int, audio_end_ms: int,
-                       event_id: str | Any = UNSET) -> None:
+    async def truncate(
+        self, *, item_id: str, content_index: int, audio_end_ms: int, event_id: str | Any = UNSET
+    ) -> None:
         """Send ``conversation.item.truncate``: cut an assistant message's audio at ``audio_end_ms``."""
-        await self._conn._emit("conversation.item.truncate", {
-            "item_id": item_id, "content_index": content_index, "audio_end_ms": audio_end_ms, "event_id": event_id,
-        })
+        await self._conn._emit(
+            "conversation.item.truncate",
+            {
+                "item_id": item_id,
+                "content_index": content_index,
+                "audio_end_ms": audio_end_ms,
+                "event_id": event_id,
+            },
+        )
 
     async def retrieve(self, *, item_id: str, event_id: str | Any = UNSET) -> None:
         """Send ``conversation.item.retrieve``: ask for the server's copy of an item."""

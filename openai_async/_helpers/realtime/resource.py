@@ -75,9 +75,18 @@ class RealtimeHelpers:
         if not isinstance(max_queue_size, int) or max_queue_size < 1:
             raise ValueError(f"max_queue_size must be a byte count >= 1, got {max_queue_size!r}")
         return RealtimeConnectionManager(
-            self._client, query={"model": model, "call_id": call_id}, extra_query=extra_query,
-            extra_headers=extra_headers, reconnect=reconnect, raise_errors=raise_errors, timeout=timeout,
-            heartbeat=heartbeat, max_message_size=max_message_size,
-            websocket_connection_options=websocket_connection_options, on_reconnecting=on_reconnecting,
-            max_retries=max_retries, initial_delay=initial_delay, max_delay=max_delay,
+            self._client,
+            query={"model": model, "call_id": call_id},
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            reconnect=reconnect,
+            raise_errors=raise_errors,
+            timeout=timeout,
+            heartbeat=heartbeat,
+            max_message_size=max_message_size,
+            websocket_connection_options=websocket_connection_options,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
         )

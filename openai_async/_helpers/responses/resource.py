@@ -26,7 +26,9 @@ else:
     TextFormatT = TypeVar("TextFormatT")
 
 
-def _responses_body(text_format: Any, tools: Any, params: dict[str, Any]) -> tuple[dict[str, Any], RequestOptions]:
+def _responses_body(
+    text_format: Any, tools: Any, params: dict[str, Any]
+) -> tuple[dict[str, Any], RequestOptions]:
     # lazy: cold start (structured outputs and the stream machinery load with the first call)
     from ..structured import FunctionTool, is_rich_format, text_format_param
 
@@ -71,14 +73,22 @@ class ResponsesHelpers:
             path = f"/responses/{path_segment(response_id, 'response_id')}"
 
             async def request() -> Any:
-                return await client._request("GET", path, query=query, cast=None, stream=True,
-                                             stream_cls=EVENT_TYPE, options=options)
+                return await client._request(
+                    "GET", path, query=query, cast=None, stream=True, stream_cls=EVENT_TYPE, options=options
+                )
         else:
             body["stream"] = True
 
             async def request() -> Any:
-                return await client._request("POST", "/responses", body=body, cast=None, stream=True,
-                                             stream_cls=EVENT_TYPE, options=options)
+                return await client._request(
+                    "POST",
+                    "/responses",
+                    body=body,
+                    cast=None,
+                    stream=True,
+                    stream_cls=EVENT_TYPE,
+                    options=options,
+                )
 
         state: ResponseStreamState[Any] = ResponseStreamState(
             text_format=text_format if text_format is not UNSET else None,
@@ -107,9 +117,14 @@ class ResponsesHelpers:
         text_format, tools = params.pop("text_format", UNSET), listed(params.pop("tools", UNSET))
         parse_as = params.pop("parse_as", UNSET)
         body, options = _responses_body(text_format, tools, params)
-        response = await self._client._request("POST", "/responses", body=body, cast=Response, options=options)
+        response = await self._client._request(
+            "POST", "/responses", body=body, cast=Response, options=options
+        )
         decode_as = text_format if parse_as is UNSET else parse_as
         given_format = decode_as if decode_as is not UNSET else None
         given_tools = tools if tools is not UNSET else None
-        return parse_later(response, self._client._raw,  # with_raw/streaming_response: parse() gives it
-                           lambda r: parse_response(r, given_format, given_tools))
+        return parse_later(
+            response,
+            self._client._raw,  # with_raw/streaming_response: parse() gives it
+            lambda r: parse_response(r, given_format, given_tools),
+        )

@@ -120,7 +120,10 @@ class ResponseStreamState(Generic[T]):
         self._format = text_format if is_rich_format(text_format) else None
         self._tools = tools
         self._texts: dict[tuple[Any, Any], _Parts] = {}
-        self._text_at: tuple[Any, Any] = (_NOWHERE, _NOWHERE)  # the key of the latest text part, and its parts
+        self._text_at: tuple[Any, Any] = (
+            _NOWHERE,
+            _NOWHERE,
+        )  # the key of the latest text part, and its parts
         self._text = _Parts()
         self._args: dict[Any, _Parts] = {}
         self._done_items: dict[int, Any] = {}
@@ -183,8 +186,9 @@ class ResponseStreamState(Generic[T]):
             self.response = event.response
             raise ResponseFailedError(event.response)
         elif cls is _r.ResponseErrorEvent:
-            raise APIError(event.message or "The response stream reported an error",
-                           body=msgspec.to_builtins(event))
+            raise APIError(
+                event.message or "The response stream reported an error", body=msgspec.to_builtins(event)
+            )
         elif cls in (_r.ResponseCreatedEvent, _r.ResponseInProgressEvent, _r.ResponseQueuedEvent):
             self.response = event.response
         return event
@@ -194,7 +198,9 @@ class ResponseStreamState(Generic[T]):
             response = self.response if self.response is not None else _r.Response()
         if response.output is None and self._done_items:
             # The event may leave out the output: rebuild it from the output_item.done events.
-            response = msgspec.structs.replace(response, output=[self._done_items[i] for i in sorted(self._done_items)])
+            response = msgspec.structs.replace(
+                response, output=[self._done_items[i] for i in sorted(self._done_items)]
+            )
         final = parse_response(response, self._format if parse else None, self._tools)
         self.response = self.final = final
         return final
@@ -202,7 +208,9 @@ class ResponseStreamState(Generic[T]):
     @property
     def output_text(self) -> str:
         """All output text received so far (every part, in output order)."""
-        return "".join(self._texts[k].text() for k in sorted(self._texts, key=lambda k: (k[0] or 0, k[1] or 0)))
+        return "".join(
+            self._texts[k].text() for k in sorted(self._texts, key=lambda k: (k[0] or 0, k[1] or 0))
+        )
 
 
 class _ResponseFold:
@@ -345,8 +353,12 @@ async def _text_deltas(events: AsyncIterator[Any]) -> AsyncGenerator[str, None]:
 class ResponseStreamManager(Generic[T]):
     """What ``client.responses.stream(...)`` returns: ``async with`` it to send the request."""
 
-    def __init__(self, request: Callable[[], Awaitable[AsyncStream[Any]]], state: ResponseStreamState[T],
-                 client: Any = None) -> None:
+    def __init__(
+        self,
+        request: Callable[[], Awaitable[AsyncStream[Any]]],
+        state: ResponseStreamState[T],
+        client: Any = None,
+    ) -> None:
         self._request = request
         self._state = state
         self._client = client

@@ -18,6 +18,7 @@ __all__ = ["json_decode", "parse_json"]
 T = TypeVar("T")
 json_decode = msgspec.json.decode
 
+
 class _Plan:
     """Strictly private. How to decode JSON into one type: directly, or after dropping nulls the schema allowed."""
 
@@ -43,7 +44,9 @@ def _accepts_none(info: Any) -> bool:
         info = info.type
     if isinstance(info, (mi.NoneType, mi.AnyType)):
         return True
-    return isinstance(info, mi.UnionType) and any(isinstance(t, (mi.NoneType, mi.AnyType)) for t in info.types)
+    return isinstance(info, mi.UnionType) and any(
+        isinstance(t, (mi.NoneType, mi.AnyType)) for t in info.types
+    )
 
 
 def _children(info: Any) -> tuple[Any, ...]:
@@ -78,7 +81,9 @@ def _strip(obj: Any, info: Any) -> Any:
     if isinstance(obj, list):
         children = _children(info) if not isinstance(info, mi.UnionType) else ()
         if isinstance(info, mi.TupleType):
-            return [_strip(v, t) for v, t in zip(obj, info.item_types, strict=False)] + obj[len(info.item_types):]
+            return [_strip(v, t) for v, t in zip(obj, info.item_types, strict=False)] + obj[
+                len(info.item_types) :
+            ]
         if len(children) == 1:
             item = children[0]
             return [_strip(v, item) for v in obj]

@@ -22,9 +22,18 @@ from .schema import is_rich_format
 from .tools import parse_arguments, tool_types
 
 __all__ = [
-    "ParsedChatCompletion", "ParsedChatCompletionMessage", "ParsedChoice", "ParsedFunction", "ParsedFunctionToolCall",
-    "ParsedResponse", "ParsedResponseFunctionToolCall", "ParsedResponseOutputText", "check_finish_reason",
-    "parse_chat_completion", "parse_message", "parse_response",
+    "ParsedChatCompletion",
+    "ParsedChatCompletionMessage",
+    "ParsedChoice",
+    "ParsedFunction",
+    "ParsedFunctionToolCall",
+    "ParsedResponse",
+    "ParsedResponseFunctionToolCall",
+    "ParsedResponseOutputText",
+    "check_finish_reason",
+    "parse_chat_completion",
+    "parse_message",
+    "parse_response",
 ]
 
 T = TypeVar("T")
@@ -94,7 +103,9 @@ def _fields_of(obj: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in obj.__struct_fields__}
 
 
-def parse_message(message: Any, response_format: Any, types: dict[str, Any]) -> ParsedChatCompletionMessage[Any]:
+def parse_message(
+    message: Any, response_format: Any, types: dict[str, Any]
+) -> ParsedChatCompletionMessage[Any]:
     """Turn a response message into a ``ParsedChatCompletionMessage``."""
     if message is None:
         return ParsedChatCompletionMessage()
@@ -114,8 +125,11 @@ def _parse_tool_call(call: Any, types: dict[str, Any]) -> Any:
     fn = call.function
     parsed_fn = None
     if fn is not None:
-        parsed_fn = ParsedFunction(name=fn.name, arguments=fn.arguments,
-                                   parsed_arguments=parse_arguments(types, fn.name, fn.arguments))
+        parsed_fn = ParsedFunction(
+            name=fn.name,
+            arguments=fn.arguments,
+            parsed_arguments=parse_arguments(types, fn.name, fn.arguments),
+        )
     return ParsedFunctionToolCall(id=call.id, function=parsed_fn)
 
 
@@ -127,8 +141,9 @@ def check_finish_reason(completion: Any, reason: str | None) -> None:
         raise ContentFilterFinishReasonError()
 
 
-def parse_chat_completion(completion: CreateChatCompletionResponse, response_format: Any,
-                          tools: Any) -> ParsedChatCompletion[Any]:
+def parse_chat_completion(
+    completion: CreateChatCompletionResponse, response_format: Any, tools: Any
+) -> ParsedChatCompletion[Any]:
     """Decode every choice's content (and typed tool arguments) of a non-streamed completion.
 
     Raises:

@@ -10,7 +10,13 @@ import msgspec
 
 from .. import pydantic_support
 
-__all__ = ["is_rich_format", "response_format_param", "schema_name", "text_format_param", "to_strict_json_schema"]
+__all__ = [
+    "is_rich_format",
+    "response_format_param",
+    "schema_name",
+    "text_format_param",
+    "to_strict_json_schema",
+]
 
 _REF = "#/$defs/"
 _NAME_OK = re.compile(r"[^a-zA-Z0-9_-]")
@@ -30,7 +36,7 @@ def to_strict_json_schema(type_: Any) -> dict[str, Any]:
     root_name = None
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith(_REF) and len(schema) == 1:
-        root_name = ref[len(_REF):]
+        root_name = ref[len(_REF) :]
         root = defs[root_name]
     if root.get("type") != "object":
         raise TypeError(f"structured outputs need a type that encodes as a JSON object, not {type_!r}")
@@ -56,7 +62,7 @@ def _collect_refs(node: Any, into: set[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(_REF):
-            into.add(ref[len(_REF):])
+            into.add(ref[len(_REF) :])
         for value in node.values():
             _collect_refs(value, into)
     elif isinstance(node, list):
@@ -72,7 +78,7 @@ def _strict(node: Any, defs: dict[str, Any]) -> Any:
     ref = node.get("$ref")
     if isinstance(ref, str) and len(node) > 1 and ref.startswith(_REF):
         # Strict mode rejects keywords next to $ref: inline the target one level (its own refs stay refs).
-        node = {**defs[ref[len(_REF):]], **{k: v for k, v in node.items() if k != "$ref"}}
+        node = {**defs[ref[len(_REF) :]], **{k: v for k, v in node.items() if k != "$ref"}}
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("default", "discriminator"):
@@ -117,11 +123,19 @@ def response_format_param(type_: Any, name: str | None = None) -> dict[str, Any]
     """The Chat Completions ``response_format`` for ``type_``."""
     return {
         "type": "json_schema",
-        "json_schema": {"name": schema_name(type_, name), "schema": to_strict_json_schema(type_), "strict": True},
+        "json_schema": {
+            "name": schema_name(type_, name),
+            "schema": to_strict_json_schema(type_),
+            "strict": True,
+        },
     }
 
 
 def text_format_param(type_: Any, name: str | None = None) -> dict[str, Any]:
     """The Responses ``text.format`` for ``type_``."""
-    return {"type": "json_schema", "name": schema_name(type_, name), "schema": to_strict_json_schema(type_),
-            "strict": True}
+    return {
+        "type": "json_schema",
+        "name": schema_name(type_, name),
+        "schema": to_strict_json_schema(type_),
+        "strict": True,
+    }

@@ -11,6 +11,7 @@ from .schema import schema_name, to_strict_json_schema
 
 __all__ = ["FunctionTool", "function_tool", "parse_arguments", "tool_types"]
 
+
 class FunctionTool(dict):  # type: ignore[type-arg]
     """A Chat Completions ``tools`` entry (a plain ``dict`` on the wire) that remembers the type of its arguments."""
 
@@ -28,7 +29,9 @@ class FunctionTool(dict):  # type: ignore[type-arg]
         return {"type": "function", **self["function"]}
 
 
-def function_tool(type_: type[Any], *, name: str | None = None, description: str | None = None) -> FunctionTool:
+def function_tool(
+    type_: type[Any], *, name: str | None = None, description: str | None = None
+) -> FunctionTool:
     """Declare a strict function tool whose arguments are ``type_`` (Struct, dataclass, TypedDict or pydantic model).
 
     ``parse()`` and the stream helpers decode the model's arguments for it into ``type_``
@@ -59,7 +62,9 @@ def tool_types(tools: Any) -> dict[str, Any]:
             fn = tool.get("function", tool)  # chat nests it, responses does not
             if not (isinstance(fn, dict) and isinstance(fn.get("name"), str)):
                 continue
-            model = getattr(fn, "model", None)  # the official SDK's pydantic_function_tool() keeps its model here
+            model = getattr(
+                fn, "model", None
+            )  # the official SDK's pydantic_function_tool() keeps its model here
             if model is not None and pydantic_support.is_pydantic(model):
                 out[fn["name"]] = model
             elif fn.get("strict"):

@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterable, Callable, Generator, Iterable
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 import anyio
 import anyio.to_thread
@@ -240,8 +240,9 @@ def _result_from_line(line: bytes, body_type: Any) -> BatchResult:
     if raw.response is not None:
         ok = 200 <= raw.response.status_code < 300 and body_type is not None
         body = decode(raw.response.body, body_type if ok else Any)
-        response = BatchResponse(status_code=raw.response.status_code, request_id=raw.response.request_id,
-                                 body=body)
+        response = BatchResponse(
+            status_code=raw.response.status_code, request_id=raw.response.request_id, body=body
+        )
     return BatchResult(custom_id=raw.custom_id, id=raw.id, response=response, error=raw.error)
 
 
@@ -291,7 +292,9 @@ class _Prepared:
 def _encode_line(line: RequestLine) -> tuple[str, bytes]:
     """The endpoint and the JSONL line the API gets for a checked request."""
     endpoint = endpoint_of(line.url)
-    data = _encoder.encode({"custom_id": line.custom_id, "method": "POST", "url": endpoint, "body": line.body})
+    data = _encoder.encode(
+        {"custom_id": line.custom_id, "method": "POST", "url": endpoint, "body": line.body}
+    )
     return endpoint, data + b"\n"
 
 
@@ -324,12 +327,26 @@ class BatchRun:
     """One Batch pipeline run: ``await`` it for a ``BatchSummary``, or iterate it (preferably inside
     ``async with``) for ``BatchResult``s in input order. Made by ``run_batch`` / ``client.batches.run``."""
 
-    def __init__(self, client: AsyncOpenAI, requests: BatchInput, *, output: str | os.PathLike[str] | None,
-                 state_path: str | os.PathLike[str] | None, completion_window: str,
-                 metadata: dict[str, str] | None, max_requests: int, max_bytes: int, upload_threshold: int,
-                 part_size: int | None, poll_interval_ms: float | None, max_wait_seconds: float | None,
-                 on_progress: Callable[[BatchProgress], object] | None, progress: bool | TextIO, typed: bool,
-                 options: RequestOptions) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        requests: BatchInput,
+        *,
+        output: str | os.PathLike[str] | None,
+        state_path: str | os.PathLike[str] | None,
+        completion_window: str,
+        metadata: dict[str, str] | None,
+        max_requests: int,
+        max_bytes: int,
+        upload_threshold: int,
+        part_size: int | None,
+        poll_interval_ms: float | None,
+        max_wait_seconds: float | None,
+        on_progress: Callable[[BatchProgress], object] | None,
+        progress: bool | TextIO,
+        typed: bool,
+        options: RequestOptions,
+    ) -> None:
         if max_requests < 1 or max_bytes < 1:
             raise ValueError("max_requests and max_bytes must be positive")
         self._client = client
@@ -344,8 +361,13 @@ class BatchRun:
         self._max_bytes = max_bytes
         self._upload_threshold = upload_threshold
         self._part_size = part_size
-        self._schedule = PollSchedule(poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
-                                      initial=1.0, factor=1.5, maximum=60.0)
+        self._schedule = PollSchedule(
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            initial=1.0,
+            factor=1.5,
+            maximum=60.0,
+        )
         self._on_progress = on_progress
         self._stream: TextIO | None = sys.stderr if progress is True else (progress or None)
         self._typed = typed
@@ -403,8 +425,9 @@ class BatchRun:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -436,7 +459,8 @@ class BatchRun:
         elif (state.max_requests, state.max_bytes) != (self._max_requests, self._max_bytes):
             raise BatchStateError(
                 f"{self._state_path} was written with max_requests={state.max_requests}, "
-                f"max_bytes={state.max_bytes}: run with the same limits, or delete it (and the output) to start over")
+                f"max_bytes={state.max_bytes}: run with the same limits, or delete it (and the output) to start over"
+            )
         await self._split_input()
         known = state.chunks
         chunks: list[_Chunk] = []
@@ -446,9 +470,18 @@ class BatchRun:
             if old is not None and (old.digest != digest or old.endpoint != prepared.endpoint):
                 raise BatchStateError(
                     f"the requests of batch #{prepared.index + 1} differ from those recorded in {self._state_path}: "
-                    "resume with the same input, or delete the state file and the output to start over")
-            chunks.append(old or _Chunk(index=prepared.index, count=len(prepared.custom_ids), size=prepared.size,
-                                        digest=digest, endpoint=prepared.endpoint))
+                    "resume with the same input, or delete the state file and the output to start over"
+                )
+            chunks.append(
+                old
+                or _Chunk(
+                    index=prepared.index,
+                    count=len(prepared.custom_ids),
+                    size=prepared.size,
+                    digest=digest,
+                    endpoint=prepared.endpoint,
+                )
+            )
         if len(known) > len(chunks):
             raise BatchStateError(f"{self._state_path} records more batches than this input makes")
         state.chunks = chunks
@@ -468,7 +501,9 @@ class BatchRun:
         assert self._work_dir is not None
         seen: set[str] = set()
         current: _Prepared | None = None
-        source = f"{os.fspath(self._requests)}:" if isinstance(self._requests, (str, os.PathLike)) else "item "
+        source = (
+            f"{os.fspath(self._requests)}:" if isinstance(self._requests, (str, os.PathLike)) else "item "
+        )
         async for where, number, request in _items(self._requests):
             custom_id = request.custom_id
             endpoint, line = _encode_line(request)
@@ -476,13 +511,21 @@ class BatchRun:
                 raise BatchInputError(f"{where}: duplicate custom_id {custom_id!r}")
             seen.add(custom_id)
             if len(line) > self._max_bytes:
-                raise BatchInputError(f"{where} ({custom_id}): {len(line)} bytes, over max_bytes={self._max_bytes}")
-            if (current is None or current.endpoint != endpoint or len(current.custom_ids) >= self._max_requests
-                    or current.size + len(line) > self._max_bytes):
+                raise BatchInputError(
+                    f"{where} ({custom_id}): {len(line)} bytes, over max_bytes={self._max_bytes}"
+                )
+            if (
+                current is None
+                or current.endpoint != endpoint
+                or len(current.custom_ids) >= self._max_requests
+                or current.size + len(line) > self._max_bytes
+            ):
                 if current is not None:
                     current.close()
                 index = len(self._prepared)
-                current = _Prepared(index, endpoint, os.path.join(self._work_dir, f"input-{index}.jsonl"), source)
+                current = _Prepared(
+                    index, endpoint, os.path.join(self._work_dir, f"input-{index}.jsonl"), source
+                )
                 self._prepared.append(current)
             current.add(custom_id, number, line)
         if current is not None:
@@ -496,12 +539,24 @@ class BatchRun:
             name = f"batch-input-{chunk.index + 1}.jsonl"
             if chunk.size > self._upload_threshold:
                 upload = await client.uploads.upload_file_chunked(
-                    file=prepared.path, filename=name, mime_type="application/jsonl", purpose="batch",
-                    part_size=self._part_size, **self._options)
-                file_id = upload.file.get("id") if isinstance(upload.file, dict) else getattr(upload.file, "id", None)
+                    file=prepared.path,
+                    filename=name,
+                    mime_type="application/jsonl",
+                    purpose="batch",
+                    part_size=self._part_size,
+                    **self._options,
+                )
+                file_id = (
+                    upload.file.get("id")
+                    if isinstance(upload.file, dict)
+                    else getattr(upload.file, "id", None)
+                )
             else:
-                uploaded = await client.files.create(file=(name, pathlib.Path(prepared.path), "application/jsonl"),
-                                                     purpose="batch", **self._options)
+                uploaded = await client.files.create(
+                    file=(name, pathlib.Path(prepared.path), "application/jsonl"),
+                    purpose="batch",
+                    **self._options,
+                )
                 file_id = uploaded.id
             if not isinstance(file_id, str):
                 raise OpenAIError(f"the upload of batch #{chunk.index + 1} returned no file id")
@@ -513,8 +568,10 @@ class BatchRun:
         self._save_state()
         if self._stream is not None:
             ids = prepared.custom_ids
-            self._stream.write(f"batch: created {batch.id} ({chunk.endpoint}, {chunk.count} requests, "
-                               f"{ids[0]} .. {ids[-1]})\n")
+            self._stream.write(
+                f"batch: created {batch.id} ({chunk.endpoint}, {chunk.count} requests, "
+                f"{ids[0]} .. {ids[-1]})\n"
+            )
             self._stream.flush()
 
     async def _create(self, chunk: _Chunk) -> Batch:
@@ -539,7 +596,10 @@ class BatchRun:
                     input_file_id=chunk.input_file_id,  # type: ignore[arg-type]
                     endpoint=chunk.endpoint,  # type: ignore[arg-type]
                     completion_window=self._window,  # type: ignore[arg-type]
-                    metadata={**(self._metadata or {}), **tags}, max_retries=0, **options)
+                    metadata={**(self._metadata or {}), **tags},
+                    max_retries=0,
+                    **options,
+                )
             except (APIConnectionError, APIStatusError) as exc:
                 status = exc.status_code if isinstance(exc, APIStatusError) else None
                 if status is not None and status < 500 and status != 429:
@@ -563,10 +623,15 @@ class BatchRun:
         oldest = self._state.created_at - 600  # clocks of client and server may differ a little
         async for batch in self._client.batches.list(limit=100, **self._options):
             metadata = batch.metadata if isinstance(batch.metadata, dict) else {}
-            if all(metadata.get(k) == v for k, v in tags.items()) and batch.input_file_id == chunk.input_file_id:
+            if (
+                all(metadata.get(k) == v for k, v in tags.items())
+                and batch.input_file_id == chunk.input_file_id
+            ):
                 if self._stream is not None:
-                    self._stream.write(f"batch: found {batch.id}, created for batch #{chunk.index + 1} by the "
-                                       "interrupted run (its answer was lost); not creating it again\n")
+                    self._stream.write(
+                        f"batch: found {batch.id}, created for batch #{chunk.index + 1} by the "
+                        "interrupted run (its answer was lost); not creating it again\n"
+                    )
                 return batch
             if batch.created_at is not None and batch.created_at < oldest:
                 break
@@ -583,7 +648,8 @@ class BatchRun:
         async def refresh(c: _Chunk) -> None:
             assert c.batch_id is not None
             raw = await self._client._raw_view()._request(
-                "GET", f"/batches/{path_segment(c.batch_id, 'batch_id')}", cast=Batch, options=self._options)
+                "GET", f"/batches/{path_segment(c.batch_id, 'batch_id')}", cast=Batch, options=self._options
+            )
             batch = raw.parse()
             latest[c.index] = (batch, raw.headers)
             c.status = batch.status
@@ -612,7 +678,9 @@ class BatchRun:
             if not await self._schedule.sleep(headers):
                 raise PollTimeoutError(
                     f"Gave up waiting for batch {chunk.batch_id} after {self._schedule.max_wait_seconds} s "
-                    f"(status {chunk.status!r}); run again with the same output/state file to resume.", last=batch)
+                    f"(status {chunk.status!r}); run again with the same output/state file to resume.",
+                    last=batch,
+                )
 
     def _report(self) -> None:
         assert self._state is not None
@@ -624,9 +692,17 @@ class BatchRun:
         progress = BatchProgress(
             batches=len(chunks),
             finished_batches=sum(1 for c in chunks if c.out_end is not None or c.status in TERMINAL),
-            total=sum(c.count for c in chunks), completed=sum(c.completed for c in chunks),
-            failed=sum(c.failed for c in chunks), statuses=statuses)
-        key = (progress.finished_batches, progress.completed, progress.failed, tuple(sorted(statuses.items())))
+            total=sum(c.count for c in chunks),
+            completed=sum(c.completed for c in chunks),
+            failed=sum(c.failed for c in chunks),
+            statuses=statuses,
+        )
+        key = (
+            progress.finished_batches,
+            progress.completed,
+            progress.failed,
+            tuple(sorted(statuses.items())),
+        )
         if key == self._last_progress:
             return
         self._last_progress = key
@@ -638,7 +714,8 @@ class BatchRun:
             self._stream.write(
                 f"batch: {progress.completed + progress.failed}/{progress.total} requests done "
                 f"({progress.failed} failed); batches {progress.finished_batches}/{progress.batches} finished "
-                f"[{states}] {elapsed:.0f}s\n")
+                f"[{states}] {elapsed:.0f}s\n"
+            )
             self._stream.flush()
 
     # -- step 4: download and order ------------------------------------------------------------------------
@@ -661,8 +738,15 @@ class BatchRun:
             target = self._output or os.path.join(self._work_dir, f"results-{index}.jsonl")
             missing, specific, why = _missing_errors(batch, self._prepared[index])
             end = await anyio.to_thread.run_sync(
-                _write_in_order, self._prepared[index].custom_ids, files, target, start, missing, specific,
-                f"batch {batch.id}")
+                _write_in_order,
+                self._prepared[index].custom_ids,
+                files,
+                target,
+                start,
+                missing,
+                specific,
+                f"batch {batch.id}",
+            )
             for path, _ in files:
                 os.unlink(path)
             chunk.out_end = end if self._output is not None else None
@@ -710,7 +794,9 @@ class BatchRun:
                             have += len(chunk)
                     return
                 except APIStatusError as exc:
-                    if exc.status_code == 416 and have:  # the cut came after the last byte: nothing is missing
+                    if (
+                        exc.status_code == 416 and have
+                    ):  # the cut came after the last byte: nothing is missing
                         return
                     raise
                 except APIConnectionError:
@@ -769,7 +855,8 @@ class BatchRun:
         if self._output is not None and os.path.exists(self._output) and os.path.getsize(self._output) > 0:
             raise BatchStateError(
                 f"{self._output} exists but {self._state_path} does not: it is not from a batch run to resume. "
-                "Choose another output or delete it.")
+                "Choose another output or delete it."
+            )
 
     def _repair_output(self) -> None:
         """Cut the output back to the last fully written batch (a crash may have left a partial one)."""
@@ -782,7 +869,9 @@ class BatchRun:
             final = c.out_end
         if not os.path.exists(self._output):
             if final:
-                raise BatchStateError(f"{self._output} is missing but {self._state_path} says results were written")
+                raise BatchStateError(
+                    f"{self._output} is missing but {self._state_path} says results were written"
+                )
             return
         size = os.path.getsize(self._output)
         if size < final:
@@ -791,14 +880,21 @@ class BatchRun:
             os.truncate(self._output, final)
 
 
-def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestError, dict[str, BatchRequestError], str]:
+def _missing_errors(
+    batch: Batch, prepared: _Prepared
+) -> tuple[BatchRequestError, dict[str, BatchRequestError], str]:
     """The error of a request the batch gave no answer for, and the errors of the requests the batch's own
     errors point at. ``errors.data[].line`` counts lines of the uploaded file: it is mapped back to the user's
     input line (``in.jsonl:57`` or ``item 56``) and ``custom_id``. Last, the batch's own story in a line."""
     status = batch.status or "unknown"
     if status == "completed":
-        return BatchRequestError(code="missing_result",
-                                 message=f"batch {batch.id} completed without this request"), {}, ""
+        return (
+            BatchRequestError(
+                code="missing_result", message=f"batch {batch.id} completed without this request"
+            ),
+            {},
+            "",
+        )
     code = f"batch_{status}"
     message = f"batch {batch.id} {status} before running this request"
     why = f"batch {batch.id} {status}"
@@ -811,12 +907,15 @@ def _missing_errors(batch: Batch, prepared: _Prepared) -> tuple[BatchRequestErro
             if 0 <= index < len(prepared.custom_ids):
                 custom_id = prepared.custom_ids[index]
                 text += f" (input {prepared.where(index)}, custom_id {custom_id!r})"
-                specific.setdefault(custom_id, BatchRequestError(
-                    code=code, message=f"batch {batch.id} {status}: {text}"))
+                specific.setdefault(
+                    custom_id, BatchRequestError(code=code, message=f"batch {batch.id} {status}: {text}")
+                )
             elif e.line is not None:
                 text += f" (line {e.line} of the batch's input file)"
             details.append(text)
-        listed = ": " + "; ".join(details[:5]) + (f"; and {len(details) - 5} more" if len(details) > 5 else "")
+        listed = (
+            ": " + "; ".join(details[:5]) + (f"; and {len(details) - 5} more" if len(details) > 5 else "")
+        )
         message += listed
         why += listed
     return BatchRequestError(code=code, message=message), specific, why
@@ -833,8 +932,15 @@ def _resumes_at(status: int, headers: Any, have: int) -> bool:
 _CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-def _write_in_order(custom_ids: list[str], files: list[tuple[str, str]], target: str, start: int,
-                    missing: BatchRequestError, specific: dict[str, BatchRequestError], batch: str) -> int:
+def _write_in_order(
+    custom_ids: list[str],
+    files: list[tuple[str, str]],
+    target: str,
+    start: int,
+    missing: BatchRequestError,
+    specific: dict[str, BatchRequestError],
+    batch: str,
+) -> int:
     """Write the lines of ``files`` (``(path, name)``) to ``target`` (from byte ``start``) in ``custom_ids`` order,
     one compact JSON line each; return the end. A line that is not JSON (a file cut mid-line) becomes an error
     record (``result_unreadable``) for the ``custom_id`` it starts with, naming the batch and the file."""
@@ -852,8 +958,9 @@ def _write_in_order(custom_ids: list[str], files: list[tuple[str, str]], target:
                         found = _CUSTOM_ID.search(line)
                         place = f"{batch}: line {lineno} of its {files[n][1]}"
                         cut = "ends mid-line" if not line.endswith(b"\n") else "is not a JSON result line"
-                        error = BatchRequestError(code="result_unreadable",
-                                                  message=f"{place} {cut}: this request's result is lost")
+                        error = BatchRequestError(
+                            code="result_unreadable", message=f"{place} {cut}: this request's result is lost"
+                        )
                         if found is not None:
                             errors[found.group(1).decode("utf-8", "replace")] = error
                 offset += len(line)
@@ -922,8 +1029,21 @@ def run_batch(
     Returns:
         A ``BatchRun``: ``await`` it for a ``BatchSummary``, or ``async for`` over it for ``BatchResult``s.
     """
-    return BatchRun(client, requests, output=output, state_path=state_path, completion_window=completion_window,
-                    metadata=metadata, max_requests=max_requests, max_bytes=max_bytes,
-                    upload_threshold=upload_threshold, part_size=part_size, poll_interval_ms=poll_interval_ms,
-                    max_wait_seconds=max_wait_seconds, on_progress=on_progress, progress=progress, typed=typed,
-                    options=options)  # type: ignore[arg-type]
+    return BatchRun(
+        client,
+        requests,
+        output=output,
+        state_path=state_path,
+        completion_window=completion_window,
+        metadata=metadata,
+        max_requests=max_requests,
+        max_bytes=max_bytes,
+        upload_threshold=upload_threshold,
+        part_size=part_size,
+        poll_interval_ms=poll_interval_ms,
+        max_wait_seconds=max_wait_seconds,
+        on_progress=on_progress,
+        progress=progress,
+        typed=typed,
+        options=cast("RequestOptions", options),
+    )

@@ -52,8 +52,21 @@ class BatchesHelpers:
         ``BatchSummary`` (run it again to resume); ``async for result in client.batches.run(requests)`` yields
         ``BatchResult``s. Arguments as for ``openai_async._workloads.batch.pipeline.run_batch``.
         """
-        return run_batch(self._client, requests, output=output, state_path=state_path,
-                         completion_window=completion_window, metadata=metadata, max_requests=max_requests,
-                         max_bytes=max_bytes, upload_threshold=upload_threshold, part_size=part_size,
-                         poll_interval_ms=poll_interval_ms, max_wait_seconds=max_wait_seconds,
-                         on_progress=on_progress, progress=progress, typed=typed, **options)
+        return run_batch(
+            self._client,
+            requests,
+            output=output,
+            state_path=state_path,
+            completion_window=completion_window,
+            metadata=metadata,
+            max_requests=max_requests,
+            max_bytes=max_bytes,
+            upload_threshold=upload_threshold,
+            part_size=part_size,
+            poll_interval_ms=poll_interval_ms,
+            max_wait_seconds=max_wait_seconds,
+            on_progress=on_progress,
+            progress=progress,
+            typed=typed,
+            **options,
+        )
