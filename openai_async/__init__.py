@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from ._core.model import Unknown as Unknown
     from ._core.polling import PollTimeoutError as PollTimeoutError
     from ._core.types import RateLimitHook as RateLimitHook
+    from ._helpers.assistants.handler import AsyncAssistantEventHandler as AsyncAssistantEventHandler
+    from ._helpers.assistants.handler import AsyncAssistantStreamManager as AsyncAssistantStreamManager
     from ._helpers.chat.stream import ChatCompletionStream as ChatCompletionStream
     from ._helpers.chat.stream import ChatCompletionStreamEvent as ChatCompletionStreamEvent
     from ._helpers.chat.stream import ChatCompletionStreamManager as ChatCompletionStreamManager
@@ -99,6 +101,7 @@ if TYPE_CHECKING:
     from ._helpers.structured import function_tool as function_tool
     from ._helpers.structured import function_tool as pydantic_function_tool
     from ._helpers.structured import to_strict_json_schema as to_strict_json_schema
+    from ._integrations.otel import OpenTelemetryHooks as OpenTelemetryHooks
     from ._workloads.batch.pipeline import BatchInputError as BatchInputError
     from ._workloads.batch.pipeline import BatchProgress as BatchProgress
     from ._workloads.batch.pipeline import BatchRequestError as BatchRequestError

@@ -595,7 +595,7 @@ class ChatCompletionStreamState(Generic[T]):
                 role=st.role or "assistant",
                 content=st.content.text() if st.content is not None else None,
                 refusal=st.refusal.text() if st.refusal is not None else None,
-                tool_calls=tool_calls,  # type: ignore[arg-type]
+                tool_calls=tool_calls,
                 function_call=function_call,
                 annotations=[],
                 parsed=st.parsed,

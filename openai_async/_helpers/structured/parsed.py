@@ -3,7 +3,7 @@ build them from a completion or a Response."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
@@ -53,10 +53,18 @@ class ParsedFunctionToolCall(ChatCompletionMessageToolCall, tag="function"):
     function: ParsedFunction = _REQUIRED
 
 
+# Type checkers see the official SDK's `list[ParsedFunctionToolCall]` (so `call.function.parsed_arguments` checks as
+# in its docs); at run time a custom tool's call may sit in the list too, so the field admits it.
+if TYPE_CHECKING:
+    _ParsedToolCalls = list[ParsedFunctionToolCall]
+else:
+    _ParsedToolCalls = list[ParsedFunctionToolCall | ChatCompletionMessageCustomToolCall]
+
+
 class ParsedChatCompletionMessage(ChatCompletionResponseMessage, Generic[T]):
     """An assistant message with ``parsed``: the content decoded into the ``response_format`` type."""
 
-    tool_calls: list[ParsedFunctionToolCall | ChatCompletionMessageCustomToolCall] | None = None  # type: ignore[assignment]
+    tool_calls: _ParsedToolCalls | None = None  # type: ignore[assignment]
     parsed: T | None = None
 
 
