@@ -337,13 +337,7 @@ class Session:
         limiter = self.limiter
         result: Any
         if stream:
-            on_end = None
-            if limiter is not None:
-
-                def on_end(last: Any, _lease: Any = reply.lease) -> None:
-                    limiter.settle(_lease, _usage_tokens(last))
-
-            result = AsyncStream(response, stream_cls, on_end)
+            result = AsyncStream(response, stream_cls, _settle_at_end(limiter, reply.lease))
         elif cast is BinaryResponse:
             result = BinaryResponse(
                 RawResponse(response, None, reply.body, started=reply.sent, retries_taken=reply.retries)
@@ -435,21 +429,26 @@ def _call_settings(options: RequestOptions, policy: RetryPolicy) -> tuple[RetryP
 def _streamed(
     reply: _Reply, cast: Any, stream: bool, stream_cls: Any, limiter: RateLimitHook | None
 ) -> StreamedResponse[Any]:
-    on_end = None
-    if limiter is not None:
-
-        def on_end(last: Any, _lease: Any = reply.lease) -> None:
-            limiter.settle(_lease, _usage_tokens(last))
-
     return StreamedResponse(
         reply.response,
         cast=cast,
         sse=stream,
         stream_cls=stream_cls,
-        on_end=on_end,
+        on_end=_settle_at_end(limiter, reply.lease),
         started=reply.sent,
         retries_taken=reply.retries,
     )
+
+
+def _settle_at_end(limiter: RateLimitHook | None, lease: Any) -> Callable[[Any], None] | None:
+    """What a stream calls with its last event when it ends: settles the lease with the usage seen (or None)."""
+    if limiter is None:
+        return None
+
+    def on_end(last: Any) -> None:
+        limiter.settle(lease, _usage_tokens(last))
+
+    return on_end
 
 
 def _fits(headers: Mapping[str, str], limit: int) -> bool:
