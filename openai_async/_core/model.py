@@ -215,9 +215,8 @@ class BaseModel(
         from .decode import decode  # lazy: cycle (decode imports this module)
 
         if not isinstance(json_data, (bytes, str)):
-            json_data = bytes(
-                json_data
-            )  # the object keeps what it was decoded from: never a buffer the caller reuses
+            # The object keeps what it was decoded from: never a buffer the caller reuses.
+            json_data = bytes(json_data)
         return _checked(cls, decode(json_data, cls), "model_validate_json")
 
     @classmethod

@@ -143,9 +143,8 @@ def _split_named(chunk: bytes, cut: int) -> tuple[str | None | list[str | None],
     LF inside one), so the count of LF + ``data: `` is the count of data lines that are neither the first line
     nor blank; once the first of every three lines is known to be an ``event:`` line, the data lines can only
     be the second."""
-    lines = chunk.split(
-        b"\n"
-    )  # then drop the pieces of the unfinished event after `cut` (no copy of the span)
+    # Split, then drop the pieces of the unfinished event after `cut` (no copy of the span).
+    lines = chunk.split(b"\n")
     del lines[len(lines) - chunk.count(b"\n", cut) - 1 :]
     heads = lines[0::3]
     n = len(heads)

@@ -36,9 +36,8 @@ T = TypeVar("T")
 
 _DONE = b"[DONE]"
 _ERROR_PROBE = b'{"error":{"message":"probe"}}'
-_JSON_BODY_LIMIT = (
-    1 << 20
-)  # a JSON body answering a stream request is an error object: read at most this much
+# A JSON body answering a stream request is an error object: read at most this much.
+_JSON_BODY_LIMIT = 1 << 20
 
 
 def error_sniff(data: bytes) -> bool:

@@ -46,9 +46,8 @@ class Table:
             config.tag_field if config.tag is not None and config.tag_field not in self.by_name else None
         )
         self.tag = config.tag
-        self.model = (
-            config.dict
-        )  # a BaseModel (room for the private keys); other Structs dump as msgspec does
+        # A BaseModel (room for the private keys); other Structs dump as msgspec does.
+        self.model = config.dict
 
 
 _tables: dict[type, Table] = {}

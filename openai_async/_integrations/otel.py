@@ -98,9 +98,8 @@ class OpenTelemetryHooks(RequestHooks):
             return
         self._answer(span, call)
         last = call.last_event
-        inner = (
-            None if isinstance(last, (bytes, str)) else _get(last, "response")
-        )  # response.completed's Response
+        # response.completed's Response.
+        inner = None if isinstance(last, (bytes, str)) else _get(last, "response")
         _describe(span, inner if inner is not None else last)
         span.end()
 

@@ -120,10 +120,8 @@ class ResponseStreamState(Generic[T]):
         self._format = text_format if is_rich_format(text_format) else None
         self._tools = tools
         self._texts: dict[tuple[Any, Any], _Parts] = {}
-        self._text_at: tuple[Any, Any] = (
-            _NOWHERE,
-            _NOWHERE,
-        )  # the key of the latest text part, and its parts
+        # The key of the latest text part, and its parts.
+        self._text_at: tuple[Any, Any] = (_NOWHERE, _NOWHERE)
         self._text = _Parts()
         self._args: dict[Any, _Parts] = {}
         self._done_items: dict[int, Any] = {}

@@ -62,9 +62,8 @@ def tool_types(tools: Any) -> dict[str, Any]:
             fn = tool.get("function", tool)  # chat nests it, responses does not
             if not (isinstance(fn, dict) and isinstance(fn.get("name"), str)):
                 continue
-            model = getattr(
-                fn, "model", None
-            )  # the official SDK's pydantic_function_tool() keeps its model here
+            # The official SDK's pydantic_function_tool() keeps its model here.
+            model = getattr(fn, "model", None)
             if model is not None and pydantic_support.is_pydantic(model):
                 out[fn["name"]] = model
             elif fn.get("strict"):
