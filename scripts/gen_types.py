@@ -458,6 +458,11 @@ class Builder:
             if not comment and isinstance(ps, dict) and "$ref" not in ps:
                 comment = _first_sentence(self.deref(ps).get("description") if isinstance(ps, dict) else None)
             cd.fields.append((field_name(wire), wire, ir, comment))
+        for key, ps in self.ov.get("extra_fields", {}).items():
+            owner, _, wire = key.partition(".")
+            if owner == schema_name and wire not in (s.get("properties") or {}):
+                ir = self.ir(ps, cname + _camel(wire), area)
+                cd.fields.append((field_name(wire), wire, ir, _first_sentence(ps.get("description"))))
         mark_required(cd, s)
         return cname
 

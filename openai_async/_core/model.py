@@ -34,7 +34,16 @@ _encoder = msgspec.json.Encoder()
 T = TypeVar("T")
 
 
+class _Kept:
+    """Two slots the send path writes on every result: ``_src_`` (the JSON it was decoded from, read once by
+    ``wire.materialize``) and ``_request_id``. A slot write costs a third of creating the object's ``__dict__``,
+    which stays for the rare state (``wire``'s ``_nulls_``/``_extra_``). Strictly private."""
+
+    __slots__ = ("_request_id", "_src_")
+
+
 class BaseModel(
+    _Kept,
     msgspec.Struct,
     kw_only=True,
     omit_defaults=True,
@@ -50,10 +59,6 @@ class BaseModel(
     ``model_extra`` and in every dump. ``forbid_unknown_fields`` makes the strict decoder fail on them, which sends
     the payload to the lenient path that keeps them (``openai_async._core.decode``).
     """
-
-    # The ``x-request-id`` of the response a result came from: set per instance, in ``__dict__``. Not annotated,
-    # so it is no field (an annotation would also be evaluated by msgspec, from this module's namespace).
-    _request_id = None
 
     @property
     def model_fields_set(self) -> set[str]:
@@ -287,6 +292,8 @@ class BaseModel(
 
         def __getattr__(self, name: str) -> Any:
             if name[:2] == "__" or name in _PRIVATE:
+                if name == "_request_id":  # the x-request-id of the response a result came from, when set
+                    return None
                 raise AttributeError(name)
             extra = _wire.materialize(self).get("_extra_")
             if extra is not None and name in extra:
@@ -294,7 +301,7 @@ class BaseModel(
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-_PRIVATE = frozenset(("_src_", "_nulls_", "_extra_", "_constructed_"))
+_PRIVATE = frozenset(("_src_", "_request_id", "_nulls_", "_extra_", "_constructed_"))
 _formatter = msgspec.json.format
 
 

@@ -57,7 +57,7 @@ def parse_later(result: Any, raw: bool | str, post: Callable[[Any], _T]) -> _T:
 def attach_request_id(result: Any, headers: Mapping[str, str]) -> None:
     """Set ``result._request_id`` (the ``x-request-id`` header) on a decoded model, as the official SDK does."""
     if isinstance(result, BaseModel):
-        result.__dict__["_request_id"] = headers.get("x-request-id")
+        result._request_id = headers.get("x-request-id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,14 @@
 """What the wire said about a result object: which fields it set (nulls included), the fields it added, and dumps.
 
-A ``BaseModel`` keeps its fields in msgspec slots; the rest lives in its ``__dict__`` under three private keys:
+A ``BaseModel`` keeps its fields in msgspec slots, and what the wire said beyond them in two more places:
 
-- ``_src_``: the JSON it was decoded from (bytes, or the parsed ``dict``), kept by ``_decode.decode`` on the fast
-  path and read on first need (``model_fields_set``, ``model_extra``, a dump, an unknown attribute) by
-  ``materialize``, which then sets the two keys below on that object and every object under it, and drops it;
-- ``_nulls_``: the fields the wire set to ``null`` (a ``None`` the server sent, not a default);
-- ``_extra_``: the fields this release does not know, as raw JSON values;
-- ``_constructed_``: set by ``model_construct``, whose unknown keys are not "set" (as in the official SDK).
+- the ``_src_`` slot: the JSON it was decoded from (bytes, or the parsed ``dict``), kept by ``decode.decode`` on
+  the fast path and read on first need (``model_fields_set``, ``model_extra``, a dump, an unknown attribute) by
+  ``materialize``, which then sets the keys below on that object and every object under it, and drops it;
+- its ``__dict__``, created only then, under three private keys:
+  - ``_nulls_``: the fields the wire set to ``null`` (a ``None`` the server sent, not a default);
+  - ``_extra_``: the fields this release does not know, as raw JSON values;
+  - ``_constructed_``: set by ``model_construct``, whose unknown keys are not "set" (as in the official SDK).
 
 ``fields_set`` is then: fields whose value is not the default, plus ``_nulls_``, the tag field of a tagged type
 and the unknown fields. The walks here are for cold paths only (dumps, validation); decoding never runs them.
@@ -72,11 +73,20 @@ def is_default(value: Any, default: Any, factory: Any) -> bool:
 
 def materialize(obj: BaseModel) -> dict[str, Any]:
     """Read ``obj``'s kept JSON (if any) into ``_nulls_``/``_extra_`` of it and its sub-objects; return its dict."""
-    state: dict[str, Any] = obj.__dict__
-    src = state.pop("_src_", None)
+    src = _take_src(obj)
     if src is not None:
         mark(obj, src if isinstance(src, dict) else _any_decoder.decode(src))
-    return state
+    return obj.__dict__
+
+
+def _take_src(obj: Any) -> Any:
+    """Remove and return ``obj``'s kept JSON (its ``_src_`` slot), or None when it has none."""
+    try:
+        src = obj._src_
+    except AttributeError:
+        return None
+    del obj._src_
+    return src
 
 
 def mark(obj: Any, raw: Any) -> None:
@@ -101,8 +111,8 @@ def mark(obj: Any, raw: Any) -> None:
                 nulls.append(name)
             elif type(value) is dict or type(value) is list:
                 mark(getattr(obj, name), value)
+        _take_src(obj)
         state = obj.__dict__
-        state.pop("_src_", None)
         if nulls:
             state["_nulls_"] = frozenset(nulls)
         if extra is not None:

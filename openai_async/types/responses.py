@@ -1227,6 +1227,7 @@ class Response(ResponseMixin, BaseModel):
     parallel_tool_calls: bool = _REQUIRED  # Whether to allow the model to run tool calls in parallel.
     conversation: ResponseConversation | None = None
     max_output_tokens: int | None = None
+    store: bool | None = None  # Whether the response is stored for later retrieval (sent by the API; the spec's examples show it,...
 
 
 class ResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
