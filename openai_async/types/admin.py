@@ -18,52 +18,52 @@ _REQUIRED: Any = None
 class AdminApiKey(BaseModel):
     """Represents an individual Admin API key in an org."""
 
-    object: Literal["organization.admin_api_key"] | str = _REQUIRED  # The object type, which is always `organization.admin_api_key`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the API key
-    redacted_value: str = _REQUIRED  # The redacted value of the API key
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was created
     expires_at: int | None = _REQUIRED
-    last_used_at: int | None = None
+    object: Literal["organization.admin_api_key"] | str = _REQUIRED  # The object type, which is always `organization.admin_api_key`
     owner: AdminApiKeyOwner = _REQUIRED
+    redacted_value: str = _REQUIRED  # The redacted value of the API key
+    last_used_at: int | None = None
+    name: str | None = None  # The name of the API key
 
 
 class AdminApiKeyCreateResponse(BaseModel):
     """Represents an individual Admin API key in an org."""
 
-    object: Literal["organization.admin_api_key"] | str = _REQUIRED  # The object type, which is always `organization.admin_api_key`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the API key
-    redacted_value: str = _REQUIRED  # The redacted value of the API key
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was created
     expires_at: int | None = _REQUIRED
-    last_used_at: int | None = None
+    object: Literal["organization.admin_api_key"] | str = _REQUIRED  # The object type, which is always `organization.admin_api_key`
     owner: AdminApiKeyCreateResponseOwner = _REQUIRED
+    redacted_value: str = _REQUIRED  # The redacted value of the API key
     value: str = _REQUIRED  # The value of the API key.
+    last_used_at: int | None = None
+    name: str | None = None  # The name of the API key
 
 
 class AdminApiKeyCreateResponseOwner(BaseModel):
-    type: str | None = None  # Always `user`
-    object: str | None = None  # The object type, which is always organization.user
     id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the user
     created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created
+    name: str | None = None  # The name of the user
+    object: str | None = None  # The object type, which is always organization.user
     role: str | None = None  # Always `owner`
+    type: str | None = None  # Always `user`
 
 
 class AdminApiKeyOwner(BaseModel):
-    type: str | None = None  # Always `user`
-    object: str | None = None  # The object type, which is always organization.user
     id: str | None = None  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the user
     created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created
+    name: str | None = None  # The name of the user
+    object: str | None = None  # The object type, which is always organization.user
     role: str | None = None  # Always `owner`
+    type: str | None = None  # Always `user`
 
 
 class ApiKeyList(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[AdminApiKey] = _REQUIRED
     has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
 
@@ -72,17 +72,17 @@ class AssignedRoleDetails(BaseModel):
     """Detailed information about a role assignment entry returned when listing assignments."""
 
     id: str = _REQUIRED  # Identifier for the role.
-    name: str = _REQUIRED  # Name of the role.
-    permissions: list[str] = _REQUIRED  # Permissions associated with the role.
-    resource_type: str = _REQUIRED  # Resource type the role applies to.
-    predefined_role: bool = _REQUIRED  # Whether the role is predefined by OpenAI.
-    description: str | None = _REQUIRED  # Description of the role.
+    assignment_sources: list[AssignedRoleDetailsAssignmentSourcesItem] | None = _REQUIRED  # Principals from which the role assignment is inherited, when available.
     created_at: int | None = _REQUIRED  # When the role was created.
-    updated_at: int | None = _REQUIRED  # When the role was last updated.
     created_by: str | None = _REQUIRED  # Identifier of the actor who created the role.
     created_by_user_obj: dict[str, Any] | None = _REQUIRED  # User details for the actor that created the role, when available.
+    description: str | None = _REQUIRED  # Description of the role.
     metadata: dict[str, Any] | None = _REQUIRED  # Arbitrary metadata stored on the role.
-    assignment_sources: list[AssignedRoleDetailsAssignmentSourcesItem] | None = _REQUIRED  # Principals from which the role assignment is inherited, when available.
+    name: str = _REQUIRED  # Name of the role.
+    permissions: list[str] = _REQUIRED  # Permissions associated with the role.
+    predefined_role: bool = _REQUIRED  # Whether the role is predefined by OpenAI.
+    resource_type: str = _REQUIRED  # Resource type the role applies to.
+    updated_at: int | None = _REQUIRED  # When the role was last updated.
 
 
 class AssignedRoleDetailsAssignmentSourcesItem(BaseModel):
@@ -94,73 +94,73 @@ class AuditLog(BaseModel):
     """A log of a user action or configuration change within this organization."""
 
     id: str = _REQUIRED  # The ID of this log.
-    type: AuditLogEventType = _REQUIRED
     effective_at: int = _REQUIRED  # The Unix timestamp (in seconds) of the event.
-    project: AuditLogProject | None = None  # The project that the action was scoped to.
+    type: AuditLogEventType = _REQUIRED
     actor: AuditLogActor | AuditLogActor_ApiKey | None = None
     api_key_created_: AuditLogApiKeyCreated | None = msgspec.field(default=None, name="api_key.created")  # The details for events with this `type`.
-    api_key_updated_: AuditLogApiKeyUpdated | None = msgspec.field(default=None, name="api_key.updated")  # The details for events with this `type`.
     api_key_deleted_: AuditLogApiKeyDeleted | None = msgspec.field(default=None, name="api_key.deleted")  # The details for events with this `type`.
+    api_key_updated_: AuditLogApiKeyUpdated | None = msgspec.field(default=None, name="api_key.updated")  # The details for events with this `type`.
+    certificate_created_: AuditLogCertificateCreated | None = msgspec.field(default=None, name="certificate.created")  # The details for events with this `type`.
+    certificate_deleted_: AuditLogCertificateDeleted | None = msgspec.field(default=None, name="certificate.deleted")  # The details for events with this `type`.
+    certificate_updated_: AuditLogCertificateUpdated | None = msgspec.field(default=None, name="certificate.updated")  # The details for events with this `type`.
+    certificates_activated_: AuditLogCertificatesActivated | None = msgspec.field(default=None, name="certificates.activated")  # The details for events with this `type`.
+    certificates_deactivated_: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
     checkpoint_permission_created_: AuditLogCheckpointPermissionCreated | None = msgspec.field(default=None, name="checkpoint.permission.created")  # The project and fine-tuned model checkpoint that the checkpoint permission was created for.
     checkpoint_permission_deleted_: AuditLogCheckpointPermissionDeleted | None = msgspec.field(default=None, name="checkpoint.permission.deleted")  # The details for events with this `type`.
     external_key_registered_: AuditLogExternalKeyRegistered | None = msgspec.field(default=None, name="external_key.registered")  # The details for events with this `type`.
     external_key_removed_: AuditLogExternalKeyRemoved | None = msgspec.field(default=None, name="external_key.removed")  # The details for events with this `type`.
     group_created_: AuditLogGroupCreated | None = msgspec.field(default=None, name="group.created")  # The details for events with this `type`.
-    group_updated_: AuditLogGroupUpdated | None = msgspec.field(default=None, name="group.updated")  # The details for events with this `type`.
     group_deleted_: AuditLogGroupDeleted | None = msgspec.field(default=None, name="group.deleted")  # The details for events with this `type`.
-    scim_enabled_: AuditLogScimEnabled | None = msgspec.field(default=None, name="scim.enabled")  # The details for events with this `type`.
-    scim_disabled_: AuditLogScimDisabled | None = msgspec.field(default=None, name="scim.disabled")  # The details for events with this `type`.
-    invite_sent_: AuditLogInviteSent | None = msgspec.field(default=None, name="invite.sent")  # The details for events with this `type`.
+    group_updated_: AuditLogGroupUpdated | None = msgspec.field(default=None, name="group.updated")  # The details for events with this `type`.
     invite_accepted_: AuditLogInviteAccepted | None = msgspec.field(default=None, name="invite.accepted")  # The details for events with this `type`.
     invite_deleted_: AuditLogInviteDeleted | None = msgspec.field(default=None, name="invite.deleted")  # The details for events with this `type`.
-    ip_allowlist_created_: AuditLogIpAllowlistCreated | None = msgspec.field(default=None, name="ip_allowlist.created")  # The details for events with this `type`.
-    ip_allowlist_updated_: AuditLogIpAllowlistUpdated | None = msgspec.field(default=None, name="ip_allowlist.updated")  # The details for events with this `type`.
-    ip_allowlist_deleted_: AuditLogIpAllowlistDeleted | None = msgspec.field(default=None, name="ip_allowlist.deleted")  # The details for events with this `type`.
+    invite_sent_: AuditLogInviteSent | None = msgspec.field(default=None, name="invite.sent")  # The details for events with this `type`.
     ip_allowlist_config_activated_: AuditLogIpAllowlistConfigActivated | None = msgspec.field(default=None, name="ip_allowlist.config.activated")  # The details for events with this `type`.
     ip_allowlist_config_deactivated_: AuditLogIpAllowlistConfigDeactivated | None = msgspec.field(default=None, name="ip_allowlist.config.deactivated")  # The details for events with this `type`.
-    login_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="login.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
+    ip_allowlist_created_: AuditLogIpAllowlistCreated | None = msgspec.field(default=None, name="ip_allowlist.created")  # The details for events with this `type`.
+    ip_allowlist_deleted_: AuditLogIpAllowlistDeleted | None = msgspec.field(default=None, name="ip_allowlist.deleted")  # The details for events with this `type`.
+    ip_allowlist_updated_: AuditLogIpAllowlistUpdated | None = msgspec.field(default=None, name="ip_allowlist.updated")  # The details for events with this `type`.
     login_failed_: AuditLogLoginFailed | None = msgspec.field(default=None, name="login.failed")  # The details for events with this `type`.
-    logout_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="logout.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
+    login_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="login.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
     logout_failed_: AuditLogLogoutFailed | None = msgspec.field(default=None, name="logout.failed")  # The details for events with this `type`.
+    logout_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="logout.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
     organization_updated_: AuditLogOrganizationUpdated | None = msgspec.field(default=None, name="organization.updated")  # The details for events with this `type`.
-    project_created_: AuditLogProjectCreated | None = msgspec.field(default=None, name="project.created")  # The details for events with this `type`.
-    project_updated_: AuditLogProjectUpdated | None = msgspec.field(default=None, name="project.updated")  # The details for events with this `type`.
+    project: AuditLogProject | None = None  # The project that the action was scoped to.
     project_archived_: AuditLogProjectArchived | None = msgspec.field(default=None, name="project.archived")  # The details for events with this `type`.
+    project_created_: AuditLogProjectCreated | None = msgspec.field(default=None, name="project.created")  # The details for events with this `type`.
     project_deleted_: AuditLogProjectDeleted | None = msgspec.field(default=None, name="project.deleted")  # The details for events with this `type`.
-    rate_limit_updated_: AuditLogRateLimitUpdated | None = msgspec.field(default=None, name="rate_limit.updated")  # The details for events with this `type`.
+    project_updated_: AuditLogProjectUpdated | None = msgspec.field(default=None, name="project.updated")  # The details for events with this `type`.
     rate_limit_deleted_: AuditLogRateLimitDeleted | None = msgspec.field(default=None, name="rate_limit.deleted")  # The details for events with this `type`.
-    role_created_: AuditLogRoleCreated | None = msgspec.field(default=None, name="role.created")  # The details for events with this `type`.
-    role_updated_: AuditLogRoleUpdated | None = msgspec.field(default=None, name="role.updated")  # The details for events with this `type`.
-    role_deleted_: AuditLogRoleDeleted | None = msgspec.field(default=None, name="role.deleted")  # The details for events with this `type`.
+    rate_limit_updated_: AuditLogRateLimitUpdated | None = msgspec.field(default=None, name="rate_limit.updated")  # The details for events with this `type`.
     role_assignment_created_: AuditLogRoleAssignmentCreated | None = msgspec.field(default=None, name="role.assignment.created")  # The details for events with this `type`.
     role_assignment_deleted_: AuditLogRoleAssignmentDeleted | None = msgspec.field(default=None, name="role.assignment.deleted")  # The details for events with this `type`.
     role_bound_to_resource_: AuditLogRoleBoundToResource | None = msgspec.field(default=None, name="role.bound_to_resource")  # The details for events with this `type`.
+    role_created_: AuditLogRoleCreated | None = msgspec.field(default=None, name="role.created")  # The details for events with this `type`.
+    role_deleted_: AuditLogRoleDeleted | None = msgspec.field(default=None, name="role.deleted")  # The details for events with this `type`.
     role_unbound_from_resource_: AuditLogRoleUnboundFromResource | None = msgspec.field(default=None, name="role.unbound_from_resource")  # The details for events with this `type`.
+    role_updated_: AuditLogRoleUpdated | None = msgspec.field(default=None, name="role.updated")  # The details for events with this `type`.
+    scim_disabled_: AuditLogScimDisabled | None = msgspec.field(default=None, name="scim.disabled")  # The details for events with this `type`.
+    scim_enabled_: AuditLogScimEnabled | None = msgspec.field(default=None, name="scim.enabled")  # The details for events with this `type`.
     service_account_created_: AuditLogServiceAccountCreated | None = msgspec.field(default=None, name="service_account.created")  # The details for events with this `type`.
-    service_account_updated_: AuditLogServiceAccountUpdated | None = msgspec.field(default=None, name="service_account.updated")  # The details for events with this `type`.
     service_account_deleted_: AuditLogServiceAccountDeleted | None = msgspec.field(default=None, name="service_account.deleted")  # The details for events with this `type`.
-    workload_identity_provider_created_: AuditLogWorkloadIdentityProviderCreated | None = msgspec.field(default=None, name="workload_identity_provider.created")  # The details for events with this `type`.
-    workload_identity_provider_updated_: AuditLogWorkloadIdentityProviderUpdated | None = msgspec.field(default=None, name="workload_identity_provider.updated")  # The details for events with this `type`.
-    workload_identity_provider_deleted_: AuditLogWorkloadIdentityProviderDeleted | None = msgspec.field(default=None, name="workload_identity_provider.deleted")  # The details for events with this `type`.
-    workload_identity_provider_mapping_created_: AuditLogWorkloadIdentityProviderMappingCreated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.created")  # The details for events with this `type`.
-    workload_identity_provider_mapping_updated_: AuditLogWorkloadIdentityProviderMappingUpdated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.updated")  # The details for events with this `type`.
-    workload_identity_provider_mapping_deleted_: AuditLogWorkloadIdentityProviderMappingDeleted | None = msgspec.field(default=None, name="workload_identity_provider_mapping.deleted")  # The details for events with this `type`.
+    service_account_updated_: AuditLogServiceAccountUpdated | None = msgspec.field(default=None, name="service_account.updated")  # The details for events with this `type`.
     user_added_: AuditLogUserAdded | None = msgspec.field(default=None, name="user.added")  # The details for events with this `type`.
-    user_updated_: AuditLogUserUpdated | None = msgspec.field(default=None, name="user.updated")  # The details for events with this `type`.
     user_deleted_: AuditLogUserDeleted | None = msgspec.field(default=None, name="user.deleted")  # The details for events with this `type`.
-    certificate_created_: AuditLogCertificateCreated | None = msgspec.field(default=None, name="certificate.created")  # The details for events with this `type`.
-    certificate_updated_: AuditLogCertificateUpdated | None = msgspec.field(default=None, name="certificate.updated")  # The details for events with this `type`.
-    certificate_deleted_: AuditLogCertificateDeleted | None = msgspec.field(default=None, name="certificate.deleted")  # The details for events with this `type`.
-    certificates_activated_: AuditLogCertificatesActivated | None = msgspec.field(default=None, name="certificates.activated")  # The details for events with this `type`.
-    certificates_deactivated_: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
+    user_updated_: AuditLogUserUpdated | None = msgspec.field(default=None, name="user.updated")  # The details for events with this `type`.
+    workload_identity_provider_created_: AuditLogWorkloadIdentityProviderCreated | None = msgspec.field(default=None, name="workload_identity_provider.created")  # The details for events with this `type`.
+    workload_identity_provider_deleted_: AuditLogWorkloadIdentityProviderDeleted | None = msgspec.field(default=None, name="workload_identity_provider.deleted")  # The details for events with this `type`.
+    workload_identity_provider_updated_: AuditLogWorkloadIdentityProviderUpdated | None = msgspec.field(default=None, name="workload_identity_provider.updated")  # The details for events with this `type`.
+    workload_identity_provider_mapping_created_: AuditLogWorkloadIdentityProviderMappingCreated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.created")  # The details for events with this `type`.
+    workload_identity_provider_mapping_deleted_: AuditLogWorkloadIdentityProviderMappingDeleted | None = msgspec.field(default=None, name="workload_identity_provider_mapping.deleted")  # The details for events with this `type`.
+    workload_identity_provider_mapping_updated_: AuditLogWorkloadIdentityProviderMappingUpdated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.updated")  # The details for events with this `type`.
 
 
 class AuditLogActor(BaseModel, tag_field="type", tag="session"):
     """The actor who performed the audit logged action."""
 
     type: ClassVar[Literal["session", "api_key"]] = "session"
-    session: AuditLogActorSession | None = None
     api_key: AuditLogActorApiKey | None = None
+    session: AuditLogActorSession | None = None
 
 
 class AuditLogActor_ApiKey(AuditLogActor, tag="api_key"):
@@ -173,9 +173,9 @@ class AuditLogActorApiKey(BaseModel):
     """The API Key used to perform the audit logged action."""
 
     id: str | None = None  # The tracking id of the API key.
+    service_account: AuditLogActorServiceAccount | None = None
     type: Literal["user", "service_account"] | str | None = None  # The type of API key.
     user: AuditLogActorUser | None = None
-    service_account: AuditLogActorServiceAccount | None = None
 
 
 class AuditLogActorServiceAccount(BaseModel):
@@ -187,8 +187,8 @@ class AuditLogActorServiceAccount(BaseModel):
 class AuditLogActorSession(BaseModel):
     """The session in which the audit logged action was performed."""
 
-    user: AuditLogActorUser | None = None
     ip_address: str | None = None  # The IP address from which the action was performed.
+    user: AuditLogActorUser | None = None
 
 
 class AuditLogActorUser(BaseModel):
@@ -241,8 +241,8 @@ class AuditLogCertificateDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The certificate ID.
-    name: str | None = None  # The name of the certificate.
     certificate: str | None = None  # The certificate content in PEM format.
+    name: str | None = None  # The name of the certificate.
 
 
 class AuditLogCertificateUpdated(BaseModel):
@@ -284,8 +284,8 @@ class AuditLogCheckpointPermissionCreated(BaseModel):
 class AuditLogCheckpointPermissionCreatedData(BaseModel):
     """The payload used to create the checkpoint permission."""
 
-    project_id: str | None = None  # The ID of the project that the checkpoint permission was created for.
     fine_tuned_model_checkpoint: str | None = None  # The ID of the fine-tuned model checkpoint.
+    project_id: str | None = None  # The ID of the project that the checkpoint permission was created for.
 
 
 class AuditLogCheckpointPermissionDeleted(BaseModel):
@@ -391,16 +391,16 @@ class AuditLogIpAllowlistCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the IP allowlist configuration.
-    name: str | None = None  # The name of the IP allowlist configuration.
     allowed_ips: list[str] | None = None  # The IP addresses or CIDR ranges included in the configuration.
+    name: str | None = None  # The name of the IP allowlist configuration.
 
 
 class AuditLogIpAllowlistDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the IP allowlist configuration.
-    name: str | None = None  # The name of the IP allowlist configuration.
     allowed_ips: list[str] | None = None  # The IP addresses or CIDR ranges that were in the configuration.
+    name: str | None = None  # The name of the IP allowlist configuration.
 
 
 class AuditLogIpAllowlistUpdated(BaseModel):
@@ -434,13 +434,13 @@ class AuditLogOrganizationUpdated(BaseModel):
 class AuditLogOrganizationUpdatedChangesRequested(BaseModel):
     """The payload used to update the organization settings."""
 
-    title: str | None = None  # The organization title.
+    api_call_logging: str | None = None  # How your organization logs data from supported API calls.
+    api_call_logging_project_ids: str | None = None  # The list of project ids if api_call_logging is set to `enabled_for_selected_projects`
     description: str | None = None  # The organization description.
     name: str | None = None  # The organization name.
     threads_ui_visibility: str | None = None  # Visibility of the threads page which shows messages created with the Assistants API and Playground.
+    title: str | None = None  # The organization title.
     usage_dashboard_visibility: str | None = None  # Visibility of the usage dashboard which shows activity and costs for your organization.
-    api_call_logging: str | None = None  # How your organization logs data from supported API calls.
-    api_call_logging_project_ids: str | None = None  # The list of project ids if api_call_logging is set to `enabled_for_selected_projects`
 
 
 class AuditLogProject(BaseModel):
@@ -505,12 +505,12 @@ class AuditLogRateLimitUpdated(BaseModel):
 class AuditLogRateLimitUpdatedChangesRequested(BaseModel):
     """The payload used to update the rate limits."""
 
+    batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
+    max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
+    max_images_per_1_minute: int | None = None  # The maximum images per minute.
+    max_requests_per_1_day: int | None = None  # The maximum requests per day.
     max_requests_per_1_minute: int | None = None  # The maximum requests per minute.
     max_tokens_per_1_minute: int | None = None  # The maximum tokens per minute.
-    max_images_per_1_minute: int | None = None  # The maximum images per minute.
-    max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
-    max_requests_per_1_day: int | None = None  # The maximum requests per day.
-    batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
 
 
 class AuditLogRoleAssignmentCreated(BaseModel):
@@ -537,25 +537,25 @@ class AuditLogRoleBoundToResource(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the resource the role was bound to.
-    role_id: str | None = None  # The ID of the role that was bound to the resource.
-    resource_id: str | None = None  # The ID of the resource the role was bound to.
-    resource_type: str | None = None  # The type of resource the role was bound to.
-    permissions: list[str] | None = None  # The permissions granted to the role for the resource.
-    workspace_id: str | None = None  # The workspace ID for a ChatGPT workspace connector resource.
     connector_id: str | None = None  # The connector ID for a ChatGPT workspace connector resource.
     connector_name: str | None = None  # The connector display name for a ChatGPT workspace connector resource, or the connector ID when t...
     enabled: bool | None = None  # Whether the connector is enabled for the role.
+    permissions: list[str] | None = None  # The permissions granted to the role for the resource.
+    resource_id: str | None = None  # The ID of the resource the role was bound to.
+    resource_type: str | None = None  # The type of resource the role was bound to.
+    role_id: str | None = None  # The ID of the role that was bound to the resource.
     source: Literal["role_toggle", "role_connector_update", "role_delete", "workspace_permissions", "connector_publish"] | str | None = None  # The connector role mutation path that produced the event.
+    workspace_id: str | None = None  # The workspace ID for a ChatGPT workspace connector resource.
 
 
 class AuditLogRoleCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The role ID.
-    role_name: str | None = None  # The name of the role.
     permissions: list[str] | None = None  # The permissions granted by the role.
-    resource_type: str | None = None  # The type of resource the role belongs to.
     resource_id: str | None = None  # The resource the role is scoped to.
+    resource_type: str | None = None  # The type of resource the role belongs to.
+    role_name: str | None = None  # The name of the role.
 
 
 class AuditLogRoleDeleted(BaseModel):
@@ -568,15 +568,15 @@ class AuditLogRoleUnboundFromResource(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the resource the role was unbound from.
-    role_id: str | None = None  # The ID of the role that was unbound from the resource.
-    resource_id: str | None = None  # The ID of the resource the role was unbound from.
-    resource_type: str | None = None  # The type of resource the role was unbound from.
-    permissions: list[str] | None = None  # The permissions remaining for the role after the change.
-    workspace_id: str | None = None  # The workspace ID for a ChatGPT workspace connector resource.
     connector_id: str | None = None  # The connector ID for a ChatGPT workspace connector resource.
     connector_name: str | None = None  # The connector display name for a ChatGPT workspace connector resource, or the connector ID when t...
     enabled: bool | None = None  # Whether the connector is enabled for the role.
+    permissions: list[str] | None = None  # The permissions remaining for the role after the change.
+    resource_id: str | None = None  # The ID of the resource the role was unbound from.
+    resource_type: str | None = None  # The type of resource the role was unbound from.
+    role_id: str | None = None  # The ID of the role that was unbound from the resource.
     source: Literal["role_toggle", "role_connector_update", "role_delete", "workspace_permissions", "connector_publish"] | str | None = None  # The connector role mutation path that produced the event.
+    workspace_id: str | None = None  # The workspace ID for a ChatGPT workspace connector resource.
 
 
 class AuditLogRoleUpdated(BaseModel):
@@ -589,13 +589,13 @@ class AuditLogRoleUpdated(BaseModel):
 class AuditLogRoleUpdatedChangesRequested(BaseModel):
     """The payload used to update the role."""
 
-    role_name: str | None = None  # The updated role name, when provided.
-    resource_id: str | None = None  # The resource the role is scoped to.
-    resource_type: str | None = None  # The type of resource the role belongs to.
-    permissions_added: list[str] | None = None  # The permissions added to the role.
-    permissions_removed: list[str] | None = None  # The permissions removed from the role.
     description: str | None = None  # The updated role description, when provided.
     metadata: dict[str, Any] | None = None  # Additional metadata stored on the role.
+    permissions_added: list[str] | None = None  # The permissions added to the role.
+    permissions_removed: list[str] | None = None  # The permissions removed from the role.
+    resource_id: str | None = None  # The resource the role is scoped to.
+    resource_type: str | None = None  # The type of resource the role belongs to.
+    role_name: str | None = None  # The updated role name, when provided.
 
 
 class AuditLogScimDisabled(BaseModel):
@@ -692,8 +692,8 @@ class AuditLogWorkloadIdentityProviderMappingCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider mapping ID.
-    identity_provider_id: str | None = None  # The workload identity provider ID.
     data: dict[str, Any] | None = None  # The payload used to create the workload identity provider mapping.
+    identity_provider_id: str | None = None  # The workload identity provider ID.
 
 
 class AuditLogWorkloadIdentityProviderMappingDeleted(BaseModel):
@@ -709,8 +709,8 @@ class AuditLogWorkloadIdentityProviderMappingUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The workload identity provider mapping ID.
-    identity_provider_id: str | None = None  # The workload identity provider ID.
     changes_requested: dict[str, Any] | None = None  # The payload used to update the workload identity provider mapping.
+    identity_provider_id: str | None = None  # The workload identity provider ID.
 
 
 class AuditLogWorkloadIdentityProviderUpdated(BaseModel):
@@ -723,18 +723,18 @@ class AuditLogWorkloadIdentityProviderUpdated(BaseModel):
 class Certificate(BaseModel):
     """Represents an individual `certificate` uploaded to the organization."""
 
-    object: Literal["certificate", "organization.certificate", "organization.project.certificate"] | str = _REQUIRED  # The object type.
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = _REQUIRED  # The name of the certificate.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
     certificate_details: CertificateCertificateDetails = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    name: str | None = _REQUIRED  # The name of the certificate.
+    object: Literal["certificate", "organization.certificate", "organization.project.certificate"] | str = _REQUIRED  # The object type.
     active: bool | None = None  # Whether the certificate is currently active at the specified scope.
 
 
 class CertificateCertificateDetails(BaseModel):
-    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
     content: str | None = None  # The content of the certificate in PEM format.
+    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
+    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
 
 
 class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"):
@@ -742,9 +742,9 @@ class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"
 
     object: ClassVar[Literal["organization.costs.result"]] = "organization.costs.result"
     amount: CostsResultAmount | None = None  # The monetary value in its associated currency.
+    api_key_id: str | None = None
     line_item: str | None = None
     project_id: str | None = None
-    api_key_id: str | None = None
     quantity: float | None = None
     quantity_unit: Literal["tokens", "1000_tokens", "duration_seconds", "duration_minutes", "duration_hours", "gibibyte_hours", "images", "characters"] | str | None = None  # The unit of the `quantity` value.
 
@@ -752,8 +752,8 @@ class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"
 class CostsResultAmount(BaseModel):
     """The monetary value in its associated currency."""
 
-    value: float | None = None  # The numeric value of the cost.
     currency: str | None = None  # Lowercase ISO-4217 currency e.g.
+    value: float | None = None  # The numeric value of the cost.
 
 
 class CreateGroupBody(BaseModel):
@@ -778,22 +778,22 @@ class CreateProjectServiceAccountApiKeyBody(BaseModel):
 class CreateSpendAlertBody(BaseModel):
     """Parameters for creating or updating a spend alert."""
 
-    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
     currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
     interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
     notification_channel: SpendAlertNotificationChannel = _REQUIRED
+    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
 
 
 class DeleteCertificateResponse(BaseModel):
-    object: Literal["certificate.deleted"] | str = _REQUIRED  # The object type, must be `certificate.deleted`.
     id: str = _REQUIRED  # The ID of the certificate that was deleted.
+    object: Literal["certificate.deleted"] | str = _REQUIRED  # The object type, must be `certificate.deleted`.
 
 
 class DeletedRoleAssignmentResource(BaseModel):
     """Confirmation payload returned after unassigning a role."""
 
-    object: str = _REQUIRED  # Identifier for the deleted assignment, such as `group.role.deleted` or `user.role.deleted`.
     deleted: bool = _REQUIRED  # Whether the assignment was removed.
+    object: str = _REQUIRED  # Identifier for the deleted assignment, such as `group.role.deleted` or `user.role.deleted`.
 
 
 class ErrorResponse(BaseModel):
@@ -803,38 +803,38 @@ class ErrorResponse(BaseModel):
 class Group(BaseModel):
     """Summary information about a group returned in role assignment responses."""
 
-    object: Literal["group"] | str = _REQUIRED  # Always `group`.
     id: str = _REQUIRED  # Identifier for the group.
-    name: str = _REQUIRED  # Display name of the group.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
+    name: str = _REQUIRED  # Display name of the group.
+    object: Literal["group"] | str = _REQUIRED  # Always `group`.
     scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM.
 
 
 class GroupDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a group."""
 
-    object: Literal["group.deleted"] | str = _REQUIRED  # Always `group.deleted`.
     id: str = _REQUIRED  # Identifier of the deleted group.
     deleted: bool = _REQUIRED  # Whether the group was deleted.
+    object: Literal["group.deleted"] | str = _REQUIRED  # Always `group.deleted`.
 
 
 class GroupListResource(BaseModel):
     """Paginated list of organization groups."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[GroupResponse] = _REQUIRED  # Groups returned in the current page.
     has_more: bool = _REQUIRED  # Whether additional groups are available when paginating.
     next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` if there are no more results.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class GroupMemberUser(BaseModel):
     """Details about a user returned from an organization group membership lookup."""
 
     id: str = _REQUIRED  # Identifier for the user.
-    name: str = _REQUIRED  # Display name of the user.
     email: str | None = _REQUIRED  # Email address of the user, or `null` for users without an email.
-    picture: str | None = _REQUIRED  # URL of the user's profile picture, if available.
     is_service_account: bool | None = _REQUIRED  # Whether the user is a service account.
+    name: str = _REQUIRED  # Display name of the user.
+    picture: str | None = _REQUIRED  # URL of the user's profile picture, if available.
     user_type: Literal["user", "tenant_user"] | str = _REQUIRED  # The type of user.
 
 
@@ -842,26 +842,26 @@ class GroupResourceWithSuccess(BaseModel):
     """Response returned after updating a group."""
 
     id: str = _REQUIRED  # Identifier for the group.
-    name: str = _REQUIRED  # Updated display name for the group.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
     is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
+    name: str = _REQUIRED  # Updated display name for the group.
 
 
 class GroupResponse(BaseModel):
     """Details about an organization group."""
 
     id: str = _REQUIRED  # Identifier for the group.
-    name: str = _REQUIRED  # Display name of the group.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
-    is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
     group_type: Literal["group", "tenant_group"] | str = _REQUIRED  # The type of the group.
+    is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
+    name: str = _REQUIRED  # Display name of the group.
 
 
 class GroupRoleAssignment(BaseModel):
     """Role assignment linking a group to a role."""
 
-    object: Literal["group.role"] | str = _REQUIRED  # Always `group.role`.
     group: Group = _REQUIRED
+    object: Literal["group.role"] | str = _REQUIRED  # Always `group.role`.
     role: Role = _REQUIRED
 
 
@@ -869,23 +869,23 @@ class GroupUser(BaseModel):
     """Represents an individual user returned when inspecting group membership."""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str = _REQUIRED  # The name of the user.
     email: str | None = _REQUIRED  # The email address of the user.
+    name: str = _REQUIRED  # The name of the user.
 
 
 class GroupUserAssignment(BaseModel):
     """Confirmation payload returned after adding a user to a group."""
 
+    group_id: str = _REQUIRED  # Identifier of the group the user was added to.
     object: Literal["group.user"] | str = _REQUIRED  # Always `group.user`.
     user_id: str = _REQUIRED  # Identifier of the user that was added.
-    group_id: str = _REQUIRED  # Identifier of the group the user was added to.
 
 
 class GroupUserDeletedResource(BaseModel):
     """Confirmation payload returned after removing a user from a group."""
 
-    object: Literal["group.user.deleted"] | str = _REQUIRED  # Always `group.user.deleted`.
     deleted: bool = _REQUIRED  # Whether the group membership was removed.
+    object: Literal["group.user.deleted"] | str = _REQUIRED  # Always `group.user.deleted`.
 
 
 class HostedToolPermission(BaseModel):
@@ -901,29 +901,29 @@ class HostedToolPermissionUpdate(BaseModel):
 class Invite(BaseModel):
     """Represents an individual `invite` to the organization."""
 
-    object: Literal["organization.invite"] | str = _REQUIRED  # The object type, which is always `organization.invite`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the invite was sent.
     email: str = _REQUIRED  # The email address of the individual to whom the invite was sent
+    object: Literal["organization.invite"] | str = _REQUIRED  # The object type, which is always `organization.invite`
+    projects: list[InviteProjectsItem] = _REQUIRED  # The projects that were granted membership upon acceptance of the invite.
     role: Literal["owner", "reader"] | str = _REQUIRED  # `owner` or `reader`
     status: Literal["accepted", "expired", "pending"] | str = _REQUIRED  # `accepted`,`expired`, or `pending`
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the invite was sent.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the invite expires.
     accepted_at: int | None = None  # The Unix timestamp (in seconds) of when the invite was accepted.
-    projects: list[InviteProjectsItem] = _REQUIRED  # The projects that were granted membership upon acceptance of the invite.
+    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the invite expires.
 
 
 class InviteDeleteResponse(BaseModel):
-    object: Literal["organization.invite.deleted"] | str = _REQUIRED  # The object type, which is always `organization.invite.deleted`
     id: str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["organization.invite.deleted"] | str = _REQUIRED  # The object type, which is always `organization.invite.deleted`
 
 
 class InviteListResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED  # The object type, which is always `list`
     data: list[Invite] = _REQUIRED
+    has_more: bool = _REQUIRED  # The `has_more` property is used for pagination to indicate there are additional results.
+    object: Literal["list"] | str = _REQUIRED  # The object type, which is always `list`
     first_id: str | None = None  # The first `invite_id` in the retrieved `list`
     last_id: str | None = None  # The last `invite_id` in the retrieved `list`
-    has_more: bool = _REQUIRED  # The `has_more` property is used for pagination to indicate there are additional results.
 
 
 class InviteProjectGroupBody(BaseModel):
@@ -950,26 +950,26 @@ class InviteRequestProjectsItem(BaseModel):
 
 
 class ListAuditLogsResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[AuditLog] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ListCertificatesResponse(BaseModel):
     data: list[OrganizationCertificate] = _REQUIRED
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str | None = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
 
 
 class ListProjectCertificatesResponse(BaseModel):
     data: list[OrganizationProjectCertificate] = _REQUIRED
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str | None = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
 
 
@@ -980,27 +980,27 @@ class ModifyCertificateRequest(BaseModel):
 class OrganizationCertificate(BaseModel):
     """Represents an individual certificate configured at the organization level."""
 
-    object: Literal["organization.certificate"] | str = _REQUIRED  # The object type, which is always `organization.certificate`.
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = _REQUIRED  # The name of the certificate.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    certificate_details: OrganizationCertificateCertificateDetails = _REQUIRED
     active: bool = _REQUIRED  # Whether the certificate is currently active at the organization level.
+    certificate_details: OrganizationCertificateCertificateDetails = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    name: str | None = _REQUIRED  # The name of the certificate.
+    object: Literal["organization.certificate"] | str = _REQUIRED  # The object type, which is always `organization.certificate`.
 
 
 class OrganizationCertificateActivationResponse(BaseModel):
-    object: Literal["organization.certificate.activation"] | str = _REQUIRED  # The organization certificate activation result type.
     data: list[OrganizationCertificate] = _REQUIRED
+    object: Literal["organization.certificate.activation"] | str = _REQUIRED  # The organization certificate activation result type.
 
 
 class OrganizationCertificateCertificateDetails(BaseModel):
-    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
     expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
+    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
 
 
 class OrganizationCertificateDeactivationResponse(BaseModel):
-    object: Literal["organization.certificate.deactivation"] | str = _REQUIRED  # The organization certificate deactivation result type.
     data: list[OrganizationCertificate] = _REQUIRED
+    object: Literal["organization.certificate.deactivation"] | str = _REQUIRED  # The organization certificate deactivation result type.
 
 
 class OrganizationDataRetention(BaseModel):
@@ -1013,127 +1013,127 @@ class OrganizationDataRetention(BaseModel):
 class OrganizationProjectCertificate(BaseModel):
     """Represents an individual certificate configured at the project level."""
 
-    object: Literal["organization.project.certificate"] | str = _REQUIRED  # The object type, which is always `organization.project.certificate`.
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = _REQUIRED  # The name of the certificate.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    certificate_details: OrganizationProjectCertificateCertificateDetails = _REQUIRED
     active: bool = _REQUIRED  # Whether the certificate is currently active at the project level.
+    certificate_details: OrganizationProjectCertificateCertificateDetails = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    name: str | None = _REQUIRED  # The name of the certificate.
+    object: Literal["organization.project.certificate"] | str = _REQUIRED  # The object type, which is always `organization.project.certificate`.
 
 
 class OrganizationProjectCertificateActivationResponse(BaseModel):
-    object: Literal["organization.project.certificate.activation"] | str = _REQUIRED  # The project certificate activation result type.
     data: list[OrganizationProjectCertificate] = _REQUIRED
+    object: Literal["organization.project.certificate.activation"] | str = _REQUIRED  # The project certificate activation result type.
 
 
 class OrganizationProjectCertificateCertificateDetails(BaseModel):
-    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
     expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
+    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
 
 
 class OrganizationProjectCertificateDeactivationResponse(BaseModel):
-    object: Literal["organization.project.certificate.deactivation"] | str = _REQUIRED  # The project certificate deactivation result type.
     data: list[OrganizationProjectCertificate] = _REQUIRED
+    object: Literal["organization.project.certificate.deactivation"] | str = _REQUIRED  # The project certificate deactivation result type.
 
 
 class OrganizationSpendAlert(BaseModel):
     """Represents a spend alert configured at the organization level."""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["organization.spend_alert"] | str = _REQUIRED  # The object type, which is always `organization.spend_alert`.
-    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
     currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
     interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
     notification_channel: SpendAlertNotificationChannel = _REQUIRED
+    object: Literal["organization.spend_alert"] | str = _REQUIRED  # The object type, which is always `organization.spend_alert`.
+    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
 
 
 class OrganizationSpendAlertDeletedResource(BaseModel):
     """Confirmation payload returned after deleting an organization spend alert."""
 
     id: str = _REQUIRED  # The deleted spend alert ID.
-    object: Literal["organization.spend_alert.deleted"] | str = _REQUIRED  # Always `organization.spend_alert.deleted`.
     deleted: bool = _REQUIRED  # Whether the spend alert was deleted.
+    object: Literal["organization.spend_alert.deleted"] | str = _REQUIRED  # Always `organization.spend_alert.deleted`.
 
 
 class OrganizationSpendAlertListResource(BaseModel):
     """Paginated list of organization spend alerts."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[OrganizationSpendAlert] = _REQUIRED  # Spend alerts returned in the current page.
     first_id: str | None = _REQUIRED  # The ID of the first spend alert in this page.
-    last_id: str | None = _REQUIRED  # The ID of the last spend alert in this page.
     has_more: bool = _REQUIRED  # Whether more spend alerts are available when paginating.
+    last_id: str | None = _REQUIRED  # The ID of the last spend alert in this page.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class OrganizationSpendLimitDeletedResource(BaseModel):
     """Confirmation payload returned after deleting an organization hard spend limit."""
 
-    object: Literal["organization.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit.deleted`.
     deleted: bool = _REQUIRED  # Whether the hard spend limit was deleted.
+    object: Literal["organization.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit.deleted`.
 
 
 class OrganizationSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the organization level."""
 
+    currency: SpendLimitCurrency = _REQUIRED  # The currency for the threshold amount.
+    enforcement: SpendLimitEnforcement = _REQUIRED  # The current enforcement state of the hard spend limit.
+    interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
     object: Literal["organization.spend_limit"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit`.
     threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
-    currency: SpendLimitCurrency = _REQUIRED  # The currency for the threshold amount.
-    interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
-    enforcement: SpendLimitEnforcement = _REQUIRED  # The current enforcement state of the hard spend limit.
 
 
 class Project(BaseModel):
     """Represents an individual project."""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    object: Literal["organization.project"] | str = _REQUIRED  # The object type, which is always `organization.project`
-    name: str | None = None  # The name of the project.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the project was created.
+    object: Literal["organization.project"] | str = _REQUIRED  # The object type, which is always `organization.project`
     archived_at: int | None = None
-    status: str | None = None  # `active` or `archived`
     external_key_id: str | None = None  # The external key associated with the project.
+    name: str | None = None  # The name of the project.
     residency: PublicProjectResidency | None = None  # The residency configuration for the project.
+    status: str | None = None  # `active` or `archived`
 
 
 class ProjectApiKey(BaseModel):
     """Represents an individual API key in a project."""
 
-    object: Literal["organization.project.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.api_key`
-    redacted_value: str = _REQUIRED  # The redacted value of the API key
-    name: str = _REQUIRED  # The name of the API key
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was created
     last_used_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) of when the API key was last used.
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    owner_project_access: Literal["active", "inactive"] | str = _REQUIRED  # Whether the API key's owner currently has effective access to the project.
+    name: str = _REQUIRED  # The name of the API key
+    object: Literal["organization.project.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.api_key`
     owner: ProjectApiKeyOwner = _REQUIRED
+    owner_project_access: Literal["active", "inactive"] | str = _REQUIRED  # Whether the API key's owner currently has effective access to the project.
+    redacted_value: str = _REQUIRED  # The redacted value of the API key
 
 
 class ProjectApiKeyDeleteResponse(BaseModel):
-    object: Literal["organization.project.api_key.deleted"] | str = _REQUIRED
     id: str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["organization.project.api_key.deleted"] | str = _REQUIRED
 
 
 class ProjectApiKeyListResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[ProjectApiKey] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ProjectApiKeyOwner(BaseModel):
+    service_account: ProjectApiKeyOwnerServiceAccount | None = None
     type: Literal["user", "service_account"] | str | None = None  # `user` or `service_account`
     user: ProjectApiKeyOwnerUser | None = None
-    service_account: ProjectApiKeyOwnerServiceAccount | None = None
 
 
 class ProjectApiKeyOwnerServiceAccount(BaseModel):
     """The service account that owns a project API key."""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str = _REQUIRED  # The name of the service account.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the service account was created.
+    name: str = _REQUIRED  # The name of the service account.
     role: str = _REQUIRED  # The service account's project role.
 
 
@@ -1141,16 +1141,16 @@ class ProjectApiKeyOwnerUser(BaseModel):
     """The user that owns a project API key."""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was created.
     email: str = _REQUIRED  # The email address of the user.
     name: str = _REQUIRED  # The name of the user.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was created.
     role: str = _REQUIRED  # The user's project role.
 
 
 class ProjectCreateRequest(BaseModel):
     name: str = _REQUIRED  # The friendly name of the project, this name appears in reports.
-    residency: PublicProjectResidency | None = None  # Create the project with the specified residency configuration.
     external_key_id: str | None = None  # External key ID to associate with the project.
+    residency: PublicProjectResidency | None = None  # Create the project with the specified residency configuration.
 
 
 class ProjectDataRetention(BaseModel):
@@ -1163,69 +1163,69 @@ class ProjectDataRetention(BaseModel):
 class ProjectGroup(BaseModel):
     """Details about a group's membership in a project."""
 
-    object: Literal["project.group"] | str = _REQUIRED  # Always `project.group`.
-    project_id: str = _REQUIRED  # Identifier of the project.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was granted project access.
     group_id: str = _REQUIRED  # Identifier of the group that has access to the project.
     group_name: str = _REQUIRED  # Display name of the group.
     group_type: Literal["group", "tenant_group"] | str = _REQUIRED  # The type of the group.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was granted project access.
+    object: Literal["project.group"] | str = _REQUIRED  # Always `project.group`.
+    project_id: str = _REQUIRED  # Identifier of the project.
 
 
 class ProjectGroupDeletedResource(BaseModel):
     """Confirmation payload returned after removing a group from a project."""
 
-    object: Literal["project.group.deleted"] | str = _REQUIRED  # Always `project.group.deleted`.
     deleted: bool = _REQUIRED  # Whether the group membership in the project was removed.
+    object: Literal["project.group.deleted"] | str = _REQUIRED  # Always `project.group.deleted`.
 
 
 class ProjectGroupListResource(BaseModel):
     """Paginated list of groups that have access to a project."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[ProjectGroup] = _REQUIRED  # Project group memberships returned in the current page.
     has_more: bool = _REQUIRED  # Whether additional project group memberships are available.
     next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when there are no more results.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class ProjectHostedToolPermissions(BaseModel):
     """Represents hosted tool permissions for a project."""
 
+    code_interpreter: HostedToolPermission = _REQUIRED
     file_search: HostedToolPermission = _REQUIRED
-    web_search: HostedToolPermission = _REQUIRED
     image_generation: HostedToolPermission = _REQUIRED
     mcp: HostedToolPermission = _REQUIRED
-    code_interpreter: HostedToolPermission = _REQUIRED
+    web_search: HostedToolPermission = _REQUIRED
 
 
 class ProjectHostedToolPermissionsUpdateRequest(BaseModel):
+    code_interpreter: HostedToolPermissionUpdate | None = None  # The code interpreter permission update.
     file_search: HostedToolPermissionUpdate | None = None  # The file search permission update.
-    web_search: HostedToolPermissionUpdate | None = None  # The web search permission update.
     image_generation: HostedToolPermissionUpdate | None = None  # The image generation permission update.
     mcp: HostedToolPermissionUpdate | None = None  # The MCP permission update.
-    code_interpreter: HostedToolPermissionUpdate | None = None  # The code interpreter permission update.
+    web_search: HostedToolPermissionUpdate | None = None  # The web search permission update.
 
 
 class ProjectListResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[Project] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ProjectModelPermissions(BaseModel):
     """Represents the model allowlist or denylist policy for a project."""
 
-    object: Literal["project.model_permissions"] | str = _REQUIRED  # The object type, which is always `project.model_permissions`.
     mode: Literal["allow_list", "deny_list"] | str = _REQUIRED  # Whether the project uses an allowlist or a denylist.
     model_ids: list[str] = _REQUIRED  # The model IDs included in the model permissions policy.
+    object: Literal["project.model_permissions"] | str = _REQUIRED  # The object type, which is always `project.model_permissions`.
 
 
 class ProjectModelPermissionsDeleteResponse(BaseModel):
     """Confirmation payload returned after deleting project model permissions."""
 
-    object: Literal["project.model_permissions.deleted"] | str = _REQUIRED  # The object type, which is always `project.model_permissions.deleted`.
     deleted: bool = _REQUIRED  # Whether the project model permissions were deleted.
+    object: Literal["project.model_permissions.deleted"] | str = _REQUIRED  # The object type, which is always `project.model_permissions.deleted`.
 
 
 class ProjectModelPermissionsUpdateRequest(BaseModel):
@@ -1236,50 +1236,50 @@ class ProjectModelPermissionsUpdateRequest(BaseModel):
 class ProjectRateLimit(BaseModel):
     """Represents a project rate limit config."""
 
-    object: Literal["project.rate_limit"] | str = _REQUIRED  # The object type, which is always `project.rate_limit`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    model: str = _REQUIRED  # The model this rate limit applies to.
     max_requests_per_1_minute: int = _REQUIRED  # The maximum requests per minute.
     max_tokens_per_1_minute: int = _REQUIRED  # The maximum tokens per minute.
-    max_images_per_1_minute: int | None = None  # The maximum images per minute.
-    max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
-    max_requests_per_1_day: int | None = None  # The maximum requests per day.
+    model: str = _REQUIRED  # The model this rate limit applies to.
+    object: Literal["project.rate_limit"] | str = _REQUIRED  # The object type, which is always `project.rate_limit`
     batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
+    max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
+    max_images_per_1_minute: int | None = None  # The maximum images per minute.
+    max_requests_per_1_day: int | None = None  # The maximum requests per day.
 
 
 class ProjectRateLimitListResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[ProjectRateLimit] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ProjectRateLimitUpdateRequest(BaseModel):
+    batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
+    max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
+    max_images_per_1_minute: int | None = None  # The maximum images per minute.
+    max_requests_per_1_day: int | None = None  # The maximum requests per day.
     max_requests_per_1_minute: int | None = None  # The maximum requests per minute.
     max_tokens_per_1_minute: int | None = None  # The maximum tokens per minute.
-    max_images_per_1_minute: int | None = None  # The maximum images per minute.
-    max_audio_megabytes_per_1_minute: int | None = None  # The maximum audio megabytes per minute.
-    max_requests_per_1_day: int | None = None  # The maximum requests per day.
-    batch_1_day_max_input_tokens: int | None = None  # The maximum batch input tokens per day.
 
 
 class ProjectServiceAccount(BaseModel):
     """Represents an individual service account in a project."""
 
-    object: Literal["organization.project.service_account"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str = _REQUIRED  # The name of the service account
-    role: Literal["owner", "member", "none"] | str = _REQUIRED  # `owner`, `member`, or `none`
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the service account was created
+    name: str = _REQUIRED  # The name of the service account
+    object: Literal["organization.project.service_account"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account`
+    role: Literal["owner", "member", "none"] | str = _REQUIRED  # `owner`, `member`, or `none`
 
 
 class ProjectServiceAccountApiKey(BaseModel):
+    id: str = _REQUIRED
+    created_at: int = _REQUIRED
+    name: str = _REQUIRED
     object: Literal["organization.project.service_account.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account.api_key`
     value: str = _REQUIRED
-    name: str = _REQUIRED
-    created_at: int = _REQUIRED
-    id: str = _REQUIRED
 
 
 class ProjectServiceAccountCreateRequest(BaseModel):
@@ -1288,108 +1288,108 @@ class ProjectServiceAccountCreateRequest(BaseModel):
 
 
 class ProjectServiceAccountCreateResponse(BaseModel):
-    object: Literal["organization.project.service_account"] | str = _REQUIRED
     id: str = _REQUIRED
-    name: str = _REQUIRED
-    role: Literal["member", "none"] | str = _REQUIRED  # Service accounts created with default project membership have role `member`.
-    created_at: int = _REQUIRED
     api_key: ProjectServiceAccountApiKey | None = _REQUIRED
+    created_at: int = _REQUIRED
+    name: str = _REQUIRED
+    object: Literal["organization.project.service_account"] | str = _REQUIRED
+    role: Literal["member", "none"] | str = _REQUIRED  # Service accounts created with default project membership have role `member`.
 
 
 class ProjectServiceAccountDeleteResponse(BaseModel):
-    object: Literal["organization.project.service_account.deleted"] | str = _REQUIRED
     id: str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["organization.project.service_account.deleted"] | str = _REQUIRED
 
 
 class ProjectServiceAccountListResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[ProjectServiceAccount] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ProjectSpendAlert(BaseModel):
     """Represents a spend alert configured at the project level."""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["project.spend_alert"] | str = _REQUIRED  # The object type, which is always `project.spend_alert`.
-    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
     currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
     interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
     notification_channel: SpendAlertNotificationChannel = _REQUIRED
+    object: Literal["project.spend_alert"] | str = _REQUIRED  # The object type, which is always `project.spend_alert`.
+    threshold_amount: int = _REQUIRED  # The alert threshold amount, in cents.
 
 
 class ProjectSpendAlertDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a project spend alert."""
 
     id: str = _REQUIRED  # The deleted spend alert ID.
-    object: Literal["project.spend_alert.deleted"] | str = _REQUIRED  # Always `project.spend_alert.deleted`.
     deleted: bool = _REQUIRED  # Whether the spend alert was deleted.
+    object: Literal["project.spend_alert.deleted"] | str = _REQUIRED  # Always `project.spend_alert.deleted`.
 
 
 class ProjectSpendAlertListResource(BaseModel):
     """Paginated list of project spend alerts."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[ProjectSpendAlert] = _REQUIRED  # Spend alerts returned in the current page.
     first_id: str | None = _REQUIRED  # The ID of the first spend alert in this page.
-    last_id: str | None = _REQUIRED  # The ID of the last spend alert in this page.
     has_more: bool = _REQUIRED  # Whether more spend alerts are available when paginating.
+    last_id: str | None = _REQUIRED  # The ID of the last spend alert in this page.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class ProjectSpendLimitDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a project hard spend limit."""
 
-    object: Literal["project.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `project.spend_limit.deleted`.
     deleted: bool = _REQUIRED  # Whether the hard spend limit was deleted.
+    object: Literal["project.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `project.spend_limit.deleted`.
 
 
 class ProjectSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the project level."""
 
+    currency: SpendLimitCurrency = _REQUIRED  # The currency for the threshold amount.
+    enforcement: SpendLimitEnforcement = _REQUIRED  # The current enforcement state of the hard spend limit.
+    interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
     object: Literal["project.spend_limit"] | str = _REQUIRED  # The object type, which is always `project.spend_limit`.
     threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
-    currency: SpendLimitCurrency = _REQUIRED  # The currency for the threshold amount.
-    interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
-    enforcement: SpendLimitEnforcement = _REQUIRED  # The current enforcement state of the hard spend limit.
 
 
 class ProjectUpdateRequest(BaseModel):
-    name: str | None = None  # The updated name of the project, this name appears in reports.
     external_key_id: str | None = None  # External key ID to associate with the project.
+    name: str | None = None  # The updated name of the project, this name appears in reports.
 
 
 class ProjectUser(BaseModel):
     """Represents an individual user in a project."""
 
-    object: Literal["organization.project.user"] | str = _REQUIRED  # The object type, which is always `organization.project.user`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the user
-    email: str | None = None  # The email address of the user
-    role: str = _REQUIRED  # `owner` or `member`
     added_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the project was added.
+    object: Literal["organization.project.user"] | str = _REQUIRED  # The object type, which is always `organization.project.user`
+    role: str = _REQUIRED  # `owner` or `member`
+    email: str | None = None  # The email address of the user
+    name: str | None = None  # The name of the user
 
 
 class ProjectUserCreateRequest(BaseModel):
-    user_id: str | None = None  # The ID of the user.
-    email: str | None = None  # Email of the user to add.
     role: str = _REQUIRED  # `owner` or `member`
+    email: str | None = None  # Email of the user to add.
+    user_id: str | None = None  # The ID of the user.
 
 
 class ProjectUserDeleteResponse(BaseModel):
-    object: Literal["organization.project.user.deleted"] | str = _REQUIRED
     id: str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["organization.project.user.deleted"] | str = _REQUIRED
 
 
 class ProjectUserListResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[ProjectUser] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ProjectUserUpdateRequest(BaseModel):
@@ -1405,63 +1405,63 @@ class PublicAssignOrganizationGroupRoleBody(BaseModel):
 class PublicCreateOrganizationRoleBody(BaseModel):
     """Request payload for creating a custom role."""
 
-    role_name: str = _REQUIRED  # Unique name for the role.
     permissions: list[str] = _REQUIRED  # Permissions to grant to the role.
+    role_name: str = _REQUIRED  # Unique name for the role.
     description: str | None = None  # Optional description of the role.
 
 
 class PublicRoleListResource(BaseModel):
     """Paginated list of roles available on an organization or project."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[Role] = _REQUIRED  # Roles returned in the current page.
     has_more: bool = _REQUIRED  # Whether more roles are available when paginating.
     next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when there are no additional roles.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class PublicUpdateOrganizationRoleBody(BaseModel):
     """Request payload for updating an existing role."""
 
-    permissions: list[str] | None = None  # Updated set of permissions for the role.
     description: str | None = None  # New description for the role.
+    permissions: list[str] | None = None  # Updated set of permissions for the role.
     role_name: str | None = None  # New name for the role.
 
 
 class Role(BaseModel):
     """Details about a role that can be assigned through the public Roles API."""
 
-    object: Literal["role"] | str = _REQUIRED  # Always `role`.
     id: str = _REQUIRED  # Identifier for the role.
-    name: str = _REQUIRED  # Unique name for the role.
     description: str | None = _REQUIRED  # Optional description of the role.
+    name: str = _REQUIRED  # Unique name for the role.
+    object: Literal["role"] | str = _REQUIRED  # Always `role`.
     permissions: list[str] = _REQUIRED  # Permissions granted by the role.
-    resource_type: str = _REQUIRED  # Resource type the role is bound to (for example `api.organization` or `api.project`).
     predefined_role: bool = _REQUIRED  # Whether the role is predefined and managed by OpenAI.
+    resource_type: str = _REQUIRED  # Resource type the role is bound to (for example `api.organization` or `api.project`).
 
 
 class RoleDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a role."""
 
-    object: Literal["role.deleted"] | str = _REQUIRED  # Always `role.deleted`.
     id: str = _REQUIRED  # Identifier of the deleted role.
     deleted: bool = _REQUIRED  # Whether the role was deleted.
+    object: Literal["role.deleted"] | str = _REQUIRED  # Always `role.deleted`.
 
 
 class RoleListResource(BaseModel):
     """Paginated list of roles assigned to a principal."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[AssignedRoleDetails] = _REQUIRED  # Role assignments returned in the current page.
     has_more: bool = _REQUIRED  # Whether additional assignments are available when paginating.
     next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when there are no more assignments.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class ServiceAccountApiKeyBody(BaseModel):
+    id: str = _REQUIRED  # The identifier of the API key.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) when the API key was created.
+    name: str = _REQUIRED  # The name of the API key.
     object: Literal["organization.project.service_account.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account.api_key`
     value: str = _REQUIRED  # The unredacted API key value.
-    name: str = _REQUIRED  # The name of the API key.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) when the API key was created.
-    id: str = _REQUIRED  # The identifier of the API key.
 
 
 class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
@@ -1497,9 +1497,9 @@ class UpdateOrganizationDataRetentionBody(BaseModel):
 class UpdateOrganizationSpendLimitBody(BaseModel):
     """Parameters for the hard spend limit you want to create or replace."""
 
-    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
     currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
     interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
 
 
 class UpdateProjectDataRetentionBody(BaseModel):
@@ -1518,14 +1518,14 @@ class UpdateProjectServiceAccountBody(BaseModel):
 class UpdateProjectSpendLimitBody(BaseModel):
     """Parameters for the hard spend limit you want to create or replace."""
 
-    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
     currency: Literal["USD"] | str = _REQUIRED  # The currency for the threshold amount.
     interval: Literal["month"] | str = _REQUIRED  # The time interval for evaluating spend against the threshold.
+    threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
 
 
 class UploadCertificateRequest(BaseModel):
-    name: str | None = None  # An optional name for the certificate
     certificate: str = _REQUIRED  # The certificate content in PEM format
+    name: str | None = None  # An optional name for the certificate
 
 
 class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.usage.audio_speeches.result"):
@@ -1534,22 +1534,22 @@ class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.
     object: ClassVar[Literal["organization.usage.audio_speeches.result"]] = "organization.usage.audio_speeches.result"
     characters: int = _REQUIRED  # The number of characters processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
-    project_id: str | None = None
-    user_id: str | None = None
     api_key_id: str | None = None
     model: str | None = None
+    project_id: str | None = None
+    user_id: str | None = None
 
 
 class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organization.usage.audio_transcriptions.result"):
     """The aggregated audio transcriptions usage details of the specific time bucket."""
 
     object: ClassVar[Literal["organization.usage.audio_transcriptions.result"]] = "organization.usage.audio_transcriptions.result"
-    seconds: int = _REQUIRED  # The number of seconds processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
-    project_id: str | None = None
-    user_id: str | None = None
+    seconds: int = _REQUIRED  # The number of seconds processed.
     api_key_id: str | None = None
     model: str | None = None
+    project_id: str | None = None
+    user_id: str | None = None
 
 
 class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="organization.usage.code_interpreter_sessions.result"):
@@ -1565,26 +1565,26 @@ class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.us
 
     object: ClassVar[Literal["organization.usage.completions.result"]] = "organization.usage.completions.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used, including cached and cache-write tokens.
-    input_cached_tokens: int | None = None  # The aggregated number of cached input tokens used across text, audio, and image inputs.
-    input_cache_write_tokens: int | None = None  # The aggregated number of input tokens written to the cache.
-    input_uncached_tokens: int | None = None  # The aggregated number of uncached input tokens used across text, audio, and image inputs, excludi...
-    output_tokens: int = _REQUIRED  # The aggregated number of output tokens used across text, audio, and image outputs.
-    input_text_tokens: int | None = None  # The aggregated number of uncached text input tokens used, excluding cache-write tokens.
-    output_text_tokens: int | None = None  # The aggregated number of text output tokens used.
-    input_cached_text_tokens: int | None = None  # The aggregated number of cached text input tokens used.
-    input_audio_tokens: int | None = None  # The aggregated number of uncached audio input tokens used.
-    input_cached_audio_tokens: int | None = None  # The aggregated number of cached audio input tokens used.
-    output_audio_tokens: int | None = None  # The aggregated number of audio output tokens used.
-    input_image_tokens: int | None = None  # The aggregated number of uncached image input tokens used.
-    input_cached_image_tokens: int | None = None  # The aggregated number of cached image input tokens used.
-    output_image_tokens: int | None = None  # The aggregated number of image output tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
-    project_id: str | None = None
-    user_id: str | None = None
+    output_tokens: int = _REQUIRED  # The aggregated number of output tokens used across text, audio, and image outputs.
     api_key_id: str | None = None
-    model: str | None = None
     batch: bool | None = None
+    input_audio_tokens: int | None = None  # The aggregated number of uncached audio input tokens used.
+    input_cache_write_tokens: int | None = None  # The aggregated number of input tokens written to the cache.
+    input_cached_audio_tokens: int | None = None  # The aggregated number of cached audio input tokens used.
+    input_cached_image_tokens: int | None = None  # The aggregated number of cached image input tokens used.
+    input_cached_text_tokens: int | None = None  # The aggregated number of cached text input tokens used.
+    input_cached_tokens: int | None = None  # The aggregated number of cached input tokens used across text, audio, and image inputs.
+    input_image_tokens: int | None = None  # The aggregated number of uncached image input tokens used.
+    input_text_tokens: int | None = None  # The aggregated number of uncached text input tokens used, excluding cache-write tokens.
+    input_uncached_tokens: int | None = None  # The aggregated number of uncached input tokens used across text, audio, and image inputs, excludi...
+    model: str | None = None
+    output_audio_tokens: int | None = None  # The aggregated number of audio output tokens used.
+    output_image_tokens: int | None = None  # The aggregated number of image output tokens used.
+    output_text_tokens: int | None = None  # The aggregated number of text output tokens used.
+    project_id: str | None = None
     service_tier: str | None = None
+    user_id: str | None = None
 
 
 class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usage.embeddings.result"):
@@ -1593,10 +1593,10 @@ class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usa
     object: ClassVar[Literal["organization.usage.embeddings.result"]] = "organization.usage.embeddings.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
-    project_id: str | None = None
-    user_id: str | None = None
     api_key_id: str | None = None
     model: str | None = None
+    project_id: str | None = None
+    user_id: str | None = None
 
 
 class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.file_searches.result"):
@@ -1604,9 +1604,9 @@ class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organizatio
 
     object: ClassVar[Literal["organization.usage.file_searches.result"]] = "organization.usage.file_searches.result"
     num_requests: int = _REQUIRED  # The count of file search calls.
+    api_key_id: str | None = None
     project_id: str | None = None
     user_id: str | None = None
-    api_key_id: str | None = None
     vector_store_id: str | None = None
 
 
@@ -1616,12 +1616,12 @@ class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.i
     object: ClassVar[Literal["organization.usage.images.result"]] = "organization.usage.images.result"
     images: int = _REQUIRED  # The number of images processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
-    source: str | None = None
-    size: str | None = None
-    project_id: str | None = None
-    user_id: str | None = None
     api_key_id: str | None = None
     model: str | None = None
+    project_id: str | None = None
+    size: str | None = None
+    source: str | None = None
+    user_id: str | None = None
 
 
 class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.usage.moderations.result"):
@@ -1630,24 +1630,24 @@ class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.us
     object: ClassVar[Literal["organization.usage.moderations.result"]] = "organization.usage.moderations.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
-    project_id: str | None = None
-    user_id: str | None = None
     api_key_id: str | None = None
     model: str | None = None
+    project_id: str | None = None
+    user_id: str | None = None
 
 
 class UsageResponse(BaseModel):
-    object: Literal["page"] | str = _REQUIRED
     data: list[UsageTimeBucket] = _REQUIRED
     has_more: bool = _REQUIRED
     next_page: str | None = _REQUIRED
+    object: Literal["page"] | str = _REQUIRED
 
 
 class UsageTimeBucket(BaseModel):
-    object: Literal["bucket"] | str = _REQUIRED
-    start_time: int = _REQUIRED
     end_time: int = _REQUIRED
+    object: Literal["bucket"] | str = _REQUIRED
     results: list[UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult] = _REQUIRED
+    start_time: int = _REQUIRED
 
 
 class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.usage.vector_stores.result"):
@@ -1664,60 +1664,60 @@ class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization
     object: ClassVar[Literal["organization.usage.web_searches.result"]] = "organization.usage.web_searches.result"
     num_model_requests: int = _REQUIRED  # The count of model requests.
     num_requests: int = _REQUIRED  # The count of web search calls.
+    api_key_id: str | None = None
+    context_level: str | None = None
+    model: str | None = None
     project_id: str | None = None
     user_id: str | None = None
-    api_key_id: str | None = None
-    model: str | None = None
-    context_level: str | None = None
 
 
 class User(BaseModel):
     """Represents an individual `user` within an organization."""
 
-    object: Literal["organization.user"] | str = _REQUIRED  # The object type, which is always `organization.user`
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    name: str | None = None  # The name of the user
-    email: str | None = None  # The email address of the user
-    role: str | None = None  # `owner` or `reader`
     added_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was added.
-    is_default: bool | None = None  # Whether this is the organization's default user.
+    object: Literal["organization.user"] | str = _REQUIRED  # The object type, which is always `organization.user`
+    api_key_last_used_at: int | None = None  # The Unix timestamp (in seconds) of the user's last API key usage.
     created: int | None = None  # The Unix timestamp (in seconds) of when the user was created.
-    user: UserUser | None = None  # Nested user details.
-    is_service_account: bool | None = None  # Whether the user is a service account.
+    developer_persona: str | None = None  # The developer persona metadata for the user.
+    email: str | None = None  # The email address of the user
+    is_default: bool | None = None  # Whether this is the organization's default user.
     is_scale_tier_authorized_purchaser: bool | None = None  # Whether the user is an authorized purchaser for Scale Tier.
     is_scim_managed: bool | None = None  # Whether the user is managed through SCIM.
-    api_key_last_used_at: int | None = None  # The Unix timestamp (in seconds) of the user's last API key usage.
-    technical_level: str | None = None  # The technical level metadata for the user.
-    developer_persona: str | None = None  # The developer persona metadata for the user.
+    is_service_account: bool | None = None  # Whether the user is a service account.
+    name: str | None = None  # The name of the user
     projects: UserProjects | None = None  # Projects associated with the user, if included.
+    role: str | None = None  # `owner` or `reader`
+    technical_level: str | None = None  # The technical level metadata for the user.
+    user: UserUser | None = None  # Nested user details.
 
 
 class UserDeleteResponse(BaseModel):
-    object: Literal["organization.user.deleted"] | str = _REQUIRED
     id: str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["organization.user.deleted"] | str = _REQUIRED
 
 
 class UserListResource(BaseModel):
     """Paginated list of user objects returned when inspecting group membership."""
 
-    object: Literal["list"] | str = _REQUIRED  # Always `list`.
     data: list[GroupUser] = _REQUIRED  # Users in the current page.
     has_more: bool = _REQUIRED  # Whether more users are available when paginating.
     next: str | None = _REQUIRED  # Cursor to fetch the next page of results, or `null` when no further users are available.
+    object: Literal["list"] | str = _REQUIRED  # Always `list`.
 
 
 class UserListResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[User] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class UserProjects(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[UserProjectsDataItem] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 class UserProjectsDataItem(BaseModel):
@@ -1730,28 +1730,28 @@ class UserRoleAssignment(BaseModel):
     """Role assignment linking a user to a role."""
 
     object: Literal["user.role"] | str = _REQUIRED  # Always `user.role`.
-    user: User = _REQUIRED
     role: Role = _REQUIRED
+    user: User = _REQUIRED
 
 
 class UserRoleUpdateRequest(BaseModel):
+    developer_persona: str | None = None  # Developer persona metadata.
     role: str | None = None  # `owner` or `reader`
     role_id: str | None = None  # Role ID to assign to the user.
     technical_level: str | None = None  # Technical level metadata.
-    developer_persona: str | None = None  # Developer persona metadata.
 
 
 class UserUser(BaseModel):
     """Nested user details."""
 
-    object: Literal["user"] | str = _REQUIRED
     id: str = _REQUIRED
-    email: str | None = None
-    name: str | None = None
-    picture: str | None = None
-    enabled: bool | None = None
+    object: Literal["user"] | str = _REQUIRED
     banned: bool | None = None
     banned_at: int | None = None
+    email: str | None = None
+    enabled: bool | None = None
+    name: str | None = None
+    picture: str | None = None
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -1775,11 +1775,11 @@ if TYPE_CHECKING:
 class HostedToolPermissionUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``ProjectHostedToolPermissionsUpdateRequest`` (the official SDK's request type)."""
 
+    code_interpreter: Mapping[str, Any] | None  # The code interpreter permission update.
     file_search: Mapping[str, Any] | None  # The file search permission update.
-    web_search: Mapping[str, Any] | None  # The web search permission update.
     image_generation: Mapping[str, Any] | None  # The image generation permission update.
     mcp: Mapping[str, Any] | None  # The MCP permission update.
-    code_interpreter: Mapping[str, Any] | None  # The code interpreter permission update.
+    web_search: Mapping[str, Any] | None  # The web search permission update.
 
 
 class InviteCreateParams(TypedDict, total=False):
@@ -1793,60 +1793,60 @@ class InviteCreateParams(TypedDict, total=False):
 class RoleCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``PublicCreateOrganizationRoleBody`` (the official SDK's request type)."""
 
-    role_name: Required[str]  # Unique name for the role.
     permissions: Required[Iterable[str]]  # Permissions to grant to the role.
+    role_name: Required[str]  # Unique name for the role.
     description: str | None  # Optional description of the role.
 
 
 class RoleUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``PublicUpdateOrganizationRoleBody`` (the official SDK's request type)."""
 
-    permissions: Iterable[str] | None  # Updated set of permissions for the role.
     description: str | None  # New description for the role.
+    permissions: Iterable[str] | None  # Updated set of permissions for the role.
     role_name: str | None  # New name for the role.
 
 
 class SpendAlertCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
 
-    threshold_amount: Required[int]  # The alert threshold amount, in cents.
     currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
     interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
     notification_channel: Required[Mapping[str, Any]]
+    threshold_amount: Required[int]  # The alert threshold amount, in cents.
 
 
 class SpendAlertUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
 
-    threshold_amount: Required[int]  # The alert threshold amount, in cents.
     currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
     interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
     notification_channel: Required[Mapping[str, Any]]
+    threshold_amount: Required[int]  # The alert threshold amount, in cents.
 
 
 class SpendLimitUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``UpdateProjectSpendLimitBody`` (the official SDK's request type)."""
 
-    threshold_amount: Required[int]  # The hard spend limit amount, in cents.
     currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
     interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
+    threshold_amount: Required[int]  # The hard spend limit amount, in cents.
 
 
 class UserCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``ProjectUserCreateRequest`` (the official SDK's request type)."""
 
-    user_id: str | None  # The ID of the user.
-    email: str | None  # Email of the user to add.
     role: Required[str]  # `owner` or `member`
+    email: str | None  # Email of the user to add.
+    user_id: str | None  # The ID of the user.
 
 
 class UserUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``UserRoleUpdateRequest`` (the official SDK's request type)."""
 
+    developer_persona: str | None  # Developer persona metadata.
     role: str | None  # `owner` or `reader`
     role_id: str | None  # Role ID to assign to the user.
     technical_level: str | None  # Technical level metadata.
-    developer_persona: str | None  # Developer persona metadata.
 
 
 GroupUpdateResponse = GroupResourceWithSuccess

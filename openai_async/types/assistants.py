@@ -19,18 +19,18 @@ class AssistantObject(BaseModel):
     """Assistant"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["assistant"] | str = _REQUIRED  # The object type, which is always `assistant`.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the assistant was created.
-    name: str | None = _REQUIRED
     description: str | None = _REQUIRED
-    model: str = _REQUIRED  # ID of the model to use.
     instructions: str | None = _REQUIRED
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # A list of tool enabled on the assistant.
-    tool_resources: AssistantObjectToolResources | None = None
     metadata: _shared.Metadata = _REQUIRED
-    temperature: float | None = None
-    top_p: float | None = None
+    model: str = _REQUIRED  # ID of the model to use.
+    name: str | None = _REQUIRED
+    object: Literal["assistant"] | str = _REQUIRED  # The object type, which is always `assistant`.
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # A list of tool enabled on the assistant.
     response_format: AssistantsApiResponseFormatOption | None = None
+    temperature: float | None = None
+    tool_resources: AssistantObjectToolResources | None = None
+    top_p: float | None = None
 
 
 class AssistantObjectToolResources(BaseModel):
@@ -106,16 +106,16 @@ class AssistantsNamedToolChoiceFunction(BaseModel):
 
 class CreateAssistantRequest(BaseModel):
     model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str = _REQUIRED  # ID of the model to use.
-    name: str | None = None
     description: str | None = None
     instructions: str | None = None
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # A list of tool enabled on the assistant.
-    tool_resources: CreateAssistantRequestToolResources | None = None
     metadata: _shared.Metadata | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    name: str | None = None
+    reasoning_effort: _shared.ReasoningEffort | None = None
     response_format: AssistantsApiResponseFormatOption | None = None
+    temperature: float | None = None
+    tool_resources: CreateAssistantRequestToolResources | None = None
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # A list of tool enabled on the assistant.
+    top_p: float | None = None
 
 
 class CreateAssistantRequestToolResources(BaseModel):
@@ -135,8 +135,8 @@ class CreateAssistantRequestToolResourcesFileSearch(BaseModel):
 
 
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
     chunking_strategy: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
     metadata: _shared.Metadata | None = None
 
 
@@ -154,13 +154,13 @@ class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrat
 
 
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
-    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
 
 
 class CreateMessageRequest(BaseModel):
-    role: Literal["user", "assistant"] | str = _REQUIRED  # The role of the entity that is creating the message.
     content: str | list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject] = _REQUIRED
+    role: Literal["user", "assistant"] | str = _REQUIRED  # The role of the entity that is creating the message.
     attachments: list[CreateMessageRequestAttachmentsItem] | None = None
     metadata: _shared.Metadata | None = None
 
@@ -172,41 +172,41 @@ class CreateMessageRequestAttachmentsItem(BaseModel):
 
 class CreateRunRequest(BaseModel):
     assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
-    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    instructions: str | None = None  # Overrides the [instructions](/docs/api-reference/assistants/createAssistant) of the assistant.
     additional_instructions: str | None = None  # Appends additional instructions at the end of the instructions for the run.
     additional_messages: list[CreateMessageRequest] | None = None  # Adds additional messages to the thread before creating the run.
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # Override the tools the assistant can use for this run.
-    metadata: _shared.Metadata | None = None
-    temperature: float | None = None  # What sampling temperature to use, between 0 and 2.
-    top_p: float | None = None  # An alternative to sampling with temperature, called nucleus sampling, where the model considers t...
-    stream: bool | None = None  # If `true`, returns a stream of events that happen during the Run as server-sent events, terminati...
-    max_prompt_tokens: int | None = None  # The maximum number of prompt tokens that may be used over the course of the run.
+    instructions: str | None = None  # Overrides the [instructions](/docs/api-reference/assistants/createAssistant) of the assistant.
     max_completion_tokens: int | None = None  # The maximum number of completion tokens that may be used over the course of the run.
-    truncation_strategy: Any = None
-    tool_choice: AssistantsApiToolChoiceOption | None = None
+    max_prompt_tokens: int | None = None  # The maximum number of prompt tokens that may be used over the course of the run.
+    metadata: _shared.Metadata | None = None
+    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
     parallel_tool_calls: _shared.ParallelToolCalls | None = None
+    reasoning_effort: _shared.ReasoningEffort | None = None
     response_format: AssistantsApiResponseFormatOption | None = None
+    stream: bool | None = None  # If `true`, returns a stream of events that happen during the Run as server-sent events, terminati...
+    temperature: float | None = None  # What sampling temperature to use, between 0 and 2.
+    tool_choice: AssistantsApiToolChoiceOption | None = None
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # Override the tools the assistant can use for this run.
+    top_p: float | None = None  # An alternative to sampling with temperature, called nucleus sampling, where the model considers t...
+    truncation_strategy: Any = None
 
 
 class CreateThreadAndRunRequest(BaseModel):
     assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
-    thread: CreateThreadRequest | None = None
-    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
     instructions: str | None = None  # Override the default system message of the assistant.
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # Override the tools the assistant can use for this run.
-    tool_resources: CreateThreadAndRunRequestToolResources | None = None  # A set of resources that are used by the assistant's tools.
-    metadata: _shared.Metadata | None = None
-    temperature: float | None = None  # What sampling temperature to use, between 0 and 2.
-    top_p: float | None = None  # An alternative to sampling with temperature, called nucleus sampling, where the model considers t...
-    stream: bool | None = None  # If `true`, returns a stream of events that happen during the Run as server-sent events, terminati...
-    max_prompt_tokens: int | None = None  # The maximum number of prompt tokens that may be used over the course of the run.
     max_completion_tokens: int | None = None  # The maximum number of completion tokens that may be used over the course of the run.
-    truncation_strategy: Any = None
-    tool_choice: AssistantsApiToolChoiceOption | None = None
+    max_prompt_tokens: int | None = None  # The maximum number of prompt tokens that may be used over the course of the run.
+    metadata: _shared.Metadata | None = None
+    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # The ID of the [Model](/docs/api-reference/models) to be used to execute this run.
     parallel_tool_calls: _shared.ParallelToolCalls | None = None
     response_format: AssistantsApiResponseFormatOption | None = None
+    stream: bool | None = None  # If `true`, returns a stream of events that happen during the Run as server-sent events, terminati...
+    temperature: float | None = None  # What sampling temperature to use, between 0 and 2.
+    thread: CreateThreadRequest | None = None
+    tool_choice: AssistantsApiToolChoiceOption | None = None
+    tool_resources: CreateThreadAndRunRequestToolResources | None = None  # A set of resources that are used by the assistant's tools.
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # Override the tools the assistant can use for this run.
+    top_p: float | None = None  # An alternative to sampling with temperature, called nucleus sampling, where the model considers t...
+    truncation_strategy: Any = None
 
 
 class CreateThreadAndRunRequestToolResources(BaseModel):
@@ -228,8 +228,8 @@ class CreateThreadRequest(BaseModel):
     """Options to create a new thread."""
 
     messages: list[CreateMessageRequest] | None = None  # A list of [messages](/docs/api-reference/messages) to start the thread with.
-    tool_resources: CreateThreadRequestToolResources | None = None
     metadata: _shared.Metadata | None = None
+    tool_resources: CreateThreadRequestToolResources | None = None
 
 
 class CreateThreadRequestToolResources(BaseModel):
@@ -249,8 +249,8 @@ class CreateThreadRequestToolResourcesFileSearch(BaseModel):
 
 
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
     chunking_strategy: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
     metadata: _shared.Metadata | None = None
 
 
@@ -268,8 +268,8 @@ class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategy
 
 
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
-    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
 
 
 class DeleteAssistantResponse(BaseModel):
@@ -293,54 +293,54 @@ class DeleteThreadResponse(BaseModel):
 class DoneEvent(BaseModel):
     """Occurs when a stream ends."""
 
-    event: Literal["done"] | str = _REQUIRED
     data: Literal["[DONE]"] | str = _REQUIRED
+    event: Literal["done"] | str = _REQUIRED
 
 
 class ErrorEvent(BaseModel):
     """Occurs when an [error](/docs/guides/error-codes#api-errors) occurs."""
 
-    event: Literal["error"] | str = _REQUIRED
     data: _shared.Error = _REQUIRED
+    event: Literal["error"] | str = _REQUIRED
 
 
 class FileSearchRankingOptions(BaseModel):
     """File search tool call ranking options"""
 
-    ranker: FileSearchRanker | None = None
     score_threshold: float = _REQUIRED  # The score threshold for the file search.
+    ranker: FileSearchRanker | None = None
 
 
 class ListAssistantsResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[AssistantObject] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class ListMessagesResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[MessageObject] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class ListRunStepsResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[RunStepObject] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class ListRunsResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[RunObject] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
@@ -378,10 +378,10 @@ class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type
     """File citation"""
 
     type: ClassVar[Literal["file_citation"]] = "file_citation"
-    text: str = _REQUIRED  # The text in the message content that needs to be replaced.
+    end_index: int = _REQUIRED
     file_citation: MessageContentTextAnnotationsFileCitationObjectFileCitation = _REQUIRED
     start_index: int = _REQUIRED
-    end_index: int = _REQUIRED
+    text: str = _REQUIRED  # The text in the message content that needs to be replaced.
 
 
 class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
@@ -392,10 +392,10 @@ class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", t
     """File path"""
 
     type: ClassVar[Literal["file_path"]] = "file_path"
-    text: str = _REQUIRED  # The text in the message content that needs to be replaced.
+    end_index: int = _REQUIRED
     file_path: MessageContentTextAnnotationsFilePathObjectFilePath = _REQUIRED
     start_index: int = _REQUIRED
-    end_index: int = _REQUIRED
+    text: str = _REQUIRED  # The text in the message content that needs to be replaced.
 
 
 class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
@@ -410,8 +410,8 @@ class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
 
 
 class MessageContentTextObjectText(BaseModel):
-    value: str = _REQUIRED  # The data that makes up the text.
     annotations: list[MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject] = _REQUIRED
+    value: str = _REQUIRED  # The data that makes up the text.
 
 
 class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
@@ -423,8 +423,8 @@ class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image
 
 
 class MessageDeltaContentImageFileObjectImageFile(BaseModel):
-    file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
+    file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
 
 
 class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
@@ -436,8 +436,8 @@ class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_
 
 
 class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
-    url: str | None = None  # The URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
     detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
+    url: str | None = None  # The URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
 
 
 class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
@@ -453,10 +453,10 @@ class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field=
 
     type: ClassVar[Literal["file_citation"]] = "file_citation"
     index: int = _REQUIRED  # The index of the annotation in the text content part.
-    text: str | None = None  # The text in the message content that needs to be replaced.
+    end_index: int | None = None
     file_citation: MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation | None = None
     start_index: int | None = None
-    end_index: int | None = None
+    text: str | None = None  # The text in the message content that needs to be replaced.
 
 
 class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
@@ -469,10 +469,10 @@ class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="typ
 
     type: ClassVar[Literal["file_path"]] = "file_path"
     index: int = _REQUIRED  # The index of the annotation in the text content part.
-    text: str | None = None  # The text in the message content that needs to be replaced.
+    end_index: int | None = None
     file_path: MessageDeltaContentTextAnnotationsFilePathObjectFilePath | None = None
     start_index: int | None = None
-    end_index: int | None = None
+    text: str | None = None  # The text in the message content that needs to be replaced.
 
 
 class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
@@ -488,42 +488,42 @@ class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
 
 
 class MessageDeltaContentTextObjectText(BaseModel):
-    value: str | None = None  # The data that makes up the text.
     annotations: list[MessageDeltaContentTextAnnotationsFileCitationObject | MessageDeltaContentTextAnnotationsFilePathObject] | None = None
+    value: str | None = None  # The data that makes up the text.
 
 
 class MessageDeltaObject(BaseModel):
     """Message delta object"""
 
     id: str = _REQUIRED  # The identifier of the message, which can be referenced in API endpoints.
-    object: Literal["thread.message.delta"] | str = _REQUIRED  # The object type, which is always `thread.message.delta`.
     delta: MessageDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the Message.
+    object: Literal["thread.message.delta"] | str = _REQUIRED  # The object type, which is always `thread.message.delta`.
 
 
 class MessageDeltaObjectDelta(BaseModel):
     """The delta containing the fields that have changed on the Message."""
 
-    role: Literal["user", "assistant"] | str | None = None  # The entity that produced the message.
     content: list[MessageDeltaContentImageFileObject | MessageDeltaContentTextObject | MessageDeltaContentRefusalObject | MessageDeltaContentImageUrlObject] | None = None  # The content of the message in array of text and/or images.
+    role: Literal["user", "assistant"] | str | None = None  # The entity that produced the message.
 
 
 class MessageObject(BaseModel):
     """The message object"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["thread.message"] | str = _REQUIRED  # The object type, which is always `thread.message`.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the message was created.
-    thread_id: str = _REQUIRED  # The [thread](/docs/api-reference/threads) ID that this message belongs to.
-    status: Literal["in_progress", "incomplete", "completed"] | str = _REQUIRED  # The status of the message, which can be either `in_progress`, `incomplete`, or `completed`.
-    incomplete_details: MessageObjectIncompleteDetails | None = _REQUIRED
-    completed_at: int | None = _REQUIRED
-    incomplete_at: int | None = _REQUIRED
-    role: Literal["user", "assistant"] | str = _REQUIRED  # The entity that produced the message.
-    content: list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject | MessageContentRefusalObject] = _REQUIRED  # The content of the message in array of text and/or images.
     assistant_id: str | None = _REQUIRED
-    run_id: str | None = _REQUIRED
     attachments: list[MessageObjectAttachmentsItem] | None = _REQUIRED
+    completed_at: int | None = _REQUIRED
+    content: list[MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject | MessageContentRefusalObject] = _REQUIRED  # The content of the message in array of text and/or images.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the message was created.
+    incomplete_at: int | None = _REQUIRED
+    incomplete_details: MessageObjectIncompleteDetails | None = _REQUIRED
     metadata: _shared.Metadata = _REQUIRED
+    object: Literal["thread.message"] | str = _REQUIRED  # The object type, which is always `thread.message`.
+    role: Literal["user", "assistant"] | str = _REQUIRED  # The entity that produced the message.
+    run_id: str | None = _REQUIRED
+    status: Literal["in_progress", "incomplete", "completed"] | str = _REQUIRED  # The status of the message, which can be either `in_progress`, `incomplete`, or `completed`.
+    thread_id: str = _REQUIRED  # The [thread](/docs/api-reference/threads) ID that this message belongs to.
 
 
 class MessageObjectAttachmentsItem(BaseModel):
@@ -547,50 +547,50 @@ class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
 class MessageStreamEventThreadMessageCompleted(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is completed."""
 
-    event: Literal["thread.message.completed"] | str = _REQUIRED
     data: MessageObject = _REQUIRED
+    event: Literal["thread.message.completed"] | str = _REQUIRED
 
 
 class MessageStreamEventThreadMessageCreated(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) is created."""
 
-    event: Literal["thread.message.created"] | str = _REQUIRED
     data: MessageObject = _REQUIRED
+    event: Literal["thread.message.created"] | str = _REQUIRED
 
 
 class MessageStreamEventThreadMessageDelta(BaseModel):
     """Occurs when parts of a [Message](/docs/api-reference/messages/object) are being streamed."""
 
-    event: Literal["thread.message.delta"] | str = _REQUIRED
     data: MessageDeltaObject = _REQUIRED
+    event: Literal["thread.message.delta"] | str = _REQUIRED
 
 
 class MessageStreamEventThreadMessageInProgress(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) moves to an `in_progress` state."""
 
-    event: Literal["thread.message.in_progress"] | str = _REQUIRED
     data: MessageObject = _REQUIRED
+    event: Literal["thread.message.in_progress"] | str = _REQUIRED
 
 
 class MessageStreamEventThreadMessageIncomplete(BaseModel):
     """Occurs when a [message](/docs/api-reference/messages/object) ends before it is completed."""
 
-    event: Literal["thread.message.incomplete"] | str = _REQUIRED
     data: MessageObject = _REQUIRED
+    event: Literal["thread.message.incomplete"] | str = _REQUIRED
 
 
 class ModifyAssistantRequest(BaseModel):
-    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # ID of the model to use.
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    name: str | None = None
     description: str | None = None
     instructions: str | None = None
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # A list of tool enabled on the assistant.
-    tool_resources: ModifyAssistantRequestToolResources | None = None
     metadata: _shared.Metadata | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    model: Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str | None = None  # ID of the model to use.
+    name: str | None = None
+    reasoning_effort: _shared.ReasoningEffort | None = None
     response_format: AssistantsApiResponseFormatOption | None = None
+    temperature: float | None = None
+    tool_resources: ModifyAssistantRequestToolResources | None = None
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # A list of tool enabled on the assistant.
+    top_p: float | None = None
 
 
 class ModifyAssistantRequestToolResources(BaseModel):
@@ -617,8 +617,8 @@ class ModifyRunRequest(BaseModel):
 
 
 class ModifyThreadRequest(BaseModel):
-    tool_resources: ModifyThreadRequestToolResources | None = None
     metadata: _shared.Metadata | None = None
+    tool_resources: ModifyThreadRequestToolResources | None = None
 
 
 class ModifyThreadRequestToolResources(BaseModel):
@@ -648,32 +648,32 @@ class RunObject(BaseModel):
     """A run on a thread"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["thread.run"] | str = _REQUIRED  # The object type, which is always `thread.run`.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run was created.
-    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was executed on as a part of this run.
     assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) used for execution of this run.
-    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"] | str = _REQUIRED  # The status of the run, which can be either `queued`, `in_progress`, `requires_action`, `cancellin...
-    required_action: RunObjectRequiredAction | None = _REQUIRED  # Details on the action required to continue the run.
-    last_error: RunObjectLastError | None = _REQUIRED  # The last error associated with this run.
-    expires_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run will expire.
-    started_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was started.
     cancelled_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was cancelled.
-    failed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run failed.
     completed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was completed.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run was created.
+    expires_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run will expire.
+    failed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run failed.
     incomplete_details: RunObjectIncompleteDetails | None = _REQUIRED  # Details on why the run is incomplete.
-    model: str = _REQUIRED  # The model that the [assistant](/docs/api-reference/assistants) used for this run.
     instructions: str = _REQUIRED  # The instructions that the [assistant](/docs/api-reference/assistants) used for this run.
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # The list of tools that the [assistant](/docs/api-reference/assistants) used for this run.
+    last_error: RunObjectLastError | None = _REQUIRED  # The last error associated with this run.
+    max_completion_tokens: int | None = _REQUIRED  # The maximum number of completion tokens specified to have been used over the course of the run.
+    max_prompt_tokens: int | None = _REQUIRED  # The maximum number of prompt tokens specified to have been used over the course of the run.
     metadata: _shared.Metadata = _REQUIRED
+    model: str = _REQUIRED  # The model that the [assistant](/docs/api-reference/assistants) used for this run.
+    object: Literal["thread.run"] | str = _REQUIRED  # The object type, which is always `thread.run`.
+    parallel_tool_calls: _shared.ParallelToolCalls = _REQUIRED
+    required_action: RunObjectRequiredAction | None = _REQUIRED  # Details on the action required to continue the run.
+    response_format: AssistantsApiResponseFormatOption | None = _REQUIRED
+    started_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was started.
+    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"] | str = _REQUIRED  # The status of the run, which can be either `queued`, `in_progress`, `requires_action`, `cancellin...
+    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was executed on as a part of this run.
+    tool_choice: AssistantsApiToolChoiceOption = _REQUIRED
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # The list of tools that the [assistant](/docs/api-reference/assistants) used for this run.
+    truncation_strategy: Any = _REQUIRED
     usage: RunCompletionUsage = _REQUIRED
     temperature: float | None = None  # The sampling temperature used for this run.
     top_p: float | None = None  # The nucleus sampling value used for this run.
-    max_prompt_tokens: int | None = _REQUIRED  # The maximum number of prompt tokens specified to have been used over the course of the run.
-    max_completion_tokens: int | None = _REQUIRED  # The maximum number of completion tokens specified to have been used over the course of the run.
-    truncation_strategy: Any = _REQUIRED
-    tool_choice: AssistantsApiToolChoiceOption = _REQUIRED
-    parallel_tool_calls: _shared.ParallelToolCalls = _REQUIRED
-    response_format: AssistantsApiResponseFormatOption | None = _REQUIRED
 
 
 class RunObjectIncompleteDetails(BaseModel):
@@ -714,8 +714,8 @@ class RunStepDeltaObject(BaseModel):
     """Run step delta object"""
 
     id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
-    object: Literal["thread.run.step.delta"] | str = _REQUIRED  # The object type, which is always `thread.run.step.delta`.
     delta: RunStepDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the run step.
+    object: Literal["thread.run.step.delta"] | str = _REQUIRED  # The object type, which is always `thread.run.step.delta`.
 
 
 class RunStepDeltaObjectDelta(BaseModel):
@@ -775,9 +775,9 @@ class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="typ
     """File search tool call"""
 
     type: ClassVar[Literal["file_search"]] = "file_search"
+    file_search: dict[str, Any] = _REQUIRED  # For now, this is always going to be an empty object.
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
-    file_search: dict[str, Any] = _REQUIRED  # For now, this is always going to be an empty object.
 
 
 class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
@@ -792,8 +792,8 @@ class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type"
 class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
     """The definition of the function that was called."""
 
-    name: str | None = None  # The name of the function.
     arguments: str | None = None  # The arguments passed to the function.
+    name: str | None = None  # The name of the function.
     output: str | None = None
 
 
@@ -895,8 +895,8 @@ class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="fu
 class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
     """The definition of the function that was called."""
 
-    name: str = _REQUIRED  # The name of the function.
     arguments: str = _REQUIRED  # The arguments passed to the function.
+    name: str = _REQUIRED  # The name of the function.
     output: str | None = _REQUIRED
 
 
@@ -911,20 +911,20 @@ class RunStepObject(BaseModel):
     """Run steps"""
 
     id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
-    object: Literal["thread.run.step"] | str = _REQUIRED  # The object type, which is always `thread.run.step`.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run step was created.
     assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) associated with the run step.
-    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was run.
+    cancelled_at: int | None = _REQUIRED
+    completed_at: int | None = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run step was created.
+    expired_at: int | None = _REQUIRED
+    failed_at: int | None = _REQUIRED
+    last_error: RunStepObjectLastError | None = _REQUIRED
+    metadata: _shared.Metadata = _REQUIRED
+    object: Literal["thread.run.step"] | str = _REQUIRED  # The object type, which is always `thread.run.step`.
     run_id: str = _REQUIRED  # The ID of the [run](/docs/api-reference/runs) that this run step is a part of.
-    type: Literal["message_creation", "tool_calls"] | str = _REQUIRED  # The type of run step, which can be either `message_creation` or `tool_calls`.
     status: Literal["in_progress", "cancelled", "failed", "completed", "expired"] | str = _REQUIRED  # The status of the run step, which can be either `in_progress`, `cancelled`, `failed`, `completed`...
     step_details: RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject = _REQUIRED  # The details of the run step.
-    last_error: RunStepObjectLastError | None = _REQUIRED
-    expired_at: int | None = _REQUIRED
-    cancelled_at: int | None = _REQUIRED
-    failed_at: int | None = _REQUIRED
-    completed_at: int | None = _REQUIRED
-    metadata: _shared.Metadata = _REQUIRED
+    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was run.
+    type: Literal["message_creation", "tool_calls"] | str = _REQUIRED  # The type of run step, which can be either `message_creation` or `tool_calls`.
     usage: RunStepCompletionUsage = _REQUIRED
 
 
@@ -938,120 +938,120 @@ class RunStepObjectLastError(BaseModel):
 class RunStepStreamEventThreadRunStepCancelled(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is cancelled."""
 
-    event: Literal["thread.run.step.cancelled"] | str = _REQUIRED
     data: RunStepObject = _REQUIRED
+    event: Literal["thread.run.step.cancelled"] | str = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepCompleted(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is completed."""
 
-    event: Literal["thread.run.step.completed"] | str = _REQUIRED
     data: RunStepObject = _REQUIRED
+    event: Literal["thread.run.step.completed"] | str = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepCreated(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) is created."""
 
-    event: Literal["thread.run.step.created"] | str = _REQUIRED
     data: RunStepObject = _REQUIRED
+    event: Literal["thread.run.step.created"] | str = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepDelta(BaseModel):
     """Occurs when parts of a [run step](/docs/api-reference/run-steps/step-object) are being streamed."""
 
-    event: Literal["thread.run.step.delta"] | str = _REQUIRED
     data: RunStepDeltaObject = _REQUIRED
+    event: Literal["thread.run.step.delta"] | str = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepExpired(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) expires."""
 
-    event: Literal["thread.run.step.expired"] | str = _REQUIRED
     data: RunStepObject = _REQUIRED
+    event: Literal["thread.run.step.expired"] | str = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepFailed(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) fails."""
 
-    event: Literal["thread.run.step.failed"] | str = _REQUIRED
     data: RunStepObject = _REQUIRED
+    event: Literal["thread.run.step.failed"] | str = _REQUIRED
 
 
 class RunStepStreamEventThreadRunStepInProgress(BaseModel):
     """Occurs when a [run step](/docs/api-reference/run-steps/step-object) moves to an `in_progress` state."""
 
-    event: Literal["thread.run.step.in_progress"] | str = _REQUIRED
     data: RunStepObject = _REQUIRED
+    event: Literal["thread.run.step.in_progress"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunCancelled(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) is cancelled."""
 
-    event: Literal["thread.run.cancelled"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.cancelled"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunCancelling(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `cancelling` status."""
 
-    event: Literal["thread.run.cancelling"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.cancelling"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunCompleted(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) is completed."""
 
-    event: Literal["thread.run.completed"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.completed"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunCreated(BaseModel):
     """Occurs when a new [run](/docs/api-reference/runs/object) is created."""
 
-    event: Literal["thread.run.created"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.created"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunExpired(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) expires."""
 
-    event: Literal["thread.run.expired"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.expired"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunFailed(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) fails."""
 
-    event: Literal["thread.run.failed"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.failed"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunInProgress(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to an `in_progress` status."""
 
-    event: Literal["thread.run.in_progress"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.in_progress"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunIncomplete(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) ends with status `incomplete`."""
 
-    event: Literal["thread.run.incomplete"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.incomplete"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunQueued(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `queued` status."""
 
-    event: Literal["thread.run.queued"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.queued"] | str = _REQUIRED
 
 
 class RunStreamEventThreadRunRequiresAction(BaseModel):
     """Occurs when a [run](/docs/api-reference/runs/object) moves to a `requires_action` status."""
 
-    event: Literal["thread.run.requires_action"] | str = _REQUIRED
     data: RunObject = _REQUIRED
+    event: Literal["thread.run.requires_action"] | str = _REQUIRED
 
 
 class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
@@ -1065,8 +1065,8 @@ class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
 class RunToolCallObjectFunction(BaseModel):
     """The function definition."""
 
-    name: str = _REQUIRED  # The name of the function.
     arguments: str = _REQUIRED  # The arguments that the model expects you to pass to the function.
+    name: str = _REQUIRED  # The name of the function.
 
 
 class SubmitToolOutputsRunRequest(BaseModel):
@@ -1075,18 +1075,18 @@ class SubmitToolOutputsRunRequest(BaseModel):
 
 
 class SubmitToolOutputsRunRequestToolOutputsItem(BaseModel):
-    tool_call_id: str | None = None  # The ID of the tool call in the `required_action` object within the run object the output is being...
     output: str | None = None  # The output of the tool call to be submitted to continue the run.
+    tool_call_id: str | None = None  # The ID of the tool call in the `required_action` object within the run object the output is being...
 
 
 class ThreadObject(BaseModel):
     """Thread"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["thread"] | str = _REQUIRED  # The object type, which is always `thread`.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the thread was created.
-    tool_resources: ThreadObjectToolResources | None = _REQUIRED
     metadata: _shared.Metadata = _REQUIRED
+    object: Literal["thread"] | str = _REQUIRED  # The object type, which is always `thread`.
+    tool_resources: ThreadObjectToolResources | None = _REQUIRED
 
 
 class ThreadObjectToolResources(BaseModel):
@@ -1107,9 +1107,9 @@ class ThreadObjectToolResourcesFileSearch(BaseModel):
 class ThreadStreamEvent2(BaseModel):
     """Occurs when a new [thread](/docs/api-reference/threads/object) is created."""
 
-    enabled: bool | None = None  # Whether to enable input audio transcription.
-    event: Literal["thread.created"] | str = _REQUIRED
     data: ThreadObject = _REQUIRED
+    event: Literal["thread.created"] | str = _REQUIRED
+    enabled: bool | None = None  # Whether to enable input audio transcription.
 
 
 class TruncationObject(BaseModel):
@@ -1155,32 +1155,32 @@ class AssistantCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
 
     model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
-    name: str | None
     description: str | None
     instructions: str | None
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
-    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
-    tool_resources: Mapping[str, Any] | None
     metadata: Mapping[str, str] | None
-    temperature: float | None
-    top_p: float | None
+    name: str | None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
     response_format: Literal["auto"] | str | Mapping[str, Any] | None
+    temperature: float | None
+    tool_resources: Mapping[str, Any] | None
+    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
+    top_p: float | None
 
 
 class AssistantUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
 
     model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
-    name: str | None
     description: str | None
     instructions: str | None
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
-    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
-    tool_resources: Mapping[str, Any] | None
     metadata: Mapping[str, str] | None
-    temperature: float | None
-    top_p: float | None
+    name: str | None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
     response_format: Literal["auto"] | str | Mapping[str, Any] | None
+    temperature: float | None
+    tool_resources: Mapping[str, Any] | None
+    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
+    top_p: float | None
 
 
 class FileSearchToolParam(TypedDict, total=False):
@@ -1207,8 +1207,8 @@ class ImageURLContentBlockParam(TypedDict, total=False):
 class MessageCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateMessageRequest`` (the official SDK's request type)."""
 
-    role: Required[Literal["user", "assistant"] | str]  # The role of the entity that is creating the message.
     content: Required[str | Iterable[ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]]]
+    role: Required[Literal["user", "assistant"] | str]  # The role of the entity that is creating the message.
     attachments: Iterable[Mapping[str, Any]] | None
     metadata: Mapping[str, str] | None
 
@@ -1217,8 +1217,8 @@ class ThreadCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateThreadRequest`` (the official SDK's request type)."""
 
     messages: Iterable[MessageCreateParams]  # A list of [messages](/docs/api-reference/messages) to start the thread with.
-    tool_resources: Mapping[str, Any] | None
     metadata: Mapping[str, str] | None
+    tool_resources: Mapping[str, Any] | None
 
 
 AssistantToolParam = FileSearchToolParam | Mapping[str, Any]

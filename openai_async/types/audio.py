@@ -16,10 +16,10 @@ __all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseSt
 _REQUIRED: Any = None
 
 class CreateSpeechRequest(BaseModel):
-    model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str = _REQUIRED  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
     input: str = _REQUIRED  # The text to generate audio for.
-    instructions: str | None = None  # Control the voice of your generated audio with additional instructions.
+    model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str = _REQUIRED  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
     voice: _shared.VoiceIdsOrCustomVoice = _REQUIRED  # The voice to use when generating the audio.
+    instructions: str | None = None  # Control the voice of your generated audio with additional instructions.
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str | None = None  # The format to audio in.
     speed: float | None = None  # The speed of the generated audio.
     stream_format: Literal["sse", "audio"] | str | None = None  # The format to stream the audio in.
@@ -28,27 +28,27 @@ class CreateSpeechRequest(BaseModel):
 class CreateTranscriptionRequest(BaseModel):
     file: bytes = _REQUIRED  # The audio file object (not file name) to transcribe, in one of these formats: flac, mp3, mp4, mpe...
     model: Literal["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"] | str = _REQUIRED  # ID of the model to use.
-    language: str | None = None  # The language of the input audio.
-    languages: list[str] | None = None  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
-    keywords: list[str] | None = None  # Words or phrases to guide transcription of the input audio.
-    prompt: str | None = None  # An optional text to guide the model's style or continue a previous audio segment.
-    response_format: AudioResponseFormat | None = None
-    temperature: float | None = None  # The sampling temperature, between 0 and 1.
-    include: list[TranscriptionInclude] | None = None  # Additional information to include in the transcription response.
-    timestamp_granularities: list[Literal["word", "segment"] | str] | None = None  # The timestamp granularities to populate for this transcription.
-    stream: bool | None = None
     chunking_strategy: Literal["auto"] | str | VadConfig | None = None
+    include: list[TranscriptionInclude] | None = None  # Additional information to include in the transcription response.
+    keywords: list[str] | None = None  # Words or phrases to guide transcription of the input audio.
     known_speaker_names: list[str] | None = None  # Optional list of speaker names that correspond to the audio samples provided in `known_speaker_re...
     known_speaker_references: list[str] | None = None  # Optional list of audio samples (as [data URLs](https://developer.mozilla.org/en-US/docs/Web/HTTP/...
+    language: str | None = None  # The language of the input audio.
+    languages: list[str] | None = None  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
+    prompt: str | None = None  # An optional text to guide the model's style or continue a previous audio segment.
+    response_format: AudioResponseFormat | None = None
+    stream: bool | None = None
+    temperature: float | None = None  # The sampling temperature, between 0 and 1.
+    timestamp_granularities: list[Literal["word", "segment"] | str] | None = None  # The timestamp granularities to populate for this transcription.
 
 
 class CreateTranscriptionResponseDiarizedJson(BaseModel):
     """Represents a diarized transcription response returned by the model, including the combined transcript and speaker-segment annotations."""
 
-    task: Literal["transcribe"] | str = _REQUIRED  # The type of task that was run.
     duration: float = _REQUIRED  # Duration of the input audio in seconds.
-    text: str = _REQUIRED  # The concatenated transcript text for the entire audio input.
     segments: list[TranscriptionDiarizedSegment] = _REQUIRED  # Segments of the transcript annotated with timestamps and speaker labels.
+    task: Literal["transcribe"] | str = _REQUIRED  # The type of task that was run.
+    text: str = _REQUIRED  # The concatenated transcript text for the entire audio input.
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token or duration usage statistics for the request.
 
 
@@ -62,20 +62,20 @@ class CreateTranscriptionResponseJson(BaseModel):
 
 
 class CreateTranscriptionResponseJsonLogprobsItem(BaseModel):
-    token: str | None = None  # The token in the transcription.
-    logprob: float | None = None  # The log probability of the token.
     bytes: list[float] | None = None  # The bytes of the token.
+    logprob: float | None = None  # The log probability of the token.
+    token: str | None = None  # The token in the transcription.
 
 
 class CreateTranscriptionResponseVerboseJson(BaseModel):
     """Represents a verbose json transcription response returned by model, based on the provided input."""
 
-    language: str = _REQUIRED  # The language of the input audio.
     duration: float = _REQUIRED  # The duration of the input audio.
+    language: str = _REQUIRED  # The language of the input audio.
     text: str = _REQUIRED  # The transcribed text.
-    words: list[TranscriptionWord] | None = None  # Extracted words and their corresponding timestamps.
     segments: list[TranscriptionSegment] | None = None  # Segments of the transcribed text and their corresponding details.
     usage: _shared.TranscriptTextUsageDuration | None = None
+    words: list[TranscriptionWord] | None = None  # Extracted words and their corresponding timestamps.
 
 
 class CreateTranslationRequest(BaseModel):
@@ -91,22 +91,22 @@ class CreateTranslationResponseJson(BaseModel):
 
 
 class CreateTranslationResponseVerboseJson(BaseModel):
-    language: str = _REQUIRED  # The language of the output translation (always `english`).
     duration: float = _REQUIRED  # The duration of the input audio.
+    language: str = _REQUIRED  # The language of the output translation (always `english`).
     text: str = _REQUIRED  # The translated text.
     segments: list[TranscriptionSegment] | None = None  # Segments of the translated text and their corresponding details.
 
 
 class CreateVoiceConsentRequest(BaseModel):
+    language: str = _REQUIRED  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
     name: str = _REQUIRED  # The label to use for this consent recording.
     recording: bytes = _REQUIRED  # The consent audio recording file.
-    language: str = _REQUIRED  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
 
 
 class CreateVoiceRequest(BaseModel):
-    name: str = _REQUIRED  # The name of the new voice.
     audio_sample: bytes = _REQUIRED  # The sample audio recording file.
     consent: str = _REQUIRED  # The consent recording ID (for example, `cons_1234`).
+    name: str = _REQUIRED  # The name of the new voice.
 
 
 class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
@@ -141,9 +141,9 @@ class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text
 
 
 class TranscriptTextDeltaEventLogprobsItem(BaseModel):
-    token: str | None = None  # The token that was used to generate the log probability.
-    logprob: float | None = None  # The log probability of the token.
     bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
+    logprob: float | None = None  # The log probability of the token.
+    token: str | None = None  # The token that was used to generate the log probability.
 
 
 class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
@@ -157,9 +157,9 @@ class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.
 
 
 class TranscriptTextDoneEventLogprobsItem(BaseModel):
-    token: str | None = None  # The token that was used to generate the log probability.
-    logprob: float | None = None  # The log probability of the token.
     bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
+    logprob: float | None = None  # The log probability of the token.
+    token: str | None = None  # The token that was used to generate the log probability.
 
 
 class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
@@ -167,10 +167,10 @@ class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.te
 
     type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
     id: str = _REQUIRED  # Unique identifier for the segment.
-    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
     end: float = _REQUIRED  # End timestamp of the segment in seconds.
-    text: str = _REQUIRED  # Transcript text for this segment.
     speaker: str = _REQUIRED  # Speaker label for this segment.
+    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
+    text: str = _REQUIRED  # Transcript text for this segment.
 
 
 class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
@@ -178,29 +178,29 @@ class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.
 
     type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
     id: str = _REQUIRED  # Unique identifier for the segment.
-    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
     end: float = _REQUIRED  # End timestamp of the segment in seconds.
-    text: str = _REQUIRED  # Transcript text for this segment.
     speaker: str = _REQUIRED  # Speaker label for this segment.
+    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
+    text: str = _REQUIRED  # Transcript text for this segment.
 
 
 class TranscriptionSegment(BaseModel):
     id: int = _REQUIRED  # Unique identifier of the segment.
-    seek: int = _REQUIRED  # Seek offset of the segment.
-    start: float = _REQUIRED  # Start time of the segment in seconds.
-    end: float = _REQUIRED  # End time of the segment in seconds.
-    text: str = _REQUIRED  # Text content of the segment.
-    tokens: list[int] = _REQUIRED  # Array of token IDs for the text content.
-    temperature: float = _REQUIRED  # Temperature parameter used for generating the segment.
     avg_logprob: float = _REQUIRED  # Average logprob of the segment.
     compression_ratio: float = _REQUIRED  # Compression ratio of the segment.
+    end: float = _REQUIRED  # End time of the segment in seconds.
     no_speech_prob: float = _REQUIRED  # Probability of no speech in the segment.
+    seek: int = _REQUIRED  # Seek offset of the segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    temperature: float = _REQUIRED  # Temperature parameter used for generating the segment.
+    text: str = _REQUIRED  # Text content of the segment.
+    tokens: list[int] = _REQUIRED  # Array of token IDs for the text content.
 
 
 class TranscriptionWord(BaseModel):
-    word: str = _REQUIRED  # The text content of the word.
-    start: float = _REQUIRED  # Start time of the word in seconds.
     end: float = _REQUIRED  # End time of the word in seconds.
+    start: float = _REQUIRED  # Start time of the word in seconds.
+    word: str = _REQUIRED  # The text content of the word.
 
 
 class UpdateVoiceConsentRequest(BaseModel):
@@ -216,35 +216,35 @@ class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
 
 class VoiceConsentDeletedResource(BaseModel):
     id: str = _REQUIRED  # The consent recording identifier.
-    object: Literal["audio.voice_consent"] | str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["audio.voice_consent"] | str = _REQUIRED
 
 
 class VoiceConsentListResource(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[VoiceConsentResource] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class VoiceConsentResource(BaseModel):
     """Voice consent"""
 
-    object: Literal["audio.voice_consent"] | str = _REQUIRED  # The object type, which is always `audio.voice_consent`.
     id: str = _REQUIRED  # The consent recording identifier.
-    name: str = _REQUIRED  # The label provided when the consent recording was uploaded.
-    language: str = _REQUIRED  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the consent recording was created.
+    language: str = _REQUIRED  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
+    name: str = _REQUIRED  # The label provided when the consent recording was uploaded.
+    object: Literal["audio.voice_consent"] | str = _REQUIRED  # The object type, which is always `audio.voice_consent`.
 
 
 class VoiceResource(BaseModel):
     """Voice"""
 
-    object: Literal["audio.voice"] | str = _REQUIRED  # The object type, which is always `audio.voice`.
     id: str = _REQUIRED  # The voice identifier, which can be referenced in API endpoints.
-    name: str = _REQUIRED  # The name of the voice.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the voice was created.
+    name: str = _REQUIRED  # The name of the voice.
+    object: Literal["audio.voice"] | str = _REQUIRED  # The object type, which is always `audio.voice`.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -273,10 +273,10 @@ if TYPE_CHECKING:
 class SpeechCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateSpeechRequest`` (the official SDK's request type)."""
 
-    model: Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
     input: Required[str]  # The text to generate audio for.
-    instructions: str  # Control the voice of your generated audio with additional instructions.
+    model: Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
     voice: Required[str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]]  # The voice to use when generating the audio.
+    instructions: str  # Control the voice of your generated audio with additional instructions.
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str  # The format to audio in.
     speed: float  # The speed of the generated audio.
     stream_format: Literal["sse", "audio"] | str  # The format to stream the audio in.
@@ -295,9 +295,9 @@ class TranslationCreateParams(TypedDict, total=False):
 class VoiceConsentCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVoiceConsentRequest`` (the official SDK's request type)."""
 
+    language: Required[str]  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
     name: Required[str]  # The label to use for this consent recording.
     recording: Required[bytes]  # The consent audio recording file.
-    language: Required[str]  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
 
 
 TranscriptionCreateResponse = dict[str, Any]

@@ -17,39 +17,39 @@ _REQUIRED: Any = None
 
 class Batch(BaseModel):
     id: str = _REQUIRED
-    object: Literal["batch"] | str = _REQUIRED  # The object type, which is always `batch`.
-    endpoint: str = _REQUIRED  # The OpenAI API endpoint used by the batch.
-    model: str | None = None  # Model ID used to process the batch, like `gpt-5-2025-08-07`.
-    errors: BatchErrors | None = None
-    input_file_id: str = _REQUIRED  # The ID of the input file for the batch.
     completion_window: str = _REQUIRED  # The time frame within which the batch should be processed.
-    status: Literal["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"] | str = _REQUIRED  # The current status of the batch.
-    output_file_id: str | None = None  # The ID of the file containing the outputs of successfully executed requests.
-    error_file_id: str | None = None  # The ID of the file containing the outputs of requests with errors.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the batch was created.
-    in_progress_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started processing.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) for when the batch will expire.
-    finalizing_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started finalizing.
-    completed_at: int | None = None  # The Unix timestamp (in seconds) for when the batch was completed.
-    failed_at: int | None = None  # The Unix timestamp (in seconds) for when the batch failed.
-    expired_at: int | None = None  # The Unix timestamp (in seconds) for when the batch expired.
-    cancelling_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started cancelling.
+    endpoint: str = _REQUIRED  # The OpenAI API endpoint used by the batch.
+    input_file_id: str = _REQUIRED  # The ID of the input file for the batch.
+    object: Literal["batch"] | str = _REQUIRED  # The object type, which is always `batch`.
+    status: Literal["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"] | str = _REQUIRED  # The current status of the batch.
     cancelled_at: int | None = None  # The Unix timestamp (in seconds) for when the batch was cancelled.
+    cancelling_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started cancelling.
+    completed_at: int | None = None  # The Unix timestamp (in seconds) for when the batch was completed.
+    error_file_id: str | None = None  # The ID of the file containing the outputs of requests with errors.
+    errors: BatchErrors | None = None
+    expired_at: int | None = None  # The Unix timestamp (in seconds) for when the batch expired.
+    expires_at: int | None = None  # The Unix timestamp (in seconds) for when the batch will expire.
+    failed_at: int | None = None  # The Unix timestamp (in seconds) for when the batch failed.
+    finalizing_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started finalizing.
+    in_progress_at: int | None = None  # The Unix timestamp (in seconds) for when the batch started processing.
+    metadata: _shared.Metadata | None = None
+    model: str | None = None  # Model ID used to process the batch, like `gpt-5-2025-08-07`.
+    output_file_id: str | None = None  # The ID of the file containing the outputs of successfully executed requests.
     request_counts: BatchRequestCounts | None = None
     usage: BatchUsage | None = None  # Represents token usage details including input tokens, output tokens, a breakdown of output token...
-    metadata: _shared.Metadata | None = None
 
 
 class BatchError(BaseModel):
     code: str | None = None  # An error code identifying the error type.
+    line: int | None = None
     message: str | None = None  # A human-readable message providing more details about the error.
     param: str | None = None
-    line: int | None = None
 
 
 class BatchErrors(BaseModel):
-    object: str | None = None  # The object type, which is always `list`.
     data: list[BatchError] | None = None
+    object: str | None = None  # The object type, which is always `list`.
 
 
 class BatchFileExpirationAfter(BaseModel):
@@ -62,9 +62,9 @@ class BatchFileExpirationAfter(BaseModel):
 class BatchRequestCounts(BaseModel):
     """The request counts for different statuses within the batch."""
 
-    total: int = _REQUIRED  # Total number of requests in the batch.
     completed: int = _REQUIRED  # Number of requests that have been completed successfully.
     failed: int = _REQUIRED  # Number of requests that have failed.
+    total: int = _REQUIRED  # Total number of requests in the batch.
 
 
 class BatchUsage(BaseModel):
@@ -90,19 +90,19 @@ class BatchUsageOutputTokensDetails(BaseModel):
 
 
 class CreateBatchRequest(BaseModel):
-    input_file_id: str = _REQUIRED  # The ID of an uploaded file that contains requests for the new batch.
-    endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str = _REQUIRED  # The endpoint to be used for all requests in the batch.
     completion_window: Literal["24h"] | str = _REQUIRED  # The time frame within which the batch should be processed.
+    endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str = _REQUIRED  # The endpoint to be used for all requests in the batch.
+    input_file_id: str = _REQUIRED  # The ID of an uploaded file that contains requests for the new batch.
     metadata: _shared.Metadata | None = None
     output_expires_after: BatchFileExpirationAfter | None = None
 
 
 class ListBatchesResponse(BaseModel):
     data: list[Batch] = _REQUIRED
-    first_id: str | None = None
-    last_id: str | None = None
     has_more: bool = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
+    first_id: str | None = None
+    last_id: str | None = None
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -121,9 +121,9 @@ if TYPE_CHECKING:
 class BatchCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateBatchRequest`` (the official SDK's request type)."""
 
-    input_file_id: Required[str]  # The ID of an uploaded file that contains requests for the new batch.
-    endpoint: Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]  # The endpoint to be used for all requests in the batch.
     completion_window: Required[Literal["24h"] | str]  # The time frame within which the batch should be processed.
+    endpoint: Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]  # The endpoint to be used for all requests in the batch.
+    input_file_id: Required[str]  # The ID of an uploaded file that contains requests for the new batch.
     metadata: Mapping[str, str] | None
     output_expires_after: Mapping[str, Any]
 

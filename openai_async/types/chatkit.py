@@ -26,20 +26,20 @@ class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_m
 
     type: ClassVar[Literal["chatkit.assistant_message"]] = "chatkit.assistant_message"
     id: str = _REQUIRED  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
     content: list[ResponseOutputText] = _REQUIRED  # Ordered assistant response segments.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
 
 
 class Attachment(BaseModel):
     """Attachment"""
 
-    type: AttachmentType = _REQUIRED  # Attachment discriminator.
     id: str = _REQUIRED  # Identifier for the attachment.
-    name: str = _REQUIRED  # Original display name for the attachment.
     mime_type: str = _REQUIRED  # MIME type of the attachment.
+    name: str = _REQUIRED  # Original display name for the attachment.
     preview_url: str | None = _REQUIRED
+    type: AttachmentType = _REQUIRED  # Attachment discriminator.
 
 
 class AutomaticThreadTitlingParam(BaseModel):
@@ -87,15 +87,15 @@ class ChatSessionResource(BaseModel):
     """The chat session object"""
 
     id: str = _REQUIRED  # Identifier for the ChatKit session.
-    object: Literal["chatkit.session"] | str = _REQUIRED  # Type discriminator that is always `chatkit.session`.
-    expires_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the session expires.
-    client_secret: str = _REQUIRED  # Ephemeral client secret that authenticates session requests.
-    workflow: ChatkitWorkflow = _REQUIRED  # Workflow metadata for the session.
-    user: str = _REQUIRED  # User identifier associated with the session.
-    rate_limits: ChatSessionRateLimits = _REQUIRED  # Resolved rate limit values.
-    max_requests_per_1_minute: int = _REQUIRED  # Convenience copy of the per-minute request limit.
-    status: ChatSessionStatus = _REQUIRED  # Current lifecycle state of the session.
     chatkit_configuration: ChatSessionChatkitConfiguration = _REQUIRED  # Resolved ChatKit feature configuration for the session.
+    client_secret: str = _REQUIRED  # Ephemeral client secret that authenticates session requests.
+    expires_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the session expires.
+    max_requests_per_1_minute: int = _REQUIRED  # Convenience copy of the per-minute request limit.
+    object: Literal["chatkit.session"] | str = _REQUIRED  # Type discriminator that is always `chatkit.session`.
+    rate_limits: ChatSessionRateLimits = _REQUIRED  # Resolved rate limit values.
+    status: ChatSessionStatus = _REQUIRED  # Current lifecycle state of the session.
+    user: str = _REQUIRED  # User identifier associated with the session.
+    workflow: ChatkitWorkflow = _REQUIRED  # Workflow metadata for the session.
 
 
 class ChatkitConfigurationParam(BaseModel):
@@ -110,9 +110,9 @@ class ChatkitWorkflow(BaseModel):
     """Workflow"""
 
     id: str = _REQUIRED  # Identifier of the workflow backing the session.
-    version: str | None = _REQUIRED
     state_variables: dict[str, bool | int | float | str] | None = _REQUIRED
     tracing: ChatkitWorkflowTracing = _REQUIRED  # Tracing settings applied to the workflow.
+    version: str | None = _REQUIRED
 
 
 class ChatkitWorkflowTracing(BaseModel):
@@ -126,14 +126,14 @@ class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_c
 
     type: ClassVar[Literal["chatkit.client_tool_call"]] = "chatkit.client_tool_call"
     id: str = _REQUIRED  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
-    status: ClientToolCallStatus = _REQUIRED  # Execution status for the tool call.
-    call_id: str = _REQUIRED  # Identifier for the client tool call.
-    name: str = _REQUIRED  # Tool name that was invoked.
     arguments: str = _REQUIRED  # JSON-encoded arguments that were sent to the tool.
+    call_id: str = _REQUIRED  # Identifier for the client tool call.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    name: str = _REQUIRED  # Tool name that was invoked.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     output: str | None = _REQUIRED
+    status: ClientToolCallStatus = _REQUIRED  # Execution status for the tool call.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
 
 
 class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
@@ -146,19 +146,19 @@ class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
 class CreateChatSessionBody(BaseModel):
     """Create chat session request"""
 
-    workflow: WorkflowParam = _REQUIRED  # Workflow that powers the session.
     user: str = _REQUIRED  # A free-form string that identifies your end user; ensures this Session can access other objects t...
+    workflow: WorkflowParam = _REQUIRED  # Workflow that powers the session.
+    chatkit_configuration: ChatkitConfigurationParam | None = None  # Optional overrides for ChatKit runtime configuration features
     expires_after: ExpiresAfterParam | None = None  # Optional override for session expiration timing in seconds from creation.
     rate_limits: RateLimitsParam | None = None  # Optional override for per-minute request limits.
-    chatkit_configuration: ChatkitConfigurationParam | None = None  # Optional overrides for ChatKit runtime configuration features
 
 
 class DeletedThreadResource(BaseModel):
     """Deleted thread"""
 
     id: str = _REQUIRED  # Identifier of the deleted thread.
-    object: Literal["chatkit.thread.deleted"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread.deleted`.
     deleted: bool = _REQUIRED  # Indicates that the thread has been deleted.
+    object: Literal["chatkit.thread.deleted"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread.deleted`.
 
 
 class ExpiresAfterParam(BaseModel):
@@ -200,8 +200,8 @@ class HistoryParam(BaseModel):
 class InferenceOptions(BaseModel):
     """Inference options"""
 
-    tool_choice: ToolChoice | None = _REQUIRED
     model: str | None = _REQUIRED
+    tool_choice: ToolChoice | None = _REQUIRED
 
 
 class LockedStatus(BaseModel, tag_field="type", tag="locked"):
@@ -221,8 +221,8 @@ class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Assistant message content"""
 
     type: ClassVar[Literal["output_text"]] = "output_text"
-    text: str = _REQUIRED  # Assistant generated text.
     annotations: list[FileAnnotation | UrlAnnotation] = _REQUIRED  # Ordered list of annotations attached to the response text.
+    text: str = _REQUIRED  # Assistant generated text.
 
 
 class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
@@ -230,18 +230,18 @@ class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
 
     type: ClassVar[Literal["chatkit.task_group"]] = "chatkit.task_group"
     id: str = _REQUIRED  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     tasks: list[TaskGroupTask] = _REQUIRED  # Tasks included in the group.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
 
 
 class TaskGroupTask(BaseModel):
     """Task group task"""
 
-    type: TaskType = _REQUIRED  # Subtype for the grouped task.
     heading: str | None = _REQUIRED
     summary: str | None = _REQUIRED
+    type: TaskType = _REQUIRED  # Subtype for the grouped task.
 
 
 class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
@@ -249,42 +249,42 @@ class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
 
     type: ClassVar[Literal["chatkit.task"]] = "chatkit.task"
     id: str = _REQUIRED  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
-    task_type: TaskType = _REQUIRED  # Subtype for the task.
     heading: str | None = _REQUIRED
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     summary: str | None = _REQUIRED
+    task_type: TaskType = _REQUIRED  # Subtype for the task.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
 
 
 class ThreadItemListResource(BaseModel):
     """Thread Items"""
 
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
     data: list[ThreadItem] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 class ThreadListResource(BaseModel):
     """Threads"""
 
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
     data: list[ThreadResource] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 class ThreadResource(BaseModel):
     """The thread object"""
 
     id: str = _REQUIRED  # Identifier of the thread.
-    object: Literal["chatkit.thread"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the thread was created.
-    title: str | None = _REQUIRED
+    object: Literal["chatkit.thread"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread`.
     status: ActiveStatus | LockedStatus | ClosedStatus = _REQUIRED  # Current status for the thread.
+    title: str | None = _REQUIRED
     user: str = _REQUIRED  # Free-form string that identifies your end user who owns the thread.
 
 
@@ -320,12 +320,12 @@ class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
 
     type: ClassVar[Literal["chatkit.user_message"]] = "chatkit.user_message"
     id: str = _REQUIRED  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
-    content: list[UserMessageInputText | UserMessageQuotedText] = _REQUIRED  # Ordered content elements supplied by the user.
     attachments: list[Attachment] = _REQUIRED  # Attachments associated with the user message.
+    content: list[UserMessageInputText | UserMessageQuotedText] = _REQUIRED  # Ordered content elements supplied by the user.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
     inference_options: InferenceOptions | None = _REQUIRED
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
 
 
 class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
@@ -340,8 +340,8 @@ class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
 
     type: ClassVar[Literal["chatkit.widget"]] = "chatkit.widget"
     id: str = _REQUIRED  # Identifier of the thread item.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     thread_id: str = _REQUIRED  # Identifier of the parent thread.
     widget: str = _REQUIRED  # Serialized widget payload rendered in the UI.
 
@@ -350,9 +350,9 @@ class WorkflowParam(BaseModel):
     """Workflow settings"""
 
     id: str = _REQUIRED  # Identifier for the workflow invoked by the session.
-    version: str | None = None  # Specific workflow version to run.
     state_variables: dict[str, bool | int | float | str] | None = None  # State variables forwarded to the workflow.
     tracing: WorkflowTracingParam | None = None  # Optional tracing overrides for the workflow invocation.
+    version: str | None = None  # Specific workflow version to run.
 
 
 class WorkflowTracingParam(BaseModel):
@@ -394,19 +394,19 @@ class ChatSessionWorkflowParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatkitWorkflow`` (the official SDK's request type)."""
 
     id: Required[str]  # Identifier of the workflow backing the session.
-    version: Required[str | None]
     state_variables: Required[Mapping[str, str | int | bool | float] | None]
     tracing: Required[Mapping[str, Any]]  # Tracing settings applied to the workflow.
+    version: Required[str | None]
 
 
 class SessionCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateChatSessionBody`` (the official SDK's request type)."""
 
-    workflow: Required[Mapping[str, Any]]  # Workflow that powers the session.
     user: Required[str]  # A free-form string that identifies your end user; ensures this Session can access other objects t...
+    workflow: Required[Mapping[str, Any]]  # Workflow that powers the session.
+    chatkit_configuration: Mapping[str, Any]  # Optional overrides for ChatKit runtime configuration features
     expires_after: Mapping[str, Any]  # Optional override for session expiration timing in seconds from creation.
     rate_limits: Mapping[str, Any]  # Optional override for per-minute request limits.
-    chatkit_configuration: Mapping[str, Any]  # Optional overrides for ChatKit runtime configuration features
 
 
 ChatKitAttachment = Attachment

@@ -43,8 +43,8 @@ class CreateCompletionResponse(BaseModel):
     choices: list[CreateCompletionResponseChoicesItem] = _REQUIRED  # The list of completion choices the model generated for the input prompt.
     created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the completion was created.
     model: str = _REQUIRED  # The model used for completion.
-    system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
     object: Literal["text_completion"] | str = _REQUIRED  # The object type, which is always "text_completion"
+    system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
     usage: _shared.CompletionUsage | None = None
 
 

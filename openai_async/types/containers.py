@@ -16,43 +16,43 @@ __all__ = ["ContainerCreateParams", "ContainerCreateResponse", "ContainerFileLis
 _REQUIRED: Any = None
 
 class ContainerFileListResource(BaseModel):
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
     data: list[ContainerFileResource] = _REQUIRED  # A list of container files.
     first_id: str = _REQUIRED  # The ID of the first file in the list.
-    last_id: str = _REQUIRED  # The ID of the last file in the list.
     has_more: bool = _REQUIRED  # Whether there are more files available.
+    last_id: str = _REQUIRED  # The ID of the last file in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
 
 
 class ContainerFileResource(BaseModel):
     """The container file object"""
 
     id: str = _REQUIRED  # Unique identifier for the file.
-    object: str = _REQUIRED  # The type of this object (`container.file`).
+    bytes: int = _REQUIRED  # Size of the file in bytes.
     container_id: str = _REQUIRED  # The container this file belongs to.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the file was created.
-    bytes: int = _REQUIRED  # Size of the file in bytes.
+    object: str = _REQUIRED  # The type of this object (`container.file`).
     path: str = _REQUIRED  # Path of the file in the container.
     source: str = _REQUIRED  # Source of the file (e.g., `user`, `assistant`).
 
 
 class ContainerListResource(BaseModel):
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
     data: list[ContainerResource] = _REQUIRED  # A list of containers.
     first_id: str = _REQUIRED  # The ID of the first container in the list.
-    last_id: str = _REQUIRED  # The ID of the last container in the list.
     has_more: bool = _REQUIRED  # Whether there are more containers available.
+    last_id: str = _REQUIRED  # The ID of the last container in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
 
 
 class ContainerResource(BaseModel):
     """The container object"""
 
     id: str = _REQUIRED  # Unique identifier for the container.
-    object: str = _REQUIRED  # The type of this object.
-    name: str = _REQUIRED  # Name of the container.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the container was created.
+    name: str = _REQUIRED  # Name of the container.
+    object: str = _REQUIRED  # The type of this object.
     status: str = _REQUIRED  # Status of the container (e.g., active, deleted).
-    last_active_at: int | None = None  # Unix timestamp (in seconds) when the container was last active.
     expires_after: ContainerResourceExpiresAfter | None = None  # The container will expire after this time period.
+    last_active_at: int | None = None  # Unix timestamp (in seconds) when the container was last active.
     memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # The memory limit configured for the container.
     network_policy: ContainerResourceNetworkPolicy | None = None  # Network access policy for the container.
 
@@ -73,11 +73,11 @@ class ContainerResourceNetworkPolicy(BaseModel):
 
 class CreateContainerBody(BaseModel):
     name: str = _REQUIRED  # Name of the container to create.
-    file_ids: list[str] | None = None  # IDs of files to copy to the container.
     expires_after: CreateContainerBodyExpiresAfter | None = None  # Container expiration time in seconds relative to the 'anchor' time.
-    skills: list[_responses.SkillReferenceParam | _responses.InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
+    file_ids: list[str] | None = None  # IDs of files to copy to the container.
     memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # Optional memory limit for the container.
     network_policy: _responses.ContainerNetworkPolicyDisabledParam | _responses.ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
+    skills: list[_responses.SkillReferenceParam | _responses.InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
 
 
 class CreateContainerBodyExpiresAfter(BaseModel):
@@ -88,8 +88,8 @@ class CreateContainerBodyExpiresAfter(BaseModel):
 
 
 class CreateContainerFileBody(BaseModel):
-    file_id: str | None = None  # Name of the file to create.
     file: bytes | None = None  # The File object (not file name) to be uploaded.
+    file_id: str | None = None  # Name of the file to create.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -114,10 +114,10 @@ class ContainerCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateContainerBody`` (the official SDK's request type)."""
 
     name: Required[str]  # Name of the container to create.
-    file_ids: Iterable[str]  # IDs of files to copy to the container.
     expires_after: Mapping[str, Any]  # Container expiration time in seconds relative to the 'anchor' time.
-    skills: Iterable[Mapping[str, Any]]  # An optional list of skills referenced by id or inline data.
+    file_ids: Iterable[str]  # IDs of files to copy to the container.
     memory_limit: Literal["1g", "4g", "16g", "64g"] | str  # Optional memory limit for the container.
     network_policy: Mapping[str, Any]  # Network access policy for the container.
+    skills: Iterable[Mapping[str, Any]]  # An optional list of skills referenced by id or inline data.
 
 

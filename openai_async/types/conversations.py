@@ -18,37 +18,37 @@ _REQUIRED: Any = None
 class ConversationItemList(BaseModel):
     """The conversation item list"""
 
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
     data: list[ConversationItem] = _REQUIRED  # A list of conversation items.
-    has_more: bool = _REQUIRED  # Whether there are more items available.
     first_id: str = _REQUIRED  # The ID of the first item in the list.
+    has_more: bool = _REQUIRED  # Whether there are more items available.
     last_id: str = _REQUIRED  # The ID of the last item in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 class ConversationResource(BaseModel):
     id: str = _REQUIRED  # The unique ID of the conversation.
-    object: Literal["conversation"] | str = _REQUIRED  # The object type, which is always `conversation`.
-    metadata: Any = _REQUIRED  # Set of 16 key-value pairs that can be attached to an object.
     created_at: int = _REQUIRED  # The time at which the conversation was created, measured in seconds since the Unix epoch.
+    metadata: Any = _REQUIRED  # Set of 16 key-value pairs that can be attached to an object.
+    object: Literal["conversation"] | str = _REQUIRED  # The object type, which is always `conversation`.
 
 
 class CreateConversationBody(BaseModel):
-    metadata: _shared.Metadata | None = None
     items: list[_responses.InputItem] | None = None
+    metadata: _shared.Metadata | None = None
 
 
 class DeletedConversation(BaseModel):
     """The deleted conversation object"""
 
-    object: Literal["conversation.deleted"] | str = _REQUIRED
-    deleted: bool = _REQUIRED
     id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["conversation.deleted"] | str = _REQUIRED
 
 
 class DeletedConversationResource(BaseModel):
-    object: Literal["conversation.deleted"] | str = _REQUIRED
-    deleted: bool = _REQUIRED
     id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["conversation.deleted"] | str = _REQUIRED
 
 
 class UpdateConversationBody(BaseModel):

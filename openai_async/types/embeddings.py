@@ -18,8 +18,8 @@ _REQUIRED: Any = None
 class CreateEmbeddingRequest(BaseModel):
     input: str | list[int | str | list[int]] = _REQUIRED  # Input text to embed, encoded as a string or array of tokens.
     model: Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"] | str = _REQUIRED  # ID of the model to use.
-    encoding_format: Literal["float", "base64"] | str | None = None  # The format to return the embeddings in.
     dimensions: int | None = None  # The number of dimensions the resulting output embeddings should have.
+    encoding_format: Literal["float", "base64"] | str | None = None  # The format to return the embeddings in.
     user: str | None = None  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
 
 
@@ -40,8 +40,8 @@ class CreateEmbeddingResponseUsage(BaseModel):
 class Embedding(BaseModel):
     """Represents an embedding vector returned by embedding endpoint."""
 
-    index: int = _REQUIRED  # The index of the embedding in the list of embeddings.
     embedding: str | list[float] = _REQUIRED  # The embedding vector: a list of floats, or with `encoding_format: "base64"` a base64 string of li...
+    index: int = _REQUIRED  # The index of the embedding in the list of embeddings.
     object: Literal["embedding"] | str = _REQUIRED  # The object type, which is always "embedding".
 
 
@@ -59,8 +59,8 @@ class EmbeddingCreateParams(TypedDict, total=False):
 
     input: Required[str | Iterable[str] | Iterable[int] | Iterable[Iterable[int]]]  # Input text to embed, encoded as a string or array of tokens.
     model: Required[str | Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]]  # ID of the model to use.
-    encoding_format: Literal["float", "base64"] | str  # The format to return the embeddings in.
     dimensions: int  # The number of dimensions the resulting output embeddings should have.
+    encoding_format: Literal["float", "base64"] | str  # The format to return the embeddings in.
     user: str  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
 
 

@@ -19,10 +19,10 @@ class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="compl
     """CompletionsRunDataSource"""
 
     type: ClassVar[Literal["completions"]] = "completions"
-    input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
-    sampling_params: CreateEvalCompletionsRunDataSourceSamplingParams | None = None
-    model: str | None = None  # The name of the model to use for generating completions (e.g.
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
+    input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
+    model: str | None = None  # The name of the model to use for generating completions (e.g.
+    sampling_params: CreateEvalCompletionsRunDataSourceSamplingParams | None = None
 
 
 class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
@@ -40,13 +40,13 @@ class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(BaseModel, tag_fie
 
 
 class CreateEvalCompletionsRunDataSourceSamplingParams(BaseModel):
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    temperature: float | None = None  # A higher temperature increases randomness in the outputs.
     max_completion_tokens: int | None = None  # The maximum number of tokens in the generated output.
-    top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
-    seed: int | None = None  # A seed value to initialize the randomness, during sampling.
+    reasoning_effort: _shared.ReasoningEffort | None = None
     response_format: _shared.ResponseFormatText | _shared.ResponseFormatJsonSchema | _shared.ResponseFormatJsonObject | None = None  # An object specifying the format that the model must output.
+    seed: int | None = None  # A seed value to initialize the randomness, during sampling.
+    temperature: float | None = None  # A higher temperature increases randomness in the outputs.
     tools: list[_chat.ChatCompletionTool] | None = None  # A list of tools the model may call.
+    top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
 
 
 class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
@@ -60,8 +60,8 @@ class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"
 class CreateEvalItemOption1(BaseModel):
     """SimpleInputMessage"""
 
-    role: str = _REQUIRED  # The role of the message (e.g.
     content: str = _REQUIRED  # The content of the message.
+    role: str = _REQUIRED  # The role of the message (e.g.
 
 
 class CreateEvalJsonlRunDataSource(BaseModel, tag_field="type", tag="jsonl"):
@@ -75,10 +75,10 @@ class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model")
     """LabelModelGrader"""
 
     type: ClassVar[Literal["label_model"]] = "label_model"
-    name: str = _REQUIRED  # The name of the grader.
-    model: str = _REQUIRED  # The model to use for the evaluation.
     input: list[CreateEvalItem] = _REQUIRED  # A list of chat messages forming the prompt or context.
     labels: list[str] = _REQUIRED  # The labels to classify to each item in the evaluation.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    name: str = _REQUIRED  # The name of the grader.
     passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
@@ -92,20 +92,20 @@ class CreateEvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
 class CreateEvalRequest(BaseModel):
     """CreateEvalRequest"""
 
-    name: str | None = None  # The name of the evaluation.
-    metadata: _shared.Metadata | None = None
     data_source_config: CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig = _REQUIRED  # The configuration for the data source used for the evaluation runs.
     testing_criteria: list[CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of graders for all eval runs in this group.
+    metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the evaluation.
 
 
 class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
     """ResponsesRunDataSource"""
 
     type: ClassVar[Literal["responses"]] = "responses"
-    input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
-    sampling_params: CreateEvalResponsesRunDataSourceSamplingParams | None = None
-    model: str | None = None  # The name of the model to use for generating completions (e.g.
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
+    input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
+    model: str | None = None  # The name of the model to use for generating completions (e.g.
+    sampling_params: CreateEvalResponsesRunDataSourceSamplingParams | None = None
 
 
 class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
@@ -125,18 +125,18 @@ class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field
 class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(BaseModel):
     """ChatMessage"""
 
-    role: str = _REQUIRED  # The role of the message (e.g.
     content: str = _REQUIRED  # The content of the message.
+    role: str = _REQUIRED  # The role of the message (e.g.
 
 
 class CreateEvalResponsesRunDataSourceSamplingParams(BaseModel):
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    temperature: float | None = None  # A higher temperature increases randomness in the outputs.
     max_completion_tokens: int | None = None  # The maximum number of tokens in the generated output.
-    top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
+    reasoning_effort: _shared.ReasoningEffort | None = None
     seed: int | None = None  # A seed value to initialize the randomness, during sampling.
-    tools: list[_responses.Tool] | None = None  # An array of tools the model may call while generating a response.
+    temperature: float | None = None  # A higher temperature increases randomness in the outputs.
     text: CreateEvalResponsesRunDataSourceSamplingParamsText | None = None  # Configuration options for a text response from the model.
+    tools: list[_responses.Tool] | None = None  # An array of tools the model may call while generating a response.
+    top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
 
 
 class CreateEvalResponsesRunDataSourceSamplingParamsText(BaseModel):
@@ -148,9 +148,9 @@ class CreateEvalResponsesRunDataSourceSamplingParamsText(BaseModel):
 class CreateEvalRunRequest(BaseModel):
     """CreateEvalRunRequest"""
 
-    name: str | None = None  # The name of the run.
-    metadata: _shared.Metadata | None = None
     data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Details about the run's data source.
+    metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the run.
 
 
 class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
@@ -163,13 +163,13 @@ class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", t
 class Eval(BaseModel):
     """Eval"""
 
-    object: Literal["eval"] | str = _REQUIRED  # The object type.
     id: str = _REQUIRED  # Unique identifier for the evaluation.
-    name: str = _REQUIRED  # The name of the evaluation.
-    data_source_config: EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig = _REQUIRED  # Configuration of data sources used in runs of the evaluation.
-    testing_criteria: list[EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of testing criteria.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the eval was created.
+    data_source_config: EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig = _REQUIRED  # Configuration of data sources used in runs of the evaluation.
     metadata: _shared.Metadata = _REQUIRED
+    name: str = _REQUIRED  # The name of the evaluation.
+    object: Literal["eval"] | str = _REQUIRED  # The object type.
+    testing_criteria: list[EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of testing criteria.
 
 
 class EvalApiError(BaseModel):
@@ -190,10 +190,10 @@ class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
     type: ClassVar[Literal["label_model"]] = "label_model"
-    name: str = _REQUIRED  # The name of the grader.
-    model: str = _REQUIRED  # The model to use for the evaluation.
     input: list[_graders.EvalItem] = _REQUIRED
     labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    name: str = _REQUIRED  # The name of the grader.
     passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
@@ -211,43 +211,43 @@ class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
     type: ClassVar[Literal["score_model"]] = "score_model"
-    name: str = _REQUIRED  # The name of the grader.
-    model: str = _REQUIRED  # The model to use for the evaluation.
-    sampling_params: EvalGraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
     input: list[_graders.EvalItem] = _REQUIRED  # The input messages evaluated by the grader.
-    range: list[float] | None = None  # The range of the score.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    name: str = _REQUIRED  # The name of the grader.
     pass_threshold: float | None = None  # The threshold for the score.
+    range: list[float] | None = None  # The range of the score.
+    sampling_params: EvalGraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
 
 
 class EvalGraderScoreModelSamplingParams(BaseModel):
     """The sampling parameters for the model."""
 
-    seed: int | None = None
-    top_p: float | None = None
-    temperature: float | None = None
     max_completions_tokens: int | None = None
     reasoning_effort: _shared.ReasoningEffort | None = None
+    seed: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
 
 
 class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
     type: ClassVar[Literal["string_check"]] = "string_check"
-    name: str = _REQUIRED  # The name of the grader.
     input: str = _REQUIRED  # The input text.
-    reference: str = _REQUIRED  # The reference text.
+    name: str = _REQUIRED  # The name of the grader.
     operation: Literal["eq", "ne", "like", "ilike"] | str = _REQUIRED  # The string check operation to perform.
+    reference: str = _REQUIRED  # The reference text.
 
 
 class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
     type: ClassVar[Literal["text_similarity"]] = "text_similarity"
-    name: str = _REQUIRED  # The name of the grader.
-    input: str = _REQUIRED  # The text being graded.
-    reference: str = _REQUIRED  # The text being graded against.
     evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str = _REQUIRED  # The evaluation metric to use.
+    input: str = _REQUIRED  # The text being graded.
+    name: str = _REQUIRED  # The name of the grader.
     pass_threshold: float = _REQUIRED  # The threshold for the score.
+    reference: str = _REQUIRED  # The text being graded against.
 
 
 class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
@@ -272,178 +272,178 @@ class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
 class EvalList(BaseModel):
     """EvalList"""
 
-    object: Literal["list"] | str = _REQUIRED  # The type of this object.
     data: list[Eval] = _REQUIRED  # An array of eval objects.
     first_id: str = _REQUIRED  # The identifier of the first eval in the data array.
-    last_id: str = _REQUIRED  # The identifier of the last eval in the data array.
     has_more: bool = _REQUIRED  # Indicates whether there are more evals available.
+    last_id: str = _REQUIRED  # The identifier of the last eval in the data array.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
 
 
 class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
     type: ClassVar[Literal["logs"]] = "logs"
-    metadata: _shared.Metadata | None = None
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    metadata: _shared.Metadata | None = None
 
 
 class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
     """EvalResponsesSource"""
 
     type: ClassVar[Literal["responses"]] = "responses"
-    metadata: dict[str, Any] | None = None
-    model: str | None = None
-    instructions_search: str | None = None
     created_after: int | None = None
     created_before: int | None = None
+    instructions_search: str | None = None
+    metadata: dict[str, Any] | None = None
+    model: str | None = None
     reasoning_effort: _shared.ReasoningEffort | None = None
     temperature: float | None = None
+    tools: list[str] | None = None
     top_p: float | None = None
     users: list[str] | None = None
-    tools: list[str] | None = None
 
 
 class EvalRun(BaseModel):
     """EvalRun"""
 
-    object: Literal["eval.run"] | str = _REQUIRED  # The type of the object.
     id: str = _REQUIRED  # Unique identifier for the evaluation run.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the evaluation run was created.
+    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Information about the run's data source.
+    error: EvalApiError = _REQUIRED
     eval_id: str = _REQUIRED  # The identifier of the associated evaluation.
-    status: str = _REQUIRED  # The status of the evaluation run.
+    metadata: _shared.Metadata = _REQUIRED
     model: str = _REQUIRED  # The model that is evaluated, if applicable.
     name: str = _REQUIRED  # The name of the evaluation run.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the evaluation run was created.
-    report_url: str = _REQUIRED  # The URL to the rendered evaluation run report on the UI dashboard.
-    result_counts: EvalRunResultCounts = _REQUIRED  # Counters summarizing the outcomes of the evaluation run.
+    object: Literal["eval.run"] | str = _REQUIRED  # The type of the object.
     per_model_usage: list[EvalRunPerModelUsageItem] = _REQUIRED  # Usage statistics for each model during the evaluation run.
     per_testing_criteria_results: list[EvalRunPerTestingCriteriaResultsItem] = _REQUIRED  # Results per testing criteria applied during the evaluation run.
-    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Information about the run's data source.
-    metadata: _shared.Metadata = _REQUIRED
-    error: EvalApiError = _REQUIRED
+    report_url: str = _REQUIRED  # The URL to the rendered evaluation run report on the UI dashboard.
+    result_counts: EvalRunResultCounts = _REQUIRED  # Counters summarizing the outcomes of the evaluation run.
+    status: str = _REQUIRED  # The status of the evaluation run.
 
 
 class EvalRunList(BaseModel):
     """EvalRunList"""
 
-    object: Literal["list"] | str = _REQUIRED  # The type of this object.
     data: list[EvalRun] = _REQUIRED  # An array of eval run objects.
     first_id: str = _REQUIRED  # The identifier of the first eval run in the data array.
-    last_id: str = _REQUIRED  # The identifier of the last eval run in the data array.
     has_more: bool = _REQUIRED  # Indicates whether there are more evals available.
+    last_id: str = _REQUIRED  # The identifier of the last eval run in the data array.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
 
 
 class EvalRunOutputItem(BaseModel):
     """EvalRunOutputItem"""
 
-    object: Literal["eval.run.output_item"] | str = _REQUIRED  # The type of the object.
     id: str = _REQUIRED  # Unique identifier for the evaluation run output item.
-    run_id: str = _REQUIRED  # The identifier of the evaluation run associated with this output item.
-    eval_id: str = _REQUIRED  # The identifier of the evaluation group.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the evaluation run was created.
-    status: str = _REQUIRED  # The status of the evaluation run.
-    datasource_item_id: int = _REQUIRED  # The identifier for the data source item.
     datasource_item: dict[str, Any] = _REQUIRED  # Details of the input data source item.
+    datasource_item_id: int = _REQUIRED  # The identifier for the data source item.
+    eval_id: str = _REQUIRED  # The identifier of the evaluation group.
+    object: Literal["eval.run.output_item"] | str = _REQUIRED  # The type of the object.
     results: list[EvalRunOutputItemResult] = _REQUIRED  # A list of grader results for this output item.
+    run_id: str = _REQUIRED  # The identifier of the evaluation run associated with this output item.
     sample: EvalRunOutputItemSample = _REQUIRED  # A sample containing the input and output of the evaluation run.
+    status: str = _REQUIRED  # The status of the evaluation run.
 
 
 class EvalRunOutputItemList(BaseModel):
     """EvalRunOutputItemList"""
 
-    object: Literal["list"] | str = _REQUIRED  # The type of this object.
     data: list[EvalRunOutputItem] = _REQUIRED  # An array of eval run output item objects.
     first_id: str = _REQUIRED  # The identifier of the first eval run output item in the data array.
-    last_id: str = _REQUIRED  # The identifier of the last eval run output item in the data array.
     has_more: bool = _REQUIRED  # Indicates whether there are more eval run output items available.
+    last_id: str = _REQUIRED  # The identifier of the last eval run output item in the data array.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
 
 
 class EvalRunOutputItemResult(BaseModel):
     """EvalRunOutputItemResult"""
 
     name: str = _REQUIRED  # The name of the grader.
-    type: str | None = None  # The grader type (for example, "string-check-grader").
-    score: float = _REQUIRED  # The numeric score produced by the grader.
     passed: bool = _REQUIRED  # Whether the grader considered the output a pass.
+    score: float = _REQUIRED  # The numeric score produced by the grader.
     sample: dict[str, Any] | None = None  # Optional sample or intermediate data produced by the grader.
+    type: str | None = None  # The grader type (for example, "string-check-grader").
 
 
 class EvalRunOutputItemSample(BaseModel):
     """A sample containing the input and output of the evaluation run."""
 
-    input: list[EvalRunOutputItemSampleInputItem] = _REQUIRED  # An array of input messages.
-    output: list[EvalRunOutputItemSampleOutputItem] = _REQUIRED  # An array of output messages.
-    finish_reason: str = _REQUIRED  # The reason why the sample generation was finished.
-    model: str = _REQUIRED  # The model used for generating the sample.
-    usage: EvalRunOutputItemSampleUsage = _REQUIRED  # Token usage details for the sample.
     error: EvalApiError = _REQUIRED
-    temperature: float = _REQUIRED  # The sampling temperature used.
+    finish_reason: str = _REQUIRED  # The reason why the sample generation was finished.
+    input: list[EvalRunOutputItemSampleInputItem] = _REQUIRED  # An array of input messages.
     max_completion_tokens: int = _REQUIRED  # The maximum number of tokens allowed for completion.
-    top_p: float = _REQUIRED  # The top_p value used for sampling.
+    model: str = _REQUIRED  # The model used for generating the sample.
+    output: list[EvalRunOutputItemSampleOutputItem] = _REQUIRED  # An array of output messages.
     seed: int = _REQUIRED  # The seed used for generating the sample.
+    temperature: float = _REQUIRED  # The sampling temperature used.
+    top_p: float = _REQUIRED  # The top_p value used for sampling.
+    usage: EvalRunOutputItemSampleUsage = _REQUIRED  # Token usage details for the sample.
 
 
 class EvalRunOutputItemSampleInputItem(BaseModel):
     """An input message."""
 
-    role: str = _REQUIRED  # The role of the message sender (e.g., system, user, developer).
     content: str = _REQUIRED  # The content of the message.
+    role: str = _REQUIRED  # The role of the message sender (e.g., system, user, developer).
 
 
 class EvalRunOutputItemSampleOutputItem(BaseModel):
-    role: str | None = None  # The role of the message (e.g.
     content: str | None = None  # The content of the message.
+    role: str | None = None  # The role of the message (e.g.
 
 
 class EvalRunOutputItemSampleUsage(BaseModel):
     """Token usage details for the sample."""
 
-    total_tokens: int = _REQUIRED  # The total number of tokens used.
+    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
     completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
     prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
-    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class EvalRunPerModelUsageItem(BaseModel):
-    model_name: str = _REQUIRED  # The name of the model.
-    invocation_count: int = _REQUIRED  # The number of invocations.
-    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
-    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
-    total_tokens: int = _REQUIRED  # The total number of tokens used.
     cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
+    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
+    invocation_count: int = _REQUIRED  # The number of invocations.
+    model_name: str = _REQUIRED  # The name of the model.
+    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
 
 
 class EvalRunPerTestingCriteriaResultsItem(BaseModel):
-    testing_criteria: str = _REQUIRED  # A description of the testing criteria.
-    passed: int = _REQUIRED  # Number of tests passed for this criteria.
     failed: int = _REQUIRED  # Number of tests failed for this criteria.
+    passed: int = _REQUIRED  # Number of tests passed for this criteria.
+    testing_criteria: str = _REQUIRED  # A description of the testing criteria.
 
 
 class EvalRunResultCounts(BaseModel):
     """Counters summarizing the outcomes of the evaluation run."""
 
-    total: int = _REQUIRED  # Total number of executed output items.
     errored: int = _REQUIRED  # Number of output items that resulted in an error.
     failed: int = _REQUIRED  # Number of output items that failed to pass the evaluation.
     passed: int = _REQUIRED  # Number of output items that passed the evaluation.
+    total: int = _REQUIRED  # Total number of executed output items.
 
 
 class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
     type: ClassVar[Literal["stored_completions"]] = "stored_completions"
-    metadata: _shared.Metadata | None = None
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    metadata: _shared.Metadata | None = None
 
 
 class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsRunDataSource"""
 
     type: ClassVar[Literal["stored_completions"]] = "stored_completions"
-    metadata: _shared.Metadata | None = None
-    model: str | None = None
     created_after: int | None = None
     created_before: int | None = None
     limit: int | None = None
+    metadata: _shared.Metadata | None = None
+    model: str | None = None
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -473,10 +473,10 @@ class CreateEvalCompletionsRunDataSourceParam(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalCompletionsRunDataSource`` (the official SDK's request type)."""
 
     type: Required[Literal["completions"]]
-    input_messages: Mapping[str, Any]  # Used when sampling from a model.
-    sampling_params: Mapping[str, Any]
-    model: str  # The name of the model to use for generating completions (e.g.
     source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in this run's data source.
+    input_messages: Mapping[str, Any]  # Used when sampling from a model.
+    model: str  # The name of the model to use for generating completions (e.g.
+    sampling_params: Mapping[str, Any]
 
 
 class CreateEvalJSONLRunDataSourceParam(TypedDict, total=False):
@@ -489,28 +489,28 @@ class CreateEvalJSONLRunDataSourceParam(TypedDict, total=False):
 class EvalCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalRequest`` (the official SDK's request type)."""
 
-    name: str  # The name of the evaluation.
-    metadata: Mapping[str, str] | None
     data_source_config: Required[Mapping[str, Any]]  # The configuration for the data source used for the evaluation runs.
     testing_criteria: Required[Iterable[Mapping[str, Any]]]  # A list of graders for all eval runs in this group.
+    metadata: Mapping[str, str] | None
+    name: str  # The name of the evaluation.
 
 
 class EvalListParams(TypedDict, total=False):
     """The ``dict`` form of ``EvalList`` (the official SDK's request type)."""
 
-    object: Required[Literal["list"] | str]  # The type of this object.
     data: Required[Iterable[Mapping[str, Any]]]  # An array of eval objects.
     first_id: Required[str]  # The identifier of the first eval in the data array.
-    last_id: Required[str]  # The identifier of the last eval in the data array.
     has_more: Required[bool]  # Indicates whether there are more evals available.
+    last_id: Required[str]  # The identifier of the last eval in the data array.
+    object: Required[Literal["list"] | str]  # The type of this object.
 
 
 class RunCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalRunRequest`` (the official SDK's request type)."""
 
-    name: str  # The name of the run.
-    metadata: Mapping[str, str] | None
     data_source: Required[CreateEvalJSONLRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | Mapping[str, Any]]  # Details about the run's data source.
+    metadata: Mapping[str, str] | None
+    name: str  # The name of the run.
 
 
 CreateEvalJSONLRunDataSource = CreateEvalJsonlRunDataSource

@@ -23,8 +23,8 @@ class CreateFileRequest(BaseModel):
 
 class DeleteFileResponse(BaseModel):
     id: str = _REQUIRED
-    object: Literal["file"] | str = _REQUIRED
     deleted: bool = _REQUIRED
+    object: Literal["file"] | str = _REQUIRED
 
 
 class FileExpirationAfter(BaseModel):
@@ -35,11 +35,11 @@ class FileExpirationAfter(BaseModel):
 
 
 class ListFilesResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[OpenAIFile] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class OpenAIFile(BaseModel):
@@ -48,11 +48,11 @@ class OpenAIFile(BaseModel):
     id: str = _REQUIRED  # The file identifier, which can be referenced in the API endpoints.
     bytes: int = _REQUIRED  # The size of the file, in bytes.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the file was created.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) for when the file will expire.
     filename: str = _REQUIRED  # The name of the file.
     object: Literal["file"] | str = _REQUIRED  # The object type, which is always `file`.
     purpose: Literal["assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results", "vision", "user_data"] | str = _REQUIRED  # The intended purpose of the file.
     status: Literal["uploaded", "processed", "error"] | str = _REQUIRED  # Deprecated.
+    expires_at: int | None = None  # The Unix timestamp (in seconds) for when the file will expire.
     status_details: str | None = None  # Deprecated.
 
 

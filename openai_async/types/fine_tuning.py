@@ -23,12 +23,12 @@ class CreateFineTuningJobRequest(BaseModel):
     model: Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"] | str = _REQUIRED  # The name of the model to fine-tune.
     training_file: str = _REQUIRED  # The ID of an uploaded file that contains training data.
     hyperparameters: CreateFineTuningJobRequestHyperparameters | None = None  # The hyperparameters used for the fine-tuning job.
+    integrations: list[CreateFineTuningJobRequestIntegrationsItem] | None = None  # A list of integrations to enable for your fine-tuning job.
+    metadata: _shared.Metadata | None = None
+    method: FineTuneMethod | None = None
+    seed: int | None = None  # The seed controls the reproducibility of the job.
     suffix: str | None = None  # A string of up to 64 characters that will be added to your fine-tuned model name.
     validation_file: str | None = None  # The ID of an uploaded file that contains validation data.
-    integrations: list[CreateFineTuningJobRequestIntegrationsItem] | None = None  # A list of integrations to enable for your fine-tuning job.
-    seed: int | None = None  # The seed controls the reproducibility of the job.
-    method: FineTuneMethod | None = None
-    metadata: _shared.Metadata | None = None
 
 
 class CreateFineTuningJobRequestHyperparameters(BaseModel):
@@ -48,28 +48,28 @@ class CreateFineTuningJobRequestIntegrationsItemWandb(BaseModel):
     """The settings for your integration with Weights and Biases."""
 
     project: str = _REQUIRED  # The name of the project that the new run will be created under.
-    name: str | None = None  # A display name to set for the run.
     entity: str | None = None  # The entity to use for the run.
+    name: str | None = None  # A display name to set for the run.
     tags: list[str] | None = None  # A list of tags to be attached to the newly created run.
 
 
 class DeleteFineTuningCheckpointPermissionResponse(BaseModel):
     id: str = _REQUIRED  # The ID of the fine-tuned model checkpoint permission that was deleted.
-    object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
     deleted: bool = _REQUIRED  # Whether the fine-tuned model checkpoint permission was successfully deleted.
+    object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
 
 
 class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
     """Messages sent by the model in response to user messages."""
 
-    weight: int | None = None  # Controls whether the assistant message is trained against (0 or 1)
-    content: str | list[_chat.ChatCompletionRequestAssistantMessageContentPart] | None = None
-    refusal: str | None = None
     role: Literal["assistant"] | str = _REQUIRED  # The role of the messages author, in this case `assistant`.
-    name: str | None = None  # An optional name for the participant.
     audio: FineTuneChatCompletionRequestAssistantMessageAudio | None = None
-    tool_calls: _chat.ChatCompletionMessageToolCalls | None = None
+    content: str | list[_chat.ChatCompletionRequestAssistantMessageContentPart] | None = None
     function_call: FineTuneChatCompletionRequestAssistantMessageFunctionCall | None = None
+    name: str | None = None  # An optional name for the participant.
+    refusal: str | None = None
+    tool_calls: _chat.ChatCompletionMessageToolCalls | None = None
+    weight: int | None = None  # Controls whether the assistant message is trained against (0 or 1)
 
 
 class FineTuneChatCompletionRequestAssistantMessageAudio(BaseModel):
@@ -88,8 +88,8 @@ class FineTuneChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
 class FineTuneDPOHyperparameters(BaseModel):
     """The hyperparameters used for the DPO fine-tuning job."""
 
-    beta: Literal["auto"] | float | str | None = None  # The beta value for the DPO method.
     batch_size: Literal["auto"] | int | str | None = None  # Number of examples in each batch.
+    beta: Literal["auto"] | float | str | None = None  # The beta value for the DPO method.
     learning_rate_multiplier: Literal["auto"] | float | str | None = None  # Scaling factor for the learning rate.
     n_epochs: Literal["auto"] | int | str | None = None  # The number of epochs to train the model for.
 
@@ -104,21 +104,21 @@ class FineTuneMethod(BaseModel):
     """The method used for fine-tuning."""
 
     type: Literal["supervised", "dpo", "reinforcement"] | str = _REQUIRED  # The type of method.
-    supervised: FineTuneSupervisedMethod | None = None
     dpo: FineTuneDPOMethod | None = None
     reinforcement: FineTuneReinforcementMethod | None = None
+    supervised: FineTuneSupervisedMethod | None = None
 
 
 class FineTuneReinforcementHyperparameters(BaseModel):
     """The hyperparameters used for the reinforcement fine-tuning job."""
 
     batch_size: Literal["auto"] | int | str | None = None  # Number of examples in each batch.
-    learning_rate_multiplier: Literal["auto"] | float | str | None = None  # Scaling factor for the learning rate.
-    n_epochs: Literal["auto"] | int | str | None = None  # The number of epochs to train the model for.
-    reasoning_effort: Literal["default", "low", "medium", "high"] | str | None = None  # Level of reasoning effort.
     compute_multiplier: Literal["auto"] | float | str | None = None  # Multiplier on amount of compute used for exploring search space during training.
     eval_interval: Literal["auto"] | int | str | None = None  # The number of training steps between evaluation runs.
     eval_samples: Literal["auto"] | int | str | None = None  # Number of evaluation samples to generate per training step.
+    learning_rate_multiplier: Literal["auto"] | float | str | None = None  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | int | str | None = None  # The number of epochs to train the model for.
+    reasoning_effort: Literal["default", "low", "medium", "high"] | str | None = None  # Level of reasoning effort.
 
 
 class FineTuneReinforcementMethod(BaseModel):
@@ -147,8 +147,8 @@ class FineTuningCheckpointPermission(BaseModel):
 
     id: str = _REQUIRED  # The permission identifier, which can be referenced in the API endpoints.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the permission was created.
-    project_id: str = _REQUIRED  # The project identifier that the permission is for.
     object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
+    project_id: str = _REQUIRED  # The project identifier that the permission is for.
 
 
 class FineTuningIntegration(BaseModel, tag_field="type", tag="wandb"):
@@ -162,8 +162,8 @@ class FineTuningIntegrationWandb(BaseModel):
     """The settings for your integration with Weights and Biases."""
 
     project: str = _REQUIRED  # The name of the project that the new run will be created under.
-    name: str | None = None
     entity: str | None = None
+    name: str | None = None
     tags: list[str] | None = None  # A list of tags to be attached to the newly created run.
 
 
@@ -180,15 +180,15 @@ class FineTuningJob(BaseModel):
     object: Literal["fine_tuning.job"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job".
     organization_id: str = _REQUIRED  # The organization that owns the fine-tuning job.
     result_files: list[str] = _REQUIRED  # The compiled results file ID(s) for the fine-tuning job.
+    seed: int = _REQUIRED  # The seed used for the fine-tuning job.
     status: Literal["validating_files", "queued", "running", "succeeded", "failed", "cancelled"] | str = _REQUIRED  # The current status of the fine-tuning job, which can be either `validating_files`, `queued`, `run...
     trained_tokens: int | None = _REQUIRED
     training_file: str = _REQUIRED  # The file ID used for training.
     validation_file: str | None = _REQUIRED
-    integrations: list[FineTuningIntegration] | None = None
-    seed: int = _REQUIRED  # The seed used for the fine-tuning job.
     estimated_finish: int | None = None
-    method: FineTuneMethod | None = None
+    integrations: list[FineTuningIntegration] | None = None
     metadata: _shared.Metadata | None = None
+    method: FineTuneMethod | None = None
 
 
 class FineTuningJobCheckpoint(BaseModel):
@@ -197,22 +197,22 @@ class FineTuningJobCheckpoint(BaseModel):
     id: str = _REQUIRED  # The checkpoint identifier, which can be referenced in the API endpoints.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the checkpoint was created.
     fine_tuned_model_checkpoint: str = _REQUIRED  # The name of the fine-tuned checkpoint model that is created.
-    step_number: int = _REQUIRED  # The step number that the checkpoint was created at.
-    metrics: FineTuningJobCheckpointMetrics = _REQUIRED  # Metrics at the step number during the fine-tuning job.
     fine_tuning_job_id: str = _REQUIRED  # The name of the fine-tuning job that this checkpoint was created from.
+    metrics: FineTuningJobCheckpointMetrics = _REQUIRED  # Metrics at the step number during the fine-tuning job.
     object: Literal["fine_tuning.job.checkpoint"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.checkpoint".
+    step_number: int = _REQUIRED  # The step number that the checkpoint was created at.
 
 
 class FineTuningJobCheckpointMetrics(BaseModel):
     """Metrics at the step number during the fine-tuning job."""
 
+    full_valid_loss: float | None = None
+    full_valid_mean_token_accuracy: float | None = None
     step: float | None = None
     train_loss: float | None = None
     train_mean_token_accuracy: float | None = None
     valid_loss: float | None = None
     valid_mean_token_accuracy: float | None = None
-    full_valid_loss: float | None = None
-    full_valid_mean_token_accuracy: float | None = None
 
 
 class FineTuningJobError(BaseModel):
@@ -226,13 +226,13 @@ class FineTuningJobError(BaseModel):
 class FineTuningJobEvent(BaseModel):
     """Fine-tuning job event object"""
 
-    object: Literal["fine_tuning.job.event"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.event".
     id: str = _REQUIRED  # The object identifier.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the fine-tuning job was created.
     level: Literal["info", "warn", "error"] | str = _REQUIRED  # The log level of the event.
     message: str = _REQUIRED  # The message of the event.
-    type: Literal["message", "metrics"] | str | None = None  # The type of event.
+    object: Literal["fine_tuning.job.event"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.event".
     data: dict[str, Any] | None = None  # The data associated with the event.
+    type: Literal["message", "metrics"] | str | None = None  # The type of event.
 
 
 class FineTuningJobHyperparameters(BaseModel):
@@ -257,24 +257,24 @@ class InputAudioInputAudio(BaseModel):
 
 class ListFineTuningCheckpointPermissionResponse(BaseModel):
     data: list[FineTuningCheckpointPermission] = _REQUIRED
+    has_more: bool = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ListFineTuningJobCheckpointsResponse(BaseModel):
     data: list[FineTuningJobCheckpoint] = _REQUIRED
+    has_more: bool = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = _REQUIRED
 
 
 class ListFineTuningJobEventsResponse(BaseModel):
     data: list[FineTuningJobEvent] = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED
     has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 class ListPaginatedFineTuningJobsResponse(BaseModel):
@@ -301,8 +301,8 @@ if TYPE_CHECKING:
 class DpoHyperparametersParam(TypedDict, total=False):
     """The ``dict`` form of ``FineTuneDPOHyperparameters`` (the official SDK's request type)."""
 
-    beta: Literal["auto"] | str | float  # The beta value for the DPO method.
     batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
+    beta: Literal["auto"] | str | float  # The beta value for the DPO method.
     learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
     n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
 
@@ -313,24 +313,24 @@ class JobCreateParams(TypedDict, total=False):
     model: Required[str | Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"]]  # The name of the model to fine-tune.
     training_file: Required[str]  # The ID of an uploaded file that contains training data.
     hyperparameters: Mapping[str, Any]  # The hyperparameters used for the fine-tuning job.
+    integrations: Iterable[Mapping[str, Any]]  # A list of integrations to enable for your fine-tuning job.
+    metadata: Mapping[str, str] | None
+    method: Mapping[str, Any]
+    seed: int  # The seed controls the reproducibility of the job.
     suffix: str  # A string of up to 64 characters that will be added to your fine-tuned model name.
     validation_file: str  # The ID of an uploaded file that contains validation data.
-    integrations: Iterable[Mapping[str, Any]]  # A list of integrations to enable for your fine-tuning job.
-    seed: int  # The seed controls the reproducibility of the job.
-    method: Mapping[str, Any]
-    metadata: Mapping[str, str] | None
 
 
 class ReinforcementHyperparametersParam(TypedDict, total=False):
     """The ``dict`` form of ``FineTuneReinforcementHyperparameters`` (the official SDK's request type)."""
 
     batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
-    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
-    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
-    reasoning_effort: Literal["default", "low", "medium", "high"] | str  # Level of reasoning effort.
     compute_multiplier: Literal["auto"] | str | float  # Multiplier on amount of compute used for exploring search space during training.
     eval_interval: Literal["auto"] | str | int  # The number of training steps between evaluation runs.
     eval_samples: Literal["auto"] | str | int  # Number of evaluation samples to generate per training step.
+    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+    reasoning_effort: Literal["default", "low", "medium", "high"] | str  # Level of reasoning effort.
 
 
 class ResponseInputAudioParam(TypedDict, total=False):

@@ -19,8 +19,8 @@ class EvalItem(BaseModel, tag_field="type", tag="message"):
     """Eval message object"""
 
     type: ClassVar[Literal["message"]] = "message"
-    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     content: EvalItemContent = _REQUIRED
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
 
 
 class EvalItemContentOutputText(BaseModel, tag_field="type", tag="output_text"):
@@ -42,10 +42,10 @@ class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
     type: ClassVar[Literal["label_model"]] = "label_model"
-    name: str = _REQUIRED  # The name of the grader.
-    model: str = _REQUIRED  # The model to use for the evaluation.
     input: list[EvalItem] = _REQUIRED
     labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    name: str = _REQUIRED  # The name of the grader.
     passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
@@ -53,9 +53,9 @@ class GraderMulti(BaseModel, tag_field="type", tag="multi"):
     """MultiGrader"""
 
     type: ClassVar[Literal["multi"]] = "multi"
-    name: str = _REQUIRED  # The name of the grader.
-    graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
     calculate_output: str = _REQUIRED  # A formula to calculate the output based on grader results.
+    graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
+    name: str = _REQUIRED  # The name of the grader.
 
 
 class GraderPython(BaseModel, tag_field="type", tag="python"):
@@ -71,83 +71,83 @@ class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
     type: ClassVar[Literal["score_model"]] = "score_model"
-    name: str = _REQUIRED  # The name of the grader.
-    model: str = _REQUIRED  # The model to use for the evaluation.
-    sampling_params: GraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
     input: list[EvalItem] = _REQUIRED  # The input messages evaluated by the grader.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    name: str = _REQUIRED  # The name of the grader.
     range: list[float] | None = None  # The range of the score.
+    sampling_params: GraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
 
 
 class GraderScoreModelSamplingParams(BaseModel):
     """The sampling parameters for the model."""
 
-    seed: int | None = None
-    top_p: float | None = None
-    temperature: float | None = None
     max_completions_tokens: int | None = None
     reasoning_effort: _shared.ReasoningEffort | None = None
+    seed: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
 
 
 class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
     type: ClassVar[Literal["string_check"]] = "string_check"
-    name: str = _REQUIRED  # The name of the grader.
     input: str = _REQUIRED  # The input text.
-    reference: str = _REQUIRED  # The reference text.
+    name: str = _REQUIRED  # The name of the grader.
     operation: Literal["eq", "ne", "like", "ilike"] | str = _REQUIRED  # The string check operation to perform.
+    reference: str = _REQUIRED  # The reference text.
 
 
 class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
     type: ClassVar[Literal["text_similarity"]] = "text_similarity"
-    name: str = _REQUIRED  # The name of the grader.
-    input: str = _REQUIRED  # The text being graded.
-    reference: str = _REQUIRED  # The text being graded against.
     evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str = _REQUIRED  # The evaluation metric to use.
+    input: str = _REQUIRED  # The text being graded.
+    name: str = _REQUIRED  # The name of the grader.
+    reference: str = _REQUIRED  # The text being graded against.
 
 
 class RunGraderRequest(BaseModel):
     """RunGraderRequest"""
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
-    item: dict[str, Any] | None = None  # The dataset item provided to the grader.
     model_sample: str = _REQUIRED  # The model sample to be evaluated.
+    item: dict[str, Any] | None = None  # The dataset item provided to the grader.
 
 
 class RunGraderResponse(BaseModel):
-    reward: float = _REQUIRED
     metadata: RunGraderResponseMetadata = _REQUIRED
-    sub_rewards: dict[str, Any] = _REQUIRED
     model_grader_token_usage_per_model: dict[str, Any] = _REQUIRED
+    reward: float = _REQUIRED
+    sub_rewards: dict[str, Any] = _REQUIRED
 
 
 class RunGraderResponseMetadata(BaseModel):
-    name: str = _REQUIRED
-    type: str = _REQUIRED
     errors: RunGraderResponseMetadataErrors = _REQUIRED
     execution_time: float = _REQUIRED
+    name: str = _REQUIRED
+    sampled_model_name: str | None = _REQUIRED
     scores: dict[str, Any] = _REQUIRED
     token_usage: int | None = _REQUIRED
-    sampled_model_name: str | None = _REQUIRED
+    type: str = _REQUIRED
 
 
 class RunGraderResponseMetadataErrors(BaseModel):
     formula_parse_error: bool = _REQUIRED
+    invalid_variable_error: bool = _REQUIRED
+    model_grader_parse_error: bool = _REQUIRED
+    model_grader_refusal_error: bool = _REQUIRED
+    model_grader_server_error: bool = _REQUIRED
+    model_grader_server_error_details: str | None = _REQUIRED
+    other_error: bool = _REQUIRED
+    python_grader_runtime_error: bool = _REQUIRED
+    python_grader_runtime_error_details: str | None = _REQUIRED
+    python_grader_server_error: bool = _REQUIRED
+    python_grader_server_error_type: str | None = _REQUIRED
     sample_parse_error: bool = _REQUIRED
     truncated_observation_error: bool = _REQUIRED
     unresponsive_reward_error: bool = _REQUIRED
-    invalid_variable_error: bool = _REQUIRED
-    other_error: bool = _REQUIRED
-    python_grader_server_error: bool = _REQUIRED
-    python_grader_server_error_type: str | None = _REQUIRED
-    python_grader_runtime_error: bool = _REQUIRED
-    python_grader_runtime_error_details: str | None = _REQUIRED
-    model_grader_server_error: bool = _REQUIRED
-    model_grader_refusal_error: bool = _REQUIRED
-    model_grader_parse_error: bool = _REQUIRED
-    model_grader_server_error_details: str | None = _REQUIRED
 
 
 class ValidateGraderRequest(BaseModel):
@@ -184,34 +184,34 @@ class AgentSessionInputMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
 
     type: Required[Literal["message"]]
-    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
     content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
 
 
 class DecisionInputMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
 
     type: Required[Literal["message"]]
-    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
     content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
+    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
 
 
 class GraderRunParams(TypedDict, total=False):
     """The ``dict`` form of ``RunGraderRequest`` (the official SDK's request type)."""
 
     grader: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | MultiGraderParam]  # The grader used for the fine-tuning job.
-    item: Mapping[str, Any]  # The dataset item provided to the grader.
     model_sample: Required[str]  # The model sample to be evaluated.
+    item: Mapping[str, Any]  # The dataset item provided to the grader.
 
 
 class LabelModelGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderLabelModel`` (the official SDK's request type)."""
 
     type: Required[Literal["label_model"]]
-    name: Required[str]  # The name of the grader.
-    model: Required[str]  # The model to use for the evaluation.
     input: Required[Iterable[AgentSessionInputMessageParam]]
     labels: Required[Iterable[str]]  # The labels to assign to each item in the evaluation.
+    model: Required[str]  # The model to use for the evaluation.
+    name: Required[str]  # The name of the grader.
     passing_labels: Required[Iterable[str]]  # The labels that indicate a passing result.
 
 
@@ -219,9 +219,9 @@ class MultiGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderMulti`` (the official SDK's request type)."""
 
     type: Required[Literal["multi"]]
-    name: Required[str]  # The name of the grader.
-    graders: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]
     calculate_output: Required[str]  # A formula to calculate the output based on grader results.
+    graders: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]
+    name: Required[str]  # The name of the grader.
 
 
 class PythonGraderParam(TypedDict, total=False):
@@ -237,31 +237,31 @@ class ScoreModelGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderScoreModel`` (the official SDK's request type)."""
 
     type: Required[Literal["score_model"]]
-    name: Required[str]  # The name of the grader.
-    model: Required[str]  # The model to use for the evaluation.
-    sampling_params: Mapping[str, Any]  # The sampling parameters for the model.
     input: Required[Iterable[AgentSessionInputMessageParam]]  # The input messages evaluated by the grader.
+    model: Required[str]  # The model to use for the evaluation.
+    name: Required[str]  # The name of the grader.
     range: Iterable[float]  # The range of the score.
+    sampling_params: Mapping[str, Any]  # The sampling parameters for the model.
 
 
 class StringCheckGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderStringCheck`` (the official SDK's request type)."""
 
     type: Required[Literal["string_check"]]
-    name: Required[str]  # The name of the grader.
     input: Required[str]  # The input text.
-    reference: Required[str]  # The reference text.
+    name: Required[str]  # The name of the grader.
     operation: Required[Literal["eq", "ne", "like", "ilike"] | str]  # The string check operation to perform.
+    reference: Required[str]  # The reference text.
 
 
 class TextSimilarityGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderTextSimilarity`` (the official SDK's request type)."""
 
     type: Required[Literal["text_similarity"]]
-    name: Required[str]  # The name of the grader.
-    input: Required[str]  # The text being graded.
-    reference: Required[str]  # The text being graded against.
     evaluation_metric: Required[Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str]  # The evaluation metric to use.
+    input: Required[str]  # The text being graded.
+    name: Required[str]  # The name of the grader.
+    reference: Required[str]  # The text being graded against.
 
 
 DecisionQuestionInputImage = EvalItemInputImage

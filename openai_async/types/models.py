@@ -22,8 +22,8 @@ class DeleteModelResponse(BaseModel):
 
 
 class ListModelsResponse(BaseModel):
-    object: Literal["list"] | str = _REQUIRED
     data: list[Model] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 class Model(BaseModel):

@@ -17,11 +17,11 @@ _REQUIRED: Any = None
 
 class C2PAProvenanceResult(BaseModel, tag_field="type", tag="c2pa"):
     type: ClassVar[Literal["c2pa"]] = "c2pa"
-    outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI C2PA provenance signal was detected.
-    validation_state: C2PAValidationStateApi = _REQUIRED  # The validation status of the C2PA manifest in the uploaded image.
+    generated_at: str | None = _REQUIRED
     issuer: str | None = _REQUIRED
     model: str | None = _REQUIRED
-    generated_at: str | None = _REQUIRED
+    outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI C2PA provenance signal was detected.
+    validation_state: C2PAValidationStateApi = _REQUIRED  # The validation status of the C2PA manifest in the uploaded image.
 
 
 class CreateContentProvenanceBody(BaseModel):
@@ -62,24 +62,24 @@ class CreateModerationResponse(BaseModel):
 
 
 class CreateModerationResponseResultsItem(BaseModel):
-    flagged: bool = _REQUIRED  # Whether any of the below categories are flagged.
     categories: CreateModerationResponseResultsItemCategories = _REQUIRED  # A list of the categories, and whether they are flagged or not.
-    category_scores: CreateModerationResponseResultsItemCategoryScores = _REQUIRED  # A list of the categories along with their scores as predicted by model.
     category_applied_input_types: CreateModerationResponseResultsItemCategoryAppliedInputTypes = _REQUIRED  # A list of the categories along with the input type(s) that the score applies to.
+    category_scores: CreateModerationResponseResultsItemCategoryScores = _REQUIRED  # A list of the categories along with their scores as predicted by model.
+    flagged: bool = _REQUIRED  # Whether any of the below categories are flagged.
 
 
 class CreateModerationResponseResultsItemCategories(BaseModel):
     """A list of the categories, and whether they are flagged or not."""
 
-    hate: bool = _REQUIRED  # Content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, nat...
-    hate_threatening_: bool = msgspec.field(default=_REQUIRED, name="hate/threatening")  # Hateful content that also includes violence or serious harm towards the targeted group based on r...
     harassment: bool = _REQUIRED  # Content that expresses, incites, or promotes harassing language towards any target.
     harassment_threatening_: bool = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # Harassment content that also includes violence or serious harm towards any target.
+    hate: bool = _REQUIRED  # Content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, nat...
+    hate_threatening_: bool = msgspec.field(default=_REQUIRED, name="hate/threatening")  # Hateful content that also includes violence or serious harm towards the targeted group based on r...
     illicit: bool | None = _REQUIRED
     illicit_violent_: bool | None = msgspec.field(default=_REQUIRED, name="illicit/violent")
     self_harm_: bool = msgspec.field(default=_REQUIRED, name="self-harm")  # Content that promotes, encourages, or depicts acts of self-harm, such as suicide, cutting, and ea...
-    self_harm_intent_: bool = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # Content where the speaker expresses that they are engaging or intend to engage in acts of self-ha...
     self_harm_instructions_: bool = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # Content that encourages performing acts of self-harm, such as suicide, cutting, and eating disord...
+    self_harm_intent_: bool = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # Content where the speaker expresses that they are engaging or intend to engage in acts of self-ha...
     sexual: bool = _REQUIRED  # Content meant to arouse sexual excitement, such as the description of sexual activity, or that pr...
     sexual_minors_: bool = msgspec.field(default=_REQUIRED, name="sexual/minors")  # Sexual content that includes an individual who is under 18 years old.
     violence: bool = _REQUIRED  # Content that depicts death, violence, or physical injury.
@@ -89,15 +89,15 @@ class CreateModerationResponseResultsItemCategories(BaseModel):
 class CreateModerationResponseResultsItemCategoryAppliedInputTypes(BaseModel):
     """A list of the categories along with the input type(s) that the score applies to."""
 
-    hate: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'hate'.
-    hate_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The applied input type(s) for the category 'hate/threatening'.
     harassment: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'harassment'.
     harassment_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The applied input type(s) for the category 'harassment/threatening'.
+    hate: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'hate'.
+    hate_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The applied input type(s) for the category 'hate/threatening'.
     illicit: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'illicit'.
     illicit_violent_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The applied input type(s) for the category 'illicit/violent'.
     self_harm_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm")  # The applied input type(s) for the category 'self-harm'.
-    self_harm_intent_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The applied input type(s) for the category 'self-harm/intent'.
     self_harm_instructions_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The applied input type(s) for the category 'self-harm/instructions'.
+    self_harm_intent_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The applied input type(s) for the category 'self-harm/intent'.
     sexual: list[Literal["text", "image"] | str] = _REQUIRED  # The applied input type(s) for the category 'sexual'.
     sexual_minors_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The applied input type(s) for the category 'sexual/minors'.
     violence: list[Literal["text", "image"] | str] = _REQUIRED  # The applied input type(s) for the category 'violence'.
@@ -107,15 +107,15 @@ class CreateModerationResponseResultsItemCategoryAppliedInputTypes(BaseModel):
 class CreateModerationResponseResultsItemCategoryScores(BaseModel):
     """A list of the categories along with their scores as predicted by model."""
 
-    hate: float = _REQUIRED  # The score for the category 'hate'.
-    hate_threatening_: float = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The score for the category 'hate/threatening'.
     harassment: float = _REQUIRED  # The score for the category 'harassment'.
     harassment_threatening_: float = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The score for the category 'harassment/threatening'.
+    hate: float = _REQUIRED  # The score for the category 'hate'.
+    hate_threatening_: float = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The score for the category 'hate/threatening'.
     illicit: float = _REQUIRED  # The score for the category 'illicit'.
     illicit_violent_: float = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The score for the category 'illicit/violent'.
     self_harm_: float = msgspec.field(default=_REQUIRED, name="self-harm")  # The score for the category 'self-harm'.
-    self_harm_intent_: float = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The score for the category 'self-harm/intent'.
     self_harm_instructions_: float = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The score for the category 'self-harm/instructions'.
+    self_harm_intent_: float = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The score for the category 'self-harm/intent'.
     sexual: float = _REQUIRED  # The score for the category 'sexual'.
     sexual_minors_: float = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The score for the category 'sexual/minors'.
     violence: float = _REQUIRED  # The score for the category 'violence'.
@@ -123,16 +123,16 @@ class CreateModerationResponseResultsItemCategoryScores(BaseModel):
 
 
 class ProvenanceResource(BaseModel):
-    object: ProvenanceCheckObject = _REQUIRED  # The object type.
     created_at: int = _REQUIRED  # The Unix timestamp, in seconds, when the provenance check was created.
+    object: ProvenanceCheckObject = _REQUIRED  # The object type.
     results: list[C2PAProvenanceResult | SynthIDProvenanceResult] = _REQUIRED  # The provenance results that apply to the uploaded file.
 
 
 class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
     type: ClassVar[Literal["synthid"]] = "synthid"
-    outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI SynthID watermark was detected.
-    model: str | None = _REQUIRED
     generated_at: str | None = _REQUIRED
+    model: str | None = _REQUIRED
+    outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI SynthID watermark was detected.
 
 
 C2PAValidationStateApi = Literal["trusted", "valid", "invalid", "not_present"] | str

@@ -16,27 +16,27 @@ __all__ = ["AudioTranscription", "AudioTranscriptionParam", "AudioTranscriptionR
 _REQUIRED: Any = None
 
 class AudioTranscription(BaseModel):
-    model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model to use for transcription.
+    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str | None = None  # Controls how long the model waits before emitting transcription text.
+    keywords: list[str] | None = None  # Words or phrases to guide transcription of the input audio.
     language: str | None = None  # The language of the input audio.
     languages: list[str] | None = None  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
-    keywords: list[str] | None = None  # Words or phrases to guide transcription of the input audio.
+    model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model to use for transcription.
     prompt: str | None = None  # An optional text to guide the model's style or continue a previous audio segment.
-    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str | None = None  # Controls how long the model waits before emitting transcription text.
 
 
 class AudioTranscriptionResponse(BaseModel):
-    model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model used for transcription.
     language: str | None = None  # The language of the input audio.
     languages: list[str] | None = None  # The possible input audio languages configured for transcription, in [ISO-639-1](https://en.wikipe...
+    model: Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"] | str | None = None  # The model used for transcription.
     prompt: str | None = None  # The prompt configured for input audio transcription, when present.
 
 
 class LogProbProperties(BaseModel):
     """A log probability object."""
 
-    token: str = _REQUIRED  # The token that was used to generate the log probability.
-    logprob: float = _REQUIRED  # The log probability of the token.
     bytes: list[int] = _REQUIRED  # The bytes that were used to generate the log probability.
+    logprob: float = _REQUIRED  # The log probability of the token.
+    token: str = _REQUIRED  # The token that was used to generate the log probability.
 
 
 class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
@@ -62,43 +62,43 @@ class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type",
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
     type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
+    item: RealtimeConversationItem = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
-    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
     type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to delete.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
     type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to retrieve.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
     type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
-    content_index: int = _REQUIRED  # The index of the content part to truncate.
     audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
+    content_index: int = _REQUIRED  # The index of the content part to truncate.
+    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     audio: str = _REQUIRED  # Base64-encoded audio bytes.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
@@ -142,108 +142,108 @@ class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="ses
     """Send this event to update the session’s default configuration."""
 
     type: ClassVar[Literal["session.update"]] = "session.update"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeSessionCreateRequest = _REQUIRED
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
     type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaResponse(BaseModel):
     """The response resource."""
 
     id: str | None = None  # The unique ID of the response.
+    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
+    metadata: _shared.Metadata | None = None
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond.
     object: Literal["realtime.response"] | str | None = None  # The object type, must be `realtime.response`.
+    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
     status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | str | None = None  # The final status of the response (`completed`, `cancelled`, `failed`, or `incomplete`, `in_progre...
     status_details: RealtimeBetaResponseStatusDetails | None = None  # Additional details about the status.
-    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
-    metadata: _shared.Metadata | None = None
-    usage: RealtimeBetaResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
-    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model used to respond.
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond.
-    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
     temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
+    usage: RealtimeBetaResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model used to respond.
 
 
 class RealtimeBetaResponseCreateParams(BaseModel):
     """Create a new Realtime response with these parameters"""
 
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    instructions: str | None = None  # The default system instructions (i.e.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
-    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
-    tools: list[RealtimeBetaResponseCreateParamsToolsItem] | None = None  # Tools (functions) available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
-    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
     conversation: Literal["auto", "none"] | str | None = None  # Controls which conversation the response is added to.
-    metadata: _shared.Metadata | None = None
-    prompt: _shared.Prompt | None = None
     input: list[RealtimeConversationItem] | None = None  # Input items to include in the prompt for the model.
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    metadata: _shared.Metadata | None = None
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
+    prompt: _shared.Prompt | None = None
+    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
+    tools: list[RealtimeBetaResponseCreateParamsToolsItem] | None = None  # Tools (functions) available to the model.
+    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
 
 
 class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
     type: ClassVar[Literal["function"]] = "function"
-    name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
 class RealtimeBetaResponseStatusDetails(BaseModel):
     """Additional details about the status."""
 
-    type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
-    reason: Literal["turn_detected", "client_cancelled", "max_output_tokens", "content_filter"] | str | None = None  # The reason the Response did not complete.
     error: RealtimeBetaResponseStatusDetailsError | None = None  # A description of the error that caused the response to fail, populated when the `status` is `fail...
+    reason: Literal["turn_detected", "client_cancelled", "max_output_tokens", "content_filter"] | str | None = None  # The reason the Response did not complete.
+    type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
 
 
 class RealtimeBetaResponseStatusDetailsError(BaseModel):
     """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
 
-    type: str | None = None  # The type of error.
     code: str | None = None  # Error code, if any.
+    type: str | None = None  # The type of error.
 
 
 class RealtimeBetaResponseUsage(BaseModel):
     """Usage statistics for the Response, this will correspond to billing."""
 
-    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
-    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
-    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
     input_token_details: RealtimeBetaResponseUsageInputTokenDetails | None = None  # Details about the input tokens used in the Response.
+    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
     output_token_details: RealtimeBetaResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
+    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
+    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
 
 
 class RealtimeBetaResponseUsageInputTokenDetails(BaseModel):
     """Details about the input tokens used in the Response."""
 
-    cached_tokens: int | None = None  # The number of cached tokens used as input for the Response.
-    text_tokens: int | None = None  # The number of text tokens used as input for the Response.
-    image_tokens: int | None = None  # The number of image tokens used as input for the Response.
     audio_tokens: int | None = None  # The number of audio tokens used as input for the Response.
+    cached_tokens: int | None = None  # The number of cached tokens used as input for the Response.
     cached_tokens_details: RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails | None = None  # Details about the cached tokens used as input for the Response.
+    image_tokens: int | None = None  # The number of image tokens used as input for the Response.
+    text_tokens: int | None = None  # The number of text tokens used as input for the Response.
 
 
 class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
     """Details about the cached tokens used as input for the Response."""
 
-    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
-    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
     audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
+    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
+    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
 
 
 class RealtimeBetaResponseUsageOutputTokenDetails(BaseModel):
     """Details about the output tokens used in the Response."""
 
-    text_tokens: int | None = None  # The number of text tokens used in the Response.
     audio_tokens: int | None = None  # The number of audio tokens used in the Response.
+    text_tokens: int | None = None  # The number of text tokens used in the Response.
 
 
 class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
@@ -251,8 +251,8 @@ class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type"
 
     type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
+    previous_item_id: str | None = None
 
 
 class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
@@ -267,13 +267,13 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(Ba
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
     type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item containing the audio.
-    content_index: int = _REQUIRED  # The index of the content part containing the audio.
     transcript: str = _REQUIRED  # The transcribed text.
+    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[LogProbProperties] | None = None
-    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
@@ -291,33 +291,33 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseM
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
     type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    item_id: str = _REQUIRED  # The ID of the user message item.
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
     error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
     """Details of the transcription error."""
 
-    type: str | None = None  # The type of error.
     code: str | None = None  # Error code, if any.
     message: str | None = None  # A human-readable error message.
     param: str | None = None  # Parameter related to the error, if any.
+    type: str | None = None  # The type of error.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
     type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
+    id: str = _REQUIRED  # The segment identifier.
+    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
+    end: float = _REQUIRED  # End time of the segment in seconds.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
-    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
-    text: str = _REQUIRED  # The text for this segment.
-    id: str = _REQUIRED  # The segment identifier.
     speaker: str = _REQUIRED  # The detected speaker label for this segment.
     start: float = _REQUIRED  # Start time of the segment in seconds.
-    end: float = _REQUIRED  # End time of the segment in seconds.
+    text: str = _REQUIRED  # The text for this segment.
 
 
 class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
@@ -332,28 +332,28 @@ class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="typ
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
     type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
+    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
+    content_index: int = _REQUIRED  # The index of the content part that was truncated.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
-    content_index: int = _REQUIRED  # The index of the content part that was truncated.
-    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
 
 
 class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
     type: ClassVar[Literal["error"]] = "error"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeBetaServerEventErrorError(BaseModel):
     """Details of the error."""
 
+    message: str = _REQUIRED  # A human-readable error message.
     type: str = _REQUIRED  # The type of error (e.g., "invalid_request_error", "server_error").
     code: str | None = None
-    message: str = _REQUIRED  # A human-readable error message.
-    param: str | None = None
     event_id: str | None = None
+    param: str | None = None
 
 
 class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
@@ -368,16 +368,16 @@ class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="typ
 
     type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    previous_item_id: str | None = None
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
+    previous_item_id: str | None = None
 
 
 class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
 
 
@@ -385,8 +385,8 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field=
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
@@ -423,8 +423,8 @@ class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag=
 
 
 class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
-    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
     limit: int | None = None  # The maximum allowed value for the rate limit.
+    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
     remaining: int | None = None  # The remaining value before the limit is reached.
     reset_seconds: float | None = None  # Seconds until the rate limit resets.
 
@@ -433,46 +433,46 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag
     """Returned when the model-generated audio is updated."""
 
     type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # Base64-encoded audio data delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
     type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
     type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The transcript delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
     type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    response_id: str = _REQUIRED  # The ID of the response.
     transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
@@ -480,42 +480,42 @@ class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type
     """Returned when a new content part is added to an assistant message item during response generation."""
 
     type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     part: RealtimeBetaServerEventResponseContentPartAddedPart = _REQUIRED  # The content part that was added.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
     """The content part that was added."""
 
-    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
-    text: str | None = None  # The text content (if type is "text").
     audio: str | None = None  # Base64-encoded audio data (if type is "audio").
+    text: str | None = None  # The text content (if type is "text").
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
+    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
 
 
 class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
     type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     part: RealtimeBetaServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
     """The content part that is done."""
 
-    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
-    text: str | None = None  # The text content (if type is "text").
     audio: str | None = None  # Base64-encoded audio data (if type is "audio").
+    text: str | None = None  # The text content (if type is "text").
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
+    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
 
 
 class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
@@ -538,36 +538,36 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_f
     """Returned when the model-generated function call arguments are updated."""
 
     type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the function call item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     call_id: str = _REQUIRED  # The ID of the function call.
     delta: str = _REQUIRED  # The arguments delta as a JSON string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
     type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the function call item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
-    call_id: str = _REQUIRED  # The ID of the function call.
-    name: str = _REQUIRED  # The name of the function that was called.
     arguments: str = _REQUIRED  # The final arguments as a JSON string.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
     type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
+    response_id: str = _REQUIRED  # The ID of the response.
     obfuscation: str | None = None
 
 
@@ -575,11 +575,11 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="
     """Returned when MCP tool call arguments are finalized during response generation."""
 
     type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
@@ -587,8 +587,8 @@ class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type
 
     type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
 
 
 class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
@@ -596,8 +596,8 @@ class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", 
 
     type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
 
 
 class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
@@ -605,8 +605,8 @@ class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="typ
 
     type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
 
 
 class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
@@ -614,9 +614,9 @@ class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type"
 
     type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
-    output_index: int = _REQUIRED  # The index of the output item in the Response.
     item: RealtimeConversationItem = _REQUIRED
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
 
 
 class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
@@ -624,32 +624,32 @@ class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type",
 
     type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
-    output_index: int = _REQUIRED  # The index of the output item in the Response.
     item: RealtimeConversationItem = _REQUIRED
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
 
 
 class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
     type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The text delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
     type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    response_id: str = _REQUIRED  # The ID of the response.
     text: str = _REQUIRED  # The final text content.
 
 
@@ -708,43 +708,43 @@ class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
     type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
+    item: RealtimeConversationItem = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
-    item: RealtimeConversationItem = _REQUIRED
 
 
 class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
     type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to delete.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
     type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     item_id: str = _REQUIRED  # The ID of the item to retrieve.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
     type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
-    content_index: int = _REQUIRED  # The index of the content part to truncate.
     audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
+    content_index: int = _REQUIRED  # The index of the content part to truncate.
+    item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     audio: str = _REQUIRED  # Base64-encoded audio bytes.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
@@ -788,68 +788,68 @@ class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session
     """Send this event to update the session’s configuration."""
 
     type: ClassVar[Literal["session.update"]] = "session.update"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
     type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
     """Realtime function call item"""
 
     type: ClassVar[Literal["function_call"]] = "function_call"
+    arguments: str = _REQUIRED  # The arguments of the function call.
+    name: str = _REQUIRED  # The name of the function being called.
     id: str | None = None  # The unique ID of the item.
+    call_id: str | None = None  # The ID of the function call.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    call_id: str | None = None  # The ID of the function call.
-    name: str = _REQUIRED  # The name of the function being called.
-    arguments: str = _REQUIRED  # The arguments of the function call.
 
 
 class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Realtime function call output item"""
 
     type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    call_id: str = _REQUIRED  # The ID of the function call this output is for.
+    output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    call_id: str = _REQUIRED  # The ID of the function call this output is for.
-    output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
 
 
 class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
     """Realtime assistant message item"""
 
     type: ClassVar[Literal["message"]] = "message"
+    content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
-    type: Literal["output_text", "output_audio"] | str | None = None  # The content type, `output_text` or `output_audio` depending on the session `output_modalities` co...
-    text: str | None = None  # The text content.
     audio: str | None = None  # Base64-encoded audio bytes, these will be parsed as the format specified in the session output au...
+    text: str | None = None  # The text content.
     transcript: str | None = None  # The transcript of the audio content, this will always be present if the output type is `audio`.
+    type: Literal["output_text", "output_audio"] | str | None = None  # The content type, `output_text` or `output_audio` depending on the session `output_modalities` co...
 
 
 class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
     """Realtime system message item"""
 
     type: ClassVar[Literal["message"]] = "message"
+    content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
+    role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
@@ -861,43 +861,43 @@ class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="mess
     """Realtime user message item"""
 
     type: ClassVar[Literal["message"]] = "message"
+    content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
+    role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
     id: str | None = None  # The unique ID of the item.
     object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-    role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
-    content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
 
 
 class RealtimeConversationItemMessageUserContentItem(BaseModel):
-    type: Literal["input_text", "input_audio", "input_image"] | str | None = None  # The content type (`input_text`, `input_audio`, or `input_image`).
-    text: str | None = None  # The text content (for `input_text`).
     audio: str | None = None  # Base64-encoded audio bytes (for `input_audio`), these will be parsed as the format specified in t...
-    image_url: str | None = None  # Base64-encoded image bytes (for `input_image`) as a data URI.
     detail: Literal["auto", "low", "high"] | str | None = None  # The detail level of the image (for `input_image`).
+    image_url: str | None = None  # Base64-encoded image bytes (for `input_image`) as a data URI.
+    text: str | None = None  # The text content (for `input_text`).
     transcript: str | None = None  # Transcript of the audio (for `input_audio`).
+    type: Literal["input_text", "input_audio", "input_image"] | str | None = None  # The content type (`input_text`, `input_audio`, or `input_image`).
 
 
 class RealtimeConversationItemWithReference(BaseModel):
     """The item to add to the conversation."""
 
     id: str | None = None  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
-    type: Literal["message", "function_call", "function_call_output"] | str | None = None  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item (`completed`, `incomplete`, `in_progress`).
-    role: Literal["user", "assistant", "system"] | str | None = None  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
-    content: list[RealtimeConversationItemWithReferenceContentItem] | None = None  # The content of the message, applicable for `message` items.
-    call_id: str | None = None  # The ID of the function call (for `function_call` and `function_call_output` items).
-    name: str | None = None  # The name of the function being called (for `function_call` items).
     arguments: str | None = None  # The arguments of the function call (for `function_call` items).
+    call_id: str | None = None  # The ID of the function call (for `function_call` and `function_call_output` items).
+    content: list[RealtimeConversationItemWithReferenceContentItem] | None = None  # The content of the message, applicable for `message` items.
+    name: str | None = None  # The name of the function being called (for `function_call` items).
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
     output: str | None = None  # The output of the function call (for `function_call_output` items).
+    role: Literal["user", "assistant", "system"] | str | None = None  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item (`completed`, `incomplete`, `in_progress`).
+    type: Literal["message", "function_call", "function_call_output"] | str | None = None  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
 
 
 class RealtimeConversationItemWithReferenceContentItem(BaseModel):
-    type: Literal["input_audio", "input_text", "item_reference", "text"] | str | None = None  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
-    text: str | None = None  # The text content, used for `input_text` and `text` content types.
     id: str | None = None  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
     audio: str | None = None  # Base64-encoded audio bytes, used for `input_audio` content type.
+    text: str | None = None  # The text content, used for `input_text` and `text` content types.
     transcript: str | None = None  # The transcript of the audio, used for `input_audio` content type.
+    type: Literal["input_audio", "input_text", "item_reference", "text"] | str | None = None  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
 
 
 class RealtimeCreateClientSecretRequest(BaseModel):
@@ -917,17 +917,17 @@ class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
 class RealtimeCreateClientSecretResponse(BaseModel):
     """Realtime session and client secret"""
 
-    value: str = _REQUIRED  # The generated client secret value.
     expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration for either a realtime or transcription session.
+    value: str = _REQUIRED  # The generated client secret value.
 
 
 class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type: ClassVar[Literal["function"]] = "function"
-    name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
@@ -936,9 +936,9 @@ class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_
 
     type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
     id: str = _REQUIRED  # The unique ID of the approval request.
-    server_label: str = _REQUIRED  # The label of the MCP server making the request.
-    name: str = _REQUIRED  # The name of the tool to run.
     arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
+    name: str = _REQUIRED  # The name of the tool to run.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
 
 
 class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
@@ -963,9 +963,9 @@ class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """Realtime MCP list tools"""
 
     type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
-    id: str | None = None  # The unique ID of the list.
     server_label: str = _REQUIRED  # The label of the MCP server.
     tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
+    id: str | None = None  # The unique ID of the list.
 
 
 class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
@@ -981,12 +981,12 @@ class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 
     type: ClassVar[Literal["mcp_call"]] = "mcp_call"
     id: str = _REQUIRED  # The unique ID of the tool call.
-    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
-    name: str = _REQUIRED  # The name of the tool that was run.
     arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
     approval_request_id: str | None = None
-    output: str | None = None
     error: RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | None = None
+    output: str | None = None
 
 
 class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
@@ -1006,16 +1006,16 @@ class RealtimeResponse(BaseModel):
     """The response resource."""
 
     id: str | None = None  # The unique ID of the response, will look like `resp_1234`.
+    audio: RealtimeResponseAudio | None = None  # Configuration for audio output.
+    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
+    metadata: _shared.Metadata | None = None
     object: Literal["realtime.response"] | str | None = None  # The object type, must be `realtime.response`.
+    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
     status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | str | None = None  # The final status of the response (`completed`, `cancelled`, `failed`, or `incomplete`, `in_progre...
     status_details: RealtimeResponseStatusDetails | None = None  # Additional details about the status.
-    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
-    metadata: _shared.Metadata | None = None
-    audio: RealtimeResponseAudio | None = None  # Configuration for audio output.
     usage: RealtimeResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
-    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
 
 
 class RealtimeResponseAudio(BaseModel):
@@ -1032,18 +1032,18 @@ class RealtimeResponseAudioOutput(BaseModel):
 class RealtimeResponseCreateParams(BaseModel):
     """Create a new Realtime response with these parameters"""
 
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    instructions: str | None = None  # The default system instructions (i.e.
     audio: RealtimeResponseCreateParamsAudio | None = None  # Configuration for audio input and output.
-    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
-    parallel_tool_calls: bool | None = None  # Whether the model may call multiple tools in parallel.
-    reasoning: RealtimeReasoning | None = None
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
     conversation: Literal["auto", "none"] | str | None = None  # Controls which conversation the response is added to.
-    metadata: _shared.Metadata | None = None
-    prompt: _shared.Prompt | None = None
     input: list[RealtimeConversationItem] | None = None  # Input items to include in the prompt for the model.
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    metadata: _shared.Metadata | None = None
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    parallel_tool_calls: bool | None = None  # Whether the model may call multiple tools in parallel.
+    prompt: _shared.Prompt | None = None
+    reasoning: RealtimeReasoning | None = None
+    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
 
 
 class RealtimeResponseCreateParamsAudio(BaseModel):
@@ -1060,59 +1060,59 @@ class RealtimeResponseCreateParamsAudioOutput(BaseModel):
 class RealtimeResponseStatusDetails(BaseModel):
     """Additional details about the status."""
 
-    type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
-    reason: Literal["turn_detected", "client_cancelled", "max_output_tokens", "content_filter"] | str | None = None  # The reason the Response did not complete.
     error: RealtimeResponseStatusDetailsError | None = None  # A description of the error that caused the response to fail, populated when the `status` is `fail...
+    reason: Literal["turn_detected", "client_cancelled", "max_output_tokens", "content_filter"] | str | None = None  # The reason the Response did not complete.
+    type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
 
 
 class RealtimeResponseStatusDetailsError(BaseModel):
     """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
 
-    type: str | None = None  # The type of error.
     code: str | None = None  # Error code, if any.
+    type: str | None = None  # The type of error.
 
 
 class RealtimeResponseUsage(BaseModel):
     """Usage statistics for the Response, this will correspond to billing."""
 
-    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
-    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
-    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
     input_token_details: RealtimeResponseUsageInputTokenDetails | None = None  # Details about the input tokens used in the Response.
+    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
     output_token_details: RealtimeResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
+    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
+    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
 
 
 class RealtimeResponseUsageInputTokenDetails(BaseModel):
     """Details about the input tokens used in the Response."""
 
-    cached_tokens: int | None = None  # The number of cached tokens used as input for the Response.
-    text_tokens: int | None = None  # The number of text tokens used as input for the Response.
-    image_tokens: int | None = None  # The number of image tokens used as input for the Response.
     audio_tokens: int | None = None  # The number of audio tokens used as input for the Response.
+    cached_tokens: int | None = None  # The number of cached tokens used as input for the Response.
     cached_tokens_details: RealtimeResponseUsageInputTokenDetailsCachedTokensDetails | None = None  # Details about the cached tokens used as input for the Response.
+    image_tokens: int | None = None  # The number of image tokens used as input for the Response.
+    text_tokens: int | None = None  # The number of text tokens used as input for the Response.
 
 
 class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
     """Details about the cached tokens used as input for the Response."""
 
-    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
-    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
     audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
+    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
+    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
 
 
 class RealtimeResponseUsageOutputTokenDetails(BaseModel):
     """Details about the output tokens used in the Response."""
 
-    text_tokens: int | None = None  # The number of text tokens used in the Response.
     audio_tokens: int | None = None  # The number of audio tokens used in the Response.
+    text_tokens: int | None = None  # The number of text tokens used in the Response.
 
 
 class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="conversation.created"):
     """Returned when a conversation is created."""
 
     type: ClassVar[Literal["conversation.created"]] = "conversation.created"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     conversation: RealtimeServerEventConversationCreatedConversation = _REQUIRED  # The conversation resource.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventConversationCreatedConversation(BaseModel):
@@ -1127,8 +1127,8 @@ class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag=
 
     type: ClassVar[Literal["conversation.item.added"]] = "conversation.item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
+    previous_item_id: str | None = None
 
 
 class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
@@ -1136,8 +1136,8 @@ class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", ta
 
     type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
+    previous_item_id: str | None = None
 
 
 class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
@@ -1153,21 +1153,21 @@ class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="
 
     type: ClassVar[Literal["conversation.item.done"]] = "conversation.item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    previous_item_id: str | None = None
     item: RealtimeConversationItem = _REQUIRED
+    previous_item_id: str | None = None
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
     type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
+    content_index: int = _REQUIRED  # The index of the content part containing the audio.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
-    content_index: int = _REQUIRED  # The index of the content part containing the audio.
     transcript: str = _REQUIRED  # The transcribed text.
+    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[LogProbProperties] | None = None
-    usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration = _REQUIRED  # Usage statistics for the transcription, this is billed according to the ASR model's pricing rathe...
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
@@ -1185,33 +1185,33 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
     type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    item_id: str = _REQUIRED  # The ID of the user message item.
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
     error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the user message item.
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
     """Details of the transcription error."""
 
-    type: str | None = None  # The type of error.
     code: str | None = None  # Error code, if any.
     message: str | None = None  # A human-readable error message.
     param: str | None = None  # Parameter related to the error, if any.
+    type: str | None = None  # The type of error.
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
     type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
+    id: str = _REQUIRED  # The segment identifier.
+    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
+    end: float = _REQUIRED  # End time of the segment in seconds.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the input audio content.
-    content_index: int = _REQUIRED  # The index of the input audio content part within the item.
-    text: str = _REQUIRED  # The text for this segment.
-    id: str = _REQUIRED  # The segment identifier.
     speaker: str = _REQUIRED  # The detected speaker label for this segment.
     start: float = _REQUIRED  # Start time of the segment in seconds.
-    end: float = _REQUIRED  # End time of the segment in seconds.
+    text: str = _REQUIRED  # The text for this segment.
 
 
 class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
@@ -1226,28 +1226,28 @@ class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", 
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
     type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
+    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
+    content_index: int = _REQUIRED  # The index of the content part that was truncated.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
-    content_index: int = _REQUIRED  # The index of the content part that was truncated.
-    audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
 
 
 class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
     type: ClassVar[Literal["error"]] = "error"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventErrorError(BaseModel):
     """Details of the error."""
 
+    message: str = _REQUIRED  # A human-readable error message.
     type: str = _REQUIRED  # The type of error (e.g., "invalid_request_error", "server_error").
     code: str | None = None
-    message: str = _REQUIRED  # A human-readable error message.
-    param: str | None = None
     event_id: str | None = None
+    param: str | None = None
 
 
 class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
@@ -1262,8 +1262,8 @@ class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", 
 
     type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    previous_item_id: str | None = None
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
+    previous_item_id: str | None = None
 
 
 class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
@@ -1278,8 +1278,8 @@ class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="typ
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
 
 
@@ -1287,8 +1287,8 @@ class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="typ
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
 
 
@@ -1296,9 +1296,9 @@ class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="
     """Returned when the Server VAD timeout is triggered for the input audio buffer."""
 
     type: ClassVar[Literal["input_audio_buffer.timeout_triggered"]] = "input_audio_buffer.timeout_triggered"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    audio_start_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
     audio_end_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
+    audio_start_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item associated with this segment.
 
 
@@ -1359,8 +1359,8 @@ class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rat
 
 
 class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
-    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
     limit: int | None = None  # The maximum allowed value for the rate limit.
+    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
     remaining: int | None = None  # The remaining value before the limit is reached.
     reset_seconds: float | None = None  # Seconds until the rate limit resets.
 
@@ -1369,46 +1369,46 @@ class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="re
     """Returned when the model-generated audio is updated."""
 
     type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # Base64-encoded audio data delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
     type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
     type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The transcript delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
     type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    response_id: str = _REQUIRED  # The ID of the response.
     transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
@@ -1416,42 +1416,42 @@ class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", t
     """Returned when a new content part is added to an assistant message item during response generation."""
 
     type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     part: RealtimeServerEventResponseContentPartAddedPart = _REQUIRED  # The content part that was added.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
     """The content part that was added."""
 
-    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
-    text: str | None = None  # The text content (if type is "text").
     audio: str | None = None  # Base64-encoded audio data (if type is "audio").
+    text: str | None = None  # The text content (if type is "text").
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
+    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
 
 
 class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
     type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     part: RealtimeServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseContentPartDonePart(BaseModel):
     """The content part that is done."""
 
-    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
-    text: str | None = None  # The text content (if type is "text").
     audio: str | None = None  # Base64-encoded audio data (if type is "audio").
+    text: str | None = None  # The text content (if type is "text").
     transcript: str | None = None  # The transcript of the audio (if type is "audio").
+    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
 
 
 class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
@@ -1474,36 +1474,36 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field
     """Returned when the model-generated function call arguments are updated."""
 
     type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the function call item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     call_id: str = _REQUIRED  # The ID of the function call.
     delta: str = _REQUIRED  # The arguments delta as a JSON string.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
     type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the function call item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
-    call_id: str = _REQUIRED  # The ID of the function call.
-    name: str = _REQUIRED  # The name of the function that was called.
     arguments: str = _REQUIRED  # The final arguments as a JSON string.
+    call_id: str = _REQUIRED  # The ID of the function call.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the function call item.
+    name: str = _REQUIRED  # The name of the function that was called.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
     type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    delta: str = _REQUIRED  # The JSON-encoded arguments delta.
+    response_id: str = _REQUIRED  # The ID of the response.
     obfuscation: str | None = None
 
 
@@ -1511,11 +1511,11 @@ class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type
     """Returned when MCP tool call arguments are finalized during response generation."""
 
     type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
@@ -1523,8 +1523,8 @@ class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", t
 
     type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
 
 
 class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
@@ -1532,8 +1532,8 @@ class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag=
 
     type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
 
 
 class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
@@ -1541,8 +1541,8 @@ class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", 
 
     type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
 
 
 class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
@@ -1550,9 +1550,9 @@ class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", ta
 
     type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
-    output_index: int = _REQUIRED  # The index of the output item in the Response.
     item: RealtimeConversationItem = _REQUIRED
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
 
 
 class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
@@ -1560,32 +1560,32 @@ class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag
 
     type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
-    output_index: int = _REQUIRED  # The index of the output item in the Response.
     item: RealtimeConversationItem = _REQUIRED
+    output_index: int = _REQUIRED  # The index of the output item in the Response.
+    response_id: str = _REQUIRED  # The ID of the Response to which the item belongs.
 
 
 class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
     type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
-    item_id: str = _REQUIRED  # The ID of the item.
-    output_index: int = _REQUIRED  # The index of the output item in the response.
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The text delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
+    item_id: str = _REQUIRED  # The ID of the item.
+    output_index: int = _REQUIRED  # The index of the output item in the response.
+    response_id: str = _REQUIRED  # The ID of the response.
 
 
 class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
     type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-    response_id: str = _REQUIRED  # The ID of the response.
     item_id: str = _REQUIRED  # The ID of the item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
-    content_index: int = _REQUIRED  # The index of the content part in the item's content array.
+    response_id: str = _REQUIRED  # The ID of the response.
     text: str = _REQUIRED  # The final text content.
 
 
@@ -1617,72 +1617,72 @@ class RealtimeSession(BaseModel):
     """Realtime session object for the beta interface."""
 
     id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: Literal["realtime.session"] | str | None = None  # The object type.
+    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
+    input_audio_noise_reduction: RealtimeSessionInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    input_audio_transcription: AudioTranscriptionResponse | None = None
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
     modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
-    instructions: str | None = None  # The default system instructions (i.e.
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
-    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
+    object: Literal["realtime.session"] | str | None = None  # The object type.
     output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
-    input_audio_transcription: AudioTranscriptionResponse | None = None
-    turn_detection: RealtimeTurnDetection | None = None
-    input_audio_noise_reduction: RealtimeSessionInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    speed: float | None = None  # The speed of the model's spoken response.
-    tracing: Literal["auto"] | str | RealtimeSessionTracingOption2 | None = None
-    tools: list[RealtimeFunctionTool] | None = None  # Tools (functions) available to the model.
-    tool_choice: str | None = None  # How the model chooses tools.
-    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
-    max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     prompt: _shared.Prompt | None = None
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None
+    speed: float | None = None  # The speed of the model's spoken response.
+    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    tool_choice: str | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool] | None = None  # Tools (functions) available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionTracingOption2 | None = None
+    turn_detection: RealtimeTurnDetection | None = None
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
 
 
 class RealtimeSessionCreateRequest(BaseModel):
     """A new Realtime session configuration, with an ephemeral key."""
 
     client_secret: RealtimeSessionCreateRequestClientSecret = _REQUIRED  # Ephemeral key returned by the API.
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    instructions: str | None = None  # The default system instructions (i.e.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
     input_audio_format: str | None = None  # The format of input audio.
-    output_audio_format: str | None = None  # The format of output audio.
     input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    speed: float | None = None  # The speed of the model's spoken response.
-    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestTracingOption2 | None = None  # Configuration options for tracing.
-    turn_detection: RealtimeSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
-    tools: list[RealtimeSessionCreateRequestToolsItem] | None = None  # Tools (functions) available to the model.
-    tool_choice: str | None = None  # How the model chooses tools.
-    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    instructions: str | None = None  # The default system instructions (i.e.
     max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    truncation: RealtimeTruncation | None = None
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    output_audio_format: str | None = None  # The format of output audio.
     prompt: _shared.Prompt | None = None
+    speed: float | None = None  # The speed of the model's spoken response.
+    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    tool_choice: str | None = None  # How the model chooses tools.
+    tools: list[RealtimeSessionCreateRequestToolsItem] | None = None  # Tools (functions) available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestTracingOption2 | None = None  # Configuration options for tracing.
+    truncation: RealtimeTruncation | None = None
+    turn_detection: RealtimeSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
+    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
 
 
 class RealtimeSessionCreateRequestClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
-    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
     expires_at: int = _REQUIRED  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
 
 
 class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration"""
 
     type: ClassVar[Literal["realtime"]] = "realtime"
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
-    instructions: str | None = None  # The default system instructions (i.e.
     audio: RealtimeSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestGATracingOption2 | None = None  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
-    parallel_tool_calls: bool | None = None  # Whether the model may call multiple tools in parallel.
-    reasoning: RealtimeReasoning | None = None
+    instructions: str | None = None  # The default system instructions (i.e.
     max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    truncation: RealtimeTruncation | None = None
+    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    parallel_tool_calls: bool | None = None  # Whether the model may call multiple tools in parallel.
     prompt: _shared.Prompt | None = None
+    reasoning: RealtimeReasoning | None = None
+    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestGATracingOption2 | None = None  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    truncation: RealtimeTruncation | None = None
 
 
 class RealtimeSessionCreateRequestGAAudio(BaseModel):
@@ -1694,8 +1694,8 @@ class RealtimeSessionCreateRequestGAAudio(BaseModel):
 
 class RealtimeSessionCreateRequestGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the input audio.
-    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: RealtimeSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     turn_detection: RealtimeTurnDetection | None = None
 
 
@@ -1707,16 +1707,16 @@ class RealtimeSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
 
 class RealtimeSessionCreateRequestGAAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
     speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
+    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
 
 
 class RealtimeSessionCreateRequestGATracingOption2(BaseModel):
     """Tracing Configuration"""
 
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
     group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the Traces Dashboard.
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
 
 
 class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
@@ -1727,44 +1727,44 @@ class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
 
 class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
     type: ClassVar[Literal["function"]] = "function"
-    name: str | None = None  # The name of the function.
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
 class RealtimeSessionCreateRequestTracingOption2(BaseModel):
     """Tracing Configuration"""
 
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
     group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
 
 
 class RealtimeSessionCreateRequestTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
 
 
 class RealtimeSessionCreateResponse(BaseModel):
     """Realtime session configuration object"""
 
     id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: str | None = None  # The object type.
+    audio: RealtimeSessionCreateResponseAudio | None = None  # Configuration for input and output audio for the session.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-    model: str | None = None  # The Realtime model used for this session.
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     instructions: str | None = None  # The default system instructions (i.e.
-    audio: RealtimeSessionCreateResponseAudio | None = None  # Configuration for input and output audio for the session.
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    model: str | None = None  # The Realtime model used for this session.
+    object: str | None = None  # The object type.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    tool_choice: str | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool] | None = None  # Tools (functions) available to the model.
     tracing: Literal["auto"] | str | RealtimeSessionCreateResponseTracingOption2 | None = None  # Configuration options for tracing.
     turn_detection: RealtimeSessionCreateResponseTurnDetection | None = None  # Configuration for turn detection.
-    tools: list[RealtimeFunctionTool] | None = None  # Tools (functions) available to the model.
-    tool_choice: str | None = None  # How the model chooses tools.
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
 
 
 class RealtimeSessionCreateResponseAudio(BaseModel):
@@ -1776,8 +1776,8 @@ class RealtimeSessionCreateResponseAudio(BaseModel):
 
 class RealtimeSessionCreateResponseAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None
-    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription.
     noise_reduction: RealtimeSessionCreateResponseAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription.
     turn_detection: RealtimeSessionCreateResponseAudioInputTurnDetection | None = None  # Configuration for turn detection.
 
 
@@ -1790,16 +1790,16 @@ class RealtimeSessionCreateResponseAudioInputNoiseReduction(BaseModel):
 class RealtimeSessionCreateResponseAudioInputTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-    threshold: float | None = None
     prefix_padding_ms: int | None = None
     silence_duration_ms: int | None = None
+    threshold: float | None = None
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
 
 
 class RealtimeSessionCreateResponseAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None
-    voice: _shared.VoiceIdsShared | None = None
     speed: float | None = None
+    voice: _shared.VoiceIdsShared | None = None
 
 
 class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
@@ -1808,19 +1808,19 @@ class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime
     type: ClassVar[Literal["realtime"]] = "realtime"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
-    instructions: str | None = None  # The default system instructions (i.e.
     audio: RealtimeSessionCreateResponseGAAudio | None = None  # Configuration for input and output audio.
+    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-    tracing: Literal["auto"] | str | RealtimeSessionCreateResponseGATracingOption2 | None = None
-    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
-    reasoning: RealtimeReasoning | None = None
+    instructions: str | None = None  # The default system instructions (i.e.
     max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    truncation: RealtimeTruncation | None = None
+    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     prompt: _shared.Prompt | None = None
+    reasoning: RealtimeReasoning | None = None
+    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionCreateResponseGATracingOption2 | None = None
+    truncation: RealtimeTruncation | None = None
 
 
 class RealtimeSessionCreateResponseGAAudio(BaseModel):
@@ -1832,8 +1832,8 @@ class RealtimeSessionCreateResponseGAAudio(BaseModel):
 
 class RealtimeSessionCreateResponseGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the input audio.
-    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: RealtimeSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     turn_detection: RealtimeTurnDetection | None = None
 
 
@@ -1845,33 +1845,33 @@ class RealtimeSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
 
 class RealtimeSessionCreateResponseGAAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
     speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
 
 
 class RealtimeSessionCreateResponseGATracingOption2(BaseModel):
     """Tracing Configuration"""
 
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
     group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the Traces Dashboard.
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
 
 
 class RealtimeSessionCreateResponseTracingOption2(BaseModel):
     """Tracing Configuration"""
 
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
     group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
 
 
 class RealtimeSessionCreateResponseTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
 
 
 class RealtimeSessionInputAudioNoiseReduction(BaseModel):
@@ -1883,19 +1883,19 @@ class RealtimeSessionInputAudioNoiseReduction(BaseModel):
 class RealtimeSessionTracingOption2(BaseModel):
     """Tracing Configuration"""
 
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
     group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
     metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
 
 
 class RealtimeTranscriptionSessionCreateRequest(BaseModel):
     """Realtime transcription session configuration"""
 
-    turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
-    input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
-    input_audio_transcription: AudioTranscription | None = None  # Configuration for input audio transcription.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # The set of items to include in the transcription.
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
+    input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    input_audio_transcription: AudioTranscription | None = None  # Configuration for input audio transcription.
+    turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
 
 
 class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
@@ -1914,8 +1914,8 @@ class RealtimeTranscriptionSessionCreateRequestGAAudio(BaseModel):
 
 class RealtimeTranscriptionSessionCreateRequestGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None
-    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     turn_detection: RealtimeTurnDetection | None = None
 
 
@@ -1935,26 +1935,26 @@ class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_fiel
     """Configuration for turn detection."""
 
     type: ClassVar[Literal["server_vad"]] = "server_vad"
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
 
 
 class RealtimeTranscriptionSessionCreateResponse(BaseModel):
     """A new Realtime transcription session configuration."""
 
     client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret = _REQUIRED  # Ephemeral key returned by the API.
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     input_audio_format: str | None = None  # The format of input audio.
     input_audio_transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
     turn_detection: RealtimeTranscriptionSessionCreateResponseTurnDetection | None = None  # Configuration for turn detection.
 
 
 class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
     """Ephemeral key returned by the API."""
 
-    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
     expires_at: int = _REQUIRED  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
 
 
 class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
@@ -1963,9 +1963,9 @@ class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", 
     type: ClassVar[Literal["transcription"]] = "transcription"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     object: str = _REQUIRED  # The object type.
+    audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
     expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-    audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
 
 
 class RealtimeTranscriptionSessionCreateResponseGAAudio(BaseModel):
@@ -1976,8 +1976,8 @@ class RealtimeTranscriptionSessionCreateResponseGAAudio(BaseModel):
 
 class RealtimeTranscriptionSessionCreateResponseGAAudioInput(BaseModel):
     format: RealtimeAudioFormats | None = None
-    transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
     noise_reduction: RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
     turn_detection: RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection | None = None  # Configuration for turn detection.
 
 
@@ -1990,27 +1990,27 @@ class RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction(BaseM
 class RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
 
 
 class RealtimeTranscriptionSessionCreateResponseTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
 
 
 class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="session.input_audio_buffer.append"):
     """Send this event to append audio bytes to the translation session input audio buffer."""
 
     type: ClassVar[Literal["session.input_audio_buffer.append"]] = "session.input_audio_buffer.append"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     audio: str = _REQUIRED  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", tag="session.close"):
@@ -2024,15 +2024,15 @@ class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", t
     """Send this event to update the translation session configuration."""
 
     type: ClassVar[Literal["session.update"]] = "session.update"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
     session: RealtimeTranslationSessionUpdateRequest = _REQUIRED  # Translation session fields to update.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationClientSecretCreateRequest(BaseModel):
     """Realtime translation client secret creation request"""
 
-    expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
     session: RealtimeTranslationSessionCreateRequest = _REQUIRED
+    expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
 
 
 class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
@@ -2045,9 +2045,9 @@ class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
 class RealtimeTranslationClientSecretCreateResponse(BaseModel):
     """Realtime translation session and client secret"""
 
-    value: str = _REQUIRED  # The generated client secret value.
     expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
     session: RealtimeTranslationSession = _REQUIRED
+    value: str = _REQUIRED  # The generated client secret value.
 
 
 class RealtimeTranslationServerEventSessionClosed(BaseModel, tag_field="type", tag="session.closed"):
@@ -2069,8 +2069,8 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_f
     """Returned when optional source-language transcript text is available."""
 
     type: ClassVar[Literal["session.input_transcript.delta"]] = "session.input_transcript.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     delta: str = _REQUIRED  # Append-only source-language transcript text.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     elapsed_ms: int | None = None
 
 
@@ -2078,20 +2078,20 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field
     """Returned when translated output audio is available."""
 
     type: ClassVar[Literal["session.output_audio.delta"]] = "session.output_audio.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     delta: str = _REQUIRED  # Base64-encoded translated audio data.
-    sample_rate: int | None = None  # Sample rate of the audio delta.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     channels: int | None = None  # Number of audio channels.
-    format: Literal["pcm16"] | str | None = None  # Audio encoding for `delta`.
     elapsed_ms: int | None = None
+    format: Literal["pcm16"] | str | None = None  # Audio encoding for `delta`.
+    sample_rate: int | None = None  # Sample rate of the audio delta.
 
 
 class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_field="type", tag="session.output_transcript.delta"):
     """Returned when translated transcript text is available."""
 
     type: ClassVar[Literal["session.output_transcript.delta"]] = "session.output_transcript.delta"
-    event_id: str = _REQUIRED  # The unique ID of the server event.
     delta: str = _REQUIRED  # Append-only transcript text for the translated output audio.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
     elapsed_ms: int | None = None
 
 
@@ -2108,9 +2108,9 @@ class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation")
 
     type: ClassVar[Literal["translation"]] = "translation"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
     expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
     model: str = _REQUIRED  # The Realtime translation model used for this session.
-    audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
 
 
 class RealtimeTranslationSessionAudio(BaseModel):
@@ -2121,8 +2121,8 @@ class RealtimeTranslationSessionAudio(BaseModel):
 
 
 class RealtimeTranslationSessionAudioInput(BaseModel):
-    transcription: RealtimeTranslationSessionAudioInputTranscription | None = None
     noise_reduction: RealtimeTranslationSessionAudioInputNoiseReduction | None = None
+    transcription: RealtimeTranslationSessionAudioInputTranscription | None = None
 
 
 class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
@@ -2156,8 +2156,8 @@ class RealtimeTranslationSessionCreateRequestAudio(BaseModel):
 
 
 class RealtimeTranslationSessionCreateRequestAudioInput(BaseModel):
-    transcription: RealtimeTranslationSessionCreateRequestAudioInputTranscription | None = None
     noise_reduction: RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction | None = None
+    transcription: RealtimeTranslationSessionCreateRequestAudioInputTranscription | None = None
 
 
 class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel):
@@ -2190,8 +2190,8 @@ class RealtimeTranslationSessionUpdateRequestAudio(BaseModel):
 
 
 class RealtimeTranslationSessionUpdateRequestAudioInput(BaseModel):
-    transcription: RealtimeTranslationSessionUpdateRequestAudioInputTranscription | None = None
     noise_reduction: RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction | None = None
+    transcription: RealtimeTranslationSessionUpdateRequestAudioInputTranscription | None = None
 
 
 class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel):
@@ -2228,8 +2228,8 @@ class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semanti
     """Semantic VAD"""
 
     type: ClassVar[Literal["semantic_vad"]] = "semantic_vad"
-    eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
     create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
+    eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
     interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
 
 
@@ -2237,12 +2237,12 @@ class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_va
     """Server VAD"""
 
     type: ClassVar[Literal["server_vad"]] = "server_vad"
-    threshold: float | None = None  # Used only for `server_vad` mode.
+    create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
+    idle_timeout_ms: int | None = None
+    interrupt_response: bool | None = None  # Whether or not to automatically interrupt (cancel) any ongoing response with output to the defaul...
     prefix_padding_ms: int | None = None  # Used only for `server_vad` mode.
     silence_duration_ms: int | None = None  # Used only for `server_vad` mode.
-    create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
-    interrupt_response: bool | None = None  # Whether or not to automatically interrupt (cancel) any ongoing response with output to the defaul...
-    idle_timeout_ms: int | None = None
+    threshold: float | None = None  # Used only for `server_vad` mode.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -2290,99 +2290,99 @@ if TYPE_CHECKING:
 class AudioTranscriptionParam(TypedDict, total=False):
     """The ``dict`` form of ``AudioTranscription`` (the official SDK's request type)."""
 
-    model: str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]  # The model to use for transcription.
+    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Controls how long the model waits before emitting transcription text.
+    keywords: Iterable[str]  # Words or phrases to guide transcription of the input audio.
     language: str  # The language of the input audio.
     languages: Iterable[str]  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
-    keywords: Iterable[str]  # Words or phrases to guide transcription of the input audio.
+    model: str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]  # The model to use for transcription.
     prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
-    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Controls how long the model waits before emitting transcription text.
 
 
 class CallAcceptParams(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
 
     type: Required[Literal["realtime"]]
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
-    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
-    instructions: str  # The default system instructions (i.e.
     audio: Mapping[str, Any]  # Configuration for input and output audio.
     include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
-    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    reasoning: RealtimeReasoningParam
+    instructions: str  # The default system instructions (i.e.
     max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
     prompt: Mapping[str, Any] | None
+    reasoning: RealtimeReasoningParam
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
 
 
 class ConversationItemContentParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemWithReferenceContentItem`` (the official SDK's request type)."""
 
-    type: Literal["input_audio", "input_text", "item_reference", "text"] | str  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
-    text: str  # The text content, used for `input_text` and `text` content types.
     id: str  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
     audio: str  # Base64-encoded audio bytes, used for `input_audio` content type.
+    text: str  # The text content, used for `input_text` and `text` content types.
     transcript: str  # The transcript of the audio, used for `input_audio` content type.
+    type: Literal["input_audio", "input_text", "item_reference", "text"] | str  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
 
 
 class ConversationItemCreateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemCreate`` (the official SDK's request type)."""
 
     type: Required[Literal["conversation.item.create"]]
+    item: Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
     event_id: str  # Optional client-generated ID used to identify this event.
     previous_item_id: str  # The ID of the preceding item after which the new item will be inserted.
-    item: Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
 
 
 class ConversationItemDeleteEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemDelete`` (the official SDK's request type)."""
 
     type: Required[Literal["conversation.item.delete"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     item_id: Required[str]  # The ID of the item to delete.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class ConversationItemRetrieveEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemRetrieve`` (the official SDK's request type)."""
 
     type: Required[Literal["conversation.item.retrieve"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     item_id: Required[str]  # The ID of the item to retrieve.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class ConversationItemTruncateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemTruncate`` (the official SDK's request type)."""
 
     type: Required[Literal["conversation.item.truncate"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
-    item_id: Required[str]  # The ID of the assistant message item to truncate.
-    content_index: Required[int]  # The index of the content part to truncate.
     audio_end_ms: Required[int]  # Inclusive duration up to which audio is truncated, in milliseconds.
+    content_index: Required[int]  # The index of the content part to truncate.
+    item_id: Required[str]  # The ID of the assistant message item to truncate.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class ConversationItemWithReferenceParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemWithReference`` (the official SDK's request type)."""
 
     id: str  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
-    type: Literal["message", "function_call", "function_call_output"] | str  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item (`completed`, `incomplete`, `in_progress`).
-    role: Literal["user", "assistant", "system"] | str  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
-    content: Iterable[ConversationItemContentParam]  # The content of the message, applicable for `message` items.
-    call_id: str  # The ID of the function call (for `function_call` and `function_call_output` items).
-    name: str  # The name of the function being called (for `function_call` items).
     arguments: str  # The arguments of the function call (for `function_call` items).
+    call_id: str  # The ID of the function call (for `function_call` and `function_call_output` items).
+    content: Iterable[ConversationItemContentParam]  # The content of the message, applicable for `message` items.
+    name: str  # The name of the function being called (for `function_call` items).
+    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     output: str  # The output of the function call (for `function_call_output` items).
+    role: Literal["user", "assistant", "system"] | str  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
+    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item (`completed`, `incomplete`, `in_progress`).
+    type: Literal["message", "function_call", "function_call_output"] | str  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
 
 
 class InputAudioBufferAppendEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
 
     type: Required[Literal["input_audio_buffer.append"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     audio: Required[str]  # Base64-encoded audio bytes.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class InputAudioBufferClearEventParam(TypedDict, total=False):
@@ -2410,8 +2410,8 @@ class RealtimeAudioConfigInputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
 
     format: Mapping[str, Any]  # The format of the input audio.
-    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     turn_detection: Mapping[str, Any] | None
 
 
@@ -2419,72 +2419,72 @@ class RealtimeAudioConfigOutputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioOutput`` (the official SDK's request type)."""
 
     format: Mapping[str, Any]  # The format of the output audio.
-    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]  # The voice the model uses to respond.
     speed: float  # The speed of the model's spoken response as a multiple of the original speed.
+    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]  # The voice the model uses to respond.
 
 
 class RealtimeConversationItemAssistantMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemMessageAssistant`` (the official SDK's request type)."""
 
     type: Required[Literal["message"]]
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+    role: Required[Literal["assistant"] | str]  # The role of the message sender.
     id: str  # The unique ID of the item.
     object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
-    role: Required[Literal["assistant"] | str]  # The role of the message sender.
-    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
 
 
 class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemFunctionCallOutput`` (the official SDK's request type)."""
 
     type: Required[Literal["function_call_output"]]
+    call_id: Required[str]  # The ID of the function call this output is for.
+    output: Required[str]  # The output of the function call, this is free text and can contain any information or simply be e...
     id: str  # The unique ID of the item.
     object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
-    call_id: Required[str]  # The ID of the function call this output is for.
-    output: Required[str]  # The output of the function call, this is free text and can contain any information or simply be e...
 
 
 class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemFunctionCall`` (the official SDK's request type)."""
 
     type: Required[Literal["function_call"]]
+    arguments: Required[str]  # The arguments of the function call.
+    name: Required[str]  # The name of the function being called.
     id: str  # The unique ID of the item.
+    call_id: str  # The ID of the function call.
     object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
-    call_id: str  # The ID of the function call.
-    name: Required[str]  # The name of the function being called.
-    arguments: Required[str]  # The arguments of the function call.
 
 
 class RealtimeConversationItemSystemMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
 
     type: Required[Literal["message"]]
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
     id: str  # The unique ID of the item.
     object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
-    role: Required[Literal["user"] | str]  # The role of the message sender.
-    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
 
 
 class RealtimeConversationItemUserMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
 
     type: Required[Literal["message"]]
+    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
+    role: Required[Literal["user"] | str]  # The role of the message sender.
     id: str  # The unique ID of the item.
     object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
     status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
-    role: Required[Literal["user"] | str]  # The role of the message sender.
-    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
 
 
 class RealtimeFunctionToolParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeFunctionTool`` (the official SDK's request type)."""
 
     type: Required[Literal["function"]]
-    name: str  # The name of the function.
     description: str  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: str  # The name of the function.
     parameters: Mapping[str, Any]  # Parameters of the function in JSON Schema.
 
 
@@ -2493,9 +2493,9 @@ class RealtimeMcpApprovalRequestParam(TypedDict, total=False):
 
     type: Required[Literal["mcp_approval_request"]]
     id: Required[str]  # The unique ID of the approval request.
-    server_label: Required[str]  # The label of the MCP server making the request.
-    name: Required[str]  # The name of the tool to run.
     arguments: Required[str]  # A JSON string of arguments for the tool.
+    name: Required[str]  # The name of the tool to run.
+    server_label: Required[str]  # The label of the MCP server making the request.
 
 
 class RealtimeMcpApprovalResponseParam(TypedDict, total=False):
@@ -2512,9 +2512,9 @@ class RealtimeMcpListToolsParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPListTools`` (the official SDK's request type)."""
 
     type: Required[Literal["mcp_list_tools"]]
-    id: str  # The unique ID of the list.
     server_label: Required[str]  # The label of the MCP server.
     tools: Required[Iterable[Mapping[str, Any]]]  # The tools available on the server.
+    id: str  # The unique ID of the list.
 
 
 class RealtimeMcpProtocolErrorParam(TypedDict, total=False):
@@ -2530,12 +2530,12 @@ class RealtimeMcpToolCallParam(TypedDict, total=False):
 
     type: Required[Literal["mcp_call"]]
     id: Required[str]  # The unique ID of the tool call.
-    server_label: Required[str]  # The label of the MCP server running the tool.
-    name: Required[str]  # The name of the tool that was run.
     arguments: Required[str]  # A JSON string of the arguments passed to the tool.
+    name: Required[str]  # The name of the tool that was run.
+    server_label: Required[str]  # The label of the MCP server running the tool.
     approval_request_id: str | None
-    output: str | None
     error: RealtimeMcpProtocolErrorParam | RealtimeMcpToolExecutionErrorParam | RealtimeMcphttpErrorParam | None
+    output: str | None
 
 
 class RealtimeMcpToolExecutionErrorParam(TypedDict, total=False):
@@ -2562,62 +2562,62 @@ class RealtimeReasoningParam(TypedDict, total=False):
 class RealtimeResponseCreateParamsParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
 
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    instructions: str  # The default system instructions (i.e.
     audio: Mapping[str, Any]  # Configuration for audio input and output.
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    reasoning: RealtimeReasoningParam
-    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
     conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
-    metadata: Mapping[str, str] | None
-    prompt: Mapping[str, Any] | None
     input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+    instructions: str  # The default system instructions (i.e.
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    metadata: Mapping[str, str] | None
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    prompt: Mapping[str, Any] | None
+    reasoning: RealtimeReasoningParam
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
 
 
 class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
 
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    instructions: str  # The default system instructions (i.e.
     audio: Mapping[str, Any]  # Configuration for audio input and output.
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    reasoning: RealtimeReasoningParam
-    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
     conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
-    metadata: Mapping[str, str] | None
-    prompt: Mapping[str, Any] | None
     input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
+    instructions: str  # The default system instructions (i.e.
+    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    metadata: Mapping[str, str] | None
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
+    prompt: Mapping[str, Any] | None
+    reasoning: RealtimeReasoningParam
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
 
 
 class RealtimeSessionCreateRequestParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
 
     type: Required[Literal["realtime"]]
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
-    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
-    instructions: str  # The default system instructions (i.e.
     audio: Mapping[str, Any]  # Configuration for input and output audio.
     include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
-    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    reasoning: RealtimeReasoningParam
+    instructions: str  # The default system instructions (i.e.
     max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
+    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
+    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
     prompt: Mapping[str, Any] | None
+    reasoning: RealtimeReasoningParam
+    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
+    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
 
 
 class RealtimeTranscriptionSessionAudioInputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
 
     format: Mapping[str, Any]
-    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
     turn_detection: Mapping[str, Any] | None
 
 
@@ -2633,8 +2633,8 @@ class RealtimeTranslationInputAudioBufferAppendEventParam(TypedDict, total=False
     """The ``dict`` form of ``RealtimeTranslationClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
 
     type: Required[Literal["session.input_audio_buffer.append"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     audio: Required[str]  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationSessionCloseEventParam(TypedDict, total=False):
@@ -2655,8 +2655,8 @@ class RealtimeTranslationSessionUpdateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationClientEventSessionUpdate`` (the official SDK's request type)."""
 
     type: Required[Literal["session.update"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     session: Required[RealtimeTranslationSessionUpdateRequestParam]  # Translation session fields to update.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationSessionUpdateRequestParam(TypedDict, total=False):
@@ -2708,16 +2708,16 @@ class SessionUpdateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventSessionUpdate`` (the official SDK's request type)."""
 
     type: Required[Literal["session.update"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     session: Required[CallAcceptParams | RealtimeTranscriptionSessionCreateRequestParam]  # Update the Realtime session.
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 class TranscriptionSessionUpdateParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventTranscriptionSessionUpdate`` (the official SDK's request type)."""
 
     type: Required[Literal["transcription_session.update"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
     session: Required[Mapping[str, Any]]
+    event_id: str  # Optional client-generated ID used to identify this event.
 
 
 ClientSecretCreateResponse = RealtimeTranslationClientSecretCreateResponse

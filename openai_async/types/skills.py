@@ -29,15 +29,15 @@ class CreateSkillVersionBody(BaseModel):
 
 
 class DeletedSkillResource(BaseModel):
-    object: Literal["skill.deleted"] | str = _REQUIRED
-    deleted: bool = _REQUIRED
     id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["skill.deleted"] | str = _REQUIRED
 
 
 class DeletedSkillVersionResource(BaseModel):
-    object: Literal["skill.version.deleted"] | str = _REQUIRED
-    deleted: bool = _REQUIRED
     id: str = _REQUIRED
+    deleted: bool = _REQUIRED
+    object: Literal["skill.version.deleted"] | str = _REQUIRED
     version: str = _REQUIRED  # The deleted skill version.
 
 
@@ -48,39 +48,39 @@ class SetDefaultSkillVersionBody(BaseModel):
 
 
 class SkillListResource(BaseModel):
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
     data: list[SkillResource] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 class SkillResource(BaseModel):
     id: str = _REQUIRED  # Unique identifier for the skill.
-    object: Literal["skill"] | str = _REQUIRED  # The object type, which is `skill`.
-    name: str = _REQUIRED  # Name of the skill.
-    description: str = _REQUIRED  # Description of the skill.
     created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the skill was created.
     default_version: str = _REQUIRED  # Default version for the skill.
+    description: str = _REQUIRED  # Description of the skill.
     latest_version: str = _REQUIRED  # Latest version for the skill.
+    name: str = _REQUIRED  # Name of the skill.
+    object: Literal["skill"] | str = _REQUIRED  # The object type, which is `skill`.
 
 
 class SkillVersionListResource(BaseModel):
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
     data: list[SkillVersionResource] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 class SkillVersionResource(BaseModel):
-    object: Literal["skill.version"] | str = _REQUIRED  # The object type, which is `skill.version`.
     id: str = _REQUIRED  # Unique identifier for the skill version.
+    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the version was created.
+    description: str = _REQUIRED  # Description of the skill version.
+    name: str = _REQUIRED  # Name of the skill version.
+    object: Literal["skill.version"] | str = _REQUIRED  # The object type, which is `skill.version`.
     skill_id: str = _REQUIRED  # Identifier of the skill for this version.
     version: str = _REQUIRED  # Version number for this skill.
-    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the version was created.
-    name: str = _REQUIRED  # Name of the skill version.
-    description: str = _REQUIRED  # Description of the skill version.
 
 
 # Names of the official `openai` SDK.
@@ -100,10 +100,10 @@ if TYPE_CHECKING:
 class SkillListParams(TypedDict, total=False):
     """The ``dict`` form of ``SkillListResource`` (the official SDK's request type)."""
 
-    object: Required[Literal["list"] | str]  # The type of object returned, must be `list`.
     data: Required[Iterable[Mapping[str, Any]]]  # A list of items
     first_id: Required[str | None]
-    last_id: Required[str | None]
     has_more: Required[bool]  # Whether there are more items available.
+    last_id: Required[str | None]
+    object: Required[Literal["list"] | str]  # The type of object returned, must be `list`.
 
 

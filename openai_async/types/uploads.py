@@ -25,10 +25,10 @@ class CompleteUploadRequest(BaseModel):
 
 
 class CreateUploadRequest(BaseModel):
-    filename: str = _REQUIRED  # The name of the file to upload.
-    purpose: Literal["assistants", "batch", "fine-tune", "vision"] | str = _REQUIRED  # The intended purpose of the uploaded file.
     bytes: int = _REQUIRED  # The number of bytes in the file you are uploading.
+    filename: str = _REQUIRED  # The name of the file to upload.
     mime_type: str = _REQUIRED  # The MIME type of the file.
+    purpose: Literal["assistants", "batch", "fine-tune", "vision"] | str = _REQUIRED  # The intended purpose of the uploaded file.
     expires_after: _files.FileExpirationAfter | None = None
 
 
@@ -36,14 +36,14 @@ class Upload(BaseModel):
     """Upload"""
 
     id: str = _REQUIRED  # The Upload unique identifier, which can be referenced in API endpoints.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Upload was created.
-    filename: str = _REQUIRED  # The name of the file to be uploaded.
     bytes: int = _REQUIRED  # The intended number of bytes to be uploaded.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Upload was created.
+    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Upload will expire.
+    filename: str = _REQUIRED  # The name of the file to be uploaded.
     purpose: str = _REQUIRED  # The intended purpose of the file.
     status: Literal["pending", "completed", "cancelled", "expired"] | str = _REQUIRED  # The status of the Upload.
-    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Upload will expire.
-    object: Literal["upload"] | str | None = None  # The object type, which is always "upload".
     file: Any = None
+    object: Literal["upload"] | str | None = None  # The object type, which is always "upload".
 
 
 class UploadPart(BaseModel):
@@ -51,8 +51,8 @@ class UploadPart(BaseModel):
 
     id: str = _REQUIRED  # The upload Part unique identifier, which can be referenced in API endpoints.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the Part was created.
-    upload_id: str = _REQUIRED  # The ID of the Upload object that this Part was added to.
     object: Literal["upload.part"] | str = _REQUIRED  # The object type, which is always `upload.part`.
+    upload_id: str = _REQUIRED  # The ID of the Upload object that this Part was added to.
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -71,10 +71,10 @@ if TYPE_CHECKING:
 class UploadCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateUploadRequest`` (the official SDK's request type)."""
 
-    filename: Required[str]  # The name of the file to upload.
-    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]  # The intended purpose of the uploaded file.
     bytes: Required[int]  # The number of bytes in the file you are uploading.
+    filename: Required[str]  # The name of the file to upload.
     mime_type: Required[str]  # The MIME type of the file.
+    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]  # The intended purpose of the uploaded file.
     expires_after: Mapping[str, Any]
 
 

@@ -22,25 +22,25 @@ class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
 
 
 class CreateVectorStoreFileBatchRequest(BaseModel):
+    attributes: _shared.VectorStoreFileAttributes | None = None
+    chunking_strategy: ChunkingStrategyRequestParam | None = None
     file_ids: list[str] | None = None  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
     files: list[CreateVectorStoreFileRequest] | None = None  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
-    chunking_strategy: ChunkingStrategyRequestParam | None = None
-    attributes: _shared.VectorStoreFileAttributes | None = None
 
 
 class CreateVectorStoreFileRequest(BaseModel):
     file_id: str = _REQUIRED  # A [File](/docs/api-reference/files) ID that the vector store should use.
-    chunking_strategy: ChunkingStrategyRequestParam | None = None
     attributes: _shared.VectorStoreFileAttributes | None = None
+    chunking_strategy: ChunkingStrategyRequestParam | None = None
 
 
 class CreateVectorStoreRequest(BaseModel):
-    file_ids: list[str] | None = None  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
-    name: str | None = None  # The name of the vector store.
+    chunking_strategy: AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | None = None  # The chunking strategy used to chunk the file(s).
     description: str | None = None  # A description for the vector store.
     expires_after: VectorStoreExpirationAfter | None = None
-    chunking_strategy: AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | None = None  # The chunking strategy used to chunk the file(s).
+    file_ids: list[str] | None = None  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
     metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the vector store.
 
 
 class DeleteVectorStoreFileResponse(BaseModel):
@@ -56,19 +56,19 @@ class DeleteVectorStoreResponse(BaseModel):
 
 
 class ListVectorStoreFilesResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[VectorStoreFileObject] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class ListVectorStoresResponse(BaseModel):
-    object: str = _REQUIRED
     data: list[VectorStoreObject] = _REQUIRED
     first_id: str = _REQUIRED
-    last_id: str = _REQUIRED
     has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other"):
@@ -78,8 +78,8 @@ class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other
 
 
 class StaticChunkingStrategy(BaseModel):
-    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
 
 
 class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
@@ -101,9 +101,9 @@ class UpdateVectorStoreFileAttributesRequest(BaseModel):
 
 
 class UpdateVectorStoreRequest(BaseModel):
-    name: str | None = None  # The name of the vector store.
     expires_after: Any = None
     metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the vector store.
 
 
 class VectorStoreExpirationAfter(BaseModel):
@@ -117,47 +117,47 @@ class VectorStoreFileBatchObject(BaseModel):
     """Vector store file batch"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["vector_store.files_batch"] | str = _REQUIRED  # The object type, which is always `vector_store.file_batch`.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store files batch was created.
-    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
-    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store files batch, which can be either `in_progress`, `completed`, `canc...
     file_counts: VectorStoreFileBatchObjectFileCounts = _REQUIRED
+    object: Literal["vector_store.files_batch"] | str = _REQUIRED  # The object type, which is always `vector_store.file_batch`.
+    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store files batch, which can be either `in_progress`, `completed`, `canc...
+    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
 
 
 class VectorStoreFileBatchObjectFileCounts(BaseModel):
-    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
+    cancelled: int = _REQUIRED  # The number of files that where cancelled.
     completed: int = _REQUIRED  # The number of files that have been processed.
     failed: int = _REQUIRED  # The number of files that have failed to process.
-    cancelled: int = _REQUIRED  # The number of files that where cancelled.
+    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
     total: int = _REQUIRED  # The total number of files.
 
 
 class VectorStoreFileContentResponse(BaseModel):
     """Represents the parsed content of a vector store file."""
 
-    object: Literal["vector_store.file_content.page"] | str = _REQUIRED  # The object type, which is always `vector_store.file_content.page`
     data: list[VectorStoreFileContentResponseDataItem] = _REQUIRED  # Parsed content of the file.
     has_more: bool = _REQUIRED  # Indicates if there are more content pages to fetch.
     next_page: str | None = _REQUIRED
+    object: Literal["vector_store.file_content.page"] | str = _REQUIRED  # The object type, which is always `vector_store.file_content.page`
 
 
 class VectorStoreFileContentResponseDataItem(BaseModel):
-    type: str | None = None  # The content type (currently only `"text"`)
     text: str | None = None  # The text content
+    type: str | None = None  # The content type (currently only `"text"`)
 
 
 class VectorStoreFileObject(BaseModel):
     """Vector store files"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["vector_store.file"] | str = _REQUIRED  # The object type, which is always `vector_store.file`.
-    usage_bytes: int = _REQUIRED  # The total vector store usage in bytes.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store file was created.
-    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
-    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store file, which can be either `in_progress`, `completed`, `cancelled`,...
     last_error: VectorStoreFileObjectLastError | None = _REQUIRED
-    chunking_strategy: StaticChunkingStrategyResponseParam | OtherChunkingStrategyResponseParam | None = None  # The strategy used to chunk the file.
+    object: Literal["vector_store.file"] | str = _REQUIRED  # The object type, which is always `vector_store.file`.
+    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store file, which can be either `in_progress`, `completed`, `cancelled`,...
+    usage_bytes: int = _REQUIRED  # The total vector store usage in bytes.
+    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
     attributes: _shared.VectorStoreFileAttributes | None = None
+    chunking_strategy: StaticChunkingStrategyResponseParam | OtherChunkingStrategyResponseParam | None = None  # The strategy used to chunk the file.
 
 
 class VectorStoreFileObjectLastError(BaseModel):
@@ -171,32 +171,32 @@ class VectorStoreObject(BaseModel):
     """Vector store"""
 
     id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    object: Literal["vector_store"] | str = _REQUIRED  # The object type, which is always `vector_store`.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store was created.
-    name: str = _REQUIRED  # The name of the vector store.
-    usage_bytes: int = _REQUIRED  # The total number of bytes used by the files in the vector store.
     file_counts: VectorStoreObjectFileCounts = _REQUIRED
-    status: Literal["expired", "in_progress", "completed"] | str = _REQUIRED  # The status of the vector store, which can be either `expired`, `in_progress`, or `completed`.
-    expires_after: VectorStoreExpirationAfter | None = None
-    expires_at: int | None = None
     last_active_at: int | None = _REQUIRED
     metadata: _shared.Metadata = _REQUIRED
+    name: str = _REQUIRED  # The name of the vector store.
+    object: Literal["vector_store"] | str = _REQUIRED  # The object type, which is always `vector_store`.
+    status: Literal["expired", "in_progress", "completed"] | str = _REQUIRED  # The status of the vector store, which can be either `expired`, `in_progress`, or `completed`.
+    usage_bytes: int = _REQUIRED  # The total number of bytes used by the files in the vector store.
+    expires_after: VectorStoreExpirationAfter | None = None
+    expires_at: int | None = None
 
 
 class VectorStoreObjectFileCounts(BaseModel):
-    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
+    cancelled: int = _REQUIRED  # The number of files that were cancelled.
     completed: int = _REQUIRED  # The number of files that have been successfully processed.
     failed: int = _REQUIRED  # The number of files that have failed to process.
-    cancelled: int = _REQUIRED  # The number of files that were cancelled.
+    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
     total: int = _REQUIRED  # The total number of files.
 
 
 class VectorStoreSearchRequest(BaseModel):
     query: str | list[str] = _REQUIRED  # A query string for a search
-    rewrite_query: bool | None = None  # Whether to rewrite the natural language query for vector search.
-    max_num_results: int | None = None  # The maximum number of results to return.
     filters: _shared.ComparisonFilter | _shared.ComparisonFilter_Ne | _shared.ComparisonFilter_Gt | _shared.ComparisonFilter_Gte | _shared.ComparisonFilter_Lt | _shared.ComparisonFilter_Lte | _shared.ComparisonFilter_In | _shared.ComparisonFilter_Nin | _shared.CompoundFilter | _shared.CompoundFilter_Or | None = None  # A filter to apply based on file attributes.
+    max_num_results: int | None = None  # The maximum number of results to return.
     ranking_options: VectorStoreSearchRequestRankingOptions | None = None  # Ranking options for search.
+    rewrite_query: bool | None = None  # Whether to rewrite the natural language query for vector search.
 
 
 class VectorStoreSearchRequestRankingOptions(BaseModel):
@@ -212,19 +212,19 @@ class VectorStoreSearchResultContentObject(BaseModel, tag_field="type", tag="tex
 
 
 class VectorStoreSearchResultItem(BaseModel):
+    attributes: _shared.VectorStoreFileAttributes = _REQUIRED
+    content: list[VectorStoreSearchResultContentObject] = _REQUIRED  # Content chunks from the file.
     file_id: str = _REQUIRED  # The ID of the vector store file.
     filename: str = _REQUIRED  # The name of the vector store file.
     score: float = _REQUIRED  # The similarity score for the result.
-    attributes: _shared.VectorStoreFileAttributes = _REQUIRED
-    content: list[VectorStoreSearchResultContentObject] = _REQUIRED  # Content chunks from the file.
 
 
 class VectorStoreSearchResultsPage(BaseModel):
-    object: Literal["vector_store.search_results.page"] | str = _REQUIRED  # The object type, which is always `vector_store.search_results.page`
-    search_query: list[str] = _REQUIRED
     data: list[VectorStoreSearchResultItem] = _REQUIRED  # The list of search result items.
     has_more: bool = _REQUIRED  # Indicates if there are more results to fetch.
     next_page: str | None = _REQUIRED
+    object: Literal["vector_store.search_results.page"] | str = _REQUIRED  # The object type, which is always `vector_store.search_results.page`
+    search_query: list[str] = _REQUIRED
 
 
 # Other areas, imported after this module's classes exist so that import cycles resolve.
@@ -260,10 +260,10 @@ class AutoFileChunkingStrategyParam(TypedDict, total=False):
 class FileBatchCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVectorStoreFileBatchRequest`` (the official SDK's request type)."""
 
+    attributes: Mapping[str, str | float | bool] | None
+    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam
     file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
     files: Iterable[Mapping[str, Any]]  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
-    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam
-    attributes: Mapping[str, str | float | bool] | None
 
 
 class StaticFileChunkingStrategyObjectParam(TypedDict, total=False):
@@ -276,37 +276,37 @@ class StaticFileChunkingStrategyObjectParam(TypedDict, total=False):
 class StaticFileChunkingStrategyParam(TypedDict, total=False):
     """The ``dict`` form of ``StaticChunkingStrategy`` (the official SDK's request type)."""
 
-    max_chunk_size_tokens: Required[int]  # The maximum number of tokens in each chunk.
     chunk_overlap_tokens: Required[int]  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: Required[int]  # The maximum number of tokens in each chunk.
 
 
 class VectorStoreCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVectorStoreRequest`` (the official SDK's request type)."""
 
-    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
-    name: str  # The name of the vector store.
+    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam  # The chunking strategy used to chunk the file(s).
     description: str  # A description for the vector store.
     expires_after: Mapping[str, Any]
-    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam  # The chunking strategy used to chunk the file(s).
+    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
     metadata: Mapping[str, str] | None
+    name: str  # The name of the vector store.
 
 
 class VectorStoreSearchParams(TypedDict, total=False):
     """The ``dict`` form of ``VectorStoreSearchRequest`` (the official SDK's request type)."""
 
     query: Required[str | Iterable[str]]  # A query string for a search
-    rewrite_query: bool  # Whether to rewrite the natural language query for vector search.
-    max_num_results: int  # The maximum number of results to return.
     filters: Mapping[str, Any]  # A filter to apply based on file attributes.
+    max_num_results: int  # The maximum number of results to return.
     ranking_options: Mapping[str, Any]  # Ranking options for search.
+    rewrite_query: bool  # Whether to rewrite the natural language query for vector search.
 
 
 class VectorStoreUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``UpdateVectorStoreRequest`` (the official SDK's request type)."""
 
-    name: str  # The name of the vector store.
     expires_after: Any
     metadata: Mapping[str, str] | None
+    name: str  # The name of the vector store.
 
 
 FileChunkingStrategyParam = AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam

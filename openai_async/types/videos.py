@@ -18,46 +18,46 @@ _REQUIRED: Any = None
 class CreateVideoCharacterBody(BaseModel):
     """Create character request"""
 
-    video: bytes = _REQUIRED  # Video file used to create a character.
     name: str = _REQUIRED  # Display name for this API character.
+    video: bytes = _REQUIRED  # Video file used to create a character.
 
 
 class CreateVideoEditJsonBody(BaseModel):
     """Create video edit JSON request"""
 
-    video: VideoReferenceInputParam = _REQUIRED  # Reference to the completed video to edit.
     prompt: str = _REQUIRED  # Text prompt that describes how to edit the source video.
+    video: VideoReferenceInputParam = _REQUIRED  # Reference to the completed video to edit.
 
 
 class CreateVideoEditMultipartBody(BaseModel):
     """Create video edit multipart request"""
 
-    video: bytes | VideoReferenceInputParam = _REQUIRED
     prompt: str = _REQUIRED  # Text prompt that describes how to edit the source video.
+    video: bytes | VideoReferenceInputParam = _REQUIRED
 
 
 class CreateVideoExtendJsonBody(BaseModel):
     """Create video extension JSON request"""
 
-    video: VideoReferenceInputParam = _REQUIRED  # Reference to the completed video to extend.
     prompt: str = _REQUIRED  # Updated text prompt that directs the extension generation.
     seconds: VideoSeconds = _REQUIRED  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+    video: VideoReferenceInputParam = _REQUIRED  # Reference to the completed video to extend.
 
 
 class CreateVideoExtendMultipartBody(BaseModel):
     """Create video extension multipart request"""
 
-    video: bytes | VideoReferenceInputParam = _REQUIRED
     prompt: str = _REQUIRED  # Updated text prompt that directs the extension generation.
     seconds: VideoSeconds = _REQUIRED  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+    video: bytes | VideoReferenceInputParam = _REQUIRED
 
 
 class CreateVideoJsonBody(BaseModel):
     """Create video JSON request"""
 
-    model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
     prompt: str = _REQUIRED  # Text prompt that describes the video to generate.
     input_reference: ImageRefParam_2 | None = None  # Optional reference object that guides generation.
+    model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
     seconds: VideoSeconds | None = None  # Clip duration in seconds (allowed values: 4, 8, 12).
     size: VideoSize | None = None  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
 
@@ -65,9 +65,9 @@ class CreateVideoJsonBody(BaseModel):
 class CreateVideoMultipartBody(BaseModel):
     """Create video multipart request"""
 
-    model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
     prompt: str = _REQUIRED  # Text prompt that describes the video to generate.
     input_reference: bytes | ImageRefParam_2 | None = None
+    model: VideoModel | None = None  # The video generation model to use (allowed values: sora-2, sora-2-pro).
     seconds: VideoSeconds | None = None  # Clip duration in seconds (allowed values: 4, 8, 12).
     size: VideoSize | None = None  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
 
@@ -81,9 +81,9 @@ class CreateVideoRemixBody(BaseModel):
 class DeletedVideoResource(BaseModel):
     """Deleted video response"""
 
-    object: Literal["video.deleted"] | str = _REQUIRED  # The object type that signals the deletion response.
-    deleted: bool = _REQUIRED  # Indicates that the video resource was deleted.
     id: str = _REQUIRED  # Identifier of the deleted video.
+    deleted: bool = _REQUIRED  # Indicates that the video resource was deleted.
+    object: Literal["video.deleted"] | str = _REQUIRED  # The object type that signals the deletion response.
 
 
 class Error_2(BaseModel):
@@ -94,22 +94,22 @@ class Error_2(BaseModel):
 
 
 class ImageRefParam_2(BaseModel):
-    image_url: str | None = None  # A fully qualified URL or base64-encoded data URL.
     file_id: str | None = None
+    image_url: str | None = None  # A fully qualified URL or base64-encoded data URL.
 
 
 class VideoCharacterResource(BaseModel):
     id: str | None = _REQUIRED
-    name: str | None = _REQUIRED
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the character was created.
+    name: str | None = _REQUIRED
 
 
 class VideoListResource(BaseModel):
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
     data: list[VideoResource] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
-    last_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 class VideoReferenceInputParam(BaseModel):
@@ -122,18 +122,18 @@ class VideoResource(BaseModel):
     """Video job"""
 
     id: str = _REQUIRED  # Unique identifier for the video job.
-    object: Literal["video"] | str = _REQUIRED  # The object type, which is always `video`.
-    model: VideoModel = _REQUIRED  # The video generation model that produced the job.
-    status: VideoStatus = _REQUIRED  # Current lifecycle status of the video job.
-    progress: int = _REQUIRED  # Approximate completion percentage for the generation task.
-    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the job was created.
     completed_at: int | None = _REQUIRED
-    expires_at: int | None = _REQUIRED
-    prompt: str | None = _REQUIRED
-    size: VideoSize = _REQUIRED  # The resolution of the generated video.
-    seconds: str = _REQUIRED  # Duration of the generated clip in seconds.
-    remixed_from_video_id: str | None = _REQUIRED
+    created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the job was created.
     error: Error_2 | None = _REQUIRED
+    expires_at: int | None = _REQUIRED
+    model: VideoModel = _REQUIRED  # The video generation model that produced the job.
+    object: Literal["video"] | str = _REQUIRED  # The object type, which is always `video`.
+    progress: int = _REQUIRED  # Approximate completion percentage for the generation task.
+    prompt: str | None = _REQUIRED
+    remixed_from_video_id: str | None = _REQUIRED
+    seconds: str = _REQUIRED  # Duration of the generated clip in seconds.
+    size: VideoSize = _REQUIRED  # The resolution of the generated video.
+    status: VideoStatus = _REQUIRED  # Current lifecycle status of the video job.
 
 
 VideoContentVariant = Literal["video", "thumbnail", "spritesheet"] | str
@@ -158,9 +158,9 @@ if TYPE_CHECKING:
 class VideoCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVideoJsonBody`` (the official SDK's request type)."""
 
-    model: str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]  # The video generation model to use (allowed values: sora-2, sora-2-pro).
     prompt: Required[str]  # Text prompt that describes the video to generate.
     input_reference: Mapping[str, Any]  # Optional reference object that guides generation.
+    model: str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]  # The video generation model to use (allowed values: sora-2, sora-2-pro).
     seconds: Literal["4", "8", "12"] | str  # Clip duration in seconds (allowed values: 4, 8, 12).
     size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
 
@@ -168,9 +168,9 @@ class VideoCreateParams(TypedDict, total=False):
 class VideoExtendParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVideoExtendJsonBody`` (the official SDK's request type)."""
 
-    video: Required[Mapping[str, Any]]  # Reference to the completed video to extend.
     prompt: Required[str]  # Updated text prompt that directs the extension generation.
     seconds: Required[Literal["4", "8", "12"] | str]  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+    video: Required[Mapping[str, Any]]  # Reference to the completed video to extend.
 
 
 VideoCreateCharacterResponse = VideoCharacterResource

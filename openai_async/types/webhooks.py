@@ -19,8 +19,8 @@ class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     """batch.cancelled"""
 
     type: ClassVar[Literal["batch.cancelled"]] = "batch.cancelled"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was cancelled.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was cancelled.
     data: WebhookBatchCancelledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -35,8 +35,8 @@ class WebhookBatchCompleted(BaseModel, tag_field="type", tag="batch.completed"):
     """batch.completed"""
 
     type: ClassVar[Literal["batch.completed"]] = "batch.completed"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was completed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was completed.
     data: WebhookBatchCompletedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -51,8 +51,8 @@ class WebhookBatchExpired(BaseModel, tag_field="type", tag="batch.expired"):
     """batch.expired"""
 
     type: ClassVar[Literal["batch.expired"]] = "batch.expired"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request expired.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request expired.
     data: WebhookBatchExpiredData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -67,8 +67,8 @@ class WebhookBatchFailed(BaseModel, tag_field="type", tag="batch.failed"):
     """batch.failed"""
 
     type: ClassVar[Literal["batch.failed"]] = "batch.failed"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request failed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request failed.
     data: WebhookBatchFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -83,8 +83,8 @@ class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled
     """eval.run.canceled"""
 
     type: ClassVar[Literal["eval.run.canceled"]] = "eval.run.canceled"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run was canceled.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run was canceled.
     data: WebhookEvalRunCanceledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -99,8 +99,8 @@ class WebhookEvalRunFailed(BaseModel, tag_field="type", tag="eval.run.failed"):
     """eval.run.failed"""
 
     type: ClassVar[Literal["eval.run.failed"]] = "eval.run.failed"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run failed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run failed.
     data: WebhookEvalRunFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -115,8 +115,8 @@ class WebhookEvalRunSucceeded(BaseModel, tag_field="type", tag="eval.run.succeed
     """eval.run.succeeded"""
 
     type: ClassVar[Literal["eval.run.succeeded"]] = "eval.run.succeeded"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run succeeded.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run succeeded.
     data: WebhookEvalRunSucceededData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -131,8 +131,8 @@ class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tunin
     """fine_tuning.job.cancelled"""
 
     type: ClassVar[Literal["fine_tuning.job.cancelled"]] = "fine_tuning.job.cancelled"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job was cancelled.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job was cancelled.
     data: WebhookFineTuningJobCancelledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -147,8 +147,8 @@ class WebhookFineTuningJobFailed(BaseModel, tag_field="type", tag="fine_tuning.j
     """fine_tuning.job.failed"""
 
     type: ClassVar[Literal["fine_tuning.job.failed"]] = "fine_tuning.job.failed"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job failed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job failed.
     data: WebhookFineTuningJobFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -163,8 +163,8 @@ class WebhookFineTuningJobSucceeded(BaseModel, tag_field="type", tag="fine_tunin
     """fine_tuning.job.succeeded"""
 
     type: ClassVar[Literal["fine_tuning.job.succeeded"]] = "fine_tuning.job.succeeded"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job succeeded.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job succeeded.
     data: WebhookFineTuningJobSucceededData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -179,8 +179,8 @@ class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incomi
     """live.call.incoming"""
 
     type: ClassVar[Literal["live.call.incoming"]] = "live.call.incoming"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the event was created.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the event was created.
     data: WebhookLiveCallIncomingData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -203,8 +203,8 @@ class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.cal
     """realtime.call.incoming"""
 
     type: ClassVar[Literal["realtime.call.incoming"]] = "realtime.call.incoming"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     data: WebhookRealtimeCallIncomingData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -227,8 +227,8 @@ class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancel
     """response.cancelled"""
 
     type: ClassVar[Literal["response.cancelled"]] = "response.cancelled"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was cancelled.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was cancelled.
     data: WebhookResponseCancelledData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -243,8 +243,8 @@ class WebhookResponseCompleted(BaseModel, tag_field="type", tag="response.comple
     """response.completed"""
 
     type: ClassVar[Literal["response.completed"]] = "response.completed"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     data: WebhookResponseCompletedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -259,8 +259,8 @@ class WebhookResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """response.failed"""
 
     type: ClassVar[Literal["response.failed"]] = "response.failed"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response failed.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response failed.
     data: WebhookResponseFailedData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
@@ -275,8 +275,8 @@ class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incom
     """response.incomplete"""
 
     type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was interrupted.
     id: str = _REQUIRED  # The unique ID of the event.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was interrupted.
     data: WebhookResponseIncompleteData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
 
