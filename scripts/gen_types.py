@@ -14,9 +14,14 @@ What is generated
 - Field names are the wire names; a Python keyword, an invalid identifier, a leading underscore or a name of the
   base class's API (``to_dict``, ``output_text``, ...) gets a trailing ``_`` and ``msgspec.field(name=wire)``.
 - The official SDK's names (``ChatCompletion``, ``FileObject``, ...) are aliases listed in overrides.toml.
-- Modules are lazy: classes first with string annotations, then the imports of other areas, then the aliases
-  (which only refer to classes, or to aliases of the same module defined above them), so import cycles between
-  areas resolve. ``types/__init__.py`` maps every name to its module and imports it on first access.
+- Fields are in the official models' order: required first, ``id`` leading, then by name.
+- Annotations are real types, not strings (no ``from __future__ import annotations``): classes and aliases are
+  written in dependency order, and other areas are imported at the top. msgspec then reads types instead of
+  compiling every annotation when it first builds a decoder. Two modules that would import each other (graders
+  and fine tuning) are untied where one only names the other in class annotations: that import goes to the
+  bottom and those annotations stay strings; so do annotations on a reference cycle within a module, if any.
+  Request TypedDicts keep string annotations (nothing decodes into them). ``types/__init__.py`` maps every name
+  to its module and imports it on first access.
 
 Forward compatibility (the decoding rule)
 -----------------------------------------
@@ -590,6 +595,10 @@ class Renderer:
         self.b = b
         self.spec_hash = spec_hash
         self._alias_mode: tuple[str, dict[str, set[str]], list[str]] | None = None
+        self._lazy_areas: frozenset[str] = frozenset()
+        self._quote_names: set[str] = set()
+        # area -> (areas its module needs at import, areas named only in its class annotations)
+        self.deps: dict[str, tuple[set[str], set[str]]] = {}
 
     # -- union flattening -----------------------------------------------------------------------------------
     def leaves(self, ir: Any, out: list[Any], seen: frozenset[str] = frozenset()) -> None:
@@ -770,6 +779,10 @@ class Renderer:
         deps: set[str] = set()
         for pyname, wire, ir, comment in cd.fields:
             ann, default = self.field_type(cd, wire, ir, deps)
+            if self._must_quote(ann):
+                ann = _quoted(ann)
+            else:
+                self._refs.setdefault(cd.name, set()).update(_names_in(ann))
             if pyname != wire:
                 default = f"msgspec.field(default={default}, name={_pystr(wire)})"
             line = f"    {pyname}: {ann} = {default}"
@@ -787,6 +800,14 @@ class Renderer:
         self._deps.update(deps)
         return out
 
+    def _must_quote(self, ann: str) -> bool:
+        """Whether a field annotation must stay a string: it names an area imported at the bottom of the module
+        (an import cycle) or a name of a reference cycle in this module. Every other annotation is evaluated
+        when its class is created, so msgspec reads real types instead of compiling strings."""
+        if any(f"_{a}." in ann for a in self._lazy_areas):
+            return True
+        return bool(self._quote_names) and not self._quote_names.isdisjoint(_names_in(ann))
+
     def field_type(self, cd: ClassDef, wire: str, ir: Any, deps: set[str]) -> tuple[str, str]:
         """(annotation, runtime default) of a field: ``T | None = None`` when optional; ``T`` (``T | None`` when
         nullable) for a required one, whose runtime default ``_REQUIRED`` is None typed ``Any``: a payload that
@@ -797,16 +818,28 @@ class Renderer:
         self._uses_required = True
         return self.render_type(ir, cd.area, deps, cd.required[wire], True), "_REQUIRED"
 
-    def render_module(self, area: str) -> tuple[str, list[str]]:
-        """Return (module text, exported names)."""
+    def render_module(self, area: str, lazy: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
+        """Return (module text, exported names).
+
+        The module has no ``from __future__ import annotations``: its classes and aliases are written in
+        dependency order, so each annotation is a real type when the class is created, and msgspec does not
+        compile 1,500 strings when it first builds a decoder (most of a first call's cost). Only annotations
+        that name an area of ``lazy`` (imported at the bottom, to break an import cycle) or a name of a
+        reference cycle in this module stay strings. ``self.deps[area]`` records which other areas the
+        module needs at import (aliases) and which only in class annotations, for ``lazy_imports``.
+        """
         mixins: dict[str, str] = self.b.ov.get("mixins", {})
         sdk: dict[str, str] = self.b.ov.get("sdk_aliases", {})
         self._deps: set[str] = set()
         self._uses_required = False
+        self._lazy_areas = lazy
+        self._quote_names: set[str] = set()
+        self._refs: dict[str, set[str]] = {}  # class -> the bare names its unquoted annotations use
         classes = sorted((c for c in self.b.classes.values() if c.area == area), key=lambda c: c.name)
         aliases = sorted(n for n in self.b.schemas if self.b.kind[n] == "alias" and self.b.area_of[n] == area)
-        blocks = [self.render_class(cd, mixins) for cd in classes]
+        blocks = {cd.name: self.render_class(cd, mixins) for cd in classes}
         alias_text: dict[str, str] = {}
+        alias_refs: dict[str, set[str]] = {}
         alias_deps: set[str] = set()
         edges: dict[str, set[str]] = collections.defaultdict(set)
         for n in aliases:
@@ -817,34 +850,58 @@ class Renderer:
                 self._alias_mode = None
             desc = _first_sentence(self.b.schemas[n].get("description"))
             alias_text[py_name(n)] = f"{py_name(n)} = {text}" + (f"  # {desc}" if desc else "")
-        alias_lines = [alias_text[n] for n in _topo_order(sorted(alias_text), edges)]
+            alias_refs[py_name(n)] = _names_in(text)
+        # Every class block (a class and its per-tag subclasses) and alias after the names it refers to.
+        node_of = {n: n for n in alias_text}
+        for cd in classes:
+            node_of.update(dict.fromkeys(self.with_subclasses(cd.name), cd.name))
+        order, cyclic = _dependency_order({**dict.fromkeys(blocks, set()), **self._refs, **alias_refs}, node_of)
+        if cyclic:  # classes that refer to each other: those annotations stay strings
+            self._quote_names = set(cyclic)
+            self._deps = set()
+            self._refs = {}
+            blocks = {cd.name: self.render_class(cd, mixins) for cd in classes}
+            order, cyclic = _dependency_order({**dict.fromkeys(blocks, set()), **self._refs, **alias_refs}, node_of)
+            if cyclic:
+                raise SystemExit(f"types/{area}.py: aliases refer to each other: {sorted(cyclic)}")
         sdk_lines = [
             f"{alias} = {py_name(target)}"
             for alias, target in sorted(sdk.items())
             if self.area_of_name(target) == area
         ]
-        deps = sorted((self._deps | alias_deps) - {area})
         exported = sorted(
             [cd.name for cd in classes]
             + [s for c in classes for s in self.subclass_names(c.name)]
             + [py_name(n) for n in aliases]
             + [a for a, t in sdk.items() if self.area_of_name(t) == area]
         )
-        sdk_text, sdk_exported = render_sdk_names(self, area)
+        sdk_deps: set[str] = set()
+        sdk_text, sdk_exported = render_sdk_names(self, area, sdk_deps)
         exported = sorted(exported + sdk_exported)
+        # Areas needed while the module runs (aliases are evaluated at import) and only in class annotations.
+        strong = (alias_deps | sdk_deps) - {area}
+        self.deps[area] = (strong, self._deps - strong - {area})
+        top = sorted((strong | self._deps) - lazy - {area})
+        bottom = sorted((self._deps & lazy) - strong)
         used_mixins = sorted({mixins[c.schema_name] for c in classes if c.schema_name in mixins})
-        src = "\n\n".join(blocks)
+        parts: list[str] = []
+        for n in order:  # classes two blank lines apart; consecutive aliases on consecutive lines
+            if n in blocks:
+                parts.append(("\n\n" if parts else "") + blocks[n])
+            else:
+                after_class = parts and parts[-1].startswith(("\n\nclass", "class"))
+                parts.append(("\n\n" if after_class else "") + alias_text[n] + "\n")
+        src = "".join(parts)
         head = [
             header(self.spec_hash),
             f'"""Types of the {area.replace("_", " ")} API area (generated from the OpenAPI spec)."""',
-            "",
-            "from __future__ import annotations",
             "",
             "from typing import Annotated, Any, ClassVar, Literal",
             "",
             "import msgspec",
             "",
             f"from .._core.model import {', '.join(['Alternatives', 'BaseModel', *used_mixins])}",
+            *([""] + [f"from . import {d} as _{d}" for d in top] if top else []),
             "",
             "__all__ = [" + ", ".join(_pystr(n) for n in exported) + "]",
             "",
@@ -856,13 +913,13 @@ class Renderer:
             "",
         ]
         tail = ["", ""]
-        if deps:
+        if bottom:
             tail.append(
-                "# Other areas, imported after this module's classes exist so that import cycles resolve."
+                "# Areas that import this one: imported once its classes exist (the annotations naming them are"
+                " strings)."
             )
-            tail.extend(f"from . import {d} as _{d}  # noqa: E402" for d in deps)
+            tail.extend(f"from . import {d} as _{d}  # noqa: E402" for d in bottom)
             tail.append("")
-        tail.extend(alias_lines)
         if sdk_lines:
             tail.extend(["", "# Names of the official `openai` SDK.", *sdk_lines])
         text = "\n".join(head) + src + "\n".join(tail) + "\n" + sdk_text
@@ -970,13 +1027,14 @@ def render_param_typeddict(r: Renderer, name: str, cd: ClassDef, area: str) -> s
     doc = f'"""The ``dict`` form of ``{cd.name}`` (the official SDK\'s request type)."""'
     if all(w.isidentifier() and not keyword.iskeyword(w) for w, _, _ in fields):
         lines = [f"class {name}(TypedDict, total=False):", f"    {doc}", ""]
-        lines += [f"    {w}: {t}" + (f"  # {c}" if c else "") for w, t, c in fields]
+        # Strings: a request TypedDict is never decoded into, so its annotations need not be evaluated at import.
+        lines += [f"    {w}: {_quoted(t)}" + (f"  # {c}" if c else "") for w, t, c in fields]
         return "\n".join(lines) + "\n"
     items = "".join(f"    {_pystr(w)}: {_pystr(t)},\n" for w, t, _ in fields)
     return f"{name} = TypedDict(\n    {_pystr(name)},\n    {{\n{items}    }},\n    total=False,\n)\n"
 
 
-def render_sdk_names(r: Renderer, area: str) -> tuple[str, list[str]]:
+def render_sdk_names(r: Renderer, area: str, deps: set[str]) -> tuple[str, list[str]]:
     """The tail of area module ``area``: the official names defined here (aliases; request TypedDicts when the
     official type is one), and lazy re-exports of those the official ``openai.types.<area>`` has but another
     area (or a hand-written module) defines. Returns (text, names defined here)."""
@@ -1004,7 +1062,7 @@ def render_sdk_names(r: Renderer, area: str) -> tuple[str, list[str]]:
             if entry.get("param"):
                 aliases.append(f"{name} = {param_type(r, members, area, top=True)}")
             else:
-                aliases.append(f"{name} = {r.render_type(members, area, set(), False, False)}")
+                aliases.append(f"{name} = {r.render_type(members, area, deps, False, False)}")
             defined.append(name)
         elif home == area and _defines(r, name):
             cls = _class_of(r, target)
@@ -1061,27 +1119,92 @@ def render_sdk_names(r: Renderer, area: str) -> tuple[str, list[str]]:
     return "\n".join(out) + "\n", defined
 
 
-def _topo_order(names: list[str], edges: dict[str, set[str]]) -> list[str]:
-    """``names`` ordered so that each comes after the names it refers to (input order otherwise)."""
-    done: set[str] = set()
-    out: list[str] = []
-    visiting: set[str] = set()
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NAME = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
 
-    def visit(n: str) -> None:
-        if n in done:
-            return
-        if n in visiting:
-            raise SystemExit(f"alias cycle through {n}")
-        visiting.add(n)
-        for d in sorted(edges.get(n, ())):
-            visit(d)
-        visiting.discard(n)
-        done.add(n)
-        out.append(n)
 
-    for n in names:
-        visit(n)
-    return out
+def _names_in(text: str) -> set[str]:
+    """The bare names ``text`` refers to (not attributes like ``_shared.X``, not words inside strings)."""
+    return set(_NAME.findall(_STRING.sub('""', text)))
+
+
+def _dependency_order(refs: dict[str, set[str]], node_of: dict[str, str]) -> tuple[list[str], set[str]]:
+    """The nodes of ``refs`` (node -> the names its code uses) ordered so that each comes after the nodes it
+    names, and the nodes that sit on a cycle (empty when there is none). ``node_of`` maps every name defined
+    here to its node (a class's per-tag subclasses are in its node).
+
+    Tarjan's strongly connected components: each component is finished after every component it reaches, so
+    the order of completion is an order of definition. Names are visited sorted, for a stable output.
+    """
+    edges = {n: sorted({node_of[x] for x in names if x in node_of}) for n, names in refs.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    order: list[str] = []
+    cyclic: set[str] = set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in edges[v]:
+                cyclic.update(component)
+            order.extend(sorted(component))
+
+    for v in sorted(refs):
+        if v not in index:
+            visit(v)
+    return order, cyclic
+
+
+def lazy_imports(deps: dict[str, tuple[set[str], set[str]]]) -> dict[str, frozenset[str]]:
+    """Per area, the areas to import at the bottom of its module rather than the top.
+
+    An import at the top runs the other module first, so modules that import each other need one side at the
+    bottom (its annotations naming the other stay strings). Only an area named in class annotations alone can
+    wait; an alias needs the other module when it is evaluated. The areas each module imports at the top must
+    form no cycle.
+    """
+    lazy: dict[str, set[str]] = {}
+    for area, (_, weak) in deps.items():
+        for other in weak:
+            if area in _reach(deps, other):
+                lazy.setdefault(area, set()).add(other)
+    for area in deps:
+        if area in _reach(deps, area, lazy):
+            raise SystemExit(f"types/{area}.py: an import cycle that class annotations alone cannot break")
+    return {a: frozenset(v) for a, v in lazy.items()}
+
+
+def _reach(
+    deps: dict[str, tuple[set[str], set[str]]], start: str, skip: dict[str, set[str]] | None = None
+) -> set[str]:
+    """The areas ``start``'s module imports, directly or not (without the imports ``skip`` moves down)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        a = todo.pop()
+        strong, weak = deps.get(a, (set(), set()))
+        for b in (strong | weak) - (skip or {}).get(a, set()):
+            if b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return seen
 
 
 def header(spec_hash: str) -> str:
@@ -1094,6 +1217,11 @@ def header(spec_hash: str) -> str:
 
 def _pystr(v: Any) -> str:
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' if isinstance(v, str) else repr(v)
+
+
+def _quoted(annotation: str) -> str:
+    """``annotation`` as a string literal (single quotes, as ``Literal["..."]`` inside has double ones)."""
+    return f"'{annotation}'" if "'" not in annotation and "\\" not in annotation else repr(annotation)
 
 
 def _docstring(text: str) -> str:
@@ -1176,8 +1304,12 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
             raise SystemExit(f"overrides.toml: sdk alias {alias} collides with a generated name")
     out: dict[str, str] = {}
     table: dict[str, str] = {}
-    for area in sorted({c.area for c in b.classes.values()} | set(b.area_of.values())):
-        text, exported = r.render_module(area)
+    areas = sorted({c.area for c in b.classes.values()} | set(b.area_of.values()))
+    for area in areas:  # a first pass learns which areas each module needs
+        r.render_module(area)
+    lazy = lazy_imports(r.deps)
+    for area in areas:
+        text, exported = r.render_module(area, lazy.get(area, frozenset()))
         out[f"types/{area}.py"] = text
         for name in exported:
             table[name] = area

@@ -40,8 +40,9 @@ class _Kept:
     which stays for the rare state (``wire``'s ``_nulls_``/``_extra_``). Strictly private."""
 
     __slots__ = ("_request_id", "_src_")
-    _request_id: str | None  # read as None when unset (``BaseModel.__getattr__``)
-    _src_: Any
+    if TYPE_CHECKING:  # for type checkers only: msgspec evaluates every annotation of a Struct's bases
+        _request_id: str | None  # read as None when unset (``BaseModel.__getattr__``)
+        _src_: Any
 
 
 class BaseModel(

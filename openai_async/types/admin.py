@@ -2,18 +2,27 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the admin API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import shared as _shared
+
 __all__ = ["AdminApiKey", "AdminApiKeyCreateResponse", "AdminApiKeyCreateResponseOwner", "AdminApiKeyOwner", "ApiKeyList", "AssignedRoleDetails", "AssignedRoleDetailsAssignmentSourcesItem", "AuditLog", "AuditLogActor", "AuditLogActorApiKey", "AuditLogActorServiceAccount", "AuditLogActorSession", "AuditLogActorUser", "AuditLogActor_ApiKey", "AuditLogApiKeyCreated", "AuditLogApiKeyCreatedData", "AuditLogApiKeyDeleted", "AuditLogApiKeyUpdated", "AuditLogApiKeyUpdatedChangesRequested", "AuditLogCertificateCreated", "AuditLogCertificateDeleted", "AuditLogCertificateUpdated", "AuditLogCertificatesActivated", "AuditLogCertificatesActivatedCertificatesItem", "AuditLogCertificatesDeactivated", "AuditLogCertificatesDeactivatedCertificatesItem", "AuditLogCheckpointPermissionCreated", "AuditLogCheckpointPermissionCreatedData", "AuditLogCheckpointPermissionDeleted", "AuditLogEventType", "AuditLogExternalKeyRegistered", "AuditLogExternalKeyRemoved", "AuditLogGroupCreated", "AuditLogGroupCreatedData", "AuditLogGroupDeleted", "AuditLogGroupUpdated", "AuditLogGroupUpdatedChangesRequested", "AuditLogInviteAccepted", "AuditLogInviteDeleted", "AuditLogInviteSent", "AuditLogInviteSentData", "AuditLogIpAllowlistConfigActivated", "AuditLogIpAllowlistConfigActivatedConfigsItem", "AuditLogIpAllowlistConfigDeactivated", "AuditLogIpAllowlistConfigDeactivatedConfigsItem", "AuditLogIpAllowlistCreated", "AuditLogIpAllowlistDeleted", "AuditLogIpAllowlistUpdated", "AuditLogLoginFailed", "AuditLogLogoutFailed", "AuditLogOrganizationUpdated", "AuditLogOrganizationUpdatedChangesRequested", "AuditLogProject", "AuditLogProjectArchived", "AuditLogProjectCreated", "AuditLogProjectCreatedData", "AuditLogProjectDeleted", "AuditLogProjectUpdated", "AuditLogProjectUpdatedChangesRequested", "AuditLogRateLimitDeleted", "AuditLogRateLimitUpdated", "AuditLogRateLimitUpdatedChangesRequested", "AuditLogRoleAssignmentCreated", "AuditLogRoleAssignmentDeleted", "AuditLogRoleBoundToResource", "AuditLogRoleCreated", "AuditLogRoleDeleted", "AuditLogRoleUnboundFromResource", "AuditLogRoleUpdated", "AuditLogRoleUpdatedChangesRequested", "AuditLogScimDisabled", "AuditLogScimEnabled", "AuditLogServiceAccountCreated", "AuditLogServiceAccountCreatedData", "AuditLogServiceAccountDeleted", "AuditLogServiceAccountUpdated", "AuditLogServiceAccountUpdatedChangesRequested", "AuditLogUserAdded", "AuditLogUserAddedData", "AuditLogUserDeleted", "AuditLogUserUpdated", "AuditLogUserUpdatedChangesRequested", "AuditLogWorkloadIdentityProviderCreated", "AuditLogWorkloadIdentityProviderDeleted", "AuditLogWorkloadIdentityProviderMappingCreated", "AuditLogWorkloadIdentityProviderMappingDeleted", "AuditLogWorkloadIdentityProviderMappingUpdated", "AuditLogWorkloadIdentityProviderUpdated", "Certificate", "CertificateCertificateDetails", "CostsResult", "CostsResultAmount", "CreateGroupBody", "CreateGroupUserBody", "CreateProjectServiceAccountApiKeyBody", "CreateSpendAlertBody", "DeleteCertificateResponse", "DeletedRoleAssignmentResource", "ErrorResponse", "Group", "GroupDeletedResource", "GroupListResource", "GroupMemberUser", "GroupResourceWithSuccess", "GroupResponse", "GroupRoleAssignment", "GroupUpdateResponse", "GroupUser", "GroupUserAssignment", "GroupUserDeletedResource", "HostedToolPermission", "HostedToolPermissionUpdate", "HostedToolPermissionUpdateParams", "Invite", "InviteCreateParams", "InviteDeleteResponse", "InviteListResponse", "InviteProjectGroupBody", "InviteProjectsItem", "InviteRequest", "InviteRequestProjectsItem", "ListAuditLogsResponse", "ListCertificatesResponse", "ListProjectCertificatesResponse", "ModifyCertificateRequest", "OrganizationCertificate", "OrganizationCertificateActivationResponse", "OrganizationCertificateCertificateDetails", "OrganizationCertificateDeactivationResponse", "OrganizationDataRetention", "OrganizationGroupUser", "OrganizationProjectCertificate", "OrganizationProjectCertificateActivationResponse", "OrganizationProjectCertificateCertificateDetails", "OrganizationProjectCertificateDeactivationResponse", "OrganizationSpendAlert", "OrganizationSpendAlertDeletedResource", "OrganizationSpendAlertListResource", "OrganizationSpendLimitDeletedResource", "OrganizationSpendLimitResource", "Project", "ProjectApiKey", "ProjectApiKeyDeleteResponse", "ProjectApiKeyListResponse", "ProjectApiKeyOwner", "ProjectApiKeyOwnerServiceAccount", "ProjectApiKeyOwnerUser", "ProjectCreateRequest", "ProjectDataRetention", "ProjectGroup", "ProjectGroupDeletedResource", "ProjectGroupListResource", "ProjectHostedToolPermissions", "ProjectHostedToolPermissionsUpdateRequest", "ProjectListResponse", "ProjectModelPermissions", "ProjectModelPermissionsDeleteResponse", "ProjectModelPermissionsUpdateRequest", "ProjectRateLimit", "ProjectRateLimitListResponse", "ProjectRateLimitUpdateRequest", "ProjectServiceAccount", "ProjectServiceAccountApiKey", "ProjectServiceAccountCreateRequest", "ProjectServiceAccountCreateResponse", "ProjectServiceAccountDeleteResponse", "ProjectServiceAccountListResponse", "ProjectSpendAlert", "ProjectSpendAlertDeletedResource", "ProjectSpendAlertListResource", "ProjectSpendLimitDeletedResource", "ProjectSpendLimitResource", "ProjectUpdateRequest", "ProjectUser", "ProjectUserCreateRequest", "ProjectUserDeleteResponse", "ProjectUserListResponse", "ProjectUserUpdateRequest", "PublicAssignOrganizationGroupRoleBody", "PublicCreateOrganizationRoleBody", "PublicProjectResidency", "PublicRoleListResource", "PublicUpdateOrganizationRoleBody", "Role", "RoleCreateParams", "RoleDeletedResource", "RoleListResource", "RoleListResponse", "RoleRetrieveResponse", "RoleUpdateParams", "ServiceAccountApiKeyBody", "SpendAlertCreateParams", "SpendAlertNotificationChannel", "SpendAlertUpdateParams", "SpendLimitCurrency", "SpendLimitEnforcement", "SpendLimitEnforcementStatus", "SpendLimitInterval", "SpendLimitUpdateParams", "ToggleCertificatesRequest", "UpdateGroupBody", "UpdateOrganizationDataRetentionBody", "UpdateOrganizationSpendLimitBody", "UpdateProjectDataRetentionBody", "UpdateProjectServiceAccountBody", "UpdateProjectSpendLimitBody", "UploadCertificateRequest", "UsageAudioSpeechesResult", "UsageAudioTranscriptionsResult", "UsageCodeInterpreterSessionsResult", "UsageCompletionsResult", "UsageEmbeddingsResult", "UsageFileSearchCallsResult", "UsageImagesResult", "UsageModerationsResult", "UsageResponse", "UsageTimeBucket", "UsageVectorStoresResult", "UsageWebSearchCallsResult", "User", "UserCreateParams", "UserDeleteResponse", "UserListResource", "UserListResponse", "UserProjects", "UserProjectsDataItem", "UserRetrieveResponse", "UserRoleAssignment", "UserRoleUpdateRequest", "UserUpdateParams", "UserUser"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+class AdminApiKeyOwner(BaseModel):
+    id: str | None = None  # The identifier, which can be referenced in API endpoints
+    created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created
+    name: str | None = None  # The name of the user
+    object: str | None = None  # The object type, which is always organization.user
+    role: str | None = None  # Always `owner`
+    type: str | None = None  # Always `user`
+
 
 class AdminApiKey(BaseModel):
     """Represents an individual Admin API key in an org."""
@@ -26,6 +35,15 @@ class AdminApiKey(BaseModel):
     redacted_value: str = _REQUIRED  # The redacted value of the API key
     last_used_at: int | None = None
     name: str | None = None  # The name of the API key
+
+
+class AdminApiKeyCreateResponseOwner(BaseModel):
+    id: str | None = None  # The identifier, which can be referenced in API endpoints
+    created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created
+    name: str | None = None  # The name of the user
+    object: str | None = None  # The object type, which is always organization.user
+    role: str | None = None  # Always `owner`
+    type: str | None = None  # Always `user`
 
 
 class AdminApiKeyCreateResponse(BaseModel):
@@ -42,30 +60,17 @@ class AdminApiKeyCreateResponse(BaseModel):
     name: str | None = None  # The name of the API key
 
 
-class AdminApiKeyCreateResponseOwner(BaseModel):
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created
-    name: str | None = None  # The name of the user
-    object: str | None = None  # The object type, which is always organization.user
-    role: str | None = None  # Always `owner`
-    type: str | None = None  # Always `user`
-
-
-class AdminApiKeyOwner(BaseModel):
-    id: str | None = None  # The identifier, which can be referenced in API endpoints
-    created_at: int | None = None  # The Unix timestamp (in seconds) of when the user was created
-    name: str | None = None  # The name of the user
-    object: str | None = None  # The object type, which is always organization.user
-    role: str | None = None  # Always `owner`
-    type: str | None = None  # Always `user`
-
-
 class ApiKeyList(BaseModel):
     data: list[AdminApiKey] = _REQUIRED
     has_more: bool = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
+
+
+class AssignedRoleDetailsAssignmentSourcesItem(BaseModel):
+    principal_id: str = _REQUIRED
+    principal_type: str = _REQUIRED
 
 
 class AssignedRoleDetails(BaseModel):
@@ -85,74 +90,33 @@ class AssignedRoleDetails(BaseModel):
     updated_at: int | None = _REQUIRED  # When the role was last updated.
 
 
-class AssignedRoleDetailsAssignmentSourcesItem(BaseModel):
-    principal_id: str = _REQUIRED
-    principal_type: str = _REQUIRED
+class AuditLogActorServiceAccount(BaseModel):
+    """The service account that performed the audit logged action."""
+
+    id: str | None = None  # The service account id.
 
 
-class AuditLog(BaseModel):
-    """A log of a user action or configuration change within this organization."""
+class AuditLogActorUser(BaseModel):
+    """The user who performed the audit logged action."""
 
-    id: str = _REQUIRED  # The ID of this log.
-    effective_at: int = _REQUIRED  # The Unix timestamp (in seconds) of the event.
-    type: AuditLogEventType = _REQUIRED
-    actor: AuditLogActor | AuditLogActor_ApiKey | None = None
-    api_key_created_: AuditLogApiKeyCreated | None = msgspec.field(default=None, name="api_key.created")  # The details for events with this `type`.
-    api_key_deleted_: AuditLogApiKeyDeleted | None = msgspec.field(default=None, name="api_key.deleted")  # The details for events with this `type`.
-    api_key_updated_: AuditLogApiKeyUpdated | None = msgspec.field(default=None, name="api_key.updated")  # The details for events with this `type`.
-    certificate_created_: AuditLogCertificateCreated | None = msgspec.field(default=None, name="certificate.created")  # The details for events with this `type`.
-    certificate_deleted_: AuditLogCertificateDeleted | None = msgspec.field(default=None, name="certificate.deleted")  # The details for events with this `type`.
-    certificate_updated_: AuditLogCertificateUpdated | None = msgspec.field(default=None, name="certificate.updated")  # The details for events with this `type`.
-    certificates_activated_: AuditLogCertificatesActivated | None = msgspec.field(default=None, name="certificates.activated")  # The details for events with this `type`.
-    certificates_deactivated_: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
-    checkpoint_permission_created_: AuditLogCheckpointPermissionCreated | None = msgspec.field(default=None, name="checkpoint.permission.created")  # The project and fine-tuned model checkpoint that the checkpoint permission was created for.
-    checkpoint_permission_deleted_: AuditLogCheckpointPermissionDeleted | None = msgspec.field(default=None, name="checkpoint.permission.deleted")  # The details for events with this `type`.
-    external_key_registered_: AuditLogExternalKeyRegistered | None = msgspec.field(default=None, name="external_key.registered")  # The details for events with this `type`.
-    external_key_removed_: AuditLogExternalKeyRemoved | None = msgspec.field(default=None, name="external_key.removed")  # The details for events with this `type`.
-    group_created_: AuditLogGroupCreated | None = msgspec.field(default=None, name="group.created")  # The details for events with this `type`.
-    group_deleted_: AuditLogGroupDeleted | None = msgspec.field(default=None, name="group.deleted")  # The details for events with this `type`.
-    group_updated_: AuditLogGroupUpdated | None = msgspec.field(default=None, name="group.updated")  # The details for events with this `type`.
-    invite_accepted_: AuditLogInviteAccepted | None = msgspec.field(default=None, name="invite.accepted")  # The details for events with this `type`.
-    invite_deleted_: AuditLogInviteDeleted | None = msgspec.field(default=None, name="invite.deleted")  # The details for events with this `type`.
-    invite_sent_: AuditLogInviteSent | None = msgspec.field(default=None, name="invite.sent")  # The details for events with this `type`.
-    ip_allowlist_config_activated_: AuditLogIpAllowlistConfigActivated | None = msgspec.field(default=None, name="ip_allowlist.config.activated")  # The details for events with this `type`.
-    ip_allowlist_config_deactivated_: AuditLogIpAllowlistConfigDeactivated | None = msgspec.field(default=None, name="ip_allowlist.config.deactivated")  # The details for events with this `type`.
-    ip_allowlist_created_: AuditLogIpAllowlistCreated | None = msgspec.field(default=None, name="ip_allowlist.created")  # The details for events with this `type`.
-    ip_allowlist_deleted_: AuditLogIpAllowlistDeleted | None = msgspec.field(default=None, name="ip_allowlist.deleted")  # The details for events with this `type`.
-    ip_allowlist_updated_: AuditLogIpAllowlistUpdated | None = msgspec.field(default=None, name="ip_allowlist.updated")  # The details for events with this `type`.
-    login_failed_: AuditLogLoginFailed | None = msgspec.field(default=None, name="login.failed")  # The details for events with this `type`.
-    login_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="login.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
-    logout_failed_: AuditLogLogoutFailed | None = msgspec.field(default=None, name="logout.failed")  # The details for events with this `type`.
-    logout_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="logout.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
-    organization_updated_: AuditLogOrganizationUpdated | None = msgspec.field(default=None, name="organization.updated")  # The details for events with this `type`.
-    project: AuditLogProject | None = None  # The project that the action was scoped to.
-    project_archived_: AuditLogProjectArchived | None = msgspec.field(default=None, name="project.archived")  # The details for events with this `type`.
-    project_created_: AuditLogProjectCreated | None = msgspec.field(default=None, name="project.created")  # The details for events with this `type`.
-    project_deleted_: AuditLogProjectDeleted | None = msgspec.field(default=None, name="project.deleted")  # The details for events with this `type`.
-    project_updated_: AuditLogProjectUpdated | None = msgspec.field(default=None, name="project.updated")  # The details for events with this `type`.
-    rate_limit_deleted_: AuditLogRateLimitDeleted | None = msgspec.field(default=None, name="rate_limit.deleted")  # The details for events with this `type`.
-    rate_limit_updated_: AuditLogRateLimitUpdated | None = msgspec.field(default=None, name="rate_limit.updated")  # The details for events with this `type`.
-    role_assignment_created_: AuditLogRoleAssignmentCreated | None = msgspec.field(default=None, name="role.assignment.created")  # The details for events with this `type`.
-    role_assignment_deleted_: AuditLogRoleAssignmentDeleted | None = msgspec.field(default=None, name="role.assignment.deleted")  # The details for events with this `type`.
-    role_bound_to_resource_: AuditLogRoleBoundToResource | None = msgspec.field(default=None, name="role.bound_to_resource")  # The details for events with this `type`.
-    role_created_: AuditLogRoleCreated | None = msgspec.field(default=None, name="role.created")  # The details for events with this `type`.
-    role_deleted_: AuditLogRoleDeleted | None = msgspec.field(default=None, name="role.deleted")  # The details for events with this `type`.
-    role_unbound_from_resource_: AuditLogRoleUnboundFromResource | None = msgspec.field(default=None, name="role.unbound_from_resource")  # The details for events with this `type`.
-    role_updated_: AuditLogRoleUpdated | None = msgspec.field(default=None, name="role.updated")  # The details for events with this `type`.
-    scim_disabled_: AuditLogScimDisabled | None = msgspec.field(default=None, name="scim.disabled")  # The details for events with this `type`.
-    scim_enabled_: AuditLogScimEnabled | None = msgspec.field(default=None, name="scim.enabled")  # The details for events with this `type`.
-    service_account_created_: AuditLogServiceAccountCreated | None = msgspec.field(default=None, name="service_account.created")  # The details for events with this `type`.
-    service_account_deleted_: AuditLogServiceAccountDeleted | None = msgspec.field(default=None, name="service_account.deleted")  # The details for events with this `type`.
-    service_account_updated_: AuditLogServiceAccountUpdated | None = msgspec.field(default=None, name="service_account.updated")  # The details for events with this `type`.
-    user_added_: AuditLogUserAdded | None = msgspec.field(default=None, name="user.added")  # The details for events with this `type`.
-    user_deleted_: AuditLogUserDeleted | None = msgspec.field(default=None, name="user.deleted")  # The details for events with this `type`.
-    user_updated_: AuditLogUserUpdated | None = msgspec.field(default=None, name="user.updated")  # The details for events with this `type`.
-    workload_identity_provider_created_: AuditLogWorkloadIdentityProviderCreated | None = msgspec.field(default=None, name="workload_identity_provider.created")  # The details for events with this `type`.
-    workload_identity_provider_deleted_: AuditLogWorkloadIdentityProviderDeleted | None = msgspec.field(default=None, name="workload_identity_provider.deleted")  # The details for events with this `type`.
-    workload_identity_provider_updated_: AuditLogWorkloadIdentityProviderUpdated | None = msgspec.field(default=None, name="workload_identity_provider.updated")  # The details for events with this `type`.
-    workload_identity_provider_mapping_created_: AuditLogWorkloadIdentityProviderMappingCreated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.created")  # The details for events with this `type`.
-    workload_identity_provider_mapping_deleted_: AuditLogWorkloadIdentityProviderMappingDeleted | None = msgspec.field(default=None, name="workload_identity_provider_mapping.deleted")  # The details for events with this `type`.
-    workload_identity_provider_mapping_updated_: AuditLogWorkloadIdentityProviderMappingUpdated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.updated")  # The details for events with this `type`.
+    id: str | None = None  # The user id.
+    email: str | None = None  # The user email.
+
+
+class AuditLogActorApiKey(BaseModel):
+    """The API Key used to perform the audit logged action."""
+
+    id: str | None = None  # The tracking id of the API key.
+    service_account: AuditLogActorServiceAccount | None = None
+    type: Literal["user", "service_account"] | str | None = None  # The type of API key.
+    user: AuditLogActorUser | None = None
+
+
+class AuditLogActorSession(BaseModel):
+    """The session in which the audit logged action was performed."""
+
+    ip_address: str | None = None  # The IP address from which the action was performed.
+    user: AuditLogActorUser | None = None
 
 
 class AuditLogActor(BaseModel, tag_field="type", tag="session"):
@@ -169,33 +133,10 @@ class AuditLogActor_ApiKey(AuditLogActor, tag="api_key"):
     type = "api_key"
 
 
-class AuditLogActorApiKey(BaseModel):
-    """The API Key used to perform the audit logged action."""
+class AuditLogApiKeyCreatedData(BaseModel):
+    """The payload used to create the API key."""
 
-    id: str | None = None  # The tracking id of the API key.
-    service_account: AuditLogActorServiceAccount | None = None
-    type: Literal["user", "service_account"] | str | None = None  # The type of API key.
-    user: AuditLogActorUser | None = None
-
-
-class AuditLogActorServiceAccount(BaseModel):
-    """The service account that performed the audit logged action."""
-
-    id: str | None = None  # The service account id.
-
-
-class AuditLogActorSession(BaseModel):
-    """The session in which the audit logged action was performed."""
-
-    ip_address: str | None = None  # The IP address from which the action was performed.
-    user: AuditLogActorUser | None = None
-
-
-class AuditLogActorUser(BaseModel):
-    """The user who performed the audit logged action."""
-
-    id: str | None = None  # The user id.
-    email: str | None = None  # The user email.
+    scopes: list[str] | None = None  # A list of scopes allowed for the API key, e.g.
 
 
 class AuditLogApiKeyCreated(BaseModel):
@@ -205,16 +146,16 @@ class AuditLogApiKeyCreated(BaseModel):
     data: AuditLogApiKeyCreatedData | None = None  # The payload used to create the API key.
 
 
-class AuditLogApiKeyCreatedData(BaseModel):
-    """The payload used to create the API key."""
-
-    scopes: list[str] | None = None  # A list of scopes allowed for the API key, e.g.
-
-
 class AuditLogApiKeyDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The tracking ID of the API key.
+
+
+class AuditLogApiKeyUpdatedChangesRequested(BaseModel):
+    """The payload used to update the API key."""
+
+    scopes: list[str] | None = None  # A list of scopes allowed for the API key, e.g.
 
 
 class AuditLogApiKeyUpdated(BaseModel):
@@ -222,12 +163,6 @@ class AuditLogApiKeyUpdated(BaseModel):
 
     id: str | None = None  # The tracking ID of the API key.
     changes_requested: AuditLogApiKeyUpdatedChangesRequested | None = None  # The payload used to update the API key.
-
-
-class AuditLogApiKeyUpdatedChangesRequested(BaseModel):
-    """The payload used to update the API key."""
-
-    scopes: list[str] | None = None  # A list of scopes allowed for the API key, e.g.
 
 
 class AuditLogCertificateCreated(BaseModel):
@@ -252,13 +187,18 @@ class AuditLogCertificateUpdated(BaseModel):
     name: str | None = None  # The name of the certificate.
 
 
+class AuditLogCertificatesActivatedCertificatesItem(BaseModel):
+    id: str | None = None  # The certificate ID.
+    name: str | None = None  # The name of the certificate.
+
+
 class AuditLogCertificatesActivated(BaseModel):
     """The details for events with this `type`."""
 
     certificates: list[AuditLogCertificatesActivatedCertificatesItem] | None = None
 
 
-class AuditLogCertificatesActivatedCertificatesItem(BaseModel):
+class AuditLogCertificatesDeactivatedCertificatesItem(BaseModel):
     id: str | None = None  # The certificate ID.
     name: str | None = None  # The name of the certificate.
 
@@ -269,9 +209,11 @@ class AuditLogCertificatesDeactivated(BaseModel):
     certificates: list[AuditLogCertificatesDeactivatedCertificatesItem] | None = None
 
 
-class AuditLogCertificatesDeactivatedCertificatesItem(BaseModel):
-    id: str | None = None  # The certificate ID.
-    name: str | None = None  # The name of the certificate.
+class AuditLogCheckpointPermissionCreatedData(BaseModel):
+    """The payload used to create the checkpoint permission."""
+
+    fine_tuned_model_checkpoint: str | None = None  # The ID of the fine-tuned model checkpoint.
+    project_id: str | None = None  # The ID of the project that the checkpoint permission was created for.
 
 
 class AuditLogCheckpointPermissionCreated(BaseModel):
@@ -281,17 +223,13 @@ class AuditLogCheckpointPermissionCreated(BaseModel):
     data: AuditLogCheckpointPermissionCreatedData | None = None  # The payload used to create the checkpoint permission.
 
 
-class AuditLogCheckpointPermissionCreatedData(BaseModel):
-    """The payload used to create the checkpoint permission."""
-
-    fine_tuned_model_checkpoint: str | None = None  # The ID of the fine-tuned model checkpoint.
-    project_id: str | None = None  # The ID of the project that the checkpoint permission was created for.
-
-
 class AuditLogCheckpointPermissionDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the checkpoint permission.
+
+
+AuditLogEventType = Literal["api_key.created", "api_key.updated", "api_key.deleted", "certificate.created", "certificate.updated", "certificate.deleted", "certificates.activated", "certificates.deactivated", "checkpoint.permission.created", "checkpoint.permission.deleted", "external_key.registered", "external_key.removed", "group.created", "group.updated", "group.deleted", "invite.sent", "invite.accepted", "invite.deleted", "ip_allowlist.created", "ip_allowlist.updated", "ip_allowlist.deleted", "ip_allowlist.config.activated", "ip_allowlist.config.deactivated", "login.succeeded", "login.failed", "logout.succeeded", "logout.failed", "organization.updated", "project.created", "project.updated", "project.archived", "project.deleted", "rate_limit.updated", "rate_limit.deleted", "resource.deleted", "tunnel.created", "tunnel.updated", "tunnel.deleted", "workload_identity_provider.created", "workload_identity_provider.updated", "workload_identity_provider.deleted", "workload_identity_provider_mapping.created", "workload_identity_provider_mapping.updated", "workload_identity_provider_mapping.deleted", "role.created", "role.updated", "role.deleted", "role.assignment.created", "role.assignment.deleted", "role.bound_to_resource", "role.unbound_from_resource", "scim.enabled", "scim.disabled", "service_account.created", "service_account.updated", "service_account.deleted", "user.added", "user.updated", "user.deleted", "tenant.metadata.updated", "tenant.microsoft_entra_mapping.upserted", "tenant.microsoft_entra_mapping.deleted", "tenant.workload_identity.provider.created", "tenant.workload_identity.provider.updated", "tenant.workload_identity.provider.archived", "tenant.workload_identity.mapping.created", "tenant.workload_identity.mapping.updated", "tenant.workload_identity.mapping.archived", "tenant.workload_identity.binding.created", "tenant.workload_identity.principal.provisioned", "tenant.workload_identity.access_token.issued", "tenant.admin_api_key.created", "tenant.admin_api_key.updated", "tenant.admin_api_key.deleted", "tenant.project_api_key.created", "tenant.chatgpt_access_token.revoked", "tenant.migration.completed", "tenant.sso.migrated", "tenant.domains.migrated", "tenant.sso_connection.created", "tenant.sso_connection.updated", "tenant.sso_connection.deleted", "tenant.sso_connection.setup.started", "tenant.policy.created", "tenant.policy.updated", "tenant.policy.deleted", "tenant.policy.attached", "tenant.policy.detached", "tenant.principal_authentication_policy.resolved", "tenant.scim.setup.started", "tenant.scim.deletion.requested", "tenant.scim.directory.created", "tenant.product_access_policy.updated", "tenant.resource_share_grant.created", "tenant.resource_share_grant.updated", "tenant.resource_share_grant.accepted", "tenant.resource_share_grant.declined", "tenant.resource_share_grant.revoked", "tenant.resource_share_grant.deleted", "tenant.service_account.updated", "tenant.service_account.deleted", "tenant.service_account.token.revoked", "tenant.billing.overage_limit.updated", "tenant.billing.alerts.updated", "tenant.billing.info.updated", "tenant.usage_limit.workspace.updated", "tenant.usage_limit.group.updated", "tenant.usage_limit.user.updated", "tenant.usage_limit.increase_request.updated", "tenant.usage_limit.increase_request.resolved", "tenant.group.created", "tenant.group.updated", "tenant.group.deleted", "tenant.group.member.added", "tenant.group.member.removed", "tenant.migration_rollout.status.updated", "tenant.migration_rollout.tier.updated", "tenant.role.metadata.updated", "tenant.custom_role.created", "tenant.custom_role.updated", "tenant.custom_role.deleted", "tenant.role_assignment.created", "tenant.role_assignment.deleted", "tenant.resource_role_assignment.created", "tenant.resource_role_assignment.deleted", "tenant.resource_access.updated", "tenant.resource_access.deleted", "tenant.ads_account.onboarding.redemption", "tenant.session_policy.created", "tenant.session_policy.updated", "tenant.session_policy.deleted", "tenant.session_revocation.started", "tenant.third_party_app_policy.updated", "tenant.user.added", "tenant.user.updated", "tenant.user.removed", "tenant.user.looked_up", "tenant.user.invited", "tenant.membership.revoked", "tenant.api_organization_invite.upserted", "tenant.api_organization_invite.deleted", "tenant.chatgpt_workspace_invite.upserted", "tenant.membership.accepted", "tenant.membership.declined", "tenant.workspace_invite_email_settings.updated"] | str  # The event type.
 
 
 class AuditLogExternalKeyRegistered(BaseModel):
@@ -307,17 +245,17 @@ class AuditLogExternalKeyRemoved(BaseModel):
     id: str | None = None  # The ID of the external key configuration.
 
 
+class AuditLogGroupCreatedData(BaseModel):
+    """Information about the created group."""
+
+    group_name: str | None = None  # The group name.
+
+
 class AuditLogGroupCreated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the group.
     data: AuditLogGroupCreatedData | None = None  # Information about the created group.
-
-
-class AuditLogGroupCreatedData(BaseModel):
-    """Information about the created group."""
-
-    group_name: str | None = None  # The group name.
 
 
 class AuditLogGroupDeleted(BaseModel):
@@ -326,17 +264,17 @@ class AuditLogGroupDeleted(BaseModel):
     id: str | None = None  # The ID of the group.
 
 
+class AuditLogGroupUpdatedChangesRequested(BaseModel):
+    """The payload used to update the group."""
+
+    group_name: str | None = None  # The updated group name.
+
+
 class AuditLogGroupUpdated(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The ID of the group.
     changes_requested: AuditLogGroupUpdatedChangesRequested | None = None  # The payload used to update the group.
-
-
-class AuditLogGroupUpdatedChangesRequested(BaseModel):
-    """The payload used to update the group."""
-
-    group_name: str | None = None  # The updated group name.
 
 
 class AuditLogInviteAccepted(BaseModel):
@@ -351,6 +289,13 @@ class AuditLogInviteDeleted(BaseModel):
     id: str | None = None  # The ID of the invite.
 
 
+class AuditLogInviteSentData(BaseModel):
+    """The payload used to create the invite."""
+
+    email: str | None = None  # The email invited to the organization.
+    role: str | None = None  # The role the email was invited to be.
+
+
 class AuditLogInviteSent(BaseModel):
     """The details for events with this `type`."""
 
@@ -358,11 +303,9 @@ class AuditLogInviteSent(BaseModel):
     data: AuditLogInviteSentData | None = None  # The payload used to create the invite.
 
 
-class AuditLogInviteSentData(BaseModel):
-    """The payload used to create the invite."""
-
-    email: str | None = None  # The email invited to the organization.
-    role: str | None = None  # The role the email was invited to be.
+class AuditLogIpAllowlistConfigActivatedConfigsItem(BaseModel):
+    id: str | None = None  # The ID of the IP allowlist configuration.
+    name: str | None = None  # The name of the IP allowlist configuration.
 
 
 class AuditLogIpAllowlistConfigActivated(BaseModel):
@@ -371,7 +314,7 @@ class AuditLogIpAllowlistConfigActivated(BaseModel):
     configs: list[AuditLogIpAllowlistConfigActivatedConfigsItem] | None = None  # The configurations that were activated.
 
 
-class AuditLogIpAllowlistConfigActivatedConfigsItem(BaseModel):
+class AuditLogIpAllowlistConfigDeactivatedConfigsItem(BaseModel):
     id: str | None = None  # The ID of the IP allowlist configuration.
     name: str | None = None  # The name of the IP allowlist configuration.
 
@@ -380,11 +323,6 @@ class AuditLogIpAllowlistConfigDeactivated(BaseModel):
     """The details for events with this `type`."""
 
     configs: list[AuditLogIpAllowlistConfigDeactivatedConfigsItem] | None = None  # The configurations that were deactivated.
-
-
-class AuditLogIpAllowlistConfigDeactivatedConfigsItem(BaseModel):
-    id: str | None = None  # The ID of the IP allowlist configuration.
-    name: str | None = None  # The name of the IP allowlist configuration.
 
 
 class AuditLogIpAllowlistCreated(BaseModel):
@@ -424,13 +362,6 @@ class AuditLogLogoutFailed(BaseModel):
     error_message: str | None = None  # The error message of the failure.
 
 
-class AuditLogOrganizationUpdated(BaseModel):
-    """The details for events with this `type`."""
-
-    id: str | None = None  # The organization ID.
-    changes_requested: AuditLogOrganizationUpdatedChangesRequested | None = None  # The payload used to update the organization settings.
-
-
 class AuditLogOrganizationUpdatedChangesRequested(BaseModel):
     """The payload used to update the organization settings."""
 
@@ -441,6 +372,13 @@ class AuditLogOrganizationUpdatedChangesRequested(BaseModel):
     threads_ui_visibility: str | None = None  # Visibility of the threads page which shows messages created with the Assistants API and Playground.
     title: str | None = None  # The organization title.
     usage_dashboard_visibility: str | None = None  # Visibility of the usage dashboard which shows activity and costs for your organization.
+
+
+class AuditLogOrganizationUpdated(BaseModel):
+    """The details for events with this `type`."""
+
+    id: str | None = None  # The organization ID.
+    changes_requested: AuditLogOrganizationUpdatedChangesRequested | None = None  # The payload used to update the organization settings.
 
 
 class AuditLogProject(BaseModel):
@@ -456,13 +394,6 @@ class AuditLogProjectArchived(BaseModel):
     id: str | None = None  # The project ID.
 
 
-class AuditLogProjectCreated(BaseModel):
-    """The details for events with this `type`."""
-
-    id: str | None = None  # The project ID.
-    data: AuditLogProjectCreatedData | None = None  # The payload used to create the project.
-
-
 class AuditLogProjectCreatedData(BaseModel):
     """The payload used to create the project."""
 
@@ -470,10 +401,23 @@ class AuditLogProjectCreatedData(BaseModel):
     title: str | None = None  # The title of the project as seen on the dashboard.
 
 
+class AuditLogProjectCreated(BaseModel):
+    """The details for events with this `type`."""
+
+    id: str | None = None  # The project ID.
+    data: AuditLogProjectCreatedData | None = None  # The payload used to create the project.
+
+
 class AuditLogProjectDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The project ID.
+
+
+class AuditLogProjectUpdatedChangesRequested(BaseModel):
+    """The payload used to update the project."""
+
+    title: str | None = None  # The title of the project as seen on the dashboard.
 
 
 class AuditLogProjectUpdated(BaseModel):
@@ -483,23 +427,10 @@ class AuditLogProjectUpdated(BaseModel):
     changes_requested: AuditLogProjectUpdatedChangesRequested | None = None  # The payload used to update the project.
 
 
-class AuditLogProjectUpdatedChangesRequested(BaseModel):
-    """The payload used to update the project."""
-
-    title: str | None = None  # The title of the project as seen on the dashboard.
-
-
 class AuditLogRateLimitDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The rate limit ID
-
-
-class AuditLogRateLimitUpdated(BaseModel):
-    """The details for events with this `type`."""
-
-    id: str | None = None  # The rate limit ID
-    changes_requested: AuditLogRateLimitUpdatedChangesRequested | None = None  # The payload used to update the rate limits.
 
 
 class AuditLogRateLimitUpdatedChangesRequested(BaseModel):
@@ -511,6 +442,13 @@ class AuditLogRateLimitUpdatedChangesRequested(BaseModel):
     max_requests_per_1_day: int | None = None  # The maximum requests per day.
     max_requests_per_1_minute: int | None = None  # The maximum requests per minute.
     max_tokens_per_1_minute: int | None = None  # The maximum tokens per minute.
+
+
+class AuditLogRateLimitUpdated(BaseModel):
+    """The details for events with this `type`."""
+
+    id: str | None = None  # The rate limit ID
+    changes_requested: AuditLogRateLimitUpdatedChangesRequested | None = None  # The payload used to update the rate limits.
 
 
 class AuditLogRoleAssignmentCreated(BaseModel):
@@ -579,13 +517,6 @@ class AuditLogRoleUnboundFromResource(BaseModel):
     workspace_id: str | None = None  # The workspace ID for a ChatGPT workspace connector resource.
 
 
-class AuditLogRoleUpdated(BaseModel):
-    """The details for events with this `type`."""
-
-    id: str | None = None  # The role ID.
-    changes_requested: AuditLogRoleUpdatedChangesRequested | None = None  # The payload used to update the role.
-
-
 class AuditLogRoleUpdatedChangesRequested(BaseModel):
     """The payload used to update the role."""
 
@@ -596,6 +527,13 @@ class AuditLogRoleUpdatedChangesRequested(BaseModel):
     resource_id: str | None = None  # The resource the role is scoped to.
     resource_type: str | None = None  # The type of resource the role belongs to.
     role_name: str | None = None  # The updated role name, when provided.
+
+
+class AuditLogRoleUpdated(BaseModel):
+    """The details for events with this `type`."""
+
+    id: str | None = None  # The role ID.
+    changes_requested: AuditLogRoleUpdatedChangesRequested | None = None  # The payload used to update the role.
 
 
 class AuditLogScimDisabled(BaseModel):
@@ -610,6 +548,12 @@ class AuditLogScimEnabled(BaseModel):
     id: str | None = None  # The ID of the SCIM was enabled for.
 
 
+class AuditLogServiceAccountCreatedData(BaseModel):
+    """The payload used to create the service account."""
+
+    role: str | None = None  # The role of the service account.
+
+
 class AuditLogServiceAccountCreated(BaseModel):
     """The details for events with this `type`."""
 
@@ -617,16 +561,16 @@ class AuditLogServiceAccountCreated(BaseModel):
     data: AuditLogServiceAccountCreatedData | None = None  # The payload used to create the service account.
 
 
-class AuditLogServiceAccountCreatedData(BaseModel):
-    """The payload used to create the service account."""
-
-    role: str | None = None  # The role of the service account.
-
-
 class AuditLogServiceAccountDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The service account ID.
+
+
+class AuditLogServiceAccountUpdatedChangesRequested(BaseModel):
+    """The payload used to updated the service account."""
+
+    role: str | None = None  # The role of the service account.
 
 
 class AuditLogServiceAccountUpdated(BaseModel):
@@ -636,10 +580,10 @@ class AuditLogServiceAccountUpdated(BaseModel):
     changes_requested: AuditLogServiceAccountUpdatedChangesRequested | None = None  # The payload used to updated the service account.
 
 
-class AuditLogServiceAccountUpdatedChangesRequested(BaseModel):
-    """The payload used to updated the service account."""
+class AuditLogUserAddedData(BaseModel):
+    """The payload used to add the user to the project."""
 
-    role: str | None = None  # The role of the service account.
+    role: str | None = None  # The role of the user.
 
 
 class AuditLogUserAdded(BaseModel):
@@ -649,16 +593,16 @@ class AuditLogUserAdded(BaseModel):
     data: AuditLogUserAddedData | None = None  # The payload used to add the user to the project.
 
 
-class AuditLogUserAddedData(BaseModel):
-    """The payload used to add the user to the project."""
-
-    role: str | None = None  # The role of the user.
-
-
 class AuditLogUserDeleted(BaseModel):
     """The details for events with this `type`."""
 
     id: str | None = None  # The user ID.
+
+
+class AuditLogUserUpdatedChangesRequested(BaseModel):
+    """The payload used to update the user."""
+
+    role: str | None = None  # The role of the user.
 
 
 class AuditLogUserUpdated(BaseModel):
@@ -666,12 +610,6 @@ class AuditLogUserUpdated(BaseModel):
 
     id: str | None = None  # The project ID.
     changes_requested: AuditLogUserUpdatedChangesRequested | None = None  # The payload used to update the user.
-
-
-class AuditLogUserUpdatedChangesRequested(BaseModel):
-    """The payload used to update the user."""
-
-    role: str | None = None  # The role of the user.
 
 
 class AuditLogWorkloadIdentityProviderCreated(BaseModel):
@@ -720,6 +658,77 @@ class AuditLogWorkloadIdentityProviderUpdated(BaseModel):
     changes_requested: dict[str, Any] | None = None  # The payload used to update the workload identity provider.
 
 
+class AuditLog(BaseModel):
+    """A log of a user action or configuration change within this organization."""
+
+    id: str = _REQUIRED  # The ID of this log.
+    effective_at: int = _REQUIRED  # The Unix timestamp (in seconds) of the event.
+    type: AuditLogEventType = _REQUIRED
+    actor: AuditLogActor | AuditLogActor_ApiKey | None = None
+    api_key_created_: AuditLogApiKeyCreated | None = msgspec.field(default=None, name="api_key.created")  # The details for events with this `type`.
+    api_key_deleted_: AuditLogApiKeyDeleted | None = msgspec.field(default=None, name="api_key.deleted")  # The details for events with this `type`.
+    api_key_updated_: AuditLogApiKeyUpdated | None = msgspec.field(default=None, name="api_key.updated")  # The details for events with this `type`.
+    certificate_created_: AuditLogCertificateCreated | None = msgspec.field(default=None, name="certificate.created")  # The details for events with this `type`.
+    certificate_deleted_: AuditLogCertificateDeleted | None = msgspec.field(default=None, name="certificate.deleted")  # The details for events with this `type`.
+    certificate_updated_: AuditLogCertificateUpdated | None = msgspec.field(default=None, name="certificate.updated")  # The details for events with this `type`.
+    certificates_activated_: AuditLogCertificatesActivated | None = msgspec.field(default=None, name="certificates.activated")  # The details for events with this `type`.
+    certificates_deactivated_: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
+    checkpoint_permission_created_: AuditLogCheckpointPermissionCreated | None = msgspec.field(default=None, name="checkpoint.permission.created")  # The project and fine-tuned model checkpoint that the checkpoint permission was created for.
+    checkpoint_permission_deleted_: AuditLogCheckpointPermissionDeleted | None = msgspec.field(default=None, name="checkpoint.permission.deleted")  # The details for events with this `type`.
+    external_key_registered_: AuditLogExternalKeyRegistered | None = msgspec.field(default=None, name="external_key.registered")  # The details for events with this `type`.
+    external_key_removed_: AuditLogExternalKeyRemoved | None = msgspec.field(default=None, name="external_key.removed")  # The details for events with this `type`.
+    group_created_: AuditLogGroupCreated | None = msgspec.field(default=None, name="group.created")  # The details for events with this `type`.
+    group_deleted_: AuditLogGroupDeleted | None = msgspec.field(default=None, name="group.deleted")  # The details for events with this `type`.
+    group_updated_: AuditLogGroupUpdated | None = msgspec.field(default=None, name="group.updated")  # The details for events with this `type`.
+    invite_accepted_: AuditLogInviteAccepted | None = msgspec.field(default=None, name="invite.accepted")  # The details for events with this `type`.
+    invite_deleted_: AuditLogInviteDeleted | None = msgspec.field(default=None, name="invite.deleted")  # The details for events with this `type`.
+    invite_sent_: AuditLogInviteSent | None = msgspec.field(default=None, name="invite.sent")  # The details for events with this `type`.
+    ip_allowlist_config_activated_: AuditLogIpAllowlistConfigActivated | None = msgspec.field(default=None, name="ip_allowlist.config.activated")  # The details for events with this `type`.
+    ip_allowlist_config_deactivated_: AuditLogIpAllowlistConfigDeactivated | None = msgspec.field(default=None, name="ip_allowlist.config.deactivated")  # The details for events with this `type`.
+    ip_allowlist_created_: AuditLogIpAllowlistCreated | None = msgspec.field(default=None, name="ip_allowlist.created")  # The details for events with this `type`.
+    ip_allowlist_deleted_: AuditLogIpAllowlistDeleted | None = msgspec.field(default=None, name="ip_allowlist.deleted")  # The details for events with this `type`.
+    ip_allowlist_updated_: AuditLogIpAllowlistUpdated | None = msgspec.field(default=None, name="ip_allowlist.updated")  # The details for events with this `type`.
+    login_failed_: AuditLogLoginFailed | None = msgspec.field(default=None, name="login.failed")  # The details for events with this `type`.
+    login_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="login.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
+    logout_failed_: AuditLogLogoutFailed | None = msgspec.field(default=None, name="logout.failed")  # The details for events with this `type`.
+    logout_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="logout.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
+    organization_updated_: AuditLogOrganizationUpdated | None = msgspec.field(default=None, name="organization.updated")  # The details for events with this `type`.
+    project: AuditLogProject | None = None  # The project that the action was scoped to.
+    project_archived_: AuditLogProjectArchived | None = msgspec.field(default=None, name="project.archived")  # The details for events with this `type`.
+    project_created_: AuditLogProjectCreated | None = msgspec.field(default=None, name="project.created")  # The details for events with this `type`.
+    project_deleted_: AuditLogProjectDeleted | None = msgspec.field(default=None, name="project.deleted")  # The details for events with this `type`.
+    project_updated_: AuditLogProjectUpdated | None = msgspec.field(default=None, name="project.updated")  # The details for events with this `type`.
+    rate_limit_deleted_: AuditLogRateLimitDeleted | None = msgspec.field(default=None, name="rate_limit.deleted")  # The details for events with this `type`.
+    rate_limit_updated_: AuditLogRateLimitUpdated | None = msgspec.field(default=None, name="rate_limit.updated")  # The details for events with this `type`.
+    role_assignment_created_: AuditLogRoleAssignmentCreated | None = msgspec.field(default=None, name="role.assignment.created")  # The details for events with this `type`.
+    role_assignment_deleted_: AuditLogRoleAssignmentDeleted | None = msgspec.field(default=None, name="role.assignment.deleted")  # The details for events with this `type`.
+    role_bound_to_resource_: AuditLogRoleBoundToResource | None = msgspec.field(default=None, name="role.bound_to_resource")  # The details for events with this `type`.
+    role_created_: AuditLogRoleCreated | None = msgspec.field(default=None, name="role.created")  # The details for events with this `type`.
+    role_deleted_: AuditLogRoleDeleted | None = msgspec.field(default=None, name="role.deleted")  # The details for events with this `type`.
+    role_unbound_from_resource_: AuditLogRoleUnboundFromResource | None = msgspec.field(default=None, name="role.unbound_from_resource")  # The details for events with this `type`.
+    role_updated_: AuditLogRoleUpdated | None = msgspec.field(default=None, name="role.updated")  # The details for events with this `type`.
+    scim_disabled_: AuditLogScimDisabled | None = msgspec.field(default=None, name="scim.disabled")  # The details for events with this `type`.
+    scim_enabled_: AuditLogScimEnabled | None = msgspec.field(default=None, name="scim.enabled")  # The details for events with this `type`.
+    service_account_created_: AuditLogServiceAccountCreated | None = msgspec.field(default=None, name="service_account.created")  # The details for events with this `type`.
+    service_account_deleted_: AuditLogServiceAccountDeleted | None = msgspec.field(default=None, name="service_account.deleted")  # The details for events with this `type`.
+    service_account_updated_: AuditLogServiceAccountUpdated | None = msgspec.field(default=None, name="service_account.updated")  # The details for events with this `type`.
+    user_added_: AuditLogUserAdded | None = msgspec.field(default=None, name="user.added")  # The details for events with this `type`.
+    user_deleted_: AuditLogUserDeleted | None = msgspec.field(default=None, name="user.deleted")  # The details for events with this `type`.
+    user_updated_: AuditLogUserUpdated | None = msgspec.field(default=None, name="user.updated")  # The details for events with this `type`.
+    workload_identity_provider_created_: AuditLogWorkloadIdentityProviderCreated | None = msgspec.field(default=None, name="workload_identity_provider.created")  # The details for events with this `type`.
+    workload_identity_provider_deleted_: AuditLogWorkloadIdentityProviderDeleted | None = msgspec.field(default=None, name="workload_identity_provider.deleted")  # The details for events with this `type`.
+    workload_identity_provider_updated_: AuditLogWorkloadIdentityProviderUpdated | None = msgspec.field(default=None, name="workload_identity_provider.updated")  # The details for events with this `type`.
+    workload_identity_provider_mapping_created_: AuditLogWorkloadIdentityProviderMappingCreated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.created")  # The details for events with this `type`.
+    workload_identity_provider_mapping_deleted_: AuditLogWorkloadIdentityProviderMappingDeleted | None = msgspec.field(default=None, name="workload_identity_provider_mapping.deleted")  # The details for events with this `type`.
+    workload_identity_provider_mapping_updated_: AuditLogWorkloadIdentityProviderMappingUpdated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.updated")  # The details for events with this `type`.
+
+
+class CertificateCertificateDetails(BaseModel):
+    content: str | None = None  # The content of the certificate in PEM format.
+    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
+    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
+
+
 class Certificate(BaseModel):
     """Represents an individual `certificate` uploaded to the organization."""
 
@@ -731,10 +740,11 @@ class Certificate(BaseModel):
     active: bool | None = None  # Whether the certificate is currently active at the specified scope.
 
 
-class CertificateCertificateDetails(BaseModel):
-    content: str | None = None  # The content of the certificate in PEM format.
-    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
-    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
+class CostsResultAmount(BaseModel):
+    """The monetary value in its associated currency."""
+
+    currency: str | None = None  # Lowercase ISO-4217 currency e.g.
+    value: float | None = None  # The numeric value of the cost.
 
 
 class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"):
@@ -747,13 +757,6 @@ class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"
     project_id: str | None = None
     quantity: float | None = None
     quantity_unit: Literal["tokens", "1000_tokens", "duration_seconds", "duration_minutes", "duration_hours", "gibibyte_hours", "images", "characters"] | str | None = None  # The unit of the `quantity` value.
-
-
-class CostsResultAmount(BaseModel):
-    """The monetary value in its associated currency."""
-
-    currency: str | None = None  # Lowercase ISO-4217 currency e.g.
-    value: float | None = None  # The numeric value of the cost.
 
 
 class CreateGroupBody(BaseModel):
@@ -773,6 +776,14 @@ class CreateProjectServiceAccountApiKeyBody(BaseModel):
 
     name: str | None = None  # API key name.
     scopes: list[str] | None = None  # API key scopes.
+
+
+class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
+    """Email notification settings for a spend alert."""
+
+    type: ClassVar[Literal["email"]] = "email"
+    recipients: list[str] = _REQUIRED  # Email addresses that receive the spend alert notification.
+    subject_prefix: str | None = None  # Optional subject prefix for alert emails.
 
 
 class CreateSpendAlertBody(BaseModel):
@@ -818,6 +829,16 @@ class GroupDeletedResource(BaseModel):
     object: Literal["group.deleted"] | str = _REQUIRED  # Always `group.deleted`.
 
 
+class GroupResponse(BaseModel):
+    """Details about an organization group."""
+
+    id: str = _REQUIRED  # Identifier for the group.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
+    group_type: Literal["group", "tenant_group"] | str = _REQUIRED  # The type of the group.
+    is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
+    name: str = _REQUIRED  # Display name of the group.
+
+
 class GroupListResource(BaseModel):
     """Paginated list of organization groups."""
 
@@ -847,14 +868,16 @@ class GroupResourceWithSuccess(BaseModel):
     name: str = _REQUIRED  # Updated display name for the group.
 
 
-class GroupResponse(BaseModel):
-    """Details about an organization group."""
+class Role(BaseModel):
+    """Details about a role that can be assigned through the public Roles API."""
 
-    id: str = _REQUIRED  # Identifier for the group.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the group was created.
-    group_type: Literal["group", "tenant_group"] | str = _REQUIRED  # The type of the group.
-    is_scim_managed: bool = _REQUIRED  # Whether the group is managed through SCIM and controlled by your identity provider.
-    name: str = _REQUIRED  # Display name of the group.
+    id: str = _REQUIRED  # Identifier for the role.
+    description: str | None = _REQUIRED  # Optional description of the role.
+    name: str = _REQUIRED  # Unique name for the role.
+    object: Literal["role"] | str = _REQUIRED  # Always `role`.
+    permissions: list[str] = _REQUIRED  # Permissions granted by the role.
+    predefined_role: bool = _REQUIRED  # Whether the role is predefined and managed by OpenAI.
+    resource_type: str = _REQUIRED  # Resource type the role is bound to (for example `api.organization` or `api.project`).
 
 
 class GroupRoleAssignment(BaseModel):
@@ -898,6 +921,11 @@ class HostedToolPermissionUpdate(BaseModel):
     enabled: bool = _REQUIRED  # Whether to enable the hosted tool for the project.
 
 
+class InviteProjectsItem(BaseModel):
+    id: str = _REQUIRED  # Project's public ID
+    role: Literal["member", "owner"] | str = _REQUIRED  # Project membership role
+
+
 class Invite(BaseModel):
     """Represents an individual `invite` to the organization."""
 
@@ -933,7 +961,7 @@ class InviteProjectGroupBody(BaseModel):
     role: str = _REQUIRED  # Identifier of the project role to grant to the group.
 
 
-class InviteProjectsItem(BaseModel):
+class InviteRequestProjectsItem(BaseModel):
     id: str = _REQUIRED  # Project's public ID
     role: Literal["member", "owner"] | str = _REQUIRED  # Project membership role
 
@@ -944,11 +972,6 @@ class InviteRequest(BaseModel):
     projects: list[InviteRequestProjectsItem] | None = None  # An array of projects to which membership is granted at the same time the org invite is accepted.
 
 
-class InviteRequestProjectsItem(BaseModel):
-    id: str = _REQUIRED  # Project's public ID
-    role: Literal["member", "owner"] | str = _REQUIRED  # Project membership role
-
-
 class ListAuditLogsResponse(BaseModel):
     data: list[AuditLog] = _REQUIRED
     has_more: bool = _REQUIRED
@@ -957,12 +980,44 @@ class ListAuditLogsResponse(BaseModel):
     last_id: str | None = None
 
 
+class OrganizationCertificateCertificateDetails(BaseModel):
+    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
+    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
+
+
+class OrganizationCertificate(BaseModel):
+    """Represents an individual certificate configured at the organization level."""
+
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    active: bool = _REQUIRED  # Whether the certificate is currently active at the organization level.
+    certificate_details: OrganizationCertificateCertificateDetails = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    name: str | None = _REQUIRED  # The name of the certificate.
+    object: Literal["organization.certificate"] | str = _REQUIRED  # The object type, which is always `organization.certificate`.
+
+
 class ListCertificatesResponse(BaseModel):
     data: list[OrganizationCertificate] = _REQUIRED
     first_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED
     last_id: str | None = _REQUIRED
     object: Literal["list"] | str = _REQUIRED
+
+
+class OrganizationProjectCertificateCertificateDetails(BaseModel):
+    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
+    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
+
+
+class OrganizationProjectCertificate(BaseModel):
+    """Represents an individual certificate configured at the project level."""
+
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    active: bool = _REQUIRED  # Whether the certificate is currently active at the project level.
+    certificate_details: OrganizationProjectCertificateCertificateDetails = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
+    name: str | None = _REQUIRED  # The name of the certificate.
+    object: Literal["organization.project.certificate"] | str = _REQUIRED  # The object type, which is always `organization.project.certificate`.
 
 
 class ListProjectCertificatesResponse(BaseModel):
@@ -977,25 +1032,9 @@ class ModifyCertificateRequest(BaseModel):
     name: str | None = None  # The updated name for the certificate
 
 
-class OrganizationCertificate(BaseModel):
-    """Represents an individual certificate configured at the organization level."""
-
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    active: bool = _REQUIRED  # Whether the certificate is currently active at the organization level.
-    certificate_details: OrganizationCertificateCertificateDetails = _REQUIRED
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    name: str | None = _REQUIRED  # The name of the certificate.
-    object: Literal["organization.certificate"] | str = _REQUIRED  # The object type, which is always `organization.certificate`.
-
-
 class OrganizationCertificateActivationResponse(BaseModel):
     data: list[OrganizationCertificate] = _REQUIRED
     object: Literal["organization.certificate.activation"] | str = _REQUIRED  # The organization certificate activation result type.
-
-
-class OrganizationCertificateCertificateDetails(BaseModel):
-    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
-    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
 
 
 class OrganizationCertificateDeactivationResponse(BaseModel):
@@ -1010,25 +1049,9 @@ class OrganizationDataRetention(BaseModel):
     type: Literal["zero_data_retention", "modified_abuse_monitoring", "enhanced_zero_data_retention", "enhanced_modified_abuse_monitoring"] | str = _REQUIRED  # The configured organization data retention type.
 
 
-class OrganizationProjectCertificate(BaseModel):
-    """Represents an individual certificate configured at the project level."""
-
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    active: bool = _REQUIRED  # Whether the certificate is currently active at the project level.
-    certificate_details: OrganizationProjectCertificateCertificateDetails = _REQUIRED
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the certificate was uploaded.
-    name: str | None = _REQUIRED  # The name of the certificate.
-    object: Literal["organization.project.certificate"] | str = _REQUIRED  # The object type, which is always `organization.project.certificate`.
-
-
 class OrganizationProjectCertificateActivationResponse(BaseModel):
     data: list[OrganizationProjectCertificate] = _REQUIRED
     object: Literal["organization.project.certificate.activation"] | str = _REQUIRED  # The project certificate activation result type.
-
-
-class OrganizationProjectCertificateCertificateDetails(BaseModel):
-    expires_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate expires.
-    valid_at: int | None = None  # The Unix timestamp (in seconds) of when the certificate becomes valid.
 
 
 class OrganizationProjectCertificateDeactivationResponse(BaseModel):
@@ -1072,6 +1095,19 @@ class OrganizationSpendLimitDeletedResource(BaseModel):
     object: Literal["organization.spend_limit.deleted"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit.deleted`.
 
 
+SpendLimitCurrency = Literal["USD"] | str
+SpendLimitEnforcementStatus = Literal["inactive", "enforcing"] | str
+
+
+class SpendLimitEnforcement(BaseModel):
+    """The current enforcement state of a hard spend limit."""
+
+    status: SpendLimitEnforcementStatus = _REQUIRED  # Whether the hard spend limit is currently enforcing.
+
+
+SpendLimitInterval = Literal["month"] | str
+
+
 class OrganizationSpendLimitResource(BaseModel):
     """Represents a hard spend limit configured at the organization level."""
 
@@ -1080,6 +1116,9 @@ class OrganizationSpendLimitResource(BaseModel):
     interval: SpendLimitInterval = _REQUIRED  # The time interval for evaluating spend against the threshold.
     object: Literal["organization.spend_limit"] | str = _REQUIRED  # The object type, which is always `organization.spend_limit`.
     threshold_amount: int = _REQUIRED  # The hard spend limit amount, in cents.
+
+
+PublicProjectResidency = Literal["GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_PROCESSING", "JP_STORAGE", "KR_STORAGE", "CA_STORAGE", "SG_STORAGE", "IN_STORAGE", "AU_STORAGE", "GB_STORAGE", "AE_STORAGE", "AE_STORAGE_PROCESSING"] | str
 
 
 class Project(BaseModel):
@@ -1093,6 +1132,31 @@ class Project(BaseModel):
     name: str | None = None  # The name of the project.
     residency: PublicProjectResidency | None = None  # The residency configuration for the project.
     status: str | None = None  # `active` or `archived`
+
+
+class ProjectApiKeyOwnerServiceAccount(BaseModel):
+    """The service account that owns a project API key."""
+
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the service account was created.
+    name: str = _REQUIRED  # The name of the service account.
+    role: str = _REQUIRED  # The service account's project role.
+
+
+class ProjectApiKeyOwnerUser(BaseModel):
+    """The user that owns a project API key."""
+
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was created.
+    email: str = _REQUIRED  # The email address of the user.
+    name: str = _REQUIRED  # The name of the user.
+    role: str = _REQUIRED  # The user's project role.
+
+
+class ProjectApiKeyOwner(BaseModel):
+    service_account: ProjectApiKeyOwnerServiceAccount | None = None
+    type: Literal["user", "service_account"] | str | None = None  # `user` or `service_account`
+    user: ProjectApiKeyOwnerUser | None = None
 
 
 class ProjectApiKey(BaseModel):
@@ -1120,31 +1184,6 @@ class ProjectApiKeyListResponse(BaseModel):
     object: Literal["list"] | str = _REQUIRED
     first_id: str | None = None
     last_id: str | None = None
-
-
-class ProjectApiKeyOwner(BaseModel):
-    service_account: ProjectApiKeyOwnerServiceAccount | None = None
-    type: Literal["user", "service_account"] | str | None = None  # `user` or `service_account`
-    user: ProjectApiKeyOwnerUser | None = None
-
-
-class ProjectApiKeyOwnerServiceAccount(BaseModel):
-    """The service account that owns a project API key."""
-
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the service account was created.
-    name: str = _REQUIRED  # The name of the service account.
-    role: str = _REQUIRED  # The service account's project role.
-
-
-class ProjectApiKeyOwnerUser(BaseModel):
-    """The user that owns a project API key."""
-
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the user was created.
-    email: str = _REQUIRED  # The email address of the user.
-    name: str = _REQUIRED  # The name of the user.
-    role: str = _REQUIRED  # The user's project role.
 
 
 class ProjectCreateRequest(BaseModel):
@@ -1427,18 +1466,6 @@ class PublicUpdateOrganizationRoleBody(BaseModel):
     role_name: str | None = None  # New name for the role.
 
 
-class Role(BaseModel):
-    """Details about a role that can be assigned through the public Roles API."""
-
-    id: str = _REQUIRED  # Identifier for the role.
-    description: str | None = _REQUIRED  # Optional description of the role.
-    name: str = _REQUIRED  # Unique name for the role.
-    object: Literal["role"] | str = _REQUIRED  # Always `role`.
-    permissions: list[str] = _REQUIRED  # Permissions granted by the role.
-    predefined_role: bool = _REQUIRED  # Whether the role is predefined and managed by OpenAI.
-    resource_type: str = _REQUIRED  # Resource type the role is bound to (for example `api.organization` or `api.project`).
-
-
 class RoleDeletedResource(BaseModel):
     """Confirmation payload returned after deleting a role."""
 
@@ -1462,20 +1489,6 @@ class ServiceAccountApiKeyBody(BaseModel):
     name: str = _REQUIRED  # The name of the API key.
     object: Literal["organization.project.service_account.api_key"] | str = _REQUIRED  # The object type, which is always `organization.project.service_account.api_key`
     value: str = _REQUIRED  # The unredacted API key value.
-
-
-class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
-    """Email notification settings for a spend alert."""
-
-    type: ClassVar[Literal["email"]] = "email"
-    recipients: list[str] = _REQUIRED  # Email addresses that receive the spend alert notification.
-    subject_prefix: str | None = None  # Optional subject prefix for alert emails.
-
-
-class SpendLimitEnforcement(BaseModel):
-    """The current enforcement state of a hard spend limit."""
-
-    status: SpendLimitEnforcementStatus = _REQUIRED  # Whether the hard spend limit is currently enforcing.
 
 
 class ToggleCertificatesRequest(BaseModel):
@@ -1636,20 +1649,6 @@ class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.us
     user_id: str | None = None
 
 
-class UsageResponse(BaseModel):
-    data: list[UsageTimeBucket] = _REQUIRED
-    has_more: bool = _REQUIRED
-    next_page: str | None = _REQUIRED
-    object: Literal["page"] | str = _REQUIRED
-
-
-class UsageTimeBucket(BaseModel):
-    end_time: int = _REQUIRED
-    object: Literal["bucket"] | str = _REQUIRED
-    results: list[UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult] = _REQUIRED
-    start_time: int = _REQUIRED
-
-
 class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.usage.vector_stores.result"):
     """The aggregated vector stores usage details of the specific time bucket."""
 
@@ -1669,6 +1668,44 @@ class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization
     model: str | None = None
     project_id: str | None = None
     user_id: str | None = None
+
+
+class UsageTimeBucket(BaseModel):
+    end_time: int = _REQUIRED
+    object: Literal["bucket"] | str = _REQUIRED
+    results: list[UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult] = _REQUIRED
+    start_time: int = _REQUIRED
+
+
+class UsageResponse(BaseModel):
+    data: list[UsageTimeBucket] = _REQUIRED
+    has_more: bool = _REQUIRED
+    next_page: str | None = _REQUIRED
+    object: Literal["page"] | str = _REQUIRED
+
+
+class UserProjectsDataItem(BaseModel):
+    id: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+
+class UserProjects(BaseModel):
+    data: list[UserProjectsDataItem] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
+
+
+class UserUser(BaseModel):
+    """Nested user details."""
+
+    id: str = _REQUIRED
+    object: Literal["user"] | str = _REQUIRED
+    banned: bool | None = None
+    banned_at: int | None = None
+    email: str | None = None
+    enabled: bool | None = None
+    name: str | None = None
+    picture: str | None = None
 
 
 class User(BaseModel):
@@ -1715,17 +1752,6 @@ class UserListResponse(BaseModel):
     last_id: str | None = None
 
 
-class UserProjects(BaseModel):
-    data: list[UserProjectsDataItem] = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED
-
-
-class UserProjectsDataItem(BaseModel):
-    id: str | None = None
-    name: str | None = None
-    role: str | None = None
-
-
 class UserRoleAssignment(BaseModel):
     """Role assignment linking a user to a role."""
 
@@ -1741,28 +1767,6 @@ class UserRoleUpdateRequest(BaseModel):
     technical_level: str | None = None  # Technical level metadata.
 
 
-class UserUser(BaseModel):
-    """Nested user details."""
-
-    id: str = _REQUIRED
-    object: Literal["user"] | str = _REQUIRED
-    banned: bool | None = None
-    banned_at: int | None = None
-    email: str | None = None
-    enabled: bool | None = None
-    name: str | None = None
-    picture: str | None = None
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-AuditLogEventType = Literal["api_key.created", "api_key.updated", "api_key.deleted", "certificate.created", "certificate.updated", "certificate.deleted", "certificates.activated", "certificates.deactivated", "checkpoint.permission.created", "checkpoint.permission.deleted", "external_key.registered", "external_key.removed", "group.created", "group.updated", "group.deleted", "invite.sent", "invite.accepted", "invite.deleted", "ip_allowlist.created", "ip_allowlist.updated", "ip_allowlist.deleted", "ip_allowlist.config.activated", "ip_allowlist.config.deactivated", "login.succeeded", "login.failed", "logout.succeeded", "logout.failed", "organization.updated", "project.created", "project.updated", "project.archived", "project.deleted", "rate_limit.updated", "rate_limit.deleted", "resource.deleted", "tunnel.created", "tunnel.updated", "tunnel.deleted", "workload_identity_provider.created", "workload_identity_provider.updated", "workload_identity_provider.deleted", "workload_identity_provider_mapping.created", "workload_identity_provider_mapping.updated", "workload_identity_provider_mapping.deleted", "role.created", "role.updated", "role.deleted", "role.assignment.created", "role.assignment.deleted", "role.bound_to_resource", "role.unbound_from_resource", "scim.enabled", "scim.disabled", "service_account.created", "service_account.updated", "service_account.deleted", "user.added", "user.updated", "user.deleted", "tenant.metadata.updated", "tenant.microsoft_entra_mapping.upserted", "tenant.microsoft_entra_mapping.deleted", "tenant.workload_identity.provider.created", "tenant.workload_identity.provider.updated", "tenant.workload_identity.provider.archived", "tenant.workload_identity.mapping.created", "tenant.workload_identity.mapping.updated", "tenant.workload_identity.mapping.archived", "tenant.workload_identity.binding.created", "tenant.workload_identity.principal.provisioned", "tenant.workload_identity.access_token.issued", "tenant.admin_api_key.created", "tenant.admin_api_key.updated", "tenant.admin_api_key.deleted", "tenant.project_api_key.created", "tenant.chatgpt_access_token.revoked", "tenant.migration.completed", "tenant.sso.migrated", "tenant.domains.migrated", "tenant.sso_connection.created", "tenant.sso_connection.updated", "tenant.sso_connection.deleted", "tenant.sso_connection.setup.started", "tenant.policy.created", "tenant.policy.updated", "tenant.policy.deleted", "tenant.policy.attached", "tenant.policy.detached", "tenant.principal_authentication_policy.resolved", "tenant.scim.setup.started", "tenant.scim.deletion.requested", "tenant.scim.directory.created", "tenant.product_access_policy.updated", "tenant.resource_share_grant.created", "tenant.resource_share_grant.updated", "tenant.resource_share_grant.accepted", "tenant.resource_share_grant.declined", "tenant.resource_share_grant.revoked", "tenant.resource_share_grant.deleted", "tenant.service_account.updated", "tenant.service_account.deleted", "tenant.service_account.token.revoked", "tenant.billing.overage_limit.updated", "tenant.billing.alerts.updated", "tenant.billing.info.updated", "tenant.usage_limit.workspace.updated", "tenant.usage_limit.group.updated", "tenant.usage_limit.user.updated", "tenant.usage_limit.increase_request.updated", "tenant.usage_limit.increase_request.resolved", "tenant.group.created", "tenant.group.updated", "tenant.group.deleted", "tenant.group.member.added", "tenant.group.member.removed", "tenant.migration_rollout.status.updated", "tenant.migration_rollout.tier.updated", "tenant.role.metadata.updated", "tenant.custom_role.created", "tenant.custom_role.updated", "tenant.custom_role.deleted", "tenant.role_assignment.created", "tenant.role_assignment.deleted", "tenant.resource_role_assignment.created", "tenant.resource_role_assignment.deleted", "tenant.resource_access.updated", "tenant.resource_access.deleted", "tenant.ads_account.onboarding.redemption", "tenant.session_policy.created", "tenant.session_policy.updated", "tenant.session_policy.deleted", "tenant.session_revocation.started", "tenant.third_party_app_policy.updated", "tenant.user.added", "tenant.user.updated", "tenant.user.removed", "tenant.user.looked_up", "tenant.user.invited", "tenant.membership.revoked", "tenant.api_organization_invite.upserted", "tenant.api_organization_invite.deleted", "tenant.chatgpt_workspace_invite.upserted", "tenant.membership.accepted", "tenant.membership.declined", "tenant.workspace_invite_email_settings.updated"] | str  # The event type.
-PublicProjectResidency = Literal["GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_PROCESSING", "JP_STORAGE", "KR_STORAGE", "CA_STORAGE", "SG_STORAGE", "IN_STORAGE", "AU_STORAGE", "GB_STORAGE", "AE_STORAGE", "AE_STORAGE_PROCESSING"] | str
-SpendLimitCurrency = Literal["USD"] | str
-SpendLimitEnforcementStatus = Literal["inactive", "enforcing"] | str
-SpendLimitInterval = Literal["month"] | str
-
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
@@ -1775,78 +1779,78 @@ if TYPE_CHECKING:
 class HostedToolPermissionUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``ProjectHostedToolPermissionsUpdateRequest`` (the official SDK's request type)."""
 
-    code_interpreter: Mapping[str, Any] | None  # The code interpreter permission update.
-    file_search: Mapping[str, Any] | None  # The file search permission update.
-    image_generation: Mapping[str, Any] | None  # The image generation permission update.
-    mcp: Mapping[str, Any] | None  # The MCP permission update.
-    web_search: Mapping[str, Any] | None  # The web search permission update.
+    code_interpreter: 'Mapping[str, Any] | None'  # The code interpreter permission update.
+    file_search: 'Mapping[str, Any] | None'  # The file search permission update.
+    image_generation: 'Mapping[str, Any] | None'  # The image generation permission update.
+    mcp: 'Mapping[str, Any] | None'  # The MCP permission update.
+    web_search: 'Mapping[str, Any] | None'  # The web search permission update.
 
 
 class InviteCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``InviteRequest`` (the official SDK's request type)."""
 
-    email: Required[str]  # Send an email to this address
-    role: Required[Literal["reader", "owner"] | str]  # `owner` or `reader`
-    projects: Iterable[Mapping[str, Any]]  # An array of projects to which membership is granted at the same time the org invite is accepted.
+    email: 'Required[str]'  # Send an email to this address
+    role: 'Required[Literal["reader", "owner"] | str]'  # `owner` or `reader`
+    projects: 'Iterable[Mapping[str, Any]]'  # An array of projects to which membership is granted at the same time the org invite is accepted.
 
 
 class RoleCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``PublicCreateOrganizationRoleBody`` (the official SDK's request type)."""
 
-    permissions: Required[Iterable[str]]  # Permissions to grant to the role.
-    role_name: Required[str]  # Unique name for the role.
-    description: str | None  # Optional description of the role.
+    permissions: 'Required[Iterable[str]]'  # Permissions to grant to the role.
+    role_name: 'Required[str]'  # Unique name for the role.
+    description: 'str | None'  # Optional description of the role.
 
 
 class RoleUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``PublicUpdateOrganizationRoleBody`` (the official SDK's request type)."""
 
-    description: str | None  # New description for the role.
-    permissions: Iterable[str] | None  # Updated set of permissions for the role.
-    role_name: str | None  # New name for the role.
+    description: 'str | None'  # New description for the role.
+    permissions: 'Iterable[str] | None'  # Updated set of permissions for the role.
+    role_name: 'str | None'  # New name for the role.
 
 
 class SpendAlertCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
 
-    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
-    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
-    notification_channel: Required[Mapping[str, Any]]
-    threshold_amount: Required[int]  # The alert threshold amount, in cents.
+    currency: 'Required[Literal["USD"] | str]'  # The currency for the threshold amount.
+    interval: 'Required[Literal["month"] | str]'  # The time interval for evaluating spend against the threshold.
+    notification_channel: 'Required[Mapping[str, Any]]'
+    threshold_amount: 'Required[int]'  # The alert threshold amount, in cents.
 
 
 class SpendAlertUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
 
-    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
-    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
-    notification_channel: Required[Mapping[str, Any]]
-    threshold_amount: Required[int]  # The alert threshold amount, in cents.
+    currency: 'Required[Literal["USD"] | str]'  # The currency for the threshold amount.
+    interval: 'Required[Literal["month"] | str]'  # The time interval for evaluating spend against the threshold.
+    notification_channel: 'Required[Mapping[str, Any]]'
+    threshold_amount: 'Required[int]'  # The alert threshold amount, in cents.
 
 
 class SpendLimitUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``UpdateProjectSpendLimitBody`` (the official SDK's request type)."""
 
-    currency: Required[Literal["USD"] | str]  # The currency for the threshold amount.
-    interval: Required[Literal["month"] | str]  # The time interval for evaluating spend against the threshold.
-    threshold_amount: Required[int]  # The hard spend limit amount, in cents.
+    currency: 'Required[Literal["USD"] | str]'  # The currency for the threshold amount.
+    interval: 'Required[Literal["month"] | str]'  # The time interval for evaluating spend against the threshold.
+    threshold_amount: 'Required[int]'  # The hard spend limit amount, in cents.
 
 
 class UserCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``ProjectUserCreateRequest`` (the official SDK's request type)."""
 
-    role: Required[str]  # `owner` or `member`
-    email: str | None  # Email of the user to add.
-    user_id: str | None  # The ID of the user.
+    role: 'Required[str]'  # `owner` or `member`
+    email: 'str | None'  # Email of the user to add.
+    user_id: 'str | None'  # The ID of the user.
 
 
 class UserUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``UserRoleUpdateRequest`` (the official SDK's request type)."""
 
-    developer_persona: str | None  # Developer persona metadata.
-    role: str | None  # `owner` or `reader`
-    role_id: str | None  # Role ID to assign to the user.
-    technical_level: str | None  # Technical level metadata.
+    developer_persona: 'str | None'  # Developer persona metadata.
+    role: 'str | None'  # `owner` or `reader`
+    role_id: 'str | None'  # Role ID to assign to the user.
+    technical_level: 'str | None'  # Technical level metadata.
 
 
 GroupUpdateResponse = GroupResourceWithSuccess

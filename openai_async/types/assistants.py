@@ -2,18 +2,73 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the assistants API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import shared as _shared
+
 __all__ = ["Assistant", "AssistantCreateParams", "AssistantDeleted", "AssistantObject", "AssistantObjectToolResources", "AssistantObjectToolResourcesCodeInterpreter", "AssistantObjectToolResourcesFileSearch", "AssistantStreamEvent", "AssistantSupportedModels", "AssistantToolParam", "AssistantToolsCode", "AssistantToolsFileSearch", "AssistantToolsFileSearchFileSearch", "AssistantToolsFileSearchTypeOnly", "AssistantToolsFunction", "AssistantUpdateParams", "AssistantsApiResponseFormatOption", "AssistantsApiToolChoiceOption", "AssistantsNamedToolChoice", "AssistantsNamedToolChoiceFunction", "AssistantsNamedToolChoice_CodeInterpreter", "AssistantsNamedToolChoice_FileSearch", "CodeInterpreterLogs", "CodeInterpreterToolCallDelta", "CreateAssistantRequest", "CreateAssistantRequestToolResources", "CreateAssistantRequestToolResourcesCodeInterpreter", "CreateAssistantRequestToolResourcesFileSearch", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItem", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "CreateMessageRequest", "CreateMessageRequestAttachmentsItem", "CreateRunRequest", "CreateThreadAndRunRequest", "CreateThreadAndRunRequestToolResources", "CreateThreadAndRunRequestToolResourcesCodeInterpreter", "CreateThreadAndRunRequestToolResourcesFileSearch", "CreateThreadRequest", "CreateThreadRequestToolResources", "CreateThreadRequestToolResourcesCodeInterpreter", "CreateThreadRequestToolResourcesFileSearch", "CreateThreadRequestToolResourcesFileSearchVectorStoresItem", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic", "CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic", "DeleteAssistantResponse", "DeleteMessageResponse", "DeleteThreadResponse", "DoneEvent", "ErrorEvent", "FileCitationAnnotation", "FileCitationDeltaAnnotation", "FilePathAnnotation", "FilePathDeltaAnnotation", "FileSearchRanker", "FileSearchRankingOptions", "FileSearchToolCallDelta", "FileSearchToolParam", "FunctionToolCallDelta", "ImageFileContentBlock", "ImageFileContentBlockParam", "ImageFileDeltaBlock", "ImageURLContentBlock", "ImageURLContentBlockParam", "ImageURLDeltaBlock", "InitialItemParam", "ListAssistantsResponse", "ListMessagesResponse", "ListRunStepsResponse", "ListRunsResponse", "MessageContentImageFileObject", "MessageContentImageFileObjectImageFile", "MessageContentImageUrlObject", "MessageContentImageUrlObjectImageUrl", "MessageContentPartParam", "MessageContentRefusalObject", "MessageContentTextAnnotationsFileCitationObject", "MessageContentTextAnnotationsFileCitationObjectFileCitation", "MessageContentTextAnnotationsFilePathObject", "MessageContentTextAnnotationsFilePathObjectFilePath", "MessageContentTextObject", "MessageContentTextObjectText", "MessageCreateParams", "MessageCreationStepDetails", "MessageDeltaContentImageFileObject", "MessageDeltaContentImageFileObjectImageFile", "MessageDeltaContentImageUrlObject", "MessageDeltaContentImageUrlObjectImageUrl", "MessageDeltaContentRefusalObject", "MessageDeltaContentTextAnnotationsFileCitationObject", "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation", "MessageDeltaContentTextAnnotationsFilePathObject", "MessageDeltaContentTextAnnotationsFilePathObjectFilePath", "MessageDeltaContentTextObject", "MessageDeltaContentTextObjectText", "MessageDeltaObject", "MessageDeltaObjectDelta", "MessageObject", "MessageObjectAttachmentsItem", "MessageObjectIncompleteDetails", "MessageRequestContentTextObject", "MessageStreamEvent", "MessageStreamEventThreadMessageCompleted", "MessageStreamEventThreadMessageCreated", "MessageStreamEventThreadMessageDelta", "MessageStreamEventThreadMessageInProgress", "MessageStreamEventThreadMessageIncomplete", "ModifyAssistantRequest", "ModifyAssistantRequestToolResources", "ModifyAssistantRequestToolResourcesCodeInterpreter", "ModifyAssistantRequestToolResourcesFileSearch", "ModifyMessageRequest", "ModifyRunRequest", "ModifyThreadRequest", "ModifyThreadRequestToolResources", "ModifyThreadRequestToolResourcesCodeInterpreter", "ModifyThreadRequestToolResourcesFileSearch", "RefusalDeltaBlock", "RequiredActionFunctionToolCall", "Run", "RunCompletionUsage", "RunCompletionUsage2", "RunObject", "RunObjectIncompleteDetails", "RunObjectLastError", "RunObjectRequiredAction", "RunObjectRequiredActionSubmitToolOutputs", "RunStep", "RunStepCompletionUsage", "RunStepCompletionUsage2", "RunStepDeltaMessageDelta", "RunStepDeltaObject", "RunStepDeltaObjectDelta", "RunStepDeltaStepDetailsMessageCreationObject", "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation", "RunStepDeltaStepDetailsToolCallsCodeObject", "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject", "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject", "RunStepDeltaStepDetailsToolCallsFileSearchObject", "RunStepDeltaStepDetailsToolCallsFunctionObject", "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction", "RunStepDeltaStepDetailsToolCallsObject", "RunStepDetailsMessageCreationObject", "RunStepDetailsMessageCreationObjectMessageCreation", "RunStepDetailsToolCallsCodeObject", "RunStepDetailsToolCallsCodeObjectCodeInterpreter", "RunStepDetailsToolCallsCodeOutputImageObject", "RunStepDetailsToolCallsCodeOutputImageObjectImage", "RunStepDetailsToolCallsCodeOutputLogsObject", "RunStepDetailsToolCallsFileSearchObject", "RunStepDetailsToolCallsFileSearchObjectFileSearch", "RunStepDetailsToolCallsFileSearchRankingOptionsObject", "RunStepDetailsToolCallsFileSearchResultObject", "RunStepDetailsToolCallsFileSearchResultObjectContentItem", "RunStepDetailsToolCallsFunctionObject", "RunStepDetailsToolCallsFunctionObjectFunction", "RunStepDetailsToolCallsObject", "RunStepObject", "RunStepObjectLastError", "RunStepStreamEvent", "RunStepStreamEventThreadRunStepCancelled", "RunStepStreamEventThreadRunStepCompleted", "RunStepStreamEventThreadRunStepCreated", "RunStepStreamEventThreadRunStepDelta", "RunStepStreamEventThreadRunStepExpired", "RunStepStreamEventThreadRunStepFailed", "RunStepStreamEventThreadRunStepInProgress", "RunStreamEvent", "RunStreamEventThreadRunCancelled", "RunStreamEventThreadRunCancelling", "RunStreamEventThreadRunCompleted", "RunStreamEventThreadRunCreated", "RunStreamEventThreadRunExpired", "RunStreamEventThreadRunFailed", "RunStreamEventThreadRunInProgress", "RunStreamEventThreadRunIncomplete", "RunStreamEventThreadRunQueued", "RunStreamEventThreadRunRequiresAction", "RunToolCallObject", "RunToolCallObjectFunction", "SubmitToolOutputsRunRequest", "SubmitToolOutputsRunRequestToolOutputsItem", "TextContentBlock", "TextDeltaBlock", "Thread", "ThreadCreateParams", "ThreadDeleted", "ThreadObject", "ThreadObjectToolResources", "ThreadObjectToolResourcesCodeInterpreter", "ThreadObjectToolResourcesFileSearch", "ThreadStreamEvent", "ThreadStreamEvent2", "ToolCallDeltaObject", "ToolCallsStepDetails", "TruncationObject"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+class AssistantObjectToolResourcesCodeInterpreter(BaseModel):
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter`` tool.
+
+
+class AssistantObjectToolResourcesFileSearch(BaseModel):
+    vector_store_ids: list[str] | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
+
+
+class AssistantObjectToolResources(BaseModel):
+    """A set of resources that are used by the assistant's tools."""
+
+    code_interpreter: AssistantObjectToolResourcesCodeInterpreter | None = None
+    file_search: AssistantObjectToolResourcesFileSearch | None = None
+
+
+class AssistantToolsCode(BaseModel, tag_field="type", tag="code_interpreter"):
+    """Code interpreter tool"""
+
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+
+
+FileSearchRanker = Literal["auto", "default_2024_08_21"] | str  # The ranker to use for the file search.
+
+
+class FileSearchRankingOptions(BaseModel):
+    """File search tool call ranking options"""
+
+    score_threshold: float = _REQUIRED  # The score threshold for the file search.
+    ranker: FileSearchRanker | None = None
+
+
+class AssistantToolsFileSearchFileSearch(BaseModel):
+    """Overrides for the file search tool."""
+
+    max_num_results: int | None = None  # The maximum number of results the file search tool should output.
+    ranking_options: FileSearchRankingOptions | None = None
+
+
+class AssistantToolsFileSearch(BaseModel, tag_field="type", tag="file_search"):
+    """FileSearch tool"""
+
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    file_search: AssistantToolsFileSearchFileSearch | None = None  # Overrides for the file search tool.
+
+
+class AssistantToolsFunction(BaseModel, tag_field="type", tag="function"):
+    """Function tool"""
+
+    type: ClassVar[Literal["function"]] = "function"
+    function: _shared.FunctionObject = _REQUIRED
+
+
+AssistantsApiResponseFormatOption = Literal["auto"] | str | _shared.ResponseFormatText | _shared.ResponseFormatJsonObject | _shared.ResponseFormatJsonSchema  # Specifies the format that the model must output.
+
 
 class AssistantObject(BaseModel):
     """Assistant"""
@@ -33,39 +88,8 @@ class AssistantObject(BaseModel):
     top_p: float | None = None
 
 
-class AssistantObjectToolResources(BaseModel):
-    """A set of resources that are used by the assistant's tools."""
-
-    code_interpreter: AssistantObjectToolResourcesCodeInterpreter | None = None
-    file_search: AssistantObjectToolResourcesFileSearch | None = None
-
-
-class AssistantObjectToolResourcesCodeInterpreter(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter`` tool.
-
-
-class AssistantObjectToolResourcesFileSearch(BaseModel):
-    vector_store_ids: list[str] | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
-
-
-class AssistantToolsCode(BaseModel, tag_field="type", tag="code_interpreter"):
-    """Code interpreter tool"""
-
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
-
-
-class AssistantToolsFileSearch(BaseModel, tag_field="type", tag="file_search"):
-    """FileSearch tool"""
-
-    type: ClassVar[Literal["file_search"]] = "file_search"
-    file_search: AssistantToolsFileSearchFileSearch | None = None  # Overrides for the file search tool.
-
-
-class AssistantToolsFileSearchFileSearch(BaseModel):
-    """Overrides for the file search tool."""
-
-    max_num_results: int | None = None  # The maximum number of results the file search tool should output.
-    ranking_options: FileSearchRankingOptions | None = None
+AssistantStreamEvent = dict[str, Any]  # Represents an event emitted when streaming a Run.
+AssistantSupportedModels = Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str
 
 
 class AssistantToolsFileSearchTypeOnly(BaseModel, tag_field="type", tag="file_search"):
@@ -74,11 +98,8 @@ class AssistantToolsFileSearchTypeOnly(BaseModel, tag_field="type", tag="file_se
     type: ClassVar[Literal["file_search"]] = "file_search"
 
 
-class AssistantToolsFunction(BaseModel, tag_field="type", tag="function"):
-    """Function tool"""
-
-    type: ClassVar[Literal["function"]] = "function"
-    function: _shared.FunctionObject = _REQUIRED
+class AssistantsNamedToolChoiceFunction(BaseModel):
+    name: str = _REQUIRED  # The name of the function to call.
 
 
 class AssistantsNamedToolChoice(BaseModel, tag_field="type", tag="function"):
@@ -100,8 +121,47 @@ class AssistantsNamedToolChoice_FileSearch(AssistantsNamedToolChoice, tag="file_
     type = "file_search"
 
 
-class AssistantsNamedToolChoiceFunction(BaseModel):
-    name: str = _REQUIRED  # The name of the function to call.
+AssistantsApiToolChoiceOption = Literal["none", "auto", "required"] | str | AssistantsNamedToolChoice | AssistantsNamedToolChoice_CodeInterpreter | AssistantsNamedToolChoice_FileSearch  # Controls which (if any) tool is called by the model.
+
+
+class CreateAssistantRequestToolResourcesCodeInterpreter(BaseModel):
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
+
+
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
+    """Auto Chunking Strategy"""
+
+    type: ClassVar[Literal["auto"]] = "auto"
+
+
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
+    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+
+
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
+    """Static Chunking Strategy"""
+
+    type: ClassVar[Literal["static"]] = "static"
+    static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
+
+
+class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
+    chunking_strategy: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
+    metadata: _shared.Metadata | None = None
+
+
+class CreateAssistantRequestToolResourcesFileSearch(BaseModel):
+    vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
+    vector_stores: list[CreateAssistantRequestToolResourcesFileSearchVectorStoresItem] | None = None  # A helper to create a [vector store](/docs/api-reference/vector-stores/object) with file_ids and a...
+
+
+class CreateAssistantRequestToolResources(BaseModel):
+    """A set of resources that are used by the assistant's tools."""
+
+    code_interpreter: CreateAssistantRequestToolResourcesCodeInterpreter | None = None
+    file_search: CreateAssistantRequestToolResourcesFileSearch | None = None
 
 
 class CreateAssistantRequest(BaseModel):
@@ -118,44 +178,40 @@ class CreateAssistantRequest(BaseModel):
     top_p: float | None = None
 
 
-class CreateAssistantRequestToolResources(BaseModel):
-    """A set of resources that are used by the assistant's tools."""
-
-    code_interpreter: CreateAssistantRequestToolResourcesCodeInterpreter | None = None
-    file_search: CreateAssistantRequestToolResourcesFileSearch | None = None
+class CreateMessageRequestAttachmentsItem(BaseModel):
+    file_id: str | None = None  # The ID of the file to attach to the message.
+    tools: list[AssistantToolsCode | AssistantToolsFileSearchTypeOnly] | None = None  # The tools to add this file to.
 
 
-class CreateAssistantRequestToolResourcesCodeInterpreter(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
+class MessageContentImageFileObjectImageFile(BaseModel):
+    file_id: str = _REQUIRED  # The [File](/docs/api-reference/files) ID of the image in the message content.
+    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
 
 
-class CreateAssistantRequestToolResourcesFileSearch(BaseModel):
-    vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
-    vector_stores: list[CreateAssistantRequestToolResourcesFileSearchVectorStoresItem] | None = None  # A helper to create a [vector store](/docs/api-reference/vector-stores/object) with file_ids and a...
+class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
+    """Image file"""
+
+    type: ClassVar[Literal["image_file"]] = "image_file"
+    image_file: MessageContentImageFileObjectImageFile = _REQUIRED
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
-    chunking_strategy: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
-    metadata: _shared.Metadata | None = None
+class MessageContentImageUrlObjectImageUrl(BaseModel):
+    url: str = _REQUIRED  # The external URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
+    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
-    """Auto Chunking Strategy"""
+class MessageContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
+    """Image URL"""
 
-    type: ClassVar[Literal["auto"]] = "auto"
-
-
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
-    """Static Chunking Strategy"""
-
-    type: ClassVar[Literal["static"]] = "static"
-    static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: MessageContentImageUrlObjectImageUrl = _REQUIRED
 
 
-class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
-    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
-    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
+    """Text"""
+
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED  # Text content to be sent to the model
 
 
 class CreateMessageRequest(BaseModel):
@@ -163,11 +219,6 @@ class CreateMessageRequest(BaseModel):
     role: Literal["user", "assistant"] | str = _REQUIRED  # The role of the entity that is creating the message.
     attachments: list[CreateMessageRequestAttachmentsItem] | None = None
     metadata: _shared.Metadata | None = None
-
-
-class CreateMessageRequestAttachmentsItem(BaseModel):
-    file_id: str | None = None  # The ID of the file to attach to the message.
-    tools: list[AssistantToolsCode | AssistantToolsFileSearchTypeOnly] | None = None  # The tools to add this file to.
 
 
 class CreateRunRequest(BaseModel):
@@ -190,6 +241,69 @@ class CreateRunRequest(BaseModel):
     truncation_strategy: Any = None
 
 
+class CreateThreadAndRunRequestToolResourcesCodeInterpreter(BaseModel):
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
+
+
+class CreateThreadAndRunRequestToolResourcesFileSearch(BaseModel):
+    vector_store_ids: list[str] | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
+
+
+class CreateThreadAndRunRequestToolResources(BaseModel):
+    """A set of resources that are used by the assistant's tools."""
+
+    code_interpreter: CreateThreadAndRunRequestToolResourcesCodeInterpreter | None = None
+    file_search: CreateThreadAndRunRequestToolResourcesFileSearch | None = None
+
+
+class CreateThreadRequestToolResourcesCodeInterpreter(BaseModel):
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
+
+
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
+    """Auto Chunking Strategy"""
+
+    type: ClassVar[Literal["auto"]] = "auto"
+
+
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
+    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+
+
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
+    """Static Chunking Strategy"""
+
+    type: ClassVar[Literal["static"]] = "static"
+    static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
+
+
+class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
+    chunking_strategy: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
+    metadata: _shared.Metadata | None = None
+
+
+class CreateThreadRequestToolResourcesFileSearch(BaseModel):
+    vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
+    vector_stores: list[CreateThreadRequestToolResourcesFileSearchVectorStoresItem] | None = None  # A helper to create a [vector store](/docs/api-reference/vector-stores/object) with file_ids and a...
+
+
+class CreateThreadRequestToolResources(BaseModel):
+    """A set of resources that are made available to the assistant's tools in this thread."""
+
+    code_interpreter: CreateThreadRequestToolResourcesCodeInterpreter | None = None
+    file_search: CreateThreadRequestToolResourcesFileSearch | None = None
+
+
+class CreateThreadRequest(BaseModel):
+    """Options to create a new thread."""
+
+    messages: list[CreateMessageRequest] | None = None  # A list of [messages](/docs/api-reference/messages) to start the thread with.
+    metadata: _shared.Metadata | None = None
+    tool_resources: CreateThreadRequestToolResources | None = None
+
+
 class CreateThreadAndRunRequest(BaseModel):
     assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) to use to execute this run.
     instructions: str | None = None  # Override the default system message of the assistant.
@@ -207,69 +321,6 @@ class CreateThreadAndRunRequest(BaseModel):
     tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None = None  # Override the tools the assistant can use for this run.
     top_p: float | None = None  # An alternative to sampling with temperature, called nucleus sampling, where the model considers t...
     truncation_strategy: Any = None
-
-
-class CreateThreadAndRunRequestToolResources(BaseModel):
-    """A set of resources that are used by the assistant's tools."""
-
-    code_interpreter: CreateThreadAndRunRequestToolResourcesCodeInterpreter | None = None
-    file_search: CreateThreadAndRunRequestToolResourcesFileSearch | None = None
-
-
-class CreateThreadAndRunRequestToolResourcesCodeInterpreter(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
-
-
-class CreateThreadAndRunRequestToolResourcesFileSearch(BaseModel):
-    vector_store_ids: list[str] | None = None  # The ID of the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
-
-
-class CreateThreadRequest(BaseModel):
-    """Options to create a new thread."""
-
-    messages: list[CreateMessageRequest] | None = None  # A list of [messages](/docs/api-reference/messages) to start the thread with.
-    metadata: _shared.Metadata | None = None
-    tool_resources: CreateThreadRequestToolResources | None = None
-
-
-class CreateThreadRequestToolResources(BaseModel):
-    """A set of resources that are made available to the assistant's tools in this thread."""
-
-    code_interpreter: CreateThreadRequestToolResourcesCodeInterpreter | None = None
-    file_search: CreateThreadRequestToolResourcesFileSearch | None = None
-
-
-class CreateThreadRequestToolResourcesCodeInterpreter(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
-
-
-class CreateThreadRequestToolResourcesFileSearch(BaseModel):
-    vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
-    vector_stores: list[CreateThreadRequestToolResourcesFileSearchVectorStoresItem] | None = None  # A helper to create a [vector store](/docs/api-reference/vector-stores/object) with file_ids and a...
-
-
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItem(BaseModel):
-    chunking_strategy: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto | CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic | None = None  # The chunking strategy used to chunk the file(s).
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs to add to the vector store.
-    metadata: _shared.Metadata | None = None
-
-
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
-    """Auto Chunking Strategy"""
-
-    type: ClassVar[Literal["auto"]] = "auto"
-
-
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
-    """Static Chunking Strategy"""
-
-    type: ClassVar[Literal["static"]] = "static"
-    static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
-
-
-class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
-    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
-    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
 
 
 class DeleteAssistantResponse(BaseModel):
@@ -304,13 +355,6 @@ class ErrorEvent(BaseModel):
     event: Literal["error"] | str = _REQUIRED
 
 
-class FileSearchRankingOptions(BaseModel):
-    """File search tool call ranking options"""
-
-    score_threshold: float = _REQUIRED  # The score threshold for the file search.
-    ranker: FileSearchRanker | None = None
-
-
 class ListAssistantsResponse(BaseModel):
     data: list[AssistantObject] = _REQUIRED
     first_id: str = _REQUIRED
@@ -319,59 +363,15 @@ class ListAssistantsResponse(BaseModel):
     object: str = _REQUIRED
 
 
-class ListMessagesResponse(BaseModel):
-    data: list[MessageObject] = _REQUIRED
-    first_id: str = _REQUIRED
-    has_more: bool = _REQUIRED
-    last_id: str = _REQUIRED
-    object: str = _REQUIRED
-
-
-class ListRunStepsResponse(BaseModel):
-    data: list[RunStepObject] = _REQUIRED
-    first_id: str = _REQUIRED
-    has_more: bool = _REQUIRED
-    last_id: str = _REQUIRED
-    object: str = _REQUIRED
-
-
-class ListRunsResponse(BaseModel):
-    data: list[RunObject] = _REQUIRED
-    first_id: str = _REQUIRED
-    has_more: bool = _REQUIRED
-    last_id: str = _REQUIRED
-    object: str = _REQUIRED
-
-
-class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
-    """Image file"""
-
-    type: ClassVar[Literal["image_file"]] = "image_file"
-    image_file: MessageContentImageFileObjectImageFile = _REQUIRED
-
-
-class MessageContentImageFileObjectImageFile(BaseModel):
-    file_id: str = _REQUIRED  # The [File](/docs/api-reference/files) ID of the image in the message content.
-    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
-
-
-class MessageContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
-    """Image URL"""
-
-    type: ClassVar[Literal["image_url"]] = "image_url"
-    image_url: MessageContentImageUrlObjectImageUrl = _REQUIRED
-
-
-class MessageContentImageUrlObjectImageUrl(BaseModel):
-    url: str = _REQUIRED  # The external URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
-    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
-
-
 class MessageContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
     type: ClassVar[Literal["refusal"]] = "refusal"
     refusal: str = _REQUIRED
+
+
+class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
+    file_id: str = _REQUIRED  # The ID of the specific File the citation is from.
 
 
 class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
@@ -384,8 +384,8 @@ class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type
     text: str = _REQUIRED  # The text in the message content that needs to be replaced.
 
 
-class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
-    file_id: str = _REQUIRED  # The ID of the specific File the citation is from.
+class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
+    file_id: str = _REQUIRED  # The ID of the file that was generated.
 
 
 class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
@@ -398,8 +398,9 @@ class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", t
     text: str = _REQUIRED  # The text in the message content that needs to be replaced.
 
 
-class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
-    file_id: str = _REQUIRED  # The ID of the file that was generated.
+class MessageContentTextObjectText(BaseModel):
+    annotations: list[MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject] = _REQUIRED
+    value: str = _REQUIRED  # The data that makes up the text.
 
 
 class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
@@ -409,102 +410,15 @@ class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
     text: MessageContentTextObjectText = _REQUIRED
 
 
-class MessageContentTextObjectText(BaseModel):
-    annotations: list[MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject] = _REQUIRED
-    value: str = _REQUIRED  # The data that makes up the text.
+class MessageObjectAttachmentsItem(BaseModel):
+    file_id: str | None = None  # The ID of the file to attach to the message.
+    tools: list[AssistantToolsCode | AssistantToolsFileSearchTypeOnly] | None = None  # The tools to add this file to.
 
 
-class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
-    """Image file"""
+class MessageObjectIncompleteDetails(BaseModel):
+    """On an incomplete message, details about why the message is incomplete."""
 
-    type: ClassVar[Literal["image_file"]] = "image_file"
-    index: int = _REQUIRED  # The index of the content part in the message.
-    image_file: MessageDeltaContentImageFileObjectImageFile | None = None
-
-
-class MessageDeltaContentImageFileObjectImageFile(BaseModel):
-    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
-    file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
-
-
-class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
-    """Image URL"""
-
-    type: ClassVar[Literal["image_url"]] = "image_url"
-    index: int = _REQUIRED  # The index of the content part in the message.
-    image_url: MessageDeltaContentImageUrlObjectImageUrl | None = None
-
-
-class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
-    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
-    url: str | None = None  # The URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
-
-
-class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
-    """Refusal"""
-
-    type: ClassVar[Literal["refusal"]] = "refusal"
-    index: int = _REQUIRED  # The index of the refusal part in the message.
-    refusal: str | None = None
-
-
-class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
-    """File citation"""
-
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
-    index: int = _REQUIRED  # The index of the annotation in the text content part.
-    end_index: int | None = None
-    file_citation: MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation | None = None
-    start_index: int | None = None
-    text: str | None = None  # The text in the message content that needs to be replaced.
-
-
-class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
-    file_id: str | None = None  # The ID of the specific File the citation is from.
-    quote: str | None = None  # The specific quote in the file.
-
-
-class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
-    """File path"""
-
-    type: ClassVar[Literal["file_path"]] = "file_path"
-    index: int = _REQUIRED  # The index of the annotation in the text content part.
-    end_index: int | None = None
-    file_path: MessageDeltaContentTextAnnotationsFilePathObjectFilePath | None = None
-    start_index: int | None = None
-    text: str | None = None  # The text in the message content that needs to be replaced.
-
-
-class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
-    file_id: str | None = None  # The ID of the file that was generated.
-
-
-class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
-    """Text"""
-
-    type: ClassVar[Literal["text"]] = "text"
-    index: int = _REQUIRED  # The index of the content part in the message.
-    text: MessageDeltaContentTextObjectText | None = None
-
-
-class MessageDeltaContentTextObjectText(BaseModel):
-    annotations: list[MessageDeltaContentTextAnnotationsFileCitationObject | MessageDeltaContentTextAnnotationsFilePathObject] | None = None
-    value: str | None = None  # The data that makes up the text.
-
-
-class MessageDeltaObject(BaseModel):
-    """Message delta object"""
-
-    id: str = _REQUIRED  # The identifier of the message, which can be referenced in API endpoints.
-    delta: MessageDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the Message.
-    object: Literal["thread.message.delta"] | str = _REQUIRED  # The object type, which is always `thread.message.delta`.
-
-
-class MessageDeltaObjectDelta(BaseModel):
-    """The delta containing the fields that have changed on the Message."""
-
-    content: list[MessageDeltaContentImageFileObject | MessageDeltaContentTextObject | MessageDeltaContentRefusalObject | MessageDeltaContentImageUrlObject] | None = None  # The content of the message in array of text and/or images.
-    role: Literal["user", "assistant"] | str | None = None  # The entity that produced the message.
+    reason: Literal["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"] | str = _REQUIRED  # The reason the message is incomplete.
 
 
 class MessageObject(BaseModel):
@@ -526,22 +440,350 @@ class MessageObject(BaseModel):
     thread_id: str = _REQUIRED  # The [thread](/docs/api-reference/threads) ID that this message belongs to.
 
 
-class MessageObjectAttachmentsItem(BaseModel):
-    file_id: str | None = None  # The ID of the file to attach to the message.
-    tools: list[AssistantToolsCode | AssistantToolsFileSearchTypeOnly] | None = None  # The tools to add this file to.
+class ListMessagesResponse(BaseModel):
+    data: list[MessageObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
-class MessageObjectIncompleteDetails(BaseModel):
-    """On an incomplete message, details about why the message is incomplete."""
+class RunStepCompletionUsage2(BaseModel):
+    """Usage statistics related to the run step."""
 
-    reason: Literal["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"] | str = _REQUIRED  # The reason the message is incomplete.
+    completion_tokens: int = _REQUIRED  # Number of completion tokens used over the course of the run step.
+    prompt_tokens: int = _REQUIRED  # Number of prompt tokens used over the course of the run step.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (prompt + completion).
 
 
-class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
+RunStepCompletionUsage = RunStepCompletionUsage2 | None
+
+
+class RunStepDetailsMessageCreationObjectMessageCreation(BaseModel):
+    message_id: str = _REQUIRED  # The ID of the message that was created by this run step.
+
+
+class RunStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
+    """Message creation"""
+
+    type: ClassVar[Literal["message_creation"]] = "message_creation"
+    message_creation: RunStepDetailsMessageCreationObjectMessageCreation = _REQUIRED
+
+
+class RunStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
+    file_id: str = _REQUIRED  # The [file](/docs/api-reference/files) ID of the image.
+
+
+class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
+    """Code Interpreter image output"""
+
+    type: ClassVar[Literal["image"]] = "image"
+    image: RunStepDetailsToolCallsCodeOutputImageObjectImage = _REQUIRED
+
+
+class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
+    """Code Interpreter log output"""
+
+    type: ClassVar[Literal["logs"]] = "logs"
+    logs: str = _REQUIRED  # The text output from the Code Interpreter tool call.
+
+
+class RunStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
+    """The Code Interpreter tool call definition."""
+
+    input: str = _REQUIRED  # The input to the Code Interpreter tool call.
+    outputs: list[RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject] = _REQUIRED  # The outputs from the Code Interpreter tool call.
+
+
+class RunStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
+    """Code Interpreter tool call"""
+
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    id: str = _REQUIRED  # The ID of the tool call.
+    code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter = _REQUIRED  # The Code Interpreter tool call definition.
+
+
+class RunStepDetailsToolCallsFileSearchRankingOptionsObject(BaseModel):
+    """File search tool call ranking options"""
+
+    ranker: FileSearchRanker = _REQUIRED
+    score_threshold: float = _REQUIRED  # The score threshold for the file search.
+
+
+class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel, tag_field="type", tag="text"):
+    type: ClassVar[Literal["text"]] = "text"
+    text: str | None = None  # The text content of the file.
+
+
+class RunStepDetailsToolCallsFileSearchResultObject(BaseModel):
+    """File search tool call result"""
+
+    file_id: str = _REQUIRED  # The ID of the file that result was found in.
+    file_name: str = _REQUIRED  # The name of the file that result was found in.
+    score: float = _REQUIRED  # The score of the result.
+    content: list[RunStepDetailsToolCallsFileSearchResultObjectContentItem] | None = None  # The content of the result that was found.
+
+
+class RunStepDetailsToolCallsFileSearchObjectFileSearch(BaseModel):
+    """For now, this is always going to be an empty object."""
+
+    ranking_options: RunStepDetailsToolCallsFileSearchRankingOptionsObject | None = None
+    results: list[RunStepDetailsToolCallsFileSearchResultObject] | None = None  # The results of the file search.
+
+
+class RunStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
+    """File search tool call"""
+
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    id: str = _REQUIRED  # The ID of the tool call object.
+    file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch = _REQUIRED  # For now, this is always going to be an empty object.
+
+
+class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
+    """The definition of the function that was called."""
+
+    arguments: str = _REQUIRED  # The arguments passed to the function.
+    name: str = _REQUIRED  # The name of the function.
+    output: str | None = _REQUIRED
+
+
+class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
+    """Function tool call"""
+
+    type: ClassVar[Literal["function"]] = "function"
+    id: str = _REQUIRED  # The ID of the tool call object.
+    function: RunStepDetailsToolCallsFunctionObjectFunction = _REQUIRED  # The definition of the function that was called.
+
+
+class RunStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
+    """Tool calls"""
+
+    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
+    tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] = _REQUIRED  # An array of tool calls the run step was involved in.
+
+
+class RunStepObjectLastError(BaseModel):
+    """The last error associated with this run step."""
+
+    code: Literal["server_error", "rate_limit_exceeded"] | str = _REQUIRED  # One of `server_error` or `rate_limit_exceeded`.
+    message: str = _REQUIRED  # A human-readable description of the error.
+
+
+class RunStepObject(BaseModel):
+    """Run steps"""
+
+    id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
+    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) associated with the run step.
+    cancelled_at: int | None = _REQUIRED
+    completed_at: int | None = _REQUIRED
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run step was created.
+    expired_at: int | None = _REQUIRED
+    failed_at: int | None = _REQUIRED
+    last_error: RunStepObjectLastError | None = _REQUIRED
+    metadata: _shared.Metadata = _REQUIRED
+    object: Literal["thread.run.step"] | str = _REQUIRED  # The object type, which is always `thread.run.step`.
+    run_id: str = _REQUIRED  # The ID of the [run](/docs/api-reference/runs) that this run step is a part of.
+    status: Literal["in_progress", "cancelled", "failed", "completed", "expired"] | str = _REQUIRED  # The status of the run step, which can be either `in_progress`, `cancelled`, `failed`, `completed`...
+    step_details: RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject = _REQUIRED  # The details of the run step.
+    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was run.
+    type: Literal["message_creation", "tool_calls"] | str = _REQUIRED  # The type of run step, which can be either `message_creation` or `tool_calls`.
+    usage: RunStepCompletionUsage = _REQUIRED
+
+
+class ListRunStepsResponse(BaseModel):
+    data: list[RunStepObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
+
+
+class RunCompletionUsage2(BaseModel):
+    """Usage statistics related to the run."""
+
+    completion_tokens: int = _REQUIRED  # Number of completion tokens used over the course of the run.
+    prompt_tokens: int = _REQUIRED  # Number of prompt tokens used over the course of the run.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (prompt + completion).
+
+
+RunCompletionUsage = RunCompletionUsage2 | None
+
+
+class RunObjectIncompleteDetails(BaseModel):
+    """Details on why the run is incomplete."""
+
+    reason: Literal["max_completion_tokens", "max_prompt_tokens"] | str | None = None  # The reason why the run is incomplete.
+
+
+class RunObjectLastError(BaseModel):
+    """The last error associated with this run."""
+
+    code: Literal["server_error", "rate_limit_exceeded", "invalid_prompt"] | str = _REQUIRED  # One of `server_error`, `rate_limit_exceeded`, or `invalid_prompt`.
+    message: str = _REQUIRED  # A human-readable description of the error.
+
+
+class RunToolCallObjectFunction(BaseModel):
+    """The function definition."""
+
+    arguments: str = _REQUIRED  # The arguments that the model expects you to pass to the function.
+    name: str = _REQUIRED  # The name of the function.
+
+
+class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
+    """Tool call objects"""
+
+    type: ClassVar[Literal["function"]] = "function"
+    id: str = _REQUIRED  # The ID of the tool call.
+    function: RunToolCallObjectFunction = _REQUIRED  # The function definition.
+
+
+class RunObjectRequiredActionSubmitToolOutputs(BaseModel):
+    """Details on the tool outputs needed for this run to continue."""
+
+    tool_calls: list[RunToolCallObject] = _REQUIRED  # A list of the relevant tool calls.
+
+
+class RunObjectRequiredAction(BaseModel, tag_field="type", tag="submit_tool_outputs"):
+    """Details on the action required to continue the run."""
+
+    type: ClassVar[Literal["submit_tool_outputs"]] = "submit_tool_outputs"
+    submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs = _REQUIRED  # Details on the tool outputs needed for this run to continue.
+
+
+class RunObject(BaseModel):
+    """A run on a thread"""
+
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) used for execution of this run.
+    cancelled_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was cancelled.
+    completed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was completed.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run was created.
+    expires_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run will expire.
+    failed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run failed.
+    incomplete_details: RunObjectIncompleteDetails | None = _REQUIRED  # Details on why the run is incomplete.
+    instructions: str = _REQUIRED  # The instructions that the [assistant](/docs/api-reference/assistants) used for this run.
+    last_error: RunObjectLastError | None = _REQUIRED  # The last error associated with this run.
+    max_completion_tokens: int | None = _REQUIRED  # The maximum number of completion tokens specified to have been used over the course of the run.
+    max_prompt_tokens: int | None = _REQUIRED  # The maximum number of prompt tokens specified to have been used over the course of the run.
+    metadata: _shared.Metadata = _REQUIRED
+    model: str = _REQUIRED  # The model that the [assistant](/docs/api-reference/assistants) used for this run.
+    object: Literal["thread.run"] | str = _REQUIRED  # The object type, which is always `thread.run`.
+    parallel_tool_calls: _shared.ParallelToolCalls = _REQUIRED
+    required_action: RunObjectRequiredAction | None = _REQUIRED  # Details on the action required to continue the run.
+    response_format: AssistantsApiResponseFormatOption | None = _REQUIRED
+    started_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was started.
+    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"] | str = _REQUIRED  # The status of the run, which can be either `queued`, `in_progress`, `requires_action`, `cancellin...
+    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was executed on as a part of this run.
+    tool_choice: AssistantsApiToolChoiceOption = _REQUIRED
+    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # The list of tools that the [assistant](/docs/api-reference/assistants) used for this run.
+    truncation_strategy: Any = _REQUIRED
+    usage: RunCompletionUsage = _REQUIRED
+    temperature: float | None = None  # The sampling temperature used for this run.
+    top_p: float | None = None  # The nucleus sampling value used for this run.
+
+
+class ListRunsResponse(BaseModel):
+    data: list[RunObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
+
+
+class MessageDeltaContentImageFileObjectImageFile(BaseModel):
+    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image if specified by the user.
+    file_id: str | None = None  # The [File](/docs/api-reference/files) ID of the image in the message content.
+
+
+class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
+    """Image file"""
+
+    type: ClassVar[Literal["image_file"]] = "image_file"
+    index: int = _REQUIRED  # The index of the content part in the message.
+    image_file: MessageDeltaContentImageFileObjectImageFile | None = None
+
+
+class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
+    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
+    url: str | None = None  # The URL of the image, must be a supported image types: jpeg, jpg, png, gif, webp.
+
+
+class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
+    """Image URL"""
+
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    index: int = _REQUIRED  # The index of the content part in the message.
+    image_url: MessageDeltaContentImageUrlObjectImageUrl | None = None
+
+
+class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
+    """Refusal"""
+
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    index: int = _REQUIRED  # The index of the refusal part in the message.
+    refusal: str | None = None
+
+
+class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
+    file_id: str | None = None  # The ID of the specific File the citation is from.
+    quote: str | None = None  # The specific quote in the file.
+
+
+class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
+    """File citation"""
+
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    index: int = _REQUIRED  # The index of the annotation in the text content part.
+    end_index: int | None = None
+    file_citation: MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation | None = None
+    start_index: int | None = None
+    text: str | None = None  # The text in the message content that needs to be replaced.
+
+
+class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
+    file_id: str | None = None  # The ID of the file that was generated.
+
+
+class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
+    """File path"""
+
+    type: ClassVar[Literal["file_path"]] = "file_path"
+    index: int = _REQUIRED  # The index of the annotation in the text content part.
+    end_index: int | None = None
+    file_path: MessageDeltaContentTextAnnotationsFilePathObjectFilePath | None = None
+    start_index: int | None = None
+    text: str | None = None  # The text in the message content that needs to be replaced.
+
+
+class MessageDeltaContentTextObjectText(BaseModel):
+    annotations: list[MessageDeltaContentTextAnnotationsFileCitationObject | MessageDeltaContentTextAnnotationsFilePathObject] | None = None
+    value: str | None = None  # The data that makes up the text.
+
+
+class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
     type: ClassVar[Literal["text"]] = "text"
-    text: str = _REQUIRED  # Text content to be sent to the model
+    index: int = _REQUIRED  # The index of the content part in the message.
+    text: MessageDeltaContentTextObjectText | None = None
+
+
+class MessageDeltaObjectDelta(BaseModel):
+    """The delta containing the fields that have changed on the Message."""
+
+    content: list[MessageDeltaContentImageFileObject | MessageDeltaContentTextObject | MessageDeltaContentRefusalObject | MessageDeltaContentImageUrlObject] | None = None  # The content of the message in array of text and/or images.
+    role: Literal["user", "assistant"] | str | None = None  # The entity that produced the message.
+
+
+class MessageDeltaObject(BaseModel):
+    """Message delta object"""
+
+    id: str = _REQUIRED  # The identifier of the message, which can be referenced in API endpoints.
+    delta: MessageDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the Message.
+    object: Literal["thread.message.delta"] | str = _REQUIRED  # The object type, which is always `thread.message.delta`.
+
+
+MessageStreamEvent = dict[str, Any]
 
 
 class MessageStreamEventThreadMessageCompleted(BaseModel):
@@ -579,6 +821,21 @@ class MessageStreamEventThreadMessageIncomplete(BaseModel):
     event: Literal["thread.message.incomplete"] | str = _REQUIRED
 
 
+class ModifyAssistantRequestToolResourcesCodeInterpreter(BaseModel):
+    file_ids: list[str] | None = None  # Overrides the list of [file](/docs/api-reference/files) IDs made available to the `code_interpret...
+
+
+class ModifyAssistantRequestToolResourcesFileSearch(BaseModel):
+    vector_store_ids: list[str] | None = None  # Overrides the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
+
+
+class ModifyAssistantRequestToolResources(BaseModel):
+    """A set of resources that are used by the assistant's tools."""
+
+    code_interpreter: ModifyAssistantRequestToolResourcesCodeInterpreter | None = None
+    file_search: ModifyAssistantRequestToolResourcesFileSearch | None = None
+
+
 class ModifyAssistantRequest(BaseModel):
     description: str | None = None
     instructions: str | None = None
@@ -593,39 +850,12 @@ class ModifyAssistantRequest(BaseModel):
     top_p: float | None = None
 
 
-class ModifyAssistantRequestToolResources(BaseModel):
-    """A set of resources that are used by the assistant's tools."""
-
-    code_interpreter: ModifyAssistantRequestToolResourcesCodeInterpreter | None = None
-    file_search: ModifyAssistantRequestToolResourcesFileSearch | None = None
-
-
-class ModifyAssistantRequestToolResourcesCodeInterpreter(BaseModel):
-    file_ids: list[str] | None = None  # Overrides the list of [file](/docs/api-reference/files) IDs made available to the `code_interpret...
-
-
-class ModifyAssistantRequestToolResourcesFileSearch(BaseModel):
-    vector_store_ids: list[str] | None = None  # Overrides the [vector store](/docs/api-reference/vector-stores/object) attached to this assistant.
-
-
 class ModifyMessageRequest(BaseModel):
     metadata: _shared.Metadata | None = None
 
 
 class ModifyRunRequest(BaseModel):
     metadata: _shared.Metadata | None = None
-
-
-class ModifyThreadRequest(BaseModel):
-    metadata: _shared.Metadata | None = None
-    tool_resources: ModifyThreadRequestToolResources | None = None
-
-
-class ModifyThreadRequestToolResources(BaseModel):
-    """A set of resources that are made available to the assistant's tools in this thread."""
-
-    code_interpreter: ModifyThreadRequestToolResourcesCodeInterpreter | None = None
-    file_search: ModifyThreadRequestToolResourcesFileSearch | None = None
 
 
 class ModifyThreadRequestToolResourcesCodeInterpreter(BaseModel):
@@ -636,92 +866,20 @@ class ModifyThreadRequestToolResourcesFileSearch(BaseModel):
     vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
 
 
-class RunCompletionUsage2(BaseModel):
-    """Usage statistics related to the run."""
+class ModifyThreadRequestToolResources(BaseModel):
+    """A set of resources that are made available to the assistant's tools in this thread."""
 
-    completion_tokens: int = _REQUIRED  # Number of completion tokens used over the course of the run.
-    prompt_tokens: int = _REQUIRED  # Number of prompt tokens used over the course of the run.
-    total_tokens: int = _REQUIRED  # Total number of tokens used (prompt + completion).
-
-
-class RunObject(BaseModel):
-    """A run on a thread"""
-
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) used for execution of this run.
-    cancelled_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was cancelled.
-    completed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was completed.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run was created.
-    expires_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run will expire.
-    failed_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run failed.
-    incomplete_details: RunObjectIncompleteDetails | None = _REQUIRED  # Details on why the run is incomplete.
-    instructions: str = _REQUIRED  # The instructions that the [assistant](/docs/api-reference/assistants) used for this run.
-    last_error: RunObjectLastError | None = _REQUIRED  # The last error associated with this run.
-    max_completion_tokens: int | None = _REQUIRED  # The maximum number of completion tokens specified to have been used over the course of the run.
-    max_prompt_tokens: int | None = _REQUIRED  # The maximum number of prompt tokens specified to have been used over the course of the run.
-    metadata: _shared.Metadata = _REQUIRED
-    model: str = _REQUIRED  # The model that the [assistant](/docs/api-reference/assistants) used for this run.
-    object: Literal["thread.run"] | str = _REQUIRED  # The object type, which is always `thread.run`.
-    parallel_tool_calls: _shared.ParallelToolCalls = _REQUIRED
-    required_action: RunObjectRequiredAction | None = _REQUIRED  # Details on the action required to continue the run.
-    response_format: AssistantsApiResponseFormatOption | None = _REQUIRED
-    started_at: int | None = _REQUIRED  # The Unix timestamp (in seconds) for when the run was started.
-    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"] | str = _REQUIRED  # The status of the run, which can be either `queued`, `in_progress`, `requires_action`, `cancellin...
-    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was executed on as a part of this run.
-    tool_choice: AssistantsApiToolChoiceOption = _REQUIRED
-    tools: list[AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] = _REQUIRED  # The list of tools that the [assistant](/docs/api-reference/assistants) used for this run.
-    truncation_strategy: Any = _REQUIRED
-    usage: RunCompletionUsage = _REQUIRED
-    temperature: float | None = None  # The sampling temperature used for this run.
-    top_p: float | None = None  # The nucleus sampling value used for this run.
+    code_interpreter: ModifyThreadRequestToolResourcesCodeInterpreter | None = None
+    file_search: ModifyThreadRequestToolResourcesFileSearch | None = None
 
 
-class RunObjectIncompleteDetails(BaseModel):
-    """Details on why the run is incomplete."""
-
-    reason: Literal["max_completion_tokens", "max_prompt_tokens"] | str | None = None  # The reason why the run is incomplete.
-
-
-class RunObjectLastError(BaseModel):
-    """The last error associated with this run."""
-
-    code: Literal["server_error", "rate_limit_exceeded", "invalid_prompt"] | str = _REQUIRED  # One of `server_error`, `rate_limit_exceeded`, or `invalid_prompt`.
-    message: str = _REQUIRED  # A human-readable description of the error.
+class ModifyThreadRequest(BaseModel):
+    metadata: _shared.Metadata | None = None
+    tool_resources: ModifyThreadRequestToolResources | None = None
 
 
-class RunObjectRequiredAction(BaseModel, tag_field="type", tag="submit_tool_outputs"):
-    """Details on the action required to continue the run."""
-
-    type: ClassVar[Literal["submit_tool_outputs"]] = "submit_tool_outputs"
-    submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs = _REQUIRED  # Details on the tool outputs needed for this run to continue.
-
-
-class RunObjectRequiredActionSubmitToolOutputs(BaseModel):
-    """Details on the tool outputs needed for this run to continue."""
-
-    tool_calls: list[RunToolCallObject] = _REQUIRED  # A list of the relevant tool calls.
-
-
-class RunStepCompletionUsage2(BaseModel):
-    """Usage statistics related to the run step."""
-
-    completion_tokens: int = _REQUIRED  # Number of completion tokens used over the course of the run step.
-    prompt_tokens: int = _REQUIRED  # Number of prompt tokens used over the course of the run step.
-    total_tokens: int = _REQUIRED  # Total number of tokens used (prompt + completion).
-
-
-class RunStepDeltaObject(BaseModel):
-    """Run step delta object"""
-
-    id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
-    delta: RunStepDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the run step.
-    object: Literal["thread.run.step.delta"] | str = _REQUIRED  # The object type, which is always `thread.run.step.delta`.
-
-
-class RunStepDeltaObjectDelta(BaseModel):
-    """The delta containing the fields that have changed on the run step."""
-
-    step_details: RunStepDeltaStepDetailsMessageCreationObject | RunStepDeltaStepDetailsToolCallsObject | None = None  # The details of the run step.
+class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(BaseModel):
+    message_id: str | None = None  # The ID of the message that was created by this run step.
 
 
 class RunStepDeltaStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
@@ -731,8 +889,31 @@ class RunStepDeltaStepDetailsMessageCreationObject(BaseModel, tag_field="type", 
     message_creation: RunStepDeltaStepDetailsMessageCreationObjectMessageCreation | None = None
 
 
-class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(BaseModel):
-    message_id: str | None = None  # The ID of the message that was created by this run step.
+class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
+    file_id: str | None = None  # The [file](/docs/api-reference/files) ID of the image.
+
+
+class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
+    """Code interpreter image output"""
+
+    type: ClassVar[Literal["image"]] = "image"
+    index: int = _REQUIRED  # The index of the output in the outputs array.
+    image: RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage | None = None
+
+
+class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
+    """Code interpreter log output"""
+
+    type: ClassVar[Literal["logs"]] = "logs"
+    index: int = _REQUIRED  # The index of the output in the outputs array.
+    logs: str | None = None  # The text output from the Code Interpreter tool call.
+
+
+class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
+    """The Code Interpreter tool call definition."""
+
+    input: str | None = None  # The input to the Code Interpreter tool call.
+    outputs: list[RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject | RunStepDeltaStepDetailsToolCallsCodeOutputImageObject] | None = None  # The outputs from the Code Interpreter tool call.
 
 
 class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
@@ -744,33 +925,6 @@ class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", ta
     code_interpreter: RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
 
 
-class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
-    """The Code Interpreter tool call definition."""
-
-    input: str | None = None  # The input to the Code Interpreter tool call.
-    outputs: list[RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject | RunStepDeltaStepDetailsToolCallsCodeOutputImageObject] | None = None  # The outputs from the Code Interpreter tool call.
-
-
-class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
-    """Code interpreter image output"""
-
-    type: ClassVar[Literal["image"]] = "image"
-    index: int = _REQUIRED  # The index of the output in the outputs array.
-    image: RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage | None = None
-
-
-class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
-    file_id: str | None = None  # The [file](/docs/api-reference/files) ID of the image.
-
-
-class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
-    """Code interpreter log output"""
-
-    type: ClassVar[Literal["logs"]] = "logs"
-    index: int = _REQUIRED  # The index of the output in the outputs array.
-    logs: str | None = None  # The text output from the Code Interpreter tool call.
-
-
 class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
@@ -778,6 +932,14 @@ class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="typ
     file_search: dict[str, Any] = _REQUIRED  # For now, this is always going to be an empty object.
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
+
+
+class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
+    """The definition of the function that was called."""
+
+    arguments: str | None = None  # The arguments passed to the function.
+    name: str | None = None  # The name of the function.
+    output: str | None = None
 
 
 class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
@@ -789,14 +951,6 @@ class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type"
     function: RunStepDeltaStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
 
 
-class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
-    """The definition of the function that was called."""
-
-    arguments: str | None = None  # The arguments passed to the function.
-    name: str | None = None  # The name of the function.
-    output: str | None = None
-
-
 class RunStepDeltaStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
@@ -804,135 +958,21 @@ class RunStepDeltaStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="t
     tool_calls: list[RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
 
 
-class RunStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
-    """Message creation"""
+class RunStepDeltaObjectDelta(BaseModel):
+    """The delta containing the fields that have changed on the run step."""
 
-    type: ClassVar[Literal["message_creation"]] = "message_creation"
-    message_creation: RunStepDetailsMessageCreationObjectMessageCreation = _REQUIRED
-
-
-class RunStepDetailsMessageCreationObjectMessageCreation(BaseModel):
-    message_id: str = _REQUIRED  # The ID of the message that was created by this run step.
+    step_details: RunStepDeltaStepDetailsMessageCreationObject | RunStepDeltaStepDetailsToolCallsObject | None = None  # The details of the run step.
 
 
-class RunStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
-    """Code Interpreter tool call"""
-
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
-    id: str = _REQUIRED  # The ID of the tool call.
-    code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter = _REQUIRED  # The Code Interpreter tool call definition.
-
-
-class RunStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
-    """The Code Interpreter tool call definition."""
-
-    input: str = _REQUIRED  # The input to the Code Interpreter tool call.
-    outputs: list[RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject] = _REQUIRED  # The outputs from the Code Interpreter tool call.
-
-
-class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
-    """Code Interpreter image output"""
-
-    type: ClassVar[Literal["image"]] = "image"
-    image: RunStepDetailsToolCallsCodeOutputImageObjectImage = _REQUIRED
-
-
-class RunStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
-    file_id: str = _REQUIRED  # The [file](/docs/api-reference/files) ID of the image.
-
-
-class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
-    """Code Interpreter log output"""
-
-    type: ClassVar[Literal["logs"]] = "logs"
-    logs: str = _REQUIRED  # The text output from the Code Interpreter tool call.
-
-
-class RunStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
-    """File search tool call"""
-
-    type: ClassVar[Literal["file_search"]] = "file_search"
-    id: str = _REQUIRED  # The ID of the tool call object.
-    file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch = _REQUIRED  # For now, this is always going to be an empty object.
-
-
-class RunStepDetailsToolCallsFileSearchObjectFileSearch(BaseModel):
-    """For now, this is always going to be an empty object."""
-
-    ranking_options: RunStepDetailsToolCallsFileSearchRankingOptionsObject | None = None
-    results: list[RunStepDetailsToolCallsFileSearchResultObject] | None = None  # The results of the file search.
-
-
-class RunStepDetailsToolCallsFileSearchRankingOptionsObject(BaseModel):
-    """File search tool call ranking options"""
-
-    ranker: FileSearchRanker = _REQUIRED
-    score_threshold: float = _REQUIRED  # The score threshold for the file search.
-
-
-class RunStepDetailsToolCallsFileSearchResultObject(BaseModel):
-    """File search tool call result"""
-
-    file_id: str = _REQUIRED  # The ID of the file that result was found in.
-    file_name: str = _REQUIRED  # The name of the file that result was found in.
-    score: float = _REQUIRED  # The score of the result.
-    content: list[RunStepDetailsToolCallsFileSearchResultObjectContentItem] | None = None  # The content of the result that was found.
-
-
-class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel, tag_field="type", tag="text"):
-    type: ClassVar[Literal["text"]] = "text"
-    text: str | None = None  # The text content of the file.
-
-
-class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
-    """Function tool call"""
-
-    type: ClassVar[Literal["function"]] = "function"
-    id: str = _REQUIRED  # The ID of the tool call object.
-    function: RunStepDetailsToolCallsFunctionObjectFunction = _REQUIRED  # The definition of the function that was called.
-
-
-class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
-    """The definition of the function that was called."""
-
-    arguments: str = _REQUIRED  # The arguments passed to the function.
-    name: str = _REQUIRED  # The name of the function.
-    output: str | None = _REQUIRED
-
-
-class RunStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
-    """Tool calls"""
-
-    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
-    tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] = _REQUIRED  # An array of tool calls the run step was involved in.
-
-
-class RunStepObject(BaseModel):
-    """Run steps"""
+class RunStepDeltaObject(BaseModel):
+    """Run step delta object"""
 
     id: str = _REQUIRED  # The identifier of the run step, which can be referenced in API endpoints.
-    assistant_id: str = _REQUIRED  # The ID of the [assistant](/docs/api-reference/assistants) associated with the run step.
-    cancelled_at: int | None = _REQUIRED
-    completed_at: int | None = _REQUIRED
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the run step was created.
-    expired_at: int | None = _REQUIRED
-    failed_at: int | None = _REQUIRED
-    last_error: RunStepObjectLastError | None = _REQUIRED
-    metadata: _shared.Metadata = _REQUIRED
-    object: Literal["thread.run.step"] | str = _REQUIRED  # The object type, which is always `thread.run.step`.
-    run_id: str = _REQUIRED  # The ID of the [run](/docs/api-reference/runs) that this run step is a part of.
-    status: Literal["in_progress", "cancelled", "failed", "completed", "expired"] | str = _REQUIRED  # The status of the run step, which can be either `in_progress`, `cancelled`, `failed`, `completed`...
-    step_details: RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject = _REQUIRED  # The details of the run step.
-    thread_id: str = _REQUIRED  # The ID of the [thread](/docs/api-reference/threads) that was run.
-    type: Literal["message_creation", "tool_calls"] | str = _REQUIRED  # The type of run step, which can be either `message_creation` or `tool_calls`.
-    usage: RunStepCompletionUsage = _REQUIRED
+    delta: RunStepDeltaObjectDelta = _REQUIRED  # The delta containing the fields that have changed on the run step.
+    object: Literal["thread.run.step.delta"] | str = _REQUIRED  # The object type, which is always `thread.run.step.delta`.
 
 
-class RunStepObjectLastError(BaseModel):
-    """The last error associated with this run step."""
-
-    code: Literal["server_error", "rate_limit_exceeded"] | str = _REQUIRED  # One of `server_error` or `rate_limit_exceeded`.
-    message: str = _REQUIRED  # A human-readable description of the error.
+RunStepStreamEvent = dict[str, Any]
 
 
 class RunStepStreamEventThreadRunStepCancelled(BaseModel):
@@ -982,6 +1022,9 @@ class RunStepStreamEventThreadRunStepInProgress(BaseModel):
 
     data: RunStepObject = _REQUIRED
     event: Literal["thread.run.step.in_progress"] | str = _REQUIRED
+
+
+RunStreamEvent = dict[str, Any]
 
 
 class RunStreamEventThreadRunCancelled(BaseModel):
@@ -1054,19 +1097,9 @@ class RunStreamEventThreadRunRequiresAction(BaseModel):
     event: Literal["thread.run.requires_action"] | str = _REQUIRED
 
 
-class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
-    """Tool call objects"""
-
-    type: ClassVar[Literal["function"]] = "function"
-    id: str = _REQUIRED  # The ID of the tool call.
-    function: RunToolCallObjectFunction = _REQUIRED  # The function definition.
-
-
-class RunToolCallObjectFunction(BaseModel):
-    """The function definition."""
-
-    arguments: str = _REQUIRED  # The arguments that the model expects you to pass to the function.
-    name: str = _REQUIRED  # The name of the function.
+class SubmitToolOutputsRunRequestToolOutputsItem(BaseModel):
+    output: str | None = None  # The output of the tool call to be submitted to continue the run.
+    tool_call_id: str | None = None  # The ID of the tool call in the `required_action` object within the run object the output is being...
 
 
 class SubmitToolOutputsRunRequest(BaseModel):
@@ -1074,9 +1107,19 @@ class SubmitToolOutputsRunRequest(BaseModel):
     stream: bool | None = None
 
 
-class SubmitToolOutputsRunRequestToolOutputsItem(BaseModel):
-    output: str | None = None  # The output of the tool call to be submitted to continue the run.
-    tool_call_id: str | None = None  # The ID of the tool call in the `required_action` object within the run object the output is being...
+class ThreadObjectToolResourcesCodeInterpreter(BaseModel):
+    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
+
+
+class ThreadObjectToolResourcesFileSearch(BaseModel):
+    vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
+
+
+class ThreadObjectToolResources(BaseModel):
+    """A set of resources that are made available to the assistant's tools in this thread."""
+
+    code_interpreter: ThreadObjectToolResourcesCodeInterpreter | None = None
+    file_search: ThreadObjectToolResourcesFileSearch | None = None
 
 
 class ThreadObject(BaseModel):
@@ -1089,21 +1132,6 @@ class ThreadObject(BaseModel):
     tool_resources: ThreadObjectToolResources | None = _REQUIRED
 
 
-class ThreadObjectToolResources(BaseModel):
-    """A set of resources that are made available to the assistant's tools in this thread."""
-
-    code_interpreter: ThreadObjectToolResourcesCodeInterpreter | None = None
-    file_search: ThreadObjectToolResourcesFileSearch | None = None
-
-
-class ThreadObjectToolResourcesCodeInterpreter(BaseModel):
-    file_ids: list[str] | None = None  # A list of [file](/docs/api-reference/files) IDs made available to the `code_interpreter` tool.
-
-
-class ThreadObjectToolResourcesFileSearch(BaseModel):
-    vector_store_ids: list[str] | None = None  # The [vector store](/docs/api-reference/vector-stores/object) attached to this thread.
-
-
 class ThreadStreamEvent2(BaseModel):
     """Occurs when a new [thread](/docs/api-reference/threads/object) is created."""
 
@@ -1112,27 +1140,15 @@ class ThreadStreamEvent2(BaseModel):
     enabled: bool | None = None  # Whether to enable input audio transcription.
 
 
+ThreadStreamEvent = ThreadStreamEvent2
+
+
 class TruncationObject(BaseModel):
     """Thread Truncation Controls"""
 
     type: Literal["auto", "last_messages"] | str = _REQUIRED  # The truncation strategy to use for the thread.
     last_messages: int | None = None
 
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-AssistantStreamEvent = dict[str, Any]  # Represents an event emitted when streaming a Run.
-AssistantSupportedModels = Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str
-AssistantsApiResponseFormatOption = Literal["auto"] | str | _shared.ResponseFormatText | _shared.ResponseFormatJsonObject | _shared.ResponseFormatJsonSchema  # Specifies the format that the model must output.
-AssistantsApiToolChoiceOption = Literal["none", "auto", "required"] | str | AssistantsNamedToolChoice | AssistantsNamedToolChoice_CodeInterpreter | AssistantsNamedToolChoice_FileSearch  # Controls which (if any) tool is called by the model.
-FileSearchRanker = Literal["auto", "default_2024_08_21"] | str  # The ranker to use for the file search.
-MessageStreamEvent = dict[str, Any]
-RunCompletionUsage = RunCompletionUsage2 | None
-RunStepCompletionUsage = RunStepCompletionUsage2 | None
-RunStepStreamEvent = dict[str, Any]
-RunStreamEvent = dict[str, Any]
-ThreadStreamEvent = ThreadStreamEvent2
 
 # Names of the official `openai` SDK.
 Assistant = AssistantObject
@@ -1154,71 +1170,71 @@ if TYPE_CHECKING:
 class AssistantCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
 
-    model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
-    description: str | None
-    instructions: str | None
-    metadata: Mapping[str, str] | None
-    name: str | None
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
-    response_format: Literal["auto"] | str | Mapping[str, Any] | None
-    temperature: float | None
-    tool_resources: Mapping[str, Any] | None
-    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
-    top_p: float | None
+    model: 'Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]'  # ID of the model to use.
+    description: 'str | None'
+    instructions: 'str | None'
+    metadata: 'Mapping[str, str] | None'
+    name: 'str | None'
+    reasoning_effort: 'Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None'
+    response_format: 'Literal["auto"] | str | Mapping[str, Any] | None'
+    temperature: 'float | None'
+    tool_resources: 'Mapping[str, Any] | None'
+    tools: 'Iterable[Mapping[str, Any] | FileSearchToolParam]'  # A list of tool enabled on the assistant.
+    top_p: 'float | None'
 
 
 class AssistantUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
 
-    model: Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]  # ID of the model to use.
-    description: str | None
-    instructions: str | None
-    metadata: Mapping[str, str] | None
-    name: str | None
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
-    response_format: Literal["auto"] | str | Mapping[str, Any] | None
-    temperature: float | None
-    tool_resources: Mapping[str, Any] | None
-    tools: Iterable[Mapping[str, Any] | FileSearchToolParam]  # A list of tool enabled on the assistant.
-    top_p: float | None
+    model: 'Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]'  # ID of the model to use.
+    description: 'str | None'
+    instructions: 'str | None'
+    metadata: 'Mapping[str, str] | None'
+    name: 'str | None'
+    reasoning_effort: 'Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None'
+    response_format: 'Literal["auto"] | str | Mapping[str, Any] | None'
+    temperature: 'float | None'
+    tool_resources: 'Mapping[str, Any] | None'
+    tools: 'Iterable[Mapping[str, Any] | FileSearchToolParam]'  # A list of tool enabled on the assistant.
+    top_p: 'float | None'
 
 
 class FileSearchToolParam(TypedDict, total=False):
     """The ``dict`` form of ``AssistantToolsFileSearch`` (the official SDK's request type)."""
 
-    type: Required[Literal["file_search"]]
-    file_search: Mapping[str, Any]  # Overrides for the file search tool.
+    type: 'Required[Literal["file_search"]]'
+    file_search: 'Mapping[str, Any]'  # Overrides for the file search tool.
 
 
 class ImageFileContentBlockParam(TypedDict, total=False):
     """The ``dict`` form of ``MessageContentImageFileObject`` (the official SDK's request type)."""
 
-    type: Required[Literal["image_file"]]
-    image_file: Required[Mapping[str, Any]]
+    type: 'Required[Literal["image_file"]]'
+    image_file: 'Required[Mapping[str, Any]]'
 
 
 class ImageURLContentBlockParam(TypedDict, total=False):
     """The ``dict`` form of ``MessageContentImageUrlObject`` (the official SDK's request type)."""
 
-    type: Required[Literal["image_url"]]
-    image_url: Required[Mapping[str, Any]]
+    type: 'Required[Literal["image_url"]]'
+    image_url: 'Required[Mapping[str, Any]]'
 
 
 class MessageCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateMessageRequest`` (the official SDK's request type)."""
 
-    content: Required[str | Iterable[ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]]]
-    role: Required[Literal["user", "assistant"] | str]  # The role of the entity that is creating the message.
-    attachments: Iterable[Mapping[str, Any]] | None
-    metadata: Mapping[str, str] | None
+    content: 'Required[str | Iterable[ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]]]'
+    role: 'Required[Literal["user", "assistant"] | str]'  # The role of the entity that is creating the message.
+    attachments: 'Iterable[Mapping[str, Any]] | None'
+    metadata: 'Mapping[str, str] | None'
 
 
 class ThreadCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateThreadRequest`` (the official SDK's request type)."""
 
-    messages: Iterable[MessageCreateParams]  # A list of [messages](/docs/api-reference/messages) to start the thread with.
-    metadata: Mapping[str, str] | None
-    tool_resources: Mapping[str, Any] | None
+    messages: 'Iterable[MessageCreateParams]'  # A list of [messages](/docs/api-reference/messages) to start the thread with.
+    metadata: 'Mapping[str, str] | None'
+    tool_resources: 'Mapping[str, Any] | None'
 
 
 AssistantToolParam = FileSearchToolParam | Mapping[str, Any]

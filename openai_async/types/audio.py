@@ -2,18 +2,21 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the audio API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import shared as _shared
+
 __all__ = ["AudioResponseFormat", "CreateSpeechRequest", "CreateSpeechResponseStreamEvent", "CreateTranscriptionRequest", "CreateTranscriptionResponseDiarizedJson", "CreateTranscriptionResponseJson", "CreateTranscriptionResponseJsonLogprobsItem", "CreateTranscriptionResponseStreamEvent", "CreateTranscriptionResponseVerboseJson", "CreateTranslationRequest", "CreateTranslationResponseJson", "CreateTranslationResponseVerboseJson", "CreateVoiceConsentRequest", "CreateVoiceRequest", "SpeechAudioDeltaEvent", "SpeechAudioDoneEvent", "SpeechAudioDoneEventUsage", "SpeechCreateParams", "TranscriptTextDeltaEvent", "TranscriptTextDeltaEventLogprobsItem", "TranscriptTextDoneEvent", "TranscriptTextDoneEventLogprobsItem", "TranscriptTextSegmentEvent", "Transcription", "TranscriptionChunkingStrategy", "TranscriptionCreateResponse", "TranscriptionDiarized", "TranscriptionDiarizedSegment", "TranscriptionInclude", "TranscriptionSegment", "TranscriptionTextDeltaEvent", "TranscriptionTextDoneEvent", "TranscriptionTextSegmentEvent", "TranscriptionVerbose", "TranscriptionWord", "Translation", "TranslationCreateParams", "TranslationCreateResponse", "TranslationVerbose", "UpdateVoiceConsentRequest", "VadConfig", "VoiceConsentCreateParams", "VoiceConsentDeletedResource", "VoiceConsentListResource", "VoiceConsentResource", "VoiceResource"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+AudioResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | str  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, `vtt`,...
+
 
 class CreateSpeechRequest(BaseModel):
     input: str = _REQUIRED  # The text to generate audio for.
@@ -23,6 +26,39 @@ class CreateSpeechRequest(BaseModel):
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str | None = None  # The format to audio in.
     speed: float | None = None  # The speed of the generated audio.
     stream_format: Literal["sse", "audio"] | str | None = None  # The format to stream the audio in.
+
+
+class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
+    """Emitted for each chunk of audio data generated during speech synthesis."""
+
+    type: ClassVar[Literal["speech.audio.delta"]] = "speech.audio.delta"
+    audio: str = _REQUIRED  # A chunk of Base64-encoded audio data.
+
+
+class SpeechAudioDoneEventUsage(BaseModel):
+    """Token usage statistics for the request."""
+
+    input_tokens: int = _REQUIRED  # Number of input tokens in the prompt.
+    output_tokens: int = _REQUIRED  # Number of output tokens generated.
+    total_tokens: int = _REQUIRED  # Total number of tokens used (input + output).
+
+
+class SpeechAudioDoneEvent(BaseModel, tag_field="type", tag="speech.audio.done"):
+    """Emitted when the speech synthesis is complete and all audio has been streamed."""
+
+    type: ClassVar[Literal["speech.audio.done"]] = "speech.audio.done"
+    usage: SpeechAudioDoneEventUsage = _REQUIRED  # Token usage statistics for the request.
+
+
+CreateSpeechResponseStreamEvent = SpeechAudioDeltaEvent | SpeechAudioDoneEvent
+TranscriptionInclude = Literal["logprobs"] | str
+
+
+class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
+    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
+    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Sensitivity threshold (0.0 to 1.0) for voice activity detection.
 
 
 class CreateTranscriptionRequest(BaseModel):
@@ -42,6 +78,17 @@ class CreateTranscriptionRequest(BaseModel):
     timestamp_granularities: list[Literal["word", "segment"] | str] | None = None  # The timestamp granularities to populate for this transcription.
 
 
+class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
+    """A segment of diarized transcript text with speaker metadata."""
+
+    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
+    id: str = _REQUIRED  # Unique identifier for the segment.
+    end: float = _REQUIRED  # End timestamp of the segment in seconds.
+    speaker: str = _REQUIRED  # Speaker label for this segment.
+    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
+    text: str = _REQUIRED  # Transcript text for this segment.
+
+
 class CreateTranscriptionResponseDiarizedJson(BaseModel):
     """Represents a diarized transcription response returned by the model, including the combined transcript and speaker-segment annotations."""
 
@@ -50,6 +97,12 @@ class CreateTranscriptionResponseDiarizedJson(BaseModel):
     task: Literal["transcribe"] | str = _REQUIRED  # The type of task that was run.
     text: str = _REQUIRED  # The concatenated transcript text for the entire audio input.
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token or duration usage statistics for the request.
+
+
+class CreateTranscriptionResponseJsonLogprobsItem(BaseModel):
+    bytes: list[float] | None = None  # The bytes of the token.
+    logprob: float | None = None  # The log probability of the token.
+    token: str | None = None  # The token in the transcription.
 
 
 class CreateTranscriptionResponseJson(BaseModel):
@@ -61,10 +114,68 @@ class CreateTranscriptionResponseJson(BaseModel):
     usage: _shared.TranscriptTextUsageTokens | _shared.TranscriptTextUsageDuration | None = None  # Token usage statistics for the request.
 
 
-class CreateTranscriptionResponseJsonLogprobsItem(BaseModel):
-    bytes: list[float] | None = None  # The bytes of the token.
+class TranscriptTextDeltaEventLogprobsItem(BaseModel):
+    bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
     logprob: float | None = None  # The log probability of the token.
-    token: str | None = None  # The token in the transcription.
+    token: str | None = None  # The token that was used to generate the log probability.
+
+
+class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text.delta"):
+    """Emitted when there is an additional text delta."""
+
+    type: ClassVar[Literal["transcript.text.delta"]] = "transcript.text.delta"
+    delta: str = _REQUIRED  # The text delta that was additionally transcribed.
+    logprobs: list[TranscriptTextDeltaEventLogprobsItem] | None = None  # The log probabilities of the delta.
+    segment_id: str | None = None  # Identifier of the diarized segment that this delta belongs to.
+
+
+class TranscriptTextDoneEventLogprobsItem(BaseModel):
+    bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
+    logprob: float | None = None  # The log probability of the token.
+    token: str | None = None  # The token that was used to generate the log probability.
+
+
+class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
+    """Emitted when the transcription is complete."""
+
+    type: ClassVar[Literal["transcript.text.done"]] = "transcript.text.done"
+    text: str = _REQUIRED  # The text that was transcribed.
+    languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
+    logprobs: list[TranscriptTextDoneEventLogprobsItem] | None = None  # The log probabilities of the individual tokens in the transcription.
+    usage: _shared.TranscriptTextUsageTokens | None = None
+
+
+class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
+    """Emitted when a diarized transcription returns a completed segment with speaker information."""
+
+    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
+    id: str = _REQUIRED  # Unique identifier for the segment.
+    end: float = _REQUIRED  # End timestamp of the segment in seconds.
+    speaker: str = _REQUIRED  # Speaker label for this segment.
+    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
+    text: str = _REQUIRED  # Transcript text for this segment.
+
+
+CreateTranscriptionResponseStreamEvent = TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent
+
+
+class TranscriptionSegment(BaseModel):
+    id: int = _REQUIRED  # Unique identifier of the segment.
+    avg_logprob: float = _REQUIRED  # Average logprob of the segment.
+    compression_ratio: float = _REQUIRED  # Compression ratio of the segment.
+    end: float = _REQUIRED  # End time of the segment in seconds.
+    no_speech_prob: float = _REQUIRED  # Probability of no speech in the segment.
+    seek: int = _REQUIRED  # Seek offset of the segment.
+    start: float = _REQUIRED  # Start time of the segment in seconds.
+    temperature: float = _REQUIRED  # Temperature parameter used for generating the segment.
+    text: str = _REQUIRED  # Text content of the segment.
+    tokens: list[int] = _REQUIRED  # Array of token IDs for the text content.
+
+
+class TranscriptionWord(BaseModel):
+    end: float = _REQUIRED  # End time of the word in seconds.
+    start: float = _REQUIRED  # Start time of the word in seconds.
+    word: str = _REQUIRED  # The text content of the word.
 
 
 class CreateTranscriptionResponseVerboseJson(BaseModel):
@@ -109,123 +220,17 @@ class CreateVoiceRequest(BaseModel):
     name: str = _REQUIRED  # The name of the new voice.
 
 
-class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
-    """Emitted for each chunk of audio data generated during speech synthesis."""
-
-    type: ClassVar[Literal["speech.audio.delta"]] = "speech.audio.delta"
-    audio: str = _REQUIRED  # A chunk of Base64-encoded audio data.
-
-
-class SpeechAudioDoneEvent(BaseModel, tag_field="type", tag="speech.audio.done"):
-    """Emitted when the speech synthesis is complete and all audio has been streamed."""
-
-    type: ClassVar[Literal["speech.audio.done"]] = "speech.audio.done"
-    usage: SpeechAudioDoneEventUsage = _REQUIRED  # Token usage statistics for the request.
-
-
-class SpeechAudioDoneEventUsage(BaseModel):
-    """Token usage statistics for the request."""
-
-    input_tokens: int = _REQUIRED  # Number of input tokens in the prompt.
-    output_tokens: int = _REQUIRED  # Number of output tokens generated.
-    total_tokens: int = _REQUIRED  # Total number of tokens used (input + output).
-
-
-class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text.delta"):
-    """Emitted when there is an additional text delta."""
-
-    type: ClassVar[Literal["transcript.text.delta"]] = "transcript.text.delta"
-    delta: str = _REQUIRED  # The text delta that was additionally transcribed.
-    logprobs: list[TranscriptTextDeltaEventLogprobsItem] | None = None  # The log probabilities of the delta.
-    segment_id: str | None = None  # Identifier of the diarized segment that this delta belongs to.
-
-
-class TranscriptTextDeltaEventLogprobsItem(BaseModel):
-    bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
-    logprob: float | None = None  # The log probability of the token.
-    token: str | None = None  # The token that was used to generate the log probability.
-
-
-class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
-    """Emitted when the transcription is complete."""
-
-    type: ClassVar[Literal["transcript.text.done"]] = "transcript.text.done"
-    text: str = _REQUIRED  # The text that was transcribed.
-    languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
-    logprobs: list[TranscriptTextDoneEventLogprobsItem] | None = None  # The log probabilities of the individual tokens in the transcription.
-    usage: _shared.TranscriptTextUsageTokens | None = None
-
-
-class TranscriptTextDoneEventLogprobsItem(BaseModel):
-    bytes: list[int] | None = None  # The bytes that were used to generate the log probability.
-    logprob: float | None = None  # The log probability of the token.
-    token: str | None = None  # The token that was used to generate the log probability.
-
-
-class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
-    """Emitted when a diarized transcription returns a completed segment with speaker information."""
-
-    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
-    id: str = _REQUIRED  # Unique identifier for the segment.
-    end: float = _REQUIRED  # End timestamp of the segment in seconds.
-    speaker: str = _REQUIRED  # Speaker label for this segment.
-    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
-    text: str = _REQUIRED  # Transcript text for this segment.
-
-
-class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
-    """A segment of diarized transcript text with speaker metadata."""
-
-    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
-    id: str = _REQUIRED  # Unique identifier for the segment.
-    end: float = _REQUIRED  # End timestamp of the segment in seconds.
-    speaker: str = _REQUIRED  # Speaker label for this segment.
-    start: float = _REQUIRED  # Start timestamp of the segment in seconds.
-    text: str = _REQUIRED  # Transcript text for this segment.
-
-
-class TranscriptionSegment(BaseModel):
-    id: int = _REQUIRED  # Unique identifier of the segment.
-    avg_logprob: float = _REQUIRED  # Average logprob of the segment.
-    compression_ratio: float = _REQUIRED  # Compression ratio of the segment.
-    end: float = _REQUIRED  # End time of the segment in seconds.
-    no_speech_prob: float = _REQUIRED  # Probability of no speech in the segment.
-    seek: int = _REQUIRED  # Seek offset of the segment.
-    start: float = _REQUIRED  # Start time of the segment in seconds.
-    temperature: float = _REQUIRED  # Temperature parameter used for generating the segment.
-    text: str = _REQUIRED  # Text content of the segment.
-    tokens: list[int] = _REQUIRED  # Array of token IDs for the text content.
-
-
-class TranscriptionWord(BaseModel):
-    end: float = _REQUIRED  # End time of the word in seconds.
-    start: float = _REQUIRED  # Start time of the word in seconds.
-    word: str = _REQUIRED  # The text content of the word.
+TranscriptionChunkingStrategy = Literal["auto"] | str | VadConfig  # Controls how the audio is cut into chunks.
 
 
 class UpdateVoiceConsentRequest(BaseModel):
     name: str = _REQUIRED  # The updated label for this consent recording.
 
 
-class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
-    type: ClassVar[Literal["server_vad"]] = "server_vad"
-    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
-    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
-    threshold: float | None = None  # Sensitivity threshold (0.0 to 1.0) for voice activity detection.
-
-
 class VoiceConsentDeletedResource(BaseModel):
     id: str = _REQUIRED  # The consent recording identifier.
     deleted: bool = _REQUIRED
     object: Literal["audio.voice_consent"] | str = _REQUIRED
-
-
-class VoiceConsentListResource(BaseModel):
-    data: list[VoiceConsentResource] = _REQUIRED
-    has_more: bool = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED
-    first_id: str | None = None
-    last_id: str | None = None
 
 
 class VoiceConsentResource(BaseModel):
@@ -238,6 +243,14 @@ class VoiceConsentResource(BaseModel):
     object: Literal["audio.voice_consent"] | str = _REQUIRED  # The object type, which is always `audio.voice_consent`.
 
 
+class VoiceConsentListResource(BaseModel):
+    data: list[VoiceConsentResource] = _REQUIRED
+    has_more: bool = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
+    first_id: str | None = None
+    last_id: str | None = None
+
+
 class VoiceResource(BaseModel):
     """Voice"""
 
@@ -246,15 +259,6 @@ class VoiceResource(BaseModel):
     name: str = _REQUIRED  # The name of the voice.
     object: Literal["audio.voice"] | str = _REQUIRED  # The object type, which is always `audio.voice`.
 
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-AudioResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | str  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, `vtt`,...
-CreateSpeechResponseStreamEvent = SpeechAudioDeltaEvent | SpeechAudioDoneEvent
-CreateTranscriptionResponseStreamEvent = TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent
-TranscriptionChunkingStrategy = Literal["auto"] | str | VadConfig  # Controls how the audio is cut into chunks.
-TranscriptionInclude = Literal["logprobs"] | str
 
 # Names of the official `openai` SDK.
 Transcription = CreateTranscriptionResponseJson
@@ -273,31 +277,31 @@ if TYPE_CHECKING:
 class SpeechCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateSpeechRequest`` (the official SDK's request type)."""
 
-    input: Required[str]  # The text to generate audio for.
-    model: Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
-    voice: Required[str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]]  # The voice to use when generating the audio.
-    instructions: str  # Control the voice of your generated audio with additional instructions.
-    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str  # The format to audio in.
-    speed: float  # The speed of the generated audio.
-    stream_format: Literal["sse", "audio"] | str  # The format to stream the audio in.
+    input: 'Required[str]'  # The text to generate audio for.
+    model: 'Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]'  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
+    voice: 'Required[str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]]'  # The voice to use when generating the audio.
+    instructions: 'str'  # Control the voice of your generated audio with additional instructions.
+    response_format: 'Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str'  # The format to audio in.
+    speed: 'float'  # The speed of the generated audio.
+    stream_format: 'Literal["sse", "audio"] | str'  # The format to stream the audio in.
 
 
 class TranslationCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateTranslationRequest`` (the official SDK's request type)."""
 
-    file: Required[bytes]  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
-    model: Required[str | Literal["whisper-1"]]  # ID of the model to use.
-    prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
-    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | str  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
-    temperature: float  # The sampling temperature, between 0 and 1.
+    file: 'Required[bytes]'  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
+    model: 'Required[str | Literal["whisper-1"]]'  # ID of the model to use.
+    prompt: 'str'  # An optional text to guide the model's style or continue a previous audio segment.
+    response_format: 'Literal["json", "text", "srt", "verbose_json", "vtt"] | str'  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
+    temperature: 'float'  # The sampling temperature, between 0 and 1.
 
 
 class VoiceConsentCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVoiceConsentRequest`` (the official SDK's request type)."""
 
-    language: Required[str]  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
-    name: Required[str]  # The label to use for this consent recording.
-    recording: Required[bytes]  # The consent audio recording file.
+    language: 'Required[str]'  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
+    name: 'Required[str]'  # The label to use for this consent recording.
+    recording: 'Required[bytes]'  # The consent audio recording file.
 
 
 TranscriptionCreateResponse = dict[str, Any]

@@ -2,18 +2,60 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the batch API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import shared as _shared
+
 __all__ = ["Batch", "BatchCreateParams", "BatchError", "BatchErrors", "BatchFileExpirationAfter", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails", "BatchUsageOutputTokensDetails", "CreateBatchRequest", "ListBatchesResponse", "TokenUsage"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+class BatchError(BaseModel):
+    code: str | None = None  # An error code identifying the error type.
+    line: int | None = None
+    message: str | None = None  # A human-readable message providing more details about the error.
+    param: str | None = None
+
+
+class BatchErrors(BaseModel):
+    data: list[BatchError] | None = None
+    object: str | None = None  # The object type, which is always `list`.
+
+
+class BatchRequestCounts(BaseModel):
+    """The request counts for different statuses within the batch."""
+
+    completed: int = _REQUIRED  # Number of requests that have been completed successfully.
+    failed: int = _REQUIRED  # Number of requests that have failed.
+    total: int = _REQUIRED  # Total number of requests in the batch.
+
+
+class BatchUsageInputTokensDetails(BaseModel):
+    """A detailed breakdown of the input tokens."""
+
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
+
+
+class BatchUsageOutputTokensDetails(BaseModel):
+    """A detailed breakdown of the output tokens."""
+
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
+
+
+class BatchUsage(BaseModel):
+    """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
+
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: BatchUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: BatchUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
+
 
 class Batch(BaseModel):
     id: str = _REQUIRED
@@ -40,53 +82,11 @@ class Batch(BaseModel):
     usage: BatchUsage | None = None  # Represents token usage details including input tokens, output tokens, a breakdown of output token...
 
 
-class BatchError(BaseModel):
-    code: str | None = None  # An error code identifying the error type.
-    line: int | None = None
-    message: str | None = None  # A human-readable message providing more details about the error.
-    param: str | None = None
-
-
-class BatchErrors(BaseModel):
-    data: list[BatchError] | None = None
-    object: str | None = None  # The object type, which is always `list`.
-
-
 class BatchFileExpirationAfter(BaseModel):
     """File expiration policy"""
 
     anchor: Literal["created_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
     seconds: int = _REQUIRED  # The number of seconds after the anchor time that the file will expire.
-
-
-class BatchRequestCounts(BaseModel):
-    """The request counts for different statuses within the batch."""
-
-    completed: int = _REQUIRED  # Number of requests that have been completed successfully.
-    failed: int = _REQUIRED  # Number of requests that have failed.
-    total: int = _REQUIRED  # Total number of requests in the batch.
-
-
-class BatchUsage(BaseModel):
-    """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
-
-    input_tokens: int = _REQUIRED  # The number of input tokens.
-    input_tokens_details: BatchUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
-    output_tokens: int = _REQUIRED  # The number of output tokens.
-    output_tokens_details: BatchUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
-    total_tokens: int = _REQUIRED  # The total number of tokens used.
-
-
-class BatchUsageInputTokensDetails(BaseModel):
-    """A detailed breakdown of the input tokens."""
-
-    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
-
-
-class BatchUsageOutputTokensDetails(BaseModel):
-    """A detailed breakdown of the output tokens."""
-
-    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class CreateBatchRequest(BaseModel):
@@ -105,10 +105,6 @@ class ListBatchesResponse(BaseModel):
     last_id: str | None = None
 
 
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
@@ -121,11 +117,11 @@ if TYPE_CHECKING:
 class BatchCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateBatchRequest`` (the official SDK's request type)."""
 
-    completion_window: Required[Literal["24h"] | str]  # The time frame within which the batch should be processed.
-    endpoint: Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]  # The endpoint to be used for all requests in the batch.
-    input_file_id: Required[str]  # The ID of an uploaded file that contains requests for the new batch.
-    metadata: Mapping[str, str] | None
-    output_expires_after: Mapping[str, Any]
+    completion_window: 'Required[Literal["24h"] | str]'  # The time frame within which the batch should be processed.
+    endpoint: 'Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]'  # The endpoint to be used for all requests in the batch.
+    input_file_id: 'Required[str]'  # The ID of an uploaded file that contains requests for the new batch.
+    metadata: 'Mapping[str, str] | None'
+    output_expires_after: 'Mapping[str, Any]'
 
 
 TokenUsage = BatchUsage

@@ -2,13 +2,13 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the chat API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
+
+from . import shared as _shared
 
 __all__ = ["ChatCompletion", "ChatCompletionAllowedToolChoiceParam", "ChatCompletionAllowedTools", "ChatCompletionAllowedToolsChoice", "ChatCompletionAllowedToolsParam", "ChatCompletionAssistantMessageParam", "ChatCompletionAudio", "ChatCompletionAudioParam", "ChatCompletionChunk", "ChatCompletionContentPartImage", "ChatCompletionContentPartImageParam", "ChatCompletionContentPartInputAudioParam", "ChatCompletionContentPartParam", "ChatCompletionContentPartRefusalParam", "ChatCompletionContentPartText", "ChatCompletionContentPartTextParam", "ChatCompletionCustomToolParam", "ChatCompletionDeleted", "ChatCompletionDeveloperMessageParam", "ChatCompletionFunctionCallOption", "ChatCompletionFunctionCallOptionParam", "ChatCompletionFunctionMessageParam", "ChatCompletionFunctionTool", "ChatCompletionFunctionToolParam", "ChatCompletionFunctions", "ChatCompletionList", "ChatCompletionMessage", "ChatCompletionMessageCustomToolCall", "ChatCompletionMessageCustomToolCallCustom", "ChatCompletionMessageCustomToolCallParam", "ChatCompletionMessageFunctionToolCall", "ChatCompletionMessageFunctionToolCallParam", "ChatCompletionMessageList", "ChatCompletionMessageListDataItem", "ChatCompletionMessageListDataItemAnnotationsItem", "ChatCompletionMessageListDataItemAnnotationsItemUrlCitation", "ChatCompletionMessageListDataItemAudio", "ChatCompletionMessageListDataItemFunctionCall", "ChatCompletionMessageParam", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ChatCompletionMessageToolCallChunkFunction", "ChatCompletionMessageToolCallFunction", "ChatCompletionMessageToolCallParam", "ChatCompletionMessageToolCallUnion", "ChatCompletionMessageToolCallUnionParam", "ChatCompletionMessageToolCalls", "ChatCompletionModalities", "ChatCompletionModeration", "ChatCompletionModerationError", "ChatCompletionModerationResults", "ChatCompletionNamedToolChoice", "ChatCompletionNamedToolChoiceCustom", "ChatCompletionNamedToolChoiceCustomCustom", "ChatCompletionNamedToolChoiceCustomParam", "ChatCompletionNamedToolChoiceFunction", "ChatCompletionNamedToolChoiceParam", "ChatCompletionPredictionContentParam", "ChatCompletionRequestAssistantMessage", "ChatCompletionRequestAssistantMessageAudio", "ChatCompletionRequestAssistantMessageContentPart", "ChatCompletionRequestAssistantMessageFunctionCall", "ChatCompletionRequestDeveloperMessage", "ChatCompletionRequestFunctionMessage", "ChatCompletionRequestMessage", "ChatCompletionRequestMessageContentPartAudio", "ChatCompletionRequestMessageContentPartAudioInputAudio", "ChatCompletionRequestMessageContentPartFile", "ChatCompletionRequestMessageContentPartFileFile", "ChatCompletionRequestMessageContentPartImage", "ChatCompletionRequestMessageContentPartImageImageUrl", "ChatCompletionRequestMessageContentPartRefusal", "ChatCompletionRequestMessageContentPartText", "ChatCompletionRequestSystemMessage", "ChatCompletionRequestSystemMessageContentPart", "ChatCompletionRequestToolMessage", "ChatCompletionRequestToolMessageContentPart", "ChatCompletionRequestUserMessage", "ChatCompletionRequestUserMessageContentPart", "ChatCompletionResponseMessage", "ChatCompletionResponseMessageAnnotationsItem", "ChatCompletionResponseMessageAnnotationsItemUrlCitation", "ChatCompletionResponseMessageAudio", "ChatCompletionResponseMessageFunctionCall", "ChatCompletionRole", "ChatCompletionStoreMessage", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions2", "ChatCompletionStreamOptionsParam", "ChatCompletionStreamResponseDelta", "ChatCompletionStreamResponseDeltaFunctionCall", "ChatCompletionSystemMessageParam", "ChatCompletionTokenLogprob", "ChatCompletionTokenLogprobTopLogprobsItem", "ChatCompletionTool", "ChatCompletionToolChoiceOption", "ChatCompletionToolChoiceOptionParam", "ChatCompletionToolMessageParam", "ChatCompletionToolParam", "ChatCompletionToolUnionParam", "ChatCompletionUserMessageParam", "Choice", "CreateChatCompletionRequest", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestMessageParam", "CreateChatCompletionRequestWebSearchOptions", "CreateChatCompletionRequestWebSearchOptionsUserLocation", "CreateChatCompletionResponse", "CreateChatCompletionResponseChoicesItem", "CreateChatCompletionResponseChoicesItemLogprobs", "CreateChatCompletionStreamResponse", "CreateChatCompletionStreamResponseChoicesItem", "CreateChatCompletionStreamResponseChoicesItemLogprobs", "CustomToolChatCompletions", "CustomToolChatCompletionsCustom", "CustomToolChatCompletionsCustomFormatGrammar", "CustomToolChatCompletionsCustomFormatGrammarGrammar", "CustomToolChatCompletionsCustomFormatText", "PredictionContent", "ResponseModalities", "ServiceTier", "WebSearchContextSize", "WebSearchLocation"]
 
@@ -47,121 +47,6 @@ class ChatCompletionFunctions(BaseModel):
     parameters: _shared.FunctionParameters | None = None
 
 
-class ChatCompletionList(BaseModel):
-    """ChatCompletionList"""
-
-    data: list[CreateChatCompletionResponse] = _REQUIRED  # An array of chat completion objects.
-    first_id: str = _REQUIRED  # The identifier of the first chat completion in the data array.
-    has_more: bool = _REQUIRED  # Indicates whether there are more Chat Completions available.
-    last_id: str = _REQUIRED  # The identifier of the last chat completion in the data array.
-    object: Literal["list"] | str = _REQUIRED  # The type of this object.
-
-
-class ChatCompletionMessageCustomToolCall(BaseModel, tag_field="type", tag="custom"):
-    """Custom tool call"""
-
-    type: ClassVar[Literal["custom"]] = "custom"
-    id: str = _REQUIRED  # The ID of the tool call.
-    custom: ChatCompletionMessageCustomToolCallCustom = _REQUIRED  # The custom tool that the model called.
-
-
-class ChatCompletionMessageCustomToolCallCustom(BaseModel):
-    """The custom tool that the model called."""
-
-    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
-    name: str = _REQUIRED  # The name of the custom tool to call.
-
-
-class ChatCompletionMessageList(BaseModel):
-    """ChatCompletionMessageList"""
-
-    data: list[ChatCompletionMessageListDataItem] = _REQUIRED  # An array of chat completion message objects.
-    first_id: str = _REQUIRED  # The identifier of the first chat message in the data array.
-    has_more: bool = _REQUIRED  # Indicates whether there are more chat messages available.
-    last_id: str = _REQUIRED  # The identifier of the last chat message in the data array.
-    object: Literal["list"] | str = _REQUIRED  # The type of this object.
-
-
-class ChatCompletionMessageListDataItem(BaseModel):
-    """A chat completion message generated by the model."""
-
-    id: str = _REQUIRED  # The identifier of the chat message.
-    content: str | None = _REQUIRED
-    refusal: str | None = _REQUIRED
-    role: Literal["assistant"] | str = _REQUIRED  # The role of the author of this message.
-    annotations: list[ChatCompletionMessageListDataItemAnnotationsItem] | None = None  # Annotations for the message, when applicable, as when using the [web search tool](/docs/guides/to...
-    audio: ChatCompletionMessageListDataItemAudio | None = None
-    content_parts: list[ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage] | None = None
-    function_call: ChatCompletionMessageListDataItemFunctionCall | None = None  # Deprecated and replaced by `tool_calls`.
-    tool_calls: ChatCompletionMessageToolCalls | None = None
-
-
-class ChatCompletionMessageListDataItemAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
-    """A URL citation when using web search."""
-
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
-    url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
-
-
-class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(BaseModel):
-    """A URL citation when using web search."""
-
-    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
-    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
-    title: str = _REQUIRED  # The title of the web resource.
-    url: str = _REQUIRED  # The URL of the web resource.
-
-
-class ChatCompletionMessageListDataItemAudio(BaseModel):
-    """If the audio output modality is requested, this object contains data about the audio response from the model."""
-
-    id: str = _REQUIRED  # Unique identifier for this audio response.
-    data: str = _REQUIRED  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
-    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
-    transcript: str = _REQUIRED  # Transcript of the audio generated by the model.
-
-
-class ChatCompletionMessageListDataItemFunctionCall(BaseModel):
-    """Deprecated and replaced by `tool_calls`."""
-
-    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str = _REQUIRED  # The name of the function to call.
-
-
-class ChatCompletionMessageToolCall(BaseModel, tag_field="type", tag="function"):
-    """Function tool call"""
-
-    type: ClassVar[Literal["function"]] = "function"
-    id: str = _REQUIRED  # The ID of the tool call.
-    function: ChatCompletionMessageToolCallFunction = _REQUIRED  # The function that the model called.
-
-
-class ChatCompletionMessageToolCallChunk(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
-    index: int = _REQUIRED
-    id: str | None = None  # The ID of the tool call.
-    function: ChatCompletionMessageToolCallChunkFunction | None = None
-
-
-class ChatCompletionMessageToolCallChunkFunction(BaseModel):
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str | None = None  # The name of the function to call.
-
-
-class ChatCompletionMessageToolCallFunction(BaseModel):
-    """The function that the model called."""
-
-    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str = _REQUIRED  # The name of the function to call.
-
-
-class ChatCompletionModeration(BaseModel):
-    """Moderation results or errors for the request input and generated output."""
-
-    input: ChatCompletionModerationResults | ChatCompletionModerationError = _REQUIRED  # Moderation for the request input.
-    output: ChatCompletionModerationResults | ChatCompletionModerationError = _REQUIRED  # Moderation for the generated output.
-
-
 class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
     """An error produced while attempting moderation."""
 
@@ -178,165 +63,44 @@ class ChatCompletionModerationResults(BaseModel, tag_field="type", tag="moderati
     results: list[_shared.ModerationResultBody] = _REQUIRED  # A list of moderation results.
 
 
-class ChatCompletionNamedToolChoice(BaseModel, tag_field="type", tag="function"):
-    """Function tool choice"""
+class ChatCompletionModeration(BaseModel):
+    """Moderation results or errors for the request input and generated output."""
 
-    type: ClassVar[Literal["function"]] = "function"
-    function: ChatCompletionNamedToolChoiceFunction = _REQUIRED
-
-
-class ChatCompletionNamedToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
-    """Custom tool choice"""
-
-    type: ClassVar[Literal["custom"]] = "custom"
-    custom: ChatCompletionNamedToolChoiceCustomCustom = _REQUIRED
+    input: ChatCompletionModerationResults | ChatCompletionModerationError = _REQUIRED  # Moderation for the request input.
+    output: ChatCompletionModerationResults | ChatCompletionModerationError = _REQUIRED  # Moderation for the generated output.
 
 
-class ChatCompletionNamedToolChoiceCustomCustom(BaseModel):
+class ChatCompletionMessageCustomToolCallCustom(BaseModel):
+    """The custom tool that the model called."""
+
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
     name: str = _REQUIRED  # The name of the custom tool to call.
 
 
-class ChatCompletionNamedToolChoiceFunction(BaseModel):
-    name: str = _REQUIRED  # The name of the function to call.
+class ChatCompletionMessageCustomToolCall(BaseModel, tag_field="type", tag="custom"):
+    """Custom tool call"""
+
+    type: ClassVar[Literal["custom"]] = "custom"
+    id: str = _REQUIRED  # The ID of the tool call.
+    custom: ChatCompletionMessageCustomToolCallCustom = _REQUIRED  # The custom tool that the model called.
 
 
-class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="assistant"):
-    """Assistant message"""
-
-    role: ClassVar[Literal["assistant"]] = "assistant"
-    audio: ChatCompletionRequestAssistantMessageAudio | None = None
-    content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
-    function_call: ChatCompletionRequestAssistantMessageFunctionCall | None = None
-    name: str | None = None  # An optional name for the participant.
-    refusal: str | None = None
-    tool_calls: ChatCompletionMessageToolCalls | None = None
-
-
-class ChatCompletionRequestAssistantMessageAudio(BaseModel):
-    """Data about a previous audio response from the model."""
-
-    id: str = _REQUIRED  # Unique identifier for a previous audio response from the model.
-
-
-class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
-    """Deprecated and replaced by `tool_calls`."""
+class ChatCompletionMessageToolCallFunction(BaseModel):
+    """The function that the model called."""
 
     arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
     name: str = _REQUIRED  # The name of the function to call.
 
 
-class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="developer"):
-    """Developer message"""
+class ChatCompletionMessageToolCall(BaseModel, tag_field="type", tag="function"):
+    """Function tool call"""
 
-    role: ClassVar[Literal["developer"]] = "developer"
-    content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The contents of the developer message.
-    name: str | None = None  # An optional name for the participant.
-
-
-class ChatCompletionRequestFunctionMessage(BaseModel, tag_field="role", tag="function"):
-    """Function message"""
-
-    role: ClassVar[Literal["function"]] = "function"
-    content: str | None = _REQUIRED
-    name: str = _REQUIRED  # The name of the function to call.
+    type: ClassVar[Literal["function"]] = "function"
+    id: str = _REQUIRED  # The ID of the tool call.
+    function: ChatCompletionMessageToolCallFunction = _REQUIRED  # The function that the model called.
 
 
-class ChatCompletionRequestMessageContentPartAudio(BaseModel, tag_field="type", tag="input_audio"):
-    """Audio content part"""
-
-    type: ClassVar[Literal["input_audio"]] = "input_audio"
-    input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio = _REQUIRED
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
-    data: str = _REQUIRED  # Base64 encoded audio data.
-    format: Literal["wav", "mp3"] | str = _REQUIRED  # The format of the encoded audio data.
-
-
-class ChatCompletionRequestMessageContentPartFile(BaseModel, tag_field="type", tag="file"):
-    """File content part"""
-
-    type: ClassVar[Literal["file"]] = "file"
-    file: ChatCompletionRequestMessageContentPartFileFile = _REQUIRED
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class ChatCompletionRequestMessageContentPartFileFile(BaseModel):
-    file_data: str | None = None  # The base64 encoded file data, used when passing the file to the model as a string.
-    file_id: str | None = None  # The ID of an uploaded file to use as input.
-    filename: str | None = None  # The name of the file, used when passing the file to the model as a string.
-
-
-class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", tag="image_url"):
-    """Image content part"""
-
-    type: ClassVar[Literal["image_url"]] = "image_url"
-    image_url: ChatCompletionRequestMessageContentPartImageImageUrl = _REQUIRED
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
-    url: str = _REQUIRED  # Either a URL of the image or the base64 encoded image data.
-    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
-
-
-class ChatCompletionRequestMessageContentPartRefusal(BaseModel, tag_field="type", tag="refusal"):
-    """Refusal content part"""
-
-    type: ClassVar[Literal["refusal"]] = "refusal"
-    refusal: str = _REQUIRED  # The refusal message generated by the model.
-
-
-class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", tag="text"):
-    """Text content part"""
-
-    type: ClassVar[Literal["text"]] = "text"
-    text: str = _REQUIRED  # The text content.
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class ChatCompletionRequestSystemMessage(BaseModel, tag_field="role", tag="system"):
-    """System message"""
-
-    role: ClassVar[Literal["system"]] = "system"
-    content: str | list[ChatCompletionRequestSystemMessageContentPart] = _REQUIRED  # The contents of the system message.
-    name: str | None = None  # An optional name for the participant.
-
-
-class ChatCompletionRequestToolMessage(BaseModel, tag_field="role", tag="tool"):
-    """Tool message"""
-
-    role: ClassVar[Literal["tool"]] = "tool"
-    content: str | list[ChatCompletionRequestToolMessageContentPart] = _REQUIRED  # The contents of the tool message.
-    tool_call_id: str = _REQUIRED  # Tool call that this message is responding to.
-
-
-class ChatCompletionRequestUserMessage(BaseModel, tag_field="role", tag="user"):
-    """User message"""
-
-    role: ClassVar[Literal["user"]] = "user"
-    content: str | list[ChatCompletionRequestUserMessageContentPart] = _REQUIRED  # The contents of the user message.
-    name: str | None = None  # An optional name for the participant.
-
-
-class ChatCompletionResponseMessage(BaseModel):
-    """A chat completion message generated by the model."""
-
-    content: str | None = _REQUIRED
-    refusal: str | None = _REQUIRED
-    role: Literal["assistant"] | str = _REQUIRED  # The role of the author of this message.
-    annotations: list[ChatCompletionResponseMessageAnnotationsItem] | None = None  # Annotations for the message, when applicable, as when using the [web search tool](/docs/guides/to...
-    audio: ChatCompletionResponseMessageAudio | None = None
-    function_call: ChatCompletionResponseMessageFunctionCall | None = None  # Deprecated and replaced by `tool_calls`.
-    tool_calls: ChatCompletionMessageToolCalls | None = None
-
-
-class ChatCompletionResponseMessageAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
-    """A URL citation when using web search."""
-
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
-    url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
+ChatCompletionMessageToolCalls = list[ChatCompletionMessageToolCall | ChatCompletionMessageCustomToolCall]  # The tool calls generated by the model, such as function calls.
 
 
 class ChatCompletionResponseMessageAnnotationsItemUrlCitation(BaseModel):
@@ -346,6 +110,13 @@ class ChatCompletionResponseMessageAnnotationsItemUrlCitation(BaseModel):
     start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
     title: str = _REQUIRED  # The title of the web resource.
     url: str = _REQUIRED  # The URL of the web resource.
+
+
+class ChatCompletionResponseMessageAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
+    """A URL citation when using web search."""
+
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
 class ChatCompletionResponseMessageAudio(BaseModel):
@@ -364,11 +135,317 @@ class ChatCompletionResponseMessageFunctionCall(BaseModel):
     name: str = _REQUIRED  # The name of the function to call.
 
 
+class ChatCompletionResponseMessage(BaseModel):
+    """A chat completion message generated by the model."""
+
+    content: str | None = _REQUIRED
+    refusal: str | None = _REQUIRED
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the author of this message.
+    annotations: list[ChatCompletionResponseMessageAnnotationsItem] | None = None  # Annotations for the message, when applicable, as when using the [web search tool](/docs/guides/to...
+    audio: ChatCompletionResponseMessageAudio | None = None
+    function_call: ChatCompletionResponseMessageFunctionCall | None = None  # Deprecated and replaced by `tool_calls`.
+    tool_calls: ChatCompletionMessageToolCalls | None = None
+
+
+class ChatCompletionTokenLogprobTopLogprobsItem(BaseModel):
+    bytes: list[int] | None = _REQUIRED
+    logprob: float = _REQUIRED  # The log probability of this token, if it is within the top 20 most likely tokens.
+    token: str = _REQUIRED  # The token.
+
+
+class ChatCompletionTokenLogprob(BaseModel):
+    bytes: list[int] | None = _REQUIRED
+    logprob: float = _REQUIRED  # The log probability of this token, if it is within the top 20 most likely tokens.
+    token: str = _REQUIRED  # The token.
+    top_logprobs: list[ChatCompletionTokenLogprobTopLogprobsItem] = _REQUIRED  # List of the most likely tokens and their log probability, at this token position.
+
+
+class CreateChatCompletionResponseChoicesItemLogprobs(BaseModel):
+    """Log probability information for the choice."""
+
+    content: list[ChatCompletionTokenLogprob] | None = _REQUIRED
+    refusal: list[ChatCompletionTokenLogprob] | None = _REQUIRED
+
+
+class CreateChatCompletionResponseChoicesItem(BaseModel):
+    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str = _REQUIRED  # The reason the model stopped generating tokens.
+    index: int = _REQUIRED  # The index of the choice in the list of choices.
+    logprobs: CreateChatCompletionResponseChoicesItemLogprobs | None = _REQUIRED
+    message: ChatCompletionResponseMessage = _REQUIRED
+
+
+ServiceTier = Literal["auto", "default", "flex", "scale", "priority", "fast"] | str | None
+
+
+class CreateChatCompletionResponse(BaseModel):
+    """Represents a chat completion response returned by model, based on the provided input."""
+
+    id: str = _REQUIRED  # A unique identifier for the chat completion.
+    choices: list[CreateChatCompletionResponseChoicesItem] = _REQUIRED  # A list of chat completion choices.
+    created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the chat completion was created.
+    model: str = _REQUIRED  # The model used for the chat completion.
+    object: Literal["chat.completion"] | str = _REQUIRED  # The object type, which is always `chat.completion`.
+    metadata: _shared.Metadata | None = None
+    moderation: ChatCompletionModeration | None = None
+    service_tier: ServiceTier | None = None
+    system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
+    usage: _shared.CompletionUsage | None = None
+
+
+class ChatCompletionList(BaseModel):
+    """ChatCompletionList"""
+
+    data: list[CreateChatCompletionResponse] = _REQUIRED  # An array of chat completion objects.
+    first_id: str = _REQUIRED  # The identifier of the first chat completion in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more Chat Completions available.
+    last_id: str = _REQUIRED  # The identifier of the last chat completion in the data array.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+
+
+class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(BaseModel):
+    """A URL citation when using web search."""
+
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    title: str = _REQUIRED  # The title of the web resource.
+    url: str = _REQUIRED  # The URL of the web resource.
+
+
+class ChatCompletionMessageListDataItemAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
+    """A URL citation when using web search."""
+
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
+
+
+class ChatCompletionMessageListDataItemAudio(BaseModel):
+    """If the audio output modality is requested, this object contains data about the audio response from the model."""
+
+    id: str = _REQUIRED  # Unique identifier for this audio response.
+    data: str = _REQUIRED  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
+    expires_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
+    transcript: str = _REQUIRED  # Transcript of the audio generated by the model.
+
+
+class ChatCompletionMessageListDataItemFunctionCall(BaseModel):
+    """Deprecated and replaced by `tool_calls`."""
+
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
+
+
+class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
+    url: str = _REQUIRED  # Either a URL of the image or the base64 encoded image data.
+    detail: Literal["auto", "low", "high"] | str | None = None  # Specifies the detail level of the image.
+
+
+class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", tag="image_url"):
+    """Image content part"""
+
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: ChatCompletionRequestMessageContentPartImageImageUrl = _REQUIRED
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", tag="text"):
+    """Text content part"""
+
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED  # The text content.
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+class ChatCompletionMessageListDataItem(BaseModel):
+    """A chat completion message generated by the model."""
+
+    id: str = _REQUIRED  # The identifier of the chat message.
+    content: str | None = _REQUIRED
+    refusal: str | None = _REQUIRED
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the author of this message.
+    annotations: list[ChatCompletionMessageListDataItemAnnotationsItem] | None = None  # Annotations for the message, when applicable, as when using the [web search tool](/docs/guides/to...
+    audio: ChatCompletionMessageListDataItemAudio | None = None
+    content_parts: list[ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage] | None = None
+    function_call: ChatCompletionMessageListDataItemFunctionCall | None = None  # Deprecated and replaced by `tool_calls`.
+    tool_calls: ChatCompletionMessageToolCalls | None = None
+
+
+class ChatCompletionMessageList(BaseModel):
+    """ChatCompletionMessageList"""
+
+    data: list[ChatCompletionMessageListDataItem] = _REQUIRED  # An array of chat completion message objects.
+    first_id: str = _REQUIRED  # The identifier of the first chat message in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more chat messages available.
+    last_id: str = _REQUIRED  # The identifier of the last chat message in the data array.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+
+
+class ChatCompletionMessageToolCallChunkFunction(BaseModel):
+    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str | None = None  # The name of the function to call.
+
+
+class ChatCompletionMessageToolCallChunk(BaseModel, tag_field="type", tag="function"):
+    type: ClassVar[Literal["function"]] = "function"
+    index: int = _REQUIRED
+    id: str | None = None  # The ID of the tool call.
+    function: ChatCompletionMessageToolCallChunkFunction | None = None
+
+
+ChatCompletionModalities = list[Literal["text", "audio"] | str] | None
+
+
+class ChatCompletionNamedToolChoiceFunction(BaseModel):
+    name: str = _REQUIRED  # The name of the function to call.
+
+
+class ChatCompletionNamedToolChoice(BaseModel, tag_field="type", tag="function"):
+    """Function tool choice"""
+
+    type: ClassVar[Literal["function"]] = "function"
+    function: ChatCompletionNamedToolChoiceFunction = _REQUIRED
+
+
+class ChatCompletionNamedToolChoiceCustomCustom(BaseModel):
+    name: str = _REQUIRED  # The name of the custom tool to call.
+
+
+class ChatCompletionNamedToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
+    """Custom tool choice"""
+
+    type: ClassVar[Literal["custom"]] = "custom"
+    custom: ChatCompletionNamedToolChoiceCustomCustom = _REQUIRED
+
+
+class ChatCompletionRequestAssistantMessageAudio(BaseModel):
+    """Data about a previous audio response from the model."""
+
+    id: str = _REQUIRED  # Unique identifier for a previous audio response from the model.
+
+
+class ChatCompletionRequestMessageContentPartRefusal(BaseModel, tag_field="type", tag="refusal"):
+    """Refusal content part"""
+
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    refusal: str = _REQUIRED  # The refusal message generated by the model.
+
+
+ChatCompletionRequestAssistantMessageContentPart = ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartRefusal
+
+
+class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
+    """Deprecated and replaced by `tool_calls`."""
+
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
+
+
+class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="assistant"):
+    """Assistant message"""
+
+    role: ClassVar[Literal["assistant"]] = "assistant"
+    audio: ChatCompletionRequestAssistantMessageAudio | None = None
+    content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
+    function_call: ChatCompletionRequestAssistantMessageFunctionCall | None = None
+    name: str | None = None  # An optional name for the participant.
+    refusal: str | None = None
+    tool_calls: ChatCompletionMessageToolCalls | None = None
+
+
+class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="developer"):
+    """Developer message"""
+
+    role: ClassVar[Literal["developer"]] = "developer"
+    content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The contents of the developer message.
+    name: str | None = None  # An optional name for the participant.
+
+
+class ChatCompletionRequestFunctionMessage(BaseModel, tag_field="role", tag="function"):
+    """Function message"""
+
+    role: ClassVar[Literal["function"]] = "function"
+    content: str | None = _REQUIRED
+    name: str = _REQUIRED  # The name of the function to call.
+
+
+ChatCompletionRequestSystemMessageContentPart = ChatCompletionRequestMessageContentPartText
+
+
+class ChatCompletionRequestSystemMessage(BaseModel, tag_field="role", tag="system"):
+    """System message"""
+
+    role: ClassVar[Literal["system"]] = "system"
+    content: str | list[ChatCompletionRequestSystemMessageContentPart] = _REQUIRED  # The contents of the system message.
+    name: str | None = None  # An optional name for the participant.
+
+
+ChatCompletionRequestToolMessageContentPart = ChatCompletionRequestMessageContentPartText
+
+
+class ChatCompletionRequestToolMessage(BaseModel, tag_field="role", tag="tool"):
+    """Tool message"""
+
+    role: ClassVar[Literal["tool"]] = "tool"
+    content: str | list[ChatCompletionRequestToolMessageContentPart] = _REQUIRED  # The contents of the tool message.
+    tool_call_id: str = _REQUIRED  # Tool call that this message is responding to.
+
+
+class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
+    data: str = _REQUIRED  # Base64 encoded audio data.
+    format: Literal["wav", "mp3"] | str = _REQUIRED  # The format of the encoded audio data.
+
+
+class ChatCompletionRequestMessageContentPartAudio(BaseModel, tag_field="type", tag="input_audio"):
+    """Audio content part"""
+
+    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio = _REQUIRED
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+class ChatCompletionRequestMessageContentPartFileFile(BaseModel):
+    file_data: str | None = None  # The base64 encoded file data, used when passing the file to the model as a string.
+    file_id: str | None = None  # The ID of an uploaded file to use as input.
+    filename: str | None = None  # The name of the file, used when passing the file to the model as a string.
+
+
+class ChatCompletionRequestMessageContentPartFile(BaseModel, tag_field="type", tag="file"):
+    """File content part"""
+
+    type: ClassVar[Literal["file"]] = "file"
+    file: ChatCompletionRequestMessageContentPartFileFile = _REQUIRED
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+ChatCompletionRequestUserMessageContentPart = ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage | ChatCompletionRequestMessageContentPartAudio | ChatCompletionRequestMessageContentPartFile
+
+
+class ChatCompletionRequestUserMessage(BaseModel, tag_field="role", tag="user"):
+    """User message"""
+
+    role: ClassVar[Literal["user"]] = "user"
+    content: str | list[ChatCompletionRequestUserMessageContentPart] = _REQUIRED  # The contents of the user message.
+    name: str | None = None  # An optional name for the participant.
+
+
+ChatCompletionRequestMessage = ChatCompletionRequestDeveloperMessage | ChatCompletionRequestSystemMessage | ChatCompletionRequestUserMessage | ChatCompletionRequestAssistantMessage | ChatCompletionRequestToolMessage | ChatCompletionRequestFunctionMessage
+ChatCompletionRole = Literal["developer", "system", "user", "assistant", "tool", "function"] | str  # The role of the author of a message
+
+
 class ChatCompletionStreamOptions2(BaseModel):
     """Options for streaming response."""
 
     include_obfuscation: bool | None = None  # When true, stream obfuscation will be enabled.
     include_usage: bool | None = None  # If set, an additional chunk will be streamed before the `data: [DONE]` message.
+
+
+ChatCompletionStreamOptions = ChatCompletionStreamOptions2 | None
+
+
+class ChatCompletionStreamResponseDeltaFunctionCall(BaseModel):
+    """Deprecated and replaced by `tool_calls`."""
+
+    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str | None = None  # The name of the function to call.
 
 
 class ChatCompletionStreamResponseDelta(BaseModel):
@@ -381,31 +458,92 @@ class ChatCompletionStreamResponseDelta(BaseModel):
     tool_calls: list[ChatCompletionMessageToolCallChunk] | None = None
 
 
-class ChatCompletionStreamResponseDeltaFunctionCall(BaseModel):
-    """Deprecated and replaced by `tool_calls`."""
-
-    arguments: str | None = None  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str | None = None  # The name of the function to call.
-
-
-class ChatCompletionTokenLogprob(BaseModel):
-    bytes: list[int] | None = _REQUIRED
-    logprob: float = _REQUIRED  # The log probability of this token, if it is within the top 20 most likely tokens.
-    token: str = _REQUIRED  # The token.
-    top_logprobs: list[ChatCompletionTokenLogprobTopLogprobsItem] = _REQUIRED  # List of the most likely tokens and their log probability, at this token position.
-
-
-class ChatCompletionTokenLogprobTopLogprobsItem(BaseModel):
-    bytes: list[int] | None = _REQUIRED
-    logprob: float = _REQUIRED  # The log probability of this token, if it is within the top 20 most likely tokens.
-    token: str = _REQUIRED  # The token.
-
-
 class ChatCompletionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
     type: ClassVar[Literal["function"]] = "function"
     function: _shared.FunctionObject = _REQUIRED
+
+
+ChatCompletionToolChoiceOption = Literal["none", "auto", "required"] | str | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom  # Controls which (if any) tool is called by the model.
+
+
+class CreateChatCompletionRequestAudio(BaseModel):
+    """Parameters for audio output."""
+
+    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"] | str = _REQUIRED  # Specifies the output audio format.
+    voice: _shared.VoiceIdsOrCustomVoice = _REQUIRED  # The voice the model uses to respond.
+
+
+class WebSearchLocation(BaseModel):
+    """Web search location"""
+
+    city: str | None = None  # Free text input for the city of the user, e.g.
+    country: str | None = None  # The two-letter [ISO country code](https://en.wikipedia.org/wiki/ISO_3166-1) of the user, e.g.
+    region: str | None = None  # Free text input for the region of the user, e.g.
+    timezone: str | None = None  # The [IANA timezone](https://timeapi.io/documentation/iana-timezones) of the user, e.g.
+
+
+class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel, tag_field="type", tag="approximate"):
+    """Approximate location parameters for the search."""
+
+    type: ClassVar[Literal["approximate"]] = "approximate"
+    approximate: WebSearchLocation = _REQUIRED
+
+
+WebSearchContextSize = Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
+
+
+class CreateChatCompletionRequestWebSearchOptions(BaseModel):
+    """Web search"""
+
+    search_context_size: WebSearchContextSize | None = None
+    user_location: CreateChatCompletionRequestWebSearchOptionsUserLocation | None = None  # Approximate location parameters for the search.
+
+
+class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
+    """Grammar format"""
+
+    definition: str = _REQUIRED  # The grammar definition.
+    syntax: Literal["lark", "regex"] | str = _REQUIRED  # The syntax of the grammar definition.
+
+
+class CustomToolChatCompletionsCustomFormatGrammar(BaseModel, tag_field="type", tag="grammar"):
+    """Grammar format"""
+
+    type: ClassVar[Literal["grammar"]] = "grammar"
+    grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar = _REQUIRED  # Your chosen grammar.
+
+
+class CustomToolChatCompletionsCustomFormatText(BaseModel, tag_field="type", tag="text"):
+    """Text format"""
+
+    type: ClassVar[Literal["text"]] = "text"
+
+
+class CustomToolChatCompletionsCustom(BaseModel):
+    """Custom tool properties"""
+
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
+    description: str | None = None  # Optional description of the custom tool, used to provide more context.
+    format: CustomToolChatCompletionsCustomFormatText | CustomToolChatCompletionsCustomFormatGrammar | None = None  # The input format for the custom tool.
+
+
+class CustomToolChatCompletions(BaseModel, tag_field="type", tag="custom"):
+    """Custom tool"""
+
+    type: ClassVar[Literal["custom"]] = "custom"
+    custom: CustomToolChatCompletionsCustom = _REQUIRED  # Properties of the custom tool.
+
+
+class PredictionContent(BaseModel, tag_field="type", tag="content"):
+    """Static Content"""
+
+    type: ClassVar[Literal["content"]] = "content"
+    content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The content that should be matched when generating a model response.
+
+
+ResponseModalities = list[Literal["text", "audio"] | str] | None
 
 
 class CreateChatCompletionRequest(BaseModel):
@@ -448,54 +586,18 @@ class CreateChatCompletionRequest(BaseModel):
     web_search_options: CreateChatCompletionRequestWebSearchOptions | None = None  # This tool searches the web for relevant results to use in a response.
 
 
-class CreateChatCompletionRequestAudio(BaseModel):
-    """Parameters for audio output."""
-
-    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"] | str = _REQUIRED  # Specifies the output audio format.
-    voice: _shared.VoiceIdsOrCustomVoice = _REQUIRED  # The voice the model uses to respond.
-
-
-class CreateChatCompletionRequestWebSearchOptions(BaseModel):
-    """Web search"""
-
-    search_context_size: WebSearchContextSize | None = None
-    user_location: CreateChatCompletionRequestWebSearchOptionsUserLocation | None = None  # Approximate location parameters for the search.
-
-
-class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel, tag_field="type", tag="approximate"):
-    """Approximate location parameters for the search."""
-
-    type: ClassVar[Literal["approximate"]] = "approximate"
-    approximate: WebSearchLocation = _REQUIRED
-
-
-class CreateChatCompletionResponse(BaseModel):
-    """Represents a chat completion response returned by model, based on the provided input."""
-
-    id: str = _REQUIRED  # A unique identifier for the chat completion.
-    choices: list[CreateChatCompletionResponseChoicesItem] = _REQUIRED  # A list of chat completion choices.
-    created: int = _REQUIRED  # The Unix timestamp (in seconds) of when the chat completion was created.
-    model: str = _REQUIRED  # The model used for the chat completion.
-    object: Literal["chat.completion"] | str = _REQUIRED  # The object type, which is always `chat.completion`.
-    metadata: _shared.Metadata | None = None
-    moderation: ChatCompletionModeration | None = None
-    service_tier: ServiceTier | None = None
-    system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
-    usage: _shared.CompletionUsage | None = None
-
-
-class CreateChatCompletionResponseChoicesItem(BaseModel):
-    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str = _REQUIRED  # The reason the model stopped generating tokens.
-    index: int = _REQUIRED  # The index of the choice in the list of choices.
-    logprobs: CreateChatCompletionResponseChoicesItemLogprobs | None = _REQUIRED
-    message: ChatCompletionResponseMessage = _REQUIRED
-
-
-class CreateChatCompletionResponseChoicesItemLogprobs(BaseModel):
+class CreateChatCompletionStreamResponseChoicesItemLogprobs(BaseModel):
     """Log probability information for the choice."""
 
-    content: list[ChatCompletionTokenLogprob] | None = _REQUIRED
-    refusal: list[ChatCompletionTokenLogprob] | None = _REQUIRED
+    content: list[ChatCompletionTokenLogprob] | None = _REQUIRED  # A list of message content tokens with log probability information.
+    refusal: list[ChatCompletionTokenLogprob] | None = _REQUIRED  # A list of message refusal tokens with log probability information.
+
+
+class CreateChatCompletionStreamResponseChoicesItem(BaseModel):
+    delta: ChatCompletionStreamResponseDelta = _REQUIRED
+    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = _REQUIRED  # The reason the model stopped generating tokens.
+    index: int = _REQUIRED  # The index of the choice in the list of choices.
+    logprobs: CreateChatCompletionStreamResponseChoicesItemLogprobs | None = None  # Log probability information for the choice.
 
 
 class CreateChatCompletionStreamResponse(BaseModel):
@@ -512,88 +614,6 @@ class CreateChatCompletionStreamResponse(BaseModel):
     system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
     usage: _shared.CompletionUsage | None = None  # An optional field that will only be present when you set `stream_options: {"include_usage": true}...
 
-
-class CreateChatCompletionStreamResponseChoicesItem(BaseModel):
-    delta: ChatCompletionStreamResponseDelta = _REQUIRED
-    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = _REQUIRED  # The reason the model stopped generating tokens.
-    index: int = _REQUIRED  # The index of the choice in the list of choices.
-    logprobs: CreateChatCompletionStreamResponseChoicesItemLogprobs | None = None  # Log probability information for the choice.
-
-
-class CreateChatCompletionStreamResponseChoicesItemLogprobs(BaseModel):
-    """Log probability information for the choice."""
-
-    content: list[ChatCompletionTokenLogprob] | None = _REQUIRED  # A list of message content tokens with log probability information.
-    refusal: list[ChatCompletionTokenLogprob] | None = _REQUIRED  # A list of message refusal tokens with log probability information.
-
-
-class CustomToolChatCompletions(BaseModel, tag_field="type", tag="custom"):
-    """Custom tool"""
-
-    type: ClassVar[Literal["custom"]] = "custom"
-    custom: CustomToolChatCompletionsCustom = _REQUIRED  # Properties of the custom tool.
-
-
-class CustomToolChatCompletionsCustom(BaseModel):
-    """Custom tool properties"""
-
-    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
-    description: str | None = None  # Optional description of the custom tool, used to provide more context.
-    format: CustomToolChatCompletionsCustomFormatText | CustomToolChatCompletionsCustomFormatGrammar | None = None  # The input format for the custom tool.
-
-
-class CustomToolChatCompletionsCustomFormatGrammar(BaseModel, tag_field="type", tag="grammar"):
-    """Grammar format"""
-
-    type: ClassVar[Literal["grammar"]] = "grammar"
-    grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar = _REQUIRED  # Your chosen grammar.
-
-
-class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
-    """Grammar format"""
-
-    definition: str = _REQUIRED  # The grammar definition.
-    syntax: Literal["lark", "regex"] | str = _REQUIRED  # The syntax of the grammar definition.
-
-
-class CustomToolChatCompletionsCustomFormatText(BaseModel, tag_field="type", tag="text"):
-    """Text format"""
-
-    type: ClassVar[Literal["text"]] = "text"
-
-
-class PredictionContent(BaseModel, tag_field="type", tag="content"):
-    """Static Content"""
-
-    type: ClassVar[Literal["content"]] = "content"
-    content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The content that should be matched when generating a model response.
-
-
-class WebSearchLocation(BaseModel):
-    """Web search location"""
-
-    city: str | None = None  # Free text input for the city of the user, e.g.
-    country: str | None = None  # The two-letter [ISO country code](https://en.wikipedia.org/wiki/ISO_3166-1) of the user, e.g.
-    region: str | None = None  # Free text input for the region of the user, e.g.
-    timezone: str | None = None  # The [IANA timezone](https://timeapi.io/documentation/iana-timezones) of the user, e.g.
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-ChatCompletionMessageToolCalls = list[ChatCompletionMessageToolCall | ChatCompletionMessageCustomToolCall]  # The tool calls generated by the model, such as function calls.
-ChatCompletionModalities = list[Literal["text", "audio"] | str] | None
-ChatCompletionRequestAssistantMessageContentPart = ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartRefusal
-ChatCompletionRequestMessage = ChatCompletionRequestDeveloperMessage | ChatCompletionRequestSystemMessage | ChatCompletionRequestUserMessage | ChatCompletionRequestAssistantMessage | ChatCompletionRequestToolMessage | ChatCompletionRequestFunctionMessage
-ChatCompletionRequestSystemMessageContentPart = ChatCompletionRequestMessageContentPartText
-ChatCompletionRequestToolMessageContentPart = ChatCompletionRequestMessageContentPartText
-ChatCompletionRequestUserMessageContentPart = ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage | ChatCompletionRequestMessageContentPartAudio | ChatCompletionRequestMessageContentPartFile
-ChatCompletionRole = Literal["developer", "system", "user", "assistant", "tool", "function"] | str  # The role of the author of a message
-ChatCompletionStreamOptions = ChatCompletionStreamOptions2 | None
-ChatCompletionToolChoiceOption = Literal["none", "auto", "required"] | str | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom  # Controls which (if any) tool is called by the model.
-ResponseModalities = list[Literal["text", "audio"] | str] | None
-ServiceTier = Literal["auto", "default", "flex", "scale", "priority", "fast"] | str | None
-WebSearchContextSize = Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
 
 # Names of the official `openai` SDK.
 ChatCompletion = CreateChatCompletionResponse
@@ -626,179 +646,179 @@ if TYPE_CHECKING:
 class ChatCompletionAllowedToolChoiceParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionAllowedToolsChoice`` (the official SDK's request type)."""
 
-    type: Required[Literal["allowed_tools"]]
-    allowed_tools: Required[ChatCompletionAllowedToolsParam]
+    type: 'Required[Literal["allowed_tools"]]'
+    allowed_tools: 'Required[ChatCompletionAllowedToolsParam]'
 
 
 class ChatCompletionAllowedToolsParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionAllowedTools`` (the official SDK's request type)."""
 
-    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
-    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+    mode: 'Required[Literal["auto", "required"] | str]'  # Constrains the tools available to the model to a pre-defined set.
+    tools: 'Required[Iterable[Mapping[str, Any]]]'  # A list of tool definitions that the model should be allowed to call.
 
 
 class ChatCompletionAssistantMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestAssistantMessage`` (the official SDK's request type)."""
 
-    role: Required[Literal["assistant"]]
-    audio: Mapping[str, Any] | None
-    content: str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartRefusalParam] | None
-    function_call: Mapping[str, Any] | None
-    name: str  # An optional name for the participant.
-    refusal: str | None
-    tool_calls: Iterable[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]
+    role: 'Required[Literal["assistant"]]'
+    audio: 'Mapping[str, Any] | None'
+    content: 'str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartRefusalParam] | None'
+    function_call: 'Mapping[str, Any] | None'
+    name: 'str'  # An optional name for the participant.
+    refusal: 'str | None'
+    tool_calls: 'Iterable[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]'
 
 
 class ChatCompletionAudioParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionResponseMessageAudio`` (the official SDK's request type)."""
 
-    id: Required[str]  # Unique identifier for this audio response.
-    data: Required[str]  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
-    expires_at: Required[int]  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
-    transcript: Required[str]  # Transcript of the audio generated by the model.
+    id: 'Required[str]'  # Unique identifier for this audio response.
+    data: 'Required[str]'  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
+    expires_at: 'Required[int]'  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
+    transcript: 'Required[str]'  # Transcript of the audio generated by the model.
 
 
 class ChatCompletionContentPartImageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestMessageContentPartImage`` (the official SDK's request type)."""
 
-    type: Required[Literal["image_url"]]
-    image_url: Required[Mapping[str, Any]]
-    prompt_cache_breakpoint: Mapping[str, Any]
+    type: 'Required[Literal["image_url"]]'
+    image_url: 'Required[Mapping[str, Any]]'
+    prompt_cache_breakpoint: 'Mapping[str, Any]'
 
 
 class ChatCompletionContentPartInputAudioParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestMessageContentPartAudio`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_audio"]]
-    input_audio: Required[Mapping[str, Any]]
-    prompt_cache_breakpoint: Mapping[str, Any]
+    type: 'Required[Literal["input_audio"]]'
+    input_audio: 'Required[Mapping[str, Any]]'
+    prompt_cache_breakpoint: 'Mapping[str, Any]'
 
 
 class ChatCompletionContentPartRefusalParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestMessageContentPartRefusal`` (the official SDK's request type)."""
 
-    type: Required[Literal["refusal"]]
-    refusal: Required[str]  # The refusal message generated by the model.
+    type: 'Required[Literal["refusal"]]'
+    refusal: 'Required[str]'  # The refusal message generated by the model.
 
 
 class ChatCompletionContentPartTextParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestMessageContentPartText`` (the official SDK's request type)."""
 
-    type: Required[Literal["text"]]
-    text: Required[str]  # The text content.
-    prompt_cache_breakpoint: Mapping[str, Any]
+    type: 'Required[Literal["text"]]'
+    text: 'Required[str]'  # The text content.
+    prompt_cache_breakpoint: 'Mapping[str, Any]'
 
 
 class ChatCompletionCustomToolParam(TypedDict, total=False):
     """The ``dict`` form of ``CustomToolChatCompletions`` (the official SDK's request type)."""
 
-    type: Required[Literal["custom"]]
-    custom: Required[Mapping[str, Any]]  # Properties of the custom tool.
+    type: 'Required[Literal["custom"]]'
+    custom: 'Required[Mapping[str, Any]]'  # Properties of the custom tool.
 
 
 class ChatCompletionDeveloperMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestDeveloperMessage`` (the official SDK's request type)."""
 
-    role: Required[Literal["developer"]]
-    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the developer message.
-    name: str  # An optional name for the participant.
+    role: 'Required[Literal["developer"]]'
+    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The contents of the developer message.
+    name: 'str'  # An optional name for the participant.
 
 
 class ChatCompletionFunctionCallOptionParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionFunctionCallOption`` (the official SDK's request type)."""
 
-    name: Required[str]  # The name of the function to call.
+    name: 'Required[str]'  # The name of the function to call.
 
 
 class ChatCompletionFunctionMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestFunctionMessage`` (the official SDK's request type)."""
 
-    role: Required[Literal["function"]]
-    content: Required[str | None]
-    name: Required[str]  # The name of the function to call.
+    role: 'Required[Literal["function"]]'
+    content: 'Required[str | None]'
+    name: 'Required[str]'  # The name of the function to call.
 
 
 class ChatCompletionFunctionToolParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    function: Required[Mapping[str, Any]]
+    type: 'Required[Literal["function"]]'
+    function: 'Required[Mapping[str, Any]]'
 
 
 class ChatCompletionMessageCustomToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionMessageCustomToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["custom"]]
-    id: Required[str]  # The ID of the tool call.
-    custom: Required[Mapping[str, Any]]  # The custom tool that the model called.
+    type: 'Required[Literal["custom"]]'
+    id: 'Required[str]'  # The ID of the tool call.
+    custom: 'Required[Mapping[str, Any]]'  # The custom tool that the model called.
 
 
 class ChatCompletionMessageFunctionToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    id: Required[str]  # The ID of the tool call.
-    function: Required[Mapping[str, Any]]  # The function that the model called.
+    type: 'Required[Literal["function"]]'
+    id: 'Required[str]'  # The ID of the tool call.
+    function: 'Required[Mapping[str, Any]]'  # The function that the model called.
 
 
 class ChatCompletionMessageToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    id: Required[str]  # The ID of the tool call.
-    function: Required[Mapping[str, Any]]  # The function that the model called.
+    type: 'Required[Literal["function"]]'
+    id: 'Required[str]'  # The ID of the tool call.
+    function: 'Required[Mapping[str, Any]]'  # The function that the model called.
 
 
 class ChatCompletionNamedToolChoiceCustomParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionNamedToolChoiceCustom`` (the official SDK's request type)."""
 
-    type: Required[Literal["custom"]]
-    custom: Required[Mapping[str, Any]]
+    type: 'Required[Literal["custom"]]'
+    custom: 'Required[Mapping[str, Any]]'
 
 
 class ChatCompletionNamedToolChoiceParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionNamedToolChoice`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    function: Required[Mapping[str, Any]]
+    type: 'Required[Literal["function"]]'
+    function: 'Required[Mapping[str, Any]]'
 
 
 class ChatCompletionPredictionContentParam(TypedDict, total=False):
     """The ``dict`` form of ``PredictionContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["content"]]
-    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The content that should be matched when generating a model response.
+    type: 'Required[Literal["content"]]'
+    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The content that should be matched when generating a model response.
 
 
 class ChatCompletionSystemMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestSystemMessage`` (the official SDK's request type)."""
 
-    role: Required[Literal["system"]]
-    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the system message.
-    name: str  # An optional name for the participant.
+    role: 'Required[Literal["system"]]'
+    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The contents of the system message.
+    name: 'str'  # An optional name for the participant.
 
 
 class ChatCompletionToolMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestToolMessage`` (the official SDK's request type)."""
 
-    role: Required[Literal["tool"]]
-    content: Required[str | Iterable[ChatCompletionContentPartTextParam]]  # The contents of the tool message.
-    tool_call_id: Required[str]  # Tool call that this message is responding to.
+    role: 'Required[Literal["tool"]]'
+    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The contents of the tool message.
+    tool_call_id: 'Required[str]'  # Tool call that this message is responding to.
 
 
 class ChatCompletionToolParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    function: Required[Mapping[str, Any]]
+    type: 'Required[Literal["function"]]'
+    function: 'Required[Mapping[str, Any]]'
 
 
 class ChatCompletionUserMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatCompletionRequestUserMessage`` (the official SDK's request type)."""
 
-    role: Required[Literal["user"]]
-    content: Required[str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]]]  # The contents of the user message.
-    name: str  # An optional name for the participant.
+    role: 'Required[Literal["user"]]'
+    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]]]'  # The contents of the user message.
+    name: 'str'  # An optional name for the participant.
 
 
 ChatCompletionContentPartParam = ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]

@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the chatkit API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -21,6 +19,42 @@ class ActiveStatus(BaseModel, tag_field="type", tag="active"):
     type: ClassVar[Literal["active"]] = "active"
 
 
+class FileAnnotationSource(BaseModel, tag_field="type", tag="file"):
+    """File annotation source"""
+
+    type: ClassVar[Literal["file"]] = "file"
+    filename: str = _REQUIRED  # Filename referenced by the annotation.
+
+
+class FileAnnotation(BaseModel, tag_field="type", tag="file"):
+    """File annotation"""
+
+    type: ClassVar[Literal["file"]] = "file"
+    source: FileAnnotationSource = _REQUIRED  # File attachment referenced by the annotation.
+
+
+class UrlAnnotationSource(BaseModel, tag_field="type", tag="url"):
+    """URL annotation source"""
+
+    type: ClassVar[Literal["url"]] = "url"
+    url: str = _REQUIRED  # URL referenced by the annotation.
+
+
+class UrlAnnotation(BaseModel, tag_field="type", tag="url"):
+    """URL annotation"""
+
+    type: ClassVar[Literal["url"]] = "url"
+    source: UrlAnnotationSource = _REQUIRED  # URL referenced by the annotation.
+
+
+class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
+    """Assistant message content"""
+
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    annotations: list[FileAnnotation | UrlAnnotation] = _REQUIRED  # Ordered list of annotations attached to the response text.
+    text: str = _REQUIRED  # Assistant generated text.
+
+
 class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_message"):
     """Assistant message"""
 
@@ -30,6 +64,9 @@ class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_m
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     thread_id: str = _REQUIRED  # Identifier of the parent thread.
+
+
+AttachmentType = Literal["image", "file"] | str
 
 
 class Attachment(BaseModel):
@@ -54,14 +91,6 @@ class ChatSessionAutomaticThreadTitling(BaseModel):
     enabled: bool = _REQUIRED  # Whether automatic thread titling is enabled.
 
 
-class ChatSessionChatkitConfiguration(BaseModel):
-    """ChatKit configuration"""
-
-    automatic_thread_titling: ChatSessionAutomaticThreadTitling = _REQUIRED  # Automatic thread titling preferences.
-    file_upload: ChatSessionFileUpload = _REQUIRED  # Upload settings for the session.
-    history: ChatSessionHistory = _REQUIRED  # History retention configuration.
-
-
 class ChatSessionFileUpload(BaseModel):
     """File upload settings"""
 
@@ -77,10 +106,36 @@ class ChatSessionHistory(BaseModel):
     recent_threads: int | None = _REQUIRED
 
 
+class ChatSessionChatkitConfiguration(BaseModel):
+    """ChatKit configuration"""
+
+    automatic_thread_titling: ChatSessionAutomaticThreadTitling = _REQUIRED  # Automatic thread titling preferences.
+    file_upload: ChatSessionFileUpload = _REQUIRED  # Upload settings for the session.
+    history: ChatSessionHistory = _REQUIRED  # History retention configuration.
+
+
 class ChatSessionRateLimits(BaseModel):
     """Rate limits"""
 
     max_requests_per_1_minute: int = _REQUIRED  # Maximum allowed requests per one-minute window.
+
+
+ChatSessionStatus = Literal["active", "expired", "cancelled"] | str
+
+
+class ChatkitWorkflowTracing(BaseModel):
+    """Tracing Configuration"""
+
+    enabled: bool = _REQUIRED  # Indicates whether tracing is enabled.
+
+
+class ChatkitWorkflow(BaseModel):
+    """Workflow"""
+
+    id: str = _REQUIRED  # Identifier of the workflow backing the session.
+    state_variables: dict[str, bool | int | float | str] | None = _REQUIRED
+    tracing: ChatkitWorkflowTracing = _REQUIRED  # Tracing settings applied to the workflow.
+    version: str | None = _REQUIRED
 
 
 class ChatSessionResource(BaseModel):
@@ -98,6 +153,21 @@ class ChatSessionResource(BaseModel):
     workflow: ChatkitWorkflow = _REQUIRED  # Workflow metadata for the session.
 
 
+class FileUploadParam(BaseModel):
+    """File upload configuration"""
+
+    enabled: bool | None = None  # Enable uploads for this session.
+    max_file_size: int | None = None  # Maximum size in megabytes for each uploaded file.
+    max_files: int | None = None  # Maximum number of files that can be uploaded to the session.
+
+
+class HistoryParam(BaseModel):
+    """Chat history configuration"""
+
+    enabled: bool | None = None  # Enables chat users to access previous ChatKit threads.
+    recent_threads: int | None = None  # Number of recent ChatKit threads users have access to.
+
+
 class ChatkitConfigurationParam(BaseModel):
     """ChatKit configuration overrides"""
 
@@ -106,19 +176,7 @@ class ChatkitConfigurationParam(BaseModel):
     history: HistoryParam | None = None  # Configuration for chat history retention.
 
 
-class ChatkitWorkflow(BaseModel):
-    """Workflow"""
-
-    id: str = _REQUIRED  # Identifier of the workflow backing the session.
-    state_variables: dict[str, bool | int | float | str] | None = _REQUIRED
-    tracing: ChatkitWorkflowTracing = _REQUIRED  # Tracing settings applied to the workflow.
-    version: str | None = _REQUIRED
-
-
-class ChatkitWorkflowTracing(BaseModel):
-    """Tracing Configuration"""
-
-    enabled: bool = _REQUIRED  # Indicates whether tracing is enabled.
+ClientToolCallStatus = Literal["in_progress", "completed"] | str
 
 
 class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_call"):
@@ -143,6 +201,34 @@ class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
     reason: str | None = _REQUIRED
 
 
+class ExpiresAfterParam(BaseModel):
+    """Expiration overrides"""
+
+    anchor: Literal["created_at"] | str = _REQUIRED  # Base timestamp used to calculate expiration.
+    seconds: int = _REQUIRED  # Number of seconds after the anchor when the session expires.
+
+
+class RateLimitsParam(BaseModel):
+    """Rate limit overrides"""
+
+    max_requests_per_1_minute: int | None = None  # Maximum number of requests allowed per minute for the session.
+
+
+class WorkflowTracingParam(BaseModel):
+    """Tracing Configuration"""
+
+    enabled: bool | None = None  # Whether tracing is enabled during the session.
+
+
+class WorkflowParam(BaseModel):
+    """Workflow settings"""
+
+    id: str = _REQUIRED  # Identifier for the workflow invoked by the session.
+    state_variables: dict[str, bool | int | float | str] | None = None  # State variables forwarded to the workflow.
+    tracing: WorkflowTracingParam | None = None  # Optional tracing overrides for the workflow invocation.
+    version: str | None = None  # Specific workflow version to run.
+
+
 class CreateChatSessionBody(BaseModel):
     """Create chat session request"""
 
@@ -161,40 +247,10 @@ class DeletedThreadResource(BaseModel):
     object: Literal["chatkit.thread.deleted"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread.deleted`.
 
 
-class ExpiresAfterParam(BaseModel):
-    """Expiration overrides"""
+class ToolChoice(BaseModel):
+    """Tool choice"""
 
-    anchor: Literal["created_at"] | str = _REQUIRED  # Base timestamp used to calculate expiration.
-    seconds: int = _REQUIRED  # Number of seconds after the anchor when the session expires.
-
-
-class FileAnnotation(BaseModel, tag_field="type", tag="file"):
-    """File annotation"""
-
-    type: ClassVar[Literal["file"]] = "file"
-    source: FileAnnotationSource = _REQUIRED  # File attachment referenced by the annotation.
-
-
-class FileAnnotationSource(BaseModel, tag_field="type", tag="file"):
-    """File annotation source"""
-
-    type: ClassVar[Literal["file"]] = "file"
-    filename: str = _REQUIRED  # Filename referenced by the annotation.
-
-
-class FileUploadParam(BaseModel):
-    """File upload configuration"""
-
-    enabled: bool | None = None  # Enable uploads for this session.
-    max_file_size: int | None = None  # Maximum size in megabytes for each uploaded file.
-    max_files: int | None = None  # Maximum number of files that can be uploaded to the session.
-
-
-class HistoryParam(BaseModel):
-    """Chat history configuration"""
-
-    enabled: bool | None = None  # Enables chat users to access previous ChatKit threads.
-    recent_threads: int | None = None  # Number of recent ChatKit threads users have access to.
+    id: str = _REQUIRED  # Identifier of the requested tool.
 
 
 class InferenceOptions(BaseModel):
@@ -211,18 +267,15 @@ class LockedStatus(BaseModel, tag_field="type", tag="locked"):
     reason: str | None = _REQUIRED
 
 
-class RateLimitsParam(BaseModel):
-    """Rate limit overrides"""
-
-    max_requests_per_1_minute: int | None = None  # Maximum number of requests allowed per minute for the session.
+TaskType = Literal["custom", "thought"] | str
 
 
-class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
-    """Assistant message content"""
+class TaskGroupTask(BaseModel):
+    """Task group task"""
 
-    type: ClassVar[Literal["output_text"]] = "output_text"
-    annotations: list[FileAnnotation | UrlAnnotation] = _REQUIRED  # Ordered list of annotations attached to the response text.
-    text: str = _REQUIRED  # Assistant generated text.
+    heading: str | None = _REQUIRED
+    summary: str | None = _REQUIRED
+    type: TaskType = _REQUIRED  # Subtype for the grouped task.
 
 
 class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
@@ -234,14 +287,6 @@ class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
     tasks: list[TaskGroupTask] = _REQUIRED  # Tasks included in the group.
     thread_id: str = _REQUIRED  # Identifier of the parent thread.
-
-
-class TaskGroupTask(BaseModel):
-    """Task group task"""
-
-    heading: str | None = _REQUIRED
-    summary: str | None = _REQUIRED
-    type: TaskType = _REQUIRED  # Subtype for the grouped task.
 
 
 class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
@@ -257,20 +302,51 @@ class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
     thread_id: str = _REQUIRED  # Identifier of the parent thread.
 
 
+class UserMessageInputText(BaseModel, tag_field="type", tag="input_text"):
+    """User message input"""
+
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # Plain-text content supplied by the user.
+
+
+class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
+    """User message quoted text"""
+
+    type: ClassVar[Literal["quoted_text"]] = "quoted_text"
+    text: str = _REQUIRED  # Quoted text content.
+
+
+class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
+    """User Message Item"""
+
+    type: ClassVar[Literal["chatkit.user_message"]] = "chatkit.user_message"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    attachments: list[Attachment] = _REQUIRED  # Attachments associated with the user message.
+    content: list[UserMessageInputText | UserMessageQuotedText] = _REQUIRED  # Ordered content elements supplied by the user.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    inference_options: InferenceOptions | None = _REQUIRED
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+
+
+class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
+    """Widget message"""
+
+    type: ClassVar[Literal["chatkit.widget"]] = "chatkit.widget"
+    id: str = _REQUIRED  # Identifier of the thread item.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
+    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
+    thread_id: str = _REQUIRED  # Identifier of the parent thread.
+    widget: str = _REQUIRED  # Serialized widget payload rendered in the UI.
+
+
+ThreadItem = UserMessageItem | AssistantMessageItem | WidgetMessageItem | ClientToolCallItem | TaskItem | TaskGroupItem
+
+
 class ThreadItemListResource(BaseModel):
     """Thread Items"""
 
     data: list[ThreadItem] = _REQUIRED  # A list of items
-    first_id: str | None = _REQUIRED
-    has_more: bool = _REQUIRED  # Whether there are more items available.
-    last_id: str | None = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
-
-
-class ThreadListResource(BaseModel):
-    """Threads"""
-
-    data: list[ThreadResource] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
     last_id: str | None = _REQUIRED
@@ -288,84 +364,15 @@ class ThreadResource(BaseModel):
     user: str = _REQUIRED  # Free-form string that identifies your end user who owns the thread.
 
 
-class ToolChoice(BaseModel):
-    """Tool choice"""
+class ThreadListResource(BaseModel):
+    """Threads"""
 
-    id: str = _REQUIRED  # Identifier of the requested tool.
+    data: list[ThreadResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
-
-class UrlAnnotation(BaseModel, tag_field="type", tag="url"):
-    """URL annotation"""
-
-    type: ClassVar[Literal["url"]] = "url"
-    source: UrlAnnotationSource = _REQUIRED  # URL referenced by the annotation.
-
-
-class UrlAnnotationSource(BaseModel, tag_field="type", tag="url"):
-    """URL annotation source"""
-
-    type: ClassVar[Literal["url"]] = "url"
-    url: str = _REQUIRED  # URL referenced by the annotation.
-
-
-class UserMessageInputText(BaseModel, tag_field="type", tag="input_text"):
-    """User message input"""
-
-    type: ClassVar[Literal["input_text"]] = "input_text"
-    text: str = _REQUIRED  # Plain-text content supplied by the user.
-
-
-class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
-    """User Message Item"""
-
-    type: ClassVar[Literal["chatkit.user_message"]] = "chatkit.user_message"
-    id: str = _REQUIRED  # Identifier of the thread item.
-    attachments: list[Attachment] = _REQUIRED  # Attachments associated with the user message.
-    content: list[UserMessageInputText | UserMessageQuotedText] = _REQUIRED  # Ordered content elements supplied by the user.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    inference_options: InferenceOptions | None = _REQUIRED
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
-
-
-class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
-    """User message quoted text"""
-
-    type: ClassVar[Literal["quoted_text"]] = "quoted_text"
-    text: str = _REQUIRED  # Quoted text content.
-
-
-class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
-    """Widget message"""
-
-    type: ClassVar[Literal["chatkit.widget"]] = "chatkit.widget"
-    id: str = _REQUIRED  # Identifier of the thread item.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
-    object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
-    thread_id: str = _REQUIRED  # Identifier of the parent thread.
-    widget: str = _REQUIRED  # Serialized widget payload rendered in the UI.
-
-
-class WorkflowParam(BaseModel):
-    """Workflow settings"""
-
-    id: str = _REQUIRED  # Identifier for the workflow invoked by the session.
-    state_variables: dict[str, bool | int | float | str] | None = None  # State variables forwarded to the workflow.
-    tracing: WorkflowTracingParam | None = None  # Optional tracing overrides for the workflow invocation.
-    version: str | None = None  # Specific workflow version to run.
-
-
-class WorkflowTracingParam(BaseModel):
-    """Tracing Configuration"""
-
-    enabled: bool | None = None  # Whether tracing is enabled during the session.
-
-
-AttachmentType = Literal["image", "file"] | str
-ChatSessionStatus = Literal["active", "expired", "cancelled"] | str
-ClientToolCallStatus = Literal["in_progress", "completed"] | str
-TaskType = Literal["custom", "thought"] | str
-ThreadItem = UserMessageItem | AssistantMessageItem | WidgetMessageItem | ClientToolCallItem | TaskItem | TaskGroupItem
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
@@ -379,34 +386,34 @@ if TYPE_CHECKING:
 class ChatSessionChatKitConfigurationParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatSessionChatkitConfiguration`` (the official SDK's request type)."""
 
-    automatic_thread_titling: Required[Mapping[str, Any]]  # Automatic thread titling preferences.
-    file_upload: Required[Mapping[str, Any]]  # Upload settings for the session.
-    history: Required[Mapping[str, Any]]  # History retention configuration.
+    automatic_thread_titling: 'Required[Mapping[str, Any]]'  # Automatic thread titling preferences.
+    file_upload: 'Required[Mapping[str, Any]]'  # Upload settings for the session.
+    history: 'Required[Mapping[str, Any]]'  # History retention configuration.
 
 
 class ChatSessionRateLimitsParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatSessionRateLimits`` (the official SDK's request type)."""
 
-    max_requests_per_1_minute: Required[int]  # Maximum allowed requests per one-minute window.
+    max_requests_per_1_minute: 'Required[int]'  # Maximum allowed requests per one-minute window.
 
 
 class ChatSessionWorkflowParam(TypedDict, total=False):
     """The ``dict`` form of ``ChatkitWorkflow`` (the official SDK's request type)."""
 
-    id: Required[str]  # Identifier of the workflow backing the session.
-    state_variables: Required[Mapping[str, str | int | bool | float] | None]
-    tracing: Required[Mapping[str, Any]]  # Tracing settings applied to the workflow.
-    version: Required[str | None]
+    id: 'Required[str]'  # Identifier of the workflow backing the session.
+    state_variables: 'Required[Mapping[str, str | int | bool | float] | None]'
+    tracing: 'Required[Mapping[str, Any]]'  # Tracing settings applied to the workflow.
+    version: 'Required[str | None]'
 
 
 class SessionCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateChatSessionBody`` (the official SDK's request type)."""
 
-    user: Required[str]  # A free-form string that identifies your end user; ensures this Session can access other objects t...
-    workflow: Required[Mapping[str, Any]]  # Workflow that powers the session.
-    chatkit_configuration: Mapping[str, Any]  # Optional overrides for ChatKit runtime configuration features
-    expires_after: Mapping[str, Any]  # Optional override for session expiration timing in seconds from creation.
-    rate_limits: Mapping[str, Any]  # Optional override for per-minute request limits.
+    user: 'Required[str]'  # A free-form string that identifies your end user; ensures this Session can access other objects t...
+    workflow: 'Required[Mapping[str, Any]]'  # Workflow that powers the session.
+    chatkit_configuration: 'Mapping[str, Any]'  # Optional overrides for ChatKit runtime configuration features
+    expires_after: 'Mapping[str, Any]'  # Optional override for session expiration timing in seconds from creation.
+    rate_limits: 'Mapping[str, Any]'  # Optional override for per-minute request limits.
 
 
 ChatKitAttachment = Attachment

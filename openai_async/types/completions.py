@@ -2,13 +2,14 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the completions API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
+
+from . import chat as _chat
+from . import shared as _shared
 
 __all__ = ["Completion", "CompletionChoice", "CreateCompletionRequest", "CreateCompletionResponse", "CreateCompletionResponseChoicesItem", "CreateCompletionResponseChoicesItemLogprobs"]
 
@@ -36,6 +37,20 @@ class CreateCompletionRequest(BaseModel):
     user: str | None = None  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
 
 
+class CreateCompletionResponseChoicesItemLogprobs(BaseModel):
+    text_offset: list[int] | None = None
+    token_logprobs: list[float] | None = None
+    tokens: list[str] | None = None
+    top_logprobs: list[dict[str, float]] | None = None
+
+
+class CreateCompletionResponseChoicesItem(BaseModel):
+    finish_reason: Literal["stop", "length", "content_filter"] | str = _REQUIRED  # The reason the model stopped generating tokens.
+    index: int = _REQUIRED
+    logprobs: CreateCompletionResponseChoicesItemLogprobs | None = _REQUIRED
+    text: str = _REQUIRED
+
+
 class CreateCompletionResponse(BaseModel):
     """Represents a completion response from the API."""
 
@@ -46,25 +61,6 @@ class CreateCompletionResponse(BaseModel):
     object: Literal["text_completion"] | str = _REQUIRED  # The object type, which is always "text_completion"
     system_fingerprint: str | None = None  # This fingerprint represents the backend configuration that the model runs with.
     usage: _shared.CompletionUsage | None = None
-
-
-class CreateCompletionResponseChoicesItem(BaseModel):
-    finish_reason: Literal["stop", "length", "content_filter"] | str = _REQUIRED  # The reason the model stopped generating tokens.
-    index: int = _REQUIRED
-    logprobs: CreateCompletionResponseChoicesItemLogprobs | None = _REQUIRED
-    text: str = _REQUIRED
-
-
-class CreateCompletionResponseChoicesItemLogprobs(BaseModel):
-    text_offset: list[int] | None = None
-    token_logprobs: list[float] | None = None
-    tokens: list[str] | None = None
-    top_logprobs: list[dict[str, float]] | None = None
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import chat as _chat  # noqa: E402
-from . import shared as _shared  # noqa: E402
 
 
 # Names of the official `openai` SDK.

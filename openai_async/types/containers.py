@@ -2,26 +2,18 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the containers API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import responses as _responses
+
 __all__ = ["ContainerCreateParams", "ContainerCreateResponse", "ContainerFileListResource", "ContainerFileResource", "ContainerListResource", "ContainerListResponse", "ContainerResource", "ContainerResourceExpiresAfter", "ContainerResourceNetworkPolicy", "ContainerRetrieveResponse", "CreateContainerBody", "CreateContainerBodyExpiresAfter", "CreateContainerFileBody"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
-
-class ContainerFileListResource(BaseModel):
-    data: list[ContainerFileResource] = _REQUIRED  # A list of container files.
-    first_id: str = _REQUIRED  # The ID of the first file in the list.
-    has_more: bool = _REQUIRED  # Whether there are more files available.
-    last_id: str = _REQUIRED  # The ID of the last file in the list.
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
-
 
 class ContainerFileResource(BaseModel):
     """The container file object"""
@@ -35,26 +27,12 @@ class ContainerFileResource(BaseModel):
     source: str = _REQUIRED  # Source of the file (e.g., `user`, `assistant`).
 
 
-class ContainerListResource(BaseModel):
-    data: list[ContainerResource] = _REQUIRED  # A list of containers.
-    first_id: str = _REQUIRED  # The ID of the first container in the list.
-    has_more: bool = _REQUIRED  # Whether there are more containers available.
-    last_id: str = _REQUIRED  # The ID of the last container in the list.
+class ContainerFileListResource(BaseModel):
+    data: list[ContainerFileResource] = _REQUIRED  # A list of container files.
+    first_id: str = _REQUIRED  # The ID of the first file in the list.
+    has_more: bool = _REQUIRED  # Whether there are more files available.
+    last_id: str = _REQUIRED  # The ID of the last file in the list.
     object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
-
-
-class ContainerResource(BaseModel):
-    """The container object"""
-
-    id: str = _REQUIRED  # Unique identifier for the container.
-    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the container was created.
-    name: str = _REQUIRED  # Name of the container.
-    object: str = _REQUIRED  # The type of this object.
-    status: str = _REQUIRED  # Status of the container (e.g., active, deleted).
-    expires_after: ContainerResourceExpiresAfter | None = None  # The container will expire after this time period.
-    last_active_at: int | None = None  # Unix timestamp (in seconds) when the container was last active.
-    memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # The memory limit configured for the container.
-    network_policy: ContainerResourceNetworkPolicy | None = None  # Network access policy for the container.
 
 
 class ContainerResourceExpiresAfter(BaseModel):
@@ -71,13 +49,26 @@ class ContainerResourceNetworkPolicy(BaseModel):
     allowed_domains: list[str] | None = None  # Allowed outbound domains when `type` is `allowlist`.
 
 
-class CreateContainerBody(BaseModel):
-    name: str = _REQUIRED  # Name of the container to create.
-    expires_after: CreateContainerBodyExpiresAfter | None = None  # Container expiration time in seconds relative to the 'anchor' time.
-    file_ids: list[str] | None = None  # IDs of files to copy to the container.
-    memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # Optional memory limit for the container.
-    network_policy: _responses.ContainerNetworkPolicyDisabledParam | _responses.ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
-    skills: list[_responses.SkillReferenceParam | _responses.InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
+class ContainerResource(BaseModel):
+    """The container object"""
+
+    id: str = _REQUIRED  # Unique identifier for the container.
+    created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the container was created.
+    name: str = _REQUIRED  # Name of the container.
+    object: str = _REQUIRED  # The type of this object.
+    status: str = _REQUIRED  # Status of the container (e.g., active, deleted).
+    expires_after: ContainerResourceExpiresAfter | None = None  # The container will expire after this time period.
+    last_active_at: int | None = None  # Unix timestamp (in seconds) when the container was last active.
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # The memory limit configured for the container.
+    network_policy: ContainerResourceNetworkPolicy | None = None  # Network access policy for the container.
+
+
+class ContainerListResource(BaseModel):
+    data: list[ContainerResource] = _REQUIRED  # A list of containers.
+    first_id: str = _REQUIRED  # The ID of the first container in the list.
+    has_more: bool = _REQUIRED  # Whether there are more containers available.
+    last_id: str = _REQUIRED  # The ID of the last container in the list.
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be 'list'.
 
 
 class CreateContainerBodyExpiresAfter(BaseModel):
@@ -87,13 +78,18 @@ class CreateContainerBodyExpiresAfter(BaseModel):
     minutes: int = _REQUIRED
 
 
+class CreateContainerBody(BaseModel):
+    name: str = _REQUIRED  # Name of the container to create.
+    expires_after: CreateContainerBodyExpiresAfter | None = None  # Container expiration time in seconds relative to the 'anchor' time.
+    file_ids: list[str] | None = None  # IDs of files to copy to the container.
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | str | None = None  # Optional memory limit for the container.
+    network_policy: _responses.ContainerNetworkPolicyDisabledParam | _responses.ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
+    skills: list[_responses.SkillReferenceParam | _responses.InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
+
+
 class CreateContainerFileBody(BaseModel):
     file: bytes | None = None  # The File object (not file name) to be uploaded.
     file_id: str | None = None  # Name of the file to create.
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import responses as _responses  # noqa: E402
 
 
 # Names of the official `openai` SDK.
@@ -113,11 +109,11 @@ if TYPE_CHECKING:
 class ContainerCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateContainerBody`` (the official SDK's request type)."""
 
-    name: Required[str]  # Name of the container to create.
-    expires_after: Mapping[str, Any]  # Container expiration time in seconds relative to the 'anchor' time.
-    file_ids: Iterable[str]  # IDs of files to copy to the container.
-    memory_limit: Literal["1g", "4g", "16g", "64g"] | str  # Optional memory limit for the container.
-    network_policy: Mapping[str, Any]  # Network access policy for the container.
-    skills: Iterable[Mapping[str, Any]]  # An optional list of skills referenced by id or inline data.
+    name: 'Required[str]'  # Name of the container to create.
+    expires_after: 'Mapping[str, Any]'  # Container expiration time in seconds relative to the 'anchor' time.
+    file_ids: 'Iterable[str]'  # IDs of files to copy to the container.
+    memory_limit: 'Literal["1g", "4g", "16g", "64g"] | str'  # Optional memory limit for the container.
+    network_policy: 'Mapping[str, Any]'  # Network access policy for the container.
+    skills: 'Iterable[Mapping[str, Any]]'  # An optional list of skills referenced by id or inline data.
 
 

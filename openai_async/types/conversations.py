@@ -2,18 +2,22 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the conversations API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import responses as _responses
+from . import shared as _shared
+
 __all__ = ["Conversation", "ConversationDeleted", "ConversationItem", "ConversationItemList", "ConversationItemParam", "ConversationResource", "CreateConversationBody", "DeletedConversation", "DeletedConversationResource", "UpdateConversationBody"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+ConversationItem = _responses.Message | _responses.FunctionToolCallResource | _responses.FunctionToolCallOutputResource | _responses.FileSearchToolCall | _responses.WebSearchToolCall | _responses.ImageGenToolCall | _responses.ComputerToolCall | _responses.ComputerToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _responses.ReasoningItem | _responses.Program | _responses.ProgramOutput | _responses.CompactionBody | _responses.CodeInterpreterToolCall | _responses.LocalShellToolCall | _responses.LocalShellToolCallOutput | _responses.FunctionShellCall | _responses.FunctionShellCallOutput | _responses.ApplyPatchToolCall | _responses.ApplyPatchToolCallOutput | _responses.MCPListTools | _responses.MCPApprovalRequest | _responses.MCPApprovalResponseResource | _responses.MCPToolCall | _responses.CustomToolCall | _responses.CustomToolCallOutput  # A single item within a conversation.
+
 
 class ConversationItemList(BaseModel):
     """The conversation item list"""
@@ -54,12 +58,6 @@ class DeletedConversationResource(BaseModel):
 class UpdateConversationBody(BaseModel):
     metadata: _shared.Metadata = _REQUIRED  # Set of 16 key-value pairs that can be attached to an object.
 
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import responses as _responses  # noqa: E402
-from . import shared as _shared  # noqa: E402
-
-ConversationItem = _responses.Message | _responses.FunctionToolCallResource | _responses.FunctionToolCallOutputResource | _responses.FileSearchToolCall | _responses.WebSearchToolCall | _responses.ImageGenToolCall | _responses.ComputerToolCall | _responses.ComputerToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _responses.ReasoningItem | _responses.Program | _responses.ProgramOutput | _responses.CompactionBody | _responses.CodeInterpreterToolCall | _responses.LocalShellToolCall | _responses.LocalShellToolCallOutput | _responses.FunctionShellCall | _responses.FunctionShellCallOutput | _responses.ApplyPatchToolCall | _responses.ApplyPatchToolCallOutput | _responses.MCPListTools | _responses.MCPApprovalRequest | _responses.MCPApprovalResponseResource | _responses.MCPToolCall | _responses.CustomToolCall | _responses.CustomToolCallOutput  # A single item within a conversation.
 
 # Names of the official `openai` SDK.
 Conversation = ConversationResource

@@ -2,28 +2,21 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the evals API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import chat as _chat
+from . import graders as _graders
+from . import responses as _responses
+from . import shared as _shared
+
 __all__ = ["CreateEvalCompletionsRunDataSource", "CreateEvalCompletionsRunDataSourceInputMessagesItemReference", "CreateEvalCompletionsRunDataSourceInputMessagesTemplate", "CreateEvalCompletionsRunDataSourceParam", "CreateEvalCompletionsRunDataSourceSamplingParams", "CreateEvalCustomDataSourceConfig", "CreateEvalItem", "CreateEvalItemOption1", "CreateEvalJSONLRunDataSource", "CreateEvalJSONLRunDataSourceParam", "CreateEvalJsonlRunDataSource", "CreateEvalLabelModelGrader", "CreateEvalLogsDataSourceConfig", "CreateEvalRequest", "CreateEvalResponsesRunDataSource", "CreateEvalResponsesRunDataSourceInputMessagesItemReference", "CreateEvalResponsesRunDataSourceInputMessagesTemplate", "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1", "CreateEvalResponsesRunDataSourceSamplingParams", "CreateEvalResponsesRunDataSourceSamplingParamsText", "CreateEvalRunRequest", "CreateEvalStoredCompletionsDataSourceConfig", "Eval", "EvalApiError", "EvalCreateParams", "EvalCreateResponse", "EvalCustomDataSourceConfig", "EvalGraderLabelModel", "EvalGraderPython", "EvalGraderScoreModel", "EvalGraderScoreModelSamplingParams", "EvalGraderStringCheck", "EvalGraderTextSimilarity", "EvalJsonlFileContentSource", "EvalJsonlFileContentSourceContentItem", "EvalJsonlFileIdSource", "EvalList", "EvalListParams", "EvalListResponse", "EvalLogsDataSourceConfig", "EvalResponsesSource", "EvalRetrieveResponse", "EvalRun", "EvalRunList", "EvalRunOutputItem", "EvalRunOutputItemList", "EvalRunOutputItemResult", "EvalRunOutputItemSample", "EvalRunOutputItemSampleInputItem", "EvalRunOutputItemSampleOutputItem", "EvalRunOutputItemSampleUsage", "EvalRunPerModelUsageItem", "EvalRunPerTestingCriteriaResultsItem", "EvalRunResultCounts", "EvalStoredCompletionsDataSourceConfig", "EvalStoredCompletionsSource", "EvalUpdateResponse", "RunCreateParams"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
-
-class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="completions"):
-    """CompletionsRunDataSource"""
-
-    type: ClassVar[Literal["completions"]] = "completions"
-    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
-    input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
-    model: str | None = None  # The name of the model to use for generating completions (e.g.
-    sampling_params: CreateEvalCompletionsRunDataSourceSamplingParams | None = None
-
 
 class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """ItemReferenceInputMessages"""
@@ -49,6 +42,46 @@ class CreateEvalCompletionsRunDataSourceSamplingParams(BaseModel):
     top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
 
 
+class EvalJsonlFileContentSourceContentItem(BaseModel):
+    item: dict[str, Any] = _REQUIRED
+    sample: dict[str, Any] | None = None
+
+
+class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
+    """EvalJsonlFileContentSource"""
+
+    type: ClassVar[Literal["file_content"]] = "file_content"
+    content: list[EvalJsonlFileContentSourceContentItem] = _REQUIRED  # The content of the jsonl file.
+
+
+class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
+    """EvalJsonlFileIdSource"""
+
+    type: ClassVar[Literal["file_id"]] = "file_id"
+    id: str = _REQUIRED  # The identifier of the file.
+
+
+class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
+    """StoredCompletionsRunDataSource"""
+
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
+    created_after: int | None = None
+    created_before: int | None = None
+    limit: int | None = None
+    metadata: _shared.Metadata | None = None
+    model: str | None = None
+
+
+class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="completions"):
+    """CompletionsRunDataSource"""
+
+    type: ClassVar[Literal["completions"]] = "completions"
+    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
+    input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
+    model: str | None = None  # The name of the model to use for generating completions (e.g.
+    sampling_params: CreateEvalCompletionsRunDataSourceSamplingParams | None = None
+
+
 class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
@@ -62,6 +95,9 @@ class CreateEvalItemOption1(BaseModel):
 
     content: str = _REQUIRED  # The content of the message.
     role: str = _REQUIRED  # The role of the message (e.g.
+
+
+CreateEvalItem = Annotated[_graders.EvalItem, Alternatives(CreateEvalItemOption1)]  # A chat message that makes up the prompt or context.
 
 
 class CreateEvalJsonlRunDataSource(BaseModel, tag_field="type", tag="jsonl"):
@@ -89,112 +125,11 @@ class CreateEvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     metadata: dict[str, Any] | None = None  # Metadata filters for the logs data source.
 
 
-class CreateEvalRequest(BaseModel):
-    """CreateEvalRequest"""
-
-    data_source_config: CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig = _REQUIRED  # The configuration for the data source used for the evaluation runs.
-    testing_criteria: list[CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of graders for all eval runs in this group.
-    metadata: _shared.Metadata | None = None
-    name: str | None = None  # The name of the evaluation.
-
-
-class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
-    """ResponsesRunDataSource"""
-
-    type: ClassVar[Literal["responses"]] = "responses"
-    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
-    input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
-    model: str | None = None  # The name of the model to use for generating completions (e.g.
-    sampling_params: CreateEvalResponsesRunDataSourceSamplingParams | None = None
-
-
-class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
-    """InputMessagesItemReference"""
-
-    type: ClassVar[Literal["item_reference"]] = "item_reference"
-    item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
-
-
-class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
-    """InputMessagesTemplate"""
-
-    type: ClassVar[Literal["template"]] = "template"
-    template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] = _REQUIRED  # A list of chat messages forming the prompt or context.
-
-
-class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(BaseModel):
-    """ChatMessage"""
-
-    content: str = _REQUIRED  # The content of the message.
-    role: str = _REQUIRED  # The role of the message (e.g.
-
-
-class CreateEvalResponsesRunDataSourceSamplingParams(BaseModel):
-    max_completion_tokens: int | None = None  # The maximum number of tokens in the generated output.
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    seed: int | None = None  # A seed value to initialize the randomness, during sampling.
-    temperature: float | None = None  # A higher temperature increases randomness in the outputs.
-    text: CreateEvalResponsesRunDataSourceSamplingParamsText | None = None  # Configuration options for a text response from the model.
-    tools: list[_responses.Tool] | None = None  # An array of tools the model may call while generating a response.
-    top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
-
-
-class CreateEvalResponsesRunDataSourceSamplingParamsText(BaseModel):
-    """Configuration options for a text response from the model."""
-
-    format: _responses.TextResponseFormatConfiguration | None = None
-
-
-class CreateEvalRunRequest(BaseModel):
-    """CreateEvalRunRequest"""
-
-    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Details about the run's data source.
-    metadata: _shared.Metadata | None = None
-    name: str | None = None  # The name of the run.
-
-
 class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
     type: ClassVar[Literal["stored_completions"]] = "stored_completions"
     metadata: dict[str, Any] | None = None  # Metadata filters for the stored completions data source.
-
-
-class Eval(BaseModel):
-    """Eval"""
-
-    id: str = _REQUIRED  # Unique identifier for the evaluation.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the eval was created.
-    data_source_config: EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig = _REQUIRED  # Configuration of data sources used in runs of the evaluation.
-    metadata: _shared.Metadata = _REQUIRED
-    name: str = _REQUIRED  # The name of the evaluation.
-    object: Literal["eval"] | str = _REQUIRED  # The object type.
-    testing_criteria: list[EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of testing criteria.
-
-
-class EvalApiError(BaseModel):
-    """EvalApiError"""
-
-    code: str = _REQUIRED  # The error code.
-    message: str = _REQUIRED  # The error message.
-
-
-class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
-    """CustomDataSourceConfig"""
-
-    type: ClassVar[Literal["custom"]] = "custom"
-    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
-
-
-class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
-    """LabelModelGrader"""
-
-    type: ClassVar[Literal["label_model"]] = "label_model"
-    input: list[_graders.EvalItem] = _REQUIRED
-    labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
-    model: str = _REQUIRED  # The model to use for the evaluation.
-    name: str = _REQUIRED  # The name of the grader.
-    passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
 class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
@@ -207,6 +142,16 @@ class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
     pass_threshold: float | None = None  # The threshold for the score.
 
 
+class EvalGraderScoreModelSamplingParams(BaseModel):
+    """The sampling parameters for the model."""
+
+    max_completions_tokens: int | None = None
+    reasoning_effort: _shared.ReasoningEffort | None = None
+    seed: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+
+
 class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
@@ -217,16 +162,6 @@ class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     pass_threshold: float | None = None  # The threshold for the score.
     range: list[float] | None = None  # The range of the score.
     sampling_params: EvalGraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
-
-
-class EvalGraderScoreModelSamplingParams(BaseModel):
-    """The sampling parameters for the model."""
-
-    max_completions_tokens: int | None = None
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    seed: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
 
 
 class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
@@ -250,41 +185,50 @@ class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity
     reference: str = _REQUIRED  # The text being graded against.
 
 
-class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
-    """EvalJsonlFileContentSource"""
+class CreateEvalRequest(BaseModel):
+    """CreateEvalRequest"""
 
-    type: ClassVar[Literal["file_content"]] = "file_content"
-    content: list[EvalJsonlFileContentSourceContentItem] = _REQUIRED  # The content of the jsonl file.
-
-
-class EvalJsonlFileContentSourceContentItem(BaseModel):
-    item: dict[str, Any] = _REQUIRED
-    sample: dict[str, Any] | None = None
-
-
-class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
-    """EvalJsonlFileIdSource"""
-
-    type: ClassVar[Literal["file_id"]] = "file_id"
-    id: str = _REQUIRED  # The identifier of the file.
-
-
-class EvalList(BaseModel):
-    """EvalList"""
-
-    data: list[Eval] = _REQUIRED  # An array of eval objects.
-    first_id: str = _REQUIRED  # The identifier of the first eval in the data array.
-    has_more: bool = _REQUIRED  # Indicates whether there are more evals available.
-    last_id: str = _REQUIRED  # The identifier of the last eval in the data array.
-    object: Literal["list"] | str = _REQUIRED  # The type of this object.
-
-
-class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
-    """LogsDataSourceConfig"""
-
-    type: ClassVar[Literal["logs"]] = "logs"
-    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    data_source_config: CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig = _REQUIRED  # The configuration for the data source used for the evaluation runs.
+    testing_criteria: list[CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of graders for all eval runs in this group.
     metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the evaluation.
+
+
+class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
+    """InputMessagesItemReference"""
+
+    type: ClassVar[Literal["item_reference"]] = "item_reference"
+    item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
+
+
+class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(BaseModel):
+    """ChatMessage"""
+
+    content: str = _REQUIRED  # The content of the message.
+    role: str = _REQUIRED  # The role of the message (e.g.
+
+
+class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
+    """InputMessagesTemplate"""
+
+    type: ClassVar[Literal["template"]] = "template"
+    template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] = _REQUIRED  # A list of chat messages forming the prompt or context.
+
+
+class CreateEvalResponsesRunDataSourceSamplingParamsText(BaseModel):
+    """Configuration options for a text response from the model."""
+
+    format: _responses.TextResponseFormatConfiguration | None = None
+
+
+class CreateEvalResponsesRunDataSourceSamplingParams(BaseModel):
+    max_completion_tokens: int | None = None  # The maximum number of tokens in the generated output.
+    reasoning_effort: _shared.ReasoningEffort | None = None
+    seed: int | None = None  # A seed value to initialize the randomness, during sampling.
+    temperature: float | None = None  # A higher temperature increases randomness in the outputs.
+    text: CreateEvalResponsesRunDataSourceSamplingParamsText | None = None  # Configuration options for a text response from the model.
+    tools: list[_responses.Tool] | None = None  # An array of tools the model may call while generating a response.
+    top_p: float | None = None  # An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
 
 
 class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
@@ -301,6 +245,111 @@ class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
     tools: list[str] | None = None
     top_p: float | None = None
     users: list[str] | None = None
+
+
+class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
+    """ResponsesRunDataSource"""
+
+    type: ClassVar[Literal["responses"]] = "responses"
+    source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
+    input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
+    model: str | None = None  # The name of the model to use for generating completions (e.g.
+    sampling_params: CreateEvalResponsesRunDataSourceSamplingParams | None = None
+
+
+class CreateEvalRunRequest(BaseModel):
+    """CreateEvalRunRequest"""
+
+    data_source: CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource = _REQUIRED  # Details about the run's data source.
+    metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the run.
+
+
+class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
+    """CustomDataSourceConfig"""
+
+    type: ClassVar[Literal["custom"]] = "custom"
+    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+
+
+class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
+    """LabelModelGrader"""
+
+    type: ClassVar[Literal["label_model"]] = "label_model"
+    input: list[_graders.EvalItem] = _REQUIRED
+    labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
+    model: str = _REQUIRED  # The model to use for the evaluation.
+    name: str = _REQUIRED  # The name of the grader.
+    passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
+
+
+class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
+    """LogsDataSourceConfig"""
+
+    type: ClassVar[Literal["logs"]] = "logs"
+    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    metadata: _shared.Metadata | None = None
+
+
+class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
+    """StoredCompletionsDataSourceConfig"""
+
+    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
+    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    metadata: _shared.Metadata | None = None
+
+
+class Eval(BaseModel):
+    """Eval"""
+
+    id: str = _REQUIRED  # Unique identifier for the evaluation.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the eval was created.
+    data_source_config: EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig = _REQUIRED  # Configuration of data sources used in runs of the evaluation.
+    metadata: _shared.Metadata = _REQUIRED
+    name: str = _REQUIRED  # The name of the evaluation.
+    object: Literal["eval"] | str = _REQUIRED  # The object type.
+    testing_criteria: list[EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel] = _REQUIRED  # A list of testing criteria.
+
+
+class EvalApiError(BaseModel):
+    """EvalApiError"""
+
+    code: str = _REQUIRED  # The error code.
+    message: str = _REQUIRED  # The error message.
+
+
+class EvalList(BaseModel):
+    """EvalList"""
+
+    data: list[Eval] = _REQUIRED  # An array of eval objects.
+    first_id: str = _REQUIRED  # The identifier of the first eval in the data array.
+    has_more: bool = _REQUIRED  # Indicates whether there are more evals available.
+    last_id: str = _REQUIRED  # The identifier of the last eval in the data array.
+    object: Literal["list"] | str = _REQUIRED  # The type of this object.
+
+
+class EvalRunPerModelUsageItem(BaseModel):
+    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
+    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
+    invocation_count: int = _REQUIRED  # The number of invocations.
+    model_name: str = _REQUIRED  # The name of the model.
+    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
+
+
+class EvalRunPerTestingCriteriaResultsItem(BaseModel):
+    failed: int = _REQUIRED  # Number of tests failed for this criteria.
+    passed: int = _REQUIRED  # Number of tests passed for this criteria.
+    testing_criteria: str = _REQUIRED  # A description of the testing criteria.
+
+
+class EvalRunResultCounts(BaseModel):
+    """Counters summarizing the outcomes of the evaluation run."""
+
+    errored: int = _REQUIRED  # Number of output items that resulted in an error.
+    failed: int = _REQUIRED  # Number of output items that failed to pass the evaluation.
+    passed: int = _REQUIRED  # Number of output items that passed the evaluation.
+    total: int = _REQUIRED  # Total number of executed output items.
 
 
 class EvalRun(BaseModel):
@@ -332,6 +381,52 @@ class EvalRunList(BaseModel):
     object: Literal["list"] | str = _REQUIRED  # The type of this object.
 
 
+class EvalRunOutputItemResult(BaseModel):
+    """EvalRunOutputItemResult"""
+
+    name: str = _REQUIRED  # The name of the grader.
+    passed: bool = _REQUIRED  # Whether the grader considered the output a pass.
+    score: float = _REQUIRED  # The numeric score produced by the grader.
+    sample: dict[str, Any] | None = None  # Optional sample or intermediate data produced by the grader.
+    type: str | None = None  # The grader type (for example, "string-check-grader").
+
+
+class EvalRunOutputItemSampleInputItem(BaseModel):
+    """An input message."""
+
+    content: str = _REQUIRED  # The content of the message.
+    role: str = _REQUIRED  # The role of the message sender (e.g., system, user, developer).
+
+
+class EvalRunOutputItemSampleOutputItem(BaseModel):
+    content: str | None = None  # The content of the message.
+    role: str | None = None  # The role of the message (e.g.
+
+
+class EvalRunOutputItemSampleUsage(BaseModel):
+    """Token usage details for the sample."""
+
+    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
+    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
+    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
+
+
+class EvalRunOutputItemSample(BaseModel):
+    """A sample containing the input and output of the evaluation run."""
+
+    error: EvalApiError = _REQUIRED
+    finish_reason: str = _REQUIRED  # The reason why the sample generation was finished.
+    input: list[EvalRunOutputItemSampleInputItem] = _REQUIRED  # An array of input messages.
+    max_completion_tokens: int = _REQUIRED  # The maximum number of tokens allowed for completion.
+    model: str = _REQUIRED  # The model used for generating the sample.
+    output: list[EvalRunOutputItemSampleOutputItem] = _REQUIRED  # An array of output messages.
+    seed: int = _REQUIRED  # The seed used for generating the sample.
+    temperature: float = _REQUIRED  # The sampling temperature used.
+    top_p: float = _REQUIRED  # The top_p value used for sampling.
+    usage: EvalRunOutputItemSampleUsage = _REQUIRED  # Token usage details for the sample.
+
+
 class EvalRunOutputItem(BaseModel):
     """EvalRunOutputItem"""
 
@@ -357,103 +452,6 @@ class EvalRunOutputItemList(BaseModel):
     object: Literal["list"] | str = _REQUIRED  # The type of this object.
 
 
-class EvalRunOutputItemResult(BaseModel):
-    """EvalRunOutputItemResult"""
-
-    name: str = _REQUIRED  # The name of the grader.
-    passed: bool = _REQUIRED  # Whether the grader considered the output a pass.
-    score: float = _REQUIRED  # The numeric score produced by the grader.
-    sample: dict[str, Any] | None = None  # Optional sample or intermediate data produced by the grader.
-    type: str | None = None  # The grader type (for example, "string-check-grader").
-
-
-class EvalRunOutputItemSample(BaseModel):
-    """A sample containing the input and output of the evaluation run."""
-
-    error: EvalApiError = _REQUIRED
-    finish_reason: str = _REQUIRED  # The reason why the sample generation was finished.
-    input: list[EvalRunOutputItemSampleInputItem] = _REQUIRED  # An array of input messages.
-    max_completion_tokens: int = _REQUIRED  # The maximum number of tokens allowed for completion.
-    model: str = _REQUIRED  # The model used for generating the sample.
-    output: list[EvalRunOutputItemSampleOutputItem] = _REQUIRED  # An array of output messages.
-    seed: int = _REQUIRED  # The seed used for generating the sample.
-    temperature: float = _REQUIRED  # The sampling temperature used.
-    top_p: float = _REQUIRED  # The top_p value used for sampling.
-    usage: EvalRunOutputItemSampleUsage = _REQUIRED  # Token usage details for the sample.
-
-
-class EvalRunOutputItemSampleInputItem(BaseModel):
-    """An input message."""
-
-    content: str = _REQUIRED  # The content of the message.
-    role: str = _REQUIRED  # The role of the message sender (e.g., system, user, developer).
-
-
-class EvalRunOutputItemSampleOutputItem(BaseModel):
-    content: str | None = None  # The content of the message.
-    role: str | None = None  # The role of the message (e.g.
-
-
-class EvalRunOutputItemSampleUsage(BaseModel):
-    """Token usage details for the sample."""
-
-    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
-    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
-    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
-    total_tokens: int = _REQUIRED  # The total number of tokens used.
-
-
-class EvalRunPerModelUsageItem(BaseModel):
-    cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
-    completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
-    invocation_count: int = _REQUIRED  # The number of invocations.
-    model_name: str = _REQUIRED  # The name of the model.
-    prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
-    total_tokens: int = _REQUIRED  # The total number of tokens used.
-
-
-class EvalRunPerTestingCriteriaResultsItem(BaseModel):
-    failed: int = _REQUIRED  # Number of tests failed for this criteria.
-    passed: int = _REQUIRED  # Number of tests passed for this criteria.
-    testing_criteria: str = _REQUIRED  # A description of the testing criteria.
-
-
-class EvalRunResultCounts(BaseModel):
-    """Counters summarizing the outcomes of the evaluation run."""
-
-    errored: int = _REQUIRED  # Number of output items that resulted in an error.
-    failed: int = _REQUIRED  # Number of output items that failed to pass the evaluation.
-    passed: int = _REQUIRED  # Number of output items that passed the evaluation.
-    total: int = _REQUIRED  # Total number of executed output items.
-
-
-class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
-    """StoredCompletionsDataSourceConfig"""
-
-    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
-    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
-    metadata: _shared.Metadata | None = None
-
-
-class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
-    """StoredCompletionsRunDataSource"""
-
-    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
-    created_after: int | None = None
-    created_before: int | None = None
-    limit: int | None = None
-    metadata: _shared.Metadata | None = None
-    model: str | None = None
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import chat as _chat  # noqa: E402
-from . import graders as _graders  # noqa: E402
-from . import responses as _responses  # noqa: E402
-from . import shared as _shared  # noqa: E402
-
-CreateEvalItem = Annotated[_graders.EvalItem, Alternatives(CreateEvalItemOption1)]  # A chat message that makes up the prompt or context.
-
 # Names of the official `openai` SDK.
 EvalCreateResponse = Eval
 EvalListResponse = Eval
@@ -472,45 +470,45 @@ if TYPE_CHECKING:
 class CreateEvalCompletionsRunDataSourceParam(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalCompletionsRunDataSource`` (the official SDK's request type)."""
 
-    type: Required[Literal["completions"]]
-    source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in this run's data source.
-    input_messages: Mapping[str, Any]  # Used when sampling from a model.
-    model: str  # The name of the model to use for generating completions (e.g.
-    sampling_params: Mapping[str, Any]
+    type: 'Required[Literal["completions"]]'
+    source: 'Required[Mapping[str, Any]]'  # Determines what populates the `item` namespace in this run's data source.
+    input_messages: 'Mapping[str, Any]'  # Used when sampling from a model.
+    model: 'str'  # The name of the model to use for generating completions (e.g.
+    sampling_params: 'Mapping[str, Any]'
 
 
 class CreateEvalJSONLRunDataSourceParam(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalJsonlRunDataSource`` (the official SDK's request type)."""
 
-    type: Required[Literal["jsonl"]]
-    source: Required[Mapping[str, Any]]  # Determines what populates the `item` namespace in the data source.
+    type: 'Required[Literal["jsonl"]]'
+    source: 'Required[Mapping[str, Any]]'  # Determines what populates the `item` namespace in the data source.
 
 
 class EvalCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalRequest`` (the official SDK's request type)."""
 
-    data_source_config: Required[Mapping[str, Any]]  # The configuration for the data source used for the evaluation runs.
-    testing_criteria: Required[Iterable[Mapping[str, Any]]]  # A list of graders for all eval runs in this group.
-    metadata: Mapping[str, str] | None
-    name: str  # The name of the evaluation.
+    data_source_config: 'Required[Mapping[str, Any]]'  # The configuration for the data source used for the evaluation runs.
+    testing_criteria: 'Required[Iterable[Mapping[str, Any]]]'  # A list of graders for all eval runs in this group.
+    metadata: 'Mapping[str, str] | None'
+    name: 'str'  # The name of the evaluation.
 
 
 class EvalListParams(TypedDict, total=False):
     """The ``dict`` form of ``EvalList`` (the official SDK's request type)."""
 
-    data: Required[Iterable[Mapping[str, Any]]]  # An array of eval objects.
-    first_id: Required[str]  # The identifier of the first eval in the data array.
-    has_more: Required[bool]  # Indicates whether there are more evals available.
-    last_id: Required[str]  # The identifier of the last eval in the data array.
-    object: Required[Literal["list"] | str]  # The type of this object.
+    data: 'Required[Iterable[Mapping[str, Any]]]'  # An array of eval objects.
+    first_id: 'Required[str]'  # The identifier of the first eval in the data array.
+    has_more: 'Required[bool]'  # Indicates whether there are more evals available.
+    last_id: 'Required[str]'  # The identifier of the last eval in the data array.
+    object: 'Required[Literal["list"] | str]'  # The type of this object.
 
 
 class RunCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateEvalRunRequest`` (the official SDK's request type)."""
 
-    data_source: Required[CreateEvalJSONLRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | Mapping[str, Any]]  # Details about the run's data source.
-    metadata: Mapping[str, str] | None
-    name: str  # The name of the run.
+    data_source: 'Required[CreateEvalJSONLRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | Mapping[str, Any]]'  # Details about the run's data source.
+    metadata: 'Mapping[str, str] | None'
+    name: 'str'  # The name of the run.
 
 
 CreateEvalJSONLRunDataSource = CreateEvalJsonlRunDataSource

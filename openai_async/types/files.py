@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the files API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -15,6 +13,13 @@ __all__ = ["CreateFileRequest", "DeleteFileResponse", "FileCreateParams", "FileD
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
 
+class FileExpirationAfter(BaseModel):
+    """File expiration policy"""
+
+    anchor: Literal["created_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
+    seconds: int = _REQUIRED  # The number of seconds after the anchor time that the file will expire.
+
+
 class CreateFileRequest(BaseModel):
     file: bytes = _REQUIRED  # The File object (not file name) to be uploaded.
     purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str = _REQUIRED  # The intended purpose of the uploaded file.
@@ -25,21 +30,6 @@ class DeleteFileResponse(BaseModel):
     id: str = _REQUIRED
     deleted: bool = _REQUIRED
     object: Literal["file"] | str = _REQUIRED
-
-
-class FileExpirationAfter(BaseModel):
-    """File expiration policy"""
-
-    anchor: Literal["created_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
-    seconds: int = _REQUIRED  # The number of seconds after the anchor time that the file will expire.
-
-
-class ListFilesResponse(BaseModel):
-    data: list[OpenAIFile] = _REQUIRED
-    first_id: str = _REQUIRED
-    has_more: bool = _REQUIRED
-    last_id: str = _REQUIRED
-    object: str = _REQUIRED
 
 
 class OpenAIFile(BaseModel):
@@ -54,6 +44,14 @@ class OpenAIFile(BaseModel):
     status: Literal["uploaded", "processed", "error"] | str = _REQUIRED  # Deprecated.
     expires_at: int | None = None  # The Unix timestamp (in seconds) for when the file will expire.
     status_details: str | None = None  # Deprecated.
+
+
+class ListFilesResponse(BaseModel):
+    data: list[OpenAIFile] = _REQUIRED
+    first_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
 
 # Names of the official `openai` SDK.
@@ -72,8 +70,8 @@ if TYPE_CHECKING:
 class FileCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateFileRequest`` (the official SDK's request type)."""
 
-    file: Required[bytes]  # The File object (not file name) to be uploaded.
-    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str]  # The intended purpose of the uploaded file.
-    expires_after: Mapping[str, Any]
+    file: 'Required[bytes]'  # The File object (not file name) to be uploaded.
+    purpose: 'Required[Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str]'  # The intended purpose of the uploaded file.
+    expires_after: 'Mapping[str, Any]'
 
 

@@ -2,13 +2,14 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the fine tuning API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
+
+from . import chat as _chat
+from . import shared as _shared
 
 __all__ = ["CreateFineTuningCheckpointPermissionRequest", "CreateFineTuningJobRequest", "CreateFineTuningJobRequestHyperparameters", "CreateFineTuningJobRequestIntegrationsItem", "CreateFineTuningJobRequestIntegrationsItemWandb", "DeleteFineTuningCheckpointPermissionResponse", "DpoHyperparameters", "DpoHyperparametersParam", "FineTuneChatCompletionRequestAssistantMessage", "FineTuneChatCompletionRequestAssistantMessageAudio", "FineTuneChatCompletionRequestAssistantMessageFunctionCall", "FineTuneDPOHyperparameters", "FineTuneDPOMethod", "FineTuneMethod", "FineTuneReinforcementHyperparameters", "FineTuneReinforcementMethod", "FineTuneSupervisedHyperparameters", "FineTuneSupervisedMethod", "FineTuningCheckpointPermission", "FineTuningIntegration", "FineTuningIntegrationWandb", "FineTuningJob", "FineTuningJobCheckpoint", "FineTuningJobCheckpointMetrics", "FineTuningJobError", "FineTuningJobEvent", "FineTuningJobHyperparameters", "FineTuningJobIntegration", "FineTuningJobWandbIntegration", "FineTuningJobWandbIntegrationObject", "InputAudio", "InputAudioInputAudio", "JobCreateParams", "ListFineTuningCheckpointPermissionResponse", "ListFineTuningJobCheckpointsResponse", "ListFineTuningJobEventsResponse", "ListPaginatedFineTuningJobsResponse", "ReinforcementHyperparameters", "ReinforcementHyperparametersParam", "ResponseInputAudio", "ResponseInputAudioParam", "SupervisedHyperparameters", "SupervisedHyperparametersParam"]
 
@@ -19,29 +20,12 @@ class CreateFineTuningCheckpointPermissionRequest(BaseModel):
     project_ids: list[str] = _REQUIRED  # The project identifiers to grant access to.
 
 
-class CreateFineTuningJobRequest(BaseModel):
-    model: Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"] | str = _REQUIRED  # The name of the model to fine-tune.
-    training_file: str = _REQUIRED  # The ID of an uploaded file that contains training data.
-    hyperparameters: CreateFineTuningJobRequestHyperparameters | None = None  # The hyperparameters used for the fine-tuning job.
-    integrations: list[CreateFineTuningJobRequestIntegrationsItem] | None = None  # A list of integrations to enable for your fine-tuning job.
-    metadata: _shared.Metadata | None = None
-    method: FineTuneMethod | None = None
-    seed: int | None = None  # The seed controls the reproducibility of the job.
-    suffix: str | None = None  # A string of up to 64 characters that will be added to your fine-tuned model name.
-    validation_file: str | None = None  # The ID of an uploaded file that contains validation data.
-
-
 class CreateFineTuningJobRequestHyperparameters(BaseModel):
     """The hyperparameters used for the fine-tuning job."""
 
     batch_size: Literal["auto"] | int | str | None = None  # Number of examples in each batch.
     learning_rate_multiplier: Literal["auto"] | float | str | None = None  # Scaling factor for the learning rate.
     n_epochs: Literal["auto"] | int | str | None = None  # The number of epochs to train the model for.
-
-
-class CreateFineTuningJobRequestIntegrationsItem(BaseModel):
-    type: Literal["wandb"] | str = _REQUIRED  # The type of integration to enable.
-    wandb: CreateFineTuningJobRequestIntegrationsItemWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
 
 
 class CreateFineTuningJobRequestIntegrationsItemWandb(BaseModel):
@@ -53,36 +37,9 @@ class CreateFineTuningJobRequestIntegrationsItemWandb(BaseModel):
     tags: list[str] | None = None  # A list of tags to be attached to the newly created run.
 
 
-class DeleteFineTuningCheckpointPermissionResponse(BaseModel):
-    id: str = _REQUIRED  # The ID of the fine-tuned model checkpoint permission that was deleted.
-    deleted: bool = _REQUIRED  # Whether the fine-tuned model checkpoint permission was successfully deleted.
-    object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
-
-
-class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
-    """Messages sent by the model in response to user messages."""
-
-    role: Literal["assistant"] | str = _REQUIRED  # The role of the messages author, in this case `assistant`.
-    audio: FineTuneChatCompletionRequestAssistantMessageAudio | None = None
-    content: str | list[_chat.ChatCompletionRequestAssistantMessageContentPart] | None = None
-    function_call: FineTuneChatCompletionRequestAssistantMessageFunctionCall | None = None
-    name: str | None = None  # An optional name for the participant.
-    refusal: str | None = None
-    tool_calls: _chat.ChatCompletionMessageToolCalls | None = None
-    weight: int | None = None  # Controls whether the assistant message is trained against (0 or 1)
-
-
-class FineTuneChatCompletionRequestAssistantMessageAudio(BaseModel):
-    """Data about a previous audio response from the model."""
-
-    id: str = _REQUIRED  # Unique identifier for a previous audio response from the model.
-
-
-class FineTuneChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
-    """Deprecated and replaced by `tool_calls`."""
-
-    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
-    name: str = _REQUIRED  # The name of the function to call.
+class CreateFineTuningJobRequestIntegrationsItem(BaseModel):
+    type: Literal["wandb"] | str = _REQUIRED  # The type of integration to enable.
+    wandb: CreateFineTuningJobRequestIntegrationsItemWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
 
 
 class FineTuneDPOHyperparameters(BaseModel):
@@ -100,15 +57,6 @@ class FineTuneDPOMethod(BaseModel):
     hyperparameters: FineTuneDPOHyperparameters | None = None
 
 
-class FineTuneMethod(BaseModel):
-    """The method used for fine-tuning."""
-
-    type: Literal["supervised", "dpo", "reinforcement"] | str = _REQUIRED  # The type of method.
-    dpo: FineTuneDPOMethod | None = None
-    reinforcement: FineTuneReinforcementMethod | None = None
-    supervised: FineTuneSupervisedMethod | None = None
-
-
 class FineTuneReinforcementHyperparameters(BaseModel):
     """The hyperparameters used for the reinforcement fine-tuning job."""
 
@@ -124,7 +72,7 @@ class FineTuneReinforcementHyperparameters(BaseModel):
 class FineTuneReinforcementMethod(BaseModel):
     """Configuration for the reinforcement fine-tuning method."""
 
-    grader: _graders.GraderStringCheck | _graders.GraderTextSimilarity | _graders.GraderPython | _graders.GraderScoreModel | _graders.GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
+    grader: '_graders.GraderStringCheck | _graders.GraderTextSimilarity | _graders.GraderPython | _graders.GraderScoreModel | _graders.GraderMulti' = _REQUIRED  # The grader used for the fine-tuning job.
     hyperparameters: FineTuneReinforcementHyperparameters | None = None
 
 
@@ -142,6 +90,59 @@ class FineTuneSupervisedMethod(BaseModel):
     hyperparameters: FineTuneSupervisedHyperparameters | None = None
 
 
+class FineTuneMethod(BaseModel):
+    """The method used for fine-tuning."""
+
+    type: Literal["supervised", "dpo", "reinforcement"] | str = _REQUIRED  # The type of method.
+    dpo: FineTuneDPOMethod | None = None
+    reinforcement: FineTuneReinforcementMethod | None = None
+    supervised: FineTuneSupervisedMethod | None = None
+
+
+class CreateFineTuningJobRequest(BaseModel):
+    model: Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"] | str = _REQUIRED  # The name of the model to fine-tune.
+    training_file: str = _REQUIRED  # The ID of an uploaded file that contains training data.
+    hyperparameters: CreateFineTuningJobRequestHyperparameters | None = None  # The hyperparameters used for the fine-tuning job.
+    integrations: list[CreateFineTuningJobRequestIntegrationsItem] | None = None  # A list of integrations to enable for your fine-tuning job.
+    metadata: _shared.Metadata | None = None
+    method: FineTuneMethod | None = None
+    seed: int | None = None  # The seed controls the reproducibility of the job.
+    suffix: str | None = None  # A string of up to 64 characters that will be added to your fine-tuned model name.
+    validation_file: str | None = None  # The ID of an uploaded file that contains validation data.
+
+
+class DeleteFineTuningCheckpointPermissionResponse(BaseModel):
+    id: str = _REQUIRED  # The ID of the fine-tuned model checkpoint permission that was deleted.
+    deleted: bool = _REQUIRED  # Whether the fine-tuned model checkpoint permission was successfully deleted.
+    object: Literal["checkpoint.permission"] | str = _REQUIRED  # The object type, which is always "checkpoint.permission".
+
+
+class FineTuneChatCompletionRequestAssistantMessageAudio(BaseModel):
+    """Data about a previous audio response from the model."""
+
+    id: str = _REQUIRED  # Unique identifier for a previous audio response from the model.
+
+
+class FineTuneChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
+    """Deprecated and replaced by `tool_calls`."""
+
+    arguments: str = _REQUIRED  # The arguments to call the function with, as generated by the model in JSON format.
+    name: str = _REQUIRED  # The name of the function to call.
+
+
+class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
+    """Messages sent by the model in response to user messages."""
+
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the messages author, in this case `assistant`.
+    audio: FineTuneChatCompletionRequestAssistantMessageAudio | None = None
+    content: str | list[_chat.ChatCompletionRequestAssistantMessageContentPart] | None = None
+    function_call: FineTuneChatCompletionRequestAssistantMessageFunctionCall | None = None
+    name: str | None = None  # An optional name for the participant.
+    refusal: str | None = None
+    tool_calls: _chat.ChatCompletionMessageToolCalls | None = None
+    weight: int | None = None  # Controls whether the assistant message is trained against (0 or 1)
+
+
 class FineTuningCheckpointPermission(BaseModel):
     """FineTuningCheckpointPermission"""
 
@@ -151,13 +152,6 @@ class FineTuningCheckpointPermission(BaseModel):
     project_id: str = _REQUIRED  # The project identifier that the permission is for.
 
 
-class FineTuningIntegration(BaseModel, tag_field="type", tag="wandb"):
-    """Fine-Tuning Job Integration"""
-
-    type: ClassVar[Literal["wandb"]] = "wandb"
-    wandb: FineTuningIntegrationWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
-
-
 class FineTuningIntegrationWandb(BaseModel):
     """The settings for your integration with Weights and Biases."""
 
@@ -165,6 +159,29 @@ class FineTuningIntegrationWandb(BaseModel):
     entity: str | None = None
     name: str | None = None
     tags: list[str] | None = None  # A list of tags to be attached to the newly created run.
+
+
+class FineTuningIntegration(BaseModel, tag_field="type", tag="wandb"):
+    """Fine-Tuning Job Integration"""
+
+    type: ClassVar[Literal["wandb"]] = "wandb"
+    wandb: FineTuningIntegrationWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
+
+
+class FineTuningJobError(BaseModel):
+    """For fine-tuning jobs that have `failed`, this will contain more information on the cause of the failure."""
+
+    code: str = _REQUIRED  # A machine-readable error code.
+    message: str = _REQUIRED  # A human-readable error message.
+    param: str | None = _REQUIRED
+
+
+class FineTuningJobHyperparameters(BaseModel):
+    """The hyperparameters used for the fine-tuning job."""
+
+    batch_size: Literal["auto"] | int | str | None = None
+    learning_rate_multiplier: Literal["auto"] | float | str | None = None  # Scaling factor for the learning rate.
+    n_epochs: Literal["auto"] | int | str | None = None  # The number of epochs to train the model for.
 
 
 class FineTuningJob(BaseModel):
@@ -191,18 +208,6 @@ class FineTuningJob(BaseModel):
     method: FineTuneMethod | None = None
 
 
-class FineTuningJobCheckpoint(BaseModel):
-    """FineTuningJobCheckpoint"""
-
-    id: str = _REQUIRED  # The checkpoint identifier, which can be referenced in the API endpoints.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the checkpoint was created.
-    fine_tuned_model_checkpoint: str = _REQUIRED  # The name of the fine-tuned checkpoint model that is created.
-    fine_tuning_job_id: str = _REQUIRED  # The name of the fine-tuning job that this checkpoint was created from.
-    metrics: FineTuningJobCheckpointMetrics = _REQUIRED  # Metrics at the step number during the fine-tuning job.
-    object: Literal["fine_tuning.job.checkpoint"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.checkpoint".
-    step_number: int = _REQUIRED  # The step number that the checkpoint was created at.
-
-
 class FineTuningJobCheckpointMetrics(BaseModel):
     """Metrics at the step number during the fine-tuning job."""
 
@@ -215,12 +220,16 @@ class FineTuningJobCheckpointMetrics(BaseModel):
     valid_mean_token_accuracy: float | None = None
 
 
-class FineTuningJobError(BaseModel):
-    """For fine-tuning jobs that have `failed`, this will contain more information on the cause of the failure."""
+class FineTuningJobCheckpoint(BaseModel):
+    """FineTuningJobCheckpoint"""
 
-    code: str = _REQUIRED  # A machine-readable error code.
-    message: str = _REQUIRED  # A human-readable error message.
-    param: str | None = _REQUIRED
+    id: str = _REQUIRED  # The checkpoint identifier, which can be referenced in the API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the checkpoint was created.
+    fine_tuned_model_checkpoint: str = _REQUIRED  # The name of the fine-tuned checkpoint model that is created.
+    fine_tuning_job_id: str = _REQUIRED  # The name of the fine-tuning job that this checkpoint was created from.
+    metrics: FineTuningJobCheckpointMetrics = _REQUIRED  # Metrics at the step number during the fine-tuning job.
+    object: Literal["fine_tuning.job.checkpoint"] | str = _REQUIRED  # The object type, which is always "fine_tuning.job.checkpoint".
+    step_number: int = _REQUIRED  # The step number that the checkpoint was created at.
 
 
 class FineTuningJobEvent(BaseModel):
@@ -235,12 +244,9 @@ class FineTuningJobEvent(BaseModel):
     type: Literal["message", "metrics"] | str | None = None  # The type of event.
 
 
-class FineTuningJobHyperparameters(BaseModel):
-    """The hyperparameters used for the fine-tuning job."""
-
-    batch_size: Literal["auto"] | int | str | None = None
-    learning_rate_multiplier: Literal["auto"] | float | str | None = None  # Scaling factor for the learning rate.
-    n_epochs: Literal["auto"] | int | str | None = None  # The number of epochs to train the model for.
+class InputAudioInputAudio(BaseModel):
+    data: str = _REQUIRED  # Base64-encoded audio data.
+    format: Literal["mp3", "wav"] | str = _REQUIRED  # The format of the audio data.
 
 
 class InputAudio(BaseModel, tag_field="type", tag="input_audio"):
@@ -248,11 +254,6 @@ class InputAudio(BaseModel, tag_field="type", tag="input_audio"):
 
     type: ClassVar[Literal["input_audio"]] = "input_audio"
     input_audio: InputAudioInputAudio = _REQUIRED
-
-
-class InputAudioInputAudio(BaseModel):
-    data: str = _REQUIRED  # Base64-encoded audio data.
-    format: Literal["mp3", "wav"] | str = _REQUIRED  # The format of the audio data.
 
 
 class ListFineTuningCheckpointPermissionResponse(BaseModel):
@@ -283,10 +284,8 @@ class ListPaginatedFineTuningJobsResponse(BaseModel):
     object: Literal["list"] | str = _REQUIRED
 
 
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import chat as _chat  # noqa: E402
+# Areas that import this one: imported once its classes exist (the annotations naming them are strings).
 from . import graders as _graders  # noqa: E402
-from . import shared as _shared  # noqa: E402
 
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
@@ -301,51 +300,51 @@ if TYPE_CHECKING:
 class DpoHyperparametersParam(TypedDict, total=False):
     """The ``dict`` form of ``FineTuneDPOHyperparameters`` (the official SDK's request type)."""
 
-    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
-    beta: Literal["auto"] | str | float  # The beta value for the DPO method.
-    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
-    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+    batch_size: 'Literal["auto"] | str | int'  # Number of examples in each batch.
+    beta: 'Literal["auto"] | str | float'  # The beta value for the DPO method.
+    learning_rate_multiplier: 'Literal["auto"] | str | float'  # Scaling factor for the learning rate.
+    n_epochs: 'Literal["auto"] | str | int'  # The number of epochs to train the model for.
 
 
 class JobCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateFineTuningJobRequest`` (the official SDK's request type)."""
 
-    model: Required[str | Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"]]  # The name of the model to fine-tune.
-    training_file: Required[str]  # The ID of an uploaded file that contains training data.
-    hyperparameters: Mapping[str, Any]  # The hyperparameters used for the fine-tuning job.
-    integrations: Iterable[Mapping[str, Any]]  # A list of integrations to enable for your fine-tuning job.
-    metadata: Mapping[str, str] | None
-    method: Mapping[str, Any]
-    seed: int  # The seed controls the reproducibility of the job.
-    suffix: str  # A string of up to 64 characters that will be added to your fine-tuned model name.
-    validation_file: str  # The ID of an uploaded file that contains validation data.
+    model: 'Required[str | Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"]]'  # The name of the model to fine-tune.
+    training_file: 'Required[str]'  # The ID of an uploaded file that contains training data.
+    hyperparameters: 'Mapping[str, Any]'  # The hyperparameters used for the fine-tuning job.
+    integrations: 'Iterable[Mapping[str, Any]]'  # A list of integrations to enable for your fine-tuning job.
+    metadata: 'Mapping[str, str] | None'
+    method: 'Mapping[str, Any]'
+    seed: 'int'  # The seed controls the reproducibility of the job.
+    suffix: 'str'  # A string of up to 64 characters that will be added to your fine-tuned model name.
+    validation_file: 'str'  # The ID of an uploaded file that contains validation data.
 
 
 class ReinforcementHyperparametersParam(TypedDict, total=False):
     """The ``dict`` form of ``FineTuneReinforcementHyperparameters`` (the official SDK's request type)."""
 
-    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
-    compute_multiplier: Literal["auto"] | str | float  # Multiplier on amount of compute used for exploring search space during training.
-    eval_interval: Literal["auto"] | str | int  # The number of training steps between evaluation runs.
-    eval_samples: Literal["auto"] | str | int  # Number of evaluation samples to generate per training step.
-    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
-    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
-    reasoning_effort: Literal["default", "low", "medium", "high"] | str  # Level of reasoning effort.
+    batch_size: 'Literal["auto"] | str | int'  # Number of examples in each batch.
+    compute_multiplier: 'Literal["auto"] | str | float'  # Multiplier on amount of compute used for exploring search space during training.
+    eval_interval: 'Literal["auto"] | str | int'  # The number of training steps between evaluation runs.
+    eval_samples: 'Literal["auto"] | str | int'  # Number of evaluation samples to generate per training step.
+    learning_rate_multiplier: 'Literal["auto"] | str | float'  # Scaling factor for the learning rate.
+    n_epochs: 'Literal["auto"] | str | int'  # The number of epochs to train the model for.
+    reasoning_effort: 'Literal["default", "low", "medium", "high"] | str'  # Level of reasoning effort.
 
 
 class ResponseInputAudioParam(TypedDict, total=False):
     """The ``dict`` form of ``InputAudio`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_audio"]]
-    input_audio: Required[Mapping[str, Any]]
+    type: 'Required[Literal["input_audio"]]'
+    input_audio: 'Required[Mapping[str, Any]]'
 
 
 class SupervisedHyperparametersParam(TypedDict, total=False):
     """The ``dict`` form of ``FineTuneSupervisedHyperparameters`` (the official SDK's request type)."""
 
-    batch_size: Literal["auto"] | str | int  # Number of examples in each batch.
-    learning_rate_multiplier: Literal["auto"] | str | float  # Scaling factor for the learning rate.
-    n_epochs: Literal["auto"] | str | int  # The number of epochs to train the model for.
+    batch_size: 'Literal["auto"] | str | int'  # Number of examples in each batch.
+    learning_rate_multiplier: 'Literal["auto"] | str | float'  # Scaling factor for the learning rate.
+    n_epochs: 'Literal["auto"] | str | int'  # The number of epochs to train the model for.
 
 
 DpoHyperparameters = FineTuneDPOHyperparameters

@@ -2,26 +2,19 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the graders API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
 
+from . import fine_tuning as _fine_tuning
+from . import shared as _shared
+
 __all__ = ["AgentSessionInputMessageParam", "DecisionInputMessageParam", "DecisionQuestionInputImage", "EvalItem", "EvalItemContent", "EvalItemContentArray", "EvalItemContentItem", "EvalItemContentOutputText", "EvalItemContentText", "EvalItemInputImage", "GraderLabelModel", "GraderMulti", "GraderPython", "GraderRunParams", "GraderRunResponse", "GraderScoreModel", "GraderScoreModelSamplingParams", "GraderStringCheck", "GraderTextSimilarity", "LabelModelGrader", "LabelModelGraderParam", "MultiGrader", "MultiGraderParam", "OutputText", "PythonGrader", "PythonGraderParam", "RunGraderRequest", "RunGraderResponse", "RunGraderResponseMetadata", "RunGraderResponseMetadataErrors", "ScoreModelGrader", "ScoreModelGraderParam", "StringCheckGrader", "StringCheckGraderParam", "TextSimilarityGrader", "TextSimilarityGraderParam", "ValidateGraderRequest", "ValidateGraderResponse"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
-
-class EvalItem(BaseModel, tag_field="type", tag="message"):
-    """Eval message object"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    content: EvalItemContent = _REQUIRED
-    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
-
 
 class EvalItemContentOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
@@ -38,6 +31,22 @@ class EvalItemInputImage(BaseModel, tag_field="type", tag="input_image"):
     detail: str | None = None  # The detail level of the image to be sent to the model.
 
 
+EvalItemContentItem = str | _shared.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | _fine_tuning.InputAudio  # A single content item: input text, output text, input image, or input audio.
+EvalItemContent = str | list[EvalItemContentItem] | _shared.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | _fine_tuning.InputAudio  # Inputs to the model - can contain template strings.
+
+
+class EvalItem(BaseModel, tag_field="type", tag="message"):
+    """Eval message object"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    content: EvalItemContent = _REQUIRED
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+
+
+EvalItemContentArray = list[EvalItemContentItem]  # A list of inputs, each of which may be either an input text, output text, input image, or input a...
+EvalItemContentText = str  # A text input to the model.
+
+
 class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
@@ -49,15 +58,6 @@ class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     passing_labels: list[str] = _REQUIRED  # The labels that indicate a passing result.
 
 
-class GraderMulti(BaseModel, tag_field="type", tag="multi"):
-    """MultiGrader"""
-
-    type: ClassVar[Literal["multi"]] = "multi"
-    calculate_output: str = _REQUIRED  # A formula to calculate the output based on grader results.
-    graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
-    name: str = _REQUIRED  # The name of the grader.
-
-
 class GraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
@@ -65,6 +65,16 @@ class GraderPython(BaseModel, tag_field="type", tag="python"):
     name: str = _REQUIRED  # The name of the grader.
     source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
+
+
+class GraderScoreModelSamplingParams(BaseModel):
+    """The sampling parameters for the model."""
+
+    max_completions_tokens: int | None = None
+    reasoning_effort: _shared.ReasoningEffort | None = None
+    seed: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
 
 
 class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
@@ -76,16 +86,6 @@ class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     name: str = _REQUIRED  # The name of the grader.
     range: list[float] | None = None  # The range of the score.
     sampling_params: GraderScoreModelSamplingParams | None = None  # The sampling parameters for the model.
-
-
-class GraderScoreModelSamplingParams(BaseModel):
-    """The sampling parameters for the model."""
-
-    max_completions_tokens: int | None = None
-    reasoning_effort: _shared.ReasoningEffort | None = None
-    seed: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
 
 
 class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
@@ -108,29 +108,21 @@ class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     reference: str = _REQUIRED  # The text being graded against.
 
 
+class GraderMulti(BaseModel, tag_field="type", tag="multi"):
+    """MultiGrader"""
+
+    type: ClassVar[Literal["multi"]] = "multi"
+    calculate_output: str = _REQUIRED  # A formula to calculate the output based on grader results.
+    graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
+    name: str = _REQUIRED  # The name of the grader.
+
+
 class RunGraderRequest(BaseModel):
     """RunGraderRequest"""
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
     model_sample: str = _REQUIRED  # The model sample to be evaluated.
     item: dict[str, Any] | None = None  # The dataset item provided to the grader.
-
-
-class RunGraderResponse(BaseModel):
-    metadata: RunGraderResponseMetadata = _REQUIRED
-    model_grader_token_usage_per_model: dict[str, Any] = _REQUIRED
-    reward: float = _REQUIRED
-    sub_rewards: dict[str, Any] = _REQUIRED
-
-
-class RunGraderResponseMetadata(BaseModel):
-    errors: RunGraderResponseMetadataErrors = _REQUIRED
-    execution_time: float = _REQUIRED
-    name: str = _REQUIRED
-    sampled_model_name: str | None = _REQUIRED
-    scores: dict[str, Any] = _REQUIRED
-    token_usage: int | None = _REQUIRED
-    type: str = _REQUIRED
 
 
 class RunGraderResponseMetadataErrors(BaseModel):
@@ -150,6 +142,23 @@ class RunGraderResponseMetadataErrors(BaseModel):
     unresponsive_reward_error: bool = _REQUIRED
 
 
+class RunGraderResponseMetadata(BaseModel):
+    errors: RunGraderResponseMetadataErrors = _REQUIRED
+    execution_time: float = _REQUIRED
+    name: str = _REQUIRED
+    sampled_model_name: str | None = _REQUIRED
+    scores: dict[str, Any] = _REQUIRED
+    token_usage: int | None = _REQUIRED
+    type: str = _REQUIRED
+
+
+class RunGraderResponse(BaseModel):
+    metadata: RunGraderResponseMetadata = _REQUIRED
+    model_grader_token_usage_per_model: dict[str, Any] = _REQUIRED
+    reward: float = _REQUIRED
+    sub_rewards: dict[str, Any] = _REQUIRED
+
+
 class ValidateGraderRequest(BaseModel):
     """ValidateGraderRequest"""
 
@@ -161,15 +170,6 @@ class ValidateGraderResponse(BaseModel):
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | None = None  # The grader used for the fine-tuning job.
 
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import fine_tuning as _fine_tuning  # noqa: E402
-from . import shared as _shared  # noqa: E402
-
-EvalItemContentItem = str | _shared.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | _fine_tuning.InputAudio  # A single content item: input text, output text, input image, or input audio.
-EvalItemContent = str | list[EvalItemContentItem] | _shared.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | _fine_tuning.InputAudio  # Inputs to the model - can contain template strings.
-EvalItemContentArray = list[EvalItemContentItem]  # A list of inputs, each of which may be either an input text, output text, input image, or input a...
-EvalItemContentText = str  # A text input to the model.
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
@@ -183,85 +183,85 @@ if TYPE_CHECKING:
 class AgentSessionInputMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
-    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    type: 'Required[Literal["message"]]'
+    content: 'Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]'
+    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
 
 
 class DecisionInputMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    content: Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]
-    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
+    type: 'Required[Literal["message"]]'
+    content: 'Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]'
+    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
 
 
 class GraderRunParams(TypedDict, total=False):
     """The ``dict`` form of ``RunGraderRequest`` (the official SDK's request type)."""
 
-    grader: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | MultiGraderParam]  # The grader used for the fine-tuning job.
-    model_sample: Required[str]  # The model sample to be evaluated.
-    item: Mapping[str, Any]  # The dataset item provided to the grader.
+    grader: 'Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | MultiGraderParam]'  # The grader used for the fine-tuning job.
+    model_sample: 'Required[str]'  # The model sample to be evaluated.
+    item: 'Mapping[str, Any]'  # The dataset item provided to the grader.
 
 
 class LabelModelGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderLabelModel`` (the official SDK's request type)."""
 
-    type: Required[Literal["label_model"]]
-    input: Required[Iterable[AgentSessionInputMessageParam]]
-    labels: Required[Iterable[str]]  # The labels to assign to each item in the evaluation.
-    model: Required[str]  # The model to use for the evaluation.
-    name: Required[str]  # The name of the grader.
-    passing_labels: Required[Iterable[str]]  # The labels that indicate a passing result.
+    type: 'Required[Literal["label_model"]]'
+    input: 'Required[Iterable[AgentSessionInputMessageParam]]'
+    labels: 'Required[Iterable[str]]'  # The labels to assign to each item in the evaluation.
+    model: 'Required[str]'  # The model to use for the evaluation.
+    name: 'Required[str]'  # The name of the grader.
+    passing_labels: 'Required[Iterable[str]]'  # The labels that indicate a passing result.
 
 
 class MultiGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderMulti`` (the official SDK's request type)."""
 
-    type: Required[Literal["multi"]]
-    calculate_output: Required[str]  # A formula to calculate the output based on grader results.
-    graders: Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]
-    name: Required[str]  # The name of the grader.
+    type: 'Required[Literal["multi"]]'
+    calculate_output: 'Required[str]'  # A formula to calculate the output based on grader results.
+    graders: 'Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]'
+    name: 'Required[str]'  # The name of the grader.
 
 
 class PythonGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderPython`` (the official SDK's request type)."""
 
-    type: Required[Literal["python"]]
-    name: Required[str]  # The name of the grader.
-    source: Required[str]  # The source code of the python script.
-    image_tag: str  # The image tag to use for the python script.
+    type: 'Required[Literal["python"]]'
+    name: 'Required[str]'  # The name of the grader.
+    source: 'Required[str]'  # The source code of the python script.
+    image_tag: 'str'  # The image tag to use for the python script.
 
 
 class ScoreModelGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderScoreModel`` (the official SDK's request type)."""
 
-    type: Required[Literal["score_model"]]
-    input: Required[Iterable[AgentSessionInputMessageParam]]  # The input messages evaluated by the grader.
-    model: Required[str]  # The model to use for the evaluation.
-    name: Required[str]  # The name of the grader.
-    range: Iterable[float]  # The range of the score.
-    sampling_params: Mapping[str, Any]  # The sampling parameters for the model.
+    type: 'Required[Literal["score_model"]]'
+    input: 'Required[Iterable[AgentSessionInputMessageParam]]'  # The input messages evaluated by the grader.
+    model: 'Required[str]'  # The model to use for the evaluation.
+    name: 'Required[str]'  # The name of the grader.
+    range: 'Iterable[float]'  # The range of the score.
+    sampling_params: 'Mapping[str, Any]'  # The sampling parameters for the model.
 
 
 class StringCheckGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderStringCheck`` (the official SDK's request type)."""
 
-    type: Required[Literal["string_check"]]
-    input: Required[str]  # The input text.
-    name: Required[str]  # The name of the grader.
-    operation: Required[Literal["eq", "ne", "like", "ilike"] | str]  # The string check operation to perform.
-    reference: Required[str]  # The reference text.
+    type: 'Required[Literal["string_check"]]'
+    input: 'Required[str]'  # The input text.
+    name: 'Required[str]'  # The name of the grader.
+    operation: 'Required[Literal["eq", "ne", "like", "ilike"] | str]'  # The string check operation to perform.
+    reference: 'Required[str]'  # The reference text.
 
 
 class TextSimilarityGraderParam(TypedDict, total=False):
     """The ``dict`` form of ``GraderTextSimilarity`` (the official SDK's request type)."""
 
-    type: Required[Literal["text_similarity"]]
-    evaluation_metric: Required[Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str]  # The evaluation metric to use.
-    input: Required[str]  # The text being graded.
-    name: Required[str]  # The name of the grader.
-    reference: Required[str]  # The text being graded against.
+    type: 'Required[Literal["text_similarity"]]'
+    evaluation_metric: 'Required[Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str]'  # The evaluation metric to use.
+    input: 'Required[str]'  # The text being graded.
+    name: 'Required[str]'  # The name of the grader.
+    reference: 'Required[str]'  # The text being graded against.
 
 
 DecisionQuestionInputImage = EvalItemInputImage

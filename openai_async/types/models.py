@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the models API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -21,11 +19,6 @@ class DeleteModelResponse(BaseModel):
     object: str = _REQUIRED
 
 
-class ListModelsResponse(BaseModel):
-    data: list[Model] = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED
-
-
 class Model(BaseModel):
     """Model"""
 
@@ -34,6 +27,11 @@ class Model(BaseModel):
     object: Literal["model"] | str = _REQUIRED  # The object type, which is always "model".
     owned_by: str = _REQUIRED  # The organization that owns the model.
     shutdown_date: str | None = None  # The date when the model will shut down, or null if not announced.
+
+
+class ListModelsResponse(BaseModel):
+    data: list[Model] = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED
 
 
 # Names of the official `openai` SDK.

@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the moderations API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -14,6 +12,10 @@ __all__ = ["C2PAProvenanceResult", "C2PAValidationStateApi", "CreateContentProve
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+C2PAValidationStateApi = Literal["trusted", "valid", "invalid", "not_present"] | str
+ProvenanceDetectionResultApi = Literal["detected", "not_detected"] | str
+
 
 class C2PAProvenanceResult(BaseModel, tag_field="type", tag="c2pa"):
     type: ClassVar[Literal["c2pa"]] = "c2pa"
@@ -28,9 +30,10 @@ class CreateContentProvenanceBody(BaseModel):
     file: bytes = _REQUIRED  # The image or audio file to check for supported OpenAI provenance signals.
 
 
-class CreateModerationRequest(BaseModel):
-    input: str | list[str | CreateModerationRequestInputOption3ItemImageUrl | CreateModerationRequestInputOption3ItemText] = _REQUIRED  # Input (or inputs) to classify.
-    model: Literal["omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest", "text-moderation-stable"] | str | None = None  # The content moderation model you would like to use.
+class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
+    """Contains either an image URL or a data URL for a base64 encoded image."""
+
+    url: str = _REQUIRED  # Either a URL of the image or the base64 encoded image data.
 
 
 class CreateModerationRequestInputOption3ItemImageUrl(BaseModel, tag_field="type", tag="image_url"):
@@ -40,12 +43,6 @@ class CreateModerationRequestInputOption3ItemImageUrl(BaseModel, tag_field="type
     image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl = _REQUIRED  # Contains either an image URL or a data URL for a base64 encoded image.
 
 
-class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
-    """Contains either an image URL or a data URL for a base64 encoded image."""
-
-    url: str = _REQUIRED  # Either a URL of the image or the base64 encoded image data.
-
-
 class CreateModerationRequestInputOption3ItemText(BaseModel, tag_field="type", tag="text"):
     """An object describing text to classify."""
 
@@ -53,19 +50,9 @@ class CreateModerationRequestInputOption3ItemText(BaseModel, tag_field="type", t
     text: str = _REQUIRED  # A string of text to classify.
 
 
-class CreateModerationResponse(BaseModel):
-    """Represents if a given text input is potentially harmful."""
-
-    id: str = _REQUIRED  # The unique identifier for the moderation request.
-    model: str = _REQUIRED  # The model used to generate the moderation results.
-    results: list[CreateModerationResponseResultsItem] = _REQUIRED  # A list of moderation objects.
-
-
-class CreateModerationResponseResultsItem(BaseModel):
-    categories: CreateModerationResponseResultsItemCategories = _REQUIRED  # A list of the categories, and whether they are flagged or not.
-    category_applied_input_types: CreateModerationResponseResultsItemCategoryAppliedInputTypes = _REQUIRED  # A list of the categories along with the input type(s) that the score applies to.
-    category_scores: CreateModerationResponseResultsItemCategoryScores = _REQUIRED  # A list of the categories along with their scores as predicted by model.
-    flagged: bool = _REQUIRED  # Whether any of the below categories are flagged.
+class CreateModerationRequest(BaseModel):
+    input: str | list[str | CreateModerationRequestInputOption3ItemImageUrl | CreateModerationRequestInputOption3ItemText] = _REQUIRED  # Input (or inputs) to classify.
+    model: Literal["omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest", "text-moderation-stable"] | str | None = None  # The content moderation model you would like to use.
 
 
 class CreateModerationResponseResultsItemCategories(BaseModel):
@@ -122,10 +109,22 @@ class CreateModerationResponseResultsItemCategoryScores(BaseModel):
     violence_graphic_: float = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The score for the category 'violence/graphic'.
 
 
-class ProvenanceResource(BaseModel):
-    created_at: int = _REQUIRED  # The Unix timestamp, in seconds, when the provenance check was created.
-    object: ProvenanceCheckObject = _REQUIRED  # The object type.
-    results: list[C2PAProvenanceResult | SynthIDProvenanceResult] = _REQUIRED  # The provenance results that apply to the uploaded file.
+class CreateModerationResponseResultsItem(BaseModel):
+    categories: CreateModerationResponseResultsItemCategories = _REQUIRED  # A list of the categories, and whether they are flagged or not.
+    category_applied_input_types: CreateModerationResponseResultsItemCategoryAppliedInputTypes = _REQUIRED  # A list of the categories along with the input type(s) that the score applies to.
+    category_scores: CreateModerationResponseResultsItemCategoryScores = _REQUIRED  # A list of the categories along with their scores as predicted by model.
+    flagged: bool = _REQUIRED  # Whether any of the below categories are flagged.
+
+
+class CreateModerationResponse(BaseModel):
+    """Represents if a given text input is potentially harmful."""
+
+    id: str = _REQUIRED  # The unique identifier for the moderation request.
+    model: str = _REQUIRED  # The model used to generate the moderation results.
+    results: list[CreateModerationResponseResultsItem] = _REQUIRED  # A list of moderation objects.
+
+
+ProvenanceCheckObject = Literal["content_provenance_check"] | str
 
 
 class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
@@ -135,9 +134,11 @@ class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
     outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI SynthID watermark was detected.
 
 
-C2PAValidationStateApi = Literal["trusted", "valid", "invalid", "not_present"] | str
-ProvenanceCheckObject = Literal["content_provenance_check"] | str
-ProvenanceDetectionResultApi = Literal["detected", "not_detected"] | str
+class ProvenanceResource(BaseModel):
+    created_at: int = _REQUIRED  # The Unix timestamp, in seconds, when the provenance check was created.
+    object: ProvenanceCheckObject = _REQUIRED  # The object type.
+    results: list[C2PAProvenanceResult | SynthIDProvenanceResult] = _REQUIRED  # The provenance results that apply to the uploaded file.
+
 
 # Names of the official `openai` SDK.
 ModerationCreateResponse = CreateModerationResponse
@@ -154,15 +155,15 @@ if TYPE_CHECKING:
 class ModerationImageURLInputParam(TypedDict, total=False):
     """The ``dict`` form of ``CreateModerationRequestInputOption3ItemImageUrl`` (the official SDK's request type)."""
 
-    type: Required[Literal["image_url"]]
-    image_url: Required[Mapping[str, Any]]  # Contains either an image URL or a data URL for a base64 encoded image.
+    type: 'Required[Literal["image_url"]]'
+    image_url: 'Required[Mapping[str, Any]]'  # Contains either an image URL or a data URL for a base64 encoded image.
 
 
 class ModerationTextInputParam(TypedDict, total=False):
     """The ``dict`` form of ``CreateModerationRequestInputOption3ItemText`` (the official SDK's request type)."""
 
-    type: Required[Literal["text"]]
-    text: Required[str]  # A string of text to classify.
+    type: 'Required[Literal["text"]]'
+    text: 'Required[str]'  # A string of text to classify.
 
 
 ModerationMultiModalInputParam = ModerationImageURLInputParam | ModerationTextInputParam

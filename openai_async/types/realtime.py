@@ -2,13 +2,13 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the realtime API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
+
+from . import shared as _shared
 
 __all__ = ["AudioTranscription", "AudioTranscriptionParam", "AudioTranscriptionResponse", "CallAcceptParams", "ClientSecretCreateResponse", "ConnectClientEventParam", "ConversationCreatedEvent", "ConversationItemAdded", "ConversationItemContent", "ConversationItemContentParam", "ConversationItemCreateEvent", "ConversationItemCreateEventParam", "ConversationItemCreatedEvent", "ConversationItemDeleteEvent", "ConversationItemDeleteEventParam", "ConversationItemDeletedEvent", "ConversationItemDone", "ConversationItemInputAudioTranscriptionCompletedEvent", "ConversationItemInputAudioTranscriptionDeltaEvent", "ConversationItemInputAudioTranscriptionFailedEvent", "ConversationItemInputAudioTranscriptionSegment", "ConversationItemRetrieveEvent", "ConversationItemRetrieveEventParam", "ConversationItemTruncateEvent", "ConversationItemTruncateEventParam", "ConversationItemTruncatedEvent", "ConversationItemWithReference", "ConversationItemWithReferenceParam", "InputAudioBufferAppendEvent", "InputAudioBufferAppendEventParam", "InputAudioBufferClearEvent", "InputAudioBufferClearEventParam", "InputAudioBufferClearedEvent", "InputAudioBufferCommitEvent", "InputAudioBufferCommitEventParam", "InputAudioBufferCommittedEvent", "InputAudioBufferDtmfEventReceivedEvent", "InputAudioBufferSpeechStartedEvent", "InputAudioBufferSpeechStoppedEvent", "InputAudioBufferTimeoutTriggered", "LogProbProperties", "McpListToolsCompleted", "McpListToolsFailed", "McpListToolsInProgress", "NoiseReductionType", "OutputAudioBufferClearEvent", "OutputAudioBufferClearEventParam", "RateLimitsUpdatedEvent", "RealtimeAudioConfigInput", "RealtimeAudioConfigInputParam", "RealtimeAudioConfigOutput", "RealtimeAudioConfigOutputParam", "RealtimeAudioFormats", "RealtimeAudioFormatsAudioPcm", "RealtimeAudioFormatsAudioPcma", "RealtimeAudioFormatsAudioPcmu", "RealtimeAudioFormatsParam", "RealtimeAudioInputTurnDetectionParam", "RealtimeBetaClientEventConversationItemCreate", "RealtimeBetaClientEventConversationItemDelete", "RealtimeBetaClientEventConversationItemRetrieve", "RealtimeBetaClientEventConversationItemTruncate", "RealtimeBetaClientEventInputAudioBufferAppend", "RealtimeBetaClientEventInputAudioBufferClear", "RealtimeBetaClientEventInputAudioBufferCommit", "RealtimeBetaClientEventOutputAudioBufferClear", "RealtimeBetaClientEventResponseCancel", "RealtimeBetaClientEventResponseCreate", "RealtimeBetaClientEventSessionUpdate", "RealtimeBetaClientEventTranscriptionSessionUpdate", "RealtimeBetaResponse", "RealtimeBetaResponseCreateParams", "RealtimeBetaResponseCreateParamsToolsItem", "RealtimeBetaResponseStatusDetails", "RealtimeBetaResponseStatusDetailsError", "RealtimeBetaResponseUsage", "RealtimeBetaResponseUsageInputTokenDetails", "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeBetaResponseUsageOutputTokenDetails", "RealtimeBetaServerEventConversationItemCreated", "RealtimeBetaServerEventConversationItemDeleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeBetaServerEventConversationItemRetrieved", "RealtimeBetaServerEventConversationItemTruncated", "RealtimeBetaServerEventError", "RealtimeBetaServerEventErrorError", "RealtimeBetaServerEventInputAudioBufferCleared", "RealtimeBetaServerEventInputAudioBufferCommitted", "RealtimeBetaServerEventInputAudioBufferSpeechStarted", "RealtimeBetaServerEventInputAudioBufferSpeechStopped", "RealtimeBetaServerEventMCPListToolsCompleted", "RealtimeBetaServerEventMCPListToolsFailed", "RealtimeBetaServerEventMCPListToolsInProgress", "RealtimeBetaServerEventRateLimitsUpdated", "RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeBetaServerEventResponseAudioDelta", "RealtimeBetaServerEventResponseAudioDone", "RealtimeBetaServerEventResponseAudioTranscriptDelta", "RealtimeBetaServerEventResponseAudioTranscriptDone", "RealtimeBetaServerEventResponseContentPartAdded", "RealtimeBetaServerEventResponseContentPartAddedPart", "RealtimeBetaServerEventResponseContentPartDone", "RealtimeBetaServerEventResponseContentPartDonePart", "RealtimeBetaServerEventResponseCreated", "RealtimeBetaServerEventResponseDone", "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta", "RealtimeBetaServerEventResponseFunctionCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallArgumentsDelta", "RealtimeBetaServerEventResponseMCPCallArgumentsDone", "RealtimeBetaServerEventResponseMCPCallCompleted", "RealtimeBetaServerEventResponseMCPCallFailed", "RealtimeBetaServerEventResponseMCPCallInProgress", "RealtimeBetaServerEventResponseOutputItemAdded", "RealtimeBetaServerEventResponseOutputItemDone", "RealtimeBetaServerEventResponseTextDelta", "RealtimeBetaServerEventResponseTextDone", "RealtimeBetaServerEventSessionCreated", "RealtimeBetaServerEventSessionUpdated", "RealtimeBetaServerEventTranscriptionSessionCreated", "RealtimeBetaServerEventTranscriptionSessionUpdated", "RealtimeCallCreateRequest", "RealtimeCallReferRequest", "RealtimeCallRejectRequest", "RealtimeClientEvent", "RealtimeClientEventConversationItemCreate", "RealtimeClientEventConversationItemDelete", "RealtimeClientEventConversationItemRetrieve", "RealtimeClientEventConversationItemTruncate", "RealtimeClientEventInputAudioBufferAppend", "RealtimeClientEventInputAudioBufferClear", "RealtimeClientEventInputAudioBufferCommit", "RealtimeClientEventOutputAudioBufferClear", "RealtimeClientEventParam", "RealtimeClientEventResponseCancel", "RealtimeClientEventResponseCreate", "RealtimeClientEventSessionUpdate", "RealtimeClientEventTranscriptionSessionUpdate", "RealtimeConversationItem", "RealtimeConversationItemAssistantMessage", "RealtimeConversationItemAssistantMessageParam", "RealtimeConversationItemFunctionCall", "RealtimeConversationItemFunctionCallOutput", "RealtimeConversationItemFunctionCallOutputParam", "RealtimeConversationItemFunctionCallParam", "RealtimeConversationItemMessageAssistant", "RealtimeConversationItemMessageAssistantContentItem", "RealtimeConversationItemMessageSystem", "RealtimeConversationItemMessageSystemContentItem", "RealtimeConversationItemMessageUser", "RealtimeConversationItemMessageUserContentItem", "RealtimeConversationItemSystemMessage", "RealtimeConversationItemSystemMessageParam", "RealtimeConversationItemUserMessage", "RealtimeConversationItemUserMessageParam", "RealtimeConversationItemWithReference", "RealtimeConversationItemWithReferenceContentItem", "RealtimeCreateClientSecretRequest", "RealtimeCreateClientSecretRequestExpiresAfter", "RealtimeCreateClientSecretResponse", "RealtimeError", "RealtimeErrorEvent", "RealtimeFunctionTool", "RealtimeFunctionToolParam", "RealtimeMCPApprovalRequest", "RealtimeMCPApprovalResponse", "RealtimeMCPHTTPError", "RealtimeMCPListTools", "RealtimeMCPProtocolError", "RealtimeMCPToolCall", "RealtimeMCPToolExecutionError", "RealtimeMcpApprovalRequest", "RealtimeMcpApprovalRequestParam", "RealtimeMcpApprovalResponse", "RealtimeMcpApprovalResponseParam", "RealtimeMcpListTools", "RealtimeMcpListToolsParam", "RealtimeMcpProtocolError", "RealtimeMcpProtocolErrorParam", "RealtimeMcpToolCall", "RealtimeMcpToolCallParam", "RealtimeMcpToolExecutionError", "RealtimeMcpToolExecutionErrorParam", "RealtimeMcphttpError", "RealtimeMcphttpErrorParam", "RealtimeReasoning", "RealtimeReasoningEffort", "RealtimeReasoningParam", "RealtimeResponse", "RealtimeResponseAudio", "RealtimeResponseAudioOutput", "RealtimeResponseCreateParams", "RealtimeResponseCreateParamsAudio", "RealtimeResponseCreateParamsAudioOutput", "RealtimeResponseCreateParamsParam", "RealtimeResponseCreateParamsWithReferencesParam", "RealtimeResponseStatus", "RealtimeResponseStatusDetails", "RealtimeResponseStatusDetailsError", "RealtimeResponseUsage", "RealtimeResponseUsageInputTokenDetails", "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails", "RealtimeResponseUsageOutputTokenDetails", "RealtimeServerEvent", "RealtimeServerEventConversationCreated", "RealtimeServerEventConversationCreatedConversation", "RealtimeServerEventConversationItemAdded", "RealtimeServerEventConversationItemCreated", "RealtimeServerEventConversationItemDeleted", "RealtimeServerEventConversationItemDone", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed", "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment", "RealtimeServerEventConversationItemRetrieved", "RealtimeServerEventConversationItemTruncated", "RealtimeServerEventError", "RealtimeServerEventErrorError", "RealtimeServerEventInputAudioBufferCleared", "RealtimeServerEventInputAudioBufferCommitted", "RealtimeServerEventInputAudioBufferDtmfEventReceived", "RealtimeServerEventInputAudioBufferSpeechStarted", "RealtimeServerEventInputAudioBufferSpeechStopped", "RealtimeServerEventInputAudioBufferTimeoutTriggered", "RealtimeServerEventMCPListToolsCompleted", "RealtimeServerEventMCPListToolsFailed", "RealtimeServerEventMCPListToolsInProgress", "RealtimeServerEventOutputAudioBufferCleared", "RealtimeServerEventOutputAudioBufferStarted", "RealtimeServerEventOutputAudioBufferStopped", "RealtimeServerEventRateLimitsUpdated", "RealtimeServerEventRateLimitsUpdatedRateLimitsItem", "RealtimeServerEventResponseAudioDelta", "RealtimeServerEventResponseAudioDone", "RealtimeServerEventResponseAudioTranscriptDelta", "RealtimeServerEventResponseAudioTranscriptDone", "RealtimeServerEventResponseContentPartAdded", "RealtimeServerEventResponseContentPartAddedPart", "RealtimeServerEventResponseContentPartDone", "RealtimeServerEventResponseContentPartDonePart", "RealtimeServerEventResponseCreated", "RealtimeServerEventResponseDone", "RealtimeServerEventResponseFunctionCallArgumentsDelta", "RealtimeServerEventResponseFunctionCallArgumentsDone", "RealtimeServerEventResponseMCPCallArgumentsDelta", "RealtimeServerEventResponseMCPCallArgumentsDone", "RealtimeServerEventResponseMCPCallCompleted", "RealtimeServerEventResponseMCPCallFailed", "RealtimeServerEventResponseMCPCallInProgress", "RealtimeServerEventResponseOutputItemAdded", "RealtimeServerEventResponseOutputItemDone", "RealtimeServerEventResponseTextDelta", "RealtimeServerEventResponseTextDone", "RealtimeServerEventSessionCreated", "RealtimeServerEventSessionUpdated", "RealtimeServerEventTranscriptionSessionUpdated", "RealtimeSession", "RealtimeSessionCreateRequest", "RealtimeSessionCreateRequestClientSecret", "RealtimeSessionCreateRequestGA", "RealtimeSessionCreateRequestGAAudio", "RealtimeSessionCreateRequestGAAudioInput", "RealtimeSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeSessionCreateRequestGAAudioOutput", "RealtimeSessionCreateRequestGATracingOption2", "RealtimeSessionCreateRequestInputAudioTranscription", "RealtimeSessionCreateRequestParam", "RealtimeSessionCreateRequestToolsItem", "RealtimeSessionCreateRequestTracingOption2", "RealtimeSessionCreateRequestTurnDetection", "RealtimeSessionCreateResponse", "RealtimeSessionCreateResponseAudio", "RealtimeSessionCreateResponseAudioInput", "RealtimeSessionCreateResponseAudioInputNoiseReduction", "RealtimeSessionCreateResponseAudioInputTurnDetection", "RealtimeSessionCreateResponseAudioOutput", "RealtimeSessionCreateResponseGA", "RealtimeSessionCreateResponseGAAudio", "RealtimeSessionCreateResponseGAAudioInput", "RealtimeSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeSessionCreateResponseGAAudioOutput", "RealtimeSessionCreateResponseGATracingOption2", "RealtimeSessionCreateResponseTracingOption2", "RealtimeSessionCreateResponseTurnDetection", "RealtimeSessionInputAudioNoiseReduction", "RealtimeSessionTracingOption2", "RealtimeTranscriptionSessionAudioInput", "RealtimeTranscriptionSessionAudioInputParam", "RealtimeTranscriptionSessionAudioInputTurnDetectionParam", "RealtimeTranscriptionSessionCreateRequest", "RealtimeTranscriptionSessionCreateRequestGA", "RealtimeTranscriptionSessionCreateRequestGAAudio", "RealtimeTranscriptionSessionCreateRequestGAAudioInput", "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction", "RealtimeTranscriptionSessionCreateRequestParam", "RealtimeTranscriptionSessionCreateRequestTurnDetection", "RealtimeTranscriptionSessionCreateResponse", "RealtimeTranscriptionSessionCreateResponseClientSecret", "RealtimeTranscriptionSessionCreateResponseGA", "RealtimeTranscriptionSessionCreateResponseGAAudio", "RealtimeTranscriptionSessionCreateResponseGAAudioInput", "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction", "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection", "RealtimeTranscriptionSessionCreateResponseTurnDetection", "RealtimeTranscriptionSessionTurnDetection", "RealtimeTranslationClientEvent", "RealtimeTranslationClientEventInputAudioBufferAppend", "RealtimeTranslationClientEventParam", "RealtimeTranslationClientEventSessionClose", "RealtimeTranslationClientEventSessionUpdate", "RealtimeTranslationClientSecretCreateRequest", "RealtimeTranslationClientSecretCreateRequestExpiresAfter", "RealtimeTranslationClientSecretCreateResponse", "RealtimeTranslationInputAudioBufferAppendEvent", "RealtimeTranslationInputAudioBufferAppendEventParam", "RealtimeTranslationInputTranscriptDeltaEvent", "RealtimeTranslationOutputAudioDeltaEvent", "RealtimeTranslationOutputTranscriptDeltaEvent", "RealtimeTranslationServerEvent", "RealtimeTranslationServerEventSessionClosed", "RealtimeTranslationServerEventSessionCreated", "RealtimeTranslationServerEventSessionInputTranscriptDelta", "RealtimeTranslationServerEventSessionOutputAudioDelta", "RealtimeTranslationServerEventSessionOutputTranscriptDelta", "RealtimeTranslationServerEventSessionUpdated", "RealtimeTranslationSession", "RealtimeTranslationSessionAudio", "RealtimeTranslationSessionAudioInput", "RealtimeTranslationSessionAudioInputNoiseReduction", "RealtimeTranslationSessionAudioInputTranscription", "RealtimeTranslationSessionAudioOutput", "RealtimeTranslationSessionCloseEvent", "RealtimeTranslationSessionCloseEventParam", "RealtimeTranslationSessionClosedEvent", "RealtimeTranslationSessionCreateRequest", "RealtimeTranslationSessionCreateRequestAudio", "RealtimeTranslationSessionCreateRequestAudioInput", "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionCreateRequestAudioInputTranscription", "RealtimeTranslationSessionCreateRequestAudioOutput", "RealtimeTranslationSessionCreateRequestParam", "RealtimeTranslationSessionCreatedEvent", "RealtimeTranslationSessionUpdateEvent", "RealtimeTranslationSessionUpdateEventParam", "RealtimeTranslationSessionUpdateRequest", "RealtimeTranslationSessionUpdateRequestAudio", "RealtimeTranslationSessionUpdateRequestAudioInput", "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction", "RealtimeTranslationSessionUpdateRequestAudioInputTranscription", "RealtimeTranslationSessionUpdateRequestAudioOutput", "RealtimeTranslationSessionUpdateRequestParam", "RealtimeTranslationSessionUpdatedEvent", "RealtimeTruncation", "RealtimeTruncationParam", "RealtimeTruncationRetentionRatio", "RealtimeTruncationRetentionRatioParam", "RealtimeTruncationRetentionRatioTokenLimits", "RealtimeTurnDetection", "RealtimeTurnDetectionSemanticVad", "RealtimeTurnDetectionServerVad", "ResponseCancelEvent", "ResponseCancelEventParam", "ResponseCreateEvent", "ResponseCreateEventParam", "ResponseCreateEventWithReferencesParam", "ResponseDoneEvent", "ResponseMcpCallArgumentsDelta", "ResponseMcpCallArgumentsDone", "ResponseMcpCallCompleted", "ResponseMcpCallFailed", "ResponseMcpCallInProgress", "SessionCloseEvent", "SessionCloseEventParam", "SessionCreatedEvent", "SessionUpdateEvent", "SessionUpdateEventParam", "SessionUpdatedEvent", "TranscriptionSession", "TranscriptionSessionUpdate", "TranscriptionSessionUpdateParam", "TranscriptionSessionUpdatedEvent"]
 
@@ -39,6 +39,9 @@ class LogProbProperties(BaseModel):
     token: str = _REQUIRED  # The token that was used to generate the log probability.
 
 
+NoiseReductionType = Literal["near_field", "far_field"] | str  # Type of noise reduction.
+
+
 class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
     """PCM audio format"""
 
@@ -56,6 +59,154 @@ class RealtimeAudioFormatsAudioPcmu(BaseModel, tag_field="type", tag="audio/pcmu
     """PCMU audio format"""
 
     type: ClassVar[Literal["audio/pcmu"]] = "audio/pcmu"
+
+
+RealtimeAudioFormats = RealtimeAudioFormatsAudioPcm | RealtimeAudioFormatsAudioPcmu | RealtimeAudioFormatsAudioPcma
+
+
+class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
+    """Realtime function call item"""
+
+    type: ClassVar[Literal["function_call"]] = "function_call"
+    arguments: str = _REQUIRED  # The arguments of the function call.
+    name: str = _REQUIRED  # The name of the function being called.
+    id: str | None = None  # The unique ID of the item.
+    call_id: str | None = None  # The ID of the function call.
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
+
+
+class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
+    """Realtime function call output item"""
+
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    call_id: str = _REQUIRED  # The ID of the function call this output is for.
+    output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
+    id: str | None = None  # The unique ID of the item.
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
+
+
+class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
+    audio: str | None = None  # Base64-encoded audio bytes, these will be parsed as the format specified in the session output au...
+    text: str | None = None  # The text content.
+    transcript: str | None = None  # The transcript of the audio content, this will always be present if the output type is `audio`.
+    type: Literal["output_text", "output_audio"] | str | None = None  # The content type, `output_text` or `output_audio` depending on the session `output_modalities` co...
+
+
+class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
+    """Realtime assistant message item"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
+    id: str | None = None  # The unique ID of the item.
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
+
+
+class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str | None = None  # The text content.
+
+
+class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
+    """Realtime system message item"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
+    role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
+    id: str | None = None  # The unique ID of the item.
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
+
+
+class RealtimeConversationItemMessageUserContentItem(BaseModel):
+    audio: str | None = None  # Base64-encoded audio bytes (for `input_audio`), these will be parsed as the format specified in t...
+    detail: Literal["auto", "low", "high"] | str | None = None  # The detail level of the image (for `input_image`).
+    image_url: str | None = None  # Base64-encoded image bytes (for `input_image`) as a data URI.
+    text: str | None = None  # The text content (for `input_text`).
+    transcript: str | None = None  # Transcript of the audio (for `input_audio`).
+    type: Literal["input_text", "input_audio", "input_image"] | str | None = None  # The content type (`input_text`, `input_audio`, or `input_image`).
+
+
+class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="message"):
+    """Realtime user message item"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
+    role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
+    id: str | None = None  # The unique ID of the item.
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
+
+
+class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
+    """Realtime MCP approval request"""
+
+    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
+    name: str = _REQUIRED  # The name of the tool to run.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+
+
+class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
+    """Realtime MCP approval response"""
+
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    id: str = _REQUIRED  # The unique ID of the approval response.
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
+    reason: str | None = None
+
+
+class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
+    """Realtime MCP list tools"""
+
+    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
+    id: str | None = None  # The unique ID of the list.
+
+
+class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
+    """Realtime MCP HTTP error"""
+
+    type: ClassVar[Literal["http_error"]] = "http_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
+
+
+class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
+    """Realtime MCP protocol error"""
+
+    type: ClassVar[Literal["protocol_error"]] = "protocol_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
+
+
+class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
+    """Realtime MCP tool execution error"""
+
+    type: ClassVar[Literal["tool_execution_error"]] = "tool_execution_error"
+    message: str = _REQUIRED
+
+
+class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
+    """Realtime MCP tool call"""
+
+    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    approval_request_id: str | None = None
+    error: RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | None = None
+    output: str | None = None
+
+
+RealtimeConversationItem = Annotated[RealtimeConversationItemFunctionCall | RealtimeConversationItemFunctionCallOutput | RealtimeMCPApprovalResponse | RealtimeMCPListTools | RealtimeMCPToolCall | RealtimeMCPApprovalRequest, Alternatives(RealtimeConversationItemMessageSystem, RealtimeConversationItemMessageUser, RealtimeConversationItemMessageAssistant)]  # A single item within a Realtime conversation.
 
 
 class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
@@ -130,46 +281,11 @@ class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="re
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
 
-class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
-    """This event instructs the server to create a Response, which means triggering model inference."""
-
-    type: ClassVar[Literal["response.create"]] = "response.create"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    response: RealtimeBetaResponseCreateParams | None = None
-
-
-class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
-    """Send this event to update the session’s default configuration."""
-
-    type: ClassVar[Literal["session.update"]] = "session.update"
-    session: RealtimeSessionCreateRequest = _REQUIRED
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
-    """Send this event to update a transcription session."""
-
-    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
-    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeBetaResponse(BaseModel):
-    """The response resource."""
-
-    id: str | None = None  # The unique ID of the response.
-    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
-    metadata: _shared.Metadata | None = None
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond.
-    object: Literal["realtime.response"] | str | None = None  # The object type, must be `realtime.response`.
-    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
-    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
-    status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | str | None = None  # The final status of the response (`completed`, `cancelled`, `failed`, or `incomplete`, `in_progre...
-    status_details: RealtimeBetaResponseStatusDetails | None = None  # Additional details about the status.
-    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
-    usage: RealtimeBetaResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model used to respond.
+class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
+    type: ClassVar[Literal["function"]] = "function"
+    description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: str | None = None  # The name of the function.
+    parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
 
 
 class RealtimeBetaResponseCreateParams(BaseModel):
@@ -189,11 +305,135 @@ class RealtimeBetaResponseCreateParams(BaseModel):
     voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
 
 
-class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
+class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
+    """This event instructs the server to create a Response, which means triggering model inference."""
+
+    type: ClassVar[Literal["response.create"]] = "response.create"
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
+    response: RealtimeBetaResponseCreateParams | None = None
+
+
+class RealtimeSessionCreateRequestClientSecret(BaseModel):
+    """Ephemeral key returned by the API."""
+
+    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
+
+
+class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
+    """Configuration for input audio transcription, defaults to off and can be set to `null` to turn off once on."""
+
+    model: str | None = None  # The model to use for transcription.
+
+
+class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
     type: ClassVar[Literal["function"]] = "function"
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
+
+
+class RealtimeSessionCreateRequestTracingOption2(BaseModel):
+    """Tracing Configuration"""
+
+    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
+    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
+
+
+class RealtimeSessionCreateRequestTurnDetection(BaseModel):
+    """Configuration for turn detection."""
+
+    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
+    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
+
+
+class RealtimeTruncationRetentionRatioTokenLimits(BaseModel):
+    """Optional custom token limits for this truncation strategy."""
+
+    post_instructions: int | None = None  # Maximum tokens allowed in the conversation after instructions (which including tool definitions).
+
+
+class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retention_ratio"):
+    """Retention ratio truncation"""
+
+    type: ClassVar[Literal["retention_ratio"]] = "retention_ratio"
+    retention_ratio: float = _REQUIRED  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
+    token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
+
+
+RealtimeTruncation = Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatio  # When the number of tokens in a conversation exceeds the model's input token limit, the conversati...
+
+
+class RealtimeSessionCreateRequest(BaseModel):
+    """A new Realtime session configuration, with an ephemeral key."""
+
+    client_secret: RealtimeSessionCreateRequestClientSecret = _REQUIRED  # Ephemeral key returned by the API.
+    input_audio_format: str | None = None  # The format of input audio.
+    input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    output_audio_format: str | None = None  # The format of output audio.
+    prompt: _shared.Prompt | None = None
+    speed: float | None = None  # The speed of the model's spoken response.
+    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    tool_choice: str | None = None  # How the model chooses tools.
+    tools: list[RealtimeSessionCreateRequestToolsItem] | None = None  # Tools (functions) available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestTracingOption2 | None = None  # Configuration options for tracing.
+    truncation: RealtimeTruncation | None = None
+    turn_detection: RealtimeSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
+    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
+
+
+class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
+    """Send this event to update the session’s default configuration."""
+
+    type: ClassVar[Literal["session.update"]] = "session.update"
+    session: RealtimeSessionCreateRequest = _REQUIRED
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
+
+
+class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction."""
+
+    type: NoiseReductionType | None = None
+
+
+class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_field="type", tag="server_vad"):
+    """Configuration for turn detection."""
+
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
+    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
+    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+
+
+class RealtimeTranscriptionSessionCreateRequest(BaseModel):
+    """Realtime transcription session configuration"""
+
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # The set of items to include in the transcription.
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
+    input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    input_audio_transcription: AudioTranscription | None = None  # Configuration for input audio transcription.
+    turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
+
+
+class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
+    """Send this event to update a transcription session."""
+
+    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
+    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
+
+
+class RealtimeBetaResponseStatusDetailsError(BaseModel):
+    """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
+
+    code: str | None = None  # Error code, if any.
+    type: str | None = None  # The type of error.
 
 
 class RealtimeBetaResponseStatusDetails(BaseModel):
@@ -204,21 +444,12 @@ class RealtimeBetaResponseStatusDetails(BaseModel):
     type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
 
 
-class RealtimeBetaResponseStatusDetailsError(BaseModel):
-    """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
+class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
+    """Details about the cached tokens used as input for the Response."""
 
-    code: str | None = None  # Error code, if any.
-    type: str | None = None  # The type of error.
-
-
-class RealtimeBetaResponseUsage(BaseModel):
-    """Usage statistics for the Response, this will correspond to billing."""
-
-    input_token_details: RealtimeBetaResponseUsageInputTokenDetails | None = None  # Details about the input tokens used in the Response.
-    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
-    output_token_details: RealtimeBetaResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
-    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
-    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
+    audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
+    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
+    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
 
 
 class RealtimeBetaResponseUsageInputTokenDetails(BaseModel):
@@ -231,19 +462,39 @@ class RealtimeBetaResponseUsageInputTokenDetails(BaseModel):
     text_tokens: int | None = None  # The number of text tokens used as input for the Response.
 
 
-class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
-    """Details about the cached tokens used as input for the Response."""
-
-    audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
-    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
-    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
-
-
 class RealtimeBetaResponseUsageOutputTokenDetails(BaseModel):
     """Details about the output tokens used in the Response."""
 
     audio_tokens: int | None = None  # The number of audio tokens used in the Response.
     text_tokens: int | None = None  # The number of text tokens used in the Response.
+
+
+class RealtimeBetaResponseUsage(BaseModel):
+    """Usage statistics for the Response, this will correspond to billing."""
+
+    input_token_details: RealtimeBetaResponseUsageInputTokenDetails | None = None  # Details about the input tokens used in the Response.
+    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
+    output_token_details: RealtimeBetaResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
+    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
+    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
+
+
+class RealtimeBetaResponse(BaseModel):
+    """The response resource."""
+
+    id: str | None = None  # The unique ID of the response.
+    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
+    metadata: _shared.Metadata | None = None
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond.
+    object: Literal["realtime.response"] | str | None = None  # The object type, must be `realtime.response`.
+    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
+    status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | str | None = None  # The final status of the response (`completed`, `cancelled`, `failed`, or `incomplete`, `in_progre...
+    status_details: RealtimeBetaResponseStatusDetails | None = None  # Additional details about the status.
+    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    usage: RealtimeBetaResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model used to respond.
 
 
 class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
@@ -287,6 +538,15 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseMo
     logprobs: list[LogProbProperties] | None = None
 
 
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
+    """Details of the transcription error."""
+
+    code: str | None = None  # Error code, if any.
+    message: str | None = None  # A human-readable error message.
+    param: str | None = None  # Parameter related to the error, if any.
+    type: str | None = None  # The type of error.
+
+
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
@@ -295,15 +555,6 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseM
     error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item.
-
-
-class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
-    """Details of the transcription error."""
-
-    code: str | None = None  # Error code, if any.
-    message: str | None = None  # A human-readable error message.
-    param: str | None = None  # Parameter related to the error, if any.
-    type: str | None = None  # The type of error.
 
 
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
@@ -338,14 +589,6 @@ class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="typ
     item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
 
 
-class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
-    """Returned when an error occurs, which could be a client problem or a server problem."""
-
-    type: ClassVar[Literal["error"]] = "error"
-    error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-
-
 class RealtimeBetaServerEventErrorError(BaseModel):
     """Details of the error."""
 
@@ -354,6 +597,14 @@ class RealtimeBetaServerEventErrorError(BaseModel):
     code: str | None = None
     event_id: str | None = None
     param: str | None = None
+
+
+class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
+    """Returned when an error occurs, which could be a client problem or a server problem."""
+
+    type: ClassVar[Literal["error"]] = "error"
+    error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
@@ -414,19 +665,19 @@ class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type",
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
 
+class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
+    limit: int | None = None  # The maximum allowed value for the rate limit.
+    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
+    remaining: int | None = None  # The remaining value before the limit is reached.
+    reset_seconds: float | None = None  # Seconds until the rate limit resets.
+
+
 class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
     type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
-
-
-class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
-    limit: int | None = None  # The maximum allowed value for the rate limit.
-    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
-    remaining: int | None = None  # The remaining value before the limit is reached.
-    reset_seconds: float | None = None  # Seconds until the rate limit resets.
 
 
 class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
@@ -476,6 +727,15 @@ class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="t
     transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
+class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
+    """The content part that was added."""
+
+    audio: str | None = None  # Base64-encoded audio data (if type is "audio").
+    text: str | None = None  # The text content (if type is "text").
+    transcript: str | None = None  # The transcript of the audio (if type is "audio").
+    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
+
+
 class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
@@ -488,8 +748,8 @@ class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type
     response_id: str = _REQUIRED  # The ID of the response.
 
 
-class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
-    """The content part that was added."""
+class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
+    """The content part that is done."""
 
     audio: str | None = None  # Base64-encoded audio data (if type is "audio").
     text: str | None = None  # The text content (if type is "text").
@@ -507,15 +767,6 @@ class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type"
     output_index: int = _REQUIRED  # The index of the output item in the response.
     part: RealtimeBetaServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
     response_id: str = _REQUIRED  # The ID of the response.
-
-
-class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
-    """The content part that is done."""
-
-    audio: str | None = None  # Base64-encoded audio data (if type is "audio").
-    text: str | None = None  # The text content (if type is "text").
-    transcript: str | None = None  # The transcript of the audio (if type is "audio").
-    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
 
 
 class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
@@ -653,6 +904,78 @@ class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="
     text: str = _REQUIRED  # The final text content.
 
 
+class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
+    """Function tool"""
+
+    type: ClassVar[Literal["function"]] = "function"
+    description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: str | None = None  # The name of the function.
+    parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
+
+
+class RealtimeSessionInputAudioNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction."""
+
+    type: NoiseReductionType | None = None
+
+
+class RealtimeSessionTracingOption2(BaseModel):
+    """Tracing Configuration"""
+
+    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
+    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
+
+
+class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semantic_vad"):
+    """Semantic VAD"""
+
+    type: ClassVar[Literal["semantic_vad"]] = "semantic_vad"
+    create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
+    eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
+    interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
+
+
+class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_vad"):
+    """Server VAD"""
+
+    type: ClassVar[Literal["server_vad"]] = "server_vad"
+    create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
+    idle_timeout_ms: int | None = None
+    interrupt_response: bool | None = None  # Whether or not to automatically interrupt (cancel) any ongoing response with output to the defaul...
+    prefix_padding_ms: int | None = None  # Used only for `server_vad` mode.
+    silence_duration_ms: int | None = None  # Used only for `server_vad` mode.
+    threshold: float | None = None  # Used only for `server_vad` mode.
+
+
+RealtimeTurnDetection = RealtimeTurnDetectionServerVad | RealtimeTurnDetectionSemanticVad | None
+
+
+class RealtimeSession(BaseModel):
+    """Realtime session object for the beta interface."""
+
+    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
+    input_audio_noise_reduction: RealtimeSessionInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    input_audio_transcription: AudioTranscriptionResponse | None = None
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
+    object: Literal["realtime.session"] | str | None = None  # The object type.
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
+    prompt: _shared.Prompt | None = None
+    speed: float | None = None  # The speed of the model's spoken response.
+    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
+    tool_choice: str | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool] | None = None  # Tools (functions) available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionTracingOption2 | None = None
+    turn_detection: RealtimeTurnDetection | None = None
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
+
+
 class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
@@ -669,6 +992,32 @@ class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="se
     session: RealtimeSession = _REQUIRED
 
 
+class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
+    """Ephemeral key returned by the API."""
+
+    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
+    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
+
+
+class RealtimeTranscriptionSessionCreateResponseTurnDetection(BaseModel):
+    """Configuration for turn detection."""
+
+    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
+    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
+
+
+class RealtimeTranscriptionSessionCreateResponse(BaseModel):
+    """A new Realtime transcription session configuration."""
+
+    client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret = _REQUIRED  # Ephemeral key returned by the API.
+    input_audio_format: str | None = None  # The format of input audio.
+    input_audio_transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
+    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    turn_detection: RealtimeTranscriptionSessionCreateResponseTurnDetection | None = None  # Configuration for turn detection.
+
+
 class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="type", tag="transcription_session.created"):
     """Returned when a transcription session is created."""
 
@@ -683,6 +1032,68 @@ class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel, tag_field="t
     type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
+
+
+RealtimeReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Constrains effort on reasoning for reasoning-capable Realtime models such as `gpt-realtime-2`.
+
+
+class RealtimeReasoning(BaseModel):
+    """Realtime reasoning configuration"""
+
+    effort: RealtimeReasoningEffort | None = None
+
+
+class RealtimeSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction."""
+
+    type: NoiseReductionType | None = None
+
+
+class RealtimeSessionCreateRequestGAAudioInput(BaseModel):
+    format: RealtimeAudioFormats | None = None  # The format of the input audio.
+    noise_reduction: RealtimeSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    turn_detection: RealtimeTurnDetection | None = None
+
+
+class RealtimeSessionCreateRequestGAAudioOutput(BaseModel):
+    format: RealtimeAudioFormats | None = None  # The format of the output audio.
+    speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
+    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
+
+
+class RealtimeSessionCreateRequestGAAudio(BaseModel):
+    """Configuration for input and output audio."""
+
+    input: RealtimeSessionCreateRequestGAAudioInput | None = None
+    output: RealtimeSessionCreateRequestGAAudioOutput | None = None
+
+
+class RealtimeSessionCreateRequestGATracingOption2(BaseModel):
+    """Tracing Configuration"""
+
+    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the Traces Dashboard.
+    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
+
+
+class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
+    """Realtime session configuration"""
+
+    type: ClassVar[Literal["realtime"]] = "realtime"
+    audio: RealtimeSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    parallel_tool_calls: bool | None = None  # Whether the model may call multiple tools in parallel.
+    prompt: _shared.Prompt | None = None
+    reasoning: RealtimeReasoning | None = None
+    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestGATracingOption2 | None = None  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    truncation: RealtimeTruncation | None = None
 
 
 class RealtimeCallCreateRequest(BaseModel):
@@ -776,257 +1187,15 @@ class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="respon
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
 
-class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
-    """This event instructs the server to create a Response, which means triggering model inference."""
-
-    type: ClassVar[Literal["response.create"]] = "response.create"
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-    response: RealtimeResponseCreateParams | None = None
-
-
-class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
-    """Send this event to update the session’s configuration."""
-
-    type: ClassVar[Literal["session.update"]] = "session.update"
-    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
-    """Send this event to update a transcription session."""
-
-    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
-    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
-    event_id: str | None = None  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
-    """Realtime function call item"""
-
-    type: ClassVar[Literal["function_call"]] = "function_call"
-    arguments: str = _REQUIRED  # The arguments of the function call.
-    name: str = _REQUIRED  # The name of the function being called.
-    id: str | None = None  # The unique ID of the item.
-    call_id: str | None = None  # The ID of the function call.
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-
-
-class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
-    """Realtime function call output item"""
-
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
-    call_id: str = _REQUIRED  # The ID of the function call this output is for.
-    output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
-    id: str | None = None  # The unique ID of the item.
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-
-
-class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
-    """Realtime assistant message item"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
-    role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
-    id: str | None = None  # The unique ID of the item.
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-
-
-class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
-    audio: str | None = None  # Base64-encoded audio bytes, these will be parsed as the format specified in the session output au...
-    text: str | None = None  # The text content.
-    transcript: str | None = None  # The transcript of the audio content, this will always be present if the output type is `audio`.
-    type: Literal["output_text", "output_audio"] | str | None = None  # The content type, `output_text` or `output_audio` depending on the session `output_modalities` co...
-
-
-class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
-    """Realtime system message item"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
-    role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
-    id: str | None = None  # The unique ID of the item.
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-
-
-class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
-    type: ClassVar[Literal["input_text"]] = "input_text"
-    text: str | None = None  # The text content.
-
-
-class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="message"):
-    """Realtime user message item"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
-    role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
-    id: str | None = None  # The unique ID of the item.
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item.
-
-
-class RealtimeConversationItemMessageUserContentItem(BaseModel):
-    audio: str | None = None  # Base64-encoded audio bytes (for `input_audio`), these will be parsed as the format specified in t...
-    detail: Literal["auto", "low", "high"] | str | None = None  # The detail level of the image (for `input_image`).
-    image_url: str | None = None  # Base64-encoded image bytes (for `input_image`) as a data URI.
-    text: str | None = None  # The text content (for `input_text`).
-    transcript: str | None = None  # Transcript of the audio (for `input_audio`).
-    type: Literal["input_text", "input_audio", "input_image"] | str | None = None  # The content type (`input_text`, `input_audio`, or `input_image`).
-
-
-class RealtimeConversationItemWithReference(BaseModel):
-    """The item to add to the conversation."""
-
-    id: str | None = None  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
-    arguments: str | None = None  # The arguments of the function call (for `function_call` items).
-    call_id: str | None = None  # The ID of the function call (for `function_call` and `function_call_output` items).
-    content: list[RealtimeConversationItemWithReferenceContentItem] | None = None  # The content of the message, applicable for `message` items.
-    name: str | None = None  # The name of the function being called (for `function_call` items).
-    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
-    output: str | None = None  # The output of the function call (for `function_call_output` items).
-    role: Literal["user", "assistant", "system"] | str | None = None  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
-    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item (`completed`, `incomplete`, `in_progress`).
-    type: Literal["message", "function_call", "function_call_output"] | str | None = None  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
-
-
-class RealtimeConversationItemWithReferenceContentItem(BaseModel):
-    id: str | None = None  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
-    audio: str | None = None  # Base64-encoded audio bytes, used for `input_audio` content type.
-    text: str | None = None  # The text content, used for `input_text` and `text` content types.
-    transcript: str | None = None  # The transcript of the audio, used for `input_audio` content type.
-    type: Literal["input_audio", "input_text", "item_reference", "text"] | str | None = None  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
-
-
-class RealtimeCreateClientSecretRequest(BaseModel):
-    """Realtime client secret creation request"""
-
-    expires_after: RealtimeCreateClientSecretRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
-    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | None = None  # Session configuration to use for the client secret.
-
-
-class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
-    """Client secret expiration"""
-
-    anchor: Literal["created_at"] | str | None = None  # The anchor point for the client secret expiration, meaning that `seconds` will be added to the `c...
-    seconds: int | None = None  # The number of seconds from the anchor point to the expiration.
-
-
-class RealtimeCreateClientSecretResponse(BaseModel):
-    """Realtime session and client secret"""
-
-    expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
-    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration for either a realtime or transcription session.
-    value: str = _REQUIRED  # The generated client secret value.
-
-
-class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
-    """Function tool"""
-
-    type: ClassVar[Literal["function"]] = "function"
-    description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
-    name: str | None = None  # The name of the function.
-    parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
-
-
-class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
-    """Realtime MCP approval request"""
-
-    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
-    id: str = _REQUIRED  # The unique ID of the approval request.
-    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
-    name: str = _REQUIRED  # The name of the tool to run.
-    server_label: str = _REQUIRED  # The label of the MCP server making the request.
-
-
-class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
-    """Realtime MCP approval response"""
-
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
-    id: str = _REQUIRED  # The unique ID of the approval response.
-    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
-    approve: bool = _REQUIRED  # Whether the request was approved.
-    reason: str | None = None
-
-
-class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
-    """Realtime MCP HTTP error"""
-
-    type: ClassVar[Literal["http_error"]] = "http_error"
-    code: int = _REQUIRED
-    message: str = _REQUIRED
-
-
-class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
-    """Realtime MCP list tools"""
-
-    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
-    server_label: str = _REQUIRED  # The label of the MCP server.
-    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
-    id: str | None = None  # The unique ID of the list.
-
-
-class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
-    """Realtime MCP protocol error"""
-
-    type: ClassVar[Literal["protocol_error"]] = "protocol_error"
-    code: int = _REQUIRED
-    message: str = _REQUIRED
-
-
-class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
-    """Realtime MCP tool call"""
-
-    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
-    id: str = _REQUIRED  # The unique ID of the tool call.
-    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
-    name: str = _REQUIRED  # The name of the tool that was run.
-    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
-    approval_request_id: str | None = None
-    error: RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | None = None
-    output: str | None = None
-
-
-class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
-    """Realtime MCP tool execution error"""
-
-    type: ClassVar[Literal["tool_execution_error"]] = "tool_execution_error"
-    message: str = _REQUIRED
-
-
-class RealtimeReasoning(BaseModel):
-    """Realtime reasoning configuration"""
-
-    effort: RealtimeReasoningEffort | None = None
-
-
-class RealtimeResponse(BaseModel):
-    """The response resource."""
-
-    id: str | None = None  # The unique ID of the response, will look like `resp_1234`.
-    audio: RealtimeResponseAudio | None = None  # Configuration for audio output.
-    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
-    metadata: _shared.Metadata | None = None
-    object: Literal["realtime.response"] | str | None = None  # The object type, must be `realtime.response`.
-    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | str | None = None  # The final status of the response (`completed`, `cancelled`, `failed`, or `incomplete`, `in_progre...
-    status_details: RealtimeResponseStatusDetails | None = None  # Additional details about the status.
-    usage: RealtimeResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
-
-
-class RealtimeResponseAudio(BaseModel):
-    """Configuration for audio output."""
-
-    output: RealtimeResponseAudioOutput | None = None
-
-
-class RealtimeResponseAudioOutput(BaseModel):
+class RealtimeResponseCreateParamsAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
+    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
+
+
+class RealtimeResponseCreateParamsAudio(BaseModel):
+    """Configuration for audio input and output."""
+
+    output: RealtimeResponseCreateParamsAudioOutput | None = None
 
 
 class RealtimeResponseCreateParams(BaseModel):
@@ -1046,15 +1215,215 @@ class RealtimeResponseCreateParams(BaseModel):
     tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
 
 
-class RealtimeResponseCreateParamsAudio(BaseModel):
-    """Configuration for audio input and output."""
+class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
+    """This event instructs the server to create a Response, which means triggering model inference."""
 
-    output: RealtimeResponseCreateParamsAudioOutput | None = None
+    type: ClassVar[Literal["response.create"]] = "response.create"
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
+    response: RealtimeResponseCreateParams | None = None
 
 
-class RealtimeResponseCreateParamsAudioOutput(BaseModel):
+class RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction."""
+
+    type: NoiseReductionType | None = None
+
+
+class RealtimeTranscriptionSessionCreateRequestGAAudioInput(BaseModel):
+    format: RealtimeAudioFormats | None = None
+    noise_reduction: RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    turn_detection: RealtimeTurnDetection | None = None
+
+
+class RealtimeTranscriptionSessionCreateRequestGAAudio(BaseModel):
+    """Configuration for input and output audio."""
+
+    input: RealtimeTranscriptionSessionCreateRequestGAAudioInput | None = None
+
+
+class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
+    """Realtime transcription session configuration"""
+
+    type: ClassVar[Literal["transcription"]] = "transcription"
+    audio: RealtimeTranscriptionSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
+
+
+class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
+    """Send this event to update the session’s configuration."""
+
+    type: ClassVar[Literal["session.update"]] = "session.update"
+    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
+
+
+RealtimeClientEvent = RealtimeClientEventConversationItemCreate | RealtimeClientEventConversationItemDelete | RealtimeClientEventConversationItemRetrieve | RealtimeClientEventConversationItemTruncate | RealtimeClientEventInputAudioBufferAppend | RealtimeClientEventInputAudioBufferClear | RealtimeClientEventOutputAudioBufferClear | RealtimeClientEventInputAudioBufferCommit | RealtimeClientEventResponseCancel | RealtimeClientEventResponseCreate | RealtimeClientEventSessionUpdate  # A realtime client event.
+
+
+class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
+    """Send this event to update a transcription session."""
+
+    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
+    session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
+    event_id: str | None = None  # Optional client-generated ID used to identify this event.
+
+
+class RealtimeConversationItemWithReferenceContentItem(BaseModel):
+    id: str | None = None  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
+    audio: str | None = None  # Base64-encoded audio bytes, used for `input_audio` content type.
+    text: str | None = None  # The text content, used for `input_text` and `text` content types.
+    transcript: str | None = None  # The transcript of the audio, used for `input_audio` content type.
+    type: Literal["input_audio", "input_text", "item_reference", "text"] | str | None = None  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
+
+
+class RealtimeConversationItemWithReference(BaseModel):
+    """The item to add to the conversation."""
+
+    id: str | None = None  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
+    arguments: str | None = None  # The arguments of the function call (for `function_call` items).
+    call_id: str | None = None  # The ID of the function call (for `function_call` and `function_call_output` items).
+    content: list[RealtimeConversationItemWithReferenceContentItem] | None = None  # The content of the message, applicable for `message` items.
+    name: str | None = None  # The name of the function being called (for `function_call` items).
+    object: Literal["realtime.item"] | str | None = None  # Identifier for the API object being returned - always `realtime.item`.
+    output: str | None = None  # The output of the function call (for `function_call_output` items).
+    role: Literal["user", "assistant", "system"] | str | None = None  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
+    status: Literal["completed", "incomplete", "in_progress"] | str | None = None  # The status of the item (`completed`, `incomplete`, `in_progress`).
+    type: Literal["message", "function_call", "function_call_output"] | str | None = None  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
+
+
+class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
+    """Client secret expiration"""
+
+    anchor: Literal["created_at"] | str | None = None  # The anchor point for the client secret expiration, meaning that `seconds` will be added to the `c...
+    seconds: int | None = None  # The number of seconds from the anchor point to the expiration.
+
+
+class RealtimeCreateClientSecretRequest(BaseModel):
+    """Realtime client secret creation request"""
+
+    expires_after: RealtimeCreateClientSecretRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
+    session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | None = None  # Session configuration to use for the client secret.
+
+
+class RealtimeSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction."""
+
+    type: NoiseReductionType | None = None
+
+
+class RealtimeSessionCreateResponseGAAudioInput(BaseModel):
+    format: RealtimeAudioFormats | None = None  # The format of the input audio.
+    noise_reduction: RealtimeSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    turn_detection: RealtimeTurnDetection | None = None
+
+
+class RealtimeSessionCreateResponseGAAudioOutput(BaseModel):
     format: RealtimeAudioFormats | None = None  # The format of the output audio.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
+    speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
+
+
+class RealtimeSessionCreateResponseGAAudio(BaseModel):
+    """Configuration for input and output audio."""
+
+    input: RealtimeSessionCreateResponseGAAudioInput | None = None
+    output: RealtimeSessionCreateResponseGAAudioOutput | None = None
+
+
+class RealtimeSessionCreateResponseGATracingOption2(BaseModel):
+    """Tracing Configuration"""
+
+    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the Traces Dashboard.
+    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
+    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
+
+
+class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
+    """Realtime session configuration object"""
+
+    type: ClassVar[Literal["realtime"]] = "realtime"
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
+    audio: RealtimeSessionCreateResponseGAAudio | None = None  # Configuration for input and output audio.
+    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
+    instructions: str | None = None  # The default system instructions (i.e.
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
+    prompt: _shared.Prompt | None = None
+    reasoning: RealtimeReasoning | None = None
+    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
+    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
+    tracing: Literal["auto"] | str | RealtimeSessionCreateResponseGATracingOption2 | None = None
+    truncation: RealtimeTruncation | None = None
+
+
+class RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction."""
+
+    type: NoiseReductionType | None = None
+
+
+class RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection(BaseModel):
+    """Configuration for turn detection."""
+
+    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
+    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
+    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
+
+
+class RealtimeTranscriptionSessionCreateResponseGAAudioInput(BaseModel):
+    format: RealtimeAudioFormats | None = None
+    noise_reduction: RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
+    turn_detection: RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection | None = None  # Configuration for turn detection.
+
+
+class RealtimeTranscriptionSessionCreateResponseGAAudio(BaseModel):
+    """Configuration for input audio for the session."""
+
+    input: RealtimeTranscriptionSessionCreateResponseGAAudioInput | None = None
+
+
+class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
+    """Realtime transcription session configuration object"""
+
+    type: ClassVar[Literal["transcription"]] = "transcription"
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    object: str = _REQUIRED  # The object type.
+    audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
+    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
+    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
+
+
+class RealtimeCreateClientSecretResponse(BaseModel):
+    """Realtime session and client secret"""
+
+    expires_at: int = _REQUIRED  # Expiration timestamp for the client secret, in seconds since epoch.
+    session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration for either a realtime or transcription session.
+    value: str = _REQUIRED  # The generated client secret value.
+
+
+class RealtimeResponseAudioOutput(BaseModel):
+    format: RealtimeAudioFormats | None = None  # The format of the output audio.
+    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
+
+
+class RealtimeResponseAudio(BaseModel):
+    """Configuration for audio output."""
+
+    output: RealtimeResponseAudioOutput | None = None
+
+
+class RealtimeResponseStatusDetailsError(BaseModel):
+    """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
+
+    code: str | None = None  # Error code, if any.
+    type: str | None = None  # The type of error.
 
 
 class RealtimeResponseStatusDetails(BaseModel):
@@ -1065,21 +1434,12 @@ class RealtimeResponseStatusDetails(BaseModel):
     type: Literal["completed", "cancelled", "failed", "incomplete"] | str | None = None  # The type of error that caused the response to fail, corresponding with the `status` field (`compl...
 
 
-class RealtimeResponseStatusDetailsError(BaseModel):
-    """A description of the error that caused the response to fail, populated when the `status` is `failed`."""
+class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
+    """Details about the cached tokens used as input for the Response."""
 
-    code: str | None = None  # Error code, if any.
-    type: str | None = None  # The type of error.
-
-
-class RealtimeResponseUsage(BaseModel):
-    """Usage statistics for the Response, this will correspond to billing."""
-
-    input_token_details: RealtimeResponseUsageInputTokenDetails | None = None  # Details about the input tokens used in the Response.
-    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
-    output_token_details: RealtimeResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
-    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
-    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
+    audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
+    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
+    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
 
 
 class RealtimeResponseUsageInputTokenDetails(BaseModel):
@@ -1092,19 +1452,44 @@ class RealtimeResponseUsageInputTokenDetails(BaseModel):
     text_tokens: int | None = None  # The number of text tokens used as input for the Response.
 
 
-class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
-    """Details about the cached tokens used as input for the Response."""
-
-    audio_tokens: int | None = None  # The number of cached audio tokens used as input for the Response.
-    image_tokens: int | None = None  # The number of cached image tokens used as input for the Response.
-    text_tokens: int | None = None  # The number of cached text tokens used as input for the Response.
-
-
 class RealtimeResponseUsageOutputTokenDetails(BaseModel):
     """Details about the output tokens used in the Response."""
 
     audio_tokens: int | None = None  # The number of audio tokens used in the Response.
     text_tokens: int | None = None  # The number of text tokens used in the Response.
+
+
+class RealtimeResponseUsage(BaseModel):
+    """Usage statistics for the Response, this will correspond to billing."""
+
+    input_token_details: RealtimeResponseUsageInputTokenDetails | None = None  # Details about the input tokens used in the Response.
+    input_tokens: int | None = None  # The number of input tokens used in the Response, including text and audio tokens.
+    output_token_details: RealtimeResponseUsageOutputTokenDetails | None = None  # Details about the output tokens used in the Response.
+    output_tokens: int | None = None  # The number of output tokens sent in the Response, including text and audio tokens.
+    total_tokens: int | None = None  # The total number of tokens in the Response including input and output text and audio tokens.
+
+
+class RealtimeResponse(BaseModel):
+    """The response resource."""
+
+    id: str | None = None  # The unique ID of the response, will look like `resp_1234`.
+    audio: RealtimeResponseAudio | None = None  # Configuration for audio output.
+    conversation_id: str | None = None  # Which conversation the response is added to, determined by the `conversation` field in the `respo...
+    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls, that wa...
+    metadata: _shared.Metadata | None = None
+    object: Literal["realtime.response"] | str | None = None  # The object type, must be `realtime.response`.
+    output: list[RealtimeConversationItem] | None = None  # The list of output items generated by the response.
+    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | str | None = None  # The final status of the response (`completed`, `cancelled`, `failed`, or `incomplete`, `in_progre...
+    status_details: RealtimeResponseStatusDetails | None = None  # Additional details about the status.
+    usage: RealtimeResponseUsage | None = None  # Usage statistics for the Response, this will correspond to billing.
+
+
+class RealtimeServerEventConversationCreatedConversation(BaseModel):
+    """The conversation resource."""
+
+    id: str | None = None  # The unique ID of the conversation.
+    object: str | None = None  # The object type, must be `realtime.conversation`.
 
 
 class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="conversation.created"):
@@ -1113,13 +1498,6 @@ class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="c
     type: ClassVar[Literal["conversation.created"]] = "conversation.created"
     conversation: RealtimeServerEventConversationCreatedConversation = _REQUIRED  # The conversation resource.
     event_id: str = _REQUIRED  # The unique ID of the server event.
-
-
-class RealtimeServerEventConversationCreatedConversation(BaseModel):
-    """The conversation resource."""
-
-    id: str | None = None  # The unique ID of the conversation.
-    object: str | None = None  # The object type, must be `realtime.conversation`.
 
 
 class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag="conversation.item.added"):
@@ -1181,6 +1559,15 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel,
     logprobs: list[LogProbProperties] | None = None
 
 
+class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
+    """Details of the transcription error."""
+
+    code: str | None = None  # Error code, if any.
+    message: str | None = None  # A human-readable error message.
+    param: str | None = None  # Parameter related to the error, if any.
+    type: str | None = None  # The type of error.
+
+
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
@@ -1189,15 +1576,6 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel
     error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item.
-
-
-class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
-    """Details of the transcription error."""
-
-    code: str | None = None  # Error code, if any.
-    message: str | None = None  # A human-readable error message.
-    param: str | None = None  # Parameter related to the error, if any.
-    type: str | None = None  # The type of error.
 
 
 class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
@@ -1232,14 +1610,6 @@ class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", 
     item_id: str = _REQUIRED  # The ID of the assistant message item that was truncated.
 
 
-class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
-    """Returned when an error occurs, which could be a client problem or a server problem."""
-
-    type: ClassVar[Literal["error"]] = "error"
-    error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
-    event_id: str = _REQUIRED  # The unique ID of the server event.
-
-
 class RealtimeServerEventErrorError(BaseModel):
     """Details of the error."""
 
@@ -1248,6 +1618,14 @@ class RealtimeServerEventErrorError(BaseModel):
     code: str | None = None
     event_id: str | None = None
     param: str | None = None
+
+
+class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
+    """Returned when an error occurs, which could be a client problem or a server problem."""
+
+    type: ClassVar[Literal["error"]] = "error"
+    error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
+    event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
@@ -1350,19 +1728,19 @@ class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", t
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
 
+class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
+    limit: int | None = None  # The maximum allowed value for the rate limit.
+    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
+    remaining: int | None = None  # The remaining value before the limit is reached.
+    reset_seconds: float | None = None  # Seconds until the rate limit resets.
+
+
 class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
     type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
-
-
-class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
-    limit: int | None = None  # The maximum allowed value for the rate limit.
-    name: Literal["requests", "tokens"] | str | None = None  # The name of the rate limit (`requests`, `tokens`).
-    remaining: int | None = None  # The remaining value before the limit is reached.
-    reset_seconds: float | None = None  # Seconds until the rate limit resets.
 
 
 class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
@@ -1412,6 +1790,15 @@ class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type"
     transcript: str = _REQUIRED  # The final transcript of the audio.
 
 
+class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
+    """The content part that was added."""
+
+    audio: str | None = None  # Base64-encoded audio data (if type is "audio").
+    text: str | None = None  # The text content (if type is "text").
+    transcript: str | None = None  # The transcript of the audio (if type is "audio").
+    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
+
+
 class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
@@ -1424,8 +1811,8 @@ class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", t
     response_id: str = _REQUIRED  # The ID of the response.
 
 
-class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
-    """The content part that was added."""
+class RealtimeServerEventResponseContentPartDonePart(BaseModel):
+    """The content part that is done."""
 
     audio: str | None = None  # Base64-encoded audio data (if type is "audio").
     text: str | None = None  # The text content (if type is "text").
@@ -1443,15 +1830,6 @@ class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", ta
     output_index: int = _REQUIRED  # The index of the output item in the response.
     part: RealtimeServerEventResponseContentPartDonePart = _REQUIRED  # The content part that is done.
     response_id: str = _REQUIRED  # The ID of the response.
-
-
-class RealtimeServerEventResponseContentPartDonePart(BaseModel):
-    """The content part that is done."""
-
-    audio: str | None = None  # Base64-encoded audio data (if type is "audio").
-    text: str | None = None  # The text content (if type is "text").
-    transcript: str | None = None  # The transcript of the audio (if type is "audio").
-    type: Literal["audio", "text"] | str | None = None  # The content type ("text", "audio").
 
 
 class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
@@ -1605,6 +1983,9 @@ class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="sessio
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
 
+RealtimeServerEvent = RealtimeServerEventConversationCreated | RealtimeServerEventConversationItemCreated | RealtimeServerEventConversationItemDeleted | RealtimeServerEventConversationItemInputAudioTranscriptionCompleted | RealtimeServerEventConversationItemInputAudioTranscriptionDelta | RealtimeServerEventConversationItemInputAudioTranscriptionFailed | RealtimeServerEventConversationItemRetrieved | RealtimeServerEventConversationItemTruncated | RealtimeServerEventError | RealtimeServerEventInputAudioBufferCleared | RealtimeServerEventInputAudioBufferCommitted | RealtimeServerEventInputAudioBufferDtmfEventReceived | RealtimeServerEventInputAudioBufferSpeechStarted | RealtimeServerEventInputAudioBufferSpeechStopped | RealtimeServerEventRateLimitsUpdated | RealtimeServerEventResponseAudioDelta | RealtimeServerEventResponseAudioDone | RealtimeServerEventResponseAudioTranscriptDelta | RealtimeServerEventResponseAudioTranscriptDone | RealtimeServerEventResponseContentPartAdded | RealtimeServerEventResponseContentPartDone | RealtimeServerEventResponseCreated | RealtimeServerEventResponseDone | RealtimeServerEventResponseFunctionCallArgumentsDelta | RealtimeServerEventResponseFunctionCallArgumentsDone | RealtimeServerEventResponseOutputItemAdded | RealtimeServerEventResponseOutputItemDone | RealtimeServerEventResponseTextDelta | RealtimeServerEventResponseTextDone | RealtimeServerEventSessionCreated | RealtimeServerEventSessionUpdated | RealtimeServerEventOutputAudioBufferStarted | RealtimeServerEventOutputAudioBufferStopped | RealtimeServerEventOutputAudioBufferCleared | RealtimeServerEventConversationItemAdded | RealtimeServerEventConversationItemDone | RealtimeServerEventInputAudioBufferTimeoutTriggered | RealtimeServerEventConversationItemInputAudioTranscriptionSegment | RealtimeServerEventMCPListToolsInProgress | RealtimeServerEventMCPListToolsCompleted | RealtimeServerEventMCPListToolsFailed | RealtimeServerEventResponseMCPCallArgumentsDelta | RealtimeServerEventResponseMCPCallArgumentsDone | RealtimeServerEventResponseMCPCallInProgress | RealtimeServerEventResponseMCPCallCompleted | RealtimeServerEventResponseMCPCallFailed  # A realtime server event.
+
+
 class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
@@ -1613,126 +1994,42 @@ class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type"
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
 
-class RealtimeSession(BaseModel):
-    """Realtime session object for the beta interface."""
-
-    id: str | None = None  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None
-    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
-    input_audio_noise_reduction: RealtimeSessionInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    input_audio_transcription: AudioTranscriptionResponse | None = None
-    instructions: str | None = None  # The default system instructions (i.e.
-    max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
-    object: Literal["realtime.session"] | str | None = None  # The object type.
-    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of output audio.
-    prompt: _shared.Prompt | None = None
-    speed: float | None = None  # The speed of the model's spoken response.
-    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
-    tool_choice: str | None = None  # How the model chooses tools.
-    tools: list[RealtimeFunctionTool] | None = None  # Tools (functions) available to the model.
-    tracing: Literal["auto"] | str | RealtimeSessionTracingOption2 | None = None
-    turn_detection: RealtimeTurnDetection | None = None
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
-
-
-class RealtimeSessionCreateRequest(BaseModel):
-    """A new Realtime session configuration, with an ephemeral key."""
-
-    client_secret: RealtimeSessionCreateRequestClientSecret = _REQUIRED  # Ephemeral key returned by the API.
-    input_audio_format: str | None = None  # The format of input audio.
-    input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    instructions: str | None = None  # The default system instructions (i.e.
-    max_response_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    output_audio_format: str | None = None  # The format of output audio.
-    prompt: _shared.Prompt | None = None
-    speed: float | None = None  # The speed of the model's spoken response.
-    temperature: float | None = None  # Sampling temperature for the model, limited to [0.6, 1.2].
-    tool_choice: str | None = None  # How the model chooses tools.
-    tools: list[RealtimeSessionCreateRequestToolsItem] | None = None  # Tools (functions) available to the model.
-    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestTracingOption2 | None = None  # Configuration options for tracing.
-    truncation: RealtimeTruncation | None = None
-    turn_detection: RealtimeSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
-
-
-class RealtimeSessionCreateRequestClientSecret(BaseModel):
-    """Ephemeral key returned by the API."""
-
-    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
-    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
-
-
-class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
-    """Realtime session configuration"""
-
-    type: ClassVar[Literal["realtime"]] = "realtime"
-    audio: RealtimeSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-    instructions: str | None = None  # The default system instructions (i.e.
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    parallel_tool_calls: bool | None = None  # Whether the model may call multiple tools in parallel.
-    prompt: _shared.Prompt | None = None
-    reasoning: RealtimeReasoning | None = None
-    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
-    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
-    tracing: Literal["auto"] | str | RealtimeSessionCreateRequestGATracingOption2 | None = None  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    truncation: RealtimeTruncation | None = None
-
-
-class RealtimeSessionCreateRequestGAAudio(BaseModel):
-    """Configuration for input and output audio."""
-
-    input: RealtimeSessionCreateRequestGAAudioInput | None = None
-    output: RealtimeSessionCreateRequestGAAudioOutput | None = None
-
-
-class RealtimeSessionCreateRequestGAAudioInput(BaseModel):
-    format: RealtimeAudioFormats | None = None  # The format of the input audio.
-    noise_reduction: RealtimeSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: RealtimeTurnDetection | None = None
-
-
-class RealtimeSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
+class RealtimeSessionCreateResponseAudioInputNoiseReduction(BaseModel):
     """Configuration for input audio noise reduction."""
 
     type: NoiseReductionType | None = None
 
 
-class RealtimeSessionCreateRequestGAAudioOutput(BaseModel):
-    format: RealtimeAudioFormats | None = None  # The format of the output audio.
-    speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
-    voice: _shared.VoiceIdsOrCustomVoice | None = None  # The voice the model uses to respond.
+class RealtimeSessionCreateResponseAudioInputTurnDetection(BaseModel):
+    """Configuration for turn detection."""
+
+    prefix_padding_ms: int | None = None
+    silence_duration_ms: int | None = None
+    threshold: float | None = None
+    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
 
 
-class RealtimeSessionCreateRequestGATracingOption2(BaseModel):
-    """Tracing Configuration"""
-
-    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the Traces Dashboard.
-    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
-
-
-class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
-    """Configuration for input audio transcription, defaults to off and can be set to `null` to turn off once on."""
-
-    model: str | None = None  # The model to use for transcription.
+class RealtimeSessionCreateResponseAudioInput(BaseModel):
+    format: RealtimeAudioFormats | None = None
+    noise_reduction: RealtimeSessionCreateResponseAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
+    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription.
+    turn_detection: RealtimeSessionCreateResponseAudioInputTurnDetection | None = None  # Configuration for turn detection.
 
 
-class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
-    description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
-    name: str | None = None  # The name of the function.
-    parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
+class RealtimeSessionCreateResponseAudioOutput(BaseModel):
+    format: RealtimeAudioFormats | None = None
+    speed: float | None = None
+    voice: _shared.VoiceIdsShared | None = None
 
 
-class RealtimeSessionCreateRequestTracingOption2(BaseModel):
+class RealtimeSessionCreateResponseAudio(BaseModel):
+    """Configuration for input and output audio for the session."""
+
+    input: RealtimeSessionCreateResponseAudioInput | None = None
+    output: RealtimeSessionCreateResponseAudioOutput | None = None
+
+
+class RealtimeSessionCreateResponseTracingOption2(BaseModel):
     """Tracing Configuration"""
 
     group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
@@ -1740,7 +2037,7 @@ class RealtimeSessionCreateRequestTracingOption2(BaseModel):
     workflow_name: str | None = None  # The name of the workflow to attach to this trace.
 
 
-class RealtimeSessionCreateRequestTurnDetection(BaseModel):
+class RealtimeSessionCreateResponseTurnDetection(BaseModel):
     """Configuration for turn detection."""
 
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
@@ -1767,244 +2064,6 @@ class RealtimeSessionCreateResponse(BaseModel):
     turn_detection: RealtimeSessionCreateResponseTurnDetection | None = None  # Configuration for turn detection.
 
 
-class RealtimeSessionCreateResponseAudio(BaseModel):
-    """Configuration for input and output audio for the session."""
-
-    input: RealtimeSessionCreateResponseAudioInput | None = None
-    output: RealtimeSessionCreateResponseAudioOutput | None = None
-
-
-class RealtimeSessionCreateResponseAudioInput(BaseModel):
-    format: RealtimeAudioFormats | None = None
-    noise_reduction: RealtimeSessionCreateResponseAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription.
-    turn_detection: RealtimeSessionCreateResponseAudioInputTurnDetection | None = None  # Configuration for turn detection.
-
-
-class RealtimeSessionCreateResponseAudioInputNoiseReduction(BaseModel):
-    """Configuration for input audio noise reduction."""
-
-    type: NoiseReductionType | None = None
-
-
-class RealtimeSessionCreateResponseAudioInputTurnDetection(BaseModel):
-    """Configuration for turn detection."""
-
-    prefix_padding_ms: int | None = None
-    silence_duration_ms: int | None = None
-    threshold: float | None = None
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-
-
-class RealtimeSessionCreateResponseAudioOutput(BaseModel):
-    format: RealtimeAudioFormats | None = None
-    speed: float | None = None
-    voice: _shared.VoiceIdsShared | None = None
-
-
-class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
-    """Realtime session configuration object"""
-
-    type: ClassVar[Literal["realtime"]] = "realtime"
-    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
-    audio: RealtimeSessionCreateResponseGAAudio | None = None  # Configuration for input and output audio.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-    instructions: str | None = None  # The default system instructions (i.e.
-    max_output_tokens: Literal["inf"] | int | str | None = None  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    model: Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"] | str | None = None  # The Realtime model used for this session.
-    output_modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    prompt: _shared.Prompt | None = None
-    reasoning: RealtimeReasoning | None = None
-    tool_choice: Literal["none", "auto", "required"] | str | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | None = None  # How the model chooses tools.
-    tools: list[RealtimeFunctionTool | _shared.MCPTool] | None = None  # Tools available to the model.
-    tracing: Literal["auto"] | str | RealtimeSessionCreateResponseGATracingOption2 | None = None
-    truncation: RealtimeTruncation | None = None
-
-
-class RealtimeSessionCreateResponseGAAudio(BaseModel):
-    """Configuration for input and output audio."""
-
-    input: RealtimeSessionCreateResponseGAAudioInput | None = None
-    output: RealtimeSessionCreateResponseGAAudioOutput | None = None
-
-
-class RealtimeSessionCreateResponseGAAudioInput(BaseModel):
-    format: RealtimeAudioFormats | None = None  # The format of the input audio.
-    noise_reduction: RealtimeSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    transcription: AudioTranscriptionResponse | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: RealtimeTurnDetection | None = None
-
-
-class RealtimeSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
-    """Configuration for input audio noise reduction."""
-
-    type: NoiseReductionType | None = None
-
-
-class RealtimeSessionCreateResponseGAAudioOutput(BaseModel):
-    format: RealtimeAudioFormats | None = None  # The format of the output audio.
-    speed: float | None = None  # The speed of the model's spoken response as a multiple of the original speed.
-    voice: _shared.VoiceIdsShared | None = None  # The voice the model uses to respond.
-
-
-class RealtimeSessionCreateResponseGATracingOption2(BaseModel):
-    """Tracing Configuration"""
-
-    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the Traces Dashboard.
-    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the Traces Dashboard.
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
-
-
-class RealtimeSessionCreateResponseTracingOption2(BaseModel):
-    """Tracing Configuration"""
-
-    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
-    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
-
-
-class RealtimeSessionCreateResponseTurnDetection(BaseModel):
-    """Configuration for turn detection."""
-
-    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
-    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-
-
-class RealtimeSessionInputAudioNoiseReduction(BaseModel):
-    """Configuration for input audio noise reduction."""
-
-    type: NoiseReductionType | None = None
-
-
-class RealtimeSessionTracingOption2(BaseModel):
-    """Tracing Configuration"""
-
-    group_id: str | None = None  # The group id to attach to this trace to enable filtering and grouping in the traces dashboard.
-    metadata: dict[str, Any] | None = None  # The arbitrary metadata to attach to this trace to enable filtering in the traces dashboard.
-    workflow_name: str | None = None  # The name of the workflow to attach to this trace.
-
-
-class RealtimeTranscriptionSessionCreateRequest(BaseModel):
-    """Realtime transcription session configuration"""
-
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # The set of items to include in the transcription.
-    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | str | None = None  # The format of input audio.
-    input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    input_audio_transcription: AudioTranscription | None = None  # Configuration for input audio transcription.
-    turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection | None = None  # Configuration for turn detection.
-
-
-class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
-    """Realtime transcription session configuration"""
-
-    type: ClassVar[Literal["transcription"]] = "transcription"
-    audio: RealtimeTranscriptionSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-
-
-class RealtimeTranscriptionSessionCreateRequestGAAudio(BaseModel):
-    """Configuration for input and output audio."""
-
-    input: RealtimeTranscriptionSessionCreateRequestGAAudioInput | None = None
-
-
-class RealtimeTranscriptionSessionCreateRequestGAAudioInput(BaseModel):
-    format: RealtimeAudioFormats | None = None
-    noise_reduction: RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    transcription: AudioTranscription | None = None  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: RealtimeTurnDetection | None = None
-
-
-class RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction(BaseModel):
-    """Configuration for input audio noise reduction."""
-
-    type: NoiseReductionType | None = None
-
-
-class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseModel):
-    """Configuration for input audio noise reduction."""
-
-    type: NoiseReductionType | None = None
-
-
-class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_field="type", tag="server_vad"):
-    """Configuration for turn detection."""
-
-    type: ClassVar[Literal["server_vad"]] = "server_vad"
-    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
-    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
-
-
-class RealtimeTranscriptionSessionCreateResponse(BaseModel):
-    """A new Realtime transcription session configuration."""
-
-    client_secret: RealtimeTranscriptionSessionCreateResponseClientSecret = _REQUIRED  # Ephemeral key returned by the API.
-    input_audio_format: str | None = None  # The format of input audio.
-    input_audio_transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
-    modalities: list[Literal["text", "audio"] | str] | None = None  # The set of modalities the model can respond with.
-    turn_detection: RealtimeTranscriptionSessionCreateResponseTurnDetection | None = None  # Configuration for turn detection.
-
-
-class RealtimeTranscriptionSessionCreateResponseClientSecret(BaseModel):
-    """Ephemeral key returned by the API."""
-
-    expires_at: int = _REQUIRED  # Timestamp for when the token expires.
-    value: str = _REQUIRED  # Ephemeral key usable in client environments to authenticate connections to the Realtime API.
-
-
-class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
-    """Realtime transcription session configuration object"""
-
-    type: ClassVar[Literal["transcription"]] = "transcription"
-    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    object: str = _REQUIRED  # The object type.
-    audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
-    expires_at: int | None = None  # Expiration timestamp for the session, in seconds since epoch.
-    include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
-
-
-class RealtimeTranscriptionSessionCreateResponseGAAudio(BaseModel):
-    """Configuration for input audio for the session."""
-
-    input: RealtimeTranscriptionSessionCreateResponseGAAudioInput | None = None
-
-
-class RealtimeTranscriptionSessionCreateResponseGAAudioInput(BaseModel):
-    format: RealtimeAudioFormats | None = None
-    noise_reduction: RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction | None = None  # Configuration for input audio noise reduction.
-    transcription: AudioTranscriptionResponse | None = None  # Configuration of the transcription model.
-    turn_detection: RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection | None = None  # Configuration for turn detection.
-
-
-class RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
-    """Configuration for input audio noise reduction."""
-
-    type: NoiseReductionType | None = None
-
-
-class RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection(BaseModel):
-    """Configuration for turn detection."""
-
-    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
-    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-
-
-class RealtimeTranscriptionSessionCreateResponseTurnDetection(BaseModel):
-    """Configuration for turn detection."""
-
-    prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
-    silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
-    threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
-    type: str | None = None  # Type of turn detection, only `server_vad` is currently supported.
-
-
 class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="session.input_audio_buffer.append"):
     """Send this event to append audio bytes to the translation session input audio buffer."""
 
@@ -2020,12 +2079,91 @@ class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", ta
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
+class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel):
+    """Optional input noise reduction."""
+
+    type: NoiseReductionType = _REQUIRED
+
+
+class RealtimeTranslationSessionUpdateRequestAudioInputTranscription(BaseModel):
+    """Optional source-language transcription."""
+
+    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
+
+
+class RealtimeTranslationSessionUpdateRequestAudioInput(BaseModel):
+    noise_reduction: RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction | None = None
+    transcription: RealtimeTranslationSessionUpdateRequestAudioInputTranscription | None = None
+
+
+class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
+    language: str | None = None  # Target language for translated output audio and transcript deltas.
+
+
+class RealtimeTranslationSessionUpdateRequestAudio(BaseModel):
+    """Configuration for translation input and output audio."""
+
+    input: RealtimeTranslationSessionUpdateRequestAudioInput | None = None
+    output: RealtimeTranslationSessionUpdateRequestAudioOutput | None = None
+
+
+class RealtimeTranslationSessionUpdateRequest(BaseModel):
+    """Realtime translation session update"""
+
+    audio: RealtimeTranslationSessionUpdateRequestAudio | None = None  # Configuration for translation input and output audio.
+
+
 class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the translation session configuration."""
 
     type: ClassVar[Literal["session.update"]] = "session.update"
     session: RealtimeTranslationSessionUpdateRequest = _REQUIRED  # Translation session fields to update.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
+
+
+RealtimeTranslationClientEvent = RealtimeTranslationClientEventSessionUpdate | RealtimeTranslationClientEventInputAudioBufferAppend | RealtimeTranslationClientEventSessionClose  # A Realtime translation client event.
+
+
+class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
+    """Client secret expiration"""
+
+    anchor: Literal["created_at"] | str | None = None  # The anchor point for the client secret expiration, meaning that `seconds` will be added to the `c...
+    seconds: int | None = None  # The number of seconds from the anchor point to the expiration.
+
+
+class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel):
+    """Optional input noise reduction."""
+
+    type: NoiseReductionType = _REQUIRED
+
+
+class RealtimeTranslationSessionCreateRequestAudioInputTranscription(BaseModel):
+    """Optional source-language transcription."""
+
+    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
+
+
+class RealtimeTranslationSessionCreateRequestAudioInput(BaseModel):
+    noise_reduction: RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction | None = None
+    transcription: RealtimeTranslationSessionCreateRequestAudioInputTranscription | None = None
+
+
+class RealtimeTranslationSessionCreateRequestAudioOutput(BaseModel):
+    language: str | None = None  # Target language for translated output audio and transcript deltas.
+
+
+class RealtimeTranslationSessionCreateRequestAudio(BaseModel):
+    """Configuration for translation input and output audio."""
+
+    input: RealtimeTranslationSessionCreateRequestAudioInput | None = None
+    output: RealtimeTranslationSessionCreateRequestAudioOutput | None = None
+
+
+class RealtimeTranslationSessionCreateRequest(BaseModel):
+    """Realtime translation session configuration"""
+
+    model: str = _REQUIRED  # The Realtime translation model used for this session.
+    audio: RealtimeTranslationSessionCreateRequestAudio | None = None  # Configuration for translation input and output audio.
 
 
 class RealtimeTranslationClientSecretCreateRequest(BaseModel):
@@ -2035,11 +2173,42 @@ class RealtimeTranslationClientSecretCreateRequest(BaseModel):
     expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter | None = None  # Configuration for the client secret expiration.
 
 
-class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
-    """Client secret expiration"""
+class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
+    """Optional input noise reduction."""
 
-    anchor: Literal["created_at"] | str | None = None  # The anchor point for the client secret expiration, meaning that `seconds` will be added to the `c...
-    seconds: int | None = None  # The number of seconds from the anchor point to the expiration.
+    type: NoiseReductionType = _REQUIRED
+
+
+class RealtimeTranslationSessionAudioInputTranscription(BaseModel):
+    """Optional source-language transcription."""
+
+    model: str = _REQUIRED  # The transcription model used for source transcript deltas.
+
+
+class RealtimeTranslationSessionAudioInput(BaseModel):
+    noise_reduction: RealtimeTranslationSessionAudioInputNoiseReduction | None = None
+    transcription: RealtimeTranslationSessionAudioInputTranscription | None = None
+
+
+class RealtimeTranslationSessionAudioOutput(BaseModel):
+    language: str | None = None  # Target language for translated output audio and transcript deltas.
+
+
+class RealtimeTranslationSessionAudio(BaseModel):
+    """Configuration for translation input and output audio."""
+
+    input: RealtimeTranslationSessionAudioInput | None = None
+    output: RealtimeTranslationSessionAudioOutput | None = None
+
+
+class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
+    """Realtime translation session"""
+
+    type: ClassVar[Literal["translation"]] = "translation"
+    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
+    audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
+    expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
+    model: str = _REQUIRED  # The Realtime translation model used for this session.
 
 
 class RealtimeTranslationClientSecretCreateResponse(BaseModel):
@@ -2103,161 +2272,8 @@ class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", 
     session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
 
-class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
-    """Realtime translation session"""
-
-    type: ClassVar[Literal["translation"]] = "translation"
-    id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
-    audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
-    expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
-    model: str = _REQUIRED  # The Realtime translation model used for this session.
-
-
-class RealtimeTranslationSessionAudio(BaseModel):
-    """Configuration for translation input and output audio."""
-
-    input: RealtimeTranslationSessionAudioInput | None = None
-    output: RealtimeTranslationSessionAudioOutput | None = None
-
-
-class RealtimeTranslationSessionAudioInput(BaseModel):
-    noise_reduction: RealtimeTranslationSessionAudioInputNoiseReduction | None = None
-    transcription: RealtimeTranslationSessionAudioInputTranscription | None = None
-
-
-class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
-    """Optional input noise reduction."""
-
-    type: NoiseReductionType = _REQUIRED
-
-
-class RealtimeTranslationSessionAudioInputTranscription(BaseModel):
-    """Optional source-language transcription."""
-
-    model: str = _REQUIRED  # The transcription model used for source transcript deltas.
-
-
-class RealtimeTranslationSessionAudioOutput(BaseModel):
-    language: str | None = None  # Target language for translated output audio and transcript deltas.
-
-
-class RealtimeTranslationSessionCreateRequest(BaseModel):
-    """Realtime translation session configuration"""
-
-    model: str = _REQUIRED  # The Realtime translation model used for this session.
-    audio: RealtimeTranslationSessionCreateRequestAudio | None = None  # Configuration for translation input and output audio.
-
-
-class RealtimeTranslationSessionCreateRequestAudio(BaseModel):
-    """Configuration for translation input and output audio."""
-
-    input: RealtimeTranslationSessionCreateRequestAudioInput | None = None
-    output: RealtimeTranslationSessionCreateRequestAudioOutput | None = None
-
-
-class RealtimeTranslationSessionCreateRequestAudioInput(BaseModel):
-    noise_reduction: RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction | None = None
-    transcription: RealtimeTranslationSessionCreateRequestAudioInputTranscription | None = None
-
-
-class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel):
-    """Optional input noise reduction."""
-
-    type: NoiseReductionType = _REQUIRED
-
-
-class RealtimeTranslationSessionCreateRequestAudioInputTranscription(BaseModel):
-    """Optional source-language transcription."""
-
-    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
-
-
-class RealtimeTranslationSessionCreateRequestAudioOutput(BaseModel):
-    language: str | None = None  # Target language for translated output audio and transcript deltas.
-
-
-class RealtimeTranslationSessionUpdateRequest(BaseModel):
-    """Realtime translation session update"""
-
-    audio: RealtimeTranslationSessionUpdateRequestAudio | None = None  # Configuration for translation input and output audio.
-
-
-class RealtimeTranslationSessionUpdateRequestAudio(BaseModel):
-    """Configuration for translation input and output audio."""
-
-    input: RealtimeTranslationSessionUpdateRequestAudioInput | None = None
-    output: RealtimeTranslationSessionUpdateRequestAudioOutput | None = None
-
-
-class RealtimeTranslationSessionUpdateRequestAudioInput(BaseModel):
-    noise_reduction: RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction | None = None
-    transcription: RealtimeTranslationSessionUpdateRequestAudioInputTranscription | None = None
-
-
-class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel):
-    """Optional input noise reduction."""
-
-    type: NoiseReductionType = _REQUIRED
-
-
-class RealtimeTranslationSessionUpdateRequestAudioInputTranscription(BaseModel):
-    """Optional source-language transcription."""
-
-    model: str = _REQUIRED  # The transcription model to use for source transcript deltas.
-
-
-class RealtimeTranslationSessionUpdateRequestAudioOutput(BaseModel):
-    language: str | None = None  # Target language for translated output audio and transcript deltas.
-
-
-class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retention_ratio"):
-    """Retention ratio truncation"""
-
-    type: ClassVar[Literal["retention_ratio"]] = "retention_ratio"
-    retention_ratio: float = _REQUIRED  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
-    token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
-
-
-class RealtimeTruncationRetentionRatioTokenLimits(BaseModel):
-    """Optional custom token limits for this truncation strategy."""
-
-    post_instructions: int | None = None  # Maximum tokens allowed in the conversation after instructions (which including tool definitions).
-
-
-class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semantic_vad"):
-    """Semantic VAD"""
-
-    type: ClassVar[Literal["semantic_vad"]] = "semantic_vad"
-    create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
-    eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
-    interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
-
-
-class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_vad"):
-    """Server VAD"""
-
-    type: ClassVar[Literal["server_vad"]] = "server_vad"
-    create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
-    idle_timeout_ms: int | None = None
-    interrupt_response: bool | None = None  # Whether or not to automatically interrupt (cancel) any ongoing response with output to the defaul...
-    prefix_padding_ms: int | None = None  # Used only for `server_vad` mode.
-    silence_duration_ms: int | None = None  # Used only for `server_vad` mode.
-    threshold: float | None = None  # Used only for `server_vad` mode.
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-NoiseReductionType = Literal["near_field", "far_field"] | str  # Type of noise reduction.
-RealtimeAudioFormats = RealtimeAudioFormatsAudioPcm | RealtimeAudioFormatsAudioPcmu | RealtimeAudioFormatsAudioPcma
-RealtimeClientEvent = RealtimeClientEventConversationItemCreate | RealtimeClientEventConversationItemDelete | RealtimeClientEventConversationItemRetrieve | RealtimeClientEventConversationItemTruncate | RealtimeClientEventInputAudioBufferAppend | RealtimeClientEventInputAudioBufferClear | RealtimeClientEventOutputAudioBufferClear | RealtimeClientEventInputAudioBufferCommit | RealtimeClientEventResponseCancel | RealtimeClientEventResponseCreate | RealtimeClientEventSessionUpdate  # A realtime client event.
-RealtimeConversationItem = Annotated[RealtimeConversationItemFunctionCall | RealtimeConversationItemFunctionCallOutput | RealtimeMCPApprovalResponse | RealtimeMCPListTools | RealtimeMCPToolCall | RealtimeMCPApprovalRequest, Alternatives(RealtimeConversationItemMessageSystem, RealtimeConversationItemMessageUser, RealtimeConversationItemMessageAssistant)]  # A single item within a Realtime conversation.
-RealtimeReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Constrains effort on reasoning for reasoning-capable Realtime models such as `gpt-realtime-2`.
-RealtimeServerEvent = RealtimeServerEventConversationCreated | RealtimeServerEventConversationItemCreated | RealtimeServerEventConversationItemDeleted | RealtimeServerEventConversationItemInputAudioTranscriptionCompleted | RealtimeServerEventConversationItemInputAudioTranscriptionDelta | RealtimeServerEventConversationItemInputAudioTranscriptionFailed | RealtimeServerEventConversationItemRetrieved | RealtimeServerEventConversationItemTruncated | RealtimeServerEventError | RealtimeServerEventInputAudioBufferCleared | RealtimeServerEventInputAudioBufferCommitted | RealtimeServerEventInputAudioBufferDtmfEventReceived | RealtimeServerEventInputAudioBufferSpeechStarted | RealtimeServerEventInputAudioBufferSpeechStopped | RealtimeServerEventRateLimitsUpdated | RealtimeServerEventResponseAudioDelta | RealtimeServerEventResponseAudioDone | RealtimeServerEventResponseAudioTranscriptDelta | RealtimeServerEventResponseAudioTranscriptDone | RealtimeServerEventResponseContentPartAdded | RealtimeServerEventResponseContentPartDone | RealtimeServerEventResponseCreated | RealtimeServerEventResponseDone | RealtimeServerEventResponseFunctionCallArgumentsDelta | RealtimeServerEventResponseFunctionCallArgumentsDone | RealtimeServerEventResponseOutputItemAdded | RealtimeServerEventResponseOutputItemDone | RealtimeServerEventResponseTextDelta | RealtimeServerEventResponseTextDone | RealtimeServerEventSessionCreated | RealtimeServerEventSessionUpdated | RealtimeServerEventOutputAudioBufferStarted | RealtimeServerEventOutputAudioBufferStopped | RealtimeServerEventOutputAudioBufferCleared | RealtimeServerEventConversationItemAdded | RealtimeServerEventConversationItemDone | RealtimeServerEventInputAudioBufferTimeoutTriggered | RealtimeServerEventConversationItemInputAudioTranscriptionSegment | RealtimeServerEventMCPListToolsInProgress | RealtimeServerEventMCPListToolsCompleted | RealtimeServerEventMCPListToolsFailed | RealtimeServerEventResponseMCPCallArgumentsDelta | RealtimeServerEventResponseMCPCallArgumentsDone | RealtimeServerEventResponseMCPCallInProgress | RealtimeServerEventResponseMCPCallCompleted | RealtimeServerEventResponseMCPCallFailed  # A realtime server event.
-RealtimeTranslationClientEvent = RealtimeTranslationClientEventSessionUpdate | RealtimeTranslationClientEventInputAudioBufferAppend | RealtimeTranslationClientEventSessionClose  # A Realtime translation client event.
 RealtimeTranslationServerEvent = RealtimeServerEventError | RealtimeTranslationServerEventSessionCreated | RealtimeTranslationServerEventSessionUpdated | RealtimeTranslationServerEventSessionClosed | RealtimeTranslationServerEventSessionInputTranscriptDelta | RealtimeTranslationServerEventSessionOutputTranscriptDelta | RealtimeTranslationServerEventSessionOutputAudioDelta  # A Realtime translation server event.
-RealtimeTruncation = Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatio  # When the number of tokens in a conversation exceeds the model's input token limit, the conversati...
-RealtimeTurnDetection = RealtimeTurnDetectionServerVad | RealtimeTurnDetectionSemanticVad | None
+
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
@@ -2290,434 +2306,434 @@ if TYPE_CHECKING:
 class AudioTranscriptionParam(TypedDict, total=False):
     """The ``dict`` form of ``AudioTranscription`` (the official SDK's request type)."""
 
-    delay: Literal["minimal", "low", "medium", "high", "xhigh"] | str  # Controls how long the model waits before emitting transcription text.
-    keywords: Iterable[str]  # Words or phrases to guide transcription of the input audio.
-    language: str  # The language of the input audio.
-    languages: Iterable[str]  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
-    model: str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]  # The model to use for transcription.
-    prompt: str  # An optional text to guide the model's style or continue a previous audio segment.
+    delay: 'Literal["minimal", "low", "medium", "high", "xhigh"] | str'  # Controls how long the model waits before emitting transcription text.
+    keywords: 'Iterable[str]'  # Words or phrases to guide transcription of the input audio.
+    language: 'str'  # The language of the input audio.
+    languages: 'Iterable[str]'  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
+    model: 'str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]'  # The model to use for transcription.
+    prompt: 'str'  # An optional text to guide the model's style or continue a previous audio segment.
 
 
 class CallAcceptParams(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
 
-    type: Required[Literal["realtime"]]
-    audio: Mapping[str, Any]  # Configuration for input and output audio.
-    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
-    instructions: str  # The default system instructions (i.e.
-    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    prompt: Mapping[str, Any] | None
-    reasoning: RealtimeReasoningParam
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
-    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    type: 'Required[Literal["realtime"]]'
+    audio: 'Mapping[str, Any]'  # Configuration for input and output audio.
+    include: 'Iterable[Literal["item.input_audio_transcription.logprobs"] | str]'  # Additional fields to include in server outputs.
+    instructions: 'str'  # The default system instructions (i.e.
+    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    model: 'str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]'  # The Realtime model used for this session.
+    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model can respond with.
+    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
+    prompt: 'Mapping[str, Any] | None'
+    reasoning: 'RealtimeReasoningParam'
+    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
+    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
+    tracing: 'Literal["auto"] | str | Mapping[str, Any]'  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    truncation: 'Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam'
 
 
 class ConversationItemContentParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemWithReferenceContentItem`` (the official SDK's request type)."""
 
-    id: str  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
-    audio: str  # Base64-encoded audio bytes, used for `input_audio` content type.
-    text: str  # The text content, used for `input_text` and `text` content types.
-    transcript: str  # The transcript of the audio, used for `input_audio` content type.
-    type: Literal["input_audio", "input_text", "item_reference", "text"] | str  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
+    id: 'str'  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
+    audio: 'str'  # Base64-encoded audio bytes, used for `input_audio` content type.
+    text: 'str'  # The text content, used for `input_text` and `text` content types.
+    transcript: 'str'  # The transcript of the audio, used for `input_audio` content type.
+    type: 'Literal["input_audio", "input_text", "item_reference", "text"] | str'  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
 
 
 class ConversationItemCreateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemCreate`` (the official SDK's request type)."""
 
-    type: Required[Literal["conversation.item.create"]]
-    item: Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]
-    event_id: str  # Optional client-generated ID used to identify this event.
-    previous_item_id: str  # The ID of the preceding item after which the new item will be inserted.
+    type: 'Required[Literal["conversation.item.create"]]'
+    item: 'Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
+    previous_item_id: 'str'  # The ID of the preceding item after which the new item will be inserted.
 
 
 class ConversationItemDeleteEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemDelete`` (the official SDK's request type)."""
 
-    type: Required[Literal["conversation.item.delete"]]
-    item_id: Required[str]  # The ID of the item to delete.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["conversation.item.delete"]]'
+    item_id: 'Required[str]'  # The ID of the item to delete.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class ConversationItemRetrieveEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemRetrieve`` (the official SDK's request type)."""
 
-    type: Required[Literal["conversation.item.retrieve"]]
-    item_id: Required[str]  # The ID of the item to retrieve.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["conversation.item.retrieve"]]'
+    item_id: 'Required[str]'  # The ID of the item to retrieve.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class ConversationItemTruncateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventConversationItemTruncate`` (the official SDK's request type)."""
 
-    type: Required[Literal["conversation.item.truncate"]]
-    audio_end_ms: Required[int]  # Inclusive duration up to which audio is truncated, in milliseconds.
-    content_index: Required[int]  # The index of the content part to truncate.
-    item_id: Required[str]  # The ID of the assistant message item to truncate.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["conversation.item.truncate"]]'
+    audio_end_ms: 'Required[int]'  # Inclusive duration up to which audio is truncated, in milliseconds.
+    content_index: 'Required[int]'  # The index of the content part to truncate.
+    item_id: 'Required[str]'  # The ID of the assistant message item to truncate.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class ConversationItemWithReferenceParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemWithReference`` (the official SDK's request type)."""
 
-    id: str  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
-    arguments: str  # The arguments of the function call (for `function_call` items).
-    call_id: str  # The ID of the function call (for `function_call` and `function_call_output` items).
-    content: Iterable[ConversationItemContentParam]  # The content of the message, applicable for `message` items.
-    name: str  # The name of the function being called (for `function_call` items).
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    output: str  # The output of the function call (for `function_call_output` items).
-    role: Literal["user", "assistant", "system"] | str  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item (`completed`, `incomplete`, `in_progress`).
-    type: Literal["message", "function_call", "function_call_output"] | str  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
+    id: 'str'  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
+    arguments: 'str'  # The arguments of the function call (for `function_call` items).
+    call_id: 'str'  # The ID of the function call (for `function_call` and `function_call_output` items).
+    content: 'Iterable[ConversationItemContentParam]'  # The content of the message, applicable for `message` items.
+    name: 'str'  # The name of the function being called (for `function_call` items).
+    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
+    output: 'str'  # The output of the function call (for `function_call_output` items).
+    role: 'Literal["user", "assistant", "system"] | str'  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
+    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item (`completed`, `incomplete`, `in_progress`).
+    type: 'Literal["message", "function_call", "function_call_output"] | str'  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
 
 
 class InputAudioBufferAppendEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_audio_buffer.append"]]
-    audio: Required[str]  # Base64-encoded audio bytes.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["input_audio_buffer.append"]]'
+    audio: 'Required[str]'  # Base64-encoded audio bytes.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class InputAudioBufferClearEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventInputAudioBufferClear`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_audio_buffer.clear"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["input_audio_buffer.clear"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class InputAudioBufferCommitEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventInputAudioBufferCommit`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_audio_buffer.commit"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["input_audio_buffer.commit"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class OutputAudioBufferClearEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventOutputAudioBufferClear`` (the official SDK's request type)."""
 
-    type: Required[Literal["output_audio_buffer.clear"]]
-    event_id: str  # The unique ID of the client event used for error handling.
+    type: 'Required[Literal["output_audio_buffer.clear"]]'
+    event_id: 'str'  # The unique ID of the client event used for error handling.
 
 
 class RealtimeAudioConfigInputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
 
-    format: Mapping[str, Any]  # The format of the input audio.
-    noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
-    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: Mapping[str, Any] | None
+    format: 'Mapping[str, Any]'  # The format of the input audio.
+    noise_reduction: 'Mapping[str, Any]'  # Configuration for input audio noise reduction.
+    transcription: 'AudioTranscriptionParam'  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    turn_detection: 'Mapping[str, Any] | None'
 
 
 class RealtimeAudioConfigOutputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioOutput`` (the official SDK's request type)."""
 
-    format: Mapping[str, Any]  # The format of the output audio.
-    speed: float  # The speed of the model's spoken response as a multiple of the original speed.
-    voice: str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]  # The voice the model uses to respond.
+    format: 'Mapping[str, Any]'  # The format of the output audio.
+    speed: 'float'  # The speed of the model's spoken response as a multiple of the original speed.
+    voice: 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]'  # The voice the model uses to respond.
 
 
 class RealtimeConversationItemAssistantMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemMessageAssistant`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
-    role: Required[Literal["assistant"] | str]  # The role of the message sender.
-    id: str  # The unique ID of the item.
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    type: 'Required[Literal["message"]]'
+    content: 'Required[Iterable[Mapping[str, Any]]]'  # The content of the message.
+    role: 'Required[Literal["assistant"] | str]'  # The role of the message sender.
+    id: 'str'  # The unique ID of the item.
+    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
+    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
 
 
 class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemFunctionCallOutput`` (the official SDK's request type)."""
 
-    type: Required[Literal["function_call_output"]]
-    call_id: Required[str]  # The ID of the function call this output is for.
-    output: Required[str]  # The output of the function call, this is free text and can contain any information or simply be e...
-    id: str  # The unique ID of the item.
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    type: 'Required[Literal["function_call_output"]]'
+    call_id: 'Required[str]'  # The ID of the function call this output is for.
+    output: 'Required[str]'  # The output of the function call, this is free text and can contain any information or simply be e...
+    id: 'str'  # The unique ID of the item.
+    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
+    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
 
 
 class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemFunctionCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["function_call"]]
-    arguments: Required[str]  # The arguments of the function call.
-    name: Required[str]  # The name of the function being called.
-    id: str  # The unique ID of the item.
-    call_id: str  # The ID of the function call.
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    type: 'Required[Literal["function_call"]]'
+    arguments: 'Required[str]'  # The arguments of the function call.
+    name: 'Required[str]'  # The name of the function being called.
+    id: 'str'  # The unique ID of the item.
+    call_id: 'str'  # The ID of the function call.
+    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
+    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
 
 
 class RealtimeConversationItemSystemMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
-    role: Required[Literal["user"] | str]  # The role of the message sender.
-    id: str  # The unique ID of the item.
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    type: 'Required[Literal["message"]]'
+    content: 'Required[Iterable[Mapping[str, Any]]]'  # The content of the message.
+    role: 'Required[Literal["user"] | str]'  # The role of the message sender.
+    id: 'str'  # The unique ID of the item.
+    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
+    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
 
 
 class RealtimeConversationItemUserMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    content: Required[Iterable[Mapping[str, Any]]]  # The content of the message.
-    role: Required[Literal["user"] | str]  # The role of the message sender.
-    id: str  # The unique ID of the item.
-    object: Literal["realtime.item"] | str  # Identifier for the API object being returned - always `realtime.item`.
-    status: Literal["completed", "incomplete", "in_progress"] | str  # The status of the item.
+    type: 'Required[Literal["message"]]'
+    content: 'Required[Iterable[Mapping[str, Any]]]'  # The content of the message.
+    role: 'Required[Literal["user"] | str]'  # The role of the message sender.
+    id: 'str'  # The unique ID of the item.
+    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
+    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
 
 
 class RealtimeFunctionToolParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeFunctionTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    description: str  # The description of the function, including guidance on when and how to call it, and guidance abou...
-    name: str  # The name of the function.
-    parameters: Mapping[str, Any]  # Parameters of the function in JSON Schema.
+    type: 'Required[Literal["function"]]'
+    description: 'str'  # The description of the function, including guidance on when and how to call it, and guidance abou...
+    name: 'str'  # The name of the function.
+    parameters: 'Mapping[str, Any]'  # Parameters of the function in JSON Schema.
 
 
 class RealtimeMcpApprovalRequestParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPApprovalRequest`` (the official SDK's request type)."""
 
-    type: Required[Literal["mcp_approval_request"]]
-    id: Required[str]  # The unique ID of the approval request.
-    arguments: Required[str]  # A JSON string of arguments for the tool.
-    name: Required[str]  # The name of the tool to run.
-    server_label: Required[str]  # The label of the MCP server making the request.
+    type: 'Required[Literal["mcp_approval_request"]]'
+    id: 'Required[str]'  # The unique ID of the approval request.
+    arguments: 'Required[str]'  # A JSON string of arguments for the tool.
+    name: 'Required[str]'  # The name of the tool to run.
+    server_label: 'Required[str]'  # The label of the MCP server making the request.
 
 
 class RealtimeMcpApprovalResponseParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPApprovalResponse`` (the official SDK's request type)."""
 
-    type: Required[Literal["mcp_approval_response"]]
-    id: Required[str]  # The unique ID of the approval response.
-    approval_request_id: Required[str]  # The ID of the approval request being answered.
-    approve: Required[bool]  # Whether the request was approved.
-    reason: str | None
+    type: 'Required[Literal["mcp_approval_response"]]'
+    id: 'Required[str]'  # The unique ID of the approval response.
+    approval_request_id: 'Required[str]'  # The ID of the approval request being answered.
+    approve: 'Required[bool]'  # Whether the request was approved.
+    reason: 'str | None'
 
 
 class RealtimeMcpListToolsParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPListTools`` (the official SDK's request type)."""
 
-    type: Required[Literal["mcp_list_tools"]]
-    server_label: Required[str]  # The label of the MCP server.
-    tools: Required[Iterable[Mapping[str, Any]]]  # The tools available on the server.
-    id: str  # The unique ID of the list.
+    type: 'Required[Literal["mcp_list_tools"]]'
+    server_label: 'Required[str]'  # The label of the MCP server.
+    tools: 'Required[Iterable[Mapping[str, Any]]]'  # The tools available on the server.
+    id: 'str'  # The unique ID of the list.
 
 
 class RealtimeMcpProtocolErrorParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPProtocolError`` (the official SDK's request type)."""
 
-    type: Required[Literal["protocol_error"]]
-    code: Required[int]
-    message: Required[str]
+    type: 'Required[Literal["protocol_error"]]'
+    code: 'Required[int]'
+    message: 'Required[str]'
 
 
 class RealtimeMcpToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["mcp_call"]]
-    id: Required[str]  # The unique ID of the tool call.
-    arguments: Required[str]  # A JSON string of the arguments passed to the tool.
-    name: Required[str]  # The name of the tool that was run.
-    server_label: Required[str]  # The label of the MCP server running the tool.
-    approval_request_id: str | None
-    error: RealtimeMcpProtocolErrorParam | RealtimeMcpToolExecutionErrorParam | RealtimeMcphttpErrorParam | None
-    output: str | None
+    type: 'Required[Literal["mcp_call"]]'
+    id: 'Required[str]'  # The unique ID of the tool call.
+    arguments: 'Required[str]'  # A JSON string of the arguments passed to the tool.
+    name: 'Required[str]'  # The name of the tool that was run.
+    server_label: 'Required[str]'  # The label of the MCP server running the tool.
+    approval_request_id: 'str | None'
+    error: 'RealtimeMcpProtocolErrorParam | RealtimeMcpToolExecutionErrorParam | RealtimeMcphttpErrorParam | None'
+    output: 'str | None'
 
 
 class RealtimeMcpToolExecutionErrorParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPToolExecutionError`` (the official SDK's request type)."""
 
-    type: Required[Literal["tool_execution_error"]]
-    message: Required[str]
+    type: 'Required[Literal["tool_execution_error"]]'
+    message: 'Required[str]'
 
 
 class RealtimeMcphttpErrorParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeMCPHTTPError`` (the official SDK's request type)."""
 
-    type: Required[Literal["http_error"]]
-    code: Required[int]
-    message: Required[str]
+    type: 'Required[Literal["http_error"]]'
+    code: 'Required[int]'
+    message: 'Required[str]'
 
 
 class RealtimeReasoningParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeReasoning`` (the official SDK's request type)."""
 
-    effort: Literal["minimal", "low", "medium", "high", "xhigh"] | str
+    effort: 'Literal["minimal", "low", "medium", "high", "xhigh"] | str'
 
 
 class RealtimeResponseCreateParamsParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
 
-    audio: Mapping[str, Any]  # Configuration for audio input and output.
-    conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
-    input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
-    instructions: str  # The default system instructions (i.e.
-    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    metadata: Mapping[str, str] | None
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    prompt: Mapping[str, Any] | None
-    reasoning: RealtimeReasoningParam
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    audio: 'Mapping[str, Any]'  # Configuration for audio input and output.
+    conversation: 'str | Literal["auto", "none"]'  # Controls which conversation the response is added to.
+    input: 'Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]'  # Input items to include in the prompt for the model.
+    instructions: 'str'  # The default system instructions (i.e.
+    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    metadata: 'Mapping[str, str] | None'
+    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
+    prompt: 'Mapping[str, Any] | None'
+    reasoning: 'RealtimeReasoningParam'
+    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
+    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
 
 
 class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
 
-    audio: Mapping[str, Any]  # Configuration for audio input and output.
-    conversation: str | Literal["auto", "none"]  # Controls which conversation the response is added to.
-    input: Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]  # Input items to include in the prompt for the model.
-    instructions: str  # The default system instructions (i.e.
-    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    metadata: Mapping[str, str] | None
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    prompt: Mapping[str, Any] | None
-    reasoning: RealtimeReasoningParam
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
+    audio: 'Mapping[str, Any]'  # Configuration for audio input and output.
+    conversation: 'str | Literal["auto", "none"]'  # Controls which conversation the response is added to.
+    input: 'Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]'  # Input items to include in the prompt for the model.
+    instructions: 'str'  # The default system instructions (i.e.
+    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    metadata: 'Mapping[str, str] | None'
+    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
+    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
+    prompt: 'Mapping[str, Any] | None'
+    reasoning: 'RealtimeReasoningParam'
+    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
+    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
 
 
 class RealtimeSessionCreateRequestParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
 
-    type: Required[Literal["realtime"]]
-    audio: Mapping[str, Any]  # Configuration for input and output audio.
-    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
-    instructions: str  # The default system instructions (i.e.
-    max_output_tokens: int | Literal["inf"] | str  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    model: str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]  # The Realtime model used for this session.
-    output_modalities: Iterable[Literal["text", "audio"] | str]  # The set of modalities the model can respond with.
-    parallel_tool_calls: bool  # Whether the model may call multiple tools in parallel.
-    prompt: Mapping[str, Any] | None
-    reasoning: RealtimeReasoningParam
-    tool_choice: Literal["none", "auto", "required"] | str | Mapping[str, Any]  # How the model chooses tools.
-    tools: Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]  # Tools available to the model.
-    tracing: Literal["auto"] | str | Mapping[str, Any]  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    truncation: Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam
+    type: 'Required[Literal["realtime"]]'
+    audio: 'Mapping[str, Any]'  # Configuration for input and output audio.
+    include: 'Iterable[Literal["item.input_audio_transcription.logprobs"] | str]'  # Additional fields to include in server outputs.
+    instructions: 'str'  # The default system instructions (i.e.
+    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
+    model: 'str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]'  # The Realtime model used for this session.
+    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model can respond with.
+    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
+    prompt: 'Mapping[str, Any] | None'
+    reasoning: 'RealtimeReasoningParam'
+    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
+    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
+    tracing: 'Literal["auto"] | str | Mapping[str, Any]'  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
+    truncation: 'Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam'
 
 
 class RealtimeTranscriptionSessionAudioInputParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
 
-    format: Mapping[str, Any]
-    noise_reduction: Mapping[str, Any]  # Configuration for input audio noise reduction.
-    transcription: AudioTranscriptionParam  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: Mapping[str, Any] | None
+    format: 'Mapping[str, Any]'
+    noise_reduction: 'Mapping[str, Any]'  # Configuration for input audio noise reduction.
+    transcription: 'AudioTranscriptionParam'  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
+    turn_detection: 'Mapping[str, Any] | None'
 
 
 class RealtimeTranscriptionSessionCreateRequestParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGA`` (the official SDK's request type)."""
 
-    type: Required[Literal["transcription"]]
-    audio: Mapping[str, Any]  # Configuration for input and output audio.
-    include: Iterable[Literal["item.input_audio_transcription.logprobs"] | str]  # Additional fields to include in server outputs.
+    type: 'Required[Literal["transcription"]]'
+    audio: 'Mapping[str, Any]'  # Configuration for input and output audio.
+    include: 'Iterable[Literal["item.input_audio_transcription.logprobs"] | str]'  # Additional fields to include in server outputs.
 
 
 class RealtimeTranslationInputAudioBufferAppendEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
 
-    type: Required[Literal["session.input_audio_buffer.append"]]
-    audio: Required[str]  # Base64-encoded 24 kHz PCM16 mono audio bytes.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["session.input_audio_buffer.append"]]'
+    audio: 'Required[str]'  # Base64-encoded 24 kHz PCM16 mono audio bytes.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationSessionCloseEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
 
-    type: Required[Literal["session.close"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["session.close"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationSessionCreateRequestParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationSessionCreateRequest`` (the official SDK's request type)."""
 
-    model: Required[str]  # The Realtime translation model used for this session.
-    audio: Mapping[str, Any]  # Configuration for translation input and output audio.
+    model: 'Required[str]'  # The Realtime translation model used for this session.
+    audio: 'Mapping[str, Any]'  # Configuration for translation input and output audio.
 
 
 class RealtimeTranslationSessionUpdateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationClientEventSessionUpdate`` (the official SDK's request type)."""
 
-    type: Required[Literal["session.update"]]
-    session: Required[RealtimeTranslationSessionUpdateRequestParam]  # Translation session fields to update.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["session.update"]]'
+    session: 'Required[RealtimeTranslationSessionUpdateRequestParam]'  # Translation session fields to update.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeTranslationSessionUpdateRequestParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationSessionUpdateRequest`` (the official SDK's request type)."""
 
-    audio: Mapping[str, Any]  # Configuration for translation input and output audio.
+    audio: 'Mapping[str, Any]'  # Configuration for translation input and output audio.
 
 
 class RealtimeTruncationRetentionRatioParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTruncationRetentionRatio`` (the official SDK's request type)."""
 
-    type: Required[Literal["retention_ratio"]]
-    retention_ratio: Required[float]  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
-    token_limits: Mapping[str, Any]  # Optional custom token limits for this truncation strategy.
+    type: 'Required[Literal["retention_ratio"]]'
+    retention_ratio: 'Required[float]'  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
+    token_limits: 'Mapping[str, Any]'  # Optional custom token limits for this truncation strategy.
 
 
 class ResponseCancelEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventResponseCancel`` (the official SDK's request type)."""
 
-    type: Required[Literal["response.cancel"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
-    response_id: str  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
+    type: 'Required[Literal["response.cancel"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
+    response_id: 'str'  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
 
 class ResponseCreateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
 
-    type: Required[Literal["response.create"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
-    response: RealtimeResponseCreateParamsParam
+    type: 'Required[Literal["response.create"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
+    response: 'RealtimeResponseCreateParamsParam'
 
 
 class ResponseCreateEventWithReferencesParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
 
-    type: Required[Literal["response.create"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
-    response: RealtimeResponseCreateParamsParam
+    type: 'Required[Literal["response.create"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
+    response: 'RealtimeResponseCreateParamsParam'
 
 
 class SessionCloseEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
 
-    type: Required[Literal["session.close"]]
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["session.close"]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class SessionUpdateEventParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventSessionUpdate`` (the official SDK's request type)."""
 
-    type: Required[Literal["session.update"]]
-    session: Required[CallAcceptParams | RealtimeTranscriptionSessionCreateRequestParam]  # Update the Realtime session.
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["session.update"]]'
+    session: 'Required[CallAcceptParams | RealtimeTranscriptionSessionCreateRequestParam]'  # Update the Realtime session.
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 class TranscriptionSessionUpdateParam(TypedDict, total=False):
     """The ``dict`` form of ``RealtimeClientEventTranscriptionSessionUpdate`` (the official SDK's request type)."""
 
-    type: Required[Literal["transcription_session.update"]]
-    session: Required[Mapping[str, Any]]
-    event_id: str  # Optional client-generated ID used to identify this event.
+    type: 'Required[Literal["transcription_session.update"]]'
+    session: 'Required[Mapping[str, Any]]'
+    event_id: 'str'  # Optional client-generated ID used to identify this event.
 
 
 ClientSecretCreateResponse = RealtimeTranslationClientSecretCreateResponse

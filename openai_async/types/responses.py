@@ -2,18 +2,341 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the responses API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel, ResponseMixin
 
+from . import shared as _shared
+
 __all__ = ["AdditionalTools", "AdditionalToolsItemParam", "AllModels", "Annotation", "ApplyPatchCallOutputStatus", "ApplyPatchCallOutputStatusParam", "ApplyPatchCallStatus", "ApplyPatchCallStatusParam", "ApplyPatchCreateFileOperation", "ApplyPatchCreateFileOperationParam", "ApplyPatchDeleteFileOperation", "ApplyPatchDeleteFileOperationParam", "ApplyPatchOperationParam", "ApplyPatchTool", "ApplyPatchToolCall", "ApplyPatchToolCallItemParam", "ApplyPatchToolCallOutput", "ApplyPatchToolCallOutputItemParam", "ApplyPatchToolParam", "ApplyPatchUpdateFileOperation", "ApplyPatchUpdateFileOperationParam", "ApproximateLocation", "AutoCodeInterpreterToolParam", "BetaComputerActionListParam", "BetaComputerActionParam", "BetaMcpToolCallErrorParam", "ClickButtonType", "ClickParam", "CodeInterpreterOutputImage", "CodeInterpreterOutputLogs", "CodeInterpreterTool", "CodeInterpreterToolCall", "CodeInterpreterToolParam", "CompactResource", "CompactResponseMethodPublicBody", "CompactedResponse", "CompactionBody", "CompactionSummaryItemParam", "CompactionTriggerItemParam", "ComputerAction", "ComputerActionList", "ComputerActionListParam", "ComputerActionParam", "ComputerCallOutputItemParam", "ComputerCallOutputStatus", "ComputerCallSafetyCheckParam", "ComputerEnvironment", "ComputerScreenshotContent", "ComputerScreenshotImage", "ComputerTool", "ComputerToolCall", "ComputerToolCallOutput", "ComputerToolCallOutputResource", "ComputerToolParam", "ComputerUsePreviewTool", "ComputerUsePreviewToolParam", "ContainerAuto", "ContainerAutoParam", "ContainerFileCitationBody", "ContainerMemoryLimit", "ContainerNetworkPolicyAllowlist", "ContainerNetworkPolicyAllowlistParam", "ContainerNetworkPolicyDisabled", "ContainerNetworkPolicyDisabledParam", "ContainerNetworkPolicyDomainSecret", "ContainerNetworkPolicyDomainSecretParam", "ContainerReference", "ContainerReferenceParam", "ContainerReferenceResource", "Content", "ContextManagementParam", "ConversationParam", "ConversationParam_2", "CoordParam", "CreateResponse", "CustomGrammarFormatParam", "CustomTextFormatParam", "CustomTool", "CustomToolCall", "CustomToolCallOutput", "CustomToolCallOutputResource", "CustomToolCallResource", "CustomToolInputFormat", "CustomToolParam", "DetailEnum", "DirectToolCallCaller", "DirectToolCallCallerParam", "DoubleClickAction", "DragParam", "EasyInputMessage", "EasyInputMessageParam", "EmptyModelParam", "FileCitationBody", "FileDetailEnum", "FilePath", "FileSearchTool", "FileSearchToolCall", "FileSearchToolCallResultsItem", "Filters", "FunctionAndCustomToolCallOutput", "FunctionCallItemStatus", "FunctionCallOutputItemParam", "FunctionCallOutputStatusEnum", "FunctionCallStatus", "FunctionShellAction", "FunctionShellActionParam", "FunctionShellCall", "FunctionShellCallItemParam", "FunctionShellCallItemStatus", "FunctionShellCallOutput", "FunctionShellCallOutputContent", "FunctionShellCallOutputContentParam", "FunctionShellCallOutputExitOutcome", "FunctionShellCallOutputExitOutcomeParam", "FunctionShellCallOutputItemParam", "FunctionShellCallOutputOutcomeParam", "FunctionShellCallOutputStatusEnum", "FunctionShellCallOutputTimeoutOutcome", "FunctionShellCallOutputTimeoutOutcomeParam", "FunctionShellCallStatus", "FunctionShellTool", "FunctionShellToolParam", "FunctionTool", "FunctionToolCall", "FunctionToolCallOutput", "FunctionToolCallOutputResource", "FunctionToolCallResource", "FunctionToolParam", "GrammarSyntax1", "HTTPError", "HybridSearchOptions", "ImageGenActionEnum", "ImageGenTool", "ImageGenToolCall", "ImageGenToolInputImageMask", "IncludeEnum", "InlineCapabilitySourceParam", "InlineSkill", "InlineSkillParam", "InlineSkillSource", "InlineSkillSourceParam", "InputContent", "InputContentParam", "InputFileContentParam", "InputImageContentParamAutoParam", "InputItem", "InputMessage", "InputMessageContentList", "InputMessageResource", "InputParam", "InputTextContentParam", "InputTokenCountParams", "InputTokenCountResponse", "Item", "ItemField", "ItemReferenceParam", "ItemResource", "KeyPressAction", "LocalEnvironment", "LocalEnvironmentParam", "LocalEnvironmentResource", "LocalShellExecAction", "LocalShellToolCall", "LocalShellToolCallOutput", "LocalShellToolParam", "LocalSkill", "LocalSkillParam", "LogProb", "MCPApprovalRequest", "MCPApprovalResponse", "MCPApprovalResponseResource", "MCPListTools", "MCPProtocolError", "MCPToolCall", "MCPToolCallError", "MCPToolCallStatus", "MCPToolExecutionError", "McpToolCallError", "McpToolCallErrorParam", "Message", "MessagePhase", "MessagePhase_2", "MessageRole", "MessageStatus", "ModelIds", "ModelIdsCompaction", "ModelIdsResponses", "Moderation", "ModerationErrorBody", "MoveParam", "NamespaceTool", "NamespaceToolParam", "OutputContent", "OutputItem", "OutputMessage", "OutputMessageContent", "OutputTextContent", "OutputTextContentParam", "ParsedResponseOutputMessage", "PersonalityEnum", "Program", "ProgramItemParam", "ProgramOutput", "ProgramOutputItemParam", "ProgramOutputItemStatus", "ProgramOutputStatus", "ProgramToolCallCaller", "ProgramToolCallCallerParam", "ProgrammaticToolCallingParam", "PromptCacheOptions", "PromptCacheRetentionEnum", "RankerVersionType", "RankingOptions", "Reasoning", "ReasoningItem", "ReasoningModeEnum", "ReasoningTextContent", "RefusalContent", "RefusalContentBlock", "RefusalContentParam", "Response", "ResponseApplyPatchToolCall", "ResponseApplyPatchToolCallOutput", "ResponseAudioDeltaEvent", "ResponseAudioDoneEvent", "ResponseAudioTranscriptDeltaEvent", "ResponseAudioTranscriptDoneEvent", "ResponseCodeInterpreterCallCodeDeltaEvent", "ResponseCodeInterpreterCallCodeDoneEvent", "ResponseCodeInterpreterCallCompletedEvent", "ResponseCodeInterpreterCallInProgressEvent", "ResponseCodeInterpreterCallInterpretingEvent", "ResponseCodeInterpreterToolCall", "ResponseCodeInterpreterToolCallParam", "ResponseCompactionItem", "ResponseCompactionItemParam", "ResponseCompactionItemParamParam", "ResponseCompletedEvent", "ResponseComputerToolCall", "ResponseComputerToolCallOutputItem", "ResponseComputerToolCallOutputScreenshot", "ResponseComputerToolCallOutputScreenshotParam", "ResponseComputerToolCallParam", "ResponseContainerReference", "ResponseContentPartAddedEvent", "ResponseContentPartDoneEvent", "ResponseConversation", "ResponseConversationParam", "ResponseConversationParamParam", "ResponseCreatedEvent", "ResponseCustomToolCall", "ResponseCustomToolCallInputDeltaEvent", "ResponseCustomToolCallInputDoneEvent", "ResponseCustomToolCallItem", "ResponseCustomToolCallOutput", "ResponseCustomToolCallOutputItem", "ResponseCustomToolCallOutputParam", "ResponseCustomToolCallParam", "ResponseError", "ResponseError2", "ResponseErrorCode", "ResponseErrorEvent", "ResponseFailedEvent", "ResponseFileSearchCallCompletedEvent", "ResponseFileSearchCallInProgressEvent", "ResponseFileSearchCallSearchingEvent", "ResponseFileSearchToolCall", "ResponseFileSearchToolCallParam", "ResponseFormatTextConfig", "ResponseFormatTextConfigParam", "ResponseFormatTextJSONSchemaConfig", "ResponseFormatTextJSONSchemaConfigParam", "ResponseFunctionCallArgumentsDeltaEvent", "ResponseFunctionCallArgumentsDoneEvent", "ResponseFunctionCallOutputItemListParam", "ResponseFunctionCallOutputItemParam", "ResponseFunctionShellCallOutputContent", "ResponseFunctionShellCallOutputContentParam", "ResponseFunctionShellToolCall", "ResponseFunctionShellToolCallOutput", "ResponseFunctionToolCall", "ResponseFunctionToolCallItem", "ResponseFunctionToolCallOutputItem", "ResponseFunctionToolCallParam", "ResponseFunctionWebSearch", "ResponseFunctionWebSearchParam", "ResponseImageGenCallCompletedEvent", "ResponseImageGenCallGeneratingEvent", "ResponseImageGenCallInProgressEvent", "ResponseImageGenCallPartialImageEvent", "ResponseInProgressEvent", "ResponseIncludable", "ResponseIncompleteDetails", "ResponseIncompleteEvent", "ResponseInput", "ResponseInputContent", "ResponseInputContentParam", "ResponseInputFileContent", "ResponseInputFileContentParam", "ResponseInputFileParam", "ResponseInputImageContent", "ResponseInputImageContentParam", "ResponseInputImageParam", "ResponseInputItem", "ResponseInputItemParam", "ResponseInputMessageContentList", "ResponseInputMessageContentListParam", "ResponseInputMessageItem", "ResponseInputParam", "ResponseInputTextContent", "ResponseInputTextContentParam", "ResponseInputTextParam", "ResponseItem", "ResponseItemList", "ResponseLocalEnvironment", "ResponseLogProb", "ResponseLogProbTopLogprobsItem", "ResponseMCPCallArgumentsDeltaEvent", "ResponseMCPCallArgumentsDoneEvent", "ResponseMCPCallCompletedEvent", "ResponseMCPCallFailedEvent", "ResponseMCPCallInProgressEvent", "ResponseMCPListToolsCompletedEvent", "ResponseMCPListToolsFailedEvent", "ResponseMCPListToolsInProgressEvent", "ResponseMcpCallArgumentsDeltaEvent", "ResponseMcpCallArgumentsDoneEvent", "ResponseMcpCallCompletedEvent", "ResponseMcpCallFailedEvent", "ResponseMcpCallInProgressEvent", "ResponseMcpListToolsCompletedEvent", "ResponseMcpListToolsFailedEvent", "ResponseMcpListToolsInProgressEvent", "ResponseOutputItem", "ResponseOutputItemAddedEvent", "ResponseOutputItemDoneEvent", "ResponseOutputMessage", "ResponseOutputMessageParam", "ResponseOutputRefusal", "ResponseOutputRefusalParam", "ResponseOutputTextAnnotationAddedEvent", "ResponseOutputTextParam", "ResponseProperties", "ResponseQueuedEvent", "ResponseReasoningItem", "ResponseReasoningItemParam", "ResponseReasoningSummaryPartAddedEvent", "ResponseReasoningSummaryPartAddedEventPart", "ResponseReasoningSummaryPartDoneEvent", "ResponseReasoningSummaryPartDoneEventPart", "ResponseReasoningSummaryTextDeltaEvent", "ResponseReasoningSummaryTextDoneEvent", "ResponseReasoningTextDeltaEvent", "ResponseReasoningTextDoneEvent", "ResponseRefusalDeltaEvent", "ResponseRefusalDoneEvent", "ResponseShellCallCommandAddedEvent", "ResponseShellCallCommandAddedStreamingEvent", "ResponseShellCallCommandDeltaEvent", "ResponseShellCallCommandDeltaStreamingEvent", "ResponseShellCallCommandDoneEvent", "ResponseShellCallCommandDoneStreamingEvent", "ResponseShellCallOutputContentDeltaEvent", "ResponseShellCallOutputContentDeltaStreamingEvent", "ResponseShellCallOutputContentDoneEvent", "ResponseShellCallOutputContentDoneStreamingEvent", "ResponseSteerInputContentParam", "ResponseStreamEvent", "ResponseStreamOptions", "ResponseStreamOptions2", "ResponseTextConfig", "ResponseTextConfigParam", "ResponseTextDeltaEvent", "ResponseTextDoneEvent", "ResponseTextParam", "ResponseToolSearchCall", "ResponseToolSearchOutputItem", "ResponseToolSearchOutputItemParam", "ResponseToolSearchOutputItemParamParam", "ResponseUsage", "ResponseUsageInputTokensDetails", "ResponseUsageOutputTokensDetails", "ResponseWebSearchCallCompletedEvent", "ResponseWebSearchCallInProgressEvent", "ResponseWebSearchCallSearchingEvent", "ResponseWsError", "ResponsesClientEvent", "ResponsesClientEventParam", "ResponsesClientEventResponseCreate", "ResponsesModel", "ResponsesServerEvent", "ResponsesServerEventResponseAudioDelta", "ResponsesServerEventResponseAudioDone", "ResponsesServerEventResponseAudioTranscriptDelta", "ResponsesServerEventResponseAudioTranscriptDone", "ResponsesServerEventResponseCodeInterpreterCallCodeDelta", "ResponsesServerEventResponseCodeInterpreterCallCodeDone", "ResponsesServerEventResponseCodeInterpreterCallCompleted", "ResponsesServerEventResponseCodeInterpreterCallInProgress", "ResponsesServerEventResponseCodeInterpreterCallInterpreting", "ResponsesServerEventResponseCompleted", "ResponsesServerEventResponseContentPartAdded", "ResponsesServerEventResponseContentPartDone", "ResponsesServerEventResponseCreated", "ResponsesServerEventResponseCustomToolCallInputDelta", "ResponsesServerEventResponseCustomToolCallInputDone", "ResponsesServerEventResponseFailed", "ResponsesServerEventResponseFileSearchCallCompleted", "ResponsesServerEventResponseFileSearchCallInProgress", "ResponsesServerEventResponseFileSearchCallSearching", "ResponsesServerEventResponseFunctionCallArgumentsDelta", "ResponsesServerEventResponseFunctionCallArgumentsDone", "ResponsesServerEventResponseImageGenerationCallCompleted", "ResponsesServerEventResponseImageGenerationCallGenerating", "ResponsesServerEventResponseImageGenerationCallInProgress", "ResponsesServerEventResponseImageGenerationCallPartialImage", "ResponsesServerEventResponseInProgress", "ResponsesServerEventResponseIncomplete", "ResponsesServerEventResponseMcpCallArgumentsDelta", "ResponsesServerEventResponseMcpCallArgumentsDone", "ResponsesServerEventResponseMcpCallCompleted", "ResponsesServerEventResponseMcpCallFailed", "ResponsesServerEventResponseMcpCallInProgress", "ResponsesServerEventResponseMcpListToolsCompleted", "ResponsesServerEventResponseMcpListToolsFailed", "ResponsesServerEventResponseMcpListToolsInProgress", "ResponsesServerEventResponseOutputItemAdded", "ResponsesServerEventResponseOutputItemDone", "ResponsesServerEventResponseOutputTextAnnotationAdded", "ResponsesServerEventResponseOutputTextDelta", "ResponsesServerEventResponseOutputTextDone", "ResponsesServerEventResponseQueued", "ResponsesServerEventResponseReasoningSummaryPartAdded", "ResponsesServerEventResponseReasoningSummaryPartAddedPart", "ResponsesServerEventResponseReasoningSummaryPartDone", "ResponsesServerEventResponseReasoningSummaryPartDonePart", "ResponsesServerEventResponseReasoningSummaryTextDelta", "ResponsesServerEventResponseReasoningSummaryTextDone", "ResponsesServerEventResponseReasoningTextDelta", "ResponsesServerEventResponseReasoningTextDone", "ResponsesServerEventResponseRefusalDelta", "ResponsesServerEventResponseRefusalDone", "ResponsesServerEventResponseShellCallCommandAdded", "ResponsesServerEventResponseShellCallCommandDelta", "ResponsesServerEventResponseShellCallCommandDone", "ResponsesServerEventResponseShellCallOutputContentDelta", "ResponsesServerEventResponseShellCallOutputContentDone", "ResponsesServerEventResponseWebSearchCallCompleted", "ResponsesServerEventResponseWebSearchCallInProgress", "ResponsesServerEventResponseWebSearchCallSearching", "ResponsesWebSocketStreamEvent", "ScreenshotParam", "ScrollParam", "SearchContentType", "SearchContextSize", "ServiceTierEnum", "ServiceTierResponses", "ShellCallOutputDelta", "SkillReference", "SkillReferenceParam", "SpecificApplyPatchParam", "SpecificFunctionShellParam", "SpecificProgrammaticToolCallingParam", "SummaryText", "SummaryTextContent", "TextContent", "TextContentBlockParam", "TextResponseFormatConfiguration", "TextResponseFormatJsonSchema", "TokenCountsBody", "TokenCountsResource", "Tool", "ToolCallCaller", "ToolCallCallerParam", "ToolChoiceAllowed", "ToolChoiceAllowedParam", "ToolChoiceApplyPatch", "ToolChoiceApplyPatchParam", "ToolChoiceCustom", "ToolChoiceCustomParam", "ToolChoiceParam", "ToolChoiceShell", "ToolChoiceShellParam", "ToolChoiceTypes", "ToolChoiceTypesParam", "ToolChoiceTypes_CodeInterpreter", "ToolChoiceTypes_Computer", "ToolChoiceTypes_ComputerUse", "ToolChoiceTypes_ComputerUsePreview", "ToolChoiceTypes_ImageGeneration", "ToolChoiceTypes_WebSearchPreview", "ToolChoiceTypes_WebSearchPreview20250311", "ToolParam", "ToolSearchCall", "ToolSearchCallItemParam", "ToolSearchExecutionType", "ToolSearchOutput", "ToolSearchOutputItemParam", "ToolSearchOutputNamespaceTool", "ToolSearchOutputNamespaceToolParam", "ToolSearchTool", "ToolSearchToolParam", "ToolsArray", "TopLogProb", "TruncationEnum", "TypeParam", "UrlCitationBody", "WaitParam", "WebSearchActionFind", "WebSearchActionOpenPage", "WebSearchActionSearch", "WebSearchActionSearchSourcesItem", "WebSearchApproximateLocation", "WebSearchApproximateLocation2", "WebSearchPreviewTool", "WebSearchPreviewToolParam", "WebSearchPreviewTool_WebSearchPreview20250311", "WebSearchTool", "WebSearchToolCall", "WebSearchToolFilters", "WebSearchToolParam", "WebSearchTool_WebSearch20250826"]
 
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
+
+MessageRole = Literal["unknown", "user", "assistant", "system", "critic", "discriminator", "developer", "tool"] | str
+
+
+class ApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
+    """Apply patch tool"""
+
+    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
+    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
+
+
+ContainerMemoryLimit = Literal["1g", "4g", "16g", "64g"] | str
+
+
+class ContainerNetworkPolicyDomainSecretParam(BaseModel):
+    domain: str = _REQUIRED  # The domain associated with the secret.
+    name: str = _REQUIRED  # The name of the secret to inject for the domain.
+    value: str = _REQUIRED  # The secret value to inject for the domain.
+
+
+class ContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
+    type: ClassVar[Literal["allowlist"]] = "allowlist"
+    allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
+    domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
+
+
+class ContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
+    type: ClassVar[Literal["disabled"]] = "disabled"
+
+
+class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
+    """CodeInterpreterToolAuto"""
+
+    type: ClassVar[Literal["auto"]] = "auto"
+    file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
+    memory_limit: ContainerMemoryLimit | None = None
+    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
+
+
+class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
+    """Code interpreter"""
+
+    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    container: str | AutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
+    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
+
+
+class ComputerTool(BaseModel, tag_field="type", tag="computer"):
+    """Computer"""
+
+    type: ClassVar[Literal["computer"]] = "computer"
+
+
+ComputerEnvironment = Literal["windows", "mac", "linux", "ubuntu", "browser"] | str
+
+
+class ComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
+    """Computer use preview"""
+
+    type: ClassVar[Literal["computer_use_preview"]] = "computer_use_preview"
+    display_height: int = _REQUIRED  # The height of the computer display.
+    display_width: int = _REQUIRED  # The width of the computer display.
+    environment: ComputerEnvironment = _REQUIRED  # The type of computer environment to control.
+
+
+GrammarSyntax1 = Literal["lark", "regex"] | str
+
+
+class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
+    """Grammar format"""
+
+    type: ClassVar[Literal["grammar"]] = "grammar"
+    definition: str = _REQUIRED  # The grammar definition.
+    syntax: GrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
+
+
+class CustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
+    """Text format"""
+
+    type: ClassVar[Literal["text"]] = "text"
+
+
+class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
+    """Custom tool"""
+
+    type: ClassVar[Literal["custom"]] = "custom"
+    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
+    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
+    defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
+    description: str | None = None  # Optional description of the custom tool, used to provide more context.
+    format: CustomTextFormatParam | CustomGrammarFormatParam | None = None  # The input format for the custom tool.
+
+
+Filters = _shared.ComparisonFilter | _shared.ComparisonFilter_Ne | _shared.ComparisonFilter_Gt | _shared.ComparisonFilter_Gte | _shared.ComparisonFilter_Lt | _shared.ComparisonFilter_Lte | _shared.ComparisonFilter_In | _shared.ComparisonFilter_Nin | _shared.CompoundFilter | _shared.CompoundFilter_Or
+
+
+class HybridSearchOptions(BaseModel):
+    embedding_weight: float = _REQUIRED  # The weight of the embedding in the reciprocal ranking fusion.
+    text_weight: float = _REQUIRED  # The weight of the text in the reciprocal ranking fusion.
+
+
+RankerVersionType = Literal["auto", "default-2024-11-15"] | str
+
+
+class RankingOptions(BaseModel):
+    hybrid_search: HybridSearchOptions | None = None  # Weights that control how reciprocal rank fusion balances semantic embedding matches versus sparse...
+    ranker: RankerVersionType | None = None  # The ranker to use for the file search.
+    score_threshold: float | None = None  # The score threshold for the file search, a number between 0 and 1.
+
+
+class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
+    """File search"""
+
+    type: ClassVar[Literal["file_search"]] = "file_search"
+    vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
+    filters: Filters | None = None
+    max_num_results: int | None = None  # The maximum number of results to return.
+    ranking_options: RankingOptions | None = None  # Ranking options for search.
+
+
+class InlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
+    """Inline skill payload"""
+
+    type: ClassVar[Literal["base64"]] = "base64"
+    data: str = _REQUIRED  # Base64-encoded skill zip bundle.
+    media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
+
+
+class InlineSkillParam(BaseModel, tag_field="type", tag="inline"):
+    type: ClassVar[Literal["inline"]] = "inline"
+    description: str = _REQUIRED  # The description of the skill.
+    name: str = _REQUIRED  # The name of the skill.
+    source: InlineSkillSourceParam = _REQUIRED  # Inline skill payload
+
+
+class SkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
+    type: ClassVar[Literal["skill_reference"]] = "skill_reference"
+    skill_id: str = _REQUIRED  # The ID of the referenced skill.
+    version: str | None = None  # Optional skill version.
+
+
+class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
+    type: ClassVar[Literal["container_auto"]] = "container_auto"
+    file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
+    memory_limit: ContainerMemoryLimit | None = None
+    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
+    skills: list[SkillReferenceParam | InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
+
+
+class ContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
+    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    container_id: str = _REQUIRED  # The ID of the referenced container.
+
+
+class LocalSkillParam(BaseModel):
+    description: str = _REQUIRED  # The description of the skill.
+    name: str = _REQUIRED  # The name of the skill.
+    path: str = _REQUIRED  # The path to the directory containing the skill.
+
+
+class LocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
+    type: ClassVar[Literal["local"]] = "local"
+    skills: list[LocalSkillParam] | None = None  # An optional list of skills.
+
+
+class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
+    """Shell tool"""
+
+    type: ClassVar[Literal["shell"]] = "shell"
+    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
+    environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None = None
+
+
+class FunctionTool(BaseModel, tag_field="type", tag="function"):
+    """Function"""
+
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED  # The name of the function to call.
+    parameters: dict[str, Any] | None = _REQUIRED
+    strict: bool | None = _REQUIRED
+    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
+    defer_loading: bool | None = None  # Whether this function is deferred and loaded via tool search.
+    description: str | None = None
+    output_schema: dict[str, Any] | None = None
+
+
+ImageGenActionEnum = Literal["generate", "edit", "auto"] | str
+
+
+class ImageGenToolInputImageMask(BaseModel):
+    """Optional mask for inpainting."""
+
+    file_id: str | None = None  # File ID for the mask image.
+    image_url: str | None = None  # Base64-encoded mask image.
+
+
+class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
+    """Image generation tool"""
+
+    type: ClassVar[Literal["image_generation"]] = "image_generation"
+    action: ImageGenActionEnum | None = None  # Whether to generate a new image or edit an existing image.
+    background: Literal["transparent", "opaque", "auto"] | str | None = None  # Set the background of the generated image.
+    input_fidelity: _shared.InputFidelity | None = None
+    input_image_mask: ImageGenToolInputImageMask | None = None  # Optional mask for inpainting.
+    model: Literal["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21"] | str | None = None
+    moderation: Literal["auto", "low"] | str | None = None  # Moderation level for the generated image.
+    output_compression: int | None = None  # Compression level for the output image.
+    output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format of the generated image.
+    partial_images: int | None = None  # Number of partial images to generate in streaming mode, from 0 (default value) to 3.
+    quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality of the generated image.
+    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the generated images.
+
+
+class LocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
+    """Local shell tool"""
+
+    type: ClassVar[Literal["local_shell"]] = "local_shell"
+
+
+class EmptyModelParam(BaseModel):
+    pass
+
+
+class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
+    type: ClassVar[Literal["function"]] = "function"
+    name: str = _REQUIRED
+    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
+    defer_loading: bool | None = None  # Whether this function should be deferred and discovered via tool search.
+    description: str | None = None
+    output_schema: dict[str, Any] | None = None
+    parameters: EmptyModelParam | None = None
+    strict: bool | None = None
+
+
+class NamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
+    """Namespace"""
+
+    type: ClassVar[Literal["namespace"]] = "namespace"
+    description: str = _REQUIRED  # A description of the namespace shown to the model.
+    name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
+    tools: list[FunctionToolParam | CustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
+
+
+class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
+    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+
+
+ToolSearchExecutionType = Literal["server", "client"] | str
+
+
+class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
+    """Tool search tool"""
+
+    type: ClassVar[Literal["tool_search"]] = "tool_search"
+    description: str | None = None
+    execution: ToolSearchExecutionType | None = None  # Whether tool search is executed by the server or by the client.
+    parameters: EmptyModelParam | None = None
+
+
+class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
+    type: ClassVar[Literal["approximate"]] = "approximate"
+    city: str | None = None
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+SearchContentType = Literal["text", "image"] | str
+SearchContextSize = Literal["low", "medium", "high"] | str
+
+
+class WebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
+    """Web search preview"""
+
+    type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]] = "web_search_preview"
+    search_content_types: list[SearchContentType] | None = None
+    search_context_size: SearchContextSize | None = None  # High level guidance for the amount of context window space to use for the search.
+    user_location: ApproximateLocation | None = None
+
+
+class WebSearchPreviewTool_WebSearchPreview20250311(WebSearchPreviewTool, tag="web_search_preview_2025_03_11"):
+    """``WebSearchPreviewTool`` with ``type`` "web_search_preview_2025_03_11"."""
+
+    type = "web_search_preview_2025_03_11"
+
+
+class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
+    """Web search approximate location"""
+
+    type: ClassVar[Literal["approximate"]] = "approximate"
+    city: str | None = None
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+WebSearchApproximateLocation = WebSearchApproximateLocation2 | None
+
+
+class WebSearchToolFilters(BaseModel):
+    """Filters for the search."""
+
+    allowed_domains: list[str] | None = None
+
+
+class WebSearchTool(BaseModel, tag_field="type", tag="web_search"):
+    """Web search"""
+
+    type: ClassVar[Literal["web_search", "web_search_2025_08_26"]] = "web_search"
+    external_web_access: bool | None = None  # Allow live internet access for web search.
+    filters: WebSearchToolFilters | None = None
+    search_context_size: Literal["low", "medium", "high"] | str | None = None  # High level guidance for the amount of context window space to use for the search.
+    user_location: WebSearchApproximateLocation | None = None
+
+
+class WebSearchTool_WebSearch20250826(WebSearchTool, tag="web_search_2025_08_26"):
+    """``WebSearchTool`` with ``type`` "web_search_2025_08_26"."""
+
+    type = "web_search_2025_08_26"
+
+
+Tool = FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | WebSearchTool | WebSearchTool_WebSearch20250826 | _shared.MCPTool | CodeInterpreterTool | ProgrammaticToolCallingParam | ImageGenTool | LocalShellToolParam | FunctionShellToolParam | CustomToolParam | NamespaceToolParam | ToolSearchToolParam | WebSearchPreviewTool | WebSearchPreviewTool_WebSearchPreview20250311 | ApplyPatchToolParam  # A tool that can be used to generate a response.
+
 
 class AdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
     type: ClassVar[Literal["additional_tools"]] = "additional_tools"
@@ -27,6 +350,51 @@ class AdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tool
     role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
     tools: list[Tool] = _REQUIRED  # A list of additional tools made available at this item.
     id: str | None = None
+
+
+class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
+    """Container file citation"""
+
+    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    container_id: str = _REQUIRED  # The ID of the container file.
+    end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
+    file_id: str = _REQUIRED  # The ID of the file.
+    filename: str = _REQUIRED  # The filename of the container file cited.
+    start_index: int = _REQUIRED  # The index of the first character of the container file citation in the message.
+
+
+class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
+    """File citation"""
+
+    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    file_id: str = _REQUIRED  # The ID of the file.
+    filename: str = _REQUIRED  # The filename of the file cited.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+
+
+class FilePath(BaseModel, tag_field="type", tag="file_path"):
+    """File path"""
+
+    type: ClassVar[Literal["file_path"]] = "file_path"
+    file_id: str = _REQUIRED  # The ID of the file.
+    index: int = _REQUIRED  # The index of the file in the list of files.
+
+
+class UrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
+    """URL citation"""
+
+    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
+    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
+    title: str = _REQUIRED  # The title of the web resource.
+    url: str = _REQUIRED  # The URL of the web resource.
+
+
+Annotation = FileCitationBody | UrlCitationBody | ContainerFileCitationBody | FilePath  # An annotation that applies to a span of output text.
+ApplyPatchCallOutputStatus = Literal["completed", "failed"] | str
+ApplyPatchCallOutputStatusParam = Literal["completed", "failed"] | str  # Outcome values reported for apply_patch tool call outputs.
+ApplyPatchCallStatus = Literal["in_progress", "completed"] | str
+ApplyPatchCallStatusParam = Literal["in_progress", "completed"] | str  # Status values reported for apply_patch tool calls.
 
 
 class ApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
@@ -59,6 +427,37 @@ class ApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delet
     path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
+class ApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
+    """Apply patch update file operation"""
+
+    type: ClassVar[Literal["update_file"]] = "update_file"
+    diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
+    path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
+
+
+ApplyPatchOperationParam = ApplyPatchCreateFileOperationParam | ApplyPatchDeleteFileOperationParam | ApplyPatchUpdateFileOperationParam  # One of the create_file, delete_file, or update_file operations supplied to the apply_patch tool.
+
+
+class ApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
+    """Apply patch update file operation"""
+
+    type: ClassVar[Literal["update_file"]] = "update_file"
+    diff: str = _REQUIRED  # Diff to apply.
+    path: str = _REQUIRED  # Path of the file to update.
+
+
+class DirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
+    type: ClassVar[Literal["direct"]] = "direct"
+
+
+class ProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
+    type: ClassVar[Literal["program"]] = "program"
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
+
+
+ToolCallCaller = DirectToolCallCaller | ProgramToolCallCaller  # The execution context that produced this tool call.
+
+
 class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
@@ -69,6 +468,18 @@ class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     status: ApplyPatchCallStatus = _REQUIRED  # The status of the apply patch tool call.
     caller: ToolCallCaller | None = None
     created_by: str | None = None  # The ID of the entity that created this tool call.
+
+
+class DirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
+    type: ClassVar[Literal["direct"]] = "direct"
+
+
+class ProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
+    type: ClassVar[Literal["program"]] = "program"
+    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
+
+
+ToolCallCallerParam = DirectToolCallCallerParam | ProgramToolCallCallerParam  # The execution context that produced this tool call.
 
 
 class ApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
@@ -105,44 +516,7 @@ class ApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_
     output: str | None = None
 
 
-class ApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
-    """Apply patch tool"""
-
-    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
-    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
-
-
-class ApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
-    """Apply patch update file operation"""
-
-    type: ClassVar[Literal["update_file"]] = "update_file"
-    diff: str = _REQUIRED  # Diff to apply.
-    path: str = _REQUIRED  # Path of the file to update.
-
-
-class ApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
-    """Apply patch update file operation"""
-
-    type: ClassVar[Literal["update_file"]] = "update_file"
-    diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
-    path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
-
-
-class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
-    type: ClassVar[Literal["approximate"]] = "approximate"
-    city: str | None = None
-    country: str | None = None
-    region: str | None = None
-    timezone: str | None = None
-
-
-class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
-    """CodeInterpreterToolAuto"""
-
-    type: ClassVar[Literal["auto"]] = "auto"
-    file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
-    memory_limit: ContainerMemoryLimit | None = None
-    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
+ClickButtonType = Literal["left", "right", "wheel", "back", "forward"] | str
 
 
 class ClickParam(BaseModel, tag_field="type", tag="click"):
@@ -169,14 +543,6 @@ class CodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
-class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
-    """Code interpreter"""
-
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
-    container: str | AutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
-    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
-
-
 class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
@@ -188,6 +554,581 @@ class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter
     status: Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str = _REQUIRED  # The status of the code interpreter tool call.
 
 
+class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
+    """Compaction item"""
+
+    type: ClassVar[Literal["compaction"]] = "compaction"
+    id: str = _REQUIRED  # The unique ID of the compaction item.
+    encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
+    created_by: str | None = None  # The identifier of the actor that created the item.
+
+
+class DoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
+    """DoubleClick"""
+
+    type: ClassVar[Literal["double_click"]] = "double_click"
+    keys: list[str] | None = _REQUIRED
+    x: int = _REQUIRED  # The x-coordinate where the double click occurred.
+    y: int = _REQUIRED  # The y-coordinate where the double click occurred.
+
+
+class CoordParam(BaseModel):
+    """Coordinate"""
+
+    x: int = _REQUIRED  # The x-coordinate.
+    y: int = _REQUIRED  # The y-coordinate.
+
+
+class DragParam(BaseModel, tag_field="type", tag="drag"):
+    """Drag"""
+
+    type: ClassVar[Literal["drag"]] = "drag"
+    path: list[CoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
+    keys: list[str] | None = None
+
+
+class KeyPressAction(BaseModel, tag_field="type", tag="keypress"):
+    """KeyPress"""
+
+    type: ClassVar[Literal["keypress"]] = "keypress"
+    keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
+
+
+class MoveParam(BaseModel, tag_field="type", tag="move"):
+    """Move"""
+
+    type: ClassVar[Literal["move"]] = "move"
+    x: int = _REQUIRED  # The x-coordinate to move to.
+    y: int = _REQUIRED  # The y-coordinate to move to.
+    keys: list[str] | None = None
+
+
+class ScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
+    """Screenshot"""
+
+    type: ClassVar[Literal["screenshot"]] = "screenshot"
+
+
+class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
+    """Scroll"""
+
+    type: ClassVar[Literal["scroll"]] = "scroll"
+    scroll_x: int = _REQUIRED  # The horizontal scroll distance.
+    scroll_y: int = _REQUIRED  # The vertical scroll distance.
+    x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
+    y: int = _REQUIRED  # The y-coordinate where the scroll occurred.
+    keys: list[str] | None = None
+
+
+class TypeParam(BaseModel, tag_field="type", tag="type"):
+    """Type"""
+
+    type: ClassVar[Literal["type"]] = "type"
+    text: str = _REQUIRED  # The text to type.
+
+
+class WaitParam(BaseModel, tag_field="type", tag="wait"):
+    """Wait"""
+
+    type: ClassVar[Literal["wait"]] = "wait"
+
+
+ComputerAction = ClickParam | DoubleClickAction | DragParam | KeyPressAction | MoveParam | ScreenshotParam | ScrollParam | TypeParam | WaitParam
+ComputerActionList = list[ComputerAction]  # Flattened batched actions for `computer_use`.
+
+
+class ComputerCallSafetyCheckParam(BaseModel):
+    """A pending safety check for the computer call."""
+
+    id: str = _REQUIRED  # The ID of the pending safety check.
+    code: str | None = None
+    message: str | None = None
+
+
+class ComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
+    """Computer tool call"""
+
+    type: ClassVar[Literal["computer_call"]] = "computer_call"
+    id: str = _REQUIRED  # The unique ID of the computer call.
+    call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
+    pending_safety_checks: list[ComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the item.
+    action: ComputerAction | None = None
+    actions: ComputerActionList | None = None
+
+
+ComputerCallOutputStatus = Literal["completed", "incomplete", "failed"] | str
+
+
+class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
+    """A computer screenshot image used with the computer use tool."""
+
+    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
+    image_url: str | None = None  # The URL of the screenshot image.
+
+
+class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
+    """The output of a computer tool call."""
+
+    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    id: str = _REQUIRED  # The unique ID of the computer call tool output.
+    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
+    output: ComputerScreenshotImage = _REQUIRED
+    status: ComputerCallOutputStatus = _REQUIRED  # The status of the message input.
+    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
+    created_by: str | None = None  # The identifier of the actor that created the item.
+
+
+class CustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
+    """Custom tool call"""
+
+    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
+    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
+    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
+    name: str = _REQUIRED  # The name of the custom tool being called.
+    id: str | None = None  # The unique ID of the custom tool call in the OpenAI platform.
+    caller: ToolCallCaller | None = None
+    namespace: str | None = None  # The namespace of the custom tool being called.
+
+
+FunctionAndCustomToolCallOutput = _shared.InputTextContent | _shared.InputImageContent | _shared.InputFileContent
+
+
+class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
+    """Custom tool call output"""
+
+    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
+    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
+    id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
+    caller: ToolCallCallerParam | None = None
+
+
+class FileSearchToolCallResultsItem(BaseModel):
+    attributes: _shared.VectorStoreFileAttributes | None = None
+    file_id: str | None = None  # The unique ID of the file.
+    filename: str | None = None  # The name of the file.
+    score: float | None = None  # The relevance score of the file - a value between 0 and 1.
+    text: str | None = None  # The text that was retrieved from the file.
+
+
+class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
+    """File search tool call"""
+
+    type: ClassVar[Literal["file_search_call"]] = "file_search_call"
+    id: str = _REQUIRED  # The unique ID of the file search tool call.
+    queries: list[str] = _REQUIRED  # The queries used to search for files.
+    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
+    results: list[FileSearchToolCallResultsItem] | None = None
+
+
+class ContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
+    """Container Reference"""
+
+    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    container_id: str = _REQUIRED
+
+
+class FunctionShellAction(BaseModel):
+    """Shell exec action"""
+
+    commands: list[str] = _REQUIRED
+    max_output_length: int | None = _REQUIRED
+    timeout_ms: int | None = _REQUIRED
+
+
+FunctionShellCallStatus = Literal["in_progress", "completed", "incomplete"] | str
+
+
+class LocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
+    """Local Environment"""
+
+    type: ClassVar[Literal["local"]] = "local"
+
+
+class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
+    """Shell tool call"""
+
+    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    id: str = _REQUIRED  # The unique ID of the shell tool call.
+    action: FunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
+    environment: LocalEnvironmentResource | ContainerReferenceResource | None = _REQUIRED
+    status: FunctionShellCallStatus = _REQUIRED  # The status of the shell call.
+    caller: ToolCallCaller | None = None
+    created_by: str | None = None  # The ID of the entity that created this tool call.
+
+
+class FunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
+    """Shell call exit outcome"""
+
+    type: ClassVar[Literal["exit"]] = "exit"
+    exit_code: int = _REQUIRED  # Exit code from the shell process.
+
+
+class FunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
+    """Shell call timeout outcome"""
+
+    type: ClassVar[Literal["timeout"]] = "timeout"
+
+
+class FunctionShellCallOutputContent(BaseModel):
+    """Shell call output content"""
+
+    outcome: FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome = _REQUIRED  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
+    stderr: str = _REQUIRED  # The standard error output that was captured.
+    stdout: str = _REQUIRED  # The standard output that was captured.
+    created_by: str | None = None  # The identifier of the actor that created the item.
+
+
+FunctionShellCallOutputStatusEnum = Literal["in_progress", "completed", "incomplete"] | str
+
+
+class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
+    """Shell call output"""
+
+    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    id: str = _REQUIRED  # The unique ID of the shell call output.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
+    max_output_length: int | None = _REQUIRED
+    output: list[FunctionShellCallOutputContent] = _REQUIRED  # An array of shell call output contents
+    status: FunctionShellCallOutputStatusEnum = _REQUIRED  # The status of the shell call output.
+    caller: ToolCallCaller | None = None
+    created_by: str | None = None  # The identifier of the actor that created the item.
+
+
+class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
+    """Function tool call"""
+
+    type: ClassVar[Literal["function_call"]] = "function_call"
+    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
+    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
+    name: str = _REQUIRED  # The name of the function to run.
+    id: str | None = None  # The unique ID of the function tool call.
+    caller: ToolCallCaller | None = None
+    namespace: str | None = None  # The namespace of the function to run.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+
+
+class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
+    """Function tool call output"""
+
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
+    id: str | None = None  # The unique ID of the function tool call output.
+    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
+    caller: ToolCallCallerParam | None = None
+    name: str | None = None  # The name of the tool that produced the output.
+    namespace: str | None = None  # The namespace of the tool that produced the output.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+
+
+class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
+    """Image generation call"""
+
+    type: ClassVar[Literal["image_generation_call"]] = "image_generation_call"
+    id: str = _REQUIRED  # The unique ID of the image generation call.
+    result: str | None = _REQUIRED
+    status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
+
+
+class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
+    """Local shell exec action"""
+
+    type: ClassVar[Literal["exec"]] = "exec"
+    command: list[str] = _REQUIRED  # The command to run.
+    env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
+    timeout_ms: int | None = None
+    user: str | None = None
+    working_directory: str | None = None
+
+
+class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
+    """Local shell call"""
+
+    type: ClassVar[Literal["local_shell_call"]] = "local_shell_call"
+    id: str = _REQUIRED  # The unique ID of the local shell call.
+    action: LocalShellExecAction = _REQUIRED
+    call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the local shell call.
+
+
+class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
+    """Local shell call output"""
+
+    type: ClassVar[Literal["local_shell_call_output"]] = "local_shell_call_output"
+    id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
+    output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None = None
+
+
+class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
+    """MCP approval request"""
+
+    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    id: str = _REQUIRED  # The unique ID of the approval request.
+    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
+    name: str = _REQUIRED  # The name of the tool to run.
+    server_label: str = _REQUIRED  # The label of the MCP server making the request.
+
+
+class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
+    """MCP approval response"""
+
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    id: str = _REQUIRED  # The unique ID of the approval response
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
+    reason: str | None = None
+
+
+class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
+    """MCP list tools"""
+
+    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
+    id: str = _REQUIRED  # The unique ID of the list.
+    server_label: str = _REQUIRED  # The label of the MCP server.
+    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
+    error: str | None = None
+
+
+class HTTPError(BaseModel, tag_field="type", tag="http_error"):
+    type: ClassVar[Literal["http_error"]] = "http_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
+
+
+class MCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
+    type: ClassVar[Literal["mcp_protocol_error"]] = "mcp_protocol_error"
+    code: int = _REQUIRED
+    message: str = _REQUIRED
+
+
+class MCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
+    type: ClassVar[Literal["mcp_tool_execution_error"]] = "mcp_tool_execution_error"
+    content: Any = _REQUIRED
+
+
+MCPToolCallError = MCPProtocolError | MCPToolExecutionError | HTTPError
+MCPToolCallStatus = Literal["in_progress", "completed", "incomplete", "calling", "failed"] | str
+
+
+class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
+    """MCP tool call"""
+
+    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    id: str = _REQUIRED  # The unique ID of the tool call.
+    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
+    name: str = _REQUIRED  # The name of the tool that was run.
+    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
+    approval_request_id: str | None = None
+    error: MCPToolCallError | None = None  # The error from the tool call, if any.
+    output: str | None = None
+    status: MCPToolCallStatus | None = None  # The status of the tool call.
+
+
+class ComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
+    """Computer screenshot"""
+
+    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    detail: _shared.ImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
+    file_id: str | None = _REQUIRED
+    image_url: str | None = _REQUIRED
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointConfig | None = None
+
+
+MessagePhase_2 = Literal["commentary", "final_answer"] | str
+MessageStatus = Literal["in_progress", "completed", "incomplete"] | str
+
+
+class TopLogProb(BaseModel):
+    """Top log probability"""
+
+    bytes: list[int] = _REQUIRED
+    logprob: float = _REQUIRED
+    token: str = _REQUIRED
+
+
+class LogProb(BaseModel):
+    """Log probability"""
+
+    bytes: list[int] = _REQUIRED
+    logprob: float = _REQUIRED
+    token: str = _REQUIRED
+    top_logprobs: list[TopLogProb] = _REQUIRED
+
+
+class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
+    """Output text"""
+
+    type: ClassVar[Literal["output_text"]] = "output_text"
+    annotations: list[Annotation] = _REQUIRED  # The annotations of the text output.
+    logprobs: list[LogProb] = _REQUIRED
+    text: str = _REQUIRED  # The text output from the model.
+
+
+class ReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
+    """Reasoning text"""
+
+    type: ClassVar[Literal["reasoning_text"]] = "reasoning_text"
+    text: str = _REQUIRED  # The reasoning text from the model.
+
+
+class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
+    """Refusal"""
+
+    type: ClassVar[Literal["refusal"]] = "refusal"
+    refusal: str = _REQUIRED  # The refusal explanation from the model.
+
+
+class SummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
+    """Summary text"""
+
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
+
+
+class TextContent(BaseModel, tag_field="type", tag="text"):
+    """Text Content"""
+
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = _REQUIRED
+
+
+class Message(BaseModel, tag_field="type", tag="message"):
+    """Message"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    id: str = _REQUIRED  # The unique ID of the message.
+    content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] = _REQUIRED  # The content of the message
+    role: MessageRole = _REQUIRED  # The role of the message.
+    status: MessageStatus = _REQUIRED  # The status of item.
+    phase: MessagePhase_2 | None = None
+
+
+class Program(BaseModel, tag_field="type", tag="program"):
+    type: ClassVar[Literal["program"]] = "program"
+    id: str = _REQUIRED  # The unique ID of the program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
+
+
+ProgramOutputStatus = Literal["completed", "incomplete"] | str
+
+
+class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
+    type: ClassVar[Literal["program_output"]] = "program_output"
+    id: str = _REQUIRED  # The unique ID of the program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: ProgramOutputStatus = _REQUIRED  # The terminal status of the program output item.
+
+
+class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
+    """Reasoning"""
+
+    type: ClassVar[Literal["reasoning"]] = "reasoning"
+    id: str = _REQUIRED  # The unique identifier of the reasoning content.
+    summary: list[SummaryTextContent] = _REQUIRED  # Reasoning summary content.
+    content: list[ReasoningTextContent] | None = None  # Reasoning text content.
+    encrypted_content: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+
+
+FunctionCallStatus = Literal["in_progress", "completed", "incomplete"] | str
+
+
+class ToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
+    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    id: str = _REQUIRED  # The unique ID of the tool search call item.
+    arguments: Any = _REQUIRED  # Arguments used for the tool search call.
+    call_id: str | None = _REQUIRED
+    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    status: FunctionCallStatus = _REQUIRED  # The status of the tool search call item that was recorded.
+    created_by: str | None = None  # The identifier of the actor that created the item.
+
+
+FunctionCallOutputStatusEnum = Literal["in_progress", "completed", "incomplete"] | str
+
+
+class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
+    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    id: str = _REQUIRED  # The unique ID of the tool search output item.
+    call_id: str | None = _REQUIRED
+    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
+    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the tool search output item that was recorded.
+    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by tool search.
+    created_by: str | None = None  # The identifier of the actor that created the item.
+
+
+class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
+    """Find action"""
+
+    type: ClassVar[Literal["find_in_page"]] = "find_in_page"
+    pattern: str = _REQUIRED  # The pattern or text to search for within the page.
+    url: str = _REQUIRED  # The URL of the page searched for the pattern.
+
+
+class WebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
+    """Open page action"""
+
+    type: ClassVar[Literal["open_page"]] = "open_page"
+    url: str | None = None  # The URL opened by the model.
+
+
+class WebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
+    """Web search source"""
+
+    type: ClassVar[Literal["url"]] = "url"
+    url: str = _REQUIRED  # The URL of the source.
+
+
+class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
+    """Search action"""
+
+    type: ClassVar[Literal["search"]] = "search"
+    queries: list[str] | None = None  # The search queries.
+    query: str | None = None  # The search query.
+    sources: list[WebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
+
+
+class WebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
+    """Web search tool call"""
+
+    type: ClassVar[Literal["web_search_call"]] = "web_search_call"
+    id: str = _REQUIRED  # The unique ID of the web search tool call.
+    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
+    status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
+
+
+ItemField = Message | Program | ProgramOutput | FunctionToolCall | ToolSearchCall | ToolSearchOutput | AdditionalTools | FunctionToolCallOutput | FileSearchToolCall | WebSearchToolCall | ImageGenToolCall | ComputerToolCall | ComputerToolCallOutputResource | ReasoningItem | CompactionBody | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCall | FunctionShellCallOutput | ApplyPatchToolCall | ApplyPatchToolCallOutput | MCPListTools | MCPApprovalRequest | MCPApprovalResponseResource | MCPToolCall | CustomToolCall | CustomToolCallOutput  # An item representing a message, tool call, tool output, reasoning, or other response element.
+
+
+class ResponseUsageInputTokensDetails(BaseModel):
+    """A detailed breakdown of the input tokens."""
+
+    cache_write_tokens: int = _REQUIRED  # The number of input tokens that were written to the cache.
+    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
+
+
+class ResponseUsageOutputTokensDetails(BaseModel):
+    """A detailed breakdown of the output tokens."""
+
+    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
+
+
+class ResponseUsage(BaseModel):
+    """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
+
+    input_tokens: int = _REQUIRED  # The number of input tokens.
+    input_tokens_details: ResponseUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
+    output_tokens: int = _REQUIRED  # The number of output tokens.
+    output_tokens_details: ResponseUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
+    total_tokens: int = _REQUIRED  # The total number of tokens used.
+
+
 class CompactResource(BaseModel):
     """The compacted response object"""
 
@@ -196,26 +1137,6 @@ class CompactResource(BaseModel):
     object: Literal["response.compaction"] | str = _REQUIRED  # The object type.
     output: list[ItemField] = _REQUIRED  # The compacted list of output items.
     usage: ResponseUsage = _REQUIRED  # Token accounting for the compaction pass, including cached, reasoning, and total tokens.
-
-
-class CompactResponseMethodPublicBody(BaseModel):
-    model: ModelIdsCompaction = _REQUIRED
-    input: str | list[InputItem] | None = None
-    instructions: str | None = None
-    previous_response_id: str | None = None
-    prompt_cache_key: str | None = None
-    prompt_cache_options: _shared.PromptCacheOptionsParam | None = None
-    prompt_cache_retention: PromptCacheRetentionEnum | None = None
-    service_tier: ServiceTierEnum | None = None
-
-
-class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
-    """Compaction item"""
-
-    type: ClassVar[Literal["compaction"]] = "compaction"
-    id: str = _REQUIRED  # The unique ID of the compaction item.
-    encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
-    created_by: str | None = None  # The identifier of the actor that created the item.
 
 
 class CompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
@@ -232,6 +1153,9 @@ class CompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_tr
     type: ClassVar[Literal["compaction_trigger"]] = "compaction_trigger"
 
 
+FunctionCallItemStatus = Literal["in_progress", "completed", "incomplete"] | str
+
+
 class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
@@ -243,48 +1167,222 @@ class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_cal
     status: FunctionCallItemStatus | None = None
 
 
-class ComputerCallSafetyCheckParam(BaseModel):
-    """A pending safety check for the computer call."""
-
-    id: str = _REQUIRED  # The ID of the pending safety check.
-    code: str | None = None
-    message: str | None = None
+InputContent = _shared.InputTextContent | _shared.InputImageContent | _shared.InputFileContent
+MessagePhase = Literal["commentary", "final_answer"] | str  # Labels an `assistant` message as intermediate commentary (`commentary`) or the final answer (`fin...
 
 
-class ComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
-    """Computer screenshot"""
+class EasyInputMessage(BaseModel, tag_field="type", tag="message"):
+    """Input message"""
 
-    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
-    detail: _shared.ImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
-    file_id: str | None = _REQUIRED
-    image_url: str | None = _REQUIRED
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointConfig | None = None
-
-
-class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
-    """A computer screenshot image used with the computer use tool."""
-
-    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
-    file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
-    image_url: str | None = None  # The URL of the screenshot image.
+    type: ClassVar[Literal["message"]] = "message"
+    content: str | list[InputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
+    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    phase: MessagePhase | None = None
 
 
-class ComputerTool(BaseModel, tag_field="type", tag="computer"):
-    """Computer"""
-
-    type: ClassVar[Literal["computer"]] = "computer"
+FileDetailEnum = Literal["auto", "low", "high"] | str
 
 
-class ComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
-    """Computer tool call"""
+class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
+    """Input file"""
 
-    type: ClassVar[Literal["computer_call"]] = "computer_call"
-    id: str = _REQUIRED  # The unique ID of the computer call.
-    call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
-    pending_safety_checks: list[ComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
-    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the item.
-    action: ComputerAction | None = None
-    actions: ComputerActionList | None = None
+    type: ClassVar[Literal["input_file"]] = "input_file"
+    detail: FileDetailEnum | None = None  # The detail level of the file to be sent to the model.
+    file_data: str | None = None
+    file_id: str | None = None
+    file_url: str | None = None
+    filename: str | None = None
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+DetailEnum = Literal["low", "high", "auto", "original"] | str
+
+
+class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
+    """Input image"""
+
+    type: ClassVar[Literal["input_image"]] = "input_image"
+    detail: DetailEnum | None = None
+    file_id: str | None = None
+    image_url: str | None = None
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
+    """Input text"""
+
+    type: ClassVar[Literal["input_text"]] = "input_text"
+    text: str = _REQUIRED  # The text input to the model.
+    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
+
+
+class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
+    """Function tool call output"""
+
+    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
+    id: str | None = None
+    call_id: str | None = None
+    caller: ToolCallCallerParam | None = None
+    name: str | None = None
+    namespace: str | None = None
+    status: FunctionCallItemStatus | None = None
+
+
+class FunctionShellActionParam(BaseModel):
+    """Shell action"""
+
+    commands: list[str] = _REQUIRED  # Ordered shell commands for the execution environment to run.
+    max_output_length: int | None = None
+    timeout_ms: int | None = None
+
+
+FunctionShellCallItemStatus = Literal["in_progress", "completed", "incomplete"] | str  # Status values reported for shell tool calls.
+
+
+class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
+    """Shell tool call"""
+
+    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    action: FunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
+    id: str | None = None
+    caller: ToolCallCallerParam | None = None
+    environment: LocalEnvironmentParam | ContainerReferenceParam | None = None
+    status: FunctionShellCallItemStatus | None = None
+
+
+class FunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
+    """Shell call exit outcome"""
+
+    type: ClassVar[Literal["exit"]] = "exit"
+    exit_code: int = _REQUIRED  # The exit code returned by the shell process.
+
+
+class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
+    """Shell call timeout outcome"""
+
+    type: ClassVar[Literal["timeout"]] = "timeout"
+
+
+FunctionShellCallOutputOutcomeParam = FunctionShellCallOutputTimeoutOutcomeParam | FunctionShellCallOutputExitOutcomeParam  # The exit or timeout outcome associated with this shell call.
+
+
+class FunctionShellCallOutputContentParam(BaseModel):
+    """Shell output content"""
+
+    outcome: FunctionShellCallOutputOutcomeParam = _REQUIRED  # The exit or timeout outcome associated with this shell call.
+    stderr: str = _REQUIRED  # Captured stderr output for the shell call.
+    stdout: str = _REQUIRED  # Captured stdout output for the shell call.
+
+
+class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
+    """Shell tool call output"""
+
+    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
+    output: list[FunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
+    id: str | None = None
+    caller: ToolCallCallerParam | None = None
+    max_output_length: int | None = None
+    status: FunctionShellCallItemStatus | None = None
+
+
+InputMessageContentList = list[InputContent]  # A list of one or many input items to the model, containing different content types.
+
+
+class InputMessage(BaseModel, tag_field="type", tag="message"):
+    """Input message"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    content: InputMessageContentList = _REQUIRED
+    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
+    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
+
+
+class ItemReferenceParam(BaseModel):
+    """Item reference"""
+
+    id: str = _REQUIRED  # The ID of the item to reference.
+    type: Literal["item_reference"] | str | None = None
+
+
+class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
+    """MCP approval response"""
+
+    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
+    approve: bool = _REQUIRED  # Whether the request was approved.
+    id: str | None = None
+    reason: str | None = None
+
+
+OutputMessageContent = OutputTextContent | RefusalContent
+
+
+class OutputMessage(BaseModel, tag_field="type", tag="message"):
+    """Output message"""
+
+    type: ClassVar[Literal["message"]] = "message"
+    id: str = _REQUIRED  # The unique ID of the output message.
+    content: list[OutputMessageContent] = _REQUIRED  # The content of the output message.
+    role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
+    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the message input.
+    phase: MessagePhase | None = None
+
+
+class ProgramItemParam(BaseModel, tag_field="type", tag="program"):
+    type: ClassVar[Literal["program"]] = "program"
+    id: str = _REQUIRED  # The unique ID of this program item.
+    call_id: str = _REQUIRED  # The stable call ID of the program item.
+    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
+    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
+
+
+ProgramOutputItemStatus = Literal["completed", "incomplete"] | str
+
+
+class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
+    type: ClassVar[Literal["program_output"]] = "program_output"
+    id: str = _REQUIRED  # The unique ID of this program output item.
+    call_id: str = _REQUIRED  # The call ID of the program item.
+    result: str = _REQUIRED  # The result produced by the program item.
+    status: ProgramOutputItemStatus = _REQUIRED  # The terminal status of the program output.
+
+
+class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
+    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    arguments: EmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
+    id: str | None = None
+    call_id: str | None = None
+    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
+    status: FunctionCallItemStatus | None = None
+
+
+class ToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
+    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
+    id: str | None = None
+    call_id: str | None = None
+    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
+    status: FunctionCallItemStatus | None = None
+
+
+InputItem = Annotated[FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ProgramItemParam | ProgramOutputItemParam, Alternatives(EasyInputMessage, InputMessage, OutputMessage, ItemReferenceParam)]
+ModelIdsCompaction = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str | None  # Model ID used to generate the response, like `gpt-5` or `o3`.
+PromptCacheRetentionEnum = Literal["in_memory", "24h"] | str
+ServiceTierEnum = Literal["auto", "default", "fast", "flex", "priority"] | str
+
+
+class CompactResponseMethodPublicBody(BaseModel):
+    model: ModelIdsCompaction = _REQUIRED
+    input: str | list[InputItem] | None = None
+    instructions: str | None = None
+    previous_response_id: str | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_options: _shared.PromptCacheOptionsParam | None = None
+    prompt_cache_retention: PromptCacheRetentionEnum | None = None
+    service_tier: ServiceTierEnum | None = None
 
 
 class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
@@ -298,72 +1396,7 @@ class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_out
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the message input.
 
 
-class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
-    """The output of a computer tool call."""
-
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
-    id: str = _REQUIRED  # The unique ID of the computer call tool output.
-    call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
-    output: ComputerScreenshotImage = _REQUIRED
-    status: ComputerCallOutputStatus = _REQUIRED  # The status of the message input.
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None  # The safety checks reported by the API that have been acknowledged by the developer.
-    created_by: str | None = None  # The identifier of the actor that created the item.
-
-
-class ComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
-    """Computer use preview"""
-
-    type: ClassVar[Literal["computer_use_preview"]] = "computer_use_preview"
-    display_height: int = _REQUIRED  # The height of the computer display.
-    display_width: int = _REQUIRED  # The width of the computer display.
-    environment: ComputerEnvironment = _REQUIRED  # The type of computer environment to control.
-
-
-class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
-    type: ClassVar[Literal["container_auto"]] = "container_auto"
-    file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
-    memory_limit: ContainerMemoryLimit | None = None
-    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
-    skills: list[SkillReferenceParam | InlineSkillParam] | None = None  # An optional list of skills referenced by id or inline data.
-
-
-class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
-    """Container file citation"""
-
-    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
-    container_id: str = _REQUIRED  # The ID of the container file.
-    end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
-    file_id: str = _REQUIRED  # The ID of the file.
-    filename: str = _REQUIRED  # The filename of the container file cited.
-    start_index: int = _REQUIRED  # The index of the first character of the container file citation in the message.
-
-
-class ContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
-    type: ClassVar[Literal["allowlist"]] = "allowlist"
-    allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
-    domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
-
-
-class ContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
-    type: ClassVar[Literal["disabled"]] = "disabled"
-
-
-class ContainerNetworkPolicyDomainSecretParam(BaseModel):
-    domain: str = _REQUIRED  # The domain associated with the secret.
-    name: str = _REQUIRED  # The name of the secret to inject for the domain.
-    value: str = _REQUIRED  # The secret value to inject for the domain.
-
-
-class ContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
-    type: ClassVar[Literal["container_reference"]] = "container_reference"
-    container_id: str = _REQUIRED  # The ID of the referenced container.
-
-
-class ContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
-    """Container Reference"""
-
-    type: ClassVar[Literal["container_reference"]] = "container_reference"
-    container_id: str = _REQUIRED
+Content = _shared.InputTextContent | _shared.InputImageContent | _shared.InputFileContent | OutputTextContent | RefusalContent | ReasoningTextContent  # Multi-modal input and output contents.
 
 
 class ContextManagementParam(BaseModel):
@@ -377,11 +1410,136 @@ class ConversationParam_2(BaseModel):
     id: str = _REQUIRED  # The unique ID of the conversation.
 
 
-class CoordParam(BaseModel):
-    """Coordinate"""
+ConversationParam = str | ConversationParam_2  # The conversation that this response belongs to.
+IncludeEnum = Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"] | str  # Specify additional output data to include in the model response.
+InputParam = str | list[InputItem]  # Text, image, or file inputs to the model, used to generate a response.
+ModelIdsResponses = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str
+ReasoningModeEnum = Literal["standard", "pro"] | str
 
-    x: int = _REQUIRED  # The x-coordinate.
-    y: int = _REQUIRED  # The y-coordinate.
+
+class Reasoning(BaseModel):
+    """Reasoning"""
+
+    context: Literal["auto", "current_turn", "all_turns"] | str | None = None
+    effort: _shared.ReasoningEffort | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | str | None = None
+    mode: ReasoningModeEnum | None = None  # Controls the reasoning execution mode for the request.
+    summary: Literal["auto", "concise", "detailed"] | str | None = None
+
+
+class ResponseStreamOptions2(BaseModel):
+    """Options for streaming responses."""
+
+    include_obfuscation: bool | None = None  # When true, stream obfuscation will be enabled.
+
+
+ResponseStreamOptions = ResponseStreamOptions2 | None
+
+
+class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
+    """JSON schema"""
+
+    type: ClassVar[Literal["json_schema"]] = "json_schema"
+    name: str = _REQUIRED  # The name of the response format.
+    schema: _shared.ResponseFormatJsonSchemaSchema = _REQUIRED
+    description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
+    strict: bool | None = None
+
+
+TextResponseFormatConfiguration = _shared.ResponseFormatText | TextResponseFormatJsonSchema | _shared.ResponseFormatJsonObject  # An object specifying the format that the model must output.
+
+
+class ResponseTextParam(BaseModel):
+    """Configuration options for a text response from the model."""
+
+    format: TextResponseFormatConfiguration | None = None
+    verbosity: _shared.Verbosity | None = None
+
+
+ServiceTierResponses = Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | str | None
+
+
+class SpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
+    """Specific apply patch tool choice"""
+
+    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
+
+
+class SpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
+    """Specific shell tool choice"""
+
+    type: ClassVar[Literal["shell"]] = "shell"
+
+
+class SpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
+    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+
+
+class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
+    """Allowed tools"""
+
+    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
+    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
+
+
+class ToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
+    """Custom tool"""
+
+    type: ClassVar[Literal["custom"]] = "custom"
+    name: str = _REQUIRED  # The name of the custom tool to call.
+
+
+class ToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
+    """Hosted tool"""
+
+    type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]] = "file_search"
+
+
+class ToolChoiceTypes_WebSearchPreview(ToolChoiceTypes, tag="web_search_preview"):
+    """``ToolChoiceTypes`` with ``type`` "web_search_preview"."""
+
+    type = "web_search_preview"
+
+
+class ToolChoiceTypes_Computer(ToolChoiceTypes, tag="computer"):
+    """``ToolChoiceTypes`` with ``type`` "computer"."""
+
+    type = "computer"
+
+
+class ToolChoiceTypes_ComputerUsePreview(ToolChoiceTypes, tag="computer_use_preview"):
+    """``ToolChoiceTypes`` with ``type`` "computer_use_preview"."""
+
+    type = "computer_use_preview"
+
+
+class ToolChoiceTypes_ComputerUse(ToolChoiceTypes, tag="computer_use"):
+    """``ToolChoiceTypes`` with ``type`` "computer_use"."""
+
+    type = "computer_use"
+
+
+class ToolChoiceTypes_WebSearchPreview20250311(ToolChoiceTypes, tag="web_search_preview_2025_03_11"):
+    """``ToolChoiceTypes`` with ``type`` "web_search_preview_2025_03_11"."""
+
+    type = "web_search_preview_2025_03_11"
+
+
+class ToolChoiceTypes_ImageGeneration(ToolChoiceTypes, tag="image_generation"):
+    """``ToolChoiceTypes`` with ``type`` "image_generation"."""
+
+    type = "image_generation"
+
+
+class ToolChoiceTypes_CodeInterpreter(ToolChoiceTypes, tag="code_interpreter"):
+    """``ToolChoiceTypes`` with ``type`` "code_interpreter"."""
+
+    type = "code_interpreter"
+
+
+ToolChoiceParam = Literal["none", "auto", "required"] | str | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceTypes_WebSearchPreview | ToolChoiceTypes_Computer | ToolChoiceTypes_ComputerUsePreview | ToolChoiceTypes_ComputerUse | ToolChoiceTypes_WebSearchPreview20250311 | ToolChoiceTypes_ImageGeneration | ToolChoiceTypes_CodeInterpreter | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam  # How the model should select which tool (or tools) to use when generating a response.
+ToolsArray = list[Tool]  # An array of tools the model may call while generating a response.
 
 
 class CreateResponse(BaseModel):
@@ -418,42 +1576,6 @@ class CreateResponse(BaseModel):
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
 
 
-class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
-    """Grammar format"""
-
-    type: ClassVar[Literal["grammar"]] = "grammar"
-    definition: str = _REQUIRED  # The grammar definition.
-    syntax: GrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
-
-
-class CustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
-    """Text format"""
-
-    type: ClassVar[Literal["text"]] = "text"
-
-
-class CustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
-    """Custom tool call"""
-
-    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
-    call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
-    input: str = _REQUIRED  # The input for the custom tool call generated by the model.
-    name: str = _REQUIRED  # The name of the custom tool being called.
-    id: str | None = None  # The unique ID of the custom tool call in the OpenAI platform.
-    caller: ToolCallCaller | None = None
-    namespace: str | None = None  # The namespace of the custom tool being called.
-
-
-class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
-    """Custom tool call output"""
-
-    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
-    call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
-    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
-    id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
-    caller: ToolCallCallerParam | None = None
-
-
 class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """ResponseCustomToolCallOutputItem"""
 
@@ -478,269 +1600,6 @@ class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"
     caller: ToolCallCaller | None = None
     created_by: str | None = None  # The identifier of the actor that created the item.
     namespace: str | None = None  # The namespace of the custom tool being called.
-
-
-class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
-    """Custom tool"""
-
-    type: ClassVar[Literal["custom"]] = "custom"
-    name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
-    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
-    defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
-    description: str | None = None  # Optional description of the custom tool, used to provide more context.
-    format: CustomTextFormatParam | CustomGrammarFormatParam | None = None  # The input format for the custom tool.
-
-
-class DirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
-    type: ClassVar[Literal["direct"]] = "direct"
-
-
-class DirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
-    type: ClassVar[Literal["direct"]] = "direct"
-
-
-class DoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
-    """DoubleClick"""
-
-    type: ClassVar[Literal["double_click"]] = "double_click"
-    keys: list[str] | None = _REQUIRED
-    x: int = _REQUIRED  # The x-coordinate where the double click occurred.
-    y: int = _REQUIRED  # The y-coordinate where the double click occurred.
-
-
-class DragParam(BaseModel, tag_field="type", tag="drag"):
-    """Drag"""
-
-    type: ClassVar[Literal["drag"]] = "drag"
-    path: list[CoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
-    keys: list[str] | None = None
-
-
-class EasyInputMessage(BaseModel, tag_field="type", tag="message"):
-    """Input message"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    content: str | list[InputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
-    role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
-    phase: MessagePhase | None = None
-
-
-class EmptyModelParam(BaseModel):
-    pass
-
-
-class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
-    """File citation"""
-
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
-    file_id: str = _REQUIRED  # The ID of the file.
-    filename: str = _REQUIRED  # The filename of the file cited.
-    index: int = _REQUIRED  # The index of the file in the list of files.
-
-
-class FilePath(BaseModel, tag_field="type", tag="file_path"):
-    """File path"""
-
-    type: ClassVar[Literal["file_path"]] = "file_path"
-    file_id: str = _REQUIRED  # The ID of the file.
-    index: int = _REQUIRED  # The index of the file in the list of files.
-
-
-class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
-    """File search"""
-
-    type: ClassVar[Literal["file_search"]] = "file_search"
-    vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
-    filters: Filters | None = None
-    max_num_results: int | None = None  # The maximum number of results to return.
-    ranking_options: RankingOptions | None = None  # Ranking options for search.
-
-
-class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
-    """File search tool call"""
-
-    type: ClassVar[Literal["file_search_call"]] = "file_search_call"
-    id: str = _REQUIRED  # The unique ID of the file search tool call.
-    queries: list[str] = _REQUIRED  # The queries used to search for files.
-    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
-    results: list[FileSearchToolCallResultsItem] | None = None
-
-
-class FileSearchToolCallResultsItem(BaseModel):
-    attributes: _shared.VectorStoreFileAttributes | None = None
-    file_id: str | None = None  # The unique ID of the file.
-    filename: str | None = None  # The name of the file.
-    score: float | None = None  # The relevance score of the file - a value between 0 and 1.
-    text: str | None = None  # The text that was retrieved from the file.
-
-
-class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
-    """Function tool call output"""
-
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
-    output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
-    id: str | None = None
-    call_id: str | None = None
-    caller: ToolCallCallerParam | None = None
-    name: str | None = None
-    namespace: str | None = None
-    status: FunctionCallItemStatus | None = None
-
-
-class FunctionShellAction(BaseModel):
-    """Shell exec action"""
-
-    commands: list[str] = _REQUIRED
-    max_output_length: int | None = _REQUIRED
-    timeout_ms: int | None = _REQUIRED
-
-
-class FunctionShellActionParam(BaseModel):
-    """Shell action"""
-
-    commands: list[str] = _REQUIRED  # Ordered shell commands for the execution environment to run.
-    max_output_length: int | None = None
-    timeout_ms: int | None = None
-
-
-class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
-    """Shell tool call"""
-
-    type: ClassVar[Literal["shell_call"]] = "shell_call"
-    id: str = _REQUIRED  # The unique ID of the shell tool call.
-    action: FunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
-    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
-    environment: LocalEnvironmentResource | ContainerReferenceResource | None = _REQUIRED
-    status: FunctionShellCallStatus = _REQUIRED  # The status of the shell call.
-    caller: ToolCallCaller | None = None
-    created_by: str | None = None  # The ID of the entity that created this tool call.
-
-
-class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
-    """Shell tool call"""
-
-    type: ClassVar[Literal["shell_call"]] = "shell_call"
-    action: FunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
-    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
-    id: str | None = None
-    caller: ToolCallCallerParam | None = None
-    environment: LocalEnvironmentParam | ContainerReferenceParam | None = None
-    status: FunctionShellCallItemStatus | None = None
-
-
-class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
-    """Shell call output"""
-
-    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
-    id: str = _REQUIRED  # The unique ID of the shell call output.
-    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
-    max_output_length: int | None = _REQUIRED
-    output: list[FunctionShellCallOutputContent] = _REQUIRED  # An array of shell call output contents
-    status: FunctionShellCallOutputStatusEnum = _REQUIRED  # The status of the shell call output.
-    caller: ToolCallCaller | None = None
-    created_by: str | None = None  # The identifier of the actor that created the item.
-
-
-class FunctionShellCallOutputContent(BaseModel):
-    """Shell call output content"""
-
-    outcome: FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome = _REQUIRED  # Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call outpu...
-    stderr: str = _REQUIRED  # The standard error output that was captured.
-    stdout: str = _REQUIRED  # The standard output that was captured.
-    created_by: str | None = None  # The identifier of the actor that created the item.
-
-
-class FunctionShellCallOutputContentParam(BaseModel):
-    """Shell output content"""
-
-    outcome: FunctionShellCallOutputOutcomeParam = _REQUIRED  # The exit or timeout outcome associated with this shell call.
-    stderr: str = _REQUIRED  # Captured stderr output for the shell call.
-    stdout: str = _REQUIRED  # Captured stdout output for the shell call.
-
-
-class FunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
-    """Shell call exit outcome"""
-
-    type: ClassVar[Literal["exit"]] = "exit"
-    exit_code: int = _REQUIRED  # Exit code from the shell process.
-
-
-class FunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
-    """Shell call exit outcome"""
-
-    type: ClassVar[Literal["exit"]] = "exit"
-    exit_code: int = _REQUIRED  # The exit code returned by the shell process.
-
-
-class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
-    """Shell tool call output"""
-
-    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
-    call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
-    output: list[FunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
-    id: str | None = None
-    caller: ToolCallCallerParam | None = None
-    max_output_length: int | None = None
-    status: FunctionShellCallItemStatus | None = None
-
-
-class FunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
-    """Shell call timeout outcome"""
-
-    type: ClassVar[Literal["timeout"]] = "timeout"
-
-
-class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
-    """Shell call timeout outcome"""
-
-    type: ClassVar[Literal["timeout"]] = "timeout"
-
-
-class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
-    """Shell tool"""
-
-    type: ClassVar[Literal["shell"]] = "shell"
-    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
-    environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None = None
-
-
-class FunctionTool(BaseModel, tag_field="type", tag="function"):
-    """Function"""
-
-    type: ClassVar[Literal["function"]] = "function"
-    name: str = _REQUIRED  # The name of the function to call.
-    parameters: dict[str, Any] | None = _REQUIRED
-    strict: bool | None = _REQUIRED
-    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
-    defer_loading: bool | None = None  # Whether this function is deferred and loaded via tool search.
-    description: str | None = None
-    output_schema: dict[str, Any] | None = None
-
-
-class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
-    """Function tool call"""
-
-    type: ClassVar[Literal["function_call"]] = "function_call"
-    arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
-    call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
-    name: str = _REQUIRED  # The name of the function to run.
-    id: str | None = None  # The unique ID of the function tool call.
-    caller: ToolCallCaller | None = None
-    namespace: str | None = None  # The namespace of the function to run.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
-
-
-class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
-    """Function tool call output"""
-
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
-    output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
-    id: str | None = None  # The unique ID of the function tool call output.
-    call_id: str | None = None  # The unique ID of the function tool call generated by the model.
-    caller: ToolCallCallerParam | None = None
-    name: str | None = None  # The name of the tool that produced the output.
-    namespace: str | None = None  # The namespace of the tool that produced the output.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
 
 
 class FunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
@@ -771,107 +1630,6 @@ class FunctionToolCallResource(BaseModel, tag_field="type", tag="function_call")
     namespace: str | None = None  # The namespace of the function to run.
 
 
-class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
-    name: str = _REQUIRED
-    allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
-    defer_loading: bool | None = None  # Whether this function should be deferred and discovered via tool search.
-    description: str | None = None
-    output_schema: dict[str, Any] | None = None
-    parameters: EmptyModelParam | None = None
-    strict: bool | None = None
-
-
-class HTTPError(BaseModel, tag_field="type", tag="http_error"):
-    type: ClassVar[Literal["http_error"]] = "http_error"
-    code: int = _REQUIRED
-    message: str = _REQUIRED
-
-
-class HybridSearchOptions(BaseModel):
-    embedding_weight: float = _REQUIRED  # The weight of the embedding in the reciprocal ranking fusion.
-    text_weight: float = _REQUIRED  # The weight of the text in the reciprocal ranking fusion.
-
-
-class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
-    """Image generation tool"""
-
-    type: ClassVar[Literal["image_generation"]] = "image_generation"
-    action: ImageGenActionEnum | None = None  # Whether to generate a new image or edit an existing image.
-    background: Literal["transparent", "opaque", "auto"] | str | None = None  # Set the background of the generated image.
-    input_fidelity: _shared.InputFidelity | None = None
-    input_image_mask: ImageGenToolInputImageMask | None = None  # Optional mask for inpainting.
-    model: Literal["gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "gpt-image-2-2026-04-21"] | str | None = None
-    moderation: Literal["auto", "low"] | str | None = None  # Moderation level for the generated image.
-    output_compression: int | None = None  # Compression level for the output image.
-    output_format: Literal["png", "webp", "jpeg"] | str | None = None  # The output format of the generated image.
-    partial_images: int | None = None  # Number of partial images to generate in streaming mode, from 0 (default value) to 3.
-    quality: Literal["low", "medium", "high", "auto"] | str | None = None  # The quality of the generated image.
-    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None  # The size of the generated images.
-
-
-class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
-    """Image generation call"""
-
-    type: ClassVar[Literal["image_generation_call"]] = "image_generation_call"
-    id: str = _REQUIRED  # The unique ID of the image generation call.
-    result: str | None = _REQUIRED
-    status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
-
-
-class ImageGenToolInputImageMask(BaseModel):
-    """Optional mask for inpainting."""
-
-    file_id: str | None = None  # File ID for the mask image.
-    image_url: str | None = None  # Base64-encoded mask image.
-
-
-class InlineSkillParam(BaseModel, tag_field="type", tag="inline"):
-    type: ClassVar[Literal["inline"]] = "inline"
-    description: str = _REQUIRED  # The description of the skill.
-    name: str = _REQUIRED  # The name of the skill.
-    source: InlineSkillSourceParam = _REQUIRED  # Inline skill payload
-
-
-class InlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
-    """Inline skill payload"""
-
-    type: ClassVar[Literal["base64"]] = "base64"
-    data: str = _REQUIRED  # Base64-encoded skill zip bundle.
-    media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
-
-
-class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
-    """Input file"""
-
-    type: ClassVar[Literal["input_file"]] = "input_file"
-    detail: FileDetailEnum | None = None  # The detail level of the file to be sent to the model.
-    file_data: str | None = None
-    file_id: str | None = None
-    file_url: str | None = None
-    filename: str | None = None
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
-    """Input image"""
-
-    type: ClassVar[Literal["input_image"]] = "input_image"
-    detail: DetailEnum | None = None
-    file_id: str | None = None
-    image_url: str | None = None
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class InputMessage(BaseModel, tag_field="type", tag="message"):
-    """Input message"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    content: InputMessageContentList = _REQUIRED
-    role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
-
-
 class InputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
@@ -882,171 +1640,9 @@ class InputMessageResource(BaseModel, tag_field="type", tag="message"):
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
 
 
-class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
-    """Input text"""
-
-    type: ClassVar[Literal["input_text"]] = "input_text"
-    text: str = _REQUIRED  # The text input to the model.
-    prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
-
-
-class ItemReferenceParam(BaseModel):
-    """Item reference"""
-
-    id: str = _REQUIRED  # The ID of the item to reference.
-    type: Literal["item_reference"] | str | None = None
-
-
-class KeyPressAction(BaseModel, tag_field="type", tag="keypress"):
-    """KeyPress"""
-
-    type: ClassVar[Literal["keypress"]] = "keypress"
-    keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
-
-
-class LocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
-    type: ClassVar[Literal["local"]] = "local"
-    skills: list[LocalSkillParam] | None = None  # An optional list of skills.
-
-
-class LocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
-    """Local Environment"""
-
-    type: ClassVar[Literal["local"]] = "local"
-
-
-class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
-    """Local shell exec action"""
-
-    type: ClassVar[Literal["exec"]] = "exec"
-    command: list[str] = _REQUIRED  # The command to run.
-    env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
-    timeout_ms: int | None = None
-    user: str | None = None
-    working_directory: str | None = None
-
-
-class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
-    """Local shell call"""
-
-    type: ClassVar[Literal["local_shell_call"]] = "local_shell_call"
-    id: str = _REQUIRED  # The unique ID of the local shell call.
-    action: LocalShellExecAction = _REQUIRED
-    call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
-    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the local shell call.
-
-
-class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
-    """Local shell call output"""
-
-    type: ClassVar[Literal["local_shell_call_output"]] = "local_shell_call_output"
-    id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
-    output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None
-
-
-class LocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
-    """Local shell tool"""
-
-    type: ClassVar[Literal["local_shell"]] = "local_shell"
-
-
-class LocalSkillParam(BaseModel):
-    description: str = _REQUIRED  # The description of the skill.
-    name: str = _REQUIRED  # The name of the skill.
-    path: str = _REQUIRED  # The path to the directory containing the skill.
-
-
-class LogProb(BaseModel):
-    """Log probability"""
-
-    bytes: list[int] = _REQUIRED
-    logprob: float = _REQUIRED
-    token: str = _REQUIRED
-    top_logprobs: list[TopLogProb] = _REQUIRED
-
-
-class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
-    """MCP approval request"""
-
-    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
-    id: str = _REQUIRED  # The unique ID of the approval request.
-    arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
-    name: str = _REQUIRED  # The name of the tool to run.
-    server_label: str = _REQUIRED  # The label of the MCP server making the request.
-
-
-class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
-    """MCP approval response"""
-
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
-    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
-    approve: bool = _REQUIRED  # Whether the request was approved.
-    id: str | None = None
-    reason: str | None = None
-
-
-class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
-    """MCP approval response"""
-
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
-    id: str = _REQUIRED  # The unique ID of the approval response
-    approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
-    approve: bool = _REQUIRED  # Whether the request was approved.
-    reason: str | None = None
-
-
-class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
-    """MCP list tools"""
-
-    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
-    id: str = _REQUIRED  # The unique ID of the list.
-    server_label: str = _REQUIRED  # The label of the MCP server.
-    tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
-    error: str | None = None
-
-
-class MCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
-    type: ClassVar[Literal["mcp_protocol_error"]] = "mcp_protocol_error"
-    code: int = _REQUIRED
-    message: str = _REQUIRED
-
-
-class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
-    """MCP tool call"""
-
-    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
-    id: str = _REQUIRED  # The unique ID of the tool call.
-    arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
-    name: str = _REQUIRED  # The name of the tool that was run.
-    server_label: str = _REQUIRED  # The label of the MCP server running the tool.
-    approval_request_id: str | None = None
-    error: MCPToolCallError | None = None  # The error from the tool call, if any.
-    output: str | None = None
-    status: MCPToolCallStatus | None = None  # The status of the tool call.
-
-
-class MCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
-    type: ClassVar[Literal["mcp_tool_execution_error"]] = "mcp_tool_execution_error"
-    content: Any = _REQUIRED
-
-
-class Message(BaseModel, tag_field="type", tag="message"):
-    """Message"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    id: str = _REQUIRED  # The unique ID of the message.
-    content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] = _REQUIRED  # The content of the message
-    role: MessageRole = _REQUIRED  # The role of the message.
-    status: MessageStatus = _REQUIRED  # The status of item.
-    phase: MessagePhase_2 | None = None
-
-
-class Moderation(BaseModel):
-    """Moderation"""
-
-    input: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response input.
-    output: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response output.
+Item = Annotated[FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall, Alternatives(InputMessage, OutputMessage)]  # Content item used to generate a response.
+ItemResource = Annotated[FileSearchToolCall | ComputerToolCall | ComputerToolCallOutputResource | WebSearchToolCall | FunctionToolCallResource | FunctionToolCallOutputResource | ToolSearchCall | ToolSearchOutput | AdditionalTools | ReasoningItem | Program | ProgramOutput | CompactionBody | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCall | FunctionShellCallOutput | ApplyPatchToolCall | ApplyPatchToolCallOutput | MCPListTools | MCPApprovalRequest | MCPApprovalResponseResource | MCPToolCall | CustomToolCallResource | CustomToolCallOutputResource, Alternatives(InputMessageResource, OutputMessage)]  # Content item used to generate a response.
+ModelIds = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str
 
 
 class ModerationErrorBody(BaseModel, tag_field="type", tag="error"):
@@ -1057,88 +1653,16 @@ class ModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     message: str = _REQUIRED  # The error message.
 
 
-class MoveParam(BaseModel, tag_field="type", tag="move"):
-    """Move"""
+class Moderation(BaseModel):
+    """Moderation"""
 
-    type: ClassVar[Literal["move"]] = "move"
-    x: int = _REQUIRED  # The x-coordinate to move to.
-    y: int = _REQUIRED  # The y-coordinate to move to.
-    keys: list[str] | None = None
+    input: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response input.
+    output: _shared.ModerationResultBody | ModerationErrorBody = _REQUIRED  # Moderation for the response output.
 
 
-class NamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
-    """Namespace"""
-
-    type: ClassVar[Literal["namespace"]] = "namespace"
-    description: str = _REQUIRED  # A description of the namespace shown to the model.
-    name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
-    tools: list[FunctionToolParam | CustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
-
-
-class OutputMessage(BaseModel, tag_field="type", tag="message"):
-    """Output message"""
-
-    type: ClassVar[Literal["message"]] = "message"
-    id: str = _REQUIRED  # The unique ID of the output message.
-    content: list[OutputMessageContent] = _REQUIRED  # The content of the output message.
-    role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
-    status: Literal["in_progress", "completed", "incomplete"] | str = _REQUIRED  # The status of the message input.
-    phase: MessagePhase | None = None
-
-
-class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
-    """Output text"""
-
-    type: ClassVar[Literal["output_text"]] = "output_text"
-    annotations: list[Annotation] = _REQUIRED  # The annotations of the text output.
-    logprobs: list[LogProb] = _REQUIRED
-    text: str = _REQUIRED  # The text output from the model.
-
-
-class Program(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
-    id: str = _REQUIRED  # The unique ID of the program item.
-    call_id: str = _REQUIRED  # The stable call ID of the program item.
-    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
-
-
-class ProgramItemParam(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
-    id: str = _REQUIRED  # The unique ID of this program item.
-    call_id: str = _REQUIRED  # The stable call ID of the program item.
-    code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
-    fingerprint: str = _REQUIRED  # Opaque program replay fingerprint that must be round-tripped.
-
-
-class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
-    type: ClassVar[Literal["program_output"]] = "program_output"
-    id: str = _REQUIRED  # The unique ID of the program output item.
-    call_id: str = _REQUIRED  # The call ID of the program item.
-    result: str = _REQUIRED  # The result produced by the program item.
-    status: ProgramOutputStatus = _REQUIRED  # The terminal status of the program output item.
-
-
-class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
-    type: ClassVar[Literal["program_output"]] = "program_output"
-    id: str = _REQUIRED  # The unique ID of this program output item.
-    call_id: str = _REQUIRED  # The call ID of the program item.
-    result: str = _REQUIRED  # The result produced by the program item.
-    status: ProgramOutputItemStatus = _REQUIRED  # The terminal status of the program output.
-
-
-class ProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
-    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
-
-
-class ProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
-    caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
-
-
-class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+OutputContent = OutputTextContent | RefusalContent | ReasoningTextContent
+OutputItem = OutputMessage | FileSearchToolCall | FunctionToolCall | FunctionToolCallOutputResource | WebSearchToolCall | ComputerToolCall | ComputerToolCallOutputResource | ReasoningItem | Program | ProgramOutput | ToolSearchCall | ToolSearchOutput | AdditionalTools | CompactionBody | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCall | FunctionShellCallOutput | ApplyPatchToolCall | ApplyPatchToolCallOutput | MCPToolCall | MCPListTools | MCPApprovalRequest | MCPApprovalResponseResource | CustomToolCall | CustomToolCallOutputResource
+PersonalityEnum = Literal["friendly", "pragmatic"] | str
 
 
 class PromptCacheOptions(BaseModel):
@@ -1148,45 +1672,29 @@ class PromptCacheOptions(BaseModel):
     ttl: _shared.PromptCacheTTLEnum = _REQUIRED  # The minimum lifetime applied to each cache breakpoint.
 
 
-class RankingOptions(BaseModel):
-    hybrid_search: HybridSearchOptions | None = None  # Weights that control how reciprocal rank fusion balances semantic embedding matches versus sparse...
-    ranker: RankerVersionType | None = None  # The ranker to use for the file search.
-    score_threshold: float | None = None  # The score threshold for the file search, a number between 0 and 1.
+class ResponseConversation(BaseModel):
+    """Conversation"""
+
+    id: str = _REQUIRED  # The unique ID of the conversation that this response was associated with.
 
 
-class Reasoning(BaseModel):
-    """Reasoning"""
-
-    context: Literal["auto", "current_turn", "all_turns"] | str | None = None
-    effort: _shared.ReasoningEffort | None = None
-    generate_summary: Literal["auto", "concise", "detailed"] | str | None = None
-    mode: ReasoningModeEnum | None = None  # Controls the reasoning execution mode for the request.
-    summary: Literal["auto", "concise", "detailed"] | str | None = None
+ResponseErrorCode = Literal["server_error", "rate_limit_exceeded", "invalid_prompt", "data_residency_mismatch", "bio_policy", "vector_store_timeout", "invalid_image", "invalid_image_format", "invalid_base64_image", "invalid_image_url", "image_too_large", "image_too_small", "image_parse_error", "image_content_policy_violation", "invalid_image_mode", "image_file_too_large", "unsupported_image_media_type", "empty_image_file", "failed_to_download_image", "image_file_not_found"] | str  # The error code for the response.
 
 
-class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
-    """Reasoning"""
+class ResponseError2(BaseModel):
+    """An error object returned when the model fails to generate a Response."""
 
-    type: ClassVar[Literal["reasoning"]] = "reasoning"
-    id: str = _REQUIRED  # The unique identifier of the reasoning content.
-    summary: list[SummaryTextContent] = _REQUIRED  # Reasoning summary content.
-    content: list[ReasoningTextContent] | None = None  # Reasoning text content.
-    encrypted_content: str | None = None
-    status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of the item.
+    code: ResponseErrorCode = _REQUIRED
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
-class ReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
-    """Reasoning text"""
-
-    type: ClassVar[Literal["reasoning_text"]] = "reasoning_text"
-    text: str = _REQUIRED  # The reasoning text from the model.
+ResponseError = ResponseError2 | None
 
 
-class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
-    """Refusal"""
+class ResponseIncompleteDetails(BaseModel):
+    """Details about why the response is incomplete."""
 
-    type: ClassVar[Literal["refusal"]] = "refusal"
-    refusal: str = _REQUIRED  # The refusal explanation from the model.
+    reason: Literal["max_output_tokens", "content_filter"] | str | None = None  # The reason why the response is incomplete.
 
 
 class Response(ResponseMixin, BaseModel):
@@ -1337,12 +1845,6 @@ class ResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.co
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
-class ResponseConversation(BaseModel):
-    """Conversation"""
-
-    id: str = _REQUIRED  # The unique ID of the conversation that this response was associated with.
-
-
 class ResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
@@ -1369,13 +1871,6 @@ class ResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="res
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this event applies to.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
-
-
-class ResponseError2(BaseModel):
-    """An error object returned when the model fails to generate a Response."""
-
-    code: ResponseErrorCode = _REQUIRED
-    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class ResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
@@ -1494,12 +1989,6 @@ class ResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_prog
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
-class ResponseIncompleteDetails(BaseModel):
-    """Details about why the response is incomplete."""
-
-    reason: Literal["max_output_tokens", "content_filter"] | str | None = None  # The reason why the response is incomplete.
-
-
 class ResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
@@ -1518,17 +2007,17 @@ class ResponseItemList(BaseModel):
     object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
+class ResponseLogProbTopLogprobsItem(BaseModel):
+    logprob: float | None = None  # The log probability of this token.
+    token: str | None = None  # A possible text token.
+
+
 class ResponseLogProb(BaseModel):
     """A logprob is the logarithmic probability that the model assigns to producing a particular token at a given position in the sequence."""
 
     logprob: float = _REQUIRED  # The log probability of this token.
     token: str = _REQUIRED  # A possible text token.
     top_logprobs: list[ResponseLogProbTopLogprobsItem] | None = None  # The log probabilities of up to 20 of the most likely tokens.
-
-
-class ResponseLogProbTopLogprobsItem(BaseModel):
-    logprob: float | None = None  # The log probability of this token.
-    token: str | None = None  # A possible text token.
 
 
 class ResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
@@ -1654,6 +2143,13 @@ class ResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     sequence_number: int = _REQUIRED  # The sequence number for this event.
 
 
+class ResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
+    """The summary part that was added."""
+
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
+
+
 class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
@@ -1665,8 +2161,8 @@ class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="r
     summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
 
 
-class ResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
-    """The summary part that was added."""
+class ResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
+    """The completed summary part."""
 
     type: ClassVar[Literal["summary_text"]] = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
@@ -1682,13 +2178,6 @@ class ResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="re
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
-
-
-class ResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
-    """The completed summary part."""
-
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
-    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
@@ -1788,6 +2277,13 @@ class ResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", ta
     sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
 
 
+class ShellCallOutputDelta(BaseModel):
+    """Shell call output delta"""
+
+    stderr: str | None = None  # The stderr delta that was emitted.
+    stdout: str | None = None  # The stdout delta that was emitted.
+
+
 class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
@@ -1808,12 +2304,6 @@ class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="typ
     output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
     sequence_number: int = _REQUIRED  # The sequence number of the event that was emitted.
-
-
-class ResponseStreamOptions2(BaseModel):
-    """Options for streaming responses."""
-
-    include_obfuscation: bool | None = None  # When true, stream obfuscation will be enabled.
 
 
 class ResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
@@ -1838,36 +2328,6 @@ class ResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_te
     output_index: int = _REQUIRED  # The index of the output item that the text content is finalized.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     text: str = _REQUIRED  # The text content that is finalized.
-
-
-class ResponseTextParam(BaseModel):
-    """Configuration options for a text response from the model."""
-
-    format: TextResponseFormatConfiguration | None = None
-    verbosity: _shared.Verbosity | None = None
-
-
-class ResponseUsage(BaseModel):
-    """Represents token usage details including input tokens, output tokens, a breakdown of output tokens, and the total tokens used."""
-
-    input_tokens: int = _REQUIRED  # The number of input tokens.
-    input_tokens_details: ResponseUsageInputTokensDetails = _REQUIRED  # A detailed breakdown of the input tokens.
-    output_tokens: int = _REQUIRED  # The number of output tokens.
-    output_tokens_details: ResponseUsageOutputTokensDetails = _REQUIRED  # A detailed breakdown of the output tokens.
-    total_tokens: int = _REQUIRED  # The total number of tokens used.
-
-
-class ResponseUsageInputTokensDetails(BaseModel):
-    """A detailed breakdown of the input tokens."""
-
-    cache_write_tokens: int = _REQUIRED  # The number of input tokens that were written to the cache.
-    cached_tokens: int = _REQUIRED  # The number of tokens that were retrieved from the cache.
-
-
-class ResponseUsageOutputTokensDetails(BaseModel):
-    """A detailed breakdown of the output tokens."""
-
-    reasoning_tokens: int = _REQUIRED  # The number of reasoning tokens.
 
 
 class ResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
@@ -1895,6 +2355,9 @@ class ResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="resp
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
+
+
+ResponseStreamEvent = ResponseAudioDeltaEvent | ResponseAudioDoneEvent | ResponseAudioTranscriptDeltaEvent | ResponseAudioTranscriptDoneEvent | ResponseCodeInterpreterCallCodeDeltaEvent | ResponseCodeInterpreterCallCodeDoneEvent | ResponseCodeInterpreterCallCompletedEvent | ResponseCodeInterpreterCallInProgressEvent | ResponseCodeInterpreterCallInterpretingEvent | ResponseCompletedEvent | ResponseContentPartAddedEvent | ResponseContentPartDoneEvent | ResponseCreatedEvent | ResponseErrorEvent | ResponseFileSearchCallCompletedEvent | ResponseFileSearchCallInProgressEvent | ResponseFileSearchCallSearchingEvent | ResponseFunctionCallArgumentsDeltaEvent | ResponseFunctionCallArgumentsDoneEvent | ResponseShellCallCommandAddedStreamingEvent | ResponseShellCallCommandDeltaStreamingEvent | ResponseShellCallCommandDoneStreamingEvent | ResponseShellCallOutputContentDeltaStreamingEvent | ResponseShellCallOutputContentDoneStreamingEvent | ResponseInProgressEvent | ResponseFailedEvent | ResponseIncompleteEvent | ResponseOutputItemAddedEvent | ResponseOutputItemDoneEvent | ResponseReasoningSummaryPartAddedEvent | ResponseReasoningSummaryPartDoneEvent | ResponseReasoningSummaryTextDeltaEvent | ResponseReasoningSummaryTextDoneEvent | ResponseReasoningTextDeltaEvent | ResponseReasoningTextDoneEvent | ResponseRefusalDeltaEvent | ResponseRefusalDoneEvent | ResponseTextDeltaEvent | ResponseTextDoneEvent | ResponseWebSearchCallCompletedEvent | ResponseWebSearchCallInProgressEvent | ResponseWebSearchCallSearchingEvent | ResponseImageGenCallCompletedEvent | ResponseImageGenCallGeneratingEvent | ResponseImageGenCallInProgressEvent | ResponseImageGenCallPartialImageEvent | ResponseMCPCallArgumentsDeltaEvent | ResponseMCPCallArgumentsDoneEvent | ResponseMCPCallCompletedEvent | ResponseMCPCallFailedEvent | ResponseMCPCallInProgressEvent | ResponseMCPListToolsCompletedEvent | ResponseMCPListToolsFailedEvent | ResponseMCPListToolsInProgressEvent | ResponseOutputTextAnnotationAddedEvent | ResponseQueuedEvent | ResponseCustomToolCallInputDeltaEvent | ResponseCustomToolCallInputDoneEvent  # Event emitted while a response is streamed.
 
 
 class ResponseWsError(BaseModel, tag_field="type", tag="error"):
@@ -1943,6 +2406,9 @@ class ResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="respo
     top_p: float | None = None
     truncation: Literal["auto", "disabled"] | str | None = None
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
+
+
+ResponsesClientEvent = ResponsesClientEventResponseCreate  # Client events accepted by the Responses WebSocket server.
 
 
 class ResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
@@ -2371,6 +2837,13 @@ class ResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="respo
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
+class ResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
+    """The summary part that was added."""
+
+    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    text: str = _REQUIRED  # The text of the summary part.
+
+
 class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
@@ -2383,8 +2856,8 @@ class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
-    """The summary part that was added."""
+class ResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
+    """The completed summary part."""
 
     type: ClassVar[Literal["summary_text"]] = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
@@ -2401,13 +2874,6 @@ class ResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field=
     summary_index: int = _REQUIRED  # The index of the summary part within the reasoning summary.
     status: Literal["incomplete"] | str | None = None  # The completion status of the summary part.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
-
-
-class ResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
-    """The completed summary part."""
-
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
-    text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
@@ -2570,74 +3036,9 @@ class ResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="t
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
 
-class ScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
-    """Screenshot"""
-
-    type: ClassVar[Literal["screenshot"]] = "screenshot"
-
-
-class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
-    """Scroll"""
-
-    type: ClassVar[Literal["scroll"]] = "scroll"
-    scroll_x: int = _REQUIRED  # The horizontal scroll distance.
-    scroll_y: int = _REQUIRED  # The vertical scroll distance.
-    x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
-    y: int = _REQUIRED  # The y-coordinate where the scroll occurred.
-    keys: list[str] | None = None
-
-
-class ShellCallOutputDelta(BaseModel):
-    """Shell call output delta"""
-
-    stderr: str | None = None  # The stderr delta that was emitted.
-    stdout: str | None = None  # The stdout delta that was emitted.
-
-
-class SkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
-    type: ClassVar[Literal["skill_reference"]] = "skill_reference"
-    skill_id: str = _REQUIRED  # The ID of the referenced skill.
-    version: str | None = None  # Optional skill version.
-
-
-class SpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
-    """Specific apply patch tool choice"""
-
-    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
-
-
-class SpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
-    """Specific shell tool choice"""
-
-    type: ClassVar[Literal["shell"]] = "shell"
-
-
-class SpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
-
-
-class SummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
-    """Summary text"""
-
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
-    text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
-
-
-class TextContent(BaseModel, tag_field="type", tag="text"):
-    """Text Content"""
-
-    type: ClassVar[Literal["text"]] = "text"
-    text: str = _REQUIRED
-
-
-class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
-    """JSON schema"""
-
-    type: ClassVar[Literal["json_schema"]] = "json_schema"
-    name: str = _REQUIRED  # The name of the response format.
-    schema: _shared.ResponseFormatJsonSchemaSchema = _REQUIRED
-    description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    strict: bool | None = None
+ResponsesServerEvent = ResponsesServerEventResponseAudioDelta | ResponsesServerEventResponseAudioDone | ResponsesServerEventResponseAudioTranscriptDelta | ResponsesServerEventResponseAudioTranscriptDone | ResponsesServerEventResponseCodeInterpreterCallCodeDelta | ResponsesServerEventResponseCodeInterpreterCallCodeDone | ResponsesServerEventResponseCodeInterpreterCallCompleted | ResponsesServerEventResponseCodeInterpreterCallInProgress | ResponsesServerEventResponseCodeInterpreterCallInterpreting | ResponsesServerEventResponseCompleted | ResponsesServerEventResponseContentPartAdded | ResponsesServerEventResponseContentPartDone | ResponsesServerEventResponseCreated | ResponsesServerEventResponseFileSearchCallCompleted | ResponsesServerEventResponseFileSearchCallInProgress | ResponsesServerEventResponseFileSearchCallSearching | ResponsesServerEventResponseFunctionCallArgumentsDelta | ResponsesServerEventResponseFunctionCallArgumentsDone | ResponsesServerEventResponseShellCallCommandAdded | ResponsesServerEventResponseShellCallCommandDelta | ResponsesServerEventResponseShellCallCommandDone | ResponsesServerEventResponseShellCallOutputContentDelta | ResponsesServerEventResponseShellCallOutputContentDone | ResponsesServerEventResponseInProgress | ResponsesServerEventResponseFailed | ResponsesServerEventResponseIncomplete | ResponsesServerEventResponseOutputItemAdded | ResponsesServerEventResponseOutputItemDone | ResponsesServerEventResponseReasoningSummaryPartAdded | ResponsesServerEventResponseReasoningSummaryPartDone | ResponsesServerEventResponseReasoningSummaryTextDelta | ResponsesServerEventResponseReasoningSummaryTextDone | ResponsesServerEventResponseReasoningTextDelta | ResponsesServerEventResponseReasoningTextDone | ResponsesServerEventResponseRefusalDelta | ResponsesServerEventResponseRefusalDone | ResponsesServerEventResponseOutputTextDelta | ResponsesServerEventResponseOutputTextDone | ResponsesServerEventResponseWebSearchCallCompleted | ResponsesServerEventResponseWebSearchCallInProgress | ResponsesServerEventResponseWebSearchCallSearching | ResponsesServerEventResponseImageGenerationCallCompleted | ResponsesServerEventResponseImageGenerationCallGenerating | ResponsesServerEventResponseImageGenerationCallInProgress | ResponsesServerEventResponseImageGenerationCallPartialImage | ResponsesServerEventResponseMcpCallArgumentsDelta | ResponsesServerEventResponseMcpCallArgumentsDone | ResponsesServerEventResponseMcpCallCompleted | ResponsesServerEventResponseMcpCallFailed | ResponsesServerEventResponseMcpCallInProgress | ResponsesServerEventResponseMcpListToolsCompleted | ResponsesServerEventResponseMcpListToolsFailed | ResponsesServerEventResponseMcpListToolsInProgress | ResponsesServerEventResponseOutputTextAnnotationAdded | ResponsesServerEventResponseQueued | ResponsesServerEventResponseCustomToolCallInputDelta | ResponsesServerEventResponseCustomToolCallInputDone | ResponseWsError  # Server events emitted by the Responses WebSocket server.
+ResponsesWebSocketStreamEvent = ResponseAudioDeltaEvent | ResponseAudioDoneEvent | ResponseAudioTranscriptDeltaEvent | ResponseAudioTranscriptDoneEvent | ResponseCodeInterpreterCallCodeDeltaEvent | ResponseCodeInterpreterCallCodeDoneEvent | ResponseCodeInterpreterCallCompletedEvent | ResponseCodeInterpreterCallInProgressEvent | ResponseCodeInterpreterCallInterpretingEvent | ResponseCompletedEvent | ResponseContentPartAddedEvent | ResponseContentPartDoneEvent | ResponseCreatedEvent | ResponseFileSearchCallCompletedEvent | ResponseFileSearchCallInProgressEvent | ResponseFileSearchCallSearchingEvent | ResponseFunctionCallArgumentsDeltaEvent | ResponseFunctionCallArgumentsDoneEvent | ResponseShellCallCommandAddedStreamingEvent | ResponseShellCallCommandDeltaStreamingEvent | ResponseShellCallCommandDoneStreamingEvent | ResponseShellCallOutputContentDeltaStreamingEvent | ResponseShellCallOutputContentDoneStreamingEvent | ResponseInProgressEvent | ResponseFailedEvent | ResponseIncompleteEvent | ResponseOutputItemAddedEvent | ResponseOutputItemDoneEvent | ResponseReasoningSummaryPartAddedEvent | ResponseReasoningSummaryPartDoneEvent | ResponseReasoningSummaryTextDeltaEvent | ResponseReasoningSummaryTextDoneEvent | ResponseReasoningTextDeltaEvent | ResponseReasoningTextDoneEvent | ResponseRefusalDeltaEvent | ResponseRefusalDoneEvent | ResponseTextDeltaEvent | ResponseTextDoneEvent | ResponseWebSearchCallCompletedEvent | ResponseWebSearchCallInProgressEvent | ResponseWebSearchCallSearchingEvent | ResponseImageGenCallCompletedEvent | ResponseImageGenCallGeneratingEvent | ResponseImageGenCallInProgressEvent | ResponseImageGenCallPartialImageEvent | ResponseMCPCallArgumentsDeltaEvent | ResponseMCPCallArgumentsDoneEvent | ResponseMCPCallCompletedEvent | ResponseMCPCallFailedEvent | ResponseMCPCallInProgressEvent | ResponseMCPListToolsCompletedEvent | ResponseMCPListToolsFailedEvent | ResponseMCPListToolsInProgressEvent | ResponseOutputTextAnnotationAddedEvent | ResponseQueuedEvent | ResponseCustomToolCallInputDeltaEvent | ResponseCustomToolCallInputDoneEvent
+TruncationEnum = Literal["auto", "disabled"] | str
 
 
 class TokenCountsBody(BaseModel):
@@ -2661,311 +3062,6 @@ class TokenCountsResource(BaseModel):
     input_tokens: int = _REQUIRED
     object: Literal["response.input_tokens"] | str = _REQUIRED
 
-
-class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
-    """Allowed tools"""
-
-    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
-    mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
-    tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
-
-
-class ToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
-    """Custom tool"""
-
-    type: ClassVar[Literal["custom"]] = "custom"
-    name: str = _REQUIRED  # The name of the custom tool to call.
-
-
-class ToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
-    """Hosted tool"""
-
-    type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]] = "file_search"
-
-
-class ToolChoiceTypes_WebSearchPreview(ToolChoiceTypes, tag="web_search_preview"):
-    """``ToolChoiceTypes`` with ``type`` "web_search_preview"."""
-
-    type = "web_search_preview"
-
-
-class ToolChoiceTypes_Computer(ToolChoiceTypes, tag="computer"):
-    """``ToolChoiceTypes`` with ``type`` "computer"."""
-
-    type = "computer"
-
-
-class ToolChoiceTypes_ComputerUsePreview(ToolChoiceTypes, tag="computer_use_preview"):
-    """``ToolChoiceTypes`` with ``type`` "computer_use_preview"."""
-
-    type = "computer_use_preview"
-
-
-class ToolChoiceTypes_ComputerUse(ToolChoiceTypes, tag="computer_use"):
-    """``ToolChoiceTypes`` with ``type`` "computer_use"."""
-
-    type = "computer_use"
-
-
-class ToolChoiceTypes_WebSearchPreview20250311(ToolChoiceTypes, tag="web_search_preview_2025_03_11"):
-    """``ToolChoiceTypes`` with ``type`` "web_search_preview_2025_03_11"."""
-
-    type = "web_search_preview_2025_03_11"
-
-
-class ToolChoiceTypes_ImageGeneration(ToolChoiceTypes, tag="image_generation"):
-    """``ToolChoiceTypes`` with ``type`` "image_generation"."""
-
-    type = "image_generation"
-
-
-class ToolChoiceTypes_CodeInterpreter(ToolChoiceTypes, tag="code_interpreter"):
-    """``ToolChoiceTypes`` with ``type`` "code_interpreter"."""
-
-    type = "code_interpreter"
-
-
-class ToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
-    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
-    id: str = _REQUIRED  # The unique ID of the tool search call item.
-    arguments: Any = _REQUIRED  # Arguments used for the tool search call.
-    call_id: str | None = _REQUIRED
-    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
-    status: FunctionCallStatus = _REQUIRED  # The status of the tool search call item that was recorded.
-    created_by: str | None = None  # The identifier of the actor that created the item.
-
-
-class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
-    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
-    arguments: EmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
-    id: str | None = None
-    call_id: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    status: FunctionCallItemStatus | None = None
-
-
-class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
-    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
-    id: str = _REQUIRED  # The unique ID of the tool search output item.
-    call_id: str | None = _REQUIRED
-    execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
-    status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the tool search output item that was recorded.
-    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by tool search.
-    created_by: str | None = None  # The identifier of the actor that created the item.
-
-
-class ToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
-    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
-    tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
-    id: str | None = None
-    call_id: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search was executed by the server or by the client.
-    status: FunctionCallItemStatus | None = None
-
-
-class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
-    """Tool search tool"""
-
-    type: ClassVar[Literal["tool_search"]] = "tool_search"
-    description: str | None = None
-    execution: ToolSearchExecutionType | None = None  # Whether tool search is executed by the server or by the client.
-    parameters: EmptyModelParam | None = None
-
-
-class TopLogProb(BaseModel):
-    """Top log probability"""
-
-    bytes: list[int] = _REQUIRED
-    logprob: float = _REQUIRED
-    token: str = _REQUIRED
-
-
-class TypeParam(BaseModel, tag_field="type", tag="type"):
-    """Type"""
-
-    type: ClassVar[Literal["type"]] = "type"
-    text: str = _REQUIRED  # The text to type.
-
-
-class UrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
-    """URL citation"""
-
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
-    end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
-    start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
-    title: str = _REQUIRED  # The title of the web resource.
-    url: str = _REQUIRED  # The URL of the web resource.
-
-
-class WaitParam(BaseModel, tag_field="type", tag="wait"):
-    """Wait"""
-
-    type: ClassVar[Literal["wait"]] = "wait"
-
-
-class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
-    """Find action"""
-
-    type: ClassVar[Literal["find_in_page"]] = "find_in_page"
-    pattern: str = _REQUIRED  # The pattern or text to search for within the page.
-    url: str = _REQUIRED  # The URL of the page searched for the pattern.
-
-
-class WebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
-    """Open page action"""
-
-    type: ClassVar[Literal["open_page"]] = "open_page"
-    url: str | None = None  # The URL opened by the model.
-
-
-class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
-    """Search action"""
-
-    type: ClassVar[Literal["search"]] = "search"
-    queries: list[str] | None = None  # The search queries.
-    query: str | None = None  # The search query.
-    sources: list[WebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
-
-
-class WebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
-    """Web search source"""
-
-    type: ClassVar[Literal["url"]] = "url"
-    url: str = _REQUIRED  # The URL of the source.
-
-
-class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
-    """Web search approximate location"""
-
-    type: ClassVar[Literal["approximate"]] = "approximate"
-    city: str | None = None
-    country: str | None = None
-    region: str | None = None
-    timezone: str | None = None
-
-
-class WebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
-    """Web search preview"""
-
-    type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]] = "web_search_preview"
-    search_content_types: list[SearchContentType] | None = None
-    search_context_size: SearchContextSize | None = None  # High level guidance for the amount of context window space to use for the search.
-    user_location: ApproximateLocation | None = None
-
-
-class WebSearchPreviewTool_WebSearchPreview20250311(WebSearchPreviewTool, tag="web_search_preview_2025_03_11"):
-    """``WebSearchPreviewTool`` with ``type`` "web_search_preview_2025_03_11"."""
-
-    type = "web_search_preview_2025_03_11"
-
-
-class WebSearchTool(BaseModel, tag_field="type", tag="web_search"):
-    """Web search"""
-
-    type: ClassVar[Literal["web_search", "web_search_2025_08_26"]] = "web_search"
-    external_web_access: bool | None = None  # Allow live internet access for web search.
-    filters: WebSearchToolFilters | None = None
-    search_context_size: Literal["low", "medium", "high"] | str | None = None  # High level guidance for the amount of context window space to use for the search.
-    user_location: WebSearchApproximateLocation | None = None
-
-
-class WebSearchTool_WebSearch20250826(WebSearchTool, tag="web_search_2025_08_26"):
-    """``WebSearchTool`` with ``type`` "web_search_2025_08_26"."""
-
-    type = "web_search_2025_08_26"
-
-
-class WebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
-    """Web search tool call"""
-
-    type: ClassVar[Literal["web_search_call"]] = "web_search_call"
-    id: str = _REQUIRED  # The unique ID of the web search tool call.
-    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
-    status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
-
-
-class WebSearchToolFilters(BaseModel):
-    """Filters for the search."""
-
-    allowed_domains: list[str] | None = None
-
-
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-Annotation = FileCitationBody | UrlCitationBody | ContainerFileCitationBody | FilePath  # An annotation that applies to a span of output text.
-ApplyPatchCallOutputStatus = Literal["completed", "failed"] | str
-ApplyPatchCallOutputStatusParam = Literal["completed", "failed"] | str  # Outcome values reported for apply_patch tool call outputs.
-ApplyPatchCallStatus = Literal["in_progress", "completed"] | str
-ApplyPatchCallStatusParam = Literal["in_progress", "completed"] | str  # Status values reported for apply_patch tool calls.
-ApplyPatchOperationParam = ApplyPatchCreateFileOperationParam | ApplyPatchDeleteFileOperationParam | ApplyPatchUpdateFileOperationParam  # One of the create_file, delete_file, or update_file operations supplied to the apply_patch tool.
-ClickButtonType = Literal["left", "right", "wheel", "back", "forward"] | str
-ComputerAction = ClickParam | DoubleClickAction | DragParam | KeyPressAction | MoveParam | ScreenshotParam | ScrollParam | TypeParam | WaitParam
-ComputerActionList = list[ComputerAction]  # Flattened batched actions for `computer_use`.
-ComputerCallOutputStatus = Literal["completed", "incomplete", "failed"] | str
-ComputerEnvironment = Literal["windows", "mac", "linux", "ubuntu", "browser"] | str
-ContainerMemoryLimit = Literal["1g", "4g", "16g", "64g"] | str
-Content = _shared.InputTextContent | _shared.InputImageContent | _shared.InputFileContent | OutputTextContent | RefusalContent | ReasoningTextContent  # Multi-modal input and output contents.
-ConversationParam = str | ConversationParam_2  # The conversation that this response belongs to.
-DetailEnum = Literal["low", "high", "auto", "original"] | str
-FileDetailEnum = Literal["auto", "low", "high"] | str
-Filters = _shared.ComparisonFilter | _shared.ComparisonFilter_Ne | _shared.ComparisonFilter_Gt | _shared.ComparisonFilter_Gte | _shared.ComparisonFilter_Lt | _shared.ComparisonFilter_Lte | _shared.ComparisonFilter_In | _shared.ComparisonFilter_Nin | _shared.CompoundFilter | _shared.CompoundFilter_Or
-FunctionAndCustomToolCallOutput = _shared.InputTextContent | _shared.InputImageContent | _shared.InputFileContent
-FunctionCallItemStatus = Literal["in_progress", "completed", "incomplete"] | str
-FunctionCallOutputStatusEnum = Literal["in_progress", "completed", "incomplete"] | str
-FunctionCallStatus = Literal["in_progress", "completed", "incomplete"] | str
-FunctionShellCallItemStatus = Literal["in_progress", "completed", "incomplete"] | str  # Status values reported for shell tool calls.
-FunctionShellCallOutputOutcomeParam = FunctionShellCallOutputTimeoutOutcomeParam | FunctionShellCallOutputExitOutcomeParam  # The exit or timeout outcome associated with this shell call.
-FunctionShellCallOutputStatusEnum = Literal["in_progress", "completed", "incomplete"] | str
-FunctionShellCallStatus = Literal["in_progress", "completed", "incomplete"] | str
-GrammarSyntax1 = Literal["lark", "regex"] | str
-ImageGenActionEnum = Literal["generate", "edit", "auto"] | str
-IncludeEnum = Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"] | str  # Specify additional output data to include in the model response.
-InputContent = _shared.InputTextContent | _shared.InputImageContent | _shared.InputFileContent
-InputItem = Annotated[FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall | CompactionTriggerItemParam | ProgramItemParam | ProgramOutputItemParam, Alternatives(EasyInputMessage, InputMessage, OutputMessage, ItemReferenceParam)]
-InputMessageContentList = list[InputContent]  # A list of one or many input items to the model, containing different content types.
-InputParam = str | list[InputItem]  # Text, image, or file inputs to the model, used to generate a response.
-Item = Annotated[FileSearchToolCall | ComputerToolCall | ComputerCallOutputItemParam | WebSearchToolCall | FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCallItemParam | FunctionShellCallOutputItemParam | ApplyPatchToolCallItemParam | ApplyPatchToolCallOutputItemParam | MCPListTools | MCPApprovalRequest | MCPApprovalResponse | MCPToolCall | CustomToolCallOutput | CustomToolCall, Alternatives(InputMessage, OutputMessage)]  # Content item used to generate a response.
-ItemField = Message | Program | ProgramOutput | FunctionToolCall | ToolSearchCall | ToolSearchOutput | AdditionalTools | FunctionToolCallOutput | FileSearchToolCall | WebSearchToolCall | ImageGenToolCall | ComputerToolCall | ComputerToolCallOutputResource | ReasoningItem | CompactionBody | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCall | FunctionShellCallOutput | ApplyPatchToolCall | ApplyPatchToolCallOutput | MCPListTools | MCPApprovalRequest | MCPApprovalResponseResource | MCPToolCall | CustomToolCall | CustomToolCallOutput  # An item representing a message, tool call, tool output, reasoning, or other response element.
-ItemResource = Annotated[FileSearchToolCall | ComputerToolCall | ComputerToolCallOutputResource | WebSearchToolCall | FunctionToolCallResource | FunctionToolCallOutputResource | ToolSearchCall | ToolSearchOutput | AdditionalTools | ReasoningItem | Program | ProgramOutput | CompactionBody | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCall | FunctionShellCallOutput | ApplyPatchToolCall | ApplyPatchToolCallOutput | MCPListTools | MCPApprovalRequest | MCPApprovalResponseResource | MCPToolCall | CustomToolCallResource | CustomToolCallOutputResource, Alternatives(InputMessageResource, OutputMessage)]  # Content item used to generate a response.
-MCPToolCallError = MCPProtocolError | MCPToolExecutionError | HTTPError
-MCPToolCallStatus = Literal["in_progress", "completed", "incomplete", "calling", "failed"] | str
-MessagePhase = Literal["commentary", "final_answer"] | str  # Labels an `assistant` message as intermediate commentary (`commentary`) or the final answer (`fin...
-MessagePhase_2 = Literal["commentary", "final_answer"] | str
-MessageRole = Literal["unknown", "user", "assistant", "system", "critic", "discriminator", "developer", "tool"] | str
-MessageStatus = Literal["in_progress", "completed", "incomplete"] | str
-ModelIds = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str
-ModelIdsCompaction = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str | None  # Model ID used to generate the response, like `gpt-5` or `o3`.
-ModelIdsResponses = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613", "o1-pro", "o1-pro-2025-03-19", "o3-pro", "o3-pro-2025-06-10", "o3-deep-research", "o3-deep-research-2025-06-26", "o4-mini-deep-research", "o4-mini-deep-research-2025-06-26", "computer-use-preview", "computer-use-preview-2025-03-11", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "gpt-5-codex", "gpt-5-pro", "gpt-5-pro-2025-10-06", "gpt-5.1-codex-max", "gpt-daybreak-blue-latest", "gpt-daybreak-red-latest", "gpt-5.6-cyber"] | str
-OutputContent = OutputTextContent | RefusalContent | ReasoningTextContent
-OutputItem = OutputMessage | FileSearchToolCall | FunctionToolCall | FunctionToolCallOutputResource | WebSearchToolCall | ComputerToolCall | ComputerToolCallOutputResource | ReasoningItem | Program | ProgramOutput | ToolSearchCall | ToolSearchOutput | AdditionalTools | CompactionBody | ImageGenToolCall | CodeInterpreterToolCall | LocalShellToolCall | LocalShellToolCallOutput | FunctionShellCall | FunctionShellCallOutput | ApplyPatchToolCall | ApplyPatchToolCallOutput | MCPToolCall | MCPListTools | MCPApprovalRequest | MCPApprovalResponseResource | CustomToolCall | CustomToolCallOutputResource
-OutputMessageContent = OutputTextContent | RefusalContent
-PersonalityEnum = Literal["friendly", "pragmatic"] | str
-ProgramOutputItemStatus = Literal["completed", "incomplete"] | str
-ProgramOutputStatus = Literal["completed", "incomplete"] | str
-PromptCacheRetentionEnum = Literal["in_memory", "24h"] | str
-RankerVersionType = Literal["auto", "default-2024-11-15"] | str
-ReasoningModeEnum = Literal["standard", "pro"] | str
-ResponseError = ResponseError2 | None
-ResponseErrorCode = Literal["server_error", "rate_limit_exceeded", "invalid_prompt", "data_residency_mismatch", "bio_policy", "vector_store_timeout", "invalid_image", "invalid_image_format", "invalid_base64_image", "invalid_image_url", "image_too_large", "image_too_small", "image_parse_error", "image_content_policy_violation", "invalid_image_mode", "image_file_too_large", "unsupported_image_media_type", "empty_image_file", "failed_to_download_image", "image_file_not_found"] | str  # The error code for the response.
-ResponseStreamEvent = ResponseAudioDeltaEvent | ResponseAudioDoneEvent | ResponseAudioTranscriptDeltaEvent | ResponseAudioTranscriptDoneEvent | ResponseCodeInterpreterCallCodeDeltaEvent | ResponseCodeInterpreterCallCodeDoneEvent | ResponseCodeInterpreterCallCompletedEvent | ResponseCodeInterpreterCallInProgressEvent | ResponseCodeInterpreterCallInterpretingEvent | ResponseCompletedEvent | ResponseContentPartAddedEvent | ResponseContentPartDoneEvent | ResponseCreatedEvent | ResponseErrorEvent | ResponseFileSearchCallCompletedEvent | ResponseFileSearchCallInProgressEvent | ResponseFileSearchCallSearchingEvent | ResponseFunctionCallArgumentsDeltaEvent | ResponseFunctionCallArgumentsDoneEvent | ResponseShellCallCommandAddedStreamingEvent | ResponseShellCallCommandDeltaStreamingEvent | ResponseShellCallCommandDoneStreamingEvent | ResponseShellCallOutputContentDeltaStreamingEvent | ResponseShellCallOutputContentDoneStreamingEvent | ResponseInProgressEvent | ResponseFailedEvent | ResponseIncompleteEvent | ResponseOutputItemAddedEvent | ResponseOutputItemDoneEvent | ResponseReasoningSummaryPartAddedEvent | ResponseReasoningSummaryPartDoneEvent | ResponseReasoningSummaryTextDeltaEvent | ResponseReasoningSummaryTextDoneEvent | ResponseReasoningTextDeltaEvent | ResponseReasoningTextDoneEvent | ResponseRefusalDeltaEvent | ResponseRefusalDoneEvent | ResponseTextDeltaEvent | ResponseTextDoneEvent | ResponseWebSearchCallCompletedEvent | ResponseWebSearchCallInProgressEvent | ResponseWebSearchCallSearchingEvent | ResponseImageGenCallCompletedEvent | ResponseImageGenCallGeneratingEvent | ResponseImageGenCallInProgressEvent | ResponseImageGenCallPartialImageEvent | ResponseMCPCallArgumentsDeltaEvent | ResponseMCPCallArgumentsDoneEvent | ResponseMCPCallCompletedEvent | ResponseMCPCallFailedEvent | ResponseMCPCallInProgressEvent | ResponseMCPListToolsCompletedEvent | ResponseMCPListToolsFailedEvent | ResponseMCPListToolsInProgressEvent | ResponseOutputTextAnnotationAddedEvent | ResponseQueuedEvent | ResponseCustomToolCallInputDeltaEvent | ResponseCustomToolCallInputDoneEvent  # Event emitted while a response is streamed.
-ResponseStreamOptions = ResponseStreamOptions2 | None
-ResponsesClientEvent = ResponsesClientEventResponseCreate  # Client events accepted by the Responses WebSocket server.
-ResponsesServerEvent = ResponsesServerEventResponseAudioDelta | ResponsesServerEventResponseAudioDone | ResponsesServerEventResponseAudioTranscriptDelta | ResponsesServerEventResponseAudioTranscriptDone | ResponsesServerEventResponseCodeInterpreterCallCodeDelta | ResponsesServerEventResponseCodeInterpreterCallCodeDone | ResponsesServerEventResponseCodeInterpreterCallCompleted | ResponsesServerEventResponseCodeInterpreterCallInProgress | ResponsesServerEventResponseCodeInterpreterCallInterpreting | ResponsesServerEventResponseCompleted | ResponsesServerEventResponseContentPartAdded | ResponsesServerEventResponseContentPartDone | ResponsesServerEventResponseCreated | ResponsesServerEventResponseFileSearchCallCompleted | ResponsesServerEventResponseFileSearchCallInProgress | ResponsesServerEventResponseFileSearchCallSearching | ResponsesServerEventResponseFunctionCallArgumentsDelta | ResponsesServerEventResponseFunctionCallArgumentsDone | ResponsesServerEventResponseShellCallCommandAdded | ResponsesServerEventResponseShellCallCommandDelta | ResponsesServerEventResponseShellCallCommandDone | ResponsesServerEventResponseShellCallOutputContentDelta | ResponsesServerEventResponseShellCallOutputContentDone | ResponsesServerEventResponseInProgress | ResponsesServerEventResponseFailed | ResponsesServerEventResponseIncomplete | ResponsesServerEventResponseOutputItemAdded | ResponsesServerEventResponseOutputItemDone | ResponsesServerEventResponseReasoningSummaryPartAdded | ResponsesServerEventResponseReasoningSummaryPartDone | ResponsesServerEventResponseReasoningSummaryTextDelta | ResponsesServerEventResponseReasoningSummaryTextDone | ResponsesServerEventResponseReasoningTextDelta | ResponsesServerEventResponseReasoningTextDone | ResponsesServerEventResponseRefusalDelta | ResponsesServerEventResponseRefusalDone | ResponsesServerEventResponseOutputTextDelta | ResponsesServerEventResponseOutputTextDone | ResponsesServerEventResponseWebSearchCallCompleted | ResponsesServerEventResponseWebSearchCallInProgress | ResponsesServerEventResponseWebSearchCallSearching | ResponsesServerEventResponseImageGenerationCallCompleted | ResponsesServerEventResponseImageGenerationCallGenerating | ResponsesServerEventResponseImageGenerationCallInProgress | ResponsesServerEventResponseImageGenerationCallPartialImage | ResponsesServerEventResponseMcpCallArgumentsDelta | ResponsesServerEventResponseMcpCallArgumentsDone | ResponsesServerEventResponseMcpCallCompleted | ResponsesServerEventResponseMcpCallFailed | ResponsesServerEventResponseMcpCallInProgress | ResponsesServerEventResponseMcpListToolsCompleted | ResponsesServerEventResponseMcpListToolsFailed | ResponsesServerEventResponseMcpListToolsInProgress | ResponsesServerEventResponseOutputTextAnnotationAdded | ResponsesServerEventResponseQueued | ResponsesServerEventResponseCustomToolCallInputDelta | ResponsesServerEventResponseCustomToolCallInputDone | ResponseWsError  # Server events emitted by the Responses WebSocket server.
-ResponsesWebSocketStreamEvent = ResponseAudioDeltaEvent | ResponseAudioDoneEvent | ResponseAudioTranscriptDeltaEvent | ResponseAudioTranscriptDoneEvent | ResponseCodeInterpreterCallCodeDeltaEvent | ResponseCodeInterpreterCallCodeDoneEvent | ResponseCodeInterpreterCallCompletedEvent | ResponseCodeInterpreterCallInProgressEvent | ResponseCodeInterpreterCallInterpretingEvent | ResponseCompletedEvent | ResponseContentPartAddedEvent | ResponseContentPartDoneEvent | ResponseCreatedEvent | ResponseFileSearchCallCompletedEvent | ResponseFileSearchCallInProgressEvent | ResponseFileSearchCallSearchingEvent | ResponseFunctionCallArgumentsDeltaEvent | ResponseFunctionCallArgumentsDoneEvent | ResponseShellCallCommandAddedStreamingEvent | ResponseShellCallCommandDeltaStreamingEvent | ResponseShellCallCommandDoneStreamingEvent | ResponseShellCallOutputContentDeltaStreamingEvent | ResponseShellCallOutputContentDoneStreamingEvent | ResponseInProgressEvent | ResponseFailedEvent | ResponseIncompleteEvent | ResponseOutputItemAddedEvent | ResponseOutputItemDoneEvent | ResponseReasoningSummaryPartAddedEvent | ResponseReasoningSummaryPartDoneEvent | ResponseReasoningSummaryTextDeltaEvent | ResponseReasoningSummaryTextDoneEvent | ResponseReasoningTextDeltaEvent | ResponseReasoningTextDoneEvent | ResponseRefusalDeltaEvent | ResponseRefusalDoneEvent | ResponseTextDeltaEvent | ResponseTextDoneEvent | ResponseWebSearchCallCompletedEvent | ResponseWebSearchCallInProgressEvent | ResponseWebSearchCallSearchingEvent | ResponseImageGenCallCompletedEvent | ResponseImageGenCallGeneratingEvent | ResponseImageGenCallInProgressEvent | ResponseImageGenCallPartialImageEvent | ResponseMCPCallArgumentsDeltaEvent | ResponseMCPCallArgumentsDoneEvent | ResponseMCPCallCompletedEvent | ResponseMCPCallFailedEvent | ResponseMCPCallInProgressEvent | ResponseMCPListToolsCompletedEvent | ResponseMCPListToolsFailedEvent | ResponseMCPListToolsInProgressEvent | ResponseOutputTextAnnotationAddedEvent | ResponseQueuedEvent | ResponseCustomToolCallInputDeltaEvent | ResponseCustomToolCallInputDoneEvent
-SearchContentType = Literal["text", "image"] | str
-SearchContextSize = Literal["low", "medium", "high"] | str
-ServiceTierEnum = Literal["auto", "default", "fast", "flex", "priority"] | str
-ServiceTierResponses = Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | str | None
-TextResponseFormatConfiguration = _shared.ResponseFormatText | TextResponseFormatJsonSchema | _shared.ResponseFormatJsonObject  # An object specifying the format that the model must output.
-Tool = FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | WebSearchTool | WebSearchTool_WebSearch20250826 | _shared.MCPTool | CodeInterpreterTool | ProgrammaticToolCallingParam | ImageGenTool | LocalShellToolParam | FunctionShellToolParam | CustomToolParam | NamespaceToolParam | ToolSearchToolParam | WebSearchPreviewTool | WebSearchPreviewTool_WebSearchPreview20250311 | ApplyPatchToolParam  # A tool that can be used to generate a response.
-ToolCallCaller = DirectToolCallCaller | ProgramToolCallCaller  # The execution context that produced this tool call.
-ToolCallCallerParam = DirectToolCallCallerParam | ProgramToolCallCallerParam  # The execution context that produced this tool call.
-ToolChoiceParam = Literal["none", "auto", "required"] | str | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceTypes_WebSearchPreview | ToolChoiceTypes_Computer | ToolChoiceTypes_ComputerUsePreview | ToolChoiceTypes_ComputerUse | ToolChoiceTypes_WebSearchPreview20250311 | ToolChoiceTypes_ImageGeneration | ToolChoiceTypes_CodeInterpreter | _shared.ToolChoiceFunction | _shared.ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam  # How the model should select which tool (or tools) to use when generating a response.
-ToolSearchExecutionType = Literal["server", "client"] | str
-ToolsArray = list[Tool]  # An array of tools the model may call while generating a response.
-TruncationEnum = Literal["auto", "disabled"] | str
-WebSearchApproximateLocation = WebSearchApproximateLocation2 | None
 
 # Names of the official `openai` SDK.
 AllModels = ModelIds
@@ -3066,373 +3162,373 @@ if TYPE_CHECKING:
 class CodeInterpreterToolParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
 
-    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+    type: 'Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]'
 
 
 class ComputerToolParam(TypedDict, total=False):
     """The ``dict`` form of ``ComputerTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["computer"]]
+    type: 'Required[Literal["computer"]]'
 
 
 class ComputerUsePreviewToolParam(TypedDict, total=False):
     """The ``dict`` form of ``ComputerUsePreviewTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["computer_use_preview"]]
-    display_height: Required[int]  # The height of the computer display.
-    display_width: Required[int]  # The width of the computer display.
-    environment: Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]  # The type of computer environment to control.
+    type: 'Required[Literal["computer_use_preview"]]'
+    display_height: 'Required[int]'  # The height of the computer display.
+    display_width: 'Required[int]'  # The width of the computer display.
+    environment: 'Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]'  # The type of computer environment to control.
 
 
 class EasyInputMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``EasyInputMessage`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    content: Required[str | Iterable[Mapping[str, Any]]]  # Text, image, or audio input to the model, used to generate a response.
-    role: Required[Literal["user", "assistant", "system", "developer"] | str]  # The role of the message input.
-    phase: Literal["commentary", "final_answer"] | str | None
+    type: 'Required[Literal["message"]]'
+    content: 'Required[str | Iterable[Mapping[str, Any]]]'  # Text, image, or audio input to the model, used to generate a response.
+    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
+    phase: 'Literal["commentary", "final_answer"] | str | None'
 
 
 class InlineCapabilitySourceParam(TypedDict, total=False):
     """The ``dict`` form of ``InlineSkillSourceParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["base64"]]
-    data: Required[str]  # Base64-encoded skill zip bundle.
-    media_type: Required[Literal["application/zip"] | str]  # The media type of the inline skill payload.
+    type: 'Required[Literal["base64"]]'
+    data: 'Required[str]'  # Base64-encoded skill zip bundle.
+    media_type: 'Required[Literal["application/zip"] | str]'  # The media type of the inline skill payload.
 
 
 class InputTokenCountParams(TypedDict, total=False):
     """The ``dict`` form of ``TokenCountsBody`` (the official SDK's request type)."""
 
-    conversation: str | Mapping[str, Any] | None
-    input: str | Iterable[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam] | None
-    instructions: str | None
-    model: str | None
-    parallel_tool_calls: bool | None
-    personality: str | Literal["friendly", "pragmatic"]  # A model-owned style preset to apply to this request.
-    previous_response_id: str | None
-    reasoning: Mapping[str, Any] | None
-    text: ResponseTextConfigParam | None
-    tool_choice: Literal["none", "auto", "required"] | str | ToolChoiceAllowedParam | CodeInterpreterToolParam | Mapping[str, Any] | ToolChoiceCustomParam | ToolChoiceApplyPatchParam | ToolChoiceShellParam | None
-    tools: Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam] | None
-    truncation: Literal["auto", "disabled"] | str  # The truncation strategy to use for the model response.
+    conversation: 'str | Mapping[str, Any] | None'
+    input: 'str | Iterable[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam] | None'
+    instructions: 'str | None'
+    model: 'str | None'
+    parallel_tool_calls: 'bool | None'
+    personality: 'str | Literal["friendly", "pragmatic"]'  # A model-owned style preset to apply to this request.
+    previous_response_id: 'str | None'
+    reasoning: 'Mapping[str, Any] | None'
+    text: 'ResponseTextConfigParam | None'
+    tool_choice: 'Literal["none", "auto", "required"] | str | ToolChoiceAllowedParam | CodeInterpreterToolParam | Mapping[str, Any] | ToolChoiceCustomParam | ToolChoiceApplyPatchParam | ToolChoiceShellParam | None'
+    tools: 'Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam] | None'
+    truncation: 'Literal["auto", "disabled"] | str'  # The truncation strategy to use for the model response.
 
 
 class OutputTextContentParam(TypedDict, total=False):
     """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["output_text"]]
-    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
-    logprobs: Required[Iterable[Mapping[str, Any]]]
-    text: Required[str]  # The text output from the model.
+    type: 'Required[Literal["output_text"]]'
+    annotations: 'Required[Iterable[Mapping[str, Any]]]'  # The annotations of the text output.
+    logprobs: 'Required[Iterable[Mapping[str, Any]]]'
+    text: 'Required[str]'  # The text output from the model.
 
 
 class RefusalContentParam(TypedDict, total=False):
     """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["refusal"]]
-    refusal: Required[str]  # The refusal explanation from the model.
+    type: 'Required[Literal["refusal"]]'
+    refusal: 'Required[str]'  # The refusal explanation from the model.
 
 
 class ResponseCodeInterpreterToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``CodeInterpreterToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["code_interpreter_call"]]
-    id: Required[str]  # The unique ID of the code interpreter tool call.
-    code: Required[str | None]
-    container_id: Required[str]  # The ID of the container used to run the code.
-    outputs: Required[Iterable[Mapping[str, Any]] | None]
-    status: Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]  # The status of the code interpreter tool call.
+    type: 'Required[Literal["code_interpreter_call"]]'
+    id: 'Required[str]'  # The unique ID of the code interpreter tool call.
+    code: 'Required[str | None]'
+    container_id: 'Required[str]'  # The ID of the container used to run the code.
+    outputs: 'Required[Iterable[Mapping[str, Any]] | None]'
+    status: 'Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]'  # The status of the code interpreter tool call.
 
 
 class ResponseCompactionItemParamParam(TypedDict, total=False):
     """The ``dict`` form of ``CompactionSummaryItemParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["compaction"]]
-    encrypted_content: Required[str]  # The encrypted content of the compaction summary.
-    id: str | None
+    type: 'Required[Literal["compaction"]]'
+    encrypted_content: 'Required[str]'  # The encrypted content of the compaction summary.
+    id: 'str | None'
 
 
 class ResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
     """The ``dict`` form of ``ComputerScreenshotImage`` (the official SDK's request type)."""
 
-    type: Required[Literal["computer_screenshot"]]
-    file_id: str  # The identifier of an uploaded file that contains the screenshot.
-    image_url: str  # The URL of the screenshot image.
+    type: 'Required[Literal["computer_screenshot"]]'
+    file_id: 'str'  # The identifier of an uploaded file that contains the screenshot.
+    image_url: 'str'  # The URL of the screenshot image.
 
 
 class ResponseComputerToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``ComputerToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["computer_call"]]
-    id: Required[str]  # The unique ID of the computer call.
-    call_id: Required[str]  # An identifier used when responding to the tool call with output.
-    pending_safety_checks: Required[Iterable[Mapping[str, Any]]]  # The pending safety checks for the computer call.
-    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the item.
-    action: Mapping[str, Any]
-    actions: Iterable[Mapping[str, Any]]
+    type: 'Required[Literal["computer_call"]]'
+    id: 'Required[str]'  # The unique ID of the computer call.
+    call_id: 'Required[str]'  # An identifier used when responding to the tool call with output.
+    pending_safety_checks: 'Required[Iterable[Mapping[str, Any]]]'  # The pending safety checks for the computer call.
+    status: 'Required[Literal["in_progress", "completed", "incomplete"] | str]'  # The status of the item.
+    action: 'Mapping[str, Any]'
+    actions: 'Iterable[Mapping[str, Any]]'
 
 
 class ResponseConversationParamParam(TypedDict, total=False):
     """The ``dict`` form of ``ResponseConversation`` (the official SDK's request type)."""
 
-    id: Required[str]  # The unique ID of the conversation that this response was associated with.
+    id: 'Required[str]'  # The unique ID of the conversation that this response was associated with.
 
 
 class ResponseCustomToolCallOutputParam(TypedDict, total=False):
     """The ``dict`` form of ``CustomToolCallOutput`` (the official SDK's request type)."""
 
-    type: Required[Literal["custom_tool_call_output"]]
-    call_id: Required[str]  # The call ID, used to map this custom tool call output to a custom tool call.
-    output: Required[str | Iterable[Mapping[str, Any]]]  # The output from the custom tool call generated by your code.
-    id: str  # The unique ID of the custom tool call output in the OpenAI platform.
-    caller: Mapping[str, Any] | None
+    type: 'Required[Literal["custom_tool_call_output"]]'
+    call_id: 'Required[str]'  # The call ID, used to map this custom tool call output to a custom tool call.
+    output: 'Required[str | Iterable[Mapping[str, Any]]]'  # The output from the custom tool call generated by your code.
+    id: 'str'  # The unique ID of the custom tool call output in the OpenAI platform.
+    caller: 'Mapping[str, Any] | None'
 
 
 class ResponseCustomToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``CustomToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["custom_tool_call"]]
-    call_id: Required[str]  # An identifier used to map this custom tool call to a tool call output.
-    input: Required[str]  # The input for the custom tool call generated by the model.
-    name: Required[str]  # The name of the custom tool being called.
-    id: str  # The unique ID of the custom tool call in the OpenAI platform.
-    caller: Mapping[str, Any] | None
-    namespace: str  # The namespace of the custom tool being called.
+    type: 'Required[Literal["custom_tool_call"]]'
+    call_id: 'Required[str]'  # An identifier used to map this custom tool call to a tool call output.
+    input: 'Required[str]'  # The input for the custom tool call generated by the model.
+    name: 'Required[str]'  # The name of the custom tool being called.
+    id: 'str'  # The unique ID of the custom tool call in the OpenAI platform.
+    caller: 'Mapping[str, Any] | None'
+    namespace: 'str'  # The namespace of the custom tool being called.
 
 
 class ResponseFileSearchToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``FileSearchToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["file_search_call"]]
-    id: Required[str]  # The unique ID of the file search tool call.
-    queries: Required[Iterable[str]]  # The queries used to search for files.
-    status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]  # The status of the file search tool call.
-    results: Iterable[Mapping[str, Any]] | None
+    type: 'Required[Literal["file_search_call"]]'
+    id: 'Required[str]'  # The unique ID of the file search tool call.
+    queries: 'Required[Iterable[str]]'  # The queries used to search for files.
+    status: 'Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]'  # The status of the file search tool call.
+    results: 'Iterable[Mapping[str, Any]] | None'
 
 
 class ResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
     """The ``dict`` form of ``TextResponseFormatJsonSchema`` (the official SDK's request type)."""
 
-    type: Required[Literal["json_schema"]]
-    name: Required[str]  # The name of the response format.
-    schema: Required[Mapping[str, Any]]
-    description: str  # A description of what the response format is for, used by the model to determine how to respond i...
-    strict: bool | None
+    type: 'Required[Literal["json_schema"]]'
+    name: 'Required[str]'  # The name of the response format.
+    schema: 'Required[Mapping[str, Any]]'
+    description: 'str'  # A description of what the response format is for, used by the model to determine how to respond i...
+    strict: 'bool | None'
 
 
 class ResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
     """The ``dict`` form of ``FunctionShellCallOutputContentParam`` (the official SDK's request type)."""
 
-    outcome: Required[Mapping[str, Any]]  # The exit or timeout outcome associated with this shell call.
-    stderr: Required[str]  # Captured stderr output for the shell call.
-    stdout: Required[str]  # Captured stdout output for the shell call.
+    outcome: 'Required[Mapping[str, Any]]'  # The exit or timeout outcome associated with this shell call.
+    stderr: 'Required[str]'  # Captured stderr output for the shell call.
+    stdout: 'Required[str]'  # Captured stdout output for the shell call.
 
 
 class ResponseFunctionToolCallParam(TypedDict, total=False):
     """The ``dict`` form of ``FunctionToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["function_call"]]
-    arguments: Required[str]  # A JSON string of the arguments to pass to the function.
-    call_id: Required[str]  # The unique ID of the function tool call generated by the model.
-    name: Required[str]  # The name of the function to run.
-    id: str  # The unique ID of the function tool call.
-    caller: Mapping[str, Any] | None
-    namespace: str  # The namespace of the function to run.
-    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+    type: 'Required[Literal["function_call"]]'
+    arguments: 'Required[str]'  # A JSON string of the arguments to pass to the function.
+    call_id: 'Required[str]'  # The unique ID of the function tool call generated by the model.
+    name: 'Required[str]'  # The name of the function to run.
+    id: 'str'  # The unique ID of the function tool call.
+    caller: 'Mapping[str, Any] | None'
+    namespace: 'str'  # The namespace of the function to run.
+    status: 'Literal["in_progress", "completed", "incomplete"] | str'  # The status of the item.
 
 
 class ResponseFunctionWebSearchParam(TypedDict, total=False):
     """The ``dict`` form of ``WebSearchToolCall`` (the official SDK's request type)."""
 
-    type: Required[Literal["web_search_call"]]
-    id: Required[str]  # The unique ID of the web search tool call.
-    action: Required[Mapping[str, Any]]  # An object describing the specific action taken in this web search call.
-    status: Required[Literal["in_progress", "searching", "completed", "failed"] | str]  # The status of the web search tool call.
+    type: 'Required[Literal["web_search_call"]]'
+    id: 'Required[str]'  # The unique ID of the web search tool call.
+    action: 'Required[Mapping[str, Any]]'  # An object describing the specific action taken in this web search call.
+    status: 'Required[Literal["in_progress", "searching", "completed", "failed"] | str]'  # The status of the web search tool call.
 
 
 class ResponseInputFileContentParam(TypedDict, total=False):
     """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_file"]]
-    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
-    file_data: str | None
-    file_id: str | None
-    file_url: str | None
-    filename: str | None
-    prompt_cache_breakpoint: Mapping[str, Any] | None
+    type: 'Required[Literal["input_file"]]'
+    detail: 'Literal["auto", "low", "high"] | str'  # The detail level of the file to be sent to the model.
+    file_data: 'str | None'
+    file_id: 'str | None'
+    file_url: 'str | None'
+    filename: 'str | None'
+    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
 
 
 class ResponseInputFileParam(TypedDict, total=False):
     """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_file"]]
-    detail: Literal["auto", "low", "high"] | str  # The detail level of the file to be sent to the model.
-    file_data: str | None
-    file_id: str | None
-    file_url: str | None
-    filename: str | None
-    prompt_cache_breakpoint: Mapping[str, Any] | None
+    type: 'Required[Literal["input_file"]]'
+    detail: 'Literal["auto", "low", "high"] | str'  # The detail level of the file to be sent to the model.
+    file_data: 'str | None'
+    file_id: 'str | None'
+    file_url: 'str | None'
+    filename: 'str | None'
+    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
 
 
 class ResponseInputImageContentParam(TypedDict, total=False):
     """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_image"]]
-    detail: Literal["low", "high", "auto", "original"] | str | None
-    file_id: str | None
-    image_url: str | None
-    prompt_cache_breakpoint: Mapping[str, Any] | None
+    type: 'Required[Literal["input_image"]]'
+    detail: 'Literal["low", "high", "auto", "original"] | str | None'
+    file_id: 'str | None'
+    image_url: 'str | None'
+    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
 
 
 class ResponseInputImageParam(TypedDict, total=False):
     """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_image"]]
-    detail: Literal["low", "high", "auto", "original"] | str | None
-    file_id: str | None
-    image_url: str | None
-    prompt_cache_breakpoint: Mapping[str, Any] | None
+    type: 'Required[Literal["input_image"]]'
+    detail: 'Literal["low", "high", "auto", "original"] | str | None'
+    file_id: 'str | None'
+    image_url: 'str | None'
+    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
 
 
 class ResponseInputTextContentParam(TypedDict, total=False):
     """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_text"]]
-    text: Required[str]  # The text input to the model.
-    prompt_cache_breakpoint: Mapping[str, Any] | None
+    type: 'Required[Literal["input_text"]]'
+    text: 'Required[str]'  # The text input to the model.
+    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
 
 
 class ResponseInputTextParam(TypedDict, total=False):
     """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_text"]]
-    text: Required[str]  # The text input to the model.
-    prompt_cache_breakpoint: Mapping[str, Any] | None
+    type: 'Required[Literal["input_text"]]'
+    text: 'Required[str]'  # The text input to the model.
+    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
 
 
 class ResponseOutputMessageParam(TypedDict, total=False):
     """The ``dict`` form of ``OutputMessage`` (the official SDK's request type)."""
 
-    type: Required[Literal["message"]]
-    id: Required[str]  # The unique ID of the output message.
-    content: Required[Iterable[OutputTextContentParam | RefusalContentParam]]  # The content of the output message.
-    role: Required[Literal["assistant"] | str]  # The role of the output message.
-    status: Required[Literal["in_progress", "completed", "incomplete"] | str]  # The status of the message input.
-    phase: Literal["commentary", "final_answer"] | str | None
+    type: 'Required[Literal["message"]]'
+    id: 'Required[str]'  # The unique ID of the output message.
+    content: 'Required[Iterable[OutputTextContentParam | RefusalContentParam]]'  # The content of the output message.
+    role: 'Required[Literal["assistant"] | str]'  # The role of the output message.
+    status: 'Required[Literal["in_progress", "completed", "incomplete"] | str]'  # The status of the message input.
+    phase: 'Literal["commentary", "final_answer"] | str | None'
 
 
 class ResponseOutputRefusalParam(TypedDict, total=False):
     """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["refusal"]]
-    refusal: Required[str]  # The refusal explanation from the model.
+    type: 'Required[Literal["refusal"]]'
+    refusal: 'Required[str]'  # The refusal explanation from the model.
 
 
 class ResponseOutputTextParam(TypedDict, total=False):
     """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["output_text"]]
-    annotations: Required[Iterable[Mapping[str, Any]]]  # The annotations of the text output.
-    logprobs: Required[Iterable[Mapping[str, Any]]]
-    text: Required[str]  # The text output from the model.
+    type: 'Required[Literal["output_text"]]'
+    annotations: 'Required[Iterable[Mapping[str, Any]]]'  # The annotations of the text output.
+    logprobs: 'Required[Iterable[Mapping[str, Any]]]'
+    text: 'Required[str]'  # The text output from the model.
 
 
 class ResponseReasoningItemParam(TypedDict, total=False):
     """The ``dict`` form of ``ReasoningItem`` (the official SDK's request type)."""
 
-    type: Required[Literal["reasoning"]]
-    id: Required[str]  # The unique identifier of the reasoning content.
-    summary: Required[Iterable[Mapping[str, Any]]]  # Reasoning summary content.
-    content: Iterable[Mapping[str, Any]]  # Reasoning text content.
-    encrypted_content: str | None
-    status: Literal["in_progress", "completed", "incomplete"] | str  # The status of the item.
+    type: 'Required[Literal["reasoning"]]'
+    id: 'Required[str]'  # The unique identifier of the reasoning content.
+    summary: 'Required[Iterable[Mapping[str, Any]]]'  # Reasoning summary content.
+    content: 'Iterable[Mapping[str, Any]]'  # Reasoning text content.
+    encrypted_content: 'str | None'
+    status: 'Literal["in_progress", "completed", "incomplete"] | str'  # The status of the item.
 
 
 class ResponseTextConfigParam(TypedDict, total=False):
     """The ``dict`` form of ``ResponseTextParam`` (the official SDK's request type)."""
 
-    format: Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam
-    verbosity: Literal["low", "medium", "high"] | str | None
+    format: 'Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam'
+    verbosity: 'Literal["low", "medium", "high"] | str | None'
 
 
 class ResponseToolSearchOutputItemParamParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolSearchOutputItemParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["tool_search_output"]]
-    tools: Required[Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam]]  # The loaded tool definitions returned by the tool search output.
-    id: str | None
-    call_id: str | None
-    execution: Literal["server", "client"] | str  # Whether tool search was executed by the server or by the client.
-    status: Literal["in_progress", "completed", "incomplete"] | str | None
+    type: 'Required[Literal["tool_search_output"]]'
+    tools: 'Required[Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam]]'  # The loaded tool definitions returned by the tool search output.
+    id: 'str | None'
+    call_id: 'str | None'
+    execution: 'Literal["server", "client"] | str'  # Whether tool search was executed by the server or by the client.
+    status: 'Literal["in_progress", "completed", "incomplete"] | str | None'
 
 
 class TextContentBlockParam(TypedDict, total=False):
     """The ``dict`` form of ``TextContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["text"]]
-    text: Required[str]
+    type: 'Required[Literal["text"]]'
+    text: 'Required[str]'
 
 
 class ToolChoiceAllowedParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolChoiceAllowed`` (the official SDK's request type)."""
 
-    type: Required[Literal["allowed_tools"]]
-    mode: Required[Literal["auto", "required"] | str]  # Constrains the tools available to the model to a pre-defined set.
-    tools: Required[Iterable[Mapping[str, Any]]]  # A list of tool definitions that the model should be allowed to call.
+    type: 'Required[Literal["allowed_tools"]]'
+    mode: 'Required[Literal["auto", "required"] | str]'  # Constrains the tools available to the model to a pre-defined set.
+    tools: 'Required[Iterable[Mapping[str, Any]]]'  # A list of tool definitions that the model should be allowed to call.
 
 
 class ToolChoiceApplyPatchParam(TypedDict, total=False):
     """The ``dict`` form of ``SpecificApplyPatchParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["apply_patch"]]
+    type: 'Required[Literal["apply_patch"]]'
 
 
 class ToolChoiceCustomParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolChoiceCustom`` (the official SDK's request type)."""
 
-    type: Required[Literal["custom"]]
-    name: Required[str]  # The name of the custom tool to call.
+    type: 'Required[Literal["custom"]]'
+    name: 'Required[str]'  # The name of the custom tool to call.
 
 
 class ToolChoiceShellParam(TypedDict, total=False):
     """The ``dict`` form of ``SpecificFunctionShellParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["shell"]]
+    type: 'Required[Literal["shell"]]'
 
 
 class ToolChoiceTypesParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
 
-    type: Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+    type: 'Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]'
 
 
 class ToolSearchOutputNamespaceToolParam(TypedDict, total=False):
     """The ``dict`` form of ``NamespaceToolParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["namespace"]]
-    description: Required[str]  # A description of the namespace shown to the model.
-    name: Required[str]  # The namespace name used in tool calls (for example, `crm`).
-    tools: Required[Iterable[Mapping[str, Any]]]  # The function/custom tools available inside this namespace.
+    type: 'Required[Literal["namespace"]]'
+    description: 'Required[str]'  # A description of the namespace shown to the model.
+    name: 'Required[str]'  # The namespace name used in tool calls (for example, `crm`).
+    tools: 'Required[Iterable[Mapping[str, Any]]]'  # The function/custom tools available inside this namespace.
 
 
 class WebSearchPreviewToolParam(TypedDict, total=False):
     """The ``dict`` form of ``WebSearchPreviewTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
-    search_content_types: Iterable[Literal["text", "image"] | str]
-    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
-    user_location: Mapping[str, Any] | None
+    type: 'Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]'
+    search_content_types: 'Iterable[Literal["text", "image"] | str]'
+    search_context_size: 'Literal["low", "medium", "high"] | str'  # High level guidance for the amount of context window space to use for the search.
+    user_location: 'Mapping[str, Any] | None'
 
 
 class WebSearchToolParam(TypedDict, total=False):
     """The ``dict`` form of ``WebSearchTool`` (the official SDK's request type)."""
 
-    type: Required[Literal["web_search", "web_search_2025_08_26"]]
-    external_web_access: bool  # Allow live internet access for web search.
-    filters: Mapping[str, Any] | None
-    search_context_size: Literal["low", "medium", "high"] | str  # High level guidance for the amount of context window space to use for the search.
-    user_location: Mapping[str, Any] | None
+    type: 'Required[Literal["web_search", "web_search_2025_08_26"]]'
+    external_web_access: 'bool'  # Allow live internet access for web search.
+    filters: 'Mapping[str, Any] | None'
+    search_context_size: 'Literal["low", "medium", "high"] | str'  # High level guidance for the amount of context window space to use for the search.
+    user_location: 'Mapping[str, Any] | None'
 
 
 BetaComputerActionListParam = Mapping[str, Any]

@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the shared API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -15,16 +13,19 @@ __all__ = ["CallableToolAllowedCaller", "ChatCompletionReasoningEffort", "ChatMo
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
 
-class CodeInterpreterFileOutput(BaseModel, tag_field="type", tag="files"):
-    """Code interpreter file output"""
-
-    type: ClassVar[Literal["files"]] = "files"
-    files: list[CodeInterpreterFileOutputFilesItem] = _REQUIRED
+CallableToolAllowedCaller = Literal["direct", "programmatic"] | str
 
 
 class CodeInterpreterFileOutputFilesItem(BaseModel):
     file_id: str = _REQUIRED  # The ID of the file.
     mime_type: str = _REQUIRED  # The MIME type of the file.
+
+
+class CodeInterpreterFileOutput(BaseModel, tag_field="type", tag="files"):
+    """Code interpreter file output"""
+
+    type: ClassVar[Literal["files"]] = "files"
+    files: list[CodeInterpreterFileOutputFilesItem] = _REQUIRED
 
 
 class CodeInterpreterTextOutput(BaseModel, tag_field="type", tag="logs"):
@@ -84,16 +85,6 @@ class ComparisonFilter_Nin(ComparisonFilter, tag="nin"):
     type = "nin"
 
 
-class CompletionUsage(BaseModel):
-    """Usage statistics for the completion request."""
-
-    completion_tokens: int = _REQUIRED  # Number of tokens in the generated completion.
-    prompt_tokens: int = _REQUIRED  # Number of tokens in the prompt.
-    total_tokens: int = _REQUIRED  # Total number of tokens used in the request (prompt + completion).
-    completion_tokens_details: CompletionUsageCompletionTokensDetails | None = None  # Breakdown of tokens used in a completion.
-    prompt_tokens_details: CompletionUsagePromptTokensDetails | None = None  # Breakdown of tokens used in the prompt.
-
-
 class CompletionUsageCompletionTokensDetails(BaseModel):
     """Breakdown of tokens used in a completion."""
 
@@ -112,6 +103,16 @@ class CompletionUsagePromptTokensDetails(BaseModel):
     cached_tokens: int | None = None  # Cached tokens present in the prompt.
     image_tokens: int | None = None  # Image input tokens present in the prompt.
     text_tokens: int | None = None  # Text input tokens present in the prompt.
+
+
+class CompletionUsage(BaseModel):
+    """Usage statistics for the completion request."""
+
+    completion_tokens: int = _REQUIRED  # Number of tokens in the generated completion.
+    prompt_tokens: int = _REQUIRED  # Number of tokens in the prompt.
+    total_tokens: int = _REQUIRED  # Total number of tokens used in the request (prompt + completion).
+    completion_tokens_details: CompletionUsageCompletionTokensDetails | None = None  # Breakdown of tokens used in a completion.
+    prompt_tokens_details: CompletionUsagePromptTokensDetails | None = None  # Breakdown of tokens used in the prompt.
 
 
 class CompoundFilter(BaseModel, tag_field="type", tag="and"):
@@ -134,6 +135,18 @@ class ContainerFileCitationParam(BaseModel, tag_field="type", tag="container_fil
     file_id: str = _REQUIRED  # The ID of the container file.
     filename: str = _REQUIRED  # The filename of the container file cited.
     start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
+
+
+Metadata = dict[str, str] | None
+PromptCacheModeEnum = Literal["implicit", "explicit"] | str
+PromptCacheTTLEnum = Literal["30m"] | str
+
+
+class PromptCacheOptionsParam(BaseModel):
+    """Prompt cache options"""
+
+    mode: PromptCacheModeEnum | None = None  # Controls whether OpenAI automatically creates an implicit cache breakpoint.
+    ttl: PromptCacheTTLEnum | None = None  # The minimum lifetime applied to every implicit and explicit cache breakpoint written by the request.
 
 
 class CreateModelResponseProperties(BaseModel):
@@ -179,11 +192,25 @@ class FileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
     index: int = _REQUIRED  # The index of the file in the list of files.
 
 
+FileInputDetail = Literal["auto", "low", "high"] | str
+FunctionParameters = dict[str, Any]  # The parameters the functions accepts, described as a JSON Schema object.
+
+
 class FunctionObject(BaseModel):
     name: str = _REQUIRED  # The name of the function to be called.
     description: str | None = None  # A description of what the function does, used by the model to choose when and how to call the fun...
     parameters: FunctionParameters | None = None
     strict: bool | None = None
+
+
+ImageDetail = Literal["low", "high", "auto", "original"] | str
+InputFidelity = Literal["high", "low"] | str  # Control how much effort the model will exert to match the style and features, especially facial f...
+
+
+class PromptCacheBreakpointConfig(BaseModel):
+    """Prompt cache breakpoint"""
+
+    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
 class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
@@ -225,6 +252,20 @@ class MCPListToolsTool(BaseModel):
     description: str | None = None
 
 
+class MCPToolFilter(BaseModel):
+    """MCP tool filter"""
+
+    read_only: bool | None = None  # Indicates whether or not a tool modifies data or is read-only.
+    tool_names: list[str] | None = None  # List of allowed tool names.
+
+
+class MCPToolRequireApprovalOption1(BaseModel):
+    """MCP tool approval filter"""
+
+    always: MCPToolFilter | None = None
+    never: MCPToolFilter | None = None
+
+
 class MCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
@@ -242,18 +283,7 @@ class MCPTool(BaseModel, tag_field="type", tag="mcp"):
     tunnel_id: str | None = None  # The Secure MCP Tunnel ID to use instead of a direct server URL.
 
 
-class MCPToolFilter(BaseModel):
-    """MCP tool filter"""
-
-    read_only: bool | None = None  # Indicates whether or not a tool modifies data or is read-only.
-    tool_names: list[str] | None = None  # List of allowed tool names.
-
-
-class MCPToolRequireApprovalOption1(BaseModel):
-    """MCP tool approval filter"""
-
-    always: MCPToolFilter | None = None
-    never: MCPToolFilter | None = None
+ModelIdsShared = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str
 
 
 class ModelResponseProperties(BaseModel):
@@ -267,17 +297,16 @@ class ModelResponseProperties(BaseModel):
     user: str | None = None  # This field is being replaced by `safety_identifier` and `prompt_cache_key`.
 
 
+ModerationMode = Literal["score", "block"] | str
+
+
 class ModerationConfigParam(BaseModel):
     """The moderation policy for the response input."""
 
     mode: ModerationMode = _REQUIRED
 
 
-class ModerationParam(BaseModel):
-    """Configuration for running moderation on the input and output of this response."""
-
-    model: str = _REQUIRED  # The moderation model to use for moderated completions, e.g.
-    policy: ModerationPolicyParam | None = None
+ModerationInputType = Literal["text", "image"] | str
 
 
 class ModerationPolicyParam(BaseModel):
@@ -285,6 +314,13 @@ class ModerationPolicyParam(BaseModel):
 
     input: ModerationConfigParam | None = None
     output: ModerationConfigParam | None = None
+
+
+class ModerationParam(BaseModel):
+    """Configuration for running moderation on the input and output of this response."""
+
+    model: str = _REQUIRED  # The moderation model to use for moderated completions, e.g.
+    policy: ModerationPolicyParam | None = None
 
 
 class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
@@ -298,12 +334,19 @@ class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result")
     model: str = _REQUIRED  # The moderation model that produced this result.
 
 
+OrderEnum = Literal["asc", "desc"] | str
+
+
 class OutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
     type: ClassVar[Literal["output_audio"]] = "output_audio"
     data: str = _REQUIRED  # Base64-encoded audio data from the model.
     transcript: str = _REQUIRED  # The transcript of the audio data from the model.
+
+
+ParallelToolCalls = bool  # Whether to enable [parallel function calling](/docs/guides/function-calling#configuring-parallel-...
+ResponsePromptVariables = dict[str, str | InputTextContent | InputImageContent | InputFileContent] | None
 
 
 class Prompt2(BaseModel):
@@ -314,10 +357,7 @@ class Prompt2(BaseModel):
     version: str | None = None
 
 
-class PromptCacheBreakpointConfig(BaseModel):
-    """Prompt cache breakpoint"""
-
-    mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
+Prompt = Prompt2 | None
 
 
 class PromptCacheBreakpointParam(BaseModel):
@@ -326,11 +366,7 @@ class PromptCacheBreakpointParam(BaseModel):
     mode: Literal["explicit"] | str = _REQUIRED  # The breakpoint mode.
 
 
-class PromptCacheOptionsParam(BaseModel):
-    """Prompt cache options"""
-
-    mode: PromptCacheModeEnum | None = None  # Controls whether OpenAI automatically creates an implicit cache breakpoint.
-    ttl: PromptCacheTTLEnum | None = None  # The minimum lifetime applied to every implicit and explicit cache breakpoint written by the request.
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
 
 
 class ResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
@@ -339,11 +375,7 @@ class ResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     type: ClassVar[Literal["json_object"]] = "json_object"
 
 
-class ResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
-    """JSON schema"""
-
-    type: ClassVar[Literal["json_schema"]] = "json_schema"
-    json_schema: ResponseFormatJsonSchemaJsonSchema = _REQUIRED  # Structured Outputs configuration options, including a JSON Schema.
+ResponseFormatJsonSchemaSchema = dict[str, Any]  # The schema for the response format, described as a JSON Schema object.
 
 
 class ResponseFormatJsonSchemaJsonSchema(BaseModel):
@@ -353,6 +385,13 @@ class ResponseFormatJsonSchemaJsonSchema(BaseModel):
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
     schema: ResponseFormatJsonSchemaSchema | None = None
     strict: bool | None = None
+
+
+class ResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
+    """JSON schema"""
+
+    type: ClassVar[Literal["json_schema"]] = "json_schema"
+    json_schema: ResponseFormatJsonSchemaJsonSchema = _REQUIRED  # Structured Outputs configuration options, including a JSON Schema.
 
 
 class ResponseFormatText(BaseModel, tag_field="type", tag="text"):
@@ -374,6 +413,9 @@ class ResponseFormatTextPython(BaseModel, tag_field="type", tag="python"):
     type: ClassVar[Literal["python"]] = "python"
 
 
+StopConfiguration = str | list[str]  # Not supported with latest reasoning models `o3` and `o4-mini`.
+
+
 class ToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
@@ -389,11 +431,21 @@ class ToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     name: str | None = None
 
 
+ToolChoiceOptions = Literal["none", "auto", "required"] | str  # Controls which (if any) tool is called by the model.
+
+
 class TranscriptTextUsageDuration(BaseModel, tag_field="type", tag="duration"):
     """Duration Usage"""
 
     type: ClassVar[Literal["duration"]] = "duration"
     seconds: float = _REQUIRED  # Duration of the input audio in seconds.
+
+
+class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
+    """Details about the input tokens billed for this request."""
+
+    audio_tokens: int | None = None  # Number of audio tokens billed for this request.
+    text_tokens: int | None = None  # Number of text tokens billed for this request.
 
 
 class TranscriptTextUsageTokens(BaseModel, tag_field="type", tag="tokens"):
@@ -404,13 +456,6 @@ class TranscriptTextUsageTokens(BaseModel, tag_field="type", tag="tokens"):
     output_tokens: int = _REQUIRED  # Number of output tokens generated.
     total_tokens: int = _REQUIRED  # Total number of tokens used (input + output).
     input_token_details: TranscriptTextUsageTokensInputTokenDetails | None = None  # Details about the input tokens billed for this request.
-
-
-class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
-    """Details about the input tokens billed for this request."""
-
-    audio_tokens: int | None = None  # Number of audio tokens billed for this request.
-    text_tokens: int | None = None  # Number of text tokens billed for this request.
 
 
 class TranscriptionLanguage(BaseModel):
@@ -427,35 +472,19 @@ class UrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
     url: str = _REQUIRED  # The URL of the cited resource.
 
 
+VectorStoreFileAttributes = dict[str, bool | float | str] | None
+Verbosity = Literal["low", "medium", "high"] | str | None
+
+
 class VoiceIdsOrCustomVoiceOption2(BaseModel):
     """Custom voice reference."""
 
     id: str = _REQUIRED  # The custom voice ID, e.g.
 
 
-CallableToolAllowedCaller = Literal["direct", "programmatic"] | str
-FileInputDetail = Literal["auto", "low", "high"] | str
-FunctionParameters = dict[str, Any]  # The parameters the functions accepts, described as a JSON Schema object.
-ImageDetail = Literal["low", "high", "auto", "original"] | str
-InputFidelity = Literal["high", "low"] | str  # Control how much effort the model will exert to match the style and features, especially facial f...
-Metadata = dict[str, str] | None
-ModelIdsShared = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.5-2026-04-23", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-mini-2026-03-17", "gpt-5.4-nano-2026-03-17", "gpt-5.3-chat-latest", "gpt-5.2", "gpt-5.2-2025-12-11", "gpt-5.2-chat-latest", "gpt-5.2-pro", "gpt-5.2-pro-2025-12-11", "gpt-5.1", "gpt-5.1-2025-11-13", "gpt-5.1-codex", "gpt-5.1-mini", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-5-chat-latest", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3", "o3-2025-04-16", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "o1-preview", "o1-preview-2024-09-12", "o1-mini", "o1-mini-2024-09-12", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17", "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17", "gpt-4o-search-preview", "gpt-4o-mini-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview-2025-03-11", "chatgpt-4o-latest", "codex-mini-latest", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"] | str
-ModerationInputType = Literal["text", "image"] | str
-ModerationMode = Literal["score", "block"] | str
-OrderEnum = Literal["asc", "desc"] | str
-ParallelToolCalls = bool  # Whether to enable [parallel function calling](/docs/guides/function-calling#configuring-parallel-...
-Prompt = Prompt2 | None
-PromptCacheModeEnum = Literal["implicit", "explicit"] | str
-PromptCacheTTLEnum = Literal["30m"] | str
-ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None
-ResponseFormatJsonSchemaSchema = dict[str, Any]  # The schema for the response format, described as a JSON Schema object.
-ResponsePromptVariables = dict[str, str | InputTextContent | InputImageContent | InputFileContent] | None
-StopConfiguration = str | list[str]  # Not supported with latest reasoning models `o3` and `o4-mini`.
-ToolChoiceOptions = Literal["none", "auto", "required"] | str  # Controls which (if any) tool is called by the model.
-VectorStoreFileAttributes = dict[str, bool | float | str] | None
-Verbosity = Literal["low", "medium", "high"] | str | None
 VoiceIdsOrCustomVoice = Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | str | VoiceIdsOrCustomVoiceOption2  # A built-in voice name or a custom voice reference.
 VoiceIdsShared = Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | str
+
 
 # Names of the official `openai` SDK.
 ChatCompletionReasoningEffort = ReasoningEffort
@@ -486,42 +515,42 @@ if TYPE_CHECKING:
 class DecisionInputTextParam(TypedDict, total=False):
     """The ``dict`` form of ``InputTextContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_text"]]
-    text: Required[str]  # The text input to the model.
-    prompt_cache_breakpoint: Mapping[str, Any]
+    type: 'Required[Literal["input_text"]]'
+    text: 'Required[str]'  # The text input to the model.
+    prompt_cache_breakpoint: 'Mapping[str, Any]'
 
 
 class InputImageContentParam(TypedDict, total=False):
     """The ``dict`` form of ``InputImageContent`` (the official SDK's request type)."""
 
-    type: Required[Literal["input_image"]]
-    detail: Required[Literal["low", "high", "auto", "original"] | str]  # The detail level of the image to be sent to the model.
-    file_id: str | None
-    image_url: str | None
-    prompt_cache_breakpoint: Mapping[str, Any]
+    type: 'Required[Literal["input_image"]]'
+    detail: 'Required[Literal["low", "high", "auto", "original"] | str]'  # The detail level of the image to be sent to the model.
+    file_id: 'str | None'
+    image_url: 'str | None'
+    prompt_cache_breakpoint: 'Mapping[str, Any]'
 
 
 class ResponsePromptParam(TypedDict, total=False):
     """The ``dict`` form of ``Prompt2`` (the official SDK's request type)."""
 
-    id: Required[str]  # The unique identifier of the prompt template to use.
-    variables: Mapping[str, str | DecisionInputTextParam | InputImageContentParam | Mapping[str, Any]] | None
-    version: str | None
+    id: 'Required[str]'  # The unique identifier of the prompt template to use.
+    variables: 'Mapping[str, str | DecisionInputTextParam | InputImageContentParam | Mapping[str, Any]] | None'
+    version: 'str | None'
 
 
 class ToolChoiceFunctionParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolChoiceFunction`` (the official SDK's request type)."""
 
-    type: Required[Literal["function"]]
-    name: Required[str]  # The name of the function to call.
+    type: 'Required[Literal["function"]]'
+    name: 'Required[str]'  # The name of the function to call.
 
 
 class ToolChoiceMcpParam(TypedDict, total=False):
     """The ``dict`` form of ``ToolChoiceMCP`` (the official SDK's request type)."""
 
-    type: Required[Literal["mcp"]]
-    server_label: Required[str]  # The label of the MCP server to use.
-    name: str | None
+    type: 'Required[Literal["mcp"]]'
+    server_label: 'Required[str]'  # The label of the MCP server to use.
+    name: 'str | None'
 
 
 RealtimeToolsConfigParam = Mapping[str, Any]

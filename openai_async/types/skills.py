@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the skills API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -47,14 +45,6 @@ class SetDefaultSkillVersionBody(BaseModel):
     default_version: str = _REQUIRED  # The skill version number to set as default.
 
 
-class SkillListResource(BaseModel):
-    data: list[SkillResource] = _REQUIRED  # A list of items
-    first_id: str | None = _REQUIRED
-    has_more: bool = _REQUIRED  # Whether there are more items available.
-    last_id: str | None = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
-
-
 class SkillResource(BaseModel):
     id: str = _REQUIRED  # Unique identifier for the skill.
     created_at: int = _REQUIRED  # Unix timestamp (seconds) for when the skill was created.
@@ -65,8 +55,8 @@ class SkillResource(BaseModel):
     object: Literal["skill"] | str = _REQUIRED  # The object type, which is `skill`.
 
 
-class SkillVersionListResource(BaseModel):
-    data: list[SkillVersionResource] = _REQUIRED  # A list of items
+class SkillListResource(BaseModel):
+    data: list[SkillResource] = _REQUIRED  # A list of items
     first_id: str | None = _REQUIRED
     has_more: bool = _REQUIRED  # Whether there are more items available.
     last_id: str | None = _REQUIRED
@@ -81,6 +71,14 @@ class SkillVersionResource(BaseModel):
     object: Literal["skill.version"] | str = _REQUIRED  # The object type, which is `skill.version`.
     skill_id: str = _REQUIRED  # Identifier of the skill for this version.
     version: str = _REQUIRED  # Version number for this skill.
+
+
+class SkillVersionListResource(BaseModel):
+    data: list[SkillVersionResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
 
 
 # Names of the official `openai` SDK.
@@ -100,10 +98,10 @@ if TYPE_CHECKING:
 class SkillListParams(TypedDict, total=False):
     """The ``dict`` form of ``SkillListResource`` (the official SDK's request type)."""
 
-    data: Required[Iterable[Mapping[str, Any]]]  # A list of items
-    first_id: Required[str | None]
-    has_more: Required[bool]  # Whether there are more items available.
-    last_id: Required[str | None]
-    object: Required[Literal["list"] | str]  # The type of object returned, must be `list`.
+    data: 'Required[Iterable[Mapping[str, Any]]]'  # A list of items
+    first_id: 'Required[str | None]'
+    has_more: 'Required[bool]'  # Whether there are more items available.
+    last_id: 'Required[str | None]'
+    object: 'Required[Literal["list"] | str]'  # The type of object returned, must be `list`.
 
 

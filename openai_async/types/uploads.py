@@ -2,13 +2,13 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the uploads API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
+
+from . import files as _files
 
 __all__ = ["AddUploadPartRequest", "CompleteUploadRequest", "CreateUploadRequest", "Upload", "UploadCreateParams", "UploadPart"]
 
@@ -55,10 +55,6 @@ class UploadPart(BaseModel):
     upload_id: str = _REQUIRED  # The ID of the Upload object that this Part was added to.
 
 
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import files as _files  # noqa: E402
-
-
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
@@ -71,10 +67,10 @@ if TYPE_CHECKING:
 class UploadCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateUploadRequest`` (the official SDK's request type)."""
 
-    bytes: Required[int]  # The number of bytes in the file you are uploading.
-    filename: Required[str]  # The name of the file to upload.
-    mime_type: Required[str]  # The MIME type of the file.
-    purpose: Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]  # The intended purpose of the uploaded file.
-    expires_after: Mapping[str, Any]
+    bytes: 'Required[int]'  # The number of bytes in the file you are uploading.
+    filename: 'Required[str]'  # The name of the file to upload.
+    mime_type: 'Required[str]'  # The MIME type of the file.
+    purpose: 'Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]'  # The intended purpose of the uploaded file.
+    expires_after: 'Mapping[str, Any]'
 
 

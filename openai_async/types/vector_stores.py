@@ -2,13 +2,13 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the vector stores API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from .._core.model import Alternatives, BaseModel
+
+from . import shared as _shared
 
 __all__ = ["AutoChunkingStrategyRequestParam", "AutoFileChunkingStrategyParam", "ChunkingStrategyRequestParam", "CreateVectorStoreFileBatchRequest", "CreateVectorStoreFileRequest", "CreateVectorStoreRequest", "DeleteVectorStoreFileResponse", "DeleteVectorStoreResponse", "FileBatchCreateParams", "FileChunkingStrategyParam", "ListVectorStoreFilesResponse", "ListVectorStoresResponse", "OtherChunkingStrategyResponseParam", "OtherFileChunkingStrategyObject", "StaticChunkingStrategy", "StaticChunkingStrategyRequestParam", "StaticChunkingStrategyResponseParam", "StaticFileChunkingStrategy", "StaticFileChunkingStrategyObject", "StaticFileChunkingStrategyObjectParam", "StaticFileChunkingStrategyParam", "UpdateVectorStoreFileAttributesRequest", "UpdateVectorStoreRequest", "VectorStore", "VectorStoreCreateParams", "VectorStoreDeleted", "VectorStoreExpirationAfter", "VectorStoreFile", "VectorStoreFileBatch", "VectorStoreFileBatchObject", "VectorStoreFileBatchObjectFileCounts", "VectorStoreFileContentResponse", "VectorStoreFileContentResponseDataItem", "VectorStoreFileObject", "VectorStoreFileObjectLastError", "VectorStoreObject", "VectorStoreObjectFileCounts", "VectorStoreSearchParams", "VectorStoreSearchRequest", "VectorStoreSearchRequestRankingOptions", "VectorStoreSearchResponse", "VectorStoreSearchResultContentObject", "VectorStoreSearchResultItem", "VectorStoreSearchResultsPage", "VectorStoreUpdateParams"]
 
@@ -21,6 +21,27 @@ class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
     type: ClassVar[Literal["auto"]] = "auto"
 
 
+class StaticChunkingStrategy(BaseModel):
+    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
+
+
+class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
+    """Static Chunking Strategy"""
+
+    type: ClassVar[Literal["static"]] = "static"
+    static: StaticChunkingStrategy = _REQUIRED
+
+
+ChunkingStrategyRequestParam = AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam  # The chunking strategy used to chunk the file(s).
+
+
+class CreateVectorStoreFileRequest(BaseModel):
+    file_id: str = _REQUIRED  # A [File](/docs/api-reference/files) ID that the vector store should use.
+    attributes: _shared.VectorStoreFileAttributes | None = None
+    chunking_strategy: ChunkingStrategyRequestParam | None = None
+
+
 class CreateVectorStoreFileBatchRequest(BaseModel):
     attributes: _shared.VectorStoreFileAttributes | None = None
     chunking_strategy: ChunkingStrategyRequestParam | None = None
@@ -28,10 +49,11 @@ class CreateVectorStoreFileBatchRequest(BaseModel):
     files: list[CreateVectorStoreFileRequest] | None = None  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
 
 
-class CreateVectorStoreFileRequest(BaseModel):
-    file_id: str = _REQUIRED  # A [File](/docs/api-reference/files) ID that the vector store should use.
-    attributes: _shared.VectorStoreFileAttributes | None = None
-    chunking_strategy: ChunkingStrategyRequestParam | None = None
+class VectorStoreExpirationAfter(BaseModel):
+    """Vector store expiration policy"""
+
+    anchor: Literal["last_active_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
+    days: int = _REQUIRED  # The number of days after the anchor time that the vector store will expire.
 
 
 class CreateVectorStoreRequest(BaseModel):
@@ -55,38 +77,10 @@ class DeleteVectorStoreResponse(BaseModel):
     object: Literal["vector_store.deleted"] | str = _REQUIRED
 
 
-class ListVectorStoreFilesResponse(BaseModel):
-    data: list[VectorStoreFileObject] = _REQUIRED
-    first_id: str = _REQUIRED
-    has_more: bool = _REQUIRED
-    last_id: str = _REQUIRED
-    object: str = _REQUIRED
-
-
-class ListVectorStoresResponse(BaseModel):
-    data: list[VectorStoreObject] = _REQUIRED
-    first_id: str = _REQUIRED
-    has_more: bool = _REQUIRED
-    last_id: str = _REQUIRED
-    object: str = _REQUIRED
-
-
 class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other"):
     """Other Chunking Strategy"""
 
     type: ClassVar[Literal["other"]] = "other"
-
-
-class StaticChunkingStrategy(BaseModel):
-    chunk_overlap_tokens: int = _REQUIRED  # The number of tokens that overlap between chunks.
-    max_chunk_size_tokens: int = _REQUIRED  # The maximum number of tokens in each chunk.
-
-
-class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
-    """Static Chunking Strategy"""
-
-    type: ClassVar[Literal["static"]] = "static"
-    static: StaticChunkingStrategy = _REQUIRED
 
 
 class StaticChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="static"):
@@ -96,54 +90,11 @@ class StaticChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="stat
     static: StaticChunkingStrategy = _REQUIRED
 
 
-class UpdateVectorStoreFileAttributesRequest(BaseModel):
-    attributes: _shared.VectorStoreFileAttributes = _REQUIRED
+class VectorStoreFileObjectLastError(BaseModel):
+    """The last error associated with this vector store file."""
 
-
-class UpdateVectorStoreRequest(BaseModel):
-    expires_after: Any = None
-    metadata: _shared.Metadata | None = None
-    name: str | None = None  # The name of the vector store.
-
-
-class VectorStoreExpirationAfter(BaseModel):
-    """Vector store expiration policy"""
-
-    anchor: Literal["last_active_at"] | str = _REQUIRED  # Anchor timestamp after which the expiration policy applies.
-    days: int = _REQUIRED  # The number of days after the anchor time that the vector store will expire.
-
-
-class VectorStoreFileBatchObject(BaseModel):
-    """Vector store file batch"""
-
-    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
-    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store files batch was created.
-    file_counts: VectorStoreFileBatchObjectFileCounts = _REQUIRED
-    object: Literal["vector_store.files_batch"] | str = _REQUIRED  # The object type, which is always `vector_store.file_batch`.
-    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store files batch, which can be either `in_progress`, `completed`, `canc...
-    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
-
-
-class VectorStoreFileBatchObjectFileCounts(BaseModel):
-    cancelled: int = _REQUIRED  # The number of files that where cancelled.
-    completed: int = _REQUIRED  # The number of files that have been processed.
-    failed: int = _REQUIRED  # The number of files that have failed to process.
-    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
-    total: int = _REQUIRED  # The total number of files.
-
-
-class VectorStoreFileContentResponse(BaseModel):
-    """Represents the parsed content of a vector store file."""
-
-    data: list[VectorStoreFileContentResponseDataItem] = _REQUIRED  # Parsed content of the file.
-    has_more: bool = _REQUIRED  # Indicates if there are more content pages to fetch.
-    next_page: str | None = _REQUIRED
-    object: Literal["vector_store.file_content.page"] | str = _REQUIRED  # The object type, which is always `vector_store.file_content.page`
-
-
-class VectorStoreFileContentResponseDataItem(BaseModel):
-    text: str | None = None  # The text content
-    type: str | None = None  # The content type (currently only `"text"`)
+    code: Literal["server_error", "unsupported_file", "invalid_file"] | str = _REQUIRED  # One of `server_error`, `unsupported_file`, or `invalid_file`.
+    message: str = _REQUIRED  # A human-readable description of the error.
 
 
 class VectorStoreFileObject(BaseModel):
@@ -160,11 +111,20 @@ class VectorStoreFileObject(BaseModel):
     chunking_strategy: StaticChunkingStrategyResponseParam | OtherChunkingStrategyResponseParam | None = None  # The strategy used to chunk the file.
 
 
-class VectorStoreFileObjectLastError(BaseModel):
-    """The last error associated with this vector store file."""
+class ListVectorStoreFilesResponse(BaseModel):
+    data: list[VectorStoreFileObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
 
-    code: Literal["server_error", "unsupported_file", "invalid_file"] | str = _REQUIRED  # One of `server_error`, `unsupported_file`, or `invalid_file`.
-    message: str = _REQUIRED  # A human-readable description of the error.
+
+class VectorStoreObjectFileCounts(BaseModel):
+    cancelled: int = _REQUIRED  # The number of files that were cancelled.
+    completed: int = _REQUIRED  # The number of files that have been successfully processed.
+    failed: int = _REQUIRED  # The number of files that have failed to process.
+    in_progress: int = _REQUIRED  # The number of files that are currently being processed.
+    total: int = _REQUIRED  # The total number of files.
 
 
 class VectorStoreObject(BaseModel):
@@ -183,12 +143,62 @@ class VectorStoreObject(BaseModel):
     expires_at: int | None = None
 
 
-class VectorStoreObjectFileCounts(BaseModel):
-    cancelled: int = _REQUIRED  # The number of files that were cancelled.
-    completed: int = _REQUIRED  # The number of files that have been successfully processed.
+class ListVectorStoresResponse(BaseModel):
+    data: list[VectorStoreObject] = _REQUIRED
+    first_id: str = _REQUIRED
+    has_more: bool = _REQUIRED
+    last_id: str = _REQUIRED
+    object: str = _REQUIRED
+
+
+class UpdateVectorStoreFileAttributesRequest(BaseModel):
+    attributes: _shared.VectorStoreFileAttributes = _REQUIRED
+
+
+class UpdateVectorStoreRequest(BaseModel):
+    expires_after: Any = None
+    metadata: _shared.Metadata | None = None
+    name: str | None = None  # The name of the vector store.
+
+
+class VectorStoreFileBatchObjectFileCounts(BaseModel):
+    cancelled: int = _REQUIRED  # The number of files that where cancelled.
+    completed: int = _REQUIRED  # The number of files that have been processed.
     failed: int = _REQUIRED  # The number of files that have failed to process.
     in_progress: int = _REQUIRED  # The number of files that are currently being processed.
     total: int = _REQUIRED  # The total number of files.
+
+
+class VectorStoreFileBatchObject(BaseModel):
+    """Vector store file batch"""
+
+    id: str = _REQUIRED  # The identifier, which can be referenced in API endpoints.
+    created_at: int = _REQUIRED  # The Unix timestamp (in seconds) for when the vector store files batch was created.
+    file_counts: VectorStoreFileBatchObjectFileCounts = _REQUIRED
+    object: Literal["vector_store.files_batch"] | str = _REQUIRED  # The object type, which is always `vector_store.file_batch`.
+    status: Literal["in_progress", "completed", "cancelled", "failed"] | str = _REQUIRED  # The status of the vector store files batch, which can be either `in_progress`, `completed`, `canc...
+    vector_store_id: str = _REQUIRED  # The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-...
+
+
+class VectorStoreFileContentResponseDataItem(BaseModel):
+    text: str | None = None  # The text content
+    type: str | None = None  # The content type (currently only `"text"`)
+
+
+class VectorStoreFileContentResponse(BaseModel):
+    """Represents the parsed content of a vector store file."""
+
+    data: list[VectorStoreFileContentResponseDataItem] = _REQUIRED  # Parsed content of the file.
+    has_more: bool = _REQUIRED  # Indicates if there are more content pages to fetch.
+    next_page: str | None = _REQUIRED
+    object: Literal["vector_store.file_content.page"] | str = _REQUIRED  # The object type, which is always `vector_store.file_content.page`
+
+
+class VectorStoreSearchRequestRankingOptions(BaseModel):
+    """Ranking options for search."""
+
+    ranker: Literal["none", "auto", "default-2024-11-15"] | str | None = None  # Enable re-ranking; set to `none` to disable, which can help reduce latency.
+    score_threshold: float | None = None
 
 
 class VectorStoreSearchRequest(BaseModel):
@@ -197,13 +207,6 @@ class VectorStoreSearchRequest(BaseModel):
     max_num_results: int | None = None  # The maximum number of results to return.
     ranking_options: VectorStoreSearchRequestRankingOptions | None = None  # Ranking options for search.
     rewrite_query: bool | None = None  # Whether to rewrite the natural language query for vector search.
-
-
-class VectorStoreSearchRequestRankingOptions(BaseModel):
-    """Ranking options for search."""
-
-    ranker: Literal["none", "auto", "default-2024-11-15"] | str | None = None  # Enable re-ranking; set to `none` to disable, which can help reduce latency.
-    score_threshold: float | None = None
 
 
 class VectorStoreSearchResultContentObject(BaseModel, tag_field="type", tag="text"):
@@ -227,11 +230,6 @@ class VectorStoreSearchResultsPage(BaseModel):
     search_query: list[str] = _REQUIRED
 
 
-# Other areas, imported after this module's classes exist so that import cycles resolve.
-from . import shared as _shared  # noqa: E402
-
-ChunkingStrategyRequestParam = AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam  # The chunking strategy used to chunk the file(s).
-
 # Names of the official `openai` SDK.
 OtherFileChunkingStrategyObject = OtherChunkingStrategyResponseParam
 StaticFileChunkingStrategy = StaticChunkingStrategy
@@ -254,59 +252,59 @@ if TYPE_CHECKING:
 class AutoFileChunkingStrategyParam(TypedDict, total=False):
     """The ``dict`` form of ``AutoChunkingStrategyRequestParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["auto"]]
+    type: 'Required[Literal["auto"]]'
 
 
 class FileBatchCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVectorStoreFileBatchRequest`` (the official SDK's request type)."""
 
-    attributes: Mapping[str, str | float | bool] | None
-    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam
-    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
-    files: Iterable[Mapping[str, Any]]  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
+    attributes: 'Mapping[str, str | float | bool] | None'
+    chunking_strategy: 'AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam'
+    file_ids: 'Iterable[str]'  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
+    files: 'Iterable[Mapping[str, Any]]'  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
 
 
 class StaticFileChunkingStrategyObjectParam(TypedDict, total=False):
     """The ``dict`` form of ``StaticChunkingStrategyRequestParam`` (the official SDK's request type)."""
 
-    type: Required[Literal["static"]]
-    static: Required[StaticFileChunkingStrategyParam]
+    type: 'Required[Literal["static"]]'
+    static: 'Required[StaticFileChunkingStrategyParam]'
 
 
 class StaticFileChunkingStrategyParam(TypedDict, total=False):
     """The ``dict`` form of ``StaticChunkingStrategy`` (the official SDK's request type)."""
 
-    chunk_overlap_tokens: Required[int]  # The number of tokens that overlap between chunks.
-    max_chunk_size_tokens: Required[int]  # The maximum number of tokens in each chunk.
+    chunk_overlap_tokens: 'Required[int]'  # The number of tokens that overlap between chunks.
+    max_chunk_size_tokens: 'Required[int]'  # The maximum number of tokens in each chunk.
 
 
 class VectorStoreCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVectorStoreRequest`` (the official SDK's request type)."""
 
-    chunking_strategy: AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam  # The chunking strategy used to chunk the file(s).
-    description: str  # A description for the vector store.
-    expires_after: Mapping[str, Any]
-    file_ids: Iterable[str]  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
-    metadata: Mapping[str, str] | None
-    name: str  # The name of the vector store.
+    chunking_strategy: 'AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam'  # The chunking strategy used to chunk the file(s).
+    description: 'str'  # A description for the vector store.
+    expires_after: 'Mapping[str, Any]'
+    file_ids: 'Iterable[str]'  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
+    metadata: 'Mapping[str, str] | None'
+    name: 'str'  # The name of the vector store.
 
 
 class VectorStoreSearchParams(TypedDict, total=False):
     """The ``dict`` form of ``VectorStoreSearchRequest`` (the official SDK's request type)."""
 
-    query: Required[str | Iterable[str]]  # A query string for a search
-    filters: Mapping[str, Any]  # A filter to apply based on file attributes.
-    max_num_results: int  # The maximum number of results to return.
-    ranking_options: Mapping[str, Any]  # Ranking options for search.
-    rewrite_query: bool  # Whether to rewrite the natural language query for vector search.
+    query: 'Required[str | Iterable[str]]'  # A query string for a search
+    filters: 'Mapping[str, Any]'  # A filter to apply based on file attributes.
+    max_num_results: 'int'  # The maximum number of results to return.
+    ranking_options: 'Mapping[str, Any]'  # Ranking options for search.
+    rewrite_query: 'bool'  # Whether to rewrite the natural language query for vector search.
 
 
 class VectorStoreUpdateParams(TypedDict, total=False):
     """The ``dict`` form of ``UpdateVectorStoreRequest`` (the official SDK's request type)."""
 
-    expires_after: Any
-    metadata: Mapping[str, str] | None
-    name: str  # The name of the vector store.
+    expires_after: 'Any'
+    metadata: 'Mapping[str, str] | None'
+    name: 'str'  # The name of the vector store.
 
 
 FileChunkingStrategyParam = AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam

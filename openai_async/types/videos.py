@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the videos API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -22,6 +20,12 @@ class CreateVideoCharacterBody(BaseModel):
     video: bytes = _REQUIRED  # Video file used to create a character.
 
 
+class VideoReferenceInputParam(BaseModel):
+    """Reference to the completed video."""
+
+    id: str = _REQUIRED  # The identifier of the completed video.
+
+
 class CreateVideoEditJsonBody(BaseModel):
     """Create video edit JSON request"""
 
@@ -34,6 +38,9 @@ class CreateVideoEditMultipartBody(BaseModel):
 
     prompt: str = _REQUIRED  # Text prompt that describes how to edit the source video.
     video: bytes | VideoReferenceInputParam = _REQUIRED
+
+
+VideoSeconds = Literal["4", "8", "12"] | str
 
 
 class CreateVideoExtendJsonBody(BaseModel):
@@ -50,6 +57,15 @@ class CreateVideoExtendMultipartBody(BaseModel):
     prompt: str = _REQUIRED  # Updated text prompt that directs the extension generation.
     seconds: VideoSeconds = _REQUIRED  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
     video: bytes | VideoReferenceInputParam = _REQUIRED
+
+
+class ImageRefParam_2(BaseModel):
+    file_id: str | None = None
+    image_url: str | None = None  # A fully qualified URL or base64-encoded data URL.
+
+
+VideoModel = Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"] | str
+VideoSize = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str
 
 
 class CreateVideoJsonBody(BaseModel):
@@ -93,29 +109,14 @@ class Error_2(BaseModel):
     message: str = _REQUIRED  # A human-readable description of the error that was returned.
 
 
-class ImageRefParam_2(BaseModel):
-    file_id: str | None = None
-    image_url: str | None = None  # A fully qualified URL or base64-encoded data URL.
-
-
 class VideoCharacterResource(BaseModel):
     id: str | None = _REQUIRED
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) when the character was created.
     name: str | None = _REQUIRED
 
 
-class VideoListResource(BaseModel):
-    data: list[VideoResource] = _REQUIRED  # A list of items
-    first_id: str | None = _REQUIRED
-    has_more: bool = _REQUIRED  # Whether there are more items available.
-    last_id: str | None = _REQUIRED
-    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
-
-
-class VideoReferenceInputParam(BaseModel):
-    """Reference to the completed video."""
-
-    id: str = _REQUIRED  # The identifier of the completed video.
+VideoContentVariant = Literal["video", "thumbnail", "spritesheet"] | str
+VideoStatus = Literal["queued", "in_progress", "completed", "failed"] | str
 
 
 class VideoResource(BaseModel):
@@ -136,11 +137,13 @@ class VideoResource(BaseModel):
     status: VideoStatus = _REQUIRED  # Current lifecycle status of the video job.
 
 
-VideoContentVariant = Literal["video", "thumbnail", "spritesheet"] | str
-VideoModel = Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"] | str
-VideoSeconds = Literal["4", "8", "12"] | str
-VideoSize = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str
-VideoStatus = Literal["queued", "in_progress", "completed", "failed"] | str
+class VideoListResource(BaseModel):
+    data: list[VideoResource] = _REQUIRED  # A list of items
+    first_id: str | None = _REQUIRED
+    has_more: bool = _REQUIRED  # Whether there are more items available.
+    last_id: str | None = _REQUIRED
+    object: Literal["list"] | str = _REQUIRED  # The type of object returned, must be `list`.
+
 
 # Names of the official `openai` SDK.
 Video = VideoResource
@@ -158,19 +161,19 @@ if TYPE_CHECKING:
 class VideoCreateParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVideoJsonBody`` (the official SDK's request type)."""
 
-    prompt: Required[str]  # Text prompt that describes the video to generate.
-    input_reference: Mapping[str, Any]  # Optional reference object that guides generation.
-    model: str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]  # The video generation model to use (allowed values: sora-2, sora-2-pro).
-    seconds: Literal["4", "8", "12"] | str  # Clip duration in seconds (allowed values: 4, 8, 12).
-    size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
+    prompt: 'Required[str]'  # Text prompt that describes the video to generate.
+    input_reference: 'Mapping[str, Any]'  # Optional reference object that guides generation.
+    model: 'str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]'  # The video generation model to use (allowed values: sora-2, sora-2-pro).
+    seconds: 'Literal["4", "8", "12"] | str'  # Clip duration in seconds (allowed values: 4, 8, 12).
+    size: 'Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str'  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
 
 
 class VideoExtendParams(TypedDict, total=False):
     """The ``dict`` form of ``CreateVideoExtendJsonBody`` (the official SDK's request type)."""
 
-    prompt: Required[str]  # Updated text prompt that directs the extension generation.
-    seconds: Required[Literal["4", "8", "12"] | str]  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
-    video: Required[Mapping[str, Any]]  # Reference to the completed video to extend.
+    prompt: 'Required[str]'  # Updated text prompt that directs the extension generation.
+    seconds: 'Required[Literal["4", "8", "12"] | str]'  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
+    video: 'Required[Mapping[str, Any]]'  # Reference to the completed video to extend.
 
 
 VideoCreateCharacterResponse = VideoCharacterResource

@@ -2,8 +2,6 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the webhooks API area (generated from the OpenAPI spec)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -15,6 +13,12 @@ __all__ = ["BatchCancelledWebhookEvent", "BatchCompletedWebhookEvent", "BatchExp
 # Runtime default of required fields (see scripts/gen_types.py, Renderer.field_type).
 _REQUIRED: Any = None
 
+class WebhookBatchCancelledData(BaseModel):
+    """Event data payload."""
+
+    id: str = _REQUIRED  # The unique ID of the batch API request.
+
+
 class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     """batch.cancelled"""
 
@@ -25,7 +29,7 @@ class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchCancelledData(BaseModel):
+class WebhookBatchCompletedData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the batch API request.
@@ -41,7 +45,7 @@ class WebhookBatchCompleted(BaseModel, tag_field="type", tag="batch.completed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchCompletedData(BaseModel):
+class WebhookBatchExpiredData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the batch API request.
@@ -57,7 +61,7 @@ class WebhookBatchExpired(BaseModel, tag_field="type", tag="batch.expired"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchExpiredData(BaseModel):
+class WebhookBatchFailedData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the batch API request.
@@ -73,10 +77,10 @@ class WebhookBatchFailed(BaseModel, tag_field="type", tag="batch.failed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookBatchFailedData(BaseModel):
+class WebhookEvalRunCanceledData(BaseModel):
     """Event data payload."""
 
-    id: str = _REQUIRED  # The unique ID of the batch API request.
+    id: str = _REQUIRED  # The unique ID of the eval run.
 
 
 class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled"):
@@ -89,7 +93,7 @@ class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookEvalRunCanceledData(BaseModel):
+class WebhookEvalRunFailedData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the eval run.
@@ -105,7 +109,7 @@ class WebhookEvalRunFailed(BaseModel, tag_field="type", tag="eval.run.failed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookEvalRunFailedData(BaseModel):
+class WebhookEvalRunSucceededData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the eval run.
@@ -121,10 +125,10 @@ class WebhookEvalRunSucceeded(BaseModel, tag_field="type", tag="eval.run.succeed
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookEvalRunSucceededData(BaseModel):
+class WebhookFineTuningJobCancelledData(BaseModel):
     """Event data payload."""
 
-    id: str = _REQUIRED  # The unique ID of the eval run.
+    id: str = _REQUIRED  # The unique ID of the fine-tuning job.
 
 
 class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tuning.job.cancelled"):
@@ -137,7 +141,7 @@ class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tunin
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookFineTuningJobCancelledData(BaseModel):
+class WebhookFineTuningJobFailedData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the fine-tuning job.
@@ -153,7 +157,7 @@ class WebhookFineTuningJobFailed(BaseModel, tag_field="type", tag="fine_tuning.j
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookFineTuningJobFailedData(BaseModel):
+class WebhookFineTuningJobSucceededData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the fine-tuning job.
@@ -169,10 +173,18 @@ class WebhookFineTuningJobSucceeded(BaseModel, tag_field="type", tag="fine_tunin
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookFineTuningJobSucceededData(BaseModel):
+class WebhookLiveCallIncomingDataSipHeadersItem(BaseModel):
+    """A header from the SIP Invite."""
+
+    name: str = _REQUIRED  # Name of the SIP Header.
+    value: str = _REQUIRED  # Value of the SIP Header.
+
+
+class WebhookLiveCallIncomingData(BaseModel):
     """Event data payload."""
 
-    id: str = _REQUIRED  # The unique ID of the fine-tuning job.
+    session_id: str = _REQUIRED  # The Transceiver `rtc_...` ID of the pending SIP session.
+    sip_headers: list[WebhookLiveCallIncomingDataSipHeadersItem] = _REQUIRED  # Headers from the SIP Invite.
 
 
 class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incoming"):
@@ -185,18 +197,18 @@ class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incomi
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookLiveCallIncomingData(BaseModel):
-    """Event data payload."""
-
-    session_id: str = _REQUIRED  # The Transceiver `rtc_...` ID of the pending SIP session.
-    sip_headers: list[WebhookLiveCallIncomingDataSipHeadersItem] = _REQUIRED  # Headers from the SIP Invite.
-
-
-class WebhookLiveCallIncomingDataSipHeadersItem(BaseModel):
+class WebhookRealtimeCallIncomingDataSipHeadersItem(BaseModel):
     """A header from the SIP Invite."""
 
     name: str = _REQUIRED  # Name of the SIP Header.
     value: str = _REQUIRED  # Value of the SIP Header.
+
+
+class WebhookRealtimeCallIncomingData(BaseModel):
+    """Event data payload."""
+
+    call_id: str = _REQUIRED  # The Transceiver `rtc_...` ID of the pending SIP session.
+    sip_headers: list[WebhookRealtimeCallIncomingDataSipHeadersItem] = _REQUIRED  # Headers from the SIP Invite.
 
 
 class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.call.incoming"):
@@ -209,18 +221,10 @@ class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.cal
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookRealtimeCallIncomingData(BaseModel):
+class WebhookResponseCancelledData(BaseModel):
     """Event data payload."""
 
-    call_id: str = _REQUIRED  # The Transceiver `rtc_...` ID of the pending SIP session.
-    sip_headers: list[WebhookRealtimeCallIncomingDataSipHeadersItem] = _REQUIRED  # Headers from the SIP Invite.
-
-
-class WebhookRealtimeCallIncomingDataSipHeadersItem(BaseModel):
-    """A header from the SIP Invite."""
-
-    name: str = _REQUIRED  # Name of the SIP Header.
-    value: str = _REQUIRED  # Value of the SIP Header.
+    id: str = _REQUIRED  # The unique ID of the model response.
 
 
 class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancelled"):
@@ -233,7 +237,7 @@ class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancel
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseCancelledData(BaseModel):
+class WebhookResponseCompletedData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the model response.
@@ -249,7 +253,7 @@ class WebhookResponseCompleted(BaseModel, tag_field="type", tag="response.comple
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseCompletedData(BaseModel):
+class WebhookResponseFailedData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the model response.
@@ -265,7 +269,7 @@ class WebhookResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     object: Literal["event"] | str | None = None  # The object of the event.
 
 
-class WebhookResponseFailedData(BaseModel):
+class WebhookResponseIncompleteData(BaseModel):
     """Event data payload."""
 
     id: str = _REQUIRED  # The unique ID of the model response.
@@ -279,12 +283,6 @@ class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incom
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was interrupted.
     data: WebhookResponseIncompleteData = _REQUIRED  # Event data payload.
     object: Literal["event"] | str | None = None  # The object of the event.
-
-
-class WebhookResponseIncompleteData(BaseModel):
-    """Event data payload."""
-
-    id: str = _REQUIRED  # The unique ID of the model response.
 
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
