@@ -357,3 +357,22 @@ async def test_list_items_keep_new_fields(sdk: str) -> None:
         files = [f async for f in client.files.list()]
     assert files[0].new_file_field == {"k": None}
     assert files[0].to_dict() == item
+
+
+def test_a_sub_object_asked_first_knows_its_new_fields_and_learns_its_nulls_from_the_whole() -> None:
+    """The documented difference (docs/migrating.md): a sub-object's own ``to_dict()`` asked before the whole
+    object's lacks the wire nulls; unknown fields and values are there either way; the whole object's first
+    dump teaches every sub-object its nulls."""
+    body = (
+        b'{"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0,'
+        b' "finish_reason": "stop", "logprobs": null, "message": {"role": "assistant", "content": "hi",'
+        b' "refusal": null}}]}'
+    )
+    first = decode(body, ChatCompletion)
+    assert first.choices[0].message.to_dict() == {"role": "assistant", "content": "hi"}
+    assert first.to_dict()["choices"][0]["message"] == {"role": "assistant", "content": "hi", "refusal": None}
+    assert first.choices[0].message.to_dict() == {"role": "assistant", "content": "hi", "refusal": None}
+    drifted = decode(body.replace(b'"refusal": null', b'"refusal": null, "mood": "calm"'), ChatCompletion)
+    message = drifted.choices[0].message
+    assert message.mood == "calm" and message.model_extra == {"mood": "calm"}
+    assert message.to_dict() == {"role": "assistant", "content": "hi", "refusal": None, "mood": "calm"}
