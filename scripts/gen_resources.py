@@ -1096,22 +1096,37 @@ def _render_method(mod: _Module, o: Operation) -> list[str]:
 
 
 def _render_helper(mod: _Module, ns: Namespace, name: str, conf: dict[str, Any], mixin: str) -> list[str]:
-    """A hand-written helper's method (``stream()``, ``parse()``) with the keyword parameters of the operation it
-    wraps (``[resources.helpers]`` in overrides.toml): it gathers them into a dict for the mixin's ``impl``,
-    whose docstring it carries, so names and types stay the spec's and IDEs list them."""
+    """A hand-written helper's method (``stream()``, ``parse()``, ``create_and_poll()``) with the keyword
+    parameters of the operation it wraps (``[resources.helpers]`` in overrides.toml): its path parameters
+    (keyword-only, as the official helpers take ``thread_id=``), query parameters and body fields, then the
+    helper's ``extra`` keywords. It gathers them into one dict for the mixin's ``impl``, whose docstring it carries,
+    so names and types stay the spec's and IDEs list them."""
     o = next((o for o in ns.operations if o.op_id == conf["operation"]), None)
     if o is None:
         raise SystemExit(f"overrides.toml: helper {ns.path}.{name}: no operation {conf['operation']} there")
     drop = set(conf.get("drop", ()))
+    unknown = drop - {p.name for p in o.params}
+    if unknown:
+        raise SystemExit(f"overrides.toml: helper {ns.path}.{name}: drops unknown {sorted(unknown)}")
     replace: dict[str, str] = conf.get("replace", {})
-    extra = [Param(n, n, "body", a, False) for n, a in conf.get("extra", {}).items()]
-    params = [p for p in o.params if p.where == "body" and p.name not in drop] + extra
+    params = [p for p in o.params if p.where in ("path", "query", "body") and p.name not in drop]
+    extra = {n: _helper_extra(f"{ns.path}.{name}", n, v) for n, v in conf.get("extra", {}).items()}
+    clash = set(extra) & {p.name for p in params}
+    if clash:
+        raise SystemExit(
+            f"overrides.toml: helper {ns.path}.{name}: extra {sorted(clash)} already a parameter"
+        )
     required = [p for p in params if p.required]
     optional = [p for p in params if not p.required]
     target, _, cls = mixin.partition(":")
+    imported: set[str] = set()
     for module, names in conf.get("imports", {}).items():
         mod.helper_hints[module].update(names)
-    mod.needs.update({"UNSET", "UnsetType"} if optional else set())
+        imported.update(names)
+    # schema names of `returns` not listed in `imports` (RunObject): imported like the other annotations' names
+    mod.use_hints(" ".join(t for t in re.findall(r"\w+", conf["returns"]) if t not in imported))
+    if optional or any(default == "UNSET" for _, default in extra.values()):
+        mod.needs.update({"UNSET", "UnsetType"})
 
     def annotation(p: Param) -> str:
         text = replace.get(p.name, "{}").format(p.annotation)
@@ -1121,18 +1136,40 @@ def _render_helper(mod: _Module, ns: Namespace, name: str, conf: dict[str, Any],
     lines = [f"    {'async def' if conf.get('async') else 'def'} {name}(", "        self,", "        *,"]
     lines += [f"        {p.name}: {annotation(p)}," for p in required]
     lines += [f"        {p.name}: {annotation(p)} | UnsetType = UNSET," for p in optional]
+    for n, (ann, default) in extra.items():
+        mod.use_hints(ann)
+        given = f"{ann} | UnsetType = UNSET" if default == "UNSET" else f"{ann} = {default}"
+        lines.append(f"        {n}: {given},")
     lines += ["        **options: Unpack[RequestOptions],", f"    ) -> {conf['returns']}:"]
     args = [f"    {p.name}: {p.description}" for p in [*required, *optional] if p.description]
     lines.append(f"        {_mixin_docstring(target, cls, conf['impl'], args)}")
-    args = [f'"{p.wire}": {p.name}' for p in [*required, *optional]] + ["**options"]
+    # Keys: a body field's wire name (an impl may send the dict as the body); a path or query parameter's Python
+    # name (an impl hands those to the operation's own method); an extra's name.
+    keys = [(p.wire if p.where == "body" else p.name, p.name) for p in [*required, *optional]]
+    keys += [(n, n) for n in extra]
     call = f"        return {'await ' if conf.get('async') else ''}self.{conf['impl']}("
+    args = [f'"{key}": {n}' for key, n in keys] + ["**options"]
     lines += [call + "{", *[f"            {a}," for a in args], "        })", ""]
     return lines
 
 
+def _helper_extra(where: str, name: str, value: Any) -> tuple[str, str]:
+    """One ``extra`` keyword of a helper, ``name = "<annotation>"`` (default UNSET) or
+    ``name = { type = "<annotation>", default = "<Python expression>" }``, as (annotation, default). The impl's
+    docstring documents it (its ``Args:`` entries follow the generated ones)."""
+    if isinstance(value, str):
+        return value, "UNSET"
+    if isinstance(value, dict) and isinstance(value.get("type"), str) and set(value) <= {"type", "default"}:
+        return value["type"], str(value.get("default", "UNSET"))
+    raise SystemExit(
+        f"overrides.toml: helper {where}: extra {name} is neither a string nor {{type, default}}"
+    )
+
+
 def _mixin_docstring(module: str, cls: str, method: str, args: list[str]) -> str:
     """The docstring of ``module:cls.method``, read from its source (the generator imports nothing of the package),
-    with an ``Args:`` section of ``args`` (before ``Returns:`` / ``Raises:``), indented for a method body."""
+    with an ``Args:`` section of ``args`` (before ``Returns:`` / ``Raises:``; at the top of the impl's own ``Args:``
+    section when it has one), indented for a method body."""
     base = ROOT.joinpath(*module.split("."))
     path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -1142,9 +1179,13 @@ def _mixin_docstring(module: str, cls: str, method: str, args: list[str]) -> str
                     doc = ast.get_docstring(item)
                     if doc:
                         doc_lines = doc.splitlines()
+                        own = next((i for i, line in enumerate(doc_lines) if line == "Args:"), None)
                         at = next((i for i, line in enumerate(doc_lines) if line in ("Returns:", "Raises:")), None)
                         section = ["Args:", *args] if args else []
-                        if at is None:
+                        # the impl documents its own keywords (the extras): the generated ones go first
+                        if own is not None:
+                            doc_lines[own + 1 : own + 1] = args
+                        elif at is None:
                             doc_lines += ["", *section] if section else []
                         else:
                             doc_lines[at:at] = [*section, ""] if section else []

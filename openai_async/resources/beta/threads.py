@@ -28,6 +28,7 @@ from ...types.assistants import (
 from openai_async._helpers.assistants.resource import RunsHelpers, ThreadsHelpers
 
 if TYPE_CHECKING:
+    from openai_async._helpers.assistants.handler import AsyncAssistantEventHandler, AsyncAssistantStreamManager
     from ...types.assistants import (
         AssistantToolsCode,
         AssistantToolsFileSearch,
@@ -347,6 +348,128 @@ class Threads(ThreadsHelpers, APIResource):
             cast=DeleteThreadResponse,
             options=options,
         )
+
+    async def create_and_run_poll(
+        self,
+        *,
+        assistant_id: str,
+        thread: Mapping[str, Any] | CreateThreadRequest | UnsetType = UNSET,
+        model: str | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        max_prompt_tokens: int | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        poll_interval_ms: int | UnsetType = UNSET,
+        max_wait_seconds: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RunObject:
+        """Create a thread, run it, and poll the run until it settles.
+
+        Args:
+            assistant_id: The ID of the assistant to use to execute this run.
+            thread: Options to create a new thread.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Override the default system message of the assistant.
+            tools: Override the tools the assistant can use for this run.
+            tool_resources: A set of resources that are used by the assistant's tools.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+            poll_interval_ms: milliseconds between reads (default: the ``openai-poll-after-ms`` header, else 1 s).
+            max_wait_seconds: raise ``PollTimeoutError`` when the run still moves after this long (ours).
+
+        Raises:
+            PollTimeoutError: still moving after ``max_wait_seconds``.
+        """
+        return await self._create_and_run_poll({
+            "assistant_id": assistant_id,
+            "thread": thread,
+            "model": model,
+            "instructions": instructions,
+            "tools": tools,
+            "tool_resources": tool_resources,
+            "metadata": metadata,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_prompt_tokens": max_prompt_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "truncation_strategy": truncation_strategy,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "response_format": response_format,
+            "poll_interval_ms": poll_interval_ms,
+            "max_wait_seconds": max_wait_seconds,
+            **options,
+        })
+
+    def create_and_run_stream(
+        self,
+        *,
+        assistant_id: str,
+        thread: Mapping[str, Any] | CreateThreadRequest | UnsetType = UNSET,
+        model: str | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        max_prompt_tokens: int | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        event_handler: AsyncAssistantEventHandler | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncAssistantStreamManager[Any]:
+        """Create a thread, run it, and stream the run's events (``async with`` it).
+
+        Args:
+            assistant_id: The ID of the assistant to use to execute this run.
+            thread: Options to create a new thread.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Override the default system message of the assistant.
+            tools: Override the tools the assistant can use for this run.
+            tool_resources: A set of resources that are used by the assistant's tools.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+            event_handler: an ``AsyncAssistantEventHandler`` (subclass) instance; a plain one by default.
+        """
+        return self._create_and_run_stream({
+            "assistant_id": assistant_id,
+            "thread": thread,
+            "model": model,
+            "instructions": instructions,
+            "tools": tools,
+            "tool_resources": tool_resources,
+            "metadata": metadata,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_prompt_tokens": max_prompt_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "truncation_strategy": truncation_strategy,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "response_format": response_format,
+            "event_handler": event_handler,
+            **options,
+        })
 
 
 class Messages(APIResource):
@@ -772,6 +895,261 @@ class Runs(RunsHelpers, APIResource):
             stream_cls=AssistantStreamEvent,
             options=options,
         )
+
+    async def create_and_poll(
+        self,
+        *,
+        thread_id: str,
+        assistant_id: str,
+        include: builtins.list[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | UnsetType = UNSET,
+        model: str | None | UnsetType = UNSET,
+        reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        additional_instructions: str | None | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        max_prompt_tokens: int | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        poll_interval_ms: int | UnsetType = UNSET,
+        max_wait_seconds: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RunObject:
+        """Create a run and poll it until it settles (``requires_action`` included).
+
+        Args:
+            thread_id: The ID of the thread to run.
+            assistant_id: The ID of the assistant to use to execute this run.
+            include: A list of additional fields to include in the response.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Overrides the instructions of the assistant.
+            additional_instructions: Appends additional instructions at the end of the instructions for the run.
+            additional_messages: Adds additional messages to the thread before creating the run.
+            tools: Override the tools the assistant can use for this run.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+            poll_interval_ms: milliseconds between reads (default: the ``openai-poll-after-ms`` header, else 1 s).
+            max_wait_seconds: raise ``PollTimeoutError`` when the run still moves after this long (ours).
+
+        Raises:
+            PollTimeoutError: still moving after ``max_wait_seconds``.
+        """
+        return await self._create_and_poll({
+            "thread_id": thread_id,
+            "assistant_id": assistant_id,
+            "include": include,
+            "model": model,
+            "reasoning_effort": reasoning_effort,
+            "instructions": instructions,
+            "additional_instructions": additional_instructions,
+            "additional_messages": additional_messages,
+            "tools": tools,
+            "metadata": metadata,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_prompt_tokens": max_prompt_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "truncation_strategy": truncation_strategy,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "response_format": response_format,
+            "poll_interval_ms": poll_interval_ms,
+            "max_wait_seconds": max_wait_seconds,
+            **options,
+        })
+
+    def create_and_stream(
+        self,
+        *,
+        thread_id: str,
+        assistant_id: str,
+        model: str | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        additional_instructions: str | None | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        max_prompt_tokens: int | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        event_handler: AsyncAssistantEventHandler | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncAssistantStreamManager[Any]:
+        """The older name of ``stream()`` (no ``include`` / ``reasoning_effort``), kept for code that uses it.
+
+        Args:
+            thread_id: The ID of the thread to run.
+            assistant_id: The ID of the assistant to use to execute this run.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Overrides the instructions of the assistant.
+            additional_instructions: Appends additional instructions at the end of the instructions for the run.
+            additional_messages: Adds additional messages to the thread before creating the run.
+            tools: Override the tools the assistant can use for this run.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+            event_handler: an ``AsyncAssistantEventHandler`` (subclass) instance; a plain one by default.
+        """
+        return self._create_and_stream({
+            "thread_id": thread_id,
+            "assistant_id": assistant_id,
+            "model": model,
+            "instructions": instructions,
+            "additional_instructions": additional_instructions,
+            "additional_messages": additional_messages,
+            "tools": tools,
+            "metadata": metadata,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_prompt_tokens": max_prompt_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "truncation_strategy": truncation_strategy,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "response_format": response_format,
+            "event_handler": event_handler,
+            **options,
+        })
+
+    def stream(
+        self,
+        *,
+        thread_id: str,
+        assistant_id: str,
+        include: builtins.list[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | UnsetType = UNSET,
+        model: str | None | UnsetType = UNSET,
+        reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
+        instructions: str | None | UnsetType = UNSET,
+        additional_instructions: str | None | UnsetType = UNSET,
+        additional_messages: Sequence[Mapping[str, Any] | CreateMessageRequest] | None | UnsetType = UNSET,
+        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        temperature: float | None | UnsetType = UNSET,
+        top_p: float | None | UnsetType = UNSET,
+        max_prompt_tokens: int | None | UnsetType = UNSET,
+        max_completion_tokens: int | None | UnsetType = UNSET,
+        truncation_strategy: Mapping[str, Any] | UnsetType = UNSET,
+        tool_choice: Mapping[str, Any] | UnsetType = UNSET,
+        parallel_tool_calls: bool | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        event_handler: AsyncAssistantEventHandler | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncAssistantStreamManager[Any]:
+        """Create a run and stream its events: ``async with runs.stream(...) as stream: await stream.until_done()``.
+
+        Args:
+            thread_id: The ID of the thread to run.
+            assistant_id: The ID of the assistant to use to execute this run.
+            include: A list of additional fields to include in the response.
+            model: The ID of the Model to be used to execute this run.
+            instructions: Overrides the instructions of the assistant.
+            additional_instructions: Appends additional instructions at the end of the instructions for the run.
+            additional_messages: Adds additional messages to the thread before creating the run.
+            tools: Override the tools the assistant can use for this run.
+            temperature: What sampling temperature to use, between 0 and 2.
+            top_p: An alternative to sampling with temperature, called nucleus sampling, where the model considers the results...
+            max_prompt_tokens: The maximum number of prompt tokens that may be used over the course of the run.
+            max_completion_tokens: The maximum number of completion tokens that may be used over the course of the run.
+            parallel_tool_calls: Whether to enable parallel function calling during tool use.
+            response_format: Specifies the format that the model must output.
+            event_handler: an ``AsyncAssistantEventHandler`` (subclass) instance; a plain one by default.
+        """
+        return self._stream({
+            "thread_id": thread_id,
+            "assistant_id": assistant_id,
+            "include": include,
+            "model": model,
+            "reasoning_effort": reasoning_effort,
+            "instructions": instructions,
+            "additional_instructions": additional_instructions,
+            "additional_messages": additional_messages,
+            "tools": tools,
+            "metadata": metadata,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_prompt_tokens": max_prompt_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "truncation_strategy": truncation_strategy,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "response_format": response_format,
+            "event_handler": event_handler,
+            **options,
+        })
+
+    async def submit_tool_outputs_and_poll(
+        self,
+        *,
+        thread_id: str,
+        run_id: str,
+        tool_outputs: Sequence[Mapping[str, Any]],
+        poll_interval_ms: int | UnsetType = UNSET,
+        max_wait_seconds: float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RunObject:
+        """Submit the outputs of a ``requires_action`` run's tool calls and poll the run until it settles.
+
+        Args:
+            thread_id: The ID of the thread to which this run belongs.
+            run_id: The ID of the run that requires the tool output submission.
+            tool_outputs: A list of tools for which the outputs are being submitted.
+            poll_interval_ms: milliseconds between reads (default: the ``openai-poll-after-ms`` header, else 1 s).
+            max_wait_seconds: raise ``PollTimeoutError`` when the run still moves after this long (ours).
+
+        Raises:
+            PollTimeoutError: still moving after ``max_wait_seconds``.
+        """
+        return await self._submit_tool_outputs_and_poll({
+            "thread_id": thread_id,
+            "run_id": run_id,
+            "tool_outputs": tool_outputs,
+            "poll_interval_ms": poll_interval_ms,
+            "max_wait_seconds": max_wait_seconds,
+            **options,
+        })
+
+    def submit_tool_outputs_stream(
+        self,
+        *,
+        thread_id: str,
+        run_id: str,
+        tool_outputs: Sequence[Mapping[str, Any]],
+        event_handler: AsyncAssistantEventHandler | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncAssistantStreamManager[Any]:
+        """Submit tool outputs and stream the rest of the run (``async with`` it, like ``stream()``).
+
+        Args:
+            thread_id: The ID of the thread to which this run belongs.
+            run_id: The ID of the run that requires the tool output submission.
+            tool_outputs: A list of tools for which the outputs are being submitted.
+            event_handler: an ``AsyncAssistantEventHandler`` (subclass) instance; a plain one by default.
+        """
+        return self._submit_tool_outputs_stream({
+            "thread_id": thread_id,
+            "run_id": run_id,
+            "tool_outputs": tool_outputs,
+            "event_handler": event_handler,
+            **options,
+        })
 
 
 class Steps(APIResource):
