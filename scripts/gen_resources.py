@@ -152,10 +152,15 @@ class Spec:
         name = self.ref_name(schema)
         schema = self.deref(schema)
         if name in self.type_names and self._object_like(schema):
-            return _union(["Mapping[str, Any]", str(name), *(["None"] if schema.get("nullable") else [])])
+            return _union(["Mapping[str, Any]", str(name), *(["None"] if self._nullable(schema) else [])])
         if not isinstance(schema, dict) or not schema:
             return "Any"
         parts: list[str] = []
+        real = [a for a in schema.get("allOf", []) if not _modifier(a)]
+        if len(real) == 1 and len(schema["allOf"]) > 1 and "properties" not in schema:
+            # allOf [X, {nullable: true}]: X, or None (CreateRunRequest.tool_choice / truncation_strategy)
+            nullable = schema.get("nullable") or any(a.get("nullable") for a in schema["allOf"])
+            return _union([self.annotation(real[0], depth + 1), *(["None"] if nullable else [])])
         if "const" in schema:
             parts.append(f"Literal[{_literal(schema['const'])}]")
         elif "enum" in schema:
@@ -174,6 +179,11 @@ class Spec:
         if schema.get("nullable"):
             parts.append("None")
         return _union(parts)
+
+    def _nullable(self, schema: dict[str, Any]) -> bool:
+        """``nullable``, or an ``anyOf`` / ``oneOf`` alternative of type null (``Metadata``)."""
+        alternatives = schema.get("anyOf") or schema.get("oneOf") or []
+        return bool(schema.get("nullable")) or any(self.deref(a).get("type") == "null" for a in alternatives)
 
     def _object_like(self, schema: Any, depth: int = 0) -> bool:
         schema = self.deref(schema)
@@ -203,6 +213,12 @@ class Spec:
         if t == "object" or "properties" in schema or "allOf" in schema:
             return "Mapping[str, Any]"
         return "Any"
+
+
+def _modifier(schema: Any) -> bool:
+    """An ``allOf`` entry that only qualifies the others (``{nullable: true}``, a description): no type of its own."""
+    shape = ("$ref", "type", "properties", "allOf", "anyOf", "oneOf", "enum", "const", "items")
+    return isinstance(schema, dict) and not any(k in schema for k in shape)
 
 
 def _literal(value: Any) -> str:

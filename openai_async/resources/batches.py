@@ -61,7 +61,7 @@ class Batches(BatchesHelpers, APIResource):
         input_file_id: str,
         endpoint: Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"],
         completion_window: Literal["24h"],
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         output_expires_after: Mapping[str, Any] | BatchFileExpirationAfter | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Batch:

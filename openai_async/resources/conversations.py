@@ -188,7 +188,7 @@ class Conversations(APIResource):
         self,
         conversation_id: str,
         *,
-        metadata: Mapping[str, Any] | Metadata,
+        metadata: Mapping[str, Any] | Metadata | None,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Update a conversation. See https://platform.openai.com/docs/api-reference/conversations/update

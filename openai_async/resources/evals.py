@@ -95,7 +95,7 @@ class Evals(APIResource):
         data_source_config: Mapping[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
         testing_criteria: Sequence[Mapping[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
         name: str | UnsetType = UNSET,
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
         """Create the structure of an evaluation that can be used to test a model's performance. See https://platform.openai.com/docs/api-reference/evals/post
@@ -140,7 +140,7 @@ class Evals(APIResource):
         eval_id: str,
         *,
         name: str | UnsetType = UNSET,
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Eval:
         """Update certain properties of an evaluation. See https://platform.openai.com/docs/api-reference/evals/update
@@ -215,7 +215,7 @@ class Runs(APIResource):
         *,
         data_source: Mapping[str, Any] | CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource,
         name: str | UnsetType = UNSET,
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> EvalRun:
         """Kicks off a new run for a given evaluation, specifying the data source, and what model configuration to use to test. See https://platform.openai.com/docs/api-reference/evals

@@ -263,7 +263,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         integrations: Sequence[Mapping[str, Any]] | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         method: Mapping[str, Any] | FineTuneMethod | UnsetType = UNSET,
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> FineTuningJob:
         """Creates a fine-tuning job which begins the process of creating a new model from a given dataset. See https://platform.openai.com/docs/api-reference/fine-tuning

@@ -113,7 +113,7 @@ class Calls(APIResource):
         reasoning: Mapping[str, Any] | RealtimeReasoning | UnsetType = UNSET,
         max_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | Mapping[str, Any] | UnsetType = UNSET,
-        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Accept an incoming SIP call and configure the realtime session that will handle it. See https://platform.openai.com/docs/api-reference/realtime-calls

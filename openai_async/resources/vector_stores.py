@@ -132,7 +132,7 @@ class VectorStores(APIResource):
         description: str | UnsetType = UNSET,
         expires_after: Mapping[str, Any] | VectorStoreExpirationAfter | UnsetType = UNSET,
         chunking_strategy: Mapping[str, Any] | AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnsetType = UNSET,
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
         """Create a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
@@ -181,8 +181,8 @@ class VectorStores(APIResource):
         vector_store_id: str,
         *,
         name: str | None | UnsetType = UNSET,
-        expires_after: Mapping[str, Any] | UnsetType = UNSET,
-        metadata: Mapping[str, Any] | Metadata | UnsetType = UNSET,
+        expires_after: Mapping[str, Any] | VectorStoreExpirationAfter | None | UnsetType = UNSET,
+        metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreObject:
         """Modifies a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
@@ -263,7 +263,7 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         file_ids: list[str] | UnsetType = UNSET,
         files: Sequence[Mapping[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
         chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
-        attributes: Mapping[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatchObject:
         """Create a vector store file batch. See https://platform.openai.com/docs/api-reference/vector_stores
@@ -397,7 +397,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         *,
         file_id: str,
         chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
-        attributes: Mapping[str, Any] | VectorStoreFileAttributes | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
         """Create a vector store file by attaching a File to a vector store. See https://platform.openai.com/docs/api-reference/vector_stores
@@ -444,7 +444,7 @@ class Files(VectorStoreFilesHelpers, APIResource):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: Mapping[str, Any] | VectorStoreFileAttributes,
+        attributes: Mapping[str, Any] | VectorStoreFileAttributes | None,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileObject:
         """Update attributes on a vector store file. See https://platform.openai.com/docs/api-reference/vector_stores

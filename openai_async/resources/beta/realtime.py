@@ -72,7 +72,7 @@ class Sessions(APIResource):
         temperature: float | UnsetType = UNSET,
         max_response_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
         truncation: Literal["auto", "disabled"] | Mapping[str, Any] | UnsetType = UNSET,
-        prompt: Mapping[str, Any] | Prompt | UnsetType = UNSET,
+        prompt: Mapping[str, Any] | Prompt | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RealtimeSessionCreateResponse:
         """Create an ephemeral API token for use in client-side applications with the Realtime API. See https://platform.openai.com/docs/api-reference/realtime
