@@ -150,6 +150,9 @@ class Spec:
         if depth > 6:
             return "Any"
         name = self.ref_name(schema)
+        if name is not None and isinstance(schema, dict) and schema.get("nullable"):
+            # {$ref: X, nullable: true} (CreateRunRequest.response_format): X, or None
+            return _union([self.annotation({"$ref": schema["$ref"]}, depth), "None"])
         schema = self.deref(schema)
         if name in self.type_names and self._object_like(schema):
             return _union(["Mapping[str, Any]", str(name), *(["None"] if self._nullable(schema) else [])])

@@ -181,7 +181,7 @@ class Threads(ThreadsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
 
@@ -204,7 +204,7 @@ class Threads(ThreadsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
 
@@ -227,7 +227,7 @@ class Threads(ThreadsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
 
@@ -249,7 +249,7 @@ class Threads(ThreadsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a thread and run it in one request. See https://platform.openai.com/docs/api-reference/threads
@@ -368,7 +368,7 @@ class Threads(ThreadsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         poll_interval_ms: int | UnsetType = UNSET,
         max_wait_seconds: float | None = None,
         **options: Unpack[RequestOptions],
@@ -432,7 +432,7 @@ class Threads(ThreadsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         event_handler: AsyncAssistantEventHandler | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncAssistantStreamManager[Any]:
@@ -649,7 +649,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject: ...
 
@@ -675,7 +675,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[AssistantStreamEvent]: ...
 
@@ -701,7 +701,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]: ...
 
@@ -726,7 +726,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RunObject | AsyncStream[AssistantStreamEvent]:
         """Create a run. See https://platform.openai.com/docs/api-reference/threads
@@ -918,7 +918,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         poll_interval_ms: int | UnsetType = UNSET,
         max_wait_seconds: float | None = None,
         **options: Unpack[RequestOptions],
@@ -988,7 +988,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         event_handler: AsyncAssistantEventHandler | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncAssistantStreamManager[Any]:
@@ -1051,7 +1051,7 @@ class Runs(RunsHelpers, APIResource):
         truncation_strategy: Mapping[str, Any] | TruncationObject | None | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | AssistantsNamedToolChoice | None | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
-        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | UnsetType = UNSET,
+        response_format: Literal["auto"] | Mapping[str, Any] | ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None | UnsetType = UNSET,
         event_handler: AsyncAssistantEventHandler | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncAssistantStreamManager[Any]:
