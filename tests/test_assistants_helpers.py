@@ -500,3 +500,176 @@ async def test_fake_run_states_step_by_step() -> None:
     assert getattr(info.value, "status_code", None) == 400
     assert cancelled.status == "cancelled"
     assert sorted(s.type for s in steps.data) == ["message_creation", "tool_calls"]
+
+
+# The run helpers whose keywords are generated from the operation they wrap (scripts/overrides.toml), and the
+# keywords ours add to the official ones.
+RUN_HELPERS = {
+    "beta.threads.runs.create_and_poll": {"max_wait_seconds"},
+    "beta.threads.runs.stream": set(),
+    "beta.threads.runs.create_and_stream": set(),
+    "beta.threads.runs.submit_tool_outputs_and_poll": {"max_wait_seconds"},
+    "beta.threads.runs.submit_tool_outputs_stream": set(),
+    "beta.threads.create_and_run_poll": {"max_wait_seconds"},
+    "beta.threads.create_and_run_stream": set(),
+}
+PER_CALL = {"extra_headers", "extra_query", "extra_body", "timeout"}
+
+
+def _method(client: Any, dotted: str) -> Any:
+    target = client
+    for part in dotted.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def test_run_helper_signatures_match_the_official_sdk() -> None:
+    """Each run helper takes the official keywords (keyword-only, same required ones, omitted by default, None
+    where the SDK takes None), plus max_wait_seconds on the poll helpers and nothing else."""
+    import inspect
+
+    import openai
+
+    from openai_async._core.types import UNSET
+
+    theirs_client, ours_client = openai.AsyncOpenAI(api_key="sk-test"), AsyncOpenAI(api_key="sk-test")
+    problems = []
+    for dotted, ours_only in RUN_HELPERS.items():
+        theirs = inspect.signature(_method(theirs_client, dotted)).parameters
+        ours = inspect.signature(_method(ours_client, dotted)).parameters
+        their_names = set(theirs) - PER_CALL
+        our_names = {n for n, p in ours.items() if p.kind is not p.VAR_KEYWORD}
+        if our_names != their_names | ours_only:
+            problems.append(f"{dotted}: {sorted(our_names ^ (their_names | ours_only))}")
+        if [p.kind for p in ours.values()][-1] is not inspect.Parameter.VAR_KEYWORD:
+            problems.append(f"{dotted}: no **options")
+        for name in their_names & our_names:
+            t, o = theirs[name], ours[name]
+            if o.kind is not o.KEYWORD_ONLY:
+                problems.append(f"{dotted}({name}): not keyword-only")
+            if (t.default is t.empty) != (o.default is o.empty):
+                problems.append(
+                    f"{dotted}({name}): required {t.default is t.empty} != {o.default is o.empty}"
+                )
+            elif t.default is None and o.default is not None:
+                problems.append(f"{dotted}({name}): default {o.default!r}, not None")
+            elif t.default not in (None, t.empty) and o.default is not UNSET:
+                problems.append(f"{dotted}({name}): default {o.default!r}, not omitted")
+            their_none = "Optional[" in str(t.annotation) or "None" in str(t.annotation)
+            if their_none != ("None" in str(o.annotation)):
+                problems.append(f"{dotted}({name}): None in {t.annotation!r} vs {o.annotation!r}")
+    assert problems == []
+
+
+def _seen(requests: list[Any]) -> list[Any]:
+    """What a server sees of each request, with the fake's generated ids made comparable."""
+    import json
+    import re
+
+    def plain(text: str) -> str:
+        return re.sub(r"\b(asst|thread|run|call|msg|step)_[A-Za-z0-9]+", r"\1_*", text)
+
+    return [
+        (
+            r.method,
+            plain(r.path),
+            sorted(r.query.items()),
+            r.headers.get("X-Test"),
+            plain(json.dumps(r.json, sort_keys=True)) if r.body else None,
+        )
+        for r in requests
+    ]
+
+
+async def every_helper_flow(sdk: str, base_url: str) -> list[Any]:
+    """Each run helper called with its keywords (generators for the lists, None where the SDK takes it)."""
+    statuses: list[Any] = []
+    Logger = handler_class(sdk, [])
+    async with make_client(sdk, base_url) as client:
+        runs = client.beta.threads.runs
+        assistant = await client.beta.assistants.create(model="gpt-4o", tools=[WEATHER])
+        thread = await client.beta.threads.create()
+        run = await runs.create_and_poll(
+            thread_id=thread.id,
+            assistant_id=assistant.id,
+            include=["step_details.tool_calls[*].file_search.results[*].content"],
+            additional_instructions="Short.",
+            additional_messages=(m for m in [{"role": "user", "content": "Weather in Paris?"}]),
+            instructions="Be brief.",
+            max_completion_tokens=100,
+            max_prompt_tokens=1000,
+            metadata={"k": "v"},
+            model="gpt-4o",
+            parallel_tool_calls=False,
+            reasoning_effort="low",
+            response_format="auto",
+            temperature=0.5,
+            tool_choice="auto",
+            tools=(t for t in [WEATHER]),
+            top_p=0.9,
+            truncation_strategy={"type": "auto"},
+            poll_interval_ms=1,
+            extra_headers={"X-Test": "1"},
+            extra_query={"trace": "a"},
+        )
+        call = run.required_action.submit_tool_outputs.tool_calls[0]
+        statuses.append(run.status)
+        run = await runs.submit_tool_outputs_and_poll(
+            tool_outputs=(o for o in [{"tool_call_id": call.id, "output": "rain"}]),
+            run_id=run.id,
+            thread_id=thread.id,
+            poll_interval_ms=1,
+            extra_query={"trace": "b"},
+        )
+        statuses.append(run.status)
+        async with runs.stream(
+            thread_id=thread.id,
+            assistant_id=assistant.id,
+            tool_choice="none",
+            metadata=None,
+            event_handler=Logger(),
+        ) as stream:
+            await stream.until_done()
+        statuses.append(stream.current_run.status)
+        async with runs.create_and_stream(
+            thread_id=thread.id, assistant_id=assistant.id, response_format=None, truncation_strategy=None
+        ) as stream:
+            await stream.until_done()
+        run = stream.current_run
+        statuses.append(run.status)
+        call = run.required_action.submit_tool_outputs.tool_calls[0]
+        async with runs.submit_tool_outputs_stream(
+            tool_outputs=[{"tool_call_id": call.id, "output": "sun"}], run_id=run.id, thread_id=thread.id
+        ) as stream:
+            statuses.append((await stream.get_final_run()).status)
+        run = await client.beta.threads.create_and_run_poll(
+            assistant_id=assistant.id,
+            thread={"messages": [{"role": "user", "content": "Hi"}]},
+            tool_choice="none",
+            tool_resources=None,
+            metadata={"a": "b"},
+            poll_interval_ms=1,
+        )
+        statuses.append(run.status)
+        async with client.beta.threads.create_and_run_stream(
+            assistant_id=assistant.id, tools=(t for t in [WEATHER]), tool_choice="none", temperature=None
+        ) as stream:
+            await stream.until_done()
+        statuses.append(stream.current_run.status)
+    return statuses
+
+
+async def test_every_run_helper_sends_what_the_official_sdk_sends() -> None:
+    """Every keyword of the seven run helpers reaches the server as the official SDK sends it (query, body,
+    per-call options on the reads too), and the runs end in the same states."""
+    seen, statuses = {}, {}
+    for sdk in SDKS:
+        async with FakeOpenAI() as fake:
+            statuses[sdk] = await every_helper_flow(sdk, fake.base_url)
+            seen[sdk] = _seen(fake.requests)
+    assert statuses["ours"] == statuses["official"]
+    assert (
+        statuses["ours"]
+        == ["requires_action", "completed", "completed", "requires_action"] + ["completed"] * 3
+    )
+    assert seen["ours"] == seen["official"]

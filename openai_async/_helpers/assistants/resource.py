@@ -6,7 +6,7 @@ they wrap (``[resources.helpers]`` in scripts/overrides.toml), each gathering it
 ``in_progress`` and ``cancelling`` (``requires_action`` returns, so tool outputs can be submitted), waiting
 ``poll_interval_ms`` when given, else the ``openai-poll-after-ms`` header, else one second; ``max_wait_seconds``
 (ours) bounds the wait with ``PollTimeoutError``. A stream helper returns an ``AsyncAssistantStreamManager``:
-``async with`` it to get the event handler.
+``async with`` it to get the event handler. The poll helpers send ``"stream": false`` as the official SDK does.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class RunsHelpers:
         """
         polling = _polling(params)
         create: Any = self._client.beta.threads.runs.create
-        run: Any = await create(**_lists(params, "additional_messages", "tools"))
+        run: Any = await create(stream=False, **_lists(params, "additional_messages", "tools"))
         return await self.poll(run.id, params["thread_id"], **polling)
 
     def _stream(self, params: dict[str, Any]) -> AsyncAssistantStreamManager[Any]:
@@ -133,7 +133,7 @@ class RunsHelpers:
         """
         polling = _polling(params)
         submit: Any = self._client.beta.threads.runs.submit_tool_outputs
-        run: Any = await submit(**_lists(params, "tool_outputs"))
+        run: Any = await submit(stream=False, **_lists(params, "tool_outputs"))
         return await self.poll(run.id or params["run_id"], params["thread_id"], **polling)
 
     def _submit_tool_outputs_stream(self, params: dict[str, Any]) -> AsyncAssistantStreamManager[Any]:
@@ -164,7 +164,7 @@ class ThreadsHelpers:
         """
         polling = _polling(params)
         create_and_run: Any = self._client.beta.threads.create_and_run
-        run: Any = await create_and_run(**_lists(params, "tools"))
+        run: Any = await create_and_run(stream=False, **_lists(params, "tools"))
         return await self._client.beta.threads.runs.poll(run.id, run.thread_id, **polling)
 
     def _create_and_run_stream(self, params: dict[str, Any]) -> AsyncAssistantStreamManager[Any]:
