@@ -211,8 +211,9 @@ class Spec:
             return "None"
         if t == "array":
             inner = self.annotation(schema.get("items", {}), depth + 1)
-            # Sequence (covariant) where items may be structs, so a list[SomeStruct] is accepted
-            return f"{'Sequence' if 'Mapping[' in inner else 'list'}[{inner}]"
+            # Iterable (covariant, as the official SDK types ``messages``, ``tools``, ``input``) where items may be
+            # structs: a list[SomeStruct] or a generator is accepted; the body encoder reads any iterable as a list.
+            return f"{'Iterable' if 'Mapping[' in inner else 'list'}[{inner}]"
         if t == "object" or "properties" in schema or "allOf" in schema:
             return "Mapping[str, Any]"
         return "Any"
@@ -713,8 +714,8 @@ class _Module:
         for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", annotation):
             if self.schema_module and token in self.schema_module and token[:1].isupper():
                 self.hints[self.schema_module[token]].add(token)
-        if "Sequence[" in annotation:
-            self.needs.add("Sequence")
+        if "Iterable[" in annotation:
+            self.needs.add("Iterable")
         if "Mapping[" in annotation:
             self.needs.add("Mapping")
         if "Literal[" in annotation:
@@ -735,7 +736,7 @@ class _Module:
         ]
         if "builtins" in self.needs:
             lines.append("import builtins")
-        abc = [n for n in ("Mapping", "Sequence") if n in self.needs]
+        abc = [n for n in ("Iterable", "Mapping") if n in self.needs]
         if abc:
             lines.append(f"from collections.abc import {', '.join(abc)}")
         if "cached_property" in self.needs:

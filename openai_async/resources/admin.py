@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -1433,7 +1433,7 @@ class Invites(APIResource):
         *,
         email: str,
         role: Literal["reader", "owner"],
-        projects: Sequence[Mapping[str, Any]] | UnsetType = UNSET,
+        projects: Iterable[Mapping[str, Any]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Invite:
         """Create an invite for a user to the organization. See https://platform.openai.com/docs/api-reference/administration

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -135,7 +135,7 @@ class Completions(CompletionsHelpers, APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        messages: Iterable[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
@@ -167,11 +167,11 @@ class Completions(CompletionsHelpers, APIResource):
         prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        functions: Iterable[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse: ...
 
@@ -179,7 +179,7 @@ class Completions(CompletionsHelpers, APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        messages: Iterable[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         stream: Literal[True],
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
@@ -211,11 +211,11 @@ class Completions(CompletionsHelpers, APIResource):
         prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        functions: Iterable[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncStream[CreateChatCompletionStreamResponse]: ...
 
@@ -223,7 +223,7 @@ class Completions(CompletionsHelpers, APIResource):
     async def create(
         self,
         *,
-        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        messages: Iterable[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
@@ -255,18 +255,18 @@ class Completions(CompletionsHelpers, APIResource):
         prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        functions: Iterable[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse | AsyncStream[CreateChatCompletionStreamResponse]: ...
 
     async def create(
         self,
         *,
-        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        messages: Iterable[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
@@ -298,11 +298,11 @@ class Completions(CompletionsHelpers, APIResource):
         prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        functions: Iterable[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateChatCompletionResponse | AsyncStream[CreateChatCompletionStreamResponse]:
         """Creates a model response for the given chat conversation. See https://platform.openai.com/docs/api-reference/chat/create
@@ -439,7 +439,7 @@ class Completions(CompletionsHelpers, APIResource):
     async def parse(
         self,
         *,
-        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        messages: Iterable[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
@@ -470,11 +470,11 @@ class Completions(CompletionsHelpers, APIResource):
         prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        functions: Iterable[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ParsedChatCompletion[ResponseFormatT]:
         """Create a chat completion and decode it: ``message.parsed`` is the content as ``response_format``.
@@ -557,7 +557,7 @@ class Completions(CompletionsHelpers, APIResource):
     def stream(
         self,
         *,
-        messages: Sequence[Mapping[str, Any] | ChatCompletionRequestMessage],
+        messages: Iterable[Mapping[str, Any] | ChatCompletionRequestMessage],
         model: str,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         top_logprobs: int | None | UnsetType = UNSET,
@@ -588,11 +588,11 @@ class Completions(CompletionsHelpers, APIResource):
         prediction: Mapping[str, Any] | PredictionContent | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         stream_options: Mapping[str, Any] | ChatCompletionStreamOptions | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | ChatCompletionTool | CustomToolChatCompletions] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         function_call: Literal["none", "auto"] | Mapping[str, Any] | ChatCompletionFunctionCallOption | UnsetType = UNSET,
-        functions: Sequence[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
+        functions: Iterable[Mapping[str, Any] | ChatCompletionFunctions] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ChatCompletionStreamManager[ResponseFormatT]:
         """Stream a chat completion as typed events: ``async with client.chat.completions.stream(...) as s``.

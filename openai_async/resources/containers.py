@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -76,7 +76,7 @@ class Containers(APIResource):
         name: str,
         file_ids: builtins.list[str] | UnsetType = UNSET,
         expires_after: Mapping[str, Any] | UnsetType = UNSET,
-        skills: Sequence[Mapping[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
+        skills: Iterable[Mapping[str, Any] | SkillReferenceParam | InlineSkillParam] | UnsetType = UNSET,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | UnsetType = UNSET,
         network_policy: Mapping[str, Any] | ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnsetType = UNSET,
         **options: Unpack[RequestOptions],

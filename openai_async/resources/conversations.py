@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -80,7 +80,7 @@ class Items(APIResource):
         self,
         conversation_id: str,
         *,
-        items: Sequence[Mapping[str, Any] | InputItem],
+        items: Iterable[Mapping[str, Any] | InputItem],
         include: builtins.list[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationItemList:
@@ -155,7 +155,7 @@ class Conversations(APIResource):
         self,
         *,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
-        items: Sequence[Mapping[str, Any] | InputItem] | None | UnsetType = UNSET,
+        items: Iterable[Mapping[str, Any] | InputItem] | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> ConversationResource:
         """Create a conversation. See https://platform.openai.com/docs/api-reference/conversations/create"""

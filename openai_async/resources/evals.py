@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -93,7 +93,7 @@ class Evals(APIResource):
         self,
         *,
         data_source_config: Mapping[str, Any] | CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig,
-        testing_criteria: Sequence[Mapping[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
+        testing_criteria: Iterable[Mapping[str, Any] | CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel],
         name: str | UnsetType = UNSET,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -260,7 +260,7 @@ class Jobs(FineTuningJobsHelpers, APIResource):
         hyperparameters: Mapping[str, Any] | UnsetType = UNSET,
         suffix: str | None | UnsetType = UNSET,
         validation_file: str | None | UnsetType = UNSET,
-        integrations: Sequence[Mapping[str, Any]] | None | UnsetType = UNSET,
+        integrations: Iterable[Mapping[str, Any]] | None | UnsetType = UNSET,
         seed: int | None | UnsetType = UNSET,
         method: Mapping[str, Any] | FineTuneMethod | UnsetType = UNSET,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -28,7 +28,7 @@ class Moderations(APIResource):
     async def create(
         self,
         *,
-        input: str | list[str] | Sequence[Mapping[str, Any]],
+        input: str | list[str] | Iterable[Mapping[str, Any]],
         model: str | UnsetType = UNSET,
         **options: Unpack[RequestOptions],
     ) -> CreateModerationResponse:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -107,7 +107,7 @@ class Calls(APIResource):
         audio: Mapping[str, Any] | UnsetType = UNSET,
         include: list[Literal["item.input_audio_transcription.logprobs"]] | UnsetType = UNSET,
         tracing: Literal["auto"] | Mapping[str, Any] | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | RealtimeFunctionTool | MCPTool] | UnsetType = UNSET,
         tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | ToolChoiceFunction | ToolChoiceMCP | UnsetType = UNSET,
         parallel_tool_calls: bool | UnsetType = UNSET,
         reasoning: Mapping[str, Any] | RealtimeReasoning | UnsetType = UNSET,

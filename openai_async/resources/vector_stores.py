@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -261,7 +261,7 @@ class FileBatches(VectorStoreFileBatchesHelpers, APIResource):
         vector_store_id: str,
         *,
         file_ids: list[str] | UnsetType = UNSET,
-        files: Sequence[Mapping[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
+        files: Iterable[Mapping[str, Any] | CreateVectorStoreFileRequest] | UnsetType = UNSET,
         chunking_strategy: Mapping[str, Any] | ChunkingStrategyRequestParam | UnsetType = UNSET,
         attributes: Mapping[str, Any] | VectorStoreFileAttributes | None | UnsetType = UNSET,
         **options: Unpack[RequestOptions],

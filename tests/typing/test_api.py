@@ -38,6 +38,12 @@ async def chat_create(client: AsyncOpenAI) -> None:
 
     not_streamed = await client.chat.completions.create(model="m", messages=[], stream=False)
     assert_type(not_streamed, ChatCompletion)
+
+    # Arrays of objects take any iterable, as the official SDK types them (``Iterable[...]``).
+    history: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hi"}]
+    from_generator = await client.chat.completions.create(model="m", messages=(m for m in history))
+    assert_type(from_generator, ChatCompletion)
+    await client.responses.create(model="m", input="Hi", tools=({"type": "web_search"} for _ in range(1)))
     stream = await client.chat.completions.create(model="m", messages=[], stream=True)
     assert_type(stream, AsyncStream[ChatCompletionChunk])
     async for chunk in stream:

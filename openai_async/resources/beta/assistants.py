@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -88,7 +88,7 @@ class Assistants(APIResource):
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
         reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
         tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,
@@ -148,7 +148,7 @@ class Assistants(APIResource):
         name: str | None | UnsetType = UNSET,
         description: str | None | UnsetType = UNSET,
         instructions: str | None | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any] | AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction] | UnsetType = UNSET,
         tool_resources: Mapping[str, Any] | None | UnsetType = UNSET,
         metadata: Mapping[str, Any] | Metadata | None | UnsetType = UNSET,
         temperature: float | None | UnsetType = UNSET,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,7 +67,7 @@ class Sessions(APIResource):
         speed: float | UnsetType = UNSET,
         tracing: Literal["auto"] | Mapping[str, Any] | UnsetType = UNSET,
         turn_detection: Mapping[str, Any] | UnsetType = UNSET,
-        tools: Sequence[Mapping[str, Any]] | UnsetType = UNSET,
+        tools: Iterable[Mapping[str, Any]] | UnsetType = UNSET,
         tool_choice: str | UnsetType = UNSET,
         temperature: float | UnsetType = UNSET,
         max_response_output_tokens: int | Literal["inf"] | UnsetType = UNSET,
