@@ -15,13 +15,16 @@ a per-kind *fold* (``_RawFold`` here; the chat and Responses helpers have their 
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 import types
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import msgspec
+from aiohttp import SocketTimeoutError
 
 from .decode import decode, decoder_for
 from .errors import APIConnectionError, APIError, StreamDecodeError, StreamEventTooLargeError
@@ -119,6 +122,12 @@ def _cut(runs: list[tuple[str | None, list[bytes]]]) -> list[tuple[str | None, l
     return pieces
 
 
+def _check_idle(ref: weakref.ref[_Reader]) -> None:
+    reader = ref()
+    if reader is not None and not reader.done and not reader.response.closed:
+        reader.check_idle()
+
+
 class _Reader:
     """One response body as runs of SSE payloads, a network read at a time. Strictly private.
 
@@ -127,7 +136,22 @@ class _Reader:
     loop's own finalization closes the connection when it is dropped half-read.
     """
 
-    __slots__ = ("_read", "_sse", "checked", "done", "ended", "handed", "on_end", "reading", "response")
+    __slots__ = (
+        "__weakref__",
+        "_idle",
+        "_read",
+        "_sse",
+        "_timer",
+        "checked",
+        "done",
+        "ended",
+        "handed",
+        "on_end",
+        "passing",
+        "read_at",
+        "reading",
+        "response",
+    )
 
     def __init__(
         self, response: Response, on_end: Callable[[Any], None] | None, max_event_size: int = MAX_EVENT_SIZE
@@ -138,8 +162,12 @@ class _Reader:
         self._sse = SSEDecoder(max_event_size=max_event_size)
         self.ended = False  # `data: [DONE]` came: read nothing more
         self.done = False  # the body was read to its end, or the connection closed
-        # the loop waits for bytes or passes its turn: it cannot be closed from outside then
+        # the loop waits for bytes, or passes its turn: it cannot be closed from outside then
         self.reading = False
+        self.passing = False
+        self.read_at = 0.0  # when the latest read returned (``_clock``)
+        self._idle = 0.0  # the read (idle) timeout, once taken over from aiohttp (``_watch_idle``)
+        self._timer: asyncio.TimerHandle | None = None
         self.checked = False  # the first read was checked for a JSON body in place of events
         self.handed = (
             False  # the loop was handed out (``__aiter__``): it, not the stream, owns the connection
@@ -160,6 +188,7 @@ class _Reader:
         except TRANSPORT_ERRORS as exc:
             raise map_error(exc, self.request_id) from exc
         self.reading = False
+        self.read_at = _clock()
         if not chunk:  # end of body
             self._sse.flush()
             if self._sse.pending:
@@ -171,6 +200,7 @@ class _Reader:
             self.checked = True
             if chunk.lstrip()[:1] == b"{":
                 await self._raise_json_body(chunk)
+            self._watch_idle()
         try:
             runs = self._sse.feed_runs(chunk)
         except StreamEventTooLargeError as exc:
@@ -185,6 +215,38 @@ class _Reader:
         if len(runs) == 1 and len(runs[0][1]) <= _PIECE:  # the usual read
             return runs
         return _cut(runs)
+
+    def _watch_idle(self) -> None:
+        """Take the read (idle) timeout over from aiohttp, which re-arms a timer on every network read.
+
+        Each of those timers is a new object the cancelled ones leave in the event loop's heap until it is
+        pruned: with thousands of streams they keep the garbage collector busy (and its full collections
+        stall the loop). Here one timer a stream wakes once per timeout: it raises the timeout in the waiting
+        read if no bytes came for that long, and otherwise sleeps again until the timeout of the latest read.
+        A response without aiohttp's protocol (a test double) keeps whatever timeout it has.
+        """
+        protocol: Any = getattr(getattr(self.response, "connection", None), "protocol", None)
+        idle = getattr(protocol, "read_timeout", None)
+        if not idle:
+            return
+        protocol.read_timeout = None  # aiohttp drops its timer at the next bytes (as for a WebSocket)
+        self._idle = idle
+        self._arm(idle)
+
+    def _arm(self, delay: float) -> None:
+        self._timer = asyncio.get_running_loop().call_later(delay, _check_idle, weakref.ref(self))
+
+    def check_idle(self) -> None:
+        """The idle timer rang: time out the waiting read if no bytes came for the whole timeout."""
+        idle_for = _clock() - self.read_at
+        if idle_for < self._idle:
+            self._arm(self._idle - idle_for)
+        elif self.reading:
+            self.response.content.set_exception(  # type: ignore[attr-defined]
+                SocketTimeoutError("Timeout on reading data from socket")
+            )
+        else:  # the caller has not asked for more bytes since: look again soon
+            self._arm(self._idle / 4)
 
     async def _raise_json_body(self, chunk: bytes) -> None:
         """The body opens with ``{``: no SSE line does. A server answered the stream request with JSON (an error
@@ -211,6 +273,8 @@ class _Reader:
         ``on_end``, which settles the rate-limit lease with its usage."""
         if not self.done:
             self.done = True
+            if self._timer is not None:
+                self._timer.cancel()
             self.response.release()
             if self.on_end is not None:
                 self.on_end(last)
@@ -218,7 +282,9 @@ class _Reader:
     def close(self) -> None:
         """An error, a cancellation, or closed early: a half-read connection cannot be reused."""
         self.done = True
-        self.reading = False
+        self.reading = self.passing = False
+        if self._timer is not None:
+            self._timer.cancel()
         self.response.close()
 
     def special(self, event: str, data: bytes, cast: Any) -> Any:
@@ -337,12 +403,12 @@ async def stream_loop(reader: _Reader, fold: Fold) -> AsyncGenerator[Any, None]:
     """
     try:
         while (runs := await reader.runs()) is not None:
-            turn_ends = _clock() + _TURN
+            turn_ends = reader.read_at + _TURN
             for event, run in runs:  # usually one run per network read
                 if _clock() > turn_ends:
-                    reader.reading = True  # an aclose() from another task now only closes the connection
+                    reader.passing = True  # an aclose() from another task now only closes the connection
                     await _pass_turn()
-                    reader.reading = False
+                    reader.passing = False
                     if reader.done:
                         raise reader.closed_meanwhile()
                     turn_ends = _clock() + _TURN
@@ -501,7 +567,7 @@ class AsyncStream(Generic[T]):
         if not reader.done or not self.response.closed:
             reader.done = True
             self.response.close()
-        if not reader.reading:  # suspended between two events (or never started): finish it now
+        if not (reader.reading or reader.passing):  # suspended between two events (or not started): finish it
             await self._events.aclose()
 
     close = aclose
