@@ -159,13 +159,16 @@ class Ticker:
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.at: list[float] = []  # when each wake came (perf_counter)
         self.running = True
 
     async def run(self) -> None:
         while self.running:
             t = time.perf_counter()
             await asyncio.sleep(0.005)
-            self.lags.append(time.perf_counter() - t - 0.005)
+            now = time.perf_counter()
+            self.lags.append(now - t - 0.005)
+            self.at.append(now)
 
 
 async def client_run(contestant: str, url: str, streams: int, chunks: int, one_chunks: int,
@@ -273,7 +276,7 @@ async def client_run(contestant: str, url: str, streams: int, chunks: int, one_c
     open_s, open_cpu = time.perf_counter() - t0, _cpu() - c0
     open_rss = _rss_mib()
     tracked_per_stream = (len(gc.get_objects()) - base_tracked) / streams  # what a full collection walks
-    open_lags, ticker.lags = ticker.lags, []
+    open_lags, ticker.lags, ticker.at = ticker.lags, [], []
     if freeze:
         gc.freeze()  # what an application holding many long-lived streams can do: old objects leave the GC's walk
     open_gc, gc_pauses[:], gc_walls[:], gc_full[0] = list(gc_pauses), [], [], 0
@@ -286,6 +289,8 @@ async def client_run(contestant: str, url: str, streams: int, chunks: int, one_c
     await tick
     gc.callbacks.remove(on_gc)
     assert all(c == chunks for c in counts), f"incomplete streams: {sum(c != chunks for c in counts)}"
+    worst = max(range(len(ticker.lags)), key=ticker.lags.__getitem__, default=None)
+    worst_at = ticker.at[worst] - ticker.lags[worst] - t1 if worst is not None else 0.0  # when it began
     lags = sorted(ticker.lags)
     await raw.close()
     if contestant == "ours":
@@ -304,6 +309,7 @@ async def client_run(contestant: str, url: str, streams: int, chunks: int, one_c
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "max_stall_ms_opening": max(open_lags, default=0.0) * 1e3,
         "max_stall_ms_streaming": lags[-1] * 1e3 if lags else 0.0,
+        "max_stall_began_s_into_streaming": worst_at,
         "p99_stall_ms_streaming": lags[int(len(lags) * 0.99)] * 1e3 if lags else 0.0,
         "p50_stall_ms_streaming": lags[len(lags) // 2] * 1e3 if lags else 0.0,
         "stalls_over_50ms_streaming": float(sum(lag > 0.05 for lag in lags)),
