@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the admin API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -122,7 +122,9 @@ class AuditLogActorSession(BaseModel):
 class AuditLogActor(BaseModel, tag_field="type", tag="session"):
     """The actor who performed the audit logged action."""
 
-    type: ClassVar[Literal["session", "api_key"]] = "session"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session", "api_key"]]
+    type = "session"
     api_key: AuditLogActorApiKey | None = None
     session: AuditLogActorSession | None = None
 
@@ -750,7 +752,9 @@ class CostsResultAmount(BaseModel):
 class CostsResult(BaseModel, tag_field="object", tag="organization.costs.result"):
     """The aggregated costs details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.costs.result"]] = "organization.costs.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.costs.result"]]
+    object = "organization.costs.result"
     amount: CostsResultAmount | None = None  # The monetary value in its associated currency.
     api_key_id: str | None = None
     line_item: str | None = None
@@ -781,7 +785,9 @@ class CreateProjectServiceAccountApiKeyBody(BaseModel):
 class SpendAlertNotificationChannel(BaseModel, tag_field="type", tag="email"):
     """Email notification settings for a spend alert."""
 
-    type: ClassVar[Literal["email"]] = "email"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["email"]]
+    type = "email"
     recipients: list[str] = _REQUIRED  # Email addresses that receive the spend alert notification.
     subject_prefix: str | None = None  # Optional subject prefix for alert emails.
 
@@ -1544,7 +1550,9 @@ class UploadCertificateRequest(BaseModel):
 class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.usage.audio_speeches.result"):
     """The aggregated audio speeches usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.audio_speeches.result"]] = "organization.usage.audio_speeches.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.audio_speeches.result"]]
+    object = "organization.usage.audio_speeches.result"
     characters: int = _REQUIRED  # The number of characters processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     api_key_id: str | None = None
@@ -1556,7 +1564,9 @@ class UsageAudioSpeechesResult(BaseModel, tag_field="object", tag="organization.
 class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organization.usage.audio_transcriptions.result"):
     """The aggregated audio transcriptions usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.audio_transcriptions.result"]] = "organization.usage.audio_transcriptions.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.audio_transcriptions.result"]]
+    object = "organization.usage.audio_transcriptions.result"
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     seconds: int = _REQUIRED  # The number of seconds processed.
     api_key_id: str | None = None
@@ -1568,7 +1578,9 @@ class UsageAudioTranscriptionsResult(BaseModel, tag_field="object", tag="organiz
 class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="organization.usage.code_interpreter_sessions.result"):
     """The aggregated code interpreter sessions usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.code_interpreter_sessions.result"]] = "organization.usage.code_interpreter_sessions.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.code_interpreter_sessions.result"]]
+    object = "organization.usage.code_interpreter_sessions.result"
     num_sessions: int = _REQUIRED  # The number of code interpreter sessions.
     project_id: str | None = None
 
@@ -1576,7 +1588,9 @@ class UsageCodeInterpreterSessionsResult(BaseModel, tag_field="object", tag="org
 class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.usage.completions.result"):
     """The aggregated completions usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.completions.result"]] = "organization.usage.completions.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.completions.result"]]
+    object = "organization.usage.completions.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used, including cached and cache-write tokens.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     output_tokens: int = _REQUIRED  # The aggregated number of output tokens used across text, audio, and image outputs.
@@ -1603,7 +1617,9 @@ class UsageCompletionsResult(BaseModel, tag_field="object", tag="organization.us
 class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usage.embeddings.result"):
     """The aggregated embeddings usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.embeddings.result"]] = "organization.usage.embeddings.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.embeddings.result"]]
+    object = "organization.usage.embeddings.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     api_key_id: str | None = None
@@ -1615,7 +1631,9 @@ class UsageEmbeddingsResult(BaseModel, tag_field="object", tag="organization.usa
 class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.file_searches.result"):
     """The aggregated file search calls usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.file_searches.result"]] = "organization.usage.file_searches.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.file_searches.result"]]
+    object = "organization.usage.file_searches.result"
     num_requests: int = _REQUIRED  # The count of file search calls.
     api_key_id: str | None = None
     project_id: str | None = None
@@ -1626,7 +1644,9 @@ class UsageFileSearchCallsResult(BaseModel, tag_field="object", tag="organizatio
 class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.images.result"):
     """The aggregated images usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.images.result"]] = "organization.usage.images.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.images.result"]]
+    object = "organization.usage.images.result"
     images: int = _REQUIRED  # The number of images processed.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     api_key_id: str | None = None
@@ -1640,7 +1660,9 @@ class UsageImagesResult(BaseModel, tag_field="object", tag="organization.usage.i
 class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.usage.moderations.result"):
     """The aggregated moderations usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.moderations.result"]] = "organization.usage.moderations.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.moderations.result"]]
+    object = "organization.usage.moderations.result"
     input_tokens: int = _REQUIRED  # The aggregated number of input tokens used.
     num_model_requests: int = _REQUIRED  # The count of requests made to the model.
     api_key_id: str | None = None
@@ -1652,7 +1674,9 @@ class UsageModerationsResult(BaseModel, tag_field="object", tag="organization.us
 class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.usage.vector_stores.result"):
     """The aggregated vector stores usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.vector_stores.result"]] = "organization.usage.vector_stores.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.vector_stores.result"]]
+    object = "organization.usage.vector_stores.result"
     usage_bytes: int = _REQUIRED  # The vector stores usage in bytes.
     project_id: str | None = None
 
@@ -1660,7 +1684,9 @@ class UsageVectorStoresResult(BaseModel, tag_field="object", tag="organization.u
 class UsageWebSearchCallsResult(BaseModel, tag_field="object", tag="organization.usage.web_searches.result"):
     """The aggregated web search calls usage details of the specific time bucket."""
 
-    object: ClassVar[Literal["organization.usage.web_searches.result"]] = "organization.usage.web_searches.result"
+    if TYPE_CHECKING:
+        object: ClassVar[Literal["organization.usage.web_searches.result"]]
+    object = "organization.usage.web_searches.result"
     num_model_requests: int = _REQUIRED  # The count of model requests.
     num_requests: int = _REQUIRED  # The count of web search calls.
     api_key_id: str | None = None
@@ -1770,7 +1796,7 @@ class UserRoleUpdateRequest(BaseModel):
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

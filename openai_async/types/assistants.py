@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the assistants API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -33,7 +33,9 @@ class AssistantObjectToolResources(BaseModel):
 class AssistantToolsCode(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool"""
 
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter"]]
+    type = "code_interpreter"
 
 
 FileSearchRanker = Literal["auto", "default_2024_08_21"] | str  # The ranker to use for the file search.
@@ -56,14 +58,18 @@ class AssistantToolsFileSearchFileSearch(BaseModel):
 class AssistantToolsFileSearch(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
-    type: ClassVar[Literal["file_search"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search"]]
+    type = "file_search"
     file_search: AssistantToolsFileSearchFileSearch | None = None  # Overrides for the file search tool.
 
 
 class AssistantToolsFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     function: _shared.FunctionObject = _REQUIRED
 
 
@@ -95,7 +101,9 @@ AssistantSupportedModels = Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2
 class AssistantToolsFileSearchTypeOnly(BaseModel, tag_field="type", tag="file_search"):
     """FileSearch tool"""
 
-    type: ClassVar[Literal["file_search"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search"]]
+    type = "file_search"
 
 
 class AssistantsNamedToolChoiceFunction(BaseModel):
@@ -105,7 +113,9 @@ class AssistantsNamedToolChoiceFunction(BaseModel):
 class AssistantsNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Specifies a tool the model should use."""
 
-    type: ClassVar[Literal["function", "code_interpreter", "file_search"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function", "code_interpreter", "file_search"]]
+    type = "function"
     function: AssistantsNamedToolChoiceFunction | None = None
 
 
@@ -131,7 +141,9 @@ class CreateAssistantRequestToolResourcesCodeInterpreter(BaseModel):
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type: ClassVar[Literal["auto"]] = "auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["auto"]]
+    type = "auto"
 
 
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
@@ -142,7 +154,9 @@ class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrat
 class CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type: ClassVar[Literal["static"]] = "static"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["static"]]
+    type = "static"
     static: CreateAssistantRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
 
 
@@ -191,7 +205,9 @@ class MessageContentImageFileObjectImageFile(BaseModel):
 class MessageContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
-    type: ClassVar[Literal["image_file"]] = "image_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_file"]]
+    type = "image_file"
     image_file: MessageContentImageFileObjectImageFile = _REQUIRED
 
 
@@ -203,14 +219,18 @@ class MessageContentImageUrlObjectImageUrl(BaseModel):
 class MessageContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
-    type: ClassVar[Literal["image_url"]] = "image_url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_url"]]
+    type = "image_url"
     image_url: MessageContentImageUrlObjectImageUrl = _REQUIRED
 
 
 class MessageRequestContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str = _REQUIRED  # Text content to be sent to the model
 
 
@@ -263,7 +283,9 @@ class CreateThreadRequestToolResourcesCodeInterpreter(BaseModel):
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyAuto(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type: ClassVar[Literal["auto"]] = "auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["auto"]]
+    type = "auto"
 
 
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic(BaseModel):
@@ -274,7 +296,9 @@ class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategy
 class CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStatic(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type: ClassVar[Literal["static"]] = "static"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["static"]]
+    type = "static"
     static: CreateThreadRequestToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticStatic = _REQUIRED
 
 
@@ -366,7 +390,9 @@ class ListAssistantsResponse(BaseModel):
 class MessageContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type: ClassVar[Literal["refusal"]] = "refusal"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["refusal"]]
+    type = "refusal"
     refusal: str = _REQUIRED
 
 
@@ -377,7 +403,9 @@ class MessageContentTextAnnotationsFileCitationObjectFileCitation(BaseModel):
 class MessageContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_citation"]]
+    type = "file_citation"
     end_index: int = _REQUIRED
     file_citation: MessageContentTextAnnotationsFileCitationObjectFileCitation = _REQUIRED
     start_index: int = _REQUIRED
@@ -391,7 +419,9 @@ class MessageContentTextAnnotationsFilePathObjectFilePath(BaseModel):
 class MessageContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type: ClassVar[Literal["file_path"]] = "file_path"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_path"]]
+    type = "file_path"
     end_index: int = _REQUIRED
     file_path: MessageContentTextAnnotationsFilePathObjectFilePath = _REQUIRED
     start_index: int = _REQUIRED
@@ -406,7 +436,9 @@ class MessageContentTextObjectText(BaseModel):
 class MessageContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: MessageContentTextObjectText = _REQUIRED
 
 
@@ -466,7 +498,9 @@ class RunStepDetailsMessageCreationObjectMessageCreation(BaseModel):
 class RunStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
-    type: ClassVar[Literal["message_creation"]] = "message_creation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message_creation"]]
+    type = "message_creation"
     message_creation: RunStepDetailsMessageCreationObjectMessageCreation = _REQUIRED
 
 
@@ -477,14 +511,18 @@ class RunStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
 class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code Interpreter image output"""
 
-    type: ClassVar[Literal["image"]] = "image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image"]]
+    type = "image"
     image: RunStepDetailsToolCallsCodeOutputImageObjectImage = _REQUIRED
 
 
 class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code Interpreter log output"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     logs: str = _REQUIRED  # The text output from the Code Interpreter tool call.
 
 
@@ -498,7 +536,9 @@ class RunStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
 class RunStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code Interpreter tool call"""
 
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter"]]
+    type = "code_interpreter"
     id: str = _REQUIRED  # The ID of the tool call.
     code_interpreter: RunStepDetailsToolCallsCodeObjectCodeInterpreter = _REQUIRED  # The Code Interpreter tool call definition.
 
@@ -511,7 +551,9 @@ class RunStepDetailsToolCallsFileSearchRankingOptionsObject(BaseModel):
 
 
 class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel, tag_field="type", tag="text"):
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str | None = None  # The text content of the file.
 
 
@@ -534,7 +576,9 @@ class RunStepDetailsToolCallsFileSearchObjectFileSearch(BaseModel):
 class RunStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
-    type: ClassVar[Literal["file_search"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search"]]
+    type = "file_search"
     id: str = _REQUIRED  # The ID of the tool call object.
     file_search: RunStepDetailsToolCallsFileSearchObjectFileSearch = _REQUIRED  # For now, this is always going to be an empty object.
 
@@ -550,7 +594,9 @@ class RunStepDetailsToolCallsFunctionObjectFunction(BaseModel):
 class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     id: str = _REQUIRED  # The ID of the tool call object.
     function: RunStepDetailsToolCallsFunctionObjectFunction = _REQUIRED  # The definition of the function that was called.
 
@@ -558,7 +604,9 @@ class RunStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="fu
 class RunStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
-    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_calls"]]
+    type = "tool_calls"
     tool_calls: list[RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject] = _REQUIRED  # An array of tool calls the run step was involved in.
 
 
@@ -632,7 +680,9 @@ class RunToolCallObjectFunction(BaseModel):
 class RunToolCallObject(BaseModel, tag_field="type", tag="function"):
     """Tool call objects"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     id: str = _REQUIRED  # The ID of the tool call.
     function: RunToolCallObjectFunction = _REQUIRED  # The function definition.
 
@@ -646,7 +696,9 @@ class RunObjectRequiredActionSubmitToolOutputs(BaseModel):
 class RunObjectRequiredAction(BaseModel, tag_field="type", tag="submit_tool_outputs"):
     """Details on the action required to continue the run."""
 
-    type: ClassVar[Literal["submit_tool_outputs"]] = "submit_tool_outputs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["submit_tool_outputs"]]
+    type = "submit_tool_outputs"
     submit_tool_outputs: RunObjectRequiredActionSubmitToolOutputs = _REQUIRED  # Details on the tool outputs needed for this run to continue.
 
 
@@ -698,7 +750,9 @@ class MessageDeltaContentImageFileObjectImageFile(BaseModel):
 class MessageDeltaContentImageFileObject(BaseModel, tag_field="type", tag="image_file"):
     """Image file"""
 
-    type: ClassVar[Literal["image_file"]] = "image_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_file"]]
+    type = "image_file"
     index: int = _REQUIRED  # The index of the content part in the message.
     image_file: MessageDeltaContentImageFileObjectImageFile | None = None
 
@@ -711,7 +765,9 @@ class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
 class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_url"):
     """Image URL"""
 
-    type: ClassVar[Literal["image_url"]] = "image_url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_url"]]
+    type = "image_url"
     index: int = _REQUIRED  # The index of the content part in the message.
     image_url: MessageDeltaContentImageUrlObjectImageUrl | None = None
 
@@ -719,7 +775,9 @@ class MessageDeltaContentImageUrlObject(BaseModel, tag_field="type", tag="image_
 class MessageDeltaContentRefusalObject(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type: ClassVar[Literal["refusal"]] = "refusal"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["refusal"]]
+    type = "refusal"
     index: int = _REQUIRED  # The index of the refusal part in the message.
     refusal: str | None = None
 
@@ -732,7 +790,9 @@ class MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation(BaseModel
 class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_citation"]]
+    type = "file_citation"
     index: int = _REQUIRED  # The index of the annotation in the text content part.
     end_index: int | None = None
     file_citation: MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation | None = None
@@ -747,7 +807,9 @@ class MessageDeltaContentTextAnnotationsFilePathObjectFilePath(BaseModel):
 class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type: ClassVar[Literal["file_path"]] = "file_path"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_path"]]
+    type = "file_path"
     index: int = _REQUIRED  # The index of the annotation in the text content part.
     end_index: int | None = None
     file_path: MessageDeltaContentTextAnnotationsFilePathObjectFilePath | None = None
@@ -763,7 +825,9 @@ class MessageDeltaContentTextObjectText(BaseModel):
 class MessageDeltaContentTextObject(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     index: int = _REQUIRED  # The index of the content part in the message.
     text: MessageDeltaContentTextObjectText | None = None
 
@@ -885,7 +949,9 @@ class RunStepDeltaStepDetailsMessageCreationObjectMessageCreation(BaseModel):
 class RunStepDeltaStepDetailsMessageCreationObject(BaseModel, tag_field="type", tag="message_creation"):
     """Message creation"""
 
-    type: ClassVar[Literal["message_creation"]] = "message_creation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message_creation"]]
+    type = "message_creation"
     message_creation: RunStepDeltaStepDetailsMessageCreationObjectMessageCreation | None = None
 
 
@@ -896,7 +962,9 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field="type", tag="image"):
     """Code interpreter image output"""
 
-    type: ClassVar[Literal["image"]] = "image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image"]]
+    type = "image"
     index: int = _REQUIRED  # The index of the output in the outputs array.
     image: RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage | None = None
 
@@ -904,7 +972,9 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel, tag_field
 class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter log output"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     index: int = _REQUIRED  # The index of the output in the outputs array.
     logs: str | None = None  # The text output from the Code Interpreter tool call.
 
@@ -919,7 +989,9 @@ class RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter(BaseModel):
 class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter tool call"""
 
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter"]]
+    type = "code_interpreter"
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call.
     code_interpreter: RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter | None = None  # The Code Interpreter tool call definition.
@@ -928,7 +1000,9 @@ class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel, tag_field="type", ta
 class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel, tag_field="type", tag="file_search"):
     """File search tool call"""
 
-    type: ClassVar[Literal["file_search"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search"]]
+    type = "file_search"
     file_search: dict[str, Any] = _REQUIRED  # For now, this is always going to be an empty object.
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
@@ -945,7 +1019,9 @@ class RunStepDeltaStepDetailsToolCallsFunctionObjectFunction(BaseModel):
 class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     index: int = _REQUIRED  # The index of the tool call in the tool calls array.
     id: str | None = None  # The ID of the tool call object.
     function: RunStepDeltaStepDetailsToolCallsFunctionObjectFunction | None = None  # The definition of the function that was called.
@@ -954,7 +1030,9 @@ class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel, tag_field="type"
 class RunStepDeltaStepDetailsToolCallsObject(BaseModel, tag_field="type", tag="tool_calls"):
     """Tool calls"""
 
-    type: ClassVar[Literal["tool_calls"]] = "tool_calls"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_calls"]]
+    type = "tool_calls"
     tool_calls: list[RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject] | None = None  # An array of tool calls the run step was involved in.
 
 
@@ -1161,7 +1239,7 @@ ThreadDeleted = DeleteThreadResponse
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the audio API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -31,7 +31,9 @@ class CreateSpeechRequest(BaseModel):
 class SpeechAudioDeltaEvent(BaseModel, tag_field="type", tag="speech.audio.delta"):
     """Emitted for each chunk of audio data generated during speech synthesis."""
 
-    type: ClassVar[Literal["speech.audio.delta"]] = "speech.audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["speech.audio.delta"]]
+    type = "speech.audio.delta"
     audio: str = _REQUIRED  # A chunk of Base64-encoded audio data.
 
 
@@ -46,7 +48,9 @@ class SpeechAudioDoneEventUsage(BaseModel):
 class SpeechAudioDoneEvent(BaseModel, tag_field="type", tag="speech.audio.done"):
     """Emitted when the speech synthesis is complete and all audio has been streamed."""
 
-    type: ClassVar[Literal["speech.audio.done"]] = "speech.audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["speech.audio.done"]]
+    type = "speech.audio.done"
     usage: SpeechAudioDoneEventUsage = _REQUIRED  # Token usage statistics for the request.
 
 
@@ -55,7 +59,9 @@ TranscriptionInclude = Literal["logprobs"] | str
 
 
 class VadConfig(BaseModel, tag_field="type", tag="server_vad"):
-    type: ClassVar[Literal["server_vad"]] = "server_vad"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["server_vad"]]
+    type = "server_vad"
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
     threshold: float | None = None  # Sensitivity threshold (0.0 to 1.0) for voice activity detection.
@@ -81,7 +87,9 @@ class CreateTranscriptionRequest(BaseModel):
 class TranscriptionDiarizedSegment(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """A segment of diarized transcript text with speaker metadata."""
 
-    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcript.text.segment"]]
+    type = "transcript.text.segment"
     id: str = _REQUIRED  # Unique identifier for the segment.
     end: float = _REQUIRED  # End timestamp of the segment in seconds.
     speaker: str = _REQUIRED  # Speaker label for this segment.
@@ -123,7 +131,9 @@ class TranscriptTextDeltaEventLogprobsItem(BaseModel):
 class TranscriptTextDeltaEvent(BaseModel, tag_field="type", tag="transcript.text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type: ClassVar[Literal["transcript.text.delta"]] = "transcript.text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcript.text.delta"]]
+    type = "transcript.text.delta"
     delta: str = _REQUIRED  # The text delta that was additionally transcribed.
     logprobs: list[TranscriptTextDeltaEventLogprobsItem] | None = None  # The log probabilities of the delta.
     segment_id: str | None = None  # Identifier of the diarized segment that this delta belongs to.
@@ -138,7 +148,9 @@ class TranscriptTextDoneEventLogprobsItem(BaseModel):
 class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.done"):
     """Emitted when the transcription is complete."""
 
-    type: ClassVar[Literal["transcript.text.done"]] = "transcript.text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcript.text.done"]]
+    type = "transcript.text.done"
     text: str = _REQUIRED  # The text that was transcribed.
     languages: list[_shared.TranscriptionLanguage] | None = None  # The languages detected in the audio.
     logprobs: list[TranscriptTextDoneEventLogprobsItem] | None = None  # The log probabilities of the individual tokens in the transcription.
@@ -148,7 +160,9 @@ class TranscriptTextDoneEvent(BaseModel, tag_field="type", tag="transcript.text.
 class TranscriptTextSegmentEvent(BaseModel, tag_field="type", tag="transcript.text.segment"):
     """Emitted when a diarized transcription returns a completed segment with speaker information."""
 
-    type: ClassVar[Literal["transcript.text.segment"]] = "transcript.text.segment"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcript.text.segment"]]
+    type = "transcript.text.segment"
     id: str = _REQUIRED  # Unique identifier for the segment.
     end: float = _REQUIRED  # End timestamp of the segment in seconds.
     speaker: str = _REQUIRED  # Speaker label for this segment.
@@ -267,7 +281,7 @@ Translation = CreateTranslationResponseJson
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the chat API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -25,7 +25,9 @@ class ChatCompletionAllowedTools(BaseModel):
 class ChatCompletionAllowedToolsChoice(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["allowed_tools"]]
+    type = "allowed_tools"
     allowed_tools: ChatCompletionAllowedTools = _REQUIRED
 
 
@@ -50,7 +52,9 @@ class ChatCompletionFunctions(BaseModel):
 class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
     """An error produced while attempting moderation."""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     code: str = _REQUIRED  # The error code.
     message: str = _REQUIRED  # The error message.
 
@@ -58,7 +62,9 @@ class ChatCompletionModerationError(BaseModel, tag_field="type", tag="error"):
 class ChatCompletionModerationResults(BaseModel, tag_field="type", tag="moderation_results"):
     """Successful moderation results for the request input or generated output."""
 
-    type: ClassVar[Literal["moderation_results"]] = "moderation_results"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["moderation_results"]]
+    type = "moderation_results"
     model: str = _REQUIRED  # The moderation model used to generate the results.
     results: list[_shared.ModerationResultBody] = _REQUIRED  # A list of moderation results.
 
@@ -80,7 +86,9 @@ class ChatCompletionMessageCustomToolCallCustom(BaseModel):
 class ChatCompletionMessageCustomToolCall(BaseModel, tag_field="type", tag="custom"):
     """Custom tool call"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     id: str = _REQUIRED  # The ID of the tool call.
     custom: ChatCompletionMessageCustomToolCallCustom = _REQUIRED  # The custom tool that the model called.
 
@@ -95,7 +103,9 @@ class ChatCompletionMessageToolCallFunction(BaseModel):
 class ChatCompletionMessageToolCall(BaseModel, tag_field="type", tag="function"):
     """Function tool call"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     id: str = _REQUIRED  # The ID of the tool call.
     function: ChatCompletionMessageToolCallFunction = _REQUIRED  # The function that the model called.
 
@@ -115,7 +125,9 @@ class ChatCompletionResponseMessageAnnotationsItemUrlCitation(BaseModel):
 class ChatCompletionResponseMessageAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url_citation"]]
+    type = "url_citation"
     url_citation: ChatCompletionResponseMessageAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
@@ -214,7 +226,9 @@ class ChatCompletionMessageListDataItemAnnotationsItemUrlCitation(BaseModel):
 class ChatCompletionMessageListDataItemAnnotationsItem(BaseModel, tag_field="type", tag="url_citation"):
     """A URL citation when using web search."""
 
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url_citation"]]
+    type = "url_citation"
     url_citation: ChatCompletionMessageListDataItemAnnotationsItemUrlCitation = _REQUIRED  # A URL citation when using web search.
 
 
@@ -242,7 +256,9 @@ class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
 class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", tag="image_url"):
     """Image content part"""
 
-    type: ClassVar[Literal["image_url"]] = "image_url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_url"]]
+    type = "image_url"
     image_url: ChatCompletionRequestMessageContentPartImageImageUrl = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -250,7 +266,9 @@ class ChatCompletionRequestMessageContentPartImage(BaseModel, tag_field="type", 
 class ChatCompletionRequestMessageContentPartText(BaseModel, tag_field="type", tag="text"):
     """Text content part"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str = _REQUIRED  # The text content.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -285,7 +303,9 @@ class ChatCompletionMessageToolCallChunkFunction(BaseModel):
 
 
 class ChatCompletionMessageToolCallChunk(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     index: int = _REQUIRED
     id: str | None = None  # The ID of the tool call.
     function: ChatCompletionMessageToolCallChunkFunction | None = None
@@ -301,7 +321,9 @@ class ChatCompletionNamedToolChoiceFunction(BaseModel):
 class ChatCompletionNamedToolChoice(BaseModel, tag_field="type", tag="function"):
     """Function tool choice"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     function: ChatCompletionNamedToolChoiceFunction = _REQUIRED
 
 
@@ -312,7 +334,9 @@ class ChatCompletionNamedToolChoiceCustomCustom(BaseModel):
 class ChatCompletionNamedToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool choice"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     custom: ChatCompletionNamedToolChoiceCustomCustom = _REQUIRED
 
 
@@ -325,7 +349,9 @@ class ChatCompletionRequestAssistantMessageAudio(BaseModel):
 class ChatCompletionRequestMessageContentPartRefusal(BaseModel, tag_field="type", tag="refusal"):
     """Refusal content part"""
 
-    type: ClassVar[Literal["refusal"]] = "refusal"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["refusal"]]
+    type = "refusal"
     refusal: str = _REQUIRED  # The refusal message generated by the model.
 
 
@@ -342,7 +368,9 @@ class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
 class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="assistant"):
     """Assistant message"""
 
-    role: ClassVar[Literal["assistant"]] = "assistant"
+    if TYPE_CHECKING:
+        role: ClassVar[Literal["assistant"]]
+    role = "assistant"
     audio: ChatCompletionRequestAssistantMessageAudio | None = None
     content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
     function_call: ChatCompletionRequestAssistantMessageFunctionCall | None = None
@@ -354,7 +382,9 @@ class ChatCompletionRequestAssistantMessage(BaseModel, tag_field="role", tag="as
 class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="developer"):
     """Developer message"""
 
-    role: ClassVar[Literal["developer"]] = "developer"
+    if TYPE_CHECKING:
+        role: ClassVar[Literal["developer"]]
+    role = "developer"
     content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The contents of the developer message.
     name: str | None = None  # An optional name for the participant.
 
@@ -362,7 +392,9 @@ class ChatCompletionRequestDeveloperMessage(BaseModel, tag_field="role", tag="de
 class ChatCompletionRequestFunctionMessage(BaseModel, tag_field="role", tag="function"):
     """Function message"""
 
-    role: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        role: ClassVar[Literal["function"]]
+    role = "function"
     content: str | None = _REQUIRED
     name: str = _REQUIRED  # The name of the function to call.
 
@@ -373,7 +405,9 @@ ChatCompletionRequestSystemMessageContentPart = ChatCompletionRequestMessageCont
 class ChatCompletionRequestSystemMessage(BaseModel, tag_field="role", tag="system"):
     """System message"""
 
-    role: ClassVar[Literal["system"]] = "system"
+    if TYPE_CHECKING:
+        role: ClassVar[Literal["system"]]
+    role = "system"
     content: str | list[ChatCompletionRequestSystemMessageContentPart] = _REQUIRED  # The contents of the system message.
     name: str | None = None  # An optional name for the participant.
 
@@ -384,7 +418,9 @@ ChatCompletionRequestToolMessageContentPart = ChatCompletionRequestMessageConten
 class ChatCompletionRequestToolMessage(BaseModel, tag_field="role", tag="tool"):
     """Tool message"""
 
-    role: ClassVar[Literal["tool"]] = "tool"
+    if TYPE_CHECKING:
+        role: ClassVar[Literal["tool"]]
+    role = "tool"
     content: str | list[ChatCompletionRequestToolMessageContentPart] = _REQUIRED  # The contents of the tool message.
     tool_call_id: str = _REQUIRED  # Tool call that this message is responding to.
 
@@ -397,7 +433,9 @@ class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
 class ChatCompletionRequestMessageContentPartAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Audio content part"""
 
-    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio"]]
+    type = "input_audio"
     input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -411,7 +449,9 @@ class ChatCompletionRequestMessageContentPartFileFile(BaseModel):
 class ChatCompletionRequestMessageContentPartFile(BaseModel, tag_field="type", tag="file"):
     """File content part"""
 
-    type: ClassVar[Literal["file"]] = "file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file"]]
+    type = "file"
     file: ChatCompletionRequestMessageContentPartFileFile = _REQUIRED
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -422,7 +462,9 @@ ChatCompletionRequestUserMessageContentPart = ChatCompletionRequestMessageConten
 class ChatCompletionRequestUserMessage(BaseModel, tag_field="role", tag="user"):
     """User message"""
 
-    role: ClassVar[Literal["user"]] = "user"
+    if TYPE_CHECKING:
+        role: ClassVar[Literal["user"]]
+    role = "user"
     content: str | list[ChatCompletionRequestUserMessageContentPart] = _REQUIRED  # The contents of the user message.
     name: str | None = None  # An optional name for the participant.
 
@@ -461,7 +503,9 @@ class ChatCompletionStreamResponseDelta(BaseModel):
 class ChatCompletionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     function: _shared.FunctionObject = _REQUIRED
 
 
@@ -487,7 +531,9 @@ class WebSearchLocation(BaseModel):
 class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel, tag_field="type", tag="approximate"):
     """Approximate location parameters for the search."""
 
-    type: ClassVar[Literal["approximate"]] = "approximate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["approximate"]]
+    type = "approximate"
     approximate: WebSearchLocation = _REQUIRED
 
 
@@ -511,14 +557,18 @@ class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
 class CustomToolChatCompletionsCustomFormatGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type: ClassVar[Literal["grammar"]] = "grammar"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["grammar"]]
+    type = "grammar"
     grammar: CustomToolChatCompletionsCustomFormatGrammarGrammar = _REQUIRED  # Your chosen grammar.
 
 
 class CustomToolChatCompletionsCustomFormatText(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
 
 
 class CustomToolChatCompletionsCustom(BaseModel):
@@ -532,14 +582,18 @@ class CustomToolChatCompletionsCustom(BaseModel):
 class CustomToolChatCompletions(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     custom: CustomToolChatCompletionsCustom = _REQUIRED  # Properties of the custom tool.
 
 
 class PredictionContent(BaseModel, tag_field="type", tag="content"):
     """Static Content"""
 
-    type: ClassVar[Literal["content"]] = "content"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["content"]]
+    type = "content"
     content: str | list[ChatCompletionRequestMessageContentPartText] = _REQUIRED  # The content that should be matched when generating a model response.
 
 
@@ -631,7 +685,7 @@ Choice = CreateChatCompletionResponseChoicesItem
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the chatkit API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -16,41 +16,53 @@ _REQUIRED: Any = None
 class ActiveStatus(BaseModel, tag_field="type", tag="active"):
     """Active thread status"""
 
-    type: ClassVar[Literal["active"]] = "active"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["active"]]
+    type = "active"
 
 
 class FileAnnotationSource(BaseModel, tag_field="type", tag="file"):
     """File annotation source"""
 
-    type: ClassVar[Literal["file"]] = "file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file"]]
+    type = "file"
     filename: str = _REQUIRED  # Filename referenced by the annotation.
 
 
 class FileAnnotation(BaseModel, tag_field="type", tag="file"):
     """File annotation"""
 
-    type: ClassVar[Literal["file"]] = "file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file"]]
+    type = "file"
     source: FileAnnotationSource = _REQUIRED  # File attachment referenced by the annotation.
 
 
 class UrlAnnotationSource(BaseModel, tag_field="type", tag="url"):
     """URL annotation source"""
 
-    type: ClassVar[Literal["url"]] = "url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url"]]
+    type = "url"
     url: str = _REQUIRED  # URL referenced by the annotation.
 
 
 class UrlAnnotation(BaseModel, tag_field="type", tag="url"):
     """URL annotation"""
 
-    type: ClassVar[Literal["url"]] = "url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url"]]
+    type = "url"
     source: UrlAnnotationSource = _REQUIRED  # URL referenced by the annotation.
 
 
 class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Assistant message content"""
 
-    type: ClassVar[Literal["output_text"]] = "output_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_text"]]
+    type = "output_text"
     annotations: list[FileAnnotation | UrlAnnotation] = _REQUIRED  # Ordered list of annotations attached to the response text.
     text: str = _REQUIRED  # Assistant generated text.
 
@@ -58,7 +70,9 @@ class ResponseOutputText(BaseModel, tag_field="type", tag="output_text"):
 class AssistantMessageItem(BaseModel, tag_field="type", tag="chatkit.assistant_message"):
     """Assistant message"""
 
-    type: ClassVar[Literal["chatkit.assistant_message"]] = "chatkit.assistant_message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["chatkit.assistant_message"]]
+    type = "chatkit.assistant_message"
     id: str = _REQUIRED  # Identifier of the thread item.
     content: list[ResponseOutputText] = _REQUIRED  # Ordered assistant response segments.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
@@ -182,7 +196,9 @@ ClientToolCallStatus = Literal["in_progress", "completed"] | str
 class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_call"):
     """Client tool call"""
 
-    type: ClassVar[Literal["chatkit.client_tool_call"]] = "chatkit.client_tool_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["chatkit.client_tool_call"]]
+    type = "chatkit.client_tool_call"
     id: str = _REQUIRED  # Identifier of the thread item.
     arguments: str = _REQUIRED  # JSON-encoded arguments that were sent to the tool.
     call_id: str = _REQUIRED  # Identifier for the client tool call.
@@ -197,7 +213,9 @@ class ClientToolCallItem(BaseModel, tag_field="type", tag="chatkit.client_tool_c
 class ClosedStatus(BaseModel, tag_field="type", tag="closed"):
     """Closed thread status"""
 
-    type: ClassVar[Literal["closed"]] = "closed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["closed"]]
+    type = "closed"
     reason: str | None = _REQUIRED
 
 
@@ -263,7 +281,9 @@ class InferenceOptions(BaseModel):
 class LockedStatus(BaseModel, tag_field="type", tag="locked"):
     """Locked thread status"""
 
-    type: ClassVar[Literal["locked"]] = "locked"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["locked"]]
+    type = "locked"
     reason: str | None = _REQUIRED
 
 
@@ -281,7 +301,9 @@ class TaskGroupTask(BaseModel):
 class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
     """Task group"""
 
-    type: ClassVar[Literal["chatkit.task_group"]] = "chatkit.task_group"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["chatkit.task_group"]]
+    type = "chatkit.task_group"
     id: str = _REQUIRED  # Identifier of the thread item.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
@@ -292,7 +314,9 @@ class TaskGroupItem(BaseModel, tag_field="type", tag="chatkit.task_group"):
 class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
     """Task item"""
 
-    type: ClassVar[Literal["chatkit.task"]] = "chatkit.task"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["chatkit.task"]]
+    type = "chatkit.task"
     id: str = _REQUIRED  # Identifier of the thread item.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
     heading: str | None = _REQUIRED
@@ -305,21 +329,27 @@ class TaskItem(BaseModel, tag_field="type", tag="chatkit.task"):
 class UserMessageInputText(BaseModel, tag_field="type", tag="input_text"):
     """User message input"""
 
-    type: ClassVar[Literal["input_text"]] = "input_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_text"]]
+    type = "input_text"
     text: str = _REQUIRED  # Plain-text content supplied by the user.
 
 
 class UserMessageQuotedText(BaseModel, tag_field="type", tag="quoted_text"):
     """User message quoted text"""
 
-    type: ClassVar[Literal["quoted_text"]] = "quoted_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["quoted_text"]]
+    type = "quoted_text"
     text: str = _REQUIRED  # Quoted text content.
 
 
 class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
     """User Message Item"""
 
-    type: ClassVar[Literal["chatkit.user_message"]] = "chatkit.user_message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["chatkit.user_message"]]
+    type = "chatkit.user_message"
     id: str = _REQUIRED  # Identifier of the thread item.
     attachments: list[Attachment] = _REQUIRED  # Attachments associated with the user message.
     content: list[UserMessageInputText | UserMessageQuotedText] = _REQUIRED  # Ordered content elements supplied by the user.
@@ -332,7 +362,9 @@ class UserMessageItem(BaseModel, tag_field="type", tag="chatkit.user_message"):
 class WidgetMessageItem(BaseModel, tag_field="type", tag="chatkit.widget"):
     """Widget message"""
 
-    type: ClassVar[Literal["chatkit.widget"]] = "chatkit.widget"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["chatkit.widget"]]
+    type = "chatkit.widget"
     id: str = _REQUIRED  # Identifier of the thread item.
     created_at: int = _REQUIRED  # Unix timestamp (in seconds) for when the item was created.
     object: Literal["chatkit.thread_item"] | str = _REQUIRED  # Type discriminator that is always `chatkit.thread_item`.
@@ -377,7 +409,7 @@ class ThreadListResource(BaseModel):
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

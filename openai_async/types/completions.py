@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the completions API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the evals API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -21,14 +21,18 @@ _REQUIRED: Any = None
 class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """ItemReferenceInputMessages"""
 
-    type: ClassVar[Literal["item_reference"]] = "item_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["item_reference"]]
+    type = "item_reference"
     item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
 
 
 class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """TemplateInputMessages"""
 
-    type: ClassVar[Literal["template"]] = "template"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["template"]]
+    type = "template"
     template: list[dict[str, Any]] = _REQUIRED  # A list of chat messages forming the prompt or context.
 
 
@@ -50,21 +54,27 @@ class EvalJsonlFileContentSourceContentItem(BaseModel):
 class EvalJsonlFileContentSource(BaseModel, tag_field="type", tag="file_content"):
     """EvalJsonlFileContentSource"""
 
-    type: ClassVar[Literal["file_content"]] = "file_content"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_content"]]
+    type = "file_content"
     content: list[EvalJsonlFileContentSourceContentItem] = _REQUIRED  # The content of the jsonl file.
 
 
 class EvalJsonlFileIdSource(BaseModel, tag_field="type", tag="file_id"):
     """EvalJsonlFileIdSource"""
 
-    type: ClassVar[Literal["file_id"]] = "file_id"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_id"]]
+    type = "file_id"
     id: str = _REQUIRED  # The identifier of the file.
 
 
 class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsRunDataSource"""
 
-    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["stored_completions"]]
+    type = "stored_completions"
     created_after: int | None = None
     created_before: int | None = None
     limit: int | None = None
@@ -75,7 +85,9 @@ class EvalStoredCompletionsSource(BaseModel, tag_field="type", tag="stored_compl
 class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="completions"):
     """CompletionsRunDataSource"""
 
-    type: ClassVar[Literal["completions"]] = "completions"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["completions"]]
+    type = "completions"
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
     input_messages: CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
     model: str | None = None  # The name of the model to use for generating completions (e.g.
@@ -85,7 +97,9 @@ class CreateEvalCompletionsRunDataSource(BaseModel, tag_field="type", tag="compl
 class CreateEvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     item_schema: dict[str, Any] = _REQUIRED  # The json schema for each row in the data source.
     include_sample_schema: bool | None = None  # Whether the eval should expect you to populate the sample namespace (ie, by generating responses...
 
@@ -103,14 +117,18 @@ CreateEvalItem = Annotated[_graders.EvalItem, Alternatives(CreateEvalItemOption1
 class CreateEvalJsonlRunDataSource(BaseModel, tag_field="type", tag="jsonl"):
     """JsonlRunDataSource"""
 
-    type: ClassVar[Literal["jsonl"]] = "jsonl"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["jsonl"]]
+    type = "jsonl"
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource = _REQUIRED  # Determines what populates the `item` namespace in the data source.
 
 
 class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type: ClassVar[Literal["label_model"]] = "label_model"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["label_model"]]
+    type = "label_model"
     input: list[CreateEvalItem] = _REQUIRED  # A list of chat messages forming the prompt or context.
     labels: list[str] = _REQUIRED  # The labels to classify to each item in the evaluation.
     model: str = _REQUIRED  # The model to use for the evaluation.
@@ -121,21 +139,27 @@ class CreateEvalLabelModelGrader(BaseModel, tag_field="type", tag="label_model")
 class CreateEvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     metadata: dict[str, Any] | None = None  # Metadata filters for the logs data source.
 
 
 class CreateEvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
-    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["stored_completions"]]
+    type = "stored_completions"
     metadata: dict[str, Any] | None = None  # Metadata filters for the stored completions data source.
 
 
 class EvalGraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
-    type: ClassVar[Literal["python"]] = "python"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["python"]]
+    type = "python"
     name: str = _REQUIRED  # The name of the grader.
     source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
@@ -155,7 +179,9 @@ class EvalGraderScoreModelSamplingParams(BaseModel):
 class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
-    type: ClassVar[Literal["score_model"]] = "score_model"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["score_model"]]
+    type = "score_model"
     input: list[_graders.EvalItem] = _REQUIRED  # The input messages evaluated by the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     name: str = _REQUIRED  # The name of the grader.
@@ -167,7 +193,9 @@ class EvalGraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
 class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
-    type: ClassVar[Literal["string_check"]] = "string_check"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["string_check"]]
+    type = "string_check"
     input: str = _REQUIRED  # The input text.
     name: str = _REQUIRED  # The name of the grader.
     operation: Literal["eq", "ne", "like", "ilike"] | str = _REQUIRED  # The string check operation to perform.
@@ -177,7 +205,9 @@ class EvalGraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
 class EvalGraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
-    type: ClassVar[Literal["text_similarity"]] = "text_similarity"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text_similarity"]]
+    type = "text_similarity"
     evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str = _REQUIRED  # The evaluation metric to use.
     input: str = _REQUIRED  # The text being graded.
     name: str = _REQUIRED  # The name of the grader.
@@ -197,7 +227,9 @@ class CreateEvalRequest(BaseModel):
 class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel, tag_field="type", tag="item_reference"):
     """InputMessagesItemReference"""
 
-    type: ClassVar[Literal["item_reference"]] = "item_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["item_reference"]]
+    type = "item_reference"
     item_reference: str = _REQUIRED  # A reference to a variable in the `item` namespace.
 
 
@@ -211,7 +243,9 @@ class CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1(B
 class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel, tag_field="type", tag="template"):
     """InputMessagesTemplate"""
 
-    type: ClassVar[Literal["template"]] = "template"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["template"]]
+    type = "template"
     template: list[Annotated[_graders.EvalItem, Alternatives(CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemOption1)]] = _REQUIRED  # A list of chat messages forming the prompt or context.
 
 
@@ -234,7 +268,9 @@ class CreateEvalResponsesRunDataSourceSamplingParams(BaseModel):
 class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
     """EvalResponsesSource"""
 
-    type: ClassVar[Literal["responses"]] = "responses"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["responses"]]
+    type = "responses"
     created_after: int | None = None
     created_before: int | None = None
     instructions_search: str | None = None
@@ -250,7 +286,9 @@ class EvalResponsesSource(BaseModel, tag_field="type", tag="responses"):
 class CreateEvalResponsesRunDataSource(BaseModel, tag_field="type", tag="responses"):
     """ResponsesRunDataSource"""
 
-    type: ClassVar[Literal["responses"]] = "responses"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["responses"]]
+    type = "responses"
     source: EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource = _REQUIRED  # Determines what populates the `item` namespace in this run's data source.
     input_messages: CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | None = None  # Used when sampling from a model.
     model: str | None = None  # The name of the model to use for generating completions (e.g.
@@ -268,14 +306,18 @@ class CreateEvalRunRequest(BaseModel):
 class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     """CustomDataSourceConfig"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
 
 
 class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type: ClassVar[Literal["label_model"]] = "label_model"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["label_model"]]
+    type = "label_model"
     input: list[_graders.EvalItem] = _REQUIRED
     labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
     model: str = _REQUIRED  # The model to use for the evaluation.
@@ -286,7 +328,9 @@ class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
 class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     """LogsDataSourceConfig"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
     metadata: _shared.Metadata | None = None
 
@@ -294,7 +338,9 @@ class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
 class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="stored_completions"):
     """StoredCompletionsDataSourceConfig"""
 
-    type: ClassVar[Literal["stored_completions"]] = "stored_completions"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["stored_completions"]]
+    type = "stored_completions"
     schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
     metadata: _shared.Metadata | None = None
 
@@ -461,7 +507,7 @@ EvalUpdateResponse = Eval
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the fine tuning API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -164,7 +164,9 @@ class FineTuningIntegrationWandb(BaseModel):
 class FineTuningIntegration(BaseModel, tag_field="type", tag="wandb"):
     """Fine-Tuning Job Integration"""
 
-    type: ClassVar[Literal["wandb"]] = "wandb"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["wandb"]]
+    type = "wandb"
     wandb: FineTuningIntegrationWandb = _REQUIRED  # The settings for your integration with Weights and Biases.
 
 
@@ -252,7 +254,9 @@ class InputAudioInputAudio(BaseModel):
 class InputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
-    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio"]]
+    type = "input_audio"
     input_audio: InputAudioInputAudio = _REQUIRED
 
 
@@ -291,7 +295,7 @@ from . import graders as _graders  # noqa: E402
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the graders API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -19,14 +19,18 @@ _REQUIRED: Any = None
 class EvalItemContentOutputText(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type: ClassVar[Literal["output_text"]] = "output_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_text"]]
+    type = "output_text"
     text: str = _REQUIRED  # The text output from the model.
 
 
 class EvalItemInputImage(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type: ClassVar[Literal["input_image"]] = "input_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_image"]]
+    type = "input_image"
     image_url: str = _REQUIRED  # The URL of the image input.
     detail: str | None = None  # The detail level of the image to be sent to the model.
 
@@ -38,7 +42,9 @@ EvalItemContent = str | list[EvalItemContentItem] | _shared.InputTextContent | E
 class EvalItem(BaseModel, tag_field="type", tag="message"):
     """Eval message object"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: EvalItemContent = _REQUIRED
     role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
 
@@ -50,7 +56,9 @@ EvalItemContentText = str  # A text input to the model.
 class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
     """LabelModelGrader"""
 
-    type: ClassVar[Literal["label_model"]] = "label_model"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["label_model"]]
+    type = "label_model"
     input: list[EvalItem] = _REQUIRED
     labels: list[str] = _REQUIRED  # The labels to assign to each item in the evaluation.
     model: str = _REQUIRED  # The model to use for the evaluation.
@@ -61,7 +69,9 @@ class GraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
 class GraderPython(BaseModel, tag_field="type", tag="python"):
     """PythonGrader"""
 
-    type: ClassVar[Literal["python"]] = "python"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["python"]]
+    type = "python"
     name: str = _REQUIRED  # The name of the grader.
     source: str = _REQUIRED  # The source code of the python script.
     image_tag: str | None = None  # The image tag to use for the python script.
@@ -80,7 +90,9 @@ class GraderScoreModelSamplingParams(BaseModel):
 class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
     """ScoreModelGrader"""
 
-    type: ClassVar[Literal["score_model"]] = "score_model"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["score_model"]]
+    type = "score_model"
     input: list[EvalItem] = _REQUIRED  # The input messages evaluated by the grader.
     model: str = _REQUIRED  # The model to use for the evaluation.
     name: str = _REQUIRED  # The name of the grader.
@@ -91,7 +103,9 @@ class GraderScoreModel(BaseModel, tag_field="type", tag="score_model"):
 class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
     """StringCheckGrader"""
 
-    type: ClassVar[Literal["string_check"]] = "string_check"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["string_check"]]
+    type = "string_check"
     input: str = _REQUIRED  # The input text.
     name: str = _REQUIRED  # The name of the grader.
     operation: Literal["eq", "ne", "like", "ilike"] | str = _REQUIRED  # The string check operation to perform.
@@ -101,7 +115,9 @@ class GraderStringCheck(BaseModel, tag_field="type", tag="string_check"):
 class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
     """TextSimilarityGrader"""
 
-    type: ClassVar[Literal["text_similarity"]] = "text_similarity"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text_similarity"]]
+    type = "text_similarity"
     evaluation_metric: Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str = _REQUIRED  # The evaluation metric to use.
     input: str = _REQUIRED  # The text being graded.
     name: str = _REQUIRED  # The name of the grader.
@@ -111,7 +127,9 @@ class GraderTextSimilarity(BaseModel, tag_field="type", tag="text_similarity"):
 class GraderMulti(BaseModel, tag_field="type", tag="multi"):
     """MultiGrader"""
 
-    type: ClassVar[Literal["multi"]] = "multi"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["multi"]]
+    type = "multi"
     calculate_output: str = _REQUIRED  # A formula to calculate the output based on grader results.
     graders: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel = _REQUIRED
     name: str = _REQUIRED  # The name of the grader.
@@ -174,7 +192,7 @@ class ValidateGraderResponse(BaseModel):
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the images API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -116,7 +116,9 @@ class ImagesUsage(BaseModel):
 class ImageEditCompletedEvent(BaseModel, tag_field="type", tag="image_edit.completed"):
     """Emitted when image editing has completed and the final image is available."""
 
-    type: ClassVar[Literal["image_edit.completed"]] = "image_edit.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_edit.completed"]]
+    type = "image_edit.completed"
     b64_json: str = _REQUIRED  # Base64-encoded final edited image data, suitable for rendering as an image.
     background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the edited image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
@@ -129,7 +131,9 @@ class ImageEditCompletedEvent(BaseModel, tag_field="type", tag="image_edit.compl
 class ImageEditPartialImageEvent(BaseModel, tag_field="type", tag="image_edit.partial_image"):
     """Emitted when a partial image is available during image editing streaming."""
 
-    type: ClassVar[Literal["image_edit.partial_image"]] = "image_edit.partial_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_edit.partial_image"]]
+    type = "image_edit.partial_image"
     b64_json: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the requested edited image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
@@ -145,7 +149,9 @@ ImageEditStreamEvent = ImageEditPartialImageEvent | ImageEditCompletedEvent
 class ImageGenCompletedEvent(BaseModel, tag_field="type", tag="image_generation.completed"):
     """Emitted when image generation has completed and the final image is available."""
 
-    type: ClassVar[Literal["image_generation.completed"]] = "image_generation.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_generation.completed"]]
+    type = "image_generation.completed"
     b64_json: str = _REQUIRED  # Base64-encoded image data, suitable for rendering as an image.
     background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the generated image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
@@ -172,7 +178,9 @@ class ImageGenOutputTokensDetails(BaseModel):
 class ImageGenPartialImageEvent(BaseModel, tag_field="type", tag="image_generation.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type: ClassVar[Literal["image_generation.partial_image"]] = "image_generation.partial_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_generation.partial_image"]]
+    type = "image_generation.partial_image"
     b64_json: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
     background: Literal["transparent", "opaque", "auto"] | str = _REQUIRED  # The background setting for the requested image.
     created_at: int = _REQUIRED  # The Unix timestamp when the event was created.
@@ -210,7 +218,7 @@ class ImagesResponse(BaseModel):
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the moderations API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,9 @@ ProvenanceDetectionResultApi = Literal["detected", "not_detected"] | str
 
 
 class C2PAProvenanceResult(BaseModel, tag_field="type", tag="c2pa"):
-    type: ClassVar[Literal["c2pa"]] = "c2pa"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["c2pa"]]
+    type = "c2pa"
     generated_at: str | None = _REQUIRED
     issuer: str | None = _REQUIRED
     model: str | None = _REQUIRED
@@ -39,14 +41,18 @@ class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
 class CreateModerationRequestInputOption3ItemImageUrl(BaseModel, tag_field="type", tag="image_url"):
     """An object describing an image to classify."""
 
-    type: ClassVar[Literal["image_url"]] = "image_url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_url"]]
+    type = "image_url"
     image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl = _REQUIRED  # Contains either an image URL or a data URL for a base64 encoded image.
 
 
 class CreateModerationRequestInputOption3ItemText(BaseModel, tag_field="type", tag="text"):
     """An object describing text to classify."""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str = _REQUIRED  # A string of text to classify.
 
 
@@ -128,7 +134,9 @@ ProvenanceCheckObject = Literal["content_provenance_check"] | str
 
 
 class SynthIDProvenanceResult(BaseModel, tag_field="type", tag="synthid"):
-    type: ClassVar[Literal["synthid"]] = "synthid"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["synthid"]]
+    type = "synthid"
     generated_at: str | None = _REQUIRED
     model: str | None = _REQUIRED
     outcome: ProvenanceDetectionResultApi = _REQUIRED  # Whether a supported OpenAI SynthID watermark was detected.
@@ -146,7 +154,7 @@ ModerationCreateResponse = CreateModerationResponse
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

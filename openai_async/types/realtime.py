@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the realtime API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -45,20 +45,26 @@ NoiseReductionType = Literal["near_field", "far_field"] | str  # Type of noise r
 class RealtimeAudioFormatsAudioPcm(BaseModel, tag_field="type", tag="audio/pcm"):
     """PCM audio format"""
 
-    type: ClassVar[Literal["audio/pcm"]] = "audio/pcm"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["audio/pcm"]]
+    type = "audio/pcm"
     rate: int | None = None  # The sample rate of the audio.
 
 
 class RealtimeAudioFormatsAudioPcma(BaseModel, tag_field="type", tag="audio/pcma"):
     """PCMA audio format"""
 
-    type: ClassVar[Literal["audio/pcma"]] = "audio/pcma"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["audio/pcma"]]
+    type = "audio/pcma"
 
 
 class RealtimeAudioFormatsAudioPcmu(BaseModel, tag_field="type", tag="audio/pcmu"):
     """PCMU audio format"""
 
-    type: ClassVar[Literal["audio/pcmu"]] = "audio/pcmu"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["audio/pcmu"]]
+    type = "audio/pcmu"
 
 
 RealtimeAudioFormats = RealtimeAudioFormatsAudioPcm | RealtimeAudioFormatsAudioPcmu | RealtimeAudioFormatsAudioPcma
@@ -67,7 +73,9 @@ RealtimeAudioFormats = RealtimeAudioFormatsAudioPcm | RealtimeAudioFormatsAudioP
 class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="function_call"):
     """Realtime function call item"""
 
-    type: ClassVar[Literal["function_call"]] = "function_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call"]]
+    type = "function_call"
     arguments: str = _REQUIRED  # The arguments of the function call.
     name: str = _REQUIRED  # The name of the function being called.
     id: str | None = None  # The unique ID of the item.
@@ -79,7 +87,9 @@ class RealtimeConversationItemFunctionCall(BaseModel, tag_field="type", tag="fun
 class RealtimeConversationItemFunctionCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Realtime function call output item"""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     call_id: str = _REQUIRED  # The ID of the function call this output is for.
     output: str = _REQUIRED  # The output of the function call, this is free text and can contain any information or simply be e...
     id: str | None = None  # The unique ID of the item.
@@ -97,7 +107,9 @@ class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
 class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag="message"):
     """Realtime assistant message item"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: list[RealtimeConversationItemMessageAssistantContentItem] = _REQUIRED  # The content of the message.
     role: Literal["assistant"] | str = _REQUIRED  # The role of the message sender.
     id: str | None = None  # The unique ID of the item.
@@ -106,14 +118,18 @@ class RealtimeConversationItemMessageAssistant(BaseModel, tag_field="type", tag=
 
 
 class RealtimeConversationItemMessageSystemContentItem(BaseModel, tag_field="type", tag="input_text"):
-    type: ClassVar[Literal["input_text"]] = "input_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_text"]]
+    type = "input_text"
     text: str | None = None  # The text content.
 
 
 class RealtimeConversationItemMessageSystem(BaseModel, tag_field="type", tag="message"):
     """Realtime system message item"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: list[RealtimeConversationItemMessageSystemContentItem] = _REQUIRED  # The content of the message.
     role: Literal["system"] | str = _REQUIRED  # The role of the message sender.
     id: str | None = None  # The unique ID of the item.
@@ -133,7 +149,9 @@ class RealtimeConversationItemMessageUserContentItem(BaseModel):
 class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="message"):
     """Realtime user message item"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: list[RealtimeConversationItemMessageUserContentItem] = _REQUIRED  # The content of the message.
     role: Literal["user"] | str = _REQUIRED  # The role of the message sender.
     id: str | None = None  # The unique ID of the item.
@@ -144,7 +162,9 @@ class RealtimeConversationItemMessageUser(BaseModel, tag_field="type", tag="mess
 class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """Realtime MCP approval request"""
 
-    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_request"]]
+    type = "mcp_approval_request"
     id: str = _REQUIRED  # The unique ID of the approval request.
     arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
     name: str = _REQUIRED  # The name of the tool to run.
@@ -154,7 +174,9 @@ class RealtimeMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_
 class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """Realtime MCP approval response"""
 
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_response"]]
+    type = "mcp_approval_response"
     id: str = _REQUIRED  # The unique ID of the approval response.
     approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
     approve: bool = _REQUIRED  # Whether the request was approved.
@@ -164,7 +186,9 @@ class RealtimeMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval
 class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """Realtime MCP list tools"""
 
-    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools"]]
+    type = "mcp_list_tools"
     server_label: str = _REQUIRED  # The label of the MCP server.
     tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
     id: str | None = None  # The unique ID of the list.
@@ -173,7 +197,9 @@ class RealtimeMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
 class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
     """Realtime MCP HTTP error"""
 
-    type: ClassVar[Literal["http_error"]] = "http_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["http_error"]]
+    type = "http_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
@@ -181,7 +207,9 @@ class RealtimeMCPHTTPError(BaseModel, tag_field="type", tag="http_error"):
 class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"):
     """Realtime MCP protocol error"""
 
-    type: ClassVar[Literal["protocol_error"]] = "protocol_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["protocol_error"]]
+    type = "protocol_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
@@ -189,14 +217,18 @@ class RealtimeMCPProtocolError(BaseModel, tag_field="type", tag="protocol_error"
 class RealtimeMCPToolExecutionError(BaseModel, tag_field="type", tag="tool_execution_error"):
     """Realtime MCP tool execution error"""
 
-    type: ClassVar[Literal["tool_execution_error"]] = "tool_execution_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_execution_error"]]
+    type = "tool_execution_error"
     message: str = _REQUIRED
 
 
 class RealtimeMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """Realtime MCP tool call"""
 
-    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_call"]]
+    type = "mcp_call"
     id: str = _REQUIRED  # The unique ID of the tool call.
     arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     name: str = _REQUIRED  # The name of the tool that was run.
@@ -212,7 +244,9 @@ RealtimeConversationItem = Annotated[RealtimeConversationItemFunctionCall | Real
 class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
-    type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.create"]]
+    type = "conversation.item.create"
     item: RealtimeConversationItem = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
@@ -221,7 +255,9 @@ class RealtimeBetaClientEventConversationItemCreate(BaseModel, tag_field="type",
 class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
-    type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.delete"]]
+    type = "conversation.item.delete"
     item_id: str = _REQUIRED  # The ID of the item to delete.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -229,7 +265,9 @@ class RealtimeBetaClientEventConversationItemDelete(BaseModel, tag_field="type",
 class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
-    type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.retrieve"]]
+    type = "conversation.item.retrieve"
     item_id: str = _REQUIRED  # The ID of the item to retrieve.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -237,7 +275,9 @@ class RealtimeBetaClientEventConversationItemRetrieve(BaseModel, tag_field="type
 class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
-    type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.truncate"]]
+    type = "conversation.item.truncate"
     audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
     content_index: int = _REQUIRED  # The index of the content part to truncate.
     item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
@@ -247,7 +287,9 @@ class RealtimeBetaClientEventConversationItemTruncate(BaseModel, tag_field="type
 class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.append"]]
+    type = "input_audio_buffer.append"
     audio: str = _REQUIRED  # Base64-encoded audio bytes.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -255,34 +297,44 @@ class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel, tag_field="type",
 class RealtimeBetaClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.clear"]] = "input_audio_buffer.clear"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.clear"]]
+    type = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
-    type: ClassVar[Literal["input_audio_buffer.commit"]] = "input_audio_buffer.commit"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.commit"]]
+    type = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeBetaClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
-    type: ClassVar[Literal["output_audio_buffer.clear"]] = "output_audio_buffer.clear"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio_buffer.clear"]]
+    type = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
 class RealtimeBetaClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
-    type: ClassVar[Literal["response.cancel"]] = "response.cancel"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.cancel"]]
+    type = "response.cancel"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
 
 class RealtimeBetaResponseCreateParamsToolsItem(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -308,7 +360,9 @@ class RealtimeBetaResponseCreateParams(BaseModel):
 class RealtimeBetaClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
-    type: ClassVar[Literal["response.create"]] = "response.create"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.create"]]
+    type = "response.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response: RealtimeBetaResponseCreateParams | None = None
 
@@ -327,7 +381,9 @@ class RealtimeSessionCreateRequestInputAudioTranscription(BaseModel):
 
 
 class RealtimeSessionCreateRequestToolsItem(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -359,7 +415,9 @@ class RealtimeTruncationRetentionRatioTokenLimits(BaseModel):
 class RealtimeTruncationRetentionRatio(BaseModel, tag_field="type", tag="retention_ratio"):
     """Retention ratio truncation"""
 
-    type: ClassVar[Literal["retention_ratio"]] = "retention_ratio"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["retention_ratio"]]
+    type = "retention_ratio"
     retention_ratio: float = _REQUIRED  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
     token_limits: RealtimeTruncationRetentionRatioTokenLimits | None = None  # Optional custom token limits for this truncation strategy.
 
@@ -391,7 +449,9 @@ class RealtimeSessionCreateRequest(BaseModel):
 class RealtimeBetaClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s default configuration."""
 
-    type: ClassVar[Literal["session.update"]] = "session.update"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.update"]]
+    type = "session.update"
     session: RealtimeSessionCreateRequest = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -405,7 +465,9 @@ class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseMode
 class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel, tag_field="type", tag="server_vad"):
     """Configuration for turn detection."""
 
-    type: ClassVar[Literal["server_vad"]] = "server_vad"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["server_vad"]]
+    type = "server_vad"
     prefix_padding_ms: int | None = None  # Amount of audio to include before the VAD detected speech (in milliseconds).
     silence_duration_ms: int | None = None  # Duration of silence to detect speech stop (in milliseconds).
     threshold: float | None = None  # Activation threshold for VAD (0.0 to 1.0), this defaults to 0.5.
@@ -424,7 +486,9 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
 class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
-    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription_session.update"]]
+    type = "transcription_session.update"
     session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -500,7 +564,9 @@ class RealtimeBetaResponse(BaseModel):
 class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
-    type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.created"]]
+    type = "conversation.item.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     previous_item_id: str | None = None
@@ -509,7 +575,9 @@ class RealtimeBetaServerEventConversationItemCreated(BaseModel, tag_field="type"
 class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
-    type: ClassVar[Literal["conversation.item.deleted"]] = "conversation.item.deleted"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.deleted"]]
+    type = "conversation.item.deleted"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
@@ -517,7 +585,9 @@ class RealtimeBetaServerEventConversationItemDeleted(BaseModel, tag_field="type"
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]]
+    type = "conversation.item.input_audio_transcription.completed"
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item containing the audio.
@@ -530,7 +600,9 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(Ba
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]] = "conversation.item.input_audio_transcription.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]]
+    type = "conversation.item.input_audio_transcription.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
     content_index: int | None = None  # The index of the content part in the item's content array.
@@ -550,7 +622,9 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]]
+    type = "conversation.item.input_audio_transcription.failed"
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
     error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -560,7 +634,9 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseM
 class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]]
+    type = "conversation.item.input_audio_transcription.segment"
     id: str = _REQUIRED  # The segment identifier.
     content_index: int = _REQUIRED  # The index of the input audio content part within the item.
     end: float = _REQUIRED  # End time of the segment in seconds.
@@ -574,7 +650,9 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(Base
 class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
-    type: ClassVar[Literal["conversation.item.retrieved"]] = "conversation.item.retrieved"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.retrieved"]]
+    type = "conversation.item.retrieved"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
 
@@ -582,7 +660,9 @@ class RealtimeBetaServerEventConversationItemRetrieved(BaseModel, tag_field="typ
 class RealtimeBetaServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
-    type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.truncated"]]
+    type = "conversation.item.truncated"
     audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
     content_index: int = _REQUIRED  # The index of the content part that was truncated.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -602,7 +682,9 @@ class RealtimeBetaServerEventErrorError(BaseModel):
 class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     error: RealtimeBetaServerEventErrorError = _REQUIRED  # Details of the error.
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
@@ -610,14 +692,18 @@ class RealtimeBetaServerEventError(BaseModel, tag_field="type", tag="error"):
 class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
-    type: ClassVar[Literal["input_audio_buffer.cleared"]] = "input_audio_buffer.cleared"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.cleared"]]
+    type = "input_audio_buffer.cleared"
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
-    type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.committed"]]
+    type = "input_audio_buffer.committed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
     previous_item_id: str | None = None
@@ -626,7 +712,9 @@ class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel, tag_field="typ
 class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.speech_started"]]
+    type = "input_audio_buffer.speech_started"
     audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
@@ -635,7 +723,9 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field=
 class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.speech_stopped"]]
+    type = "input_audio_buffer.speech_stopped"
     audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
@@ -644,7 +734,9 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field=
 class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
-    type: ClassVar[Literal["mcp_list_tools.completed"]] = "mcp_list_tools.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools.completed"]]
+    type = "mcp_list_tools.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -652,7 +744,9 @@ class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel, tag_field="type", 
 class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
-    type: ClassVar[Literal["mcp_list_tools.failed"]] = "mcp_list_tools.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools.failed"]]
+    type = "mcp_list_tools.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -660,7 +754,9 @@ class RealtimeBetaServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag
 class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
-    type: ClassVar[Literal["mcp_list_tools.in_progress"]] = "mcp_list_tools.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools.in_progress"]]
+    type = "mcp_list_tools.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -675,7 +771,9 @@ class RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
 class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
-    type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["rate_limits.updated"]]
+    type = "rate_limits.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
@@ -683,7 +781,9 @@ class RealtimeBetaServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag=
 class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
-    type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio.delta"]]
+    type = "response.output_audio.delta"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # Base64-encoded audio data delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -695,7 +795,9 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel, tag_field="type", tag
 class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
-    type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio.done"]]
+    type = "response.output_audio.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -706,7 +808,9 @@ class RealtimeBetaServerEventResponseAudioDone(BaseModel, tag_field="type", tag=
 class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
-    type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio_transcript.delta"]]
+    type = "response.output_audio_transcript.delta"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The transcript delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -718,7 +822,9 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="
 class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
-    type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio_transcript.done"]]
+    type = "response.output_audio_transcript.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -739,7 +845,9 @@ class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
 class RealtimeBetaServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
-    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.added"]]
+    type = "response.content_part.added"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
@@ -760,7 +868,9 @@ class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
 class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
-    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.done"]]
+    type = "response.content_part.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -772,7 +882,9 @@ class RealtimeBetaServerEventResponseContentPartDone(BaseModel, tag_field="type"
 class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
-    type: ClassVar[Literal["response.created"]] = "response.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.created"]]
+    type = "response.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeBetaResponse = _REQUIRED
 
@@ -780,7 +892,9 @@ class RealtimeBetaServerEventResponseCreated(BaseModel, tag_field="type", tag="r
 class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
-    type: ClassVar[Literal["response.done"]] = "response.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.done"]]
+    type = "response.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeBetaResponse = _REQUIRED
 
@@ -788,7 +902,9 @@ class RealtimeBetaServerEventResponseDone(BaseModel, tag_field="type", tag="resp
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
-    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.delta"]]
+    type = "response.function_call_arguments.delta"
     call_id: str = _REQUIRED  # The ID of the function call.
     delta: str = _REQUIRED  # The arguments delta as a JSON string.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -800,7 +916,9 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_f
 class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
-    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.done"]]
+    type = "response.function_call_arguments.done"
     arguments: str = _REQUIRED  # The final arguments as a JSON string.
     call_id: str = _REQUIRED  # The ID of the function call.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -813,7 +931,9 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_fi
 class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.delta"]]
+    type = "response.mcp_call_arguments.delta"
     delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -825,7 +945,9 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field=
 class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.done"]]
+    type = "response.mcp_call_arguments.done"
     arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -836,7 +958,9 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="
 class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
-    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.completed"]]
+    type = "response.mcp_call.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
@@ -845,7 +969,9 @@ class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel, tag_field="type
 class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
-    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.failed"]]
+    type = "response.mcp_call.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
@@ -854,7 +980,9 @@ class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel, tag_field="type", 
 class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
-    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.in_progress"]]
+    type = "response.mcp_call.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
@@ -863,7 +991,9 @@ class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel, tag_field="typ
 class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
-    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.added"]]
+    type = "response.output_item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -873,7 +1003,9 @@ class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel, tag_field="type"
 class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
-    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.done"]]
+    type = "response.output_item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -883,7 +1015,9 @@ class RealtimeBetaServerEventResponseOutputItemDone(BaseModel, tag_field="type",
 class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
-    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.delta"]]
+    type = "response.output_text.delta"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The text delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -895,7 +1029,9 @@ class RealtimeBetaServerEventResponseTextDelta(BaseModel, tag_field="type", tag=
 class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
-    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.done"]]
+    type = "response.output_text.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -907,7 +1043,9 @@ class RealtimeBetaServerEventResponseTextDone(BaseModel, tag_field="type", tag="
 class RealtimeFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     description: str | None = None  # The description of the function, including guidance on when and how to call it, and guidance abou...
     name: str | None = None  # The name of the function.
     parameters: dict[str, Any] | None = None  # Parameters of the function in JSON Schema.
@@ -930,7 +1068,9 @@ class RealtimeSessionTracingOption2(BaseModel):
 class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semantic_vad"):
     """Semantic VAD"""
 
-    type: ClassVar[Literal["semantic_vad"]] = "semantic_vad"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["semantic_vad"]]
+    type = "semantic_vad"
     create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
     eagerness: Literal["low", "medium", "high", "auto"] | str | None = None  # Used only for `semantic_vad` mode.
     interrupt_response: bool | None = None  # Whether or not to automatically interrupt any ongoing response with output to the default convers...
@@ -939,7 +1079,9 @@ class RealtimeTurnDetectionSemanticVad(BaseModel, tag_field="type", tag="semanti
 class RealtimeTurnDetectionServerVad(BaseModel, tag_field="type", tag="server_vad"):
     """Server VAD"""
 
-    type: ClassVar[Literal["server_vad"]] = "server_vad"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["server_vad"]]
+    type = "server_vad"
     create_response: bool | None = None  # Whether or not to automatically generate a response when a VAD stop event occurs.
     idle_timeout_ms: int | None = None
     interrupt_response: bool | None = None  # Whether or not to automatically interrupt (cancel) any ongoing response with output to the defaul...
@@ -979,7 +1121,9 @@ class RealtimeSession(BaseModel):
 class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
-    type: ClassVar[Literal["session.created"]] = "session.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.created"]]
+    type = "session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSession = _REQUIRED
 
@@ -987,7 +1131,9 @@ class RealtimeBetaServerEventSessionCreated(BaseModel, tag_field="type", tag="se
 class RealtimeBetaServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
-    type: ClassVar[Literal["session.updated"]] = "session.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.updated"]]
+    type = "session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSession = _REQUIRED
 
@@ -1021,7 +1167,9 @@ class RealtimeTranscriptionSessionCreateResponse(BaseModel):
 class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="type", tag="transcription_session.created"):
     """Returned when a transcription session is created."""
 
-    type: ClassVar[Literal["transcription_session.created"]] = "transcription_session.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription_session.created"]]
+    type = "transcription_session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
@@ -1029,7 +1177,9 @@ class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel, tag_field="t
 class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
-    type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription_session.updated"]]
+    type = "transcription_session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
@@ -1080,7 +1230,9 @@ class RealtimeSessionCreateRequestGATracingOption2(BaseModel):
 class RealtimeSessionCreateRequestGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration"""
 
-    type: ClassVar[Literal["realtime"]] = "realtime"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["realtime"]]
+    type = "realtime"
     audio: RealtimeSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
     instructions: str | None = None  # The default system instructions (i.e.
@@ -1118,7 +1270,9 @@ class RealtimeCallRejectRequest(BaseModel):
 class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag="conversation.item.create"):
     """Add a new Item to the Conversation's context, including messages, function calls, and function call responses."""
 
-    type: ClassVar[Literal["conversation.item.create"]] = "conversation.item.create"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.create"]]
+    type = "conversation.item.create"
     item: RealtimeConversationItem = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     previous_item_id: str | None = None  # The ID of the preceding item after which the new item will be inserted.
@@ -1127,7 +1281,9 @@ class RealtimeClientEventConversationItemCreate(BaseModel, tag_field="type", tag
 class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag="conversation.item.delete"):
     """Send this event when you want to remove any item from the conversation history."""
 
-    type: ClassVar[Literal["conversation.item.delete"]] = "conversation.item.delete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.delete"]]
+    type = "conversation.item.delete"
     item_id: str = _REQUIRED  # The ID of the item to delete.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -1135,7 +1291,9 @@ class RealtimeClientEventConversationItemDelete(BaseModel, tag_field="type", tag
 class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", tag="conversation.item.retrieve"):
     """Send this event when you want to retrieve the server's representation of a specific item in the conversation history."""
 
-    type: ClassVar[Literal["conversation.item.retrieve"]] = "conversation.item.retrieve"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.retrieve"]]
+    type = "conversation.item.retrieve"
     item_id: str = _REQUIRED  # The ID of the item to retrieve.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -1143,7 +1301,9 @@ class RealtimeClientEventConversationItemRetrieve(BaseModel, tag_field="type", t
 class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", tag="conversation.item.truncate"):
     """Send this event to truncate a previous assistant message’s audio."""
 
-    type: ClassVar[Literal["conversation.item.truncate"]] = "conversation.item.truncate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.truncate"]]
+    type = "conversation.item.truncate"
     audio_end_ms: int = _REQUIRED  # Inclusive duration up to which audio is truncated, in milliseconds.
     content_index: int = _REQUIRED  # The index of the content part to truncate.
     item_id: str = _REQUIRED  # The ID of the assistant message item to truncate.
@@ -1153,7 +1313,9 @@ class RealtimeClientEventConversationItemTruncate(BaseModel, tag_field="type", t
 class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="input_audio_buffer.append"):
     """Send this event to append audio bytes to the input audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.append"]] = "input_audio_buffer.append"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.append"]]
+    type = "input_audio_buffer.append"
     audio: str = _REQUIRED  # Base64-encoded audio bytes.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -1161,28 +1323,36 @@ class RealtimeClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag
 class RealtimeClientEventInputAudioBufferClear(BaseModel, tag_field="type", tag="input_audio_buffer.clear"):
     """Send this event to clear the audio bytes in the buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.clear"]] = "input_audio_buffer.clear"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.clear"]]
+    type = "input_audio_buffer.clear"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventInputAudioBufferCommit(BaseModel, tag_field="type", tag="input_audio_buffer.commit"):
     """Send this event to commit the user input audio buffer, which will create a new user message item in the conversation."""
 
-    type: ClassVar[Literal["input_audio_buffer.commit"]] = "input_audio_buffer.commit"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.commit"]]
+    type = "input_audio_buffer.commit"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
 class RealtimeClientEventOutputAudioBufferClear(BaseModel, tag_field="type", tag="output_audio_buffer.clear"):
     """**WebRTC/SIP Only:** Emit to cut off the current audio response."""
 
-    type: ClassVar[Literal["output_audio_buffer.clear"]] = "output_audio_buffer.clear"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio_buffer.clear"]]
+    type = "output_audio_buffer.clear"
     event_id: str | None = None  # The unique ID of the client event used for error handling.
 
 
 class RealtimeClientEventResponseCancel(BaseModel, tag_field="type", tag="response.cancel"):
     """Send this event to cancel an in-progress response."""
 
-    type: ClassVar[Literal["response.cancel"]] = "response.cancel"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.cancel"]]
+    type = "response.cancel"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response_id: str | None = None  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
 
@@ -1218,7 +1388,9 @@ class RealtimeResponseCreateParams(BaseModel):
 class RealtimeClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """This event instructs the server to create a Response, which means triggering model inference."""
 
-    type: ClassVar[Literal["response.create"]] = "response.create"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.create"]]
+    type = "response.create"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
     response: RealtimeResponseCreateParams | None = None
 
@@ -1245,7 +1417,9 @@ class RealtimeTranscriptionSessionCreateRequestGAAudio(BaseModel):
 class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration"""
 
-    type: ClassVar[Literal["transcription"]] = "transcription"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription"]]
+    type = "transcription"
     audio: RealtimeTranscriptionSessionCreateRequestGAAudio | None = None  # Configuration for input and output audio.
     include: list[Literal["item.input_audio_transcription.logprobs"] | str] | None = None  # Additional fields to include in server outputs.
 
@@ -1253,7 +1427,9 @@ class RealtimeTranscriptionSessionCreateRequestGA(BaseModel, tag_field="type", t
 class RealtimeClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the session’s configuration."""
 
-    type: ClassVar[Literal["session.update"]] = "session.update"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.update"]]
+    type = "session.update"
     session: RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA = _REQUIRED  # Update the Realtime session.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -1264,7 +1440,9 @@ RealtimeClientEvent = RealtimeClientEventConversationItemCreate | RealtimeClient
 class RealtimeClientEventTranscriptionSessionUpdate(BaseModel, tag_field="type", tag="transcription_session.update"):
     """Send this event to update a transcription session."""
 
-    type: ClassVar[Literal["transcription_session.update"]] = "transcription_session.update"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription_session.update"]]
+    type = "transcription_session.update"
     session: RealtimeTranscriptionSessionCreateRequest = _REQUIRED
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -1343,7 +1521,9 @@ class RealtimeSessionCreateResponseGATracingOption2(BaseModel):
 class RealtimeSessionCreateResponseGA(BaseModel, tag_field="type", tag="realtime"):
     """Realtime session configuration object"""
 
-    type: ClassVar[Literal["realtime"]] = "realtime"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["realtime"]]
+    type = "realtime"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     object: Literal["realtime.session"] | str = _REQUIRED  # The object type.
     audio: RealtimeSessionCreateResponseGAAudio | None = None  # Configuration for input and output audio.
@@ -1392,7 +1572,9 @@ class RealtimeTranscriptionSessionCreateResponseGAAudio(BaseModel):
 class RealtimeTranscriptionSessionCreateResponseGA(BaseModel, tag_field="type", tag="transcription"):
     """Realtime transcription session configuration object"""
 
-    type: ClassVar[Literal["transcription"]] = "transcription"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription"]]
+    type = "transcription"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     object: str = _REQUIRED  # The object type.
     audio: RealtimeTranscriptionSessionCreateResponseGAAudio | None = None  # Configuration for input audio for the session.
@@ -1495,7 +1677,9 @@ class RealtimeServerEventConversationCreatedConversation(BaseModel):
 class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="conversation.created"):
     """Returned when a conversation is created."""
 
-    type: ClassVar[Literal["conversation.created"]] = "conversation.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.created"]]
+    type = "conversation.created"
     conversation: RealtimeServerEventConversationCreatedConversation = _REQUIRED  # The conversation resource.
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
@@ -1503,7 +1687,9 @@ class RealtimeServerEventConversationCreated(BaseModel, tag_field="type", tag="c
 class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag="conversation.item.added"):
     """Sent by the server when an Item is added to the default Conversation."""
 
-    type: ClassVar[Literal["conversation.item.added"]] = "conversation.item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.added"]]
+    type = "conversation.item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     previous_item_id: str | None = None
@@ -1512,7 +1698,9 @@ class RealtimeServerEventConversationItemAdded(BaseModel, tag_field="type", tag=
 class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", tag="conversation.item.created"):
     """Returned when a conversation item is created."""
 
-    type: ClassVar[Literal["conversation.item.created"]] = "conversation.item.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.created"]]
+    type = "conversation.item.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     previous_item_id: str | None = None
@@ -1521,7 +1709,9 @@ class RealtimeServerEventConversationItemCreated(BaseModel, tag_field="type", ta
 class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", tag="conversation.item.deleted"):
     """Returned when an item in the conversation is deleted by the client with a `conversation.item.delete` event."""
 
-    type: ClassVar[Literal["conversation.item.deleted"]] = "conversation.item.deleted"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.deleted"]]
+    type = "conversation.item.deleted"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item that was deleted.
 
@@ -1529,7 +1719,9 @@ class RealtimeServerEventConversationItemDeleted(BaseModel, tag_field="type", ta
 class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="conversation.item.done"):
     """Returned when a conversation item is finalized."""
 
-    type: ClassVar[Literal["conversation.item.done"]] = "conversation.item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.done"]]
+    type = "conversation.item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     previous_item_id: str | None = None
@@ -1538,7 +1730,9 @@ class RealtimeServerEventConversationItemDone(BaseModel, tag_field="type", tag="
 class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.completed"):
     """This event is the output of audio transcription for user audio written to the user audio buffer."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]] = "conversation.item.input_audio_transcription.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.completed"]]
+    type = "conversation.item.input_audio_transcription.completed"
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
@@ -1551,7 +1745,9 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseMo
 class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.delta"):
     """Returned when the text value of an input audio transcription content part is updated with incremental transcription results."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]] = "conversation.item.input_audio_transcription.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.delta"]]
+    type = "conversation.item.input_audio_transcription.delta"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item containing the audio that is being transcribed.
     content_index: int | None = None  # The index of the content part in the item's content array.
@@ -1571,7 +1767,9 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(Base
 class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.failed"):
     """Returned when input audio transcription is configured, and a transcription request for a user message failed."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]] = "conversation.item.input_audio_transcription.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.failed"]]
+    type = "conversation.item.input_audio_transcription.failed"
     content_index: int = _REQUIRED  # The index of the content part containing the audio.
     error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError = _REQUIRED  # Details of the transcription error.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1581,7 +1779,9 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel
 class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel, tag_field="type", tag="conversation.item.input_audio_transcription.segment"):
     """Returned when an input audio transcription segment is identified for an item."""
 
-    type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]] = "conversation.item.input_audio_transcription.segment"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.input_audio_transcription.segment"]]
+    type = "conversation.item.input_audio_transcription.segment"
     id: str = _REQUIRED  # The segment identifier.
     content_index: int = _REQUIRED  # The index of the input audio content part within the item.
     end: float = _REQUIRED  # End time of the segment in seconds.
@@ -1595,7 +1795,9 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseMode
 class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", tag="conversation.item.retrieved"):
     """Returned when a conversation item is retrieved with `conversation.item.retrieve`."""
 
-    type: ClassVar[Literal["conversation.item.retrieved"]] = "conversation.item.retrieved"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.retrieved"]]
+    type = "conversation.item.retrieved"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
 
@@ -1603,7 +1805,9 @@ class RealtimeServerEventConversationItemRetrieved(BaseModel, tag_field="type", 
 class RealtimeServerEventConversationItemTruncated(BaseModel, tag_field="type", tag="conversation.item.truncated"):
     """Returned when an earlier assistant audio message item is truncated by the client with a `conversation.item.truncate` event."""
 
-    type: ClassVar[Literal["conversation.item.truncated"]] = "conversation.item.truncated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["conversation.item.truncated"]]
+    type = "conversation.item.truncated"
     audio_end_ms: int = _REQUIRED  # The duration up to which the audio was truncated, in milliseconds.
     content_index: int = _REQUIRED  # The index of the content part that was truncated.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1623,7 +1827,9 @@ class RealtimeServerEventErrorError(BaseModel):
 class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
     """Returned when an error occurs, which could be a client problem or a server problem."""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     error: RealtimeServerEventErrorError = _REQUIRED  # Details of the error.
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
@@ -1631,14 +1837,18 @@ class RealtimeServerEventError(BaseModel, tag_field="type", tag="error"):
 class RealtimeServerEventInputAudioBufferCleared(BaseModel, tag_field="type", tag="input_audio_buffer.cleared"):
     """Returned when the input audio buffer is cleared by the client with a `input_audio_buffer.clear` event."""
 
-    type: ClassVar[Literal["input_audio_buffer.cleared"]] = "input_audio_buffer.cleared"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.cleared"]]
+    type = "input_audio_buffer.cleared"
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", tag="input_audio_buffer.committed"):
     """Returned when an input audio buffer is committed, either by the client or automatically in server VAD mode."""
 
-    type: ClassVar[Literal["input_audio_buffer.committed"]] = "input_audio_buffer.committed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.committed"]]
+    type = "input_audio_buffer.committed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
     previous_item_id: str | None = None
@@ -1647,7 +1857,9 @@ class RealtimeServerEventInputAudioBufferCommitted(BaseModel, tag_field="type", 
 class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field="type", tag="input_audio_buffer.dtmf_event_received"):
     """**SIP Only:** Returned when an DTMF event is received."""
 
-    type: ClassVar[Literal["input_audio_buffer.dtmf_event_received"]] = "input_audio_buffer.dtmf_event_received"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.dtmf_event_received"]]
+    type = "input_audio_buffer.dtmf_event_received"
     event: str = _REQUIRED  # The telephone keypad that was pressed by the user.
     received_at: int = _REQUIRED  # UTC Unix Timestamp when DTMF Event was received by server.
 
@@ -1655,7 +1867,9 @@ class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel, tag_field=
 class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="type", tag="input_audio_buffer.speech_started"):
     """Sent by the server when in `server_vad` mode to indicate that speech has been detected in the audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.speech_started"]] = "input_audio_buffer.speech_started"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.speech_started"]]
+    type = "input_audio_buffer.speech_started"
     audio_start_ms: int = _REQUIRED  # Milliseconds from the start of all audio written to the buffer during the session when speech was...
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created when speech stops.
@@ -1664,7 +1878,9 @@ class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel, tag_field="typ
 class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="type", tag="input_audio_buffer.speech_stopped"):
     """Returned in `server_vad` mode when the server detects the end of speech in the audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.speech_stopped"]] = "input_audio_buffer.speech_stopped"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.speech_stopped"]]
+    type = "input_audio_buffer.speech_stopped"
     audio_end_ms: int = _REQUIRED  # Milliseconds since the session started when speech stopped.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the user message item that will be created.
@@ -1673,7 +1889,9 @@ class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel, tag_field="typ
 class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="type", tag="input_audio_buffer.timeout_triggered"):
     """Returned when the Server VAD timeout is triggered for the input audio buffer."""
 
-    type: ClassVar[Literal["input_audio_buffer.timeout_triggered"]] = "input_audio_buffer.timeout_triggered"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio_buffer.timeout_triggered"]]
+    type = "input_audio_buffer.timeout_triggered"
     audio_end_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer at the time the timeout was triggered.
     audio_start_ms: int = _REQUIRED  # Millisecond offset of audio written to the input audio buffer that was after the playback time of...
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1683,7 +1901,9 @@ class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel, tag_field="
 class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag="mcp_list_tools.completed"):
     """Returned when listing MCP tools has completed for an item."""
 
-    type: ClassVar[Literal["mcp_list_tools.completed"]] = "mcp_list_tools.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools.completed"]]
+    type = "mcp_list_tools.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -1691,7 +1911,9 @@ class RealtimeServerEventMCPListToolsCompleted(BaseModel, tag_field="type", tag=
 class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mcp_list_tools.failed"):
     """Returned when listing MCP tools has failed for an item."""
 
-    type: ClassVar[Literal["mcp_list_tools.failed"]] = "mcp_list_tools.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools.failed"]]
+    type = "mcp_list_tools.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -1699,7 +1921,9 @@ class RealtimeServerEventMCPListToolsFailed(BaseModel, tag_field="type", tag="mc
 class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag="mcp_list_tools.in_progress"):
     """Returned when listing MCP tools is in progress for an item."""
 
-    type: ClassVar[Literal["mcp_list_tools.in_progress"]] = "mcp_list_tools.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools.in_progress"]]
+    type = "mcp_list_tools.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP list tools item.
 
@@ -1707,7 +1931,9 @@ class RealtimeServerEventMCPListToolsInProgress(BaseModel, tag_field="type", tag
 class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", tag="output_audio_buffer.cleared"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer is cleared."""
 
-    type: ClassVar[Literal["output_audio_buffer.cleared"]] = "output_audio_buffer.cleared"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio_buffer.cleared"]]
+    type = "output_audio_buffer.cleared"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
@@ -1715,7 +1941,9 @@ class RealtimeServerEventOutputAudioBufferCleared(BaseModel, tag_field="type", t
 class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", tag="output_audio_buffer.started"):
     """**WebRTC/SIP Only:** Emitted when the server begins streaming audio to the client."""
 
-    type: ClassVar[Literal["output_audio_buffer.started"]] = "output_audio_buffer.started"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio_buffer.started"]]
+    type = "output_audio_buffer.started"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
@@ -1723,7 +1951,9 @@ class RealtimeServerEventOutputAudioBufferStarted(BaseModel, tag_field="type", t
 class RealtimeServerEventOutputAudioBufferStopped(BaseModel, tag_field="type", tag="output_audio_buffer.stopped"):
     """**WebRTC/SIP Only:** Emitted when the output audio buffer has been completely drained on the server, and no more audio is forthcoming."""
 
-    type: ClassVar[Literal["output_audio_buffer.stopped"]] = "output_audio_buffer.stopped"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio_buffer.stopped"]]
+    type = "output_audio_buffer.stopped"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response_id: str = _REQUIRED  # The unique ID of the response that produced the audio.
 
@@ -1738,7 +1968,9 @@ class RealtimeServerEventRateLimitsUpdatedRateLimitsItem(BaseModel):
 class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rate_limits.updated"):
     """Emitted at the beginning of a Response to indicate the updated rate limits."""
 
-    type: ClassVar[Literal["rate_limits.updated"]] = "rate_limits.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["rate_limits.updated"]]
+    type = "rate_limits.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimitsItem] = _REQUIRED  # List of rate limit information.
 
@@ -1746,7 +1978,9 @@ class RealtimeServerEventRateLimitsUpdated(BaseModel, tag_field="type", tag="rat
 class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.output_audio.delta"):
     """Returned when the model-generated audio is updated."""
 
-    type: ClassVar[Literal["response.output_audio.delta"]] = "response.output_audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio.delta"]]
+    type = "response.output_audio.delta"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # Base64-encoded audio data delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1758,7 +1992,9 @@ class RealtimeServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="re
 class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.output_audio.done"):
     """Returned when the model-generated audio is done."""
 
-    type: ClassVar[Literal["response.output_audio.done"]] = "response.output_audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio.done"]]
+    type = "response.output_audio.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1769,7 +2005,9 @@ class RealtimeServerEventResponseAudioDone(BaseModel, tag_field="type", tag="res
 class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.output_audio_transcript.delta"):
     """Returned when the model-generated transcription of audio output is updated."""
 
-    type: ClassVar[Literal["response.output_audio_transcript.delta"]] = "response.output_audio_transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio_transcript.delta"]]
+    type = "response.output_audio_transcript.delta"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The transcript delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1781,7 +2019,9 @@ class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type
 class RealtimeServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.output_audio_transcript.done"):
     """Returned when the model-generated transcription of audio output is done streaming."""
 
-    type: ClassVar[Literal["response.output_audio_transcript.done"]] = "response.output_audio_transcript.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_audio_transcript.done"]]
+    type = "response.output_audio_transcript.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1802,7 +2042,9 @@ class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
 class RealtimeServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Returned when a new content part is added to an assistant message item during response generation."""
 
-    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.added"]]
+    type = "response.content_part.added"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item to which the content part was added.
@@ -1823,7 +2065,9 @@ class RealtimeServerEventResponseContentPartDonePart(BaseModel):
 class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Returned when a content part is done streaming in an assistant message item."""
 
-    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.done"]]
+    type = "response.content_part.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1835,7 +2079,9 @@ class RealtimeServerEventResponseContentPartDone(BaseModel, tag_field="type", ta
 class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """Returned when a new Response is created."""
 
-    type: ClassVar[Literal["response.created"]] = "response.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.created"]]
+    type = "response.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeResponse = _REQUIRED
 
@@ -1843,7 +2089,9 @@ class RealtimeServerEventResponseCreated(BaseModel, tag_field="type", tag="respo
 class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response.done"):
     """Returned when a Response is done streaming."""
 
-    type: ClassVar[Literal["response.done"]] = "response.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.done"]]
+    type = "response.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     response: RealtimeResponse = _REQUIRED
 
@@ -1851,7 +2099,9 @@ class RealtimeServerEventResponseDone(BaseModel, tag_field="type", tag="response
 class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Returned when the model-generated function call arguments are updated."""
 
-    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.delta"]]
+    type = "response.function_call_arguments.delta"
     call_id: str = _REQUIRED  # The ID of the function call.
     delta: str = _REQUIRED  # The arguments delta as a JSON string.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1863,7 +2113,9 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field
 class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Returned when the model-generated function call arguments are done streaming."""
 
-    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.done"]]
+    type = "response.function_call_arguments.done"
     arguments: str = _REQUIRED  # The final arguments as a JSON string.
     call_id: str = _REQUIRED  # The ID of the function call.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1876,7 +2128,9 @@ class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field=
 class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Returned when MCP tool call arguments are updated during response generation."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.delta"]]
+    type = "response.mcp_call_arguments.delta"
     delta: str = _REQUIRED  # The JSON-encoded arguments delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1888,7 +2142,9 @@ class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel, tag_field="typ
 class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Returned when MCP tool call arguments are finalized during response generation."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.done"]]
+    type = "response.mcp_call_arguments.done"
     arguments: str = _REQUIRED  # The final JSON-encoded arguments string.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
@@ -1899,7 +2155,9 @@ class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel, tag_field="type
 class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Returned when an MCP tool call has completed successfully."""
 
-    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.completed"]]
+    type = "response.mcp_call.completed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
@@ -1908,7 +2166,9 @@ class RealtimeServerEventResponseMCPCallCompleted(BaseModel, tag_field="type", t
 class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Returned when an MCP tool call has failed."""
 
-    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.failed"]]
+    type = "response.mcp_call.failed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
@@ -1917,7 +2177,9 @@ class RealtimeServerEventResponseMCPCallFailed(BaseModel, tag_field="type", tag=
 class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Returned when an MCP tool call has started and is in progress."""
 
-    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.in_progress"]]
+    type = "response.mcp_call.in_progress"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the MCP tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response.
@@ -1926,7 +2188,9 @@ class RealtimeServerEventResponseMCPCallInProgress(BaseModel, tag_field="type", 
 class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Returned when a new Item is created during Response generation."""
 
-    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.added"]]
+    type = "response.output_item.added"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -1936,7 +2200,9 @@ class RealtimeServerEventResponseOutputItemAdded(BaseModel, tag_field="type", ta
 class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Returned when an Item is done streaming."""
 
-    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.done"]]
+    type = "response.output_item.done"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item: RealtimeConversationItem = _REQUIRED
     output_index: int = _REQUIRED  # The index of the output item in the Response.
@@ -1946,7 +2212,9 @@ class RealtimeServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag
 class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Returned when the text value of an "output_text" content part is updated."""
 
-    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.delta"]]
+    type = "response.output_text.delta"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     delta: str = _REQUIRED  # The text delta.
     event_id: str = _REQUIRED  # The unique ID of the server event.
@@ -1958,7 +2226,9 @@ class RealtimeServerEventResponseTextDelta(BaseModel, tag_field="type", tag="res
 class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Returned when the text value of an "output_text" content part is done streaming."""
 
-    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.done"]]
+    type = "response.output_text.done"
     content_index: int = _REQUIRED  # The index of the content part in the item's content array.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     item_id: str = _REQUIRED  # The ID of the item.
@@ -1970,7 +2240,9 @@ class RealtimeServerEventResponseTextDone(BaseModel, tag_field="type", tag="resp
 class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a Session is created."""
 
-    type: ClassVar[Literal["session.created"]] = "session.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.created"]]
+    type = "session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
@@ -1978,7 +2250,9 @@ class RealtimeServerEventSessionCreated(BaseModel, tag_field="type", tag="sessio
 class RealtimeServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a session is updated with a `session.update` event, unless there is an error."""
 
-    type: ClassVar[Literal["session.updated"]] = "session.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.updated"]]
+    type = "session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA = _REQUIRED  # The session configuration.
 
@@ -1989,7 +2263,9 @@ RealtimeServerEvent = RealtimeServerEventConversationCreated | RealtimeServerEve
 class RealtimeServerEventTranscriptionSessionUpdated(BaseModel, tag_field="type", tag="transcription_session.updated"):
     """Returned when a transcription session is updated with a `transcription_session.update` event, unless there is an error."""
 
-    type: ClassVar[Literal["transcription_session.updated"]] = "transcription_session.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["transcription_session.updated"]]
+    type = "transcription_session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranscriptionSessionCreateResponse = _REQUIRED
 
@@ -2067,7 +2343,9 @@ class RealtimeSessionCreateResponse(BaseModel):
 class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field="type", tag="session.input_audio_buffer.append"):
     """Send this event to append audio bytes to the translation session input audio buffer."""
 
-    type: ClassVar[Literal["session.input_audio_buffer.append"]] = "session.input_audio_buffer.append"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.input_audio_buffer.append"]]
+    type = "session.input_audio_buffer.append"
     audio: str = _REQUIRED  # Base64-encoded 24 kHz PCM16 mono audio bytes.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -2075,7 +2353,9 @@ class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel, tag_field=
 class RealtimeTranslationClientEventSessionClose(BaseModel, tag_field="type", tag="session.close"):
     """Gracefully close the realtime translation session."""
 
-    type: ClassVar[Literal["session.close"]] = "session.close"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.close"]]
+    type = "session.close"
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
 
@@ -2116,7 +2396,9 @@ class RealtimeTranslationSessionUpdateRequest(BaseModel):
 class RealtimeTranslationClientEventSessionUpdate(BaseModel, tag_field="type", tag="session.update"):
     """Send this event to update the translation session configuration."""
 
-    type: ClassVar[Literal["session.update"]] = "session.update"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.update"]]
+    type = "session.update"
     session: RealtimeTranslationSessionUpdateRequest = _REQUIRED  # Translation session fields to update.
     event_id: str | None = None  # Optional client-generated ID used to identify this event.
 
@@ -2204,7 +2486,9 @@ class RealtimeTranslationSessionAudio(BaseModel):
 class RealtimeTranslationSession(BaseModel, tag_field="type", tag="translation"):
     """Realtime translation session"""
 
-    type: ClassVar[Literal["translation"]] = "translation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["translation"]]
+    type = "translation"
     id: str = _REQUIRED  # Unique identifier for the session that looks like `sess_1234567890abcdef`.
     audio: RealtimeTranslationSessionAudio = _REQUIRED  # Configuration for translation input and output audio.
     expires_at: int = _REQUIRED  # Expiration timestamp for the session, in seconds since epoch.
@@ -2222,14 +2506,18 @@ class RealtimeTranslationClientSecretCreateResponse(BaseModel):
 class RealtimeTranslationServerEventSessionClosed(BaseModel, tag_field="type", tag="session.closed"):
     """Returned when a realtime translation session is closed."""
 
-    type: ClassVar[Literal["session.closed"]] = "session.closed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.closed"]]
+    type = "session.closed"
     event_id: str = _REQUIRED  # The unique ID of the server event.
 
 
 class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", tag="session.created"):
     """Returned when a translation session is created."""
 
-    type: ClassVar[Literal["session.created"]] = "session.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.created"]]
+    type = "session.created"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
@@ -2237,7 +2525,9 @@ class RealtimeTranslationServerEventSessionCreated(BaseModel, tag_field="type", 
 class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_field="type", tag="session.input_transcript.delta"):
     """Returned when optional source-language transcript text is available."""
 
-    type: ClassVar[Literal["session.input_transcript.delta"]] = "session.input_transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.input_transcript.delta"]]
+    type = "session.input_transcript.delta"
     delta: str = _REQUIRED  # Append-only source-language transcript text.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     elapsed_ms: int | None = None
@@ -2246,7 +2536,9 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel, tag_f
 class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field="type", tag="session.output_audio.delta"):
     """Returned when translated output audio is available."""
 
-    type: ClassVar[Literal["session.output_audio.delta"]] = "session.output_audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.output_audio.delta"]]
+    type = "session.output_audio.delta"
     delta: str = _REQUIRED  # Base64-encoded translated audio data.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     channels: int | None = None  # Number of audio channels.
@@ -2258,7 +2550,9 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel, tag_field
 class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_field="type", tag="session.output_transcript.delta"):
     """Returned when translated transcript text is available."""
 
-    type: ClassVar[Literal["session.output_transcript.delta"]] = "session.output_transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.output_transcript.delta"]]
+    type = "session.output_transcript.delta"
     delta: str = _REQUIRED  # Append-only transcript text for the translated output audio.
     event_id: str = _REQUIRED  # The unique ID of the server event.
     elapsed_ms: int | None = None
@@ -2267,7 +2561,9 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel, tag_
 class RealtimeTranslationServerEventSessionUpdated(BaseModel, tag_field="type", tag="session.updated"):
     """Returned when a translation session is updated with a `session.update` event, unless there is an error."""
 
-    type: ClassVar[Literal["session.updated"]] = "session.updated"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["session.updated"]]
+    type = "session.updated"
     event_id: str = _REQUIRED  # The unique ID of the server event.
     session: RealtimeTranslationSession = _REQUIRED  # The translation session configuration.
 
@@ -2278,7 +2574,7 @@ RealtimeTranslationServerEvent = RealtimeServerEventError | RealtimeTranslationS
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the responses API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -21,7 +21,9 @@ MessageRole = Literal["unknown", "user", "assistant", "system", "critic", "discr
 class ApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Apply patch tool"""
 
-    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch"]]
+    type = "apply_patch"
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
 
@@ -35,19 +37,25 @@ class ContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 class ContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
-    type: ClassVar[Literal["allowlist"]] = "allowlist"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["allowlist"]]
+    type = "allowlist"
     allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
 class ContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
-    type: ClassVar[Literal["disabled"]] = "disabled"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["disabled"]]
+    type = "disabled"
 
 
 class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
     """CodeInterpreterToolAuto"""
 
-    type: ClassVar[Literal["auto"]] = "auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["auto"]]
+    type = "auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: ContainerMemoryLimit | None = None
     network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -56,7 +64,9 @@ class AutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
 class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter"]]
+    type = "code_interpreter"
     container: str | AutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
 
@@ -64,7 +74,9 @@ class CodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
 class ComputerTool(BaseModel, tag_field="type", tag="computer"):
     """Computer"""
 
-    type: ClassVar[Literal["computer"]] = "computer"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer"]]
+    type = "computer"
 
 
 ComputerEnvironment = Literal["windows", "mac", "linux", "ubuntu", "browser"] | str
@@ -73,7 +85,9 @@ ComputerEnvironment = Literal["windows", "mac", "linux", "ubuntu", "browser"] | 
 class ComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
     """Computer use preview"""
 
-    type: ClassVar[Literal["computer_use_preview"]] = "computer_use_preview"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_use_preview"]]
+    type = "computer_use_preview"
     display_height: int = _REQUIRED  # The height of the computer display.
     display_width: int = _REQUIRED  # The width of the computer display.
     environment: ComputerEnvironment = _REQUIRED  # The type of computer environment to control.
@@ -85,7 +99,9 @@ GrammarSyntax1 = Literal["lark", "regex"] | str
 class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type: ClassVar[Literal["grammar"]] = "grammar"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["grammar"]]
+    type = "grammar"
     definition: str = _REQUIRED  # The grammar definition.
     syntax: GrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
 
@@ -93,13 +109,17 @@ class CustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
 class CustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
 
 
 class CustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
     defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
@@ -127,7 +147,9 @@ class RankingOptions(BaseModel):
 class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
-    type: ClassVar[Literal["file_search"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search"]]
+    type = "file_search"
     vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
     filters: Filters | None = None
     max_num_results: int | None = None  # The maximum number of results to return.
@@ -137,26 +159,34 @@ class FileSearchTool(BaseModel, tag_field="type", tag="file_search"):
 class InlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
-    type: ClassVar[Literal["base64"]] = "base64"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["base64"]]
+    type = "base64"
     data: str = _REQUIRED  # Base64-encoded skill zip bundle.
     media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
 
 
 class InlineSkillParam(BaseModel, tag_field="type", tag="inline"):
-    type: ClassVar[Literal["inline"]] = "inline"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["inline"]]
+    type = "inline"
     description: str = _REQUIRED  # The description of the skill.
     name: str = _REQUIRED  # The name of the skill.
     source: InlineSkillSourceParam = _REQUIRED  # Inline skill payload
 
 
 class SkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
-    type: ClassVar[Literal["skill_reference"]] = "skill_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["skill_reference"]]
+    type = "skill_reference"
     skill_id: str = _REQUIRED  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
 class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
-    type: ClassVar[Literal["container_auto"]] = "container_auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_auto"]]
+    type = "container_auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: ContainerMemoryLimit | None = None
     network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -164,7 +194,9 @@ class ContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
 
 
 class ContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
-    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_reference"]]
+    type = "container_reference"
     container_id: str = _REQUIRED  # The ID of the referenced container.
 
 
@@ -175,14 +207,18 @@ class LocalSkillParam(BaseModel):
 
 
 class LocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
-    type: ClassVar[Literal["local"]] = "local"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local"]]
+    type = "local"
     skills: list[LocalSkillParam] | None = None  # An optional list of skills.
 
 
 class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
     """Shell tool"""
 
-    type: ClassVar[Literal["shell"]] = "shell"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell"]]
+    type = "shell"
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
     environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None = None
 
@@ -190,7 +226,9 @@ class FunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
 class FunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     name: str = _REQUIRED  # The name of the function to call.
     parameters: dict[str, Any] | None = _REQUIRED
     strict: bool | None = _REQUIRED
@@ -213,7 +251,9 @@ class ImageGenToolInputImageMask(BaseModel):
 class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
     """Image generation tool"""
 
-    type: ClassVar[Literal["image_generation"]] = "image_generation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_generation"]]
+    type = "image_generation"
     action: ImageGenActionEnum | None = None  # Whether to generate a new image or edit an existing image.
     background: Literal["transparent", "opaque", "auto"] | str | None = None  # Set the background of the generated image.
     input_fidelity: _shared.InputFidelity | None = None
@@ -230,7 +270,9 @@ class ImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
 class LocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
     """Local shell tool"""
 
-    type: ClassVar[Literal["local_shell"]] = "local_shell"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local_shell"]]
+    type = "local_shell"
 
 
 class EmptyModelParam(BaseModel):
@@ -238,7 +280,9 @@ class EmptyModelParam(BaseModel):
 
 
 class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     name: str = _REQUIRED
     allowed_callers: list[_shared.CallableToolAllowedCaller] | None = None
     defer_loading: bool | None = None  # Whether this function should be deferred and discovered via tool search.
@@ -251,14 +295,18 @@ class FunctionToolParam(BaseModel, tag_field="type", tag="function"):
 class NamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
-    type: ClassVar[Literal["namespace"]] = "namespace"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["namespace"]]
+    type = "namespace"
     description: str = _REQUIRED  # A description of the namespace shown to the model.
     name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
     tools: list[FunctionToolParam | CustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
 
 
 class ProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["programmatic_tool_calling"]]
+    type = "programmatic_tool_calling"
 
 
 ToolSearchExecutionType = Literal["server", "client"] | str
@@ -267,14 +315,18 @@ ToolSearchExecutionType = Literal["server", "client"] | str
 class ToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
     """Tool search tool"""
 
-    type: ClassVar[Literal["tool_search"]] = "tool_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search"]]
+    type = "tool_search"
     description: str | None = None
     execution: ToolSearchExecutionType | None = None  # Whether tool search is executed by the server or by the client.
     parameters: EmptyModelParam | None = None
 
 
 class ApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
-    type: ClassVar[Literal["approximate"]] = "approximate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["approximate"]]
+    type = "approximate"
     city: str | None = None
     country: str | None = None
     region: str | None = None
@@ -288,7 +340,9 @@ SearchContextSize = Literal["low", "medium", "high"] | str
 class WebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
     """Web search preview"""
 
-    type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]] = "web_search_preview"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
+    type = "web_search_preview"
     search_content_types: list[SearchContentType] | None = None
     search_context_size: SearchContextSize | None = None  # High level guidance for the amount of context window space to use for the search.
     user_location: ApproximateLocation | None = None
@@ -303,7 +357,9 @@ class WebSearchPreviewTool_WebSearchPreview20250311(WebSearchPreviewTool, tag="w
 class WebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
     """Web search approximate location"""
 
-    type: ClassVar[Literal["approximate"]] = "approximate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["approximate"]]
+    type = "approximate"
     city: str | None = None
     country: str | None = None
     region: str | None = None
@@ -322,7 +378,9 @@ class WebSearchToolFilters(BaseModel):
 class WebSearchTool(BaseModel, tag_field="type", tag="web_search"):
     """Web search"""
 
-    type: ClassVar[Literal["web_search", "web_search_2025_08_26"]] = "web_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["web_search", "web_search_2025_08_26"]]
+    type = "web_search"
     external_web_access: bool | None = None  # Allow live internet access for web search.
     filters: WebSearchToolFilters | None = None
     search_context_size: Literal["low", "medium", "high"] | str | None = None  # High level guidance for the amount of context window space to use for the search.
@@ -339,14 +397,18 @@ Tool = FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | W
 
 
 class AdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
-    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["additional_tools"]]
+    type = "additional_tools"
     id: str = _REQUIRED  # The unique ID of the additional tools item.
     role: MessageRole = _REQUIRED  # The role that provided the additional tools.
     tools: list[Tool] = _REQUIRED  # The additional tool definitions made available at this item.
 
 
 class AdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
-    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["additional_tools"]]
+    type = "additional_tools"
     role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
     tools: list[Tool] = _REQUIRED  # A list of additional tools made available at this item.
     id: str | None = None
@@ -355,7 +417,9 @@ class AdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tool
 class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
     """Container file citation"""
 
-    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_file_citation"]]
+    type = "container_file_citation"
     container_id: str = _REQUIRED  # The ID of the container file.
     end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
     file_id: str = _REQUIRED  # The ID of the file.
@@ -366,7 +430,9 @@ class ContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file
 class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_citation"]]
+    type = "file_citation"
     file_id: str = _REQUIRED  # The ID of the file.
     filename: str = _REQUIRED  # The filename of the file cited.
     index: int = _REQUIRED  # The index of the file in the list of files.
@@ -375,7 +441,9 @@ class FileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
 class FilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type: ClassVar[Literal["file_path"]] = "file_path"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_path"]]
+    type = "file_path"
     file_id: str = _REQUIRED  # The ID of the file.
     index: int = _REQUIRED  # The index of the file in the list of files.
 
@@ -383,7 +451,9 @@ class FilePath(BaseModel, tag_field="type", tag="file_path"):
 class UrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url_citation"]]
+    type = "url_citation"
     end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
     start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
     title: str = _REQUIRED  # The title of the web resource.
@@ -400,7 +470,9 @@ ApplyPatchCallStatusParam = Literal["in_progress", "completed"] | str  # Status 
 class ApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type: ClassVar[Literal["create_file"]] = "create_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["create_file"]]
+    type = "create_file"
     diff: str = _REQUIRED  # Diff to apply.
     path: str = _REQUIRED  # Path of the file to create.
 
@@ -408,7 +480,9 @@ class ApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_fil
 class ApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type: ClassVar[Literal["create_file"]] = "create_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["create_file"]]
+    type = "create_file"
     diff: str = _REQUIRED  # Unified diff content to apply when creating the file.
     path: str = _REQUIRED  # Path of the file to create relative to the workspace root.
 
@@ -416,21 +490,27 @@ class ApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="creat
 class ApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["delete_file"]]
+    type = "delete_file"
     path: str = _REQUIRED  # Path of the file to delete.
 
 
 class ApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["delete_file"]]
+    type = "delete_file"
     path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
 class ApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type: ClassVar[Literal["update_file"]] = "update_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["update_file"]]
+    type = "update_file"
     diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
     path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
 
@@ -441,17 +521,23 @@ ApplyPatchOperationParam = ApplyPatchCreateFileOperationParam | ApplyPatchDelete
 class ApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type: ClassVar[Literal["update_file"]] = "update_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["update_file"]]
+    type = "update_file"
     diff: str = _REQUIRED  # Diff to apply.
     path: str = _REQUIRED  # Path of the file to update.
 
 
 class DirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
-    type: ClassVar[Literal["direct"]] = "direct"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["direct"]]
+    type = "direct"
 
 
 class ProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
@@ -461,7 +547,9 @@ ToolCallCaller = DirectToolCallCaller | ProgramToolCallCaller  # The execution c
 class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call"]]
+    type = "apply_patch_call"
     id: str = _REQUIRED  # The unique ID of the apply patch tool call.
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     operation: ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation = _REQUIRED  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
@@ -471,11 +559,15 @@ class ApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
 
 
 class DirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
-    type: ClassVar[Literal["direct"]] = "direct"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["direct"]]
+    type = "direct"
 
 
 class ProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
@@ -485,7 +577,9 @@ ToolCallCallerParam = DirectToolCallCallerParam | ProgramToolCallCallerParam  # 
 class ApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call"]]
+    type = "apply_patch_call"
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     operation: ApplyPatchOperationParam = _REQUIRED  # The specific create, delete, or update instruction for the apply_patch tool call.
     status: ApplyPatchCallStatusParam = _REQUIRED  # The status of the apply patch tool call.
@@ -496,7 +590,9 @@ class ApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_
 class ApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call_output"]]
+    type = "apply_patch_call_output"
     id: str = _REQUIRED  # The unique ID of the apply patch tool call output.
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     status: ApplyPatchCallOutputStatus = _REQUIRED  # The status of the apply patch tool call output.
@@ -508,7 +604,9 @@ class ApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_cal
 class ApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call_output"]]
+    type = "apply_patch_call_output"
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     status: ApplyPatchCallOutputStatusParam = _REQUIRED  # The status of the apply patch tool call output.
     id: str | None = None
@@ -522,7 +620,9 @@ ClickButtonType = Literal["left", "right", "wheel", "back", "forward"] | str
 class ClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
-    type: ClassVar[Literal["click"]] = "click"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["click"]]
+    type = "click"
     button: ClickButtonType = _REQUIRED  # Indicates which mouse button was pressed during the click.
     x: int = _REQUIRED  # The x-coordinate where the click occurred.
     y: int = _REQUIRED  # The y-coordinate where the click occurred.
@@ -532,21 +632,27 @@ class ClickParam(BaseModel, tag_field="type", tag="click"):
 class CodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
-    type: ClassVar[Literal["image"]] = "image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image"]]
+    type = "image"
     url: str = _REQUIRED  # The URL of the image output from the code interpreter.
 
 
 class CodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
 class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
-    type: ClassVar[Literal["code_interpreter_call"]] = "code_interpreter_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter_call"]]
+    type = "code_interpreter_call"
     id: str = _REQUIRED  # The unique ID of the code interpreter tool call.
     code: str | None = _REQUIRED
     container_id: str = _REQUIRED  # The ID of the container used to run the code.
@@ -557,7 +663,9 @@ class CodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter
 class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type: ClassVar[Literal["compaction"]] = "compaction"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["compaction"]]
+    type = "compaction"
     id: str = _REQUIRED  # The unique ID of the compaction item.
     encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
     created_by: str | None = None  # The identifier of the actor that created the item.
@@ -566,7 +674,9 @@ class CompactionBody(BaseModel, tag_field="type", tag="compaction"):
 class DoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
-    type: ClassVar[Literal["double_click"]] = "double_click"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["double_click"]]
+    type = "double_click"
     keys: list[str] | None = _REQUIRED
     x: int = _REQUIRED  # The x-coordinate where the double click occurred.
     y: int = _REQUIRED  # The y-coordinate where the double click occurred.
@@ -582,7 +692,9 @@ class CoordParam(BaseModel):
 class DragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
-    type: ClassVar[Literal["drag"]] = "drag"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["drag"]]
+    type = "drag"
     path: list[CoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
     keys: list[str] | None = None
 
@@ -590,14 +702,18 @@ class DragParam(BaseModel, tag_field="type", tag="drag"):
 class KeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
-    type: ClassVar[Literal["keypress"]] = "keypress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["keypress"]]
+    type = "keypress"
     keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
 
 
 class MoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
-    type: ClassVar[Literal["move"]] = "move"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["move"]]
+    type = "move"
     x: int = _REQUIRED  # The x-coordinate to move to.
     y: int = _REQUIRED  # The y-coordinate to move to.
     keys: list[str] | None = None
@@ -606,13 +722,17 @@ class MoveParam(BaseModel, tag_field="type", tag="move"):
 class ScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
     """Screenshot"""
 
-    type: ClassVar[Literal["screenshot"]] = "screenshot"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["screenshot"]]
+    type = "screenshot"
 
 
 class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
-    type: ClassVar[Literal["scroll"]] = "scroll"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["scroll"]]
+    type = "scroll"
     scroll_x: int = _REQUIRED  # The horizontal scroll distance.
     scroll_y: int = _REQUIRED  # The vertical scroll distance.
     x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
@@ -623,14 +743,18 @@ class ScrollParam(BaseModel, tag_field="type", tag="scroll"):
 class TypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
-    type: ClassVar[Literal["type"]] = "type"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["type"]]
+    type = "type"
     text: str = _REQUIRED  # The text to type.
 
 
 class WaitParam(BaseModel, tag_field="type", tag="wait"):
     """Wait"""
 
-    type: ClassVar[Literal["wait"]] = "wait"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["wait"]]
+    type = "wait"
 
 
 ComputerAction = ClickParam | DoubleClickAction | DragParam | KeyPressAction | MoveParam | ScreenshotParam | ScrollParam | TypeParam | WaitParam
@@ -648,7 +772,9 @@ class ComputerCallSafetyCheckParam(BaseModel):
 class ComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
-    type: ClassVar[Literal["computer_call"]] = "computer_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call"]]
+    type = "computer_call"
     id: str = _REQUIRED  # The unique ID of the computer call.
     call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
     pending_safety_checks: list[ComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
@@ -663,7 +789,9 @@ ComputerCallOutputStatus = Literal["completed", "incomplete", "failed"] | str
 class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
     """A computer screenshot image used with the computer use tool."""
 
-    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_screenshot"]]
+    type = "computer_screenshot"
     file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
     image_url: str | None = None  # The URL of the screenshot image.
 
@@ -671,7 +799,9 @@ class ComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screens
 class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
     """The output of a computer tool call."""
 
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call_output"]]
+    type = "computer_call_output"
     id: str = _REQUIRED  # The unique ID of the computer call tool output.
     call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     output: ComputerScreenshotImage = _REQUIRED
@@ -683,7 +813,9 @@ class ComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_
 class CustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     """Custom tool call"""
 
-    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call"]]
+    type = "custom_tool_call"
     call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     input: str = _REQUIRED  # The input for the custom tool call generated by the model.
     name: str = _REQUIRED  # The name of the custom tool being called.
@@ -698,7 +830,9 @@ FunctionAndCustomToolCallOutput = _shared.InputTextContent | _shared.InputImageC
 class CustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """Custom tool call output"""
 
-    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call_output"]]
+    type = "custom_tool_call_output"
     call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
     id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
@@ -716,7 +850,9 @@ class FileSearchToolCallResultsItem(BaseModel):
 class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
-    type: ClassVar[Literal["file_search_call"]] = "file_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search_call"]]
+    type = "file_search_call"
     id: str = _REQUIRED  # The unique ID of the file search tool call.
     queries: list[str] = _REQUIRED  # The queries used to search for files.
     status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
@@ -726,7 +862,9 @@ class FileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
 class ContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
-    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_reference"]]
+    type = "container_reference"
     container_id: str = _REQUIRED
 
 
@@ -744,13 +882,17 @@ FunctionShellCallStatus = Literal["in_progress", "completed", "incomplete"] | st
 class LocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
     """Local Environment"""
 
-    type: ClassVar[Literal["local"]] = "local"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local"]]
+    type = "local"
 
 
 class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call"]]
+    type = "shell_call"
     id: str = _REQUIRED  # The unique ID of the shell tool call.
     action: FunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
@@ -763,14 +905,18 @@ class FunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
 class FunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type: ClassVar[Literal["exit"]] = "exit"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["exit"]]
+    type = "exit"
     exit_code: int = _REQUIRED  # Exit code from the shell process.
 
 
 class FunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type: ClassVar[Literal["timeout"]] = "timeout"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["timeout"]]
+    type = "timeout"
 
 
 class FunctionShellCallOutputContent(BaseModel):
@@ -788,7 +934,9 @@ FunctionShellCallOutputStatusEnum = Literal["in_progress", "completed", "incompl
 class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell call output"""
 
-    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call_output"]]
+    type = "shell_call_output"
     id: str = _REQUIRED  # The unique ID of the shell call output.
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     max_output_length: int | None = _REQUIRED
@@ -801,7 +949,9 @@ class FunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_outpu
 class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     """Function tool call"""
 
-    type: ClassVar[Literal["function_call"]] = "function_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call"]]
+    type = "function_call"
     arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     name: str = _REQUIRED  # The name of the function to run.
@@ -814,7 +964,9 @@ class FunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
 class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     id: str | None = None  # The unique ID of the function tool call output.
     call_id: str | None = None  # The unique ID of the function tool call generated by the model.
@@ -827,7 +979,9 @@ class FunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_out
 class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
     """Image generation call"""
 
-    type: ClassVar[Literal["image_generation_call"]] = "image_generation_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_generation_call"]]
+    type = "image_generation_call"
     id: str = _REQUIRED  # The unique ID of the image generation call.
     result: str | None = _REQUIRED
     status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
@@ -836,7 +990,9 @@ class ImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call")
 class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
-    type: ClassVar[Literal["exec"]] = "exec"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["exec"]]
+    type = "exec"
     command: list[str] = _REQUIRED  # The command to run.
     env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
     timeout_ms: int | None = None
@@ -847,7 +1003,9 @@ class LocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
 class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
-    type: ClassVar[Literal["local_shell_call"]] = "local_shell_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local_shell_call"]]
+    type = "local_shell_call"
     id: str = _REQUIRED  # The unique ID of the local shell call.
     action: LocalShellExecAction = _REQUIRED
     call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
@@ -857,7 +1015,9 @@ class LocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
 class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
-    type: ClassVar[Literal["local_shell_call_output"]] = "local_shell_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local_shell_call_output"]]
+    type = "local_shell_call_output"
     id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
     output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None
@@ -866,7 +1026,9 @@ class LocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_cal
 class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
-    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_request"]]
+    type = "mcp_approval_request"
     id: str = _REQUIRED  # The unique ID of the approval request.
     arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
     name: str = _REQUIRED  # The name of the tool to run.
@@ -876,7 +1038,9 @@ class MCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"
 class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_response"]]
+    type = "mcp_approval_response"
     id: str = _REQUIRED  # The unique ID of the approval response
     approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
     approve: bool = _REQUIRED  # Whether the request was approved.
@@ -886,7 +1050,9 @@ class MCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval
 class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
-    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools"]]
+    type = "mcp_list_tools"
     id: str = _REQUIRED  # The unique ID of the list.
     server_label: str = _REQUIRED  # The label of the MCP server.
     tools: list[_shared.MCPListToolsTool] = _REQUIRED  # The tools available on the server.
@@ -894,19 +1060,25 @@ class MCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
 
 
 class HTTPError(BaseModel, tag_field="type", tag="http_error"):
-    type: ClassVar[Literal["http_error"]] = "http_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["http_error"]]
+    type = "http_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
 
 class MCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
-    type: ClassVar[Literal["mcp_protocol_error"]] = "mcp_protocol_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_protocol_error"]]
+    type = "mcp_protocol_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
 
 class MCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
-    type: ClassVar[Literal["mcp_tool_execution_error"]] = "mcp_tool_execution_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_tool_execution_error"]]
+    type = "mcp_tool_execution_error"
     content: Any = _REQUIRED
 
 
@@ -917,7 +1089,9 @@ MCPToolCallStatus = Literal["in_progress", "completed", "incomplete", "calling",
 class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
-    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_call"]]
+    type = "mcp_call"
     id: str = _REQUIRED  # The unique ID of the tool call.
     arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     name: str = _REQUIRED  # The name of the tool that was run.
@@ -931,7 +1105,9 @@ class MCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
 class ComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
     """Computer screenshot"""
 
-    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_screenshot"]]
+    type = "computer_screenshot"
     detail: _shared.ImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
     file_id: str | None = _REQUIRED
     image_url: str | None = _REQUIRED
@@ -962,7 +1138,9 @@ class LogProb(BaseModel):
 class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type: ClassVar[Literal["output_text"]] = "output_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_text"]]
+    type = "output_text"
     annotations: list[Annotation] = _REQUIRED  # The annotations of the text output.
     logprobs: list[LogProb] = _REQUIRED
     text: str = _REQUIRED  # The text output from the model.
@@ -971,35 +1149,45 @@ class OutputTextContent(BaseModel, tag_field="type", tag="output_text"):
 class ReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
-    type: ClassVar[Literal["reasoning_text"]] = "reasoning_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["reasoning_text"]]
+    type = "reasoning_text"
     text: str = _REQUIRED  # The reasoning text from the model.
 
 
 class RefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type: ClassVar[Literal["refusal"]] = "refusal"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["refusal"]]
+    type = "refusal"
     refusal: str = _REQUIRED  # The refusal explanation from the model.
 
 
 class SummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
 
 
 class TextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str = _REQUIRED
 
 
 class Message(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     id: str = _REQUIRED  # The unique ID of the message.
     content: list[_shared.InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | _shared.InputImageContent | ComputerScreenshotContent | _shared.InputFileContent] = _REQUIRED  # The content of the message
     role: MessageRole = _REQUIRED  # The role of the message.
@@ -1008,7 +1196,9 @@ class Message(BaseModel, tag_field="type", tag="message"):
 
 
 class Program(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     id: str = _REQUIRED  # The unique ID of the program item.
     call_id: str = _REQUIRED  # The stable call ID of the program item.
     code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
@@ -1019,7 +1209,9 @@ ProgramOutputStatus = Literal["completed", "incomplete"] | str
 
 
 class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
-    type: ClassVar[Literal["program_output"]] = "program_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program_output"]]
+    type = "program_output"
     id: str = _REQUIRED  # The unique ID of the program output item.
     call_id: str = _REQUIRED  # The call ID of the program item.
     result: str = _REQUIRED  # The result produced by the program item.
@@ -1029,7 +1221,9 @@ class ProgramOutput(BaseModel, tag_field="type", tag="program_output"):
 class ReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
-    type: ClassVar[Literal["reasoning"]] = "reasoning"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["reasoning"]]
+    type = "reasoning"
     id: str = _REQUIRED  # The unique identifier of the reasoning content.
     summary: list[SummaryTextContent] = _REQUIRED  # Reasoning summary content.
     content: list[ReasoningTextContent] | None = None  # Reasoning text content.
@@ -1041,7 +1235,9 @@ FunctionCallStatus = Literal["in_progress", "completed", "incomplete"] | str
 
 
 class ToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
-    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_call"]]
+    type = "tool_search_call"
     id: str = _REQUIRED  # The unique ID of the tool search call item.
     arguments: Any = _REQUIRED  # Arguments used for the tool search call.
     call_id: str | None = _REQUIRED
@@ -1054,7 +1250,9 @@ FunctionCallOutputStatusEnum = Literal["in_progress", "completed", "incomplete"]
 
 
 class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
-    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_output"]]
+    type = "tool_search_output"
     id: str = _REQUIRED  # The unique ID of the tool search output item.
     call_id: str | None = _REQUIRED
     execution: ToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
@@ -1066,7 +1264,9 @@ class ToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
 class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
-    type: ClassVar[Literal["find_in_page"]] = "find_in_page"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["find_in_page"]]
+    type = "find_in_page"
     pattern: str = _REQUIRED  # The pattern or text to search for within the page.
     url: str = _REQUIRED  # The URL of the page searched for the pattern.
 
@@ -1074,21 +1274,27 @@ class WebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
 class WebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
     """Open page action"""
 
-    type: ClassVar[Literal["open_page"]] = "open_page"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["open_page"]]
+    type = "open_page"
     url: str | None = None  # The URL opened by the model.
 
 
 class WebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
-    type: ClassVar[Literal["url"]] = "url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url"]]
+    type = "url"
     url: str = _REQUIRED  # The URL of the source.
 
 
 class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
     """Search action"""
 
-    type: ClassVar[Literal["search"]] = "search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["search"]]
+    type = "search"
     queries: list[str] | None = None  # The search queries.
     query: str | None = None  # The search query.
     sources: list[WebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
@@ -1097,7 +1303,9 @@ class WebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
 class WebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
-    type: ClassVar[Literal["web_search_call"]] = "web_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["web_search_call"]]
+    type = "web_search_call"
     id: str = _REQUIRED  # The unique ID of the web search tool call.
     action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
     status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
@@ -1142,7 +1350,9 @@ class CompactResource(BaseModel):
 class CompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type: ClassVar[Literal["compaction"]] = "compaction"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["compaction"]]
+    type = "compaction"
     encrypted_content: str = _REQUIRED  # The encrypted content of the compaction summary.
     id: str | None = None
 
@@ -1150,7 +1360,9 @@ class CompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
 class CompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
     """Compaction trigger"""
 
-    type: ClassVar[Literal["compaction_trigger"]] = "compaction_trigger"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["compaction_trigger"]]
+    type = "compaction_trigger"
 
 
 FunctionCallItemStatus = Literal["in_progress", "completed", "incomplete"] | str
@@ -1159,7 +1371,9 @@ FunctionCallItemStatus = Literal["in_progress", "completed", "incomplete"] | str
 class ComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call_output"]]
+    type = "computer_call_output"
     call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     output: ComputerScreenshotImage = _REQUIRED
     id: str | None = None
@@ -1174,7 +1388,9 @@ MessagePhase = Literal["commentary", "final_answer"] | str  # Labels an `assista
 class EasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: str | list[InputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
     role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     phase: MessagePhase | None = None
@@ -1186,7 +1402,9 @@ FileDetailEnum = Literal["auto", "low", "high"] | str
 class InputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type: ClassVar[Literal["input_file"]] = "input_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_file"]]
+    type = "input_file"
     detail: FileDetailEnum | None = None  # The detail level of the file to be sent to the model.
     file_data: str | None = None
     file_id: str | None = None
@@ -1201,7 +1419,9 @@ DetailEnum = Literal["low", "high", "auto", "original"] | str
 class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type: ClassVar[Literal["input_image"]] = "input_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_image"]]
+    type = "input_image"
     detail: DetailEnum | None = None
     file_id: str | None = None
     image_url: str | None = None
@@ -1211,7 +1431,9 @@ class InputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_im
 class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type: ClassVar[Literal["input_text"]] = "input_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_text"]]
+    type = "input_text"
     text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: _shared.PromptCacheBreakpointParam | None = None
 
@@ -1219,7 +1441,9 @@ class InputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
 class FunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     output: str | list[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
     id: str | None = None
     call_id: str | None = None
@@ -1243,7 +1467,9 @@ FunctionShellCallItemStatus = Literal["in_progress", "completed", "incomplete"] 
 class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call"]]
+    type = "shell_call"
     action: FunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     id: str | None = None
@@ -1255,14 +1481,18 @@ class FunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
 class FunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type: ClassVar[Literal["exit"]] = "exit"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["exit"]]
+    type = "exit"
     exit_code: int = _REQUIRED  # The exit code returned by the shell process.
 
 
 class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type: ClassVar[Literal["timeout"]] = "timeout"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["timeout"]]
+    type = "timeout"
 
 
 FunctionShellCallOutputOutcomeParam = FunctionShellCallOutputTimeoutOutcomeParam | FunctionShellCallOutputExitOutcomeParam  # The exit or timeout outcome associated with this shell call.
@@ -1279,7 +1509,9 @@ class FunctionShellCallOutputContentParam(BaseModel):
 class FunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell tool call output"""
 
-    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call_output"]]
+    type = "shell_call_output"
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     output: list[FunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
     id: str | None = None
@@ -1294,7 +1526,9 @@ InputMessageContentList = list[InputContent]  # A list of one or many input item
 class InputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: InputMessageContentList = _REQUIRED
     role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     status: Literal["in_progress", "completed", "incomplete"] | str | None = None  # The status of item.
@@ -1310,7 +1544,9 @@ class ItemReferenceParam(BaseModel):
 class MCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_response"]]
+    type = "mcp_approval_response"
     approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
     approve: bool = _REQUIRED  # Whether the request was approved.
     id: str | None = None
@@ -1323,7 +1559,9 @@ OutputMessageContent = OutputTextContent | RefusalContent
 class OutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     id: str = _REQUIRED  # The unique ID of the output message.
     content: list[OutputMessageContent] = _REQUIRED  # The content of the output message.
     role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
@@ -1332,7 +1570,9 @@ class OutputMessage(BaseModel, tag_field="type", tag="message"):
 
 
 class ProgramItemParam(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     id: str = _REQUIRED  # The unique ID of this program item.
     call_id: str = _REQUIRED  # The stable call ID of the program item.
     code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
@@ -1343,7 +1583,9 @@ ProgramOutputItemStatus = Literal["completed", "incomplete"] | str
 
 
 class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
-    type: ClassVar[Literal["program_output"]] = "program_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program_output"]]
+    type = "program_output"
     id: str = _REQUIRED  # The unique ID of this program output item.
     call_id: str = _REQUIRED  # The call ID of the program item.
     result: str = _REQUIRED  # The result produced by the program item.
@@ -1351,7 +1593,9 @@ class ProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
 
 
 class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
-    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_call"]]
+    type = "tool_search_call"
     arguments: EmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
     id: str | None = None
     call_id: str | None = None
@@ -1360,7 +1604,9 @@ class ToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call
 
 
 class ToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
-    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_output"]]
+    type = "tool_search_output"
     tools: list[Tool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
     id: str | None = None
     call_id: str | None = None
@@ -1388,7 +1634,9 @@ class CompactResponseMethodPublicBody(BaseModel):
 class ComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call_output"]]
+    type = "computer_call_output"
     call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     output: ComputerScreenshotImage = _REQUIRED
     id: str | None = None  # The ID of the computer tool call output.
@@ -1439,7 +1687,9 @@ ResponseStreamOptions = ResponseStreamOptions2 | None
 class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type: ClassVar[Literal["json_schema"]] = "json_schema"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["json_schema"]]
+    type = "json_schema"
     name: str = _REQUIRED  # The name of the response format.
     schema: _shared.ResponseFormatJsonSchemaSchema = _REQUIRED
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
@@ -1462,23 +1712,31 @@ ServiceTierResponses = Literal["auto", "default", "flex", "scale", "priority", "
 class SpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Specific apply patch tool choice"""
 
-    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch"]]
+    type = "apply_patch"
 
 
 class SpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
     """Specific shell tool choice"""
 
-    type: ClassVar[Literal["shell"]] = "shell"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell"]]
+    type = "shell"
 
 
 class SpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["programmatic_tool_calling"]]
+    type = "programmatic_tool_calling"
 
 
 class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["allowed_tools"]]
+    type = "allowed_tools"
     mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
     tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
@@ -1486,14 +1744,18 @@ class ToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
 class ToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class ToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
     """Hosted tool"""
 
-    type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+    type = "file_search"
 
 
 class ToolChoiceTypes_WebSearchPreview(ToolChoiceTypes, tag="web_search_preview"):
@@ -1579,7 +1841,9 @@ class CreateResponse(BaseModel):
 class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """ResponseCustomToolCallOutputItem"""
 
-    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call_output"]]
+    type = "custom_tool_call_output"
     id: str = _REQUIRED  # The unique ID of the custom tool call output item.
     call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
@@ -1591,7 +1855,9 @@ class CustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool
 class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
     """ResponseCustomToolCallItem"""
 
-    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call"]]
+    type = "custom_tool_call"
     id: str = _REQUIRED  # The unique ID of the custom tool call item.
     call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     input: str = _REQUIRED  # The input for the custom tool call generated by the model.
@@ -1605,7 +1871,9 @@ class CustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"
 class FunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
     """The output of a function tool call."""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     id: str = _REQUIRED  # The unique ID of the function call tool output.
     output: str | list[FunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     status: FunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
@@ -1619,7 +1887,9 @@ class FunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_
 class FunctionToolCallResource(BaseModel, tag_field="type", tag="function_call"):
     """A tool call to run a function."""
 
-    type: ClassVar[Literal["function_call"]] = "function_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call"]]
+    type = "function_call"
     id: str = _REQUIRED  # The unique ID of the function tool call.
     arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
@@ -1633,7 +1903,9 @@ class FunctionToolCallResource(BaseModel, tag_field="type", tag="function_call")
 class InputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     id: str = _REQUIRED  # The unique ID of the message input.
     content: InputMessageContentList = _REQUIRED
     role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
@@ -1648,7 +1920,9 @@ ModelIds = Literal["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "g
 class ModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     code: str = _REQUIRED  # The error code.
     message: str = _REQUIRED  # The error message.
 
@@ -1741,7 +2015,9 @@ class Response(ResponseMixin, BaseModel):
 class ResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.delta"]]
+    type = "response.audio.delta"
     delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
 
@@ -1749,14 +2025,18 @@ class ResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.d
 class ResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.done"]]
+    type = "response.audio.done"
     sequence_number: int = _REQUIRED  # The sequence number of the delta.
 
 
 class ResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.delta"]]
+    type = "response.audio.transcript.delta"
     delta: str = _REQUIRED  # The partial transcript of the audio response.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
@@ -1764,14 +2044,18 @@ class ResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="respon
 class ResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.done"]]
+    type = "response.audio.transcript.done"
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
 
 class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.delta"]]
+    type = "response.code_interpreter_call_code.delta"
     delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
@@ -1781,7 +2065,9 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag
 class ResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.done"]]
+    type = "response.code_interpreter_call_code.done"
     code: str = _REQUIRED  # The final code snippet output by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
@@ -1791,7 +2077,9 @@ class ResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag=
 class ResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.completed"]]
+    type = "response.code_interpreter_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -1800,7 +2088,9 @@ class ResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag
 class ResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.in_progress"]]
+    type = "response.code_interpreter_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -1809,7 +2099,9 @@ class ResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", ta
 class ResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.interpreting"]]
+    type = "response.code_interpreter_call.interpreting"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -1818,7 +2110,9 @@ class ResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", 
 class ResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.completed"]]
+    type = "response.completed"
     response: Response = _REQUIRED  # Properties of the completed response.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
 
@@ -1826,7 +2120,9 @@ class ResponseCompletedEvent(BaseModel, tag_field="type", tag="response.complete
 class ResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.added"]]
+    type = "response.content_part.added"
     content_index: int = _REQUIRED  # The index of the content part that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -1837,7 +2133,9 @@ class ResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.c
 class ResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.done"]]
+    type = "response.content_part.done"
     content_index: int = _REQUIRED  # The index of the content part that is done.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -1848,7 +2146,9 @@ class ResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.co
 class ResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type: ClassVar[Literal["response.created"]] = "response.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.created"]]
+    type = "response.created"
     response: Response = _REQUIRED  # The response that was created.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
 
@@ -1856,7 +2156,9 @@ class ResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
 class ResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.delta"]]
+    type = "response.custom_tool_call_input.delta"
     delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this delta applies to.
@@ -1866,7 +2168,9 @@ class ResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="re
 class ResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.done"]]
+    type = "response.custom_tool_call_input.done"
     input: str = _REQUIRED  # The complete input data for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this event applies to.
@@ -1876,7 +2180,9 @@ class ResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="res
 class ResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     code: str | None = _REQUIRED
     message: str = _REQUIRED  # The error message.
     param: str | None = _REQUIRED
@@ -1886,7 +2192,9 @@ class ResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
 class ResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.failed"]]
+    type = "response.failed"
     response: Response = _REQUIRED  # The response that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
@@ -1894,7 +2202,9 @@ class ResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
 class ResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.completed"]]
+    type = "response.file_search_call.completed"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -1903,7 +2213,9 @@ class ResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="res
 class ResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.in_progress"]]
+    type = "response.file_search_call.in_progress"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -1912,7 +2224,9 @@ class ResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="re
 class ResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.searching"]]
+    type = "response.file_search_call.searching"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -1921,7 +2235,9 @@ class ResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="res
 class ResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.delta"]]
+    type = "response.function_call_arguments.delta"
     delta: str = _REQUIRED  # The function-call arguments delta that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
     output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
@@ -1931,7 +2247,9 @@ class ResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="
 class ResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.done"]]
+    type = "response.function_call_arguments.done"
     arguments: str = _REQUIRED  # The function-call arguments.
     item_id: str = _REQUIRED  # The ID of the item.
     name: str = _REQUIRED  # The name of the function that was called.
@@ -1942,7 +2260,9 @@ class ResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="r
 class ResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.completed"]]
+    type = "response.image_generation_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -1951,7 +2271,9 @@ class ResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="respo
 class ResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.generating"]]
+    type = "response.image_generation_call.generating"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -1960,7 +2282,9 @@ class ResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="resp
 class ResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.in_progress"]]
+    type = "response.image_generation_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -1969,7 +2293,9 @@ class ResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="resp
 class ResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.partial_image"]]
+    type = "response.image_generation_call.partial_image"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
@@ -1984,7 +2310,9 @@ class ResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="re
 class ResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.in_progress"]]
+    type = "response.in_progress"
     response: Response = _REQUIRED  # The response that is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
@@ -1992,7 +2320,9 @@ class ResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_prog
 class ResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.incomplete"]]
+    type = "response.incomplete"
     response: Response = _REQUIRED  # The response that was incomplete.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
 
@@ -2023,7 +2353,9 @@ class ResponseLogProb(BaseModel):
 class ResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """ResponseMCPCallArgumentsDeltaEvent"""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.delta"]]
+    type = "response.mcp_call_arguments.delta"
     delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -2033,7 +2365,9 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="respo
 class ResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.done"]]
+    type = "response.mcp_call_arguments.done"
     arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -2043,7 +2377,9 @@ class ResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="respon
 class ResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
-    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.completed"]]
+    type = "response.mcp_call.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
     output_index: int = _REQUIRED  # The index of the output item that completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2052,7 +2388,9 @@ class ResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.m
 class ResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
-    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.failed"]]
+    type = "response.mcp_call.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2061,7 +2399,9 @@ class ResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_
 class ResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
-    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.in_progress"]]
+    type = "response.mcp_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2070,7 +2410,9 @@ class ResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.
 class ResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
-    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.completed"]]
+    type = "response.mcp_list_tools.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
     output_index: int = _REQUIRED  # The index of the output item that was processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2079,7 +2421,9 @@ class ResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="respo
 class ResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
-    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.failed"]]
+    type = "response.mcp_list_tools.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2088,7 +2432,9 @@ class ResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response
 class ResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
-    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.in_progress"]]
+    type = "response.mcp_list_tools.in_progress"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
     output_index: int = _REQUIRED  # The index of the output item that is being processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2097,7 +2443,9 @@ class ResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="resp
 class ResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.added"]]
+    type = "response.output_item.added"
     item: OutputItem = _REQUIRED  # The output item that was added.
     output_index: int = _REQUIRED  # The index of the output item that was added.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2106,7 +2454,9 @@ class ResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.ou
 class ResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.done"]]
+    type = "response.output_item.done"
     item: OutputItem = _REQUIRED  # The output item that was marked done.
     output_index: int = _REQUIRED  # The index of the output item that was marked done.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2115,7 +2465,9 @@ class ResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.out
 class ResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
-    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.annotation.added"]]
+    type = "response.output_text.annotation.added"
     annotation: Annotation | None = _REQUIRED  # The annotation object being added.
     annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
     content_index: int = _REQUIRED  # The index of the content part within the output item.
@@ -2138,7 +2490,9 @@ class ResponseProperties(BaseModel):
 class ResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
-    type: ClassVar[Literal["response.queued"]] = "response.queued"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.queued"]]
+    type = "response.queued"
     response: Response = _REQUIRED  # The full response object that is queued.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
 
@@ -2146,14 +2500,18 @@ class ResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
 class ResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.added"]]
+    type = "response.reasoning_summary_part.added"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: ResponseReasoningSummaryPartAddedEventPart = _REQUIRED  # The summary part that was added.
@@ -2164,14 +2522,18 @@ class ResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="r
 class ResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.done"]]
+    type = "response.reasoning_summary_part.done"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: ResponseReasoningSummaryPartDoneEventPart = _REQUIRED  # The completed summary part.
@@ -2183,7 +2545,9 @@ class ResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="re
 class ResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.delta"]]
+    type = "response.reasoning_summary_text.delta"
     delta: str = _REQUIRED  # The text delta that was added to the summary.
     item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
@@ -2194,7 +2558,9 @@ class ResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="r
 class ResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.done"]]
+    type = "response.reasoning_summary_text.done"
     item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2205,7 +2571,9 @@ class ResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="re
 class ResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.delta"]]
+    type = "response.reasoning_text.delta"
     content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
     delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
@@ -2216,7 +2584,9 @@ class ResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response
 class ResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.done"]]
+    type = "response.reasoning_text.done"
     content_index: int = _REQUIRED  # The index of the reasoning content part.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
@@ -2227,7 +2597,9 @@ class ResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.
 class ResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.delta"]]
+    type = "response.refusal.delta"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
     delta: str = _REQUIRED  # The refusal text that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
@@ -2238,7 +2610,9 @@ class ResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refus
 class ResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.done"]]
+    type = "response.refusal.done"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
     output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
@@ -2249,7 +2623,9 @@ class ResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusa
 class ResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
-    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.added"]]
+    type = "response.shell_call_command.added"
     command: str = _REQUIRED  # The shell command that was added.
     command_index: int = _REQUIRED  # The index of the shell command that was added.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2259,7 +2635,9 @@ class ResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", t
 class ResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
-    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.delta"]]
+    type = "response.shell_call_command.delta"
     command_index: int = _REQUIRED  # The index of the shell command that was updated.
     delta: str = _REQUIRED  # The shell command delta that was appended.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2270,7 +2648,9 @@ class ResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", t
 class ResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """Response shell command done event"""
 
-    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.done"]]
+    type = "response.shell_call_command.done"
     command: str = _REQUIRED  # The final shell command that was emitted.
     command_index: int = _REQUIRED  # The index of the shell command that was completed.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2287,7 +2667,9 @@ class ShellCallOutputDelta(BaseModel):
 class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
-    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.delta"]]
+    type = "response.shell_call_output_content.delta"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     delta: ShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
@@ -2298,7 +2680,9 @@ class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="ty
 class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
-    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.done"]]
+    type = "response.shell_call_output_content.done"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
     output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
@@ -2309,7 +2693,9 @@ class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="typ
 class ResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.delta"]]
+    type = "response.output_text.delta"
     content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
     delta: str = _REQUIRED  # The text delta that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
@@ -2321,7 +2707,9 @@ class ResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_t
 class ResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.done"]]
+    type = "response.output_text.done"
     content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
     logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
@@ -2333,7 +2721,9 @@ class ResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_te
 class ResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.completed"]]
+    type = "response.web_search_call.completed"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -2342,7 +2732,9 @@ class ResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="resp
 class ResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.in_progress"]]
+    type = "response.web_search_call.in_progress"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -2351,7 +2743,9 @@ class ResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="res
 class ResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.searching"]]
+    type = "response.web_search_call.searching"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -2363,7 +2757,9 @@ ResponseStreamEvent = ResponseAudioDeltaEvent | ResponseAudioDoneEvent | Respons
 class ResponseWsError(BaseModel, tag_field="type", tag="error"):
     """ResponseWsError"""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     error: _shared.ErrorPayload = _REQUIRED  # Details about the error.
     sequence_number: int | None = None  # The sequence number of an error emitted by the response stream.
     status: int | None = None  # The HTTP status code associated with a WebSocket protocol error.
@@ -2373,7 +2769,9 @@ class ResponseWsError(BaseModel, tag_field="type", tag="error"):
 class ResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """Client event for creating a response over a persistent WebSocket connection."""
 
-    type: ClassVar[Literal["response.create"]] = "response.create"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.create"]]
+    type = "response.create"
     background: bool | None = None
     context_management: list[ContextManagementParam] | None = None
     conversation: ConversationParam | None = None
@@ -2414,7 +2812,9 @@ ResponsesClientEvent = ResponsesClientEventResponseCreate  # Client events accep
 class ResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.delta"]]
+    type = "response.audio.delta"
     delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2423,7 +2823,9 @@ class ResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="r
 class ResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.done"]]
+    type = "response.audio.done"
     sequence_number: int = _REQUIRED  # The sequence number of the delta.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
@@ -2431,7 +2833,9 @@ class ResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="re
 class ResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.delta"]]
+    type = "response.audio.transcript.delta"
     delta: str = _REQUIRED  # The partial transcript of the audio response.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2440,7 +2844,9 @@ class ResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="typ
 class ResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.done"]]
+    type = "response.audio.transcript.done"
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
 
@@ -2448,7 +2854,9 @@ class ResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type
 class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.delta"]]
+    type = "response.code_interpreter_call_code.delta"
     delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
@@ -2459,7 +2867,9 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_fi
 class ResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.done"]]
+    type = "response.code_interpreter_call_code.done"
     code: str = _REQUIRED  # The final code snippet output by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
@@ -2470,7 +2880,9 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_fie
 class ResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.completed"]]
+    type = "response.code_interpreter_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -2480,7 +2892,9 @@ class ResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_fi
 class ResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.in_progress"]]
+    type = "response.code_interpreter_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -2490,7 +2904,9 @@ class ResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_f
 class ResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.interpreting"]]
+    type = "response.code_interpreter_call.interpreting"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -2500,7 +2916,9 @@ class ResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag
 class ResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.completed"]]
+    type = "response.completed"
     response: Response = _REQUIRED  # Properties of the completed response.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2509,7 +2927,9 @@ class ResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="re
 class ResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.added"]]
+    type = "response.content_part.added"
     content_index: int = _REQUIRED  # The index of the content part that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -2521,7 +2941,9 @@ class ResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", 
 class ResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.done"]]
+    type = "response.content_part.done"
     content_index: int = _REQUIRED  # The index of the content part that is done.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -2533,7 +2955,9 @@ class ResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", t
 class ResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type: ClassVar[Literal["response.created"]] = "response.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.created"]]
+    type = "response.created"
     response: Response = _REQUIRED  # The response that was created.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2542,7 +2966,9 @@ class ResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="resp
 class ResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.delta"]]
+    type = "response.custom_tool_call_input.delta"
     delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this delta applies to.
@@ -2553,7 +2979,9 @@ class ResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field=
 class ResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """Event indicating that input for a custom tool call is complete."""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.done"]]
+    type = "response.custom_tool_call_input.done"
     input: str = _REQUIRED  # The complete input data for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this event applies to.
@@ -2564,7 +2992,9 @@ class ResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="
 class ResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.failed"]]
+    type = "response.failed"
     response: Response = _REQUIRED  # The response that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2573,7 +3003,9 @@ class ResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="respo
 class ResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.completed"]]
+    type = "response.file_search_call.completed"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2583,7 +3015,9 @@ class ResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="
 class ResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.in_progress"]]
+    type = "response.file_search_call.in_progress"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2593,7 +3027,9 @@ class ResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field=
 class ResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.searching"]]
+    type = "response.file_search_call.searching"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2603,7 +3039,9 @@ class ResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="
 class ResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.delta"]]
+    type = "response.function_call_arguments.delta"
     delta: str = _REQUIRED  # The function-call arguments delta that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
     output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
@@ -2614,7 +3052,9 @@ class ResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_fiel
 class ResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.done"]]
+    type = "response.function_call_arguments.done"
     arguments: str = _REQUIRED  # The function-call arguments.
     item_id: str = _REQUIRED  # The ID of the item.
     name: str = _REQUIRED  # The name of the function that was called.
@@ -2626,7 +3066,9 @@ class ResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field
 class ResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
-    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.completed"]]
+    type = "response.image_generation_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2636,7 +3078,9 @@ class ResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_fi
 class ResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
-    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.generating"]]
+    type = "response.image_generation_call.generating"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -2646,7 +3090,9 @@ class ResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_f
 class ResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """Emitted when an image generation tool call is in progress."""
 
-    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.in_progress"]]
+    type = "response.image_generation_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -2656,7 +3102,9 @@ class ResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_f
 class ResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.partial_image"]]
+    type = "response.image_generation_call.partial_image"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
@@ -2672,7 +3120,9 @@ class ResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag
 class ResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.in_progress"]]
+    type = "response.in_progress"
     response: Response = _REQUIRED  # The response that is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2681,7 +3131,9 @@ class ResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="r
 class ResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.incomplete"]]
+    type = "response.incomplete"
     response: Response = _REQUIRED  # The response that was incomplete.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2690,7 +3142,9 @@ class ResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="r
 class ResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.delta"]]
+    type = "response.mcp_call_arguments.delta"
     delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -2701,7 +3155,9 @@ class ResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="ty
 class ResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Emitted when the arguments for an MCP tool call are finalized."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.done"]]
+    type = "response.mcp_call_arguments.done"
     arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -2712,7 +3168,9 @@ class ResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="typ
 class ResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Emitted when an MCP tool call has completed successfully."""
 
-    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.completed"]]
+    type = "response.mcp_call.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
     output_index: int = _REQUIRED  # The index of the output item that completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2722,7 +3180,9 @@ class ResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", 
 class ResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Emitted when an MCP tool call has failed."""
 
-    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.failed"]]
+    type = "response.mcp_call.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2732,7 +3192,9 @@ class ResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag
 class ResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Emitted when an MCP tool call is in progress."""
 
-    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.in_progress"]]
+    type = "response.mcp_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2742,7 +3204,9 @@ class ResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type",
 class ResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
-    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.completed"]]
+    type = "response.mcp_list_tools.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
     output_index: int = _REQUIRED  # The index of the output item that was processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2752,7 +3216,9 @@ class ResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="ty
 class ResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """Emitted when the attempt to list available MCP tools has failed."""
 
-    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.failed"]]
+    type = "response.mcp_list_tools.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2762,7 +3228,9 @@ class ResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type"
 class ResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
-    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.in_progress"]]
+    type = "response.mcp_list_tools.in_progress"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
     output_index: int = _REQUIRED  # The index of the output item that is being processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2772,7 +3240,9 @@ class ResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="t
 class ResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.added"]]
+    type = "response.output_item.added"
     item: OutputItem = _REQUIRED  # The output item that was added.
     output_index: int = _REQUIRED  # The index of the output item that was added.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2782,7 +3252,9 @@ class ResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", t
 class ResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.done"]]
+    type = "response.output_item.done"
     item: OutputItem = _REQUIRED  # The output item that was marked done.
     output_index: int = _REQUIRED  # The index of the output item that was marked done.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2792,7 +3264,9 @@ class ResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", ta
 class ResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """Emitted when an annotation is added to output text content."""
 
-    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.annotation.added"]]
+    type = "response.output_text.annotation.added"
     annotation: Annotation | None = _REQUIRED  # The annotation object being added.
     annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
     content_index: int = _REQUIRED  # The index of the content part within the output item.
@@ -2805,7 +3279,9 @@ class ResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field
 class ResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.delta"]]
+    type = "response.output_text.delta"
     content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
     delta: str = _REQUIRED  # The text delta that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
@@ -2818,7 +3294,9 @@ class ResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", t
 class ResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.done"]]
+    type = "response.output_text.done"
     content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
     logprobs: list[ResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
@@ -2831,7 +3309,9 @@ class ResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", ta
 class ResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="response.queued"):
     """Emitted when a response is queued and waiting to be processed."""
 
-    type: ClassVar[Literal["response.queued"]] = "response.queued"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.queued"]]
+    type = "response.queued"
     response: Response = _REQUIRED  # The full response object that is queued.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -2840,14 +3320,18 @@ class ResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="respo
 class ResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.added"]]
+    type = "response.reasoning_summary_part.added"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: ResponsesServerEventResponseReasoningSummaryPartAddedPart = _REQUIRED  # The summary part that was added.
@@ -2859,14 +3343,18 @@ class ResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field
 class ResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class ResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.done"]]
+    type = "response.reasoning_summary_part.done"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: ResponsesServerEventResponseReasoningSummaryPartDonePart = _REQUIRED  # The completed summary part.
@@ -2879,7 +3367,9 @@ class ResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field=
 class ResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.delta"]]
+    type = "response.reasoning_summary_text.delta"
     delta: str = _REQUIRED  # The text delta that was added to the summary.
     item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
@@ -2891,7 +3381,9 @@ class ResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field
 class ResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.done"]]
+    type = "response.reasoning_summary_text.done"
     item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2903,7 +3395,9 @@ class ResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field=
 class ResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.delta"]]
+    type = "response.reasoning_text.delta"
     content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
     delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
@@ -2915,7 +3409,9 @@ class ResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type"
 class ResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.done"]]
+    type = "response.reasoning_text.done"
     content_index: int = _REQUIRED  # The index of the reasoning content part.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
@@ -2927,7 +3423,9 @@ class ResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type",
 class ResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.delta"]]
+    type = "response.refusal.delta"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
     delta: str = _REQUIRED  # The refusal text that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
@@ -2939,7 +3437,9 @@ class ResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag=
 class ResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.done"]]
+    type = "response.refusal.done"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
     output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
@@ -2951,7 +3451,9 @@ class ResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="
 class ResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """A streaming event that indicated a shell command was added to a tool call."""
 
-    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.added"]]
+    type = "response.shell_call_command.added"
     command: str = _REQUIRED  # The shell command that was added.
     command_index: int = _REQUIRED  # The index of the shell command that was added.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2962,7 +3464,9 @@ class ResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="ty
 class ResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """A streaming event that indicated a shell command was incrementally updated."""
 
-    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.delta"]]
+    type = "response.shell_call_command.delta"
     command_index: int = _REQUIRED  # The index of the shell command that was updated.
     delta: str = _REQUIRED  # The shell command delta that was appended.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2974,7 +3478,9 @@ class ResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="ty
 class ResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """A streaming event that indicated a shell command was completed."""
 
-    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.done"]]
+    type = "response.shell_call_command.done"
     command: str = _REQUIRED  # The final shell command that was emitted.
     command_index: int = _REQUIRED  # The index of the shell command that was completed.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2985,7 +3491,9 @@ class ResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="typ
 class ResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """A streaming event that indicated shell call output was incrementally added."""
 
-    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.delta"]]
+    type = "response.shell_call_output_content.delta"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     delta: ShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
@@ -2997,7 +3505,9 @@ class ResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_fie
 class ResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """A streaming event that indicated shell call output was completed."""
 
-    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.done"]]
+    type = "response.shell_call_output_content.done"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
     output: list[FunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
@@ -3009,7 +3519,9 @@ class ResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_fiel
 class ResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.completed"]]
+    type = "response.web_search_call.completed"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -3019,7 +3531,9 @@ class ResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="t
 class ResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.in_progress"]]
+    type = "response.web_search_call.in_progress"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -3029,7 +3543,9 @@ class ResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="
 class ResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.searching"]]
+    type = "response.web_search_call.searching"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -3135,7 +3651,7 @@ ResponsesModel = ModelIdsResponses
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the responses beta API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -24,7 +24,9 @@ BetaCallableToolAllowedCaller = Literal["direct", "programmatic"] | str
 class BetaApplyPatchToolParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Apply patch tool"""
 
-    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch"]]
+    type = "apply_patch"
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
@@ -38,19 +40,25 @@ class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 class BetaContainerNetworkPolicyAllowlistParam(BaseModel, tag_field="type", tag="allowlist"):
-    type: ClassVar[Literal["allowlist"]] = "allowlist"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["allowlist"]]
+    type = "allowlist"
     allowed_domains: list[str] = _REQUIRED  # A list of allowed domains when type is `allowlist`.
     domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParam] | None = None  # Optional domain-scoped secrets for allowlisted domains.
 
 
 class BetaContainerNetworkPolicyDisabledParam(BaseModel, tag_field="type", tag="disabled"):
-    type: ClassVar[Literal["disabled"]] = "disabled"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["disabled"]]
+    type = "disabled"
 
 
 class BetaAutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
     """CodeInterpreterToolAuto"""
 
-    type: ClassVar[Literal["auto"]] = "auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["auto"]]
+    type = "auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: BetaContainerMemoryLimit | None = None
     network_policy: BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -59,7 +67,9 @@ class BetaAutoCodeInterpreterToolParam(BaseModel, tag_field="type", tag="auto"):
 class BetaCodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter"):
     """Code interpreter"""
 
-    type: ClassVar[Literal["code_interpreter"]] = "code_interpreter"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter"]]
+    type = "code_interpreter"
     container: str | BetaAutoCodeInterpreterToolParam = _REQUIRED  # The code interpreter container.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
@@ -67,7 +77,9 @@ class BetaCodeInterpreterTool(BaseModel, tag_field="type", tag="code_interpreter
 class BetaComputerTool(BaseModel, tag_field="type", tag="computer"):
     """Computer"""
 
-    type: ClassVar[Literal["computer"]] = "computer"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer"]]
+    type = "computer"
 
 
 BetaComputerEnvironment = Literal["windows", "mac", "linux", "ubuntu", "browser"] | str
@@ -76,7 +88,9 @@ BetaComputerEnvironment = Literal["windows", "mac", "linux", "ubuntu", "browser"
 class BetaComputerUsePreviewTool(BaseModel, tag_field="type", tag="computer_use_preview"):
     """Computer use preview"""
 
-    type: ClassVar[Literal["computer_use_preview"]] = "computer_use_preview"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_use_preview"]]
+    type = "computer_use_preview"
     display_height: int = _REQUIRED  # The height of the computer display.
     display_width: int = _REQUIRED  # The width of the computer display.
     environment: BetaComputerEnvironment = _REQUIRED  # The type of computer environment to control.
@@ -88,7 +102,9 @@ BetaGrammarSyntax1 = Literal["lark", "regex"] | str
 class BetaCustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
     """Grammar format"""
 
-    type: ClassVar[Literal["grammar"]] = "grammar"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["grammar"]]
+    type = "grammar"
     definition: str = _REQUIRED  # The grammar definition.
     syntax: BetaGrammarSyntax1 = _REQUIRED  # The syntax of the grammar definition.
 
@@ -96,13 +112,17 @@ class BetaCustomGrammarFormatParam(BaseModel, tag_field="type", tag="grammar"):
 class BetaCustomTextFormatParam(BaseModel, tag_field="type", tag="text"):
     """Text format"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
 
 
 class BetaCustomToolParam(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     name: str = _REQUIRED  # The name of the custom tool, used to identify it in tool calls.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
     defer_loading: bool | None = None  # Whether this tool should be deferred and discovered via tool search.
@@ -113,7 +133,9 @@ class BetaCustomToolParam(BaseModel, tag_field="type", tag="custom"):
 class BetaComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
-    type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]] = "eq"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]]
+    type = "eq"
     key: str = _REQUIRED  # The key to compare against the value.
     value: bool | float | str | list[float | str] = _REQUIRED  # The value to compare against the attribute key; supports string, number, or boolean types.
 
@@ -163,7 +185,9 @@ class BetaComparisonFilter_Nin(BetaComparisonFilter, tag="nin"):
 class BetaCompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
-    type: ClassVar[Literal["and", "or"]] = "and"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["and", "or"]]
+    type = "and"
     filters: list[Any] = _REQUIRED  # Array of filters to combine.
 
 
@@ -193,7 +217,9 @@ class BetaRankingOptions(BaseModel):
 class BetaFileSearchTool(BaseModel, tag_field="type", tag="file_search"):
     """File search"""
 
-    type: ClassVar[Literal["file_search"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search"]]
+    type = "file_search"
     vector_store_ids: list[str] = _REQUIRED  # The IDs of the vector stores to search.
     filters: BetaFilters | None = None
     max_num_results: int | None = None  # The maximum number of results to return.
@@ -203,26 +229,34 @@ class BetaFileSearchTool(BaseModel, tag_field="type", tag="file_search"):
 class BetaInlineSkillSourceParam(BaseModel, tag_field="type", tag="base64"):
     """Inline skill payload"""
 
-    type: ClassVar[Literal["base64"]] = "base64"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["base64"]]
+    type = "base64"
     data: str = _REQUIRED  # Base64-encoded skill zip bundle.
     media_type: Literal["application/zip"] | str = _REQUIRED  # The media type of the inline skill payload.
 
 
 class BetaInlineSkillParam(BaseModel, tag_field="type", tag="inline"):
-    type: ClassVar[Literal["inline"]] = "inline"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["inline"]]
+    type = "inline"
     description: str = _REQUIRED  # The description of the skill.
     name: str = _REQUIRED  # The name of the skill.
     source: BetaInlineSkillSourceParam = _REQUIRED  # Inline skill payload
 
 
 class BetaSkillReferenceParam(BaseModel, tag_field="type", tag="skill_reference"):
-    type: ClassVar[Literal["skill_reference"]] = "skill_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["skill_reference"]]
+    type = "skill_reference"
     skill_id: str = _REQUIRED  # The ID of the referenced skill.
     version: str | None = None  # Optional skill version.
 
 
 class BetaContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
-    type: ClassVar[Literal["container_auto"]] = "container_auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_auto"]]
+    type = "container_auto"
     file_ids: list[str] | None = None  # An optional list of uploaded files to make available to your code.
     memory_limit: BetaContainerMemoryLimit | None = None
     network_policy: BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam | None = None  # Network access policy for the container.
@@ -230,7 +264,9 @@ class BetaContainerAutoParam(BaseModel, tag_field="type", tag="container_auto"):
 
 
 class BetaContainerReferenceParam(BaseModel, tag_field="type", tag="container_reference"):
-    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_reference"]]
+    type = "container_reference"
     container_id: str = _REQUIRED  # The ID of the referenced container.
 
 
@@ -241,14 +277,18 @@ class BetaLocalSkillParam(BaseModel):
 
 
 class BetaLocalEnvironmentParam(BaseModel, tag_field="type", tag="local"):
-    type: ClassVar[Literal["local"]] = "local"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local"]]
+    type = "local"
     skills: list[BetaLocalSkillParam] | None = None  # An optional list of skills.
 
 
 class BetaFunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
     """Shell tool"""
 
-    type: ClassVar[Literal["shell"]] = "shell"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell"]]
+    type = "shell"
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
     environment: BetaContainerAutoParam | BetaLocalEnvironmentParam | BetaContainerReferenceParam | None = None
 
@@ -256,7 +296,9 @@ class BetaFunctionShellToolParam(BaseModel, tag_field="type", tag="shell"):
 class BetaFunctionTool(BaseModel, tag_field="type", tag="function"):
     """Function"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     name: str = _REQUIRED  # The name of the function to call.
     parameters: dict[str, Any] | None = _REQUIRED
     strict: bool | None = _REQUIRED
@@ -282,7 +324,9 @@ BetaInputFidelity = Literal["high", "low"] | str  # Control how much effort the 
 class BetaImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
     """Image generation tool"""
 
-    type: ClassVar[Literal["image_generation"]] = "image_generation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_generation"]]
+    type = "image_generation"
     action: BetaImageGenActionEnum | None = None  # Whether to generate a new image or edit an existing image.
     background: Literal["transparent", "opaque", "auto"] | str | None = None  # Set the background of the generated image.
     input_fidelity: BetaInputFidelity | None = None
@@ -299,7 +343,9 @@ class BetaImageGenTool(BaseModel, tag_field="type", tag="image_generation"):
 class BetaLocalShellToolParam(BaseModel, tag_field="type", tag="local_shell"):
     """Local shell tool"""
 
-    type: ClassVar[Literal["local_shell"]] = "local_shell"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local_shell"]]
+    type = "local_shell"
 
 
 class BetaMCPToolFilter(BaseModel):
@@ -319,7 +365,9 @@ class BetaMCPToolRequireApprovalOption1(BaseModel):
 class BetaMCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type: ClassVar[Literal["mcp"]] = "mcp"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp"]]
+    type = "mcp"
     server_label: str = _REQUIRED  # A label for this MCP server, used to identify it in tool calls.
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
     allowed_tools: list[str] | BetaMCPToolFilter | None = None
@@ -338,7 +386,9 @@ class BetaEmptyModelParam(BaseModel):
 
 
 class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     name: str = _REQUIRED
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
     defer_loading: bool | None = None  # Whether this function should be deferred and discovered via tool search.
@@ -351,14 +401,18 @@ class BetaFunctionToolParam(BaseModel, tag_field="type", tag="function"):
 class BetaNamespaceToolParam(BaseModel, tag_field="type", tag="namespace"):
     """Namespace"""
 
-    type: ClassVar[Literal["namespace"]] = "namespace"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["namespace"]]
+    type = "namespace"
     description: str = _REQUIRED  # A description of the namespace shown to the model.
     name: str = _REQUIRED  # The namespace name used in tool calls (for example, `crm`).
     tools: list[BetaFunctionToolParam | BetaCustomToolParam] = _REQUIRED  # The function/custom tools available inside this namespace.
 
 
 class BetaProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["programmatic_tool_calling"]]
+    type = "programmatic_tool_calling"
 
 
 BetaToolSearchExecutionType = Literal["server", "client"] | str
@@ -367,14 +421,18 @@ BetaToolSearchExecutionType = Literal["server", "client"] | str
 class BetaToolSearchToolParam(BaseModel, tag_field="type", tag="tool_search"):
     """Tool search tool"""
 
-    type: ClassVar[Literal["tool_search"]] = "tool_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search"]]
+    type = "tool_search"
     description: str | None = None
     execution: BetaToolSearchExecutionType | None = None  # Whether tool search is executed by the server or by the client.
     parameters: BetaEmptyModelParam | None = None
 
 
 class BetaApproximateLocation(BaseModel, tag_field="type", tag="approximate"):
-    type: ClassVar[Literal["approximate"]] = "approximate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["approximate"]]
+    type = "approximate"
     city: str | None = None
     country: str | None = None
     region: str | None = None
@@ -388,7 +446,9 @@ BetaSearchContextSize = Literal["low", "medium", "high"] | str
 class BetaWebSearchPreviewTool(BaseModel, tag_field="type", tag="web_search_preview"):
     """Web search preview"""
 
-    type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]] = "web_search_preview"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
+    type = "web_search_preview"
     search_content_types: list[BetaSearchContentType] | None = None
     search_context_size: BetaSearchContextSize | None = None  # High level guidance for the amount of context window space to use for the search.
     user_location: BetaApproximateLocation | None = None
@@ -403,7 +463,9 @@ class BetaWebSearchPreviewTool_WebSearchPreview20250311(BetaWebSearchPreviewTool
 class BetaWebSearchApproximateLocation2(BaseModel, tag_field="type", tag="approximate"):
     """Web search approximate location"""
 
-    type: ClassVar[Literal["approximate"]] = "approximate"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["approximate"]]
+    type = "approximate"
     city: str | None = None
     country: str | None = None
     region: str | None = None
@@ -422,7 +484,9 @@ class BetaWebSearchToolFilters(BaseModel):
 class BetaWebSearchTool(BaseModel, tag_field="type", tag="web_search"):
     """Web search"""
 
-    type: ClassVar[Literal["web_search", "web_search_2025_08_26"]] = "web_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["web_search", "web_search_2025_08_26"]]
+    type = "web_search"
     external_web_access: bool | None = None  # Allow live internet access for web search.
     filters: BetaWebSearchToolFilters | None = None
     search_context_size: Literal["low", "medium", "high"] | str | None = None  # High level guidance for the amount of context window space to use for the search.
@@ -439,7 +503,9 @@ BetaTool = BetaFunctionTool | BetaFileSearchTool | BetaComputerTool | BetaComput
 
 
 class BetaAdditionalTools(BaseModel, tag_field="type", tag="additional_tools"):
-    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["additional_tools"]]
+    type = "additional_tools"
     id: str = _REQUIRED  # The unique ID of the additional tools item.
     role: BetaMessageRole = _REQUIRED  # The role that provided the additional tools.
     tools: list[BetaTool] = _REQUIRED  # The additional tool definitions made available at this item.
@@ -453,7 +519,9 @@ class Beta_AgentTagParam(BaseModel):
 
 
 class BetaAdditionalToolsItemParam(BaseModel, tag_field="type", tag="additional_tools"):
-    type: ClassVar[Literal["additional_tools"]] = "additional_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["additional_tools"]]
+    type = "additional_tools"
     role: Literal["developer"] | str = _REQUIRED  # The role that provided the additional tools.
     tools: list[BetaTool] = _REQUIRED  # A list of additional tools made available at this item.
     id: str | None = None
@@ -472,7 +540,9 @@ class BetaPromptCacheBreakpointConfig(BaseModel):
 class BetaComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_screenshot"):
     """Computer screenshot"""
 
-    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_screenshot"]]
+    type = "computer_screenshot"
     detail: BetaImageDetail = _REQUIRED  # The detail level of the screenshot image to be sent to the model.
     file_id: str | None = _REQUIRED
     image_url: str | None = _REQUIRED
@@ -482,7 +552,9 @@ class BetaComputerScreenshotContent(BaseModel, tag_field="type", tag="computer_s
 class BetaEncryptedContent(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
-    type: ClassVar[Literal["encrypted_content"]] = "encrypted_content"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["encrypted_content"]]
+    type = "encrypted_content"
     encrypted_content: str = _REQUIRED  # Opaque encrypted content.
 
 
@@ -492,7 +564,9 @@ BetaFileInputDetail = Literal["auto", "low", "high"] | str
 class BetaInputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type: ClassVar[Literal["input_file"]] = "input_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_file"]]
+    type = "input_file"
     detail: BetaFileInputDetail | None = None  # The detail level of the file to be sent to the model.
     file_data: str | None = None  # The content of the file to be sent to the model.
     file_id: str | None = None
@@ -504,7 +578,9 @@ class BetaInputFileContent(BaseModel, tag_field="type", tag="input_file"):
 class BetaInputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type: ClassVar[Literal["input_image"]] = "input_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_image"]]
+    type = "input_image"
     detail: BetaImageDetail = _REQUIRED  # The detail level of the image to be sent to the model.
     file_id: str | None = None
     image_url: str | None = None
@@ -514,7 +590,9 @@ class BetaInputImageContent(BaseModel, tag_field="type", tag="input_image"):
 class BetaInputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type: ClassVar[Literal["input_text"]] = "input_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_text"]]
+    type = "input_text"
     text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfig | None = None
 
@@ -522,7 +600,9 @@ class BetaInputTextContent(BaseModel, tag_field="type", tag="input_text"):
 class BetaContainerFileCitationBody(BaseModel, tag_field="type", tag="container_file_citation"):
     """Container file citation"""
 
-    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_file_citation"]]
+    type = "container_file_citation"
     container_id: str = _REQUIRED  # The ID of the container file.
     end_index: int = _REQUIRED  # The index of the last character of the container file citation in the message.
     file_id: str = _REQUIRED  # The ID of the file.
@@ -533,7 +613,9 @@ class BetaContainerFileCitationBody(BaseModel, tag_field="type", tag="container_
 class BetaFileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
     """File citation"""
 
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_citation"]]
+    type = "file_citation"
     file_id: str = _REQUIRED  # The ID of the file.
     filename: str = _REQUIRED  # The filename of the file cited.
     index: int = _REQUIRED  # The index of the file in the list of files.
@@ -542,7 +624,9 @@ class BetaFileCitationBody(BaseModel, tag_field="type", tag="file_citation"):
 class BetaFilePath(BaseModel, tag_field="type", tag="file_path"):
     """File path"""
 
-    type: ClassVar[Literal["file_path"]] = "file_path"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_path"]]
+    type = "file_path"
     file_id: str = _REQUIRED  # The ID of the file.
     index: int = _REQUIRED  # The index of the file in the list of files.
 
@@ -550,7 +634,9 @@ class BetaFilePath(BaseModel, tag_field="type", tag="file_path"):
 class BetaUrlCitationBody(BaseModel, tag_field="type", tag="url_citation"):
     """URL citation"""
 
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url_citation"]]
+    type = "url_citation"
     end_index: int = _REQUIRED  # The index of the last character of the URL citation in the message.
     start_index: int = _REQUIRED  # The index of the first character of the URL citation in the message.
     title: str = _REQUIRED  # The title of the web resource.
@@ -580,7 +666,9 @@ class BetaLogProb(BaseModel):
 class BetaOutputTextContent(BaseModel, tag_field="type", tag="output_text"):
     """Output text"""
 
-    type: ClassVar[Literal["output_text"]] = "output_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_text"]]
+    type = "output_text"
     annotations: list[BetaAnnotation] = _REQUIRED  # The annotations of the text output.
     logprobs: list[BetaLogProb] = _REQUIRED
     text: str = _REQUIRED  # The text output from the model.
@@ -589,33 +677,43 @@ class BetaOutputTextContent(BaseModel, tag_field="type", tag="output_text"):
 class BetaReasoningTextContent(BaseModel, tag_field="type", tag="reasoning_text"):
     """Reasoning text"""
 
-    type: ClassVar[Literal["reasoning_text"]] = "reasoning_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["reasoning_text"]]
+    type = "reasoning_text"
     text: str = _REQUIRED  # The reasoning text from the model.
 
 
 class BetaRefusalContent(BaseModel, tag_field="type", tag="refusal"):
     """Refusal"""
 
-    type: ClassVar[Literal["refusal"]] = "refusal"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["refusal"]]
+    type = "refusal"
     refusal: str = _REQUIRED  # The refusal explanation from the model.
 
 
 class BetaSummaryTextContent(BaseModel, tag_field="type", tag="summary_text"):
     """Summary text"""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # A summary of the reasoning output from the model so far.
 
 
 class BetaTextContent(BaseModel, tag_field="type", tag="text"):
     """Text Content"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str = _REQUIRED
 
 
 class BetaAgentMessage(BaseModel, tag_field="type", tag="agent_message"):
-    type: ClassVar[Literal["agent_message"]] = "agent_message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["agent_message"]]
+    type = "agent_message"
     id: str = _REQUIRED  # The unique ID of the agent message.
     author: str = _REQUIRED  # The sending agent identity.
     content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] = _REQUIRED  # Encrypted content sent between agents.
@@ -626,7 +724,9 @@ class BetaAgentMessage(BaseModel, tag_field="type", tag="agent_message"):
 class BetaEncryptedContentParam(BaseModel, tag_field="type", tag="encrypted_content"):
     """Encrypted content"""
 
-    type: ClassVar[Literal["encrypted_content"]] = "encrypted_content"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["encrypted_content"]]
+    type = "encrypted_content"
     encrypted_content: str = _REQUIRED  # Opaque encrypted content.
 
 
@@ -642,7 +742,9 @@ class BetaPromptCacheBreakpointParam(BaseModel):
 class BetaInputImageContentParamAutoParam(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type: ClassVar[Literal["input_image"]] = "input_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_image"]]
+    type = "input_image"
     detail: BetaDetailEnum | None = None
     file_id: str | None = None
     image_url: str | None = None
@@ -652,7 +754,9 @@ class BetaInputImageContentParamAutoParam(BaseModel, tag_field="type", tag="inpu
 class BetaInputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type: ClassVar[Literal["input_text"]] = "input_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_text"]]
+    type = "input_text"
     text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
 
@@ -660,7 +764,9 @@ class BetaInputTextContentParam(BaseModel, tag_field="type", tag="input_text"):
 class BetaAgentMessageItemParam(BaseModel, tag_field="type", tag="agent_message"):
     """Agent message"""
 
-    type: ClassVar[Literal["agent_message"]] = "agent_message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["agent_message"]]
+    type = "agent_message"
     author: str = _REQUIRED  # The sending agent identity.
     content: list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam] = _REQUIRED  # Plaintext, image, or encrypted content sent between agents.
     recipient: str = _REQUIRED  # The destination agent identity.
@@ -677,7 +783,9 @@ BetaApplyPatchCallStatusParam = Literal["in_progress", "completed"] | str  # Sta
 class BetaApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type: ClassVar[Literal["create_file"]] = "create_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["create_file"]]
+    type = "create_file"
     diff: str = _REQUIRED  # Diff to apply.
     path: str = _REQUIRED  # Path of the file to create.
 
@@ -685,7 +793,9 @@ class BetaApplyPatchCreateFileOperation(BaseModel, tag_field="type", tag="create
 class BetaApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="create_file"):
     """Apply patch create file operation"""
 
-    type: ClassVar[Literal["create_file"]] = "create_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["create_file"]]
+    type = "create_file"
     diff: str = _REQUIRED  # Unified diff content to apply when creating the file.
     path: str = _REQUIRED  # Path of the file to create relative to the workspace root.
 
@@ -693,21 +803,27 @@ class BetaApplyPatchCreateFileOperationParam(BaseModel, tag_field="type", tag="c
 class BetaApplyPatchDeleteFileOperation(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["delete_file"]]
+    type = "delete_file"
     path: str = _REQUIRED  # Path of the file to delete.
 
 
 class BetaApplyPatchDeleteFileOperationParam(BaseModel, tag_field="type", tag="delete_file"):
     """Apply patch delete file operation"""
 
-    type: ClassVar[Literal["delete_file"]] = "delete_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["delete_file"]]
+    type = "delete_file"
     path: str = _REQUIRED  # Path of the file to delete relative to the workspace root.
 
 
 class BetaApplyPatchUpdateFileOperationParam(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type: ClassVar[Literal["update_file"]] = "update_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["update_file"]]
+    type = "update_file"
     diff: str = _REQUIRED  # Unified diff content to apply to the existing file.
     path: str = _REQUIRED  # Path of the file to update relative to the workspace root.
 
@@ -718,17 +834,23 @@ BetaApplyPatchOperationParam = BetaApplyPatchCreateFileOperationParam | BetaAppl
 class BetaApplyPatchUpdateFileOperation(BaseModel, tag_field="type", tag="update_file"):
     """Apply patch update file operation"""
 
-    type: ClassVar[Literal["update_file"]] = "update_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["update_file"]]
+    type = "update_file"
     diff: str = _REQUIRED  # Diff to apply.
     path: str = _REQUIRED  # Path of the file to update.
 
 
 class BetaDirectToolCallCaller(BaseModel, tag_field="type", tag="direct"):
-    type: ClassVar[Literal["direct"]] = "direct"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["direct"]]
+    type = "direct"
 
 
 class BetaProgramToolCallCaller(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
@@ -738,7 +860,9 @@ BetaToolCallCaller = BetaDirectToolCallCaller | BetaProgramToolCallCaller  # The
 class BetaApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call"]]
+    type = "apply_patch_call"
     id: str = _REQUIRED  # The unique ID of the apply patch tool call.
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     operation: BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation = _REQUIRED  # One of the create_file, delete_file, or update_file operations applied via apply_patch.
@@ -749,11 +873,15 @@ class BetaApplyPatchToolCall(BaseModel, tag_field="type", tag="apply_patch_call"
 
 
 class BetaDirectToolCallCallerParam(BaseModel, tag_field="type", tag="direct"):
-    type: ClassVar[Literal["direct"]] = "direct"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["direct"]]
+    type = "direct"
 
 
 class BetaProgramToolCallCallerParam(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     caller_id: str = _REQUIRED  # The call ID of the program item that produced this tool call.
 
 
@@ -763,7 +891,9 @@ BetaToolCallCallerParam = BetaDirectToolCallCallerParam | BetaProgramToolCallCal
 class BetaApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_patch_call"):
     """Apply patch tool call"""
 
-    type: ClassVar[Literal["apply_patch_call"]] = "apply_patch_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call"]]
+    type = "apply_patch_call"
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     operation: BetaApplyPatchOperationParam = _REQUIRED  # The specific create, delete, or update instruction for the apply_patch tool call.
     status: BetaApplyPatchCallStatusParam = _REQUIRED  # The status of the apply patch tool call.
@@ -775,7 +905,9 @@ class BetaApplyPatchToolCallItemParam(BaseModel, tag_field="type", tag="apply_pa
 class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call_output"]]
+    type = "apply_patch_call_output"
     id: str = _REQUIRED  # The unique ID of the apply patch tool call output.
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     status: BetaApplyPatchCallOutputStatus = _REQUIRED  # The status of the apply patch tool call output.
@@ -788,7 +920,9 @@ class BetaApplyPatchToolCallOutput(BaseModel, tag_field="type", tag="apply_patch
 class BetaApplyPatchToolCallOutputItemParam(BaseModel, tag_field="type", tag="apply_patch_call_output"):
     """Apply patch tool call output"""
 
-    type: ClassVar[Literal["apply_patch_call_output"]] = "apply_patch_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch_call_output"]]
+    type = "apply_patch_call_output"
     call_id: str = _REQUIRED  # The unique ID of the apply patch tool call generated by the model.
     status: BetaApplyPatchCallOutputStatusParam = _REQUIRED  # The status of the apply patch tool call output.
     id: str | None = None
@@ -803,7 +937,9 @@ BetaClickButtonType = Literal["left", "right", "wheel", "back", "forward"] | str
 class BetaClickParam(BaseModel, tag_field="type", tag="click"):
     """Click"""
 
-    type: ClassVar[Literal["click"]] = "click"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["click"]]
+    type = "click"
     button: BetaClickButtonType = _REQUIRED  # Indicates which mouse button was pressed during the click.
     x: int = _REQUIRED  # The x-coordinate where the click occurred.
     y: int = _REQUIRED  # The y-coordinate where the click occurred.
@@ -813,21 +949,27 @@ class BetaClickParam(BaseModel, tag_field="type", tag="click"):
 class BetaCodeInterpreterOutputImage(BaseModel, tag_field="type", tag="image"):
     """Code interpreter output image"""
 
-    type: ClassVar[Literal["image"]] = "image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image"]]
+    type = "image"
     url: str = _REQUIRED  # The URL of the image output from the code interpreter.
 
 
 class BetaCodeInterpreterOutputLogs(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter output logs"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     logs: str = _REQUIRED  # The logs output from the code interpreter.
 
 
 class BetaCodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpreter_call"):
     """Code interpreter tool call"""
 
-    type: ClassVar[Literal["code_interpreter_call"]] = "code_interpreter_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["code_interpreter_call"]]
+    type = "code_interpreter_call"
     id: str = _REQUIRED  # The unique ID of the code interpreter tool call.
     code: str | None = _REQUIRED
     container_id: str = _REQUIRED  # The ID of the container used to run the code.
@@ -839,7 +981,9 @@ class BetaCodeInterpreterToolCall(BaseModel, tag_field="type", tag="code_interpr
 class BetaCompactionBody(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type: ClassVar[Literal["compaction"]] = "compaction"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["compaction"]]
+    type = "compaction"
     id: str = _REQUIRED  # The unique ID of the compaction item.
     encrypted_content: str = _REQUIRED  # The encrypted content that was produced by compaction.
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -849,7 +993,9 @@ class BetaCompactionBody(BaseModel, tag_field="type", tag="compaction"):
 class BetaDoubleClickAction(BaseModel, tag_field="type", tag="double_click"):
     """DoubleClick"""
 
-    type: ClassVar[Literal["double_click"]] = "double_click"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["double_click"]]
+    type = "double_click"
     keys: list[str] | None = _REQUIRED
     x: int = _REQUIRED  # The x-coordinate where the double click occurred.
     y: int = _REQUIRED  # The y-coordinate where the double click occurred.
@@ -865,7 +1011,9 @@ class BetaCoordParam(BaseModel):
 class BetaDragParam(BaseModel, tag_field="type", tag="drag"):
     """Drag"""
 
-    type: ClassVar[Literal["drag"]] = "drag"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["drag"]]
+    type = "drag"
     path: list[BetaCoordParam] = _REQUIRED  # An array of coordinates representing the path of the drag action.
     keys: list[str] | None = None
 
@@ -873,14 +1021,18 @@ class BetaDragParam(BaseModel, tag_field="type", tag="drag"):
 class BetaKeyPressAction(BaseModel, tag_field="type", tag="keypress"):
     """KeyPress"""
 
-    type: ClassVar[Literal["keypress"]] = "keypress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["keypress"]]
+    type = "keypress"
     keys: list[str] = _REQUIRED  # The combination of keys the model is requesting to be pressed.
 
 
 class BetaMoveParam(BaseModel, tag_field="type", tag="move"):
     """Move"""
 
-    type: ClassVar[Literal["move"]] = "move"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["move"]]
+    type = "move"
     x: int = _REQUIRED  # The x-coordinate to move to.
     y: int = _REQUIRED  # The y-coordinate to move to.
     keys: list[str] | None = None
@@ -889,13 +1041,17 @@ class BetaMoveParam(BaseModel, tag_field="type", tag="move"):
 class BetaScreenshotParam(BaseModel, tag_field="type", tag="screenshot"):
     """Screenshot"""
 
-    type: ClassVar[Literal["screenshot"]] = "screenshot"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["screenshot"]]
+    type = "screenshot"
 
 
 class BetaScrollParam(BaseModel, tag_field="type", tag="scroll"):
     """Scroll"""
 
-    type: ClassVar[Literal["scroll"]] = "scroll"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["scroll"]]
+    type = "scroll"
     scroll_x: int = _REQUIRED  # The horizontal scroll distance.
     scroll_y: int = _REQUIRED  # The vertical scroll distance.
     x: int = _REQUIRED  # The x-coordinate where the scroll occurred.
@@ -906,14 +1062,18 @@ class BetaScrollParam(BaseModel, tag_field="type", tag="scroll"):
 class BetaTypeParam(BaseModel, tag_field="type", tag="type"):
     """Type"""
 
-    type: ClassVar[Literal["type"]] = "type"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["type"]]
+    type = "type"
     text: str = _REQUIRED  # The text to type.
 
 
 class BetaWaitParam(BaseModel, tag_field="type", tag="wait"):
     """Wait"""
 
-    type: ClassVar[Literal["wait"]] = "wait"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["wait"]]
+    type = "wait"
 
 
 BetaComputerAction = BetaClickParam | BetaDoubleClickAction | BetaDragParam | BetaKeyPressAction | BetaMoveParam | BetaScreenshotParam | BetaScrollParam | BetaTypeParam | BetaWaitParam
@@ -931,7 +1091,9 @@ class BetaComputerCallSafetyCheckParam(BaseModel):
 class BetaComputerToolCall(BaseModel, tag_field="type", tag="computer_call"):
     """Computer tool call"""
 
-    type: ClassVar[Literal["computer_call"]] = "computer_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call"]]
+    type = "computer_call"
     id: str = _REQUIRED  # The unique ID of the computer call.
     call_id: str = _REQUIRED  # An identifier used when responding to the tool call with output.
     pending_safety_checks: list[BetaComputerCallSafetyCheckParam] = _REQUIRED  # The pending safety checks for the computer call.
@@ -947,7 +1109,9 @@ BetaComputerCallOutputStatus = Literal["completed", "incomplete", "failed"] | st
 class BetaComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_screenshot"):
     """A computer screenshot image used with the computer use tool."""
 
-    type: ClassVar[Literal["computer_screenshot"]] = "computer_screenshot"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_screenshot"]]
+    type = "computer_screenshot"
     file_id: str | None = None  # The identifier of an uploaded file that contains the screenshot.
     image_url: str | None = None  # The URL of the screenshot image.
 
@@ -955,7 +1119,9 @@ class BetaComputerScreenshotImage(BaseModel, tag_field="type", tag="computer_scr
 class BetaComputerToolCallOutputResource(BaseModel, tag_field="type", tag="computer_call_output"):
     """The output of a computer tool call."""
 
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call_output"]]
+    type = "computer_call_output"
     id: str = _REQUIRED  # The unique ID of the computer call tool output.
     call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     output: BetaComputerScreenshotImage = _REQUIRED
@@ -968,7 +1134,9 @@ class BetaComputerToolCallOutputResource(BaseModel, tag_field="type", tag="compu
 class BetaCustomToolCall(BaseModel, tag_field="type", tag="custom_tool_call"):
     """Custom tool call"""
 
-    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call"]]
+    type = "custom_tool_call"
     call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     input: str = _REQUIRED  # The input for the custom tool call generated by the model.
     name: str = _REQUIRED  # The name of the custom tool being called.
@@ -984,7 +1152,9 @@ BetaFunctionAndCustomToolCallOutput = BetaInputTextContent | BetaInputImageConte
 class BetaCustomToolCallOutput(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """Custom tool call output"""
 
-    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call_output"]]
+    type = "custom_tool_call_output"
     call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
     id: str | None = None  # The unique ID of the custom tool call output in the OpenAI platform.
@@ -1006,7 +1176,9 @@ class BetaFileSearchToolCallResultsItem(BaseModel):
 class BetaFileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"):
     """File search tool call"""
 
-    type: ClassVar[Literal["file_search_call"]] = "file_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search_call"]]
+    type = "file_search_call"
     id: str = _REQUIRED  # The unique ID of the file search tool call.
     queries: list[str] = _REQUIRED  # The queries used to search for files.
     status: Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str = _REQUIRED  # The status of the file search tool call.
@@ -1017,7 +1189,9 @@ class BetaFileSearchToolCall(BaseModel, tag_field="type", tag="file_search_call"
 class BetaContainerReferenceResource(BaseModel, tag_field="type", tag="container_reference"):
     """Container Reference"""
 
-    type: ClassVar[Literal["container_reference"]] = "container_reference"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_reference"]]
+    type = "container_reference"
     container_id: str = _REQUIRED
 
 
@@ -1035,13 +1209,17 @@ BetaFunctionShellCallStatus = Literal["in_progress", "completed", "incomplete"] 
 class BetaLocalEnvironmentResource(BaseModel, tag_field="type", tag="local"):
     """Local Environment"""
 
-    type: ClassVar[Literal["local"]] = "local"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local"]]
+    type = "local"
 
 
 class BetaFunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call"]]
+    type = "shell_call"
     id: str = _REQUIRED  # The unique ID of the shell tool call.
     action: BetaFunctionShellAction = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
@@ -1055,14 +1233,18 @@ class BetaFunctionShellCall(BaseModel, tag_field="type", tag="shell_call"):
 class BetaFunctionShellCallOutputExitOutcome(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type: ClassVar[Literal["exit"]] = "exit"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["exit"]]
+    type = "exit"
     exit_code: int = _REQUIRED  # Exit code from the shell process.
 
 
 class BetaFunctionShellCallOutputTimeoutOutcome(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type: ClassVar[Literal["timeout"]] = "timeout"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["timeout"]]
+    type = "timeout"
 
 
 class BetaFunctionShellCallOutputContent(BaseModel):
@@ -1080,7 +1262,9 @@ BetaFunctionShellCallOutputStatusEnum = Literal["in_progress", "completed", "inc
 class BetaFunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell call output"""
 
-    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call_output"]]
+    type = "shell_call_output"
     id: str = _REQUIRED  # The unique ID of the shell call output.
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     max_output_length: int | None = _REQUIRED
@@ -1094,7 +1278,9 @@ class BetaFunctionShellCallOutput(BaseModel, tag_field="type", tag="shell_call_o
 class BetaFunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
     """Function tool call"""
 
-    type: ClassVar[Literal["function_call"]] = "function_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call"]]
+    type = "function_call"
     arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
     name: str = _REQUIRED  # The name of the function to run.
@@ -1108,7 +1294,9 @@ class BetaFunctionToolCall(BaseModel, tag_field="type", tag="function_call"):
 class BetaFunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     id: str | None = None  # The unique ID of the function tool call output.
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -1122,7 +1310,9 @@ class BetaFunctionToolCallOutput(BaseModel, tag_field="type", tag="function_call
 class BetaImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_call"):
     """Image generation call"""
 
-    type: ClassVar[Literal["image_generation_call"]] = "image_generation_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["image_generation_call"]]
+    type = "image_generation_call"
     id: str = _REQUIRED  # The unique ID of the image generation call.
     result: str | None = _REQUIRED
     status: Literal["in_progress", "completed", "generating", "failed"] | str = _REQUIRED  # The status of the image generation call.
@@ -1132,7 +1322,9 @@ class BetaImageGenToolCall(BaseModel, tag_field="type", tag="image_generation_ca
 class BetaLocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
     """Local shell exec action"""
 
-    type: ClassVar[Literal["exec"]] = "exec"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["exec"]]
+    type = "exec"
     command: list[str] = _REQUIRED  # The command to run.
     env: dict[str, str] = _REQUIRED  # Environment variables to set for the command.
     timeout_ms: int | None = None
@@ -1143,7 +1335,9 @@ class BetaLocalShellExecAction(BaseModel, tag_field="type", tag="exec"):
 class BetaLocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"):
     """Local shell call"""
 
-    type: ClassVar[Literal["local_shell_call"]] = "local_shell_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local_shell_call"]]
+    type = "local_shell_call"
     id: str = _REQUIRED  # The unique ID of the local shell call.
     action: BetaLocalShellExecAction = _REQUIRED
     call_id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
@@ -1154,7 +1348,9 @@ class BetaLocalShellToolCall(BaseModel, tag_field="type", tag="local_shell_call"
 class BetaLocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell_call_output"):
     """Local shell call output"""
 
-    type: ClassVar[Literal["local_shell_call_output"]] = "local_shell_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["local_shell_call_output"]]
+    type = "local_shell_call_output"
     id: str = _REQUIRED  # The unique ID of the local shell tool call generated by the model.
     output: str = _REQUIRED  # A JSON string of the output of the local shell tool call.
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -1164,7 +1360,9 @@ class BetaLocalShellToolCallOutput(BaseModel, tag_field="type", tag="local_shell
 class BetaMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_request"):
     """MCP approval request"""
 
-    type: ClassVar[Literal["mcp_approval_request"]] = "mcp_approval_request"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_request"]]
+    type = "mcp_approval_request"
     id: str = _REQUIRED  # The unique ID of the approval request.
     arguments: str = _REQUIRED  # A JSON string of arguments for the tool.
     name: str = _REQUIRED  # The name of the tool to run.
@@ -1175,7 +1373,9 @@ class BetaMCPApprovalRequest(BaseModel, tag_field="type", tag="mcp_approval_requ
 class BetaMCPApprovalResponseResource(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_response"]]
+    type = "mcp_approval_response"
     id: str = _REQUIRED  # The unique ID of the approval response
     approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
     approve: bool = _REQUIRED  # Whether the request was approved.
@@ -1195,7 +1395,9 @@ class BetaMCPListToolsTool(BaseModel):
 class BetaMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
     """MCP list tools"""
 
-    type: ClassVar[Literal["mcp_list_tools"]] = "mcp_list_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_list_tools"]]
+    type = "mcp_list_tools"
     id: str = _REQUIRED  # The unique ID of the list.
     server_label: str = _REQUIRED  # The label of the MCP server.
     tools: list[BetaMCPListToolsTool] = _REQUIRED  # The tools available on the server.
@@ -1204,19 +1406,25 @@ class BetaMCPListTools(BaseModel, tag_field="type", tag="mcp_list_tools"):
 
 
 class BetaHTTPError(BaseModel, tag_field="type", tag="http_error"):
-    type: ClassVar[Literal["http_error"]] = "http_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["http_error"]]
+    type = "http_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
 
 class BetaMCPProtocolError(BaseModel, tag_field="type", tag="mcp_protocol_error"):
-    type: ClassVar[Literal["mcp_protocol_error"]] = "mcp_protocol_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_protocol_error"]]
+    type = "mcp_protocol_error"
     code: int = _REQUIRED
     message: str = _REQUIRED
 
 
 class BetaMCPToolExecutionError(BaseModel, tag_field="type", tag="mcp_tool_execution_error"):
-    type: ClassVar[Literal["mcp_tool_execution_error"]] = "mcp_tool_execution_error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_tool_execution_error"]]
+    type = "mcp_tool_execution_error"
     content: Any = _REQUIRED
 
 
@@ -1227,7 +1435,9 @@ BetaMCPToolCallStatus = Literal["in_progress", "completed", "incomplete", "calli
 class BetaMCPToolCall(BaseModel, tag_field="type", tag="mcp_call"):
     """MCP tool call"""
 
-    type: ClassVar[Literal["mcp_call"]] = "mcp_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_call"]]
+    type = "mcp_call"
     id: str = _REQUIRED  # The unique ID of the tool call.
     arguments: str = _REQUIRED  # A JSON string of the arguments passed to the tool.
     name: str = _REQUIRED  # The name of the tool that was run.
@@ -1246,7 +1456,9 @@ BetaMessageStatus = Literal["in_progress", "completed", "incomplete"] | str
 class BetaMessage(BaseModel, tag_field="type", tag="message"):
     """Message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     id: str = _REQUIRED  # The unique ID of the message.
     content: list[BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent] = _REQUIRED  # The content of the message
     role: BetaMessageRole = _REQUIRED  # The role of the message.
@@ -1259,7 +1471,9 @@ BetaMultiAgentAction = Literal["spawn_agent", "interrupt_agent", "list_agents", 
 
 
 class BetaMultiAgentCall(BaseModel, tag_field="type", tag="multi_agent_call"):
-    type: ClassVar[Literal["multi_agent_call"]] = "multi_agent_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["multi_agent_call"]]
+    type = "multi_agent_call"
     id: str = _REQUIRED  # The unique ID of the multi-agent call item.
     action: BetaMultiAgentAction = _REQUIRED  # The multi-agent action to execute.
     arguments: str = _REQUIRED  # The JSON string of arguments generated for the action.
@@ -1268,7 +1482,9 @@ class BetaMultiAgentCall(BaseModel, tag_field="type", tag="multi_agent_call"):
 
 
 class BetaMultiAgentCallOutput(BaseModel, tag_field="type", tag="multi_agent_call_output"):
-    type: ClassVar[Literal["multi_agent_call_output"]] = "multi_agent_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["multi_agent_call_output"]]
+    type = "multi_agent_call_output"
     id: str = _REQUIRED  # The unique ID of the multi-agent call output item.
     action: BetaMultiAgentAction = _REQUIRED  # The multi-agent action that produced this result.
     call_id: str = _REQUIRED  # The unique ID of the multi-agent call.
@@ -1277,7 +1493,9 @@ class BetaMultiAgentCallOutput(BaseModel, tag_field="type", tag="multi_agent_cal
 
 
 class BetaProgram(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     id: str = _REQUIRED  # The unique ID of the program item.
     call_id: str = _REQUIRED  # The stable call ID of the program item.
     code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
@@ -1289,7 +1507,9 @@ BetaProgramOutputStatus = Literal["completed", "incomplete"] | str
 
 
 class BetaProgramOutput(BaseModel, tag_field="type", tag="program_output"):
-    type: ClassVar[Literal["program_output"]] = "program_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program_output"]]
+    type = "program_output"
     id: str = _REQUIRED  # The unique ID of the program output item.
     call_id: str = _REQUIRED  # The call ID of the program item.
     result: str = _REQUIRED  # The result produced by the program item.
@@ -1300,7 +1520,9 @@ class BetaProgramOutput(BaseModel, tag_field="type", tag="program_output"):
 class BetaReasoningItem(BaseModel, tag_field="type", tag="reasoning"):
     """Reasoning"""
 
-    type: ClassVar[Literal["reasoning"]] = "reasoning"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["reasoning"]]
+    type = "reasoning"
     id: str = _REQUIRED  # The unique identifier of the reasoning content.
     summary: list[BetaSummaryTextContent] = _REQUIRED  # Reasoning summary content.
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -1313,7 +1535,9 @@ BetaFunctionCallStatus = Literal["in_progress", "completed", "incomplete"] | str
 
 
 class BetaToolSearchCall(BaseModel, tag_field="type", tag="tool_search_call"):
-    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_call"]]
+    type = "tool_search_call"
     id: str = _REQUIRED  # The unique ID of the tool search call item.
     arguments: Any = _REQUIRED  # Arguments used for the tool search call.
     call_id: str | None = _REQUIRED
@@ -1327,7 +1551,9 @@ BetaFunctionCallOutputStatusEnum = Literal["in_progress", "completed", "incomple
 
 
 class BetaToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"):
-    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_output"]]
+    type = "tool_search_output"
     id: str = _REQUIRED  # The unique ID of the tool search output item.
     call_id: str | None = _REQUIRED
     execution: BetaToolSearchExecutionType = _REQUIRED  # Whether tool search was executed by the server or by the client.
@@ -1340,7 +1566,9 @@ class BetaToolSearchOutput(BaseModel, tag_field="type", tag="tool_search_output"
 class BetaWebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
     """Find action"""
 
-    type: ClassVar[Literal["find_in_page"]] = "find_in_page"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["find_in_page"]]
+    type = "find_in_page"
     pattern: str = _REQUIRED  # The pattern or text to search for within the page.
     url: str = _REQUIRED  # The URL of the page searched for the pattern.
 
@@ -1348,21 +1576,27 @@ class BetaWebSearchActionFind(BaseModel, tag_field="type", tag="find_in_page"):
 class BetaWebSearchActionOpenPage(BaseModel, tag_field="type", tag="open_page"):
     """Open page action"""
 
-    type: ClassVar[Literal["open_page"]] = "open_page"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["open_page"]]
+    type = "open_page"
     url: str | None = None  # The URL opened by the model.
 
 
 class BetaWebSearchActionSearchSourcesItem(BaseModel, tag_field="type", tag="url"):
     """Web search source"""
 
-    type: ClassVar[Literal["url"]] = "url"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url"]]
+    type = "url"
     url: str = _REQUIRED  # The URL of the source.
 
 
 class BetaWebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
     """Search action"""
 
-    type: ClassVar[Literal["search"]] = "search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["search"]]
+    type = "search"
     queries: list[str] | None = None  # The search queries.
     query: str | None = None  # The search query.
     sources: list[BetaWebSearchActionSearchSourcesItem] | None = None  # The sources used in the search.
@@ -1371,7 +1605,9 @@ class BetaWebSearchActionSearch(BaseModel, tag_field="type", tag="search"):
 class BetaWebSearchToolCall(BaseModel, tag_field="type", tag="web_search_call"):
     """Web search tool call"""
 
-    type: ClassVar[Literal["web_search_call"]] = "web_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["web_search_call"]]
+    type = "web_search_call"
     id: str = _REQUIRED  # The unique ID of the web search tool call.
     action: BetaWebSearchActionSearch | BetaWebSearchActionOpenPage | BetaWebSearchActionFind = _REQUIRED  # An object describing the specific action taken in this web search call.
     status: Literal["in_progress", "searching", "completed", "failed"] | str = _REQUIRED  # The status of the web search tool call.
@@ -1417,7 +1653,9 @@ class BetaCompactResource(BaseModel):
 class BetaCompactionSummaryItemParam(BaseModel, tag_field="type", tag="compaction"):
     """Compaction item"""
 
-    type: ClassVar[Literal["compaction"]] = "compaction"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["compaction"]]
+    type = "compaction"
     encrypted_content: str = _REQUIRED  # The encrypted content of the compaction summary.
     id: str | None = None
     agent: Beta_AgentTagParam | None = None
@@ -1426,7 +1664,9 @@ class BetaCompactionSummaryItemParam(BaseModel, tag_field="type", tag="compactio
 class BetaCompactionTriggerItemParam(BaseModel, tag_field="type", tag="compaction_trigger"):
     """Compaction trigger"""
 
-    type: ClassVar[Literal["compaction_trigger"]] = "compaction_trigger"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["compaction_trigger"]]
+    type = "compaction_trigger"
     agent: Beta_AgentTagParam | None = None
 
 
@@ -1436,7 +1676,9 @@ BetaFunctionCallItemStatus = Literal["in_progress", "completed", "incomplete"] |
 class BetaComputerCallOutputItemParam(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call_output"]]
+    type = "computer_call_output"
     call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     output: BetaComputerScreenshotImage = _REQUIRED
     id: str | None = None
@@ -1452,7 +1694,9 @@ BetaMessagePhase = Literal["commentary", "final_answer"] | str  # Labels an `ass
 class BetaEasyInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: str | list[BetaInputContent] = _REQUIRED  # Text, image, or audio input to the model, used to generate a response.
     role: Literal["user", "assistant", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     phase: BetaMessagePhase | None = None
@@ -1464,7 +1708,9 @@ BetaFileDetailEnum = Literal["auto", "low", "high"] | str
 class BetaInputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type: ClassVar[Literal["input_file"]] = "input_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_file"]]
+    type = "input_file"
     detail: BetaFileDetailEnum | None = None  # The detail level of the file to be sent to the model.
     file_data: str | None = None
     file_id: str | None = None
@@ -1476,7 +1722,9 @@ class BetaInputFileContentParam(BaseModel, tag_field="type", tag="input_file"):
 class BetaFunctionCallOutputItemParam(BaseModel, tag_field="type", tag="function_call_output"):
     """Function tool call output"""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     output: str | list[BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaInputFileContentParam] = _REQUIRED  # Text, image, or file output of the function tool call.
     id: str | None = None
     agent: Beta_AgentTagParam | None = None
@@ -1501,7 +1749,9 @@ BetaFunctionShellCallItemStatus = Literal["in_progress", "completed", "incomplet
 class BetaFunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_call"):
     """Shell tool call"""
 
-    type: ClassVar[Literal["shell_call"]] = "shell_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call"]]
+    type = "shell_call"
     action: BetaFunctionShellActionParam = _REQUIRED  # The shell commands and limits that describe how to run the tool call.
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     id: str | None = None
@@ -1514,14 +1764,18 @@ class BetaFunctionShellCallItemParam(BaseModel, tag_field="type", tag="shell_cal
 class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel, tag_field="type", tag="exit"):
     """Shell call exit outcome"""
 
-    type: ClassVar[Literal["exit"]] = "exit"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["exit"]]
+    type = "exit"
     exit_code: int = _REQUIRED  # The exit code returned by the shell process.
 
 
 class BetaFunctionShellCallOutputTimeoutOutcomeParam(BaseModel, tag_field="type", tag="timeout"):
     """Shell call timeout outcome"""
 
-    type: ClassVar[Literal["timeout"]] = "timeout"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["timeout"]]
+    type = "timeout"
 
 
 BetaFunctionShellCallOutputOutcomeParam = BetaFunctionShellCallOutputTimeoutOutcomeParam | BetaFunctionShellCallOutputExitOutcomeParam  # The exit or timeout outcome associated with this shell call.
@@ -1538,7 +1792,9 @@ class BetaFunctionShellCallOutputContentParam(BaseModel):
 class BetaFunctionShellCallOutputItemParam(BaseModel, tag_field="type", tag="shell_call_output"):
     """Shell tool call output"""
 
-    type: ClassVar[Literal["shell_call_output"]] = "shell_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell_call_output"]]
+    type = "shell_call_output"
     call_id: str = _REQUIRED  # The unique ID of the shell tool call generated by the model.
     output: list[BetaFunctionShellCallOutputContentParam] = _REQUIRED  # Captured chunks of stdout and stderr output, along with their associated outcomes.
     id: str | None = None
@@ -1554,7 +1810,9 @@ BetaInputMessageContentList = list[BetaInputContent]  # A list of one or many in
 class BetaInputMessage(BaseModel, tag_field="type", tag="message"):
     """Input message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     content: BetaInputMessageContentList = _REQUIRED
     role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
     agent: BetaAgentTag | None = None  # The agent that produced this item.
@@ -1572,7 +1830,9 @@ class BetaItemReferenceParam(BaseModel):
 class BetaMCPApprovalResponse(BaseModel, tag_field="type", tag="mcp_approval_response"):
     """MCP approval response"""
 
-    type: ClassVar[Literal["mcp_approval_response"]] = "mcp_approval_response"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp_approval_response"]]
+    type = "mcp_approval_response"
     approval_request_id: str = _REQUIRED  # The ID of the approval request being answered.
     approve: bool = _REQUIRED  # Whether the request was approved.
     id: str | None = None
@@ -1584,7 +1844,9 @@ BetaMultiAgentAction1 = Literal["spawn_agent", "interrupt_agent", "list_agents",
 
 
 class BetaMultiAgentCallItemParam(BaseModel, tag_field="type", tag="multi_agent_call"):
-    type: ClassVar[Literal["multi_agent_call"]] = "multi_agent_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["multi_agent_call"]]
+    type = "multi_agent_call"
     action: BetaMultiAgentAction1 = _REQUIRED  # The multi-agent action that was executed.
     arguments: str = _REQUIRED  # The action arguments as a JSON string.
     call_id: str = _REQUIRED  # The unique ID linking this call to its output.
@@ -1593,7 +1855,9 @@ class BetaMultiAgentCallItemParam(BaseModel, tag_field="type", tag="multi_agent_
 
 
 class BetaContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
-    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_file_citation"]]
+    type = "container_file_citation"
     container_id: str = _REQUIRED  # The ID of the container.
     end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
     file_id: str = _REQUIRED  # The ID of the container file.
@@ -1602,14 +1866,18 @@ class BetaContainerFileCitationParam(BaseModel, tag_field="type", tag="container
 
 
 class BetaFileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_citation"]]
+    type = "file_citation"
     file_id: str = _REQUIRED  # The ID of the file.
     filename: str = _REQUIRED  # The filename of the file cited.
     index: int = _REQUIRED  # The index of the file in the list of files.
 
 
 class BetaUrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url_citation"]]
+    type = "url_citation"
     end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
     start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
     title: str = _REQUIRED  # The title of the cited resource.
@@ -1617,13 +1885,17 @@ class BetaUrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
 
 
 class BetaOutputTextContentParam(BaseModel, tag_field="type", tag="output_text"):
-    type: ClassVar[Literal["output_text"]] = "output_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_text"]]
+    type = "output_text"
     text: str = _REQUIRED  # The text content.
     annotations: list[BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam] | None = None  # Citations associated with the text content.
 
 
 class BetaMultiAgentCallOutputItemParam(BaseModel, tag_field="type", tag="multi_agent_call_output"):
-    type: ClassVar[Literal["multi_agent_call_output"]] = "multi_agent_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["multi_agent_call_output"]]
+    type = "multi_agent_call_output"
     action: BetaMultiAgentAction1 = _REQUIRED  # The multi-agent action that produced this result.
     call_id: str = _REQUIRED  # The unique ID of the multi-agent call.
     output: list[BetaOutputTextContentParam] = _REQUIRED  # Text output returned by the multi-agent action.
@@ -1637,7 +1909,9 @@ BetaOutputMessageContent = BetaOutputTextContent | BetaRefusalContent
 class BetaOutputMessage(BaseModel, tag_field="type", tag="message"):
     """Output message"""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     id: str = _REQUIRED  # The unique ID of the output message.
     content: list[BetaOutputMessageContent] = _REQUIRED  # The content of the output message.
     role: Literal["assistant"] | str = _REQUIRED  # The role of the output message.
@@ -1647,7 +1921,9 @@ class BetaOutputMessage(BaseModel, tag_field="type", tag="message"):
 
 
 class BetaProgramItemParam(BaseModel, tag_field="type", tag="program"):
-    type: ClassVar[Literal["program"]] = "program"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program"]]
+    type = "program"
     id: str = _REQUIRED  # The unique ID of this program item.
     call_id: str = _REQUIRED  # The stable call ID of the program item.
     code: str = _REQUIRED  # The JavaScript source executed by programmatic tool calling.
@@ -1659,7 +1935,9 @@ BetaProgramOutputItemStatus = Literal["completed", "incomplete"] | str
 
 
 class BetaProgramOutputItemParam(BaseModel, tag_field="type", tag="program_output"):
-    type: ClassVar[Literal["program_output"]] = "program_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["program_output"]]
+    type = "program_output"
     id: str = _REQUIRED  # The unique ID of this program output item.
     call_id: str = _REQUIRED  # The call ID of the program item.
     result: str = _REQUIRED  # The result produced by the program item.
@@ -1668,7 +1946,9 @@ class BetaProgramOutputItemParam(BaseModel, tag_field="type", tag="program_outpu
 
 
 class BetaToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_call"):
-    type: ClassVar[Literal["tool_search_call"]] = "tool_search_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_call"]]
+    type = "tool_search_call"
     arguments: BetaEmptyModelParam = _REQUIRED  # The arguments supplied to the tool search call.
     id: str | None = None
     agent: Beta_AgentTagParam | None = None
@@ -1678,7 +1958,9 @@ class BetaToolSearchCallItemParam(BaseModel, tag_field="type", tag="tool_search_
 
 
 class BetaToolSearchOutputItemParam(BaseModel, tag_field="type", tag="tool_search_output"):
-    type: ClassVar[Literal["tool_search_output"]] = "tool_search_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tool_search_output"]]
+    type = "tool_search_output"
     tools: list[BetaTool] = _REQUIRED  # The loaded tool definitions returned by the tool search output.
     id: str | None = None
     agent: Beta_AgentTagParam | None = None
@@ -1718,7 +2000,9 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
 class BetaComputerToolCallOutput(BaseModel, tag_field="type", tag="computer_call_output"):
     """Computer tool call output"""
 
-    type: ClassVar[Literal["computer_call_output"]] = "computer_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["computer_call_output"]]
+    type = "computer_call_output"
     call_id: str = _REQUIRED  # The ID of the computer tool call that produced the output.
     output: BetaComputerScreenshotImage = _REQUIRED
     id: str | None = None  # The ID of the computer tool call output.
@@ -1828,13 +2112,17 @@ BetaResponseStreamOptions = BetaResponseStreamOptions2 | None
 class BetaResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
-    type: ClassVar[Literal["json_object"]] = "json_object"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["json_object"]]
+    type = "json_object"
 
 
 class BetaResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
 
 
 BetaResponseFormatJsonSchemaSchema = dict[str, Any]  # The schema for the response format, described as a JSON Schema object.
@@ -1843,7 +2131,9 @@ BetaResponseFormatJsonSchemaSchema = dict[str, Any]  # The schema for the respon
 class BetaTextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type: ClassVar[Literal["json_schema"]] = "json_schema"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["json_schema"]]
+    type = "json_schema"
     name: str = _REQUIRED  # The name of the response format.
     schema: BetaResponseFormatJsonSchemaSchema = _REQUIRED
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
@@ -1867,23 +2157,31 @@ BetaServiceTierResponses = Literal["auto", "default", "flex", "scale", "priority
 class BetaSpecificApplyPatchParam(BaseModel, tag_field="type", tag="apply_patch"):
     """Specific apply patch tool choice"""
 
-    type: ClassVar[Literal["apply_patch"]] = "apply_patch"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["apply_patch"]]
+    type = "apply_patch"
 
 
 class BetaSpecificFunctionShellParam(BaseModel, tag_field="type", tag="shell"):
     """Specific shell tool choice"""
 
-    type: ClassVar[Literal["shell"]] = "shell"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["shell"]]
+    type = "shell"
 
 
 class BetaSpecificProgrammaticToolCallingParam(BaseModel, tag_field="type", tag="programmatic_tool_calling"):
-    type: ClassVar[Literal["programmatic_tool_calling"]] = "programmatic_tool_calling"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["programmatic_tool_calling"]]
+    type = "programmatic_tool_calling"
 
 
 class BetaToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
     """Allowed tools"""
 
-    type: ClassVar[Literal["allowed_tools"]] = "allowed_tools"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["allowed_tools"]]
+    type = "allowed_tools"
     mode: Literal["auto", "required"] | str = _REQUIRED  # Constrains the tools available to the model to a pre-defined set.
     tools: list[dict[str, Any]] = _REQUIRED  # A list of tool definitions that the model should be allowed to call.
 
@@ -1891,21 +2189,27 @@ class BetaToolChoiceAllowed(BaseModel, tag_field="type", tag="allowed_tools"):
 class BetaToolChoiceCustom(BaseModel, tag_field="type", tag="custom"):
     """Custom tool"""
 
-    type: ClassVar[Literal["custom"]] = "custom"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom"]]
+    type = "custom"
     name: str = _REQUIRED  # The name of the custom tool to call.
 
 
 class BetaToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     name: str = _REQUIRED  # The name of the function to call.
 
 
 class BetaToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type: ClassVar[Literal["mcp"]] = "mcp"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp"]]
+    type = "mcp"
     server_label: str = _REQUIRED  # The label of the MCP server to use.
     name: str | None = None
 
@@ -1913,7 +2217,9 @@ class BetaToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
 class BetaToolChoiceTypes(BaseModel, tag_field="type", tag="file_search"):
     """Hosted tool"""
 
-    type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]] = "file_search"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]
+    type = "file_search"
 
 
 class BetaToolChoiceTypes_WebSearchPreview(BetaToolChoiceTypes, tag="web_search_preview"):
@@ -2000,7 +2306,9 @@ class BetaCreateResponse(BaseModel):
 class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_tool_call_output"):
     """ResponseCustomToolCallOutputItem"""
 
-    type: ClassVar[Literal["custom_tool_call_output"]] = "custom_tool_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call_output"]]
+    type = "custom_tool_call_output"
     id: str = _REQUIRED  # The unique ID of the custom tool call output item.
     call_id: str = _REQUIRED  # The call ID, used to map this custom tool call output to a custom tool call.
     output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the custom tool call generated by your code.
@@ -2013,7 +2321,9 @@ class BetaCustomToolCallOutputResource(BaseModel, tag_field="type", tag="custom_
 class BetaCustomToolCallResource(BaseModel, tag_field="type", tag="custom_tool_call"):
     """ResponseCustomToolCallItem"""
 
-    type: ClassVar[Literal["custom_tool_call"]] = "custom_tool_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["custom_tool_call"]]
+    type = "custom_tool_call"
     id: str = _REQUIRED  # The unique ID of the custom tool call item.
     call_id: str = _REQUIRED  # An identifier used to map this custom tool call to a tool call output.
     input: str = _REQUIRED  # The input for the custom tool call generated by the model.
@@ -2045,7 +2355,9 @@ class BetaErrorPayload(BaseModel):
 class BetaFunctionToolCallOutputResource(BaseModel, tag_field="type", tag="function_call_output"):
     """The output of a function tool call."""
 
-    type: ClassVar[Literal["function_call_output"]] = "function_call_output"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call_output"]]
+    type = "function_call_output"
     id: str = _REQUIRED  # The unique ID of the function call tool output.
     output: str | list[BetaFunctionAndCustomToolCallOutput] = _REQUIRED  # The output from the function call generated by your code.
     status: BetaFunctionCallOutputStatusEnum = _REQUIRED  # The status of the item.
@@ -2060,7 +2372,9 @@ class BetaFunctionToolCallOutputResource(BaseModel, tag_field="type", tag="funct
 class BetaFunctionToolCallResource(BaseModel, tag_field="type", tag="function_call"):
     """A tool call to run a function."""
 
-    type: ClassVar[Literal["function_call"]] = "function_call"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function_call"]]
+    type = "function_call"
     id: str = _REQUIRED  # The unique ID of the function tool call.
     arguments: str = _REQUIRED  # A JSON string of the arguments to pass to the function.
     call_id: str = _REQUIRED  # The unique ID of the function tool call generated by the model.
@@ -2080,14 +2394,18 @@ class BetaInputAudioInputAudio(BaseModel):
 class BetaInputAudio(BaseModel, tag_field="type", tag="input_audio"):
     """Input audio"""
 
-    type: ClassVar[Literal["input_audio"]] = "input_audio"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_audio"]]
+    type = "input_audio"
     input_audio: BetaInputAudioInputAudio = _REQUIRED
 
 
 class BetaInputMessageResource(BaseModel, tag_field="type", tag="message"):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
-    type: ClassVar[Literal["message"]] = "message"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["message"]]
+    type = "message"
     id: str = _REQUIRED  # The unique ID of the message input.
     content: BetaInputMessageContentList = _REQUIRED
     role: Literal["user", "system", "developer"] | str = _REQUIRED  # The role of the message input.
@@ -2114,7 +2432,9 @@ class BetaModelResponseProperties(BaseModel):
 class BetaModerationErrorBody(BaseModel, tag_field="type", tag="error"):
     """Moderation error"""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     code: str = _REQUIRED  # The error code.
     message: str = _REQUIRED  # The error message.
 
@@ -2125,7 +2445,9 @@ BetaModerationInputType = Literal["text", "image"] | str
 class BetaModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
-    type: ClassVar[Literal["moderation_result"]] = "moderation_result"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["moderation_result"]]
+    type = "moderation_result"
     categories: dict[str, bool] = _REQUIRED  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
     category_applied_input_types: dict[str, list[BetaModerationInputType]] = _REQUIRED  # Which modalities of input are reflected by the score for each category.
     category_scores: dict[str, float] = _REQUIRED  # A dictionary of moderation categories to scores.
@@ -2143,7 +2465,9 @@ class BetaModeration(BaseModel):
 class BetaOutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
-    type: ClassVar[Literal["output_audio"]] = "output_audio"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio"]]
+    type = "output_audio"
     data: str = _REQUIRED  # Base64-encoded audio data from the model.
     transcript: str = _REQUIRED  # The transcript of the audio data from the model.
 
@@ -2228,7 +2552,9 @@ class BetaResponse(BaseModel):
 class BetaResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.delta"]]
+    type = "response.audio.delta"
     delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2237,7 +2563,9 @@ class BetaResponseAudioDeltaEvent(BaseModel, tag_field="type", tag="response.aud
 class BetaResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.done"]]
+    type = "response.audio.done"
     sequence_number: int = _REQUIRED  # The sequence number of the delta.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
 
@@ -2245,7 +2573,9 @@ class BetaResponseAudioDoneEvent(BaseModel, tag_field="type", tag="response.audi
 class BetaResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.delta"]]
+    type = "response.audio.transcript.delta"
     delta: str = _REQUIRED  # The partial transcript of the audio response.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2254,7 +2584,9 @@ class BetaResponseAudioTranscriptDeltaEvent(BaseModel, tag_field="type", tag="re
 class BetaResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.done"]]
+    type = "response.audio.transcript.done"
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
 
@@ -2262,7 +2594,9 @@ class BetaResponseAudioTranscriptDoneEvent(BaseModel, tag_field="type", tag="res
 class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.delta"]]
+    type = "response.code_interpreter_call_code.delta"
     delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
@@ -2273,7 +2607,9 @@ class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel, tag_field="type",
 class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.done"]]
+    type = "response.code_interpreter_call_code.done"
     code: str = _REQUIRED  # The final code snippet output by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
@@ -2284,7 +2620,9 @@ class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel, tag_field="type", 
 class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.completed"]]
+    type = "response.code_interpreter_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -2294,7 +2632,9 @@ class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel, tag_field="type",
 class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.in_progress"]]
+    type = "response.code_interpreter_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -2304,7 +2644,9 @@ class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel, tag_field="type"
 class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.interpreting"]]
+    type = "response.code_interpreter_call.interpreting"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -2314,7 +2656,9 @@ class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel, tag_field="typ
 class BetaResponseCompletedEvent(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.completed"]]
+    type = "response.completed"
     response: BetaResponse = _REQUIRED  # Properties of the completed response.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2323,7 +2667,9 @@ class BetaResponseCompletedEvent(BaseModel, tag_field="type", tag="response.comp
 class BetaResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.added"]]
+    type = "response.content_part.added"
     content_index: int = _REQUIRED  # The index of the content part that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -2335,7 +2681,9 @@ class BetaResponseContentPartAddedEvent(BaseModel, tag_field="type", tag="respon
 class BetaResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.done"]]
+    type = "response.content_part.done"
     content_index: int = _REQUIRED  # The index of the content part that is done.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -2347,7 +2695,9 @@ class BetaResponseContentPartDoneEvent(BaseModel, tag_field="type", tag="respons
 class BetaResponseCreatedEvent(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type: ClassVar[Literal["response.created"]] = "response.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.created"]]
+    type = "response.created"
     response: BetaResponse = _REQUIRED  # The response that was created.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2356,7 +2706,9 @@ class BetaResponseCreatedEvent(BaseModel, tag_field="type", tag="response.create
 class BetaResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """ResponseCustomToolCallInputDelta"""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.delta"]]
+    type = "response.custom_tool_call_input.delta"
     delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this delta applies to.
@@ -2367,7 +2719,9 @@ class BetaResponseCustomToolCallInputDeltaEvent(BaseModel, tag_field="type", tag
 class BetaResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """ResponseCustomToolCallInputDone"""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.done"]]
+    type = "response.custom_tool_call_input.done"
     input: str = _REQUIRED  # The complete input data for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this event applies to.
@@ -2378,7 +2732,9 @@ class BetaResponseCustomToolCallInputDoneEvent(BaseModel, tag_field="type", tag=
 class BetaResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
     """Emitted when an error occurs."""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     code: str | None = _REQUIRED
     message: str = _REQUIRED  # The error message.
     param: str | None = _REQUIRED
@@ -2389,7 +2745,9 @@ class BetaResponseErrorEvent(BaseModel, tag_field="type", tag="error"):
 class BetaResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.failed"]]
+    type = "response.failed"
     response: BetaResponse = _REQUIRED  # The response that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2398,7 +2756,9 @@ class BetaResponseFailedEvent(BaseModel, tag_field="type", tag="response.failed"
 class BetaResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.completed"]]
+    type = "response.file_search_call.completed"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2408,7 +2768,9 @@ class BetaResponseFileSearchCallCompletedEvent(BaseModel, tag_field="type", tag=
 class BetaResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.in_progress"]]
+    type = "response.file_search_call.in_progress"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2418,7 +2780,9 @@ class BetaResponseFileSearchCallInProgressEvent(BaseModel, tag_field="type", tag
 class BetaResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.searching"]]
+    type = "response.file_search_call.searching"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2428,7 +2792,9 @@ class BetaResponseFileSearchCallSearchingEvent(BaseModel, tag_field="type", tag=
 class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.delta"]]
+    type = "response.function_call_arguments.delta"
     delta: str = _REQUIRED  # The function-call arguments delta that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
     output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
@@ -2439,7 +2805,9 @@ class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel, tag_field="type", t
 class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.done"]]
+    type = "response.function_call_arguments.done"
     arguments: str = _REQUIRED  # The function-call arguments.
     item_id: str = _REQUIRED  # The ID of the item.
     name: str = _REQUIRED  # The name of the function that was called.
@@ -2451,7 +2819,9 @@ class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel, tag_field="type", ta
 class BetaResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """ResponseImageGenCallCompletedEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.completed"]]
+    type = "response.image_generation_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2461,7 +2831,9 @@ class BetaResponseImageGenCallCompletedEvent(BaseModel, tag_field="type", tag="r
 class BetaResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """ResponseImageGenCallGeneratingEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.generating"]]
+    type = "response.image_generation_call.generating"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -2471,7 +2843,9 @@ class BetaResponseImageGenCallGeneratingEvent(BaseModel, tag_field="type", tag="
 class BetaResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """ResponseImageGenCallInProgressEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.in_progress"]]
+    type = "response.image_generation_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -2481,7 +2855,9 @@ class BetaResponseImageGenCallInProgressEvent(BaseModel, tag_field="type", tag="
 class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """ResponseImageGenCallPartialImageEvent"""
 
-    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.partial_image"]]
+    type = "response.image_generation_call.partial_image"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
@@ -2497,7 +2873,9 @@ class BetaResponseImageGenCallPartialImageEvent(BaseModel, tag_field="type", tag
 class BetaResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.in_progress"]]
+    type = "response.in_progress"
     response: BetaResponse = _REQUIRED  # The response that is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2506,7 +2884,9 @@ class BetaResponseInProgressEvent(BaseModel, tag_field="type", tag="response.in_
 class BetaResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.incomplete"]]
+    type = "response.incomplete"
     response: BetaResponse = _REQUIRED  # The response that was incomplete.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2515,7 +2895,9 @@ class BetaResponseIncompleteEvent(BaseModel, tag_field="type", tag="response.inc
 class BetaResponseInjectCreatedEvent(BaseModel, tag_field="type", tag="response.inject.created"):
     """ResponseInjectCreatedEvent"""
 
-    type: ClassVar[Literal["response.inject.created"]] = "response.inject.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.inject.created"]]
+    type = "response.inject.created"
     response_id: str = _REQUIRED  # The ID of the response that accepted the input.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     stream_id: str | None = None  # The multiplexed WebSocket stream that emitted the event.
@@ -2524,7 +2906,9 @@ class BetaResponseInjectCreatedEvent(BaseModel, tag_field="type", tag="response.
 class BetaResponseInjectEvent(BaseModel, tag_field="type", tag="response.inject"):
     """ResponseInjectEvent"""
 
-    type: ClassVar[Literal["response.inject"]] = "response.inject"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.inject"]]
+    type = "response.inject"
     input: list[BetaInputItem] = _REQUIRED  # Input items to inject into the active response.
     response_id: str = _REQUIRED  # The ID of the active response that should receive the input.
 
@@ -2539,7 +2923,9 @@ class BetaResponseInjectFailedEventError(BaseModel):
 class BetaResponseInjectFailedEvent(BaseModel, tag_field="type", tag="response.inject.failed"):
     """ResponseInjectFailedEvent"""
 
-    type: ClassVar[Literal["response.inject.failed"]] = "response.inject.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.inject.failed"]]
+    type = "response.inject.failed"
     error: BetaResponseInjectFailedEventError = _REQUIRED  # Information about why the input was not committed.
     input: list[BetaInputItem] = _REQUIRED  # The raw input items that were not committed.
     response_id: str = _REQUIRED  # The ID of the response that rejected the input.
@@ -2573,7 +2959,9 @@ class BetaResponseLogProb(BaseModel):
 class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """ResponseMCPCallArgumentsDeltaEvent"""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.delta"]]
+    type = "response.mcp_call_arguments.delta"
     delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -2584,7 +2972,9 @@ class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel, tag_field="type", tag="r
 class BetaResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """ResponseMCPCallArgumentsDoneEvent"""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.done"]]
+    type = "response.mcp_call_arguments.done"
     arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -2595,7 +2985,9 @@ class BetaResponseMCPCallArgumentsDoneEvent(BaseModel, tag_field="type", tag="re
 class BetaResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """ResponseMCPCallCompletedEvent"""
 
-    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.completed"]]
+    type = "response.mcp_call.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
     output_index: int = _REQUIRED  # The index of the output item that completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2605,7 +2997,9 @@ class BetaResponseMCPCallCompletedEvent(BaseModel, tag_field="type", tag="respon
 class BetaResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """ResponseMCPCallFailedEvent"""
 
-    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.failed"]]
+    type = "response.mcp_call.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2615,7 +3009,9 @@ class BetaResponseMCPCallFailedEvent(BaseModel, tag_field="type", tag="response.
 class BetaResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """ResponseMCPCallInProgressEvent"""
 
-    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.in_progress"]]
+    type = "response.mcp_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2625,7 +3021,9 @@ class BetaResponseMCPCallInProgressEvent(BaseModel, tag_field="type", tag="respo
 class BetaResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """ResponseMCPListToolsCompletedEvent"""
 
-    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.completed"]]
+    type = "response.mcp_list_tools.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
     output_index: int = _REQUIRED  # The index of the output item that was processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2635,7 +3033,9 @@ class BetaResponseMCPListToolsCompletedEvent(BaseModel, tag_field="type", tag="r
 class BetaResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """ResponseMCPListToolsFailedEvent"""
 
-    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.failed"]]
+    type = "response.mcp_list_tools.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2645,7 +3045,9 @@ class BetaResponseMCPListToolsFailedEvent(BaseModel, tag_field="type", tag="resp
 class BetaResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """ResponseMCPListToolsInProgressEvent"""
 
-    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.in_progress"]]
+    type = "response.mcp_list_tools.in_progress"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
     output_index: int = _REQUIRED  # The index of the output item that is being processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2655,7 +3057,9 @@ class BetaResponseMCPListToolsInProgressEvent(BaseModel, tag_field="type", tag="
 class BetaResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.added"]]
+    type = "response.output_item.added"
     item: BetaOutputItem = _REQUIRED  # The output item that was added.
     output_index: int = _REQUIRED  # The index of the output item that was added.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2665,7 +3069,9 @@ class BetaResponseOutputItemAddedEvent(BaseModel, tag_field="type", tag="respons
 class BetaResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.done"]]
+    type = "response.output_item.done"
     item: BetaOutputItem = _REQUIRED  # The output item that was marked done.
     output_index: int = _REQUIRED  # The index of the output item that was marked done.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2675,7 +3081,9 @@ class BetaResponseOutputItemDoneEvent(BaseModel, tag_field="type", tag="response
 class BetaResponseOutputTextAnnotationAddedEvent(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """ResponseOutputTextAnnotationAddedEvent"""
 
-    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.annotation.added"]]
+    type = "response.output_text.annotation.added"
     annotation: BetaAnnotation | None = _REQUIRED  # The annotation object being added.
     annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
     content_index: int = _REQUIRED  # The index of the content part within the output item.
@@ -2699,7 +3107,9 @@ class BetaResponseProperties(BaseModel):
 class BetaResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"):
     """ResponseQueuedEvent"""
 
-    type: ClassVar[Literal["response.queued"]] = "response.queued"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.queued"]]
+    type = "response.queued"
     response: BetaResponse = _REQUIRED  # The full response object that is queued.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -2708,14 +3118,18 @@ class BetaResponseQueuedEvent(BaseModel, tag_field="type", tag="response.queued"
 class BetaResponseReasoningSummaryPartAddedEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.added"]]
+    type = "response.reasoning_summary_part.added"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: BetaResponseReasoningSummaryPartAddedEventPart = _REQUIRED  # The summary part that was added.
@@ -2727,14 +3141,18 @@ class BetaResponseReasoningSummaryPartAddedEvent(BaseModel, tag_field="type", ta
 class BetaResponseReasoningSummaryPartDoneEventPart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.done"]]
+    type = "response.reasoning_summary_part.done"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: BetaResponseReasoningSummaryPartDoneEventPart = _REQUIRED  # The completed summary part.
@@ -2747,7 +3165,9 @@ class BetaResponseReasoningSummaryPartDoneEvent(BaseModel, tag_field="type", tag
 class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.delta"]]
+    type = "response.reasoning_summary_text.delta"
     delta: str = _REQUIRED  # The text delta that was added to the summary.
     item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
@@ -2759,7 +3179,9 @@ class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel, tag_field="type", ta
 class BetaResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.done"]]
+    type = "response.reasoning_summary_text.done"
     item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -2771,7 +3193,9 @@ class BetaResponseReasoningSummaryTextDoneEvent(BaseModel, tag_field="type", tag
 class BetaResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.delta"]]
+    type = "response.reasoning_text.delta"
     content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
     delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
@@ -2783,7 +3207,9 @@ class BetaResponseReasoningTextDeltaEvent(BaseModel, tag_field="type", tag="resp
 class BetaResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.done"]]
+    type = "response.reasoning_text.done"
     content_index: int = _REQUIRED  # The index of the reasoning content part.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
@@ -2795,7 +3221,9 @@ class BetaResponseReasoningTextDoneEvent(BaseModel, tag_field="type", tag="respo
 class BetaResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.delta"]]
+    type = "response.refusal.delta"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
     delta: str = _REQUIRED  # The refusal text that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
@@ -2807,7 +3235,9 @@ class BetaResponseRefusalDeltaEvent(BaseModel, tag_field="type", tag="response.r
 class BetaResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.done"]]
+    type = "response.refusal.done"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
     output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
@@ -2819,7 +3249,9 @@ class BetaResponseRefusalDoneEvent(BaseModel, tag_field="type", tag="response.re
 class BetaResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """Response shell command added event"""
 
-    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.added"]]
+    type = "response.shell_call_command.added"
     command: str = _REQUIRED  # The shell command that was added.
     command_index: int = _REQUIRED  # The index of the shell command that was added.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2830,7 +3262,9 @@ class BetaResponseShellCallCommandAddedStreamingEvent(BaseModel, tag_field="type
 class BetaResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """Response shell command delta event"""
 
-    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.delta"]]
+    type = "response.shell_call_command.delta"
     command_index: int = _REQUIRED  # The index of the shell command that was updated.
     delta: str = _REQUIRED  # The shell command delta that was appended.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2842,7 +3276,9 @@ class BetaResponseShellCallCommandDeltaStreamingEvent(BaseModel, tag_field="type
 class BetaResponseShellCallCommandDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """Response shell command done event"""
 
-    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.done"]]
+    type = "response.shell_call_command.done"
     command: str = _REQUIRED  # The final shell command that was emitted.
     command_index: int = _REQUIRED  # The index of the shell command that was completed.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -2860,7 +3296,9 @@ class BetaShellCallOutputDelta(BaseModel):
 class BetaResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """Response shell call output content delta event"""
 
-    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.delta"]]
+    type = "response.shell_call_output_content.delta"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     delta: BetaShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
@@ -2872,7 +3310,9 @@ class BetaResponseShellCallOutputContentDeltaStreamingEvent(BaseModel, tag_field
 class BetaResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """Response shell call output content done event"""
 
-    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.done"]]
+    type = "response.shell_call_output_content.done"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
     output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
@@ -2884,7 +3324,9 @@ class BetaResponseShellCallOutputContentDoneStreamingEvent(BaseModel, tag_field=
 class BetaResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.delta"]]
+    type = "response.output_text.delta"
     content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
     delta: str = _REQUIRED  # The text delta that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
@@ -2897,7 +3339,9 @@ class BetaResponseTextDeltaEvent(BaseModel, tag_field="type", tag="response.outp
 class BetaResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.done"]]
+    type = "response.output_text.done"
     content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
     logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
@@ -2910,7 +3354,9 @@ class BetaResponseTextDoneEvent(BaseModel, tag_field="type", tag="response.outpu
 class BetaResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.completed"]]
+    type = "response.web_search_call.completed"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -2920,7 +3366,9 @@ class BetaResponseWebSearchCallCompletedEvent(BaseModel, tag_field="type", tag="
 class BetaResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.in_progress"]]
+    type = "response.web_search_call.in_progress"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -2930,7 +3378,9 @@ class BetaResponseWebSearchCallInProgressEvent(BaseModel, tag_field="type", tag=
 class BetaResponseWebSearchCallSearchingEvent(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.searching"]]
+    type = "response.web_search_call.searching"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -2943,7 +3393,9 @@ BetaResponseStreamEvent = BetaResponseAudioDeltaEvent | BetaResponseAudioDoneEve
 class BetaResponseWsError(BaseModel, tag_field="type", tag="error"):
     """ResponseWsError"""
 
-    type: ClassVar[Literal["error"]] = "error"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["error"]]
+    type = "error"
     error: BetaErrorPayload = _REQUIRED  # Details about the error.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
     sequence_number: int | None = None  # The sequence number of an error emitted by the response stream.
@@ -2954,7 +3406,9 @@ class BetaResponseWsError(BaseModel, tag_field="type", tag="error"):
 class BetaResponsesClientEventResponseCreate(BaseModel, tag_field="type", tag="response.create"):
     """Client event for creating a response over a persistent WebSocket connection."""
 
-    type: ClassVar[Literal["response.create"]] = "response.create"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.create"]]
+    type = "response.create"
     background: bool | None = None
     context_management: list[BetaContextManagementParam] | None = None
     conversation: BetaConversationParam | None = None
@@ -2996,7 +3450,9 @@ BetaResponsesClientEvent = BetaResponsesClientEventResponseCreate | BetaResponse
 class BetaResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", tag="response.audio.delta"):
     """Emitted when there is a partial audio response."""
 
-    type: ClassVar[Literal["response.audio.delta"]] = "response.audio.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.delta"]]
+    type = "response.audio.delta"
     delta: str = _REQUIRED  # A chunk of Base64 encoded response audio bytes.
     sequence_number: int = _REQUIRED  # A sequence number for this chunk of the stream response.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3006,7 +3462,9 @@ class BetaResponsesServerEventResponseAudioDelta(BaseModel, tag_field="type", ta
 class BetaResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag="response.audio.done"):
     """Emitted when the audio response is complete."""
 
-    type: ClassVar[Literal["response.audio.done"]] = "response.audio.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.done"]]
+    type = "response.audio.done"
     sequence_number: int = _REQUIRED  # The sequence number of the delta.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -3015,7 +3473,9 @@ class BetaResponsesServerEventResponseAudioDone(BaseModel, tag_field="type", tag
 class BetaResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field="type", tag="response.audio.transcript.delta"):
     """Emitted when there is a partial transcript of audio."""
 
-    type: ClassVar[Literal["response.audio.transcript.delta"]] = "response.audio.transcript.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.delta"]]
+    type = "response.audio.transcript.delta"
     delta: str = _REQUIRED  # The partial transcript of the audio response.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3025,7 +3485,9 @@ class BetaResponsesServerEventResponseAudioTranscriptDelta(BaseModel, tag_field=
 class BetaResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="type", tag="response.audio.transcript.done"):
     """Emitted when the full audio transcript is completed."""
 
-    type: ClassVar[Literal["response.audio.transcript.done"]] = "response.audio.transcript.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.audio.transcript.done"]]
+    type = "response.audio.transcript.done"
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
     stream_id: str | None = None  # The WebSocket lane that emitted this event.
@@ -3034,7 +3496,9 @@ class BetaResponsesServerEventResponseAudioTranscriptDone(BaseModel, tag_field="
 class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.delta"):
     """Emitted when a partial code snippet is streamed by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.delta"]] = "response.code_interpreter_call_code.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.delta"]]
+    type = "response.code_interpreter_call_code.delta"
     delta: str = _REQUIRED  # The partial code snippet being streamed by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is being streamed.
@@ -3046,7 +3510,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCodeDelta(BaseModel, ta
 class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag_field="type", tag="response.code_interpreter_call_code.done"):
     """Emitted when the code snippet is finalized by the code interpreter."""
 
-    type: ClassVar[Literal["response.code_interpreter_call_code.done"]] = "response.code_interpreter_call_code.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call_code.done"]]
+    type = "response.code_interpreter_call_code.done"
     code: str = _REQUIRED  # The final code snippet output by the code interpreter.
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code is finalized.
@@ -3058,7 +3524,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCodeDone(BaseModel, tag
 class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, tag_field="type", tag="response.code_interpreter_call.completed"):
     """Emitted when the code interpreter call is completed."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.completed"]] = "response.code_interpreter_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.completed"]]
+    type = "response.code_interpreter_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -3069,7 +3537,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallCompleted(BaseModel, ta
 class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, tag_field="type", tag="response.code_interpreter_call.in_progress"):
     """Emitted when a code interpreter call is in progress."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.in_progress"]] = "response.code_interpreter_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.in_progress"]]
+    type = "response.code_interpreter_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter call is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -3080,7 +3550,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallInProgress(BaseModel, t
 class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel, tag_field="type", tag="response.code_interpreter_call.interpreting"):
     """Emitted when the code interpreter is actively interpreting the code snippet."""
 
-    type: ClassVar[Literal["response.code_interpreter_call.interpreting"]] = "response.code_interpreter_call.interpreting"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.code_interpreter_call.interpreting"]]
+    type = "response.code_interpreter_call.interpreting"
     item_id: str = _REQUIRED  # The unique identifier of the code interpreter tool call item.
     output_index: int = _REQUIRED  # The index of the output item in the response for which the code interpreter is interpreting code.
     sequence_number: int = _REQUIRED  # The sequence number of this event, used to order streaming events.
@@ -3091,7 +3563,9 @@ class BetaResponsesServerEventResponseCodeInterpreterCallInterpreting(BaseModel,
 class BetaResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """Emitted when the model response is complete."""
 
-    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.completed"]]
+    type = "response.completed"
     response: BetaResponse = _REQUIRED  # Properties of the completed response.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3101,7 +3575,9 @@ class BetaResponsesServerEventResponseCompleted(BaseModel, tag_field="type", tag
 class BetaResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="type", tag="response.content_part.added"):
     """Emitted when a new content part is added."""
 
-    type: ClassVar[Literal["response.content_part.added"]] = "response.content_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.added"]]
+    type = "response.content_part.added"
     content_index: int = _REQUIRED  # The index of the content part that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -3114,7 +3590,9 @@ class BetaResponsesServerEventResponseContentPartAdded(BaseModel, tag_field="typ
 class BetaResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type", tag="response.content_part.done"):
     """Emitted when a content part is done."""
 
-    type: ClassVar[Literal["response.content_part.done"]] = "response.content_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.content_part.done"]]
+    type = "response.content_part.done"
     content_index: int = _REQUIRED  # The index of the content part that is done.
     item_id: str = _REQUIRED  # The ID of the output item that the content part was added to.
     output_index: int = _REQUIRED  # The index of the output item that the content part was added to.
@@ -3127,7 +3605,9 @@ class BetaResponsesServerEventResponseContentPartDone(BaseModel, tag_field="type
 class BetaResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="response.created"):
     """An event that is emitted when a response is created."""
 
-    type: ClassVar[Literal["response.created"]] = "response.created"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.created"]]
+    type = "response.created"
     response: BetaResponse = _REQUIRED  # The response that was created.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3137,7 +3617,9 @@ class BetaResponsesServerEventResponseCreated(BaseModel, tag_field="type", tag="
 class BetaResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_field="type", tag="response.custom_tool_call_input.delta"):
     """Event representing a delta (partial update) to the input of a custom tool call."""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.delta"]] = "response.custom_tool_call_input.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.delta"]]
+    type = "response.custom_tool_call_input.delta"
     delta: str = _REQUIRED  # The incremental input data (delta) for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this delta applies to.
@@ -3149,7 +3631,9 @@ class BetaResponsesServerEventResponseCustomToolCallInputDelta(BaseModel, tag_fi
 class BetaResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_field="type", tag="response.custom_tool_call_input.done"):
     """Event indicating that input for a custom tool call is complete."""
 
-    type: ClassVar[Literal["response.custom_tool_call_input.done"]] = "response.custom_tool_call_input.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.custom_tool_call_input.done"]]
+    type = "response.custom_tool_call_input.done"
     input: str = _REQUIRED  # The complete input data for the custom tool call.
     item_id: str = _REQUIRED  # Unique identifier for the API item associated with this event.
     output_index: int = _REQUIRED  # The index of the output this event applies to.
@@ -3161,7 +3645,9 @@ class BetaResponsesServerEventResponseCustomToolCallInputDone(BaseModel, tag_fie
 class BetaResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """An event that is emitted when a response fails."""
 
-    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.failed"]]
+    type = "response.failed"
     response: BetaResponse = _REQUIRED  # The response that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3171,7 +3657,9 @@ class BetaResponsesServerEventResponseFailed(BaseModel, tag_field="type", tag="r
 class BetaResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_field="type", tag="response.file_search_call.completed"):
     """Emitted when a file search call is completed (results found)."""
 
-    type: ClassVar[Literal["response.file_search_call.completed"]] = "response.file_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.completed"]]
+    type = "response.file_search_call.completed"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3182,7 +3670,9 @@ class BetaResponsesServerEventResponseFileSearchCallCompleted(BaseModel, tag_fie
 class BetaResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_field="type", tag="response.file_search_call.in_progress"):
     """Emitted when a file search call is initiated."""
 
-    type: ClassVar[Literal["response.file_search_call.in_progress"]] = "response.file_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.in_progress"]]
+    type = "response.file_search_call.in_progress"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is initiated.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3193,7 +3683,9 @@ class BetaResponsesServerEventResponseFileSearchCallInProgress(BaseModel, tag_fi
 class BetaResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_field="type", tag="response.file_search_call.searching"):
     """Emitted when a file search is currently searching."""
 
-    type: ClassVar[Literal["response.file_search_call.searching"]] = "response.file_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.file_search_call.searching"]]
+    type = "response.file_search_call.searching"
     item_id: str = _REQUIRED  # The ID of the output item that the file search call is initiated.
     output_index: int = _REQUIRED  # The index of the output item that the file search call is searching.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3204,7 +3696,9 @@ class BetaResponsesServerEventResponseFileSearchCallSearching(BaseModel, tag_fie
 class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_field="type", tag="response.function_call_arguments.delta"):
     """Emitted when there is a partial function-call arguments delta."""
 
-    type: ClassVar[Literal["response.function_call_arguments.delta"]] = "response.function_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.delta"]]
+    type = "response.function_call_arguments.delta"
     delta: str = _REQUIRED  # The function-call arguments delta that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the function-call arguments delta is added to.
     output_index: int = _REQUIRED  # The index of the output item that the function-call arguments delta is added to.
@@ -3216,7 +3710,9 @@ class BetaResponsesServerEventResponseFunctionCallArgumentsDelta(BaseModel, tag_
 class BetaResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_field="type", tag="response.function_call_arguments.done"):
     """Emitted when function-call arguments are finalized."""
 
-    type: ClassVar[Literal["response.function_call_arguments.done"]] = "response.function_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.function_call_arguments.done"]]
+    type = "response.function_call_arguments.done"
     arguments: str = _REQUIRED  # The function-call arguments.
     item_id: str = _REQUIRED  # The ID of the item.
     name: str = _REQUIRED  # The name of the function that was called.
@@ -3229,7 +3725,9 @@ class BetaResponsesServerEventResponseFunctionCallArgumentsDone(BaseModel, tag_f
 class BetaResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, tag_field="type", tag="response.image_generation_call.completed"):
     """Emitted when an image generation tool call has completed and the final image is available."""
 
-    type: ClassVar[Literal["response.image_generation_call.completed"]] = "response.image_generation_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.completed"]]
+    type = "response.image_generation_call.completed"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3240,7 +3738,9 @@ class BetaResponsesServerEventResponseImageGenerationCallCompleted(BaseModel, ta
 class BetaResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, tag_field="type", tag="response.image_generation_call.generating"):
     """Emitted when an image generation tool call is actively generating an image (intermediate state)."""
 
-    type: ClassVar[Literal["response.image_generation_call.generating"]] = "response.image_generation_call.generating"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.generating"]]
+    type = "response.image_generation_call.generating"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -3251,7 +3751,9 @@ class BetaResponsesServerEventResponseImageGenerationCallGenerating(BaseModel, t
 class BetaResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, tag_field="type", tag="response.image_generation_call.in_progress"):
     """Emitted when an image generation tool call is in progress."""
 
-    type: ClassVar[Literal["response.image_generation_call.in_progress"]] = "response.image_generation_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.in_progress"]]
+    type = "response.image_generation_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of the image generation item being processed.
@@ -3262,7 +3764,9 @@ class BetaResponsesServerEventResponseImageGenerationCallInProgress(BaseModel, t
 class BetaResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel, tag_field="type", tag="response.image_generation_call.partial_image"):
     """Emitted when a partial image is available during image generation streaming."""
 
-    type: ClassVar[Literal["response.image_generation_call.partial_image"]] = "response.image_generation_call.partial_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.image_generation_call.partial_image"]]
+    type = "response.image_generation_call.partial_image"
     item_id: str = _REQUIRED  # The unique identifier of the image generation item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     partial_image_b64: str = _REQUIRED  # Base64-encoded partial image data, suitable for rendering as an image.
@@ -3279,7 +3783,9 @@ class BetaResponsesServerEventResponseImageGenerationCallPartialImage(BaseModel,
 class BetaResponsesServerEventResponseInProgress(BaseModel, tag_field="type", tag="response.in_progress"):
     """Emitted when the response is in progress."""
 
-    type: ClassVar[Literal["response.in_progress"]] = "response.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.in_progress"]]
+    type = "response.in_progress"
     response: BetaResponse = _REQUIRED  # The response that is in progress.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3289,7 +3795,9 @@ class BetaResponsesServerEventResponseInProgress(BaseModel, tag_field="type", ta
 class BetaResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """An event that is emitted when a response finishes as incomplete."""
 
-    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.incomplete"]]
+    type = "response.incomplete"
     response: BetaResponse = _REQUIRED  # The response that was incomplete.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3299,7 +3807,9 @@ class BetaResponsesServerEventResponseIncomplete(BaseModel, tag_field="type", ta
 class BetaResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field="type", tag="response.mcp_call_arguments.delta"):
     """Emitted when there is a delta (partial update) to the arguments of an MCP tool call."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.delta"]] = "response.mcp_call_arguments.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.delta"]]
+    type = "response.mcp_call_arguments.delta"
     delta: str = _REQUIRED  # A JSON string containing the partial update to the arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -3311,7 +3821,9 @@ class BetaResponsesServerEventResponseMcpCallArgumentsDelta(BaseModel, tag_field
 class BetaResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field="type", tag="response.mcp_call_arguments.done"):
     """Emitted when the arguments for an MCP tool call are finalized."""
 
-    type: ClassVar[Literal["response.mcp_call_arguments.done"]] = "response.mcp_call_arguments.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call_arguments.done"]]
+    type = "response.mcp_call_arguments.done"
     arguments: str = _REQUIRED  # A JSON string containing the finalized arguments for the MCP tool call.
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
@@ -3323,7 +3835,9 @@ class BetaResponsesServerEventResponseMcpCallArgumentsDone(BaseModel, tag_field=
 class BetaResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="type", tag="response.mcp_call.completed"):
     """Emitted when an MCP tool call has completed successfully."""
 
-    type: ClassVar[Literal["response.mcp_call.completed"]] = "response.mcp_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.completed"]]
+    type = "response.mcp_call.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that completed.
     output_index: int = _REQUIRED  # The index of the output item that completed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3334,7 +3848,9 @@ class BetaResponsesServerEventResponseMcpCallCompleted(BaseModel, tag_field="typ
 class BetaResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type", tag="response.mcp_call.failed"):
     """Emitted when an MCP tool call has failed."""
 
-    type: ClassVar[Literal["response.mcp_call.failed"]] = "response.mcp_call.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.failed"]]
+    type = "response.mcp_call.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3345,7 +3861,9 @@ class BetaResponsesServerEventResponseMcpCallFailed(BaseModel, tag_field="type",
 class BetaResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="type", tag="response.mcp_call.in_progress"):
     """Emitted when an MCP tool call is in progress."""
 
-    type: ClassVar[Literal["response.mcp_call.in_progress"]] = "response.mcp_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_call.in_progress"]]
+    type = "response.mcp_call.in_progress"
     item_id: str = _REQUIRED  # The unique identifier of the MCP tool call item being processed.
     output_index: int = _REQUIRED  # The index of the output item in the response's output array.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3356,7 +3874,9 @@ class BetaResponsesServerEventResponseMcpCallInProgress(BaseModel, tag_field="ty
 class BetaResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field="type", tag="response.mcp_list_tools.completed"):
     """Emitted when the list of available MCP tools has been successfully retrieved."""
 
-    type: ClassVar[Literal["response.mcp_list_tools.completed"]] = "response.mcp_list_tools.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.completed"]]
+    type = "response.mcp_list_tools.completed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that produced this output.
     output_index: int = _REQUIRED  # The index of the output item that was processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3367,7 +3887,9 @@ class BetaResponsesServerEventResponseMcpListToolsCompleted(BaseModel, tag_field
 class BetaResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="type", tag="response.mcp_list_tools.failed"):
     """Emitted when the attempt to list available MCP tools has failed."""
 
-    type: ClassVar[Literal["response.mcp_list_tools.failed"]] = "response.mcp_list_tools.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.failed"]]
+    type = "response.mcp_list_tools.failed"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that failed.
     output_index: int = _REQUIRED  # The index of the output item that failed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3378,7 +3900,9 @@ class BetaResponsesServerEventResponseMcpListToolsFailed(BaseModel, tag_field="t
 class BetaResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_field="type", tag="response.mcp_list_tools.in_progress"):
     """Emitted when the system is in the process of retrieving the list of available MCP tools."""
 
-    type: ClassVar[Literal["response.mcp_list_tools.in_progress"]] = "response.mcp_list_tools.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.mcp_list_tools.in_progress"]]
+    type = "response.mcp_list_tools.in_progress"
     item_id: str = _REQUIRED  # The ID of the MCP tool call item that is being processed.
     output_index: int = _REQUIRED  # The index of the output item that is being processed.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3389,7 +3913,9 @@ class BetaResponsesServerEventResponseMcpListToolsInProgress(BaseModel, tag_fiel
 class BetaResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type", tag="response.output_item.added"):
     """Emitted when a new output item is added."""
 
-    type: ClassVar[Literal["response.output_item.added"]] = "response.output_item.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.added"]]
+    type = "response.output_item.added"
     item: BetaOutputItem = _REQUIRED  # The output item that was added.
     output_index: int = _REQUIRED  # The index of the output item that was added.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3400,7 +3926,9 @@ class BetaResponsesServerEventResponseOutputItemAdded(BaseModel, tag_field="type
 class BetaResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type", tag="response.output_item.done"):
     """Emitted when an output item is marked done."""
 
-    type: ClassVar[Literal["response.output_item.done"]] = "response.output_item.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_item.done"]]
+    type = "response.output_item.done"
     item: BetaOutputItem = _REQUIRED  # The output item that was marked done.
     output_index: int = _REQUIRED  # The index of the output item that was marked done.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3411,7 +3939,9 @@ class BetaResponsesServerEventResponseOutputItemDone(BaseModel, tag_field="type"
 class BetaResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_field="type", tag="response.output_text.annotation.added"):
     """Emitted when an annotation is added to output text content."""
 
-    type: ClassVar[Literal["response.output_text.annotation.added"]] = "response.output_text.annotation.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.annotation.added"]]
+    type = "response.output_text.annotation.added"
     annotation: BetaAnnotation | None = _REQUIRED  # The annotation object being added.
     annotation_index: int = _REQUIRED  # The index of the annotation within the content part.
     content_index: int = _REQUIRED  # The index of the content part within the output item.
@@ -3425,7 +3955,9 @@ class BetaResponsesServerEventResponseOutputTextAnnotationAdded(BaseModel, tag_f
 class BetaResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type", tag="response.output_text.delta"):
     """Emitted when there is an additional text delta."""
 
-    type: ClassVar[Literal["response.output_text.delta"]] = "response.output_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.delta"]]
+    type = "response.output_text.delta"
     content_index: int = _REQUIRED  # The index of the content part that the text delta was added to.
     delta: str = _REQUIRED  # The text delta that was added.
     item_id: str = _REQUIRED  # The ID of the output item that the text delta was added to.
@@ -3439,7 +3971,9 @@ class BetaResponsesServerEventResponseOutputTextDelta(BaseModel, tag_field="type
 class BetaResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type", tag="response.output_text.done"):
     """Emitted when text content is finalized."""
 
-    type: ClassVar[Literal["response.output_text.done"]] = "response.output_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.output_text.done"]]
+    type = "response.output_text.done"
     content_index: int = _REQUIRED  # The index of the content part that the text content is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the text content is finalized.
     logprobs: list[BetaResponseLogProb] = _REQUIRED  # The log probabilities of the tokens in the delta.
@@ -3453,7 +3987,9 @@ class BetaResponsesServerEventResponseOutputTextDone(BaseModel, tag_field="type"
 class BetaResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="response.queued"):
     """Emitted when a response is queued and waiting to be processed."""
 
-    type: ClassVar[Literal["response.queued"]] = "response.queued"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.queued"]]
+    type = "response.queued"
     response: BetaResponse = _REQUIRED  # The full response object that is queued.
     sequence_number: int = _REQUIRED  # The sequence number for this event.
     agent: BetaAgentTag | None = None  # The agent that owns this multi-agent streaming event.
@@ -3463,14 +3999,18 @@ class BetaResponsesServerEventResponseQueued(BaseModel, tag_field="type", tag="r
 class BetaResponsesServerEventResponseReasoningSummaryPartAddedPart(BaseModel, tag_field="type", tag="summary_text"):
     """The summary part that was added."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_field="type", tag="response.reasoning_summary_part.added"):
     """Emitted when a new reasoning summary part is added."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.added"]] = "response.reasoning_summary_part.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.added"]]
+    type = "response.reasoning_summary_part.added"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: BetaResponsesServerEventResponseReasoningSummaryPartAddedPart = _REQUIRED  # The summary part that was added.
@@ -3483,14 +4023,18 @@ class BetaResponsesServerEventResponseReasoningSummaryPartAdded(BaseModel, tag_f
 class BetaResponsesServerEventResponseReasoningSummaryPartDonePart(BaseModel, tag_field="type", tag="summary_text"):
     """The completed summary part."""
 
-    type: ClassVar[Literal["summary_text"]] = "summary_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["summary_text"]]
+    type = "summary_text"
     text: str = _REQUIRED  # The text of the summary part.
 
 
 class BetaResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_field="type", tag="response.reasoning_summary_part.done"):
     """Emitted when a reasoning summary part is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_part.done"]] = "response.reasoning_summary_part.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_part.done"]]
+    type = "response.reasoning_summary_part.done"
     item_id: str = _REQUIRED  # The ID of the item this summary part is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary part is associated with.
     part: BetaResponsesServerEventResponseReasoningSummaryPartDonePart = _REQUIRED  # The completed summary part.
@@ -3504,7 +4048,9 @@ class BetaResponsesServerEventResponseReasoningSummaryPartDone(BaseModel, tag_fi
 class BetaResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_field="type", tag="response.reasoning_summary_text.delta"):
     """Emitted when a delta is added to a reasoning summary text."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.delta"]] = "response.reasoning_summary_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.delta"]]
+    type = "response.reasoning_summary_text.delta"
     delta: str = _REQUIRED  # The text delta that was added to the summary.
     item_id: str = _REQUIRED  # The ID of the item this summary text delta is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text delta is associated with.
@@ -3517,7 +4063,9 @@ class BetaResponsesServerEventResponseReasoningSummaryTextDelta(BaseModel, tag_f
 class BetaResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_field="type", tag="response.reasoning_summary_text.done"):
     """Emitted when a reasoning summary text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_summary_text.done"]] = "response.reasoning_summary_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_summary_text.done"]]
+    type = "response.reasoning_summary_text.done"
     item_id: str = _REQUIRED  # The ID of the item this summary text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this summary text is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of this event.
@@ -3530,7 +4078,9 @@ class BetaResponsesServerEventResponseReasoningSummaryTextDone(BaseModel, tag_fi
 class BetaResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="type", tag="response.reasoning_text.delta"):
     """Emitted when a delta is added to a reasoning text."""
 
-    type: ClassVar[Literal["response.reasoning_text.delta"]] = "response.reasoning_text.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.delta"]]
+    type = "response.reasoning_text.delta"
     content_index: int = _REQUIRED  # The index of the reasoning content part this delta is associated with.
     delta: str = _REQUIRED  # The text delta that was added to the reasoning content.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text delta is associated with.
@@ -3543,7 +4093,9 @@ class BetaResponsesServerEventResponseReasoningTextDelta(BaseModel, tag_field="t
 class BetaResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="type", tag="response.reasoning_text.done"):
     """Emitted when a reasoning text is completed."""
 
-    type: ClassVar[Literal["response.reasoning_text.done"]] = "response.reasoning_text.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.reasoning_text.done"]]
+    type = "response.reasoning_text.done"
     content_index: int = _REQUIRED  # The index of the reasoning content part.
     item_id: str = _REQUIRED  # The ID of the item this reasoning text is associated with.
     output_index: int = _REQUIRED  # The index of the output item this reasoning text is associated with.
@@ -3556,7 +4108,9 @@ class BetaResponsesServerEventResponseReasoningTextDone(BaseModel, tag_field="ty
 class BetaResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", tag="response.refusal.delta"):
     """Emitted when there is a partial refusal text."""
 
-    type: ClassVar[Literal["response.refusal.delta"]] = "response.refusal.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.delta"]]
+    type = "response.refusal.delta"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is added to.
     delta: str = _REQUIRED  # The refusal text that is added.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is added to.
@@ -3569,7 +4123,9 @@ class BetaResponsesServerEventResponseRefusalDelta(BaseModel, tag_field="type", 
 class BetaResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", tag="response.refusal.done"):
     """Emitted when refusal text is finalized."""
 
-    type: ClassVar[Literal["response.refusal.done"]] = "response.refusal.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.refusal.done"]]
+    type = "response.refusal.done"
     content_index: int = _REQUIRED  # The index of the content part that the refusal text is finalized.
     item_id: str = _REQUIRED  # The ID of the output item that the refusal text is finalized.
     output_index: int = _REQUIRED  # The index of the output item that the refusal text is finalized.
@@ -3582,7 +4138,9 @@ class BetaResponsesServerEventResponseRefusalDone(BaseModel, tag_field="type", t
 class BetaResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field="type", tag="response.shell_call_command.added"):
     """A streaming event that indicated a shell command was added to a tool call."""
 
-    type: ClassVar[Literal["response.shell_call_command.added"]] = "response.shell_call_command.added"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.added"]]
+    type = "response.shell_call_command.added"
     command: str = _REQUIRED  # The shell command that was added.
     command_index: int = _REQUIRED  # The index of the shell command that was added.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -3594,7 +4152,9 @@ class BetaResponsesServerEventResponseShellCallCommandAdded(BaseModel, tag_field
 class BetaResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field="type", tag="response.shell_call_command.delta"):
     """A streaming event that indicated a shell command was incrementally updated."""
 
-    type: ClassVar[Literal["response.shell_call_command.delta"]] = "response.shell_call_command.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.delta"]]
+    type = "response.shell_call_command.delta"
     command_index: int = _REQUIRED  # The index of the shell command that was updated.
     delta: str = _REQUIRED  # The shell command delta that was appended.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -3607,7 +4167,9 @@ class BetaResponsesServerEventResponseShellCallCommandDelta(BaseModel, tag_field
 class BetaResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field="type", tag="response.shell_call_command.done"):
     """A streaming event that indicated a shell command was completed."""
 
-    type: ClassVar[Literal["response.shell_call_command.done"]] = "response.shell_call_command.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_command.done"]]
+    type = "response.shell_call_command.done"
     command: str = _REQUIRED  # The final shell command that was emitted.
     command_index: int = _REQUIRED  # The index of the shell command that was completed.
     output_index: int = _REQUIRED  # The index of the output item that was updated.
@@ -3619,7 +4181,9 @@ class BetaResponsesServerEventResponseShellCallCommandDone(BaseModel, tag_field=
 class BetaResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag_field="type", tag="response.shell_call_output_content.delta"):
     """A streaming event that indicated shell call output was incrementally added."""
 
-    type: ClassVar[Literal["response.shell_call_output_content.delta"]] = "response.shell_call_output_content.delta"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.delta"]]
+    type = "response.shell_call_output_content.delta"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     delta: BetaShellCallOutputDelta = _REQUIRED  # The stdout/stderr delta that was emitted.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
@@ -3632,7 +4196,9 @@ class BetaResponsesServerEventResponseShellCallOutputContentDelta(BaseModel, tag
 class BetaResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_field="type", tag="response.shell_call_output_content.done"):
     """A streaming event that indicated shell call output was completed."""
 
-    type: ClassVar[Literal["response.shell_call_output_content.done"]] = "response.shell_call_output_content.done"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.shell_call_output_content.done"]]
+    type = "response.shell_call_output_content.done"
     command_index: int = _REQUIRED  # The index of the shell command that produced output.
     item_id: str = _REQUIRED  # The ID of the output item that was updated.
     output: list[BetaFunctionShellCallOutputContent] = _REQUIRED  # The output contents emitted for the shell command.
@@ -3645,7 +4211,9 @@ class BetaResponsesServerEventResponseShellCallOutputContentDone(BaseModel, tag_
 class BetaResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_field="type", tag="response.web_search_call.completed"):
     """Emitted when a web search call is completed."""
 
-    type: ClassVar[Literal["response.web_search_call.completed"]] = "response.web_search_call.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.completed"]]
+    type = "response.web_search_call.completed"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -3656,7 +4224,9 @@ class BetaResponsesServerEventResponseWebSearchCallCompleted(BaseModel, tag_fiel
 class BetaResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_field="type", tag="response.web_search_call.in_progress"):
     """Emitted when a web search call is initiated."""
 
-    type: ClassVar[Literal["response.web_search_call.in_progress"]] = "response.web_search_call.in_progress"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.in_progress"]]
+    type = "response.web_search_call.in_progress"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -3667,7 +4237,9 @@ class BetaResponsesServerEventResponseWebSearchCallInProgress(BaseModel, tag_fie
 class BetaResponsesServerEventResponseWebSearchCallSearching(BaseModel, tag_field="type", tag="response.web_search_call.searching"):
     """Emitted when a web search call is executing."""
 
-    type: ClassVar[Literal["response.web_search_call.searching"]] = "response.web_search_call.searching"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.web_search_call.searching"]]
+    type = "response.web_search_call.searching"
     item_id: str = _REQUIRED  # Unique ID for the output item associated with the web search call.
     output_index: int = _REQUIRED  # The index of the output item that the web search call is associated with.
     sequence_number: int = _REQUIRED  # The sequence number of the web search call being processed.
@@ -3708,7 +4280,7 @@ BetaToolChoiceOptions = Literal["none", "auto", "required"] | str  # Controls wh
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

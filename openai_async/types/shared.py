@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the shared API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -24,21 +24,27 @@ class CodeInterpreterFileOutputFilesItem(BaseModel):
 class CodeInterpreterFileOutput(BaseModel, tag_field="type", tag="files"):
     """Code interpreter file output"""
 
-    type: ClassVar[Literal["files"]] = "files"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["files"]]
+    type = "files"
     files: list[CodeInterpreterFileOutputFilesItem] = _REQUIRED
 
 
 class CodeInterpreterTextOutput(BaseModel, tag_field="type", tag="logs"):
     """Code interpreter text output"""
 
-    type: ClassVar[Literal["logs"]] = "logs"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["logs"]]
+    type = "logs"
     logs: str = _REQUIRED  # The logs of the code interpreter tool call.
 
 
 class ComparisonFilter(BaseModel, tag_field="type", tag="eq"):
     """Comparison Filter"""
 
-    type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]] = "eq"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]]
+    type = "eq"
     key: str = _REQUIRED  # The key to compare against the value.
     value: bool | float | str | list[float | str] = _REQUIRED  # The value to compare against the attribute key; supports string, number, or boolean types.
 
@@ -118,7 +124,9 @@ class CompletionUsage(BaseModel):
 class CompoundFilter(BaseModel, tag_field="type", tag="and"):
     """Compound Filter"""
 
-    type: ClassVar[Literal["and", "or"]] = "and"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["and", "or"]]
+    type = "and"
     filters: list[Any] = _REQUIRED  # Array of filters to combine.
 
 
@@ -129,7 +137,9 @@ class CompoundFilter_Or(CompoundFilter, tag="or"):
 
 
 class ContainerFileCitationParam(BaseModel, tag_field="type", tag="container_file_citation"):
-    type: ClassVar[Literal["container_file_citation"]] = "container_file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["container_file_citation"]]
+    type = "container_file_citation"
     container_id: str = _REQUIRED  # The ID of the container.
     end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
     file_id: str = _REQUIRED  # The ID of the container file.
@@ -186,7 +196,9 @@ class ErrorPayload(BaseModel):
 
 
 class FileCitationParam(BaseModel, tag_field="type", tag="file_citation"):
-    type: ClassVar[Literal["file_citation"]] = "file_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["file_citation"]]
+    type = "file_citation"
     file_id: str = _REQUIRED  # The ID of the file.
     filename: str = _REQUIRED  # The filename of the file cited.
     index: int = _REQUIRED  # The index of the file in the list of files.
@@ -216,7 +228,9 @@ class PromptCacheBreakpointConfig(BaseModel):
 class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
     """Input file"""
 
-    type: ClassVar[Literal["input_file"]] = "input_file"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_file"]]
+    type = "input_file"
     detail: FileInputDetail | None = None  # The detail level of the file to be sent to the model.
     file_data: str | None = None  # The content of the file to be sent to the model.
     file_id: str | None = None
@@ -228,7 +242,9 @@ class InputFileContent(BaseModel, tag_field="type", tag="input_file"):
 class InputImageContent(BaseModel, tag_field="type", tag="input_image"):
     """Input image"""
 
-    type: ClassVar[Literal["input_image"]] = "input_image"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_image"]]
+    type = "input_image"
     detail: ImageDetail = _REQUIRED  # The detail level of the image to be sent to the model.
     file_id: str | None = None
     image_url: str | None = None
@@ -238,7 +254,9 @@ class InputImageContent(BaseModel, tag_field="type", tag="input_image"):
 class InputTextContent(BaseModel, tag_field="type", tag="input_text"):
     """Input text"""
 
-    type: ClassVar[Literal["input_text"]] = "input_text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["input_text"]]
+    type = "input_text"
     text: str = _REQUIRED  # The text input to the model.
     prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
@@ -269,7 +287,9 @@ class MCPToolRequireApprovalOption1(BaseModel):
 class MCPTool(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type: ClassVar[Literal["mcp"]] = "mcp"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp"]]
+    type = "mcp"
     server_label: str = _REQUIRED  # A label for this MCP server, used to identify it in tool calls.
     allowed_callers: list[CallableToolAllowedCaller] | None = None
     allowed_tools: list[str] | MCPToolFilter | None = None
@@ -326,7 +346,9 @@ class ModerationParam(BaseModel):
 class ModerationResultBody(BaseModel, tag_field="type", tag="moderation_result"):
     """Moderation result"""
 
-    type: ClassVar[Literal["moderation_result"]] = "moderation_result"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["moderation_result"]]
+    type = "moderation_result"
     categories: dict[str, bool] = _REQUIRED  # A dictionary of moderation categories to booleans, True if the input is flagged under this category.
     category_applied_input_types: dict[str, list[ModerationInputType]] = _REQUIRED  # Which modalities of input are reflected by the score for each category.
     category_scores: dict[str, float] = _REQUIRED  # A dictionary of moderation categories to scores.
@@ -340,7 +362,9 @@ OrderEnum = Literal["asc", "desc"] | str
 class OutputAudio(BaseModel, tag_field="type", tag="output_audio"):
     """Output audio"""
 
-    type: ClassVar[Literal["output_audio"]] = "output_audio"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["output_audio"]]
+    type = "output_audio"
     data: str = _REQUIRED  # Base64-encoded audio data from the model.
     transcript: str = _REQUIRED  # The transcript of the audio data from the model.
 
@@ -372,7 +396,9 @@ ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "
 class ResponseFormatJsonObject(BaseModel, tag_field="type", tag="json_object"):
     """JSON object"""
 
-    type: ClassVar[Literal["json_object"]] = "json_object"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["json_object"]]
+    type = "json_object"
 
 
 ResponseFormatJsonSchemaSchema = dict[str, Any]  # The schema for the response format, described as a JSON Schema object.
@@ -390,27 +416,35 @@ class ResponseFormatJsonSchemaJsonSchema(BaseModel):
 class ResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema"):
     """JSON schema"""
 
-    type: ClassVar[Literal["json_schema"]] = "json_schema"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["json_schema"]]
+    type = "json_schema"
     json_schema: ResponseFormatJsonSchemaJsonSchema = _REQUIRED  # Structured Outputs configuration options, including a JSON Schema.
 
 
 class ResponseFormatText(BaseModel, tag_field="type", tag="text"):
     """Text"""
 
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
 
 
 class ResponseFormatTextGrammar(BaseModel, tag_field="type", tag="grammar"):
     """Text grammar"""
 
-    type: ClassVar[Literal["grammar"]] = "grammar"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["grammar"]]
+    type = "grammar"
     grammar: str = _REQUIRED  # The custom grammar for the model to follow.
 
 
 class ResponseFormatTextPython(BaseModel, tag_field="type", tag="python"):
     """Python grammar"""
 
-    type: ClassVar[Literal["python"]] = "python"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["python"]]
+    type = "python"
 
 
 StopConfiguration = str | list[str]  # Not supported with latest reasoning models `o3` and `o4-mini`.
@@ -419,14 +453,18 @@ StopConfiguration = str | list[str]  # Not supported with latest reasoning model
 class ToolChoiceFunction(BaseModel, tag_field="type", tag="function"):
     """Function tool"""
 
-    type: ClassVar[Literal["function"]] = "function"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["function"]]
+    type = "function"
     name: str = _REQUIRED  # The name of the function to call.
 
 
 class ToolChoiceMCP(BaseModel, tag_field="type", tag="mcp"):
     """MCP tool"""
 
-    type: ClassVar[Literal["mcp"]] = "mcp"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["mcp"]]
+    type = "mcp"
     server_label: str = _REQUIRED  # The label of the MCP server to use.
     name: str | None = None
 
@@ -437,7 +475,9 @@ ToolChoiceOptions = Literal["none", "auto", "required"] | str  # Controls which 
 class TranscriptTextUsageDuration(BaseModel, tag_field="type", tag="duration"):
     """Duration Usage"""
 
-    type: ClassVar[Literal["duration"]] = "duration"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["duration"]]
+    type = "duration"
     seconds: float = _REQUIRED  # Duration of the input audio in seconds.
 
 
@@ -451,7 +491,9 @@ class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
 class TranscriptTextUsageTokens(BaseModel, tag_field="type", tag="tokens"):
     """Token Usage"""
 
-    type: ClassVar[Literal["tokens"]] = "tokens"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["tokens"]]
+    type = "tokens"
     input_tokens: int = _REQUIRED  # Number of input tokens billed for this request.
     output_tokens: int = _REQUIRED  # Number of output tokens generated.
     total_tokens: int = _REQUIRED  # Total number of tokens used (input + output).
@@ -465,7 +507,9 @@ class TranscriptionLanguage(BaseModel):
 
 
 class UrlCitationParam(BaseModel, tag_field="type", tag="url_citation"):
-    type: ClassVar[Literal["url_citation"]] = "url_citation"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["url_citation"]]
+    type = "url_citation"
     end_index: int = _REQUIRED  # The index of the last character of the citation in the message.
     start_index: int = _REQUIRED  # The index of the first character of the citation in the message.
     title: str = _REQUIRED  # The title of the cited resource.
@@ -501,7 +545,7 @@ ResponsePrompt = Prompt
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

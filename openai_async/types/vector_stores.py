@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the vector stores API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,9 @@ _REQUIRED: Any = None
 class AutoChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="auto"):
     """Auto Chunking Strategy"""
 
-    type: ClassVar[Literal["auto"]] = "auto"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["auto"]]
+    type = "auto"
 
 
 class StaticChunkingStrategy(BaseModel):
@@ -29,7 +31,9 @@ class StaticChunkingStrategy(BaseModel):
 class StaticChunkingStrategyRequestParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type: ClassVar[Literal["static"]] = "static"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["static"]]
+    type = "static"
     static: StaticChunkingStrategy = _REQUIRED
 
 
@@ -80,13 +84,17 @@ class DeleteVectorStoreResponse(BaseModel):
 class OtherChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="other"):
     """Other Chunking Strategy"""
 
-    type: ClassVar[Literal["other"]] = "other"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["other"]]
+    type = "other"
 
 
 class StaticChunkingStrategyResponseParam(BaseModel, tag_field="type", tag="static"):
     """Static Chunking Strategy"""
 
-    type: ClassVar[Literal["static"]] = "static"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["static"]]
+    type = "static"
     static: StaticChunkingStrategy = _REQUIRED
 
 
@@ -210,7 +218,9 @@ class VectorStoreSearchRequest(BaseModel):
 
 
 class VectorStoreSearchResultContentObject(BaseModel, tag_field="type", tag="text"):
-    type: ClassVar[Literal["text"]] = "text"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["text"]]
+    type = "text"
     text: str = _REQUIRED  # The text content returned from search.
 
 
@@ -243,7 +253,7 @@ VectorStoreSearchResponse = VectorStoreSearchResultItem
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required

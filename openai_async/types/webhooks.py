@@ -2,7 +2,7 @@
 # DO NOT EDIT: change scripts/gen_types.py or scripts/overrides.toml and regenerate.
 """Types of the webhooks API area (generated from the OpenAPI spec)."""
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -22,7 +22,9 @@ class WebhookBatchCancelledData(BaseModel):
 class WebhookBatchCancelled(BaseModel, tag_field="type", tag="batch.cancelled"):
     """batch.cancelled"""
 
-    type: ClassVar[Literal["batch.cancelled"]] = "batch.cancelled"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["batch.cancelled"]]
+    type = "batch.cancelled"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was cancelled.
     data: WebhookBatchCancelledData = _REQUIRED  # Event data payload.
@@ -38,7 +40,9 @@ class WebhookBatchCompletedData(BaseModel):
 class WebhookBatchCompleted(BaseModel, tag_field="type", tag="batch.completed"):
     """batch.completed"""
 
-    type: ClassVar[Literal["batch.completed"]] = "batch.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["batch.completed"]]
+    type = "batch.completed"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request was completed.
     data: WebhookBatchCompletedData = _REQUIRED  # Event data payload.
@@ -54,7 +58,9 @@ class WebhookBatchExpiredData(BaseModel):
 class WebhookBatchExpired(BaseModel, tag_field="type", tag="batch.expired"):
     """batch.expired"""
 
-    type: ClassVar[Literal["batch.expired"]] = "batch.expired"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["batch.expired"]]
+    type = "batch.expired"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request expired.
     data: WebhookBatchExpiredData = _REQUIRED  # Event data payload.
@@ -70,7 +76,9 @@ class WebhookBatchFailedData(BaseModel):
 class WebhookBatchFailed(BaseModel, tag_field="type", tag="batch.failed"):
     """batch.failed"""
 
-    type: ClassVar[Literal["batch.failed"]] = "batch.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["batch.failed"]]
+    type = "batch.failed"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the batch API request failed.
     data: WebhookBatchFailedData = _REQUIRED  # Event data payload.
@@ -86,7 +94,9 @@ class WebhookEvalRunCanceledData(BaseModel):
 class WebhookEvalRunCanceled(BaseModel, tag_field="type", tag="eval.run.canceled"):
     """eval.run.canceled"""
 
-    type: ClassVar[Literal["eval.run.canceled"]] = "eval.run.canceled"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["eval.run.canceled"]]
+    type = "eval.run.canceled"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run was canceled.
     data: WebhookEvalRunCanceledData = _REQUIRED  # Event data payload.
@@ -102,7 +112,9 @@ class WebhookEvalRunFailedData(BaseModel):
 class WebhookEvalRunFailed(BaseModel, tag_field="type", tag="eval.run.failed"):
     """eval.run.failed"""
 
-    type: ClassVar[Literal["eval.run.failed"]] = "eval.run.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["eval.run.failed"]]
+    type = "eval.run.failed"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run failed.
     data: WebhookEvalRunFailedData = _REQUIRED  # Event data payload.
@@ -118,7 +130,9 @@ class WebhookEvalRunSucceededData(BaseModel):
 class WebhookEvalRunSucceeded(BaseModel, tag_field="type", tag="eval.run.succeeded"):
     """eval.run.succeeded"""
 
-    type: ClassVar[Literal["eval.run.succeeded"]] = "eval.run.succeeded"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["eval.run.succeeded"]]
+    type = "eval.run.succeeded"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the eval run succeeded.
     data: WebhookEvalRunSucceededData = _REQUIRED  # Event data payload.
@@ -134,7 +148,9 @@ class WebhookFineTuningJobCancelledData(BaseModel):
 class WebhookFineTuningJobCancelled(BaseModel, tag_field="type", tag="fine_tuning.job.cancelled"):
     """fine_tuning.job.cancelled"""
 
-    type: ClassVar[Literal["fine_tuning.job.cancelled"]] = "fine_tuning.job.cancelled"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["fine_tuning.job.cancelled"]]
+    type = "fine_tuning.job.cancelled"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job was cancelled.
     data: WebhookFineTuningJobCancelledData = _REQUIRED  # Event data payload.
@@ -150,7 +166,9 @@ class WebhookFineTuningJobFailedData(BaseModel):
 class WebhookFineTuningJobFailed(BaseModel, tag_field="type", tag="fine_tuning.job.failed"):
     """fine_tuning.job.failed"""
 
-    type: ClassVar[Literal["fine_tuning.job.failed"]] = "fine_tuning.job.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["fine_tuning.job.failed"]]
+    type = "fine_tuning.job.failed"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job failed.
     data: WebhookFineTuningJobFailedData = _REQUIRED  # Event data payload.
@@ -166,7 +184,9 @@ class WebhookFineTuningJobSucceededData(BaseModel):
 class WebhookFineTuningJobSucceeded(BaseModel, tag_field="type", tag="fine_tuning.job.succeeded"):
     """fine_tuning.job.succeeded"""
 
-    type: ClassVar[Literal["fine_tuning.job.succeeded"]] = "fine_tuning.job.succeeded"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["fine_tuning.job.succeeded"]]
+    type = "fine_tuning.job.succeeded"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the fine-tuning job succeeded.
     data: WebhookFineTuningJobSucceededData = _REQUIRED  # Event data payload.
@@ -190,7 +210,9 @@ class WebhookLiveCallIncomingData(BaseModel):
 class WebhookLiveCallIncoming(BaseModel, tag_field="type", tag="live.call.incoming"):
     """live.call.incoming"""
 
-    type: ClassVar[Literal["live.call.incoming"]] = "live.call.incoming"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["live.call.incoming"]]
+    type = "live.call.incoming"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the event was created.
     data: WebhookLiveCallIncomingData = _REQUIRED  # Event data payload.
@@ -214,7 +236,9 @@ class WebhookRealtimeCallIncomingData(BaseModel):
 class WebhookRealtimeCallIncoming(BaseModel, tag_field="type", tag="realtime.call.incoming"):
     """realtime.call.incoming"""
 
-    type: ClassVar[Literal["realtime.call.incoming"]] = "realtime.call.incoming"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["realtime.call.incoming"]]
+    type = "realtime.call.incoming"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     data: WebhookRealtimeCallIncomingData = _REQUIRED  # Event data payload.
@@ -230,7 +254,9 @@ class WebhookResponseCancelledData(BaseModel):
 class WebhookResponseCancelled(BaseModel, tag_field="type", tag="response.cancelled"):
     """response.cancelled"""
 
-    type: ClassVar[Literal["response.cancelled"]] = "response.cancelled"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.cancelled"]]
+    type = "response.cancelled"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was cancelled.
     data: WebhookResponseCancelledData = _REQUIRED  # Event data payload.
@@ -246,7 +272,9 @@ class WebhookResponseCompletedData(BaseModel):
 class WebhookResponseCompleted(BaseModel, tag_field="type", tag="response.completed"):
     """response.completed"""
 
-    type: ClassVar[Literal["response.completed"]] = "response.completed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.completed"]]
+    type = "response.completed"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was completed.
     data: WebhookResponseCompletedData = _REQUIRED  # Event data payload.
@@ -262,7 +290,9 @@ class WebhookResponseFailedData(BaseModel):
 class WebhookResponseFailed(BaseModel, tag_field="type", tag="response.failed"):
     """response.failed"""
 
-    type: ClassVar[Literal["response.failed"]] = "response.failed"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.failed"]]
+    type = "response.failed"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response failed.
     data: WebhookResponseFailedData = _REQUIRED  # Event data payload.
@@ -278,7 +308,9 @@ class WebhookResponseIncompleteData(BaseModel):
 class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incomplete"):
     """response.incomplete"""
 
-    type: ClassVar[Literal["response.incomplete"]] = "response.incomplete"
+    if TYPE_CHECKING:
+        type: ClassVar[Literal["response.incomplete"]]
+    type = "response.incomplete"
     id: str = _REQUIRED  # The unique ID of the event.
     created_at: int = _REQUIRED  # The Unix timestamp (in seconds) of when the model response was interrupted.
     data: WebhookResponseIncompleteData = _REQUIRED  # Event data payload.
@@ -288,7 +320,7 @@ class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incom
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
 from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TYPE_CHECKING, TypedDict  # noqa: E402
+from typing import TypedDict  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Required
