@@ -35,14 +35,16 @@ T = TypeVar("T")
 
 
 class _Kept:
-    """Two slots the send path writes on every result: ``_src_`` (the JSON it was decoded from, read once by
-    ``wire.materialize``) and ``_request_id``. A slot write costs a third of creating the object's ``__dict__``,
+    """Slots for what is written on hot paths: ``_src_`` (the JSON a result was decoded from, read once by
+    ``wire.materialize``), ``_request_id``, and ``_aux_`` (a stream helper's state on an event, e.g. the text
+    so far behind a delta's ``snapshot``). A slot write costs a third of creating the object's ``__dict__``,
     which stays for the rare state (``wire``'s ``_nulls_``/``_extra_``). Strictly private."""
 
-    __slots__ = ("_request_id", "_src_")
+    __slots__ = ("_aux_", "_request_id", "_src_")
     if TYPE_CHECKING:  # for type checkers only: msgspec evaluates every annotation of a Struct's bases
         _request_id: str | None  # read as None when unset (``BaseModel.__getattr__``)
         _src_: Any
+        _aux_: Any
 
 
 class BaseModel(
@@ -304,7 +306,7 @@ class BaseModel(
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-_PRIVATE = frozenset(("_src_", "_request_id", "_nulls_", "_extra_", "_constructed_"))
+_PRIVATE = frozenset(("_src_", "_request_id", "_aux_", "_nulls_", "_extra_", "_constructed_"))
 _formatter = msgspec.json.format
 
 

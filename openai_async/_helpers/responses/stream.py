@@ -46,13 +46,13 @@ __all__ = [
 T = TypeVar("T")
 
 
-class ResponseTextDeltaEvent(_r.ResponseTextDeltaEvent, tag="response.output_text.delta", dict=True):
+class ResponseTextDeltaEvent(_r.ResponseTextDeltaEvent, tag="response.output_text.delta"):
     """``response.output_text.delta`` with ``snapshot``."""
 
     @property
     def snapshot(self) -> str:
         """The text of this content part up to and including this delta."""
-        state = self.__dict__.get("_acc")
+        state = getattr(self, "_aux_", None)  # set by the stream helper
         if state is None:
             return self.delta or ""
         parts, n = state
@@ -60,14 +60,14 @@ class ResponseTextDeltaEvent(_r.ResponseTextDeltaEvent, tag="response.output_tex
 
 
 class ResponseFunctionCallArgumentsDeltaEvent(
-    _r.ResponseFunctionCallArgumentsDeltaEvent, tag="response.function_call_arguments.delta", dict=True
+    _r.ResponseFunctionCallArgumentsDeltaEvent, tag="response.function_call_arguments.delta"
 ):
     """``response.function_call_arguments.delta`` with ``snapshot``."""
 
     @property
     def snapshot(self) -> str:
         """The call's arguments up to and including this delta."""
-        state = self.__dict__.get("_acc")
+        state = getattr(self, "_aux_", None)  # set by the stream helper
         if state is None:
             return self.delta or ""
         parts, n = state
@@ -139,7 +139,7 @@ class ResponseStreamState(Generic[T]):
             if event.output_index != self._text_at[0] or event.content_index != self._text_at[1]:
                 parts = self._text_part(event.output_index, event.content_index)
             parts.append(event.delta or "")
-            event._acc = (parts, len(parts))  # type: ignore[attr-defined]  # in its __dict__
+            event._aux_ = (parts, len(parts))
             return event
         return self._handle(event)
 
@@ -165,7 +165,7 @@ class ResponseStreamState(Generic[T]):
             if parts is None:
                 parts = self._args[event.output_index] = _Parts()
             parts.append(event.delta or "")
-            event._acc = (parts, len(parts))
+            event._aux_ = (parts, len(parts))
         elif cls is ResponseTextDoneEvent:
             if self._format is not None and event.text is not None:
                 try:
@@ -248,7 +248,7 @@ class _ResponseFold:
                 output_index, content_index = last.output_index, last.content_index
                 parts = state._text_part(output_index, content_index)
             parts.append(last.delta or "")
-            last._acc = (parts, len(parts))  # type: ignore[attr-defined]
+            last._aux_ = (parts, len(parts))
             yield last
         self.last = last
 
