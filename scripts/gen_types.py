@@ -1129,7 +1129,7 @@ _NAME = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
 
 
 def _names_in(text: str) -> set[str]:
-    """The bare names ``text`` refers to (not attributes like ``_shared.X``, not words inside strings)."""
+    """The bare names ``text`` refers to (``_shared`` of ``_shared.X``, not ``X``; no words inside strings)."""
     return set(_NAME.findall(_STRING.sub('""', text)))
 
 
