@@ -20,8 +20,9 @@ What is generated
   compiling every annotation when it first builds a decoder. Two modules that would import each other (graders
   and fine tuning) are untied where one only names the other in class annotations: that import goes to the
   bottom and those annotations stay strings; so do annotations on a reference cycle within a module, if any.
-  Request TypedDicts keep string annotations (nothing decodes into them). ``types/__init__.py`` maps every name
-  to its module and imports it on first access.
+  Request TypedDicts keep string annotations (nothing decodes into them) and live in ``_params_<area>``, which
+  the area module loads on first access of one of them. ``types/__init__.py`` maps every name to its module
+  and imports it on first access.
 
 Forward compatibility (the decoding rule)
 -----------------------------------------
@@ -604,6 +605,7 @@ class Renderer:
         self._quote_names: set[str] = set()
         # area -> (areas its module needs at import, areas named only in its class annotations)
         self.deps: dict[str, tuple[set[str], set[str]]] = {}
+        self.params_text = ""  # the request TypedDicts module of the area last rendered (``render_sdk_names``)
 
     # -- union flattening -----------------------------------------------------------------------------------
     def leaves(self, ir: Any, out: list[Any], seen: frozenset[str] = frozenset()) -> None:
@@ -881,7 +883,7 @@ class Renderer:
             + [a for a, t in sdk.items() if self.area_of_name(t) == area]
         )
         sdk_deps: set[str] = set()
-        sdk_text, sdk_exported = render_sdk_names(self, area, sdk_deps)
+        sdk_text, sdk_exported, self.params_text = render_sdk_names(self, area, sdk_deps)
         exported = sorted(exported + sdk_exported)
         # Areas needed while the module runs (aliases are evaluated at import) and only in class annotations.
         strong = (alias_deps | sdk_deps) - {area}
@@ -1039,16 +1041,28 @@ def render_param_typeddict(r: Renderer, name: str, cd: ClassDef, area: str) -> s
     return f"{name} = TypedDict(\n    {_pystr(name)},\n    {{\n{items}    }},\n    total=False,\n)\n"
 
 
-def render_sdk_names(r: Renderer, area: str, deps: set[str]) -> tuple[str, list[str]]:
+def params_module(area: str) -> str:
+    """The module (under ``openai_async/types/``) of area ``area``'s request TypedDicts."""
+    return f"_params_{area}"
+
+
+def render_sdk_names(r: Renderer, area: str, deps: set[str]) -> tuple[str, list[str], str]:
     """The tail of area module ``area``: the official names defined here (aliases; request TypedDicts when the
     official type is one), and lazy re-exports of those the official ``openai.types.<area>`` has but another
-    area (or a hand-written module) defines. Returns (text, names defined here)."""
+    area (or a hand-written module) defines. Returns (text, names defined here, text of the params module).
+
+    The request TypedDicts and their aliases (``ChatCompletionMessageParam``) live in a module of their own,
+    ``_params_<area>``, loaded on first access through the area module: they are type hints for request
+    dicts that nothing decodes into, and building them was a quarter of the Responses types module's import.
+    """
     data = load_sdk_names()
     sdk: dict[str, str] = r.b.ov.get("sdk_aliases", {})
     blocks: list[str] = []
     aliases: list[str] = []
+    param_aliases: list[str] = []
     defined: list[str] = []
     elsewhere: dict[str, str] = {}
+    params_at = "." + params_module(area)
 
     def home_of(name: str, target: str | None) -> str | None:
         if name in sdk:
@@ -1065,7 +1079,8 @@ def render_sdk_names(r: Renderer, area: str, deps: set[str]) -> tuple[str, list[
         if home == area and _defines(r, name) and "union" in entry:
             members: Any = ("union", tuple(("cls", _class_of(r, c) or c) for c in entry["union"]))
             if entry.get("param"):
-                aliases.append(f"{name} = {param_type(r, members, area, top=True)}")
+                param_aliases.append(f"{name} = {param_type(r, members, area, top=True)}")
+                elsewhere[name] = params_at
             else:
                 aliases.append(f"{name} = {r.render_type(members, area, deps, False, False)}")
             defined.append(name)
@@ -1073,36 +1088,58 @@ def render_sdk_names(r: Renderer, area: str, deps: set[str]) -> tuple[str, list[
             cls = _class_of(r, target)
             if entry.get("param") and cls is not None:
                 blocks.append(render_param_typeddict(r, name, r.b.classes[cls], area))
+                elsewhere[name] = params_at
             elif entry.get("param"):
                 ir: Any = ("ref", target)
                 if entry.get("list"):  # the official alias is the list member of our union (``ResponseInputParam``)
                     ir = next((m for m in r.b.aliases.get(py_name(target), ("union", ()))[1] if m[0] == "list"), ir)
-                aliases.append(f"{name} = {param_type(r, ir, area, top=True)}")
+                param_aliases.append(f"{name} = {param_type(r, ir, area, top=True)}")
+                elsewhere[name] = params_at
             else:
                 aliases.append(f"{name} = {cls or py_name(target)}")
             defined.append(name)
         if any(m == area for m in entry["modules"]) and home != area:
-            elsewhere[name] = f".{home}"
+            elsewhere[name] = f".{home}"  # its own area module re-exports it (from its params module, if one)
     for name, modules in sorted(data.get("same", {}).items()):
         home = home_of(name, None)
         if home is not None and home != area and area in modules:
             elsewhere[name] = f".{home}"
     for name, module in sorted(r.b.ov.get("helper_exports", {}).get(area, {}).items()):
         elsewhere[name] = "." + module.removeprefix("openai_async")
-    if not (blocks or aliases or elsewhere):
-        return "", []
+    params = ""
+    if blocks or param_aliases:
+        params = "\n".join(
+            [
+                header(r.spec_hash),
+                f'"""Request TypedDicts of the {area.replace("_", " ")} API area: the official SDK\'s ``*Param`` types.',
+                "",
+                f"Import them from ``openai_async.types.{area}``, which loads this module on first access of one.",
+                '"""',
+                "",
+                "from collections.abc import Iterable, Mapping",
+                "from typing import TYPE_CHECKING, Any, Literal, TypedDict",
+                "",
+                "if TYPE_CHECKING:",
+                "    from typing_extensions import Required",
+                "",
+                "",
+                *("\n\n".join(blocks).split("\n") if blocks else []),
+                "",
+                *param_aliases,
+            ]
+        )
+        params = params.replace("\n\n\n\n", "\n\n\n").rstrip("\n") + "\n"
+    if not (aliases or elsewhere):
+        return "", [], params
     out = [
         "",
         "# -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------",
         "",
-        "from collections.abc import Iterable, Mapping  # noqa: E402",
-        "from typing import TypedDict  # noqa: E402",
-        "",
-        "if TYPE_CHECKING:",
-        "    from typing_extensions import Required",
     ]
-    out += [f"    from {module} import {name} as {name}" for name, module in sorted(elsewhere.items())]
-    out += ["", "", *("\n\n".join(blocks).split("\n") if blocks else []), "", *aliases]
+    if elsewhere:
+        out.append("if TYPE_CHECKING:")
+        out += [f"    from {module} import {name} as {name}" for name, module in sorted(elsewhere.items())]
+    out += ["", "", *aliases]
     if elsewhere:
         rows = "".join(f"    {_pystr(n)}: {_pystr(m)},\n" for n, m in sorted(elsewhere.items()))
         out += [
@@ -1120,8 +1157,12 @@ def render_sdk_names(r: Renderer, area: str, deps: set[str]) -> tuple[str, list[
             "    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import",
             "    globals()[name] = value",
             "    return value",
+            "",
+            "",
+            "def __dir__() -> list[str]:",
+            "    return sorted({*globals(), *_ELSEWHERE})",
         ]
-    return "\n".join(out) + "\n", defined
+    return "\n".join(out) + "\n", defined, params
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -1316,6 +1357,8 @@ def render(spec: dict[str, Any], spec_hash: str) -> dict[str, str]:
     for area in areas:
         text, exported = r.render_module(area, lazy.get(area, frozenset()))
         out[f"types/{area}.py"] = text
+        if r.params_text:
+            out[f"types/{params_module(area)}.py"] = r.params_text
         for name in exported:
             table[name] = area
     out["types/__init__.py"] = render_init(spec_hash, table)

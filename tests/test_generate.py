@@ -129,3 +129,23 @@ def test_each_types_module_imports_on_its_own_and_has_real_annotations(first: st
     for path in (ROOT / "openai_async" / "types").glob("*.py"):
         if path.name != "__init__.py":
             assert "from __future__ import annotations" not in path.read_text(), path.name
+
+
+def test_request_typeddicts_load_on_first_access() -> None:
+    """An area module does not build its request TypedDicts at import; the first one asked for loads them all,
+    through the area module (``from openai_async.types.chat import ...Param``), and ``dir()`` lists them."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "import openai_async.types.chat as chat\n"
+        "assert 'openai_async.types._params_chat' not in sys.modules\n"
+        "assert 'ChatCompletionMessageParam' in dir(chat)\n"
+        "from openai_async.types.chat import ChatCompletionUserMessageParam\n"
+        "assert 'openai_async.types._params_chat' in sys.modules\n"
+        "assert ChatCompletionUserMessageParam(role='user', content='hi') == {'role': 'user', 'content': 'hi'}\n"
+        "from openai_async.types.responses import ResponseInputParam\n"
+        "assert ResponseInputParam is not None\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -1795,88 +1795,16 @@ class UserRoleUpdateRequest(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class HostedToolPermissionUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``ProjectHostedToolPermissionsUpdateRequest`` (the official SDK's request type)."""
-
-    code_interpreter: 'Mapping[str, Any] | None'  # The code interpreter permission update.
-    file_search: 'Mapping[str, Any] | None'  # The file search permission update.
-    image_generation: 'Mapping[str, Any] | None'  # The image generation permission update.
-    mcp: 'Mapping[str, Any] | None'  # The MCP permission update.
-    web_search: 'Mapping[str, Any] | None'  # The web search permission update.
-
-
-class InviteCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``InviteRequest`` (the official SDK's request type)."""
-
-    email: 'Required[str]'  # Send an email to this address
-    role: 'Required[Literal["reader", "owner"] | str]'  # `owner` or `reader`
-    projects: 'Iterable[Mapping[str, Any]]'  # An array of projects to which membership is granted at the same time the org invite is accepted.
-
-
-class RoleCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``PublicCreateOrganizationRoleBody`` (the official SDK's request type)."""
-
-    permissions: 'Required[Iterable[str]]'  # Permissions to grant to the role.
-    role_name: 'Required[str]'  # Unique name for the role.
-    description: 'str | None'  # Optional description of the role.
-
-
-class RoleUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``PublicUpdateOrganizationRoleBody`` (the official SDK's request type)."""
-
-    description: 'str | None'  # New description for the role.
-    permissions: 'Iterable[str] | None'  # Updated set of permissions for the role.
-    role_name: 'str | None'  # New name for the role.
-
-
-class SpendAlertCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
-
-    currency: 'Required[Literal["USD"] | str]'  # The currency for the threshold amount.
-    interval: 'Required[Literal["month"] | str]'  # The time interval for evaluating spend against the threshold.
-    notification_channel: 'Required[Mapping[str, Any]]'
-    threshold_amount: 'Required[int]'  # The alert threshold amount, in cents.
-
-
-class SpendAlertUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateSpendAlertBody`` (the official SDK's request type)."""
-
-    currency: 'Required[Literal["USD"] | str]'  # The currency for the threshold amount.
-    interval: 'Required[Literal["month"] | str]'  # The time interval for evaluating spend against the threshold.
-    notification_channel: 'Required[Mapping[str, Any]]'
-    threshold_amount: 'Required[int]'  # The alert threshold amount, in cents.
-
-
-class SpendLimitUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``UpdateProjectSpendLimitBody`` (the official SDK's request type)."""
-
-    currency: 'Required[Literal["USD"] | str]'  # The currency for the threshold amount.
-    interval: 'Required[Literal["month"] | str]'  # The time interval for evaluating spend against the threshold.
-    threshold_amount: 'Required[int]'  # The hard spend limit amount, in cents.
-
-
-class UserCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``ProjectUserCreateRequest`` (the official SDK's request type)."""
-
-    role: 'Required[str]'  # `owner` or `member`
-    email: 'str | None'  # Email of the user to add.
-    user_id: 'str | None'  # The ID of the user.
-
-
-class UserUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``UserRoleUpdateRequest`` (the official SDK's request type)."""
-
-    developer_persona: 'str | None'  # Developer persona metadata.
-    role: 'str | None'  # `owner` or `reader`
-    role_id: 'str | None'  # Role ID to assign to the user.
-    technical_level: 'str | None'  # Technical level metadata.
+    from ._params_admin import HostedToolPermissionUpdateParams as HostedToolPermissionUpdateParams
+    from ._params_admin import InviteCreateParams as InviteCreateParams
+    from ._params_admin import RoleCreateParams as RoleCreateParams
+    from ._params_admin import RoleUpdateParams as RoleUpdateParams
+    from ._params_admin import SpendAlertCreateParams as SpendAlertCreateParams
+    from ._params_admin import SpendAlertUpdateParams as SpendAlertUpdateParams
+    from ._params_admin import SpendLimitUpdateParams as SpendLimitUpdateParams
+    from ._params_admin import UserCreateParams as UserCreateParams
+    from ._params_admin import UserUpdateParams as UserUpdateParams
 
 
 GroupUpdateResponse = GroupResourceWithSuccess
@@ -1884,3 +1812,31 @@ OrganizationGroupUser = GroupUser
 RoleListResponse = AssignedRoleDetails
 RoleRetrieveResponse = AssignedRoleDetails
 UserRetrieveResponse = GroupMemberUser
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "HostedToolPermissionUpdateParams": "._params_admin",
+    "InviteCreateParams": "._params_admin",
+    "RoleCreateParams": "._params_admin",
+    "RoleUpdateParams": "._params_admin",
+    "SpendAlertCreateParams": "._params_admin",
+    "SpendAlertUpdateParams": "._params_admin",
+    "SpendLimitUpdateParams": "._params_admin",
+    "UserCreateParams": "._params_admin",
+    "UserUpdateParams": "._params_admin",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

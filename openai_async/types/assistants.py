@@ -1238,84 +1238,19 @@ ThreadDeleted = DeleteThreadResponse
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_assistants import AssistantCreateParams as AssistantCreateParams
+    from ._params_assistants import AssistantToolParam as AssistantToolParam
+    from ._params_assistants import AssistantUpdateParams as AssistantUpdateParams
+    from ._params_assistants import FileSearchToolParam as FileSearchToolParam
+    from ._params_assistants import ImageFileContentBlockParam as ImageFileContentBlockParam
+    from ._params_assistants import ImageURLContentBlockParam as ImageURLContentBlockParam
+    from ._params_assistants import InitialItemParam as InitialItemParam
+    from ._params_assistants import MessageContentPartParam as MessageContentPartParam
+    from ._params_assistants import MessageCreateParams as MessageCreateParams
+    from ._params_assistants import ThreadCreateParams as ThreadCreateParams
 
 
-class AssistantCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
-
-    model: 'Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]'  # ID of the model to use.
-    description: 'str | None'
-    instructions: 'str | None'
-    metadata: 'Mapping[str, str] | None'
-    name: 'str | None'
-    reasoning_effort: 'Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None'
-    response_format: 'Literal["auto"] | str | Mapping[str, Any] | None'
-    temperature: 'float | None'
-    tool_resources: 'Mapping[str, Any] | None'
-    tools: 'Iterable[Mapping[str, Any] | FileSearchToolParam]'  # A list of tool enabled on the assistant.
-    top_p: 'float | None'
-
-
-class AssistantUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateAssistantRequest`` (the official SDK's request type)."""
-
-    model: 'Required[str | Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]]'  # ID of the model to use.
-    description: 'str | None'
-    instructions: 'str | None'
-    metadata: 'Mapping[str, str] | None'
-    name: 'str | None'
-    reasoning_effort: 'Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | str | None'
-    response_format: 'Literal["auto"] | str | Mapping[str, Any] | None'
-    temperature: 'float | None'
-    tool_resources: 'Mapping[str, Any] | None'
-    tools: 'Iterable[Mapping[str, Any] | FileSearchToolParam]'  # A list of tool enabled on the assistant.
-    top_p: 'float | None'
-
-
-class FileSearchToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``AssistantToolsFileSearch`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search"]]'
-    file_search: 'Mapping[str, Any]'  # Overrides for the file search tool.
-
-
-class ImageFileContentBlockParam(TypedDict, total=False):
-    """The ``dict`` form of ``MessageContentImageFileObject`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["image_file"]]'
-    image_file: 'Required[Mapping[str, Any]]'
-
-
-class ImageURLContentBlockParam(TypedDict, total=False):
-    """The ``dict`` form of ``MessageContentImageUrlObject`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["image_url"]]'
-    image_url: 'Required[Mapping[str, Any]]'
-
-
-class MessageCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateMessageRequest`` (the official SDK's request type)."""
-
-    content: 'Required[str | Iterable[ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]]]'
-    role: 'Required[Literal["user", "assistant"] | str]'  # The role of the entity that is creating the message.
-    attachments: 'Iterable[Mapping[str, Any]] | None'
-    metadata: 'Mapping[str, str] | None'
-
-
-class ThreadCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateThreadRequest`` (the official SDK's request type)."""
-
-    messages: 'Iterable[MessageCreateParams]'  # A list of [messages](/docs/api-reference/messages) to start the thread with.
-    metadata: 'Mapping[str, str] | None'
-    tool_resources: 'Mapping[str, Any] | None'
-
-
-AssistantToolParam = FileSearchToolParam | Mapping[str, Any]
 CodeInterpreterLogs = RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject
 CodeInterpreterToolCallDelta = RunStepDeltaStepDetailsToolCallsCodeObject
 FileCitationAnnotation = MessageContentTextAnnotationsFileCitationObject
@@ -1328,8 +1263,6 @@ ImageFileContentBlock = MessageContentImageFileObject
 ImageFileDeltaBlock = MessageDeltaContentImageFileObject
 ImageURLContentBlock = MessageContentImageUrlObject
 ImageURLDeltaBlock = MessageDeltaContentImageUrlObject
-InitialItemParam = Mapping[str, Any]
-MessageContentPartParam = ImageFileContentBlockParam | ImageURLContentBlockParam | Mapping[str, Any]
 MessageCreationStepDetails = RunStepDetailsMessageCreationObject
 RefusalDeltaBlock = MessageDeltaContentRefusalObject
 RequiredActionFunctionToolCall = RunToolCallObject
@@ -1338,3 +1271,32 @@ TextContentBlock = MessageContentTextObject
 TextDeltaBlock = MessageDeltaContentTextObject
 ToolCallDeltaObject = RunStepDetailsToolCallsObject
 ToolCallsStepDetails = RunStepDeltaStepDetailsToolCallsObject
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "AssistantCreateParams": "._params_assistants",
+    "AssistantToolParam": "._params_assistants",
+    "AssistantUpdateParams": "._params_assistants",
+    "FileSearchToolParam": "._params_assistants",
+    "ImageFileContentBlockParam": "._params_assistants",
+    "ImageURLContentBlockParam": "._params_assistants",
+    "InitialItemParam": "._params_assistants",
+    "MessageContentPartParam": "._params_assistants",
+    "MessageCreateParams": "._params_assistants",
+    "ThreadCreateParams": "._params_assistants",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -280,42 +280,11 @@ Translation = CreateTranslationResponseJson
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_audio import SpeechCreateParams as SpeechCreateParams
     from .shared import TranscriptionLanguage as TranscriptionLanguage
-
-
-class SpeechCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateSpeechRequest`` (the official SDK's request type)."""
-
-    input: 'Required[str]'  # The text to generate audio for.
-    model: 'Required[str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]]'  # One of the available [TTS models](/docs/models#tts): `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or `...
-    voice: 'Required[str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]]'  # The voice to use when generating the audio.
-    instructions: 'str'  # Control the voice of your generated audio with additional instructions.
-    response_format: 'Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | str'  # The format to audio in.
-    speed: 'float'  # The speed of the generated audio.
-    stream_format: 'Literal["sse", "audio"] | str'  # The format to stream the audio in.
-
-
-class TranslationCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateTranslationRequest`` (the official SDK's request type)."""
-
-    file: 'Required[bytes]'  # The audio file object (not file name) translate, in one of these formats: flac, mp3, mp4, mpeg, m...
-    model: 'Required[str | Literal["whisper-1"]]'  # ID of the model to use.
-    prompt: 'str'  # An optional text to guide the model's style or continue a previous audio segment.
-    response_format: 'Literal["json", "text", "srt", "verbose_json", "vtt"] | str'  # The format of the output, in one of these options: `json`, `text`, `srt`, `verbose_json`, or `vtt`.
-    temperature: 'float'  # The sampling temperature, between 0 and 1.
-
-
-class VoiceConsentCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateVoiceConsentRequest`` (the official SDK's request type)."""
-
-    language: 'Required[str]'  # The BCP 47 language tag for the consent phrase (for example, `en-US`).
-    name: 'Required[str]'  # The label to use for this consent recording.
-    recording: 'Required[bytes]'  # The consent audio recording file.
+    from ._params_audio import TranslationCreateParams as TranslationCreateParams
+    from ._params_audio import VoiceConsentCreateParams as VoiceConsentCreateParams
 
 
 TranscriptionCreateResponse = dict[str, Any]
@@ -329,7 +298,10 @@ TranslationVerbose = CreateTranslationResponseVerboseJson
 
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
+    "SpeechCreateParams": "._params_audio",
     "TranscriptionLanguage": ".shared",
+    "TranslationCreateParams": "._params_audio",
+    "VoiceConsentCreateParams": "._params_audio",
 }
 
 
@@ -342,3 +314,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

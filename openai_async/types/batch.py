@@ -107,21 +107,28 @@ class ListBatchesResponse(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class BatchCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateBatchRequest`` (the official SDK's request type)."""
-
-    completion_window: 'Required[Literal["24h"] | str]'  # The time frame within which the batch should be processed.
-    endpoint: 'Required[Literal["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"] | str]'  # The endpoint to be used for all requests in the batch.
-    input_file_id: 'Required[str]'  # The ID of an uploaded file that contains requests for the new batch.
-    metadata: 'Mapping[str, str] | None'
-    output_expires_after: 'Mapping[str, Any]'
+    from ._params_batch import BatchCreateParams as BatchCreateParams
 
 
 TokenUsage = BatchUsage
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "BatchCreateParams": "._params_batch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -684,12 +684,37 @@ Choice = CreateChatCompletionResponseChoicesItem
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_chat import ChatCompletionAllowedToolChoiceParam as ChatCompletionAllowedToolChoiceParam
+    from ._params_chat import ChatCompletionAllowedToolsParam as ChatCompletionAllowedToolsParam
+    from ._params_chat import ChatCompletionAssistantMessageParam as ChatCompletionAssistantMessageParam
+    from ._params_chat import ChatCompletionAudioParam as ChatCompletionAudioParam
+    from ._params_chat import ChatCompletionContentPartImageParam as ChatCompletionContentPartImageParam
+    from ._params_chat import ChatCompletionContentPartInputAudioParam as ChatCompletionContentPartInputAudioParam
+    from ._params_chat import ChatCompletionContentPartParam as ChatCompletionContentPartParam
+    from ._params_chat import ChatCompletionContentPartRefusalParam as ChatCompletionContentPartRefusalParam
+    from ._params_chat import ChatCompletionContentPartTextParam as ChatCompletionContentPartTextParam
+    from ._params_chat import ChatCompletionCustomToolParam as ChatCompletionCustomToolParam
+    from ._params_chat import ChatCompletionDeveloperMessageParam as ChatCompletionDeveloperMessageParam
+    from ._params_chat import ChatCompletionFunctionCallOptionParam as ChatCompletionFunctionCallOptionParam
+    from ._params_chat import ChatCompletionFunctionMessageParam as ChatCompletionFunctionMessageParam
+    from ._params_chat import ChatCompletionFunctionToolParam as ChatCompletionFunctionToolParam
+    from ._params_chat import ChatCompletionMessageCustomToolCallParam as ChatCompletionMessageCustomToolCallParam
+    from ._params_chat import ChatCompletionMessageFunctionToolCallParam as ChatCompletionMessageFunctionToolCallParam
+    from ._params_chat import ChatCompletionMessageParam as ChatCompletionMessageParam
+    from ._params_chat import ChatCompletionMessageToolCallParam as ChatCompletionMessageToolCallParam
+    from ._params_chat import ChatCompletionMessageToolCallUnionParam as ChatCompletionMessageToolCallUnionParam
+    from ._params_chat import ChatCompletionNamedToolChoiceCustomParam as ChatCompletionNamedToolChoiceCustomParam
+    from ._params_chat import ChatCompletionNamedToolChoiceParam as ChatCompletionNamedToolChoiceParam
+    from ._params_chat import ChatCompletionPredictionContentParam as ChatCompletionPredictionContentParam
     from .shared import ChatCompletionReasoningEffort as ChatCompletionReasoningEffort
+    from ._params_chat import ChatCompletionStreamOptionsParam as ChatCompletionStreamOptionsParam
+    from ._params_chat import ChatCompletionSystemMessageParam as ChatCompletionSystemMessageParam
+    from ._params_chat import ChatCompletionToolMessageParam as ChatCompletionToolMessageParam
+    from ._params_chat import ChatCompletionToolParam as ChatCompletionToolParam
+    from ._params_chat import ChatCompletionToolUnionParam as ChatCompletionToolUnionParam
+    from ._params_chat import ChatCompletionUserMessageParam as ChatCompletionUserMessageParam
+    from ._params_chat import CreateChatCompletionRequestMessageParam as CreateChatCompletionRequestMessageParam
     from .._helpers.structured import ParsedChatCompletion as ParsedChatCompletion
     from .._helpers.structured import ParsedChatCompletionMessage as ParsedChatCompletionMessage
     from .._helpers.structured import ParsedChoice as ParsedChoice
@@ -697,195 +722,40 @@ if TYPE_CHECKING:
     from .._helpers.structured import ParsedFunctionToolCall as ParsedFunctionToolCall
 
 
-class ChatCompletionAllowedToolChoiceParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionAllowedToolsChoice`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["allowed_tools"]]'
-    allowed_tools: 'Required[ChatCompletionAllowedToolsParam]'
-
-
-class ChatCompletionAllowedToolsParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionAllowedTools`` (the official SDK's request type)."""
-
-    mode: 'Required[Literal["auto", "required"] | str]'  # Constrains the tools available to the model to a pre-defined set.
-    tools: 'Required[Iterable[Mapping[str, Any]]]'  # A list of tool definitions that the model should be allowed to call.
-
-
-class ChatCompletionAssistantMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestAssistantMessage`` (the official SDK's request type)."""
-
-    role: 'Required[Literal["assistant"]]'
-    audio: 'Mapping[str, Any] | None'
-    content: 'str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartRefusalParam] | None'
-    function_call: 'Mapping[str, Any] | None'
-    name: 'str'  # An optional name for the participant.
-    refusal: 'str | None'
-    tool_calls: 'Iterable[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]'
-
-
-class ChatCompletionAudioParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionResponseMessageAudio`` (the official SDK's request type)."""
-
-    id: 'Required[str]'  # Unique identifier for this audio response.
-    data: 'Required[str]'  # Base64 encoded audio bytes generated by the model, in the format specified in the request.
-    expires_at: 'Required[int]'  # The Unix timestamp (in seconds) for when this audio response will no longer be accessible on the...
-    transcript: 'Required[str]'  # Transcript of the audio generated by the model.
-
-
-class ChatCompletionContentPartImageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartImage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["image_url"]]'
-    image_url: 'Required[Mapping[str, Any]]'
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class ChatCompletionContentPartInputAudioParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartAudio`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_audio"]]'
-    input_audio: 'Required[Mapping[str, Any]]'
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class ChatCompletionContentPartRefusalParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartRefusal`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["refusal"]]'
-    refusal: 'Required[str]'  # The refusal message generated by the model.
-
-
-class ChatCompletionContentPartTextParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestMessageContentPartText`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["text"]]'
-    text: 'Required[str]'  # The text content.
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class ChatCompletionCustomToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``CustomToolChatCompletions`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom"]]'
-    custom: 'Required[Mapping[str, Any]]'  # Properties of the custom tool.
-
-
-class ChatCompletionDeveloperMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestDeveloperMessage`` (the official SDK's request type)."""
-
-    role: 'Required[Literal["developer"]]'
-    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The contents of the developer message.
-    name: 'str'  # An optional name for the participant.
-
-
-class ChatCompletionFunctionCallOptionParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionFunctionCallOption`` (the official SDK's request type)."""
-
-    name: 'Required[str]'  # The name of the function to call.
-
-
-class ChatCompletionFunctionMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestFunctionMessage`` (the official SDK's request type)."""
-
-    role: 'Required[Literal["function"]]'
-    content: 'Required[str | None]'
-    name: 'Required[str]'  # The name of the function to call.
-
-
-class ChatCompletionFunctionToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    function: 'Required[Mapping[str, Any]]'
-
-
-class ChatCompletionMessageCustomToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionMessageCustomToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom"]]'
-    id: 'Required[str]'  # The ID of the tool call.
-    custom: 'Required[Mapping[str, Any]]'  # The custom tool that the model called.
-
-
-class ChatCompletionMessageFunctionToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    id: 'Required[str]'  # The ID of the tool call.
-    function: 'Required[Mapping[str, Any]]'  # The function that the model called.
-
-
-class ChatCompletionMessageToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionMessageToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    id: 'Required[str]'  # The ID of the tool call.
-    function: 'Required[Mapping[str, Any]]'  # The function that the model called.
-
-
-class ChatCompletionNamedToolChoiceCustomParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionNamedToolChoiceCustom`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom"]]'
-    custom: 'Required[Mapping[str, Any]]'
-
-
-class ChatCompletionNamedToolChoiceParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionNamedToolChoice`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    function: 'Required[Mapping[str, Any]]'
-
-
-class ChatCompletionPredictionContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``PredictionContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["content"]]'
-    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The content that should be matched when generating a model response.
-
-
-class ChatCompletionSystemMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestSystemMessage`` (the official SDK's request type)."""
-
-    role: 'Required[Literal["system"]]'
-    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The contents of the system message.
-    name: 'str'  # An optional name for the participant.
-
-
-class ChatCompletionToolMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestToolMessage`` (the official SDK's request type)."""
-
-    role: 'Required[Literal["tool"]]'
-    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam]]'  # The contents of the tool message.
-    tool_call_id: 'Required[str]'  # Tool call that this message is responding to.
-
-
-class ChatCompletionToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    function: 'Required[Mapping[str, Any]]'
-
-
-class ChatCompletionUserMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatCompletionRequestUserMessage`` (the official SDK's request type)."""
-
-    role: 'Required[Literal["user"]]'
-    content: 'Required[str | Iterable[ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]]]'  # The contents of the user message.
-    name: 'str'  # An optional name for the participant.
-
-
-ChatCompletionContentPartParam = ChatCompletionContentPartTextParam | ChatCompletionContentPartImageParam | ChatCompletionContentPartInputAudioParam | Mapping[str, Any]
-ChatCompletionMessageParam = ChatCompletionDeveloperMessageParam | ChatCompletionSystemMessageParam | ChatCompletionUserMessageParam | ChatCompletionAssistantMessageParam | ChatCompletionToolMessageParam | ChatCompletionFunctionMessageParam
-ChatCompletionMessageToolCallUnionParam = list[ChatCompletionMessageFunctionToolCallParam | ChatCompletionMessageCustomToolCallParam]
-ChatCompletionStreamOptionsParam = Mapping[str, Any] | None
 ChatCompletionToolChoiceOptionParam = ChatCompletionToolChoiceOption
-ChatCompletionToolUnionParam = ChatCompletionFunctionToolParam | ChatCompletionCustomToolParam
-CreateChatCompletionRequestMessageParam = ChatCompletionDeveloperMessageParam | ChatCompletionSystemMessageParam | ChatCompletionUserMessageParam | ChatCompletionAssistantMessageParam | ChatCompletionToolMessageParam | ChatCompletionFunctionMessageParam
 
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
+    "ChatCompletionAllowedToolChoiceParam": "._params_chat",
+    "ChatCompletionAllowedToolsParam": "._params_chat",
+    "ChatCompletionAssistantMessageParam": "._params_chat",
+    "ChatCompletionAudioParam": "._params_chat",
+    "ChatCompletionContentPartImageParam": "._params_chat",
+    "ChatCompletionContentPartInputAudioParam": "._params_chat",
+    "ChatCompletionContentPartParam": "._params_chat",
+    "ChatCompletionContentPartRefusalParam": "._params_chat",
+    "ChatCompletionContentPartTextParam": "._params_chat",
+    "ChatCompletionCustomToolParam": "._params_chat",
+    "ChatCompletionDeveloperMessageParam": "._params_chat",
+    "ChatCompletionFunctionCallOptionParam": "._params_chat",
+    "ChatCompletionFunctionMessageParam": "._params_chat",
+    "ChatCompletionFunctionToolParam": "._params_chat",
+    "ChatCompletionMessageCustomToolCallParam": "._params_chat",
+    "ChatCompletionMessageFunctionToolCallParam": "._params_chat",
+    "ChatCompletionMessageParam": "._params_chat",
+    "ChatCompletionMessageToolCallParam": "._params_chat",
+    "ChatCompletionMessageToolCallUnionParam": "._params_chat",
+    "ChatCompletionNamedToolChoiceCustomParam": "._params_chat",
+    "ChatCompletionNamedToolChoiceParam": "._params_chat",
+    "ChatCompletionPredictionContentParam": "._params_chat",
     "ChatCompletionReasoningEffort": ".shared",
+    "ChatCompletionStreamOptionsParam": "._params_chat",
+    "ChatCompletionSystemMessageParam": "._params_chat",
+    "ChatCompletionToolMessageParam": "._params_chat",
+    "ChatCompletionToolParam": "._params_chat",
+    "ChatCompletionToolUnionParam": "._params_chat",
+    "ChatCompletionUserMessageParam": "._params_chat",
+    "CreateChatCompletionRequestMessageParam": "._params_chat",
     "ParsedChatCompletion": ".._helpers.structured",
     "ParsedChatCompletionMessage": ".._helpers.structured",
     "ParsedChoice": ".._helpers.structured",
@@ -903,3 +773,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -408,44 +408,11 @@ class ThreadListResource(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class ChatSessionChatKitConfigurationParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatSessionChatkitConfiguration`` (the official SDK's request type)."""
-
-    automatic_thread_titling: 'Required[Mapping[str, Any]]'  # Automatic thread titling preferences.
-    file_upload: 'Required[Mapping[str, Any]]'  # Upload settings for the session.
-    history: 'Required[Mapping[str, Any]]'  # History retention configuration.
-
-
-class ChatSessionRateLimitsParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatSessionRateLimits`` (the official SDK's request type)."""
-
-    max_requests_per_1_minute: 'Required[int]'  # Maximum allowed requests per one-minute window.
-
-
-class ChatSessionWorkflowParam(TypedDict, total=False):
-    """The ``dict`` form of ``ChatkitWorkflow`` (the official SDK's request type)."""
-
-    id: 'Required[str]'  # Identifier of the workflow backing the session.
-    state_variables: 'Required[Mapping[str, str | int | bool | float] | None]'
-    tracing: 'Required[Mapping[str, Any]]'  # Tracing settings applied to the workflow.
-    version: 'Required[str | None]'
-
-
-class SessionCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateChatSessionBody`` (the official SDK's request type)."""
-
-    user: 'Required[str]'  # A free-form string that identifies your end user; ensures this Session can access other objects t...
-    workflow: 'Required[Mapping[str, Any]]'  # Workflow that powers the session.
-    chatkit_configuration: 'Mapping[str, Any]'  # Optional overrides for ChatKit runtime configuration features
-    expires_after: 'Mapping[str, Any]'  # Optional override for session expiration timing in seconds from creation.
-    rate_limits: 'Mapping[str, Any]'  # Optional override for per-minute request limits.
+    from ._params_chatkit import ChatSessionChatKitConfigurationParam as ChatSessionChatKitConfigurationParam
+    from ._params_chatkit import ChatSessionRateLimitsParam as ChatSessionRateLimitsParam
+    from ._params_chatkit import ChatSessionWorkflowParam as ChatSessionWorkflowParam
+    from ._params_chatkit import SessionCreateParams as SessionCreateParams
 
 
 ChatKitAttachment = Attachment
@@ -457,3 +424,26 @@ ChatKitWorkflow = ChatkitWorkflow
 ChatSessionChatKitConfiguration = ChatSessionChatkitConfiguration
 DecisionInputText = UserMessageInputText
 DecisionQuestionInputText = UserMessageInputText
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ChatSessionChatKitConfigurationParam": "._params_chatkit",
+    "ChatSessionRateLimitsParam": "._params_chatkit",
+    "ChatSessionWorkflowParam": "._params_chatkit",
+    "SessionCreateParams": "._params_chatkit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -99,21 +99,26 @@ ContainerRetrieveResponse = ContainerResource
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_containers import ContainerCreateParams as ContainerCreateParams
 
 
-class ContainerCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateContainerBody`` (the official SDK's request type)."""
-
-    name: 'Required[str]'  # Name of the container to create.
-    expires_after: 'Mapping[str, Any]'  # Container expiration time in seconds relative to the 'anchor' time.
-    file_ids: 'Iterable[str]'  # IDs of files to copy to the container.
-    memory_limit: 'Literal["1g", "4g", "16g", "64g"] | str'  # Optional memory limit for the container.
-    network_policy: 'Mapping[str, Any]'  # Network access policy for the container.
-    skills: 'Iterable[Mapping[str, Any]]'  # An optional list of skills referenced by id or inline data.
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ContainerCreateParams": "._params_containers",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -65,12 +65,9 @@ ConversationDeleted = DeletedConversationResource
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
     from .responses import ComputerScreenshotContent as ComputerScreenshotContent
+    from ._params_conversations import ConversationItemParam as ConversationItemParam
     from .shared import InputFileContent as InputFileContent
     from .responses import InputFileContentParam as InputFileContentParam
     from .shared import InputImageContent as InputImageContent
@@ -86,11 +83,10 @@ if TYPE_CHECKING:
     from .responses import TextContent as TextContent
 
 
-ConversationItemParam = Mapping[str, Any]
-
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
     "ComputerScreenshotContent": ".responses",
+    "ConversationItemParam": "._params_conversations",
     "InputFileContent": ".shared",
     "InputFileContentParam": ".responses",
     "InputImageContent": ".shared",
@@ -116,3 +112,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -45,20 +45,26 @@ class CreateEmbeddingResponse(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_embeddings import EmbeddingCreateParams as EmbeddingCreateParams
 
 
-class EmbeddingCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateEmbeddingRequest`` (the official SDK's request type)."""
-
-    input: 'Required[str | Iterable[str] | Iterable[int] | Iterable[Iterable[int]]]'  # Input text to embed, encoded as a string or array of tokens.
-    model: 'Required[str | Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]]'  # ID of the model to use.
-    dimensions: 'int'  # The number of dimensions the resulting output embeddings should have.
-    encoding_format: 'Literal["float", "base64"] | str'  # The format to return the embeddings in.
-    user: 'str'  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "EmbeddingCreateParams": "._params_embeddings",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

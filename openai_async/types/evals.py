@@ -506,55 +506,36 @@ EvalUpdateResponse = Eval
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class CreateEvalCompletionsRunDataSourceParam(TypedDict, total=False):
-    """The ``dict`` form of ``CreateEvalCompletionsRunDataSource`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["completions"]]'
-    source: 'Required[Mapping[str, Any]]'  # Determines what populates the `item` namespace in this run's data source.
-    input_messages: 'Mapping[str, Any]'  # Used when sampling from a model.
-    model: 'str'  # The name of the model to use for generating completions (e.g.
-    sampling_params: 'Mapping[str, Any]'
-
-
-class CreateEvalJSONLRunDataSourceParam(TypedDict, total=False):
-    """The ``dict`` form of ``CreateEvalJsonlRunDataSource`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["jsonl"]]'
-    source: 'Required[Mapping[str, Any]]'  # Determines what populates the `item` namespace in the data source.
-
-
-class EvalCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateEvalRequest`` (the official SDK's request type)."""
-
-    data_source_config: 'Required[Mapping[str, Any]]'  # The configuration for the data source used for the evaluation runs.
-    testing_criteria: 'Required[Iterable[Mapping[str, Any]]]'  # A list of graders for all eval runs in this group.
-    metadata: 'Mapping[str, str] | None'
-    name: 'str'  # The name of the evaluation.
-
-
-class EvalListParams(TypedDict, total=False):
-    """The ``dict`` form of ``EvalList`` (the official SDK's request type)."""
-
-    data: 'Required[Iterable[Mapping[str, Any]]]'  # An array of eval objects.
-    first_id: 'Required[str]'  # The identifier of the first eval in the data array.
-    has_more: 'Required[bool]'  # Indicates whether there are more evals available.
-    last_id: 'Required[str]'  # The identifier of the last eval in the data array.
-    object: 'Required[Literal["list"] | str]'  # The type of this object.
-
-
-class RunCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateEvalRunRequest`` (the official SDK's request type)."""
-
-    data_source: 'Required[CreateEvalJSONLRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | Mapping[str, Any]]'  # Details about the run's data source.
-    metadata: 'Mapping[str, str] | None'
-    name: 'str'  # The name of the run.
+    from ._params_evals import CreateEvalCompletionsRunDataSourceParam as CreateEvalCompletionsRunDataSourceParam
+    from ._params_evals import CreateEvalJSONLRunDataSourceParam as CreateEvalJSONLRunDataSourceParam
+    from ._params_evals import EvalCreateParams as EvalCreateParams
+    from ._params_evals import EvalListParams as EvalListParams
+    from ._params_evals import RunCreateParams as RunCreateParams
 
 
 CreateEvalJSONLRunDataSource = CreateEvalJsonlRunDataSource
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "CreateEvalCompletionsRunDataSourceParam": "._params_evals",
+    "CreateEvalJSONLRunDataSourceParam": "._params_evals",
+    "EvalCreateParams": "._params_evals",
+    "EvalListParams": "._params_evals",
+    "RunCreateParams": "._params_evals",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -60,18 +60,26 @@ FileObject = OpenAIFile
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_files import FileCreateParams as FileCreateParams
 
 
-class FileCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateFileRequest`` (the official SDK's request type)."""
-
-    file: 'Required[bytes]'  # The File object (not file name) to be uploaded.
-    purpose: 'Required[Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] | str]'  # The intended purpose of the uploaded file.
-    expires_after: 'Mapping[str, Any]'
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "FileCreateParams": "._params_files",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

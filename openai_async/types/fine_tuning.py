@@ -294,61 +294,12 @@ from . import graders as _graders  # noqa: E402
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class DpoHyperparametersParam(TypedDict, total=False):
-    """The ``dict`` form of ``FineTuneDPOHyperparameters`` (the official SDK's request type)."""
-
-    batch_size: 'Literal["auto"] | str | int'  # Number of examples in each batch.
-    beta: 'Literal["auto"] | str | float'  # The beta value for the DPO method.
-    learning_rate_multiplier: 'Literal["auto"] | str | float'  # Scaling factor for the learning rate.
-    n_epochs: 'Literal["auto"] | str | int'  # The number of epochs to train the model for.
-
-
-class JobCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateFineTuningJobRequest`` (the official SDK's request type)."""
-
-    model: 'Required[str | Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"]]'  # The name of the model to fine-tune.
-    training_file: 'Required[str]'  # The ID of an uploaded file that contains training data.
-    hyperparameters: 'Mapping[str, Any]'  # The hyperparameters used for the fine-tuning job.
-    integrations: 'Iterable[Mapping[str, Any]]'  # A list of integrations to enable for your fine-tuning job.
-    metadata: 'Mapping[str, str] | None'
-    method: 'Mapping[str, Any]'
-    seed: 'int'  # The seed controls the reproducibility of the job.
-    suffix: 'str'  # A string of up to 64 characters that will be added to your fine-tuned model name.
-    validation_file: 'str'  # The ID of an uploaded file that contains validation data.
-
-
-class ReinforcementHyperparametersParam(TypedDict, total=False):
-    """The ``dict`` form of ``FineTuneReinforcementHyperparameters`` (the official SDK's request type)."""
-
-    batch_size: 'Literal["auto"] | str | int'  # Number of examples in each batch.
-    compute_multiplier: 'Literal["auto"] | str | float'  # Multiplier on amount of compute used for exploring search space during training.
-    eval_interval: 'Literal["auto"] | str | int'  # The number of training steps between evaluation runs.
-    eval_samples: 'Literal["auto"] | str | int'  # Number of evaluation samples to generate per training step.
-    learning_rate_multiplier: 'Literal["auto"] | str | float'  # Scaling factor for the learning rate.
-    n_epochs: 'Literal["auto"] | str | int'  # The number of epochs to train the model for.
-    reasoning_effort: 'Literal["default", "low", "medium", "high"] | str'  # Level of reasoning effort.
-
-
-class ResponseInputAudioParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputAudio`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_audio"]]'
-    input_audio: 'Required[Mapping[str, Any]]'
-
-
-class SupervisedHyperparametersParam(TypedDict, total=False):
-    """The ``dict`` form of ``FineTuneSupervisedHyperparameters`` (the official SDK's request type)."""
-
-    batch_size: 'Literal["auto"] | str | int'  # Number of examples in each batch.
-    learning_rate_multiplier: 'Literal["auto"] | str | float'  # Scaling factor for the learning rate.
-    n_epochs: 'Literal["auto"] | str | int'  # The number of epochs to train the model for.
+    from ._params_fine_tuning import DpoHyperparametersParam as DpoHyperparametersParam
+    from ._params_fine_tuning import JobCreateParams as JobCreateParams
+    from ._params_fine_tuning import ReinforcementHyperparametersParam as ReinforcementHyperparametersParam
+    from ._params_fine_tuning import ResponseInputAudioParam as ResponseInputAudioParam
+    from ._params_fine_tuning import SupervisedHyperparametersParam as SupervisedHyperparametersParam
 
 
 DpoHyperparameters = FineTuneDPOHyperparameters
@@ -358,3 +309,27 @@ FineTuningJobWandbIntegrationObject = FineTuningIntegration
 ReinforcementHyperparameters = FineTuneReinforcementHyperparameters
 ResponseInputAudio = InputAudio
 SupervisedHyperparameters = FineTuneSupervisedHyperparameters
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "DpoHyperparametersParam": "._params_fine_tuning",
+    "JobCreateParams": "._params_fine_tuning",
+    "ReinforcementHyperparametersParam": "._params_fine_tuning",
+    "ResponseInputAudioParam": "._params_fine_tuning",
+    "SupervisedHyperparametersParam": "._params_fine_tuning",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -191,95 +191,16 @@ class ValidateGraderResponse(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class AgentSessionInputMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]'
-    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
-
-
-class DecisionInputMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``EvalItem`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]]]'
-    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
-
-
-class GraderRunParams(TypedDict, total=False):
-    """The ``dict`` form of ``RunGraderRequest`` (the official SDK's request type)."""
-
-    grader: 'Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | MultiGraderParam]'  # The grader used for the fine-tuning job.
-    model_sample: 'Required[str]'  # The model sample to be evaluated.
-    item: 'Mapping[str, Any]'  # The dataset item provided to the grader.
-
-
-class LabelModelGraderParam(TypedDict, total=False):
-    """The ``dict`` form of ``GraderLabelModel`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["label_model"]]'
-    input: 'Required[Iterable[AgentSessionInputMessageParam]]'
-    labels: 'Required[Iterable[str]]'  # The labels to assign to each item in the evaluation.
-    model: 'Required[str]'  # The model to use for the evaluation.
-    name: 'Required[str]'  # The name of the grader.
-    passing_labels: 'Required[Iterable[str]]'  # The labels that indicate a passing result.
-
-
-class MultiGraderParam(TypedDict, total=False):
-    """The ``dict`` form of ``GraderMulti`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["multi"]]'
-    calculate_output: 'Required[str]'  # A formula to calculate the output based on grader results.
-    graders: 'Required[StringCheckGraderParam | TextSimilarityGraderParam | PythonGraderParam | ScoreModelGraderParam | LabelModelGraderParam]'
-    name: 'Required[str]'  # The name of the grader.
-
-
-class PythonGraderParam(TypedDict, total=False):
-    """The ``dict`` form of ``GraderPython`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["python"]]'
-    name: 'Required[str]'  # The name of the grader.
-    source: 'Required[str]'  # The source code of the python script.
-    image_tag: 'str'  # The image tag to use for the python script.
-
-
-class ScoreModelGraderParam(TypedDict, total=False):
-    """The ``dict`` form of ``GraderScoreModel`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["score_model"]]'
-    input: 'Required[Iterable[AgentSessionInputMessageParam]]'  # The input messages evaluated by the grader.
-    model: 'Required[str]'  # The model to use for the evaluation.
-    name: 'Required[str]'  # The name of the grader.
-    range: 'Iterable[float]'  # The range of the score.
-    sampling_params: 'Mapping[str, Any]'  # The sampling parameters for the model.
-
-
-class StringCheckGraderParam(TypedDict, total=False):
-    """The ``dict`` form of ``GraderStringCheck`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["string_check"]]'
-    input: 'Required[str]'  # The input text.
-    name: 'Required[str]'  # The name of the grader.
-    operation: 'Required[Literal["eq", "ne", "like", "ilike"] | str]'  # The string check operation to perform.
-    reference: 'Required[str]'  # The reference text.
-
-
-class TextSimilarityGraderParam(TypedDict, total=False):
-    """The ``dict`` form of ``GraderTextSimilarity`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["text_similarity"]]'
-    evaluation_metric: 'Required[Literal["cosine", "fuzzy_match", "bleu", "gleu", "meteor", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"] | str]'  # The evaluation metric to use.
-    input: 'Required[str]'  # The text being graded.
-    name: 'Required[str]'  # The name of the grader.
-    reference: 'Required[str]'  # The text being graded against.
+    from ._params_graders import AgentSessionInputMessageParam as AgentSessionInputMessageParam
+    from ._params_graders import DecisionInputMessageParam as DecisionInputMessageParam
+    from ._params_graders import GraderRunParams as GraderRunParams
+    from ._params_graders import LabelModelGraderParam as LabelModelGraderParam
+    from ._params_graders import MultiGraderParam as MultiGraderParam
+    from ._params_graders import PythonGraderParam as PythonGraderParam
+    from ._params_graders import ScoreModelGraderParam as ScoreModelGraderParam
+    from ._params_graders import StringCheckGraderParam as StringCheckGraderParam
+    from ._params_graders import TextSimilarityGraderParam as TextSimilarityGraderParam
 
 
 DecisionQuestionInputImage = EvalItemInputImage
@@ -291,3 +212,31 @@ PythonGrader = GraderPython
 ScoreModelGrader = GraderScoreModel
 StringCheckGrader = GraderStringCheck
 TextSimilarityGrader = GraderTextSimilarity
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "AgentSessionInputMessageParam": "._params_graders",
+    "DecisionInputMessageParam": "._params_graders",
+    "GraderRunParams": "._params_graders",
+    "LabelModelGraderParam": "._params_graders",
+    "MultiGraderParam": "._params_graders",
+    "PythonGraderParam": "._params_graders",
+    "ScoreModelGraderParam": "._params_graders",
+    "StringCheckGraderParam": "._params_graders",
+    "TextSimilarityGraderParam": "._params_graders",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

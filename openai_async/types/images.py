@@ -217,21 +217,26 @@ class ImagesResponse(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_images import ImageCreateVariationParams as ImageCreateVariationParams
 
 
-class ImageCreateVariationParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateImageVariationRequest`` (the official SDK's request type)."""
-
-    image: 'Required[bytes]'  # The image to use as the basis for the variation(s).
-    model: 'str | Literal["dall-e-2"]'  # The model to use for image generation.
-    n: 'int'  # The number of images to generate.
-    response_format: 'Literal["url", "b64_json"] | str'  # The format in which the generated images are returned.
-    size: 'Literal["256x256", "512x512", "1024x1024"] | str'  # The size of the generated images.
-    user: 'str'  # A unique identifier representing your end-user, which can help OpenAI to monitor and detect abuse.
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ImageCreateVariationParams": "._params_images",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

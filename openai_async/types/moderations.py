@@ -153,25 +153,30 @@ ModerationCreateResponse = CreateModerationResponse
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_moderations import ModerationImageURLInputParam as ModerationImageURLInputParam
+    from ._params_moderations import ModerationMultiModalInputParam as ModerationMultiModalInputParam
+    from ._params_moderations import ModerationTextInputParam as ModerationTextInputParam
 
 
-class ModerationImageURLInputParam(TypedDict, total=False):
-    """The ``dict`` form of ``CreateModerationRequestInputOption3ItemImageUrl`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["image_url"]]'
-    image_url: 'Required[Mapping[str, Any]]'  # Contains either an image URL or a data URL for a base64 encoded image.
-
-
-class ModerationTextInputParam(TypedDict, total=False):
-    """The ``dict`` form of ``CreateModerationRequestInputOption3ItemText`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["text"]]'
-    text: 'Required[str]'  # A string of text to classify.
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "ModerationImageURLInputParam": "._params_moderations",
+    "ModerationMultiModalInputParam": "._params_moderations",
+    "ModerationTextInputParam": "._params_moderations",
+}
 
 
-ModerationMultiModalInputParam = ModerationImageURLInputParam | ModerationTextInputParam
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

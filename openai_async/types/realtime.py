@@ -2573,23 +2573,67 @@ RealtimeTranslationServerEvent = RealtimeServerEventError | RealtimeTranslationS
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_realtime import AudioTranscriptionParam as AudioTranscriptionParam
+    from ._params_realtime import CallAcceptParams as CallAcceptParams
+    from ._params_realtime import ConnectClientEventParam as ConnectClientEventParam
     from .conversations import ConversationItem as ConversationItem
+    from ._params_realtime import ConversationItemContentParam as ConversationItemContentParam
+    from ._params_realtime import ConversationItemCreateEventParam as ConversationItemCreateEventParam
+    from ._params_realtime import ConversationItemDeleteEventParam as ConversationItemDeleteEventParam
     from .conversations import ConversationItemParam as ConversationItemParam
+    from ._params_realtime import ConversationItemRetrieveEventParam as ConversationItemRetrieveEventParam
+    from ._params_realtime import ConversationItemTruncateEventParam as ConversationItemTruncateEventParam
+    from ._params_realtime import ConversationItemWithReferenceParam as ConversationItemWithReferenceParam
+    from ._params_realtime import InputAudioBufferAppendEventParam as InputAudioBufferAppendEventParam
+    from ._params_realtime import InputAudioBufferClearEventParam as InputAudioBufferClearEventParam
+    from ._params_realtime import InputAudioBufferCommitEventParam as InputAudioBufferCommitEventParam
+    from ._params_realtime import OutputAudioBufferClearEventParam as OutputAudioBufferClearEventParam
+    from ._params_realtime import RealtimeAudioConfigInputParam as RealtimeAudioConfigInputParam
+    from ._params_realtime import RealtimeAudioConfigOutputParam as RealtimeAudioConfigOutputParam
+    from ._params_realtime import RealtimeAudioFormatsParam as RealtimeAudioFormatsParam
+    from ._params_realtime import RealtimeAudioInputTurnDetectionParam as RealtimeAudioInputTurnDetectionParam
+    from ._params_realtime import RealtimeClientEventParam as RealtimeClientEventParam
+    from ._params_realtime import RealtimeConversationItemAssistantMessageParam as RealtimeConversationItemAssistantMessageParam
+    from ._params_realtime import RealtimeConversationItemFunctionCallOutputParam as RealtimeConversationItemFunctionCallOutputParam
+    from ._params_realtime import RealtimeConversationItemFunctionCallParam as RealtimeConversationItemFunctionCallParam
+    from ._params_realtime import RealtimeConversationItemSystemMessageParam as RealtimeConversationItemSystemMessageParam
+    from ._params_realtime import RealtimeConversationItemUserMessageParam as RealtimeConversationItemUserMessageParam
+    from ._params_realtime import RealtimeFunctionToolParam as RealtimeFunctionToolParam
+    from ._params_realtime import RealtimeMcpApprovalRequestParam as RealtimeMcpApprovalRequestParam
+    from ._params_realtime import RealtimeMcpApprovalResponseParam as RealtimeMcpApprovalResponseParam
+    from ._params_realtime import RealtimeMcpListToolsParam as RealtimeMcpListToolsParam
+    from ._params_realtime import RealtimeMcpProtocolErrorParam as RealtimeMcpProtocolErrorParam
+    from ._params_realtime import RealtimeMcpToolCallParam as RealtimeMcpToolCallParam
+    from ._params_realtime import RealtimeMcpToolExecutionErrorParam as RealtimeMcpToolExecutionErrorParam
+    from ._params_realtime import RealtimeMcphttpErrorParam as RealtimeMcphttpErrorParam
+    from ._params_realtime import RealtimeReasoningParam as RealtimeReasoningParam
     from .responses_beta import RealtimeResponseCreateMcpTool as RealtimeResponseCreateMcpTool
     from .responses_beta import RealtimeResponseCreateMcpToolParam as RealtimeResponseCreateMcpToolParam
+    from ._params_realtime import RealtimeResponseCreateParamsParam as RealtimeResponseCreateParamsParam
+    from ._params_realtime import RealtimeResponseCreateParamsWithReferencesParam as RealtimeResponseCreateParamsWithReferencesParam
+    from ._params_realtime import RealtimeSessionCreateRequestParam as RealtimeSessionCreateRequestParam
     from .shared import RealtimeToolsConfigParam as RealtimeToolsConfigParam
     from .shared import RealtimeToolsConfigUnionParam as RealtimeToolsConfigUnionParam
+    from ._params_realtime import RealtimeTranscriptionSessionAudioInputParam as RealtimeTranscriptionSessionAudioInputParam
+    from ._params_realtime import RealtimeTranscriptionSessionAudioInputTurnDetectionParam as RealtimeTranscriptionSessionAudioInputTurnDetectionParam
+    from ._params_realtime import RealtimeTranscriptionSessionCreateRequestParam as RealtimeTranscriptionSessionCreateRequestParam
+    from ._params_realtime import RealtimeTranslationClientEventParam as RealtimeTranslationClientEventParam
+    from ._params_realtime import RealtimeTranslationInputAudioBufferAppendEventParam as RealtimeTranslationInputAudioBufferAppendEventParam
+    from ._params_realtime import RealtimeTranslationSessionCloseEventParam as RealtimeTranslationSessionCloseEventParam
+    from ._params_realtime import RealtimeTranslationSessionCreateRequestParam as RealtimeTranslationSessionCreateRequestParam
+    from ._params_realtime import RealtimeTranslationSessionUpdateEventParam as RealtimeTranslationSessionUpdateEventParam
+    from ._params_realtime import RealtimeTranslationSessionUpdateRequestParam as RealtimeTranslationSessionUpdateRequestParam
+    from ._params_realtime import RealtimeTruncationRetentionRatioParam as RealtimeTruncationRetentionRatioParam
     from .responses import ResponseAudioDeltaEvent as ResponseAudioDeltaEvent
     from .responses import ResponseAudioDoneEvent as ResponseAudioDoneEvent
     from .responses import ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent
     from .responses import ResponseAudioTranscriptDoneEvent as ResponseAudioTranscriptDoneEvent
+    from ._params_realtime import ResponseCancelEventParam as ResponseCancelEventParam
     from .responses import ResponseContentPartAddedEvent as ResponseContentPartAddedEvent
     from .responses import ResponseContentPartDoneEvent as ResponseContentPartDoneEvent
+    from ._params_realtime import ResponseCreateEventParam as ResponseCreateEventParam
+    from ._params_realtime import ResponseCreateEventWithReferencesParam as ResponseCreateEventWithReferencesParam
     from .responses import ResponseCreatedEvent as ResponseCreatedEvent
     from .responses import ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent
     from .responses import ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent
@@ -2597,443 +2641,12 @@ if TYPE_CHECKING:
     from .responses import ResponseOutputItemDoneEvent as ResponseOutputItemDoneEvent
     from .responses import ResponseTextDeltaEvent as ResponseTextDeltaEvent
     from .responses import ResponseTextDoneEvent as ResponseTextDoneEvent
-
-
-class AudioTranscriptionParam(TypedDict, total=False):
-    """The ``dict`` form of ``AudioTranscription`` (the official SDK's request type)."""
-
-    delay: 'Literal["minimal", "low", "medium", "high", "xhigh"] | str'  # Controls how long the model waits before emitting transcription text.
-    keywords: 'Iterable[str]'  # Words or phrases to guide transcription of the input audio.
-    language: 'str'  # The language of the input audio.
-    languages: 'Iterable[str]'  # Possible languages of the input audio, in [ISO-639-1](https://en.wikipedia.org/wiki/List_of_ISO_6...
-    model: 'str | Literal["whisper-1", "gpt-transcribe", "gpt-live-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe", "gpt-4o-transcribe-diarize", "gpt-realtime-whisper"]'  # The model to use for transcription.
-    prompt: 'str'  # An optional text to guide the model's style or continue a previous audio segment.
-
-
-class CallAcceptParams(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["realtime"]]'
-    audio: 'Mapping[str, Any]'  # Configuration for input and output audio.
-    include: 'Iterable[Literal["item.input_audio_transcription.logprobs"] | str]'  # Additional fields to include in server outputs.
-    instructions: 'str'  # The default system instructions (i.e.
-    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    model: 'str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]'  # The Realtime model used for this session.
-    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model can respond with.
-    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
-    prompt: 'Mapping[str, Any] | None'
-    reasoning: 'RealtimeReasoningParam'
-    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
-    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
-    tracing: 'Literal["auto"] | str | Mapping[str, Any]'  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    truncation: 'Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam'
-
-
-class ConversationItemContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemWithReferenceContentItem`` (the official SDK's request type)."""
-
-    id: 'str'  # ID of a previous conversation item to reference (for `item_reference` content types in `response....
-    audio: 'str'  # Base64-encoded audio bytes, used for `input_audio` content type.
-    text: 'str'  # The text content, used for `input_text` and `text` content types.
-    transcript: 'str'  # The transcript of the audio, used for `input_audio` content type.
-    type: 'Literal["input_audio", "input_text", "item_reference", "text"] | str'  # The content type (`input_text`, `input_audio`, `item_reference`, `text`).
-
-
-class ConversationItemCreateEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventConversationItemCreate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["conversation.item.create"]]'
-    item: 'Required[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-    previous_item_id: 'str'  # The ID of the preceding item after which the new item will be inserted.
-
-
-class ConversationItemDeleteEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventConversationItemDelete`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["conversation.item.delete"]]'
-    item_id: 'Required[str]'  # The ID of the item to delete.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class ConversationItemRetrieveEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventConversationItemRetrieve`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["conversation.item.retrieve"]]'
-    item_id: 'Required[str]'  # The ID of the item to retrieve.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class ConversationItemTruncateEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventConversationItemTruncate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["conversation.item.truncate"]]'
-    audio_end_ms: 'Required[int]'  # Inclusive duration up to which audio is truncated, in milliseconds.
-    content_index: 'Required[int]'  # The index of the content part to truncate.
-    item_id: 'Required[str]'  # The ID of the assistant message item to truncate.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class ConversationItemWithReferenceParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemWithReference`` (the official SDK's request type)."""
-
-    id: 'str'  # For an item of type (`message` | `function_call` | `function_call_output`) this field allows the...
-    arguments: 'str'  # The arguments of the function call (for `function_call` items).
-    call_id: 'str'  # The ID of the function call (for `function_call` and `function_call_output` items).
-    content: 'Iterable[ConversationItemContentParam]'  # The content of the message, applicable for `message` items.
-    name: 'str'  # The name of the function being called (for `function_call` items).
-    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
-    output: 'str'  # The output of the function call (for `function_call_output` items).
-    role: 'Literal["user", "assistant", "system"] | str'  # The role of the message sender (`user`, `assistant`, `system`), only applicable for `message` items.
-    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item (`completed`, `incomplete`, `in_progress`).
-    type: 'Literal["message", "function_call", "function_call_output"] | str'  # The type of the item (`message`, `function_call`, `function_call_output`, `item_reference`).
-
-
-class InputAudioBufferAppendEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_audio_buffer.append"]]'
-    audio: 'Required[str]'  # Base64-encoded audio bytes.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class InputAudioBufferClearEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferClear`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_audio_buffer.clear"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class InputAudioBufferCommitEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventInputAudioBufferCommit`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_audio_buffer.commit"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class OutputAudioBufferClearEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventOutputAudioBufferClear`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["output_audio_buffer.clear"]]'
-    event_id: 'str'  # The unique ID of the client event used for error handling.
-
-
-class RealtimeAudioConfigInputParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
-
-    format: 'Mapping[str, Any]'  # The format of the input audio.
-    noise_reduction: 'Mapping[str, Any]'  # Configuration for input audio noise reduction.
-    transcription: 'AudioTranscriptionParam'  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: 'Mapping[str, Any] | None'
-
-
-class RealtimeAudioConfigOutputParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeSessionCreateRequestGAAudioOutput`` (the official SDK's request type)."""
-
-    format: 'Mapping[str, Any]'  # The format of the output audio.
-    speed: 'float'  # The speed of the model's spoken response as a multiple of the original speed.
-    voice: 'str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | Mapping[str, Any]'  # The voice the model uses to respond.
-
-
-class RealtimeConversationItemAssistantMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemMessageAssistant`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[Iterable[Mapping[str, Any]]]'  # The content of the message.
-    role: 'Required[Literal["assistant"] | str]'  # The role of the message sender.
-    id: 'str'  # The unique ID of the item.
-    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
-    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
-
-
-class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemFunctionCallOutput`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function_call_output"]]'
-    call_id: 'Required[str]'  # The ID of the function call this output is for.
-    output: 'Required[str]'  # The output of the function call, this is free text and can contain any information or simply be e...
-    id: 'str'  # The unique ID of the item.
-    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
-    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
-
-
-class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemFunctionCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function_call"]]'
-    arguments: 'Required[str]'  # The arguments of the function call.
-    name: 'Required[str]'  # The name of the function being called.
-    id: 'str'  # The unique ID of the item.
-    call_id: 'str'  # The ID of the function call.
-    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
-    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
-
-
-class RealtimeConversationItemSystemMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[Iterable[Mapping[str, Any]]]'  # The content of the message.
-    role: 'Required[Literal["user"] | str]'  # The role of the message sender.
-    id: 'str'  # The unique ID of the item.
-    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
-    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
-
-
-class RealtimeConversationItemUserMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeConversationItemMessageUser`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[Iterable[Mapping[str, Any]]]'  # The content of the message.
-    role: 'Required[Literal["user"] | str]'  # The role of the message sender.
-    id: 'str'  # The unique ID of the item.
-    object: 'Literal["realtime.item"] | str'  # Identifier for the API object being returned - always `realtime.item`.
-    status: 'Literal["completed", "incomplete", "in_progress"] | str'  # The status of the item.
-
-
-class RealtimeFunctionToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeFunctionTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    description: 'str'  # The description of the function, including guidance on when and how to call it, and guidance abou...
-    name: 'str'  # The name of the function.
-    parameters: 'Mapping[str, Any]'  # Parameters of the function in JSON Schema.
-
-
-class RealtimeMcpApprovalRequestParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPApprovalRequest`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp_approval_request"]]'
-    id: 'Required[str]'  # The unique ID of the approval request.
-    arguments: 'Required[str]'  # A JSON string of arguments for the tool.
-    name: 'Required[str]'  # The name of the tool to run.
-    server_label: 'Required[str]'  # The label of the MCP server making the request.
-
-
-class RealtimeMcpApprovalResponseParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPApprovalResponse`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp_approval_response"]]'
-    id: 'Required[str]'  # The unique ID of the approval response.
-    approval_request_id: 'Required[str]'  # The ID of the approval request being answered.
-    approve: 'Required[bool]'  # Whether the request was approved.
-    reason: 'str | None'
-
-
-class RealtimeMcpListToolsParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPListTools`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp_list_tools"]]'
-    server_label: 'Required[str]'  # The label of the MCP server.
-    tools: 'Required[Iterable[Mapping[str, Any]]]'  # The tools available on the server.
-    id: 'str'  # The unique ID of the list.
-
-
-class RealtimeMcpProtocolErrorParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPProtocolError`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["protocol_error"]]'
-    code: 'Required[int]'
-    message: 'Required[str]'
-
-
-class RealtimeMcpToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp_call"]]'
-    id: 'Required[str]'  # The unique ID of the tool call.
-    arguments: 'Required[str]'  # A JSON string of the arguments passed to the tool.
-    name: 'Required[str]'  # The name of the tool that was run.
-    server_label: 'Required[str]'  # The label of the MCP server running the tool.
-    approval_request_id: 'str | None'
-    error: 'RealtimeMcpProtocolErrorParam | RealtimeMcpToolExecutionErrorParam | RealtimeMcphttpErrorParam | None'
-    output: 'str | None'
-
-
-class RealtimeMcpToolExecutionErrorParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPToolExecutionError`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["tool_execution_error"]]'
-    message: 'Required[str]'
-
-
-class RealtimeMcphttpErrorParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeMCPHTTPError`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["http_error"]]'
-    code: 'Required[int]'
-    message: 'Required[str]'
-
-
-class RealtimeReasoningParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeReasoning`` (the official SDK's request type)."""
-
-    effort: 'Literal["minimal", "low", "medium", "high", "xhigh"] | str'
-
-
-class RealtimeResponseCreateParamsParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
-
-    audio: 'Mapping[str, Any]'  # Configuration for audio input and output.
-    conversation: 'str | Literal["auto", "none"]'  # Controls which conversation the response is added to.
-    input: 'Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]'  # Input items to include in the prompt for the model.
-    instructions: 'str'  # The default system instructions (i.e.
-    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    metadata: 'Mapping[str, str] | None'
-    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
-    prompt: 'Mapping[str, Any] | None'
-    reasoning: 'RealtimeReasoningParam'
-    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
-    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
-
-
-class RealtimeResponseCreateParamsWithReferencesParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeResponseCreateParams`` (the official SDK's request type)."""
-
-    audio: 'Mapping[str, Any]'  # Configuration for audio input and output.
-    conversation: 'str | Literal["auto", "none"]'  # Controls which conversation the response is added to.
-    input: 'Iterable[Mapping[str, Any] | RealtimeConversationItemSystemMessageParam | RealtimeConversationItemAssistantMessageParam | RealtimeConversationItemFunctionCallParam | RealtimeConversationItemFunctionCallOutputParam | RealtimeMcpApprovalResponseParam | RealtimeMcpListToolsParam | RealtimeMcpToolCallParam | RealtimeMcpApprovalRequestParam]'  # Input items to include in the prompt for the model.
-    instructions: 'str'  # The default system instructions (i.e.
-    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    metadata: 'Mapping[str, str] | None'
-    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model used to respond, currently the only possible values are `[\"audio...
-    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
-    prompt: 'Mapping[str, Any] | None'
-    reasoning: 'RealtimeReasoningParam'
-    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
-    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
-
-
-class RealtimeSessionCreateRequestParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeSessionCreateRequestGA`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["realtime"]]'
-    audio: 'Mapping[str, Any]'  # Configuration for input and output audio.
-    include: 'Iterable[Literal["item.input_audio_transcription.logprobs"] | str]'  # Additional fields to include in server outputs.
-    instructions: 'str'  # The default system instructions (i.e.
-    max_output_tokens: 'int | Literal["inf"] | str'  # Maximum number of output tokens for a single assistant response, inclusive of tool calls.
-    model: 'str | Literal["gpt-realtime", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2025-08-28", "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03", "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17", "gpt-realtime-mini", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15", "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-12-15"]'  # The Realtime model used for this session.
-    output_modalities: 'Iterable[Literal["text", "audio"] | str]'  # The set of modalities the model can respond with.
-    parallel_tool_calls: 'bool'  # Whether the model may call multiple tools in parallel.
-    prompt: 'Mapping[str, Any] | None'
-    reasoning: 'RealtimeReasoningParam'
-    tool_choice: 'Literal["none", "auto", "required"] | str | Mapping[str, Any]'  # How the model chooses tools.
-    tools: 'Iterable[RealtimeFunctionToolParam | Mapping[str, Any]]'  # Tools available to the model.
-    tracing: 'Literal["auto"] | str | Mapping[str, Any]'  # Realtime API can write session traces to the [Traces Dashboard](https://platform.openai.com/logs?...
-    truncation: 'Literal["auto", "disabled"] | str | RealtimeTruncationRetentionRatioParam'
-
-
-class RealtimeTranscriptionSessionAudioInputParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGAAudioInput`` (the official SDK's request type)."""
-
-    format: 'Mapping[str, Any]'
-    noise_reduction: 'Mapping[str, Any]'  # Configuration for input audio noise reduction.
-    transcription: 'AudioTranscriptionParam'  # Configuration for input audio transcription, defaults to off and can be set to `null` to turn off...
-    turn_detection: 'Mapping[str, Any] | None'
-
-
-class RealtimeTranscriptionSessionCreateRequestParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranscriptionSessionCreateRequestGA`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["transcription"]]'
-    audio: 'Mapping[str, Any]'  # Configuration for input and output audio.
-    include: 'Iterable[Literal["item.input_audio_transcription.logprobs"] | str]'  # Additional fields to include in server outputs.
-
-
-class RealtimeTranslationInputAudioBufferAppendEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranslationClientEventInputAudioBufferAppend`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["session.input_audio_buffer.append"]]'
-    audio: 'Required[str]'  # Base64-encoded 24 kHz PCM16 mono audio bytes.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeTranslationSessionCloseEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["session.close"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeTranslationSessionCreateRequestParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranslationSessionCreateRequest`` (the official SDK's request type)."""
-
-    model: 'Required[str]'  # The Realtime translation model used for this session.
-    audio: 'Mapping[str, Any]'  # Configuration for translation input and output audio.
-
-
-class RealtimeTranslationSessionUpdateEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranslationClientEventSessionUpdate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["session.update"]]'
-    session: 'Required[RealtimeTranslationSessionUpdateRequestParam]'  # Translation session fields to update.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class RealtimeTranslationSessionUpdateRequestParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranslationSessionUpdateRequest`` (the official SDK's request type)."""
-
-    audio: 'Mapping[str, Any]'  # Configuration for translation input and output audio.
-
-
-class RealtimeTruncationRetentionRatioParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTruncationRetentionRatio`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["retention_ratio"]]'
-    retention_ratio: 'Required[float]'  # Fraction of post-instruction conversation tokens to retain (`0.0` - `1.0`) when the conversation...
-    token_limits: 'Mapping[str, Any]'  # Optional custom token limits for this truncation strategy.
-
-
-class ResponseCancelEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventResponseCancel`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["response.cancel"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-    response_id: 'str'  # A specific response ID to cancel - if not provided, will cancel an in-progress response in the de...
-
-
-class ResponseCreateEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["response.create"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-    response: 'RealtimeResponseCreateParamsParam'
-
-
-class ResponseCreateEventWithReferencesParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventResponseCreate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["response.create"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-    response: 'RealtimeResponseCreateParamsParam'
-
-
-class SessionCloseEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeTranslationClientEventSessionClose`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["session.close"]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class SessionUpdateEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventSessionUpdate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["session.update"]]'
-    session: 'Required[CallAcceptParams | RealtimeTranscriptionSessionCreateRequestParam]'  # Update the Realtime session.
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
-
-
-class TranscriptionSessionUpdateParam(TypedDict, total=False):
-    """The ``dict`` form of ``RealtimeClientEventTranscriptionSessionUpdate`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["transcription_session.update"]]'
-    session: 'Required[Mapping[str, Any]]'
-    event_id: 'str'  # Optional client-generated ID used to identify this event.
+    from ._params_realtime import SessionCloseEventParam as SessionCloseEventParam
+    from ._params_realtime import SessionUpdateEventParam as SessionUpdateEventParam
+    from ._params_realtime import TranscriptionSessionUpdateParam as TranscriptionSessionUpdateParam
 
 
 ClientSecretCreateResponse = RealtimeTranslationClientSecretCreateResponse
-ConnectClientEventParam = RealtimeTranslationSessionUpdateEventParam | RealtimeTranslationInputAudioBufferAppendEventParam | RealtimeTranslationSessionCloseEventParam
 ConversationCreatedEvent = RealtimeServerEventConversationCreated
 ConversationItemAdded = RealtimeServerEventConversationItemAdded
 ConversationItemContent = RealtimeConversationItemWithReferenceContentItem
@@ -3066,9 +2679,6 @@ OutputAudioBufferClearEvent = RealtimeClientEventOutputAudioBufferClear
 RateLimitsUpdatedEvent = RealtimeServerEventRateLimitsUpdated
 RealtimeAudioConfigInput = RealtimeSessionCreateRequestGAAudioInput
 RealtimeAudioConfigOutput = RealtimeSessionCreateRequestGAAudioOutput
-RealtimeAudioFormatsParam = Mapping[str, Any]
-RealtimeAudioInputTurnDetectionParam = Mapping[str, Any] | None
-RealtimeClientEventParam = ConversationItemCreateEventParam | ConversationItemDeleteEventParam | ConversationItemRetrieveEventParam | ConversationItemTruncateEventParam | InputAudioBufferAppendEventParam | InputAudioBufferClearEventParam | InputAudioBufferCommitEventParam | OutputAudioBufferClearEventParam | ResponseCancelEventParam | ResponseCreateEventParam | SessionUpdateEventParam | TranscriptionSessionUpdateParam
 RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageAssistant
 RealtimeConversationItemSystemMessage = RealtimeConversationItemMessageUser
 RealtimeConversationItemUserMessage = RealtimeConversationItemMessageUser
@@ -3083,9 +2693,7 @@ RealtimeMcpToolExecutionError = RealtimeMCPToolExecutionError
 RealtimeMcphttpError = RealtimeMCPHTTPError
 RealtimeResponseStatus = RealtimeResponseStatusDetails
 RealtimeTranscriptionSessionAudioInput = RealtimeTranscriptionSessionCreateRequestGAAudioInput
-RealtimeTranscriptionSessionAudioInputTurnDetectionParam = Mapping[str, Any] | None
 RealtimeTranscriptionSessionTurnDetection = RealtimeTranscriptionSessionCreateResponseTurnDetection
-RealtimeTranslationClientEventParam = RealtimeTranslationSessionUpdateEventParam | RealtimeTranslationInputAudioBufferAppendEventParam | RealtimeTranslationSessionCloseEventParam
 RealtimeTranslationInputAudioBufferAppendEvent = RealtimeTranslationClientEventInputAudioBufferAppend
 RealtimeTranslationInputTranscriptDeltaEvent = RealtimeTranslationServerEventSessionInputTranscriptDelta
 RealtimeTranslationOutputAudioDeltaEvent = RealtimeTranslationServerEventSessionOutputAudioDelta
@@ -3114,18 +2722,66 @@ TranscriptionSessionUpdatedEvent = RealtimeServerEventTranscriptionSessionUpdate
 
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
+    "AudioTranscriptionParam": "._params_realtime",
+    "CallAcceptParams": "._params_realtime",
+    "ConnectClientEventParam": "._params_realtime",
     "ConversationItem": ".conversations",
+    "ConversationItemContentParam": "._params_realtime",
+    "ConversationItemCreateEventParam": "._params_realtime",
+    "ConversationItemDeleteEventParam": "._params_realtime",
     "ConversationItemParam": ".conversations",
+    "ConversationItemRetrieveEventParam": "._params_realtime",
+    "ConversationItemTruncateEventParam": "._params_realtime",
+    "ConversationItemWithReferenceParam": "._params_realtime",
+    "InputAudioBufferAppendEventParam": "._params_realtime",
+    "InputAudioBufferClearEventParam": "._params_realtime",
+    "InputAudioBufferCommitEventParam": "._params_realtime",
+    "OutputAudioBufferClearEventParam": "._params_realtime",
+    "RealtimeAudioConfigInputParam": "._params_realtime",
+    "RealtimeAudioConfigOutputParam": "._params_realtime",
+    "RealtimeAudioFormatsParam": "._params_realtime",
+    "RealtimeAudioInputTurnDetectionParam": "._params_realtime",
+    "RealtimeClientEventParam": "._params_realtime",
+    "RealtimeConversationItemAssistantMessageParam": "._params_realtime",
+    "RealtimeConversationItemFunctionCallOutputParam": "._params_realtime",
+    "RealtimeConversationItemFunctionCallParam": "._params_realtime",
+    "RealtimeConversationItemSystemMessageParam": "._params_realtime",
+    "RealtimeConversationItemUserMessageParam": "._params_realtime",
+    "RealtimeFunctionToolParam": "._params_realtime",
+    "RealtimeMcpApprovalRequestParam": "._params_realtime",
+    "RealtimeMcpApprovalResponseParam": "._params_realtime",
+    "RealtimeMcpListToolsParam": "._params_realtime",
+    "RealtimeMcpProtocolErrorParam": "._params_realtime",
+    "RealtimeMcpToolCallParam": "._params_realtime",
+    "RealtimeMcpToolExecutionErrorParam": "._params_realtime",
+    "RealtimeMcphttpErrorParam": "._params_realtime",
+    "RealtimeReasoningParam": "._params_realtime",
     "RealtimeResponseCreateMcpTool": ".responses_beta",
     "RealtimeResponseCreateMcpToolParam": ".responses_beta",
+    "RealtimeResponseCreateParamsParam": "._params_realtime",
+    "RealtimeResponseCreateParamsWithReferencesParam": "._params_realtime",
+    "RealtimeSessionCreateRequestParam": "._params_realtime",
     "RealtimeToolsConfigParam": ".shared",
     "RealtimeToolsConfigUnionParam": ".shared",
+    "RealtimeTranscriptionSessionAudioInputParam": "._params_realtime",
+    "RealtimeTranscriptionSessionAudioInputTurnDetectionParam": "._params_realtime",
+    "RealtimeTranscriptionSessionCreateRequestParam": "._params_realtime",
+    "RealtimeTranslationClientEventParam": "._params_realtime",
+    "RealtimeTranslationInputAudioBufferAppendEventParam": "._params_realtime",
+    "RealtimeTranslationSessionCloseEventParam": "._params_realtime",
+    "RealtimeTranslationSessionCreateRequestParam": "._params_realtime",
+    "RealtimeTranslationSessionUpdateEventParam": "._params_realtime",
+    "RealtimeTranslationSessionUpdateRequestParam": "._params_realtime",
+    "RealtimeTruncationRetentionRatioParam": "._params_realtime",
     "ResponseAudioDeltaEvent": ".responses",
     "ResponseAudioDoneEvent": ".responses",
     "ResponseAudioTranscriptDeltaEvent": ".responses",
     "ResponseAudioTranscriptDoneEvent": ".responses",
+    "ResponseCancelEventParam": "._params_realtime",
     "ResponseContentPartAddedEvent": ".responses",
     "ResponseContentPartDoneEvent": ".responses",
+    "ResponseCreateEventParam": "._params_realtime",
+    "ResponseCreateEventWithReferencesParam": "._params_realtime",
     "ResponseCreatedEvent": ".responses",
     "ResponseFunctionCallArgumentsDeltaEvent": ".responses",
     "ResponseFunctionCallArgumentsDoneEvent": ".responses",
@@ -3133,6 +2789,9 @@ _ELSEWHERE: dict[str, str] = {
     "ResponseOutputItemDoneEvent": ".responses",
     "ResponseTextDeltaEvent": ".responses",
     "ResponseTextDoneEvent": ".responses",
+    "SessionCloseEventParam": "._params_realtime",
+    "SessionUpdateEventParam": "._params_realtime",
+    "TranscriptionSessionUpdateParam": "._params_realtime",
 }
 
 
@@ -3145,3 +2804,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

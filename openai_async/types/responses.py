@@ -3650,457 +3650,181 @@ ResponsesModel = ModelIdsResponses
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_responses import BetaComputerActionListParam as BetaComputerActionListParam
+    from ._params_responses import BetaComputerActionParam as BetaComputerActionParam
+    from ._params_responses import BetaMcpToolCallErrorParam as BetaMcpToolCallErrorParam
+    from ._params_responses import CodeInterpreterToolParam as CodeInterpreterToolParam
+    from ._params_responses import ComputerActionListParam as ComputerActionListParam
+    from ._params_responses import ComputerActionParam as ComputerActionParam
+    from ._params_responses import ComputerToolParam as ComputerToolParam
+    from ._params_responses import ComputerUsePreviewToolParam as ComputerUsePreviewToolParam
+    from ._params_responses import CustomToolInputFormat as CustomToolInputFormat
+    from ._params_responses import EasyInputMessageParam as EasyInputMessageParam
     from .shared import ImageDetail as ImageDetail
+    from ._params_responses import InlineCapabilitySourceParam as InlineCapabilitySourceParam
+    from ._params_responses import InputContentParam as InputContentParam
+    from ._params_responses import InputTokenCountParams as InputTokenCountParams
+    from ._params_responses import McpToolCallErrorParam as McpToolCallErrorParam
+    from ._params_responses import OutputTextContentParam as OutputTextContentParam
     from .._helpers.structured import ParsedResponse as ParsedResponse
     from .._helpers.structured import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
     from .._helpers.structured import ParsedResponseOutputText as ParsedResponseOutputText
+    from ._params_responses import RefusalContentParam as RefusalContentParam
+    from ._params_responses import ResponseCodeInterpreterToolCallParam as ResponseCodeInterpreterToolCallParam
+    from ._params_responses import ResponseCompactionItemParamParam as ResponseCompactionItemParamParam
+    from ._params_responses import ResponseComputerToolCallOutputScreenshotParam as ResponseComputerToolCallOutputScreenshotParam
+    from ._params_responses import ResponseComputerToolCallParam as ResponseComputerToolCallParam
+    from ._params_responses import ResponseConversationParamParam as ResponseConversationParamParam
+    from ._params_responses import ResponseCustomToolCallOutputParam as ResponseCustomToolCallOutputParam
+    from ._params_responses import ResponseCustomToolCallParam as ResponseCustomToolCallParam
+    from ._params_responses import ResponseFileSearchToolCallParam as ResponseFileSearchToolCallParam
+    from ._params_responses import ResponseFormatTextConfigParam as ResponseFormatTextConfigParam
+    from ._params_responses import ResponseFormatTextJSONSchemaConfigParam as ResponseFormatTextJSONSchemaConfigParam
+    from ._params_responses import ResponseFunctionCallOutputItemListParam as ResponseFunctionCallOutputItemListParam
+    from ._params_responses import ResponseFunctionCallOutputItemParam as ResponseFunctionCallOutputItemParam
+    from ._params_responses import ResponseFunctionShellCallOutputContentParam as ResponseFunctionShellCallOutputContentParam
+    from ._params_responses import ResponseFunctionToolCallParam as ResponseFunctionToolCallParam
+    from ._params_responses import ResponseFunctionWebSearchParam as ResponseFunctionWebSearchParam
     from .fine_tuning import ResponseInputAudio as ResponseInputAudio
     from .fine_tuning import ResponseInputAudioParam as ResponseInputAudioParam
+    from ._params_responses import ResponseInputContentParam as ResponseInputContentParam
     from .shared import ResponseInputFile as ResponseInputFile
+    from ._params_responses import ResponseInputFileContentParam as ResponseInputFileContentParam
+    from ._params_responses import ResponseInputFileParam as ResponseInputFileParam
     from .shared import ResponseInputImage as ResponseInputImage
+    from ._params_responses import ResponseInputImageContentParam as ResponseInputImageContentParam
+    from ._params_responses import ResponseInputImageParam as ResponseInputImageParam
+    from ._params_responses import ResponseInputItemParam as ResponseInputItemParam
+    from ._params_responses import ResponseInputMessageContentListParam as ResponseInputMessageContentListParam
+    from ._params_responses import ResponseInputParam as ResponseInputParam
     from .shared import ResponseInputText as ResponseInputText
+    from ._params_responses import ResponseInputTextContentParam as ResponseInputTextContentParam
+    from ._params_responses import ResponseInputTextParam as ResponseInputTextParam
+    from ._params_responses import ResponseOutputMessageParam as ResponseOutputMessageParam
+    from ._params_responses import ResponseOutputRefusalParam as ResponseOutputRefusalParam
     from .chatkit import ResponseOutputText as ResponseOutputText
+    from ._params_responses import ResponseOutputTextParam as ResponseOutputTextParam
     from .shared import ResponsePrompt as ResponsePrompt
     from .shared import ResponsePromptParam as ResponsePromptParam
+    from ._params_responses import ResponseReasoningItemParam as ResponseReasoningItemParam
+    from ._params_responses import ResponseSteerInputContentParam as ResponseSteerInputContentParam
+    from ._params_responses import ResponseTextConfigParam as ResponseTextConfigParam
+    from ._params_responses import ResponseToolSearchOutputItemParamParam as ResponseToolSearchOutputItemParamParam
+    from ._params_responses import ResponsesClientEventParam as ResponsesClientEventParam
     from .chat import ServiceTier as ServiceTier
+    from ._params_responses import TextContentBlockParam as TextContentBlockParam
+    from ._params_responses import ToolChoiceAllowedParam as ToolChoiceAllowedParam
+    from ._params_responses import ToolChoiceApplyPatchParam as ToolChoiceApplyPatchParam
+    from ._params_responses import ToolChoiceCustomParam as ToolChoiceCustomParam
     from .shared import ToolChoiceFunction as ToolChoiceFunction
     from .shared import ToolChoiceFunctionParam as ToolChoiceFunctionParam
     from .shared import ToolChoiceMcp as ToolChoiceMcp
     from .shared import ToolChoiceMcpParam as ToolChoiceMcpParam
     from .shared import ToolChoiceOptions as ToolChoiceOptions
+    from ._params_responses import ToolChoiceShellParam as ToolChoiceShellParam
+    from ._params_responses import ToolChoiceTypesParam as ToolChoiceTypesParam
+    from ._params_responses import ToolParam as ToolParam
+    from ._params_responses import ToolSearchOutputNamespaceToolParam as ToolSearchOutputNamespaceToolParam
+    from ._params_responses import WebSearchPreviewToolParam as WebSearchPreviewToolParam
+    from ._params_responses import WebSearchToolParam as WebSearchToolParam
 
 
-class CodeInterpreterToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]'
-
-
-class ComputerToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``ComputerTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer"]]'
-
-
-class ComputerUsePreviewToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``ComputerUsePreviewTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer_use_preview"]]'
-    display_height: 'Required[int]'  # The height of the computer display.
-    display_width: 'Required[int]'  # The width of the computer display.
-    environment: 'Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]'  # The type of computer environment to control.
-
-
-class EasyInputMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``EasyInputMessage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[str | Iterable[Mapping[str, Any]]]'  # Text, image, or audio input to the model, used to generate a response.
-    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
-    phase: 'Literal["commentary", "final_answer"] | str | None'
-
-
-class InlineCapabilitySourceParam(TypedDict, total=False):
-    """The ``dict`` form of ``InlineSkillSourceParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["base64"]]'
-    data: 'Required[str]'  # Base64-encoded skill zip bundle.
-    media_type: 'Required[Literal["application/zip"] | str]'  # The media type of the inline skill payload.
-
-
-class InputTokenCountParams(TypedDict, total=False):
-    """The ``dict`` form of ``TokenCountsBody`` (the official SDK's request type)."""
-
-    conversation: 'str | Mapping[str, Any] | None'
-    input: 'str | Iterable[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam] | None'
-    instructions: 'str | None'
-    model: 'str | None'
-    parallel_tool_calls: 'bool | None'
-    personality: 'str | Literal["friendly", "pragmatic"]'  # A model-owned style preset to apply to this request.
-    previous_response_id: 'str | None'
-    reasoning: 'Mapping[str, Any] | None'
-    text: 'ResponseTextConfigParam | None'
-    tool_choice: 'Literal["none", "auto", "required"] | str | ToolChoiceAllowedParam | CodeInterpreterToolParam | Mapping[str, Any] | ToolChoiceCustomParam | ToolChoiceApplyPatchParam | ToolChoiceShellParam | None'
-    tools: 'Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam] | None'
-    truncation: 'Literal["auto", "disabled"] | str'  # The truncation strategy to use for the model response.
-
-
-class OutputTextContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["output_text"]]'
-    annotations: 'Required[Iterable[Mapping[str, Any]]]'  # The annotations of the text output.
-    logprobs: 'Required[Iterable[Mapping[str, Any]]]'
-    text: 'Required[str]'  # The text output from the model.
-
-
-class RefusalContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["refusal"]]'
-    refusal: 'Required[str]'  # The refusal explanation from the model.
-
-
-class ResponseCodeInterpreterToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``CodeInterpreterToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["code_interpreter_call"]]'
-    id: 'Required[str]'  # The unique ID of the code interpreter tool call.
-    code: 'Required[str | None]'
-    container_id: 'Required[str]'  # The ID of the container used to run the code.
-    outputs: 'Required[Iterable[Mapping[str, Any]] | None]'
-    status: 'Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]'  # The status of the code interpreter tool call.
-
-
-class ResponseCompactionItemParamParam(TypedDict, total=False):
-    """The ``dict`` form of ``CompactionSummaryItemParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["compaction"]]'
-    encrypted_content: 'Required[str]'  # The encrypted content of the compaction summary.
-    id: 'str | None'
-
-
-class ResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
-    """The ``dict`` form of ``ComputerScreenshotImage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer_screenshot"]]'
-    file_id: 'str'  # The identifier of an uploaded file that contains the screenshot.
-    image_url: 'str'  # The URL of the screenshot image.
-
-
-class ResponseComputerToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``ComputerToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer_call"]]'
-    id: 'Required[str]'  # The unique ID of the computer call.
-    call_id: 'Required[str]'  # An identifier used when responding to the tool call with output.
-    pending_safety_checks: 'Required[Iterable[Mapping[str, Any]]]'  # The pending safety checks for the computer call.
-    status: 'Required[Literal["in_progress", "completed", "incomplete"] | str]'  # The status of the item.
-    action: 'Mapping[str, Any]'
-    actions: 'Iterable[Mapping[str, Any]]'
-
-
-class ResponseConversationParamParam(TypedDict, total=False):
-    """The ``dict`` form of ``ResponseConversation`` (the official SDK's request type)."""
-
-    id: 'Required[str]'  # The unique ID of the conversation that this response was associated with.
-
-
-class ResponseCustomToolCallOutputParam(TypedDict, total=False):
-    """The ``dict`` form of ``CustomToolCallOutput`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom_tool_call_output"]]'
-    call_id: 'Required[str]'  # The call ID, used to map this custom tool call output to a custom tool call.
-    output: 'Required[str | Iterable[Mapping[str, Any]]]'  # The output from the custom tool call generated by your code.
-    id: 'str'  # The unique ID of the custom tool call output in the OpenAI platform.
-    caller: 'Mapping[str, Any] | None'
-
-
-class ResponseCustomToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``CustomToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom_tool_call"]]'
-    call_id: 'Required[str]'  # An identifier used to map this custom tool call to a tool call output.
-    input: 'Required[str]'  # The input for the custom tool call generated by the model.
-    name: 'Required[str]'  # The name of the custom tool being called.
-    id: 'str'  # The unique ID of the custom tool call in the OpenAI platform.
-    caller: 'Mapping[str, Any] | None'
-    namespace: 'str'  # The namespace of the custom tool being called.
-
-
-class ResponseFileSearchToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``FileSearchToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search_call"]]'
-    id: 'Required[str]'  # The unique ID of the file search tool call.
-    queries: 'Required[Iterable[str]]'  # The queries used to search for files.
-    status: 'Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]'  # The status of the file search tool call.
-    results: 'Iterable[Mapping[str, Any]] | None'
-
-
-class ResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
-    """The ``dict`` form of ``TextResponseFormatJsonSchema`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["json_schema"]]'
-    name: 'Required[str]'  # The name of the response format.
-    schema: 'Required[Mapping[str, Any]]'
-    description: 'str'  # A description of what the response format is for, used by the model to determine how to respond i...
-    strict: 'bool | None'
-
-
-class ResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``FunctionShellCallOutputContentParam`` (the official SDK's request type)."""
-
-    outcome: 'Required[Mapping[str, Any]]'  # The exit or timeout outcome associated with this shell call.
-    stderr: 'Required[str]'  # Captured stderr output for the shell call.
-    stdout: 'Required[str]'  # Captured stdout output for the shell call.
-
-
-class ResponseFunctionToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``FunctionToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function_call"]]'
-    arguments: 'Required[str]'  # A JSON string of the arguments to pass to the function.
-    call_id: 'Required[str]'  # The unique ID of the function tool call generated by the model.
-    name: 'Required[str]'  # The name of the function to run.
-    id: 'str'  # The unique ID of the function tool call.
-    caller: 'Mapping[str, Any] | None'
-    namespace: 'str'  # The namespace of the function to run.
-    status: 'Literal["in_progress", "completed", "incomplete"] | str'  # The status of the item.
-
-
-class ResponseFunctionWebSearchParam(TypedDict, total=False):
-    """The ``dict`` form of ``WebSearchToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["web_search_call"]]'
-    id: 'Required[str]'  # The unique ID of the web search tool call.
-    action: 'Required[Mapping[str, Any]]'  # An object describing the specific action taken in this web search call.
-    status: 'Required[Literal["in_progress", "searching", "completed", "failed"] | str]'  # The status of the web search tool call.
-
-
-class ResponseInputFileContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_file"]]'
-    detail: 'Literal["auto", "low", "high"] | str'  # The detail level of the file to be sent to the model.
-    file_data: 'str | None'
-    file_id: 'str | None'
-    file_url: 'str | None'
-    filename: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
-
-
-class ResponseInputFileParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputFileContentParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_file"]]'
-    detail: 'Literal["auto", "low", "high"] | str'  # The detail level of the file to be sent to the model.
-    file_data: 'str | None'
-    file_id: 'str | None'
-    file_url: 'str | None'
-    filename: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
-
-
-class ResponseInputImageContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_image"]]'
-    detail: 'Literal["low", "high", "auto", "original"] | str | None'
-    file_id: 'str | None'
-    image_url: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
-
-
-class ResponseInputImageParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputImageContentParamAutoParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_image"]]'
-    detail: 'Literal["low", "high", "auto", "original"] | str | None'
-    file_id: 'str | None'
-    image_url: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
-
-
-class ResponseInputTextContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_text"]]'
-    text: 'Required[str]'  # The text input to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
-
-
-class ResponseInputTextParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputTextContentParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_text"]]'
-    text: 'Required[str]'  # The text input to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any] | None'
-
-
-class ResponseOutputMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``OutputMessage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    id: 'Required[str]'  # The unique ID of the output message.
-    content: 'Required[Iterable[OutputTextContentParam | RefusalContentParam]]'  # The content of the output message.
-    role: 'Required[Literal["assistant"] | str]'  # The role of the output message.
-    status: 'Required[Literal["in_progress", "completed", "incomplete"] | str]'  # The status of the message input.
-    phase: 'Literal["commentary", "final_answer"] | str | None'
-
-
-class ResponseOutputRefusalParam(TypedDict, total=False):
-    """The ``dict`` form of ``RefusalContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["refusal"]]'
-    refusal: 'Required[str]'  # The refusal explanation from the model.
-
-
-class ResponseOutputTextParam(TypedDict, total=False):
-    """The ``dict`` form of ``OutputTextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["output_text"]]'
-    annotations: 'Required[Iterable[Mapping[str, Any]]]'  # The annotations of the text output.
-    logprobs: 'Required[Iterable[Mapping[str, Any]]]'
-    text: 'Required[str]'  # The text output from the model.
-
-
-class ResponseReasoningItemParam(TypedDict, total=False):
-    """The ``dict`` form of ``ReasoningItem`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["reasoning"]]'
-    id: 'Required[str]'  # The unique identifier of the reasoning content.
-    summary: 'Required[Iterable[Mapping[str, Any]]]'  # Reasoning summary content.
-    content: 'Iterable[Mapping[str, Any]]'  # Reasoning text content.
-    encrypted_content: 'str | None'
-    status: 'Literal["in_progress", "completed", "incomplete"] | str'  # The status of the item.
-
-
-class ResponseTextConfigParam(TypedDict, total=False):
-    """The ``dict`` form of ``ResponseTextParam`` (the official SDK's request type)."""
-
-    format: 'Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam'
-    verbosity: 'Literal["low", "medium", "high"] | str | None'
-
-
-class ResponseToolSearchOutputItemParamParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolSearchOutputItemParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["tool_search_output"]]'
-    tools: 'Required[Iterable[Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam]]'  # The loaded tool definitions returned by the tool search output.
-    id: 'str | None'
-    call_id: 'str | None'
-    execution: 'Literal["server", "client"] | str'  # Whether tool search was executed by the server or by the client.
-    status: 'Literal["in_progress", "completed", "incomplete"] | str | None'
-
-
-class TextContentBlockParam(TypedDict, total=False):
-    """The ``dict`` form of ``TextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["text"]]'
-    text: 'Required[str]'
-
-
-class ToolChoiceAllowedParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolChoiceAllowed`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["allowed_tools"]]'
-    mode: 'Required[Literal["auto", "required"] | str]'  # Constrains the tools available to the model to a pre-defined set.
-    tools: 'Required[Iterable[Mapping[str, Any]]]'  # A list of tool definitions that the model should be allowed to call.
-
-
-class ToolChoiceApplyPatchParam(TypedDict, total=False):
-    """The ``dict`` form of ``SpecificApplyPatchParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["apply_patch"]]'
-
-
-class ToolChoiceCustomParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolChoiceCustom`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom"]]'
-    name: 'Required[str]'  # The name of the custom tool to call.
-
-
-class ToolChoiceShellParam(TypedDict, total=False):
-    """The ``dict`` form of ``SpecificFunctionShellParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["shell"]]'
-
-
-class ToolChoiceTypesParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolChoiceTypes`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]'
-
-
-class ToolSearchOutputNamespaceToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``NamespaceToolParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["namespace"]]'
-    description: 'Required[str]'  # A description of the namespace shown to the model.
-    name: 'Required[str]'  # The namespace name used in tool calls (for example, `crm`).
-    tools: 'Required[Iterable[Mapping[str, Any]]]'  # The function/custom tools available inside this namespace.
-
-
-class WebSearchPreviewToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``WebSearchPreviewTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]'
-    search_content_types: 'Iterable[Literal["text", "image"] | str]'
-    search_context_size: 'Literal["low", "medium", "high"] | str'  # High level guidance for the amount of context window space to use for the search.
-    user_location: 'Mapping[str, Any] | None'
-
-
-class WebSearchToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``WebSearchTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["web_search", "web_search_2025_08_26"]]'
-    external_web_access: 'bool'  # Allow live internet access for web search.
-    filters: 'Mapping[str, Any] | None'
-    search_context_size: 'Literal["low", "medium", "high"] | str'  # High level guidance for the amount of context window space to use for the search.
-    user_location: 'Mapping[str, Any] | None'
-
-
-BetaComputerActionListParam = Mapping[str, Any]
-BetaComputerActionParam = Mapping[str, Any]
-BetaMcpToolCallErrorParam = Mapping[str, Any]
-ComputerActionListParam = Mapping[str, Any]
-ComputerActionParam = Mapping[str, Any]
-CustomToolInputFormat = Mapping[str, Any]
-InputContentParam = Mapping[str, Any]
-McpToolCallErrorParam = Mapping[str, Any]
 ParsedResponseOutputMessage = OutputMessage
 RefusalContentBlock = RefusalContent
 ResponseCompactionItemParam = CompactionSummaryItemParam
 ResponseConversationParam = ResponseConversation
-ResponseFormatTextConfigParam = Mapping[str, Any] | ResponseFormatTextJSONSchemaConfigParam
-ResponseFunctionCallOutputItemListParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
-ResponseFunctionCallOutputItemParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
-ResponseInputContentParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
 ResponseInputFileContent = InputFileContentParam
 ResponseInputImageContent = InputImageContentParamAutoParam
-ResponseInputItemParam = EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam
-ResponseInputMessageContentListParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
-ResponseInputParam = list[EasyInputMessageParam | Mapping[str, Any] | ResponseOutputMessageParam | ResponseFileSearchToolCallParam | ResponseComputerToolCallParam | ResponseFunctionWebSearchParam | ResponseFunctionToolCallParam | ResponseToolSearchOutputItemParamParam | ResponseReasoningItemParam | ResponseCompactionItemParamParam | ResponseCodeInterpreterToolCallParam | ResponseCustomToolCallOutputParam | ResponseCustomToolCallParam]
 ResponseInputTextContent = InputTextContentParam
-ResponseSteerInputContentParam = ResponseInputFileContentParam | ResponseInputImageContentParam | ResponseInputTextContentParam
 ResponseToolSearchOutputItem = ToolSearchOutput
 ResponseToolSearchOutputItemParam = ToolSearchOutputItemParam
-ResponsesClientEventParam = Mapping[str, Any]
 SkillReference = SkillReferenceParam
 SummaryText = SummaryTextContent
 ToolChoiceApplyPatch = SpecificApplyPatchParam
 ToolChoiceShell = SpecificFunctionShellParam
-ToolParam = Mapping[str, Any] | ComputerToolParam | ComputerUsePreviewToolParam | WebSearchToolParam | ToolSearchOutputNamespaceToolParam | WebSearchPreviewToolParam
 ToolSearchOutputNamespaceTool = NamespaceToolParam
 ToolSearchTool = ToolSearchToolParam
 
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
+    "BetaComputerActionListParam": "._params_responses",
+    "BetaComputerActionParam": "._params_responses",
+    "BetaMcpToolCallErrorParam": "._params_responses",
+    "CodeInterpreterToolParam": "._params_responses",
+    "ComputerActionListParam": "._params_responses",
+    "ComputerActionParam": "._params_responses",
+    "ComputerToolParam": "._params_responses",
+    "ComputerUsePreviewToolParam": "._params_responses",
+    "CustomToolInputFormat": "._params_responses",
+    "EasyInputMessageParam": "._params_responses",
     "ImageDetail": ".shared",
+    "InlineCapabilitySourceParam": "._params_responses",
+    "InputContentParam": "._params_responses",
+    "InputTokenCountParams": "._params_responses",
+    "McpToolCallErrorParam": "._params_responses",
+    "OutputTextContentParam": "._params_responses",
     "ParsedResponse": ".._helpers.structured",
     "ParsedResponseFunctionToolCall": ".._helpers.structured",
     "ParsedResponseOutputText": ".._helpers.structured",
+    "RefusalContentParam": "._params_responses",
+    "ResponseCodeInterpreterToolCallParam": "._params_responses",
+    "ResponseCompactionItemParamParam": "._params_responses",
+    "ResponseComputerToolCallOutputScreenshotParam": "._params_responses",
+    "ResponseComputerToolCallParam": "._params_responses",
+    "ResponseConversationParamParam": "._params_responses",
+    "ResponseCustomToolCallOutputParam": "._params_responses",
+    "ResponseCustomToolCallParam": "._params_responses",
+    "ResponseFileSearchToolCallParam": "._params_responses",
+    "ResponseFormatTextConfigParam": "._params_responses",
+    "ResponseFormatTextJSONSchemaConfigParam": "._params_responses",
+    "ResponseFunctionCallOutputItemListParam": "._params_responses",
+    "ResponseFunctionCallOutputItemParam": "._params_responses",
+    "ResponseFunctionShellCallOutputContentParam": "._params_responses",
+    "ResponseFunctionToolCallParam": "._params_responses",
+    "ResponseFunctionWebSearchParam": "._params_responses",
     "ResponseInputAudio": ".fine_tuning",
     "ResponseInputAudioParam": ".fine_tuning",
+    "ResponseInputContentParam": "._params_responses",
     "ResponseInputFile": ".shared",
+    "ResponseInputFileContentParam": "._params_responses",
+    "ResponseInputFileParam": "._params_responses",
     "ResponseInputImage": ".shared",
+    "ResponseInputImageContentParam": "._params_responses",
+    "ResponseInputImageParam": "._params_responses",
+    "ResponseInputItemParam": "._params_responses",
+    "ResponseInputMessageContentListParam": "._params_responses",
+    "ResponseInputParam": "._params_responses",
     "ResponseInputText": ".shared",
+    "ResponseInputTextContentParam": "._params_responses",
+    "ResponseInputTextParam": "._params_responses",
+    "ResponseOutputMessageParam": "._params_responses",
+    "ResponseOutputRefusalParam": "._params_responses",
     "ResponseOutputText": ".chatkit",
+    "ResponseOutputTextParam": "._params_responses",
     "ResponsePrompt": ".shared",
     "ResponsePromptParam": ".shared",
+    "ResponseReasoningItemParam": "._params_responses",
+    "ResponseSteerInputContentParam": "._params_responses",
+    "ResponseTextConfigParam": "._params_responses",
+    "ResponseToolSearchOutputItemParamParam": "._params_responses",
+    "ResponsesClientEventParam": "._params_responses",
     "ServiceTier": ".chat",
+    "TextContentBlockParam": "._params_responses",
+    "ToolChoiceAllowedParam": "._params_responses",
+    "ToolChoiceApplyPatchParam": "._params_responses",
+    "ToolChoiceCustomParam": "._params_responses",
     "ToolChoiceFunction": ".shared",
     "ToolChoiceFunctionParam": ".shared",
     "ToolChoiceMcp": ".shared",
     "ToolChoiceMcpParam": ".shared",
     "ToolChoiceOptions": ".shared",
+    "ToolChoiceShellParam": "._params_responses",
+    "ToolChoiceTypesParam": "._params_responses",
+    "ToolParam": "._params_responses",
+    "ToolSearchOutputNamespaceToolParam": "._params_responses",
+    "WebSearchPreviewToolParam": "._params_responses",
+    "WebSearchToolParam": "._params_responses",
 }
 
 
@@ -4113,3 +3837,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -4279,373 +4279,55 @@ BetaToolChoiceOptions = Literal["none", "auto", "required"] | str  # Controls wh
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class BetaComputerToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaComputerTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer"]]'
-
-
-class BetaComputerUsePreviewToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaComputerUsePreviewTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer_use_preview"]]'
-    display_height: 'Required[int]'  # The height of the computer display.
-    display_width: 'Required[int]'  # The width of the computer display.
-    environment: 'Required[Literal["windows", "mac", "linux", "ubuntu", "browser"] | str]'  # The type of computer environment to control.
-
-
-class BetaEasyInputMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaEasyInputMessage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    content: 'Required[str | Iterable[BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam]]'  # Text, image, or audio input to the model, used to generate a response.
-    role: 'Required[Literal["user", "assistant", "system", "developer"] | str]'  # The role of the message input.
-    phase: 'Literal["commentary", "final_answer"] | str | None'
-
-
-class BetaFileSearchToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaFileSearchTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search"]]'
-    vector_store_ids: 'Required[Iterable[str]]'  # The IDs of the vector stores to search.
-    filters: 'Mapping[str, Any] | None'
-    max_num_results: 'int'  # The maximum number of results to return.
-    ranking_options: 'Mapping[str, Any]'  # Ranking options for search.
-
-
-class BetaResponseCodeInterpreterToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaCodeInterpreterToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["code_interpreter_call"]]'
-    id: 'Required[str]'  # The unique ID of the code interpreter tool call.
-    code: 'Required[str | None]'
-    container_id: 'Required[str]'  # The ID of the container used to run the code.
-    outputs: 'Required[Iterable[Mapping[str, Any]] | None]'
-    status: 'Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"] | str]'  # The status of the code interpreter tool call.
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-
-
-class BetaResponseCompactionItemParamParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaCompactionSummaryItemParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["compaction"]]'
-    encrypted_content: 'Required[str]'  # The encrypted content of the compaction summary.
-    id: 'str | None'
-    agent: 'Mapping[str, Any] | None'
-
-
-class BetaResponseComputerToolCallOutputScreenshotParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaComputerScreenshotImage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer_screenshot"]]'
-    file_id: 'str'  # The identifier of an uploaded file that contains the screenshot.
-    image_url: 'str'  # The URL of the screenshot image.
-
-
-class BetaResponseComputerToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaComputerToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["computer_call"]]'
-    id: 'Required[str]'  # The unique ID of the computer call.
-    call_id: 'Required[str]'  # An identifier used when responding to the tool call with output.
-    pending_safety_checks: 'Required[Iterable[Mapping[str, Any]]]'  # The pending safety checks for the computer call.
-    status: 'Required[Literal["in_progress", "completed", "incomplete"] | str]'  # The status of the item.
-    action: 'Mapping[str, Any]'
-    actions: 'Iterable[Mapping[str, Any]]'
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-
-
-class BetaResponseConversationParamParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaResponseConversation`` (the official SDK's request type)."""
-
-    id: 'Required[str]'  # The unique ID of the conversation that this response was associated with.
-
-
-class BetaResponseCustomToolCallOutputParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaCustomToolCallOutput`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom_tool_call_output"]]'
-    call_id: 'Required[str]'  # The call ID, used to map this custom tool call output to a custom tool call.
-    output: 'Required[str | Iterable[BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam]]'  # The output from the custom tool call generated by your code.
-    id: 'str'  # The unique ID of the custom tool call output in the OpenAI platform.
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-    caller: 'Mapping[str, Any] | None'
-
-
-class BetaResponseFileSearchToolCallParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaFileSearchToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search_call"]]'
-    id: 'Required[str]'  # The unique ID of the file search tool call.
-    queries: 'Required[Iterable[str]]'  # The queries used to search for files.
-    status: 'Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"] | str]'  # The status of the file search tool call.
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-    results: 'Iterable[Mapping[str, Any]] | None'
-
-
-class BetaResponseFormatTextJSONSchemaConfigParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaTextResponseFormatJsonSchema`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["json_schema"]]'
-    name: 'Required[str]'  # The name of the response format.
-    schema: 'Required[Mapping[str, Any]]'
-    description: 'str'  # A description of what the response format is for, used by the model to determine how to respond i...
-    strict: 'bool | None'
-
-
-class BetaResponseFunctionShellCallOutputContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaFunctionShellCallOutputContentParam`` (the official SDK's request type)."""
-
-    outcome: 'Required[Mapping[str, Any]]'  # The exit or timeout outcome associated with this shell call.
-    stderr: 'Required[str]'  # Captured stderr output for the shell call.
-    stdout: 'Required[str]'  # Captured stdout output for the shell call.
-
-
-class BetaResponseFunctionWebSearchParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaWebSearchToolCall`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["web_search_call"]]'
-    id: 'Required[str]'  # The unique ID of the web search tool call.
-    action: 'Required[Mapping[str, Any]]'  # An object describing the specific action taken in this web search call.
-    status: 'Required[Literal["in_progress", "searching", "completed", "failed"] | str]'  # The status of the web search tool call.
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-
-
-class BetaResponseInjectEventParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaResponseInjectEvent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["response.inject"]]'
-    input: 'Required[Iterable[BetaEasyInputMessageParam | Mapping[str, Any] | BetaResponseOutputMessageParam | BetaResponseFileSearchToolCallParam | BetaResponseComputerToolCallParam | BetaResponseFunctionWebSearchParam | BetaResponseToolSearchOutputItemParamParam | BetaResponseReasoningItemParam | BetaResponseCompactionItemParamParam | BetaResponseCodeInterpreterToolCallParam | BetaResponseCustomToolCallOutputParam]]'  # Input items to inject into the active response.
-    response_id: 'Required[str]'  # The ID of the active response that should receive the input.
-
-
-class BetaResponseInputFileContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInputFileContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_file"]]'
-    detail: 'Literal["auto", "low", "high"] | str'  # The detail level of the file to be sent to the model.
-    file_data: 'str'  # The content of the file to be sent to the model.
-    file_id: 'str | None'
-    file_url: 'str'  # The URL of the file to be sent to the model.
-    filename: 'str'  # The name of the file to be sent to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class BetaResponseInputFileParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInputFileContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_file"]]'
-    detail: 'Literal["auto", "low", "high"] | str'  # The detail level of the file to be sent to the model.
-    file_data: 'str'  # The content of the file to be sent to the model.
-    file_id: 'str | None'
-    file_url: 'str'  # The URL of the file to be sent to the model.
-    filename: 'str'  # The name of the file to be sent to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class BetaResponseInputImageContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInputImageContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_image"]]'
-    detail: 'Required[Literal["low", "high", "auto", "original"] | str]'  # The detail level of the image to be sent to the model.
-    file_id: 'str | None'
-    image_url: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class BetaResponseInputImageParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInputImageContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_image"]]'
-    detail: 'Required[Literal["low", "high", "auto", "original"] | str]'  # The detail level of the image to be sent to the model.
-    file_id: 'str | None'
-    image_url: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class BetaResponseInputTextContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInputTextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_text"]]'
-    text: 'Required[str]'  # The text input to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class BetaResponseInputTextParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInputTextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_text"]]'
-    text: 'Required[str]'  # The text input to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class BetaResponseOutputMessageParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaOutputMessage`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["message"]]'
-    id: 'Required[str]'  # The unique ID of the output message.
-    content: 'Required[Iterable[BetaResponseOutputTextParam | BetaResponseOutputRefusalParam]]'  # The content of the output message.
-    role: 'Required[Literal["assistant"] | str]'  # The role of the output message.
-    status: 'Required[Literal["in_progress", "completed", "incomplete"] | str]'  # The status of the message input.
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-    phase: 'Literal["commentary", "final_answer"] | str | None'
-
-
-class BetaResponseOutputRefusalParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaRefusalContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["refusal"]]'
-    refusal: 'Required[str]'  # The refusal explanation from the model.
-
-
-class BetaResponseOutputTextParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaOutputTextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["output_text"]]'
-    annotations: 'Required[Iterable[Mapping[str, Any]]]'  # The annotations of the text output.
-    logprobs: 'Required[Iterable[Mapping[str, Any]]]'
-    text: 'Required[str]'  # The text output from the model.
-
-
-class BetaResponsePromptParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaPrompt2`` (the official SDK's request type)."""
-
-    id: 'Required[str]'  # The unique identifier of the prompt template to use.
-    variables: 'Mapping[str, str | BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam] | None'
-    version: 'str | None'
-
-
-class BetaResponseReasoningItemParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaReasoningItem`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["reasoning"]]'
-    id: 'Required[str]'  # The unique identifier of the reasoning content.
-    summary: 'Required[Iterable[Mapping[str, Any]]]'  # Reasoning summary content.
-    agent: 'Mapping[str, Any] | None'  # The agent that produced this item.
-    content: 'Iterable[Mapping[str, Any]]'  # Reasoning text content.
-    encrypted_content: 'str | None'
-    status: 'Literal["in_progress", "completed", "incomplete"] | str'  # The status of the item.
-
-
-class BetaResponseToolSearchOutputItemParamParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaToolSearchOutputItemParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["tool_search_output"]]'
-    tools: 'Required[Iterable[Mapping[str, Any] | BetaFileSearchToolParam | BetaComputerToolParam | BetaComputerUsePreviewToolParam | BetaWebSearchToolParam | RealtimeResponseCreateMcpToolParam | BetaToolSearchOutputNamespaceToolParam | BetaWebSearchPreviewToolParam]]'  # The loaded tool definitions returned by the tool search output.
-    id: 'str | None'
-    agent: 'Mapping[str, Any] | None'
-    call_id: 'str | None'
-    execution: 'Literal["server", "client"] | str'  # Whether tool search was executed by the server or by the client.
-    status: 'Literal["in_progress", "completed", "incomplete"] | str | None'
-
-
-class BetaToolChoiceAllowedParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaToolChoiceAllowed`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["allowed_tools"]]'
-    mode: 'Required[Literal["auto", "required"] | str]'  # Constrains the tools available to the model to a pre-defined set.
-    tools: 'Required[Iterable[Mapping[str, Any]]]'  # A list of tool definitions that the model should be allowed to call.
-
-
-class BetaToolChoiceApplyPatchParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaSpecificApplyPatchParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["apply_patch"]]'
-
-
-class BetaToolChoiceCustomParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaToolChoiceCustom`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["custom"]]'
-    name: 'Required[str]'  # The name of the custom tool to call.
-
-
-class BetaToolChoiceFunctionParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaToolChoiceFunction`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    name: 'Required[str]'  # The name of the function to call.
-
-
-class BetaToolChoiceMcpParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaToolChoiceMCP`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp"]]'
-    server_label: 'Required[str]'  # The label of the MCP server to use.
-    name: 'str | None'
-
-
-class BetaToolChoiceShellParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaSpecificFunctionShellParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["shell"]]'
-
-
-class BetaToolChoiceTypesParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaToolChoiceTypes`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter"]]'
-
-
-class BetaToolSearchOutputNamespaceToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaNamespaceToolParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["namespace"]]'
-    description: 'Required[str]'  # A description of the namespace shown to the model.
-    name: 'Required[str]'  # The namespace name used in tool calls (for example, `crm`).
-    tools: 'Required[Iterable[Mapping[str, Any]]]'  # The function/custom tools available inside this namespace.
-
-
-class BetaWebSearchPreviewToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaWebSearchPreviewTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]'
-    search_content_types: 'Iterable[Literal["text", "image"] | str]'
-    search_context_size: 'Literal["low", "medium", "high"] | str'  # High level guidance for the amount of context window space to use for the search.
-    user_location: 'Mapping[str, Any] | None'
-
-
-class BetaWebSearchToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaWebSearchTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["web_search", "web_search_2025_08_26"]]'
-    external_web_access: 'bool'  # Allow live internet access for web search.
-    filters: 'Mapping[str, Any] | None'
-    search_context_size: 'Literal["low", "medium", "high"] | str'  # High level guidance for the amount of context window space to use for the search.
-    user_location: 'Mapping[str, Any] | None'
-
-
-class HostedPluginParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaInlineSkillParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["inline"]]'
-    description: 'Required[str]'  # The description of the skill.
-    name: 'Required[str]'  # The name of the skill.
-    source: 'Required[Mapping[str, Any]]'  # Inline skill payload
-
-
-class RealtimeResponseCreateMcpToolParam(TypedDict, total=False):
-    """The ``dict`` form of ``BetaMCPTool`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp"]]'
-    server_label: 'Required[str]'  # A label for this MCP server, used to identify it in tool calls.
-    allowed_callers: 'Iterable[Literal["direct", "programmatic"] | str] | None'
-    allowed_tools: 'Iterable[str] | Mapping[str, Any] | None'
-    authorization: 'str'  # An OAuth access token that can be used with a remote MCP server, either with a custom MCP server...
-    connector_id: 'Literal["connector_dropbox", "connector_gmail", "connector_googlecalendar", "connector_googledrive", "connector_microsoftteams", "connector_outlookcalendar", "connector_outlookemail", "connector_sharepoint"] | str'  # Identifier for service connectors, like those available in ChatGPT.
-    defer_loading: 'bool'  # Whether this MCP tool is deferred and discovered via tool search.
-    headers: 'Mapping[str, str] | None'
-    require_approval: 'Mapping[str, Any] | Literal["always", "never"] | str | None'
-    server_description: 'str'  # Optional description of the MCP server, used to provide more context.
-    server_url: 'str'  # The URL for the MCP server.
-    tunnel_id: 'str'  # The Secure MCP Tunnel ID to use instead of a direct server URL.
+    from ._params_responses_beta import BetaComputerToolParam as BetaComputerToolParam
+    from ._params_responses_beta import BetaComputerUsePreviewToolParam as BetaComputerUsePreviewToolParam
+    from ._params_responses_beta import BetaEasyInputMessageParam as BetaEasyInputMessageParam
+    from ._params_responses_beta import BetaFileSearchToolParam as BetaFileSearchToolParam
+    from ._params_responses_beta import BetaResponseCodeInterpreterToolCallParam as BetaResponseCodeInterpreterToolCallParam
+    from ._params_responses_beta import BetaResponseCompactionItemParamParam as BetaResponseCompactionItemParamParam
+    from ._params_responses_beta import BetaResponseComputerToolCallOutputScreenshotParam as BetaResponseComputerToolCallOutputScreenshotParam
+    from ._params_responses_beta import BetaResponseComputerToolCallParam as BetaResponseComputerToolCallParam
+    from ._params_responses_beta import BetaResponseConversationParamParam as BetaResponseConversationParamParam
+    from ._params_responses_beta import BetaResponseCustomToolCallOutputParam as BetaResponseCustomToolCallOutputParam
+    from ._params_responses_beta import BetaResponseFileSearchToolCallParam as BetaResponseFileSearchToolCallParam
+    from ._params_responses_beta import BetaResponseFormatTextConfigParam as BetaResponseFormatTextConfigParam
+    from ._params_responses_beta import BetaResponseFormatTextJSONSchemaConfigParam as BetaResponseFormatTextJSONSchemaConfigParam
+    from ._params_responses_beta import BetaResponseFunctionCallOutputItemListParam as BetaResponseFunctionCallOutputItemListParam
+    from ._params_responses_beta import BetaResponseFunctionCallOutputItemParam as BetaResponseFunctionCallOutputItemParam
+    from ._params_responses_beta import BetaResponseFunctionShellCallOutputContentParam as BetaResponseFunctionShellCallOutputContentParam
+    from ._params_responses_beta import BetaResponseFunctionWebSearchParam as BetaResponseFunctionWebSearchParam
+    from ._params_responses_beta import BetaResponseInjectEventParam as BetaResponseInjectEventParam
+    from ._params_responses_beta import BetaResponseInputContentParam as BetaResponseInputContentParam
+    from ._params_responses_beta import BetaResponseInputFileContentParam as BetaResponseInputFileContentParam
+    from ._params_responses_beta import BetaResponseInputFileParam as BetaResponseInputFileParam
+    from ._params_responses_beta import BetaResponseInputImageContentParam as BetaResponseInputImageContentParam
+    from ._params_responses_beta import BetaResponseInputImageParam as BetaResponseInputImageParam
+    from ._params_responses_beta import BetaResponseInputMessageContentListParam as BetaResponseInputMessageContentListParam
+    from ._params_responses_beta import BetaResponseInputTextContentParam as BetaResponseInputTextContentParam
+    from ._params_responses_beta import BetaResponseInputTextParam as BetaResponseInputTextParam
+    from ._params_responses_beta import BetaResponseOutputMessageParam as BetaResponseOutputMessageParam
+    from ._params_responses_beta import BetaResponseOutputRefusalParam as BetaResponseOutputRefusalParam
+    from ._params_responses_beta import BetaResponseOutputTextParam as BetaResponseOutputTextParam
+    from ._params_responses_beta import BetaResponsePromptParam as BetaResponsePromptParam
+    from ._params_responses_beta import BetaResponseReasoningItemParam as BetaResponseReasoningItemParam
+    from ._params_responses_beta import BetaResponseSteerInputContentParam as BetaResponseSteerInputContentParam
+    from ._params_responses_beta import BetaResponseToolSearchOutputItemParamParam as BetaResponseToolSearchOutputItemParamParam
+    from ._params_responses_beta import BetaResponsesClientEventParam as BetaResponsesClientEventParam
+    from ._params_responses_beta import BetaToolChoiceAllowedParam as BetaToolChoiceAllowedParam
+    from ._params_responses_beta import BetaToolChoiceApplyPatchParam as BetaToolChoiceApplyPatchParam
+    from ._params_responses_beta import BetaToolChoiceCustomParam as BetaToolChoiceCustomParam
+    from ._params_responses_beta import BetaToolChoiceFunctionParam as BetaToolChoiceFunctionParam
+    from ._params_responses_beta import BetaToolChoiceMcpParam as BetaToolChoiceMcpParam
+    from ._params_responses_beta import BetaToolChoiceShellParam as BetaToolChoiceShellParam
+    from ._params_responses_beta import BetaToolChoiceTypesParam as BetaToolChoiceTypesParam
+    from ._params_responses_beta import BetaToolParam as BetaToolParam
+    from ._params_responses_beta import BetaToolSearchOutputNamespaceToolParam as BetaToolSearchOutputNamespaceToolParam
+    from ._params_responses_beta import BetaWebSearchPreviewToolParam as BetaWebSearchPreviewToolParam
+    from ._params_responses_beta import BetaWebSearchToolParam as BetaWebSearchToolParam
+    from ._params_responses_beta import HostedPluginParam as HostedPluginParam
+    from ._params_responses_beta import HostedSkillParam as HostedSkillParam
+    from ._params_responses_beta import RealtimeResponseCreateMcpToolParam as RealtimeResponseCreateMcpToolParam
 
 
 BetaApplyPatchTool = BetaApplyPatchToolParam
@@ -4673,21 +4355,16 @@ BetaResponseConversationParam = BetaResponseConversation
 BetaResponseCustomToolCallOutput = BetaCustomToolCallOutput
 BetaResponseCustomToolCallOutputItem = BetaCustomToolCallOutputResource
 BetaResponseFileSearchToolCall = BetaFileSearchToolCall
-BetaResponseFormatTextConfigParam = BetaResponseFormatTextJSONSchemaConfigParam | Mapping[str, Any]
 BetaResponseFormatTextJSONSchemaConfig = BetaTextResponseFormatJsonSchema
-BetaResponseFunctionCallOutputItemListParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
-BetaResponseFunctionCallOutputItemParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
 BetaResponseFunctionShellCallOutputContent = BetaFunctionShellCallOutputContentParam
 BetaResponseFunctionShellToolCall = BetaFunctionShellCall
 BetaResponseFunctionShellToolCallOutput = BetaFunctionShellCallOutput
 BetaResponseFunctionToolCallOutputItem = BetaFunctionToolCallOutputResource
 BetaResponseFunctionWebSearch = BetaWebSearchToolCall
-BetaResponseInputContentParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
 BetaResponseInputFile = BetaInputFileContent
 BetaResponseInputFileContent = BetaInputFileContent
 BetaResponseInputImage = BetaInputImageContent
 BetaResponseInputImageContent = BetaInputImageContent
-BetaResponseInputMessageContentListParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
 BetaResponseInputMessageItem = BetaInputMessageResource
 BetaResponseInputText = BetaInputTextContent
 BetaResponseInputTextContent = BetaInputTextContent
@@ -4710,17 +4387,80 @@ BetaResponseShellCallCommandDeltaEvent = BetaResponseShellCallCommandDeltaStream
 BetaResponseShellCallCommandDoneEvent = BetaResponseShellCallCommandDoneStreamingEvent
 BetaResponseShellCallOutputContentDeltaEvent = BetaResponseShellCallOutputContentDeltaStreamingEvent
 BetaResponseShellCallOutputContentDoneEvent = BetaResponseShellCallOutputContentDoneStreamingEvent
-BetaResponseSteerInputContentParam = BetaResponseInputTextContentParam | BetaResponseInputImageContentParam | BetaResponseInputFileContentParam
 BetaResponseToolSearchCall = BetaToolSearchCall
 BetaResponseToolSearchOutputItem = BetaToolSearchOutput
 BetaResponseToolSearchOutputItemParam = BetaToolSearchOutputItemParam
-BetaResponsesClientEventParam = Mapping[str, Any] | BetaResponseInjectEventParam
 BetaSkillReference = BetaSkillReferenceParam
 BetaToolChoiceApplyPatch = BetaSpecificApplyPatchParam
 BetaToolChoiceMcp = BetaToolChoiceMCP
 BetaToolChoiceShell = BetaSpecificFunctionShellParam
-BetaToolParam = Mapping[str, Any] | BetaFileSearchToolParam | BetaComputerToolParam | BetaComputerUsePreviewToolParam | BetaWebSearchToolParam | RealtimeResponseCreateMcpToolParam | BetaToolSearchOutputNamespaceToolParam | BetaWebSearchPreviewToolParam
 BetaToolSearchOutputNamespaceTool = BetaNamespaceToolParam
 BetaToolSearchTool = BetaToolSearchToolParam
-HostedSkillParam = HostedPluginParam | Mapping[str, Any]
 RealtimeResponseCreateMcpTool = BetaMCPTool
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "BetaComputerToolParam": "._params_responses_beta",
+    "BetaComputerUsePreviewToolParam": "._params_responses_beta",
+    "BetaEasyInputMessageParam": "._params_responses_beta",
+    "BetaFileSearchToolParam": "._params_responses_beta",
+    "BetaResponseCodeInterpreterToolCallParam": "._params_responses_beta",
+    "BetaResponseCompactionItemParamParam": "._params_responses_beta",
+    "BetaResponseComputerToolCallOutputScreenshotParam": "._params_responses_beta",
+    "BetaResponseComputerToolCallParam": "._params_responses_beta",
+    "BetaResponseConversationParamParam": "._params_responses_beta",
+    "BetaResponseCustomToolCallOutputParam": "._params_responses_beta",
+    "BetaResponseFileSearchToolCallParam": "._params_responses_beta",
+    "BetaResponseFormatTextConfigParam": "._params_responses_beta",
+    "BetaResponseFormatTextJSONSchemaConfigParam": "._params_responses_beta",
+    "BetaResponseFunctionCallOutputItemListParam": "._params_responses_beta",
+    "BetaResponseFunctionCallOutputItemParam": "._params_responses_beta",
+    "BetaResponseFunctionShellCallOutputContentParam": "._params_responses_beta",
+    "BetaResponseFunctionWebSearchParam": "._params_responses_beta",
+    "BetaResponseInjectEventParam": "._params_responses_beta",
+    "BetaResponseInputContentParam": "._params_responses_beta",
+    "BetaResponseInputFileContentParam": "._params_responses_beta",
+    "BetaResponseInputFileParam": "._params_responses_beta",
+    "BetaResponseInputImageContentParam": "._params_responses_beta",
+    "BetaResponseInputImageParam": "._params_responses_beta",
+    "BetaResponseInputMessageContentListParam": "._params_responses_beta",
+    "BetaResponseInputTextContentParam": "._params_responses_beta",
+    "BetaResponseInputTextParam": "._params_responses_beta",
+    "BetaResponseOutputMessageParam": "._params_responses_beta",
+    "BetaResponseOutputRefusalParam": "._params_responses_beta",
+    "BetaResponseOutputTextParam": "._params_responses_beta",
+    "BetaResponsePromptParam": "._params_responses_beta",
+    "BetaResponseReasoningItemParam": "._params_responses_beta",
+    "BetaResponseSteerInputContentParam": "._params_responses_beta",
+    "BetaResponseToolSearchOutputItemParamParam": "._params_responses_beta",
+    "BetaResponsesClientEventParam": "._params_responses_beta",
+    "BetaToolChoiceAllowedParam": "._params_responses_beta",
+    "BetaToolChoiceApplyPatchParam": "._params_responses_beta",
+    "BetaToolChoiceCustomParam": "._params_responses_beta",
+    "BetaToolChoiceFunctionParam": "._params_responses_beta",
+    "BetaToolChoiceMcpParam": "._params_responses_beta",
+    "BetaToolChoiceShellParam": "._params_responses_beta",
+    "BetaToolChoiceTypesParam": "._params_responses_beta",
+    "BetaToolParam": "._params_responses_beta",
+    "BetaToolSearchOutputNamespaceToolParam": "._params_responses_beta",
+    "BetaWebSearchPreviewToolParam": "._params_responses_beta",
+    "BetaWebSearchToolParam": "._params_responses_beta",
+    "HostedPluginParam": "._params_responses_beta",
+    "HostedSkillParam": "._params_responses_beta",
+    "RealtimeResponseCreateMcpToolParam": "._params_responses_beta",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -544,71 +544,38 @@ ResponsePrompt = Prompt
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
     from .responses import AllModels as AllModels
+    from ._params_shared import DecisionInputTextParam as DecisionInputTextParam
     from .graders import DecisionQuestionInputImage as DecisionQuestionInputImage
     from .chatkit import DecisionQuestionInputText as DecisionQuestionInputText
+    from ._params_shared import InputImageContentParam as InputImageContentParam
+    from ._params_shared import RealtimeToolsConfigParam as RealtimeToolsConfigParam
+    from ._params_shared import RealtimeToolsConfigUnionParam as RealtimeToolsConfigUnionParam
     from .responses import Reasoning as Reasoning
+    from ._params_shared import ResponsePromptParam as ResponsePromptParam
     from .responses import ResponsesModel as ResponsesModel
+    from ._params_shared import ToolChoiceFunctionParam as ToolChoiceFunctionParam
+    from ._params_shared import ToolChoiceMcpParam as ToolChoiceMcpParam
 
 
-class DecisionInputTextParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputTextContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_text"]]'
-    text: 'Required[str]'  # The text input to the model.
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class InputImageContentParam(TypedDict, total=False):
-    """The ``dict`` form of ``InputImageContent`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["input_image"]]'
-    detail: 'Required[Literal["low", "high", "auto", "original"] | str]'  # The detail level of the image to be sent to the model.
-    file_id: 'str | None'
-    image_url: 'str | None'
-    prompt_cache_breakpoint: 'Mapping[str, Any]'
-
-
-class ResponsePromptParam(TypedDict, total=False):
-    """The ``dict`` form of ``Prompt2`` (the official SDK's request type)."""
-
-    id: 'Required[str]'  # The unique identifier of the prompt template to use.
-    variables: 'Mapping[str, str | DecisionInputTextParam | InputImageContentParam | Mapping[str, Any]] | None'
-    version: 'str | None'
-
-
-class ToolChoiceFunctionParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolChoiceFunction`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["function"]]'
-    name: 'Required[str]'  # The name of the function to call.
-
-
-class ToolChoiceMcpParam(TypedDict, total=False):
-    """The ``dict`` form of ``ToolChoiceMCP`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["mcp"]]'
-    server_label: 'Required[str]'  # The label of the MCP server to use.
-    name: 'str | None'
-
-
-RealtimeToolsConfigParam = Mapping[str, Any]
-RealtimeToolsConfigUnionParam = Mapping[str, Any]
 SessionError = Error
 ToolChoiceMcp = ToolChoiceMCP
 
 # What `openai.types.<this area>` has but another module defines, imported on first access.
 _ELSEWHERE: dict[str, str] = {
     "AllModels": ".responses",
+    "DecisionInputTextParam": "._params_shared",
     "DecisionQuestionInputImage": ".graders",
     "DecisionQuestionInputText": ".chatkit",
+    "InputImageContentParam": "._params_shared",
+    "RealtimeToolsConfigParam": "._params_shared",
+    "RealtimeToolsConfigUnionParam": "._params_shared",
     "Reasoning": ".responses",
+    "ResponsePromptParam": "._params_shared",
     "ResponsesModel": ".responses",
+    "ToolChoiceFunctionParam": "._params_shared",
+    "ToolChoiceMcpParam": "._params_shared",
 }
 
 
@@ -621,3 +588,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -88,20 +88,26 @@ SkillList = SkillListResource
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_skills import SkillListParams as SkillListParams
 
 
-class SkillListParams(TypedDict, total=False):
-    """The ``dict`` form of ``SkillListResource`` (the official SDK's request type)."""
-
-    data: 'Required[Iterable[Mapping[str, Any]]]'  # A list of items
-    first_id: 'Required[str | None]'
-    has_more: 'Required[bool]'  # Whether there are more items available.
-    last_id: 'Required[str | None]'
-    object: 'Required[Literal["list"] | str]'  # The type of object returned, must be `list`.
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "SkillListParams": "._params_skills",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

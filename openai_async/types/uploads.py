@@ -57,20 +57,26 @@ class UploadPart(BaseModel):
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_uploads import UploadCreateParams as UploadCreateParams
 
 
-class UploadCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateUploadRequest`` (the official SDK's request type)."""
-
-    bytes: 'Required[int]'  # The number of bytes in the file you are uploading.
-    filename: 'Required[str]'  # The name of the file to upload.
-    mime_type: 'Required[str]'  # The MIME type of the file.
-    purpose: 'Required[Literal["assistants", "batch", "fine-tune", "vision"] | str]'  # The intended purpose of the uploaded file.
-    expires_after: 'Mapping[str, Any]'
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "UploadCreateParams": "._params_uploads",
+}
 
 
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

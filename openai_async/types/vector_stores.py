@@ -252,69 +252,40 @@ VectorStoreSearchResponse = VectorStoreSearchResultItem
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from ._params_vector_stores import AutoFileChunkingStrategyParam as AutoFileChunkingStrategyParam
+    from ._params_vector_stores import FileBatchCreateParams as FileBatchCreateParams
+    from ._params_vector_stores import FileChunkingStrategyParam as FileChunkingStrategyParam
+    from ._params_vector_stores import StaticFileChunkingStrategyObjectParam as StaticFileChunkingStrategyObjectParam
+    from ._params_vector_stores import StaticFileChunkingStrategyParam as StaticFileChunkingStrategyParam
+    from ._params_vector_stores import VectorStoreCreateParams as VectorStoreCreateParams
+    from ._params_vector_stores import VectorStoreSearchParams as VectorStoreSearchParams
+    from ._params_vector_stores import VectorStoreUpdateParams as VectorStoreUpdateParams
 
 
-class AutoFileChunkingStrategyParam(TypedDict, total=False):
-    """The ``dict`` form of ``AutoChunkingStrategyRequestParam`` (the official SDK's request type)."""
-
-    type: 'Required[Literal["auto"]]'
-
-
-class FileBatchCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateVectorStoreFileBatchRequest`` (the official SDK's request type)."""
-
-    attributes: 'Mapping[str, str | float | bool] | None'
-    chunking_strategy: 'AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam'
-    file_ids: 'Iterable[str]'  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
-    files: 'Iterable[Mapping[str, Any]]'  # A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`.
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "AutoFileChunkingStrategyParam": "._params_vector_stores",
+    "FileBatchCreateParams": "._params_vector_stores",
+    "FileChunkingStrategyParam": "._params_vector_stores",
+    "StaticFileChunkingStrategyObjectParam": "._params_vector_stores",
+    "StaticFileChunkingStrategyParam": "._params_vector_stores",
+    "VectorStoreCreateParams": "._params_vector_stores",
+    "VectorStoreSearchParams": "._params_vector_stores",
+    "VectorStoreUpdateParams": "._params_vector_stores",
+}
 
 
-class StaticFileChunkingStrategyObjectParam(TypedDict, total=False):
-    """The ``dict`` form of ``StaticChunkingStrategyRequestParam`` (the official SDK's request type)."""
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-    type: 'Required[Literal["static"]]'
-    static: 'Required[StaticFileChunkingStrategyParam]'
-
-
-class StaticFileChunkingStrategyParam(TypedDict, total=False):
-    """The ``dict`` form of ``StaticChunkingStrategy`` (the official SDK's request type)."""
-
-    chunk_overlap_tokens: 'Required[int]'  # The number of tokens that overlap between chunks.
-    max_chunk_size_tokens: 'Required[int]'  # The maximum number of tokens in each chunk.
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
 
 
-class VectorStoreCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateVectorStoreRequest`` (the official SDK's request type)."""
-
-    chunking_strategy: 'AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam'  # The chunking strategy used to chunk the file(s).
-    description: 'str'  # A description for the vector store.
-    expires_after: 'Mapping[str, Any]'
-    file_ids: 'Iterable[str]'  # A list of [File](/docs/api-reference/files) IDs that the vector store should use.
-    metadata: 'Mapping[str, str] | None'
-    name: 'str'  # The name of the vector store.
-
-
-class VectorStoreSearchParams(TypedDict, total=False):
-    """The ``dict`` form of ``VectorStoreSearchRequest`` (the official SDK's request type)."""
-
-    query: 'Required[str | Iterable[str]]'  # A query string for a search
-    filters: 'Mapping[str, Any]'  # A filter to apply based on file attributes.
-    max_num_results: 'int'  # The maximum number of results to return.
-    ranking_options: 'Mapping[str, Any]'  # Ranking options for search.
-    rewrite_query: 'bool'  # Whether to rewrite the natural language query for vector search.
-
-
-class VectorStoreUpdateParams(TypedDict, total=False):
-    """The ``dict`` form of ``UpdateVectorStoreRequest`` (the official SDK's request type)."""
-
-    expires_after: 'Any'
-    metadata: 'Mapping[str, str] | None'
-    name: 'str'  # The name of the vector store.
-
-
-FileChunkingStrategyParam = AutoFileChunkingStrategyParam | StaticFileChunkingStrategyObjectParam
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

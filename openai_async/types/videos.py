@@ -151,31 +151,32 @@ VideoDeleteResponse = DeletedVideoResource
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
 if TYPE_CHECKING:
-    from typing_extensions import Required
-
-
-class VideoCreateParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateVideoJsonBody`` (the official SDK's request type)."""
-
-    prompt: 'Required[str]'  # Text prompt that describes the video to generate.
-    input_reference: 'Mapping[str, Any]'  # Optional reference object that guides generation.
-    model: 'str | Literal["sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"]'  # The video generation model to use (allowed values: sora-2, sora-2-pro).
-    seconds: 'Literal["4", "8", "12"] | str'  # Clip duration in seconds (allowed values: 4, 8, 12).
-    size: 'Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | str'  # Output resolution formatted as width x height (allowed values: 720x1280, 1280x720, 1024x1792, 179...
-
-
-class VideoExtendParams(TypedDict, total=False):
-    """The ``dict`` form of ``CreateVideoExtendJsonBody`` (the official SDK's request type)."""
-
-    prompt: 'Required[str]'  # Updated text prompt that directs the extension generation.
-    seconds: 'Required[Literal["4", "8", "12"] | str]'  # Length of the newly generated extension segment in seconds (allowed values: 4, 8, 12, 16, 20).
-    video: 'Required[Mapping[str, Any]]'  # Reference to the completed video to extend.
+    from ._params_videos import VideoCreateParams as VideoCreateParams
+    from ._params_videos import VideoExtendParams as VideoExtendParams
 
 
 VideoCreateCharacterResponse = VideoCharacterResource
 VideoGetCharacterResponse = VideoCharacterResource
 VideoModelParam = VideoModel
+
+# What `openai.types.<this area>` has but another module defines, imported on first access.
+_ELSEWHERE: dict[str, str] = {
+    "VideoCreateParams": "._params_videos",
+    "VideoExtendParams": "._params_videos",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __package__), name)  # lazy: no helper or other area at import
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

@@ -319,12 +319,6 @@ class WebhookResponseIncomplete(BaseModel, tag_field="type", tag="response.incom
 
 # -- Names of the official SDK's `openai.types` (scripts/sdk_names.toml) ---------------------------------
 
-from collections.abc import Iterable, Mapping  # noqa: E402
-from typing import TypedDict  # noqa: E402
-
-if TYPE_CHECKING:
-    from typing_extensions import Required
-
 
 BatchCancelledWebhookEvent = WebhookBatchCancelled
 BatchCompletedWebhookEvent = WebhookBatchCompleted
