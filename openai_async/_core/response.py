@@ -15,7 +15,6 @@ import datetime
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import anyio
@@ -60,8 +59,7 @@ def attach_request_id(result: Any, headers: Mapping[str, str]) -> None:
         result._request_id = headers.get("x-request-id")
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitInfo:
+class RateLimitInfo(msgspec.Struct, frozen=True):
     """The ``x-ratelimit-*`` headers of one response, parsed; absent headers are ``None``."""
 
     limit_requests: int | None = None

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Literal
+
+import msgspec
 
 from .headers import retry_after
 
 __all__ = ["RetryPolicy", "retry_after", "retry_delay", "should_retry_status"]
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """How a client retries. Set it per client (``AsyncOpenAI(retry=...)``) or per call (``retry=...``).
 
     Args:
@@ -64,7 +64,11 @@ class RetryPolicy:
 
     def with_retries(self, max_retries: int) -> RetryPolicy:
         """A copy with another retry count."""
-        return self if max_retries == self.max_retries else replace(self, max_retries=max_retries)
+        return (
+            self
+            if max_retries == self.max_retries
+            else msgspec.structs.replace(self, max_retries=max_retries)
+        )
 
 
 _RETRY_STATUSES = frozenset({408, 409, 429})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -48,8 +47,7 @@ FileTypes = FileContent | tuple[str | None, FileContent] | tuple[str | None, Fil
 """A file to upload: a path (streamed from disk), bytes, an open binary file, or (filename, content[, type])."""
 
 
-@dataclass(frozen=True, slots=True)
-class Timeout:
+class Timeout(msgspec.Struct, frozen=True):
     """How long a request may take, in seconds; ``None`` switches a limit off.
 
     Args:
