@@ -155,7 +155,7 @@ def our_tree() -> tuple[dict[str, str], dict[str, Any]]:
         import tomllib
 
         generated = set(tomllib.loads(OUT.read_text(encoding="utf-8")).get("names", {}))
-    table = {n: m for n, m in ours._MODULE_OF.items() if n not in generated}
+    table = {n: m for n, m in ours._table().items() if n not in generated}
     return table, {n: getattr(importlib.import_module(f"openai_async.types.{m}"), n) for n, m in table.items()}
 
 

@@ -149,3 +149,17 @@ def test_request_typeddicts_load_on_first_access() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_types_package_names_every_type_and_star_imports_them() -> None:
+    """``openai_async.types`` lists every type in ``__all__`` and ``dir()`` and loads each from its area module."""
+    import openai_async.types as types_pkg
+
+    namespace: dict[str, Any] = {}
+    exec("from openai_async.types import *", namespace)
+    wanted = {"ChatCompletion", "ResponseStreamEvent", "ChatCompletionMessageParam", "Unknown"}
+    assert wanted <= set(namespace)
+    assert "Response" in dir(types_pkg) and "Response" in types_pkg.__all__
+    assert types_pkg.ChatCompletion.__module__ == "openai_async.types.chat"
+    with pytest.raises(AttributeError, match="NoSuchType"):
+        types_pkg.NoSuchType  # noqa: B018
