@@ -1,7 +1,8 @@
 """``multipart/form-data`` bodies, rebuilt for every attempt so that a retry sends the same bytes.
 
 Files given as paths are opened per attempt and streamed from disk by aiohttp (never read into memory); open
-file objects are rewound to where they stood at the first attempt.
+file objects are rewound to where they stood at the first attempt, and one that cannot be rewound (a pipe) is
+read once and its bytes sent again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class MultipartBody:
     def __init__(self, fields: Mapping[str, Any], file_fields: tuple[str, ...] = ()) -> None:
         self._fields = [(name, value) for name, value in fields.items() if value is not UNSET]
         self._opened: list[IO[bytes]] = []
-        self._positions: dict[int, int] = {}
+        # Per borrowed file: where it stood at the first attempt, or (not seekable) its bytes, read once.
+        self._positions: dict[int, int | bytes] = {}
         for name in file_fields:
             value = fields.get(name, UNSET)
             for item in value if isinstance(value, list) else (value,):
@@ -80,16 +82,30 @@ class MultipartBody:
             f = bytes(content)
         else:
             key = id(content)
-            if hasattr(content, "seek") and hasattr(content, "tell"):
-                if key in self._positions:
-                    content.seek(self._positions[key])
-                else:
-                    self._positions[key] = content.tell()
-            f = _Borrowed(content)
+            kept = self._positions.get(key)
+            if isinstance(kept, bytes):
+                f = kept
+            elif kept is not None:
+                content.seek(kept)
+                f = _Borrowed(content)
+            elif _seekable(content):
+                self._positions[key] = content.tell()
+                f = _Borrowed(content)
+            else:
+                # A pipe or a socket cannot be rewound: read it once, so that a retry sends the same bytes.
+                f = self._positions[key] = bytes(content.read())
             filename = filename or os.path.basename(str(getattr(content, "name", "") or "")) or None
         form.add_field(
             name, f, filename=filename or "upload", content_type=content_type or "application/octet-stream"
         )
+
+
+def _seekable(content: Any) -> bool:
+    """Whether ``content`` can be rewound (a pipe's file object has ``seek`` and ``tell``, which raise)."""
+    try:
+        return bool(content.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _check_file(name: str, value: Any) -> None:
@@ -113,8 +129,3 @@ class _Borrowed(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         return self._inner.read(size)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
