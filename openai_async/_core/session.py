@@ -368,8 +368,10 @@ class Session:
             if limiter is not None:
                 limiter.settle(reply.lease, _usage_tokens(result))
         if raw:
+            # A stream's body is not read here: None, so that .content says so instead of giving b"".
+            body = None if stream else reply.body
             return RawResponse(
-                response, result, reply.body, cast=cast, started=reply.sent, retries_taken=reply.retries
+                response, result, body, cast=cast, started=reply.sent, retries_taken=reply.retries
             )
         return result
 
