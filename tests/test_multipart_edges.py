@@ -106,3 +106,28 @@ async def test_an_open_file_is_rewound_for_a_retry_from_where_it_stood() -> None
     assert [
         [(name, filename, value) for name, filename, value in sent if name == "file"] for sent in parts
     ] == [[("file", "upload", b"body-bytes")]] * 2
+
+
+class _ReadOnly:
+    """A file-like object that can only be read (a decompressor, a generator adapter): no seek, tell or seekable."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._data) if size is None or size < 0 else size
+        chunk, self._data = self._data[:end], self._data[end:]
+        return chunk
+
+
+async def test_a_read_only_file_like_object_is_uploaded_and_sent_again_on_a_retry() -> None:
+    """An object with only read() is accepted as a file; a retry sends the same bytes again."""
+    parts: list[list[Part]] = []
+    app = routes(("POST", "/v1/audio/transcriptions", recording(parts, fail_first=True)))
+    with anyio.fail_after(10):
+        async with serve(app) as url:
+            async with AsyncOpenAI(api_key="sk-test", base_url=url, retry=RetryPolicy.instant()) as client:
+                await client.audio.transcriptions.create(file=_ReadOnly(b"chunked audio"), model="whisper-1")  # type: ignore[arg-type]
+    assert [[(name, value) for name, filename, value in sent if filename] for sent in parts] == [
+        [("file", b"chunked audio")]
+    ] * 2
