@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import random
 from typing import Any
 
+import anyio
 import msgspec
 import pytest
 from aiohttp import web
@@ -16,6 +19,7 @@ from openai_async._helpers.structured import ParsedResponse, function_tool
 from openai_async.types import Unknown
 from openai_async.types.responses import Response, ResponseOutputItemAddedEvent
 
+from ._drip import SDKS, make_client, sse_handler
 from ._server import routes, serve
 
 pytestmark = pytest.mark.anyio
@@ -421,3 +425,72 @@ async def test_stream_loop_gives_the_events_of_handle() -> None:
         event = state.handle(decode(_encode(e), EVENT_TYPE))  # the client's lenient decode
         want.append(_arrival_view(event, state.sequence_number))
     assert got == want
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_delta_snapshots_survive_copies_and_pickles(sdk: str) -> None:
+    """A text delta's snapshot (the text so far) is the same on its copy, deep copy and unpickled twin."""
+    events, final = make_events("abcdefghij" * 3, seed=2)
+    with anyio.fail_after(10):
+        async with serve(app_for(events, final)) as url, make_client(sdk, url) as client:
+            async with client.responses.stream(model="m", input="x") as stream:
+                deltas = [e async for e in stream if e.type == "response.output_text.delta"]
+    event = deltas[2]
+    expected = "".join(d.delta for d in deltas[:3])
+    assert event.snapshot == expected
+    for twin in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):
+        assert twin.snapshot == expected and twin.delta == event.delta
+
+
+async def test_events_read_one_at_a_time_and_the_stream_as_a_context_manager() -> None:
+    """``await anext(stream)`` gives the next event; the stream shows its response id and request id, and is an
+    ``async with`` block itself (leaving it closes the connection)."""
+    events, final = make_events("hello", seed=3)
+    with anyio.fail_after(10):
+        async with serve(app_for(events, final)) as url, client_for(url) as client:
+            async with client.responses.stream(model="m", input="x") as stream:
+                assert stream.response_id is None
+                first = await anext(stream)
+                assert first.type == "response.created" and stream.response_id == "resp_1"
+                assert repr(stream) == "<ResponseStream request_id='req_resp'>"
+                async with stream as same:
+                    assert same is stream
+                    assert (await anext(stream)).type == "response.in_progress"
+                assert stream.response.closed
+
+
+async def test_a_stream_ended_by_done_without_a_final_event_has_no_final_response() -> None:
+    """A stream that ends with ``[DONE]`` but no response.completed: get_final_response() raises APIError."""
+    events, _ = make_events("cut", seed=4)
+    head = [(e["type"], e) for e in events[:5]]
+    app = routes(("POST", "/v1/responses", sse_handler(head, done=True)))
+    with anyio.fail_after(10):
+        async with serve(app) as url, client_for(url) as client:
+            async with client.responses.stream(model="m", input="x") as stream:
+                with pytest.raises(APIError, match="ended without a response.completed event"):
+                    await stream.get_final_response()
+
+
+async def test_cancel_a_background_response_from_its_stream() -> None:
+    """``await stream.cancel()`` before response.created raises APIError (no id yet); after it, it cancels the
+    response (POST /responses/{id}/cancel), closes the stream and returns the cancelled Response."""
+    events, final = make_events("long answer", seed=5)
+    cancelled: list[str] = []
+
+    async def cancel(request: web.Request) -> web.Response:
+        cancelled.append(request.match_info["id"])
+        return web.json_response({**final, "status": "cancelled"})
+
+    app = app_for(events, final)
+    app.router.add_route("POST", "/v1/responses/{id}/cancel", cancel)
+    with anyio.fail_after(10):
+        async with serve(app) as url, client_for(url) as client:
+            async with client.responses.stream(model="m", input="x", background=True) as stream:
+                with pytest.raises(APIError, match="No response id to cancel yet"):
+                    await stream.cancel()
+            async with client.responses.stream(model="m", input="x", background=True) as stream:
+                await anext(stream)
+                response = await stream.cancel()
+                assert stream.response.closed
+    assert cancelled == ["resp_1"]
+    assert response.status == "cancelled" and response.id == "resp_1"

@@ -46,32 +46,52 @@ __all__ = [
 T = TypeVar("T")
 
 
-class ResponseTextDeltaEvent(_r.ResponseTextDeltaEvent, tag="response.output_text.delta"):
-    """``response.output_text.delta`` with ``snapshot``."""
+class _Snapshotted:
+    """``snapshot`` of a delta event: the text so far, read from the stream helper's fragments (``_aux_``).
+
+    A copy or a pickle of the event keeps it (as text): ``_aux_`` is a slot, which ``BaseModel``'s copy and pickle
+    leave behind. Strictly private.
+    """
+
+    __slots__ = ()
 
     @property
     def snapshot(self) -> str:
-        """The text of this content part up to and including this delta."""
+        """The text so far: of this content part, or of this call's arguments, up to and including this delta."""
         state = getattr(self, "_aux_", None)  # set by the stream helper
         if state is None:
-            return self.delta or ""
+            return self.delta or ""  # type: ignore[attr-defined]
         parts, n = state
         return parts.text(n)  # type: ignore[no-any-return]
+
+    def __copy__(self) -> Any:
+        return _with_snapshot(super().__copy__(), self.snapshot)  # type: ignore[misc]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        reduced: Any = super().__reduce__()  # BaseModel's: (rebuild, args)
+        return (_rebuilt_with_snapshot, (reduced[0], reduced[1], self.snapshot))
+
+
+def _with_snapshot(event: Any, text: str) -> Any:
+    parts = _Parts()
+    parts.append(text)
+    event._aux_ = (parts, 1)
+    return event
+
+
+def _rebuilt_with_snapshot(rebuild: Callable[..., Any], args: tuple[Any, ...], text: str) -> Any:
+    """Unpickle (or deep-copy) a delta event with its snapshot. Strictly private."""
+    return _with_snapshot(rebuild(*args), text)
+
+
+class ResponseTextDeltaEvent(_Snapshotted, _r.ResponseTextDeltaEvent, tag="response.output_text.delta"):
+    """``response.output_text.delta`` with ``snapshot``: the text of this content part so far."""
 
 
 class ResponseFunctionCallArgumentsDeltaEvent(
-    _r.ResponseFunctionCallArgumentsDeltaEvent, tag="response.function_call_arguments.delta"
+    _Snapshotted, _r.ResponseFunctionCallArgumentsDeltaEvent, tag="response.function_call_arguments.delta"
 ):
-    """``response.function_call_arguments.delta`` with ``snapshot``."""
-
-    @property
-    def snapshot(self) -> str:
-        """The call's arguments up to and including this delta."""
-        state = getattr(self, "_aux_", None)  # set by the stream helper
-        if state is None:
-            return self.delta or ""
-        parts, n = state
-        return parts.text(n)  # type: ignore[no-any-return]
+    """``response.function_call_arguments.delta`` with ``snapshot``: the call's arguments so far."""
 
 
 class ResponseTextDoneEvent(_r.ResponseTextDoneEvent, Generic[T], tag="response.output_text.done"):
