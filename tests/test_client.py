@@ -74,3 +74,11 @@ def test_all_is_sorted_and_complete() -> None:
     assert names == sorted(names, key=lambda n: (not n.isupper(), n))
     for name in names:
         assert hasattr(openai_async, name)
+
+
+def test_namespaces_print_their_name_only() -> None:
+    """A resource namespace prints as its class name, nothing of the client's configuration (no key)."""
+    client = AsyncOpenAI(api_key="sk-very-secret-value")
+    assert repr(client.files) == "<Files>"
+    assert repr(client.chat.completions) == "<Completions>"
+    assert "sk-very-secret" not in repr(client.with_raw_response.files)

@@ -273,6 +273,21 @@ async def test_post_with_cast_to_httpx_response_as_the_readme(sdk: str) -> None:
 
 
 @pytest.mark.parametrize("sdk", SDKS)
+async def test_cast_to_httpx_response_of_an_unusual_success_status(sdk: str) -> None:
+    """cast_to=httpx2.Response on a 299 answer: is_success is true and the reason phrase is empty, as in httpx."""
+
+    async def odd(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True}, status=299)
+
+    app = web.Application()
+    app.router.add_route("GET", "/v1/odd", odd)
+    async with serve(app) as url, make_client(sdk, url) as client:
+        response = await client.get("/odd", cast_to=httpx2.Response)
+    assert (response.status_code, response.is_success, response.reason_phrase) == (299, True, "")
+    assert response.json() == {"ok": True}
+
+
+@pytest.mark.parametrize("sdk", SDKS)
 @pytest.mark.parametrize("verb", ["get", "post", "put", "patch", "delete"])
 async def test_generic_verbs_take_the_official_options_dict(sdk: str, verb: str) -> None:
     """client.<verb>(path, cast_to=dict, options={"headers", "params", "max_retries"}) sends them and decodes."""

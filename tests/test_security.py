@@ -162,7 +162,7 @@ async def test_header_injection_is_refused_before_sending(where: str, value: str
 # -- path parameters -------------------------------------------------------------------------------------------
 
 REFUSED_BY_BOTH = [".", "..", None, ""]
-REFUSED_BY_US = ["%2e", "%2e%2e", "%2E%2e", ".%2E", "%2E.", "%252e%252e"]
+REFUSED_BY_US = ["%2e", "%2e%2e", "%2E%2e", ".%2E", "%2E.", "%252e%252e", "%2525252e%2525252e"]
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -180,13 +180,30 @@ async def test_dot_segments_none_and_empty_are_refused_by_both(sdk: str, value: 
 
 @pytest.mark.parametrize("value", REFUSED_BY_US)
 async def test_percent_encoded_dot_segments_are_refused(value: str) -> None:
-    """ "%2e%2e" and friends (also double-encoded) are refused too, so no proxy can decode them into "..";
+    """ "%2e%2e" and friends (also encoded up to four times over) are refused too, so no proxy can decode them into "..";
     the official SDK sends them escaped."""
     async with recorded(DELETED) as (rec, url), make_client("ours", url) as client:
         with pytest.raises(ValueError, match="thread_id"):
             await client.beta.threads.messages.delete("msg_1", thread_id=value)
         with pytest.raises(ValueError, match="message_id"):
             await client.beta.threads.messages.delete(value, thread_id="t")
+    assert rec.seen == []
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+async def test_a_numeric_path_parameter_is_sent_as_its_text(sdk: str) -> None:
+    """models.retrieve(7) fetches /models/7: a path parameter that is not a str is sent as its text."""
+    async with recorded(MODEL) as (rec, url), make_client(sdk, url) as client:
+        model = await client.models.retrieve(7)  # type: ignore[arg-type]
+    assert model.id == "m"
+    assert [(method, path) for method, path, _ in rec.seen] == [("GET", "/v1/models/7")]
+
+
+async def test_an_empty_header_name_is_refused_before_sending() -> None:
+    """extra_headers={"": "x"} raises TypeError saying header names must be non-empty strings; nothing is sent."""
+    async with recorded() as (rec, url), make_client("ours", url) as client:
+        with pytest.raises(TypeError, match="header names must be non-empty strings"):
+            await client.models.list(extra_headers={"": "x"})
     assert rec.seen == []
 
 

@@ -135,11 +135,6 @@ class RequestOptions(TypedDict, total=False):
     """The Idempotency-Key sent with every attempt of a POST (default: a random one per call)."""
 
 
-def is_given(value: Any) -> bool:
-    """True when ``value`` is not the UNSET sentinel."""
-    return value is not UNSET
-
-
 def listed(value: Any) -> Any:
     """An iterable argument (``tools=(t for t in ...)``) as a list, read once, so that it can be sent and also
     looked at again (the helpers parse tool calls against ``tools``); UNSET, lists and mappings pass through."""
