@@ -236,3 +236,26 @@ async def test_moderation_categories_read_by_the_official_attribute_names(sdk: s
     (first,) = moderation.results
     assert first.categories.violence_graphic is True
     assert first.category_scores.self_harm_intent == 0.5
+
+
+async def test_map_values_of_an_unexpected_type_are_kept_as_sent() -> None:
+    """A string map (``metadata``) holding a number and a null, and a JSON-schema object sent as a number, are kept
+    as the server sent them: as attributes, in ``to_dict()`` and in a JSON dump."""
+    body = {
+        **RESPONSE,
+        "metadata": {"team": 1, "note": None},
+        "text": {"format": {"type": "json_schema", "name": "x", "schema": 5}},
+    }
+    app = routes(("GET", "/v1/responses/resp_1", body_handler(body)))
+    with anyio.fail_after(10):
+        async with serve(app) as url, make_client("ours", url) as client:
+            response = await client.responses.retrieve("resp_1")
+    assert response.metadata == {"team": 1, "note": None}
+    assert response.text.format.name == "x" and response.text.format.schema == 5
+    assert response.to_dict()["metadata"] == body["metadata"] and response.to_dict()["text"] == body["text"]
+    assert msgspec.json.decode(
+        response.model_dump_json(include={"metadata", "text"}, exclude_unset=True)
+    ) == {
+        "metadata": {"team": 1, "note": None},
+        "text": {"format": {"type": "json_schema", "name": "x", "schema": 5}},
+    }
