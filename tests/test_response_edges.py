@@ -43,7 +43,7 @@ def _ours(url: str) -> AsyncOpenAI:
 
 
 @pytest.mark.parametrize("sdk", SDKS)
-async def test_raw_response_gives_http_version_closed_state_and_parses_to_text_or_bytes(sdk: str) -> None:
+async def test_raw_response_gives_http_version_closed_state_and_parses_to_text(sdk: str) -> None:
     """with_raw_response: http_version is HTTP/1.1, the body is read (is_closed), parse(to=str) is the body text."""
     app = routes(("POST", "/v1/chat/completions", body_handler(COMPLETION)))
     with anyio.fail_after(10):
