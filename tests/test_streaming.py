@@ -284,3 +284,26 @@ async def test_dropped_streams_give_the_connection_back_without_async_with() -> 
                     async for c in s:
                         got.append(c.n)
             assert got == [0, 1, 2], drop.__name__
+
+
+async def test_a_stream_answered_with_broken_json_raises_with_the_text() -> None:
+    """A stream request answered with a body that opens like JSON but is not (cut, or a proxy's mangled page)
+    raises APIError saying events were expected, with the text as the body."""
+    async with serve(sse_app([b'{"error": {"message": "over'])) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        with pytest.raises(
+            APIError, match="answered a stream request with a JSON body instead of events"
+        ) as caught:
+            async for _ in stream:
+                pass
+    assert caught.value.body == '{"error": {"message": "over'
+
+
+async def test_until_done_reads_to_the_end_and_the_stream_prints_its_status() -> None:
+    """``await stream.until_done()`` reads every event and gives the connection back; the repr shows the status
+    and request id."""
+    async with serve(sse_app([events(3), b"data: [DONE]\n\n"])) as url, client_for(url) as client:
+        stream = await client.post("/s", body={}, stream=True, stream_cls=Chunk)
+        assert repr(stream) == "<AsyncStream [200] request_id='req_s'>"
+        await stream.until_done()
+        assert stream.response.closed
