@@ -1330,11 +1330,9 @@ def _call(mod: _Module, o: Operation, streaming: bool) -> list[str]:
     if streaming:
         call_args += ["stream=stream is True", f"stream_cls={o.stream_event}"]
     call_args.append("options=options")
-    opening = (
-        "        await self._client._request("
-        if o.returns == "None"
-        else "        return await self._client._request("
-    )
+    # Always returned, None included: the raw and streaming views of a method give what ``_request`` gives
+    # them (the response), whatever the method itself returns.
+    opening = "        return await self._client._request("
     return [*pre, *_wrap(opening, call_args)]
 
 

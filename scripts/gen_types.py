@@ -235,7 +235,9 @@ ANY = ("any",)
 NONE = ("none",)
 STR = ("prim", "str")
 DICT_ANY = ("dict", ANY)
-_RESERVED_FIELDS = {"to_dict", "to_json", "model_dump", "model_dump_json", "output_text"}
+# Names of ``BaseModel``'s own API (and ``schema``, which the official SDK's pydantic models reserve), taken by a
+# field only with a trailing ``_``.
+_RESERVED_FIELDS = {"to_dict", "to_json", "model_dump", "model_dump_json", "output_text", "schema"}
 
 
 def _camel(text: str) -> str:
@@ -243,12 +245,22 @@ def _camel(text: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in parts if p)
 
 
-def field_name(wire: str) -> str:
-    """Python attribute for a wire field name: verbatim when possible, else sanitised + trailing ``_``."""
+def field_name(wire: str, schema_name: str | None = None, overrides: dict[str, str] | None = None) -> str:
+    """Python attribute for a wire field name, as the official SDK names it.
+
+    Verbatim when possible; other characters become ``_`` (``violence/graphic`` -> ``violence_graphic``,
+    ``api_key.created`` -> ``api_key_created``); ``model_...`` becomes ``api_model_...`` (pydantic reserves the
+    prefix, so the official models rename it); a keyword, a leading underscore or a name of ``BaseModel``'s API
+    gets a trailing ``_``. ``[types.field_names]`` in overrides.toml names the exceptions (``Schema.property``).
+    """
+    if overrides and f"{schema_name}.{wire}" in overrides:
+        return overrides[f"{schema_name}.{wire}"]
     name = re.sub(r"\W", "_", wire)
     if name[:1].isdigit():
         name = f"f_{name}"
-    if name != wire or keyword.iskeyword(name) or name.startswith("_") or name in _RESERVED_FIELDS:
+    if name.startswith("model_"):
+        name = f"api_{name}"
+    if keyword.iskeyword(name) or name.startswith("_") or name in _RESERVED_FIELDS:
         name = f"{name.lstrip('_') or 'field'}_"
         if keyword.iskeyword(name):  # pragma: no cover - no keyword ends in "_"
             name += "_"
@@ -460,6 +472,7 @@ class Builder:
             for sub in cd.sub_names:
                 self.sub_parent[sub] = cname
         patches = self.ov.get("field_schemas", {})
+        names: dict[str, str] = self.ov.get("field_names", {})
         for wire, ps in (s.get("properties") or {}).items():
             if tag and wire == cd.tag_field:
                 continue
@@ -468,12 +481,18 @@ class Builder:
             comment = _first_sentence(ps.get("description") if isinstance(ps, dict) else None)
             if not comment and isinstance(ps, dict) and "$ref" not in ps:
                 comment = _first_sentence(self.deref(ps).get("description") if isinstance(ps, dict) else None)
-            cd.fields.append((field_name(wire), wire, ir, comment))
+            cd.fields.append((field_name(wire, schema_name or cname, names), wire, ir, comment))
         for key, ps in self.ov.get("extra_fields", {}).items():
             owner, _, wire = key.partition(".")
             if owner == schema_name and wire not in (s.get("properties") or {}):
                 ir = self.ir(ps, cname + _camel(wire), area)
-                cd.fields.append((field_name(wire), wire, ir, _first_sentence(ps.get("description"))))
+                cd.fields.append(
+                    (field_name(wire, schema_name or cname, names), wire, ir, _first_sentence(ps.get("description")))
+                )
+        taken = [f[0] for f in cd.fields]
+        for i, (pyname, wire, ir, comment) in enumerate(cd.fields):
+            if taken.count(pyname) > 1 and pyname != wire:  # two wire names sanitised alike: the renamed one yields
+                cd.fields[i] = (pyname + "_", wire, ir, comment)
         mark_required(cd, s)
         # The official models' field order: required first, ``id`` leading, then by name. Dumps then list keys
         # as the official SDK's do, and decoding is faster than in the spec's order: msgspec finds each JSON key

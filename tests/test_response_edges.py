@@ -132,27 +132,17 @@ async def test_a_binary_response_is_an_async_context_manager() -> None:
 # -- with_streaming_response -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "sdk",
-    [
-        "official",
-        pytest.param(
-            "ours",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: scripts/gen_resources.py emits `await` without `return` for methods returning None "
-                "(responses.delete, containers.delete, containers.files.delete, realtime.calls.*), so "
-                "with_raw_response/with_streaming_response of them give None",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("sdk", SDKS)
 async def test_raw_response_of_a_bodiless_result_parses_to_none(sdk: str) -> None:
-    """with_raw_response.delete(...) on a method returning nothing gives the HTTP response; parse() gives None."""
+    """with_raw_response / with_streaming_response of a method returning nothing give the HTTP response; parse()
+    gives None."""
     app = routes(("DELETE", "/v1/responses/resp_1", body_handler(b"", content_type="application/json")))
     with anyio.fail_after(10):
         async with serve(app) as url, make_client(sdk, url) as client:
             raw = await client.responses.with_raw_response.delete("resp_1")
+            async with client.responses.with_streaming_response.delete("resp_1") as streamed:
+                assert streamed.status_code == 200
+                assert await streamed.parse() is None
     assert raw.status_code == 200
     assert raw.parse() is None
 

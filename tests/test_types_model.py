@@ -75,15 +75,15 @@ def test_classes_live_at_their_public_module() -> None:
 
 def test_to_dict_and_to_json_drop_unset_fields_and_use_wire_names() -> None:
     """``to_dict``/``to_json`` give the wire shape without unset fields; ``model_dump`` has every field by name."""
-    log = AuditLog(id="log_1", api_key_created_=None)
+    log = AuditLog(id="log_1", api_key_created=None)
     assert log.to_dict() == {"id": "log_1"}
     log = decode(b'{"id": "log_1", "api_key.created": {"id": "key_1"}}', AuditLog)
-    assert log.api_key_created_ is not None and log.api_key_created_.id == "key_1"
+    assert log.api_key_created is not None and log.api_key_created.id == "key_1"
     assert log.to_dict() == {"id": "log_1", "api_key.created": {"id": "key_1"}}
     assert msgspec.json.decode(log.to_json()) == log.to_dict()
     assert log.to_json(indent=None) == '{"id":"log_1","api_key.created":{"id":"key_1"}}'
     dumped = log.model_dump()
-    assert dumped["id"] == "log_1" and dumped["api_key_created_"] == {"id": "key_1", "data": None}
+    assert dumped["id"] == "log_1" and dumped["api_key_created"] == {"id": "key_1", "data": None}
     assert dumped["actor"] is None and len(dumped) == len(AuditLog.__struct_fields__)
     assert log.model_dump(exclude_unset=True, by_alias=True) == log.to_dict()
     assert msgspec.json.decode(log.model_dump_json()) == dumped

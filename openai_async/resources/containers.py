@@ -129,7 +129,7 @@ class Containers(APIResource):
         Args:
             container_id: The ID of the container to delete.
         """
-        await self._client._request(
+        return await self._client._request(
             "DELETE",
             f"/containers/{path_segment(container_id, 'container_id')}",
             cast=None,
@@ -214,7 +214,7 @@ class Files(APIResource):
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete Container File. See https://platform.openai.com/docs/api-reference/containers/delete"""
-        await self._client._request(
+        return await self._client._request(
             "DELETE",
             f"/containers/{path_segment(container_id, 'container_id')}/files/{path_segment(file_id, 'file_id')}",
             cast=None,

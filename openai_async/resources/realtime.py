@@ -134,7 +134,7 @@ class Calls(APIResource):
             max_output_tokens: Maximum number of output tokens for a single assistant response, inclusive of tool calls.
             truncation: When the number of tokens in a conversation exceeds the model's input token limit, the conversation be trun...
         """
-        await self._client._request(
+        return await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/accept",
             body=_AcceptRealtimeCallBody(
@@ -167,7 +167,7 @@ class Calls(APIResource):
         Args:
             call_id: The identifier for the call.
         """
-        await self._client._request(
+        return await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/hangup",
             cast=None,
@@ -187,7 +187,7 @@ class Calls(APIResource):
             call_id: The identifier for the call provided in the `realtime.call.incoming` webhook.
             target_uri: URI that should appear in the SIP Refer-To header.
         """
-        await self._client._request(
+        return await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/refer",
             body=_ReferRealtimeCallBody(target_uri=target_uri),
@@ -208,7 +208,7 @@ class Calls(APIResource):
             call_id: The identifier for the call provided in the `realtime.call.incoming` webhook.
             status_code: SIP response code to send back to the caller.
         """
-        await self._client._request(
+        return await self._client._request(
             "POST",
             f"/realtime/calls/{path_segment(call_id, 'call_id')}/reject",
             body=_RejectRealtimeCallBody(status_code=status_code),

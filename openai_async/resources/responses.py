@@ -409,7 +409,7 @@ class Responses(ResponsesHelpers, APIResource):
         Args:
             response_id: The ID of the response to delete.
         """
-        await self._client._request(
+        return await self._client._request(
             "DELETE",
             f"/responses/{path_segment(response_id, 'response_id')}",
             cast=None,

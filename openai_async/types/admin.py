@@ -667,62 +667,62 @@ class AuditLog(BaseModel):
     effective_at: int = _REQUIRED  # The Unix timestamp (in seconds) of the event.
     type: AuditLogEventType = _REQUIRED
     actor: AuditLogActor | AuditLogActor_ApiKey | None = None
-    api_key_created_: AuditLogApiKeyCreated | None = msgspec.field(default=None, name="api_key.created")  # The details for events with this `type`.
-    api_key_deleted_: AuditLogApiKeyDeleted | None = msgspec.field(default=None, name="api_key.deleted")  # The details for events with this `type`.
-    api_key_updated_: AuditLogApiKeyUpdated | None = msgspec.field(default=None, name="api_key.updated")  # The details for events with this `type`.
-    certificate_created_: AuditLogCertificateCreated | None = msgspec.field(default=None, name="certificate.created")  # The details for events with this `type`.
-    certificate_deleted_: AuditLogCertificateDeleted | None = msgspec.field(default=None, name="certificate.deleted")  # The details for events with this `type`.
-    certificate_updated_: AuditLogCertificateUpdated | None = msgspec.field(default=None, name="certificate.updated")  # The details for events with this `type`.
-    certificates_activated_: AuditLogCertificatesActivated | None = msgspec.field(default=None, name="certificates.activated")  # The details for events with this `type`.
-    certificates_deactivated_: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
-    checkpoint_permission_created_: AuditLogCheckpointPermissionCreated | None = msgspec.field(default=None, name="checkpoint.permission.created")  # The project and fine-tuned model checkpoint that the checkpoint permission was created for.
-    checkpoint_permission_deleted_: AuditLogCheckpointPermissionDeleted | None = msgspec.field(default=None, name="checkpoint.permission.deleted")  # The details for events with this `type`.
-    external_key_registered_: AuditLogExternalKeyRegistered | None = msgspec.field(default=None, name="external_key.registered")  # The details for events with this `type`.
-    external_key_removed_: AuditLogExternalKeyRemoved | None = msgspec.field(default=None, name="external_key.removed")  # The details for events with this `type`.
-    group_created_: AuditLogGroupCreated | None = msgspec.field(default=None, name="group.created")  # The details for events with this `type`.
-    group_deleted_: AuditLogGroupDeleted | None = msgspec.field(default=None, name="group.deleted")  # The details for events with this `type`.
-    group_updated_: AuditLogGroupUpdated | None = msgspec.field(default=None, name="group.updated")  # The details for events with this `type`.
-    invite_accepted_: AuditLogInviteAccepted | None = msgspec.field(default=None, name="invite.accepted")  # The details for events with this `type`.
-    invite_deleted_: AuditLogInviteDeleted | None = msgspec.field(default=None, name="invite.deleted")  # The details for events with this `type`.
-    invite_sent_: AuditLogInviteSent | None = msgspec.field(default=None, name="invite.sent")  # The details for events with this `type`.
-    ip_allowlist_config_activated_: AuditLogIpAllowlistConfigActivated | None = msgspec.field(default=None, name="ip_allowlist.config.activated")  # The details for events with this `type`.
-    ip_allowlist_config_deactivated_: AuditLogIpAllowlistConfigDeactivated | None = msgspec.field(default=None, name="ip_allowlist.config.deactivated")  # The details for events with this `type`.
-    ip_allowlist_created_: AuditLogIpAllowlistCreated | None = msgspec.field(default=None, name="ip_allowlist.created")  # The details for events with this `type`.
-    ip_allowlist_deleted_: AuditLogIpAllowlistDeleted | None = msgspec.field(default=None, name="ip_allowlist.deleted")  # The details for events with this `type`.
-    ip_allowlist_updated_: AuditLogIpAllowlistUpdated | None = msgspec.field(default=None, name="ip_allowlist.updated")  # The details for events with this `type`.
-    login_failed_: AuditLogLoginFailed | None = msgspec.field(default=None, name="login.failed")  # The details for events with this `type`.
-    login_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="login.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
-    logout_failed_: AuditLogLogoutFailed | None = msgspec.field(default=None, name="logout.failed")  # The details for events with this `type`.
-    logout_succeeded_: dict[str, Any] | None = msgspec.field(default=None, name="logout.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
-    organization_updated_: AuditLogOrganizationUpdated | None = msgspec.field(default=None, name="organization.updated")  # The details for events with this `type`.
+    api_key_created: AuditLogApiKeyCreated | None = msgspec.field(default=None, name="api_key.created")  # The details for events with this `type`.
+    api_key_deleted: AuditLogApiKeyDeleted | None = msgspec.field(default=None, name="api_key.deleted")  # The details for events with this `type`.
+    api_key_updated: AuditLogApiKeyUpdated | None = msgspec.field(default=None, name="api_key.updated")  # The details for events with this `type`.
+    certificate_created: AuditLogCertificateCreated | None = msgspec.field(default=None, name="certificate.created")  # The details for events with this `type`.
+    certificate_deleted: AuditLogCertificateDeleted | None = msgspec.field(default=None, name="certificate.deleted")  # The details for events with this `type`.
+    certificate_updated: AuditLogCertificateUpdated | None = msgspec.field(default=None, name="certificate.updated")  # The details for events with this `type`.
+    certificates_activated: AuditLogCertificatesActivated | None = msgspec.field(default=None, name="certificates.activated")  # The details for events with this `type`.
+    certificates_deactivated: AuditLogCertificatesDeactivated | None = msgspec.field(default=None, name="certificates.deactivated")  # The details for events with this `type`.
+    checkpoint_permission_created: AuditLogCheckpointPermissionCreated | None = msgspec.field(default=None, name="checkpoint.permission.created")  # The project and fine-tuned model checkpoint that the checkpoint permission was created for.
+    checkpoint_permission_deleted: AuditLogCheckpointPermissionDeleted | None = msgspec.field(default=None, name="checkpoint.permission.deleted")  # The details for events with this `type`.
+    external_key_registered: AuditLogExternalKeyRegistered | None = msgspec.field(default=None, name="external_key.registered")  # The details for events with this `type`.
+    external_key_removed: AuditLogExternalKeyRemoved | None = msgspec.field(default=None, name="external_key.removed")  # The details for events with this `type`.
+    group_created: AuditLogGroupCreated | None = msgspec.field(default=None, name="group.created")  # The details for events with this `type`.
+    group_deleted: AuditLogGroupDeleted | None = msgspec.field(default=None, name="group.deleted")  # The details for events with this `type`.
+    group_updated: AuditLogGroupUpdated | None = msgspec.field(default=None, name="group.updated")  # The details for events with this `type`.
+    invite_accepted: AuditLogInviteAccepted | None = msgspec.field(default=None, name="invite.accepted")  # The details for events with this `type`.
+    invite_deleted: AuditLogInviteDeleted | None = msgspec.field(default=None, name="invite.deleted")  # The details for events with this `type`.
+    invite_sent: AuditLogInviteSent | None = msgspec.field(default=None, name="invite.sent")  # The details for events with this `type`.
+    ip_allowlist_config_activated: AuditLogIpAllowlistConfigActivated | None = msgspec.field(default=None, name="ip_allowlist.config.activated")  # The details for events with this `type`.
+    ip_allowlist_config_deactivated: AuditLogIpAllowlistConfigDeactivated | None = msgspec.field(default=None, name="ip_allowlist.config.deactivated")  # The details for events with this `type`.
+    ip_allowlist_created: AuditLogIpAllowlistCreated | None = msgspec.field(default=None, name="ip_allowlist.created")  # The details for events with this `type`.
+    ip_allowlist_deleted: AuditLogIpAllowlistDeleted | None = msgspec.field(default=None, name="ip_allowlist.deleted")  # The details for events with this `type`.
+    ip_allowlist_updated: AuditLogIpAllowlistUpdated | None = msgspec.field(default=None, name="ip_allowlist.updated")  # The details for events with this `type`.
+    login_failed: AuditLogLoginFailed | None = msgspec.field(default=None, name="login.failed")  # The details for events with this `type`.
+    login_succeeded: dict[str, Any] | None = msgspec.field(default=None, name="login.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
+    logout_failed: AuditLogLogoutFailed | None = msgspec.field(default=None, name="logout.failed")  # The details for events with this `type`.
+    logout_succeeded: dict[str, Any] | None = msgspec.field(default=None, name="logout.succeeded")  # This event has no additional fields beyond the standard audit log attributes.
+    organization_updated: AuditLogOrganizationUpdated | None = msgspec.field(default=None, name="organization.updated")  # The details for events with this `type`.
     project: AuditLogProject | None = None  # The project that the action was scoped to.
-    project_archived_: AuditLogProjectArchived | None = msgspec.field(default=None, name="project.archived")  # The details for events with this `type`.
-    project_created_: AuditLogProjectCreated | None = msgspec.field(default=None, name="project.created")  # The details for events with this `type`.
-    project_deleted_: AuditLogProjectDeleted | None = msgspec.field(default=None, name="project.deleted")  # The details for events with this `type`.
-    project_updated_: AuditLogProjectUpdated | None = msgspec.field(default=None, name="project.updated")  # The details for events with this `type`.
-    rate_limit_deleted_: AuditLogRateLimitDeleted | None = msgspec.field(default=None, name="rate_limit.deleted")  # The details for events with this `type`.
-    rate_limit_updated_: AuditLogRateLimitUpdated | None = msgspec.field(default=None, name="rate_limit.updated")  # The details for events with this `type`.
-    role_assignment_created_: AuditLogRoleAssignmentCreated | None = msgspec.field(default=None, name="role.assignment.created")  # The details for events with this `type`.
-    role_assignment_deleted_: AuditLogRoleAssignmentDeleted | None = msgspec.field(default=None, name="role.assignment.deleted")  # The details for events with this `type`.
-    role_bound_to_resource_: AuditLogRoleBoundToResource | None = msgspec.field(default=None, name="role.bound_to_resource")  # The details for events with this `type`.
-    role_created_: AuditLogRoleCreated | None = msgspec.field(default=None, name="role.created")  # The details for events with this `type`.
-    role_deleted_: AuditLogRoleDeleted | None = msgspec.field(default=None, name="role.deleted")  # The details for events with this `type`.
-    role_unbound_from_resource_: AuditLogRoleUnboundFromResource | None = msgspec.field(default=None, name="role.unbound_from_resource")  # The details for events with this `type`.
-    role_updated_: AuditLogRoleUpdated | None = msgspec.field(default=None, name="role.updated")  # The details for events with this `type`.
-    scim_disabled_: AuditLogScimDisabled | None = msgspec.field(default=None, name="scim.disabled")  # The details for events with this `type`.
-    scim_enabled_: AuditLogScimEnabled | None = msgspec.field(default=None, name="scim.enabled")  # The details for events with this `type`.
-    service_account_created_: AuditLogServiceAccountCreated | None = msgspec.field(default=None, name="service_account.created")  # The details for events with this `type`.
-    service_account_deleted_: AuditLogServiceAccountDeleted | None = msgspec.field(default=None, name="service_account.deleted")  # The details for events with this `type`.
-    service_account_updated_: AuditLogServiceAccountUpdated | None = msgspec.field(default=None, name="service_account.updated")  # The details for events with this `type`.
-    user_added_: AuditLogUserAdded | None = msgspec.field(default=None, name="user.added")  # The details for events with this `type`.
-    user_deleted_: AuditLogUserDeleted | None = msgspec.field(default=None, name="user.deleted")  # The details for events with this `type`.
-    user_updated_: AuditLogUserUpdated | None = msgspec.field(default=None, name="user.updated")  # The details for events with this `type`.
-    workload_identity_provider_created_: AuditLogWorkloadIdentityProviderCreated | None = msgspec.field(default=None, name="workload_identity_provider.created")  # The details for events with this `type`.
-    workload_identity_provider_deleted_: AuditLogWorkloadIdentityProviderDeleted | None = msgspec.field(default=None, name="workload_identity_provider.deleted")  # The details for events with this `type`.
-    workload_identity_provider_updated_: AuditLogWorkloadIdentityProviderUpdated | None = msgspec.field(default=None, name="workload_identity_provider.updated")  # The details for events with this `type`.
-    workload_identity_provider_mapping_created_: AuditLogWorkloadIdentityProviderMappingCreated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.created")  # The details for events with this `type`.
-    workload_identity_provider_mapping_deleted_: AuditLogWorkloadIdentityProviderMappingDeleted | None = msgspec.field(default=None, name="workload_identity_provider_mapping.deleted")  # The details for events with this `type`.
-    workload_identity_provider_mapping_updated_: AuditLogWorkloadIdentityProviderMappingUpdated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.updated")  # The details for events with this `type`.
+    project_archived: AuditLogProjectArchived | None = msgspec.field(default=None, name="project.archived")  # The details for events with this `type`.
+    project_created: AuditLogProjectCreated | None = msgspec.field(default=None, name="project.created")  # The details for events with this `type`.
+    project_deleted: AuditLogProjectDeleted | None = msgspec.field(default=None, name="project.deleted")  # The details for events with this `type`.
+    project_updated: AuditLogProjectUpdated | None = msgspec.field(default=None, name="project.updated")  # The details for events with this `type`.
+    rate_limit_deleted: AuditLogRateLimitDeleted | None = msgspec.field(default=None, name="rate_limit.deleted")  # The details for events with this `type`.
+    rate_limit_updated: AuditLogRateLimitUpdated | None = msgspec.field(default=None, name="rate_limit.updated")  # The details for events with this `type`.
+    role_assignment_created: AuditLogRoleAssignmentCreated | None = msgspec.field(default=None, name="role.assignment.created")  # The details for events with this `type`.
+    role_assignment_deleted: AuditLogRoleAssignmentDeleted | None = msgspec.field(default=None, name="role.assignment.deleted")  # The details for events with this `type`.
+    role_bound_to_resource: AuditLogRoleBoundToResource | None = msgspec.field(default=None, name="role.bound_to_resource")  # The details for events with this `type`.
+    role_created: AuditLogRoleCreated | None = msgspec.field(default=None, name="role.created")  # The details for events with this `type`.
+    role_deleted: AuditLogRoleDeleted | None = msgspec.field(default=None, name="role.deleted")  # The details for events with this `type`.
+    role_unbound_from_resource: AuditLogRoleUnboundFromResource | None = msgspec.field(default=None, name="role.unbound_from_resource")  # The details for events with this `type`.
+    role_updated: AuditLogRoleUpdated | None = msgspec.field(default=None, name="role.updated")  # The details for events with this `type`.
+    scim_disabled: AuditLogScimDisabled | None = msgspec.field(default=None, name="scim.disabled")  # The details for events with this `type`.
+    scim_enabled: AuditLogScimEnabled | None = msgspec.field(default=None, name="scim.enabled")  # The details for events with this `type`.
+    service_account_created: AuditLogServiceAccountCreated | None = msgspec.field(default=None, name="service_account.created")  # The details for events with this `type`.
+    service_account_deleted: AuditLogServiceAccountDeleted | None = msgspec.field(default=None, name="service_account.deleted")  # The details for events with this `type`.
+    service_account_updated: AuditLogServiceAccountUpdated | None = msgspec.field(default=None, name="service_account.updated")  # The details for events with this `type`.
+    user_added: AuditLogUserAdded | None = msgspec.field(default=None, name="user.added")  # The details for events with this `type`.
+    user_deleted: AuditLogUserDeleted | None = msgspec.field(default=None, name="user.deleted")  # The details for events with this `type`.
+    user_updated: AuditLogUserUpdated | None = msgspec.field(default=None, name="user.updated")  # The details for events with this `type`.
+    workload_identity_provider_created: AuditLogWorkloadIdentityProviderCreated | None = msgspec.field(default=None, name="workload_identity_provider.created")  # The details for events with this `type`.
+    workload_identity_provider_deleted: AuditLogWorkloadIdentityProviderDeleted | None = msgspec.field(default=None, name="workload_identity_provider.deleted")  # The details for events with this `type`.
+    workload_identity_provider_updated: AuditLogWorkloadIdentityProviderUpdated | None = msgspec.field(default=None, name="workload_identity_provider.updated")  # The details for events with this `type`.
+    workload_identity_provider_mapping_created: AuditLogWorkloadIdentityProviderMappingCreated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.created")  # The details for events with this `type`.
+    workload_identity_provider_mapping_deleted: AuditLogWorkloadIdentityProviderMappingDeleted | None = msgspec.field(default=None, name="workload_identity_provider_mapping.deleted")  # The details for events with this `type`.
+    workload_identity_provider_mapping_updated: AuditLogWorkloadIdentityProviderMappingUpdated | None = msgspec.field(default=None, name="workload_identity_provider_mapping.updated")  # The details for events with this `type`.
 
 
 class CertificateCertificateDetails(BaseModel):
@@ -1262,7 +1262,7 @@ class ProjectModelPermissions(BaseModel):
     """Represents the model allowlist or denylist policy for a project."""
 
     mode: Literal["allow_list", "deny_list"] | str = _REQUIRED  # Whether the project uses an allowlist or a denylist.
-    model_ids: list[str] = _REQUIRED  # The model IDs included in the model permissions policy.
+    api_model_ids: list[str] = msgspec.field(default=_REQUIRED, name="model_ids")  # The model IDs included in the model permissions policy.
     object: Literal["project.model_permissions"] | str = _REQUIRED  # The object type, which is always `project.model_permissions`.
 
 
@@ -1275,7 +1275,7 @@ class ProjectModelPermissionsDeleteResponse(BaseModel):
 
 class ProjectModelPermissionsUpdateRequest(BaseModel):
     mode: Literal["allow_list", "deny_list"] | str = _REQUIRED  # The model permissions mode to apply.
-    model_ids: list[str] = _REQUIRED  # The model IDs included in this permissions policy.
+    api_model_ids: list[str] = msgspec.field(default=_REQUIRED, name="model_ids")  # The model IDs included in this permissions policy.
 
 
 class ProjectRateLimit(BaseModel):

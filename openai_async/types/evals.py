@@ -309,7 +309,7 @@ class EvalCustomDataSourceConfig(BaseModel, tag_field="type", tag="custom"):
     if TYPE_CHECKING:
         type: ClassVar[Literal["custom"]]
     type = "custom"
-    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    schema_: dict[str, Any] = msgspec.field(default=_REQUIRED, name="schema")  # The json schema for the run data source items.
 
 
 class EvalGraderLabelModel(BaseModel, tag_field="type", tag="label_model"):
@@ -331,7 +331,7 @@ class EvalLogsDataSourceConfig(BaseModel, tag_field="type", tag="logs"):
     if TYPE_CHECKING:
         type: ClassVar[Literal["logs"]]
     type = "logs"
-    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    schema_: dict[str, Any] = msgspec.field(default=_REQUIRED, name="schema")  # The json schema for the run data source items.
     metadata: _shared.Metadata | None = None
 
 
@@ -341,7 +341,7 @@ class EvalStoredCompletionsDataSourceConfig(BaseModel, tag_field="type", tag="st
     if TYPE_CHECKING:
         type: ClassVar[Literal["stored_completions"]]
     type = "stored_completions"
-    schema: dict[str, Any] = _REQUIRED  # The json schema for the run data source items.
+    schema_: dict[str, Any] = msgspec.field(default=_REQUIRED, name="schema")  # The json schema for the run data source items.
     metadata: _shared.Metadata | None = None
 
 
@@ -378,7 +378,7 @@ class EvalRunPerModelUsageItem(BaseModel):
     cached_tokens: int = _REQUIRED  # The number of tokens retrieved from cache.
     completion_tokens: int = _REQUIRED  # The number of completion tokens generated.
     invocation_count: int = _REQUIRED  # The number of invocations.
-    model_name: str = _REQUIRED  # The name of the model.
+    run_model_name: str = msgspec.field(default=_REQUIRED, name="model_name")  # The name of the model.
     prompt_tokens: int = _REQUIRED  # The number of prompt tokens used.
     total_tokens: int = _REQUIRED  # The total number of tokens used.
 

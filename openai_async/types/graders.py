@@ -139,17 +139,17 @@ class RunGraderRequest(BaseModel):
     """RunGraderRequest"""
 
     grader: GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti = _REQUIRED  # The grader used for the fine-tuning job.
-    model_sample: str = _REQUIRED  # The model sample to be evaluated.
+    api_model_sample: str = msgspec.field(default=_REQUIRED, name="model_sample")  # The model sample to be evaluated.
     item: dict[str, Any] | None = None  # The dataset item provided to the grader.
 
 
 class RunGraderResponseMetadataErrors(BaseModel):
     formula_parse_error: bool = _REQUIRED
     invalid_variable_error: bool = _REQUIRED
-    model_grader_parse_error: bool = _REQUIRED
-    model_grader_refusal_error: bool = _REQUIRED
-    model_grader_server_error: bool = _REQUIRED
-    model_grader_server_error_details: str | None = _REQUIRED
+    api_model_grader_parse_error: bool = msgspec.field(default=_REQUIRED, name="model_grader_parse_error")
+    api_model_grader_refusal_error: bool = msgspec.field(default=_REQUIRED, name="model_grader_refusal_error")
+    api_model_grader_server_error: bool = msgspec.field(default=_REQUIRED, name="model_grader_server_error")
+    api_model_grader_server_error_details: str | None = msgspec.field(default=_REQUIRED, name="model_grader_server_error_details")
     other_error: bool = _REQUIRED
     python_grader_runtime_error: bool = _REQUIRED
     python_grader_runtime_error_details: str | None = _REQUIRED
@@ -172,7 +172,7 @@ class RunGraderResponseMetadata(BaseModel):
 
 class RunGraderResponse(BaseModel):
     metadata: RunGraderResponseMetadata = _REQUIRED
-    model_grader_token_usage_per_model: dict[str, Any] = _REQUIRED
+    api_model_grader_token_usage_per_model: dict[str, Any] = msgspec.field(default=_REQUIRED, name="model_grader_token_usage_per_model")
     reward: float = _REQUIRED
     sub_rewards: dict[str, Any] = _REQUIRED
 

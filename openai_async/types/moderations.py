@@ -65,54 +65,54 @@ class CreateModerationResponseResultsItemCategories(BaseModel):
     """A list of the categories, and whether they are flagged or not."""
 
     harassment: bool = _REQUIRED  # Content that expresses, incites, or promotes harassing language towards any target.
-    harassment_threatening_: bool = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # Harassment content that also includes violence or serious harm towards any target.
+    harassment_threatening: bool = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # Harassment content that also includes violence or serious harm towards any target.
     hate: bool = _REQUIRED  # Content that expresses, incites, or promotes hate based on race, gender, ethnicity, religion, nat...
-    hate_threatening_: bool = msgspec.field(default=_REQUIRED, name="hate/threatening")  # Hateful content that also includes violence or serious harm towards the targeted group based on r...
+    hate_threatening: bool = msgspec.field(default=_REQUIRED, name="hate/threatening")  # Hateful content that also includes violence or serious harm towards the targeted group based on r...
     illicit: bool | None = _REQUIRED
-    illicit_violent_: bool | None = msgspec.field(default=_REQUIRED, name="illicit/violent")
-    self_harm_: bool = msgspec.field(default=_REQUIRED, name="self-harm")  # Content that promotes, encourages, or depicts acts of self-harm, such as suicide, cutting, and ea...
-    self_harm_instructions_: bool = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # Content that encourages performing acts of self-harm, such as suicide, cutting, and eating disord...
-    self_harm_intent_: bool = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # Content where the speaker expresses that they are engaging or intend to engage in acts of self-ha...
+    illicit_violent: bool | None = msgspec.field(default=_REQUIRED, name="illicit/violent")
+    self_harm: bool = msgspec.field(default=_REQUIRED, name="self-harm")  # Content that promotes, encourages, or depicts acts of self-harm, such as suicide, cutting, and ea...
+    self_harm_instructions: bool = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # Content that encourages performing acts of self-harm, such as suicide, cutting, and eating disord...
+    self_harm_intent: bool = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # Content where the speaker expresses that they are engaging or intend to engage in acts of self-ha...
     sexual: bool = _REQUIRED  # Content meant to arouse sexual excitement, such as the description of sexual activity, or that pr...
-    sexual_minors_: bool = msgspec.field(default=_REQUIRED, name="sexual/minors")  # Sexual content that includes an individual who is under 18 years old.
+    sexual_minors: bool = msgspec.field(default=_REQUIRED, name="sexual/minors")  # Sexual content that includes an individual who is under 18 years old.
     violence: bool = _REQUIRED  # Content that depicts death, violence, or physical injury.
-    violence_graphic_: bool = msgspec.field(default=_REQUIRED, name="violence/graphic")  # Content that depicts death, violence, or physical injury in graphic detail.
+    violence_graphic: bool = msgspec.field(default=_REQUIRED, name="violence/graphic")  # Content that depicts death, violence, or physical injury in graphic detail.
 
 
 class CreateModerationResponseResultsItemCategoryAppliedInputTypes(BaseModel):
     """A list of the categories along with the input type(s) that the score applies to."""
 
     harassment: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'harassment'.
-    harassment_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The applied input type(s) for the category 'harassment/threatening'.
+    harassment_threatening: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The applied input type(s) for the category 'harassment/threatening'.
     hate: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'hate'.
-    hate_threatening_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The applied input type(s) for the category 'hate/threatening'.
+    hate_threatening: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The applied input type(s) for the category 'hate/threatening'.
     illicit: list[Literal["text"] | str] = _REQUIRED  # The applied input type(s) for the category 'illicit'.
-    illicit_violent_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The applied input type(s) for the category 'illicit/violent'.
-    self_harm_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm")  # The applied input type(s) for the category 'self-harm'.
-    self_harm_instructions_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The applied input type(s) for the category 'self-harm/instructions'.
-    self_harm_intent_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The applied input type(s) for the category 'self-harm/intent'.
+    illicit_violent: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The applied input type(s) for the category 'illicit/violent'.
+    self_harm: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm")  # The applied input type(s) for the category 'self-harm'.
+    self_harm_instructions: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The applied input type(s) for the category 'self-harm/instructions'.
+    self_harm_intent: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The applied input type(s) for the category 'self-harm/intent'.
     sexual: list[Literal["text", "image"] | str] = _REQUIRED  # The applied input type(s) for the category 'sexual'.
-    sexual_minors_: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The applied input type(s) for the category 'sexual/minors'.
+    sexual_minors: list[Literal["text"] | str] = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The applied input type(s) for the category 'sexual/minors'.
     violence: list[Literal["text", "image"] | str] = _REQUIRED  # The applied input type(s) for the category 'violence'.
-    violence_graphic_: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The applied input type(s) for the category 'violence/graphic'.
+    violence_graphic: list[Literal["text", "image"] | str] = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The applied input type(s) for the category 'violence/graphic'.
 
 
 class CreateModerationResponseResultsItemCategoryScores(BaseModel):
     """A list of the categories along with their scores as predicted by model."""
 
     harassment: float = _REQUIRED  # The score for the category 'harassment'.
-    harassment_threatening_: float = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The score for the category 'harassment/threatening'.
+    harassment_threatening: float = msgspec.field(default=_REQUIRED, name="harassment/threatening")  # The score for the category 'harassment/threatening'.
     hate: float = _REQUIRED  # The score for the category 'hate'.
-    hate_threatening_: float = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The score for the category 'hate/threatening'.
+    hate_threatening: float = msgspec.field(default=_REQUIRED, name="hate/threatening")  # The score for the category 'hate/threatening'.
     illicit: float = _REQUIRED  # The score for the category 'illicit'.
-    illicit_violent_: float = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The score for the category 'illicit/violent'.
-    self_harm_: float = msgspec.field(default=_REQUIRED, name="self-harm")  # The score for the category 'self-harm'.
-    self_harm_instructions_: float = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The score for the category 'self-harm/instructions'.
-    self_harm_intent_: float = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The score for the category 'self-harm/intent'.
+    illicit_violent: float = msgspec.field(default=_REQUIRED, name="illicit/violent")  # The score for the category 'illicit/violent'.
+    self_harm: float = msgspec.field(default=_REQUIRED, name="self-harm")  # The score for the category 'self-harm'.
+    self_harm_instructions: float = msgspec.field(default=_REQUIRED, name="self-harm/instructions")  # The score for the category 'self-harm/instructions'.
+    self_harm_intent: float = msgspec.field(default=_REQUIRED, name="self-harm/intent")  # The score for the category 'self-harm/intent'.
     sexual: float = _REQUIRED  # The score for the category 'sexual'.
-    sexual_minors_: float = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The score for the category 'sexual/minors'.
+    sexual_minors: float = msgspec.field(default=_REQUIRED, name="sexual/minors")  # The score for the category 'sexual/minors'.
     violence: float = _REQUIRED  # The score for the category 'violence'.
-    violence_graphic_: float = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The score for the category 'violence/graphic'.
+    violence_graphic: float = msgspec.field(default=_REQUIRED, name="violence/graphic")  # The score for the category 'violence/graphic'.
 
 
 class CreateModerationResponseResultsItem(BaseModel):

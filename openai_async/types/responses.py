@@ -1691,7 +1691,7 @@ class TextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_schema
         type: ClassVar[Literal["json_schema"]]
     type = "json_schema"
     name: str = _REQUIRED  # The name of the response format.
-    schema: _shared.ResponseFormatJsonSchemaSchema = _REQUIRED
+    schema_: _shared.ResponseFormatJsonSchemaSchema = msgspec.field(default=_REQUIRED, name="schema")
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
     strict: bool | None = None
 

@@ -2135,7 +2135,7 @@ class BetaTextResponseFormatJsonSchema(BaseModel, tag_field="type", tag="json_sc
         type: ClassVar[Literal["json_schema"]]
     type = "json_schema"
     name: str = _REQUIRED  # The name of the response format.
-    schema: BetaResponseFormatJsonSchemaSchema = _REQUIRED
+    schema_: BetaResponseFormatJsonSchemaSchema = msgspec.field(default=_REQUIRED, name="schema")
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
     strict: bool | None = None
 

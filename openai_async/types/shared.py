@@ -409,7 +409,7 @@ class ResponseFormatJsonSchemaJsonSchema(BaseModel):
 
     name: str = _REQUIRED  # The name of the response format.
     description: str | None = None  # A description of what the response format is for, used by the model to determine how to respond i...
-    schema: ResponseFormatJsonSchemaSchema | None = None
+    schema_: ResponseFormatJsonSchemaSchema | None = msgspec.field(default=None, name="schema")
     strict: bool | None = None
 
 

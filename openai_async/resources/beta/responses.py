@@ -430,7 +430,7 @@ class Responses(APIResource):
         """
         if betas is not UNSET:
             options["extra_headers"] = {"openai-beta": ",".join(betas), **(options.get("extra_headers") or {})}
-        await self._client._request(
+        return await self._client._request(
             "DELETE",
             f"/responses/{path_segment(response_id, 'response_id')}",
             query={"beta": "true"},
