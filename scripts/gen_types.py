@@ -11,8 +11,10 @@ What is generated
   module-level type alias (unions, enums, arrays, maps, scalars), under its spec name (``-`` -> ``_``).
 - Inline objects become structs named after their place: ``<Parent><Property>``, ``...Item`` for array items,
   ``<Parent><TypeConstant>`` / ``<Parent>Option<n>`` for union members; a clash with a spec name gets a number.
-- Field names are the wire names; a Python keyword, an invalid identifier, a leading underscore or a name of the
-  base class's API (``to_dict``, ``output_text``, ...) gets a trailing ``_`` and ``msgspec.field(name=wire)``.
+- Field names are the wire names, named as the official SDK names them where they cannot be (``field_name``:
+  ``violence/graphic`` -> ``violence_graphic``, ``model_ids`` -> ``api_model_ids``; a Python keyword, a leading
+  underscore, ``schema`` or a name of the base class's API gets a trailing ``_``), with
+  ``msgspec.field(name=wire)``.
 - The official SDK's names (``ChatCompletion``, ``FileObject``, ...) are aliases listed in overrides.toml.
 - Fields are in the official models' order: required first, ``id`` leading, then by name.
 - Annotations are real types, not strings (no ``from __future__ import annotations``): classes and aliases are
