@@ -475,8 +475,9 @@ class Builder:
                 self.sub_parent[sub] = cname
         patches = self.ov.get("field_schemas", {})
         names: dict[str, str] = self.ov.get("field_names", {})
+        dropped = set(self.ov.get("drop_fields", ()))
         for wire, ps in (s.get("properties") or {}).items():
-            if tag and wire == cd.tag_field:
+            if tag and wire == cd.tag_field or f"{schema_name}.{wire}" in dropped:
                 continue
             ps = patches.get(f"{schema_name}.{wire}", ps)
             ir = self.ir(ps, cname + _camel(wire), area)

@@ -1994,7 +1994,6 @@ class Response(ResponseMixin, BaseModel):
     max_output_tokens: int | None = None
     max_tool_calls: int | None = None
     moderation: Moderation | None = None
-    output_text_: str | None = msgspec.field(default=None, name="output_text")
     previous_response_id: str | None = None
     prompt: _shared.Prompt | None = None
     prompt_cache_key: str | None = None
