@@ -376,3 +376,18 @@ def test_a_sub_object_asked_first_knows_its_new_fields_and_learns_its_nulls_from
     message = drifted.choices[0].message
     assert message.mood == "calm" and message.model_extra == {"mood": "calm"}
     assert message.to_dict() == {"role": "assistant", "content": "hi", "refusal": None, "mood": "calm"}
+
+
+def test_output_text_is_a_property_not_a_dumped_field() -> None:
+    """``response.output_text`` joins the output text, as officially, and no dump carries an ``output_text`` key
+    (the spec lists it as an SDK-only convenience property, never sent)."""
+    body = {
+        "id": "resp_1", "object": "response",
+        "output": [{"type": "message", "id": "m", "role": "assistant", "status": "completed",
+                    "content": [{"type": "output_text", "text": "Hi", "annotations": []},
+                                {"type": "output_text", "text": " there", "annotations": []}]}],
+    }  # fmt: skip
+    response = decode(msgspec.json.encode(body), Response)
+    assert response.output_text == "Hi there"
+    assert not {"output_text", "output_text_"} & response.model_dump().keys()
+    assert response.to_dict() == body
