@@ -622,7 +622,7 @@ class Renderer:
     def __init__(self, b: Builder, spec_hash: str) -> None:
         self.b = b
         self.spec_hash = spec_hash
-        self._alias_mode: tuple[str, dict[str, set[str]], list[str]] | None = None
+        self._alias_mode: list[str] | None = None  # the aliases being expanded, while rendering an alias
         self._lazy_areas: frozenset[str] = frozenset()
         self._quote_names: set[str] = set()
         # area -> (areas its module needs at import, areas named only in its class annotations)
@@ -747,11 +747,10 @@ class Renderer:
             if mode is not None:
                 # Inside an alias definition, evaluated at import time: a same-module alias is named (and
                 # ordered before), another module's alias is expanded, a cycle degrades to Any.
-                current, edges, stack = mode
+                stack = mode
                 if ir[1] in stack:
                     return "Any"
                 if target == area:
-                    edges[current].add(name)
                     return f"{name} | None" if nullable else name
                 stack.append(ir[1])
                 try:
@@ -870,9 +869,8 @@ class Renderer:
         alias_text: dict[str, str] = {}
         alias_refs: dict[str, set[str]] = {}
         alias_deps: set[str] = set()
-        edges: dict[str, set[str]] = collections.defaultdict(set)
         for n in aliases:
-            self._alias_mode = (py_name(n), edges, [n])
+            self._alias_mode = [n]
             try:
                 text = self.render_type(self.b.aliases[py_name(n)], area, alias_deps, False, False)
             finally:
